@@ -1,0 +1,14 @@
+//! The discrete-event engine: time, agenda, random streams and the run loop.
+//!
+//! Knows nothing of software updates; `examples/minimal_engine.rs` drives it
+//! with a toy model to prove it. The model plugs in through [`Model`].
+
+mod queue;
+mod rng;
+mod sim;
+mod time;
+
+pub use queue::{Agenda, TimerId};
+pub use rng::{StreamRng, Streams};
+pub use sim::{Model, RunStats, Scheduler, Simulation};
+pub use time::{SimDuration, SimTime};

@@ -1,0 +1,237 @@
+//! The run loop: pops events in order and hands them to the model.
+//!
+//! Owns [`Simulation`], the [`Model`] trait and the [`Scheduler`] a model
+//! uses to schedule, cancel and move its own future events. Counts events;
+//! never prints, never reads a clock.
+
+use super::queue::{Agenda, TimerId};
+use super::time::{SimDuration, SimTime};
+
+/// A model the engine can drive: it reacts to one event at a time.
+pub trait Model {
+    /// The model's own event type.
+    type Event;
+
+    /// Handles `event` at time `sched.now()`, scheduling follow-ups on `sched`.
+    fn handle(&mut self, event: Self::Event, sched: &mut Scheduler<'_, Self::Event>);
+}
+
+/// What a model may do to the future while it handles an event.
+pub struct Scheduler<'a, E> {
+    now: SimTime,
+    agenda: &'a mut Agenda<E>,
+}
+
+impl<E> Scheduler<'_, E> {
+    /// The time of the event being handled.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Schedules `event` at `time`, which must not be in the past.
+    pub fn at(&mut self, time: SimTime, event: E) -> TimerId {
+        assert!(
+            time >= self.now,
+            "event scheduled in the past: {time} < {}",
+            self.now
+        );
+        self.agenda.push(time, event)
+    }
+
+    /// Schedules `event` after `delay`.
+    pub fn after(&mut self, delay: SimDuration, event: E) -> TimerId {
+        self.agenda.push(self.now + delay, event)
+    }
+
+    /// Cancels a pending event; `None` if it already ran or was cancelled.
+    pub fn cancel(&mut self, id: TimerId) -> Option<E> {
+        self.agenda.cancel(id)
+    }
+
+    /// Moves a pending event to `time`; `None` if it is no longer pending.
+    pub fn reschedule(&mut self, id: TimerId, time: SimTime) -> Option<TimerId> {
+        assert!(time >= self.now, "event moved into the past");
+        self.agenda.reschedule(id, time)
+    }
+}
+
+/// Counters of one run loop.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Events handled so far.
+    pub events: u64,
+    /// Time of the last event handled (or the stop time reached).
+    pub now: SimTime,
+    /// Events still pending.
+    pub pending: usize,
+}
+
+/// A model, its agenda and the clock.
+///
+/// ```
+/// use patchsim::engine::{Model, Scheduler, SimDuration, SimTime, Simulation};
+///
+/// /// Ticks once a second and counts the ticks.
+/// struct Ticker(u32);
+/// impl Model for Ticker {
+///     type Event = ();
+///     fn handle(&mut self, _: (), sched: &mut Scheduler<'_, ()>) {
+///         self.0 += 1;
+///         sched.after(SimDuration::from_secs(1), ());
+///     }
+/// }
+///
+/// let mut sim = Simulation::new(Ticker(0));
+/// sim.schedule(SimTime::ZERO, ());
+/// let stats = sim.run_until(SimTime(10_000));
+/// assert_eq!(sim.model().0, 11); // ticks at 0, 1, ..., 10 s
+/// assert_eq!(stats.events, 11);
+/// ```
+pub struct Simulation<M: Model> {
+    model: M,
+    agenda: Agenda<M::Event>,
+    now: SimTime,
+    events: u64,
+}
+
+impl<M: Model> Simulation<M> {
+    /// A simulation at time zero with nothing scheduled.
+    pub fn new(model: M) -> Self {
+        Simulation {
+            model,
+            agenda: Agenda::new(),
+            now: SimTime::ZERO,
+            events: 0,
+        }
+    }
+
+    /// Schedules an event from outside the model (initial events).
+    pub fn schedule(&mut self, time: SimTime, event: M::Event) -> TimerId {
+        assert!(time >= self.now, "event scheduled in the past");
+        self.agenda.push(time, event)
+    }
+
+    /// Lets the model schedule its initial events itself.
+    pub fn setup(&mut self, f: impl FnOnce(&mut M, &mut Scheduler<'_, M::Event>)) {
+        let mut sched = Scheduler {
+            now: self.now,
+            agenda: &mut self.agenda,
+        };
+        f(&mut self.model, &mut sched);
+    }
+
+    /// The current simulated time.
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// The model.
+    pub fn model(&self) -> &M {
+        &self.model
+    }
+
+    /// The model, mutably (between steps only).
+    pub fn model_mut(&mut self) -> &mut M {
+        &mut self.model
+    }
+
+    /// Ends the simulation and returns the model.
+    pub fn into_model(self) -> M {
+        self.model
+    }
+
+    /// Counters so far.
+    pub fn stats(&self) -> RunStats {
+        RunStats {
+            events: self.events,
+            now: self.now,
+            pending: self.agenda.len(),
+        }
+    }
+
+    /// Handles the next event if it is at or before `end`; false otherwise.
+    pub fn step(&mut self, end: SimTime) -> bool {
+        match self.agenda.peek_time() {
+            Some(t) if t <= end => {
+                let (time, event) = self.agenda.pop().expect("peeked");
+                self.now = time;
+                self.events += 1;
+                let mut sched = Scheduler {
+                    now: time,
+                    agenda: &mut self.agenda,
+                };
+                self.model.handle(event, &mut sched);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Runs every event up to and including `end`; the clock then reads `end`.
+    pub fn run_until(&mut self, end: SimTime) -> RunStats {
+        self.run_until_with(end, u64::MAX, |_| {})
+    }
+
+    /// As [`run_until`](Self::run_until), calling `progress` every `every`
+    /// events (for a progress bar; it must not touch simulated state).
+    pub fn run_until_with(
+        &mut self,
+        end: SimTime,
+        every: u64,
+        mut progress: impl FnMut(RunStats),
+    ) -> RunStats {
+        let every = every.max(1);
+        while self.step(end) {
+            if self.events % every == 0 {
+                progress(self.stats());
+            }
+        }
+        self.now = self.now.max(end);
+        self.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Records the order it sees events in and cancels one of them.
+    struct Recorder {
+        seen: Vec<(SimTime, u32)>,
+        victim: Option<TimerId>,
+    }
+
+    impl Model for Recorder {
+        type Event = u32;
+        fn handle(&mut self, event: u32, sched: &mut Scheduler<'_, u32>) {
+            self.seen.push((sched.now(), event));
+            if event == 0 {
+                sched.after(SimDuration::from_ms(5), 10);
+                self.victim = Some(sched.after(SimDuration::from_ms(5), 11));
+                sched.after(SimDuration::from_ms(5), 12);
+            }
+            if event == 10 {
+                let victim = self.victim.take().expect("set by event 0");
+                assert_eq!(sched.cancel(victim), Some(11));
+            }
+        }
+    }
+
+    #[test]
+    fn runs_in_order_cancels_and_stops_at_end() {
+        let mut sim = Simulation::new(Recorder {
+            seen: vec![],
+            victim: None,
+        });
+        sim.schedule(SimTime(0), 0);
+        sim.schedule(SimTime(100), 99);
+        let stats = sim.run_until(SimTime(50));
+        assert_eq!(
+            sim.model().seen,
+            vec![(SimTime(0), 0), (SimTime(5), 10), (SimTime(5), 12)]
+        );
+        assert_eq!(stats.events, 3);
+        assert_eq!(stats.now, SimTime(50));
+        assert_eq!(stats.pending, 1);
+    }
+}

@@ -1,0 +1,19 @@
+//! patchsim: a deterministic discrete-event simulator of a Configuration
+//! Manager (SCCM/MECM) software-update estate.
+//!
+//! Data flows one way: scenario file → [`scenario`] (parse, validate) →
+//! [`model::Estate`] → [`model::run`] on the [`engine`] → [`model::Outcome`]
+//! → [`output`] writers. The engine knows nothing of SCCM; the model writes
+//! no files; the CLI (`cli`) only parses arguments and calls these.
+
+pub mod cli;
+pub mod engine;
+pub mod error;
+pub mod model;
+pub mod output;
+pub mod scenario;
+
+pub use error::{Error, ScenarioError};
+
+/// The tool version written into every output.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,28 @@
+//! The Configuration Manager model: clients, servers and the site, as events.
+//!
+//! Owns everything that knows what a client, a deployment or a state message
+//! is. Driven by the engine through [`World`]; writes no files and prints
+//! nothing. One file per concept: `client.rs` (scan, download, install,
+//! restart), `power.rs`, `management_point.rs` (policy and state messages in
+//! transit), `site_server.rs` (publishing, the site database), `compliance.rs`
+//! (true and reported state, counted), `record.rs` (what a run leaves behind).
+
+mod client;
+mod compliance;
+mod estate;
+mod events;
+mod ids;
+mod management_point;
+mod power;
+mod record;
+mod site_server;
+mod world;
+
+pub use compliance::{Compliance, RequiredSub};
+pub use estate::{CohortSpec, DeploymentSpec, Estate, PowerSpec, Settings, SiteSpec, UpdateSpec};
+pub use events::Event;
+pub use ids::{ClientId, CohortId, DeploymentId, DpId, MpId, SettingsId, SupId, UpdateId};
+pub use record::{
+    Assignment, DeploymentRecord, Outcome, SampleRow, THRESHOLDS, Thresholds, Totals,
+};
+pub use world::{World, run, run_with_progress};

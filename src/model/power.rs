@@ -1,0 +1,145 @@
+//! Power and presence: when a client is on, and what switching off does.
+//!
+//! Owns the business-hours pattern (weekdays, local start and end, each
+//! drawn daily with jitter) and the rules of law 6: an offline client does
+//! nothing; its queued state messages wait for it; a shutdown completes a
+//! pending restart; an install in progress finishes before the client goes.
+
+use rand::Rng;
+
+use super::compliance::Truth;
+use super::estate::PowerSpec;
+use super::events::Event;
+use super::ids::ClientId;
+use super::world::{Action, World};
+use crate::engine::{Scheduler, SimDuration, SimTime};
+
+const DAY_MS: u64 = 86_400_000;
+
+impl World<'_> {
+    fn business_hours(&self, c: ClientId) -> (SimDuration, SimDuration, SimDuration) {
+        match self.estate.cohorts[usize::from(self.clients[c.index()].cohort)].power {
+            PowerSpec::BusinessHours { start, end, jitter } => (start, end, jitter),
+            PowerSpec::AlwaysOn => unreachable!("always-on clients have no power events"),
+        }
+    }
+
+    /// Local day index (0 = the Monday of the start week) and the simulated
+    /// time at which that day starts (may be before zero, hence i64).
+    fn local_day(&self, t: SimTime) -> (u64, i64) {
+        let local = self.estate.week_offset.as_ms() + t.as_ms();
+        let day = local / DAY_MS;
+        (
+            day,
+            (day * DAY_MS) as i64 - self.estate.week_offset.as_ms() as i64,
+        )
+    }
+
+    /// A time of day on a local day, jittered by a fresh draw.
+    fn jittered(
+        &mut self,
+        c: ClientId,
+        day_start: i64,
+        at: SimDuration,
+        jitter: SimDuration,
+    ) -> i64 {
+        let j = jitter.as_ms() as i64;
+        let offset = if j > 0 {
+            self.clients[c.index()].rng.random_range(-j..=j)
+        } else {
+            0
+        };
+        day_start + at.as_ms() as i64 + offset
+    }
+
+    /// The first power-on strictly after `after`.
+    fn next_power_on(&mut self, c: ClientId, after: SimTime) -> SimTime {
+        let (start, _, jitter) = self.business_hours(c);
+        let (mut day, mut day_start) = self.local_day(after);
+        loop {
+            if day % 7 < 5 {
+                let on = self.jittered(c, day_start, start, jitter);
+                if on > after.as_ms() as i64 {
+                    return SimTime(on as u64);
+                }
+            }
+            day += 1;
+            day_start += DAY_MS as i64;
+        }
+    }
+
+    /// Decides whether a business-hours client is on at time zero and
+    /// schedules its next switch.
+    pub(crate) fn schedule_first_power(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let (start, end, jitter) = self.business_hours(c);
+        let (day, day_start) = self.local_day(SimTime::ZERO);
+        if day % 7 < 5 {
+            let on = self.jittered(c, day_start, start, jitter);
+            let off = self.jittered(c, day_start, end, jitter);
+            if on <= 0 && off > 0 {
+                self.clients[c.index()].online = true;
+                sched.at(SimTime(off as u64), Event::PowerOff(c));
+                return;
+            }
+            if on > 0 {
+                sched.at(SimTime(on as u64), Event::PowerOn(c));
+                return;
+            }
+        }
+        let on = self.next_power_on(c, SimTime::ZERO);
+        sched.at(on, Event::PowerOn(c));
+    }
+
+    /// The client starts: it completes a restart a shutdown began, asks for
+    /// policy within a few minutes, and picks up its work.
+    pub(crate) fn power_on(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let (_, end, jitter) = self.business_hours(c);
+        let (_, day_start) = self.local_day(now);
+        let off = self.jittered(c, day_start, end, jitter);
+        sched.at(SimTime(off as u64), Event::PowerOff(c));
+        self.clients[c.index()].online = true;
+        if self.clients[c.index()].restarted_by_shutdown {
+            self.totals.restarts_by_shutdown += 1;
+            self.complete_restart(c, sched);
+        } else {
+            let delay = self
+                .settings(c)
+                .power_on_policy_delay
+                .sample(&mut self.clients[c.index()].rng);
+            sched.after(delay, Event::PolicyRequest(c));
+        }
+        self.refresh(c, now);
+        self.next_action(c, sched);
+    }
+
+    /// The user shuts down; an install in progress finishes first.
+    pub(crate) fn power_off(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        if matches!(self.clients[c.index()].action, Action::Install(_)) {
+            self.clients[c.index()].power_off_waiting = true;
+        } else {
+            self.switch_off(c, sched);
+        }
+    }
+
+    /// The client goes off now: its action stops, a pending restart counts
+    /// as done at the next start, and it plans its next power-on.
+    pub(crate) fn switch_off(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        self.interrupt(c, sched);
+        let n = self.estate.updates.len();
+        let pending =
+            self.truth[c.index() * n..(c.index() + 1) * n].contains(&Truth::PendingRestart);
+        let client = &mut self.clients[c.index()];
+        client.power_off_waiting = false;
+        client.restart_waiting = false;
+        client.online = false;
+        if let Some(timer) = client.restart_timer.take() {
+            sched.cancel(timer);
+        }
+        if pending {
+            client.restarted_by_shutdown = true;
+        }
+        let on = self.next_power_on(c, sched.now());
+        sched.at(on, Event::PowerOn(c));
+    }
+}

@@ -1,0 +1,171 @@
+//! What a run leaves behind: the timeline, per-deployment results, totals.
+//!
+//! Owns [`Outcome`] and its parts: typed data only; `output/` turns them into
+//! files and text. Built up by the world while it runs.
+
+use hdrhistogram::Histogram;
+
+use super::compliance::{Counts, Phase};
+use super::ids::DeploymentId;
+use crate::engine::{SimDuration, SimTime};
+
+/// Compliance thresholds reported in the summary, in percent.
+pub const THRESHOLDS: [u32; 4] = [50, 80, 95, 99];
+
+/// One client's path through one deployment.
+#[derive(Clone, Copy, Debug)]
+pub struct Assignment {
+    pub(crate) phase: Phase,
+    /// When the current phase's next step is due (evaluation, deadline, retry).
+    pub(crate) due: SimTime,
+    /// This client's deadline, randomization included.
+    pub(crate) deadline_at: SimTime,
+    /// Content bytes still to download (`u64::MAX` before the first evaluation).
+    pub(crate) remaining: u64,
+    /// When the client received the deployment's policy (`SimTime::MAX`: never).
+    pub learned_at: SimTime,
+    /// When its first install began (`SimTime::MAX`: never).
+    pub install_started_at: SimTime,
+    /// When it became truly compliant (`SimTime::MAX`: never; zero if it
+    /// was compliant from the start).
+    pub true_compliant_at: SimTime,
+    /// When the site database first showed it compliant.
+    pub reported_compliant_at: SimTime,
+}
+
+impl Assignment {
+    pub(crate) const UNTARGETED: Assignment = Assignment {
+        phase: Phase::Untargeted,
+        due: SimTime::MAX,
+        deadline_at: SimTime::MAX,
+        remaining: u64::MAX,
+        learned_at: SimTime::MAX,
+        install_started_at: SimTime::MAX,
+        true_compliant_at: SimTime::MAX,
+        reported_compliant_at: SimTime::MAX,
+    };
+
+    /// Whether the deployment targets this client.
+    pub fn is_targeted(&self) -> bool {
+        self.phase != Phase::Untargeted
+    }
+
+    /// This client's deadline, randomization included (`SimTime::MAX`
+    /// before it received the policy).
+    pub fn deadline_at(&self) -> SimTime {
+        self.deadline_at
+    }
+}
+
+/// When a share of the targeted clients was first compliant.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Thresholds {
+    /// True compliance: time each of [`THRESHOLDS`] was first reached.
+    pub true_at: [Option<SimTime>; 4],
+    /// Reported compliance (site database).
+    pub reported_at: [Option<SimTime>; 4],
+}
+
+/// One row of the compliance timeline.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SampleRow {
+    /// Sample time.
+    pub time: SimTime,
+    /// Which deployment.
+    pub deployment: DeploymentId,
+    /// True counts, indexed by [`Compliance`](super::Compliance).
+    pub truth: [u32; 4],
+    /// Reported counts (site database).
+    pub reported: [u32; 4],
+    /// True Required clients by [`RequiredSub`](super::RequiredSub).
+    pub required_sub: [u32; 7],
+    /// Clients that have received the deployment's policy.
+    pub with_policy: u32,
+}
+
+impl SampleRow {
+    pub(crate) fn new(time: SimTime, deployment: DeploymentId, c: &Counts) -> Self {
+        SampleRow {
+            time,
+            deployment,
+            truth: c.truth,
+            reported: c.reported,
+            required_sub: c.sub,
+            with_policy: c.with_policy,
+        }
+    }
+}
+
+/// Everything known about one deployment at the end of a run.
+#[derive(Clone, Debug)]
+pub struct DeploymentRecord {
+    /// Clients targeted.
+    pub targeted: u32,
+    /// When its policy was published (content on the DPs).
+    pub published_at: Option<SimTime>,
+    /// Threshold crossings.
+    pub thresholds: Thresholds,
+    /// Per client (indexed by client id; untargeted clients included).
+    pub assignments: Vec<Assignment>,
+    /// Client time to truly compliant, from creation, ms: clients it required.
+    pub time_to_compliant_true: Histogram<u64>,
+    /// Client time to reported compliant, from creation, ms.
+    pub time_to_compliant_reported: Histogram<u64>,
+    /// Counts at the end of the run.
+    pub final_truth: [u32; 4],
+    /// Reported counts at the end of the run.
+    pub final_reported: [u32; 4],
+}
+
+/// Counts of what happened in a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Totals {
+    /// Policy requests answered (periodic and one-off).
+    pub policy_requests: u64,
+    /// Compliance scans finished.
+    pub scans: u64,
+    /// Content bytes downloaded by clients.
+    pub bytes_downloaded: u64,
+    /// Install attempts of one update.
+    pub installs: u64,
+    /// Failed install attempts.
+    pub install_failures: u64,
+    /// Restarts the user made before the countdown ran out.
+    pub restarts_by_user: u64,
+    /// Restarts forced at the end of the countdown.
+    pub restarts_forced: u64,
+    /// Pending restarts satisfied by a shutdown.
+    pub restarts_by_shutdown: u64,
+    /// State messages queued by clients.
+    pub state_messages_queued: u64,
+    /// State messages written to the site database.
+    pub state_messages_in_database: u64,
+    /// Batches sent to management points.
+    pub batches: u64,
+}
+
+/// The result of a run.
+#[derive(Clone, Debug)]
+pub struct Outcome {
+    /// Events handled.
+    pub events: u64,
+    /// Time the run ended.
+    pub end: SimTime,
+    /// Timeline rows, in time order, deployments in file order within a time.
+    pub timeline: Vec<SampleRow>,
+    /// Per deployment, in file order.
+    pub deployments: Vec<DeploymentRecord>,
+    /// Totals.
+    pub totals: Totals,
+    /// State-message latency, queued on the client → in the site database, ms.
+    pub message_latency: Histogram<u64>,
+    /// Shortest gap between two batches of one client.
+    pub min_batch_gap: Option<SimDuration>,
+    /// Batches each client sent, indexed by client id.
+    pub batches_per_client: Vec<u32>,
+}
+
+/// A histogram of milliseconds up to a year, three significant digits.
+pub(crate) fn ms_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 366 * 86_400_000, 3).expect("valid bounds")
+}

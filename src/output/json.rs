@@ -1,0 +1,230 @@
+//! `summary.json`: everything in the printed summary, machine-readable.
+//!
+//! Owns [`Summary`], built once from the outcome and used both for the JSON
+//! file and for the printed table, so the two never disagree.
+
+use hdrhistogram::Histogram;
+use serde::Serialize;
+
+use crate::engine::SimTime;
+use crate::model::{Compliance, Estate, Outcome, THRESHOLDS, Totals};
+
+/// The run summary.
+#[derive(Clone, Debug, Serialize)]
+pub struct Summary {
+    /// Always "patchsim".
+    pub tool: &'static str,
+    /// Tool version.
+    pub version: &'static str,
+    /// Scenario name.
+    pub scenario: String,
+    /// Hash of the resolved scenario.
+    pub scenario_hash: String,
+    /// Seed.
+    pub seed: u64,
+    /// Wall-clock instant of simulated time zero.
+    pub start: String,
+    /// Simulated hours.
+    pub duration_h: f64,
+    /// Clients in the estate.
+    pub clients: u32,
+    /// Events handled.
+    pub events: u64,
+    /// One entry per deployment, in file order.
+    pub deployments: Vec<DeploymentSummary>,
+    /// State message latency, queued on the client → site database, in seconds.
+    pub state_message_latency_s: Percentiles,
+    /// Totals.
+    pub totals: TotalsSummary,
+}
+
+/// One deployment's results.
+#[derive(Clone, Debug, Serialize)]
+pub struct DeploymentSummary {
+    /// Name.
+    pub name: String,
+    /// Clients targeted.
+    pub targeted: u32,
+    /// Hours from the start to creation, availability and deadline.
+    pub created_h: f64,
+    /// Available to clients.
+    pub available_h: f64,
+    /// Deadline.
+    pub deadline_h: f64,
+    /// When its policy was published (content on the DPs), if it was.
+    pub published_h: Option<f64>,
+    /// True counts at the end.
+    pub final_true: StateCounts,
+    /// Reported counts at the end.
+    pub final_reported: StateCounts,
+    /// Compliant share at the end, percent, true.
+    pub compliant_pct_true: f64,
+    /// Compliant share at the end, percent, reported.
+    pub compliant_pct_reported: f64,
+    /// Hours from creation until 50/80/95/99 % compliant (true); null: not reached.
+    pub hours_to_pct_true: Thresholds,
+    /// The same, reported.
+    pub hours_to_pct_reported: Thresholds,
+    /// Per-client hours from creation to truly compliant (clients it required).
+    pub client_time_to_compliant_h_true: Percentiles,
+    /// Per-client hours from creation to reported compliant.
+    pub client_time_to_compliant_h_reported: Percentiles,
+}
+
+/// Counts per compliance state.
+#[derive(Clone, Debug, Serialize)]
+pub struct StateCounts {
+    /// Installed.
+    pub installed: u32,
+    /// Required.
+    pub required: u32,
+    /// Not required.
+    pub not_required: u32,
+    /// Unknown.
+    pub unknown: u32,
+}
+
+impl From<[u32; 4]> for StateCounts {
+    fn from(c: [u32; 4]) -> Self {
+        StateCounts {
+            installed: c[Compliance::Installed as usize],
+            required: c[Compliance::Required as usize],
+            not_required: c[Compliance::NotRequired as usize],
+            unknown: c[Compliance::Unknown as usize],
+        }
+    }
+}
+
+/// Hours to each threshold, null where not reached.
+#[derive(Clone, Debug, Serialize)]
+pub struct Thresholds {
+    /// 50 %.
+    pub p50: Option<f64>,
+    /// 80 %.
+    pub p80: Option<f64>,
+    /// 95 %.
+    pub p95: Option<f64>,
+    /// 99 %.
+    pub p99: Option<f64>,
+}
+
+/// Percentiles of a histogram, in the unit named by the field holding it.
+#[derive(Clone, Debug, Serialize)]
+pub struct Percentiles {
+    /// Values recorded.
+    pub count: u64,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 90th percentile.
+    pub p90: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Largest.
+    pub max: Option<f64>,
+}
+
+impl Percentiles {
+    /// From a histogram of milliseconds, scaled by `ms_per_unit`.
+    fn of(h: &Histogram<u64>, ms_per_unit: f64) -> Self {
+        let at =
+            |q: f64| (!h.is_empty()).then(|| round3(h.value_at_quantile(q) as f64 / ms_per_unit));
+        Percentiles {
+            count: h.len(),
+            p50: at(0.50),
+            p90: at(0.90),
+            p95: at(0.95),
+            p99: at(0.99),
+            max: (!h.is_empty()).then(|| round3(h.max() as f64 / ms_per_unit)),
+        }
+    }
+}
+
+/// Totals of the run.
+pub type TotalsSummary = Totals;
+
+const MS_PER_HOUR: f64 = 3_600_000.0;
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn hours(t: SimTime) -> f64 {
+    round3(t.as_ms() as f64 / MS_PER_HOUR)
+}
+
+fn pct(part: u32, whole: u32) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        round3(f64::from(part) * 100.0 / f64::from(whole))
+    }
+}
+
+/// Builds the summary of a run.
+pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
+    let deployments = estate
+        .deployments
+        .iter()
+        .zip(&outcome.deployments)
+        .map(|(spec, rec)| {
+            let since =
+                |t: Option<SimTime>| t.map(|t| hours(SimTime(t.since(spec.created).as_ms())));
+            let th = |at: &[Option<SimTime>; 4]| Thresholds {
+                p50: since(at[0]),
+                p80: since(at[1]),
+                p95: since(at[2]),
+                p99: since(at[3]),
+            };
+            let ok = |s: &[u32; 4]| {
+                s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize]
+            };
+            DeploymentSummary {
+                name: spec.name.clone(),
+                targeted: rec.targeted,
+                created_h: hours(spec.created),
+                available_h: hours(spec.available),
+                deadline_h: hours(spec.deadline),
+                published_h: rec.published_at.map(hours),
+                final_true: rec.final_truth.into(),
+                final_reported: rec.final_reported.into(),
+                compliant_pct_true: pct(ok(&rec.final_truth), rec.targeted),
+                compliant_pct_reported: pct(ok(&rec.final_reported), rec.targeted),
+                hours_to_pct_true: th(&rec.thresholds.true_at),
+                hours_to_pct_reported: th(&rec.thresholds.reported_at),
+                client_time_to_compliant_h_true: Percentiles::of(
+                    &rec.time_to_compliant_true,
+                    MS_PER_HOUR,
+                ),
+                client_time_to_compliant_h_reported: Percentiles::of(
+                    &rec.time_to_compliant_reported,
+                    MS_PER_HOUR,
+                ),
+            }
+        })
+        .collect();
+    debug_assert_eq!(THRESHOLDS, [50, 80, 95, 99]);
+    Summary {
+        tool: "patchsim",
+        version: crate::VERSION,
+        scenario: estate.resolved.name.clone(),
+        scenario_hash: estate.hash.clone(),
+        seed: estate.seed,
+        start: estate.resolved.start.to_string(),
+        duration_h: hours(SimTime::ZERO + estate.duration),
+        clients: estate.client_count(),
+        events: outcome.events,
+        deployments,
+        state_message_latency_s: Percentiles::of(&outcome.message_latency, 1_000.0),
+        totals: outcome.totals.clone(),
+    }
+}
+
+/// `summary.json` as text.
+pub fn summary_json(estate: &Estate, outcome: &Outcome) -> String {
+    let mut s =
+        serde_json::to_string_pretty(&summary(estate, outcome)).expect("summary serializes");
+    s.push('\n');
+    s
+}

@@ -1,0 +1,305 @@
+//! Human units in scenario files: `"15m"`, `"650MB"`, `"100Mbps"`, RFC 3339.
+//!
+//! Owns the string forms of durations, sizes, bandwidths, clock times and
+//! timestamps, both ways: parsing (with an error that says what is allowed)
+//! and printing (so a resolved scenario reads like a hand-written one).
+//! Numbers are parsed exactly, without floats.
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::engine::SimDuration;
+
+/// A duration such as `"90s"`, `"15m"`, `"1h30m"`, `"7d"`, `"250ms"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Dur(pub SimDuration);
+
+/// A size in bytes such as `"650MB"` (decimal) or `"1.5GiB"` (binary).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bytes(pub u64);
+
+/// A bandwidth in bits per second such as `"100Mbps"` or `"1.5Gbps"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Bandwidth(pub u64);
+
+/// A local clock time of day such as `"08:30"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ClockTime(pub SimDuration);
+
+/// An RFC 3339 timestamp such as `"2026-11-10T18:00:00Z"`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Timestamp(pub DateTime<FixedOffset>);
+
+const DURATION_HELP: &str =
+    "a duration such as \"90s\", \"15m\", \"1h30m\", \"7d\" (units: ms, s, m, h, d, w)";
+const SIZE_HELP: &str =
+    "a size such as \"650MB\" or \"1.5GiB\" (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)";
+const BANDWIDTH_HELP: &str =
+    "a bandwidth such as \"100Mbps\" or \"1.5Gbps\" (units: bps, kbps, Mbps, Gbps)";
+const CLOCK_HELP: &str = "a time of day \"HH:MM\" between 00:00 and 24:00";
+const TIMESTAMP_HELP: &str = "an RFC 3339 timestamp such as \"2026-11-10T18:00:00Z\"";
+
+/// Splits a leading decimal number from its unit: `"1.5GB"` → (15, 1, "GB"),
+/// i.e. mantissa, digits after the point, and the rest.
+fn split_number(s: &str) -> Option<(u128, u32, &str)> {
+    let end = s
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(s.len());
+    let (num, unit) = s.split_at(end);
+    let (int, frac) = match num.split_once('.') {
+        Some((i, f)) => (i, f),
+        None => (num, ""),
+    };
+    if int.is_empty() || int.len() + frac.len() > 30 || frac.len() > 9 {
+        return None;
+    }
+    let mut mantissa: u128 = 0;
+    for c in int.chars().chain(frac.chars()) {
+        mantissa = mantissa * 10 + u128::from(c.to_digit(10)?);
+    }
+    Some((mantissa, frac.len() as u32, unit))
+}
+
+/// `mantissa / 10^scale * factor`, if it is a whole number that fits in u64.
+fn scaled(mantissa: u128, scale: u32, factor: u128) -> Option<u64> {
+    let div = 10u128.pow(scale);
+    let total = mantissa.checked_mul(factor)?;
+    (total % div == 0)
+        .then(|| total / div)
+        .and_then(|v| u64::try_from(v).ok())
+}
+
+impl std::str::FromStr for Dur {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid duration \"{s}\": expected {DURATION_HELP}");
+        let mut rest = s.trim();
+        if rest.is_empty() {
+            return Err(bad());
+        }
+        let mut total: u64 = 0;
+        while !rest.is_empty() {
+            let (mantissa, scale, after) = split_number(rest).ok_or_else(bad)?;
+            let unit_len = after
+                .find(|c: char| c.is_ascii_digit())
+                .unwrap_or(after.len());
+            let (unit, next) = after.split_at(unit_len);
+            let factor: u128 = match unit {
+                "ms" => 1,
+                "s" => 1_000,
+                "m" | "min" => 60_000,
+                "h" => 3_600_000,
+                "d" => 86_400_000,
+                "w" => 7 * 86_400_000,
+                _ => return Err(bad()),
+            };
+            let ms = scaled(mantissa, scale, factor).ok_or_else(bad)?;
+            total = total.checked_add(ms).ok_or_else(bad)?;
+            rest = next;
+        }
+        Ok(Dur(SimDuration(total)))
+    }
+}
+
+impl fmt::Display for Dur {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.0.fmt(f)
+    }
+}
+
+impl std::str::FromStr for Bytes {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid size \"{s}\": expected {SIZE_HELP}");
+        let (mantissa, scale, unit) = split_number(s.trim()).ok_or_else(bad)?;
+        let factor: u128 = match unit {
+            "B" => 1,
+            "KB" | "kB" => 1_000,
+            "MB" => 1_000_000,
+            "GB" => 1_000_000_000,
+            "TB" => 1_000_000_000_000,
+            "KiB" => 1 << 10,
+            "MiB" => 1 << 20,
+            "GiB" => 1 << 30,
+            "TiB" => 1 << 40,
+            _ => return Err(bad()),
+        };
+        scaled(mantissa, scale, factor).map(Bytes).ok_or_else(bad)
+    }
+}
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_scaled(
+            f,
+            self.0,
+            &[
+                (1_000_000_000_000, "TB"),
+                (1_000_000_000, "GB"),
+                (1_000_000, "MB"),
+                (1_000, "KB"),
+            ],
+            "B",
+        )
+    }
+}
+
+impl std::str::FromStr for Bandwidth {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid bandwidth \"{s}\": expected {BANDWIDTH_HELP}");
+        let (mantissa, scale, unit) = split_number(s.trim()).ok_or_else(bad)?;
+        let factor: u128 = match unit {
+            "bps" => 1,
+            "kbps" | "Kbps" => 1_000,
+            "Mbps" => 1_000_000,
+            "Gbps" => 1_000_000_000,
+            _ => return Err(bad()),
+        };
+        scaled(mantissa, scale, factor)
+            .map(Bandwidth)
+            .ok_or_else(bad)
+    }
+}
+
+impl fmt::Display for Bandwidth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write_scaled(
+            f,
+            self.0,
+            &[
+                (1_000_000_000, "Gbps"),
+                (1_000_000, "Mbps"),
+                (1_000, "kbps"),
+            ],
+            "bps",
+        )
+    }
+}
+
+/// Writes `value` in the largest unit that divides it exactly.
+fn write_scaled(
+    f: &mut fmt::Formatter<'_>,
+    value: u64,
+    units: &[(u64, &str)],
+    base: &str,
+) -> fmt::Result {
+    for &(size, name) in units {
+        if value != 0 && value % size == 0 {
+            return write!(f, "{}{name}", value / size);
+        }
+    }
+    write!(f, "{value}{base}")
+}
+
+impl std::str::FromStr for ClockTime {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid time of day \"{s}\": expected {CLOCK_HELP}");
+        let (h, m) = s.trim().split_once(':').ok_or_else(bad)?;
+        if h.len() != 2 || m.len() != 2 {
+            return Err(bad());
+        }
+        let h: u64 = h.parse().map_err(|_| bad())?;
+        let m: u64 = m.parse().map_err(|_| bad())?;
+        if m >= 60 || h > 24 || (h == 24 && m != 0) {
+            return Err(bad());
+        }
+        Ok(ClockTime(SimDuration::from_mins(h * 60 + m)))
+    }
+}
+
+impl fmt::Display for ClockTime {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mins = self.0.as_ms() / 60_000;
+        write!(f, "{:02}:{:02}", mins / 60, mins % 60)
+    }
+}
+
+impl std::str::FromStr for Timestamp {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        DateTime::parse_from_rfc3339(s.trim())
+            .map(Timestamp)
+            .map_err(|e| format!("invalid timestamp \"{s}\" ({e}): expected {TIMESTAMP_HELP}"))
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true))
+    }
+}
+
+impl Timestamp {
+    /// Milliseconds from `start` to this instant (negative if earlier).
+    pub fn ms_since(&self, start: &Timestamp) -> i64 {
+        (self.0 - start.0).num_milliseconds()
+    }
+}
+
+/// Serde through the string form, for each unit type.
+macro_rules! string_serde {
+    ($($t:ty),*) => {$(
+        impl Serialize for $t {
+            fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.collect_str(self)
+            }
+        }
+        impl<'de> Deserialize<'de> for $t {
+            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                let s = String::deserialize(d)?;
+                s.parse().map_err(serde::de::Error::custom)
+            }
+        }
+    )*};
+}
+string_serde!(Dur, Bytes, Bandwidth, ClockTime, Timestamp);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dur(s: &str) -> u64 {
+        s.parse::<Dur>().unwrap().0.as_ms()
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(dur("90s"), 90_000);
+        assert_eq!(dur("15m"), 900_000);
+        assert_eq!(dur("1h30m"), 5_400_000);
+        assert_eq!(dur("7d"), 604_800_000);
+        assert_eq!(dur("1.5h"), 5_400_000);
+        assert_eq!(dur("250ms"), 250);
+        for bad in ["", "15", "m", "15x", "1.5ms", "-3s", "1e3s"] {
+            let err = bad.parse::<Dur>().unwrap_err();
+            assert!(err.contains("expected a duration"), "{bad}: {err}");
+        }
+    }
+
+    #[test]
+    fn sizes_and_bandwidths() {
+        assert_eq!("650MB".parse::<Bytes>().unwrap().0, 650_000_000);
+        assert_eq!("1.5GiB".parse::<Bytes>().unwrap().0, 3 << 29);
+        assert_eq!("100Mbps".parse::<Bandwidth>().unwrap().0, 100_000_000);
+        assert_eq!("1.5Gbps".parse::<Bandwidth>().unwrap().0, 1_500_000_000);
+        assert!("100MBps".parse::<Bandwidth>().is_err());
+        assert!("0.5B".parse::<Bytes>().is_err());
+    }
+
+    #[test]
+    fn round_trips_through_display() {
+        for s in ["90s", "15m", "7d", "1500ms"] {
+            assert_eq!(s.parse::<Dur>().unwrap().to_string(), s);
+        }
+        assert_eq!("650MB".parse::<Bytes>().unwrap().to_string(), "650MB");
+        assert_eq!("1Gbps".parse::<Bandwidth>().unwrap().to_string(), "1Gbps");
+        assert_eq!("08:30".parse::<ClockTime>().unwrap().to_string(), "08:30");
+        let t: Timestamp = "2026-11-10T18:00:00-05:00".parse().unwrap();
+        assert_eq!(t.to_string(), "2026-11-10T18:00:00-05:00");
+        assert!("25:00".parse::<ClockTime>().is_err());
+    }
+}

@@ -1,0 +1,608 @@
+//! Raw scenario → checked [`Estate`], or every problem found, by field path.
+//!
+//! Owns the allowed ranges and the cross-references (cohort → server,
+//! deployment → update and cohort). Reports all problems at once, each with
+//! the field path, what was found and what is allowed.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use chrono::{Datelike, Timelike};
+use sha2::{Digest, Sha256};
+
+use super::schema::{ClientSettings, Dist, Power, Scenario};
+use super::units::Timestamp;
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{
+    CohortId, CohortSpec, DeploymentSpec, DpId, Estate, MpId, PowerSpec, Settings, SettingsId,
+    SiteSpec, SupId, UpdateId, UpdateSpec,
+};
+
+/// The most clients one run may hold (all cohorts together).
+pub const MAX_CLIENTS: u64 = 10_000_000;
+/// The most timeline rows one run may write per deployment.
+pub const MAX_SAMPLES: u64 = 200_000;
+
+/// One thing wrong with a scenario.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Problem {
+    /// Where: a field path such as `cohorts[1].count`.
+    pub path: String,
+    /// What is wrong and what is allowed.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// Collects problems while walking the scenario.
+#[derive(Default)]
+struct Checker {
+    problems: Vec<Problem>,
+}
+
+impl Checker {
+    fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        self.problems.push(Problem {
+            path: path.into(),
+            message: message.into(),
+        });
+    }
+
+    fn duration(&mut self, path: &str, value: SimDuration, min: SimDuration, max: SimDuration) {
+        if value < min || value > max {
+            self.fail(
+                path,
+                format!("must be between {min} and {max}, got {value}"),
+            );
+        }
+    }
+
+    fn probability(&mut self, path: &str, value: f64) {
+        if !(0.0..=1.0).contains(&value) {
+            self.fail(path, format!("must be between 0 and 1, got {value}"));
+        }
+    }
+
+    fn dist(&mut self, path: &str, dist: &Dist, max: SimDuration) {
+        match dist {
+            Dist::Fixed(v) => self.duration(path, v.0, SimDuration::ZERO, max),
+            Dist::Uniform { min, max: hi } => {
+                self.duration(&format!("{path}.min"), min.0, SimDuration::ZERO, max);
+                self.duration(&format!("{path}.max"), hi.0, SimDuration::ZERO, max);
+                if min > hi {
+                    self.fail(path, format!("min ({min}) must not exceed max ({hi})"));
+                }
+            }
+            Dist::Exponential { mean } => self.duration(
+                &format!("{path}.mean"),
+                mean.0,
+                SimDuration::from_ms(1),
+                max,
+            ),
+            Dist::LogNormal { median, sigma } => {
+                self.duration(
+                    &format!("{path}.median"),
+                    median.0,
+                    SimDuration::from_ms(1),
+                    max,
+                );
+                if !(0.0..=4.0).contains(sigma) {
+                    self.fail(
+                        format!("{path}.sigma"),
+                        format!("must be between 0 and 4, got {sigma}"),
+                    );
+                }
+            }
+        }
+    }
+
+    fn name(&mut self, path: &str, name: &str) {
+        if name.trim().is_empty() {
+            self.fail(path, "must not be empty");
+        }
+    }
+
+    /// Index of unique names; repeats are problems.
+    fn unique<'a>(
+        &mut self,
+        section: &str,
+        names: impl Iterator<Item = &'a str>,
+    ) -> BTreeMap<&'a str, usize> {
+        let mut index = BTreeMap::new();
+        for (i, name) in names.enumerate() {
+            self.name(&format!("{section}[{i}].name"), name);
+            if let Some(first) = index.insert(name, i) {
+                self.fail(
+                    format!("{section}[{i}]"),
+                    format!("name '{name}' is already used by {section}[{first}]"),
+                );
+            }
+        }
+        index
+    }
+
+    /// Resolves a reference by name, listing the known names when it fails.
+    fn lookup(
+        &mut self,
+        path: &str,
+        what: &str,
+        name: &str,
+        known: &BTreeMap<&str, usize>,
+    ) -> usize {
+        match known.get(name) {
+            Some(&i) => i,
+            None => {
+                let names: Vec<&str> = known.keys().copied().collect();
+                self.fail(
+                    path,
+                    format!(
+                        "unknown {what} '{name}'; known: {}",
+                        if names.is_empty() {
+                            "none".to_string()
+                        } else {
+                            names.join(", ")
+                        }
+                    ),
+                );
+                0
+            }
+        }
+    }
+
+    fn settings(&mut self, path: &str, s: &ClientSettings) -> Settings {
+        let min = SimDuration::from_mins(1);
+        let day = SimDuration::from_days(1);
+        self.duration(
+            &format!("{path}.policy_polling_interval"),
+            s.policy_polling_interval.0,
+            SimDuration::from_mins(3),
+            day,
+        );
+        self.duration(
+            &format!("{path}.state_message_interval"),
+            s.state_message_interval.0,
+            min,
+            day,
+        );
+        self.dist(
+            &format!("{path}.power_on_policy_delay"),
+            &s.power_on_policy_delay,
+            day,
+        );
+        self.dist(
+            &format!("{path}.evaluation_delay"),
+            &s.evaluation_delay,
+            day,
+        );
+        self.dist(&format!("{path}.scan_duration"), &s.scan_duration, day);
+        self.duration(
+            &format!("{path}.reevaluation_interval"),
+            s.reevaluation_interval.0,
+            SimDuration::from_hours(1),
+            SimDuration::from_days(31),
+        );
+        self.duration(
+            &format!("{path}.restart_countdown"),
+            s.restart_countdown.0,
+            min,
+            day,
+        );
+        self.dist(
+            &format!("{path}.user_restart_delay"),
+            &s.user_restart_delay,
+            SimDuration::from_days(14),
+        );
+        self.dist(
+            &format!("{path}.restart_duration"),
+            &s.restart_duration,
+            SimDuration::from_hours(2),
+        );
+        Settings {
+            policy_polling_interval: s.policy_polling_interval.0,
+            state_message_interval: s.state_message_interval.0,
+            power_on_policy_delay: s.power_on_policy_delay.clone(),
+            evaluation_delay: s.evaluation_delay.clone(),
+            scan_duration: s.scan_duration.clone(),
+            deadline_randomization: if s.deadline_randomization {
+                SimDuration::from_hours(2)
+            } else {
+                SimDuration::ZERO
+            },
+            reevaluation_interval: s.reevaluation_interval.0,
+            restart_countdown: s.restart_countdown.0,
+            user_restart_delay: s.user_restart_delay.clone(),
+            restart_duration: s.restart_duration.clone(),
+        }
+    }
+
+    /// Simulated time of a timestamp, which must lie within the run.
+    fn instant(
+        &mut self,
+        path: &str,
+        t: &Timestamp,
+        start: &Timestamp,
+        end: SimDuration,
+    ) -> SimTime {
+        let ms = t.ms_since(start);
+        if ms < 0 || ms as u64 > end.as_ms() {
+            self.fail(
+                path,
+                format!("{t} is outside the run: must be between start ({start}) and start + duration ({end})"),
+            );
+            return SimTime::ZERO;
+        }
+        SimTime(ms as u64)
+    }
+}
+
+/// The resolved scenario's canonical text: what is hashed and written back.
+pub fn resolved_text(scenario: &Scenario) -> String {
+    let config = ron::ser::PrettyConfig::new()
+        .struct_names(true)
+        .extensions(ron::extensions::Extensions::IMPLICIT_SOME)
+        .indentor("    ".to_string());
+    ron::ser::to_string_pretty(scenario, config).expect("a scenario always serializes")
+}
+
+/// Checks a parsed scenario and builds the estate, or lists every problem.
+pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
+    let mut ck = Checker::default();
+    let day = SimDuration::from_days(1);
+
+    ck.name("name", &raw.name);
+    ck.duration(
+        "duration",
+        raw.duration.0,
+        SimDuration::from_mins(1),
+        SimDuration::from_days(366),
+    );
+    ck.duration(
+        "sample_interval",
+        raw.sample_interval.0,
+        SimDuration::from_mins(1),
+        day,
+    );
+    if raw.sample_interval.0.as_ms() > 0
+        && raw.duration.0.as_ms() / raw.sample_interval.0.as_ms() > MAX_SAMPLES
+    {
+        ck.fail(
+            "sample_interval",
+            format!(
+                "gives more than {MAX_SAMPLES} samples over the duration; use a longer interval"
+            ),
+        );
+    }
+    let end = raw.duration.0;
+
+    // Site.
+    if raw.site.code.len() != 3 || !raw.site.code.chars().all(|c| c.is_ascii_alphanumeric()) {
+        ck.fail(
+            "site.code",
+            format!("must be three letters or digits, got '{}'", raw.site.code),
+        );
+    }
+    ck.dist(
+        "site.content_ready_delay",
+        &raw.site.content_ready_delay,
+        SimDuration::from_days(7),
+    );
+    ck.duration(
+        "site.mp_forward_delay",
+        raw.site.mp_forward_delay.0,
+        SimDuration::ZERO,
+        day,
+    );
+    ck.duration(
+        "site.state_system_delay",
+        raw.site.state_system_delay.0,
+        SimDuration::ZERO,
+        day,
+    );
+
+    // Servers.
+    let servers = &raw.servers;
+    let mps = ck.unique(
+        "servers.management_points",
+        servers.management_points.iter().map(|s| s.name.as_str()),
+    );
+    let sups = ck.unique(
+        "servers.update_points",
+        servers.update_points.iter().map(|s| s.name.as_str()),
+    );
+    let dps = ck.unique(
+        "servers.distribution_points",
+        servers.distribution_points.iter().map(|s| s.name.as_str()),
+    );
+    for (section, list) in [
+        ("servers.management_points", &servers.management_points),
+        ("servers.update_points", &servers.update_points),
+        ("servers.distribution_points", &servers.distribution_points),
+    ] {
+        if list.is_empty() {
+            ck.fail(section, "needs at least one server");
+        }
+    }
+
+    // Settings: 0 is the scenario-wide object, then one per cohort that brings its own.
+    let mut settings = vec![ck.settings("client_settings", &raw.client_settings)];
+
+    // Cohorts.
+    if raw.cohorts.is_empty() {
+        ck.fail("cohorts", "needs at least one cohort");
+    }
+    let cohort_index = ck.unique("cohorts", raw.cohorts.iter().map(|c| c.name.as_str()));
+    let mut cohorts = Vec::new();
+    let mut next_client: u64 = 0;
+    for (i, c) in raw.cohorts.iter().enumerate() {
+        let path = format!("cohorts[{i}]");
+        if c.count == 0 || u64::from(c.count) > MAX_CLIENTS {
+            ck.fail(
+                format!("{path}.count"),
+                format!("must be between 1 and {MAX_CLIENTS}, got {}", c.count),
+            );
+        }
+        if c.link.0 < 1_000 {
+            ck.fail(
+                format!("{path}.link"),
+                format!("must be at least 1kbps, got {}", c.link),
+            );
+        }
+        let power = match &c.power {
+            Power::AlwaysOn => PowerSpec::AlwaysOn,
+            Power::BusinessHours {
+                start,
+                end: stop,
+                jitter,
+            } => {
+                if start >= stop {
+                    ck.fail(
+                        format!("{path}.power"),
+                        format!("start ({start}) must be before end ({stop})"),
+                    );
+                } else if jitter.0.as_ms() * 2 >= stop.0.as_ms() - start.0.as_ms() {
+                    ck.fail(
+                        format!("{path}.power.jitter"),
+                        format!(
+                            "must be less than half the working day ({start}–{stop}), got {jitter}"
+                        ),
+                    );
+                } else if jitter.0 > start.0 || stop.0 + jitter.0 > day {
+                    ck.fail(
+                        format!("{path}.power.jitter"),
+                        format!("must keep the day within 00:00–24:00 ({start}–{stop} ± {jitter})"),
+                    );
+                }
+                PowerSpec::BusinessHours {
+                    start: start.0,
+                    end: stop.0,
+                    jitter: jitter.0,
+                }
+            }
+        };
+        let mp = ck.lookup(
+            &format!("{path}.management_point"),
+            "management point",
+            &c.management_point,
+            &mps,
+        );
+        let sup = ck.lookup(
+            &format!("{path}.update_point"),
+            "update point",
+            &c.update_point,
+            &sups,
+        );
+        let dp = ck.lookup(
+            &format!("{path}.distribution_point"),
+            "distribution point",
+            &c.distribution_point,
+            &dps,
+        );
+        let settings_id = match &c.client_settings {
+            Some(s) => {
+                settings.push(ck.settings(&format!("{path}.client_settings"), s));
+                SettingsId((settings.len() - 1) as u16)
+            }
+            None => SettingsId(0),
+        };
+        cohorts.push(CohortSpec {
+            name: c.name.clone(),
+            count: c.count,
+            first_client: next_client.min(u64::from(u32::MAX)) as u32,
+            power,
+            link_bps: c.link.0,
+            mp: MpId(mp as u16),
+            sup: SupId(sup as u16),
+            dp: DpId(dp as u16),
+            settings: settings_id,
+        });
+        next_client += u64::from(c.count);
+    }
+    if next_client > MAX_CLIENTS {
+        ck.fail(
+            "cohorts",
+            format!("hold {next_client} clients in all; at most {MAX_CLIENTS} are allowed"),
+        );
+    }
+    if raw.cohorts.len() > usize::from(u16::MAX) {
+        ck.fail("cohorts", "too many cohorts (at most 65535)");
+    }
+
+    // Updates.
+    let update_index = ck.unique("updates", raw.updates.iter().map(|u| u.id.as_str()));
+    let mut updates = Vec::new();
+    for (i, u) in raw.updates.iter().enumerate() {
+        let path = format!("updates[{i}]");
+        if u.size.0 == 0 || u.size.0 > 1_000_000_000_000 {
+            ck.fail(
+                format!("{path}.size"),
+                format!("must be between 1B and 1TB, got {}", u.size),
+            );
+        }
+        ck.probability(&format!("{path}.applicability"), u.applicability);
+        ck.probability(
+            &format!("{path}.restart_probability"),
+            u.restart_probability,
+        );
+        ck.probability(
+            &format!("{path}.failure_probability"),
+            u.failure_probability,
+        );
+        ck.dist(&format!("{path}.install_time"), &u.install_time, day);
+        ck.duration(
+            &format!("{path}.max_run_time"),
+            u.max_run_time.0,
+            SimDuration::from_mins(1),
+            day,
+        );
+        updates.push(UpdateSpec {
+            id: u.id.clone(),
+            size_bytes: u.size.0,
+            applicability: u.applicability,
+            install_time: u.install_time.clone(),
+            max_run_time: u.max_run_time.0,
+            restart_probability: u.restart_probability,
+            failure_probability: u.failure_probability,
+        });
+    }
+
+    // Deployments.
+    let _ = ck.unique(
+        "deployments",
+        raw.deployments.iter().map(|d| d.name.as_str()),
+    );
+    let mut deployments = Vec::new();
+    for (i, d) in raw.deployments.iter().enumerate() {
+        let path = format!("deployments[{i}]");
+        if d.updates.is_empty() {
+            ck.fail(format!("{path}.updates"), "must list at least one update");
+        }
+        if d.targets.is_empty() {
+            ck.fail(format!("{path}.targets"), "must list at least one cohort");
+        }
+        let mut ups: Vec<UpdateId> = Vec::new();
+        for (j, id) in d.updates.iter().enumerate() {
+            let u = UpdateId(
+                ck.lookup(&format!("{path}.updates[{j}]"), "update", id, &update_index) as u16,
+            );
+            if ups.contains(&u) {
+                ck.fail(
+                    format!("{path}.updates[{j}]"),
+                    format!("update '{id}' is listed twice"),
+                );
+            }
+            ups.push(u);
+        }
+        let mut targets: Vec<CohortId> = Vec::new();
+        for (j, name) in d.targets.iter().enumerate() {
+            let c = CohortId(ck.lookup(
+                &format!("{path}.targets[{j}]"),
+                "cohort",
+                name,
+                &cohort_index,
+            ) as u16);
+            if targets.contains(&c) {
+                ck.fail(
+                    format!("{path}.targets[{j}]"),
+                    format!("cohort '{name}' is listed twice"),
+                );
+            }
+            targets.push(c);
+        }
+        let created = ck.instant(&format!("{path}.created"), &d.created, &raw.start, end);
+        let available = match &d.available {
+            Some(t) => ck.instant(&format!("{path}.available"), t, &raw.start, end),
+            None => created,
+        };
+        if available < created {
+            ck.fail(format!("{path}.available"), "must not be before created");
+        }
+        let deadline = match &d.deadline {
+            Some(t) => {
+                let ms = t.ms_since(&raw.start);
+                if ms < 0 {
+                    SimTime::ZERO
+                } else {
+                    SimTime(ms as u64)
+                }
+            }
+            None => available,
+        };
+        if deadline < available {
+            ck.fail(
+                format!("{path}.deadline"),
+                format!(
+                    "{} is before the available time {}; a deadline must be at or after it",
+                    d.deadline
+                        .as_ref()
+                        .map(ToString::to_string)
+                        .unwrap_or_default(),
+                    d.available.as_ref().unwrap_or(&d.created)
+                ),
+            );
+        }
+        deployments.push(DeploymentSpec {
+            name: d.name.clone(),
+            updates: ups,
+            targets,
+            created,
+            available,
+            deadline,
+        });
+    }
+    if raw.updates.len() > 4096 {
+        ck.fail("updates", "too many updates (at most 4096)");
+    }
+    if raw.deployments.len() > 1024 {
+        ck.fail("deployments", "too many deployments (at most 1024)");
+    }
+
+    if !ck.problems.is_empty() {
+        return Err(ck.problems);
+    }
+
+    let text = resolved_text(&raw);
+    let digest = Sha256::digest(text.as_bytes());
+    let hash: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+    let local = raw.start.0.naive_local();
+    let week_offset = SimDuration::from_ms(
+        u64::from(local.weekday().num_days_from_monday()) * 86_400_000
+            + u64::from(local.num_seconds_from_midnight()) * 1_000
+            + u64::from(local.nanosecond() / 1_000_000),
+    );
+    Ok(Estate {
+        hash,
+        seed: raw.seed,
+        duration: raw.duration.0,
+        sample_interval: raw.sample_interval.0,
+        week_offset,
+        site: SiteSpec {
+            content_ready_delay: raw.site.content_ready_delay.clone(),
+            mp_forward_delay: raw.site.mp_forward_delay.0,
+            state_system_delay: raw.site.state_system_delay.0,
+        },
+        management_points: servers
+            .management_points
+            .iter()
+            .map(|s| s.name.clone())
+            .collect(),
+        update_points: servers
+            .update_points
+            .iter()
+            .map(|s| s.name.clone())
+            .collect(),
+        distribution_points: servers
+            .distribution_points
+            .iter()
+            .map(|s| s.name.clone())
+            .collect(),
+        settings,
+        cohorts,
+        updates,
+        deployments,
+        resolved: raw,
+    })
+}
