@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use csv::{COMPLIANCE_COLUMNS, compliance_csv};
-pub use json::{Summary, summary};
+pub use json::{Summary, summary, summary_json};
 pub use report::{format_duration, summary_text};
 
 use crate::error::Error;
@@ -58,7 +58,7 @@ pub fn write_run(dir: &Path, estate: &Estate, outcome: &Outcome) -> Result<Vec<P
     })?;
     let files = [
         ("compliance.csv", compliance_csv(estate, outcome)),
-        ("summary.json", json::summary_json(estate, outcome)),
+        ("summary.json", summary_json(estate, outcome)),
         ("scenario.ron", scenario_ron(estate)),
     ];
     let mut written = Vec::new();

@@ -1,0 +1,197 @@
+//! The command line as a user meets it: exit codes, messages, files written.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn patchsim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("patchsim runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A copy of the small test scenario with one edit, in `dir`.
+fn broken(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {
+    let text = common::ron(&common::Knobs {
+        days: 3,
+        ..Default::default()
+    });
+    assert!(text.contains(from), "the template contains {from:?}");
+    let path = dir.join(name);
+    std::fs::write(&path, text.replacen(from, to, 1)).expect("write");
+    path
+}
+
+#[test]
+fn syntax_error_names_file_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "syntax.ron", "seed: 7,", "seed: 7");
+    let out = patchsim(&["validate", file.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("syntax.ron:4:5:"), "{err}");
+    assert!(err.contains("expected comma"), "{err}");
+}
+
+#[test]
+fn unknown_field_is_named_with_the_allowed_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(
+        dir.path(),
+        "unknown.ron",
+        "link: \"20Mbps\"",
+        "bandwith: \"20Mbps\"",
+    );
+    let out = patchsim(&["validate", file.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("unknown.ron:"), "{err}");
+    assert!(
+        err.contains("`bandwith`") && err.contains("`link`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn out_of_range_value_names_the_field_and_the_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(
+        dir.path(),
+        "range.ron",
+        "policy_polling_interval: \"60m\"",
+        "policy_polling_interval: \"1m\"",
+    );
+    let out = patchsim(&["validate", file.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("client_settings.policy_polling_interval: must be between 3m and 1d, got 1m"),
+        "{err}"
+    );
+}
+
+#[test]
+fn validate_reports_every_file() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = broken(dir.path(), "a.ron", "seed: 7,", "seed: 7");
+    let b = broken(dir.path(), "b.ron", "count: 300,", "count: 0,");
+    let c = broken(
+        dir.path(),
+        "c.ron",
+        "targets: [\"always-on\",",
+        "targets: [\"laptops\",",
+    );
+    let out = patchsim(
+        &[
+            "validate",
+            a.to_str().unwrap(),
+            b.to_str().unwrap(),
+            c.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains("a.ron:4:5"), "{err}");
+    assert!(
+        err.contains("cohorts[0].count: must be between 1 and 10000000, got 0"),
+        "{err}"
+    );
+    assert!(
+        err.contains(
+            "deployments[0].targets[0]: unknown cohort 'laptops'; known: always-on, desktops"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn failed_run_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(
+        dir.path(),
+        "bad.ron",
+        "size: \"400MB\"",
+        "size: \"400 megs\"",
+    );
+    let out = patchsim(
+        &["run", file.to_str().unwrap(), "--out", "results"],
+        dir.path(),
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("invalid size \"400 megs\""),
+        "{}",
+        stderr(&out)
+    );
+    assert!(
+        !dir.path().join("results").exists(),
+        "no output directory on failure"
+    );
+}
+
+#[test]
+fn run_writes_outputs_and_seed_overrides() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
+    let run = |seed: &str, out: &str| {
+        let o = patchsim(
+            &["run", file.to_str().unwrap(), "--seed", seed, "--out", out],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
+        assert!(
+            stdout.contains("compliant") && stdout.contains("99%"),
+            "{stdout}"
+        );
+        let read =
+            |f: &str| std::fs::read_to_string(dir.path().join(out).join(f)).expect("written");
+        (
+            read("compliance.csv"),
+            read("summary.json"),
+            read("scenario.ron"),
+        )
+    };
+    let (csv, json, ron) = run("5", "a");
+    assert!(csv.starts_with("# patchsim ") && csv.contains("seed=5"));
+    assert!(json.contains("\"seed\": 5") && json.contains("\"scenario_hash\""));
+    assert!(ron.contains("seed: 5"));
+    assert_eq!(
+        run("5", "b"),
+        (csv.clone(), json.clone(), ron.clone()),
+        "same seed, same bytes"
+    );
+    assert_ne!(run("6", "c").0, csv, "another seed, another run");
+
+    // The resolved scenario reproduces the run byte for byte.
+    let again = patchsim(
+        &["run", "a/scenario.ron", "--out", "d", "--quiet"],
+        dir.path(),
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert!(again.stdout.is_empty(), "--quiet prints nothing");
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("d/compliance.csv")).unwrap(),
+        csv
+    );
+}
+
+#[test]
+fn missing_file_is_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = patchsim(&["validate", "nope.ron"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("nope.ron: cannot read"),
+        "{}",
+        stderr(&out)
+    );
+}

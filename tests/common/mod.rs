@@ -1,0 +1,96 @@
+//! Small scenarios for the integration tests, built from one RON template.
+#![allow(dead_code)]
+
+use patchsim::model::{self, Estate, Outcome};
+use patchsim::scenario;
+
+/// Knobs the tests turn; everything else is fixed.
+pub struct Knobs {
+    pub seed: u64,
+    pub always_on: u32,
+    pub desktops: u32,
+    pub days: u32,
+    pub poll: &'static str,
+    pub sample: &'static str,
+    pub randomize_deadline: bool,
+    pub failure: f64,
+}
+
+impl Default for Knobs {
+    fn default() -> Self {
+        Knobs {
+            seed: 7,
+            always_on: 300,
+            desktops: 300,
+            days: 12,
+            poll: "60m",
+            sample: "1h",
+            randomize_deadline: false,
+            failure: 0.05,
+        }
+    }
+}
+
+/// The scenario text for these knobs. Time zero is a Monday; the
+/// deployment is created on day 1 at 10:00 with a deadline on day 3 at 20:00.
+pub fn ron(k: &Knobs) -> String {
+    format!(
+        r#"Scenario(
+    name: "test",
+    seed: {seed},
+    start: "2026-11-09T00:00:00+01:00",
+    duration: "{days}d",
+    sample_interval: "{sample}",
+    site: Site(content_ready_delay: Fixed("30m")),
+    servers: Servers(
+        management_points: [Server(name: "mp")],
+        update_points: [Server(name: "sup")],
+        distribution_points: [Server(name: "dp")],
+    ),
+    client_settings: ClientSettings(
+        policy_polling_interval: "{poll}",
+        deadline_randomization: {rand},
+    ),
+    cohorts: [
+        Cohort(name: "always-on", count: {always_on}, management_point: "mp", update_point: "sup", distribution_point: "dp"),
+        Cohort(name: "desktops", count: {desktops}, power: BusinessHours(start: "08:00", end: "17:00", jitter: "1h"),
+               link: "20Mbps", management_point: "mp", update_point: "sup", distribution_point: "dp"),
+    ],
+    updates: [
+        Update(id: "KB1", size: "400MB", applicability: 0.9, failure_probability: {failure}),
+        Update(id: "KB2", size: "50MB", applicability: 0.5, restart_probability: 0.2),
+    ],
+    deployments: [
+        Deployment(name: "cu", updates: ["KB1", "KB2"], targets: ["always-on", "desktops"],
+                   created: "2026-11-10T10:00:00+01:00", deadline: "2026-11-12T20:00:00+01:00"),
+    ],
+)"#,
+        seed = k.seed,
+        days = k.days,
+        sample = k.sample,
+        poll = k.poll,
+        rand = k.randomize_deadline,
+        always_on = k.always_on,
+        desktops = k.desktops,
+        failure = k.failure,
+    )
+    .replace("count: 0,", "count: 1,")
+}
+
+/// Parses and validates scenario text.
+pub fn estate_of(text: &str) -> Estate {
+    let raw = scenario::parse(text, "test.ron").unwrap_or_else(|e| panic!("{e}"));
+    scenario::build(raw, "test.ron").unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// Builds and runs the scenario for these knobs.
+pub fn run(k: &Knobs) -> (Estate, Outcome) {
+    let estate = estate_of(&ron(k));
+    let outcome = model::run(&estate);
+    (estate, outcome)
+}
+
+/// Runs the file and prints how to reproduce it if `check` panics.
+pub fn reproduce_hint(file: &str, seed: u64) -> String {
+    format!("reproduce: patchsim run {file} --seed {seed}")
+}
