@@ -85,3 +85,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+#[test]
+fn example_runs() {
+    main().expect("the example succeeds");
+}

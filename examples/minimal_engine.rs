@@ -86,3 +86,9 @@ fn main() {
         "the queue behaves like M/M/1"
     );
 }
+
+#[cfg(test)]
+#[test]
+fn example_runs() {
+    main();
+}
