@@ -4,8 +4,8 @@
 use patchsim::model;
 use patchsim::output;
 use patchsim::scenario::{
-    self, ClientSettings, Cohort, Deployment, Dist, Power, Purpose, Scenario, Server, Servers,
-    Site, Update,
+    self, ClientSettings, Cohort, Deployment, Dist, Power, Scenario, Server, Servers, Site, Sync,
+    Update,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,54 +23,39 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             update_points: vec![server("sup")],
             distribution_points: vec![server("dp")],
         },
+        sync: Sync::default(),
         client_settings: ClientSettings::default(),
         cohorts: vec![
             Cohort {
-                name: "office".into(),
-                count: 800,
                 power: Power::BusinessHours {
                     start: "08:00".parse()?,
                     end: "18:00".parse()?,
                     jitter: "30m".parse()?,
                 },
                 link: "50Mbps".parse()?,
-                management_point: "mp".into(),
-                update_point: "sup".into(),
-                distribution_point: "dp".into(),
-                client_settings: None,
+                ..Cohort::new("office", 800, "mp", "sup", "dp")
             },
             Cohort {
-                name: "servers".into(),
-                count: 200,
-                power: Power::AlwaysOn,
                 link: "1Gbps".parse()?,
-                management_point: "mp".into(),
-                update_point: "sup".into(),
-                distribution_point: "dp".into(),
-                client_settings: None,
+                ..Cohort::new("servers", 200, "mp", "sup", "dp")
             },
         ],
         updates: vec![Update {
-            id: "KB5099999".into(),
             title: "December cumulative update".into(),
-            size: "700MB".parse()?,
-            applicability: 1.0,
             install_time: Dist::LogNormal {
                 median: "15m".parse()?,
                 sigma: 0.4,
             },
-            max_run_time: "60m".parse()?,
-            restart_probability: 1.0,
-            failure_probability: 0.0,
+            ..Update::new("KB5099999", "700MB".parse()?)
         }],
         deployments: vec![Deployment {
-            name: "december".into(),
-            updates: vec!["KB5099999".into()],
-            targets: vec!["office".into(), "servers".into()],
-            purpose: Purpose::Required,
-            created: "2026-12-09T09:00:00Z".parse()?,
-            available: None,
             deadline: Some("2026-12-11T12:00:00Z".parse()?),
+            ..Deployment::required(
+                "december",
+                &["KB5099999"],
+                &["office", "servers"],
+                "2026-12-09T09:00:00Z".parse()?,
+            )
         }],
     };
     let estate = scenario::build(raw, "in-code")?;

@@ -1,36 +1,37 @@
-//! A client's work: evaluation and verification scans, downloads, installs
-//! and restarts, one at a time, each ending in state messages.
+//! A client's work: scans, downloads, installs and restarts, one at a time,
+//! each ending in state messages.
 //!
 //! Owns the client's decisions: what to do next ([`World::next_action`]),
-//! what a scan finds, whether an install fails or needs a restart, when the
-//! user restarts. A client does one thing at a time; work that comes due
-//! while it is busy or off waits for the next free moment.
+//! what a scan finds, when an Available update's user starts it, whether an
+//! install waits for a maintenance window, fails or needs a restart, and
+//! when the restart happens. A client does one thing at a time; work that
+//! comes due while it is busy or off waits for the next free moment.
 
 use rand::Rng;
 
 use super::compliance::{
-    Phase, TOPIC_COMPLIANCE, TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_EVALUATION, Truth,
+    ENFORCE_DOWNLOADED, ENFORCE_DOWNLOADING, ENFORCE_FAILED, ENFORCE_INSTALLING,
+    ENFORCE_PENDING_RESTART, ENFORCE_SUCCESS, ENFORCE_WAITING_WINDOW, Phase, SCAN_COMPLETED,
+    SCAN_FAILED, TOPIC_COMPLIANCE, TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_EVALUATION,
+    TOPIC_SCAN, TOPIC_UPDATE_ENFORCEMENT, Truth, UPDATE_FAILED, UPDATE_INSTALLED,
+    UPDATE_PENDING_RESTART,
 };
 use super::events::Event;
-use super::ids::{ClientId, DeploymentId};
-use super::world::{Action, StateMsg, World};
+use super::ids::{ClientId, DeploymentId, UpdateId};
+use super::windows::next_fit;
+use super::world::{Action, RestartCause, StateMsg, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::scenario::{ClientKind, Purpose};
 
 /// Topic 300 states.
 const COMPLIANT: u8 = 1;
 const NON_COMPLIANT: u8 = 2;
-/// Topic 301 states.
-const ENFORCE_INSTALLING: u8 = 1;
-const ENFORCE_SUCCESS: u8 = 4;
-const ENFORCE_PENDING_RESTART: u8 = 5;
-const ENFORCE_FAILED: u8 = 6;
-const ENFORCE_DOWNLOADED: u8 = 8;
 /// Topic 302 states.
 const EVALUATION_SUCCEEDED: u8 = 2;
 
 impl World<'_> {
     /// Queues a state message on the client; it leaves at the next cycle.
-    fn queue(&mut self, c: ClientId, topic: u16, state: u8, subject: u16, now: SimTime) {
+    pub(crate) fn queue(&mut self, c: ClientId, topic: u16, state: u8, subject: u16, now: SimTime) {
         self.clients[c.index()].queue.push(StateMsg {
             topic,
             state,
@@ -54,10 +55,41 @@ impl World<'_> {
         client.action_timer = Some(sched.after(length, Event::ActionDone(c)));
     }
 
+    /// The software update scan schedule fires: a scan is due after a
+    /// random delay (it runs when the client is next on and free).
+    pub(crate) fn scan_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let settings = self.settings(c);
+        sched.after(settings.scan_interval, Event::ScanCycle(c));
+        let client = &mut self.clients[c.index()];
+        if !client.has_update_policy {
+            return;
+        }
+        let spread = settings.scan_random_delay.as_ms();
+        let due = sched.now()
+            + SimDuration(if spread > 0 {
+                client.rng.random_range(0..=spread)
+            } else {
+                0
+            });
+        client.scan_due = client.scan_due.min(due);
+        sched.at(due, Event::Wake(c));
+    }
+
+    /// The deployment re-evaluation schedule fires: failed installs and
+    /// failed scans are tried again (now, or when the client is next on).
+    pub(crate) fn reevaluation_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        sched.after(
+            self.settings(c).reevaluation_interval,
+            Event::ReevaluationCycle(c),
+        );
+        self.clients[c.index()].reevaluation_due = true;
+        self.next_action(c, sched);
+    }
+
     /// If the client is on and free, starts the most urgent work that is due:
     /// a waiting restart, a scan, a download, then an install.
     pub(crate) fn next_action(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let client = &self.clients[c.index()];
+        let client = &mut self.clients[c.index()];
         if !client.online || client.action != Action::Idle {
             return;
         }
@@ -66,11 +98,16 @@ impl World<'_> {
             return;
         }
         let now = sched.now();
-        let mut scan = false;
+        let reevaluate = std::mem::take(&mut client.reevaluation_due);
+        let mut scan = client.has_update_policy && client.scan_due <= now;
         for dep in &mut self.deployments {
             let a = &mut dep.assignments[c.index()];
             match a.phase {
-                Phase::EvalDue | Phase::Failed if a.due <= now => {
+                Phase::Failed | Phase::ScanFailed if reevaluate => {
+                    a.phase = Phase::Evaluating;
+                    scan = true;
+                }
+                Phase::EvalDue if a.due <= now => {
                     a.phase = Phase::Evaluating;
                     scan = true;
                 }
@@ -82,6 +119,8 @@ impl World<'_> {
             }
         }
         if scan {
+            let client = &mut self.clients[c.index()];
+            client.scan_due = SimTime::MAX;
             let length = self
                 .settings(c)
                 .scan_duration
@@ -90,17 +129,80 @@ impl World<'_> {
             self.refresh(c, now);
             return;
         }
-        let pick = |w: &Self, want: fn(&super::record::Assignment, SimTime) -> bool| {
-            (0..w.deployments.len())
-                .find(|&d| want(&w.deployments[d].assignments[c.index()], now))
-                .map(|d| DeploymentId(d as u16))
+        // Users who start an Available install from Software Center.
+        for d in 0..self.deployments.len() {
+            let a = &mut self.deployments[d].assignments[c.index()];
+            if a.phase == Phase::WaitUser && a.due <= now {
+                a.deadline_at = now;
+                a.due = now;
+                a.phase = if a.remaining > 0 {
+                    Phase::NeedDownload
+                } else {
+                    Phase::WaitDeadline
+                };
+                self.totals.available_installs_started += 1;
+            }
+        }
+        let pending = |w: &Self, d: usize, want: Phase| {
+            let a = &w.deployments[d].assignments[c.index()];
+            a.phase == want && a.due <= now
         };
-        if let Some(d) = pick(self, |a, _| a.phase == Phase::NeedDownload) {
-            self.start_download(c, d, sched);
-        } else if let Some(d) = pick(self, |a, now| {
-            a.phase == Phase::WaitDeadline && a.due <= now
-        }) {
-            self.start_install(c, d, sched);
+        if let Some(d) = (0..self.deployments.len())
+            .find(|&d| self.deployments[d].assignments[c.index()].phase == Phase::NeedDownload)
+        {
+            self.start_download(c, DeploymentId(d as u16), sched);
+            return;
+        }
+        for d in 0..self.deployments.len() {
+            if !(pending(self, d, Phase::WaitDeadline) || pending(self, d, Phase::WaitWindow)) {
+                continue;
+            }
+            let d = DeploymentId(d as u16);
+            match self.window_for_install(c, d, now) {
+                None => {
+                    self.start_install(c, d, sched);
+                    return;
+                }
+                Some(opens) => {
+                    let a = &mut self.deployments[d.index()].assignments[c.index()];
+                    let entering = a.phase == Phase::WaitDeadline;
+                    a.phase = Phase::WaitWindow;
+                    a.due = opens;
+                    if opens != SimTime::MAX {
+                        sched.at(opens, Event::Wake(c));
+                    }
+                    if entering {
+                        self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_WAITING_WINDOW, d.0, now);
+                        self.refresh(c, now);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Whether a deadline install must wait for a maintenance window: `None`
+    /// if it may start now, else when the next window long enough for the
+    /// max run times opens (`SimTime::MAX`: no window ever is).
+    fn window_for_install(&self, c: ClientId, d: DeploymentId, now: SimTime) -> Option<SimTime> {
+        let spec = &self.estate.deployments[d.index()];
+        let cohort = self.cohort(c);
+        if spec.purpose != Purpose::Required
+            || !spec.honor_maintenance_windows
+            || cohort.windows.is_empty()
+        {
+            return None;
+        }
+        let need = spec
+            .updates
+            .iter()
+            .filter(|&&u| self.truth[self.slot(c, u)] == Truth::Missing)
+            .fold(SimDuration::ZERO, |sum, u| {
+                sum + self.estate.updates[u.index()].max_run_time
+            });
+        match next_fit(&cohort.windows, self.estate.week_offset, now, need) {
+            Some(t) if t <= now => None,
+            Some(t) => Some(t),
+            None => Some(SimTime::MAX),
         }
     }
 
@@ -125,10 +227,36 @@ impl World<'_> {
         }
     }
 
-    /// A scan ends: every deployment it evaluated or verified learns what
-    /// the client needs (MODEL.md 2.2 step 2, 2.3 step 5).
+    /// A scan ends (MODEL.md 2.2 step 2): the client queues a detection
+    /// message for every synced update whose state changed, and every
+    /// deployment it evaluated or verified moves on. A client whose GPO
+    /// names another server reaches the wrong WSUS: its scan fails.
     fn scan_done(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
         self.totals.scans += 1;
+        if self.clients[c.index()].gpo_conflict {
+            self.totals.scans_failed += 1;
+            self.queue(c, TOPIC_SCAN, SCAN_FAILED, 0, now);
+            for dep in &mut self.deployments {
+                let a = &mut dep.assignments[c.index()];
+                if matches!(a.phase, Phase::Evaluating | Phase::Verifying) {
+                    a.phase = Phase::ScanFailed;
+                }
+            }
+            return;
+        }
+        let started = self.clients[c.index()].action_started;
+        for u in 0..self.estate.updates.len() {
+            if self.synced_at[u] > started {
+                continue; // law 9: not in the site's catalog when the scan began
+            }
+            let slot = self.slot(c, UpdateId(u as u16));
+            let state = self.truth[slot].detection_state();
+            if self.sent[slot] != state {
+                self.sent[slot] = state;
+                self.queue(c, TOPIC_DETECTION, state, u as u16, now);
+            }
+        }
+        self.queue(c, TOPIC_SCAN, SCAN_COMPLETED, 0, now);
         for d in 0..self.deployments.len() {
             let phase = self.deployments[d].assignments[c.index()].phase;
             if matches!(phase, Phase::Evaluating | Phase::Verifying) {
@@ -144,7 +272,7 @@ impl World<'_> {
     }
 
     /// Sorts one deployment into its next phase from what the scan found,
-    /// and queues the detection and compliance state messages.
+    /// and queues its evaluation and compliance state messages.
     fn evaluate(
         &mut self,
         c: ClientId,
@@ -157,9 +285,7 @@ impl World<'_> {
         let (mut missing_bytes, mut missing, mut pending, mut installed) =
             (0u64, false, false, false);
         for &u in &spec.updates {
-            let t = self.truth[self.slot(c, u)];
-            self.queue(c, TOPIC_DETECTION, t.detection_state(), u.0, now);
-            match t {
+            match self.truth[self.slot(c, u)] {
                 Truth::Missing => {
                     missing = true;
                     missing_bytes += self.estate.updates[u.index()].size_bytes;
@@ -170,16 +296,31 @@ impl World<'_> {
             }
         }
         self.queue(c, TOPIC_EVALUATION, EVALUATION_SUCCEEDED, d.0, now);
+        let cohort = self.cohort(c);
+        let client = &mut self.clients[c.index()];
         let a = &mut self.deployments[d.index()].assignments[c.index()];
         let (phase, compliant) = if missing {
-            if a.remaining == u64::MAX {
+            let first = a.remaining == u64::MAX;
+            if first {
                 a.remaining = missing_bytes;
             }
-            if a.remaining > 0 {
-                (Phase::NeedDownload, false)
-            } else {
-                a.due = a.deadline_at;
-                (Phase::WaitDeadline, false)
+            match spec.purpose {
+                Purpose::Required if a.remaining > 0 => (Phase::NeedDownload, false),
+                Purpose::Required => {
+                    a.due = a.deadline_at;
+                    (Phase::WaitDeadline, false)
+                }
+                Purpose::Available => {
+                    // Whether this user ever installs it is drawn once.
+                    let installs =
+                        !first || client.rng.random::<f64>() < cohort.available_install_share;
+                    a.due = if installs {
+                        now + cohort.available_install_delay.sample(&mut client.rng)
+                    } else {
+                        SimTime::MAX
+                    };
+                    (Phase::WaitUser, false)
+                }
             }
         } else if pending {
             (Phase::PendingRestart, false)
@@ -189,9 +330,11 @@ impl World<'_> {
             (Phase::NotRequired, true)
         };
         a.phase = phase;
-        let wake = (phase == Phase::WaitDeadline && a.due > now).then_some(a.due);
-        if let Some(t) = wake {
-            sched.at(t, Event::Wake(c));
+        if matches!(phase, Phase::WaitDeadline | Phase::WaitUser)
+            && a.due > now
+            && a.due != SimTime::MAX
+        {
+            sched.at(a.due, Event::Wake(c));
         }
         if verifying && phase == Phase::Compliant {
             self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_SUCCESS, d.0, now);
@@ -201,10 +344,11 @@ impl World<'_> {
     }
 
     fn start_download(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
-        let cohort = &self.estate.cohorts[usize::from(self.clients[c.index()].cohort)];
+        let link = self.cohort(c).link_bps;
         let a = &mut self.deployments[d.index()].assignments[c.index()];
         a.phase = Phase::Downloading;
-        let ms = (u128::from(a.remaining) * 8_000).div_ceil(u128::from(cohort.link_bps));
+        let ms = (u128::from(a.remaining) * 8_000).div_ceil(u128::from(link));
+        self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, sched.now());
         self.begin(c, Action::Download(d), SimDuration(ms as u64), sched);
         self.refresh(c, sched.now());
     }
@@ -232,23 +376,27 @@ impl World<'_> {
     fn start_install(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let spec = &self.estate.deployments[d.index()];
+        let cohort_failure = self.cohort(c).failure_probability;
         let mut length = SimDuration::ZERO;
         for &u in &spec.updates {
-            let slot = self.slot(c, u);
-            if self.truth[slot] != Truth::Missing {
+            if self.truth[self.slot(c, u)] != Truth::Missing {
                 continue;
             }
             let update = &self.estate.updates[u.index()];
             let rng = &mut self.clients[c.index()].rng;
             let took = update.install_time.sample(rng);
-            let fails =
-                took > update.max_run_time || rng.random::<f64>() < update.failure_probability;
+            let p_fail = 1.0 - (1.0 - update.failure_probability) * (1.0 - cohort_failure);
+            let fails = took > update.max_run_time || rng.random::<f64>() < p_fail;
             length = length + took.min(update.max_run_time);
-            self.truth[slot] = if fails {
-                Truth::InstallingFail
-            } else {
-                Truth::InstallingOk
-            };
+            self.set_truth(
+                c,
+                u,
+                if fails {
+                    Truth::InstallingFail
+                } else {
+                    Truth::InstallingOk
+                },
+            );
             self.totals.installs += 1;
         }
         let a = &mut self.deployments[d.index()].assignments[c.index()];
@@ -269,71 +417,107 @@ impl World<'_> {
         let spec = &self.estate.deployments[d.index()];
         let (mut failed, mut restart) = (false, false);
         for &u in &spec.updates {
-            let slot = self.slot(c, u);
-            self.truth[slot] = match self.truth[slot] {
+            let (next, message) = match self.truth[self.slot(c, u)] {
                 Truth::InstallingOk => {
                     let p = self.estate.updates[u.index()].restart_probability;
                     if self.clients[c.index()].rng.random::<f64>() < p {
                         restart = true;
-                        Truth::PendingRestart
+                        (Truth::PendingRestart, UPDATE_PENDING_RESTART)
                     } else {
-                        Truth::Installed
+                        (Truth::Installed, UPDATE_INSTALLED)
                     }
                 }
                 Truth::InstallingFail => {
                     failed = true;
                     self.totals.install_failures += 1;
-                    Truth::Missing
+                    (Truth::Missing, UPDATE_FAILED)
                 }
-                other => other,
+                _ => continue,
             };
+            self.set_truth(c, u, next);
+            self.queue(c, TOPIC_UPDATE_ENFORCEMENT, message, u.0, now);
         }
-        let retry = now + self.settings(c).reevaluation_interval;
         let a = &mut self.deployments[d.index()].assignments[c.index()];
         let state = if failed {
-            a.phase = Phase::Failed;
-            a.due = retry;
-            sched.at(retry, Event::Wake(c));
-            ENFORCE_FAILED
+            a.phase = Phase::Failed; // retried at the next re-evaluation
+            Some(ENFORCE_FAILED)
         } else if restart {
             a.phase = Phase::PendingRestart;
-            ENFORCE_PENDING_RESTART
+            Some(ENFORCE_PENDING_RESTART)
         } else {
             a.phase = Phase::VerifyDue;
-            ENFORCE_INSTALLING
+            None
         };
-        if state != ENFORCE_INSTALLING {
+        if let Some(state) = state {
             self.queue(c, TOPIC_ENFORCEMENT, state, d.0, now);
         }
         if restart {
-            self.plan_restart(c, sched);
+            self.plan_restart(c, d, sched);
         }
     }
 
-    /// Shows the restart notification: the user restarts after their own
-    /// delay, or the countdown forces it, whichever comes first.
-    fn plan_restart(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        if self.clients[c.index()].restart_timer.is_some() {
-            return;
-        }
+    /// Plans the restart an install needs: at once inside the maintenance
+    /// window it installed in; for a deadline install, the user's own time
+    /// or the forced countdown, whichever is first; otherwise (Available, or
+    /// restart suppressed) the user's time, at the next reminder. An earlier
+    /// plan already made wins unless this one is sooner.
+    fn plan_restart(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let spec = &self.estate.deployments[d.index()];
+        let cohort = self.cohort(c);
         let settings = self.settings(c);
+        let suppressed = match cohort.kind {
+            ClientKind::Workstation => spec.suppress_restart_workstations,
+            ClientKind::Server => spec.suppress_restart_servers,
+        };
+        let required = spec.purpose == Purpose::Required;
         let client = &mut self.clients[c.index()];
-        let user = settings.user_restart_delay.sample(&mut client.rng);
-        client.restart_forced = user >= settings.restart_countdown;
-        client.restart_timer =
-            Some(sched.after(user.min(settings.restart_countdown), Event::RestartDue(c)));
+        let (delay, cause) = if required
+            && !suppressed
+            && spec.honor_maintenance_windows
+            && !cohort.windows.is_empty()
+        {
+            (SimDuration::ZERO, RestartCause::InWindow)
+        } else {
+            let user = settings.user_restart_delay.sample(&mut client.rng);
+            if required && !suppressed {
+                if user < settings.restart_countdown {
+                    (user, RestartCause::User)
+                } else {
+                    (settings.restart_countdown, RestartCause::Forced)
+                }
+            } else {
+                let reminder = settings.restart_reminder_interval.as_ms();
+                let k = user.as_ms().div_ceil(reminder).max(1);
+                (SimDuration(k * reminder), RestartCause::User)
+            }
+        };
+        let at = now + delay;
+        match client.restart_timer {
+            Some(timer) if at < client.restart_at => {
+                client.restart_timer = sched.reschedule(timer, at);
+                client.restart_at = at;
+                client.restart_cause = cause;
+            }
+            Some(_) => {}
+            None => {
+                client.restart_timer = Some(sched.at(at, Event::RestartDue(c)));
+                client.restart_at = at;
+                client.restart_cause = cause;
+            }
+        }
     }
 
-    /// The restart notification has run out: restart now, or as soon as the
-    /// running install ends.
+    /// The restart is due: restart now, or as soon as the running install
+    /// ends.
     pub(crate) fn restart_due(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let client = &mut self.clients[c.index()];
         client.restart_timer = None;
         debug_assert!(client.online, "switching off cancels the restart timer");
-        if client.restart_forced {
-            self.totals.restarts_forced += 1;
-        } else {
-            self.totals.restarts_by_user += 1;
+        match client.restart_cause {
+            RestartCause::User => self.totals.restarts_by_user += 1,
+            RestartCause::Forced => self.totals.restarts_forced += 1,
+            RestartCause::InWindow => self.totals.restarts_in_window += 1,
         }
         match client.action {
             Action::Install(_) => client.restart_waiting = true,
@@ -358,10 +542,10 @@ impl World<'_> {
     /// The client is back from a restart (or a shutdown): installs pending a
     /// restart take effect and are verified by a scan; it asks for policy.
     pub(crate) fn complete_restart(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let n = self.estate.updates.len();
-        for t in &mut self.truth[c.index() * n..(c.index() + 1) * n] {
-            if *t == Truth::PendingRestart {
-                *t = Truth::Installed;
+        for u in 0..self.estate.updates.len() {
+            let u = UpdateId(u as u16);
+            if self.truth[self.slot(c, u)] == Truth::PendingRestart {
+                self.set_truth(c, u, Truth::Installed);
             }
         }
         for dep in &mut self.deployments {
@@ -386,6 +570,7 @@ impl World<'_> {
     /// interrupted); a download keeps the bytes it has.
     pub(crate) fn interrupt(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        let link = self.cohort(c).link_bps;
         let client = &mut self.clients[c.index()];
         if let Some(timer) = client.action_timer.take() {
             sched.cancel(timer);
@@ -407,11 +592,12 @@ impl World<'_> {
                         _ => {}
                     }
                 }
+                // A scheduled scan that was cut short runs again.
+                client.scan_due = client.scan_due.min(now);
             }
             Action::Download(d) => {
-                let bps = self.estate.cohorts[usize::from(client.cohort)].link_bps;
                 let a = &mut self.deployments[d.index()].assignments[c.index()];
-                let got = (u128::from(now.since(started).as_ms()) * u128::from(bps) / 8_000)
+                let got = (u128::from(now.since(started).as_ms()) * u128::from(link) / 8_000)
                     .min(u128::from(a.remaining)) as u64;
                 a.remaining -= got;
                 a.phase = Phase::NeedDownload;

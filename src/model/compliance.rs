@@ -55,23 +55,27 @@ pub enum RequiredSub {
     Detected = 1,
     /// Downloading content.
     Downloading = 2,
-    /// Content downloaded; waiting for the deadline.
+    /// Content downloaded; waiting for the deadline (or, for an Available
+    /// deployment, for the user).
     Downloaded = 3,
+    /// Deadline passed; waiting for a maintenance window long enough.
+    WaitingWindow = 4,
     /// Installing (or verifying the install).
-    Installing = 4,
+    Installing = 5,
     /// Installed; waiting for the restart.
-    PendingRestart = 5,
+    PendingRestart = 6,
     /// The last install failed; waiting for re-evaluation.
-    Failed = 6,
+    Failed = 7,
 }
 
 impl RequiredSub {
-    /// All seven, in column order.
-    pub const ALL: [RequiredSub; 7] = [
+    /// All of them, in column order.
+    pub const ALL: [RequiredSub; 8] = [
         RequiredSub::NotEvaluated,
         RequiredSub::Detected,
         RequiredSub::Downloading,
         RequiredSub::Downloaded,
+        RequiredSub::WaitingWindow,
         RequiredSub::Installing,
         RequiredSub::PendingRestart,
         RequiredSub::Failed,
@@ -84,6 +88,7 @@ impl RequiredSub {
             RequiredSub::Detected => "detected",
             RequiredSub::Downloading => "downloading",
             RequiredSub::Downloaded => "downloaded",
+            RequiredSub::WaitingWindow => "waiting_window",
             RequiredSub::Installing => "installing",
             RequiredSub::PendingRestart => "pending_restart",
             RequiredSub::Failed => "failed",
@@ -107,6 +112,9 @@ pub(crate) enum Truth {
     PendingRestart,
     /// Installed and in effect.
     Installed,
+    /// Not managed by this site (a conflicting domain GPO points the client
+    /// at another update server): unknown.
+    Unmanaged,
 }
 
 impl Truth {
@@ -115,7 +123,18 @@ impl Truth {
         match self {
             Truth::NotRequired => DETECTION_NOT_REQUIRED,
             Truth::Installed => DETECTION_INSTALLED,
+            Truth::Unmanaged => DETECTION_UNKNOWN,
             _ => DETECTION_REQUIRED,
+        }
+    }
+
+    /// How a per-update compliance count sees it.
+    pub(crate) fn compliance(self) -> Compliance {
+        match self {
+            Truth::NotRequired => Compliance::NotRequired,
+            Truth::Installed => Compliance::Installed,
+            Truth::Unmanaged => Compliance::Unknown,
+            _ => Compliance::Required,
         }
     }
 }
@@ -129,6 +148,42 @@ pub(crate) const TOPIC_COMPLIANCE: u16 = 300;
 pub(crate) const TOPIC_ENFORCEMENT: u16 = 301;
 /// State message topic: deployment evaluation (2 succeeded).
 pub(crate) const TOPIC_EVALUATION: u16 = 302;
+/// State message topic: update-source scan (3 completed, 5 failed).
+pub(crate) const TOPIC_SCAN: u16 = 501;
+/// State message topic: per-update enforcement.
+pub(crate) const TOPIC_UPDATE_ENFORCEMENT: u16 = 402;
+
+/// Topic 501 states.
+pub(crate) const SCAN_COMPLETED: u8 = 3;
+pub(crate) const SCAN_FAILED: u8 = 5;
+
+/// Topic 301 (deployment enforcement) states.
+pub(crate) const ENFORCE_INSTALLING: u8 = 1;
+pub(crate) const ENFORCE_SUCCESS: u8 = 4;
+pub(crate) const ENFORCE_PENDING_RESTART: u8 = 5;
+pub(crate) const ENFORCE_FAILED: u8 = 6;
+pub(crate) const ENFORCE_DOWNLOADING: u8 = 7;
+pub(crate) const ENFORCE_DOWNLOADED: u8 = 8;
+pub(crate) const ENFORCE_WAITING_WINDOW: u8 = 10;
+
+/// Topic 402 (per-update enforcement) states.
+pub(crate) const UPDATE_PENDING_RESTART: u8 = 9;
+pub(crate) const UPDATE_INSTALLED: u8 = 10;
+pub(crate) const UPDATE_FAILED: u8 = 11;
+
+/// The Required sub-state the site reads from a deployment's last
+/// enforcement (topic 301) state.
+pub(crate) fn reported_sub(enforcement: u8) -> RequiredSub {
+    match enforcement {
+        ENFORCE_DOWNLOADING => RequiredSub::Downloading,
+        ENFORCE_DOWNLOADED => RequiredSub::Downloaded,
+        ENFORCE_WAITING_WINDOW => RequiredSub::WaitingWindow,
+        ENFORCE_INSTALLING => RequiredSub::Installing,
+        ENFORCE_PENDING_RESTART => RequiredSub::PendingRestart,
+        ENFORCE_FAILED => RequiredSub::Failed,
+        _ => RequiredSub::Detected,
+    }
+}
 
 pub(crate) const DETECTION_UNKNOWN: u8 = 0;
 pub(crate) const DETECTION_NOT_REQUIRED: u8 = 1;
@@ -151,8 +206,13 @@ pub(crate) enum Phase {
     NeedDownload,
     /// Downloading.
     Downloading,
+    /// Available: evaluated as required; the user starts it at `due`
+    /// (`SimTime::MAX`: never).
+    WaitUser,
     /// Downloaded; install due at `due` (the deadline).
     WaitDeadline,
+    /// Deadline passed; the next window that fits opens at `due`.
+    WaitWindow,
     /// Installing.
     Installing,
     /// Installed; waiting for the client to restart.
@@ -161,8 +221,10 @@ pub(crate) enum Phase {
     VerifyDue,
     /// Verification scan running.
     Verifying,
-    /// Install failed; re-evaluation due at `due`.
+    /// Install failed; retried at the next deployment re-evaluation.
     Failed,
+    /// The scan failed (GPO conflict); retried at the next re-evaluation.
+    ScanFailed,
     /// Nothing applies.
     NotRequired,
     /// Done.
@@ -173,7 +235,8 @@ impl Phase {
     /// The enforcement sub-state shown while the client is truly Required.
     fn required_sub(self) -> RequiredSub {
         match self {
-            Phase::NeedDownload => RequiredSub::Detected,
+            Phase::NeedDownload | Phase::WaitUser => RequiredSub::Detected,
+            Phase::WaitWindow => RequiredSub::WaitingWindow,
             Phase::Downloading => RequiredSub::Downloading,
             Phase::WaitDeadline => RequiredSub::Downloaded,
             Phase::Installing | Phase::VerifyDue | Phase::Verifying => RequiredSub::Installing,
@@ -184,24 +247,38 @@ impl Phase {
     }
 }
 
-/// A deployment-level state plus, when Required, its sub-state.
+/// A deployment-level state plus, when Required, its sub-state; for a
+/// reported Unknown, whether the client's last scan report was a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Cell {
     pub(crate) state: Compliance,
     pub(crate) sub: RequiredSub,
+    pub(crate) scan_failed: bool,
+}
+
+impl Cell {
+    pub(crate) const UNKNOWN: Cell = Cell {
+        state: Compliance::Unknown,
+        sub: RequiredSub::NotEvaluated,
+        scan_failed: false,
+    };
 }
 
 /// The true deployment-level state from the true per-update states.
 pub(crate) fn true_cell(truths: impl Iterator<Item = Truth>, phase: Phase) -> Cell {
-    let (mut required, mut installed) = (false, false);
+    let (mut required, mut installed, mut unknown) = (false, false, false);
     for t in truths {
         match t {
             Truth::NotRequired => {}
             Truth::Installed => installed = true,
+            Truth::Unmanaged => unknown = true,
             _ => required = true,
         }
     }
-    let state = if required {
+    let required = required && !unknown;
+    let state = if unknown {
+        Compliance::Unknown
+    } else if required {
         Compliance::Required
     } else if installed {
         Compliance::Installed
@@ -215,6 +292,7 @@ pub(crate) fn true_cell(truths: impl Iterator<Item = Truth>, phase: Phase) -> Ce
         } else {
             RequiredSub::NotEvaluated
         },
+        scan_failed: false,
     }
 }
 
@@ -241,12 +319,56 @@ pub(crate) fn reported_state(states: impl Iterator<Item = u8>) -> Compliance {
     }
 }
 
+/// The reported deployment-level cell: state from the detection states,
+/// sub-state from the last enforcement state, and the scan-failure flag.
+pub(crate) fn reported_cell(states: impl Iterator<Item = u8>, enforcement: u8, scan: u8) -> Cell {
+    let state = reported_state(states);
+    Cell {
+        state,
+        sub: if state == Compliance::Required {
+            reported_sub(enforcement)
+        } else {
+            RequiredSub::NotEvaluated
+        },
+        scan_failed: state == Compliance::Unknown && scan == SCAN_FAILED,
+    }
+}
+
+/// Counts of one view (true or reported) of one deployment.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ViewCounts {
+    pub(crate) states: [u32; 4],
+    pub(crate) sub: [u32; 8],
+    pub(crate) unknown_scan_failed: u32,
+}
+
+impl ViewCounts {
+    pub(crate) fn add(&mut self, cell: Cell) {
+        self.states[cell.state as usize] += 1;
+        if cell.state == Compliance::Required {
+            self.sub[cell.sub as usize] += 1;
+        }
+        if cell.scan_failed {
+            self.unknown_scan_failed += 1;
+        }
+    }
+
+    pub(crate) fn remove(&mut self, cell: Cell) {
+        self.states[cell.state as usize] -= 1;
+        if cell.state == Compliance::Required {
+            self.sub[cell.sub as usize] -= 1;
+        }
+        if cell.scan_failed {
+            self.unknown_scan_failed -= 1;
+        }
+    }
+}
+
 /// Live counts for one deployment.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Counts {
-    pub(crate) truth: [u32; 4],
-    pub(crate) reported: [u32; 4],
-    pub(crate) sub: [u32; 7],
+    pub(crate) truth: ViewCounts,
+    pub(crate) reported: ViewCounts,
     pub(crate) with_policy: u32,
 }
 

@@ -5,7 +5,7 @@
 //! it resolves and every value is in range; the model trusts it.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::{Dist, Scenario};
+use crate::scenario::{ClientKind, Dist, Purpose, Scenario};
 
 use super::ids::{CohortId, DpId, MpId, SettingsId, SupId, UpdateId};
 
@@ -28,6 +28,8 @@ pub struct Estate {
     pub week_offset: SimDuration,
     /// Site timings.
     pub site: SiteSpec,
+    /// Catalog sync.
+    pub sync: SyncSpec,
     /// Management point names, indexed by [`MpId`].
     pub management_points: Vec<String>,
     /// Software update point names, indexed by [`SupId`].
@@ -67,6 +69,31 @@ pub struct SiteSpec {
     pub state_system_delay: SimDuration,
 }
 
+/// Catalog sync, in simulator units.
+#[derive(Clone, Debug)]
+pub struct SyncSpec {
+    /// Whether the site synced before the start.
+    pub initially_synced: bool,
+    /// Spacing of scheduled (full) syncs.
+    pub schedule_interval: SimDuration,
+    /// The first scheduled sync.
+    pub first_scheduled: SimTime,
+    /// Manual (delta) syncs, sorted.
+    pub manual: Vec<SimTime>,
+    /// WSUS download, full sync.
+    pub full_duration: Dist,
+    /// WSUS download, delta sync.
+    pub delta_duration: Dist,
+    /// Extra download time per new update.
+    pub per_new_update: SimDuration,
+    /// WSyncMgr's polling interval.
+    pub poll_interval: SimDuration,
+    /// WSyncMgr's wait before pulling the metadata.
+    pub pull_delay: SimDuration,
+    /// Insert time per new update.
+    pub insert_per_update: SimDuration,
+}
+
 /// One client settings object, in simulator units.
 #[derive(Clone, Debug)]
 pub struct Settings {
@@ -82,8 +109,16 @@ pub struct Settings {
     pub scan_duration: Dist,
     /// Window of deadline randomization (zero when off).
     pub deadline_randomization: SimDuration,
-    /// Failed install → retry.
+    /// Software update scan schedule.
+    pub scan_interval: SimDuration,
+    /// Random delay of each scheduled scan, up to this.
+    pub scan_random_delay: SimDuration,
+    /// First scan after receiving software update policy, within this.
+    pub first_scan_window: SimDuration,
+    /// Deployment re-evaluation schedule (failed installs are retried then).
     pub reevaluation_interval: SimDuration,
+    /// Restart reminder (snooze) interval for restarts that are not forced.
+    pub restart_reminder_interval: SimDuration,
     /// Install needing restart → forced restart.
     pub restart_countdown: SimDuration,
     /// Install needing restart → the user's own restart.
@@ -113,10 +148,33 @@ pub struct CohortSpec {
     pub dp: DpId,
     /// Its client settings.
     pub settings: SettingsId,
+    /// Workstations or servers.
+    pub kind: ClientKind,
+    /// Share of clients with a conflicting domain GPO.
+    pub gpo_conflict: f64,
+    /// Maintenance windows (empty: none).
+    pub windows: Vec<WindowSpec>,
+    /// Extra install failure probability.
+    pub failure_probability: f64,
+    /// Share of users who ever install an Available update.
+    pub available_install_share: f64,
+    /// Evaluation → such a user's install.
+    pub available_install_delay: Dist,
+}
+
+/// A recurring maintenance window.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WindowSpec {
+    /// One day or one week.
+    pub period: SimDuration,
+    /// Opening, from local Monday 00:00 (weekly) or midnight (daily).
+    pub offset: SimDuration,
+    /// How long it is open.
+    pub length: SimDuration,
 }
 
 /// When a cohort's clients are on.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum PowerSpec {
     /// Always on.
     AlwaysOn,
@@ -129,6 +187,13 @@ pub enum PowerSpec {
         /// Uniform jitter either side.
         jitter: SimDuration,
     },
+    /// Alternating on and off periods.
+    Intermittent {
+        /// On period.
+        on: Dist,
+        /// Off period.
+        off: Dist,
+    },
 }
 
 /// One update of the catalog.
@@ -138,6 +203,8 @@ pub struct UpdateSpec {
     pub id: String,
     /// Content size in bytes.
     pub size_bytes: u64,
+    /// Release upstream, if within the run (`None`: before the start).
+    pub release: Option<SimTime>,
     /// Share of clients it applies to.
     pub applicability: f64,
     /// Install duration.
@@ -163,8 +230,16 @@ pub struct DeploymentSpec {
     pub created: SimTime,
     /// Available to clients.
     pub available: SimTime,
-    /// Installation deadline.
+    /// Installation deadline (Required).
     pub deadline: SimTime,
+    /// Required or Available.
+    pub purpose: Purpose,
+    /// Installs wait for maintenance windows.
+    pub honor_maintenance_windows: bool,
+    /// Restarts suppressed on workstations.
+    pub suppress_restart_workstations: bool,
+    /// Restarts suppressed on servers.
+    pub suppress_restart_servers: bool,
 }
 
 impl DeploymentSpec {

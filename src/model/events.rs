@@ -5,12 +5,22 @@
 //! state it acts on lives in the world's arenas.
 
 use super::ids::{ClientId, DeploymentId};
+use super::record::SyncKind;
 
 /// Something that happens at one instant of simulated time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Event {
+    // --- sync ---
+    /// WSyncMgr starts a catalog sync (scheduled: full; manual: delta).
+    SyncStart(SyncKind),
+    /// WSyncMgr polls WSUS to see whether its metadata download is done.
+    SyncPoll,
+    /// The synced metadata is in the site database.
+    SyncInserted,
+
     // --- site ---
-    /// A deployment's content is on the DPs and it is in machine policy.
+    /// A deployment's content is on the DPs; it enters machine policy as
+    /// soon as all its updates are synced.
     DeploymentPublished(DeploymentId),
     /// Take one row of the compliance timeline.
     Sample,
@@ -20,6 +30,12 @@ pub enum Event {
     PolicyPoll(ClientId),
     /// A one-off policy request, after power-on or a restart.
     PolicyRequest(ClientId),
+
+    // --- scan ---
+    /// The client's software update scan schedule fires.
+    ScanCycle(ClientId),
+    /// The client's deployment re-evaluation schedule fires.
+    ReevaluationCycle(ClientId),
 
     // --- client work: scan, download, install, restart ---
     /// Work the client planned may now be due (evaluation, deadline, retry).

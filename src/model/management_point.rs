@@ -13,7 +13,8 @@ use super::compliance::Phase;
 use super::events::Event;
 use super::ids::{ClientId, DeploymentId};
 use super::world::{Batch, World};
-use crate::engine::{Scheduler, SimDuration};
+use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::scenario::Purpose;
 
 impl World<'_> {
     /// The client asks its MP for policy and learns any new deployments.
@@ -22,6 +23,22 @@ impl World<'_> {
             return;
         }
         self.totals.policy_requests += 1;
+        let now = sched.now();
+        let client = &mut self.clients[c.index()];
+        if !client.has_update_policy && self.update_policy_published {
+            // The site-wide software updates policy: the first scan follows
+            // within a random window.
+            client.has_update_policy = true;
+            let window = self.settings(c).first_scan_window.as_ms();
+            let client = &mut self.clients[c.index()];
+            let delay = if window > 0 {
+                client.rng.random_range(0..=window)
+            } else {
+                0
+            };
+            client.scan_due = now + SimDuration(delay);
+            sched.at(client.scan_due, Event::Wake(c));
+        }
         let known = usize::from(self.clients[c.index()].known_deployments);
         for i in known..self.published.len() {
             let d = self.published[i];
@@ -54,7 +71,10 @@ impl World<'_> {
         a.learned_at = now;
         a.phase = Phase::EvalDue;
         a.due = (now + delay).max(spec.available);
-        a.deadline_at = spec.deadline + SimDuration(jitter);
+        a.deadline_at = match spec.purpose {
+            Purpose::Required => spec.deadline + SimDuration(jitter),
+            Purpose::Available => SimTime::MAX,
+        };
         dep.counts.with_policy += 1;
         sched.at(a.due, Event::Wake(c));
     }

@@ -16,10 +16,15 @@ mod management_point;
 mod power;
 mod record;
 mod site_server;
+mod sync;
+mod windows;
 mod world;
 
 pub use compliance::{Compliance, RequiredSub};
-pub use estate::{CohortSpec, DeploymentSpec, Estate, PowerSpec, Settings, SiteSpec, UpdateSpec};
+pub use estate::{
+    CohortSpec, DeploymentSpec, Estate, PowerSpec, Settings, SiteSpec, SyncSpec, UpdateSpec,
+    WindowSpec,
+};
 pub use events::Event;
 pub use ids::{ClientId, CohortId, DeploymentId, DpId, MpId, SettingsId, SupId, UpdateId};
 pub use record::{

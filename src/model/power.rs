@@ -1,7 +1,8 @@
 //! Power and presence: when a client is on, and what switching off does.
 //!
 //! Owns the business-hours pattern (weekdays, local start and end, each
-//! drawn daily with jitter) and the rules of law 6: an offline client does
+//! drawn daily with jitter), the intermittent pattern (alternating on and
+//! off periods, for laptops) and the rules of law 6: an offline client does
 //! nothing; its queued state messages wait for it; a shutdown completes a
 //! pending restart; an install in progress finishes before the client goes.
 
@@ -17,10 +18,27 @@ use crate::engine::{Scheduler, SimDuration, SimTime};
 const DAY_MS: u64 = 86_400_000;
 
 impl World<'_> {
-    fn business_hours(&self, c: ClientId) -> (SimDuration, SimDuration, SimDuration) {
-        match self.estate.cohorts[usize::from(self.clients[c.index()].cohort)].power {
-            PowerSpec::BusinessHours { start, end, jitter } => (start, end, jitter),
-            PowerSpec::AlwaysOn => unreachable!("always-on clients have no power events"),
+    fn business_hours(&self, c: ClientId) -> Option<(SimDuration, SimDuration, SimDuration)> {
+        match self.cohort(c).power {
+            PowerSpec::BusinessHours { start, end, jitter } => Some((start, end, jitter)),
+            _ => None,
+        }
+    }
+
+    /// For an intermittent client: the length of its next on (or off) period.
+    fn intermittent(&mut self, c: ClientId, on: bool) -> SimDuration {
+        let cohort = self.cohort(c);
+        let rng = &mut self.clients[c.index()].rng;
+        match &cohort.power {
+            PowerSpec::Intermittent { on: on_dist, off } => {
+                let d = if on {
+                    on_dist.sample(rng)
+                } else {
+                    off.sample(rng)
+                };
+                d.max(SimDuration::from_secs(1))
+            }
+            _ => unreachable!("only intermittent clients draw periods"),
         }
     }
 
@@ -54,7 +72,9 @@ impl World<'_> {
 
     /// The first power-on strictly after `after`.
     fn next_power_on(&mut self, c: ClientId, after: SimTime) -> SimTime {
-        let (start, _, jitter) = self.business_hours(c);
+        let Some((start, _, jitter)) = self.business_hours(c) else {
+            return after + self.intermittent(c, false);
+        };
         let (mut day, mut day_start) = self.local_day(after);
         loop {
             if day % 7 < 5 {
@@ -71,7 +91,27 @@ impl World<'_> {
     /// Decides whether a business-hours client is on at time zero and
     /// schedules its next switch.
     pub(crate) fn schedule_first_power(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let (start, end, jitter) = self.business_hours(c);
+        let Some((start, end, jitter)) = self.business_hours(c) else {
+            // Intermittent: on with the long-run share of time on, then a
+            // uniform part of a fresh period remains.
+            let PowerSpec::Intermittent { on, off } = &self.cohort(c).power else {
+                unreachable!("only business-hours and intermittent clients switch");
+            };
+            let share_on = on.mean_ms() / (on.mean_ms() + off.mean_ms());
+            let online = self.clients[c.index()].rng.random::<f64>() < share_on;
+            let period = self.intermittent(c, online);
+            let left = self.clients[c.index()]
+                .rng
+                .random_range(1..=period.as_ms().max(1));
+            self.clients[c.index()].online = online;
+            let event = if online {
+                Event::PowerOff(c)
+            } else {
+                Event::PowerOn(c)
+            };
+            sched.at(SimTime(left), event);
+            return;
+        };
         let (day, day_start) = self.local_day(SimTime::ZERO);
         if day % 7 < 5 {
             let on = self.jittered(c, day_start, start, jitter);
@@ -94,10 +134,14 @@ impl World<'_> {
     /// policy within a few minutes, and picks up its work.
     pub(crate) fn power_on(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let (_, end, jitter) = self.business_hours(c);
-        let (_, day_start) = self.local_day(now);
-        let off = self.jittered(c, day_start, end, jitter);
-        sched.at(SimTime(off as u64), Event::PowerOff(c));
+        let off = match self.business_hours(c) {
+            Some((_, end, jitter)) => {
+                let (_, day_start) = self.local_day(now);
+                SimTime(self.jittered(c, day_start, end, jitter) as u64)
+            }
+            None => now + self.intermittent(c, true),
+        };
+        sched.at(off, Event::PowerOff(c));
         self.clients[c.index()].online = true;
         if self.clients[c.index()].restarted_by_shutdown {
             self.totals.restarts_by_shutdown += 1;
@@ -136,9 +180,7 @@ impl World<'_> {
         if let Some(timer) = client.restart_timer.take() {
             sched.cancel(timer);
         }
-        if pending {
-            client.restarted_by_shutdown = true;
-        }
+        client.restarted_by_shutdown |= pending;
         let on = self.next_power_on(c, sched.now());
         sched.at(on, Event::PowerOn(c));
     }

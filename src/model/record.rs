@@ -6,7 +6,7 @@
 use hdrhistogram::Histogram;
 
 use super::compliance::{Counts, Phase};
-use super::ids::DeploymentId;
+use super::ids::{DeploymentId, UpdateId};
 use crate::engine::{SimDuration, SimTime};
 
 /// Compliance thresholds reported in the summary, in percent.
@@ -78,7 +78,13 @@ pub struct SampleRow {
     /// Reported counts (site database).
     pub reported: [u32; 4],
     /// True Required clients by [`RequiredSub`](super::RequiredSub).
-    pub required_sub: [u32; 7],
+    pub required_sub: [u32; 8],
+    /// Reported Required clients by the sub-state their last enforcement
+    /// state message gives.
+    pub reported_required_sub: [u32; 8],
+    /// Reported Unknown clients whose last scan report was a failure (a
+    /// conflicting GPO).
+    pub reported_unknown_scan_failed: u32,
     /// Clients that have received the deployment's policy.
     pub with_policy: u32,
 }
@@ -88,12 +94,51 @@ impl SampleRow {
         SampleRow {
             time,
             deployment,
-            truth: c.truth,
-            reported: c.reported,
-            required_sub: c.sub,
+            truth: c.truth.states,
+            reported: c.reported.states,
+            required_sub: c.truth.sub,
+            reported_required_sub: c.reported.sub,
+            reported_unknown_scan_failed: c.reported.unknown_scan_failed,
             with_policy: c.with_policy,
         }
     }
+}
+
+/// One row of the per-update timeline: every client counted.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateRow {
+    /// Sample time.
+    pub time: SimTime,
+    /// Which update.
+    pub update: UpdateId,
+    /// True counts over all clients, indexed by [`Compliance`](super::Compliance).
+    pub truth: [u32; 4],
+    /// Reported counts over all clients.
+    pub reported: [u32; 4],
+}
+
+/// Whether a catalog sync was scheduled (full) or manual (delta).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SyncKind {
+    /// Scheduled: a full download.
+    Full,
+    /// Manual: a delta download.
+    Delta,
+}
+
+/// One catalog sync.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SyncRecord {
+    /// Full or delta.
+    pub kind: SyncKind,
+    /// When WSyncMgr started it.
+    pub started: SimTime,
+    /// When the metadata was in the site database (`None`: still running
+    /// at the end of the run).
+    pub finished: Option<SimTime>,
+    /// Updates it brought into the site database.
+    pub new_updates: Vec<UpdateId>,
 }
 
 /// Everything known about one deployment at the end of a run.
@@ -115,6 +160,8 @@ pub struct DeploymentRecord {
     pub final_truth: [u32; 4],
     /// Reported counts at the end of the run.
     pub final_reported: [u32; 4],
+    /// Reported Unknown at the end whose last scan report was a failure.
+    pub final_reported_unknown_scan_failed: u32,
 }
 
 /// Counts of what happened in a run.
@@ -136,6 +183,14 @@ pub struct Totals {
     pub restarts_forced: u64,
     /// Pending restarts satisfied by a shutdown.
     pub restarts_by_shutdown: u64,
+    /// Restarts right after an install inside a maintenance window.
+    pub restarts_in_window: u64,
+    /// Scans that failed (conflicting GPO).
+    pub scans_failed: u64,
+    /// Installs of Available deployments started by users.
+    pub available_installs_started: u64,
+    /// Catalog syncs finished.
+    pub syncs: u64,
     /// State messages queued by clients.
     pub state_messages_queued: u64,
     /// State messages written to the site database.
@@ -153,6 +208,15 @@ pub struct Outcome {
     pub end: SimTime,
     /// Timeline rows, in time order, deployments in file order within a time.
     pub timeline: Vec<SampleRow>,
+    /// Per-update rows, in time order, updates in file order within a time.
+    pub update_timeline: Vec<UpdateRow>,
+    /// Catalog syncs, in start order.
+    pub syncs: Vec<SyncRecord>,
+    /// When each update reached the site database (`None`: never in the
+    /// run; zero: before the start).
+    pub synced_at: Vec<Option<SimTime>>,
+    /// Clients with a conflicting domain GPO, per cohort.
+    pub gpo_conflicts: Vec<u32>,
     /// Per deployment, in file order.
     pub deployments: Vec<DeploymentRecord>,
     /// Totals.

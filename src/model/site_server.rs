@@ -1,18 +1,24 @@
 //! The site server: publishing deployments into policy, and the site
 //! database that state messages end up in.
 //!
-//! Owns what happens at the site: a deployment becomes visible to clients
-//! when its content is on the DPs; a batch of state messages becomes the
-//! reported state when it reaches the database.
+//! Owns what happens at the site: a deployment enters machine policy when
+//! its content is on the DPs and its updates are synced; a batch of state
+//! messages becomes the reported state when it reaches the database.
 
-use super::compliance::TOPIC_DETECTION;
-use super::ids::DeploymentId;
+use super::compliance::{TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_SCAN};
+use super::ids::{DeploymentId, UpdateId};
 use super::world::World;
 use crate::engine::SimTime;
 
 impl World<'_> {
-    /// A deployment is in machine policy from now on (MODEL.md 2.3 step 3).
-    pub(crate) fn publish(&mut self, d: DeploymentId, now: SimTime) {
+    /// A deployment's content is on the DPs: it enters machine policy now,
+    /// or as soon as the last of its updates is synced (MODEL.md 2.3).
+    pub(crate) fn content_ready(&mut self, d: DeploymentId, now: SimTime) {
+        let spec = &self.estate.deployments[d.index()];
+        if spec.updates.iter().any(|u| self.synced_at[u.index()] > now) {
+            self.awaiting_sync.push(d);
+            return;
+        }
         self.published.push(d);
         self.deployments[d.index()].published_at = Some(now);
     }
@@ -34,9 +40,14 @@ impl World<'_> {
             self.message_latency
                 .saturating_record(now.since(m.queued_at).as_ms());
             self.totals.state_messages_in_database += 1;
-            if m.topic == TOPIC_DETECTION {
-                let slot = self.slot(c, super::ids::UpdateId(m.subject));
-                self.reported[slot] = m.state;
+            match m.topic {
+                TOPIC_DETECTION => self.set_reported(c, UpdateId(m.subject), m.state),
+                TOPIC_SCAN => self.reported_scan[c.index()] = m.state,
+                TOPIC_ENFORCEMENT => {
+                    self.deployments[usize::from(m.subject)].reported_enforcement[c.index()] =
+                        m.state
+                }
+                _ => {}
             }
         }
         self.refresh(c, now);

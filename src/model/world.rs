@@ -11,9 +11,10 @@ use rand::Rng;
 use super::compliance::{self, Cell, Compliance, Counts, Phase, Truth};
 use super::estate::{Estate, PowerSpec, Settings};
 use super::events::Event;
-use super::ids::{ClientId, DeploymentId};
+use super::ids::{ClientId, DeploymentId, UpdateId};
 use super::record::{
-    Assignment, DeploymentRecord, Outcome, SampleRow, THRESHOLDS, Thresholds, Totals, ms_histogram,
+    Assignment, DeploymentRecord, Outcome, SampleRow, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
+    Totals, UpdateRow, ms_histogram,
 };
 use crate::engine::{
     Model, RunStats, Scheduler, SimDuration, SimTime, Simulation, StreamRng, Streams, TimerId,
@@ -23,9 +24,10 @@ use crate::engine::{
 pub(crate) mod family {
     /// A client's behaviour (phases, durations, user choices).
     pub const CLIENT: u16 = 0;
-    /// Which updates apply to a client (drawn once, at the start).
+    /// Which updates apply to a client and whether its GPO conflicts
+    /// (drawn once, at the start).
     pub const APPLICABILITY: u16 = 1;
-    /// The site server.
+    /// The site server (content distribution, syncs).
     pub const SITE: u16 = 2;
 }
 
@@ -39,14 +41,23 @@ pub(crate) enum Action {
     Restart,
 }
 
+/// Why a client restarts, for the totals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RestartCause {
+    User,
+    Forced,
+    InWindow,
+}
+
 /// A state message waiting on a client or in transit.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct StateMsg {
-    /// Topic type (500 detection, 300 compliance, 301 enforcement, 302 evaluation).
+    /// Topic type (500 detection, 501 scan, 300 compliance, 301 enforcement,
+    /// 302 evaluation, 402 update enforcement).
     pub(crate) topic: u16,
     /// State id within the topic.
     pub(crate) state: u8,
-    /// The update (topic 500) or deployment (topics 30x) it is about.
+    /// The update (topics 500, 402) or deployment (topics 30x) it is about.
     pub(crate) subject: u16,
     /// When the client queued it.
     pub(crate) queued_at: SimTime,
@@ -60,15 +71,25 @@ pub(crate) struct Client {
     pub(crate) restart_timer: Option<TimerId>,
     pub(crate) action_started: SimTime,
     pub(crate) last_batch: SimTime,
+    /// When the next scheduled or first scan is due (`MAX`: none).
+    pub(crate) scan_due: SimTime,
+    /// When the planned restart happens (valid while `restart_timer` is set).
+    pub(crate) restart_at: SimTime,
     pub(crate) batches: u32,
     pub(crate) cohort: u16,
     pub(crate) known_deployments: u16,
     pub(crate) action: Action,
     pub(crate) online: bool,
+    /// It has the software updates policy (metadata available, SUP location).
+    pub(crate) has_update_policy: bool,
+    /// Its domain GPO names another update server.
+    pub(crate) gpo_conflict: bool,
+    /// A deployment re-evaluation is due.
+    pub(crate) reevaluation_due: bool,
     /// The restart notification ran out while it was busy installing.
     pub(crate) restart_waiting: bool,
-    /// The planned restart is the countdown's, not the user's.
-    pub(crate) restart_forced: bool,
+    /// Why the planned restart happens.
+    pub(crate) restart_cause: RestartCause,
     /// It was switched off with an install pending restart: the next
     /// power-on completes the restart.
     pub(crate) restarted_by_shutdown: bool,
@@ -81,7 +102,9 @@ pub(crate) struct DeploymentState {
     pub(crate) targeted_cohort: Vec<bool>,
     pub(crate) assignments: Vec<Assignment>,
     pub(crate) true_cells: Vec<Cell>,
-    pub(crate) reported_cells: Vec<Compliance>,
+    pub(crate) reported_cells: Vec<Cell>,
+    /// Last enforcement (topic 301) state in the site database, per client.
+    pub(crate) reported_enforcement: Vec<u8>,
     pub(crate) counts: Counts,
     pub(crate) targeted: u32,
     pub(crate) published_at: Option<SimTime>,
@@ -97,6 +120,14 @@ pub(crate) struct Batch {
     pub(crate) messages: u32,
 }
 
+/// The sync in progress.
+pub(crate) struct RunningSync {
+    /// Index into `syncs`.
+    pub(crate) record: usize,
+    /// When WSUS's download is done.
+    pub(crate) wsus_done: SimTime,
+}
+
 /// The whole simulated estate while it runs.
 pub struct World<'e> {
     pub(crate) estate: &'e Estate,
@@ -105,32 +136,75 @@ pub struct World<'e> {
     pub(crate) truth: Vec<Truth>,
     /// Site database per-update detection state (topic 500 ids), same layout.
     pub(crate) reported: Vec<u8>,
+    /// The detection state each client last queued, same layout: clients
+    /// send detection messages only for changes.
+    pub(crate) sent: Vec<u8>,
+    /// Site database: each client's last scan state (topic 501).
+    pub(crate) reported_scan: Vec<u8>,
+    /// Per-update counts over all clients, true and reported.
+    pub(crate) update_truth: Vec<[u32; 4]>,
+    pub(crate) update_reported: Vec<[u32; 4]>,
     pub(crate) deployments: Vec<DeploymentState>,
     /// Deployments in the order their policy was published.
     pub(crate) published: Vec<DeploymentId>,
+    /// Deployments whose content is ready but whose updates are not synced.
+    pub(crate) awaiting_sync: Vec<DeploymentId>,
+    /// When each update's metadata reached the site database (`MAX`: not yet).
+    pub(crate) synced_at: Vec<SimTime>,
+    /// The site-wide software updates policy is published.
+    pub(crate) update_policy_published: bool,
+    pub(crate) running_sync: Option<RunningSync>,
+    pub(crate) syncs: Vec<SyncRecord>,
     /// Messages in transit, oldest first, and the batches they form.
     pub(crate) in_transit: VecDeque<StateMsg>,
     pub(crate) batches: VecDeque<Batch>,
     pub(crate) site_rng: StreamRng,
     pub(crate) totals: Totals,
     pub(crate) timeline: Vec<SampleRow>,
+    pub(crate) update_timeline: Vec<UpdateRow>,
     pub(crate) message_latency: hdrhistogram::Histogram<u64>,
     pub(crate) min_batch_gap: Option<SimDuration>,
+    pub(crate) gpo_conflicts: Vec<u32>,
 }
 
 impl<'e> World<'e> {
-    /// A world at time zero: clients built, applicability drawn, nothing
-    /// scheduled yet (see [`World::start`]).
+    /// A world at time zero: clients built, applicability and GPO conflicts
+    /// drawn, nothing scheduled yet (see [`World::start`]).
     pub fn new(estate: &'e Estate) -> Self {
         let streams = Streams::new(estate.seed);
         let n_clients = estate.client_count() as usize;
         let n_updates = estate.updates.len();
+        let synced_at: Vec<SimTime> = estate
+            .updates
+            .iter()
+            .map(|u| {
+                if estate.sync.initially_synced && u.release.is_none() {
+                    SimTime::ZERO
+                } else {
+                    SimTime::MAX
+                }
+            })
+            .collect();
 
         let mut clients = Vec::with_capacity(n_clients);
         let mut truth = Vec::with_capacity(n_clients * n_updates);
+        let mut gpo_conflicts = vec![0; estate.cohorts.len()];
         for (k, cohort) in estate.cohorts.iter().enumerate() {
             for i in 0..cohort.count {
                 let id = u64::from(cohort.first_client + i);
+                let mut draws = streams.stream(family::APPLICABILITY, id);
+                let gpo_conflict = draws.random::<f64>() < cohort.gpo_conflict;
+                gpo_conflicts[k] += u32::from(gpo_conflict);
+                for u in &estate.updates {
+                    let draw: f64 = draws.random();
+                    truth.push(if gpo_conflict {
+                        Truth::Unmanaged
+                    } else if draw < u.applicability {
+                        Truth::Missing
+                    } else {
+                        Truth::NotRequired
+                    });
+                }
                 clients.push(Client {
                     rng: streams.stream(family::CLIENT, id),
                     queue: Vec::new(),
@@ -138,56 +212,73 @@ impl<'e> World<'e> {
                     restart_timer: None,
                     action_started: SimTime::ZERO,
                     last_batch: SimTime::ZERO,
+                    scan_due: SimTime::MAX,
+                    restart_at: SimTime::MAX,
                     batches: 0,
                     cohort: k as u16,
                     known_deployments: 0,
                     action: Action::Idle,
                     online: false,
+                    has_update_policy: estate.sync.initially_synced,
+                    gpo_conflict,
+                    reevaluation_due: false,
                     restart_waiting: false,
-                    restart_forced: false,
+                    restart_cause: RestartCause::User,
                     restarted_by_shutdown: false,
                     power_off_waiting: false,
                 });
-                let mut applicability = streams.stream(family::APPLICABILITY, id);
-                for u in &estate.updates {
-                    let draw: f64 = applicability.random();
-                    truth.push(if draw < u.applicability {
-                        Truth::Missing
-                    } else {
-                        Truth::NotRequired
-                    });
-                }
             }
+        }
+        // The site already holds every managed client's state for updates
+        // synced before the start.
+        let mut reported = vec![compliance::DETECTION_UNKNOWN; truth.len()];
+        let mut update_truth = vec![[0u32; 4]; n_updates];
+        let mut update_reported = vec![[0u32; 4]; n_updates];
+        for (slot, t) in truth.iter().enumerate() {
+            let u = slot % n_updates;
+            if synced_at[u] == SimTime::ZERO {
+                reported[slot] = t.detection_state();
+            }
+            update_truth[u][t.compliance() as usize] += 1;
+            update_reported[u][detection_compliance(reported[slot]) as usize] += 1;
         }
 
         let mut world = World {
             estate,
             clients,
-            reported: vec![compliance::DETECTION_UNKNOWN; truth.len()],
+            sent: reported.clone(),
+            reported,
             truth,
+            reported_scan: vec![0; n_clients],
+            update_truth,
+            update_reported,
             deployments: Vec::with_capacity(estate.deployments.len()),
             published: Vec::new(),
+            awaiting_sync: Vec::new(),
+            synced_at,
+            update_policy_published: estate.sync.initially_synced,
+            running_sync: None,
+            syncs: Vec::new(),
             in_transit: VecDeque::new(),
             batches: VecDeque::new(),
             site_rng: streams.stream(family::SITE, 0),
             totals: Totals::default(),
             timeline: Vec::new(),
+            update_timeline: Vec::new(),
             message_latency: ms_histogram(),
             min_batch_gap: None,
+            gpo_conflicts,
         };
         for spec in &estate.deployments {
             let mut targeted_cohort = vec![false; estate.cohorts.len()];
             for c in &spec.targets {
                 targeted_cohort[c.index()] = true;
             }
-            let blank = Cell {
-                state: Compliance::Unknown,
-                sub: compliance::RequiredSub::NotEvaluated,
-            };
             let mut dep = DeploymentState {
                 assignments: vec![Assignment::UNTARGETED; n_clients],
-                true_cells: vec![blank; n_clients],
-                reported_cells: vec![Compliance::Unknown; n_clients],
+                true_cells: vec![Cell::UNKNOWN; n_clients],
+                reported_cells: vec![Cell::UNKNOWN; n_clients],
+                reported_enforcement: vec![0; n_clients],
                 counts: Counts::default(),
                 targeted: spec.targeted(estate),
                 published_at: None,
@@ -198,27 +289,28 @@ impl<'e> World<'e> {
             };
             for cohort in spec.targets.iter().map(|c| &estate.cohorts[c.index()]) {
                 for c in cohort.first_client..cohort.first_client + cohort.count {
-                    let a = &mut dep.assignments[c as usize];
-                    a.phase = Phase::Unaware;
-                    dep.counts.reported[Compliance::Unknown as usize] += 1;
+                    dep.assignments[c as usize].phase = Phase::Unaware;
                 }
             }
             world.deployments.push(dep);
         }
-        // Initial true cells and counts.
+        // Initial cells and counts.
         for d in 0..world.deployments.len() {
             for c in 0..n_clients {
-                if world.deployments[d].assignments[c].is_targeted() {
-                    let cell = world.compute_true_cell(ClientId(c as u32), DeploymentId(d as u16));
-                    let dep = &mut world.deployments[d];
-                    dep.true_cells[c] = cell;
-                    dep.counts.truth[cell.state as usize] += 1;
-                    if cell.state == Compliance::Required {
-                        dep.counts.sub[cell.sub as usize] += 1;
-                    }
-                    if cell.state.is_compliant() {
-                        dep.assignments[c].true_compliant_at = SimTime::ZERO;
-                    }
+                if !world.deployments[d].assignments[c].is_targeted() {
+                    continue;
+                }
+                let (t, r) = world.cells(ClientId(c as u32), DeploymentId(d as u16));
+                let dep = &mut world.deployments[d];
+                dep.true_cells[c] = t;
+                dep.reported_cells[c] = r;
+                dep.counts.truth.add(t);
+                dep.counts.reported.add(r);
+                if t.state.is_compliant() {
+                    dep.assignments[c].true_compliant_at = SimTime::ZERO;
+                }
+                if r.state.is_compliant() {
+                    dep.assignments[c].reported_compliant_at = SimTime::ZERO;
                 }
             }
             world.check_thresholds(DeploymentId(d as u16), SimTime::ZERO);
@@ -226,10 +318,18 @@ impl<'e> World<'e> {
         world
     }
 
-    /// Schedules the initial events: publications, each client's first poll,
-    /// reporting cycle and power state, and the samples.
+    /// Schedules the initial events: syncs, publications, each client's
+    /// first poll, scan and re-evaluation cycles, reporting cycle and power
+    /// state, and the samples.
     pub fn start(&mut self, sched: &mut Scheduler<'_, Event>) {
         let estate = self.estate;
+        sched.at(
+            estate.sync.first_scheduled,
+            Event::SyncStart(SyncKind::Full),
+        );
+        for &t in &estate.sync.manual {
+            sched.at(t, Event::SyncStart(SyncKind::Delta));
+        }
         for (d, spec) in estate.deployments.iter().enumerate() {
             let delay = estate.site.content_ready_delay.sample(&mut self.site_rng);
             sched.at(
@@ -241,18 +341,21 @@ impl<'e> World<'e> {
             let id = ClientId(c as u32);
             let cohort = &estate.cohorts[usize::from(self.clients[c].cohort)];
             let settings = &estate.settings[cohort.settings.index()];
-            let client = &mut self.clients[c];
-            let poll_phase = client
-                .rng
-                .random_range(0..settings.policy_polling_interval.as_ms());
-            let report_phase = client
-                .rng
-                .random_range(0..settings.state_message_interval.as_ms());
-            sched.at(SimTime(poll_phase), Event::PolicyPoll(id));
-            sched.at(SimTime(report_phase), Event::ReportCycle(id));
+            let rng = &mut self.clients[c].rng;
+            let phase = |rng: &mut StreamRng, period: SimDuration| {
+                SimTime(rng.random_range(0..period.as_ms()))
+            };
+            let poll = phase(rng, settings.policy_polling_interval);
+            let report = phase(rng, settings.state_message_interval);
+            let scan = phase(rng, settings.scan_interval);
+            let reevaluation = phase(rng, settings.reevaluation_interval);
+            sched.at(poll, Event::PolicyPoll(id));
+            sched.at(report, Event::ReportCycle(id));
+            sched.at(scan, Event::ScanCycle(id));
+            sched.at(reevaluation, Event::ReevaluationCycle(id));
             match cohort.power {
                 PowerSpec::AlwaysOn => self.clients[c].online = true,
-                PowerSpec::BusinessHours { .. } => self.schedule_first_power(id, sched),
+                _ => self.schedule_first_power(id, sched),
             }
         }
         sched.at(SimTime::ZERO, Event::Sample);
@@ -264,18 +367,48 @@ impl<'e> World<'e> {
         &self.estate.settings[cohort.settings.index()]
     }
 
+    /// The cohort of a client.
+    pub(crate) fn cohort(&self, c: ClientId) -> &'e super::estate::CohortSpec {
+        &self.estate.cohorts[usize::from(self.clients[c.index()].cohort)]
+    }
+
     /// Index of (client, update) in the per-update arrays.
-    pub(crate) fn slot(&self, c: ClientId, u: super::ids::UpdateId) -> usize {
+    pub(crate) fn slot(&self, c: ClientId, u: UpdateId) -> usize {
         c.index() * self.estate.updates.len() + u.index()
     }
 
-    fn compute_true_cell(&self, c: ClientId, d: DeploymentId) -> Cell {
+    /// Sets a client's true state of one update, keeping the counts right.
+    pub(crate) fn set_truth(&mut self, c: ClientId, u: UpdateId, t: Truth) {
+        let slot = self.slot(c, u);
+        let old = std::mem::replace(&mut self.truth[slot], t);
+        let counts = &mut self.update_truth[u.index()];
+        counts[old.compliance() as usize] -= 1;
+        counts[t.compliance() as usize] += 1;
+    }
+
+    /// Sets the site database's detection state of one update for a client.
+    pub(crate) fn set_reported(&mut self, c: ClientId, u: UpdateId, state: u8) {
+        let slot = self.slot(c, u);
+        let old = std::mem::replace(&mut self.reported[slot], state);
+        let counts = &mut self.update_reported[u.index()];
+        counts[detection_compliance(old) as usize] -= 1;
+        counts[detection_compliance(state) as usize] += 1;
+    }
+
+    fn cells(&self, c: ClientId, d: DeploymentId) -> (Cell, Cell) {
         let spec = &self.estate.deployments[d.index()];
-        let phase = self.deployments[d.index()].assignments[c.index()].phase;
-        compliance::true_cell(
+        let dep = &self.deployments[d.index()];
+        let phase = dep.assignments[c.index()].phase;
+        let t = compliance::true_cell(
             spec.updates.iter().map(|&u| self.truth[self.slot(c, u)]),
             phase,
-        )
+        );
+        let r = compliance::reported_cell(
+            spec.updates.iter().map(|&u| self.reported[self.slot(c, u)]),
+            dep.reported_enforcement[c.index()],
+            self.reported_scan[c.index()],
+        );
+        (t, r)
     }
 
     /// Brings one client's cached deployment-level states and the counters
@@ -285,48 +418,37 @@ impl<'e> World<'e> {
             if !self.deployments[d].assignments[c.index()].is_targeted() {
                 continue;
             }
-            let d_id = DeploymentId(d as u16);
-            let cell = self.compute_true_cell(c, d_id);
-            let spec = &self.estate.deployments[d];
-            let reported = compliance::reported_state(
-                spec.updates.iter().map(|&u| self.reported[self.slot(c, u)]),
-            );
+            let (cell, reported) = self.cells(c, DeploymentId(d as u16));
+            let created = self.estate.deployments[d].created;
             let dep = &mut self.deployments[d];
             let mut crossed = false;
             let old = dep.true_cells[c.index()];
             if old != cell {
                 dep.true_cells[c.index()] = cell;
-                dep.counts.truth[old.state as usize] -= 1;
-                dep.counts.truth[cell.state as usize] += 1;
-                if old.state == Compliance::Required {
-                    dep.counts.sub[old.sub as usize] -= 1;
-                }
-                if cell.state == Compliance::Required {
-                    dep.counts.sub[cell.sub as usize] += 1;
-                }
+                dep.counts.truth.remove(old);
+                dep.counts.truth.add(cell);
                 let a = &mut dep.assignments[c.index()];
                 if cell.state.is_compliant() && a.true_compliant_at == SimTime::MAX {
                     a.true_compliant_at = now;
-                    dep.ttc_true
-                        .saturating_record(now.since(spec.created).as_ms());
+                    dep.ttc_true.saturating_record(now.since(created).as_ms());
                     crossed = true;
                 }
             }
             let old = dep.reported_cells[c.index()];
             if old != reported {
                 dep.reported_cells[c.index()] = reported;
-                dep.counts.reported[old as usize] -= 1;
-                dep.counts.reported[reported as usize] += 1;
+                dep.counts.reported.remove(old);
+                dep.counts.reported.add(reported);
                 let a = &mut dep.assignments[c.index()];
-                if reported.is_compliant() && a.reported_compliant_at == SimTime::MAX {
+                if reported.state.is_compliant() && a.reported_compliant_at == SimTime::MAX {
                     a.reported_compliant_at = now;
                     dep.ttc_reported
-                        .saturating_record(now.since(spec.created).as_ms());
+                        .saturating_record(now.since(created).as_ms());
                     crossed = true;
                 }
             }
             if crossed {
-                self.check_thresholds(d_id, now);
+                self.check_thresholds(DeploymentId(d as u16), now);
             }
         }
     }
@@ -335,8 +457,8 @@ impl<'e> World<'e> {
     fn check_thresholds(&mut self, d: DeploymentId, now: SimTime) {
         let dep = &mut self.deployments[d.index()];
         let targeted = u64::from(dep.targeted);
-        let true_ok = u64::from(Counts::compliant(&dep.counts.truth));
-        let rep_ok = u64::from(Counts::compliant(&dep.counts.reported));
+        let true_ok = u64::from(Counts::compliant(&dep.counts.truth.states));
+        let rep_ok = u64::from(Counts::compliant(&dep.counts.reported.states));
         for (i, pct) in THRESHOLDS.iter().enumerate() {
             let need = (targeted * u64::from(*pct)).div_ceil(100);
             if dep.thresholds.true_at[i].is_none() && true_ok >= need {
@@ -353,6 +475,14 @@ impl<'e> World<'e> {
         for (d, dep) in self.deployments.iter().enumerate() {
             self.timeline
                 .push(SampleRow::new(now, DeploymentId(d as u16), &dep.counts));
+        }
+        for u in 0..self.estate.updates.len() {
+            self.update_timeline.push(UpdateRow {
+                time: now,
+                update: UpdateId(u as u16),
+                truth: self.update_truth[u],
+                reported: self.update_reported[u],
+            });
         }
         let next = now + self.estate.sample_interval;
         if next <= self.estate.end() {
@@ -372,14 +502,23 @@ impl<'e> World<'e> {
                 assignments: dep.assignments,
                 time_to_compliant_true: dep.ttc_true,
                 time_to_compliant_reported: dep.ttc_reported,
-                final_truth: dep.counts.truth,
-                final_reported: dep.counts.reported,
+                final_truth: dep.counts.truth.states,
+                final_reported: dep.counts.reported.states,
+                final_reported_unknown_scan_failed: dep.counts.reported.unknown_scan_failed,
             })
             .collect();
         Outcome {
             events: stats.events,
             end: stats.now,
             timeline: self.timeline,
+            update_timeline: self.update_timeline,
+            syncs: self.syncs,
+            synced_at: self
+                .synced_at
+                .iter()
+                .map(|&t| (t != SimTime::MAX).then_some(t))
+                .collect(),
+            gpo_conflicts: self.gpo_conflicts,
             deployments,
             totals: self.totals,
             message_latency: self.message_latency,
@@ -389,12 +528,25 @@ impl<'e> World<'e> {
     }
 }
 
+/// How a report counts a detection state id.
+pub(crate) fn detection_compliance(state: u8) -> Compliance {
+    match state {
+        compliance::DETECTION_NOT_REQUIRED => Compliance::NotRequired,
+        compliance::DETECTION_REQUIRED => Compliance::Required,
+        compliance::DETECTION_INSTALLED => Compliance::Installed,
+        _ => Compliance::Unknown,
+    }
+}
+
 impl Model for World<'_> {
     type Event = Event;
 
     fn handle(&mut self, event: Event, sched: &mut Scheduler<'_, Event>) {
         match event {
-            Event::DeploymentPublished(d) => self.publish(d, sched.now()),
+            Event::SyncStart(kind) => self.sync_start(kind, sched),
+            Event::SyncPoll => self.sync_poll(sched),
+            Event::SyncInserted => self.sync_inserted(sched),
+            Event::DeploymentPublished(d) => self.content_ready(d, sched.now()),
             Event::Sample => self.sample(sched),
             Event::PolicyPoll(c) => {
                 let interval = self.settings(c).policy_polling_interval;
@@ -402,6 +554,8 @@ impl Model for World<'_> {
                 self.request_policy(c, sched);
             }
             Event::PolicyRequest(c) => self.request_policy(c, sched),
+            Event::ScanCycle(c) => self.scan_cycle(c, sched),
+            Event::ReevaluationCycle(c) => self.reevaluation_cycle(c, sched),
             Event::Wake(c) => self.next_action(c, sched),
             Event::ActionDone(c) => self.action_done(c, sched),
             Event::RestartDue(c) => self.restart_due(c, sched),

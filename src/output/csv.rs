@@ -1,38 +1,67 @@
-//! `compliance.csv`: the compliance timeline, one row per sample and deployment.
+//! `compliance.csv` and `updates.csv`: the compliance timelines.
 //!
-//! Owns the column layout. The first line is a `#` comment with the
-//! provenance (read with `comment='#'` in pandas, `comment.char` in R).
+//! Owns the column layouts. Columns for states and sub-states are generated
+//! from [`Compliance::ALL`] and [`RequiredSub::ALL`], so a state added to
+//! the model gets its column. The first line of each file is a `#` comment
+//! with the provenance (read with `comment='#'` in pandas).
 
 use chrono::Duration;
 
+use crate::engine::SimTime;
 use crate::model::{Compliance, Estate, Outcome, RequiredSub};
 
-/// Column names, in order.
-pub const COMPLIANCE_COLUMNS: &[&str] = &[
-    "time_ms",
-    "time_h",
-    "timestamp",
-    "deployment",
-    "targeted",
-    "with_policy",
-    "true_installed",
-    "true_required",
-    "true_not_required",
-    "true_unknown",
-    "reported_installed",
-    "reported_required",
-    "reported_not_required",
-    "reported_unknown",
-    "required_not_evaluated",
-    "required_detected",
-    "required_downloading",
-    "required_downloaded",
-    "required_installing",
-    "required_pending_restart",
-    "required_failed",
-    "true_compliant_pct",
-    "reported_compliant_pct",
-];
+/// Column names of `compliance.csv`, in order.
+pub fn compliance_columns() -> Vec<String> {
+    let mut cols: Vec<String> = [
+        "time_ms",
+        "time_h",
+        "timestamp",
+        "deployment",
+        "targeted",
+        "with_policy",
+    ]
+    .map(String::from)
+    .to_vec();
+    for view in ["true", "reported"] {
+        cols.extend(
+            Compliance::ALL
+                .iter()
+                .map(|s| format!("{view}_{}", s.name())),
+        );
+    }
+    for view in ["true", "reported"] {
+        cols.extend(
+            RequiredSub::ALL
+                .iter()
+                .map(|s| format!("{view}_required_{}", s.name())),
+        );
+    }
+    cols.extend(
+        [
+            "reported_unknown_scan_failed",
+            "true_compliant_pct",
+            "reported_compliant_pct",
+        ]
+        .map(String::from),
+    );
+    cols
+}
+
+/// Column names of `updates.csv`, in order.
+pub fn update_columns() -> Vec<String> {
+    let mut cols: Vec<String> = ["time_ms", "time_h", "timestamp", "update", "clients"]
+        .map(String::from)
+        .to_vec();
+    for view in ["true", "reported"] {
+        cols.extend(
+            Compliance::ALL
+                .iter()
+                .map(|s| format!("{view}_{}", s.name())),
+        );
+    }
+    cols.extend(["true_compliant_pct", "reported_compliant_pct"].map(String::from));
+    cols
+}
 
 fn pct(part: u32, whole: u32) -> String {
     if whole == 0 {
@@ -41,42 +70,67 @@ fn pct(part: u32, whole: u32) -> String {
     format!("{:.2}", f64::from(part) * 100.0 / f64::from(whole))
 }
 
-/// The whole file as text.
-pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
-    debug_assert_eq!(
-        Compliance::ALL.len() + RequiredSub::ALL.len() + 12,
-        COMPLIANCE_COLUMNS.len()
-    );
+fn compliant(s: &[u32; 4]) -> u32 {
+    s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize]
+}
+
+/// Writes a table: the provenance comment, the header, the rows.
+fn table(estate: &Estate, header: &[String], rows: impl Iterator<Item = Vec<String>>) -> String {
     let mut out = format!("# {}\n", super::provenance(estate)).into_bytes();
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(COMPLIANCE_COLUMNS)
-            .expect("writing to memory");
-        let start = estate.resolved.start.0;
-        for row in &outcome.timeline {
-            let dep = &outcome.deployments[row.deployment.index()];
-            let spec = &estate.deployments[row.deployment.index()];
-            let ms = row.time.as_ms();
-            let stamp = start + Duration::milliseconds(ms as i64);
-            let mut rec: Vec<String> = vec![
-                ms.to_string(),
-                format!("{:.3}", row.time.as_hours_f64()),
-                stamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                spec.name.clone(),
-                dep.targeted.to_string(),
-                row.with_policy.to_string(),
-            ];
-            rec.extend(row.truth.iter().map(u32::to_string));
-            rec.extend(row.reported.iter().map(u32::to_string));
-            rec.extend(row.required_sub.iter().map(u32::to_string));
-            let ok = |s: &[u32; 4]| {
-                s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize]
-            };
-            rec.push(pct(ok(&row.truth), dep.targeted));
-            rec.push(pct(ok(&row.reported), dep.targeted));
+        w.write_record(header).expect("writing to memory");
+        for rec in rows {
+            debug_assert_eq!(rec.len(), header.len());
             w.write_record(&rec).expect("writing to memory");
         }
         w.flush().expect("writing to memory");
     }
     String::from_utf8(out).expect("csv is utf-8")
+}
+
+/// The time columns of a row.
+fn times(estate: &Estate, t: SimTime) -> [String; 3] {
+    let stamp = estate.resolved.start.0 + Duration::milliseconds(t.as_ms() as i64);
+    [
+        t.as_ms().to_string(),
+        format!("{:.3}", t.as_hours_f64()),
+        stamp.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    ]
+}
+
+/// `compliance.csv`: one row per sample time per deployment.
+pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
+    let rows = outcome.timeline.iter().map(|row| {
+        let dep = &outcome.deployments[row.deployment.index()];
+        let mut rec: Vec<String> = times(estate, row.time).to_vec();
+        rec.push(estate.deployments[row.deployment.index()].name.clone());
+        rec.push(dep.targeted.to_string());
+        rec.push(row.with_policy.to_string());
+        rec.extend(row.truth.iter().map(u32::to_string));
+        rec.extend(row.reported.iter().map(u32::to_string));
+        rec.extend(row.required_sub.iter().map(u32::to_string));
+        rec.extend(row.reported_required_sub.iter().map(u32::to_string));
+        rec.push(row.reported_unknown_scan_failed.to_string());
+        rec.push(pct(compliant(&row.truth), dep.targeted));
+        rec.push(pct(compliant(&row.reported), dep.targeted));
+        rec
+    });
+    table(estate, &compliance_columns(), rows)
+}
+
+/// `updates.csv`: one row per sample time per update, over all clients.
+pub fn updates_csv(estate: &Estate, outcome: &Outcome) -> String {
+    let clients = estate.client_count();
+    let rows = outcome.update_timeline.iter().map(|row| {
+        let mut rec: Vec<String> = times(estate, row.time).to_vec();
+        rec.push(estate.updates[row.update.index()].id.clone());
+        rec.push(clients.to_string());
+        rec.extend(row.truth.iter().map(u32::to_string));
+        rec.extend(row.reported.iter().map(u32::to_string));
+        rec.push(pct(compliant(&row.truth), clients));
+        rec.push(pct(compliant(&row.reported), clients));
+        rec
+    });
+    table(estate, &update_columns(), rows)
 }

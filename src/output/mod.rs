@@ -13,7 +13,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use csv::{COMPLIANCE_COLUMNS, compliance_csv};
+pub use csv::{compliance_columns, compliance_csv, update_columns, updates_csv};
 pub use json::{Summary, summary, summary_json};
 pub use report::{format_duration, summary_text};
 
@@ -50,7 +50,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 }
 
 /// Writes a run's files into `dir` (created if missing) and returns their paths:
-/// `compliance.csv`, `summary.json` and `scenario.ron` (the resolved scenario).
+/// `compliance.csv`, `updates.csv`, `summary.json` and `scenario.ron` (the
+/// resolved scenario).
 pub fn write_run(dir: &Path, estate: &Estate, outcome: &Outcome) -> Result<Vec<PathBuf>, Error> {
     fs::create_dir_all(dir).map_err(|source| Error::Output {
         path: dir.display().to_string(),
@@ -58,6 +59,7 @@ pub fn write_run(dir: &Path, estate: &Estate, outcome: &Outcome) -> Result<Vec<P
     })?;
     let files = [
         ("compliance.csv", compliance_csv(estate, outcome)),
+        ("updates.csv", updates_csv(estate, outcome)),
         ("summary.json", summary_json(estate, outcome)),
         ("scenario.ron", scenario_ron(estate)),
     ];

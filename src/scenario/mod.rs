@@ -12,8 +12,8 @@ mod validate;
 use std::path::Path;
 
 pub use schema::{
-    ClientSettings, Cohort, Deployment, Dist, Power, Purpose, Scenario, Server, Servers, Site,
-    Update,
+    Classification, ClientKind, ClientSettings, Cohort, Deployment, Dist, MaintenanceWindow, Power,
+    Purpose, Recurrence, Scenario, Server, Servers, Site, Sync, Update, Weekday,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
 pub use validate::{MAX_CLIENTS, Problem, resolved_text, validate};

@@ -36,6 +36,9 @@ pub struct Scenario {
     pub site: Site,
     /// Named server roles clients are assigned to.
     pub servers: Servers,
+    /// Catalog synchronization (WSUS Synchronization Manager).
+    #[serde(default)]
+    pub sync: Sync,
     /// Client settings for every cohort that does not bring its own.
     #[serde(default)]
     pub client_settings: ClientSettings,
@@ -149,10 +152,27 @@ pub struct ClientSettings {
     /// deadline. Default `false` (Configuration Manager's default).
     #[serde(default)]
     pub deadline_randomization: bool,
-    /// Deployment re-evaluation schedule: a failed install is retried this
-    /// long after it failed. Default `"7d"`.
+    /// Software update scan schedule: every client scans this often, each at
+    /// its own phase. Default `"7d"`; allowed 1h–31d.
+    #[serde(default = "default_scan_interval")]
+    pub scan_interval: Dur,
+    /// Each scheduled scan is delayed by a uniform random 0 to this.
+    /// Default `"2h"`.
+    #[serde(default = "default_scan_random_delay")]
+    pub scan_random_delay: Dur,
+    /// A client that first receives software update policy scans within a
+    /// uniform random 0 to this. Default `"2h"`.
+    #[serde(default = "default_first_scan_window")]
+    pub first_scan_window: Dur,
+    /// Deployment re-evaluation schedule: every client re-evaluates its
+    /// deployments this often, at its own phase; failed installs are retried
+    /// then. Default `"7d"`; allowed 1h–31d.
     #[serde(default = "default_reevaluation")]
     pub reevaluation_interval: Dur,
+    /// Restart reminders (snooze) for restarts that are not forced: a user
+    /// acts at the first reminder after their own delay. Default `"4h"`.
+    #[serde(default = "default_reminder")]
+    pub restart_reminder_interval: Dur,
     /// Forced restart this long after a deadline-driven install that needs
     /// one. Default `"90m"`.
     #[serde(default = "default_restart_countdown")]
@@ -191,6 +211,18 @@ fn default_scan() -> Dist {
         sigma: 0.5,
     }
 }
+fn default_scan_interval() -> Dur {
+    Dur(SimDuration::from_days(7))
+}
+fn default_scan_random_delay() -> Dur {
+    Dur(SimDuration::from_hours(2))
+}
+fn default_first_scan_window() -> Dur {
+    Dur(SimDuration::from_hours(2))
+}
+fn default_reminder() -> Dur {
+    Dur(SimDuration::from_hours(4))
+}
 fn default_reevaluation() -> Dur {
     Dur(SimDuration::from_days(7))
 }
@@ -219,7 +251,11 @@ impl Default for ClientSettings {
             evaluation_delay: default_evaluation_delay(),
             scan_duration: default_scan(),
             deadline_randomization: false,
+            scan_interval: default_scan_interval(),
+            scan_random_delay: default_scan_random_delay(),
+            first_scan_window: default_first_scan_window(),
             reevaluation_interval: default_reevaluation(),
+            restart_reminder_interval: default_reminder(),
             restart_countdown: default_restart_countdown(),
             user_restart_delay: default_user_restart(),
             restart_duration: default_restart_duration(),
@@ -247,12 +283,107 @@ pub struct Cohort {
     pub update_point: String,
     /// Name of the distribution point the cohort downloads from.
     pub distribution_point: String,
+    /// Workstation or server (restart suppression is set per kind).
+    /// Default `Workstation`.
+    #[serde(default)]
+    pub kind: ClientKind,
+    /// Share of clients whose domain GPO names another update server, 0–1:
+    /// their scans never reach the site's SUP and their updates stay
+    /// Unknown. Default 0.
+    #[serde(default)]
+    pub gpo_conflict: f64,
+    /// Recurring maintenance windows, local time. Default none: installs
+    /// may run at any time.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub maintenance_windows: Vec<MaintenanceWindow>,
+    /// Probability that an install attempt fails on these clients, on top
+    /// of the update's own, 0–1. Default 0.
+    #[serde(default)]
+    pub failure_probability: f64,
+    /// Share of users who ever install an Available update themselves, 0–1.
+    /// Default 0.3.
+    #[serde(default = "default_available_share")]
+    pub available_install_share: f64,
+    /// How long after the client evaluates an Available deployment such a
+    /// user starts the install. Default `LogNormal(median: "1d", sigma: 1.0)`.
+    #[serde(default = "default_available_delay")]
+    pub available_install_delay: Dist,
     /// Client settings for this cohort only (a custom client settings
     /// object). Fields it leaves out take Configuration Manager defaults,
     /// not the scenario-wide `client_settings`. Default: none, i.e. the
     /// scenario-wide settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_settings: Option<ClientSettings>,
+}
+
+fn default_available_share() -> f64 {
+    0.3
+}
+fn default_available_delay() -> Dist {
+    Dist::LogNormal {
+        median: Dur(SimDuration::from_days(1)),
+        sigma: 1.0,
+    }
+}
+
+/// Whether a client is a workstation or a server.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ClientKind {
+    /// A desktop or laptop.
+    #[default]
+    Workstation,
+    /// A server.
+    Server,
+}
+
+/// A recurring maintenance window, in local time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MaintenanceWindow {
+    /// How often it recurs.
+    pub recurrence: Recurrence,
+    /// Local time it opens. Default `"01:00"`.
+    #[serde(default = "default_window_start")]
+    pub start: ClockTime,
+    /// How long it stays open (1m–24h). Default `"3h"`.
+    #[serde(default = "default_window_length")]
+    pub length: Dur,
+}
+
+fn default_window_start() -> ClockTime {
+    ClockTime(SimDuration::from_hours(1))
+}
+fn default_window_length() -> Dur {
+    Dur(SimDuration::from_hours(3))
+}
+
+/// How a maintenance window recurs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Recurrence {
+    /// Every day.
+    Daily,
+    /// Once a week on this day.
+    Weekly(Weekday),
+}
+
+/// A day of the week.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[allow(missing_docs)]
+pub enum Weekday {
+    Monday,
+    Tuesday,
+    Wednesday,
+    Thursday,
+    Friday,
+    Saturday,
+    Sunday,
+}
+
+impl Weekday {
+    /// Days since Monday.
+    pub fn index(self) -> u64 {
+        self as u64
+    }
 }
 
 fn default_link() -> Bandwidth {
@@ -279,6 +410,14 @@ pub enum Power {
         #[serde(default = "default_jitter")]
         jitter: Dur,
     },
+    /// Alternating on and off periods (laptops): each period's length is
+    /// drawn afresh.
+    Intermittent {
+        /// Length of an on period.
+        on: Dist,
+        /// Length of an off period.
+        off: Dist,
+    },
 }
 
 fn default_day_start() -> ClockTime {
@@ -302,6 +441,14 @@ pub struct Update {
     pub title: String,
     /// Content size each client downloads.
     pub size: Bytes,
+    /// When it is released upstream; a sync that starts later includes it.
+    /// Default: before the start (already synced, and the site database
+    /// already holds every client's state for it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub release: Option<Timestamp>,
+    /// Its classification. Default `Security`.
+    #[serde(default)]
+    pub classification: Classification,
     /// Share of clients it applies to, 0–1. Default 1.
     #[serde(default = "one")]
     pub applicability: f64,
@@ -309,9 +456,9 @@ pub struct Update {
     #[serde(default = "default_install")]
     pub install_time: Dist,
     /// Maximum run time: an install still running then is stopped and
-    /// fails. Default `"60m"` (quality updates).
-    #[serde(default = "default_max_run")]
-    pub max_run_time: Dur,
+    /// fails. Default `"120m"` for `FeatureUpgrade`, `"60m"` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_run_time: Option<Dur>,
     /// Probability that an install needs a restart, 0–1. Default 1.
     #[serde(default = "one")]
     pub restart_probability: f64,
@@ -329,8 +476,33 @@ fn default_install() -> Dist {
         sigma: 0.5,
     }
 }
-fn default_max_run() -> Dur {
-    Dur(SimDuration::from_mins(60))
+
+/// An update's classification.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Classification {
+    /// Security update (monthly cumulative updates).
+    #[default]
+    Security,
+    /// Critical update.
+    Critical,
+    /// Non-security update.
+    Update,
+    /// Update rollup.
+    UpdateRollup,
+    /// Feature update (a new Windows version): longer max run time.
+    FeatureUpgrade,
+    /// Definition update.
+    Definition,
+}
+
+impl Classification {
+    /// Configuration Manager's default max run time for it.
+    pub fn default_max_run_time(self) -> SimDuration {
+        match self {
+            Classification::FeatureUpgrade => SimDuration::from_mins(120),
+            _ => SimDuration::from_mins(60),
+        }
+    }
 }
 
 /// A deployment of updates to cohorts.
@@ -343,16 +515,26 @@ pub struct Deployment {
     pub updates: Vec<String>,
     /// Names of the targeted cohorts (at least one).
     pub targets: Vec<String>,
-    /// What the client must do. Only `Required` so far.
+    /// `Required` (enforced at the deadline) or `Available` (the user
+    /// installs it from Software Center, or never). Default `Required`.
     #[serde(default)]
     pub purpose: Purpose,
+    /// Installs (and their restarts) start only inside a maintenance window
+    /// long enough for the max run time, on clients that have windows.
+    /// Default `true`.
+    #[serde(default = "yes")]
+    pub honor_maintenance_windows: bool,
+    /// Restarts after install are suppressed on these kinds of client: they
+    /// stay pending restart until someone restarts them. Default `[]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppress_restart: Vec<ClientKind>,
     /// When the administrator creates it; content distribution starts then.
     pub created: Timestamp,
     /// When clients may start (download begins). Default: `created`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available: Option<Timestamp>,
-    /// Installation deadline. Default: the available time (install as soon
-    /// as possible).
+    /// Installation deadline (Required only). Default: the available time
+    /// (install as soon as possible).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Timestamp>,
 }
@@ -363,6 +545,102 @@ pub enum Purpose {
     /// Installed at the deadline whatever the user does.
     #[default]
     Required,
+    /// Offered in Software Center; installed only if the user starts it.
+    Available,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Catalog synchronization: WSUS Synchronization Manager and the top-level
+/// SUP's metadata download (MODEL.md 2.1).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Sync {
+    /// Whether the site has synced before the start: updates released
+    /// before the start are in the site database and every client has the
+    /// software updates policy. When `false`, nothing can be scanned until
+    /// the first sync finishes. Default `true`.
+    #[serde(default = "yes")]
+    pub initially_synced: bool,
+    /// Scheduled (full) syncs run this often. Default `"7d"`.
+    #[serde(default = "default_sync_interval")]
+    pub schedule_interval: Dur,
+    /// The first scheduled sync. Default: the start.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_scheduled: Option<Timestamp>,
+    /// Manual (delta) syncs, e.g. on Patch Tuesday evening. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub manual: Vec<Timestamp>,
+    /// WSUS's metadata download for a scheduled, full sync.
+    /// Default `LogNormal(median: "40m", sigma: 0.3)`.
+    #[serde(default = "default_full_sync")]
+    pub full_duration: Dist,
+    /// WSUS's metadata download for a manual, delta sync.
+    /// Default `LogNormal(median: "5m", sigma: 0.3)`.
+    #[serde(default = "default_delta_sync")]
+    pub delta_duration: Dist,
+    /// Extra download time per update new in this sync. Default `"5s"`.
+    #[serde(default = "default_per_new_update")]
+    pub per_new_update: Dur,
+    /// WSyncMgr polls WSUS this often until the download is done.
+    /// Default `"1m"`.
+    #[serde(default = "default_sync_poll")]
+    pub poll_interval: Dur,
+    /// WSyncMgr waits this long after it sees the download done before it
+    /// pulls the metadata. Default `"2m"`.
+    #[serde(default = "default_pull_delay")]
+    pub pull_delay: Dur,
+    /// Inserting one new update's metadata into the site database.
+    /// Default `"2s"`.
+    #[serde(default = "default_insert")]
+    pub insert_per_update: Dur,
+}
+
+fn default_sync_interval() -> Dur {
+    Dur(SimDuration::from_days(7))
+}
+fn default_full_sync() -> Dist {
+    Dist::LogNormal {
+        median: Dur(SimDuration::from_mins(40)),
+        sigma: 0.3,
+    }
+}
+fn default_delta_sync() -> Dist {
+    Dist::LogNormal {
+        median: Dur(SimDuration::from_mins(5)),
+        sigma: 0.3,
+    }
+}
+fn default_per_new_update() -> Dur {
+    Dur(SimDuration::from_secs(5))
+}
+fn default_sync_poll() -> Dur {
+    Dur(SimDuration::from_mins(1))
+}
+fn default_pull_delay() -> Dur {
+    Dur(SimDuration::from_mins(2))
+}
+fn default_insert() -> Dur {
+    Dur(SimDuration::from_secs(2))
+}
+
+impl Default for Sync {
+    fn default() -> Self {
+        Sync {
+            initially_synced: true,
+            schedule_interval: default_sync_interval(),
+            first_scheduled: None,
+            manual: Vec::new(),
+            full_duration: default_full_sync(),
+            delta_duration: default_delta_sync(),
+            per_new_update: default_per_new_update(),
+            poll_interval: default_sync_poll(),
+            pull_delay: default_pull_delay(),
+            insert_per_update: default_insert(),
+        }
+    }
 }
 
 /// A random duration.
@@ -391,4 +669,70 @@ pub enum Dist {
         /// Standard deviation of the logarithm, 0–4.
         sigma: f64,
     },
+}
+
+impl Cohort {
+    /// A cohort of `count` always-on workstations on the named servers, every
+    /// other field at its default (for building scenarios in code).
+    pub fn new(
+        name: &str,
+        count: u32,
+        management_point: &str,
+        update_point: &str,
+        distribution_point: &str,
+    ) -> Self {
+        Cohort {
+            name: name.into(),
+            count,
+            power: Power::default(),
+            link: default_link(),
+            management_point: management_point.into(),
+            update_point: update_point.into(),
+            distribution_point: distribution_point.into(),
+            kind: ClientKind::default(),
+            gpo_conflict: 0.0,
+            maintenance_windows: Vec::new(),
+            failure_probability: 0.0,
+            available_install_share: default_available_share(),
+            available_install_delay: default_available_delay(),
+            client_settings: None,
+        }
+    }
+}
+
+impl Update {
+    /// An update of this size, released before the start, every other field
+    /// at its default.
+    pub fn new(id: &str, size: Bytes) -> Self {
+        Update {
+            id: id.into(),
+            title: String::new(),
+            size,
+            release: None,
+            classification: Classification::default(),
+            applicability: one(),
+            install_time: default_install(),
+            max_run_time: None,
+            restart_probability: one(),
+            failure_probability: 0.0,
+        }
+    }
+}
+
+impl Deployment {
+    /// A Required deployment of `updates` to `targets`, created at
+    /// `created`, every other field at its default.
+    pub fn required(name: &str, updates: &[&str], targets: &[&str], created: Timestamp) -> Self {
+        Deployment {
+            name: name.into(),
+            updates: updates.iter().map(|s| s.to_string()).collect(),
+            targets: targets.iter().map(|s| s.to_string()).collect(),
+            purpose: Purpose::Required,
+            honor_maintenance_windows: true,
+            suppress_restart: Vec::new(),
+            created,
+            available: None,
+            deadline: None,
+        }
+    }
 }

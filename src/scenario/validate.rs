@@ -10,12 +10,12 @@ use std::fmt;
 use chrono::{Datelike, Timelike};
 use sha2::{Digest, Sha256};
 
-use super::schema::{ClientSettings, Dist, Power, Scenario};
+use super::schema::{ClientKind, ClientSettings, Dist, Power, Purpose, Recurrence, Scenario};
 use super::units::Timestamp;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{
     CohortId, CohortSpec, DeploymentSpec, DpId, Estate, MpId, PowerSpec, Settings, SettingsId,
-    SiteSpec, SupId, UpdateId, UpdateSpec,
+    SiteSpec, SupId, SyncSpec, UpdateId, UpdateSpec, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -179,6 +179,31 @@ impl Checker {
             day,
         );
         self.dist(&format!("{path}.scan_duration"), &s.scan_duration, day);
+        let range = (SimDuration::from_hours(1), SimDuration::from_days(31));
+        self.duration(
+            &format!("{path}.scan_interval"),
+            s.scan_interval.0,
+            range.0,
+            range.1,
+        );
+        self.duration(
+            &format!("{path}.scan_random_delay"),
+            s.scan_random_delay.0,
+            SimDuration::ZERO,
+            day,
+        );
+        self.duration(
+            &format!("{path}.first_scan_window"),
+            s.first_scan_window.0,
+            SimDuration::ZERO,
+            day,
+        );
+        self.duration(
+            &format!("{path}.restart_reminder_interval"),
+            s.restart_reminder_interval.0,
+            SimDuration::from_mins(1),
+            day,
+        );
         self.duration(
             &format!("{path}.reevaluation_interval"),
             s.reevaluation_interval.0,
@@ -212,7 +237,11 @@ impl Checker {
             } else {
                 SimDuration::ZERO
             },
+            scan_interval: s.scan_interval.0,
+            scan_random_delay: s.scan_random_delay.0,
+            first_scan_window: s.first_scan_window.0,
             reevaluation_interval: s.reevaluation_interval.0,
+            restart_reminder_interval: s.restart_reminder_interval.0,
             restart_countdown: s.restart_countdown.0,
             user_restart_delay: s.user_restart_delay.clone(),
             restart_duration: s.restart_duration.clone(),
@@ -303,6 +332,62 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         day,
     );
 
+    // Sync.
+    let sy = &raw.sync;
+    ck.duration(
+        "sync.schedule_interval",
+        sy.schedule_interval.0,
+        SimDuration::from_hours(1),
+        SimDuration::from_days(31),
+    );
+    let first_scheduled = match &sy.first_scheduled {
+        Some(t) => ck.instant("sync.first_scheduled", t, &raw.start, end),
+        None => SimTime::ZERO,
+    };
+    let mut manual = Vec::new();
+    for (i, t) in sy.manual.iter().enumerate() {
+        manual.push(ck.instant(&format!("sync.manual[{i}]"), t, &raw.start, end));
+    }
+    manual.sort();
+    ck.dist("sync.full_duration", &sy.full_duration, day);
+    ck.dist("sync.delta_duration", &sy.delta_duration, day);
+    ck.duration(
+        "sync.per_new_update",
+        sy.per_new_update.0,
+        SimDuration::ZERO,
+        SimDuration::from_hours(1),
+    );
+    ck.duration(
+        "sync.poll_interval",
+        sy.poll_interval.0,
+        SimDuration::from_secs(1),
+        SimDuration::from_hours(1),
+    );
+    ck.duration(
+        "sync.pull_delay",
+        sy.pull_delay.0,
+        SimDuration::ZERO,
+        SimDuration::from_hours(1),
+    );
+    ck.duration(
+        "sync.insert_per_update",
+        sy.insert_per_update.0,
+        SimDuration::ZERO,
+        SimDuration::from_hours(1),
+    );
+    let sync = SyncSpec {
+        initially_synced: sy.initially_synced,
+        schedule_interval: sy.schedule_interval.0,
+        first_scheduled,
+        manual,
+        full_duration: sy.full_duration.clone(),
+        delta_duration: sy.delta_duration.clone(),
+        per_new_update: sy.per_new_update.0,
+        poll_interval: sy.poll_interval.0,
+        pull_delay: sy.pull_delay.0,
+        insert_per_update: sy.insert_per_update.0,
+    };
+
     // Servers.
     let servers = &raw.servers;
     let mps = ck.unique(
@@ -382,7 +467,64 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                     jitter: jitter.0,
                 }
             }
+            Power::Intermittent { on, off } => {
+                let week = SimDuration::from_days(7);
+                ck.dist(&format!("{path}.power.on"), on, week);
+                ck.dist(&format!("{path}.power.off"), off, week);
+                if on.mean_ms() < 60_000.0 || off.mean_ms() < 60_000.0 {
+                    ck.fail(
+                        format!("{path}.power"),
+                        "on and off periods must average at least 1m",
+                    );
+                }
+                PowerSpec::Intermittent {
+                    on: on.clone(),
+                    off: off.clone(),
+                }
+            }
         };
+        ck.probability(&format!("{path}.gpo_conflict"), c.gpo_conflict);
+        ck.probability(
+            &format!("{path}.failure_probability"),
+            c.failure_probability,
+        );
+        ck.probability(
+            &format!("{path}.available_install_share"),
+            c.available_install_share,
+        );
+        ck.dist(
+            &format!("{path}.available_install_delay"),
+            &c.available_install_delay,
+            SimDuration::from_days(60),
+        );
+        let mut windows = Vec::new();
+        for (j, w) in c.maintenance_windows.iter().enumerate() {
+            let wpath = format!("{path}.maintenance_windows[{j}]");
+            ck.duration(
+                &format!("{wpath}.length"),
+                w.length.0,
+                SimDuration::from_mins(1),
+                day,
+            );
+            if w.start.0 >= day {
+                ck.fail(
+                    format!("{wpath}.start"),
+                    format!("must be before 24:00, got {}", w.start),
+                );
+            }
+            let (period, offset) = match w.recurrence {
+                Recurrence::Daily => (day, w.start.0),
+                Recurrence::Weekly(d) => (
+                    SimDuration::from_days(7),
+                    SimDuration::from_ms(d.index() * day.as_ms() + w.start.0.as_ms()),
+                ),
+            };
+            windows.push(WindowSpec {
+                period,
+                offset,
+                length: w.length.0,
+            });
+        }
         let mp = ck.lookup(
             &format!("{path}.management_point"),
             "management point",
@@ -418,6 +560,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             sup: SupId(sup as u16),
             dp: DpId(dp as u16),
             settings: settings_id,
+            kind: c.kind,
+            gpo_conflict: c.gpo_conflict,
+            windows,
+            failure_probability: c.failure_probability,
+            available_install_share: c.available_install_share,
+            available_install_delay: c.available_install_delay.clone(),
         });
         next_client += u64::from(c.count);
     }
@@ -452,18 +600,26 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             u.failure_probability,
         );
         ck.dist(&format!("{path}.install_time"), &u.install_time, day);
+        let max_run_time = u
+            .max_run_time
+            .map_or(u.classification.default_max_run_time(), |d| d.0);
         ck.duration(
             &format!("{path}.max_run_time"),
-            u.max_run_time.0,
+            max_run_time,
             SimDuration::from_mins(1),
             day,
         );
+        let release = u.release.as_ref().and_then(|t| {
+            let ms = t.ms_since(&raw.start);
+            (ms > 0).then_some(SimTime(ms as u64))
+        });
         updates.push(UpdateSpec {
             id: u.id.clone(),
             size_bytes: u.size.0,
+            release,
             applicability: u.applicability,
             install_time: u.install_time.clone(),
-            max_run_time: u.max_run_time.0,
+            max_run_time,
             restart_probability: u.restart_probability,
             failure_probability: u.failure_probability,
         });
@@ -544,6 +700,24 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 ),
             );
         }
+        for (j, &u) in ups.iter().enumerate() {
+            if let Some(release) = updates.get(u.index()).and_then(|x| x.release)
+                && release > created
+            {
+                ck.fail(
+                    format!("{path}.updates[{j}]"),
+                    format!(
+                        "update '{}' is released at {} after the deployment is created at {}; create the deployment later",
+                        raw.updates[u.index()].id,
+                        raw.updates[u.index()].release.as_ref().map(ToString::to_string).unwrap_or_default(),
+                        d.created
+                    ),
+                );
+            }
+        }
+        if d.purpose == Purpose::Available && d.deadline.is_some() {
+            ck.fail(format!("{path}.deadline"), "an Available deployment has no deadline; remove it or make the deployment Required");
+        }
         deployments.push(DeploymentSpec {
             name: d.name.clone(),
             updates: ups,
@@ -551,6 +725,10 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             created,
             available,
             deadline,
+            purpose: d.purpose,
+            honor_maintenance_windows: d.honor_maintenance_windows,
+            suppress_restart_workstations: d.suppress_restart.contains(&ClientKind::Workstation),
+            suppress_restart_servers: d.suppress_restart.contains(&ClientKind::Server),
         });
     }
     if raw.updates.len() > 4096 {
@@ -584,6 +762,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             mp_forward_delay: raw.site.mp_forward_delay.0,
             state_system_delay: raw.site.state_system_delay.0,
         },
+        sync,
         management_points: servers
             .management_points
             .iter()

@@ -31,8 +31,10 @@ impl Default for Knobs {
     }
 }
 
-/// The scenario text for these knobs. Time zero is a Monday; the
-/// deployment is created on day 1 at 10:00 with a deadline on day 3 at 20:00.
+/// The scenario text for these knobs. Time zero is a Monday; KB1 is
+/// released on day 1 at 08:00 and synced by a manual sync at 09:00; KB2 was
+/// released before the start. The deployment is created on day 1 at 10:00
+/// with a deadline on day 3 at 20:00.
 pub fn ron(k: &Knobs) -> String {
     format!(
         r#"Scenario(
@@ -42,6 +44,7 @@ pub fn ron(k: &Knobs) -> String {
     duration: "{days}d",
     sample_interval: "{sample}",
     site: Site(content_ready_delay: Fixed("30m")),
+    sync: Sync(manual: ["2026-11-10T09:00:00+01:00"]),
     servers: Servers(
         management_points: [Server(name: "mp")],
         update_points: [Server(name: "sup")],
@@ -57,7 +60,8 @@ pub fn ron(k: &Knobs) -> String {
                link: "20Mbps", management_point: "mp", update_point: "sup", distribution_point: "dp"),
     ],
     updates: [
-        Update(id: "KB1", size: "400MB", applicability: 0.9, failure_probability: {failure}),
+        Update(id: "KB1", size: "400MB", applicability: 0.9, failure_probability: {failure},
+               release: "2026-11-10T08:00:00+01:00"),
         Update(id: "KB2", size: "50MB", applicability: 0.5, restart_probability: 0.2),
     ],
     deployments: [

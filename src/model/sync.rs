@@ -1,0 +1,86 @@
+//! Catalog sync (MODEL.md 2.1): WSUS Synchronization Manager asks the
+//! top-level SUP to sync, polls it until its metadata download is done,
+//! then inserts the new updates into the site database.
+//!
+//! Owns the sync schedule (scheduled = full, manual = delta), which updates
+//! a sync brings (those released before it started), and the site-wide
+//! software updates policy that the first sync publishes. Law 9 rests here:
+//! an update is scannable only once `synced_at` says so.
+
+use super::events::Event;
+use super::ids::UpdateId;
+use super::record::{SyncKind, SyncRecord};
+use super::world::{RunningSync, World};
+use crate::engine::{Scheduler, SimDuration, SimTime};
+
+impl World<'_> {
+    /// WSyncMgr starts a sync, unless one is already running (a manual
+    /// trigger during a sync is dropped; a scheduled one waits for the next
+    /// interval).
+    pub(crate) fn sync_start(&mut self, kind: SyncKind, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let spec = &self.estate.sync;
+        if kind == SyncKind::Full {
+            sched.after(spec.schedule_interval, Event::SyncStart(SyncKind::Full));
+        }
+        if self.running_sync.is_some() {
+            return;
+        }
+        let new_updates: Vec<UpdateId> = (0..self.estate.updates.len())
+            .filter(|&u| {
+                self.synced_at[u] == SimTime::MAX
+                    && self.estate.updates[u].release.is_none_or(|r| r <= now)
+            })
+            .map(|u| UpdateId(u as u16))
+            .collect();
+        let base = match kind {
+            SyncKind::Full => &spec.full_duration,
+            SyncKind::Delta => &spec.delta_duration,
+        };
+        let download = base.sample(&mut self.site_rng)
+            + SimDuration(spec.per_new_update.as_ms() * new_updates.len() as u64);
+        self.syncs.push(SyncRecord {
+            kind,
+            started: now,
+            finished: None,
+            new_updates,
+        });
+        self.running_sync = Some(RunningSync {
+            record: self.syncs.len() - 1,
+            wsus_done: now + download,
+        });
+        sched.after(spec.poll_interval, Event::SyncPoll);
+    }
+
+    /// WSyncMgr polls WSUS: once the download is done it waits, pulls the
+    /// metadata and inserts each new update.
+    pub(crate) fn sync_poll(&mut self, sched: &mut Scheduler<'_, Event>) {
+        let spec = &self.estate.sync;
+        let running = self.running_sync.as_ref().expect("a sync is running");
+        if sched.now() < running.wsus_done {
+            sched.after(spec.poll_interval, Event::SyncPoll);
+            return;
+        }
+        let new = self.syncs[running.record].new_updates.len() as u64;
+        let insert = SimDuration(spec.insert_per_update.as_ms() * new);
+        sched.after(spec.pull_delay + insert, Event::SyncInserted);
+    }
+
+    /// The new metadata is in the site database: the updates can be scanned
+    /// and deployed; the first sync publishes the software updates policy.
+    pub(crate) fn sync_inserted(&mut self, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let running = self.running_sync.take().expect("a sync is running");
+        let record = &mut self.syncs[running.record];
+        record.finished = Some(now);
+        for &u in &record.new_updates {
+            self.synced_at[u.index()] = now;
+        }
+        self.totals.syncs += 1;
+        self.update_policy_published = true;
+        let waiting = std::mem::take(&mut self.awaiting_sync);
+        for d in waiting {
+            self.content_ready(d, now);
+        }
+    }
+}
