@@ -28,6 +28,7 @@ pub use estate::{
 pub use events::Event;
 pub use ids::{ClientId, CohortId, DeploymentId, DpId, MpId, SettingsId, SupId, UpdateId};
 pub use record::{
-    Assignment, DeploymentRecord, Outcome, SampleRow, THRESHOLDS, Thresholds, Totals,
+    Assignment, DeploymentRecord, Outcome, SampleRow, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
+    Totals, UpdateRow,
 };
 pub use world::{World, run, run_with_progress};

@@ -30,8 +30,15 @@ pub struct Summary {
     pub clients: u32,
     /// Events handled.
     pub events: u64,
+    /// Clients whose domain GPO names another update server: they stay
+    /// Unknown, true and reported.
+    pub gpo_conflict_clients: u32,
     /// One entry per deployment, in file order.
     pub deployments: Vec<DeploymentSummary>,
+    /// One entry per update, in file order.
+    pub updates: Vec<UpdateSummary>,
+    /// Catalog syncs, in start order.
+    pub syncs: Vec<SyncSummary>,
     /// State message latency, queued on the client → site database, in seconds.
     pub state_message_latency_s: Percentiles,
     /// Totals.
@@ -43,8 +50,12 @@ pub struct Summary {
 pub struct DeploymentSummary {
     /// Name.
     pub name: String,
+    /// "required" or "available".
+    pub purpose: &'static str,
     /// Clients targeted.
     pub targeted: u32,
+    /// Why clients are Unknown at the end.
+    pub unknown_at_end: UnknownSummary,
     /// Hours from the start to creation, availability and deadline.
     pub created_h: f64,
     /// Available to clients.
@@ -69,6 +80,48 @@ pub struct DeploymentSummary {
     pub client_time_to_compliant_h_true: Percentiles,
     /// Per-client hours from creation to reported compliant.
     pub client_time_to_compliant_h_reported: Percentiles,
+}
+
+/// Why clients are Unknown.
+#[derive(Clone, Debug, Serialize)]
+pub struct UnknownSummary {
+    /// Truly Unknown: a conflicting domain GPO sends the client to another
+    /// update server, so this site cannot know or change its state.
+    pub true_gpo_conflict: u32,
+    /// Reported Unknown whose last scan report to the site was a failure.
+    pub reported_scan_failed: u32,
+    /// Reported Unknown that have not reported a state for every update yet.
+    pub reported_not_yet_reported: u32,
+}
+
+/// One update's results over all clients.
+#[derive(Clone, Debug, Serialize)]
+pub struct UpdateSummary {
+    /// Its id.
+    pub id: String,
+    /// Hours from the start to its release (null: before the start).
+    pub released_h: Option<f64>,
+    /// Hours from the start until its metadata was in the site database
+    /// (0: before the start; null: not in this run).
+    pub synced_h: Option<f64>,
+    /// True counts over all clients at the end.
+    pub final_true: StateCounts,
+    /// Reported counts over all clients at the end.
+    pub final_reported: StateCounts,
+}
+
+/// One catalog sync.
+#[derive(Clone, Debug, Serialize)]
+pub struct SyncSummary {
+    /// "full" (scheduled) or "delta" (manual).
+    pub kind: crate::model::SyncKind,
+    /// Hours from the start.
+    pub started_h: f64,
+    /// Hours from the start until the metadata was in the database (null:
+    /// still running at the end).
+    pub finished_h: Option<f64>,
+    /// Updates it brought in.
+    pub new_updates: Vec<String>,
 }
 
 /// Counts per compliance state.
@@ -180,9 +233,19 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
             let ok = |s: &[u32; 4]| {
                 s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize]
             };
+            let unknown = Compliance::Unknown as usize;
             DeploymentSummary {
                 name: spec.name.clone(),
+                purpose: match spec.purpose {
+                    crate::scenario::Purpose::Required => "required",
+                    crate::scenario::Purpose::Available => "available",
+                },
                 targeted: rec.targeted,
+                unknown_at_end: UnknownSummary {
+                    true_gpo_conflict: rec.final_truth[unknown],
+                    reported_scan_failed: rec.final_reported_unknown_scan_failed,
+                    reported_not_yet_reported: rec.final_reported[unknown] - rec.final_reported_unknown_scan_failed,
+                },
                 created_h: hours(spec.created),
                 available_h: hours(spec.available),
                 deadline_h: hours(spec.deadline),
@@ -205,6 +268,33 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
         })
         .collect();
     debug_assert_eq!(THRESHOLDS, [50, 80, 95, 99]);
+    let n_updates = estate.updates.len();
+    let last_rows = &outcome.update_timeline[outcome.update_timeline.len().saturating_sub(n_updates)..];
+    let updates = estate
+        .updates
+        .iter()
+        .enumerate()
+        .map(|(u, spec)| {
+            let row = last_rows.iter().find(|r| r.update.index() == u);
+            UpdateSummary {
+                id: spec.id.clone(),
+                released_h: spec.release.map(hours),
+                synced_h: outcome.synced_at[u].map(hours),
+                final_true: row.map_or([0; 4], |r| r.truth).into(),
+                final_reported: row.map_or([0; 4], |r| r.reported).into(),
+            }
+        })
+        .collect();
+    let syncs = outcome
+        .syncs
+        .iter()
+        .map(|s| SyncSummary {
+            kind: s.kind,
+            started_h: hours(s.started),
+            finished_h: s.finished.map(hours),
+            new_updates: s.new_updates.iter().map(|u| estate.updates[u.index()].id.clone()).collect(),
+        })
+        .collect();
     Summary {
         tool: "patchsim",
         version: crate::VERSION,
@@ -215,7 +305,10 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
         duration_h: hours(SimTime::ZERO + estate.duration),
         clients: estate.client_count(),
         events: outcome.events,
+        gpo_conflict_clients: outcome.gpo_conflicts.iter().sum(),
         deployments,
+        updates,
+        syncs,
         state_message_latency_s: Percentiles::of(&outcome.message_latency, 1_000.0),
         totals: outcome.totals.clone(),
     }

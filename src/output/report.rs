@@ -125,9 +125,29 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
     for d in &s.deployments {
         let _ = writeln!(
             out,
-            "{}: client time to compliant, true: {}",
+            "{} ({}): client time to compliant, true: {}",
             d.name,
+            d.purpose,
             percentiles(&d.client_time_to_compliant_h_true, format_duration)
+        );
+        let u = &d.unknown_at_end;
+        if u.true_gpo_conflict + u.reported_scan_failed + u.reported_not_yet_reported > 0 {
+            let _ = writeln!(
+                out,
+                "  unknown at the end: {} true (GPO conflict); reported {} whose scans fail, {} not yet reported",
+                u.true_gpo_conflict, u.reported_scan_failed, u.reported_not_yet_reported
+            );
+        }
+    }
+    for sync in &s.syncs {
+        let _ = writeln!(
+            out,
+            "sync ({:?}) at {}: {} new update{}, in the site database after {}",
+            sync.kind,
+            format_duration(sync.started_h),
+            sync.new_updates.len(),
+            if sync.new_updates.len() == 1 { "" } else { "s" },
+            sync.finished_h.map_or("— (still running)".to_string(), |f| format_duration(f - sync.started_h))
         );
     }
     let _ = writeln!(
