@@ -14,7 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::Error;
 use crate::model::Estate;
-use crate::{model, output, scenario};
+use crate::{output, scenario};
 
 /// Exit code for bad input (a scenario that does not parse or validate).
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -46,6 +46,24 @@ pub enum Command {
         /// Print nothing but errors; no progress bar.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write DIR/trace.jsonl: one line per event, in time order.
+        #[arg(long)]
+        trace: bool,
+        /// Trace only these clients (comma-separated ids); implies --trace.
+        #[arg(long, value_delimiter = ',')]
+        trace_clients: Option<Vec<u32>>,
+    },
+    /// Tell one client's story in plain words: when it polled, scanned,
+    /// downloaded, installed, restarted and reported.
+    Explain {
+        /// Scenario file (RON). Default: the embedded scenarios/patch-tuesday.ron.
+        scenario: Option<PathBuf>,
+        /// The client's id (clients are numbered from 0 across cohorts in file order).
+        #[arg(long)]
+        client: u32,
+        /// Seed for every random stream (overrides the scenario's `seed`).
+        #[arg(long)]
+        seed: Option<u64>,
     },
     /// Check scenario files without running them.
     Validate {
@@ -86,8 +104,36 @@ pub fn run(cli: Cli) -> ExitCode {
             seed,
             out,
             quiet,
-        } => match run_command(scenario.as_deref(), seed, &out, quiet) {
-            Ok(()) => ExitCode::SUCCESS,
+            trace,
+            trace_clients,
+        } => {
+            let trace = (trace || trace_clients.is_some()).then(|| output::TraceRequest {
+                clients: trace_clients,
+            });
+            match run_command(scenario.as_deref(), seed, &out, quiet, trace.as_ref()) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    exit_for(&e)
+                }
+            }
+        }
+        Command::Explain {
+            scenario,
+            client,
+            seed,
+        } => match load_estate(scenario.as_deref(), seed) {
+            Ok(estate) if client >= estate.client_count() => {
+                eprintln!(
+                    "error: no client {client}: the scenario has clients 0 to {}",
+                    estate.client_count() - 1
+                );
+                ExitCode::from(EXIT_BAD_INPUT)
+            }
+            Ok(estate) => {
+                print!("{}", output::explain_client(&estate, client));
+                ExitCode::SUCCESS
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 exit_for(&e)
@@ -120,6 +166,7 @@ fn run_command(
     seed: Option<u64>,
     out: &Path,
     quiet: bool,
+    trace: Option<&output::TraceRequest>,
 ) -> Result<(), Error> {
     let estate = load_estate(path, seed)?;
     let end_ms = estate.end().as_ms();
@@ -136,7 +183,7 @@ fn run_command(
         bar
     };
     let wall = Instant::now();
-    let outcome = model::run_with_progress(&estate, 100_000, |stats| {
+    let (outcome, files) = output::run_to_dir(&estate, out, trace, 100_000, |stats| {
         let secs = wall.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(stats.now.as_ms() / 60_000);
         bar.set_message(format!(
@@ -144,9 +191,8 @@ fn run_command(
             output::format_duration(stats.now.as_hours_f64()),
             stats.events as f64 / secs
         ));
-    });
+    })?;
     bar.finish_and_clear();
-    let files = output::write_run(out, &estate, &outcome)?;
     if !quiet {
         print!(
             "{}",

@@ -18,6 +18,7 @@ use super::compliance::{
 };
 use super::events::Event;
 use super::ids::{ClientId, DeploymentId, UpdateId};
+use super::trace::TraceRecord;
 use super::windows::next_fit;
 use super::world::{Action, RestartCause, StateMsg, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
@@ -32,6 +33,19 @@ const EVALUATION_SUCCEEDED: u8 = 2;
 impl World<'_> {
     /// Queues a state message on the client; it leaves at the next cycle.
     pub(crate) fn queue(&mut self, c: ClientId, topic: u16, state: u8, subject: u16, now: SimTime) {
+        self.trace(Some(c), || {
+            let mut r = TraceRecord {
+                topic: Some(topic),
+                state: Some(state),
+                ..TraceRecord::new(now, Some(c), "message_queued")
+            };
+            match topic {
+                TOPIC_DETECTION | TOPIC_UPDATE_ENFORCEMENT => r.update = Some(UpdateId(subject)),
+                TOPIC_SCAN => {}
+                _ => r.deployment = Some(DeploymentId(subject)),
+            }
+            r
+        });
         self.clients[c.index()].queue.push(StateMsg {
             topic,
             state,
@@ -48,6 +62,21 @@ impl World<'_> {
         length: SimDuration,
         sched: &mut Scheduler<'_, Event>,
     ) {
+        let now = sched.now();
+        self.trace(Some(c), || {
+            let (event, deployment) = match action {
+                Action::Scan => ("scan_start", None),
+                Action::Download(d) => ("download_start", Some(d)),
+                Action::Install(d) => ("install_start", Some(d)),
+                Action::Restart => ("restart_start", None),
+                Action::Idle => ("idle", None),
+            };
+            TraceRecord {
+                deployment,
+                value: Some(length.as_ms()),
+                ..TraceRecord::new(now, Some(c), event)
+            }
+        });
         let client = &mut self.clients[c.index()];
         debug_assert_eq!(client.action, Action::Idle);
         client.action = action;
@@ -493,6 +522,16 @@ impl World<'_> {
             }
         };
         let at = now + delay;
+        self.trace(Some(c), || TraceRecord {
+            value: Some(delay.as_ms()),
+            to: Some(match cause {
+                RestartCause::User => "user",
+                RestartCause::Forced => "forced",
+                RestartCause::InWindow => "maintenance_window",
+            }),
+            ..TraceRecord::new(now, Some(c), "restart_planned")
+        });
+        let client = &mut self.clients[c.index()];
         match client.restart_timer {
             Some(timer) if at < client.restart_at => {
                 client.restart_timer = sched.reschedule(timer, at);

@@ -12,6 +12,7 @@ use rand::Rng;
 use super::compliance::Phase;
 use super::events::Event;
 use super::ids::{ClientId, DeploymentId};
+use super::trace::TraceRecord;
 use super::world::{Batch, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::scenario::Purpose;
@@ -77,6 +78,10 @@ impl World<'_> {
         };
         dep.counts.with_policy += 1;
         sched.at(a.due, Event::Wake(c));
+        self.trace(Some(c), || TraceRecord {
+            deployment: Some(d),
+            ..TraceRecord::new(now, Some(c), "policy_received")
+        });
     }
 
     /// The client's reporting cycle: send everything queued, if anything.
@@ -95,6 +100,11 @@ impl World<'_> {
         client.batches += 1;
         client.last_batch = now;
         let messages = client.queue.len() as u32;
+        self.trace(Some(c), || TraceRecord {
+            value: Some(u64::from(messages)),
+            ..TraceRecord::new(now, Some(c), "batch_sent")
+        });
+        let client = &mut self.clients[c.index()];
         self.in_transit.extend(client.queue.drain(..));
         let site = &self.estate.site;
         let arrives = now + site.mp_forward_delay + site.state_system_delay;

@@ -17,6 +17,7 @@ mod power;
 mod record;
 mod site_server;
 mod sync;
+mod trace;
 mod windows;
 mod world;
 
@@ -31,4 +32,5 @@ pub use record::{
     Assignment, DeploymentRecord, Outcome, SampleRow, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
     Totals, UpdateRow,
 };
-pub use world::{World, run, run_with_progress};
+pub use trace::{TraceRecord, TraceSink, Tracer};
+pub use world::{RunOptions, World, run, run_traced, run_with_progress};

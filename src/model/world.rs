@@ -16,6 +16,7 @@ use super::record::{
     Assignment, DeploymentRecord, Outcome, SampleRow, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
     Totals, UpdateRow, ms_histogram,
 };
+use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
     Model, RunStats, Scheduler, SimDuration, SimTime, Simulation, StreamRng, Streams, TimerId,
 };
@@ -131,6 +132,7 @@ pub(crate) struct RunningSync {
 /// The whole simulated estate while it runs.
 pub struct World<'e> {
     pub(crate) estate: &'e Estate,
+    pub(crate) tracer: Option<Tracer<'e>>,
     pub(crate) clients: Vec<Client>,
     /// True per-update state, `[client * updates + update]`.
     pub(crate) truth: Vec<Truth>,
@@ -245,6 +247,7 @@ impl<'e> World<'e> {
 
         let mut world = World {
             estate,
+            tracer: None,
             clients,
             sent: reported.clone(),
             reported,
@@ -361,6 +364,20 @@ impl<'e> World<'e> {
         sched.at(SimTime::ZERO, Event::Sample);
     }
 
+    /// Sends trace records to `tracer` from now on.
+    pub fn set_tracer(&mut self, tracer: Tracer<'e>) {
+        self.tracer = Some(tracer);
+    }
+
+    /// Emits a trace record built by `f`, if tracing wants it.
+    pub(crate) fn trace(&mut self, client: Option<ClientId>, f: impl FnOnce() -> TraceRecord) {
+        if let Some(tracer) = &mut self.tracer
+            && tracer.wants(client)
+        {
+            tracer.emit(f());
+        }
+    }
+
     /// The client settings that apply to a client.
     pub(crate) fn settings(&self, c: ClientId) -> &'e Settings {
         let cohort = &self.estate.cohorts[usize::from(self.clients[c.index()].cohort)];
@@ -423,6 +440,24 @@ impl<'e> World<'e> {
             let dep = &mut self.deployments[d];
             let mut crossed = false;
             let old = dep.true_cells[c.index()];
+            let old_reported = dep.reported_cells[c.index()];
+            if self.tracer.is_some() {
+                let d_id = DeploymentId(d as u16);
+                for (event, from, to) in [
+                    ("true_state", old, cell),
+                    ("reported_state", old_reported, reported),
+                ] {
+                    if from != to {
+                        self.trace(Some(c), || TraceRecord {
+                            deployment: Some(d_id),
+                            from: Some(cell_name(from)),
+                            to: Some(cell_name(to)),
+                            ..TraceRecord::new(now, Some(c), event)
+                        });
+                    }
+                }
+            }
+            let dep = &mut self.deployments[d];
             if old != cell {
                 dep.true_cells[c.index()] = cell;
                 dep.counts.truth.remove(old);
@@ -528,6 +563,23 @@ impl<'e> World<'e> {
     }
 }
 
+/// `required/downloading`, `installed`, `unknown/scan_failed`: a cell in a trace.
+fn cell_name(cell: Cell) -> &'static str {
+    use super::compliance::RequiredSub as S;
+    match (cell.state, cell.sub, cell.scan_failed) {
+        (Compliance::Required, S::NotEvaluated, _) => "required/not_evaluated",
+        (Compliance::Required, S::Detected, _) => "required/detected",
+        (Compliance::Required, S::Downloading, _) => "required/downloading",
+        (Compliance::Required, S::Downloaded, _) => "required/downloaded",
+        (Compliance::Required, S::WaitingWindow, _) => "required/waiting_window",
+        (Compliance::Required, S::Installing, _) => "required/installing",
+        (Compliance::Required, S::PendingRestart, _) => "required/pending_restart",
+        (Compliance::Required, S::Failed, _) => "required/failed",
+        (Compliance::Unknown, _, true) => "unknown/scan_failed",
+        (state, _, _) => state.name(),
+    }
+}
+
 /// How a report counts a detection state id.
 pub(crate) fn detection_compliance(state: u8) -> Compliance {
     match state {
@@ -542,6 +594,9 @@ impl Model for World<'_> {
     type Event = Event;
 
     fn handle(&mut self, event: Event, sched: &mut Scheduler<'_, Event>) {
+        if self.tracer.is_some() {
+            self.trace_event(event, sched.now());
+        }
         match event {
             Event::SyncStart(kind) => self.sync_start(kind, sched),
             Event::SyncPoll => self.sync_poll(sched),
@@ -567,15 +622,113 @@ impl Model for World<'_> {
     }
 }
 
+impl World<'_> {
+    /// The trace record of an event as it is handled (state changes and
+    /// messages it causes follow as records of their own).
+    fn trace_event(&mut self, event: Event, now: SimTime) {
+        let (client, name) = match event {
+            Event::SyncStart(SyncKind::Full) => (None, "sync_start_full"),
+            Event::SyncStart(SyncKind::Delta) => (None, "sync_start_delta"),
+            Event::SyncPoll => (None, "sync_poll"),
+            Event::SyncInserted => (None, "sync_inserted"),
+            Event::DeploymentPublished(d) => {
+                self.trace(None, || TraceRecord {
+                    deployment: Some(d),
+                    ..TraceRecord::new(now, None, "content_ready")
+                });
+                return;
+            }
+            Event::Sample | Event::Wake(_) | Event::ReportCycle(_) => return,
+            Event::BatchInDatabase => match self.batches.front() {
+                Some(b) => (Some(b.client), "batch_in_database"),
+                None => return,
+            },
+            Event::PolicyPoll(c) | Event::PolicyRequest(c) => (Some(c), "policy_request"),
+            Event::ScanCycle(c) => (Some(c), "scan_cycle"),
+            Event::ReevaluationCycle(c) => (Some(c), "reevaluation_cycle"),
+            Event::ActionDone(c) => (
+                Some(c),
+                match self.clients[c.index()].action {
+                    Action::Scan => "scan_done",
+                    Action::Download(_) => "download_done",
+                    Action::Install(_) => "install_done",
+                    Action::Restart => "restart_done",
+                    Action::Idle => "idle",
+                },
+            ),
+            Event::RestartDue(c) => (Some(c), "restart_due"),
+            Event::PowerOn(c) => (Some(c), "power_on"),
+            Event::PowerOff(c) => (Some(c), "power_off"),
+        };
+        let value = match event {
+            Event::BatchInDatabase => self.batches.front().map(|b| u64::from(b.messages)),
+            _ => None,
+        };
+        let online = client.map(|c| self.clients[c.index()].online);
+        // Periodic events an offline client ignores are not traced.
+        if online == Some(false)
+            && matches!(
+                event,
+                Event::PolicyPoll(_)
+                    | Event::PolicyRequest(_)
+                    | Event::ScanCycle(_)
+                    | Event::ReevaluationCycle(_)
+            )
+        {
+            return;
+        }
+        self.trace(client, || TraceRecord {
+            value,
+            ..TraceRecord::new(now, client, name)
+        });
+    }
+}
+
+/// How to run: progress reporting and tracing.
+pub struct RunOptions<'a> {
+    /// Call `progress` every this many events.
+    pub progress_every: u64,
+    /// Progress callback (must not touch simulated state).
+    pub progress: Box<dyn FnMut(RunStats) + 'a>,
+    /// Where trace records go, if anywhere.
+    pub tracer: Option<Tracer<'a>>,
+}
+
+impl Default for RunOptions<'_> {
+    fn default() -> Self {
+        RunOptions {
+            progress_every: u64::MAX,
+            progress: Box::new(|_| {}),
+            tracer: None,
+        }
+    }
+}
+
 /// Runs an estate to its end.
 pub fn run(estate: &Estate) -> Outcome {
-    run_with_progress(estate, u64::MAX, |_| {})
+    run_traced(estate, RunOptions::default())
 }
 
 /// Runs an estate to its end, calling `progress` every `every` events.
 pub fn run_with_progress(estate: &Estate, every: u64, progress: impl FnMut(RunStats)) -> Outcome {
-    let mut sim = Simulation::new(World::new(estate));
+    run_traced(
+        estate,
+        RunOptions {
+            progress_every: every,
+            progress: Box::new(progress),
+            tracer: None,
+        },
+    )
+}
+
+/// Runs an estate to its end with the given options.
+pub fn run_traced<'a>(estate: &'a Estate, options: RunOptions<'a>) -> Outcome {
+    let mut world = World::new(estate);
+    if let Some(tracer) = options.tracer {
+        world.set_tracer(tracer);
+    }
+    let mut sim = Simulation::new(world);
     sim.setup(|world, sched| world.start(sched));
-    let stats = sim.run_until_with(estate.end(), every, progress);
+    let stats = sim.run_until_with(estate.end(), options.progress_every, options.progress);
     sim.into_model().finish(stats)
 }

@@ -244,7 +244,8 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
                 unknown_at_end: UnknownSummary {
                     true_gpo_conflict: rec.final_truth[unknown],
                     reported_scan_failed: rec.final_reported_unknown_scan_failed,
-                    reported_not_yet_reported: rec.final_reported[unknown] - rec.final_reported_unknown_scan_failed,
+                    reported_not_yet_reported: rec.final_reported[unknown]
+                        - rec.final_reported_unknown_scan_failed,
                 },
                 created_h: hours(spec.created),
                 available_h: hours(spec.available),
@@ -269,7 +270,8 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
         .collect();
     debug_assert_eq!(THRESHOLDS, [50, 80, 95, 99]);
     let n_updates = estate.updates.len();
-    let last_rows = &outcome.update_timeline[outcome.update_timeline.len().saturating_sub(n_updates)..];
+    let last_rows =
+        &outcome.update_timeline[outcome.update_timeline.len().saturating_sub(n_updates)..];
     let updates = estate
         .updates
         .iter()
@@ -292,7 +294,11 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
             kind: s.kind,
             started_h: hours(s.started),
             finished_h: s.finished.map(hours),
-            new_updates: s.new_updates.iter().map(|u| estate.updates[u.index()].id.clone()).collect(),
+            new_updates: s
+                .new_updates
+                .iter()
+                .map(|u| estate.updates[u.index()].id.clone())
+                .collect(),
         })
         .collect();
     Summary {

@@ -8,6 +8,7 @@
 mod csv;
 mod json;
 mod report;
+mod trace;
 
 use std::fs;
 use std::io::Write;
@@ -16,6 +17,7 @@ use std::path::{Path, PathBuf};
 pub use csv::{compliance_columns, compliance_csv, update_columns, updates_csv};
 pub use json::{Summary, summary, summary_json};
 pub use report::{format_duration, summary_text};
+pub use trace::{explain, trace_header, trace_line};
 
 use crate::error::Error;
 use crate::model::{Estate, Outcome};
@@ -70,6 +72,92 @@ pub fn write_run(dir: &Path, estate: &Estate, outcome: &Outcome) -> Result<Vec<P
         written.push(path);
     }
     Ok(written)
+}
+
+/// What to trace into `trace.jsonl`: every client (`None`) or these ids.
+#[derive(Clone, Debug, Default)]
+pub struct TraceRequest {
+    /// Client ids to trace; `None`: all of them.
+    pub clients: Option<Vec<u32>>,
+}
+
+/// Runs the estate and writes its files into `dir`; with a trace request,
+/// `trace.jsonl` is written as the run goes (under a temporary name until
+/// the run is complete). Returns the outcome and the files written.
+pub fn run_to_dir(
+    estate: &Estate,
+    dir: &Path,
+    trace: Option<&TraceRequest>,
+    progress_every: u64,
+    progress: impl FnMut(crate::engine::RunStats),
+) -> Result<(Outcome, Vec<PathBuf>), Error> {
+    let mut options = crate::model::RunOptions {
+        progress_every,
+        progress: Box::new(progress),
+        tracer: None,
+    };
+    let trace_path = dir.join("trace.jsonl");
+    let trace_tmp = dir.join(".trace.jsonl.tmp");
+    let io = |path: &Path| {
+        let path = path.display().to_string();
+        move |source| Error::Output { path, source }
+    };
+    let failure: std::rc::Rc<std::cell::RefCell<Option<std::io::Error>>> = Default::default();
+    if let Some(request) = trace {
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let file = fs::File::create(&trace_tmp).map_err(io(&trace_tmp))?;
+        let mut writer = std::io::BufWriter::new(file);
+        writer
+            .write_all(trace_header(estate).as_bytes())
+            .map_err(io(&trace_tmp))?;
+        let failure = failure.clone();
+        let sink = move |r: &crate::model::TraceRecord| {
+            if failure.borrow().is_none()
+                && let Err(e) = writer.write_all(trace_line(estate, r).as_bytes())
+            {
+                *failure.borrow_mut() = Some(e);
+            }
+        };
+        options.tracer = Some(crate::model::Tracer::new(
+            Box::new(sink),
+            request.clients.clone(),
+        ));
+    }
+    let outcome = crate::model::run_traced(estate, options);
+    let mut files = Vec::new();
+    if trace.is_some() {
+        if let Some(e) = failure.borrow_mut().take() {
+            return Err(Error::Output {
+                path: trace_tmp.display().to_string(),
+                source: e,
+            });
+        }
+        // The tracer (and its writer) was dropped with the world: flushed.
+        fs::rename(&trace_tmp, &trace_path).map_err(io(&trace_path))?;
+        files.push(trace_path);
+    }
+    files.extend(write_run(dir, estate, &outcome)?);
+    Ok((outcome, files))
+}
+
+/// One client's whole story in plain words (`patchsim explain`).
+pub fn explain_client(estate: &Estate, client: u32) -> String {
+    let records = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let sink_records = records.clone();
+    let options = crate::model::RunOptions {
+        tracer: Some(crate::model::Tracer::new(
+            Box::new(move |r: &crate::model::TraceRecord| {
+                if r.client.is_some() {
+                    sink_records.borrow_mut().push(*r);
+                }
+            }),
+            Some(vec![client]),
+        )),
+        ..Default::default()
+    };
+    let _ = crate::model::run_traced(estate, options);
+    let records = records.borrow();
+    explain(estate, client, &records)
 }
 
 /// The resolved scenario, with the provenance as a comment: running it

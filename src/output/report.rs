@@ -147,7 +147,10 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             format_duration(sync.started_h),
             sync.new_updates.len(),
             if sync.new_updates.len() == 1 { "" } else { "s" },
-            sync.finished_h.map_or("— (still running)".to_string(), |f| format_duration(f - sync.started_h))
+            sync.finished_h
+                .map_or("— (still running)".to_string(), |f| format_duration(
+                    f - sync.started_h
+                ))
         );
     }
     let _ = writeln!(

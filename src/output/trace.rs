@@ -1,0 +1,186 @@
+//! `trace.jsonl` and `patchsim explain`: the event trace, as machine lines
+//! and as one client's story in words.
+//!
+//! Owns the trace line format (one JSON object per line, fields with no
+//! value left out) and the plain-words rendering. The records come from the
+//! model's [`Tracer`](crate::model::Tracer).
+
+use std::fmt::Write as _;
+
+use chrono::Duration;
+use serde::Serialize;
+
+use crate::model::{Estate, TraceRecord};
+use crate::output::format_duration;
+
+/// One trace line.
+#[derive(Serialize)]
+struct Line<'a> {
+    t_ms: u64,
+    time: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    client: Option<u32>,
+    event: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    deployment: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    update: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    from: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    to: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    topic: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    state: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<u64>,
+}
+
+/// The local wall-clock time of a simulated instant, RFC 3339.
+fn wall(estate: &Estate, r: &TraceRecord) -> String {
+    (estate.resolved.start.0 + Duration::milliseconds(r.time.as_ms() as i64))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+/// The first line of `trace.jsonl`: the provenance, as a JSON object.
+pub fn trace_header(estate: &Estate) -> String {
+    let header = serde_json::json!({
+        "tool": "patchsim",
+        "version": crate::VERSION,
+        "scenario": estate.resolved.name,
+        "scenario_hash": estate.hash,
+        "seed": estate.seed,
+        "start": estate.resolved.start.to_string(),
+    });
+    format!("{header}\n")
+}
+
+/// One record as a JSON line (with its newline).
+pub fn trace_line(estate: &Estate, r: &TraceRecord) -> String {
+    let line = Line {
+        t_ms: r.time.as_ms(),
+        time: wall(estate, r),
+        client: r.client.map(|c| c.0),
+        event: r.event,
+        deployment: r
+            .deployment
+            .map(|d| estate.deployments[d.index()].name.as_str()),
+        update: r.update.map(|u| estate.updates[u.index()].id.as_str()),
+        from: r.from,
+        to: r.to,
+        topic: r.topic,
+        state: r.state,
+        value: r.value,
+    };
+    let mut s = serde_json::to_string(&line).expect("a trace line serializes");
+    s.push('\n');
+    s
+}
+
+/// What a state message means, in words.
+fn message_words(topic: u16, state: u8) -> String {
+    let name = match (topic, state) {
+        (500, 0) => "detection: unknown",
+        (500, 1) => "detection: not required",
+        (500, 2) => "detection: required",
+        (500, 3) => "detection: installed",
+        (501, 3) => "scan completed",
+        (501, 5) => "scan failed",
+        (300, 1) => "deployment compliant",
+        (300, 2) => "deployment non-compliant",
+        (301, 1) => "installing",
+        (301, 4) => "successfully installed",
+        (301, 5) => "pending system restart",
+        (301, 6) => "failed to install",
+        (301, 7) => "downloading",
+        (301, 8) => "downloaded",
+        (301, 10) => "waiting for maintenance window",
+        (302, 2) => "evaluation succeeded",
+        (402, 9) => "update pending restart",
+        (402, 10) => "update installed",
+        (402, 11) => "update failed to install",
+        _ => "",
+    };
+    if name.is_empty() {
+        format!("topic {topic} state {state}")
+    } else {
+        format!("{name} ({topic}/{state})")
+    }
+}
+
+/// One client's story in plain words, one line per record.
+pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String {
+    let mut out = String::new();
+    let cohort = estate
+        .cohorts
+        .iter()
+        .find(|c| (c.first_client..c.first_client + c.count).contains(&client))
+        .map_or("?", |c| c.name.as_str());
+    let _ = writeln!(
+        out,
+        "client {client} (cohort '{cohort}') in {} seed {}, times local ({}):",
+        estate.resolved.name, estate.seed, estate.resolved.start
+    );
+    for r in records {
+        let dep = r
+            .deployment
+            .map(|d| format!("'{}'", estate.deployments[d.index()].name));
+        let dep = dep.as_deref().unwrap_or("");
+        let upd = r
+            .update
+            .map_or("", |u| estate.updates[u.index()].id.as_str());
+        let took =
+            |v: Option<u64>| v.map_or(String::new(), |ms| format_duration(ms as f64 / 3_600_000.0));
+        let words = match r.event {
+            "power_on" => "switched on".to_string(),
+            "power_off" => "switched off".to_string(),
+            "policy_request" => "asks its management point for policy".to_string(),
+            "policy_received" => format!("receives the policy of deployment {dep}"),
+            "scan_cycle" => "its software update scan schedule fires".to_string(),
+            "reevaluation_cycle" => "its deployment re-evaluation schedule fires".to_string(),
+            "scan_start" => format!("starts a compliance scan ({})", took(r.value)),
+            "scan_done" => "finishes the scan".to_string(),
+            "download_start" => format!("starts downloading {dep} ({})", took(r.value)),
+            "download_done" => "finishes the download".to_string(),
+            "install_start" => format!("starts installing {dep} ({})", took(r.value)),
+            "install_done" => "finishes installing".to_string(),
+            "restart_planned" => {
+                format!("will restart in {} ({})", took(r.value), r.to.unwrap_or(""))
+            }
+            "restart_due" => "the restart is due".to_string(),
+            "restart_start" => format!("restarts ({})", took(r.value)),
+            "restart_done" => "is back from the restart".to_string(),
+            "message_queued" => {
+                let about = if upd.is_empty() { dep } else { upd };
+                let what = message_words(r.topic.unwrap_or(0), r.state.unwrap_or(0));
+                format!("queues a state message: {what} {about}")
+                    .trim_end()
+                    .to_string()
+            }
+            "batch_sent" => format!(
+                "sends {} state messages to its management point",
+                r.value.unwrap_or(0)
+            ),
+            "batch_in_database" => format!(
+                "its batch of {} messages reaches the site database",
+                r.value.unwrap_or(0)
+            ),
+            "true_state" => format!(
+                "truly {} → {} for {dep}",
+                r.from.unwrap_or("?"),
+                r.to.unwrap_or("?")
+            ),
+            "reported_state" => format!(
+                "the site now shows {} → {} for {dep}",
+                r.from.unwrap_or("?"),
+                r.to.unwrap_or("?")
+            ),
+            other => other.replace('_', " "),
+        };
+        let stamp = (estate.resolved.start.0 + Duration::milliseconds(r.time.as_ms() as i64))
+            .format("%a %Y-%m-%d %H:%M:%S");
+        let _ = writeln!(out, "{stamp}  {words}");
+    }
+    out
+}
