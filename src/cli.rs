@@ -107,7 +107,7 @@ pub fn run(cli: Cli) -> ExitCode {
             trace,
             trace_clients,
         } => {
-            let trace = (trace || trace_clients.is_some()).then(|| output::TraceRequest {
+            let trace = (trace || trace_clients.is_some()).then_some(output::TraceRequest {
                 clients: trace_clients,
             });
             match run_command(scenario.as_deref(), seed, &out, quiet, trace.as_ref()) {
