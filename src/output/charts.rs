@@ -24,7 +24,8 @@ const WIDTH: u32 = 1100;
 const HEIGHT: u32 = 460;
 /// Width of the legend column on the right.
 const LEGEND_WIDTH: u32 = 250;
-const MS_PER_DAY: f64 = 86_400_000.0;
+/// Runs shorter than this are drawn in hours rather than days.
+const HOURS_BELOW_MS: u64 = 2 * 86_400_000;
 
 const TRUE_LINE: RGBColor = RGBColor(31, 84, 160);
 const REPORTED_LINE: RGBColor = RGBColor(245, 165, 70);
@@ -100,8 +101,10 @@ struct Context<'a> {
     name: &'a str,
     targeted: u32,
     rows: &'a [&'a SampleRow],
-    /// Days on the x axis: the run's length.
-    days: f64,
+    /// The x axis unit: days, or hours for runs under two days.
+    unit: Unit,
+    /// The run's length, in `unit`.
+    x_max: f64,
     /// Created, available and deadline, merged where they coincide.
     marks: Vec<Mark>,
 }
@@ -109,7 +112,8 @@ struct Context<'a> {
 /// A vertical line at an instant of the deployment's life.
 struct Mark {
     label: String,
-    at_days: f64,
+    /// Its time, in the x axis unit.
+    at: f64,
     color: RGBColor,
 }
 
@@ -120,8 +124,38 @@ enum Swatch {
     Fill(RGBColor),
 }
 
-fn days(t: SimTime) -> f64 {
-    t.as_ms() as f64 / MS_PER_DAY
+/// The unit of the time axis.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct Unit {
+    ms: f64,
+    one: &'static str,
+    many: &'static str,
+}
+
+impl Unit {
+    const DAY: Unit = Unit {
+        ms: 86_400_000.0,
+        one: "day",
+        many: "days",
+    };
+    const HOUR: Unit = Unit {
+        ms: 3_600_000.0,
+        one: "hour",
+        many: "hours",
+    };
+
+    /// Days, or hours for a run too short for days to read well.
+    fn for_run(duration_ms: u64) -> Unit {
+        if duration_ms < HOURS_BELOW_MS {
+            Unit::HOUR
+        } else {
+            Unit::DAY
+        }
+    }
+
+    fn of(self, t: SimTime) -> f64 {
+        t.as_ms() as f64 / self.ms
+    }
 }
 
 impl<'a> Context<'a> {
@@ -146,17 +180,25 @@ impl<'a> Context<'a> {
                 None => marks.push((vec![label], t, color)),
             }
         }
+        let unit = Unit::for_run(estate.duration.as_ms());
         Context {
             estate,
+            unit,
+            x_max: (estate.duration.as_ms() as f64 / unit.ms).max(1.0 / 60.0),
             name: &spec.name,
             targeted: outcome.deployments[i].targeted,
             rows,
-            days: (estate.duration.as_ms() as f64 / MS_PER_DAY).max(1.0 / 24.0),
             marks: marks
                 .into_iter()
                 .map(|(labels, t, color)| Mark {
-                    label: format!("{}: {} (day {:.1})", labels.join(" = "), when(t), days(t)),
-                    at_days: days(t),
+                    label: format!(
+                        "{}: {} ({} {:.1})",
+                        labels.join(" = "),
+                        when(t),
+                        unit.one,
+                        unit.of(t)
+                    ),
+                    at: unit.of(t),
                     color,
                 })
                 .collect(),
@@ -192,7 +234,8 @@ impl<'a> Context<'a> {
 
     fn x_desc(&self) -> String {
         format!(
-            "days since the start, {}",
+            "{} since the start, {}",
+            self.unit.many,
             self.estate.resolved.start.0.format("%a %Y-%m-%d %H:%M %:z")
         )
     }
@@ -285,7 +328,7 @@ impl<'a> Context<'a> {
                     .zip(&below)
                     .map(|(r, b)| b + f64::from(band.count(r)))
                     .collect();
-                let x: Vec<f64> = self.rows.iter().map(|r| days(r.time)).collect();
+                let x: Vec<f64> = self.rows.iter().map(|r| self.unit.of(r.time)).collect();
                 let outline: Vec<(f64, f64)> = x
                     .iter()
                     .copied()
@@ -342,17 +385,20 @@ impl<'a> Context<'a> {
             .margin_bottom(22)
             .x_label_area_size(48)
             .y_label_area_size(76)
-            .build_cartesian_2d(0.0..self.days, 0.0..y_max)
+            .build_cartesian_2d(0.0..self.x_max, 0.0..y_max)
             .expect("drawing to memory")
     }
 
-    /// Number of x labels: one per day up to two weeks, fewer beyond.
+    /// Number of x labels: one per unit up to fifteen, fewer beyond.
     fn x_ticks(&self) -> usize {
-        (self.days.ceil() as usize + 1).clamp(2, 16)
+        (self.x_max.ceil() as usize + 1).clamp(2, 16)
     }
 
     fn points(&self, f: impl Fn(&SampleRow) -> f64) -> Vec<(f64, f64)> {
-        self.rows.iter().map(|r| (days(r.time), f(r))).collect()
+        self.rows
+            .iter()
+            .map(|r| (self.unit.of(r.time), f(r)))
+            .collect()
     }
 
     fn draw_marks<'s>(
@@ -363,7 +409,7 @@ impl<'a> Context<'a> {
         for m in &self.marks {
             chart
                 .draw_series(std::iter::once(DashedPathElement::new(
-                    [(m.at_days, 0.0), (m.at_days, y_max)],
+                    [(m.at, 0.0), (m.at, y_max)],
                     6,
                     4,
                     m.color.stroke_width(2),
@@ -393,7 +439,7 @@ impl<'a> Context<'a> {
     }
 }
 
-/// `3`, or `2.5` for a label between whole days.
+/// `3`, or `2.5` for a label between whole units.
 fn day_label(x: &f64) -> String {
     if (x - x.round()).abs() < 1e-9 {
         format!("{x:.0}")
@@ -568,6 +614,14 @@ mod tests {
         assert_eq!(b[0].state, Compliance::Installed, "compliant at the bottom");
         assert_eq!(sub_color(0, 7), RGBColor(255, 230, 140));
         assert_eq!(sub_color(6, 7), RGBColor(170, 20, 40));
+    }
+
+    #[test]
+    fn short_runs_are_drawn_in_hours() {
+        assert_eq!(Unit::for_run(30 * 86_400_000), Unit::DAY);
+        assert_eq!(Unit::for_run(2 * 86_400_000), Unit::DAY);
+        assert_eq!(Unit::for_run(36 * 3_600_000), Unit::HOUR);
+        assert_eq!(Unit::HOUR.of(SimTime(5_400_000)), 1.5);
     }
 
     #[test]

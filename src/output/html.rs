@@ -36,6 +36,7 @@ figure svg { max-width: 100%; height: auto; border: 1px solid #e4e4e4; }
 figcaption { color: #666; font-size: 0.85em; }
 pre { background: #f7f7f7; border: 1px solid #e0e0e0; padding: 1em; overflow-x: auto; font-size: 0.85em; }
 footer { margin-top: 3em; color: #777; font-size: 0.85em; }
+figure, table { break-inside: avoid; }
 ";
 
 /// Text made safe for HTML element content and quoted attributes.
@@ -151,7 +152,13 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
     let _ = writeln!(h, "<section id=\"totals\">\n<h2>Totals</h2>");
     let totals: Vec<(String, String)> = fields(&s.totals)
         .into_iter()
-        .map(|(k, v)| (k.replace('_', " "), scalar(&v)))
+        .map(|(k, v)| {
+            let text = match v.as_u64() {
+                Some(b) if k.starts_with("bytes") => format!("{b} ({})", decimal_bytes(b)),
+                _ => scalar(&v),
+            };
+            (k.replace('_', " "), text)
+        })
         .collect();
     key_values(&mut h, &totals);
     let _ = writeln!(h, "</section>");
@@ -345,6 +352,22 @@ fn fields<T: Serialize>(value: &T) -> Vec<(String, Value)> {
     }
 }
 
+/// `6.98 TB`: bytes in powers of 1000, as the scenario format writes sizes.
+fn decimal_bytes(b: u64) -> String {
+    let units = ["B", "KB", "MB", "GB", "TB", "PB", "EB"];
+    let mut v = b as f64;
+    let mut i = 0;
+    while v >= 1000.0 && i + 1 < units.len() {
+        v /= 1000.0;
+        i += 1;
+    }
+    if i == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.2} {}", units[i])
+    }
+}
+
 /// A JSON scalar as text: numbers as in `summary.json`, null as "—".
 fn scalar(v: &Value) -> String {
     match v {
@@ -364,5 +387,11 @@ mod tests {
             escape(r#"<b>"R&D" 'x'</b>"#),
             "&lt;b&gt;&quot;R&amp;D&quot; &#39;x&#39;&lt;/b&gt;"
         );
+    }
+
+    #[test]
+    fn byte_counts_read_well() {
+        assert_eq!(decimal_bytes(999), "999 B");
+        assert_eq!(decimal_bytes(6_979_680_000_000), "6.98 TB");
     }
 }
