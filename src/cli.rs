@@ -40,7 +40,7 @@ pub enum Command {
         /// Seed for every random stream (overrides the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
-        /// Directory for compliance.csv, summary.json and scenario.ron.
+        /// Directory for compliance.csv, summary.json, scenario.ron, report.html and the charts.
         #[arg(long, default_value = "out")]
         out: PathBuf,
         /// Print nothing but errors; no progress bar.

@@ -3,17 +3,17 @@
 mod common;
 
 use std::path::Path;
+use std::process::Command;
 
 use common::{Knobs, reproduce_hint};
 use patchsim::{cli, model, output};
 
-/// The bytes of every output file of a run of `file` with `seed`.
-fn outputs(file: &Path, seed: u64) -> String {
+/// Every output file of a run of `file` with `seed`, charts and report
+/// included: names and bytes.
+fn outputs(file: &Path, seed: u64) -> Vec<(String, String)> {
     let estate = cli::load_estate(Some(file), Some(seed)).unwrap_or_else(|e| panic!("{e}"));
     let outcome = model::run(&estate);
-    output::compliance_csv(&estate, &outcome)
-        + &output::summary_json(&estate, &outcome)
-        + &output::scenario_ron(&estate)
+    output::run_files(&estate, &outcome)
 }
 
 #[test]
@@ -93,5 +93,50 @@ fn adding_clients_leaves_other_clients_alone() {
             "client {c}"
         );
         assert_eq!(a[c].true_compliant_at, b[c].true_compliant_at, "client {c}");
+    }
+}
+
+/// Two `patchsim run --out` of one scenario and seed write the same files,
+/// byte for byte: CSV, JSON, the resolved scenario, the charts and the report.
+#[test]
+fn two_runs_write_byte_identical_directories() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let knobs = Knobs {
+        always_on: 80,
+        desktops: 80,
+        days: 5,
+        ..Knobs::default()
+    };
+    std::fs::write(dir.path().join("twice.ron"), common::ron(&knobs)).expect("write");
+    let run = |out: &str| {
+        let o = Command::new(env!("CARGO_BIN_EXE_patchsim"))
+            .args(["run", "twice.ron", "--out", out, "--quiet"])
+            .current_dir(dir.path())
+            .output()
+            .expect("patchsim runs");
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path().join(out))
+            .expect("out dir")
+            .map(|e| {
+                let e = e.expect("entry");
+                let bytes = std::fs::read(e.path()).expect("read");
+                (e.file_name().to_string_lossy().into_owned(), bytes)
+            })
+            .collect();
+        files.sort();
+        files
+    };
+    let (a, b) = (run("a"), run("b"));
+    let names = |f: &[(String, Vec<u8>)]| f.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&a), names(&b));
+    for name in ["report.html", "compliance-0-cu.svg", "states-0-cu.svg"] {
+        assert!(names(&a).iter().any(|n| n == name), "{name} written");
+    }
+    for ((name, x), (_, y)) in a.iter().zip(&b) {
+        assert!(
+            x == y,
+            "{name} differs between two runs; {}",
+            reproduce_hint("twice.ron", knobs.seed)
+        );
     }
 }

@@ -322,8 +322,12 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
 
 /// `summary.json` as text.
 pub fn summary_json(estate: &Estate, outcome: &Outcome) -> String {
-    let mut s =
-        serde_json::to_string_pretty(&summary(estate, outcome)).expect("summary serializes");
+    summary_text_json(&summary(estate, outcome))
+}
+
+/// `summary.json` as text, from a summary already built.
+pub(crate) fn summary_text_json(summary: &Summary) -> String {
+    let mut s = serde_json::to_string_pretty(summary).expect("summary serializes");
     s.push('\n');
     s
 }

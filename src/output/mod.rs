@@ -2,10 +2,16 @@
 //!
 //! Owns formats only: everything written is derived from the
 //! [`Outcome`](crate::model::Outcome) and the [`Estate`](crate::model::Estate).
-//! Files are written to a temporary name and renamed when complete, so a
-//! failed run never leaves a half-written file over a good one.
+//! One file per format: `csv.rs` (`compliance.csv`, `updates.csv`), `json.rs`
+//! (`summary.json`), `charts.rs` (the SVG charts), `html.rs`
+//! (`report.html`), `report.rs` (the printed summary), `trace.rs`
+//! (`trace.jsonl`, `explain`). Files are written to a
+//! temporary name and renamed when complete, so a failed run never leaves a
+//! half-written file over a good one.
 
+mod charts;
 mod csv;
+mod html;
 mod json;
 mod report;
 mod trace;
@@ -14,7 +20,9 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+pub use charts::{Chart, charts, slug};
 pub use csv::{compliance_columns, compliance_csv, update_columns, updates_csv};
+pub use html::{escape, report_html};
 pub use json::{Summary, summary, summary_json};
 pub use report::{format_duration, summary_text};
 pub use trace::{explain, trace_header, trace_line};
@@ -51,22 +59,41 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     fs::rename(&tmp, path).map_err(io)
 }
 
-/// Writes a run's files into `dir` (created if missing) and returns their paths:
-/// `compliance.csv`, `updates.csv`, `summary.json` and `scenario.ron` (the
-/// resolved scenario).
+/// A run's files, in memory and in the order they are written: their names
+/// in the output directory and their contents. `compliance.csv`,
+/// `updates.csv`, `summary.json`, `scenario.ron` (the resolved scenario), `report.html`,
+/// then per deployment `compliance-<i>-<slug>.svg` and `states-<i>-<slug>.svg`.
+pub fn run_files(estate: &Estate, outcome: &Outcome) -> Vec<(String, String)> {
+    let summary = summary(estate, outcome);
+    let charts = charts(estate, outcome);
+    let scenario = scenario_ron(estate);
+    let report = report_html(estate, &summary, &charts, &scenario);
+    let mut files = vec![
+        (
+            "compliance.csv".to_string(),
+            compliance_csv(estate, outcome),
+        ),
+        ("updates.csv".to_string(), updates_csv(estate, outcome)),
+        (
+            "summary.json".to_string(),
+            json::summary_text_json(&summary),
+        ),
+        ("scenario.ron".to_string(), scenario),
+        ("report.html".to_string(), report),
+    ];
+    files.extend(charts.into_iter().map(|c| (c.file_name, c.svg)));
+    files
+}
+
+/// Writes a run's files ([`run_files`]) into `dir` (created if missing) and
+/// returns their paths.
 pub fn write_run(dir: &Path, estate: &Estate, outcome: &Outcome) -> Result<Vec<PathBuf>, Error> {
     fs::create_dir_all(dir).map_err(|source| Error::Output {
         path: dir.display().to_string(),
         source,
     })?;
-    let files = [
-        ("compliance.csv", compliance_csv(estate, outcome)),
-        ("updates.csv", updates_csv(estate, outcome)),
-        ("summary.json", summary_json(estate, outcome)),
-        ("scenario.ron", scenario_ron(estate)),
-    ];
     let mut written = Vec::new();
-    for (name, text) in files {
+    for (name, text) in run_files(estate, outcome) {
         let path = dir.join(name);
         write_atomic(&path, text.as_bytes())?;
         written.push(path);
