@@ -12,6 +12,7 @@ use super::compliance::Truth;
 use super::estate::PowerSpec;
 use super::events::Event;
 use super::ids::ClientId;
+use super::trace::TraceRecord;
 use super::world::{Action, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 
@@ -169,6 +170,8 @@ impl World<'_> {
     /// The client goes off now: its action stops, a pending restart counts
     /// as done at the next start, and it plans its next power-on.
     pub(crate) fn switch_off(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        self.trace(Some(c), || TraceRecord::new(now, Some(c), "power_off"));
         self.interrupt(c, sched);
         let n = self.estate.updates.len();
         let pending =

@@ -1,0 +1,521 @@
+//! The update lifecycle of MODEL.md sections 2–3, each piece driven from the
+//! scenario file: catalog sync (law 9), scan and re-evaluation cycles, GPO
+//! conflicts, power patterns (law 6), Available deployments, maintenance
+//! windows (law 7), install failures and restarts, the enforcement
+//! vocabulary of state messages.
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use common::estate_of;
+use patchsim::engine::{SimDuration, SimTime};
+use patchsim::model::{
+    self, Compliance, Estate, Outcome, RequiredSub, RunOptions, TraceRecord, Tracer,
+};
+
+const H: u64 = 3_600_000;
+
+/// A scenario starting Monday 2026-11-09 00:00 UTC with one MP, SUP and DP.
+fn scenario(
+    days: u32,
+    top: &str,
+    settings: &str,
+    cohorts: &str,
+    updates: &str,
+    deployments: &str,
+) -> Estate {
+    estate_of(&format!(
+        r#"Scenario(
+    name: "lifecycle",
+    seed: 5,
+    start: "2026-11-09T00:00:00Z",
+    duration: "{days}d",
+    sample_interval: "1h",
+    site: Site(content_ready_delay: Fixed("30m")),
+    servers: Servers(
+        management_points: [Server(name: "mp")],
+        update_points: [Server(name: "sup")],
+        distribution_points: [Server(name: "dp")],
+    ),
+    {top}
+    client_settings: ClientSettings({settings}),
+    cohorts: [{cohorts}],
+    updates: [{updates}],
+    deployments: [{deployments}],
+)"#
+    ))
+}
+
+fn cohort(name: &str, count: u32, extra: &str) -> String {
+    format!(
+        r#"Cohort(name: "{name}", count: {count}, management_point: "mp", update_point: "sup", distribution_point: "dp", {extra}),"#
+    )
+}
+
+/// Runs with every client traced and returns the outcome and the records.
+fn traced(estate: &Estate) -> (Outcome, Vec<TraceRecord>) {
+    let records = Rc::new(RefCell::new(Vec::new()));
+    let sink = records.clone();
+    let options = RunOptions {
+        tracer: Some(Tracer::new(
+            Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
+            None,
+        )),
+        ..Default::default()
+    };
+    let outcome = model::run_traced(estate, options);
+    let records = records.borrow().clone();
+    (outcome, records)
+}
+
+fn at(h: u64, m: u64, s: u64) -> SimTime {
+    SimTime(h * H + m * 60_000 + s * 1_000)
+}
+
+/// Law 9 and the sync arithmetic: WSyncMgr polls every minute until WSUS is
+/// done, waits 2 min, inserts 2 s per new update; an update released after
+/// a sync starts is not in it; nothing is scanned before the first sync.
+#[test]
+fn catalog_sync_timing_and_law_9() {
+    let estate = scenario(
+        1,
+        r#"sync: Sync(
+            initially_synced: false,
+            first_scheduled: "2026-11-09T01:00:00Z",
+            manual: ["2026-11-09T02:00:00Z", "2026-11-09T03:00:00Z"],
+            full_duration: Fixed("40m"), delta_duration: Fixed("5m"), per_new_update: "5s",
+            poll_interval: "1m", pull_delay: "2m", insert_per_update: "2s",
+        ),"#,
+        r#"first_scan_window: "30m""#,
+        &cohort("all", 300, ""),
+        r#"Update(id: "OLD", size: "10MB"),
+           Update(id: "NEW", size: "10MB", release: "2026-11-09T02:05:00Z"),"#,
+        r#"Deployment(name: "new", updates: ["NEW"], targets: ["all"], created: "2026-11-09T04:00:00Z"),"#,
+    );
+    let (out, records) = traced(&estate);
+    let syncs: Vec<_> = out
+        .syncs
+        .iter()
+        .map(|s| (s.started, s.finished, s.new_updates.len()))
+        .collect();
+    assert_eq!(
+        syncs,
+        vec![
+            (at(1, 0, 0), Some(at(1, 43, 2)), 1), // full: 40m05s → polled at 1h41m, +2m, +2s
+            (at(2, 0, 0), Some(at(2, 7, 0)), 0),  // delta: NEW is released after it starts
+            (at(3, 0, 0), Some(at(3, 8, 2)), 1),  // delta: 5m05s → 3h06m, +2m, +2s
+        ]
+    );
+    assert_eq!(out.synced_at, vec![Some(at(1, 43, 2)), Some(at(3, 8, 2))]);
+    let mut scans = 0;
+    for r in &records {
+        if r.event == "scan_start" {
+            assert!(
+                r.time >= at(1, 43, 2),
+                "scan at {} before the first sync",
+                r.time
+            );
+            scans += 1;
+        }
+        if r.event == "message_queued" && r.topic == Some(500) {
+            let u = r.update.expect("detection messages name the update");
+            let synced = out.synced_at[u.index()].expect("synced");
+            assert!(
+                r.time >= synced,
+                "client {:?} reports {} at {} before its sync at {synced}",
+                r.client,
+                u.0,
+                r.time
+            );
+        }
+    }
+    assert!(
+        scans >= 300,
+        "every client scans after the first sync: {scans}"
+    );
+    let dep = &out.deployments[0];
+    assert!(dep.published_at.expect("published") >= at(4, 30, 0));
+    assert!(dep.assignments.iter().all(|a| a.learned_at >= at(4, 30, 0)));
+}
+
+/// A deployment created before its update is synced waits for the sync.
+#[test]
+fn deployment_waits_for_its_updates_sync() {
+    let estate = scenario(
+        2,
+        r#"sync: Sync(first_scheduled: "2026-11-09T20:00:00Z", full_duration: Fixed("1h")),"#,
+        "",
+        &cohort("all", 50, ""),
+        r#"Update(id: "NEW", size: "10MB", release: "2026-11-09T01:00:00Z"),"#,
+        r#"Deployment(name: "new", updates: ["NEW"], targets: ["all"], created: "2026-11-09T02:00:00Z"),"#,
+    );
+    let out = model::run(&estate);
+    let synced = out.synced_at[0].expect("synced by the scheduled sync");
+    assert!(synced > at(21, 0, 0));
+    assert_eq!(out.deployments[0].published_at, Some(synced));
+}
+
+/// The scan schedule reports undeployed updates too, and a client that was
+/// off when its cycle came scans soon after it is back: within one cycle
+/// (plus a weekend) every business-hours client has reported.
+#[test]
+fn scan_cycle_reports_and_catches_up_after_power_off() {
+    let estate = scenario(
+        14,
+        r#"sync: Sync(manual: ["2026-11-09T01:10:00Z"]),"#,
+        r#"scan_interval: "7d""#,
+        &cohort(
+            "office",
+            600,
+            r#"power: BusinessHours(start: "08:00", end: "17:00", jitter: "30m"),"#,
+        ),
+        r#"Update(id: "KB9", size: "10MB", release: "2026-11-09T01:00:00Z", applicability: 0.5),"#,
+        "",
+    );
+    let out = model::run(&estate);
+    let unknown_at = |t: SimTime| {
+        let row = out
+            .update_timeline
+            .iter()
+            .find(|r| r.time == t)
+            .expect("a sample");
+        row.reported[Compliance::Unknown as usize]
+    };
+    assert_eq!(
+        unknown_at(at(1, 0, 0)),
+        600,
+        "nothing is known before the sync"
+    );
+    assert!(
+        unknown_at(at(3 * 24, 0, 0)) > 0,
+        "a 7-day cycle has not come round for everyone by day 3"
+    );
+    assert_eq!(
+        unknown_at(at(10 * 24, 0, 0)),
+        0,
+        "all clients report within one cycle and a weekend"
+    );
+    let scans_per_client = out.totals.scans as f64 / 600.0;
+    assert!(
+        (1.5..=3.0).contains(&scans_per_client),
+        "two weekly cycles in 14 days: {scans_per_client}"
+    );
+}
+
+/// A conflicting domain GPO keeps a client's updates Unknown, true and
+/// reported; the site sees its scans fail; it never installs.
+#[test]
+fn gpo_conflict_clients_stay_unknown() {
+    let n = 3000.0;
+    let estate = scenario(
+        6,
+        "",
+        r#"scan_interval: "1d""#,
+        &cohort("all", 3000, "gpo_conflict: 0.1,"),
+        r#"Update(id: "KB1", size: "10MB"),"#,
+        r#"Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-09T06:00:00Z"),"#,
+    );
+    let out = model::run(&estate);
+    let conflicts = f64::from(out.gpo_conflicts[0]);
+    let tol = 4.5 * (n * 0.1 * 0.9f64).sqrt();
+    assert!(
+        (conflicts - 300.0).abs() <= tol,
+        "{conflicts} conflicts, expected 300 ± {tol}"
+    );
+    let dep = &out.deployments[0];
+    let unknown = Compliance::Unknown as usize;
+    assert_eq!(f64::from(dep.final_truth[unknown]), conflicts);
+    assert_eq!(dep.final_reported[unknown], dep.final_truth[unknown]);
+    assert_eq!(
+        f64::from(dep.final_reported_unknown_scan_failed),
+        conflicts,
+        "the site knows why"
+    );
+    assert_eq!(
+        dep.final_truth[Compliance::Installed as usize] as f64,
+        n - conflicts
+    );
+    assert_eq!(
+        out.totals.installs as f64,
+        n - conflicts,
+        "conflicted clients never install"
+    );
+    assert!(out.totals.scans_failed as f64 >= conflicts);
+}
+
+/// Law 6: an offline client polls, scans, downloads, installs, restarts and
+/// reports nothing; its queue waits and goes out after it is back.
+#[test]
+fn offline_clients_do_nothing() {
+    let estate = scenario(
+        10,
+        "",
+        r#"scan_interval: "1d""#,
+        &(cohort(
+            "office",
+            150,
+            r#"power: BusinessHours(start: "08:00", end: "17:00", jitter: "1h"), link: "10Mbps","#,
+        ) + &cohort(
+            "laptops",
+            150,
+            r#"power: Intermittent(on: Exponential(mean: "3h"), off: Exponential(mean: "6h")), link: "10Mbps","#,
+        )),
+        r#"Update(id: "KB1", size: "300MB", failure_probability: 0.2),"#,
+        r#"Deployment(name: "cu", updates: ["KB1"], targets: ["office", "laptops"], created: "2026-11-09T06:00:00Z",
+                      deadline: "2026-11-10T12:00:00Z"),"#,
+    );
+    let (out, records) = traced(&estate);
+    let mut online: Vec<Option<bool>> = vec![None; 300];
+    let mut queued_while_off = vec![false; 300];
+    let (mut checked, mut flushed_after_return) = (0, 0);
+    for r in &records {
+        let Some(c) = r.client else { continue };
+        let c = c.index();
+        match r.event {
+            "power_on" => online[c] = Some(true),
+            "power_off" => online[c] = Some(false),
+            "policy_request" | "scan_start" | "download_start" | "install_start"
+            | "restart_start" | "batch_sent" | "message_queued" => {
+                // Before a client's first power event its state is unknown.
+                if let Some(on) = online[c] {
+                    assert!(on, "client {c} does '{}' at {} while off", r.event, r.time);
+                    checked += 1;
+                }
+                if r.event == "message_queued" && online[c] == Some(true) {
+                    queued_while_off[c] = true; // queued, not yet sent
+                }
+                if r.event == "batch_sent" {
+                    queued_while_off[c] = false;
+                }
+            }
+            _ => {}
+        }
+        if r.event == "power_on" && queued_while_off[c] {
+            flushed_after_return += 1;
+        }
+    }
+    assert!(
+        checked > 10_000,
+        "the trace covers real activity: {checked}"
+    );
+    assert!(
+        flushed_after_return > 10,
+        "queues survive power-off: {flushed_after_return}"
+    );
+    assert!(
+        out.totals.restarts_by_shutdown > 0,
+        "a shutdown completes a pending restart"
+    );
+    let dep = &out.deployments[0];
+    assert!(dep.final_truth[Compliance::Installed as usize] > 250);
+}
+
+/// An Available update is installed only by users who choose to, after
+/// their delay; its restart is never forced.
+#[test]
+fn available_installs_follow_the_user_share() {
+    let estate = scenario(
+        5,
+        "",
+        "",
+        &cohort(
+            "all",
+            4000,
+            r#"available_install_share: 0.4, available_install_delay: Fixed("6h"),"#,
+        ),
+        r#"Update(id: "FU", size: "100MB", classification: FeatureUpgrade, install_time: Fixed("30m")),"#,
+        r#"Deployment(name: "fu", updates: ["FU"], targets: ["all"], purpose: Available, created: "2026-11-09T06:00:00Z"),"#,
+    );
+    let out = model::run(&estate);
+    let started = out.totals.available_installs_started as f64;
+    let tol = 4.5 * (4000.0 * 0.4 * 0.6f64).sqrt();
+    assert!(
+        (started - 1600.0).abs() <= tol,
+        "{started} users install, expected 1600 ± {tol}"
+    );
+    let dep = &out.deployments[0];
+    let installs = dep
+        .assignments
+        .iter()
+        .filter(|a| a.install_started_at != SimTime::MAX)
+        .count();
+    assert_eq!(installs as f64, started);
+    for a in dep
+        .assignments
+        .iter()
+        .filter(|a| a.install_started_at != SimTime::MAX)
+    {
+        assert!(
+            a.install_started_at >= a.learned_at + SimDuration::from_hours(6),
+            "the user waits 6 h"
+        );
+    }
+    assert_eq!(out.totals.restarts_forced, 0);
+    assert_eq!(
+        dep.final_truth[Compliance::Installed as usize] as f64,
+        started
+    );
+}
+
+/// Law 7 with maintenance windows: an install starts only inside a window
+/// with room for the max run time; meanwhile the client waits for the
+/// window; the restart follows in the window. Without honouring windows the
+/// install runs at the deadline.
+#[test]
+fn maintenance_windows_gate_installs() {
+    let run = |honor: bool| {
+        model::run(&scenario(
+            4,
+            "",
+            "",
+            &cohort(
+                "servers",
+                400,
+                r#"kind: Server, maintenance_windows: [MaintenanceWindow(recurrence: Daily, start: "01:00", length: "3h")],"#,
+            ),
+            r#"Update(id: "KB1", size: "100MB", install_time: Uniform(min: "5m", max: "20m")),"#,
+            &format!(
+                r#"Deployment(name: "cu", updates: ["KB1"], targets: ["servers"], created: "2026-11-09T06:00:00Z",
+                              deadline: "2026-11-09T12:00:00Z", honor_maintenance_windows: {honor}),"#
+            ),
+        ))
+    };
+    let out = run(true);
+    let dep = &out.deployments[0];
+    for a in dep
+        .assignments
+        .iter()
+        .filter(|a| a.install_started_at != SimTime::MAX)
+    {
+        let hour_of_day = a.install_started_at.as_ms() % (24 * H);
+        assert!(
+            (H..=3 * H).contains(&hour_of_day),
+            "install at {} is not in 01:00–03:00 (window 01:00–04:00, max run time 60m)",
+            a.install_started_at
+        );
+    }
+    let waiting = out
+        .timeline
+        .iter()
+        .map(|r| r.required_sub[RequiredSub::WaitingWindow as usize])
+        .max()
+        .unwrap();
+    assert!(waiting > 300, "clients wait for the window: {waiting}");
+    let reported_waiting = out
+        .timeline
+        .iter()
+        .map(|r| r.reported_required_sub[RequiredSub::WaitingWindow as usize])
+        .max()
+        .unwrap();
+    assert!(
+        reported_waiting > 300,
+        "and the site hears of it (301/10): {reported_waiting}"
+    );
+    assert_eq!(out.totals.restarts_in_window, 400);
+    assert_eq!(dep.final_truth[Compliance::Installed as usize], 400);
+
+    let out = run(false);
+    let dep = &out.deployments[0];
+    let at_deadline = dep
+        .assignments
+        .iter()
+        .filter(|a| a.install_started_at == at(12, 0, 0))
+        .count();
+    assert!(
+        at_deadline > 350,
+        "without windows, installs start at the deadline: {at_deadline}"
+    );
+}
+
+/// Max run time: 60 min for security updates, 120 for feature updates; an
+/// install over it fails, and is retried at the next re-evaluation.
+#[test]
+fn max_run_time_by_classification_and_retry() {
+    let run = |class: &str| {
+        model::run(&scenario(
+            3,
+            "",
+            r#"reevaluation_interval: "12h""#,
+            &cohort("all", 100, ""),
+            &format!(
+                r#"Update(id: "U", size: "10MB", classification: {class}, install_time: Fixed("90m")),"#
+            ),
+            r#"Deployment(name: "d", updates: ["U"], targets: ["all"], created: "2026-11-09T06:00:00Z"),"#,
+        ))
+    };
+    let security = run("Security");
+    let t = &security.totals;
+    assert!(
+        t.installs - t.install_failures <= 100,
+        "every finished attempt failed (some still run at the end)"
+    );
+    assert!(
+        security.totals.installs >= 400,
+        "retried every 12 h: {}",
+        security.totals.installs
+    );
+    assert_eq!(
+        security.deployments[0].final_truth[Compliance::Installed as usize],
+        0
+    );
+    let feature = run("FeatureUpgrade");
+    assert_eq!(feature.totals.install_failures, 0);
+    assert_eq!(
+        feature.deployments[0].final_truth[Compliance::Installed as usize],
+        100
+    );
+
+    // Random failures heal at re-evaluation.
+    let flaky = model::run(&scenario(
+        6,
+        "",
+        r#"reevaluation_interval: "12h""#,
+        &cohort("all", 500, ""),
+        r#"Update(id: "U", size: "10MB", failure_probability: 0.5),"#,
+        r#"Deployment(name: "d", updates: ["U"], targets: ["all"], created: "2026-11-09T06:00:00Z"),"#,
+    ));
+    assert!(flaky.totals.install_failures > 150);
+    assert!(flaky.deployments[0].final_truth[Compliance::Installed as usize] >= 495);
+}
+
+/// Restarts: the 90-minute countdown forces users who would wait longer;
+/// a suppressed restart waits for the user, who acts at a 4-hour reminder;
+/// pending restart is not compliant.
+#[test]
+fn restart_countdown_and_suppression() {
+    let run = |suppress: &str| {
+        model::run(&scenario(
+            3,
+            "",
+            r#"user_restart_delay: Fixed("5h"), restart_duration: Fixed("3m")"#,
+            &cohort("all", 200, ""),
+            r#"Update(id: "U", size: "10MB", install_time: Fixed("10m")),"#,
+            &format!(
+                r#"Deployment(name: "d", updates: ["U"], targets: ["all"], created: "2026-11-09T06:00:00Z",
+                              suppress_restart: [{suppress}]),"#
+            ),
+        ))
+    };
+    let forced = run("");
+    assert_eq!(forced.totals.restarts_forced, 200);
+    for a in &forced.deployments[0].assignments {
+        let done = a.install_started_at + SimDuration::from_mins(10);
+        assert_eq!(
+            a.true_compliant_at,
+            done + SimDuration::from_mins(90 + 3),
+            "forced at 90 min, 3 min restart"
+        );
+    }
+    let suppressed = run("Workstation");
+    assert_eq!(suppressed.totals.restarts_forced, 0);
+    for a in &suppressed.deployments[0].assignments {
+        let done = a.install_started_at + SimDuration::from_mins(10);
+        // 5 h → the user acts at the second 4-hour reminder, 8 h after install.
+        assert_eq!(
+            a.true_compliant_at,
+            done + SimDuration::from_mins(8 * 60 + 3)
+        );
+    }
+}
