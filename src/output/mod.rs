@@ -14,7 +14,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use csv::{COMPLIANCE_COLUMNS, compliance_csv};
-pub use json::{Summary, summary, summary_json};
+pub use json::{DeploymentSummary, Summary, Thresholds, summary, summary_json};
 pub use report::{format_duration, summary_text};
 
 use crate::error::Error;
