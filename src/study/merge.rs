@@ -69,9 +69,10 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         return Err(StudyError::Corrupt {
             path: runs_path.display().to_string(),
             message: format!(
-                "holds {} runs but shard {shard} of this study has {expected}, each once; \
+                "holds {} run{} but shard {shard} of this study has {expected}, each once; \
                  run the shard again",
-                runs.len()
+                runs.len(),
+                if runs.len() == 1 { "" } else { "s" }
             ),
         }
         .into());

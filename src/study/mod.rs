@@ -270,9 +270,13 @@ impl Study {
     /// The estimate of every column at every point: `[point][column]`.
     pub fn estimates(&self) -> Vec<Vec<Estimate>> {
         let columns = self.manifest.metrics.len();
-        (0..self.manifest.points.len())
-            .map(|p| {
-                let runs: Vec<&RunRow> = self.runs.iter().filter(|r| r.point == p).collect();
+        let mut by_point: Vec<Vec<&RunRow>> = vec![Vec::new(); self.manifest.points.len()];
+        for run in &self.runs {
+            by_point[run.point].push(run);
+        }
+        by_point
+            .iter()
+            .map(|runs| {
                 (0..columns)
                     .map(|c| estimate(runs.iter().map(|r| r.values[c])))
                     .collect()
