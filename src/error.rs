@@ -46,6 +46,10 @@ pub enum StudyError {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// The `--set` arguments do not make a grid (a path given twice, too
+    /// many points).
+    #[error("{0}")]
+    Grid(String),
     /// A study file cannot be read.
     #[error("{path}: cannot read: {source}")]
     Read {

@@ -290,6 +290,18 @@ fn cli_rejects_bad_input_before_running_anything() {
         assert!(stderr(&out).contains(message), "{set}: {}", stderr(&out));
         assert!(!dir.path().join("out").exists(), "{set}: nothing written");
     }
+    let twice = sweep(
+        POLL,
+        &["--set", "client_settings.policy_polling_interval=15m"],
+    );
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        stderr(&twice).contains(
+            "error: --set client_settings.policy_polling_interval is given twice; list all its values in one --set"
+        ),
+        "{}",
+        stderr(&twice)
+    );
 }
 
 #[test]

@@ -45,6 +45,9 @@ use crate::scenario::{self, Scenario};
 pub const SEED_DERIVATION: &str =
     "seed of replication r (0-based) = output r of SplitMix64 seeded with the scenario seed";
 
+/// The most grid points one study may have.
+pub const MAX_POINTS: usize = 100_000;
+
 /// A checked study, ready to run: every point validated.
 #[derive(Debug)]
 pub struct Plan {
@@ -85,10 +88,22 @@ pub fn plan(scenario_file: &Path, params: Vec<Param>, replications: u32) -> Resu
     assert!(replications >= 1, "a study needs at least one replication");
     let origin = scenario_file.display().to_string();
     let base = scenario::build(scenario::load(scenario_file)?, &origin)?;
-    let grid = Grid::new(params).map_err(|path| StudyError::Set {
-        arg: path,
-        message: "is given twice; list all its values in one --set".into(),
+    let grid = Grid::new(params).map_err(|path| {
+        StudyError::Grid(format!(
+            "--set {path} is given twice; list all its values in one --set"
+        ))
     })?;
+    let points = grid
+        .params
+        .iter()
+        .try_fold(1usize, |n, p| n.checked_mul(p.values.len()));
+    if points.is_none_or(|n| n > MAX_POINTS) {
+        return Err(StudyError::Grid(format!(
+            "the --set lists make more than {MAX_POINTS} grid points; sweep fewer values, \
+             or split the study into several sweeps"
+        ))
+        .into());
+    }
     // Each value alone first, so an error names the one `--set` at fault.
     for p in &grid.params {
         for v in &p.values {
