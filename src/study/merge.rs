@@ -88,6 +88,9 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
 fn difference(a: &Manifest, b: &Manifest) -> Option<String> {
     let differs = |what: &str, x: String, y: String| (x != y).then(|| format!("{what} {x} vs {y}"));
     let grid = |m: &Manifest| {
+        if m.grid.is_empty() {
+            return "no --set".to_string();
+        }
         let sets: Vec<String> = m.grid.iter().map(|p| format!("--set {p}")).collect();
         format!("`{}`", sets.join(" "))
     };
