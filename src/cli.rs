@@ -1,4 +1,4 @@
-//! The command line: `patchsim run` and `patchsim validate`.
+//! The command line: `patchsim run`, `validate`, `sweep` and `merge`.
 //!
 //! The only place that parses arguments. Each subcommand reads, calls the
 //! library and reports; flags only override what the scenario says.
@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::Error;
 use crate::model::Estate;
+use crate::study::{self, Param, Shard};
 use crate::{output, scenario};
 
 /// Exit code for bad input (a scenario that does not parse or validate).
@@ -71,6 +72,52 @@ pub enum Command {
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
     },
+    /// Run a scenario over a grid of settings, many seeds each, and
+    /// summarise with 95 % confidence intervals.
+    Sweep {
+        /// Scenario file (RON).
+        scenario: PathBuf,
+        /// A field to sweep and its values, e.g.
+        /// client_settings.policy_polling_interval=15m,30m,60m; repeat for a
+        /// grid of every combination.
+        #[arg(long = "set", value_name = "PATH=V1,V2,...", value_parser = parse_param)]
+        set: Vec<Param>,
+        /// Runs per grid point, each with its own seed.
+        #[arg(long, short, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+        replications: u32,
+        /// Worker threads (default: the available cores).
+        #[arg(long, short, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        jobs: Option<u32>,
+        /// Run only shard I of N and write a partial study for `merge`.
+        #[arg(long, value_name = "I/N", value_parser = parse_shard)]
+        shard: Option<Shard>,
+        /// Directory for runs.csv, points.csv, the charts and study.json.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print nothing but errors; no progress bar.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Join the shards of one study into the whole study.
+    Merge {
+        /// The shards' directories, in any order.
+        #[arg(required = true)]
+        dirs: Vec<PathBuf>,
+        /// Directory for the whole study.
+        #[arg(long)]
+        out: PathBuf,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+}
+
+fn parse_param(s: &str) -> Result<Param, String> {
+    s.parse()
+}
+
+fn parse_shard(s: &str) -> Result<Shard, String> {
+    s.parse()
 }
 
 /// Reads and checks a scenario, applying a seed override.
@@ -96,9 +143,37 @@ fn exit_for(e: &Error) -> ExitCode {
     })
 }
 
+fn report(result: Result<(), Error>) -> ExitCode {
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            exit_for(&e)
+        }
+    }
+}
+
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> ExitCode {
     match cli.command {
+        Command::Sweep {
+            scenario,
+            set,
+            replications,
+            jobs,
+            shard,
+            out,
+            quiet,
+        } => report(sweep_command(
+            &scenario,
+            set,
+            replications,
+            jobs,
+            shard,
+            &out,
+            quiet,
+        )),
+        Command::Merge { dirs, out, quiet } => report(merge_command(&dirs, &out, quiet)),
         Command::Run {
             scenario,
             seed,
@@ -198,6 +273,59 @@ fn run_command(
             "{}",
             output::summary_text(&output::summary(&estate, &outcome), &files)
         );
+    }
+    Ok(())
+}
+
+fn sweep_command(
+    path: &Path,
+    set: Vec<Param>,
+    replications: u32,
+    jobs: Option<u32>,
+    shard: Option<Shard>,
+    out: &Path,
+    quiet: bool,
+) -> Result<(), Error> {
+    let plan = study::plan(path, set, replications)?;
+    let jobs = jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |j| j as usize,
+    );
+    let runs = plan.run_ids(shard).len() as u64;
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(Some(runs), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {elapsed} elapsed  eta {eta}")
+                .expect("valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    };
+    let result = study::run(&plan, shard, jobs, &|| bar.inc(1));
+    bar.finish_and_clear();
+    let files = study::write(out, &result)?;
+    if !quiet {
+        if result.is_whole() {
+            print!("{}", study::table_text(&result, &files));
+        } else {
+            print!("{}", study::shard_text(&result, &files));
+        }
+    }
+    Ok(())
+}
+
+fn merge_command(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<(), Error> {
+    let parts = dirs
+        .iter()
+        .map(|d| study::read(d))
+        .collect::<Result<Vec<_>, _>>()?;
+    let names: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let whole = study::merge(parts, &names)?;
+    let files = study::write(out, &whole)?;
+    if !quiet {
+        print!("{}", study::table_text(&whole, &files));
     }
     Ok(())
 }

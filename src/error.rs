@@ -13,6 +13,9 @@ pub enum Error {
     /// The scenario is unreadable or invalid (exit code 2).
     #[error(transparent)]
     Scenario(#[from] ScenarioError),
+    /// A study's arguments or partial studies are wrong (exit code 2).
+    #[error(transparent)]
+    Study(#[from] StudyError),
     /// Writing an output failed (exit code 1).
     #[error("cannot write {path}: {source}")]
     Output {
@@ -27,8 +30,45 @@ impl Error {
     /// Whether the user's input is at fault (exit code 2) rather than the
     /// machine (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Error::Scenario(_))
+        matches!(self, Error::Scenario(_) | Error::Study(_))
     }
+}
+
+/// What is wrong with a study's arguments or with the partial studies given
+/// to merge.
+#[derive(Debug, thiserror::Error)]
+pub enum StudyError {
+    /// A `--set` argument names no field, or a value its field cannot take.
+    #[error("--set {arg}: {message}")]
+    Set {
+        /// The `PATH=VALUE` at fault.
+        arg: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
+    /// The `--set` arguments do not make a grid (a path given twice, too
+    /// many points).
+    #[error("{0}")]
+    Grid(String),
+    /// A study file cannot be read.
+    #[error("{path}: cannot read: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// A study file is not what `patchsim sweep` writes.
+    #[error("{path}: {message}")]
+    Corrupt {
+        /// The file, with a line number where there is one.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// The partial studies given to merge do not make one study.
+    #[error("{0}")]
+    Merge(String),
 }
 
 /// What is wrong with a scenario.

@@ -12,8 +12,9 @@ pub mod error;
 pub mod model;
 pub mod output;
 pub mod scenario;
+pub mod study;
 
-pub use error::{Error, ScenarioError};
+pub use error::{Error, ScenarioError, StudyError};
 
 /// The tool version written into every output.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

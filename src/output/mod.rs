@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 pub use charts::{Chart, charts, slug};
 pub use csv::{compliance_columns, compliance_csv, update_columns, updates_csv};
 pub use html::{escape, report_html};
-pub use json::{Summary, summary, summary_json};
+pub use json::{DeploymentSummary, Summary, Thresholds, summary, summary_json};
 pub use report::{format_duration, summary_text};
 pub use trace::{explain, trace_header, trace_line};
 

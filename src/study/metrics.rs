@@ -1,0 +1,221 @@
+//! What a study measures in each run: the one list every metric column of
+//! `runs.csv`, every row of `points.csv`, every chart and the printed table
+//! come from.
+//!
+//! Owns [`METRICS`] and how it expands into columns for an estate (one per
+//! deployment for the per-deployment metrics). Adding a metric, e.g. a
+//! server's peak queue once servers are finite, is one entry in
+//! [`METRICS`] (and, for a new kind of entity, one [`Scope`] variant).
+//! Reads the run's [`Summary`]; never the live model.
+
+use crate::model::Estate;
+use crate::output::{Summary, Thresholds};
+
+/// What a metric is measured on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// The whole run.
+    Run,
+    /// Each deployment, in scenario order.
+    Deployment,
+}
+
+impl Scope {
+    /// The names of the entities of this scope in an estate (one unnamed
+    /// entity for [`Scope::Run`]).
+    fn entities(self, estate: &Estate) -> Vec<Option<String>> {
+        match self {
+            Scope::Run => vec![None],
+            Scope::Deployment => estate
+                .deployments
+                .iter()
+                .map(|d| Some(d.name.clone()))
+                .collect(),
+        }
+    }
+}
+
+/// One metric.
+#[derive(Debug)]
+pub struct Metric {
+    /// Column name (with `[entity]` appended when a scope has several).
+    pub name: &'static str,
+    /// What it is measured on.
+    pub scope: Scope,
+    /// Axis label of its chart.
+    pub label: &'static str,
+    /// Header in the printed table, if it is shown there.
+    pub table: Option<&'static str>,
+    /// Whether it gets a chart.
+    pub chart: bool,
+    /// Its value in a run, for entity `i` of its scope; `None` if the run
+    /// never reached it (a threshold not reached).
+    pub value: fn(&Summary, usize) -> Option<f64>,
+}
+
+fn th(s: &Summary, i: usize, reported: bool) -> &Thresholds {
+    let d = &s.deployments[i];
+    if reported {
+        &d.hours_to_pct_reported
+    } else {
+        &d.hours_to_pct_true
+    }
+}
+
+/// Every metric, in column order.
+pub const METRICS: &[Metric] = &[
+    Metric {
+        name: "hours_to_50_true",
+        scope: Scope::Deployment,
+        label: "hours from creation to 50 % compliant (true)",
+        table: Some("50% true"),
+        chart: true,
+        value: |s, i| th(s, i, false).p50,
+    },
+    Metric {
+        name: "hours_to_80_true",
+        scope: Scope::Deployment,
+        label: "hours from creation to 80 % compliant (true)",
+        table: None,
+        chart: true,
+        value: |s, i| th(s, i, false).p80,
+    },
+    Metric {
+        name: "hours_to_95_true",
+        scope: Scope::Deployment,
+        label: "hours from creation to 95 % compliant (true)",
+        table: Some("95% true"),
+        chart: true,
+        value: |s, i| th(s, i, false).p95,
+    },
+    Metric {
+        name: "hours_to_99_true",
+        scope: Scope::Deployment,
+        label: "hours from creation to 99 % compliant (true)",
+        table: None,
+        chart: true,
+        value: |s, i| th(s, i, false).p99,
+    },
+    Metric {
+        name: "hours_to_50_reported",
+        scope: Scope::Deployment,
+        label: "hours from creation to 50 % compliant (reported)",
+        table: Some("50% reported"),
+        chart: true,
+        value: |s, i| th(s, i, true).p50,
+    },
+    Metric {
+        name: "hours_to_80_reported",
+        scope: Scope::Deployment,
+        label: "hours from creation to 80 % compliant (reported)",
+        table: None,
+        chart: true,
+        value: |s, i| th(s, i, true).p80,
+    },
+    Metric {
+        name: "hours_to_95_reported",
+        scope: Scope::Deployment,
+        label: "hours from creation to 95 % compliant (reported)",
+        table: Some("95% reported"),
+        chart: true,
+        value: |s, i| th(s, i, true).p95,
+    },
+    Metric {
+        name: "hours_to_99_reported",
+        scope: Scope::Deployment,
+        label: "hours from creation to 99 % compliant (reported)",
+        table: None,
+        chart: true,
+        value: |s, i| th(s, i, true).p99,
+    },
+    Metric {
+        name: "compliant_pct_true",
+        scope: Scope::Deployment,
+        label: "compliant at the end, % (true)",
+        table: None,
+        chart: false,
+        value: |s, i| Some(s.deployments[i].compliant_pct_true),
+    },
+    Metric {
+        name: "compliant_pct_reported",
+        scope: Scope::Deployment,
+        label: "compliant at the end, % (reported)",
+        table: None,
+        chart: false,
+        value: |s, i| Some(s.deployments[i].compliant_pct_reported),
+    },
+    Metric {
+        name: "events",
+        scope: Scope::Run,
+        label: "events simulated",
+        table: None,
+        chart: false,
+        value: |s, _| Some(s.events as f64),
+    },
+];
+
+/// The index in [`METRICS`] of the metric named `name`.
+pub fn metric_index(name: &str) -> Option<usize> {
+    METRICS.iter().position(|m| m.name == name)
+}
+
+/// One metric column: a metric on one entity of its scope.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Column {
+    /// Header: the metric's name, with `[entity]` appended when the scope
+    /// has more than one entity, e.g. `hours_to_95_true[pilot]`.
+    pub name: String,
+    /// Index into [`METRICS`].
+    pub metric: usize,
+    /// Index of the entity in its scope.
+    pub entity: usize,
+}
+
+impl Column {
+    /// The metric this column measures.
+    pub fn metric(&self) -> &'static Metric {
+        &METRICS[self.metric]
+    }
+}
+
+/// The metric columns for an estate, in [`METRICS`] order, each metric's
+/// entities in scenario order.
+pub fn columns(estate: &Estate) -> Vec<Column> {
+    let mut cols = Vec::new();
+    for (m, metric) in METRICS.iter().enumerate() {
+        let entities = metric.scope.entities(estate);
+        let several = entities.len() > 1;
+        for (entity, name) in entities.into_iter().enumerate() {
+            cols.push(Column {
+                name: match name {
+                    Some(n) if several => format!("{}[{n}]", metric.name),
+                    _ => metric.name.to_string(),
+                },
+                metric: m,
+                entity,
+            });
+        }
+    }
+    cols
+}
+
+/// The value of each column in a run.
+pub fn measure(columns: &[Column], summary: &Summary) -> Vec<Option<f64>> {
+    columns
+        .iter()
+        .map(|c| (c.metric().value)(summary, c.entity))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metric_names_are_unique_and_found() {
+        for (i, m) in METRICS.iter().enumerate() {
+            assert!(METRICS[..i].iter().all(|o| o.name != m.name), "{}", m.name);
+            assert_eq!(metric_index(m.name), Some(i));
+        }
+    }
+}

@@ -1,0 +1,314 @@
+//! Studies: a scenario run over a grid of settings and many seeds,
+//! summarised with confidence intervals, and split into shards for a cluster.
+//!
+//! Owns the shape of a study: [`plan`] checks the scenario, the `--set`
+//! grid and every point before anything runs; [`run`] runs a plan (or one
+//! shard of it) on worker threads; [`write`] writes the study directory;
+//! [`read`] and [`merge`] join shards back into the study an unsharded run
+//! would have written, byte for byte. One file per concept: `grid.rs`
+//! (`--set` paths and points), `seeds.rs` (replication seeds), `metrics.rs`
+//! (the one list of metrics), `stats.rs` (mean, sd, Student's t CI),
+//! `runner.rs` (threads), `shard.rs`, `merge.rs`, `files.rs` (runs.csv,
+//! points.csv, study.json), `chart.rs` (SVG), `table.rs` (printed table).
+//! Prints nothing: the CLI draws the progress bar and prints the table.
+
+mod chart;
+mod files;
+mod grid;
+mod merge;
+mod metrics;
+mod runner;
+mod seeds;
+mod shard;
+mod stats;
+mod table;
+
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
+pub use files::{STUDY_FILE, write};
+pub use grid::{Grid, Param, apply};
+pub use merge::{merge, read};
+pub use metrics::{Column, METRICS, Metric, Scope, columns};
+pub use runner::run;
+pub use seeds::replication_seed;
+pub use shard::Shard;
+pub use stats::{Estimate, estimate, t_975};
+pub use table::{shard_text, table_text};
+
+use crate::error::{Error, StudyError};
+use crate::model::Estate;
+use crate::scenario::{self, Scenario};
+
+/// How replication seeds are derived, as written in `study.json`.
+pub const SEED_DERIVATION: &str =
+    "seed of replication r (0-based) = output r of SplitMix64 seeded with the scenario seed";
+
+/// The most grid points one study may have.
+pub const MAX_POINTS: usize = 100_000;
+
+/// A checked study, ready to run: every point validated.
+#[derive(Debug)]
+pub struct Plan {
+    /// The scenario as given (its seed is the study's).
+    pub base: Estate,
+    /// How the scenario file is named in messages.
+    pub origin: String,
+    /// The swept parameters.
+    pub grid: Grid,
+    /// Each point's resolved scenario, with the base seed.
+    pub points: Vec<Scenario>,
+    /// Each point's scenario hash (with the base seed).
+    pub point_hashes: Vec<String>,
+    /// Runs per point.
+    pub replications: u32,
+    /// The metric columns.
+    pub columns: Vec<Column>,
+}
+
+impl Plan {
+    /// Runs in the whole study.
+    pub fn run_count(&self) -> usize {
+        self.points.len() * self.replications as usize
+    }
+
+    /// Numbers of the runs of `shard` (all runs without one), ascending.
+    /// Run `point × replications + replication`.
+    pub fn run_ids(&self, shard: Option<Shard>) -> Vec<usize> {
+        (0..self.run_count())
+            .filter(|&i| shard.is_none_or(|s| s.contains(i)))
+            .collect()
+    }
+}
+
+/// Reads the scenario and checks the grid and every point of it, so that
+/// an unknown path or a bad value is reported before anything runs.
+pub fn plan(scenario_file: &Path, params: Vec<Param>, replications: u32) -> Result<Plan, Error> {
+    assert!(replications >= 1, "a study needs at least one replication");
+    let origin = scenario_file.display().to_string();
+    let base = scenario::build(scenario::load(scenario_file)?, &origin)?;
+    let grid = Grid::new(params).map_err(|path| {
+        StudyError::Grid(format!(
+            "--set {path} is given twice; list all its values in one --set"
+        ))
+    })?;
+    let points = grid
+        .params
+        .iter()
+        .try_fold(1usize, |n, p| n.checked_mul(p.values.len()));
+    if points.is_none_or(|n| n > MAX_POINTS) {
+        return Err(StudyError::Grid(format!(
+            "the --set lists make more than {MAX_POINTS} grid points; sweep fewer values, \
+             or split the study into several sweeps"
+        ))
+        .into());
+    }
+    // Each value alone first, so an error names the one `--set` at fault.
+    for p in &grid.params {
+        for v in &p.values {
+            apply(&base.resolved, &[(&p.path, v)]).map_err(|message| StudyError::Set {
+                arg: format!("{}={v}", p.path),
+                message,
+            })?;
+        }
+    }
+    let (mut points, mut point_hashes) = (Vec::new(), Vec::new());
+    for i in 0..grid.point_count() {
+        let sets = grid.assignments(i);
+        let described: Vec<String> = sets.iter().map(|(p, v)| format!("{p}={v}")).collect();
+        let raw = apply(&base.resolved, &sets).map_err(|message| StudyError::Set {
+            arg: described.join(" "),
+            message,
+        })?;
+        let at = if sets.is_empty() {
+            origin.clone()
+        } else {
+            format!("{origin} with {}", described.join(", "))
+        };
+        let estate = scenario::build(raw, &at)?;
+        point_hashes.push(estate.hash);
+        points.push(estate.resolved);
+    }
+    let columns = columns(&base);
+    Ok(Plan {
+        base,
+        origin,
+        grid,
+        points,
+        point_hashes,
+        replications,
+        columns,
+    })
+}
+
+/// One run's result.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunRow {
+    /// Grid point.
+    pub point: usize,
+    /// Replication, 0-based.
+    pub replication: u32,
+    /// The run's seed.
+    pub seed: u64,
+    /// One value per metric column; `None`: not reached.
+    pub values: Vec<Option<f64>>,
+}
+
+/// One grid point in `study.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PointInfo {
+    /// The value of each parameter, in grid order.
+    pub values: Vec<String>,
+    /// Hash of the point's resolved scenario (with the study's seed).
+    pub scenario_hash: String,
+}
+
+/// One metric column in `study.json`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ColumnInfo {
+    /// Header in runs.csv.
+    pub column: String,
+    /// Name of the metric in [`METRICS`].
+    pub metric: String,
+    /// Entity of the metric's scope (e.g. deployment), 0-based.
+    pub entity: usize,
+}
+
+/// `study.json`: what the study is, enough to merge its shards and to check
+/// they belong together.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    /// Always "patchsim".
+    pub tool: String,
+    /// Tool version.
+    pub version: String,
+    /// Scenario name.
+    pub scenario: String,
+    /// Hash of the resolved base scenario (before `--set`).
+    pub scenario_hash: String,
+    /// The scenario's seed, from which the replication seeds derive.
+    pub seed: u64,
+    /// How they derive.
+    pub seed_derivation: String,
+    /// The swept parameters, in `--set` order.
+    pub grid: Vec<Param>,
+    /// Runs per point.
+    pub replications: u32,
+    /// Seed of each replication, the same at every point.
+    pub replication_seeds: Vec<u64>,
+    /// The grid points, in order.
+    pub points: Vec<PointInfo>,
+    /// Runs in the whole study.
+    pub runs: usize,
+    /// The metric columns of runs.csv.
+    pub metrics: Vec<ColumnInfo>,
+    /// The shard this directory holds; `null` for a whole study.
+    pub shard: Option<Shard>,
+    /// The files written beside this one.
+    pub files: Vec<String>,
+}
+
+/// A study in memory: whole, or one shard of one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Study {
+    /// What it is.
+    pub manifest: Manifest,
+    /// Its runs, sorted by (point, replication).
+    pub runs: Vec<RunRow>,
+    /// The resolved base scenario, as `scenario.ron` (it reproduces the study).
+    pub scenario_ron: String,
+}
+
+impl Study {
+    /// The study (or shard) made of these runs of `plan`.
+    pub fn new(plan: &Plan, shard: Option<Shard>, mut runs: Vec<RunRow>) -> Study {
+        runs.sort_by_key(|r| (r.point, r.replication));
+        let manifest = Manifest {
+            tool: "patchsim".into(),
+            version: crate::VERSION.into(),
+            scenario: plan.base.resolved.name.clone(),
+            scenario_hash: plan.base.hash.clone(),
+            seed: plan.base.seed,
+            seed_derivation: SEED_DERIVATION.into(),
+            grid: plan.grid.params.clone(),
+            replications: plan.replications,
+            replication_seeds: (0..plan.replications)
+                .map(|r| replication_seed(plan.base.seed, r))
+                .collect(),
+            points: (0..plan.points.len())
+                .map(|i| PointInfo {
+                    values: plan.grid.point(i).iter().map(|v| v.to_string()).collect(),
+                    scenario_hash: plan.point_hashes[i].clone(),
+                })
+                .collect(),
+            runs: plan.run_count(),
+            metrics: plan
+                .columns
+                .iter()
+                .map(|c| ColumnInfo {
+                    column: c.name.clone(),
+                    metric: c.metric().name.to_string(),
+                    entity: c.entity,
+                })
+                .collect(),
+            shard,
+            files: Vec::new(),
+        };
+        Study {
+            manifest,
+            runs,
+            scenario_ron: crate::output::scenario_ron(&plan.base),
+        }
+    }
+
+    /// Whether this is a whole study rather than one shard.
+    pub fn is_whole(&self) -> bool {
+        self.manifest.shard.is_none()
+    }
+
+    /// The metric columns, as [`Column`]s.
+    pub fn columns(&self) -> Vec<Column> {
+        self.manifest
+            .metrics
+            .iter()
+            .map(|c| Column {
+                name: c.column.clone(),
+                metric: metrics::metric_index(&c.metric)
+                    .expect("checked when the manifest was read"),
+                entity: c.entity,
+            })
+            .collect()
+    }
+
+    /// The estimate of every column at every point: `[point][column]`.
+    pub fn estimates(&self) -> Vec<Vec<Estimate>> {
+        let columns = self.manifest.metrics.len();
+        let mut by_point: Vec<Vec<&RunRow>> = vec![Vec::new(); self.manifest.points.len()];
+        for run in &self.runs {
+            by_point[run.point].push(run);
+        }
+        by_point
+            .iter()
+            .map(|runs| {
+                (0..columns)
+                    .map(|c| estimate(runs.iter().map(|r| r.values[c])))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// The one-line provenance every file of the study carries.
+    pub fn provenance(&self) -> String {
+        let m = &self.manifest;
+        let mut line = format!(
+            "patchsim {} scenario={} hash={} seed={}",
+            m.version, m.scenario, m.scenario_hash, m.seed
+        );
+        if let Some(s) = m.shard {
+            line.push_str(&format!(" shard={s}"));
+        }
+        line
+    }
+}

@@ -1,0 +1,123 @@
+//! Summary statistics of one metric over the replications of one point.
+//!
+//! Owns the estimate written to `points.csv`: the mean, the sample standard
+//! deviation and the 95 % confidence interval of the mean from Student's t.
+//! A run in which a threshold was never reached has no value; it is left
+//! out, so `n` counts only the runs that have one. Does not own which
+//! metrics exist (`metrics.rs`) or how numbers are printed (`files.rs`).
+
+use statrs::distribution::{ContinuousCDF, StudentsT};
+
+/// The estimate of a metric's mean at one point.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    /// Runs that have a value.
+    pub n: usize,
+    /// Mean of those values; `None` when `n` is 0.
+    pub mean: Option<f64>,
+    /// Sample standard deviation (divisor `n - 1`); `None` when `n < 2`.
+    pub sd: Option<f64>,
+    /// Half-width of the 95 % confidence interval of the mean,
+    /// `t(0.975, n - 1) × sd / √n`; `None` when `n < 2`.
+    pub half_width: Option<f64>,
+}
+
+impl Estimate {
+    /// Lower end of the 95 % confidence interval.
+    pub fn low(&self) -> Option<f64> {
+        Some(self.mean? - self.half_width?)
+    }
+
+    /// Upper end of the 95 % confidence interval.
+    pub fn high(&self) -> Option<f64> {
+        Some(self.mean? + self.half_width?)
+    }
+}
+
+/// The 0.975 quantile of Student's t with `df` degrees of freedom.
+pub fn t_975(df: usize) -> f64 {
+    assert!(df >= 1, "Student's t needs at least one degree of freedom");
+    StudentsT::new(0.0, 1.0, df as f64)
+        .expect("location 0, scale 1 and df ≥ 1 are valid")
+        .inverse_cdf(0.975)
+}
+
+/// Estimates the mean of the values present, in the order given (the sums
+/// are taken in that order, so the same values give the same bits).
+pub fn estimate(values: impl IntoIterator<Item = Option<f64>>) -> Estimate {
+    let present: Vec<f64> = values.into_iter().flatten().collect();
+    let n = present.len();
+    if n == 0 {
+        return Estimate {
+            n,
+            mean: None,
+            sd: None,
+            half_width: None,
+        };
+    }
+    let mean = present.iter().sum::<f64>() / n as f64;
+    if n == 1 {
+        return Estimate {
+            n,
+            mean: Some(mean),
+            sd: None,
+            half_width: None,
+        };
+    }
+    let var = present.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / (n - 1) as f64;
+    let sd = var.sqrt();
+    Estimate {
+        n,
+        mean: Some(mean),
+        sd: Some(sd),
+        half_width: Some(t_975(n - 1) * sd / (n as f64).sqrt()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn close(a: f64, b: f64, tol: f64) -> bool {
+        (a - b).abs() <= tol
+    }
+
+    #[test]
+    fn ci_of_one_to_five_matches_the_hand_computed_one() {
+        // mean 3, sd √2.5 = 1.5811, t(0.975, 4) = 2.7764,
+        // half-width 2.7764 × 1.5811 / √5 = 1.9632.
+        let e = estimate([1.0, 2.0, 3.0, 4.0, 5.0].map(Some));
+        assert_eq!(e.n, 5);
+        assert_eq!(e.mean, Some(3.0));
+        assert!(close(e.sd.unwrap(), 1.5811, 1e-4), "{e:?}");
+        assert!(close(t_975(4), 2.7764, 1e-4));
+        assert!(close(e.half_width.unwrap(), 1.9632, 1e-4), "{e:?}");
+        assert!(close(e.low().unwrap(), 1.0368, 1e-4));
+        assert!(close(e.high().unwrap(), 4.9632, 1e-4));
+    }
+
+    #[test]
+    fn t_quantiles_match_the_tables() {
+        assert!(close(t_975(1), 12.7062, 1e-4));
+        assert!(close(t_975(9), 2.2622, 1e-4));
+        assert!(close(t_975(30), 2.0423, 1e-4));
+    }
+
+    #[test]
+    fn missing_values_reduce_n() {
+        let e = estimate([Some(2.0), None, Some(4.0), None]);
+        assert_eq!((e.n, e.mean), (2, Some(3.0)));
+        assert!(close(
+            e.half_width.unwrap(),
+            t_975(1) * 2f64.sqrt() / 2f64.sqrt(),
+            1e-12
+        ));
+        let one = estimate([None, Some(7.0)]);
+        assert_eq!(
+            (one.n, one.mean, one.sd, one.half_width),
+            (1, Some(7.0), None, None)
+        );
+        let none = estimate([None, None]);
+        assert_eq!((none.n, none.mean, none.low()), (0, None, None));
+    }
+}

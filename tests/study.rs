@@ -1,0 +1,357 @@
+//! Studies: the grid, common random numbers, byte-identical outputs for
+//! any number of workers and shards, merge's refusals, and the CLI's
+//! errors before anything runs.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::Knobs;
+use patchsim::study::{self, Param, Shard};
+
+/// A tiny scenario (200 clients, 4 days) written into `dir`.
+fn scenario(dir: &Path, name: &str, seed: u64) -> PathBuf {
+    let path = dir.join(name);
+    let text = common::ron(&Knobs {
+        seed,
+        always_on: 100,
+        desktops: 100,
+        days: 4,
+        ..Default::default()
+    });
+    std::fs::write(&path, text).expect("write scenario");
+    path
+}
+
+fn params(sets: &[&str]) -> Vec<Param> {
+    sets.iter()
+        .map(|s| s.parse().expect("valid --set"))
+        .collect()
+}
+
+const POLL: &str = "client_settings.policy_polling_interval=30m,120m";
+
+/// Runs a study (or one shard) through the library, as `patchsim sweep` does.
+fn sweep(
+    file: &Path,
+    sets: &[&str],
+    replications: u32,
+    jobs: usize,
+    shard: Option<Shard>,
+    out: &Path,
+) {
+    let plan = study::plan(file, params(sets), replications).unwrap_or_else(|e| panic!("{e}"));
+    let result = study::run(&plan, shard, jobs, &|| {});
+    study::write(out, &result).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Every file of a directory, by name.
+fn files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir)
+        .expect("study directory")
+        .map(|e| {
+            let e = e.expect("entry");
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).expect("read"),
+            )
+        })
+        .collect()
+}
+
+fn assert_same_study(a: &Path, b: &Path) {
+    let (fa, fb) = (files(a), files(b));
+    assert_eq!(
+        fa.keys().collect::<Vec<_>>(),
+        fb.keys().collect::<Vec<_>>(),
+        "the same files"
+    );
+    for (name, bytes) in &fa {
+        assert!(
+            bytes == &fb[name],
+            "{name} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+}
+
+fn shard(index: u32, count: u32) -> Option<Shard> {
+    Some(Shard { index, count })
+}
+
+#[test]
+fn runs_follow_the_grid_with_common_random_numbers() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let out = dir.path().join("study");
+    sweep(
+        &file,
+        &[POLL, "cohorts[desktops].count=50,80"],
+        2,
+        2,
+        None,
+        &out,
+    );
+    let runs = std::fs::read_to_string(out.join("runs.csv")).expect("runs.csv");
+    let mut lines = runs.lines();
+    assert!(lines.next().unwrap().starts_with("# patchsim "));
+    assert!(lines.next().unwrap().starts_with(
+        "point,client_settings.policy_polling_interval,cohorts[desktops].count,replication,seed,hours_to_50_true,"
+    ));
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').take(5).collect()).collect();
+    let s = |r: u32| study::replication_seed(7, r).to_string();
+    let expected: Vec<Vec<String>> = [
+        ("0", "30m", "50"),
+        ("1", "30m", "80"),
+        ("2", "120m", "50"),
+        ("3", "120m", "80"),
+    ]
+    .iter()
+    .flat_map(|(p, poll, count)| {
+        (0..2).map(move |r| {
+            vec![
+                p.to_string(),
+                poll.to_string(),
+                count.to_string(),
+                r.to_string(),
+                s(r),
+            ]
+        })
+    })
+    .collect();
+    assert_eq!(
+        rows, expected,
+        "first --set outermost; replication r has one seed at every point"
+    );
+
+    // points.csv holds the mean of runs.csv's values.
+    let points = std::fs::read_to_string(out.join("points.csv")).expect("points.csv");
+    assert!(
+        points.starts_with("# patchsim ") && points.contains("hash=") && points.contains("seed=7")
+    );
+    let manifest = std::fs::read_to_string(out.join("study.json")).expect("study.json");
+    assert!(manifest.contains("\"replications\": 2") && manifest.contains("\"shard\": null"));
+    let svg = std::fs::read_to_string(out.join("chart-hours_to_95_true.svg")).expect("a chart");
+    assert!(svg.starts_with("<!-- patchsim ") && svg.contains("<svg") && svg.contains("30m"));
+}
+
+#[test]
+fn jobs_1_and_jobs_2_give_identical_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let (one, two) = (dir.path().join("j1"), dir.path().join("j2"));
+    sweep(&file, &[POLL], 3, 1, None, &one);
+    sweep(&file, &[POLL], 3, 2, None, &two);
+    assert_same_study(&one, &two);
+}
+
+#[test]
+fn three_shards_merged_give_the_unsharded_bytes() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let whole = dir.path().join("whole");
+    sweep(&file, &[POLL], 4, 2, None, &whole);
+    let shards: Vec<PathBuf> = (1..=3)
+        .map(|i| {
+            let d = dir.path().join(format!("shard{i}"));
+            sweep(&file, &[POLL], 4, 1, shard(i, 3), &d);
+            d
+        })
+        .collect();
+    assert!(
+        !shards[0].join("points.csv").exists(),
+        "a shard is a partial study"
+    );
+    // In any order.
+    let order = [&shards[2], &shards[0], &shards[1]];
+    let parts = order
+        .iter()
+        .map(|d| study::read(d))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let names: Vec<&Path> = order.iter().map(|d| d.as_path()).collect();
+    let merged = study::merge(parts, &names).unwrap_or_else(|e| panic!("{e}"));
+    let out = dir.path().join("merged");
+    study::write(&out, &merged).unwrap_or_else(|e| panic!("{e}"));
+    assert_same_study(&whole, &out);
+}
+
+fn merge_error(dirs: &[&Path]) -> String {
+    let parts = dirs
+        .iter()
+        .map(|d| study::read(d))
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap_or_else(|e| panic!("{e}"));
+    let e = study::merge(parts, dirs).expect_err("merge refuses");
+    assert!(e.is_bad_input(), "exit code 2");
+    e.to_string()
+}
+
+#[test]
+fn merging_shards_of_different_studies_fails_clearly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let other = scenario(dir.path(), "other.ron", 8);
+    let d = |n: &str| dir.path().join(n);
+    sweep(&file, &[POLL], 2, 1, shard(1, 2), &d("a1"));
+    sweep(&file, &[POLL], 2, 1, shard(2, 2), &d("a2"));
+    sweep(&other, &[POLL], 2, 1, shard(2, 2), &d("seed8"));
+    sweep(&file, &[POLL], 3, 1, shard(2, 2), &d("reps3"));
+    sweep(
+        &file,
+        &["client_settings.policy_polling_interval=30m,60m"],
+        2,
+        1,
+        shard(2, 2),
+        &d("grid"),
+    );
+    sweep(&file, &[POLL], 2, 1, shard(2, 3), &d("of3"));
+
+    let e = merge_error(&[&d("a1"), &d("seed8")]);
+    assert!(
+        e.contains("are not shards of the same study (scenario hash ")
+            && e.contains("merge only the shards written by one `patchsim sweep` command"),
+        "{e}"
+    );
+    let e = merge_error(&[&d("a1"), &d("reps3")]);
+    assert!(e.contains("(replications 2 vs 3)"), "{e}");
+    let e = merge_error(&[&d("a1"), &d("grid")]);
+    assert!(e.contains("(grid `--set client_settings.policy_polling_interval=30m,120m` vs `--set client_settings.policy_polling_interval=30m,60m`)"), "{e}");
+    let e = merge_error(&[&d("a1"), &d("of3")]);
+    assert!(e.contains("(shard count 2 vs 3)"), "{e}");
+    let e = merge_error(&[&d("a1")]);
+    assert!(
+        e.contains("shard 2/2 is missing; give the directories of all 2 shards"),
+        "{e}"
+    );
+    let e = merge_error(&[&d("a1"), &d("a2"), &d("a1")]);
+    assert!(e.contains("shard 1/2 is given twice"), "{e}");
+
+    // A shard whose runs were lost is refused when read.
+    let runs = d("a2").join("runs.csv");
+    let text = std::fs::read_to_string(&runs).unwrap();
+    let cut: Vec<&str> = text.lines().take(text.lines().count() - 1).collect();
+    std::fs::write(&runs, cut.join("\n") + "\n").unwrap();
+    let e = study::read(&d("a2"))
+        .expect_err("incomplete shard")
+        .to_string();
+    assert!(
+        e.contains("holds 1 run but shard 2/2 of this study has 2"),
+        "{e}"
+    );
+}
+
+fn patchsim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("patchsim runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn cli_rejects_bad_input_before_running_anything() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    scenario(dir.path(), "s.ron", 7);
+    let sweep = |set: &str, extra: &[&str]| {
+        let mut args = vec!["sweep", "s.ron", "--set", set, "-r", "2", "--out", "out"];
+        args.extend(extra);
+        patchsim(&args, dir.path())
+    };
+    let cases: [(&str, &[&str], &str); 5] = [
+        (
+            "client_settings.policy_poling_interval=15m",
+            &[],
+            "--set client_settings.policy_poling_interval=15m: unknown field `policy_poling_interval`, expected one of",
+        ),
+        (
+            "client_settings.policy_polling_interval=1m,30m",
+            &[],
+            "s.ron with client_settings.policy_polling_interval=1m: 1 problem\n  client_settings.policy_polling_interval: must be between 3m and 1d, got 1m",
+        ),
+        (
+            "cohorts[laptops].count=5",
+            &[],
+            "cohorts has no entry named 'laptops'; known: always-on, desktops",
+        ),
+        ("client_settings.policy_polling_interval", &[], "has no '='"),
+        (POLL, &["--shard", "4/3"], "bad shard '4/3': expected I/N"),
+    ];
+    for (set, extra, message) in cases {
+        let out = sweep(set, extra);
+        assert_eq!(out.status.code(), Some(2), "{set}: {}", stderr(&out));
+        assert!(stderr(&out).contains(message), "{set}: {}", stderr(&out));
+        assert!(!dir.path().join("out").exists(), "{set}: nothing written");
+    }
+    let twice = sweep(
+        POLL,
+        &["--set", "client_settings.policy_polling_interval=15m"],
+    );
+    assert_eq!(twice.status.code(), Some(2));
+    assert!(
+        stderr(&twice).contains(
+            "error: --set client_settings.policy_polling_interval is given twice; list all its values in one --set"
+        ),
+        "{}",
+        stderr(&twice)
+    );
+}
+
+#[test]
+fn cli_sweeps_shards_and_merges() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    scenario(dir.path(), "s.ron", 7);
+    let run = |args: &[&str]| {
+        let o = patchsim(args, dir.path());
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let table = run(&[
+        "sweep", "s.ron", "--set", POLL, "-r", "2", "-j", "2", "--out", "whole",
+    ]);
+    assert!(
+        table.contains("2 points × 2 replications = 4 runs") && table.contains("95% reported"),
+        "{table}"
+    );
+    for i in 1..=2 {
+        let shard = format!("{i}/2");
+        let out = format!("part{i}");
+        run(&[
+            "sweep", "s.ron", "--set", POLL, "-r", "2", "--shard", &shard, "--out", &out, "--quiet",
+        ]);
+    }
+    let merged = run(&["merge", "part2", "part1", "--out", "merged"]);
+    assert_eq!(
+        merged.replace("merged/", "whole/"),
+        table,
+        "merge prints the same table"
+    );
+    assert_same_study(&dir.path().join("whole"), &dir.path().join("merged"));
+    let quiet = patchsim(
+        &["merge", "part1", "part2", "--out", "m2", "--quiet"],
+        dir.path(),
+    );
+    assert!(quiet.status.success() && quiet.stdout.is_empty());
+
+    let bad = patchsim(&["merge", "part1", "--out", "m3"], dir.path());
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).contains("error: shard 2/2 is missing"),
+        "{}",
+        stderr(&bad)
+    );
+    let none = patchsim(&["merge", "nowhere", "--out", "m4"], dir.path());
+    assert_eq!(none.status.code(), Some(2));
+    assert!(
+        stderr(&none).contains("nowhere: no study.json"),
+        "{}",
+        stderr(&none)
+    );
+}
