@@ -4,12 +4,11 @@
 use patchsim::model;
 use patchsim::output;
 use patchsim::scenario::{
-    self, ClientSettings, Cohort, Deployment, Dist, Power, Scenario, Server, Servers, Site, Sync,
-    Update,
+    self, ClientSettings, Cohort, Deployment, Dist, DistributionPoint, ManagementPoint, Power,
+    Scenario, Servers, Site, Sync, Update, UpdatePoint,
 };
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let server = |name: &str| Server { name: name.into() };
     let raw = Scenario {
         name: "in-code".into(),
         description: "two cohorts, one Required update".into(),
@@ -19,11 +18,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         sample_interval: "1h".parse()?,
         site: Site::default(),
         servers: Servers {
-            management_points: vec![server("mp")],
-            update_points: vec![server("sup")],
-            distribution_points: vec![server("dp")],
+            management_points: vec![ManagementPoint::named("mp")],
+            update_points: vec![UpdatePoint::named("sup")],
+            distribution_points: vec![DistributionPoint::named("dp")],
         },
         sync: Sync::default(),
+        faults: Vec::new(),
         client_settings: ClientSettings::default(),
         cohorts: vec![
             Cohort {

@@ -74,9 +74,11 @@ fn small_scenario_is_stable_across_seeds_and_repeats() {
 }
 
 /// Adding a cohort after the others never changes the draws of the clients
-/// before it: each client has its own stream.
+/// before it: each client has its own stream. (Their timings may change:
+/// clients meet at finite servers. What each client *is* may not: which
+/// updates apply to it.)
 #[test]
-fn adding_clients_leaves_other_clients_alone() {
+fn adding_clients_leaves_other_clients_draws_alone() {
     let small = common::run(&Knobs {
         always_on: 200,
         desktops: 1,
@@ -91,14 +93,21 @@ fn adding_clients_leaves_other_clients_alone() {
         &small.1.deployments[0].assignments,
         &large.1.deployments[0].assignments,
     );
+    let from_start =
+        |x: &patchsim::model::Assignment| x.true_compliant_at == patchsim::engine::SimTime::ZERO;
+    let mut not_required = 0;
     for c in 0..200 {
-        assert_eq!(a[c].learned_at, b[c].learned_at, "client {c}");
         assert_eq!(
-            a[c].install_started_at, b[c].install_started_at,
-            "client {c}"
+            from_start(&a[c]),
+            from_start(&b[c]),
+            "client {c}: applicability changed"
         );
-        assert_eq!(a[c].true_compliant_at, b[c].true_compliant_at, "client {c}");
+        not_required += usize::from(from_start(&a[c]));
     }
+    assert!(
+        not_required > 0 && not_required < 200,
+        "the check sees both outcomes"
+    );
 }
 
 /// Two `patchsim run --out` of one scenario and seed write the same files,

@@ -35,9 +35,9 @@ fn scenario(
     sample_interval: "1h",
     site: Site(content_ready_delay: Fixed("30m")),
     servers: Servers(
-        management_points: [Server(name: "mp")],
-        update_points: [Server(name: "sup")],
-        distribution_points: [Server(name: "dp")],
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp")],
     ),
     {top}
     client_settings: ClientSettings({settings}),

@@ -140,7 +140,7 @@ impl World<'_> {
                     a.phase = Phase::Evaluating;
                     scan = true;
                 }
-                Phase::VerifyDue => {
+                Phase::VerifyDue if a.due <= now => {
                     a.phase = Phase::Verifying;
                     scan = true;
                 }
@@ -148,13 +148,8 @@ impl World<'_> {
             }
         }
         if scan {
-            let client = &mut self.clients[c.index()];
-            client.scan_due = SimTime::MAX;
-            let length = self
-                .settings(c)
-                .scan_duration
-                .sample(&mut self.clients[c.index()].rng);
-            self.begin(c, Action::Scan, length, sched);
+            self.clients[c.index()].scan_due = SimTime::MAX;
+            self.start_scan(c, sched);
             self.refresh(c, now);
             return;
         }
@@ -176,8 +171,8 @@ impl World<'_> {
             let a = &w.deployments[d].assignments[c.index()];
             a.phase == want && a.due <= now
         };
-        if let Some(d) = (0..self.deployments.len())
-            .find(|&d| self.deployments[d].assignments[c.index()].phase == Phase::NeedDownload)
+        if let Some(d) =
+            (0..self.deployments.len()).find(|&d| pending(self, d, Phase::NeedDownload))
         {
             self.start_download(c, DeploymentId(d as u16), sched);
             return;
@@ -244,7 +239,7 @@ impl World<'_> {
         match action {
             Action::Idle => unreachable!("an idle client has no action to finish"),
             Action::Scan => self.scan_done(c, now, sched),
-            Action::Download(d) => self.download_done(c, d, now, sched),
+            Action::Download(_) => unreachable!("downloads end at their DP's tick"),
             Action::Install(d) => self.install_done(c, d, now, sched),
             Action::Restart => self.complete_restart(c, sched),
         }
@@ -334,7 +329,10 @@ impl World<'_> {
                 a.remaining = missing_bytes;
             }
             match spec.purpose {
-                Purpose::Required if a.remaining > 0 => (Phase::NeedDownload, false),
+                Purpose::Required if a.remaining > 0 => {
+                    a.due = now;
+                    (Phase::NeedDownload, false)
+                }
                 Purpose::Required => {
                     a.due = a.deadline_at;
                     (Phase::WaitDeadline, false)
@@ -372,14 +370,82 @@ impl World<'_> {
         self.queue(c, TOPIC_COMPLIANCE, state, d.0, now);
     }
 
+    /// Asks the client's DP for the content it lacks; it waits for a
+    /// connection if the DP has none free.
     fn start_download(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
-        let link = self.cohort(c).link_bps;
+        let now = sched.now();
+        let remaining = self.deployments[d.index()].assignments[c.index()].remaining;
+        self.trace(Some(c), || TraceRecord {
+            deployment: Some(d),
+            value: Some(remaining),
+            ..TraceRecord::new(now, Some(c), "download_start")
+        });
+        let client = &mut self.clients[c.index()];
+        client.action = Action::Download(d);
+        client.action_started = now;
+        if !self.dp_request(c, remaining, sched) {
+            self.clients[c.index()].action = Action::Idle;
+            self.download_failed(c, remaining, sched);
+            return;
+        }
+        self.deployments[d.index()].assignments[c.index()].phase = Phase::Downloading;
+        self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, now);
+        self.refresh(c, now);
+    }
+
+    /// The DP could not serve the download (it is down): the client keeps
+    /// what it has and tries again after `download_retry`.
+    pub(crate) fn download_failed(
+        &mut self,
+        c: ClientId,
+        remaining: u64,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        let retry = now + self.settings(c).download_retry;
+        let client = &mut self.clients[c.index()];
+        let d = match client.action {
+            Action::Download(d) => {
+                client.action = Action::Idle;
+                d
+            }
+            _ => match (0..self.deployments.len())
+                .find(|&d| self.deployments[d].assignments[c.index()].phase == Phase::NeedDownload)
+            {
+                Some(d) => DeploymentId(d as u16),
+                None => unreachable!("a failed download belongs to a deployment"),
+            },
+        };
         let a = &mut self.deployments[d.index()].assignments[c.index()];
-        a.phase = Phase::Downloading;
-        let ms = (u128::from(a.remaining) * 8_000).div_ceil(u128::from(link));
-        self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, sched.now());
-        self.begin(c, Action::Download(d), SimDuration(ms as u64), sched);
-        self.refresh(c, sched.now());
+        self.totals.bytes_downloaded += a.remaining - remaining;
+        a.remaining = remaining;
+        a.phase = Phase::NeedDownload;
+        a.due = retry;
+        self.totals.download_failures += 1;
+        sched.at(retry, Event::Wake(c));
+        self.refresh(c, now);
+        self.next_action(c, sched);
+    }
+
+    /// The DP has sent the last byte of the client's download.
+    pub(crate) fn download_finished(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let Action::Download(d) =
+            std::mem::replace(&mut self.clients[c.index()].action, Action::Idle)
+        else {
+            unreachable!("a finished download belongs to a downloading client");
+        };
+        self.trace(Some(c), || TraceRecord {
+            deployment: Some(d),
+            ..TraceRecord::new(now, Some(c), "download_done")
+        });
+        self.download_done(c, d, now, sched);
+        self.refresh(c, now);
+        if self.clients[c.index()].power_off_waiting {
+            self.switch_off(c, sched);
+        } else {
+            self.next_action(c, sched);
+        }
     }
 
     fn download_done(
@@ -475,6 +541,7 @@ impl World<'_> {
             Some(ENFORCE_PENDING_RESTART)
         } else {
             a.phase = Phase::VerifyDue;
+            a.due = now;
             None
         };
         if let Some(state) = state {
@@ -591,6 +658,7 @@ impl World<'_> {
             let a = &mut dep.assignments[c.index()];
             if a.phase == Phase::PendingRestart {
                 a.phase = Phase::VerifyDue;
+                a.due = SimTime::ZERO;
             }
         }
         let client = &mut self.clients[c.index()];
@@ -609,12 +677,26 @@ impl World<'_> {
     /// interrupted); a download keeps the bytes it has.
     pub(crate) fn interrupt(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let link = self.cohort(c).link_bps;
         let client = &mut self.clients[c.index()];
         if let Some(timer) = client.action_timer.take() {
             sched.cancel(timer);
         }
-        let started = client.action_started;
+        if client.action == Action::Scan {
+            // A server's answer to this attempt will be ignored.
+            client.scan_token = client.scan_token.wrapping_add(1);
+        }
+        if let Action::Download(d) = client.action {
+            let remaining = self
+                .dp_cancel(c, sched)
+                .expect("a downloading client is at its DP");
+            let a = &mut self.deployments[d.index()].assignments[c.index()];
+            self.totals.bytes_downloaded += a.remaining - remaining;
+            a.remaining = remaining;
+            a.phase = Phase::NeedDownload;
+            a.due = now;
+            self.clients[c.index()].action = Action::Idle;
+        }
+        let client = &mut self.clients[c.index()];
         match std::mem::replace(&mut client.action, Action::Idle) {
             Action::Idle => {}
             Action::Install(_) => unreachable!("installs are never interrupted"),
@@ -627,21 +709,17 @@ impl World<'_> {
                             a.phase = Phase::EvalDue;
                             a.due = now;
                         }
-                        Phase::Verifying => a.phase = Phase::VerifyDue,
+                        Phase::Verifying => {
+                            a.phase = Phase::VerifyDue;
+                            a.due = now;
+                        }
                         _ => {}
                     }
                 }
                 // A scheduled scan that was cut short runs again.
                 client.scan_due = client.scan_due.min(now);
             }
-            Action::Download(d) => {
-                let a = &mut self.deployments[d.index()].assignments[c.index()];
-                let got = (u128::from(now.since(started).as_ms()) * u128::from(link) / 8_000)
-                    .min(u128::from(a.remaining)) as u64;
-                a.remaining -= got;
-                a.phase = Phase::NeedDownload;
-                self.totals.bytes_downloaded += got;
-            }
+            Action::Download(_) => unreachable!("handled above"),
         }
         self.refresh(c, now);
     }

@@ -30,12 +30,14 @@ pub struct Estate {
     pub site: SiteSpec,
     /// Catalog sync.
     pub sync: SyncSpec,
-    /// Management point names, indexed by [`MpId`].
-    pub management_points: Vec<String>,
-    /// Software update point names, indexed by [`SupId`].
-    pub update_points: Vec<String>,
-    /// Distribution point names, indexed by [`DpId`].
-    pub distribution_points: Vec<String>,
+    /// Management points, indexed by [`MpId`].
+    pub management_points: Vec<MpSpec>,
+    /// Software update points, indexed by [`SupId`].
+    pub update_points: Vec<SupSpec>,
+    /// Distribution points, indexed by [`DpId`].
+    pub distribution_points: Vec<DpSpec>,
+    /// Outages and slowdowns, in file order.
+    pub faults: Vec<FaultSpec>,
     /// Client settings objects, indexed by [`SettingsId`]; 0 is the default.
     pub settings: Vec<Settings>,
     /// Cohorts, indexed by [`CohortId`]; their clients are numbered in order.
@@ -65,8 +67,85 @@ pub struct SiteSpec {
     pub content_ready_delay: Dist,
     /// MP receipt → state-system inbox.
     pub mp_forward_delay: SimDuration,
-    /// Inbox → site database.
+    /// Inbox → state system starts on it.
     pub state_system_delay: SimDuration,
+    /// State system threads.
+    pub state_system_threads: u32,
+    /// State system time per batch.
+    pub state_system_per_batch: SimDuration,
+    /// State system time per message.
+    pub state_system_per_message: SimDuration,
+    /// Site server → download source, bits per second.
+    pub download_bandwidth_bps: u64,
+}
+
+/// A management point.
+#[derive(Clone, Debug)]
+pub struct MpSpec {
+    /// Its name.
+    pub name: String,
+    /// Requests served at once.
+    pub workers: u32,
+    /// Requests that may wait.
+    pub queue_limit: u32,
+    /// Policy request service time.
+    pub policy_time: Dist,
+    /// Location request service time.
+    pub location_time: Dist,
+    /// State-message batch service time.
+    pub batch_time: Dist,
+}
+
+/// A software update point.
+#[derive(Clone, Debug)]
+pub struct SupSpec {
+    /// Its name.
+    pub name: String,
+    /// Scans served at once.
+    pub scan_slots: u32,
+    /// WsusPool queue length.
+    pub queue_limit: u32,
+    /// Full scan service time.
+    pub full_scan_time: Dist,
+    /// Delta scan service time.
+    pub delta_scan_time: Dist,
+}
+
+/// A distribution point.
+#[derive(Clone, Debug)]
+pub struct DpSpec {
+    /// Its name.
+    pub name: String,
+    /// Outbound bandwidth, bits per second.
+    pub bandwidth_bps: u64,
+    /// Downloads served at once.
+    pub max_connections: u32,
+    /// Site server → DP link, bits per second.
+    pub content_link_bps: u64,
+}
+
+/// Which server a fault hits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ServerRef {
+    /// A management point.
+    Mp(MpId),
+    /// A software update point.
+    Sup(SupId),
+    /// A distribution point.
+    Dp(DpId),
+}
+
+/// An outage or slowdown.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FaultSpec {
+    /// The server.
+    pub server: ServerRef,
+    /// Begins.
+    pub start: SimTime,
+    /// Ends.
+    pub end: SimTime,
+    /// Down (`None`) or slower by this factor.
+    pub slowdown: Option<f64>,
 }
 
 /// Catalog sync, in simulator units.
@@ -119,6 +198,16 @@ pub struct Settings {
     pub reevaluation_interval: SimDuration,
     /// Restart reminder (snooze) interval for restarts that are not forced.
     pub restart_reminder_interval: SimDuration,
+    /// First backoff after a management point rejects a request.
+    pub mp_retry: SimDuration,
+    /// Longest backoff.
+    pub mp_retry_max: SimDuration,
+    /// Retry after a SUP rejects a scan.
+    pub scan_retry_interval: SimDuration,
+    /// Failed tries before switching SUP.
+    pub scan_retries: u32,
+    /// Retry after a DP cannot serve a download.
+    pub download_retry: SimDuration,
     /// Install needing restart → forced restart.
     pub restart_countdown: SimDuration,
     /// Install needing restart → the user's own restart.
@@ -142,8 +231,9 @@ pub struct CohortSpec {
     pub link_bps: u64,
     /// Assigned management point.
     pub mp: MpId,
-    /// Assigned software update point.
-    pub sup: SupId,
+    /// Software update points in the order clients try them (the assigned
+    /// one first, then the fallbacks).
+    pub sups: Vec<SupId>,
     /// Assigned distribution point.
     pub dp: DpId,
     /// Its client settings.

@@ -4,7 +4,7 @@
 //! Owns [`Event`]. Each variant is a few bytes: the payload is an id, and the
 //! state it acts on lives in the world's arenas.
 
-use super::ids::{ClientId, DeploymentId};
+use super::ids::{ClientId, DeploymentId, DpId};
 use super::record::SyncKind;
 
 /// Something that happens at one instant of simulated time.
@@ -48,8 +48,20 @@ pub enum Event {
     // --- report ---
     /// The client's state message reporting cycle.
     ReportCycle(ClientId),
-    /// The oldest batch in transit reaches the site database.
-    BatchInDatabase,
+    /// A batch the MP took reaches the state system's inbox (the payload is
+    /// its slot in the batch store).
+    BatchForwarded(u32),
+
+    // --- servers ---
+    /// A station (MP, SUP, state system) finishes the request in a worker
+    /// slot: (station, slot).
+    Served(u16, u16),
+    /// A distribution point's next download completes.
+    DpTick(DpId),
+    /// Fault `i` of the scenario begins.
+    FaultBegin(u16),
+    /// Fault `i` ends.
+    FaultEnd(u16),
 
     // --- power ---
     /// The client is switched on.

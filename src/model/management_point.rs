@@ -1,35 +1,76 @@
-//! The management point: answers policy requests and takes state-message
-//! batches on to the site server.
+//! The management point: answers policy and location requests and takes
+//! state-message batches on to the site server.
 //!
 //! Owns the client ↔ MP exchanges: a policy request hands a client the
-//! deployments published since its last request; the reporting cycle sends
-//! a client's queued state messages as one batch (MODEL.md 2.2 steps 4–5).
-//! Management points answer at once in this model; the batch takes the
-//! site's forwarding and state-system delays to reach the database.
+//! software updates policy and the deployments published since its last
+//! request; the reporting cycle sends a client's queued state messages as
+//! one batch (MODEL.md 2.2 steps 4–5). A request the MP rejects (queue
+//! full) or fails (down) is retried with a doubling backoff; a rejected
+//! batch stays on the client, whole, for the next cycle, so no message is
+//! lost or sent twice.
 
 use rand::Rng;
 
 use super::compliance::Phase;
+use super::estate::Settings;
 use super::events::Event;
 use super::ids::{ClientId, DeploymentId};
+use super::station::{Job, Offer, Request};
 use super::trace::TraceRecord;
-use super::world::{Batch, World};
+use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::scenario::Purpose;
 
 impl World<'_> {
-    /// The client asks its MP for policy and learns any new deployments.
+    /// The backoff after the `failures`-th MP failure in a row (counted up).
+    pub(crate) fn mp_backoff(settings: &Settings, failures: &mut u8) -> SimDuration {
+        let doubling = 1u64 << (*failures).min(20);
+        *failures = failures.saturating_add(1);
+        SimDuration((settings.mp_retry.as_ms() * doubling).min(settings.mp_retry_max.as_ms()))
+    }
+
+    /// The client asks its MP for policy (unless a request is still out).
     pub(crate) fn request_policy(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        if !self.clients[c.index()].online {
-            return;
-        }
-        self.totals.policy_requests += 1;
         let now = sched.now();
         let client = &mut self.clients[c.index()];
+        if !client.online || client.policy_pending {
+            return;
+        }
+        client.policy_pending = true;
+        let mp = self.mp_station(c);
+        let job = self.job(c, Request::Policy, now);
+        if self.offer(mp, job, sched) == Offer::Rejected {
+            self.policy_failed(c, sched);
+        }
+    }
+
+    /// The MP could not answer: the client asks again after a backoff.
+    pub(crate) fn policy_failed(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let settings = self.settings(c);
+        let client = &mut self.clients[c.index()];
+        client.policy_pending = false;
+        let delay = Self::mp_backoff(settings, &mut client.mp_failures);
+        self.totals.mp_rejects += 1;
+        sched.after(delay, Event::PolicyRequest(c));
+    }
+
+    /// The MP answered with policy: the client learns the software updates
+    /// policy and any new deployments.
+    pub(crate) fn policy_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
+        let c = job.client;
+        let now = sched.now();
+        let client = &mut self.clients[c.index()];
+        client.policy_pending = false;
+        client.mp_failures = 0;
+        if !client.online {
+            return; // switched off while waiting: the answer is lost
+        }
+        self.totals.policy_requests += 1;
         if !client.has_update_policy && self.update_policy_published {
-            // The site-wide software updates policy: the first scan follows
-            // within a random window.
+            // The site-wide software updates policy: the client learns where
+            // its SUP is, and its first scan follows within a random window.
             client.has_update_policy = true;
+            client.needs_location = true;
             let window = self.settings(c).first_scan_window.as_ms();
             let client = &mut self.clients[c.index()];
             let delay = if window > 0 {
@@ -84,36 +125,77 @@ impl World<'_> {
         });
     }
 
-    /// The client's reporting cycle: send everything queued, if anything.
+    /// The client's reporting cycle: send everything queued as one batch,
+    /// if anything is queued and no earlier batch is still with the MP.
     pub(crate) fn report_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let interval = self.settings(c).state_message_interval;
         sched.after(interval, Event::ReportCycle(c));
-        let client = &mut self.clients[c.index()];
-        if !client.online || client.queue.is_empty() {
+        let client = &self.clients[c.index()];
+        if !client.online || client.queue.is_empty() || client.batch_in_flight {
             return;
         }
+        let slot = self.new_batch(c);
+        let job = Job {
+            token: slot,
+            ..self.job(c, Request::Batch, now)
+        };
+        let mp = self.mp_station(c);
+        if self.offer(mp, job, sched) == Offer::Rejected {
+            self.batch_failed(slot);
+            self.totals.mp_rejects += 1;
+            return;
+        }
+        let client = &mut self.clients[c.index()];
         if client.batches > 0 {
             let gap = now.since(client.last_batch);
             self.min_batch_gap = Some(self.min_batch_gap.map_or(gap, |g| g.min(gap)));
         }
         client.batches += 1;
         client.last_batch = now;
-        let messages = client.queue.len() as u32;
+        client.batch_in_flight = true;
+        self.totals.batches += 1;
+        let messages = self.batch_store[slot as usize].messages.len() as u64;
         self.trace(Some(c), || TraceRecord {
-            value: Some(u64::from(messages)),
+            value: Some(messages),
             ..TraceRecord::new(now, Some(c), "batch_sent")
         });
-        let client = &mut self.clients[c.index()];
-        self.in_transit.extend(client.queue.drain(..));
+    }
+
+    /// Moves a client's queue into a batch slot.
+    fn new_batch(&mut self, c: ClientId) -> u32 {
+        let slot = match self.free_batches.pop() {
+            Some(slot) => slot,
+            None => {
+                self.batch_store.push(Default::default());
+                (self.batch_store.len() - 1) as u32
+            }
+        };
+        let batch = &mut self.batch_store[slot as usize];
+        batch.client = c;
+        batch.done = false;
+        batch.messages.append(&mut self.clients[c.index()].queue);
+        slot
+    }
+
+    /// A batch the MP did not take goes back, whole and in order, to the
+    /// front of its client's queue.
+    pub(crate) fn batch_failed(&mut self, slot: u32) {
+        let batch = &mut self.batch_store[slot as usize];
+        let client = &mut self.clients[batch.client.index()];
+        client.batch_in_flight = false;
+        batch.messages.append(&mut client.queue);
+        std::mem::swap(&mut batch.messages, &mut client.queue);
+        self.free_batches.push(slot);
+    }
+
+    /// The MP took the batch: it goes on to the site server.
+    pub(crate) fn batch_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
+        self.clients[job.client.index()].batch_in_flight = false;
         let site = &self.estate.site;
-        let arrives = now + site.mp_forward_delay + site.state_system_delay;
-        self.batches.push_back(Batch {
-            arrives,
-            client: c,
-            messages,
-        });
-        self.totals.batches += 1;
-        sched.at(arrives, Event::BatchInDatabase);
+        sched.after(
+            site.mp_forward_delay + site.state_system_delay,
+            Event::BatchForwarded(job.token),
+        );
     }
 }

@@ -9,28 +9,33 @@
 
 mod client;
 mod compliance;
+mod distribution_point;
 mod estate;
 mod events;
+mod faults;
 mod ids;
 mod management_point;
 mod power;
 mod record;
 mod site_server;
+mod station;
 mod sync;
 mod trace;
+mod update_point;
 mod windows;
 mod world;
 
 pub use compliance::{Compliance, RequiredSub};
 pub use estate::{
-    CohortSpec, DeploymentSpec, Estate, PowerSpec, Settings, SiteSpec, SyncSpec, UpdateSpec,
-    WindowSpec,
+    CohortSpec, DeploymentSpec, DpSpec, Estate, FaultSpec, MpSpec, PowerSpec, ServerRef, Settings,
+    SiteSpec, SupSpec, SyncSpec, UpdateSpec, WindowSpec,
 };
 pub use events::Event;
 pub use ids::{ClientId, CohortId, DeploymentId, DpId, MpId, SettingsId, SupId, UpdateId};
 pub use record::{
-    Assignment, DeploymentRecord, Outcome, SampleRow, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
-    Totals, UpdateRow,
+    Assignment, DeploymentRecord, LoadCounts, LoadRow, Outcome, SampleRow, ServerRecord,
+    ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals, UpdateRow,
 };
+pub use station::Request;
 pub use trace::{TraceRecord, TraceSink, Tracer};
 pub use world::{RunOptions, World, run, run_traced, run_with_progress};

@@ -191,6 +191,14 @@ pub struct Totals {
     pub available_installs_started: u64,
     /// Catalog syncs finished.
     pub syncs: u64,
+    /// Requests a management point rejected or failed.
+    pub mp_rejects: u64,
+    /// Scans a SUP rejected (HTTP 503) or failed.
+    pub scan_rejects: u64,
+    /// Clients that switched to their next SUP after repeated failures.
+    pub sup_switches: u64,
+    /// Downloads that failed because their DP was down.
+    pub download_failures: u64,
     /// State messages queued by clients.
     pub state_messages_queued: u64,
     /// State messages written to the site database.
@@ -227,9 +235,96 @@ pub struct Outcome {
     pub min_batch_gap: Option<SimDuration>,
     /// Batches each client sent, indexed by client id.
     pub batches_per_client: Vec<u32>,
+    /// Servers: management points, update points, distribution points, then
+    /// the state system.
+    pub servers: Vec<ServerRecord>,
+    /// Load rows, in time order, servers in [`Outcome::servers`] order.
+    pub load: Vec<LoadRow>,
+    /// State messages queued but not yet in the site database at the end
+    /// (on clients, at management points, at the state system).
+    pub messages_pending_at_end: u64,
 }
 
 /// A histogram of milliseconds up to a year, three significant digits.
 pub(crate) fn ms_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 366 * 86_400_000, 3).expect("valid bounds")
+}
+
+/// Requests counted by kind, indexed by [`Request`](super::Request).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct LoadCounts {
+    /// Requests that arrived.
+    pub arrived: [u64; 7],
+    /// Requests served to the end.
+    pub served: [u64; 7],
+    /// Requests rejected (queue full, 503) or failed (server down).
+    pub rejected: [u64; 7],
+}
+
+/// One row of the load timeline: one server over one sample interval.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LoadRow {
+    /// End of the interval (the sample time).
+    pub time: SimTime,
+    /// Index into [`Outcome::servers`].
+    pub server: usize,
+    /// Requests in the interval.
+    pub counts: LoadCounts,
+    /// Waiting at the sample time.
+    pub queue: u32,
+    /// In service (downloads active) at the sample time.
+    pub busy: u32,
+    /// Bytes served in the interval (distribution points).
+    pub bytes: u64,
+    /// Whether it was down at the sample time.
+    pub down: bool,
+}
+
+/// A server's role.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ServerRole {
+    /// Management point.
+    ManagementPoint,
+    /// Software update point.
+    UpdatePoint,
+    /// Distribution point.
+    DistributionPoint,
+    /// The site server's state system.
+    StateSystem,
+}
+
+impl ServerRole {
+    /// Short name for tables.
+    pub fn name(self) -> &'static str {
+        match self {
+            ServerRole::ManagementPoint => "mp",
+            ServerRole::UpdatePoint => "sup",
+            ServerRole::DistributionPoint => "dp",
+            ServerRole::StateSystem => "state_system",
+        }
+    }
+}
+
+/// A server over the whole run.
+#[derive(Clone, Debug)]
+pub struct ServerRecord {
+    /// Its name.
+    pub name: String,
+    /// Its role.
+    pub role: ServerRole,
+    /// Workers, scan slots or connections.
+    pub capacity: u32,
+    /// Queue limit (`None`: unlimited).
+    pub queue_limit: Option<u32>,
+    /// Requests over the run.
+    pub total: LoadCounts,
+    /// Most requests waiting at once.
+    pub peak_queue: u32,
+    /// Most requests in service at once.
+    pub peak_busy: u32,
+    /// Queue wait of the requests it served, ms.
+    pub wait: Histogram<u64>,
+    /// Bytes served.
+    pub bytes: u64,
 }

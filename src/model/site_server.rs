@@ -1,14 +1,19 @@
-//! The site server: publishing deployments into policy, and the site
-//! database that state messages end up in.
+//! The site server: publishing deployments into policy, the state system,
+//! and the site database that state messages end up in.
 //!
 //! Owns what happens at the site: a deployment enters machine policy when
-//! its content is on the DPs and its updates are synced; a batch of state
-//! messages becomes the reported state when it reaches the database.
+//! its content is on the DPs and its updates are synced; forwarded batches
+//! queue at the state system, which processes them at a finite rate with
+//! its threads and commits them to the database in arrival order, so a
+//! backlog delays the reported state but never reorders it.
 
 use super::compliance::{TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_SCAN};
+use super::events::Event;
 use super::ids::{DeploymentId, UpdateId};
+use super::station::{Job, Offer, Request};
+use super::trace::TraceRecord;
 use super::world::World;
-use crate::engine::SimTime;
+use crate::engine::{Scheduler, SimTime};
 
 impl World<'_> {
     /// A deployment's content is on the DPs: it enters machine policy now,
@@ -23,20 +28,45 @@ impl World<'_> {
         self.deployments[d.index()].published_at = Some(now);
     }
 
-    /// The oldest batch in transit reaches the site database: the reported
-    /// state of its client changes (MODEL.md 2.2 step 5).
-    pub(crate) fn batch_in_database(&mut self, now: SimTime) {
-        let batch = self.batches.pop_front().expect("a batch is in transit");
-        assert_eq!(
-            batch.arrives, now,
-            "batches reach the database in the order sent"
+    /// A batch reaches the state system's inbox and waits for a thread.
+    pub(crate) fn batch_forwarded(&mut self, slot: u32, sched: &mut Scheduler<'_, Event>) {
+        let c = self.batch_store[slot as usize].client;
+        self.state_order.push_back(slot);
+        let job = Job {
+            token: slot,
+            ..self.job(c, Request::StateBatch, sched.now())
+        };
+        let offer = self.offer(self.state_station(), job, sched);
+        assert_ne!(
+            offer,
+            Offer::Rejected,
+            "the state system's inbox has no limit"
         );
-        let c = batch.client;
-        for _ in 0..batch.messages {
-            let m = self
-                .in_transit
-                .pop_front()
-                .expect("its messages are in transit");
+    }
+
+    /// The state system finished a batch; batches are committed to the
+    /// database in the order they arrived.
+    pub(crate) fn state_served(&mut self, job: Job, now: SimTime) {
+        self.batch_store[job.token as usize].done = true;
+        while let Some(&slot) = self.state_order.front() {
+            if !self.batch_store[slot as usize].done {
+                break;
+            }
+            self.state_order.pop_front();
+            self.commit(slot, now);
+        }
+    }
+
+    /// Writes a batch into the site database: the reported state of its
+    /// client changes (MODEL.md 2.2 step 5).
+    fn commit(&mut self, slot: u32, now: SimTime) {
+        let mut messages = std::mem::take(&mut self.batch_store[slot as usize].messages);
+        let c = self.batch_store[slot as usize].client;
+        self.trace(Some(c), || TraceRecord {
+            value: Some(messages.len() as u64),
+            ..TraceRecord::new(now, Some(c), "batch_in_database")
+        });
+        for m in messages.drain(..) {
             self.message_latency
                 .saturating_record(now.since(m.queued_at).as_ms());
             self.totals.state_messages_in_database += 1;
@@ -50,6 +80,8 @@ impl World<'_> {
                 _ => {}
             }
         }
+        self.batch_store[slot as usize].messages = messages;
+        self.free_batches.push(slot);
         self.refresh(c, now);
     }
 }

@@ -9,6 +9,8 @@ use std::collections::VecDeque;
 use rand::Rng;
 
 use super::compliance::{self, Cell, Compliance, Counts, Phase, Truth};
+use super::distribution_point::Dp;
+use super::estate::ServerRef;
 use super::estate::{Estate, PowerSpec, Settings};
 use super::events::Event;
 use super::ids::{ClientId, DeploymentId, UpdateId};
@@ -16,6 +18,8 @@ use super::record::{
     Assignment, DeploymentRecord, Outcome, SampleRow, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
     Totals, UpdateRow, ms_histogram,
 };
+use super::record::{LoadRow, ServerRecord, ServerRole};
+use super::station::{Job, Offer, Request, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
     Model, RunStats, Scheduler, SimDuration, SimTime, Simulation, StreamRng, Streams, TimerId,
@@ -30,6 +34,8 @@ pub(crate) mod family {
     pub const APPLICABILITY: u16 = 1;
     /// The site server (content distribution, syncs).
     pub const SITE: u16 = 2;
+    /// A server (management point, update point, state system).
+    pub const SERVER: u16 = 3;
 }
 
 /// What a client is doing right now (at most one thing at a time).
@@ -96,6 +102,24 @@ pub(crate) struct Client {
     pub(crate) restarted_by_shutdown: bool,
     /// A power-off came while installing; it happens when the install ends.
     pub(crate) power_off_waiting: bool,
+    /// Which scan attempt is current (server answers to older ones are
+    /// ignored).
+    pub(crate) scan_token: u32,
+    /// The SUP it last scanned against (`u16::MAX`: none): a scan against
+    /// any other is a full scan.
+    pub(crate) scanned_sup: u16,
+    /// Position in its cohort's SUP list.
+    pub(crate) sup_index: u8,
+    /// Failed scan tries against the current SUP in a row.
+    pub(crate) sup_failures: u8,
+    /// Failed MP requests in a row (for the backoff).
+    pub(crate) mp_failures: u8,
+    /// It must ask its MP where its SUP is before scanning.
+    pub(crate) needs_location: bool,
+    /// A policy request is out.
+    pub(crate) policy_pending: bool,
+    /// A batch is with its MP.
+    pub(crate) batch_in_flight: bool,
 }
 
 /// Per-deployment live state.
@@ -114,11 +138,13 @@ pub(crate) struct DeploymentState {
     pub(crate) ttc_reported: hdrhistogram::Histogram<u64>,
 }
 
-/// A batch on its way from a client to the site database.
-pub(crate) struct Batch {
-    pub(crate) arrives: SimTime,
+/// A batch of state messages on its way from a client to the database.
+#[derive(Default)]
+pub(crate) struct BatchData {
     pub(crate) client: ClientId,
-    pub(crate) messages: u32,
+    pub(crate) messages: Vec<StateMsg>,
+    /// The state system has finished it (it commits in arrival order).
+    pub(crate) done: bool,
 }
 
 /// The sync in progress.
@@ -157,9 +183,19 @@ pub struct World<'e> {
     pub(crate) update_policy_published: bool,
     pub(crate) running_sync: Option<RunningSync>,
     pub(crate) syncs: Vec<SyncRecord>,
-    /// Messages in transit, oldest first, and the batches they form.
-    pub(crate) in_transit: VecDeque<StateMsg>,
-    pub(crate) batches: VecDeque<Batch>,
+    /// Batches between a client and the database, by slot; free slots.
+    pub(crate) batch_store: Vec<BatchData>,
+    pub(crate) free_batches: Vec<u32>,
+    /// Batches at the state system, in arrival order.
+    pub(crate) state_order: VecDeque<u32>,
+    /// Stations: management points, then update points, then the state
+    /// system; each with its own random stream.
+    pub(crate) stations: Vec<Station>,
+    pub(crate) station_rngs: Vec<StreamRng>,
+    pub(crate) dps: Vec<Dp>,
+    pub(crate) load: Vec<LoadRow>,
+    pub(crate) scratch_jobs: Vec<(Job, Option<TimerId>)>,
+    pub(crate) scratch_clients: Vec<ClientId>,
     pub(crate) site_rng: StreamRng,
     pub(crate) totals: Totals,
     pub(crate) timeline: Vec<SampleRow>,
@@ -228,6 +264,18 @@ impl<'e> World<'e> {
                     restart_cause: RestartCause::User,
                     restarted_by_shutdown: false,
                     power_off_waiting: false,
+                    scan_token: 0,
+                    scanned_sup: if estate.sync.initially_synced {
+                        cohort.sups[0].0
+                    } else {
+                        u16::MAX
+                    },
+                    sup_index: 0,
+                    sup_failures: 0,
+                    mp_failures: 0,
+                    needs_location: false,
+                    policy_pending: false,
+                    batch_in_flight: false,
                 });
             }
         }
@@ -262,8 +310,35 @@ impl<'e> World<'e> {
             update_policy_published: estate.sync.initially_synced,
             running_sync: None,
             syncs: Vec::new(),
-            in_transit: VecDeque::new(),
-            batches: VecDeque::new(),
+            batch_store: Vec::new(),
+            free_batches: Vec::new(),
+            state_order: VecDeque::new(),
+            stations: estate
+                .management_points
+                .iter()
+                .map(|m| Station::new(m.workers, m.queue_limit))
+                .chain(
+                    estate
+                        .update_points
+                        .iter()
+                        .map(|u| Station::new(u.scan_slots, u.queue_limit)),
+                )
+                .chain(std::iter::once(Station::new(
+                    estate.site.state_system_threads,
+                    u32::MAX,
+                )))
+                .collect(),
+            station_rngs: (0..estate.management_points.len() + estate.update_points.len() + 1)
+                .map(|i| streams.stream(family::SERVER, i as u64))
+                .collect(),
+            dps: estate
+                .distribution_points
+                .iter()
+                .map(|d| Dp::new(d.bandwidth_bps, d.max_connections))
+                .collect(),
+            load: Vec::new(),
+            scratch_jobs: Vec::new(),
+            scratch_clients: Vec::new(),
             site_rng: streams.stream(family::SITE, 0),
             totals: Totals::default(),
             timeline: Vec::new(),
@@ -334,11 +409,12 @@ impl<'e> World<'e> {
             sched.at(t, Event::SyncStart(SyncKind::Delta));
         }
         for (d, spec) in estate.deployments.iter().enumerate() {
-            let delay = estate.site.content_ready_delay.sample(&mut self.site_rng);
-            sched.at(
-                spec.created + delay,
-                Event::DeploymentPublished(DeploymentId(d as u16)),
-            );
+            let ready = spec.created + self.content_time(DeploymentId(d as u16));
+            sched.at(ready, Event::DeploymentPublished(DeploymentId(d as u16)));
+        }
+        for (i, f) in estate.faults.iter().enumerate() {
+            sched.at(f.start, Event::FaultBegin(i as u16));
+            sched.at(f.end, Event::FaultEnd(i as u16));
         }
         for c in 0..self.clients.len() {
             let id = ClientId(c as u32);
@@ -519,6 +595,7 @@ impl<'e> World<'e> {
                 reported: self.update_reported[u],
             });
         }
+        self.sample_load(now);
         let next = now + self.estate.sample_interval;
         if next <= self.estate.end() {
             sched.at(next, Event::Sample);
@@ -527,6 +604,7 @@ impl<'e> World<'e> {
 
     /// Ends the run and hands over what it recorded.
     pub fn finish(self, stats: RunStats) -> Outcome {
+        let servers = self.server_records();
         let deployments = self
             .deployments
             .into_iter()
@@ -542,7 +620,20 @@ impl<'e> World<'e> {
                 final_reported_unknown_scan_failed: dep.counts.reported.unknown_scan_failed,
             })
             .collect();
+        let pending = self
+            .clients
+            .iter()
+            .map(|c| c.queue.len() as u64)
+            .sum::<u64>()
+            + self
+                .batch_store
+                .iter()
+                .map(|b| b.messages.len() as u64)
+                .sum::<u64>();
         Outcome {
+            servers,
+            load: self.load,
+            messages_pending_at_end: pending,
             events: stats.events,
             end: stats.now,
             timeline: self.timeline,
@@ -615,7 +706,11 @@ impl Model for World<'_> {
             Event::ActionDone(c) => self.action_done(c, sched),
             Event::RestartDue(c) => self.restart_due(c, sched),
             Event::ReportCycle(c) => self.report_cycle(c, sched),
-            Event::BatchInDatabase => self.batch_in_database(sched.now()),
+            Event::BatchForwarded(slot) => self.batch_forwarded(slot, sched),
+            Event::Served(station, slot) => self.served(usize::from(station), slot, sched),
+            Event::DpTick(dp) => self.dp_tick(dp, sched),
+            Event::FaultBegin(i) => self.fault_begin(usize::from(i), sched),
+            Event::FaultEnd(i) => self.fault_end(usize::from(i), sched),
             Event::PowerOn(c) => self.power_on(c, sched),
             Event::PowerOff(c) => self.power_off(c, sched),
         }
@@ -638,11 +733,14 @@ impl World<'_> {
                 });
                 return;
             }
-            Event::Sample | Event::Wake(_) | Event::ReportCycle(_) => return,
-            Event::BatchInDatabase => match self.batches.front() {
-                Some(b) => (Some(b.client), "batch_in_database"),
-                None => return,
-            },
+            Event::Sample
+            | Event::Wake(_)
+            | Event::ReportCycle(_)
+            | Event::BatchForwarded(_)
+            | Event::Served(..)
+            | Event::DpTick(_)
+            | Event::FaultBegin(_)
+            | Event::FaultEnd(_) => return,
             Event::PolicyPoll(c) | Event::PolicyRequest(c) => (Some(c), "policy_request"),
             Event::ScanCycle(c) => (Some(c), "scan_cycle"),
             Event::ReevaluationCycle(c) => (Some(c), "reevaluation_cycle"),
@@ -653,7 +751,7 @@ impl World<'_> {
                     Action::Download(_) => "download_done",
                     Action::Install(_) => "install_done",
                     Action::Restart => "restart_done",
-                    Action::Idle => "idle",
+                    Action::Idle => return,
                 },
             ),
             Event::RestartDue(c) => (Some(c), "restart_due"),
@@ -661,10 +759,7 @@ impl World<'_> {
             // Traced when it happens: an install in progress delays it.
             Event::PowerOff(_) => return,
         };
-        let value = match event {
-            Event::BatchInDatabase => self.batches.front().map(|b| u64::from(b.messages)),
-            _ => None,
-        };
+        let value = None;
         let online = client.map(|c| self.clients[c.index()].online);
         // Periodic events an offline client ignores are not traced.
         if online == Some(false)
@@ -682,6 +777,243 @@ impl World<'_> {
             value,
             ..TraceRecord::new(now, client, name)
         });
+    }
+}
+
+/// Server plumbing: which station serves a client, offering requests,
+/// service times, and what a served request means.
+impl World<'_> {
+    /// A request from `c` arriving now.
+    pub(crate) fn job(&self, c: ClientId, kind: Request, now: SimTime) -> Job {
+        Job {
+            client: c,
+            kind,
+            arrived: now,
+            token: self.clients[c.index()].scan_token,
+        }
+    }
+
+    /// The station of a client's management point.
+    pub(crate) fn mp_station(&self, c: ClientId) -> usize {
+        self.cohort(c).mp.index()
+    }
+
+    /// The SUP a client currently scans against.
+    pub(crate) fn current_sup(&self, c: ClientId) -> super::ids::SupId {
+        let cohort = self.cohort(c);
+        cohort.sups[usize::from(self.clients[c.index()].sup_index) % cohort.sups.len()]
+    }
+
+    /// The station of a SUP.
+    pub(crate) fn sup_station(&self, sup: super::ids::SupId) -> usize {
+        self.estate.management_points.len() + sup.index()
+    }
+
+    /// The state system's station.
+    pub(crate) fn state_station(&self) -> usize {
+        self.estate.management_points.len() + self.estate.update_points.len()
+    }
+
+    /// The station of a management point or SUP.
+    pub(crate) fn station_of(&self, server: ServerRef) -> usize {
+        match server {
+            ServerRef::Mp(m) => m.index(),
+            ServerRef::Sup(s) => self.sup_station(s),
+            ServerRef::Dp(_) => unreachable!("distribution points are not stations"),
+        }
+    }
+
+    /// How long the station takes over a request.
+    fn service_time(&mut self, station: usize, job: &Job) -> SimDuration {
+        let estate = self.estate;
+        let n_mp = estate.management_points.len();
+        let rng = &mut self.station_rngs[station];
+        let base = match job.kind {
+            Request::Policy => estate.management_points[station].policy_time.sample(rng),
+            Request::Location => estate.management_points[station].location_time.sample(rng),
+            Request::Batch => estate.management_points[station].batch_time.sample(rng),
+            Request::FullScan => estate.update_points[station - n_mp]
+                .full_scan_time
+                .sample(rng),
+            Request::DeltaScan => estate.update_points[station - n_mp]
+                .delta_scan_time
+                .sample(rng),
+            Request::StateBatch => {
+                let n = self.batch_store[job.token as usize].messages.len() as u64;
+                let site = &estate.site;
+                SimDuration(
+                    site.state_system_per_batch.as_ms() + n * site.state_system_per_message.as_ms(),
+                )
+            }
+            Request::Download => unreachable!("downloads are served by distribution points"),
+        };
+        let slowdown = self.stations[station].slowdown;
+        if slowdown == 1.0 {
+            base
+        } else {
+            SimDuration((base.as_ms() as f64 * slowdown).round() as u64)
+        }
+    }
+
+    fn start_service(
+        &mut self,
+        station: usize,
+        slot: u16,
+        job: Job,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let length = self.service_time(station, &job);
+        let timer = sched.after(length, Event::Served(station as u16, slot));
+        self.stations[station].started(slot, timer);
+    }
+
+    /// Offers a request to a station; a request a worker takes starts now.
+    pub(crate) fn offer(
+        &mut self,
+        station: usize,
+        job: Job,
+        sched: &mut Scheduler<'_, Event>,
+    ) -> Offer {
+        let offer = self.stations[station].offer(job);
+        if let Offer::Start(slot) = offer {
+            self.start_service(station, slot, job, sched);
+        }
+        offer
+    }
+
+    /// A station finished a request: the next one waiting starts, and the
+    /// answer goes to whoever asked.
+    fn served(&mut self, station: usize, slot: u16, sched: &mut Scheduler<'_, Event>) {
+        let job = self.stations[station].finish(slot);
+        if let Some((slot, next)) = self.stations[station].next_waiting(sched.now()) {
+            self.start_service(station, slot, next, sched);
+        }
+        match job.kind {
+            Request::Policy => self.policy_served(job, sched),
+            Request::Location => self.location_served(job, sched),
+            Request::Batch => self.batch_served(job, sched),
+            Request::FullScan | Request::DeltaScan => self.scan_served(job, sched),
+            Request::StateBatch => self.state_served(job, sched.now()),
+            Request::Download => unreachable!("downloads are served by distribution points"),
+        }
+    }
+
+    /// Time from a deployment's creation until it can enter policy: the
+    /// administrator's step, the site server fetching the binaries, then
+    /// the slowest copy to a DP that serves a targeted client.
+    fn content_time(&mut self, d: DeploymentId) -> SimDuration {
+        let estate = self.estate;
+        let spec = &estate.deployments[d.index()];
+        let bytes: u64 = spec
+            .updates
+            .iter()
+            .map(|u| estate.updates[u.index()].size_bytes)
+            .sum();
+        let transfer =
+            |bps: u64| SimDuration((u128::from(bytes) * 8_000).div_ceil(u128::from(bps)) as u64);
+        let mut dps: Vec<usize> = spec
+            .targets
+            .iter()
+            .map(|c| estate.cohorts[c.index()].dp.index())
+            .collect();
+        dps.sort_unstable();
+        dps.dedup();
+        let copy = dps
+            .iter()
+            .map(|&dp| transfer(estate.distribution_points[dp].content_link_bps))
+            .max()
+            .unwrap_or(SimDuration::ZERO);
+        estate.site.content_ready_delay.sample(&mut self.site_rng)
+            + transfer(estate.site.download_bandwidth_bps)
+            + copy
+    }
+
+    /// One load row per server for the interval that ends now.
+    fn sample_load(&mut self, now: SimTime) {
+        let n_mp = self.estate.management_points.len();
+        let n_sup = self.estate.update_points.len();
+        let n_dp = self.dps.len();
+        for (i, s) in self.stations.iter_mut().enumerate() {
+            // Outcome order: MPs, SUPs, DPs, the state system.
+            let server = if i < n_mp + n_sup { i } else { i + n_dp };
+            self.load.push(LoadRow {
+                time: now,
+                server,
+                counts: std::mem::take(&mut s.interval),
+                queue: s.queued(),
+                busy: s.busy(),
+                bytes: 0,
+                down: s.down,
+            });
+        }
+        for (i, d) in self.dps.iter_mut().enumerate() {
+            self.load.push(LoadRow {
+                time: now,
+                server: n_mp + n_sup + i,
+                counts: std::mem::take(&mut d.interval),
+                queue: d.waiting.len() as u32,
+                busy: d.flows.len() as u32,
+                bytes: (std::mem::take(&mut d.interval_millibits) / 8_000) as u64,
+                down: d.down,
+            });
+        }
+        let key = |r: &LoadRow| (r.time, r.server);
+        let start = self.load.len() - self.stations.len() - n_dp;
+        self.load[start..].sort_unstable_by_key(key);
+    }
+
+    fn server_records(&self) -> Vec<ServerRecord> {
+        let estate = self.estate;
+        let n_mp = estate.management_points.len();
+        let station = |i: usize, name: &str, role: ServerRole, limit: Option<u32>| {
+            let s = &self.stations[i];
+            ServerRecord {
+                name: name.to_string(),
+                role,
+                capacity: s.workers,
+                queue_limit: limit,
+                total: s.total,
+                peak_queue: s.peak_queue,
+                peak_busy: s.peak_busy,
+                wait: s.wait.clone(),
+                bytes: 0,
+            }
+        };
+        let mut out: Vec<ServerRecord> = estate
+            .management_points
+            .iter()
+            .enumerate()
+            .map(|(i, m)| station(i, &m.name, ServerRole::ManagementPoint, Some(m.queue_limit)))
+            .chain(estate.update_points.iter().enumerate().map(|(i, u)| {
+                station(
+                    n_mp + i,
+                    &u.name,
+                    ServerRole::UpdatePoint,
+                    Some(u.queue_limit),
+                )
+            }))
+            .collect();
+        for (d, spec) in self.dps.iter().zip(&estate.distribution_points) {
+            out.push(ServerRecord {
+                name: spec.name.clone(),
+                role: ServerRole::DistributionPoint,
+                capacity: spec.max_connections,
+                queue_limit: None,
+                total: d.total,
+                peak_queue: d.peak_queue,
+                peak_busy: d.peak_busy,
+                wait: d.wait.clone(),
+                bytes: (d.total_millibits / 8_000) as u64,
+            });
+        }
+        let name = format!("{} state system", estate.resolved.site.code);
+        out.push(station(
+            self.state_station(),
+            &name,
+            ServerRole::StateSystem,
+            None,
+        ));
+        out
     }
 }
 
@@ -732,4 +1064,134 @@ pub fn run_traced<'a>(estate: &'a Estate, options: RunOptions<'a>) -> Outcome {
     sim.setup(|world, sched| world.start(sched));
     let stats = sim.run_until_with(estate.end(), options.progress_every, options.progress);
     sim.into_model().finish(stats)
+}
+
+#[cfg(test)]
+mod queueing_tests {
+    //! The queueing arithmetic on cases with a known answer, driven through
+    //! the world's own plumbing.
+
+    use super::*;
+    use crate::scenario;
+
+    fn estate(servers: &str, clients: u32) -> Estate {
+        let text = format!(
+            r#"Scenario(
+                name: "q", start: "2026-11-09T00:00:00Z", duration: "2d",
+                servers: Servers({servers}),
+                cohorts: [Cohort(name: "all", count: {clients}, link: "1Gbps", management_point: "mp",
+                                 update_point: "sup", distribution_point: "dp")],
+                updates: [Update(id: "U", size: "100MB")],
+                deployments: [Deployment(name: "d", updates: ["U"], targets: ["all"], created: "2026-11-10T00:00:00Z")],
+            )"#
+        );
+        let raw = scenario::parse(&text, "q.ron").unwrap_or_else(|e| panic!("{e}"));
+        scenario::build(raw, "q.ron").unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Runs `setup` at time zero on a world whose clients do nothing else,
+    /// then returns the simulation for stepping.
+    fn sim<'e>(
+        estate: &'e Estate,
+        setup: impl FnOnce(&mut World<'e>, &mut Scheduler<'_, Event>),
+    ) -> Simulation<World<'e>> {
+        let mut sim = Simulation::new(World::new(estate));
+        sim.setup(setup);
+        sim
+    }
+
+    /// N scans of fixed length d arriving together at c slots all finish at
+    /// ceil(N/c)·d, and not a millisecond earlier.
+    #[test]
+    fn scans_at_slots_finish_at_ceil_n_over_c_times_d() {
+        for (n, c) in [(100u32, 8u32), (64, 8), (7, 10)] {
+            let estate = estate(
+                &format!(
+                    r#"management_points: [ManagementPoint(name: "mp")],
+                       update_points: [UpdatePoint(name: "sup", scan_slots: {c}, queue_limit: 1000, full_scan_time: Fixed("90s"))],
+                       distribution_points: [DistributionPoint(name: "dp")],"#
+                ),
+                n,
+            );
+            let station = estate.management_points.len();
+            let mut sim = sim(&estate, |w, sched| {
+                for i in 0..n {
+                    let job = w.job(ClientId(i), Request::FullScan, SimTime::ZERO);
+                    assert_ne!(w.offer(station, job, sched), Offer::Rejected);
+                }
+            });
+            let done = SimTime(u64::from(n.div_ceil(c)) * 90_000);
+            sim.run_until(SimTime(done.as_ms() - 1));
+            assert!(
+                sim.model().stations[station].total.served[Request::FullScan as usize]
+                    < u64::from(n)
+            );
+            sim.run_until(done);
+            let s = &sim.model().stations[station];
+            assert_eq!(
+                s.total.served[Request::FullScan as usize],
+                u64::from(n),
+                "n={n} c={c}"
+            );
+            assert_eq!(s.peak_busy, c.min(n), "law 8: never more than the slots");
+        }
+    }
+
+    /// A queue limit of q behind c workers rejects exactly the arrivals
+    /// beyond c + q.
+    #[test]
+    fn queue_limit_rejects_exactly_the_excess() {
+        let estate = estate(
+            r#"management_points: [ManagementPoint(name: "mp", workers: 4, queue_limit: 10)],
+               update_points: [UpdatePoint(name: "sup")],
+               distribution_points: [DistributionPoint(name: "dp")],"#,
+            30,
+        );
+        let sim = sim(&estate, |w, sched| {
+            for i in 0..30 {
+                let job = w.job(ClientId(i), Request::Policy, SimTime::ZERO);
+                w.offer(0, job, sched);
+            }
+        });
+        let s = &sim.model().stations[0];
+        assert_eq!(s.total.rejected[Request::Policy as usize], 16);
+        assert_eq!((s.busy(), s.queued()), (4, 10));
+    }
+
+    /// A DP of bandwidth B serving k equal downloads of size S at once
+    /// finishes them all at k·S/B.
+    #[test]
+    fn dp_shares_bandwidth_fairly() {
+        for (k, connections) in [(10u32, 500u32), (40, 500), (40, 10)] {
+            let estate = estate(
+                &format!(
+                    r#"management_points: [ManagementPoint(name: "mp")],
+                       update_points: [UpdatePoint(name: "sup")],
+                       distribution_points: [DistributionPoint(name: "dp", bandwidth: "1Gbps", max_connections: {connections})],"#
+                ),
+                k,
+            );
+            let mut sim = sim(&estate, |w, sched| {
+                for i in 0..k {
+                    let c = ClientId(i);
+                    w.clients[c.index()].action = Action::Download(DeploymentId(0));
+                    w.deployments[0].assignments[c.index()].remaining = 100_000_000;
+                    assert!(w.dp_request(c, 100_000_000, sched));
+                }
+            });
+            // k × 100 MB × 8 bits / 1 Gbps = k × 0.8 s, however many connections.
+            let done = SimTime(u64::from(k) * 800);
+            sim.run_until(SimTime(done.as_ms() - 1));
+            assert!(!sim.model().dps[0].flows.is_empty() || !sim.model().dps[0].waiting.is_empty());
+            sim.run_until(done);
+            let dp = &sim.model().dps[0];
+            assert!(
+                dp.flows.is_empty() && dp.waiting.is_empty(),
+                "k={k}: all done at k·S/B"
+            );
+            assert_eq!(dp.total.served[Request::Download as usize], u64::from(k));
+            assert_eq!(dp.total_millibits, u128::from(k) * 100_000_000 * 8_000);
+            assert!(dp.peak_busy <= connections);
+        }
+    }
 }

@@ -8,7 +8,7 @@
 use chrono::Duration;
 
 use crate::engine::SimTime;
-use crate::model::{Compliance, Estate, Outcome, RequiredSub};
+use crate::model::{Compliance, Estate, Outcome, Request, RequiredSub};
 
 /// Column names of `compliance.csv`, in order.
 pub fn compliance_columns() -> Vec<String> {
@@ -133,4 +133,51 @@ pub fn updates_csv(estate: &Estate, outcome: &Outcome) -> String {
         rec
     });
     table(estate, &update_columns(), rows)
+}
+
+/// Column names of `load.csv`, in order.
+pub fn load_columns() -> Vec<String> {
+    let mut cols: Vec<String> = [
+        "time_ms",
+        "time_h",
+        "timestamp",
+        "server",
+        "role",
+        "capacity",
+        "down",
+        "queue",
+        "busy",
+        "bytes_served",
+    ]
+    .map(String::from)
+    .to_vec();
+    for what in ["arrived", "served", "rejected"] {
+        cols.extend(Request::ALL.iter().map(|r| format!("{what}_{}", r.name())));
+    }
+    cols
+}
+
+/// `load.csv`: one row per sample time per server; request counts are over
+/// the interval that ends at the sample, queue and busy are at the sample.
+pub fn load_csv(estate: &Estate, outcome: &Outcome) -> String {
+    let rows = outcome.load.iter().map(|row| {
+        let server = &outcome.servers[row.server];
+        let mut rec: Vec<String> = times(estate, row.time).to_vec();
+        rec.push(server.name.clone());
+        rec.push(server.role.name().to_string());
+        rec.push(server.capacity.to_string());
+        rec.push(u8::from(row.down).to_string());
+        rec.push(row.queue.to_string());
+        rec.push(row.busy.to_string());
+        rec.push(row.bytes.to_string());
+        for counts in [
+            &row.counts.arrived,
+            &row.counts.served,
+            &row.counts.rejected,
+        ] {
+            rec.extend(counts.iter().map(u64::to_string));
+        }
+        rec
+    });
+    table(estate, &load_columns(), rows)
 }

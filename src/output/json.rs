@@ -41,6 +41,10 @@ pub struct Summary {
     pub syncs: Vec<SyncSummary>,
     /// State message latency, queued on the client → site database, in seconds.
     pub state_message_latency_s: Percentiles,
+    /// State messages queued but not in the site database at the end.
+    pub state_messages_pending_at_end: u64,
+    /// Every server: MPs, SUPs, DPs, then the state system.
+    pub servers: Vec<ServerSummary>,
     /// Totals.
     pub totals: TotalsSummary,
 }
@@ -80,6 +84,33 @@ pub struct DeploymentSummary {
     pub client_time_to_compliant_h_true: Percentiles,
     /// Per-client hours from creation to reported compliant.
     pub client_time_to_compliant_h_reported: Percentiles,
+}
+
+/// One server's load over the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServerSummary {
+    /// Its name.
+    pub name: String,
+    /// mp, sup, dp or state_system.
+    pub role: &'static str,
+    /// Workers, scan slots or connections.
+    pub capacity: u32,
+    /// Queue limit (null: unlimited).
+    pub queue_limit: Option<u32>,
+    /// Most requests waiting at once.
+    pub peak_queue: u32,
+    /// Most requests in service at once (at most `capacity`).
+    pub peak_busy: u32,
+    /// Requests that arrived.
+    pub arrived: u64,
+    /// Requests served to the end.
+    pub served: u64,
+    /// Requests rejected (queue full, HTTP 503) or failed (down).
+    pub rejected: u64,
+    /// Seconds requests waited in its queue before service.
+    pub queue_wait_s: Percentiles,
+    /// Bytes served (distribution points).
+    pub bytes_served: u64,
 }
 
 /// Why clients are Unknown.
@@ -316,6 +347,24 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
         updates,
         syncs,
         state_message_latency_s: Percentiles::of(&outcome.message_latency, 1_000.0),
+        state_messages_pending_at_end: outcome.messages_pending_at_end,
+        servers: outcome
+            .servers
+            .iter()
+            .map(|s| ServerSummary {
+                name: s.name.clone(),
+                role: s.role.name(),
+                capacity: s.capacity,
+                queue_limit: s.queue_limit,
+                peak_queue: s.peak_queue,
+                peak_busy: s.peak_busy,
+                arrived: s.total.arrived.iter().sum(),
+                served: s.total.served.iter().sum(),
+                rejected: s.total.rejected.iter().sum(),
+                queue_wait_s: Percentiles::of(&s.wait, 1_000.0),
+                bytes_served: s.bytes,
+            })
+            .collect(),
         totals: outcome.totals.clone(),
     }
 }

@@ -21,7 +21,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use charts::{Chart, charts, slug};
-pub use csv::{compliance_columns, compliance_csv, update_columns, updates_csv};
+pub use csv::{
+    compliance_columns, compliance_csv, load_columns, load_csv, update_columns, updates_csv,
+};
 pub use html::{escape, report_html};
 pub use json::{DeploymentSummary, Summary, Thresholds, summary, summary_json};
 pub use report::{format_duration, summary_text};
@@ -74,6 +76,7 @@ pub fn run_files(estate: &Estate, outcome: &Outcome) -> Vec<(String, String)> {
             compliance_csv(estate, outcome),
         ),
         ("updates.csv".to_string(), updates_csv(estate, outcome)),
+        ("load.csv".to_string(), load_csv(estate, outcome)),
         (
             "summary.json".to_string(),
             json::summary_text_json(&summary),

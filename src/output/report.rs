@@ -153,6 +153,35 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
                 ))
         );
     }
+    let mut busiest: Vec<&super::json::ServerSummary> =
+        s.servers.iter().filter(|x| x.arrived > 0).collect();
+    busiest.sort_by(|a, b| {
+        let key = |x: &super::json::ServerSummary| {
+            (x.queue_wait_s.p95.unwrap_or(0.0), x.rejected, x.peak_queue)
+        };
+        key(b)
+            .partial_cmp(&key(a))
+            .unwrap_or(std::cmp::Ordering::Equal)
+            .then_with(|| a.name.cmp(&b.name))
+    });
+    if !busiest.is_empty() {
+        let _ = writeln!(out, "bottlenecks (highest p95 queue wait):");
+        for x in busiest.iter().take(3) {
+            let _ = writeln!(
+                out,
+                "  {} ({}): queue wait {}; peak queue {}{}; peak busy {}/{}; {} rejected of {}",
+                x.name,
+                x.role,
+                percentiles(&x.queue_wait_s, |v| format_duration(v / 3600.0)),
+                x.peak_queue,
+                x.queue_limit.map_or(String::new(), |l| format!("/{l}")),
+                x.peak_busy,
+                x.capacity,
+                x.rejected,
+                x.arrived
+            );
+        }
+    }
     let _ = writeln!(
         out,
         "state message latency (client → site database): {}",

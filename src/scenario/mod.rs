@@ -12,8 +12,9 @@ mod validate;
 use std::path::Path;
 
 pub use schema::{
-    Classification, ClientKind, ClientSettings, Cohort, Deployment, Dist, MaintenanceWindow, Power,
-    Purpose, Recurrence, Scenario, Server, Servers, Site, Sync, Update, Weekday,
+    Classification, ClientKind, ClientSettings, Cohort, Deployment, Dist, DistributionPoint, Fault,
+    FaultEffect, MaintenanceWindow, ManagementPoint, Power, Purpose, Recurrence, Scenario, Servers,
+    Site, Sync, Update, UpdatePoint, Weekday,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
 pub use validate::{MAX_CLIENTS, Problem, resolved_text, validate};

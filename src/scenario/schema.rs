@@ -39,6 +39,9 @@ pub struct Scenario {
     /// Catalog synchronization (WSUS Synchronization Manager).
     #[serde(default)]
     pub sync: Sync,
+    /// Server outages and slowdowns. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<Fault>,
     /// Client settings for every cohort that does not bring its own.
     #[serde(default)]
     pub client_settings: ClientSettings,
@@ -67,19 +70,47 @@ pub struct Site {
     /// Three-character site code. Default `"PS1"`.
     #[serde(default = "default_site_code")]
     pub code: String,
-    /// From a deployment's creation until its content is on the distribution
-    /// points and it is in machine policy (MODEL.md 2.3 steps 1–3).
-    /// Default `Fixed("30m")`.
+    /// From a deployment's creation until the site server starts fetching
+    /// its content (the wizard, package creation). The content then takes
+    /// its size over `download_bandwidth`, then over each DP's
+    /// `content_link`, before the deployment enters machine policy
+    /// (MODEL.md 2.3 steps 1–3). Default `Fixed("30m")`.
     #[serde(default = "default_content_ready")]
     pub content_ready_delay: Dist,
     /// From a batch reaching the management point until it is in the site
     /// server's state-system inbox. Default `"5s"`.
     #[serde(default = "default_mp_forward")]
     pub mp_forward_delay: Dur,
-    /// From the inbox until the batch is in the site database (StateSys
+    /// From the inbox until the state system starts on the batch (StateSys
     /// pauses 10 s after an inbox notification). Default `"10s"`.
     #[serde(default = "default_state_system")]
     pub state_system_delay: Dur,
+    /// State system processing threads (1–64). Default 1.
+    #[serde(default = "default_state_threads")]
+    pub state_system_threads: u32,
+    /// State system time per batch, on top of its messages. Default `"20ms"`.
+    #[serde(default = "default_state_per_batch")]
+    pub state_system_per_batch: Dur,
+    /// State system time per state message. Default `"2ms"`.
+    #[serde(default = "default_state_per_message")]
+    pub state_system_per_message: Dur,
+    /// The site server's bandwidth to the download source (Microsoft Update)
+    /// for update binaries. Default `"200Mbps"`.
+    #[serde(default = "default_download_bandwidth")]
+    pub download_bandwidth: Bandwidth,
+}
+
+fn default_state_threads() -> u32 {
+    1
+}
+fn default_state_per_batch() -> Dur {
+    Dur(SimDuration::from_ms(20))
+}
+fn default_state_per_message() -> Dur {
+    Dur(SimDuration::from_ms(2))
+}
+fn default_download_bandwidth() -> Bandwidth {
+    Bandwidth(200_000_000)
 }
 
 fn default_site_code() -> String {
@@ -102,28 +133,200 @@ impl Default for Site {
             content_ready_delay: default_content_ready(),
             mp_forward_delay: default_mp_forward(),
             state_system_delay: default_state_system(),
+            state_system_threads: default_state_threads(),
+            state_system_per_batch: default_state_per_batch(),
+            state_system_per_message: default_state_per_message(),
+            download_bandwidth: default_download_bandwidth(),
         }
     }
 }
 
-/// The named server roles.
+/// The named server roles. Names are unique across all roles.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Servers {
-    /// Management points: answer policy, take state-message batches.
-    pub management_points: Vec<Server>,
+    /// Management points: answer policy and location requests, take
+    /// state-message batches.
+    pub management_points: Vec<ManagementPoint>,
     /// Software update points (WSUS): answer scans.
-    pub update_points: Vec<Server>,
+    pub update_points: Vec<UpdatePoint>,
     /// Distribution points: serve update content.
-    pub distribution_points: Vec<Server>,
+    pub distribution_points: Vec<DistributionPoint>,
 }
 
-/// One server of a role.
+/// A management point: a pool of workers in front of a request queue.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Server {
-    /// Unique within its role; cohorts refer to it by this name.
+pub struct ManagementPoint {
+    /// Unique; cohorts and faults refer to it by this name.
     pub name: String,
+    /// Requests served at once (1–10,000). Default 16.
+    #[serde(default = "default_mp_workers")]
+    pub workers: u32,
+    /// Requests that may wait; beyond it a request is rejected and the
+    /// client retries with a backoff (0–10,000,000). Default 5000.
+    #[serde(default = "default_mp_queue")]
+    pub queue_limit: u32,
+    /// Service time of a policy request. Default `LogNormal(median: "100ms", sigma: 0.5)`.
+    #[serde(default = "default_policy_time")]
+    pub policy_time: Dist,
+    /// Service time of a location ("where is my SUP") request.
+    /// Default `LogNormal(median: "30ms", sigma: 0.5)`.
+    #[serde(default = "default_location_time")]
+    pub location_time: Dist,
+    /// Service time of a state-message batch. Default `LogNormal(median: "40ms", sigma: 0.5)`.
+    #[serde(default = "default_batch_time")]
+    pub batch_time: Dist,
+}
+
+fn default_mp_workers() -> u32 {
+    16
+}
+fn default_mp_queue() -> u32 {
+    5000
+}
+fn lognormal_ms(ms: u64, sigma: f64) -> Dist {
+    Dist::LogNormal {
+        median: Dur(SimDuration::from_ms(ms)),
+        sigma,
+    }
+}
+fn default_policy_time() -> Dist {
+    lognormal_ms(100, 0.5)
+}
+fn default_location_time() -> Dist {
+    lognormal_ms(30, 0.5)
+}
+fn default_batch_time() -> Dist {
+    lognormal_ms(40, 0.5)
+}
+
+/// A software update point (a WSUS server behind IIS's WsusPool).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdatePoint {
+    /// Unique; cohorts and faults refer to it by this name.
+    pub name: String,
+    /// Scans served at once (1–10,000). Default 32.
+    #[serde(default = "default_scan_slots")]
+    pub scan_slots: u32,
+    /// The WsusPool queue length: scans beyond it get HTTP 503
+    /// (0–10,000,000). Default 1000 (2000 is the usual recommendation).
+    #[serde(default = "default_wsus_queue")]
+    pub queue_limit: u32,
+    /// Server time of a full scan (a client's first scan against this SUP).
+    /// Default `LogNormal(median: "60s", sigma: 0.5)`.
+    #[serde(default = "default_full_scan")]
+    pub full_scan_time: Dist,
+    /// Server time of a delta scan. Default `LogNormal(median: "2s", sigma: 0.5)`.
+    #[serde(default = "default_delta_scan")]
+    pub delta_scan_time: Dist,
+}
+
+fn default_scan_slots() -> u32 {
+    32
+}
+fn default_wsus_queue() -> u32 {
+    1000
+}
+fn default_full_scan() -> Dist {
+    lognormal_ms(60_000, 0.5)
+}
+fn default_delta_scan() -> Dist {
+    lognormal_ms(2_000, 0.5)
+}
+
+/// A distribution point: bandwidth shared fairly by its downloads.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DistributionPoint {
+    /// Unique; cohorts and faults refer to it by this name.
+    pub name: String,
+    /// Outbound bandwidth, shared by the active downloads (each also capped
+    /// by its client's link). Default `"1Gbps"`.
+    #[serde(default = "default_dp_bandwidth")]
+    pub bandwidth: Bandwidth,
+    /// Downloads served at once (1–100,000); the rest wait. Default 500.
+    #[serde(default = "default_dp_connections")]
+    pub max_connections: u32,
+    /// The site server's link to it, over which content is copied.
+    /// Default `"1Gbps"`.
+    #[serde(default = "default_dp_bandwidth")]
+    pub content_link: Bandwidth,
+}
+
+fn default_dp_bandwidth() -> Bandwidth {
+    Bandwidth(1_000_000_000)
+}
+fn default_dp_connections() -> u32 {
+    500
+}
+
+impl ManagementPoint {
+    /// A management point with every setting at its default.
+    pub fn named(name: &str) -> Self {
+        ManagementPoint {
+            name: name.into(),
+            workers: default_mp_workers(),
+            queue_limit: default_mp_queue(),
+            policy_time: default_policy_time(),
+            location_time: default_location_time(),
+            batch_time: default_batch_time(),
+        }
+    }
+}
+
+impl UpdatePoint {
+    /// A software update point with every setting at its default.
+    pub fn named(name: &str) -> Self {
+        UpdatePoint {
+            name: name.into(),
+            scan_slots: default_scan_slots(),
+            queue_limit: default_wsus_queue(),
+            full_scan_time: default_full_scan(),
+            delta_scan_time: default_delta_scan(),
+        }
+    }
+}
+
+impl DistributionPoint {
+    /// A distribution point with every setting at its default.
+    pub fn named(name: &str) -> Self {
+        DistributionPoint {
+            name: name.into(),
+            bandwidth: default_dp_bandwidth(),
+            max_connections: default_dp_connections(),
+            content_link: default_dp_bandwidth(),
+        }
+    }
+}
+
+/// A server outage or slowdown.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fault {
+    /// The server's name (any role).
+    pub server: String,
+    /// When it begins.
+    pub start: Timestamp,
+    /// When it ends.
+    pub end: Timestamp,
+    /// What it does. Default `Down`.
+    #[serde(default)]
+    pub effect: FaultEffect,
+}
+
+/// What a fault does to its server.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum FaultEffect {
+    /// Every request fails; work queued or in progress is failed back to
+    /// the clients, who retry.
+    #[default]
+    Down,
+    /// Every service time (or, for a DP, its bandwidth) is this many times
+    /// slower (1–1000).
+    Slow(f64),
 }
 
 /// Client settings (Configuration Manager's "Default Client Settings").
@@ -169,6 +372,25 @@ pub struct ClientSettings {
     /// then. Default `"7d"`; allowed 1h–31d.
     #[serde(default = "default_reevaluation")]
     pub reevaluation_interval: Dur,
+    /// A request a management point rejects (or a batch it cannot take) is
+    /// retried after this, doubling at each failure up to `mp_retry_max`.
+    /// Default `"1m"`.
+    #[serde(default = "default_mp_retry")]
+    pub mp_retry: Dur,
+    /// The longest backoff between management point retries. Default `"30m"`.
+    #[serde(default = "default_mp_retry_max")]
+    pub mp_retry_max: Dur,
+    /// A scan a SUP rejects (HTTP 503) is retried after this. Default `"30m"`.
+    #[serde(default = "default_sup_retry")]
+    pub scan_retry_interval: Dur,
+    /// Failed scan tries before the client switches to the next SUP of its
+    /// cohort (where it runs a full scan) (1–100). Default 4.
+    #[serde(default = "default_sup_retries")]
+    pub scan_retries: u32,
+    /// A download a DP cannot serve (it is down) is retried after this.
+    /// Default `"10m"`.
+    #[serde(default = "default_download_retry")]
+    pub download_retry: Dur,
     /// Restart reminders (snooze) for restarts that are not forced: a user
     /// acts at the first reminder after their own delay. Default `"4h"`.
     #[serde(default = "default_reminder")]
@@ -210,6 +432,21 @@ fn default_scan() -> Dist {
         median: Dur(SimDuration::from_mins(2)),
         sigma: 0.5,
     }
+}
+fn default_mp_retry() -> Dur {
+    Dur(SimDuration::from_mins(1))
+}
+fn default_mp_retry_max() -> Dur {
+    Dur(SimDuration::from_mins(30))
+}
+fn default_sup_retry() -> Dur {
+    Dur(SimDuration::from_mins(30))
+}
+fn default_sup_retries() -> u32 {
+    4
+}
+fn default_download_retry() -> Dur {
+    Dur(SimDuration::from_mins(10))
 }
 fn default_scan_interval() -> Dur {
     Dur(SimDuration::from_days(7))
@@ -256,6 +493,11 @@ impl Default for ClientSettings {
             first_scan_window: default_first_scan_window(),
             reevaluation_interval: default_reevaluation(),
             restart_reminder_interval: default_reminder(),
+            mp_retry: default_mp_retry(),
+            mp_retry_max: default_mp_retry_max(),
+            scan_retry_interval: default_sup_retry(),
+            scan_retries: default_sup_retries(),
+            download_retry: default_download_retry(),
             restart_countdown: default_restart_countdown(),
             user_restart_delay: default_user_restart(),
             restart_duration: default_restart_duration(),
@@ -281,6 +523,10 @@ pub struct Cohort {
     pub management_point: String,
     /// Name of the software update point the cohort scans against.
     pub update_point: String,
+    /// Further SUPs, in order: after `scan_retries` failed tries a client
+    /// switches to the next (and runs a full scan there). Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_update_points: Vec<String>,
     /// Name of the distribution point the cohort downloads from.
     pub distribution_point: String,
     /// Workstation or server (restart suppression is set per kind).
@@ -688,6 +934,7 @@ impl Cohort {
             link: default_link(),
             management_point: management_point.into(),
             update_point: update_point.into(),
+            fallback_update_points: Vec::new(),
             distribution_point: distribution_point.into(),
             kind: ClientKind::default(),
             gpo_conflict: 0.0,

@@ -10,12 +10,15 @@ use std::fmt;
 use chrono::{Datelike, Timelike};
 use sha2::{Digest, Sha256};
 
-use super::schema::{ClientKind, ClientSettings, Dist, Power, Purpose, Recurrence, Scenario};
+use super::schema::{
+    ClientKind, ClientSettings, Dist, FaultEffect, Power, Purpose, Recurrence, Scenario,
+};
 use super::units::Timestamp;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{
-    CohortId, CohortSpec, DeploymentSpec, DpId, Estate, MpId, PowerSpec, Settings, SettingsId,
-    SiteSpec, SupId, SyncSpec, UpdateId, UpdateSpec, WindowSpec,
+    CohortId, CohortSpec, DeploymentSpec, DpId, DpSpec, Estate, FaultSpec, MpId, MpSpec, PowerSpec,
+    ServerRef, Settings, SettingsId, SiteSpec, SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec,
+    WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -205,6 +208,36 @@ impl Checker {
             day,
         );
         self.duration(
+            &format!("{path}.mp_retry"),
+            s.mp_retry.0,
+            SimDuration::from_secs(1),
+            day,
+        );
+        self.duration(
+            &format!("{path}.mp_retry_max"),
+            s.mp_retry_max.0,
+            s.mp_retry.0,
+            day,
+        );
+        self.duration(
+            &format!("{path}.scan_retry_interval"),
+            s.scan_retry_interval.0,
+            SimDuration::from_secs(1),
+            day,
+        );
+        if !(1..=100).contains(&s.scan_retries) {
+            self.fail(
+                format!("{path}.scan_retries"),
+                format!("must be between 1 and 100, got {}", s.scan_retries),
+            );
+        }
+        self.duration(
+            &format!("{path}.download_retry"),
+            s.download_retry.0,
+            SimDuration::from_secs(1),
+            day,
+        );
+        self.duration(
             &format!("{path}.reevaluation_interval"),
             s.reevaluation_interval.0,
             SimDuration::from_hours(1),
@@ -242,6 +275,11 @@ impl Checker {
             first_scan_window: s.first_scan_window.0,
             reevaluation_interval: s.reevaluation_interval.0,
             restart_reminder_interval: s.restart_reminder_interval.0,
+            mp_retry: s.mp_retry.0,
+            mp_retry_max: s.mp_retry_max.0,
+            scan_retry_interval: s.scan_retry_interval.0,
+            scan_retries: s.scan_retries,
+            download_retry: s.download_retry.0,
             restart_countdown: s.restart_countdown.0,
             user_restart_delay: s.user_restart_delay.clone(),
             restart_duration: s.restart_duration.clone(),
@@ -402,14 +440,212 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         "servers.distribution_points",
         servers.distribution_points.iter().map(|s| s.name.as_str()),
     );
-    for (section, list) in [
-        ("servers.management_points", &servers.management_points),
-        ("servers.update_points", &servers.update_points),
-        ("servers.distribution_points", &servers.distribution_points),
+    for (section, empty) in [
+        (
+            "servers.management_points",
+            servers.management_points.is_empty(),
+        ),
+        ("servers.update_points", servers.update_points.is_empty()),
+        (
+            "servers.distribution_points",
+            servers.distribution_points.is_empty(),
+        ),
     ] {
-        if list.is_empty() {
+        if empty {
             ck.fail(section, "needs at least one server");
         }
+    }
+    let mut all_servers: BTreeMap<&str, ServerRef> = BTreeMap::new();
+    let roles = servers
+        .management_points
+        .iter()
+        .enumerate()
+        .map(|(i, s)| (s.name.as_str(), ServerRef::Mp(MpId(i as u16))))
+        .chain(
+            servers
+                .update_points
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.as_str(), ServerRef::Sup(SupId(i as u16)))),
+        )
+        .chain(
+            servers
+                .distribution_points
+                .iter()
+                .enumerate()
+                .map(|(i, s)| (s.name.as_str(), ServerRef::Dp(DpId(i as u16)))),
+        );
+    for (name, r) in roles {
+        if all_servers
+            .insert(name, r)
+            .is_some_and(|old| std::mem::discriminant(&old) != std::mem::discriminant(&r))
+        {
+            ck.fail(
+                "servers",
+                format!("name '{name}' is used by two roles; server names must be unique"),
+            );
+        }
+    }
+    let counts = |ck: &mut Checker, path: String, v: u32, min: u32, max: u32| {
+        if v < min || v > max {
+            ck.fail(path, format!("must be between {min} and {max}, got {v}"));
+        }
+    };
+    let mut management_points = Vec::new();
+    for (i, m) in servers.management_points.iter().enumerate() {
+        let path = format!("servers.management_points[{i}]");
+        counts(&mut ck, format!("{path}.workers"), m.workers, 1, 10_000);
+        counts(
+            &mut ck,
+            format!("{path}.queue_limit"),
+            m.queue_limit,
+            0,
+            10_000_000,
+        );
+        for (field, d) in [
+            ("policy_time", &m.policy_time),
+            ("location_time", &m.location_time),
+            ("batch_time", &m.batch_time),
+        ] {
+            ck.dist(&format!("{path}.{field}"), d, SimDuration::from_hours(1));
+        }
+        management_points.push(MpSpec {
+            name: m.name.clone(),
+            workers: m.workers,
+            queue_limit: m.queue_limit,
+            policy_time: m.policy_time.clone(),
+            location_time: m.location_time.clone(),
+            batch_time: m.batch_time.clone(),
+        });
+    }
+    let mut update_points = Vec::new();
+    for (i, u) in servers.update_points.iter().enumerate() {
+        let path = format!("servers.update_points[{i}]");
+        counts(
+            &mut ck,
+            format!("{path}.scan_slots"),
+            u.scan_slots,
+            1,
+            10_000,
+        );
+        counts(
+            &mut ck,
+            format!("{path}.queue_limit"),
+            u.queue_limit,
+            0,
+            10_000_000,
+        );
+        ck.dist(&format!("{path}.full_scan_time"), &u.full_scan_time, day);
+        ck.dist(&format!("{path}.delta_scan_time"), &u.delta_scan_time, day);
+        update_points.push(SupSpec {
+            name: u.name.clone(),
+            scan_slots: u.scan_slots,
+            queue_limit: u.queue_limit,
+            full_scan_time: u.full_scan_time.clone(),
+            delta_scan_time: u.delta_scan_time.clone(),
+        });
+    }
+    let mut distribution_points = Vec::new();
+    for (i, d) in servers.distribution_points.iter().enumerate() {
+        let path = format!("servers.distribution_points[{i}]");
+        counts(
+            &mut ck,
+            format!("{path}.max_connections"),
+            d.max_connections,
+            1,
+            100_000,
+        );
+        for (field, b) in [("bandwidth", d.bandwidth), ("content_link", d.content_link)] {
+            if b.0 < 1_000 {
+                ck.fail(
+                    format!("{path}.{field}"),
+                    format!("must be at least 1kbps, got {b}"),
+                );
+            }
+        }
+        distribution_points.push(DpSpec {
+            name: d.name.clone(),
+            bandwidth_bps: d.bandwidth.0,
+            max_connections: d.max_connections,
+            content_link_bps: d.content_link.0,
+        });
+    }
+    let mut faults = Vec::new();
+    for (i, f) in raw.faults.iter().enumerate() {
+        let path = format!("faults[{i}]");
+        let server = match all_servers.get(f.server.as_str()) {
+            Some(&r) => r,
+            None => {
+                let names: Vec<&str> = all_servers.keys().copied().collect();
+                ck.fail(
+                    format!("{path}.server"),
+                    format!("unknown server '{}'; known: {}", f.server, names.join(", ")),
+                );
+                continue;
+            }
+        };
+        let start = ck.instant(&format!("{path}.start"), &f.start, &raw.start, end);
+        let stop = ck.instant(&format!("{path}.end"), &f.end, &raw.start, end);
+        if stop <= start {
+            ck.fail(
+                format!("{path}.end"),
+                format!("{} must be after start {}", f.end, f.start),
+            );
+        }
+        let slowdown = match f.effect {
+            FaultEffect::Down => None,
+            FaultEffect::Slow(x) => {
+                if !(1.0..=1000.0).contains(&x) {
+                    ck.fail(
+                        format!("{path}.effect"),
+                        format!("a slowdown must be between 1 and 1000, got {x}"),
+                    );
+                }
+                Some(x)
+            }
+        };
+        faults.push(FaultSpec {
+            server,
+            start,
+            end: stop,
+            slowdown,
+        });
+    }
+    for (i, a) in faults.iter().enumerate() {
+        for b in &faults[..i] {
+            if a.server == b.server && a.start < b.end && b.start < a.end {
+                ck.fail(
+                    format!("faults[{i}]"),
+                    "overlaps an earlier fault on the same server; merge them",
+                );
+            }
+        }
+    }
+    let st = &raw.site;
+    counts(
+        &mut ck,
+        "site.state_system_threads".into(),
+        st.state_system_threads,
+        1,
+        64,
+    );
+    ck.duration(
+        "site.state_system_per_batch",
+        st.state_system_per_batch.0,
+        SimDuration::ZERO,
+        SimDuration::from_mins(1),
+    );
+    ck.duration(
+        "site.state_system_per_message",
+        st.state_system_per_message.0,
+        SimDuration::ZERO,
+        SimDuration::from_mins(1),
+    );
+    if st.download_bandwidth.0 < 1_000 {
+        ck.fail(
+            "site.download_bandwidth",
+            format!("must be at least 1kbps, got {}", st.download_bandwidth),
+        );
     }
 
     // Settings: 0 is the scenario-wide object, then one per cohort that brings its own.
@@ -531,12 +767,27 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             &c.management_point,
             &mps,
         );
-        let sup = ck.lookup(
+        let mut cohort_sups = vec![SupId(ck.lookup(
             &format!("{path}.update_point"),
             "update point",
             &c.update_point,
             &sups,
-        );
+        ) as u16)];
+        for (j, name) in c.fallback_update_points.iter().enumerate() {
+            let s = SupId(ck.lookup(
+                &format!("{path}.fallback_update_points[{j}]"),
+                "update point",
+                name,
+                &sups,
+            ) as u16);
+            if cohort_sups.contains(&s) {
+                ck.fail(
+                    format!("{path}.fallback_update_points[{j}]"),
+                    format!("update point '{name}' is already in the list"),
+                );
+            }
+            cohort_sups.push(s);
+        }
         let dp = ck.lookup(
             &format!("{path}.distribution_point"),
             "distribution point",
@@ -557,7 +808,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             power,
             link_bps: c.link.0,
             mp: MpId(mp as u16),
-            sup: SupId(sup as u16),
+            sups: cohort_sups,
             dp: DpId(dp as u16),
             settings: settings_id,
             kind: c.kind,
@@ -761,23 +1012,16 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             content_ready_delay: raw.site.content_ready_delay.clone(),
             mp_forward_delay: raw.site.mp_forward_delay.0,
             state_system_delay: raw.site.state_system_delay.0,
+            state_system_threads: raw.site.state_system_threads,
+            state_system_per_batch: raw.site.state_system_per_batch.0,
+            state_system_per_message: raw.site.state_system_per_message.0,
+            download_bandwidth_bps: raw.site.download_bandwidth.0,
         },
         sync,
-        management_points: servers
-            .management_points
-            .iter()
-            .map(|s| s.name.clone())
-            .collect(),
-        update_points: servers
-            .update_points
-            .iter()
-            .map(|s| s.name.clone())
-            .collect(),
-        distribution_points: servers
-            .distribution_points
-            .iter()
-            .map(|s| s.name.clone())
-            .collect(),
+        management_points,
+        update_points,
+        distribution_points,
+        faults,
         settings,
         cohorts,
         updates,

@@ -46,9 +46,9 @@ pub fn ron(k: &Knobs) -> String {
     site: Site(content_ready_delay: Fixed("30m")),
     sync: Sync(manual: ["2026-11-10T09:00:00+01:00"]),
     servers: Servers(
-        management_points: [Server(name: "mp")],
-        update_points: [Server(name: "sup")],
-        distribution_points: [Server(name: "dp")],
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp")],
     ),
     client_settings: ClientSettings(
         policy_polling_interval: "{poll}",

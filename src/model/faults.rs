@@ -1,0 +1,98 @@
+//! Faults: a named server down (or slowed) for an interval.
+//!
+//! Owns what an outage does: a management point or SUP that goes down
+//! fails everything waiting or in service back to the clients, who retry
+//! by their own rules; a DP that goes down fails its downloads, which keep
+//! the bytes they have and resume later. A slowdown stretches service times
+//! (a DP's bandwidth shrinks). When the fault ends the backlog drains.
+
+use super::estate::ServerRef;
+use super::events::Event;
+use super::station::Request;
+use super::trace::TraceRecord;
+use super::update_point::ScanFailure;
+use super::world::World;
+use crate::engine::Scheduler;
+
+impl World<'_> {
+    /// Fault `i` begins.
+    pub(crate) fn fault_begin(&mut self, i: usize, sched: &mut Scheduler<'_, Event>) {
+        let fault = &self.estate.faults[i];
+        let now = sched.now();
+        self.trace(None, || TraceRecord {
+            value: Some(i as u64),
+            ..TraceRecord::new(
+                now,
+                None,
+                if fault.slowdown.is_some() {
+                    "fault_slow_begin"
+                } else {
+                    "fault_down_begin"
+                },
+            )
+        });
+        match (fault.server, fault.slowdown) {
+            (ServerRef::Dp(dp), Some(factor)) => self.dp_set_slowdown(dp, factor, sched),
+            (ServerRef::Dp(dp), None) => {
+                self.dps[dp.index()].down = true;
+                for (c, remaining) in self.dp_fail_all(dp, sched) {
+                    self.download_failed(c, remaining, sched);
+                }
+            }
+            (server, Some(factor)) => {
+                let s = self.station_of(server);
+                self.stations[s].slowdown = factor;
+            }
+            (server, None) => {
+                let s = self.station_of(server);
+                self.stations[s].down = true;
+                let mut failed = std::mem::take(&mut self.scratch_jobs);
+                failed.clear();
+                self.stations[s].fail_all(&mut failed);
+                for &(job, timer) in &failed {
+                    if let Some(timer) = timer {
+                        sched.cancel(timer);
+                    }
+                    match job.kind {
+                        Request::Policy => self.policy_failed(job.client, sched),
+                        Request::Batch => {
+                            self.batch_failed(job.token);
+                            self.totals.mp_rejects += 1;
+                        }
+                        Request::Location if self.scan_is_current(job.client, job.token) => {
+                            self.scan_failed(job.client, ScanFailure::ManagementPoint, sched)
+                        }
+                        Request::FullScan | Request::DeltaScan
+                            if self.scan_is_current(job.client, job.token) =>
+                        {
+                            self.scan_failed(job.client, ScanFailure::UpdatePoint, sched)
+                        }
+                        _ => {}
+                    }
+                }
+                self.scratch_jobs = failed;
+            }
+        }
+    }
+
+    /// Fault `i` ends: the server is back at full speed.
+    pub(crate) fn fault_end(&mut self, i: usize, sched: &mut Scheduler<'_, Event>) {
+        let fault = &self.estate.faults[i];
+        let now = sched.now();
+        self.trace(None, || TraceRecord {
+            value: Some(i as u64),
+            ..TraceRecord::new(now, None, "fault_end")
+        });
+        match fault.server {
+            ServerRef::Dp(dp) => {
+                self.dps[dp.index()].down = false;
+                self.dp_set_slowdown(dp, 1.0, sched);
+            }
+            server => {
+                let s = self.station_of(server);
+                self.stations[s].down = false;
+                self.stations[s].slowdown = 1.0;
+            }
+        }
+    }
+}

@@ -1,0 +1,251 @@
+//! A service station: a fixed number of workers in front of a FIFO queue
+//! with a limit, as management points, SUPs and the state system are.
+//!
+//! Owns the queueing discipline and its bookkeeping (law 8: never more in
+//! service than the workers, never more waiting than the limit; work over
+//! the limit is rejected, never dropped) and the load counters. It knows
+//! nothing of what a request means: the world decides service times and
+//! what happens when a request is served, rejected or failed.
+
+use std::collections::VecDeque;
+
+use hdrhistogram::Histogram;
+
+use super::ids::ClientId;
+use super::record::{LoadCounts, ms_histogram};
+use crate::engine::{SimTime, TimerId};
+
+/// What a request asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Request {
+    /// Client policy (management point).
+    Policy = 0,
+    /// "Where is my SUP" (management point).
+    Location = 1,
+    /// A batch of state messages (management point).
+    Batch = 2,
+    /// A full scan (software update point).
+    FullScan = 3,
+    /// A delta scan (software update point).
+    DeltaScan = 4,
+    /// A batch for the site's state system.
+    StateBatch = 5,
+    /// A content download (distribution point).
+    Download = 6,
+}
+
+impl Request {
+    /// All of them, in column order.
+    pub const ALL: [Request; 7] = [
+        Request::Policy,
+        Request::Location,
+        Request::Batch,
+        Request::FullScan,
+        Request::DeltaScan,
+        Request::StateBatch,
+        Request::Download,
+    ];
+
+    /// Column name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Request::Policy => "policy",
+            Request::Location => "location",
+            Request::Batch => "state_batch",
+            Request::FullScan => "full_scan",
+            Request::DeltaScan => "delta_scan",
+            Request::StateBatch => "state_processing",
+            Request::Download => "download",
+        }
+    }
+}
+
+/// One request at a station.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Job {
+    pub(crate) client: ClientId,
+    pub(crate) kind: Request,
+    pub(crate) arrived: SimTime,
+    /// The requester's token: a batch slot, or a scan attempt number.
+    pub(crate) token: u32,
+}
+
+/// What became of an offered request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Offer {
+    /// A worker took it: schedule its end with [`Station::started`].
+    Start(u16),
+    /// It waits in the queue.
+    Queued,
+    /// Rejected: the station is down or its queue is full.
+    Rejected,
+}
+
+/// Workers, a queue and their counters.
+pub(crate) struct Station {
+    pub(crate) workers: u32,
+    /// Requests that may wait (`u32::MAX`: no limit).
+    pub(crate) queue_limit: u32,
+    slots: Vec<Option<(Job, TimerId)>>,
+    free: Vec<u16>,
+    queue: VecDeque<Job>,
+    pub(crate) down: bool,
+    pub(crate) slowdown: f64,
+    /// Counters since the last sample.
+    pub(crate) interval: LoadCounts,
+    /// Counters over the whole run.
+    pub(crate) total: LoadCounts,
+    /// Queue wait of every request that started service, ms.
+    pub(crate) wait: Histogram<u64>,
+    pub(crate) peak_queue: u32,
+    pub(crate) peak_busy: u32,
+}
+
+impl Station {
+    pub(crate) fn new(workers: u32, queue_limit: u32) -> Self {
+        Station {
+            workers,
+            queue_limit,
+            slots: vec![None; workers as usize],
+            free: (0..workers as u16).rev().collect(),
+            queue: VecDeque::new(),
+            down: false,
+            slowdown: 1.0,
+            interval: LoadCounts::default(),
+            total: LoadCounts::default(),
+            wait: ms_histogram(),
+            peak_queue: 0,
+            peak_busy: 0,
+        }
+    }
+
+    /// Requests in service.
+    pub(crate) fn busy(&self) -> u32 {
+        self.workers - self.free.len() as u32
+    }
+
+    /// Requests waiting.
+    pub(crate) fn queued(&self) -> u32 {
+        self.queue.len() as u32
+    }
+
+    fn count(&mut self, kind: Request, f: impl Fn(&mut LoadCounts) -> &mut [u64; 7]) {
+        f(&mut self.interval)[kind as usize] += 1;
+        f(&mut self.total)[kind as usize] += 1;
+    }
+
+    /// A request arrives: a free worker takes it, or it waits, or it is
+    /// rejected.
+    pub(crate) fn offer(&mut self, job: Job) -> Offer {
+        self.count(job.kind, |c| &mut c.arrived);
+        if self.down {
+            self.count(job.kind, |c| &mut c.rejected);
+            return Offer::Rejected;
+        }
+        if let Some(slot) = self.free.pop() {
+            self.reserve(slot, job, job.arrived);
+            return Offer::Start(slot);
+        }
+        if self.queued() >= self.queue_limit {
+            self.count(job.kind, |c| &mut c.rejected);
+            return Offer::Rejected;
+        }
+        self.queue.push_back(job);
+        self.peak_queue = self.peak_queue.max(self.queued());
+        Offer::Queued
+    }
+
+    fn reserve(&mut self, slot: u16, job: Job, now: SimTime) {
+        self.wait.saturating_record(now.since(job.arrived).as_ms());
+        self.slots[slot as usize] = Some((job, TimerId(u64::MAX)));
+        self.peak_busy = self.peak_busy.max(self.busy());
+        assert!(
+            self.busy() <= self.workers,
+            "law 8: more in service than workers"
+        );
+    }
+
+    /// Records the timer of the service that just started in `slot`.
+    pub(crate) fn started(&mut self, slot: u16, timer: TimerId) {
+        let entry = self.slots[slot as usize].as_mut().expect("slot reserved");
+        entry.1 = timer;
+    }
+
+    /// The service in `slot` ends: frees the worker and returns the request.
+    pub(crate) fn finish(&mut self, slot: u16) -> Job {
+        let (job, _) = self.slots[slot as usize]
+            .take()
+            .expect("a request in service");
+        self.free.push(slot);
+        self.count(job.kind, |c| &mut c.served);
+        job
+    }
+
+    /// If a worker is free and a request waits, it starts now.
+    pub(crate) fn next_waiting(&mut self, now: SimTime) -> Option<(u16, Job)> {
+        if self.down || self.free.is_empty() {
+            return None;
+        }
+        let job = self.queue.pop_front()?;
+        let slot = self.free.pop().expect("a free worker");
+        self.reserve(slot, job, now);
+        Some((slot, job))
+    }
+
+    /// The station goes down: every request waiting or in service fails.
+    /// Returns them with the timers of those in service (to cancel).
+    pub(crate) fn fail_all(&mut self, failed: &mut Vec<(Job, Option<TimerId>)>) {
+        for slot in 0..self.slots.len() {
+            if let Some((job, timer)) = self.slots[slot].take() {
+                self.free.push(slot as u16);
+                self.count(job.kind, |c| &mut c.rejected);
+                failed.push((job, Some(timer)));
+            }
+        }
+        while let Some(job) = self.queue.pop_front() {
+            self.count(job.kind, |c| &mut c.rejected);
+            failed.push((job, None));
+        }
+        self.free.sort_unstable_by(|a, b| b.cmp(a));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(c: u32) -> Job {
+        Job {
+            client: ClientId(c),
+            kind: Request::Policy,
+            arrived: SimTime(0),
+            token: 0,
+        }
+    }
+
+    #[test]
+    fn workers_then_queue_then_reject() {
+        let mut s = Station::new(2, 3);
+        assert_eq!(s.offer(job(0)), Offer::Start(0));
+        assert_eq!(s.offer(job(1)), Offer::Start(1));
+        for c in 2..5 {
+            assert_eq!(s.offer(job(c)), Offer::Queued);
+        }
+        assert_eq!(
+            s.offer(job(5)),
+            Offer::Rejected,
+            "a queue limit of 3 rejects the 6th"
+        );
+        assert_eq!(s.total.rejected[0], 1);
+        assert_eq!(s.finish(0).client, ClientId(0));
+        let (slot, next) = s.next_waiting(SimTime(10)).expect("one waits");
+        assert_eq!((slot, next.client), (0, ClientId(2)), "FIFO");
+        let mut failed = Vec::new();
+        s.down = true;
+        s.fail_all(&mut failed);
+        assert_eq!(failed.len(), 4);
+        assert_eq!(s.busy(), 0);
+        assert_eq!(s.offer(job(9)), Offer::Rejected);
+    }
+}

@@ -1,0 +1,173 @@
+//! Software update points: a client's scan, from the location request to
+//! the SUP's answer, and what a 503 does.
+//!
+//! Owns the scan's server side: a client without a SUP location asks its
+//! MP first; its first scan against a SUP is a full scan, later ones are
+//! delta scans; a SUP over its WsusPool queue answers 503 and the client
+//! retries after `scan_retry_interval`; after `scan_retries` failed tries it
+//! switches to its cohort's next SUP (two minutes later) and scans in full
+//! there (the scan storm of a SUP failover). The client-side part of the
+//! scan follows the SUP's answer.
+
+use super::compliance::{Phase, TOPIC_SCAN};
+use super::events::Event;
+use super::ids::ClientId;
+use super::station::{Job, Offer, Request};
+use super::world::{Action, World};
+use crate::engine::{Scheduler, SimDuration, SimTime};
+
+/// Topic 501 state: pending retry.
+const SCAN_PENDING_RETRY: u8 = 4;
+
+/// Who turned a scan attempt down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ScanFailure {
+    /// The management point (location request).
+    ManagementPoint,
+    /// The software update point (503 or down).
+    UpdatePoint,
+}
+
+impl World<'_> {
+    /// Starts a scan attempt: a location request if the client needs one,
+    /// else the scan request to its SUP.
+    pub(crate) fn start_scan(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let client = &mut self.clients[c.index()];
+        client.action = Action::Scan;
+        client.action_started = now;
+        client.scan_token = client.scan_token.wrapping_add(1);
+        self.trace(Some(c), || {
+            super::trace::TraceRecord::new(now, Some(c), "scan_start")
+        });
+        if self.clients[c.index()].needs_location {
+            let mp = self.mp_station(c);
+            let job = self.job(c, Request::Location, now);
+            match self.offer(mp, job, sched) {
+                Offer::Rejected => self.scan_failed(c, ScanFailure::ManagementPoint, sched),
+                Offer::Start(_) | Offer::Queued => {}
+            }
+        } else {
+            self.send_scan(c, sched);
+        }
+    }
+
+    /// The scan request goes to the client's current SUP.
+    fn send_scan(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let sup = self.current_sup(c);
+        let kind = if self.clients[c.index()].scanned_sup == sup.0 {
+            Request::DeltaScan
+        } else {
+            Request::FullScan
+        };
+        let station = self.sup_station(sup);
+        let job = self.job(c, kind, now);
+        if self.offer(station, job, sched) == Offer::Rejected {
+            self.scan_failed(c, ScanFailure::UpdatePoint, sched);
+        }
+    }
+
+    /// Whether a served or failed request still belongs to the client's
+    /// current scan attempt.
+    pub(crate) fn scan_is_current(&self, c: ClientId, token: u32) -> bool {
+        let client = &self.clients[c.index()];
+        client.action == Action::Scan && client.scan_token == token && client.action_timer.is_none()
+    }
+
+    /// The MP told the client where its SUP is.
+    pub(crate) fn location_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
+        if !self.scan_is_current(job.client, job.token) {
+            return;
+        }
+        let client = &mut self.clients[job.client.index()];
+        client.needs_location = false;
+        client.mp_failures = 0;
+        self.send_scan(job.client, sched);
+    }
+
+    /// The SUP answered the scan: the client evaluates locally, then the
+    /// scan is done.
+    pub(crate) fn scan_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
+        let c = job.client;
+        if !self.scan_is_current(c, job.token) {
+            return;
+        }
+        let sup = self.current_sup(c);
+        let local = self
+            .settings(c)
+            .scan_duration
+            .sample(&mut self.clients[c.index()].rng);
+        let client = &mut self.clients[c.index()];
+        client.scanned_sup = sup.0;
+        client.sup_failures = 0;
+        client.action_timer = Some(sched.after(local, Event::ActionDone(c)));
+    }
+
+    /// A scan attempt failed: the client gives up for now and tries again
+    /// later (switching SUP after enough SUP failures).
+    pub(crate) fn scan_failed(
+        &mut self,
+        c: ClientId,
+        by: ScanFailure,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        let settings = self.settings(c);
+        let n_sups = self.cohort(c).sups.len() as u8;
+        let client = &mut self.clients[c.index()];
+        debug_assert_eq!(client.action, Action::Scan);
+        client.action = Action::Idle;
+        client.scan_token = client.scan_token.wrapping_add(1);
+        let retry = match by {
+            ScanFailure::ManagementPoint => {
+                self.totals.mp_rejects += 1;
+                now + Self::mp_backoff(settings, &mut client.mp_failures)
+            }
+            ScanFailure::UpdatePoint => {
+                self.totals.scan_rejects += 1;
+                client.sup_failures += 1;
+                if u32::from(client.sup_failures) >= settings.scan_retries {
+                    client.sup_failures = 0;
+                    if n_sups > 1 {
+                        client.sup_index = (client.sup_index + 1) % n_sups;
+                        client.needs_location = true;
+                        self.totals.sup_switches += 1;
+                    }
+                    now + SimDuration::from_mins(2)
+                } else {
+                    now + settings.scan_retry_interval
+                }
+            }
+        };
+        if client.scan_due != SimTime::MAX {
+            client.scan_due = retry;
+        }
+        for dep in &mut self.deployments {
+            let a = &mut dep.assignments[c.index()];
+            match a.phase {
+                Phase::Evaluating => {
+                    a.phase = Phase::EvalDue;
+                    a.due = retry;
+                }
+                Phase::Verifying => {
+                    a.phase = Phase::VerifyDue;
+                    a.due = retry;
+                }
+                _ => {}
+            }
+        }
+        self.queue(c, TOPIC_SCAN, SCAN_PENDING_RETRY, 0, now);
+        sched.at(retry, Event::Wake(c));
+        self.refresh(c, now);
+        self.trace(Some(c), || super::trace::TraceRecord {
+            to: Some(match by {
+                ScanFailure::ManagementPoint => "management_point",
+                ScanFailure::UpdatePoint => "update_point",
+            }),
+            value: Some(retry.since(now).as_ms()),
+            ..super::trace::TraceRecord::new(now, Some(c), "scan_failed")
+        });
+        self.next_action(c, sched);
+    }
+}
