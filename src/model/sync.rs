@@ -14,9 +14,9 @@ use super::world::{RunningSync, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 
 impl World<'_> {
-    /// WSyncMgr starts a sync, unless one is already running (a manual
-    /// trigger during a sync is dropped; a scheduled one waits for the next
-    /// interval).
+    /// WSyncMgr starts a sync, unless one is already running: then a manual
+    /// trigger waits and starts when the running sync finishes; a scheduled
+    /// one is skipped (the next interval comes).
     pub(crate) fn sync_start(&mut self, kind: SyncKind, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let spec = &self.estate.sync;
@@ -24,6 +24,9 @@ impl World<'_> {
             sched.after(spec.schedule_interval, Event::SyncStart(SyncKind::Full));
         }
         if self.running_sync.is_some() {
+            if kind == SyncKind::Delta {
+                self.sync_waiting = true;
+            }
             return;
         }
         let new_updates: Vec<UpdateId> = (0..self.estate.updates.len())
@@ -81,6 +84,9 @@ impl World<'_> {
         let waiting = std::mem::take(&mut self.awaiting_sync);
         for d in waiting {
             self.content_ready(d, now);
+        }
+        if std::mem::take(&mut self.sync_waiting) {
+            self.sync_start(SyncKind::Delta, sched);
         }
     }
 }

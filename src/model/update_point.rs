@@ -14,7 +14,7 @@ use super::events::Event;
 use super::ids::ClientId;
 use super::station::{Job, Offer, Request};
 use super::world::{Action, World};
-use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::engine::{Scheduler, SimDuration};
 
 /// Topic 501 state: pending retry.
 const SCAN_PENDING_RETRY: u8 = 4;
@@ -140,9 +140,8 @@ impl World<'_> {
                 }
             }
         };
-        if client.scan_due != SimTime::MAX {
-            client.scan_due = retry;
-        }
+        // The failed scan runs again at the retry (whatever it was for).
+        client.scan_due = client.scan_due.min(retry);
         for dep in &mut self.deployments {
             let a = &mut dep.assignments[c.index()];
             match a.phase {

@@ -182,6 +182,8 @@ pub struct World<'e> {
     /// The site-wide software updates policy is published.
     pub(crate) update_policy_published: bool,
     pub(crate) running_sync: Option<RunningSync>,
+    /// A manual sync was triggered while another ran.
+    pub(crate) sync_waiting: bool,
     pub(crate) syncs: Vec<SyncRecord>,
     /// Batches between a client and the database, by slot; free slots.
     pub(crate) batch_store: Vec<BatchData>,
@@ -309,6 +311,7 @@ impl<'e> World<'e> {
             synced_at,
             update_policy_published: estate.sync.initially_synced,
             running_sync: None,
+            sync_waiting: false,
             syncs: Vec::new(),
             batch_store: Vec::new(),
             free_batches: Vec::new(),

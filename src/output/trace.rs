@@ -132,6 +132,11 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
             .map_or("", |u| estate.updates[u.index()].id.as_str());
         let took =
             |v: Option<u64>| v.map_or(String::new(), |ms| format_duration(ms as f64 / 3_600_000.0));
+        let paren = |v: Option<u64>| {
+            v.map_or(String::new(), |ms| {
+                format!(" ({})", format_duration(ms as f64 / 3_600_000.0))
+            })
+        };
         let words = match r.event {
             "power_on" => "switched on".to_string(),
             "power_off" => "switched off".to_string(),
@@ -139,17 +144,26 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
             "policy_received" => format!("receives the policy of deployment {dep}"),
             "scan_cycle" => "its software update scan schedule fires".to_string(),
             "reevaluation_cycle" => "its deployment re-evaluation schedule fires".to_string(),
-            "scan_start" => format!("starts a compliance scan ({})", took(r.value)),
+            "scan_start" => "starts a compliance scan".to_string(),
+            "scan_failed" => format!(
+                "the scan fails at the {}; it tries again in {}",
+                r.to.unwrap_or("server").replace('_', " "),
+                took(r.value)
+            ),
             "scan_done" => "finishes the scan".to_string(),
-            "download_start" => format!("starts downloading {dep} ({})", took(r.value)),
+            "download_start" => format!(
+                "asks its distribution point for {dep}{}",
+                r.value
+                    .map_or(String::new(), |b| format!(" ({:.1} MB)", b as f64 / 1e6))
+            ),
             "download_done" => "finishes the download".to_string(),
-            "install_start" => format!("starts installing {dep} ({})", took(r.value)),
+            "install_start" => format!("starts installing {dep}{}", paren(r.value)),
             "install_done" => "finishes installing".to_string(),
             "restart_planned" => {
                 format!("will restart in {} ({})", took(r.value), r.to.unwrap_or(""))
             }
             "restart_due" => "the restart is due".to_string(),
-            "restart_start" => format!("restarts ({})", took(r.value)),
+            "restart_start" => format!("restarts{}", paren(r.value)),
             "restart_done" => "is back from the restart".to_string(),
             "message_queued" => {
                 let about = if upd.is_empty() { dep } else { upd };

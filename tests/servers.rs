@@ -1,0 +1,230 @@
+//! Finite servers under load and faults (MODEL.md section 1, law 8): what
+//! a planner reads from `load.csv` and the server summary.
+
+mod common;
+
+use common::estate_of;
+use patchsim::model::{self, Outcome, Request, ServerRole};
+
+/// A scenario of `clients` always-on clients with the given servers and
+/// extra top-level sections; one Required update released at 00:10, which
+/// the scheduled sync at the start does not bring (pass a `sync` section
+/// that does).
+fn scenario(
+    days: u32,
+    top: &str,
+    servers: &str,
+    cohort_extra: &str,
+    settings: &str,
+    clients: u32,
+) -> String {
+    format!(
+        r#"Scenario(
+    name: "servers", seed: 3, start: "2026-11-09T00:00:00Z", duration: "{days}d", sample_interval: "15m",
+    site: Site(content_ready_delay: Fixed("10m")),
+    servers: Servers({servers}),
+    {top}
+    client_settings: ClientSettings({settings}),
+    cohorts: [Cohort(name: "all", count: {clients}, management_point: "mp", update_point: "sup1",
+                     distribution_point: "dp", {cohort_extra})],
+    updates: [Update(id: "KB1", size: "50MB", release: "2026-11-09T00:10:00Z")],
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-09T02:00:00Z")],
+)"#
+    )
+}
+
+/// Law 8 on a run's outputs: never more in service than the capacity,
+/// never more waiting than the queue limit.
+fn assert_capacity(out: &Outcome) {
+    for s in &out.servers {
+        assert!(
+            s.peak_busy <= s.capacity,
+            "{}: {} busy of {}",
+            s.name,
+            s.peak_busy,
+            s.capacity
+        );
+        if let Some(limit) = s.queue_limit {
+            assert!(
+                s.peak_queue <= limit,
+                "{}: queue {} over {limit}",
+                s.name,
+                s.peak_queue
+            );
+        }
+    }
+    for row in &out.load {
+        let s = &out.servers[row.server];
+        assert!(row.busy <= s.capacity, "{} at {}", s.name, row.time);
+    }
+}
+
+/// Every message queued is in the database or still pending, once.
+fn assert_messages_conserved(out: &Outcome) {
+    let t = &out.totals;
+    assert_eq!(
+        t.state_messages_queued,
+        t.state_messages_in_database + out.messages_pending_at_end,
+        "a state message was lost or duplicated"
+    );
+}
+
+const SERVERS: &str = r#"
+    management_points: [ManagementPoint(name: "mp", workers: 4, queue_limit: 200)],
+    update_points: [UpdatePoint(name: "sup1", scan_slots: 4, queue_limit: 20, full_scan_time: Fixed("2m")),
+                    UpdatePoint(name: "sup2", scan_slots: 16, queue_limit: 2000, full_scan_time: Fixed("2m"))],
+    distribution_points: [DistributionPoint(name: "dp")],"#;
+
+/// An MP outage: requests fail and are retried; afterwards the backlog
+/// drains; every state message reaches the database exactly once.
+#[test]
+fn mp_outage_loses_and_duplicates_nothing() {
+    let text = scenario(
+        3,
+        r#"sync: Sync(manual: ["2026-11-09T00:20:00Z"]),
+           faults: [Fault(server: "mp", start: "2026-11-09T02:30:00Z", end: "2026-11-09T05:00:00Z")],"#,
+        SERVERS,
+        "",
+        r#"scan_interval: "1d""#,
+        800,
+    );
+    let out = model::run(&estate_of(&text));
+    assert_messages_conserved(&out);
+    assert_capacity(&out);
+    let mp = out.servers.iter().find(|s| s.name == "mp").expect("mp");
+    assert!(
+        mp.total.rejected[Request::Batch as usize] > 100,
+        "batches fail during the outage"
+    );
+    assert!(
+        mp.total.rejected[Request::Policy as usize] > 100,
+        "policy requests fail during the outage"
+    );
+    assert!(out.totals.mp_rejects > 200);
+    let down: Vec<_> = out
+        .load
+        .iter()
+        .filter(|r| out.servers[r.server].name == "mp" && r.down)
+        .collect();
+    assert_eq!(down.len(), 10, "down for 2.5 h of 15-minute samples");
+    // After the outage the backlog drains: by the end nearly every message is in.
+    assert!(out.messages_pending_at_end < 800 * 3);
+    let dep = &out.deployments[0];
+    assert!(
+        dep.final_reported[0] >= 790,
+        "reported installed after the outage: {:?}",
+        dep.final_reported
+    );
+}
+
+/// The scan storm of a SUP failover: a small WsusPool queue answers 503;
+/// clients retry every 30 minutes and after 4 tries switch to the next SUP
+/// and scan in full there.
+#[test]
+fn sup_503s_lead_to_failover_and_full_scans() {
+    let text = scenario(
+        2,
+        r#"sync: Sync(initially_synced: false, first_scheduled: "2026-11-09T00:30:00Z", full_duration: Fixed("10m")),"#,
+        SERVERS,
+        r#"fallback_update_points: ["sup2"],"#,
+        r#"first_scan_window: "10m""#,
+        1000,
+    );
+    let out = model::run(&estate_of(&text));
+    assert_capacity(&out);
+    assert_messages_conserved(&out);
+    let sup1 = out.servers.iter().find(|s| s.name == "sup1").expect("sup1");
+    let sup2 = out.servers.iter().find(|s| s.name == "sup2").expect("sup2");
+    assert_eq!(sup1.role, ServerRole::UpdatePoint);
+    assert!(
+        sup1.total.rejected[Request::FullScan as usize] > 500,
+        "503s: {:?}",
+        sup1.total.rejected
+    );
+    assert_eq!(sup1.peak_queue, 20, "the WsusPool queue fills to its limit");
+    assert!(
+        out.totals.sup_switches > 50,
+        "switches: {}",
+        out.totals.sup_switches
+    );
+    assert!(
+        sup2.total.served[Request::FullScan as usize] >= out.totals.sup_switches - 5,
+        "a switch means a full scan there"
+    );
+    let dep = &out.deployments[0];
+    assert!(
+        dep.final_truth[0] >= 990,
+        "everyone gets there in the end: {:?}",
+        dep.final_truth
+    );
+}
+
+/// A slow DP stretches downloads; a DP outage fails them and they resume.
+#[test]
+fn dp_slowdown_and_outage() {
+    let base = scenario(
+        1,
+        r#"sync: Sync(manual: ["2026-11-09T00:20:00Z"]),"#,
+        SERVERS,
+        r#"link: "1Gbps","#,
+        "",
+        400,
+    );
+    let faulted = scenario(
+        1,
+        r#"sync: Sync(manual: ["2026-11-09T00:20:00Z"]),
+           faults: [Fault(server: "dp", start: "2026-11-09T02:10:00Z", end: "2026-11-09T02:30:00Z", effect: Slow(4.0)),
+                   Fault(server: "dp", start: "2026-11-09T02:30:00Z", end: "2026-11-09T03:00:00Z")],"#,
+        SERVERS,
+        r#"link: "1Gbps","#,
+        "",
+        400,
+    );
+    let a = model::run(&estate_of(&base));
+    let b = model::run(&estate_of(&faulted));
+    assert_capacity(&b);
+    let dp = |o: &Outcome| {
+        o.servers
+            .iter()
+            .find(|s| s.name == "dp")
+            .expect("dp")
+            .clone()
+    };
+    assert_eq!(
+        dp(&a).bytes,
+        dp(&b).bytes,
+        "every byte is served once, fault or not"
+    );
+    assert!(b.totals.download_failures > 0);
+    let (pa, pb) = (
+        dp(&a).wait.value_at_quantile(0.95),
+        dp(&b).wait.value_at_quantile(0.95),
+    );
+    assert!(
+        pb >= pa,
+        "the faults make clients wait longer: {pa} vs {pb}"
+    );
+}
+
+/// Law 8 and message conservation in every shipped scenario.
+#[test]
+fn every_scenario_keeps_capacity_and_messages() {
+    let mut files: Vec<_> = std::fs::read_dir("scenarios")
+        .expect("scenarios/")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    files.sort();
+    for file in files {
+        let mut raw = patchsim::scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        if raw.cohorts.iter().map(|c| u64::from(c.count)).sum::<u64>() > 60_000 {
+            continue; // the scale scenario is covered by benchmarks
+        }
+        raw.duration = raw.duration.min("5d".parse().expect("a duration"));
+        let estate = patchsim::scenario::build(raw, &file.display().to_string())
+            .unwrap_or_else(|e| panic!("{e}"));
+        let out = model::run(&estate);
+        assert_capacity(&out);
+        assert_messages_conserved(&out);
+    }
+}
