@@ -439,6 +439,11 @@ impl World<'_> {
             deployment: Some(d),
             ..TraceRecord::new(now, Some(c), "download_done")
         });
+        let client = &self.clients[c.index()];
+        let took = now.since(client.action_started).as_ms();
+        self.cohort_timings[usize::from(client.cohort)]
+            .download
+            .saturating_record(took);
         self.download_done(c, d, now, sched);
         self.refresh(c, now);
         if self.clients[c.index()].power_off_waiting {
@@ -589,6 +594,8 @@ impl World<'_> {
             }
         };
         let at = now + delay;
+        let client = &mut self.clients[c.index()];
+        client.restart_pending_since = client.restart_pending_since.min(now);
         self.trace(Some(c), || TraceRecord {
             value: Some(delay.as_ms()),
             to: Some(match cause {
@@ -642,7 +649,20 @@ impl World<'_> {
             .restart_duration
             .sample(&mut self.clients[c.index()].rng);
         self.clients[c.index()].restart_waiting = false;
+        self.record_restart_delay(c, sched.now());
         self.begin(c, Action::Restart, length, sched);
+    }
+
+    /// Records how long the client's pending restart waited.
+    pub(crate) fn record_restart_delay(&mut self, c: ClientId, now: SimTime) {
+        let client = &mut self.clients[c.index()];
+        let since = std::mem::replace(&mut client.restart_pending_since, SimTime::MAX);
+        if since != SimTime::MAX {
+            let cohort = usize::from(client.cohort);
+            self.cohort_timings[cohort]
+                .restart_delay
+                .saturating_record(now.since(since).as_ms());
+        }
     }
 
     /// The client is back from a restart (or a shutdown): installs pending a

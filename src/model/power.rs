@@ -146,6 +146,7 @@ impl World<'_> {
         self.clients[c.index()].online = true;
         if self.clients[c.index()].restarted_by_shutdown {
             self.totals.restarts_by_shutdown += 1;
+            self.record_restart_delay(c, now);
             self.complete_restart(c, sched);
         } else {
             let delay = self

@@ -154,7 +154,8 @@ pub struct DeploymentRecord {
     pub assignments: Vec<Assignment>,
     /// Client time to truly compliant, from creation, ms: clients it required.
     pub time_to_compliant_true: Histogram<u64>,
-    /// Client time to reported compliant, from creation, ms.
+    /// Client time to reported compliant, from creation, ms (the same
+    /// clients: those it required).
     pub time_to_compliant_reported: Histogram<u64>,
     /// Counts at the end of the run.
     pub final_truth: [u32; 4],
@@ -162,6 +163,45 @@ pub struct DeploymentRecord {
     pub final_reported: [u32; 4],
     /// Reported Unknown at the end whose last scan report was a failure.
     pub final_reported_unknown_scan_failed: u32,
+    /// The same, per targeted cohort (in cohort order; untargeted cohorts
+    /// have `targeted == 0`).
+    pub by_cohort: Vec<CohortBreakdown>,
+}
+
+/// One cohort's part of a deployment.
+#[derive(Clone, Debug)]
+pub struct CohortBreakdown {
+    /// Clients of the cohort the deployment targets (all or none).
+    pub targeted: u32,
+    /// True counts at the end.
+    pub final_truth: [u32; 4],
+    /// Reported counts at the end.
+    pub final_reported: [u32; 4],
+    /// Client time to truly compliant, from creation, ms (clients it required).
+    pub time_to_compliant_true: Histogram<u64>,
+    /// Client time to reported compliant, from creation, ms (same clients).
+    pub time_to_compliant_reported: Histogram<u64>,
+}
+
+/// Per-cohort timings of client work, ms.
+#[derive(Clone, Debug)]
+pub struct CohortTimings {
+    /// Scan request → the SUP's answer (queue and service; retries not included).
+    pub scan_response: Histogram<u64>,
+    /// Download request → last byte (waiting for a connection included).
+    pub download: Histogram<u64>,
+    /// Install needing a restart → the restart (or the shutdown that did it).
+    pub restart_delay: Histogram<u64>,
+}
+
+impl CohortTimings {
+    pub(crate) fn new() -> Self {
+        CohortTimings {
+            scan_response: ms_histogram(),
+            download: ms_histogram(),
+            restart_delay: ms_histogram(),
+        }
+    }
 }
 
 /// Counts of what happened in a run.
@@ -240,6 +280,8 @@ pub struct Outcome {
     pub servers: Vec<ServerRecord>,
     /// Load rows, in time order, servers in [`Outcome::servers`] order.
     pub load: Vec<LoadRow>,
+    /// Timings of client work, per cohort (in cohort order).
+    pub cohort_timings: Vec<CohortTimings>,
     /// State messages queued but not yet in the site database at the end
     /// (on clients, at management points, at the state system).
     pub messages_pending_at_end: u64,

@@ -93,6 +93,11 @@ impl World<'_> {
         if !self.scan_is_current(c, job.token) {
             return;
         }
+        let now = sched.now();
+        let cohort = usize::from(self.clients[c.index()].cohort);
+        self.cohort_timings[cohort]
+            .scan_response
+            .saturating_record(now.since(job.arrived).as_ms());
         let sup = self.current_sup(c);
         let local = self
             .settings(c)

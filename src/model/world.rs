@@ -18,7 +18,7 @@ use super::record::{
     Assignment, DeploymentRecord, Outcome, SampleRow, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
     Totals, UpdateRow, ms_histogram,
 };
-use super::record::{LoadRow, ServerRecord, ServerRole};
+use super::record::{CohortBreakdown, CohortTimings, LoadRow, ServerRecord, ServerRole};
 use super::station::{Job, Offer, Request, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
@@ -82,6 +82,8 @@ pub(crate) struct Client {
     pub(crate) scan_due: SimTime,
     /// When the planned restart happens (valid while `restart_timer` is set).
     pub(crate) restart_at: SimTime,
+    /// Since when a restart has been pending (`MAX`: none).
+    pub(crate) restart_pending_since: SimTime,
     pub(crate) batches: u32,
     pub(crate) cohort: u16,
     pub(crate) known_deployments: u16,
@@ -136,6 +138,8 @@ pub(crate) struct DeploymentState {
     pub(crate) thresholds: Thresholds,
     pub(crate) ttc_true: hdrhistogram::Histogram<u64>,
     pub(crate) ttc_reported: hdrhistogram::Histogram<u64>,
+    /// Per cohort: time to compliant, true and reported.
+    pub(crate) ttc_by_cohort: Vec<(hdrhistogram::Histogram<u64>, hdrhistogram::Histogram<u64>)>,
 }
 
 /// A batch of state messages on its way from a client to the database.
@@ -205,6 +209,7 @@ pub struct World<'e> {
     pub(crate) message_latency: hdrhistogram::Histogram<u64>,
     pub(crate) min_batch_gap: Option<SimDuration>,
     pub(crate) gpo_conflicts: Vec<u32>,
+    pub(crate) cohort_timings: Vec<CohortTimings>,
 }
 
 impl<'e> World<'e> {
@@ -254,6 +259,7 @@ impl<'e> World<'e> {
                     last_batch: SimTime::ZERO,
                     scan_due: SimTime::MAX,
                     restart_at: SimTime::MAX,
+                    restart_pending_since: SimTime::MAX,
                     batches: 0,
                     cohort: k as u16,
                     known_deployments: 0,
@@ -349,6 +355,11 @@ impl<'e> World<'e> {
             message_latency: ms_histogram(),
             min_batch_gap: None,
             gpo_conflicts,
+            cohort_timings: estate
+                .cohorts
+                .iter()
+                .map(|_| CohortTimings::new())
+                .collect(),
         };
         for spec in &estate.deployments {
             let mut targeted_cohort = vec![false; estate.cohorts.len()];
@@ -366,6 +377,11 @@ impl<'e> World<'e> {
                 thresholds: Thresholds::default(),
                 ttc_true: ms_histogram(),
                 ttc_reported: ms_histogram(),
+                ttc_by_cohort: estate
+                    .cohorts
+                    .iter()
+                    .map(|_| (ms_histogram(), ms_histogram()))
+                    .collect(),
                 targeted_cohort,
             };
             for cohort in spec.targets.iter().map(|c| &estate.cohorts[c.index()]) {
@@ -516,6 +532,7 @@ impl<'e> World<'e> {
             }
             let (cell, reported) = self.cells(c, DeploymentId(d as u16));
             let created = self.estate.deployments[d].created;
+            let cohort = usize::from(self.clients[c.index()].cohort);
             let dep = &mut self.deployments[d];
             let mut crossed = false;
             let old = dep.true_cells[c.index()];
@@ -545,6 +562,9 @@ impl<'e> World<'e> {
                 if cell.state.is_compliant() && a.true_compliant_at == SimTime::MAX {
                     a.true_compliant_at = now;
                     dep.ttc_true.saturating_record(now.since(created).as_ms());
+                    dep.ttc_by_cohort[cohort]
+                        .0
+                        .saturating_record(now.since(created).as_ms());
                     crossed = true;
                 }
             }
@@ -556,8 +576,14 @@ impl<'e> World<'e> {
                 let a = &mut dep.assignments[c.index()];
                 if reported.state.is_compliant() && a.reported_compliant_at == SimTime::MAX {
                     a.reported_compliant_at = now;
-                    dep.ttc_reported
-                        .saturating_record(now.since(created).as_ms());
+                    // The clients it required (not those compliant from the start).
+                    if a.true_compliant_at != SimTime::ZERO {
+                        dep.ttc_reported
+                            .saturating_record(now.since(created).as_ms());
+                        dep.ttc_by_cohort[cohort]
+                            .1
+                            .saturating_record(now.since(created).as_ms());
+                    }
                     crossed = true;
                 }
             }
@@ -608,10 +634,40 @@ impl<'e> World<'e> {
     /// Ends the run and hands over what it recorded.
     pub fn finish(self, stats: RunStats) -> Outcome {
         let servers = self.server_records();
+        let estate = self.estate;
         let deployments = self
             .deployments
             .into_iter()
-            .map(|dep| DeploymentRecord {
+            .map(|mut dep| {
+                let by_cohort = estate
+                    .cohorts
+                    .iter()
+                    .zip(std::mem::take(&mut dep.ttc_by_cohort))
+                    .enumerate()
+                    .map(|(k, (spec, (ttc_true, ttc_reported)))| {
+                        let range =
+                            spec.first_client as usize..(spec.first_client + spec.count) as usize;
+                        let (mut final_truth, mut final_reported) = ([0u32; 4], [0u32; 4]);
+                        let targeted = dep.targeted_cohort[k];
+                        if targeted {
+                            for c in range {
+                                final_truth[dep.true_cells[c].state as usize] += 1;
+                                final_reported[dep.reported_cells[c].state as usize] += 1;
+                            }
+                        }
+                        CohortBreakdown {
+                            targeted: if targeted { spec.count } else { 0 },
+                            final_truth,
+                            final_reported,
+                            time_to_compliant_true: ttc_true,
+                            time_to_compliant_reported: ttc_reported,
+                        }
+                    })
+                    .collect();
+                (dep, by_cohort)
+            })
+            .map(|(dep, by_cohort)| DeploymentRecord {
+                by_cohort,
                 targeted: dep.targeted,
                 published_at: dep.published_at,
                 thresholds: dep.thresholds,
@@ -634,6 +690,7 @@ impl<'e> World<'e> {
                 .map(|b| b.messages.len() as u64)
                 .sum::<u64>();
         Outcome {
+            cohort_timings: self.cohort_timings,
             servers,
             load: self.load,
             messages_pending_at_end: pending,

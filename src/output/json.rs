@@ -37,6 +37,8 @@ pub struct Summary {
     pub deployments: Vec<DeploymentSummary>,
     /// One entry per update, in file order.
     pub updates: Vec<UpdateSummary>,
+    /// One entry per cohort, in file order.
+    pub cohorts: Vec<CohortSummary>,
     /// Catalog syncs, in start order.
     pub syncs: Vec<SyncSummary>,
     /// State message latency, queued on the client → site database, in seconds.
@@ -82,8 +84,49 @@ pub struct DeploymentSummary {
     pub hours_to_pct_reported: Thresholds,
     /// Per-client hours from creation to truly compliant (clients it required).
     pub client_time_to_compliant_h_true: Percentiles,
+    /// Per-client hours from creation to reported compliant (the same
+    /// clients: those it required).
+    pub client_time_to_compliant_h_reported: Percentiles,
+    /// The same, per targeted cohort.
+    pub by_cohort: Vec<CohortPart>,
+}
+
+/// One cohort's part of a deployment.
+#[derive(Clone, Debug, Serialize)]
+pub struct CohortPart {
+    /// Cohort name.
+    pub cohort: String,
+    /// Clients targeted.
+    pub targeted: u32,
+    /// True counts at the end.
+    pub final_true: StateCounts,
+    /// Reported counts at the end.
+    pub final_reported: StateCounts,
+    /// Compliant share at the end, percent, true.
+    pub compliant_pct_true: f64,
+    /// Compliant share at the end, percent, reported.
+    pub compliant_pct_reported: f64,
+    /// Per-client hours from creation to truly compliant.
+    pub client_time_to_compliant_h_true: Percentiles,
     /// Per-client hours from creation to reported compliant.
     pub client_time_to_compliant_h_reported: Percentiles,
+}
+
+/// One cohort's client timings over the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct CohortSummary {
+    /// Its name.
+    pub name: String,
+    /// Its clients.
+    pub clients: u32,
+    /// Clients with a conflicting domain GPO.
+    pub gpo_conflicts: u32,
+    /// Seconds from a scan request to the SUP's answer (queue and service).
+    pub scan_response_s: Percentiles,
+    /// Seconds from a download request to its last byte.
+    pub download_s: Percentiles,
+    /// Hours a restart was pending (install → restart or shutdown).
+    pub restart_delay_h: Percentiles,
 }
 
 /// One server's load over the run.
@@ -296,6 +339,28 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
                     &rec.time_to_compliant_reported,
                     MS_PER_HOUR,
                 ),
+                by_cohort: estate
+                    .cohorts
+                    .iter()
+                    .zip(&rec.by_cohort)
+                    .filter(|(_, part)| part.targeted > 0)
+                    .map(|(spec, part)| CohortPart {
+                        cohort: spec.name.clone(),
+                        targeted: part.targeted,
+                        final_true: part.final_truth.into(),
+                        final_reported: part.final_reported.into(),
+                        compliant_pct_true: pct(ok(&part.final_truth), part.targeted),
+                        compliant_pct_reported: pct(ok(&part.final_reported), part.targeted),
+                        client_time_to_compliant_h_true: Percentiles::of(
+                            &part.time_to_compliant_true,
+                            MS_PER_HOUR,
+                        ),
+                        client_time_to_compliant_h_reported: Percentiles::of(
+                            &part.time_to_compliant_reported,
+                            MS_PER_HOUR,
+                        ),
+                    })
+                    .collect(),
             }
         })
         .collect();
@@ -345,6 +410,20 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
         gpo_conflict_clients: outcome.gpo_conflicts.iter().sum(),
         deployments,
         updates,
+        cohorts: estate
+            .cohorts
+            .iter()
+            .zip(&outcome.cohort_timings)
+            .zip(&outcome.gpo_conflicts)
+            .map(|((spec, t), &gpo)| CohortSummary {
+                name: spec.name.clone(),
+                clients: spec.count,
+                gpo_conflicts: gpo,
+                scan_response_s: Percentiles::of(&t.scan_response, 1_000.0),
+                download_s: Percentiles::of(&t.download, 1_000.0),
+                restart_delay_h: Percentiles::of(&t.restart_delay, MS_PER_HOUR),
+            })
+            .collect(),
         syncs,
         state_message_latency_s: Percentiles::of(&outcome.message_latency, 1_000.0),
         state_messages_pending_at_end: outcome.messages_pending_at_end,

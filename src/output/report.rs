@@ -130,6 +130,20 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             d.purpose,
             percentiles(&d.client_time_to_compliant_h_true, format_duration)
         );
+        if d.by_cohort.len() > 1 {
+            for part in &d.by_cohort {
+                let _ = writeln!(
+                    out,
+                    "  {}: {:.1}% true, {:.1}% reported; client time to compliant p95 {}",
+                    part.cohort,
+                    part.compliant_pct_true,
+                    part.compliant_pct_reported,
+                    part.client_time_to_compliant_h_true
+                        .p95
+                        .map_or("—".to_string(), format_duration)
+                );
+            }
+        }
         let u = &d.unknown_at_end;
         if u.true_gpo_conflict + u.reported_scan_failed + u.reported_not_yet_reported > 0 {
             let _ = writeln!(
@@ -151,6 +165,28 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
                 .map_or("— (still running)".to_string(), |f| format_duration(
                     f - sync.started_h
                 ))
+        );
+    }
+    for cohort in &s.cohorts {
+        let p95 = |p: &Percentiles, hours_per_unit: f64| {
+            p.p95
+                .map_or("—".to_string(), |v| format_duration(v * hours_per_unit))
+        };
+        let _ = writeln!(
+            out,
+            "cohort {}: p95 scan response {}, download {}, restart pending {}",
+            cohort.name,
+            p95(&cohort.scan_response_s, 1.0 / 3600.0),
+            p95(&cohort.download_s, 1.0 / 3600.0),
+            p95(&cohort.restart_delay_h, 1.0)
+        );
+    }
+    let t = &s.totals;
+    if t.mp_rejects + t.scan_rejects + t.download_failures > 0 {
+        let _ = writeln!(
+            out,
+            "retries: {} management point rejects, {} scan rejects (503 or down), {} SUP switches, {} failed downloads",
+            t.mp_rejects, t.scan_rejects, t.sup_switches, t.download_failures
         );
     }
     let mut busiest: Vec<&super::json::ServerSummary> =
