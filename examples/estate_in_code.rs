@@ -17,6 +17,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         duration: "10d".parse()?,
         sample_interval: "1h".parse()?,
         site: Site::default(),
+        primaries: Vec::new(),
         servers: Servers {
             management_points: vec![ManagementPoint::named("mp")],
             update_points: vec![UpdatePoint::named("sup")],

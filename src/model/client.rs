@@ -269,8 +269,9 @@ impl World<'_> {
             return;
         }
         let started = self.clients[c.index()].action_started;
+        let site = self.site_of(c);
         for u in 0..self.estate.updates.len() {
-            if self.synced_at[u] > started {
+            if self.sites[site].synced_at[u] > started {
                 continue; // law 9: not in the site's catalog when the scan began
             }
             let slot = self.slot(c, UpdateId(u as u16));

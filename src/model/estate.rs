@@ -7,7 +7,7 @@
 use crate::engine::{SimDuration, SimTime};
 use crate::scenario::{ClientKind, Dist, Purpose, Scenario};
 
-use super::ids::{CohortId, DpId, MpId, SettingsId, SupId, UpdateId};
+use super::ids::{CohortId, DpId, MpId, SettingsId, SiteId, SupId, UpdateId};
 
 /// A checked scenario, ready to simulate.
 #[derive(Clone, Debug)]
@@ -26,8 +26,13 @@ pub struct Estate {
     /// Milliseconds from local Monday 00:00 (in the start's UTC offset) to
     /// simulated time zero.
     pub week_offset: SimDuration,
-    /// Site timings.
+    /// Site timings (the top-level site's).
     pub site: SiteSpec,
+    /// The primary sites, indexed by [`SiteId`]: one (the standalone site)
+    /// unless the top-level site is a central administration site.
+    pub primaries: Vec<PrimarySpec>,
+    /// Whether the top-level site is a CAS over `primaries`.
+    pub hierarchy: bool,
     /// Catalog sync.
     pub sync: SyncSpec,
     /// Management points, indexed by [`MpId`].
@@ -79,11 +84,28 @@ pub struct SiteSpec {
     pub download_bandwidth_bps: u64,
 }
 
+/// A primary site.
+#[derive(Clone, Debug)]
+pub struct PrimarySpec {
+    /// Its code.
+    pub code: String,
+    /// Top-level sync end → its SUPs synced.
+    pub sync_delay: Dist,
+    /// Replication to and from the CAS.
+    pub replication_delay: SimDuration,
+    /// State system threads.
+    pub state_system_threads: u32,
+    /// Clients it manages.
+    pub clients: u32,
+}
+
 /// A management point.
 #[derive(Clone, Debug)]
 pub struct MpSpec {
     /// Its name.
     pub name: String,
+    /// Its primary site.
+    pub site: SiteId,
     /// Requests served at once.
     pub workers: u32,
     /// Requests that may wait.
@@ -101,6 +123,8 @@ pub struct MpSpec {
 pub struct SupSpec {
     /// Its name.
     pub name: String,
+    /// Its primary site.
+    pub site: SiteId,
     /// Scans served at once.
     pub scan_slots: u32,
     /// WsusPool queue length.
@@ -116,6 +140,8 @@ pub struct SupSpec {
 pub struct DpSpec {
     /// Its name.
     pub name: String,
+    /// Its primary site.
+    pub site: SiteId,
     /// Outbound bandwidth, bits per second.
     pub bandwidth_bps: u64,
     /// Downloads served at once.
@@ -238,6 +264,8 @@ pub struct CohortSpec {
     pub dp: DpId,
     /// Its client settings.
     pub settings: SettingsId,
+    /// The primary site that manages it (its servers').
+    pub site: SiteId,
     /// Workstations or servers.
     pub kind: ClientKind,
     /// Share of clients with a conflicting domain GPO.

@@ -15,13 +15,15 @@ pub enum Event {
     SyncStart(SyncKind),
     /// WSyncMgr polls WSUS to see whether its metadata download is done.
     SyncPoll,
-    /// The synced metadata is in the site database.
+    /// The synced metadata is in the top-level site database.
     SyncInserted,
+    /// A primary's SUPs have synced from the top-level SUP: (site, sync).
+    SiteSynced(u16, u32),
 
     // --- site ---
-    /// A deployment's content is on the DPs; it enters machine policy as
-    /// soon as all its updates are synced.
-    DeploymentPublished(DeploymentId),
+    /// A deployment's content is on a primary's DPs: (deployment, site); it
+    /// enters that site's machine policy once its updates are synced there.
+    ContentReady(DeploymentId, u16),
     /// Take one row of the compliance timeline.
     Sample,
 
@@ -51,6 +53,8 @@ pub enum Event {
     /// A batch the MP took reaches the state system's inbox (the payload is
     /// its slot in the batch store).
     BatchForwarded(u32),
+    /// A committed batch reaches the CAS's database by replication (slot).
+    Replicated(u32),
 
     // --- servers ---
     /// A station (MP, SUP, state system) finishes the request in a worker

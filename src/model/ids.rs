@@ -34,4 +34,6 @@ id_type! {
     DpId(u16);
     /// A client settings object.
     SettingsId(u16);
+    /// A primary site (0 for a standalone primary).
+    SiteId(u16);
 }

@@ -66,7 +66,9 @@ impl World<'_> {
             return; // switched off while waiting: the answer is lost
         }
         self.totals.policy_requests += 1;
-        if !client.has_update_policy && self.update_policy_published {
+        let site = self.site_of(c);
+        let client = &mut self.clients[c.index()];
+        if !client.has_update_policy && self.sites[site].update_policy_published {
             // The site-wide software updates policy: the client learns where
             // its SUP is, and its first scan follows within a random window.
             client.has_update_policy = true;
@@ -82,11 +84,12 @@ impl World<'_> {
             sched.at(client.scan_due, Event::Wake(c));
         }
         let known = usize::from(self.clients[c.index()].known_deployments);
-        for i in known..self.published.len() {
-            let d = self.published[i];
+        let published = self.sites[site].published.len();
+        for i in known..published {
+            let d = self.sites[site].published[i];
             self.learn(c, d, sched);
         }
-        self.clients[c.index()].known_deployments = self.published.len() as u16;
+        self.clients[c.index()].known_deployments = published as u16;
     }
 
     /// The client receives a deployment's policy: it plans the evaluation
@@ -174,6 +177,7 @@ impl World<'_> {
         let batch = &mut self.batch_store[slot as usize];
         batch.client = c;
         batch.done = false;
+        batch.in_database = false;
         batch.messages.append(&mut self.clients[c.index()].queue);
         slot
     }

@@ -27,11 +27,11 @@ mod world;
 
 pub use compliance::{Compliance, RequiredSub};
 pub use estate::{
-    CohortSpec, DeploymentSpec, DpSpec, Estate, FaultSpec, MpSpec, PowerSpec, ServerRef, Settings,
-    SiteSpec, SupSpec, SyncSpec, UpdateSpec, WindowSpec,
+    CohortSpec, DeploymentSpec, DpSpec, Estate, FaultSpec, MpSpec, PowerSpec, PrimarySpec,
+    ServerRef, Settings, SiteSpec, SupSpec, SyncSpec, UpdateSpec, WindowSpec,
 };
 pub use events::Event;
-pub use ids::{ClientId, CohortId, DeploymentId, DpId, MpId, SettingsId, SupId, UpdateId};
+pub use ids::{ClientId, CohortId, DeploymentId, DpId, MpId, SettingsId, SiteId, SupId, UpdateId};
 pub use record::{
     Assignment, DeploymentRecord, LoadCounts, LoadRow, Outcome, SampleRow, ServerRecord,
     ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals, UpdateRow,

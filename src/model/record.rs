@@ -6,7 +6,7 @@
 use hdrhistogram::Histogram;
 
 use super::compliance::{Counts, Phase};
-use super::ids::{DeploymentId, UpdateId};
+use super::ids::{DeploymentId, SiteId, UpdateId};
 use crate::engine::{SimDuration, SimTime};
 
 /// Compliance thresholds reported in the summary, in percent.
@@ -87,6 +87,9 @@ pub struct SampleRow {
     pub reported_unknown_scan_failed: u32,
     /// Clients that have received the deployment's policy.
     pub with_policy: u32,
+    /// The primary site whose clients and database the row counts (`None`:
+    /// the top-level view: every client, the top-level database).
+    pub site: Option<SiteId>,
 }
 
 impl SampleRow {
@@ -100,6 +103,7 @@ impl SampleRow {
             reported_required_sub: c.reported.sub,
             reported_unknown_scan_failed: c.reported.unknown_scan_failed,
             with_policy: c.with_policy,
+            site: None,
         }
     }
 }
@@ -146,8 +150,10 @@ pub struct SyncRecord {
 pub struct DeploymentRecord {
     /// Clients targeted.
     pub targeted: u32,
-    /// When its policy was published (content on the DPs).
+    /// When its policy was first published (content on the DPs).
     pub published_at: Option<SimTime>,
+    /// When it was published at each primary site.
+    pub site_published_at: Vec<Option<SimTime>>,
     /// Threshold crossings.
     pub thresholds: Thresholds,
     /// Per client (indexed by client id; untargeted clients included).
@@ -254,8 +260,14 @@ pub struct Outcome {
     pub events: u64,
     /// Time the run ended.
     pub end: SimTime,
-    /// Timeline rows, in time order, deployments in file order within a time.
+    /// Timeline rows, in time order, deployments in file order within a
+    /// time: the top-level view (the CAS's database in a hierarchy).
     pub timeline: Vec<SampleRow>,
+    /// In a hierarchy, the rows per primary site (its clients, its
+    /// database), in time order, then site, then deployment; empty otherwise.
+    pub site_timeline: Vec<SampleRow>,
+    /// When each update reached each primary site's SUPs (per site, per update).
+    pub site_synced_at: Vec<Vec<Option<SimTime>>>,
     /// Per-update rows, in time order, updates in file order within a time.
     pub update_timeline: Vec<UpdateRow>,
     /// Catalog syncs, in start order.

@@ -16,16 +16,24 @@ use super::world::World;
 use crate::engine::{Scheduler, SimTime};
 
 impl World<'_> {
-    /// A deployment's content is on the DPs: it enters machine policy now,
-    /// or as soon as the last of its updates is synced (MODEL.md 2.3).
-    pub(crate) fn content_ready(&mut self, d: DeploymentId, now: SimTime) {
+    /// A deployment's content is on a primary's DPs: it enters that site's
+    /// machine policy now, or as soon as the last of its updates is synced
+    /// there (MODEL.md 2.3).
+    pub(crate) fn content_ready(&mut self, d: DeploymentId, site: usize, now: SimTime) {
         let spec = &self.estate.deployments[d.index()];
-        if spec.updates.iter().any(|u| self.synced_at[u.index()] > now) {
-            self.awaiting_sync.push(d);
+        let state = &mut self.sites[site];
+        if spec
+            .updates
+            .iter()
+            .any(|u| state.synced_at[u.index()] > now)
+        {
+            state.awaiting_sync.push(d);
             return;
         }
-        self.published.push(d);
-        self.deployments[d.index()].published_at = Some(now);
+        state.published.push(d);
+        let dep = &mut self.deployments[d.index()];
+        dep.site_published_at[site] = Some(now);
+        dep.published_at = Some(dep.published_at.map_or(now, |t| t.min(now)));
     }
 
     /// A batch reaches the state system's inbox and waits for a thread.
@@ -36,7 +44,8 @@ impl World<'_> {
             token: slot,
             ..self.job(c, Request::StateBatch, sched.now())
         };
-        let offer = self.offer(self.state_station(), job, sched);
+        let station = self.state_station(self.site_of(c));
+        let offer = self.offer(station, job, sched);
         assert_ne!(
             offer,
             Offer::Rejected,
@@ -46,27 +55,28 @@ impl World<'_> {
 
     /// The state system finished a batch; batches are committed to the
     /// database in the order they arrived.
-    pub(crate) fn state_served(&mut self, job: Job, now: SimTime) {
+    pub(crate) fn state_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
         self.batch_store[job.token as usize].done = true;
         while let Some(&slot) = self.state_order.front() {
             if !self.batch_store[slot as usize].done {
                 break;
             }
             self.state_order.pop_front();
-            self.commit(slot, now);
+            self.commit(slot, sched);
         }
     }
 
     /// Writes a batch into the site database: the reported state of its
     /// client changes (MODEL.md 2.2 step 5).
-    fn commit(&mut self, slot: u32, now: SimTime) {
-        let mut messages = std::mem::take(&mut self.batch_store[slot as usize].messages);
+    fn commit(&mut self, slot: u32, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let messages = std::mem::take(&mut self.batch_store[slot as usize].messages);
         let c = self.batch_store[slot as usize].client;
         self.trace(Some(c), || TraceRecord {
             value: Some(messages.len() as u64),
             ..TraceRecord::new(now, Some(c), "batch_in_database")
         });
-        for m in messages.drain(..) {
+        for &m in &messages {
             self.message_latency
                 .saturating_record(now.since(m.queued_at).as_ms());
             self.totals.state_messages_in_database += 1;
@@ -76,6 +86,36 @@ impl World<'_> {
                 TOPIC_ENFORCEMENT => {
                     self.deployments[usize::from(m.subject)].reported_enforcement[c.index()] =
                         m.state
+                }
+                _ => {}
+            }
+        }
+        self.batch_store[slot as usize].messages = messages;
+        self.batch_store[slot as usize].in_database = true;
+        if self.estate.hierarchy {
+            // The primary replicates it to the CAS's database.
+            let delay = self.estate.primaries[self.site_of(c)].replication_delay;
+            sched.after(delay, Event::Replicated(slot));
+        } else {
+            self.batch_store[slot as usize].messages.clear();
+            self.free_batches.push(slot);
+        }
+        self.refresh(c, now);
+    }
+
+    /// A batch reaches the CAS's database by replication.
+    pub(crate) fn replicated(&mut self, slot: u32, now: SimTime) {
+        let c = self.batch_store[slot as usize].client;
+        let mut messages = std::mem::take(&mut self.batch_store[slot as usize].messages);
+        for m in messages.drain(..) {
+            match m.topic {
+                TOPIC_DETECTION => {
+                    let i = self.slot(c, UpdateId(m.subject));
+                    self.cas_reported[i] = m.state;
+                }
+                TOPIC_SCAN => self.cas_reported_scan[c.index()] = m.state,
+                TOPIC_ENFORCEMENT => {
+                    self.deployments[usize::from(m.subject)].cas_enforcement[c.index()] = m.state
                 }
                 _ => {}
             }

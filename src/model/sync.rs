@@ -80,13 +80,44 @@ impl World<'_> {
             self.synced_at[u.index()] = now;
         }
         self.totals.syncs += 1;
-        self.update_policy_published = true;
-        let waiting = std::mem::take(&mut self.awaiting_sync);
-        for d in waiting {
-            self.content_ready(d, now);
+        // Each primary's SUPs then sync from the top-level SUP (at once for
+        // a standalone site, whose SUP is the top-level one).
+        let sync = running.record;
+        for site in 0..self.sites.len() {
+            if self.estate.hierarchy {
+                let delay = self.estate.primaries[site]
+                    .sync_delay
+                    .sample(&mut self.site_rng);
+                sched.after(delay, Event::SiteSynced(site as u16, sync as u32));
+            } else {
+                self.site_synced(site, sync, sched);
+            }
         }
         if std::mem::take(&mut self.sync_waiting) {
             self.sync_start(SyncKind::Delta, sched);
+        }
+    }
+}
+
+impl World<'_> {
+    /// A primary's SUPs and database have the updates of sync `sync`: they
+    /// can be scanned and deployed there; the first sync publishes the
+    /// software updates policy there.
+    pub(crate) fn site_synced(
+        &mut self,
+        site: usize,
+        sync: usize,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        let state = &mut self.sites[site];
+        for &u in &self.syncs[sync].new_updates {
+            state.synced_at[u.index()] = now;
+        }
+        state.update_policy_published = true;
+        let waiting = std::mem::take(&mut state.awaiting_sync);
+        for d in waiting {
+            self.content_ready(d, site, now);
         }
     }
 }

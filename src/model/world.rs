@@ -132,6 +132,15 @@ pub(crate) struct DeploymentState {
     pub(crate) reported_cells: Vec<Cell>,
     /// Last enforcement (topic 301) state in the site database, per client.
     pub(crate) reported_enforcement: Vec<u8>,
+    /// The same in the CAS database (a hierarchy only).
+    pub(crate) cas_enforcement: Vec<u8>,
+    /// In a hierarchy: each client's cell as its primary site's database
+    /// shows it (the top-level cells are the CAS's), and the counts per
+    /// primary.
+    pub(crate) site_cells: Vec<Cell>,
+    pub(crate) site_counts: Vec<Counts>,
+    /// When its policy was published at each primary.
+    pub(crate) site_published_at: Vec<Option<SimTime>>,
     pub(crate) counts: Counts,
     pub(crate) targeted: u32,
     pub(crate) published_at: Option<SimTime>,
@@ -149,6 +158,22 @@ pub(crate) struct BatchData {
     pub(crate) messages: Vec<StateMsg>,
     /// The state system has finished it (it commits in arrival order).
     pub(crate) done: bool,
+    /// Committed to its site's database (and waiting for replication).
+    pub(crate) in_database: bool,
+}
+
+/// A primary site's live state: its catalog, its policy.
+pub(crate) struct SiteState {
+    /// When each update's metadata reached this site's SUPs and database
+    /// (`MAX`: not yet).
+    pub(crate) synced_at: Vec<SimTime>,
+    /// The software updates policy is published here.
+    pub(crate) update_policy_published: bool,
+    /// Deployments in the order their policy was published here.
+    pub(crate) published: Vec<DeploymentId>,
+    /// Deployments whose content is ready here but whose updates are not
+    /// synced here yet.
+    pub(crate) awaiting_sync: Vec<DeploymentId>,
 }
 
 /// The sync in progress.
@@ -177,14 +202,15 @@ pub struct World<'e> {
     pub(crate) update_truth: Vec<[u32; 4]>,
     pub(crate) update_reported: Vec<[u32; 4]>,
     pub(crate) deployments: Vec<DeploymentState>,
-    /// Deployments in the order their policy was published.
-    pub(crate) published: Vec<DeploymentId>,
-    /// Deployments whose content is ready but whose updates are not synced.
-    pub(crate) awaiting_sync: Vec<DeploymentId>,
-    /// When each update's metadata reached the site database (`MAX`: not yet).
+    /// The primary sites.
+    pub(crate) sites: Vec<SiteState>,
+    /// When each update's metadata reached the top-level site database
+    /// (`MAX`: not yet).
     pub(crate) synced_at: Vec<SimTime>,
-    /// The site-wide software updates policy is published.
-    pub(crate) update_policy_published: bool,
+    /// The CAS database (a hierarchy only; empty otherwise): detection
+    /// states, same layout as `reported`, and each client's last scan state.
+    pub(crate) cas_reported: Vec<u8>,
+    pub(crate) cas_reported_scan: Vec<u8>,
     pub(crate) running_sync: Option<RunningSync>,
     /// A manual sync was triggered while another ran.
     pub(crate) sync_waiting: bool,
@@ -205,6 +231,8 @@ pub struct World<'e> {
     pub(crate) site_rng: StreamRng,
     pub(crate) totals: Totals,
     pub(crate) timeline: Vec<SampleRow>,
+    /// In a hierarchy: the timeline per primary site.
+    pub(crate) site_timeline: Vec<SampleRow>,
     pub(crate) update_timeline: Vec<UpdateRow>,
     pub(crate) message_latency: hdrhistogram::Histogram<u64>,
     pub(crate) min_batch_gap: Option<SimDuration>,
@@ -312,10 +340,23 @@ impl<'e> World<'e> {
             update_truth,
             update_reported,
             deployments: Vec::with_capacity(estate.deployments.len()),
-            published: Vec::new(),
-            awaiting_sync: Vec::new(),
+            sites: estate
+                .primaries
+                .iter()
+                .map(|_| SiteState {
+                    synced_at: synced_at.clone(),
+                    update_policy_published: estate.sync.initially_synced,
+                    published: Vec::new(),
+                    awaiting_sync: Vec::new(),
+                })
+                .collect(),
+            cas_reported: Vec::new(),
+            cas_reported_scan: if estate.hierarchy {
+                vec![0; n_clients]
+            } else {
+                Vec::new()
+            },
             synced_at,
-            update_policy_published: estate.sync.initially_synced,
             running_sync: None,
             sync_waiting: false,
             syncs: Vec::new(),
@@ -332,12 +373,16 @@ impl<'e> World<'e> {
                         .iter()
                         .map(|u| Station::new(u.scan_slots, u.queue_limit)),
                 )
-                .chain(std::iter::once(Station::new(
-                    estate.site.state_system_threads,
-                    u32::MAX,
-                )))
+                .chain(
+                    estate
+                        .primaries
+                        .iter()
+                        .map(|p| Station::new(p.state_system_threads, u32::MAX)),
+                )
                 .collect(),
-            station_rngs: (0..estate.management_points.len() + estate.update_points.len() + 1)
+            station_rngs: (0..estate.management_points.len()
+                + estate.update_points.len()
+                + estate.primaries.len())
                 .map(|i| streams.stream(family::SERVER, i as u64))
                 .collect(),
             dps: estate
@@ -351,6 +396,7 @@ impl<'e> World<'e> {
             site_rng: streams.stream(family::SITE, 0),
             totals: Totals::default(),
             timeline: Vec::new(),
+            site_timeline: Vec::new(),
             update_timeline: Vec::new(),
             message_latency: ms_histogram(),
             min_batch_gap: None,
@@ -361,6 +407,9 @@ impl<'e> World<'e> {
                 .map(|_| CohortTimings::new())
                 .collect(),
         };
+        if estate.hierarchy {
+            world.cas_reported = world.reported.clone();
+        }
         for spec in &estate.deployments {
             let mut targeted_cohort = vec![false; estate.cohorts.len()];
             for c in &spec.targets {
@@ -371,6 +420,22 @@ impl<'e> World<'e> {
                 true_cells: vec![Cell::UNKNOWN; n_clients],
                 reported_cells: vec![Cell::UNKNOWN; n_clients],
                 reported_enforcement: vec![0; n_clients],
+                cas_enforcement: if estate.hierarchy {
+                    vec![0; n_clients]
+                } else {
+                    Vec::new()
+                },
+                site_cells: if estate.hierarchy {
+                    vec![Cell::UNKNOWN; n_clients]
+                } else {
+                    Vec::new()
+                },
+                site_counts: if estate.hierarchy {
+                    vec![Counts::default(); estate.primaries.len()]
+                } else {
+                    Vec::new()
+                },
+                site_published_at: vec![None; estate.primaries.len()],
                 counts: Counts::default(),
                 targeted: spec.targeted(estate),
                 published_at: None,
@@ -397,12 +462,21 @@ impl<'e> World<'e> {
                 if !world.deployments[d].assignments[c].is_targeted() {
                     continue;
                 }
-                let (t, r) = world.cells(ClientId(c as u32), DeploymentId(d as u16));
+                let (t, r, site_view) = world.cells(ClientId(c as u32), DeploymentId(d as u16));
+                let site = estate.cohorts[usize::from(world.clients[c].cohort)]
+                    .site
+                    .index();
                 let dep = &mut world.deployments[d];
                 dep.true_cells[c] = t;
                 dep.reported_cells[c] = r;
                 dep.counts.truth.add(t);
                 dep.counts.reported.add(r);
+                if let Some(sv) = site_view {
+                    dep.site_cells[c] = sv;
+                    dep.site_counts[site].truth.add(t);
+                    dep.site_counts[site].reported.add(sv);
+                    dep.site_counts[site].with_policy += 0;
+                }
                 if t.state.is_compliant() {
                     dep.assignments[c].true_compliant_at = SimTime::ZERO;
                 }
@@ -428,8 +502,14 @@ impl<'e> World<'e> {
             sched.at(t, Event::SyncStart(SyncKind::Delta));
         }
         for (d, spec) in estate.deployments.iter().enumerate() {
-            let ready = spec.created + self.content_time(DeploymentId(d as u16));
-            sched.at(ready, Event::DeploymentPublished(DeploymentId(d as u16)));
+            for site in 0..estate.primaries.len() {
+                if let Some(time) = self.content_time(DeploymentId(d as u16), site) {
+                    sched.at(
+                        spec.created + time,
+                        Event::ContentReady(DeploymentId(d as u16), site as u16),
+                    );
+                }
+            }
         }
         for (i, f) in estate.faults.iter().enumerate() {
             sched.at(f.start, Event::FaultBegin(i as u16));
@@ -473,6 +553,20 @@ impl<'e> World<'e> {
         }
     }
 
+    /// How many per-site timelines there are (none for a standalone site).
+    pub(crate) fn site_rows(&self) -> usize {
+        if self.estate.hierarchy {
+            self.estate.primaries.len()
+        } else {
+            0
+        }
+    }
+
+    /// The primary site of a client.
+    pub(crate) fn site_of(&self, c: ClientId) -> usize {
+        self.cohort(c).site.index()
+    }
+
     /// The client settings that apply to a client.
     pub(crate) fn settings(&self, c: ClientId) -> &'e Settings {
         let cohort = &self.estate.cohorts[usize::from(self.clients[c.index()].cohort)];
@@ -507,7 +601,9 @@ impl<'e> World<'e> {
         counts[detection_compliance(state) as usize] += 1;
     }
 
-    fn cells(&self, c: ClientId, d: DeploymentId) -> (Cell, Cell) {
+    /// A client's cells for a deployment: true, reported at the top-level
+    /// site, and (in a hierarchy) reported at its primary.
+    fn cells(&self, c: ClientId, d: DeploymentId) -> (Cell, Cell, Option<Cell>) {
         let spec = &self.estate.deployments[d.index()];
         let dep = &self.deployments[d.index()];
         let phase = dep.assignments[c.index()].phase;
@@ -515,12 +611,22 @@ impl<'e> World<'e> {
             spec.updates.iter().map(|&u| self.truth[self.slot(c, u)]),
             phase,
         );
-        let r = compliance::reported_cell(
+        let site = compliance::reported_cell(
             spec.updates.iter().map(|&u| self.reported[self.slot(c, u)]),
             dep.reported_enforcement[c.index()],
             self.reported_scan[c.index()],
         );
-        (t, r)
+        if !self.estate.hierarchy {
+            return (t, site, None);
+        }
+        let cas = compliance::reported_cell(
+            spec.updates
+                .iter()
+                .map(|&u| self.cas_reported[self.slot(c, u)]),
+            dep.cas_enforcement[c.index()],
+            self.cas_reported_scan[c.index()],
+        );
+        (t, cas, Some(site))
     }
 
     /// Brings one client's cached deployment-level states and the counters
@@ -530,7 +636,7 @@ impl<'e> World<'e> {
             if !self.deployments[d].assignments[c.index()].is_targeted() {
                 continue;
             }
-            let (cell, reported) = self.cells(c, DeploymentId(d as u16));
+            let (cell, reported, site_view) = self.cells(c, DeploymentId(d as u16));
             let created = self.estate.deployments[d].created;
             let cohort = usize::from(self.clients[c.index()].cohort);
             let dep = &mut self.deployments[d];
@@ -554,6 +660,20 @@ impl<'e> World<'e> {
                 }
             }
             let dep = &mut self.deployments[d];
+            if let Some(sv) = site_view {
+                let site = self.estate.cohorts[cohort].site.index();
+                let counts = &mut dep.site_counts[site];
+                if old != cell {
+                    counts.truth.remove(old);
+                    counts.truth.add(cell);
+                }
+                let old_site = dep.site_cells[c.index()];
+                if old_site != sv {
+                    dep.site_cells[c.index()] = sv;
+                    counts.reported.remove(old_site);
+                    counts.reported.add(sv);
+                }
+            }
             if old != cell {
                 dep.true_cells[c.index()] = cell;
                 dep.counts.truth.remove(old);
@@ -616,6 +736,13 @@ impl<'e> World<'e> {
             self.timeline
                 .push(SampleRow::new(now, DeploymentId(d as u16), &dep.counts));
         }
+        for site in 0..self.site_rows() {
+            for (d, dep) in self.deployments.iter().enumerate() {
+                let mut row = SampleRow::new(now, DeploymentId(d as u16), &dep.site_counts[site]);
+                row.site = Some(super::ids::SiteId(site as u16));
+                self.site_timeline.push(row);
+            }
+        }
         for u in 0..self.estate.updates.len() {
             self.update_timeline.push(UpdateRow {
                 time: now,
@@ -670,6 +797,7 @@ impl<'e> World<'e> {
                 by_cohort,
                 targeted: dep.targeted,
                 published_at: dep.published_at,
+                site_published_at: dep.site_published_at,
                 thresholds: dep.thresholds,
                 assignments: dep.assignments,
                 time_to_compliant_true: dep.ttc_true,
@@ -697,6 +825,17 @@ impl<'e> World<'e> {
             events: stats.events,
             end: stats.now,
             timeline: self.timeline,
+            site_timeline: self.site_timeline,
+            site_synced_at: self
+                .sites
+                .iter()
+                .map(|s| {
+                    s.synced_at
+                        .iter()
+                        .map(|&t| (t != SimTime::MAX).then_some(t))
+                        .collect()
+                })
+                .collect(),
             update_timeline: self.update_timeline,
             syncs: self.syncs,
             synced_at: self
@@ -752,7 +891,11 @@ impl Model for World<'_> {
             Event::SyncStart(kind) => self.sync_start(kind, sched),
             Event::SyncPoll => self.sync_poll(sched),
             Event::SyncInserted => self.sync_inserted(sched),
-            Event::DeploymentPublished(d) => self.content_ready(d, sched.now()),
+            Event::ContentReady(d, site) => self.content_ready(d, usize::from(site), sched.now()),
+            Event::SiteSynced(site, sync) => {
+                self.site_synced(usize::from(site), sync as usize, sched)
+            }
+            Event::Replicated(slot) => self.replicated(slot, sched.now()),
             Event::Sample => self.sample(sched),
             Event::PolicyPoll(c) => {
                 let interval = self.settings(c).policy_polling_interval;
@@ -786,13 +929,14 @@ impl World<'_> {
             Event::SyncStart(SyncKind::Delta) => (None, "sync_start_delta"),
             Event::SyncPoll => (None, "sync_poll"),
             Event::SyncInserted => (None, "sync_inserted"),
-            Event::DeploymentPublished(d) => {
+            Event::ContentReady(d, _) => {
                 self.trace(None, || TraceRecord {
                     deployment: Some(d),
                     ..TraceRecord::new(now, None, "content_ready")
                 });
                 return;
             }
+            Event::SiteSynced(..) | Event::Replicated(_) => return,
             Event::Sample
             | Event::Wake(_)
             | Event::ReportCycle(_)
@@ -870,8 +1014,8 @@ impl World<'_> {
     }
 
     /// The state system's station.
-    pub(crate) fn state_station(&self) -> usize {
-        self.estate.management_points.len() + self.estate.update_points.len()
+    pub(crate) fn state_station(&self, site: usize) -> usize {
+        self.estate.management_points.len() + self.estate.update_points.len() + site
     }
 
     /// The station of a management point or SUP.
@@ -953,7 +1097,7 @@ impl World<'_> {
             Request::Location => self.location_served(job, sched),
             Request::Batch => self.batch_served(job, sched),
             Request::FullScan | Request::DeltaScan => self.scan_served(job, sched),
-            Request::StateBatch => self.state_served(job, sched.now()),
+            Request::StateBatch => self.state_served(job, sched),
             Request::Download => unreachable!("downloads are served by distribution points"),
         }
     }
@@ -961,9 +1105,18 @@ impl World<'_> {
     /// Time from a deployment's creation until it can enter policy: the
     /// administrator's step, the site server fetching the binaries, then
     /// the slowest copy to a DP that serves a targeted client.
-    fn content_time(&mut self, d: DeploymentId) -> SimDuration {
+    /// `None` if it targets no client of `site`. In a hierarchy the
+    /// deployment first replicates from the CAS to the primary.
+    fn content_time(&mut self, d: DeploymentId, site: usize) -> Option<SimDuration> {
         let estate = self.estate;
         let spec = &estate.deployments[d.index()];
+        if !spec
+            .targets
+            .iter()
+            .any(|c| estate.cohorts[c.index()].site.index() == site)
+        {
+            return None;
+        }
         let bytes: u64 = spec
             .updates
             .iter()
@@ -974,6 +1127,7 @@ impl World<'_> {
         let mut dps: Vec<usize> = spec
             .targets
             .iter()
+            .filter(|c| estate.cohorts[c.index()].site.index() == site)
             .map(|c| estate.cohorts[c.index()].dp.index())
             .collect();
         dps.sort_unstable();
@@ -983,9 +1137,17 @@ impl World<'_> {
             .map(|&dp| transfer(estate.distribution_points[dp].content_link_bps))
             .max()
             .unwrap_or(SimDuration::ZERO);
-        estate.site.content_ready_delay.sample(&mut self.site_rng)
-            + transfer(estate.site.download_bandwidth_bps)
-            + copy
+        let replication = if estate.hierarchy {
+            estate.primaries[site].replication_delay
+        } else {
+            SimDuration::ZERO
+        };
+        Some(
+            estate.site.content_ready_delay.sample(&mut self.site_rng)
+                + transfer(estate.site.download_bandwidth_bps)
+                + replication
+                + copy,
+        )
     }
 
     /// One load row per server for the interval that ends now.
@@ -1066,13 +1228,15 @@ impl World<'_> {
                 bytes: (d.total_millibits / 8_000) as u64,
             });
         }
-        let name = format!("{} state system", estate.resolved.site.code);
-        out.push(station(
-            self.state_station(),
-            &name,
-            ServerRole::StateSystem,
-            None,
-        ));
+        for (site, p) in estate.primaries.iter().enumerate() {
+            let name = format!("{} state system", p.code);
+            out.push(station(
+                self.state_station(site),
+                &name,
+                ServerRole::StateSystem,
+                None,
+            ));
+        }
         out
     }
 }

@@ -16,6 +16,7 @@ pub fn compliance_columns() -> Vec<String> {
         "time_ms",
         "time_h",
         "timestamp",
+        "site",
         "deployment",
         "targeted",
         "with_policy",
@@ -99,21 +100,47 @@ fn times(estate: &Estate, t: SimTime) -> [String; 3] {
     ]
 }
 
-/// `compliance.csv`: one row per sample time per deployment.
+/// `compliance.csv`: one row per sample time per deployment (the
+/// top-level view: the site's database, or the CAS's in a hierarchy), and in
+/// a hierarchy one more per primary site (its clients, its database).
 pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
-    let rows = outcome.timeline.iter().map(|row| {
+    let per_time = estate.deployments.len().max(1);
+    let sites = estate.primaries.len();
+    let mut ordered = Vec::with_capacity(outcome.timeline.len() + outcome.site_timeline.len());
+    for (k, top) in outcome.timeline.chunks(per_time).enumerate() {
+        ordered.extend(top);
+        if !outcome.site_timeline.is_empty() {
+            let start = k * per_time * sites;
+            ordered.extend(&outcome.site_timeline[start..start + per_time * sites]);
+        }
+    }
+    let rows = ordered.into_iter().map(|row| {
         let dep = &outcome.deployments[row.deployment.index()];
+        let targeted = match row.site {
+            None => dep.targeted,
+            Some(site) => estate.deployments[row.deployment.index()]
+                .targets
+                .iter()
+                .map(|c| &estate.cohorts[c.index()])
+                .filter(|c| c.site == site)
+                .map(|c| c.count)
+                .sum(),
+        };
         let mut rec: Vec<String> = times(estate, row.time).to_vec();
+        rec.push(match row.site {
+            None => estate.resolved.site.code.clone(),
+            Some(site) => estate.primaries[site.index()].code.clone(),
+        });
         rec.push(estate.deployments[row.deployment.index()].name.clone());
-        rec.push(dep.targeted.to_string());
+        rec.push(targeted.to_string());
         rec.push(row.with_policy.to_string());
         rec.extend(row.truth.iter().map(u32::to_string));
         rec.extend(row.reported.iter().map(u32::to_string));
         rec.extend(row.required_sub.iter().map(u32::to_string));
         rec.extend(row.reported_required_sub.iter().map(u32::to_string));
         rec.push(row.reported_unknown_scan_failed.to_string());
-        rec.push(pct(compliant(&row.truth), dep.targeted));
-        rec.push(pct(compliant(&row.reported), dep.targeted));
+        rec.push(pct(compliant(&row.truth), targeted));
+        rec.push(pct(compliant(&row.reported), targeted));
         rec
     });
     table(estate, &compliance_columns(), rows)

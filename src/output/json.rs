@@ -39,6 +39,9 @@ pub struct Summary {
     pub updates: Vec<UpdateSummary>,
     /// One entry per cohort, in file order.
     pub cohorts: Vec<CohortSummary>,
+    /// In a hierarchy, one entry per primary site (empty for a standalone
+    /// site, whose numbers are the top-level ones).
+    pub primaries: Vec<PrimarySummary>,
     /// Catalog syncs, in start order.
     pub syncs: Vec<SyncSummary>,
     /// State message latency, queued on the client → site database, in seconds.
@@ -154,6 +157,35 @@ pub struct ServerSummary {
     pub queue_wait_s: Percentiles,
     /// Bytes served (distribution points).
     pub bytes_served: u64,
+}
+
+/// A primary site under the CAS.
+#[derive(Clone, Debug, Serialize)]
+pub struct PrimarySummary {
+    /// Its code.
+    pub code: String,
+    /// Clients it manages.
+    pub clients: u32,
+    /// Per deployment (file order), as its own database shows it.
+    pub deployments: Vec<PrimaryDeployment>,
+}
+
+/// One deployment at one primary site.
+#[derive(Clone, Debug, Serialize)]
+pub struct PrimaryDeployment {
+    /// Deployment name.
+    pub name: String,
+    /// Its clients the deployment targets.
+    pub targeted: u32,
+    /// Hours from the start until its policy was published there.
+    pub published_h: Option<f64>,
+    /// Compliant share at the end, percent, true.
+    pub compliant_pct_true: f64,
+    /// Compliant share at the end, percent, in the primary's database.
+    pub compliant_pct_reported: f64,
+    /// Hours from creation until 95 % compliant in the primary's database,
+    /// to the sample (null: not reached).
+    pub hours_to_95_reported: Option<f64>,
 }
 
 /// Why clients are Unknown.
@@ -424,6 +456,7 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
                 restart_delay_h: Percentiles::of(&t.restart_delay, MS_PER_HOUR),
             })
             .collect(),
+        primaries: primaries(estate, outcome),
         syncs,
         state_message_latency_s: Percentiles::of(&outcome.message_latency, 1_000.0),
         state_messages_pending_at_end: outcome.messages_pending_at_end,
@@ -458,4 +491,50 @@ pub(crate) fn summary_text_json(summary: &Summary) -> String {
     let mut s = serde_json::to_string_pretty(summary).expect("summary serializes");
     s.push('\n');
     s
+}
+
+/// Per-primary results, from the per-site timeline (hierarchy only).
+fn primaries(estate: &Estate, outcome: &Outcome) -> Vec<PrimarySummary> {
+    if outcome.site_timeline.is_empty() {
+        return Vec::new();
+    }
+    let ok = |s: &[u32; 4]| s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize];
+    estate
+        .primaries
+        .iter()
+        .enumerate()
+        .map(|(site, p)| PrimarySummary {
+            code: p.code.clone(),
+            clients: p.clients,
+            deployments: estate
+                .deployments
+                .iter()
+                .enumerate()
+                .map(|(d, spec)| {
+                    let rows: Vec<_> = outcome
+                        .site_timeline
+                        .iter()
+                        .filter(|r| {
+                            r.deployment.index() == d && r.site.map(|s| s.index()) == Some(site)
+                        })
+                        .collect();
+                    let targeted: u32 = rows.first().map_or(0, |r| r.truth.iter().sum());
+                    let last = rows.last();
+                    let need = (u64::from(targeted) * 95).div_ceil(100);
+                    PrimaryDeployment {
+                        name: spec.name.clone(),
+                        targeted,
+                        published_h: outcome.deployments[d].site_published_at[site].map(hours),
+                        compliant_pct_true: last.map_or(0.0, |r| pct(ok(&r.truth), targeted)),
+                        compliant_pct_reported: last
+                            .map_or(0.0, |r| pct(ok(&r.reported), targeted)),
+                        hours_to_95_reported: rows
+                            .iter()
+                            .find(|r| targeted > 0 && u64::from(ok(&r.reported)) >= need)
+                            .map(|r| hours(SimTime(r.time.since(spec.created).as_ms()))),
+                    }
+                })
+                .collect(),
+        })
+        .collect()
 }

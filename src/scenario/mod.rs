@@ -13,8 +13,8 @@ use std::path::Path;
 
 pub use schema::{
     Classification, ClientKind, ClientSettings, Cohort, Deployment, Dist, DistributionPoint, Fault,
-    FaultEffect, MaintenanceWindow, ManagementPoint, Power, Purpose, Recurrence, Scenario, Servers,
-    Site, Sync, Update, UpdatePoint, Weekday,
+    FaultEffect, MaintenanceWindow, ManagementPoint, Power, Primary, Purpose, Recurrence, Scenario,
+    Servers, Site, Sync, Update, UpdatePoint, Weekday,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
 pub use validate::{MAX_CLIENTS, Problem, resolved_text, validate};

@@ -31,9 +31,16 @@ pub struct Scenario {
     /// Spacing of the rows of the compliance timeline. Default `"1h"`.
     #[serde(default = "default_sample_interval")]
     pub sample_interval: Dur,
-    /// The site server and its timings.
+    /// The site server and its timings: a standalone primary site, or the
+    /// central administration site when `primaries` is given.
     #[serde(default)]
     pub site: Site,
+    /// Child primary sites under a central administration site (`site`).
+    /// Each has its own site server, state system and database; servers
+    /// name their primary with `site:`. Default none: `site` is a
+    /// standalone primary.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub primaries: Vec<Primary>,
     /// Named server roles clients are assigned to.
     pub servers: Servers,
     /// Catalog synchronization (WSUS Synchronization Manager).
@@ -141,6 +148,35 @@ impl Default for Site {
     }
 }
 
+/// A child primary site under the central administration site.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Primary {
+    /// Three-letter site code, unique; servers refer to it.
+    pub code: String,
+    /// From the top-level sync's end until this primary's SUPs have synced
+    /// from the top-level SUP. Default `Uniform(min: "5m", max: "15m")`.
+    #[serde(default = "default_child_sync")]
+    pub sync_delay: Dist,
+    /// Database replication to the CAS (its reported state) and from it
+    /// (deployments). Default `"5m"`.
+    #[serde(default = "default_replication")]
+    pub replication_delay: Dur,
+    /// Its state system's threads (1–64). Default 1.
+    #[serde(default = "default_state_threads")]
+    pub state_system_threads: u32,
+}
+
+fn default_child_sync() -> Dist {
+    Dist::Uniform {
+        min: Dur(SimDuration::from_mins(5)),
+        max: Dur(SimDuration::from_mins(15)),
+    }
+}
+fn default_replication() -> Dur {
+    Dur(SimDuration::from_mins(5))
+}
+
 /// The named server roles. Names are unique across all roles.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -160,6 +196,10 @@ pub struct Servers {
 pub struct ManagementPoint {
     /// Unique; cohorts and faults refer to it by this name.
     pub name: String,
+    /// The primary site it belongs to (its code). Default: the first
+    /// primary, or the standalone site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
     /// Requests served at once (1–10,000). Default 16.
     #[serde(default = "default_mp_workers")]
     pub workers: u32,
@@ -207,6 +247,10 @@ fn default_batch_time() -> Dist {
 pub struct UpdatePoint {
     /// Unique; cohorts and faults refer to it by this name.
     pub name: String,
+    /// The primary site it belongs to (its code). Default: the first
+    /// primary, or the standalone site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
     /// Scans served at once (1–10,000). Default 32.
     #[serde(default = "default_scan_slots")]
     pub scan_slots: u32,
@@ -242,6 +286,10 @@ fn default_delta_scan() -> Dist {
 pub struct DistributionPoint {
     /// Unique; cohorts and faults refer to it by this name.
     pub name: String,
+    /// The primary site it belongs to (its code). Default: the first
+    /// primary, or the standalone site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
     /// Outbound bandwidth, shared by the active downloads (each also capped
     /// by its client's link). Default `"1Gbps"`.
     #[serde(default = "default_dp_bandwidth")]
@@ -267,6 +315,7 @@ impl ManagementPoint {
     pub fn named(name: &str) -> Self {
         ManagementPoint {
             name: name.into(),
+            site: None,
             workers: default_mp_workers(),
             queue_limit: default_mp_queue(),
             policy_time: default_policy_time(),
@@ -281,6 +330,7 @@ impl UpdatePoint {
     pub fn named(name: &str) -> Self {
         UpdatePoint {
             name: name.into(),
+            site: None,
             scan_slots: default_scan_slots(),
             queue_limit: default_wsus_queue(),
             full_scan_time: default_full_scan(),
@@ -294,6 +344,7 @@ impl DistributionPoint {
     pub fn named(name: &str) -> Self {
         DistributionPoint {
             name: name.into(),
+            site: None,
             bandwidth: default_dp_bandwidth(),
             max_connections: default_dp_connections(),
             content_link: default_dp_bandwidth(),

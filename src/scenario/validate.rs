@@ -17,8 +17,8 @@ use super::units::Timestamp;
 use crate::engine::{SimDuration, SimTime};
 use crate::model::{
     CohortId, CohortSpec, DeploymentSpec, DpId, DpSpec, Estate, FaultSpec, MpId, MpSpec, PowerSpec,
-    ServerRef, Settings, SettingsId, SiteSpec, SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec,
-    WindowSpec,
+    PrimarySpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, SupId, SupSpec, SyncSpec,
+    UpdateId, UpdateSpec, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -493,6 +493,66 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             ck.fail(path, format!("must be between {min} and {max}, got {v}"));
         }
     };
+    // Primary sites: the standalone site, or the CAS's children.
+    let hierarchy = !raw.primaries.is_empty();
+    let mut primaries = Vec::new();
+    if hierarchy {
+        let _ = ck.unique("primaries", raw.primaries.iter().map(|p| p.code.as_str()));
+        for (i, p) in raw.primaries.iter().enumerate() {
+            let path = format!("primaries[{i}]");
+            if p.code.len() != 3 || !p.code.chars().all(|c| c.is_ascii_alphanumeric()) {
+                ck.fail(
+                    format!("{path}.code"),
+                    format!("must be three letters or digits, got '{}'", p.code),
+                );
+            }
+            if p.code == raw.site.code {
+                ck.fail(
+                    format!("{path}.code"),
+                    format!("'{}' is the central administration site's code", p.code),
+                );
+            }
+            ck.dist(&format!("{path}.sync_delay"), &p.sync_delay, day);
+            ck.duration(
+                &format!("{path}.replication_delay"),
+                p.replication_delay.0,
+                SimDuration::ZERO,
+                day,
+            );
+            if !(1..=64).contains(&p.state_system_threads) {
+                ck.fail(
+                    format!("{path}.state_system_threads"),
+                    format!("must be between 1 and 64, got {}", p.state_system_threads),
+                );
+            }
+            primaries.push(PrimarySpec {
+                code: p.code.clone(),
+                sync_delay: p.sync_delay.clone(),
+                replication_delay: p.replication_delay.0,
+                state_system_threads: p.state_system_threads,
+                clients: 0,
+            });
+        }
+    } else {
+        primaries.push(PrimarySpec {
+            code: raw.site.code.clone(),
+            sync_delay: Dist::Fixed(super::units::Dur(SimDuration::ZERO)),
+            replication_delay: SimDuration::ZERO,
+            state_system_threads: raw.site.state_system_threads,
+            clients: 0,
+        });
+    }
+    let site_codes: BTreeMap<&str, usize> = primaries
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.code.as_str(), i))
+        .collect();
+    let site_of = |ck: &mut Checker, path: String, site: &Option<String>| -> SiteId {
+        match site {
+            None => SiteId(0),
+            Some(code) => SiteId(ck.lookup(&path, "primary site", code, &site_codes) as u16),
+        }
+    };
     let mut management_points = Vec::new();
     for (i, m) in servers.management_points.iter().enumerate() {
         let path = format!("servers.management_points[{i}]");
@@ -511,7 +571,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         ] {
             ck.dist(&format!("{path}.{field}"), d, SimDuration::from_hours(1));
         }
+        let site = site_of(&mut ck, format!("{path}.site"), &m.site);
         management_points.push(MpSpec {
+            site,
             name: m.name.clone(),
             workers: m.workers,
             queue_limit: m.queue_limit,
@@ -539,7 +601,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         );
         ck.dist(&format!("{path}.full_scan_time"), &u.full_scan_time, day);
         ck.dist(&format!("{path}.delta_scan_time"), &u.delta_scan_time, day);
+        let site = site_of(&mut ck, format!("{path}.site"), &u.site);
         update_points.push(SupSpec {
+            site,
             name: u.name.clone(),
             scan_slots: u.scan_slots,
             queue_limit: u.queue_limit,
@@ -565,7 +629,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 );
             }
         }
+        let site = site_of(&mut ck, format!("{path}.site"), &d.site);
         distribution_points.push(DpSpec {
+            site,
             name: d.name.clone(),
             bandwidth_bps: d.bandwidth.0,
             max_connections: d.max_connections,
@@ -813,6 +879,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             sups: cohort_sups,
             dp: DpId(dp as u16),
             settings: settings_id,
+            site: management_points
+                .get(mp)
+                .map_or(SiteId(0), |m: &MpSpec| m.site),
             kind: c.kind,
             gpo_conflict: c.gpo_conflict,
             windows,
@@ -821,6 +890,55 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             available_install_delay: c.available_install_delay.clone(),
         });
         next_client += u64::from(c.count);
+    }
+    // Each cohort lives in one primary site: its servers must all be there.
+    for (i, c) in cohorts.iter().enumerate() {
+        let site = c.site;
+        let code = |s: SiteId| primaries[s.index()].code.clone();
+        let mut check = |what: &str, name: &str, s: SiteId| {
+            if s != site {
+                ck.fail(
+                    format!("cohorts[{i}]"),
+                    format!(
+                        "{what} '{name}' is in site {} but the cohort's management point is in {}; a cohort's servers must share a primary site",
+                        code(s),
+                        code(site)
+                    ),
+                );
+            }
+        };
+        for sup in &c.sups {
+            if let Some(u) = update_points.get(sup.index()) {
+                check("update point", &u.name, u.site);
+            }
+        }
+        if let Some(d) = distribution_points.get(c.dp.index()) {
+            check("distribution point", &d.name, d.site);
+        }
+        primaries[site.index()].clients += c.count;
+    }
+    let per_primary = if hierarchy { 150_000 } else { 175_000 };
+    for (i, p) in primaries.iter().enumerate() {
+        if p.clients > per_primary {
+            let path = if hierarchy {
+                format!("primaries[{i}]")
+            } else {
+                "cohorts".to_string()
+            };
+            ck.fail(
+                path,
+                format!(
+                    "site {} manages {} clients; a primary site supports at most {per_primary}{}",
+                    p.code,
+                    p.clients,
+                    if hierarchy {
+                        ""
+                    } else {
+                        " (standalone): add `primaries` under a central administration site"
+                    }
+                ),
+            );
+        }
     }
     if next_client > MAX_CLIENTS {
         ck.fail(
@@ -1020,6 +1138,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             download_bandwidth_bps: raw.site.download_bandwidth.0,
         },
         sync,
+        primaries,
+        hierarchy,
         management_points,
         update_points,
         distribution_points,

@@ -1,0 +1,140 @@
+//! A central administration site over primaries: each primary its own
+//! database, the CAS's view lagging by the replication delay, child SUPs
+//! syncing after the top-level one.
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use patchsim::engine::SimDuration;
+use patchsim::model::{self, Compliance, RunOptions, TraceRecord, Tracer};
+
+fn compliant(s: &[u32; 4]) -> u32 {
+    s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize]
+}
+
+#[test]
+fn cas_view_lags_the_primaries_and_children_sync_later() {
+    let mut raw =
+        patchsim::scenario::load(std::path::Path::new("scenarios/hierarchy.ron")).expect("loads");
+    raw.duration = "5d".parse().expect("a duration");
+    let estate = patchsim::scenario::build(raw, "hierarchy.ron").unwrap_or_else(|e| panic!("{e}"));
+    assert!(estate.hierarchy);
+    let records = Rc::new(RefCell::new(Vec::new()));
+    let sink = records.clone();
+    let options = RunOptions {
+        tracer: Some(Tracer::new(
+            Box::new(move |r: &TraceRecord| {
+                if r.event == "message_queued" && r.topic == Some(500) {
+                    sink.borrow_mut().push(*r);
+                }
+            }),
+            None,
+        )),
+        ..Default::default()
+    };
+    let out = model::run_traced(&estate, options);
+    let sites = estate.primaries.len();
+    assert_eq!(out.site_timeline.len(), out.timeline.len() * sites);
+
+    // Law 9 per site: a client reports an update only after its own
+    // primary's SUPs have it, which is after the top-level sync.
+    for r in records.borrow().iter() {
+        let c = r.client.expect("a client").0;
+        let cohort = estate
+            .cohorts
+            .iter()
+            .find(|k| (k.first_client..k.first_client + k.count).contains(&c))
+            .unwrap();
+        let u = r.update.expect("an update").index();
+        let site_synced = out.site_synced_at[cohort.site.index()][u].expect("synced at its site");
+        assert!(
+            r.time >= site_synced,
+            "client {c} reports at {} before its site synced at {site_synced}",
+            r.time
+        );
+    }
+    for site in &out.site_synced_at {
+        for (u, t) in site.iter().enumerate() {
+            if let (Some(child), Some(top)) = (t, out.synced_at[u]) {
+                assert!(
+                    *child > top || top.as_ms() == 0,
+                    "a child syncs after the top-level SUP"
+                );
+            }
+        }
+    }
+
+    // Conservation per site, and the CAS's view between the primaries' now
+    // and their view one replication delay (at most an hour) ago.
+    let slowest = SimDuration::from_hours(1);
+    for (k, top) in out.timeline.iter().enumerate() {
+        let rows = &out.site_timeline[k * sites..(k + 1) * sites];
+        let targeted: u32 = rows.iter().map(|r| r.truth.iter().sum::<u32>()).sum();
+        assert_eq!(targeted, top.truth.iter().sum::<u32>());
+        for r in rows {
+            assert_eq!(
+                r.truth.iter().sum::<u32>(),
+                r.reported.iter().sum::<u32>(),
+                "site conservation"
+            );
+        }
+        let now: u32 = rows.iter().map(|r| compliant(&r.reported)).sum();
+        assert!(
+            compliant(&top.reported) <= now,
+            "the CAS is never ahead of its primaries at {}",
+            top.time
+        );
+        if let Some(earlier) = out
+            .timeline
+            .iter()
+            .position(|t| t.time.as_ms() + slowest.as_ms() == top.time.as_ms())
+        {
+            let then: u32 = out.site_timeline[earlier * sites..(earlier + 1) * sites]
+                .iter()
+                .map(|r| compliant(&r.reported))
+                .sum();
+            assert!(
+                compliant(&top.reported) >= then,
+                "the CAS catches up within the replication delay at {}",
+                top.time
+            );
+        }
+    }
+    let lagging = out
+        .timeline
+        .iter()
+        .enumerate()
+        .filter(|(k, top)| {
+            let now: u32 = out.site_timeline[k * sites..(k + 1) * sites]
+                .iter()
+                .map(|r| compliant(&r.reported))
+                .sum();
+            compliant(&top.reported) < now
+        })
+        .count();
+    assert!(lagging > 3, "the lag is visible: {lagging} samples");
+}
+
+#[test]
+fn a_cohort_lives_in_one_primary_and_primaries_have_a_size_limit() {
+    let text = std::fs::read_to_string("scenarios/hierarchy.ron").expect("reads");
+    let split = text.replacen(r#"update_point: "sup-eu""#, r#"update_point: "sup-us""#, 1);
+    let err =
+        patchsim::scenario::build(patchsim::scenario::parse(&split, "h.ron").unwrap(), "h.ron")
+            .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("a cohort's servers must share a primary site"),
+        "{err}"
+    );
+    let big = text.replacen("count: 3000", "count: 160000", 1);
+    let err = patchsim::scenario::build(patchsim::scenario::parse(&big, "h.ron").unwrap(), "h.ron")
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("site P01 manages 160000 clients; a primary site supports at most 150000"),
+        "{err}"
+    );
+}
