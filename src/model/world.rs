@@ -815,6 +815,7 @@ impl<'e> World<'e> {
             + self
                 .batch_store
                 .iter()
+                .filter(|b| !b.in_database)
                 .map(|b| b.messages.len() as u64)
                 .sum::<u64>();
         Outcome {
