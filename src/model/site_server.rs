@@ -39,7 +39,8 @@ impl World<'_> {
     /// A batch reaches the state system's inbox and waits for a thread.
     pub(crate) fn batch_forwarded(&mut self, slot: u32, sched: &mut Scheduler<'_, Event>) {
         let c = self.batch_store[slot as usize].client;
-        self.state_order.push_back(slot);
+        let site = self.site_of(c);
+        self.state_order[site].push_back(slot);
         let job = Job {
             token: slot,
             ..self.job(c, Request::StateBatch, sched.now())
@@ -57,11 +58,12 @@ impl World<'_> {
     /// database in the order they arrived.
     pub(crate) fn state_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
         self.batch_store[job.token as usize].done = true;
-        while let Some(&slot) = self.state_order.front() {
+        let site = self.site_of(job.client);
+        while let Some(&slot) = self.state_order[site].front() {
             if !self.batch_store[slot as usize].done {
                 break;
             }
-            self.state_order.pop_front();
+            self.state_order[site].pop_front();
             self.commit(slot, sched);
         }
     }

@@ -218,8 +218,8 @@ pub struct World<'e> {
     /// Batches between a client and the database, by slot; free slots.
     pub(crate) batch_store: Vec<BatchData>,
     pub(crate) free_batches: Vec<u32>,
-    /// Batches at the state system, in arrival order.
-    pub(crate) state_order: VecDeque<u32>,
+    /// Batches at each site's state system, in arrival order.
+    pub(crate) state_order: Vec<VecDeque<u32>>,
     /// Stations: management points, then update points, then the state
     /// system; each with its own random stream.
     pub(crate) stations: Vec<Station>,
@@ -362,7 +362,7 @@ impl<'e> World<'e> {
             syncs: Vec::new(),
             batch_store: Vec::new(),
             free_batches: Vec::new(),
-            state_order: VecDeque::new(),
+            state_order: vec![VecDeque::new(); estate.primaries.len()],
             stations: estate
                 .management_points
                 .iter()
