@@ -18,6 +18,9 @@ pub enum Scope {
     Run,
     /// Each deployment, in scenario order.
     Deployment,
+    /// Each server: management points, update points, distribution points,
+    /// then each site's state system (the order of `summary.json`'s `servers`).
+    Server,
 }
 
 impl Scope {
@@ -30,6 +33,20 @@ impl Scope {
                 .deployments
                 .iter()
                 .map(|d| Some(d.name.clone()))
+                .collect(),
+            Scope::Server => estate
+                .management_points
+                .iter()
+                .map(|m| m.name.clone())
+                .chain(estate.update_points.iter().map(|u| u.name.clone()))
+                .chain(estate.distribution_points.iter().map(|d| d.name.clone()))
+                .chain(
+                    estate
+                        .primaries
+                        .iter()
+                        .map(|p| format!("{} state system", p.code)),
+                )
+                .map(Some)
                 .collect(),
         }
     }
@@ -143,6 +160,30 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: false,
         value: |s, i| Some(s.deployments[i].compliant_pct_reported),
+    },
+    Metric {
+        name: "peak_queue",
+        scope: Scope::Server,
+        label: "most requests waiting at once",
+        table: None,
+        chart: false,
+        value: |s, i| Some(f64::from(s.servers[i].peak_queue)),
+    },
+    Metric {
+        name: "rejected",
+        scope: Scope::Server,
+        label: "requests rejected (queue full, 503) or failed (down)",
+        table: None,
+        chart: false,
+        value: |s, i| Some(s.servers[i].rejected as f64),
+    },
+    Metric {
+        name: "queue_wait_p95_s",
+        scope: Scope::Server,
+        label: "p95 queue wait, seconds",
+        table: None,
+        chart: false,
+        value: |s, i| s.servers[i].queue_wait_s.p95,
     },
     Metric {
         name: "events",
