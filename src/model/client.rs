@@ -53,6 +53,9 @@ impl World<'_> {
             queued_at: now,
         });
         self.totals.state_messages_queued += 1;
+        if !self.clients[c.index()].report_armed {
+            self.report_dirty.push(c);
+        }
     }
 
     fn begin(

@@ -128,17 +128,63 @@ impl World<'_> {
         });
     }
 
-    /// The client's reporting cycle: send everything queued as one batch,
-    /// if anything is queued and no earlier batch is still with the MP.
-    pub(crate) fn report_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let now = sched.now();
-        let interval = self.settings(c).state_message_interval;
-        sched.after(interval, Event::ReportCycle(c));
-        let client = &self.clients[c.index()];
-        if !client.online || client.queue.is_empty() || client.batch_in_flight {
+    /// The next reporting tick of a client strictly after `t` (its cycle is
+    /// `phase + k·interval`).
+    fn next_report_tick(&self, c: ClientId, t: SimTime) -> SimTime {
+        let interval = self.settings(c).state_message_interval.as_ms();
+        let phase = u64::from(self.clients[c.index()].report_phase);
+        if t.as_ms() < phase {
+            return SimTime(phase);
+        }
+        SimTime(phase + ((t.as_ms() - phase) / interval + 1) * interval)
+    }
+
+    /// Makes sure the client's next reporting tick is scheduled when it has
+    /// something to send. Ticks at which a client could send nothing are
+    /// not simulated at all (unless `explicit_report_cycles`): a tick sends
+    /// iff the client is on, has no batch out and has messages queued before
+    /// it, and this is called whenever one of those may have become true.
+    pub(crate) fn arm_report(
+        &mut self,
+        c: ClientId,
+        now: SimTime,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        if self.explicit_report_cycles {
             return;
         }
-        let slot = self.new_batch(c);
+        let client = &self.clients[c.index()];
+        if client.report_armed
+            || client.queue.is_empty()
+            || !client.online
+            || client.batch_in_flight
+        {
+            return;
+        }
+        let tick = self.next_report_tick(c, now);
+        self.clients[c.index()].report_armed = true;
+        sched.at(tick, Event::ReportCycle(c));
+    }
+
+    /// The client's reporting cycle: send everything queued before this
+    /// instant as one batch, if anything is and no earlier batch is still
+    /// with the MP (a message queued at the very instant of a tick waits for
+    /// the next one).
+    pub(crate) fn report_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        if self.explicit_report_cycles {
+            let interval = self.settings(c).state_message_interval;
+            sched.after(interval, Event::ReportCycle(c));
+        } else {
+            self.clients[c.index()].report_armed = false;
+        }
+        let client = &self.clients[c.index()];
+        let ready = client.queue.partition_point(|m| m.queued_at < now);
+        if !client.online || ready == 0 || client.batch_in_flight {
+            self.arm_report(c, now, sched);
+            return;
+        }
+        let slot = self.new_batch(c, ready);
         let job = Job {
             token: slot,
             ..self.job(c, Request::Batch, now)
@@ -147,6 +193,7 @@ impl World<'_> {
         if self.offer(mp, job, sched) == Offer::Rejected {
             self.batch_failed(slot);
             self.totals.mp_rejects += 1;
+            self.arm_report(c, now, sched);
             return;
         }
         let client = &mut self.clients[c.index()];
@@ -165,8 +212,8 @@ impl World<'_> {
         });
     }
 
-    /// Moves a client's queue into a batch slot.
-    fn new_batch(&mut self, c: ClientId) -> u32 {
+    /// Moves the first `n` messages of a client's queue into a batch slot.
+    fn new_batch(&mut self, c: ClientId, n: usize) -> u32 {
         let slot = match self.free_batches.pop() {
             Some(slot) => slot,
             None => {
@@ -178,7 +225,9 @@ impl World<'_> {
         batch.client = c;
         batch.done = false;
         batch.in_database = false;
-        batch.messages.append(&mut self.clients[c.index()].queue);
+        batch
+            .messages
+            .extend(self.clients[c.index()].queue.drain(..n));
         slot
     }
 
@@ -191,11 +240,13 @@ impl World<'_> {
         batch.messages.append(&mut client.queue);
         std::mem::swap(&mut batch.messages, &mut client.queue);
         self.free_batches.push(slot);
+        self.report_dirty.push(batch.client);
     }
 
     /// The MP took the batch: it goes on to the site server.
     pub(crate) fn batch_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
         self.clients[job.client.index()].batch_in_flight = false;
+        self.arm_report(job.client, sched.now(), sched);
         let site = &self.estate.site;
         sched.after(
             site.mp_forward_delay + site.state_system_delay,

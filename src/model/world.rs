@@ -122,6 +122,10 @@ pub(crate) struct Client {
     pub(crate) policy_pending: bool,
     /// A batch is with its MP.
     pub(crate) batch_in_flight: bool,
+    /// Its reporting cycle's offset, ms: ticks at `phase + k·interval`.
+    pub(crate) report_phase: u32,
+    /// A reporting tick is scheduled for it.
+    pub(crate) report_armed: bool,
 }
 
 /// Per-deployment live state.
@@ -188,6 +192,11 @@ pub(crate) struct RunningSync {
 pub struct World<'e> {
     pub(crate) estate: &'e Estate,
     pub(crate) tracer: Option<Tracer<'e>>,
+    /// Simulate every reporting tick of every client, even those that send
+    /// nothing (for testing the fast path against it).
+    pub(crate) explicit_report_cycles: bool,
+    /// Clients whose reporting tick may need scheduling after this event.
+    pub(crate) report_dirty: Vec<ClientId>,
     pub(crate) clients: Vec<Client>,
     /// True per-update state, `[client * updates + update]`.
     pub(crate) truth: Vec<Truth>,
@@ -312,6 +321,8 @@ impl<'e> World<'e> {
                     needs_location: false,
                     policy_pending: false,
                     batch_in_flight: false,
+                    report_phase: 0,
+                    report_armed: false,
                 });
             }
         }
@@ -332,6 +343,8 @@ impl<'e> World<'e> {
         let mut world = World {
             estate,
             tracer: None,
+            explicit_report_cycles: false,
+            report_dirty: Vec::new(),
             clients,
             sent: reported.clone(),
             reported,
@@ -528,7 +541,10 @@ impl<'e> World<'e> {
             let scan = phase(rng, settings.scan_interval);
             let reevaluation = phase(rng, settings.reevaluation_interval);
             sched.at(poll, Event::PolicyPoll(id));
-            sched.at(report, Event::ReportCycle(id));
+            self.clients[c].report_phase = report.as_ms() as u32;
+            if self.explicit_report_cycles {
+                sched.at(report, Event::ReportCycle(id));
+            }
             sched.at(scan, Event::ScanCycle(id));
             sched.at(reevaluation, Event::ReevaluationCycle(id));
             match cohort.power {
@@ -915,8 +931,14 @@ impl Model for World<'_> {
             Event::DpTick(dp) => self.dp_tick(dp, sched),
             Event::FaultBegin(i) => self.fault_begin(usize::from(i), sched),
             Event::FaultEnd(i) => self.fault_end(usize::from(i), sched),
-            Event::PowerOn(c) => self.power_on(c, sched),
+            Event::PowerOn(c) => {
+                self.power_on(c, sched);
+                self.report_dirty.push(c);
+            }
             Event::PowerOff(c) => self.power_off(c, sched),
+        }
+        while let Some(c) = self.report_dirty.pop() {
+            self.arm_report(c, sched.now(), sched);
         }
     }
 }
@@ -1250,6 +1272,10 @@ pub struct RunOptions<'a> {
     pub progress: Box<dyn FnMut(RunStats) + 'a>,
     /// Where trace records go, if anywhere.
     pub tracer: Option<Tracer<'a>>,
+    /// Simulate every client's every reporting tick, also those that send
+    /// nothing. Outputs are the same; only slower (and `events` counts the
+    /// idle ticks). For tests of the fast path.
+    pub explicit_report_cycles: bool,
 }
 
 impl Default for RunOptions<'_> {
@@ -1258,6 +1284,7 @@ impl Default for RunOptions<'_> {
             progress_every: u64::MAX,
             progress: Box::new(|_| {}),
             tracer: None,
+            explicit_report_cycles: false,
         }
     }
 }
@@ -1275,6 +1302,7 @@ pub fn run_with_progress(estate: &Estate, every: u64, progress: impl FnMut(RunSt
             progress_every: every,
             progress: Box::new(progress),
             tracer: None,
+            explicit_report_cycles: false,
         },
     )
 }
@@ -1282,6 +1310,7 @@ pub fn run_with_progress(estate: &Estate, every: u64, progress: impl FnMut(RunSt
 /// Runs an estate to its end with the given options.
 pub fn run_traced<'a>(estate: &'a Estate, options: RunOptions<'a>) -> Outcome {
     let mut world = World::new(estate);
+    world.explicit_report_cycles = options.explicit_report_cycles;
     if let Some(tracer) = options.tracer {
         world.set_tracer(tracer);
     }

@@ -124,7 +124,7 @@ pub fn run_to_dir(
     let mut options = crate::model::RunOptions {
         progress_every,
         progress: Box::new(progress),
-        tracer: None,
+        ..Default::default()
     };
     let trace_path = dir.join("trace.jsonl");
     let trace_tmp = dir.join(".trace.jsonl.tmp");
