@@ -126,6 +126,10 @@ pub(crate) struct Client {
     pub(crate) report_phase: u32,
     /// A reporting tick is scheduled for it.
     pub(crate) report_armed: bool,
+    /// Its policy polling offset, ms: polls at `phase + k·interval`.
+    pub(crate) poll_phase: u32,
+    /// Its periodic poll chain is running (it stops while the client is off).
+    pub(crate) polling: bool,
 }
 
 /// Per-deployment live state.
@@ -323,6 +327,8 @@ impl<'e> World<'e> {
                     batch_in_flight: false,
                     report_phase: 0,
                     report_armed: false,
+                    poll_phase: 0,
+                    polling: true,
                 });
             }
         }
@@ -540,6 +546,7 @@ impl<'e> World<'e> {
             let report = phase(rng, settings.state_message_interval);
             let scan = phase(rng, settings.scan_interval);
             let reevaluation = phase(rng, settings.reevaluation_interval);
+            self.clients[c].poll_phase = poll.as_ms() as u32;
             sched.at(poll, Event::PolicyPoll(id));
             self.clients[c].report_phase = report.as_ms() as u32;
             if self.explicit_report_cycles {
@@ -915,9 +922,16 @@ impl Model for World<'_> {
             Event::Replicated(slot) => self.replicated(slot, sched.now()),
             Event::Sample => self.sample(sched),
             Event::PolicyPoll(c) => {
-                let interval = self.settings(c).policy_polling_interval;
-                sched.after(interval, Event::PolicyPoll(c));
-                self.request_policy(c, sched);
+                // An offline client's polls do nothing: unless they are
+                // simulated explicitly, its chain stops and restarts at the
+                // first tick after it is back (see `power_on`).
+                if self.explicit_report_cycles || self.clients[c.index()].online {
+                    let interval = self.settings(c).policy_polling_interval;
+                    sched.after(interval, Event::PolicyPoll(c));
+                    self.request_policy(c, sched);
+                } else {
+                    self.clients[c.index()].polling = false;
+                }
             }
             Event::PolicyRequest(c) => self.request_policy(c, sched),
             Event::ScanCycle(c) => self.scan_cycle(c, sched),
@@ -934,6 +948,19 @@ impl Model for World<'_> {
             Event::PowerOn(c) => {
                 self.power_on(c, sched);
                 self.report_dirty.push(c);
+                let client = &mut self.clients[c.index()];
+                if !client.polling {
+                    client.polling = true;
+                    let interval = self.settings(c).policy_polling_interval.as_ms();
+                    let phase = u64::from(self.clients[c.index()].poll_phase);
+                    let now = sched.now().as_ms();
+                    let next = if now < phase {
+                        phase
+                    } else {
+                        phase + ((now - phase) / interval + 1) * interval
+                    };
+                    sched.at(SimTime(next), Event::PolicyPoll(c));
+                }
             }
             Event::PowerOff(c) => self.power_off(c, sched),
         }
@@ -1272,9 +1299,10 @@ pub struct RunOptions<'a> {
     pub progress: Box<dyn FnMut(RunStats) + 'a>,
     /// Where trace records go, if anywhere.
     pub tracer: Option<Tracer<'a>>,
-    /// Simulate every client's every reporting tick, also those that send
-    /// nothing. Outputs are the same; only slower (and `events` counts the
-    /// idle ticks). For tests of the fast path.
+    /// Simulate every client's every reporting tick and every policy poll,
+    /// also those that do nothing (an offline client's polls, ticks with
+    /// nothing to send). Outputs are the same; only slower (and `events`
+    /// counts the idle ones). For tests of the fast path.
     pub explicit_report_cycles: bool,
 }
 
