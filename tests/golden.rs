@@ -2,10 +2,12 @@
 //! small scenario so that a renamed column, a dropped summary key or a new
 //! file is a visible, reviewed change.
 //!
-//! Pinned under `tests/golden/`: the first two lines of `compliance.csv`
-//! (version and hash replaced by placeholders), every key path of
-//! `summary.json`, and the names of the files in the output directory.
-//! After an intended change, re-bless with
+//! Pinned under `tests/golden/`: the first two lines of `compliance.csv`,
+//! `updates.csv` and `load.csv` (version and hash replaced by
+//! placeholders), every key path of `summary.json`, the names of the files
+//! in the output directory, and the shape of `trace.jsonl`: its first line
+//! and, for every distinct event line, its keys in order with the values
+//! masked. After an intended change, re-bless with
 //! `PATCHSIM_BLESS=1 cargo test --test golden` and review the diff.
 
 mod common;
@@ -108,19 +110,18 @@ fn run_output_matches_golden_files() {
 
     let summary: Value = serde_json::from_str(&read("summary.json")).expect("summary is JSON");
     let hash = summary["scenario_hash"].as_str().expect("hash");
-    let header: String = read("compliance.csv")
-        .lines()
-        .take(2)
-        .map(|l| {
-            l.replace(
-                &format!("patchsim {} ", env!("CARGO_PKG_VERSION")),
-                "patchsim {VERSION} ",
-            )
-            .replace(hash, "{HASH}")
-                + "\n"
-        })
-        .collect();
-    check_golden("compliance_header.txt", &header);
+    for (file, golden) in [
+        ("compliance.csv", "compliance_header.txt"),
+        ("updates.csv", "updates_header.txt"),
+        ("load.csv", "load_header.txt"),
+    ] {
+        let header: String = read(file)
+            .lines()
+            .take(2)
+            .map(|l| placeholders(l, hash) + "\n")
+            .collect();
+        check_golden(golden, &header);
+    }
 
     let mut keys = BTreeSet::new();
     key_paths(&summary, "", &mut keys);
@@ -138,6 +139,124 @@ fn run_output_matches_golden_files() {
         "files.txt",
         &files.into_iter().map(|f| f + "\n").collect::<String>(),
     );
+}
+
+/// A provenance line with the version and hash replaced by placeholders.
+fn placeholders(line: &str, hash: &str) -> String {
+    line.replace(
+        &format!("patchsim {} ", env!("CARGO_PKG_VERSION")),
+        "patchsim {VERSION} ",
+    )
+    .replace(hash, "{HASH}")
+}
+
+/// A JSON value with every scalar masked by its type (numbers 0, strings
+/// "", booleans false), except the `event` name: what is left is the shape.
+fn mask(v: &Value) -> Value {
+    match v {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, x)| {
+                    let x = if k == "event" { x.clone() } else { mask(x) };
+                    (k.clone(), x)
+                })
+                .collect(),
+        ),
+        Value::Array(items) => Value::Array(items.iter().map(mask).collect()),
+        Value::Number(_) => Value::from(0),
+        Value::String(_) => Value::from(""),
+        Value::Bool(_) => Value::from(false),
+        Value::Null => Value::Null,
+    }
+}
+
+/// The trace line format: a tiny run of the golden scenario with a SUP
+/// outage, an MP outage and a DP slowdown (so the fault events occur),
+/// traced in full. Pinned: the first line's keys, and each distinct event
+/// line with its keys in order and its values masked, sorted.
+/// A tiny scenario with a SUP outage, an MP outage and a DP slowdown.
+fn faulty_scenario() -> String {
+    common::ron(&common::Knobs {
+        always_on: 6,
+        desktops: 6,
+        days: 5,
+        ..common::Knobs::default()
+    })
+    .replacen(
+        "    client_settings: ClientSettings(",
+        "    faults: [
+        Fault(server: \"sup\", start: \"2026-11-10T10:40:00+01:00\", end: \"2026-11-10T12:00:00+01:00\"),
+        Fault(server: \"mp\", start: \"2026-11-11T09:00:00+01:00\", end: \"2026-11-11T09:30:00+01:00\"),
+        Fault(server: \"dp\", start: \"2026-11-10T11:00:00+01:00\", end: \"2026-11-10T14:00:00+01:00\", effect: Slow(4.0)),
+    ],
+    client_settings: ClientSettings(",
+        1,
+    )
+}
+
+#[test]
+fn trace_lines_match_golden() {
+    let text = faulty_scenario();
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("trace.ron"), text).expect("write scenario");
+    let run = Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(["run", "trace.ron", "--out", "out", "--quiet", "--trace"])
+        .current_dir(dir.path())
+        .output()
+        .expect("patchsim runs");
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let trace = std::fs::read_to_string(dir.path().join("out/trace.jsonl")).expect("trace");
+    let mut lines = trace.lines();
+    let first: Value = serde_json::from_str(lines.next().expect("a first line")).expect("JSON");
+    let mut shapes = BTreeSet::new();
+    for line in lines {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(v["event"].is_string(), "every line names its event: {line}");
+        shapes.insert(mask(&v).to_string());
+    }
+    let mut text = format!("first line: {}\n", mask(&first));
+    for shape in shapes {
+        text += &shape;
+        text.push('\n');
+    }
+    check_golden("trace_lines.txt", &text);
+}
+
+/// The load charts shade the faults of their own server only, and the
+/// S-curve shows the maintenance windows of the cohorts it targets.
+#[test]
+fn charts_mark_faults_and_maintenance_windows() {
+    let text = faulty_scenario().replacen(
+        "Cohort(name: \"always-on\", ",
+        "Cohort(name: \"always-on\", maintenance_windows: [MaintenanceWindow(recurrence: Daily, start: \"01:00\", length: \"3h\")], ",
+        1,
+    );
+    let estate = common::estate_of(&text);
+    let outcome = model::run(&estate);
+    let files = output::run_files(&estate, &outcome);
+    let svg = |name: &str| {
+        &files
+            .iter()
+            .find(|(n, _)| n == name)
+            .unwrap_or_else(|| panic!("{name} written"))
+            .1
+    };
+    assert!(svg("load-0-mp.svg").contains("down (fault)"));
+    assert!(svg("load-1-sup.svg").contains("down (fault)"));
+    assert!(svg("load-2-dp.svg").contains("slowed ×4 (fault)"));
+    assert!(svg("load-2-dp.svg").contains("Mbps served"));
+    assert!(!svg("load-3-ps1-state-system.svg").contains("(fault)"));
+    assert!(!svg("load-1-sup.svg").contains("Mbps served"), "DPs only");
+    let curve = svg("compliance-0-cu.svg");
+    // The legend entry, wrapped onto lines of its own.
+    for line in ["maintenance window", "(always-on):", "daily 01:00, 3h"] {
+        assert!(curve.contains(line), "{line}");
+    }
+    assert!(!svg("states-0-cu.svg").contains("maintenance window"));
 }
 
 /// `report.html` stands alone: inline charts and style, no scripts, nothing
@@ -160,7 +279,15 @@ fn report_is_self_contained() {
         assert!(!html.contains(attr), "no external asset ({attr})");
     }
     let svgs: Vec<&(String, String)> = files.iter().filter(|(n, _)| n.ends_with(".svg")).collect();
-    assert_eq!(svgs.len(), 2 * estate.deployments.len());
+    assert_eq!(
+        svgs.len(),
+        2 * estate.deployments.len() + outcome.servers.len(),
+        "two charts per deployment, one per server"
+    );
+    for (i, name) in ["mp", "sup", "dp", "ps1-state-system"].iter().enumerate() {
+        let file = format!("load-{i}-{name}.svg");
+        assert!(svgs.iter().any(|(n, _)| *n == file), "{file}");
+    }
     assert_eq!(
         html.matches("<svg ").count(),
         svgs.len(),

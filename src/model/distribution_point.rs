@@ -73,7 +73,7 @@ impl Dp {
     }
 
     /// Sends what every flow sent since the last change.
-    fn advance(&mut self, now: SimTime) {
+    pub(crate) fn advance(&mut self, now: SimTime) {
         let dt = u128::from(now.since(self.last).as_ms());
         self.last = now;
         if dt == 0 {

@@ -1219,6 +1219,8 @@ impl World<'_> {
             });
         }
         for (i, d) in self.dps.iter_mut().enumerate() {
+            // Bytes sent up to now belong to this interval.
+            d.advance(now);
             self.load.push(LoadRow {
                 time: now,
                 server: n_mp + n_sup + i,

@@ -1,5 +1,6 @@
 //! The SVG charts: per deployment, the compliance S-curve (true vs reported)
-//! and a stacked area of the true states over time.
+//! and a stacked area of the true states over time; per server, its load
+//! (`load_charts.rs`).
 //!
 //! Owns chart layout, colours and file names; the numbers come from the
 //! outcome's timeline. Drawn with `plotters`' SVG backend and no font
@@ -16,27 +17,42 @@ use plotters::element::DashedPathElement;
 use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
-use crate::engine::SimTime;
-use crate::model::{Compliance, DeploymentId, Estate, Outcome, RequiredSub, SampleRow};
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{Compliance, DeploymentId, Estate, Outcome, RequiredSub, SampleRow, WindowSpec};
 
 /// Chart size in pixels (the SVG's width and height).
-const WIDTH: u32 = 1100;
+pub(super) const WIDTH: u32 = 1100;
 const HEIGHT: u32 = 460;
 /// Width of the legend column on the right.
-const LEGEND_WIDTH: u32 = 250;
+pub(super) const LEGEND_WIDTH: u32 = 250;
 /// Runs shorter than this are drawn in hours rather than days.
 const HOURS_BELOW_MS: u64 = 2 * 86_400_000;
 
 const TRUE_LINE: RGBColor = RGBColor(31, 84, 160);
 const REPORTED_LINE: RGBColor = RGBColor(245, 165, 70);
-const TEXT: RGBColor = RGBColor(40, 40, 40);
-const FAINT: RGBColor = RGBColor(120, 120, 120);
+pub(super) const TEXT: RGBColor = RGBColor(40, 40, 40);
+pub(super) const FAINT: RGBColor = RGBColor(120, 120, 120);
+/// Maintenance window bands, one colour per distinct set of windows.
+const WINDOW_FILLS: [RGBColor; 3] = [
+    RGBColor(200, 184, 242),
+    RGBColor(160, 214, 226),
+    RGBColor(236, 200, 160),
+];
+
+/// What a chart shows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Subject {
+    /// A deployment, by index.
+    Deployment(usize),
+    /// A server, by index into [`Outcome::servers`].
+    Server(usize),
+}
 
 /// One chart: its file name in the output directory and its SVG text.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Chart {
-    /// Index of the deployment it shows.
-    pub deployment: usize,
+    /// The deployment or server it shows.
+    pub subject: Subject,
     /// File name, e.g. `compliance-0-2026-11-patch-tuesday.svg`.
     pub file_name: String,
     /// Title, as drawn on the chart.
@@ -50,6 +66,11 @@ pub struct Chart {
 /// The deployment's index goes before it in file names, so two names that
 /// give the same slug still give different files.
 pub fn slug(name: &str) -> String {
+    slug_or(name, "deployment")
+}
+
+/// [`slug`] with another name for when nothing is left.
+pub(super) fn slug_or(name: &str, fallback: &str) -> String {
     let mut out = String::new();
     for c in name.chars() {
         if c.is_ascii_alphanumeric() {
@@ -61,15 +82,22 @@ pub fn slug(name: &str) -> String {
     out.truncate(48);
     let out = out.trim_end_matches('-');
     if out.is_empty() {
-        "deployment".to_string()
+        fallback.to_string()
     } else {
         out.to_string()
     }
 }
 
-/// Every chart of a run, in deployment order: for each deployment its
-/// compliance S-curve, then its stacked states.
+/// Every chart of a run: for each deployment its compliance S-curve, then
+/// its stacked states; then one load chart per server.
 pub fn charts(estate: &Estate, outcome: &Outcome) -> Vec<Chart> {
+    let mut out = deployment_charts(estate, outcome);
+    out.extend(super::load_charts::load_charts(estate, outcome));
+    out
+}
+
+/// The charts of each deployment, in deployment order.
+fn deployment_charts(estate: &Estate, outcome: &Outcome) -> Vec<Chart> {
     let mut out = Vec::new();
     for (i, spec) in estate.deployments.iter().enumerate() {
         let rows: Vec<&SampleRow> = outcome
@@ -80,13 +108,13 @@ pub fn charts(estate: &Estate, outcome: &Outcome) -> Vec<Chart> {
         let ctx = Context::new(estate, outcome, i, &rows);
         let slug = slug(&spec.name);
         out.push(Chart {
-            deployment: i,
+            subject: Subject::Deployment(i),
             file_name: format!("compliance-{i}-{slug}.svg"),
             title: ctx.compliance_title(),
             svg: ctx.compliance_svg(),
         });
         out.push(Chart {
-            deployment: i,
+            subject: Subject::Deployment(i),
             file_name: format!("states-{i}-{slug}.svg"),
             title: ctx.states_title(),
             svg: ctx.states_svg(),
@@ -107,6 +135,17 @@ struct Context<'a> {
     x_max: f64,
     /// Created, available and deadline, merged where they coincide.
     marks: Vec<Mark>,
+    /// Maintenance windows of the targeted cohorts.
+    windows: Vec<WindowBand>,
+}
+
+/// The maintenance windows that cohorts with the same windows share, as
+/// shaded bands.
+struct WindowBand {
+    label: String,
+    color: RGBColor,
+    /// Each opening within the run, start and end in the x axis unit.
+    spans: Vec<(f64, f64)>,
 }
 
 /// A vertical line at an instant of the deployment's life.
@@ -118,7 +157,8 @@ struct Mark {
 }
 
 /// What a legend entry shows beside its text.
-enum Swatch {
+#[derive(Clone)]
+pub(super) enum Swatch {
     Line(RGBColor, u32),
     Dashed(RGBColor),
     Fill(RGBColor),
@@ -126,10 +166,10 @@ enum Swatch {
 
 /// The unit of the time axis.
 #[derive(Clone, Copy, Debug, PartialEq)]
-struct Unit {
-    ms: f64,
-    one: &'static str,
-    many: &'static str,
+pub(super) struct Unit {
+    pub(super) ms: f64,
+    pub(super) one: &'static str,
+    pub(super) many: &'static str,
 }
 
 impl Unit {
@@ -145,7 +185,7 @@ impl Unit {
     };
 
     /// Days, or hours for a run too short for days to read well.
-    fn for_run(duration_ms: u64) -> Unit {
+    pub(super) fn for_run(duration_ms: u64) -> Unit {
         if duration_ms < HOURS_BELOW_MS {
             Unit::HOUR
         } else {
@@ -153,8 +193,27 @@ impl Unit {
         }
     }
 
-    fn of(self, t: SimTime) -> f64 {
+    pub(super) fn of(self, t: SimTime) -> f64 {
         t.as_ms() as f64 / self.ms
+    }
+
+    /// The run's length in this unit (at least a minute's worth).
+    pub(super) fn x_max(self, estate: &Estate) -> f64 {
+        (estate.duration.as_ms() as f64 / self.ms).max(1.0 / 60.0)
+    }
+
+    /// The x axis description: the unit and the start instant.
+    pub(super) fn desc(self, estate: &Estate) -> String {
+        format!(
+            "{} since the start, {}",
+            self.many,
+            estate.resolved.start.0.format("%a %Y-%m-%d %H:%M %:z")
+        )
+    }
+
+    /// Number of x labels: one per unit up to fifteen, fewer beyond.
+    pub(super) fn ticks(x_max: f64) -> usize {
+        (x_max.ceil() as usize + 1).clamp(2, 16)
     }
 }
 
@@ -184,7 +243,8 @@ impl<'a> Context<'a> {
         Context {
             estate,
             unit,
-            x_max: (estate.duration.as_ms() as f64 / unit.ms).max(1.0 / 60.0),
+            x_max: unit.x_max(estate),
+            windows: window_bands(estate, i, unit),
             name: &spec.name,
             targeted: outcome.deployments[i].targeted,
             rows,
@@ -233,11 +293,7 @@ impl<'a> Context<'a> {
     }
 
     fn x_desc(&self) -> String {
-        format!(
-            "{} since the start, {}",
-            self.unit.many,
-            self.estate.resolved.start.0.format("%a %Y-%m-%d %H:%M %:z")
-        )
+        self.unit.desc(self.estate)
     }
 
     /// The S-curve: true and reported compliant percent over time.
@@ -263,6 +319,7 @@ impl<'a> Context<'a> {
                 .bold_line_style(RGBColor(215, 215, 215))
                 .draw()
                 .expect("drawing to memory");
+            self.draw_windows(&mut chart, 100.0);
             self.draw_marks(&mut chart, 100.0);
             // Reported wide underneath, true narrow on top: where the two
             // coincide (on a scale of days they often do) both stay visible.
@@ -289,6 +346,11 @@ impl<'a> Context<'a> {
             }
             entries.reverse();
             entries.extend(self.mark_entries());
+            entries.extend(
+                self.windows
+                    .iter()
+                    .map(|w| (w.label.clone(), Swatch::Fill(w.color))),
+            );
             draw_legend(&legend, &entries);
             self.footer(&root);
             root.present().expect("drawing to memory");
@@ -391,7 +453,7 @@ impl<'a> Context<'a> {
 
     /// Number of x labels: one per unit up to fifteen, fewer beyond.
     fn x_ticks(&self) -> usize {
-        (self.x_max.ceil() as usize + 1).clamp(2, 16)
+        Unit::ticks(self.x_max)
     }
 
     fn points(&self, f: impl Fn(&SampleRow) -> f64) -> Vec<(f64, f64)> {
@@ -418,6 +480,21 @@ impl<'a> Context<'a> {
         }
     }
 
+    /// Light bands where the targeted cohorts' maintenance windows are open.
+    fn draw_windows<'s>(
+        &self,
+        chart: &mut ChartContext<'s, SVGBackend<'s>, Cartesian2d<RangedCoordf64, RangedCoordf64>>,
+        y_max: f64,
+    ) {
+        for w in &self.windows {
+            chart
+                .draw_series(w.spans.iter().map(|&(a, b)| {
+                    Rectangle::new([(a, 0.0), (b, y_max)], w.color.mix(0.7).filled())
+                }))
+                .expect("drawing to memory");
+        }
+    }
+
     fn mark_entries(&self) -> Vec<(String, Swatch)> {
         self.marks
             .iter()
@@ -425,22 +502,132 @@ impl<'a> Context<'a> {
             .collect()
     }
 
-    /// Provenance in small print, bottom left: a chart copied elsewhere
-    /// still says where it came from.
     fn footer(&self, area: &DrawingArea<SVGBackend<'_>, Shift>) {
-        let text = super::provenance(self.estate);
-        let (_, h) = area.dim_in_pixel();
-        area.draw(&Text::new(
-            text,
-            (8, h as i32 - 14),
-            ("sans-serif", 12).into_font().color(&FAINT),
-        ))
-        .expect("drawing to memory");
+        footer(self.estate, area);
+    }
+}
+
+/// Provenance in small print, bottom left: a chart copied elsewhere still
+/// says where it came from.
+pub(super) fn footer(estate: &Estate, area: &DrawingArea<SVGBackend<'_>, Shift>) {
+    let text = super::provenance(estate);
+    let (_, h) = area.dim_in_pixel();
+    area.draw(&Text::new(
+        text,
+        (8, h as i32 - 14),
+        ("sans-serif", 12).into_font().color(&FAINT),
+    ))
+    .expect("drawing to memory");
+}
+
+/// The maintenance windows a Required deployment that honours them waits
+/// for: one band per distinct set of windows among its target cohorts
+/// (cohorts with the same windows share it), each opening clipped to the run.
+fn window_bands(estate: &Estate, i: usize, unit: Unit) -> Vec<WindowBand> {
+    let spec = &estate.deployments[i];
+    if spec.purpose != crate::scenario::Purpose::Required || !spec.honor_maintenance_windows {
+        return Vec::new();
+    }
+    let mut groups: Vec<(Vec<WindowSpec>, Vec<&str>)> = Vec::new();
+    for c in &spec.targets {
+        let cohort = &estate.cohorts[c.index()];
+        if cohort.windows.is_empty() {
+            continue;
+        }
+        match groups.iter_mut().find(|g| g.0 == cohort.windows) {
+            Some(g) => g.1.push(&cohort.name),
+            None => groups.push((cohort.windows.clone(), vec![&cohort.name])),
+        }
+    }
+    groups
+        .into_iter()
+        .enumerate()
+        .map(|(k, (windows, cohorts))| {
+            let spans = windows
+                .iter()
+                .flat_map(|w| openings(w, estate.week_offset, estate.duration))
+                .map(|(a, b)| (unit.of(a), unit.of(b)))
+                .collect();
+            let when: Vec<String> = windows.iter().map(window_words).collect();
+            WindowBand {
+                label: format!(
+                    "maintenance window ({}): {}",
+                    cohorts.join(", "),
+                    when.join("; ")
+                ),
+                color: WINDOW_FILLS[k % WINDOW_FILLS.len()],
+                spans,
+            }
+        })
+        .collect()
+}
+
+/// Each time window `w` is open within a run of length `duration`, clipped
+/// to the run, in simulated time; `week_offset` is the local time of
+/// simulated zero since Monday 00:00.
+fn openings(
+    w: &WindowSpec,
+    week_offset: SimDuration,
+    duration: SimDuration,
+) -> Vec<(SimTime, SimTime)> {
+    let (period, length) = (w.period.as_ms() as i64, w.length.as_ms() as i64);
+    let (end, x) = (
+        duration.as_ms() as i64,
+        w.offset.as_ms() as i64 - week_offset.as_ms() as i64,
+    );
+    // Openings are at x + k·period; start from the first that closes after zero.
+    let mut open = x - (x + length).div_euclid(period) * period;
+    let mut out = Vec::new();
+    while open < end {
+        let (a, b) = (open.max(0), (open + length).min(end));
+        if b > a {
+            out.push((SimTime(a as u64), SimTime(b as u64)));
+        }
+        open += period;
+    }
+    out
+}
+
+/// `Sat 22:00, 4h` or `daily 01:00, 3h`.
+fn window_words(w: &WindowSpec) -> String {
+    const DAY: u64 = 86_400_000;
+    const DAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let offset = w.offset.as_ms();
+    let clock = offset % DAY / 60_000;
+    let day = if w.period.as_ms() == DAY {
+        "daily".to_string()
+    } else if w.period.as_ms() == 7 * DAY {
+        DAYS[(offset / DAY % 7) as usize].to_string()
+    } else {
+        format!("every {}", span_words(w.period.as_ms()))
+    };
+    format!(
+        "{day} {:02}:{:02}, {}",
+        clock / 60,
+        clock % 60,
+        span_words(w.length.as_ms())
+    )
+}
+
+/// `4h`, `1h30m`, `45m`, `2d`.
+pub(super) fn span_words(ms: u64) -> String {
+    let m = ms / 60_000;
+    let (d, h, m) = (m / 1440, m % 1440 / 60, m % 60);
+    let mut out = String::new();
+    for (v, u) in [(d, "d"), (h, "h"), (m, "m")] {
+        if v > 0 {
+            out += &format!("{v}{u}");
+        }
+    }
+    if out.is_empty() {
+        "0m".to_string()
+    } else {
+        out
     }
 }
 
 /// `3`, or `2.5` for a label between whole units.
-fn day_label(x: &f64) -> String {
+pub(super) fn day_label(x: &f64) -> String {
     if (x - x.round()).abs() < 1e-9 {
         format!("{x:.0}")
     } else {
@@ -448,7 +635,7 @@ fn day_label(x: &f64) -> String {
     }
 }
 
-fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, entries: &[(String, Swatch)]) {
+pub(super) fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, entries: &[(String, Swatch)]) {
     let style = ("sans-serif", 16).into_font().color(&TEXT);
     let (x, mut y) = (6, 24);
     for (label, swatch) in entries {
@@ -486,18 +673,39 @@ fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, entries: &[(String, Sw
     }
 }
 
-/// A legend label as one or two lines.
+/// Characters of a legend line before it wraps.
+const LEGEND_CHARS: usize = 28;
+
+/// A legend label as lines: each line of it (split at `\n`) that is too
+/// long breaks after its first ": " (or before its first " ("), and a part
+/// still too long at spaces.
 fn wrap(label: &str) -> Vec<String> {
-    if label.chars().count() <= 28 {
+    label.split('\n').flat_map(wrap_line).collect()
+}
+
+fn wrap_line(label: &str) -> Vec<String> {
+    if label.chars().count() <= LEGEND_CHARS {
         return vec![label.to_string()];
     }
-    match label.find(": ").or_else(|| label.find(" (")) {
-        Some(i) => vec![
-            label[..=i].trim_end().to_string(),
-            label[i + 1..].trim().to_string(),
-        ],
-        None => vec![label.to_string()],
+    let parts = match label.find(": ").or_else(|| label.find(" (")) {
+        Some(i) => vec![label[..=i].trim_end(), label[i + 1..].trim()],
+        None => vec![label],
+    };
+    let mut lines = Vec::new();
+    for part in parts {
+        let mut line = String::new();
+        for word in part.split(' ') {
+            if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > LEGEND_CHARS {
+                lines.push(std::mem::take(&mut line));
+            }
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+        lines.push(line);
     }
+    lines
 }
 
 /// One band of the stacked area.
@@ -622,6 +830,67 @@ mod tests {
         assert_eq!(Unit::for_run(2 * 86_400_000), Unit::DAY);
         assert_eq!(Unit::for_run(36 * 3_600_000), Unit::HOUR);
         assert_eq!(Unit::HOUR.of(SimTime(5_400_000)), 1.5);
+    }
+
+    #[test]
+    fn legend_labels_wrap() {
+        assert_eq!(
+            wrap("true (what the clients have)"),
+            ["true (what the clients have)"]
+        );
+        assert_eq!(
+            wrap("deadline: Wed 18 Nov 19:00 (day 9.8)"),
+            ["deadline:", "Wed 18 Nov 19:00 (day 9.8)"]
+        );
+        assert_eq!(
+            wrap("maintenance window (hq-desktops, branch-desktops): Sat 22:00, 4h"),
+            [
+                "maintenance window",
+                "(hq-desktops,",
+                "branch-desktops):",
+                "Sat 22:00, 4h"
+            ]
+        );
+        assert_eq!(
+            wrap("capacity: 2,000 connections\n(above the scale)"),
+            ["capacity: 2,000 connections", "(above the scale)"]
+        );
+    }
+
+    #[test]
+    fn window_words_and_spans() {
+        let w = WindowSpec {
+            period: SimDuration::from_days(7),
+            offset: SimDuration::from_hours(5 * 24 + 22),
+            length: SimDuration::from_hours(4),
+        };
+        assert_eq!(window_words(&w), "Sat 22:00, 4h");
+        let daily = WindowSpec {
+            period: SimDuration::from_days(1),
+            offset: SimDuration::from_mins(90),
+            length: SimDuration::from_mins(150),
+        };
+        assert_eq!(window_words(&daily), "daily 01:30, 2h30m");
+        const H: u64 = 3_600_000;
+        // Zero is Saturday 23:00 local: the first window is half over.
+        let zero = SimDuration::from_hours(5 * 24 + 23);
+        let got = openings(&w, zero, SimDuration::from_days(8));
+        assert_eq!(
+            got,
+            [
+                (SimTime(0), SimTime(3 * H)),
+                (SimTime(167 * H), SimTime(171 * H))
+            ]
+        );
+        // Daily 01:30–04:00 over a run from Monday 00:00 of 36 h.
+        let got = openings(&daily, SimDuration::ZERO, SimDuration::from_hours(36));
+        assert_eq!(
+            got,
+            [
+                (SimTime(90 * 60_000), SimTime(4 * H)),
+                (SimTime(24 * H + 90 * 60_000), SimTime(28 * H))
+            ]
+        );
     }
 
     #[test]

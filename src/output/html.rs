@@ -11,8 +11,9 @@ use std::fmt::Write;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::charts::Chart;
-use super::json::{Percentiles, Summary, Thresholds};
+use super::charts::{Chart, Subject};
+use super::json::{CohortSummary, DeploymentSummary, Percentiles, Summary, Thresholds};
+use super::load_charts::{capacity_words, role_words_by_name};
 use super::report::format_duration;
 use crate::model::Estate;
 
@@ -28,8 +29,12 @@ p.note { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.6em 0; font-variant-numeric: tabular-nums; }
 th, td { border: 1px solid #d4d4d4; padding: 0.3em 0.7em; }
 th { background: #f3f3f3; text-align: left; font-weight: 600; }
-td.num { text-align: right; }
+td.num { text-align: right; white-space: nowrap; }
+td.hot { background: #fbe3e3; }
+td.sub { color: #666; }
 table.kv th { width: 11em; }
+table.compact { font-size: 0.9em; }
+table.compact th, table.compact td { padding: 0.25em 0.5em; }
 nav ul { padding-left: 1.2em; margin: 0.3em 0; }
 figure { margin: 1em 0; }
 figure svg { max-width: 100%; height: auto; border: 1px solid #e4e4e4; }
@@ -107,6 +112,7 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
                 ("reported", d.compliant_pct_reported),
             ],
         );
+        unknown_table(&mut h, d);
         let _ = writeln!(
             h,
             "<h3>Client time to compliant</h3>\n<p class=\"note\">Hours from the \
@@ -121,27 +127,26 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
             ],
             1.0,
         );
-        for c in charts.iter().filter(|c| c.deployment == i) {
-            let svg = c.svg.replacen(
-                "<svg ",
-                &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(&c.title)),
-                1,
-            );
-            let _ = writeln!(
-                h,
-                "<figure>\n{}\n<figcaption>{} (also written as {})</figcaption>\n</figure>",
-                svg.trim_end(),
-                escape(&c.title),
-                escape(&c.file_name)
-            );
+        if d.by_cohort.len() > 1 {
+            by_cohort_table(&mut h, d);
+        }
+        for c in charts
+            .iter()
+            .filter(|c| c.subject == Subject::Deployment(i))
+        {
+            figure(&mut h, c);
         }
         let _ = writeln!(h, "</section>");
     }
+    cohorts_section(&mut h, s);
+    servers_section(&mut h, s, charts);
+    catalog_section(&mut h, estate, s);
     let _ = writeln!(
         h,
-        "<section id=\"latency\">\n<h2>State message latency</h2>\n<p class=\"note\">Seconds \
+        "<section id=\"latency\">\n<h2>State message latency</h2>\n<p class=\"note\">Time \
          from a state message being queued on the client to its arrival in the site \
-         database.</p>"
+         database; {} messages were still on their way at the end of the run.</p>",
+        s.state_messages_pending_at_end
     );
     percentile_table(
         &mut h,
@@ -219,7 +224,10 @@ fn contents(h: &mut String, s: &Summary) {
     }
     let _ = writeln!(
         h,
-        "<li><a href=\"#latency\">State message latency</a></li>\n\
+        "<li><a href=\"#cohorts\">Cohorts</a></li>\n\
+         <li><a href=\"#servers\">Servers and load</a></li>\n\
+         <li><a href=\"#catalog\">Updates and syncs</a></li>\n\
+         <li><a href=\"#latency\">State message latency</a></li>\n\
          <li><a href=\"#totals\">Totals</a></li>\n\
          <li><a href=\"#scenario\">Resolved scenario</a></li>\n</ul>\n</nav>"
     );
@@ -275,6 +283,346 @@ fn time_to_compliance(h: &mut String, s: &Summary) {
         }
     }
     let _ = writeln!(h, "</table>\n</section>");
+}
+
+/// Why clients are Unknown at the end of the run.
+fn unknown_table(h: &mut String, d: &DeploymentSummary) {
+    let u = &d.unknown_at_end;
+    let _ = writeln!(h, "<h3>Unknown at the end</h3>");
+    if u.true_gpo_conflict + u.reported_scan_failed + u.reported_not_yet_reported == 0 {
+        let _ = writeln!(
+            h,
+            "<p class=\"note\">No client was Unknown, true or reported.</p>"
+        );
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<table>\n<tr><th>view</th><th>why</th><th>clients</th></tr>\n\
+         <tr><td>true</td><td>conflicting domain GPO: scans another update server, so this \
+         site can neither know nor change it</td><td class=\"num\">{}</td></tr>\n\
+         <tr><td rowspan=\"2\">reported</td><td>its last scan report was a failure</td>\
+         <td class=\"num\">{}</td></tr>\n\
+         <tr><td>has not yet reported a state for every update</td><td class=\"num\">{}</td></tr>\n\
+         </table>",
+        u.true_gpo_conflict, u.reported_scan_failed, u.reported_not_yet_reported
+    );
+}
+
+/// A deployment's results per targeted cohort: counts at the end, the
+/// compliant share, and client time to compliant, true and reported.
+fn by_cohort_table(h: &mut String, d: &DeploymentSummary) {
+    let _ = writeln!(
+        h,
+        "<h3>By cohort</h3>\n<p class=\"note\">State at the end and client time to \
+         compliant (from creation) of each targeted cohort.</p>\n<table class=\"compact\">"
+    );
+    let states: Vec<String> = d
+        .by_cohort
+        .first()
+        .map(|p| fields(&p.final_true).into_iter().map(|(k, _)| k).collect())
+        .unwrap_or_default();
+    let quantiles: Vec<String> = d
+        .by_cohort
+        .first()
+        .map(|p| {
+            fields(&p.client_time_to_compliant_h_true)
+                .into_iter()
+                .map(|(k, _)| k)
+                .filter(|k| k != "count")
+                .collect()
+        })
+        .unwrap_or_default();
+    let _ = write!(
+        h,
+        "<tr><th rowspan=\"2\">cohort</th><th rowspan=\"2\">view</th><th rowspan=\"2\">targeted</th>\
+         <th colspan=\"{}\">clients at the end</th><th rowspan=\"2\">compliant</th>\
+         <th colspan=\"{}\">client time to compliant</th></tr>\n<tr>",
+        states.len(),
+        quantiles.len()
+    );
+    for c in states.iter().chain(&quantiles) {
+        let _ = write!(h, "<th>{}</th>", escape(&c.replace('_', " ")));
+    }
+    let _ = writeln!(h, "</tr>");
+    for p in &d.by_cohort {
+        let views = [
+            (
+                "true",
+                &p.final_true,
+                p.compliant_pct_true,
+                &p.client_time_to_compliant_h_true,
+            ),
+            (
+                "reported",
+                &p.final_reported,
+                p.compliant_pct_reported,
+                &p.client_time_to_compliant_h_reported,
+            ),
+        ];
+        for (k, (view, counts, pct, times)) in views.into_iter().enumerate() {
+            let _ = write!(h, "<tr>");
+            if k == 0 {
+                let _ = write!(
+                    h,
+                    "<td rowspan=\"2\">{}</td><td>{view}</td><td class=\"num\" rowspan=\"2\">{}</td>",
+                    escape(&p.cohort),
+                    p.targeted
+                );
+            } else {
+                let _ = write!(h, "<td>{view}</td>");
+            }
+            for (_, v) in fields(counts) {
+                let _ = write!(h, "<td class=\"num\">{}</td>", escape(&scalar(&v)));
+            }
+            let _ = write!(h, "<td class=\"num\">{pct:.1}%</td>");
+            for (key, v) in fields(times) {
+                if key != "count" {
+                    let _ = write!(h, "{}", hours_cell(v.as_f64()));
+                }
+            }
+            let _ = writeln!(h, "</tr>");
+        }
+    }
+    let _ = writeln!(h, "</table>");
+}
+
+/// A cohort timing table: title, note, the percentiles, units per hour.
+type Timing = (
+    &'static str,
+    &'static str,
+    fn(&CohortSummary) -> &Percentiles,
+    f64,
+);
+
+/// Per cohort: its clients, GPO conflicts, and the timings of its clients'
+/// work (scan response, download, restart pending).
+fn cohorts_section(h: &mut String, s: &Summary) {
+    let _ = writeln!(
+        h,
+        "<section id=\"cohorts\">\n<h2>Cohorts</h2>\n<table>\n<tr><th>cohort</th>\
+         <th>clients</th><th>conflicting GPO</th></tr>"
+    );
+    for c in &s.cohorts {
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
+            escape(&c.name),
+            c.clients,
+            c.gpo_conflicts
+        );
+    }
+    let _ = writeln!(h, "</table>");
+    let timings: [Timing; 3] = [
+        (
+            "Scan response",
+            "From a client's scan request to the software update point's answer (queue and \
+             service; retries not included).",
+            |c| &c.scan_response_s,
+            3600.0,
+        ),
+        (
+            "Download",
+            "From a download request to its last byte (waiting for a connection included).",
+            |c| &c.download_s,
+            3600.0,
+        ),
+        (
+            "Restart pending",
+            "From an install that needs a restart to the restart (or the shutdown that did it).",
+            |c| &c.restart_delay_h,
+            1.0,
+        ),
+    ];
+    for (title, note, get, per_hour) in timings {
+        let _ = writeln!(h, "<h3>{title}</h3>\n<p class=\"note\">{note}</p>");
+        let rows: Vec<(&str, &Percentiles)> = s
+            .cohorts
+            .iter()
+            .map(|c| (c.name.as_str(), get(c)))
+            .collect();
+        percentile_table(h, &rows, per_hour);
+    }
+    let _ = writeln!(h, "</section>");
+}
+
+/// Every server's load over the run, its queue wait, and its load chart.
+fn servers_section(h: &mut String, s: &Summary, charts: &[Chart]) {
+    let _ = writeln!(
+        h,
+        "<section id=\"servers\">\n<h2>Servers and load</h2>\n<p class=\"note\">Peaks are \
+         the most requests in service or waiting at any moment; rejected counts requests \
+         refused with a full queue (HTTP 503) or failed while the server was down; the \
+         rest of those that arrived were still in progress at the end or, for downloads, \
+         cancelled when the client switched off or restarted. Shaded red: the queue \
+         reached its limit, or requests were rejected.</p>\n<table>\n\
+         <tr><th>server</th><th>role</th><th>capacity</th><th>peak in service</th>\
+         <th>queue limit</th><th>peak waiting</th><th>arrived</th><th>served</th>\
+         <th>rejected</th><th>bytes served</th></tr>"
+    );
+    for x in &s.servers {
+        let (role, noun) = role_words_by_name(x.role);
+        let full = x.queue_limit.is_some_and(|l| x.peak_queue >= l);
+        let hot = |yes: bool| if yes { " hot" } else { "" };
+        let share = |part: u64| {
+            if part == 0 || x.arrived == 0 {
+                String::new()
+            } else {
+                format!(" ({:.1}%)", part as f64 * 100.0 / x.arrived as f64)
+            }
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num{}\">{}</td><td class=\"num\">{}</td>\
+             <td class=\"num\">{}</td><td class=\"num{}\">{}{}</td><td class=\"num\">{}</td></tr>",
+            escape(&x.name),
+            escape(role),
+            capacity_words(x.capacity, noun),
+            x.peak_busy,
+            x.queue_limit.map_or("none".to_string(), |l| l.to_string()),
+            hot(full),
+            x.peak_queue,
+            x.arrived,
+            x.served,
+            hot(x.rejected > 0),
+            x.rejected,
+            share(x.rejected),
+            if x.bytes_served > 0 {
+                decimal_bytes(x.bytes_served)
+            } else {
+                "—".to_string()
+            },
+        );
+    }
+    let _ = writeln!(
+        h,
+        "</table>\n<h3>Queue wait</h3>\n<p class=\"note\">Time the requests a server \
+         served waited in its queue before service.</p>"
+    );
+    let rows: Vec<(&str, &Percentiles)> = s
+        .servers
+        .iter()
+        .map(|x| (x.name.as_str(), &x.queue_wait_s))
+        .collect();
+    percentile_table(h, &rows, 3600.0);
+    let _ = writeln!(
+        h,
+        "<h3>Load over time</h3>\n<p class=\"note\">Per server: requests in service \
+         against its capacity, requests waiting against its queue limit (a limit far above \
+         the data is listed, not drawn), requests rejected per sample interval by kind, and \
+         for distribution points the bandwidth served. Shaded: the server was down (red) or \
+         slowed (amber) by a fault.</p>"
+    );
+    for (i, _) in s.servers.iter().enumerate() {
+        for c in charts.iter().filter(|c| c.subject == Subject::Server(i)) {
+            figure(h, c);
+        }
+    }
+    let _ = writeln!(h, "</section>");
+}
+
+/// The updates (release, sync, state over all clients at the end) and the
+/// catalog syncs.
+fn catalog_section(h: &mut String, estate: &Estate, s: &Summary) {
+    let when = |hours: f64| {
+        let ms = (hours * 3_600_000.0).round() as i64;
+        (estate.resolved.start.0 + chrono::Duration::milliseconds(ms))
+            .format("%a %Y-%m-%d %H:%M")
+            .to_string()
+    };
+    let at = |hours: Option<f64>, none: &str| match hours {
+        Some(v) => format!("<td title=\"{v} h\">{}</td>", when(v)),
+        None => format!("<td>{none}</td>"),
+    };
+    let _ = writeln!(
+        h,
+        "<section id=\"catalog\">\n<h2>Updates and syncs</h2>\n<p class=\"note\">Every \
+         update over all clients at the end of the run; synced: its metadata reached the site \
+         database (before the start: already there).</p>\n<table>"
+    );
+    let states: Vec<String> = s
+        .updates
+        .first()
+        .map(|u| fields(&u.final_true).into_iter().map(|(k, _)| k).collect())
+        .unwrap_or_default();
+    let _ = write!(
+        h,
+        "<tr><th>update</th><th>released</th><th>synced</th><th>view</th>"
+    );
+    for c in &states {
+        let _ = write!(h, "<th>{}</th>", escape(&c.replace('_', " ")));
+    }
+    let _ = writeln!(h, "</tr>");
+    for u in &s.updates {
+        let synced = match u.synced_h {
+            Some(0.0) => "<td>before the start</td>".to_string(),
+            other => at(other, "not in this run"),
+        };
+        let _ = write!(
+            h,
+            "<tr><td rowspan=\"2\">{}</td>{}{}<td>true</td>",
+            escape(&u.id),
+            at(u.released_h, "before the start").replacen("<td", "<td rowspan=\"2\"", 1),
+            synced.replacen("<td", "<td rowspan=\"2\"", 1),
+        );
+        for (_, v) in fields(&u.final_true) {
+            let _ = write!(h, "<td class=\"num\">{}</td>", scalar(&v));
+        }
+        let _ = write!(h, "</tr>\n<tr><td>reported</td>");
+        for (_, v) in fields(&u.final_reported) {
+            let _ = write!(h, "<td class=\"num\">{}</td>", scalar(&v));
+        }
+        let _ = writeln!(h, "</tr>");
+    }
+    let _ = writeln!(h, "</table>\n<h3>Catalog syncs</h3>");
+    if s.syncs.is_empty() {
+        let _ = writeln!(h, "<p class=\"note\">No sync ran.</p>\n</section>");
+        return;
+    }
+    let _ = writeln!(
+        h,
+        "<table>\n<tr><th>kind</th><th>started</th><th>in the site database</th>\
+         <th>took</th><th>new updates</th></tr>"
+    );
+    for sync in &s.syncs {
+        let kind = serde_json::to_value(sync.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let took = sync
+            .finished_h
+            .map_or("—".to_string(), |f| format_duration(f - sync.started_h));
+        let new = if sync.new_updates.is_empty() {
+            "none".to_string()
+        } else {
+            sync.new_updates.join(", ")
+        };
+        let _ = writeln!(
+            h,
+            "<tr><td>{kind}</td>{}{}<td class=\"num\">{took}</td><td>{}</td></tr>",
+            at(Some(sync.started_h), ""),
+            at(sync.finished_h, "still running at the end"),
+            escape(&new)
+        );
+    }
+    let _ = writeln!(h, "</table>\n</section>");
+}
+
+/// A chart as a figure: the inline SVG, labelled, and its caption.
+fn figure(h: &mut String, c: &Chart) {
+    let svg = c.svg.replacen(
+        "<svg ",
+        &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(&c.title)),
+        1,
+    );
+    let _ = writeln!(
+        h,
+        "<figure>\n{}\n<figcaption>{} (also written as {})</figcaption>\n</figure>",
+        svg.trim_end(),
+        escape(&c.title),
+        escape(&c.file_name)
+    );
 }
 
 /// A cell with a duration in words, the hours as its tooltip.

@@ -2,8 +2,9 @@
 //!
 //! Owns formats only: everything written is derived from the
 //! [`Outcome`](crate::model::Outcome) and the [`Estate`](crate::model::Estate).
-//! One file per format: `csv.rs` (`compliance.csv`, `updates.csv`), `json.rs`
-//! (`summary.json`), `charts.rs` (the SVG charts), `html.rs`
+//! One file per format: `csv.rs` (`compliance.csv`, `updates.csv`,
+//! `load.csv`), `json.rs` (`summary.json`), `charts.rs` (the deployment
+//! charts), `load_charts.rs` (the server load charts), `html.rs`
 //! (`report.html`), `report.rs` (the printed summary), `trace.rs`
 //! (`trace.jsonl`, `explain`). Files are written to a
 //! temporary name and renamed when complete, so a failed run never leaves a
@@ -13,6 +14,7 @@ mod charts;
 mod csv;
 mod html;
 mod json;
+mod load_charts;
 mod report;
 mod trace;
 
@@ -20,7 +22,7 @@ use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub use charts::{Chart, charts, slug};
+pub use charts::{Chart, Subject, charts, slug};
 pub use csv::{
     compliance_columns, compliance_csv, load_columns, load_csv, update_columns, updates_csv,
 };
@@ -63,8 +65,9 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 
 /// A run's files, in memory and in the order they are written: their names
 /// in the output directory and their contents. `compliance.csv`,
-/// `updates.csv`, `summary.json`, `scenario.ron` (the resolved scenario), `report.html`,
-/// then per deployment `compliance-<i>-<slug>.svg` and `states-<i>-<slug>.svg`.
+/// `updates.csv`, `load.csv`, `summary.json`, `scenario.ron` (the resolved
+/// scenario), `report.html`, then per deployment `compliance-<i>-<slug>.svg`
+/// and `states-<i>-<slug>.svg`, then per server `load-<i>-<slug>.svg`.
 pub fn run_files(estate: &Estate, outcome: &Outcome) -> Vec<(String, String)> {
     let summary = summary(estate, outcome);
     let charts = charts(estate, outcome);

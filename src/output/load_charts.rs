@@ -1,0 +1,688 @@
+//! The load charts: per server, stacked panels over time of what a capacity
+//! planner asks of it: requests in service against its capacity, requests
+//! waiting against its queue limit, requests rejected per sample interval,
+//! and for a distribution point the bandwidth it served. Intervals where a
+//! fault took the server down (or slowed it) are shaded in every panel.
+//!
+//! Owns the load charts' layout; the numbers come from the outcome's load
+//! rows and server records, the capacities and faults from the estate.
+//! Drawn like the deployment charts (`charts.rs`, whose axis, legend and
+//! footer helpers it shares): plotters' SVG backend, text as `<text>`, so
+//! the bytes depend on nothing but the run.
+
+use plotters::coord::Shift;
+use plotters::element::DashedPathElement;
+use plotters::prelude::*;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::charts::{
+    Chart, FAINT, LEGEND_WIDTH, Subject, Swatch, TEXT, Unit, WIDTH, day_label, draw_legend, footer,
+    slug_or, span_words,
+};
+use crate::engine::SimTime;
+use crate::model::{Estate, LoadRow, Outcome, Request, ServerRecord, ServerRef, ServerRole};
+
+/// Height of one panel (of one with nothing to show), of the title strip
+/// and of the footer, in pixels.
+const PANEL_HEIGHT: u32 = 210;
+const EMPTY_PANEL_HEIGHT: u32 = 120;
+/// Extra height of the bottom panel, for the time axis description.
+const AXIS_DESC_HEIGHT: u32 = 22;
+const TITLE_HEIGHT: u32 = 44;
+const FOOTER_HEIGHT: u32 = 26;
+
+const BUSY_LINE: RGBColor = RGBColor(31, 84, 160);
+const QUEUE_LINE: RGBColor = RGBColor(130, 60, 160);
+const BANDWIDTH: RGBColor = RGBColor(40, 130, 150);
+const LIMIT_LINE: RGBColor = RGBColor(200, 30, 40);
+const CAPACITY_LINE: RGBColor = RGBColor(60, 60, 60);
+const DOWN_FILL: RGBColor = RGBColor(248, 208, 208);
+const SLOW_FILL: RGBColor = RGBColor(250, 234, 196);
+
+/// A limit drawn on a panel only if the data reach at least this share of
+/// it; otherwise the panel is scaled to the data and the legend says the
+/// limit is above the scale (a queue of 30 under a limit of 5000 would be a
+/// flat line at the bottom).
+const LIMIT_ON_SCALE: f64 = 0.25;
+
+/// One load chart per server, in [`Outcome::servers`] order, named
+/// `load-<i>-<slug>.svg`.
+pub(super) fn load_charts(estate: &Estate, outcome: &Outcome) -> Vec<Chart> {
+    outcome
+        .servers
+        .iter()
+        .enumerate()
+        .map(|(i, server)| {
+            let rows: Vec<&LoadRow> = outcome.load.iter().filter(|r| r.server == i).collect();
+            let view = ServerView::new(estate, server, &rows);
+            Chart {
+                subject: Subject::Server(i),
+                file_name: format!("load-{i}-{}.svg", slug_or(&server.name, "server")),
+                title: view.title(),
+                svg: view.svg(),
+            }
+        })
+        .collect()
+}
+
+/// A server's role in words, and what its capacity counts.
+pub(super) fn role_words(role: ServerRole) -> (&'static str, &'static str) {
+    match role {
+        ServerRole::ManagementPoint => ("management point", "worker"),
+        ServerRole::UpdatePoint => ("software update point", "scan slot"),
+        ServerRole::DistributionPoint => ("distribution point", "connection"),
+        ServerRole::StateSystem => ("state system", "thread"),
+    }
+}
+
+/// `1 scan slot`, `32 scan slots`, `2,000 connections`.
+pub(super) fn capacity_words(n: u32, noun: &str) -> String {
+    if noun.is_empty() {
+        thousands(u64::from(n))
+    } else if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{} {noun}s", thousands(u64::from(n)))
+    }
+}
+
+/// [`role_words`] from a role's short name (`sup`), as the summary has it;
+/// an unknown name is returned as it is.
+pub(super) fn role_words_by_name(name: &str) -> (&str, &'static str) {
+    const ROLES: [ServerRole; 4] = [
+        ServerRole::ManagementPoint,
+        ServerRole::UpdatePoint,
+        ServerRole::DistributionPoint,
+        ServerRole::StateSystem,
+    ];
+    ROLES
+        .into_iter()
+        .find(|r| r.name() == name)
+        .map_or((name, ""), |r| role_words(r))
+}
+
+/// `12,345`.
+pub(super) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// An interval where a fault held the server.
+struct Shade {
+    from: f64,
+    to: f64,
+    color: RGBColor,
+}
+
+/// A line through the samples.
+struct Line {
+    label: String,
+    color: RGBColor,
+    width: u32,
+    points: Vec<(f64, f64)>,
+}
+
+/// A value per interval, drawn as a filled step: `(from, to, value)`.
+struct Steps {
+    label: String,
+    color: RGBColor,
+    steps: Vec<(f64, f64, f64)>,
+}
+
+/// What one panel draws.
+struct Panel {
+    /// The y axis description.
+    y_desc: String,
+    /// Top of the y axis.
+    y_max: f64,
+    /// Whether the values are counts (integer y labels only).
+    counts: bool,
+    /// Lines through the samples.
+    lines: Vec<Line>,
+    /// Stacked filled steps, bottom first.
+    stacked: Vec<Steps>,
+    /// Horizontal dashed lines: label, colour, value.
+    levels: Vec<(String, RGBColor, f64)>,
+    /// Legend entries without a drawing of their own (a limit off the
+    /// scale, the shading).
+    notes: Vec<(String, Swatch)>,
+    /// Text in the middle of an empty panel.
+    empty: Option<String>,
+}
+
+impl Panel {
+    fn height(&self) -> u32 {
+        if self.empty.is_some() {
+            EMPTY_PANEL_HEIGHT
+        } else {
+            PANEL_HEIGHT
+        }
+    }
+
+    fn new(y_desc: String, counts: bool) -> Self {
+        Panel {
+            y_desc,
+            y_max: 1.0,
+            counts,
+            lines: Vec::new(),
+            stacked: Vec::new(),
+            levels: Vec::new(),
+            notes: Vec::new(),
+            empty: None,
+        }
+    }
+
+    /// Scales the panel to `peak` and adds the level `value` as a dashed
+    /// line when it is on the scale, or as a note when it is far above it.
+    fn scale(&mut self, peak: f64, level: Option<(String, RGBColor, f64)>) {
+        let mut top = peak;
+        if let Some((label, color, value)) = level {
+            if peak >= value * LIMIT_ON_SCALE {
+                top = top.max(value);
+                self.levels.push((label, color, value));
+            } else {
+                self.notes
+                    .push((format!("{label}\n(above the scale)"), Swatch::Dashed(color)));
+            }
+        }
+        self.y_max = nice_ceiling(top * 1.08);
+    }
+}
+
+/// The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a
+/// power of ten) that is at least `v`, and at least 1. Plain
+/// multiplication, so the same on every machine.
+fn nice_ceiling(v: f64) -> f64 {
+    let mut scale = 1.0;
+    while scale * 10.0 < v {
+        scale *= 10.0;
+    }
+    [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
+        .into_iter()
+        .map(|m| m * scale)
+        .find(|&c| c >= v)
+        .unwrap_or(scale * 10.0)
+}
+
+/// One server with its rows.
+struct ServerView<'a> {
+    estate: &'a Estate,
+    server: &'a ServerRecord,
+    rows: &'a [&'a LoadRow],
+    unit: Unit,
+    x_max: f64,
+}
+
+impl<'a> ServerView<'a> {
+    fn new(estate: &'a Estate, server: &'a ServerRecord, rows: &'a [&'a LoadRow]) -> Self {
+        let unit = Unit::for_run(estate.duration.as_ms());
+        ServerView {
+            estate,
+            server,
+            rows,
+            unit,
+            x_max: unit.x_max(estate),
+        }
+    }
+
+    fn title(&self) -> String {
+        let (role, _) = role_words(self.server.role);
+        let name = &self.server.name;
+        // "PS1 state system" needs no "(state system)".
+        let who = if name.to_lowercase().contains(role) {
+            name.clone()
+        } else {
+            format!("{name} ({role})")
+        };
+        format!(
+            "{who}: load, sampled every {}",
+            span_words(self.estate.sample_interval.as_ms())
+        )
+    }
+
+    /// The DP's outbound bandwidth, for distribution points.
+    fn dp_bandwidth_bps(&self) -> Option<u64> {
+        (self.server.role == ServerRole::DistributionPoint)
+            .then(|| {
+                self.estate
+                    .distribution_points
+                    .iter()
+                    .find(|d| d.name == self.server.name)
+                    .map(|d| d.bandwidth_bps)
+            })
+            .flatten()
+    }
+
+    /// The faults that hit this server: shaded intervals and their legend
+    /// entries (one per kind of fault).
+    fn shades(&self) -> (Vec<Shade>, Vec<(String, Swatch)>) {
+        let e = self.estate;
+        let mine = |r: ServerRef| match r {
+            ServerRef::Mp(id) => {
+                self.server.role == ServerRole::ManagementPoint
+                    && e.management_points[id.index()].name == self.server.name
+            }
+            ServerRef::Sup(id) => {
+                self.server.role == ServerRole::UpdatePoint
+                    && e.update_points[id.index()].name == self.server.name
+            }
+            ServerRef::Dp(id) => {
+                self.server.role == ServerRole::DistributionPoint
+                    && e.distribution_points[id.index()].name == self.server.name
+            }
+        };
+        let end = e.end();
+        let mut shades = Vec::new();
+        let mut entries: Vec<(String, Swatch)> = Vec::new();
+        for f in e.faults.iter().filter(|f| mine(f.server)) {
+            let (from, to) = (f.start.min(end), f.end.min(end));
+            if to <= from {
+                continue;
+            }
+            let (color, label) = match f.slowdown {
+                None => (DOWN_FILL, "down (fault)".to_string()),
+                Some(k) => (SLOW_FILL, format!("slowed ×{k} (fault)")),
+            };
+            shades.push(Shade {
+                from: self.unit.of(from),
+                to: self.unit.of(to),
+                color,
+            });
+            if !entries.iter().any(|(l, _)| *l == label) {
+                entries.push((label, Swatch::Fill(color)));
+            }
+        }
+        (shades, entries)
+    }
+
+    fn x(&self, t: SimTime) -> f64 {
+        self.unit.of(t)
+    }
+
+    /// Each row's interval, `(start, end)`: from the previous sample (one
+    /// sample interval back, but not before zero, for the first) to the
+    /// row's.
+    fn intervals(&self) -> Vec<(SimTime, SimTime)> {
+        let mut prev: Option<SimTime> = None;
+        self.rows
+            .iter()
+            .map(|r| {
+                let back = r
+                    .time
+                    .as_ms()
+                    .saturating_sub(self.estate.sample_interval.as_ms());
+                let from = prev.unwrap_or(SimTime(back));
+                prev = Some(r.time);
+                (from, r.time)
+            })
+            .collect()
+    }
+
+    fn panels(&self) -> Vec<Panel> {
+        let s = self.server;
+        let (_, noun) = role_words(s.role);
+        let interval = span_words(self.estate.sample_interval.as_ms());
+
+        let mut busy = Panel::new("in service".into(), true);
+        let sampled = self.rows.iter().map(|r| r.busy).max().unwrap_or(0);
+        busy.lines.push(Line {
+            label: format!("in service (peak {})", thousands(u64::from(s.peak_busy))),
+            color: BUSY_LINE,
+            width: 2,
+            points: self
+                .rows
+                .iter()
+                .map(|r| (self.x(r.time), f64::from(r.busy)))
+                .collect(),
+        });
+        if s.peak_busy == 0 {
+            busy.empty = Some("idle: nothing served".into());
+        }
+        busy.scale(
+            f64::from(sampled.max(s.peak_busy)),
+            Some((
+                format!("capacity: {}", capacity_words(s.capacity, noun)),
+                CAPACITY_LINE,
+                f64::from(s.capacity),
+            )),
+        );
+
+        let waiting_what = if s.role == ServerRole::DistributionPoint {
+            "waiting for a connection"
+        } else {
+            "waiting"
+        };
+        let mut queue = Panel::new("waiting".into(), true);
+        let sampled = self.rows.iter().map(|r| r.queue).max().unwrap_or(0);
+        queue.lines.push(Line {
+            label: format!(
+                "{waiting_what} (peak {})",
+                thousands(u64::from(s.peak_queue))
+            ),
+            color: QUEUE_LINE,
+            width: 2,
+            points: self
+                .rows
+                .iter()
+                .map(|r| (self.x(r.time), f64::from(r.queue)))
+                .collect(),
+        });
+        let limit = s.queue_limit.map(|l| {
+            (
+                format!("queue limit: {}", thousands(u64::from(l))),
+                LIMIT_LINE,
+                f64::from(l),
+            )
+        });
+        if s.queue_limit.is_none() {
+            queue
+                .notes
+                .push(("no queue limit".into(), Swatch::Dashed(FAINT)));
+        }
+        if s.peak_queue == 0 {
+            queue.empty = Some("no request ever waited".into());
+        }
+        queue.scale(f64::from(sampled.max(s.peak_queue)), limit);
+
+        let mut rejected = Panel::new(format!("rejected per {interval}"), true);
+        let intervals = self.intervals();
+        let mut below = vec![0.0; self.rows.len()];
+        let all_rejected: u64 = s.total.rejected.iter().sum();
+        for (k, &kind) in Request::ALL.iter().enumerate() {
+            let (arrived, refused) = (s.total.arrived[k], s.total.rejected[k]);
+            if arrived == 0 || all_rejected == 0 {
+                continue;
+            }
+            let label = format!(
+                "{}: {} of {} rejected",
+                kind.name().replace('_', " "),
+                thousands(refused),
+                thousands(arrived)
+            );
+            if refused == 0 {
+                rejected.notes.push((label, Swatch::Fill(WHITE)));
+                continue;
+            }
+            let above: Vec<f64> = self
+                .rows
+                .iter()
+                .zip(&below)
+                .map(|(r, b)| b + r.counts.rejected[k] as f64)
+                .collect();
+            let steps = intervals
+                .iter()
+                .zip(&above)
+                .map(|(&(a, b), &v)| (self.x(a), self.x(b), v))
+                .collect();
+            rejected.stacked.push(Steps {
+                label,
+                color: request_color(kind),
+                steps,
+            });
+            below = above;
+        }
+        let peak = below.iter().copied().fold(0.0, f64::max);
+        if all_rejected == 0 {
+            rejected.empty = Some("nothing rejected".into());
+            rejected.notes.push((
+                format!("0 of {} rejected", thousands(s.total.arrived.iter().sum())),
+                Swatch::Fill(WHITE),
+            ));
+        }
+        rejected.scale(peak, None);
+
+        let mut panels = vec![busy, queue, rejected];
+        if let Some(bps) = self.dp_bandwidth_bps() {
+            let mut band = Panel::new("Mbps served".into(), false);
+            // Bits per millisecond are kilobits per second.
+            let mbps = |bytes: u64, ms: u64| {
+                if ms == 0 {
+                    0.0
+                } else {
+                    bytes as f64 * 8.0 / ms as f64 / 1000.0
+                }
+            };
+            let steps: Vec<(f64, f64, f64)> = intervals
+                .iter()
+                .zip(self.rows)
+                .map(|(&(a, b), r)| (self.x(a), self.x(b), mbps(r.bytes, b.since(a).as_ms())))
+                .collect();
+            let peak = steps.iter().map(|s| s.2).fold(0.0, f64::max);
+            band.stacked.push(Steps {
+                label: format!(
+                    "served, mean over {interval} (peak {} Mbps)",
+                    thousands(peak.round() as u64)
+                ),
+                color: BANDWIDTH,
+                steps,
+            });
+            band.scale(
+                peak,
+                Some((
+                    format!("DP bandwidth: {}", bandwidth_words(bps)),
+                    CAPACITY_LINE,
+                    bps as f64 / 1e6,
+                )),
+            );
+            panels.push(band);
+        }
+        panels
+    }
+
+    fn svg(&self) -> String {
+        let panels = self.panels();
+        let (shades, shade_entries) = self.shades();
+        let body_height: u32 = panels.iter().map(Panel::height).sum::<u32>() + AXIS_DESC_HEIGHT;
+        let height = TITLE_HEIGHT + body_height + FOOTER_HEIGHT;
+        let mut svg = String::new();
+        {
+            let root = SVGBackend::with_string(&mut svg, (WIDTH, height)).into_drawing_area();
+            root.fill(&WHITE).expect("drawing to memory");
+            let (top, rest) = root.split_vertically(TITLE_HEIGHT);
+            top.draw(&Text::new(
+                self.title(),
+                (WIDTH as i32 / 2, TITLE_HEIGHT as i32 / 2 + 2),
+                ("sans-serif", 23)
+                    .into_font()
+                    .color(&TEXT)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
+            ))
+            .expect("drawing to memory");
+            let mut below = rest;
+            let last = panels.len() - 1;
+            for (k, panel) in panels.iter().enumerate() {
+                let bottom = if k == last { AXIS_DESC_HEIGHT } else { 0 };
+                let (area, next) = below.split_vertically(panel.height() + bottom);
+                let extra = if k == 0 { &shade_entries[..] } else { &[] };
+                self.draw_panel(panel, &area, &shades, extra, k == last);
+                below = next;
+            }
+            footer(self.estate, &below);
+            root.present().expect("drawing to memory");
+        }
+        svg
+    }
+
+    fn draw_panel(
+        &self,
+        panel: &Panel,
+        area: &DrawingArea<SVGBackend<'_>, Shift>,
+        shades: &[Shade],
+        shade_entries: &[(String, Swatch)],
+        bottom: bool,
+    ) {
+        let (plot, legend) = area.split_horizontally(WIDTH - LEGEND_WIDTH);
+        let mut chart = ChartBuilder::on(&plot)
+            .margin(10)
+            .margin_left(12)
+            .x_label_area_size(if bottom { 50 } else { 28 })
+            .y_label_area_size(76)
+            .build_cartesian_2d(0.0..self.x_max, 0.0..panel.y_max)
+            .expect("drawing to memory");
+        let counts = panel.counts;
+        let y_label = move |y: &f64| {
+            if counts && (y - y.round()).abs() > 1e-9 {
+                String::new()
+            } else if counts || *y >= 10.0 || *y == 0.0 {
+                thousands(y.round() as u64)
+            } else {
+                format!("{y:.1}")
+            }
+        };
+        let x_desc = if bottom {
+            self.unit.desc(self.estate)
+        } else {
+            String::new()
+        };
+        let mut mesh = chart.configure_mesh();
+        mesh.x_labels(Unit::ticks(self.x_max))
+            .y_labels(5)
+            .x_label_formatter(&day_label)
+            .y_label_formatter(&y_label)
+            .y_desc(panel.y_desc.as_str())
+            .axis_desc_style(("sans-serif", 16).into_font().color(&TEXT))
+            .label_style(("sans-serif", 15).into_font().color(&TEXT))
+            .light_line_style(TRANSPARENT)
+            .bold_line_style(RGBColor(225, 225, 225));
+        if bottom {
+            mesh.x_desc(x_desc.as_str());
+        }
+        mesh.draw().expect("drawing to memory");
+        chart
+            .draw_series(
+                shades.iter().map(|s| {
+                    Rectangle::new([(s.from, 0.0), (s.to, panel.y_max)], s.color.filled())
+                }),
+            )
+            .expect("drawing to memory");
+        // Stacked steps, the top one first so each lower band is drawn over it.
+        for Steps { color, steps, .. } in panel.stacked.iter().rev() {
+            let mut outline: Vec<(f64, f64)> = Vec::with_capacity(2 * steps.len() + 2);
+            for &(a, b, v) in steps {
+                outline.push((a, v));
+                outline.push((b, v));
+            }
+            if let (Some(first), Some(last)) = (steps.first(), steps.last()) {
+                outline.push((last.1, 0.0));
+                outline.push((first.0, 0.0));
+            }
+            chart
+                .draw_series(std::iter::once(Polygon::new(
+                    outline,
+                    color.mix(0.85).filled(),
+                )))
+                .expect("drawing to memory");
+        }
+        for (_, color, value) in &panel.levels {
+            chart
+                .draw_series(std::iter::once(DashedPathElement::new(
+                    [(0.0, *value), (self.x_max, *value)],
+                    7,
+                    4,
+                    color.stroke_width(2),
+                )))
+                .expect("drawing to memory");
+        }
+        for Line {
+            color,
+            width,
+            points,
+            ..
+        } in &panel.lines
+        {
+            chart
+                .draw_series(LineSeries::new(
+                    points.iter().copied(),
+                    color.stroke_width(*width),
+                ))
+                .expect("drawing to memory");
+        }
+        if let Some(text) = &panel.empty {
+            let (w, h) = plot.dim_in_pixel();
+            plot.draw(&Text::new(
+                text.clone(),
+                (w as i32 / 2, h as i32 / 2 - 10),
+                ("sans-serif", 17)
+                    .into_font()
+                    .color(&FAINT)
+                    .pos(Pos::new(HPos::Center, VPos::Center)),
+            ))
+            .expect("drawing to memory");
+        }
+        let mut entries: Vec<(String, Swatch)> = Vec::new();
+        for l in &panel.lines {
+            entries.push((l.label.clone(), Swatch::Line(l.color, l.width)));
+        }
+        for st in panel.stacked.iter().rev() {
+            entries.push((st.label.clone(), Swatch::Fill(st.color)));
+        }
+        for (label, color, _) in &panel.levels {
+            entries.push((label.clone(), Swatch::Dashed(*color)));
+        }
+        for (label, swatch) in panel.notes.iter().chain(shade_entries) {
+            entries.push((label.clone(), swatch.clone()));
+        }
+        draw_legend(&legend, &entries);
+    }
+}
+
+/// A request kind's colour in the rejected panel.
+fn request_color(kind: Request) -> RGBColor {
+    match kind {
+        Request::Policy => RGBColor(214, 96, 77),
+        Request::Location => RGBColor(244, 165, 130),
+        Request::Batch => RGBColor(178, 24, 43),
+        Request::FullScan => RGBColor(200, 30, 40),
+        Request::DeltaScan => RGBColor(240, 140, 60),
+        Request::StateBatch => RGBColor(178, 24, 43),
+        Request::Download => RGBColor(200, 30, 40),
+    }
+}
+
+/// `10 Gbps`, `500 Mbps`.
+fn bandwidth_words(bps: u64) -> String {
+    if bps >= 1_000_000_000 && bps % 1_000_000_000 == 0 {
+        format!("{} Gbps", bps / 1_000_000_000)
+    } else if bps >= 1_000_000 {
+        format!("{} Mbps", thousands(bps / 1_000_000))
+    } else {
+        format!("{} kbps", bps / 1000)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nice_ceilings() {
+        assert_eq!(nice_ceiling(0.0), 1.0);
+        assert_eq!(nice_ceiling(0.5), 1.0);
+        assert_eq!(nice_ceiling(3.2), 4.0);
+        assert_eq!(nice_ceiling(17.0), 20.0);
+        assert_eq!(nice_ceiling(21.0), 25.0);
+        assert_eq!(nice_ceiling(34.56), 40.0);
+        assert_eq!(nice_ceiling(1080.0), 1200.0);
+        assert_eq!(nice_ceiling(10_800.0), 12_000.0);
+    }
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+        assert_eq!(bandwidth_words(10_000_000_000), "10 Gbps");
+        assert_eq!(bandwidth_words(500_000_000), "500 Mbps");
+        assert_eq!(bandwidth_words(1_500_000_000), "1,500 Mbps");
+        assert_eq!(capacity_words(1, "thread"), "1 thread");
+        assert_eq!(capacity_words(2000, "connection"), "2,000 connections");
+    }
+}
