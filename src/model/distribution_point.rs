@@ -91,6 +91,23 @@ impl Dp {
     /// are below an equal share of what is left.
     fn share(&mut self) {
         let capacity = (self.bandwidth as f64 / self.slowdown) as u64;
+        let n = self.flows.len() as u64;
+        if n == 0 {
+            return;
+        }
+        // The common case: every link is faster than an equal share (which
+        // is at most one bps above `equal`), so every flow gets an equal
+        // share, as the general rule below would give. O(n), no sort.
+        let equal = (capacity / n).max(1);
+        if self.flows.iter().all(|f| f.cap > equal) {
+            let mut left = capacity;
+            for (k, f) in self.flows.iter_mut().enumerate() {
+                let share = (left / (n - k as u64)).max(1);
+                f.rate = share;
+                left = left.saturating_sub(share);
+            }
+            return;
+        }
         self.scratch.clear();
         self.scratch
             .extend(self.flows.iter().enumerate().map(|(i, f)| (f.cap, i)));
