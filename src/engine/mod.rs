@@ -11,6 +11,6 @@ mod time;
 #[doc(hidden)]
 pub use queue::candidates as agenda_candidates;
 pub use queue::{Agenda, TimerId};
-pub use rng::{StreamRng, Streams};
+pub use rng::{CounterRng, CounterSession, StreamRng, Streams};
 pub use sim::{Model, RunStats, Scheduler, Simulation};
 pub use time::{SimDuration, SimTime};
