@@ -8,7 +8,9 @@ mod rng;
 mod sim;
 mod time;
 
+#[doc(hidden)]
+pub use queue::candidates as agenda_candidates;
 pub use queue::{Agenda, TimerId};
-pub use rng::{StreamRng, Streams};
+pub use rng::{CounterRng, CounterSession, StreamRng, Streams};
 pub use sim::{Model, RunStats, Scheduler, Simulation};
 pub use time::{SimDuration, SimTime};

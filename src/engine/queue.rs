@@ -1,65 +1,67 @@
 //! The event agenda: pending events in a total order.
 //!
-//! Owns [`Agenda`] and [`TimerId`]. Events leave in order of time, then of
+//! Owns [`Agenda`], [`TimerId`] and the [`AgendaQueue`] contract every
+//! candidate structure meets. Events leave in order of time, then of
 //! insertion (FIFO among equal times), so simultaneous events never depend on
-//! a hash order or on the heap's internals. A pending event can be cancelled
-//! or moved. Built on the `priority-queue` crate; knows nothing of what the
-//! events mean.
+//! a hash order or on a structure's internals. A pending event can be
+//! cancelled or moved. The agenda is a [`BucketWheel`] (issue 7: chosen over
+//! the `priority-queue` crate and `std`'s binary heap with
+//! `benches/queue.rs`; the losers stay in [`candidates`] so the benchmark can
+//! be rerun). Knows nothing of what the events mean.
 
-use std::cmp::Reverse;
-use std::hash::{BuildHasherDefault, Hash, Hasher};
-
-use priority_queue::PriorityQueue;
+mod lazy_heap;
+mod priority_queue;
+mod slab;
+mod wheel;
 
 use super::time::SimTime;
+use wheel::BucketWheel;
+
+/// The structures the agenda was chosen from, for `benches/queue.rs` and the
+/// shadow test. Not part of the engine's API: use [`Agenda`].
+#[doc(hidden)]
+pub mod candidates {
+    pub use super::AgendaQueue;
+    pub use super::lazy_heap::LazyBinaryHeap;
+    pub use super::priority_queue::PriorityQueueAgenda;
+    pub use super::wheel::BucketWheel;
+}
 
 /// Names one scheduled event, so it can be cancelled or rescheduled.
 ///
-/// It is the event's insertion sequence number: unique within a run.
+/// An opaque handle, unique among the pending events: the event's slot and
+/// that slot's generation, so an id whose event already ran or was cancelled
+/// never names a later event. Order and equality of ids mean nothing about
+/// the events' order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId(pub u64);
 
-/// One pending event. Equality and hashing look at the sequence number only,
-/// so the queue can find an entry by its [`TimerId`].
-struct Entry<E> {
-    seq: u64,
-    event: E,
-}
-
-impl<E> PartialEq for Entry<E> {
-    fn eq(&self, other: &Self) -> bool {
-        self.seq == other.seq
+/// What every agenda structure provides, with the agenda's exact semantics:
+/// `pop` returns the earliest event by `(time, insertion)`, `cancel` returns
+/// the event if it is still pending, `reschedule` orders the moved event as
+/// if pushed at the moment of the move.
+#[doc(hidden)]
+pub trait AgendaQueue<E>: Sized {
+    /// Empty, with room for `n` pending events.
+    fn with_capacity(n: usize) -> Self;
+    /// Schedules `event` at `time`, after every event already at `time`.
+    fn push(&mut self, time: SimTime, event: E) -> TimerId;
+    /// Removes and returns the earliest event.
+    fn pop(&mut self) -> Option<(SimTime, E)>;
+    /// The time of the earliest event.
+    fn peek_time(&self) -> Option<SimTime>;
+    /// Removes a pending event; `None` if it already ran or was cancelled.
+    fn cancel(&mut self, id: TimerId) -> Option<E>;
+    /// Moves a pending event to `time` (as a cancel and a push).
+    fn reschedule(&mut self, id: TimerId, time: SimTime) -> Option<TimerId> {
+        let event = self.cancel(id)?;
+        Some(self.push(time, event))
     }
-}
-impl<E> Eq for Entry<E> {}
-impl<E> Hash for Entry<E> {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        self.seq.hash(state);
-    }
-}
-impl<E> std::borrow::Borrow<u64> for Entry<E> {
-    fn borrow(&self) -> &u64 {
-        &self.seq
-    }
-}
-
-/// A fixed, seedless hasher for sequence numbers (Fibonacci hashing). The
-/// queue's internal map never decides an order, but a fixed hasher keeps
-/// even its memory layout identical between runs.
-#[derive(Default)]
-struct SeqHasher(u64);
-
-impl Hasher for SeqHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    /// Number of pending events.
+    fn len(&self) -> usize;
+    /// Whether nothing is pending.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -79,8 +81,7 @@ impl Hasher for SeqHasher {
 /// assert_eq!(agenda.pop(), None);
 /// ```
 pub struct Agenda<E> {
-    queue: PriorityQueue<Entry<E>, Reverse<(SimTime, u64)>, BuildHasherDefault<SeqHasher>>,
-    next_seq: u64,
+    queue: BucketWheel<E>,
 }
 
 impl<E> Default for Agenda<E> {
@@ -92,59 +93,54 @@ impl<E> Default for Agenda<E> {
 impl<E> Agenda<E> {
     /// An empty agenda.
     pub fn new() -> Self {
-        Agenda {
-            queue: PriorityQueue::with_default_hasher(),
-            next_seq: 0,
-        }
+        Self::with_capacity(0)
     }
 
     /// An empty agenda with room for `n` pending events before it grows.
     pub fn with_capacity(n: usize) -> Self {
         Agenda {
-            queue: PriorityQueue::with_capacity_and_default_hasher(n),
-            next_seq: 0,
+            queue: BucketWheel::with_capacity(n),
         }
     }
 
     /// Schedules `event` at `time`; later than every event already at `time`.
+    #[inline]
     pub fn push(&mut self, time: SimTime, event: E) -> TimerId {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.queue.push(Entry { seq, event }, Reverse((time, seq)));
-        TimerId(seq)
+        self.queue.push(time, event)
     }
 
     /// Removes and returns the earliest event.
+    #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.queue
-            .pop()
-            .map(|(entry, Reverse((time, _)))| (time, entry.event))
+        self.queue.pop()
     }
 
     /// The time of the earliest event, if any.
+    #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.queue.peek().map(|(_, Reverse((time, _)))| *time)
+        self.queue.peek_time()
     }
 
     /// Removes a pending event; `None` if it already ran or was cancelled.
     pub fn cancel(&mut self, id: TimerId) -> Option<E> {
-        self.queue.remove(&id.0).map(|(entry, _)| entry.event)
+        self.queue.cancel(id)
     }
 
     /// Moves a pending event to `time`. It then orders as if it had been
     /// inserted at the moment of the move (after events already at `time`).
     /// Returns the new id, or `None` if the event is no longer pending.
     pub fn reschedule(&mut self, id: TimerId, time: SimTime) -> Option<TimerId> {
-        let event = self.cancel(id)?;
-        Some(self.push(time, event))
+        self.queue.reschedule(id, time)
     }
 
     /// Number of pending events.
+    #[inline]
     pub fn len(&self) -> usize {
         self.queue.len()
     }
 
     /// Whether nothing is pending.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.queue.is_empty()
     }
@@ -152,60 +148,149 @@ impl<E> Agenda<E> {
 
 #[cfg(test)]
 mod tests {
+    use super::candidates::*;
     use super::*;
     use rand::{Rng, SeedableRng};
     use rand_chacha::ChaCha8Rng;
     use std::collections::BTreeMap;
 
-    /// The agenda against a naive `BTreeMap` shadow keyed by (time, seq),
-    /// over a long seeded mix of pushes, pops, cancels and reschedules.
-    #[test]
-    fn agrees_with_btreemap_shadow() {
-        let mut rng = ChaCha8Rng::seed_from_u64(7);
-        let mut agenda = Agenda::new();
+    /// A time offset mixing the scales every structure has a path for: the
+    /// same instant, the same bucket, the next few buckets, beyond a wheel's
+    /// horizon, and far beyond it.
+    fn offset(rng: &mut ChaCha8Rng) -> u64 {
+        match rng.random_range(0..20) {
+            0..=1 => 0,
+            2..=7 => rng.random_range(0..50),
+            8..=13 => rng.random_range(0..20_000),
+            14..=17 => rng.random_range(0..10_000_000),
+            _ => rng.random_range(0..1 << 40),
+        }
+    }
+
+    /// `q` against a naive `BTreeMap` shadow keyed by (time, insertion),
+    /// over `ops` seeded operations: pushes (now and then before the last
+    /// popped time, which the agenda allows), pops, peeks, cancels and
+    /// reschedules of live and stale ids, and now and then a full drain.
+    fn agrees_with_btreemap_shadow<Q: AgendaQueue<u32>>(seed: u64, ops: u32) {
+        let mut rng = ChaCha8Rng::seed_from_u64(seed);
+        let mut q = Q::with_capacity(16);
         let mut shadow: BTreeMap<(SimTime, u64), u32> = BTreeMap::new();
-        let mut live: Vec<(TimerId, SimTime)> = Vec::new();
+        // Ids handed out (some since popped or cancelled) and their shadow keys.
+        let mut ids: Vec<(TimerId, (SimTime, u64))> = Vec::new();
+        let mut seq = 0u64;
         let mut now = 0u64;
-        for i in 0..200_000u32 {
-            match rng.random_range(0..10) {
-                0..=4 => {
-                    let t = SimTime(now + rng.random_range(0..50));
-                    let id = agenda.push(t, i);
-                    shadow.insert((t, id.0), i);
-                    live.push((id, t));
+        for i in 0..ops {
+            match rng.random_range(0..100) {
+                0..=44 => {
+                    let t = if rng.random_range(0..200) == 0 {
+                        SimTime(now.saturating_sub(rng.random_range(0..5_000)))
+                    } else {
+                        SimTime(now + offset(&mut rng))
+                    };
+                    let id = q.push(t, i);
+                    shadow.insert((t, seq), i);
+                    ids.push((id, (t, seq)));
+                    seq += 1;
                 }
-                5..=6 => {
-                    let got = agenda.pop();
+                45..=69 => {
+                    let got = q.pop();
                     let want = shadow.pop_first().map(|((t, _), v)| (t, v));
-                    assert_eq!(got, want);
+                    assert_eq!(got, want, "pop at op {i}");
                     if let Some((t, _)) = got {
                         now = t.0;
                     }
                 }
-                7 if !live.is_empty() => {
-                    let k = rng.random_range(0..live.len());
-                    let (id, t) = live.swap_remove(k);
-                    assert_eq!(agenda.cancel(id), shadow.remove(&(t, id.0)));
+                70..=79 if !ids.is_empty() => {
+                    let k = rng.random_range(0..ids.len());
+                    let (id, key) = ids.swap_remove(k);
+                    assert_eq!(q.cancel(id), shadow.remove(&key), "cancel at op {i}");
                 }
-                8 if !live.is_empty() => {
-                    let k = rng.random_range(0..live.len());
-                    let (id, t) = live[k];
-                    let to = SimTime(now + rng.random_range(0..50));
-                    match (agenda.reschedule(id, to), shadow.remove(&(t, id.0))) {
+                80..=89 if !ids.is_empty() => {
+                    let k = rng.random_range(0..ids.len());
+                    let (id, key) = ids[k];
+                    let to = SimTime(now + offset(&mut rng));
+                    match (q.reschedule(id, to), shadow.remove(&key)) {
                         (Some(new_id), Some(v)) => {
-                            shadow.insert((to, new_id.0), v);
-                            live[k] = (new_id, to);
+                            shadow.insert((to, seq), v);
+                            ids[k] = (new_id, (to, seq));
+                            seq += 1;
                         }
                         (None, None) => {
-                            live.swap_remove(k);
+                            ids.swap_remove(k);
                         }
-                        other => panic!("agenda and shadow disagree: {other:?}"),
+                        other => {
+                            panic!("reschedule at op {i}: structure and shadow disagree: {other:?}")
+                        }
                     }
                 }
-                _ => assert_eq!(agenda.peek_time(), shadow.keys().next().map(|k| k.0)),
+                90 if rng.random_range(0..2_000) == 0 => {
+                    while let Some(want) = shadow.pop_first() {
+                        let (t, v) = q.pop().expect("shadow has more");
+                        assert_eq!((t, v), (want.0.0, want.1), "drain at op {i}");
+                        now = t.0;
+                    }
+                    assert_eq!(q.pop(), None);
+                }
+                _ => {}
             }
-            assert_eq!(agenda.len(), shadow.len());
+            assert_eq!(
+                q.peek_time(),
+                shadow.keys().next().map(|k| k.0),
+                "peek after op {i}"
+            );
+            assert_eq!(q.len(), shadow.len());
+            assert_eq!(q.is_empty(), shadow.is_empty());
         }
+    }
+
+    /// The agenda through the same contract as the candidates.
+    impl<E> AgendaQueue<E> for Agenda<E> {
+        fn with_capacity(n: usize) -> Self {
+            Agenda::with_capacity(n)
+        }
+        fn push(&mut self, time: SimTime, event: E) -> TimerId {
+            Agenda::push(self, time, event)
+        }
+        fn pop(&mut self) -> Option<(SimTime, E)> {
+            Agenda::pop(self)
+        }
+        fn peek_time(&self) -> Option<SimTime> {
+            Agenda::peek_time(self)
+        }
+        fn cancel(&mut self, id: TimerId) -> Option<E> {
+            Agenda::cancel(self, id)
+        }
+        fn reschedule(&mut self, id: TimerId, time: SimTime) -> Option<TimerId> {
+            Agenda::reschedule(self, id, time)
+        }
+        fn len(&self) -> usize {
+            Agenda::len(self)
+        }
+    }
+
+    /// A million operations against the agenda itself.
+    #[test]
+    fn agenda_agrees_with_btreemap_shadow() {
+        agrees_with_btreemap_shadow::<Agenda<u32>>(7, 1_000_000);
+    }
+
+    /// Small wheels wrap, spill into `far` and jump over empty stretches far
+    /// more often than the default one does under the same operations.
+    #[test]
+    fn small_wheels_agree_with_btreemap_shadow() {
+        agrees_with_btreemap_shadow::<BucketWheel<u32, 0, 6>>(8, 300_000);
+        agrees_with_btreemap_shadow::<BucketWheel<u32, 4, 6>>(9, 300_000);
+        agrees_with_btreemap_shadow::<BucketWheel<u32, 6, 13>>(10, 300_000);
+    }
+
+    #[test]
+    fn binary_heap_agrees_with_btreemap_shadow() {
+        agrees_with_btreemap_shadow::<LazyBinaryHeap<u32>>(11, 1_000_000);
+    }
+
+    #[test]
+    fn priority_queue_agrees_with_btreemap_shadow() {
+        agrees_with_btreemap_shadow::<PriorityQueueAgenda<u32>>(12, 1_000_000);
     }
 
     #[test]
@@ -226,5 +311,29 @@ mod tests {
         assert_eq!(agenda.cancel(id), Some(()));
         assert_eq!(agenda.cancel(id), None);
         assert!(agenda.is_empty());
+    }
+
+    /// A stale id stays stale after its slot is reused by another event.
+    #[test]
+    fn stale_id_does_not_cancel_the_slots_next_event() {
+        let mut agenda = Agenda::new();
+        let old = agenda.push(SimTime(1), "old");
+        assert_eq!(agenda.pop(), Some((SimTime(1), "old")));
+        let new = agenda.push(SimTime(2), "new");
+        assert_ne!(old, new);
+        assert_eq!(agenda.cancel(old), None);
+        assert_eq!(agenda.cancel(new), Some("new"));
+    }
+
+    /// Times at the very end of the range still order by insertion.
+    #[test]
+    fn extreme_times_keep_their_order() {
+        let mut agenda = Agenda::new();
+        agenda.push(SimTime::MAX, 1);
+        agenda.push(SimTime(u64::MAX - 1), 0);
+        agenda.push(SimTime::MAX, 2);
+        agenda.push(SimTime::ZERO, -1);
+        let order: Vec<i32> = std::iter::from_fn(|| agenda.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, vec![-1, 0, 1, 2]);
     }
 }

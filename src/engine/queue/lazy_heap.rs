@@ -1,0 +1,69 @@
+//! Candidate agenda: `std`'s binary heap of keys with lazy cancellation.
+//!
+//! Owns [`LazyBinaryHeap`]. Events live in a generational [`Slab`]; the heap
+//! holds 24-byte [`Entry`] keys. A cancelled event's key stays in the heap
+//! and is dropped when it reaches the top. Kept as the benchmark's `std`
+//! baseline (benches/queue.rs) and checked by the same shadow test as the
+//! agenda.
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+
+use super::slab::{Entry, Slab};
+use super::{AgendaQueue, TimerId};
+use crate::engine::time::SimTime;
+
+/// `BinaryHeap<Reverse<Entry>>` plus a slab; O(log n) push and pop, O(1)
+/// cancel (plus the pop of its key later).
+pub struct LazyBinaryHeap<E> {
+    slab: Slab<E>,
+    heap: BinaryHeap<Reverse<Entry>>,
+}
+
+impl<E> LazyBinaryHeap<E> {
+    /// Drops cancelled keys from the top, so that the top is always live.
+    fn clean_top(&mut self) {
+        while let Some(Reverse(top)) = self.heap.peek() {
+            if self.slab.is_live(top) {
+                break;
+            }
+            self.heap.pop();
+        }
+    }
+}
+
+impl<E> AgendaQueue<E> for LazyBinaryHeap<E> {
+    fn with_capacity(n: usize) -> Self {
+        LazyBinaryHeap {
+            slab: Slab::with_capacity(n),
+            heap: BinaryHeap::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, time: SimTime, event: E) -> TimerId {
+        let entry = self.slab.insert(time.0, event);
+        self.heap.push(Reverse(entry));
+        Slab::<E>::id(&entry)
+    }
+
+    fn pop(&mut self) -> Option<(SimTime, E)> {
+        let Reverse(entry) = self.heap.pop()?;
+        let event = self.slab.take(&entry);
+        self.clean_top();
+        Some((SimTime(entry.time), event))
+    }
+
+    fn peek_time(&self) -> Option<SimTime> {
+        self.heap.peek().map(|Reverse(e)| SimTime(e.time))
+    }
+
+    fn cancel(&mut self, id: TimerId) -> Option<E> {
+        let event = self.slab.cancel(id)?;
+        self.clean_top();
+        Some(event)
+    }
+
+    fn len(&self) -> usize {
+        self.slab.len()
+    }
+}
