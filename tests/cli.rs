@@ -37,7 +37,7 @@ fn syntax_error_names_file_line_and_column() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("syntax.ron:4:5:"), "{err}");
-    assert!(err.contains("expected comma"), "{err}");
+    assert!(err.contains("expected a `,`"), "{err}");
 }
 
 #[test]

@@ -10,5 +10,5 @@ mod time;
 
 pub use queue::{Agenda, TimerId};
 pub use rng::{StreamRng, Streams};
-pub use sim::{Model, RunStats, Scheduler, Simulation};
+pub use sim::{Model, RunEnd, RunStats, Scheduler, Simulation};
 pub use time::{SimDuration, SimTime};

@@ -63,7 +63,15 @@ impl Checker {
 
     fn probability(&mut self, path: &str, value: f64) {
         if !(0.0..=1.0).contains(&value) {
-            self.fail(path, format!("must be between 0 and 1, got {value}"));
+            let hint = if value > 1.0 && value <= 100.0 {
+                format!(
+                    " (a share, not a percentage: write {} for {value} %)",
+                    value / 100.0
+                )
+            } else {
+                String::new()
+            };
+            self.fail(path, format!("must be between 0 and 1, got {value}{hint}"));
         }
     }
 
@@ -110,15 +118,18 @@ impl Checker {
     fn unique<'a>(
         &mut self,
         section: &str,
+        field: &str,
         names: impl Iterator<Item = &'a str>,
     ) -> BTreeMap<&'a str, usize> {
         let mut index = BTreeMap::new();
         for (i, name) in names.enumerate() {
-            self.name(&format!("{section}[{i}].name"), name);
+            self.name(&format!("{section}[{i}].{field}"), name);
             if let Some(first) = index.insert(name, i) {
                 self.fail(
-                    format!("{section}[{i}]"),
-                    format!("name '{name}' is already used by {section}[{first}]"),
+                    format!("{section}[{i}].{field}"),
+                    format!(
+                        "'{name}' is already used by {section}[{first}]; names must be unique, rename one of them"
+                    ),
                 );
             }
         }
@@ -392,14 +403,17 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     let servers = &raw.servers;
     let mps = ck.unique(
         "servers.management_points",
+        "name",
         servers.management_points.iter().map(|s| s.name.as_str()),
     );
     let sups = ck.unique(
         "servers.update_points",
+        "name",
         servers.update_points.iter().map(|s| s.name.as_str()),
     );
     let dps = ck.unique(
         "servers.distribution_points",
+        "name",
         servers.distribution_points.iter().map(|s| s.name.as_str()),
     );
     for (section, list) in [
@@ -419,7 +433,11 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     if raw.cohorts.is_empty() {
         ck.fail("cohorts", "needs at least one cohort");
     }
-    let cohort_index = ck.unique("cohorts", raw.cohorts.iter().map(|c| c.name.as_str()));
+    let cohort_index = ck.unique(
+        "cohorts",
+        "name",
+        raw.cohorts.iter().map(|c| c.name.as_str()),
+    );
     let mut cohorts = Vec::new();
     let mut next_client: u64 = 0;
     for (i, c) in raw.cohorts.iter().enumerate() {
@@ -580,7 +598,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     }
 
     // Updates.
-    let update_index = ck.unique("updates", raw.updates.iter().map(|u| u.id.as_str()));
+    let update_index = ck.unique("updates", "id", raw.updates.iter().map(|u| u.id.as_str()));
     let mut updates = Vec::new();
     for (i, u) in raw.updates.iter().enumerate() {
         let path = format!("updates[{i}]");
@@ -628,6 +646,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     // Deployments.
     let _ = ck.unique(
         "deployments",
+        "name",
         raw.deployments.iter().map(|d| d.name.as_str()),
     );
     let mut deployments = Vec::new();
@@ -668,7 +687,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             }
             targets.push(c);
         }
+        let problems_before = ck.problems.len();
         let created = ck.instant(&format!("{path}.created"), &d.created, &raw.start, end);
+        let created_ok = ck.problems.len() == problems_before;
         let available = match &d.available {
             Some(t) => ck.instant(&format!("{path}.available"), t, &raw.start, end),
             None => created,
@@ -702,12 +723,13 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         }
         for (j, &u) in ups.iter().enumerate() {
             if let Some(release) = updates.get(u.index()).and_then(|x| x.release)
+                && created_ok
                 && release > created
             {
                 ck.fail(
                     format!("{path}.updates[{j}]"),
                     format!(
-                        "update '{}' is released at {} after the deployment is created at {}; create the deployment later",
+                        "update '{}' is released at {} after the deployment is created at {}; create the deployment after the release, or release the update earlier",
                         raw.updates[u.index()].id,
                         raw.updates[u.index()].release.as_ref().map(ToString::to_string).unwrap_or_default(),
                         d.created
