@@ -63,11 +63,31 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
 
 /// Reads and parses a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        file: path.display().to_string(),
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+        file: file.clone(),
         source,
     })?;
-    parse(&text, &path.display().to_string())
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let good = std::str::from_utf8(good).expect("valid up to here");
+            let line = good.matches('\n').count() + 1;
+            let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let byte = e.as_bytes()[good.len()];
+            return Err(ScenarioError::Syntax {
+                file,
+                line,
+                col,
+                path: String::new(),
+                message: format!(
+                    "the file is not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8"
+                ),
+            });
+        }
+    };
+    parse(&text, &file)
 }
 
 /// Checks a parsed scenario; `origin` names it in error messages.

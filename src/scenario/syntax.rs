@@ -94,6 +94,14 @@ pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize) -> S
         RonError::DuplicateStructField { field, outer } => {
             format!("field `{field}` is given twice{}: keep one", within(outer))
         }
+        RonError::ExpectedDifferentStructName { expected, found }
+            if found.starts_with(|c: char| c.is_ascii_lowercase()) =>
+        {
+            format!(
+                "expected a `{expected}(...)` but found the field `{found}`: \
+                 is a closing `]` or `)` missing before it?"
+            )
+        }
         RonError::TrailingCharacters => "unexpected text after the end of the scenario: \
                                          everything must be inside `Scenario(...)`"
             .to_string(),
@@ -121,15 +129,22 @@ fn list(names: &[&str]) -> String {
 }
 
 /// ` (did you mean `link`?)` for the closest allowed name, if one is close.
-fn did_you_mean(found: &str, allowed: &[&str]) -> String {
+/// Also used for references by name (`validate.rs`).
+pub(super) fn did_you_mean(found: &str, allowed: &[&str]) -> String {
     let lower = found.to_lowercase();
-    allowed
+    let mut close: Vec<(usize, &str)> = allowed
         .iter()
         .map(|a| (edit_distance(&lower, &a.to_lowercase()), *a))
         .filter(|&(d, a)| d <= (a.chars().count() / 3).max(2))
-        .min()
-        .map(|(_, a)| format!(" (did you mean `{a}`?)"))
-        .unwrap_or_default()
+        .collect();
+    close.sort();
+    match close.as_slice() {
+        // Only a clear winner is worth suggesting.
+        [(best, a), rest @ ..] if rest.first().is_none_or(|(d, _)| d > best) => {
+            format!(" (did you mean `{a}`?)")
+        }
+        _ => String::new(),
+    }
 }
 
 /// Levenshtein distance over characters.

@@ -143,25 +143,24 @@ impl Checker {
         what: &str,
         name: &str,
         known: &BTreeMap<&str, usize>,
-    ) -> usize {
-        match known.get(name) {
-            Some(&i) => i,
-            None => {
-                let names: Vec<&str> = known.keys().copied().collect();
-                self.fail(
-                    path,
-                    format!(
-                        "unknown {what} '{name}'; known: {}",
-                        if names.is_empty() {
-                            "none".to_string()
-                        } else {
-                            names.join(", ")
-                        }
-                    ),
-                );
-                0
-            }
+    ) -> Option<usize> {
+        let found = known.get(name).copied();
+        if found.is_none() {
+            let names: Vec<&str> = known.keys().copied().collect();
+            self.fail(
+                path,
+                format!(
+                    "unknown {what} '{name}'{}; known: {}",
+                    super::syntax::did_you_mean(name, &names).replace('`', "'"),
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            );
         }
+        found
     }
 
     fn settings(&mut self, path: &str, s: &ClientSettings) -> Settings {
@@ -445,7 +444,15 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         if c.count == 0 || u64::from(c.count) > MAX_CLIENTS {
             ck.fail(
                 format!("{path}.count"),
-                format!("must be between 1 and {MAX_CLIENTS}, got {}", c.count),
+                format!(
+                    "must be between 1 and {MAX_CLIENTS}, got {}{}",
+                    c.count,
+                    if c.count == 0 {
+                        "; remove the cohort if it has no clients"
+                    } else {
+                        ""
+                    }
+                ),
             );
         }
         if c.link.0 < 1_000 {
@@ -466,7 +473,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                         format!("{path}.power"),
                         format!("start ({start}) must be before end ({stop})"),
                     );
-                } else if jitter.0.as_ms() * 2 >= stop.0.as_ms() - start.0.as_ms() {
+                } else if jitter.0.as_ms().saturating_mul(2) >= stop.0.as_ms() - start.0.as_ms() {
                     ck.fail(
                         format!("{path}.power.jitter"),
                         format!(
@@ -543,24 +550,30 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 length: w.length.0,
             });
         }
-        let mp = ck.lookup(
-            &format!("{path}.management_point"),
-            "management point",
-            &c.management_point,
-            &mps,
-        );
-        let sup = ck.lookup(
-            &format!("{path}.update_point"),
-            "update point",
-            &c.update_point,
-            &sups,
-        );
-        let dp = ck.lookup(
-            &format!("{path}.distribution_point"),
-            "distribution point",
-            &c.distribution_point,
-            &dps,
-        );
+        let mp = ck
+            .lookup(
+                &format!("{path}.management_point"),
+                "management point",
+                &c.management_point,
+                &mps,
+            )
+            .unwrap_or(0);
+        let sup = ck
+            .lookup(
+                &format!("{path}.update_point"),
+                "update point",
+                &c.update_point,
+                &sups,
+            )
+            .unwrap_or(0);
+        let dp = ck
+            .lookup(
+                &format!("{path}.distribution_point"),
+                "distribution point",
+                &c.distribution_point,
+                &dps,
+            )
+            .unwrap_or(0);
         let settings_id = match &c.client_settings {
             Some(s) => {
                 settings.push(ck.settings(&format!("{path}.client_settings"), s));
@@ -660,9 +673,11 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         }
         let mut ups: Vec<UpdateId> = Vec::new();
         for (j, id) in d.updates.iter().enumerate() {
-            let u = UpdateId(
-                ck.lookup(&format!("{path}.updates[{j}]"), "update", id, &update_index) as u16,
-            );
+            let Some(u) = ck.lookup(&format!("{path}.updates[{j}]"), "update", id, &update_index)
+            else {
+                continue;
+            };
+            let u = UpdateId(u as u16);
             if ups.contains(&u) {
                 ck.fail(
                     format!("{path}.updates[{j}]"),
@@ -673,12 +688,15 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         }
         let mut targets: Vec<CohortId> = Vec::new();
         for (j, name) in d.targets.iter().enumerate() {
-            let c = CohortId(ck.lookup(
+            let Some(c) = ck.lookup(
                 &format!("{path}.targets[{j}]"),
                 "cohort",
                 name,
                 &cohort_index,
-            ) as u16);
+            ) else {
+                continue;
+            };
+            let c = CohortId(c as u16);
             if targets.contains(&c) {
                 ck.fail(
                     format!("{path}.targets[{j}]"),
@@ -721,8 +739,11 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 ),
             );
         }
-        for (j, &u) in ups.iter().enumerate() {
-            if let Some(release) = updates.get(u.index()).and_then(|x| x.release)
+        for (j, id) in d.updates.iter().enumerate() {
+            let Some(&u) = update_index.get(id.as_str()) else {
+                continue;
+            };
+            if let Some(release) = updates.get(u).and_then(|x| x.release)
                 && created_ok
                 && release > created
             {
@@ -730,8 +751,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                     format!("{path}.updates[{j}]"),
                     format!(
                         "update '{}' is released at {} after the deployment is created at {}; create the deployment after the release, or release the update earlier",
-                        raw.updates[u.index()].id,
-                        raw.updates[u.index()].release.as_ref().map(ToString::to_string).unwrap_or_default(),
+                        raw.updates[u].id,
+                        raw.updates[u].release.as_ref().map(ToString::to_string).unwrap_or_default(),
                         d.created
                     ),
                 );
