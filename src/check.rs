@@ -601,10 +601,229 @@ impl<'e> LawChecker<'e> {
                     None,
                     "update_synced",
                     format!(
-                        "update '{name}': the outcome says synced at {synced:?}, the trace at {seen}"
+                        "update '{name}': the outcome says synced at {}, the trace at {}",
+                        synced.map_or("never".to_string(), |t| t.to_string()),
+                        if seen == SimTime::MAX {
+                            "never".to_string()
+                        } else {
+                            seen.to_string()
+                        }
                     ),
                 );
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ClientId, DeploymentId, UpdateId};
+
+    /// Monday 2026-11-09 00:00 UTC; client 0 always on, client 1 office
+    /// hours with a nightly window; KB1 released at 01:00 and synced by a
+    /// manual sync; a Required deployment created at 02:00, deadline 10:00.
+    fn estate() -> Estate {
+        let text = r#"Scenario(
+            name: "check", start: "2026-11-09T00:00:00Z", duration: "2d",
+            sync: Sync(manual: ["2026-11-09T01:30:00Z"]),
+            servers: Servers(management_points: [Server(name: "mp")], update_points: [Server(name: "sup")],
+                             distribution_points: [Server(name: "dp")]),
+            cohorts: [
+                Cohort(name: "on", count: 1, management_point: "mp", update_point: "sup", distribution_point: "dp"),
+                Cohort(name: "office", count: 1, power: BusinessHours(), management_point: "mp",
+                       update_point: "sup", distribution_point: "dp",
+                       maintenance_windows: [MaintenanceWindow(recurrence: Daily, start: "20:00", length: "2h")]),
+            ],
+            updates: [Update(id: "KB1", size: "10MB", release: "2026-11-09T01:00:00Z")],
+            deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["on", "office"],
+                                     created: "2026-11-09T02:00:00Z", deadline: "2026-11-09T10:00:00Z")],
+        )"#;
+        let raw = crate::scenario::parse(text, "check.ron").expect("parses");
+        crate::scenario::build(raw, "check.ron").expect("valid")
+    }
+
+    const H: u64 = 3_600_000;
+
+    fn rec(h: f64, client: u32, event: &'static str) -> TraceRecord {
+        TraceRecord::new(SimTime((h * H as f64) as u64), Some(ClientId(client)), event)
+    }
+
+    /// Feeds the records and returns the law of the first violation.
+    fn first_broken(records: &[TraceRecord]) -> Option<(Law, String)> {
+        let estate = estate();
+        let mut checker = LawChecker::new(&estate);
+        for r in records {
+            checker.record(r);
+        }
+        checker
+            .into_violation()
+            .map(|v| (v.law, v.to_string()))
+    }
+
+    #[test]
+    fn a_clean_stream_passes() {
+        let synced = TraceRecord {
+            update: Some(UpdateId(0)),
+            ..TraceRecord::new(SimTime(2 * H), None, "update_synced")
+        };
+        let records = [
+            rec(1.0, 0, "policy_request"),
+            synced,
+            TraceRecord {
+                topic: Some(500),
+                state: Some(2),
+                update: Some(UpdateId(0)),
+                ..rec(3.0, 0, "message_queued")
+            },
+            TraceRecord {
+                value: Some(1),
+                ..rec(3.1, 0, "batch_sent")
+            },
+            rec(3.2, 0, "batch_in_database"),
+            TraceRecord {
+                deployment: Some(DeploymentId(0)),
+                ..rec(10.0, 0, "install_start")
+            },
+            TraceRecord {
+                deployment: Some(DeploymentId(0)),
+                ..rec(20.5, 1, "install_start")
+            },
+        ];
+        assert_eq!(first_broken(&records), None);
+    }
+
+    #[test]
+    fn law_6_an_offline_client_does_nothing() {
+        let (law, text) =
+            first_broken(&[rec(1.0, 1, "power_off"), rec(2.0, 1, "scan_start")]).unwrap();
+        assert_eq!(law, Law::Offline);
+        assert!(
+            text.starts_with("law 6 (offline) broken at 0+02:00:00.000 (2026-11-09T02:00:00.000Z), client 1, event scan_start: the client is switched off (since 0+01:00:00.000)"),
+            "{text}"
+        );
+        let (law, text) = first_broken(&[rec(1.0, 0, "power_off")]).unwrap();
+        assert_eq!(law, Law::Offline);
+        assert!(text.contains("cohort 'on' is always on"), "{text}");
+    }
+
+    #[test]
+    fn law_5_one_batch_per_cycle_never_empty() {
+        let batch = |h, n| TraceRecord {
+            value: Some(n),
+            ..rec(h, 0, "batch_sent")
+        };
+        let (law, text) = first_broken(&[batch(1.0, 0)]).unwrap();
+        assert_eq!(law, Law::Batching);
+        assert!(text.contains("an empty batch"), "{text}");
+        let (law, text) = first_broken(&[batch(1.0, 3), batch(1.1, 2)]).unwrap();
+        assert_eq!(law, Law::Batching);
+        assert!(text.contains("the reporting cycle is 15m"), "{text}");
+        assert_eq!(first_broken(&[batch(1.0, 3), batch(1.25, 2)]), None);
+    }
+
+    #[test]
+    fn law_3_nothing_reported_before_it_is_true() {
+        let (law, text) = first_broken(&[rec(1.0, 0, "batch_in_database")]).unwrap();
+        assert_eq!(law, Law::Causality);
+        assert!(text.contains("never sent"), "{text}");
+        let sent = TraceRecord {
+            value: Some(1),
+            ..rec(1.0, 0, "batch_sent")
+        };
+        let (law, text) = first_broken(&[sent, rec(1.001, 0, "batch_in_database")]).unwrap();
+        assert_eq!(law, Law::Causality);
+        assert!(text.contains("less than the MP and state-system time 15s"), "{text}");
+        let reported = TraceRecord {
+            deployment: Some(DeploymentId(0)),
+            to: Some("installed"),
+            ..rec(5.0, 0, "reported_state")
+        };
+        let (law, text) = first_broken(&[reported]).unwrap();
+        assert_eq!(law, Law::Causality);
+        assert!(text.contains("never truly installed"), "{text}");
+        let truly = TraceRecord {
+            event: "true_state",
+            ..reported
+        };
+        assert_eq!(
+            first_broken(&[truly, reported]).unwrap().0,
+            Law::Causality,
+            "the report needs the transit time"
+        );
+        let later = TraceRecord {
+            time: SimTime(5 * H + 15_000),
+            ..reported
+        };
+        assert_eq!(first_broken(&[truly, later]), None);
+    }
+
+    #[test]
+    fn law_7_deadlines_and_windows() {
+        let install = |h, c| TraceRecord {
+            deployment: Some(DeploymentId(0)),
+            ..rec(h, c, "install_start")
+        };
+        let (law, text) = first_broken(&[install(9.0, 0)]).unwrap();
+        assert_eq!(law, Law::Deadlines);
+        assert!(text.contains("before its deadline 0+10:00:00.000"), "{text}");
+        // Window 20:00–22:00 with a 60-minute max run time: 21:00 is the last start.
+        assert_eq!(first_broken(&[install(21.0, 1)]), None);
+        let (law, text) = first_broken(&[install(21.5, 1)]).unwrap();
+        assert_eq!(law, Law::Deadlines);
+        assert!(text.contains("outside a maintenance window of cohort 'office'"), "{text}");
+    }
+
+    #[test]
+    fn law_9_no_report_before_the_sync() {
+        let detection = TraceRecord {
+            topic: Some(500),
+            state: Some(2),
+            update: Some(UpdateId(0)),
+            ..rec(1.5, 0, "message_queued")
+        };
+        let (law, text) = first_broken(&[detection]).unwrap();
+        assert_eq!(law, Law::Sync);
+        assert!(
+            text.contains("detection message (500/2) for update 'KB1', but it is not in the site database"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn law_2_conservation_on_the_timeline() {
+        let estate = estate();
+        let records = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let sink = records.clone();
+        let options = crate::model::RunOptions {
+            tracer: Some(crate::model::Tracer::new(
+                Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
+                None,
+            )),
+            ..Default::default()
+        };
+        let mut outcome = crate::model::run_traced(&estate, options);
+        let replay = |outcome: &Outcome| {
+            let mut checker = LawChecker::new(&estate);
+            for r in records.borrow().iter() {
+                checker.record(r);
+            }
+            checker.finish(outcome);
+            checker
+        };
+        assert_eq!(replay(&outcome).violation(), None);
+        outcome.timeline[3].truth[0] += 1;
+        let checker = replay(&outcome);
+        let v = checker.into_violation().expect("broken");
+        assert_eq!(v.law, Law::Conservation);
+        assert_eq!(v.time, SimTime(3 * H));
+        assert!(v.message.contains("deployment 'cu': true states add up to 3, not 2"), "{v}");
+    }
+
+    #[test]
+    fn whole_runs_keep_every_law() {
+        let estate = estate();
+        let outcome = crate::run::run_checked(&estate).unwrap_or_else(|v| panic!("{v}"));
+        assert_eq!(outcome.deployments[0].targeted, 2);
     }
 }

@@ -94,7 +94,7 @@ fn run_output_matches_golden_files() {
     let scenario = dir.path().join("golden.ron");
     std::fs::write(&scenario, common::ron(&knobs())).expect("write scenario");
     let run = Command::new(env!("CARGO_BIN_EXE_patchsim"))
-        .args(["run", "golden.ron", "--out", "out", "--quiet"])
+        .args(["run", "golden.ron", "--out", "out", "--quiet", "--check"])
         .current_dir(dir.path())
         .output()
         .expect("patchsim runs");
