@@ -121,7 +121,7 @@ pub struct LawChecker<'e> {
     synced_at: Vec<SimTime>,
     first_sync_done: bool,
     /// Per deployment: the shortest max run time among its updates (the
-    /// least room a window must have for its install to start).
+    /// least room a window must have for a non-empty install to start).
     min_run_time: Vec<SimDuration>,
     records: u64,
     first: Option<Violation>,
@@ -507,7 +507,13 @@ impl<'e> LawChecker<'e> {
         if !spec.honor_maintenance_windows || cohort.windows.is_empty() {
             return;
         }
-        let need = self.min_run_time[d.index()];
+        // At least one update is missing (the install takes time) and needs
+        // its max run time; an install with nothing left to do needs none.
+        let need = if r.value == Some(0) {
+            SimDuration::ZERO
+        } else {
+            self.min_run_time[d.index()]
+        };
         let local = estate.week_offset.as_ms() + now.as_ms();
         let fits = cohort.windows.iter().any(|w| {
             let into =
@@ -646,7 +652,11 @@ mod tests {
     const H: u64 = 3_600_000;
 
     fn rec(h: f64, client: u32, event: &'static str) -> TraceRecord {
-        TraceRecord::new(SimTime((h * H as f64) as u64), Some(ClientId(client)), event)
+        TraceRecord::new(
+            SimTime((h * H as f64) as u64),
+            Some(ClientId(client)),
+            event,
+        )
     }
 
     /// Feeds the records and returns the law of the first violation.
@@ -656,9 +666,7 @@ mod tests {
         for r in records {
             checker.record(r);
         }
-        checker
-            .into_violation()
-            .map(|v| (v.law, v.to_string()))
+        checker.into_violation().map(|v| (v.law, v.to_string()))
     }
 
     #[test]
@@ -733,7 +741,10 @@ mod tests {
         };
         let (law, text) = first_broken(&[sent, rec(1.001, 0, "batch_in_database")]).unwrap();
         assert_eq!(law, Law::Causality);
-        assert!(text.contains("less than the MP and state-system time 15s"), "{text}");
+        assert!(
+            text.contains("less than the MP and state-system time 15s"),
+            "{text}"
+        );
         let reported = TraceRecord {
             deployment: Some(DeploymentId(0)),
             to: Some("installed"),
@@ -766,12 +777,18 @@ mod tests {
         };
         let (law, text) = first_broken(&[install(9.0, 0)]).unwrap();
         assert_eq!(law, Law::Deadlines);
-        assert!(text.contains("before its deadline 0+10:00:00.000"), "{text}");
+        assert!(
+            text.contains("before its deadline 0+10:00:00.000"),
+            "{text}"
+        );
         // Window 20:00–22:00 with a 60-minute max run time: 21:00 is the last start.
         assert_eq!(first_broken(&[install(21.0, 1)]), None);
         let (law, text) = first_broken(&[install(21.5, 1)]).unwrap();
         assert_eq!(law, Law::Deadlines);
-        assert!(text.contains("outside a maintenance window of cohort 'office'"), "{text}");
+        assert!(
+            text.contains("outside a maintenance window of cohort 'office'"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -785,7 +802,9 @@ mod tests {
         let (law, text) = first_broken(&[detection]).unwrap();
         assert_eq!(law, Law::Sync);
         assert!(
-            text.contains("detection message (500/2) for update 'KB1', but it is not in the site database"),
+            text.contains(
+                "detection message (500/2) for update 'KB1', but it is not in the site database"
+            ),
             "{text}"
         );
     }
@@ -817,7 +836,11 @@ mod tests {
         let v = checker.into_violation().expect("broken");
         assert_eq!(v.law, Law::Conservation);
         assert_eq!(v.time, SimTime(3 * H));
-        assert!(v.message.contains("deployment 'cu': true states add up to 3, not 2"), "{v}");
+        assert!(
+            v.message
+                .contains("deployment 'cu': true states add up to 3, not 2"),
+            "{v}"
+        );
     }
 
     #[test]

@@ -144,7 +144,15 @@ fn run_writes_outputs_and_seed_overrides() {
     let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
     let run = |seed: &str, out: &str| {
         let o = patchsim(
-            &["run", file.to_str().unwrap(), "--seed", seed, "--out", out, "--check"],
+            &[
+                "run",
+                file.to_str().unwrap(),
+                "--seed",
+                seed,
+                "--out",
+                out,
+                "--check",
+            ],
             dir.path(),
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -274,7 +282,14 @@ fn check_flag_passes_a_sound_run() {
     let dir = tempfile::tempdir().expect("tempdir");
     let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 3,");
     let o = patchsim(
-        &["run", file.to_str().unwrap(), "--out", "out", "--check", "--quiet"],
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            "out",
+            "--check",
+            "--quiet",
+        ],
         dir.path(),
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));

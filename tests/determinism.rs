@@ -20,10 +20,7 @@ fn outputs(file: &Path, seed: u64, checked: bool) -> Vec<(String, String)> {
         .unwrap_or_else(|e| panic!("{e}"));
     let outcome = if checked {
         patchsim::run::run_checked(&estate).unwrap_or_else(|v| {
-            panic!(
-                "{v}\n{}",
-                reproduce_hint(&file.display().to_string(), seed)
-            )
+            panic!("{v}\n{}", reproduce_hint(&file.display().to_string(), seed))
         })
     } else {
         model::run(&estate)
