@@ -553,6 +553,11 @@ impl<'e> LawChecker<'e> {
                     row.required_sub.iter().sum(),
                     row.truth[required],
                 ),
+                (
+                    "reported Required sub-states",
+                    row.reported_required_sub.iter().sum(),
+                    row.reported[required],
+                ),
             ];
             for (what, sum, want) in sums {
                 if sum != want {
@@ -564,6 +569,19 @@ impl<'e> LawChecker<'e> {
                         format!("deployment '{name}': {what} add up to {sum}, not {want}"),
                     );
                 }
+            }
+            let unknown = row.reported[Compliance::Unknown as usize];
+            if row.reported_unknown_scan_failed > unknown || row.with_policy > targeted {
+                self.fail(
+                    Law::Conservation,
+                    row.time,
+                    None,
+                    "sample",
+                    format!(
+                        "deployment '{name}': {} reported unknown with a failed scan of {unknown} unknown, {} with policy of {targeted} targeted",
+                        row.reported_unknown_scan_failed, row.with_policy
+                    ),
+                );
             }
             for s in [Compliance::Installed, Compliance::NotRequired] {
                 let (rep, tru) = (row.reported[s as usize], row.truth[s as usize]);
