@@ -7,7 +7,7 @@
 //!
 //! - `corpus_replays` (CI, seconds): every file in `tests/corpus/` and
 //!   `scenarios/invalid/`.
-//! - `mutated_scenarios_never_panic` (CI): `PROPTEST_CASES` mutants (256).
+//! - `mutated_scenarios_never_panic` (CI): `PROPTEST_CASES` mutants (2,000).
 //! - `long_fuzz` (not in CI): runs for `PATCHSIM_FUZZ_SECS` seconds (1800),
 //!   saves each failing input, minimised, under `tests/corpus/` and one
 //!   input per new kind of outcome under `PATCHSIM_FUZZ_OUT`
@@ -61,8 +61,9 @@ fn kind(text: &str, run_small: bool) -> Result<String, String> {
                 ScenarioError::Syntax { path, message, .. } => {
                     // An unknown field's path ends in the unknown name.
                     let path = match path.rsplit_once('.') {
-                        Some((parent, _)) if message.starts_with("unknown") => parent,
-                        _ => path,
+                        _ if !message.starts_with("unknown") => path.as_str(),
+                        Some((parent, _)) => parent,
+                        None => "",
                     };
                     format!("syntax {} {}", strip_indices(path), first_words(message))
                 }
@@ -96,6 +97,7 @@ fn kind(text: &str, run_small: bool) -> Result<String, String> {
             "the resolved scenario reads back with another hash\n{resolved}"
         ));
     }
+    count(1, 0);
     let memory = scenario::estimate_memory(&estate, true);
     if memory.bytes == 0 {
         return Err("a zero memory estimate".to_string());
@@ -104,6 +106,18 @@ fn kind(text: &str, run_small: bool) -> Result<String, String> {
         run_small_copy(raw)?;
     }
     Ok("valid".to_string())
+}
+
+thread_local! {
+    /// Mutants that validated, and cut-down copies run with every law checked.
+    static VALID_AND_RUN: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
+}
+
+fn count(valid: u64, run: u64) {
+    VALID_AND_RUN.with(|c| {
+        let (v, r) = c.get();
+        c.set((v + valid, r + run));
+    });
 }
 
 /// Runs a copy cut down to at most 100 clients per cohort and two days,
@@ -119,6 +133,7 @@ fn run_small_copy(mut raw: scenario::Scenario) -> Result<(), String> {
     if estate.client_count() > 2_000 {
         return Ok(());
     }
+    count(0, 1);
     patchsim::run::run_checked(&estate)
         .map(|_| ())
         .map_err(|v| format!("{v}\n{}", scenario::resolved_text(&estate.resolved)))
@@ -503,7 +518,7 @@ fn mutated_scenarios_never_panic() {
     let cases = std::env::var("PROPTEST_CASES")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(256);
+        .unwrap_or(2000);
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
@@ -586,15 +601,17 @@ fn long_fuzz() {
             }
             Err(TestError::Abort(reason)) => println!("aborted: {reason}"),
         }
+        let (valid, runs) = VALID_AND_RUN.with(std::cell::Cell::get);
         println!(
-            "{:>6.0}s: {tried} inputs, {batches} batches, {} kinds, {failures} failures",
+            "{:>6.0}s: {tried} inputs ({valid} valid, {runs} run with --check), {batches} batches, {} kinds, {failures} failures",
             started.elapsed().as_secs_f64(),
             kinds.borrow().len()
         );
     }
     let _ = std::panic::take_hook();
+    let (valid, runs) = VALID_AND_RUN.with(std::cell::Cell::get);
     println!(
-        "long fuzz: {:.0} s, {tried} inputs, {} kinds of outcome, {failures} failures",
+        "long fuzz: {:.0} s, {tried} inputs, {valid} valid, {runs} run with --check, {} kinds of outcome, {failures} failures",
         started.elapsed().as_secs_f64(),
         kinds.borrow().len()
     );

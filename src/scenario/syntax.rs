@@ -102,11 +102,39 @@ pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize) -> S
                  is a closing `]` or `)` missing before it?"
             )
         }
+        RonError::ExpectedDifferentStructName { expected, found } => {
+            format!("expected `{expected}(...)`, found `{found}(...)`: write `{expected}`")
+        }
+        RonError::ExpectedStringEnd => {
+            "expected the end of the string: is a closing `\"` missing?".to_string()
+        }
+        RonError::InvalidEscape(what) => format!(
+            "{}: in a string, `\\` starts an escape (write `\\\\` for a backslash)",
+            lowercase(what)
+        ),
+        RonError::ExpectedMapColon => "expected a `:` after the field name".to_string(),
+        RonError::ExpectedArray => "expected a list: `[...]`".to_string(),
+        RonError::ExpectedStructLikeEnd => {
+            "expected a closing `)`: is a `,` missing, or a value in the wrong place?".to_string()
+        }
+        RonError::UnexpectedChar(c) => format!("unexpected character {c:?} here"),
+        RonError::SuggestRawIdentifier(found) | RonError::InvalidIdentifier(found) => format!(
+            "expected a field name, found `{found}`: is a `name:` missing before a value, \
+             or a `,` or `)` after the field before?"
+        ),
+        RonError::ExpectedIdentifier => "expected a field name (e.g. `count:`)".to_string(),
         RonError::TrailingCharacters => "unexpected text after the end of the scenario: \
                                          everything must be inside `Scenario(...)`"
             .to_string(),
         other => other.to_string(),
     }
+}
+
+fn lowercase(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 fn previous_line(text: &str, line: usize) -> Option<&str> {
