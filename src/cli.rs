@@ -1,12 +1,15 @@
-//! The command line: `patchsim run`, `validate`, `sweep` and `merge`.
+//! The command line: `patchsim run`, `explain`, `validate`, `sweep` and `merge`.
 //!
-//! The only place that parses arguments. Each subcommand reads, calls the
-//! library and reports; flags only override what the scenario says.
-//! Exit codes: 0 success, 2 bad input, 1 any other failure.
+//! The only place that parses arguments, reads the machine's available
+//! memory and handles Ctrl-C. Each subcommand reads, calls the library and
+//! reports; flags only override what the scenario says.
+//! Exit codes: 0 success, 2 bad input, 1 any other failure, 130 interrupted.
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
@@ -19,8 +22,11 @@ use crate::{output, scenario};
 
 /// Exit code for bad input (a scenario that does not parse or validate).
 pub const EXIT_BAD_INPUT: u8 = 2;
-/// Exit code for any other failure (e.g. an output that cannot be written).
+/// Exit code for any other failure (e.g. an output that cannot be written,
+/// a law broken under `--check`).
 pub const EXIT_FAILURE: u8 = 1;
+/// Exit code for a run stopped by Ctrl-C (128 + SIGINT).
+pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Deterministic simulator of a Configuration Manager software-update estate.
 #[derive(Debug, Parser)]
@@ -53,6 +59,13 @@ pub enum Command {
         /// Trace only these clients (comma-separated ids); implies --trace.
         #[arg(long, value_delimiter = ',')]
         trace_clients: Option<Vec<u32>>,
+        /// Verify the laws of MODEL.md section 4 while the run goes; stop at
+        /// the first violation (exit code 1) and write nothing.
+        #[arg(long)]
+        check: bool,
+        /// Write into DIR even if it is not empty and holds no patchsim output.
+        #[arg(long)]
+        force: bool,
     },
     /// Tell one client's story in plain words: when it polled, scanned,
     /// downloaded, installed, restarted and reported.
@@ -122,24 +135,58 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
 
 /// Reads and checks a scenario, applying a seed override.
 pub fn load_estate(path: Option<&Path>, seed: Option<u64>) -> Result<Estate, Error> {
-    let (mut raw, origin) = match path {
-        Some(p) => (scenario::load(p)?, p.display().to_string()),
-        None => (
-            scenario::parse(scenario::DEFAULT_SCENARIO, scenario::DEFAULT_SCENARIO_NAME)?,
-            scenario::DEFAULT_SCENARIO_NAME.to_string(),
-        ),
-    };
+    let (mut raw, origin) = read_scenario(path)?;
     if let Some(seed) = seed {
         raw.seed = seed;
     }
     Ok(scenario::build(raw, &origin)?)
 }
 
+/// As [`load_estate`], and checks that a run fits in the machine's
+/// available memory (`checked`: with `--check`).
+pub fn load_runnable(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    checked: bool,
+) -> Result<Estate, Error> {
+    let estate = load_estate(path, seed)?;
+    if let Some(available) = available_memory() {
+        scenario::check_memory(&estate, &origin_of(path), available, checked)?;
+    }
+    Ok(estate)
+}
+
+/// Bytes of memory available to a new process: `MemAvailable` in
+/// `/proc/meminfo`; `None` where there is no such file.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn origin_of(path: Option<&Path>) -> String {
+    match path {
+        Some(p) => p.display().to_string(),
+        None => scenario::DEFAULT_SCENARIO_NAME.to_string(),
+    }
+}
+
+fn read_scenario(path: Option<&Path>) -> Result<(scenario::Scenario, String), Error> {
+    Ok(match path {
+        Some(p) => (scenario::load(p)?, p.display().to_string()),
+        None => (
+            scenario::parse(scenario::DEFAULT_SCENARIO, scenario::DEFAULT_SCENARIO_NAME)?,
+            scenario::DEFAULT_SCENARIO_NAME.to_string(),
+        ),
+    })
+}
+
 fn exit_for(e: &Error) -> ExitCode {
-    ExitCode::from(if e.is_bad_input() {
-        EXIT_BAD_INPUT
-    } else {
-        EXIT_FAILURE
+    ExitCode::from(match e {
+        Error::Interrupted { .. } => EXIT_INTERRUPTED,
+        e if e.is_bad_input() => EXIT_BAD_INPUT,
+        _ => EXIT_FAILURE,
     })
 }
 
@@ -181,14 +228,27 @@ pub fn run(cli: Cli) -> ExitCode {
             quiet,
             trace,
             trace_clients,
+            check,
+            force,
         } => {
             let trace = (trace || trace_clients.is_some()).then_some(output::TraceRequest {
                 clients: trace_clients,
             });
-            match run_command(scenario.as_deref(), seed, &out, quiet, trace.as_ref()) {
+            let options = RunFlags {
+                seed,
+                out: &out,
+                quiet,
+                trace: trace.as_ref(),
+                check,
+                force,
+            };
+            match run_command(scenario.as_deref(), &options) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
+                    if let Error::Check(v) = &e {
+                        eprintln!("  {}", reproduce(scenario.as_deref(), seed, v));
+                    }
                     exit_for(&e)
                 }
             }
@@ -197,7 +257,7 @@ pub fn run(cli: Cli) -> ExitCode {
             scenario,
             client,
             seed,
-        } => match load_estate(scenario.as_deref(), seed) {
+        } => match load_runnable(scenario.as_deref(), seed, false) {
             Ok(estate) if client >= estate.client_count() => {
                 eprintln!(
                     "error: no client {client}: the scenario has clients 0 to {}",
@@ -217,13 +277,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Command::Validate { scenarios } => {
             let mut worst = ExitCode::SUCCESS;
             for path in &scenarios {
-                match load_estate(Some(path), None) {
+                match load_runnable(Some(path), None, false) {
                     Ok(estate) => println!(
-                        "{}: ok ({} clients, {} deployments, hash {})",
+                        "{}: ok ({} clients, {} deployments, hash {}, needs about {} of memory)",
                         path.display(),
                         estate.client_count(),
                         estate.deployments.len(),
-                        estate.hash
+                        estate.hash,
+                        scenario::human_bytes(scenario::estimate_memory(&estate, false).bytes)
                     ),
                     Err(e) => {
                         eprintln!("error: {e}");
@@ -236,16 +297,39 @@ pub fn run(cli: Cli) -> ExitCode {
     }
 }
 
-fn run_command(
-    path: Option<&Path>,
+/// The `run` flags, as the command line gave them.
+struct RunFlags<'a> {
     seed: Option<u64>,
-    out: &Path,
+    out: &'a Path,
     quiet: bool,
-    trace: Option<&output::TraceRequest>,
-) -> Result<(), Error> {
-    let estate = load_estate(path, seed)?;
+    trace: Option<&'a output::TraceRequest>,
+    check: bool,
+    force: bool,
+}
+
+/// How to replay a broken law with its client traced.
+fn reproduce(path: Option<&Path>, seed: Option<u64>, v: &crate::check::Violation) -> String {
+    let mut line = format!("reproduce: patchsim run {}", origin_of(path));
+    if let Some(seed) = seed {
+        line += &format!(" --seed {seed}");
+    }
+    line += " --check";
+    if let Some(c) = v.client {
+        line += &format!(" --trace-clients {}", c.0);
+    }
+    line
+}
+
+fn run_command(path: Option<&Path>, flags: &RunFlags<'_>) -> Result<(), Error> {
+    let estate = load_runnable(path, flags.seed, flags.check)?;
+    output::check_out_dir(flags.out, flags.force)?;
+    let interrupted = Arc::new(AtomicBool::new(false));
+    let handler_flag = interrupted.clone();
+    // Only one handler per process; a second `run` in one process (tests)
+    // keeps the first, which is as good.
+    let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::Relaxed));
     let end_ms = estate.end().as_ms();
-    let bar = if quiet || !std::io::stderr().is_terminal() {
+    let bar = if flags.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
         let bar =
@@ -258,7 +342,7 @@ fn run_command(
         bar
     };
     let wall = Instant::now();
-    let (outcome, files) = output::run_to_dir(&estate, out, trace, 100_000, |stats| {
+    let progress = |stats: crate::engine::RunStats| {
         let secs = wall.elapsed().as_secs_f64().max(1e-9);
         bar.set_position(stats.now.as_ms() / 60_000);
         bar.set_message(format!(
@@ -266,9 +350,18 @@ fn run_command(
             output::format_duration(stats.now.as_hours_f64()),
             stats.events as f64 / secs
         ));
-    })?;
+    };
+    let request = output::RunRequest {
+        trace: flags.trace,
+        check: flags.check,
+        interrupt: Some(&interrupted),
+        progress_every: 100_000,
+        progress: Box::new(progress),
+    };
+    let result = output::run_to_dir_with(&estate, flags.out, request);
     bar.finish_and_clear();
-    if !quiet {
+    let (outcome, files) = result?;
+    if !flags.quiet {
         print!(
             "{}",
             output::summary_text(&output::summary(&estate, &outcome), &files)

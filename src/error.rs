@@ -1,11 +1,14 @@
-//! The crate's error types: bad scenario input, and failures writing output.
+//! The crate's error types: bad scenario input, failures writing output, an
+//! interrupted run and a broken law under `--check`.
 //!
 //! Messages are lower-case, name the place and say how to fix it. Bugs are
 //! assertions, not errors.
 
 use std::fmt;
 
-use crate::scenario::Problem;
+use crate::check::Violation;
+use crate::engine::SimTime;
+use crate::scenario::{MemoryEstimate, Problem};
 
 /// Anything the library can report to a user.
 #[derive(Debug, thiserror::Error)]
@@ -24,13 +27,40 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// The output directory cannot take patchsim's files without losing
+    /// someone else's (exit code 2): nothing is overwritten without `--force`.
+    #[error("{path}: {reason}")]
+    NotAnOutputDir {
+        /// The directory.
+        path: String,
+        /// What is there and what to do.
+        reason: String,
+    },
+    /// The run was stopped from outside (Ctrl-C, exit code 130); nothing was
+    /// written.
+    #[error(
+        "interrupted at simulated time {at} of {end}; nothing was written (no partial outputs)"
+    )]
+    Interrupted {
+        /// Simulated time reached.
+        at: SimTime,
+        /// Where the run would have ended.
+        end: SimTime,
+    },
+    /// A law of MODEL.md section 4 broke during a checked run (exit code 1);
+    /// nothing was written.
+    #[error("check failed: {0}")]
+    Check(Box<Violation>),
 }
 
 impl Error {
     /// Whether the user's input is at fault (exit code 2) rather than the
-    /// machine (exit code 1).
+    /// machine or the simulator (exit code 1).
     pub fn is_bad_input(&self) -> bool {
-        matches!(self, Error::Scenario(_) | Error::Study(_))
+        matches!(
+            self,
+            Error::Scenario(_) | Error::Study(_) | Error::NotAnOutputDir { .. }
+        )
     }
 }
 
@@ -89,7 +119,9 @@ pub enum ScenarioError {
         line: usize,
         /// 1-based column.
         col: usize,
-        /// What the parser said.
+        /// The field being read (`cohorts[0].count`), or empty.
+        path: String,
+        /// What the parser said, with a hint.
         message: String,
     },
     /// Values are out of range or references do not resolve.
@@ -98,6 +130,15 @@ pub enum ScenarioError {
         file: String,
         /// Every problem found.
         problems: Vec<Problem>,
+    },
+    /// The run would need more memory than the machine has available.
+    TooBig {
+        /// The file.
+        file: String,
+        /// What the run would need.
+        estimate: MemoryEstimate,
+        /// Bytes available (`MemAvailable` in `/proc/meminfo`).
+        available: u64,
     },
 }
 
@@ -109,9 +150,14 @@ impl fmt::Display for ScenarioError {
                 file,
                 line,
                 col,
+                path,
                 message,
             } => {
-                write!(f, "{file}:{line}:{col}: {}", lowercase_first(message))
+                write!(f, "{file}:{line}:{col}: ")?;
+                if !path.is_empty() {
+                    write!(f, "{path}: ")?;
+                }
+                f.write_str(&lowercase_first(message))
             }
             ScenarioError::Invalid { file, problems } => {
                 let n = problems.len();
@@ -121,6 +167,19 @@ impl fmt::Display for ScenarioError {
                 }
                 Ok(())
             }
+            ScenarioError::TooBig {
+                file,
+                estimate,
+                available,
+            } => write!(
+                f,
+                "{file}: cohorts[].count: the run needs about {} of memory, more than the {} \
+                 available (MemAvailable in /proc/meminfo); {estimate}; \
+                 use fewer clients (cohorts[].count), fewer deployments or a longer \
+                 sample_interval, or run it on a machine with more memory",
+                crate::scenario::human_bytes(estimate.bytes),
+                crate::scenario::human_bytes(*available),
+            ),
         }
     }
 }

@@ -5,12 +5,16 @@
 //! [`model::Estate`] → [`model::run`] on the [`engine`] → [`model::Outcome`]
 //! → [`output`] writers. The engine knows nothing of SCCM; the model writes
 //! no files; the CLI (`cli`) only parses arguments and calls these.
+//! [`run`] drives one run that can be interrupted or checked ([`check`]:
+//! the laws of MODEL.md section 4, verified from the trace).
 
+pub mod check;
 pub mod cli;
 pub mod engine;
 pub mod error;
 pub mod model;
 pub mod output;
+pub mod run;
 pub mod scenario;
 pub mod study;
 

@@ -3,7 +3,8 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
 
 fn patchsim(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_patchsim"))
@@ -37,7 +38,7 @@ fn syntax_error_names_file_line_and_column() {
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);
     assert!(err.contains("syntax.ron:4:5:"), "{err}");
-    assert!(err.contains("expected comma"), "{err}");
+    assert!(err.contains("expected a `,`"), "{err}");
 }
 
 #[test]
@@ -143,7 +144,15 @@ fn run_writes_outputs_and_seed_overrides() {
     let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
     let run = |seed: &str, out: &str| {
         let o = patchsim(
-            &["run", file.to_str().unwrap(), "--seed", seed, "--out", out],
+            &[
+                "run",
+                file.to_str().unwrap(),
+                "--seed",
+                seed,
+                "--out",
+                out,
+                "--check",
+            ],
             dir.path(),
         );
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
@@ -173,7 +182,7 @@ fn run_writes_outputs_and_seed_overrides() {
 
     // The resolved scenario reproduces the run byte for byte.
     let again = patchsim(
-        &["run", "a/scenario.ron", "--out", "d", "--quiet"],
+        &["run", "a/scenario.ron", "--out", "d", "--quiet", "--check"],
         dir.path(),
     );
     assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
@@ -194,4 +203,95 @@ fn missing_file_is_bad_input() {
         "{}",
         stderr(&out)
     );
+}
+
+/// Starts `patchsim run` on the embedded month-long scenario (seconds of
+/// work), waits until the run is under way (its trace file exists) and
+/// sends it SIGINT, as Ctrl-C does.
+fn interrupt_a_run(dir: &Path, out: &str) -> Output {
+    let child = Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(["run", "--out", out, "--trace-clients", "0"])
+        .current_dir(dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("patchsim starts");
+    let tmp = dir.join(out).join(".trace.jsonl.tmp");
+    let started = Instant::now();
+    while !tmp.exists() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the run never started"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let kill = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    child.wait_with_output().expect("patchsim exits")
+}
+
+#[test]
+fn ctrl_c_stops_the_run_cleanly_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = interrupt_a_run(dir.path(), "fresh");
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("error: interrupted at simulated time ")
+            && stderr(&o).contains("of 30+00:00:00.000; nothing was written (no partial outputs)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !dir.path().join("fresh").exists(),
+        "the directory the run created is gone with its partial trace"
+    );
+
+    // An earlier output survives an interrupted run untouched.
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
+    let first = patchsim(
+        &["run", file.to_str().unwrap(), "--out", "kept", "--quiet"],
+        dir.path(),
+    );
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    let before: Vec<_> = std::fs::read_dir(dir.path().join("kept"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    let o = interrupt_a_run(dir.path(), "kept");
+    assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
+    let after: Vec<_> = std::fs::read_dir(dir.path().join("kept"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    assert_eq!(before, after, "no file changed, no partial trace left");
+}
+
+/// `--check` passes a sound run and writes its outputs (the checker's own
+/// verdicts are unit-tested in `src/check.rs`).
+#[test]
+fn check_flag_passes_a_sound_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 3,");
+    let o = patchsim(
+        &[
+            "run",
+            file.to_str().unwrap(),
+            "--out",
+            "out",
+            "--check",
+            "--quiet",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(dir.path().join("out/summary.json").exists());
 }

@@ -11,13 +11,20 @@ use patchsim::{cli, model, output};
 /// Every output file of a run of `file` with `seed`, charts and report
 /// included: names and bytes. Runs are cut to their first ten days: the
 /// property does not need the whole month, and the suite stays fast.
-fn outputs(file: &Path, seed: u64) -> Vec<(String, String)> {
+/// `checked`: verify the laws as it goes (`--check`).
+fn outputs(file: &Path, seed: u64, checked: bool) -> Vec<(String, String)> {
     let mut raw = patchsim::scenario::load(file).unwrap_or_else(|e| panic!("{e}"));
     raw.seed = seed;
     raw.duration = raw.duration.min("10d".parse().expect("a duration"));
     let estate = patchsim::scenario::build(raw, &file.display().to_string())
         .unwrap_or_else(|e| panic!("{e}"));
-    let outcome = model::run(&estate);
+    let outcome = if checked {
+        patchsim::run::run_checked(&estate).unwrap_or_else(|v| {
+            panic!("{v}\n{}", reproduce_hint(&file.display().to_string(), seed))
+        })
+    } else {
+        model::run(&estate)
+    };
     output::run_files(&estate, &outcome)
 }
 
@@ -36,14 +43,14 @@ fn every_scenario_twice_gives_the_same_bytes() {
             continue; // the scale scenarios are covered by benchmarks
         }
         let seed = estate.seed;
-        let (a, b) = (outputs(&file, seed), outputs(&file, seed));
+        let (a, b) = (outputs(&file, seed, true), outputs(&file, seed, false));
         assert!(
             a == b,
             "{} differs between two runs; {}",
             file.display(),
             reproduce_hint(&file.display().to_string(), seed)
         );
-        let c = outputs(&file, seed + 1);
+        let c = outputs(&file, seed + 1, false);
         assert!(
             a != c,
             "{}: seeds {seed} and {} give the same output",
@@ -124,7 +131,7 @@ fn two_runs_write_byte_identical_directories() {
     std::fs::write(dir.path().join("twice.ron"), common::ron(&knobs)).expect("write");
     let run = |out: &str| {
         let o = Command::new(env!("CARGO_BIN_EXE_patchsim"))
-            .args(["run", "twice.ron", "--out", out, "--quiet"])
+            .args(["run", "twice.ron", "--out", out, "--quiet", "--check"])
             .current_dir(dir.path())
             .output()
             .expect("patchsim runs");

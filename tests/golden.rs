@@ -1,6 +1,13 @@
-//! Golden outputs: the shape of what `patchsim run` writes, pinned on a
-//! small scenario so that a renamed column, a dropped summary key or a new
-//! file is a visible, reviewed change.
+//! Golden outputs: what `patchsim run` writes, pinned so that any change of
+//! behaviour or format is a visible, reviewed diff.
+//!
+//! - Golden runs: each scenario in `tests/golden/scenarios/` (at most 200
+//!   clients and 3 days) has its full outputs (`output::run_files`: both
+//!   CSVs, `summary.json`, `scenario.ron`, `report.html`, the charts)
+//!   committed under `tests/golden/<name>/` and compared byte for byte.
+//! - The shape of a CLI run: the first two lines of `compliance.csv`
+//!   (version and hash replaced by placeholders), every key path of
+//!   `summary.json`, and the names of the files in the output directory.
 //!
 //! Pinned under `tests/golden/`: the first two lines of `compliance.csv`,
 //! `updates.csv` and `load.csv` (version and hash replaced by
@@ -16,7 +23,7 @@ use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use patchsim::{model, output};
+use patchsim::{model, output, scenario};
 use serde_json::Value;
 
 /// The small scenario the golden files come from.
@@ -67,6 +74,92 @@ fn check_golden(name: &str, actual: &str) {
     );
 }
 
+fn blessing() -> bool {
+    std::env::var_os("PATCHSIM_BLESS").is_some()
+}
+
+/// The first line where two texts differ, for the failure message.
+fn first_difference(expected: &str, actual: &str) -> String {
+    let (mut old, mut new) = (expected.lines(), actual.lines());
+    for n in 1.. {
+        match (old.next(), new.next()) {
+            (None, None) => return "  (they differ only in line endings)".to_string(),
+            (a, b) if a == b => continue,
+            (a, b) => {
+                let cut = |l: Option<&str>| {
+                    l.map_or("(nothing)".to_string(), |l| l.chars().take(200).collect())
+                };
+                return format!("  line {n}:\n  - {}\n  + {}", cut(a), cut(b));
+            }
+        }
+    }
+    unreachable!()
+}
+
+/// Every golden scenario's full outputs, byte for byte.
+#[test]
+fn golden_runs_match_byte_for_byte() {
+    let scenarios = golden_path("scenarios");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&scenarios)
+        .expect("tests/golden/scenarios")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|x| x == "ron"))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 3, "golden scenarios");
+    let mut wrong = Vec::new();
+    for file in files {
+        let name = file.file_stem().unwrap().to_string_lossy().into_owned();
+        let raw = scenario::load(&file).unwrap_or_else(|e| panic!("{e}"));
+        let estate =
+            scenario::build(raw, &file.display().to_string()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            estate.client_count() <= 200 && estate.duration.as_ms() <= 3 * 86_400_000,
+            "{name}: golden runs stay small (200 clients, 3 days) so diffs stay reviewable"
+        );
+        let outcome = patchsim::run::run_checked(&estate).unwrap_or_else(|v| panic!("{name}: {v}"));
+        let outputs = output::run_files(&estate, &outcome);
+        let dir = golden_path(&name);
+        if blessing() {
+            let _ = std::fs::remove_dir_all(&dir);
+            std::fs::create_dir_all(&dir).expect("mkdir");
+            for (file, text) in &outputs {
+                std::fs::write(dir.join(file), text).expect("write golden output");
+            }
+            continue;
+        }
+        let mut stored: Vec<String> = std::fs::read_dir(&dir)
+            .map(|d| {
+                d.map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        stored.sort();
+        let mut written: Vec<String> = outputs.iter().map(|(f, _)| f.clone()).collect();
+        written.sort();
+        if stored != written {
+            wrong.push(format!(
+                "{name}: the run writes {written:?}, tests/golden/{name}/ holds {stored:?}"
+            ));
+        }
+        for (file, text) in &outputs {
+            let expected = std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+            if &expected != text {
+                wrong.push(format!(
+                    "tests/golden/{name}/{file} differs from the output:\n{}",
+                    first_difference(&expected, text)
+                ));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "{}\nif the change is intended, re-bless with `PATCHSIM_BLESS=1 cargo test --test golden`, \
+         review `git diff tests/golden/` and commit it",
+        wrong.join("\n")
+    );
+}
+
 /// Every key of a JSON document as a path (`a.b`, arrays as `a[].b`), sorted.
 fn key_paths(v: &Value, prefix: &str, out: &mut BTreeSet<String>) {
     match v {
@@ -96,7 +189,7 @@ fn run_output_matches_golden_files() {
     let scenario = dir.path().join("golden.ron");
     std::fs::write(&scenario, common::ron(&knobs())).expect("write scenario");
     let run = Command::new(env!("CARGO_BIN_EXE_patchsim"))
-        .args(["run", "golden.ron", "--out", "out", "--quiet"])
+        .args(["run", "golden.ron", "--out", "out", "--quiet", "--check"])
         .current_dir(dir.path())
         .output()
         .expect("patchsim runs");

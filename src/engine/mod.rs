@@ -12,5 +12,5 @@ mod time;
 pub use queue::candidates as agenda_candidates;
 pub use queue::{Agenda, TimerId};
 pub use rng::{CounterRng, CounterSession, StreamRng, Streams};
-pub use sim::{Model, RunStats, Scheduler, Simulation};
+pub use sim::{Model, RunEnd, RunStats, Scheduler, Simulation};
 pub use time::{SimDuration, SimTime};

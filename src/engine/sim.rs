@@ -2,7 +2,9 @@
 //!
 //! Owns [`Simulation`], the [`Model`] trait and the [`Scheduler`] a model
 //! uses to schedule, cancel and move its own future events. Counts events;
-//! never prints, never reads a clock.
+//! never prints, never reads a clock. A caller may stop a run between two
+//! events ([`Simulation::run_until_stoppable`]): the engine asks, it does
+//! not know why (a Ctrl-C, a failed check).
 
 use super::queue::{Agenda, TimerId};
 use super::time::{SimDuration, SimTime};
@@ -178,17 +180,76 @@ impl<M: Model> Simulation<M> {
         &mut self,
         end: SimTime,
         every: u64,
-        mut progress: impl FnMut(RunStats),
+        progress: impl FnMut(RunStats),
     ) -> RunStats {
+        match self.run_until_stoppable(end, every, progress, || false) {
+            RunEnd::Completed(stats) | RunEnd::Stopped(stats) => stats,
+        }
+    }
+
+    /// As [`run_until_with`](Self::run_until_with), asking `stop` before
+    /// each event whether to stop there instead. A stopped run can be
+    /// resumed by calling this again.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    /// use patchsim::engine::{Model, RunEnd, Scheduler, SimDuration, SimTime, Simulation};
+    ///
+    /// struct Ticker;
+    /// impl Model for Ticker {
+    ///     type Event = ();
+    ///     fn handle(&mut self, _: (), sched: &mut Scheduler<'_, ()>) {
+    ///         sched.after(SimDuration::from_secs(1), ());
+    ///     }
+    /// }
+    ///
+    /// // Raised from elsewhere (a signal handler, another thread).
+    /// let interrupted = AtomicBool::new(false);
+    /// let mut sim = Simulation::new(Ticker);
+    /// sim.schedule(SimTime::ZERO, ());
+    /// let end = SimTime(3_600_000);
+    /// let stop = || interrupted.load(Ordering::Relaxed);
+    /// let progress = |s: patchsim::engine::RunStats| {
+    ///     if s.events == 10 {
+    ///         interrupted.store(true, Ordering::Relaxed);
+    ///     }
+    /// };
+    /// match sim.run_until_stoppable(end, 1, progress, stop) {
+    ///     RunEnd::Stopped(stats) => assert_eq!((stats.events, stats.now), (10, SimTime(9_000))),
+    ///     RunEnd::Completed(_) => unreachable!("stopped after 10 events"),
+    /// }
+    /// ```
+    pub fn run_until_stoppable(
+        &mut self,
+        end: SimTime,
+        every: u64,
+        mut progress: impl FnMut(RunStats),
+        mut stop: impl FnMut() -> bool,
+    ) -> RunEnd {
         let every = every.max(1);
-        while self.step(end) {
+        loop {
+            if stop() {
+                return RunEnd::Stopped(self.stats());
+            }
+            if !self.step(end) {
+                break;
+            }
             if self.events % every == 0 {
                 progress(self.stats());
             }
         }
         self.now = self.now.max(end);
-        self.stats()
+        RunEnd::Completed(self.stats())
     }
+}
+
+/// How a stoppable run loop ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RunEnd {
+    /// Every event up to the end time was handled; the clock reads the end.
+    Completed(RunStats),
+    /// The caller asked to stop; the clock reads the last event handled.
+    Stopped(RunStats),
 }
 
 #[cfg(test)]
@@ -233,5 +294,39 @@ mod tests {
         assert_eq!(stats.events, 3);
         assert_eq!(stats.now, SimTime(50));
         assert_eq!(stats.pending, 1);
+    }
+
+    #[test]
+    fn a_stopped_run_resumes_where_it_stopped() {
+        let mut sim = Simulation::new(Recorder {
+            seen: vec![],
+            victim: None,
+        });
+        sim.schedule(SimTime(0), 0);
+        sim.schedule(SimTime(100), 99);
+        let mut asked = 0;
+        let end = sim.run_until_stoppable(
+            SimTime(200),
+            1,
+            |_| {},
+            || {
+                asked += 1;
+                asked > 2
+            },
+        );
+        assert_eq!(
+            end,
+            RunEnd::Stopped(RunStats {
+                events: 2,
+                now: SimTime(5),
+                pending: 2
+            })
+        );
+        let RunEnd::Completed(stats) = sim.run_until_stoppable(SimTime(200), 1, |_| {}, || false)
+        else {
+            panic!("nothing stops it");
+        };
+        assert_eq!((stats.events, stats.now), (4, SimTime(200)));
+        assert_eq!(sim.model().seen.last(), Some(&(SimTime(100), 99)));
     }
 }

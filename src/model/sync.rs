@@ -10,6 +10,7 @@
 use super::events::Event;
 use super::ids::UpdateId;
 use super::record::{SyncKind, SyncRecord};
+use super::trace::TraceRecord;
 use super::world::{RunningSync, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 
@@ -78,6 +79,13 @@ impl World<'_> {
         record.finished = Some(now);
         for &u in &record.new_updates {
             self.synced_at[u.index()] = now;
+        }
+        for i in 0..self.syncs[running.record].new_updates.len() {
+            let u = self.syncs[running.record].new_updates[i];
+            self.trace(None, || TraceRecord {
+                update: Some(u),
+                ..TraceRecord::new(now, None, "update_synced")
+            });
         }
         self.totals.syncs += 1;
         // Each primary's SUPs then sync from the top-level SUP (at once for

@@ -21,6 +21,7 @@ mod trace;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 pub use charts::{Chart, Subject, charts, slug};
 pub use csv::{
@@ -124,19 +125,70 @@ pub fn run_to_dir(
     progress_every: u64,
     progress: impl FnMut(crate::engine::RunStats),
 ) -> Result<(Outcome, Vec<PathBuf>), Error> {
-    let mut options = crate::model::RunOptions {
-        progress_every,
-        progress: Box::new(progress),
-        ..Default::default()
-    };
+    run_to_dir_with(
+        estate,
+        dir,
+        RunRequest {
+            trace,
+            progress_every,
+            progress: Box::new(progress),
+            ..RunRequest::default()
+        },
+    )
+}
+
+/// How [`run_to_dir_with`] runs: trace, checks, interruption, progress.
+pub struct RunRequest<'a> {
+    /// Write `trace.jsonl` (all clients or a few).
+    pub trace: Option<&'a TraceRequest>,
+    /// Verify the laws as the run goes (`--check`); a broken law stops the
+    /// run and nothing is written.
+    pub check: bool,
+    /// Stop the run once this reads true (Ctrl-C); nothing is written.
+    pub interrupt: Option<&'a AtomicBool>,
+    /// Call `progress` every this many events.
+    pub progress_every: u64,
+    /// Progress callback (must not touch simulated state).
+    pub progress: Box<dyn FnMut(crate::engine::RunStats) + 'a>,
+}
+
+impl Default for RunRequest<'_> {
+    fn default() -> Self {
+        RunRequest {
+            trace: None,
+            check: false,
+            interrupt: None,
+            progress_every: u64::MAX,
+            progress: Box::new(|_| {}),
+        }
+    }
+}
+
+/// As [`run_to_dir`], with checks and an interrupt flag. A run that is
+/// interrupted or breaks a law writes nothing: its partial `trace.jsonl`
+/// is removed, and so is `dir` if the run created it.
+pub fn run_to_dir_with(
+    estate: &Estate,
+    dir: &Path,
+    request: RunRequest<'_>,
+) -> Result<(Outcome, Vec<PathBuf>), Error> {
+    let dir_existed = dir.exists();
     let trace_path = dir.join("trace.jsonl");
     let trace_tmp = dir.join(".trace.jsonl.tmp");
     let io = |path: &Path| {
         let path = path.display().to_string();
         move |source| Error::Output { path, source }
     };
+    // Removes what a run that writes nothing may have left.
+    let clean_up = || {
+        let _ = fs::remove_file(&trace_tmp);
+        if !dir_existed {
+            let _ = fs::remove_dir(dir);
+        }
+    };
     let failure: std::rc::Rc<std::cell::RefCell<Option<std::io::Error>>> = Default::default();
-    if let Some(request) = trace {
+    let mut tracer = None;
+    if let Some(request) = request.trace {
         fs::create_dir_all(dir).map_err(io(dir))?;
         let file = fs::File::create(&trace_tmp).map_err(io(&trace_tmp))?;
         let mut writer = std::io::BufWriter::new(file);
@@ -151,26 +203,103 @@ pub fn run_to_dir(
                 *failure.borrow_mut() = Some(e);
             }
         };
-        options.tracer = Some(crate::model::Tracer::new(
+        tracer = Some(crate::model::Tracer::new(
             Box::new(sink),
             request.clients.clone(),
         ));
     }
-    let outcome = crate::model::run_traced(estate, options);
+    let hooks = crate::run::Hooks {
+        progress_every: request.progress_every,
+        progress: request.progress,
+        tracer,
+        check: request.check,
+        interrupt: request.interrupt,
+    };
+    // The tracer (and its writer) is dropped with the world: flushed.
+    let outcome = match crate::run::run(estate, hooks) {
+        crate::run::Ended::Completed(outcome) => *outcome,
+        crate::run::Ended::Interrupted(stats) => {
+            clean_up();
+            return Err(Error::Interrupted {
+                at: stats.now,
+                end: estate.end(),
+            });
+        }
+        crate::run::Ended::Broken(violation) => {
+            clean_up();
+            return Err(Error::Check(violation));
+        }
+    };
     let mut files = Vec::new();
-    if trace.is_some() {
+    if request.trace.is_some() {
         if let Some(e) = failure.borrow_mut().take() {
+            clean_up();
             return Err(Error::Output {
                 path: trace_tmp.display().to_string(),
                 source: e,
             });
         }
-        // The tracer (and its writer) was dropped with the world: flushed.
         fs::rename(&trace_tmp, &trace_path).map_err(io(&trace_path))?;
         files.push(trace_path);
     }
     files.extend(write_run(dir, estate, &outcome)?);
     Ok((outcome, files))
+}
+
+/// Checks that patchsim may write its outputs into `dir`: it does not
+/// exist yet, is empty (patchsim's own leftover `.NAME.tmp` files aside), or
+/// holds an earlier patchsim output (a `summary.json` whose `"tool"` is
+/// `"patchsim"`). With `force`, any directory will do.
+pub fn check_out_dir(dir: &Path, force: bool) -> Result<(), Error> {
+    let refuse = |reason: String| Error::NotAnOutputDir {
+        path: dir.display().to_string(),
+        reason,
+    };
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(_) if dir.exists() && !dir.is_dir() => {
+            return Err(refuse(
+                "exists and is not a directory; choose another --out directory".to_string(),
+            ));
+        }
+        Err(source) => {
+            return Err(Error::Output {
+                path: dir.display().to_string(),
+                source,
+            });
+        }
+    };
+    if force {
+        return Ok(());
+    }
+    let mut names: Vec<String> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| !(n.starts_with('.') && n.ends_with(".tmp")))
+        .collect();
+    if names.is_empty() || is_patchsim_output(dir) {
+        return Ok(());
+    }
+    names.sort();
+    let shown = names.len().min(3);
+    let mut found = names[..shown].join(", ");
+    if names.len() > shown {
+        found += &format!(" and {} more", names.len() - shown);
+    }
+    Err(refuse(format!(
+        "the output directory is not empty and is not a patchsim output (it holds {found}, \
+         but no summary.json written by patchsim); choose another --out directory, \
+         or add --force to write into it anyway"
+    )))
+}
+
+/// Whether `dir` holds a `summary.json` that patchsim wrote.
+fn is_patchsim_output(dir: &Path) -> bool {
+    fs::read_to_string(dir.join("summary.json"))
+        .ok()
+        .and_then(|text| serde_json::from_str::<serde_json::Value>(&text).ok())
+        .is_some_and(|v| v.get("tool").and_then(|t| t.as_str()) == Some("patchsim"))
 }
 
 /// One client's whole story in plain words (`patchsim explain`).

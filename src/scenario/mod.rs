@@ -2,15 +2,19 @@
 //!
 //! Owns reading and parsing (with file:line:column on syntax errors) and the
 //! embedded default scenario. The format is in `schema.rs`, the units in
-//! `units.rs`, the checks in `validate.rs`.
+//! `units.rs`, the checks in `validate.rs`, the memory estimate in
+//! `memory.rs`.
 
 mod dist;
+mod memory;
 mod schema;
+mod syntax;
 mod units;
 mod validate;
 
 use std::path::Path;
 
+pub use memory::{MemoryEstimate, estimate_memory, human_bytes};
 pub use schema::{
     Classification, ClientKind, ClientSettings, Cohort, Deployment, Dist, DistributionPoint, Fault,
     FaultEffect, MaintenanceWindow, ManagementPoint, Power, Primary, Purpose, Recurrence, Scenario,
@@ -27,26 +31,64 @@ pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/patch-tuesday.r
 /// How the embedded default is named in messages and outputs.
 pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/patch-tuesday.ron";
 
-/// Parses scenario text; `origin` names it in error messages.
+/// Parses scenario text; `origin` names it in error messages, which give
+/// the line, the column, the field path (`cohorts[0].count`) where known,
+/// and a hint for the common mistakes.
 pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
-    ron::Options::default()
-        .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME)
-        .from_str(text)
-        .map_err(|e| ScenarioError::Syntax {
+    let options =
+        ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
+    let syntax = |e: ron::error::SpannedError, path: String| {
+        let (line, col) = (e.span.start.line, e.span.start.col);
+        ScenarioError::Syntax {
             file: origin.to_string(),
-            line: e.span.start.line,
-            col: e.span.start.col,
-            message: e.code.to_string(),
-        })
+            line,
+            col,
+            path,
+            message: syntax::message(&e.code, text, line, col),
+        }
+    };
+    let mut de = ron::Deserializer::from_str_with_options(text, &options)
+        .map_err(|e| syntax(e, String::new()))?;
+    let scenario = match serde_path_to_error::deserialize::<_, Scenario>(&mut de) {
+        Ok(s) => s,
+        Err(e) => {
+            let path = syntax::path(e.path());
+            let code = e.into_inner();
+            return Err(syntax(de.span_error(code), path));
+        }
+    };
+    de.end()
+        .map_err(|code| syntax(de.span_error(code), String::new()))?;
+    Ok(scenario)
 }
 
 /// Reads and parses a scenario file.
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ScenarioError::Read {
-        file: path.display().to_string(),
+    let file = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+        file: file.clone(),
         source,
     })?;
-    parse(&text, &path.display().to_string())
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            let good = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+            let good = std::str::from_utf8(good).expect("valid up to here");
+            let line = good.matches('\n').count() + 1;
+            let col = good.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            let byte = e.as_bytes()[good.len()];
+            return Err(ScenarioError::Syntax {
+                file,
+                line,
+                col,
+                path: String::new(),
+                message: format!(
+                    "the file is not UTF-8 text (byte 0x{byte:02x}); save it as UTF-8"
+                ),
+            });
+        }
+    };
+    parse(&text, &file)
 }
 
 /// Checks a parsed scenario; `origin` names it in error messages.
@@ -55,4 +97,23 @@ pub fn build(scenario: Scenario, origin: &str) -> Result<Estate, ScenarioError> 
         file: origin.to_string(),
         problems,
     })
+}
+
+/// Checks that a run of `estate` fits in `available` bytes of memory
+/// (`checked`: with `--check`); `origin` names it in the error.
+pub fn check_memory(
+    estate: &Estate,
+    origin: &str,
+    available: u64,
+    checked: bool,
+) -> Result<MemoryEstimate, ScenarioError> {
+    let estimate = estimate_memory(estate, checked);
+    if estimate.bytes > available {
+        return Err(ScenarioError::TooBig {
+            file: origin.to_string(),
+            estimate,
+            available,
+        });
+    }
+    Ok(estimate)
 }

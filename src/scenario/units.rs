@@ -39,7 +39,7 @@ const SIZE_HELP: &str =
 const BANDWIDTH_HELP: &str =
     "a bandwidth such as \"100Mbps\" or \"1.5Gbps\" (units: bps, kbps, Mbps, Gbps)";
 const CLOCK_HELP: &str = "a time of day \"HH:MM\" between 00:00 and 24:00";
-const TIMESTAMP_HELP: &str = "an RFC 3339 timestamp such as \"2026-11-10T18:00:00Z\"";
+const TIMESTAMP_HELP: &str = "an RFC 3339 timestamp with its UTC offset, such as \"2026-11-10T18:00:00Z\" or \"2026-11-10T19:00:00+01:00\"";
 
 /// Splits a leading decimal number from its unit: `"1.5GB"` → (15, 1, "GB"),
 /// i.e. mantissa, digits after the point, and the rest.
@@ -149,7 +149,14 @@ impl fmt::Display for Bytes {
 impl std::str::FromStr for Bandwidth {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid bandwidth \"{s}\": expected {BANDWIDTH_HELP}");
+        let bad = || {
+            let bytes = if s.contains('B') {
+                "; bandwidths are in bits per second (1 MB/s is 8Mbps)"
+            } else {
+                ""
+            };
+            format!("invalid bandwidth \"{s}\": expected {BANDWIDTH_HELP}{bytes}")
+        };
         let (mantissa, scale, unit) = split_number(s.trim()).ok_or_else(bad)?;
         let factor: u128 = match unit {
             "bps" => 1,

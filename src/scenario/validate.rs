@@ -66,7 +66,15 @@ impl Checker {
 
     fn probability(&mut self, path: &str, value: f64) {
         if !(0.0..=1.0).contains(&value) {
-            self.fail(path, format!("must be between 0 and 1, got {value}"));
+            let hint = if value > 1.0 && value <= 100.0 {
+                format!(
+                    " (a share, not a percentage: write {} for {value} %)",
+                    value / 100.0
+                )
+            } else {
+                String::new()
+            };
+            self.fail(path, format!("must be between 0 and 1, got {value}{hint}"));
         }
     }
 
@@ -113,15 +121,18 @@ impl Checker {
     fn unique<'a>(
         &mut self,
         section: &str,
+        field: &str,
         names: impl Iterator<Item = &'a str>,
     ) -> BTreeMap<&'a str, usize> {
         let mut index = BTreeMap::new();
         for (i, name) in names.enumerate() {
-            self.name(&format!("{section}[{i}].name"), name);
+            self.name(&format!("{section}[{i}].{field}"), name);
             if let Some(first) = index.insert(name, i) {
                 self.fail(
-                    format!("{section}[{i}]"),
-                    format!("name '{name}' is already used by {section}[{first}]"),
+                    format!("{section}[{i}].{field}"),
+                    format!(
+                        "'{name}' is already used by {section}[{first}]; names must be unique, rename one of them"
+                    ),
                 );
             }
         }
@@ -135,25 +146,24 @@ impl Checker {
         what: &str,
         name: &str,
         known: &BTreeMap<&str, usize>,
-    ) -> usize {
-        match known.get(name) {
-            Some(&i) => i,
-            None => {
-                let names: Vec<&str> = known.keys().copied().collect();
-                self.fail(
-                    path,
-                    format!(
-                        "unknown {what} '{name}'; known: {}",
-                        if names.is_empty() {
-                            "none".to_string()
-                        } else {
-                            names.join(", ")
-                        }
-                    ),
-                );
-                0
-            }
+    ) -> Option<usize> {
+        let found = known.get(name).copied();
+        if found.is_none() {
+            let names: Vec<&str> = known.keys().copied().collect();
+            self.fail(
+                path,
+                format!(
+                    "unknown {what} '{name}'{}; known: {}",
+                    super::syntax::did_you_mean(name, &names).replace('`', "'"),
+                    if names.is_empty() {
+                        "none".to_string()
+                    } else {
+                        names.join(", ")
+                    }
+                ),
+            );
         }
+        found
     }
 
     fn settings(&mut self, path: &str, s: &ClientSettings) -> Settings {
@@ -432,14 +442,17 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     let servers = &raw.servers;
     let mps = ck.unique(
         "servers.management_points",
+        "name",
         servers.management_points.iter().map(|s| s.name.as_str()),
     );
     let sups = ck.unique(
         "servers.update_points",
+        "name",
         servers.update_points.iter().map(|s| s.name.as_str()),
     );
     let dps = ck.unique(
         "servers.distribution_points",
+        "name",
         servers.distribution_points.iter().map(|s| s.name.as_str()),
     );
     for (section, empty) in [
@@ -497,7 +510,11 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     let hierarchy = !raw.primaries.is_empty();
     let mut primaries = Vec::new();
     if hierarchy {
-        let _ = ck.unique("primaries", raw.primaries.iter().map(|p| p.code.as_str()));
+        let _ = ck.unique(
+            "primaries",
+            "code",
+            raw.primaries.iter().map(|p| p.code.as_str()),
+        );
         for (i, p) in raw.primaries.iter().enumerate() {
             let path = format!("primaries[{i}]");
             if p.code.len() != 3 || !p.code.chars().all(|c| c.is_ascii_alphanumeric()) {
@@ -550,7 +567,10 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     let site_of = |ck: &mut Checker, path: String, site: &Option<String>| -> SiteId {
         match site {
             None => SiteId(0),
-            Some(code) => SiteId(ck.lookup(&path, "primary site", code, &site_codes) as u16),
+            Some(code) => SiteId(
+                ck.lookup(&path, "primary site", code, &site_codes)
+                    .unwrap_or(0) as u16,
+            ),
         }
     };
     let mut management_points = Vec::new();
@@ -723,7 +743,11 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     if raw.cohorts.is_empty() {
         ck.fail("cohorts", "needs at least one cohort");
     }
-    let cohort_index = ck.unique("cohorts", raw.cohorts.iter().map(|c| c.name.as_str()));
+    let cohort_index = ck.unique(
+        "cohorts",
+        "name",
+        raw.cohorts.iter().map(|c| c.name.as_str()),
+    );
     let mut cohorts = Vec::new();
     let mut next_client: u64 = 0;
     for (i, c) in raw.cohorts.iter().enumerate() {
@@ -731,7 +755,15 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         if c.count == 0 || u64::from(c.count) > MAX_CLIENTS {
             ck.fail(
                 format!("{path}.count"),
-                format!("must be between 1 and {MAX_CLIENTS}, got {}", c.count),
+                format!(
+                    "must be between 1 and {MAX_CLIENTS}, got {}{}",
+                    c.count,
+                    if c.count == 0 {
+                        "; remove the cohort if it has no clients"
+                    } else {
+                        ""
+                    }
+                ),
             );
         }
         if c.link.0 < 1_000 {
@@ -752,7 +784,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                         format!("{path}.power"),
                         format!("start ({start}) must be before end ({stop})"),
                     );
-                } else if jitter.0.as_ms() * 2 >= stop.0.as_ms() - start.0.as_ms() {
+                } else if jitter.0.as_ms().saturating_mul(2) >= stop.0.as_ms() - start.0.as_ms() {
                     ck.fail(
                         format!("{path}.power.jitter"),
                         format!(
@@ -829,25 +861,33 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 length: w.length.0,
             });
         }
-        let mp = ck.lookup(
-            &format!("{path}.management_point"),
-            "management point",
-            &c.management_point,
-            &mps,
-        );
-        let mut cohort_sups = vec![SupId(ck.lookup(
-            &format!("{path}.update_point"),
-            "update point",
-            &c.update_point,
-            &sups,
-        ) as u16)];
+        let mp = ck
+            .lookup(
+                &format!("{path}.management_point"),
+                "management point",
+                &c.management_point,
+                &mps,
+            )
+            .unwrap_or(0);
+        let mut cohort_sups = vec![SupId(
+            ck.lookup(
+                &format!("{path}.update_point"),
+                "update point",
+                &c.update_point,
+                &sups,
+            )
+            .unwrap_or(0) as u16,
+        )];
         for (j, name) in c.fallback_update_points.iter().enumerate() {
-            let s = SupId(ck.lookup(
+            let Some(s) = ck.lookup(
                 &format!("{path}.fallback_update_points[{j}]"),
                 "update point",
                 name,
                 &sups,
-            ) as u16);
+            ) else {
+                continue;
+            };
+            let s = SupId(s as u16);
             if cohort_sups.contains(&s) {
                 ck.fail(
                     format!("{path}.fallback_update_points[{j}]"),
@@ -856,12 +896,14 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             }
             cohort_sups.push(s);
         }
-        let dp = ck.lookup(
-            &format!("{path}.distribution_point"),
-            "distribution point",
-            &c.distribution_point,
-            &dps,
-        );
+        let dp = ck
+            .lookup(
+                &format!("{path}.distribution_point"),
+                "distribution point",
+                &c.distribution_point,
+                &dps,
+            )
+            .unwrap_or(0);
         let settings_id = match &c.client_settings {
             Some(s) => {
                 settings.push(ck.settings(&format!("{path}.client_settings"), s));
@@ -951,7 +993,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     }
 
     // Updates.
-    let update_index = ck.unique("updates", raw.updates.iter().map(|u| u.id.as_str()));
+    let update_index = ck.unique("updates", "id", raw.updates.iter().map(|u| u.id.as_str()));
     let mut updates = Vec::new();
     for (i, u) in raw.updates.iter().enumerate() {
         let path = format!("updates[{i}]");
@@ -999,6 +1041,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     // Deployments.
     let _ = ck.unique(
         "deployments",
+        "name",
         raw.deployments.iter().map(|d| d.name.as_str()),
     );
     let mut deployments = Vec::new();
@@ -1012,9 +1055,11 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         }
         let mut ups: Vec<UpdateId> = Vec::new();
         for (j, id) in d.updates.iter().enumerate() {
-            let u = UpdateId(
-                ck.lookup(&format!("{path}.updates[{j}]"), "update", id, &update_index) as u16,
-            );
+            let Some(u) = ck.lookup(&format!("{path}.updates[{j}]"), "update", id, &update_index)
+            else {
+                continue;
+            };
+            let u = UpdateId(u as u16);
             if ups.contains(&u) {
                 ck.fail(
                     format!("{path}.updates[{j}]"),
@@ -1025,12 +1070,15 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         }
         let mut targets: Vec<CohortId> = Vec::new();
         for (j, name) in d.targets.iter().enumerate() {
-            let c = CohortId(ck.lookup(
+            let Some(c) = ck.lookup(
                 &format!("{path}.targets[{j}]"),
                 "cohort",
                 name,
                 &cohort_index,
-            ) as u16);
+            ) else {
+                continue;
+            };
+            let c = CohortId(c as u16);
             if targets.contains(&c) {
                 ck.fail(
                     format!("{path}.targets[{j}]"),
@@ -1039,7 +1087,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             }
             targets.push(c);
         }
+        let problems_before = ck.problems.len();
         let created = ck.instant(&format!("{path}.created"), &d.created, &raw.start, end);
+        let created_ok = ck.problems.len() == problems_before;
         let available = match &d.available {
             Some(t) => ck.instant(&format!("{path}.available"), t, &raw.start, end),
             None => created,
@@ -1071,16 +1121,20 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 ),
             );
         }
-        for (j, &u) in ups.iter().enumerate() {
-            if let Some(release) = updates.get(u.index()).and_then(|x| x.release)
+        for (j, id) in d.updates.iter().enumerate() {
+            let Some(&u) = update_index.get(id.as_str()) else {
+                continue;
+            };
+            if let Some(release) = updates.get(u).and_then(|x| x.release)
+                && created_ok
                 && release > created
             {
                 ck.fail(
                     format!("{path}.updates[{j}]"),
                     format!(
-                        "update '{}' is released at {} after the deployment is created at {}; create the deployment later",
-                        raw.updates[u.index()].id,
-                        raw.updates[u.index()].release.as_ref().map(ToString::to_string).unwrap_or_default(),
+                        "update '{}' is released at {} after the deployment is created at {}; create the deployment after the release, or release the update earlier",
+                        raw.updates[u].id,
+                        raw.updates[u].release.as_ref().map(ToString::to_string).unwrap_or_default(),
                         d.created
                     ),
                 );

@@ -1,7 +1,7 @@
 //! Small scenarios for the integration tests, built from one RON template.
 #![allow(dead_code)]
 
-use patchsim::model::{self, Estate, Outcome};
+use patchsim::model::{Estate, Outcome};
 use patchsim::scenario;
 
 /// Knobs the tests turn; everything else is fixed.
@@ -87,14 +87,20 @@ pub fn estate_of(text: &str) -> Estate {
     scenario::build(raw, "test.ron").unwrap_or_else(|e| panic!("{e}"))
 }
 
-/// Builds and runs the scenario for these knobs.
+/// Builds and runs the scenario for these knobs, with every law checked
+/// as it goes (`patchsim run --check`).
 pub fn run(k: &Knobs) -> (Estate, Outcome) {
     let estate = estate_of(&ron(k));
-    let outcome = model::run(&estate);
+    let outcome = patchsim::run::run_checked(&estate).unwrap_or_else(|v| {
+        panic!(
+            "{v}\n{}",
+            reproduce_hint(&format!("<the test scenario, seed {}>", k.seed), k.seed)
+        )
+    });
     (estate, outcome)
 }
 
-/// Runs the file and prints how to reproduce it if `check` panics.
+/// How to reproduce a failing run from the command line.
 pub fn reproduce_hint(file: &str, seed: u64) -> String {
-    format!("reproduce: patchsim run {file} --seed {seed}")
+    format!("reproduce: patchsim run {file} --seed {seed} --check")
 }

@@ -1,0 +1,870 @@
+//! `--check`: the laws of MODEL.md section 4, verified while a run goes.
+//!
+//! Owns [`LawChecker`], an independent oracle fed every trace record in time
+//! order. It keeps just enough per client to catch the first record that
+//! breaks law 3 (causality), 5 (batching), 6 (offline), 7 (deadlines) or 9
+//! (sync), and at the end checks the outcome's timelines for law 2
+//! (conservation) and law 3 (nothing reported ahead of the truth). It reads
+//! records and the outcome and never changes the run. Law 1 (determinism)
+//! needs two runs and law 4 (polling) is statistical: the tests check those.
+//! Law 8 (capacity) waits for finite servers.
+
+use std::collections::VecDeque;
+use std::fmt;
+
+use crate::engine::{SimDuration, SimTime};
+use crate::model::{
+    ClientId, Compliance, DeploymentId, Estate, Outcome, PowerSpec, TraceRecord, UpdateId,
+};
+use crate::scenario::Purpose;
+
+/// A law of MODEL.md section 4 that the checker verifies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Law {
+    /// 2: the states add up to the targeted clients, true and reported.
+    Conservation,
+    /// 3: nothing is reported before it is true, nor before its batch
+    /// could reach the site.
+    Causality,
+    /// 5: at most one batch per reporting cycle, never an empty one.
+    Batching,
+    /// 6: an offline client does nothing.
+    Offline,
+    /// 7: Required installs wait for the deadline and for a maintenance
+    /// window when windows are honoured.
+    Deadlines,
+    /// 9: no client reports an update before a sync brought it.
+    Sync,
+}
+
+impl Law {
+    /// Its number in MODEL.md section 4.
+    pub fn number(self) -> u8 {
+        match self {
+            Law::Conservation => 2,
+            Law::Causality => 3,
+            Law::Batching => 5,
+            Law::Offline => 6,
+            Law::Deadlines => 7,
+            Law::Sync => 9,
+        }
+    }
+
+    /// Its name in MODEL.md section 4, lower case.
+    pub fn name(self) -> &'static str {
+        match self {
+            Law::Conservation => "conservation",
+            Law::Causality => "causality",
+            Law::Batching => "batching",
+            Law::Offline => "offline",
+            Law::Deadlines => "deadlines",
+            Law::Sync => "sync",
+        }
+    }
+}
+
+/// The first broken law: where, when, what.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Violation {
+    /// Which law.
+    pub law: Law,
+    /// Simulated time of the offending record or sample.
+    pub time: SimTime,
+    /// The same instant on the scenario's clock, RFC 3339.
+    pub wall: String,
+    /// The client concerned (`None`: the site or a whole sample).
+    pub client: Option<ClientId>,
+    /// The trace event (`scan_start`, ...) or `sample` for a timeline row.
+    pub event: &'static str,
+    /// What was seen and what the law demands.
+    pub message: String,
+}
+
+impl fmt::Display for Violation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "law {} ({}) broken at {} ({})",
+            self.law.number(),
+            self.law.name(),
+            self.time,
+            self.wall
+        )?;
+        if let Some(c) = self.client {
+            write!(f, ", client {}", c.0)?;
+        }
+        write!(f, ", event {}: {}", self.event, self.message)
+    }
+}
+
+/// Per-client power state as the trace shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Power {
+    /// Before the client's first power event (its start state is drawn).
+    Unknown,
+    On,
+    Off(SimTime),
+}
+
+/// Verifies the laws on a stream of trace records (every client) and, at
+/// the end, on the outcome. Keeps the first violation only.
+pub struct LawChecker<'e> {
+    estate: &'e Estate,
+    /// MP forwarding plus state-system time: the least a batch takes.
+    transit: SimDuration,
+    cohort_of: Vec<u16>,
+    power: Vec<Power>,
+    last_batch: Vec<SimTime>,
+    in_flight: Vec<VecDeque<SimTime>>,
+    /// When each (client, deployment) first became truly installed.
+    true_installed_at: Vec<SimTime>,
+    synced_at: Vec<SimTime>,
+    first_sync_done: bool,
+    /// Per deployment: the shortest max run time among its updates (the
+    /// least room a window must have for a non-empty install to start).
+    min_run_time: Vec<SimDuration>,
+    records: u64,
+    first: Option<Violation>,
+}
+
+/// Bytes a checker keeps per client and per (client, deployment), for the
+/// memory estimate.
+pub const BYTES_PER_CLIENT: u64 = 64;
+/// See [`BYTES_PER_CLIENT`].
+pub const BYTES_PER_CLIENT_DEPLOYMENT: u64 = 8;
+
+impl<'e> LawChecker<'e> {
+    /// A checker for a run of `estate`, before its first event.
+    pub fn new(estate: &'e Estate) -> Self {
+        let n = estate.client_count() as usize;
+        let mut cohort_of = Vec::with_capacity(n);
+        let mut power = Vec::with_capacity(n);
+        for (k, c) in estate.cohorts.iter().enumerate() {
+            let start = match c.power {
+                PowerSpec::AlwaysOn => Power::On,
+                _ => Power::Unknown,
+            };
+            for _ in 0..c.count {
+                cohort_of.push(k as u16);
+                power.push(start);
+            }
+        }
+        let synced_at = estate
+            .updates
+            .iter()
+            .map(|u| {
+                if estate.sync.initially_synced && u.release.is_none() {
+                    SimTime::ZERO
+                } else {
+                    SimTime::MAX
+                }
+            })
+            .collect();
+        let min_run_time = estate
+            .deployments
+            .iter()
+            .map(|d| {
+                d.updates
+                    .iter()
+                    .map(|u| estate.updates[u.index()].max_run_time)
+                    .min()
+                    .unwrap_or(SimDuration::ZERO)
+            })
+            .collect();
+        LawChecker {
+            estate,
+            transit: estate.site.mp_forward_delay + estate.site.state_system_delay,
+            cohort_of,
+            power,
+            last_batch: vec![SimTime::MAX; n],
+            in_flight: vec![VecDeque::new(); n],
+            true_installed_at: vec![SimTime::MAX; n * estate.deployments.len()],
+            synced_at,
+            first_sync_done: estate.sync.initially_synced,
+            min_run_time,
+            records: 0,
+            first: None,
+        }
+    }
+
+    /// The first violation seen, if any.
+    pub fn violation(&self) -> Option<&Violation> {
+        self.first.as_ref()
+    }
+
+    /// Takes the first violation seen, if any.
+    pub fn into_violation(self) -> Option<Violation> {
+        self.first
+    }
+
+    /// Records checked so far.
+    pub fn records(&self) -> u64 {
+        self.records
+    }
+
+    fn fail(
+        &mut self,
+        law: Law,
+        time: SimTime,
+        client: Option<ClientId>,
+        event: &'static str,
+        message: String,
+    ) {
+        if self.first.is_some() {
+            return;
+        }
+        let wall = (self.estate.resolved.start.0
+            + chrono::Duration::milliseconds(time.as_ms() as i64))
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        self.first = Some(Violation {
+            law,
+            time,
+            wall,
+            client,
+            event,
+            message,
+        });
+    }
+
+    fn deployment_name(&self, d: DeploymentId) -> &'e str {
+        &self.estate.deployments[d.index()].name
+    }
+
+    fn update_name(&self, u: UpdateId) -> &'e str {
+        &self.estate.updates[u.index()].id
+    }
+
+    /// Checks one record; records must come in time order, every client's.
+    pub fn record(&mut self, r: &TraceRecord) {
+        if self.first.is_some() {
+            return;
+        }
+        self.records += 1;
+        match r.client {
+            None => self.site_record(r),
+            Some(c) if c.index() < self.power.len() => self.client_record(c, r),
+            Some(c) => self.fail(
+                Law::Conservation,
+                r.time,
+                Some(c),
+                r.event,
+                format!(
+                    "no such client: the estate has {} clients",
+                    self.power.len()
+                ),
+            ),
+        }
+    }
+
+    fn site_record(&mut self, r: &TraceRecord) {
+        match (r.event, r.update) {
+            ("update_synced", Some(u)) => {
+                if self.synced_at[u.index()] != SimTime::MAX {
+                    let name = self.update_name(u);
+                    self.fail(
+                        Law::Sync,
+                        r.time,
+                        None,
+                        r.event,
+                        format!(
+                            "update '{name}' synced again (it was in the database at {})",
+                            self.synced_at[u.index()]
+                        ),
+                    );
+                }
+                self.synced_at[u.index()] = r.time;
+            }
+            ("sync_inserted", _) => self.first_sync_done = true,
+            _ => {}
+        }
+    }
+
+    fn client_record(&mut self, c: ClientId, r: &TraceRecord) {
+        let i = c.index();
+        let now = r.time;
+        match r.event {
+            "power_on" | "power_off" => {
+                let estate = self.estate;
+                let cohort = &estate.cohorts[usize::from(self.cohort_of[i])];
+                let on = r.event == "power_on";
+                let problem = match (&cohort.power, self.power[i]) {
+                    (PowerSpec::AlwaysOn, _) => {
+                        Some(format!("cohort '{}' is always on", cohort.name))
+                    }
+                    (_, Power::On) if on => Some("switched on while on".to_string()),
+                    (_, Power::Off(since)) if !on => {
+                        Some(format!("switched off while off (since {since})"))
+                    }
+                    _ => None,
+                };
+                if let Some(p) = problem {
+                    self.fail(Law::Offline, now, Some(c), r.event, p);
+                }
+                self.power[i] = if on { Power::On } else { Power::Off(now) };
+                return;
+            }
+            "policy_request" | "scan_start" | "download_start" | "install_start"
+            | "restart_start" | "batch_sent" | "message_queued" => {
+                if let Power::Off(since) = self.power[i] {
+                    self.fail(
+                        Law::Offline,
+                        now,
+                        Some(c),
+                        r.event,
+                        format!("the client is switched off (since {since}); an offline client does nothing"),
+                    );
+                    return;
+                }
+            }
+            _ => {}
+        }
+        match r.event {
+            "batch_sent" => self.batch_sent(c, r),
+            "batch_in_database" => self.batch_in_database(c, r),
+            "true_state" => {
+                if let (Some(d), Some("installed")) = (r.deployment, r.to) {
+                    let slot = i * self.estate.deployments.len() + d.index();
+                    self.true_installed_at[slot] = self.true_installed_at[slot].min(now);
+                }
+            }
+            "reported_state" => self.reported_state(c, r),
+            "install_start" => self.install_start(c, r),
+            "scan_start" if !self.first_sync_done => self.fail(
+                Law::Sync,
+                now,
+                Some(c),
+                r.event,
+                "scan before the site's first sync has finished".to_string(),
+            ),
+            "message_queued" if r.topic == Some(500) => {
+                let Some(u) = r.update else {
+                    self.fail(
+                        Law::Sync,
+                        now,
+                        Some(c),
+                        r.event,
+                        "a detection message (topic 500) names no update".to_string(),
+                    );
+                    return;
+                };
+                let synced = self.synced_at[u.index()];
+                if now < synced {
+                    let name = self.update_name(u);
+                    let when = if synced == SimTime::MAX {
+                        "it is not in the site database".to_string()
+                    } else {
+                        format!("it reaches the site database only at {synced}")
+                    };
+                    self.fail(
+                        Law::Sync,
+                        now,
+                        Some(c),
+                        r.event,
+                        format!(
+                            "detection message (500/{}) for update '{name}', but {when}",
+                            r.state.unwrap_or(0)
+                        ),
+                    );
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn batch_sent(&mut self, c: ClientId, r: &TraceRecord) {
+        let i = c.index();
+        let now = r.time;
+        let messages = r.value.unwrap_or(0);
+        if messages == 0 {
+            self.fail(
+                Law::Batching,
+                now,
+                Some(c),
+                r.event,
+                "an empty batch: a client sends nothing when its queue is empty".to_string(),
+            );
+            return;
+        }
+        let estate = self.estate;
+        let cohort = &estate.cohorts[usize::from(self.cohort_of[i])];
+        let interval = estate.settings[cohort.settings.index()].state_message_interval;
+        let last = self.last_batch[i];
+        if last != SimTime::MAX && now.since(last) < interval {
+            self.fail(
+                Law::Batching,
+                now,
+                Some(c),
+                r.event,
+                format!(
+                    "second batch {} after the one at {last}; the reporting cycle is {interval}",
+                    now.since(last)
+                ),
+            );
+            return;
+        }
+        self.last_batch[i] = now;
+        self.in_flight[i].push_back(now);
+    }
+
+    fn batch_in_database(&mut self, c: ClientId, r: &TraceRecord) {
+        let now = r.time;
+        match self.in_flight[c.index()].pop_front() {
+            None => self.fail(
+                Law::Causality,
+                now,
+                Some(c),
+                r.event,
+                "a batch reaches the site database that the client never sent".to_string(),
+            ),
+            Some(sent) if now < sent + self.transit => {
+                let transit = self.transit;
+                self.fail(
+                    Law::Causality,
+                    now,
+                    Some(c),
+                    r.event,
+                    format!(
+                        "batch sent at {sent} reaches the database after {}, less than the MP and state-system time {transit}",
+                        now.since(sent)
+                    ),
+                );
+            }
+            Some(_) => {}
+        }
+    }
+
+    fn reported_state(&mut self, c: ClientId, r: &TraceRecord) {
+        let (Some(d), Some("installed")) = (r.deployment, r.to) else {
+            return;
+        };
+        let now = r.time;
+        let slot = c.index() * self.estate.deployments.len() + d.index();
+        let truly = self.true_installed_at[slot];
+        let name = self.deployment_name(d);
+        if truly == SimTime::MAX {
+            self.fail(
+                Law::Causality,
+                now,
+                Some(c),
+                r.event,
+                format!("reported installed for deployment '{name}' but never truly installed"),
+            );
+        } else if now < truly + self.transit {
+            let transit = self.transit;
+            self.fail(
+                Law::Causality,
+                now,
+                Some(c),
+                r.event,
+                format!(
+                    "reported installed for deployment '{name}' at {now}, truly installed at {truly}: sooner than the MP and state-system time {transit}"
+                ),
+            );
+        }
+    }
+
+    fn install_start(&mut self, c: ClientId, r: &TraceRecord) {
+        let now = r.time;
+        let Some(d) = r.deployment else {
+            self.fail(
+                Law::Deadlines,
+                now,
+                Some(c),
+                r.event,
+                "an install names no deployment".to_string(),
+            );
+            return;
+        };
+        let estate = self.estate;
+        let spec = &estate.deployments[d.index()];
+        let name = &spec.name;
+        if now < spec.available {
+            let available = spec.available;
+            self.fail(
+                Law::Deadlines,
+                now,
+                Some(c),
+                r.event,
+                format!("install of deployment '{name}' before its available time {available}"),
+            );
+            return;
+        }
+        if spec.purpose != Purpose::Required {
+            return;
+        }
+        if now < spec.deadline {
+            let deadline = spec.deadline;
+            self.fail(
+                Law::Deadlines,
+                now,
+                Some(c),
+                r.event,
+                format!("Required install of deployment '{name}' before its deadline {deadline}"),
+            );
+            return;
+        }
+        let cohort = &estate.cohorts[usize::from(self.cohort_of[c.index()])];
+        if !spec.honor_maintenance_windows || cohort.windows.is_empty() {
+            return;
+        }
+        // At least one update is missing (the install takes time) and needs
+        // its max run time; an install with nothing left to do needs none.
+        let need = if r.value == Some(0) {
+            SimDuration::ZERO
+        } else {
+            self.min_run_time[d.index()]
+        };
+        let local = estate.week_offset.as_ms() + now.as_ms();
+        let fits = cohort.windows.iter().any(|w| {
+            let into =
+                (local + w.period.as_ms() - w.offset.as_ms() % w.period.as_ms()) % w.period.as_ms();
+            into + need.as_ms() <= w.length.as_ms()
+        });
+        if !fits {
+            let cohort_name = &cohort.name;
+            self.fail(
+                Law::Deadlines,
+                now,
+                Some(c),
+                r.event,
+                format!(
+                    "install of deployment '{name}' outside a maintenance window of cohort '{cohort_name}' with {need} left (the deployment honours windows)"
+                ),
+            );
+        }
+    }
+
+    /// Checks the outcome at the end of the run: law 2 on every timeline
+    /// row, law 3 on the counts, and that the trace saw the syncs the
+    /// outcome records.
+    pub fn finish(&mut self, outcome: &Outcome) {
+        for row in &outcome.timeline {
+            if self.first.is_some() {
+                return;
+            }
+            let name = self.deployment_name(row.deployment);
+            let targeted = outcome.deployments[row.deployment.index()].targeted;
+            let required = Compliance::Required as usize;
+            let sums = [
+                ("true states", row.truth.iter().sum::<u32>(), targeted),
+                ("reported states", row.reported.iter().sum(), targeted),
+                (
+                    "true Required sub-states",
+                    row.required_sub.iter().sum(),
+                    row.truth[required],
+                ),
+                (
+                    "reported Required sub-states",
+                    row.reported_required_sub.iter().sum(),
+                    row.reported[required],
+                ),
+            ];
+            for (what, sum, want) in sums {
+                if sum != want {
+                    self.fail(
+                        Law::Conservation,
+                        row.time,
+                        None,
+                        "sample",
+                        format!("deployment '{name}': {what} add up to {sum}, not {want}"),
+                    );
+                }
+            }
+            let unknown = row.reported[Compliance::Unknown as usize];
+            if row.reported_unknown_scan_failed > unknown || row.with_policy > targeted {
+                self.fail(
+                    Law::Conservation,
+                    row.time,
+                    None,
+                    "sample",
+                    format!(
+                        "deployment '{name}': {} reported unknown with a failed scan of {unknown} unknown, {} with policy of {targeted} targeted",
+                        row.reported_unknown_scan_failed, row.with_policy
+                    ),
+                );
+            }
+            for s in [Compliance::Installed, Compliance::NotRequired] {
+                let (rep, tru) = (row.reported[s as usize], row.truth[s as usize]);
+                if rep > tru {
+                    self.fail(
+                        Law::Causality,
+                        row.time,
+                        None,
+                        "sample",
+                        format!(
+                            "deployment '{name}': {rep} clients reported {} but only {tru} truly are",
+                            s.name()
+                        ),
+                    );
+                }
+            }
+        }
+        let clients = self.estate.client_count();
+        for row in &outcome.update_timeline {
+            let name = self.update_name(row.update);
+            for (what, counts) in [("true", row.truth), ("reported", row.reported)] {
+                let sum: u32 = counts.iter().sum();
+                if sum != clients {
+                    self.fail(
+                        Law::Conservation,
+                        row.time,
+                        None,
+                        "sample",
+                        format!("update '{name}': {what} states add up to {sum}, not the {clients} clients"),
+                    );
+                }
+            }
+        }
+        for (u, synced) in outcome.synced_at.iter().enumerate() {
+            let seen = self.synced_at[u];
+            if *synced != (seen != SimTime::MAX).then_some(seen) {
+                let name = self.update_name(UpdateId(u as u16));
+                self.fail(
+                    Law::Sync,
+                    outcome.end,
+                    None,
+                    "update_synced",
+                    format!(
+                        "update '{name}': the outcome says synced at {}, the trace at {}",
+                        synced.map_or("never".to_string(), |t| t.to_string()),
+                        if seen == SimTime::MAX {
+                            "never".to_string()
+                        } else {
+                            seen.to_string()
+                        }
+                    ),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ClientId, DeploymentId, UpdateId};
+
+    /// Monday 2026-11-09 00:00 UTC; client 0 always on, client 1 office
+    /// hours with a nightly window; KB1 released at 01:00 and synced by a
+    /// manual sync; a Required deployment created at 02:00, deadline 10:00.
+    fn estate() -> Estate {
+        let text = r#"Scenario(
+            name: "check", start: "2026-11-09T00:00:00Z", duration: "2d",
+            sync: Sync(manual: ["2026-11-09T01:30:00Z"]),
+            servers: Servers(management_points: [ManagementPoint(name: "mp")], update_points: [UpdatePoint(name: "sup")],
+                             distribution_points: [DistributionPoint(name: "dp")]),
+            cohorts: [
+                Cohort(name: "on", count: 1, management_point: "mp", update_point: "sup", distribution_point: "dp"),
+                Cohort(name: "office", count: 1, power: BusinessHours(), management_point: "mp",
+                       update_point: "sup", distribution_point: "dp",
+                       maintenance_windows: [MaintenanceWindow(recurrence: Daily, start: "20:00", length: "2h")]),
+            ],
+            updates: [Update(id: "KB1", size: "10MB", release: "2026-11-09T01:00:00Z")],
+            deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["on", "office"],
+                                     created: "2026-11-09T02:00:00Z", deadline: "2026-11-09T10:00:00Z")],
+        )"#;
+        let raw = crate::scenario::parse(text, "check.ron").expect("parses");
+        crate::scenario::build(raw, "check.ron").expect("valid")
+    }
+
+    const H: u64 = 3_600_000;
+
+    fn rec(h: f64, client: u32, event: &'static str) -> TraceRecord {
+        TraceRecord::new(
+            SimTime((h * H as f64) as u64),
+            Some(ClientId(client)),
+            event,
+        )
+    }
+
+    /// Feeds the records and returns the law of the first violation.
+    fn first_broken(records: &[TraceRecord]) -> Option<(Law, String)> {
+        let estate = estate();
+        let mut checker = LawChecker::new(&estate);
+        for r in records {
+            checker.record(r);
+        }
+        checker.into_violation().map(|v| (v.law, v.to_string()))
+    }
+
+    #[test]
+    fn a_clean_stream_passes() {
+        let synced = TraceRecord {
+            update: Some(UpdateId(0)),
+            ..TraceRecord::new(SimTime(2 * H), None, "update_synced")
+        };
+        let records = [
+            rec(1.0, 0, "policy_request"),
+            synced,
+            TraceRecord {
+                topic: Some(500),
+                state: Some(2),
+                update: Some(UpdateId(0)),
+                ..rec(3.0, 0, "message_queued")
+            },
+            TraceRecord {
+                value: Some(1),
+                ..rec(3.1, 0, "batch_sent")
+            },
+            rec(3.2, 0, "batch_in_database"),
+            TraceRecord {
+                deployment: Some(DeploymentId(0)),
+                ..rec(10.0, 0, "install_start")
+            },
+            TraceRecord {
+                deployment: Some(DeploymentId(0)),
+                ..rec(20.5, 1, "install_start")
+            },
+        ];
+        assert_eq!(first_broken(&records), None);
+    }
+
+    #[test]
+    fn law_6_an_offline_client_does_nothing() {
+        let (law, text) =
+            first_broken(&[rec(1.0, 1, "power_off"), rec(2.0, 1, "scan_start")]).unwrap();
+        assert_eq!(law, Law::Offline);
+        assert!(
+            text.starts_with("law 6 (offline) broken at 0+02:00:00.000 (2026-11-09T02:00:00.000Z), client 1, event scan_start: the client is switched off (since 0+01:00:00.000)"),
+            "{text}"
+        );
+        let (law, text) = first_broken(&[rec(1.0, 0, "power_off")]).unwrap();
+        assert_eq!(law, Law::Offline);
+        assert!(text.contains("cohort 'on' is always on"), "{text}");
+    }
+
+    #[test]
+    fn law_5_one_batch_per_cycle_never_empty() {
+        let batch = |h, n| TraceRecord {
+            value: Some(n),
+            ..rec(h, 0, "batch_sent")
+        };
+        let (law, text) = first_broken(&[batch(1.0, 0)]).unwrap();
+        assert_eq!(law, Law::Batching);
+        assert!(text.contains("an empty batch"), "{text}");
+        let (law, text) = first_broken(&[batch(1.0, 3), batch(1.1, 2)]).unwrap();
+        assert_eq!(law, Law::Batching);
+        assert!(text.contains("the reporting cycle is 15m"), "{text}");
+        assert_eq!(first_broken(&[batch(1.0, 3), batch(1.25, 2)]), None);
+    }
+
+    #[test]
+    fn law_3_nothing_reported_before_it_is_true() {
+        let (law, text) = first_broken(&[rec(1.0, 0, "batch_in_database")]).unwrap();
+        assert_eq!(law, Law::Causality);
+        assert!(text.contains("never sent"), "{text}");
+        let sent = TraceRecord {
+            value: Some(1),
+            ..rec(1.0, 0, "batch_sent")
+        };
+        let (law, text) = first_broken(&[sent, rec(1.001, 0, "batch_in_database")]).unwrap();
+        assert_eq!(law, Law::Causality);
+        assert!(
+            text.contains("less than the MP and state-system time 15s"),
+            "{text}"
+        );
+        let reported = TraceRecord {
+            deployment: Some(DeploymentId(0)),
+            to: Some("installed"),
+            ..rec(5.0, 0, "reported_state")
+        };
+        let (law, text) = first_broken(&[reported]).unwrap();
+        assert_eq!(law, Law::Causality);
+        assert!(text.contains("never truly installed"), "{text}");
+        let truly = TraceRecord {
+            event: "true_state",
+            ..reported
+        };
+        assert_eq!(
+            first_broken(&[truly, reported]).unwrap().0,
+            Law::Causality,
+            "the report needs the transit time"
+        );
+        let later = TraceRecord {
+            time: SimTime(5 * H + 15_000),
+            ..reported
+        };
+        assert_eq!(first_broken(&[truly, later]), None);
+    }
+
+    #[test]
+    fn law_7_deadlines_and_windows() {
+        let install = |h, c| TraceRecord {
+            deployment: Some(DeploymentId(0)),
+            ..rec(h, c, "install_start")
+        };
+        let (law, text) = first_broken(&[install(9.0, 0)]).unwrap();
+        assert_eq!(law, Law::Deadlines);
+        assert!(
+            text.contains("before its deadline 0+10:00:00.000"),
+            "{text}"
+        );
+        // Window 20:00–22:00 with a 60-minute max run time: 21:00 is the last start.
+        assert_eq!(first_broken(&[install(21.0, 1)]), None);
+        let (law, text) = first_broken(&[install(21.5, 1)]).unwrap();
+        assert_eq!(law, Law::Deadlines);
+        assert!(
+            text.contains("outside a maintenance window of cohort 'office'"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn law_9_no_report_before_the_sync() {
+        let detection = TraceRecord {
+            topic: Some(500),
+            state: Some(2),
+            update: Some(UpdateId(0)),
+            ..rec(1.5, 0, "message_queued")
+        };
+        let (law, text) = first_broken(&[detection]).unwrap();
+        assert_eq!(law, Law::Sync);
+        assert!(
+            text.contains(
+                "detection message (500/2) for update 'KB1', but it is not in the site database"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn law_2_conservation_on_the_timeline() {
+        let estate = estate();
+        let records = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+        let sink = records.clone();
+        let options = crate::model::RunOptions {
+            tracer: Some(crate::model::Tracer::new(
+                Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
+                None,
+            )),
+            ..Default::default()
+        };
+        let mut outcome = crate::model::run_traced(&estate, options);
+        let replay = |outcome: &Outcome| {
+            let mut checker = LawChecker::new(&estate);
+            for r in records.borrow().iter() {
+                checker.record(r);
+            }
+            checker.finish(outcome);
+            checker
+        };
+        assert_eq!(replay(&outcome).violation(), None);
+        outcome.timeline[3].truth[0] += 1;
+        let checker = replay(&outcome);
+        let v = checker.into_violation().expect("broken");
+        assert_eq!(v.law, Law::Conservation);
+        assert_eq!(v.time, SimTime(3 * H));
+        assert!(
+            v.message
+                .contains("deployment 'cu': true states add up to 3, not 2"),
+            "{v}"
+        );
+    }
+
+    #[test]
+    fn whole_runs_keep_every_law() {
+        let estate = estate();
+        let outcome = crate::run::run_checked(&estate).unwrap_or_else(|v| panic!("{v}"));
+        assert_eq!(outcome.deployments[0].targeted, 2);
+    }
+}

@@ -1,0 +1,208 @@
+//! Syntax errors in words a person can act on: the field path of the value
+//! being read, and a hint for each common RON mistake ("did you mean
+//! `link`?", "is a `,` missing at the end of the line before?").
+//!
+//! Owns the wording only; `mod.rs` parses and places the error.
+
+use ron::error::Error as RonError;
+
+/// A field path as the rest of patchsim writes it: `cohorts[0].power.start`.
+pub(super) fn path(p: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in p.iter() {
+        match segment {
+            Segment::Seq { index } => out += &format!("[{index}]"),
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out += key;
+            }
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    out
+}
+
+/// The parser's message with a hint; `text`, `line` and `col` (1-based)
+/// show the context.
+pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize) -> String {
+    let within = |outer: &Option<String>| match outer {
+        Some(o) => format!(" in `{o}`"),
+        None => String::new(),
+    };
+    match code {
+        RonError::ExpectedComma => {
+            let here = text
+                .lines()
+                .nth(line.saturating_sub(1))
+                .and_then(|l| l.chars().nth(col.saturating_sub(1)));
+            let hint = if here == Some('.') {
+                ": this field takes a whole number, without a fractional part"
+            } else if previous_line(text, line).is_some_and(|l| {
+                let l = l.trim_end();
+                !(l.ends_with(',') || l.ends_with('(') || l.ends_with('['))
+            }) {
+                "; is one missing at the end of the line before?"
+            } else {
+                "; fields and list items are separated by commas"
+            };
+            format!("expected a `,`{hint}")
+        }
+        RonError::Eof => "unexpected end of the file: a closing `)` or `]` is missing \
+                          (every `(` and `[` needs its match)"
+            .to_string(),
+        RonError::ExpectedInteger => {
+            "expected a whole number, written without quotes (e.g. `count: 6000`)".to_string()
+        }
+        RonError::ExpectedFloat => {
+            "expected a number, written without quotes (e.g. `0.97`)".to_string()
+        }
+        RonError::ExpectedString => {
+            "expected a string in double quotes (e.g. `\"15m\"`, `\"mp01\"`)".to_string()
+        }
+        RonError::ExpectedBoolean => "expected `true` or `false`".to_string(),
+        RonError::IntegerOutOfBounds => {
+            "number out of range for this field (negative, or too large)".to_string()
+        }
+        RonError::NoSuchStructField {
+            expected,
+            found,
+            outer,
+        } => format!(
+            "unknown field `{found}`{}{}; allowed: {}",
+            within(outer),
+            did_you_mean(found, expected),
+            list(expected)
+        ),
+        RonError::NoSuchEnumVariant {
+            expected,
+            found,
+            outer,
+        } => format!(
+            "unknown choice `{found}`{}{}; allowed: {}",
+            within(outer),
+            did_you_mean(found, expected),
+            list(expected)
+        ),
+        RonError::MissingStructField { field, outer } => format!(
+            "missing field `{field}`{}: add `{field}: ...` (the README's \"Scenario format\" \
+             lists every field and its default)",
+            within(outer)
+        ),
+        RonError::DuplicateStructField { field, outer } => {
+            format!("field `{field}` is given twice{}: keep one", within(outer))
+        }
+        RonError::ExpectedDifferentStructName { expected, found }
+            if found.starts_with(|c: char| c.is_ascii_lowercase()) =>
+        {
+            format!(
+                "expected a `{expected}(...)` but found the field `{found}`: \
+                 is a closing `]` or `)` missing before it?"
+            )
+        }
+        RonError::ExpectedDifferentStructName { expected, found } => {
+            format!("expected `{expected}(...)`, found `{found}(...)`: write `{expected}`")
+        }
+        RonError::ExpectedStringEnd => {
+            "expected the end of the string: is a closing `\"` missing?".to_string()
+        }
+        RonError::InvalidEscape(what) => format!(
+            "{}: in a string, `\\` starts an escape (write `\\\\` for a backslash)",
+            lowercase(what)
+        ),
+        RonError::ExpectedMapColon => "expected a `:` after the field name".to_string(),
+        RonError::ExpectedArray => "expected a list: `[...]`".to_string(),
+        RonError::ExpectedStructLikeEnd => {
+            "expected a closing `)`: is a `,` missing, or a value in the wrong place?".to_string()
+        }
+        RonError::UnexpectedChar(c) => format!("unexpected character {c:?} here"),
+        RonError::SuggestRawIdentifier(found) | RonError::InvalidIdentifier(found) => format!(
+            "expected a field name, found `{found}`: is a `name:` missing before a value, \
+             or a `,` or `)` after the field before?"
+        ),
+        RonError::ExpectedIdentifier => "expected a field name (e.g. `count:`)".to_string(),
+        RonError::TrailingCharacters => "unexpected text after the end of the scenario: \
+                                         everything must be inside `Scenario(...)`"
+            .to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn lowercase(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_lowercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+fn previous_line(text: &str, line: usize) -> Option<&str> {
+    // The last non-blank, non-comment line before `line` (1-based).
+    text.lines()
+        .take(line.saturating_sub(1))
+        .filter(|l| {
+            let t = l.trim();
+            !t.is_empty() && !t.starts_with("//")
+        })
+        .last()
+}
+
+fn list(names: &[&str]) -> String {
+    names
+        .iter()
+        .map(|n| format!("`{n}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// ` (did you mean `link`?)` for the closest allowed name, if one is close.
+/// Also used for references by name (`validate.rs`).
+pub(super) fn did_you_mean(found: &str, allowed: &[&str]) -> String {
+    let lower = found.to_lowercase();
+    let mut close: Vec<(usize, &str)> = allowed
+        .iter()
+        .map(|a| (edit_distance(&lower, &a.to_lowercase()), *a))
+        .filter(|&(d, a)| d <= (a.chars().count() / 3).max(2))
+        .collect();
+    close.sort();
+    match close.as_slice() {
+        // Only a clear winner is worth suggesting.
+        [(best, a), rest @ ..] if rest.first().is_none_or(|(d, _)| d > best) => {
+            format!(" (did you mean `{a}`?)")
+        }
+        _ => String::new(),
+    }
+}
+
+/// Levenshtein distance over characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, &cb) in b.iter().enumerate() {
+            let next = (diagonal + usize::from(ca != cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
+            diagonal = row[j + 1];
+            row[j + 1] = next;
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions() {
+        assert_eq!(edit_distance("bandwith", "bandwidth"), 1);
+        let fields = ["name", "count", "link", "power"];
+        assert_eq!(did_you_mean("lnk", &fields), " (did you mean `link`?)");
+        assert_eq!(did_you_mean("Count", &fields), " (did you mean `count`?)");
+        assert_eq!(did_you_mean("bandwidth", &fields), "");
+    }
+}

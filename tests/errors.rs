@@ -1,0 +1,493 @@
+//! Every error a user can meet (the README's table), as a user meets it:
+//! through `patchsim run` and `patchsim validate`, exit code 2, a message
+//! that names the place (file:line:column or the field path) and says how
+//! to fix it, and nothing written to the output directory. Also the
+//! hand-broken scenarios of `scenarios/invalid/`, each with the message it
+//! must give on its first lines (`// expect: ...`).
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn patchsim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("patchsim runs")
+}
+
+/// One mistake: an edit of the test template and what the message must say.
+struct Case {
+    what: &'static str,
+    from: &'static str,
+    to: &'static str,
+    expect: &'static [&'static str],
+}
+
+const CASES: &[Case] = &[
+    Case {
+        what: "RON syntax: a missing comma",
+        from: "seed: 7,",
+        to: "seed: 7",
+        expect: &[
+            "bad.ron:4:5: expected a `,`",
+            "is one missing at the end of the line before?",
+        ],
+    },
+    Case {
+        what: "RON syntax: an unclosed parenthesis",
+        from: "    ],\n)",
+        to: "    ],\n",
+        expect: &[
+            "bad.ron:31:7:",
+            "unexpected end of the file",
+            "a closing `)` or `]` is missing",
+        ],
+    },
+    Case {
+        what: "RON syntax: text after the scenario",
+        from: "    ],\n)",
+        to: "    ],\n)\n)",
+        expect: &[
+            "bad.ron:32:2:",
+            "unexpected text after the end of the scenario",
+        ],
+    },
+    Case {
+        what: "unknown field",
+        from: "link: \"20Mbps\"",
+        to: "lnk: \"20Mbps\"",
+        expect: &[
+            "bad.ron:21:16: cohorts[1].lnk: unknown field `lnk` in `Cohort`",
+            "(did you mean `link`?)",
+            "allowed: `name`, `count`",
+        ],
+    },
+    Case {
+        what: "unknown choice",
+        from: "power: BusinessHours(",
+        to: "power: BusinesHours(",
+        expect: &[
+            "bad.ron:20:53: cohorts[1].power: unknown choice `BusinesHours` in `Power`",
+            "(did you mean `BusinessHours`?)",
+        ],
+    },
+    Case {
+        what: "missing field",
+        from: "    start: \"2026-11-09T00:00:00+01:00\",\n",
+        to: "",
+        expect: &[
+            "bad.ron:31:1: missing field `start` in `Scenario`",
+            "add `start: ...`",
+        ],
+    },
+    Case {
+        what: "field given twice",
+        from: "seed: 7,",
+        to: "seed: 7, seed: 8,",
+        expect: &["bad.ron:3:14: field `seed` is given twice", "keep one"],
+    },
+    Case {
+        what: "wrong type: a quoted number",
+        from: "count: 300, management_point",
+        to: "count: \"300\", management_point",
+        expect: &[
+            "bad.ron:19:41: cohorts[0].count: expected a whole number",
+            "written without quotes",
+        ],
+    },
+    Case {
+        what: "wrong type: a fraction where a whole number goes",
+        from: "count: 300, management_point",
+        to: "count: 300.5, management_point",
+        expect: &[
+            "bad.ron:19:45: cohorts[0]: expected a `,`",
+            "this field takes a whole number, without a fractional part",
+        ],
+    },
+    Case {
+        what: "wrong type: a negative count",
+        from: "count: 300, management_point",
+        to: "count: -3, management_point",
+        expect: &[
+            "bad.ron:19:43: cohorts[0].count: number out of range for this field",
+            "negative, or too large",
+        ],
+    },
+    Case {
+        what: "bad unit: duration",
+        from: "duration: \"12d\"",
+        to: "duration: \"12 days\"",
+        expect: &[
+            "bad.ron:5:16: duration: invalid duration \"12 days\"",
+            "expected a duration such as \"90s\"",
+            "units: ms, s, m, h, d, w",
+        ],
+    },
+    Case {
+        what: "bad unit: size",
+        from: "size: \"400MB\"",
+        to: "size: \"400M\"",
+        expect: &[
+            "bad.ron:24:34: updates[0].size: invalid size \"400M\"",
+            "expected a size such as \"650MB\"",
+        ],
+    },
+    Case {
+        what: "bad unit: bandwidth (bytes, not bits)",
+        from: "link: \"20Mbps\"",
+        to: "link: \"20MBps\"",
+        expect: &[
+            "bad.ron:21:23: cohorts[1].link: invalid bandwidth \"20MBps\"",
+            "units: bps, kbps, Mbps, Gbps",
+            "bandwidths are in bits per second (1 MB/s is 8Mbps)",
+        ],
+    },
+    Case {
+        what: "bad unit: time of day",
+        from: "start: \"08:00\"",
+        to: "start: \"8:00\"",
+        expect: &[
+            "cohorts[1].power.start: invalid time of day \"8:00\"",
+            "expected a time of day \"HH:MM\"",
+        ],
+    },
+    Case {
+        what: "bad unit: instant without a UTC offset",
+        from: "created: \"2026-11-10T10:00:00+01:00\"",
+        to: "created: \"2026-11-10T10:00:00\"",
+        expect: &[
+            "bad.ron:30:30: deployments[0].created: invalid timestamp \"2026-11-10T10:00:00\"",
+            "expected an RFC 3339 timestamp with its UTC offset, such as \"2026-11-10T18:00:00Z\"",
+        ],
+    },
+    Case {
+        what: "out-of-range value",
+        from: "policy_polling_interval: \"60m\"",
+        to: "policy_polling_interval: \"1m\"",
+        expect: &[
+            "bad.ron: 1 problem",
+            "client_settings.policy_polling_interval: must be between 3m and 1d, got 1m",
+        ],
+    },
+    Case {
+        what: "out-of-range value: a percentage for a share",
+        from: "applicability: 0.9,",
+        to: "applicability: 90,",
+        expect: &[
+            "updates[0].applicability: must be between 0 and 1, got 90",
+            "write 0.9 for 90 %",
+        ],
+    },
+    Case {
+        what: "out-of-range value: business hours backwards",
+        from: "start: \"08:00\", end: \"17:00\"",
+        to: "start: \"18:00\", end: \"17:00\"",
+        expect: &["cohorts[1].power: start (18:00) must be before end (17:00)"],
+    },
+    Case {
+        what: "reference to an unknown server",
+        from: "distribution_point: \"dp\"),\n        Cohort(name: \"desktops\"",
+        to: "distribution_point: \"dp2\"),\n        Cohort(name: \"desktops\"",
+        expect: &[
+            "cohorts[0].distribution_point: unknown distribution point 'dp2' (did you mean 'dp'?); known: dp",
+        ],
+    },
+    Case {
+        what: "no server of a role",
+        from: "management_points: [ManagementPoint(name: \"mp\")],",
+        to: "management_points: [],",
+        expect: &["servers.management_points: needs at least one server"],
+    },
+    Case {
+        what: "reference to an unknown cohort",
+        from: "targets: [\"always-on\",",
+        to: "targets: [\"laptops\",",
+        expect: &[
+            "deployments[0].targets[0]: unknown cohort 'laptops'; known: always-on, desktops",
+        ],
+    },
+    Case {
+        what: "reference to an unknown update",
+        from: "updates: [\"KB1\",",
+        to: "updates: [\"KB3\",",
+        expect: &["deployments[0].updates[0]: unknown update 'KB3'; known: KB1, KB2"],
+    },
+    Case {
+        what: "a deployment with nothing to target",
+        from: "targets: [\"always-on\", \"desktops\"]",
+        to: "targets: []",
+        expect: &["deployments[0].targets: must list at least one cohort"],
+    },
+    Case {
+        what: "deadline before the available time",
+        from: "deadline: \"2026-11-12T20:00:00+01:00\"",
+        to: "deadline: \"2026-11-10T09:00:00+01:00\"",
+        expect: &[
+            "deployments[0].deadline: 2026-11-10T09:00:00+01:00 is before the available time 2026-11-10T10:00:00+01:00",
+            "a deadline must be at or after it",
+        ],
+    },
+    Case {
+        what: "a deadline on an Available deployment",
+        from: "created: \"2026-11-10T10:00:00+01:00\",",
+        to: "purpose: Available, created: \"2026-11-10T10:00:00+01:00\",",
+        expect: &[
+            "deployments[0].deadline: an Available deployment has no deadline",
+            "remove it or make the deployment Required",
+        ],
+    },
+    Case {
+        what: "an instant before the start",
+        from: "created: \"2026-11-10T10:00:00+01:00\"",
+        to: "created: \"2026-10-10T10:00:00+01:00\"",
+        expect: &[
+            "deployments[0].created: 2026-10-10T10:00:00+01:00 is before the start (2026-11-09T00:00:00+01:00)",
+            "it must be at or after it",
+        ],
+    },
+    Case {
+        what: "empty cohort",
+        from: "count: 300, management_point",
+        to: "count: 0, management_point",
+        expect: &[
+            "cohorts[0].count: must be between 1 and 10000000, got 0",
+            "remove the cohort if it has no clients",
+        ],
+    },
+    Case {
+        what: "zero bandwidth",
+        from: "link: \"20Mbps\"",
+        to: "link: \"0Mbps\"",
+        expect: &["cohorts[1].link: must be at least 1kbps, got 0bps"],
+    },
+    Case {
+        what: "duplicate names",
+        from: "name: \"desktops\"",
+        to: "name: \"always-on\"",
+        expect: &[
+            "cohorts[1].name: 'always-on' is already used by cohorts[0]",
+            "names must be unique, rename one of them",
+        ],
+    },
+    Case {
+        what: "duplicate update ids",
+        from: "id: \"KB2\"",
+        to: "id: \"KB1\"",
+        expect: &["updates[1].id: 'KB1' is already used by updates[0]"],
+    },
+    Case {
+        what: "an update released after the deployment that uses it",
+        from: "release: \"2026-11-10T08:00:00+01:00\"",
+        to: "release: \"2026-11-11T08:00:00+01:00\"",
+        expect: &[
+            "deployments[0].updates[0]: update 'KB1' is released at 2026-11-11T08:00:00+01:00 after the deployment is created at 2026-11-10T10:00:00+01:00",
+            "create the deployment after the release, or release the update earlier",
+        ],
+    },
+];
+
+/// Checks one broken file through `validate` and `run`: exit code 2, every
+/// expected fragment, nothing written. Returns what went wrong, if anything.
+fn check_file(dir: &Path, file: &str, what: &str, expect: &[&str]) -> Vec<String> {
+    let mut wrong = Vec::new();
+    let out_dir = dir.join("out");
+    for args in [
+        vec!["validate", file],
+        vec!["run", file, "--out", "out", "--check", "--quiet"],
+    ] {
+        let o = patchsim(&args, dir);
+        let err = String::from_utf8_lossy(&o.stderr);
+        if o.status.code() != Some(2) {
+            wrong.push(format!(
+                "{what} ({}): exit code {:?}, not 2\n{err}",
+                args[0],
+                o.status.code()
+            ));
+        }
+        for e in expect {
+            if !err.contains(e) {
+                wrong.push(format!(
+                    "{what} ({}): the message lacks {e:?}\n{err}",
+                    args[0]
+                ));
+            }
+        }
+        if err.contains("panicked") {
+            wrong.push(format!("{what}: a panic\n{err}"));
+        }
+        if out_dir.exists() {
+            wrong.push(format!("{what}: the output directory was created"));
+            let _ = std::fs::remove_dir_all(&out_dir);
+        }
+    }
+    wrong
+}
+
+#[test]
+fn every_bad_input_names_its_place_and_the_fix() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let template = common::ron(&common::Knobs::default());
+    let mut wrong = Vec::new();
+    for case in CASES {
+        assert!(
+            template.contains(case.from),
+            "{}: the template contains {:?}",
+            case.what,
+            case.from
+        );
+        std::fs::write(
+            dir.path().join("bad.ron"),
+            template.replacen(case.from, case.to, 1),
+        )
+        .expect("write");
+        wrong.extend(check_file(dir.path(), "bad.ron", case.what, case.expect));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+#[test]
+fn unreadable_files_are_bad_input() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wrong = check_file(
+        dir.path(),
+        "nope.ron",
+        "a missing file",
+        &["nope.ron: cannot read: No such file or directory"],
+    );
+    std::fs::write(
+        dir.path().join("latin1.ron"),
+        b"Scenario(\n  name: \"caf\xe9\",\n)",
+    )
+    .expect("write");
+    wrong.extend(check_file(
+        dir.path(),
+        "latin1.ron",
+        "a file that is not UTF-8",
+        &["latin1.ron:2:13: the file is not UTF-8 text (byte 0xe9); save it as UTF-8"],
+    ));
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+/// A scenario far beyond any machine's memory fails up front with the
+/// estimate and the limit, not with an out-of-memory kill.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_scenario_too_big_for_memory_fails_up_front() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let deployments: String = (0..1000)
+        .map(|i| {
+            format!(
+                "Deployment(name: \"d{i}\", updates: [\"KB2\"], targets: [\"always-on\"], created: \"2026-11-10T10:00:00+01:00\"),\n"
+            )
+        })
+        .collect();
+    let text = common::ron(&common::Knobs::default())
+        .replacen(
+            "count: 300, management_point",
+            "count: 170000, management_point",
+            1,
+        )
+        .replacen("deployments: [", &format!("deployments: [{deployments}"), 1);
+    std::fs::write(dir.path().join("bad.ron"), text).expect("write");
+    let wrong = check_file(
+        dir.path(),
+        "bad.ron",
+        "too big for memory",
+        &[
+            "bad.ron: cohorts[].count: the run needs about ",
+            "B of memory, more than the ",
+            "available (MemAvailable in /proc/meminfo)",
+            "estimate: 170300 clients × ",
+            "use fewer clients (cohorts[].count), fewer deployments or a longer sample_interval",
+        ],
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+/// An output directory that holds someone else's files is not written
+/// into without `--force`; an earlier patchsim output is.
+#[test]
+fn a_foreign_output_directory_needs_force() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::ron(&common::Knobs {
+        always_on: 20,
+        desktops: 20,
+        days: 2,
+        ..Default::default()
+    });
+    std::fs::write(dir.path().join("ok.ron"), text).expect("write");
+    let out = dir.path().join("out");
+    std::fs::create_dir(&out).expect("mkdir");
+    std::fs::write(out.join("thesis.tex"), "mine").expect("write");
+    let o = patchsim(&["run", "ok.ron", "--out", "out", "--quiet"], dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("error: out: the output directory is not empty and is not a patchsim output (it holds thesis.tex")
+            && err.contains("add --force to write into it anyway"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read_dir(&out).expect("out").count(),
+        1,
+        "nothing written"
+    );
+
+    let o = patchsim(
+        &["run", "ok.ron", "--out", "out", "--quiet", "--force"],
+        dir.path(),
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(out.join("thesis.tex")).unwrap(),
+        "mine"
+    );
+    assert!(out.join("summary.json").exists());
+    // Now it is a patchsim output: a second run needs no --force.
+    let o = patchsim(&["run", "ok.ron", "--out", "out", "--quiet"], dir.path());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// The hand-broken copies of `scenarios/patch-tuesday.ron`: each gives the
+/// message its `// expect:` lines name, and no panic.
+#[test]
+fn hand_broken_scenarios_say_what_and_where() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let invalid = root.join("scenarios/invalid");
+    let mut files: Vec<_> = std::fs::read_dir(&invalid)
+        .expect("scenarios/invalid")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension() == Some("ron".as_ref()))
+        .collect();
+    files.sort();
+    assert!(files.len() >= 10, "ten hand-broken scenarios");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut wrong = Vec::new();
+    for f in files {
+        let name = f.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read(&f).expect("read");
+        let expect: Vec<String> = String::from_utf8_lossy(&text)
+            .lines()
+            .filter_map(|l| l.strip_prefix("// expect: "))
+            .map(|e| e.replace("{file}", &name))
+            .collect();
+        assert!(!expect.is_empty(), "{name} says what it must give");
+        std::fs::write(dir.path().join(&name), &text).expect("copy");
+        let expect: Vec<&str> = expect.iter().map(String::as_str).collect();
+        wrong.extend(check_file(dir.path(), &name, &name, &expect));
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
