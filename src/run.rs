@@ -12,8 +12,8 @@ use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::check::{LawChecker, Violation};
-use crate::engine::{RunEnd, RunStats, Simulation};
-use crate::model::{Estate, Outcome, TraceRecord, Tracer, World};
+use crate::engine::RunStats;
+use crate::model::{self, Estate, Outcome, RunOptions, TraceRecord, Tracer};
 
 /// What to do alongside a run.
 pub struct Hooks<'a> {
@@ -72,12 +72,6 @@ pub fn run<'a>(estate: &'a Estate, hooks: Hooks<'a>) -> Ended {
             ))
         }
     };
-    let mut world = World::new(estate);
-    if let Some(tracer) = tracer {
-        world.set_tracer(tracer);
-    }
-    let mut sim = Simulation::new(world);
-    sim.setup(|world, sched| world.start(sched));
     let interrupt = hooks.interrupt;
     let stop = || {
         interrupt.is_some_and(|f| f.load(Ordering::Relaxed))
@@ -85,13 +79,17 @@ pub fn run<'a>(estate: &'a Estate, hooks: Hooks<'a>) -> Ended {
                 .as_ref()
                 .is_some_and(|c| c.borrow().violation().is_some())
     };
-    let end = sim.run_until_stoppable(estate.end(), hooks.progress_every, hooks.progress, stop);
-    // The world (and the tracer with the caller's sink) is dropped here or
-    // in `finish`, before the caller looks at what its sink wrote.
-    let stats = match end {
-        RunEnd::Completed(stats) => stats,
-        RunEnd::Stopped(stats) => {
-            drop(sim);
+    let options = RunOptions {
+        progress_every: hooks.progress_every,
+        progress: hooks.progress,
+        tracer,
+        ..RunOptions::default()
+    };
+    // The world (and the tracer with the caller's sink) is dropped before
+    // the caller looks at what its sink wrote.
+    let outcome = match model::run_stoppable(estate, options, stop) {
+        Ok(outcome) => outcome,
+        Err(stats) => {
             let violation = checker.and_then(|c| c.borrow().violation().cloned());
             return match violation {
                 Some(v) => Ended::Broken(Box::new(v)),
@@ -99,7 +97,6 @@ pub fn run<'a>(estate: &'a Estate, hooks: Hooks<'a>) -> Ended {
             };
         }
     };
-    let outcome = sim.into_model().finish(stats);
     if let Some(checker) = checker {
         let mut checker = checker.borrow_mut();
         checker.finish(&outcome);

@@ -38,4 +38,4 @@ pub use record::{
 };
 pub use station::Request;
 pub use trace::{TraceRecord, TraceSink, Tracer};
-pub use world::{RunOptions, World, run, run_traced, run_with_progress};
+pub use world::{RunOptions, World, run, run_stoppable, run_traced, run_with_progress};

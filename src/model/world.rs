@@ -1339,6 +1339,18 @@ pub fn run_with_progress(estate: &Estate, every: u64, progress: impl FnMut(RunSt
 
 /// Runs an estate to its end with the given options.
 pub fn run_traced<'a>(estate: &'a Estate, options: RunOptions<'a>) -> Outcome {
+    run_stoppable(estate, options, || false).expect("a run that is never stopped completes")
+}
+
+/// Runs an estate with the given options until its end, or until `stop`
+/// (asked between two events) says to stop: then the run is abandoned and
+/// its counters come back as the error. The world, and the tracer with it,
+/// is dropped before this returns.
+pub fn run_stoppable<'a>(
+    estate: &'a Estate,
+    options: RunOptions<'a>,
+    stop: impl FnMut() -> bool,
+) -> Result<Outcome, RunStats> {
     let mut world = World::new(estate);
     world.explicit_report_cycles = options.explicit_report_cycles;
     if let Some(tracer) = options.tracer {
@@ -1346,8 +1358,10 @@ pub fn run_traced<'a>(estate: &'a Estate, options: RunOptions<'a>) -> Outcome {
     }
     let mut sim = Simulation::new(world);
     sim.setup(|world, sched| world.start(sched));
-    let stats = sim.run_until_with(estate.end(), options.progress_every, options.progress);
-    sim.into_model().finish(stats)
+    match sim.run_until_stoppable(estate.end(), options.progress_every, options.progress, stop) {
+        crate::engine::RunEnd::Completed(stats) => Ok(sim.into_model().finish(stats)),
+        crate::engine::RunEnd::Stopped(stats) => Err(stats),
+    }
 }
 
 #[cfg(test)]
