@@ -957,7 +957,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         if let Some(d) = distribution_points.get(c.dp.index()) {
             check("distribution point", &d.name, d.site);
         }
-        primaries[site.index()].clients += c.count;
+        primaries[site.index()].clients = primaries[site.index()].clients.saturating_add(c.count);
     }
     let per_primary = if hierarchy { 150_000 } else { 175_000 };
     for (i, p) in primaries.iter().enumerate() {
