@@ -519,9 +519,12 @@ fn mutated_scenarios_never_panic() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(2000);
+    // A fixed seed: CI replays the same mutants every time (the long fuzz
+    // below explores new ones).
     let mut runner = TestRunner::new(Config {
         cases,
         failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x5eed_f022),
         ..Config::default()
     });
     let result = runner.run(&mutant(seeds.len()), |m| {

@@ -394,6 +394,8 @@ proptest! {
         cases: cases(),
         failure_persistence: None,
         max_shrink_iters: 200,
+        // Fixed, so CI checks the same scenarios every time.
+        rng_seed: proptest::test_runner::RngSeed::Fixed(0x1a55),
         ..ProptestConfig::default()
     })]
 
