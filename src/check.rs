@@ -149,17 +149,7 @@ impl<'e> LawChecker<'e> {
                 power.push(start);
             }
         }
-        let synced_at = estate
-            .updates
-            .iter()
-            .map(|u| {
-                if estate.sync.initially_synced && u.release.is_none() {
-                    SimTime::ZERO
-                } else {
-                    SimTime::MAX
-                }
-            })
-            .collect();
+        let synced_at = estate.initially_synced_at();
         let min_run_time = estate
             .deployments
             .iter()

@@ -725,24 +725,7 @@ impl World<'_> {
             Action::Idle => {}
             Action::Install(_) => unreachable!("installs are never interrupted"),
             Action::Restart => client.restarted_by_shutdown = true,
-            Action::Scan => {
-                for dep in &mut self.deployments {
-                    let a = &mut dep.assignments[c.index()];
-                    match a.phase {
-                        Phase::Evaluating => {
-                            a.phase = Phase::EvalDue;
-                            a.due = now;
-                        }
-                        Phase::Verifying => {
-                            a.phase = Phase::VerifyDue;
-                            a.due = now;
-                        }
-                        _ => {}
-                    }
-                }
-                // A scheduled scan that was cut short runs again.
-                client.scan_due = client.scan_due.min(now);
-            }
+            Action::Scan => self.requeue_scan(c, now),
             Action::Download(_) => unreachable!("handled above"),
         }
         self.refresh(c, now);

@@ -59,6 +59,23 @@ impl Estate {
         self.cohorts.iter().map(|c| c.count).sum()
     }
 
+    /// When each update's metadata is in the site database at the start:
+    /// zero if the site synced before and it was released before, else
+    /// `SimTime::MAX` (a sync during the run brings it).
+    pub fn initially_synced_at(&self) -> Vec<SimTime> {
+        let before = |u: &UpdateSpec| self.sync.initially_synced && u.release.is_none();
+        self.updates
+            .iter()
+            .map(|u| {
+                if before(u) {
+                    SimTime::ZERO
+                } else {
+                    SimTime::MAX
+                }
+            })
+            .collect()
+    }
+
     /// Simulated time at which the run ends.
     pub fn end(&self) -> SimTime {
         SimTime::ZERO + self.duration

@@ -14,7 +14,7 @@ use super::events::Event;
 use super::ids::ClientId;
 use super::station::{Job, Offer, Request};
 use super::world::{Action, World};
-use crate::engine::{Scheduler, SimDuration};
+use crate::engine::{Scheduler, SimDuration, SimTime};
 
 /// Topic 501 state: pending retry.
 const SCAN_PENDING_RETRY: u8 = 4;
@@ -29,6 +29,27 @@ pub(crate) enum ScanFailure {
 }
 
 impl World<'_> {
+    /// A scan that did not finish runs again at `at`: the deployments it was
+    /// evaluating or verifying wait for it, and so does a scheduled scan.
+    pub(crate) fn requeue_scan(&mut self, c: ClientId, at: SimTime) {
+        let client = &mut self.clients[c.index()];
+        client.scan_due = client.scan_due.min(at);
+        for dep in &mut self.deployments {
+            let a = &mut dep.assignments[c.index()];
+            match a.phase {
+                Phase::Evaluating => {
+                    a.phase = Phase::EvalDue;
+                    a.due = at;
+                }
+                Phase::Verifying => {
+                    a.phase = Phase::VerifyDue;
+                    a.due = at;
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// Starts a scan attempt: a location request if the client needs one,
     /// else the scan request to its SUP.
     pub(crate) fn start_scan(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
@@ -146,21 +167,7 @@ impl World<'_> {
             }
         };
         // The failed scan runs again at the retry (whatever it was for).
-        client.scan_due = client.scan_due.min(retry);
-        for dep in &mut self.deployments {
-            let a = &mut dep.assignments[c.index()];
-            match a.phase {
-                Phase::Evaluating => {
-                    a.phase = Phase::EvalDue;
-                    a.due = retry;
-                }
-                Phase::Verifying => {
-                    a.phase = Phase::VerifyDue;
-                    a.due = retry;
-                }
-                _ => {}
-            }
-        }
+        self.requeue_scan(c, retry);
         self.queue(c, TOPIC_SCAN, SCAN_PENDING_RETRY, 0, now);
         sched.at(retry, Event::Wake(c));
         self.refresh(c, now);

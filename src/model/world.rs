@@ -260,17 +260,7 @@ impl<'e> World<'e> {
         let streams = Streams::new(estate.seed);
         let n_clients = estate.client_count() as usize;
         let n_updates = estate.updates.len();
-        let synced_at: Vec<SimTime> = estate
-            .updates
-            .iter()
-            .map(|u| {
-                if estate.sync.initially_synced && u.release.is_none() {
-                    SimTime::ZERO
-                } else {
-                    SimTime::MAX
-                }
-            })
-            .collect();
+        let synced_at: Vec<SimTime> = estate.initially_synced_at();
 
         let mut clients = Vec::with_capacity(n_clients);
         let mut truth = Vec::with_capacity(n_clients * n_updates);
