@@ -1,6 +1,12 @@
 # Generates scenarios/million.ron: 1,000,000 clients in 7 primaries under a CAS.
+# An optional argument scales the estate (e.g. 100000 for the 100k comparison
+# of issue 7's linearity target): python3 scripts/million.py 100000
+import sys
+TOTAL = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
 P = 7
-per_primary = [143000]*6 + [142000]
+# Whole thousands per primary, the remainder on the last one.
+share = -(-TOTAL // P // 1000) * 1000
+per_primary = [share] * (P - 1) + [TOTAL - share * (P - 1)]
 lines = []
 w = lines.append
 w("// A million clients: the enterprise mix at the scale of a large Configuration")

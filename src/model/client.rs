@@ -702,6 +702,12 @@ impl World<'_> {
     pub(crate) fn interrupt(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let client = &mut self.clients[c.index()];
+        if client.action == Action::Idle {
+            // Nothing to stop (an idle client has no action timer), and no
+            // state changes: no refresh either.
+            debug_assert!(client.action_timer.is_none());
+            return;
+        }
         if let Some(timer) = client.action_timer.take() {
             sched.cancel(timer);
         }

@@ -148,6 +148,7 @@ impl World<'_> {
             self.totals.restarts_by_shutdown += 1;
             self.record_restart_delay(c, now);
             self.complete_restart(c, sched);
+            self.refresh(c, now);
         } else {
             let delay = self
                 .settings(c)
@@ -155,7 +156,6 @@ impl World<'_> {
                 .sample(&mut self.clients[c.index()].rng);
             sched.after(delay, Event::PolicyRequest(c));
         }
-        self.refresh(c, now);
         self.next_action(c, sched);
     }
 
