@@ -92,10 +92,10 @@ impl World<'_> {
     pub(crate) fn scan_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let settings = self.settings(c);
         sched.after(settings.scan_interval, Event::ScanCycle(c));
-        let client = &mut self.clients[c.index()];
-        if !client.has_update_policy {
+        if !self.hot[c.index()].has_update_policy {
             return;
         }
+        let client = &mut self.clients[c.index()];
         let spread = settings.scan_random_delay.as_ms();
         let due = sched.now()
             + SimDuration(if spread > 0 {
@@ -121,8 +121,9 @@ impl World<'_> {
     /// If the client is on and free, starts the most urgent work that is due:
     /// a waiting restart, a scan, a download, then an install.
     pub(crate) fn next_action(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let hot = self.hot[c.index()];
         let client = &mut self.clients[c.index()];
-        if !client.online || client.action != Action::Idle {
+        if !hot.online || client.action != Action::Idle {
             return;
         }
         if client.restart_waiting {
@@ -131,7 +132,7 @@ impl World<'_> {
         }
         let now = sched.now();
         let reevaluate = std::mem::take(&mut client.reevaluation_due);
-        let mut scan = client.has_update_policy && client.scan_due <= now;
+        let mut scan = hot.has_update_policy && client.scan_due <= now;
         for dep in &mut self.deployments {
             let a = &mut dep.assignments[c.index()];
             match a.phase {
@@ -445,7 +446,7 @@ impl World<'_> {
         });
         let client = &self.clients[c.index()];
         let took = now.since(client.action_started).as_ms();
-        self.cohort_timings[usize::from(client.cohort)]
+        self.cohort_timings[usize::from(self.hot[c.index()].cohort)]
             .download
             .saturating_record(took);
         self.download_done(c, d, now, sched);
@@ -630,7 +631,10 @@ impl World<'_> {
     pub(crate) fn restart_due(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let client = &mut self.clients[c.index()];
         client.restart_timer = None;
-        debug_assert!(client.online, "switching off cancels the restart timer");
+        debug_assert!(
+            self.hot[c.index()].online,
+            "switching off cancels the restart timer"
+        );
         match client.restart_cause {
             RestartCause::User => self.totals.restarts_by_user += 1,
             RestartCause::Forced => self.totals.restarts_forced += 1,
@@ -662,7 +666,7 @@ impl World<'_> {
         let client = &mut self.clients[c.index()];
         let since = std::mem::replace(&mut client.restart_pending_since, SimTime::MAX);
         if since != SimTime::MAX {
-            let cohort = usize::from(client.cohort);
+            let cohort = usize::from(self.hot[c.index()].cohort);
             self.cohort_timings[cohort]
                 .restart_delay
                 .saturating_record(now.since(since).as_ms());

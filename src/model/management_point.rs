@@ -32,11 +32,11 @@ impl World<'_> {
     /// The client asks its MP for policy (unless a request is still out).
     pub(crate) fn request_policy(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let client = &mut self.clients[c.index()];
-        if !client.online || client.policy_pending {
+        let hot = &mut self.hot[c.index()];
+        if !hot.online || hot.policy_pending {
             return;
         }
-        client.policy_pending = true;
+        hot.policy_pending = true;
         let mp = self.mp_station(c);
         let job = self.job(c, Request::Policy, now);
         if self.offer(mp, job, sched) == Offer::Rejected {
@@ -47,9 +47,9 @@ impl World<'_> {
     /// The MP could not answer: the client asks again after a backoff.
     pub(crate) fn policy_failed(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let settings = self.settings(c);
-        let client = &mut self.clients[c.index()];
-        client.policy_pending = false;
-        let delay = Self::mp_backoff(settings, &mut client.mp_failures);
+        let hot = &mut self.hot[c.index()];
+        hot.policy_pending = false;
+        let delay = Self::mp_backoff(settings, &mut hot.mp_failures);
         self.totals.mp_rejects += 1;
         sched.after(delay, Event::PolicyRequest(c));
     }
@@ -59,20 +59,20 @@ impl World<'_> {
     pub(crate) fn policy_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
         let c = job.client;
         let now = sched.now();
-        let client = &mut self.clients[c.index()];
-        client.policy_pending = false;
-        client.mp_failures = 0;
-        if !client.online {
+        let hot = &mut self.hot[c.index()];
+        hot.policy_pending = false;
+        hot.mp_failures = 0;
+        if !hot.online {
             return; // switched off while waiting: the answer is lost
         }
         self.totals.policy_requests += 1;
         let site = self.site_of(c);
-        let client = &mut self.clients[c.index()];
-        if !client.has_update_policy && self.sites[site].update_policy_published {
+        let hot = &mut self.hot[c.index()];
+        if !hot.has_update_policy && self.sites[site].update_policy_published {
             // The site-wide software updates policy: the client learns where
             // its SUP is, and its first scan follows within a random window.
-            client.has_update_policy = true;
-            client.needs_location = true;
+            hot.has_update_policy = true;
+            self.clients[c.index()].needs_location = true;
             let window = self.settings(c).first_scan_window.as_ms();
             let client = &mut self.clients[c.index()];
             let delay = if window > 0 {
@@ -83,19 +83,19 @@ impl World<'_> {
             client.scan_due = now + SimDuration(delay);
             sched.at(client.scan_due, Event::Wake(c));
         }
-        let known = usize::from(self.clients[c.index()].known_deployments);
+        let known = usize::from(self.hot[c.index()].known_deployments);
         let published = self.sites[site].published.len();
         for i in known..published {
             let d = self.sites[site].published[i];
             self.learn(c, d, sched);
         }
-        self.clients[c.index()].known_deployments = published as u16;
+        self.hot[c.index()].known_deployments = published as u16;
     }
 
     /// The client receives a deployment's policy: it plans the evaluation
     /// scan and draws its own deadline.
     fn learn(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
-        let cohort = usize::from(self.clients[c.index()].cohort);
+        let cohort = usize::from(self.hot[c.index()].cohort);
         if !self.deployments[d.index()].targeted_cohort[cohort] {
             return;
         }
@@ -156,7 +156,7 @@ impl World<'_> {
         let client = &self.clients[c.index()];
         if client.report_armed
             || client.queue.is_empty()
-            || !client.online
+            || !self.hot[c.index()].online
             || client.batch_in_flight
         {
             return;
@@ -180,7 +180,7 @@ impl World<'_> {
         }
         let client = &self.clients[c.index()];
         let ready = client.queue.partition_point(|m| m.queued_at < now);
-        if !client.online || ready == 0 || client.batch_in_flight {
+        if !self.hot[c.index()].online || ready == 0 || client.batch_in_flight {
             self.arm_report(c, now, sched);
             return;
         }

@@ -104,7 +104,7 @@ impl World<'_> {
             let left = self.clients[c.index()]
                 .rng
                 .random_range(1..=period.as_ms().max(1));
-            self.clients[c.index()].online = online;
+            self.hot[c.index()].online = online;
             let event = if online {
                 Event::PowerOff(c)
             } else {
@@ -118,7 +118,7 @@ impl World<'_> {
             let on = self.jittered(c, day_start, start, jitter);
             let off = self.jittered(c, day_start, end, jitter);
             if on <= 0 && off > 0 {
-                self.clients[c.index()].online = true;
+                self.hot[c.index()].online = true;
                 sched.at(SimTime(off as u64), Event::PowerOff(c));
                 return;
             }
@@ -143,7 +143,7 @@ impl World<'_> {
             None => now + self.intermittent(c, true),
         };
         sched.at(off, Event::PowerOff(c));
-        self.clients[c.index()].online = true;
+        self.hot[c.index()].online = true;
         if self.clients[c.index()].restarted_by_shutdown {
             self.totals.restarts_by_shutdown += 1;
             self.record_restart_delay(c, now);
@@ -180,7 +180,8 @@ impl World<'_> {
         let client = &mut self.clients[c.index()];
         client.power_off_waiting = false;
         client.restart_waiting = false;
-        client.online = false;
+        self.hot[c.index()].online = false;
+        let client = &mut self.clients[c.index()];
         if let Some(timer) = client.restart_timer.take() {
             sched.cancel(timer);
         }

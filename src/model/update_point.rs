@@ -103,7 +103,7 @@ impl World<'_> {
         }
         let client = &mut self.clients[job.client.index()];
         client.needs_location = false;
-        client.mp_failures = 0;
+        self.hot[job.client.index()].mp_failures = 0;
         self.send_scan(job.client, sched);
     }
 
@@ -115,7 +115,7 @@ impl World<'_> {
             return;
         }
         let now = sched.now();
-        let cohort = usize::from(self.clients[c.index()].cohort);
+        let cohort = usize::from(self.hot[c.index()].cohort);
         self.cohort_timings[cohort]
             .scan_response
             .saturating_record(now.since(job.arrived).as_ms());
@@ -148,7 +148,7 @@ impl World<'_> {
         let retry = match by {
             ScanFailure::ManagementPoint => {
                 self.totals.mp_rejects += 1;
-                now + Self::mp_backoff(settings, &mut client.mp_failures)
+                now + Self::mp_backoff(settings, &mut self.hot[c.index()].mp_failures)
             }
             ScanFailure::UpdatePoint => {
                 self.totals.scan_rejects += 1;
