@@ -22,7 +22,8 @@ use super::record::{CohortBreakdown, CohortTimings, LoadRow, ServerRecord, Serve
 use super::station::{Job, Offer, Request, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
-    Model, RunStats, Scheduler, SimDuration, SimTime, Simulation, StreamRng, Streams, TimerId,
+    CounterRng, Model, RunStats, Scheduler, SimDuration, SimTime, Simulation, StreamRng, Streams,
+    TimerId,
 };
 
 /// Stream families: one stream per entity of each.
@@ -92,7 +93,9 @@ pub(crate) struct Hot {
 
 /// One client's live state (the hot part is in [`Hot`]).
 pub(crate) struct Client {
-    pub(crate) rng: StreamRng,
+    /// Its random stream, as a 24-byte position (issue 7: a stored
+    /// generator would be 320 bytes a client).
+    pub(crate) rng: CounterRng,
     pub(crate) queue: Vec<StateMsg>,
     pub(crate) action_timer: Option<TimerId>,
     pub(crate) restart_timer: Option<TimerId>,
@@ -303,7 +306,7 @@ impl<'e> World<'e> {
                     polling: true,
                 });
                 clients.push(Client {
-                    rng: streams.stream(family::CLIENT, id),
+                    rng: streams.counter(family::CLIENT, id),
                     queue: Vec::new(),
                     action_timer: None,
                     restart_timer: None,
@@ -543,14 +546,14 @@ impl<'e> World<'e> {
             let id = ClientId(c as u32);
             let cohort = &estate.cohorts[usize::from(self.hot[c].cohort)];
             let settings = &estate.settings[cohort.settings.index()];
-            let rng = &mut self.clients[c].rng;
-            let phase = |rng: &mut StreamRng, period: SimDuration| {
+            let mut rng = self.clients[c].rng.session();
+            let mut phase = |period: SimDuration| {
                 SimTime(rng.random_range(0..period.as_ms()))
             };
-            let poll = phase(rng, settings.policy_polling_interval);
-            let report = phase(rng, settings.state_message_interval);
-            let scan = phase(rng, settings.scan_interval);
-            let reevaluation = phase(rng, settings.reevaluation_interval);
+            let poll = phase(settings.policy_polling_interval);
+            let report = phase(settings.state_message_interval);
+            let scan = phase(settings.scan_interval);
+            let reevaluation = phase(settings.reevaluation_interval);
             self.clients[c].poll_phase = poll.as_ms() as u32;
             sched.at(poll, Event::PolicyPoll(id));
             self.clients[c].report_phase = report.as_ms() as u32;
