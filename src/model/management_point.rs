@@ -38,7 +38,14 @@ impl World<'_> {
         }
         hot.policy_pending = true;
         let mp = self.mp_station(c);
-        let job = self.job(c, Request::Policy, now);
+        // Not `self.job`: a policy request carries no scan token, and reading
+        // one would touch the client's cold record on every poll.
+        let job = Job {
+            client: c,
+            kind: Request::Policy,
+            arrived: now,
+            token: 0,
+        };
         if self.offer(mp, job, sched) == Offer::Rejected {
             self.policy_failed(c, sched);
         }
