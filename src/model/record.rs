@@ -5,7 +5,7 @@
 
 use hdrhistogram::Histogram;
 
-use super::compliance::{Counts, Phase};
+use super::compliance::{Cell, Counts, Phase};
 use super::ids::{DeploymentId, SiteId, UpdateId};
 use crate::engine::{SimDuration, SimTime};
 
@@ -31,6 +31,17 @@ pub struct Assignment {
     pub true_compliant_at: SimTime,
     /// When the site database first showed it compliant.
     pub reported_compliant_at: SimTime,
+    /// Its cells, cached for the counts: true, as the top-level database
+    /// shows it, and (in a hierarchy) as its primary's database shows it.
+    /// Kept here, beside the phase, so that bringing a client's states up
+    /// to date reads one record per deployment (issue 7).
+    pub(crate) true_cell: Cell,
+    pub(crate) reported_cell: Cell,
+    pub(crate) site_cell: Cell,
+    /// Last enforcement (topic 301) state in its site's database, and in
+    /// the CAS's (a hierarchy only).
+    pub(crate) enforcement: u8,
+    pub(crate) cas_enforcement: u8,
 }
 
 impl Assignment {
@@ -43,6 +54,11 @@ impl Assignment {
         install_started_at: SimTime::MAX,
         true_compliant_at: SimTime::MAX,
         reported_compliant_at: SimTime::MAX,
+        true_cell: Cell::UNKNOWN,
+        reported_cell: Cell::UNKNOWN,
+        site_cell: Cell::UNKNOWN,
+        enforcement: 0,
+        cas_enforcement: 0,
     };
 
     /// Whether the deployment targets this client.

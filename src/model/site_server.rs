@@ -86,7 +86,7 @@ impl World<'_> {
                 TOPIC_DETECTION => self.set_reported(c, UpdateId(m.subject), m.state),
                 TOPIC_SCAN => self.reported_scan[c.index()] = m.state,
                 TOPIC_ENFORCEMENT => {
-                    self.deployments[usize::from(m.subject)].reported_enforcement[c.index()] =
+                    self.deployments[usize::from(m.subject)].assignments[c.index()].enforcement =
                         m.state
                 }
                 _ => {}
@@ -117,7 +117,8 @@ impl World<'_> {
                 }
                 TOPIC_SCAN => self.cas_reported_scan[c.index()] = m.state,
                 TOPIC_ENFORCEMENT => {
-                    self.deployments[usize::from(m.subject)].cas_enforcement[c.index()] = m.state
+                    self.deployments[usize::from(m.subject)].assignments[c.index()]
+                        .cas_enforcement = m.state
                 }
                 _ => {}
             }

@@ -148,16 +148,8 @@ pub(crate) struct Client {
 pub(crate) struct DeploymentState {
     pub(crate) targeted_cohort: Vec<bool>,
     pub(crate) assignments: Vec<Assignment>,
-    pub(crate) true_cells: Vec<Cell>,
-    pub(crate) reported_cells: Vec<Cell>,
-    /// Last enforcement (topic 301) state in the site database, per client.
-    pub(crate) reported_enforcement: Vec<u8>,
-    /// The same in the CAS database (a hierarchy only).
-    pub(crate) cas_enforcement: Vec<u8>,
-    /// In a hierarchy: each client's cell as its primary site's database
-    /// shows it (the top-level cells are the CAS's), and the counts per
-    /// primary.
-    pub(crate) site_cells: Vec<Cell>,
+    /// In a hierarchy: the counts per primary, as its database shows them
+    /// (the top-level counts are the CAS's).
     pub(crate) site_counts: Vec<Counts>,
     /// When its policy was published at each primary.
     pub(crate) site_published_at: Vec<Option<SimTime>>,
@@ -444,19 +436,6 @@ impl<'e> World<'e> {
             }
             let mut dep = DeploymentState {
                 assignments: vec![Assignment::UNTARGETED; n_clients],
-                true_cells: vec![Cell::UNKNOWN; n_clients],
-                reported_cells: vec![Cell::UNKNOWN; n_clients],
-                reported_enforcement: vec![0; n_clients],
-                cas_enforcement: if estate.hierarchy {
-                    vec![0; n_clients]
-                } else {
-                    Vec::new()
-                },
-                site_cells: if estate.hierarchy {
-                    vec![Cell::UNKNOWN; n_clients]
-                } else {
-                    Vec::new()
-                },
                 site_counts: if estate.hierarchy {
                     vec![Counts::default(); estate.primaries.len()]
                 } else {
@@ -494,12 +473,12 @@ impl<'e> World<'e> {
                     .site
                     .index();
                 let dep = &mut world.deployments[d];
-                dep.true_cells[c] = t;
-                dep.reported_cells[c] = r;
+                dep.assignments[c].true_cell = t;
+                dep.assignments[c].reported_cell = r;
                 dep.counts.truth.add(t);
                 dep.counts.reported.add(r);
                 if let Some(sv) = site_view {
-                    dep.site_cells[c] = sv;
+                    dep.assignments[c].site_cell = sv;
                     dep.site_counts[site].truth.add(t);
                     dep.site_counts[site].reported.add(sv);
                     dep.site_counts[site].with_policy += 0;
@@ -547,9 +526,7 @@ impl<'e> World<'e> {
             let cohort = &estate.cohorts[usize::from(self.hot[c].cohort)];
             let settings = &estate.settings[cohort.settings.index()];
             let mut rng = self.clients[c].rng.session();
-            let mut phase = |period: SimDuration| {
-                SimTime(rng.random_range(0..period.as_ms()))
-            };
+            let mut phase = |period: SimDuration| SimTime(rng.random_range(0..period.as_ms()));
             let poll = phase(settings.policy_polling_interval);
             let report = phase(settings.state_message_interval);
             let scan = phase(settings.scan_interval);
@@ -644,7 +621,7 @@ impl<'e> World<'e> {
         );
         let site = compliance::reported_cell(
             spec.updates.iter().map(|&u| self.reported[self.slot(c, u)]),
-            dep.reported_enforcement[c.index()],
+            dep.assignments[c.index()].enforcement,
             self.reported_scan[c.index()],
         );
         if !self.estate.hierarchy {
@@ -654,7 +631,7 @@ impl<'e> World<'e> {
             spec.updates
                 .iter()
                 .map(|&u| self.cas_reported[self.slot(c, u)]),
-            dep.cas_enforcement[c.index()],
+            dep.assignments[c.index()].cas_enforcement,
             self.cas_reported_scan[c.index()],
         );
         (t, cas, Some(site))
@@ -672,8 +649,8 @@ impl<'e> World<'e> {
             let cohort = usize::from(self.hot[c.index()].cohort);
             let dep = &mut self.deployments[d];
             let mut crossed = false;
-            let old = dep.true_cells[c.index()];
-            let old_reported = dep.reported_cells[c.index()];
+            let old = dep.assignments[c.index()].true_cell;
+            let old_reported = dep.assignments[c.index()].reported_cell;
             if self.tracer.is_some() {
                 let d_id = DeploymentId(d as u16);
                 for (event, from, to) in [
@@ -698,15 +675,15 @@ impl<'e> World<'e> {
                     counts.truth.remove(old);
                     counts.truth.add(cell);
                 }
-                let old_site = dep.site_cells[c.index()];
+                let old_site = dep.assignments[c.index()].site_cell;
                 if old_site != sv {
-                    dep.site_cells[c.index()] = sv;
+                    dep.assignments[c.index()].site_cell = sv;
                     counts.reported.remove(old_site);
                     counts.reported.add(sv);
                 }
             }
             if old != cell {
-                dep.true_cells[c.index()] = cell;
+                dep.assignments[c.index()].true_cell = cell;
                 dep.counts.truth.remove(old);
                 dep.counts.truth.add(cell);
                 let a = &mut dep.assignments[c.index()];
@@ -719,9 +696,9 @@ impl<'e> World<'e> {
                     crossed = true;
                 }
             }
-            let old = dep.reported_cells[c.index()];
+            let old = dep.assignments[c.index()].reported_cell;
             if old != reported {
-                dep.reported_cells[c.index()] = reported;
+                dep.assignments[c.index()].reported_cell = reported;
                 dep.counts.reported.remove(old);
                 dep.counts.reported.add(reported);
                 let a = &mut dep.assignments[c.index()];
@@ -809,8 +786,9 @@ impl<'e> World<'e> {
                         let targeted = dep.targeted_cohort[k];
                         if targeted {
                             for c in range {
-                                final_truth[dep.true_cells[c].state as usize] += 1;
-                                final_reported[dep.reported_cells[c].state as usize] += 1;
+                                final_truth[dep.assignments[c].true_cell.state as usize] += 1;
+                                final_reported[dep.assignments[c].reported_cell.state as usize] +=
+                                    1;
                             }
                         }
                         CohortBreakdown {
