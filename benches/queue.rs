@@ -11,6 +11,9 @@
 //! - `periodic`: n/2 clients, each with a policy poll every hour and a state
 //!   message cycle every 15 minutes at its own phase (a million-client estate
 //!   at n = 2·10^6); each event re-arms itself.
+//! - `far`: n/2 clients, each with a policy poll every hour and a power
+//!   timer re-armed 10 to 15 h ahead (power on/off), so half the pending
+//!   events sit far beyond an hour.
 //!
 //! Candidates: `priority_queue` (the crate, the agenda before issue 7),
 //! `binary_heap` (`std::collections::BinaryHeap` with lazy cancellation) and
@@ -153,6 +156,38 @@ impl Workload for Periodic {
     }
 }
 
+struct FarTimers {
+    rng: Mix,
+}
+
+impl FarTimers {
+    const POWER_MS: (u64, u64) = (10 * HOUR_MS, 15 * HOUR_MS);
+}
+
+impl Workload for FarTimers {
+    const NAME: &'static str = "agenda_far";
+    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Self, Q) {
+        let mut rng = Mix(3);
+        let mut q = Q::with_capacity(n + 1);
+        for client in 0..(n / 2) as u32 {
+            q.push(SimTime(rng.range(0, HOUR_MS)), client << 1);
+            q.push(SimTime(rng.range(0, Self::POWER_MS.1)), client << 1 | 1);
+        }
+        (FarTimers { rng }, q)
+    }
+    fn steps<Q: AgendaQueue<u32>>(&mut self, q: &mut Q, steps: u64) {
+        for _ in 0..steps {
+            let (t, e) = next(q);
+            let delay = if e & 1 == 0 {
+                HOUR_MS
+            } else {
+                self.rng.range(Self::POWER_MS.0, Self::POWER_MS.1)
+            };
+            q.push(SimTime(t.0 + delay), e);
+        }
+    }
+}
+
 /// Runs `steps` steps of one case's workload on its queue.
 type Runner = Box<dyn FnMut(u64)>;
 
@@ -207,6 +242,7 @@ fn cases() -> Vec<Case> {
     workload::<Hold>(&mut cases);
     workload::<Cancel>(&mut cases);
     workload::<Periodic>(&mut cases);
+    workload::<FarTimers>(&mut cases);
     // Bucket width 2^SHIFT ms and 2^BITS buckets, at a million pending events.
     macro_rules! params {
         ($($shift:literal, $bits:literal);*) => {$(
@@ -214,6 +250,7 @@ fn cases() -> Vec<Case> {
                 ("hold", Case::new::<Hold, BucketWheel<u32, $shift, $bits>> as fn(&'static str, &str, usize) -> Case),
                 ("cancel", Case::new::<Cancel, BucketWheel<u32, $shift, $bits>>),
                 ("periodic", Case::new::<Periodic, BucketWheel<u32, $shift, $bits>>),
+                ("far", Case::new::<FarTimers, BucketWheel<u32, $shift, $bits>>),
             ] {
                 cases.push(q("agenda_wheel_params", &format!("{w}/w2^{}ms_x2^{}", $shift, $bits), 1_000_000));
             }
