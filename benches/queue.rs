@@ -17,8 +17,8 @@
 //!
 //! Candidates: `priority_queue` (the crate, the agenda before issue 7),
 //! `binary_heap` (`std::collections::BinaryHeap` with lazy cancellation) and
-//! `wheel` (the bucketed timing wheel the agenda now uses). The group
-//! `agenda_wheel_params` compares bucket widths and counts.
+//! `wheel` (the two-level bucketed timing wheel the agenda now uses). The
+//! group `agenda_wheel_params` compares bucket widths and counts.
 //!
 //! `cargo bench --bench queue`; one workload: `cargo bench --bench queue -- periodic`.
 
@@ -243,20 +243,22 @@ fn cases() -> Vec<Case> {
     workload::<Cancel>(&mut cases);
     workload::<Periodic>(&mut cases);
     workload::<FarTimers>(&mut cases);
-    // Bucket width 2^SHIFT ms and 2^BITS buckets, at a million pending events.
+    // Bucket width 2^SHIFT ms, 2^BITS near buckets and 2^CBITS coarse
+    // buckets, at a million pending events.
     macro_rules! params {
-        ($($shift:literal, $bits:literal);*) => {$(
+        ($($shift:literal, $bits:literal, $cbits:literal);*) => {$(
             for (w, q) in [
-                ("hold", Case::new::<Hold, BucketWheel<u32, $shift, $bits>> as fn(&'static str, &str, usize) -> Case),
-                ("cancel", Case::new::<Cancel, BucketWheel<u32, $shift, $bits>>),
-                ("periodic", Case::new::<Periodic, BucketWheel<u32, $shift, $bits>>),
-                ("far", Case::new::<FarTimers, BucketWheel<u32, $shift, $bits>>),
+                ("hold", Case::new::<Hold, BucketWheel<u32, $shift, $bits, $cbits>> as fn(&'static str, &str, usize) -> Case),
+                ("cancel", Case::new::<Cancel, BucketWheel<u32, $shift, $bits, $cbits>>),
+                ("periodic", Case::new::<Periodic, BucketWheel<u32, $shift, $bits, $cbits>>),
+                ("far", Case::new::<FarTimers, BucketWheel<u32, $shift, $bits, $cbits>>),
             ] {
-                cases.push(q("agenda_wheel_params", &format!("{w}/w2^{}ms_x2^{}", $shift, $bits), 1_000_000));
+                let name = format!("{w}/w2^{}ms_x2^{}_c2^{}", $shift, $bits, $cbits);
+                cases.push(q("agenda_wheel_params", &name, 1_000_000));
             }
         )*};
     }
-    params!(8, 14; 9, 13; 10, 12; 10, 13; 10, 14; 11, 11; 12, 10);
+    params!(9, 13, 10; 9, 14, 10; 10, 12, 10; 10, 13, 10; 10, 13, 8; 10, 14, 10; 11, 12, 10; 11, 11, 10);
     cases
 }
 

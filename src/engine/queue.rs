@@ -171,7 +171,8 @@ mod tests {
     /// over `ops` seeded operations: pushes (now and then before the last
     /// popped time, which the agenda allows), pops, peeks, cancels and
     /// reschedules of live and stale ids, and now and then a full drain.
-    fn agrees_with_btreemap_shadow<Q: AgendaQueue<u32>>(seed: u64, ops: u32) {
+    /// Returns `q` for structure-specific checks.
+    fn agrees_with_btreemap_shadow<Q: AgendaQueue<u32>>(seed: u64, ops: u32) -> Q {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut q = Q::with_capacity(16);
         let mut shadow: BTreeMap<(SimTime, u64), u32> = BTreeMap::new();
@@ -241,6 +242,7 @@ mod tests {
             assert_eq!(q.len(), shadow.len());
             assert_eq!(q.is_empty(), shadow.is_empty());
         }
+        q
     }
 
     /// The agenda through the same contract as the candidates.
@@ -274,13 +276,23 @@ mod tests {
         agrees_with_btreemap_shadow::<Agenda<u32>>(7, 1_000_000);
     }
 
-    /// Small wheels wrap, spill into `far` and jump over empty stretches far
-    /// more often than the default one does under the same operations.
+    /// Small wheels wrap, move coarse buckets into the near ring, pull from
+    /// `far` and jump over empty stretches far more often than the default
+    /// one does under the same operations; each level is shown to be used.
     #[test]
     fn small_wheels_agree_with_btreemap_shadow() {
-        agrees_with_btreemap_shadow::<BucketWheel<u32, 0, 6>>(8, 300_000);
-        agrees_with_btreemap_shadow::<BucketWheel<u32, 4, 6>>(9, 300_000);
-        agrees_with_btreemap_shadow::<BucketWheel<u32, 6, 13>>(10, 300_000);
+        fn check<const SHIFT: u32, const BITS: u32, const CBITS: u32>(seed: u64) {
+            let q =
+                agrees_with_btreemap_shadow::<BucketWheel<u32, SHIFT, BITS, CBITS>>(seed, 300_000);
+            let m = q.level_moves();
+            assert!(m.coarse_to_near > 0 && m.far_to_coarse > 0, "{m:?}");
+            assert!(m.far_jumps > 0 && m.coarse_jumps > m.far_jumps, "{m:?}");
+        }
+        check::<0, 2, 1>(8);
+        check::<0, 6, 2>(9);
+        check::<4, 6, 3>(10);
+        check::<6, 13, 4>(13);
+        check::<2, 8, 3>(14);
     }
 
     #[test]
