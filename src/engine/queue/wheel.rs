@@ -29,7 +29,10 @@
 //!   span the coarse ring newly reaches moves from `far` to its coarse bucket,
 //!   in `(time, seq)` order. A long empty stretch is jumped over: the window
 //!   moves to just before the first non-empty coarse bucket, restarting the
-//!   coarse ring at the first event of `far` if it is empty too.
+//!   coarse ring at the first event of `far` if it is empty too;
+//! - `reserved`: a binary heap of the events pushed with a reserved (earlier)
+//!   sequence number, which fit nowhere else (see [`push_reserved`]); `pop`
+//!   looks at it only when it is non-empty.
 //!
 //! Order. Each bucket, at either level, holds its entries in `seq` order
 //! among equal times, which is what makes the packed-key sort of
@@ -44,9 +47,11 @@
 //! span in the same step that moves the span's entries down, and from then on
 //! the level above never gets an entry of that span again; so the moved
 //! entries were all pushed before the frontier passed, the direct ones after.
+//! A push with a reserved sequence number would break that last point (its
+//! `seq` is older than direct pushes made before it), hence its own heap.
 //!
 //! Cancellation is lazy (see [`Slab`]). `peek_time` takes `&self`, so the
-//! heads of `sorted`, `late` and `far` are kept live after every
+//! heads of `sorted`, `late`, `far` and `reserved` are kept live after every
 //! operation; when the current window is empty, `peek_time` scans the next
 //! bucket holding a live entry and `pop` then loads it: one pass over the
 //! bucket's slots (drops cancelled entries and pulls every slot the coming
@@ -55,12 +60,13 @@
 //! is empty still land in their own bucket rather than in `late`.
 //!
 //! [`sort_current`]: BucketWheel::sort_current
+//! [`push_reserved`]: AgendaQueue::push_reserved
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::slab::{Entry, Slab};
-use super::{AgendaQueue, TimerId};
+use super::{AgendaQueue, EventKey, TimerId};
 use crate::engine::time::SimTime;
 
 /// Which of `2^bits` buckets are non-empty: one bit per bucket, plus one bit
@@ -176,6 +182,8 @@ pub struct BucketWheel<E, const SHIFT: u32 = 10, const BITS: u32 = 13, const CBI
     coarse_occupied: Occupancy,
     /// Events beyond the coarse horizon.
     far: BinaryHeap<Reverse<Entry>>,
+    /// Events pushed with a reserved sequence number.
+    reserved: BinaryHeap<Reverse<Entry>>,
     /// Scratch space for sorting a loaded bucket.
     keys: Vec<u64>,
     scratch: Vec<Entry>,
@@ -315,13 +323,15 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
         }
     }
 
-    /// Drops cancelled entries from the top of `far`.
-    fn clean_far(&mut self) {
-        while let Some(Reverse(e)) = self.far.peek() {
-            if self.slab.is_live(e) {
-                break;
+    /// Drops cancelled entries from the tops of `far` and `reserved`.
+    fn clean_heaps(&mut self) {
+        for heap in [&mut self.far, &mut self.reserved] {
+            while let Some(Reverse(e)) = heap.peek() {
+                if self.slab.is_live(e) {
+                    break;
+                }
+                heap.pop();
             }
-            self.far.pop();
         }
     }
 
@@ -496,7 +506,7 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
         best
     }
 
-    /// The time of the earliest entry.
+    /// The time of the earliest entry outside `reserved`.
     fn peek_wheel(&self) -> Option<u64> {
         if let Some(e) = self.current_head() {
             return Some(e.time);
@@ -519,9 +529,36 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
             .map(|e| e.time)
     }
 
+    /// `pop` while `reserved` holds an event: the earlier of its top and the
+    /// wheel's next event.
+    #[cold]
+    #[inline(never)]
+    fn pop_with_reserved(&mut self) -> Option<(EventKey, E)> {
+        if self.current_is_empty() {
+            // Nothing left in the wheel is fine: the reserved event is next.
+            self.advance();
+        }
+        let Reverse(r) = *self.reserved.peek().expect("called with reserved events");
+        let entry = match self.current_head() {
+            Some(c) if *c < r => self.pop_current(),
+            _ => self.reserved.pop().expect("peeked").0,
+        };
+        let event = self.slab.take(&entry);
+        self.clean_current();
+        self.clean_heaps();
+        Some((event_key(&entry), event))
+    }
+
     #[cfg(test)]
     pub(crate) fn level_moves(&self) -> LevelMoves {
         self.moves
+    }
+}
+
+fn event_key(entry: &Entry) -> EventKey {
+    EventKey {
+        time: SimTime(entry.time),
+        seq: entry.seq,
     }
 }
 
@@ -542,6 +579,7 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> AgendaQueue<E>
             coarse: (0..Self::M).map(|_| Vec::new()).collect(),
             coarse_occupied: Occupancy::new(Self::M),
             far: BinaryHeap::new(),
+            reserved: BinaryHeap::new(),
             keys: Vec::new(),
             scratch: Vec::new(),
             window_start: 0,
@@ -561,7 +599,10 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> AgendaQueue<E>
     }
 
     #[inline]
-    fn pop(&mut self) -> Option<(SimTime, E)> {
+    fn pop_keyed(&mut self) -> Option<(EventKey, E)> {
+        if !self.reserved.is_empty() {
+            return self.pop_with_reserved();
+        }
         if self.current_is_empty() && !self.advance() {
             return None;
         }
@@ -569,19 +610,37 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> AgendaQueue<E>
         let entry = self.pop_current();
         let event = self.slab.take(&entry);
         self.clean_current();
-        Some((SimTime(entry.time), event))
+        Some((event_key(&entry), event))
     }
 
     #[inline]
     fn peek_time(&self) -> Option<SimTime> {
-        self.peek_wheel().map(SimTime)
+        let wheel = self.peek_wheel();
+        match self.reserved.peek() {
+            None => wheel.map(SimTime),
+            Some(Reverse(r)) => Some(SimTime(wheel.map_or(r.time, |w| w.min(r.time)))),
+        }
     }
 
     fn cancel(&mut self, id: TimerId) -> Option<E> {
         let event = self.slab.cancel(id)?;
         self.clean_current();
-        self.clean_far();
+        self.clean_heaps();
         Some(event)
+    }
+
+    fn reserve_seq(&mut self) -> u64 {
+        self.slab.reserve_seq()
+    }
+
+    fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) -> TimerId {
+        assert!(
+            seq < self.slab.next_seq(),
+            "sequence number {seq} was never reserved"
+        );
+        let entry = self.slab.insert_with_seq(time.0, seq, event);
+        self.reserved.push(Reverse(entry));
+        Slab::<E>::id(&entry)
     }
 
     #[inline]
@@ -599,12 +658,11 @@ mod tests {
     /// 200 ms ahead starts in `far`.
     type Tiny = BucketWheel<u32, 0, 4, 2>;
 
-    /// Pops everything, checking the order against a shadow keyed by (time,
-    /// insertion).
+    /// Pops everything, checking the order against a shadow.
     fn drain_in_order(w: &mut Tiny, mut shadow: BTreeMap<(u64, u64), u32>) {
-        while let Some((t, v)) = w.pop() {
-            let ((want_t, _), want) = shadow.pop_first().expect("shadow has as many");
-            assert_eq!((t.0, v), (want_t, want));
+        while let Some((key, v)) = w.pop_keyed() {
+            let ((t, seq), want) = shadow.pop_first().expect("shadow has as many");
+            assert_eq!((key.time.0, key.seq, v), (t, seq, want));
         }
         assert!(shadow.is_empty());
     }
@@ -672,12 +730,12 @@ mod tests {
         }
         // Pop up to the event at 1,000 ms, then push behind the window.
         for _ in 0..5 {
-            let (t, v) = w.pop().expect("pending");
-            let ((want_t, _), want) = shadow.pop_first().expect("pending");
-            assert_eq!((t.0, v), (want_t, want));
+            let (key, v) = w.pop_keyed().expect("pending");
+            let ((t, seq), want) = shadow.pop_first().expect("pending");
+            assert_eq!((key.time.0, key.seq, v), (t, seq, want));
         }
         assert_eq!(w.peek_time(), Some(SimTime(1_000)));
-        let seq = times.len() as u64 + 1;
+        let seq = w.slab.next_seq();
         w.push(SimTime(990), 100);
         w.push(SimTime(1_000), 101);
         shadow.insert((990, seq), 100);
@@ -686,6 +744,26 @@ mod tests {
         drain_in_order(&mut w, shadow);
         let m = w.level_moves();
         assert!(m.far_jumps >= 2 && m.coarse_jumps > m.far_jumps, "{m:?}");
+    }
+
+    /// A reserved-sequence push overtakes events at its time pushed before
+    /// it, whichever level they are in, and is found by `peek_time`.
+    #[test]
+    fn a_reserved_push_overtakes_later_numbers_at_its_time() {
+        let mut w = Tiny::with_capacity(0);
+        let early = w.reserve_seq();
+        for t in [3, 30, 300] {
+            w.push(SimTime(t), t as u32);
+        }
+        let late = w.reserve_seq();
+        w.push_reserved(SimTime(300), late, 1);
+        w.push_reserved(SimTime(30), early, 0);
+        let order: Vec<u32> = std::iter::from_fn(|| w.pop().map(|(_, v)| v)).collect();
+        assert_eq!(order, vec![3, 0, 30, 300, 1]);
+        let id = w.push_reserved(SimTime(400), w.slab.next_seq() - 1, 7);
+        assert_eq!(w.peek_time(), Some(SimTime(400)));
+        assert_eq!(w.cancel(id), Some(7));
+        assert_eq!((w.peek_time(), w.pop()), (None, None));
     }
 
     /// A near bucket holds memory only while it holds events: emptied
