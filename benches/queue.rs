@@ -11,11 +11,14 @@
 //! - `periodic`: n/2 clients, each with a policy poll every hour and a state
 //!   message cycle every 15 minutes at its own phase (a million-client estate
 //!   at n = 2·10^6); each event re-arms itself.
+//! - `far`: n/2 clients, each with a policy poll every hour and a power
+//!   timer re-armed 10 to 15 h ahead (power on/off), so half the pending
+//!   events sit far beyond an hour.
 //!
 //! Candidates: `priority_queue` (the crate, the agenda before issue 7),
 //! `binary_heap` (`std::collections::BinaryHeap` with lazy cancellation) and
-//! `wheel` (the bucketed timing wheel the agenda now uses). The group
-//! `agenda_wheel_params` compares bucket widths and counts.
+//! `wheel` (the two-level bucketed timing wheel the agenda now uses). The
+//! group `agenda_wheel_params` compares bucket widths and counts.
 //!
 //! `cargo bench --bench queue`; one workload: `cargo bench --bench queue -- periodic`.
 
@@ -153,6 +156,38 @@ impl Workload for Periodic {
     }
 }
 
+struct FarTimers {
+    rng: Mix,
+}
+
+impl FarTimers {
+    const POWER_MS: (u64, u64) = (10 * HOUR_MS, 15 * HOUR_MS);
+}
+
+impl Workload for FarTimers {
+    const NAME: &'static str = "agenda_far";
+    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Self, Q) {
+        let mut rng = Mix(3);
+        let mut q = Q::with_capacity(n + 1);
+        for client in 0..(n / 2) as u32 {
+            q.push(SimTime(rng.range(0, HOUR_MS)), client << 1);
+            q.push(SimTime(rng.range(0, Self::POWER_MS.1)), client << 1 | 1);
+        }
+        (FarTimers { rng }, q)
+    }
+    fn steps<Q: AgendaQueue<u32>>(&mut self, q: &mut Q, steps: u64) {
+        for _ in 0..steps {
+            let (t, e) = next(q);
+            let delay = if e & 1 == 0 {
+                HOUR_MS
+            } else {
+                self.rng.range(Self::POWER_MS.0, Self::POWER_MS.1)
+            };
+            q.push(SimTime(t.0 + delay), e);
+        }
+    }
+}
+
 /// Runs `steps` steps of one case's workload on its queue.
 type Runner = Box<dyn FnMut(u64)>;
 
@@ -207,19 +242,23 @@ fn cases() -> Vec<Case> {
     workload::<Hold>(&mut cases);
     workload::<Cancel>(&mut cases);
     workload::<Periodic>(&mut cases);
-    // Bucket width 2^SHIFT ms and 2^BITS buckets, at a million pending events.
+    workload::<FarTimers>(&mut cases);
+    // Bucket width 2^SHIFT ms, 2^BITS near buckets and 2^CBITS coarse
+    // buckets, at a million pending events.
     macro_rules! params {
-        ($($shift:literal, $bits:literal);*) => {$(
+        ($($shift:literal, $bits:literal, $cbits:literal);*) => {$(
             for (w, q) in [
-                ("hold", Case::new::<Hold, BucketWheel<u32, $shift, $bits>> as fn(&'static str, &str, usize) -> Case),
-                ("cancel", Case::new::<Cancel, BucketWheel<u32, $shift, $bits>>),
-                ("periodic", Case::new::<Periodic, BucketWheel<u32, $shift, $bits>>),
+                ("hold", Case::new::<Hold, BucketWheel<u32, $shift, $bits, $cbits>> as fn(&'static str, &str, usize) -> Case),
+                ("cancel", Case::new::<Cancel, BucketWheel<u32, $shift, $bits, $cbits>>),
+                ("periodic", Case::new::<Periodic, BucketWheel<u32, $shift, $bits, $cbits>>),
+                ("far", Case::new::<FarTimers, BucketWheel<u32, $shift, $bits, $cbits>>),
             ] {
-                cases.push(q("agenda_wheel_params", &format!("{w}/w2^{}ms_x2^{}", $shift, $bits), 1_000_000));
+                let name = format!("{w}/w2^{}ms_x2^{}_c2^{}", $shift, $bits, $cbits);
+                cases.push(q("agenda_wheel_params", &name, 1_000_000));
             }
         )*};
     }
-    params!(8, 14; 9, 13; 10, 12; 10, 13; 10, 14; 11, 11; 12, 10);
+    params!(9, 13, 10; 9, 14, 10; 10, 12, 10; 10, 13, 10; 10, 13, 8; 10, 14, 10; 11, 12, 10; 11, 11, 10);
     cases
 }
 
@@ -243,12 +282,12 @@ fn criterion_benches(c: &mut Criterion) {
     }
 }
 
-/// Best and median of `batches` timed batches of [`STEPS`] steps, in
-/// million events per second. On a shared machine the best batch is the
-/// least disturbed one.
-fn best_of(case: &Case, batches: usize) -> (f64, f64) {
+/// Best and median of `batches` timed batches of [`STEPS`] steps, after
+/// `warmup` untimed steps, in million events per second. On a shared
+/// machine the best batch is the least disturbed one.
+fn best_of(case: &Case, warmup: u64, batches: usize) -> (f64, f64) {
     let mut run = (case.make)(case.n);
-    run(STEPS);
+    run(warmup);
     let mut rates: Vec<f64> = (0..batches)
         .map(|_| {
             let start = Instant::now();
@@ -269,14 +308,21 @@ fn measured(run: &mut Runner, steps: u64) {
 /// too noisy for means:
 ///
 /// - `AGENDA_TABLE=<filter>`: every case whose id contains the filter, best
-///   and median of 15 batches, as a Markdown table;
+///   and median of 15 batches, as a Markdown table. The batches follow one
+///   untimed batch, or `AGENDA_WARMUP=<n>` steps: a case starts with every
+///   timer at most an hour (`far`: 15 h) ahead, and the 1–2 h timers of
+///   `cancel` and the 10–15 h ones of `far` only come due (with the
+///   cancelled ones to drop) after that much simulated time, which at 10^7
+///   pending events takes tens of millions of steps;
 /// - `AGENDA_ONE=<id> AGENDA_STEPS=<n>`: builds one case and runs `n` steps in
 ///   `measured`, for `valgrind --tool=callgrind --toggle-collect='*measured*'`.
 fn main() {
     if let Ok(filter) = std::env::var("AGENDA_TABLE") {
+        let warmup =
+            std::env::var("AGENDA_WARMUP").map_or(STEPS, |s| s.parse().expect("AGENDA_WARMUP"));
         println!("| case | best Mevents/s | median Mevents/s |\n| --- | ---: | ---: |");
         for case in cases().iter().filter(|c| c.id().contains(&filter)) {
-            let (best, median) = best_of(case, 15);
+            let (best, median) = best_of(case, warmup, 15);
             println!("| {} | {best:.2} | {median:.2} |", case.id());
         }
         return;

@@ -10,7 +10,7 @@ mod time;
 
 #[doc(hidden)]
 pub use queue::candidates as agenda_candidates;
-pub use queue::{Agenda, TimerId};
+pub use queue::{Agenda, EventKey, TimerId};
 pub use rng::{CounterRng, CounterSession, StreamRng, Streams};
 pub use sim::{Model, RunEnd, RunStats, Scheduler, Simulation};
 pub use time::{SimDuration, SimTime};

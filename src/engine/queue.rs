@@ -4,8 +4,10 @@
 //! candidate structure meets. Events leave in order of time, then of
 //! insertion (FIFO among equal times), so simultaneous events never depend on
 //! a hash order or on a structure's internals. A pending event can be
-//! cancelled or moved. The agenda is a [`BucketWheel`] (issue 7: chosen over
-//! the `priority-queue` crate and `std`'s binary heap with
+//! cancelled or moved, and an event can be pushed with a sequence number
+//! reserved earlier, to take the place in that order it would have had (see
+//! [`Agenda::reserve_seq`]). The agenda is a [`BucketWheel`] (issue 7: chosen
+//! over the `priority-queue` crate and `std`'s binary heap with
 //! `benches/queue.rs`; the losers stay in [`candidates`] so the benchmark can
 //! be rerun). Knows nothing of what the events mean.
 
@@ -36,18 +38,41 @@ pub mod candidates {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct TimerId(pub u64);
 
+/// The place of an event in the agenda's order: its time, then its sequence
+/// number. Every push takes the next sequence number, and so does
+/// [`Agenda::reserve_seq`]; numbers start at 1, so `(t, 0)` orders before
+/// every event at `t`. Orders by `(time, seq)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EventKey {
+    /// When the event happens.
+    pub time: SimTime,
+    /// Breaks ties among equal times: the earlier number leaves first.
+    pub seq: u64,
+}
+
 /// What every agenda structure provides, with the agenda's exact semantics:
-/// `pop` returns the earliest event by `(time, insertion)`, `cancel` returns
-/// the event if it is still pending, `reschedule` orders the moved event as
-/// if pushed at the moment of the move.
+/// `pop` returns the earliest event by `(time, seq)`, where every push and
+/// every reservation takes the next `seq` (from 1), `cancel` returns the
+/// event if it is still pending, `reschedule` orders the moved event as if
+/// pushed at the moment of the move.
 #[doc(hidden)]
 pub trait AgendaQueue<E>: Sized {
     /// Empty, with room for `n` pending events.
     fn with_capacity(n: usize) -> Self;
     /// Schedules `event` at `time`, after every event already at `time`.
     fn push(&mut self, time: SimTime, event: E) -> TimerId;
+    /// Consumes the next sequence number without scheduling anything.
+    fn reserve_seq(&mut self) -> u64;
+    /// Schedules `event` at `(time, seq)`, with a `seq` from
+    /// [`reserve_seq`](Self::reserve_seq) not used before.
+    fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) -> TimerId;
+    /// Removes and returns the earliest event, with its key.
+    fn pop_keyed(&mut self) -> Option<(EventKey, E)>;
     /// Removes and returns the earliest event.
-    fn pop(&mut self) -> Option<(SimTime, E)>;
+    #[inline]
+    fn pop(&mut self) -> Option<(SimTime, E)> {
+        self.pop_keyed().map(|(key, event)| (key.time, event))
+    }
     /// The time of the earliest event.
     fn peek_time(&self) -> Option<SimTime>;
     /// Removes a pending event; `None` if it already ran or was cancelled.
@@ -115,6 +140,41 @@ impl<E> Agenda<E> {
         self.queue.pop()
     }
 
+    /// Removes and returns the earliest event, with its place in the order.
+    #[inline]
+    pub fn pop_keyed(&mut self) -> Option<(EventKey, E)> {
+        self.queue.pop_keyed()
+    }
+
+    /// Consumes the next sequence number without scheduling anything: later
+    /// pushes get later numbers, exactly as if an event had been pushed. The
+    /// number can be given to [`push_reserved`](Self::push_reserved) later,
+    /// once, or never used.
+    ///
+    /// ```
+    /// use patchsim::engine::{Agenda, SimTime};
+    /// let mut agenda = Agenda::new();
+    /// let seq = agenda.reserve_seq(); // would have been "silent"
+    /// agenda.push(SimTime(10), "pushed after the reservation");
+    /// agenda.push_reserved(SimTime(10), seq, "silent");
+    /// assert_eq!(agenda.pop(), Some((SimTime(10), "silent")));
+    /// assert_eq!(agenda.pop(), Some((SimTime(10), "pushed after the reservation")));
+    /// ```
+    pub fn reserve_seq(&mut self) -> u64 {
+        self.queue.reserve_seq()
+    }
+
+    /// Schedules `event` at `(time, seq)`, with a `seq` from
+    /// [`reserve_seq`](Self::reserve_seq) not used before: it leaves in its
+    /// exact place in the order, before the events at `time` whose numbers
+    /// are larger even if they were pushed earlier. Like a push before the
+    /// last popped time, a `(time, seq)` before the last popped event's key
+    /// is allowed and leaves next. Meant for rare use: these events wait in
+    /// a small heap of their own, which `pop` looks at only when non-empty.
+    pub fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) -> TimerId {
+        self.queue.push_reserved(time, seq, event)
+    }
+
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
@@ -167,19 +227,30 @@ mod tests {
         }
     }
 
-    /// `q` against a naive `BTreeMap` shadow keyed by (time, insertion),
-    /// over `ops` seeded operations: pushes (now and then before the last
-    /// popped time, which the agenda allows), pops, peeks, cancels and
-    /// reschedules of live and stale ids, and now and then a full drain.
-    fn agrees_with_btreemap_shadow<Q: AgendaQueue<u32>>(seed: u64, ops: u32) {
+    /// `q` against a naive `BTreeMap` shadow keyed by (time, seq), over
+    /// `ops` seeded operations: pushes (now and then before the last popped
+    /// time, which the agenda allows), pops (checking each event's seq too),
+    /// peeks, cancels and reschedules of live and stale ids, reservations of
+    /// sequence numbers and pushes with them (often at the time of a pending
+    /// event, so that they overtake events pushed before them), and now and
+    /// then a full drain. Returns `q` for structure-specific checks.
+    fn agrees_with_btreemap_shadow<Q: AgendaQueue<u32>>(seed: u64, ops: u32) -> Q {
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let mut q = Q::with_capacity(16);
         let mut shadow: BTreeMap<(SimTime, u64), u32> = BTreeMap::new();
         // Ids handed out (some since popped or cancelled) and their shadow keys.
         let mut ids: Vec<(TimerId, (SimTime, u64))> = Vec::new();
-        let mut seq = 0u64;
-        let mut now = 0u64;
+        // Reserved sequence numbers not used yet.
+        let mut reserved: Vec<u64> = Vec::new();
+        let mut seq = 1u64;
+        let mut last = (SimTime::ZERO, 0u64);
+        let check_pop = |q: &mut Q, shadow: &mut BTreeMap<(SimTime, u64), u32>, i: u32| {
+            let got = q.pop_keyed().map(|(k, v)| ((k.time, k.seq), v));
+            assert_eq!(got, shadow.pop_first(), "pop at op {i}");
+            got.map(|(k, _)| k)
+        };
         for i in 0..ops {
+            let now = last.0.0;
             match rng.random_range(0..100) {
                 0..=44 => {
                     let t = if rng.random_range(0..200) == 0 {
@@ -193,11 +264,8 @@ mod tests {
                     seq += 1;
                 }
                 45..=69 => {
-                    let got = q.pop();
-                    let want = shadow.pop_first().map(|((t, _), v)| (t, v));
-                    assert_eq!(got, want, "pop at op {i}");
-                    if let Some((t, _)) = got {
-                        now = t.0;
+                    if let Some(k) = check_pop(&mut q, &mut shadow, i) {
+                        last = k;
                     }
                 }
                 70..=79 if !ids.is_empty() => {
@@ -224,12 +292,31 @@ mod tests {
                     }
                 }
                 90 if rng.random_range(0..2_000) == 0 => {
-                    while let Some(want) = shadow.pop_first() {
-                        let (t, v) = q.pop().expect("shadow has more");
-                        assert_eq!((t, v), (want.0.0, want.1), "drain at op {i}");
-                        now = t.0;
+                    while let Some(k) = check_pop(&mut q, &mut shadow, i) {
+                        last = k;
                     }
                     assert_eq!(q.pop(), None);
+                }
+                91..=94 => {
+                    assert_eq!(q.reserve_seq(), seq, "reserve at op {i}");
+                    reserved.push(seq);
+                    seq += 1;
+                }
+                95..=97 if !reserved.is_empty() => {
+                    let r = reserved.swap_remove(rng.random_range(0..reserved.len()));
+                    let pending = (!ids.is_empty())
+                        .then(|| ids[rng.random_range(0..ids.len())].1)
+                        .filter(|key| shadow.contains_key(key));
+                    let t = match (rng.random_range(0..200), pending) {
+                        // Before the last popped key: allowed, it leaves next.
+                        (0, _) => SimTime(now.saturating_sub(rng.random_range(0..5_000))),
+                        // At a pending event's time.
+                        (1..=99, Some((t, _))) => t,
+                        _ => SimTime(now + offset(&mut rng)),
+                    };
+                    let id = q.push_reserved(t, r, i);
+                    shadow.insert((t, r), i);
+                    ids.push((id, (t, r)));
                 }
                 _ => {}
             }
@@ -241,6 +328,7 @@ mod tests {
             assert_eq!(q.len(), shadow.len());
             assert_eq!(q.is_empty(), shadow.is_empty());
         }
+        q
     }
 
     /// The agenda through the same contract as the candidates.
@@ -251,8 +339,14 @@ mod tests {
         fn push(&mut self, time: SimTime, event: E) -> TimerId {
             Agenda::push(self, time, event)
         }
-        fn pop(&mut self) -> Option<(SimTime, E)> {
-            Agenda::pop(self)
+        fn reserve_seq(&mut self) -> u64 {
+            Agenda::reserve_seq(self)
+        }
+        fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) -> TimerId {
+            Agenda::push_reserved(self, time, seq, event)
+        }
+        fn pop_keyed(&mut self) -> Option<(EventKey, E)> {
+            Agenda::pop_keyed(self)
         }
         fn peek_time(&self) -> Option<SimTime> {
             Agenda::peek_time(self)
@@ -274,13 +368,23 @@ mod tests {
         agrees_with_btreemap_shadow::<Agenda<u32>>(7, 1_000_000);
     }
 
-    /// Small wheels wrap, spill into `far` and jump over empty stretches far
-    /// more often than the default one does under the same operations.
+    /// Small wheels wrap, move coarse buckets into the near ring, pull from
+    /// `far` and jump over empty stretches far more often than the default
+    /// one does under the same operations; each level is shown to be used.
     #[test]
     fn small_wheels_agree_with_btreemap_shadow() {
-        agrees_with_btreemap_shadow::<BucketWheel<u32, 0, 6>>(8, 300_000);
-        agrees_with_btreemap_shadow::<BucketWheel<u32, 4, 6>>(9, 300_000);
-        agrees_with_btreemap_shadow::<BucketWheel<u32, 6, 13>>(10, 300_000);
+        fn check<const SHIFT: u32, const BITS: u32, const CBITS: u32>(seed: u64) {
+            let q =
+                agrees_with_btreemap_shadow::<BucketWheel<u32, SHIFT, BITS, CBITS>>(seed, 300_000);
+            let m = q.level_moves();
+            assert!(m.coarse_to_near > 0 && m.far_to_coarse > 0, "{m:?}");
+            assert!(m.far_jumps > 0 && m.coarse_jumps > m.far_jumps, "{m:?}");
+        }
+        check::<0, 2, 1>(8);
+        check::<0, 6, 2>(9);
+        check::<4, 6, 3>(10);
+        check::<6, 13, 4>(13);
+        check::<2, 8, 3>(14);
     }
 
     #[test]

@@ -1,12 +1,14 @@
 //! The run loop: pops events in order and hands them to the model.
 //!
 //! Owns [`Simulation`], the [`Model`] trait and the [`Scheduler`] a model
-//! uses to schedule, cancel and move its own future events. Counts events;
+//! uses to schedule, cancel and move its own future events, and to reserve
+//! a place in the event order for an event it may never need to schedule.
+//! Counts events;
 //! never prints, never reads a clock. A caller may stop a run between two
 //! events ([`Simulation::run_until_stoppable`]): the engine asks, it does
 //! not know why (a Ctrl-C, a failed check).
 
-use super::queue::{Agenda, TimerId};
+use super::queue::{Agenda, EventKey, TimerId};
 use super::time::{SimDuration, SimTime};
 
 /// A model the engine can drive: it reacts to one event at a time.
@@ -20,29 +22,105 @@ pub trait Model {
 
 /// What a model may do to the future while it handles an event.
 pub struct Scheduler<'a, E> {
-    now: SimTime,
+    key: EventKey,
     agenda: &'a mut Agenda<E>,
 }
 
 impl<E> Scheduler<'_, E> {
     /// The time of the event being handled.
     pub fn now(&self) -> SimTime {
-        self.now
+        self.key.time
+    }
+
+    /// The place in the event order of the event being handled: every event
+    /// handled before it has a smaller key, every one after a larger key. In
+    /// [`Simulation::setup`], the key of the last event handled or, if the
+    /// clock has moved past it, `(now, 0)`.
+    pub fn key(&self) -> EventKey {
+        self.key
+    }
+
+    /// Reserves the place in the order an event scheduled now at `time`
+    /// would take, without scheduling anything: later calls get later
+    /// places, exactly as if the event had been scheduled. Comparing the key
+    /// with [`key`](Self::key) later tells whether that event would already
+    /// have been handled; [`at_reserved`](Self::at_reserved) schedules it
+    /// after all, in that place.
+    ///
+    /// ```
+    /// use patchsim::engine::{EventKey, Model, Scheduler, SimTime, Simulation};
+    ///
+    /// /// Event 0 starts a silent job due at 10 ms and schedules 2 at 10 ms
+    /// /// and 1 at 5 ms; event 1 makes the job a real event after all.
+    /// #[derive(Default)]
+    /// struct Jobs {
+    ///     job: Option<EventKey>,
+    ///     seen: Vec<u32>,
+    /// }
+    /// impl Model for Jobs {
+    ///     type Event = u32;
+    ///     fn handle(&mut self, event: u32, sched: &mut Scheduler<'_, u32>) {
+    ///         self.seen.push(event);
+    ///         match event {
+    ///             0 => {
+    ///                 self.job = Some(sched.reserve(SimTime(10)));
+    ///                 sched.at(SimTime(10), 2);
+    ///                 sched.at(SimTime(5), 1);
+    ///             }
+    ///             1 => {
+    ///                 let job = self.job.take().expect("reserved by 0");
+    ///                 assert!(job > sched.key(), "not due yet");
+    ///                 sched.at_reserved(job, 99);
+    ///             }
+    ///             _ => {}
+    ///         }
+    ///     }
+    /// }
+    ///
+    /// let mut sim = Simulation::new(Jobs::default());
+    /// sim.schedule(SimTime::ZERO, 0);
+    /// sim.run_until(SimTime(100));
+    /// // The job's place was reserved before 2 was scheduled: it leaves first.
+    /// assert_eq!(sim.model().seen, vec![0, 1, 99, 2]);
+    /// ```
+    pub fn reserve(&mut self, time: SimTime) -> EventKey {
+        assert!(
+            time >= self.key.time,
+            "place reserved in the past: {time} < {}",
+            self.key.time
+        );
+        EventKey {
+            time,
+            seq: self.agenda.reserve_seq(),
+        }
+    }
+
+    /// Schedules `event` in the place `key` from [`reserve`](Self::reserve)
+    /// names; each reserved key at most once, and only while it is still
+    /// after [`key`](Self::key) (the event would not have been handled yet).
+    /// The id cancels and moves the event like any other.
+    pub fn at_reserved(&mut self, key: EventKey, event: E) -> TimerId {
+        assert!(
+            key > self.key,
+            "reserved place {key:?} is not after the event being handled {:?}",
+            self.key
+        );
+        self.agenda.push_reserved(key.time, key.seq, event)
     }
 
     /// Schedules `event` at `time`, which must not be in the past.
     pub fn at(&mut self, time: SimTime, event: E) -> TimerId {
         assert!(
-            time >= self.now,
+            time >= self.key.time,
             "event scheduled in the past: {time} < {}",
-            self.now
+            self.key.time
         );
         self.agenda.push(time, event)
     }
 
     /// Schedules `event` after `delay`.
     pub fn after(&mut self, delay: SimDuration, event: E) -> TimerId {
-        self.agenda.push(self.now + delay, event)
+        self.agenda.push(self.key.time + delay, event)
     }
 
     /// Cancels a pending event; `None` if it already ran or was cancelled.
@@ -52,7 +130,7 @@ impl<E> Scheduler<'_, E> {
 
     /// Moves a pending event to `time`; `None` if it is no longer pending.
     pub fn reschedule(&mut self, id: TimerId, time: SimTime) -> Option<TimerId> {
-        assert!(time >= self.now, "event moved into the past");
+        assert!(time >= self.key.time, "event moved into the past");
         self.agenda.reschedule(id, time)
     }
 }
@@ -93,6 +171,8 @@ pub struct Simulation<M: Model> {
     model: M,
     agenda: Agenda<M::Event>,
     now: SimTime,
+    /// The key of the last event handled (`(0, 0)` before the first).
+    last: EventKey,
     events: u64,
 }
 
@@ -103,6 +183,10 @@ impl<M: Model> Simulation<M> {
             model,
             agenda: Agenda::new(),
             now: SimTime::ZERO,
+            last: EventKey {
+                time: SimTime::ZERO,
+                seq: 0,
+            },
             events: 0,
         }
     }
@@ -115,8 +199,12 @@ impl<M: Model> Simulation<M> {
 
     /// Lets the model schedule its initial events itself.
     pub fn setup(&mut self, f: impl FnOnce(&mut M, &mut Scheduler<'_, M::Event>)) {
+        let now = EventKey {
+            time: self.now,
+            seq: 0,
+        };
         let mut sched = Scheduler {
-            now: self.now,
+            key: self.last.max(now),
             agenda: &mut self.agenda,
         };
         f(&mut self.model, &mut sched);
@@ -155,11 +243,12 @@ impl<M: Model> Simulation<M> {
     pub fn step(&mut self, end: SimTime) -> bool {
         match self.agenda.peek_time() {
             Some(t) if t <= end => {
-                let (time, event) = self.agenda.pop().expect("peeked");
-                self.now = time;
+                let (key, event) = self.agenda.pop_keyed().expect("peeked");
+                self.now = key.time;
+                self.last = key;
                 self.events += 1;
                 let mut sched = Scheduler {
-                    now: time,
+                    key,
                     agenda: &mut self.agenda,
                 };
                 self.model.handle(event, &mut sched);
@@ -328,5 +417,99 @@ mod tests {
         };
         assert_eq!((stats.events, stats.now), (4, SimTime(200)));
         assert_eq!(sim.model().seen.last(), Some(&(SimTime(100), 99)));
+    }
+
+    /// Reserves places, and schedules, cancels and moves events in them;
+    /// records the keys it was handed.
+    struct Reserver {
+        seen: Vec<(EventKey, u32)>,
+        places: Vec<EventKey>,
+    }
+
+    impl Model for Reserver {
+        type Event = u32;
+        fn handle(&mut self, event: u32, sched: &mut Scheduler<'_, u32>) {
+            self.seen.push((sched.key(), event));
+            match event {
+                1 => {
+                    // Due at 20 ms, ahead of 3 (scheduled next, also at 20 ms).
+                    self.places.push(sched.reserve(SimTime(20)));
+                    sched.at(SimTime(20), 3);
+                    sched.at(SimTime(10), 2);
+                    // Never used: costs one number, nothing else.
+                    sched.reserve(SimTime(20));
+                    self.places.push(sched.reserve(SimTime(20)));
+                }
+                2 => {
+                    let [job, spare] = self.places[..] else {
+                        panic!("two places reserved by 1");
+                    };
+                    assert!(job > sched.key());
+                    sched.at_reserved(job, 51);
+                    let id = sched.at_reserved(spare, 50);
+                    assert_eq!(sched.cancel(id), Some(50));
+                    let moved = sched.reserve(SimTime(20));
+                    let id = sched.at_reserved(moved, 52);
+                    sched.reschedule(id, SimTime(30)).expect("pending");
+                }
+                _ => {}
+            }
+        }
+    }
+
+    #[test]
+    fn reserved_places_take_their_place_and_keys_grow() {
+        let mut sim = Simulation::new(Reserver {
+            seen: vec![],
+            places: vec![],
+        });
+        let mut setup_key = None;
+        sim.setup(|_, sched| {
+            setup_key = Some(sched.key());
+            let key = sched.reserve(SimTime(0));
+            sched.at_reserved(key, 1);
+        });
+        assert_eq!(
+            setup_key,
+            Some(EventKey {
+                time: SimTime::ZERO,
+                seq: 0
+            })
+        );
+        sim.run_until(SimTime(100));
+        let seen = &sim.model().seen;
+        let events: Vec<u32> = seen.iter().map(|&(_, e)| e).collect();
+        // 51 overtakes 3; 50 was cancelled; 52 was moved, so it orders as if
+        // pushed at the move.
+        assert_eq!(events, vec![1, 2, 51, 3, 52]);
+        assert!(seen.windows(2).all(|w| w[0].0 < w[1].0), "{seen:?}");
+        assert_eq!(seen[2].0, sim.model().places[0]);
+        sim.setup(|_, sched| {
+            assert_eq!(sched.key().time, SimTime(100));
+            assert_eq!(sched.key().seq, 0);
+        });
+    }
+
+    #[test]
+    #[should_panic(expected = "is not after the event being handled")]
+    fn a_place_already_passed_cannot_be_scheduled() {
+        struct Late(Option<EventKey>);
+        impl Model for Late {
+            type Event = u32;
+            fn handle(&mut self, event: u32, sched: &mut Scheduler<'_, u32>) {
+                match event {
+                    0 => {
+                        self.0 = Some(sched.reserve(SimTime(5)));
+                        sched.at(SimTime(5), 1);
+                    }
+                    _ => {
+                        sched.at_reserved(self.0.expect("reserved"), 2);
+                    }
+                }
+            }
+        }
+        let mut sim = Simulation::new(Late(None));
+        sim.schedule(SimTime::ZERO, 0);
+        sim.run_until(SimTime(10));
     }
 }

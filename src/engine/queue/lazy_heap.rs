@@ -10,7 +10,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use super::slab::{Entry, Slab};
-use super::{AgendaQueue, TimerId};
+use super::{AgendaQueue, EventKey, TimerId};
 use crate::engine::time::SimTime;
 
 /// `BinaryHeap<Reverse<Entry>>` plus a slab; O(log n) push and pop, O(1)
@@ -46,11 +46,29 @@ impl<E> AgendaQueue<E> for LazyBinaryHeap<E> {
         Slab::<E>::id(&entry)
     }
 
-    fn pop(&mut self) -> Option<(SimTime, E)> {
+    fn reserve_seq(&mut self) -> u64 {
+        self.slab.reserve_seq()
+    }
+
+    fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) -> TimerId {
+        assert!(
+            seq < self.slab.next_seq(),
+            "sequence number {seq} was never reserved"
+        );
+        let entry = self.slab.insert_with_seq(time.0, seq, event);
+        self.heap.push(Reverse(entry));
+        Slab::<E>::id(&entry)
+    }
+
+    fn pop_keyed(&mut self) -> Option<(EventKey, E)> {
         let Reverse(entry) = self.heap.pop()?;
         let event = self.slab.take(&entry);
         self.clean_top();
-        Some((SimTime(entry.time), event))
+        let key = EventKey {
+            time: SimTime(entry.time),
+            seq: entry.seq,
+        };
+        Some((key, event))
     }
 
     fn peek_time(&self) -> Option<SimTime> {

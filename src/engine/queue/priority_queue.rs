@@ -10,7 +10,7 @@ use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use priority_queue::PriorityQueue;
 
-use super::{AgendaQueue, TimerId};
+use super::{AgendaQueue, EventKey, TimerId};
 use crate::engine::time::SimTime;
 
 /// One pending event. Equality and hashing look at the sequence number only,
@@ -68,7 +68,7 @@ impl<E> AgendaQueue<E> for PriorityQueueAgenda<E> {
     fn with_capacity(n: usize) -> Self {
         PriorityQueueAgenda {
             queue: PriorityQueue::with_capacity_and_default_hasher(n),
-            next_seq: 0,
+            next_seq: 1,
         }
     }
 
@@ -79,10 +79,25 @@ impl<E> AgendaQueue<E> for PriorityQueueAgenda<E> {
         TimerId(seq)
     }
 
-    fn pop(&mut self) -> Option<(SimTime, E)> {
+    fn reserve_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) -> TimerId {
+        assert!(
+            seq < self.next_seq,
+            "sequence number {seq} was never reserved"
+        );
+        self.queue.push(Item { seq, event }, Reverse((time, seq)));
+        TimerId(seq)
+    }
+
+    fn pop_keyed(&mut self) -> Option<(EventKey, E)> {
         self.queue
             .pop()
-            .map(|(item, Reverse((time, _)))| (time, item.event))
+            .map(|(item, Reverse((time, seq)))| (EventKey { time, seq }, item.event))
     }
 
     fn peek_time(&self) -> Option<SimTime> {

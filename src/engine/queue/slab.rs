@@ -68,13 +68,35 @@ impl<E> Slab<E> {
             slots: Vec::with_capacity(n),
             free: Vec::new(),
             live: 0,
-            next_seq: 0,
+            // 0 is never handed out, so `(t, 0)` orders before every event at `t`.
+            next_seq: 1,
         }
     }
 
-    /// Stores `event` and returns the entry that stands for it.
+    /// Stores `event` with the next sequence number and returns the entry
+    /// that stands for it.
     #[inline]
     pub(crate) fn insert(&mut self, time: u64, event: E) -> Entry {
+        let seq = self.reserve_seq();
+        self.insert_with_seq(time, seq, event)
+    }
+
+    /// Consumes the next sequence number without storing anything.
+    #[inline]
+    pub(crate) fn reserve_seq(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        seq
+    }
+
+    /// Stores `event` under `seq`, a number [`reserve_seq`](Self::reserve_seq)
+    /// handed out and not yet used.
+    #[inline]
+    pub(crate) fn insert_with_seq(&mut self, time: u64, seq: u64, event: E) -> Entry {
+        debug_assert!(
+            seq < self.next_seq,
+            "sequence number {seq} was never reserved"
+        );
         let slot = match self.free.pop() {
             Some(slot) => {
                 let s = &mut self.slots[slot as usize];
@@ -92,14 +114,17 @@ impl<E> Slab<E> {
             }
         };
         self.live += 1;
-        let seq = self.next_seq;
-        self.next_seq += 1;
         Entry {
             time,
             seq,
             slot,
             generation: self.slots[slot as usize].generation,
         }
+    }
+
+    /// The sequence number the next push or reservation will get.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.next_seq
     }
 
     /// Whether `entry` still stands for a pending event.
