@@ -17,6 +17,7 @@ use crate::engine::Scheduler;
 impl World<'_> {
     /// Fault `i` begins.
     pub(crate) fn fault_begin(&mut self, i: usize, sched: &mut Scheduler<'_, Event>) {
+        self.settle_all(sched.key());
         let fault = &self.estate.faults[i];
         let now = sched.now();
         self.trace(None, || TraceRecord {
@@ -77,6 +78,7 @@ impl World<'_> {
 
     /// Fault `i` ends: the server is back at full speed.
     pub(crate) fn fault_end(&mut self, i: usize, sched: &mut Scheduler<'_, Event>) {
+        self.settle_all(sched.key());
         let fault = &self.estate.faults[i];
         let now = sched.now();
         self.trace(None, || TraceRecord {

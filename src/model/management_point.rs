@@ -32,12 +32,14 @@ impl World<'_> {
     /// The client asks its MP for policy (unless a request is still out).
     pub(crate) fn request_policy(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        let mp = self.mp_station(c);
+        // An answer that ended silently before now is no longer pending.
+        self.settle(mp, sched.key());
         let hot = &mut self.hot[c.index()];
         if !hot.online || hot.policy_pending {
             return;
         }
         hot.policy_pending = true;
-        let mp = self.mp_station(c);
         // Not `self.job`: a policy request carries no scan token, and reading
         // one would touch the client's cold record on every poll.
         let job = Job {
@@ -66,13 +68,9 @@ impl World<'_> {
     pub(crate) fn policy_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
         let c = job.client;
         let now = sched.now();
-        let hot = &mut self.hot[c.index()];
-        hot.policy_pending = false;
-        hot.mp_failures = 0;
-        if !hot.online {
-            return; // switched off while waiting: the answer is lost
+        if !self.policy_answered(c) {
+            return;
         }
-        self.totals.policy_requests += 1;
         let site = self.site_of(c);
         let hot = &mut self.hot[c.index()];
         if !hot.has_update_policy && self.sites[site].update_policy_published {
@@ -97,6 +95,19 @@ impl World<'_> {
             self.learn(c, d, sched);
         }
         self.hot[c.index()].known_deployments = published as u16;
+    }
+
+    /// The part of an answer every policy request has: the request is no
+    /// longer pending and the MP is reachable again. False if the client was
+    /// switched off while waiting (the answer is lost).
+    pub(crate) fn policy_answered(&mut self, c: ClientId) -> bool {
+        let hot = &mut self.hot[c.index()];
+        hot.policy_pending = false;
+        hot.mp_failures = 0;
+        if hot.online {
+            self.totals.policy_requests += 1;
+        }
+        hot.online
     }
 
     /// The client receives a deployment's policy: it plans the evaluation

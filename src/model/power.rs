@@ -135,6 +135,8 @@ impl World<'_> {
     /// policy within a few minutes, and picks up its work.
     pub(crate) fn power_on(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        // Whether a silent answer finds it on depends on when it switched on.
+        self.settle(self.mp_station(c), sched.key());
         let off = match self.business_hours(c) {
             Some((_, end, jitter)) => {
                 let (_, day_start) = self.local_day(now);
@@ -172,6 +174,7 @@ impl World<'_> {
     /// as done at the next start, and it plans its next power-on.
     pub(crate) fn switch_off(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        self.settle(self.mp_station(c), sched.key());
         self.trace(Some(c), || TraceRecord::new(now, Some(c), "power_off"));
         self.interrupt(c, sched);
         let n = self.estate.updates.len();

@@ -7,13 +7,14 @@
 //! nothing of what a request means: the world decides service times and
 //! what happens when a request is served, rejected or failed.
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 
 use hdrhistogram::Histogram;
 
 use super::ids::ClientId;
 use super::record::{LoadCounts, ms_histogram};
-use crate::engine::{SimTime, TimerId};
+use crate::engine::{EventKey, SimTime, TimerId};
 
 /// What a request asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -71,6 +72,18 @@ pub(crate) struct Job {
     pub(crate) token: u32,
 }
 
+/// How a request in service ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Ending {
+    /// At a scheduled event.
+    Timer(TimerId),
+    /// Silently, at this place in the event order, without an event: the
+    /// world settles it before anything could observe the difference (see
+    /// `World::settle`). The key was reserved on the agenda, so the order of
+    /// every other event is the same as if it had been scheduled.
+    Silent(EventKey),
+}
+
 /// What became of an offered request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Offer {
@@ -87,7 +100,9 @@ pub(crate) struct Station {
     pub(crate) workers: u32,
     /// Requests that may wait (`u32::MAX`: no limit).
     pub(crate) queue_limit: u32,
-    slots: Vec<Option<(Job, TimerId)>>,
+    slots: Vec<Option<(Job, Ending)>>,
+    /// The silent endings of requests in service, earliest first.
+    silent: BinaryHeap<Reverse<(EventKey, u16)>>,
     free: Vec<u16>,
     queue: VecDeque<Job>,
     pub(crate) down: bool,
@@ -108,6 +123,7 @@ impl Station {
             workers,
             queue_limit,
             slots: vec![None; workers as usize],
+            silent: BinaryHeap::new(),
             free: (0..workers as u16).rev().collect(),
             queue: VecDeque::new(),
             down: false,
@@ -158,7 +174,7 @@ impl Station {
 
     fn reserve(&mut self, slot: u16, job: Job, now: SimTime) {
         self.wait.saturating_record(now.since(job.arrived).as_ms());
-        self.slots[slot as usize] = Some((job, TimerId(u64::MAX)));
+        self.slots[slot as usize] = Some((job, Ending::Timer(TimerId(u64::MAX))));
         self.peak_busy = self.peak_busy.max(self.busy());
         assert!(
             self.busy() <= self.workers,
@@ -169,7 +185,42 @@ impl Station {
     /// Records the timer of the service that just started in `slot`.
     pub(crate) fn started(&mut self, slot: u16, timer: TimerId) {
         let entry = self.slots[slot as usize].as_mut().expect("slot reserved");
-        entry.1 = timer;
+        entry.1 = Ending::Timer(timer);
+    }
+
+    /// Records that the service that just started in `slot` ends silently
+    /// at `key`.
+    pub(crate) fn started_silent(&mut self, slot: u16, key: EventKey) {
+        let entry = self.slots[slot as usize].as_mut().expect("slot reserved");
+        entry.1 = Ending::Silent(key);
+        self.silent.push(Reverse((key, slot)));
+    }
+
+    /// Whether any service in progress ends silently.
+    pub(crate) fn has_silent(&self) -> bool {
+        !self.silent.is_empty()
+    }
+
+    /// The earliest silent ending ordered before `before`, removed from the
+    /// silent set (its slot stays busy until [`finish`](Self::finish)).
+    #[inline]
+    pub(crate) fn pop_silent_before(&mut self, before: EventKey) -> Option<(EventKey, u16)> {
+        match self.silent.peek() {
+            Some(&Reverse((key, slot))) if key < before => {
+                self.silent.pop();
+                Some((key, slot))
+            }
+            _ => None,
+        }
+    }
+
+    /// Every silent ending, removed from the silent set, so the world can
+    /// schedule each as an event at its reserved key (then [`started`]).
+    ///
+    /// [`started`]: Self::started
+    pub(crate) fn drain_silent(&mut self, out: &mut Vec<(EventKey, u16)>) {
+        out.extend(self.silent.drain().map(|Reverse(e)| e));
+        out.sort_unstable();
     }
 
     /// The service in `slot` ends: frees the worker and returns the request.
@@ -194,15 +245,21 @@ impl Station {
     }
 
     /// The station goes down: every request waiting or in service fails.
-    /// Returns them with the timers of those in service (to cancel).
+    /// Returns them with the timers of those in service (to cancel; none
+    /// for a silent ending, which the world settles before a fault).
     pub(crate) fn fail_all(&mut self, failed: &mut Vec<(Job, Option<TimerId>)>) {
         for slot in 0..self.slots.len() {
-            if let Some((job, timer)) = self.slots[slot].take() {
+            if let Some((job, ending)) = self.slots[slot].take() {
                 self.free.push(slot as u16);
                 self.count(job.kind, |c| &mut c.rejected);
-                failed.push((job, Some(timer)));
+                let timer = match ending {
+                    Ending::Timer(timer) => Some(timer),
+                    Ending::Silent(_) => None,
+                };
+                failed.push((job, timer));
             }
         }
+        self.silent.clear();
         while let Some(job) = self.queue.pop_front() {
             self.count(job.kind, |c| &mut c.rejected);
             failed.push((job, None));
@@ -222,6 +279,36 @@ mod tests {
             arrived: SimTime(0),
             token: 0,
         }
+    }
+
+    fn key(time: u64, seq: u64) -> EventKey {
+        EventKey {
+            time: SimTime(time),
+            seq,
+        }
+    }
+
+    #[test]
+    fn silent_endings_leave_in_key_order_and_fail_without_timers() {
+        let mut s = Station::new(3, 10);
+        for (c, k) in [(0, key(50, 9)), (1, key(20, 7)), (2, key(50, 8))] {
+            let Offer::Start(slot) = s.offer(job(c)) else {
+                panic!("a free worker")
+            };
+            s.started_silent(slot, k);
+        }
+        assert_eq!(s.pop_silent_before(key(20, 7)), None, "strictly before");
+        let (k, slot) = s.pop_silent_before(key(50, 9)).expect("(20, 7) is before");
+        assert_eq!((k, s.finish(slot).client), (key(20, 7), ClientId(1)));
+        let (k, slot) = s.pop_silent_before(key(60, 0)).expect("(50, 8) next");
+        assert_eq!((k, s.finish(slot).client), (key(50, 8), ClientId(2)));
+        assert!(s.has_silent());
+        let mut failed = Vec::new();
+        s.down = true;
+        s.fail_all(&mut failed);
+        assert_eq!(failed, vec![(job(0), None)], "no timer to cancel");
+        assert!(!s.has_silent());
+        assert_eq!(s.busy(), 0);
     }
 
     #[test]

@@ -127,5 +127,6 @@ impl World<'_> {
         for d in waiting {
             self.content_ready(d, site, now);
         }
+        self.policy_changed(sched);
     }
 }

@@ -22,8 +22,8 @@ use super::record::{CohortBreakdown, CohortTimings, LoadRow, ServerRecord, Serve
 use super::station::{Job, Offer, Request, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
-    CounterRng, Model, RunStats, Scheduler, SimDuration, SimTime, Simulation, StreamRng, Streams,
-    TimerId,
+    CounterRng, EventKey, Model, RunStats, Scheduler, SimDuration, SimTime, Simulation, StreamRng,
+    Streams, TimerId,
 };
 
 /// Stream families: one stream per entity of each.
@@ -247,6 +247,7 @@ pub struct World<'e> {
     pub(crate) load: Vec<LoadRow>,
     pub(crate) scratch_jobs: Vec<(Job, Option<TimerId>)>,
     pub(crate) scratch_clients: Vec<ClientId>,
+    pub(crate) scratch_keys: Vec<(EventKey, u16)>,
     pub(crate) site_rng: StreamRng,
     pub(crate) totals: Totals,
     pub(crate) timeline: Vec<SampleRow>,
@@ -412,6 +413,7 @@ impl<'e> World<'e> {
             load: Vec::new(),
             scratch_jobs: Vec::new(),
             scratch_clients: Vec::new(),
+            scratch_keys: Vec::new(),
             site_rng: streams.stream(family::SITE, 0),
             totals: Totals::default(),
             timeline: Vec::new(),
@@ -739,6 +741,7 @@ impl<'e> World<'e> {
     }
 
     fn sample(&mut self, sched: &mut Scheduler<'_, Event>) {
+        self.settle_all(sched.key());
         let now = sched.now();
         for (d, dep) in self.deployments.iter().enumerate() {
             self.timeline
@@ -767,7 +770,13 @@ impl<'e> World<'e> {
     }
 
     /// Ends the run and hands over what it recorded.
-    pub fn finish(self, stats: RunStats) -> Outcome {
+    pub fn finish(mut self, stats: RunStats) -> Outcome {
+        // Services that ended silently by the end (the run handles events
+        // up to and including its end time).
+        self.settle_all(EventKey {
+            time: self.estate.end(),
+            seq: u64::MAX,
+        });
         let servers = self.server_records();
         let estate = self.estate;
         let deployments = self
@@ -901,7 +910,10 @@ impl Model for World<'_> {
             Event::SyncStart(kind) => self.sync_start(kind, sched),
             Event::SyncPoll => self.sync_poll(sched),
             Event::SyncInserted => self.sync_inserted(sched),
-            Event::ContentReady(d, site) => self.content_ready(d, usize::from(site), sched.now()),
+            Event::ContentReady(d, site) => {
+                self.content_ready(d, usize::from(site), sched.now());
+                self.policy_changed(sched);
+            }
             Event::SiteSynced(site, sync) => {
                 self.site_synced(usize::from(site), sync as usize, sched)
             }
@@ -1103,8 +1115,87 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) {
         let length = self.service_time(station, &job);
-        let timer = sched.after(length, Event::Served(station as u16, slot));
-        self.stations[station].started(slot, timer);
+        if self.may_end_silently(station, &job) {
+            let key = sched.reserve(sched.now() + length);
+            self.stations[station].started_silent(slot, key);
+        } else {
+            let timer = sched.after(length, Event::Served(station as u16, slot));
+            self.stations[station].started(slot, timer);
+        }
+    }
+
+    /// Whether a request may end without an event of its own (issue 7: an
+    /// hourly poll that brings nothing new is most of a big estate's
+    /// events). Only a policy request whose answer is empty: the client
+    /// already has everything its site has published, and a publication
+    /// before the answer turns the ending back into an event
+    /// ([`wake_silent`](Self::wake_silent)). Only while nobody waits at the
+    /// station (a queue forming does the same), and not in an explicit run
+    /// (which is there to show every event). A trace is the same either
+    /// way: a `Served` event writes no record of its own.
+    fn may_end_silently(&self, station: usize, job: &Job) -> bool {
+        if job.kind != Request::Policy
+            || self.explicit_report_cycles
+            || self.stations[station].queued() > 0
+        {
+            return false;
+        }
+        let hot = &self.hot[job.client.index()];
+        let site = &self.sites[self.site_of(job.client)];
+        (hot.has_update_policy || !site.update_policy_published)
+            && usize::from(hot.known_deployments) == site.published.len()
+    }
+
+    /// Ends, in order, the services of `station` that end silently before
+    /// `upto` (in the agenda's order), exactly as their `Served` events
+    /// would have: the worker is freed and counted, and the client has its
+    /// empty answer. Called before anything reads what they change: an
+    /// arrival or an ending at the station, a sample, a fault, the client's
+    /// own policy request or power change, the end of the run.
+    pub(crate) fn settle(&mut self, station: usize, upto: EventKey) {
+        while let Some((_, slot)) = self.stations[station].pop_silent_before(upto) {
+            let job = self.stations[station].finish(slot);
+            debug_assert_eq!(
+                self.stations[station].queued(),
+                0,
+                "a queue forms only after the silent endings became events"
+            );
+            self.policy_answered(job.client);
+        }
+    }
+
+    /// Settles every station up to `upto`.
+    pub(crate) fn settle_all(&mut self, upto: EventKey) {
+        for station in 0..self.stations.len() {
+            self.settle(station, upto);
+        }
+    }
+
+    /// Turns the silent endings of `station` into `Served` events, each at
+    /// the place in the order it reserved: when a queue forms (the next
+    /// request starts at an ending) or a publication may make an answer
+    /// non-empty.
+    pub(crate) fn wake_silent(&mut self, station: usize, sched: &mut Scheduler<'_, Event>) {
+        self.settle(station, sched.key());
+        if !self.stations[station].has_silent() {
+            return;
+        }
+        let mut keys = std::mem::take(&mut self.scratch_keys);
+        keys.clear();
+        self.stations[station].drain_silent(&mut keys);
+        for &(key, slot) in &keys {
+            let timer = sched.at_reserved(key, Event::Served(station as u16, slot));
+            self.stations[station].started(slot, timer);
+        }
+        self.scratch_keys = keys;
+    }
+
+    /// A site may have published policy: answers being prepared may no
+    /// longer be empty, so no management point's service ends silently.
+    pub(crate) fn policy_changed(&mut self, sched: &mut Scheduler<'_, Event>) {
+        for station in 0..self.estate.management_points.len() {
+            self.wake_silent(station, sched);
+        }
     }
 
     /// Offers a request to a station; a request a worker takes starts now.
@@ -1114,9 +1205,12 @@ impl World<'_> {
         job: Job,
         sched: &mut Scheduler<'_, Event>,
     ) -> Offer {
+        self.settle(station, sched.key());
         let offer = self.stations[station].offer(job);
-        if let Offer::Start(slot) = offer {
-            self.start_service(station, slot, job, sched);
+        match offer {
+            Offer::Start(slot) => self.start_service(station, slot, job, sched),
+            Offer::Queued => self.wake_silent(station, sched),
+            Offer::Rejected => {}
         }
         offer
     }
@@ -1124,6 +1218,7 @@ impl World<'_> {
     /// A station finished a request: the next one waiting starts, and the
     /// answer goes to whoever asked.
     fn served(&mut self, station: usize, slot: u16, sched: &mut Scheduler<'_, Event>) {
+        self.settle(station, sched.key());
         let job = self.stations[station].finish(slot);
         if let Some((slot, next)) = self.stations[station].next_waiting(sched.now()) {
             self.start_service(station, slot, next, sched);
