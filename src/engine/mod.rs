@@ -3,11 +3,13 @@
 //! Knows nothing of software updates; `examples/minimal_engine.rs` drives it
 //! with a toy model to prove it. The model plugs in through [`Model`].
 
+mod hint;
 mod queue;
 mod rng;
 mod sim;
 mod time;
 
+pub use hint::prefetch;
 #[doc(hidden)]
 pub use queue::candidates as agenda_candidates;
 pub use queue::{Agenda, EventKey, TimerId};

@@ -140,6 +140,14 @@ impl<E> Agenda<E> {
         self.queue.pop()
     }
 
+    /// An event about `k` places ahead, if the agenda has it at hand (a
+    /// hint for prefetching: it may skip events, and is `None` whenever the
+    /// answer would cost a search).
+    #[inline]
+    pub fn ahead(&self, k: usize) -> Option<&E> {
+        self.queue.ahead(k)
+    }
+
     /// Removes and returns the earliest event, with its place in the order.
     #[inline]
     pub fn pop_keyed(&mut self) -> Option<(EventKey, E)> {

@@ -11,6 +11,11 @@
 use super::queue::{Agenda, EventKey, TimerId};
 use super::time::{SimDuration, SimTime};
 
+/// How many events ahead the run loop tells the model of an event to come
+/// ([`Model::prefetch`]): far enough that its memory arrives in time, near
+/// enough that it is still in cache when the event is handled.
+const PREFETCH_DISTANCE: usize = 16;
+
 /// A model the engine can drive: it reacts to one event at a time.
 pub trait Model {
     /// The model's own event type.
@@ -18,6 +23,15 @@ pub trait Model {
 
     /// Handles `event` at time `sched.now()`, scheduling follow-ups on `sched`.
     fn handle(&mut self, event: Self::Event, sched: &mut Scheduler<'_, Self::Event>);
+
+    /// A hint: `event` will be handled soon (a few events from now). A
+    /// model may start loading the memory it will touch then (see
+    /// [`prefetch`](crate::engine::prefetch)), so that the waits of several
+    /// events overlap. Must not change anything. By default nothing.
+    #[inline]
+    fn prefetch(&self, event: &Self::Event) {
+        let _ = event;
+    }
 }
 
 /// What a model may do to the future while it handles an event.
@@ -244,6 +258,9 @@ impl<M: Model> Simulation<M> {
         match self.agenda.peek_time() {
             Some(t) if t <= end => {
                 let (key, event) = self.agenda.pop_keyed().expect("peeked");
+                if let Some(soon) = self.agenda.ahead(PREFETCH_DISTANCE) {
+                    self.model.prefetch(soon);
+                }
                 self.now = key.time;
                 self.last = key;
                 self.events += 1;

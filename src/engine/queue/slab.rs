@@ -133,6 +133,25 @@ impl<E> Slab<E> {
         self.slots[entry.slot as usize].generation == entry.generation
     }
 
+    /// The event of `entry`, if it is still pending.
+    #[inline]
+    pub(crate) fn get(&self, entry: &Entry) -> Option<&E> {
+        let s = &self.slots[entry.slot as usize];
+        if s.generation == entry.generation {
+            s.event.as_ref()
+        } else {
+            None
+        }
+    }
+
+    /// Starts loading `entry`'s slot into cache (see [`crate::engine::prefetch`]).
+    #[inline]
+    pub(crate) fn prefetch(&self, entry: &Entry) {
+        if let Some(s) = self.slots.get(entry.slot as usize) {
+            crate::engine::prefetch(s);
+        }
+    }
+
     /// Takes the event of a live entry out of its slot.
     #[inline]
     pub(crate) fn take(&mut self, entry: &Entry) -> E {
