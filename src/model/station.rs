@@ -111,8 +111,12 @@ pub(crate) struct Station {
     pub(crate) interval: LoadCounts,
     /// Counters over the whole run.
     pub(crate) total: LoadCounts,
-    /// Queue wait of every request that started service, ms.
-    pub(crate) wait: Histogram<u64>,
+    /// Queue wait of every request that started service after waiting, ms;
+    /// see [`wait`](Self::wait).
+    waited: Histogram<u64>,
+    /// Requests that started service on arrival (most of them: counted
+    /// here rather than recorded one by one).
+    no_wait: u64,
     pub(crate) peak_queue: u32,
     pub(crate) peak_busy: u32,
 }
@@ -130,10 +134,18 @@ impl Station {
             slowdown: 1.0,
             interval: LoadCounts::default(),
             total: LoadCounts::default(),
-            wait: ms_histogram(),
+            waited: ms_histogram(),
+            no_wait: 0,
             peak_queue: 0,
             peak_busy: 0,
         }
+    }
+
+    /// Queue wait of every request that started service, ms.
+    pub(crate) fn wait(&self) -> Histogram<u64> {
+        let mut wait = self.waited.clone();
+        wait.saturating_record_n(0, self.no_wait);
+        wait
     }
 
     /// Requests in service.
@@ -173,7 +185,10 @@ impl Station {
     }
 
     fn reserve(&mut self, slot: u16, job: Job, now: SimTime) {
-        self.wait.saturating_record(now.since(job.arrived).as_ms());
+        match now.since(job.arrived).as_ms() {
+            0 => self.no_wait += 1,
+            wait => self.waited.saturating_record(wait),
+        }
         self.slots[slot as usize] = Some((job, Ending::Timer(TimerId(u64::MAX))));
         self.peak_busy = self.peak_busy.max(self.busy());
         assert!(

@@ -1358,7 +1358,7 @@ impl World<'_> {
                 total: s.total,
                 peak_queue: s.peak_queue,
                 peak_busy: s.peak_busy,
-                wait: s.wait.clone(),
+                wait: s.wait(),
                 bytes: 0,
             }
         };
