@@ -2,8 +2,9 @@
 //! read soon, so that the loads of several upcoming events overlap instead
 //! of each one waiting for its own cache miss.
 //!
-//! Owns [`prefetch`]. A hint never changes what a program computes, only
-//! when its memory arrives; on targets without one it does nothing.
+//! Owns [`prefetch`] and [`arena`]. A hint never changes what a program
+//! computes, only when its memory arrives; on targets without one it does
+//! nothing.
 
 /// The cache line size of the machines patchsim runs on.
 const LINE: usize = 64;
@@ -39,3 +40,53 @@ fn prefetch_line(address: usize) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = address;
 }
+
+/// Arenas at least this large ask for huge pages.
+const HUGE_ARENA: usize = 8 << 20;
+
+/// `n` copies of `value` in one allocation, for a large per-entity arena
+/// read in random order (a million clients' records). On Linux the memory
+/// is asked to come in 2 MiB pages before it is first touched, so that the
+/// processor's address cache covers the arena with a few hundred entries
+/// instead of missing on nearly every random access. Otherwise, and for
+/// small arenas, the same as `vec![value; n]`.
+///
+/// ```
+/// let records = patchsim::engine::arena(3, 7u32);
+/// assert_eq!(records, vec![7, 7, 7]);
+/// ```
+pub fn arena<T: Clone>(n: usize, value: T) -> Vec<T> {
+    let mut v = arena_with_capacity(n);
+    v.resize(n, value);
+    v
+}
+
+/// An empty vector with room for `n` elements, to be filled by pushing;
+/// its memory comes in huge pages as [`arena`]'s does.
+pub fn arena_with_capacity<T>(n: usize) -> Vec<T> {
+    let v: Vec<T> = Vec::with_capacity(n);
+    let bytes = n.saturating_mul(std::mem::size_of::<T>());
+    if bytes >= HUGE_ARENA {
+        advise_huge_pages(v.as_ptr() as usize, bytes);
+    }
+    v
+}
+
+#[cfg(target_os = "linux")]
+fn advise_huge_pages(start: usize, bytes: usize) {
+    const HUGE: usize = 2 << 20;
+    let from = start.next_multiple_of(HUGE);
+    let to = (start + bytes) & !(HUGE - 1);
+    if to > from {
+        // SAFETY: the range lies inside one live allocation we own, and
+        // MADV_HUGEPAGE only changes how the kernel backs it, never its
+        // contents. A kernel that declines (huge pages off) returns an
+        // error, which changes nothing: it is ignored.
+        unsafe {
+            libc::madvise(from as *mut libc::c_void, to - from, libc::MADV_HUGEPAGE);
+        }
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn advise_huge_pages(_start: usize, _bytes: usize) {}

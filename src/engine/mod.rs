@@ -9,7 +9,7 @@ mod rng;
 mod sim;
 mod time;
 
-pub use hint::prefetch;
+pub use hint::{arena, arena_with_capacity, prefetch};
 #[doc(hidden)]
 pub use queue::candidates as agenda_candidates;
 pub use queue::{Agenda, EventKey, TimerId};

@@ -23,7 +23,7 @@ use super::station::{Job, Offer, Request, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
     CounterRng, EventKey, Model, RunStats, Scheduler, SimDuration, SimTime, Simulation, StreamRng,
-    Streams, TimerId,
+    Streams, TimerId, arena, arena_with_capacity,
 };
 
 /// Stream families: one stream per entity of each.
@@ -269,9 +269,10 @@ impl<'e> World<'e> {
         let n_updates = estate.updates.len();
         let synced_at: Vec<SimTime> = estate.initially_synced_at();
 
-        let mut clients = Vec::with_capacity(n_clients);
-        let mut hot = Vec::with_capacity(n_clients);
-        let mut truth = Vec::with_capacity(n_clients * n_updates);
+        // The per-client arenas, in huge pages where the system allows.
+        let mut clients = arena_with_capacity(n_clients);
+        let mut hot = arena_with_capacity(n_clients);
+        let mut truth = arena_with_capacity(n_clients * n_updates);
         let mut gpo_conflicts = vec![0; estate.cohorts.len()];
         for (k, cohort) in estate.cohorts.iter().enumerate() {
             for i in 0..cohort.count {
@@ -437,7 +438,7 @@ impl<'e> World<'e> {
                 targeted_cohort[c.index()] = true;
             }
             let mut dep = DeploymentState {
-                assignments: vec![Assignment::UNTARGETED; n_clients],
+                assignments: arena(n_clients, Assignment::UNTARGETED),
                 site_counts: if estate.hierarchy {
                     vec![Counts::default(); estate.primaries.len()]
                 } else {
