@@ -17,9 +17,9 @@ const LINE: usize = 64;
 /// patchsim::engine::prefetch(&clients[917]);
 /// ```
 #[inline(always)]
-pub fn prefetch<T>(value: &T) {
-    let start = value as *const T as usize;
-    let end = start + std::mem::size_of::<T>().max(1);
+pub fn prefetch<T: ?Sized>(value: &T) {
+    let start = value as *const T as *const u8 as usize;
+    let end = start + std::mem::size_of_val(value).max(1);
     let mut line = start & !(LINE - 1);
     while line < end {
         prefetch_line(line);
@@ -90,3 +90,26 @@ fn advise_huge_pages(start: usize, bytes: usize) {
 
 #[cfg(not(target_os = "linux"))]
 fn advise_huge_pages(_start: usize, _bytes: usize) {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An arena past the huge-page threshold holds exactly what `vec!`
+    /// would, and prefetching any element of it changes nothing.
+    #[test]
+    fn a_large_arena_is_an_ordinary_vector() {
+        let n = HUGE_ARENA / 4 + 12_345;
+        let mut v = arena(n, 7u32);
+        assert_eq!(v.len(), n);
+        assert!(v.iter().all(|&x| x == 7));
+        v[n - 1] = 9;
+        prefetch(&v[n - 1]);
+        prefetch(&v[..]);
+        assert_eq!(v[n - 1], 9);
+        let mut pushed: Vec<u64> = arena_with_capacity(n);
+        assert!(pushed.is_empty() && pushed.capacity() >= n);
+        pushed.extend(0..n as u64);
+        assert_eq!(pushed[n - 1], n as u64 - 1);
+    }
+}
