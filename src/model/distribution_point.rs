@@ -100,6 +100,19 @@ impl Dp {
         // share, as the general rule below would give. O(n), no sort.
         let equal = (capacity / n).max(1);
         if self.flows.iter().all(|f| f.cap > equal) {
+            // Handing out `left / (flows left)` in turn gives the first
+            // `n - r` flows `q = capacity / n` and the last `r` flows
+            // `q + 1` (`r = capacity % n`): the same shares without a
+            // division per flow. With less than 1 bps a flow (q = 0), each
+            // still gets its minimum of 1 in turn.
+            let (q, r) = (capacity / n, (capacity % n) as usize);
+            if q > 0 {
+                let first = self.flows.len() - r;
+                for (k, f) in self.flows.iter_mut().enumerate() {
+                    f.rate = q + u64::from(k >= first);
+                }
+                return;
+            }
             let mut left = capacity;
             for (k, f) in self.flows.iter_mut().enumerate() {
                 let share = (left / (n - k as u64)).max(1);
@@ -144,10 +157,20 @@ impl Dp {
 
     /// When the next flow finishes at the current rates.
     fn next_completion(&self) -> Option<SimDuration> {
-        self.flows
-            .iter()
-            .map(|f| SimDuration(f.remaining.div_ceil(u128::from(f.rate)) as u64))
-            .min()
+        // The least `ceil(remaining / rate)`. A flow with
+        // `remaining > best · rate` ends later than `best`: one
+        // multiplication rules it out, and only the few flows that improve
+        // on the running best pay for a (128-bit) division.
+        let mut best: Option<u128> = None;
+        for f in &self.flows {
+            let rate = u128::from(f.rate);
+            if best.is_some_and(|b| f.remaining > b * rate) {
+                continue;
+            }
+            let ends = f.remaining.div_ceil(rate);
+            best = Some(best.map_or(ends, |b| b.min(ends)));
+        }
+        best.map(|ms| SimDuration(ms as u64))
     }
 }
 
@@ -283,6 +306,43 @@ impl World<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The equal shares come out as handing out `left / (flows left)` in
+    /// turn would give them, for bandwidths that divide evenly, unevenly,
+    /// and below one bps a flow; and the next completion is the least
+    /// `ceil(remaining / rate)`.
+    #[test]
+    fn equal_shares_and_next_completion_match_the_plain_rules() {
+        for (bandwidth, n) in [
+            (1_000, 10),
+            (1_003, 10),
+            (1_000_000_007, 500),
+            (7, 10),
+            (10, 10),
+        ] {
+            let mut d = Dp::new(bandwidth, 1_000);
+            for c in 0..n {
+                let bytes = 1_000 + 7_919 * u128::from(c % 13);
+                d.waiting
+                    .push_back((ClientId(c), SimTime(0), bytes, u64::MAX));
+            }
+            d.admit(SimTime(0));
+            d.share();
+            let mut left = bandwidth;
+            for (k, f) in d.flows.iter().enumerate() {
+                let share = (left / (u64::from(n) - k as u64)).max(1);
+                assert_eq!(f.rate, share, "bandwidth {bandwidth}, {n} flows, flow {k}");
+                left = left.saturating_sub(share);
+            }
+            let least = d
+                .flows
+                .iter()
+                .map(|f| f.remaining.div_ceil(u128::from(f.rate)))
+                .min()
+                .expect("flows");
+            assert_eq!(d.next_completion(), Some(SimDuration(least as u64)));
+        }
+    }
 
     #[test]
     fn fair_share_with_caps() {
