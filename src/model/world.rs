@@ -929,6 +929,13 @@ impl Model for World<'_> {
         for dep in &self.deployments {
             crate::engine::prefetch(&dep.assignments[c]);
         }
+        // What bringing its cells up to date reads.
+        let first = c * self.estate.updates.len();
+        if let (Some(t), Some(r)) = (self.truth.get(first), self.reported.get(first)) {
+            crate::engine::prefetch(t);
+            crate::engine::prefetch(r);
+        }
+        crate::engine::prefetch(&self.reported_scan[c]);
     }
 
     fn handle(&mut self, event: Event, sched: &mut Scheduler<'_, Event>) {
