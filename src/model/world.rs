@@ -909,6 +909,12 @@ impl Model for World<'_> {
     #[inline]
     fn prefetch(&self, event: &Event) {
         let c = match *event {
+            Event::BatchForwarded(slot) | Event::Replicated(slot) => {
+                if let Some(batch) = self.batch_store.get(slot as usize) {
+                    crate::engine::prefetch(batch);
+                }
+                return;
+            }
             Event::PolicyPoll(c)
             | Event::PolicyRequest(c)
             | Event::ScanCycle(c)
