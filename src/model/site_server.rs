@@ -102,7 +102,7 @@ impl World<'_> {
             self.batch_store[slot as usize].messages.clear();
             self.free_batches.push(slot);
         }
-        self.refresh(c, now);
+        self.refresh_reports(c, now);
     }
 
     /// A batch reaches the CAS's database by replication.
@@ -125,6 +125,6 @@ impl World<'_> {
         }
         self.batch_store[slot as usize].messages = messages;
         self.free_batches.push(slot);
-        self.refresh(c, now);
+        self.refresh_reports(c, now);
     }
 }

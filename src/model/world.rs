@@ -471,7 +471,8 @@ impl<'e> World<'e> {
                 if !world.deployments[d].assignments[c].is_targeted() {
                     continue;
                 }
-                let (t, r, site_view) = world.cells(ClientId(c as u32), DeploymentId(d as u16));
+                let (t, r, site_view) =
+                    world.cells(ClientId(c as u32), DeploymentId(d as u16), true);
                 let site = estate.cohorts[usize::from(world.hot[c].cohort)]
                     .site
                     .index();
@@ -614,14 +615,29 @@ impl<'e> World<'e> {
 
     /// A client's cells for a deployment: true, reported at the top-level
     /// site, and (in a hierarchy) reported at its primary.
-    fn cells(&self, c: ClientId, d: DeploymentId) -> (Cell, Cell, Option<Cell>) {
+    /// With `truth_changed` false, the true cell is the cached one (only
+    /// reports arrived), which a debug build checks.
+    fn cells(
+        &self,
+        c: ClientId,
+        d: DeploymentId,
+        truth_changed: bool,
+    ) -> (Cell, Cell, Option<Cell>) {
         let spec = &self.estate.deployments[d.index()];
         let dep = &self.deployments[d.index()];
-        let phase = dep.assignments[c.index()].phase;
-        let t = compliance::true_cell(
-            spec.updates.iter().map(|&u| self.truth[self.slot(c, u)]),
-            phase,
-        );
+        let true_cell = || {
+            compliance::true_cell(
+                spec.updates.iter().map(|&u| self.truth[self.slot(c, u)]),
+                dep.assignments[c.index()].phase,
+            )
+        };
+        let t = if truth_changed {
+            true_cell()
+        } else {
+            let cached = dep.assignments[c.index()].true_cell;
+            debug_assert_eq!(cached, true_cell(), "a true state changed unrefreshed");
+            cached
+        };
         let site = compliance::reported_cell(
             spec.updates.iter().map(|&u| self.reported[self.slot(c, u)]),
             dep.assignments[c.index()].enforcement,
@@ -643,11 +659,21 @@ impl<'e> World<'e> {
     /// Brings one client's cached deployment-level states and the counters
     /// up to date after anything about it changed.
     pub(crate) fn refresh(&mut self, c: ClientId, now: SimTime) {
+        self.refresh_cells(c, now, true);
+    }
+
+    /// The same after only state messages reached a database: its true
+    /// states are as last refreshed, and are not read again.
+    pub(crate) fn refresh_reports(&mut self, c: ClientId, now: SimTime) {
+        self.refresh_cells(c, now, false);
+    }
+
+    fn refresh_cells(&mut self, c: ClientId, now: SimTime, truth_changed: bool) {
         for d in 0..self.deployments.len() {
             if !self.deployments[d].assignments[c.index()].is_targeted() {
                 continue;
             }
-            let (cell, reported, site_view) = self.cells(c, DeploymentId(d as u16));
+            let (cell, reported, site_view) = self.cells(c, DeploymentId(d as u16), truth_changed);
             let created = self.estate.deployments[d].created;
             let cohort = usize::from(self.hot[c.index()].cohort);
             let dep = &mut self.deployments[d];
