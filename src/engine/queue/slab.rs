@@ -93,7 +93,7 @@ impl<E> Slab<E> {
     /// handed out and not yet used.
     #[inline]
     pub(crate) fn insert_with_seq(&mut self, time: u64, seq: u64, event: E) -> Entry {
-        debug_assert!(
+        assert!(
             seq < self.next_seq,
             "sequence number {seq} was never reserved"
         );
@@ -123,6 +123,7 @@ impl<E> Slab<E> {
     }
 
     /// The sequence number the next push or reservation will get.
+    #[cfg(test)]
     pub(crate) fn next_seq(&self) -> u64 {
         self.next_seq
     }
