@@ -5,7 +5,7 @@
 //! it resolves and every value is in range; the model trusts it.
 
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::{ClientKind, Dist, Purpose, Scenario};
+use crate::scenario::{ClientKind, Dist, Purpose, Sampler, Scenario};
 
 use super::ids::{CohortId, DpId, MpId, SettingsId, SiteId, SupId, UpdateId};
 
@@ -128,11 +128,11 @@ pub struct MpSpec {
     /// Requests that may wait.
     pub queue_limit: u32,
     /// Policy request service time.
-    pub policy_time: Dist,
+    pub policy_time: Sampler,
     /// Location request service time.
-    pub location_time: Dist,
+    pub location_time: Sampler,
     /// State-message batch service time.
-    pub batch_time: Dist,
+    pub batch_time: Sampler,
 }
 
 /// A software update point.
@@ -147,9 +147,9 @@ pub struct SupSpec {
     /// WsusPool queue length.
     pub queue_limit: u32,
     /// Full scan service time.
-    pub full_scan_time: Dist,
+    pub full_scan_time: Sampler,
     /// Delta scan service time.
-    pub delta_scan_time: Dist,
+    pub delta_scan_time: Sampler,
 }
 
 /// A distribution point.

@@ -597,9 +597,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             name: m.name.clone(),
             workers: m.workers,
             queue_limit: m.queue_limit,
-            policy_time: m.policy_time.clone(),
-            location_time: m.location_time.clone(),
-            batch_time: m.batch_time.clone(),
+            policy_time: m.policy_time.sampler(),
+            location_time: m.location_time.sampler(),
+            batch_time: m.batch_time.sampler(),
         });
     }
     let mut update_points = Vec::new();
@@ -627,8 +627,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             name: u.name.clone(),
             scan_slots: u.scan_slots,
             queue_limit: u.queue_limit,
-            full_scan_time: u.full_scan_time.clone(),
-            delta_scan_time: u.delta_scan_time.clone(),
+            full_scan_time: u.full_scan_time.sampler(),
+            delta_scan_time: u.delta_scan_time.sampler(),
         });
     }
     let mut distribution_points = Vec::new();
