@@ -40,14 +40,7 @@ impl World<'_> {
             return;
         }
         hot.policy_pending = true;
-        // Not `self.job`: a policy request carries no scan token, and reading
-        // one would touch the client's cold record on every poll.
-        let job = Job {
-            client: c,
-            kind: Request::Policy,
-            arrived: now,
-            token: 0,
-        };
+        let job = self.job(c, Request::Policy, now);
         if self.offer(mp, job, sched) == Offer::Rejected {
             self.policy_failed(c, sched);
         }

@@ -1103,13 +1103,23 @@ impl World<'_> {
 /// Server plumbing: which station serves a client, offering requests,
 /// service times, and what a served request means.
 impl World<'_> {
-    /// A request from `c` arriving now.
+    /// A request from `c` arriving now. A location request or a scan
+    /// carries the client's scan attempt (answers to older attempts are
+    /// ignored); other requests carry no token (a batch sets its slot), so
+    /// they do not read the client's cold record, which a policy poll would
+    /// otherwise miss on every time.
     pub(crate) fn job(&self, c: ClientId, kind: Request, now: SimTime) -> Job {
+        let token = match kind {
+            Request::Location | Request::FullScan | Request::DeltaScan => {
+                self.clients[c.index()].scan_token
+            }
+            _ => 0,
+        };
         Job {
             client: c,
             kind,
             arrived: now,
-            token: self.clients[c.index()].scan_token,
+            token,
         }
     }
 
