@@ -100,24 +100,15 @@ impl Dp {
         // share, as the general rule below would give. O(n), no sort.
         let equal = (capacity / n).max(1);
         if self.flows.iter().all(|f| f.cap > equal) {
-            // Handing out `left / (flows left)` in turn gives the first
-            // `n - r` flows `q = capacity / n` and the last `r` flows
-            // `q + 1` (`r = capacity % n`): the same shares without a
-            // division per flow. With less than 1 bps a flow (q = 0), each
-            // still gets its minimum of 1 in turn.
+            // Handing out `left / (flows left)` in turn, at least 1 bps,
+            // gives the first `n - r` flows `q = capacity / n` and the last
+            // `r` flows `q + 1` (`r = capacity % n`); with q = 0 every flow
+            // gets its minimum of 1. The same shares without a division per
+            // flow.
             let (q, r) = (capacity / n, (capacity % n) as usize);
-            if q > 0 {
-                let first = self.flows.len() - r;
-                for (k, f) in self.flows.iter_mut().enumerate() {
-                    f.rate = q + u64::from(k >= first);
-                }
-                return;
-            }
-            let mut left = capacity;
+            let first = self.flows.len() - r;
             for (k, f) in self.flows.iter_mut().enumerate() {
-                let share = (left / (n - k as u64)).max(1);
-                f.rate = share;
-                left = left.saturating_sub(share);
+                f.rate = (q + u64::from(k >= first)).max(1);
             }
             return;
         }
