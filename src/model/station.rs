@@ -231,11 +231,11 @@ impl Station {
 
     /// Every silent ending, removed from the silent set, so the world can
     /// schedule each as an event at its reserved key (then [`started`]).
+    /// In no particular order: the keys alone order the events.
     ///
     /// [`started`]: Self::started
     pub(crate) fn drain_silent(&mut self, out: &mut Vec<(EventKey, u16)>) {
         out.extend(self.silent.drain().map(|Reverse(e)| e));
-        out.sort_unstable();
     }
 
     /// The service in `slot` ends: frees the worker and returns the request.
