@@ -14,7 +14,7 @@ use super::events::Event;
 use super::ids::ClientId;
 use super::trace::TraceRecord;
 use super::world::{Action, World};
-use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::engine::{CounterSession, Scheduler, SimDuration, SimTime};
 
 const DAY_MS: u64 = 86_400_000;
 
@@ -26,11 +26,23 @@ impl World<'_> {
         }
     }
 
+    /// Draws from client `c`'s stream through one session (one ChaCha
+    /// block for the several draws a power change makes, instead of one
+    /// each): `f` reads the world and draws from `rng` only.
+    fn with_draws<T>(
+        &mut self,
+        c: ClientId,
+        f: impl FnOnce(&Self, &mut CounterSession<'_>) -> T,
+    ) -> T {
+        let mut stream = self.clients[c.index()].rng;
+        let out = f(self, &mut stream.session());
+        self.clients[c.index()].rng = stream;
+        out
+    }
+
     /// For an intermittent client: the length of its next on (or off) period.
-    fn intermittent(&mut self, c: ClientId, on: bool) -> SimDuration {
-        let cohort = self.cohort(c);
-        let rng = &mut self.clients[c.index()].rng;
-        match &cohort.power {
+    fn intermittent(&self, c: ClientId, on: bool, rng: &mut impl Rng) -> SimDuration {
+        match &self.cohort(c).power {
             PowerSpec::Intermittent { on: on_dist, off } => {
                 let d = if on {
                     on_dist.sample(rng)
@@ -54,32 +66,15 @@ impl World<'_> {
         )
     }
 
-    /// A time of day on a local day, jittered by a fresh draw.
-    fn jittered(
-        &mut self,
-        c: ClientId,
-        day_start: i64,
-        at: SimDuration,
-        jitter: SimDuration,
-    ) -> i64 {
-        let j = jitter.as_ms() as i64;
-        let offset = if j > 0 {
-            self.clients[c.index()].rng.random_range(-j..=j)
-        } else {
-            0
-        };
-        day_start + at.as_ms() as i64 + offset
-    }
-
     /// The first power-on strictly after `after`.
-    fn next_power_on(&mut self, c: ClientId, after: SimTime) -> SimTime {
+    fn next_power_on(&self, c: ClientId, after: SimTime, rng: &mut impl Rng) -> SimTime {
         let Some((start, _, jitter)) = self.business_hours(c) else {
-            return after + self.intermittent(c, false);
+            return after + self.intermittent(c, false, rng);
         };
         let (mut day, mut day_start) = self.local_day(after);
         loop {
             if day % 7 < 5 {
-                let on = self.jittered(c, day_start, start, jitter);
+                let on = jittered(day_start, start, jitter, rng);
                 if on > after.as_ms() as i64 {
                     return SimTime(on as u64);
                 }
@@ -92,43 +87,39 @@ impl World<'_> {
     /// Decides whether a business-hours client is on at time zero and
     /// schedules its next switch.
     pub(crate) fn schedule_first_power(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let Some((start, end, jitter)) = self.business_hours(c) else {
-            // Intermittent: on with the long-run share of time on, then a
-            // uniform part of a fresh period remains.
-            let PowerSpec::Intermittent { on, off } = &self.cohort(c).power else {
-                unreachable!("only business-hours and intermittent clients switch");
+        let (online, event) = self.with_draws(c, |w, rng| {
+            let Some((start, end, jitter)) = w.business_hours(c) else {
+                // Intermittent: on with the long-run share of time on, then
+                // a uniform part of a fresh period remains.
+                let PowerSpec::Intermittent { on, off } = &w.cohort(c).power else {
+                    unreachable!("only business-hours and intermittent clients switch");
+                };
+                let share_on = on.mean_ms() / (on.mean_ms() + off.mean_ms());
+                let online = rng.random::<f64>() < share_on;
+                let period = w.intermittent(c, online, rng);
+                let left = SimTime(rng.random_range(1..=period.as_ms().max(1)));
+                return if online {
+                    (true, (left, Event::PowerOff(c)))
+                } else {
+                    (false, (left, Event::PowerOn(c)))
+                };
             };
-            let share_on = on.mean_ms() / (on.mean_ms() + off.mean_ms());
-            let online = self.clients[c.index()].rng.random::<f64>() < share_on;
-            let period = self.intermittent(c, online);
-            let left = self.clients[c.index()]
-                .rng
-                .random_range(1..=period.as_ms().max(1));
-            self.hot[c.index()].online = online;
-            let event = if online {
-                Event::PowerOff(c)
-            } else {
-                Event::PowerOn(c)
-            };
-            sched.at(SimTime(left), event);
-            return;
-        };
-        let (day, day_start) = self.local_day(SimTime::ZERO);
-        if day % 7 < 5 {
-            let on = self.jittered(c, day_start, start, jitter);
-            let off = self.jittered(c, day_start, end, jitter);
-            if on <= 0 && off > 0 {
-                self.hot[c.index()].online = true;
-                sched.at(SimTime(off as u64), Event::PowerOff(c));
-                return;
+            let (day, day_start) = w.local_day(SimTime::ZERO);
+            if day % 7 < 5 {
+                let on = jittered(day_start, start, jitter, rng);
+                let off = jittered(day_start, end, jitter, rng);
+                if on <= 0 && off > 0 {
+                    return (true, (SimTime(off as u64), Event::PowerOff(c)));
+                }
+                if on > 0 {
+                    return (false, (SimTime(on as u64), Event::PowerOn(c)));
+                }
             }
-            if on > 0 {
-                sched.at(SimTime(on as u64), Event::PowerOn(c));
-                return;
-            }
-        }
-        let on = self.next_power_on(c, SimTime::ZERO);
-        sched.at(on, Event::PowerOn(c));
+            let on = w.next_power_on(c, SimTime::ZERO, rng);
+            (false, (on, Event::PowerOn(c)))
+        });
+        self.hot[c.index()].online = online;
+        sched.at(event.0, event.1);
     }
 
     /// The client starts: it completes a restart a shutdown began, asks for
@@ -137,26 +128,32 @@ impl World<'_> {
         let now = sched.now();
         // Whether a silent answer finds it on depends on when it switched on.
         self.settle(self.mp_station(c), sched.key());
-        let off = match self.business_hours(c) {
-            Some((_, end, jitter)) => {
-                let (_, day_start) = self.local_day(now);
-                SimTime(self.jittered(c, day_start, end, jitter) as u64)
-            }
-            None => now + self.intermittent(c, true),
-        };
+        let restarted = self.clients[c.index()].restarted_by_shutdown;
+        // The switch-off time, then (unless a restart completes) the delay
+        // of the first policy request.
+        let (off, delay) = self.with_draws(c, |w, rng| {
+            let off = match w.business_hours(c) {
+                Some((_, end, jitter)) => {
+                    let (_, day_start) = w.local_day(now);
+                    SimTime(jittered(day_start, end, jitter, rng) as u64)
+                }
+                None => now + w.intermittent(c, true, rng),
+            };
+            let delay = (!restarted).then(|| w.settings(c).power_on_policy_delay.sample(rng));
+            (off, delay)
+        });
         sched.at(off, Event::PowerOff(c));
         self.hot[c.index()].online = true;
-        if self.clients[c.index()].restarted_by_shutdown {
-            self.totals.restarts_by_shutdown += 1;
-            self.record_restart_delay(c, now);
-            self.complete_restart(c, sched);
-            self.refresh(c, now);
-        } else {
-            let delay = self
-                .settings(c)
-                .power_on_policy_delay
-                .sample(&mut self.clients[c.index()].rng);
-            sched.after(delay, Event::PolicyRequest(c));
+        match delay {
+            None => {
+                self.totals.restarts_by_shutdown += 1;
+                self.record_restart_delay(c, now);
+                self.complete_restart(c, sched);
+                self.refresh(c, now);
+            }
+            Some(delay) => {
+                sched.after(delay, Event::PolicyRequest(c));
+            }
         }
         self.next_action(c, sched);
     }
@@ -189,7 +186,14 @@ impl World<'_> {
             sched.cancel(timer);
         }
         client.restarted_by_shutdown |= pending;
-        let on = self.next_power_on(c, sched.now());
+        let on = self.with_draws(c, |w, rng| w.next_power_on(c, now, rng));
         sched.at(on, Event::PowerOn(c));
     }
+}
+
+/// A time of day on a local day, jittered by a fresh draw.
+fn jittered(day_start: i64, at: SimDuration, jitter: SimDuration, rng: &mut impl Rng) -> i64 {
+    let j = jitter.as_ms() as i64;
+    let offset = if j > 0 { rng.random_range(-j..=j) } else { 0 };
+    day_start + at.as_ms() as i64 + offset
 }
