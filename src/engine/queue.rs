@@ -12,11 +12,14 @@
 //! be rerun). Knows nothing of what the events mean.
 
 mod lazy_heap;
+mod periodic;
 mod priority_queue;
 mod slab;
 mod wheel;
 
-use super::time::SimTime;
+use super::time::{SimDuration, SimTime};
+use periodic::Periodic;
+pub use periodic::PeriodicId;
 use wheel::BucketWheel;
 
 /// The structures the agenda was chosen from, for `benches/queue.rs` and the
@@ -107,6 +110,7 @@ pub trait AgendaQueue<E>: Sized {
 /// ```
 pub struct Agenda<E> {
     queue: BucketWheel<E>,
+    periodic: Periodic<E>,
 }
 
 impl<E> Default for Agenda<E> {
@@ -125,7 +129,90 @@ impl<E> Agenda<E> {
     pub fn with_capacity(n: usize) -> Self {
         Agenda {
             queue: BucketWheel::with_capacity(n),
+            periodic: Periodic::new(),
         }
+    }
+
+    /// A periodic timer, not armed: it fires `event` at times congruent
+    /// to `phase` modulo `period`, once each time it is armed
+    /// ([`arm_periodic`](Self::arm_periodic), [`resume`](Self::resume)). A
+    /// firing takes its place in the order like an event pushed when the
+    /// timer was armed. Timers of one period must be made in order of
+    /// `phase % period`. Meant for the many timers of a model that repeat
+    /// on a fixed phase (a client's hourly poll): they wait in rings by
+    /// period, outside the wheel, and cannot be cancelled.
+    ///
+    /// ```
+    /// use patchsim::engine::{Agenda, SimDuration, SimTime};
+    /// let mut agenda = Agenda::new();
+    /// let tick = agenda.periodic(SimTime(5), SimDuration(10), "tick");
+    /// agenda.arm_periodic(tick, SimTime(5));
+    /// agenda.push(SimTime(5), "pushed after the tick was armed");
+    /// assert_eq!(agenda.pop(), Some((SimTime(5), "tick")));
+    /// agenda.resume(tick, SimTime(5));
+    /// assert_eq!(agenda.pop(), Some((SimTime(5), "pushed after the tick was armed")));
+    /// assert_eq!(agenda.pop(), Some((SimTime(15), "tick")));
+    /// assert_eq!(agenda.pop(), None, "not armed again: it stops");
+    /// ```
+    pub fn periodic(&mut self, phase: SimTime, period: SimDuration, event: E) -> PeriodicId
+    where
+        E: Clone,
+    {
+        self.periodic.add(phase.0, period.as_ms(), event)
+    }
+
+    /// Arms periodic timer `id`, which must not be armed, for `time`, one
+    /// of its firing times, taking the next sequence number like a push.
+    pub fn arm_periodic(&mut self, id: PeriodicId, time: SimTime) {
+        let seq = self.queue.reserve_seq();
+        self.periodic.arm(id, time.0, seq);
+    }
+
+    /// Arms periodic timer `id`, which must not be armed, for its first
+    /// firing time strictly after `now`, taking the next sequence number.
+    #[inline]
+    pub fn resume(&mut self, id: PeriodicId, now: SimTime) {
+        let time = self.periodic.next_after(id, now.0);
+        let seq = self.queue.reserve_seq();
+        self.periodic.arm(id, time, seq);
+    }
+
+    /// The periodic timer whose firing has place `key` in the order, if it
+    /// is the last one fired.
+    #[inline]
+    pub fn firing(&self, key: EventKey) -> Option<PeriodicId> {
+        self.periodic.firing(key)
+    }
+
+    /// Removes and returns the earliest event if its time is at or before
+    /// `end`.
+    #[inline]
+    pub fn pop_until(&mut self, end: SimTime) -> Option<(EventKey, E)> {
+        let periodic = self.periodic.head_key();
+        if let Some(p) = periodic {
+            // Before anything in the wheel: the wheel's next window stays
+            // unloaded, so events pushed meanwhile still land in their own
+            // buckets.
+            if p.time.0 < self.queue.lower_bound() {
+                return (p.time <= end).then(|| self.periodic.pop());
+            }
+        }
+        let wheel = self.queue.head_key();
+        match periodic {
+            Some(p) if wheel.is_none_or(|w| p < w) => (p.time <= end).then(|| self.periodic.pop()),
+            _ => match wheel {
+                Some(w) if w.time <= end => self.queue.pop_keyed(),
+                _ => None,
+            },
+        }
+    }
+
+    /// Offers `hint` the events of periodic timers due within about
+    /// `distance` firings, each once (a prefetch hint, like
+    /// [`ahead`](Self::ahead)).
+    #[inline]
+    pub fn hint_periodic(&mut self, distance: usize, hint: impl FnMut(&E)) {
+        self.periodic.hint_ahead(distance, hint);
     }
 
     /// Schedules `event` at `time`; later than every event already at `time`.
@@ -137,7 +224,7 @@ impl<E> Agenda<E> {
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.queue.pop()
+        self.pop_keyed().map(|(key, event)| (key.time, event))
     }
 
     /// An event about `k` places ahead, if the agenda has it at hand (a
@@ -151,7 +238,7 @@ impl<E> Agenda<E> {
     /// Removes and returns the earliest event, with its place in the order.
     #[inline]
     pub fn pop_keyed(&mut self) -> Option<(EventKey, E)> {
-        self.queue.pop_keyed()
+        self.pop_until(SimTime(u64::MAX))
     }
 
     /// Consumes the next sequence number without scheduling anything: later
@@ -186,7 +273,10 @@ impl<E> Agenda<E> {
     /// The time of the earliest event, if any.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.queue.peek_time()
+        match (self.queue.peek_time(), self.periodic.peek_time()) {
+            (Some(w), Some(p)) => Some(w.min(p)),
+            (w, p) => w.or(p),
+        }
     }
 
     /// Removes a pending event; `None` if it already ran or was cancelled.
@@ -201,16 +291,16 @@ impl<E> Agenda<E> {
         self.queue.reschedule(id, time)
     }
 
-    /// Number of pending events.
+    /// Number of pending events (armed periodic timers included).
     #[inline]
     pub fn len(&self) -> usize {
-        self.queue.len()
+        self.queue.len() + self.periodic.len()
     }
 
     /// Whether nothing is pending.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.queue.is_empty()
+        self.len() == 0
     }
 }
 

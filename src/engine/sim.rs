@@ -8,7 +8,7 @@
 //! events ([`Simulation::run_until_stoppable`]): the engine asks, it does
 //! not know why (a Ctrl-C, a failed check).
 
-use super::queue::{Agenda, EventKey, TimerId};
+use super::queue::{Agenda, EventKey, PeriodicId, TimerId};
 use super::time::{SimDuration, SimTime};
 
 /// How many events ahead the run loop tells the model of an event to come
@@ -137,6 +137,44 @@ impl<E> Scheduler<'_, E> {
         self.agenda.push(self.key.time + delay, event)
     }
 
+    /// A periodic timer, not armed, firing `event` at times congruent to
+    /// `phase` modulo `period`; timers of one period are made in order of
+    /// phase. See [`Agenda::periodic`].
+    pub fn periodic(&mut self, phase: SimTime, period: SimDuration, event: E) -> PeriodicId
+    where
+        E: Clone,
+    {
+        self.agenda.periodic(phase, period, event)
+    }
+
+    /// Arms periodic timer `id` (not armed) for `time`, one of its firing
+    /// times, not in the past; it orders like an event scheduled now.
+    pub fn arm_periodic(&mut self, id: PeriodicId, time: SimTime) {
+        assert!(
+            time >= self.key.time,
+            "periodic timer armed in the past: {time} < {}",
+            self.key.time
+        );
+        self.agenda.arm_periodic(id, time);
+    }
+
+    /// Arms periodic timer `id` (not armed) for its first firing strictly
+    /// after now; it orders like an event scheduled now.
+    #[inline]
+    pub fn resume(&mut self, id: PeriodicId) {
+        self.agenda.resume(id, self.key.time);
+    }
+
+    /// Arms the periodic timer whose firing is being handled for one period
+    /// on, as [`resume`](Self::resume) would. Panics if the event being
+    /// handled is not a periodic timer's firing.
+    #[inline]
+    pub fn repeat(&mut self) {
+        let id =
+            (self.agenda.firing(self.key)).expect("repeat() handles a periodic timer's firing");
+        self.agenda.resume(id, self.key.time);
+    }
+
     /// Cancels a pending event; `None` if it already ran or was cancelled.
     pub fn cancel(&mut self, id: TimerId) -> Option<E> {
         self.agenda.cancel(id)
@@ -255,12 +293,13 @@ impl<M: Model> Simulation<M> {
 
     /// Handles the next event if it is at or before `end`; false otherwise.
     pub fn step(&mut self, end: SimTime) -> bool {
-        match self.agenda.peek_time() {
-            Some(t) if t <= end => {
-                let (key, event) = self.agenda.pop_keyed().expect("peeked");
+        match self.agenda.pop_until(end) {
+            Some((key, event)) => {
                 if let Some(soon) = self.agenda.ahead(PREFETCH_DISTANCE) {
                     self.model.prefetch(soon);
                 }
+                let model = &self.model;
+                (self.agenda).hint_periodic(2 * PREFETCH_DISTANCE, |soon| model.prefetch(soon));
                 self.now = key.time;
                 self.last = key;
                 self.events += 1;
@@ -271,7 +310,7 @@ impl<M: Model> Simulation<M> {
                 self.model.handle(event, &mut sched);
                 true
             }
-            _ => false,
+            None => false,
         }
     }
 
@@ -361,6 +400,101 @@ pub enum RunEnd {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rand::{Rng, SeedableRng};
+    use rand_chacha::ChaCha8Rng;
+
+    /// Ticks on their own phases that stop now and then and start again
+    /// later, and one-off events they schedule (some at the same
+    /// millisecond as a tick): as periodic timers or as plain events.
+    struct Ticks {
+        periodic: bool,
+        ids: Vec<PeriodicId>,
+        rng: ChaCha8Rng,
+        seen: Vec<(EventKey, u32)>,
+    }
+
+    const PERIOD: SimDuration = SimDuration(100);
+
+    impl Model for Ticks {
+        type Event = u32;
+        fn handle(&mut self, event: u32, sched: &mut Scheduler<'_, u32>) {
+            self.seen.push((sched.key(), event));
+            match event {
+                tick @ 0..1_000 => {
+                    match self.rng.random_range(0..10) {
+                        // Stops; a one-off starts it again some time later.
+                        0 => {
+                            let later = self.rng.random_range(1..400);
+                            sched.after(SimDuration(later), 2_000 + tick);
+                        }
+                        _ if self.periodic => sched.repeat(),
+                        _ => {
+                            sched.after(PERIOD, tick);
+                        }
+                    }
+                    if self.rng.random_bool(0.3) {
+                        let soon = self.rng.random_range(0..3);
+                        sched.after(SimDuration(soon), 1_000 + tick);
+                    }
+                }
+                restart @ 2_000.. => {
+                    let tick = restart - 2_000;
+                    if self.periodic {
+                        sched.resume(self.ids[tick as usize]);
+                    } else {
+                        // The next tick on its phase, strictly after now.
+                        let phase = u64::from(tick) * 7 % PERIOD.as_ms();
+                        let now = sched.now().as_ms();
+                        let next = phase + ((now - phase) / PERIOD.as_ms() + 1) * PERIOD.as_ms();
+                        sched.at(SimTime(next), tick);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// Periodic timers order exactly as the plain events they replace:
+    /// same keys, same events, in the same order.
+    #[test]
+    fn periodic_timers_order_as_plain_events() {
+        let run = |periodic: bool| {
+            let mut sim = Simulation::new(Ticks {
+                periodic,
+                ids: Vec::new(),
+                rng: ChaCha8Rng::seed_from_u64(3),
+                seen: Vec::new(),
+            });
+            // Phases 7·i mod 100: many ticks share one.
+            let mut ticks: Vec<u32> = (0..300).collect();
+            ticks.sort_by_key(|&i| u64::from(i) * 7 % PERIOD.as_ms());
+            sim.setup(|model, sched| {
+                let mut ids = vec![None; ticks.len()];
+                for &i in &ticks {
+                    let phase = SimTime(u64::from(i) * 7 % PERIOD.as_ms());
+                    if periodic {
+                        ids[i as usize] = Some(sched.periodic(phase, PERIOD, i));
+                    }
+                }
+                model.ids = ids.into_iter().flatten().collect();
+                for i in 0..300u32 {
+                    let first = SimTime(u64::from(i) * 7 % PERIOD.as_ms());
+                    if periodic {
+                        sched.arm_periodic(model.ids[i as usize], first);
+                    } else {
+                        sched.at(first, i);
+                    }
+                }
+            });
+            let stats = sim.run_until(SimTime(20_000));
+            (sim.into_model().seen, stats.pending)
+        };
+        let (plain, plain_pending) = run(false);
+        let (periodic, periodic_pending) = run(true);
+        assert!(plain.len() > 50_000, "{} events", plain.len());
+        assert_eq!(plain_pending, periodic_pending);
+        assert!(plain == periodic, "the orders differ");
+    }
 
     /// Records the order it sees events in and cancels one of them.
     struct Recorder {

@@ -41,7 +41,7 @@ impl World<'_> {
         }
         hot.policy_pending = true;
         let job = self.job(c, Request::Policy, now);
-        if self.offer(mp, job, sched) == Offer::Rejected {
+        if self.offer_settled(mp, job, sched) == Offer::Rejected {
             self.policy_failed(c, sched);
         }
     }

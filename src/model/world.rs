@@ -22,8 +22,8 @@ use super::record::{CohortBreakdown, CohortTimings, LoadRow, ServerRecord, Serve
 use super::station::{Job, Offer, Request, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
-    CounterRng, EventKey, Model, RunStats, Scheduler, SimDuration, SimTime, Simulation, StreamRng,
-    Streams, TimerId, arena, arena_with_capacity,
+    CounterRng, EventKey, Model, PeriodicId, RunStats, Scheduler, SimDuration, SimTime, Simulation,
+    StreamRng, Streams, TimerId, arena, arena_with_capacity,
 };
 
 /// Stream families: one stream per entity of each.
@@ -140,7 +140,9 @@ pub(crate) struct Client {
     pub(crate) report_phase: u32,
     /// A reporting tick is scheduled for it.
     pub(crate) report_armed: bool,
-    /// Its policy polling offset, ms: polls at `phase + k·interval`.
+    /// Its policy polls: a periodic timer (made in [`World::start`]) at
+    /// `poll_phase + k·interval` ms.
+    pub(crate) poll_timer: Option<PeriodicId>,
     pub(crate) poll_phase: u32,
 }
 
@@ -248,6 +250,7 @@ pub struct World<'e> {
     pub(crate) scratch_jobs: Vec<(Job, Option<TimerId>)>,
     pub(crate) scratch_clients: Vec<ClientId>,
     pub(crate) scratch_keys: Vec<(EventKey, u16)>,
+
     pub(crate) site_rng: StreamRng,
     pub(crate) totals: Totals,
     pub(crate) timeline: Vec<SampleRow>,
@@ -329,6 +332,7 @@ impl<'e> World<'e> {
                     batch_in_flight: false,
                     report_phase: 0,
                     report_armed: false,
+                    poll_timer: None,
                     poll_phase: 0,
                 });
             }
@@ -415,6 +419,7 @@ impl<'e> World<'e> {
             scratch_jobs: Vec::new(),
             scratch_clients: Vec::new(),
             scratch_keys: Vec::new(),
+
             site_rng: streams.stream(family::SITE, 0),
             totals: Totals::default(),
             timeline: Vec::new(),
@@ -525,25 +530,43 @@ impl<'e> World<'e> {
             sched.at(f.start, Event::FaultBegin(i as u16));
             sched.at(f.end, Event::FaultEnd(i as u16));
         }
-        for c in 0..self.clients.len() {
+        // Each client's phases, from its own stream.
+        let phases: Vec<[SimTime; 4]> = (0..self.clients.len())
+            .map(|c| {
+                let cohort = &estate.cohorts[usize::from(self.hot[c].cohort)];
+                let settings = &estate.settings[cohort.settings.index()];
+                let mut rng = self.clients[c].rng.session();
+                let mut phase = |period: SimDuration| SimTime(rng.random_range(0..period.as_ms()));
+                [
+                    phase(settings.policy_polling_interval),
+                    phase(settings.state_message_interval),
+                    phase(settings.scan_interval),
+                    phase(settings.reevaluation_interval),
+                ]
+            })
+            .collect();
+        // Poll timers are made in order of phase (the engine's rule).
+        let mut by_phase: Vec<u32> = (0..self.clients.len() as u32).collect();
+        by_phase.sort_by_key(|&c| (phases[c as usize][0], c));
+        for c in by_phase {
+            let id = ClientId(c);
+            let interval = self.settings(id).policy_polling_interval;
+            let poll = phases[c as usize][0];
+            let client = &mut self.clients[c as usize];
+            client.poll_timer = Some(sched.periodic(poll, interval, Event::PolicyPoll(id)));
+            client.poll_phase = poll.as_ms() as u32;
+        }
+        for (c, &[poll, report, scan, reevaluation]) in phases.iter().enumerate() {
             let id = ClientId(c as u32);
-            let cohort = &estate.cohorts[usize::from(self.hot[c].cohort)];
-            let settings = &estate.settings[cohort.settings.index()];
-            let mut rng = self.clients[c].rng.session();
-            let mut phase = |period: SimDuration| SimTime(rng.random_range(0..period.as_ms()));
-            let poll = phase(settings.policy_polling_interval);
-            let report = phase(settings.state_message_interval);
-            let scan = phase(settings.scan_interval);
-            let reevaluation = phase(settings.reevaluation_interval);
-            self.clients[c].poll_phase = poll.as_ms() as u32;
-            sched.at(poll, Event::PolicyPoll(id));
+            let timer = self.clients[c].poll_timer.expect("made above");
+            sched.arm_periodic(timer, poll);
             self.clients[c].report_phase = report.as_ms() as u32;
             if self.explicit_report_cycles {
                 sched.at(report, Event::ReportCycle(id));
             }
             sched.at(scan, Event::ScanCycle(id));
             sched.at(reevaluation, Event::ReevaluationCycle(id));
-            match cohort.power {
+            match estate.cohorts[usize::from(self.hot[c].cohort)].power {
                 PowerSpec::AlwaysOn => self.hot[c].online = true,
                 _ => self.schedule_first_power(id, sched),
             }
@@ -992,8 +1015,7 @@ impl Model for World<'_> {
                 // simulated explicitly, its chain stops and restarts at the
                 // first tick after it is back (see `power_on`).
                 if self.explicit_report_cycles || self.hot[c.index()].online {
-                    let interval = self.settings(c).policy_polling_interval;
-                    sched.after(interval, Event::PolicyPoll(c));
+                    sched.repeat();
                     self.request_policy(c, sched);
                 } else {
                     self.hot[c.index()].polling = false;
@@ -1017,15 +1039,7 @@ impl Model for World<'_> {
                 let hot = &mut self.hot[c.index()];
                 if !hot.polling {
                     hot.polling = true;
-                    let interval = self.settings(c).policy_polling_interval.as_ms();
-                    let phase = u64::from(self.clients[c.index()].poll_phase);
-                    let now = sched.now().as_ms();
-                    let next = if now < phase {
-                        phase
-                    } else {
-                        phase + ((now - phase) / interval + 1) * interval
-                    };
-                    sched.at(SimTime(next), Event::PolicyPoll(c));
+                    self.resume_polls(c, sched);
                 }
             }
             Event::PowerOff(c) => self.power_off(c, sched),
@@ -1121,6 +1135,23 @@ impl World<'_> {
             arrived: now,
             token,
         }
+    }
+
+    /// Arms a client's policy polls again, for its first poll after now.
+    fn resume_polls(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let interval = self.settings(c).policy_polling_interval.as_ms();
+        let client = &self.clients[c.index()];
+        let phase = u64::from(client.poll_phase);
+        let now = sched.now().as_ms();
+        let next = if now < phase {
+            phase
+        } else {
+            phase + ((now - phase) / interval + 1) * interval
+        };
+        let timer = client
+            .poll_timer
+            .expect("poll timers are made at the start");
+        sched.arm_periodic(timer, SimTime(next));
     }
 
     /// The station of a client's management point.
@@ -1284,6 +1315,16 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) -> Offer {
         self.settle(station, sched.key());
+        self.offer_settled(station, job, sched)
+    }
+
+    /// [`offer`](Self::offer) to a station already settled up to now.
+    pub(crate) fn offer_settled(
+        &mut self,
+        station: usize,
+        job: Job,
+        sched: &mut Scheduler<'_, Event>,
+    ) -> Offer {
         let offer = self.stations[station].offer(job);
         match offer {
             Offer::Start(slot) => self.start_service(station, slot, job, sched),

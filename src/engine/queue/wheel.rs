@@ -581,6 +581,46 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
         Some((event_key(&entry), event))
     }
 
+    /// A time no pending event is before, found without loading anything:
+    /// the time of the current window's head, else the start of the next
+    /// non-empty window (or of the coarse level), or the top of `reserved`
+    /// if that is earlier.
+    #[inline]
+    pub(crate) fn lower_bound(&self) -> u64 {
+        let wheel = match self.current_head() {
+            Some(e) => e.time,
+            None => match self
+                .near_occupied
+                .ring_from((self.cursor + 1) & Self::MASK)
+                .next()
+            {
+                Some(b) => {
+                    let d = b.wrapping_sub(self.cursor) & Self::MASK;
+                    self.window_start + ((d as u64) << SHIFT)
+                }
+                None => self.frontier << Self::CSHIFT,
+            },
+        };
+        match self.reserved.peek() {
+            Some(Reverse(r)) => wheel.min(r.time),
+            None => wheel,
+        }
+    }
+
+    /// The key of the earliest event, loading the next window if the
+    /// current one is empty (which a push before it then joins in `late`).
+    #[inline]
+    pub(crate) fn head_key(&mut self) -> Option<EventKey> {
+        if self.current_is_empty() {
+            self.advance();
+        }
+        let current = self.current_head().map(event_key);
+        match self.reserved.peek() {
+            None => current,
+            Some(Reverse(r)) => Some(current.map_or(event_key(r), |c| c.min(event_key(r)))),
+        }
+    }
+
     #[cfg(test)]
     pub(crate) fn level_moves(&self) -> LevelMoves {
         self.moves
