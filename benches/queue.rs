@@ -17,8 +17,11 @@
 //!
 //! Candidates: `priority_queue` (the crate, the agenda before issue 7),
 //! `binary_heap` (`std::collections::BinaryHeap` with lazy cancellation) and
-//! `wheel` (the two-level bucketed timing wheel the agenda now uses). The
-//! group `agenda_wheel_params` compares bucket widths and counts.
+//! `wheel` (the two-level bucketed timing wheel the agenda now uses). For
+//! `periodic`, also `agenda_rings`: the `Agenda` itself with every timer a
+//! periodic timer (`Agenda::periodic`), re-armed as it fires, as the model's
+//! policy polls are. The group `agenda_wheel_params` compares bucket widths
+//! and counts.
 //!
 //! `cargo bench --bench queue`; one workload: `cargo bench --bench queue -- periodic`.
 
@@ -27,10 +30,10 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use patchsim::engine::SimTime;
 use patchsim::engine::agenda_candidates::{
     AgendaQueue, BucketWheel, LazyBinaryHeap, PriorityQueueAgenda,
 };
+use patchsim::engine::{Agenda, SimDuration, SimTime};
 
 /// Steps per timed iteration.
 const STEPS: u64 = 100_000;
@@ -156,6 +159,39 @@ impl Workload for Periodic {
     }
 }
 
+/// `periodic` on the agenda's periodic timers: its rings by period, each
+/// firing re-armed one period on (the wheel stays empty).
+fn periodic_rings(n: usize) -> Runner {
+    let mut rng = Mix(2);
+    let mut agenda = Agenda::with_capacity(0);
+    let mut timers: Vec<(u64, u32)> = Vec::with_capacity(n);
+    for client in 0..(n / 2) as u32 {
+        for kind in 0..2u32 {
+            let phase = rng.range(0, Periodic::PERIOD_MS[kind as usize]);
+            timers.push((phase, client << 1 | kind));
+        }
+    }
+    let mut by_phase = timers.clone();
+    by_phase.sort_unstable();
+    let mut ids = vec![None; timers.len()];
+    for &(phase, e) in &by_phase {
+        let period = SimDuration(Periodic::PERIOD_MS[(e & 1) as usize]);
+        ids[e as usize] = Some(agenda.periodic(SimTime(phase), period, e));
+    }
+    for &(phase, e) in &timers {
+        agenda.arm_periodic(ids[e as usize].expect("made"), SimTime(phase));
+    }
+    Box::new(move |steps| {
+        for _ in 0..steps {
+            black_box(agenda.peek_time()).expect("non-empty");
+            let (key, e) = agenda.pop_keyed().expect("non-empty");
+            let id = agenda.firing(key).expect("a periodic firing");
+            agenda.resume(id, key.time);
+            black_box(e);
+        }
+    })
+}
+
 struct FarTimers {
     rng: Mix,
 }
@@ -242,6 +278,14 @@ fn cases() -> Vec<Case> {
     workload::<Hold>(&mut cases);
     workload::<Cancel>(&mut cases);
     workload::<Periodic>(&mut cases);
+    for n in SIZES {
+        cases.push(Case {
+            group: Periodic::NAME,
+            name: "agenda_rings".to_string(),
+            n,
+            make: periodic_rings,
+        });
+    }
     workload::<FarTimers>(&mut cases);
     // Bucket width 2^SHIFT ms, 2^BITS near buckets and 2^CBITS coarse
     // buckets, at a million pending events.
