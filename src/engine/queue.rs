@@ -9,7 +9,9 @@
 //! [`Agenda::reserve_seq`]). The agenda is a [`BucketWheel`] (issue 7: chosen
 //! over the `priority-queue` crate and `std`'s binary heap with
 //! `benches/queue.rs`; the losers stay in [`candidates`] so the benchmark can
-//! be rerun). Knows nothing of what the events mean.
+//! be rerun), plus periodic timers in rings by period
+//! ([`Agenda::periodic`]), merged with it in the same order. Knows nothing
+//! of what the events mean.
 
 mod lazy_heap;
 mod periodic;

@@ -35,6 +35,30 @@ impl SimTime {
     pub fn as_hours_f64(self) -> f64 {
         self.0 as f64 / 3_600_000.0
     }
+
+    /// The first time strictly after `self` on the phase of `on_phase`:
+    /// congruent to it modulo `period` (`on_phase` may be any such time,
+    /// earlier or later than `self`).
+    ///
+    /// ```
+    /// use patchsim::engine::{SimDuration, SimTime};
+    /// let hour = SimDuration::from_ms(3_600_000);
+    /// let phase = SimTime(600_000); // ten past
+    /// assert_eq!(SimTime(0).next_on_phase(phase, hour), phase);
+    /// assert_eq!(phase.next_on_phase(phase, hour), SimTime(4_200_000));
+    /// assert_eq!(SimTime(100).next_on_phase(SimTime(7_800_000), hour), phase);
+    /// ```
+    #[inline]
+    pub fn next_on_phase(self, on_phase: SimTime, period: SimDuration) -> SimTime {
+        let (now, p, period) = (self.0, on_phase.0, period.as_ms());
+        SimTime(if p == now {
+            now + period
+        } else if p > now {
+            p - (p - now - 1) / period * period
+        } else {
+            p + ((now - p) / period + 1) * period
+        })
+    }
 }
 
 impl SimDuration {

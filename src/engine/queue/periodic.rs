@@ -26,7 +26,7 @@
 use std::num::NonZeroU64;
 
 use super::EventKey;
-use crate::engine::time::SimTime;
+use crate::engine::time::{SimDuration, SimTime};
 
 /// Names one periodic timer (its ring and its place in it). Never zero, so
 /// an `Option<PeriodicId>` takes 8 bytes.
@@ -210,18 +210,13 @@ impl<E> Ring<E> {
     }
 
     /// The first firing time of the timer at `pos` strictly after `now`.
+    #[inline]
     fn next_after(&self, pos: usize, now: u64) -> u64 {
         // Armed or not, a slot's time is on its phase.
-        let on_phase = self.slots[pos].time;
-        if now == on_phase {
-            // Re-armed as it fires.
-            return now + self.period;
-        }
-        if now < on_phase {
-            on_phase - (on_phase - now - 1) / self.period * self.period
-        } else {
-            on_phase + ((now - on_phase) / self.period + 1) * self.period
-        }
+        let on_phase = SimTime(self.slots[pos].time);
+        SimTime(now)
+            .next_on_phase(on_phase, SimDuration(self.period))
+            .0
     }
 
     /// Fires the head: disarms it and finds the next. Returns its key and
