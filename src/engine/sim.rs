@@ -1,8 +1,9 @@
 //! The run loop: pops events in order and hands them to the model.
 //!
 //! Owns [`Simulation`], the [`Model`] trait and the [`Scheduler`] a model
-//! uses to schedule, cancel and move its own future events, and to reserve
-//! a place in the event order for an event it may never need to schedule.
+//! uses to schedule, cancel and move its own future events, to run periodic
+//! timers on fixed phases, and to reserve a place in the event order for an
+//! event it may never need to schedule.
 //! Counts events;
 //! never prints, never reads a clock. A caller may stop a run between two
 //! events ([`Simulation::run_until_stoppable`]): the engine asks, it does
