@@ -136,18 +136,28 @@ struct Periodic;
 
 impl Periodic {
     const PERIOD_MS: [u64; 2] = [HOUR_MS, 15 * 60_000];
+
+    /// Each timer's first time (its phase) and event: n/2 clients, a poll
+    /// and a state message cycle each.
+    fn timers(n: usize) -> Vec<(u64, u32)> {
+        let mut rng = Mix(2);
+        let mut timers = Vec::with_capacity(n);
+        for client in 0..(n / 2) as u32 {
+            for kind in 0..2u32 {
+                let phase = rng.range(0, Self::PERIOD_MS[kind as usize]);
+                timers.push((phase, client << 1 | kind));
+            }
+        }
+        timers
+    }
 }
 
 impl Workload for Periodic {
     const NAME: &'static str = "agenda_periodic";
     fn new<Q: AgendaQueue<u32>>(n: usize) -> (Self, Q) {
-        let mut rng = Mix(2);
         let mut q = Q::with_capacity(n + 1);
-        for client in 0..(n / 2) as u32 {
-            for kind in 0..2u32 {
-                let phase = rng.range(0, Self::PERIOD_MS[kind as usize]);
-                q.push(SimTime(phase), client << 1 | kind);
-            }
+        for (phase, e) in Self::timers(n) {
+            q.push(SimTime(phase), e);
         }
         (Periodic, q)
     }
@@ -162,15 +172,8 @@ impl Workload for Periodic {
 /// `periodic` on the agenda's periodic timers: its rings by period, each
 /// firing re-armed one period on (the wheel stays empty).
 fn periodic_rings(n: usize) -> Runner {
-    let mut rng = Mix(2);
     let mut agenda = Agenda::with_capacity(0);
-    let mut timers: Vec<(u64, u32)> = Vec::with_capacity(n);
-    for client in 0..(n / 2) as u32 {
-        for kind in 0..2u32 {
-            let phase = rng.range(0, Periodic::PERIOD_MS[kind as usize]);
-            timers.push((phase, client << 1 | kind));
-        }
-    }
+    let timers = Periodic::timers(n);
     let mut by_phase = timers.clone();
     by_phase.sort_unstable();
     let mut ids = vec![None; timers.len()];

@@ -190,22 +190,17 @@ impl<E> Agenda<E> {
     /// `end`.
     #[inline]
     pub fn pop_until(&mut self, end: SimTime) -> Option<(EventKey, E)> {
-        let periodic = self.periodic.head_key();
-        if let Some(p) = periodic {
-            // Before anything in the wheel: the wheel's next window stays
-            // unloaded, so events pushed meanwhile still land in their own
-            // buckets.
-            if p.time.0 < self.queue.lower_bound() {
+        if let Some(p) = self.periodic.head_key() {
+            // Checked against a bound first: before anything in the wheel,
+            // the wheel's next window stays unloaded, so events pushed
+            // meanwhile still land in their own buckets.
+            if p.time.0 < self.queue.lower_bound() || self.queue.head_key().is_none_or(|w| p < w) {
                 return (p.time <= end).then(|| self.periodic.pop());
             }
         }
-        let wheel = self.queue.head_key();
-        match periodic {
-            Some(p) if wheel.is_none_or(|w| p < w) => (p.time <= end).then(|| self.periodic.pop()),
-            _ => match wheel {
-                Some(w) if w.time <= end => self.queue.pop_keyed(),
-                _ => None,
-            },
+        match self.queue.head_key() {
+            Some(w) if w.time <= end => self.queue.pop_keyed(),
+            _ => None,
         }
     }
 
