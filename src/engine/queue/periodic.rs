@@ -221,6 +221,7 @@ impl<E> Ring<E> {
 
     /// Fires the head: disarms it and finds the next. Returns its key and
     /// position.
+    #[inline]
     fn pop(&mut self) -> (EventKey, usize) {
         let h = self.head.expect("a ring with an armed timer has a head");
         let key = self.key(h);
@@ -374,6 +375,7 @@ impl<E> Periodic<E> {
 
     /// Fires the earliest timer (there must be one, see
     /// [`head_key`](Self::head_key)): disarms it and returns its key and event.
+    #[inline]
     pub(crate) fn pop(&mut self) -> (EventKey, E) {
         let b = self.best.expect("a periodic timer is armed");
         let (key, pos) = self.rings[b].pop();
