@@ -100,8 +100,8 @@ fn log_normal<R: Rng + ?Sized>(mu: f64, sigma: f64, rng: &mut R) -> SimDuration 
 /// least a half rounds up, as `round` does.
 #[inline]
 fn whole_ms(ms: f64) -> SimDuration {
-    if !(ms > 0.0) {
-        return SimDuration(0); // negative, zero or NaN
+    if ms.is_nan() || ms <= 0.0 {
+        return SimDuration(0);
     }
     if ms >= CAP_MS {
         return SimDuration(CAP_MS as u64);
