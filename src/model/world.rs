@@ -975,13 +975,10 @@ impl Model for World<'_> {
             _ => return,
         };
         crate::engine::prefetch(&self.hot[c]);
-        if matches!(event, Event::PolicyPoll(_) | Event::PolicyRequest(_)) {
-            return; // a policy request reads nothing else of the client
+        if matches!(event, Event::PolicyPoll(_)) {
+            return; // a poll reads nothing else of the client
         }
         crate::engine::prefetch(&self.clients[c]);
-        if matches!(event, Event::ReportCycle(_)) {
-            return; // nor does a reporting cycle read its cells
-        }
         for dep in &self.deployments {
             crate::engine::prefetch(&dep.assignments[c]);
         }
