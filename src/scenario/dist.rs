@@ -28,7 +28,10 @@ impl Dist {
                 Exp::new(rate).expect("validated mean > 0").sample(rng)
             }
             Dist::LogNormal { median, sigma } => {
-                return log_normal((median.0.as_ms() as f64).ln(), *sigma, rng);
+                let mu = (median.0.as_ms() as f64).ln();
+                LogNormal::new(mu, *sigma)
+                    .expect("validated sigma")
+                    .sample(rng)
             }
         };
         whole_ms(ms)
@@ -37,9 +40,12 @@ impl Dist {
     /// The same distribution, ready to be drawn from many times.
     pub fn sampler(&self) -> Sampler {
         Sampler {
-            mu: match self {
-                Dist::LogNormal { median, .. } => (median.0.as_ms() as f64).ln(),
-                _ => 0.0,
+            log_normal: match self {
+                Dist::LogNormal { median, sigma } => Some(
+                    LogNormal::new((median.0.as_ms() as f64).ln(), *sigma)
+                        .expect("validated sigma"),
+                ),
+                _ => None,
             },
             dist: self.clone(),
         }
@@ -59,22 +65,22 @@ impl Dist {
 }
 
 /// A [`Dist`] for drawing from often (a server's service time, drawn for
-/// every request): a log-normal's `μ = ln(median)` is computed once instead
+/// every request): a log-normal is set up (`μ = ln(median)`) once instead
 /// of at every draw. Draws exactly what [`Dist::sample`] draws.
 #[derive(Clone, Debug)]
 pub struct Sampler {
     dist: Dist,
-    /// `ln(median)` for a log-normal; unused otherwise.
-    mu: f64,
+    /// The distribution, ready, for a log-normal.
+    log_normal: Option<LogNormal<f64>>,
 }
 
 impl Sampler {
     /// One draw, rounded to the millisecond.
     #[inline]
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
-        match &self.dist {
-            Dist::LogNormal { sigma, .. } => log_normal(self.mu, *sigma, rng),
-            other => other.sample(rng),
+        match &self.log_normal {
+            Some(d) => whole_ms(d.sample(rng)),
+            None => self.dist.sample(rng),
         }
     }
 
@@ -82,15 +88,6 @@ impl Sampler {
     pub fn dist(&self) -> &Dist {
         &self.dist
     }
-}
-
-/// A log-normal draw with `ln(median) = mu`, rounded to the millisecond.
-#[inline]
-fn log_normal<R: Rng + ?Sized>(mu: f64, sigma: f64, rng: &mut R) -> SimDuration {
-    let ms = LogNormal::new(mu, sigma)
-        .expect("validated sigma")
-        .sample(rng);
-    whole_ms(ms)
 }
 
 /// A draw in milliseconds, rounded and capped: `ms.round().clamp(0.0,
