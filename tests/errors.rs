@@ -407,6 +407,28 @@ fn a_scenario_too_big_for_memory_fails_up_front() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
+/// A deployment whose updates add up to more than 1 PB is refused (a
+/// download is counted in millibits in 64 bits).
+#[test]
+fn a_deployment_over_a_petabyte_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let updates: String = (0..1001)
+        .map(|i| format!("Update(id: \"big{i}\", size: \"1TB\"),\n"))
+        .collect();
+    let ids: String = (0..1001).map(|i| format!("\"big{i}\", ")).collect();
+    let text = common::ron(&common::Knobs::default())
+        .replacen("updates: [\n", &format!("updates: [\n{updates}"), 1)
+        .replacen("updates: [\"KB1\",", &format!("updates: [{ids}\"KB1\","), 1);
+    std::fs::write(dir.path().join("bad.ron"), text).expect("write");
+    let wrong = check_file(
+        dir.path(),
+        "bad.ron",
+        "a deployment over 1 PB",
+        &["deployments[0].updates: must add up to at most 1PB, got 1001000450000000 bytes"],
+    );
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
 /// An output directory that holds someone else's files is not written
 /// into without `--force`; an earlier patchsim output is.
 #[test]

@@ -22,8 +22,9 @@ use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Flow {
     pub(crate) client: ClientId,
-    /// Millibits still to send.
-    pub(crate) remaining: u128,
+    /// Millibits still to send (a deployment is at most 1 PB, 8·10^18
+    /// millibits, so this fits; see the scenario's validation).
+    pub(crate) remaining: u64,
     /// The client's link, bps.
     pub(crate) cap: u64,
     /// Current rate, bps.
@@ -35,7 +36,7 @@ pub(crate) struct Dp {
     pub(crate) bandwidth: u64,
     pub(crate) max_connections: u32,
     pub(crate) flows: Vec<Flow>,
-    pub(crate) waiting: VecDeque<(ClientId, SimTime, u128, u64)>,
+    pub(crate) waiting: VecDeque<(ClientId, SimTime, u64, u64)>,
     last: SimTime,
     timer: Option<TimerId>,
     pub(crate) down: bool,
@@ -74,26 +75,45 @@ impl Dp {
 
     /// Sends what every flow sent since the last change.
     pub(crate) fn advance(&mut self, now: SimTime) {
-        let dt = u128::from(now.since(self.last).as_ms());
+        self.advance_and_take(now, None);
+    }
+
+    /// [`advance`](Self::advance), and, given `done`, takes the flows that
+    /// have sent everything off the DP (their clients into `done`, in flow
+    /// order): one pass over the flows instead of two.
+    fn advance_and_take(&mut self, now: SimTime, done: Option<&mut Vec<ClientId>>) {
+        let dt = now.since(self.last).as_ms();
         self.last = now;
-        if dt == 0 {
-            return;
-        }
-        for f in &mut self.flows {
-            let sent = (u128::from(f.rate) * dt).min(f.remaining);
+        let mut total = 0u128;
+        let mut send = |f: &mut Flow| {
+            // A product that saturates is above what is left anyway.
+            let sent = f.rate.saturating_mul(dt).min(f.remaining);
             f.remaining -= sent;
-            self.interval_millibits += sent;
-            self.total_millibits += sent;
+            total += u128::from(sent);
+        };
+        match done {
+            None if dt == 0 => {}
+            None => self.flows.iter_mut().for_each(send),
+            Some(done) => self.flows.retain_mut(|f| {
+                send(f);
+                if f.remaining == 0 {
+                    done.push(f.client);
+                }
+                f.remaining != 0
+            }),
         }
+        self.interval_millibits += total;
+        self.total_millibits += total;
     }
 
     /// Max-min fair rates: the smallest links are served in full while they
-    /// are below an equal share of what is left.
-    fn share(&mut self) {
+    /// are below an equal share of what is left. Returns when the next flow
+    /// finishes at these rates.
+    fn share(&mut self) -> Option<SimDuration> {
         let capacity = (self.bandwidth as f64 / self.slowdown) as u64;
         let n = self.flows.len() as u64;
         if n == 0 {
-            return;
+            return None;
         }
         // The common case: every link is faster than an equal share (which
         // is at most one bps above `equal`), so every flow gets an equal
@@ -107,10 +127,19 @@ impl Dp {
             // flow.
             let (q, r) = (capacity / n, (capacity % n) as usize);
             let first = self.flows.len() - r;
-            for (k, f) in self.flows.iter_mut().enumerate() {
-                f.rate = (q + u64::from(k >= first)).max(1);
-            }
-            return;
+            let (head, tail) = self.flows.split_at_mut(first);
+            // At one rate the flow with the least left finishes first.
+            let give = |part: &mut [Flow], rate: u64| {
+                let mut least = u64::MAX;
+                for f in part.iter_mut() {
+                    f.rate = rate;
+                    least = least.min(f.remaining);
+                }
+                (!part.is_empty()).then(|| least.div_ceil(rate))
+            };
+            let low = give(head, q.max(1));
+            let high = give(tail, q + 1);
+            return low.into_iter().chain(high).min().map(SimDuration);
         }
         self.scratch.clear();
         self.scratch
@@ -124,6 +153,7 @@ impl Dp {
             self.flows[i].rate = rate;
             left = left.saturating_sub(rate);
         }
+        self.next_completion()
     }
 
     fn admit(&mut self, now: SimTime) {
@@ -152,16 +182,15 @@ impl Dp {
         // `remaining > best · rate` ends later than `best`: one
         // multiplication rules it out, and only the few flows that improve
         // on the running best pay for a (128-bit) division.
-        let mut best: Option<u128> = None;
+        let mut best: Option<u64> = None;
         for f in &self.flows {
-            let rate = u128::from(f.rate);
-            if best.is_some_and(|b| f.remaining > b * rate) {
+            if best.is_some_and(|b| u128::from(f.remaining) > u128::from(b) * u128::from(f.rate)) {
                 continue;
             }
-            let ends = f.remaining.div_ceil(rate);
+            let ends = f.remaining.div_ceil(f.rate);
             best = Some(best.map_or(ends, |b| b.min(ends)));
         }
-        best.map(|ms| SimDuration(ms as u64))
+        best.map(SimDuration)
     }
 }
 
@@ -169,11 +198,11 @@ impl World<'_> {
     /// Re-shares the bandwidth and moves the DP's one timer.
     fn dp_reschedule(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
         let d = &mut self.dps[dp.index()];
-        d.share();
+        let next = d.share();
         if let Some(timer) = d.timer.take() {
             sched.cancel(timer);
         }
-        if let Some(next) = d.next_completion() {
+        if let Some(next) = next {
             d.timer = Some(sched.after(next, Event::DpTick(dp)));
         }
     }
@@ -198,7 +227,7 @@ impl World<'_> {
         }
         d.advance(now);
         d.waiting
-            .push_back((c, now, u128::from(bytes) * 8_000, cohort.link_bps));
+            .push_back((c, now, bytes * 8_000, cohort.link_bps));
         d.admit(now);
         d.peak_queue = d.peak_queue.max(d.waiting.len() as u32);
         self.dp_reschedule(dp, sched);
@@ -210,17 +239,9 @@ impl World<'_> {
         let now = sched.now();
         let d = &mut self.dps[dp.index()];
         d.timer = None;
-        d.advance(now);
         let mut done = std::mem::take(&mut self.scratch_clients);
         done.clear();
-        d.flows.retain(|f| {
-            if f.remaining == 0 {
-                done.push(f.client);
-                false
-            } else {
-                true
-            }
-        });
+        d.advance_and_take(now, Some(&mut done));
         d.interval.served[Request::Download as usize] += done.len() as u64;
         d.total.served[Request::Download as usize] += done.len() as u64;
         d.admit(now);
@@ -251,7 +272,7 @@ impl World<'_> {
         };
         d.admit(now);
         self.dp_reschedule(dp, sched);
-        Some(remaining.div_ceil(8_000) as u64)
+        Some(remaining.div_ceil(8_000))
     }
 
     /// The DP goes down: every download on it fails; returns the clients and
@@ -267,13 +288,9 @@ impl World<'_> {
         let mut failed: Vec<(ClientId, u64)> = d
             .flows
             .drain(..)
-            .map(|f| (f.client, f.remaining.div_ceil(8_000) as u64))
+            .map(|f| (f.client, f.remaining.div_ceil(8_000)))
             .collect();
-        failed.extend(
-            d.waiting
-                .drain(..)
-                .map(|w| (w.0, w.2.div_ceil(8_000) as u64)),
-        );
+        failed.extend(d.waiting.drain(..).map(|w| (w.0, w.2.div_ceil(8_000))));
         d.interval.rejected[Request::Download as usize] += failed.len() as u64;
         d.total.rejected[Request::Download as usize] += failed.len() as u64;
         self.dp_reschedule(dp, sched);
@@ -313,12 +330,12 @@ mod tests {
         ] {
             let mut d = Dp::new(bandwidth, 1_000);
             for c in 0..n {
-                let bytes = 1_000 + 7_919 * u128::from(c % 13);
+                let bytes = 1_000 + 7_919 * u64::from(c % 13);
                 d.waiting
                     .push_back((ClientId(c), SimTime(0), bytes, u64::MAX));
             }
             d.admit(SimTime(0));
-            d.share();
+            let next = d.share();
             let mut left = bandwidth;
             for (k, f) in d.flows.iter().enumerate() {
                 let share = (left / (u64::from(n) - k as u64)).max(1);
@@ -328,10 +345,15 @@ mod tests {
             let least = d
                 .flows
                 .iter()
-                .map(|f| f.remaining.div_ceil(u128::from(f.rate)))
+                .map(|f| f.remaining.div_ceil(f.rate))
                 .min()
                 .expect("flows");
-            assert_eq!(d.next_completion(), Some(SimDuration(least as u64)));
+            assert_eq!(d.next_completion(), Some(SimDuration(least)));
+            assert_eq!(
+                next,
+                Some(SimDuration(least)),
+                "the shortcut's next completion"
+            );
         }
     }
 

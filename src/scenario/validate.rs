@@ -25,6 +25,9 @@ use crate::model::{
 pub const MAX_CLIENTS: u64 = 10_000_000;
 /// The most timeline rows one run may write per deployment.
 pub const MAX_SAMPLES: u64 = 200_000;
+/// The most bytes one deployment's updates may add up to (1 PB): a download
+/// is counted in millibits in 64 bits.
+pub const MAX_DEPLOYMENT_BYTES: u64 = 1_000_000_000_000_000;
 
 /// One thing wrong with a scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -1067,6 +1070,18 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 );
             }
             ups.push(u);
+        }
+        // A client downloads a deployment's updates as one transfer, counted
+        // in millibits in 64 bits (see `model::distribution_point`).
+        let total: u64 = ups
+            .iter()
+            .filter_map(|u| updates.get(u.index()).map(|x: &UpdateSpec| x.size_bytes))
+            .sum();
+        if total > MAX_DEPLOYMENT_BYTES {
+            ck.fail(
+                format!("{path}.updates"),
+                format!("must add up to at most 1PB, got {total} bytes"),
+            );
         }
         let mut targets: Vec<CohortId> = Vec::new();
         for (j, name) in d.targets.iter().enumerate() {
