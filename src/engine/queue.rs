@@ -19,6 +19,8 @@ mod priority_queue;
 mod slab;
 mod wheel;
 
+use std::num::NonZeroU64;
+
 use super::time::{SimDuration, SimTime};
 use periodic::Periodic;
 pub use periodic::PeriodicId;
@@ -40,8 +42,26 @@ pub mod candidates {
 /// that slot's generation, so an id whose event already ran or was cancelled
 /// never names a later event. Order and equality of ids mean nothing about
 /// the events' order.
+///
+/// Never zero inside, so an `Option<TimerId>` is 8 bytes like the id itself
+/// (a model keeps one or two in each of a million records).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TimerId(pub u64);
+pub struct TimerId(NonZeroU64);
+
+impl TimerId {
+    /// The id a queue knows as `raw` (any value but `u64::MAX`, which no
+    /// queue hands out: it would take 2^32 slots or 2^64 events).
+    #[inline]
+    pub(crate) fn new(raw: u64) -> Self {
+        TimerId(NonZeroU64::new(!raw).expect("u64::MAX is not a timer id"))
+    }
+
+    /// The queue's own value for it.
+    #[inline]
+    pub(crate) fn raw(self) -> u64 {
+        !self.0.get()
+    }
+}
 
 /// The place of an event in the agenda's order: its time, then its sequence
 /// number. Every push takes the next sequence number, and so does

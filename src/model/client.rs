@@ -99,7 +99,7 @@ impl World<'_> {
         let spread = settings.scan_random_delay.as_ms();
         let due = sched.now()
             + SimDuration(if spread > 0 {
-                client.rng.random_range(0..=spread)
+                client.rng(self.streams, c).random_range(0..=spread)
             } else {
                 0
             });
@@ -344,10 +344,13 @@ impl World<'_> {
                 }
                 Purpose::Available => {
                     // Whether this user ever installs it is drawn once.
-                    let installs =
-                        !first || client.rng.random::<f64>() < cohort.available_install_share;
+                    let installs = !first
+                        || client.rng(self.streams, c).random::<f64>()
+                            < cohort.available_install_share;
                     a.due = if installs {
-                        now + cohort.available_install_delay.sample(&mut client.rng)
+                        now + cohort
+                            .available_install_delay
+                            .sample(&mut client.rng(self.streams, c))
                     } else {
                         SimTime::MAX
                     };
@@ -488,10 +491,15 @@ impl World<'_> {
                 continue;
             }
             let update = &self.estate.updates[u.index()];
-            let rng = &mut self.clients[c.index()].rng;
-            let took = update.install_time.sample(rng);
             let p_fail = 1.0 - (1.0 - update.failure_probability) * (1.0 - cohort_failure);
-            let fails = took > update.max_run_time || rng.random::<f64>() < p_fail;
+            let (took, fails) = {
+                let mut rng = self.clients[c.index()].rng(self.streams, c);
+                let took = update.install_time.sample(&mut rng);
+                (
+                    took,
+                    took > update.max_run_time || rng.random::<f64>() < p_fail,
+                )
+            };
             length = length + took.min(update.max_run_time);
             self.set_truth(
                 c,
@@ -525,7 +533,7 @@ impl World<'_> {
             let (next, message) = match self.truth[self.slot(c, u)] {
                 Truth::InstallingOk => {
                     let p = self.estate.updates[u.index()].restart_probability;
-                    if self.clients[c.index()].rng.random::<f64>() < p {
+                    if self.clients[c.index()].rng(self.streams, c).random::<f64>() < p {
                         restart = true;
                         (Truth::PendingRestart, UPDATE_PENDING_RESTART)
                     } else {
@@ -585,7 +593,9 @@ impl World<'_> {
         {
             (SimDuration::ZERO, RestartCause::InWindow)
         } else {
-            let user = settings.user_restart_delay.sample(&mut client.rng);
+            let user = settings
+                .user_restart_delay
+                .sample(&mut client.rng(self.streams, c));
             if required && !suppressed {
                 if user < settings.restart_countdown {
                     (user, RestartCause::User)
@@ -655,7 +665,7 @@ impl World<'_> {
         let length = self
             .settings(c)
             .restart_duration
-            .sample(&mut self.clients[c.index()].rng);
+            .sample(&mut self.clients[c.index()].rng(self.streams, c));
         self.clients[c.index()].restart_waiting = false;
         self.record_restart_delay(c, sched.now());
         self.begin(c, Action::Restart, length, sched);
@@ -697,7 +707,7 @@ impl World<'_> {
         let delay = self
             .settings(c)
             .power_on_policy_delay
-            .sample(&mut self.clients[c.index()].rng);
+            .sample(&mut self.clients[c.index()].rng(self.streams, c));
         sched.after(delay, Event::PolicyRequest(c));
     }
 

@@ -74,7 +74,7 @@ impl World<'_> {
             let window = self.settings(c).first_scan_window.as_ms();
             let client = &mut self.clients[c.index()];
             let delay = if window > 0 {
-                client.rng.random_range(0..=window)
+                client.rng(self.streams, c).random_range(0..=window)
             } else {
                 0
             };
@@ -114,10 +114,12 @@ impl World<'_> {
         let spec = &self.estate.deployments[d.index()];
         let settings = self.settings(c);
         let client = &mut self.clients[c.index()];
-        let delay = settings.evaluation_delay.sample(&mut client.rng);
+        let delay = settings
+            .evaluation_delay
+            .sample(&mut client.rng(self.streams, c));
         let spread = settings.deadline_randomization.as_ms();
         let jitter = if spread > 0 {
-            client.rng.random_range(0..=spread)
+            client.rng(self.streams, c).random_range(0..=spread)
         } else {
             0
         };

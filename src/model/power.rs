@@ -34,9 +34,9 @@ impl World<'_> {
         c: ClientId,
         f: impl FnOnce(&Self, &mut CounterSession<'_>) -> T,
     ) -> T {
-        let mut stream = self.clients[c.index()].rng;
+        let mut stream = self.clients[c.index()].stream(self.streams, c);
         let out = f(self, &mut stream.session());
-        self.clients[c.index()].rng = stream;
+        self.clients[c.index()].draws = stream.word_pos();
         out
     }
 

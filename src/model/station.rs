@@ -75,6 +75,9 @@ pub(crate) struct Job {
 /// How a request in service ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ending {
+    /// Not known yet: a worker has just taken the request, and the world
+    /// is about to say how its service ends.
+    Starting,
     /// At a scheduled event.
     Timer(TimerId),
     /// Silently, at this place in the event order, without an event: the
@@ -189,7 +192,7 @@ impl Station {
             0 => self.no_wait += 1,
             wait => self.waited.saturating_record(wait),
         }
-        self.slots[slot as usize] = Some((job, Ending::Timer(TimerId(u64::MAX))));
+        self.slots[slot as usize] = Some((job, Ending::Starting));
         self.peak_busy = self.peak_busy.max(self.busy());
         assert!(
             self.busy() <= self.workers,
@@ -269,7 +272,7 @@ impl Station {
                 self.count(job.kind, |c| &mut c.rejected);
                 let timer = match ending {
                     Ending::Timer(timer) => Some(timer),
-                    Ending::Silent(_) => None,
+                    Ending::Silent(_) | Ending::Starting => None,
                 };
                 failed.push((job, timer));
             }

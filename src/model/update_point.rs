@@ -123,7 +123,7 @@ impl World<'_> {
         let local = self
             .settings(c)
             .scan_duration
-            .sample(&mut self.clients[c.index()].rng);
+            .sample(&mut self.clients[c.index()].rng(self.streams, c));
         let client = &mut self.clients[c.index()];
         client.scanned_sup = sup.0;
         client.sup_failures = 0;

@@ -76,7 +76,7 @@ impl<E> AgendaQueue<E> for PriorityQueueAgenda<E> {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.queue.push(Item { seq, event }, Reverse((time, seq)));
-        TimerId(seq)
+        TimerId::new(seq)
     }
 
     fn reserve_seq(&mut self) -> u64 {
@@ -91,7 +91,7 @@ impl<E> AgendaQueue<E> for PriorityQueueAgenda<E> {
             "sequence number {seq} was never reserved"
         );
         self.queue.push(Item { seq, event }, Reverse((time, seq)));
-        TimerId(seq)
+        TimerId::new(seq)
     }
 
     fn pop_keyed(&mut self) -> Option<(EventKey, E)> {
@@ -105,7 +105,7 @@ impl<E> AgendaQueue<E> for PriorityQueueAgenda<E> {
     }
 
     fn cancel(&mut self, id: TimerId) -> Option<E> {
-        self.queue.remove(&id.0).map(|(item, _)| item.event)
+        self.queue.remove(&id.raw()).map(|(item, _)| item.event)
     }
 
     fn len(&self) -> usize {

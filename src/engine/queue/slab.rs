@@ -162,7 +162,8 @@ impl<E> Slab<E> {
 
     /// Takes the event `id` names, if it is still pending.
     pub(crate) fn cancel(&mut self, id: TimerId) -> Option<E> {
-        let (slot, generation) = (id.0 as u32, (id.0 >> 32) as u32);
+        let raw = id.raw();
+        let (slot, generation) = (raw as u32, (raw >> 32) as u32);
         let s = self.slots.get(slot as usize)?;
         if s.generation != generation || s.event.is_none() {
             return None;
@@ -187,7 +188,7 @@ impl<E> Slab<E> {
     /// The id of the event `entry` stands for.
     #[inline]
     pub(crate) fn id(entry: &Entry) -> TimerId {
-        TimerId((u64::from(entry.generation) << 32) | u64::from(entry.slot))
+        TimerId::new((u64::from(entry.generation) << 32) | u64::from(entry.slot))
     }
 
     /// Number of pending events.
