@@ -512,9 +512,10 @@ impl World<'_> {
             );
             self.totals.installs += 1;
         }
-        let a = &mut self.deployments[d.index()].assignments[c.index()];
-        a.phase = Phase::Installing;
-        a.install_started_at = a.install_started_at.min(now);
+        let dep = &mut self.deployments[d.index()];
+        dep.assignments[c.index()].phase = Phase::Installing;
+        let started = &mut dep.started[c.index()][1];
+        *started = (*started).min(now);
         self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_INSTALLING, d.0, now);
         self.begin(c, Action::Install(d), length, sched);
         self.refresh(c, now);

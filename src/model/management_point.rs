@@ -126,7 +126,7 @@ impl World<'_> {
         let dep = &mut self.deployments[d.index()];
         let a = &mut dep.assignments[c.index()];
         debug_assert_eq!(a.phase, Phase::Unaware);
-        a.learned_at = now;
+        dep.started[c.index()][0] = now;
         a.phase = Phase::EvalDue;
         a.due = (now + delay).max(spec.available);
         a.deadline_at = match spec.purpose {
@@ -250,8 +250,7 @@ impl World<'_> {
         let batch = &mut self.batch_store[slot as usize];
         let client = &mut self.clients[batch.client.index()];
         client.batch_in_flight = false;
-        batch.messages.append(&mut client.queue);
-        std::mem::swap(&mut batch.messages, &mut client.queue);
+        client.queue.splice(0..0, batch.messages.drain(..));
         self.free_batches.push(slot);
         self.report_dirty.push(batch.client);
     }

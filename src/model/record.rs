@@ -12,16 +12,12 @@ use crate::engine::{SimDuration, SimTime};
 /// Compliance thresholds reported in the summary, in percent.
 pub const THRESHOLDS: [u32; 4] = [50, 80, 95, 99];
 
-/// One client's path through one deployment.
+/// One client's path through one deployment, as the run left it.
 #[derive(Clone, Copy, Debug)]
 pub struct Assignment {
     pub(crate) phase: Phase,
-    /// When the current phase's next step is due (evaluation, deadline, retry).
-    pub(crate) due: SimTime,
     /// This client's deadline, randomization included.
     pub(crate) deadline_at: SimTime,
-    /// Content bytes still to download (`u64::MAX` before the first evaluation).
-    pub(crate) remaining: u64,
     /// When the client received the deployment's policy (`SimTime::MAX`: never).
     pub learned_at: SimTime,
     /// When its first install began (`SimTime::MAX`: never).
@@ -31,6 +27,39 @@ pub struct Assignment {
     pub true_compliant_at: SimTime,
     /// When the site database first showed it compliant.
     pub reported_compliant_at: SimTime,
+}
+
+impl Assignment {
+    /// Whether the deployment targets this client.
+    pub fn is_targeted(&self) -> bool {
+        self.phase != Phase::Untargeted
+    }
+
+    /// This client's deadline, randomization included (`SimTime::MAX`
+    /// before it received the policy).
+    pub fn deadline_at(&self) -> SimTime {
+        self.deadline_at
+    }
+}
+
+/// One client's path through one deployment while the run goes: what
+/// becomes its [`Assignment`], without the two times only the results read
+/// (when the policy came, when the first install began), which the world
+/// keeps apart. One cache line, aligned to it: most events of a client read
+/// it, for each deployment (issue 7).
+#[derive(Clone, Copy, Debug)]
+#[repr(align(64))]
+pub(crate) struct LiveAssignment {
+    pub(crate) phase: Phase,
+    /// When the current phase's next step is due (evaluation, deadline, retry).
+    pub(crate) due: SimTime,
+    /// This client's deadline, randomization included.
+    pub(crate) deadline_at: SimTime,
+    /// Content bytes still to download (`u64::MAX` before the first evaluation).
+    pub(crate) remaining: u64,
+    /// As in [`Assignment`].
+    pub(crate) true_compliant_at: SimTime,
+    pub(crate) reported_compliant_at: SimTime,
     /// Its cells, cached for the counts: true, as the top-level database
     /// shows it, and (in a hierarchy) as its primary's database shows it.
     /// Kept here, beside the phase, so that bringing a client's states up
@@ -44,14 +73,12 @@ pub struct Assignment {
     pub(crate) cas_enforcement: u8,
 }
 
-impl Assignment {
-    pub(crate) const UNTARGETED: Assignment = Assignment {
+impl LiveAssignment {
+    pub(crate) const UNTARGETED: LiveAssignment = LiveAssignment {
         phase: Phase::Untargeted,
         due: SimTime::MAX,
         deadline_at: SimTime::MAX,
         remaining: u64::MAX,
-        learned_at: SimTime::MAX,
-        install_started_at: SimTime::MAX,
         true_compliant_at: SimTime::MAX,
         reported_compliant_at: SimTime::MAX,
         true_cell: Cell::UNKNOWN,
@@ -62,14 +89,21 @@ impl Assignment {
     };
 
     /// Whether the deployment targets this client.
-    pub fn is_targeted(&self) -> bool {
+    pub(crate) fn is_targeted(&self) -> bool {
         self.phase != Phase::Untargeted
     }
 
-    /// This client's deadline, randomization included (`SimTime::MAX`
-    /// before it received the policy).
-    pub fn deadline_at(&self) -> SimTime {
-        self.deadline_at
+    /// The result, with the two times kept apart:
+    /// `[learned_at, install_started_at]`.
+    pub(crate) fn with_times(&self, [learned_at, install_started_at]: [SimTime; 2]) -> Assignment {
+        Assignment {
+            phase: self.phase,
+            deadline_at: self.deadline_at,
+            learned_at,
+            install_started_at,
+            true_compliant_at: self.true_compliant_at,
+            reported_compliant_at: self.reported_compliant_at,
+        }
     }
 }
 

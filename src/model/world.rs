@@ -7,6 +7,7 @@
 use std::collections::VecDeque;
 
 use rand::Rng;
+use smallvec::SmallVec;
 
 use super::compliance::{self, Cell, Compliance, Counts, Phase, Truth};
 use super::distribution_point::Dp;
@@ -14,11 +15,11 @@ use super::estate::ServerRef;
 use super::estate::{Estate, PowerSpec, Settings};
 use super::events::Event;
 use super::ids::{ClientId, DeploymentId, UpdateId};
-use super::record::{
-    Assignment, DeploymentRecord, Outcome, SampleRow, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
-    Totals, UpdateRow, ms_histogram,
-};
 use super::record::{CohortBreakdown, CohortTimings, LoadRow, ServerRecord, ServerRole};
+use super::record::{
+    DeploymentRecord, LiveAssignment, Outcome, SampleRow, SyncKind, SyncRecord, THRESHOLDS,
+    Thresholds, Totals, UpdateRow, ms_histogram,
+};
 use super::station::{Job, Offer, Request, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
@@ -205,7 +206,11 @@ impl rand::RngCore for ClientRng<'_> {
 /// Per-deployment live state.
 pub(crate) struct DeploymentState {
     pub(crate) targeted_cohort: Vec<bool>,
-    pub(crate) assignments: Vec<Assignment>,
+    pub(crate) assignments: Vec<LiveAssignment>,
+    /// Per client, apart from its assignment (only the results read them):
+    /// when it learned the deployment, when its first install began
+    /// (`SimTime::MAX`: never).
+    pub(crate) started: Vec<[SimTime; 2]>,
     /// In a hierarchy: the counts per primary, as its database shows them
     /// (the top-level counts are the CAS's).
     pub(crate) site_counts: Vec<Counts>,
@@ -221,11 +226,18 @@ pub(crate) struct DeploymentState {
     pub(crate) ttc_by_cohort: Vec<(hdrhistogram::Histogram<u64>, hdrhistogram::Histogram<u64>)>,
 }
 
+/// Messages a batch holds without a separate allocation.
+const BATCH_INLINE: usize = 3;
+
 /// A batch of state messages on its way from a client to the database.
+/// One cache line, aligned to it.
 #[derive(Default)]
+#[repr(align(64))]
 pub(crate) struct BatchData {
     pub(crate) client: ClientId,
-    pub(crate) messages: Vec<StateMsg>,
+    /// Its messages; a batch holds two or three as a rule, kept inline so
+    /// that the batch's record and its messages are one read.
+    pub(crate) messages: SmallVec<[StateMsg; BATCH_INLINE]>,
     /// The state system has finished it (it commits in arrival order).
     pub(crate) done: bool,
     /// Committed to its site's database (and waiting for replication).
@@ -500,7 +512,8 @@ impl<'e> World<'e> {
                 targeted_cohort[c.index()] = true;
             }
             let mut dep = DeploymentState {
-                assignments: arena(n_clients, Assignment::UNTARGETED),
+                assignments: arena(n_clients, LiveAssignment::UNTARGETED),
+                started: arena(n_clients, [SimTime::MAX; 2]),
                 site_counts: if estate.hierarchy {
                     vec![Counts::default(); estate.primaries.len()]
                 } else {
@@ -925,7 +938,10 @@ impl<'e> World<'e> {
                 published_at: dep.published_at,
                 site_published_at: dep.site_published_at,
                 thresholds: dep.thresholds,
-                assignments: dep.assignments,
+                assignments: (dep.assignments.iter())
+                    .zip(&dep.started)
+                    .map(|(a, &times)| a.with_times(times))
+                    .collect(),
                 time_to_compliant_true: dep.ttc_true,
                 time_to_compliant_reported: dep.ttc_reported,
                 final_truth: dep.counts.truth.states,
@@ -1044,9 +1060,14 @@ impl Model for World<'_> {
         }
         // What bringing its cells up to date reads.
         let first = c * self.estate.updates.len();
-        if let (Some(t), Some(r)) = (self.truth.get(first), self.reported.get(first)) {
+        if let (Some(t), Some(r), Some(s)) = (
+            self.truth.get(first),
+            self.reported.get(first),
+            self.sent.get(first),
+        ) {
             crate::engine::prefetch(t);
             crate::engine::prefetch(r);
+            crate::engine::prefetch(s);
         }
         crate::engine::prefetch(&self.reported_scan[c]);
     }
@@ -1761,6 +1782,12 @@ mod layout_tests {
         assert_eq!(std::mem::size_of::<Client>(), 136);
         assert_eq!(std::mem::size_of::<Hot>(), 10);
         assert_eq!(std::mem::size_of::<StateMsg>(), 16);
+        assert_eq!(std::mem::size_of::<BatchData>(), 64, "a batch is one line");
+        assert_eq!(
+            std::mem::size_of::<LiveAssignment>(),
+            64,
+            "an assignment is one line"
+        );
         assert_eq!(std::mem::size_of::<Option<TimerId>>(), 8);
     }
 }
