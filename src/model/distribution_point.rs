@@ -181,7 +181,7 @@ impl Dp {
         // The least `ceil(remaining / rate)`. A flow with
         // `remaining > best · rate` ends later than `best`: one
         // multiplication rules it out, and only the few flows that improve
-        // on the running best pay for a (128-bit) division.
+        // on the running best pay for a division.
         let mut best: Option<u64> = None;
         for f in &self.flows {
             if best.is_some_and(|b| u128::from(f.remaining) > u128::from(b) * u128::from(f.rate)) {

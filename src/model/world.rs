@@ -75,7 +75,7 @@ pub(crate) struct StateMsg {
 /// The bytes of a client that its most frequent events read: a policy poll
 /// and its answer touch only these. Kept apart from [`Client`] in one small
 /// array (10 bytes a client) so the hourly polls of a million clients stay in
-/// cache instead of each missing on a 200-byte record (issue 7).
+/// cache instead of each missing on a 136-byte record (issue 7).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Hot {
     pub(crate) cohort: u16,
