@@ -289,6 +289,15 @@ const CASES: &[Case] = &[
     },
 ];
 
+/// Writes `text` as `bad.ron` in a fresh directory and checks it as
+/// [`check_file`] does; fails the test with what went wrong.
+fn check_text(text: &str, what: &str, expect: &[&str]) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("bad.ron"), text).expect("write");
+    let wrong = check_file(dir.path(), "bad.ron", what, expect);
+    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
 /// Checks one broken file through `validate` and `run`: exit code 2, every
 /// expected fragment, nothing written. Returns what went wrong, if anything.
 fn check_file(dir: &Path, file: &str, what: &str, expect: &[&str]) -> Vec<String> {
@@ -376,7 +385,6 @@ fn unreadable_files_are_bad_input() {
 #[test]
 #[cfg(target_os = "linux")]
 fn a_scenario_too_big_for_memory_fails_up_front() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let deployments: String = (0..1000)
         .map(|i| {
             format!(
@@ -391,10 +399,8 @@ fn a_scenario_too_big_for_memory_fails_up_front() {
             1,
         )
         .replacen("deployments: [", &format!("deployments: [{deployments}"), 1);
-    std::fs::write(dir.path().join("bad.ron"), text).expect("write");
-    let wrong = check_file(
-        dir.path(),
-        "bad.ron",
+    check_text(
+        &text,
         "too big for memory",
         &[
             "bad.ron: cohorts[].count: the run needs about ",
@@ -404,14 +410,12 @@ fn a_scenario_too_big_for_memory_fails_up_front() {
             "use fewer clients (cohorts[].count), fewer deployments or a longer sample_interval",
         ],
     );
-    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
 /// A deployment whose updates add up to more than 1 PB is refused (a
 /// download is counted in millibits in 64 bits).
 #[test]
 fn a_deployment_over_a_petabyte_is_refused() {
-    let dir = tempfile::tempdir().expect("tempdir");
     let updates: String = (0..1001)
         .map(|i| format!("Update(id: \"big{i}\", size: \"1TB\"),\n"))
         .collect();
@@ -419,14 +423,11 @@ fn a_deployment_over_a_petabyte_is_refused() {
     let text = common::ron(&common::Knobs::default())
         .replacen("updates: [\n", &format!("updates: [\n{updates}"), 1)
         .replacen("updates: [\"KB1\",", &format!("updates: [{ids}\"KB1\","), 1);
-    std::fs::write(dir.path().join("bad.ron"), text).expect("write");
-    let wrong = check_file(
-        dir.path(),
-        "bad.ron",
+    check_text(
+        &text,
         "a deployment over 1 PB",
         &["deployments[0].updates: must add up to at most 1PB, got 1001000450000000 bytes"],
     );
-    assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
 /// An output directory that holds someone else's files is not written
