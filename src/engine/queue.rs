@@ -224,9 +224,9 @@ impl<E> Agenda<E> {
         }
     }
 
-    /// Offers `hint` the events of periodic timers due within about
-    /// `distance` firings, each once (a prefetch hint, like
-    /// [`ahead`](Self::ahead)).
+    /// Offers `hint` the events of periodic timers within `distance`
+    /// positions of the next firing, each once, whether or not they are
+    /// armed (a prefetch hint, like [`ahead`](Self::ahead)).
     #[inline]
     pub fn hint_periodic(&mut self, distance: usize, hint: impl FnMut(&E)) {
         self.periodic.hint_ahead(distance, hint);

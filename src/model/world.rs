@@ -1070,6 +1070,10 @@ impl Model for World<'_> {
             crate::engine::prefetch(s);
         }
         crate::engine::prefetch(&self.reported_scan[c]);
+        if let (Some(r), Some(s)) = (self.cas_reported.get(first), self.cas_reported_scan.get(c)) {
+            crate::engine::prefetch(r);
+            crate::engine::prefetch(s);
+        }
     }
 
     fn handle(&mut self, event: Event, sched: &mut Scheduler<'_, Event>) {
