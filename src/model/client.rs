@@ -223,7 +223,7 @@ impl World<'_> {
         let need = spec
             .updates
             .iter()
-            .filter(|&&u| self.truth[self.slot(c, u)] == Truth::Missing)
+            .filter(|&&u| self.updates_of[self.slot(c, u)].truth == Truth::Missing)
             .fold(SimDuration::ZERO, |sum, u| {
                 sum + self.estate.updates[u.index()].max_run_time
             });
@@ -279,9 +279,9 @@ impl World<'_> {
                 continue; // law 9: not in the site's catalog when the scan began
             }
             let slot = self.slot(c, UpdateId(u as u16));
-            let state = self.truth[slot].detection_state();
-            if self.sent[slot] != state {
-                self.sent[slot] = state;
+            let state = self.updates_of[slot].truth.detection_state();
+            if self.updates_of[slot].sent != state {
+                self.updates_of[slot].sent = state;
                 self.queue(c, TOPIC_DETECTION, state, u as u16, now);
             }
         }
@@ -314,7 +314,7 @@ impl World<'_> {
         let (mut missing_bytes, mut missing, mut pending, mut installed) =
             (0u64, false, false, false);
         for &u in &spec.updates {
-            match self.truth[self.slot(c, u)] {
+            match self.updates_of[self.slot(c, u)].truth {
                 Truth::Missing => {
                     missing = true;
                     missing_bytes += self.estate.updates[u.index()].size_bytes;
@@ -487,7 +487,7 @@ impl World<'_> {
         let cohort_failure = self.cohort(c).failure_probability;
         let mut length = SimDuration::ZERO;
         for &u in &spec.updates {
-            if self.truth[self.slot(c, u)] != Truth::Missing {
+            if self.updates_of[self.slot(c, u)].truth != Truth::Missing {
                 continue;
             }
             let update = &self.estate.updates[u.index()];
@@ -531,7 +531,7 @@ impl World<'_> {
         let spec = &self.estate.deployments[d.index()];
         let (mut failed, mut restart) = (false, false);
         for &u in &spec.updates {
-            let (next, message) = match self.truth[self.slot(c, u)] {
+            let (next, message) = match self.updates_of[self.slot(c, u)].truth {
                 Truth::InstallingOk => {
                     let p = self.estate.updates[u.index()].restart_probability;
                     if self.clients[c.index()].rng(self.streams, c).random::<f64>() < p {
@@ -689,7 +689,7 @@ impl World<'_> {
     pub(crate) fn complete_restart(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         for u in 0..self.estate.updates.len() {
             let u = UpdateId(u as u16);
-            if self.truth[self.slot(c, u)] == Truth::PendingRestart {
+            if self.updates_of[self.slot(c, u)].truth == Truth::PendingRestart {
                 self.set_truth(c, u, Truth::Installed);
             }
         }

@@ -175,8 +175,9 @@ impl World<'_> {
         self.trace(Some(c), || TraceRecord::new(now, Some(c), "power_off"));
         self.interrupt(c, sched);
         let n = self.estate.updates.len();
-        let pending =
-            self.truth[c.index() * n..(c.index() + 1) * n].contains(&Truth::PendingRestart);
+        let pending = self.updates_of[c.index() * n..(c.index() + 1) * n]
+            .iter()
+            .any(|s| s.truth == Truth::PendingRestart);
         let client = &mut self.clients[c.index()];
         client.power_off_waiting = false;
         client.restart_waiting = false;

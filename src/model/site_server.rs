@@ -84,7 +84,7 @@ impl World<'_> {
             self.totals.state_messages_in_database += 1;
             match m.topic {
                 TOPIC_DETECTION => self.set_reported(c, UpdateId(m.subject), m.state),
-                TOPIC_SCAN => self.reported_scan[c.index()] = m.state,
+                TOPIC_SCAN => self.hot[c.index()].reported_scan = m.state,
                 TOPIC_ENFORCEMENT => {
                     self.deployments[usize::from(m.subject)].assignments[c.index()].enforcement =
                         m.state
@@ -113,9 +113,9 @@ impl World<'_> {
             match m.topic {
                 TOPIC_DETECTION => {
                     let i = self.slot(c, UpdateId(m.subject));
-                    self.cas_reported[i] = m.state;
+                    self.updates_of[i].cas_reported = m.state;
                 }
-                TOPIC_SCAN => self.cas_reported_scan[c.index()] = m.state,
+                TOPIC_SCAN => self.hot[c.index()].cas_reported_scan = m.state,
                 TOPIC_ENFORCEMENT => {
                     self.deployments[usize::from(m.subject)].assignments[c.index()]
                         .cas_enforcement = m.state

@@ -74,7 +74,7 @@ pub(crate) struct StateMsg {
 
 /// The bytes of a client that its most frequent events read: a policy poll
 /// and its answer touch only these. Kept apart from [`Client`] in one small
-/// array (10 bytes a client) so the hourly polls of a million clients stay in
+/// array (12 bytes a client) so the hourly polls of a million clients stay in
 /// cache instead of each missing on a 136-byte record (issue 7).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Hot {
@@ -90,6 +90,27 @@ pub(crate) struct Hot {
     pub(crate) policy_pending: bool,
     /// Its periodic poll chain is running (it stops while the client is off).
     pub(crate) polling: bool,
+    /// Its last scan state (topic 501) in the site database, and in the
+    /// CAS's (a hierarchy only).
+    pub(crate) reported_scan: u8,
+    pub(crate) cas_reported_scan: u8,
+}
+
+/// One client's state of one update: what is true, what it last queued,
+/// and what the site's and the CAS's databases hold. One small record per
+/// (client, update), so a client's updates share a cache line instead of
+/// spreading over four arrays (issue 7).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct ClientUpdate {
+    /// What is really on the client.
+    pub(crate) truth: Truth,
+    /// The site database's detection state (topic 500 ids).
+    pub(crate) reported: u8,
+    /// The detection state the client last queued: clients send detection
+    /// messages only for changes.
+    pub(crate) sent: u8,
+    /// The CAS database's detection state (a hierarchy only; else unused).
+    pub(crate) cas_reported: u8,
 }
 
 /// One client's live state (the hot part is in [`Hot`]).
@@ -278,15 +299,9 @@ pub struct World<'e> {
     pub(crate) clients: Vec<Client>,
     /// Each client's hot bytes, same index as `clients`.
     pub(crate) hot: Vec<Hot>,
-    /// True per-update state, `[client * updates + update]`.
-    pub(crate) truth: Vec<Truth>,
-    /// Site database per-update detection state (topic 500 ids), same layout.
-    pub(crate) reported: Vec<u8>,
-    /// The detection state each client last queued, same layout: clients
-    /// send detection messages only for changes.
-    pub(crate) sent: Vec<u8>,
-    /// Site database: each client's last scan state (topic 501).
-    pub(crate) reported_scan: Vec<u8>,
+    /// Each client's state of each update, true and reported,
+    /// `[client * updates + update]` (see [`World::slot`]).
+    pub(crate) updates_of: Vec<ClientUpdate>,
     /// Per-update counts over all clients, true and reported.
     pub(crate) update_truth: Vec<[u32; 4]>,
     pub(crate) update_reported: Vec<[u32; 4]>,
@@ -296,10 +311,6 @@ pub struct World<'e> {
     /// When each update's metadata reached the top-level site database
     /// (`MAX`: not yet).
     pub(crate) synced_at: Vec<SimTime>,
-    /// The CAS database (a hierarchy only; empty otherwise): detection
-    /// states, same layout as `reported`, and each client's last scan state.
-    pub(crate) cas_reported: Vec<u8>,
-    pub(crate) cas_reported_scan: Vec<u8>,
     pub(crate) running_sync: Option<RunningSync>,
     /// A manual sync was triggered while another ran.
     pub(crate) sync_waiting: bool,
@@ -344,7 +355,7 @@ impl<'e> World<'e> {
         // The per-client arenas, in huge pages where the system allows.
         let mut clients = arena_with_capacity(n_clients);
         let mut hot = arena_with_capacity(n_clients);
-        let mut truth = arena_with_capacity(n_clients * n_updates);
+        let mut updates_of = arena_with_capacity(n_clients * n_updates);
         let mut gpo_conflicts = vec![0; estate.cohorts.len()];
         for (k, cohort) in estate.cohorts.iter().enumerate() {
             for i in 0..cohort.count {
@@ -354,12 +365,18 @@ impl<'e> World<'e> {
                 gpo_conflicts[k] += u32::from(gpo_conflict);
                 for u in &estate.updates {
                     let draw: f64 = draws.random();
-                    truth.push(if gpo_conflict {
+                    let truth = if gpo_conflict {
                         Truth::Unmanaged
                     } else if draw < u.applicability {
                         Truth::Missing
                     } else {
                         Truth::NotRequired
+                    };
+                    updates_of.push(ClientUpdate {
+                        truth,
+                        reported: compliance::DETECTION_UNKNOWN,
+                        sent: compliance::DETECTION_UNKNOWN,
+                        cas_reported: compliance::DETECTION_UNKNOWN,
                     });
                 }
                 hot.push(Hot {
@@ -370,6 +387,8 @@ impl<'e> World<'e> {
                     has_update_policy: estate.sync.initially_synced,
                     policy_pending: false,
                     polling: true,
+                    reported_scan: 0,
+                    cas_reported_scan: 0,
                 });
                 clients.push(Client {
                     draws: 0,
@@ -408,16 +427,18 @@ impl<'e> World<'e> {
         }
         // The site already holds every managed client's state for updates
         // synced before the start.
-        let mut reported = vec![compliance::DETECTION_UNKNOWN; truth.len()];
         let mut update_truth = vec![[0u32; 4]; n_updates];
         let mut update_reported = vec![[0u32; 4]; n_updates];
-        for (slot, t) in truth.iter().enumerate() {
+        for (slot, s) in updates_of.iter_mut().enumerate() {
             let u = slot % n_updates;
             if synced_at[u] == SimTime::ZERO {
-                reported[slot] = t.detection_state();
+                s.reported = s.truth.detection_state();
             }
-            update_truth[u][t.compliance() as usize] += 1;
-            update_reported[u][detection_compliance(reported[slot]) as usize] += 1;
+            // The CAS's database starts as the primaries' (a hierarchy).
+            s.cas_reported = s.reported;
+            s.sent = s.reported;
+            update_truth[u][s.truth.compliance() as usize] += 1;
+            update_reported[u][detection_compliance(s.reported) as usize] += 1;
         }
 
         let mut world = World {
@@ -427,10 +448,7 @@ impl<'e> World<'e> {
             report_dirty: Vec::new(),
             clients,
             hot,
-            sent: reported.clone(),
-            reported,
-            truth,
-            reported_scan: vec![0; n_clients],
+            updates_of,
             update_truth,
             update_reported,
             deployments: Vec::with_capacity(estate.deployments.len()),
@@ -444,12 +462,6 @@ impl<'e> World<'e> {
                     awaiting_sync: Vec::new(),
                 })
                 .collect(),
-            cas_reported: Vec::new(),
-            cas_reported_scan: if estate.hierarchy {
-                vec![0; n_clients]
-            } else {
-                Vec::new()
-            },
             synced_at,
             running_sync: None,
             sync_waiting: false,
@@ -503,9 +515,6 @@ impl<'e> World<'e> {
                 .map(|_| CohortTimings::new())
                 .collect(),
         };
-        if estate.hierarchy {
-            world.cas_reported = world.reported.clone();
-        }
         for spec in &estate.deployments {
             let mut targeted_cohort = vec![false; estate.cohorts.len()];
             for c in &spec.targets {
@@ -692,7 +701,7 @@ impl<'e> World<'e> {
     /// Sets a client's true state of one update, keeping the counts right.
     pub(crate) fn set_truth(&mut self, c: ClientId, u: UpdateId, t: Truth) {
         let slot = self.slot(c, u);
-        let old = std::mem::replace(&mut self.truth[slot], t);
+        let old = std::mem::replace(&mut self.updates_of[slot].truth, t);
         let counts = &mut self.update_truth[u.index()];
         counts[old.compliance() as usize] -= 1;
         counts[t.compliance() as usize] += 1;
@@ -701,7 +710,7 @@ impl<'e> World<'e> {
     /// Sets the site database's detection state of one update for a client.
     pub(crate) fn set_reported(&mut self, c: ClientId, u: UpdateId, state: u8) {
         let slot = self.slot(c, u);
-        let old = std::mem::replace(&mut self.reported[slot], state);
+        let old = std::mem::replace(&mut self.updates_of[slot].reported, state);
         let counts = &mut self.update_reported[u.index()];
         counts[detection_compliance(old) as usize] -= 1;
         counts[detection_compliance(state) as usize] += 1;
@@ -721,7 +730,9 @@ impl<'e> World<'e> {
         let dep = &self.deployments[d.index()];
         let true_cell = || {
             compliance::true_cell(
-                spec.updates.iter().map(|&u| self.truth[self.slot(c, u)]),
+                spec.updates
+                    .iter()
+                    .map(|&u| self.updates_of[self.slot(c, u)].truth),
                 dep.assignments[c.index()].phase,
             )
         };
@@ -733,9 +744,11 @@ impl<'e> World<'e> {
             cached
         };
         let site = compliance::reported_cell(
-            spec.updates.iter().map(|&u| self.reported[self.slot(c, u)]),
+            spec.updates
+                .iter()
+                .map(|&u| self.updates_of[self.slot(c, u)].reported),
             dep.assignments[c.index()].enforcement,
-            self.reported_scan[c.index()],
+            self.hot[c.index()].reported_scan,
         );
         if !self.estate.hierarchy {
             return (t, site, None);
@@ -743,9 +756,9 @@ impl<'e> World<'e> {
         let cas = compliance::reported_cell(
             spec.updates
                 .iter()
-                .map(|&u| self.cas_reported[self.slot(c, u)]),
+                .map(|&u| self.updates_of[self.slot(c, u)].cas_reported),
             dep.assignments[c.index()].cas_enforcement,
-            self.cas_reported_scan[c.index()],
+            self.hot[c.index()].cas_reported_scan,
         );
         (t, cas, Some(site))
     }
@@ -1059,20 +1072,9 @@ impl Model for World<'_> {
             crate::engine::prefetch(&dep.assignments[c]);
         }
         // What bringing its cells up to date reads.
-        let first = c * self.estate.updates.len();
-        if let (Some(t), Some(r), Some(s)) = (
-            self.truth.get(first),
-            self.reported.get(first),
-            self.sent.get(first),
-        ) {
-            crate::engine::prefetch(t);
-            crate::engine::prefetch(r);
-            crate::engine::prefetch(s);
-        }
-        crate::engine::prefetch(&self.reported_scan[c]);
-        if let (Some(r), Some(s)) = (self.cas_reported.get(first), self.cas_reported_scan.get(c)) {
-            crate::engine::prefetch(r);
-            crate::engine::prefetch(s);
+        let n = self.estate.updates.len();
+        if let Some(updates) = self.updates_of.get(c * n..(c + 1) * n) {
+            crate::engine::prefetch(updates);
         }
     }
 
@@ -1779,12 +1781,14 @@ mod layout_tests {
     use super::*;
 
     /// A client's record keeps its stream's position only and its timers
-    /// in 8 bytes each (136 bytes in all), its hot bytes are ten, a queued
-    /// message sixteen: what the million-client run was sized with.
+    /// in 8 bytes each (136 bytes in all), its hot bytes are twelve, its
+    /// state of an update four, a queued message sixteen: what the
+    /// million-client run was sized with.
     #[test]
     fn per_client_records_stay_small() {
         assert_eq!(std::mem::size_of::<Client>(), 136);
-        assert_eq!(std::mem::size_of::<Hot>(), 10);
+        assert_eq!(std::mem::size_of::<Hot>(), 12);
+        assert_eq!(std::mem::size_of::<ClientUpdate>(), 4);
         assert_eq!(std::mem::size_of::<StateMsg>(), 16);
         assert_eq!(std::mem::size_of::<BatchData>(), 64, "a batch is one line");
         assert_eq!(
