@@ -252,6 +252,13 @@ impl<E> Agenda<E> {
         self.queue.ahead(k)
     }
 
+    /// As [`ahead`](Self::ahead), without starting to load anything
+    /// further ahead (for a second hint nearer than the first).
+    #[inline]
+    pub fn near(&self, k: usize) -> Option<&E> {
+        self.queue.near(k)
+    }
+
     /// Removes and returns the earliest event, with its place in the order.
     #[inline]
     pub fn pop_keyed(&mut self) -> Option<(EventKey, E)> {

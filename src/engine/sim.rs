@@ -33,6 +33,16 @@ pub trait Model {
     fn prefetch(&self, event: &Self::Event) {
         let _ = event;
     }
+
+    /// A second hint for an event already offered to
+    /// [`prefetch`](Self::prefetch), about half as many events ahead: what
+    /// `prefetch` started loading is likely in cache by now, so a model can
+    /// follow it to what it names (a batch to its client). Must not change
+    /// anything. By default nothing.
+    #[inline]
+    fn prefetch_through(&self, event: &Self::Event) {
+        let _ = event;
+    }
 }
 
 /// What a model may do to the future while it handles an event.
@@ -298,6 +308,9 @@ impl<M: Model> Simulation<M> {
             Some((key, event)) => {
                 if let Some(soon) = self.agenda.ahead(PREFETCH_DISTANCE) {
                     self.model.prefetch(soon);
+                }
+                if let Some(nearer) = self.agenda.near(PREFETCH_DISTANCE / 2) {
+                    self.model.prefetch_through(nearer);
                 }
                 let model = &self.model;
                 (self.agenda).hint_periodic(2 * PREFETCH_DISTANCE, |soon| model.prefetch(soon));

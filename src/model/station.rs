@@ -151,6 +151,23 @@ impl Station {
         wait
     }
 
+    /// Starts loading the request in `slot` (a prefetch hint).
+    #[inline]
+    pub(crate) fn prefetch_slot(&self, slot: u16) {
+        if let Some(entry) = self.slots.get(usize::from(slot)) {
+            crate::engine::prefetch(entry);
+        }
+    }
+
+    /// The client whose request is in `slot`, if any.
+    #[inline]
+    pub(crate) fn client_in(&self, slot: u16) -> Option<ClientId> {
+        self.slots
+            .get(usize::from(slot))?
+            .as_ref()
+            .map(|(job, _)| job.client)
+    }
+
     /// Requests in service.
     pub(crate) fn busy(&self) -> u32 {
         self.workers - self.free.len() as u32

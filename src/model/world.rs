@@ -1051,6 +1051,10 @@ impl Model for World<'_> {
                 }
                 return;
             }
+            Event::Served(station, slot) => {
+                self.stations[usize::from(station)].prefetch_slot(slot);
+                return;
+            }
             Event::PolicyPoll(c)
             | Event::PolicyRequest(c)
             | Event::ScanCycle(c)
@@ -1063,18 +1067,39 @@ impl Model for World<'_> {
             | Event::PowerOff(c) => c.index(),
             _ => return,
         };
-        crate::engine::prefetch(&self.hot[c]);
         if matches!(event, Event::PolicyPoll(_)) {
-            return; // a poll reads nothing else of the client
+            // A poll reads nothing else of the client.
+            crate::engine::prefetch(&self.hot[c]);
+            return;
         }
         crate::engine::prefetch(&self.clients[c]);
-        for dep in &self.deployments {
-            crate::engine::prefetch(&dep.assignments[c]);
-        }
-        // What bringing its cells up to date reads.
-        let n = self.estate.updates.len();
-        if let Some(updates) = self.updates_of.get(c * n..(c + 1) * n) {
-            crate::engine::prefetch(updates);
+        self.prefetch_reports(c);
+    }
+
+    /// The events of a batch and of a request's ending name their client
+    /// through the batch or the station's slot, which
+    /// [`prefetch`](Self::prefetch) loaded a few events ago: now the
+    /// client's records can be loaded too.
+    #[inline]
+    fn prefetch_through(&self, event: &Event) {
+        match *event {
+            Event::BatchForwarded(slot) => {
+                if let Some(batch) = self.batch_store.get(slot as usize) {
+                    crate::engine::prefetch(&self.hot[batch.client.index()]);
+                }
+            }
+            Event::Replicated(slot) => {
+                if let Some(batch) = self.batch_store.get(slot as usize) {
+                    self.prefetch_reports(batch.client.index());
+                }
+            }
+            Event::Served(station, slot) => {
+                if let Some(c) = self.stations[usize::from(station)].client_in(slot) {
+                    crate::engine::prefetch(&self.clients[c.index()]);
+                    self.prefetch_reports(c.index());
+                }
+            }
+            _ => {}
         }
     }
 
@@ -1335,6 +1360,20 @@ impl World<'_> {
         let site = &self.sites[self.site_of(job.client)];
         (hot.has_update_policy || !site.update_policy_published)
             && usize::from(hot.known_deployments) == site.published.len()
+    }
+
+    /// Starts loading what bringing a client's cells up to date reads: its
+    /// hot bytes, its assignments and its update states.
+    #[inline]
+    fn prefetch_reports(&self, c: usize) {
+        crate::engine::prefetch(&self.hot[c]);
+        for dep in &self.deployments {
+            crate::engine::prefetch(&dep.assignments[c]);
+        }
+        let n = self.estate.updates.len();
+        if let Some(updates) = self.updates_of.get(c * n..(c + 1) * n) {
+            crate::engine::prefetch(updates);
+        }
     }
 
     /// Ends, in order, the services of `station` that end silently before

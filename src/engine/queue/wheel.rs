@@ -315,6 +315,12 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
         if let Some(e) = self.sorted_ahead(2 * k) {
             self.slab.prefetch(e);
         }
+        self.near(k)
+    }
+
+    /// The event about `k` places ahead, if it is in the loaded window.
+    #[inline]
+    pub(crate) fn near(&self, k: usize) -> Option<&E> {
         self.sorted_ahead(k).and_then(|e| self.slab.get(e))
     }
 
