@@ -15,11 +15,11 @@ use super::estate::ServerRef;
 use super::estate::{Estate, PowerSpec, Settings};
 use super::events::Event;
 use super::ids::{ClientId, DeploymentId, UpdateId};
-use super::record::{CohortBreakdown, CohortTimings, LoadRow, ServerRecord, ServerRole};
 use super::record::{
-    DeploymentRecord, LiveAssignment, Outcome, SampleRow, SyncKind, SyncRecord, THRESHOLDS,
-    Thresholds, Totals, UpdateRow, ms_histogram,
+    BufferedHistogram, DeploymentRecord, LiveAssignment, Outcome, SampleRow, SyncKind, SyncRecord,
+    THRESHOLDS, Thresholds, Totals, UpdateRow, ms_histogram,
 };
+use super::record::{CohortBreakdown, CohortTimings, LoadRow, ServerRecord, ServerRole};
 use super::station::{Job, Offer, Request, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
@@ -337,7 +337,7 @@ pub struct World<'e> {
     /// In a hierarchy: the timeline per primary site.
     pub(crate) site_timeline: Vec<SampleRow>,
     pub(crate) update_timeline: Vec<UpdateRow>,
-    pub(crate) message_latency: hdrhistogram::Histogram<u64>,
+    pub(crate) message_latency: BufferedHistogram,
     pub(crate) min_batch_gap: Option<SimDuration>,
     pub(crate) gpo_conflicts: Vec<u32>,
     pub(crate) cohort_timings: Vec<CohortTimings>,
@@ -506,7 +506,7 @@ impl<'e> World<'e> {
             timeline: Vec::new(),
             site_timeline: Vec::new(),
             update_timeline: Vec::new(),
-            message_latency: ms_histogram(),
+            message_latency: BufferedHistogram::new(),
             min_batch_gap: None,
             gpo_conflicts,
             cohort_timings: estate
@@ -1002,7 +1002,7 @@ impl<'e> World<'e> {
             gpo_conflicts: self.gpo_conflicts,
             deployments,
             totals: self.totals,
-            message_latency: self.message_latency,
+            message_latency: self.message_latency.into_histogram(),
             min_batch_gap: self.min_batch_gap,
             batches_per_client: self.clients.iter().map(|c| c.batches).collect(),
         }
