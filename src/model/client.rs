@@ -18,6 +18,7 @@ use super::compliance::{
 };
 use super::events::Event;
 use super::ids::{ClientId, DeploymentId, UpdateId};
+use super::record::Timing;
 use super::trace::TraceRecord;
 use super::windows::next_fit;
 use super::world::{Action, RestartCause, StateMsg, World};
@@ -449,9 +450,8 @@ impl World<'_> {
         });
         let client = &self.clients[c.index()];
         let took = now.since(client.action_started).as_ms();
-        self.cohort_timings[usize::from(self.hot[c.index()].cohort)]
-            .download
-            .saturating_record(took);
+        let cohort = usize::from(self.hot[c.index()].cohort);
+        self.cohort_timings.record(cohort, Timing::Download, took);
         self.download_done(c, d, now, sched);
         self.refresh(c, now);
         if self.clients[c.index()].power_off_waiting {
@@ -678,9 +678,8 @@ impl World<'_> {
         let since = std::mem::replace(&mut client.restart_pending_since, SimTime::MAX);
         if since != SimTime::MAX {
             let cohort = usize::from(self.hot[c.index()].cohort);
-            self.cohort_timings[cohort]
-                .restart_delay
-                .saturating_record(now.since(since).as_ms());
+            let ms = now.since(since).as_ms();
+            self.cohort_timings.record(cohort, Timing::RestartDelay, ms);
         }
     }
 

@@ -260,6 +260,64 @@ impl CohortTimings {
     }
 }
 
+/// Which of a cohort's [`CohortTimings`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Timing {
+    /// [`CohortTimings::scan_response`].
+    ScanResponse,
+    /// [`CohortTimings::download`].
+    Download,
+    /// [`CohortTimings::restart_delay`].
+    RestartDelay,
+}
+
+/// Every cohort's [`CohortTimings`], recorded through a buffer for the
+/// reason [`BufferedHistogram`] gives: a record would miss on a random
+/// counter of one of hundreds of histograms.
+pub(crate) struct CohortTimingLog {
+    timings: Vec<CohortTimings>,
+    pending: Vec<(u32, Timing, u64)>,
+}
+
+impl CohortTimingLog {
+    /// Records counted at a time.
+    const BATCH: usize = 4_096;
+
+    pub(crate) fn new(cohorts: usize) -> Self {
+        CohortTimingLog {
+            timings: (0..cohorts).map(|_| CohortTimings::new()).collect(),
+            pending: Vec::with_capacity(Self::BATCH),
+        }
+    }
+
+    /// Records `ms` (saturating) in cohort `cohort`'s histogram `timing`.
+    #[inline]
+    pub(crate) fn record(&mut self, cohort: usize, timing: Timing, ms: u64) {
+        self.pending.push((cohort as u32, timing, ms));
+        if self.pending.len() == Self::BATCH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        for &(cohort, timing, ms) in &self.pending {
+            let t = &mut self.timings[cohort as usize];
+            match timing {
+                Timing::ScanResponse => t.scan_response.saturating_record(ms),
+                Timing::Download => t.download.saturating_record(ms),
+                Timing::RestartDelay => t.restart_delay.saturating_record(ms),
+            }
+        }
+        self.pending.clear();
+    }
+
+    /// Every cohort's timings, everything recorded counted.
+    pub(crate) fn into_timings(mut self) -> Vec<CohortTimings> {
+        self.flush();
+        self.timings
+    }
+}
+
 /// Counts of what happened in a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
@@ -506,5 +564,34 @@ mod tests {
         assert_eq!(buffered, plain);
         assert_eq!(buffered.len(), (3 * BufferedHistogram::BATCH + 17) as u64);
         assert_eq!(buffered.max(), plain.max());
+    }
+
+    /// The cohort timings recorded through the log are those recorded
+    /// directly, each in its own cohort's histogram of its kind, across
+    /// flushes.
+    #[test]
+    fn the_timing_log_records_each_value_where_it_belongs() {
+        let mut direct: Vec<CohortTimings> = (0..3).map(|_| CohortTimings::new()).collect();
+        let mut log = CohortTimingLog::new(3);
+        for i in 0..(2 * CohortTimingLog::BATCH + 5) {
+            let (cohort, ms) = (i % 3, (i as u64 * 7919) % 100_000);
+            let (timing, h) = match i % 4 {
+                0 => (Timing::ScanResponse, &mut direct[cohort].scan_response),
+                1 => (Timing::Download, &mut direct[cohort].download),
+                _ => (Timing::RestartDelay, &mut direct[cohort].restart_delay),
+            };
+            h.saturating_record(ms);
+            log.record(cohort, timing, ms);
+        }
+        let logged = log.into_timings();
+        for (l, d) in logged.iter().zip(&direct) {
+            assert_eq!(l.scan_response, d.scan_response);
+            assert_eq!(l.download, d.download);
+            assert_eq!(l.restart_delay, d.restart_delay);
+        }
+        assert!(
+            direct.iter().all(|d| !d.download.is_empty()),
+            "every cohort got some"
+        );
     }
 }

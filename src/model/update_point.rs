@@ -12,6 +12,7 @@
 use super::compliance::{Phase, TOPIC_SCAN};
 use super::events::Event;
 use super::ids::ClientId;
+use super::record::Timing;
 use super::station::{Job, Offer, Request};
 use super::world::{Action, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
@@ -116,9 +117,8 @@ impl World<'_> {
         }
         let now = sched.now();
         let cohort = usize::from(self.hot[c.index()].cohort);
-        self.cohort_timings[cohort]
-            .scan_response
-            .saturating_record(now.since(job.arrived).as_ms());
+        let ms = now.since(job.arrived).as_ms();
+        self.cohort_timings.record(cohort, Timing::ScanResponse, ms);
         let sup = self.current_sup(c);
         let local = self
             .settings(c)

@@ -19,7 +19,7 @@ use super::record::{
     BufferedHistogram, DeploymentRecord, LiveAssignment, Outcome, SampleRow, SyncKind, SyncRecord,
     THRESHOLDS, Thresholds, Totals, UpdateRow, ms_histogram,
 };
-use super::record::{CohortBreakdown, CohortTimings, LoadRow, ServerRecord, ServerRole};
+use super::record::{CohortBreakdown, CohortTimingLog, LoadRow, ServerRecord, ServerRole};
 use super::station::{Job, Offer, Request, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
@@ -343,7 +343,7 @@ pub struct World<'e> {
     pub(crate) message_latency: BufferedHistogram,
     pub(crate) min_batch_gap: Option<SimDuration>,
     pub(crate) gpo_conflicts: Vec<u32>,
-    pub(crate) cohort_timings: Vec<CohortTimings>,
+    pub(crate) cohort_timings: CohortTimingLog,
 }
 
 impl<'e> World<'e> {
@@ -512,11 +512,7 @@ impl<'e> World<'e> {
             message_latency: BufferedHistogram::new(),
             min_batch_gap: None,
             gpo_conflicts,
-            cohort_timings: estate
-                .cohorts
-                .iter()
-                .map(|_| CohortTimings::new())
-                .collect(),
+            cohort_timings: CohortTimingLog::new(estate.cohorts.len()),
         };
         for spec in &estate.deployments {
             let mut targeted_cohort = vec![false; estate.cohorts.len()];
@@ -977,7 +973,7 @@ impl<'e> World<'e> {
                 .map(|b| b.messages.len() as u64)
                 .sum::<u64>();
         Outcome {
-            cohort_timings: self.cohort_timings,
+            cohort_timings: self.cohort_timings.into_timings(),
             servers,
             load: self.load,
             messages_pending_at_end: pending,
