@@ -250,71 +250,46 @@ pub struct CohortTimings {
     pub restart_delay: Histogram<u64>,
 }
 
-impl CohortTimings {
-    pub(crate) fn new() -> Self {
-        CohortTimings {
-            scan_response: ms_histogram(),
-            download: ms_histogram(),
-            restart_delay: ms_histogram(),
-        }
-    }
-}
-
 /// Which of a cohort's [`CohortTimings`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Timing {
     /// [`CohortTimings::scan_response`].
-    ScanResponse,
+    ScanResponse = 0,
     /// [`CohortTimings::download`].
-    Download,
+    Download = 1,
     /// [`CohortTimings::restart_delay`].
-    RestartDelay,
+    RestartDelay = 2,
 }
 
-/// Every cohort's [`CohortTimings`], recorded through a buffer for the
-/// reason [`BufferedHistogram`] gives: a record would miss on a random
-/// counter of one of hundreds of histograms.
-pub(crate) struct CohortTimingLog {
-    timings: Vec<CohortTimings>,
-    pending: Vec<(u32, Timing, u64)>,
-}
+/// Every cohort's [`CohortTimings`], recorded through a [`HistogramLog`]
+/// (hundreds of cohorts, three histograms each).
+pub(crate) struct CohortTimingLog(HistogramLog);
 
 impl CohortTimingLog {
-    /// Records counted at a time.
-    const BATCH: usize = 4_096;
-
     pub(crate) fn new(cohorts: usize) -> Self {
-        CohortTimingLog {
-            timings: (0..cohorts).map(|_| CohortTimings::new()).collect(),
-            pending: Vec::with_capacity(Self::BATCH),
-        }
+        CohortTimingLog(HistogramLog::new(3 * cohorts))
     }
 
     /// Records `ms` (saturating) in cohort `cohort`'s histogram `timing`.
     #[inline]
     pub(crate) fn record(&mut self, cohort: usize, timing: Timing, ms: u64) {
-        self.pending.push((cohort as u32, timing, ms));
-        if self.pending.len() == Self::BATCH {
-            self.flush();
-        }
-    }
-
-    fn flush(&mut self) {
-        for &(cohort, timing, ms) in &self.pending {
-            let t = &mut self.timings[cohort as usize];
-            match timing {
-                Timing::ScanResponse => t.scan_response.saturating_record(ms),
-                Timing::Download => t.download.saturating_record(ms),
-                Timing::RestartDelay => t.restart_delay.saturating_record(ms),
-            }
-        }
-        self.pending.clear();
+        self.0.saturating_record(3 * cohort + timing as usize, ms);
     }
 
     /// Every cohort's timings, everything recorded counted.
-    pub(crate) fn into_timings(mut self) -> Vec<CohortTimings> {
-        self.flush();
-        self.timings
+    pub(crate) fn into_timings(self) -> Vec<CohortTimings> {
+        let mut histograms = self.0.into_histograms().into_iter();
+        let mut timings = Vec::with_capacity(histograms.len() / 3);
+        while let (Some(scan_response), Some(download), Some(restart_delay)) =
+            (histograms.next(), histograms.next(), histograms.next())
+        {
+            timings.push(CohortTimings {
+                scan_response,
+                download,
+                restart_delay,
+            });
+        }
+        timings
     }
 }
 
@@ -412,48 +387,52 @@ pub(crate) fn ms_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 366 * 86_400_000, 3).expect("valid bounds")
 }
 
-/// A [`ms_histogram`] recorded into tens of millions of times (every state
-/// message's latency) while a million clients' records stream through the
-/// cache. Each record would miss on a random one of the histogram's
-/// thousands of counters, so values are kept in a buffer first and counted
-/// a few thousand at a time, when the counters they touch stay in cache
-/// across the batch. The counts are the same: they do not depend on order.
-pub(crate) struct BufferedHistogram {
-    histogram: Histogram<u64>,
-    pending: Vec<u64>,
+/// [`ms_histogram`]s recorded into tens of millions of times (every state
+/// message's latency, every scan's response time in its cohort's
+/// histogram) while a million clients' records stream through the cache.
+/// Each record would miss on a random one of the histograms' thousands of
+/// counters, so records are kept in one buffer first and counted a few
+/// thousand at a time, when the counters they touch stay in cache across
+/// the batch. The counts are the same: they do not depend on order.
+pub(crate) struct HistogramLog {
+    histograms: Vec<Histogram<u64>>,
+    /// Records not counted yet: (histogram, value).
+    pending: Vec<(u32, u64)>,
 }
 
-impl BufferedHistogram {
-    /// Values counted at a time.
+impl HistogramLog {
+    /// Records counted at a time.
     const BATCH: usize = 4_096;
 
-    pub(crate) fn new() -> Self {
-        BufferedHistogram {
-            histogram: ms_histogram(),
+    /// `n` empty histograms.
+    pub(crate) fn new(n: usize) -> Self {
+        HistogramLog {
+            histograms: (0..n).map(|_| ms_histogram()).collect(),
             pending: Vec::with_capacity(Self::BATCH),
         }
     }
 
-    /// Records `value`, or the largest trackable value if it is above.
+    /// Records `value` in histogram `i`, or the largest trackable value if
+    /// it is above.
     #[inline]
-    pub(crate) fn saturating_record(&mut self, value: u64) {
-        self.pending.push(value);
+    pub(crate) fn saturating_record(&mut self, i: usize, value: u64) {
+        self.pending.push((i as u32, value));
         if self.pending.len() == Self::BATCH {
             self.flush();
         }
     }
 
     fn flush(&mut self) {
-        for &v in &self.pending {
-            self.histogram.saturating_record(v);
+        for &(i, v) in &self.pending {
+            self.histograms[i as usize].saturating_record(v);
         }
         self.pending.clear();
     }
 
-    /// The histogram of every value recorded.
-    pub(crate) fn into_histogram(mut self) -> Histogram<u64> {
+    /// The histograms, everything recorded counted.
+    pub(crate) fn into_histograms(mut self) -> Vec<Histogram<u64>> {
         self.flush();
-        self.histogram
+        self.histograms
     }
 }
 
@@ -540,15 +519,15 @@ pub struct ServerRecord {
 mod tests {
     use super::*;
 
-    /// Buffered or not, the same values give the same histogram: counts,
+    /// Logged or not, the same values give the same histograms: counts,
     /// extremes and total, across several flushes and a partial one, with
     /// values above the trackable range saturated alike.
     #[test]
-    fn a_buffered_histogram_counts_what_a_plain_one_counts() {
-        let mut plain = ms_histogram();
-        let mut buffered = BufferedHistogram::new();
+    fn a_histogram_log_counts_what_plain_histograms_count() {
+        let mut plain = [ms_histogram(), ms_histogram()];
+        let mut log = HistogramLog::new(2);
         let mut x: u64 = 12345;
-        for i in 0..(3 * BufferedHistogram::BATCH + 17) {
+        for i in 0..(3 * HistogramLog::BATCH + 17) {
             x = x
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
@@ -557,13 +536,16 @@ mod tests {
                 1 => u64::MAX,
                 _ => (x >> 33) % 10_000_000,
             };
-            plain.saturating_record(v);
-            buffered.saturating_record(v);
+            plain[i % 2].saturating_record(v);
+            log.saturating_record(i % 2, v);
         }
-        let buffered = buffered.into_histogram();
-        assert_eq!(buffered, plain);
-        assert_eq!(buffered.len(), (3 * BufferedHistogram::BATCH + 17) as u64);
-        assert_eq!(buffered.max(), plain.max());
+        let logged = log.into_histograms();
+        assert_eq!(logged, plain);
+        assert_eq!(
+            logged.iter().map(|h| h.len()).sum::<u64>(),
+            (3 * HistogramLog::BATCH + 17) as u64
+        );
+        assert_eq!(logged[1].max(), plain[1].max());
     }
 
     /// The cohort timings recorded through the log are those recorded
@@ -571,9 +553,15 @@ mod tests {
     /// flushes.
     #[test]
     fn the_timing_log_records_each_value_where_it_belongs() {
-        let mut direct: Vec<CohortTimings> = (0..3).map(|_| CohortTimings::new()).collect();
+        let mut direct: Vec<CohortTimings> = (0..3)
+            .map(|_| CohortTimings {
+                scan_response: ms_histogram(),
+                download: ms_histogram(),
+                restart_delay: ms_histogram(),
+            })
+            .collect();
         let mut log = CohortTimingLog::new(3);
-        for i in 0..(2 * CohortTimingLog::BATCH + 5) {
+        for i in 0..(2 * HistogramLog::BATCH + 5) {
             let (cohort, ms) = (i % 3, (i as u64 * 7919) % 100_000);
             let (timing, h) = match i % 4 {
                 0 => (Timing::ScanResponse, &mut direct[cohort].scan_response),

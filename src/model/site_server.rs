@@ -80,7 +80,7 @@ impl World<'_> {
         });
         for &m in &messages {
             self.message_latency
-                .saturating_record(now.since(m.queued_at).as_ms());
+                .saturating_record(0, now.since(m.queued_at).as_ms());
             self.totals.state_messages_in_database += 1;
             match m.topic {
                 TOPIC_DETECTION => self.set_reported(c, UpdateId(m.subject), m.state),

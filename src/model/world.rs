@@ -15,11 +15,11 @@ use super::estate::ServerRef;
 use super::estate::{Estate, PowerSpec, Settings};
 use super::events::Event;
 use super::ids::{ClientId, DeploymentId, UpdateId};
+use super::record::{CohortBreakdown, CohortTimingLog, LoadRow, ServerRecord, ServerRole};
 use super::record::{
-    BufferedHistogram, DeploymentRecord, LiveAssignment, Outcome, SampleRow, SyncKind, SyncRecord,
+    DeploymentRecord, HistogramLog, LiveAssignment, Outcome, SampleRow, SyncKind, SyncRecord,
     THRESHOLDS, Thresholds, Totals, UpdateRow, ms_histogram,
 };
-use super::record::{CohortBreakdown, CohortTimingLog, LoadRow, ServerRecord, ServerRole};
 use super::station::{Job, Offer, Request, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
@@ -340,7 +340,8 @@ pub struct World<'e> {
     /// In a hierarchy: the timeline per primary site.
     pub(crate) site_timeline: Vec<SampleRow>,
     pub(crate) update_timeline: Vec<UpdateRow>,
-    pub(crate) message_latency: BufferedHistogram,
+    /// Every state message's latency (one histogram).
+    pub(crate) message_latency: HistogramLog,
     pub(crate) min_batch_gap: Option<SimDuration>,
     pub(crate) gpo_conflicts: Vec<u32>,
     pub(crate) cohort_timings: CohortTimingLog,
@@ -509,7 +510,7 @@ impl<'e> World<'e> {
             timeline: Vec::new(),
             site_timeline: Vec::new(),
             update_timeline: Vec::new(),
-            message_latency: BufferedHistogram::new(),
+            message_latency: HistogramLog::new(1),
             min_batch_gap: None,
             gpo_conflicts,
             cohort_timings: CohortTimingLog::new(estate.cohorts.len()),
@@ -1001,7 +1002,9 @@ impl<'e> World<'e> {
             gpo_conflicts: self.gpo_conflicts,
             deployments,
             totals: self.totals,
-            message_latency: self.message_latency.into_histogram(),
+            message_latency: (self.message_latency.into_histograms())
+                .pop()
+                .expect("one histogram"),
             min_batch_gap: self.min_batch_gap,
             batches_per_client: self.clients.iter().map(|c| c.batches).collect(),
         }
