@@ -174,10 +174,7 @@ impl World<'_> {
         self.settle(self.mp_station(c), sched.key());
         self.trace(Some(c), || TraceRecord::new(now, Some(c), "power_off"));
         self.interrupt(c, sched);
-        let n = self.estate.updates.len();
-        let pending = self.updates_of[c.index() * n..(c.index() + 1) * n]
-            .iter()
-            .any(|s| s.truth == Truth::PendingRestart);
+        let pending = (self.updates_of_client(c).iter()).any(|s| s.truth == Truth::PendingRestart);
         let client = &mut self.clients[c.index()];
         client.power_off_waiting = false;
         client.restart_waiting = false;

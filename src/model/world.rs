@@ -698,6 +698,13 @@ impl<'e> World<'e> {
         c.index() * self.estate.updates.len() + u.index()
     }
 
+    /// A client's states of every update, in update order.
+    #[inline]
+    pub(crate) fn updates_of_client(&self, c: ClientId) -> &[ClientUpdate] {
+        let n = self.estate.updates.len();
+        &self.updates_of[c.index() * n..(c.index() + 1) * n]
+    }
+
     /// Sets a client's true state of one update, keeping the counts right.
     pub(crate) fn set_truth(&mut self, c: ClientId, u: UpdateId, t: Truth) {
         let slot = self.slot(c, u);
@@ -1372,10 +1379,7 @@ impl World<'_> {
         for dep in &self.deployments {
             crate::engine::prefetch(&dep.assignments[c]);
         }
-        let n = self.estate.updates.len();
-        if let Some(updates) = self.updates_of.get(c * n..(c + 1) * n) {
-            crate::engine::prefetch(updates);
-        }
+        crate::engine::prefetch(self.updates_of_client(ClientId(c as u32)));
     }
 
     /// Ends, in order, the services of `station` that end silently before
