@@ -18,24 +18,115 @@ use super::station::Request;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
 
-/// One active download.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Flow {
-    pub(crate) client: ClientId,
+/// The active downloads, one array per field, in the order they started: a
+/// pass that sends reads 8 bytes a flow, and one that checks the links
+/// another 8 (at 500 downloads a DP's pass stays in the nearest cache).
+#[derive(Default)]
+pub(crate) struct Flows {
+    client: Vec<ClientId>,
     /// Millibits still to send (a deployment is at most 1 PB, 8·10^18
     /// millibits, so this fits; see the scenario's validation).
-    pub(crate) remaining: u64,
+    remaining: Vec<u64>,
     /// The client's link, bps.
-    pub(crate) cap: u64,
-    /// Current rate, bps.
-    pub(crate) rate: u64,
+    cap: Vec<u64>,
+    /// Each flow's rate, bps, while [`Rates::PerFlow`] holds.
+    rate: Vec<u64>,
+}
+
+impl Flows {
+    pub(crate) fn len(&self) -> usize {
+        self.client.len()
+    }
+
+    #[cfg(test)]
+    pub(crate) fn is_empty(&self) -> bool {
+        self.client.is_empty()
+    }
+
+    fn push(&mut self, client: ClientId, remaining: u64, cap: u64) {
+        self.client.push(client);
+        self.remaining.push(remaining);
+        self.cap.push(cap);
+    }
+
+    /// Removes flow `i`, the last flow taking its place; returns what it had
+    /// left to send.
+    fn swap_remove(&mut self, i: usize) -> u64 {
+        self.client.swap_remove(i);
+        self.cap.swap_remove(i);
+        self.remaining.swap_remove(i)
+    }
+
+    /// Empties the flows, returning each client with what it had left.
+    fn drain(&mut self) -> impl Iterator<Item = (ClientId, u64)> + '_ {
+        self.cap.clear();
+        self.rate.clear();
+        self.client.drain(..).zip(self.remaining.drain(..))
+    }
+
+    /// Takes off the flows with nothing left to send (their clients into
+    /// `done`, in flow order); the others keep their order.
+    fn take_finished(&mut self, done: &mut Vec<ClientId>) {
+        let Some(first) = self.remaining.iter().position(|&r| r == 0) else {
+            return;
+        };
+        let mut kept = first;
+        for i in first..self.remaining.len() {
+            if self.remaining[i] == 0 {
+                done.push(self.client[i]);
+            } else {
+                self.remaining[kept] = self.remaining[i];
+                self.client[kept] = self.client[i];
+                self.cap[kept] = self.cap[i];
+                kept += 1;
+            }
+        }
+        self.remaining.truncate(kept);
+        self.client.truncate(kept);
+        self.cap.truncate(kept);
+    }
+}
+
+/// The rates the last [`Dp::share`] gave the flows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Rates {
+    /// Every flow an equal share: those before `first` at `low`, the others
+    /// at `high` (one bps more), without a rate stored per flow.
+    Equal { low: u64, high: u64, first: usize },
+    /// Each flow at its own rate, in [`Flows::rate`].
+    PerFlow,
+}
+
+/// Sends `rate · dt` (at most what is left) on each flow of `remaining`;
+/// returns the millibits sent.
+fn send_at(remaining: &mut [u64], rate: u64, dt: u64) -> u128 {
+    let step = rate.saturating_mul(dt);
+    if step <= u64::MAX / (remaining.len() as u64).max(1) {
+        // The sum fits: one 64-bit total, which the compiler vectorises.
+        let mut total = 0u64;
+        for r in remaining.iter_mut() {
+            let sent = step.min(*r);
+            *r -= sent;
+            total += sent;
+        }
+        return u128::from(total);
+    }
+    let mut total = 0u128;
+    for r in remaining.iter_mut() {
+        // A product that saturates is above what is left anyway.
+        let sent = step.min(*r);
+        *r -= sent;
+        total += u128::from(sent);
+    }
+    total
 }
 
 /// A distribution point's live state.
 pub(crate) struct Dp {
     pub(crate) bandwidth: u64,
     pub(crate) max_connections: u32,
-    pub(crate) flows: Vec<Flow>,
+    pub(crate) flows: Flows,
+    rates: Rates,
     pub(crate) waiting: VecDeque<(ClientId, SimTime, u64, u64)>,
     last: SimTime,
     timer: Option<TimerId>,
@@ -56,7 +147,12 @@ impl Dp {
         Dp {
             bandwidth,
             max_connections,
-            flows: Vec::new(),
+            flows: Flows::default(),
+            rates: Rates::Equal {
+                low: 0,
+                high: 0,
+                first: 0,
+            },
             waiting: VecDeque::new(),
             last: SimTime::ZERO,
             timer: None,
@@ -73,37 +169,56 @@ impl Dp {
         }
     }
 
-    /// Sends what every flow sent since the last change.
-    pub(crate) fn advance(&mut self, now: SimTime) {
-        self.advance_and_take(now, None);
+    /// The rate of flow `i`, bps, as the last [`share`](Self::share) set it.
+    fn rate(&self, i: usize) -> u64 {
+        match self.rates {
+            Rates::Equal { low, high, first } => {
+                if i < first {
+                    low
+                } else {
+                    high
+                }
+            }
+            Rates::PerFlow => self.flows.rate[i],
+        }
     }
 
-    /// [`advance`](Self::advance), and, given `done`, takes the flows that
-    /// have sent everything off the DP (their clients into `done`, in flow
-    /// order): one pass over the flows instead of two.
-    fn advance_and_take(&mut self, now: SimTime, done: Option<&mut Vec<ClientId>>) {
+    /// Sends what every flow sent since the last change.
+    pub(crate) fn advance(&mut self, now: SimTime) {
         let dt = now.since(self.last).as_ms();
         self.last = now;
-        let mut total = 0u128;
-        let mut send = |f: &mut Flow| {
-            // A product that saturates is above what is left anyway.
-            let sent = f.rate.saturating_mul(dt).min(f.remaining);
-            f.remaining -= sent;
-            total += u128::from(sent);
-        };
-        match done {
-            None if dt == 0 => {}
-            None => self.flows.iter_mut().for_each(send),
-            Some(done) => self.flows.retain_mut(|f| {
-                send(f);
-                if f.remaining == 0 {
-                    done.push(f.client);
-                }
-                f.remaining != 0
-            }),
+        if dt == 0 {
+            return;
         }
+        // The flows are those the last `share` gave rates to: every change
+        // to them is followed by one.
+        let remaining = &mut self.flows.remaining;
+        let total = match self.rates {
+            Rates::Equal { low, high, first } => {
+                debug_assert!(first <= remaining.len(), "rates for other flows");
+                let split = first.min(remaining.len());
+                let (head, tail) = remaining.split_at_mut(split);
+                send_at(head, low, dt) + send_at(tail, high, dt)
+            }
+            Rates::PerFlow => {
+                let mut total = 0u128;
+                for (r, &rate) in remaining.iter_mut().zip(&self.flows.rate) {
+                    let sent = rate.saturating_mul(dt).min(*r);
+                    *r -= sent;
+                    total += u128::from(sent);
+                }
+                total
+            }
+        };
         self.interval_millibits += total;
         self.total_millibits += total;
+    }
+
+    /// [`advance`](Self::advance), then takes the flows that have sent
+    /// everything off the DP (their clients into `done`, in flow order).
+    fn advance_and_take(&mut self, now: SimTime, done: &mut Vec<ClientId>) {
+        self.advance(now);
+        self.flows.take_finished(done);
     }
 
     /// Max-min fair rates: the smallest links are served in full while they
@@ -113,46 +228,50 @@ impl Dp {
         let capacity = (self.bandwidth as f64 / self.slowdown) as u64;
         let n = self.flows.len() as u64;
         if n == 0 {
+            self.rates = Rates::Equal {
+                low: 0,
+                high: 0,
+                first: 0,
+            };
             return None;
         }
         // The common case: every link is faster than an equal share (which
         // is at most one bps above `equal`), so every flow gets an equal
-        // share, as the general rule below would give. O(n), no sort.
+        // share, handed out in flow order (the general rule below hands the
+        // same shares out smallest link first). O(n), no sort.
         let equal = (capacity / n).max(1);
-        if self.flows.iter().all(|f| f.cap > equal) {
+        if self.flows.cap.iter().all(|&cap| cap > equal) {
             // Handing out `left / (flows left)` in turn, at least 1 bps,
             // gives the first `n - r` flows `q = capacity / n` and the last
             // `r` flows `q + 1` (`r = capacity % n`); with q = 0 every flow
             // gets its minimum of 1. The same shares without a division per
-            // flow.
+            // flow, and without writing them down.
             let (q, r) = (capacity / n, (capacity % n) as usize);
             let first = self.flows.len() - r;
-            let (head, tail) = self.flows.split_at_mut(first);
+            let (low, high) = (q.max(1), q + 1);
+            self.rates = Rates::Equal { low, high, first };
             // At one rate the flow with the least left finishes first.
-            let give = |part: &mut [Flow], rate: u64| {
-                let mut least = u64::MAX;
-                for f in part.iter_mut() {
-                    f.rate = rate;
-                    least = least.min(f.remaining);
-                }
-                (!part.is_empty()).then(|| least.div_ceil(rate))
-            };
-            let low = give(head, q.max(1));
-            let high = give(tail, q + 1);
-            return low.into_iter().chain(high).min().map(SimDuration);
+            let (head, tail) = self.flows.remaining.split_at(first);
+            let ends = |part: &[u64], rate: u64| part.iter().min().map(|m| m.div_ceil(rate));
+            return ends(head, low)
+                .into_iter()
+                .chain(ends(tail, high))
+                .min()
+                .map(SimDuration);
         }
         self.scratch.clear();
         self.scratch
-            .extend(self.flows.iter().enumerate().map(|(i, f)| (f.cap, i)));
+            .extend(self.flows.cap.iter().enumerate().map(|(i, &cap)| (cap, i)));
         self.scratch.sort_unstable();
+        self.flows.rate.resize(self.flows.len(), 0);
         let mut left = capacity;
-        let n = self.scratch.len() as u64;
         for (k, &(cap, i)) in self.scratch.iter().enumerate() {
             let share = left / (n - k as u64);
             let rate = cap.min(share).max(1);
-            self.flows[i].rate = rate;
+            self.flows.rate[i] = rate;
             left = left.saturating_sub(rate);
         }
+        self.rates = Rates::PerFlow;
         self.next_completion()
     }
 
@@ -162,12 +281,7 @@ impl Dp {
                 break;
             };
             self.wait.saturating_record(now.since(arrived).as_ms());
-            self.flows.push(Flow {
-                client,
-                remaining,
-                cap,
-                rate: 0,
-            });
+            self.flows.push(client, remaining, cap);
         }
         self.peak_busy = self.peak_busy.max(self.flows.len() as u32);
         assert!(
@@ -183,11 +297,12 @@ impl Dp {
         // multiplication rules it out, and only the few flows that improve
         // on the running best pay for a division.
         let mut best: Option<u64> = None;
-        for f in &self.flows {
-            if best.is_some_and(|b| u128::from(f.remaining) > u128::from(b) * u128::from(f.rate)) {
+        for (i, &remaining) in self.flows.remaining.iter().enumerate() {
+            let rate = self.rate(i);
+            if best.is_some_and(|b| u128::from(remaining) > u128::from(b) * u128::from(rate)) {
                 continue;
             }
-            let ends = f.remaining.div_ceil(f.rate);
+            let ends = remaining.div_ceil(rate);
             best = Some(best.map_or(ends, |b| b.min(ends)));
         }
         best.map(SimDuration)
@@ -241,7 +356,7 @@ impl World<'_> {
         d.timer = None;
         let mut done = std::mem::take(&mut self.scratch_clients);
         done.clear();
-        d.advance_and_take(now, Some(&mut done));
+        d.advance_and_take(now, &mut done);
         d.interval.served[Request::Download as usize] += done.len() as u64;
         d.total.served[Request::Download as usize] += done.len() as u64;
         d.admit(now);
@@ -263,9 +378,8 @@ impl World<'_> {
         let dp = self.cohort(c).dp;
         let d = &mut self.dps[dp.index()];
         d.advance(now);
-        let remaining = if let Some(i) = d.flows.iter().position(|f| f.client == c) {
-            let f = d.flows.swap_remove(i);
-            f.remaining
+        let remaining = if let Some(i) = d.flows.client.iter().position(|&f| f == c) {
+            d.flows.swap_remove(i)
         } else {
             let i = d.waiting.iter().position(|w| w.0 == c)?;
             d.waiting.remove(i).expect("found").2
@@ -287,8 +401,8 @@ impl World<'_> {
         d.advance(now);
         let mut failed: Vec<(ClientId, u64)> = d
             .flows
-            .drain(..)
-            .map(|f| (f.client, f.remaining.div_ceil(8_000)))
+            .drain()
+            .map(|(client, remaining)| (client, remaining.div_ceil(8_000)))
             .collect();
         failed.extend(d.waiting.drain(..).map(|w| (w.0, w.2.div_ceil(8_000))));
         d.interval.rejected[Request::Download as usize] += failed.len() as u64;
@@ -337,15 +451,17 @@ mod tests {
             d.admit(SimTime(0));
             let next = d.share();
             let mut left = bandwidth;
-            for (k, f) in d.flows.iter().enumerate() {
+            for k in 0..d.flows.len() {
                 let share = (left / (u64::from(n) - k as u64)).max(1);
-                assert_eq!(f.rate, share, "bandwidth {bandwidth}, {n} flows, flow {k}");
+                assert_eq!(
+                    d.rate(k),
+                    share,
+                    "bandwidth {bandwidth}, {n} flows, flow {k}"
+                );
                 left = left.saturating_sub(share);
             }
-            let least = d
-                .flows
-                .iter()
-                .map(|f| f.remaining.div_ceil(f.rate))
+            let least = (d.flows.remaining.iter().enumerate())
+                .map(|(k, r)| r.div_ceil(d.rate(k)))
                 .min()
                 .expect("flows");
             assert_eq!(d.next_completion(), Some(SimDuration(least)));
@@ -357,6 +473,91 @@ mod tests {
         }
     }
 
+    /// The plain rules, one record per flow: each flow sends at its own
+    /// rate, finished flows leave in order, a cancelled one's place goes to
+    /// the last, and rates are handed out `left / (flows left)` each (at
+    /// least 1 bps, at most the link), in flow order when every link beats
+    /// an equal share, else smallest link first.
+    #[derive(Default)]
+    struct Reference {
+        flows: Vec<(ClientId, u64, u64, u64)>,
+        sent: u128,
+    }
+
+    impl Reference {
+        fn advance(&mut self, dt: u64) {
+            for f in &mut self.flows {
+                let sent = f.3.saturating_mul(dt).min(f.1);
+                f.1 -= sent;
+                self.sent += u128::from(sent);
+            }
+        }
+
+        fn share(&mut self, capacity: u64) -> Option<u64> {
+            let (mut left, n) = (capacity, self.flows.len() as u64);
+            let mut order: Vec<usize> = (0..self.flows.len()).collect();
+            if n > 0 && !self.flows.iter().all(|f| f.2 > (capacity / n).max(1)) {
+                order.sort_by_key(|&i| (self.flows[i].2, i));
+            }
+            for (k, &i) in order.iter().enumerate() {
+                let rate = self.flows[i].2.min(left / (n - k as u64)).max(1);
+                self.flows[i].3 = rate;
+                left = left.saturating_sub(rate);
+            }
+            self.flows.iter().map(|f| f.1.div_ceil(f.3)).min()
+        }
+    }
+
+    proptest::proptest! {
+        /// Arrivals, completions and cancellations in any order leave the
+        /// DP's flows, its millibits sent and its next completion exactly as
+        /// the plain rules do, with links above and below the equal share.
+        #[test]
+        fn flows_follow_the_plain_rules(
+            bandwidth in 1u64..5_000,
+            ops in proptest::collection::vec((0u8..3, 0u64..40, 1u64..200_000, 1u64..400), 1..120),
+        ) {
+            let mut d = Dp::new(bandwidth, 30);
+            let mut reference = Reference::default();
+            let (mut now, mut next_client) = (0u64, 0u32);
+            for (op, dt, millibits, cap) in ops {
+                now += dt;
+                d.advance(SimTime(now));
+                reference.advance(dt);
+                match op {
+                    0 if d.flows.len() < 30 => {
+                        let c = ClientId(next_client);
+                        next_client += 1;
+                        d.waiting.push_back((c, SimTime(now), millibits, cap));
+                        d.admit(SimTime(now));
+                        reference.flows.push((c, millibits, cap, 0));
+                    }
+                    1 if !d.flows.is_empty() => {
+                        let i = (millibits as usize) % d.flows.len();
+                        proptest::prop_assert_eq!(d.flows.swap_remove(i), reference.flows.swap_remove(i).1);
+                    }
+                    _ => {
+                        let mut done = Vec::new();
+                        d.advance_and_take(SimTime(now), &mut done);
+                        let expected: Vec<ClientId> = (reference.flows.iter())
+                            .filter(|f| f.1 == 0)
+                            .map(|f| f.0)
+                            .collect();
+                        reference.flows.retain(|f| f.1 != 0);
+                        proptest::prop_assert_eq!(done, expected);
+                    }
+                }
+                let next = d.share().map(|t| t.as_ms());
+                proptest::prop_assert_eq!(next, reference.share(bandwidth));
+                proptest::prop_assert_eq!(d.total_millibits, reference.sent);
+                let flows: Vec<(ClientId, u64, u64, u64)> = (0..d.flows.len())
+                    .map(|i| (d.flows.client[i], d.flows.remaining[i], d.flows.cap[i], d.rate(i)))
+                    .collect();
+                proptest::prop_assert_eq!(flows, reference.flows.clone());
+            }
+        }
+    }
+
     #[test]
     fn fair_share_with_caps() {
         let mut d = Dp::new(100, 10);
@@ -365,7 +566,7 @@ mod tests {
         }
         d.admit(SimTime(0));
         d.share();
-        let rates: Vec<u64> = d.flows.iter().map(|f| f.rate).collect();
+        let rates: Vec<u64> = (0..d.flows.len()).map(|k| d.rate(k)).collect();
         // 10 to the capped one, then 45 each to the others.
         assert_eq!(rates, vec![10, 45, 45]);
     }
