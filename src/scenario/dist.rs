@@ -195,8 +195,8 @@ const EXP2_64THS: [u64; 64] = [
 fn fast_exp(x: f64) -> Option<f64> {
     // ln2/64 in two parts (fdlibm's split of ln2, over 64): the high part
     // has 32 significant bits, so `k·HI` is exact for |k| < 2^21.
-    const HI: f64 = 6.931_471_803_691_238_164_90e-1 / 64.0;
-    const LO: f64 = 1.908_214_929_270_587_700_02e-10 / 64.0;
+    const HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000) / 64.0;
+    const LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76) / 64.0;
     const TO_K: f64 = 64.0 / std::f64::consts::LN_2;
     // Adding and subtracting 1.5·2^52 rounds to an integer without a call.
     const ROUND: f64 = 6_755_399_441_055_744.0;
