@@ -105,12 +105,30 @@ fn whole_ms_exp(x: f64) -> SimDuration {
         // is libm's: the rounding can only differ within twice that of a
         // discontinuity of `whole_ms` (a half millisecond, or the cap).
         let margin = 2.0 * FAST_EXP_ERROR * ms;
-        let half = (ms - (ms as u64) as f64 - 0.5).abs();
-        if half > margin && (ms - CAP_MS).abs() > margin {
-            return whole_ms(ms);
+        if ms < CAP_MS - margin {
+            // The distance to the nearest half millisecond, and the nearest
+            // whole one, rounded without a call or an integer conversion
+            // (both exact below 2^51, and the cap is far below).
+            let below = ms - 0.5;
+            if (below - round_even(below)).abs() > margin {
+                // Not at a half: rounding to even is rounding half up.
+                return SimDuration(round_even(ms) as i64 as u64);
+            }
+        } else if ms > CAP_MS + margin {
+            return SimDuration(CAP_MS as u64);
         }
     }
     whole_ms(x.exp())
+}
+
+/// Adding and subtracting 1.5·2^52 rounds a float below 2^51 to an integer
+/// (half to even), without a call to libm.
+const ROUND: f64 = 6_755_399_441_055_744.0;
+
+/// `v` rounded to an integer, half to even, for `|v| < 2^51`.
+#[inline]
+fn round_even(v: f64) -> f64 {
+    (v + ROUND) - ROUND
 }
 
 /// A bound on [`fast_exp`]'s relative error (its analysis gives about
@@ -198,13 +216,13 @@ fn fast_exp(x: f64) -> Option<f64> {
     const HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000) / 64.0;
     const LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76) / 64.0;
     const TO_K: f64 = 64.0 / std::f64::consts::LN_2;
-    // Adding and subtracting 1.5·2^52 rounds to an integer without a call.
-    const ROUND: f64 = 6_755_399_441_055_744.0;
     if x.is_nan() || x.abs() >= 700.0 {
         return None;
     }
-    let kf = (x * TO_K + ROUND) - ROUND;
-    let k = kf as i64;
+    // `k = round(x·64/ln2)`: the sum's low bits hold `k` as an integer.
+    let shifted = x * TO_K + ROUND;
+    let k = shifted.to_bits() as i64 - ROUND.to_bits() as i64;
+    let kf = shifted - ROUND;
     let r = (x - kf * HI) - kf * LO;
     let r2 = r * r;
     // e^r - 1 = r + r²/2 + r³/6 + r⁴/24 + r⁵/120, in two halves at once.
