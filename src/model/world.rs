@@ -1108,6 +1108,12 @@ impl Model for World<'_> {
                     self.prefetch_reports(c.index());
                 }
             }
+            // The client's record is in cache by now: its queue of state
+            // messages, which a finished action or a reporting cycle
+            // reads or adds to, lives apart from it.
+            Event::ActionDone(c) | Event::ReportCycle(c) | Event::Wake(c) | Event::ScanCycle(c) => {
+                crate::engine::prefetch(&self.clients[c.index()].queue[..]);
+            }
             _ => {}
         }
     }
