@@ -127,6 +127,9 @@ pub(crate) struct Dp {
     pub(crate) max_connections: u32,
     pub(crate) flows: Flows,
     rates: Rates,
+    /// The client whose download the next tick finishes (the first, if
+    /// several), for a prefetch hint.
+    pub(crate) next_done: Option<ClientId>,
     pub(crate) waiting: VecDeque<(ClientId, SimTime, u64, u64)>,
     last: SimTime,
     timer: Option<TimerId>,
@@ -148,6 +151,7 @@ impl Dp {
             bandwidth,
             max_connections,
             flows: Flows::default(),
+            next_done: None,
             rates: Rates::Equal {
                 low: 0,
                 high: 0,
@@ -233,6 +237,7 @@ impl Dp {
                 high: 0,
                 first: 0,
             };
+            self.next_done = None;
             return None;
         }
         // The common case: every link is faster than an equal share (which
@@ -252,12 +257,19 @@ impl Dp {
             self.rates = Rates::Equal { low, high, first };
             // At one rate the flow with the least left finishes first.
             let (head, tail) = self.flows.remaining.split_at(first);
-            let ends = |part: &[u64], rate: u64| part.iter().min().map(|m| m.div_ceil(rate));
-            return ends(head, low)
-                .into_iter()
-                .chain(ends(tail, high))
-                .min()
-                .map(SimDuration);
+            let (least_head, least_tail) = (head.iter().min(), tail.iter().min());
+            let ends_head = least_head.map(|m| m.div_ceil(low));
+            let ends_tail = least_tail.map(|m| m.div_ceil(high));
+            let next = ends_head.into_iter().chain(ends_tail).min();
+            // Its client, for the hint: the first flow with the least left
+            // in the part that finishes first.
+            let (part, offset, least) = match (ends_head, least_head) {
+                (Some(h), Some(&m)) if Some(h) == next => (head, 0, m),
+                _ => (tail, first, least_tail.copied().unwrap_or(0)),
+            };
+            self.next_done =
+                (part.iter().position(|&r| r == least)).map(|i| self.flows.client[offset + i]);
+            return next.map(SimDuration);
         }
         self.scratch.clear();
         self.scratch
@@ -272,7 +284,13 @@ impl Dp {
             left = left.saturating_sub(rate);
         }
         self.rates = Rates::PerFlow;
-        self.next_completion()
+        let next = self.next_completion();
+        self.next_done = next.and_then(|t| {
+            (0..self.flows.len())
+                .find(|&i| self.flows.remaining[i].div_ceil(self.rate(i)) == t.as_ms())
+                .map(|i| self.flows.client[i])
+        });
+        next
     }
 
     fn admit(&mut self, now: SimTime) {
@@ -549,6 +567,12 @@ mod tests {
                 }
                 let next = d.share().map(|t| t.as_ms());
                 proptest::prop_assert_eq!(next, reference.share(bandwidth));
+                // The hint names a client the next tick finishes.
+                let hinted = d.next_done.map(|c| {
+                    let i = d.flows.client.iter().position(|&f| f == c).expect("a flow");
+                    d.flows.remaining[i].div_ceil(d.rate(i))
+                });
+                proptest::prop_assert_eq!(hinted, next);
                 proptest::prop_assert_eq!(d.total_millibits, reference.sent);
                 let flows: Vec<(ClientId, u64, u64, u64)> = (0..d.flows.len())
                     .map(|i| (d.flows.client[i], d.flows.remaining[i], d.flows.cap[i], d.rate(i)))

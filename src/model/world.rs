@@ -1064,6 +1064,10 @@ impl Model for World<'_> {
                 self.stations[usize::from(station)].prefetch_slot(slot);
                 return;
             }
+            Event::DpTick(dp) => match self.dps[dp.index()].next_done {
+                Some(c) => c.index(),
+                None => return,
+            },
             Event::PolicyPoll(c)
             | Event::PolicyRequest(c)
             | Event::ScanCycle(c)
@@ -1113,6 +1117,11 @@ impl Model for World<'_> {
             // reads or adds to, lives apart from it.
             Event::ActionDone(c) | Event::ReportCycle(c) | Event::Wake(c) | Event::ScanCycle(c) => {
                 crate::engine::prefetch(&self.clients[c.index()].queue[..]);
+            }
+            Event::DpTick(dp) => {
+                if let Some(c) = self.dps[dp.index()].next_done {
+                    crate::engine::prefetch(&self.clients[c.index()].queue[..]);
+                }
             }
             _ => {}
         }
