@@ -97,6 +97,15 @@ enum Rates {
     PerFlow,
 }
 
+impl Rates {
+    /// The rates of no flows.
+    const IDLE: Rates = Rates::Equal {
+        low: 0,
+        high: 0,
+        first: 0,
+    };
+}
+
 /// Sends `rate · dt` (at most what is left) on each flow of `remaining`;
 /// returns the millibits sent.
 fn send_at(remaining: &mut [u64], rate: u64, dt: u64) -> u128 {
@@ -152,11 +161,7 @@ impl Dp {
             max_connections,
             flows: Flows::default(),
             next_done: None,
-            rates: Rates::Equal {
-                low: 0,
-                high: 0,
-                first: 0,
-            },
+            rates: Rates::IDLE,
             waiting: VecDeque::new(),
             last: SimTime::ZERO,
             timer: None,
@@ -204,15 +209,9 @@ impl Dp {
                 let (head, tail) = remaining.split_at_mut(split);
                 send_at(head, low, dt) + send_at(tail, high, dt)
             }
-            Rates::PerFlow => {
-                let mut total = 0u128;
-                for (r, &rate) in remaining.iter_mut().zip(&self.flows.rate) {
-                    let sent = rate.saturating_mul(dt).min(*r);
-                    *r -= sent;
-                    total += u128::from(sent);
-                }
-                total
-            }
+            Rates::PerFlow => (remaining.iter_mut().zip(&self.flows.rate))
+                .map(|(r, &rate)| send_at(std::slice::from_mut(r), rate, dt))
+                .sum(),
         };
         self.interval_millibits += total;
         self.total_millibits += total;
@@ -232,11 +231,7 @@ impl Dp {
         let capacity = (self.bandwidth as f64 / self.slowdown) as u64;
         let n = self.flows.len() as u64;
         if n == 0 {
-            self.rates = Rates::Equal {
-                low: 0,
-                high: 0,
-                first: 0,
-            };
+            self.rates = Rates::IDLE;
             self.next_done = None;
             return None;
         }
@@ -255,21 +250,19 @@ impl Dp {
             let first = self.flows.len() - r;
             let (low, high) = (q.max(1), q + 1);
             self.rates = Rates::Equal { low, high, first };
-            // At one rate the flow with the least left finishes first.
+            // At one rate the flow with the least left finishes first (the
+            // first such flow, for the hint).
             let (head, tail) = self.flows.remaining.split_at(first);
-            let (least_head, least_tail) = (head.iter().min(), tail.iter().min());
-            let ends_head = least_head.map(|m| m.div_ceil(low));
-            let ends_tail = least_tail.map(|m| m.div_ceil(high));
-            let next = ends_head.into_iter().chain(ends_tail).min();
-            // Its client, for the hint: the first flow with the least left
-            // in the part that finishes first.
-            let (part, offset, least) = match (ends_head, least_head) {
-                (Some(h), Some(&m)) if Some(h) == next => (head, 0, m),
-                _ => (tail, first, least_tail.copied().unwrap_or(0)),
+            let soonest = |part: &[u64], offset: usize, rate: u64| {
+                (part.iter().enumerate())
+                    .min_by_key(|&(_, &r)| r)
+                    .map(|(i, r)| (r.div_ceil(rate), offset + i))
             };
-            self.next_done =
-                (part.iter().position(|&r| r == least)).map(|i| self.flows.client[offset + i]);
-            return next.map(SimDuration);
+            let next = [soonest(head, 0, low), soonest(tail, first, high)]
+                .into_iter()
+                .flatten()
+                .min_by_key(|&(ends, _)| ends);
+            return self.finishing(next);
         }
         self.scratch.clear();
         self.scratch
@@ -285,12 +278,14 @@ impl Dp {
         }
         self.rates = Rates::PerFlow;
         let next = self.next_completion();
-        self.next_done = next.and_then(|t| {
-            (0..self.flows.len())
-                .find(|&i| self.flows.remaining[i].div_ceil(self.rate(i)) == t.as_ms())
-                .map(|i| self.flows.client[i])
-        });
-        next
+        self.finishing(next)
+    }
+
+    /// Notes whose download finishes next (`(in how long, flow)`, from
+    /// [`share`](Self::share)) and returns when.
+    fn finishing(&mut self, next: Option<(u64, usize)>) -> Option<SimDuration> {
+        self.next_done = next.map(|(_, i)| self.flows.client[i]);
+        next.map(|(ends, _)| SimDuration(ends))
     }
 
     fn admit(&mut self, now: SimTime) {
@@ -308,22 +303,25 @@ impl Dp {
         );
     }
 
-    /// When the next flow finishes at the current rates.
-    fn next_completion(&self) -> Option<SimDuration> {
+    /// When the next flow finishes at the current rates, and which (the
+    /// first, if several).
+    fn next_completion(&self) -> Option<(u64, usize)> {
         // The least `ceil(remaining / rate)`. A flow with
         // `remaining > best · rate` ends later than `best`: one
         // multiplication rules it out, and only the few flows that improve
         // on the running best pay for a division.
-        let mut best: Option<u64> = None;
+        let mut best: Option<(u64, usize)> = None;
         for (i, &remaining) in self.flows.remaining.iter().enumerate() {
             let rate = self.rate(i);
-            if best.is_some_and(|b| u128::from(remaining) > u128::from(b) * u128::from(rate)) {
+            if best.is_some_and(|(b, _)| u128::from(remaining) > u128::from(b) * u128::from(rate)) {
                 continue;
             }
             let ends = remaining.div_ceil(rate);
-            best = Some(best.map_or(ends, |b| b.min(ends)));
+            if best.is_none_or(|(b, _)| ends < b) {
+                best = Some((ends, i));
+            }
         }
-        best.map(SimDuration)
+        best
     }
 }
 
@@ -482,7 +480,7 @@ mod tests {
                 .map(|(k, r)| r.div_ceil(d.rate(k)))
                 .min()
                 .expect("flows");
-            assert_eq!(d.next_completion(), Some(SimDuration(least)));
+            assert_eq!(d.next_completion().map(|(ends, _)| ends), Some(least));
             assert_eq!(
                 next,
                 Some(SimDuration(least)),

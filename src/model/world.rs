@@ -1113,8 +1113,8 @@ impl Model for World<'_> {
                 }
             }
             // The client's record is in cache by now: its queue of state
-            // messages, which a finished action or a reporting cycle
-            // reads or adds to, lives apart from it.
+            // messages, which a finished action or download or a reporting
+            // cycle reads or adds to, lives apart from it.
             Event::ActionDone(c) | Event::ReportCycle(c) | Event::Wake(c) | Event::ScanCycle(c) => {
                 crate::engine::prefetch(&self.clients[c.index()].queue[..]);
             }
