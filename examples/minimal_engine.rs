@@ -10,7 +10,7 @@ use std::collections::VecDeque;
 use patchsim::engine::{Model, Scheduler, SimDuration, SimTime, Simulation, StreamRng, Streams};
 use rand::Rng;
 
-#[derive(Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Event {
     Arrive,
     ServiceDone,

@@ -86,6 +86,13 @@ pub trait AgendaQueue<E>: Sized {
     fn with_capacity(n: usize) -> Self;
     /// Schedules `event` at `time`, after every event already at `time`.
     fn push(&mut self, time: SimTime, event: E) -> TimerId;
+    /// Schedules `event` at `time` like [`push`](Self::push), for an event
+    /// that will never be cancelled or moved: a structure may keep it more
+    /// cheaply. By default a push whose id is dropped.
+    #[inline]
+    fn push_fixed(&mut self, time: SimTime, event: E) {
+        self.push(time, event);
+    }
     /// Consumes the next sequence number without scheduling anything.
     fn reserve_seq(&mut self) -> u64;
     /// Schedules `event` at `(time, seq)`, with a `seq` from
@@ -135,13 +142,13 @@ pub struct Agenda<E> {
     periodic: Periodic<E>,
 }
 
-impl<E> Default for Agenda<E> {
+impl<E: Copy> Default for Agenda<E> {
     fn default() -> Self {
         Self::new()
     }
 }
 
-impl<E> Agenda<E> {
+impl<E: Copy> Agenda<E> {
     /// An empty agenda.
     pub fn new() -> Self {
         Self::with_capacity(0)
@@ -238,6 +245,28 @@ impl<E> Agenda<E> {
         self.queue.push(time, event)
     }
 
+    /// Schedules `event` at `time` like [`push`](Self::push), for an event
+    /// that will never be cancelled or moved: it has no id, and the agenda
+    /// keeps it without a slot of its own, so that popping it reads nothing
+    /// but the queue.
+    ///
+    /// ```
+    /// use patchsim::engine::{Agenda, SimTime};
+    /// let mut agenda = Agenda::new();
+    /// agenda.push_fixed(SimTime(10), "fixed");
+    /// let id = agenda.push(SimTime(10), "cancelled");
+    /// agenda.push_fixed(SimTime(5), "first");
+    /// assert_eq!(agenda.cancel(id), Some("cancelled"));
+    /// assert_eq!(agenda.len(), 2);
+    /// assert_eq!(agenda.pop(), Some((SimTime(5), "first")));
+    /// assert_eq!(agenda.pop(), Some((SimTime(10), "fixed")));
+    /// assert_eq!(agenda.pop(), None);
+    /// ```
+    #[inline]
+    pub fn push_fixed(&mut self, time: SimTime, event: E) {
+        self.queue.push_fixed(time, event)
+    }
+
     /// Removes and returns the earliest event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
@@ -245,17 +274,11 @@ impl<E> Agenda<E> {
     }
 
     /// An event about `k` places ahead, if the agenda has it at hand (a
-    /// hint for prefetching: it may skip events, and is `None` whenever the
-    /// answer would cost a search).
+    /// hint for prefetching: it may skip events, may be an event cancelled
+    /// since, and is `None` whenever the answer would cost a search). Reads
+    /// the queue only: the events are in it.
     #[inline]
     pub fn ahead(&self, k: usize) -> Option<&E> {
-        self.queue.ahead(k)
-    }
-
-    /// As [`ahead`](Self::ahead), without starting to load anything
-    /// further ahead (for a second hint nearer than the first).
-    #[inline]
-    pub fn near(&self, k: usize) -> Option<&E> {
         self.queue.near(k)
     }
 
@@ -454,12 +477,15 @@ mod tests {
     }
 
     /// The agenda through the same contract as the candidates.
-    impl<E> AgendaQueue<E> for Agenda<E> {
+    impl<E: Copy> AgendaQueue<E> for Agenda<E> {
         fn with_capacity(n: usize) -> Self {
             Agenda::with_capacity(n)
         }
         fn push(&mut self, time: SimTime, event: E) -> TimerId {
             Agenda::push(self, time, event)
+        }
+        fn push_fixed(&mut self, time: SimTime, event: E) {
+            Agenda::push_fixed(self, time, event)
         }
         fn reserve_seq(&mut self) -> u64 {
             Agenda::reserve_seq(self)

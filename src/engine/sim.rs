@@ -19,8 +19,9 @@ const PREFETCH_DISTANCE: usize = 16;
 
 /// A model the engine can drive: it reacts to one event at a time.
 pub trait Model {
-    /// The model's own event type.
-    type Event;
+    /// The model's own event type: a small value (the agenda keeps a copy
+    /// of each pending event with its key).
+    type Event: Copy;
 
     /// Handles `event` at time `sched.now()`, scheduling follow-ups on `sched`.
     fn handle(&mut self, event: Self::Event, sched: &mut Scheduler<'_, Self::Event>);
@@ -51,7 +52,7 @@ pub struct Scheduler<'a, E> {
     agenda: &'a mut Agenda<E>,
 }
 
-impl<E> Scheduler<'_, E> {
+impl<E: Copy> Scheduler<'_, E> {
     /// The time of the event being handled.
     pub fn now(&self) -> SimTime {
         self.key.time
@@ -146,6 +147,25 @@ impl<E> Scheduler<'_, E> {
     /// Schedules `event` after `delay`.
     pub fn after(&mut self, delay: SimDuration, event: E) -> TimerId {
         self.agenda.push(self.key.time + delay, event)
+    }
+
+    /// Schedules `event` at `time`, which must not be in the past, for good:
+    /// it will not be cancelled or moved, so it has no id, and the agenda
+    /// keeps it more cheaply (see [`Agenda::push_fixed`]). It takes its
+    /// place in the order exactly as [`at`](Self::at) would.
+    pub fn at_fixed(&mut self, time: SimTime, event: E) {
+        assert!(
+            time >= self.key.time,
+            "event scheduled in the past: {time} < {}",
+            self.key.time
+        );
+        self.agenda.push_fixed(time, event);
+    }
+
+    /// Schedules `event` after `delay`, for good (see
+    /// [`at_fixed`](Self::at_fixed)).
+    pub fn after_fixed(&mut self, delay: SimDuration, event: E) {
+        self.agenda.push_fixed(self.key.time + delay, event);
     }
 
     /// A periodic timer, not armed, firing `event` at times congruent to
@@ -309,7 +329,7 @@ impl<M: Model> Simulation<M> {
                 if let Some(soon) = self.agenda.ahead(PREFETCH_DISTANCE) {
                     self.model.prefetch(soon);
                 }
-                if let Some(nearer) = self.agenda.near(PREFETCH_DISTANCE / 2) {
+                if let Some(nearer) = self.agenda.ahead(PREFETCH_DISTANCE / 2) {
                     self.model.prefetch_through(nearer);
                 }
                 let model = &self.model;
@@ -386,6 +406,8 @@ impl<M: Model> Simulation<M> {
         mut stop: impl FnMut() -> bool,
     ) -> RunEnd {
         let every = every.max(1);
+        // The next multiple of `every` (a comparison per event, not a division).
+        let mut next = (self.events / every + 1).saturating_mul(every);
         loop {
             if stop() {
                 return RunEnd::Stopped(self.stats());
@@ -393,8 +415,9 @@ impl<M: Model> Simulation<M> {
             if !self.step(end) {
                 break;
             }
-            if self.events % every == 0 {
+            if self.events == next {
                 progress(self.stats());
+                next = next.saturating_add(every);
             }
         }
         self.now = self.now.max(end);
@@ -582,6 +605,35 @@ mod tests {
         };
         assert_eq!((stats.events, stats.now), (4, SimTime(200)));
         assert_eq!(sim.model().seen.last(), Some(&(SimTime(100), 99)));
+    }
+
+    /// Progress is reported after every `every`-th event, counted over the
+    /// whole run, also across a stop.
+    #[test]
+    fn progress_comes_every_so_many_events() {
+        struct Ticker;
+        impl Model for Ticker {
+            type Event = ();
+            fn handle(&mut self, _: (), sched: &mut Scheduler<'_, ()>) {
+                sched.after(SimDuration(1), ());
+            }
+        }
+        let mut sim = Simulation::new(Ticker);
+        sim.schedule(SimTime::ZERO, ());
+        let mut seen = vec![];
+        let mut asked = 0;
+        let stop = || {
+            asked += 1;
+            asked > 7
+        };
+        let end = sim.run_until_stoppable(SimTime(1_000), 3, |s| seen.push(s.events), stop);
+        assert!(matches!(end, RunEnd::Stopped(s) if s.events == 7));
+        assert_eq!(seen, [3, 6]);
+        sim.run_until_stoppable(SimTime(13), 3, |s| seen.push(s.events), || false);
+        assert_eq!(seen, [3, 6, 9, 12], "14 events, times 0 to 13");
+        let mut never = vec![];
+        sim.run_until_stoppable(SimTime(100), u64::MAX, |s| never.push(s.events), || false);
+        assert!(never.is_empty());
     }
 
     /// Reserves places, and schedules, cancels and moves events in them;

@@ -92,7 +92,7 @@ impl World<'_> {
     /// random delay (it runs when the client is next on and free).
     pub(crate) fn scan_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let settings = self.settings(c);
-        sched.after(settings.scan_interval, Event::ScanCycle(c));
+        sched.after_fixed(settings.scan_interval, Event::ScanCycle(c));
         if !self.hot[c.index()].has_update_policy {
             return;
         }
@@ -105,13 +105,13 @@ impl World<'_> {
                 0
             });
         client.scan_due = client.scan_due.min(due);
-        sched.at(due, Event::Wake(c));
+        sched.at_fixed(due, Event::Wake(c));
     }
 
     /// The deployment re-evaluation schedule fires: failed installs and
     /// failed scans are tried again (now, or when the client is next on).
     pub(crate) fn reevaluation_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        sched.after(
+        sched.after_fixed(
             self.settings(c).reevaluation_interval,
             Event::ReevaluationCycle(c),
         );
@@ -198,7 +198,7 @@ impl World<'_> {
                     a.phase = Phase::WaitWindow;
                     a.due = opens;
                     if opens != SimTime::MAX {
-                        sched.at(opens, Event::Wake(c));
+                        sched.at_fixed(opens, Event::Wake(c));
                     }
                     if entering {
                         self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_WAITING_WINDOW, d.0, now);
@@ -370,7 +370,7 @@ impl World<'_> {
             && a.due > now
             && a.due != SimTime::MAX
         {
-            sched.at(a.due, Event::Wake(c));
+            sched.at_fixed(a.due, Event::Wake(c));
         }
         if verifying && phase == Phase::Compliant {
             self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_SUCCESS, d.0, now);
@@ -431,7 +431,7 @@ impl World<'_> {
         a.phase = Phase::NeedDownload;
         a.due = retry;
         self.totals.download_failures += 1;
-        sched.at(retry, Event::Wake(c));
+        sched.at_fixed(retry, Event::Wake(c));
         self.refresh(c, now);
         self.next_action(c, sched);
     }
@@ -474,7 +474,7 @@ impl World<'_> {
         a.phase = Phase::WaitDeadline;
         a.due = a.deadline_at;
         if a.due > now {
-            sched.at(a.due, Event::Wake(c));
+            sched.at_fixed(a.due, Event::Wake(c));
         }
         self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADED, d.0, now);
     }
@@ -708,7 +708,7 @@ impl World<'_> {
             .settings(c)
             .power_on_policy_delay
             .sample(&mut self.clients[c.index()].rng(self.streams, c));
-        sched.after(delay, Event::PolicyRequest(c));
+        sched.after_fixed(delay, Event::PolicyRequest(c));
     }
 
     /// Stops the current scan, download or restart (an install is never

@@ -53,7 +53,7 @@ impl World<'_> {
         hot.policy_pending = false;
         let delay = Self::mp_backoff(settings, &mut hot.mp_failures);
         self.totals.mp_rejects += 1;
-        sched.after(delay, Event::PolicyRequest(c));
+        sched.after_fixed(delay, Event::PolicyRequest(c));
     }
 
     /// The MP answered with policy: the client learns the software updates
@@ -79,7 +79,7 @@ impl World<'_> {
                 0
             };
             client.scan_due = now + SimDuration(delay);
-            sched.at(client.scan_due, Event::Wake(c));
+            sched.at_fixed(client.scan_due, Event::Wake(c));
         }
         let known = usize::from(self.hot[c.index()].known_deployments);
         let published = self.sites[site].published.len();
@@ -134,7 +134,7 @@ impl World<'_> {
             Purpose::Available => SimTime::MAX,
         };
         dep.counts.with_policy += 1;
-        sched.at(a.due, Event::Wake(c));
+        sched.at_fixed(a.due, Event::Wake(c));
         self.trace(Some(c), || TraceRecord {
             deployment: Some(d),
             ..TraceRecord::new(now, Some(c), "policy_received")
@@ -176,7 +176,7 @@ impl World<'_> {
         }
         let tick = self.next_report_tick(c, now);
         self.clients[c.index()].report_armed = true;
-        sched.at(tick, Event::ReportCycle(c));
+        sched.at_fixed(tick, Event::ReportCycle(c));
     }
 
     /// The client's reporting cycle: send everything queued before this
@@ -187,7 +187,7 @@ impl World<'_> {
         let now = sched.now();
         if self.explicit_report_cycles {
             let interval = self.settings(c).state_message_interval;
-            sched.after(interval, Event::ReportCycle(c));
+            sched.after_fixed(interval, Event::ReportCycle(c));
         } else {
             self.clients[c.index()].report_armed = false;
         }
@@ -260,7 +260,7 @@ impl World<'_> {
         self.clients[job.client.index()].batch_in_flight = false;
         self.arm_report(job.client, sched.now(), sched);
         let site = &self.estate.site;
-        sched.after(
+        sched.after_fixed(
             site.mp_forward_delay + site.state_system_delay,
             Event::BatchForwarded(job.token),
         );

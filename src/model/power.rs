@@ -119,7 +119,7 @@ impl World<'_> {
             (false, (on, Event::PowerOn(c)))
         });
         self.hot[c.index()].online = online;
-        sched.at(event.0, event.1);
+        sched.at_fixed(event.0, event.1);
     }
 
     /// The client starts: it completes a restart a shutdown began, asks for
@@ -142,7 +142,7 @@ impl World<'_> {
             let delay = (!restarted).then(|| w.settings(c).power_on_policy_delay.sample(rng));
             (off, delay)
         });
-        sched.at(off, Event::PowerOff(c));
+        sched.at_fixed(off, Event::PowerOff(c));
         self.hot[c.index()].online = true;
         match delay {
             None => {
@@ -152,7 +152,7 @@ impl World<'_> {
                 self.refresh(c, now);
             }
             Some(delay) => {
-                sched.after(delay, Event::PolicyRequest(c));
+                sched.after_fixed(delay, Event::PolicyRequest(c));
             }
         }
         self.next_action(c, sched);
@@ -185,7 +185,7 @@ impl World<'_> {
         }
         client.restarted_by_shutdown |= pending;
         let on = self.with_draws(c, |w, rng| w.next_power_on(c, now, rng));
-        sched.at(on, Event::PowerOn(c));
+        sched.at_fixed(on, Event::PowerOn(c));
     }
 }
 

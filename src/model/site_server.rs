@@ -97,7 +97,7 @@ impl World<'_> {
         if self.estate.hierarchy {
             // The primary replicates it to the CAS's database.
             let delay = self.estate.primaries[self.site_of(c)].replication_delay;
-            sched.after(delay, Event::Replicated(slot));
+            sched.after_fixed(delay, Event::Replicated(slot));
         } else {
             self.batch_store[slot as usize].messages.clear();
             self.free_batches.push(slot);

@@ -4,17 +4,19 @@
 //! Owns the queueing discipline and its bookkeeping (law 8: never more in
 //! service than the workers, never more waiting than the limit; work over
 //! the limit is rejected, never dropped) and the load counters. It knows
-//! nothing of what a request means: the world decides service times and
-//! what happens when a request is served, rejected or failed.
+//! nothing of what a request means: the world decides service times (from
+//! the station's own stream, [`ServiceDraws`]) and what happens when a
+//! request is served, rejected or failed.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
 
+use super::estate::Estate;
 use super::ids::ClientId;
 use super::record::{LoadCounts, ms_histogram};
-use crate::engine::{EventKey, SimTime, TimerId};
+use crate::engine::{EventKey, SimDuration, SimTime, StreamRng, TimerId};
+use crate::scenario::{Normals, Sampler};
 
 /// What a request asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,6 +64,47 @@ impl Request {
     }
 }
 
+/// A station's random stream, which draws its service times and nothing
+/// else; with the standard normals drawn ahead from it when each of its
+/// service times is a log-normal or a fixed value (see [`Normals`]: the same
+/// draws, made a block at a time).
+pub(crate) struct ServiceDraws {
+    rng: StreamRng,
+    normals: Option<Normals>,
+}
+
+impl ServiceDraws {
+    /// The draws of station `station` (management points, then update
+    /// points, then the state systems, whose service times are not drawn).
+    pub(crate) fn new(estate: &Estate, station: usize, rng: StreamRng) -> Self {
+        let n_mp = estate.management_points.len();
+        let samplers: Vec<&Sampler> = match estate.management_points.get(station) {
+            Some(m) => vec![&m.policy_time, &m.location_time, &m.batch_time],
+            None => match estate.update_points.get(station - n_mp) {
+                Some(u) => vec![&u.full_scan_time, &u.delta_scan_time],
+                None => vec![],
+            },
+        };
+        let normals_only = samplers.iter().all(|s| s.takes_normals_only());
+        ServiceDraws {
+            rng,
+            normals: normals_only.then(Normals::default),
+        }
+    }
+
+    /// One service time from `sampler`, one of the station's own.
+    #[inline]
+    pub(crate) fn sample(&mut self, sampler: &Sampler) -> SimDuration {
+        match &mut self.normals {
+            Some(normals) => {
+                let rng = &mut self.rng;
+                sampler.sample_with(|| normals.next(rng))
+            }
+            None => sampler.sample(&mut self.rng),
+        }
+    }
+}
+
 /// One request at a station.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Job {
@@ -104,8 +147,10 @@ pub(crate) struct Station {
     /// Requests that may wait (`u32::MAX`: no limit).
     pub(crate) queue_limit: u32,
     slots: Vec<Option<(Job, Ending)>>,
-    /// The silent endings of requests in service, earliest first.
-    silent: BinaryHeap<Reverse<(EventKey, u16)>>,
+    /// The silent endings of requests in service, in key order (a handful
+    /// at most, and a new one is nearly always the latest: a deque, not a
+    /// heap, whose every push and pop took unpredictable branches).
+    silent: VecDeque<(EventKey, u16)>,
     free: Vec<u16>,
     queue: VecDeque<Job>,
     pub(crate) down: bool,
@@ -130,7 +175,7 @@ impl Station {
             workers,
             queue_limit,
             slots: vec![None; workers as usize],
-            silent: BinaryHeap::new(),
+            silent: VecDeque::new(),
             free: (0..workers as u16).rev().collect(),
             queue: VecDeque::new(),
             down: false,
@@ -228,7 +273,12 @@ impl Station {
     pub(crate) fn started_silent(&mut self, slot: u16, key: EventKey) {
         let entry = self.slots[slot as usize].as_mut().expect("slot reserved");
         entry.1 = Ending::Silent(key);
-        self.silent.push(Reverse((key, slot)));
+        if self.silent.back().is_none_or(|&(last, _)| last < key) {
+            self.silent.push_back((key, slot));
+        } else {
+            let at = self.silent.partition_point(|&(k, _)| k < key);
+            self.silent.insert(at, (key, slot));
+        }
     }
 
     /// Whether any service in progress ends silently.
@@ -240,9 +290,9 @@ impl Station {
     /// silent set (its slot stays busy until [`finish`](Self::finish)).
     #[inline]
     pub(crate) fn pop_silent_before(&mut self, before: EventKey) -> Option<(EventKey, u16)> {
-        match self.silent.peek() {
-            Some(&Reverse((key, slot))) if key < before => {
-                self.silent.pop();
+        match self.silent.front() {
+            Some(&(key, slot)) if key < before => {
+                self.silent.pop_front();
                 Some((key, slot))
             }
             _ => None,
@@ -255,7 +305,7 @@ impl Station {
     ///
     /// [`started`]: Self::started
     pub(crate) fn drain_silent(&mut self, out: &mut Vec<(EventKey, u16)>) {
-        out.extend(self.silent.drain().map(|Reverse(e)| e));
+        out.extend(self.silent.drain(..));
     }
 
     /// The service in `slot` ends: frees the worker and returns the request.

@@ -22,7 +22,7 @@ impl World<'_> {
         let now = sched.now();
         let spec = &self.estate.sync;
         if kind == SyncKind::Full {
-            sched.after(spec.schedule_interval, Event::SyncStart(SyncKind::Full));
+            sched.after_fixed(spec.schedule_interval, Event::SyncStart(SyncKind::Full));
         }
         if self.running_sync.is_some() {
             if kind == SyncKind::Delta {
@@ -53,7 +53,7 @@ impl World<'_> {
             record: self.syncs.len() - 1,
             wsus_done: now + download,
         });
-        sched.after(spec.poll_interval, Event::SyncPoll);
+        sched.after_fixed(spec.poll_interval, Event::SyncPoll);
     }
 
     /// WSyncMgr polls WSUS: once the download is done it waits, pulls the
@@ -62,12 +62,12 @@ impl World<'_> {
         let spec = &self.estate.sync;
         let running = self.running_sync.as_ref().expect("a sync is running");
         if sched.now() < running.wsus_done {
-            sched.after(spec.poll_interval, Event::SyncPoll);
+            sched.after_fixed(spec.poll_interval, Event::SyncPoll);
             return;
         }
         let new = self.syncs[running.record].new_updates.len() as u64;
         let insert = SimDuration(spec.insert_per_update.as_ms() * new);
-        sched.after(spec.pull_delay + insert, Event::SyncInserted);
+        sched.after_fixed(spec.pull_delay + insert, Event::SyncInserted);
     }
 
     /// The new metadata is in the site database: the updates can be scanned
@@ -96,7 +96,7 @@ impl World<'_> {
                 let delay = self.estate.primaries[site]
                     .sync_delay
                     .sample(&mut self.site_rng);
-                sched.after(delay, Event::SiteSynced(site as u16, sync as u32));
+                sched.after_fixed(delay, Event::SiteSynced(site as u16, sync as u32));
             } else {
                 self.site_synced(site, sync, sched);
             }

@@ -169,7 +169,7 @@ impl World<'_> {
         // The failed scan runs again at the retry (whatever it was for).
         self.requeue_scan(c, retry);
         self.queue(c, TOPIC_SCAN, SCAN_PENDING_RETRY, 0, now);
-        sched.at(retry, Event::Wake(c));
+        sched.at_fixed(retry, Event::Wake(c));
         self.refresh(c, now);
         self.trace(Some(c), || super::trace::TraceRecord {
             to: Some(match by {

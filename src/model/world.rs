@@ -20,7 +20,7 @@ use super::record::{
     DeploymentRecord, HistogramLog, LiveAssignment, Outcome, SampleRow, SyncKind, SyncRecord,
     THRESHOLDS, Thresholds, Totals, UpdateRow, ms_histogram,
 };
-use super::station::{Job, Offer, Request, Station};
+use super::station::{Job, Offer, Request, ServiceDraws, Station};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
     CounterRng, CounterSession, EventKey, Model, PeriodicId, RunStats, Scheduler, SimDuration,
@@ -326,7 +326,7 @@ pub struct World<'e> {
     /// Stations: management points, then update points, then the state
     /// system; each with its own random stream.
     pub(crate) stations: Vec<Station>,
-    pub(crate) station_rngs: Vec<StreamRng>,
+    pub(crate) station_draws: Vec<ServiceDraws>,
     pub(crate) dps: Vec<Dp>,
     pub(crate) load: Vec<LoadRow>,
     pub(crate) scratch_jobs: Vec<(Job, Option<TimerId>)>,
@@ -490,10 +490,10 @@ impl<'e> World<'e> {
                         .map(|p| Station::new(p.state_system_threads, u32::MAX)),
                 )
                 .collect(),
-            station_rngs: (0..estate.management_points.len()
+            station_draws: (0..estate.management_points.len()
                 + estate.update_points.len()
                 + estate.primaries.len())
-                .map(|i| streams.stream(family::SERVER, i as u64))
+                .map(|i| ServiceDraws::new(estate, i, streams.stream(family::SERVER, i as u64)))
                 .collect(),
             dps: estate
                 .distribution_points
@@ -588,17 +588,17 @@ impl<'e> World<'e> {
     /// state, and the samples.
     pub fn start(&mut self, sched: &mut Scheduler<'_, Event>) {
         let estate = self.estate;
-        sched.at(
+        sched.at_fixed(
             estate.sync.first_scheduled,
             Event::SyncStart(SyncKind::Full),
         );
         for &t in &estate.sync.manual {
-            sched.at(t, Event::SyncStart(SyncKind::Delta));
+            sched.at_fixed(t, Event::SyncStart(SyncKind::Delta));
         }
         for (d, spec) in estate.deployments.iter().enumerate() {
             for site in 0..estate.primaries.len() {
                 if let Some(time) = self.content_time(DeploymentId(d as u16), site) {
-                    sched.at(
+                    sched.at_fixed(
                         spec.created + time,
                         Event::ContentReady(DeploymentId(d as u16), site as u16),
                     );
@@ -606,8 +606,8 @@ impl<'e> World<'e> {
             }
         }
         for (i, f) in estate.faults.iter().enumerate() {
-            sched.at(f.start, Event::FaultBegin(i as u16));
-            sched.at(f.end, Event::FaultEnd(i as u16));
+            sched.at_fixed(f.start, Event::FaultBegin(i as u16));
+            sched.at_fixed(f.end, Event::FaultEnd(i as u16));
         }
         // Each client's phases, from its own stream.
         let phases: Vec<[SimTime; 4]> = (0..self.clients.len())
@@ -642,16 +642,16 @@ impl<'e> World<'e> {
             sched.arm_periodic(timer, poll);
             self.clients[c].report_phase = report.as_ms() as u32;
             if self.explicit_report_cycles {
-                sched.at(report, Event::ReportCycle(id));
+                sched.at_fixed(report, Event::ReportCycle(id));
             }
-            sched.at(scan, Event::ScanCycle(id));
-            sched.at(reevaluation, Event::ReevaluationCycle(id));
+            sched.at_fixed(scan, Event::ScanCycle(id));
+            sched.at_fixed(reevaluation, Event::ReevaluationCycle(id));
             match estate.cohorts[usize::from(self.hot[c].cohort)].power {
                 PowerSpec::AlwaysOn => self.hot[c].online = true,
                 _ => self.schedule_first_power(id, sched),
             }
         }
-        sched.at(SimTime::ZERO, Event::Sample);
+        sched.at_fixed(SimTime::ZERO, Event::Sample);
     }
 
     /// Sends trace records to `tracer` from now on.
@@ -906,7 +906,7 @@ impl<'e> World<'e> {
         self.sample_load(now);
         let next = now + self.estate.sample_interval;
         if next <= self.estate.end() {
-            sched.at(next, Event::Sample);
+            sched.at_fixed(next, Event::Sample);
         }
     }
 
@@ -1319,25 +1319,24 @@ impl World<'_> {
     fn service_time(&mut self, station: usize, job: &Job) -> SimDuration {
         let estate = self.estate;
         let n_mp = estate.management_points.len();
-        let rng = &mut self.station_rngs[station];
-        let base = match job.kind {
-            Request::Policy => estate.management_points[station].policy_time.sample(rng),
-            Request::Location => estate.management_points[station].location_time.sample(rng),
-            Request::Batch => estate.management_points[station].batch_time.sample(rng),
-            Request::FullScan => estate.update_points[station - n_mp]
-                .full_scan_time
-                .sample(rng),
-            Request::DeltaScan => estate.update_points[station - n_mp]
-                .delta_scan_time
-                .sample(rng),
-            Request::StateBatch => {
+        let sampler = match job.kind {
+            Request::Policy => Some(&estate.management_points[station].policy_time),
+            Request::Location => Some(&estate.management_points[station].location_time),
+            Request::Batch => Some(&estate.management_points[station].batch_time),
+            Request::FullScan => Some(&estate.update_points[station - n_mp].full_scan_time),
+            Request::DeltaScan => Some(&estate.update_points[station - n_mp].delta_scan_time),
+            Request::StateBatch => None,
+            Request::Download => unreachable!("downloads are served by distribution points"),
+        };
+        let base = match sampler {
+            Some(sampler) => self.station_draws[station].sample(sampler),
+            None => {
                 let n = self.batch_store[job.token as usize].messages.len() as u64;
                 let site = &estate.site;
                 SimDuration(
                     site.state_system_per_batch.as_ms() + n * site.state_system_per_message.as_ms(),
                 )
             }
-            Request::Download => unreachable!("downloads are served by distribution points"),
         };
         let slowdown = self.stations[station].slowdown;
         if slowdown == 1.0 {

@@ -14,7 +14,7 @@ mod validate;
 
 use std::path::Path;
 
-pub use dist::Sampler;
+pub use dist::{Normals, Sampler};
 pub use memory::{MemoryEstimate, estimate_memory, human_bytes};
 pub use schema::{
     Classification, ClientKind, ClientSettings, Cohort, Deployment, Dist, DistributionPoint, Fault,

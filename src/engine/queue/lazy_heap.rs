@@ -1,7 +1,7 @@
 //! Candidate agenda: `std`'s binary heap of keys with lazy cancellation.
 //!
 //! Owns [`LazyBinaryHeap`]. Events live in a generational [`Slab`]; the heap
-//! holds 24-byte [`Entry`] keys. A cancelled event's key stays in the heap
+//! holds [`Entry`] keys (each with a copy of its event). A cancelled event's key stays in the heap
 //! and is dropped when it reaches the top. Kept as the benchmark's `std`
 //! baseline (benches/queue.rs) and checked by the same shadow test as the
 //! agenda.
@@ -13,14 +13,14 @@ use super::slab::{Entry, Slab};
 use super::{AgendaQueue, EventKey, TimerId};
 use crate::engine::time::SimTime;
 
-/// `BinaryHeap<Reverse<Entry>>` plus a slab; O(log n) push and pop, O(1)
+/// `BinaryHeap<Reverse<Entry<E>>>` plus a slab; O(log n) push and pop, O(1)
 /// cancel (plus the pop of its key later).
 pub struct LazyBinaryHeap<E> {
     slab: Slab<E>,
-    heap: BinaryHeap<Reverse<Entry>>,
+    heap: BinaryHeap<Reverse<Entry<E>>>,
 }
 
-impl<E> LazyBinaryHeap<E> {
+impl<E: Copy> LazyBinaryHeap<E> {
     /// Drops cancelled keys from the top, so that the top is always live.
     fn clean_top(&mut self) {
         while let Some(Reverse(top)) = self.heap.peek() {
@@ -32,7 +32,7 @@ impl<E> LazyBinaryHeap<E> {
     }
 }
 
-impl<E> AgendaQueue<E> for LazyBinaryHeap<E> {
+impl<E: Copy> AgendaQueue<E> for LazyBinaryHeap<E> {
     fn with_capacity(n: usize) -> Self {
         LazyBinaryHeap {
             slab: Slab::with_capacity(n),

@@ -1,26 +1,35 @@
-//! Where pending events live while an ordering structure holds only keys.
+//! Where pending events live while an ordering structure holds their keys.
 //!
-//! Owns [`Slab`] and [`Entry`]. An event sits in a slot; a slot carries a
+//! Owns [`Slab`] and [`Entry`]. A queued entry carries its event; an event
+//! that may be cancelled also sits in a slot, and a slot carries a
 //! generation that changes each time the slot is freed, so a [`TimerId`] or a
 //! queued [`Entry`] that names an old occupant is recognised as stale without
 //! any lookup table (cancellation is lazy: a cancelled event's entry stays
-//! queued and is dropped when it surfaces). Knows nothing of time order.
+//! queued and is dropped when it surfaces). An event that cannot be
+//! cancelled ([`Slab::insert_fixed`]) has no slot: popping it, or checking
+//! that it is pending, reads nothing but its entry. Knows nothing of time
+//! order.
 
 use std::cmp::Ordering;
 
 use super::TimerId;
 
-/// One queued key: when, the insertion sequence that breaks ties, and the
-/// slot and generation of the event it stands for (24 bytes).
+/// The slot of an entry whose event has none (it cannot be cancelled).
+pub(crate) const NO_SLOT: u32 = u32::MAX;
+
+/// One queued event: when, the insertion sequence that breaks ties, the
+/// slot and generation that tell whether it is still pending ([`NO_SLOT`]:
+/// always, until popped), and the event itself (32 bytes for an event of 8).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Entry {
+pub(crate) struct Entry<E> {
     pub(crate) time: u64,
     pub(crate) seq: u64,
     pub(crate) slot: u32,
     pub(crate) generation: u32,
+    pub(crate) event: E,
 }
 
-impl Entry {
+impl<E> Entry<E> {
     /// The order of the agenda: time, then insertion. Unique (seq is).
     #[inline]
     pub(crate) fn key(&self) -> (u64, u64) {
@@ -28,18 +37,18 @@ impl Entry {
     }
 }
 
-impl PartialEq for Entry {
+impl<E> PartialEq for Entry<E> {
     fn eq(&self, other: &Self) -> bool {
         self.key() == other.key()
     }
 }
-impl Eq for Entry {}
-impl PartialOrd for Entry {
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
     }
 }
-impl Ord for Entry {
+impl<E> Ord for Entry<E> {
     #[inline]
     fn cmp(&self, other: &Self) -> Ordering {
         self.key().cmp(&other.key())
@@ -62,7 +71,7 @@ pub(crate) struct Slab<E> {
     next_seq: u64,
 }
 
-impl<E> Slab<E> {
+impl<E: Copy> Slab<E> {
     pub(crate) fn with_capacity(n: usize) -> Self {
         Slab {
             slots: Vec::with_capacity(n),
@@ -76,7 +85,7 @@ impl<E> Slab<E> {
     /// Stores `event` with the next sequence number and returns the entry
     /// that stands for it.
     #[inline]
-    pub(crate) fn insert(&mut self, time: u64, event: E) -> Entry {
+    pub(crate) fn insert(&mut self, time: u64, event: E) -> Entry<E> {
         let seq = self.reserve_seq();
         self.insert_with_seq(time, seq, event)
     }
@@ -92,7 +101,7 @@ impl<E> Slab<E> {
     /// Stores `event` under `seq`, a number [`reserve_seq`](Self::reserve_seq)
     /// handed out and not yet used.
     #[inline]
-    pub(crate) fn insert_with_seq(&mut self, time: u64, seq: u64, event: E) -> Entry {
+    pub(crate) fn insert_with_seq(&mut self, time: u64, seq: u64, event: E) -> Entry<E> {
         assert!(
             seq < self.next_seq,
             "sequence number {seq} was never reserved"
@@ -105,7 +114,10 @@ impl<E> Slab<E> {
                 slot
             }
             None => {
-                let slot = u32::try_from(self.slots.len()).expect("more than 2^32 pending events");
+                let slot = u32::try_from(self.slots.len())
+                    .ok()
+                    .filter(|&slot| slot != NO_SLOT)
+                    .expect("2^32 - 1 cancellable events pending");
                 self.slots.push(Slot {
                     generation: 0,
                     event: Some(event),
@@ -119,6 +131,22 @@ impl<E> Slab<E> {
             seq,
             slot,
             generation: self.slots[slot as usize].generation,
+            event,
+        }
+    }
+
+    /// An entry for `event` with the next sequence number, without a slot:
+    /// it cannot be cancelled, and stays pending until it is taken.
+    #[inline]
+    pub(crate) fn insert_fixed(&mut self, time: u64, event: E) -> Entry<E> {
+        let seq = self.reserve_seq();
+        self.live += 1;
+        Entry {
+            time,
+            seq,
+            slot: NO_SLOT,
+            generation: 0,
+            event,
         }
     }
 
@@ -130,33 +158,18 @@ impl<E> Slab<E> {
 
     /// Whether `entry` still stands for a pending event.
     #[inline]
-    pub(crate) fn is_live(&self, entry: &Entry) -> bool {
-        self.slots[entry.slot as usize].generation == entry.generation
+    pub(crate) fn is_live(&self, entry: &Entry<E>) -> bool {
+        entry.slot == NO_SLOT || self.slots[entry.slot as usize].generation == entry.generation
     }
 
-    /// The event of `entry`, if it is still pending.
+    /// Takes the event of a live entry (out of its slot, if it has one).
     #[inline]
-    pub(crate) fn get(&self, entry: &Entry) -> Option<&E> {
-        let s = &self.slots[entry.slot as usize];
-        if s.generation == entry.generation {
-            s.event.as_ref()
-        } else {
-            None
-        }
-    }
-
-    /// Starts loading `entry`'s slot into cache (see [`crate::engine::prefetch`]).
-    #[inline]
-    pub(crate) fn prefetch(&self, entry: &Entry) {
-        if let Some(s) = self.slots.get(entry.slot as usize) {
-            crate::engine::prefetch(s);
-        }
-    }
-
-    /// Takes the event of a live entry out of its slot.
-    #[inline]
-    pub(crate) fn take(&mut self, entry: &Entry) -> E {
+    pub(crate) fn take(&mut self, entry: &Entry<E>) -> E {
         debug_assert!(self.is_live(entry));
+        if entry.slot == NO_SLOT {
+            self.live -= 1;
+            return entry.event;
+        }
         self.free_slot(entry.slot)
     }
 
@@ -187,7 +200,8 @@ impl<E> Slab<E> {
 
     /// The id of the event `entry` stands for.
     #[inline]
-    pub(crate) fn id(entry: &Entry) -> TimerId {
+    pub(crate) fn id(entry: &Entry<E>) -> TimerId {
+        debug_assert_ne!(entry.slot, NO_SLOT, "an event without a slot has no id");
         TimerId::new((u64::from(entry.generation) << 32) | u64::from(entry.slot))
     }
 

@@ -169,21 +169,21 @@ impl Occupancy {
 pub struct BucketWheel<E, const SHIFT: u32 = 10, const BITS: u32 = 13, const CBITS: u32 = 10> {
     slab: Slab<E>,
     /// The current window, sorted descending: the next event is last.
-    sorted: Vec<Entry>,
+    sorted: Vec<Entry<E>>,
     /// Events pushed into (or before) the current window after it was loaded.
-    late: BinaryHeap<Reverse<Entry>>,
-    near: Box<[Vec<Entry>]>,
+    late: BinaryHeap<Reverse<Entry<E>>>,
+    near: Box<[Vec<Entry<E>>]>,
     near_occupied: Occupancy,
     /// Large emptied vectors, given to near buckets that get their first
     /// entry in the first half of the ring, so that only buckets holding
     /// many events hold much memory.
-    spare: Vec<Vec<Entry>>,
-    coarse: Box<[Vec<Entry>]>,
+    spare: Vec<Vec<Entry<E>>>,
+    coarse: Box<[Vec<Entry<E>>]>,
     coarse_occupied: Occupancy,
     /// Events beyond the coarse horizon.
-    far: BinaryHeap<Reverse<Entry>>,
+    far: BinaryHeap<Reverse<Entry<E>>>,
     /// Events pushed with a reserved sequence number.
-    reserved: BinaryHeap<Reverse<Entry>>,
+    reserved: BinaryHeap<Reverse<Entry<E>>>,
     /// Scratch space for sorting a loaded bucket.
     keys: Vec<u64>,
     /// Start of the current window; a multiple of the bucket width.
@@ -211,7 +211,9 @@ pub(crate) struct LevelMoves {
     pub(crate) far_jumps: u64,
 }
 
-impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIFT, BITS, CBITS> {
+impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
+    BucketWheel<E, SHIFT, BITS, CBITS>
+{
     const WIDTH: u64 = 1 << SHIFT;
     const N: usize = 1 << BITS;
     const MASK: usize = Self::N - 1;
@@ -233,7 +235,7 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
     /// Files an entry by its time, relative to the current window and the
     /// frontier.
     #[inline]
-    fn place(&mut self, entry: Entry) {
+    fn place(&mut self, entry: Entry<E>) {
         let d = self.distance(entry.time);
         if d == 0 {
             self.late.push(Reverse(entry));
@@ -265,7 +267,7 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
 
     /// Files an entry at or beyond the frontier: in its coarse bucket, or in
     /// `far`.
-    fn place_beyond_frontier(&mut self, entry: Entry) {
+    fn place_beyond_frontier(&mut self, entry: Entry<E>) {
         let c = entry.time >> Self::CSHIFT;
         if c < self.frontier + Self::M as u64 {
             self.put_coarse(entry);
@@ -274,7 +276,7 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
         }
     }
 
-    fn put_coarse(&mut self, entry: Entry) {
+    fn put_coarse(&mut self, entry: Entry<E>) {
         let c = (entry.time >> Self::CSHIFT) as usize & Self::CMASK;
         self.coarse[c].push(entry);
         self.coarse_occupied.insert(c);
@@ -285,7 +287,7 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
     }
 
     /// The earlier of the current window's heads (both live).
-    fn current_head(&self) -> Option<&Entry> {
+    fn current_head(&self) -> Option<&Entry<E>> {
         match (self.sorted.last(), self.late.peek()) {
             (Some(s), Some(Reverse(l))) => Some(s.min(l)),
             (Some(e), None) | (None, Some(Reverse(e))) => Some(e),
@@ -297,7 +299,7 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
     /// head), if the window holds that many. A hint only: it ignores events
     /// pushed into the window after it was loaded.
     #[inline]
-    fn sorted_ahead(&self, k: usize) -> Option<&Entry> {
+    fn sorted_ahead(&self, k: usize) -> Option<&Entry<E>> {
         let len = self.sorted.len();
         if k < len {
             Some(&self.sorted[len - 1 - k])
@@ -307,26 +309,16 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
     }
 
     /// The event about `k` places ahead in the order, if it is at hand (in
-    /// the loaded window), for a model to prefetch what it will touch; and
-    /// starts loading the slot of the event `2k` ahead, so that looking it
-    /// up `k` events later is a cache hit. Changes nothing.
-    #[inline]
-    pub(crate) fn ahead(&self, k: usize) -> Option<&E> {
-        if let Some(e) = self.sorted_ahead(2 * k) {
-            self.slab.prefetch(e);
-        }
-        self.near(k)
-    }
-
-    /// The event about `k` places ahead, if it is in the loaded window.
+    /// the loaded window), for a model to prefetch what it will touch.
+    /// Changes nothing. It may be an event cancelled since (a hint only).
     #[inline]
     pub(crate) fn near(&self, k: usize) -> Option<&E> {
-        self.sorted_ahead(k).and_then(|e| self.slab.get(e))
+        self.sorted_ahead(k).map(|e| &e.event)
     }
 
     /// Removes the current window's next entry; it must not be empty.
     #[inline]
-    fn pop_current(&mut self) -> Entry {
+    fn pop_current(&mut self) -> Entry<E> {
         let from_late = match (self.sorted.last(), self.late.peek()) {
             (Some(s), Some(Reverse(l))) => l < s,
             (None, _) => true,
@@ -534,8 +526,8 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
     }
 
     /// The earliest live entry of a bucket, found without changing anything.
-    fn bucket_min<'a>(&self, bucket: &'a [Entry]) -> Option<&'a Entry> {
-        let mut best: Option<&Entry> = None;
+    fn bucket_min<'a>(&self, bucket: &'a [Entry<E>]) -> Option<&'a Entry<E>> {
+        let mut best: Option<&Entry<E>> = None;
         for e in bucket {
             if best.is_none_or(|x| e < x) && self.slab.is_live(e) {
                 best = Some(e);
@@ -633,14 +625,14 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> BucketWheel<E, SHIF
     }
 }
 
-fn event_key(entry: &Entry) -> EventKey {
+fn event_key<E>(entry: &Entry<E>) -> EventKey {
     EventKey {
         time: SimTime(entry.time),
         seq: entry.seq,
     }
 }
 
-impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> AgendaQueue<E>
+impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32> AgendaQueue<E>
     for BucketWheel<E, SHIFT, BITS, CBITS>
 {
     fn with_capacity(n: usize) -> Self {
@@ -673,6 +665,12 @@ impl<E, const SHIFT: u32, const BITS: u32, const CBITS: u32> AgendaQueue<E>
         let entry = self.slab.insert(time.0, event);
         self.place(entry);
         Slab::<E>::id(&entry)
+    }
+
+    #[inline]
+    fn push_fixed(&mut self, time: SimTime, event: E) {
+        let entry = self.slab.insert_fixed(time.0, event);
+        self.place(entry);
     }
 
     #[inline]
