@@ -447,6 +447,22 @@ pub struct LoadCounts {
     pub rejected: [u64; 7],
 }
 
+impl LoadCounts {
+    /// Adds `other`'s counts to these.
+    pub fn add(&mut self, other: &LoadCounts) {
+        let pairs = [
+            (&mut self.arrived, &other.arrived),
+            (&mut self.served, &other.served),
+            (&mut self.rejected, &other.rejected),
+        ];
+        for (mine, theirs) in pairs {
+            for (m, t) in mine.iter_mut().zip(theirs) {
+                *m += t;
+            }
+        }
+    }
+}
+
 /// One row of the load timeline: one server over one sample interval.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LoadRow {

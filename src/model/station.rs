@@ -130,6 +130,16 @@ pub(crate) enum Ending {
     Silent(EventKey),
 }
 
+/// A request in service that ends silently: when, in which slot, and what
+/// the slot holds (so that ending it need not read the slot).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct SilentEnd {
+    pub(crate) key: EventKey,
+    pub(crate) slot: u16,
+    pub(crate) kind: Request,
+    pub(crate) client: ClientId,
+}
+
 /// What became of an offered request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Offer {
@@ -141,32 +151,40 @@ pub(crate) enum Offer {
     Rejected,
 }
 
-/// Workers, a queue and their counters.
+/// Workers, a queue and their counters. Laid out for the request that
+/// starts on arrival and ends silently (a policy poll, most of a big
+/// estate's requests): what it reads and writes comes first, in four lines
+/// side by side, instead of seven spread over the record.
+#[repr(C, align(64))]
 pub(crate) struct Station {
-    pub(crate) workers: u32,
-    /// Requests that may wait (`u32::MAX`: no limit).
-    pub(crate) queue_limit: u32,
     slots: Vec<Option<(Job, Ending)>>,
-    /// The silent endings of requests in service, in key order (a handful
-    /// at most, and a new one is nearly always the latest: a deque, not a
-    /// heap, whose every push and pop took unpredictable branches).
-    silent: VecDeque<(EventKey, u16)>,
+    /// The earliest silent ending of a request in service, in the record
+    /// itself: a station seldom has more than one at a time.
+    next_silent: Option<SilentEnd>,
+    /// The later silent endings, in key order (a handful at most, and a new
+    /// one is nearly always the latest: a deque, not a heap, whose every
+    /// push and pop took unpredictable branches).
+    silent: VecDeque<SilentEnd>,
     free: Vec<u16>,
     queue: VecDeque<Job>,
-    pub(crate) down: bool,
-    pub(crate) slowdown: f64,
-    /// Counters since the last sample.
-    pub(crate) interval: LoadCounts,
-    /// Counters over the whole run.
-    pub(crate) total: LoadCounts,
-    /// Queue wait of every request that started service after waiting, ms;
-    /// see [`wait`](Self::wait).
-    waited: Histogram<u64>,
     /// Requests that started service on arrival (most of them: counted
     /// here rather than recorded one by one).
     no_wait: u64,
-    pub(crate) peak_queue: u32,
+    pub(crate) workers: u32,
+    /// Requests that may wait (`u32::MAX`: no limit).
+    pub(crate) queue_limit: u32,
     pub(crate) peak_busy: u32,
+    pub(crate) peak_queue: u32,
+    pub(crate) slowdown: f64,
+    pub(crate) down: bool,
+    /// Counters since the last sample.
+    interval: LoadCounts,
+    /// Counters over the whole run up to the last sample (see
+    /// [`total`](Self::total)): a request counts in `interval` only.
+    total_sampled: LoadCounts,
+    /// Queue wait of every request that started service after waiting, ms;
+    /// see [`wait`](Self::wait).
+    waited: Histogram<u64>,
 }
 
 impl Station {
@@ -175,13 +193,14 @@ impl Station {
             workers,
             queue_limit,
             slots: vec![None; workers as usize],
+            next_silent: None,
             silent: VecDeque::new(),
             free: (0..workers as u16).rev().collect(),
             queue: VecDeque::new(),
             down: false,
             slowdown: 1.0,
             interval: LoadCounts::default(),
-            total: LoadCounts::default(),
+            total_sampled: LoadCounts::default(),
             waited: ms_histogram(),
             no_wait: 0,
             peak_queue: 0,
@@ -225,7 +244,20 @@ impl Station {
 
     fn count(&mut self, kind: Request, f: impl Fn(&mut LoadCounts) -> &mut [u64; 7]) {
         f(&mut self.interval)[kind as usize] += 1;
-        f(&mut self.total)[kind as usize] += 1;
+    }
+
+    /// The counters since the last sample, which start again from zero.
+    pub(crate) fn take_interval(&mut self) -> LoadCounts {
+        let interval = std::mem::take(&mut self.interval);
+        self.total_sampled.add(&interval);
+        interval
+    }
+
+    /// Counters over the whole run.
+    pub(crate) fn total(&self) -> LoadCounts {
+        let mut total = self.total_sampled;
+        total.add(&self.interval);
+        total
     }
 
     /// A request arrives: a free worker takes it, or it waits, or it is
@@ -273,27 +305,42 @@ impl Station {
     pub(crate) fn started_silent(&mut self, slot: u16, key: EventKey) {
         let entry = self.slots[slot as usize].as_mut().expect("slot reserved");
         entry.1 = Ending::Silent(key);
-        if self.silent.back().is_none_or(|&(last, _)| last < key) {
-            self.silent.push_back((key, slot));
-        } else {
-            let at = self.silent.partition_point(|&(k, _)| k < key);
-            self.silent.insert(at, (key, slot));
+        let end = SilentEnd {
+            key,
+            slot,
+            kind: entry.0.kind,
+            client: entry.0.client,
+        };
+        match self.next_silent {
+            None => self.next_silent = Some(end),
+            Some(next) if key < next.key => {
+                self.silent.push_front(next);
+                self.next_silent = Some(end);
+            }
+            Some(_) if self.silent.back().is_none_or(|last| last.key < key) => {
+                self.silent.push_back(end)
+            }
+            Some(_) => {
+                let at = self.silent.partition_point(|e| e.key < key);
+                self.silent.insert(at, end);
+            }
         }
     }
 
     /// Whether any service in progress ends silently.
     pub(crate) fn has_silent(&self) -> bool {
-        !self.silent.is_empty()
+        self.next_silent.is_some()
     }
 
     /// The earliest silent ending ordered before `before`, removed from the
-    /// silent set (its slot stays busy until [`finish`](Self::finish)).
+    /// silent set (its slot stays busy until
+    /// [`finish_silent`](Self::finish_silent)).
     #[inline]
-    pub(crate) fn pop_silent_before(&mut self, before: EventKey) -> Option<(EventKey, u16)> {
-        match self.silent.front() {
-            Some(&(key, slot)) if key < before => {
-                self.silent.pop_front();
-                Some((key, slot))
+    pub(crate) fn pop_silent_before(&mut self, before: EventKey) -> Option<SilentEnd> {
+        match self.next_silent {
+            Some(end) if end.key < before => {
+                self.next_silent = self.silent.pop_front();
+                Some(end)
             }
             _ => None,
         }
@@ -305,7 +352,24 @@ impl Station {
     ///
     /// [`started`]: Self::started
     pub(crate) fn drain_silent(&mut self, out: &mut Vec<(EventKey, u16)>) {
-        out.extend(self.silent.drain(..));
+        out.extend(self.next_silent.take().map(|e| (e.key, e.slot)));
+        out.extend(self.silent.drain(..).map(|e| (e.key, e.slot)));
+    }
+
+    /// The service that ended silently at `end` is over: frees the worker
+    /// and returns who asked (what [`finish`](Self::finish) does, without
+    /// reading the slot back: `end` says what was in it).
+    #[inline]
+    pub(crate) fn finish_silent(&mut self, end: SilentEnd) -> ClientId {
+        debug_assert!(
+            matches!(self.slots[end.slot as usize], Some((job, Ending::Silent(key)))
+                if job.client == end.client && key == end.key),
+            "the slot holds the request that ended"
+        );
+        self.slots[end.slot as usize] = None;
+        self.free.push(end.slot);
+        self.count(end.kind, |c| &mut c.served);
+        end.client
     }
 
     /// The service in `slot` ends: frees the worker and returns the request.
@@ -344,6 +408,7 @@ impl Station {
                 failed.push((job, timer));
             }
         }
+        self.next_silent = None;
         self.silent.clear();
         while let Some(job) = self.queue.pop_front() {
             self.count(job.kind, |c| &mut c.rejected);
@@ -383,10 +448,10 @@ mod tests {
             s.started_silent(slot, k);
         }
         assert_eq!(s.pop_silent_before(key(20, 7)), None, "strictly before");
-        let (k, slot) = s.pop_silent_before(key(50, 9)).expect("(20, 7) is before");
-        assert_eq!((k, s.finish(slot).client), (key(20, 7), ClientId(1)));
-        let (k, slot) = s.pop_silent_before(key(60, 0)).expect("(50, 8) next");
-        assert_eq!((k, s.finish(slot).client), (key(50, 8), ClientId(2)));
+        let end = s.pop_silent_before(key(50, 9)).expect("(20, 7) is before");
+        assert_eq!((end.key, s.finish_silent(end)), (key(20, 7), ClientId(1)));
+        let end = s.pop_silent_before(key(60, 0)).expect("(50, 8) next");
+        assert_eq!((end.key, s.finish_silent(end)), (key(50, 8), ClientId(2)));
         assert!(s.has_silent());
         let mut failed = Vec::new();
         s.down = true;
@@ -409,7 +474,7 @@ mod tests {
             Offer::Rejected,
             "a queue limit of 3 rejects the 6th"
         );
-        assert_eq!(s.total.rejected[0], 1);
+        assert_eq!(s.total().rejected[0], 1);
         assert_eq!(s.finish(0).client, ClientId(0));
         let (slot, next) = s.next_waiting(SimTime(10)).expect("one waits");
         assert_eq!((slot, next.client), (0, ClientId(2)), "FIFO");

@@ -1403,14 +1403,14 @@ impl World<'_> {
     /// arrival or an ending at the station, a sample, a fault, the client's
     /// own policy request or power change, the end of the run.
     pub(crate) fn settle(&mut self, station: usize, upto: EventKey) {
-        while let Some((_, slot)) = self.stations[station].pop_silent_before(upto) {
-            let job = self.stations[station].finish(slot);
+        while let Some(end) = self.stations[station].pop_silent_before(upto) {
+            let client = self.stations[station].finish_silent(end);
             debug_assert_eq!(
                 self.stations[station].queued(),
                 0,
                 "a queue forms only after the silent endings became events"
             );
-            self.policy_answered(job.client);
+            self.policy_answered(client);
         }
     }
 
@@ -1552,7 +1552,7 @@ impl World<'_> {
             self.load.push(LoadRow {
                 time: now,
                 server,
-                counts: std::mem::take(&mut s.interval),
+                counts: s.take_interval(),
                 queue: s.queued(),
                 busy: s.busy(),
                 bytes: 0,
@@ -1587,7 +1587,7 @@ impl World<'_> {
                 role,
                 capacity: s.workers,
                 queue_limit: limit,
-                total: s.total,
+                total: s.total(),
                 peak_queue: s.peak_queue,
                 peak_busy: s.peak_busy,
                 wait: s.wait(),
@@ -1762,13 +1762,13 @@ mod queueing_tests {
             let done = SimTime(u64::from(n.div_ceil(c)) * 90_000);
             sim.run_until(SimTime(done.as_ms() - 1));
             assert!(
-                sim.model().stations[station].total.served[Request::FullScan as usize]
+                sim.model().stations[station].total().served[Request::FullScan as usize]
                     < u64::from(n)
             );
             sim.run_until(done);
             let s = &sim.model().stations[station];
             assert_eq!(
-                s.total.served[Request::FullScan as usize],
+                s.total().served[Request::FullScan as usize],
                 u64::from(n),
                 "n={n} c={c}"
             );
@@ -1793,7 +1793,7 @@ mod queueing_tests {
             }
         });
         let s = &sim.model().stations[0];
-        assert_eq!(s.total.rejected[Request::Policy as usize], 16);
+        assert_eq!(s.total().rejected[Request::Policy as usize], 16);
         assert_eq!((s.busy(), s.queued()), (4, 10));
     }
 
