@@ -71,6 +71,10 @@ impl Request {
 pub(crate) struct ServiceDraws {
     rng: StreamRng,
     normals: Option<Normals>,
+    /// The kind of request most drawn for (a management point's policy
+    /// request, an update point's delta scan), whose draws the normals
+    /// work out ahead.
+    favourite: Request,
 }
 
 impl ServiceDraws {
@@ -78,29 +82,41 @@ impl ServiceDraws {
     /// points, then the state systems, whose service times are not drawn).
     pub(crate) fn new(estate: &Estate, station: usize, rng: StreamRng) -> Self {
         let n_mp = estate.management_points.len();
-        let samplers: Vec<&Sampler> = match estate.management_points.get(station) {
-            Some(m) => vec![&m.policy_time, &m.location_time, &m.batch_time],
+        let (samplers, favourite): (Vec<&Sampler>, _) = match estate.management_points.get(station)
+        {
+            Some(m) => (
+                vec![&m.policy_time, &m.location_time, &m.batch_time],
+                (Request::Policy, Some(&m.policy_time)),
+            ),
             None => match estate.update_points.get(station - n_mp) {
-                Some(u) => vec![&u.full_scan_time, &u.delta_scan_time],
-                None => vec![],
+                Some(u) => (
+                    vec![&u.full_scan_time, &u.delta_scan_time],
+                    (Request::DeltaScan, Some(&u.delta_scan_time)),
+                ),
+                None => (vec![], (Request::StateBatch, None)),
             },
         };
         let normals_only = samplers.iter().all(|s| s.takes_normals_only());
         ServiceDraws {
             rng,
-            normals: normals_only.then(Normals::default),
+            normals: normals_only.then(|| Normals::new(favourite.1)),
+            favourite: favourite.0,
         }
     }
 
-    /// One service time from `sampler`, one of the station's own.
+    /// One service time from `sampler`, the station's own for requests of
+    /// `kind`.
     #[inline]
-    pub(crate) fn sample(&mut self, sampler: &Sampler) -> SimDuration {
+    pub(crate) fn sample(&mut self, sampler: &Sampler, kind: Request) -> SimDuration {
+        let rng = &mut self.rng;
         match &mut self.normals {
             Some(normals) => {
-                let rng = &mut self.rng;
-                sampler.sample_with(|| normals.next(rng))
+                let ahead = (kind == self.favourite)
+                    .then(|| normals.next_favourite(rng))
+                    .flatten();
+                ahead.unwrap_or_else(|| sampler.sample_with(|| normals.next(rng)))
             }
-            None => sampler.sample(&mut self.rng),
+            None => sampler.sample(rng),
         }
     }
 }

@@ -1329,7 +1329,7 @@ impl World<'_> {
             Request::Download => unreachable!("downloads are served by distribution points"),
         };
         let base = match sampler {
-            Some(sampler) => self.station_draws[station].sample(sampler),
+            Some(sampler) => self.station_draws[station].sample(sampler, job.kind),
             None => {
                 let n = self.batch_store[job.token as usize].messages.len() as u64;
                 let site = &estate.site;

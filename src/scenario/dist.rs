@@ -118,24 +118,39 @@ const NORMALS_AHEAD: usize = 64;
 /// a block at a time: the same numbers, in the same order, as drawing each
 /// when it is needed, but the draws (a ziggurat step each, and the
 /// generator's refills) run back to back, off the path of the event that
-/// needs one. A server's service times are drawn so (issue 7: a draw per
-/// policy poll was about an eighth of a quiet day's run).
+/// needs one. With a *favourite* log-normal (a management point's policy
+/// time), the block also works out each normal's draw from it, so that
+/// taking one ([`next_favourite`](Self::next_favourite)) is a read: the
+/// exponential is a long chain of dependent steps, and a policy poll needs
+/// its answer's service time at once. A server's service times are drawn so
+/// (issue 7: a draw per policy poll was about an eighth of a quiet day's
+/// run).
 #[derive(Clone, Debug)]
 pub struct Normals {
     z: Box<[f64; NORMALS_AHEAD]>,
+    /// The favourite's `μ` and `σ`, and each normal's draw from it.
+    favourite: Option<((f64, f64), Box<[u64; NORMALS_AHEAD]>)>,
     next: usize,
 }
 
 impl Default for Normals {
     fn default() -> Self {
-        Normals {
-            z: Box::new([0.0; NORMALS_AHEAD]),
-            next: NORMALS_AHEAD,
-        }
+        Self::new(None)
     }
 }
 
 impl Normals {
+    /// Normals drawn ahead, with `favourite`'s draws too if it is a
+    /// log-normal.
+    pub fn new(favourite: Option<&Sampler>) -> Self {
+        Normals {
+            z: Box::new([0.0; NORMALS_AHEAD]),
+            favourite: (favourite.and_then(|s| s.log_normal))
+                .map(|params| (params, Box::new([0; NORMALS_AHEAD]))),
+            next: NORMALS_AHEAD,
+        }
+    }
+
     /// The next standard normal of `rng`'s sequence (which nothing else may
     /// draw from).
     #[inline]
@@ -148,10 +163,30 @@ impl Normals {
         z
     }
 
+    /// What the favourite draws from the next standard normal, as
+    /// `favourite.sample_with(|| self.next(rng))` would; `None` without a
+    /// log-normal favourite.
+    #[inline]
+    pub fn next_favourite<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Option<SimDuration> {
+        self.favourite.as_ref()?;
+        if self.next == NORMALS_AHEAD {
+            self.refill(rng);
+        }
+        let (_, ms) = self.favourite.as_ref()?;
+        let draw = SimDuration(ms[self.next]);
+        self.next += 1;
+        Some(draw)
+    }
+
     #[cold]
     fn refill<R: Rng + ?Sized>(&mut self, rng: &mut R) {
         for z in self.z.iter_mut() {
             *z = rng.sample(StandardNormal);
+        }
+        if let Some(((mu, sigma), ms)) = &mut self.favourite {
+            for (ms, z) in ms.iter_mut().zip(self.z.iter()) {
+                *ms = whole_ms_exp(*mu + *sigma * z).0;
+            }
         }
         self.next = 0;
     }
@@ -487,13 +522,25 @@ mod tests {
         ]
         .map(|d| d.sampler());
         assert!(samplers.iter().all(Sampler::takes_normals_only));
-        let (mut a, mut b) = (ChaCha8Rng::seed_from_u64(4), ChaCha8Rng::seed_from_u64(4));
-        let mut pick = ChaCha8Rng::seed_from_u64(5);
-        let mut normals = Normals::default();
-        for i in 0..10_000 {
-            let s = &samplers[pick.random_range(0..samplers.len())];
-            let ahead = s.sample_with(|| normals.next(&mut b));
-            assert_eq!(ahead, s.sample(&mut a), "draw {i}, {:?}", s.dist());
+        // Without a favourite, then with each of them (the fixed one and
+        // the uniform one of a single value have no draws to work out).
+        for favourite in [None, Some(0), Some(1), Some(2), Some(3)] {
+            let (mut a, mut b) = (ChaCha8Rng::seed_from_u64(4), ChaCha8Rng::seed_from_u64(4));
+            let mut pick = ChaCha8Rng::seed_from_u64(5);
+            let mut normals = Normals::new(favourite.map(|f| &samplers[f]));
+            for i in 0..10_000 {
+                let k = pick.random_range(0..samplers.len());
+                let s = &samplers[k];
+                let ahead = match favourite {
+                    Some(f) if f == k => normals
+                        .next_favourite(&mut b)
+                        .unwrap_or_else(|| s.sample_with(|| normals.next(&mut b))),
+                    _ => s.sample_with(|| normals.next(&mut b)),
+                };
+                assert_eq!(ahead, s.sample(&mut a), "draw {i}, {:?}", s.dist());
+            }
+            let log_normal = favourite.is_some_and(|f| f % 2 == 0);
+            assert_eq!(normals.next_favourite(&mut b).is_some(), log_normal);
         }
         let takes = |d: Dist| d.sampler().takes_normals_only();
         assert!(!takes(Dist::Exponential { mean: m("1s") }));
