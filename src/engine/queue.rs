@@ -183,10 +183,7 @@ impl<E: Copy> Agenda<E> {
     /// assert_eq!(agenda.pop(), Some((SimTime(15), "tick")));
     /// assert_eq!(agenda.pop(), None, "not armed again: it stops");
     /// ```
-    pub fn periodic(&mut self, phase: SimTime, period: SimDuration, event: E) -> PeriodicId
-    where
-        E: Clone,
-    {
+    pub fn periodic(&mut self, phase: SimTime, period: SimDuration, event: E) -> PeriodicId {
         self.periodic.add(phase.0, period.as_ms(), event)
     }
 

@@ -171,10 +171,7 @@ impl<E: Copy> Scheduler<'_, E> {
     /// A periodic timer, not armed, firing `event` at times congruent to
     /// `phase` modulo `period`; timers of one period are made in order of
     /// phase. See [`Agenda::periodic`].
-    pub fn periodic(&mut self, phase: SimTime, period: SimDuration, event: E) -> PeriodicId
-    where
-        E: Clone,
-    {
+    pub fn periodic(&mut self, phase: SimTime, period: SimDuration, event: E) -> PeriodicId {
         self.agenda.periodic(phase, period, event)
     }
 

@@ -1051,42 +1051,18 @@ impl Model for World<'_> {
     /// Pulls in what a client's event reads first: its hot bytes, its
     /// record and its assignment per deployment. At a million clients
     /// these are cache misses; started a few events early they overlap.
+    /// A poll (every periodic timer's event, offered a few at a time) is
+    /// dealt with inline; the rest in [`prefetch_other`](Self::prefetch_other).
     #[inline]
     fn prefetch(&self, event: &Event) {
-        let c = match *event {
-            Event::BatchForwarded(slot) | Event::Replicated(slot) => {
-                if let Some(batch) = self.batch_store.get(slot as usize) {
-                    crate::engine::prefetch(batch);
-                }
-                return;
-            }
-            Event::Served(station, slot) => {
-                self.stations[usize::from(station)].prefetch_slot(slot);
-                return;
-            }
-            Event::DpTick(dp) => match self.dps[dp.index()].next_done {
-                Some(c) => c.index(),
-                None => return,
-            },
-            Event::PolicyPoll(c)
-            | Event::PolicyRequest(c)
-            | Event::ScanCycle(c)
-            | Event::ReevaluationCycle(c)
-            | Event::Wake(c)
-            | Event::ActionDone(c)
-            | Event::RestartDue(c)
-            | Event::ReportCycle(c)
-            | Event::PowerOn(c)
-            | Event::PowerOff(c) => c.index(),
-            _ => return,
-        };
-        if matches!(event, Event::PolicyPoll(_)) {
+        if let Event::PolicyPoll(c) = *event {
             // A poll reads nothing else of the client.
-            crate::engine::prefetch(&self.hot[c]);
+            if let Some(hot) = self.hot.get(c.index()) {
+                crate::engine::prefetch(hot);
+            }
             return;
         }
-        crate::engine::prefetch(&self.clients[c]);
-        self.prefetch_reports(c);
+        self.prefetch_other(event);
     }
 
     /// The events of a batch and of a request's ending name their client
@@ -1185,6 +1161,39 @@ impl Model for World<'_> {
 }
 
 impl World<'_> {
+    /// [`Model::prefetch`] for every event but a poll.
+    #[inline(never)]
+    fn prefetch_other(&self, event: &Event) {
+        let c = match *event {
+            Event::BatchForwarded(slot) | Event::Replicated(slot) => {
+                if let Some(batch) = self.batch_store.get(slot as usize) {
+                    crate::engine::prefetch(batch);
+                }
+                return;
+            }
+            Event::Served(station, slot) => {
+                self.stations[usize::from(station)].prefetch_slot(slot);
+                return;
+            }
+            Event::DpTick(dp) => match self.dps[dp.index()].next_done {
+                Some(c) => c.index(),
+                None => return,
+            },
+            Event::PolicyRequest(c)
+            | Event::ScanCycle(c)
+            | Event::ReevaluationCycle(c)
+            | Event::Wake(c)
+            | Event::ActionDone(c)
+            | Event::RestartDue(c)
+            | Event::ReportCycle(c)
+            | Event::PowerOn(c)
+            | Event::PowerOff(c) => c.index(),
+            _ => return,
+        };
+        crate::engine::prefetch(&self.clients[c]);
+        self.prefetch_reports(c);
+    }
+
     /// The trace record of an event as it is handled (state changes and
     /// messages it causes follow as records of their own).
     fn trace_event(&mut self, event: Event, now: SimTime) {

@@ -252,10 +252,6 @@ impl<E> Ring<E> {
 /// Periodic timers, in rings by period.
 pub(crate) struct Periodic<E> {
     rings: Vec<Ring<E>>,
-    /// How a firing copies its timer's event (`E::clone`, known once a
-    /// timer is made), so that only models with periodic timers need
-    /// `Clone` events.
-    copy: Option<fn(&E) -> E>,
     /// The ring holding the earliest firing, if any.
     best: Option<usize>,
     armed: usize,
@@ -263,11 +259,10 @@ pub(crate) struct Periodic<E> {
     last: Option<(PeriodicId, EventKey)>,
 }
 
-impl<E> Periodic<E> {
+impl<E: Copy> Periodic<E> {
     pub(crate) fn new() -> Self {
         Periodic {
             rings: Vec::new(),
-            copy: None,
             best: None,
             armed: 0,
             last: None,
@@ -283,12 +278,8 @@ impl<E> Periodic<E> {
     /// A new timer firing `event` every `period` ms at times congruent to
     /// `phase`; disarmed. Timers of one period must be made in order of
     /// `phase % period`.
-    pub(crate) fn add(&mut self, phase: u64, period: u64, event: E) -> PeriodicId
-    where
-        E: Clone,
-    {
+    pub(crate) fn add(&mut self, phase: u64, period: u64, event: E) -> PeriodicId {
         assert!(period > 0, "a periodic timer needs a period");
-        self.copy = Some(E::clone);
         let ring = match self.rings.iter().position(|r| r.period == period) {
             Some(r) => r,
             None => {
@@ -387,8 +378,7 @@ impl<E> Periodic<E> {
                 .min()
                 .map(|(_, i)| i);
         }
-        let copy = self.copy.expect("set when the first timer was made");
-        (key, copy(&self.rings[b].event[pos]))
+        (key, self.rings[b].event[pos])
     }
 
     /// Offers `hint` the events of the timers in the earliest ring up to
