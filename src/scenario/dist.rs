@@ -128,9 +128,16 @@ const NORMALS_AHEAD: usize = 64;
 #[derive(Clone, Debug)]
 pub struct Normals {
     z: Box<[f64; NORMALS_AHEAD]>,
-    /// The favourite's `μ` and `σ`, and each normal's draw from it.
-    favourite: Option<((f64, f64), Box<[u64; NORMALS_AHEAD]>)>,
+    favourite: Option<Favourite>,
     next: usize,
+}
+
+/// A favourite log-normal's `μ` and `σ`, and each normal's draw from it.
+#[derive(Clone, Debug)]
+struct Favourite {
+    mu: f64,
+    sigma: f64,
+    ms: Box<[u64; NORMALS_AHEAD]>,
 }
 
 impl Default for Normals {
@@ -145,8 +152,11 @@ impl Normals {
     pub fn new(favourite: Option<&Sampler>) -> Self {
         Normals {
             z: Box::new([0.0; NORMALS_AHEAD]),
-            favourite: (favourite.and_then(|s| s.log_normal))
-                .map(|params| (params, Box::new([0; NORMALS_AHEAD]))),
+            favourite: (favourite.and_then(|s| s.log_normal)).map(|(mu, sigma)| Favourite {
+                mu,
+                sigma,
+                ms: Box::new([0; NORMALS_AHEAD]),
+            }),
             next: NORMALS_AHEAD,
         }
     }
@@ -172,8 +182,7 @@ impl Normals {
         if self.next == NORMALS_AHEAD {
             self.refill(rng);
         }
-        let (_, ms) = self.favourite.as_ref()?;
-        let draw = SimDuration(ms[self.next]);
+        let draw = SimDuration(self.favourite.as_ref()?.ms[self.next]);
         self.next += 1;
         Some(draw)
     }
@@ -183,9 +192,9 @@ impl Normals {
         for z in self.z.iter_mut() {
             *z = rng.sample(StandardNormal);
         }
-        if let Some(((mu, sigma), ms)) = &mut self.favourite {
-            for (ms, z) in ms.iter_mut().zip(self.z.iter()) {
-                *ms = whole_ms_exp(*mu + *sigma * z).0;
+        if let Some(f) = &mut self.favourite {
+            for (ms, z) in f.ms.iter_mut().zip(self.z.iter()) {
+                *ms = whole_ms_exp(f.mu + f.sigma * z).0;
             }
         }
         self.next = 0;
