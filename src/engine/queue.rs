@@ -228,9 +228,9 @@ impl<E: Copy> Agenda<E> {
         }
     }
 
-    /// Offers `hint` the events of periodic timers within `distance`
-    /// positions of the next firing, each once, whether or not they are
-    /// armed (a prefetch hint, like [`ahead`](Self::ahead)).
+    /// Offers `hint` the events of armed periodic timers within `distance`
+    /// positions of the next firing, each once (a prefetch hint, like
+    /// [`ahead`](Self::ahead)).
     #[inline]
     pub fn hint_periodic(&mut self, distance: usize, hint: impl FnMut(&E)) {
         self.periodic.hint_ahead(distance, hint);

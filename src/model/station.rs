@@ -316,16 +316,21 @@ impl Station {
         entry.1 = Ending::Timer(timer);
     }
 
-    /// Records that the service that just started in `slot` ends silently
-    /// at `key`.
-    pub(crate) fn started_silent(&mut self, slot: u16, key: EventKey) {
-        let entry = self.slots[slot as usize].as_mut().expect("slot reserved");
-        entry.1 = Ending::Silent(key);
+    /// Records that the service of `job`, which just started in `slot`,
+    /// ends silently at `key` (written, not read back: reading the slot
+    /// just written waited on the write).
+    pub(crate) fn started_silent(&mut self, slot: u16, job: Job, key: EventKey) {
+        debug_assert_eq!(
+            self.slots[slot as usize].map(|(j, _)| j),
+            Some(job),
+            "slot reserved for the job"
+        );
+        self.slots[slot as usize] = Some((job, Ending::Silent(key)));
         let end = SilentEnd {
             key,
             slot,
-            kind: entry.0.kind,
-            client: entry.0.client,
+            kind: job.kind,
+            client: job.client,
         };
         match self.next_silent {
             None => self.next_silent = Some(end),
@@ -461,7 +466,7 @@ mod tests {
             let Offer::Start(slot) = s.offer(job(c)) else {
                 panic!("a free worker")
             };
-            s.started_silent(slot, k);
+            s.started_silent(slot, job(c), k);
         }
         assert_eq!(s.pop_silent_before(key(20, 7)), None, "strictly before");
         let end = s.pop_silent_before(key(50, 9)).expect("(20, 7) is before");

@@ -1365,7 +1365,7 @@ impl World<'_> {
         let length = self.service_time(station, &job);
         if self.may_end_silently(station, &job) {
             let key = sched.reserve(sched.now() + length);
-            self.stations[station].started_silent(slot, key);
+            self.stations[station].started_silent(slot, job, key);
         } else {
             let timer = sched.after(length, Event::Served(station as u16, slot));
             self.stations[station].started(slot, timer);
