@@ -27,6 +27,25 @@ pub fn prefetch<T: ?Sized>(value: &T) {
     }
 }
 
+/// Starts loading the cache lines of the first `bytes` bytes of `*value`
+/// (all of it if it is shorter): for a large record whose often-used fields
+/// come first.
+///
+/// ```
+/// let record = [0u64; 80];
+/// patchsim::engine::prefetch_prefix(&record, 256);
+/// ```
+#[inline(always)]
+pub fn prefetch_prefix<T>(value: &T, bytes: usize) {
+    let start = value as *const T as *const u8 as usize;
+    let end = start + std::mem::size_of::<T>().min(bytes).max(1);
+    let mut line = start & !(LINE - 1);
+    while line < end {
+        prefetch_line(line);
+        line += LINE;
+    }
+}
+
 #[inline(always)]
 fn prefetch_line(address: usize) {
     #[cfg(target_arch = "x86_64")]

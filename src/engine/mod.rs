@@ -9,7 +9,7 @@ mod rng;
 mod sim;
 mod time;
 
-pub use hint::{arena, arena_with_capacity, prefetch};
+pub use hint::{arena, arena_with_capacity, prefetch, prefetch_prefix};
 #[doc(hidden)]
 pub use queue::candidates as agenda_candidates;
 pub use queue::{Agenda, EventKey, PeriodicId, TimerId};

@@ -28,8 +28,10 @@ pub enum Event {
     Sample,
 
     // --- policy ---
-    /// The client's periodic policy poll (schedules the next one).
-    PolicyPoll(ClientId),
+    /// The client's periodic policy poll (schedules the next one), with the
+    /// station of the client's management point, which a poll's prefetch
+    /// hint loads without reading the client.
+    PolicyPoll(ClientId, u16),
     /// A one-off policy request, after power-on or a restart.
     PolicyRequest(ClientId),
 

@@ -231,6 +231,15 @@ impl Station {
         wait
     }
 
+    /// Starts loading the line of the record an arrival reads first (the
+    /// next silent ending, the free workers: see the layout), a prefetch
+    /// hint. (Its first four lines, and the station's draws with them, cost
+    /// a poll more than they saved.)
+    #[inline]
+    pub(crate) fn prefetch_for_arrival(&self) {
+        crate::engine::prefetch_prefix(self, 64);
+    }
+
     /// Starts loading the request in `slot` (a prefetch hint).
     #[inline]
     pub(crate) fn prefetch_slot(&self, slot: u16) {

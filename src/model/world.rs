@@ -632,8 +632,9 @@ impl<'e> World<'e> {
             let id = ClientId(c);
             let interval = self.settings(id).policy_polling_interval;
             let poll = phases[c as usize][0];
+            let mp = self.mp_station(id) as u16;
             let client = &mut self.clients[c as usize];
-            client.poll_timer = Some(sched.periodic(poll, interval, Event::PolicyPoll(id)));
+            client.poll_timer = Some(sched.periodic(poll, interval, Event::PolicyPoll(id, mp)));
             client.poll_phase = poll.as_ms() as u32;
         }
         for (c, &[poll, report, scan, reevaluation]) in phases.iter().enumerate() {
@@ -1055,10 +1056,14 @@ impl Model for World<'_> {
     /// dealt with inline; the rest in [`prefetch_other`](Self::prefetch_other).
     #[inline]
     fn prefetch(&self, event: &Event) {
-        if let Event::PolicyPoll(c) = *event {
-            // A poll reads nothing else of the client.
+        if let Event::PolicyPoll(c, mp) = *event {
+            // A poll reads nothing else of the client; of its management
+            // point, first the line that says whether an answer has ended.
             if let Some(hot) = self.hot.get(c.index()) {
                 crate::engine::prefetch(hot);
+            }
+            if let Some(station) = self.stations.get(usize::from(mp)) {
+                station.prefetch_for_arrival();
             }
             return;
         }
@@ -1120,7 +1125,7 @@ impl Model for World<'_> {
             }
             Event::Replicated(slot) => self.replicated(slot, sched.now()),
             Event::Sample => self.sample(sched),
-            Event::PolicyPoll(c) => {
+            Event::PolicyPoll(c, _) => {
                 // An offline client's polls do nothing: unless they are
                 // simulated explicitly, its chain stops and restarts at the
                 // first tick after it is back (see `power_on`).
@@ -1218,7 +1223,7 @@ impl World<'_> {
             | Event::DpTick(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_) => return,
-            Event::PolicyPoll(c) | Event::PolicyRequest(c) => (Some(c), "policy_request"),
+            Event::PolicyPoll(c, _) | Event::PolicyRequest(c) => (Some(c), "policy_request"),
             Event::ScanCycle(c) => (Some(c), "scan_cycle"),
             Event::ReevaluationCycle(c) => (Some(c), "reevaluation_cycle"),
             Event::ActionDone(c) => (
@@ -1242,7 +1247,7 @@ impl World<'_> {
         if online == Some(false)
             && matches!(
                 event,
-                Event::PolicyPoll(_)
+                Event::PolicyPoll(..)
                     | Event::PolicyRequest(_)
                     | Event::ScanCycle(_)
                     | Event::ReevaluationCycle(_)
