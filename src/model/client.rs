@@ -123,8 +123,9 @@ impl World<'_> {
     /// a waiting restart, a scan, a download, then an install.
     pub(crate) fn next_action(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let hot = self.hot[c.index()];
+        let online = self.online(c);
         let client = &mut self.clients[c.index()];
-        if !hot.online || client.action != Action::Idle {
+        if !online || client.action != Action::Idle {
             return;
         }
         if client.restart_waiting {
@@ -643,7 +644,7 @@ impl World<'_> {
         let client = &mut self.clients[c.index()];
         client.restart_timer = None;
         debug_assert!(
-            self.hot[c.index()].online,
+            self.poll[c.index()] & super::world::poll::ONLINE != 0,
             "switching off cancels the restart timer"
         );
         match client.restart_cause {

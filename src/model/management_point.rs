@@ -17,7 +17,7 @@ use super::events::Event;
 use super::ids::{ClientId, DeploymentId};
 use super::station::{Job, Offer, Request};
 use super::trace::TraceRecord;
-use super::world::World;
+use super::world::{World, poll};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::scenario::Purpose;
 
@@ -31,15 +31,28 @@ impl World<'_> {
 
     /// The client asks its MP for policy (unless a request is still out).
     pub(crate) fn request_policy(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let now = sched.now();
         let mp = self.mp_station(c);
+        self.request_policy_at(c, mp, sched);
+    }
+
+    /// [`request_policy`](Self::request_policy) to station `mp`, the
+    /// client's MP (which a poll names, so that it reads nothing of the
+    /// client but its [`poll`] bits).
+    pub(crate) fn request_policy_at(
+        &mut self,
+        c: ClientId,
+        mp: usize,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        debug_assert_eq!(mp, self.mp_station(c));
+        let now = sched.now();
         // An answer that ended silently before now is no longer pending.
         self.settle(mp, sched.key());
-        let hot = &mut self.hot[c.index()];
-        if !hot.online || hot.policy_pending {
+        let bits = &mut self.poll[c.index()];
+        if *bits & poll::ONLINE == 0 || *bits & poll::PENDING != 0 {
             return;
         }
-        hot.policy_pending = true;
+        *bits |= poll::PENDING;
         let job = self.job(c, Request::Policy, now);
         if self.offer_settled(mp, job, sched) == Offer::Rejected {
             self.policy_failed(c, sched);
@@ -49,9 +62,8 @@ impl World<'_> {
     /// The MP could not answer: the client asks again after a backoff.
     pub(crate) fn policy_failed(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let settings = self.settings(c);
-        let hot = &mut self.hot[c.index()];
-        hot.policy_pending = false;
-        let delay = Self::mp_backoff(settings, &mut hot.mp_failures);
+        self.poll[c.index()] = (self.poll[c.index()] & !poll::PENDING) | poll::FAILING;
+        let delay = Self::mp_backoff(settings, &mut self.hot[c.index()].mp_failures);
         self.totals.mp_rejects += 1;
         sched.after_fixed(delay, Event::PolicyRequest(c));
     }
@@ -88,19 +100,24 @@ impl World<'_> {
             self.learn(c, d, sched);
         }
         self.hot[c.index()].known_deployments = published as u16;
+        self.refresh_current(c);
     }
 
     /// The part of an answer every policy request has: the request is no
     /// longer pending and the MP is reachable again. False if the client was
     /// switched off while waiting (the answer is lost).
     pub(crate) fn policy_answered(&mut self, c: ClientId) -> bool {
-        let hot = &mut self.hot[c.index()];
-        hot.policy_pending = false;
-        hot.mp_failures = 0;
-        if hot.online {
+        let bits = &mut self.poll[c.index()];
+        let failing = *bits & poll::FAILING != 0;
+        let online = *bits & poll::ONLINE != 0;
+        *bits &= !(poll::PENDING | poll::FAILING);
+        if failing {
+            self.hot[c.index()].mp_failures = 0;
+        }
+        if online {
             self.totals.policy_requests += 1;
         }
-        hot.online
+        online
     }
 
     /// The client receives a deployment's policy: it plans the evaluation
@@ -169,7 +186,7 @@ impl World<'_> {
         let client = &self.clients[c.index()];
         if client.report_armed
             || client.queue.is_empty()
-            || !self.hot[c.index()].online
+            || !self.online(c)
             || client.batch_in_flight
         {
             return;
@@ -193,7 +210,7 @@ impl World<'_> {
         }
         let client = &self.clients[c.index()];
         let ready = client.queue.partition_point(|m| m.queued_at < now);
-        if !self.hot[c.index()].online || ready == 0 || client.batch_in_flight {
+        if !self.online(c) || ready == 0 || client.batch_in_flight {
             self.arm_report(c, now, sched);
             return;
         }

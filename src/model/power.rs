@@ -118,7 +118,7 @@ impl World<'_> {
             let on = w.next_power_on(c, SimTime::ZERO, rng);
             (false, (on, Event::PowerOn(c)))
         });
-        self.hot[c.index()].online = online;
+        self.set_online(c, online);
         sched.at_fixed(event.0, event.1);
     }
 
@@ -143,7 +143,7 @@ impl World<'_> {
             (off, delay)
         });
         sched.at_fixed(off, Event::PowerOff(c));
-        self.hot[c.index()].online = true;
+        self.set_online(c, true);
         match delay {
             None => {
                 self.totals.restarts_by_shutdown += 1;
@@ -178,7 +178,7 @@ impl World<'_> {
         let client = &mut self.clients[c.index()];
         client.power_off_waiting = false;
         client.restart_waiting = false;
-        self.hot[c.index()].online = false;
+        self.set_online(c, false);
         let client = &mut self.clients[c.index()];
         if let Some(timer) = client.restart_timer.take() {
             sched.cancel(timer);

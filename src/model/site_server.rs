@@ -31,6 +31,7 @@ impl World<'_> {
             return;
         }
         state.published.push(d);
+        self.refresh_site_current(site);
         let dep = &mut self.deployments[d.index()];
         dep.site_published_at[site] = Some(now);
         dep.published_at = Some(dep.published_at.map_or(now, |t| t.min(now)));

@@ -127,6 +127,7 @@ impl World<'_> {
         for d in waiting {
             self.content_ready(d, site, now);
         }
+        self.refresh_site_current(site);
         self.policy_changed(sched);
     }
 }

@@ -78,21 +78,34 @@ pub(crate) struct StateMsg {
 /// straddles two cache lines: a poll loads exactly one) so the hourly polls
 /// of a million clients stay in cache instead of each missing on a 136-byte
 /// record (issue 7).
+/// The bits of [`World::poll`], a client's byte of what its policy polls
+/// read and write (issue 7: at a million clients a poll read `Hot`'s 16
+/// bytes from memory; a byte each stays in the cache).
+pub(crate) mod poll {
+    /// Switched on.
+    pub(crate) const ONLINE: u8 = 1;
+    /// A policy request is out.
+    pub(crate) const PENDING: u8 = 2;
+    /// Its periodic poll chain is running (it stops while the client is off).
+    pub(crate) const POLLING: u8 = 4;
+    /// `Hot::mp_failures` is not zero.
+    pub(crate) const FAILING: u8 = 8;
+    /// It has everything its site has published, so an answer to its
+    /// policy request is empty (see `World::refresh_current`).
+    pub(crate) const CURRENT: u8 = 16;
+}
+
 #[derive(Clone, Copy, Debug)]
 #[repr(align(16))]
 pub(crate) struct Hot {
     pub(crate) cohort: u16,
     /// How many of its site's published deployments it has learned.
     pub(crate) known_deployments: u16,
-    /// Failed MP requests in a row (for the backoff).
+    /// Failed MP requests in a row (for the backoff; [`poll::FAILING`]
+    /// says whether it is not zero).
     pub(crate) mp_failures: u8,
-    pub(crate) online: bool,
     /// It has the software updates policy (metadata available, SUP location).
     pub(crate) has_update_policy: bool,
-    /// A policy request is out.
-    pub(crate) policy_pending: bool,
-    /// Its periodic poll chain is running (it stops while the client is off).
-    pub(crate) polling: bool,
     /// Its last scan state (topic 501) in the site database, and in the
     /// CAS's (a hierarchy only).
     pub(crate) reported_scan: u8,
@@ -302,6 +315,10 @@ pub struct World<'e> {
     pub(crate) clients: Vec<Client>,
     /// Each client's hot bytes, same index as `clients`.
     pub(crate) hot: Vec<Hot>,
+    /// What a policy poll reads and writes of each client, a byte each
+    /// ([`poll`]'s bits): a megabyte at a million clients, which stays in
+    /// the cache where `hot`'s sixteen do not.
+    pub(crate) poll: Vec<u8>,
     /// Each client's state of each update, true and reported,
     /// `[client * updates + update]` (see [`World::slot`]).
     pub(crate) updates_of: Vec<ClientUpdate>,
@@ -387,10 +404,7 @@ impl<'e> World<'e> {
                     cohort: k as u16,
                     known_deployments: 0,
                     mp_failures: 0,
-                    online: false,
                     has_update_policy: estate.sync.initially_synced,
-                    policy_pending: false,
-                    polling: true,
                     reported_scan: 0,
                     cas_reported_scan: 0,
                 });
@@ -451,6 +465,7 @@ impl<'e> World<'e> {
             explicit_report_cycles: false,
             report_dirty: Vec::new(),
             clients,
+            poll: arena(n_clients, poll::POLLING),
             hot,
             updates_of,
             update_truth,
@@ -580,6 +595,9 @@ impl<'e> World<'e> {
             }
             world.check_thresholds(DeploymentId(d as u16), SimTime::ZERO);
         }
+        for c in 0..n_clients {
+            world.refresh_current(ClientId(c as u32));
+        }
         world
     }
 
@@ -648,7 +666,7 @@ impl<'e> World<'e> {
             sched.at_fixed(scan, Event::ScanCycle(id));
             sched.at_fixed(reevaluation, Event::ReevaluationCycle(id));
             match estate.cohorts[usize::from(self.hot[c].cohort)].power {
-                PowerSpec::AlwaysOn => self.hot[c].online = true,
+                PowerSpec::AlwaysOn => self.poll[c] |= poll::ONLINE,
                 _ => self.schedule_first_power(id, sched),
             }
         }
@@ -1059,8 +1077,8 @@ impl Model for World<'_> {
         if let Event::PolicyPoll(c, mp) = *event {
             // A poll reads nothing else of the client; of its management
             // point, first the line that says whether an answer has ended.
-            if let Some(hot) = self.hot.get(c.index()) {
-                crate::engine::prefetch(hot);
+            if let Some(bits) = self.poll.get(c.index()) {
+                crate::engine::prefetch(bits);
             }
             if let Some(station) = self.stations.get(usize::from(mp)) {
                 station.prefetch_for_arrival();
@@ -1125,15 +1143,15 @@ impl Model for World<'_> {
             }
             Event::Replicated(slot) => self.replicated(slot, sched.now()),
             Event::Sample => self.sample(sched),
-            Event::PolicyPoll(c, _) => {
+            Event::PolicyPoll(c, mp) => {
                 // An offline client's polls do nothing: unless they are
                 // simulated explicitly, its chain stops and restarts at the
                 // first tick after it is back (see `power_on`).
-                if self.explicit_report_cycles || self.hot[c.index()].online {
+                if self.explicit_report_cycles || self.online(c) {
                     sched.repeat();
-                    self.request_policy(c, sched);
+                    self.request_policy_at(c, usize::from(mp), sched);
                 } else {
-                    self.hot[c.index()].polling = false;
+                    self.poll[c.index()] &= !poll::POLLING;
                 }
             }
             Event::PolicyRequest(c) => self.request_policy(c, sched),
@@ -1151,9 +1169,8 @@ impl Model for World<'_> {
             Event::PowerOn(c) => {
                 self.power_on(c, sched);
                 self.report_dirty.push(c);
-                let hot = &mut self.hot[c.index()];
-                if !hot.polling {
-                    hot.polling = true;
+                if self.poll[c.index()] & poll::POLLING == 0 {
+                    self.poll[c.index()] |= poll::POLLING;
                     self.resume_polls(c, sched);
                 }
             }
@@ -1242,7 +1259,7 @@ impl World<'_> {
             Event::PowerOff(_) => return,
         };
         let value = None;
-        let online = client.map(|c| self.hot[c.index()].online);
+        let online = client.map(|c| self.online(c));
         // Periodic events an offline client ignores are not traced.
         if online == Some(false)
             && matches!(
@@ -1393,10 +1410,54 @@ impl World<'_> {
         {
             return false;
         }
-        let hot = &self.hot[job.client.index()];
-        let site = &self.sites[self.site_of(job.client)];
+        self.poll[job.client.index()] & poll::CURRENT != 0
+    }
+
+    /// Whether a client has everything its site has published, which
+    /// [`poll::CURRENT`] mirrors: the software updates policy (or its site
+    /// has none yet) and every deployment.
+    fn is_current(&self, c: ClientId) -> bool {
+        let hot = &self.hot[c.index()];
+        let site = &self.sites[self.site_of(c)];
         (hot.has_update_policy || !site.update_policy_published)
             && usize::from(hot.known_deployments) == site.published.len()
+    }
+
+    /// Brings [`poll::CURRENT`] up to date for client `c`, after it learned
+    /// something or its site published something.
+    pub(crate) fn refresh_current(&mut self, c: ClientId) {
+        if self.is_current(c) {
+            self.poll[c.index()] |= poll::CURRENT;
+        } else {
+            self.poll[c.index()] &= !poll::CURRENT;
+        }
+    }
+
+    /// [`refresh_current`](Self::refresh_current) for every client of `site`.
+    pub(crate) fn refresh_site_current(&mut self, site: usize) {
+        for cohort in self.estate.cohorts.iter() {
+            if cohort.site.index() == site {
+                for c in cohort.first_client..cohort.first_client + cohort.count {
+                    self.refresh_current(ClientId(c));
+                }
+            }
+        }
+    }
+
+    /// Whether a client is switched on.
+    #[inline]
+    pub(crate) fn online(&self, c: ClientId) -> bool {
+        self.poll[c.index()] & poll::ONLINE != 0
+    }
+
+    /// Switches a client on or off (the flag only).
+    #[inline]
+    pub(crate) fn set_online(&mut self, c: ClientId, online: bool) {
+        if online {
+            self.poll[c.index()] |= poll::ONLINE;
+        } else {
+            self.poll[c.index()] &= !poll::ONLINE;
+        }
     }
 
     /// Starts loading what bringing a client's cells up to date reads: its
