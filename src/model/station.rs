@@ -147,13 +147,33 @@ pub(crate) enum Ending {
 }
 
 /// A request in service that ends silently: when, in which slot, and what
-/// the slot holds (so that ending it need not read the slot).
+/// the slot holds (so that ending it need not read the slot). 24 bytes with
+/// no padding left to the compiler: a copy of one with padding (an
+/// `Option` of it) went through overlapping stores that the processor
+/// could not forward to the load after them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(C)]
 pub(crate) struct SilentEnd {
     pub(crate) key: EventKey,
+    pub(crate) client: ClientId,
     pub(crate) slot: u16,
     pub(crate) kind: Request,
-    pub(crate) client: ClientId,
+    /// Whether this is an ending at all (see [`SilentEnd::NONE`]).
+    some: bool,
+}
+
+impl SilentEnd {
+    /// No ending: after every event.
+    const NONE: SilentEnd = SilentEnd {
+        key: EventKey {
+            time: SimTime(u64::MAX),
+            seq: u64::MAX,
+        },
+        client: ClientId(u32::MAX),
+        slot: u16::MAX,
+        kind: Request::Policy,
+        some: false,
+    };
 }
 
 /// What became of an offered request.
@@ -176,7 +196,7 @@ pub(crate) struct Station {
     slots: Vec<Option<(Job, Ending)>>,
     /// The earliest silent ending of a request in service, in the record
     /// itself: a station seldom has more than one at a time.
-    next_silent: Option<SilentEnd>,
+    next_silent: SilentEnd,
     /// The later silent endings, in key order (a handful at most, and a new
     /// one is nearly always the latest: a deque, not a heap, whose every
     /// push and pop took unpredictable branches).
@@ -209,7 +229,7 @@ impl Station {
             workers,
             queue_limit,
             slots: vec![None; workers as usize],
-            next_silent: None,
+            next_silent: SilentEnd::NONE,
             silent: VecDeque::new(),
             free: (0..workers as u16).rev().collect(),
             queue: VecDeque::new(),
@@ -337,29 +357,28 @@ impl Station {
         self.slots[slot as usize] = Some((job, Ending::Silent(key)));
         let end = SilentEnd {
             key,
+            client: job.client,
             slot,
             kind: job.kind,
-            client: job.client,
+            some: true,
         };
-        match self.next_silent {
-            None => self.next_silent = Some(end),
-            Some(next) if key < next.key => {
-                self.silent.push_front(next);
-                self.next_silent = Some(end);
-            }
-            Some(_) if self.silent.back().is_none_or(|last| last.key < key) => {
-                self.silent.push_back(end)
-            }
-            Some(_) => {
-                let at = self.silent.partition_point(|e| e.key < key);
-                self.silent.insert(at, end);
-            }
+        let next = self.next_silent;
+        if !next.some {
+            self.next_silent = end;
+        } else if key < next.key {
+            self.silent.push_front(next);
+            self.next_silent = end;
+        } else if self.silent.back().is_none_or(|last| last.key < key) {
+            self.silent.push_back(end);
+        } else {
+            let at = self.silent.partition_point(|e| e.key < key);
+            self.silent.insert(at, end);
         }
     }
 
     /// Whether any service in progress ends silently.
     pub(crate) fn has_silent(&self) -> bool {
-        self.next_silent.is_some()
+        self.next_silent.some
     }
 
     /// The earliest silent ending ordered before `before`, removed from the
@@ -367,12 +386,12 @@ impl Station {
     /// [`finish_silent`](Self::finish_silent)).
     #[inline]
     pub(crate) fn pop_silent_before(&mut self, before: EventKey) -> Option<SilentEnd> {
-        match self.next_silent {
-            Some(end) if end.key < before => {
-                self.next_silent = self.silent.pop_front();
-                Some(end)
-            }
-            _ => None,
+        let end = self.next_silent;
+        if end.some && end.key < before {
+            self.next_silent = self.silent.pop_front().unwrap_or(SilentEnd::NONE);
+            Some(end)
+        } else {
+            None
         }
     }
 
@@ -382,7 +401,8 @@ impl Station {
     ///
     /// [`started`]: Self::started
     pub(crate) fn drain_silent(&mut self, out: &mut Vec<(EventKey, u16)>) {
-        out.extend(self.next_silent.take().map(|e| (e.key, e.slot)));
+        let next = std::mem::replace(&mut self.next_silent, SilentEnd::NONE);
+        out.extend(next.some.then_some((next.key, next.slot)));
         out.extend(self.silent.drain(..).map(|e| (e.key, e.slot)));
     }
 
@@ -438,7 +458,7 @@ impl Station {
                 failed.push((job, timer));
             }
         }
-        self.next_silent = None;
+        self.next_silent = SilentEnd::NONE;
         self.silent.clear();
         while let Some(job) = self.queue.pop_front() {
             self.count(job.kind, |c| &mut c.rejected);
