@@ -307,6 +307,7 @@ impl Station {
 
     /// A request arrives: a free worker takes it, or it waits, or it is
     /// rejected.
+    #[inline]
     pub(crate) fn offer(&mut self, job: Job) -> Offer {
         self.count(job.kind, |c| &mut c.arrived);
         if self.down {
@@ -326,6 +327,7 @@ impl Station {
         Offer::Queued
     }
 
+    #[inline]
     fn reserve(&mut self, slot: u16, job: Job, now: SimTime) {
         match now.since(job.arrived).as_ms() {
             0 => self.no_wait += 1,
@@ -348,6 +350,7 @@ impl Station {
     /// Records that the service of `job`, which just started in `slot`,
     /// ends silently at `key` (written, not read back: reading the slot
     /// just written waited on the write).
+    #[inline]
     pub(crate) fn started_silent(&mut self, slot: u16, job: Job, key: EventKey) {
         debug_assert_eq!(
             self.slots[slot as usize].map(|(j, _)| j),

@@ -1287,6 +1287,7 @@ impl World<'_> {
     /// ignored); other requests carry no token (a batch sets its slot), so
     /// they do not read the client's cold record, which a policy poll would
     /// otherwise miss on every time.
+    #[inline]
     pub(crate) fn job(&self, c: ClientId, kind: Request, now: SimTime) -> Job {
         let token = match kind {
             Request::Location | Request::FullScan | Request::DeltaScan => {
@@ -1347,6 +1348,7 @@ impl World<'_> {
     }
 
     /// How long the station takes over a request.
+    #[inline]
     fn service_time(&mut self, station: usize, job: &Job) -> SimDuration {
         let estate = self.estate;
         let n_mp = estate.management_points.len();
@@ -1377,6 +1379,7 @@ impl World<'_> {
         }
     }
 
+    #[inline]
     fn start_service(
         &mut self,
         station: usize,
@@ -1403,6 +1406,7 @@ impl World<'_> {
     /// station (a queue forming does the same), and not in an explicit run
     /// (which is there to show every event). A trace is the same either
     /// way: a `Served` event writes no record of its own.
+    #[inline]
     fn may_end_silently(&self, station: usize, job: &Job) -> bool {
         if job.kind != Request::Policy
             || self.explicit_report_cycles
@@ -1535,6 +1539,7 @@ impl World<'_> {
     }
 
     /// [`offer`](Self::offer) to a station already settled up to now.
+    #[inline]
     pub(crate) fn offer_settled(
         &mut self,
         station: usize,
