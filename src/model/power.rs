@@ -127,7 +127,7 @@ impl World<'_> {
     pub(crate) fn power_on(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         // Whether a silent answer finds it on depends on when it switched on.
-        self.settle(self.mp_station(c), sched.key());
+        self.settle_own_answer(c, sched.key());
         let restarted = self.clients[c.index()].restarted_by_shutdown;
         // The switch-off time, then (unless a restart completes) the delay
         // of the first policy request.
@@ -171,7 +171,7 @@ impl World<'_> {
     /// as done at the next start, and it plans its next power-on.
     pub(crate) fn switch_off(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        self.settle(self.mp_station(c), sched.key());
+        self.settle_own_answer(c, sched.key());
         self.trace(Some(c), || TraceRecord::new(now, Some(c), "power_off"));
         self.interrupt(c, sched);
         let pending = (self.updates_of_client(c).iter()).any(|s| s.truth == Truth::PendingRestart);
@@ -190,6 +190,20 @@ impl World<'_> {
 }
 
 /// A time of day on a local day, jittered by a fresh draw.
+impl World<'_> {
+    /// Before a client is switched on or off: if it has a policy request
+    /// out, settles its MP, so that an answer that ended silently before
+    /// now finds it as it was. Without a request out no silent answer is
+    /// its, and whether it is on changes nothing another client's answer
+    /// reads (issue 7: settling at every power change was about a hundred
+    /// cycles of each).
+    fn settle_own_answer(&mut self, c: ClientId, upto: crate::engine::EventKey) {
+        if self.poll[c.index()] & super::world::poll::PENDING != 0 {
+            self.settle(self.mp_station(c), upto);
+        }
+    }
+}
+
 fn jittered(day_start: i64, at: SimDuration, jitter: SimDuration, rng: &mut impl Rng) -> i64 {
     let j = jitter.as_ms() as i64;
     let offset = if j > 0 { rng.random_range(-j..=j) } else { 0 };

@@ -72,12 +72,6 @@ pub(crate) struct StateMsg {
     pub(crate) queued_at: SimTime,
 }
 
-/// The bytes of a client that its most frequent events read: a policy poll
-/// and its answer touch only these. Kept apart from [`Client`] in one small
-/// array (12 bytes a client, padded and aligned to 16 so that no client's
-/// straddles two cache lines: a poll loads exactly one) so the hourly polls
-/// of a million clients stay in cache instead of each missing on a 136-byte
-/// record (issue 7).
 /// The bits of [`World::poll`], a client's byte of what its policy polls
 /// read and write (issue 7: at a million clients a poll read `Hot`'s 16
 /// bytes from memory; a byte each stays in the cache).
@@ -95,6 +89,11 @@ pub(crate) mod poll {
     pub(crate) const CURRENT: u8 = 16;
 }
 
+/// The bytes of a client that many of its events read besides its
+/// [`poll`] byte (a policy poll reads only that byte). Kept apart from
+/// [`Client`] in one small array (padded and aligned to 16 so that no
+/// client's straddles two cache lines) so that reading them does not miss
+/// on a 136-byte record (issue 7).
 #[derive(Clone, Copy, Debug)]
 #[repr(align(16))]
 pub(crate) struct Hot {
@@ -1927,6 +1926,11 @@ mod layout_tests {
     fn per_client_records_stay_small() {
         assert_eq!(std::mem::size_of::<Client>(), 136);
         assert_eq!(std::mem::size_of::<Hot>(), 16);
+        assert_eq!(
+            std::mem::size_of::<super::station::SilentEnd>(),
+            24,
+            "no padding: see SilentEnd"
+        );
         assert_eq!(std::mem::size_of::<ClientUpdate>(), 4);
         assert_eq!(std::mem::size_of::<StateMsg>(), 16);
         assert_eq!(std::mem::size_of::<BatchData>(), 64, "a batch is one line");
