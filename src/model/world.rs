@@ -1927,7 +1927,7 @@ mod layout_tests {
         assert_eq!(std::mem::size_of::<Client>(), 136);
         assert_eq!(std::mem::size_of::<Hot>(), 16);
         assert_eq!(
-            std::mem::size_of::<super::station::SilentEnd>(),
+            std::mem::size_of::<crate::model::station::SilentEnd>(),
             24,
             "no padding: see SilentEnd"
         );
