@@ -50,12 +50,15 @@
 //! A push with a reserved sequence number would break that last point (its
 //! `seq` is older than direct pushes made before it), hence its own heap.
 //!
-//! Cancellation is lazy (see [`Slab`]). `peek_time` takes `&self`, so the
-//! heads of `sorted`, `late`, `far` and `reserved` are kept live after every
-//! operation; when the current window is empty, `peek_time` scans the next
-//! bucket holding a live entry and `pop` then loads it: one pass over the
-//! bucket's slots (drops cancelled entries and pulls every slot the coming
-//! pops read into cache at once) and a sort of packed `u64` keys. The window
+//! Each entry carries its event. Cancellation is lazy (see [`Slab`]): only a
+//! cancellable event has a slot, and an entry without one (a fixed event,
+//! [`AgendaQueue::push_fixed`]) is always live. `peek_time` takes `&self`,
+//! so the heads of `sorted`, `late`, `far` and `reserved` are kept live
+//! after every operation; when the current window is empty, `peek_time`
+//! scans the next bucket holding a live entry and `pop` then loads it: one
+//! pass over the bucket's entries (drops cancelled ones, reading the slots
+//! of the cancellable ones, which pulls those slots the coming pops free
+//! into cache at once) and a sort of packed `u64` keys. The window
 //! therefore never runs ahead of the next event, and events pushed while it
 //! is empty still land in their own bucket rather than in `late`.
 //!
@@ -492,10 +495,10 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
         let ws = self.window_start;
         let bucket = &mut self.near[b];
         let slab = &self.slab;
-        // One tight pass over the bucket's slots, in memory order: drops
-        // cancelled entries, and its independent loads bring every slot the
-        // coming pops will read into cache at once, instead of one cache miss
-        // per pop. (Checking liveness while building the keys instead makes
+        // One tight pass over the bucket, in memory order: drops cancelled
+        // entries, and its independent loads bring the slot of every
+        // cancellable one, which the coming pops free, into cache at once,
+        // instead of one cache miss per pop (a fixed event has no slot). (Checking liveness while building the keys instead makes
         // each step longer, fewer loads overlap, and a 10^7-event agenda
         // slows by a tenth.)
         bucket.retain(|e| slab.is_live(e));
