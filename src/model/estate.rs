@@ -49,7 +49,7 @@ pub struct Estate {
     pub cohorts: Vec<CohortSpec>,
     /// The catalog, indexed by [`UpdateId`].
     pub updates: Vec<UpdateSpec>,
-    /// Deployments, indexed by [`DeploymentId`].
+    /// Deployments, indexed by [`DeploymentId`](super::ids::DeploymentId).
     pub deployments: Vec<DeploymentSpec>,
 }
 

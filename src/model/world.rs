@@ -1070,7 +1070,7 @@ impl Model for World<'_> {
     /// record and its assignment per deployment. At a million clients
     /// these are cache misses; started a few events early they overlap.
     /// A poll (every periodic timer's event, offered a few at a time) is
-    /// dealt with inline; the rest in [`prefetch_other`](Self::prefetch_other).
+    /// dealt with inline; the rest in `prefetch_other`.
     #[inline]
     fn prefetch(&self, event: &Event) {
         if let Event::PolicyPoll(c, mp) = *event {

@@ -1,7 +1,7 @@
 //! Output writers: the run's files and its printed summary.
 //!
 //! Owns formats only: everything written is derived from the
-//! [`Outcome`](crate::model::Outcome) and the [`Estate`](crate::model::Estate).
+//! [`Outcome`] and the [`Estate`].
 //! One file per format: `csv.rs` (`compliance.csv`, `updates.csv`,
 //! `load.csv`), `json.rs` (`summary.json`), `charts.rs` (the deployment
 //! charts), `load_charts.rs` (the server load charts), `html.rs`

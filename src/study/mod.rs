@@ -3,7 +3,7 @@
 //!
 //! Owns the shape of a study: [`plan`] checks the scenario, the `--set`
 //! grid and every point before anything runs; [`run`] runs a plan (or one
-//! shard of it) on worker threads; [`write`] writes the study directory;
+//! shard of it) on worker threads; [`write()`] writes the study directory;
 //! [`read`] and [`merge`] join shards back into the study an unsharded run
 //! would have written, byte for byte. One file per concept: `grid.rs`
 //! (`--set` paths and points), `seeds.rs` (replication seeds), `metrics.rs`
