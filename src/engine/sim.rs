@@ -53,6 +53,17 @@ pub struct Scheduler<'a, E> {
 }
 
 impl<E: Copy> Scheduler<'_, E> {
+    /// Panics with `what` if `time` is before now.
+    #[inline]
+    #[track_caller]
+    fn not_past(&self, time: SimTime, what: &str) {
+        assert!(
+            time >= self.key.time,
+            "{what} in the past: {time} < {}",
+            self.key.time
+        );
+    }
+
     /// The time of the event being handled.
     pub fn now(&self) -> SimTime {
         self.key.time
@@ -110,11 +121,7 @@ impl<E: Copy> Scheduler<'_, E> {
     /// assert_eq!(sim.model().seen, vec![0, 1, 99, 2]);
     /// ```
     pub fn reserve(&mut self, time: SimTime) -> EventKey {
-        assert!(
-            time >= self.key.time,
-            "place reserved in the past: {time} < {}",
-            self.key.time
-        );
+        self.not_past(time, "place reserved");
         EventKey {
             time,
             seq: self.agenda.reserve_seq(),
@@ -136,11 +143,7 @@ impl<E: Copy> Scheduler<'_, E> {
 
     /// Schedules `event` at `time`, which must not be in the past.
     pub fn at(&mut self, time: SimTime, event: E) -> TimerId {
-        assert!(
-            time >= self.key.time,
-            "event scheduled in the past: {time} < {}",
-            self.key.time
-        );
+        self.not_past(time, "event scheduled");
         self.agenda.push(time, event)
     }
 
@@ -154,11 +157,7 @@ impl<E: Copy> Scheduler<'_, E> {
     /// keeps it more cheaply (see [`Agenda::push_fixed`]). It takes its
     /// place in the order exactly as [`at`](Self::at) would.
     pub fn at_fixed(&mut self, time: SimTime, event: E) {
-        assert!(
-            time >= self.key.time,
-            "event scheduled in the past: {time} < {}",
-            self.key.time
-        );
+        self.not_past(time, "event scheduled");
         self.agenda.push_fixed(time, event);
     }
 
@@ -178,11 +177,7 @@ impl<E: Copy> Scheduler<'_, E> {
     /// Arms periodic timer `id` (not armed) for `time`, one of its firing
     /// times, not in the past; it orders like an event scheduled now.
     pub fn arm_periodic(&mut self, id: PeriodicId, time: SimTime) {
-        assert!(
-            time >= self.key.time,
-            "periodic timer armed in the past: {time} < {}",
-            self.key.time
-        );
+        self.not_past(time, "periodic timer armed");
         self.agenda.arm_periodic(id, time);
     }
 
