@@ -370,7 +370,7 @@ mod tests {
     }
 
     /// `q` against a naive `BTreeMap` shadow keyed by (time, seq), over
-    /// `ops` seeded operations: pushes (now and then before the last popped
+    /// `ops` seeded operations: pushes (a third of them for good, `push_fixed`; now and then before the last popped
     /// time, which the agenda allows), pops (checking each event's seq too),
     /// peeks, cancels and reschedules of live and stale ids, reservations of
     /// sequence numbers and pushes with them (often at the time of a pending
@@ -400,9 +400,14 @@ mod tests {
                     } else {
                         SimTime(now + offset(&mut rng))
                     };
-                    let id = q.push(t, i);
+                    // One push in three is for good: it has no id to cancel.
+                    if rng.random_range(0..3) == 0 {
+                        q.push_fixed(t, i);
+                    } else {
+                        let id = q.push(t, i);
+                        ids.push((id, (t, seq)));
+                    }
                     shadow.insert((t, seq), i);
-                    ids.push((id, (t, seq)));
                     seq += 1;
                 }
                 45..=69 => {

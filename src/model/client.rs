@@ -641,12 +641,9 @@ impl World<'_> {
     /// The restart is due: restart now, or as soon as the running install
     /// ends.
     pub(crate) fn restart_due(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        debug_assert!(self.online(c), "switching off cancels the restart timer");
         let client = &mut self.clients[c.index()];
         client.restart_timer = None;
-        debug_assert!(
-            self.poll[c.index()] & super::world::poll::ONLINE != 0,
-            "switching off cancels the restart timer"
-        );
         match client.restart_cause {
             RestartCause::User => self.totals.restarts_by_user += 1,
             RestartCause::Forced => self.totals.restarts_forced += 1,

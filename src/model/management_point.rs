@@ -22,11 +22,24 @@ use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::scenario::Purpose;
 
 impl World<'_> {
-    /// The backoff after the `failures`-th MP failure in a row (counted up).
-    pub(crate) fn mp_backoff(settings: &Settings, failures: &mut u8) -> SimDuration {
+    /// The backoff after client `c`'s next MP failure in a row, which it
+    /// counts ([`poll::FAILING`] then says the count is not zero).
+    pub(crate) fn mp_backoff(&mut self, c: ClientId) -> SimDuration {
+        let settings: &Settings = self.settings(c);
+        let failures = &mut self.hot[c.index()].mp_failures;
         let doubling = 1u64 << (*failures).min(20);
         *failures = failures.saturating_add(1);
+        self.poll[c.index()] |= poll::FAILING;
         SimDuration((settings.mp_retry.as_ms() * doubling).min(settings.mp_retry_max.as_ms()))
+    }
+
+    /// Client `c` reached its MP: its count of failures in a row starts
+    /// again (read from its poll byte: the count is seldom not zero).
+    pub(crate) fn mp_reached(&mut self, c: ClientId) {
+        if self.poll[c.index()] & poll::FAILING != 0 {
+            self.poll[c.index()] &= !poll::FAILING;
+            self.hot[c.index()].mp_failures = 0;
+        }
     }
 
     /// The client asks its MP for policy (unless a request is still out).
@@ -61,9 +74,8 @@ impl World<'_> {
 
     /// The MP could not answer: the client asks again after a backoff.
     pub(crate) fn policy_failed(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let settings = self.settings(c);
-        self.poll[c.index()] = (self.poll[c.index()] & !poll::PENDING) | poll::FAILING;
-        let delay = Self::mp_backoff(settings, &mut self.hot[c.index()].mp_failures);
+        self.poll[c.index()] &= !poll::PENDING;
+        let delay = self.mp_backoff(c);
         self.totals.mp_rejects += 1;
         sched.after_fixed(delay, Event::PolicyRequest(c));
     }
@@ -107,13 +119,9 @@ impl World<'_> {
     /// longer pending and the MP is reachable again. False if the client was
     /// switched off while waiting (the answer is lost).
     pub(crate) fn policy_answered(&mut self, c: ClientId) -> bool {
-        let bits = &mut self.poll[c.index()];
-        let failing = *bits & poll::FAILING != 0;
-        let online = *bits & poll::ONLINE != 0;
-        *bits &= !(poll::PENDING | poll::FAILING);
-        if failing {
-            self.hot[c.index()].mp_failures = 0;
-        }
+        self.poll[c.index()] &= !poll::PENDING;
+        self.mp_reached(c);
+        let online = self.online(c);
         if online {
             self.totals.policy_requests += 1;
         }

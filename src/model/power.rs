@@ -122,6 +122,18 @@ impl World<'_> {
         sched.at_fixed(event.0, event.1);
     }
 
+    /// Before a client is switched on or off: if it has a policy request
+    /// out, settles its MP, so that an answer that ended silently before
+    /// now finds it as it was. Without a request out no silent answer is
+    /// its, and whether it is on changes nothing another client's answer
+    /// reads (issue 7: settling at every power change was about a hundred
+    /// cycles of each).
+    fn settle_own_answer(&mut self, c: ClientId, upto: crate::engine::EventKey) {
+        if self.poll[c.index()] & super::world::poll::PENDING != 0 {
+            self.settle(self.mp_station(c), upto);
+        }
+    }
+
     /// The client starts: it completes a restart a shutdown began, asks for
     /// policy within a few minutes, and picks up its work.
     pub(crate) fn power_on(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
@@ -190,20 +202,6 @@ impl World<'_> {
 }
 
 /// A time of day on a local day, jittered by a fresh draw.
-impl World<'_> {
-    /// Before a client is switched on or off: if it has a policy request
-    /// out, settles its MP, so that an answer that ended silently before
-    /// now finds it as it was. Without a request out no silent answer is
-    /// its, and whether it is on changes nothing another client's answer
-    /// reads (issue 7: settling at every power change was about a hundred
-    /// cycles of each).
-    fn settle_own_answer(&mut self, c: ClientId, upto: crate::engine::EventKey) {
-        if self.poll[c.index()] & super::world::poll::PENDING != 0 {
-            self.settle(self.mp_station(c), upto);
-        }
-    }
-}
-
 fn jittered(day_start: i64, at: SimDuration, jitter: SimDuration, rng: &mut impl Rng) -> i64 {
     let j = jitter.as_ms() as i64;
     let offset = if j > 0 { rng.random_range(-j..=j) } else { 0 };

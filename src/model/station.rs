@@ -77,30 +77,47 @@ pub(crate) struct ServiceDraws {
     favourite: Request,
 }
 
+/// The service-time distribution of requests of `kind` at station
+/// `station` (management points, then update points, then the state
+/// systems); `None` for a kind the station does not draw for (a state
+/// system's time follows from the batch, a DP is no station).
+pub(crate) fn service_sampler(estate: &Estate, station: usize, kind: Request) -> Option<&Sampler> {
+    let n_mp = estate.management_points.len();
+    match (estate.management_points.get(station), kind) {
+        (Some(m), Request::Policy) => Some(&m.policy_time),
+        (Some(m), Request::Location) => Some(&m.location_time),
+        (Some(m), Request::Batch) => Some(&m.batch_time),
+        (Some(_), _) => None,
+        (None, Request::FullScan | Request::DeltaScan) => {
+            let u = estate.update_points.get(station - n_mp)?;
+            Some(if kind == Request::FullScan {
+                &u.full_scan_time
+            } else {
+                &u.delta_scan_time
+            })
+        }
+        (None, _) => None,
+    }
+}
+
 impl ServiceDraws {
-    /// The draws of station `station` (management points, then update
-    /// points, then the state systems, whose service times are not drawn).
+    /// The draws of station `station`.
     pub(crate) fn new(estate: &Estate, station: usize, rng: StreamRng) -> Self {
-        let n_mp = estate.management_points.len();
-        let (samplers, favourite): (Vec<&Sampler>, _) = match estate.management_points.get(station)
-        {
-            Some(m) => (
-                vec![&m.policy_time, &m.location_time, &m.batch_time],
-                (Request::Policy, Some(&m.policy_time)),
-            ),
-            None => match estate.update_points.get(station - n_mp) {
-                Some(u) => (
-                    vec![&u.full_scan_time, &u.delta_scan_time],
-                    (Request::DeltaScan, Some(&u.delta_scan_time)),
-                ),
-                None => (vec![], (Request::StateBatch, None)),
-            },
+        let drawn = |kind| service_sampler(estate, station, kind);
+        let normals_only = Request::ALL
+            .iter()
+            .filter_map(|&kind| drawn(kind))
+            .all(Sampler::takes_normals_only);
+        // Its most frequent kind: an MP's policy request, a SUP's delta scan.
+        let favourite = if drawn(Request::Policy).is_some() {
+            Request::Policy
+        } else {
+            Request::DeltaScan
         };
-        let normals_only = samplers.iter().all(|s| s.takes_normals_only());
         ServiceDraws {
             rng,
-            normals: normals_only.then(|| Normals::new(favourite.1)),
-            favourite: favourite.0,
+            normals: normals_only.then(|| Normals::new(drawn(favourite))),
+            favourite,
         }
     }
 
@@ -371,9 +388,8 @@ impl Station {
         } else if key < next.key {
             self.silent.push_front(next);
             self.next_silent = end;
-        } else if self.silent.back().is_none_or(|last| last.key < key) {
-            self.silent.push_back(end);
         } else {
+            // Nearly always at the back (the deque is nearly always empty).
             let at = self.silent.partition_point(|e| e.key < key);
             self.silent.insert(at, end);
         }

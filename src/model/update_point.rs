@@ -104,8 +104,7 @@ impl World<'_> {
         }
         let client = &mut self.clients[job.client.index()];
         client.needs_location = false;
-        self.hot[job.client.index()].mp_failures = 0;
-        self.poll[job.client.index()] &= !super::world::poll::FAILING;
+        self.mp_reached(job.client);
         self.send_scan(job.client, sched);
     }
 
@@ -149,8 +148,7 @@ impl World<'_> {
         let retry = match by {
             ScanFailure::ManagementPoint => {
                 self.totals.mp_rejects += 1;
-                self.poll[c.index()] |= super::world::poll::FAILING;
-                now + Self::mp_backoff(settings, &mut self.hot[c.index()].mp_failures)
+                now + self.mp_backoff(c)
             }
             ScanFailure::UpdatePoint => {
                 self.totals.scan_rejects += 1;

@@ -20,7 +20,7 @@ use super::record::{
     DeploymentRecord, HistogramLog, LiveAssignment, Outcome, SampleRow, SyncKind, SyncRecord,
     THRESHOLDS, Thresholds, Totals, UpdateRow, ms_histogram,
 };
-use super::station::{Job, Offer, Request, ServiceDraws, Station};
+use super::station::{Job, Offer, Request, ServiceDraws, Station, service_sampler};
 use super::trace::{TraceRecord, Tracer};
 use crate::engine::{
     CounterRng, CounterSession, EventKey, Model, PeriodicId, RunStats, Scheduler, SimDuration,
@@ -1067,10 +1067,11 @@ impl Model for World<'_> {
     type Event = Event;
 
     /// Pulls in what a client's event reads first: its hot bytes, its
-    /// record and its assignment per deployment. At a million clients
-    /// these are cache misses; started a few events early they overlap.
-    /// A poll (every periodic timer's event, offered a few at a time) is
-    /// dealt with inline; the rest in `prefetch_other`.
+    /// record and its assignment per deployment; for a poll (every periodic
+    /// timer's event, offered a few at a time, and dealt with inline), its
+    /// poll byte and its MP's first line. At a million clients these are
+    /// cache misses; started a few events early they overlap. The other
+    /// kinds are in `prefetch_other`.
     #[inline]
     fn prefetch(&self, event: &Event) {
         if let Event::PolicyPoll(c, mp) = *event {
@@ -1350,19 +1351,11 @@ impl World<'_> {
     #[inline]
     fn service_time(&mut self, station: usize, job: &Job) -> SimDuration {
         let estate = self.estate;
-        let n_mp = estate.management_points.len();
-        let sampler = match job.kind {
-            Request::Policy => Some(&estate.management_points[station].policy_time),
-            Request::Location => Some(&estate.management_points[station].location_time),
-            Request::Batch => Some(&estate.management_points[station].batch_time),
-            Request::FullScan => Some(&estate.update_points[station - n_mp].full_scan_time),
-            Request::DeltaScan => Some(&estate.update_points[station - n_mp].delta_scan_time),
-            Request::StateBatch => None,
-            Request::Download => unreachable!("downloads are served by distribution points"),
-        };
+        let sampler = service_sampler(estate, station, job.kind);
         let base = match sampler {
             Some(sampler) => self.station_draws[station].sample(sampler, job.kind),
             None => {
+                debug_assert_eq!(job.kind, Request::StateBatch, "no time for it here");
                 let n = self.batch_store[job.token as usize].messages.len() as u64;
                 let site = &estate.site;
                 SimDuration(

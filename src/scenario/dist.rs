@@ -178,8 +178,7 @@ impl Normals {
     /// log-normal favourite.
     #[inline]
     pub fn next_favourite<R: Rng + ?Sized>(&mut self, rng: &mut R) -> Option<SimDuration> {
-        self.favourite.as_ref()?;
-        if self.next == NORMALS_AHEAD {
+        if self.next == NORMALS_AHEAD && self.favourite.is_some() {
             self.refill(rng);
         }
         let draw = SimDuration(self.favourite.as_ref()?.ms[self.next]);
