@@ -122,6 +122,15 @@ pub trait AgendaQueue<E>: Sized {
     }
 }
 
+/// Where a popped event waited: in a periodic timer's ring or in the queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    /// A periodic timer fired.
+    Periodic,
+    /// The event was pushed.
+    Queue,
+}
+
 /// Pending events ordered by `(time, insertion sequence)`.
 ///
 /// ```
@@ -214,16 +223,43 @@ impl<E: Copy> Agenda<E> {
     /// `end`.
     #[inline]
     pub fn pop_until(&mut self, end: SimTime) -> Option<(EventKey, E)> {
+        self.pop_from(end).map(|(key, event, _)| (key, event))
+    }
+
+    /// As [`pop_until`](Self::pop_until), also telling where the event
+    /// waited: a periodic timer's firing leaves the queue's own order as
+    /// it was, so what [`ahead`](Self::ahead) finds is what it found before.
+    ///
+    /// ```
+    /// use patchsim::engine::{Agenda, SimDuration, SimTime, Source};
+    /// let mut agenda = Agenda::new();
+    /// let tick = agenda.periodic(SimTime(5), SimDuration(10), "tick");
+    /// agenda.arm_periodic(tick, SimTime(5));
+    /// agenda.push(SimTime(7), "pushed");
+    /// let (_, event, source) = agenda.pop_from(SimTime(100)).unwrap();
+    /// assert_eq!((event, source), ("tick", Source::Periodic));
+    /// let (_, event, source) = agenda.pop_from(SimTime(100)).unwrap();
+    /// assert_eq!((event, source), ("pushed", Source::Queue));
+    /// assert!(agenda.pop_from(SimTime(100)).is_none());
+    /// ```
+    #[inline]
+    pub fn pop_from(&mut self, end: SimTime) -> Option<(EventKey, E, Source)> {
         if let Some(p) = self.periodic.head_key() {
             // Checked against a bound first: before anything in the wheel,
             // the wheel's next window stays unloaded, so events pushed
             // meanwhile still land in their own buckets.
             if p.time.0 < self.queue.lower_bound() || self.queue.head_key().is_none_or(|w| p < w) {
-                return (p.time <= end).then(|| self.periodic.pop());
+                return (p.time <= end).then(|| {
+                    let (key, event) = self.periodic.pop();
+                    (key, event, Source::Periodic)
+                });
             }
         }
         match self.queue.head_key() {
-            Some(w) if w.time <= end => self.queue.pop_keyed(),
+            Some(w) if w.time <= end => {
+                let (key, event) = self.queue.pop_keyed()?;
+                Some((key, event, Source::Queue))
+            }
             _ => None,
         }
     }

@@ -9,7 +9,7 @@
 //! events ([`Simulation::run_until_stoppable`]): the engine asks, it does
 //! not know why (a Ctrl-C, a failed check).
 
-use super::queue::{Agenda, EventKey, PeriodicId, TimerId};
+use super::queue::{Agenda, EventKey, PeriodicId, Source, TimerId};
 use super::time::{SimDuration, SimTime};
 
 /// How many events ahead the run loop tells the model of an event to come
@@ -316,13 +316,17 @@ impl<M: Model> Simulation<M> {
 
     /// Handles the next event if it is at or before `end`; false otherwise.
     pub fn step(&mut self, end: SimTime) -> bool {
-        match self.agenda.pop_until(end) {
-            Some((key, event)) => {
-                if let Some(soon) = self.agenda.ahead(PREFETCH_DISTANCE) {
-                    self.model.prefetch(soon);
-                }
-                if let Some(nearer) = self.agenda.ahead(PREFETCH_DISTANCE / 2) {
-                    self.model.prefetch_through(nearer);
+        match self.agenda.pop_from(end) {
+            Some((key, event, source)) => {
+                // A periodic firing leaves the queue's order as it was: its
+                // events ahead were hinted at already.
+                if source == Source::Queue {
+                    if let Some(soon) = self.agenda.ahead(PREFETCH_DISTANCE) {
+                        self.model.prefetch(soon);
+                    }
+                    if let Some(nearer) = self.agenda.ahead(PREFETCH_DISTANCE / 2) {
+                        self.model.prefetch_through(nearer);
+                    }
                 }
                 let model = &self.model;
                 (self.agenda).hint_periodic(2 * PREFETCH_DISTANCE, |soon| model.prefetch(soon));
