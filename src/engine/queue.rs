@@ -315,6 +315,34 @@ impl<E: Copy> Agenda<E> {
         self.queue.near(k)
     }
 
+    /// Offers `hint` each event within `k` places of the queue's next one
+    /// (if the agenda has it at hand, as for [`ahead`](Self::ahead)) that
+    /// it has not offered before: usually one, the event `k` places ahead,
+    /// and every one up to it when a new stretch of the queue comes to
+    /// hand, so that the first events of each stretch are hinted too.
+    ///
+    /// ```
+    /// use patchsim::engine::{Agenda, SimTime};
+    /// let mut agenda = Agenda::new();
+    /// for t in [5_000, 5_001, 5_002, 5_003] {
+    ///     agenda.push(SimTime(t), t);
+    /// }
+    /// assert_eq!(agenda.pop(), Some((SimTime(5_000), 5_000)));
+    /// let mut offered = Vec::new();
+    /// agenda.hint_queue(1, |&e| offered.push(e));
+    /// assert_eq!(offered, [5_001, 5_002], "the stretch's first two");
+    /// agenda.pop();
+    /// agenda.hint_queue(1, |&e| offered.push(e));
+    /// assert_eq!(offered, [5_001, 5_002, 5_003], "then one more per pop");
+    /// agenda.pop();
+    /// agenda.hint_queue(1, |&e| offered.push(e));
+    /// assert_eq!(offered, [5_001, 5_002, 5_003], "none left to offer");
+    /// ```
+    #[inline]
+    pub fn hint_queue(&mut self, k: usize, hint: impl FnMut(&E)) {
+        self.queue.hint_ahead(k, hint);
+    }
+
     /// Removes and returns the earliest event, with its place in the order.
     #[inline]
     pub fn pop_keyed(&mut self) -> Option<(EventKey, E)> {

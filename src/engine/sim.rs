@@ -321,9 +321,8 @@ impl<M: Model> Simulation<M> {
                 // A periodic firing leaves the queue's order as it was: its
                 // events ahead were hinted at already.
                 if source == Source::Queue {
-                    if let Some(soon) = self.agenda.ahead(PREFETCH_DISTANCE) {
-                        self.model.prefetch(soon);
-                    }
+                    let model = &self.model;
+                    (self.agenda).hint_queue(PREFETCH_DISTANCE, |soon| model.prefetch(soon));
                     if let Some(nearer) = self.agenda.ahead(PREFETCH_DISTANCE / 2) {
                         self.model.prefetch_through(nearer);
                     }

@@ -189,6 +189,9 @@ pub struct BucketWheel<E, const SHIFT: u32 = 10, const BITS: u32 = 13, const CBI
     reserved: BinaryHeap<Reverse<Entry<E>>>,
     /// Scratch space for sorting a loaded bucket.
     keys: Vec<u64>,
+    /// Index in `sorted` from which on its entries were offered as hints
+    /// since the window was loaded.
+    hinted: usize,
     /// Start of the current window; a multiple of the bucket width.
     window_start: u64,
     /// Near bucket index of the current window (always empty itself).
@@ -317,6 +320,23 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
     #[inline]
     pub(crate) fn near(&self, k: usize) -> Option<&E> {
         self.sorted_ahead(k).map(|e| &e.event)
+    }
+
+    /// Offers `hint` every event of the loaded window within `k` places of
+    /// its sorted head that it did not offer since the window was loaded:
+    /// after a load the first `k + 1` at once, then one per pop. (Like
+    /// [`near`](Self::near), it ignores events pushed into the window after
+    /// it was loaded.)
+    #[inline]
+    pub(crate) fn hint_ahead(&mut self, k: usize, mut hint: impl FnMut(&E)) {
+        let len = self.sorted.len();
+        let low = len.saturating_sub(k + 1);
+        let mut i = self.hinted.min(len);
+        while i > low {
+            i -= 1;
+            hint(&self.sorted[i].event);
+        }
+        self.hinted = i;
     }
 
     /// Removes the current window's next entry; it must not be empty.
@@ -515,6 +535,7 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
                 .map(|&k| bucket[(k & ((1 << POS_BITS) - 1)) as usize]),
         );
         debug_assert!(self.sorted.is_sorted_by(|a, b| a > b));
+        self.hinted = self.sorted.len();
         // A small vector stays with its bucket; a large one goes to the
         // spares, so that only buckets holding many events hold much memory.
         if bucket.capacity() <= Self::KEPT_CAPACITY {
@@ -654,6 +675,7 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32> AgendaQueue<E
             far: BinaryHeap::new(),
             reserved: BinaryHeap::new(),
             keys: Vec::new(),
+            hinted: 0,
             window_start: 0,
             cursor: 0,
             // The near ring starts out covering `[0, N · W)`.
