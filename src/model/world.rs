@@ -1091,18 +1091,21 @@ impl Model for World<'_> {
     /// The events of a batch and of a request's ending name their client
     /// through the batch or the station's slot, which
     /// [`prefetch`](Self::prefetch) loaded a few events ago: now the
-    /// client's records can be loaded too.
+    /// client's records can be loaded too, and a batch's messages when
+    /// there are more than its record holds.
     #[inline]
     fn prefetch_through(&self, event: &Event) {
         match *event {
             Event::BatchForwarded(slot) => {
                 if let Some(batch) = self.batch_store.get(slot as usize) {
                     crate::engine::prefetch(&self.hot[batch.client.index()]);
+                    crate::engine::prefetch(batch.messages.as_slice());
                 }
             }
             Event::Replicated(slot) => {
                 if let Some(batch) = self.batch_store.get(slot as usize) {
                     self.prefetch_reports(batch.client.index());
+                    crate::engine::prefetch(batch.messages.as_slice());
                 }
             }
             Event::Served(station, slot) => {
