@@ -528,6 +528,63 @@ mod tests {
         assert!(plain == periodic, "the orders differ");
     }
 
+    /// Counts the hints each pushed event gets; a periodic tick (`u32::MAX`)
+    /// fires every millisecond in between.
+    struct Hinted {
+        offered: Vec<std::cell::Cell<u32>>,
+        handled: Vec<u32>,
+    }
+
+    impl Model for Hinted {
+        type Event = u32;
+        fn handle(&mut self, event: u32, sched: &mut Scheduler<'_, u32>) {
+            if event == u32::MAX {
+                if sched.now() < SimTime(6_000) {
+                    sched.repeat();
+                }
+            } else {
+                self.handled.push(self.offered[event as usize].get());
+            }
+        }
+        fn prefetch(&self, event: &u32) {
+            if let Some(n) = self.offered.get(*event as usize) {
+                n.set(n.get() + 1);
+            }
+        }
+    }
+
+    /// The run loop offers each pushed event to `prefetch` once, before it
+    /// is handled (but the first of each of the queue's windows), however
+    /// many periodic firings come in between.
+    #[test]
+    fn each_pushed_event_is_hinted_once() {
+        const N: u32 = 3_000;
+        let mut sim = Simulation::new(Hinted {
+            offered: (0..N).map(|_| std::cell::Cell::new(0)).collect(),
+            handled: Vec::new(),
+        });
+        sim.setup(|_, sched| {
+            let tick = sched.periodic(SimTime(0), SimDuration::from_ms(1), u32::MAX);
+            sched.arm_periodic(tick, SimTime(0));
+            for i in 0..N {
+                sched.at_fixed(SimTime(2_000 + u64::from(i)), i);
+            }
+        });
+        sim.run_until(SimTime(10_000));
+        let model = sim.into_model();
+        assert_eq!(model.handled.len(), N as usize);
+        assert!(
+            model.offered.iter().all(|n| n.get() <= 1),
+            "hinted more than once"
+        );
+        let before = model.handled.iter().filter(|&&n| n == 1).count();
+        // 3,000 ms of events in windows of 1,024 ms: at most four firsts.
+        assert!(
+            before >= N as usize - 4,
+            "{before} of {N} hinted before they were handled"
+        );
+    }
+
     /// Records the order it sees events in and cancels one of them.
     struct Recorder {
         seen: Vec<(SimTime, u32)>,

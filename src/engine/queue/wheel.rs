@@ -801,6 +801,43 @@ mod tests {
         drain_in_order(&mut w, BTreeMap::new());
     }
 
+    /// The hints offer every event of a window once, before it is popped:
+    /// after the pop that loads a window (which takes its first event at
+    /// once) the next `k + 1` together, then one per pop.
+    #[test]
+    fn hints_offer_each_event_once_before_its_pop() {
+        let mut w = Tiny::with_capacity(0);
+        let mut n = 0;
+        for t in 1..300u64 {
+            // 0 to 9 events a window (Tiny's windows are 1 ms).
+            for _ in 0..(t * 7 % 10) {
+                w.push(SimTime(t), n);
+                n += 1;
+            }
+        }
+        let mut offered = vec![0u32; n as usize];
+        let mut firsts = 0;
+        let mut window = None;
+        while let Some((key, e)) = w.pop_keyed() {
+            if window == Some(key.time) {
+                assert_eq!(
+                    offered[e as usize], 1,
+                    "event {e} offered once before its pop"
+                );
+            } else {
+                assert_eq!(
+                    offered[e as usize], 0,
+                    "a window's first event is popped at its load"
+                );
+                firsts += 1;
+                window = Some(key.time);
+            }
+            w.hint_ahead(3, |&x| offered[x as usize] += 1);
+        }
+        assert_eq!(firsts, (1..300u64).filter(|t| t * 7 % 10 > 0).count());
+        assert_eq!(offered.iter().sum::<u32>(), n - firsts as u32);
+    }
+
     /// Events scattered over the whole range, some pushed before the window
     /// after it has jumped: the window jumps to the first coarse bucket, or
     /// restarts the coarse ring at the first event of `far`.
