@@ -434,8 +434,9 @@ mod tests {
     }
 
     /// `q` against a naive `BTreeMap` shadow keyed by (time, seq), over
-    /// `ops` seeded operations: pushes (a third of them for good, `push_fixed`; now and then before the last popped
-    /// time, which the agenda allows), pops (checking each event's seq too),
+    /// `ops` seeded operations: pushes (a third of them for good,
+    /// `push_fixed`; now and then before the last popped time, which the
+    /// agenda allows), pops (checking each event's seq too),
     /// peeks, cancels and reschedules of live and stale ids, reservations of
     /// sequence numbers and pushes with them (often at the time of a pending
     /// event, so that they overtake events pushed before them), and now and

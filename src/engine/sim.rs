@@ -318,16 +318,15 @@ impl<M: Model> Simulation<M> {
     pub fn step(&mut self, end: SimTime) -> bool {
         match self.agenda.pop_from(end) {
             Some((key, event, source)) => {
+                let model = &self.model;
                 // A periodic firing leaves the queue's order as it was: its
                 // events ahead were hinted at already.
                 if source == Source::Queue {
-                    let model = &self.model;
                     (self.agenda).hint_queue(PREFETCH_DISTANCE, |soon| model.prefetch(soon));
                     if let Some(nearer) = self.agenda.ahead(PREFETCH_DISTANCE / 2) {
-                        self.model.prefetch_through(nearer);
+                        model.prefetch_through(nearer);
                     }
                 }
-                let model = &self.model;
                 (self.agenda).hint_periodic(2 * PREFETCH_DISTANCE, |soon| model.prefetch(soon));
                 self.now = key.time;
                 self.last = key;

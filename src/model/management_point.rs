@@ -29,15 +29,15 @@ impl World<'_> {
         let failures = &mut self.hot[c.index()].mp_failures;
         let doubling = 1u64 << (*failures).min(20);
         *failures = failures.saturating_add(1);
-        self.poll[c.index()] |= poll::FAILING;
+        self.set_poll(c, poll::FAILING, true);
         SimDuration((settings.mp_retry.as_ms() * doubling).min(settings.mp_retry_max.as_ms()))
     }
 
     /// Client `c` reached its MP: its count of failures in a row starts
     /// again (read from its poll byte: the count is seldom not zero).
     pub(crate) fn mp_reached(&mut self, c: ClientId) {
-        if self.poll[c.index()] & poll::FAILING != 0 {
-            self.poll[c.index()] &= !poll::FAILING;
+        if self.has_poll(c, poll::FAILING) {
+            self.set_poll(c, poll::FAILING, false);
             self.hot[c.index()].mp_failures = 0;
         }
     }
@@ -61,11 +61,10 @@ impl World<'_> {
         let now = sched.now();
         // An answer that ended silently before now is no longer pending.
         self.settle(mp, sched.key());
-        let bits = &mut self.poll[c.index()];
-        if *bits & poll::ONLINE == 0 || *bits & poll::PENDING != 0 {
+        if !self.online(c) || self.has_poll(c, poll::PENDING) {
             return;
         }
-        *bits |= poll::PENDING;
+        self.set_poll(c, poll::PENDING, true);
         let job = self.job(c, Request::Policy, now);
         if self.offer_settled(mp, job, sched) == Offer::Rejected {
             self.policy_failed(c, sched);
@@ -74,7 +73,7 @@ impl World<'_> {
 
     /// The MP could not answer: the client asks again after a backoff.
     pub(crate) fn policy_failed(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        self.poll[c.index()] &= !poll::PENDING;
+        self.set_poll(c, poll::PENDING, false);
         let delay = self.mp_backoff(c);
         self.totals.mp_rejects += 1;
         sched.after_fixed(delay, Event::PolicyRequest(c));
@@ -119,7 +118,7 @@ impl World<'_> {
     /// longer pending and the MP is reachable again. False if the client was
     /// switched off while waiting (the answer is lost).
     pub(crate) fn policy_answered(&mut self, c: ClientId) -> bool {
-        self.poll[c.index()] &= !poll::PENDING;
+        self.set_poll(c, poll::PENDING, false);
         self.mp_reached(c);
         let online = self.online(c);
         if online {

@@ -13,7 +13,7 @@ use super::estate::PowerSpec;
 use super::events::Event;
 use super::ids::ClientId;
 use super::trace::TraceRecord;
-use super::world::{Action, World};
+use super::world::{Action, World, poll};
 use crate::engine::{CounterSession, Scheduler, SimDuration, SimTime};
 
 const DAY_MS: u64 = 86_400_000;
@@ -118,7 +118,7 @@ impl World<'_> {
             let on = w.next_power_on(c, SimTime::ZERO, rng);
             (false, (on, Event::PowerOn(c)))
         });
-        self.set_online(c, online);
+        self.set_poll(c, poll::ONLINE, online);
         sched.at_fixed(event.0, event.1);
     }
 
@@ -129,7 +129,7 @@ impl World<'_> {
     /// reads (issue 7: settling at every power change was about a hundred
     /// cycles of each).
     fn settle_own_answer(&mut self, c: ClientId, upto: crate::engine::EventKey) {
-        if self.poll[c.index()] & super::world::poll::PENDING != 0 {
+        if self.has_poll(c, poll::PENDING) {
             self.settle(self.mp_station(c), upto);
         }
     }
@@ -155,7 +155,7 @@ impl World<'_> {
             (off, delay)
         });
         sched.at_fixed(off, Event::PowerOff(c));
-        self.set_online(c, true);
+        self.set_poll(c, poll::ONLINE, true);
         match delay {
             None => {
                 self.totals.restarts_by_shutdown += 1;
@@ -190,7 +190,7 @@ impl World<'_> {
         let client = &mut self.clients[c.index()];
         client.power_off_waiting = false;
         client.restart_waiting = false;
-        self.set_online(c, false);
+        self.set_poll(c, poll::ONLINE, false);
         let client = &mut self.clients[c.index()];
         if let Some(timer) = client.restart_timer.take() {
             sched.cancel(timer);

@@ -665,7 +665,7 @@ impl<'e> World<'e> {
             sched.at_fixed(scan, Event::ScanCycle(id));
             sched.at_fixed(reevaluation, Event::ReevaluationCycle(id));
             match estate.cohorts[usize::from(self.hot[c].cohort)].power {
-                PowerSpec::AlwaysOn => self.poll[c] |= poll::ONLINE,
+                PowerSpec::AlwaysOn => self.set_poll(id, poll::ONLINE, true),
                 _ => self.schedule_first_power(id, sched),
             }
         }
@@ -1154,7 +1154,7 @@ impl Model for World<'_> {
                     sched.repeat();
                     self.request_policy_at(c, usize::from(mp), sched);
                 } else {
-                    self.poll[c.index()] &= !poll::POLLING;
+                    self.set_poll(c, poll::POLLING, false);
                 }
             }
             Event::PolicyRequest(c) => self.request_policy(c, sched),
@@ -1172,8 +1172,8 @@ impl Model for World<'_> {
             Event::PowerOn(c) => {
                 self.power_on(c, sched);
                 self.report_dirty.push(c);
-                if self.poll[c.index()] & poll::POLLING == 0 {
-                    self.poll[c.index()] |= poll::POLLING;
+                if !self.has_poll(c, poll::POLLING) {
+                    self.set_poll(c, poll::POLLING, true);
                     self.resume_polls(c, sched);
                 }
             }
@@ -1409,7 +1409,7 @@ impl World<'_> {
         {
             return false;
         }
-        self.poll[job.client.index()] & poll::CURRENT != 0
+        self.has_poll(job.client, poll::CURRENT)
     }
 
     /// Whether a client has everything its site has published, which
@@ -1425,11 +1425,7 @@ impl World<'_> {
     /// Brings [`poll::CURRENT`] up to date for client `c`, after it learned
     /// something or its site published something.
     pub(crate) fn refresh_current(&mut self, c: ClientId) {
-        if self.is_current(c) {
-            self.poll[c.index()] |= poll::CURRENT;
-        } else {
-            self.poll[c.index()] &= !poll::CURRENT;
-        }
+        self.set_poll(c, poll::CURRENT, self.is_current(c));
     }
 
     /// [`refresh_current`](Self::refresh_current) for every client of `site`.
@@ -1443,20 +1439,27 @@ impl World<'_> {
         }
     }
 
+    /// Whether `bit` (one of [`poll`]'s) of client `c`'s poll byte is set.
+    #[inline]
+    pub(crate) fn has_poll(&self, c: ClientId, bit: u8) -> bool {
+        self.poll[c.index()] & bit != 0
+    }
+
+    /// Sets or clears `bit` (one of [`poll`]'s) of client `c`'s poll byte.
+    #[inline]
+    pub(crate) fn set_poll(&mut self, c: ClientId, bit: u8, on: bool) {
+        let bits = &mut self.poll[c.index()];
+        if on {
+            *bits |= bit;
+        } else {
+            *bits &= !bit;
+        }
+    }
+
     /// Whether a client is switched on.
     #[inline]
     pub(crate) fn online(&self, c: ClientId) -> bool {
-        self.poll[c.index()] & poll::ONLINE != 0
-    }
-
-    /// Switches a client on or off (the flag only).
-    #[inline]
-    pub(crate) fn set_online(&mut self, c: ClientId, online: bool) {
-        if online {
-            self.poll[c.index()] |= poll::ONLINE;
-        } else {
-            self.poll[c.index()] &= !poll::ONLINE;
-        }
+        self.has_poll(c, poll::ONLINE)
     }
 
     /// Starts loading what bringing a client's cells up to date reads: its

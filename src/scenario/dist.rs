@@ -82,9 +82,7 @@ impl Sampler {
     pub fn dist(&self) -> &Dist {
         &self.dist
     }
-}
 
-impl Sampler {
     /// Whether every draw takes exactly one standard normal from the
     /// generator, or nothing (a log-normal; a fixed value; a uniform range
     /// of one value): then [`sample_with`](Self::sample_with) may take the
