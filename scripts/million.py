@@ -1,12 +1,36 @@
 # Generates scenarios/million.ron: 1,000,000 clients in 7 primaries under a CAS.
 # An optional argument scales the estate (e.g. 100000 for the 100k comparison
 # of issue 7's linearity target): python3 scripts/million.py 100000
+#
+# A scaled estate keeps the million's cohorts, their kinds (two thirds
+# workstations, a quarter laptops, a twelfth servers, by clients) and their
+# management points; every cohort shrinks by the same factor, and each
+# primary keeps one distribution point per 4,000 of its clients, shared by
+# neighbouring cohorts. So a client of the scaled estate lives the same life
+# as one of the million, and the two runs differ in size only.
 import sys
-TOTAL = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+FULL = 1_000_000
+TOTAL = int(sys.argv[1]) if len(sys.argv) > 1 else FULL
+if not 0 < TOTAL <= FULL:
+    sys.exit(f"million.py: the estate scales down from {FULL:,} clients, not to {TOTAL:,}")
 P = 7
-# Whole thousands per primary, the remainder on the last one.
-share = -(-TOTAL // P // 1000) * 1000
-per_primary = [share] * (P - 1) + [TOTAL - share * (P - 1)]
+# The million: whole thousands per primary, the remainder on the last one;
+# one cohort per 4,000 clients, the last cohort of a primary smaller.
+share = -(-FULL // P // 1000) * 1000
+full_primary = [share] * (P - 1) + [FULL - share * (P - 1)]
+full_cohorts = [[min(4000, t - 4000 * d) for d in range((t + 3999) // 4000)] for t in full_primary]
+# Scaled by largest remainders, so the sizes add up to TOTAL exactly.
+exact = [[size * TOTAL / FULL for size in row] for row in full_cohorts]
+cohort_sizes = [[int(x) for x in row] for row in exact]
+short = TOTAL - sum(map(sum, cohort_sizes))
+order = sorted((int(x) - x, p, d) for p, row in enumerate(exact) for d, x in enumerate(row))
+for _, p, d in order[:short]:
+    cohort_sizes[p][d] += 1
+per_primary = [sum(row) for row in cohort_sizes]
+# Distribution points per primary, and the one that cohort d of it uses.
+dp_count = [(t + 3999) // 4000 for t in per_primary]
+def dp_of(p, d):
+    return d * dp_count[p] // len(cohort_sizes[p])
 lines = []
 w = lines.append
 w("// A million clients: the enterprise mix at the scale of a large Configuration")
@@ -43,11 +67,8 @@ for p in range(P):
     w(f'            UpdatePoint(name: "sup-{p+1}", site: "P{p+1:02}", scan_slots: 256, queue_limit: 2000),')
 w("        ],")
 w("        distribution_points: [")
-dps = []
 for p in range(P):
-    n = (per_primary[p] + 3999) // 4000
-    for d in range(n):
-        dps.append((p, d))
+    for d in range(dp_count[p]):
         w(f'            DistributionPoint(name: "dp-{p+1}-{d+1}", site: "P{p+1:02}", bandwidth: "1Gbps", max_connections: 500),')
 w("        ],")
 w("    ),")
@@ -55,24 +76,21 @@ w('    client_settings: ClientSettings(policy_polling_interval: "60m", state_mes
 w("    cohorts: [")
 names = []
 for p in range(P):
-    total = per_primary[p]
-    n = (total + 3999) // 4000
-    left = total
-    for d in range(n):
-        size = min(4000, left); left -= size
+    for d, size in enumerate(cohort_sizes[p]):
+        dp = f"dp-{p+1}-{dp_of(p, d) + 1}"
         mp = f"mp-{p+1}-{d % 6 + 1}"
         kind = d % 10
         if kind < 6:
             name = f"p{p+1}-workstations-{d+1}"
-            w(f'        Cohort(name: "{name}", count: {size}, management_point: "{mp}", update_point: "sup-{p+1}", distribution_point: "dp-{p+1}-{d+1}",')
+            w(f'        Cohort(name: "{name}", count: {size}, management_point: "{mp}", update_point: "sup-{p+1}", distribution_point: "{dp}",')
             w('               power: BusinessHours(start: "08:00", end: "17:30", jitter: "45m"), gpo_conflict: 0.01),')
         elif kind < 9:
             name = f"p{p+1}-laptops-{d+1}"
-            w(f'        Cohort(name: "{name}", count: {size}, management_point: "{mp}", update_point: "sup-{p+1}", distribution_point: "dp-{p+1}-{d+1}",')
+            w(f'        Cohort(name: "{name}", count: {size}, management_point: "{mp}", update_point: "sup-{p+1}", distribution_point: "{dp}",')
             w('               power: Intermittent(on: LogNormal(median: "5h", sigma: 0.8), off: LogNormal(median: "14h", sigma: 1.0)), link: "20Mbps", gpo_conflict: 0.01),')
         else:
             name = f"p{p+1}-servers-{d+1}"
-            w(f'        Cohort(name: "{name}", count: {size}, kind: Server, link: "1Gbps", management_point: "{mp}", update_point: "sup-{p+1}", distribution_point: "dp-{p+1}-{d+1}",')
+            w(f'        Cohort(name: "{name}", count: {size}, kind: Server, link: "1Gbps", management_point: "{mp}", update_point: "sup-{p+1}", distribution_point: "{dp}",')
             w('               maintenance_windows: [MaintenanceWindow(recurrence: Weekly(Saturday), start: "22:00", length: "4h")]),')
         names.append((name, kind))
 w("    ],")

@@ -623,16 +623,17 @@ impl World<'_> {
             ..TraceRecord::new(now, Some(c), "restart_planned")
         });
         let client = &mut self.clients[c.index()];
+        let restart_at = &mut self.restart_at[c.index()];
         match client.restart_timer {
-            Some(timer) if at < client.restart_at => {
+            Some(timer) if at < *restart_at => {
                 client.restart_timer = sched.reschedule(timer, at);
-                client.restart_at = at;
+                *restart_at = at;
                 client.restart_cause = cause;
             }
             Some(_) => {}
             None => {
                 client.restart_timer = Some(sched.at(at, Event::RestartDue(c)));
-                client.restart_at = at;
+                *restart_at = at;
                 client.restart_cause = cause;
             }
         }
