@@ -175,8 +175,8 @@ impl fmt::Display for ScenarioError {
                 f,
                 "{file}: cohorts[].count: the run needs about {} of memory, more than the {} \
                  available (MemAvailable in /proc/meminfo); {estimate}; \
-                 use fewer clients (cohorts[].count), fewer deployments or a longer \
-                 sample_interval, or run it on a machine with more memory",
+                 use fewer clients (cohorts[].count), fewer cohorts or deployments, or a \
+                 longer sample_interval, or run it on a machine with more memory",
                 crate::scenario::human_bytes(estimate.bytes),
                 crate::scenario::human_bytes(*available),
             ),

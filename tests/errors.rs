@@ -407,7 +407,8 @@ fn a_scenario_too_big_for_memory_fails_up_front() {
             "B of memory, more than the ",
             "available (MemAvailable in /proc/meminfo)",
             "estimate: 170300 clients × ",
-            "use fewer clients (cohorts[].count), fewer deployments or a longer sample_interval",
+            "latency histograms × ",
+            "use fewer clients (cohorts[].count), fewer cohorts or deployments, or a longer sample_interval",
         ],
     );
 }

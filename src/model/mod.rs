@@ -32,6 +32,7 @@ pub use estate::{
 };
 pub use events::Event;
 pub use ids::{ClientId, CohortId, DeploymentId, DpId, MpId, SettingsId, SiteId, SupId, UpdateId};
+pub(crate) use record::ms_histogram_bytes;
 pub use record::{
     Assignment, DeploymentRecord, LoadCounts, LoadRow, Outcome, SampleRow, ServerRecord,
     ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals, UpdateRow,
