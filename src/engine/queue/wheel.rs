@@ -423,8 +423,7 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
                         }
                         self.near[b].reserve(n as usize);
                     }
-                    self.near[b].push(e);
-                    self.near_occupied.insert(b);
+                    self.place(e);
                 }
             }
             self.pull_far();
