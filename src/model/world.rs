@@ -93,7 +93,7 @@ pub(crate) mod poll {
 /// [`poll`] byte (a policy poll reads only that byte). Kept apart from
 /// [`Client`] in one small array (padded and aligned to 16 so that no
 /// client's straddles two cache lines) so that reading them does not miss
-/// on a 136-byte record (issue 7).
+/// on the two-line record (issue 7).
 #[derive(Clone, Copy, Debug)]
 #[repr(align(16))]
 pub(crate) struct Hot {

@@ -250,13 +250,20 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
             self.late.push(Reverse(entry));
         } else if entry.time >> Self::CSHIFT < self.frontier {
             let b = (entry.time >> SHIFT) as usize & Self::MASK;
-            if self.near[b].capacity() == 0 {
-                self.give_spare(b, d);
-            }
+            self.equip(b, d);
             self.near[b].push(entry);
             self.near_occupied.insert(b);
         } else {
             self.place_beyond_frontier(entry);
+        }
+    }
+
+    /// Gives near bucket `b`, `d` windows ahead, a spare vector if it has
+    /// none (see [`give_spare`](Self::give_spare)).
+    #[inline]
+    fn equip(&mut self, b: usize, d: u64) {
+        if self.near[b].capacity() == 0 {
+            self.give_spare(b, d);
         }
     }
 
@@ -418,9 +425,7 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
                     let b = (e.time >> SHIFT) as usize & Self::MASK;
                     let n = std::mem::take(&mut self.fill[b]);
                     if n > 0 {
-                        if self.near[b].capacity() == 0 {
-                            self.give_spare(b, self.distance(e.time));
-                        }
+                        self.equip(b, self.distance(e.time));
                         self.near[b].reserve(n as usize);
                     }
                     self.place(e);
