@@ -1209,15 +1209,31 @@ impl World<'_> {
                 Some(c) => c.index(),
                 None => return,
             },
-            Event::PolicyRequest(c)
-            | Event::ScanCycle(c)
+            // A policy request reads the client's hot bytes (for its MP)
+            // and its poll byte, nothing else of it.
+            Event::PolicyRequest(c) => {
+                crate::engine::prefetch(&self.hot[c.index()]);
+                crate::engine::prefetch(&self.poll[c.index()]);
+                return;
+            }
+            // Switching off reads the record, the hot bytes and the update
+            // states, not the assignments.
+            Event::PowerOff(c) => {
+                crate::engine::prefetch(&self.clients[c.index()]);
+                crate::engine::prefetch(&self.hot[c.index()]);
+                crate::engine::prefetch(self.updates_of_client(c));
+                return;
+            }
+            // A reporting cycle reads no assignment either, but the batch
+            // it sends is forwarded a few milliseconds later, too soon to
+            // be hinted, and that reads them all.
+            Event::ScanCycle(c)
             | Event::ReevaluationCycle(c)
             | Event::Wake(c)
             | Event::ActionDone(c)
             | Event::RestartDue(c)
             | Event::ReportCycle(c)
-            | Event::PowerOn(c)
-            | Event::PowerOff(c) => c.index(),
+            | Event::PowerOn(c) => c.index(),
             _ => return,
         };
         crate::engine::prefetch(&self.clients[c]);
