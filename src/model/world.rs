@@ -1408,6 +1408,15 @@ impl World<'_> {
         } else {
             let timer = sched.after(length, Event::Served(station as u16, slot));
             self.stations[station].started(slot, timer);
+            if job.kind == Request::Policy {
+                // An answer with news for the client: it ends within
+                // milliseconds, usually too soon for its event to be
+                // hinted, and learning a deployment reads the client's
+                // record and assignments.
+                let c = job.client.index();
+                crate::engine::prefetch(&self.clients[c]);
+                self.prefetch_reports(c);
+            }
         }
     }
 
