@@ -1409,8 +1409,9 @@ impl World<'_> {
             let timer = sched.after(length, Event::Served(station as u16, slot));
             self.stations[station].started(slot, timer);
             if job.kind == Request::Policy {
-                // An answer with news for the client: it ends within
-                // milliseconds, usually too soon for its event to be
+                // A policy answer that ends as an event (one with news for
+                // the client, or at an MP where a queue has formed): it ends
+                // within milliseconds, usually too soon for its event to be
                 // hinted, and learning a deployment reads the client's
                 // record and assignments.
                 let c = job.client.index();
