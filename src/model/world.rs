@@ -1218,8 +1218,7 @@ impl World<'_> {
             // states, not the assignments.
             Event::PowerOff(c) => {
                 crate::engine::prefetch(&self.clients[c.index()]);
-                crate::engine::prefetch(&self.hot[c.index()]);
-                crate::engine::prefetch(self.updates_of_client(c));
+                self.prefetch_hot_and_updates(c.index());
                 return;
             }
             // A reporting cycle reads no assignment either, but keeps its
@@ -1492,13 +1491,19 @@ impl World<'_> {
     }
 
     /// Starts loading what bringing a client's cells up to date reads: its
-    /// hot bytes, its assignments and its update states.
+    /// hot bytes, its update states and its assignments.
     #[inline]
     fn prefetch_reports(&self, c: usize) {
-        crate::engine::prefetch(&self.hot[c]);
+        self.prefetch_hot_and_updates(c);
         for dep in &self.deployments {
             crate::engine::prefetch(&dep.assignments[c]);
         }
+    }
+
+    /// Starts loading a client's hot bytes and update states.
+    #[inline]
+    fn prefetch_hot_and_updates(&self, c: usize) {
+        crate::engine::prefetch(&self.hot[c]);
         crate::engine::prefetch(self.updates_of_client(ClientId(c as u32)));
     }
 
@@ -1947,9 +1952,9 @@ mod layout_tests {
     use super::*;
 
     /// A client's record keeps its stream's position only and its timers
-    /// in 8 bytes each (128 bytes in all, two aligned cache lines), its hot bytes are sixteen, its
-    /// state of an update four, a queued message sixteen: what the
-    /// million-client run was sized with.
+    /// in 8 bytes each (128 bytes in all, two aligned cache lines), its hot
+    /// bytes are sixteen, its state of an update four, a queued message
+    /// sixteen: what the million-client run was sized with.
     #[test]
     fn per_client_records_stay_small() {
         assert_eq!(std::mem::size_of::<Client>(), 128);
