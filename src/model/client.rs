@@ -47,12 +47,15 @@ impl World<'_> {
             }
             r
         });
-        self.clients[c.index()].queue.push(StateMsg {
-            topic,
-            state,
-            subject,
-            queued_at: now,
-        });
+        self.outboxes.push(
+            c,
+            StateMsg {
+                topic,
+                state,
+                subject,
+                queued_at: now,
+            },
+        );
         self.totals.state_messages_queued += 1;
         if !self.clients[c.index()].report_armed {
             self.report_dirty.push(c);

@@ -191,10 +191,11 @@ impl World<'_> {
             return;
         }
         let client = &self.clients[c.index()];
+        // The queue, on a line of its own, last.
         if client.report_armed
-            || client.queue.is_empty()
-            || !self.online(c)
             || client.batch_in_flight
+            || !self.online(c)
+            || self.outboxes.is_empty(c)
         {
             return;
         }
@@ -216,7 +217,7 @@ impl World<'_> {
             self.clients[c.index()].report_armed = false;
         }
         let client = &self.clients[c.index()];
-        let ready = client.queue.partition_point(|m| m.queued_at < now);
+        let ready = self.outboxes.get(c).partition_point(|m| m.queued_at < now);
         if !self.online(c) || ready == 0 || client.batch_in_flight {
             self.arm_report(c, now, sched);
             return;
@@ -262,9 +263,7 @@ impl World<'_> {
         batch.client = c;
         batch.done = false;
         batch.in_database = false;
-        batch
-            .messages
-            .extend(self.clients[c.index()].queue.drain(..n));
+        self.outboxes.take_front(c, n, &mut batch.messages);
         slot
     }
 
@@ -274,7 +273,7 @@ impl World<'_> {
         let batch = &mut self.batch_store[slot as usize];
         let client = &mut self.clients[batch.client.index()];
         client.batch_in_flight = false;
-        client.queue.splice(0..0, batch.messages.drain(..));
+        self.outboxes.put_back(batch.client, &mut batch.messages);
         self.free_batches.push(slot);
         self.report_dirty.push(batch.client);
     }

@@ -15,6 +15,7 @@ mod events;
 mod faults;
 mod ids;
 mod management_point;
+mod outbox;
 mod power;
 mod record;
 mod site_server;

@@ -15,6 +15,7 @@ use super::estate::ServerRef;
 use super::estate::{Estate, PowerSpec, Settings};
 use super::events::Event;
 use super::ids::{ClientId, DeploymentId, UpdateId};
+use super::outbox::Outboxes;
 use super::record::{CohortBreakdown, CohortTimingLog, LoadRow, ServerRecord, ServerRole};
 use super::record::{
     DeploymentRecord, HistogramLog, LiveAssignment, Outcome, SampleRow, SyncKind, SyncRecord,
@@ -59,7 +60,7 @@ pub(crate) enum RestartCause {
 }
 
 /// A state message waiting on a client or in transit.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct StateMsg {
     /// Topic type (500 detection, 501 scan, 300 compliance, 301 enforcement,
     /// 302 evaluation, 402 update enforcement).
@@ -136,7 +137,6 @@ pub(crate) struct Client {
     /// generator would be 320 bytes a client; the stream itself follows
     /// from the seed and the client's index, see [`Client::rng`]).
     pub(crate) draws: u64,
-    pub(crate) queue: Vec<StateMsg>,
     pub(crate) action_timer: Option<TimerId>,
     pub(crate) restart_timer: Option<TimerId>,
     pub(crate) action_started: SimTime,
@@ -312,6 +312,8 @@ pub struct World<'e> {
     /// Clients whose reporting tick may need scheduling after this event.
     pub(crate) report_dirty: Vec<ClientId>,
     pub(crate) clients: Vec<Client>,
+    /// Their queues of state messages.
+    pub(crate) outboxes: Outboxes,
     /// Each client's hot bytes, same index as `clients`.
     pub(crate) hot: Vec<Hot>,
     /// What a policy poll reads and writes of each client, a byte each
@@ -414,7 +416,6 @@ impl<'e> World<'e> {
                 });
                 clients.push(Client {
                     draws: 0,
-                    queue: Vec::new(),
                     action_timer: None,
                     restart_timer: None,
                     action_started: SimTime::ZERO,
@@ -467,10 +468,11 @@ impl<'e> World<'e> {
             tracer: None,
             explicit_report_cycles: false,
             report_dirty: Vec::new(),
+            outboxes: Outboxes::new(n_clients),
             clients,
+            hot,
             poll: arena(n_clients, poll::POLLING),
             restart_at: arena(n_clients, SimTime::MAX),
-            hot,
             updates_of,
             update_truth,
             update_reported,
@@ -992,11 +994,7 @@ impl<'e> World<'e> {
                 final_reported_unknown_scan_failed: dep.counts.reported.unknown_scan_failed,
             })
             .collect();
-        let pending = self
-            .clients
-            .iter()
-            .map(|c| c.queue.len() as u64)
-            .sum::<u64>()
+        let pending = self.outboxes.total()
             + self
                 .batch_store
                 .iter()
@@ -1111,21 +1109,28 @@ impl Model for World<'_> {
                     crate::engine::prefetch(batch.messages.as_slice());
                 }
             }
+            // An answer may queue messages (a scan's), or find the client
+            // free to report again (a batch's).
             Event::Served(station, slot) => {
                 if let Some(c) = self.stations[usize::from(station)].client_in(slot) {
                     crate::engine::prefetch(&self.clients[c.index()]);
                     self.prefetch_reports(c.index());
+                    self.outboxes.prefetch(c);
                 }
             }
-            // The client's record is in cache by now: its queue of state
-            // messages, which a finished action or download or a reporting
-            // cycle reads or adds to, lives apart from it.
-            Event::ActionDone(c) | Event::ReportCycle(c) | Event::Wake(c) | Event::ScanCycle(c) => {
-                crate::engine::prefetch(&self.clients[c.index()].queue[..]);
+            // A client's queue of state messages, which a finished action
+            // or download or a reporting cycle reads or adds to, and a
+            // switch-on looks at, lives apart from its record.
+            Event::ActionDone(c)
+            | Event::ReportCycle(c)
+            | Event::Wake(c)
+            | Event::ScanCycle(c)
+            | Event::PowerOn(c) => {
+                self.outboxes.prefetch(c);
             }
             Event::DpTick(dp) => {
                 if let Some(c) = self.dps[dp.index()].next_done {
-                    crate::engine::prefetch(&self.clients[c.index()].queue[..]);
+                    self.outboxes.prefetch(c);
                 }
             }
             _ => {}
