@@ -96,7 +96,7 @@ impl World<'_> {
     pub(crate) fn scan_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let settings = self.settings(c);
         sched.after_fixed(settings.scan_interval, Event::ScanCycle(c));
-        if !self.hot[c.index()].has_update_policy {
+        if !self.clients[c.index()].hot.has_update_policy {
             return;
         }
         let client = &mut self.clients[c.index()];
@@ -125,7 +125,7 @@ impl World<'_> {
     /// If the client is on and free, starts the most urgent work that is due:
     /// a waiting restart, a scan, a download, then an install.
     pub(crate) fn next_action(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let hot = self.hot[c.index()];
+        let hot = self.clients[c.index()].hot;
         let online = self.online(c);
         let client = &mut self.clients[c.index()];
         if !online || client.action != Action::Idle {
@@ -454,7 +454,7 @@ impl World<'_> {
         });
         let client = &self.clients[c.index()];
         let took = now.since(client.action_started).as_ms();
-        let cohort = usize::from(self.hot[c.index()].cohort);
+        let cohort = usize::from(self.clients[c.index()].hot.cohort);
         self.cohort_timings.record(cohort, Timing::Download, took);
         self.download_done(c, d, now, sched);
         self.refresh(c, now);
@@ -679,7 +679,7 @@ impl World<'_> {
         let client = &mut self.clients[c.index()];
         let since = std::mem::replace(&mut client.restart_pending_since, SimTime::MAX);
         if since != SimTime::MAX {
-            let cohort = usize::from(self.hot[c.index()].cohort);
+            let cohort = usize::from(self.clients[c.index()].hot.cohort);
             let ms = now.since(since).as_ms();
             self.cohort_timings.record(cohort, Timing::RestartDelay, ms);
         }

@@ -26,7 +26,7 @@ impl World<'_> {
     /// counts ([`poll::FAILING`] then says the count is not zero).
     pub(crate) fn mp_backoff(&mut self, c: ClientId) -> SimDuration {
         let settings: &Settings = self.settings(c);
-        let failures = &mut self.hot[c.index()].mp_failures;
+        let failures = &mut self.clients[c.index()].hot.mp_failures;
         let doubling = 1u64 << (*failures).min(20);
         *failures = failures.saturating_add(1);
         self.set_poll(c, poll::FAILING, true);
@@ -38,7 +38,7 @@ impl World<'_> {
     pub(crate) fn mp_reached(&mut self, c: ClientId) {
         if self.has_poll(c, poll::FAILING) {
             self.set_poll(c, poll::FAILING, false);
-            self.hot[c.index()].mp_failures = 0;
+            self.clients[c.index()].hot.mp_failures = 0;
         }
     }
 
@@ -88,7 +88,7 @@ impl World<'_> {
             return;
         }
         let site = self.site_of(c);
-        let hot = &mut self.hot[c.index()];
+        let hot = &mut self.clients[c.index()].hot;
         if !hot.has_update_policy && self.sites[site].update_policy_published {
             // The site-wide software updates policy: the client learns where
             // its SUP is, and its first scan follows within a random window.
@@ -104,13 +104,13 @@ impl World<'_> {
             client.scan_due = now + SimDuration(delay);
             sched.at_fixed(client.scan_due, Event::Wake(c));
         }
-        let known = usize::from(self.hot[c.index()].known_deployments);
+        let known = usize::from(self.clients[c.index()].hot.known_deployments);
         let published = self.sites[site].published.len();
         for i in known..published {
             let d = self.sites[site].published[i];
             self.learn(c, d, sched);
         }
-        self.hot[c.index()].known_deployments = published as u16;
+        self.clients[c.index()].hot.known_deployments = published as u16;
         self.refresh_current(c);
     }
 
@@ -130,7 +130,7 @@ impl World<'_> {
     /// The client receives a deployment's policy: it plans the evaluation
     /// scan and draws its own deadline.
     fn learn(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
-        let cohort = usize::from(self.hot[c.index()].cohort);
+        let cohort = usize::from(self.clients[c.index()].hot.cohort);
         if !self.deployments[d.index()].targeted_cohort[cohort] {
             return;
         }

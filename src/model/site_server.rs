@@ -85,7 +85,7 @@ impl World<'_> {
             self.totals.state_messages_in_database += 1;
             match m.topic {
                 TOPIC_DETECTION => self.set_reported(c, UpdateId(m.subject), m.state),
-                TOPIC_SCAN => self.hot[c.index()].reported_scan = m.state,
+                TOPIC_SCAN => self.clients[c.index()].hot.reported_scan = m.state,
                 TOPIC_ENFORCEMENT => {
                     self.deployments[usize::from(m.subject)].assignments[c.index()].enforcement =
                         m.state
@@ -116,7 +116,7 @@ impl World<'_> {
                     let i = self.slot(c, UpdateId(m.subject));
                     self.updates_of[i].cas_reported = m.state;
                 }
-                TOPIC_SCAN => self.hot[c.index()].cas_reported_scan = m.state,
+                TOPIC_SCAN => self.clients[c.index()].hot.cas_reported_scan = m.state,
                 TOPIC_ENFORCEMENT => {
                     self.deployments[usize::from(m.subject)].assignments[c.index()]
                         .cas_enforcement = m.state

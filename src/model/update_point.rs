@@ -116,7 +116,7 @@ impl World<'_> {
             return;
         }
         let now = sched.now();
-        let cohort = usize::from(self.hot[c.index()].cohort);
+        let cohort = usize::from(self.clients[c.index()].hot.cohort);
         let ms = now.since(job.arrived).as_ms();
         self.cohort_timings.record(cohort, Timing::ScanResponse, ms);
         let sup = self.current_sup(c);

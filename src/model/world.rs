@@ -91,10 +91,11 @@ pub(crate) mod poll {
 }
 
 /// The bytes of a client that many of its events read besides its
-/// [`poll`] byte (a policy poll reads only that byte). Kept apart from
-/// [`Client`] in one small array (padded and aligned to 16 so that no
-/// client's straddles two cache lines) so that reading them does not miss
-/// on the two-line record (issue 7).
+/// [`poll`] byte (a policy poll reads only that byte), inside its
+/// [`Client`] record, aligned to 16 so that they never straddle two cache
+/// lines. They were an array of their own while the record was larger; in
+/// the record's spare bytes, an event that reads both loads one line less,
+/// which at a million clients is a fetch from memory (issue 7).
 #[derive(Clone, Copy, Debug)]
 #[repr(align(16))]
 pub(crate) struct Hot {
@@ -129,10 +130,13 @@ pub(crate) struct ClientUpdate {
     pub(crate) cas_reported: u8,
 }
 
-/// One client's live state (the hot part is in [`Hot`]): two cache lines,
-/// aligned, so a record never spans a third.
+/// One client's live state, its [`Hot`] bytes included (its queue of state
+/// messages is in [`Outboxes`]): two cache lines, aligned, so a record
+/// never spans a third.
 #[repr(align(64))]
 pub(crate) struct Client {
+    /// The bytes most events read first (see [`Hot`]).
+    pub(crate) hot: Hot,
     /// Where it is in its random stream, in 32-bit words (issue 7: a stored
     /// generator would be 320 bytes a client; the stream itself follows
     /// from the seed and the client's index, see [`Client::rng`]).
@@ -314,11 +318,9 @@ pub struct World<'e> {
     pub(crate) clients: Vec<Client>,
     /// Their queues of state messages.
     pub(crate) outboxes: Outboxes,
-    /// Each client's hot bytes, same index as `clients`.
-    pub(crate) hot: Vec<Hot>,
     /// What a policy poll reads and writes of each client, a byte each
     /// ([`poll`]'s bits): a megabyte at a million clients, which stays in
-    /// the cache where `hot`'s sixteen do not.
+    /// the cache where their records do not.
     pub(crate) poll: Vec<u8>,
     /// When each client's planned restart happens (valid while its
     /// `restart_timer` is set): read only when a restart is planned again,
@@ -381,7 +383,6 @@ impl<'e> World<'e> {
 
         // The per-client arenas, in huge pages where the system allows.
         let mut clients = arena_with_capacity(n_clients);
-        let mut hot = arena_with_capacity(n_clients);
         let mut updates_of = arena_with_capacity(n_clients * n_updates);
         let mut gpo_conflicts = vec![0; estate.cohorts.len()];
         for (k, cohort) in estate.cohorts.iter().enumerate() {
@@ -406,15 +407,15 @@ impl<'e> World<'e> {
                         cas_reported: compliance::DETECTION_UNKNOWN,
                     });
                 }
-                hot.push(Hot {
-                    cohort: k as u16,
-                    known_deployments: 0,
-                    mp_failures: 0,
-                    has_update_policy: estate.sync.initially_synced,
-                    reported_scan: 0,
-                    cas_reported_scan: 0,
-                });
                 clients.push(Client {
+                    hot: Hot {
+                        cohort: k as u16,
+                        known_deployments: 0,
+                        mp_failures: 0,
+                        has_update_policy: estate.sync.initially_synced,
+                        reported_scan: 0,
+                        cas_reported_scan: 0,
+                    },
                     draws: 0,
                     action_timer: None,
                     restart_timer: None,
@@ -470,7 +471,6 @@ impl<'e> World<'e> {
             report_dirty: Vec::new(),
             outboxes: Outboxes::new(n_clients),
             clients,
-            hot,
             poll: arena(n_clients, poll::POLLING),
             restart_at: arena(n_clients, SimTime::MAX),
             updates_of,
@@ -578,7 +578,7 @@ impl<'e> World<'e> {
                 }
                 let (t, r, site_view) =
                     world.cells(ClientId(c as u32), DeploymentId(d as u16), true);
-                let site = estate.cohorts[usize::from(world.hot[c].cohort)]
+                let site = estate.cohorts[usize::from(world.clients[c].hot.cohort)]
                     .site
                     .index();
                 let dep = &mut world.deployments[d];
@@ -636,7 +636,7 @@ impl<'e> World<'e> {
         // Each client's phases, from its own stream.
         let phases: Vec<[SimTime; 4]> = (0..self.clients.len())
             .map(|c| {
-                let cohort = &estate.cohorts[usize::from(self.hot[c].cohort)];
+                let cohort = &estate.cohorts[usize::from(self.clients[c].hot.cohort)];
                 let settings = &estate.settings[cohort.settings.index()];
                 let mut stream = self.clients[c].rng(self.streams, ClientId(c as u32));
                 let mut rng = stream.session();
@@ -671,7 +671,7 @@ impl<'e> World<'e> {
             }
             sched.at_fixed(scan, Event::ScanCycle(id));
             sched.at_fixed(reevaluation, Event::ReevaluationCycle(id));
-            match estate.cohorts[usize::from(self.hot[c].cohort)].power {
+            match estate.cohorts[usize::from(self.clients[c].hot.cohort)].power {
                 PowerSpec::AlwaysOn => self.set_poll(id, poll::ONLINE, true),
                 _ => self.schedule_first_power(id, sched),
             }
@@ -709,13 +709,13 @@ impl<'e> World<'e> {
 
     /// The client settings that apply to a client.
     pub(crate) fn settings(&self, c: ClientId) -> &'e Settings {
-        let cohort = &self.estate.cohorts[usize::from(self.hot[c.index()].cohort)];
+        let cohort = &self.estate.cohorts[usize::from(self.clients[c.index()].hot.cohort)];
         &self.estate.settings[cohort.settings.index()]
     }
 
     /// The cohort of a client.
     pub(crate) fn cohort(&self, c: ClientId) -> &'e super::estate::CohortSpec {
-        &self.estate.cohorts[usize::from(self.hot[c.index()].cohort)]
+        &self.estate.cohorts[usize::from(self.clients[c.index()].hot.cohort)]
     }
 
     /// Index of (client, update) in the per-update arrays.
@@ -780,7 +780,7 @@ impl<'e> World<'e> {
                 .iter()
                 .map(|&u| self.updates_of[self.slot(c, u)].reported),
             dep.assignments[c.index()].enforcement,
-            self.hot[c.index()].reported_scan,
+            self.clients[c.index()].hot.reported_scan,
         );
         if !self.estate.hierarchy {
             return (t, site, None);
@@ -790,7 +790,7 @@ impl<'e> World<'e> {
                 .iter()
                 .map(|&u| self.updates_of[self.slot(c, u)].cas_reported),
             dep.assignments[c.index()].cas_enforcement,
-            self.hot[c.index()].cas_reported_scan,
+            self.clients[c.index()].hot.cas_reported_scan,
         );
         (t, cas, Some(site))
     }
@@ -814,7 +814,7 @@ impl<'e> World<'e> {
             }
             let (cell, reported, site_view) = self.cells(c, DeploymentId(d as u16), truth_changed);
             let created = self.estate.deployments[d].created;
-            let cohort = usize::from(self.hot[c.index()].cohort);
+            let cohort = usize::from(self.clients[c.index()].hot.cohort);
             let dep = &mut self.deployments[d];
             let mut crossed = false;
             let old = dep.assignments[c.index()].true_cell;
@@ -1213,9 +1213,9 @@ impl World<'_> {
                 None => return,
             },
             // A policy request reads the client's hot bytes (for its MP)
-            // and its poll byte, nothing else of it.
+            // and its poll byte, nothing else of it: one line of its record.
             Event::PolicyRequest(c) => {
-                crate::engine::prefetch(&self.hot[c.index()]);
+                crate::engine::prefetch(&self.clients[c.index()].hot);
                 crate::engine::prefetch(&self.poll[c.index()]);
                 return;
             }
@@ -1449,7 +1449,7 @@ impl World<'_> {
     /// [`poll::CURRENT`] mirrors: the software updates policy (or its site
     /// has none yet) and every deployment.
     fn is_current(&self, c: ClientId) -> bool {
-        let hot = &self.hot[c.index()];
+        let hot = &self.clients[c.index()].hot;
         let site = &self.sites[self.site_of(c)];
         (hot.has_update_policy || !site.update_policy_published)
             && usize::from(hot.known_deployments) == site.published.len()
@@ -1508,7 +1508,7 @@ impl World<'_> {
     /// Starts loading a client's hot bytes and update states.
     #[inline]
     fn prefetch_hot_and_updates(&self, c: usize) {
-        crate::engine::prefetch(&self.hot[c]);
+        crate::engine::prefetch(&self.clients[c].hot);
         crate::engine::prefetch(self.updates_of_client(ClientId(c as u32)));
     }
 
@@ -1957,9 +1957,9 @@ mod layout_tests {
     use super::*;
 
     /// A client's record keeps its stream's position only and its timers
-    /// in 8 bytes each (128 bytes in all, two aligned cache lines), its hot
-    /// bytes are sixteen, its state of an update four, a queued message
-    /// sixteen: what the million-client run was sized with.
+    /// in 8 bytes each, and its sixteen hot bytes (128 bytes in all, two
+    /// aligned cache lines); its state of an update is four bytes, a queued
+    /// message sixteen: what the million-client run was sized with.
     #[test]
     fn per_client_records_stay_small() {
         assert_eq!(std::mem::size_of::<Client>(), 128);
