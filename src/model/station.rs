@@ -268,13 +268,14 @@ impl Station {
         wait
     }
 
-    /// Starts loading the line of the record an arrival reads first (the
-    /// next silent ending, the free workers: see the layout), a prefetch
-    /// hint. (Its first four lines, and the station's draws with them, cost
-    /// a poll more than they saved.)
+    /// Starts loading the two lines of the record an arrival reads first
+    /// (the next silent ending, the later ones, the free workers: see the
+    /// layout), a prefetch hint. (The first line alone left the second to
+    /// miss; the first three, with the counters, or the first four and the
+    /// station's draws, cost a poll more than they saved.)
     #[inline]
     pub(crate) fn prefetch_for_arrival(&self) {
-        crate::engine::prefetch_prefix(self, 64);
+        crate::engine::prefetch_prefix(self, 128);
     }
 
     /// Starts loading the request in `slot` (a prefetch hint).
