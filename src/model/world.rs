@@ -1118,21 +1118,6 @@ impl Model for World<'_> {
                     self.outboxes.prefetch(c);
                 }
             }
-            // A client's queue of state messages, which a finished action
-            // or download or a reporting cycle reads or adds to, and a
-            // switch-on looks at, lives apart from its record.
-            Event::ActionDone(c)
-            | Event::ReportCycle(c)
-            | Event::Wake(c)
-            | Event::ScanCycle(c)
-            | Event::PowerOn(c) => {
-                self.outboxes.prefetch(c);
-            }
-            Event::DpTick(dp) => {
-                if let Some(c) = self.dps[dp.index()].next_done {
-                    self.outboxes.prefetch(c);
-                }
-            }
             _ => {}
         }
     }
@@ -1209,7 +1194,10 @@ impl World<'_> {
                 return;
             }
             Event::DpTick(dp) => match self.dps[dp.index()].next_done {
-                Some(c) => c.index(),
+                Some(c) => {
+                    self.outboxes.prefetch(c);
+                    c.index()
+                }
                 None => return,
             },
             // A policy request reads the client's hot bytes (for its MP)
@@ -1229,13 +1217,18 @@ impl World<'_> {
             // A reporting cycle reads no assignment either, but keeps its
             // full hint: without it the month ran 0.8-2.7 % slower (the
             // cause is not established).
+            // A client's queue of state messages, which a finished action
+            // or a reporting cycle reads or adds to, and a switch-on looks
+            // at, is apart from its record.
             Event::ScanCycle(c)
-            | Event::ReevaluationCycle(c)
             | Event::Wake(c)
             | Event::ActionDone(c)
-            | Event::RestartDue(c)
             | Event::ReportCycle(c)
-            | Event::PowerOn(c) => c.index(),
+            | Event::PowerOn(c) => {
+                self.outboxes.prefetch(c);
+                c.index()
+            }
+            Event::ReevaluationCycle(c) | Event::RestartDue(c) => c.index(),
             _ => return,
         };
         crate::engine::prefetch(&self.clients[c]);
