@@ -273,7 +273,8 @@ impl World<'_> {
         let batch = &mut self.batch_store[slot as usize];
         let client = &mut self.clients[batch.client.index()];
         client.batch_in_flight = false;
-        self.outboxes.put_back(batch.client, &mut batch.messages);
+        self.outboxes.put_back(batch.client, &batch.messages);
+        batch.messages.clear();
         self.free_batches.push(slot);
         self.report_dirty.push(batch.client);
     }

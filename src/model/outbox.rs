@@ -134,64 +134,25 @@ impl Outboxes {
         }
     }
 
-    /// Puts `msgs` back, in their order, before client `c`'s queue, and
-    /// empties `msgs`.
-    pub(crate) fn put_back(&mut self, c: ClientId, msgs: &mut impl VecLike) {
-        if msgs.is_empty() {
-            return;
-        }
+    /// Puts `msgs` back, in their order, before client `c`'s queue.
+    pub(crate) fn put_back(&mut self, c: ClientId, msgs: &[StateMsg]) {
         let b = &mut self.boxes[c.index()];
-        let len = if b.len == SPILLED {
-            usize::MAX
-        } else {
-            b.len as usize
-        };
-        if len.saturating_add(msgs.len()) <= IN_PLACE {
-            let n = msgs.len();
+        let n = msgs.len();
+        if b.len != SPILLED && b.len as usize + n <= IN_PLACE {
+            let len = b.len as usize;
             b.msgs.copy_within(..len, n);
-            b.msgs[..n].copy_from_slice(msgs.as_slice());
+            b.msgs[..n].copy_from_slice(msgs);
             b.len += n as u32;
-        } else {
-            let mut v = Vec::with_capacity(2 * IN_PLACE);
-            v.extend_from_slice(msgs.as_slice());
+        } else if n > 0 {
+            let mut v = Vec::with_capacity((2 * IN_PLACE).max(n + IN_PLACE));
+            v.extend_from_slice(msgs);
             match self.spilled.remove(&c.0) {
                 Some(old) => v.extend(old),
-                None => v.extend_from_slice(&b.msgs[..len]),
+                None => v.extend_from_slice(&b.msgs[..b.len as usize]),
             }
             b.len = SPILLED;
             self.spilled.insert(c.0, v);
         }
-        msgs.clear();
-    }
-}
-
-/// What [`Outboxes::put_back`] takes back from: a batch's messages.
-pub(crate) trait VecLike {
-    fn as_slice(&self) -> &[StateMsg];
-    fn is_empty(&self) -> bool {
-        self.as_slice().is_empty()
-    }
-    fn len(&self) -> usize {
-        self.as_slice().len()
-    }
-    fn clear(&mut self);
-}
-
-impl<A: smallvec::Array<Item = StateMsg>> VecLike for smallvec::SmallVec<A> {
-    fn as_slice(&self) -> &[StateMsg] {
-        self
-    }
-    fn clear(&mut self) {
-        smallvec::SmallVec::clear(self)
-    }
-}
-
-impl VecLike for Vec<StateMsg> {
-    fn as_slice(&self) -> &[StateMsg] {
-        self
-    }
-    fn clear(&mut self) {
-        Vec::clear(self)
     }
 }
 
@@ -244,8 +205,7 @@ mod tests {
                     assert_eq!(out, want);
                     if step % 3 == 0 {
                         // The batch failed: its messages go back first.
-                        boxes.put_back(id, &mut out);
-                        assert!(out.is_empty());
+                        boxes.put_back(id, &out);
                         shadow[c].splice(0..0, want);
                     }
                 }
@@ -292,7 +252,7 @@ mod tests {
         boxes.take_front(c, 1, &mut out);
         assert!(boxes.spilled.is_empty(), "seven fit again");
         assert_eq!(boxes.get(c), &(3..10).map(msg).collect::<Vec<_>>()[..]);
-        boxes.put_back(c, &mut out);
+        boxes.put_back(c, &out);
         assert_eq!(boxes.get(c), &(0..10).map(msg).collect::<Vec<_>>()[..]);
         assert_eq!(std::mem::size_of::<Outbox>(), 128, "two lines");
     }

@@ -1069,8 +1069,10 @@ pub(crate) fn detection_compliance(state: u8) -> Compliance {
 impl Model for World<'_> {
     type Event = Event;
 
-    /// Pulls in what a client's event reads first: its hot bytes, its
-    /// record and its assignment per deployment; for a poll (every periodic
+    /// Pulls in what a client's event reads first: its record (hot bytes
+    /// included), its update states, its assignment per deployment and,
+    /// for an event that queues or sends state messages, its queue; for a
+    /// poll (every periodic
     /// timer's event, offered a few at a time, and dealt with inline), its
     /// poll byte and its MP's first line. At a million clients these are
     /// cache misses; started a few events early they overlap. The other
@@ -1105,6 +1107,7 @@ impl Model for World<'_> {
             // states, as a replicated batch does at once.
             Event::BatchForwarded(slot) | Event::Replicated(slot) => {
                 if let Some(batch) = self.batch_store.get(slot as usize) {
+                    crate::engine::prefetch(&self.clients[batch.client.index()].hot);
                     self.prefetch_reports(batch.client.index());
                     crate::engine::prefetch(batch.messages.as_slice());
                 }
@@ -1207,19 +1210,18 @@ impl World<'_> {
                 crate::engine::prefetch(&self.poll[c.index()]);
                 return;
             }
-            // Switching off reads the record, the hot bytes and the update
-            // states, not the assignments.
+            // Switching off reads the record (hot bytes included) and the
+            // update states, not the assignments.
             Event::PowerOff(c) => {
                 crate::engine::prefetch(&self.clients[c.index()]);
-                self.prefetch_hot_and_updates(c.index());
+                self.prefetch_updates(c.index());
                 return;
             }
-            // A reporting cycle reads no assignment either, but keeps its
-            // full hint: without it the month ran 0.8-2.7 % slower (the
-            // cause is not established).
-            // A client's queue of state messages, which a finished action
-            // or a reporting cycle reads or adds to, and a switch-on looks
-            // at, is apart from its record.
+            // A finished action or a reporting cycle reads or adds to the
+            // client's queue of state messages, and a switch-on looks at
+            // it: it is apart from the record. A reporting cycle reads no
+            // assignment, but keeps its full hint: without it the month ran
+            // 0.8-2.7 % slower (the cause is not established).
             Event::ScanCycle(c)
             | Event::Wake(c)
             | Event::ActionDone(c)
@@ -1488,20 +1490,20 @@ impl World<'_> {
         self.has_poll(c, poll::ONLINE)
     }
 
-    /// Starts loading what bringing a client's cells up to date reads: its
-    /// hot bytes, its update states and its assignments.
+    /// Starts loading what bringing a client's cells up to date reads
+    /// besides its record (whose hot bytes it reads too): its update states
+    /// and its assignments.
     #[inline]
     fn prefetch_reports(&self, c: usize) {
-        self.prefetch_hot_and_updates(c);
+        self.prefetch_updates(c);
         for dep in &self.deployments {
             crate::engine::prefetch(&dep.assignments[c]);
         }
     }
 
-    /// Starts loading a client's hot bytes and update states.
+    /// Starts loading a client's update states.
     #[inline]
-    fn prefetch_hot_and_updates(&self, c: usize) {
-        crate::engine::prefetch(&self.clients[c].hot);
+    fn prefetch_updates(&self, c: usize) {
         crate::engine::prefetch(self.updates_of_client(ClientId(c as u32)));
     }
 
