@@ -7,7 +7,7 @@
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use patchsim::{model, scenario};
 
-fn estate(scale: u32) -> model::Estate {
+fn estate(scale: u32) -> patchsim::estate::Estate {
     let mut raw = scenario::parse(scenario::DEFAULT_SCENARIO, scenario::DEFAULT_SCENARIO_NAME)
         .expect("embedded scenario parses");
     raw.duration = "7d".parse().expect("a duration");
@@ -32,9 +32,13 @@ fn runs(c: &mut Criterion) {
     group.sample_size(10);
     for (name, scale) in [("patch_tuesday_10k_7d", 1), ("patch_tuesday_100k_7d", 10)] {
         let estate = estate(scale);
-        let events = model::run(&estate).events;
+        let events = model::run(&estate, Default::default())
+            .expect("never stopped")
+            .events;
         group.throughput(Throughput::Elements(events));
-        group.bench_function(name, |b| b.iter(|| model::run(&estate)));
+        group.bench_function(name, |b| {
+            b.iter(|| model::run(&estate, Default::default()).expect("never stopped"))
+        });
     }
     group.finish();
 }

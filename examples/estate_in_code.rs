@@ -60,7 +60,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         }],
     };
     let estate = scenario::build(raw, "in-code")?;
-    let outcome = model::run(&estate);
+    let outcome = model::run(&estate, Default::default()).expect("never stopped");
     let summary = output::summary(&estate, &outcome);
     print!("{}", output::summary_text(&summary, &[]));
     let dep = &summary.deployments[0];

@@ -13,10 +13,9 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{
-    ClientId, Compliance, DeploymentId, Estate, Outcome, PowerSpec, TraceRecord, UpdateId,
-};
-use crate::scenario::Purpose;
+use crate::estate::Purpose;
+use crate::estate::{ClientId, DeploymentId, Estate, PowerSpec, UpdateId};
+use crate::model::{Compliance, Outcome, TraceRecord};
 
 /// A law of MODEL.md section 4 that the checker verifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -203,9 +202,8 @@ impl<'e> LawChecker<'e> {
         if self.first.is_some() {
             return;
         }
-        let wall = (self.estate.resolved.start.0
-            + chrono::Duration::milliseconds(time.as_ms() as i64))
-        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let wall = (self.estate.source.start + chrono::Duration::milliseconds(time.as_ms() as i64))
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         self.first = Some(Violation {
             law,
             time,
@@ -632,7 +630,7 @@ impl<'e> LawChecker<'e> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{ClientId, DeploymentId, UpdateId};
+    use crate::estate::{ClientId, DeploymentId, UpdateId};
 
     /// Monday 2026-11-09 00:00 UTC; client 0 always on, client 1 office
     /// hours with a nightly window; KB1 released at 01:00 and synced by a
@@ -829,7 +827,7 @@ mod tests {
             )),
             ..Default::default()
         };
-        let mut outcome = crate::model::run_traced(&estate, options);
+        let mut outcome = crate::model::run(&estate, options).expect("never stopped");
         let replay = |outcome: &Outcome| {
             let mut checker = LawChecker::new(&estate);
             for r in records.borrow().iter() {
@@ -854,7 +852,7 @@ mod tests {
     #[test]
     fn whole_runs_keep_every_law() {
         let estate = estate();
-        let outcome = crate::run::run_checked(&estate).unwrap_or_else(|v| panic!("{v}"));
+        let outcome = crate::app::run_checked(&estate).unwrap_or_else(|v| panic!("{v}"));
         assert_eq!(outcome.deployments[0].targeted, 2);
     }
 }

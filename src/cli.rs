@@ -1,8 +1,8 @@
 //! The command line: `patchsim run`, `explain`, `validate`, `sweep` and `merge`.
 //!
-//! The only place that parses arguments, reads the machine's available
-//! memory and handles Ctrl-C. Each subcommand reads, calls the library and
-//! reports; flags only override what the scenario says.
+//! The only place that parses arguments, draws the progress bar and
+//! handles Ctrl-C. Each subcommand calls the orchestrator ([`app`]) or the
+//! study module and reports; flags only override what the scenario says.
 //! Exit codes: 0 success, 2 bad input, 1 any other failure, 130 interrupted.
 
 use std::io::IsTerminal;
@@ -16,9 +16,9 @@ use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::Error;
-use crate::model::Estate;
+use crate::model::Progress;
 use crate::study::{self, Param, Shard};
-use crate::{output, scenario};
+use crate::{app, output};
 
 /// Exit code for bad input (a scenario that does not parse or validate).
 pub const EXIT_BAD_INPUT: u8 = 2;
@@ -59,8 +59,8 @@ pub enum Command {
         /// Trace only these clients (comma-separated ids); implies --trace.
         #[arg(long, value_delimiter = ',')]
         trace_clients: Option<Vec<u32>>,
-        /// Verify the laws of MODEL.md section 4 while the run goes; stop at
-        /// the first violation (exit code 1) and write nothing.
+        /// Verify the model's laws while the run goes (docs/model.md); stop
+        /// at the first violation (exit code 1) and write nothing.
         #[arg(long)]
         check: bool,
         /// Write into DIR even if it is not empty and holds no patchsim output.
@@ -133,55 +133,6 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
     s.parse()
 }
 
-/// Reads and checks a scenario, applying a seed override.
-pub fn load_estate(path: Option<&Path>, seed: Option<u64>) -> Result<Estate, Error> {
-    let (mut raw, origin) = read_scenario(path)?;
-    if let Some(seed) = seed {
-        raw.seed = seed;
-    }
-    Ok(scenario::build(raw, &origin)?)
-}
-
-/// As [`load_estate`], and checks that a run fits in the machine's
-/// available memory (`checked`: with `--check`).
-pub fn load_runnable(
-    path: Option<&Path>,
-    seed: Option<u64>,
-    checked: bool,
-) -> Result<Estate, Error> {
-    let estate = load_estate(path, seed)?;
-    if let Some(available) = available_memory() {
-        scenario::check_memory(&estate, &origin_of(path), available, checked)?;
-    }
-    Ok(estate)
-}
-
-/// Bytes of memory available to a new process: `MemAvailable` in
-/// `/proc/meminfo`; `None` where there is no such file.
-pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
-fn origin_of(path: Option<&Path>) -> String {
-    match path {
-        Some(p) => p.display().to_string(),
-        None => scenario::DEFAULT_SCENARIO_NAME.to_string(),
-    }
-}
-
-fn read_scenario(path: Option<&Path>) -> Result<(scenario::Scenario, String), Error> {
-    Ok(match path {
-        Some(p) => (scenario::load(p)?, p.display().to_string()),
-        None => (
-            scenario::parse(scenario::DEFAULT_SCENARIO, scenario::DEFAULT_SCENARIO_NAME)?,
-            scenario::DEFAULT_SCENARIO_NAME.to_string(),
-        ),
-    })
-}
-
 fn exit_for(e: &Error) -> ExitCode {
     ExitCode::from(match e {
         Error::Interrupted { .. } => EXIT_INTERRUPTED,
@@ -231,18 +182,16 @@ pub fn run(cli: Cli) -> ExitCode {
             check,
             force,
         } => {
-            let trace = (trace || trace_clients.is_some()).then_some(output::TraceRequest {
-                clients: trace_clients,
-            });
+            let trace = (trace || trace_clients.is_some()).then_some(trace_clients);
             let options = RunFlags {
                 seed,
                 out: &out,
                 quiet,
-                trace: trace.as_ref(),
+                trace,
                 check,
                 force,
             };
-            match run_command(scenario.as_deref(), &options) {
+            match run_command(scenario.as_deref(), options) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
                     eprintln!("error: {e}");
@@ -257,34 +206,22 @@ pub fn run(cli: Cli) -> ExitCode {
             scenario,
             client,
             seed,
-        } => match load_runnable(scenario.as_deref(), seed, false) {
-            Ok(estate) if client >= estate.client_count() => {
-                eprintln!(
-                    "error: no client {client}: the scenario has clients 0 to {}",
-                    estate.client_count() - 1
-                );
-                ExitCode::from(EXIT_BAD_INPUT)
-            }
-            Ok(estate) => {
-                print!("{}", output::explain_client(&estate, client));
-                ExitCode::SUCCESS
-            }
-            Err(e) => {
-                eprintln!("error: {e}");
-                exit_for(&e)
-            }
-        },
+        } => report(
+            app::load_runnable(scenario.as_deref(), seed, false)
+                .and_then(|estate| app::explain(&estate, client))
+                .map(|story| print!("{story}")),
+        ),
         Command::Validate { scenarios } => {
             let mut worst = ExitCode::SUCCESS;
             for path in &scenarios {
-                match load_runnable(Some(path), None, false) {
+                match app::load_runnable(Some(path), None, false) {
                     Ok(estate) => println!(
                         "{}: ok ({} clients, {} deployments, hash {}, needs about {} of memory)",
                         path.display(),
                         estate.client_count(),
                         estate.deployments.len(),
                         estate.hash,
-                        scenario::human_bytes(scenario::estimate_memory(&estate, false).bytes)
+                        app::human_bytes(app::estimate_memory(&estate, false).bytes)
                     ),
                     Err(e) => {
                         eprintln!("error: {e}");
@@ -302,14 +239,14 @@ struct RunFlags<'a> {
     seed: Option<u64>,
     out: &'a Path,
     quiet: bool,
-    trace: Option<&'a output::TraceRequest>,
+    trace: Option<Option<Vec<u32>>>,
     check: bool,
     force: bool,
 }
 
 /// How to replay a broken law with its client traced.
 fn reproduce(path: Option<&Path>, seed: Option<u64>, v: &crate::check::Violation) -> String {
-    let mut line = format!("reproduce: patchsim run {}", origin_of(path));
+    let mut line = format!("reproduce: patchsim run {}", app::origin_of(path));
     if let Some(seed) = seed {
         line += &format!(" --seed {seed}");
     }
@@ -320,8 +257,8 @@ fn reproduce(path: Option<&Path>, seed: Option<u64>, v: &crate::check::Violation
     line
 }
 
-fn run_command(path: Option<&Path>, flags: &RunFlags<'_>) -> Result<(), Error> {
-    let estate = load_runnable(path, flags.seed, flags.check)?;
+fn run_command(path: Option<&Path>, flags: RunFlags<'_>) -> Result<(), Error> {
+    let estate = app::load_runnable(path, flags.seed, flags.check)?;
     output::check_out_dir(flags.out, flags.force)?;
     let interrupted = Arc::new(AtomicBool::new(false));
     let handler_flag = interrupted.clone();
@@ -351,14 +288,16 @@ fn run_command(path: Option<&Path>, flags: &RunFlags<'_>) -> Result<(), Error> {
             stats.events as f64 / secs
         ));
     };
-    let request = output::RunRequest {
+    let request = app::RunRequest {
         trace: flags.trace,
         check: flags.check,
         interrupt: Some(&interrupted),
-        progress_every: 100_000,
-        progress: Box::new(progress),
+        progress: Some(Progress {
+            every: 100_000,
+            report: Box::new(progress),
+        }),
     };
-    let result = output::run_to_dir_with(&estate, flags.out, request);
+    let result = app::run_to_dir(&estate, flags.out, request);
     bar.finish_and_clear();
     let (outcome, files) = result?;
     if !flags.quiet {

@@ -6,9 +6,10 @@
 
 use std::fmt;
 
+use crate::app::MemoryEstimate;
 use crate::check::Violation;
 use crate::engine::SimTime;
-use crate::scenario::{MemoryEstimate, Problem};
+use crate::scenario::Problem;
 
 /// Anything the library can report to a user.
 #[derive(Debug, thiserror::Error)]
@@ -36,6 +37,15 @@ pub enum Error {
         /// What is there and what to do.
         reason: String,
     },
+    /// `explain` was asked about a client the scenario does not have
+    /// (exit code 2).
+    #[error("no client {client}: the scenario has clients 0 to {}", clients - 1)]
+    NoSuchClient {
+        /// The id asked for.
+        client: u32,
+        /// Clients in the scenario.
+        clients: u32,
+    },
     /// The run was stopped from outside (Ctrl-C, exit code 130); nothing was
     /// written.
     #[error(
@@ -47,7 +57,7 @@ pub enum Error {
         /// Where the run would have ended.
         end: SimTime,
     },
-    /// A law of MODEL.md section 4 broke during a checked run (exit code 1);
+    /// A law broke during a checked run (exit code 1);
     /// nothing was written.
     #[error("check failed: {0}")]
     Check(Box<Violation>),
@@ -59,7 +69,10 @@ impl Error {
     pub fn is_bad_input(&self) -> bool {
         matches!(
             self,
-            Error::Scenario(_) | Error::Study(_) | Error::NotAnOutputDir { .. }
+            Error::Scenario(_)
+                | Error::Study(_)
+                | Error::NotAnOutputDir { .. }
+                | Error::NoSuchClient { .. }
         )
     }
 }
@@ -177,8 +190,8 @@ impl fmt::Display for ScenarioError {
                  available (MemAvailable in /proc/meminfo); {estimate}; \
                  use fewer clients (cohorts[].count), fewer cohorts or deployments, or a \
                  longer sample_interval, or run it on a machine with more memory",
-                crate::scenario::human_bytes(estimate.bytes),
-                crate::scenario::human_bytes(*available),
+                crate::app::human_bytes(estimate.bytes),
+                crate::app::human_bytes(*available),
             ),
         }
     }

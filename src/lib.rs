@@ -2,19 +2,22 @@
 //! Manager (SCCM/MECM) software-update estate.
 //!
 //! Data flows one way: scenario file → [`scenario`] (parse, validate) →
-//! [`model::Estate`] → [`model::run`] on the [`engine`] → [`model::Outcome`]
-//! → [`output`] writers. The engine knows nothing of SCCM; the model writes
-//! no files; the CLI (`cli`) only parses arguments and calls these.
-//! [`run`] drives one run that can be interrupted or checked ([`check`]:
-//! the laws of MODEL.md section 4, verified from the trace).
+//! [`estate::Estate`] → [`model::run`] on the [`engine`] →
+//! [`model::Outcome`] → [`output`] writers. The engine knows nothing of
+//! SCCM; the estate knows neither the file format nor the live model; the
+//! model writes no files; the writers run nothing. [`app`] wires these
+//! steps for one command (with the law checker of [`check`] under
+//! `--check`); [`study`] runs many; the CLI ([`cli`]) only parses
+//! arguments and calls them. `docs/architecture.md` has the module map.
 
+pub mod app;
 pub mod check;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod estate;
 pub mod model;
 pub mod output;
-pub mod run;
 pub mod scenario;
 pub mod study;
 

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::process::Command;
 
 use common::{Knobs, reproduce_hint};
-use patchsim::{cli, model, output};
+use patchsim::{model, output};
 
 /// Every output file of a run of `file` with `seed`, charts and report
 /// included: names and bytes. Runs are cut to their first ten days: the
@@ -19,11 +19,11 @@ fn outputs(file: &Path, seed: u64, checked: bool) -> Vec<(String, String)> {
     let estate = patchsim::scenario::build(raw, &file.display().to_string())
         .unwrap_or_else(|e| panic!("{e}"));
     let outcome = if checked {
-        patchsim::run::run_checked(&estate).unwrap_or_else(|v| {
+        patchsim::app::run_checked(&estate).unwrap_or_else(|v| {
             panic!("{v}\n{}", reproduce_hint(&file.display().to_string(), seed))
         })
     } else {
-        model::run(&estate)
+        model::run(&estate, Default::default()).expect("never stopped")
     };
     output::run_files(&estate, &outcome)
 }
@@ -38,7 +38,7 @@ fn every_scenario_twice_gives_the_same_bytes() {
     files.sort();
     assert!(!files.is_empty());
     for file in files {
-        let estate = cli::load_estate(Some(&file), None).expect("valid");
+        let estate = patchsim::app::load(Some(&file), None).expect("valid");
         if estate.client_count() > 20_000 {
             continue; // the scale scenarios are covered by benchmarks
         }
@@ -74,8 +74,9 @@ fn small_scenario_is_stable_across_seeds_and_repeats() {
         seed: 12,
         ..Knobs::default()
     });
-    let text =
-        |(e, o): &(patchsim::model::Estate, patchsim::model::Outcome)| output::compliance_csv(e, o);
+    let text = |(e, o): &(patchsim::estate::Estate, patchsim::model::Outcome)| {
+        output::compliance_csv(e, o)
+    };
     assert_eq!(text(&a), text(&b));
     assert_ne!(text(&a), text(&c));
 }

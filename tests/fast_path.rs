@@ -6,18 +6,20 @@
 
 mod common;
 
-use patchsim::model::{self, Estate, RunOptions};
+use patchsim::estate::Estate;
+use patchsim::model::{self, RunOptions};
 use patchsim::output;
 
 /// Every output file but the event count, which is what the fast path saves.
 fn outputs(estate: &Estate, explicit: bool) -> (u64, Vec<(String, String)>) {
-    let outcome = model::run_traced(
+    let outcome = model::run(
         estate,
         RunOptions {
-            explicit_report_cycles: explicit,
+            explicit,
             ..Default::default()
         },
-    );
+    )
+    .expect("never stopped");
     let events = outcome.events;
     let files = output::run_files(estate, &outcome)
         .into_iter()

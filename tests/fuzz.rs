@@ -88,7 +88,7 @@ fn kind(text: &str, run_small: bool) -> Result<String, String> {
     };
     // `scenario.ron` reproduces the run: the resolved text reads back to
     // the same scenario.
-    let resolved = scenario::resolved_text(&estate.resolved);
+    let resolved = estate.source.text.clone();
     let again = scenario::parse(&resolved, "resolved.ron")
         .and_then(|r| scenario::build(r, "resolved.ron"))
         .map_err(|e| format!("the resolved scenario does not read back: {e}\n{resolved}"))?;
@@ -98,7 +98,7 @@ fn kind(text: &str, run_small: bool) -> Result<String, String> {
         ));
     }
     count(1, 0);
-    let memory = scenario::estimate_memory(&estate, true);
+    let memory = patchsim::app::estimate_memory(&estate, true);
     if memory.bytes == 0 {
         return Err("a zero memory estimate".to_string());
     }
@@ -134,9 +134,9 @@ fn run_small_copy(mut raw: scenario::Scenario) -> Result<(), String> {
         return Ok(());
     }
     count(0, 1);
-    patchsim::run::run_checked(&estate)
+    patchsim::app::run_checked(&estate)
         .map(|_| ())
-        .map_err(|v| format!("{v}\n{}", scenario::resolved_text(&estate.resolved)))
+        .map_err(|v| format!("{v}\n{}", estate.source.text))
 }
 
 /// Every error names its place and says something.

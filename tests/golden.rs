@@ -117,7 +117,7 @@ fn golden_runs_match_byte_for_byte() {
             estate.client_count() <= 200 && estate.duration.as_ms() <= 3 * 86_400_000,
             "{name}: golden runs stay small (200 clients, 3 days) so diffs stay reviewable"
         );
-        let outcome = patchsim::run::run_checked(&estate).unwrap_or_else(|v| panic!("{name}: {v}"));
+        let outcome = patchsim::app::run_checked(&estate).unwrap_or_else(|v| panic!("{name}: {v}"));
         let outputs = output::run_files(&estate, &outcome);
         let dir = golden_path(&name);
         if blessing() {
@@ -329,7 +329,7 @@ fn charts_mark_faults_and_maintenance_windows() {
         1,
     );
     let estate = common::estate_of(&text);
-    let outcome = model::run(&estate);
+    let outcome = model::run(&estate, Default::default()).expect("never stopped");
     let files = output::run_files(&estate, &outcome);
     let svg = |name: &str| {
         &files
@@ -359,7 +359,7 @@ fn report_is_self_contained() {
     let text =
         common::ron(&knobs()).replace("name: \"cu\"", "name: \"cu <b>&amp; \\\"friends\\\"</b>\"");
     let estate = common::estate_of(&text);
-    let outcome = model::run(&estate);
+    let outcome = model::run(&estate, Default::default()).expect("never stopped");
     let files = output::run_files(&estate, &outcome);
     let html = &files
         .iter()

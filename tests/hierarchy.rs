@@ -34,7 +34,7 @@ fn cas_view_lags_the_primaries_and_children_sync_later() {
         )),
         ..Default::default()
     };
-    let out = model::run_traced(&estate, options);
+    let out = model::run(&estate, options).expect("never stopped");
     let sites = estate.primaries.len();
     assert_eq!(out.site_timeline.len(), out.timeline.len() * sites);
 

@@ -11,9 +11,8 @@ use std::rc::Rc;
 
 use common::estate_of;
 use patchsim::engine::{SimDuration, SimTime};
-use patchsim::model::{
-    self, Compliance, Estate, Outcome, RequiredSub, RunOptions, TraceRecord, Tracer,
-};
+use patchsim::estate::Estate;
+use patchsim::model::{self, Compliance, Outcome, RequiredSub, RunOptions, TraceRecord, Tracer};
 
 const H: u64 = 3_600_000;
 
@@ -65,7 +64,7 @@ fn traced(estate: &Estate) -> (Outcome, Vec<TraceRecord>) {
         )),
         ..Default::default()
     };
-    let outcome = model::run_traced(estate, options);
+    let outcome = model::run(estate, options).expect("never stopped");
     let records = records.borrow().clone();
     (outcome, records)
 }
@@ -151,7 +150,7 @@ fn deployment_waits_for_its_updates_sync() {
         r#"Update(id: "NEW", size: "10MB", release: "2026-11-09T01:00:00Z"),"#,
         r#"Deployment(name: "new", updates: ["NEW"], targets: ["all"], created: "2026-11-09T02:00:00Z"),"#,
     );
-    let out = model::run(&estate);
+    let out = model::run(&estate, Default::default()).expect("never stopped");
     let synced = out.synced_at[0].expect("synced by the scheduled sync");
     assert!(synced > at(21, 0, 0));
     assert_eq!(out.deployments[0].published_at, Some(synced));
@@ -174,7 +173,7 @@ fn scan_cycle_reports_and_catches_up_after_power_off() {
         r#"Update(id: "KB9", size: "10MB", release: "2026-11-09T01:00:00Z", applicability: 0.5),"#,
         "",
     );
-    let out = model::run(&estate);
+    let out = model::run(&estate, Default::default()).expect("never stopped");
     let unknown_at = |t: SimTime| {
         let row = out
             .update_timeline
@@ -217,7 +216,7 @@ fn gpo_conflict_clients_stay_unknown() {
         r#"Update(id: "KB1", size: "10MB"),"#,
         r#"Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-09T06:00:00Z"),"#,
     );
-    let out = model::run(&estate);
+    let out = model::run(&estate, Default::default()).expect("never stopped");
     let conflicts = f64::from(out.gpo_conflicts[0]);
     let tol = 4.5 * (n * 0.1 * 0.9f64).sqrt();
     assert!(
@@ -328,7 +327,7 @@ fn available_installs_follow_the_user_share() {
         r#"Update(id: "FU", size: "100MB", classification: FeatureUpgrade, install_time: Fixed("30m")),"#,
         r#"Deployment(name: "fu", updates: ["FU"], targets: ["all"], purpose: Available, created: "2026-11-09T06:00:00Z"),"#,
     );
-    let out = model::run(&estate);
+    let out = model::run(&estate, Default::default()).expect("never stopped");
     let started = out.totals.available_installs_started as f64;
     let tol = 4.5 * (4000.0 * 0.4 * 0.6f64).sqrt();
     assert!(
@@ -366,7 +365,7 @@ fn available_installs_follow_the_user_share() {
 #[test]
 fn maintenance_windows_gate_installs() {
     let run = |honor: bool| {
-        model::run(&scenario(
+        common::simulate(&scenario(
             4,
             "",
             "",
@@ -434,7 +433,7 @@ fn maintenance_windows_gate_installs() {
 #[test]
 fn max_run_time_by_classification_and_retry() {
     let run = |class: &str| {
-        model::run(&scenario(
+        common::simulate(&scenario(
             3,
             "",
             r#"reevaluation_interval: "12h""#,
@@ -468,7 +467,7 @@ fn max_run_time_by_classification_and_retry() {
     );
 
     // Random failures heal at re-evaluation.
-    let flaky = model::run(&scenario(
+    let flaky = common::simulate(&scenario(
         6,
         "",
         r#"reevaluation_interval: "12h""#,
@@ -486,7 +485,7 @@ fn max_run_time_by_classification_and_retry() {
 #[test]
 fn restart_countdown_and_suppression() {
     let run = |suppress: &str| {
-        model::run(&scenario(
+        common::simulate(&scenario(
             3,
             "",
             r#"user_restart_delay: Fixed("5h"), restart_duration: Fixed("3m")"#,

@@ -408,7 +408,7 @@ proptest! {
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
         let estate = scenario::build(raw, "property.ron")
             .map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
-        let outcome = patchsim::run::run_checked(&estate).map_err(|v| {
+        let outcome = patchsim::app::run_checked(&estate).map_err(|v| {
             TestCaseError::fail(format!(
                 "{v}\nreproduce: save the scenario below as property.ron and run \
                  `patchsim run property.ron --check --trace-clients {}`\n{text}",
@@ -417,7 +417,7 @@ proptest! {
         })?;
         prop_assert_eq!(outcome.end, estate.end(), "the run reaches its end");
         // Law 1: the same seed again (unchecked: tracing changes nothing).
-        let again = model::run(&estate);
+        let again = model::run(&estate, Default::default()).expect("never stopped");
         let (a, b) = (output::run_files(&estate, &outcome), output::run_files(&estate, &again));
         for ((name, x), (_, y)) in a.iter().zip(&b) {
             prop_assert!(x == y, "{} differs between two runs of one seed\n{}", name, text);

@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-use patchsim::model::Estate;
+use patchsim::estate::Estate;
 
 fn load(file: &str) -> Estate {
-    patchsim::cli::load_estate(Some(Path::new(file)), None).expect("valid")
+    patchsim::app::load(Some(Path::new(file)), None).expect("valid")
 }
 
 #[test]
@@ -22,7 +22,7 @@ fn the_100k_estate_is_the_million_at_a_tenth() {
     );
     assert_eq!(full.seed, tenth.seed);
     assert_eq!(full.duration, tenth.duration);
-    assert_eq!(full.resolved.start, tenth.resolved.start);
+    assert_eq!(full.source.start, tenth.source.start);
     assert_eq!(full.cohorts.len(), tenth.cohorts.len());
     for (a, b) in full.cohorts.iter().zip(&tenth.cohorts) {
         assert_eq!(a.name, b.name);

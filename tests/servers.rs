@@ -88,7 +88,7 @@ fn mp_outage_loses_and_duplicates_nothing() {
         r#"scan_interval: "1d""#,
         800,
     );
-    let out = model::run(&estate_of(&text));
+    let out = model::run(&estate_of(&text), Default::default()).expect("never stopped");
     assert_messages_conserved(&out);
     assert_capacity(&out);
     let mp = out.servers.iter().find(|s| s.name == "mp").expect("mp");
@@ -130,7 +130,7 @@ fn sup_503s_lead_to_failover_and_full_scans() {
         r#"first_scan_window: "10m""#,
         1000,
     );
-    let out = model::run(&estate_of(&text));
+    let out = model::run(&estate_of(&text), Default::default()).expect("never stopped");
     assert_capacity(&out);
     assert_messages_conserved(&out);
     let sup1 = out.servers.iter().find(|s| s.name == "sup1").expect("sup1");
@@ -180,8 +180,8 @@ fn dp_slowdown_and_outage() {
         "",
         400,
     );
-    let a = model::run(&estate_of(&base));
-    let b = model::run(&estate_of(&faulted));
+    let a = model::run(&estate_of(&base), Default::default()).expect("never stopped");
+    let b = model::run(&estate_of(&faulted), Default::default()).expect("never stopped");
     assert_capacity(&b);
     let dp = |o: &Outcome| {
         o.servers
@@ -223,7 +223,7 @@ fn every_scenario_keeps_capacity_and_messages() {
         raw.duration = raw.duration.min("5d".parse().expect("a duration"));
         let estate = patchsim::scenario::build(raw, &file.display().to_string())
             .unwrap_or_else(|e| panic!("{e}"));
-        let out = model::run(&estate);
+        let out = model::run(&estate, Default::default()).expect("never stopped");
         assert_capacity(&out);
         assert_messages_conserved(&out);
     }

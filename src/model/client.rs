@@ -17,13 +17,13 @@ use super::compliance::{
     UPDATE_PENDING_RESTART,
 };
 use super::events::Event;
-use super::ids::{ClientId, DeploymentId, UpdateId};
 use super::record::Timing;
 use super::trace::TraceRecord;
 use super::windows::next_fit;
 use super::world::{Action, RestartCause, StateMsg, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::scenario::{ClientKind, Purpose};
+use crate::estate::{ClientId, DeploymentId, UpdateId};
+use crate::estate::{ClientKind, Purpose};
 
 /// Topic 300 states.
 const COMPLIANT: u8 = 1;

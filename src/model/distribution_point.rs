@@ -12,11 +12,11 @@ use std::collections::VecDeque;
 use hdrhistogram::Histogram;
 
 use super::events::Event;
-use super::ids::{ClientId, DpId};
 use super::record::{LoadCounts, ms_histogram};
 use super::station::Request;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
+use crate::estate::{ClientId, DpId};
 
 /// The active downloads, one array per field, in the order they started: a
 /// pass that sends reads 8 bytes a flow, and one that checks the links

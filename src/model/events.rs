@@ -4,8 +4,8 @@
 //! Owns [`Event`]. Each variant is a few bytes: the payload is an id, and the
 //! state it acts on lives in the world's arenas.
 
-use super::ids::{ClientId, DeploymentId, DpId};
 use super::record::SyncKind;
+use crate::estate::{ClientId, DeploymentId, DpId};
 
 /// Something that happens at one instant of simulated time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,13 +6,13 @@
 //! the bytes they have and resume later. A slowdown stretches service times
 //! (a DP's bandwidth shrinks). When the fault ends the backlog drains.
 
-use super::estate::ServerRef;
 use super::events::Event;
 use super::station::Request;
 use super::trace::TraceRecord;
 use super::update_point::ScanFailure;
 use super::world::World;
 use crate::engine::Scheduler;
+use crate::estate::ServerRef;
 
 impl World<'_> {
     /// Fault `i` begins.

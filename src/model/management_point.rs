@@ -12,14 +12,14 @@
 use rand::Rng;
 
 use super::compliance::Phase;
-use super::estate::Settings;
 use super::events::Event;
-use super::ids::{ClientId, DeploymentId};
 use super::station::{Job, Offer, Request};
 use super::trace::TraceRecord;
 use super::world::{World, poll};
 use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::scenario::Purpose;
+use crate::estate::Purpose;
+use crate::estate::Settings;
+use crate::estate::{ClientId, DeploymentId};
 
 impl World<'_> {
     /// The backoff after client `c`'s next MP failure in a row, which it

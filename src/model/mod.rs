@@ -10,10 +10,8 @@
 mod client;
 mod compliance;
 mod distribution_point;
-mod estate;
 mod events;
 mod faults;
-mod ids;
 mod management_point;
 mod outbox;
 mod power;
@@ -27,12 +25,7 @@ mod windows;
 mod world;
 
 pub use compliance::{Compliance, RequiredSub};
-pub use estate::{
-    CohortSpec, DeploymentSpec, DpSpec, Estate, FaultSpec, MpSpec, PowerSpec, PrimarySpec,
-    ServerRef, Settings, SiteSpec, SupSpec, SyncSpec, UpdateSpec, WindowSpec,
-};
 pub use events::Event;
-pub use ids::{ClientId, CohortId, DeploymentId, DpId, MpId, SettingsId, SiteId, SupId, UpdateId};
 pub(crate) use record::ms_histogram_bytes;
 pub use record::{
     Assignment, DeploymentRecord, LoadCounts, LoadRow, Outcome, SampleRow, ServerRecord,
@@ -40,4 +33,4 @@ pub use record::{
 };
 pub use station::Request;
 pub use trace::{TraceRecord, TraceSink, Tracer};
-pub use world::{RunOptions, World, run, run_stoppable, run_traced, run_with_progress};
+pub use world::{Progress, RunOptions, Stopped, World, run};

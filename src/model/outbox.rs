@@ -13,8 +13,8 @@
 
 use std::collections::BTreeMap;
 
-use super::ids::ClientId;
 use super::world::StateMsg;
+use crate::estate::ClientId;
 
 /// Messages a client's record holds in place.
 const IN_PLACE: usize = 7;

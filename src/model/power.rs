@@ -9,12 +9,12 @@
 use rand::Rng;
 
 use super::compliance::Truth;
-use super::estate::PowerSpec;
 use super::events::Event;
-use super::ids::ClientId;
 use super::trace::TraceRecord;
 use super::world::{Action, World, poll};
 use crate::engine::{CounterSession, Scheduler, SimDuration, SimTime};
+use crate::estate::ClientId;
+use crate::estate::PowerSpec;
 
 const DAY_MS: u64 = 86_400_000;
 

@@ -6,8 +6,8 @@
 use hdrhistogram::Histogram;
 
 use super::compliance::{Cell, Counts, Phase};
-use super::ids::{DeploymentId, SiteId, UpdateId};
 use crate::engine::{SimDuration, SimTime};
+use crate::estate::{DeploymentId, SiteId, UpdateId};
 
 /// Compliance thresholds reported in the summary, in percent.
 pub const THRESHOLDS: [u32; 4] = [50, 80, 95, 99];

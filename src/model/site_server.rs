@@ -9,11 +9,11 @@
 
 use super::compliance::{TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_SCAN};
 use super::events::Event;
-use super::ids::{DeploymentId, UpdateId};
 use super::station::{Job, Offer, Request};
 use super::trace::TraceRecord;
 use super::world::World;
 use crate::engine::{Scheduler, SimTime};
+use crate::estate::{DeploymentId, UpdateId};
 
 impl World<'_> {
     /// A deployment's content is on a primary's DPs: it enters that site's

@@ -12,11 +12,11 @@ use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
 
-use super::estate::Estate;
-use super::ids::ClientId;
 use super::record::{LoadCounts, ms_histogram};
 use crate::engine::{EventKey, SimDuration, SimTime, StreamRng, TimerId};
-use crate::scenario::{Normals, Sampler};
+use crate::estate::ClientId;
+use crate::estate::Estate;
+use crate::estate::{Normals, Sampler};
 
 /// What a request asks for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -8,11 +8,11 @@
 //! an update is scannable only once `synced_at` says so.
 
 use super::events::Event;
-use super::ids::UpdateId;
 use super::record::{SyncKind, SyncRecord};
 use super::trace::TraceRecord;
 use super::world::{RunningSync, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::estate::UpdateId;
 
 impl World<'_> {
     /// WSyncMgr starts a sync, unless one is already running: then a manual

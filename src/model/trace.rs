@@ -5,8 +5,8 @@
 //! model never formats or writes a trace; `output/trace.rs` does. With no
 //! sink the cost is one branch per event.
 
-use super::ids::{ClientId, DeploymentId, UpdateId};
 use crate::engine::SimTime;
+use crate::estate::{ClientId, DeploymentId, UpdateId};
 
 /// One thing that happened.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

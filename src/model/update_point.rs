@@ -11,11 +11,11 @@
 
 use super::compliance::{Phase, TOPIC_SCAN};
 use super::events::Event;
-use super::ids::ClientId;
 use super::record::Timing;
 use super::station::{Job, Offer, Request};
 use super::world::{Action, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::estate::ClientId;
 
 /// Topic 501 state: pending retry.
 const SCAN_PENDING_RETRY: u8 = 4;

@@ -5,8 +5,8 @@
 //! from the scenario start's UTC offset). An install may start at `t` only
 //! if a window is open at `t` and stays open for the install's max run time.
 
-use super::estate::WindowSpec;
 use crate::engine::{SimDuration, SimTime};
+use crate::estate::WindowSpec;
 
 /// The earliest instant at or after `now` at which some window is open and
 /// stays open for at least `need`; `None` if no window is long enough.

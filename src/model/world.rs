@@ -11,10 +11,7 @@ use smallvec::SmallVec;
 
 use super::compliance::{self, Cell, Compliance, Counts, Phase, Truth};
 use super::distribution_point::Dp;
-use super::estate::ServerRef;
-use super::estate::{Estate, PowerSpec, Settings};
 use super::events::Event;
-use super::ids::{ClientId, DeploymentId, UpdateId};
 use super::outbox::Outboxes;
 use super::record::{CohortBreakdown, CohortTimingLog, LoadRow, ServerRecord, ServerRole};
 use super::record::{
@@ -27,6 +24,9 @@ use crate::engine::{
     CounterRng, CounterSession, EventKey, Model, PeriodicId, RunStats, Scheduler, SimDuration,
     SimTime, Simulation, StreamRng, Streams, TimerId, arena, arena_with_capacity,
 };
+use crate::estate::ServerRef;
+use crate::estate::{ClientId, DeploymentId, UpdateId};
+use crate::estate::{Estate, PowerSpec, Settings};
 
 /// Stream families: one stream per entity of each.
 pub(crate) mod family {
@@ -714,7 +714,7 @@ impl<'e> World<'e> {
     }
 
     /// The cohort of a client.
-    pub(crate) fn cohort(&self, c: ClientId) -> &'e super::estate::CohortSpec {
+    pub(crate) fn cohort(&self, c: ClientId) -> &'e crate::estate::CohortSpec {
         &self.estate.cohorts[usize::from(self.clients[c.index()].hot.cohort)]
     }
 
@@ -916,7 +916,7 @@ impl<'e> World<'e> {
         for site in 0..self.site_rows() {
             for (d, dep) in self.deployments.iter().enumerate() {
                 let mut row = SampleRow::new(now, DeploymentId(d as u16), &dep.site_counts[site]);
-                row.site = Some(super::ids::SiteId(site as u16));
+                row.site = Some(crate::estate::SiteId(site as u16));
                 self.site_timeline.push(row);
             }
         }
@@ -1343,13 +1343,13 @@ impl World<'_> {
     }
 
     /// The SUP a client currently scans against.
-    pub(crate) fn current_sup(&self, c: ClientId) -> super::ids::SupId {
+    pub(crate) fn current_sup(&self, c: ClientId) -> crate::estate::SupId {
         let cohort = self.cohort(c);
         cohort.sups[usize::from(self.clients[c.index()].sup_index) % cohort.sups.len()]
     }
 
     /// The station of a SUP.
-    pub(crate) fn sup_station(&self, sup: super::ids::SupId) -> usize {
+    pub(crate) fn sup_station(&self, sup: crate::estate::SupId) -> usize {
         self.estate.management_points.len() + sup.index()
     }
 
@@ -1752,74 +1752,56 @@ impl World<'_> {
     }
 }
 
-/// How to run: progress reporting and tracing.
+/// How to run one estate: what to watch and when to stop.
+#[derive(Default)]
 pub struct RunOptions<'a> {
-    /// Call `progress` every this many events.
-    pub progress_every: u64,
-    /// Progress callback (must not touch simulated state).
-    pub progress: Box<dyn FnMut(RunStats) + 'a>,
-    /// Where trace records go, if anywhere.
+    /// Where trace records go, and about which clients (`None`: no trace).
     pub tracer: Option<Tracer<'a>>,
+    /// Told the counters every so many events (a progress bar).
+    pub progress: Option<Progress<'a>>,
+    /// Asked between two events whether to stop there (Ctrl-C, a broken
+    /// law); a run that stops gives no outcome.
+    pub stop: Option<Box<dyn FnMut() -> bool + 'a>>,
     /// Simulate every client's every reporting tick and every policy poll,
     /// also those that do nothing (an offline client's polls, ticks with
-    /// nothing to send). Outputs are the same; only slower (and `events`
-    /// counts the idle ones). For tests of the fast path.
-    pub explicit_report_cycles: bool,
+    /// nothing to send), and end every policy answer with an event of its
+    /// own. The outcome is the same but for the count of events; only
+    /// slower. For tests of the fast path.
+    pub explicit: bool,
 }
 
-impl Default for RunOptions<'_> {
-    fn default() -> Self {
-        RunOptions {
-            progress_every: u64::MAX,
-            progress: Box::new(|_| {}),
-            tracer: None,
-            explicit_report_cycles: false,
-        }
-    }
+/// A progress callback and how often it is called.
+pub struct Progress<'a> {
+    /// Call `report` every this many events.
+    pub every: u64,
+    /// Must not touch simulated state.
+    pub report: Box<dyn FnMut(RunStats) + 'a>,
 }
 
-/// Runs an estate to its end.
-pub fn run(estate: &Estate) -> Outcome {
-    run_traced(estate, RunOptions::default())
-}
+/// A run stopped before its end by [`RunOptions::stop`]: how far it got.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Stopped(pub RunStats);
 
-/// Runs an estate to its end, calling `progress` every `every` events.
-pub fn run_with_progress(estate: &Estate, every: u64, progress: impl FnMut(RunStats)) -> Outcome {
-    run_traced(
-        estate,
-        RunOptions {
-            progress_every: every,
-            progress: Box::new(progress),
-            tracer: None,
-            explicit_report_cycles: false,
-        },
-    )
-}
-
-/// Runs an estate to its end with the given options.
-pub fn run_traced<'a>(estate: &'a Estate, options: RunOptions<'a>) -> Outcome {
-    run_stoppable(estate, options, || false).expect("a run that is never stopped completes")
-}
-
-/// Runs an estate with the given options until its end, or until `stop`
-/// (asked between two events) says to stop: then the run is abandoned and
-/// its counters come back as the error. The world, and the tracer with it,
-/// is dropped before this returns.
-pub fn run_stoppable<'a>(
-    estate: &'a Estate,
-    options: RunOptions<'a>,
-    stop: impl FnMut() -> bool,
-) -> Result<Outcome, RunStats> {
+/// Runs an estate to its end, unless `options.stop` stops it first. The
+/// world, and the tracer with it, is dropped before this returns, so a
+/// caller's trace sink has seen its last record.
+pub fn run<'a>(estate: &'a Estate, options: RunOptions<'a>) -> Result<Outcome, Stopped> {
     let mut world = World::new(estate);
-    world.explicit_report_cycles = options.explicit_report_cycles;
+    world.explicit_report_cycles = options.explicit;
     if let Some(tracer) = options.tracer {
         world.set_tracer(tracer);
     }
     let mut sim = Simulation::new(world);
     sim.setup(|world, sched| world.start(sched));
-    match sim.run_until_stoppable(estate.end(), options.progress_every, options.progress, stop) {
+    let (every, report) = match options.progress {
+        Some(p) => (p.every, p.report),
+        None => (u64::MAX, Box::new(|_| {}) as Box<dyn FnMut(RunStats)>),
+    };
+    let mut stop = options.stop;
+    let stop = || stop.as_mut().is_some_and(|f| f());
+    match sim.run_until_stoppable(estate.end(), every, report, stop) {
         crate::engine::RunEnd::Completed(stats) => Ok(sim.into_model().finish(stats)),
-        crate::engine::RunEnd::Stopped(stats) => Err(stats),
+        crate::engine::RunEnd::Stopped(stats) => Err(Stopped(stats)),
     }
 }
 

@@ -18,7 +18,8 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{Compliance, DeploymentId, Estate, Outcome, RequiredSub, SampleRow, WindowSpec};
+use crate::estate::{DeploymentId, Estate, WindowSpec};
+use crate::model::{Compliance, Outcome, RequiredSub, SampleRow};
 
 /// Chart size in pixels (the SVG's width and height).
 pub(super) const WIDTH: u32 = 1100;
@@ -207,7 +208,7 @@ impl Unit {
         format!(
             "{} since the start, {}",
             self.many,
-            estate.resolved.start.0.format("%a %Y-%m-%d %H:%M %:z")
+            estate.source.start.format("%a %Y-%m-%d %H:%M %:z")
         )
     }
 
@@ -221,7 +222,7 @@ impl<'a> Context<'a> {
     fn new(estate: &'a Estate, outcome: &'a Outcome, i: usize, rows: &'a [&'a SampleRow]) -> Self {
         let spec = &estate.deployments[i];
         let when = |t: SimTime| {
-            let at = estate.resolved.start.0 + Duration::milliseconds(t.as_ms() as i64);
+            let at = estate.source.start + Duration::milliseconds(t.as_ms() as i64);
             at.format("%a %-d %b %H:%M").to_string()
         };
         let mut marks: Vec<(Vec<&str>, SimTime, RGBColor)> = Vec::new();
@@ -525,7 +526,7 @@ pub(super) fn footer(estate: &Estate, area: &DrawingArea<SVGBackend<'_>, Shift>)
 /// (cohorts with the same windows share it), each opening clipped to the run.
 fn window_bands(estate: &Estate, i: usize, unit: Unit) -> Vec<WindowBand> {
     let spec = &estate.deployments[i];
-    if spec.purpose != crate::scenario::Purpose::Required || !spec.honor_maintenance_windows {
+    if spec.purpose != crate::estate::Purpose::Required || !spec.honor_maintenance_windows {
         return Vec::new();
     }
     let mut groups: Vec<(Vec<WindowSpec>, Vec<&str>)> = Vec::new();

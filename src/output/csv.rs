@@ -8,7 +8,8 @@
 use chrono::Duration;
 
 use crate::engine::SimTime;
-use crate::model::{Compliance, Estate, Outcome, Request, RequiredSub};
+use crate::estate::Estate;
+use crate::model::{Compliance, Outcome, Request, RequiredSub};
 
 /// Column names of `compliance.csv`, in order.
 pub fn compliance_columns() -> Vec<String> {
@@ -92,7 +93,7 @@ fn table(estate: &Estate, header: &[String], rows: impl Iterator<Item = Vec<Stri
 
 /// The time columns of a row.
 fn times(estate: &Estate, t: SimTime) -> [String; 3] {
-    let stamp = estate.resolved.start.0 + Duration::milliseconds(t.as_ms() as i64);
+    let stamp = estate.source.start + Duration::milliseconds(t.as_ms() as i64);
     [
         t.as_ms().to_string(),
         format!("{:.3}", t.as_hours_f64()),
@@ -128,7 +129,7 @@ pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
         };
         let mut rec: Vec<String> = times(estate, row.time).to_vec();
         rec.push(match row.site {
-            None => estate.resolved.site.code.clone(),
+            None => estate.source.site_code.clone(),
             Some(site) => estate.primaries[site.index()].code.clone(),
         });
         rec.push(estate.deployments[row.deployment.index()].name.clone());

@@ -15,7 +15,7 @@ use super::charts::{Chart, Subject};
 use super::json::{CohortSummary, DeploymentSummary, Percentiles, Summary, Thresholds};
 use super::load_charts::{capacity_words, role_words_by_name};
 use super::report::format_duration;
-use crate::model::Estate;
+use crate::estate::Estate;
 
 /// The page's style sheet: system fonts, readable tables, charts that
 /// shrink with the window.
@@ -85,7 +85,7 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         );
         let when = |hours: f64| {
             let ms = (hours * 3_600_000.0).round() as i64;
-            (estate.resolved.start.0 + chrono::Duration::milliseconds(ms))
+            (estate.source.start + chrono::Duration::milliseconds(ms))
                 .format("%a %Y-%m-%d %H:%M")
                 .to_string()
         };
@@ -184,11 +184,11 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
 
 fn header(h: &mut String, estate: &Estate, s: &Summary, title: &str) {
     let _ = writeln!(h, "<header>\n<h1>{}</h1>", escape(title));
-    if !estate.resolved.description.is_empty() {
+    if !estate.source.description.is_empty() {
         let _ = writeln!(
             h,
             "<p class=\"note\">{}</p>",
-            escape(&estate.resolved.description)
+            escape(&estate.source.description)
         );
     }
     key_values(
@@ -527,7 +527,7 @@ fn servers_section(h: &mut String, s: &Summary, charts: &[Chart]) {
 fn catalog_section(h: &mut String, estate: &Estate, s: &Summary) {
     let when = |hours: f64| {
         let ms = (hours * 3_600_000.0).round() as i64;
-        (estate.resolved.start.0 + chrono::Duration::milliseconds(ms))
+        (estate.source.start + chrono::Duration::milliseconds(ms))
             .format("%a %Y-%m-%d %H:%M")
             .to_string()
     };

@@ -7,7 +7,9 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::engine::SimTime;
-use crate::model::{Compliance, Estate, Outcome, THRESHOLDS, Totals};
+use crate::estate::Estate;
+use crate::model::{Compliance, Outcome, THRESHOLDS, Totals};
+use crate::output::start_text;
 
 /// The run summary.
 #[derive(Clone, Debug, Serialize)]
@@ -343,8 +345,8 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
             DeploymentSummary {
                 name: spec.name.clone(),
                 purpose: match spec.purpose {
-                    crate::scenario::Purpose::Required => "required",
-                    crate::scenario::Purpose::Available => "available",
+                    crate::estate::Purpose::Required => "required",
+                    crate::estate::Purpose::Available => "available",
                 },
                 targeted: rec.targeted,
                 unknown_at_end: UnknownSummary {
@@ -432,10 +434,10 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
     Summary {
         tool: "patchsim",
         version: crate::VERSION,
-        scenario: estate.resolved.name.clone(),
+        scenario: estate.source.name.clone(),
         scenario_hash: estate.hash.clone(),
         seed: estate.seed,
-        start: estate.resolved.start.to_string(),
+        start: start_text(estate),
         duration_h: hours(SimTime::ZERO + estate.duration),
         clients: estate.client_count(),
         events: outcome.events,

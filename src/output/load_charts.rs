@@ -20,7 +20,8 @@ use super::charts::{
     slug_or, span_words,
 };
 use crate::engine::SimTime;
-use crate::model::{Estate, LoadRow, Outcome, Request, ServerRecord, ServerRef, ServerRole};
+use crate::estate::{Estate, ServerRef};
+use crate::model::{LoadRow, Outcome, Request, ServerRecord, ServerRole};
 
 /// Height of one panel (of one with nothing to show), of the title strip
 /// and of the footer, in pixels.

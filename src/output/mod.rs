@@ -1,7 +1,7 @@
 //! Output writers: the run's files and its printed summary.
 //!
 //! Owns formats only: everything written is derived from the
-//! [`Outcome`] and the [`Estate`].
+//! [`Outcome`] and the [`Estate`] it is given; it never runs anything.
 //! One file per format: `csv.rs` (`compliance.csv`, `updates.csv`,
 //! `load.csv`), `json.rs` (`summary.json`), `charts.rs` (the deployment
 //! charts), `load_charts.rs` (the server load charts), `html.rs`
@@ -21,7 +21,6 @@ mod trace;
 use std::fs;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::AtomicBool;
 
 pub use charts::{Chart, Subject, charts, slug};
 pub use csv::{
@@ -30,20 +29,29 @@ pub use csv::{
 pub use html::{escape, report_html};
 pub use json::{DeploymentSummary, Summary, Thresholds, summary, summary_json};
 pub use report::{format_duration, summary_text};
-pub use trace::{explain, trace_header, trace_line};
+pub use trace::{TraceFile, explain, trace_header, trace_line};
 
 use crate::error::Error;
-use crate::model::{Estate, Outcome};
+use crate::estate::Estate;
+use crate::model::Outcome;
 
 /// The one-line provenance every output carries.
 pub fn provenance(estate: &Estate) -> String {
     format!(
         "patchsim {} scenario={} hash={} seed={}",
         crate::VERSION,
-        estate.resolved.name,
+        estate.source.name,
         estate.hash,
         estate.seed
     )
+}
+
+/// The scenario's start as RFC 3339 text, as every output header gives it.
+pub(crate) fn start_text(estate: &Estate) -> String {
+    estate
+        .source
+        .start
+        .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true)
 }
 
 /// Writes `bytes` to `path` through a temporary file in the same directory.
@@ -108,144 +116,6 @@ pub fn write_run(dir: &Path, estate: &Estate, outcome: &Outcome) -> Result<Vec<P
     Ok(written)
 }
 
-/// What to trace into `trace.jsonl`: every client (`None`) or these ids.
-#[derive(Clone, Debug, Default)]
-pub struct TraceRequest {
-    /// Client ids to trace; `None`: all of them.
-    pub clients: Option<Vec<u32>>,
-}
-
-/// Runs the estate and writes its files into `dir`; with a trace request,
-/// `trace.jsonl` is written as the run goes (under a temporary name until
-/// the run is complete). Returns the outcome and the files written.
-pub fn run_to_dir(
-    estate: &Estate,
-    dir: &Path,
-    trace: Option<&TraceRequest>,
-    progress_every: u64,
-    progress: impl FnMut(crate::engine::RunStats),
-) -> Result<(Outcome, Vec<PathBuf>), Error> {
-    run_to_dir_with(
-        estate,
-        dir,
-        RunRequest {
-            trace,
-            progress_every,
-            progress: Box::new(progress),
-            ..RunRequest::default()
-        },
-    )
-}
-
-/// How [`run_to_dir_with`] runs: trace, checks, interruption, progress.
-pub struct RunRequest<'a> {
-    /// Write `trace.jsonl` (all clients or a few).
-    pub trace: Option<&'a TraceRequest>,
-    /// Verify the laws as the run goes (`--check`); a broken law stops the
-    /// run and nothing is written.
-    pub check: bool,
-    /// Stop the run once this reads true (Ctrl-C); nothing is written.
-    pub interrupt: Option<&'a AtomicBool>,
-    /// Call `progress` every this many events.
-    pub progress_every: u64,
-    /// Progress callback (must not touch simulated state).
-    pub progress: Box<dyn FnMut(crate::engine::RunStats) + 'a>,
-}
-
-impl Default for RunRequest<'_> {
-    fn default() -> Self {
-        RunRequest {
-            trace: None,
-            check: false,
-            interrupt: None,
-            progress_every: u64::MAX,
-            progress: Box::new(|_| {}),
-        }
-    }
-}
-
-/// As [`run_to_dir`], with checks and an interrupt flag. A run that is
-/// interrupted or breaks a law writes nothing: its partial `trace.jsonl`
-/// is removed, and so is `dir` if the run created it.
-pub fn run_to_dir_with(
-    estate: &Estate,
-    dir: &Path,
-    request: RunRequest<'_>,
-) -> Result<(Outcome, Vec<PathBuf>), Error> {
-    let dir_existed = dir.exists();
-    let trace_path = dir.join("trace.jsonl");
-    let trace_tmp = dir.join(".trace.jsonl.tmp");
-    let io = |path: &Path| {
-        let path = path.display().to_string();
-        move |source| Error::Output { path, source }
-    };
-    // Removes what a run that writes nothing may have left.
-    let clean_up = || {
-        let _ = fs::remove_file(&trace_tmp);
-        if !dir_existed {
-            let _ = fs::remove_dir(dir);
-        }
-    };
-    let failure: std::rc::Rc<std::cell::RefCell<Option<std::io::Error>>> = Default::default();
-    let mut tracer = None;
-    if let Some(request) = request.trace {
-        fs::create_dir_all(dir).map_err(io(dir))?;
-        let file = fs::File::create(&trace_tmp).map_err(io(&trace_tmp))?;
-        let mut writer = std::io::BufWriter::new(file);
-        writer
-            .write_all(trace_header(estate).as_bytes())
-            .map_err(io(&trace_tmp))?;
-        let failure = failure.clone();
-        let sink = move |r: &crate::model::TraceRecord| {
-            if failure.borrow().is_none()
-                && let Err(e) = writer.write_all(trace_line(estate, r).as_bytes())
-            {
-                *failure.borrow_mut() = Some(e);
-            }
-        };
-        tracer = Some(crate::model::Tracer::new(
-            Box::new(sink),
-            request.clients.clone(),
-        ));
-    }
-    let hooks = crate::run::Hooks {
-        progress_every: request.progress_every,
-        progress: request.progress,
-        tracer,
-        check: request.check,
-        interrupt: request.interrupt,
-    };
-    // The tracer (and its writer) is dropped with the world: flushed.
-    let outcome = match crate::run::run(estate, hooks) {
-        crate::run::Ended::Completed(outcome) => *outcome,
-        crate::run::Ended::Interrupted(stats) => {
-            clean_up();
-            return Err(Error::Interrupted {
-                at: stats.now,
-                end: estate.end(),
-            });
-        }
-        crate::run::Ended::Broken(violation) => {
-            clean_up();
-            return Err(Error::Check(violation));
-        }
-    };
-    let mut files = Vec::new();
-    if request.trace.is_some() {
-        if let Some(e) = failure.borrow_mut().take() {
-            clean_up();
-            return Err(Error::Output {
-                path: trace_tmp.display().to_string(),
-                source: e,
-            });
-        }
-        fs::rename(&trace_tmp, &trace_path).map_err(io(&trace_path))?;
-        files.push(trace_path);
-    }
-    files.extend(write_run(dir, estate, &outcome)?);
-    Ok((outcome, files))
-}
-
 /// Checks that patchsim may write its outputs into `dir`: it does not
 /// exist yet, is empty (patchsim's own leftover `.NAME.tmp` files aside), or
 /// holds an earlier patchsim output (a `summary.json` whose `"tool"` is
@@ -302,32 +172,12 @@ fn is_patchsim_output(dir: &Path) -> bool {
         .is_some_and(|v| v.get("tool").and_then(|t| t.as_str()) == Some("patchsim"))
 }
 
-/// One client's whole story in plain words (`patchsim explain`).
-pub fn explain_client(estate: &Estate, client: u32) -> String {
-    let records = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
-    let sink_records = records.clone();
-    let options = crate::model::RunOptions {
-        tracer: Some(crate::model::Tracer::new(
-            Box::new(move |r: &crate::model::TraceRecord| {
-                if r.client.is_some() {
-                    sink_records.borrow_mut().push(*r);
-                }
-            }),
-            Some(vec![client]),
-        )),
-        ..Default::default()
-    };
-    let _ = crate::model::run_traced(estate, options);
-    let records = records.borrow();
-    explain(estate, client, &records)
-}
-
 /// The resolved scenario, with the provenance as a comment: running it
 /// reproduces the run.
 pub fn scenario_ron(estate: &Estate) -> String {
     format!(
         "// {}\n// every default filled in: `patchsim run` on this file reproduces the run\n{}\n",
         provenance(estate),
-        crate::scenario::resolved_text(&estate.resolved)
+        estate.source.text
     )
 }

@@ -6,12 +6,17 @@
 //! model's [`Tracer`](crate::model::Tracer).
 
 use std::fmt::Write as _;
+use std::fs;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
 
 use chrono::Duration;
 use serde::Serialize;
 
-use crate::model::{Estate, TraceRecord};
-use crate::output::format_duration;
+use crate::error::Error;
+use crate::estate::Estate;
+use crate::model::TraceRecord;
+use crate::output::{format_duration, start_text};
 
 /// One trace line.
 #[derive(Serialize)]
@@ -39,7 +44,7 @@ struct Line<'a> {
 
 /// The local wall-clock time of a simulated instant, RFC 3339.
 fn wall(estate: &Estate, r: &TraceRecord) -> String {
-    (estate.resolved.start.0 + Duration::milliseconds(r.time.as_ms() as i64))
+    (estate.source.start + Duration::milliseconds(r.time.as_ms() as i64))
         .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -48,10 +53,10 @@ pub fn trace_header(estate: &Estate) -> String {
     let header = serde_json::json!({
         "tool": "patchsim",
         "version": crate::VERSION,
-        "scenario": estate.resolved.name,
+        "scenario": estate.source.name,
         "scenario_hash": estate.hash,
         "seed": estate.seed,
-        "start": estate.resolved.start.to_string(),
+        "start": start_text(estate),
     });
     format!("{header}\n")
 }
@@ -76,6 +81,78 @@ pub fn trace_line(estate: &Estate, r: &TraceRecord) -> String {
     let mut s = serde_json::to_string(&line).expect("a trace line serializes");
     s.push('\n');
     s
+}
+
+/// `trace.jsonl`, written line by line while a run goes: under a
+/// temporary name in the output directory until [`finish`](Self::finish)
+/// renames it, so a run that fails leaves no partial trace under the real
+/// name. The first write error is kept and reported by `finish`.
+pub struct TraceFile<'e> {
+    estate: &'e Estate,
+    writer: std::io::BufWriter<fs::File>,
+    tmp: PathBuf,
+    path: PathBuf,
+    failure: Option<std::io::Error>,
+}
+
+impl<'e> TraceFile<'e> {
+    /// Creates `dir` if needed and starts `dir/.trace.jsonl.tmp` with the
+    /// provenance line.
+    pub fn create(dir: &Path, estate: &'e Estate) -> Result<Self, Error> {
+        let io = |path: &Path| {
+            let path = path.display().to_string();
+            move |source| Error::Output { path, source }
+        };
+        fs::create_dir_all(dir).map_err(io(dir))?;
+        let tmp = dir.join(".trace.jsonl.tmp");
+        let file = fs::File::create(&tmp).map_err(io(&tmp))?;
+        let mut writer = std::io::BufWriter::new(file);
+        writer
+            .write_all(trace_header(estate).as_bytes())
+            .map_err(io(&tmp))?;
+        Ok(TraceFile {
+            estate,
+            writer,
+            path: dir.join("trace.jsonl"),
+            tmp,
+            failure: None,
+        })
+    }
+
+    /// Appends one record's line (after a failed write, nothing more).
+    pub fn write(&mut self, r: &TraceRecord) {
+        if self.failure.is_none()
+            && let Err(e) = self.writer.write_all(trace_line(self.estate, r).as_bytes())
+        {
+            self.failure = Some(e);
+        }
+    }
+
+    /// Flushes the file and gives it its real name; on any write error the
+    /// temporary file is removed and the error returned.
+    pub fn finish(mut self) -> Result<PathBuf, Error> {
+        let flushed = match self.failure.take() {
+            Some(e) => Err(e),
+            None => self.writer.flush(),
+        };
+        if let Err(source) = flushed {
+            let path = self.tmp.display().to_string();
+            self.discard();
+            return Err(Error::Output { path, source });
+        }
+        fs::rename(&self.tmp, &self.path).map_err(|source| Error::Output {
+            path: self.path.display().to_string(),
+            source,
+        })?;
+        Ok(self.path)
+    }
+
+    /// Removes the temporary file: the run is abandoned.
+    pub fn discard(self) {
+        let TraceFile { writer, tmp, .. } = self;
+        drop(writer);
+        let _ = fs::remove_file(tmp);
+    }
 }
 
 /// What a state message means, in words.
@@ -120,7 +197,9 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
     let _ = writeln!(
         out,
         "client {client} (cohort '{cohort}') in {} seed {}, times local ({}):",
-        estate.resolved.name, estate.seed, estate.resolved.start
+        estate.source.name,
+        estate.seed,
+        start_text(estate)
     );
     for r in records {
         let dep = r
@@ -192,7 +271,7 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
             ),
             other => other.replace('_', " "),
         };
-        let stamp = (estate.resolved.start.0 + Duration::milliseconds(r.time.as_ms() as i64))
+        let stamp = (estate.source.start + Duration::milliseconds(r.time.as_ms() as i64))
             .format("%a %Y-%m-%d %H:%M:%S");
         let _ = writeln!(out, "{stamp}  {words}");
     }

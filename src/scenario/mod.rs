@@ -2,11 +2,9 @@
 //!
 //! Owns reading and parsing (with file:line:column on syntax errors) and the
 //! embedded default scenario. The format is in `schema.rs`, the units in
-//! `units.rs`, the checks in `validate.rs`, the memory estimate in
-//! `memory.rs`.
+//! `units.rs`, the checks and the resolution into an estate in
+//! `validate.rs`. Knows nothing of how an estate is run.
 
-mod dist;
-mod memory;
 mod schema;
 mod syntax;
 mod units;
@@ -14,8 +12,6 @@ mod validate;
 
 use std::path::Path;
 
-pub use dist::{Normals, Sampler};
-pub use memory::{MemoryEstimate, estimate_memory, human_bytes};
 pub use schema::{
     Classification, ClientKind, ClientSettings, Cohort, Deployment, Dist, DistributionPoint, Fault,
     FaultEffect, MaintenanceWindow, ManagementPoint, Power, Primary, Purpose, Recurrence, Scenario,
@@ -25,7 +21,7 @@ pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
 pub use validate::{MAX_CLIENTS, Problem, resolved_text, validate};
 
 use crate::error::ScenarioError;
-use crate::model::Estate;
+use crate::estate::Estate;
 
 /// The scenario run when none is named: `scenarios/patch-tuesday.ron`.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/patch-tuesday.ron");
@@ -98,23 +94,4 @@ pub fn build(scenario: Scenario, origin: &str) -> Result<Estate, ScenarioError> 
         file: origin.to_string(),
         problems,
     })
-}
-
-/// Checks that a run of `estate` fits in `available` bytes of memory
-/// (`checked`: with `--check`); `origin` names it in the error.
-pub fn check_memory(
-    estate: &Estate,
-    origin: &str,
-    available: u64,
-    checked: bool,
-) -> Result<MemoryEstimate, ScenarioError> {
-    let estimate = estimate_memory(estate, checked);
-    if estimate.bytes > available {
-        return Err(ScenarioError::TooBig {
-            file: origin.to_string(),
-            estimate,
-            available,
-        });
-    }
-    Ok(estimate)
 }

@@ -3,7 +3,7 @@
 //! Owns the file format. Every field's default is documented here and is the
 //! Configuration Manager default from MODEL.md section 3 where one exists.
 //! Nothing here is checked beyond its type: `validate.rs` turns these into a
-//! typed [`Estate`](crate::model::Estate) or a list of problems.
+//! typed [`Estate`](crate::estate::Estate) or a list of problems.
 
 use serde::{Deserialize, Serialize};
 
@@ -966,6 +966,45 @@ pub enum Dist {
         /// Standard deviation of the logarithm, 0–4.
         sigma: f64,
     },
+}
+
+impl Dist {
+    /// The same distribution in simulator units, as the estate keeps it.
+    pub fn resolve(&self) -> crate::estate::Dist {
+        use crate::estate::Dist as D;
+        match *self {
+            Dist::Fixed(v) => D::Fixed(v.0),
+            Dist::Uniform { min, max } => D::Uniform {
+                min: min.0,
+                max: max.0,
+            },
+            Dist::Exponential { mean } => D::Exponential { mean: mean.0 },
+            Dist::LogNormal { median, sigma } => D::LogNormal {
+                median: median.0,
+                sigma,
+            },
+        }
+    }
+}
+
+impl Purpose {
+    /// The estate's value.
+    pub fn resolve(self) -> crate::estate::Purpose {
+        match self {
+            Purpose::Required => crate::estate::Purpose::Required,
+            Purpose::Available => crate::estate::Purpose::Available,
+        }
+    }
+}
+
+impl ClientKind {
+    /// The estate's value.
+    pub fn resolve(self) -> crate::estate::ClientKind {
+        match self {
+            ClientKind::Workstation => crate::estate::ClientKind::Workstation,
+            ClientKind::Server => crate::estate::ClientKind::Server,
+        }
+    }
 }
 
 impl Cohort {

@@ -15,10 +15,10 @@ use super::schema::{
 };
 use super::units::Timestamp;
 use crate::engine::{SimDuration, SimTime};
-use crate::model::{
+use crate::estate::{
     CohortId, CohortSpec, DeploymentSpec, DpId, DpSpec, Estate, FaultSpec, MpId, MpSpec, PowerSpec,
-    PrimarySpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, SupId, SupSpec, SyncSpec,
-    UpdateId, UpdateSpec, WindowSpec,
+    PrimarySpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec,
+    SyncSpec, UpdateId, UpdateSpec, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -275,9 +275,9 @@ impl Checker {
         Settings {
             policy_polling_interval: s.policy_polling_interval.0,
             state_message_interval: s.state_message_interval.0,
-            power_on_policy_delay: s.power_on_policy_delay.clone(),
-            evaluation_delay: s.evaluation_delay.clone(),
-            scan_duration: s.scan_duration.clone(),
+            power_on_policy_delay: s.power_on_policy_delay.resolve(),
+            evaluation_delay: s.evaluation_delay.resolve(),
+            scan_duration: s.scan_duration.resolve(),
             deadline_randomization: if s.deadline_randomization {
                 SimDuration::from_hours(2)
             } else {
@@ -294,8 +294,8 @@ impl Checker {
             scan_retries: s.scan_retries,
             download_retry: s.download_retry.0,
             restart_countdown: s.restart_countdown.0,
-            user_restart_delay: s.user_restart_delay.clone(),
-            restart_duration: s.restart_duration.clone(),
+            user_restart_delay: s.user_restart_delay.resolve(),
+            restart_duration: s.restart_duration.resolve(),
         }
     }
 
@@ -433,8 +433,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         schedule_interval: sy.schedule_interval.0,
         first_scheduled,
         manual,
-        full_duration: sy.full_duration.clone(),
-        delta_duration: sy.delta_duration.clone(),
+        full_duration: sy.full_duration.resolve(),
+        delta_duration: sy.delta_duration.resolve(),
         per_new_update: sy.per_new_update.0,
         poll_interval: sy.poll_interval.0,
         pull_delay: sy.pull_delay.0,
@@ -547,7 +547,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             }
             primaries.push(PrimarySpec {
                 code: p.code.clone(),
-                sync_delay: p.sync_delay.clone(),
+                sync_delay: p.sync_delay.resolve(),
                 replication_delay: p.replication_delay.0,
                 state_system_threads: p.state_system_threads,
                 clients: 0,
@@ -556,7 +556,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     } else {
         primaries.push(PrimarySpec {
             code: raw.site.code.clone(),
-            sync_delay: Dist::Fixed(super::units::Dur(SimDuration::ZERO)),
+            sync_delay: crate::estate::Dist::Fixed(SimDuration::ZERO),
             replication_delay: SimDuration::ZERO,
             state_system_threads: raw.site.state_system_threads,
             clients: 0,
@@ -600,9 +600,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             name: m.name.clone(),
             workers: m.workers,
             queue_limit: m.queue_limit,
-            policy_time: m.policy_time.sampler(),
-            location_time: m.location_time.sampler(),
-            batch_time: m.batch_time.sampler(),
+            policy_time: m.policy_time.resolve().sampler(),
+            location_time: m.location_time.resolve().sampler(),
+            batch_time: m.batch_time.resolve().sampler(),
         });
     }
     let mut update_points = Vec::new();
@@ -630,8 +630,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             name: u.name.clone(),
             scan_slots: u.scan_slots,
             queue_limit: u.queue_limit,
-            full_scan_time: u.full_scan_time.sampler(),
-            delta_scan_time: u.delta_scan_time.sampler(),
+            full_scan_time: u.full_scan_time.resolve().sampler(),
+            delta_scan_time: u.delta_scan_time.resolve().sampler(),
         });
     }
     let mut distribution_points = Vec::new();
@@ -810,15 +810,15 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 let week = SimDuration::from_days(7);
                 ck.dist(&format!("{path}.power.on"), on, week);
                 ck.dist(&format!("{path}.power.off"), off, week);
-                if on.mean_ms() < 60_000.0 || off.mean_ms() < 60_000.0 {
+                if on.resolve().mean_ms() < 60_000.0 || off.resolve().mean_ms() < 60_000.0 {
                     ck.fail(
                         format!("{path}.power"),
                         "on and off periods must average at least 1m",
                     );
                 }
                 PowerSpec::Intermittent {
-                    on: on.clone(),
-                    off: off.clone(),
+                    on: on.resolve(),
+                    off: off.resolve(),
                 }
             }
         };
@@ -927,12 +927,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             site: management_points
                 .get(mp)
                 .map_or(SiteId(0), |m: &MpSpec| m.site),
-            kind: c.kind,
+            kind: c.kind.resolve(),
             gpo_conflict: c.gpo_conflict,
             windows,
             failure_probability: c.failure_probability,
             available_install_share: c.available_install_share,
-            available_install_delay: c.available_install_delay.clone(),
+            available_install_delay: c.available_install_delay.resolve(),
         });
         next_client += u64::from(c.count);
     }
@@ -1034,7 +1034,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             size_bytes: u.size.0,
             release,
             applicability: u.applicability,
-            install_time: u.install_time.clone(),
+            install_time: u.install_time.resolve(),
             max_run_time,
             restart_probability: u.restart_probability,
             failure_probability: u.failure_probability,
@@ -1165,7 +1165,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             created,
             available,
             deadline,
-            purpose: d.purpose,
+            purpose: d.purpose.resolve(),
             honor_maintenance_windows: d.honor_maintenance_windows,
             suppress_restart_workstations: d.suppress_restart.contains(&ClientKind::Workstation),
             suppress_restart_servers: d.suppress_restart.contains(&ClientKind::Server),
@@ -1198,7 +1198,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         sample_interval: raw.sample_interval.0,
         week_offset,
         site: SiteSpec {
-            content_ready_delay: raw.site.content_ready_delay.clone(),
+            content_ready_delay: raw.site.content_ready_delay.resolve(),
             mp_forward_delay: raw.site.mp_forward_delay.0,
             state_system_delay: raw.site.state_system_delay.0,
             state_system_threads: raw.site.state_system_threads,
@@ -1217,6 +1217,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         cohorts,
         updates,
         deployments,
-        resolved: raw,
+        source: Source {
+            description: raw.description.clone(),
+            start: raw.start.0,
+            site_code: raw.site.code.clone(),
+            text,
+            name: raw.name,
+        },
     })
 }

@@ -8,7 +8,7 @@
 //! [`METRICS`] (and, for a new kind of entity, one [`Scope`] variant).
 //! Reads the run's [`Summary`]; never the live model.
 
-use crate::model::Estate;
+use crate::estate::Estate;
 use crate::output::{Summary, Thresholds};
 
 /// What a metric is measured on.

@@ -38,7 +38,7 @@ pub use stats::{Estimate, estimate, t_975};
 pub use table::{shard_text, table_text};
 
 use crate::error::{Error, StudyError};
-use crate::model::Estate;
+use crate::estate::Estate;
 use crate::scenario::{self, Scenario};
 
 /// How replication seeds are derived, as written in `study.json`.
@@ -87,7 +87,8 @@ impl Plan {
 pub fn plan(scenario_file: &Path, params: Vec<Param>, replications: u32) -> Result<Plan, Error> {
     assert!(replications >= 1, "a study needs at least one replication");
     let origin = scenario_file.display().to_string();
-    let base = scenario::build(scenario::load(scenario_file)?, &origin)?;
+    let base_scenario = scenario::load(scenario_file)?;
+    let base = scenario::build(base_scenario.clone(), &origin)?;
     let grid = Grid::new(params).map_err(|path| {
         StudyError::Grid(format!(
             "--set {path} is given twice; list all its values in one --set"
@@ -107,7 +108,7 @@ pub fn plan(scenario_file: &Path, params: Vec<Param>, replications: u32) -> Resu
     // Each value alone first, so an error names the one `--set` at fault.
     for p in &grid.params {
         for v in &p.values {
-            apply(&base.resolved, &[(&p.path, v)]).map_err(|message| StudyError::Set {
+            apply(&base_scenario, &[(&p.path, v)]).map_err(|message| StudyError::Set {
                 arg: format!("{}={v}", p.path),
                 message,
             })?;
@@ -117,7 +118,7 @@ pub fn plan(scenario_file: &Path, params: Vec<Param>, replications: u32) -> Resu
     for i in 0..grid.point_count() {
         let sets = grid.assignments(i);
         let described: Vec<String> = sets.iter().map(|(p, v)| format!("{p}={v}")).collect();
-        let raw = apply(&base.resolved, &sets).map_err(|message| StudyError::Set {
+        let raw = apply(&base_scenario, &sets).map_err(|message| StudyError::Set {
             arg: described.join(" "),
             message,
         })?;
@@ -126,9 +127,9 @@ pub fn plan(scenario_file: &Path, params: Vec<Param>, replications: u32) -> Resu
         } else {
             format!("{origin} with {}", described.join(", "))
         };
-        let estate = scenario::build(raw, &at)?;
+        let estate = scenario::build(raw.clone(), &at)?;
         point_hashes.push(estate.hash);
-        points.push(estate.resolved);
+        points.push(raw);
     }
     let columns = columns(&base);
     Ok(Plan {
@@ -228,7 +229,7 @@ impl Study {
         let manifest = Manifest {
             tool: "patchsim".into(),
             version: crate::VERSION.into(),
-            scenario: plan.base.resolved.name.clone(),
+            scenario: plan.base.source.name.clone(),
             scenario_hash: plan.base.hash.clone(),
             seed: plan.base.seed,
             seed_derivation: SEED_DERIVATION.into(),

@@ -19,7 +19,8 @@ fn run_one(plan: &Plan, point: usize, replication: u32) -> RunRow {
     raw.seed = seed;
     let estate = scenario::build(raw, &plan.origin)
         .expect("every point was validated before the study started, and a seed is always valid");
-    let outcome = model::run(&estate);
+    let outcome = model::run(&estate, model::RunOptions::default())
+        .expect("a run without a stop hook completes");
     let summary = output::summary(&estate, &outcome);
     RunRow {
         point,

@@ -1,7 +1,8 @@
 //! Small scenarios for the integration tests, built from one RON template.
 #![allow(dead_code)]
 
-use patchsim::model::{Estate, Outcome};
+use patchsim::estate::Estate;
+use patchsim::model::Outcome;
 use patchsim::scenario;
 
 /// Knobs the tests turn; everything else is fixed.
@@ -87,11 +88,16 @@ pub fn estate_of(text: &str) -> Estate {
     scenario::build(raw, "test.ron").unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// Runs an estate to its end, nothing watched.
+pub fn simulate(estate: &Estate) -> Outcome {
+    patchsim::model::run(estate, Default::default()).expect("a run without a stop hook completes")
+}
+
 /// Builds and runs the scenario for these knobs, with every law checked
 /// as it goes (`patchsim run --check`).
 pub fn run(k: &Knobs) -> (Estate, Outcome) {
     let estate = estate_of(&ron(k));
-    let outcome = patchsim::run::run_checked(&estate).unwrap_or_else(|v| {
+    let outcome = patchsim::app::run_checked(&estate).unwrap_or_else(|v| {
         panic!(
             "{v}\n{}",
             reproduce_hint(&format!("<the test scenario, seed {}>", k.seed), k.seed)

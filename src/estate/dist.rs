@@ -1,13 +1,41 @@
-//! Drawing from a [`Dist`]: random durations in whole milliseconds.
+//! Durations drawn at random: [`Dist`], a resolved distribution in whole
+//! milliseconds, and [`Sampler`] and [`Normals`], its fast paths for
+//! values drawn many times (a server's service time).
 //!
-//! Owns the sampling of the scenario's distributions; the model calls it
-//! with the entity's own stream.
+//! Owns the sampling arithmetic; the model calls it with the entity's own
+//! random stream. Knows nothing of how a scenario file spells a
+//! distribution (the scenario's schema resolves its own type into this one).
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp, StandardNormal};
 
-use super::schema::Dist;
 use crate::engine::SimDuration;
+
+/// A distribution of durations, with its parameters in simulator units.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Dist {
+    /// Always this value.
+    Fixed(SimDuration),
+    /// Uniform between two values, both included.
+    Uniform {
+        /// Smallest value.
+        min: SimDuration,
+        /// Largest value (at least `min`).
+        max: SimDuration,
+    },
+    /// Exponential with this mean.
+    Exponential {
+        /// Mean.
+        mean: SimDuration,
+    },
+    /// Log-normal with this median (`e^μ`) and shape `σ`.
+    LogNormal {
+        /// Median.
+        median: SimDuration,
+        /// Standard deviation of the logarithm.
+        sigma: f64,
+    },
+}
 
 /// No single draw exceeds a year: a bound against absurd log-normal tails.
 const CAP_MS: f64 = 366.0 * 86_400_000.0;
@@ -16,19 +44,19 @@ impl Dist {
     /// One draw, rounded to the millisecond.
     pub fn sample<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
         let ms = match self {
-            Dist::Fixed(v) => return v.0,
+            Dist::Fixed(v) => return *v,
             Dist::Uniform { min, max } => {
                 if min == max {
-                    return min.0;
+                    return *min;
                 }
-                return SimDuration(rng.random_range(min.0.as_ms()..=max.0.as_ms()));
+                return SimDuration(rng.random_range(min.as_ms()..=max.as_ms()));
             }
             Dist::Exponential { mean } => {
-                let rate = 1.0 / mean.0.as_ms() as f64;
+                let rate = 1.0 / mean.as_ms() as f64;
                 Exp::new(rate).expect("validated mean > 0").sample(rng)
             }
             Dist::LogNormal { median, sigma } => {
-                return log_normal_ms((median.0.as_ms() as f64).ln(), *sigma, rng);
+                return log_normal_ms((median.as_ms() as f64).ln(), *sigma, rng);
             }
         };
         whole_ms(ms)
@@ -38,21 +66,21 @@ impl Dist {
     pub fn sampler(&self) -> Sampler {
         Sampler {
             log_normal: match self {
-                Dist::LogNormal { median, sigma } => Some(((median.0.as_ms() as f64).ln(), *sigma)),
+                Dist::LogNormal { median, sigma } => Some(((median.as_ms() as f64).ln(), *sigma)),
                 _ => None,
             },
-            dist: self.clone(),
+            dist: *self,
         }
     }
 
     /// The distribution's mean, for documentation and sanity checks.
     pub fn mean_ms(&self) -> f64 {
         match self {
-            Dist::Fixed(v) => v.0.as_ms() as f64,
-            Dist::Uniform { min, max } => (min.0.as_ms() + max.0.as_ms()) as f64 / 2.0,
-            Dist::Exponential { mean } => mean.0.as_ms() as f64,
+            Dist::Fixed(v) => v.as_ms() as f64,
+            Dist::Uniform { min, max } => (min.as_ms() + max.as_ms()) as f64 / 2.0,
+            Dist::Exponential { mean } => mean.as_ms() as f64,
             Dist::LogNormal { median, sigma } => {
-                median.0.as_ms() as f64 * (sigma * sigma / 2.0).exp()
+                median.as_ms() as f64 * (sigma * sigma / 2.0).exp()
             }
         }
     }
@@ -102,8 +130,8 @@ impl Sampler {
     pub fn sample_with(&self, z: impl FnOnce() -> f64) -> SimDuration {
         match (self.log_normal, &self.dist) {
             (Some((mu, sigma)), _) => whole_ms_exp(mu + sigma * z()),
-            (None, Dist::Fixed(v)) => v.0,
-            (None, Dist::Uniform { min, max }) if min == max => min.0,
+            (None, Dist::Fixed(v)) => *v,
+            (None, Dist::Uniform { min, max }) if min == max => *min,
             (None, d) => unreachable!("{d:?} draws more than a normal"),
         }
     }
@@ -369,7 +397,6 @@ fn whole_ms(ms: f64) -> SimDuration {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Dur;
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -480,7 +507,16 @@ mod tests {
     /// A sampler draws, draw for draw, what its distribution draws.
     #[test]
     fn sampler_draws_what_the_distribution_draws() {
-        let m = |s: &str| s.parse::<Dur>().unwrap();
+        let m = |s: &str| {
+            let (n, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap());
+            let n: u64 = n.parse().unwrap();
+            SimDuration(match unit {
+                "ms" => n,
+                "s" => n * 1_000,
+                "m" => n * 60_000,
+                _ => unreachable!("{unit}"),
+            })
+        };
         for d in [
             Dist::Fixed(m("10m")),
             Dist::Uniform {
@@ -510,7 +546,16 @@ mod tests {
     /// from the generator itself, whichever of them draws next.
     #[test]
     fn normals_drawn_ahead_are_the_same_draws() {
-        let m = |s: &str| s.parse::<Dur>().unwrap();
+        let m = |s: &str| {
+            let (n, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap());
+            let n: u64 = n.parse().unwrap();
+            SimDuration(match unit {
+                "ms" => n,
+                "s" => n * 1_000,
+                "m" => n * 60_000,
+                _ => unreachable!("{unit}"),
+            })
+        };
         let samplers = [
             Dist::LogNormal {
                 median: m("100ms"),
@@ -559,7 +604,16 @@ mod tests {
     /// Sample means land within 5 standard errors of the true mean.
     #[test]
     fn sample_means_match() {
-        let m = |s: &str| s.parse::<Dur>().unwrap();
+        let m = |s: &str| {
+            let (n, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap());
+            let n: u64 = n.parse().unwrap();
+            SimDuration(match unit {
+                "ms" => n,
+                "s" => n * 1_000,
+                "m" => n * 60_000,
+                _ => unreachable!("{unit}"),
+            })
+        };
         let dists = [
             (Dist::Fixed(m("10m")), 0.0),
             (

@@ -1,21 +1,63 @@
-//! The validated estate: everything a run needs, with typed ids and times.
+//! The estate: a scenario resolved into plain, typed data that a run needs.
 //!
-//! Owns [`Estate`] and its parts. Built only by
-//! [`scenario::validate`](crate::scenario::validate), so every reference in
-//! it resolves and every value is in range; the model trusts it.
+//! Owns [`Estate`] and its parts, the typed ids ([`ids`]) that index them,
+//! and the random durations they are described with ([`Dist`]). It is the
+//! hand-over point of the one-way flow: the scenario module builds it from a
+//! validated file (so every reference in it resolves and every value is in
+//! range), the model runs it, the writers label their outputs with it. It
+//! knows neither how a scenario file is spelled nor how a run keeps its
+//! state.
+
+mod dist;
+pub mod ids;
+
+use chrono::{DateTime, FixedOffset};
+
+pub use dist::{Dist, Normals, Sampler};
+pub use ids::{ClientId, CohortId, DeploymentId, DpId, MpId, SettingsId, SiteId, SupId, UpdateId};
 
 use crate::engine::{SimDuration, SimTime};
-use crate::scenario::{ClientKind, Dist, Purpose, Sampler, Scenario};
 
-use super::ids::{CohortId, DpId, MpId, SettingsId, SiteId, SupId, UpdateId};
+/// Whether a deployment is enforced.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// Installed at the deadline whatever the user does.
+    Required,
+    /// Offered in Software Center; installed only if the user starts it.
+    Available,
+}
+
+/// Whether a client is a workstation or a server.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ClientKind {
+    /// A desktop or laptop.
+    Workstation,
+    /// A server.
+    Server,
+}
+
+/// Where an estate came from: what every output is labelled with.
+#[derive(Clone, Debug)]
+pub struct Source {
+    /// The scenario's name.
+    pub name: String,
+    /// Its description (may be empty).
+    pub description: String,
+    /// Simulated time zero on the scenario's clock, with its UTC offset.
+    pub start: DateTime<FixedOffset>,
+    /// The top-level site's code.
+    pub site_code: String,
+    /// The scenario with every default filled in, as text: running it
+    /// again reproduces the run.
+    pub text: String,
+}
 
 /// A checked scenario, ready to simulate.
 #[derive(Clone, Debug)]
 pub struct Estate {
-    /// The scenario as resolved (every default filled in); written back as
-    /// `scenario.ron` and hashed.
-    pub resolved: Scenario,
-    /// Hex SHA-256 of the resolved scenario's RON text (first 16 digits).
+    /// Where it came from.
+    pub source: Source,
+    /// Hex SHA-256 of the resolved scenario's text (first 16 digits).
     pub hash: String,
     /// Seed of the run.
     pub seed: u64,
@@ -49,7 +91,7 @@ pub struct Estate {
     pub cohorts: Vec<CohortSpec>,
     /// The catalog, indexed by [`UpdateId`].
     pub updates: Vec<UpdateSpec>,
-    /// Deployments, indexed by [`DeploymentId`](super::ids::DeploymentId).
+    /// Deployments, indexed by [`DeploymentId`](ids::DeploymentId).
     pub deployments: Vec<DeploymentSpec>,
 }
 

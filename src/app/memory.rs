@@ -2,10 +2,9 @@
 //! that a scenario too big for the machine fails up front with the estimate
 //! and the limit rather than with an out-of-memory kill.
 //!
-//! Owns the estimate only; the CLI reads the machine's available memory
-//! (never the simulation). The figures are peak resident sizes measured
-//! with `/usr/bin/time -v` on release builds (README, "Development"), each
-//! rounded up: 100,000 and 400,000 clients (2 updates, 1 deployment) give
+//! Owns the estimate and the comparison with what the machine has; never
+//! read by the simulation. The figures are peak resident sizes measured
+//! with `/usr/bin/time -v` on release builds, each rounded up: 100,000 and 400,000 clients (2 updates, 1 deployment) give
 //! the per-client cost, 40 updates and 20 deployments the per-update and
 //! per-deployment ones, 144,000 samples the cost of a timeline row. The
 //! latency histograms (per cohort, per server, per deployment) are counted
@@ -14,7 +13,7 @@
 use std::fmt;
 
 use crate::check;
-use crate::model::Estate;
+use crate::estate::Estate;
 
 /// Fixed cost: the program, the scenario, the output writers.
 pub const BASE_BYTES: u64 = 8 << 20;

@@ -1,0 +1,264 @@
+//! The orchestrator: one place that wires a command's steps together.
+//!
+//! load (a file or the embedded default, a seed override) → build (the
+//! scenario's checks, the memory estimate) → simulate (a trace file as the
+//! run goes, the law checker under `--check`, Ctrl-C between two events)
+//! → write (the output files). `explain` is the same run with one client
+//! traced, told in words. Each step is another module's: this one only
+//! calls them in order and decides what a failure leaves behind (a run
+//! that is interrupted or breaks a law writes nothing). The CLI parses
+//! arguments and calls these functions; nothing else calls the model's run
+//! on a user's behalf.
+
+mod memory;
+
+use std::cell::RefCell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+pub use memory::{MemoryEstimate, estimate_memory, human_bytes};
+
+use crate::check::{LawChecker, Violation};
+use crate::error::{Error, ScenarioError};
+use crate::estate::Estate;
+use crate::model::{self, Outcome, Progress, RunOptions, TraceRecord, Tracer};
+use crate::{output, scenario};
+
+/// Reads and checks a scenario (`None`: the embedded default), applying a
+/// seed override.
+pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Estate, Error> {
+    let origin = origin_of(path);
+    let mut raw = match path {
+        Some(p) => scenario::load(p)?,
+        None => scenario::parse(scenario::DEFAULT_SCENARIO, &origin)?,
+    };
+    if let Some(seed) = seed {
+        raw.seed = seed;
+    }
+    Ok(scenario::build(raw, &origin)?)
+}
+
+/// As [`load`], and checks that a run fits in the machine's available
+/// memory (`checked`: with the law checker's state too).
+pub fn load_runnable(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    checked: bool,
+) -> Result<Estate, Error> {
+    let estate = load(path, seed)?;
+    if let Some(available) = available_memory() {
+        let estimate = estimate_memory(&estate, checked);
+        if estimate.bytes > available {
+            return Err(ScenarioError::TooBig {
+                file: origin_of(path),
+                estimate,
+                available,
+            }
+            .into());
+        }
+    }
+    Ok(estate)
+}
+
+/// How a scenario is named in messages: its path, or the embedded
+/// default's name.
+pub fn origin_of(path: Option<&Path>) -> String {
+    match path {
+        Some(p) => p.display().to_string(),
+        None => scenario::DEFAULT_SCENARIO_NAME.to_string(),
+    }
+}
+
+/// Bytes of memory available to a new process: `MemAvailable` in
+/// `/proc/meminfo`; `None` where there is no such file.
+pub fn available_memory() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+/// What a user asked of one run besides its outputs.
+#[derive(Default)]
+pub struct RunRequest<'a> {
+    /// Write `trace.jsonl` as the run goes: about these clients (`Some`),
+    /// or every client (`None`). No trace when the outer `Option` is
+    /// `None`.
+    pub trace: Option<Option<Vec<u32>>>,
+    /// Verify the laws while the run goes; a broken law stops the run.
+    pub check: bool,
+    /// Stop between two events once this reads true (Ctrl-C).
+    pub interrupt: Option<&'a AtomicBool>,
+    /// Told the counters every so many events.
+    pub progress: Option<Progress<'a>>,
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub enum Ended {
+    /// It reached the end of the scenario (and, if checked, kept every law).
+    Completed(Box<Outcome>),
+    /// The interrupt flag was raised; nothing of the run is usable.
+    Interrupted(crate::engine::RunStats),
+    /// A law was broken (checked runs only).
+    Broken(Box<Violation>),
+}
+
+/// Runs `estate` to its end, unless interrupted or a checked law breaks,
+/// with the trace records going to `trace` (if any) as well as to the
+/// checker.
+pub fn simulate<'a>(
+    estate: &'a Estate,
+    trace: Option<Tracer<'a>>,
+    check: bool,
+    interrupt: Option<&'a AtomicBool>,
+    progress: Option<Progress<'a>>,
+) -> Ended {
+    let checker = check.then(|| Rc::new(RefCell::new(LawChecker::new(estate))));
+    let tracer = match (&checker, trace) {
+        (None, trace) => trace,
+        (Some(checker), mut user) => {
+            let checker = checker.clone();
+            Some(Tracer::new(
+                Box::new(move |r: &TraceRecord| {
+                    checker.borrow_mut().record(r);
+                    if let Some(user) = &mut user {
+                        user.emit(*r);
+                    }
+                }),
+                None,
+            ))
+        }
+    };
+    let watcher = checker.clone();
+    let stop = move || {
+        interrupt.is_some_and(|f| f.load(Ordering::Relaxed))
+            || watcher
+                .as_ref()
+                .is_some_and(|c| c.borrow().violation().is_some())
+    };
+    let options = RunOptions {
+        tracer,
+        progress,
+        stop: Some(Box::new(stop)),
+        explicit: false,
+    };
+    let outcome = match model::run(estate, options) {
+        Ok(outcome) => outcome,
+        Err(model::Stopped(stats)) => {
+            let violation = checker.and_then(|c| c.borrow().violation().cloned());
+            return match violation {
+                Some(v) => Ended::Broken(Box::new(v)),
+                None => Ended::Interrupted(stats),
+            };
+        }
+    };
+    if let Some(checker) = checker {
+        let mut checker = checker.borrow_mut();
+        checker.finish(&outcome);
+        if let Some(v) = checker.violation() {
+            return Ended::Broken(Box::new(v.clone()));
+        }
+    }
+    Ended::Completed(Box::new(outcome))
+}
+
+/// Runs `estate` with every law checked: the outcome, or the first
+/// violation.
+pub fn run_checked(estate: &Estate) -> Result<Outcome, Box<Violation>> {
+    match simulate(estate, None, true, None, None) {
+        Ended::Completed(outcome) => Ok(*outcome),
+        Ended::Broken(v) => Err(v),
+        Ended::Interrupted(_) => unreachable!("no interrupt flag"),
+    }
+}
+
+/// Runs `estate` and writes its files into `dir`; with a trace request,
+/// `trace.jsonl` is written as the run goes (under a temporary name until
+/// the run is complete). A run that is interrupted or breaks a law writes
+/// nothing: its partial trace is removed, and so is `dir` if the run
+/// created it. Returns the outcome and the files written.
+pub fn run_to_dir(
+    estate: &Estate,
+    dir: &Path,
+    request: RunRequest<'_>,
+) -> Result<(Outcome, Vec<PathBuf>), Error> {
+    let dir_existed = dir.exists();
+    let clean_up = || {
+        if !dir_existed {
+            let _ = std::fs::remove_dir(dir);
+        }
+    };
+    let mut trace_file = match request.trace {
+        Some(_) => Some(output::TraceFile::create(dir, estate)?),
+        None => None,
+    };
+    let ended = {
+        let tracer = match (&mut trace_file, request.trace) {
+            (Some(file), Some(clients)) => Some(Tracer::new(
+                Box::new(|r: &TraceRecord| file.write(r)),
+                clients,
+            )),
+            _ => None,
+        };
+        simulate(
+            estate,
+            tracer,
+            request.check,
+            request.interrupt,
+            request.progress,
+        )
+    };
+    let outcome = match ended {
+        Ended::Completed(outcome) => *outcome,
+        Ended::Interrupted(stats) => {
+            if let Some(file) = trace_file {
+                file.discard();
+            }
+            clean_up();
+            return Err(Error::Interrupted {
+                at: stats.now,
+                end: estate.end(),
+            });
+        }
+        Ended::Broken(violation) => {
+            if let Some(file) = trace_file {
+                file.discard();
+            }
+            clean_up();
+            return Err(Error::Check(violation));
+        }
+    };
+    let mut files = Vec::new();
+    if let Some(file) = trace_file {
+        files.push(file.finish()?);
+    }
+    files.extend(output::write_run(dir, estate, &outcome)?);
+    Ok((outcome, files))
+}
+
+/// One client's whole story in plain words (`patchsim explain`).
+pub fn explain(estate: &Estate, client: u32) -> Result<String, Error> {
+    if client >= estate.client_count() {
+        return Err(Error::NoSuchClient {
+            client,
+            clients: estate.client_count(),
+        });
+    }
+    let mut records = Vec::new();
+    let tracer = Tracer::new(
+        Box::new(|r: &TraceRecord| {
+            if r.client.is_some() {
+                records.push(*r);
+            }
+        }),
+        Some(vec![client]),
+    );
+    let options = RunOptions {
+        tracer: Some(tracer),
+        ..RunOptions::default()
+    };
+    model::run(estate, options).expect("a run without a stop hook completes");
+    Ok(output::explain(estate, client, &records))
+}
