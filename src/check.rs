@@ -13,9 +13,8 @@ use std::collections::VecDeque;
 use std::fmt;
 
 use crate::engine::{SimDuration, SimTime};
-use crate::estate::Purpose;
-use crate::estate::{ClientId, DeploymentId, Estate, PowerSpec, UpdateId};
-use crate::model::{Compliance, Outcome, TraceRecord};
+use crate::estate::{ClientId, DeploymentId, Estate, PowerSpec, Purpose, UpdateId};
+use crate::model::{Compliance, Outcome, TOPIC_DETECTION, TraceEvent, TraceRecord};
 
 /// A law of MODEL.md section 4 that the checker verifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -235,7 +234,7 @@ impl<'e> LawChecker<'e> {
                 Law::Conservation,
                 r.time,
                 Some(c),
-                r.event,
+                r.event.name(),
                 format!(
                     "no such client: the estate has {} clients",
                     self.power.len()
@@ -245,15 +244,15 @@ impl<'e> LawChecker<'e> {
     }
 
     fn site_record(&mut self, r: &TraceRecord) {
-        match (r.event, r.update) {
-            ("update_synced", Some(u)) => {
+        match r.event {
+            TraceEvent::UpdateSynced { update: u } => {
                 if self.synced_at[u.index()] != SimTime::MAX {
                     let name = self.update_name(u);
                     self.fail(
                         Law::Sync,
                         r.time,
                         None,
-                        r.event,
+                        r.event.name(),
                         format!(
                             "update '{name}' synced again (it was in the database at {})",
                             self.synced_at[u.index()]
@@ -262,7 +261,7 @@ impl<'e> LawChecker<'e> {
                 }
                 self.synced_at[u.index()] = r.time;
             }
-            ("sync_inserted", _) => self.first_sync_done = true,
+            TraceEvent::SyncInserted => self.first_sync_done = true,
             _ => {}
         }
     }
@@ -270,11 +269,12 @@ impl<'e> LawChecker<'e> {
     fn client_record(&mut self, c: ClientId, r: &TraceRecord) {
         let i = c.index();
         let now = r.time;
+        let event = r.event.name();
         match r.event {
-            "power_on" | "power_off" => {
+            TraceEvent::PowerOn | TraceEvent::PowerOff => {
                 let estate = self.estate;
                 let cohort = &estate.cohorts[usize::from(self.cohort_of[i])];
-                let on = r.event == "power_on";
+                let on = r.event == TraceEvent::PowerOn;
                 let problem = match (&cohort.power, self.power[i]) {
                     (PowerSpec::AlwaysOn, _) => {
                         Some(format!("cohort '{}' is always on", cohort.name))
@@ -286,19 +286,24 @@ impl<'e> LawChecker<'e> {
                     _ => None,
                 };
                 if let Some(p) = problem {
-                    self.fail(Law::Offline, now, Some(c), r.event, p);
+                    self.fail(Law::Offline, now, Some(c), event, p);
                 }
                 self.power[i] = if on { Power::On } else { Power::Off(now) };
                 return;
             }
-            "policy_request" | "scan_start" | "download_start" | "install_start"
-            | "restart_start" | "batch_sent" | "message_queued" => {
+            TraceEvent::PolicyRequest
+            | TraceEvent::ScanStart
+            | TraceEvent::DownloadStart { .. }
+            | TraceEvent::InstallStart { .. }
+            | TraceEvent::RestartStart { .. }
+            | TraceEvent::BatchSent { .. }
+            | TraceEvent::MessageQueued { .. } => {
                 if let Power::Off(since) = self.power[i] {
                     self.fail(
                         Law::Offline,
                         now,
                         Some(c),
-                        r.event,
+                        event,
                         format!("the client is switched off (since {since}); an offline client does nothing"),
                     );
                     return;
@@ -307,30 +312,40 @@ impl<'e> LawChecker<'e> {
             _ => {}
         }
         match r.event {
-            "batch_sent" => self.batch_sent(c, r),
-            "batch_in_database" => self.batch_in_database(c, r),
-            "true_state" => {
-                if let (Some(d), Some("installed")) = (r.deployment, r.to) {
-                    let slot = i * self.estate.deployments.len() + d.index();
-                    self.true_installed_at[slot] = self.true_installed_at[slot].min(now);
-                }
+            TraceEvent::BatchSent { messages } => self.batch_sent(c, now, messages),
+            TraceEvent::BatchInDatabase { .. } => self.batch_in_database(c, now),
+            TraceEvent::TrueState { deployment, to, .. } if to.state() == Compliance::Installed => {
+                let slot = i * self.estate.deployments.len() + deployment.index();
+                self.true_installed_at[slot] = self.true_installed_at[slot].min(now);
             }
-            "reported_state" => self.reported_state(c, r),
-            "install_start" => self.install_start(c, r),
-            "scan_start" if !self.first_sync_done => self.fail(
+            TraceEvent::ReportedState { deployment, to, .. }
+                if to.state() == Compliance::Installed =>
+            {
+                self.reported_installed(c, now, deployment);
+            }
+            TraceEvent::InstallStart {
+                deployment,
+                length_ms,
+            } => self.install_start(c, now, deployment, length_ms),
+            TraceEvent::ScanStart if !self.first_sync_done => self.fail(
                 Law::Sync,
                 now,
                 Some(c),
-                r.event,
+                event,
                 "scan before the site's first sync has finished".to_string(),
             ),
-            "message_queued" if r.topic == Some(500) => {
-                let Some(u) = r.update else {
+            TraceEvent::MessageQueued {
+                topic: TOPIC_DETECTION,
+                update,
+                state,
+                ..
+            } => {
+                let Some(u) = update else {
                     self.fail(
                         Law::Sync,
                         now,
                         Some(c),
-                        r.event,
+                        event,
                         "a detection message (topic 500) names no update".to_string(),
                     );
                     return;
@@ -347,11 +362,8 @@ impl<'e> LawChecker<'e> {
                         Law::Sync,
                         now,
                         Some(c),
-                        r.event,
-                        format!(
-                            "detection message (500/{}) for update '{name}', but {when}",
-                            r.state.unwrap_or(0)
-                        ),
+                        event,
+                        format!("detection message (500/{state}) for update '{name}', but {when}"),
                     );
                 }
             }
@@ -359,16 +371,15 @@ impl<'e> LawChecker<'e> {
         }
     }
 
-    fn batch_sent(&mut self, c: ClientId, r: &TraceRecord) {
+    fn batch_sent(&mut self, c: ClientId, now: SimTime, messages: u64) {
         let i = c.index();
-        let now = r.time;
-        let messages = r.value.unwrap_or(0);
+        let event = "batch_sent";
         if messages == 0 {
             self.fail(
                 Law::Batching,
                 now,
                 Some(c),
-                r.event,
+                event,
                 "an empty batch: a client sends nothing when its queue is empty".to_string(),
             );
             return;
@@ -382,7 +393,7 @@ impl<'e> LawChecker<'e> {
                 Law::Batching,
                 now,
                 Some(c),
-                r.event,
+                event,
                 format!(
                     "second batch {} after the one at {last}; the reporting cycle is {interval}",
                     now.since(last)
@@ -394,14 +405,14 @@ impl<'e> LawChecker<'e> {
         self.in_flight[i].push_back(now);
     }
 
-    fn batch_in_database(&mut self, c: ClientId, r: &TraceRecord) {
-        let now = r.time;
+    fn batch_in_database(&mut self, c: ClientId, now: SimTime) {
+        let event = "batch_in_database";
         match self.in_flight[c.index()].pop_front() {
             None => self.fail(
                 Law::Causality,
                 now,
                 Some(c),
-                r.event,
+                event,
                 "a batch reaches the site database that the client never sent".to_string(),
             ),
             Some(sent) if now < sent + self.transit => {
@@ -410,7 +421,7 @@ impl<'e> LawChecker<'e> {
                     Law::Causality,
                     now,
                     Some(c),
-                    r.event,
+                    event,
                     format!(
                         "batch sent at {sent} reaches the database after {}, less than the MP and state-system time {transit}",
                         now.since(sent)
@@ -421,11 +432,8 @@ impl<'e> LawChecker<'e> {
         }
     }
 
-    fn reported_state(&mut self, c: ClientId, r: &TraceRecord) {
-        let (Some(d), Some("installed")) = (r.deployment, r.to) else {
-            return;
-        };
-        let now = r.time;
+    fn reported_installed(&mut self, c: ClientId, now: SimTime, d: DeploymentId) {
+        let event = "reported_state";
         let slot = c.index() * self.estate.deployments.len() + d.index();
         let truly = self.true_installed_at[slot];
         let name = self.deployment_name(d);
@@ -434,7 +442,7 @@ impl<'e> LawChecker<'e> {
                 Law::Causality,
                 now,
                 Some(c),
-                r.event,
+                event,
                 format!("reported installed for deployment '{name}' but never truly installed"),
             );
         } else if now < truly + self.transit {
@@ -443,7 +451,7 @@ impl<'e> LawChecker<'e> {
                 Law::Causality,
                 now,
                 Some(c),
-                r.event,
+                event,
                 format!(
                     "reported installed for deployment '{name}' at {now}, truly installed at {truly}: sooner than the MP and state-system time {transit}"
                 ),
@@ -451,18 +459,8 @@ impl<'e> LawChecker<'e> {
         }
     }
 
-    fn install_start(&mut self, c: ClientId, r: &TraceRecord) {
-        let now = r.time;
-        let Some(d) = r.deployment else {
-            self.fail(
-                Law::Deadlines,
-                now,
-                Some(c),
-                r.event,
-                "an install names no deployment".to_string(),
-            );
-            return;
-        };
+    fn install_start(&mut self, c: ClientId, now: SimTime, d: DeploymentId, length_ms: u64) {
+        let event = "install_start";
         let estate = self.estate;
         let spec = &estate.deployments[d.index()];
         let name = &spec.name;
@@ -472,7 +470,7 @@ impl<'e> LawChecker<'e> {
                 Law::Deadlines,
                 now,
                 Some(c),
-                r.event,
+                event,
                 format!("install of deployment '{name}' before its available time {available}"),
             );
             return;
@@ -486,7 +484,7 @@ impl<'e> LawChecker<'e> {
                 Law::Deadlines,
                 now,
                 Some(c),
-                r.event,
+                event,
                 format!("Required install of deployment '{name}' before its deadline {deadline}"),
             );
             return;
@@ -497,7 +495,7 @@ impl<'e> LawChecker<'e> {
         }
         // At least one update is missing (the install takes time) and needs
         // its max run time; an install with nothing left to do needs none.
-        let need = if r.value == Some(0) {
+        let need = if length_ms == 0 {
             SimDuration::ZERO
         } else {
             self.min_run_time[d.index()]
@@ -514,7 +512,7 @@ impl<'e> LawChecker<'e> {
                 Law::Deadlines,
                 now,
                 Some(c),
-                r.event,
+                event,
                 format!(
                     "install of deployment '{name}' outside a maintenance window of cohort '{cohort_name}' with {need} left (the deployment honours windows)"
                 ),
@@ -657,13 +655,47 @@ mod tests {
 
     const H: u64 = 3_600_000;
 
-    fn rec(h: f64, client: u32, event: &'static str) -> TraceRecord {
+    fn rec(h: f64, client: u32, event: TraceEvent) -> TraceRecord {
         TraceRecord::new(
             SimTime((h * H as f64) as u64),
             Some(ClientId(client)),
             event,
         )
     }
+
+    fn detection(h: f64) -> TraceRecord {
+        rec(
+            h,
+            0,
+            TraceEvent::MessageQueued {
+                deployment: None,
+                update: Some(UpdateId(0)),
+                topic: TOPIC_DETECTION,
+                state: 2,
+            },
+        )
+    }
+
+    fn batch(h: f64, messages: u64) -> TraceRecord {
+        rec(h, 0, TraceEvent::BatchSent { messages })
+    }
+
+    fn install(h: f64, c: u32) -> TraceRecord {
+        rec(
+            h,
+            c,
+            TraceEvent::InstallStart {
+                deployment: DeploymentId(0),
+                length_ms: 60_000,
+            },
+        )
+    }
+
+    const INSTALLED: crate::model::Cell = crate::model::Cell {
+        state: Compliance::Installed,
+        sub: crate::model::RequiredSub::NotEvaluated,
+        scan_failed: false,
+    };
 
     /// Feeds the records and returns the law of the first violation.
     fn first_broken(records: &[TraceRecord]) -> Option<(Law, String)> {
@@ -677,56 +709,44 @@ mod tests {
 
     #[test]
     fn a_clean_stream_passes() {
-        let synced = TraceRecord {
-            update: Some(UpdateId(0)),
-            ..TraceRecord::new(SimTime(2 * H), None, "update_synced")
-        };
+        let synced = TraceRecord::new(
+            SimTime(2 * H),
+            None,
+            TraceEvent::UpdateSynced {
+                update: UpdateId(0),
+            },
+        );
         let records = [
-            rec(1.0, 0, "policy_request"),
+            rec(1.0, 0, TraceEvent::PolicyRequest),
             synced,
-            TraceRecord {
-                topic: Some(500),
-                state: Some(2),
-                update: Some(UpdateId(0)),
-                ..rec(3.0, 0, "message_queued")
-            },
-            TraceRecord {
-                value: Some(1),
-                ..rec(3.1, 0, "batch_sent")
-            },
-            rec(3.2, 0, "batch_in_database"),
-            TraceRecord {
-                deployment: Some(DeploymentId(0)),
-                ..rec(10.0, 0, "install_start")
-            },
-            TraceRecord {
-                deployment: Some(DeploymentId(0)),
-                ..rec(20.5, 1, "install_start")
-            },
+            detection(3.0),
+            batch(3.1, 1),
+            rec(3.2, 0, TraceEvent::BatchInDatabase { messages: 1 }),
+            install(10.0, 0),
+            install(20.5, 1),
         ];
         assert_eq!(first_broken(&records), None);
     }
 
     #[test]
     fn law_6_an_offline_client_does_nothing() {
-        let (law, text) =
-            first_broken(&[rec(1.0, 1, "power_off"), rec(2.0, 1, "scan_start")]).unwrap();
+        let (law, text) = first_broken(&[
+            rec(1.0, 1, TraceEvent::PowerOff),
+            rec(2.0, 1, TraceEvent::ScanStart),
+        ])
+        .unwrap();
         assert_eq!(law, Law::Offline);
         assert!(
             text.starts_with("law 6 (offline) broken at 0+02:00:00.000 (2026-11-09T02:00:00.000Z), client 1, event scan_start: the client is switched off (since 0+01:00:00.000)"),
             "{text}"
         );
-        let (law, text) = first_broken(&[rec(1.0, 0, "power_off")]).unwrap();
+        let (law, text) = first_broken(&[rec(1.0, 0, TraceEvent::PowerOff)]).unwrap();
         assert_eq!(law, Law::Offline);
         assert!(text.contains("cohort 'on' is always on"), "{text}");
     }
 
     #[test]
     fn law_5_one_batch_per_cycle_never_empty() {
-        let batch = |h, n| TraceRecord {
-            value: Some(n),
-            ..rec(h, 0, "batch_sent")
-        };
         let (law, text) = first_broken(&[batch(1.0, 0)]).unwrap();
         assert_eq!(law, Law::Batching);
         assert!(text.contains("an empty batch"), "{text}");
@@ -738,31 +758,37 @@ mod tests {
 
     #[test]
     fn law_3_nothing_reported_before_it_is_true() {
-        let (law, text) = first_broken(&[rec(1.0, 0, "batch_in_database")]).unwrap();
+        let in_database = |h| rec(h, 0, TraceEvent::BatchInDatabase { messages: 1 });
+        let (law, text) = first_broken(&[in_database(1.0)]).unwrap();
         assert_eq!(law, Law::Causality);
         assert!(text.contains("never sent"), "{text}");
-        let sent = TraceRecord {
-            value: Some(1),
-            ..rec(1.0, 0, "batch_sent")
-        };
-        let (law, text) = first_broken(&[sent, rec(1.001, 0, "batch_in_database")]).unwrap();
+        let (law, text) = first_broken(&[batch(1.0, 1), in_database(1.001)]).unwrap();
         assert_eq!(law, Law::Causality);
         assert!(
             text.contains("less than the MP and state-system time 15s"),
             "{text}"
         );
-        let reported = TraceRecord {
-            deployment: Some(DeploymentId(0)),
-            to: Some("installed"),
-            ..rec(5.0, 0, "reported_state")
-        };
+        let reported = rec(
+            5.0,
+            0,
+            TraceEvent::ReportedState {
+                deployment: DeploymentId(0),
+                from: crate::model::Cell::UNKNOWN,
+                to: INSTALLED,
+            },
+        );
         let (law, text) = first_broken(&[reported]).unwrap();
         assert_eq!(law, Law::Causality);
         assert!(text.contains("never truly installed"), "{text}");
-        let truly = TraceRecord {
-            event: "true_state",
-            ..reported
-        };
+        let truly = rec(
+            5.0,
+            0,
+            TraceEvent::TrueState {
+                deployment: DeploymentId(0),
+                from: crate::model::Cell::UNKNOWN,
+                to: INSTALLED,
+            },
+        );
         assert_eq!(
             first_broken(&[truly, reported]).unwrap().0,
             Law::Causality,
@@ -777,10 +803,6 @@ mod tests {
 
     #[test]
     fn law_7_deadlines_and_windows() {
-        let install = |h, c| TraceRecord {
-            deployment: Some(DeploymentId(0)),
-            ..rec(h, c, "install_start")
-        };
         let (law, text) = first_broken(&[install(9.0, 0)]).unwrap();
         assert_eq!(law, Law::Deadlines);
         assert!(
@@ -799,13 +821,7 @@ mod tests {
 
     #[test]
     fn law_9_no_report_before_the_sync() {
-        let detection = TraceRecord {
-            topic: Some(500),
-            state: Some(2),
-            update: Some(UpdateId(0)),
-            ..rec(1.5, 0, "message_queued")
-        };
-        let (law, text) = first_broken(&[detection]).unwrap();
+        let (law, text) = first_broken(&[detection(1.5)]).unwrap();
         assert_eq!(law, Law::Sync);
         assert!(
             text.contains(

@@ -8,7 +8,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use patchsim::engine::SimDuration;
-use patchsim::model::{self, Compliance, RunOptions, TraceRecord, Tracer};
+use patchsim::model::{self, Compliance, RunOptions, TraceEvent, TraceRecord, Tracer};
 
 fn compliant(s: &[u32; 4]) -> u32 {
     s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize]
@@ -26,7 +26,7 @@ fn cas_view_lags_the_primaries_and_children_sync_later() {
     let options = RunOptions {
         tracer: Some(Tracer::new(
             Box::new(move |r: &TraceRecord| {
-                if r.event == "message_queued" && r.topic == Some(500) {
+                if matches!(r.event, TraceEvent::MessageQueued { topic: 500, .. }) {
                     sink.borrow_mut().push(*r);
                 }
             }),
@@ -47,7 +47,13 @@ fn cas_view_lags_the_primaries_and_children_sync_later() {
             .iter()
             .find(|k| (k.first_client..k.first_client + k.count).contains(&c))
             .unwrap();
-        let u = r.update.expect("an update").index();
+        let TraceEvent::MessageQueued {
+            update: Some(u), ..
+        } = r.event
+        else {
+            panic!("a detection message names its update")
+        };
+        let u = u.index();
         let site_synced = out.site_synced_at[cohort.site.index()][u].expect("synced at its site");
         assert!(
             r.time >= site_synced,

@@ -12,7 +12,9 @@ use std::rc::Rc;
 use common::estate_of;
 use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::Estate;
-use patchsim::model::{self, Compliance, Outcome, RequiredSub, RunOptions, TraceRecord, Tracer};
+use patchsim::model::{
+    self, Compliance, Outcome, RequiredSub, RunOptions, TraceEvent, TraceRecord, Tracer,
+};
 
 const H: u64 = 3_600_000;
 
@@ -110,7 +112,7 @@ fn catalog_sync_timing_and_law_9() {
     assert_eq!(out.synced_at, vec![Some(at(1, 43, 2)), Some(at(3, 8, 2))]);
     let mut scans = 0;
     for r in &records {
-        if r.event == "scan_start" {
+        if r.event == TraceEvent::ScanStart {
             assert!(
                 r.time >= at(1, 43, 2),
                 "scan at {} before the first sync",
@@ -118,8 +120,11 @@ fn catalog_sync_timing_and_law_9() {
             );
             scans += 1;
         }
-        if r.event == "message_queued" && r.topic == Some(500) {
-            let u = r.update.expect("detection messages name the update");
+        if let TraceEvent::MessageQueued {
+            topic: 500, update, ..
+        } = r.event
+        {
+            let u = update.expect("detection messages name the update");
             let synced = out.synced_at[u.index()].expect("synced");
             assert!(
                 r.time >= synced,
@@ -272,26 +277,31 @@ fn offline_clients_do_nothing() {
     for r in &records {
         let Some(c) = r.client else { continue };
         let c = c.index();
-        match r.event {
+        match r.event.name() {
             "power_on" => online[c] = Some(true),
             "power_off" => online[c] = Some(false),
             "policy_request" | "scan_start" | "download_start" | "install_start"
             | "restart_start" | "batch_sent" | "message_queued" => {
                 // Before a client's first power event its state is unknown.
                 if let Some(on) = online[c] {
-                    assert!(on, "client {c} does '{}' at {} while off", r.event, r.time);
+                    assert!(
+                        on,
+                        "client {c} does '{}' at {} while off",
+                        r.event.name(),
+                        r.time
+                    );
                     checked += 1;
                 }
-                if r.event == "message_queued" && online[c] == Some(true) {
+                if r.event.name() == "message_queued" && online[c] == Some(true) {
                     queued_while_off[c] = true; // queued, not yet sent
                 }
-                if r.event == "batch_sent" {
+                if r.event.name() == "batch_sent" {
                     queued_while_off[c] = false;
                 }
             }
             _ => {}
         }
-        if r.event == "power_on" && queued_while_off[c] {
+        if r.event == TraceEvent::PowerOn && queued_while_off[c] {
             flushed_after_return += 1;
         }
     }

@@ -18,12 +18,25 @@ use super::compliance::{
 };
 use super::events::Event;
 use super::record::Timing;
-use super::trace::TraceRecord;
+use super::trace::TraceEvent;
 use super::windows::next_fit;
-use super::world::{Action, RestartCause, StateMsg, World};
+use super::world::{Action, StateMsg, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::estate::{ClientId, DeploymentId, UpdateId};
 use crate::estate::{ClientKind, Purpose};
+
+/// Why a client restarts (for the totals and the trace).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RestartCause {
+    /// The user, before any countdown ran out.
+    User,
+    /// The countdown ran out.
+    Forced,
+    /// At once, inside the maintenance window the install ran in.
+    #[serde(rename = "maintenance_window")]
+    InWindow,
+}
 
 /// Topic 300 states.
 const COMPLIANT: u8 = 1;
@@ -34,18 +47,18 @@ const EVALUATION_SUCCEEDED: u8 = 2;
 impl World<'_> {
     /// Queues a state message on the client; it leaves at the next cycle.
     pub(crate) fn queue(&mut self, c: ClientId, topic: u16, state: u8, subject: u16, now: SimTime) {
-        self.trace(Some(c), || {
-            let mut r = TraceRecord {
-                topic: Some(topic),
-                state: Some(state),
-                ..TraceRecord::new(now, Some(c), "message_queued")
+        self.trace(now, Some(c), || {
+            let (deployment, update) = match topic {
+                TOPIC_DETECTION | TOPIC_UPDATE_ENFORCEMENT => (None, Some(UpdateId(subject))),
+                TOPIC_SCAN => (None, None),
+                _ => (Some(DeploymentId(subject)), None),
             };
-            match topic {
-                TOPIC_DETECTION | TOPIC_UPDATE_ENFORCEMENT => r.update = Some(UpdateId(subject)),
-                TOPIC_SCAN => {}
-                _ => r.deployment = Some(DeploymentId(subject)),
+            TraceEvent::MessageQueued {
+                deployment,
+                update,
+                topic,
+                state,
             }
-            r
         });
         self.outboxes.push(
             c,
@@ -70,18 +83,16 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) {
         let now = sched.now();
-        self.trace(Some(c), || {
-            let (event, deployment) = match action {
-                Action::Scan => ("scan_start", None),
-                Action::Download(d) => ("download_start", Some(d)),
-                Action::Install(d) => ("install_start", Some(d)),
-                Action::Restart => ("restart_start", None),
-                Action::Idle => ("idle", None),
-            };
-            TraceRecord {
+        self.trace(now, Some(c), || match action {
+            Action::Install(deployment) => TraceEvent::InstallStart {
                 deployment,
-                value: Some(length.as_ms()),
-                ..TraceRecord::new(now, Some(c), event)
+                length_ms: length.as_ms(),
+            },
+            Action::Restart => TraceEvent::RestartStart {
+                length_ms: length.as_ms(),
+            },
+            Action::Idle | Action::Scan | Action::Download(_) => {
+                unreachable!("scans and downloads begin at their servers")
             }
         });
         let client = &mut self.clients[c.index()];
@@ -388,10 +399,9 @@ impl World<'_> {
     fn start_download(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let remaining = self.deployments[d.index()].assignments[c.index()].remaining;
-        self.trace(Some(c), || TraceRecord {
-            deployment: Some(d),
-            value: Some(remaining),
-            ..TraceRecord::new(now, Some(c), "download_start")
+        self.trace(now, Some(c), || TraceEvent::DownloadStart {
+            deployment: d,
+            bytes: remaining,
         });
         let client = &mut self.clients[c.index()];
         client.action = Action::Download(d);
@@ -448,10 +458,7 @@ impl World<'_> {
         else {
             unreachable!("a finished download belongs to a downloading client");
         };
-        self.trace(Some(c), || TraceRecord {
-            deployment: Some(d),
-            ..TraceRecord::new(now, Some(c), "download_done")
-        });
+        self.trace(now, Some(c), || TraceEvent::DownloadDone { deployment: d });
         let client = &self.clients[c.index()];
         let took = now.since(client.action_started).as_ms();
         let cohort = usize::from(self.clients[c.index()].hot.cohort);
@@ -616,14 +623,9 @@ impl World<'_> {
         let at = now + delay;
         let client = &mut self.clients[c.index()];
         client.restart_pending_since = client.restart_pending_since.min(now);
-        self.trace(Some(c), || TraceRecord {
-            value: Some(delay.as_ms()),
-            to: Some(match cause {
-                RestartCause::User => "user",
-                RestartCause::Forced => "forced",
-                RestartCause::InWindow => "maintenance_window",
-            }),
-            ..TraceRecord::new(now, Some(c), "restart_planned")
+        self.trace(now, Some(c), || TraceEvent::RestartPlanned {
+            cause,
+            in_ms: delay.as_ms(),
         });
         let client = &mut self.clients[c.index()];
         let restart_at = &mut self.restart_at[c.index()];

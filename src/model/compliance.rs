@@ -250,7 +250,7 @@ impl Phase {
 /// A deployment-level state plus, when Required, its sub-state; for a
 /// reported Unknown, whether the client's last scan report was a failure.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Cell {
+pub struct Cell {
     pub(crate) state: Compliance,
     pub(crate) sub: RequiredSub,
     pub(crate) scan_failed: bool,
@@ -262,6 +262,35 @@ impl Cell {
         sub: RequiredSub::NotEvaluated,
         scan_failed: false,
     };
+
+    /// Its name in a trace: `required/downloading`, `installed`,
+    /// `unknown/scan_failed`.
+    pub fn name(self) -> &'static str {
+        use RequiredSub as S;
+        match (self.state, self.sub, self.scan_failed) {
+            (Compliance::Required, S::NotEvaluated, _) => "required/not_evaluated",
+            (Compliance::Required, S::Detected, _) => "required/detected",
+            (Compliance::Required, S::Downloading, _) => "required/downloading",
+            (Compliance::Required, S::Downloaded, _) => "required/downloaded",
+            (Compliance::Required, S::WaitingWindow, _) => "required/waiting_window",
+            (Compliance::Required, S::Installing, _) => "required/installing",
+            (Compliance::Required, S::PendingRestart, _) => "required/pending_restart",
+            (Compliance::Required, S::Failed, _) => "required/failed",
+            (Compliance::Unknown, _, true) => "unknown/scan_failed",
+            (state, _, _) => state.name(),
+        }
+    }
+
+    /// The report's state it counts as.
+    pub fn state(self) -> Compliance {
+        self.state
+    }
+}
+
+impl serde::Serialize for Cell {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
+    }
 }
 
 /// The true deployment-level state from the true per-update states.

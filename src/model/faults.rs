@@ -8,7 +8,7 @@
 
 use super::events::Event;
 use super::station::Request;
-use super::trace::TraceRecord;
+use super::trace::TraceEvent;
 use super::update_point::ScanFailure;
 use super::world::World;
 use crate::engine::Scheduler;
@@ -20,17 +20,14 @@ impl World<'_> {
         self.settle_all(sched.key());
         let fault = &self.estate.faults[i];
         let now = sched.now();
-        self.trace(None, || TraceRecord {
-            value: Some(i as u64),
-            ..TraceRecord::new(
-                now,
-                None,
-                if fault.slowdown.is_some() {
-                    "fault_slow_begin"
-                } else {
-                    "fault_down_begin"
-                },
-            )
+        let slows = fault.slowdown.is_some();
+        self.trace(now, None, || {
+            let fault = i as u64;
+            if slows {
+                TraceEvent::FaultSlowBegin { fault }
+            } else {
+                TraceEvent::FaultDownBegin { fault }
+            }
         });
         match (fault.server, fault.slowdown) {
             (ServerRef::Dp(dp), Some(factor)) => self.dp_set_slowdown(dp, factor, sched),
@@ -81,10 +78,7 @@ impl World<'_> {
         self.settle_all(sched.key());
         let fault = &self.estate.faults[i];
         let now = sched.now();
-        self.trace(None, || TraceRecord {
-            value: Some(i as u64),
-            ..TraceRecord::new(now, None, "fault_end")
-        });
+        self.trace(now, None, || TraceEvent::FaultEnd { fault: i as u64 });
         match fault.server {
             ServerRef::Dp(dp) => {
                 self.dps[dp.index()].down = false;

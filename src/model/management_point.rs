@@ -14,7 +14,7 @@ use rand::Rng;
 use super::compliance::Phase;
 use super::events::Event;
 use super::station::{Job, Offer, Request};
-use super::trace::TraceRecord;
+use super::trace::TraceEvent;
 use super::world::{World, poll};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::estate::Purpose;
@@ -159,9 +159,8 @@ impl World<'_> {
         };
         dep.counts.with_policy += 1;
         sched.at_fixed(a.due, Event::Wake(c));
-        self.trace(Some(c), || TraceRecord {
-            deployment: Some(d),
-            ..TraceRecord::new(now, Some(c), "policy_received")
+        self.trace(now, Some(c), || TraceEvent::PolicyReceived {
+            deployment: d,
         });
     }
 
@@ -244,10 +243,7 @@ impl World<'_> {
         client.batch_in_flight = true;
         self.totals.batches += 1;
         let messages = self.batch_store[slot as usize].messages.len() as u64;
-        self.trace(Some(c), || TraceRecord {
-            value: Some(messages),
-            ..TraceRecord::new(now, Some(c), "batch_sent")
-        });
+        self.trace(now, Some(c), || TraceEvent::BatchSent { messages });
     }
 
     /// Moves the first `n` messages of a client's queue into a batch slot.

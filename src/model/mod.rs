@@ -24,7 +24,9 @@ mod update_point;
 mod windows;
 mod world;
 
-pub use compliance::{Compliance, RequiredSub};
+pub use client::RestartCause;
+pub(crate) use compliance::TOPIC_DETECTION;
+pub use compliance::{Cell, Compliance, RequiredSub};
 pub use events::Event;
 pub(crate) use record::ms_histogram_bytes;
 pub use record::{
@@ -32,5 +34,6 @@ pub use record::{
     ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals, UpdateRow,
 };
 pub use station::Request;
-pub use trace::{TraceRecord, TraceSink, Tracer};
+pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};
+pub use update_point::ScanFailure;
 pub use world::{Progress, RunOptions, Stopped, World, run};

@@ -10,7 +10,7 @@ use rand::Rng;
 
 use super::compliance::Truth;
 use super::events::Event;
-use super::trace::TraceRecord;
+use super::trace::TraceEvent;
 use super::world::{Action, World, poll};
 use crate::engine::{CounterSession, Scheduler, SimDuration, SimTime};
 use crate::estate::ClientId;
@@ -184,7 +184,7 @@ impl World<'_> {
     pub(crate) fn switch_off(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         self.settle_own_answer(c, sched.key());
-        self.trace(Some(c), || TraceRecord::new(now, Some(c), "power_off"));
+        self.trace(now, Some(c), || TraceEvent::PowerOff);
         self.interrupt(c, sched);
         let pending = (self.updates_of_client(c).iter()).any(|s| s.truth == Truth::PendingRestart);
         let client = &mut self.clients[c.index()];

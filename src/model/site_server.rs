@@ -10,7 +10,7 @@
 use super::compliance::{TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_SCAN};
 use super::events::Event;
 use super::station::{Job, Offer, Request};
-use super::trace::TraceRecord;
+use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimTime};
 use crate::estate::{DeploymentId, UpdateId};
@@ -75,9 +75,8 @@ impl World<'_> {
         let now = sched.now();
         let messages = std::mem::take(&mut self.batch_store[slot as usize].messages);
         let c = self.batch_store[slot as usize].client;
-        self.trace(Some(c), || TraceRecord {
-            value: Some(messages.len() as u64),
-            ..TraceRecord::new(now, Some(c), "batch_in_database")
+        self.trace(now, Some(c), || TraceEvent::BatchInDatabase {
+            messages: messages.len() as u64,
         });
         for &m in &messages {
             self.message_latency

@@ -9,7 +9,7 @@
 
 use super::events::Event;
 use super::record::{SyncKind, SyncRecord};
-use super::trace::TraceRecord;
+use super::trace::TraceEvent;
 use super::world::{RunningSync, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::estate::UpdateId;
@@ -82,10 +82,7 @@ impl World<'_> {
         }
         for i in 0..self.syncs[running.record].new_updates.len() {
             let u = self.syncs[running.record].new_updates[i];
-            self.trace(None, || TraceRecord {
-                update: Some(u),
-                ..TraceRecord::new(now, None, "update_synced")
-            });
+            self.trace(now, None, || TraceEvent::UpdateSynced { update: u });
         }
         self.totals.syncs += 1;
         // Each primary's SUPs then sync from the top-level SUP (at once for

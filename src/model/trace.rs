@@ -1,10 +1,17 @@
 //! The event trace: one record per thing that happens to a client or at the
 //! site, handed to a sink the caller provides.
 //!
-//! Owns [`TraceRecord`] and the filter (all clients, or a chosen few). The
-//! model never formats or writes a trace; `output/trace.rs` does. With no
-//! sink the cost is one branch per event.
+//! Owns [`TraceRecord`], the typed [`TraceEvent`] it carries and the filter
+//! (all clients, or a chosen few). The model never formats or writes a
+//! trace: `output/trace.rs` serialises the events (their snake-case names
+//! are the `event` field of `trace.jsonl`), and the law checker reads them.
+//! With no sink the cost is one branch per event.
 
+use serde::Serialize;
+
+use super::client::RestartCause;
+use super::compliance::Cell;
+use super::update_point::ScanFailure;
 use crate::engine::SimTime;
 use crate::estate::{ClientId, DeploymentId, UpdateId};
 
@@ -15,38 +22,325 @@ pub struct TraceRecord {
     pub time: SimTime,
     /// The client it happened to (`None`: the site).
     pub client: Option<ClientId>,
-    /// What happened, in snake case (`scan_done`, `true_state`, ...).
-    pub event: &'static str,
-    /// The deployment concerned, if any.
-    pub deployment: Option<DeploymentId>,
-    /// The update concerned, if any.
-    pub update: Option<UpdateId>,
-    /// Old state, for a state change.
-    pub from: Option<&'static str>,
-    /// New state, for a state change.
-    pub to: Option<&'static str>,
-    /// State message topic type, for a message.
-    pub topic: Option<u16>,
-    /// State message state id, for a message.
-    pub state: Option<u8>,
-    /// A count or duration in ms, where the event has one.
-    pub value: Option<u64>,
+    /// What happened.
+    pub event: TraceEvent,
 }
 
 impl TraceRecord {
-    /// A record with only the time, subject and event set.
-    pub fn new(time: SimTime, client: Option<ClientId>, event: &'static str) -> Self {
+    /// A record of `event` at `time`, about `client` (`None`: the site).
+    pub fn new(time: SimTime, client: Option<ClientId>, event: TraceEvent) -> Self {
         TraceRecord {
             time,
             client,
             event,
-            deployment: None,
-            update: None,
-            from: None,
-            to: None,
-            topic: None,
-            state: None,
-            value: None,
+        }
+    }
+}
+
+/// What happened, with what it concerns. `D` and `U` name a deployment and
+/// an update: ids in the model, names in `trace.jsonl` (see
+/// [`TraceEvent::map`]). Serialised with its snake-case name as `event`
+/// and its fields under the trace's column names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
+    // --- the site ---
+    /// WSyncMgr starts a scheduled (full) catalog sync.
+    SyncStartFull,
+    /// WSyncMgr starts a manual (delta) catalog sync.
+    SyncStartDelta,
+    /// WSyncMgr polls WSUS for the end of its download.
+    SyncPoll,
+    /// The synced metadata is in the top-level site database.
+    SyncInserted,
+    /// An update's metadata reached the top-level site database.
+    UpdateSynced {
+        /// The update.
+        update: U,
+    },
+    /// A deployment's content is on a primary's DPs.
+    ContentReady {
+        /// The deployment.
+        deployment: D,
+    },
+    /// A fault takes a server down.
+    FaultDownBegin {
+        /// The fault's place in the scenario's list.
+        #[serde(rename = "value")]
+        fault: u64,
+    },
+    /// A fault slows a server down.
+    FaultSlowBegin {
+        /// The fault's place in the scenario's list.
+        #[serde(rename = "value")]
+        fault: u64,
+    },
+    /// A fault ends.
+    FaultEnd {
+        /// The fault's place in the scenario's list.
+        #[serde(rename = "value")]
+        fault: u64,
+    },
+
+    // --- a client: power and policy ---
+    /// It is switched on.
+    PowerOn,
+    /// It is switched off (after an install in progress, if any).
+    PowerOff,
+    /// It asks its management point for policy.
+    PolicyRequest,
+    /// It learns a deployment from its policy.
+    PolicyReceived {
+        /// The deployment.
+        deployment: D,
+    },
+
+    // --- a client: scans ---
+    /// Its software update scan schedule fires.
+    ScanCycle,
+    /// Its deployment re-evaluation schedule fires.
+    ReevaluationCycle,
+    /// It starts a compliance scan.
+    ScanStart,
+    /// The scan attempt failed; it tries again later.
+    ScanFailed {
+        /// Which server turned it down.
+        #[serde(rename = "to")]
+        by: ScanFailure,
+        /// How long until it tries again, ms.
+        #[serde(rename = "value")]
+        retry_ms: u64,
+    },
+    /// It finishes a scan.
+    ScanDone,
+
+    // --- a client: state messages ---
+    /// It queues a state message; the update (topics 500, 402) or the
+    /// deployment (topics 30x) it is about, if any.
+    MessageQueued {
+        /// The deployment it is about.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        deployment: Option<D>,
+        /// The update it is about.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        update: Option<U>,
+        /// Topic type.
+        topic: u16,
+        /// State id.
+        state: u8,
+    },
+    /// It sends its queued messages to its management point as one batch.
+    BatchSent {
+        /// Messages in the batch.
+        #[serde(rename = "value")]
+        messages: u64,
+    },
+    /// Its batch is committed to its site's database.
+    BatchInDatabase {
+        /// Messages in the batch.
+        #[serde(rename = "value")]
+        messages: u64,
+    },
+
+    // --- a client: content, install, restart ---
+    /// It asks its distribution point for a deployment's content.
+    DownloadStart {
+        /// The deployment.
+        deployment: D,
+        /// Bytes it still lacks.
+        #[serde(rename = "value")]
+        bytes: u64,
+    },
+    /// It has all of a deployment's content.
+    DownloadDone {
+        /// The deployment.
+        deployment: D,
+    },
+    /// It starts installing a deployment's missing updates.
+    InstallStart {
+        /// The deployment.
+        deployment: D,
+        /// How long the installs take, ms.
+        #[serde(rename = "value")]
+        length_ms: u64,
+    },
+    /// The install ends.
+    InstallDone,
+    /// An install needs a restart: when, and why then.
+    RestartPlanned {
+        /// Who or what restarts it.
+        #[serde(rename = "to")]
+        cause: RestartCause,
+        /// How long from now, ms.
+        #[serde(rename = "value")]
+        in_ms: u64,
+    },
+    /// The planned restart is due.
+    RestartDue,
+    /// It restarts.
+    RestartStart {
+        /// How long the restart takes, ms.
+        #[serde(rename = "value")]
+        length_ms: u64,
+    },
+    /// It is back from the restart.
+    RestartDone,
+
+    // --- a client: compliance ---
+    /// Its true state of a deployment changes.
+    TrueState {
+        /// The deployment.
+        deployment: D,
+        /// The old state.
+        from: Cell,
+        /// The new state.
+        to: Cell,
+    },
+    /// Its site database's state of a deployment changes.
+    ReportedState {
+        /// The deployment.
+        deployment: D,
+        /// The old state.
+        from: Cell,
+        /// The new state.
+        to: Cell,
+    },
+}
+
+impl<D, U> TraceEvent<D, U> {
+    /// The same event with its deployment and update named by `d` and `u`
+    /// (ids to names, for `trace.jsonl`).
+    pub fn map<D2, U2>(self, d: impl Fn(D) -> D2, u: impl Fn(U) -> U2) -> TraceEvent<D2, U2> {
+        use TraceEvent as E;
+        match self {
+            E::SyncStartFull => E::SyncStartFull,
+            E::SyncStartDelta => E::SyncStartDelta,
+            E::SyncPoll => E::SyncPoll,
+            E::SyncInserted => E::SyncInserted,
+            E::UpdateSynced { update } => E::UpdateSynced { update: u(update) },
+            E::ContentReady { deployment } => E::ContentReady {
+                deployment: d(deployment),
+            },
+            E::FaultDownBegin { fault } => E::FaultDownBegin { fault },
+            E::FaultSlowBegin { fault } => E::FaultSlowBegin { fault },
+            E::FaultEnd { fault } => E::FaultEnd { fault },
+            E::PowerOn => E::PowerOn,
+            E::PowerOff => E::PowerOff,
+            E::PolicyRequest => E::PolicyRequest,
+            E::PolicyReceived { deployment } => E::PolicyReceived {
+                deployment: d(deployment),
+            },
+            E::ScanCycle => E::ScanCycle,
+            E::ReevaluationCycle => E::ReevaluationCycle,
+            E::ScanStart => E::ScanStart,
+            E::ScanFailed { by, retry_ms } => E::ScanFailed { by, retry_ms },
+            E::ScanDone => E::ScanDone,
+            E::MessageQueued {
+                deployment,
+                update,
+                topic,
+                state,
+            } => E::MessageQueued {
+                deployment: deployment.map(d),
+                update: update.map(u),
+                topic,
+                state,
+            },
+            E::BatchSent { messages } => E::BatchSent { messages },
+            E::BatchInDatabase { messages } => E::BatchInDatabase { messages },
+            E::DownloadStart { deployment, bytes } => E::DownloadStart {
+                deployment: d(deployment),
+                bytes,
+            },
+            E::DownloadDone { deployment } => E::DownloadDone {
+                deployment: d(deployment),
+            },
+            E::InstallStart {
+                deployment,
+                length_ms,
+            } => E::InstallStart {
+                deployment: d(deployment),
+                length_ms,
+            },
+            E::InstallDone => E::InstallDone,
+            E::RestartPlanned { cause, in_ms } => E::RestartPlanned { cause, in_ms },
+            E::RestartDue => E::RestartDue,
+            E::RestartStart { length_ms } => E::RestartStart { length_ms },
+            E::RestartDone => E::RestartDone,
+            E::TrueState {
+                deployment,
+                from,
+                to,
+            } => E::TrueState {
+                deployment: d(deployment),
+                from,
+                to,
+            },
+            E::ReportedState {
+                deployment,
+                from,
+                to,
+            } => E::ReportedState {
+                deployment: d(deployment),
+                from,
+                to,
+            },
+        }
+    }
+
+    /// The deployment it concerns, if any.
+    pub fn deployment(&self) -> Option<&D> {
+        use TraceEvent as E;
+        match self {
+            E::ContentReady { deployment }
+            | E::PolicyReceived { deployment }
+            | E::DownloadStart { deployment, .. }
+            | E::DownloadDone { deployment }
+            | E::InstallStart { deployment, .. }
+            | E::TrueState { deployment, .. }
+            | E::ReportedState { deployment, .. } => Some(deployment),
+            E::MessageQueued { deployment, .. } => deployment.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+impl<D, U> TraceEvent<D, U> {
+    /// Its name in `trace.jsonl`'s `event` field (`scan_start`, ...).
+    pub fn name(&self) -> &'static str {
+        use TraceEvent as E;
+        match self {
+            E::SyncStartFull => "sync_start_full",
+            E::SyncStartDelta => "sync_start_delta",
+            E::SyncPoll => "sync_poll",
+            E::SyncInserted => "sync_inserted",
+            E::UpdateSynced { .. } => "update_synced",
+            E::ContentReady { .. } => "content_ready",
+            E::FaultDownBegin { .. } => "fault_down_begin",
+            E::FaultSlowBegin { .. } => "fault_slow_begin",
+            E::FaultEnd { .. } => "fault_end",
+            E::PowerOn => "power_on",
+            E::PowerOff => "power_off",
+            E::PolicyRequest => "policy_request",
+            E::PolicyReceived { .. } => "policy_received",
+            E::ScanCycle => "scan_cycle",
+            E::ReevaluationCycle => "reevaluation_cycle",
+            E::ScanStart => "scan_start",
+            E::ScanFailed { .. } => "scan_failed",
+            E::ScanDone => "scan_done",
+            E::MessageQueued { .. } => "message_queued",
+            E::BatchSent { .. } => "batch_sent",
+            E::BatchInDatabase { .. } => "batch_in_database",
+            E::DownloadStart { .. } => "download_start",
+            E::DownloadDone { .. } => "download_done",
+            E::InstallStart { .. } => "install_start",
+            E::InstallDone => "install_done",
+            E::RestartPlanned { .. } => "restart_planned",
+            E::RestartDue => "restart_due",
+            E::RestartStart { .. } => "restart_start",
+            E::RestartDone => "restart_done",
+            E::TrueState { .. } => "true_state",
+            E::ReportedState { .. } => "reported_state",
         }
     }
 }
@@ -85,5 +379,92 @@ impl<'a> Tracer<'a> {
         if self.wants(record.client) {
             (self.sink)(&record);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::compliance::Cell;
+
+    /// Every event serialises with its name as `event` and its fields
+    /// under the trace's column names.
+    #[test]
+    fn names_are_the_serialised_tags() {
+        let cell = Cell::UNKNOWN;
+        let all: Vec<TraceEvent<&str, &str>> = vec![
+            TraceEvent::SyncStartFull,
+            TraceEvent::SyncStartDelta,
+            TraceEvent::SyncPoll,
+            TraceEvent::SyncInserted,
+            TraceEvent::UpdateSynced { update: "KB1" },
+            TraceEvent::ContentReady { deployment: "cu" },
+            TraceEvent::FaultDownBegin { fault: 0 },
+            TraceEvent::FaultSlowBegin { fault: 1 },
+            TraceEvent::FaultEnd { fault: 1 },
+            TraceEvent::PowerOn,
+            TraceEvent::PowerOff,
+            TraceEvent::PolicyRequest,
+            TraceEvent::PolicyReceived { deployment: "cu" },
+            TraceEvent::ScanCycle,
+            TraceEvent::ReevaluationCycle,
+            TraceEvent::ScanStart,
+            TraceEvent::ScanFailed {
+                by: ScanFailure::UpdatePoint,
+                retry_ms: 5,
+            },
+            TraceEvent::ScanDone,
+            TraceEvent::MessageQueued {
+                deployment: None,
+                update: Some("KB1"),
+                topic: 500,
+                state: 2,
+            },
+            TraceEvent::BatchSent { messages: 3 },
+            TraceEvent::BatchInDatabase { messages: 3 },
+            TraceEvent::DownloadStart {
+                deployment: "cu",
+                bytes: 7,
+            },
+            TraceEvent::DownloadDone { deployment: "cu" },
+            TraceEvent::InstallStart {
+                deployment: "cu",
+                length_ms: 9,
+            },
+            TraceEvent::InstallDone,
+            TraceEvent::RestartPlanned {
+                cause: RestartCause::InWindow,
+                in_ms: 0,
+            },
+            TraceEvent::RestartDue,
+            TraceEvent::RestartStart { length_ms: 4 },
+            TraceEvent::RestartDone,
+            TraceEvent::TrueState {
+                deployment: "cu",
+                from: cell,
+                to: cell,
+            },
+            TraceEvent::ReportedState {
+                deployment: "cu",
+                from: cell,
+                to: cell,
+            },
+        ];
+        for e in &all {
+            let v = serde_json::to_value(e).expect("serialises");
+            assert_eq!(v["event"], e.name(), "{e:?}");
+        }
+        let names: std::collections::BTreeSet<_> = all.iter().map(|e| e.name()).collect();
+        assert_eq!(names.len(), all.len(), "one of each");
+        let failed = serde_json::to_string(&all[16]).expect("serialises");
+        assert_eq!(
+            failed,
+            r#"{"event":"scan_failed","to":"update_point","value":5}"#
+        );
+        let planned = serde_json::to_string(&all[25]).expect("serialises");
+        assert_eq!(
+            planned,
+            r#"{"event":"restart_planned","to":"maintenance_window","value":0}"#
+        );
     }
 }

@@ -13,6 +13,7 @@ use super::compliance::{Phase, TOPIC_SCAN};
 use super::events::Event;
 use super::record::Timing;
 use super::station::{Job, Offer, Request};
+use super::trace::TraceEvent;
 use super::world::{Action, World};
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::estate::ClientId;
@@ -21,8 +22,9 @@ use crate::estate::ClientId;
 const SCAN_PENDING_RETRY: u8 = 4;
 
 /// Who turned a scan attempt down.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ScanFailure {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanFailure {
     /// The management point (location request).
     ManagementPoint,
     /// The software update point (503 or down).
@@ -59,9 +61,7 @@ impl World<'_> {
         client.action = Action::Scan;
         client.action_started = now;
         client.scan_token = client.scan_token.wrapping_add(1);
-        self.trace(Some(c), || {
-            super::trace::TraceRecord::new(now, Some(c), "scan_start")
-        });
+        self.trace(now, Some(c), || TraceEvent::ScanStart);
         if self.clients[c.index()].needs_location {
             let mp = self.mp_station(c);
             let job = self.job(c, Request::Location, now);
@@ -171,13 +171,9 @@ impl World<'_> {
         self.queue(c, TOPIC_SCAN, SCAN_PENDING_RETRY, 0, now);
         sched.at_fixed(retry, Event::Wake(c));
         self.refresh(c, now);
-        self.trace(Some(c), || super::trace::TraceRecord {
-            to: Some(match by {
-                ScanFailure::ManagementPoint => "management_point",
-                ScanFailure::UpdatePoint => "update_point",
-            }),
-            value: Some(retry.since(now).as_ms()),
-            ..super::trace::TraceRecord::new(now, Some(c), "scan_failed")
+        self.trace(now, Some(c), || TraceEvent::ScanFailed {
+            by,
+            retry_ms: retry.since(now).as_ms(),
         });
         self.next_action(c, sched);
     }

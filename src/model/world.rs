@@ -9,6 +9,7 @@ use std::collections::VecDeque;
 use rand::Rng;
 use smallvec::SmallVec;
 
+use super::client::RestartCause;
 use super::compliance::{self, Cell, Compliance, Counts, Phase, Truth};
 use super::distribution_point::Dp;
 use super::events::Event;
@@ -19,7 +20,7 @@ use super::record::{
     THRESHOLDS, Thresholds, Totals, UpdateRow, ms_histogram,
 };
 use super::station::{Job, Offer, Request, ServiceDraws, Station, service_sampler};
-use super::trace::{TraceRecord, Tracer};
+use super::trace::{TraceEvent, TraceRecord, Tracer};
 use crate::engine::{
     CounterRng, CounterSession, EventKey, Model, PeriodicId, RunStats, Scheduler, SimDuration,
     SimTime, Simulation, StreamRng, Streams, TimerId, arena, arena_with_capacity,
@@ -49,14 +50,6 @@ pub(crate) enum Action {
     Download(DeploymentId),
     Install(DeploymentId),
     Restart,
-}
-
-/// Why a client restarts, for the totals.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RestartCause {
-    User,
-    Forced,
-    InWindow,
 }
 
 /// A state message waiting on a client or in transit.
@@ -684,12 +677,18 @@ impl<'e> World<'e> {
         self.tracer = Some(tracer);
     }
 
-    /// Emits a trace record built by `f`, if tracing wants it.
-    pub(crate) fn trace(&mut self, client: Option<ClientId>, f: impl FnOnce() -> TraceRecord) {
+    /// Emits a trace record of the event `f` builds, if tracing wants
+    /// records about `client` (`None`: the site).
+    pub(crate) fn trace(
+        &mut self,
+        now: SimTime,
+        client: Option<ClientId>,
+        f: impl FnOnce() -> TraceEvent,
+    ) {
         if let Some(tracer) = &mut self.tracer
             && tracer.wants(client)
         {
-            tracer.emit(f());
+            tracer.emit(TraceRecord::new(now, client, f()));
         }
     }
 
@@ -820,19 +819,20 @@ impl<'e> World<'e> {
             let old = dep.assignments[c.index()].true_cell;
             let old_reported = dep.assignments[c.index()].reported_cell;
             if self.tracer.is_some() {
-                let d_id = DeploymentId(d as u16);
-                for (event, from, to) in [
-                    ("true_state", old, cell),
-                    ("reported_state", old_reported, reported),
-                ] {
-                    if from != to {
-                        self.trace(Some(c), || TraceRecord {
-                            deployment: Some(d_id),
-                            from: Some(cell_name(from)),
-                            to: Some(cell_name(to)),
-                            ..TraceRecord::new(now, Some(c), event)
-                        });
-                    }
+                let deployment = DeploymentId(d as u16);
+                if old != cell {
+                    self.trace(now, Some(c), || TraceEvent::TrueState {
+                        deployment,
+                        from: old,
+                        to: cell,
+                    });
+                }
+                if old_reported != reported {
+                    self.trace(now, Some(c), || TraceEvent::ReportedState {
+                        deployment,
+                        from: old_reported,
+                        to: reported,
+                    });
                 }
             }
             let dep = &mut self.deployments[d];
@@ -1039,23 +1039,6 @@ impl<'e> World<'e> {
     }
 }
 
-/// `required/downloading`, `installed`, `unknown/scan_failed`: a cell in a trace.
-fn cell_name(cell: Cell) -> &'static str {
-    use super::compliance::RequiredSub as S;
-    match (cell.state, cell.sub, cell.scan_failed) {
-        (Compliance::Required, S::NotEvaluated, _) => "required/not_evaluated",
-        (Compliance::Required, S::Detected, _) => "required/detected",
-        (Compliance::Required, S::Downloading, _) => "required/downloading",
-        (Compliance::Required, S::Downloaded, _) => "required/downloaded",
-        (Compliance::Required, S::WaitingWindow, _) => "required/waiting_window",
-        (Compliance::Required, S::Installing, _) => "required/installing",
-        (Compliance::Required, S::PendingRestart, _) => "required/pending_restart",
-        (Compliance::Required, S::Failed, _) => "required/failed",
-        (Compliance::Unknown, _, true) => "unknown/scan_failed",
-        (state, _, _) => state.name(),
-    }
-}
-
 /// How a report counts a detection state id.
 pub(crate) fn detection_compliance(state: u8) -> Compliance {
     match state {
@@ -1237,48 +1220,46 @@ impl World<'_> {
     }
 
     /// The trace record of an event as it is handled (state changes and
-    /// messages it causes follow as records of their own).
+    /// messages it causes follow as records of their own). Events that are
+    /// plumbing (samples, servers' endings, batches in transit) or traced
+    /// where they take effect (a fault, a switch-off an install delays)
+    /// have none.
     fn trace_event(&mut self, event: Event, now: SimTime) {
-        let (client, name) = match event {
-            Event::SyncStart(SyncKind::Full) => (None, "sync_start_full"),
-            Event::SyncStart(SyncKind::Delta) => (None, "sync_start_delta"),
-            Event::SyncPoll => (None, "sync_poll"),
-            Event::SyncInserted => (None, "sync_inserted"),
-            Event::ContentReady(d, _) => {
-                self.trace(None, || TraceRecord {
-                    deployment: Some(d),
-                    ..TraceRecord::new(now, None, "content_ready")
-                });
-                return;
-            }
-            Event::SiteSynced(..) | Event::Replicated(_) => return,
-            Event::Sample
+        let (client, traced) = match event {
+            Event::SyncStart(SyncKind::Full) => (None, TraceEvent::SyncStartFull),
+            Event::SyncStart(SyncKind::Delta) => (None, TraceEvent::SyncStartDelta),
+            Event::SyncPoll => (None, TraceEvent::SyncPoll),
+            Event::SyncInserted => (None, TraceEvent::SyncInserted),
+            Event::ContentReady(deployment, _) => (None, TraceEvent::ContentReady { deployment }),
+            Event::SiteSynced(..)
+            | Event::Replicated(_)
+            | Event::Sample
             | Event::Wake(_)
             | Event::ReportCycle(_)
             | Event::BatchForwarded(_)
             | Event::Served(..)
             | Event::DpTick(_)
             | Event::FaultBegin(_)
-            | Event::FaultEnd(_) => return,
-            Event::PolicyPoll(c, _) | Event::PolicyRequest(c) => (Some(c), "policy_request"),
-            Event::ScanCycle(c) => (Some(c), "scan_cycle"),
-            Event::ReevaluationCycle(c) => (Some(c), "reevaluation_cycle"),
+            | Event::FaultEnd(_)
+            | Event::PowerOff(_) => return,
+            Event::PolicyPoll(c, _) | Event::PolicyRequest(c) => {
+                (Some(c), TraceEvent::PolicyRequest)
+            }
+            Event::ScanCycle(c) => (Some(c), TraceEvent::ScanCycle),
+            Event::ReevaluationCycle(c) => (Some(c), TraceEvent::ReevaluationCycle),
             Event::ActionDone(c) => (
                 Some(c),
                 match self.clients[c.index()].action {
-                    Action::Scan => "scan_done",
-                    Action::Download(_) => "download_done",
-                    Action::Install(_) => "install_done",
-                    Action::Restart => "restart_done",
-                    Action::Idle => return,
+                    Action::Scan => TraceEvent::ScanDone,
+                    Action::Install(_) => TraceEvent::InstallDone,
+                    Action::Restart => TraceEvent::RestartDone,
+                    // A download ends at its DP's tick, traced there.
+                    Action::Download(_) | Action::Idle => return,
                 },
             ),
-            Event::RestartDue(c) => (Some(c), "restart_due"),
-            Event::PowerOn(c) => (Some(c), "power_on"),
-            // Traced when it happens: an install in progress delays it.
-            Event::PowerOff(_) => return,
+            Event::RestartDue(c) => (Some(c), TraceEvent::RestartDue),
+            Event::PowerOn(c) => (Some(c), TraceEvent::PowerOn),
         };
-        let value = None;
         let online = client.map(|c| self.online(c));
         // Periodic events an offline client ignores are not traced.
         if online == Some(false)
@@ -1292,10 +1273,7 @@ impl World<'_> {
         {
             return;
         }
-        self.trace(client, || TraceRecord {
-            value,
-            ..TraceRecord::new(now, client, name)
-        });
+        self.trace(now, client, || traced);
     }
 }
 

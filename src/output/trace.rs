@@ -15,31 +15,19 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::estate::Estate;
-use crate::model::TraceRecord;
+use crate::model::{RestartCause, ScanFailure, TraceEvent, TraceRecord};
 use crate::output::{format_duration, start_text};
 
-/// One trace line.
+/// One trace line: the record's time and client, then its event's name
+/// and fields, with deployments and updates by name.
 #[derive(Serialize)]
 struct Line<'a> {
     t_ms: u64,
     time: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     client: Option<u32>,
-    event: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    deployment: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    update: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    from: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    to: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    topic: Option<u16>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    state: Option<u8>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    value: Option<u64>,
+    #[serde(flatten)]
+    event: TraceEvent<&'a str, &'a str>,
 }
 
 /// The local wall-clock time of a simulated instant, RFC 3339.
@@ -67,16 +55,10 @@ pub fn trace_line(estate: &Estate, r: &TraceRecord) -> String {
         t_ms: r.time.as_ms(),
         time: wall(estate, r),
         client: r.client.map(|c| c.0),
-        event: r.event,
-        deployment: r
-            .deployment
-            .map(|d| estate.deployments[d.index()].name.as_str()),
-        update: r.update.map(|u| estate.updates[u.index()].id.as_str()),
-        from: r.from,
-        to: r.to,
-        topic: r.topic,
-        state: r.state,
-        value: r.value,
+        event: r.event.map(
+            |d| estate.deployments[d.index()].name.as_str(),
+            |u| estate.updates[u.index()].id.as_str(),
+        ),
     };
     let mut s = serde_json::to_string(&line).expect("a trace line serializes");
     s.push('\n');
@@ -202,74 +184,80 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
         start_text(estate)
     );
     for r in records {
-        let dep = r
-            .deployment
-            .map(|d| format!("'{}'", estate.deployments[d.index()].name));
-        let dep = dep.as_deref().unwrap_or("");
-        let upd = r
-            .update
-            .map_or("", |u| estate.updates[u.index()].id.as_str());
-        let took =
-            |v: Option<u64>| v.map_or(String::new(), |ms| format_duration(ms as f64 / 3_600_000.0));
-        let paren = |v: Option<u64>| {
-            v.map_or(String::new(), |ms| {
-                format!(" ({})", format_duration(ms as f64 / 3_600_000.0))
-            })
-        };
-        let words = match r.event {
-            "power_on" => "switched on".to_string(),
-            "power_off" => "switched off".to_string(),
-            "policy_request" => "asks its management point for policy".to_string(),
-            "policy_received" => format!("receives the policy of deployment {dep}"),
-            "scan_cycle" => "its software update scan schedule fires".to_string(),
-            "reevaluation_cycle" => "its deployment re-evaluation schedule fires".to_string(),
-            "scan_start" => "starts a compliance scan".to_string(),
-            "scan_failed" => format!(
-                "the scan fails at the {}; it tries again in {}",
-                r.to.unwrap_or("server").replace('_', " "),
-                took(r.value)
-            ),
-            "scan_done" => "finishes the scan".to_string(),
-            "download_start" => format!(
-                "asks its distribution point for {dep}{}",
-                r.value
-                    .map_or(String::new(), |b| format!(" ({:.1} MB)", b as f64 / 1e6))
-            ),
-            "download_done" => "finishes the download".to_string(),
-            "install_start" => format!("starts installing {dep}{}", paren(r.value)),
-            "install_done" => "finishes installing".to_string(),
-            "restart_planned" => {
-                format!("will restart in {} ({})", took(r.value), r.to.unwrap_or(""))
+        let named = r.event.map(
+            |d| format!("'{}'", estate.deployments[d.index()].name),
+            |u| estate.updates[u.index()].id.clone(),
+        );
+        let dep = named.deployment().map_or("", String::as_str);
+        let took = |ms: u64| format_duration(ms as f64 / 3_600_000.0);
+        let words = match named {
+            TraceEvent::PowerOn => "switched on".to_string(),
+            TraceEvent::PowerOff => "switched off".to_string(),
+            TraceEvent::PolicyRequest => "asks its management point for policy".to_string(),
+            TraceEvent::PolicyReceived { .. } => format!("receives the policy of deployment {dep}"),
+            TraceEvent::ScanCycle => "its software update scan schedule fires".to_string(),
+            TraceEvent::ReevaluationCycle => {
+                "its deployment re-evaluation schedule fires".to_string()
             }
-            "restart_due" => "the restart is due".to_string(),
-            "restart_start" => format!("restarts{}", paren(r.value)),
-            "restart_done" => "is back from the restart".to_string(),
-            "message_queued" => {
-                let about = if upd.is_empty() { dep } else { upd };
-                let what = message_words(r.topic.unwrap_or(0), r.state.unwrap_or(0));
+            TraceEvent::ScanStart => "starts a compliance scan".to_string(),
+            TraceEvent::ScanFailed { by, retry_ms } => format!(
+                "the scan fails at the {}; it tries again in {}",
+                match by {
+                    ScanFailure::ManagementPoint => "management point",
+                    ScanFailure::UpdatePoint => "update point",
+                },
+                took(retry_ms)
+            ),
+            TraceEvent::ScanDone => "finishes the scan".to_string(),
+            TraceEvent::DownloadStart { bytes, .. } => format!(
+                "asks its distribution point for {dep} ({:.1} MB)",
+                bytes as f64 / 1e6
+            ),
+            TraceEvent::DownloadDone { .. } => "finishes the download".to_string(),
+            TraceEvent::InstallStart { length_ms, .. } => {
+                format!("starts installing {dep} ({})", took(length_ms))
+            }
+            TraceEvent::InstallDone => "finishes installing".to_string(),
+            TraceEvent::RestartPlanned { cause, in_ms } => format!(
+                "will restart in {} ({})",
+                took(in_ms),
+                match cause {
+                    RestartCause::User => "user",
+                    RestartCause::Forced => "forced",
+                    RestartCause::InWindow => "maintenance_window",
+                }
+            ),
+            TraceEvent::RestartDue => "the restart is due".to_string(),
+            TraceEvent::RestartStart { length_ms } => format!("restarts ({})", took(length_ms)),
+            TraceEvent::RestartDone => "is back from the restart".to_string(),
+            TraceEvent::MessageQueued {
+                ref update,
+                topic,
+                state,
+                ..
+            } => {
+                let about = update.as_deref().unwrap_or(dep);
+                let what = message_words(topic, state);
                 format!("queues a state message: {what} {about}")
                     .trim_end()
                     .to_string()
             }
-            "batch_sent" => format!(
-                "sends {} state messages to its management point",
-                r.value.unwrap_or(0)
-            ),
-            "batch_in_database" => format!(
-                "its batch of {} messages reaches the site database",
-                r.value.unwrap_or(0)
-            ),
-            "true_state" => format!(
-                "truly {} → {} for {dep}",
-                r.from.unwrap_or("?"),
-                r.to.unwrap_or("?")
-            ),
-            "reported_state" => format!(
+            TraceEvent::BatchSent { messages } => {
+                format!("sends {messages} state messages to its management point")
+            }
+            TraceEvent::BatchInDatabase { messages } => {
+                format!("its batch of {messages} messages reaches the site database")
+            }
+            TraceEvent::TrueState { from, to, .. } => {
+                format!("truly {} → {} for {dep}", from.name(), to.name())
+            }
+            TraceEvent::ReportedState { from, to, .. } => format!(
                 "the site now shows {} → {} for {dep}",
-                r.from.unwrap_or("?"),
-                r.to.unwrap_or("?")
+                from.name(),
+                to.name()
             ),
-            other => other.replace('_', " "),
+            // Site events: not about one client (explain shows only its own).
+            other => other.name().replace('_', " "),
         };
         let stamp = (estate.source.start + Duration::milliseconds(r.time.as_ms() as i64))
             .format("%a %Y-%m-%d %H:%M:%S");
