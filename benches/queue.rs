@@ -15,9 +15,11 @@
 //!   timer re-armed 10 to 15 h ahead (power on/off), so half the pending
 //!   events sit far beyond an hour.
 //!
-//! Candidates: `priority_queue` (the crate, the agenda before issue 7),
-//! `binary_heap` (`std::collections::BinaryHeap` with lazy cancellation) and
-//! `wheel` (the two-level bucketed timing wheel the agenda now uses). For
+//! Candidates: `priority_queue` (the crate, the agenda's queue before the
+//! wheel), `binary_heap` (`std::collections::BinaryHeap` with lazy
+//! cancellation), both in `benches/agenda_candidates/`, and `wheel` (the
+//! two-level bucketed timing wheel the agenda uses). Each candidate is first
+//! checked against the wheel, operation by operation. For
 //! `periodic`, also `agenda_rings`: the `Agenda` itself with every timer a
 //! periodic timer (`Agenda::periodic`), re-armed as it fires, as the model's
 //! policy polls are. The group `agenda_wheel_params` compares bucket widths
@@ -25,14 +27,15 @@
 //!
 //! `cargo bench --bench queue`; one workload: `cargo bench --bench queue -- periodic`.
 
+mod agenda_candidates;
+
 use std::collections::VecDeque;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
+use agenda_candidates::{LazyBinaryHeap, PriorityQueueAgenda, check_against_wheel};
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group};
-use patchsim::engine::agenda_candidates::{
-    AgendaQueue, BucketWheel, LazyBinaryHeap, PriorityQueueAgenda,
-};
+use patchsim::engine::agenda_bench::{AgendaQueue, BucketWheel};
 use patchsim::engine::{Agenda, SimDuration, SimTime};
 
 /// Steps per timed iteration.
@@ -67,10 +70,10 @@ fn next<Q: AgendaQueue<u32>>(q: &mut Q) -> (SimTime, u32) {
 /// A workload: sets a queue up with `n` pending events, then runs steps.
 trait Workload {
     const NAME: &'static str;
-    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Self, Q)
-    where
-        Self: Sized;
-    fn steps<Q: AgendaQueue<u32>>(&mut self, q: &mut Q, steps: u64);
+    /// What the workload keeps beside a queue `Q` (which may be ids of `Q`).
+    type State<Q: AgendaQueue<u32>>;
+    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Self::State<Q>, Q);
+    fn steps<Q: AgendaQueue<u32>>(state: &mut Self::State<Q>, q: &mut Q, steps: u64);
 }
 
 struct Hold {
@@ -79,7 +82,8 @@ struct Hold {
 
 impl Workload for Hold {
     const NAME: &'static str = "agenda_hold";
-    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Self, Q) {
+    type State<Q: AgendaQueue<u32>> = Hold;
+    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Hold, Q) {
         let mut rng = Mix(1);
         let mut q = Q::with_capacity(n + 1);
         for i in 0..n {
@@ -87,24 +91,25 @@ impl Workload for Hold {
         }
         (Hold { rng }, q)
     }
-    fn steps<Q: AgendaQueue<u32>>(&mut self, q: &mut Q, steps: u64) {
+    fn steps<Q: AgendaQueue<u32>>(state: &mut Hold, q: &mut Q, steps: u64) {
         for _ in 0..steps {
             let (t, e) = next(q);
-            q.push(SimTime(t.0 + self.rng.range(1, HOUR_MS)), e);
+            q.push(SimTime(t.0 + state.rng.range(1, HOUR_MS)), e);
         }
     }
 }
 
-struct Cancel {
+struct Cancel<Id> {
     rng: Mix,
     step: u64,
     lag: usize,
-    victims: VecDeque<patchsim::engine::TimerId>,
+    victims: VecDeque<Id>,
 }
 
-impl Workload for Cancel {
+impl Workload for Cancel<()> {
     const NAME: &'static str = "agenda_cancel";
-    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Self, Q) {
+    type State<Q: AgendaQueue<u32>> = Cancel<Q::Id>;
+    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Cancel<Q::Id>, Q) {
         let (hold, q) = Hold::new::<Q>(n);
         let lag = (n / 16).max(4);
         let w = Cancel {
@@ -115,16 +120,16 @@ impl Workload for Cancel {
         };
         (w, q)
     }
-    fn steps<Q: AgendaQueue<u32>>(&mut self, q: &mut Q, steps: u64) {
+    fn steps<Q: AgendaQueue<u32>>(state: &mut Cancel<Q::Id>, q: &mut Q, steps: u64) {
         for _ in 0..steps {
             let (t, e) = next(q);
-            q.push(SimTime(t.0 + self.rng.range(1, HOUR_MS)), e);
-            self.step += 1;
-            if self.step % 4 == 0 {
-                let at = SimTime(t.0 + self.rng.range(HOUR_MS, 2 * HOUR_MS));
-                self.victims.push_back(q.push(at, u32::MAX));
-                if self.victims.len() > self.lag {
-                    let id = self.victims.pop_front().expect("non-empty");
+            q.push(SimTime(t.0 + state.rng.range(1, HOUR_MS)), e);
+            state.step += 1;
+            if state.step % 4 == 0 {
+                let at = SimTime(t.0 + state.rng.range(HOUR_MS, 2 * HOUR_MS));
+                state.victims.push_back(q.push(at, u32::MAX));
+                if state.victims.len() > state.lag {
+                    let id = state.victims.pop_front().expect("non-empty");
                     black_box(q.cancel(id));
                 }
             }
@@ -154,14 +159,15 @@ impl Periodic {
 
 impl Workload for Periodic {
     const NAME: &'static str = "agenda_periodic";
-    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Self, Q) {
+    type State<Q: AgendaQueue<u32>> = Periodic;
+    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Periodic, Q) {
         let mut q = Q::with_capacity(n + 1);
         for (phase, e) in Self::timers(n) {
             q.push(SimTime(phase), e);
         }
         (Periodic, q)
     }
-    fn steps<Q: AgendaQueue<u32>>(&mut self, q: &mut Q, steps: u64) {
+    fn steps<Q: AgendaQueue<u32>>(_: &mut Periodic, q: &mut Q, steps: u64) {
         for _ in 0..steps {
             let (t, e) = next(q);
             q.push(SimTime(t.0 + Self::PERIOD_MS[(e & 1) as usize]), e);
@@ -205,7 +211,8 @@ impl FarTimers {
 
 impl Workload for FarTimers {
     const NAME: &'static str = "agenda_far";
-    fn new<Q: AgendaQueue<u32>>(n: usize) -> (Self, Q) {
+    type State<Q: AgendaQueue<u32>> = FarTimers;
+    fn new<Q: AgendaQueue<u32>>(n: usize) -> (FarTimers, Q) {
         let mut rng = Mix(3);
         let mut q = Q::with_capacity(n + 1);
         for client in 0..(n / 2) as u32 {
@@ -214,13 +221,13 @@ impl Workload for FarTimers {
         }
         (FarTimers { rng }, q)
     }
-    fn steps<Q: AgendaQueue<u32>>(&mut self, q: &mut Q, steps: u64) {
+    fn steps<Q: AgendaQueue<u32>>(state: &mut FarTimers, q: &mut Q, steps: u64) {
         for _ in 0..steps {
             let (t, e) = next(q);
             let delay = if e & 1 == 0 {
                 HOUR_MS
             } else {
-                self.rng.range(Self::POWER_MS.0, Self::POWER_MS.1)
+                state.rng.range(Self::POWER_MS.0, Self::POWER_MS.1)
             };
             q.push(SimTime(t.0 + delay), e);
         }
@@ -246,7 +253,7 @@ impl Case {
     ) -> Case {
         fn make<W: Workload + 'static, Q: AgendaQueue<u32> + 'static>(n: usize) -> Runner {
             let (mut w, mut q) = W::new::<Q>(n);
-            Box::new(move |steps| w.steps(&mut q, steps))
+            Box::new(move |steps| W::steps(&mut w, &mut q, steps))
         }
         Case {
             group,
@@ -279,7 +286,7 @@ fn cases() -> Vec<Case> {
     }
     let mut cases = Vec::new();
     workload::<Hold>(&mut cases);
-    workload::<Cancel>(&mut cases);
+    workload::<Cancel<()>>(&mut cases);
     workload::<Periodic>(&mut cases);
     for n in SIZES {
         cases.push(Case {
@@ -296,7 +303,7 @@ fn cases() -> Vec<Case> {
         ($($shift:literal, $bits:literal, $cbits:literal);*) => {$(
             for (w, q) in [
                 ("hold", Case::new::<Hold, BucketWheel<u32, $shift, $bits, $cbits>> as fn(&'static str, &str, usize) -> Case),
-                ("cancel", Case::new::<Cancel, BucketWheel<u32, $shift, $bits, $cbits>>),
+                ("cancel", Case::new::<Cancel<()>, BucketWheel<u32, $shift, $bits, $cbits>>),
                 ("periodic", Case::new::<Periodic, BucketWheel<u32, $shift, $bits, $cbits>>),
                 ("far", Case::new::<FarTimers, BucketWheel<u32, $shift, $bits, $cbits>>),
             ] {
@@ -364,6 +371,8 @@ fn measured(run: &mut Runner, steps: u64) {
 /// - `AGENDA_ONE=<id> AGENDA_STEPS=<n>`: builds one case and runs `n` steps in
 ///   `measured`, for `valgrind --tool=callgrind --toggle-collect='*measured*'`.
 fn main() {
+    check_against_wheel::<PriorityQueueAgenda<u32>>("priority_queue", 1, 300_000);
+    check_against_wheel::<LazyBinaryHeap<u32>>("binary_heap", 2, 300_000);
     if let Ok(filter) = std::env::var("AGENDA_TABLE") {
         let warmup =
             std::env::var("AGENDA_WARMUP").map_or(STEPS, |s| s.parse().expect("AGENDA_WARMUP"));

@@ -11,7 +11,7 @@ mod time;
 
 pub use hint::{arena, arena_with_capacity, prefetch, prefetch_prefix};
 #[doc(hidden)]
-pub use queue::candidates as agenda_candidates;
+pub use queue::bench as agenda_bench;
 pub use queue::{Agenda, EventKey, PeriodicId, Source, TimerId};
 pub use rng::{CounterRng, CounterSession, StreamRng, Streams};
 pub use sim::{Model, RunEnd, RunStats, Scheduler, Simulation};

@@ -682,6 +682,8 @@ fn event_key<E>(entry: &Entry<E>) -> EventKey {
 impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32> AgendaQueue<E>
     for BucketWheel<E, SHIFT, BITS, CBITS>
 {
+    type Id = TimerId;
+
     fn with_capacity(n: usize) -> Self {
         const {
             assert!(BITS >= 2 && BITS <= 24 && SHIFT <= 24 && CBITS >= 1 && CBITS <= 20);

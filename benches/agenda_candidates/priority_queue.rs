@@ -1,20 +1,19 @@
-//! Candidate agenda: the `priority-queue` crate (the agenda until issue 7).
+//! Candidate queue: the `priority-queue` crate, the agenda's queue before the
+//! wheel.
 //!
 //! Owns [`PriorityQueueAgenda`]: an indexed heap whose items are found by
-//! their insertion sequence, so a cancel removes the event at once. Kept as
-//! the benchmark's baseline (benches/queue.rs) and checked by the same shadow
-//! test as the agenda.
+//! their insertion sequence, so a cancel removes the event at once.
 
 use std::cmp::Reverse;
 use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use priority_queue::PriorityQueue;
 
-use super::{AgendaQueue, EventKey, TimerId};
-use crate::engine::time::SimTime;
+use patchsim::engine::agenda_bench::AgendaQueue;
+use patchsim::engine::{EventKey, SimTime};
 
 /// One pending event. Equality and hashing look at the sequence number only,
-/// so the queue can find an entry by its [`TimerId`].
+/// so the queue can find an entry by its id.
 struct Item<E> {
     seq: u64,
     event: E,
@@ -57,14 +56,16 @@ impl Hasher for SeqHasher {
     }
 }
 
-/// `PriorityQueue<item, Reverse<(time, seq)>>`; its [`TimerId`]s are the
-/// insertion sequence numbers.
+/// `PriorityQueue<item, Reverse<(time, seq)>>`; its ids are the insertion
+/// sequence numbers.
 pub struct PriorityQueueAgenda<E> {
     queue: PriorityQueue<Item<E>, Reverse<(SimTime, u64)>, BuildHasherDefault<SeqHasher>>,
     next_seq: u64,
 }
 
 impl<E> AgendaQueue<E> for PriorityQueueAgenda<E> {
+    type Id = u64;
+
     fn with_capacity(n: usize) -> Self {
         PriorityQueueAgenda {
             queue: PriorityQueue::with_capacity_and_default_hasher(n),
@@ -72,11 +73,11 @@ impl<E> AgendaQueue<E> for PriorityQueueAgenda<E> {
         }
     }
 
-    fn push(&mut self, time: SimTime, event: E) -> TimerId {
+    fn push(&mut self, time: SimTime, event: E) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
         self.queue.push(Item { seq, event }, Reverse((time, seq)));
-        TimerId::new(seq)
+        seq
     }
 
     fn reserve_seq(&mut self) -> u64 {
@@ -85,13 +86,13 @@ impl<E> AgendaQueue<E> for PriorityQueueAgenda<E> {
         seq
     }
 
-    fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) -> TimerId {
+    fn push_reserved(&mut self, time: SimTime, seq: u64, event: E) -> u64 {
         assert!(
             seq < self.next_seq,
             "sequence number {seq} was never reserved"
         );
         self.queue.push(Item { seq, event }, Reverse((time, seq)));
-        TimerId::new(seq)
+        seq
     }
 
     fn pop_keyed(&mut self) -> Option<(EventKey, E)> {
@@ -104,8 +105,8 @@ impl<E> AgendaQueue<E> for PriorityQueueAgenda<E> {
         self.queue.peek().map(|(_, Reverse((time, _)))| *time)
     }
 
-    fn cancel(&mut self, id: TimerId) -> Option<E> {
-        self.queue.remove(&id.raw()).map(|(item, _)| item.event)
+    fn cancel(&mut self, id: u64) -> Option<E> {
+        self.queue.remove(&id).map(|(item, _)| item.event)
     }
 
     fn len(&self) -> usize {
