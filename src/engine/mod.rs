@@ -1,7 +1,7 @@
 //! The discrete-event engine: time, agenda, random streams and the run loop.
 //!
-//! Knows nothing of software updates; `examples/minimal_engine.rs` drives it
-//! with a toy model to prove it. The model plugs in through [`Model`].
+//! Knows nothing of what is simulated; `examples/minimal_engine.rs` drives
+//! it with a toy model to prove it. The model plugs in through [`Model`].
 
 mod hint;
 mod queue;

@@ -180,8 +180,8 @@ impl<E: Copy> Agenda<E> {
     /// firing takes its place in the order like an event pushed when the
     /// timer was armed. Timers of one period must be made in order of
     /// `phase % period`. Meant for the many timers of a model that repeat
-    /// on a fixed phase (a client's hourly poll): they wait in rings by
-    /// period, outside the wheel, and cannot be cancelled.
+    /// on a fixed phase (one an hour for each of many entities): they wait
+    /// in rings by period, outside the wheel, and cannot be cancelled.
     ///
     /// ```
     /// use patchsim::engine::{Agenda, SimDuration, SimTime};

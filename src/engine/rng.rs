@@ -18,8 +18,8 @@ pub type StreamRng = ChaCha8Rng;
 ///
 /// ChaCha has a 64-bit stream number beside its key: the key comes from the
 /// seed, the stream number from `(family, index)`. Families are small
-/// integers the model picks (clients, servers, ...); `index` is the entity's
-/// position in its arena.
+/// integers the model picks, say one per kind of entity; `index` is the
+/// entity's position in its arena.
 ///
 /// ```
 /// use patchsim::engine::Streams;

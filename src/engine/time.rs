@@ -1,4 +1,4 @@
-//! Simulated time: integer milliseconds since the scenario start.
+//! Simulated time: integer milliseconds since the start of the run.
 //!
 //! Owns [`SimTime`] (an instant) and [`SimDuration`] (a span). There is no
 //! float time anywhere in the simulator, so two runs never disagree over a

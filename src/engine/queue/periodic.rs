@@ -7,7 +7,7 @@
 //! one period later). Timers of one period share a *ring*: their slots in
 //! order of phase (the order they must be made in), and a cursor that walks
 //! the ring round after round, so that finding the next firing is a forward
-//! scan over a sequential array, and re-arming a timer as it fires writes
+//! walk over a sequential array, and re-arming a timer as it fires writes
 //! the slot just read. A million hourly timers cost the engine a few bytes
 //! of sequential reading each per round, instead of a push into a wheel
 //! bucket and a pop out of it.
@@ -226,9 +226,10 @@ impl<E> Ring<E> {
 
     /// Offers `hint` the event of every armed timer up to `distance`
     /// positions past the cursor not offered before. (Offering the disarmed
-    /// ones too, to spare the branch, loaded a client's record for nothing
-    /// at nearly two positions in three on a quiet night: at a million
-    /// clients the loads that matter then waited for room.)
+    /// ones too, to spare the branch, would have a model prefetch a record
+    /// for nothing at each disarmed position, which is most positions when
+    /// few timers are armed: with millions of timers the prefetches that
+    /// matter then wait for room.)
     #[inline]
     fn hint_ahead(&mut self, distance: usize, mut hint: impl FnMut(&E)) {
         if self.hinted_round != self.round || self.hinted < self.cursor {

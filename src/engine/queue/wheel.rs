@@ -1,14 +1,13 @@
 //! The agenda's structure: a two-level ring of time buckets over integer
 //! milliseconds.
 //!
-//! Owns [`BucketWheel`]. Designed for patchsim's agenda: millions of pending
-//! timers, most of them a few minutes to an hour ahead (policy polls,
-//! reporting cycles), a million more 10 to 15 hours or days ahead (power
-//! on/off, weekly scans), times in integer ms, and a clock that only moves
-//! forward. Pushing is O(1) for an event within the coarse horizon (about 50
-//! days); each near bucket is sorted once, when the clock reaches it, so a
-//! pop costs a little more than a vector pop. Knows nothing of what the
-//! events mean.
+//! Owns [`BucketWheel`]. Designed for an agenda of millions of pending
+//! timers, most of them a few minutes to an hour ahead (short periods), a
+//! million more 10 to 15 hours or days ahead (long delays), times in integer
+//! ms, and a clock that only moves forward. Pushing is O(1) for an event
+//! within the coarse horizon (about 50 days); each near bucket is sorted
+//! once, when the clock reaches it, so a pop costs a little more than a
+//! vector pop. Knows nothing of what the events mean.
 //!
 //! Layout, for a bucket width `W = 2^SHIFT` ms, `N = 2^BITS` near buckets, a
 //! coarse width `CW = N · W / 2` and `M = 2^CBITS` coarse buckets:
@@ -55,7 +54,7 @@
 //! [`AgendaQueue::push_fixed`]) is always live. `peek_time` takes `&self`,
 //! so the heads of `sorted`, `late`, `far` and `reserved` are kept live
 //! after every operation; when the current window is empty, `peek_time`
-//! scans the next bucket holding a live entry and `pop` then loads it: one
+//! searches the next bucket holding a live entry and `pop` then loads it: one
 //! pass over the bucket's entries (drops cancelled ones, reading the slots
 //! of the cancellable ones, which pulls those slots the coming pops free
 //! into cache at once) and a sort of packed `u64` keys. The window
@@ -414,8 +413,9 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
                 // Cancelled entries move too: dropping them here would read
                 // each one's slot, which loading its near bucket does anyway.
                 // Each near bucket is sized once for what it receives, rather
-                // than grown by doubling from empty: at a million clients that
-                // was a million reallocations a month.
+                // than grown by doubling from empty: with millions of timers
+                // moving down, doubling cost millions of reallocations over a
+                // long run.
                 for e in &bucket {
                     self.fill[(e.time >> SHIFT) as usize & Self::MASK] += 1;
                 }
