@@ -79,9 +79,9 @@ fn stream_number(family: u16, index: u64) -> u64 {
 /// methods and `rand_distr` distributions take it as they take a
 /// [`StreamRng`]. Each call computes the one 64-byte ChaCha8 block that holds
 /// its words (two blocks when a `next_u64` straddles blocks) and keeps no
-/// buffer: a draw costs a block instead of an eighth of one (about 50 ns
-/// against 3 on the project's machine, `benches/rng.rs`), and an entity costs
-/// 24 bytes instead of 320. A handler that draws several numbers can borrow a
+/// buffer: a draw costs a whole block instead of an eighth of one
+/// (`benches/rng.rs` compares the two), and an entity costs 24 bytes
+/// instead of 320. A handler that draws several numbers can borrow a
 /// [`session`](Self::session), which keeps the current block while it lives.
 /// Results depend only on the seed, the family, the index and the position.
 ///

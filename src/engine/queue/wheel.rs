@@ -542,8 +542,8 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
         // cancellable one, which the coming pops free, into cache at once,
         // instead of one cache miss per pop (a fixed event has no slot).
         // (Checking liveness while building the keys instead makes each
-        // step longer, fewer loads overlap, and a 10^7-event agenda slows
-        // by a tenth.)
+        // step longer, so fewer loads overlap, and a large agenda pops
+        // slower.)
         bucket.retain(|e| slab.is_live(e));
         self.keys.clear();
         self.keys.extend(bucket.iter().enumerate().map(|(i, e)| {
