@@ -13,7 +13,7 @@ use super::queue::{Agenda, EventKey, PeriodicId, Source, TimerId};
 use super::time::{SimDuration, SimTime};
 
 /// How many events ahead the run loop tells the model of an event to come
-/// ([`Model::prefetch`]): far enough that its memory arrives in time, near
+/// ([`Model::hint`]): far enough that its memory arrives in time, near
 /// enough that it is still in cache when the event is handled.
 const PREFETCH_DISTANCE: usize = 16;
 
@@ -31,17 +31,17 @@ pub trait Model {
     /// [`prefetch`](crate::engine::prefetch)), so that the waits of several
     /// events overlap. Must not change anything. By default nothing.
     #[inline]
-    fn prefetch(&self, event: &Self::Event) {
+    fn hint(&self, event: &Self::Event) {
         let _ = event;
     }
 
-    /// A second hint for an event already offered to
-    /// [`prefetch`](Self::prefetch), about half as many events ahead: what
-    /// `prefetch` started loading is likely in cache by now, so a model can
-    /// follow it to what it names (a batch to its client). Must not change
-    /// anything. By default nothing.
+    /// A second hint for an event already offered to [`hint`](Self::hint),
+    /// about half as many events ahead: what `hint` started loading is
+    /// likely in cache by now, so a model can follow it to what it names (a
+    /// record to the entity it belongs to). Must not change anything. By
+    /// default nothing.
     #[inline]
-    fn prefetch_through(&self, event: &Self::Event) {
+    fn hint_through(&self, event: &Self::Event) {
         let _ = event;
     }
 }
@@ -322,12 +322,12 @@ impl<M: Model> Simulation<M> {
                 // A periodic firing leaves the queue's order as it was: its
                 // events ahead were hinted at already.
                 if source == Source::Queue {
-                    (self.agenda).hint_queue(PREFETCH_DISTANCE, |soon| model.prefetch(soon));
+                    (self.agenda).hint_queue(PREFETCH_DISTANCE, |soon| model.hint(soon));
                     if let Some(nearer) = self.agenda.ahead(PREFETCH_DISTANCE / 2) {
-                        model.prefetch_through(nearer);
+                        model.hint_through(nearer);
                     }
                 }
-                (self.agenda).hint_periodic(2 * PREFETCH_DISTANCE, |soon| model.prefetch(soon));
+                (self.agenda).hint_periodic(2 * PREFETCH_DISTANCE, |soon| model.hint(soon));
                 self.now = key.time;
                 self.last = key;
                 self.events += 1;
@@ -545,14 +545,14 @@ mod tests {
                 self.handled.push(self.offered[event as usize].get());
             }
         }
-        fn prefetch(&self, event: &u32) {
+        fn hint(&self, event: &u32) {
             if let Some(n) = self.offered.get(*event as usize) {
                 n.set(n.get() + 1);
             }
         }
     }
 
-    /// The run loop offers each pushed event to `prefetch` once, before it
+    /// The run loop offers each pushed event to `hint` once, before it
     /// is handled (but the first of each of the queue's windows), however
     /// many periodic firings come in between.
     #[test]

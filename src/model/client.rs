@@ -1,29 +1,49 @@
-//! A client's work: scans, downloads, installs and restarts, one at a time,
-//! each ending in state messages.
+//! A client: what it is (its fields, its random stream, its states of the
+//! catalog's updates, its queue of state messages) and what it does (scans,
+//! downloads, installs and restarts, one at a time, each ending in state
+//! messages).
 //!
-//! Owns the client's decisions: what to do next ([`World::next_action`]),
-//! what a scan finds, when an Available update's user starts it, whether an
-//! install waits for a maintenance window, fails or needs a restart, and
-//! when the restart happens. A client does one thing at a time; work that
-//! comes due while it is busy or off waits for the next free moment.
+//! Owns [`Clients`] and the client's decisions: what to do next
+//! ([`World::next_action`]), what a scan finds, when an Available update's
+//! user starts it, whether an install waits for a maintenance window, fails
+//! or needs a restart, and when the restart happens. A client does one
+//! thing at a time; work that comes due while it is busy or off waits for
+//! the next free moment. Where its fields sit in memory is the store's
+//! business (`store/clients.rs`): a field most events read goes into
+//! [`Client`], any other into [`ClientCold`].
+
+use std::ops::{Index, IndexMut};
 
 use rand::Rng;
 
 use super::compliance::{
-    ENFORCE_DOWNLOADED, ENFORCE_DOWNLOADING, ENFORCE_FAILED, ENFORCE_INSTALLING,
+    self, ENFORCE_DOWNLOADED, ENFORCE_DOWNLOADING, ENFORCE_FAILED, ENFORCE_INSTALLING,
     ENFORCE_PENDING_RESTART, ENFORCE_SUCCESS, ENFORCE_WAITING_WINDOW, Phase, SCAN_COMPLETED,
-    SCAN_FAILED, TOPIC_COMPLIANCE, TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_EVALUATION,
+    SCAN_FAILED, StateMsg, TOPIC_COMPLIANCE, TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_EVALUATION,
     TOPIC_SCAN, TOPIC_UPDATE_ENFORCEMENT, Truth, UPDATE_FAILED, UPDATE_INSTALLED,
-    UPDATE_PENDING_RESTART,
+    UPDATE_PENDING_RESTART, detection_compliance,
 };
 use super::events::Event;
+use super::family;
 use super::record::Timing;
+use super::store::{AnswerSettled, ClientTable, Database, NewClient, Outboxes};
 use super::trace::TraceEvent;
 use super::windows::next_fit;
-use super::world::{Action, StateMsg, World};
-use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::estate::{ClientId, DeploymentId, UpdateId};
-use crate::estate::{ClientKind, Purpose};
+use super::world::World;
+use crate::engine::{
+    CounterRng, CounterSession, PeriodicId, Scheduler, SimDuration, SimTime, Streams, TimerId,
+};
+use crate::estate::{ClientId, ClientKind, CohortId, DeploymentId, Estate, Purpose, UpdateId};
+
+/// What a client is doing right now (at most one thing at a time).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Action {
+    Idle,
+    Scan,
+    Download(DeploymentId),
+    Install(DeploymentId),
+    Restart,
+}
 
 /// Why a client restarts (for the totals and the trace).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
@@ -38,6 +58,477 @@ pub enum RestartCause {
     InWindow,
 }
 
+/// A client's fields that most of its events read. (Its cohort, what it
+/// has learned of its site's policy, its MP failures and its last scan
+/// report are the store's hot bytes; whether it is on, has a policy request
+/// out, polls, and is up to date are its poll word: see [`Clients`].)
+pub(crate) struct Client {
+    /// Where it is in its random stream, in 32-bit words (a stored
+    /// generator would be 320 bytes a client; the stream itself follows
+    /// from the seed and the client's index, see [`Clients::rng`]).
+    pub(crate) draws: u64,
+    pub(crate) action_timer: Option<TimerId>,
+    pub(crate) restart_timer: Option<TimerId>,
+    pub(crate) action_started: SimTime,
+    pub(crate) last_batch: SimTime,
+    /// When the next scheduled or first scan is due (`MAX`: none).
+    pub(crate) scan_due: SimTime,
+    /// Since when a restart has been pending (`MAX`: none).
+    pub(crate) restart_pending_since: SimTime,
+    pub(crate) batches: u32,
+    pub(crate) action: Action,
+    /// Its domain GPO names another update server.
+    pub(crate) gpo_conflict: bool,
+    /// A deployment re-evaluation is due.
+    pub(crate) reevaluation_due: bool,
+    /// The restart notification ran out while it was busy installing.
+    pub(crate) restart_waiting: bool,
+    /// Why the planned restart happens.
+    pub(crate) restart_cause: RestartCause,
+    /// It was switched off with an install pending restart: the next
+    /// power-on completes the restart.
+    pub(crate) restarted_by_shutdown: bool,
+    /// A power-off came while installing; it happens when the install ends.
+    pub(crate) power_off_waiting: bool,
+    /// Which scan attempt is current (server answers to older ones are
+    /// ignored).
+    pub(crate) scan_token: u32,
+    /// The SUP it last scanned against (`u16::MAX`: none): a scan against
+    /// any other is a full scan.
+    pub(crate) scanned_sup: u16,
+    /// Position in its cohort's SUP list.
+    pub(crate) sup_index: u8,
+    /// Failed scan tries against the current SUP in a row.
+    pub(crate) sup_failures: u8,
+    /// It must ask its MP where its SUP is before scanning.
+    pub(crate) needs_location: bool,
+    /// A batch is with its MP.
+    pub(crate) batch_in_flight: bool,
+    /// Its reporting cycle's offset, ms: ticks at `phase + k·interval`.
+    pub(crate) report_phase: u32,
+    /// A reporting tick is scheduled for it.
+    pub(crate) report_armed: bool,
+    /// Its policy polls: a periodic timer (made in [`World::start`]) at
+    /// `poll_phase + k·interval` ms.
+    pub(crate) poll_timer: Option<PeriodicId>,
+    pub(crate) poll_phase: u32,
+}
+
+/// A client's fields that few events read: they live apart from its
+/// [`Client`] fields, so that they cost the others nothing.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ClientCold {
+    /// When its planned restart happens (valid while its `restart_timer`
+    /// is set): read only when a restart is planned again.
+    pub(crate) restart_at: SimTime,
+}
+
+impl Default for ClientCold {
+    fn default() -> Self {
+        ClientCold {
+            restart_at: SimTime::MAX,
+        }
+    }
+}
+
+/// One client's state of one update: what is true, what it last queued,
+/// and what its site's and the CAS's databases hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct UpdateState {
+    /// What is really on the client.
+    pub(crate) truth: Truth,
+    /// The site database's detection state (topic 500 ids).
+    pub(crate) reported: u8,
+    /// The detection state the client last queued: clients send detection
+    /// messages only for changes.
+    pub(crate) sent: u8,
+    /// The CAS database's detection state (a hierarchy only; else unused).
+    pub(crate) cas_reported: u8,
+}
+
+/// A client's random stream at its stored position (see [`Clients::rng`]);
+/// the position is written back when it is dropped.
+pub(crate) struct ClientRng<'a> {
+    rng: CounterRng,
+    draws: &'a mut u64,
+}
+
+impl ClientRng<'_> {
+    /// Several draws through one ChaCha block (see [`CounterRng::session`]).
+    pub(crate) fn session(&mut self) -> CounterSession<'_> {
+        self.rng.session()
+    }
+}
+
+impl Drop for ClientRng<'_> {
+    fn drop(&mut self) {
+        *self.draws = self.rng.word_pos();
+    }
+}
+
+impl rand::RngCore for ClientRng<'_> {
+    #[inline]
+    fn next_u32(&mut self) -> u32 {
+        self.rng.next_u32()
+    }
+
+    #[inline]
+    fn next_u64(&mut self) -> u64 {
+        self.rng.next_u64()
+    }
+
+    fn fill_bytes(&mut self, dest: &mut [u8]) {
+        self.rng.fill_bytes(dest)
+    }
+}
+
+/// Every client: its fields (indexed by [`ClientId`]), its flags, its
+/// states of the updates, its queue of state messages, and the per-update
+/// counts over all clients, true and reported.
+pub(crate) struct Clients {
+    table: ClientTable,
+    outboxes: Outboxes,
+    update_truth: Vec<[u32; 4]>,
+    update_reported: Vec<[u32; 4]>,
+    streams: Streams,
+}
+
+impl Clients {
+    /// The estate's clients, numbered across cohorts in file order, with
+    /// which updates apply to each and whether its GPO conflicts (drawn
+    /// from its own applicability stream). Returns them and the GPO
+    /// conflicts per cohort.
+    pub(crate) fn new(estate: &Estate, streams: Streams) -> (Self, Vec<u32>) {
+        let n_clients = estate.client_count() as usize;
+        let n_updates = estate.updates.len();
+        let synced_at = estate.initially_synced_at();
+        let mut table = ClientTable::with_capacity(n_clients, n_updates);
+        let mut gpo_conflicts = vec![0; estate.cohorts.len()];
+        for (k, cohort) in estate.cohorts.iter().enumerate() {
+            for i in 0..cohort.count {
+                let id = u64::from(cohort.first_client + i);
+                let mut draws = streams.stream(family::APPLICABILITY, id);
+                let gpo_conflict = draws.random::<f64>() < cohort.gpo_conflict;
+                gpo_conflicts[k] += u32::from(gpo_conflict);
+                let updates = estate.updates.iter().map(|u| {
+                    let draw: f64 = draws.random();
+                    let truth = if gpo_conflict {
+                        Truth::Unmanaged
+                    } else if draw < u.applicability {
+                        Truth::Missing
+                    } else {
+                        Truth::NotRequired
+                    };
+                    UpdateState {
+                        truth,
+                        reported: compliance::DETECTION_UNKNOWN,
+                        sent: compliance::DETECTION_UNKNOWN,
+                        cas_reported: compliance::DETECTION_UNKNOWN,
+                    }
+                });
+                let client = Client {
+                    draws: 0,
+                    action_timer: None,
+                    restart_timer: None,
+                    action_started: SimTime::ZERO,
+                    last_batch: SimTime::ZERO,
+                    scan_due: SimTime::MAX,
+                    restart_pending_since: SimTime::MAX,
+                    batches: 0,
+                    action: Action::Idle,
+                    gpo_conflict,
+                    reevaluation_due: false,
+                    restart_waiting: false,
+                    restart_cause: RestartCause::User,
+                    restarted_by_shutdown: false,
+                    power_off_waiting: false,
+                    scan_token: 0,
+                    scanned_sup: if estate.sync.initially_synced {
+                        cohort.sups[0].0
+                    } else {
+                        u16::MAX
+                    },
+                    sup_index: 0,
+                    sup_failures: 0,
+                    needs_location: false,
+                    batch_in_flight: false,
+                    report_phase: 0,
+                    report_armed: false,
+                    poll_timer: None,
+                    poll_phase: 0,
+                };
+                table.push(
+                    NewClient {
+                        cohort: CohortId(k as u16),
+                        has_update_policy: estate.sync.initially_synced,
+                        client,
+                    },
+                    updates,
+                );
+            }
+        }
+        // The site already holds every managed client's state for updates
+        // synced before the start.
+        let mut update_truth = vec![[0u32; 4]; n_updates];
+        let mut update_reported = vec![[0u32; 4]; n_updates];
+        for (slot, s) in table.all_updates_mut().iter_mut().enumerate() {
+            let u = slot % n_updates;
+            if synced_at[u] == SimTime::ZERO {
+                s.reported = s.truth.detection_state();
+            }
+            // The CAS's database starts as the primaries' (a hierarchy).
+            s.cas_reported = s.reported;
+            s.sent = s.reported;
+            update_truth[u][s.truth.compliance() as usize] += 1;
+            update_reported[u][detection_compliance(s.reported) as usize] += 1;
+        }
+        let clients = Clients {
+            table,
+            outboxes: Outboxes::new(n_clients),
+            update_truth,
+            update_reported,
+            streams,
+        };
+        (clients, gpo_conflicts)
+    }
+
+    /// How many there are.
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// The store's table and queues, for the hints.
+    pub(super) fn store(&self) -> (&ClientTable, &Outboxes) {
+        (&self.table, &self.outboxes)
+    }
+
+    /// Client `c`'s random stream (the `CLIENT` family, its index) at its
+    /// position; draws move the position on.
+    pub(crate) fn rng(&mut self, c: ClientId) -> ClientRng<'_> {
+        let rng = self.stream(c);
+        ClientRng {
+            rng,
+            draws: &mut self.table.get_mut(c).draws,
+        }
+    }
+
+    /// The same stream as a value; whoever draws from it stores its
+    /// position back with [`set_stream_position`](Self::set_stream_position).
+    pub(crate) fn stream(&self, c: ClientId) -> CounterRng {
+        self.streams
+            .counter(family::CLIENT, u64::from(c.0))
+            .with_word_pos(self.table.get(c).draws)
+    }
+
+    /// Stores where client `c`'s stream is (see [`stream`](Self::stream)).
+    pub(crate) fn set_stream_position(&mut self, c: ClientId, rng: &CounterRng) {
+        self.table.get_mut(c).draws = rng.word_pos();
+    }
+
+    /// Its rarely read fields.
+    pub(crate) fn cold(&self, c: ClientId) -> &ClientCold {
+        self.table.cold(c)
+    }
+
+    /// Its rarely read fields, to change.
+    pub(crate) fn cold_mut(&mut self, c: ClientId) -> &mut ClientCold {
+        self.table.cold_mut(c)
+    }
+
+    /// Its cohort.
+    #[inline]
+    pub(crate) fn cohort(&self, c: ClientId) -> CohortId {
+        self.table.cohort(c)
+    }
+
+    /// Whether it is switched on.
+    #[inline]
+    pub(crate) fn online(&self, c: ClientId) -> bool {
+        self.table.online(c)
+    }
+
+    /// Switches it on or off, once its own silent answer is applied.
+    #[inline]
+    pub(crate) fn set_online(&mut self, c: ClientId, on: bool, settled: &AnswerSettled) {
+        self.table.set_online(c, on, settled);
+    }
+
+    /// Sets whether it is on at the start, before any request is out.
+    pub(crate) fn set_online_at_start(&mut self, c: ClientId, on: bool) {
+        self.table.set_online_at_start(c, on);
+    }
+
+    /// Whether a policy request of its is out, once its own silent answer
+    /// is applied.
+    #[inline]
+    pub(crate) fn request_out(&self, c: ClientId, settled: &AnswerSettled) -> bool {
+        self.table.request_out(c, settled)
+    }
+
+    /// A policy request of its goes out, or its answer (or failure) comes.
+    #[inline]
+    pub(crate) fn set_request_out(&mut self, c: ClientId, out: bool) {
+        self.table.set_request_out(c, out);
+    }
+
+    /// Whether its periodic poll chain is running.
+    #[inline]
+    pub(crate) fn polling(&self, c: ClientId) -> bool {
+        self.table.polling(c)
+    }
+
+    /// Its poll chain stops (it is off) or runs again.
+    #[inline]
+    pub(crate) fn set_polling(&mut self, c: ClientId, on: bool) {
+        self.table.set_polling(c, on);
+    }
+
+    /// Whether it has everything its site has published (an answer to its
+    /// policy request would be empty).
+    #[inline]
+    pub(crate) fn current(&self, c: ClientId) -> bool {
+        self.table.current(c)
+    }
+
+    /// Records whether it has everything its site has published.
+    #[inline]
+    pub(crate) fn set_current(&mut self, c: ClientId, current: bool) {
+        self.table.set_current(c, current);
+    }
+
+    /// Whether it has the software updates policy.
+    #[inline]
+    pub(crate) fn has_update_policy(&self, c: ClientId) -> bool {
+        self.table.has_update_policy(c)
+    }
+
+    /// It receives the software updates policy.
+    pub(crate) fn grant_update_policy(&mut self, c: ClientId) {
+        self.table.grant_update_policy(c);
+    }
+
+    /// How many of its site's published deployments it has learned.
+    #[inline]
+    pub(crate) fn known_deployments(&self, c: ClientId) -> usize {
+        self.table.known_deployments(c)
+    }
+
+    /// It has learned the first `n` of its site's published deployments.
+    pub(crate) fn set_known_deployments(&mut self, c: ClientId, n: usize) {
+        self.table.set_known_deployments(c, n);
+    }
+
+    /// Counts one more MP failure in a row; returns how many there were
+    /// before it.
+    pub(crate) fn count_mp_failure(&mut self, c: ClientId) -> u8 {
+        self.table.count_mp_failure(c)
+    }
+
+    /// It reached its MP: its failures in a row start again.
+    #[inline]
+    pub(crate) fn clear_mp_failures(&mut self, c: ClientId) {
+        self.table.clear_mp_failures(c);
+    }
+
+    /// Its last scan report in `db`.
+    #[inline]
+    pub(crate) fn reported_scan(&self, c: ClientId, db: Database) -> u8 {
+        self.table.reported_scan(c, db)
+    }
+
+    /// A scan report of its reaches `db`.
+    #[inline]
+    pub(crate) fn set_reported_scan(&mut self, c: ClientId, db: Database, state: u8) {
+        self.table.set_reported_scan(c, db, state);
+    }
+
+    /// Its states of every update, in update order.
+    #[inline]
+    pub(crate) fn updates(&self, c: ClientId) -> &[UpdateState] {
+        self.table.updates(c)
+    }
+
+    /// Its state of update `u`.
+    #[inline]
+    pub(crate) fn update(&self, c: ClientId, u: UpdateId) -> &UpdateState {
+        self.table.update(c, u.index())
+    }
+
+    /// Its state of update `u`, to change (not its truth or its site's
+    /// report, which keep counts: see [`set_truth`](Self::set_truth)).
+    #[inline]
+    pub(crate) fn update_mut(&mut self, c: ClientId, u: UpdateId) -> &mut UpdateState {
+        self.table.update_mut(c, u.index())
+    }
+
+    /// Sets its true state of one update, keeping the counts right.
+    pub(crate) fn set_truth(&mut self, c: ClientId, u: UpdateId, t: Truth) {
+        let old = std::mem::replace(&mut self.table.update_mut(c, u.index()).truth, t);
+        let counts = &mut self.update_truth[u.index()];
+        counts[old.compliance() as usize] -= 1;
+        counts[t.compliance() as usize] += 1;
+    }
+
+    /// Sets its site database's detection state of one update.
+    pub(crate) fn set_reported(&mut self, c: ClientId, u: UpdateId, state: u8) {
+        let old = std::mem::replace(&mut self.table.update_mut(c, u.index()).reported, state);
+        let counts = &mut self.update_reported[u.index()];
+        counts[detection_compliance(old) as usize] -= 1;
+        counts[detection_compliance(state) as usize] += 1;
+    }
+
+    /// Update `u`'s counts over all clients: true, then reported.
+    pub(crate) fn update_counts(&self, u: UpdateId) -> ([u32; 4], [u32; 4]) {
+        (
+            self.update_truth[u.index()],
+            self.update_reported[u.index()],
+        )
+    }
+
+    /// Its queue of state messages, oldest first.
+    #[inline]
+    pub(crate) fn outbox(&self, c: ClientId) -> &[StateMsg] {
+        self.outboxes.get(c)
+    }
+
+    /// Whether its queue is empty.
+    #[inline]
+    pub(crate) fn outbox_empty(&self, c: ClientId) -> bool {
+        self.outboxes.is_empty(c)
+    }
+
+    /// Its queues, to change.
+    pub(crate) fn outboxes_mut(&mut self) -> &mut Outboxes {
+        &mut self.outboxes
+    }
+
+    /// Messages queued over all clients.
+    pub(crate) fn queued_messages(&self) -> u64 {
+        self.outboxes.total()
+    }
+
+    /// Batches each client sent, indexed by client id.
+    pub(crate) fn batches_per_client(&self) -> Vec<u32> {
+        self.table.iter().map(|c| c.batches).collect()
+    }
+}
+
+impl Index<ClientId> for Clients {
+    type Output = Client;
+
+    #[inline]
+    fn index(&self, c: ClientId) -> &Client {
+        self.table.get(c)
+    }
+}
+
+impl IndexMut<ClientId> for Clients {
+    #[inline]
+    fn index_mut(&mut self, c: ClientId) -> &mut Client {
+        self.table.get_mut(c)
+    }
+}
+
 /// Topic 300 states.
 const COMPLIANT: u8 = 1;
 const NON_COMPLIANT: u8 = 2;
@@ -47,7 +538,7 @@ const EVALUATION_SUCCEEDED: u8 = 2;
 impl World<'_> {
     /// Queues a state message on the client; it leaves at the next cycle.
     pub(crate) fn queue(&mut self, c: ClientId, topic: u16, state: u8, subject: u16, now: SimTime) {
-        self.trace(now, Some(c), || {
+        self.recorder.trace(now, Some(c), || {
             let (deployment, update) = match topic {
                 TOPIC_DETECTION | TOPIC_UPDATE_ENFORCEMENT => (None, Some(UpdateId(subject))),
                 TOPIC_SCAN => (None, None),
@@ -60,7 +551,7 @@ impl World<'_> {
                 state,
             }
         });
-        self.outboxes.push(
+        self.clients.outboxes_mut().push(
             c,
             StateMsg {
                 topic,
@@ -69,8 +560,8 @@ impl World<'_> {
                 queued_at: now,
             },
         );
-        self.totals.state_messages_queued += 1;
-        if !self.clients[c.index()].report_armed {
+        self.recorder.totals.state_messages_queued += 1;
+        if !self.clients[c].report_armed {
             self.report_dirty.push(c);
         }
     }
@@ -83,7 +574,7 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) {
         let now = sched.now();
-        self.trace(now, Some(c), || match action {
+        self.recorder.trace(now, Some(c), || match action {
             Action::Install(deployment) => TraceEvent::InstallStart {
                 deployment,
                 length_ms: length.as_ms(),
@@ -95,7 +586,7 @@ impl World<'_> {
                 unreachable!("scans and downloads begin at their servers")
             }
         });
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         debug_assert_eq!(client.action, Action::Idle);
         client.action = action;
         client.action_started = sched.now();
@@ -107,17 +598,17 @@ impl World<'_> {
     pub(crate) fn scan_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let settings = self.settings(c);
         sched.after_fixed(settings.scan_interval, Event::ScanCycle(c));
-        if !self.clients[c.index()].hot.has_update_policy {
+        if !self.clients.has_update_policy(c) {
             return;
         }
-        let client = &mut self.clients[c.index()];
         let spread = settings.scan_random_delay.as_ms();
         let due = sched.now()
             + SimDuration(if spread > 0 {
-                client.rng(self.streams, c).random_range(0..=spread)
+                self.clients.rng(c).random_range(0..=spread)
             } else {
                 0
             });
+        let client = &mut self.clients[c];
         client.scan_due = client.scan_due.min(due);
         sched.at_fixed(due, Event::Wake(c));
     }
@@ -129,16 +620,16 @@ impl World<'_> {
             self.settings(c).reevaluation_interval,
             Event::ReevaluationCycle(c),
         );
-        self.clients[c.index()].reevaluation_due = true;
+        self.clients[c].reevaluation_due = true;
         self.next_action(c, sched);
     }
 
     /// If the client is on and free, starts the most urgent work that is due:
     /// a waiting restart, a scan, a download, then an install.
     pub(crate) fn next_action(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let hot = self.clients[c.index()].hot;
-        let online = self.online(c);
-        let client = &mut self.clients[c.index()];
+        let has_update_policy = self.clients.has_update_policy(c);
+        let online = self.clients.online(c);
+        let client = &mut self.clients[c];
         if !online || client.action != Action::Idle {
             return;
         }
@@ -148,9 +639,8 @@ impl World<'_> {
         }
         let now = sched.now();
         let reevaluate = std::mem::take(&mut client.reevaluation_due);
-        let mut scan = hot.has_update_policy && client.scan_due <= now;
-        for dep in &mut self.deployments {
-            let a = &mut dep.assignments[c.index()];
+        let mut scan = has_update_policy && client.scan_due <= now;
+        for a in self.deployments.assignments_of_mut(c) {
             match a.phase {
                 Phase::Failed | Phase::ScanFailed if reevaluate => {
                     a.phase = Phase::Evaluating;
@@ -168,15 +658,14 @@ impl World<'_> {
             }
         }
         if scan {
-            self.clients[c.index()].scan_due = SimTime::MAX;
+            self.clients[c].scan_due = SimTime::MAX;
             self.start_scan(c, sched);
             self.refresh(c, now);
             return;
         }
         // Users who start an Available install from Software Center.
-        for d in 0..self.deployments.len() {
-            let a = &mut self.deployments[d].assignments[c.index()];
-            if a.phase == Phase::WaitUser && a.due <= now {
+        for a in self.deployments.assignments_of_mut(c) {
+            if a.due_in(Phase::WaitUser, now) {
                 a.deadline_at = now;
                 a.due = now;
                 a.phase = if a.remaining > 0 {
@@ -184,31 +673,25 @@ impl World<'_> {
                 } else {
                     Phase::WaitDeadline
                 };
-                self.totals.available_installs_started += 1;
+                self.recorder.totals.available_installs_started += 1;
             }
         }
-        let pending = |w: &Self, d: usize, want: Phase| {
-            let a = &w.deployments[d].assignments[c.index()];
-            a.phase == want && a.due <= now
-        };
-        if let Some(d) =
-            (0..self.deployments.len()).find(|&d| pending(self, d, Phase::NeedDownload))
-        {
-            self.start_download(c, DeploymentId(d as u16), sched);
+        if let Some(d) = (self.deployments).find(c, |a| a.due_in(Phase::NeedDownload, now)) {
+            self.start_download(c, d, sched);
             return;
         }
-        for d in 0..self.deployments.len() {
-            if !(pending(self, d, Phase::WaitDeadline) || pending(self, d, Phase::WaitWindow)) {
+        for d in self.deployments.ids() {
+            let a = self.deployments.assignment(d, c);
+            if !(a.due_in(Phase::WaitDeadline, now) || a.due_in(Phase::WaitWindow, now)) {
                 continue;
             }
-            let d = DeploymentId(d as u16);
             match self.window_for_install(c, d, now) {
                 None => {
                     self.start_install(c, d, sched);
                     return;
                 }
                 Some(opens) => {
-                    let a = &mut self.deployments[d.index()].assignments[c.index()];
+                    let a = self.deployments.assignment_mut(d, c);
                     let entering = a.phase == Phase::WaitDeadline;
                     a.phase = Phase::WaitWindow;
                     a.due = opens;
@@ -239,7 +722,7 @@ impl World<'_> {
         let need = spec
             .updates
             .iter()
-            .filter(|&&u| self.updates_of[self.slot(c, u)].truth == Truth::Missing)
+            .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
             .fold(SimDuration::ZERO, |sum, u| {
                 sum + self.estate.updates[u.index()].max_run_time
             });
@@ -250,10 +733,22 @@ impl World<'_> {
         }
     }
 
+    /// What the end of the client's current action is, in the trace
+    /// (`None`: it has no action that ends at an `ActionDone`).
+    pub(crate) fn action_done_event(&self, c: ClientId) -> Option<TraceEvent> {
+        match self.clients[c].action {
+            Action::Scan => Some(TraceEvent::ScanDone),
+            Action::Install(_) => Some(TraceEvent::InstallDone),
+            Action::Restart => Some(TraceEvent::RestartDone),
+            // A download ends at its DP's tick, traced there.
+            Action::Download(_) | Action::Idle => None,
+        }
+    }
+
     /// The client's current action has run its course.
     pub(crate) fn action_done(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         let action = std::mem::replace(&mut client.action, Action::Idle);
         client.action_timer = None;
         match action {
@@ -264,54 +759,47 @@ impl World<'_> {
             Action::Restart => self.complete_restart(c, sched),
         }
         self.refresh(c, now);
-        if self.clients[c.index()].power_off_waiting {
+        if self.clients[c].power_off_waiting {
             self.switch_off(c, sched);
         } else {
             self.next_action(c, sched);
         }
     }
 
-    /// A scan ends (MODEL.md 2.2 step 2): the client queues a detection
+    /// A scan ends: the client queues a detection
     /// message for every synced update whose state changed, and every
     /// deployment it evaluated or verified moves on. A client whose GPO
     /// names another server reaches the wrong WSUS: its scan fails.
     fn scan_done(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
-        self.totals.scans += 1;
-        if self.clients[c.index()].gpo_conflict {
-            self.totals.scans_failed += 1;
+        self.recorder.totals.scans += 1;
+        if self.clients[c].gpo_conflict {
+            self.recorder.totals.scans_failed += 1;
             self.queue(c, TOPIC_SCAN, SCAN_FAILED, 0, now);
-            for dep in &mut self.deployments {
-                let a = &mut dep.assignments[c.index()];
+            for a in self.deployments.assignments_of_mut(c) {
                 if matches!(a.phase, Phase::Evaluating | Phase::Verifying) {
                     a.phase = Phase::ScanFailed;
                 }
             }
             return;
         }
-        let started = self.clients[c.index()].action_started;
-        let site = self.site_of(c);
-        for u in 0..self.estate.updates.len() {
-            if self.sites[site].synced_at[u] > started {
-                continue; // law 9: not in the site's catalog when the scan began
+        let started = self.clients[c].action_started;
+        let site = self.cohort(c).site;
+        for u in (0..self.estate.updates.len() as u16).map(UpdateId) {
+            if !self.site.synced_by(site, u.index(), started) {
+                continue; // the sync law: not in the site's catalog when the scan began
             }
-            let slot = self.slot(c, UpdateId(u as u16));
-            let state = self.updates_of[slot].truth.detection_state();
-            if self.updates_of[slot].sent != state {
-                self.updates_of[slot].sent = state;
-                self.queue(c, TOPIC_DETECTION, state, u as u16, now);
+            let update = self.clients.update_mut(c, u);
+            let state = update.truth.detection_state();
+            if update.sent != state {
+                update.sent = state;
+                self.queue(c, TOPIC_DETECTION, state, u.0, now);
             }
         }
         self.queue(c, TOPIC_SCAN, SCAN_COMPLETED, 0, now);
-        for d in 0..self.deployments.len() {
-            let phase = self.deployments[d].assignments[c.index()].phase;
+        for d in self.deployments.ids() {
+            let phase = self.deployments.assignment(d, c).phase;
             if matches!(phase, Phase::Evaluating | Phase::Verifying) {
-                self.evaluate(
-                    c,
-                    DeploymentId(d as u16),
-                    phase == Phase::Verifying,
-                    now,
-                    sched,
-                );
+                self.evaluate(c, d, phase == Phase::Verifying, now, sched);
             }
         }
     }
@@ -330,7 +818,7 @@ impl World<'_> {
         let (mut missing_bytes, mut missing, mut pending, mut installed) =
             (0u64, false, false, false);
         for &u in &spec.updates {
-            match self.updates_of[self.slot(c, u)].truth {
+            match self.clients.update(c, u).truth {
                 Truth::Missing => {
                     missing = true;
                     missing_bytes += self.estate.updates[u.index()].size_bytes;
@@ -342,8 +830,7 @@ impl World<'_> {
         }
         self.queue(c, TOPIC_EVALUATION, EVALUATION_SUCCEEDED, d.0, now);
         let cohort = self.cohort(c);
-        let client = &mut self.clients[c.index()];
-        let a = &mut self.deployments[d.index()].assignments[c.index()];
+        let a = self.deployments.assignment_mut(d, c);
         let (phase, compliant) = if missing {
             let first = a.remaining == u64::MAX;
             if first {
@@ -361,12 +848,11 @@ impl World<'_> {
                 Purpose::Available => {
                     // Whether this user ever installs it is drawn once.
                     let installs = !first
-                        || client.rng(self.streams, c).random::<f64>()
-                            < cohort.available_install_share;
+                        || self.clients.rng(c).random::<f64>() < cohort.available_install_share;
                     a.due = if installs {
                         now + cohort
                             .available_install_delay
-                            .sample(&mut client.rng(self.streams, c))
+                            .sample(&mut self.clients.rng(c))
                     } else {
                         SimTime::MAX
                     };
@@ -398,20 +884,21 @@ impl World<'_> {
     /// connection if the DP has none free.
     fn start_download(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let remaining = self.deployments[d.index()].assignments[c.index()].remaining;
-        self.trace(now, Some(c), || TraceEvent::DownloadStart {
-            deployment: d,
-            bytes: remaining,
-        });
-        let client = &mut self.clients[c.index()];
+        let remaining = self.deployments.assignment(d, c).remaining;
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::DownloadStart {
+                deployment: d,
+                bytes: remaining,
+            });
+        let client = &mut self.clients[c];
         client.action = Action::Download(d);
         client.action_started = now;
         if !self.dp_request(c, remaining, sched) {
-            self.clients[c.index()].action = Action::Idle;
+            self.clients[c].action = Action::Idle;
             self.download_failed(c, remaining, sched);
             return;
         }
-        self.deployments[d.index()].assignments[c.index()].phase = Phase::Downloading;
+        self.deployments.assignment_mut(d, c).phase = Phase::Downloading;
         self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, now);
         self.refresh(c, now);
     }
@@ -426,25 +913,22 @@ impl World<'_> {
     ) {
         let now = sched.now();
         let retry = now + self.settings(c).download_retry;
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         let d = match client.action {
             Action::Download(d) => {
                 client.action = Action::Idle;
                 d
             }
-            _ => match (0..self.deployments.len())
-                .find(|&d| self.deployments[d].assignments[c.index()].phase == Phase::NeedDownload)
-            {
-                Some(d) => DeploymentId(d as u16),
-                None => unreachable!("a failed download belongs to a deployment"),
-            },
+            _ => (self.deployments)
+                .find(c, |a| a.phase == Phase::NeedDownload)
+                .expect("a failed download belongs to a deployment"),
         };
-        let a = &mut self.deployments[d.index()].assignments[c.index()];
-        self.totals.bytes_downloaded += a.remaining - remaining;
+        let a = self.deployments.assignment_mut(d, c);
+        self.recorder.totals.bytes_downloaded += a.remaining - remaining;
         a.remaining = remaining;
         a.phase = Phase::NeedDownload;
         a.due = retry;
-        self.totals.download_failures += 1;
+        self.recorder.totals.download_failures += 1;
         sched.at_fixed(retry, Event::Wake(c));
         self.refresh(c, now);
         self.next_action(c, sched);
@@ -453,19 +937,19 @@ impl World<'_> {
     /// The DP has sent the last byte of the client's download.
     pub(crate) fn download_finished(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let Action::Download(d) =
-            std::mem::replace(&mut self.clients[c.index()].action, Action::Idle)
+        let Action::Download(d) = std::mem::replace(&mut self.clients[c].action, Action::Idle)
         else {
             unreachable!("a finished download belongs to a downloading client");
         };
-        self.trace(now, Some(c), || TraceEvent::DownloadDone { deployment: d });
-        let client = &self.clients[c.index()];
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::DownloadDone { deployment: d });
+        let client = &self.clients[c];
         let took = now.since(client.action_started).as_ms();
-        let cohort = usize::from(self.clients[c.index()].hot.cohort);
-        self.cohort_timings.record(cohort, Timing::Download, took);
+        let cohort = self.clients.cohort(c).index();
+        self.recorder.timing(cohort, Timing::Download, took);
         self.download_done(c, d, now, sched);
         self.refresh(c, now);
-        if self.clients[c.index()].power_off_waiting {
+        if self.clients[c].power_off_waiting {
             self.switch_off(c, sched);
         } else {
             self.next_action(c, sched);
@@ -479,8 +963,8 @@ impl World<'_> {
         now: SimTime,
         sched: &mut Scheduler<'_, Event>,
     ) {
-        let a = &mut self.deployments[d.index()].assignments[c.index()];
-        self.totals.bytes_downloaded += a.remaining;
+        let a = self.deployments.assignment_mut(d, c);
+        self.recorder.totals.bytes_downloaded += a.remaining;
         a.remaining = 0;
         a.phase = Phase::WaitDeadline;
         a.due = a.deadline_at;
@@ -498,13 +982,13 @@ impl World<'_> {
         let cohort_failure = self.cohort(c).failure_probability;
         let mut length = SimDuration::ZERO;
         for &u in &spec.updates {
-            if self.updates_of[self.slot(c, u)].truth != Truth::Missing {
+            if self.clients.update(c, u).truth != Truth::Missing {
                 continue;
             }
             let update = &self.estate.updates[u.index()];
             let p_fail = 1.0 - (1.0 - update.failure_probability) * (1.0 - cohort_failure);
             let (took, fails) = {
-                let mut rng = self.clients[c.index()].rng(self.streams, c);
+                let mut rng = self.clients.rng(c);
                 let took = update.install_time.sample(&mut rng);
                 (
                     took,
@@ -512,7 +996,7 @@ impl World<'_> {
                 )
             };
             length = length + took.min(update.max_run_time);
-            self.set_truth(
+            self.clients.set_truth(
                 c,
                 u,
                 if fails {
@@ -521,12 +1005,10 @@ impl World<'_> {
                     Truth::InstallingOk
                 },
             );
-            self.totals.installs += 1;
+            self.recorder.totals.installs += 1;
         }
-        let dep = &mut self.deployments[d.index()];
-        dep.assignments[c.index()].phase = Phase::Installing;
-        let started = &mut dep.started[c.index()][1];
-        *started = (*started).min(now);
+        self.deployments.assignment_mut(d, c).phase = Phase::Installing;
+        self.deployments.install_started(d, c, now);
         self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_INSTALLING, d.0, now);
         self.begin(c, Action::Install(d), length, sched);
         self.refresh(c, now);
@@ -542,10 +1024,10 @@ impl World<'_> {
         let spec = &self.estate.deployments[d.index()];
         let (mut failed, mut restart) = (false, false);
         for &u in &spec.updates {
-            let (next, message) = match self.updates_of[self.slot(c, u)].truth {
+            let (next, message) = match self.clients.update(c, u).truth {
                 Truth::InstallingOk => {
                     let p = self.estate.updates[u.index()].restart_probability;
-                    if self.clients[c.index()].rng(self.streams, c).random::<f64>() < p {
+                    if self.clients.rng(c).random::<f64>() < p {
                         restart = true;
                         (Truth::PendingRestart, UPDATE_PENDING_RESTART)
                     } else {
@@ -554,15 +1036,15 @@ impl World<'_> {
                 }
                 Truth::InstallingFail => {
                     failed = true;
-                    self.totals.install_failures += 1;
+                    self.recorder.totals.install_failures += 1;
                     (Truth::Missing, UPDATE_FAILED)
                 }
                 _ => continue,
             };
-            self.set_truth(c, u, next);
+            self.clients.set_truth(c, u, next);
             self.queue(c, TOPIC_UPDATE_ENFORCEMENT, message, u.0, now);
         }
-        let a = &mut self.deployments[d.index()].assignments[c.index()];
+        let a = self.deployments.assignment_mut(d, c);
         let state = if failed {
             a.phase = Phase::Failed; // retried at the next re-evaluation
             Some(ENFORCE_FAILED)
@@ -597,7 +1079,6 @@ impl World<'_> {
             ClientKind::Server => spec.suppress_restart_servers,
         };
         let required = spec.purpose == Purpose::Required;
-        let client = &mut self.clients[c.index()];
         let (delay, cause) = if required
             && !suppressed
             && spec.honor_maintenance_windows
@@ -605,9 +1086,7 @@ impl World<'_> {
         {
             (SimDuration::ZERO, RestartCause::InWindow)
         } else {
-            let user = settings
-                .user_restart_delay
-                .sample(&mut client.rng(self.streams, c));
+            let user = settings.user_restart_delay.sample(&mut self.clients.rng(c));
             if required && !suppressed {
                 if user < settings.restart_countdown {
                     (user, RestartCause::User)
@@ -621,39 +1100,38 @@ impl World<'_> {
             }
         };
         let at = now + delay;
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         client.restart_pending_since = client.restart_pending_since.min(now);
-        self.trace(now, Some(c), || TraceEvent::RestartPlanned {
-            cause,
-            in_ms: delay.as_ms(),
-        });
-        let client = &mut self.clients[c.index()];
-        let restart_at = &mut self.restart_at[c.index()];
-        match client.restart_timer {
-            Some(timer) if at < *restart_at => {
-                client.restart_timer = sched.reschedule(timer, at);
-                *restart_at = at;
-                client.restart_cause = cause;
-            }
-            Some(_) => {}
-            None => {
-                client.restart_timer = Some(sched.at(at, Event::RestartDue(c)));
-                *restart_at = at;
-                client.restart_cause = cause;
-            }
-        }
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::RestartPlanned {
+                cause,
+                in_ms: delay.as_ms(),
+            });
+        let planned = self.clients.cold(c).restart_at;
+        let client = &mut self.clients[c];
+        let timer = match client.restart_timer {
+            Some(timer) if at < planned => sched.reschedule(timer, at),
+            Some(_) => return,
+            None => Some(sched.at(at, Event::RestartDue(c))),
+        };
+        client.restart_timer = timer;
+        client.restart_cause = cause;
+        self.clients.cold_mut(c).restart_at = at;
     }
 
     /// The restart is due: restart now, or as soon as the running install
     /// ends.
     pub(crate) fn restart_due(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        debug_assert!(self.online(c), "switching off cancels the restart timer");
-        let client = &mut self.clients[c.index()];
+        debug_assert!(
+            self.clients.online(c),
+            "switching off cancels the restart timer"
+        );
+        let client = &mut self.clients[c];
         client.restart_timer = None;
         match client.restart_cause {
-            RestartCause::User => self.totals.restarts_by_user += 1,
-            RestartCause::Forced => self.totals.restarts_forced += 1,
-            RestartCause::InWindow => self.totals.restarts_in_window += 1,
+            RestartCause::User => self.recorder.totals.restarts_by_user += 1,
+            RestartCause::Forced => self.recorder.totals.restarts_forced += 1,
+            RestartCause::InWindow => self.recorder.totals.restarts_in_window += 1,
         }
         match client.action {
             Action::Install(_) => client.restart_waiting = true,
@@ -670,40 +1148,38 @@ impl World<'_> {
         let length = self
             .settings(c)
             .restart_duration
-            .sample(&mut self.clients[c.index()].rng(self.streams, c));
-        self.clients[c.index()].restart_waiting = false;
+            .sample(&mut self.clients.rng(c));
+        self.clients[c].restart_waiting = false;
         self.record_restart_delay(c, sched.now());
         self.begin(c, Action::Restart, length, sched);
     }
 
     /// Records how long the client's pending restart waited.
     pub(crate) fn record_restart_delay(&mut self, c: ClientId, now: SimTime) {
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         let since = std::mem::replace(&mut client.restart_pending_since, SimTime::MAX);
         if since != SimTime::MAX {
-            let cohort = usize::from(self.clients[c.index()].hot.cohort);
+            let cohort = self.clients.cohort(c).index();
             let ms = now.since(since).as_ms();
-            self.cohort_timings.record(cohort, Timing::RestartDelay, ms);
+            self.recorder.timing(cohort, Timing::RestartDelay, ms);
         }
     }
 
     /// The client is back from a restart (or a shutdown): installs pending a
     /// restart take effect and are verified by a scan; it asks for policy.
     pub(crate) fn complete_restart(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        for u in 0..self.estate.updates.len() {
-            let u = UpdateId(u as u16);
-            if self.updates_of[self.slot(c, u)].truth == Truth::PendingRestart {
-                self.set_truth(c, u, Truth::Installed);
+        for u in (0..self.estate.updates.len() as u16).map(UpdateId) {
+            if self.clients.update(c, u).truth == Truth::PendingRestart {
+                self.clients.set_truth(c, u, Truth::Installed);
             }
         }
-        for dep in &mut self.deployments {
-            let a = &mut dep.assignments[c.index()];
+        for a in self.deployments.assignments_of_mut(c) {
             if a.phase == Phase::PendingRestart {
                 a.phase = Phase::VerifyDue;
                 a.due = SimTime::ZERO;
             }
         }
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         client.restarted_by_shutdown = false;
         if let Some(timer) = client.restart_timer.take() {
             sched.cancel(timer);
@@ -711,7 +1187,7 @@ impl World<'_> {
         let delay = self
             .settings(c)
             .power_on_policy_delay
-            .sample(&mut self.clients[c.index()].rng(self.streams, c));
+            .sample(&mut self.clients.rng(c));
         sched.after_fixed(delay, Event::PolicyRequest(c));
     }
 
@@ -719,7 +1195,7 @@ impl World<'_> {
     /// interrupted); a download keeps the bytes it has.
     pub(crate) fn interrupt(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         if client.action == Action::Idle {
             // Nothing to stop (an idle client has no action timer), and no
             // state changes: no refresh either.
@@ -737,14 +1213,14 @@ impl World<'_> {
             let remaining = self
                 .dp_cancel(c, sched)
                 .expect("a downloading client is at its DP");
-            let a = &mut self.deployments[d.index()].assignments[c.index()];
-            self.totals.bytes_downloaded += a.remaining - remaining;
+            let a = self.deployments.assignment_mut(d, c);
+            self.recorder.totals.bytes_downloaded += a.remaining - remaining;
             a.remaining = remaining;
             a.phase = Phase::NeedDownload;
             a.due = now;
-            self.clients[c.index()].action = Action::Idle;
+            self.clients[c].action = Action::Idle;
         }
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         match std::mem::replace(&mut client.action, Action::Idle) {
             Action::Idle => {}
             Action::Install(_) => unreachable!("installs are never interrupted"),

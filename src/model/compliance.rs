@@ -44,7 +44,7 @@ impl Compliance {
     }
 }
 
-/// Where a truly Required client stands in enforcement (MODEL.md section 3).
+/// Where a truly Required client stands in enforcement.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[repr(u8)]
 pub enum RequiredSub {
@@ -139,7 +139,20 @@ impl Truth {
     }
 }
 
-/// Topic 500 (per-update detection) state ids, as the site database keeps them.
+/// A state message waiting on a client or in transit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct StateMsg {
+    /// Topic type (500 detection, 501 scan, 300 compliance, 301 enforcement,
+    /// 302 evaluation, 402 update enforcement).
+    pub(crate) topic: u16,
+    /// State id within the topic.
+    pub(crate) state: u8,
+    /// The update (topics 500, 402) or deployment (topics 30x) it is about.
+    pub(crate) subject: u16,
+    /// When the client queued it.
+    pub(crate) queued_at: crate::engine::SimTime,
+}
+
 /// State message topic: per-update detection.
 pub(crate) const TOPIC_DETECTION: u16 = 500;
 /// State message topic: deployment compliance (1 compliant, 2 non-compliant).
@@ -185,6 +198,17 @@ pub(crate) fn reported_sub(enforcement: u8) -> RequiredSub {
     }
 }
 
+/// How a report counts a detection state id.
+pub(crate) fn detection_compliance(state: u8) -> Compliance {
+    match state {
+        DETECTION_NOT_REQUIRED => Compliance::NotRequired,
+        DETECTION_REQUIRED => Compliance::Required,
+        DETECTION_INSTALLED => Compliance::Installed,
+        _ => Compliance::Unknown,
+    }
+}
+
+/// Topic 500 (per-update detection) state ids, as the site database keeps them.
 pub(crate) const DETECTION_UNKNOWN: u8 = 0;
 pub(crate) const DETECTION_NOT_REQUIRED: u8 = 1;
 pub(crate) const DETECTION_REQUIRED: u8 = 2;

@@ -12,11 +12,11 @@ use std::collections::VecDeque;
 use hdrhistogram::Histogram;
 
 use super::events::Event;
-use super::record::{LoadCounts, ms_histogram};
-use super::station::Request;
+use super::record::{LoadCounts, LoadRow, ServerRecord, ServerRole, ms_histogram};
+use super::servers::Request;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
-use crate::estate::{ClientId, DpId};
+use crate::estate::{ClientId, DpId, DpSpec};
 
 /// The active downloads, one array per field, in the order they started: a
 /// pass that sends reads 8 bytes a flow, and one that checks the links
@@ -132,25 +132,25 @@ fn send_at(remaining: &mut [u64], rate: u64, dt: u64) -> u128 {
 
 /// A distribution point's live state.
 pub(crate) struct Dp {
-    pub(crate) bandwidth: u64,
-    pub(crate) max_connections: u32,
-    pub(crate) flows: Flows,
+    bandwidth: u64,
+    max_connections: u32,
+    flows: Flows,
     rates: Rates,
     /// The client whose download the next tick finishes (the first, if
-    /// several), for a prefetch hint.
-    pub(crate) next_done: Option<ClientId>,
-    pub(crate) waiting: VecDeque<(ClientId, SimTime, u64, u64)>,
+    /// several), for a hint.
+    next_done: Option<ClientId>,
+    waiting: VecDeque<(ClientId, SimTime, u64, u64)>,
     last: SimTime,
     timer: Option<TimerId>,
-    pub(crate) down: bool,
-    pub(crate) slowdown: f64,
-    pub(crate) interval: LoadCounts,
-    pub(crate) total: LoadCounts,
-    pub(crate) interval_millibits: u128,
-    pub(crate) total_millibits: u128,
-    pub(crate) wait: Histogram<u64>,
-    pub(crate) peak_queue: u32,
-    pub(crate) peak_busy: u32,
+    down: bool,
+    slowdown: f64,
+    interval: LoadCounts,
+    total: LoadCounts,
+    interval_millibits: u128,
+    total_millibits: u128,
+    wait: Histogram<u64>,
+    peak_queue: u32,
+    peak_busy: u32,
     scratch: Vec<(u64, usize)>,
 }
 
@@ -193,7 +193,7 @@ impl Dp {
     }
 
     /// Sends what every flow sent since the last change.
-    pub(crate) fn advance(&mut self, now: SimTime) {
+    fn advance(&mut self, now: SimTime) {
         let dt = now.since(self.last).as_ms();
         self.last = now;
         if dt == 0 {
@@ -325,10 +325,48 @@ impl Dp {
     }
 }
 
+impl Dp {
+    /// The client whose download its next tick finishes, for a hint.
+    #[inline]
+    pub(crate) fn next_done(&self) -> Option<ClientId> {
+        self.next_done
+    }
+
+    /// Its load row for the interval that ends now (as server `server`):
+    /// the bytes sent up to now belong to this interval.
+    pub(crate) fn sample(&mut self, now: SimTime, server: usize) -> LoadRow {
+        self.advance(now);
+        LoadRow {
+            time: now,
+            server,
+            counts: std::mem::take(&mut self.interval),
+            queue: self.waiting.len() as u32,
+            busy: self.flows.len() as u32,
+            bytes: (std::mem::take(&mut self.interval_millibits) / 8_000) as u64,
+            down: self.down,
+        }
+    }
+
+    /// Its figures over the run.
+    pub(crate) fn record(&self, spec: &DpSpec) -> ServerRecord {
+        ServerRecord {
+            name: spec.name.clone(),
+            role: ServerRole::DistributionPoint,
+            capacity: spec.max_connections,
+            queue_limit: None,
+            total: self.total,
+            peak_queue: self.peak_queue,
+            peak_busy: self.peak_busy,
+            wait: self.wait.clone(),
+            bytes: (self.total_millibits / 8_000) as u64,
+        }
+    }
+}
+
 impl World<'_> {
     /// Re-shares the bandwidth and moves the DP's one timer.
     fn dp_reschedule(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
-        let d = &mut self.dps[dp.index()];
+        let d = self.servers.dp_mut(dp);
         let next = d.share();
         if let Some(timer) = d.timer.take() {
             sched.cancel(timer);
@@ -348,7 +386,7 @@ impl World<'_> {
         let now = sched.now();
         let cohort = self.cohort(c);
         let dp = cohort.dp;
-        let d = &mut self.dps[dp.index()];
+        let d = self.servers.dp_mut(dp);
         d.interval.arrived[Request::Download as usize] += 1;
         d.total.arrived[Request::Download as usize] += 1;
         if d.down {
@@ -368,10 +406,10 @@ impl World<'_> {
     /// The DP's next completion: finished downloads end, waiting ones start.
     pub(crate) fn dp_tick(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let d = &mut self.dps[dp.index()];
-        d.timer = None;
-        let mut done = std::mem::take(&mut self.scratch_clients);
+        let mut done = std::mem::take(&mut self.servers.scratch_clients);
         done.clear();
+        let d = self.servers.dp_mut(dp);
+        d.timer = None;
         d.advance_and_take(now, &mut done);
         d.interval.served[Request::Download as usize] += done.len() as u64;
         d.total.served[Request::Download as usize] += done.len() as u64;
@@ -380,7 +418,7 @@ impl World<'_> {
         for &c in &done {
             self.download_finished(c, sched);
         }
-        self.scratch_clients = done;
+        self.servers.scratch_clients = done;
     }
 
     /// The client stops downloading (switched off, restarting): returns the
@@ -392,7 +430,7 @@ impl World<'_> {
     ) -> Option<u64> {
         let now = sched.now();
         let dp = self.cohort(c).dp;
-        let d = &mut self.dps[dp.index()];
+        let d = self.servers.dp_mut(dp);
         d.advance(now);
         let remaining = if let Some(i) = d.flows.client.iter().position(|&f| f == c) {
             d.flows.swap_remove(i)
@@ -413,7 +451,8 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) -> Vec<(ClientId, u64)> {
         let now = sched.now();
-        let d = &mut self.dps[dp.index()];
+        let d = self.servers.dp_mut(dp);
+        d.down = true;
         d.advance(now);
         let mut failed: Vec<(ClientId, u64)> = d
             .flows
@@ -427,23 +466,70 @@ impl World<'_> {
         failed
     }
 
-    /// A slowdown starts or ends: the DP's bandwidth changes from now.
+    /// A slowdown starts: the DP's bandwidth shrinks by `factor` from now.
     pub(crate) fn dp_set_slowdown(
         &mut self,
         dp: DpId,
         factor: f64,
         sched: &mut Scheduler<'_, Event>,
     ) {
-        let d = &mut self.dps[dp.index()];
+        let d = self.servers.dp_mut(dp);
         d.advance(sched.now());
         d.slowdown = factor;
         self.dp_reschedule(dp, sched);
+    }
+
+    /// A fault ends: the DP is up again at full bandwidth.
+    pub(crate) fn dp_restore(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
+        self.servers.dp_mut(dp).down = false;
+        self.dp_set_slowdown(dp, 1.0, sched);
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A DP of bandwidth B serving k equal downloads of size S at once
+    /// finishes them all at k·S/B, through the world's own plumbing.
+    #[test]
+    fn dp_shares_bandwidth_fairly() {
+        use crate::estate::DeploymentId;
+        use crate::model::client::Action;
+        use crate::model::servers::tests::{estate, sim};
+        for (k, connections) in [(10u32, 500u32), (40, 500), (40, 10)] {
+            let estate = estate(
+                &format!(
+                    r#"management_points: [ManagementPoint(name: "mp")],
+                       update_points: [UpdatePoint(name: "sup")],
+                       distribution_points: [DistributionPoint(name: "dp", bandwidth: "1Gbps", max_connections: {connections})],"#
+                ),
+                k,
+            );
+            let mut sim = sim(&estate, |w, sched| {
+                for i in 0..k {
+                    let c = ClientId(i);
+                    w.clients[c].action = Action::Download(DeploymentId(0));
+                    w.deployments.assignment_mut(DeploymentId(0), c).remaining = 100_000_000;
+                    assert!(w.dp_request(c, 100_000_000, sched));
+                }
+            });
+            // k × 100 MB × 8 bits / 1 Gbps = k × 0.8 s, however many connections.
+            let done = SimTime(u64::from(k) * 800);
+            sim.run_until(SimTime(done.as_ms() - 1));
+            let dp = sim.model().servers.dp(DpId(0));
+            assert!(!dp.flows.is_empty() || !dp.waiting.is_empty());
+            sim.run_until(done);
+            let dp = sim.model().servers.dp(DpId(0));
+            assert!(
+                dp.flows.is_empty() && dp.waiting.is_empty(),
+                "k={k}: all done at k·S/B"
+            );
+            assert_eq!(dp.total.served[Request::Download as usize], u64::from(k));
+            assert_eq!(dp.total_millibits, u128::from(k) * 100_000_000 * 8_000);
+            assert!(dp.peak_busy <= connections);
+        }
+    }
 
     /// The equal shares come out as handing out `left / (flows left)` in
     /// turn would give them, for bandwidths that divide evenly, unevenly,

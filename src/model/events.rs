@@ -2,7 +2,10 @@
 //! download → install → restart, plus power and sampling.
 //!
 //! Owns [`Event`]. Each variant is a few bytes: the payload is an id, and the
-//! state it acts on lives in the world's arenas.
+//! state it acts on lives in the world's parts. A new event needs a line in
+//! the dispatch (`world.rs`), the trace (`world.rs`'s `trace_event`) and
+//! the hints (`store/hints.rs`): all three are exhaustive matches, so the
+//! compiler names each place.
 
 use super::record::SyncKind;
 use crate::estate::{ClientId, DeploymentId, DpId};
@@ -28,9 +31,10 @@ pub enum Event {
     Sample,
 
     // --- policy ---
-    /// The client's periodic policy poll (schedules the next one), with the
-    /// station of the client's management point, which a poll's prefetch
-    /// hint loads without reading the client.
+    /// The client's periodic policy poll (schedules the next one), to the
+    /// station of its management point: the timer carries where its
+    /// requests go, so that a poll, most of a big estate's events, reads
+    /// nothing of the client but its flags.
     PolicyPoll(ClientId, u16),
     /// A one-off policy request, after power-on or a restart.
     PolicyRequest(ClientId),

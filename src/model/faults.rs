@@ -7,7 +7,7 @@
 //! (a DP's bandwidth shrinks). When the fault ends the backlog drains.
 
 use super::events::Event;
-use super::station::Request;
+use super::servers::Request;
 use super::trace::TraceEvent;
 use super::update_point::ScanFailure;
 use super::world::World;
@@ -17,11 +17,11 @@ use crate::estate::ServerRef;
 impl World<'_> {
     /// Fault `i` begins.
     pub(crate) fn fault_begin(&mut self, i: usize, sched: &mut Scheduler<'_, Event>) {
-        self.settle_all(sched.key());
+        let settled = self.settle_all(sched.key());
         let fault = &self.estate.faults[i];
         let now = sched.now();
         let slows = fault.slowdown.is_some();
-        self.trace(now, None, || {
+        self.recorder.trace(now, None, || {
             let fault = i as u64;
             if slows {
                 TraceEvent::FaultSlowBegin { fault }
@@ -32,21 +32,19 @@ impl World<'_> {
         match (fault.server, fault.slowdown) {
             (ServerRef::Dp(dp), Some(factor)) => self.dp_set_slowdown(dp, factor, sched),
             (ServerRef::Dp(dp), None) => {
-                self.dps[dp.index()].down = true;
                 for (c, remaining) in self.dp_fail_all(dp, sched) {
                     self.download_failed(c, remaining, sched);
                 }
             }
             (server, Some(factor)) => {
-                let s = self.station_of(server);
-                self.stations[s].slowdown = factor;
+                let at = &settled[self.servers.station_of(server)];
+                self.servers.stations_mut().set_slowdown(at, factor);
             }
             (server, None) => {
-                let s = self.station_of(server);
-                self.stations[s].down = true;
-                let mut failed = std::mem::take(&mut self.scratch_jobs);
+                let at = &settled[self.servers.station_of(server)];
+                let mut failed = std::mem::take(&mut self.servers.scratch_jobs);
                 failed.clear();
-                self.stations[s].fail_all(&mut failed);
+                self.servers.stations_mut().fail_all(at, &mut failed);
                 for &(job, timer) in &failed {
                     if let Some(timer) = timer {
                         sched.cancel(timer);
@@ -55,7 +53,7 @@ impl World<'_> {
                         Request::Policy => self.policy_failed(job.client, sched),
                         Request::Batch => {
                             self.batch_failed(job.token);
-                            self.totals.mp_rejects += 1;
+                            self.recorder.totals.mp_rejects += 1;
                         }
                         Request::Location if self.scan_is_current(job.client, job.token) => {
                             self.scan_failed(job.client, ScanFailure::ManagementPoint, sched)
@@ -68,26 +66,23 @@ impl World<'_> {
                         _ => {}
                     }
                 }
-                self.scratch_jobs = failed;
+                self.servers.scratch_jobs = failed;
             }
         }
     }
 
     /// Fault `i` ends: the server is back at full speed.
     pub(crate) fn fault_end(&mut self, i: usize, sched: &mut Scheduler<'_, Event>) {
-        self.settle_all(sched.key());
+        let settled = self.settle_all(sched.key());
         let fault = &self.estate.faults[i];
         let now = sched.now();
-        self.trace(now, None, || TraceEvent::FaultEnd { fault: i as u64 });
+        self.recorder
+            .trace(now, None, || TraceEvent::FaultEnd { fault: i as u64 });
         match fault.server {
-            ServerRef::Dp(dp) => {
-                self.dps[dp.index()].down = false;
-                self.dp_set_slowdown(dp, 1.0, sched);
-            }
+            ServerRef::Dp(dp) => self.dp_restore(dp, sched),
             server => {
-                let s = self.station_of(server);
-                self.stations[s].down = false;
-                self.stations[s].slowdown = 1.0;
+                let at = &settled[self.servers.station_of(server)];
+                self.servers.stations_mut().restore(at);
             }
         }
     }

@@ -1,23 +1,34 @@
 //! The Configuration Manager model: clients, servers and the site, as events.
 //!
 //! Owns everything that knows what a client, a deployment or a state message
-//! is. Driven by the engine through [`World`]; writes no files and prints
-//! nothing. One file per concept: `client.rs` (scan, download, install,
-//! restart), `power.rs`, `management_point.rs` (policy and state messages in
-//! transit), `site_server.rs` (publishing, the site database), `compliance.rs`
-//! (true and reported state, counted), `record.rs` (what a run leaves behind).
+//! is; runs on the [`engine`](crate::engine) through one entry point,
+//! [`run`]; writes no files and prints nothing. One file per concept:
+//! - `world.rs`: the live state's parts and the event dispatch;
+//! - `client.rs` (scan, download, install, restart), `power.rs`,
+//!   `management_point.rs` (policy, state messages on their way),
+//!   `update_point.rs` (scans at the SUP), `distribution_point.rs`
+//!   (content), `site_server.rs` (publishing, the state system, the site
+//!   database), `sync.rs` (the catalog), `faults.rs`, `windows.rs`;
+//! - `deployment.rs` (assignments and counts), `compliance.rs` (true and
+//!   reported states, state-message ids), `servers.rs` (requests, service
+//!   times, load), `recorder.rs` (trace, totals, timelines), `record.rs`
+//!   (what a run leaves behind), `trace.rs` (the typed trace);
+//! - `store/`: memory layout, silent service endings and hints, behind
+//!   typed methods: the speed machinery, which no other file sees.
 
 mod client;
 mod compliance;
+mod deployment;
 mod distribution_point;
 mod events;
 mod faults;
 mod management_point;
-mod outbox;
 mod power;
 mod record;
+mod recorder;
+mod servers;
 mod site_server;
-mod station;
+mod store;
 mod sync;
 mod trace;
 mod update_point;
@@ -33,7 +44,20 @@ pub use record::{
     Assignment, DeploymentRecord, LoadCounts, LoadRow, Outcome, SampleRow, ServerRecord,
     ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals, UpdateRow,
 };
-pub use station::Request;
+pub use servers::Request;
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};
 pub use update_point::ScanFailure;
-pub use world::{Progress, RunOptions, Stopped, World, run};
+pub use world::{Progress, RunOptions, Stopped, run};
+
+/// Stream families: one random stream per entity of each.
+pub(crate) mod family {
+    /// A client's behaviour (phases, durations, user choices).
+    pub const CLIENT: u16 = 0;
+    /// Which updates apply to a client and whether its GPO conflicts
+    /// (drawn once, at the start).
+    pub const APPLICABILITY: u16 = 1;
+    /// The site server (content distribution, syncs).
+    pub const SITE: u16 = 2;
+    /// A server (management point, update point, state system).
+    pub const SERVER: u16 = 3;
+}

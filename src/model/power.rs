@@ -2,16 +2,17 @@
 //!
 //! Owns the business-hours pattern (weekdays, local start and end, each
 //! drawn daily with jitter), the intermittent pattern (alternating on and
-//! off periods, for laptops) and the rules of law 6: an offline client does
+//! off periods, for laptops) and the offline law: an offline client does
 //! nothing; its queued state messages wait for it; a shutdown completes a
 //! pending restart; an install in progress finishes before the client goes.
 
 use rand::Rng;
 
+use super::client::Action;
 use super::compliance::Truth;
 use super::events::Event;
 use super::trace::TraceEvent;
-use super::world::{Action, World, poll};
+use super::world::World;
 use crate::engine::{CounterSession, Scheduler, SimDuration, SimTime};
 use crate::estate::ClientId;
 use crate::estate::PowerSpec;
@@ -34,9 +35,9 @@ impl World<'_> {
         c: ClientId,
         f: impl FnOnce(&Self, &mut CounterSession<'_>) -> T,
     ) -> T {
-        let mut stream = self.clients[c.index()].stream(self.streams, c);
+        let mut stream = self.clients.stream(c);
         let out = f(self, &mut stream.session());
-        self.clients[c.index()].draws = stream.word_pos();
+        self.clients.set_stream_position(c, &stream);
         out
     }
 
@@ -118,29 +119,18 @@ impl World<'_> {
             let on = w.next_power_on(c, SimTime::ZERO, rng);
             (false, (on, Event::PowerOn(c)))
         });
-        self.set_poll(c, poll::ONLINE, online);
+        self.clients.set_online_at_start(c, online);
         sched.at_fixed(event.0, event.1);
     }
 
-    /// Before a client is switched on or off: if it has a policy request
-    /// out, settles its MP, so that an answer that ended silently before
-    /// now finds it as it was. Without a request out no silent answer is
-    /// its, and whether it is on changes nothing another client's answer
-    /// reads (issue 7: settling at every power change was about a hundred
-    /// cycles of each).
-    fn settle_own_answer(&mut self, c: ClientId, upto: crate::engine::EventKey) {
-        if self.has_poll(c, poll::PENDING) {
-            self.settle(self.mp_station(c), upto);
-        }
-    }
-
     /// The client starts: it completes a restart a shutdown began, asks for
-    /// policy within a few minutes, and picks up its work.
+    /// policy within a few minutes, picks up its work, and its poll chain
+    /// runs again.
     pub(crate) fn power_on(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         // Whether a silent answer finds it on depends on when it switched on.
-        self.settle_own_answer(c, sched.key());
-        let restarted = self.clients[c.index()].restarted_by_shutdown;
+        let settled = self.settle_own_answer(c, sched.key());
+        let restarted = self.clients[c].restarted_by_shutdown;
         // The switch-off time, then (unless a restart completes) the delay
         // of the first policy request.
         let (off, delay) = self.with_draws(c, |w, rng| {
@@ -155,10 +145,10 @@ impl World<'_> {
             (off, delay)
         });
         sched.at_fixed(off, Event::PowerOff(c));
-        self.set_poll(c, poll::ONLINE, true);
+        self.clients.set_online(c, true, &settled);
         match delay {
             None => {
-                self.totals.restarts_by_shutdown += 1;
+                self.recorder.totals.restarts_by_shutdown += 1;
                 self.record_restart_delay(c, now);
                 self.complete_restart(c, sched);
                 self.refresh(c, now);
@@ -168,12 +158,14 @@ impl World<'_> {
             }
         }
         self.next_action(c, sched);
+        self.report_dirty.push(c);
+        self.resume_polls(c, sched);
     }
 
     /// The user shuts down; an install in progress finishes first.
     pub(crate) fn power_off(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        if matches!(self.clients[c.index()].action, Action::Install(_)) {
-            self.clients[c.index()].power_off_waiting = true;
+        if matches!(self.clients[c].action, Action::Install(_)) {
+            self.clients[c].power_off_waiting = true;
         } else {
             self.switch_off(c, sched);
         }
@@ -183,15 +175,15 @@ impl World<'_> {
     /// as done at the next start, and it plans its next power-on.
     pub(crate) fn switch_off(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        self.settle_own_answer(c, sched.key());
-        self.trace(now, Some(c), || TraceEvent::PowerOff);
+        let settled = self.settle_own_answer(c, sched.key());
+        self.recorder.trace(now, Some(c), || TraceEvent::PowerOff);
         self.interrupt(c, sched);
-        let pending = (self.updates_of_client(c).iter()).any(|s| s.truth == Truth::PendingRestart);
-        let client = &mut self.clients[c.index()];
+        let pending = (self.clients.updates(c).iter()).any(|s| s.truth == Truth::PendingRestart);
+        let client = &mut self.clients[c];
         client.power_off_waiting = false;
         client.restart_waiting = false;
-        self.set_poll(c, poll::ONLINE, false);
-        let client = &mut self.clients[c.index()];
+        self.clients.set_online(c, false, &settled);
+        let client = &mut self.clients[c];
         if let Some(timer) = client.restart_timer.take() {
             sched.cancel(timer);
         }

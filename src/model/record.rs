@@ -5,7 +5,7 @@
 
 use hdrhistogram::Histogram;
 
-use super::compliance::{Cell, Counts, Phase};
+use super::compliance::{Counts, Phase};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{DeploymentId, SiteId, UpdateId};
 
@@ -39,71 +39,6 @@ impl Assignment {
     /// before it received the policy).
     pub fn deadline_at(&self) -> SimTime {
         self.deadline_at
-    }
-}
-
-/// One client's path through one deployment while the run goes: what
-/// becomes its [`Assignment`], without the two times only the results read
-/// (when the policy came, when the first install began), which the world
-/// keeps apart. One cache line, aligned to it: most events of a client read
-/// it, for each deployment (issue 7).
-#[derive(Clone, Copy, Debug)]
-#[repr(align(64))]
-pub(crate) struct LiveAssignment {
-    pub(crate) phase: Phase,
-    /// When the current phase's next step is due (evaluation, deadline, retry).
-    pub(crate) due: SimTime,
-    /// This client's deadline, randomization included.
-    pub(crate) deadline_at: SimTime,
-    /// Content bytes still to download (`u64::MAX` before the first evaluation).
-    pub(crate) remaining: u64,
-    /// As in [`Assignment`].
-    pub(crate) true_compliant_at: SimTime,
-    pub(crate) reported_compliant_at: SimTime,
-    /// Its cells, cached for the counts: true, as the top-level database
-    /// shows it, and (in a hierarchy) as its primary's database shows it.
-    /// Kept here, beside the phase, so that bringing a client's states up
-    /// to date reads one record per deployment (issue 7).
-    pub(crate) true_cell: Cell,
-    pub(crate) reported_cell: Cell,
-    pub(crate) site_cell: Cell,
-    /// Last enforcement (topic 301) state in its site's database, and in
-    /// the CAS's (a hierarchy only).
-    pub(crate) enforcement: u8,
-    pub(crate) cas_enforcement: u8,
-}
-
-impl LiveAssignment {
-    pub(crate) const UNTARGETED: LiveAssignment = LiveAssignment {
-        phase: Phase::Untargeted,
-        due: SimTime::MAX,
-        deadline_at: SimTime::MAX,
-        remaining: u64::MAX,
-        true_compliant_at: SimTime::MAX,
-        reported_compliant_at: SimTime::MAX,
-        true_cell: Cell::UNKNOWN,
-        reported_cell: Cell::UNKNOWN,
-        site_cell: Cell::UNKNOWN,
-        enforcement: 0,
-        cas_enforcement: 0,
-    };
-
-    /// Whether the deployment targets this client.
-    pub(crate) fn is_targeted(&self) -> bool {
-        self.phase != Phase::Untargeted
-    }
-
-    /// The result, with the two times kept apart:
-    /// `[learned_at, install_started_at]`.
-    pub(crate) fn with_times(&self, [learned_at, install_started_at]: [SimTime; 2]) -> Assignment {
-        Assignment {
-            phase: self.phase,
-            deadline_at: self.deadline_at,
-            learned_at,
-            install_started_at,
-            true_compliant_at: self.true_compliant_at,
-            reported_compliant_at: self.reported_compliant_at,
-        }
     }
 }
 

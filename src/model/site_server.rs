@@ -1,52 +1,218 @@
 //! The site server: publishing deployments into policy, the state system,
 //! and the site database that state messages end up in.
 //!
-//! Owns what happens at the site: a deployment enters machine policy when
-//! its content is on the DPs and its updates are synced; forwarded batches
+//! Owns [`Site`]: each primary site's catalog and policy, the batches in
+//! transit and the order they reached each state system, and the site
+//! server's random stream. A deployment enters machine policy when its
+//! content is on the DPs and its updates are synced; forwarded batches
 //! queue at the state system, which processes them at a finite rate with
 //! its threads and commits them to the database in arrival order, so a
-//! backlog delays the reported state but never reorders it.
+//! backlog delays the reported state but never reorders it. The catalog
+//! sync itself is `sync.rs`'s.
+
+use std::collections::VecDeque;
 
 use super::compliance::{TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_SCAN};
 use super::events::Event;
-use super::station::{Job, Offer, Request};
+use super::family;
+use super::servers::Request;
+use super::store::{BatchArena, Database, Job, Offer};
 use super::trace::TraceEvent;
 use super::world::World;
-use crate::engine::{Scheduler, SimTime};
-use crate::estate::{DeploymentId, UpdateId};
+use crate::engine::{Scheduler, SimDuration, SimTime, StreamRng, Streams};
+use crate::estate::{ClientId, DeploymentId, Estate, SiteId, UpdateId};
+
+/// A primary site's live state: its catalog, its policy.
+struct Primary {
+    /// When each update's metadata reached this site's SUPs and database
+    /// (`MAX`: not yet).
+    synced_at: Vec<SimTime>,
+    /// The software updates policy is published here.
+    update_policy_published: bool,
+    /// Deployments in the order their policy was published here.
+    published: Vec<DeploymentId>,
+    /// Deployments whose content is ready here but whose updates are not
+    /// synced here yet.
+    awaiting_sync: Vec<DeploymentId>,
+}
+
+/// The site: its primaries, the batches in transit, its random stream.
+pub(crate) struct Site {
+    primaries: Vec<Primary>,
+    batches: BatchArena,
+    /// Batches at each primary's state system, in arrival order.
+    state_order: Vec<VecDeque<u32>>,
+    rng: StreamRng,
+}
+
+impl Site {
+    /// The estate's site at time zero.
+    pub(crate) fn new(estate: &Estate, streams: Streams) -> Self {
+        let synced_at = estate.initially_synced_at();
+        Site {
+            primaries: estate
+                .primaries
+                .iter()
+                .map(|_| Primary {
+                    synced_at: synced_at.clone(),
+                    update_policy_published: estate.sync.initially_synced,
+                    published: Vec::new(),
+                    awaiting_sync: Vec::new(),
+                })
+                .collect(),
+            batches: BatchArena::default(),
+            state_order: vec![VecDeque::new(); estate.primaries.len()],
+            rng: streams.stream(family::SITE, 0),
+        }
+    }
+
+    /// The site server's random stream (content distribution, syncs).
+    pub(crate) fn rng(&mut self) -> &mut StreamRng {
+        &mut self.rng
+    }
+
+    /// Whether update `u` has reached `site`'s SUPs and database by `t`.
+    #[inline]
+    pub(crate) fn synced_by(&self, site: SiteId, u: usize, t: SimTime) -> bool {
+        self.primaries[site.index()].synced_at[u] <= t
+    }
+
+    /// When each update reached each primary's SUPs (`None`: never).
+    pub(crate) fn synced_at(&self) -> Vec<Vec<Option<SimTime>>> {
+        (self.primaries.iter())
+            .map(|p| {
+                (p.synced_at.iter())
+                    .map(|&t| (t != SimTime::MAX).then_some(t))
+                    .collect()
+            })
+            .collect()
+    }
+
+    /// Whether `site` has published the software updates policy.
+    #[inline]
+    pub(crate) fn update_policy_published(&self, site: SiteId) -> bool {
+        self.primaries[site.index()].update_policy_published
+    }
+
+    /// The deployments published at `site`, in order.
+    #[inline]
+    pub(crate) fn published(&self, site: SiteId) -> &[DeploymentId] {
+        &self.primaries[site.index()].published
+    }
+
+    /// The batches in transit.
+    pub(crate) fn batches(&self) -> &BatchArena {
+        &self.batches
+    }
+
+    /// The batches in transit, to change.
+    pub(crate) fn batches_mut(&mut self) -> &mut BatchArena {
+        &mut self.batches
+    }
+}
 
 impl World<'_> {
+    /// Time from a deployment's creation until it can enter policy at
+    /// `site`: the administrator's step, the site server fetching the
+    /// binaries, then the slowest copy to a DP that serves a targeted
+    /// client. `None` if it targets no client of `site`. In a hierarchy
+    /// the deployment first replicates from the CAS to the primary.
+    pub(crate) fn content_time(&mut self, d: DeploymentId, site: usize) -> Option<SimDuration> {
+        let estate = self.estate;
+        let spec = &estate.deployments[d.index()];
+        if !spec
+            .targets
+            .iter()
+            .any(|c| estate.cohorts[c.index()].site.index() == site)
+        {
+            return None;
+        }
+        let bytes: u64 = spec
+            .updates
+            .iter()
+            .map(|u| estate.updates[u.index()].size_bytes)
+            .sum();
+        let transfer =
+            |bps: u64| SimDuration((u128::from(bytes) * 8_000).div_ceil(u128::from(bps)) as u64);
+        let mut dps: Vec<usize> = spec
+            .targets
+            .iter()
+            .filter(|c| estate.cohorts[c.index()].site.index() == site)
+            .map(|c| estate.cohorts[c.index()].dp.index())
+            .collect();
+        dps.sort_unstable();
+        dps.dedup();
+        let copy = dps
+            .iter()
+            .map(|&dp| transfer(estate.distribution_points[dp].content_link_bps))
+            .max()
+            .unwrap_or(SimDuration::ZERO);
+        let replication = if estate.hierarchy {
+            estate.primaries[site].replication_delay
+        } else {
+            SimDuration::ZERO
+        };
+        Some(
+            estate.site.content_ready_delay.sample(self.site.rng())
+                + transfer(estate.site.download_bandwidth_bps)
+                + replication
+                + copy,
+        )
+    }
+
     /// A deployment's content is on a primary's DPs: it enters that site's
     /// machine policy now, or as soon as the last of its updates is synced
-    /// there (MODEL.md 2.3).
+    /// there.
     pub(crate) fn content_ready(&mut self, d: DeploymentId, site: usize, now: SimTime) {
         let spec = &self.estate.deployments[d.index()];
-        let state = &mut self.sites[site];
+        let primary = &mut self.site.primaries[site];
         if spec
             .updates
             .iter()
-            .any(|u| state.synced_at[u.index()] > now)
+            .any(|u| primary.synced_at[u.index()] > now)
         {
-            state.awaiting_sync.push(d);
+            primary.awaiting_sync.push(d);
             return;
         }
-        state.published.push(d);
+        primary.published.push(d);
         self.refresh_site_current(site);
-        let dep = &mut self.deployments[d.index()];
-        dep.site_published_at[site] = Some(now);
-        dep.published_at = Some(dep.published_at.map_or(now, |t| t.min(now)));
+        self.deployments.published(d, SiteId(site as u16), now);
+    }
+
+    /// A primary's SUPs and database have `updates`: they can be scanned
+    /// and deployed there; the first sync publishes the software updates
+    /// policy there, and deployments waiting for these updates enter
+    /// policy.
+    pub(crate) fn updates_reach_site(
+        &mut self,
+        site: usize,
+        updates: &[UpdateId],
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        let primary = &mut self.site.primaries[site];
+        for &u in updates {
+            primary.synced_at[u.index()] = now;
+        }
+        primary.update_policy_published = true;
+        let waiting = std::mem::take(&mut primary.awaiting_sync);
+        for d in waiting {
+            self.content_ready(d, site, now);
+        }
+        self.refresh_site_current(site);
+        self.policy_changed(sched);
     }
 
     /// A batch reaches the state system's inbox and waits for a thread.
     pub(crate) fn batch_forwarded(&mut self, slot: u32, sched: &mut Scheduler<'_, Event>) {
-        let c = self.batch_store[slot as usize].client;
+        let c = self.site.batches.get(slot).client;
         let site = self.site_of(c);
-        self.state_order[site].push_back(slot);
+        self.site.state_order[site].push_back(slot);
         let job = Job {
             token: slot,
             ..self.job(c, Request::StateBatch, sched.now())
         };
-        let station = self.state_station(self.site_of(c));
+        let station = self.servers.state_station(site);
         let offer = self.offer(station, job, sched);
         assert_ne!(
             offer,
@@ -58,73 +224,101 @@ impl World<'_> {
     /// The state system finished a batch; batches are committed to the
     /// database in the order they arrived.
     pub(crate) fn state_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
-        self.batch_store[job.token as usize].done = true;
+        self.site.batches.get_mut(job.token).done = true;
         let site = self.site_of(job.client);
-        while let Some(&slot) = self.state_order[site].front() {
-            if !self.batch_store[slot as usize].done {
+        while let Some(&slot) = self.site.state_order[site].front() {
+            if !self.site.batches.get(slot).done {
                 break;
             }
-            self.state_order[site].pop_front();
+            self.site.state_order[site].pop_front();
             self.commit(slot, sched);
         }
     }
 
-    /// Writes a batch into the site database: the reported state of its
-    /// client changes (MODEL.md 2.2 step 5).
+    /// Writes a batch into its site's database: the reported state of its
+    /// client changes.
     fn commit(&mut self, slot: u32, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let messages = std::mem::take(&mut self.batch_store[slot as usize].messages);
-        let c = self.batch_store[slot as usize].client;
-        self.trace(now, Some(c), || TraceEvent::BatchInDatabase {
-            messages: messages.len() as u64,
-        });
+        let messages = std::mem::take(&mut self.site.batches.get_mut(slot).messages);
+        let c = self.site.batches.get(slot).client;
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::BatchInDatabase {
+                messages: messages.len() as u64,
+            });
         for &m in &messages {
-            self.message_latency
-                .saturating_record(0, now.since(m.queued_at).as_ms());
-            self.totals.state_messages_in_database += 1;
+            self.recorder.message_in_database(now.since(m.queued_at));
             match m.topic {
-                TOPIC_DETECTION => self.set_reported(c, UpdateId(m.subject), m.state),
-                TOPIC_SCAN => self.clients[c.index()].hot.reported_scan = m.state,
+                TOPIC_DETECTION => self.clients.set_reported(c, UpdateId(m.subject), m.state),
+                TOPIC_SCAN => self.clients.set_reported_scan(c, Database::Site, m.state),
                 TOPIC_ENFORCEMENT => {
-                    self.deployments[usize::from(m.subject)].assignments[c.index()].enforcement =
-                        m.state
+                    self.deployments
+                        .assignment_mut(DeploymentId(m.subject), c)
+                        .enforcement = m.state
                 }
                 _ => {}
             }
         }
-        self.batch_store[slot as usize].messages = messages;
-        self.batch_store[slot as usize].in_database = true;
+        let batch = self.site.batches.get_mut(slot);
+        batch.messages = messages;
+        batch.in_database = true;
         if self.estate.hierarchy {
             // The primary replicates it to the CAS's database.
             let delay = self.estate.primaries[self.site_of(c)].replication_delay;
             sched.after_fixed(delay, Event::Replicated(slot));
         } else {
-            self.batch_store[slot as usize].messages.clear();
-            self.free_batches.push(slot);
+            self.site.batches.close(slot);
         }
         self.refresh_reports(c, now);
     }
 
     /// A batch reaches the CAS's database by replication.
     pub(crate) fn replicated(&mut self, slot: u32, now: SimTime) {
-        let c = self.batch_store[slot as usize].client;
-        let mut messages = std::mem::take(&mut self.batch_store[slot as usize].messages);
+        let c: ClientId = self.site.batches.get(slot).client;
+        let mut messages = std::mem::take(&mut self.site.batches.get_mut(slot).messages);
         for m in messages.drain(..) {
             match m.topic {
                 TOPIC_DETECTION => {
-                    let i = self.slot(c, UpdateId(m.subject));
-                    self.updates_of[i].cas_reported = m.state;
+                    self.clients.update_mut(c, UpdateId(m.subject)).cas_reported = m.state
                 }
-                TOPIC_SCAN => self.clients[c.index()].hot.cas_reported_scan = m.state,
+                TOPIC_SCAN => self.clients.set_reported_scan(c, Database::Cas, m.state),
                 TOPIC_ENFORCEMENT => {
-                    self.deployments[usize::from(m.subject)].assignments[c.index()]
+                    self.deployments
+                        .assignment_mut(DeploymentId(m.subject), c)
                         .cas_enforcement = m.state
                 }
                 _ => {}
             }
         }
-        self.batch_store[slot as usize].messages = messages;
-        self.free_batches.push(slot);
+        self.site.batches.get_mut(slot).messages = messages;
+        self.site.batches.close(slot);
         self.refresh_reports(c, now);
+    }
+
+    /// Whether client `c` has everything its site has published (the
+    /// software updates policy, if its site has it, and every deployment):
+    /// then an answer to its policy request is empty.
+    pub(crate) fn is_current(&self, c: ClientId) -> bool {
+        let site = self.cohort(c).site;
+        (self.clients.has_update_policy(c) || !self.site.update_policy_published(site))
+            && self.clients.known_deployments(c) == self.site.published(site).len()
+    }
+
+    /// Brings client `c`'s "up to date" flag right, after it learned
+    /// something or its site published something.
+    pub(crate) fn refresh_current(&mut self, c: ClientId) {
+        let current = self.is_current(c);
+        self.clients.set_current(c, current);
+    }
+
+    /// [`refresh_current`](Self::refresh_current) for every client of
+    /// `site`.
+    pub(crate) fn refresh_site_current(&mut self, site: usize) {
+        for cohort in self.estate.cohorts.iter() {
+            if cohort.site.index() == site {
+                for c in cohort.first_client..cohort.first_client + cohort.count {
+                    self.refresh_current(ClientId(c));
+                }
+            }
+        }
     }
 }

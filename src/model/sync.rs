@@ -1,18 +1,59 @@
-//! Catalog sync (MODEL.md 2.1): WSUS Synchronization Manager asks the
-//! top-level SUP to sync, polls it until its metadata download is done,
-//! then inserts the new updates into the site database.
+//! Catalog sync: WSUS Synchronization Manager asks the top-level SUP to
+//! sync, polls it until its metadata download is done, then inserts the
+//! new updates into the site database.
 //!
-//! Owns the sync schedule (scheduled = full, manual = delta), which updates
-//! a sync brings (those released before it started), and the site-wide
-//! software updates policy that the first sync publishes. Law 9 rests here:
-//! an update is scannable only once `synced_at` says so.
+//! Owns [`Catalog`]: the sync schedule (scheduled = full, manual = delta),
+//! which updates a sync brings (those released before it started), the
+//! record of every sync, and the site-wide software updates policy that the
+//! first sync publishes. The sync law rests here: an update is scannable
+//! only once its site's database has it (see `site_server.rs`).
 
 use super::events::Event;
 use super::record::{SyncKind, SyncRecord};
 use super::trace::TraceEvent;
-use super::world::{RunningSync, World};
+use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::estate::UpdateId;
+use crate::estate::{Estate, UpdateId};
+
+/// The sync in progress.
+struct RunningSync {
+    /// Index into the records.
+    record: usize,
+    /// When WSUS's download is done.
+    wsus_done: SimTime,
+}
+
+/// The top-level site's catalog and its syncs.
+pub(crate) struct Catalog {
+    /// When each update's metadata reached the top-level site database
+    /// (`MAX`: not yet).
+    synced_at: Vec<SimTime>,
+    running: Option<RunningSync>,
+    /// A manual sync was triggered while another ran.
+    waiting: bool,
+    records: Vec<SyncRecord>,
+}
+
+impl Catalog {
+    /// The catalog at time zero.
+    pub(crate) fn new(estate: &Estate) -> Self {
+        Catalog {
+            synced_at: estate.initially_synced_at(),
+            running: None,
+            waiting: false,
+            records: Vec::new(),
+        }
+    }
+
+    /// Every sync, in start order, and when each update reached the
+    /// top-level database (`None`: never).
+    pub(crate) fn into_records(self) -> (Vec<SyncRecord>, Vec<Option<SimTime>>) {
+        let synced_at = (self.synced_at.iter())
+            .map(|&t| (t != SimTime::MAX).then_some(t))
+            .collect();
+        (self.records, synced_at)
+    }
+}
 
 impl World<'_> {
     /// WSyncMgr starts a sync, unless one is already running: then a manual
@@ -24,15 +65,15 @@ impl World<'_> {
         if kind == SyncKind::Full {
             sched.after_fixed(spec.schedule_interval, Event::SyncStart(SyncKind::Full));
         }
-        if self.running_sync.is_some() {
+        if self.sync.running.is_some() {
             if kind == SyncKind::Delta {
-                self.sync_waiting = true;
+                self.sync.waiting = true;
             }
             return;
         }
         let new_updates: Vec<UpdateId> = (0..self.estate.updates.len())
             .filter(|&u| {
-                self.synced_at[u] == SimTime::MAX
+                self.sync.synced_at[u] == SimTime::MAX
                     && self.estate.updates[u].release.is_none_or(|r| r <= now)
             })
             .map(|u| UpdateId(u as u16))
@@ -41,16 +82,16 @@ impl World<'_> {
             SyncKind::Full => &spec.full_duration,
             SyncKind::Delta => &spec.delta_duration,
         };
-        let download = base.sample(&mut self.site_rng)
+        let download = base.sample(self.site.rng())
             + SimDuration(spec.per_new_update.as_ms() * new_updates.len() as u64);
-        self.syncs.push(SyncRecord {
+        self.sync.records.push(SyncRecord {
             kind,
             started: now,
             finished: None,
             new_updates,
         });
-        self.running_sync = Some(RunningSync {
-            record: self.syncs.len() - 1,
+        self.sync.running = Some(RunningSync {
+            record: self.sync.records.len() - 1,
             wsus_done: now + download,
         });
         sched.after_fixed(spec.poll_interval, Event::SyncPoll);
@@ -60,12 +101,12 @@ impl World<'_> {
     /// metadata and inserts each new update.
     pub(crate) fn sync_poll(&mut self, sched: &mut Scheduler<'_, Event>) {
         let spec = &self.estate.sync;
-        let running = self.running_sync.as_ref().expect("a sync is running");
+        let running = self.sync.running.as_ref().expect("a sync is running");
         if sched.now() < running.wsus_done {
             sched.after_fixed(spec.poll_interval, Event::SyncPoll);
             return;
         }
-        let new = self.syncs[running.record].new_updates.len() as u64;
+        let new = self.sync.records[running.record].new_updates.len() as u64;
         let insert = SimDuration(spec.insert_per_update.as_ms() * new);
         sched.after_fixed(spec.pull_delay + insert, Event::SyncInserted);
     }
@@ -74,57 +115,44 @@ impl World<'_> {
     /// and deployed; the first sync publishes the software updates policy.
     pub(crate) fn sync_inserted(&mut self, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let running = self.running_sync.take().expect("a sync is running");
-        let record = &mut self.syncs[running.record];
+        let running = self.sync.running.take().expect("a sync is running");
+        let record = &mut self.sync.records[running.record];
         record.finished = Some(now);
         for &u in &record.new_updates {
-            self.synced_at[u.index()] = now;
+            self.sync.synced_at[u.index()] = now;
         }
-        for i in 0..self.syncs[running.record].new_updates.len() {
-            let u = self.syncs[running.record].new_updates[i];
-            self.trace(now, None, || TraceEvent::UpdateSynced { update: u });
+        for i in 0..self.sync.records[running.record].new_updates.len() {
+            let u = self.sync.records[running.record].new_updates[i];
+            self.recorder
+                .trace(now, None, || TraceEvent::UpdateSynced { update: u });
         }
-        self.totals.syncs += 1;
+        self.recorder.totals.syncs += 1;
         // Each primary's SUPs then sync from the top-level SUP (at once for
         // a standalone site, whose SUP is the top-level one).
         let sync = running.record;
-        for site in 0..self.sites.len() {
+        for site in 0..self.estate.primaries.len() {
             if self.estate.hierarchy {
                 let delay = self.estate.primaries[site]
                     .sync_delay
-                    .sample(&mut self.site_rng);
+                    .sample(self.site.rng());
                 sched.after_fixed(delay, Event::SiteSynced(site as u16, sync as u32));
             } else {
                 self.site_synced(site, sync, sched);
             }
         }
-        if std::mem::take(&mut self.sync_waiting) {
+        if std::mem::take(&mut self.sync.waiting) {
             self.sync_start(SyncKind::Delta, sched);
         }
     }
-}
 
-impl World<'_> {
-    /// A primary's SUPs and database have the updates of sync `sync`: they
-    /// can be scanned and deployed there; the first sync publishes the
-    /// software updates policy there.
+    /// A primary's SUPs and database have the updates of sync `sync`.
     pub(crate) fn site_synced(
         &mut self,
         site: usize,
         sync: usize,
         sched: &mut Scheduler<'_, Event>,
     ) {
-        let now = sched.now();
-        let state = &mut self.sites[site];
-        for &u in &self.syncs[sync].new_updates {
-            state.synced_at[u.index()] = now;
-        }
-        state.update_policy_published = true;
-        let waiting = std::mem::take(&mut state.awaiting_sync);
-        for d in waiting {
-            self.content_ready(d, site, now);
-        }
-        self.refresh_site_current(site);
-        self.policy_changed(sched);
+        let updates = self.sync.records[sync].new_updates.clone();
+        self.updates_reach_site(site, &updates, sched);
     }
 }

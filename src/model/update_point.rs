@@ -9,14 +9,16 @@
 //! there (the scan storm of a SUP failover). The client-side part of the
 //! scan follows the SUP's answer.
 
+use super::client::Action;
 use super::compliance::{Phase, TOPIC_SCAN};
 use super::events::Event;
 use super::record::Timing;
-use super::station::{Job, Offer, Request};
+use super::servers::Request;
+use super::store::{Job, Offer};
 use super::trace::TraceEvent;
-use super::world::{Action, World};
+use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::estate::ClientId;
+use crate::estate::{ClientId, SupId};
 
 /// Topic 501 state: pending retry.
 const SCAN_PENDING_RETRY: u8 = 4;
@@ -32,13 +34,18 @@ pub enum ScanFailure {
 }
 
 impl World<'_> {
+    /// The SUP a client currently scans against.
+    pub(crate) fn current_sup(&self, c: ClientId) -> SupId {
+        let cohort = self.cohort(c);
+        cohort.sups[usize::from(self.clients[c].sup_index) % cohort.sups.len()]
+    }
+
     /// A scan that did not finish runs again at `at`: the deployments it was
     /// evaluating or verifying wait for it, and so does a scheduled scan.
     pub(crate) fn requeue_scan(&mut self, c: ClientId, at: SimTime) {
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         client.scan_due = client.scan_due.min(at);
-        for dep in &mut self.deployments {
-            let a = &mut dep.assignments[c.index()];
+        for a in self.deployments.assignments_of_mut(c) {
             match a.phase {
                 Phase::Evaluating => {
                     a.phase = Phase::EvalDue;
@@ -57,12 +64,12 @@ impl World<'_> {
     /// else the scan request to its SUP.
     pub(crate) fn start_scan(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         client.action = Action::Scan;
         client.action_started = now;
         client.scan_token = client.scan_token.wrapping_add(1);
-        self.trace(now, Some(c), || TraceEvent::ScanStart);
-        if self.clients[c.index()].needs_location {
+        self.recorder.trace(now, Some(c), || TraceEvent::ScanStart);
+        if self.clients[c].needs_location {
             let mp = self.mp_station(c);
             let job = self.job(c, Request::Location, now);
             match self.offer(mp, job, sched) {
@@ -78,12 +85,12 @@ impl World<'_> {
     fn send_scan(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let sup = self.current_sup(c);
-        let kind = if self.clients[c.index()].scanned_sup == sup.0 {
+        let kind = if self.clients[c].scanned_sup == sup.0 {
             Request::DeltaScan
         } else {
             Request::FullScan
         };
-        let station = self.sup_station(sup);
+        let station = self.servers.sup_station(sup);
         let job = self.job(c, kind, now);
         if self.offer(station, job, sched) == Offer::Rejected {
             self.scan_failed(c, ScanFailure::UpdatePoint, sched);
@@ -93,7 +100,7 @@ impl World<'_> {
     /// Whether a served or failed request still belongs to the client's
     /// current scan attempt.
     pub(crate) fn scan_is_current(&self, c: ClientId, token: u32) -> bool {
-        let client = &self.clients[c.index()];
+        let client = &self.clients[c];
         client.action == Action::Scan && client.scan_token == token && client.action_timer.is_none()
     }
 
@@ -102,9 +109,8 @@ impl World<'_> {
         if !self.scan_is_current(job.client, job.token) {
             return;
         }
-        let client = &mut self.clients[job.client.index()];
-        client.needs_location = false;
-        self.mp_reached(job.client);
+        self.clients[job.client].needs_location = false;
+        self.clients.clear_mp_failures(job.client);
         self.send_scan(job.client, sched);
     }
 
@@ -116,15 +122,15 @@ impl World<'_> {
             return;
         }
         let now = sched.now();
-        let cohort = usize::from(self.clients[c.index()].hot.cohort);
+        let cohort = self.clients.cohort(c).index();
         let ms = now.since(job.arrived).as_ms();
-        self.cohort_timings.record(cohort, Timing::ScanResponse, ms);
+        self.recorder.timing(cohort, Timing::ScanResponse, ms);
         let sup = self.current_sup(c);
         let local = self
             .settings(c)
             .scan_duration
-            .sample(&mut self.clients[c.index()].rng(self.streams, c));
-        let client = &mut self.clients[c.index()];
+            .sample(&mut self.clients.rng(c));
+        let client = &mut self.clients[c];
         client.scanned_sup = sup.0;
         client.sup_failures = 0;
         client.action_timer = Some(sched.after(local, Event::ActionDone(c)));
@@ -141,24 +147,24 @@ impl World<'_> {
         let now = sched.now();
         let settings = self.settings(c);
         let n_sups = self.cohort(c).sups.len() as u8;
-        let client = &mut self.clients[c.index()];
+        let client = &mut self.clients[c];
         debug_assert_eq!(client.action, Action::Scan);
         client.action = Action::Idle;
         client.scan_token = client.scan_token.wrapping_add(1);
         let retry = match by {
             ScanFailure::ManagementPoint => {
-                self.totals.mp_rejects += 1;
+                self.recorder.totals.mp_rejects += 1;
                 now + self.mp_backoff(c)
             }
             ScanFailure::UpdatePoint => {
-                self.totals.scan_rejects += 1;
+                self.recorder.totals.scan_rejects += 1;
                 client.sup_failures += 1;
                 if u32::from(client.sup_failures) >= settings.scan_retries {
                     client.sup_failures = 0;
                     if n_sups > 1 {
                         client.sup_index = (client.sup_index + 1) % n_sups;
                         client.needs_location = true;
-                        self.totals.sup_switches += 1;
+                        self.recorder.totals.sup_switches += 1;
                     }
                     now + SimDuration::from_mins(2)
                 } else {
@@ -171,10 +177,11 @@ impl World<'_> {
         self.queue(c, TOPIC_SCAN, SCAN_PENDING_RETRY, 0, now);
         sched.at_fixed(retry, Event::Wake(c));
         self.refresh(c, now);
-        self.trace(now, Some(c), || TraceEvent::ScanFailed {
-            by,
-            retry_ms: retry.since(now).as_ms(),
-        });
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::ScanFailed {
+                by,
+                retry_ms: retry.since(now).as_ms(),
+            });
         self.next_action(c, sched);
     }
 }

@@ -1,142 +1,24 @@
-//! A service station: a fixed number of workers in front of a FIFO queue
-//! with a limit, as management points, SUPs and the state system are.
+//! Service stations: a fixed number of workers in front of a FIFO queue
+//! with a limit, as management points, SUPs and the state system are, and
+//! the silent endings that let most policy answers end without an event.
 //!
-//! Owns the queueing discipline and its bookkeeping (law 8: never more in
-//! service than the workers, never more waiting than the limit; work over
-//! the limit is rejected, never dropped) and the load counters. It knows
-//! nothing of what a request means: the world decides service times (from
-//! the station's own stream, [`ServiceDraws`]) and what happens when a
-//! request is served, rejected or failed.
+//! Owns the queueing discipline and its bookkeeping (never more in service
+//! than the workers, never more waiting than the limit; work over the limit
+//! is rejected, never dropped), the load counters, and [`Settled`]: the
+//! handle every read or change of a station needs, which only
+//! [`Stations::settle`] hands out, after applying the silent endings due
+//! before now. It knows nothing of what a request means: the service layer
+//! decides service times and what happens when a request is served,
+//! rejected or failed.
 
 use std::collections::VecDeque;
 
 use hdrhistogram::Histogram;
 
-use super::record::{LoadCounts, ms_histogram};
-use crate::engine::{EventKey, SimDuration, SimTime, StreamRng, TimerId};
+use crate::engine::{EventKey, SimTime, TimerId};
 use crate::estate::ClientId;
-use crate::estate::Estate;
-use crate::estate::{Normals, Sampler};
-
-/// What a request asks for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[repr(u8)]
-pub enum Request {
-    /// Client policy (management point).
-    Policy = 0,
-    /// "Where is my SUP" (management point).
-    Location = 1,
-    /// A batch of state messages (management point).
-    Batch = 2,
-    /// A full scan (software update point).
-    FullScan = 3,
-    /// A delta scan (software update point).
-    DeltaScan = 4,
-    /// A batch for the site's state system.
-    StateBatch = 5,
-    /// A content download (distribution point).
-    Download = 6,
-}
-
-impl Request {
-    /// All of them, in column order.
-    pub const ALL: [Request; 7] = [
-        Request::Policy,
-        Request::Location,
-        Request::Batch,
-        Request::FullScan,
-        Request::DeltaScan,
-        Request::StateBatch,
-        Request::Download,
-    ];
-
-    /// Column name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Request::Policy => "policy",
-            Request::Location => "location",
-            Request::Batch => "state_batch",
-            Request::FullScan => "full_scan",
-            Request::DeltaScan => "delta_scan",
-            Request::StateBatch => "state_processing",
-            Request::Download => "download",
-        }
-    }
-}
-
-/// A station's random stream, which draws its service times and nothing
-/// else; with the standard normals drawn ahead from it when each of its
-/// service times is a log-normal or a fixed value (see [`Normals`]: the same
-/// draws, made a block at a time).
-pub(crate) struct ServiceDraws {
-    rng: StreamRng,
-    normals: Option<Normals>,
-    /// The kind of request most drawn for (a management point's policy
-    /// request, an update point's delta scan), whose draws the normals
-    /// work out ahead.
-    favourite: Request,
-}
-
-/// The service-time distribution of requests of `kind` at station
-/// `station` (management points, then update points, then the state
-/// systems); `None` for a kind the station does not draw for (a state
-/// system's time follows from the batch, a DP is no station).
-pub(crate) fn service_sampler(estate: &Estate, station: usize, kind: Request) -> Option<&Sampler> {
-    let n_mp = estate.management_points.len();
-    match (estate.management_points.get(station), kind) {
-        (Some(m), Request::Policy) => Some(&m.policy_time),
-        (Some(m), Request::Location) => Some(&m.location_time),
-        (Some(m), Request::Batch) => Some(&m.batch_time),
-        (Some(_), _) => None,
-        (None, Request::FullScan | Request::DeltaScan) => {
-            let u = estate.update_points.get(station - n_mp)?;
-            Some(if kind == Request::FullScan {
-                &u.full_scan_time
-            } else {
-                &u.delta_scan_time
-            })
-        }
-        (None, _) => None,
-    }
-}
-
-impl ServiceDraws {
-    /// The draws of station `station`.
-    pub(crate) fn new(estate: &Estate, station: usize, rng: StreamRng) -> Self {
-        let drawn = |kind| service_sampler(estate, station, kind);
-        let normals_only = Request::ALL
-            .iter()
-            .filter_map(|&kind| drawn(kind))
-            .all(Sampler::takes_normals_only);
-        // Its most frequent kind: an MP's policy request, a SUP's delta scan.
-        let favourite = if drawn(Request::Policy).is_some() {
-            Request::Policy
-        } else {
-            Request::DeltaScan
-        };
-        ServiceDraws {
-            rng,
-            normals: normals_only.then(|| Normals::new(drawn(favourite))),
-            favourite,
-        }
-    }
-
-    /// One service time from `sampler`, the station's own for requests of
-    /// `kind`.
-    #[inline]
-    pub(crate) fn sample(&mut self, sampler: &Sampler, kind: Request) -> SimDuration {
-        let rng = &mut self.rng;
-        match &mut self.normals {
-            Some(normals) => {
-                let ahead = (kind == self.favourite)
-                    .then(|| normals.next_favourite(rng))
-                    .flatten();
-                ahead.unwrap_or_else(|| sampler.sample_with(|| normals.next(rng)))
-            }
-            None => sampler.sample(rng),
-        }
-    }
-}
+use crate::model::record::{LoadCounts, ms_histogram};
+use crate::model::servers::Request;
 
 /// One request at a station.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -209,7 +91,7 @@ pub(crate) enum Offer {
 /// estate's requests): what it reads and writes comes first, in four lines
 /// side by side, instead of seven spread over the record.
 #[repr(C, align(64))]
-pub(crate) struct Station {
+struct Station {
     slots: Vec<Option<(Job, Ending)>>,
     /// The earliest silent ending of a request in service, in the record
     /// itself: a station seldom has more than one at a time.
@@ -223,13 +105,13 @@ pub(crate) struct Station {
     /// Requests that started service on arrival (most of them: counted
     /// here rather than recorded one by one).
     no_wait: u64,
-    pub(crate) workers: u32,
+    workers: u32,
     /// Requests that may wait (`u32::MAX`: no limit).
-    pub(crate) queue_limit: u32,
-    pub(crate) peak_busy: u32,
-    pub(crate) peak_queue: u32,
-    pub(crate) slowdown: f64,
-    pub(crate) down: bool,
+    queue_limit: u32,
+    peak_busy: u32,
+    peak_queue: u32,
+    slowdown: f64,
+    down: bool,
     /// Counters since the last sample.
     interval: LoadCounts,
     /// Counters over the whole run up to the last sample (see
@@ -241,7 +123,7 @@ pub(crate) struct Station {
 }
 
 impl Station {
-    pub(crate) fn new(workers: u32, queue_limit: u32) -> Self {
+    fn new(workers: u32, queue_limit: u32) -> Self {
         Station {
             workers,
             queue_limit,
@@ -262,7 +144,7 @@ impl Station {
     }
 
     /// Queue wait of every request that started service, ms.
-    pub(crate) fn wait(&self) -> Histogram<u64> {
+    fn wait(&self) -> Histogram<u64> {
         let mut wait = self.waited.clone();
         wait.saturating_record_n(0, self.no_wait);
         wait
@@ -274,13 +156,13 @@ impl Station {
     /// miss; the first three, with the counters, or the first four and the
     /// station's draws, cost a poll more than they saved.)
     #[inline]
-    pub(crate) fn prefetch_for_arrival(&self) {
+    fn prefetch_for_arrival(&self) {
         crate::engine::prefetch_prefix(self, 128);
     }
 
     /// Starts loading the request in `slot` (a prefetch hint).
     #[inline]
-    pub(crate) fn prefetch_slot(&self, slot: u16) {
+    fn prefetch_slot(&self, slot: u16) {
         if let Some(entry) = self.slots.get(usize::from(slot)) {
             crate::engine::prefetch(entry);
         }
@@ -288,7 +170,7 @@ impl Station {
 
     /// The client whose request is in `slot`, if any.
     #[inline]
-    pub(crate) fn client_in(&self, slot: u16) -> Option<ClientId> {
+    fn client_in(&self, slot: u16) -> Option<ClientId> {
         self.slots
             .get(usize::from(slot))?
             .as_ref()
@@ -296,12 +178,12 @@ impl Station {
     }
 
     /// Requests in service.
-    pub(crate) fn busy(&self) -> u32 {
+    fn busy(&self) -> u32 {
         self.workers - self.free.len() as u32
     }
 
     /// Requests waiting.
-    pub(crate) fn queued(&self) -> u32 {
+    fn queued(&self) -> u32 {
         self.queue.len() as u32
     }
 
@@ -310,14 +192,14 @@ impl Station {
     }
 
     /// The counters since the last sample, which start again from zero.
-    pub(crate) fn take_interval(&mut self) -> LoadCounts {
+    fn take_interval(&mut self) -> LoadCounts {
         let interval = std::mem::take(&mut self.interval);
         self.total_sampled.add(&interval);
         interval
     }
 
     /// Counters over the whole run.
-    pub(crate) fn total(&self) -> LoadCounts {
+    fn total(&self) -> LoadCounts {
         let mut total = self.total_sampled;
         total.add(&self.interval);
         total
@@ -326,7 +208,7 @@ impl Station {
     /// A request arrives: a free worker takes it, or it waits, or it is
     /// rejected.
     #[inline]
-    pub(crate) fn offer(&mut self, job: Job) -> Offer {
+    fn offer(&mut self, job: Job) -> Offer {
         self.count(job.kind, |c| &mut c.arrived);
         if self.down {
             self.count(job.kind, |c| &mut c.rejected);
@@ -360,7 +242,7 @@ impl Station {
     }
 
     /// Records the timer of the service that just started in `slot`.
-    pub(crate) fn started(&mut self, slot: u16, timer: TimerId) {
+    fn started(&mut self, slot: u16, timer: TimerId) {
         let entry = self.slots[slot as usize].as_mut().expect("slot reserved");
         entry.1 = Ending::Timer(timer);
     }
@@ -369,7 +251,7 @@ impl Station {
     /// ends silently at `key` (written, not read back: reading the slot
     /// just written waited on the write).
     #[inline]
-    pub(crate) fn started_silent(&mut self, slot: u16, job: Job, key: EventKey) {
+    fn started_silent(&mut self, slot: u16, job: Job, key: EventKey) {
         debug_assert_eq!(
             self.slots[slot as usize].map(|(j, _)| j),
             Some(job),
@@ -400,7 +282,7 @@ impl Station {
     }
 
     /// Whether any service in progress ends silently.
-    pub(crate) fn has_silent(&self) -> bool {
+    fn has_silent(&self) -> bool {
         self.next_silent.some
     }
 
@@ -408,7 +290,7 @@ impl Station {
     /// silent set (its slot stays busy until
     /// [`finish_silent`](Self::finish_silent)).
     #[inline]
-    pub(crate) fn pop_silent_before(&mut self, before: EventKey) -> Option<SilentEnd> {
+    fn pop_silent_before(&mut self, before: EventKey) -> Option<SilentEnd> {
         let end = self.next_silent;
         if end.some && end.key < before {
             self.next_silent = self.silent.pop_front().unwrap_or(SilentEnd::NONE);
@@ -423,7 +305,7 @@ impl Station {
     /// In no particular order: the keys alone order the events.
     ///
     /// [`started`]: Self::started
-    pub(crate) fn drain_silent(&mut self, out: &mut Vec<(EventKey, u16)>) {
+    fn drain_silent(&mut self, out: &mut Vec<(EventKey, u16)>) {
         let next = std::mem::replace(&mut self.next_silent, SilentEnd::NONE);
         out.extend(next.some.then_some((next.key, next.slot)));
         out.extend(self.silent.drain(..).map(|e| (e.key, e.slot)));
@@ -433,7 +315,7 @@ impl Station {
     /// and returns who asked (what [`finish`](Self::finish) does, without
     /// reading the slot back: `end` says what was in it).
     #[inline]
-    pub(crate) fn finish_silent(&mut self, end: SilentEnd) -> ClientId {
+    fn finish_silent(&mut self, end: SilentEnd) -> ClientId {
         debug_assert!(
             matches!(self.slots[end.slot as usize], Some((job, Ending::Silent(key)))
                 if job.client == end.client && key == end.key),
@@ -446,7 +328,7 @@ impl Station {
     }
 
     /// The service in `slot` ends: frees the worker and returns the request.
-    pub(crate) fn finish(&mut self, slot: u16) -> Job {
+    fn finish(&mut self, slot: u16) -> Job {
         let (job, _) = self.slots[slot as usize]
             .take()
             .expect("a request in service");
@@ -456,7 +338,7 @@ impl Station {
     }
 
     /// If a worker is free and a request waits, it starts now.
-    pub(crate) fn next_waiting(&mut self, now: SimTime) -> Option<(u16, Job)> {
+    fn next_waiting(&mut self, now: SimTime) -> Option<(u16, Job)> {
         if self.down || self.free.is_empty() {
             return None;
         }
@@ -469,7 +351,7 @@ impl Station {
     /// The station goes down: every request waiting or in service fails.
     /// Returns them with the timers of those in service (to cancel; none
     /// for a silent ending, which the world settles before a fault).
-    pub(crate) fn fail_all(&mut self, failed: &mut Vec<(Job, Option<TimerId>)>) {
+    fn fail_all(&mut self, failed: &mut Vec<(Job, Option<TimerId>)>) {
         for slot in 0..self.slots.len() {
             if let Some((job, ending)) = self.slots[slot].take() {
                 self.free.push(slot as u16);
@@ -488,6 +370,218 @@ impl Station {
             failed.push((job, None));
         }
         self.free.sort_unstable_by(|a, b| b.cmp(a));
+    }
+}
+
+/// Proof that a station's silent endings due before the event being
+/// handled have been applied, so that what it says (free workers, queue,
+/// counters) is what the explicit model would say: every read or change of
+/// a station takes one. Only [`Stations::settle`] (and the service layer's
+/// own helpers around it) makes one; it is good for the event being handled.
+#[derive(Debug)]
+pub(crate) struct Settled {
+    station: u16,
+}
+
+impl Settled {
+    /// The station it was made for.
+    pub(crate) fn station(&self) -> usize {
+        usize::from(self.station)
+    }
+}
+
+/// A station's state when a sample is taken.
+pub(crate) struct StationSample {
+    /// Counters since the last sample.
+    pub(crate) counts: LoadCounts,
+    /// Requests waiting.
+    pub(crate) queued: u32,
+    /// Requests in service.
+    pub(crate) busy: u32,
+    /// Whether it is down.
+    pub(crate) down: bool,
+}
+
+/// A station's figures over the whole run.
+pub(crate) struct StationTotals {
+    /// Workers.
+    pub(crate) workers: u32,
+    /// Counters over the run.
+    pub(crate) total: LoadCounts,
+    /// Most requests waiting at once.
+    pub(crate) peak_queue: u32,
+    /// Most requests in service at once.
+    pub(crate) peak_busy: u32,
+    /// Queue wait of every request that started service, ms.
+    pub(crate) wait: Histogram<u64>,
+}
+
+/// Every station of a run, by index: management points, then update
+/// points, then the state systems.
+pub(crate) struct Stations {
+    list: Vec<Station>,
+}
+
+impl Stations {
+    /// Stations of `(workers, queue limit)` each, in order.
+    pub(crate) fn new(shapes: impl Iterator<Item = (u32, u32)>) -> Self {
+        Stations {
+            list: shapes.map(|(w, q)| Station::new(w, q)).collect(),
+        }
+    }
+
+    /// How many there are.
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
+    /// Ends, in order, the services of `station` that end silently before
+    /// `upto` (in the agenda's order), exactly as their events would have:
+    /// the worker is freed and counted, and `answered` hands the client its
+    /// empty answer. Returns the handle that reads and changes the station.
+    #[inline]
+    pub(crate) fn settle(
+        &mut self,
+        station: usize,
+        upto: EventKey,
+        mut answered: impl FnMut(ClientId),
+    ) -> Settled {
+        let s = &mut self.list[station];
+        while let Some(end) = s.pop_silent_before(upto) {
+            let client = s.finish_silent(end);
+            debug_assert_eq!(
+                s.queued(),
+                0,
+                "a queue forms only after the silent endings became events"
+            );
+            answered(client);
+        }
+        Settled {
+            station: station as u16,
+        }
+    }
+
+    fn at(&mut self, at: &Settled) -> &mut Station {
+        &mut self.list[at.station()]
+    }
+
+    /// A request arrives: a free worker takes it, or it waits, or it is
+    /// rejected.
+    #[inline]
+    pub(crate) fn offer(&mut self, at: &Settled, job: Job) -> Offer {
+        self.at(at).offer(job)
+    }
+
+    /// Requests waiting.
+    #[inline]
+    pub(crate) fn queued(&self, at: &Settled) -> u32 {
+        self.list[at.station()].queued()
+    }
+
+    /// Records the timer of the service that just started in `slot`.
+    pub(crate) fn started(&mut self, at: &Settled, slot: u16, timer: TimerId) {
+        self.at(at).started(slot, timer)
+    }
+
+    /// Records that the service of `job`, which just started in `slot`,
+    /// ends silently at `key`, a place reserved on the agenda.
+    #[inline]
+    pub(crate) fn started_silent(&mut self, at: &Settled, slot: u16, job: Job, key: EventKey) {
+        self.at(at).started_silent(slot, job, key)
+    }
+
+    /// Every silent ending, removed from the silent set, each with its
+    /// reserved key and slot (for [`started`](Self::started) once it is an
+    /// event).
+    pub(crate) fn drain_silent(&mut self, at: &Settled, out: &mut Vec<(EventKey, u16)>) {
+        let s = self.at(at);
+        if s.has_silent() {
+            s.drain_silent(out);
+        }
+    }
+
+    /// The service in `slot` ends: frees the worker and returns the request.
+    pub(crate) fn finish(&mut self, at: &Settled, slot: u16) -> Job {
+        self.at(at).finish(slot)
+    }
+
+    /// If a worker is free and a request waits, it starts now.
+    pub(crate) fn next_waiting(&mut self, at: &Settled, now: SimTime) -> Option<(u16, Job)> {
+        self.at(at).next_waiting(now)
+    }
+
+    /// The station goes down: every request waiting or in service fails.
+    /// `failed` gets them with the timers of those in service (to cancel).
+    pub(crate) fn fail_all(&mut self, at: &Settled, failed: &mut Vec<(Job, Option<TimerId>)>) {
+        let s = self.at(at);
+        s.down = true;
+        s.fail_all(failed);
+    }
+
+    /// Its service times are stretched by `factor` from now.
+    pub(crate) fn set_slowdown(&mut self, at: &Settled, factor: f64) {
+        self.at(at).slowdown = factor;
+    }
+
+    /// It is up again at full speed.
+    pub(crate) fn restore(&mut self, at: &Settled) {
+        let s = self.at(at);
+        s.down = false;
+        s.slowdown = 1.0;
+    }
+
+    /// The factor its service times are stretched by (a fault's slowdown;
+    /// silent endings never change it).
+    #[inline]
+    pub(crate) fn slowdown(&self, station: usize) -> f64 {
+        self.list[station].slowdown
+    }
+
+    /// The counters since the last sample (which start again from zero),
+    /// the queue and the busy workers.
+    pub(crate) fn sample(&mut self, at: &Settled) -> StationSample {
+        let s = self.at(at);
+        StationSample {
+            counts: s.take_interval(),
+            queued: s.queued(),
+            busy: s.busy(),
+            down: s.down,
+        }
+    }
+
+    /// The station's figures over the whole run.
+    pub(crate) fn totals(&self, at: &Settled) -> StationTotals {
+        let s = &self.list[at.station()];
+        StationTotals {
+            workers: s.workers,
+            total: s.total(),
+            peak_queue: s.peak_queue,
+            peak_busy: s.peak_busy,
+            wait: s.wait(),
+        }
+    }
+
+    /// The client whose request is in `slot` of `station` (for a hint: it
+    /// may be read before the station is settled).
+    #[inline]
+    pub(crate) fn client_in(&self, station: usize, slot: u16) -> Option<ClientId> {
+        self.list.get(station)?.client_in(slot)
+    }
+
+    /// Starts loading the lines of `station` that an arrival reads first.
+    #[inline]
+    pub(crate) fn hint_arrival(&self, station: usize) {
+        if let Some(s) = self.list.get(station) {
+            s.prefetch_for_arrival();
+        }
+    }
+
+    /// Starts loading the request in `slot` of `station`.
+    #[inline]
+    pub(crate) fn hint_slot(&self, station: usize, slot: u16) {
+        if let Some(s) = self.list.get(station) {
+            s.prefetch_slot(slot);
+        }
     }
 }
 

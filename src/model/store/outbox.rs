@@ -1,5 +1,5 @@
 //! Every client's queue of state messages waiting for its next reporting
-//! cycle (MODEL.md 2.3).
+//! cycle.
 //!
 //! Owns [`Outboxes`]. A client's queue lives in a two-line record of its
 //! own in one arena, seven messages in place: a scan queues one detection
@@ -9,12 +9,12 @@
 //! A queue that was a vector per client took a heap allocation per client
 //! (and reallocations as it grew), and at a million clients reaching it was
 //! a miss in the processor's address cache as well as in its data cache:
-//! the heap has small pages, the arena huge ones (issue 7).
+//! the heap has small pages, the arena huge ones.
 
 use std::collections::BTreeMap;
 
-use super::world::StateMsg;
 use crate::estate::ClientId;
+use crate::model::compliance::StateMsg;
 
 /// Messages a client's record holds in place.
 const IN_PLACE: usize = 7;
@@ -86,7 +86,7 @@ impl Outboxes {
     /// Starts loading the line of client `c`'s queue that a short queue
     /// lives in (a prefetch hint).
     #[inline]
-    pub(crate) fn prefetch(&self, c: ClientId) {
+    pub(super) fn hint(&self, c: ClientId) {
         if let Some(b) = self.boxes.get(c.index()) {
             crate::engine::prefetch_prefix(b, 64);
         }
