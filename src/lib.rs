@@ -10,6 +10,8 @@
 //! `--check`); [`study`] runs many; the CLI ([`cli`]) only parses
 //! arguments and calls them. `docs/architecture.md` has the module map.
 
+#![deny(unsafe_code)]
+
 pub mod app;
 pub mod check;
 pub mod cli;

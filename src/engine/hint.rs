@@ -13,8 +13,8 @@ const LINE: usize = 64;
 /// Does not read it: costs a few cycles a line whatever memory holds.
 ///
 /// ```
-/// let clients = vec![[0u8; 200]; 1_000];
-/// patchsim::engine::prefetch(&clients[917]);
+/// let records = vec![[0u8; 200]; 1_000];
+/// patchsim::engine::prefetch(&records[917]);
 /// ```
 #[inline(always)]
 pub fn prefetch<T: ?Sized>(value: &T) {
@@ -64,7 +64,7 @@ fn prefetch_line(address: usize) {
 const HUGE_ARENA: usize = 8 << 20;
 
 /// `n` copies of `value` in one allocation, for a large per-entity arena
-/// read in random order (a million clients' records). On Linux the memory
+/// read in random order (a million entities' records). On Linux the memory
 /// is asked to come in 2 MiB pages before it is first touched, so that the
 /// processor's address cache covers the arena with a few hundred entries
 /// instead of missing on nearly every random access. Otherwise, and for

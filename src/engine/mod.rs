@@ -3,6 +3,9 @@
 //! Knows nothing of what is simulated; `examples/minimal_engine.rs` drives
 //! it with a toy model to prove it. The model plugs in through [`Model`].
 
+// Prefetch instructions and `madvise`: the crate's only unsafe code, each
+// use with its reason beside it.
+#[allow(unsafe_code)]
 mod hint;
 mod queue;
 mod rng;
