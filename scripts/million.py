@@ -1,6 +1,6 @@
 # Generates scenarios/million.ron: 1,000,000 clients in 7 primaries under a CAS.
 # An optional argument scales the estate down: python3 scripts/million.py
-# 100000 > scenarios/million-100k.ron is the 100k side of issue 7's linearity
+# 100000 > scenarios/million-100k.ron is the 100k side of the scale
 # target.
 #
 # A scaled estate keeps the million's cohorts, their kinds (two thirds
@@ -39,9 +39,9 @@ if TOTAL == FULL:
 else:
     w(f"// million.ron at {TOTAL:,} clients: every cohort {TOTAL / FULL:g} of its size, the same")
     w("// kinds, management points and deployments, so a client here lives the same")
-    w("// life as one there (issue 7's 100k -> 1M comparison). The million itself:")
+    w("// life as one there (the 100k -> 1M comparison). The million itself:")
     w("// the enterprise mix at the scale of a large Configuration")
-w("// Manager hierarchy (issue 7's scale target). A central administration site")
+w("// Manager hierarchy (the scale target). A central administration site")
 w("// over seven primaries (at most 150,000 clients each); per primary six")
 w("// management points (25,000 clients each), one tuned SUP (150,000), and one")
 w("// distribution point per 4,000 clients. Hourly policy polling, 15-minute")

@@ -1,4 +1,5 @@
-//! `--check`: the laws of MODEL.md section 4, verified while a run goes.
+//! `--check`: the model's laws (docs/model.md, "Laws every run obeys"),
+//! verified while a run goes.
 //!
 //! Owns [`LawChecker`], an independent oracle fed every trace record in time
 //! order. It keeps just enough per client to catch the first record that
@@ -7,7 +8,7 @@
 //! (conservation) and law 3 (nothing reported ahead of the truth). It reads
 //! records and the outcome and never changes the run. Law 1 (determinism)
 //! needs two runs and law 4 (polling) is statistical: the tests check those.
-//! Law 8 (capacity) waits for finite servers.
+//! Law 8 (capacity) is asserted where it is kept, at every station and DP.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -16,7 +17,7 @@ use crate::engine::{SimDuration, SimTime};
 use crate::estate::{ClientId, DeploymentId, Estate, PowerSpec, Purpose, UpdateId};
 use crate::model::{Compliance, Outcome, TOPIC_DETECTION, TraceEvent, TraceRecord};
 
-/// A law of MODEL.md section 4 that the checker verifies.
+/// A law of the model that the checker verifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Law {
     /// 2: the states add up to the targeted clients, true and reported.
@@ -36,7 +37,7 @@ pub enum Law {
 }
 
 impl Law {
-    /// Its number in MODEL.md section 4.
+    /// Its number in the model's list of laws.
     pub fn number(self) -> u8 {
         match self {
             Law::Conservation => 2,
@@ -48,7 +49,7 @@ impl Law {
         }
     }
 
-    /// Its name in MODEL.md section 4, lower case.
+    /// Its name in the model's list of laws, lower case.
     pub fn name(self) -> &'static str {
         match self {
             Law::Conservation => "conservation",

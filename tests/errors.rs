@@ -1,4 +1,4 @@
-//! Every error a user can meet (the README's table), as a user meets it:
+//! Every error a user can meet (docs/cli.md, "Errors"), as a user meets it:
 //! through `patchsim run` and `patchsim validate`, exit code 2, a message
 //! that names the place (file:line:column or the field path) and says how
 //! to fix it, and nothing written to the output directory. Also the

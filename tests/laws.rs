@@ -1,4 +1,4 @@
-//! The laws of MODEL.md section 4, checked on the outputs of whole runs.
+//! The model's laws (docs/model.md), checked on the outputs of whole runs.
 
 mod common;
 

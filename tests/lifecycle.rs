@@ -1,4 +1,4 @@
-//! The update lifecycle of MODEL.md sections 2–3, each piece driven from the
+//! The update lifecycle (docs/model.md), each piece driven from the
 //! scenario file: catalog sync (law 9), scan and re-evaluation cycles, GPO
 //! conflicts, power patterns (law 6), Available deployments, maintenance
 //! windows (law 7), install failures and restarts, the enforcement

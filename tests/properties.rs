@@ -1,7 +1,7 @@
 //! Property tests: small random scenarios (random cohorts with random power
 //! patterns and maintenance windows, settings, syncs, updates released
 //! during the run, Required and Available deployments, GPO conflicts) run
-//! to completion with every law of MODEL.md section 4 checked as they go
+//! to completion with every law of the model checked as they go
 //! (`patchsim run --check`: conservation, causality, batching, offline,
 //! deadlines, sync), and the same seed twice gives the same bytes in every
 //! output file (law 1). A failure shrinks to a minimal scenario and prints

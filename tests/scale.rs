@@ -1,5 +1,5 @@
 //! `scenarios/million-100k.ron` is `scenarios/million.ron` at a tenth of its
-//! size: the 100,000-client side of issue 7's linearity target (100k → 1M in
+//! size: the 100,000-client side of the scale comparison (100k → 1M in
 //! at most 11× the time) must be the same estate, client for client, or the
 //! comparison measures something else. (It once was all workstations, whose
 //! clients have fewer events than the million's laptops and servers.)

@@ -1,4 +1,4 @@
-//! Finite servers under load and faults (MODEL.md section 1, law 8): what
+//! Finite servers under load and faults (the capacity law): what
 //! a planner reads from `load.csv` and the server summary.
 
 mod common;

@@ -149,7 +149,7 @@ const NORMALS_AHEAD: usize = 64;
 /// taking one ([`next_favourite`](Self::next_favourite)) is a read: the
 /// exponential is a long chain of dependent steps, and a policy poll needs
 /// its answer's service time at once. A server's service times are drawn so
-/// (issue 7: a draw per policy poll was about an eighth of a quiet day's
+/// (a draw per policy poll was about an eighth of a quiet day's
 /// run).
 #[derive(Clone, Debug)]
 pub struct Normals {
@@ -397,6 +397,18 @@ fn whole_ms(ms: f64) -> SimDuration {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `"100ms"`, `"3s"`, `"45m"` as a duration.
+    fn m(s: &str) -> SimDuration {
+        let (n, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap());
+        let n: u64 = n.parse().unwrap();
+        SimDuration(match unit {
+            "ms" => n,
+            "s" => n * 1_000,
+            "m" => n * 60_000,
+            _ => unreachable!("{unit}"),
+        })
+    }
     use rand::SeedableRng;
     use rand_chacha::ChaCha8Rng;
 
@@ -507,16 +519,6 @@ mod tests {
     /// A sampler draws, draw for draw, what its distribution draws.
     #[test]
     fn sampler_draws_what_the_distribution_draws() {
-        let m = |s: &str| {
-            let (n, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap());
-            let n: u64 = n.parse().unwrap();
-            SimDuration(match unit {
-                "ms" => n,
-                "s" => n * 1_000,
-                "m" => n * 60_000,
-                _ => unreachable!("{unit}"),
-            })
-        };
         for d in [
             Dist::Fixed(m("10m")),
             Dist::Uniform {
@@ -546,16 +548,6 @@ mod tests {
     /// from the generator itself, whichever of them draws next.
     #[test]
     fn normals_drawn_ahead_are_the_same_draws() {
-        let m = |s: &str| {
-            let (n, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap());
-            let n: u64 = n.parse().unwrap();
-            SimDuration(match unit {
-                "ms" => n,
-                "s" => n * 1_000,
-                "m" => n * 60_000,
-                _ => unreachable!("{unit}"),
-            })
-        };
         let samplers = [
             Dist::LogNormal {
                 median: m("100ms"),
@@ -604,16 +596,6 @@ mod tests {
     /// Sample means land within 5 standard errors of the true mean.
     #[test]
     fn sample_means_match() {
-        let m = |s: &str| {
-            let (n, unit) = s.split_at(s.find(|c: char| c.is_ascii_alphabetic()).unwrap());
-            let n: u64 = n.parse().unwrap();
-            SimDuration(match unit {
-                "ms" => n,
-                "s" => n * 1_000,
-                "m" => n * 60_000,
-                _ => unreachable!("{unit}"),
-            })
-        };
         let dists = [
             (Dist::Fixed(m("10m")), 0.0),
             (

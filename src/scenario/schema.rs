@@ -1,7 +1,8 @@
 //! The scenario file as written: serde types, one per section, with defaults.
 //!
 //! Owns the file format. Every field's default is documented here and is the
-//! Configuration Manager default from MODEL.md section 3 where one exists.
+//! Configuration Manager default where one exists (docs/model.md lists
+//! them with their sources).
 //! Nothing here is checked beyond its type: `validate.rs` turns these into a
 //! typed [`Estate`](crate::estate::Estate) or a list of problems.
 
@@ -81,7 +82,7 @@ pub struct Site {
     /// its content (the wizard, package creation). The content then takes
     /// its size over `download_bandwidth`, then over each DP's
     /// `content_link`, before the deployment enters machine policy
-    /// (MODEL.md 2.3 steps 1–3). Default `Fixed("30m")`.
+    /// (the deployment flow in docs/model.md). Default `Fixed("30m")`.
     #[serde(default = "default_content_ready")]
     pub content_ready_delay: Dist,
     /// From a batch reaching the management point until it is in the site
@@ -851,7 +852,7 @@ fn yes() -> bool {
 }
 
 /// Catalog synchronization: WSUS Synchronization Manager and the top-level
-/// SUP's metadata download (MODEL.md 2.1).
+/// SUP's metadata download.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Sync {

@@ -87,7 +87,7 @@ pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize) -> S
             list(expected)
         ),
         RonError::MissingStructField { field, outer } => format!(
-            "missing field `{field}`{}: add `{field}: ...` (the README's \"Scenario format\" \
+            "missing field `{field}`{}: add `{field}: ...` (docs/scenario-format.md \
              lists every field and its default)",
             within(outer)
         ),
