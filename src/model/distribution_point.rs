@@ -6,8 +6,17 @@
 //! order. Progress is integer millibits (1 bps for 1 ms is 1 millibit), so
 //! `k` downloads of `S` bytes on `B` bps finish at exactly `k·S·8/B` when
 //! the links are fast enough. One timer per DP: its next completion.
+//!
+//! The flows are kept two ways, with the same rates and the same results.
+//! While their links add up to no more than the bandwidth, every flow runs
+//! at its link and its end is known when it starts ([`Linked`]: a start, an
+//! end or a cancel is O(log n), however many flows run). When the DP's
+//! bandwidth binds, the shares are worked out flow by flow ([`Shared`]: a
+//! change is O(n) in the flows running, at most the DP's connections),
+//! because the integer shares hand their leftover bits per second to
+//! particular flows by their place in the order.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use hdrhistogram::Histogram;
 
@@ -38,11 +47,6 @@ impl Flows {
         self.client.len()
     }
 
-    #[cfg(test)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.client.is_empty()
-    }
-
     fn push(&mut self, client: ClientId, remaining: u64, cap: u64) {
         self.client.push(client);
         self.remaining.push(remaining);
@@ -65,15 +69,18 @@ impl Flows {
     }
 
     /// Takes off the flows with nothing left to send (their clients into
-    /// `done`, in flow order); the others keep their order.
-    fn take_finished(&mut self, done: &mut Vec<ClientId>) {
+    /// `done`, in flow order); the others keep their order. Returns the sum
+    /// of the links of those taken off.
+    fn take_finished(&mut self, done: &mut Vec<ClientId>) -> u128 {
         let Some(first) = self.remaining.iter().position(|&r| r == 0) else {
-            return;
+            return 0;
         };
+        let mut links = 0;
         let mut kept = first;
         for i in first..self.remaining.len() {
             if self.remaining[i] == 0 {
                 done.push(self.client[i]);
+                links += u128::from(self.cap[i]);
             } else {
                 self.remaining[kept] = self.remaining[i];
                 self.client[kept] = self.client[i];
@@ -84,6 +91,7 @@ impl Flows {
         self.remaining.truncate(kept);
         self.client.truncate(kept);
         self.cap.truncate(kept);
+        links
     }
 }
 
@@ -130,54 +138,24 @@ fn send_at(remaining: &mut [u64], rate: u64, dt: u64) -> u128 {
     total
 }
 
-/// A distribution point's live state.
-pub(crate) struct Dp {
-    bandwidth: u64,
-    max_connections: u32,
+/// The active downloads while the DP's bandwidth binds: one array per
+/// field, in the order they started, with the rates the last share gave
+/// them. A change costs a pass over the flows (and a sort when links differ
+/// and some bind), bounded by the DP's connections.
+#[derive(Default)]
+struct Shared {
     flows: Flows,
     rates: Rates,
-    /// The client whose download the next tick finishes (the first, if
-    /// several), for a hint.
-    next_done: Option<ClientId>,
-    waiting: VecDeque<(ClientId, SimTime, u64, u64)>,
-    last: SimTime,
-    timer: Option<TimerId>,
-    down: bool,
-    slowdown: f64,
-    interval: LoadCounts,
-    total: LoadCounts,
-    interval_millibits: u128,
-    total_millibits: u128,
-    wait: Histogram<u64>,
-    peak_queue: u32,
-    peak_busy: u32,
     scratch: Vec<(u64, usize)>,
 }
 
-impl Dp {
-    pub(crate) fn new(bandwidth: u64, max_connections: u32) -> Self {
-        Dp {
-            bandwidth,
-            max_connections,
-            flows: Flows::default(),
-            next_done: None,
-            rates: Rates::IDLE,
-            waiting: VecDeque::new(),
-            last: SimTime::ZERO,
-            timer: None,
-            down: false,
-            slowdown: 1.0,
-            interval: LoadCounts::default(),
-            total: LoadCounts::default(),
-            interval_millibits: 0,
-            total_millibits: 0,
-            wait: ms_histogram(),
-            peak_queue: 0,
-            peak_busy: 0,
-            scratch: Vec::new(),
-        }
+impl Default for Rates {
+    fn default() -> Self {
+        Rates::IDLE
     }
+}
 
+impl Shared {
     /// The rate of flow `i`, bps, as the last [`share`](Self::share) set it.
     fn rate(&self, i: usize) -> u64 {
         match self.rates {
@@ -192,17 +170,12 @@ impl Dp {
         }
     }
 
-    /// Sends what every flow sent since the last change.
-    fn advance(&mut self, now: SimTime) {
-        let dt = now.since(self.last).as_ms();
-        self.last = now;
-        if dt == 0 {
-            return;
-        }
+    /// Sends `dt` ms of what every flow sends; returns the millibits sent.
+    fn send(&mut self, dt: u64) -> u128 {
         // The flows are those the last `share` gave rates to: every change
         // to them is followed by one.
         let remaining = &mut self.flows.remaining;
-        let total = match self.rates {
+        match self.rates {
             Rates::Equal { low, high, first } => {
                 debug_assert!(first <= remaining.len(), "rates for other flows");
                 let split = first.min(remaining.len());
@@ -212,27 +185,16 @@ impl Dp {
             Rates::PerFlow => (remaining.iter_mut().zip(&self.flows.rate))
                 .map(|(r, &rate)| send_at(std::slice::from_mut(r), rate, dt))
                 .sum(),
-        };
-        self.interval_millibits += total;
-        self.total_millibits += total;
-    }
-
-    /// [`advance`](Self::advance), then takes the flows that have sent
-    /// everything off the DP (their clients into `done`, in flow order).
-    fn advance_and_take(&mut self, now: SimTime, done: &mut Vec<ClientId>) {
-        self.advance(now);
-        self.flows.take_finished(done);
+        }
     }
 
     /// Max-min fair rates: the smallest links are served in full while they
     /// are below an equal share of what is left. Returns when the next flow
-    /// finishes at these rates.
-    fn share(&mut self) -> Option<SimDuration> {
-        let capacity = (self.bandwidth as f64 / self.slowdown) as u64;
+    /// finishes at these rates, in ms from now, and which.
+    fn share(&mut self, capacity: u64) -> Option<(u64, usize)> {
         let n = self.flows.len() as u64;
         if n == 0 {
             self.rates = Rates::IDLE;
-            self.next_done = None;
             return None;
         }
         // The common case: every link is faster than an equal share (which
@@ -258,11 +220,10 @@ impl Dp {
                     .min_by_key(|&(_, &r)| r)
                     .map(|(i, r)| (r.div_ceil(rate), offset + i))
             };
-            let next = [soonest(head, 0, low), soonest(tail, first, high)]
+            return [soonest(head, 0, low), soonest(tail, first, high)]
                 .into_iter()
                 .flatten()
                 .min_by_key(|&(ends, _)| ends);
-            return self.finishing(next);
         }
         self.scratch.clear();
         self.scratch
@@ -277,30 +238,7 @@ impl Dp {
             left = left.saturating_sub(rate);
         }
         self.rates = Rates::PerFlow;
-        let next = self.next_completion();
-        self.finishing(next)
-    }
-
-    /// Notes whose download finishes next (`(in how long, flow)`, from
-    /// [`share`](Self::share)) and returns when.
-    fn finishing(&mut self, next: Option<(u64, usize)>) -> Option<SimDuration> {
-        self.next_done = next.map(|(_, i)| self.flows.client[i]);
-        next.map(|(ends, _)| SimDuration(ends))
-    }
-
-    fn admit(&mut self, now: SimTime) {
-        while !self.down && (self.flows.len() as u32) < self.max_connections {
-            let Some((client, arrived, remaining, cap)) = self.waiting.pop_front() else {
-                break;
-            };
-            self.wait.saturating_record(now.since(arrived).as_ms());
-            self.flows.push(client, remaining, cap);
-        }
-        self.peak_busy = self.peak_busy.max(self.flows.len() as u32);
-        assert!(
-            self.flows.len() as u32 <= self.max_connections,
-            "law 8: more downloads than connections"
-        );
+        self.next_completion()
     }
 
     /// When the next flow finishes at the current rates, and which (the
@@ -325,6 +263,373 @@ impl Dp {
     }
 }
 
+/// One download while every link is served in full.
+#[derive(Clone, Copy, Debug)]
+struct LinkedFlow {
+    client: ClientId,
+    /// The client's link, bps: its rate.
+    cap: u64,
+    /// Its place in the order of the flows (see [`Linked`]).
+    label: u64,
+    /// When its millibits were last counted, and how many were left then.
+    since: SimTime,
+    left_since: u64,
+    /// When it sends its last bit.
+    finish: SimTime,
+    /// It has sent everything and waits for the tick that takes it off.
+    exhausted: bool,
+}
+
+impl LinkedFlow {
+    fn new(client: ClientId, cap: u64, label: u64, now: SimTime, left: u64) -> Self {
+        LinkedFlow {
+            client,
+            cap,
+            label,
+            since: now,
+            left_since: left,
+            finish: now + SimDuration(left.div_ceil(cap)),
+            exhausted: left == 0,
+        }
+    }
+
+    /// Millibits left at `t` (not before `since`).
+    fn left_at(&self, t: SimTime) -> u64 {
+        let sent = u128::from(self.cap) * u128::from(t.since(self.since).as_ms());
+        self.left_since
+            .saturating_sub(u64::try_from(sent).unwrap_or(u64::MAX))
+    }
+}
+
+/// The active downloads while the links, not the DP, bind (their links add
+/// up to no more than its bandwidth): every flow runs at its link, so its
+/// last bit's time is known when it starts, and a start, an end or a
+/// cancel costs O(log n) however many run at once. The rates, and so every
+/// flow's progress, are exactly those [`Shared`] would give.
+///
+/// Flows keep the order [`Shared`] keeps them in, as a label each: a new
+/// flow goes last; flows that finish leave the others in order; a
+/// cancelled flow's place goes to the last flow (as a swap-remove would).
+/// Flows that finish at the same tick leave in that order.
+#[derive(Default)]
+struct Linked {
+    slots: Vec<Option<LinkedFlow>>,
+    free: Vec<u32>,
+    by_label: BTreeMap<u64, u32>,
+    by_finish: BTreeSet<(SimTime, u64, u32)>,
+    by_client: BTreeMap<ClientId, u32>,
+    next_label: u64,
+    /// The links of the flows that still send, bps.
+    sending: u128,
+}
+
+impl Linked {
+    fn len(&self) -> usize {
+        self.by_label.len()
+    }
+
+    fn insert(&mut self, flow: LinkedFlow) {
+        let slot = match self.free.pop() {
+            Some(slot) => slot,
+            None => {
+                self.slots.push(None);
+                (self.slots.len() - 1) as u32
+            }
+        };
+        self.by_label.insert(flow.label, slot);
+        self.by_finish.insert((flow.finish, flow.label, slot));
+        self.by_client.insert(flow.client, slot);
+        if !flow.exhausted {
+            self.sending += u128::from(flow.cap);
+        }
+        self.slots[slot as usize] = Some(flow);
+    }
+
+    /// Adds a flow last, starting now.
+    fn push(&mut self, client: ClientId, left: u64, cap: u64, now: SimTime) {
+        let label = self.next_label;
+        self.next_label += 1;
+        self.insert(LinkedFlow::new(client, cap, label, now, left));
+    }
+
+    fn remove(&mut self, slot: u32) -> LinkedFlow {
+        let flow = self.slots[slot as usize].take().expect("a flow");
+        self.free.push(slot);
+        self.by_label.remove(&flow.label);
+        self.by_finish.remove(&(flow.finish, flow.label, slot));
+        self.by_client.remove(&flow.client);
+        if !flow.exhausted {
+            self.sending -= u128::from(flow.cap);
+        }
+        flow
+    }
+
+    /// Sends from `last` to `now`; returns the millibits sent. A flow that
+    /// sends its last bit by `now` is marked exhausted (it leaves at its
+    /// tick).
+    fn send(&mut self, last: SimTime, now: SimTime) -> u128 {
+        let dt = now.since(last).as_ms();
+        let mut sent = self.sending * u128::from(dt);
+        let due: Vec<u32> = (self.by_finish.iter())
+            .take_while(|&&(finish, _, _)| finish <= now)
+            .map(|&(_, _, slot)| slot)
+            .collect();
+        for slot in due {
+            let flow = self.slots[slot as usize].as_mut().expect("a flow");
+            if flow.exhausted {
+                continue;
+            }
+            // It sent only what it had left, not a full interval.
+            let full = u128::from(flow.cap) * u128::from(dt);
+            sent -= full - u128::from(flow.left_at(last));
+            flow.exhausted = true;
+            self.sending -= u128::from(flow.cap);
+        }
+        sent
+    }
+
+    /// Takes off the flows whose last bit is sent by `now` (their clients
+    /// into `done`, in flow order); returns the sum of their links.
+    fn take_finished(&mut self, now: SimTime, done: &mut Vec<ClientId>) -> u128 {
+        // Usually all at `now`, already in flow order; flows that sent
+        // their last bit at different times leave in flow order too.
+        let mut finished: Vec<(u64, u32)> = (self.by_finish.iter())
+            .take_while(|&&(finish, _, _)| finish <= now)
+            .map(|&(_, label, slot)| (label, slot))
+            .collect();
+        finished.sort_unstable();
+        let mut links = 0;
+        for (_, slot) in finished {
+            let flow = self.remove(slot);
+            links += u128::from(flow.cap);
+            done.push(flow.client);
+        }
+        links
+    }
+
+    /// The flow that finishes first (the first in flow order among ties):
+    /// when, and whose.
+    fn next(&self) -> Option<(SimTime, ClientId)> {
+        let &(finish, _, slot) = self.by_finish.first()?;
+        Some((finish, self.slots[slot as usize].expect("a flow").client))
+    }
+
+    /// Takes client `c`'s flow off, the last flow taking its place in the
+    /// order; returns the millibits it still lacked at `now`, and its link.
+    fn cancel(&mut self, c: ClientId, now: SimTime) -> Option<(u64, u64)> {
+        let slot = *self.by_client.get(&c)?;
+        let flow = self.remove(slot);
+        if let Some((&label, &last)) = self.by_label.last_key_value()
+            && label > flow.label
+        {
+            let mut moved = self.remove(last);
+            moved.label = flow.label;
+            self.insert(moved);
+        }
+        Some((flow.left_at(now), flow.cap))
+    }
+
+    /// Every flow in order, with what it still lacks at `now`; the set is
+    /// left empty.
+    fn drain(&mut self, now: SimTime) -> Vec<(ClientId, u64, u64)> {
+        let out = (self.by_label.values())
+            .map(|&slot| {
+                let f = self.slots[slot as usize].expect("a flow");
+                (f.client, f.left_at(now), f.cap)
+            })
+            .collect();
+        *self = Linked {
+            next_label: self.next_label,
+            ..Linked::default()
+        };
+        out
+    }
+}
+
+/// How a DP's active downloads are kept (see [`Linked`] and [`Shared`]).
+enum Active {
+    Linked(Linked),
+    Shared(Shared),
+}
+
+/// A distribution point's live state.
+pub(crate) struct Dp {
+    bandwidth: u64,
+    max_connections: u32,
+    active: Active,
+    /// The links of the active downloads, bps.
+    links: u128,
+    /// The client whose download the next tick finishes (the first, if
+    /// several), for a hint.
+    next_done: Option<ClientId>,
+    waiting: VecDeque<(ClientId, SimTime, u64, u64)>,
+    last: SimTime,
+    timer: Option<TimerId>,
+    down: bool,
+    slowdown: f64,
+    interval: LoadCounts,
+    total: LoadCounts,
+    interval_millibits: u128,
+    total_millibits: u128,
+    wait: Histogram<u64>,
+    peak_queue: u32,
+    peak_busy: u32,
+}
+
+impl Dp {
+    pub(crate) fn new(bandwidth: u64, max_connections: u32) -> Self {
+        Dp {
+            bandwidth,
+            max_connections,
+            active: Active::Linked(Linked::default()),
+            links: 0,
+            next_done: None,
+            waiting: VecDeque::new(),
+            last: SimTime::ZERO,
+            timer: None,
+            down: false,
+            slowdown: 1.0,
+            interval: LoadCounts::default(),
+            total: LoadCounts::default(),
+            interval_millibits: 0,
+            total_millibits: 0,
+            wait: ms_histogram(),
+            peak_queue: 0,
+            peak_busy: 0,
+        }
+    }
+
+    /// Downloads running now.
+    fn active_len(&self) -> usize {
+        match &self.active {
+            Active::Linked(l) => l.len(),
+            Active::Shared(s) => s.flows.len(),
+        }
+    }
+
+    /// Its bandwidth now, bps.
+    fn capacity(&self) -> u64 {
+        (self.bandwidth as f64 / self.slowdown) as u64
+    }
+
+    /// Sends what every flow sent since the last change.
+    fn advance(&mut self, now: SimTime) {
+        let dt = now.since(self.last).as_ms();
+        let last = std::mem::replace(&mut self.last, now);
+        if dt == 0 {
+            return;
+        }
+        let total = match &mut self.active {
+            Active::Linked(l) => l.send(last, now),
+            Active::Shared(s) => s.send(dt),
+        };
+        self.interval_millibits += total;
+        self.total_millibits += total;
+    }
+
+    /// [`advance`](Self::advance), then takes the flows that have sent
+    /// everything off the DP (their clients into `done`, in flow order).
+    fn advance_and_take(&mut self, now: SimTime, done: &mut Vec<ClientId>) {
+        self.advance(now);
+        self.links -= match &mut self.active {
+            Active::Linked(l) => l.take_finished(now, done),
+            Active::Shared(s) => s.flows.take_finished(done),
+        };
+    }
+
+    /// Max-min fair rates: the smallest links are served in full while they
+    /// are below an equal share of what is left. Returns when the next flow
+    /// finishes at these rates. Keeps the flows as [`Linked`] while their
+    /// links add up to no more than the bandwidth (then each runs at its
+    /// link), as [`Shared`] otherwise.
+    fn share(&mut self) -> Option<SimDuration> {
+        let capacity = self.capacity();
+        let now = self.last;
+        let linked = self.links <= u128::from(capacity);
+        match (&mut self.active, linked) {
+            (Active::Linked(_), true) | (Active::Shared(_), false) => {}
+            (Active::Shared(s), true) => {
+                let mut l = Linked::default();
+                for i in 0..s.flows.len() {
+                    l.push(s.flows.client[i], s.flows.remaining[i], s.flows.cap[i], now);
+                }
+                self.active = Active::Linked(l);
+            }
+            (Active::Linked(l), false) => {
+                let mut s = Shared::default();
+                for (client, left, cap) in l.drain(now) {
+                    s.flows.push(client, left, cap);
+                }
+                self.active = Active::Shared(s);
+            }
+        }
+        match &mut self.active {
+            Active::Linked(l) => {
+                let next = l.next();
+                self.next_done = next.map(|(_, c)| c);
+                next.map(|(finish, _)| finish.since(now))
+            }
+            Active::Shared(s) => {
+                let next = s.share(capacity);
+                self.next_done = next.map(|(_, i)| s.flows.client[i]);
+                next.map(|(ends, _)| SimDuration(ends))
+            }
+        }
+    }
+
+    fn admit(&mut self, now: SimTime) {
+        while !self.down && (self.active_len() as u32) < self.max_connections {
+            let Some((client, arrived, remaining, cap)) = self.waiting.pop_front() else {
+                break;
+            };
+            self.wait.saturating_record(now.since(arrived).as_ms());
+            self.links += u128::from(cap);
+            match &mut self.active {
+                Active::Linked(l) => l.push(client, remaining, cap, now),
+                Active::Shared(s) => s.flows.push(client, remaining, cap),
+            }
+        }
+        let n = self.active_len() as u32;
+        self.peak_busy = self.peak_busy.max(n);
+        assert!(
+            n <= self.max_connections,
+            "law 8: more downloads than connections"
+        );
+    }
+
+    /// Client `c` stops downloading: its flow (or its place in the queue)
+    /// goes; returns the millibits it still lacked.
+    fn cancel(&mut self, c: ClientId, now: SimTime) -> Option<u64> {
+        let active = match &mut self.active {
+            Active::Linked(l) => l.cancel(c, now),
+            Active::Shared(s) => (s.flows.client.iter().position(|&f| f == c)).map(|i| {
+                let cap = s.flows.cap[i];
+                (s.flows.swap_remove(i), cap)
+            }),
+        };
+        if let Some((left, cap)) = active {
+            self.links -= u128::from(cap);
+            return Some(left);
+        }
+        let i = self.waiting.iter().position(|w| w.0 == c)?;
+        Some(self.waiting.remove(i).expect("found").2)
+    }
+
+    /// Every download fails: the running ones in order, then the waiting
+    /// ones, each with the millibits it still lacked.
+    fn fail_all(&mut self, now: SimTime) -> Vec<(ClientId, u64)> {
+        let mut failed: Vec<(ClientId, u64)> = match &mut self.active {
+            Active::Linked(l) => (l.drain(now).into_iter())
+                .map(|(c, left, _)| (c, left))
+                .collect(),
+            Active::Shared(s) => s.flows.drain().collect(),
+        };
+        self.links = 0;
+        failed.extend(self.waiting.drain(..).map(|w| (w.0, w.2)));
+        failed
+    }
+}
+
 impl Dp {
     /// The client whose download its next tick finishes, for a hint.
     #[inline]
@@ -341,7 +646,7 @@ impl Dp {
             server,
             counts: std::mem::take(&mut self.interval),
             queue: self.waiting.len() as u32,
-            busy: self.flows.len() as u32,
+            busy: self.active_len() as u32,
             bytes: (std::mem::take(&mut self.interval_millibits) / 8_000) as u64,
             down: self.down,
         }
@@ -432,12 +737,7 @@ impl World<'_> {
         let dp = self.cohort(c).dp;
         let d = self.servers.dp_mut(dp);
         d.advance(now);
-        let remaining = if let Some(i) = d.flows.client.iter().position(|&f| f == c) {
-            d.flows.swap_remove(i)
-        } else {
-            let i = d.waiting.iter().position(|w| w.0 == c)?;
-            d.waiting.remove(i).expect("found").2
-        };
+        let remaining = d.cancel(c, now)?;
         d.admit(now);
         self.dp_reschedule(dp, sched);
         Some(remaining.div_ceil(8_000))
@@ -454,12 +754,10 @@ impl World<'_> {
         let d = self.servers.dp_mut(dp);
         d.down = true;
         d.advance(now);
-        let mut failed: Vec<(ClientId, u64)> = d
-            .flows
-            .drain()
-            .map(|(client, remaining)| (client, remaining.div_ceil(8_000)))
-            .collect();
-        failed.extend(d.waiting.drain(..).map(|w| (w.0, w.2.div_ceil(8_000))));
+        let mut failed = d.fail_all(now);
+        for f in &mut failed {
+            f.1 = f.1.div_ceil(8_000);
+        }
         d.interval.rejected[Request::Download as usize] += failed.len() as u64;
         d.total.rejected[Request::Download as usize] += failed.len() as u64;
         self.dp_reschedule(dp, sched);
@@ -490,6 +788,37 @@ impl World<'_> {
 mod tests {
     use super::*;
 
+    impl Dp {
+        /// The flows in their order: (client, millibits left, link, rate).
+        fn snapshot(&self) -> Vec<(ClientId, u64, u64, u64)> {
+            match &self.active {
+                Active::Linked(l) => (l.by_label.values())
+                    .map(|&slot| {
+                        let f = l.slots[slot as usize].expect("a flow");
+                        (f.client, f.left_at(self.last), f.cap, f.cap)
+                    })
+                    .collect(),
+                Active::Shared(s) => (0..s.flows.len())
+                    .map(|i| {
+                        (
+                            s.flows.client[i],
+                            s.flows.remaining[i],
+                            s.flows.cap[i],
+                            s.rate(i),
+                        )
+                    })
+                    .collect(),
+            }
+        }
+
+        fn shared(&self) -> &Shared {
+            match &self.active {
+                Active::Shared(s) => s,
+                Active::Linked(_) => panic!("the links bind, not the DP"),
+            }
+        }
+    }
+
     /// A DP of bandwidth B serving k equal downloads of size S at once
     /// finishes them all at k·S/B, through the world's own plumbing.
     #[test]
@@ -518,11 +847,11 @@ mod tests {
             let done = SimTime(u64::from(k) * 800);
             sim.run_until(SimTime(done.as_ms() - 1));
             let dp = sim.model().servers.dp(DpId(0));
-            assert!(!dp.flows.is_empty() || !dp.waiting.is_empty());
+            assert!(dp.active_len() > 0 || !dp.waiting.is_empty());
             sim.run_until(done);
             let dp = sim.model().servers.dp(DpId(0));
             assert!(
-                dp.flows.is_empty() && dp.waiting.is_empty(),
+                dp.active_len() == 0 && dp.waiting.is_empty(),
                 "k={k}: all done at k·S/B"
             );
             assert_eq!(dp.total.served[Request::Download as usize], u64::from(k));
@@ -552,21 +881,22 @@ mod tests {
             }
             d.admit(SimTime(0));
             let next = d.share();
+            let s = d.shared();
             let mut left = bandwidth;
-            for k in 0..d.flows.len() {
+            for k in 0..s.flows.len() {
                 let share = (left / (u64::from(n) - k as u64)).max(1);
                 assert_eq!(
-                    d.rate(k),
+                    s.rate(k),
                     share,
                     "bandwidth {bandwidth}, {n} flows, flow {k}"
                 );
                 left = left.saturating_sub(share);
             }
-            let least = (d.flows.remaining.iter().enumerate())
-                .map(|(k, r)| r.div_ceil(d.rate(k)))
+            let least = (s.flows.remaining.iter().enumerate())
+                .map(|(k, r)| r.div_ceil(s.rate(k)))
                 .min()
                 .expect("flows");
-            assert_eq!(d.next_completion().map(|(ends, _)| ends), Some(least));
+            assert_eq!(s.next_completion().map(|(ends, _)| ends), Some(least));
             assert_eq!(
                 next,
                 Some(SimDuration(least)),
@@ -613,7 +943,9 @@ mod tests {
     proptest::proptest! {
         /// Arrivals, completions and cancellations in any order leave the
         /// DP's flows, its millibits sent and its next completion exactly as
-        /// the plain rules do, with links above and below the equal share.
+        /// the plain rules do, with links above and below the equal share,
+        /// and adding up to more or less than the bandwidth (so the flows
+        /// move between the linked and the shared keeping).
         #[test]
         fn flows_follow_the_plain_rules(
             bandwidth in 1u64..5_000,
@@ -627,16 +959,22 @@ mod tests {
                 d.advance(SimTime(now));
                 reference.advance(dt);
                 match op {
-                    0 if d.flows.len() < 30 => {
+                    0 if d.active_len() < 30 => {
                         let c = ClientId(next_client);
                         next_client += 1;
                         d.waiting.push_back((c, SimTime(now), millibits, cap));
                         d.admit(SimTime(now));
                         reference.flows.push((c, millibits, cap, 0));
                     }
-                    1 if !d.flows.is_empty() => {
-                        let i = (millibits as usize) % d.flows.len();
-                        proptest::prop_assert_eq!(d.flows.swap_remove(i), reference.flows.swap_remove(i).1);
+                    1 if d.active_len() > 0 => {
+                        let i = (millibits as usize) % d.active_len();
+                        let c = d.snapshot()[i].0;
+                        d.links -= u128::from(d.snapshot()[i].2);
+                        let left = match &mut d.active {
+                            Active::Linked(l) => l.cancel(c, SimTime(now)).expect("a flow").0,
+                            Active::Shared(s) => s.flows.swap_remove(i),
+                        };
+                        proptest::prop_assert_eq!(left, reference.flows.swap_remove(i).1);
                     }
                     _ => {
                         let mut done = Vec::new();
@@ -652,16 +990,18 @@ mod tests {
                 let next = d.share().map(|t| t.as_ms());
                 proptest::prop_assert_eq!(next, reference.share(bandwidth));
                 // The hint names a client the next tick finishes.
+                let flows = d.snapshot();
                 let hinted = d.next_done.map(|c| {
-                    let i = d.flows.client.iter().position(|&f| f == c).expect("a flow");
-                    d.flows.remaining[i].div_ceil(d.rate(i))
+                    let f = flows.iter().find(|f| f.0 == c).expect("a flow");
+                    f.1.div_ceil(f.3)
                 });
                 proptest::prop_assert_eq!(hinted, next);
                 proptest::prop_assert_eq!(d.total_millibits, reference.sent);
-                let flows: Vec<(ClientId, u64, u64, u64)> = (0..d.flows.len())
-                    .map(|i| (d.flows.client[i], d.flows.remaining[i], d.flows.cap[i], d.rate(i)))
-                    .collect();
                 proptest::prop_assert_eq!(flows, reference.flows.clone());
+                proptest::prop_assert_eq!(
+                    d.links,
+                    reference.flows.iter().map(|f| u128::from(f.2)).sum::<u128>()
+                );
             }
         }
     }
@@ -674,7 +1014,7 @@ mod tests {
         }
         d.admit(SimTime(0));
         d.share();
-        let rates: Vec<u64> = (0..d.flows.len()).map(|k| d.rate(k)).collect();
+        let rates: Vec<u64> = d.snapshot().iter().map(|f| f.3).collect();
         // 10 to the capped one, then 45 each to the others.
         assert_eq!(rates, vec![10, 45, 45]);
     }
