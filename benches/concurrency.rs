@@ -1,0 +1,105 @@
+//! The cost of an event against how much is going on at once: whole runs
+//! of estates built so that about N downloads run together, N scans wait
+//! at a SUP, or N batches wait at a state system, for N from 10^2 to 10^5.
+//! Criterion reports each run's events per second: a structure whose cost
+//! grows with what is queued or running shows as a rate that falls with N.
+//!
+//! - `downloads_linked`: N clients download a 1 GB update over 1 Mbps links
+//!   (2.2 hours each) from a DP far faster than their links put together;
+//! - `downloads_shared`: the same from a 1 Gbps DP, whose bandwidth binds;
+//! - `scans_queued`: N evaluation scans at a SUP with one scan slot busy for
+//!   hours;
+//! - `batches_queued`: N clients' batches at a state system with one thread
+//!   taking a minute a batch.
+//!
+//! `cargo bench --bench concurrency`; `-- downloads` for one shape.
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use patchsim::estate::Estate;
+use patchsim::{model, scenario};
+
+/// What the estate makes its clients pile up.
+#[derive(Clone, Copy)]
+enum Shape {
+    DownloadsLinked,
+    DownloadsShared,
+    ScansQueued,
+    BatchesQueued,
+}
+
+impl Shape {
+    fn name(self) -> &'static str {
+        match self {
+            Shape::DownloadsLinked => "downloads_linked",
+            Shape::DownloadsShared => "downloads_shared",
+            Shape::ScansQueued => "scans_queued",
+            Shape::BatchesQueued => "batches_queued",
+        }
+    }
+}
+
+/// An estate of `n` always-on clients that learn a deployment within the
+/// first hour and pile up as `shape` says.
+fn estate(shape: Shape, n: u32) -> Estate {
+    let dp_bandwidth = match shape {
+        Shape::DownloadsShared => "1Gbps",
+        _ => "1000Gbps",
+    };
+    let (scan_slots, scan_time) = match shape {
+        Shape::ScansQueued => (1, "10h"),
+        _ => (10_000, "0s"),
+    };
+    let (threads, per_batch) = match shape {
+        Shape::BatchesQueued => (1, "1m"),
+        _ => (64, "0s"),
+    };
+    let text = format!(
+        r#"Scenario(
+            name: "concurrency", start: "2026-11-09T00:00:00Z", duration: "4h",
+            site: Site(content_ready_delay: Fixed("0s"), mp_forward_delay: "0s", state_system_delay: "0s",
+                       state_system_threads: {threads}, state_system_per_batch: "{per_batch}",
+                       state_system_per_message: "0s"),
+            servers: Servers(
+                management_points: [ManagementPoint(name: "mp", workers: 10000, policy_time: Fixed("0s"),
+                                                    location_time: Fixed("0s"), batch_time: Fixed("0s"))],
+                update_points: [UpdatePoint(name: "sup", scan_slots: {scan_slots}, queue_limit: 10000000,
+                                            full_scan_time: Fixed("{scan_time}"), delta_scan_time: Fixed("{scan_time}"))],
+                distribution_points: [DistributionPoint(name: "dp", bandwidth: "{dp_bandwidth}", max_connections: 100000)],
+            ),
+            client_settings: ClientSettings(evaluation_delay: Fixed("0s"), scan_duration: Fixed("1s")),
+            cohorts: [Cohort(name: "all", count: {n}, link: "1Mbps", management_point: "mp",
+                             update_point: "sup", distribution_point: "dp")],
+            updates: [Update(id: "KB1", size: "1GB", install_time: Fixed("10m"))],
+            deployments: [Deployment(name: "d", updates: ["KB1"], targets: ["all"],
+                                     created: "2026-11-09T00:00:00Z", deadline: "2026-11-10T00:00:00Z")],
+        )"#
+    );
+    let raw = scenario::parse(&text, "concurrency.ron").expect("parses");
+    scenario::build(raw, "concurrency.ron").expect("valid")
+}
+
+fn runs(c: &mut Criterion) {
+    for shape in [
+        Shape::DownloadsLinked,
+        Shape::DownloadsShared,
+        Shape::ScansQueued,
+        Shape::BatchesQueued,
+    ] {
+        let mut group = c.benchmark_group(shape.name());
+        group.sample_size(10);
+        for n in [100u32, 1_000, 10_000, 100_000] {
+            let estate = estate(shape, n);
+            let events = model::run(&estate, Default::default())
+                .expect("never stopped")
+                .events;
+            group.throughput(Throughput::Elements(events));
+            group.bench_with_input(BenchmarkId::from_parameter(n), &estate, |b, estate| {
+                b.iter(|| model::run(estate, Default::default()).expect("never stopped"))
+            });
+        }
+        group.finish();
+    }
+}
+
+criterion_group!(benches, runs);
+criterion_main!(benches);
