@@ -44,12 +44,24 @@ pub trait Model {
     fn hint_through(&self, event: &Self::Event) {
         let _ = event;
     }
+
+    /// Every event at `sched.now()` has been handled, and the model asked
+    /// for this call ([`Scheduler::at_end_of_instant`]) while handling one of
+    /// them: it can now look at the state as it stands at the end of that
+    /// instant (a snapshot that must count everything that happened at it,
+    /// whatever order it happened in). `sched.key()` is after every event at
+    /// that time. By default nothing.
+    fn instant_done(&mut self, sched: &mut Scheduler<'_, Self::Event>) {
+        let _ = sched;
+    }
 }
 
 /// What a model may do to the future while it handles an event.
 pub struct Scheduler<'a, E> {
     key: EventKey,
     agenda: &'a mut Agenda<E>,
+    /// The instant the model wants [`Model::instant_done`] at.
+    instant_end: &'a mut Option<SimTime>,
 }
 
 impl<E: Copy> Scheduler<'_, E> {
@@ -67,6 +79,39 @@ impl<E: Copy> Scheduler<'_, E> {
     /// The time of the event being handled.
     pub fn now(&self) -> SimTime {
         self.key.time
+    }
+
+    /// Asks for [`Model::instant_done`] once every event at the current time
+    /// has been handled, those scheduled later for this same time included.
+    ///
+    /// ```
+    /// use patchsim::engine::{Model, Scheduler, SimTime, Simulation};
+    ///
+    /// /// Event 0 asks for the end of its instant; event 1, at the same
+    /// /// time, is scheduled after it; the end comes after both.
+    /// #[derive(Default)]
+    /// struct Snapshots(Vec<&'static str>);
+    /// impl Model for Snapshots {
+    ///     type Event = u32;
+    ///     fn handle(&mut self, event: u32, sched: &mut Scheduler<'_, u32>) {
+    ///         self.0.push(if event == 0 { "zero" } else { "one" });
+    ///         if event == 0 {
+    ///             sched.at_end_of_instant();
+    ///             sched.at(sched.now(), 1);
+    ///         }
+    ///     }
+    ///     fn instant_done(&mut self, _: &mut Scheduler<'_, u32>) {
+    ///         self.0.push("end");
+    ///     }
+    /// }
+    ///
+    /// let mut sim = Simulation::new(Snapshots::default());
+    /// sim.schedule(SimTime(5), 0);
+    /// sim.run_until(SimTime(10));
+    /// assert_eq!(sim.model().0, ["zero", "one", "end"]);
+    /// ```
+    pub fn at_end_of_instant(&mut self) {
+        *self.instant_end = Some(self.key.time);
     }
 
     /// The place in the event order of the event being handled: every event
@@ -249,6 +294,8 @@ pub struct Simulation<M: Model> {
     /// The key of the last event handled (`(0, 0)` before the first).
     last: EventKey,
     events: u64,
+    /// An instant whose end the model asked to hear of.
+    instant_end: Option<SimTime>,
 }
 
 impl<M: Model> Simulation<M> {
@@ -263,6 +310,7 @@ impl<M: Model> Simulation<M> {
                 seq: 0,
             },
             events: 0,
+            instant_end: None,
         }
     }
 
@@ -281,6 +329,7 @@ impl<M: Model> Simulation<M> {
         let mut sched = Scheduler {
             key: self.last.max(now),
             agenda: &mut self.agenda,
+            instant_end: &mut self.instant_end,
         };
         f(&mut self.model, &mut sched);
     }
@@ -316,6 +365,20 @@ impl<M: Model> Simulation<M> {
 
     /// Handles the next event if it is at or before `end`; false otherwise.
     pub fn step(&mut self, end: SimTime) -> bool {
+        if let Some(t) = self.instant_end
+            && self.agenda.peek_time().is_none_or(|next| next > t)
+        {
+            self.instant_end = None;
+            let mut sched = Scheduler {
+                key: EventKey {
+                    time: t,
+                    seq: u64::MAX,
+                },
+                agenda: &mut self.agenda,
+                instant_end: &mut self.instant_end,
+            };
+            self.model.instant_done(&mut sched);
+        }
         match self.agenda.pop_from(end) {
             Some((key, event, source)) => {
                 let model = &self.model;
@@ -334,6 +397,7 @@ impl<M: Model> Simulation<M> {
                 let mut sched = Scheduler {
                     key,
                     agenda: &mut self.agenda,
+                    instant_end: &mut self.instant_end,
                 };
                 self.model.handle(event, &mut sched);
                 true

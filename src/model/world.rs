@@ -158,7 +158,8 @@ impl<'e> World<'e> {
         self.cohort(c).site.index()
     }
 
-    /// Takes one row of every timeline and schedules the next sample.
+    /// Takes one row of every timeline, counting every event at the
+    /// sample's own time, and schedules the next sample.
     fn sample(&mut self, sched: &mut Scheduler<'_, Event>) {
         let settled = self.settle_all(sched.key());
         let now = sched.now();
@@ -294,6 +295,10 @@ impl Model for World<'_> {
         World::hint_through(self, event);
     }
 
+    fn instant_done(&mut self, sched: &mut Scheduler<'_, Event>) {
+        self.sample(sched);
+    }
+
     fn handle(&mut self, event: Event, sched: &mut Scheduler<'_, Event>) {
         if self.recorder.tracing() {
             self.trace_event(event, sched.now());
@@ -309,7 +314,8 @@ impl Model for World<'_> {
                 self.content_ready(d, usize::from(site), sched.now());
                 self.policy_changed(sched);
             }
-            Event::Sample => self.sample(sched),
+            // The row is taken once every event at this instant is in.
+            Event::Sample => sched.at_end_of_instant(),
             Event::PolicyPoll(c, mp) => self.policy_poll(c, usize::from(mp), sched),
             Event::PolicyRequest(c) => self.request_policy(c, sched),
             Event::ScanCycle(c) => self.scan_cycle(c, sched),

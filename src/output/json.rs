@@ -311,8 +311,10 @@ fn round3(x: f64) -> f64 {
     (x * 1000.0).round() / 1000.0
 }
 
+/// An instant or a milestone in hours, to the millisecond: not rounded,
+/// so that `hours × 3,600,000` gives back the exact millisecond.
 fn hours(t: SimTime) -> f64 {
-    round3(t.as_ms() as f64 / MS_PER_HOUR)
+    t.as_ms() as f64 / MS_PER_HOUR
 }
 
 fn pct(part: u32, whole: u32) -> f64 {
