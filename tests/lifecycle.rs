@@ -13,7 +13,7 @@ use common::estate_of;
 use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::Estate;
 use patchsim::model::{
-    self, Compliance, Outcome, RequiredSub, RunOptions, TraceEvent, TraceRecord, Tracer,
+    self, Compliance, Outcome, RequiredSub, RunOptions, ServerRole, TraceEvent, TraceRecord, Tracer,
 };
 
 const H: u64 = 3_600_000;
@@ -247,6 +247,30 @@ fn gpo_conflict_clients_stay_unknown() {
         "conflicted clients never install"
     );
     assert!(out.totals.scans_failed as f64 >= conflicts);
+}
+
+/// A conflicted client's scans go to the server its GPO names: the site's
+/// SUP never sees them, though the client still scans and fails.
+#[test]
+fn gpo_conflict_clients_put_no_load_on_the_sup() {
+    let estate = scenario(
+        3,
+        "",
+        r#"scan_interval: "1d""#,
+        &cohort("all", 200, "gpo_conflict: 1.0,"),
+        r#"Update(id: "KB1", size: "10MB"),"#,
+        r#"Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-09T06:00:00Z"),"#,
+    );
+    let out = model::run(&estate, Default::default()).expect("never stopped");
+    let sup_requests: u64 = out
+        .servers
+        .iter()
+        .filter(|s| s.role == ServerRole::UpdatePoint)
+        .map(|s| s.total.arrived.iter().sum::<u64>())
+        .sum();
+    assert_eq!(sup_requests, 0, "no scan reached the site's SUP");
+    assert!(out.totals.scans >= 200, "{} scans", out.totals.scans);
+    assert_eq!(out.totals.scans_failed, out.totals.scans);
 }
 
 /// Law 6: an offline client polls, scans, downloads, installs, restarts and

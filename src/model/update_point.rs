@@ -84,6 +84,16 @@ impl World<'_> {
     /// The scan request goes to the client's current SUP.
     fn send_scan(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        if self.clients[c].gpo_conflict {
+            // Its domain GPO points Windows Update at another server: the
+            // scan goes there, never to this site's SUP, and fails here.
+            let local = self
+                .settings(c)
+                .scan_duration
+                .sample(&mut self.clients.rng(c));
+            self.clients[c].action_timer = Some(sched.after(local, Event::ActionDone(c)));
+            return;
+        }
         let sup = self.current_sup(c);
         let kind = if self.clients[c].scanned_sup == sup.0 {
             Request::DeltaScan
