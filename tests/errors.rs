@@ -210,6 +210,16 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        what: "a standalone site over its Windows client limit",
+        from: "Cohort(name: \"always-on\", count: 300,",
+        to: "Cohort(name: \"always-on\", count: 149701,",
+        expect: &[
+            "cohorts: site",
+            "manages 150001 clients; a primary site supports at most 150000 Windows clients",
+            "at most 150,000 Windows",
+        ],
+    },
+    Case {
         what: "reference to an unknown update",
         from: "updates: [\"KB1\",",
         to: "updates: [\"KB3\",",
@@ -385,19 +395,17 @@ fn unreadable_files_are_bad_input() {
 #[test]
 #[cfg(target_os = "linux")]
 fn a_scenario_too_big_for_memory_fails_up_front() {
+    // A million clients (a hierarchy: a primary holds 150,000) and a
+    // thousand deployments: each client's assignments alone need 64 GB.
     let deployments: String = (0..1000)
         .map(|i| {
             format!(
-                "Deployment(name: \"d{i}\", updates: [\"KB2\"], targets: [\"always-on\"], created: \"2026-11-10T10:00:00+01:00\"),\n"
+                "Deployment(name: \"d{i}\", updates: [\"KB5046617\"], targets: [\"p1-workstations-1\"], created: \"2026-11-11T09:00:00+01:00\"),\n"
             )
         })
         .collect();
-    let text = common::ron(&common::Knobs::default())
-        .replacen(
-            "count: 300, management_point",
-            "count: 170000, management_point",
-            1,
-        )
+    let text = std::fs::read_to_string("scenarios/million.ron")
+        .expect("reads")
         .replacen("deployments: [", &format!("deployments: [{deployments}"), 1);
     check_text(
         &text,
@@ -406,7 +414,7 @@ fn a_scenario_too_big_for_memory_fails_up_front() {
             "bad.ron: cohorts[].count: the run needs about ",
             "B of memory, more than the ",
             "available (MemAvailable in /proc/meminfo)",
-            "estimate: 170300 clients × ",
+            "estimate: 1000000 clients × ",
             "latency histograms × ",
             "use fewer clients (cohorts[].count), fewer cohorts or deployments, or a longer sample_interval",
         ],

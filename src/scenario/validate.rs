@@ -962,7 +962,10 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         }
         primaries[site.index()].clients = primaries[site.index()].clients.saturating_add(c.count);
     }
-    let per_primary = if hierarchy { 150_000 } else { 175_000 };
+    // Every simulated client is a Windows computer: a standalone primary
+    // supports 175,000 devices of which at most 150,000 Windows, a child
+    // primary 150,000 devices in all.
+    let per_primary = 150_000;
     for (i, p) in primaries.iter().enumerate() {
         if p.clients > per_primary {
             let path = if hierarchy {
@@ -973,13 +976,13 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             ck.fail(
                 path,
                 format!(
-                    "site {} manages {} clients; a primary site supports at most {per_primary}{}",
+                    "site {} manages {} clients; a primary site supports at most {per_primary} Windows clients{}",
                     p.code,
                     p.clients,
                     if hierarchy {
                         ""
                     } else {
-                        " (standalone): add `primaries` under a central administration site"
+                        " (a standalone site's 175,000 devices include at most 150,000 Windows): add `primaries` under a central administration site"
                     }
                 ),
             );
