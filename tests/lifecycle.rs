@@ -552,3 +552,63 @@ fn restart_countdown_and_suppression() {
         );
     }
 }
+
+/// Every state message a run queues has its documented name, the scan's
+/// "pending retry" (501/4) of a SUP outage among them.
+#[test]
+fn every_queued_state_message_has_a_name() {
+    let text = std::fs::read_to_string("scenarios/sup-outage.ron").expect("reads");
+    let estate = estate_of(&text);
+    let (_, records) = traced(&estate);
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &records {
+        if let TraceEvent::MessageQueued { topic, state, .. } = r.event {
+            seen.insert((topic, state));
+        }
+    }
+    let unnamed: Vec<_> = (seen.iter())
+        .filter(|&&(topic, state)| model::state_message_name(topic, state).is_none())
+        .collect();
+    assert!(unnamed.is_empty(), "unnamed: {unnamed:?}");
+    assert!(seen.contains(&(501, 4)), "a retry was queued: {seen:?}");
+    assert_eq!(
+        model::state_message_name(501, 4),
+        Some("scan pending retry")
+    );
+    assert_eq!(model::state_message_name(501, 7), None);
+}
+
+/// Each missing update of a Required deployment tells the site where its
+/// enforcement stands (topic 402): waiting for content when evaluated,
+/// downloading, installing, then installed or pending restart, in order.
+#[test]
+fn per_update_enforcement_messages_follow_the_install() {
+    let estate = scenario(
+        2,
+        "",
+        "",
+        &cohort("all", 20, ""),
+        r#"Update(id: "A", size: "10MB", restart_probability: 0.0),
+           Update(id: "B", size: "10MB", restart_probability: 1.0),"#,
+        r#"Deployment(name: "d", updates: ["A", "B"], targets: ["all"], created: "2026-11-09T06:00:00Z"),"#,
+    );
+    let (out, records) = traced(&estate);
+    assert_eq!(out.totals.installs, 40, "both updates on every client");
+    for c in 0..20 {
+        for (u, last) in [(0u16, 10u8), (1, 9)] {
+            let states: Vec<u8> = (records.iter())
+                .filter(|r| r.client == Some(patchsim::estate::ClientId(c)))
+                .filter_map(|r| match r.event {
+                    TraceEvent::MessageQueued {
+                        topic: 402,
+                        update: Some(update),
+                        state,
+                        ..
+                    } if update.0 == u => Some(state),
+                    _ => None,
+                })
+                .collect();
+            assert_eq!(states, [2, 12, 8, last], "client {c} update {u}");
+        }
+    }
+}

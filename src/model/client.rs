@@ -20,8 +20,9 @@ use super::compliance::{
     self, ENFORCE_DOWNLOADED, ENFORCE_DOWNLOADING, ENFORCE_FAILED, ENFORCE_INSTALLING,
     ENFORCE_PENDING_RESTART, ENFORCE_SUCCESS, ENFORCE_WAITING_WINDOW, Phase, SCAN_COMPLETED,
     SCAN_FAILED, StateMsg, TOPIC_COMPLIANCE, TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_EVALUATION,
-    TOPIC_SCAN, TOPIC_UPDATE_ENFORCEMENT, Truth, UPDATE_FAILED, UPDATE_INSTALLED,
-    UPDATE_PENDING_RESTART, detection_compliance,
+    TOPIC_SCAN, TOPIC_UPDATE_ENFORCEMENT, Truth, UPDATE_DOWNLOADING, UPDATE_FAILED,
+    UPDATE_INSTALLED, UPDATE_INSTALLING, UPDATE_PENDING_RESTART, UPDATE_WAITING_CONTENT,
+    detection_compliance,
 };
 use super::events::Event;
 use super::family;
@@ -817,6 +818,7 @@ impl World<'_> {
         let spec = &self.estate.deployments[d.index()];
         let (mut missing_bytes, mut missing, mut pending, mut installed) =
             (0u64, false, false, false);
+        let mut waiting_content = false;
         for &u in &spec.updates {
             match self.clients.update(c, u).truth {
                 Truth::Missing => {
@@ -839,6 +841,7 @@ impl World<'_> {
             match spec.purpose {
                 Purpose::Required if a.remaining > 0 => {
                     a.due = now;
+                    waiting_content = true;
                     (Phase::NeedDownload, false)
                 }
                 Purpose::Required => {
@@ -876,8 +879,22 @@ impl World<'_> {
         if verifying && phase == Phase::Compliant {
             self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_SUCCESS, d.0, now);
         }
+        if waiting_content {
+            self.queue_missing(c, d, UPDATE_WAITING_CONTENT, now);
+        }
         let state = if compliant { COMPLIANT } else { NON_COMPLIANT };
         self.queue(c, TOPIC_COMPLIANCE, state, d.0, now);
+    }
+
+    /// Queues a per-update enforcement (topic 402) message for each update
+    /// of the deployment still missing on the client.
+    fn queue_missing(&mut self, c: ClientId, d: DeploymentId, state: u8, now: SimTime) {
+        let estate = self.estate;
+        for &u in &estate.deployments[d.index()].updates {
+            if self.clients.update(c, u).truth == Truth::Missing {
+                self.queue(c, TOPIC_UPDATE_ENFORCEMENT, state, u.0, now);
+            }
+        }
     }
 
     /// Asks the client's DP for the content it lacks; it waits for a
@@ -899,6 +916,7 @@ impl World<'_> {
             return;
         }
         self.deployments.assignment_mut(d, c).phase = Phase::Downloading;
+        self.queue_missing(c, d, UPDATE_DOWNLOADING, now);
         self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, now);
         self.refresh(c, now);
     }
@@ -1005,6 +1023,7 @@ impl World<'_> {
                     Truth::InstallingOk
                 },
             );
+            self.queue(c, TOPIC_UPDATE_ENFORCEMENT, UPDATE_INSTALLING, u.0, now);
             self.recorder.totals.installs += 1;
         }
         self.deployments.assignment_mut(d, c).phase = Phase::Installing;

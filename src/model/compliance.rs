@@ -166,6 +166,74 @@ pub(crate) const TOPIC_SCAN: u16 = 501;
 /// State message topic: per-update enforcement.
 pub(crate) const TOPIC_UPDATE_ENFORCEMENT: u16 = 402;
 
+/// What a state message means, as Configuration Manager names its topic
+/// and state ids ("Description of state messaging in Configuration
+/// Manager"): `None` for an id the topic does not define.
+pub fn state_message_name(topic: u16, state: u8) -> Option<&'static str> {
+    let names: &[&str] = match topic {
+        TOPIC_COMPLIANCE => &[
+            "compliance unknown",
+            "deployment compliant",
+            "deployment non-compliant",
+            "compliance conflict",
+        ],
+        TOPIC_ENFORCEMENT => &[
+            "enforcement unknown",
+            "installing",
+            "waiting for restart",
+            "waiting for another install",
+            "successfully installed",
+            "pending system restart",
+            "failed to install",
+            "downloading",
+            "downloaded",
+            "failed to download",
+            "waiting for maintenance window",
+            "waiting for third-party orchestrator",
+        ],
+        TOPIC_EVALUATION => &[
+            "evaluation unknown",
+            "evaluation activated",
+            "evaluation succeeded",
+            "evaluation failed",
+        ],
+        TOPIC_UPDATE_ENFORCEMENT => &[
+            "update enforcement unknown",
+            "update enforcement started",
+            "update waiting for content",
+            "update waiting for another install",
+            "update waiting for maintenance window",
+            "update needs a restart before installing",
+            "update general failure",
+            "update pending installation",
+            "update installing",
+            "update pending restart",
+            "update installed",
+            "update failed to install",
+            "update downloading",
+            "update downloaded",
+            "update failed to download",
+        ],
+        TOPIC_DETECTION => &[
+            "detection: unknown",
+            "detection: not required",
+            "detection: required",
+            "detection: installed",
+        ],
+        TOPIC_SCAN => &[
+            "scan state unknown",
+            "scan waiting for catalog location",
+            "scan running",
+            "scan completed",
+            "scan pending retry",
+            "scan failed",
+            "scan completed with errors",
+        ],
+        _ => &[],
+    };
+    names.get(usize::from(state)).copied()
+}
+
 /// Topic 501 states.
 pub(crate) const SCAN_COMPLETED: u8 = 3;
 pub(crate) const SCAN_FAILED: u8 = 5;
@@ -180,9 +248,12 @@ pub(crate) const ENFORCE_DOWNLOADED: u8 = 8;
 pub(crate) const ENFORCE_WAITING_WINDOW: u8 = 10;
 
 /// Topic 402 (per-update enforcement) states.
+pub(crate) const UPDATE_WAITING_CONTENT: u8 = 2;
+pub(crate) const UPDATE_INSTALLING: u8 = 8;
 pub(crate) const UPDATE_PENDING_RESTART: u8 = 9;
 pub(crate) const UPDATE_INSTALLED: u8 = 10;
 pub(crate) const UPDATE_FAILED: u8 = 11;
+pub(crate) const UPDATE_DOWNLOADING: u8 = 12;
 
 /// The Required sub-state the site reads from a deployment's last
 /// enforcement (topic 301) state.

@@ -37,7 +37,7 @@ mod world;
 
 pub use client::RestartCause;
 pub(crate) use compliance::TOPIC_DETECTION;
-pub use compliance::{Cell, Compliance, RequiredSub};
+pub use compliance::{Cell, Compliance, RequiredSub, state_message_name};
 pub use events::Event;
 pub(crate) use record::ms_histogram_bytes;
 pub use record::{

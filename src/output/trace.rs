@@ -15,7 +15,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::estate::Estate;
-use crate::model::{RestartCause, ScanFailure, TraceEvent, TraceRecord};
+use crate::model::{RestartCause, ScanFailure, TraceEvent, TraceRecord, state_message_name};
 use crate::output::{format_duration, start_text};
 
 /// One trace line: the record's time and client, then its event's name
@@ -139,32 +139,9 @@ impl<'e> TraceFile<'e> {
 
 /// What a state message means, in words.
 fn message_words(topic: u16, state: u8) -> String {
-    let name = match (topic, state) {
-        (500, 0) => "detection: unknown",
-        (500, 1) => "detection: not required",
-        (500, 2) => "detection: required",
-        (500, 3) => "detection: installed",
-        (501, 3) => "scan completed",
-        (501, 5) => "scan failed",
-        (300, 1) => "deployment compliant",
-        (300, 2) => "deployment non-compliant",
-        (301, 1) => "installing",
-        (301, 4) => "successfully installed",
-        (301, 5) => "pending system restart",
-        (301, 6) => "failed to install",
-        (301, 7) => "downloading",
-        (301, 8) => "downloaded",
-        (301, 10) => "waiting for maintenance window",
-        (302, 2) => "evaluation succeeded",
-        (402, 9) => "update pending restart",
-        (402, 10) => "update installed",
-        (402, 11) => "update failed to install",
-        _ => "",
-    };
-    if name.is_empty() {
-        format!("topic {topic} state {state}")
-    } else {
-        format!("{name} ({topic}/{state})")
+    match state_message_name(topic, state) {
+        Some(name) => format!("{name} ({topic}/{state})"),
+        None => format!("topic {topic} state {state}"),
     }
 }
 
