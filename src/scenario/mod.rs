@@ -18,7 +18,7 @@ pub use schema::{
     Servers, Site, Sync, Update, UpdatePoint, Weekday,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
-pub use validate::{MAX_CLIENTS, Problem, resolved_text, validate};
+pub use validate::{MAX_CLIENTS, MAX_SERVERS, Problem, resolved_text, validate};
 
 use crate::error::ScenarioError;
 use crate::estate::Estate;
@@ -59,7 +59,8 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
-/// Reads and parses a scenario file.
+/// Reads and parses a scenario file (UTF-8, a leading byte order mark
+/// skipped).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
@@ -85,7 +86,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             });
         }
     };
-    parse(&text, &file)
+    // Windows editors may start a UTF-8 file with a byte order mark; it is
+    // not part of the scenario, and editors hide it, so columns count
+    // without it.
+    parse(text.strip_prefix('\u{feff}').unwrap_or(&text), &file)
 }
 
 /// Checks a parsed scenario; `origin` names it in error messages.
