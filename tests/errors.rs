@@ -497,7 +497,16 @@ fn a_foreign_output_directory_needs_force() {
         "mine"
     );
     assert!(out.join("summary.json").exists());
-    // Now it is a patchsim output: a second run needs no --force.
+    // An earlier output with someone else's file in it would lose that
+    // file if replaced whole: refused, and --force writes beside it again.
+    let o = patchsim(&["run", "ok.ron", "--out", "out", "--quiet"], dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("error: out: holds a patchsim run's output but also thesis.tex, which patchsim did not write"),
+        "{err}"
+    );
+    std::fs::remove_file(out.join("thesis.tex")).expect("rm");
     let o = patchsim(&["run", "ok.ron", "--out", "out", "--quiet"], dir.path());
     assert_eq!(
         o.status.code(),

@@ -27,11 +27,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use files::{STUDY_FILE, write};
+pub use files::{STUDY_FILE, write, write_into};
 pub use grid::{Grid, Param, apply};
 pub use merge::{merge, read};
 pub use metrics::{Column, METRICS, Metric, Scope, columns};
-pub use runner::run;
+pub use runner::{run, run_stoppable};
 pub use seeds::replication_seed;
 pub use shard::Shard;
 pub use stats::{Estimate, estimate, t_975};
