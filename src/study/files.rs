@@ -215,7 +215,17 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
         let values = (0..m.metrics.len())
             .map(|c| match &record[3 + params + c] {
                 "" => Ok(None),
-                v => v.parse::<f64>().map(Some).map_err(|_| bad("metric value")),
+                v => match v.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Ok(Some(x)),
+                    _ => Err(corrupt(
+                        line,
+                        format!(
+                            "column {}: '{v}' is not a finite number (an empty cell means \
+                             not reached)",
+                            m.metrics[c].column
+                        ),
+                    )),
+                },
             })
             .collect::<Result<Vec<_>, _>>()?;
         runs.push(RunRow {
