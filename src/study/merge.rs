@@ -8,6 +8,7 @@
 //! by the same code, so its files are the same bytes.
 
 use std::fs;
+use std::io::Read;
 use std::path::Path;
 
 use super::files::{STUDY_FILE, parse_runs_csv};
@@ -15,11 +16,28 @@ use super::{Manifest, Shard, Study};
 use crate::error::{Error, StudyError};
 use crate::scenario;
 
+/// Reads a study file; a cap refuses a device or a runaway file instead
+/// of reading it until memory runs out.
 fn read_text(path: &Path) -> Result<String, StudyError> {
-    fs::read_to_string(path).map_err(|source| StudyError::Read {
-        path: path.display().to_string(),
-        source,
-    })
+    const MAX_BYTES: u64 = 1 << 30;
+    let mut text = String::new();
+    fs::File::open(path)
+        .and_then(|f| f.take(MAX_BYTES + 1).read_to_string(&mut text))
+        .and_then(|n| {
+            if n as u64 > MAX_BYTES {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "more than 1 GB; not a file patchsim wrote",
+                ))
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(|source| StudyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+    Ok(text)
 }
 
 /// Reads a study directory written by `patchsim sweep` (whole or a shard)
