@@ -209,9 +209,9 @@ pub struct Staging {
     lock: Option<Lock>,
 }
 
-/// The canonical form of a path that may not exist yet: its parent's
-/// canonical path and its name. `None` for a path without a name (`/`,
-/// `..`).
+/// The canonical form of a path that may not exist yet (nor its parents):
+/// its parent's canonical form and its name. `None` for a path without a
+/// name (`/`, `..`).
 fn canonical(path: &Path) -> std::io::Result<Option<PathBuf>> {
     match fs::canonicalize(path) {
         Ok(p) => return Ok(Some(p)),
@@ -247,9 +247,6 @@ impl Staging {
             let path = path.display().to_string();
             move |source| Error::Output { path, source }
         };
-        if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
-            fs::create_dir_all(parent).map_err(io(parent))?;
-        }
         let real = match canonical(out) {
             Ok(Some(real)) => real,
             Ok(None) => {
@@ -305,6 +302,7 @@ impl Staging {
             .parent()
             .expect("a canonical path with a name")
             .to_path_buf();
+        fs::create_dir_all(&parent).map_err(io(&parent))?;
         let name = real
             .file_name()
             .expect("a canonical path with a name")
