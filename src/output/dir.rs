@@ -336,6 +336,15 @@ impl Staging {
         };
         let lock = Lock::take(&lock_path, out)?;
         remove_stale(&stage_in, &prefix);
+        // Looked at again under the lock: another command may have put its
+        // output in place since.
+        let meta = fs::metadata(&real).ok();
+        if meta.as_ref().is_some_and(|m| !m.is_dir()) {
+            return Err(refuse(
+                out,
+                "exists and is not a directory; choose another --out directory".to_string(),
+            ));
+        }
         let (arrival, earlier_is_own) = match meta {
             None => (Arrival::Create, true),
             Some(_) => match check_contents(out, &real, kind, force, mount)? {
