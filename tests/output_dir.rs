@@ -193,61 +193,40 @@ fn a_full_disk_leaves_the_earlier_output_whole() {
         return;
     }
     let _unmount = Unmount(disk.clone());
-    let first = patchsim(
-        &[
-            "run",
-            file.to_str().unwrap(),
-            "--out",
-            "disk/out",
-            "--quiet",
-        ],
-        dir.path(),
-    );
-    assert_ok(&first);
-    let before = tree(&disk);
-    for (seed, extra) in [("8", "--trace"), ("8", "--check")] {
-        let o = patchsim(
-            &[
-                "run",
-                file.to_str().unwrap(),
-                "--out",
-                "disk/out",
-                "--quiet",
-                "--seed",
-                seed,
-                extra,
-            ],
-            dir.path(),
-        );
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", file.to_str().unwrap(), "--quiet"];
+        all.extend(args);
+        let o = patchsim(&all, dir.path());
         assert_no_panic(&o);
-        if extra == "--check" {
-            // Without the trace the second output fits beside the first.
-            assert_ok(&o);
-            break;
-        }
+        o
+    };
+    assert_ok(&run(&["--out", "disk/out"]));
+    // Room for both while the new output is written beside the old.
+    assert_ok(&run(&["--out", "disk/out", "--seed", "8", "--check"]));
+    assert_eq!(seeds_of(&disk.join("out")), ["seed=8"]);
+    // Fill the disk but for 8 KB.
+    let filler = disk.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).expect("filler");
+        while f.write_all(&[0u8; 4096]).is_ok() {}
+        let len = f.metadata().unwrap().len();
+        f.set_len(len.saturating_sub(8192)).unwrap();
+    }
+    let before = tree(&disk);
+    for (extra, file) in [("--trace", "trace.jsonl"), ("--check", "")] {
+        let o = run(&["--out", "disk/out", "--seed", "9", extra]);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let expect = format!("error: cannot write disk/out/{file}");
         assert!(
-            stderr(&o).contains("error: cannot write disk/out/")
-                && stderr(&o).contains("No space left on device"),
+            stderr(&o).contains(&expect) && stderr(&o).contains("No space left on device"),
             "{}",
             stderr(&o)
         );
         assert_eq!(tree(&disk), before, "the earlier output, and nothing else");
     }
-    assert_eq!(seeds_of(&disk.join("out")), ["seed=8"]);
     // A new directory on a full disk is not created at all.
-    let filler = disk.join("filler");
-    let _ = std::fs::write(&filler, vec![0u8; (3 * size) as usize]);
-    let o = patchsim(
-        &[
-            "run",
-            file.to_str().unwrap(),
-            "--out",
-            "disk/new",
-            "--quiet",
-        ],
-        dir.path(),
-    );
+    let o = run(&["--out", "disk/new"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     assert_eq!(names(&disk), ["filler", "out"]);
 }
