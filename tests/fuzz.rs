@@ -657,11 +657,22 @@ fn scratch() -> &'static Scratch {
             .map(Path::new)
             .find(|p| p.is_dir())
             .map_or_else(std::env::temp_dir, Path::to_path_buf);
-        let dir = tempfile::Builder::new()
-            .prefix("patchsim-fuzz-")
-            .tempdir_in(base)
-            .expect("scratch directory")
-            .keep();
+        // It outlives every test of this process, so it is removed by the
+        // next process instead: each is named after its process, and those
+        // of processes that are gone are removed here.
+        if let Ok(entries) = std::fs::read_dir(&base) {
+            for e in entries.filter_map(Result::ok) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("patchsim-fuzz-")
+                    && !Path::new("/proc").join(pid).exists()
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = base.join(format!("patchsim-fuzz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).expect("scratch directory");
         let text = common::ron(&common::Knobs {
             always_on: 5,
             desktops: 5,
