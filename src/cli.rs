@@ -1,15 +1,18 @@
 //! The command line: `patchsim run`, `explain`, `validate`, `sweep` and `merge`.
 //!
-//! The only place that parses arguments, draws the progress bar and
-//! handles Ctrl-C. Each subcommand calls the orchestrator ([`app`]) or the
-//! study module and reports; flags only override what the scenario says.
-//! Exit codes: 0 success, 2 bad input, 1 any other failure, 130 interrupted.
+//! The only place that parses arguments, draws the progress bar, catches
+//! the signals that stop a command (SIGINT, SIGTERM, SIGHUP) and prints.
+//! Each subcommand calls the orchestrator ([`app`]) or the study module
+//! and reports; flags only override what the scenario says. Exit codes: 0
+//! success, 2 bad input, 1 any other failure, 128 + n stopped by signal n
+//! (130 for Ctrl-C). A reader of standard output that goes away (`| head`)
+//! ends the printing quietly.
 
-use std::io::IsTerminal;
+use std::io::{ErrorKind, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicUsize;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use clap::{Parser, Subcommand};
@@ -25,7 +28,8 @@ pub const EXIT_BAD_INPUT: u8 = 2;
 /// Exit code for any other failure (e.g. an output that cannot be written,
 /// a law broken under `--check`).
 pub const EXIT_FAILURE: u8 = 1;
-/// Exit code for a run stopped by Ctrl-C (128 + SIGINT).
+/// Exit code for a command stopped by Ctrl-C (128 + SIGINT); SIGTERM
+/// gives 143 and SIGHUP 129.
 pub const EXIT_INTERRUPTED: u8 = 130;
 
 /// Deterministic simulator of a Configuration Manager software-update estate.
@@ -56,14 +60,16 @@ pub enum Command {
         /// Also write DIR/trace.jsonl: one line per event, in time order.
         #[arg(long)]
         trace: bool,
-        /// Trace only these clients (comma-separated ids); implies --trace.
+        /// Trace only these clients (comma-separated ids, each below the
+        /// scenario's client count); implies --trace.
         #[arg(long, value_delimiter = ',')]
         trace_clients: Option<Vec<u32>>,
         /// Verify the model's laws while the run goes (docs/model.md); stop
         /// at the first violation (exit code 1) and write nothing.
         #[arg(long)]
         check: bool,
-        /// Write into DIR even if it is not empty and holds no patchsim output.
+        /// Write into DIR even if it holds files patchsim did not write: the
+        /// files are moved in beside them, one by one, once all are written.
         #[arg(long)]
         force: bool,
     },
@@ -135,24 +141,109 @@ fn parse_shard(s: &str) -> Result<Shard, String> {
 
 fn exit_for(e: &Error) -> ExitCode {
     ExitCode::from(match e {
-        Error::Interrupted { .. } => EXIT_INTERRUPTED,
+        Error::Interrupted { signal, .. } => 128u8.saturating_add(*signal as u8),
         e if e.is_bad_input() => EXIT_BAD_INPUT,
         _ => EXIT_FAILURE,
     })
 }
 
-fn report(result: Result<(), Error>) -> ExitCode {
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("error: {e}");
-            exit_for(&e)
+/// Where a command prints. Standard output's reader may go away (`| head
+/// -1`): the rest is dropped quietly, and the command ends as it would
+/// have. Any other failure to write it (`>/dev/full`) is an error. A
+/// failure to write standard error is ignored: there is nowhere left to
+/// say it.
+struct Console<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    closed: bool,
+}
+
+impl Console<'_> {
+    fn print(&mut self, text: &str) -> Result<(), Error> {
+        if self.closed {
+            return Ok(());
+        }
+        match self
+            .out
+            .write_all(text.as_bytes())
+            .and_then(|()| self.out.flush())
+        {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(())
+            }
+            Err(source) => Err(Error::Output {
+                path: "standard output".to_string(),
+                source,
+            }),
+        }
+    }
+
+    fn error(&mut self, e: &Error) -> ExitCode {
+        let _ = writeln!(self.err, "error: {e}");
+        exit_for(e)
+    }
+
+    fn report(&mut self, result: Result<(), Error>) -> ExitCode {
+        match result {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => self.error(&e),
         }
     }
 }
 
-/// Runs the parsed command line.
+/// The signal that asked a command to stop, by number (0: none yet):
+/// SIGINT (Ctrl-C), SIGTERM (what `kill`, Slurm and Kubernetes send) and
+/// SIGHUP (a closed terminal). Caught only by the commands that write, once
+/// per process; a signal that the process was started ignoring (`nohup`, a
+/// shell's `&`) stays ignored.
+fn stop_signals() -> &'static AtomicUsize {
+    static FLAG: OnceLock<Arc<AtomicUsize>> = OnceLock::new();
+    FLAG.get_or_init(|| {
+        let flag = Arc::new(AtomicUsize::new(0));
+        let ignored = ignored_signals();
+        for signal in [
+            signal_hook::consts::SIGINT,
+            signal_hook::consts::SIGTERM,
+            signal_hook::consts::SIGHUP,
+        ] {
+            if ignored & (1 << (signal - 1)) == 0 {
+                // Should it fail, the signal keeps its default action: the
+                // process ends and the next command into --out removes
+                // what it left.
+                let _ = signal_hook::flag::register_usize(signal, flag.clone(), signal as usize);
+            }
+        }
+        flag
+    })
+}
+
+/// The signals this process ignores, as the kernel's mask (`SigIgn` in
+/// `/proc/self/status`: bit n - 1 for signal n); none where unreadable.
+fn ignored_signals() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|status| {
+            let line = status.lines().find(|l| l.starts_with("SigIgn:"))?;
+            u64::from_str_radix(line.split_whitespace().nth(1)?, 16).ok()
+        })
+        .unwrap_or(0)
+}
+
+/// Runs the parsed command line, printing on the process's standard
+/// output and error.
 pub fn run(cli: Cli) -> ExitCode {
+    run_with(cli, &mut std::io::stdout(), &mut std::io::stderr())
+}
+
+/// Runs the parsed command line, printing on `out` and `err`.
+pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode {
+    let mut console = Console {
+        out,
+        err,
+        closed: false,
+    };
     match cli.command {
         Command::Sweep {
             scenario,
@@ -162,16 +253,23 @@ pub fn run(cli: Cli) -> ExitCode {
             shard,
             out,
             quiet,
-        } => report(sweep_command(
-            &scenario,
-            set,
-            replications,
-            jobs,
-            shard,
-            &out,
-            quiet,
-        )),
-        Command::Merge { dirs, out, quiet } => report(merge_command(&dirs, &out, quiet)),
+        } => {
+            let result = sweep_command(
+                &mut console,
+                &scenario,
+                set,
+                replications,
+                jobs,
+                shard,
+                &out,
+                quiet,
+            );
+            console.report(result)
+        }
+        Command::Merge { dirs, out, quiet } => {
+            let result = merge_command(&mut console, &dirs, &out, quiet);
+            console.report(result)
+        }
         Command::Run {
             scenario,
             seed,
@@ -191,14 +289,15 @@ pub fn run(cli: Cli) -> ExitCode {
                 check,
                 force,
             };
-            match run_command(scenario.as_deref(), options) {
+            match run_command(&mut console, scenario.as_deref(), options) {
                 Ok(()) => ExitCode::SUCCESS,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    let code = console.error(&e);
                     if let Error::Check(v) = &e {
-                        eprintln!("  {}", reproduce(scenario.as_deref(), seed, v));
+                        let _ =
+                            writeln!(console.err, "  {}", reproduce(scenario.as_deref(), seed, v));
                     }
-                    exit_for(&e)
+                    code
                 }
             }
         }
@@ -206,27 +305,30 @@ pub fn run(cli: Cli) -> ExitCode {
             scenario,
             client,
             seed,
-        } => report(
-            app::load_runnable(scenario.as_deref(), seed, false)
+        } => {
+            let result = app::load_runnable(scenario.as_deref(), seed, false)
                 .and_then(|estate| app::explain(&estate, client))
-                .map(|story| print!("{story}")),
-        ),
+                .and_then(|story| console.print(&story));
+            console.report(result)
+        }
         Command::Validate { scenarios } => {
             let mut worst = ExitCode::SUCCESS;
             for path in &scenarios {
                 match app::load_runnable(Some(path), None, false) {
-                    Ok(estate) => println!(
-                        "{}: ok ({} clients, {} deployments, hash {}, needs about {} of memory)",
-                        path.display(),
-                        estate.client_count(),
-                        estate.deployments.len(),
-                        estate.hash,
-                        app::human_bytes(app::estimate_memory(&estate, false).bytes)
-                    ),
-                    Err(e) => {
-                        eprintln!("error: {e}");
-                        worst = exit_for(&e);
+                    Ok(estate) => {
+                        let line = format!(
+                            "{}: ok ({} clients, {} deployments, hash {}, needs about {} of memory)\n",
+                            path.display(),
+                            estate.client_count(),
+                            estate.deployments.len(),
+                            estate.hash,
+                            app::human_bytes(app::estimate_memory(&estate, false).bytes)
+                        );
+                        if let Err(e) = console.print(&line) {
+                            return console.error(&e);
+                        }
                     }
+                    Err(e) => worst = console.error(&e),
                 }
             }
             worst
@@ -257,14 +359,13 @@ fn reproduce(path: Option<&Path>, seed: Option<u64>, v: &crate::check::Violation
     line
 }
 
-fn run_command(path: Option<&Path>, flags: RunFlags<'_>) -> Result<(), Error> {
+fn run_command(
+    console: &mut Console<'_>,
+    path: Option<&Path>,
+    flags: RunFlags<'_>,
+) -> Result<(), Error> {
     let estate = app::load_runnable(path, flags.seed, flags.check)?;
-    output::check_out_dir(flags.out, flags.force)?;
-    let interrupted = Arc::new(AtomicBool::new(false));
-    let handler_flag = interrupted.clone();
-    // Only one handler per process; a second `run` in one process (tests)
-    // keeps the first, which is as good.
-    let _ = ctrlc::set_handler(move || handler_flag.store(true, Ordering::Relaxed));
+    let interrupt = stop_signals();
     let end_ms = estate.end().as_ms();
     let bar = if flags.quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
@@ -291,25 +392,29 @@ fn run_command(path: Option<&Path>, flags: RunFlags<'_>) -> Result<(), Error> {
     let request = app::RunRequest {
         trace: flags.trace,
         check: flags.check,
-        interrupt: Some(&interrupted),
+        interrupt: Some(interrupt),
         progress: Some(Progress {
             every: 100_000,
             report: Box::new(progress),
         }),
+        force: flags.force,
+        input: path,
     };
     let result = app::run_to_dir(&estate, flags.out, request);
     bar.finish_and_clear();
     let (outcome, files) = result?;
     if !flags.quiet {
-        print!(
-            "{}",
-            output::summary_text(&output::summary(&estate, &outcome), &files)
-        );
+        console.print(&output::summary_text(
+            &output::summary(&estate, &outcome),
+            &files,
+        ))?;
     }
     Ok(())
 }
 
+#[allow(clippy::too_many_arguments)]
 fn sweep_command(
+    console: &mut Console<'_>,
     path: &Path,
     set: Vec<Param>,
     replications: u32,
@@ -319,6 +424,8 @@ fn sweep_command(
     quiet: bool,
 ) -> Result<(), Error> {
     let plan = study::plan(path, set, replications)?;
+    let mut staging = output::Staging::begin(out, output::Kind::Study, false, &[path])?;
+    let interrupt = stop_signals();
     let jobs = jobs.map_or_else(
         || std::thread::available_parallelism().map_or(1, |n| n.get()),
         |j| j as usize,
@@ -335,29 +442,39 @@ fn sweep_command(
         bar.enable_steady_tick(Duration::from_millis(200));
         bar
     };
-    let result = study::run(&plan, shard, jobs, &|| bar.inc(1));
+    let result = study::run_stoppable(&plan, shard, jobs, &|| bar.inc(1), Some(interrupt));
     bar.finish_and_clear();
-    let files = study::write(out, &result)?;
+    let result = result?;
+    let files = study::write_into(&mut staging, &result)?;
+    staging.commit(Some(interrupt))?;
     if !quiet {
-        if result.is_whole() {
-            print!("{}", study::table_text(&result, &files));
+        console.print(&if result.is_whole() {
+            study::table_text(&result, &files)
         } else {
-            print!("{}", study::shard_text(&result, &files));
-        }
+            study::shard_text(&result, &files)
+        })?;
     }
     Ok(())
 }
 
-fn merge_command(dirs: &[PathBuf], out: &Path, quiet: bool) -> Result<(), Error> {
+fn merge_command(
+    console: &mut Console<'_>,
+    dirs: &[PathBuf],
+    out: &Path,
+    quiet: bool,
+) -> Result<(), Error> {
+    let names: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+    let mut staging = output::Staging::begin(out, output::Kind::Study, false, &names)?;
+    let interrupt = stop_signals();
     let parts = dirs
         .iter()
         .map(|d| study::read(d))
         .collect::<Result<Vec<_>, _>>()?;
-    let names: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
     let whole = study::merge(parts, &names)?;
-    let files = study::write(out, &whole)?;
+    let files = study::write_into(&mut staging, &whole)?;
+    staging.commit(Some(interrupt))?;
     if !quiet {
-        print!("{}", study::table_text(&whole, &files));
+        console.print(&study::table_text(&whole, &files))?;
     }
     Ok(())
 }

@@ -37,30 +37,75 @@ pub enum Error {
         /// What is there and what to do.
         reason: String,
     },
-    /// `explain` was asked about a client the scenario does not have
-    /// (exit code 2).
-    #[error("no client {client}: the scenario has clients 0 to {}", clients - 1)]
+    /// `explain --client` or `run --trace-clients` names a client the
+    /// scenario does not have (exit code 2).
+    #[error("{flag} {client}: no such client; the scenario has clients 0 to {}", clients - 1)]
     NoSuchClient {
+        /// The flag that named it.
+        flag: &'static str,
         /// The id asked for.
         client: u32,
         /// Clients in the scenario.
         clients: u32,
     },
-    /// The run was stopped from outside (Ctrl-C, exit code 130); nothing was
-    /// written.
+    /// A signal (Ctrl-C's SIGINT, SIGTERM, SIGHUP) stopped the command
+    /// before its output was in place (exit code 128 + the signal's
+    /// number); nothing was written.
     #[error(
-        "interrupted at simulated time {at} of {end}; nothing was written (no partial outputs)"
+        "interrupted by {} {during}; nothing was written (no partial outputs)",
+        signal_name(*signal)
     )]
     Interrupted {
-        /// Simulated time reached.
-        at: SimTime,
-        /// Where the run would have ended.
-        end: SimTime,
+        /// The signal's number.
+        signal: i32,
+        /// What the command was doing.
+        during: During,
     },
     /// A law broke during a checked run (exit code 1);
     /// nothing was written.
     #[error("check failed: {0}")]
     Check(Box<Violation>),
+}
+
+/// What a command was doing when a signal stopped it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum During {
+    /// Simulating: the simulated time reached and the run's end.
+    Run {
+        /// Simulated time reached.
+        at: SimTime,
+        /// Where the run would have ended.
+        end: SimTime,
+    },
+    /// Running a study: runs done of all.
+    Study {
+        /// Runs finished.
+        done: usize,
+        /// Runs of the study (or shard).
+        runs: usize,
+    },
+    /// Writing the files, before they were put in place.
+    Writing,
+}
+
+impl fmt::Display for During {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            During::Run { at, end } => write!(f, "at simulated time {at} of {end}"),
+            During::Study { done, runs } => write!(f, "after {done} of {runs} runs"),
+            During::Writing => f.write_str("while the outputs were written"),
+        }
+    }
+}
+
+/// A signal's name, as `kill -l` gives it.
+pub fn signal_name(signal: i32) -> String {
+    match signal {
+        libc::SIGINT => "SIGINT".to_string(),
+        libc::SIGTERM => "SIGTERM".to_string(),
+        libc::SIGHUP => "SIGHUP".to_string(),
+        n => format!("signal {n}"),
+    }
 }
 
 impl Error {
@@ -150,8 +195,10 @@ pub enum ScenarioError {
         file: String,
         /// What the run would need.
         estimate: MemoryEstimate,
-        /// Bytes available (`MemAvailable` in `/proc/meminfo`).
+        /// Bytes the run may use: the smallest of the limits found.
         available: u64,
+        /// Which limit that is (`MemAvailable in /proc/meminfo`, ...).
+        limit: &'static str,
     },
 }
 
@@ -184,10 +231,11 @@ impl fmt::Display for ScenarioError {
                 file,
                 estimate,
                 available,
+                limit,
             } => write!(
                 f,
                 "{file}: cohorts[].count: the run needs about {} of memory, more than the {} \
-                 available (MemAvailable in /proc/meminfo); {estimate}; \
+                 available ({limit}); {estimate}; \
                  use fewer clients (cohorts[].count), fewer cohorts or deployments, or a \
                  longer sample_interval, or run it on a machine with more memory",
                 crate::app::human_bytes(estimate.bytes),

@@ -3,8 +3,7 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
 
 fn patchsim(args: &[&str], cwd: &Path) -> Output {
     Command::new(env!("CARGO_BIN_EXE_patchsim"))
@@ -205,48 +204,34 @@ fn missing_file_is_bad_input() {
     );
 }
 
-/// Starts `patchsim run` on the embedded month-long scenario (seconds of
-/// work), waits until the run is under way (its trace file exists) and
-/// sends it SIGINT, as Ctrl-C does.
-fn interrupt_a_run(dir: &Path, out: &str) -> Output {
-    let child = Command::new(env!("CARGO_BIN_EXE_patchsim"))
-        .args(["run", "--out", out, "--trace-clients", "0"])
-        .current_dir(dir)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("patchsim starts");
-    let tmp = dir.join(out).join(".trace.jsonl.tmp");
-    let started = Instant::now();
-    while !tmp.exists() {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the run never started"
-        );
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    let kill = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(kill.success());
-    child.wait_with_output().expect("patchsim exits")
+/// Every file of a directory with its bytes, sorted by name.
+fn contents(dir: &Path) -> Vec<(std::ffi::OsString, Vec<u8>)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (e.file_name(), std::fs::read(e.path()).unwrap())
+        })
+        .collect();
+    files.sort();
+    files
 }
 
 #[test]
 fn ctrl_c_stops_the_run_cleanly_and_writes_nothing() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let o = interrupt_a_run(dir.path(), "fresh");
+    let o = common::signal_a_run(dir.path(), "fresh", "INT");
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("error: interrupted at simulated time ")
+        stderr(&o).contains("error: interrupted by SIGINT at simulated time ")
             && stderr(&o).contains("of 30+00:00:00.000; nothing was written (no partial outputs)"),
         "{}",
         stderr(&o)
     );
-    assert!(
-        !dir.path().join("fresh").exists(),
-        "the directory the run created is gone with its partial trace"
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no output directory, no staging directory, no lock"
     );
 
     // An earlier output survives an interrupted run untouched.
@@ -256,23 +241,15 @@ fn ctrl_c_stops_the_run_cleanly_and_writes_nothing() {
         dir.path(),
     );
     assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
-    let before: Vec<_> = std::fs::read_dir(dir.path().join("kept"))
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (e.file_name(), std::fs::read(e.path()).unwrap())
-        })
-        .collect();
-    let o = interrupt_a_run(dir.path(), "kept");
+    let before = contents(&dir.path().join("kept"));
+    let o = common::signal_a_run(dir.path(), "kept", "INT");
     assert_eq!(o.status.code(), Some(130), "{}", stderr(&o));
-    let after: Vec<_> = std::fs::read_dir(dir.path().join("kept"))
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (e.file_name(), std::fs::read(e.path()).unwrap())
-        })
-        .collect();
-    assert_eq!(before, after, "no file changed, no partial trace left");
+    assert_eq!(
+        before,
+        contents(&dir.path().join("kept")),
+        "no file changed, no partial trace left"
+    );
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 2);
 }
 
 /// `--check` passes a sound run and writes its outputs (the checker's own

@@ -297,6 +297,28 @@ const CASES: &[Case] = &[
             "create the deployment after the release, or release the update earlier",
         ],
     },
+    Case {
+        what: "a line break in a name",
+        from: "name: \"test\",",
+        to: "name: \"te\\nst\",",
+        expect: &[
+            "name: must be printable text, without control characters such as a line break or a tab; found U+000A at character 3",
+        ],
+    },
+    Case {
+        what: "a tab in a cohort name",
+        from: "name: \"desktops\"",
+        to: "name: \"desk\\ttops\"",
+        expect: &["cohorts[1].name: must be printable text", "found U+0009"],
+    },
+    Case {
+        what: "a leap second",
+        from: "deadline: \"2026-11-12T20:00:00+01:00\"",
+        to: "deadline: \"2026-11-12T23:59:60+01:00\"",
+        expect: &[
+            "deployments[0].deadline: invalid timestamp \"2026-11-12T23:59:60+01:00\" (a leap second): seconds go from 00 to 59",
+        ],
+    },
 ];
 
 /// Writes `text` as `bad.ron` in a fresh directory and checks it as
@@ -483,7 +505,16 @@ fn a_foreign_output_directory_needs_force() {
         "mine"
     );
     assert!(out.join("summary.json").exists());
-    // Now it is a patchsim output: a second run needs no --force.
+    // An earlier output with someone else's file in it would lose that
+    // file if replaced whole: refused, and --force writes beside it again.
+    let o = patchsim(&["run", "ok.ron", "--out", "out", "--quiet"], dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("error: out: holds a patchsim run's output but also thesis.tex, which patchsim did not write"),
+        "{err}"
+    );
+    std::fs::remove_file(out.join("thesis.tex")).expect("rm");
     let o = patchsim(&["run", "ok.ron", "--out", "out", "--quiet"], dir.path());
     assert_eq!(
         o.status.code(),
@@ -522,4 +553,45 @@ fn hand_broken_scenarios_say_what_and_where() {
         wrong.extend(check_file(dir.path(), &name, &name, &expect));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+/// More servers of one role than the model's 16-bit ids number are refused
+/// by validation, with the limit, instead of wrapping around.
+#[test]
+fn too_many_servers_of_one_role_are_refused() {
+    let sups: String = (0..65_536)
+        .map(|i| format!("UpdatePoint(name: \"s{i}\"),"))
+        .collect();
+    let text = common::ron(&common::Knobs::default()).replacen(
+        "update_points: [UpdatePoint(name: \"sup\")]",
+        &format!("update_points: [UpdatePoint(name: \"sup\"), {sups}]"),
+        1,
+    );
+    check_text(
+        &text,
+        "65,537 update points",
+        &[
+            "servers.update_points: too many update points (65537); at most 65535 are allowed",
+            "servers: 1 management points, 65537 update points and 1 state system make 65539 queueing stations; at most 65535 are allowed",
+        ],
+    );
+}
+
+/// A byte order mark, as Windows editors write, is skipped: the file
+/// validates, and an error's column is the one the editor shows.
+#[test]
+fn a_byte_order_mark_is_skipped() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::ron(&common::Knobs::default());
+    std::fs::write(dir.path().join("bom.ron"), format!("\u{feff}{text}")).expect("write");
+    let o = patchsim(&["validate", "bom.ron"], dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(0), "{err}");
+    assert!(String::from_utf8_lossy(&o.stdout).contains("bom.ron: ok ("));
+    let broken = text.replacen("Scenario(", "Scenario[", 1);
+    std::fs::write(dir.path().join("bom.ron"), format!("\u{feff}{broken}")).expect("write");
+    let o = patchsim(&["validate", "bom.ron"], dir.path());
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(2), "{err}");
+    assert!(err.contains("bom.ron:1:9:"), "{err}");
 }

@@ -13,6 +13,25 @@
 //!   input per new kind of outcome under `PATCHSIM_FUZZ_OUT`
 //!   (`target/fuzz-found`):
 //!   `PATCHSIM_FUZZ_SECS=1800 cargo test --test fuzz -- --ignored --nocapture`
+//!
+//! The paths around the scenario reader, each input checked for no panic,
+//! an exit code of 0, 1 or 2 with an `error:` line for 1 and 2, and no
+//! staging directory or lock left behind:
+//!
+//! - `command_lines_never_panic` (CI): mutated command lines (tokens
+//!   replaced by odd numbers, paths and flags, dropped, doubled, swapped)
+//!   of `run`, `explain`, `validate`, `sweep` and `merge`, run in process
+//!   through `cli::run_with` in a scratch directory, and a share through
+//!   the binary itself.
+//! - `set_values_never_panic` (CI): `--set PATH=VALUES` from real paths and
+//!   odd values, planned against a scenario as `sweep` does.
+//! - `mutated_study_files_never_panic` (CI): a shard's `study.json` (JSON
+//!   values replaced, keys dropped, lists emptied or doubled, bytes
+//!   flipped) and `runs.csv` (cells replaced by NaN, inf, huge or empty
+//!   values, rows dropped or doubled) read and merged.
+//! - `long_fuzz_commands` (not in CI): `PATCHSIM_FUZZ_INPUTS` inputs
+//!   (1,000,000) of the three kinds:
+//!   `cargo test --test fuzz long_fuzz_commands -- --ignored --nocapture`
 
 mod common;
 
@@ -619,4 +638,728 @@ fn long_fuzz() {
         kinds.borrow().len()
     );
     assert_eq!(failures, 0, "see tests/corpus/fuzz-found-*.ron");
+}
+
+/// A scratch directory that is the process's working directory for the
+/// in-process command lines (so relative `--out` paths land there), with a
+/// small scenario, two shards of a study and a file that is not a
+/// directory. Made once per test process.
+struct Scratch {
+    dir: PathBuf,
+}
+
+fn scratch() -> &'static Scratch {
+    static SCRATCH: std::sync::OnceLock<Scratch> = std::sync::OnceLock::new();
+    SCRATCH.get_or_init(|| {
+        // tmpfs where there is one: fsync costs nothing there.
+        let base = ["/dev/shm", "/tmp"]
+            .iter()
+            .map(Path::new)
+            .find(|p| p.is_dir())
+            .map_or_else(std::env::temp_dir, Path::to_path_buf);
+        // It outlives every test of this process, so it is removed by the
+        // next process instead: each is named after its process, and those
+        // of processes that are gone are removed here.
+        if let Ok(entries) = std::fs::read_dir(&base) {
+            for e in entries.filter_map(Result::ok) {
+                let name = e.file_name().to_string_lossy().into_owned();
+                if let Some(pid) = name.strip_prefix("patchsim-fuzz-")
+                    && !Path::new("/proc").join(pid).exists()
+                {
+                    let _ = std::fs::remove_dir_all(e.path());
+                }
+            }
+        }
+        let dir = base.join(format!("patchsim-fuzz-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).expect("scratch directory");
+        let text = common::ron(&common::Knobs {
+            always_on: 5,
+            desktops: 5,
+            days: 2,
+            ..Default::default()
+        });
+        std::fs::write(dir.join("s.ron"), text).expect("write scenario");
+        std::fs::write(dir.join("file.txt"), "not a directory").expect("write");
+        let params: Vec<patchsim::study::Param> = vec![POLL_SET.parse().expect("valid")];
+        let plan = patchsim::study::plan(&dir.join("s.ron"), params, 2).expect("plan");
+        for i in 1..=2 {
+            let shard = Some(patchsim::study::Shard { index: i, count: 2 });
+            let study = patchsim::study::run(&plan, shard, 1, &|| {});
+            patchsim::study::write(&dir.join(format!("p{i}")), &study).expect("write shard");
+        }
+        std::env::set_current_dir(&dir).expect("cd scratch");
+        Scratch { dir }
+    })
+}
+
+const POLL_SET: &str = "client_settings.policy_polling_interval=30m,60m";
+
+/// Command lines that work, as the mutants' starting points.
+const COMMANDS: &[&[&str]] = &[
+    &["run", "s.ron", "--out", "out", "--quiet"],
+    &[
+        "run",
+        "s.ron",
+        "--seed",
+        "5",
+        "--trace-clients",
+        "0,3",
+        "--check",
+        "--out",
+        "out2",
+    ],
+    &["run", "s.ron", "--trace", "--force", "--out", "out3"],
+    &["explain", "s.ron", "--client", "3", "--seed", "2"],
+    &["validate", "s.ron", "s.ron"],
+    &[
+        "sweep", "s.ron", "--set", POLL_SET, "-r", "2", "--out", "st", "-q",
+    ],
+    &[
+        "sweep", "s.ron", "--set", POLL_SET, "-r", "1", "-j", "2", "--shard", "1/2", "--out", "sh",
+    ],
+    &["merge", "p1", "p2", "--out", "m"],
+];
+
+/// Odd tokens a mutant may put anywhere.
+const TOKENS: &[&str] = &[
+    "",
+    "-",
+    "--",
+    "0",
+    "-1",
+    "1",
+    "65536",
+    "4294967295",
+    "4294967296",
+    "18446744073709551615",
+    "18446744073709551616",
+    "1e3",
+    "NaN",
+    "0/0",
+    "1/0",
+    "2/1",
+    "1/4294967295",
+    "3,999999",
+    ",",
+    ".",
+    "..",
+    "/",
+    "/dev/null",
+    "/dev/full",
+    "/dev/zero",
+    "file.txt",
+    "s.ron",
+    "p1",
+    "p2",
+    "p1/study.json",
+    "out",
+    "out/sub",
+    "m",
+    "é",
+    "a\nb",
+    "--out",
+    "--seed",
+    "--set",
+    "--shard",
+    "--client",
+    "--trace-clients",
+    "--force",
+    "--check",
+    "--quiet",
+    "--trace",
+    "-r",
+    "-j",
+    "-q",
+    "--help",
+    "--version",
+    "seed=1",
+    "x=",
+    "=1",
+    "cohorts[0].count=0,1",
+    "cohorts[9].count=1",
+    "deployments[0].deadline=2026-11-12T23:59:60Z",
+    "name=a\u{1}b",
+    "run",
+    "merge",
+    "sweep",
+];
+
+#[derive(Clone, Debug)]
+enum ArgEdit {
+    Replace(Index, usize),
+    Delete(Index),
+    Duplicate(Index),
+    Swap(Index, Index),
+    Insert(Index, usize),
+}
+
+fn arg_edit() -> impl Strategy<Value = ArgEdit> {
+    prop_oneof![
+        3 => (any::<Index>(), 0..TOKENS.len()).prop_map(|(i, t)| ArgEdit::Replace(i, t)),
+        1 => any::<Index>().prop_map(ArgEdit::Delete),
+        1 => any::<Index>().prop_map(ArgEdit::Duplicate),
+        1 => (any::<Index>(), any::<Index>()).prop_map(|(a, b)| ArgEdit::Swap(a, b)),
+        2 => (any::<Index>(), 0..TOKENS.len()).prop_map(|(i, t)| ArgEdit::Insert(i, t)),
+    ]
+}
+
+fn command_line() -> impl Strategy<Value = (usize, Vec<ArgEdit>)> {
+    (
+        0..COMMANDS.len(),
+        proptest::collection::vec(arg_edit(), 0..4),
+    )
+}
+
+fn edited(&(base, ref edits): &(usize, Vec<ArgEdit>)) -> Vec<String> {
+    let mut args: Vec<String> = COMMANDS[base].iter().map(|s| s.to_string()).collect();
+    for e in edits {
+        let n = args.len();
+        match e {
+            ArgEdit::Replace(i, t) if n > 0 => args[i.index(n)] = TOKENS[*t].to_string(),
+            ArgEdit::Delete(i) if n > 0 => {
+                args.remove(i.index(n));
+            }
+            ArgEdit::Duplicate(i) if n > 0 => {
+                let at = i.index(n);
+                args.insert(at, args[at].clone());
+            }
+            ArgEdit::Swap(a, b) if n > 0 => args.swap(a.index(n), b.index(n)),
+            ArgEdit::Insert(i, t) => args.insert(i.index(n + 1), TOKENS[*t].to_string()),
+            _ => {}
+        }
+    }
+    args
+}
+
+/// Whether a parsed command line would take long (the built-in month-long
+/// scenario, or a study of many runs): such inputs are only parsed.
+fn too_slow(cli: &patchsim::cli::Cli) -> bool {
+    use patchsim::cli::Command;
+    match &cli.command {
+        Command::Run { scenario, .. } | Command::Explain { scenario, .. } => scenario.is_none(),
+        Command::Sweep {
+            set, replications, ..
+        } => {
+            let points: usize = set.iter().map(|p| p.values.len()).product();
+            points.saturating_mul(*replications as usize) > 8
+        }
+        _ => false,
+    }
+}
+
+/// What one command line did, checked: no panic (the runner catches it),
+/// an exit code of 0, 1 or 2, an `error:` line with 1 and 2, nothing left
+/// beside or inside the scratch directory's outputs.
+fn command_kind(args: &[String]) -> Result<String, String> {
+    let Scratch { dir } = scratch();
+    let argv = std::iter::once("patchsim".to_string()).chain(args.iter().cloned());
+    let cli = match <patchsim::cli::Cli as clap::Parser>::try_parse_from(argv) {
+        Ok(cli) => cli,
+        Err(e) => return Ok(format!("clap {:?}", e.kind())),
+    };
+    if too_slow(&cli) {
+        return Ok("parsed only".to_string());
+    }
+    let (mut out, mut err) = (Vec::new(), Vec::new());
+    let code = patchsim::cli::run_with(cli, &mut out, &mut err);
+    let err = String::from_utf8_lossy(&err).into_owned();
+    let code = format!("{code:?}");
+    let kind = if code.contains("ExitCode(unix_exit_status(0))") {
+        "0"
+    } else if code.contains("ExitCode(unix_exit_status(1))") {
+        "1"
+    } else if code.contains("ExitCode(unix_exit_status(2))") {
+        "2"
+    } else {
+        return Err(format!("exit {code} for {args:?}\n{err}"));
+    };
+    if kind != "0" && !err.starts_with("error: ") {
+        return Err(format!(
+            "exit {kind} without an error line for {args:?}: {err}"
+        ));
+    }
+    let leftovers: Vec<String> = std::fs::read_dir(dir)
+        .expect("scratch")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".patchsim-"))
+        .collect();
+    if !leftovers.is_empty() {
+        return Err(format!("{leftovers:?} left behind by {args:?}\n{err}"));
+    }
+    Ok(format!(
+        "exit {kind} {}",
+        first_words(err.trim_start_matches("error: "))
+    ))
+}
+
+/// Paths `--set` takes, and values of every kind.
+const SET_PATHS: &[&str] = &[
+    "client_settings.policy_polling_interval",
+    "client_settings.scan_duration",
+    "client_settings.scan_duration.median",
+    "client_settings.deadline_randomization",
+    "client_settings.scan_retries",
+    "cohorts[0].count",
+    "cohorts[desktops].power",
+    "cohorts[desktops].power.jitter",
+    "cohorts[always-on].client_settings.policy_polling_interval",
+    "cohorts[9].count",
+    "cohorts[nobody].count",
+    "updates[KB1].failure_probability",
+    "updates[0].size",
+    "deployments[0].deadline",
+    "deployments[cu].available",
+    "servers.distribution_points[dp].bandwidth",
+    "servers.management_points[0].workers",
+    "site.content_ready_delay",
+    "sync.manual",
+    "name",
+    "seed",
+    "duration",
+    "faults[0].end",
+    "a..b",
+    "cohorts[",
+    "cohorts]0[",
+    "[0]",
+];
+
+fn set_value() -> impl Strategy<Value = String> {
+    prop_oneof![
+        proptest::sample::select(TEXTS).prop_map(str::to_string),
+        proptest::sample::select(NUMBERS).prop_map(str::to_string),
+        proptest::sample::select(
+            &[
+                "Fixed(\"3m\")",
+                "Uniform(min: \"5m\", max: \"1m\")",
+                "LogNormal(median: \"1m\", sigma: 9)",
+                "Exponential(mean: \"0s\")",
+                "AlwaysOn",
+                "BusinessHours(start: \"18:00\", end: \"08:00\")",
+                "Intermittent(on: Fixed(\"1s\"), off: Fixed(\"1s\"))",
+                "true",
+                "\"quoted\"",
+                "(",
+                "[1,2]",
+            ][..]
+        )
+        .prop_map(str::to_string),
+        proptest::collection::vec(any::<char>(), 0..5).prop_map(|v| v.into_iter().collect()),
+    ]
+}
+
+fn set_argument() -> impl Strategy<Value = Vec<String>> {
+    proptest::collection::vec(
+        (
+            proptest::sample::select(SET_PATHS),
+            proptest::collection::vec(set_value(), 1..4),
+        )
+            .prop_map(|(path, values)| format!("{path}={}", values.join(","))),
+        1..3,
+    )
+}
+
+/// What planning a study with these `--set` arguments gave: a plan, or an
+/// error that is the user's (exit code 2) and names the argument or file.
+fn set_kind(sets: &[String]) -> Result<String, String> {
+    let Scratch { dir } = scratch();
+    let mut params = Vec::new();
+    for s in sets {
+        match s.parse::<patchsim::study::Param>() {
+            Ok(p) => params.push(p),
+            Err(e) => return Ok(format!("param {}", first_words(&e))),
+        }
+    }
+    match patchsim::study::plan(&dir.join("s.ron"), params, 1) {
+        Ok(plan) => Ok(format!("plan of {} points", plan.points.len().min(2))),
+        Err(e) if e.is_bad_input() => {
+            let text = e.to_string();
+            if !(text.starts_with("--set ") || text.contains("s.ron") || text.contains("--set")) {
+                return Err(format!("an error without its place for {sets:?}: {text}"));
+            }
+            Ok(format!("refused {}", first_words(&text)))
+        }
+        Err(e) => Err(format!("not a bad-input error for {sets:?}: {e}")),
+    }
+}
+
+/// One edit of a shard's `study.json` or `runs.csv`.
+#[derive(Clone, Debug)]
+enum StudyEdit {
+    /// Replace the n-th JSON value (in document order) by an odd one.
+    JsonValue(Index, usize),
+    /// Remove the n-th object key.
+    JsonDrop(Index),
+    /// Empty or double the n-th list.
+    JsonList(Index, bool),
+    /// Replace one cell of runs.csv.
+    Cell(Index, Index, usize),
+    /// Drop or double one line of runs.csv.
+    Row(Index, bool),
+    /// Overwrite one byte of either file.
+    Byte(bool, Index, u8),
+}
+
+const JSON_VALUES: &[&str] = &[
+    "0",
+    "-1",
+    "1",
+    "2",
+    "3",
+    "4294967295",
+    "4294967296",
+    "18446744073709551615",
+    "1e308",
+    "0.5",
+    "null",
+    "true",
+    "\"\"",
+    "\"patchsim\"",
+    "\"NaN\"",
+    "[]",
+    "{}",
+    "[\"\"]",
+    "{\"index\": 0, \"count\": 0}",
+    "{\"index\": 3, \"count\": 2}",
+];
+
+const CELLS: &[&str] = &[
+    "",
+    "NaN",
+    "inf",
+    "-inf",
+    "-1",
+    "0",
+    "1e309",
+    "1e-320",
+    "18446744073709551616",
+    "0x1",
+    "é",
+    "\"",
+    " 1",
+    "999999999",
+];
+
+fn study_edit() -> impl Strategy<Value = StudyEdit> {
+    prop_oneof![
+        4 => (any::<Index>(), 0..JSON_VALUES.len()).prop_map(|(i, v)| StudyEdit::JsonValue(i, v)),
+        1 => any::<Index>().prop_map(StudyEdit::JsonDrop),
+        1 => (any::<Index>(), any::<bool>()).prop_map(|(i, e)| StudyEdit::JsonList(i, e)),
+        3 => (any::<Index>(), any::<Index>(), 0..CELLS.len())
+            .prop_map(|(r, c, v)| StudyEdit::Cell(r, c, v)),
+        1 => (any::<Index>(), any::<bool>()).prop_map(|(i, d)| StudyEdit::Row(i, d)),
+        1 => (any::<bool>(), any::<Index>(), any::<u8>()).prop_map(|(j, i, b)| StudyEdit::Byte(j, i, b)),
+    ]
+}
+
+/// Every node of a JSON document, in document order, as JSON pointers.
+fn pointers(v: &serde_json::Value, here: String, out: &mut Vec<String>) {
+    out.push(here.clone());
+    match v {
+        serde_json::Value::Object(m) => {
+            for (k, x) in m {
+                pointers(x, format!("{here}/{k}"), out);
+            }
+        }
+        serde_json::Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                pointers(x, format!("{here}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+fn edit_study(json: &str, csv: &str, edits: &[StudyEdit]) -> (String, String) {
+    let (mut json, mut csv) = (json.to_string(), csv.to_string());
+    for e in edits {
+        let mut doc: serde_json::Value = match serde_json::from_str(&json) {
+            Ok(doc) => doc,
+            Err(_) => serde_json::Value::Null,
+        };
+        let mut all = Vec::new();
+        pointers(&doc, String::new(), &mut all);
+        match e {
+            StudyEdit::JsonValue(i, v) if !doc.is_null() => {
+                let at = &all[i.index(all.len())];
+                if let Some(slot) = doc.pointer_mut(at) {
+                    *slot = serde_json::from_str(JSON_VALUES[*v]).expect("valid JSON");
+                }
+                json = serde_json::to_string_pretty(&doc).unwrap();
+            }
+            StudyEdit::JsonDrop(i) if !doc.is_null() => {
+                let at = all[i.index(all.len())].clone();
+                if let Some((parent, key)) = at.rsplit_once('/')
+                    && let Some(serde_json::Value::Object(m)) = doc.pointer_mut(parent)
+                {
+                    m.remove(key);
+                }
+                json = serde_json::to_string_pretty(&doc).unwrap();
+            }
+            StudyEdit::JsonList(i, empty) if !doc.is_null() => {
+                let lists: Vec<&String> = all
+                    .iter()
+                    .filter(|p| doc.pointer(p).is_some_and(serde_json::Value::is_array))
+                    .collect();
+                if !lists.is_empty() {
+                    let at = lists[i.index(lists.len())].clone();
+                    if let Some(serde_json::Value::Array(a)) = doc.pointer_mut(&at) {
+                        if *empty {
+                            a.clear();
+                        } else {
+                            let copy = a.clone();
+                            a.extend(copy);
+                        }
+                    }
+                }
+                json = serde_json::to_string_pretty(&doc).unwrap();
+            }
+            StudyEdit::Cell(r, c, v) => {
+                let mut lines: Vec<String> = csv.lines().map(str::to_string).collect();
+                if lines.len() > 1 {
+                    let row = 1 + r.index(lines.len() - 1);
+                    let mut cells: Vec<String> =
+                        lines[row].split(',').map(str::to_string).collect();
+                    let n = cells.len();
+                    cells[c.index(n)] = CELLS[*v].to_string();
+                    lines[row] = cells.join(",");
+                    csv = lines.join("\n") + "\n";
+                }
+            }
+            StudyEdit::Row(i, drop) => {
+                let mut lines: Vec<&str> = csv.lines().collect();
+                if !lines.is_empty() {
+                    let at = i.index(lines.len());
+                    if *drop {
+                        lines.remove(at);
+                    } else {
+                        lines.insert(at, lines[at]);
+                    }
+                }
+                csv = lines.join("\n") + "\n";
+            }
+            StudyEdit::Byte(in_json, i, b) => {
+                let text = if *in_json { &mut json } else { &mut csv };
+                let mut bytes = text.as_bytes().to_vec();
+                if !bytes.is_empty() {
+                    let at = i.index(bytes.len());
+                    bytes[at] = *b;
+                }
+                *text = String::from_utf8_lossy(&bytes).into_owned();
+            }
+            _ => {}
+        }
+    }
+    (json, csv)
+}
+
+/// Reads and merges a shard with edited files and the other shard: a whole
+/// study, or an error that is the user's (exit code 2) naming the file.
+fn study_kind(edits: &[StudyEdit]) -> Result<String, String> {
+    let Scratch { dir } = scratch();
+    let json = std::fs::read_to_string(dir.join("p1/study.json")).expect("shard");
+    let csv = std::fs::read_to_string(dir.join("p1/runs.csv")).expect("shard");
+    let (json, csv) = edit_study(&json, &csv, edits);
+    let edited = tempfile::tempdir_in(dir).expect("scratch shard");
+    std::fs::write(edited.path().join("study.json"), &json).unwrap();
+    std::fs::write(edited.path().join("runs.csv"), &csv).unwrap();
+    std::fs::copy(
+        dir.join("p1/scenario.ron"),
+        edited.path().join("scenario.ron"),
+    )
+    .unwrap();
+    let result = patchsim::study::read(edited.path()).and_then(|part| {
+        let other = patchsim::study::read(&dir.join("p2"))?;
+        let dirs = [edited.path(), dir.join("p2").as_path()].map(Path::to_path_buf);
+        let names: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
+        patchsim::study::merge(vec![part, other], &names)
+    });
+    match result {
+        Ok(whole) => Ok(format!("merged {} runs", whole.runs.len())),
+        Err(e) if e.is_bad_input() => {
+            let text = e.to_string();
+            let named = ["study.json", "runs.csv", "scenario.ron", "shard"]
+                .iter()
+                .any(|f| text.contains(f))
+                || text.contains(&edited.path().display().to_string());
+            if !named {
+                return Err(format!("an error without its file: {text}\n{json}\n{csv}"));
+            }
+            let message = text.rsplit(": ").next().unwrap_or(&text);
+            Ok(format!("refused {}", first_words(message)))
+        }
+        Err(e) => Err(format!("not a bad-input error: {e}\n{json}\n{csv}")),
+    }
+}
+
+fn fixed_runner(cases: u32, seed: u64) -> TestRunner {
+    TestRunner::new(Config {
+        cases,
+        failure_persistence: None,
+        rng_seed: proptest::test_runner::RngSeed::Fixed(seed),
+        ..Config::default()
+    })
+}
+
+fn ci_cases(default: u32) -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+#[test]
+fn command_lines_never_panic() {
+    scratch();
+    let result = fixed_runner(ci_cases(600), 0xc11).run(&command_line(), |m| {
+        command_kind(&edited(&m)).map_err(TestCaseError::fail)?;
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+    // A share through the binary itself: its own stdout and stderr.
+    let Scratch { dir } = scratch();
+    let result = fixed_runner(ci_cases(600) / 20, 0xb1).run(&command_line(), |m| {
+        let args = edited(&m);
+        let argv = std::iter::once("patchsim".to_string()).chain(args.iter().cloned());
+        if <patchsim::cli::Cli as clap::Parser>::try_parse_from(argv).is_ok_and(|c| too_slow(&c))
+            || args.iter().any(|a| a.contains('\0'))
+        {
+            return Ok(());
+        }
+        let o = std::process::Command::new(env!("CARGO_BIN_EXE_patchsim"))
+            .args(&args)
+            .current_dir(dir)
+            .output()
+            .expect("patchsim runs");
+        let err = String::from_utf8_lossy(&o.stderr);
+        prop_assert!(
+            matches!(o.status.code(), Some(0..=2)) && !err.contains("panicked"),
+            "{args:?}: {:?}\n{err}",
+            o.status
+        );
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn set_values_never_panic() {
+    let result = fixed_runner(ci_cases(1000), 0x5e7).run(&set_argument(), |sets| {
+        set_kind(&sets).map_err(TestCaseError::fail)?;
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+#[test]
+fn mutated_study_files_never_panic() {
+    let edits = proptest::collection::vec(study_edit(), 1..4);
+    let result = fixed_runner(ci_cases(600), 0x57d).run(&edits, |edits| {
+        study_kind(&edits).map_err(TestCaseError::fail)?;
+        Ok(())
+    });
+    if let Err(e) = result {
+        panic!("{e}");
+    }
+}
+
+/// The long run over command lines, `--set` values and study files:
+/// `PATCHSIM_FUZZ_INPUTS` inputs (1,000,000), in batches of fresh random
+/// inputs, three command lines, four `--set` lists and three study edits
+/// in ten. Prints the counts and the kinds of outcome.
+#[test]
+#[ignore = "long: cargo test --test fuzz long_fuzz_commands -- --ignored --nocapture"]
+fn long_fuzz_commands() {
+    let total: u64 = std::env::var("PATCHSIM_FUZZ_INPUTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1_000_000);
+    scratch();
+    std::panic::set_hook(Box::new(|_| {}));
+    let started = Instant::now();
+    let mut kinds: BTreeSet<String> = BTreeSet::new();
+    let (mut done, mut failures) = ([0u64; 3], 0u64);
+    let mut batch = 0u64;
+    while done.iter().sum::<u64>() < total {
+        batch += 1;
+        let mut runner = TestRunner::new(Config {
+            cases: 1_000,
+            failure_persistence: None,
+            max_shrink_iters: 500,
+            ..Config::default()
+        });
+        let kinds_cell = std::cell::RefCell::new(&mut kinds);
+        let counts = std::cell::Cell::new([0u64; 3]);
+        let count = |k: usize| {
+            let mut c = counts.get();
+            c[k] += 1;
+            counts.set(c);
+        };
+        let which = batch % 10;
+        let result = if which < 3 {
+            runner
+                .run(&command_line(), |m| {
+                    count(0);
+                    let k = command_kind(&edited(&m)).map_err(TestCaseError::fail)?;
+                    kinds_cell.borrow_mut().insert(format!("cli {k}"));
+                    Ok(())
+                })
+                .map_err(|e| e.to_string())
+        } else if which < 7 {
+            runner
+                .run(&set_argument(), |sets| {
+                    count(1);
+                    let k = set_kind(&sets).map_err(TestCaseError::fail)?;
+                    kinds_cell.borrow_mut().insert(format!("set {k}"));
+                    Ok(())
+                })
+                .map_err(|e| e.to_string())
+        } else {
+            runner
+                .run(&proptest::collection::vec(study_edit(), 1..4), |edits| {
+                    count(2);
+                    let k = study_kind(&edits).map_err(TestCaseError::fail)?;
+                    kinds_cell.borrow_mut().insert(format!("study {k}"));
+                    Ok(())
+                })
+                .map_err(|e| e.to_string())
+        };
+        let c = counts.get();
+        for k in 0..3 {
+            done[k] += c[k];
+        }
+        if let Err(e) = result {
+            failures += 1;
+            println!("FAILURE {failures}: {e}");
+        }
+        if batch % 50 == 0 {
+            println!(
+                "{:>6.0}s: {} inputs ({} command lines, {} --set lists, {} study edits), {} kinds, {failures} failures",
+                started.elapsed().as_secs_f64(),
+                done.iter().sum::<u64>(),
+                done[0],
+                done[1],
+                done[2],
+                kinds.len()
+            );
+        }
+    }
+    let _ = std::panic::take_hook();
+    println!(
+        "long command fuzz: {:.0} s, {} inputs ({} command lines, {} --set lists, {} study edits), {} kinds of outcome, {failures} failures",
+        started.elapsed().as_secs_f64(),
+        done.iter().sum::<u64>(),
+        done[0],
+        done[1],
+        done[2],
+        kinds.len()
+    );
+    assert_eq!(failures, 0);
 }

@@ -355,3 +355,133 @@ fn cli_sweeps_shards_and_merges() {
         stderr(&none)
     );
 }
+
+/// Hand-edited study files: every field of `study.json` and every row of
+/// `runs.csv` is checked as the command line checks its flags, so `merge`
+/// neither panics, aborts nor hangs, and says which file and field.
+#[test]
+fn merge_checks_every_field_of_hand_edited_study_files() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    scenario(dir.path(), "s.ron", 7);
+    for i in 1..=2 {
+        let o = patchsim(
+            &[
+                "sweep",
+                "s.ron",
+                "--set",
+                POLL,
+                "-r",
+                "2",
+                "--shard",
+                &format!("{i}/2"),
+                "--out",
+                &format!("p{i}"),
+                "-q",
+            ],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let json = std::fs::read_to_string(dir.path().join("p1/study.json")).unwrap();
+    let runs = std::fs::read_to_string(dir.path().join("p1/runs.csv")).unwrap();
+    let seed = study::replication_seed(7, 0).to_string();
+    let json_cases: [(&str, &str, &str); 9] = [
+        (
+            "\"count\": 2",
+            "\"count\": 0",
+            "p1/study.json: shard: bad shard '1/0'",
+        ),
+        (
+            "\"index\": 1",
+            "\"index\": 0",
+            "p1/study.json: shard: bad shard '0/2'",
+        ),
+        (
+            "\"index\": 1",
+            "\"index\": 3",
+            "p1/study.json: shard: bad shard '3/2'",
+        ),
+        (
+            "\"count\": 2",
+            "\"count\": 4294967295",
+            "p1/runs.csv: holds 2 runs but shard 1/4294967295 of this study has 1",
+        ),
+        (
+            "\"runs\": 4",
+            "\"runs\": 18446744073709551615",
+            "p1/study.json: runs: is 18446744073709551615; 2 points × 2 replications make 4",
+        ),
+        (
+            "\"replications\": 2",
+            "\"replications\": 0",
+            "p1/study.json: replications: must be between 1 and 1000000, got 0",
+        ),
+        (
+            "\"count\": 2",
+            "\"count\": -1",
+            "p1/study.json: shard.count: not a study manifest: invalid value: integer `-1`",
+        ),
+        (
+            "\"30m\",\n        \"120m\"",
+            "",
+            "p1/study.json: grid[0]: 'client_settings.policy_polling_interval=' has an empty value",
+        ),
+        (
+            "\"seed\": 7",
+            "\"seed\": 8",
+            "p1/study.json: seed: does not match the scenario in p1/scenario.ron",
+        ),
+    ];
+    let values_empty = {
+        let points = json.find("\"points\": [").expect("points");
+        let at = points
+            + json[points..]
+                .find("\"values\": [")
+                .expect("points have values");
+        let end = at + json[at..].find(']').unwrap() + 1;
+        format!("{}\"values\": []{}", &json[..at], &json[end..])
+    };
+    let mut edits: Vec<(String, String, &str)> = json_cases
+        .iter()
+        .map(|&(from, to, expect)| {
+            assert!(json.contains(from), "study.json holds {from:?}");
+            ("study.json".to_string(), json.replacen(from, to, 1), expect)
+        })
+        .collect();
+    edits.push((
+        "study.json".to_string(),
+        values_empty,
+        "p1/study.json: points[0]: does not match the grid point's scenario",
+    ));
+    let row_of_seed = runs
+        .lines()
+        .find(|l| l.contains(&seed))
+        .expect("a row of replication 0");
+    let mut nan = row_of_seed.rsplitn(2, ',').collect::<Vec<_>>();
+    nan[0] = "NaN";
+    let nan_row = format!("{},{}", nan[1], nan[0]);
+    edits.push((
+        "runs.csv".to_string(),
+        runs.replacen(row_of_seed, &nan_row, 1),
+        "p1/runs.csv:3: column ",
+    ));
+    edits.push((
+        "runs.csv".to_string(),
+        runs.replacen(row_of_seed, &row_of_seed.replacen("0,", "9,", 1), 1),
+        "p1/runs.csv:3: bad point",
+    ));
+    for (file, text, expect) in edits {
+        let path = dir.path().join("p1").join(&file);
+        let good = std::fs::read_to_string(&path).unwrap();
+        std::fs::write(&path, &text).unwrap();
+        let started = std::time::Instant::now();
+        let o = patchsim(&["merge", "p1", "p2", "--out", "m", "-q"], dir.path());
+        std::fs::write(&path, good).unwrap();
+        assert!(started.elapsed().as_secs() < 30, "{expect}: it hangs");
+        assert_eq!(o.status.code(), Some(2), "{expect}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{expect}: {}", stderr(&o));
+        assert!(!dir.path().join("m").exists(), "{expect}: nothing written");
+    }
+    let o = patchsim(&["merge", "p1", "p2", "--out", "m", "-q"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}

@@ -9,8 +9,14 @@
 //! per-deployment ones, 144,000 samples the cost of a timeline row. The
 //! latency histograms (per cohort, per server, per deployment) are counted
 //! apart, at their exact size: a cohort's can outweigh its clients.
+//!
+//! What a run may use is the smallest of the machine's available memory,
+//! the memory limit of the process's control group (a container's, a
+//! Slurm job's) and its address-space limit (`ulimit -v`): past any of
+//! them an allocation fails or the kernel kills the process.
 
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 use crate::check;
 use crate::estate::Estate;
@@ -93,6 +99,85 @@ pub fn estimate_memory(estate: &Estate, checked: bool) -> MemoryEstimate {
     }
 }
 
+/// The memory a new run may use and which limit that is: the smallest of
+/// `MemAvailable` in `/proc/meminfo`, the control group's `memory.max`
+/// (cgroup v2) or `memory.limit_in_bytes` (v1), on the process's group and
+/// every group above it, and what `RLIMIT_AS` leaves of the address space.
+/// `None` when none of them can be read (not Linux).
+pub fn memory_limit() -> Option<(u64, &'static str)> {
+    let read = |p: &str| std::fs::read_to_string(p).ok();
+    let mut limits = Vec::new();
+    if let Some(b) = read("/proc/meminfo").and_then(|t| kib_field(&t, "MemAvailable:")) {
+        limits.push((b, "MemAvailable in /proc/meminfo"));
+    }
+    if let Some(groups) = read("/proc/self/cgroup") {
+        limits.extend(cgroup_limits(&groups, Path::new("/sys/fs/cgroup")));
+    }
+    if let Some(b) = address_space_left(read("/proc/self/status").as_deref()) {
+        limits.push((b, "the address-space limit RLIMIT_AS, ulimit -v"));
+    }
+    limits.into_iter().min_by_key(|&(bytes, _)| bytes)
+}
+
+/// A `Name:   1234 kB` field of a `/proc` file, in bytes.
+fn kib_field(text: &str, name: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(name))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
+/// The memory limits of the control groups in `/proc/self/cgroup`
+/// (`groups`), read under `root` (`/sys/fs/cgroup`): for each hierarchy
+/// that limits memory, the smallest limit on the group or a group above it.
+fn cgroup_limits(groups: &str, root: &Path) -> Vec<(u64, &'static str)> {
+    let mut limits = Vec::new();
+    for line in groups.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (Some(id), Some(controllers), Some(path)) = (parts.next(), parts.next(), parts.next())
+        else {
+            continue;
+        };
+        let (base, file, name): (PathBuf, &str, &'static str) =
+            if id == "0" && controllers.is_empty() {
+                (root.to_path_buf(), "memory.max", "the cgroup's memory.max")
+            } else if controllers.split(',').any(|c| c == "memory") {
+                (
+                    root.join("memory"),
+                    "memory.limit_in_bytes",
+                    "the cgroup's memory.limit_in_bytes",
+                )
+            } else {
+                continue;
+            };
+        let mut dir = base.join(path.trim_start_matches('/'));
+        let mut smallest: Option<u64> = None;
+        loop {
+            // "max" (v2) or a huge number (v1) means no limit.
+            if let Some(bytes) = std::fs::read_to_string(dir.join(file))
+                .ok()
+                .and_then(|t| t.trim().parse::<u64>().ok())
+            {
+                smallest = Some(smallest.map_or(bytes, |s| s.min(bytes)));
+            }
+            if dir == base || !dir.pop() || !dir.starts_with(&base) {
+                break;
+            }
+        }
+        if let Some(bytes) = smallest {
+            limits.push((bytes, name));
+        }
+    }
+    limits
+}
+
+/// What `RLIMIT_AS` leaves of the address space beyond what the process
+/// maps already (`VmSize` in `status`, `/proc/self/status`).
+fn address_space_left(status: Option<&str>) -> Option<u64> {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::As).current?;
+    let used = status.and_then(|t| kib_field(t, "VmSize:")).unwrap_or(0);
+    Some(limit.saturating_sub(used))
+}
+
 /// Bytes in words: `850 B`, `12.4 MB`, `46.3 GB` (powers of 1000).
 pub fn human_bytes(bytes: u64) -> String {
     const UNITS: [(u64, &str); 4] = [
@@ -152,6 +237,27 @@ mod tests {
         let clients = 2_000 * estimate.per_client;
         assert!(estimate.bytes >= BASE_BYTES + clients + estimate.histograms * each);
         assert!(estimate.bytes > 200_000_000, "{estimate}");
+    }
+
+    #[test]
+    fn cgroup_limits_are_read_up_the_tree() {
+        let root = tempfile::tempdir().unwrap();
+        let group = root.path().join("job/step");
+        std::fs::create_dir_all(&group).unwrap();
+        std::fs::write(group.join("memory.max"), "max\n").unwrap();
+        std::fs::write(root.path().join("job/memory.max"), "2147483648\n").unwrap();
+        let v2 = cgroup_limits("0::/job/step\n", root.path());
+        assert_eq!(v2, [(2_147_483_648, "the cgroup's memory.max")]);
+        let v1 = root.path().join("memory/slurm");
+        std::fs::create_dir_all(&v1).unwrap();
+        std::fs::write(v1.join("memory.limit_in_bytes"), "1000000\n").unwrap();
+        let both = cgroup_limits("5:cpu,cpuacct:/slurm\n4:memory:/slurm\n", root.path());
+        assert_eq!(both, [(1_000_000, "the cgroup's memory.limit_in_bytes")]);
+        assert!(cgroup_limits("0::/elsewhere\n", root.path()).is_empty());
+        assert_eq!(
+            kib_field("MemTotal: 10 kB\nMemAvailable:  2 kB\n", "MemAvailable:"),
+            Some(2048)
+        );
     }
 
     #[test]

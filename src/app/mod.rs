@@ -15,12 +15,12 @@ mod memory;
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use memory::{MemoryEstimate, estimate_memory, human_bytes};
+pub use memory::{MemoryEstimate, estimate_memory, human_bytes, memory_limit};
 
 use crate::check::{LawChecker, Violation};
-use crate::error::{Error, ScenarioError};
+use crate::error::{During, Error, ScenarioError};
 use crate::estate::Estate;
 use crate::model::{self, Outcome, Progress, RunOptions, TraceRecord, Tracer};
 use crate::{output, scenario};
@@ -47,13 +47,14 @@ pub fn load_runnable(
     checked: bool,
 ) -> Result<Estate, Error> {
     let estate = load(path, seed)?;
-    if let Some(available) = available_memory() {
+    if let Some((available, limit)) = memory_limit() {
         let estimate = estimate_memory(&estate, checked);
         if estimate.bytes > available {
             return Err(ScenarioError::TooBig {
                 file: origin_of(path),
                 estimate,
                 available,
+                limit,
             }
             .into());
         }
@@ -70,15 +71,6 @@ pub fn origin_of(path: Option<&Path>) -> String {
     }
 }
 
-/// Bytes of memory available to a new process: `MemAvailable` in
-/// `/proc/meminfo`; `None` where there is no such file.
-pub fn available_memory() -> Option<u64> {
-    let text = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
-
 /// What a user asked of one run besides its outputs.
 #[derive(Default)]
 pub struct RunRequest<'a> {
@@ -88,10 +80,16 @@ pub struct RunRequest<'a> {
     pub trace: Option<Option<Vec<u32>>>,
     /// Verify the laws while the run goes; a broken law stops the run.
     pub check: bool,
-    /// Stop between two events once this reads true (Ctrl-C).
-    pub interrupt: Option<&'a AtomicBool>,
+    /// Stop between two events once this holds a signal's number (0:
+    /// none yet); checked again before the output is put in place.
+    pub interrupt: Option<&'a AtomicUsize>,
     /// Told the counters every so many events.
     pub progress: Option<Progress<'a>>,
+    /// Write into a directory that holds files patchsim did not write
+    /// (`--force`): the files are moved in one by one beside them.
+    pub force: bool,
+    /// The scenario file, which the output must not replace.
+    pub input: Option<&'a Path>,
 }
 
 /// How a run ended.
@@ -112,7 +110,7 @@ pub fn simulate<'a>(
     estate: &'a Estate,
     trace: Option<Tracer<'a>>,
     check: bool,
-    interrupt: Option<&'a AtomicBool>,
+    interrupt: Option<&'a AtomicUsize>,
     progress: Option<Progress<'a>>,
 ) -> Ended {
     let checker = check.then(|| Rc::new(RefCell::new(LawChecker::new(estate))));
@@ -133,7 +131,7 @@ pub fn simulate<'a>(
     };
     let watcher = checker.clone();
     let stop = move || {
-        interrupt.is_some_and(|f| f.load(Ordering::Relaxed))
+        interrupt.is_some_and(|f| f.load(Ordering::Relaxed) != 0)
             || watcher
                 .as_ref()
                 .is_some_and(|c| c.borrow().violation().is_some())
@@ -174,24 +172,29 @@ pub fn run_checked(estate: &Estate) -> Result<Outcome, Box<Violation>> {
     }
 }
 
-/// Runs `estate` and writes its files into `dir`; with a trace request,
-/// `trace.jsonl` is written as the run goes (under a temporary name until
-/// the run is complete). A run that is interrupted or breaks a law writes
-/// nothing: its partial trace is removed, and so is `dir` if the run
-/// created it. Returns the outcome and the files written.
+/// Runs `estate` and writes its files into `dir`, all at once
+/// ([`output::Staging`]): `dir` is checked and locked first, the files
+/// (with a trace request, `trace.jsonl` as the run goes) are written into
+/// a fresh directory beside it, and that directory replaces `dir` in one
+/// rename once every file is complete. A run that fails, is interrupted or
+/// breaks a law writes nothing and leaves `dir` as it was. Returns the
+/// outcome and the files written.
 pub fn run_to_dir(
     estate: &Estate,
     dir: &Path,
     request: RunRequest<'_>,
 ) -> Result<(Outcome, Vec<PathBuf>), Error> {
-    let dir_existed = dir.exists();
-    let clean_up = || {
-        if !dir_existed {
-            let _ = std::fs::remove_dir(dir);
-        }
-    };
+    if let Some(Some(clients)) = &request.trace {
+        check_clients(estate, "--trace-clients", clients)?;
+    }
+    let inputs: Vec<&Path> = request.input.into_iter().collect();
+    let mut staging = output::Staging::begin(dir, output::Kind::Run, request.force, &inputs)?;
     let mut trace_file = match request.trace {
-        Some(_) => Some(output::TraceFile::create(dir, estate)?),
+        Some(_) => Some(output::TraceFile::create(
+            staging.path(),
+            &staging.final_path(output::TRACE_FILE),
+            estate,
+        )?),
         None => None,
     };
     let ended = {
@@ -210,42 +213,47 @@ pub fn run_to_dir(
             request.progress,
         )
     };
+    // Returning early drops `staging`, which removes everything written.
     let outcome = match ended {
         Ended::Completed(outcome) => *outcome,
         Ended::Interrupted(stats) => {
-            if let Some(file) = trace_file {
-                file.discard();
-            }
-            clean_up();
             return Err(Error::Interrupted {
-                at: stats.now,
-                end: estate.end(),
+                signal: request
+                    .interrupt
+                    .map_or(0, |f| f.load(Ordering::Relaxed) as i32),
+                during: During::Run {
+                    at: stats.now,
+                    end: estate.end(),
+                },
             });
         }
-        Ended::Broken(violation) => {
-            if let Some(file) = trace_file {
-                file.discard();
-            }
-            clean_up();
-            return Err(Error::Check(violation));
-        }
+        Ended::Broken(violation) => return Err(Error::Check(violation)),
     };
     let mut files = Vec::new();
     if let Some(file) = trace_file {
-        files.push(file.finish()?);
+        file.finish()?;
+        files.push(staging.adopt(output::TRACE_FILE));
     }
-    files.extend(output::write_run(dir, estate, &outcome)?);
+    files.extend(output::write_run(&mut staging, estate, &outcome)?);
+    staging.commit(request.interrupt)?;
     Ok((outcome, files))
+}
+
+/// Checks that every client a flag names is in the estate.
+fn check_clients(estate: &Estate, flag: &'static str, clients: &[u32]) -> Result<(), Error> {
+    match clients.iter().find(|&&c| c >= estate.client_count()) {
+        Some(&client) => Err(Error::NoSuchClient {
+            flag,
+            client,
+            clients: estate.client_count(),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// One client's whole story in plain words (`patchsim explain`).
 pub fn explain(estate: &Estate, client: u32) -> Result<String, Error> {
-    if client >= estate.client_count() {
-        return Err(Error::NoSuchClient {
-            client,
-            clients: estate.client_count(),
-        });
-    }
+    check_clients(estate, "--client", &[client])?;
     let mut records = Vec::new();
     let tracer = Tracer::new(
         Box::new(|r: &TraceRecord| {

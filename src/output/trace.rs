@@ -65,38 +65,43 @@ pub fn trace_line(estate: &Estate, r: &TraceRecord) -> String {
     s
 }
 
-/// `trace.jsonl`, written line by line while a run goes: under a
-/// temporary name in the output directory until [`finish`](Self::finish)
-/// renames it, so a run that fails leaves no partial trace under the real
-/// name. The first write error is kept and reported by `finish`.
+/// The trace's file name.
+pub const TRACE_FILE: &str = "trace.jsonl";
+
+/// `trace.jsonl`, written line by line while a run goes, into the run's
+/// staging directory (see [`Staging`](super::Staging)): a run that fails
+/// takes it away with the rest. The first write error is kept and reported
+/// by [`finish`](Self::finish), which also flushes and syncs: no error is
+/// left for a drop to swallow.
 pub struct TraceFile<'e> {
     estate: &'e Estate,
     writer: std::io::BufWriter<fs::File>,
-    tmp: PathBuf,
     path: PathBuf,
     failure: Option<std::io::Error>,
 }
 
 impl<'e> TraceFile<'e> {
-    /// Creates `dir` if needed and starts `dir/.trace.jsonl.tmp` with the
-    /// provenance line.
-    pub fn create(dir: &Path, estate: &'e Estate) -> Result<Self, Error> {
-        let io = |path: &Path| {
-            let path = path.display().to_string();
-            move |source| Error::Output { path, source }
+    /// Starts `dir/trace.jsonl` (a new file) with the provenance line;
+    /// errors name the file as `shown` (where it will be).
+    pub fn create(dir: &Path, shown: &Path, estate: &'e Estate) -> Result<Self, Error> {
+        let path = shown.to_path_buf();
+        let io = |source| Error::Output {
+            path: path.display().to_string(),
+            source,
         };
-        fs::create_dir_all(dir).map_err(io(dir))?;
-        let tmp = dir.join(".trace.jsonl.tmp");
-        let file = fs::File::create(&tmp).map_err(io(&tmp))?;
-        let mut writer = std::io::BufWriter::new(file);
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(dir.join(TRACE_FILE))
+            .map_err(io)?;
+        let mut writer = std::io::BufWriter::with_capacity(1 << 16, file);
         writer
             .write_all(trace_header(estate).as_bytes())
-            .map_err(io(&tmp))?;
+            .map_err(io)?;
         Ok(TraceFile {
             estate,
             writer,
-            path: dir.join("trace.jsonl"),
-            tmp,
+            path,
             failure: None,
         })
     }
@@ -110,30 +115,23 @@ impl<'e> TraceFile<'e> {
         }
     }
 
-    /// Flushes the file and gives it its real name; on any write error the
-    /// temporary file is removed and the error returned.
-    pub fn finish(mut self) -> Result<PathBuf, Error> {
-        let flushed = match self.failure.take() {
-            Some(e) => Err(e),
-            None => self.writer.flush(),
-        };
-        if let Err(source) = flushed {
-            let path = self.tmp.display().to_string();
-            self.discard();
-            return Err(Error::Output { path, source });
-        }
-        fs::rename(&self.tmp, &self.path).map_err(|source| Error::Output {
-            path: self.path.display().to_string(),
+    /// Flushes and syncs the file; the first write, flush or sync error.
+    pub fn finish(self) -> Result<(), Error> {
+        let TraceFile {
+            writer,
+            path,
+            failure,
+            ..
+        } = self;
+        let io = |source| Error::Output {
+            path: path.display().to_string(),
             source,
-        })?;
-        Ok(self.path)
-    }
-
-    /// Removes the temporary file: the run is abandoned.
-    pub fn discard(self) {
-        let TraceFile { writer, tmp, .. } = self;
-        drop(writer);
-        let _ = fs::remove_file(tmp);
+        };
+        if let Some(e) = failure {
+            return Err(io(e));
+        }
+        let file = writer.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)
     }
 }
 

@@ -10,6 +10,7 @@ mod syntax;
 mod units;
 mod validate;
 
+use std::io::Read;
 use std::path::Path;
 
 pub use schema::{
@@ -18,13 +19,16 @@ pub use schema::{
     Servers, Site, Sync, Update, UpdatePoint, Weekday,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
-pub use validate::{MAX_CLIENTS, Problem, resolved_text, validate};
+pub use validate::{MAX_CLIENTS, MAX_SERVERS, Problem, resolved_text, validate};
 
 use crate::error::ScenarioError;
 use crate::estate::Estate;
 
 /// The scenario run when none is named: `scenarios/patch-tuesday.ron`.
 pub const DEFAULT_SCENARIO: &str = include_str!("../../scenarios/patch-tuesday.ron");
+/// The largest scenario file read.
+pub const MAX_SCENARIO_BYTES: u64 = 256 << 20;
+
 /// How the embedded default is named in messages and outputs.
 pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/patch-tuesday.ron";
 
@@ -59,13 +63,27 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     Ok(scenario)
 }
 
-/// Reads and parses a scenario file.
+/// Reads and parses a scenario file (UTF-8, a leading byte order mark
+/// skipped).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     let file = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|source| ScenarioError::Read {
+    let read = |source| ScenarioError::Read {
         file: file.clone(),
         source,
-    })?;
+    };
+    // A cap, so that a device such as /dev/zero given as the scenario is
+    // refused instead of read until memory runs out; pipes (`<(...)`) are
+    // read as files.
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(MAX_SCENARIO_BYTES + 1).read_to_end(&mut bytes))
+        .map_err(read)?;
+    if bytes.len() as u64 > MAX_SCENARIO_BYTES {
+        return Err(read(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "more than 256 MB; a scenario is a text file of at most 256 MB",
+        )));
+    }
     let text = match String::from_utf8(bytes) {
         Ok(text) => text,
         Err(e) => {
@@ -85,7 +103,10 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
             });
         }
     };
-    parse(&text, &file)
+    // Windows editors may start a UTF-8 file with a byte order mark; it is
+    // not part of the scenario, and editors hide it, so columns count
+    // without it.
+    parse(text.strip_prefix('\u{feff}').unwrap_or(&text), &file)
 }
 
 /// Checks a parsed scenario; `origin` names it in error messages.

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, FixedOffset};
+use chrono::{DateTime, FixedOffset, Timelike};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::engine::SimDuration;
@@ -228,9 +228,17 @@ impl fmt::Display for ClockTime {
 impl std::str::FromStr for Timestamp {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        DateTime::parse_from_rfc3339(s.trim())
-            .map(Timestamp)
-            .map_err(|e| format!("invalid timestamp \"{s}\" ({e}): expected {TIMESTAMP_HELP}"))
+        let t = DateTime::parse_from_rfc3339(s.trim())
+            .map_err(|e| format!("invalid timestamp \"{s}\" ({e}): expected {TIMESTAMP_HELP}"))?;
+        // chrono reads second 60 as a leap second, an instant the simulated
+        // clock (plain milliseconds) cannot hold apart from the next one.
+        if t.nanosecond() >= 1_000_000_000 {
+            return Err(format!(
+                "invalid timestamp \"{s}\" (a leap second): seconds go from 00 to 59; \
+                 write the next second, or one before it"
+            ));
+        }
+        Ok(Timestamp(t))
     }
 }
 
@@ -308,5 +316,14 @@ mod tests {
         let t: Timestamp = "2026-11-10T18:00:00-05:00".parse().unwrap();
         assert_eq!(t.to_string(), "2026-11-10T18:00:00-05:00");
         assert!("25:00".parse::<ClockTime>().is_err());
+    }
+
+    #[test]
+    fn leap_seconds_are_refused() {
+        for leap in ["2026-12-31T23:59:60Z", "2026-11-09T23:59:60.500+01:00"] {
+            let e = leap.parse::<Timestamp>().unwrap_err();
+            assert!(e.contains("leap second"), "{leap}: {e}");
+        }
+        assert!("2026-12-31T23:59:59.999Z".parse::<Timestamp>().is_ok());
     }
 }

@@ -29,6 +29,11 @@ pub const MAX_SAMPLES: u64 = 200_000;
 /// is counted in millibits in 64 bits.
 pub const MAX_DEPLOYMENT_BYTES: u64 = 1_000_000_000_000_000;
 
+/// The most servers of one role, of faults, and of queueing stations (the
+/// management points, update points and primaries' state systems
+/// together): the model numbers each with a 16-bit id.
+pub const MAX_SERVERS: usize = u16::MAX as usize;
+
 /// One thing wrong with a scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
@@ -114,9 +119,27 @@ impl Checker {
         }
     }
 
+    /// A name is written into every output: the first line of each CSV
+    /// file, chart titles, file names of charts. A control character (a
+    /// line break, a tab, an escape) would split or garble those lines, so
+    /// names are printable text.
     fn name(&mut self, path: &str, name: &str) {
         if name.trim().is_empty() {
             self.fail(path, "must not be empty");
+        } else if let Some((at, c)) = name
+            .chars()
+            .enumerate()
+            .find(|&(_, c)| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
+        {
+            self.fail(
+                path,
+                format!(
+                    "must be printable text, without control characters such as a line \
+                     break or a tab; found U+{:04X} at character {}",
+                    u32::from(c),
+                    at + 1
+                ),
+            );
         }
     }
 
@@ -660,6 +683,46 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             max_connections: d.max_connections,
             content_link_bps: d.content_link.0,
         });
+    }
+    for (section, what, n) in [
+        (
+            "servers.management_points",
+            "management points",
+            servers.management_points.len(),
+        ),
+        (
+            "servers.update_points",
+            "update points",
+            servers.update_points.len(),
+        ),
+        (
+            "servers.distribution_points",
+            "distribution points",
+            servers.distribution_points.len(),
+        ),
+        ("primaries", "primary sites", raw.primaries.len()),
+        ("faults", "faults", raw.faults.len()),
+    ] {
+        if n > MAX_SERVERS {
+            ck.fail(
+                section,
+                format!("too many {what} ({n}); at most {MAX_SERVERS} are allowed"),
+            );
+        }
+    }
+    let stations = servers.management_points.len() + servers.update_points.len() + primaries.len();
+    if stations > MAX_SERVERS {
+        ck.fail(
+            "servers",
+            format!(
+                "{} management points, {} update points and {} state system{} make {stations} \
+                 queueing stations; at most {MAX_SERVERS} are allowed",
+                servers.management_points.len(),
+                servers.update_points.len(),
+                primaries.len(),
+                if primaries.len() == 1 { "" } else { "s" }
+            ),
+        );
     }
     let mut faults = Vec::new();
     for (i, f) in raw.faults.iter().enumerate() {

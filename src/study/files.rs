@@ -5,15 +5,15 @@
 //! round-trip form, so a shard's runs read back are bit-identical to the
 //! runs in memory and a merged study's statistics equal an unsharded one's.
 //! A metric not reached (a threshold never crossed) is an empty cell.
-//! `study.json` is written last: a directory holding it is complete.
+//! `study.json` is written last; the directory arrives whole anyway (see
+//! [`Staging`]).
 
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::chart::charts;
 use super::{Estimate, Manifest, RunRow, Study};
 use crate::error::{Error, StudyError};
-use crate::output::write_atomic;
+use crate::output::{Kind, Staging};
 
 /// The manifest's file name.
 pub const STUDY_FILE: &str = "study.json";
@@ -126,14 +126,21 @@ fn chart_file(column: &str) -> String {
     format!("chart-{}.svg", safe.trim_end_matches('-'))
 }
 
-/// Writes the study into `dir` (created if missing) and returns the paths
-/// written. A whole study gets every file; a shard only `runs.csv`,
-/// `scenario.ron` and `study.json`, which is all merging needs.
+/// Writes the study into `dir`, all at once ([`Staging`]): `dir` must be
+/// new, empty or an earlier study, and not held by another command.
+/// Returns the paths written.
 pub fn write(dir: &Path, study: &Study) -> Result<Vec<PathBuf>, Error> {
-    fs::create_dir_all(dir).map_err(|source| Error::Output {
-        path: dir.display().to_string(),
-        source,
-    })?;
+    let mut staging = Staging::begin(dir, Kind::Study, false, &[])?;
+    let written = write_into(&mut staging, study)?;
+    staging.commit(None)?;
+    Ok(written)
+}
+
+/// Writes the study's files into a staging directory and returns where
+/// they will be once it is committed. A whole study gets every file; a
+/// shard only `runs.csv`, `scenario.ron` and `study.json`, which is all
+/// merging needs.
+pub fn write_into(staging: &mut Staging, study: &Study) -> Result<Vec<PathBuf>, Error> {
     let mut files: Vec<(String, String)> = vec![
         (RUNS_FILE.into(), runs_csv(study)),
         (SCENARIO_FILE.into(), study.scenario_ron.clone()),
@@ -148,13 +155,10 @@ pub fn write(dir: &Path, study: &Study) -> Result<Vec<PathBuf>, Error> {
     let mut manifest = study.manifest.clone();
     manifest.files = files.iter().map(|(name, _)| name.clone()).collect();
     files.push((STUDY_FILE.into(), manifest_json(&manifest)));
-    let mut written = Vec::new();
-    for (name, text) in files {
-        let path = dir.join(name);
-        write_atomic(&path, text.as_bytes())?;
-        written.push(path);
-    }
-    Ok(written)
+    files
+        .into_iter()
+        .map(|(name, text)| staging.write(&name, text.as_bytes()))
+        .collect()
 }
 
 /// Reads the runs of `runs.csv` (at `path`, for messages) back, checking
@@ -211,7 +215,17 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
         let values = (0..m.metrics.len())
             .map(|c| match &record[3 + params + c] {
                 "" => Ok(None),
-                v => v.parse::<f64>().map(Some).map_err(|_| bad("metric value")),
+                v => match v.parse::<f64>() {
+                    Ok(x) if x.is_finite() => Ok(Some(x)),
+                    _ => Err(corrupt(
+                        line,
+                        format!(
+                            "column {}: '{v}' is not a finite number (an empty cell means \
+                             not reached)",
+                            m.metrics[c].column
+                        ),
+                    )),
+                },
             })
             .collect::<Result<Vec<_>, _>>()?;
         runs.push(RunRow {

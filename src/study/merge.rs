@@ -8,21 +8,45 @@
 //! by the same code, so its files are the same bytes.
 
 use std::fs;
+use std::io::Read;
 use std::path::Path;
 
 use super::files::{STUDY_FILE, parse_runs_csv};
-use super::metrics::metric_index;
 use super::{Manifest, Shard, Study};
 use crate::error::{Error, StudyError};
+use crate::scenario;
 
+/// Reads a study file; a cap refuses a device or a runaway file instead
+/// of reading it until memory runs out.
 fn read_text(path: &Path) -> Result<String, StudyError> {
-    fs::read_to_string(path).map_err(|source| StudyError::Read {
-        path: path.display().to_string(),
-        source,
-    })
+    const MAX_BYTES: u64 = 1 << 30;
+    let mut text = String::new();
+    fs::File::open(path)
+        .and_then(|f| f.take(MAX_BYTES + 1).read_to_string(&mut text))
+        .and_then(|n| {
+            if n as u64 > MAX_BYTES {
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    "more than 1 GB; not a file patchsim wrote",
+                ))
+            } else {
+                Ok(())
+            }
+        })
+        .map_err(|source| StudyError::Read {
+            path: path.display().to_string(),
+            source,
+        })?;
+    Ok(text)
 }
 
-/// Reads a study directory written by `patchsim sweep` (whole or a shard).
+/// Reads a study directory written by `patchsim sweep` (whole or a shard)
+/// and checks every field of its `study.json` and every row of its
+/// `runs.csv` with the rules of the command line: the manifest must be the
+/// one `sweep` writes for its `scenario.ron`, `--set` lists,
+/// `--replications` and `--shard`, and each row one run of it with finite
+/// metrics. A hand-edited file gives an error that names the file and the
+/// field (exit code 2).
 pub fn read(dir: &Path) -> Result<Study, Error> {
     let manifest_path = dir.join(STUDY_FILE);
     if !manifest_path.exists() {
@@ -35,29 +59,33 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         .into());
     }
     let text = read_text(&manifest_path)?;
-    let manifest: Manifest = serde_json::from_str(&text).map_err(|e| StudyError::Corrupt {
+    let corrupt = |field: &str, message: String| StudyError::Corrupt {
         path: manifest_path.display().to_string(),
-        message: format!("not a study manifest: {e}"),
-    })?;
-    if let Some(c) = manifest
-        .metrics
-        .iter()
-        .find(|c| metric_index(&c.metric).is_none())
-    {
-        return Err(StudyError::Corrupt {
-            path: manifest_path.display().to_string(),
-            message: format!(
-                "unknown metric '{}'; it was written by another version of patchsim ({})",
-                c.metric, manifest.version
-            ),
-        }
-        .into());
-    }
+        message: if field.is_empty() {
+            message
+        } else {
+            format!("{field}: {message}")
+        },
+    };
+    let mut de = serde_json::Deserializer::from_str(&text);
+    let manifest: Manifest = serde_path_to_error::deserialize(&mut de)
+        .map_err(|e| {
+            let field = e.path().to_string();
+            corrupt(
+                if field == "." { "" } else { &field },
+                format!("not a study manifest: {}", e.inner()),
+            )
+        })
+        .and_then(|m| de.end().map(|()| m).map_err(|e| corrupt("", e.to_string())))?;
+    check_fields(&manifest).map_err(|(field, message)| corrupt(&field, message))?;
+    let scenario_path = dir.join("scenario.ron");
+    let scenario_ron = read_text(&scenario_path)?;
+    check_against_plan(&manifest, &scenario_ron, &scenario_path)
+        .map_err(|(field, message)| corrupt(&field, message))?;
     let runs_path = dir.join("runs.csv");
     let runs = parse_runs_csv(&runs_path, &read_text(&runs_path)?, &manifest)?;
-    let scenario_ron = read_text(&dir.join("scenario.ron"))?;
     let shard = manifest.shard.unwrap_or(Shard { index: 1, count: 1 });
-    let expected = (0..manifest.runs).filter(|&i| shard.contains(i)).count();
+    let expected = shard.runs_of(manifest.runs);
     let mut ids: Vec<usize> = runs
         .iter()
         .map(|r| r.point * manifest.replications as usize + r.replication as usize)
@@ -82,6 +110,139 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         runs,
         scenario_ron,
     })
+}
+
+/// The checks of a manifest that need nothing else, with the field at
+/// fault: those `sweep`'s flags get.
+fn check_fields(m: &Manifest) -> Result<(), (String, String)> {
+    let fail = |field: &str, message: String| Err((field.to_string(), message));
+    if m.tool != "patchsim" {
+        return fail("tool", format!("is '{}', not 'patchsim'", m.tool));
+    }
+    if m.version != crate::VERSION {
+        return fail(
+            "version",
+            format!(
+                "the study was written by patchsim {}, this is {}; merge with the version \
+                 that ran the sweep",
+                m.version,
+                crate::VERSION
+            ),
+        );
+    }
+    if !(1..=super::MAX_REPLICATIONS).contains(&m.replications) {
+        return fail(
+            "replications",
+            format!(
+                "must be between 1 and {}, got {}",
+                super::MAX_REPLICATIONS,
+                m.replications
+            ),
+        );
+    }
+    if let Some(s) = m.shard
+        && let Err(e) = s.to_string().parse::<Shard>()
+    {
+        return fail("shard", e);
+    }
+    for (i, p) in m.grid.iter().enumerate() {
+        match p.to_string().parse::<super::Param>() {
+            Ok(q) if q == *p => {}
+            Ok(_) => {
+                return fail(
+                    &format!("grid[{i}]"),
+                    "is not a --set argument read back".to_string(),
+                );
+            }
+            Err(e) => return fail(&format!("grid[{i}]"), e),
+        }
+    }
+    if let Err(path) = super::Grid::new(m.grid.clone()) {
+        return fail("grid", format!("the path {path} is given twice"));
+    }
+    let points = m
+        .grid
+        .iter()
+        .try_fold(1usize, |n, p| n.checked_mul(p.values.len()))
+        .filter(|&n| n <= super::MAX_POINTS);
+    let Some(points) = points else {
+        return fail(
+            "grid",
+            format!("makes more than {} points", super::MAX_POINTS),
+        );
+    };
+    if m.points.len() != points {
+        return fail(
+            "points",
+            format!("lists {} points; the grid has {points}", m.points.len()),
+        );
+    }
+    let runs = points.saturating_mul(m.replications as usize);
+    if runs > super::MAX_RUNS {
+        return fail(
+            "replications",
+            format!("make {runs} runs; at most {} are allowed", super::MAX_RUNS),
+        );
+    }
+    if m.runs != runs {
+        return fail(
+            "runs",
+            format!(
+                "is {}; {points} points × {} replications make {runs}",
+                m.runs, m.replications
+            ),
+        );
+    }
+    if m.replication_seeds.len() != m.replications as usize {
+        return fail(
+            "replication_seeds",
+            format!(
+                "lists {} seeds for {} replications",
+                m.replication_seeds.len(),
+                m.replications
+            ),
+        );
+    }
+    Ok(())
+}
+
+/// Rebuilds the study's plan from its `scenario.ron` (`path`, `text`), its
+/// grid and replications, as `sweep` does, and checks that the manifest is
+/// the one `sweep` would write: the first field that differs.
+fn check_against_plan(m: &Manifest, text: &str, path: &Path) -> Result<(), (String, String)> {
+    let origin = path.display().to_string();
+    let not_this = |what: &str| format!("does not match {what} in {origin}; the study was edited");
+    let raw = scenario::parse(text.strip_prefix('\u{feff}').unwrap_or(text), &origin)
+        .map_err(|e| (String::new(), format!("its scenario does not read: {e}")))?;
+    let plan = super::plan_of(raw, origin.clone(), m.grid.clone(), m.replications)
+        .map_err(|e| ("grid".to_string(), e.to_string()))?;
+    let expected = Study::new(&plan, m.shard, Vec::new()).manifest;
+    let field = if m.scenario != expected.scenario {
+        "scenario"
+    } else if m.scenario_hash != expected.scenario_hash {
+        "scenario_hash"
+    } else if m.seed != expected.seed {
+        "seed"
+    } else if m.seed_derivation != expected.seed_derivation {
+        "seed_derivation"
+    } else if m.replication_seeds != expected.replication_seeds {
+        "replication_seeds"
+    } else if let Some(i) = (0..m.points.len()).find(|&i| m.points[i] != expected.points[i]) {
+        return Err((
+            format!("points[{i}]"),
+            not_this("the grid point's scenario"),
+        ));
+    } else if let Some(i) = (0..m.metrics.len().max(expected.metrics.len()))
+        .find(|&i| m.metrics.get(i) != expected.metrics.get(i))
+    {
+        return Err((
+            format!("metrics[{i}]"),
+            not_this("the metrics of the scenario"),
+        ));
+    } else {
+        return Ok(());
+    };
+    Err((field.to_string(), not_this("the scenario")))
 }
 
 /// The first way two manifests differ as studies (their shard aside).
@@ -146,33 +307,40 @@ pub fn merge(parts: Vec<Study>, dirs: &[&Path]) -> Result<Study, Error> {
             )));
         }
     }
-    let count = first.manifest.shard.map_or(1, |s| s.count) as usize;
-    let mut by_index: Vec<Option<&Path>> = vec![None; count];
+    let count = first.manifest.shard.map_or(1, |s| s.count);
+    // By index, not a slot per shard: a count is any u32.
+    let mut by_index: std::collections::BTreeMap<u32, &Path> = std::collections::BTreeMap::new();
     for (part, dir) in parts.iter().zip(dirs) {
         let shard = part.manifest.shard.unwrap_or(Shard { index: 1, count: 1 });
-        let slot = &mut by_index[shard.index as usize - 1];
-        if let Some(other) = slot {
+        if let Some(other) = by_index.insert(shard.index, dir) {
             return Err(merge_err(format!(
                 "shard {shard} is given twice: {} and {}; give each shard once",
                 other.display(),
                 dir.display()
             )));
         }
-        *slot = Some(dir);
     }
-    let missing: Vec<String> = (0..count)
-        .filter(|&i| by_index[i].is_none())
-        .map(|i| format!("{}/{count}", i + 1))
-        .collect();
-    if !missing.is_empty() {
+    let missing_count = count as usize - by_index.len();
+    if missing_count > 0 {
+        let shown: Vec<String> = (1..=count)
+            .filter(|i| !by_index.contains_key(i))
+            .take(5)
+            .map(|i| format!("{i}/{count}"))
+            .collect();
+        let list = if missing_count > shown.len() {
+            format!(
+                "{} and {} more are",
+                shown.join(", "),
+                missing_count - shown.len()
+            )
+        } else if shown.len() == 1 {
+            format!("{} is", shown[0])
+        } else {
+            format!("{} are", shown.join(", "))
+        };
         return Err(merge_err(format!(
-            "shard{} {} missing; give the directories of all {count} shards",
-            if missing.len() == 1 { "" } else { "s" },
-            if missing.len() == 1 {
-                format!("{} is", missing[0])
-            } else {
-                format!("{} are", missing.join(", "))
-            }
+            "shard{} {list} missing; give the directories of all {count} shards",
+            if missing_count == 1 { "" } else { "s" },
         )));
     }
     let mut parts = parts.into_iter();

@@ -27,11 +27,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-pub use files::{STUDY_FILE, write};
+pub use files::{STUDY_FILE, write, write_into};
 pub use grid::{Grid, Param, apply};
 pub use merge::{merge, read};
 pub use metrics::{Column, METRICS, Metric, Scope, columns};
-pub use runner::run;
+pub use runner::{run, run_stoppable};
 pub use seeds::replication_seed;
 pub use shard::Shard;
 pub use stats::{Estimate, estimate, t_975};
@@ -82,12 +82,27 @@ impl Plan {
     }
 }
 
+/// The most runs one study may have: its run numbers are listed in memory.
+pub const MAX_RUNS: usize = 10_000_000;
+
+/// The most replications per point (`--replications`).
+pub const MAX_REPLICATIONS: u32 = 1_000_000;
+
 /// Reads the scenario and checks the grid and every point of it, so that
 /// an unknown path or a bad value is reported before anything runs.
 pub fn plan(scenario_file: &Path, params: Vec<Param>, replications: u32) -> Result<Plan, Error> {
-    assert!(replications >= 1, "a study needs at least one replication");
     let origin = scenario_file.display().to_string();
-    let base_scenario = scenario::load(scenario_file)?;
+    plan_of(scenario::load(scenario_file)?, origin, params, replications)
+}
+
+/// As [`plan`], for a parsed scenario named `origin` in messages.
+pub fn plan_of(
+    base_scenario: Scenario,
+    origin: String,
+    params: Vec<Param>,
+    replications: u32,
+) -> Result<Plan, Error> {
+    assert!(replications >= 1, "a study needs at least one replication");
     let base = scenario::build(base_scenario.clone(), &origin)?;
     let grid = Grid::new(params).map_err(|path| {
         StudyError::Grid(format!(
@@ -102,6 +117,16 @@ pub fn plan(scenario_file: &Path, params: Vec<Param>, replications: u32) -> Resu
         return Err(StudyError::Grid(format!(
             "the --set lists make more than {MAX_POINTS} grid points; sweep fewer values, \
              or split the study into several sweeps"
+        ))
+        .into());
+    }
+    let runs = points.map(|n| n.saturating_mul(replications as usize));
+    if runs.is_some_and(|n| n > MAX_RUNS) {
+        return Err(StudyError::Grid(format!(
+            "the study would have {} runs (grid points × replications); at most {MAX_RUNS} \
+             are allowed: sweep fewer values or fewer replications, or split it into several \
+             studies",
+            runs.unwrap_or(usize::MAX)
         ))
         .into());
     }

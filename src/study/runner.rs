@@ -6,42 +6,80 @@
 //! on which worker finished first. Does not own what a run measures
 //! (`metrics.rs`) or the files (`files.rs`).
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use super::metrics::measure;
 use super::{Plan, RunRow, Shard, Study, replication_seed};
+use crate::error::{During, Error};
 use crate::{model, output, scenario};
 
-/// Runs one run: point `point` with the seed of replication `replication`.
-fn run_one(plan: &Plan, point: usize, replication: u32) -> RunRow {
+/// Runs one run: point `point` with the seed of replication `replication`;
+/// `None` if `stop` said to stop first.
+fn run_one(
+    plan: &Plan,
+    point: usize,
+    replication: u32,
+    stop: Option<&AtomicUsize>,
+) -> Option<RunRow> {
     let seed = replication_seed(plan.base.seed, replication);
     let mut raw = plan.points[point].clone();
     raw.seed = seed;
     let estate = scenario::build(raw, &plan.origin)
         .expect("every point was validated before the study started, and a seed is always valid");
-    let outcome = model::run(&estate, model::RunOptions::default())
-        .expect("a run without a stop hook completes");
+    let options = model::RunOptions {
+        stop: stop.map(|flag| {
+            Box::new(move || flag.load(Ordering::Relaxed) != 0) as Box<dyn FnMut() -> bool>
+        }),
+        ..model::RunOptions::default()
+    };
+    let outcome = model::run(&estate, options).ok()?;
     let summary = output::summary(&estate, &outcome);
-    RunRow {
+    Some(RunRow {
         point,
         replication,
         seed,
         values: measure(&plan.columns, &summary),
-    }
+    })
 }
 
 /// Runs the runs of `shard` (every run without one) on `jobs` threads and
 /// returns the study; `done` is called after each run (from any thread).
 pub fn run(plan: &Plan, shard: Option<Shard>, jobs: usize, done: &(dyn Fn() + Sync)) -> Study {
+    run_stoppable(plan, shard, jobs, done, None).expect("nothing stops a study without a flag")
+}
+
+/// As [`run`], stopping every worker between two events once `stop` holds
+/// a signal's number; then the runs done are dropped and the error says
+/// how far the study got.
+pub fn run_stoppable(
+    plan: &Plan,
+    shard: Option<Shard>,
+    jobs: usize,
+    done: &(dyn Fn() + Sync),
+    stop: Option<&AtomicUsize>,
+) -> Result<Study, Error> {
     let ids = plan.run_ids(shard);
     let next = AtomicUsize::new(0);
+    let finished = AtomicUsize::new(0);
+    let stopped = AtomicBool::new(false);
     let replications = plan.replications as usize;
     let work = || {
         let mut rows = Vec::new();
         loop {
+            if stop.is_some_and(|f| f.load(Ordering::Relaxed) != 0) {
+                stopped.store(true, Ordering::Relaxed);
+                break;
+            }
             let k = next.fetch_add(1, Ordering::Relaxed);
             let Some(&id) = ids.get(k) else { break };
-            rows.push(run_one(plan, id / replications, (id % replications) as u32));
+            match run_one(plan, id / replications, (id % replications) as u32, stop) {
+                Some(row) => rows.push(row),
+                None => {
+                    stopped.store(true, Ordering::Relaxed);
+                    break;
+                }
+            }
+            finished.fetch_add(1, Ordering::Relaxed);
             done();
         }
         rows
@@ -54,5 +92,14 @@ pub fn run(plan: &Plan, shard: Option<Shard>, jobs: usize, done: &(dyn Fn() + Sy
             .flat_map(|h| h.join().expect("a run panicked"))
             .collect()
     });
-    Study::new(plan, shard, rows)
+    if stopped.load(Ordering::Relaxed) {
+        return Err(Error::Interrupted {
+            signal: stop.map_or(0, |f| f.load(Ordering::Relaxed) as i32),
+            during: During::Study {
+                done: finished.load(Ordering::Relaxed),
+                runs: ids.len(),
+            },
+        });
+    }
+    Ok(Study::new(plan, shard, rows))
 }

@@ -25,6 +25,16 @@ impl Shard {
     pub fn contains(&self, run: usize) -> bool {
         run % self.count as usize == (self.index - 1) as usize
     }
+
+    /// How many of runs `0..runs` this shard holds.
+    pub fn runs_of(&self, runs: usize) -> usize {
+        let first = (self.index - 1) as usize;
+        if runs <= first {
+            0
+        } else {
+            (runs - first).div_ceil(self.count as usize)
+        }
+    }
 }
 
 impl fmt::Display for Shard {
@@ -72,5 +82,13 @@ mod tests {
             assert_eq!(shards.iter().filter(|s| s.contains(run)).count(), 1);
         }
         assert!(shards[0].contains(0) && shards[1].contains(1) && shards[0].contains(3));
+        for runs in 0..12 {
+            for s in &shards {
+                assert_eq!(
+                    s.runs_of(runs),
+                    (0..runs).filter(|&r| s.contains(r)).count()
+                );
+            }
+        }
     }
 }

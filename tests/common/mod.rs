@@ -110,3 +110,48 @@ pub fn run(k: &Knobs) -> (Estate, Outcome) {
 pub fn reproduce_hint(file: &str, seed: u64) -> String {
     format!("reproduce: patchsim run {file} --seed {seed} --check")
 }
+
+/// The staging directories of a command writing `out` in `dir` (beside
+/// it: `.OUT.patchsim-new-XXXXXX`).
+pub fn staging_dirs(dir: &std::path::Path, out: &str) -> Vec<std::path::PathBuf> {
+    let prefix = format!(".{out}.patchsim-new-");
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|e| e.file_name().to_string_lossy().starts_with(&prefix))
+                .map(|e| e.path())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Starts `patchsim run` on the embedded month-long scenario (seconds of
+/// work), waits until the run is under way (its trace file exists in the
+/// staging directory beside `out`) and sends it `signal`.
+pub fn signal_a_run(dir: &std::path::Path, out: &str, signal: &str) -> std::process::Output {
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(["run", "--out", out, "--trace-clients", "0"])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("patchsim starts");
+    let started = std::time::Instant::now();
+    while staging_dirs(dir, out)
+        .iter()
+        .all(|d| !d.join("trace.jsonl").exists())
+    {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the run never started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let kill = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    child.wait_with_output().expect("patchsim exits")
+}

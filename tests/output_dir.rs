@@ -1,0 +1,486 @@
+//! The output directory's promises, through the real binary: a command
+//! writes its whole output or nothing, never over an earlier output until
+//! the new one is complete; one command at a time per directory; `run`,
+//! `sweep` and `merge` refuse directories that are not their own kind of
+//! output and their own inputs; signals and a full disk leave nothing
+//! behind; names planted beside or inside `--out` are never followed; a
+//! closed or full standard output ends the program without a panic; the
+//! memory check honours `ulimit -v`.
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+fn patchsim(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("patchsim runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// A small scenario (40 clients, 2 days) as `name` in `dir`.
+fn small(dir: &Path, name: &str, seed: u64) -> PathBuf {
+    let path = dir.join(name);
+    let text = common::ron(&common::Knobs {
+        seed,
+        always_on: 20,
+        desktops: 20,
+        days: 2,
+        ..Default::default()
+    });
+    std::fs::write(&path, text).expect("write scenario");
+    path
+}
+
+/// Every file under `dir` with its bytes, sorted by path.
+fn tree(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(d) = todo.pop() {
+        for e in std::fs::read_dir(&d).expect("read dir") {
+            let p = e.expect("entry").path();
+            if p.is_dir() {
+                todo.push(p);
+            } else {
+                let bytes = std::fs::read(&p).unwrap_or_default();
+                files.push((p.strip_prefix(dir).unwrap().to_path_buf(), bytes));
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+/// Names in `dir`, sorted.
+fn names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+fn assert_ok(o: &Output) {
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+}
+
+fn assert_no_panic(o: &Output) {
+    assert!(
+        !stderr(o).contains("panicked") && o.status.code() != Some(101),
+        "{}",
+        stderr(o)
+    );
+}
+
+/// The seed every CSV file of a run's output says it was run with.
+fn seeds_of(out: &Path) -> Vec<String> {
+    let mut seeds: Vec<String> = names(out)
+        .iter()
+        .filter(|n| n.ends_with(".csv"))
+        .map(|n| {
+            let text = std::fs::read_to_string(out.join(n)).expect("read");
+            let first = text.lines().next().unwrap_or_default().to_string();
+            first
+                .split_whitespace()
+                .find(|w| w.starts_with("seed="))
+                .unwrap_or("none")
+                .to_string()
+        })
+        .collect();
+    seeds.dedup();
+    seeds
+}
+
+/// `validate` into a pipe whose reader stops after one line, and `explain`
+/// and `run` into a full device: no panic, no exit code 101.
+#[test]
+fn a_closed_or_full_stdout_ends_without_a_panic() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = small(dir.path(), "s.ron", 7);
+    let many: Vec<&str> = std::iter::once("validate")
+        .chain(std::iter::repeat_n(file.to_str().unwrap(), 2000))
+        .collect();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(&many)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("patchsim starts");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .expect("one line");
+    assert!(first.contains("s.ron: ok ("), "{first}");
+    let o = child.wait_with_output().expect("exits");
+    assert_no_panic(&o);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).is_empty(), "quietly: {}", stderr(&o));
+
+    if !Path::new("/dev/full").exists() {
+        println!("skipped the /dev/full half: no /dev/full");
+        return;
+    }
+    for args in [
+        vec!["explain", file.to_str().unwrap(), "--client", "3"],
+        vec!["run", file.to_str().unwrap(), "--out", "out"],
+    ] {
+        let o = Command::new(env!("CARGO_BIN_EXE_patchsim"))
+            .args(&args)
+            .current_dir(dir.path())
+            .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
+            .output()
+            .expect("patchsim runs");
+        assert_no_panic(&o);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("error: cannot write standard output: No space left on device"),
+            "{}",
+            stderr(&o)
+        );
+    }
+}
+
+/// Mounts a tmpfs of `bytes` at `at` (root only); false if it cannot.
+fn mount_tmpfs(at: &Path, bytes: u64) -> bool {
+    Command::new("mount")
+        .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+        .arg(at)
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+struct Unmount(PathBuf);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(&self.0).status();
+    }
+}
+
+/// On a file system too small for the new output, `run` fails with exit
+/// code 1 naming the file and the reason, leaves the earlier output byte
+/// for byte as it was and nothing else behind; `trace.jsonl`'s buffered
+/// writes and last flush report their errors too.
+#[test]
+fn a_full_disk_leaves_the_earlier_output_whole() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = small(dir.path(), "s.ron", 7);
+    let probe = patchsim(
+        &["run", file.to_str().unwrap(), "--out", "probe", "--quiet"],
+        dir.path(),
+    );
+    assert_ok(&probe);
+    let size: u64 = tree(&dir.path().join("probe"))
+        .iter()
+        .map(|(_, b)| b.len() as u64)
+        .sum();
+    let disk = dir.path().join("disk");
+    std::fs::create_dir(&disk).expect("mkdir");
+    // Room for the output twice (the earlier one stays until the swap) but
+    // not for a trace of every event.
+    if !mount_tmpfs(&disk, 2 * size + (256 << 10)) {
+        println!("skipped: mounting a small tmpfs needs root (CI runs as root)");
+        return;
+    }
+    let _unmount = Unmount(disk.clone());
+    let run = |args: &[&str]| {
+        let mut all = vec!["run", file.to_str().unwrap(), "--quiet"];
+        all.extend(args);
+        let o = patchsim(&all, dir.path());
+        assert_no_panic(&o);
+        o
+    };
+    assert_ok(&run(&["--out", "disk/out"]));
+    // Room for both while the new output is written beside the old.
+    assert_ok(&run(&["--out", "disk/out", "--seed", "8", "--check"]));
+    assert_eq!(seeds_of(&disk.join("out")), ["seed=8"]);
+    // Fill the disk but for 8 KB.
+    let filler = disk.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).expect("filler");
+        while f.write_all(&[0u8; 4096]).is_ok() {}
+        let len = f.metadata().unwrap().len();
+        f.set_len(len.saturating_sub(8192)).unwrap();
+    }
+    let before = tree(&disk);
+    for (extra, file) in [("--trace", "trace.jsonl"), ("--check", "")] {
+        let o = run(&["--out", "disk/out", "--seed", "9", extra]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let expect = format!("error: cannot write disk/out/{file}");
+        assert!(
+            stderr(&o).contains(&expect) && stderr(&o).contains("No space left on device"),
+            "{}",
+            stderr(&o)
+        );
+        assert_eq!(tree(&disk), before, "the earlier output, and nothing else");
+    }
+    // A new directory on a full disk is not created at all.
+    let o = run(&["--out", "disk/new"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert_eq!(names(&disk), ["filler", "out"]);
+}
+
+/// While one command writes a directory, a second one into it exits with
+/// code 2 at once; runs racing for one directory leave the files of one
+/// run only.
+#[test]
+fn one_command_at_a_time_per_directory() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let mut first = Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(["run", "--out", "out", "--trace-clients", "0", "--quiet"])
+        .current_dir(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("patchsim starts");
+    let started = Instant::now();
+    while common::staging_dirs(dir.path(), "out").is_empty() {
+        assert!(started.elapsed() < Duration::from_secs(60), "never started");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let file = small(dir.path(), "s.ron", 7);
+    let asked = Instant::now();
+    let second = patchsim(&["run", file.to_str().unwrap(), "--out", "out"], dir.path());
+    assert_eq!(second.status.code(), Some(2), "{}", stderr(&second));
+    assert!(
+        stderr(&second).contains(
+            "error: out: another patchsim command is writing into this directory (it holds the lock "
+        ),
+        "{}",
+        stderr(&second)
+    );
+    assert!(asked.elapsed() < Duration::from_secs(10), "at once");
+    let _ = Command::new("kill")
+        .args(["-TERM", &first.id().to_string()])
+        .status();
+    let first = first.wait().expect("exits");
+    assert_eq!(first.code(), Some(143));
+
+    // Races: two seeds into one directory, again and again.
+    let a = small(dir.path(), "a.ron", 1);
+    let b = small(dir.path(), "b.ron", 2);
+    for round in 0..12 {
+        let spawn = |f: &Path| {
+            Command::new(env!("CARGO_BIN_EXE_patchsim"))
+                .args(["run", f.to_str().unwrap(), "--out", "race", "--quiet"])
+                .current_dir(dir.path())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("starts")
+        };
+        let (x, y) = (spawn(&a), spawn(&b));
+        let (x, y) = (x.wait_with_output().unwrap(), y.wait_with_output().unwrap());
+        for o in [&x, &y] {
+            assert!(
+                matches!(o.status.code(), Some(0 | 2)),
+                "round {round}: {}",
+                stderr(o)
+            );
+        }
+        assert!(x.status.success() || y.status.success());
+        let seeds = seeds_of(&dir.path().join("race"));
+        assert_eq!(seeds.len(), 1, "round {round}: one run's files: {seeds:?}");
+    }
+    assert_eq!(names(dir.path()), ["a.ron", "b.ron", "race", "s.ron"]);
+}
+
+/// `sweep` and `merge` refuse a directory that is not a study, a run's
+/// output, and their own inputs; nothing of the user's is touched.
+#[test]
+fn sweep_and_merge_never_overwrite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = small(dir.path(), "s.ron", 7);
+    let f = file.to_str().unwrap();
+    let poll = "client_settings.policy_polling_interval=30m,120m";
+    for (shard, out) in [("1/2", "a"), ("2/2", "b")] {
+        let o = patchsim(
+            &[
+                "sweep", f, "--set", poll, "-r", "2", "--shard", shard, "--out", out, "-q",
+            ],
+            dir.path(),
+        );
+        assert_ok(&o);
+    }
+    let mine = dir.path().join("mine");
+    std::fs::create_dir(&mine).unwrap();
+    std::fs::write(mine.join("runs.csv"), "my own runs").unwrap();
+    assert_ok(&patchsim(&["run", f, "--out", "run", "-q"], dir.path()));
+    let run_before = tree(&dir.path().join("run"));
+    let a_before = tree(&dir.path().join("a"));
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["sweep", f, "--set", poll, "-r", "2", "--out", "mine"],
+            "error: mine: the output directory is not empty and is not a patchsim study (it holds runs.csv, but no study.json written by patchsim)",
+        ),
+        (
+            &["sweep", f, "--set", poll, "-r", "2", "--out", "run"],
+            "error: run: holds a patchsim run's output (summary.json), not a patchsim study",
+        ),
+        (
+            &["merge", "a", "b", "--out", "a"],
+            "error: a: --out is a, an input of this command, which the output must not replace or mix with",
+        ),
+        (
+            &["merge", "a", "b", "--out", "b/inner"],
+            "error: b/inner: --out lies inside b, an input of this command",
+        ),
+        (
+            &["run", "run/scenario.ron", "--out", "run"],
+            "error: run: --out holds run/scenario.ron, an input of this command",
+        ),
+    ];
+    for (args, expect) in cases {
+        let o = patchsim(args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+    }
+    assert_eq!(
+        std::fs::read_to_string(mine.join("runs.csv")).unwrap(),
+        "my own runs"
+    );
+    assert_eq!(tree(&dir.path().join("run")), run_before);
+    assert_eq!(tree(&dir.path().join("a")), a_before);
+    assert_ok(&patchsim(
+        &["merge", "a", "b", "--out", "whole", "-q"],
+        dir.path(),
+    ));
+    // A run into a study is refused the same way.
+    let o = patchsim(&["run", f, "--out", "whole"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("holds a patchsim study (study.json), not a patchsim run's output")
+    );
+}
+
+/// Names planted where patchsim writes are never followed: a symbolic
+/// link named like an older version's temporary file inside `--out`, like
+/// the lock or like a staging directory beside it.
+#[cfg(unix)]
+#[test]
+fn a_planted_symlink_is_never_followed() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = small(dir.path(), "s.ron", 7);
+    let f = file.to_str().unwrap();
+    let victim = dir.path().join("victim.txt");
+    std::fs::write(&victim, "precious").unwrap();
+    let victim_dir = dir.path().join("victim");
+    std::fs::create_dir(&victim_dir).unwrap();
+    std::fs::write(victim_dir.join("keep"), "precious").unwrap();
+    assert_ok(&patchsim(&["run", f, "--out", "out", "-q"], dir.path()));
+    symlink(&victim, dir.path().join("out/.compliance.csv.tmp")).unwrap();
+    symlink(&victim_dir, dir.path().join(".out.patchsim-new-abc123")).unwrap();
+    assert_ok(&patchsim(
+        &["run", f, "--out", "out", "-q", "--seed", "9"],
+        dir.path(),
+    ));
+    assert_eq!(seeds_of(&dir.path().join("out")), ["seed=9"]);
+    symlink(&victim, dir.path().join(".out.patchsim-lock")).unwrap();
+    let o = patchsim(&["run", f, "--out", "out", "-q"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(".out.patchsim-lock is a symbolic link, not patchsim's lock"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+    assert_eq!(
+        std::fs::read_to_string(victim_dir.join("keep")).unwrap(),
+        "precious"
+    );
+}
+
+/// SIGTERM and SIGHUP stop a run as Ctrl-C does: exit code 128 + n,
+/// nothing written. After `kill -9` the next command into the directory
+/// removes what the killed one left.
+#[test]
+fn signals_write_nothing_and_kill_9_leftovers_are_removed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (signal, code) in [("TERM", 143), ("HUP", 129)] {
+        let o = common::signal_a_run(dir.path(), "out", signal);
+        assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&format!(
+                "error: interrupted by SIG{signal} at simulated time"
+            )),
+            "{}",
+            stderr(&o)
+        );
+        assert!(names(dir.path()).is_empty(), "{:?}", names(dir.path()));
+    }
+    let o = common::signal_a_run(dir.path(), "out", "KILL");
+    assert_eq!(o.status.code(), None, "killed");
+    assert_eq!(
+        common::staging_dirs(dir.path(), "out").len(),
+        1,
+        "a leftover"
+    );
+    let file = small(dir.path(), "s.ron", 7);
+    assert_ok(&patchsim(
+        &["run", file.to_str().unwrap(), "--out", "out", "-q"],
+        dir.path(),
+    ));
+    assert_eq!(names(dir.path()), ["out", "s.ron"]);
+}
+
+/// Under `ulimit -v` the memory check refuses a run that would not fit,
+/// naming that limit, instead of aborting on a failed allocation.
+#[test]
+#[cfg(target_os = "linux")]
+fn the_memory_check_honours_ulimit_v() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::ron(&common::Knobs::default()).replacen(
+        "count: 300, management_point",
+        "count: 170000, management_point",
+        1,
+    );
+    std::fs::write(dir.path().join("big.ron"), text).unwrap();
+    let o = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "ulimit -v 150000 && exec '{}' run big.ron --out out",
+                env!("CARGO_BIN_EXE_patchsim")
+            ),
+        ])
+        .current_dir(dir.path())
+        .output()
+        .expect("sh runs");
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("available (the address-space limit RLIMIT_AS, ulimit -v)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(names(dir.path()) == ["big.ron"]);
+}
+
+/// `--trace-clients` names clients the scenario has.
+#[test]
+fn trace_clients_out_of_range_are_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = small(dir.path(), "s.ron", 7);
+    let o = patchsim(
+        &["run", file.to_str().unwrap(), "--trace-clients", "3,999999"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "error: --trace-clients 999999: no such client; the scenario has clients 0 to 39"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(names(dir.path()), ["s.ron"]);
+}
