@@ -441,7 +441,7 @@ fn the_memory_check_honours_ulimit_v() {
     let dir = tempfile::tempdir().expect("tempdir");
     let text = common::ron(&common::Knobs::default()).replacen(
         "count: 300, management_point",
-        "count: 170000, management_point",
+        "count: 149000, management_point",
         1,
     );
     std::fs::write(dir.path().join("big.ron"), text).unwrap();
