@@ -440,15 +440,6 @@ fn scenario_text(p: &Params) -> String {
             continue;
         }
         faulted.push(server);
-        // A distribution point that is down while clients wait to download
-        // sends the model into unbounded recursion or an underflow in
-        // `download_failed` (src/model/client.rs; see the ignored test
-        // below): until that is fixed, DPs are only slowed.
-        let slow = if all[server].role == 2 {
-            slow.or(Some(4.0))
-        } else {
-            slow
-        };
         let effect = slow.map_or("Down".to_string(), |k| format!("Slow({k:?})"));
         faults.push(format!(
             "Fault(server: \"{}\", start: {}, end: {}, effect: {effect})",
@@ -690,12 +681,10 @@ fn the_generator_covers_the_features() {
 }
 
 /// Two Required deployments of one update while their distribution point
-/// is down: the model recurses without end in `download_failed` (a stack
-/// overflow aborts the process; other draws underflow `remaining` there).
-/// Ignored until the model is fixed; the generator above keeps DPs up
-/// until then.
+/// is down: each failed download is charged to its own deployment, which
+/// waits for the retry (the model once charged it to the first deployment
+/// waiting to download and retried the other without end).
 #[test]
-#[ignore = "the model overflows its stack when a DP is down under two deployments"]
 fn a_dp_outage_under_two_deployments_of_one_update() {
     let text = r#"Scenario(
     name: "dp-down",

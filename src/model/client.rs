@@ -911,7 +911,6 @@ impl World<'_> {
         client.action = Action::Download(d);
         client.action_started = now;
         if !self.dp_request(c, remaining, sched) {
-            self.clients[c].action = Action::Idle;
             self.download_failed(c, remaining, sched);
             return;
         }
@@ -932,14 +931,8 @@ impl World<'_> {
         let now = sched.now();
         let retry = now + self.settings(c).download_retry;
         let client = &mut self.clients[c];
-        let d = match client.action {
-            Action::Download(d) => {
-                client.action = Action::Idle;
-                d
-            }
-            _ => (self.deployments)
-                .find(c, |a| a.phase == Phase::NeedDownload)
-                .expect("a failed download belongs to a deployment"),
+        let Action::Download(d) = std::mem::replace(&mut client.action, Action::Idle) else {
+            unreachable!("a failed download belongs to a downloading client");
         };
         let a = self.deployments.assignment_mut(d, c);
         self.recorder.totals.bytes_downloaded += a.remaining - remaining;
