@@ -293,7 +293,8 @@ impl<'e> LawChecker<'e> {
                 return;
             }
             TraceEvent::PolicyRequest
-            | TraceEvent::ScanStart
+            | TraceEvent::ScanStart { .. }
+            | TraceEvent::ScanReused
             | TraceEvent::DownloadStart { .. }
             | TraceEvent::InstallStart { .. }
             | TraceEvent::RestartStart { .. }
@@ -328,7 +329,7 @@ impl<'e> LawChecker<'e> {
                 deployment,
                 length_ms,
             } => self.install_start(c, now, deployment, length_ms),
-            TraceEvent::ScanStart if !self.first_sync_done => self.fail(
+            TraceEvent::ScanStart { .. } if !self.first_sync_done => self.fail(
                 Law::Sync,
                 now,
                 Some(c),
@@ -630,6 +631,7 @@ impl<'e> LawChecker<'e> {
 mod tests {
     use super::*;
     use crate::estate::{ClientId, DeploymentId, UpdateId};
+    use crate::model::ScanSource;
 
     /// Monday 2026-11-09 00:00 UTC; client 0 always on, client 1 office
     /// hours with a nightly window; KB1 released at 01:00 and synced by a
@@ -733,7 +735,13 @@ mod tests {
     fn law_6_an_offline_client_does_nothing() {
         let (law, text) = first_broken(&[
             rec(1.0, 1, TraceEvent::PowerOff),
-            rec(2.0, 1, TraceEvent::ScanStart),
+            rec(
+                2.0,
+                1,
+                TraceEvent::ScanStart {
+                    source: ScanSource::UpdatePoint,
+                },
+            ),
         ])
         .unwrap();
         assert_eq!(law, Law::Offline);

@@ -112,7 +112,7 @@ fn catalog_sync_timing_and_law_9() {
     assert_eq!(out.synced_at, vec![Some(at(1, 43, 2)), Some(at(3, 8, 2))]);
     let mut scans = 0;
     for r in &records {
-        if r.event == TraceEvent::ScanStart {
+        if matches!(r.event, TraceEvent::ScanStart { .. }) {
             assert!(
                 r.time >= at(1, 43, 2),
                 "scan at {} before the first sync",
@@ -218,7 +218,7 @@ fn gpo_conflict_clients_stay_unknown() {
         "",
         r#"scan_interval: "1d""#,
         &cohort("all", 3000, "gpo_conflict: 0.1,"),
-        r#"Update(id: "KB1", size: "10MB"),"#,
+        r#"Update(id: "KB1", size: "10MB", install_time: Fixed("10m")),"#,
         r#"Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-09T06:00:00Z"),"#,
     );
     let out = model::run(&estate, Default::default()).expect("never stopped");

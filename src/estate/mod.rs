@@ -279,6 +279,9 @@ pub struct Settings {
     pub scan_random_delay: SimDuration,
     /// First scan after receiving software update policy, within this.
     pub first_scan_window: SimDuration,
+    /// Scan time to live: results of a scan against the SUP stay current
+    /// this long.
+    pub scan_ttl: SimDuration,
     /// Deployment re-evaluation schedule (failed installs are retried then).
     pub reevaluation_interval: SimDuration,
     /// Restart reminder (snooze) interval for restarts that are not forced.

@@ -103,6 +103,12 @@ pub(crate) struct Client {
     pub(crate) sup_failures: u8,
     /// It must ask its MP where its SUP is before scanning.
     pub(crate) needs_location: bool,
+    /// The running scan fetches metadata from the SUP (else it is a forced
+    /// offline scan on the metadata it has).
+    pub(crate) scan_online: bool,
+    /// The running scan is also the scheduled scan (which runs again if
+    /// this one does not finish).
+    pub(crate) scan_scheduled: bool,
     /// A batch is with its MP.
     pub(crate) batch_in_flight: bool,
     /// Its reporting cycle's offset, ms: ticks at `phase + k·interval`.
@@ -122,12 +128,20 @@ pub(crate) struct ClientCold {
     /// When its planned restart happens (valid while its `restart_timer`
     /// is set): read only when a restart is planned again.
     pub(crate) restart_at: SimTime,
+    /// When the scan that fetched its software updates metadata began:
+    /// the updates its site had then are the ones its offline scans see.
+    pub(crate) catalog_at: SimTime,
+    /// Until when that metadata is inside the scan time to live (zero:
+    /// never fetched, or expired before the start).
+    pub(crate) ttl_until: SimTime,
 }
 
 impl Default for ClientCold {
     fn default() -> Self {
         ClientCold {
             restart_at: SimTime::MAX,
+            catalog_at: SimTime::ZERO,
+            ttl_until: SimTime::ZERO,
         }
     }
 }
@@ -252,6 +266,8 @@ impl Clients {
                     sup_index: 0,
                     sup_failures: 0,
                     needs_location: false,
+                    scan_online: false,
+                    scan_scheduled: false,
                     batch_in_flight: false,
                     report_phase: 0,
                     report_armed: false,
@@ -614,6 +630,32 @@ impl World<'_> {
         sched.at_fixed(due, Event::Wake(c));
     }
 
+    /// Before the start, a client with the software updates policy last
+    /// scanned against its SUP at its previous scheduled scan or its
+    /// previous re-evaluation, whichever was later (one interval before the
+    /// first of each in the run): its results stay current until that
+    /// scan's time to live runs out. A client whose GPO names another
+    /// server never had results from this site.
+    pub(crate) fn carry_in_scan_results(
+        &mut self,
+        c: ClientId,
+        first_scan: SimTime,
+        first_reevaluation: SimTime,
+    ) {
+        if !self.clients.has_update_policy(c) || self.clients[c].gpo_conflict {
+            return;
+        }
+        let settings = self.settings(c);
+        let before =
+            |first: SimTime, interval: SimDuration| first.as_ms() as i64 - interval.as_ms() as i64;
+        let last = before(first_scan, settings.scan_interval)
+            .max(before(first_reevaluation, settings.reevaluation_interval));
+        let until = last + settings.scan_ttl.as_ms() as i64;
+        if until > 0 {
+            self.clients.cold_mut(c).ttl_until = SimTime(until as u64);
+        }
+    }
+
     /// The deployment re-evaluation schedule fires: failed installs and
     /// failed scans are tried again (now, or when the client is next on).
     pub(crate) fn reevaluation_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
@@ -640,29 +682,45 @@ impl World<'_> {
         }
         let now = sched.now();
         let reevaluate = std::mem::take(&mut client.reevaluation_due);
-        let mut scan = has_update_policy && client.scan_due <= now;
+        // Which scans are due: the schedule, an evaluation and the
+        // re-evaluation are not forced (they reuse current results inside
+        // the time to live); the scans after an install and after a
+        // restart are forced and offline.
+        let scheduled = has_update_policy && client.scan_due <= now;
+        let mut not_forced = scheduled;
+        let mut offline = false;
         for a in self.deployments.assignments_of_mut(c) {
             match a.phase {
-                Phase::Failed | Phase::ScanFailed if reevaluate => {
+                Phase::Failed | Phase::ScanFailed | Phase::Compliant | Phase::NotRequired
+                    if reevaluate =>
+                {
                     a.phase = Phase::Evaluating;
-                    scan = true;
+                    not_forced = true;
                 }
                 Phase::EvalDue if a.due <= now => {
                     a.phase = Phase::Evaluating;
-                    scan = true;
+                    not_forced = true;
                 }
                 Phase::VerifyDue if a.due <= now => {
                     a.phase = Phase::Verifying;
-                    scan = true;
+                    offline = true;
                 }
                 _ => {}
             }
         }
-        if scan {
+        if not_forced || offline {
             self.clients[c].scan_due = SimTime::MAX;
-            self.start_scan(c, sched);
-            self.refresh(c, now);
-            return;
+            if not_forced && !self.scan_current(c, now) {
+                self.start_scan(c, true, scheduled, sched);
+                self.refresh(c, now);
+                return;
+            }
+            if offline {
+                self.start_scan(c, false, scheduled, sched);
+                self.refresh(c, now);
+                return;
+            }
+            self.reuse_scan(c, now, sched);
         }
         // Users who start an Available install from Software Center.
         for a in self.deployments.assignments_of_mut(c) {
@@ -678,7 +736,9 @@ impl World<'_> {
             }
         }
         if let Some(d) = (self.deployments).find(c, |a| a.due_in(Phase::NeedDownload, now)) {
-            self.start_download(c, d, sched);
+            if !self.check_before_enforcing(c, d, sched) {
+                self.start_download(c, d, sched);
+            }
             return;
         }
         for d in self.deployments.ids() {
@@ -688,7 +748,9 @@ impl World<'_> {
             }
             match self.window_for_install(c, d, now) {
                 None => {
-                    self.start_install(c, d, sched);
+                    if !self.check_before_enforcing(c, d, sched) {
+                        self.start_install(c, d, sched);
+                    }
                     return;
                 }
                 Some(opens) => {
@@ -706,6 +768,57 @@ impl World<'_> {
                 }
             }
         }
+    }
+
+    /// Whether the client's last scan results are current: inside the scan
+    /// time to live and fetched after the last new updates reached its
+    /// site's SUPs. A scan that is not forced reuses them.
+    pub(crate) fn scan_current(&self, c: ClientId, now: SimTime) -> bool {
+        let cold = self.clients.cold(c);
+        now < cold.ttl_until
+            && !(self.site).catalog_changed_since(self.cohort(c).site, cold.catalog_at)
+    }
+
+    /// A Required deployment's download or install is about to start:
+    /// the client first confirms that its updates are still required, by
+    /// a scan that is not forced (an online one only when its results are
+    /// not current). Returns whether that scan started (the deployment
+    /// then waits for it).
+    fn check_before_enforcing(
+        &mut self,
+        c: ClientId,
+        d: DeploymentId,
+        sched: &mut Scheduler<'_, Event>,
+    ) -> bool {
+        let now = sched.now();
+        if self.estate.deployments[d.index()].purpose != Purpose::Required
+            || self.scan_current(c, now)
+        {
+            return false;
+        }
+        let a = self.deployments.assignment_mut(d, c);
+        a.phase = if a.phase == Phase::NeedDownload {
+            Phase::ConfirmDownload
+        } else {
+            Phase::ConfirmInstall
+        };
+        self.start_scan(c, true, false, sched);
+        self.refresh(c, now);
+        true
+    }
+
+    /// A scan that is not forced, with current results: no scan runs; the
+    /// client evaluates the deployments waiting for one from the results
+    /// it has.
+    fn reuse_scan(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
+        self.recorder.totals.scans_reused += 1;
+        self.recorder.trace(now, Some(c), || TraceEvent::ScanReused);
+        for d in self.deployments.ids() {
+            if self.deployments.assignment(d, c).phase == Phase::Evaluating {
+                self.evaluate(c, d, false, now, sched);
+            }
+        }
+        self.refresh(c, now);
     }
 
     /// Whether a deadline install must wait for a maintenance window: `None`
@@ -777,16 +890,28 @@ impl World<'_> {
             self.recorder.totals.scans_failed += 1;
             self.queue(c, TOPIC_SCAN, SCAN_FAILED, 0, now);
             for a in self.deployments.assignments_of_mut(c) {
-                if matches!(a.phase, Phase::Evaluating | Phase::Verifying) {
+                if a.phase.awaits_scan() {
                     a.phase = Phase::ScanFailed;
                 }
             }
             return;
         }
-        let started = self.clients[c].action_started;
+        let client = &mut self.clients[c];
+        let (started, online) = (client.action_started, client.scan_online);
+        client.scan_scheduled = false;
+        if online {
+            let ttl = self.settings(c).scan_ttl;
+            let cold = self.clients.cold_mut(c);
+            cold.catalog_at = started;
+            cold.ttl_until = now + ttl;
+        } else {
+            self.recorder.totals.scans_offline += 1;
+        }
+        // An offline scan sees the metadata its last online scan fetched.
+        let catalog = self.clients.cold(c).catalog_at;
         let site = self.cohort(c).site;
         for u in (0..self.estate.updates.len() as u16).map(UpdateId) {
-            if !self.site.synced_by(site, u.index(), started) {
+            if !self.site.synced_by(site, u.index(), catalog) {
                 continue; // the sync law: not in the site's catalog when the scan began
             }
             let update = self.clients.update_mut(c, u);
@@ -799,7 +924,7 @@ impl World<'_> {
         self.queue(c, TOPIC_SCAN, SCAN_COMPLETED, 0, now);
         for d in self.deployments.ids() {
             let phase = self.deployments.assignment(d, c).phase;
-            if matches!(phase, Phase::Evaluating | Phase::Verifying) {
+            if phase.awaits_scan() {
                 self.evaluate(c, d, phase == Phase::Verifying, now, sched);
             }
         }

@@ -316,6 +316,12 @@ pub(crate) enum Phase {
     VerifyDue,
     /// Verification scan running.
     Verifying,
+    /// Required, content to download: the scan that confirms the updates
+    /// are still required before the download is running.
+    ConfirmDownload,
+    /// Required, downloaded, deadline passed: the scan that confirms the
+    /// updates are still required before the install is running.
+    ConfirmInstall,
     /// Install failed; retried at the next deployment re-evaluation.
     Failed,
     /// The scan failed (GPO conflict); retried at the next re-evaluation.
@@ -327,13 +333,21 @@ pub(crate) enum Phase {
 }
 
 impl Phase {
+    /// Whether the deployment waits for the running scan's results.
+    pub(crate) fn awaits_scan(self) -> bool {
+        matches!(
+            self,
+            Phase::Evaluating | Phase::Verifying | Phase::ConfirmDownload | Phase::ConfirmInstall
+        )
+    }
+
     /// The enforcement sub-state shown while the client is truly Required.
     fn required_sub(self) -> RequiredSub {
         match self {
-            Phase::NeedDownload | Phase::WaitUser => RequiredSub::Detected,
+            Phase::NeedDownload | Phase::WaitUser | Phase::ConfirmDownload => RequiredSub::Detected,
             Phase::WaitWindow => RequiredSub::WaitingWindow,
             Phase::Downloading => RequiredSub::Downloading,
-            Phase::WaitDeadline => RequiredSub::Downloaded,
+            Phase::WaitDeadline | Phase::ConfirmInstall => RequiredSub::Downloaded,
             Phase::Installing | Phase::VerifyDue | Phase::Verifying => RequiredSub::Installing,
             Phase::PendingRestart => RequiredSub::PendingRestart,
             Phase::Failed => RequiredSub::Failed,

@@ -46,7 +46,7 @@ pub use record::{
 };
 pub use servers::Request;
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};
-pub use update_point::ScanFailure;
+pub use update_point::{ScanFailure, ScanSource};
 pub use world::{Progress, RunOptions, Stopped, run};
 
 /// Stream families: one random stream per entity of each.

@@ -251,6 +251,12 @@ pub struct Totals {
     pub restarts_in_window: u64,
     /// Scans that failed (conflicting GPO).
     pub scans_failed: u64,
+    /// Scans that ran offline, on the metadata the client had (after an
+    /// install or a restart); counted in `scans`.
+    pub scans_offline: u64,
+    /// Scans that were not forced and found the last results current
+    /// (inside the scan time to live): no scan ran; not in `scans`.
+    pub scans_reused: u64,
     /// Installs of Available deployments started by users.
     pub available_installs_started: u64,
     /// Catalog syncs finished.

@@ -27,6 +27,9 @@ struct Primary {
     /// When each update's metadata reached this site's SUPs and database
     /// (`MAX`: not yet).
     synced_at: Vec<SimTime>,
+    /// When the last update reached this site's SUPs (zero: before the
+    /// start): metadata a client fetched before then is out of date.
+    catalog_changed: SimTime,
     /// The software updates policy is published here.
     update_policy_published: bool,
     /// Deployments in the order their policy was published here.
@@ -55,6 +58,7 @@ impl Site {
                 .iter()
                 .map(|_| Primary {
                     synced_at: synced_at.clone(),
+                    catalog_changed: SimTime::ZERO,
                     update_policy_published: estate.sync.initially_synced,
                     published: Vec::new(),
                     awaiting_sync: Vec::new(),
@@ -75,6 +79,13 @@ impl Site {
     #[inline]
     pub(crate) fn synced_by(&self, site: SiteId, u: usize, t: SimTime) -> bool {
         self.primaries[site.index()].synced_at[u] <= t
+    }
+
+    /// Whether `site`'s SUPs have had new updates since `t`: metadata a
+    /// client fetched at `t` is no longer current.
+    #[inline]
+    pub(crate) fn catalog_changed_since(&self, site: SiteId, t: SimTime) -> bool {
+        self.primaries[site.index()].catalog_changed > t
     }
 
     /// When each update reached each primary's SUPs (`None`: never).
@@ -193,6 +204,9 @@ impl World<'_> {
         let primary = &mut self.site.primaries[site];
         for &u in updates {
             primary.synced_at[u.index()] = now;
+        }
+        if !updates.is_empty() {
+            primary.catalog_changed = now;
         }
         primary.update_policy_published = true;
         let waiting = std::mem::take(&mut primary.awaiting_sync);

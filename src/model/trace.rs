@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::client::RestartCause;
 use super::compliance::Cell;
-use super::update_point::ScanFailure;
+use super::update_point::{ScanFailure, ScanSource};
 use crate::engine::SimTime;
 use crate::estate::{ClientId, DeploymentId, UpdateId};
 
@@ -101,7 +101,14 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     /// Its deployment re-evaluation schedule fires.
     ReevaluationCycle,
     /// It starts a compliance scan.
-    ScanStart,
+    ScanStart {
+        /// Where the scan's metadata comes from.
+        #[serde(rename = "to")]
+        source: ScanSource,
+    },
+    /// A scan that is not forced found the last results current: it
+    /// evaluates from them and no scan runs.
+    ScanReused,
     /// The scan attempt failed; it tries again later.
     ScanFailed {
         /// Which server turned it down.
@@ -232,7 +239,8 @@ impl<D, U> TraceEvent<D, U> {
             },
             E::ScanCycle => E::ScanCycle,
             E::ReevaluationCycle => E::ReevaluationCycle,
-            E::ScanStart => E::ScanStart,
+            E::ScanStart { source } => E::ScanStart { source },
+            E::ScanReused => E::ScanReused,
             E::ScanFailed { by, retry_ms } => E::ScanFailed { by, retry_ms },
             E::ScanDone => E::ScanDone,
             E::MessageQueued {
@@ -325,7 +333,8 @@ impl<D, U> TraceEvent<D, U> {
             E::PolicyReceived { .. } => "policy_received",
             E::ScanCycle => "scan_cycle",
             E::ReevaluationCycle => "reevaluation_cycle",
-            E::ScanStart => "scan_start",
+            E::ScanStart { .. } => "scan_start",
+            E::ScanReused => "scan_reused",
             E::ScanFailed { .. } => "scan_failed",
             E::ScanDone => "scan_done",
             E::MessageQueued { .. } => "message_queued",
@@ -408,7 +417,10 @@ mod tests {
             TraceEvent::PolicyReceived { deployment: "cu" },
             TraceEvent::ScanCycle,
             TraceEvent::ReevaluationCycle,
-            TraceEvent::ScanStart,
+            TraceEvent::ScanStart {
+                source: ScanSource::LocalMetadata,
+            },
+            TraceEvent::ScanReused,
             TraceEvent::ScanFailed {
                 by: ScanFailure::UpdatePoint,
                 retry_ms: 5,
@@ -456,12 +468,12 @@ mod tests {
         }
         let names: std::collections::BTreeSet<_> = all.iter().map(|e| e.name()).collect();
         assert_eq!(names.len(), all.len(), "one of each");
-        let failed = serde_json::to_string(&all[16]).expect("serialises");
+        let failed = serde_json::to_string(&all[17]).expect("serialises");
         assert_eq!(
             failed,
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
         );
-        let planned = serde_json::to_string(&all[25]).expect("serialises");
+        let planned = serde_json::to_string(&all[26]).expect("serialises");
         assert_eq!(
             planned,
             r#"{"event":"restart_planned","to":"maintenance_window","value":0}"#

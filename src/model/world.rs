@@ -132,6 +132,7 @@ impl<'e> World<'e> {
             }
             sched.at_fixed(scan, Event::ScanCycle(id));
             sched.at_fixed(reevaluation, Event::ReevaluationCycle(id));
+            self.carry_in_scan_results(id, scan, reevaluation);
             match self.cohort(id).power {
                 PowerSpec::AlwaysOn => self.clients.set_online_at_start(id, true),
                 _ => self.schedule_first_power(id, sched),

@@ -15,7 +15,9 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::estate::Estate;
-use crate::model::{RestartCause, ScanFailure, TraceEvent, TraceRecord, state_message_name};
+use crate::model::{
+    RestartCause, ScanFailure, ScanSource, TraceEvent, TraceRecord, state_message_name,
+};
 use crate::output::{format_duration, start_text};
 
 /// One trace line: the record's time and client, then its event's name
@@ -174,7 +176,16 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
             TraceEvent::ReevaluationCycle => {
                 "its deployment re-evaluation schedule fires".to_string()
             }
-            TraceEvent::ScanStart => "starts a compliance scan".to_string(),
+            TraceEvent::ScanStart {
+                source: ScanSource::UpdatePoint,
+            } => "starts a compliance scan against its software update point".to_string(),
+            TraceEvent::ScanStart {
+                source: ScanSource::LocalMetadata,
+            } => "starts an offline compliance scan on the metadata it has".to_string(),
+            TraceEvent::ScanReused => {
+                "its last scan results are current (inside the scan time to live): it evaluates from them"
+                    .to_string()
+            }
             TraceEvent::ScanFailed { by, retry_ms } => format!(
                 "the scan fails at the {}; it tries again in {}",
                 match by {

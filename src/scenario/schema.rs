@@ -419,6 +419,12 @@ pub struct ClientSettings {
     /// uniform random 0 to this. Default `"2h"`.
     #[serde(default = "default_first_scan_window")]
     pub first_scan_window: Dur,
+    /// How long a client's software updates metadata stays current after
+    /// a scan against its SUP (the scan time to live): a scan that is not
+    /// forced reuses the last results inside it. Default `"24h"` (the
+    /// product's value); allowed 1m–7d.
+    #[serde(default = "default_scan_ttl")]
+    pub scan_ttl: Dur,
     /// Deployment re-evaluation schedule: every client re-evaluates its
     /// deployments this often, at its own phase; failed installs are retried
     /// then. Default `"7d"`; allowed 1h–31d.
@@ -509,6 +515,9 @@ fn default_scan_random_delay() -> Dur {
 fn default_first_scan_window() -> Dur {
     Dur(SimDuration::from_hours(2))
 }
+fn default_scan_ttl() -> Dur {
+    Dur(SimDuration::from_hours(24))
+}
 fn default_reminder() -> Dur {
     Dur(SimDuration::from_hours(4))
 }
@@ -543,6 +552,7 @@ impl Default for ClientSettings {
             scan_interval: default_scan_interval(),
             scan_random_delay: default_scan_random_delay(),
             first_scan_window: default_first_scan_window(),
+            scan_ttl: default_scan_ttl(),
             reevaluation_interval: default_reevaluation(),
             restart_reminder_interval: default_reminder(),
             mp_retry: default_mp_retry(),

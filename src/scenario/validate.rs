@@ -238,6 +238,12 @@ impl Checker {
             day,
         );
         self.duration(
+            &format!("{path}.scan_ttl"),
+            s.scan_ttl.0,
+            SimDuration::from_mins(1),
+            SimDuration::from_days(7),
+        );
+        self.duration(
             &format!("{path}.restart_reminder_interval"),
             s.restart_reminder_interval.0,
             SimDuration::from_mins(1),
@@ -309,6 +315,7 @@ impl Checker {
             scan_interval: s.scan_interval.0,
             scan_random_delay: s.scan_random_delay.0,
             first_scan_window: s.first_scan_window.0,
+            scan_ttl: s.scan_ttl.0,
             reevaluation_interval: s.reevaluation_interval.0,
             restart_reminder_interval: s.restart_reminder_interval.0,
             mp_retry: s.mp_retry.0,
