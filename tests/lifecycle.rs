@@ -612,3 +612,55 @@ fn per_update_enforcement_messages_follow_the_install() {
         }
     }
 }
+
+/// Fast Startup turns a shutdown into a hibernation: the pending restart
+/// stays pending and happens when it was planned (here the user's own
+/// time, restarts being suppressed), not at the next start. The share of
+/// clients with it is drawn per client.
+#[test]
+fn fast_startup_keeps_the_restart_pending_through_a_shutdown() {
+    let n = 1000u32;
+    let run = |share: f64| {
+        common::simulate(&scenario(
+            10,
+            "",
+            r#"user_restart_delay: Fixed("3d"), restart_duration: Fixed("3m")"#,
+            &cohort(
+                "office",
+                n,
+                &format!(
+                    r#"power: BusinessHours(start: "08:00", end: "17:00", jitter: "30m"), fast_startup: {share:?},"#
+                ),
+            ),
+            r#"Update(id: "U", size: "10MB", install_time: Fixed("10m")),"#,
+            r#"Deployment(name: "d", updates: ["U"], targets: ["office"], created: "2026-11-09T06:00:00Z",
+                          suppress_restart: [Workstation]),"#,
+        ))
+    };
+    let none = run(0.0);
+    assert_eq!(
+        none.totals.restarts_by_shutdown,
+        u64::from(n),
+        "the evening shutdown completes every restart"
+    );
+    let all = run(1.0);
+    assert_eq!(all.totals.restarts_by_shutdown, 0);
+    assert_eq!(
+        all.totals.restarts_by_user,
+        u64::from(n),
+        "each at the user's own time"
+    );
+    for a in &all.deployments[0].assignments {
+        assert!(
+            a.true_compliant_at >= a.install_started_at + SimDuration::from_hours(72),
+            "installed only after the user's restart, three days on"
+        );
+    }
+    let half = run(0.5);
+    let by_shutdown = half.totals.restarts_by_shutdown as f64;
+    let tol = 4.5 * (f64::from(n) * 0.25).sqrt();
+    assert!(
+        (by_shutdown - 500.0).abs() <= tol,
+        "{by_shutdown} restarts by shutdown, expected 500 ± {tol}"
+    );
+}

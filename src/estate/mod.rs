@@ -332,6 +332,9 @@ pub struct CohortSpec {
     pub kind: ClientKind,
     /// Share of clients with a conflicting domain GPO.
     pub gpo_conflict: f64,
+    /// Share of clients whose shutdown (Fast Startup) keeps a pending
+    /// restart pending.
+    pub fast_startup: f64,
     /// Maintenance windows (empty: none).
     pub windows: Vec<WindowSpec>,
     /// Extra install failure probability.

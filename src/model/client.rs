@@ -80,6 +80,9 @@ pub(crate) struct Client {
     pub(crate) action: Action,
     /// Its domain GPO names another update server.
     pub(crate) gpo_conflict: bool,
+    /// Windows Fast Startup is on: a shutdown does not complete a pending
+    /// restart.
+    pub(crate) fast_startup: bool,
     /// A deployment re-evaluation is due.
     pub(crate) reevaluation_due: bool,
     /// The restart notification ran out while it was busy installing.
@@ -225,6 +228,7 @@ impl Clients {
                 let mut draws = streams.stream(family::APPLICABILITY, id);
                 let gpo_conflict = draws.random::<f64>() < cohort.gpo_conflict;
                 gpo_conflicts[k] += u32::from(gpo_conflict);
+                let fast_startup = draws.random::<f64>() < cohort.fast_startup;
                 let updates = estate.updates.iter().map(|u| {
                     let draw: f64 = draws.random();
                     let truth = if gpo_conflict {
@@ -252,6 +256,7 @@ impl Clients {
                     batches: 0,
                     action: Action::Idle,
                     gpo_conflict,
+                    fast_startup,
                     reevaluation_due: false,
                     restart_waiting: false,
                     restart_cause: RestartCause::User,

@@ -600,6 +600,11 @@ pub struct Cohort {
     /// Unknown. Default 0.
     #[serde(default)]
     pub gpo_conflict: f64,
+    /// Share of clients with Windows Fast Startup on, 0–1: their shutdown
+    /// is a hibernation, which does not complete a pending restart.
+    /// Default 0.
+    #[serde(default)]
+    pub fast_startup: f64,
     /// Recurring maintenance windows, local time. Default none: installs
     /// may run at any time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1039,6 +1044,7 @@ impl Cohort {
             distribution_point: distribution_point.into(),
             kind: ClientKind::default(),
             gpo_conflict: 0.0,
+            fast_startup: 0.0,
             maintenance_windows: Vec::new(),
             failure_probability: 0.0,
             available_install_share: default_available_share(),

@@ -893,6 +893,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             }
         };
         ck.probability(&format!("{path}.gpo_conflict"), c.gpo_conflict);
+        ck.probability(&format!("{path}.fast_startup"), c.fast_startup);
         ck.probability(
             &format!("{path}.failure_probability"),
             c.failure_probability,
@@ -999,6 +1000,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 .map_or(SiteId(0), |m: &MpSpec| m.site),
             kind: c.kind.resolve(),
             gpo_conflict: c.gpo_conflict,
+            fast_startup: c.fast_startup,
             windows,
             failure_probability: c.failure_probability,
             available_install_share: c.available_install_share,
