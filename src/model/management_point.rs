@@ -218,7 +218,9 @@ impl World<'_> {
         }
         let tick = self.next_report_tick(c, now);
         self.clients[c].report_armed = true;
-        sched.at_fixed(tick, Event::ReportCycle(c));
+        // Ranked by client: its place among the events of its instant is
+        // the one a tick scheduled at every cycle would have.
+        sched.at_ranked(tick, u64::from(c.0), Event::ReportCycle(c));
     }
 
     /// The client's reporting cycle: send everything queued before this
@@ -229,7 +231,7 @@ impl World<'_> {
         let now = sched.now();
         if self.explicit {
             let interval = self.settings(c).state_message_interval;
-            sched.after_fixed(interval, Event::ReportCycle(c));
+            sched.at_ranked(now + interval, u64::from(c.0), Event::ReportCycle(c));
         } else {
             self.clients[c].report_armed = false;
         }

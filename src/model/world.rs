@@ -128,7 +128,7 @@ impl<'e> World<'e> {
             sched.arm_periodic(timer, poll);
             self.clients[id].report_phase = report.as_ms() as u32;
             if self.explicit {
-                sched.at_fixed(report, Event::ReportCycle(id));
+                sched.at_ranked(report, u64::from(id.0), Event::ReportCycle(id));
             }
             sched.at_fixed(scan, Event::ScanCycle(id));
             sched.at_fixed(reevaluation, Event::ReevaluationCycle(id));
