@@ -256,6 +256,12 @@ pub struct SyncSpec {
     pub pull_delay: SimDuration,
     /// Insert time per new update.
     pub insert_per_update: SimDuration,
+    /// A failed sync → its retry.
+    pub retry_interval: SimDuration,
+    /// The SUP the top-level site's syncs go through (the site's first
+    /// SUP), whose outage fails them; `None` when it is not one of the
+    /// scenario's servers (a hierarchy's CAS).
+    pub top_update_point: Option<SupId>,
 }
 
 /// One client settings object, in simulator units.

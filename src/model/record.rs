@@ -123,10 +123,13 @@ pub struct SyncRecord {
     pub kind: SyncKind,
     /// When WSyncMgr started it.
     pub started: SimTime,
-    /// When the metadata was in the site database (`None`: still running
-    /// at the end of the run).
+    /// When the metadata was in the site database (`None`: it failed, or
+    /// was still running at the end of the run).
     pub finished: Option<SimTime>,
-    /// Updates it brought into the site database.
+    /// When it failed (status message 6703) because the top-level SUP was
+    /// down when it started or went down while it ran (`None`: it did not).
+    pub failed: Option<SimTime>,
+    /// Updates it brought into the site database (none if it failed).
     pub new_updates: Vec<UpdateId>,
 }
 
@@ -255,6 +258,8 @@ pub struct Totals {
     pub available_installs_started: u64,
     /// Catalog syncs finished.
     pub syncs: u64,
+    /// Catalog syncs that failed (the top-level SUP down).
+    pub syncs_failed: u64,
     /// Requests a management point rejected or failed.
     pub mp_rejects: u64,
     /// Scans a SUP rejected (HTTP 503) or failed.

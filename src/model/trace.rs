@@ -53,6 +53,11 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     SyncPoll,
     /// The synced metadata is in the top-level site database.
     SyncInserted,
+    /// The sync failed (status message 6703): the top-level SUP was down
+    /// when it started or went down while it ran; nothing was inserted.
+    SyncFailed,
+    /// WSyncMgr retries a failed sync.
+    SyncRetry,
     /// An update's metadata reached the top-level site database.
     UpdateSynced {
         /// The update.
@@ -217,6 +222,8 @@ impl<D, U> TraceEvent<D, U> {
             E::SyncStartDelta => E::SyncStartDelta,
             E::SyncPoll => E::SyncPoll,
             E::SyncInserted => E::SyncInserted,
+            E::SyncFailed => E::SyncFailed,
+            E::SyncRetry => E::SyncRetry,
             E::UpdateSynced { update } => E::UpdateSynced { update: u(update) },
             E::ContentReady { deployment } => E::ContentReady {
                 deployment: d(deployment),
@@ -314,6 +321,8 @@ impl<D, U> TraceEvent<D, U> {
             E::SyncStartDelta => "sync_start_delta",
             E::SyncPoll => "sync_poll",
             E::SyncInserted => "sync_inserted",
+            E::SyncFailed => "sync_failed",
+            E::SyncRetry => "sync_retry",
             E::UpdateSynced { .. } => "update_synced",
             E::ContentReady { .. } => "content_ready",
             E::FaultDownBegin { .. } => "fault_down_begin",
@@ -397,6 +406,8 @@ mod tests {
             TraceEvent::SyncStartDelta,
             TraceEvent::SyncPoll,
             TraceEvent::SyncInserted,
+            TraceEvent::SyncFailed,
+            TraceEvent::SyncRetry,
             TraceEvent::UpdateSynced { update: "KB1" },
             TraceEvent::ContentReady { deployment: "cu" },
             TraceEvent::FaultDownBegin { fault: 0 },
@@ -456,12 +467,12 @@ mod tests {
         }
         let names: std::collections::BTreeSet<_> = all.iter().map(|e| e.name()).collect();
         assert_eq!(names.len(), all.len(), "one of each");
-        let failed = serde_json::to_string(&all[16]).expect("serialises");
+        let failed = serde_json::to_string(&all[18]).expect("serialises");
         assert_eq!(
             failed,
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
         );
-        let planned = serde_json::to_string(&all[25]).expect("serialises");
+        let planned = serde_json::to_string(&all[27]).expect("serialises");
         assert_eq!(
             planned,
             r#"{"event":"restart_planned","to":"maintenance_window","value":0}"#

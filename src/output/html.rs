@@ -592,6 +592,7 @@ fn catalog_section(h: &mut String, estate: &Estate, s: &Summary) {
             .unwrap_or_default();
         let took = sync
             .finished_h
+            .or(sync.failed_h)
             .map_or("—".to_string(), |f| format_duration(f - sync.started_h));
         let new = if sync.new_updates.is_empty() {
             "none".to_string()
@@ -602,7 +603,13 @@ fn catalog_section(h: &mut String, estate: &Estate, s: &Summary) {
             h,
             "<tr><td>{kind}</td>{}{}<td class=\"num\">{took}</td><td>{}</td></tr>",
             at(Some(sync.started_h), ""),
-            at(sync.finished_h, "still running at the end"),
+            match sync.failed_h {
+                Some(f) => format!(
+                    "<td title=\"{f} h\">failed at {} (the SUP was down)</td>",
+                    when(f)
+                ),
+                None => at(sync.finished_h, "still running at the end"),
+            },
             escape(&new)
         );
     }

@@ -894,6 +894,12 @@ pub struct Sync {
     /// Default `"2s"`.
     #[serde(default = "default_insert")]
     pub insert_per_update: Dur,
+    /// A sync that fails (the top-level SUP is down when it starts or
+    /// while it runs) is retried this long after the failure, and again
+    /// after each failed retry. Default `"60m"`, as WSyncMgr logs it;
+    /// allowed 1m–24h.
+    #[serde(default = "default_sync_retry")]
+    pub retry_interval: Dur,
 }
 
 fn default_sync_interval() -> Dur {
@@ -923,6 +929,9 @@ fn default_pull_delay() -> Dur {
 fn default_insert() -> Dur {
     Dur(SimDuration::from_secs(2))
 }
+fn default_sync_retry() -> Dur {
+    Dur(SimDuration::from_mins(60))
+}
 
 impl Default for Sync {
     fn default() -> Self {
@@ -937,6 +946,7 @@ impl Default for Sync {
             poll_interval: default_sync_poll(),
             pull_delay: default_pull_delay(),
             insert_per_update: default_insert(),
+            retry_interval: default_sync_retry(),
         }
     }
 }
