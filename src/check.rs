@@ -294,6 +294,7 @@ impl<'e> LawChecker<'e> {
             }
             TraceEvent::PolicyRequest
             | TraceEvent::ScanStart
+            | TraceEvent::ContentLocationRequest { .. }
             | TraceEvent::DownloadStart { .. }
             | TraceEvent::InstallStart { .. }
             | TraceEvent::RestartStart { .. }

@@ -171,7 +171,7 @@ pub struct MpSpec {
     pub queue_limit: u32,
     /// Policy request service time.
     pub policy_time: Sampler,
-    /// Location request service time.
+    /// Location request service time (SUP and content locations).
     pub location_time: Sampler,
     /// State-message batch service time.
     pub batch_time: Sampler,

@@ -26,7 +26,8 @@ use super::compliance::{
 use super::events::Event;
 use super::family;
 use super::record::Timing;
-use super::store::{AnswerSettled, ClientTable, Database, NewClient, Outboxes};
+use super::servers::Request;
+use super::store::{AnswerSettled, ClientTable, Database, NewClient, Offer, Outboxes};
 use super::trace::TraceEvent;
 use super::windows::next_fit;
 use super::world::World;
@@ -40,6 +41,9 @@ use crate::estate::{ClientId, ClientKind, CohortId, DeploymentId, Estate, Purpos
 pub(crate) enum Action {
     Idle,
     Scan,
+    /// Asking its MP which DPs hold a deployment's content, the first step
+    /// of its download.
+    Locate(DeploymentId),
     Download(DeploymentId),
     Install(DeploymentId),
     Restart,
@@ -90,8 +94,8 @@ pub(crate) struct Client {
     pub(crate) restarted_by_shutdown: bool,
     /// A power-off came while installing; it happens when the install ends.
     pub(crate) power_off_waiting: bool,
-    /// Which scan attempt is current (server answers to older ones are
-    /// ignored).
+    /// Which scan or content location attempt is current (server answers
+    /// to older ones are ignored).
     pub(crate) scan_token: u32,
     /// The SUP it last scanned against (`u16::MAX`: none): a scan against
     /// any other is a full scan.
@@ -582,7 +586,7 @@ impl World<'_> {
             Action::Restart => TraceEvent::RestartStart {
                 length_ms: length.as_ms(),
             },
-            Action::Idle | Action::Scan | Action::Download(_) => {
+            Action::Idle | Action::Scan | Action::Locate(_) | Action::Download(_) => {
                 unreachable!("scans and downloads begin at their servers")
             }
         });
@@ -740,8 +744,9 @@ impl World<'_> {
             Action::Scan => Some(TraceEvent::ScanDone),
             Action::Install(_) => Some(TraceEvent::InstallDone),
             Action::Restart => Some(TraceEvent::RestartDone),
-            // A download ends at its DP's tick, traced there.
-            Action::Download(_) | Action::Idle => None,
+            // A download ends at its DP's tick, traced there; a location
+            // request at its MP's answer.
+            Action::Locate(_) | Action::Download(_) | Action::Idle => None,
         }
     }
 
@@ -754,7 +759,9 @@ impl World<'_> {
         match action {
             Action::Idle => unreachable!("an idle client has no action to finish"),
             Action::Scan => self.scan_done(c, now, sched),
-            Action::Download(_) => unreachable!("downloads end at their DP's tick"),
+            Action::Locate(_) | Action::Download(_) => {
+                unreachable!("downloads end at their MP's answer or their DP's tick")
+            }
             Action::Install(d) => self.install_done(c, d, now, sched),
             Action::Restart => self.complete_restart(c, sched),
         }
@@ -880,27 +887,47 @@ impl World<'_> {
         self.queue(c, TOPIC_COMPLIANCE, state, d.0, now);
     }
 
-    /// Asks the client's DP for the content it lacks; it waits for a
-    /// connection if the DP has none free.
+    /// Starts downloading the content the client lacks (301/7): its
+    /// content transfer job first asks its MP which distribution points
+    /// hold the content; the download from its DP follows the answer
+    /// ([`download_located`](Self::download_located)).
     fn start_download(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::ContentLocationRequest {
+                deployment: d,
+            });
+        let client = &mut self.clients[c];
+        client.action = Action::Locate(d);
+        client.action_started = now;
+        // A new attempt: an answer to an older one is ignored.
+        client.scan_token = client.scan_token.wrapping_add(1);
+        self.deployments.assignment_mut(d, c).phase = Phase::Downloading;
+        self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, now);
+        self.refresh(c, now);
+        let job = self.job(c, Request::ContentLocation, now);
+        if self.offer(self.mp_station(c), job, sched) == Offer::Rejected {
+            self.content_location_failed(c, sched);
+        }
+    }
+
+    /// The MP told the client where the content is: it asks its DP for
+    /// what it lacks, and waits for a connection if the DP has none free.
+    pub(crate) fn download_located(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let Action::Locate(d) = self.clients[c].action else {
+            unreachable!("a located download belongs to a locating client");
+        };
         let remaining = self.deployments.assignment(d, c).remaining;
         self.recorder
             .trace(now, Some(c), || TraceEvent::DownloadStart {
                 deployment: d,
                 bytes: remaining,
             });
-        let client = &mut self.clients[c];
-        client.action = Action::Download(d);
-        client.action_started = now;
+        self.clients[c].action = Action::Download(d);
         if !self.dp_request(c, remaining, sched) {
-            self.clients[c].action = Action::Idle;
             self.download_failed(c, remaining, sched);
-            return;
         }
-        self.deployments.assignment_mut(d, c).phase = Phase::Downloading;
-        self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, now);
-        self.refresh(c, now);
     }
 
     /// The DP could not serve the download (it is down): the client keeps
@@ -1137,7 +1164,7 @@ impl World<'_> {
             Action::Install(_) => client.restart_waiting = true,
             Action::Restart => {}
             Action::Idle => self.start_restart(c, sched),
-            Action::Scan | Action::Download(_) => {
+            Action::Scan | Action::Locate(_) | Action::Download(_) => {
                 self.interrupt(c, sched);
                 self.start_restart(c, sched);
             }
@@ -1205,7 +1232,7 @@ impl World<'_> {
         if let Some(timer) = client.action_timer.take() {
             sched.cancel(timer);
         }
-        if client.action == Action::Scan {
+        if matches!(client.action, Action::Scan | Action::Locate(_)) {
             // A server's answer to this attempt will be ignored.
             client.scan_token = client.scan_token.wrapping_add(1);
         }
@@ -1226,6 +1253,12 @@ impl World<'_> {
             Action::Install(_) => unreachable!("installs are never interrupted"),
             Action::Restart => client.restarted_by_shutdown = true,
             Action::Scan => self.requeue_scan(c, now),
+            Action::Locate(d) => {
+                // Not at its DP yet: it asks for the location again.
+                let a = self.deployments.assignment_mut(d, c);
+                a.phase = Phase::NeedDownload;
+                a.due = now;
+            }
             Action::Download(_) => unreachable!("handled above"),
         }
         self.refresh(c, now);

@@ -67,6 +67,11 @@ impl World<'_> {
                         Request::Location if self.scan_is_current(job.client, job.token) => {
                             self.scan_failed(job.client, ScanFailure::ManagementPoint, sched)
                         }
+                        Request::ContentLocation
+                            if self.content_location_is_current(job.client, job.token) =>
+                        {
+                            self.content_location_failed(job.client, sched)
+                        }
                         Request::FullScan | Request::DeltaScan
                             if self.scan_is_current(job.client, job.token) =>
                         {

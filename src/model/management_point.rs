@@ -11,7 +11,7 @@
 
 use rand::Rng;
 
-use super::client::Clients;
+use super::client::{Action, Clients};
 use super::compliance::Phase;
 use super::events::Event;
 use super::record::Totals;
@@ -180,6 +180,52 @@ impl World<'_> {
             .trace(now, Some(c), || TraceEvent::PolicyReceived {
                 deployment: d,
             });
+    }
+
+    /// Whether a served or failed content location request still belongs
+    /// to the client's current download attempt.
+    pub(crate) fn content_location_is_current(&self, c: ClientId, token: u32) -> bool {
+        let client = &self.clients[c];
+        matches!(client.action, Action::Locate(_)) && client.scan_token == token
+    }
+
+    /// The MP answered a content location request with the DPs that hold
+    /// the content: the client downloads from its own.
+    pub(crate) fn content_location_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
+        if !self.content_location_is_current(job.client, job.token) {
+            return;
+        }
+        self.clients.clear_mp_failures(job.client);
+        self.download_located(job.client, sched);
+    }
+
+    /// The MP turned a content location request down (queue full) or lost
+    /// it (down): the client asks again after its MP backoff, as for any
+    /// request to its MP.
+    pub(crate) fn content_location_failed(
+        &mut self,
+        c: ClientId,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        let retry = now + self.mp_backoff(c);
+        self.recorder.totals.mp_rejects += 1;
+        let client = &mut self.clients[c];
+        let Action::Locate(d) = client.action else {
+            unreachable!("a failed location request belongs to a locating client");
+        };
+        client.action = Action::Idle;
+        let a = self.deployments.assignment_mut(d, c);
+        a.phase = Phase::NeedDownload;
+        a.due = retry;
+        sched.at_fixed(retry, Event::Wake(c));
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::ContentLocationFailed {
+                deployment: d,
+                retry_ms: retry.since(now).as_ms(),
+            });
+        self.refresh(c, now);
+        self.next_action(c, sched);
     }
 
     /// The next reporting tick of a client strictly after `t` (its cycle is

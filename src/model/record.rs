@@ -6,6 +6,7 @@
 use hdrhistogram::Histogram;
 
 use super::compliance::{Counts, Phase};
+use super::servers::Request;
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{DeploymentId, SiteId, UpdateId};
 
@@ -387,11 +388,11 @@ impl HistogramLog {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoadCounts {
     /// Requests that arrived.
-    pub arrived: [u64; 7],
+    pub arrived: [u64; Request::COUNT],
     /// Requests served to the end.
-    pub served: [u64; 7],
+    pub served: [u64; Request::COUNT],
     /// Requests rejected (queue full, 503) or failed (server down).
-    pub rejected: [u64; 7],
+    pub rejected: [u64; Request::COUNT],
 }
 
 impl LoadCounts {

@@ -148,7 +148,23 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     },
 
     // --- a client: content, install, restart ---
-    /// It asks its distribution point for a deployment's content.
+    /// It starts downloading a deployment's content: it asks its management
+    /// point which distribution points hold it.
+    ContentLocationRequest {
+        /// The deployment.
+        deployment: D,
+    },
+    /// The management point turned the content location request down; it
+    /// asks again later.
+    ContentLocationFailed {
+        /// The deployment.
+        deployment: D,
+        /// How long until it asks again, ms.
+        #[serde(rename = "value")]
+        retry_ms: u64,
+    },
+    /// It asks its distribution point for a deployment's content (after the
+    /// management point's answer).
     DownloadStart {
         /// The deployment.
         deployment: D,
@@ -255,6 +271,16 @@ impl<D, U> TraceEvent<D, U> {
             },
             E::BatchSent { messages } => E::BatchSent { messages },
             E::BatchInDatabase { messages } => E::BatchInDatabase { messages },
+            E::ContentLocationRequest { deployment } => E::ContentLocationRequest {
+                deployment: d(deployment),
+            },
+            E::ContentLocationFailed {
+                deployment,
+                retry_ms,
+            } => E::ContentLocationFailed {
+                deployment: d(deployment),
+                retry_ms,
+            },
             E::DownloadStart { deployment, bytes } => E::DownloadStart {
                 deployment: d(deployment),
                 bytes,
@@ -301,6 +327,8 @@ impl<D, U> TraceEvent<D, U> {
         match self {
             E::ContentReady { deployment }
             | E::PolicyReceived { deployment }
+            | E::ContentLocationRequest { deployment }
+            | E::ContentLocationFailed { deployment, .. }
             | E::DownloadStart { deployment, .. }
             | E::DownloadDone { deployment }
             | E::InstallStart { deployment, .. }
@@ -340,6 +368,8 @@ impl<D, U> TraceEvent<D, U> {
             E::MessageQueued { .. } => "message_queued",
             E::BatchSent { .. } => "batch_sent",
             E::BatchInDatabase { .. } => "batch_in_database",
+            E::ContentLocationRequest { .. } => "content_location_request",
+            E::ContentLocationFailed { .. } => "content_location_failed",
             E::DownloadStart { .. } => "download_start",
             E::DownloadDone { .. } => "download_done",
             E::InstallStart { .. } => "install_start",
@@ -433,6 +463,11 @@ mod tests {
             },
             TraceEvent::BatchSent { messages: 3 },
             TraceEvent::BatchInDatabase { messages: 3 },
+            TraceEvent::ContentLocationRequest { deployment: "cu" },
+            TraceEvent::ContentLocationFailed {
+                deployment: "cu",
+                retry_ms: 60_000,
+            },
             TraceEvent::DownloadStart {
                 deployment: "cu",
                 bytes: 7,
@@ -472,7 +507,7 @@ mod tests {
             failed,
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
         );
-        let planned = serde_json::to_string(&all[27]).expect("serialises");
+        let planned = serde_json::to_string(&all[29]).expect("serialises");
         assert_eq!(
             planned,
             r#"{"event":"restart_planned","to":"maintenance_window","value":0}"#

@@ -209,6 +209,13 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
                 took(retry_ms)
             ),
             TraceEvent::ScanDone => "finishes the scan".to_string(),
+            TraceEvent::ContentLocationRequest { .. } => {
+                format!("starts downloading {dep}: asks its management point where the content is")
+            }
+            TraceEvent::ContentLocationFailed { retry_ms, .. } => format!(
+                "the management point does not answer where {dep} is; it asks again in {}",
+                took(retry_ms)
+            ),
             TraceEvent::DownloadStart { bytes, .. } => format!(
                 "asks its distribution point for {dep} ({:.1} MB)",
                 bytes as f64 / 1e6

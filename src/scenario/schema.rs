@@ -211,7 +211,8 @@ pub struct ManagementPoint {
     /// Service time of a policy request. Default `LogNormal(median: "100ms", sigma: 0.5)`.
     #[serde(default = "default_policy_time")]
     pub policy_time: Dist,
-    /// Service time of a location ("where is my SUP") request.
+    /// Service time of a location request: "where is my SUP", or "which
+    /// distribution points hold this content" before a download.
     /// Default `LogNormal(median: "30ms", sigma: 0.5)`.
     #[serde(default = "default_location_time")]
     pub location_time: Dist,
