@@ -1,11 +1,11 @@
 //! Property tests: small random scenarios (random cohorts with random power
 //! patterns and maintenance windows, settings, syncs, updates released
-//! during the run, Required and Available deployments, GPO conflicts) run
-//! to completion with every law of the model checked as they go
-//! (`patchsim run --check`: conservation, causality, batching, offline,
-//! deadlines, sync), and the same seed twice gives the same bytes in every
-//! output file (law 1). A failure shrinks to a minimal scenario and prints
-//! it as a file to run.
+//! during the run, Required and Available deployments, GPO conflicts, lost
+//! state-message batches) run to completion with every law of the model
+//! checked as they go (`patchsim run --check`: conservation, causality,
+//! batching, offline, deadlines, sync), and the same seed twice gives the
+//! same bytes in every output file (law 1). A failure shrinks to a minimal
+//! scenario and prints it as a file to run.
 //!
 //! `PROPTEST_CASES=500 cargo test --release --test properties` runs more.
 
@@ -26,6 +26,7 @@ struct CohortP {
     off_h: u32,
     link: &'static str,
     gpo: f64,
+    loss: f64,
     windows: Vec<(Option<&'static str>, u32, u32)>,
     failure: f64,
     share: f64,
@@ -90,6 +91,7 @@ fn cohort() -> impl Strategy<Value = CohortP> {
         (
             select(&["2Mbps", "20Mbps", "1Gbps"][..]),
             select(&[0.0, 0.0, 0.1, 0.5][..]),
+            select(&[0.0, 0.0, 0.3][..]),
             proptest::collection::vec(
                 (
                     proptest::option::of(select(
@@ -109,7 +111,7 @@ fn cohort() -> impl Strategy<Value = CohortP> {
         .prop_map(
             |(
                 (count, power, start_h, end_h, jitter_m, on_h, off_h),
-                (link, gpo, windows, failure, share, server, own_poll),
+                (link, gpo, loss, windows, failure, share, server, own_poll),
             )| CohortP {
                 count,
                 power,
@@ -120,6 +122,7 @@ fn cohort() -> impl Strategy<Value = CohortP> {
                 off_h,
                 link,
                 gpo,
+                loss,
                 windows,
                 failure,
                 share,
@@ -305,11 +308,12 @@ fn scenario_text(p: &Params) -> String {
         });
         writeln!(
             s,
-            "        Cohort(name: \"c{i}\", count: {}, kind: {}, power: {power}, link: \"{}\", management_point: \"mp\", update_point: \"sup\", distribution_point: \"dp\", gpo_conflict: {:?}, maintenance_windows: [{}], failure_probability: {:?}, available_install_share: {:?}{own}),",
+            "        Cohort(name: \"c{i}\", count: {}, kind: {}, power: {power}, link: \"{}\", management_point: \"mp\", update_point: \"sup\", distribution_point: \"dp\", gpo_conflict: {:?}, state_message_loss: {:?}, maintenance_windows: [{}], failure_probability: {:?}, available_install_share: {:?}{own}),",
             c.count,
             if c.server { "Server" } else { "Workstation" },
             c.link,
             c.gpo,
+            c.loss,
             windows.join(", "),
             c.failure,
             c.share
@@ -433,7 +437,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 6];
+    let mut seen = [false; 7];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -444,6 +448,7 @@ fn the_generator_covers_the_features() {
             "purpose: Available",
             "release: ",
             "gpo_conflict: 0.5",
+            "state_message_loss: 0.3",
         ]
         .iter()
         .enumerate()
@@ -453,5 +458,5 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 6]);
+    assert_eq!(seen, [true; 7]);
 }

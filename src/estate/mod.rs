@@ -335,6 +335,9 @@ pub struct CohortSpec {
     pub kind: ClientKind,
     /// Share of clients with a conflicting domain GPO.
     pub gpo_conflict: f64,
+    /// Share of its clients' state-message batches lost on the way to the
+    /// site database.
+    pub state_message_loss: f64,
     /// Maintenance windows (empty: none).
     pub windows: Vec<WindowSpec>,
     /// Extra install failure probability.

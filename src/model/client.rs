@@ -63,8 +63,8 @@ pub enum RestartCause {
 }
 
 /// A client's fields that most of its events read. (Its cohort, what it
-/// has learned of its site's policy, its MP failures and its last scan
-/// report are the store's hot bytes; whether it is on, has a policy request
+/// has learned of its site's policy, its MP failures, its last scan report
+/// and its state-message serial numbers are the store's hot bytes; whether it is on, has a policy request
 /// out, polls, and is up to date are its poll word: see [`Clients`].)
 pub(crate) struct Client {
     /// Where it is in its random stream, in 32-bit words (a stored
@@ -125,12 +125,20 @@ pub(crate) struct ClientCold {
     /// When its planned restart happens (valid while its `restart_timer`
     /// is set): read only when a restart is planned again.
     pub(crate) restart_at: SimTime,
+    /// Its site found a gap in its serial numbers and asks it to resend
+    /// its full state (with its next policy answer).
+    pub(crate) resync_requested: bool,
+    /// The last scan state (topic 501) it queued, for a resync (kept only
+    /// where batches can be lost).
+    pub(crate) scan_sent: u8,
 }
 
 impl Default for ClientCold {
     fn default() -> Self {
         ClientCold {
             restart_at: SimTime::MAX,
+            resync_requested: false,
+            scan_sent: 0,
         }
     }
 }
@@ -446,6 +454,42 @@ impl Clients {
         self.table.set_reported_scan(c, db, state);
     }
 
+    /// The serial number of its next state message: every message it hands
+    /// its MP takes the next.
+    #[inline]
+    pub(crate) fn next_serial(&self, c: ClientId) -> u32 {
+        self.table.next_serial(c)
+    }
+
+    /// Sets the serial number of its next state message.
+    #[inline]
+    pub(crate) fn set_next_serial(&mut self, c: ClientId, serial: u32) {
+        self.table.set_next_serial(c, serial);
+    }
+
+    /// The serial number its site's state system expects next from it.
+    #[inline]
+    pub(crate) fn expected_serial(&self, c: ClientId) -> u32 {
+        self.table.expected_serial(c)
+    }
+
+    /// Sets the serial number its site expects next from it.
+    #[inline]
+    pub(crate) fn set_expected_serial(&mut self, c: ClientId, serial: u32) {
+        self.table.set_expected_serial(c, serial);
+    }
+
+    /// Whether the `k`-th batch its MP took (from 0) is lost on the way to
+    /// the site database, with probability `loss`: from its own
+    /// `STATE_LOSS` stream, at a place fixed by `k`, so that it depends on
+    /// nothing else the client draws.
+    pub(crate) fn batch_lost(&self, c: ClientId, k: u32, loss: f64) -> bool {
+        let mut rng = (self.streams)
+            .counter(family::STATE_LOSS, u64::from(c.0))
+            .with_word_pos(2 * u64::from(k));
+        rng.random::<f64>() < loss
+    }
+
     /// Its states of every update, in update order.
     #[inline]
     pub(crate) fn updates(&self, c: ClientId) -> &[UpdateState] {
@@ -565,6 +609,21 @@ impl World<'_> {
             },
         );
         self.recorder.totals.state_messages_queued += 1;
+        if self.site.lossy() {
+            // What a resync would resend.
+            match topic {
+                TOPIC_SCAN => self.clients.cold_mut(c).scan_sent = state,
+                TOPIC_COMPLIANCE => {
+                    (self.deployments.assignment_mut(DeploymentId(subject), c)).sent_compliance =
+                        state
+                }
+                TOPIC_ENFORCEMENT => {
+                    (self.deployments.assignment_mut(DeploymentId(subject), c)).sent_enforcement =
+                        state
+                }
+                _ => {}
+            }
+        }
         if !self.clients[c].report_armed {
             self.report_dirty.push(c);
         }

@@ -275,6 +275,16 @@ pub struct Totals {
     pub state_messages_in_database: u64,
     /// Batches sent to management points.
     pub batches: u64,
+    /// Batches (of those the MPs took) lost on the way to the site
+    /// database.
+    pub batches_lost: u64,
+    /// State messages in those batches.
+    pub state_messages_lost: u64,
+    /// Gaps in a client's serial numbers the site found, each a request to
+    /// the client to resync.
+    pub resync_requests: u64,
+    /// Resyncs clients made: each queued its full state again.
+    pub resyncs: u64,
 }
 
 /// The result of a run.

@@ -146,6 +146,23 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         messages: u64,
     },
+    /// Its batch, taken by the management point, is lost on the way to the
+    /// site database.
+    BatchLost {
+        /// Messages in the batch.
+        #[serde(rename = "value")]
+        messages: u64,
+    },
+    /// Its site finds a gap in its serial numbers and asks it to resync
+    /// (the request comes with its next policy answer).
+    ResyncRequested,
+    /// It queues its full state again (a resync), to go with its next
+    /// batch.
+    Resync {
+        /// Messages queued.
+        #[serde(rename = "value")]
+        messages: u64,
+    },
 
     // --- a client: content, install, restart ---
     /// It starts downloading a deployment's content: it asks its management
@@ -271,6 +288,9 @@ impl<D, U> TraceEvent<D, U> {
             },
             E::BatchSent { messages } => E::BatchSent { messages },
             E::BatchInDatabase { messages } => E::BatchInDatabase { messages },
+            E::BatchLost { messages } => E::BatchLost { messages },
+            E::ResyncRequested => E::ResyncRequested,
+            E::Resync { messages } => E::Resync { messages },
             E::ContentLocationRequest { deployment } => E::ContentLocationRequest {
                 deployment: d(deployment),
             },
@@ -368,6 +388,9 @@ impl<D, U> TraceEvent<D, U> {
             E::MessageQueued { .. } => "message_queued",
             E::BatchSent { .. } => "batch_sent",
             E::BatchInDatabase { .. } => "batch_in_database",
+            E::BatchLost { .. } => "batch_lost",
+            E::ResyncRequested => "resync_requested",
+            E::Resync { .. } => "resync",
             E::ContentLocationRequest { .. } => "content_location_request",
             E::ContentLocationFailed { .. } => "content_location_failed",
             E::DownloadStart { .. } => "download_start",
@@ -463,6 +486,9 @@ mod tests {
             },
             TraceEvent::BatchSent { messages: 3 },
             TraceEvent::BatchInDatabase { messages: 3 },
+            TraceEvent::BatchLost { messages: 3 },
+            TraceEvent::ResyncRequested,
+            TraceEvent::Resync { messages: 4 },
             TraceEvent::ContentLocationRequest { deployment: "cu" },
             TraceEvent::ContentLocationFailed {
                 deployment: "cu",
@@ -507,7 +533,7 @@ mod tests {
             failed,
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
         );
-        let planned = serde_json::to_string(&all[29]).expect("serialises");
+        let planned = serde_json::to_string(&all[32]).expect("serialises");
         assert_eq!(
             planned,
             r#"{"event":"restart_planned","to":"maintenance_window","value":0}"#

@@ -145,8 +145,16 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         h,
         "<section id=\"latency\">\n<h2>State message latency</h2>\n<p class=\"note\">Time \
          from a state message being queued on the client to its arrival in the site \
-         database; {} messages were still on their way at the end of the run.</p>",
-        s.state_messages_pending_at_end
+         database; {} messages were still on their way at the end of the run{}.</p>",
+        s.state_messages_pending_at_end,
+        match s.totals.state_messages_lost {
+            0 => String::new(),
+            lost => format!(
+                ", and {lost} were lost on the way ({} resyncs made good what later \
+                 batches showed missing)",
+                s.totals.resyncs
+            ),
+        }
     );
     percentile_table(
         &mut h,

@@ -255,6 +255,15 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
             TraceEvent::BatchInDatabase { messages } => {
                 format!("its batch of {messages} messages reaches the site database")
             }
+            TraceEvent::BatchLost { messages } => {
+                format!("its batch of {messages} messages is lost on the way to the site database")
+            }
+            TraceEvent::ResyncRequested => {
+                "the site finds a gap in its state messages and asks it to resync".to_string()
+            }
+            TraceEvent::Resync { messages } => {
+                format!("resends its full state: {messages} state messages")
+            }
             TraceEvent::TrueState { from, to, .. } => {
                 format!("truly {} → {} for {dep}", from.name(), to.name())
             }

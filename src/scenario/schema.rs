@@ -591,6 +591,12 @@ pub struct Cohort {
     /// Unknown. Default 0.
     #[serde(default)]
     pub gpo_conflict: f64,
+    /// Share of these clients' state-message batches lost between the
+    /// management point and the site database, 0–1. The site notices the
+    /// gap in the clients' serial numbers when a later batch arrives and
+    /// asks the client to resend its full state. Default 0.
+    #[serde(default)]
+    pub state_message_loss: f64,
     /// Recurring maintenance windows, local time. Default none: installs
     /// may run at any time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1040,6 +1046,7 @@ impl Cohort {
             distribution_point: distribution_point.into(),
             kind: ClientKind::default(),
             gpo_conflict: 0.0,
+            state_message_loss: 0.0,
             maintenance_windows: Vec::new(),
             failure_probability: 0.0,
             available_install_share: default_available_share(),

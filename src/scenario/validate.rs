@@ -832,6 +832,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             }
         };
         ck.probability(&format!("{path}.gpo_conflict"), c.gpo_conflict);
+        ck.probability(&format!("{path}.state_message_loss"), c.state_message_loss);
         ck.probability(
             &format!("{path}.failure_probability"),
             c.failure_probability,
@@ -938,6 +939,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 .map_or(SiteId(0), |m: &MpSpec| m.site),
             kind: c.kind.resolve(),
             gpo_conflict: c.gpo_conflict,
+            state_message_loss: c.state_message_loss,
             windows,
             failure_probability: c.failure_probability,
             available_install_share: c.available_install_share,
