@@ -295,6 +295,7 @@ impl<'e> LawChecker<'e> {
             TraceEvent::PolicyRequest
             | TraceEvent::ScanStart { .. }
             | TraceEvent::ScanReused
+            | TraceEvent::ContentLocationRequest { .. }
             | TraceEvent::DownloadStart { .. }
             | TraceEvent::InstallStart { .. }
             | TraceEvent::RestartStart { .. }
@@ -316,6 +317,11 @@ impl<'e> LawChecker<'e> {
         match r.event {
             TraceEvent::BatchSent { messages } => self.batch_sent(c, now, messages),
             TraceEvent::BatchInDatabase { .. } => self.batch_in_database(c, now),
+            // A lost batch never reaches the database: the next one to
+            // arrive is the one sent after it.
+            TraceEvent::BatchLost { .. } => {
+                self.in_flight[i].pop_front();
+            }
             TraceEvent::TrueState { deployment, to, .. } if to.state() == Compliance::Installed => {
                 let slot = i * self.estate.deployments.len() + deployment.index();
                 self.true_installed_at[slot] = self.true_installed_at[slot].min(now);

@@ -1,13 +1,14 @@
 //! Property tests: small random scenarios (random cohorts with random power
 //! patterns and maintenance windows, settings, syncs, updates released
-//! during the run, Required and Available deployments, GPO conflicts; a
-//! standalone site or a CAS over up to three primaries, one to two
-//! servers of each role per site, fallback SUPs, finite servers with short
-//! queues, outages and slowdowns of any server) run to completion with
-//! every law of the model checked as they go (`patchsim run --check`:
-//! conservation, causality, batching, offline, deadlines, sync), and the
-//! same seed twice gives the same bytes in every output file (law 1). A
-//! failure shrinks to a minimal scenario and prints it as a file to run.
+//! during the run, Required and Available deployments, GPO conflicts, lost
+//! state-message batches; a standalone site or a CAS over up to three
+//! primaries, one to two servers of each role per site, fallback SUPs,
+//! finite servers with short queues, outages and slowdowns of any server)
+//! run to completion with every law of the model checked as they go
+//! (`patchsim run --check`: conservation, causality, batching, offline,
+//! deadlines, sync), and the same seed twice gives the same bytes in every
+//! output file (law 1). A failure shrinks to a minimal scenario and prints
+//! it as a file to run.
 //!
 //! CI runs a fixed-seed share (32 cases). More:
 //! `PROPTEST_CASES=500 cargo test --release --test properties`, or the long
@@ -31,6 +32,7 @@ struct CohortP {
     off_h: u32,
     link: &'static str,
     gpo: f64,
+    loss: f64,
     windows: Vec<(Option<&'static str>, u32, u32)>,
     failure: f64,
     share: f64,
@@ -126,6 +128,7 @@ fn cohort() -> impl Strategy<Value = CohortP> {
         (
             select(&["2Mbps", "20Mbps", "1Gbps"][..]),
             select(&[0.0, 0.0, 0.1, 0.5][..]),
+            select(&[0.0, 0.0, 0.3][..]),
             proptest::collection::vec(
                 (
                     proptest::option::of(select(
@@ -145,7 +148,7 @@ fn cohort() -> impl Strategy<Value = CohortP> {
         .prop_map(
             |(
                 (count, power, start_h, end_h, jitter_m, on_h, off_h),
-                (link, gpo, windows, failure, share, server, own_poll),
+                (link, gpo, loss, windows, failure, share, server, own_poll),
             )| CohortP {
                 count,
                 power,
@@ -156,6 +159,7 @@ fn cohort() -> impl Strategy<Value = CohortP> {
                 off_h,
                 link,
                 gpo,
+                loss,
                 windows,
                 failure,
                 share,
@@ -509,11 +513,12 @@ fn scenario_text(p: &Params) -> String {
         };
         writeln!(
             s,
-            "        Cohort(name: \"c{i}\", count: {}, kind: {}, power: {power}, link: \"{}\", management_point: \"{mp}\", update_point: \"{sup}\"{fallback}, distribution_point: \"{dp}\", gpo_conflict: {:?}, maintenance_windows: [{}], failure_probability: {:?}, available_install_share: {:?}{own}),",
+            "        Cohort(name: \"c{i}\", count: {}, kind: {}, power: {power}, link: \"{}\", management_point: \"{mp}\", update_point: \"{sup}\"{fallback}, distribution_point: \"{dp}\", gpo_conflict: {:?}, state_message_loss: {:?}, maintenance_windows: [{}], failure_probability: {:?}, available_install_share: {:?}{own}),",
             c.count,
             if c.server { "Server" } else { "Workstation" },
             c.link,
             c.gpo,
+            c.loss,
             windows.join(", "),
             c.failure,
             c.share
@@ -651,7 +656,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 12];
+    let mut seen = [false; 13];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -668,6 +673,7 @@ fn the_generator_covers_the_features() {
             "effect: Slow(",
             "queue_limit: ",
             "update_points: [UpdatePoint(name: \"sup00\"), UpdatePoint(",
+            "state_message_loss: 0.3",
         ]
         .iter()
         .enumerate()
@@ -677,7 +683,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 12]);
+    assert_eq!(seen, [true; 13]);
 }
 
 /// Two Required deployments of one update while their distribution point

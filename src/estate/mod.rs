@@ -171,7 +171,7 @@ pub struct MpSpec {
     pub queue_limit: u32,
     /// Policy request service time.
     pub policy_time: Sampler,
-    /// Location request service time.
+    /// Location request service time (SUP and content locations).
     pub location_time: Sampler,
     /// State-message batch service time.
     pub batch_time: Sampler,
@@ -256,6 +256,12 @@ pub struct SyncSpec {
     pub pull_delay: SimDuration,
     /// Insert time per new update.
     pub insert_per_update: SimDuration,
+    /// A failed sync → its retry.
+    pub retry_interval: SimDuration,
+    /// The SUP the top-level site's syncs go through (the site's first
+    /// SUP), whose outage fails them; `None` when it is not one of the
+    /// scenario's servers (a hierarchy's CAS).
+    pub top_update_point: Option<SupId>,
 }
 
 /// One client settings object, in simulator units.
@@ -335,6 +341,9 @@ pub struct CohortSpec {
     /// Share of clients whose shutdown (Fast Startup) keeps a pending
     /// restart pending.
     pub fast_startup: f64,
+    /// Share of its clients' state-message batches lost on the way to the
+    /// site database.
+    pub state_message_loss: f64,
     /// Maintenance windows (empty: none).
     pub windows: Vec<WindowSpec>,
     /// Extra install failure probability.

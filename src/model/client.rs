@@ -27,7 +27,8 @@ use super::compliance::{
 use super::events::Event;
 use super::family;
 use super::record::Timing;
-use super::store::{AnswerSettled, ClientTable, Database, NewClient, Outboxes};
+use super::servers::Request;
+use super::store::{AnswerSettled, ClientTable, Database, NewClient, Offer, Outboxes};
 use super::trace::TraceEvent;
 use super::windows::next_fit;
 use super::world::World;
@@ -41,6 +42,9 @@ use crate::estate::{ClientId, ClientKind, CohortId, DeploymentId, Estate, Purpos
 pub(crate) enum Action {
     Idle,
     Scan,
+    /// Asking its MP which DPs hold a deployment's content, the first step
+    /// of its download.
+    Locate(DeploymentId),
     Download(DeploymentId),
     Install(DeploymentId),
     Restart,
@@ -60,8 +64,8 @@ pub enum RestartCause {
 }
 
 /// A client's fields that most of its events read. (Its cohort, what it
-/// has learned of its site's policy, its MP failures and its last scan
-/// report are the store's hot bytes; whether it is on, has a policy request
+/// has learned of its site's policy, its MP failures, its last scan report
+/// and its state-message serial numbers are the store's hot bytes; whether it is on, has a policy request
 /// out, polls, and is up to date are its poll word: see [`Clients`].)
 pub(crate) struct Client {
     /// Where it is in its random stream, in 32-bit words (a stored
@@ -94,8 +98,8 @@ pub(crate) struct Client {
     pub(crate) restarted_by_shutdown: bool,
     /// A power-off came while installing; it happens when the install ends.
     pub(crate) power_off_waiting: bool,
-    /// Which scan attempt is current (server answers to older ones are
-    /// ignored).
+    /// Which scan or content location attempt is current (server answers
+    /// to older ones are ignored).
     pub(crate) scan_token: u32,
     /// The SUP it last scanned against (`u16::MAX`: none): a scan against
     /// any other is a full scan.
@@ -137,6 +141,12 @@ pub(crate) struct ClientCold {
     /// Until when that metadata is inside the scan time to live (zero:
     /// never fetched, or expired before the start).
     pub(crate) ttl_until: SimTime,
+    /// Its site found a gap in its serial numbers and asks it to resend
+    /// its full state (with its next policy answer).
+    pub(crate) resync_requested: bool,
+    /// The last scan state (topic 501) it queued, for a resync (kept only
+    /// where batches can be lost).
+    pub(crate) scan_sent: u8,
 }
 
 impl Default for ClientCold {
@@ -145,6 +155,8 @@ impl Default for ClientCold {
             restart_at: SimTime::MAX,
             catalog_at: SimTime::ZERO,
             ttl_until: SimTime::ZERO,
+            resync_requested: false,
+            scan_sent: 0,
         }
     }
 }
@@ -464,6 +476,42 @@ impl Clients {
         self.table.set_reported_scan(c, db, state);
     }
 
+    /// The serial number of its next state message: every message it hands
+    /// its MP takes the next.
+    #[inline]
+    pub(crate) fn next_serial(&self, c: ClientId) -> u32 {
+        self.table.next_serial(c)
+    }
+
+    /// Sets the serial number of its next state message.
+    #[inline]
+    pub(crate) fn set_next_serial(&mut self, c: ClientId, serial: u32) {
+        self.table.set_next_serial(c, serial);
+    }
+
+    /// The serial number its site's state system expects next from it.
+    #[inline]
+    pub(crate) fn expected_serial(&self, c: ClientId) -> u32 {
+        self.table.expected_serial(c)
+    }
+
+    /// Sets the serial number its site expects next from it.
+    #[inline]
+    pub(crate) fn set_expected_serial(&mut self, c: ClientId, serial: u32) {
+        self.table.set_expected_serial(c, serial);
+    }
+
+    /// Whether the `k`-th batch its MP took (from 0) is lost on the way to
+    /// the site database, with probability `loss`: from its own
+    /// `STATE_LOSS` stream, at a place fixed by `k`, so that it depends on
+    /// nothing else the client draws.
+    pub(crate) fn batch_lost(&self, c: ClientId, k: u32, loss: f64) -> bool {
+        let mut rng = (self.streams)
+            .counter(family::STATE_LOSS, u64::from(c.0))
+            .with_word_pos(2 * u64::from(k));
+        rng.random::<f64>() < loss
+    }
+
     /// Its states of every update, in update order.
     #[inline]
     pub(crate) fn updates(&self, c: ClientId) -> &[UpdateState] {
@@ -583,6 +631,21 @@ impl World<'_> {
             },
         );
         self.recorder.totals.state_messages_queued += 1;
+        if self.site.lossy() {
+            // What a resync would resend.
+            match topic {
+                TOPIC_SCAN => self.clients.cold_mut(c).scan_sent = state,
+                TOPIC_COMPLIANCE => {
+                    (self.deployments.assignment_mut(DeploymentId(subject), c)).sent_compliance =
+                        state
+                }
+                TOPIC_ENFORCEMENT => {
+                    (self.deployments.assignment_mut(DeploymentId(subject), c)).sent_enforcement =
+                        state
+                }
+                _ => {}
+            }
+        }
         if !self.clients[c].report_armed {
             self.report_dirty.push(c);
         }
@@ -604,7 +667,7 @@ impl World<'_> {
             Action::Restart => TraceEvent::RestartStart {
                 length_ms: length.as_ms(),
             },
-            Action::Idle | Action::Scan | Action::Download(_) => {
+            Action::Idle | Action::Scan | Action::Locate(_) | Action::Download(_) => {
                 unreachable!("scans and downloads begin at their servers")
             }
         });
@@ -859,8 +922,9 @@ impl World<'_> {
             Action::Scan => Some(TraceEvent::ScanDone),
             Action::Install(_) => Some(TraceEvent::InstallDone),
             Action::Restart => Some(TraceEvent::RestartDone),
-            // A download ends at its DP's tick, traced there.
-            Action::Download(_) | Action::Idle => None,
+            // A download ends at its DP's tick, traced there; a location
+            // request at its MP's answer.
+            Action::Locate(_) | Action::Download(_) | Action::Idle => None,
         }
     }
 
@@ -873,7 +937,9 @@ impl World<'_> {
         match action {
             Action::Idle => unreachable!("an idle client has no action to finish"),
             Action::Scan => self.scan_done(c, now, sched),
-            Action::Download(_) => unreachable!("downloads end at their DP's tick"),
+            Action::Locate(_) | Action::Download(_) => {
+                unreachable!("downloads end at their MP's answer or their DP's tick")
+            }
             Action::Install(d) => self.install_done(c, d, now, sched),
             Action::Restart => self.complete_restart(c, sched),
         }
@@ -1027,27 +1093,48 @@ impl World<'_> {
         }
     }
 
-    /// Asks the client's DP for the content it lacks; it waits for a
-    /// connection if the DP has none free.
+    /// Starts downloading the content the client lacks (301/7): its
+    /// content transfer job first asks its MP which distribution points
+    /// hold the content; the download from its DP follows the answer
+    /// ([`download_located`](Self::download_located)).
     fn start_download(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::ContentLocationRequest {
+                deployment: d,
+            });
+        let client = &mut self.clients[c];
+        client.action = Action::Locate(d);
+        client.action_started = now;
+        // A new attempt: an answer to an older one is ignored.
+        client.scan_token = client.scan_token.wrapping_add(1);
+        self.deployments.assignment_mut(d, c).phase = Phase::Downloading;
+        self.queue_missing(c, d, UPDATE_DOWNLOADING, now);
+        self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, now);
+        self.refresh(c, now);
+        let job = self.job(c, Request::ContentLocation, now);
+        if self.offer(self.mp_station(c), job, sched) == Offer::Rejected {
+            self.content_location_failed(c, sched);
+        }
+    }
+
+    /// The MP told the client where the content is: it asks its DP for
+    /// what it lacks, and waits for a connection if the DP has none free.
+    pub(crate) fn download_located(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let Action::Locate(d) = self.clients[c].action else {
+            unreachable!("a located download belongs to a locating client");
+        };
         let remaining = self.deployments.assignment(d, c).remaining;
         self.recorder
             .trace(now, Some(c), || TraceEvent::DownloadStart {
                 deployment: d,
                 bytes: remaining,
             });
-        let client = &mut self.clients[c];
-        client.action = Action::Download(d);
-        client.action_started = now;
+        self.clients[c].action = Action::Download(d);
         if !self.dp_request(c, remaining, sched) {
             self.download_failed(c, remaining, sched);
-            return;
         }
-        self.deployments.assignment_mut(d, c).phase = Phase::Downloading;
-        self.queue_missing(c, d, UPDATE_DOWNLOADING, now);
-        self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, now);
-        self.refresh(c, now);
     }
 
     /// The DP could not serve the download (it is down): the client keeps
@@ -1279,7 +1366,7 @@ impl World<'_> {
             Action::Install(_) => client.restart_waiting = true,
             Action::Restart => {}
             Action::Idle => self.start_restart(c, sched),
-            Action::Scan | Action::Download(_) => {
+            Action::Scan | Action::Locate(_) | Action::Download(_) => {
                 self.interrupt(c, sched);
                 self.start_restart(c, sched);
             }
@@ -1347,7 +1434,7 @@ impl World<'_> {
         if let Some(timer) = client.action_timer.take() {
             sched.cancel(timer);
         }
-        if client.action == Action::Scan {
+        if matches!(client.action, Action::Scan | Action::Locate(_)) {
             // A server's answer to this attempt will be ignored.
             client.scan_token = client.scan_token.wrapping_add(1);
         }
@@ -1368,6 +1455,12 @@ impl World<'_> {
             Action::Install(_) => unreachable!("installs are never interrupted"),
             Action::Restart => client.restarted_by_shutdown = true,
             Action::Scan => self.requeue_scan(c, now),
+            Action::Locate(d) => {
+                // Not at its DP yet: it asks for the location again.
+                let a = self.deployments.assignment_mut(d, c);
+                a.phase = Phase::NeedDownload;
+                a.due = now;
+            }
             Action::Download(_) => unreachable!("handled above"),
         }
         self.refresh(c, now);

@@ -47,6 +47,11 @@ pub(crate) struct LiveAssignment {
     /// the CAS's (a hierarchy only).
     pub(crate) enforcement: u8,
     pub(crate) cas_enforcement: u8,
+    /// The last compliance (300) and enforcement (301) states the client
+    /// queued, for a resync (kept only where batches can be lost; 0:
+    /// none).
+    pub(crate) sent_compliance: u8,
+    pub(crate) sent_enforcement: u8,
 }
 
 impl LiveAssignment {
@@ -62,6 +67,8 @@ impl LiveAssignment {
         site_cell: Cell::UNKNOWN,
         enforcement: 0,
         cas_enforcement: 0,
+        sent_compliance: 0,
+        sent_enforcement: 0,
     };
 
     /// Whether the deployment targets this client.

@@ -20,6 +20,8 @@ pub enum Event {
     SyncPoll,
     /// The synced metadata is in the top-level site database.
     SyncInserted,
+    /// WSyncMgr retries a failed sync.
+    SyncRetry,
     /// A primary's SUPs have synced from the top-level SUP: (site, sync).
     SiteSynced(u16, u32),
 

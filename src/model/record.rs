@@ -6,6 +6,7 @@
 use hdrhistogram::Histogram;
 
 use super::compliance::{Counts, Phase};
+use super::servers::Request;
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{DeploymentId, SiteId, UpdateId};
 
@@ -123,10 +124,13 @@ pub struct SyncRecord {
     pub kind: SyncKind,
     /// When WSyncMgr started it.
     pub started: SimTime,
-    /// When the metadata was in the site database (`None`: still running
-    /// at the end of the run).
+    /// When the metadata was in the site database (`None`: it failed, or
+    /// was still running at the end of the run).
     pub finished: Option<SimTime>,
-    /// Updates it brought into the site database.
+    /// When it failed (status message 6703) because the top-level SUP was
+    /// down when it started or went down while it ran (`None`: it did not).
+    pub failed: Option<SimTime>,
+    /// Updates it brought into the site database (none if it failed).
     pub new_updates: Vec<UpdateId>,
 }
 
@@ -261,6 +265,8 @@ pub struct Totals {
     pub available_installs_started: u64,
     /// Catalog syncs finished.
     pub syncs: u64,
+    /// Catalog syncs that failed (the top-level SUP down).
+    pub syncs_failed: u64,
     /// Requests a management point rejected or failed.
     pub mp_rejects: u64,
     /// Scans a SUP rejected (HTTP 503) or failed.
@@ -275,6 +281,16 @@ pub struct Totals {
     pub state_messages_in_database: u64,
     /// Batches sent to management points.
     pub batches: u64,
+    /// Batches (of those the MPs took) lost on the way to the site
+    /// database.
+    pub batches_lost: u64,
+    /// State messages in those batches.
+    pub state_messages_lost: u64,
+    /// Gaps in a client's serial numbers the site found, each a request to
+    /// the client to resync.
+    pub resync_requests: u64,
+    /// Resyncs clients made: each queued its full state again.
+    pub resyncs: u64,
 }
 
 /// The result of a run.
@@ -388,11 +404,11 @@ impl HistogramLog {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoadCounts {
     /// Requests that arrived.
-    pub arrived: [u64; 7],
+    pub arrived: [u64; Request::COUNT],
     /// Requests served to the end.
-    pub served: [u64; 7],
+    pub served: [u64; Request::COUNT],
     /// Requests rejected (queue full, 503) or failed (server down).
-    pub rejected: [u64; 7],
+    pub rejected: [u64; Request::COUNT],
 }
 
 impl LoadCounts {

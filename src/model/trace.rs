@@ -53,6 +53,11 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     SyncPoll,
     /// The synced metadata is in the top-level site database.
     SyncInserted,
+    /// The sync failed (status message 6703): the top-level SUP was down
+    /// when it started or went down while it ran; nothing was inserted.
+    SyncFailed,
+    /// WSyncMgr retries a failed sync.
+    SyncRetry,
     /// An update's metadata reached the top-level site database.
     UpdateSynced {
         /// The update.
@@ -148,9 +153,42 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         messages: u64,
     },
+    /// Its batch, taken by the management point, is lost on the way to the
+    /// site database.
+    BatchLost {
+        /// Messages in the batch.
+        #[serde(rename = "value")]
+        messages: u64,
+    },
+    /// Its site finds a gap in its serial numbers and asks it to resync
+    /// (the request comes with its next policy answer).
+    ResyncRequested,
+    /// It queues its full state again (a resync), to go with its next
+    /// batch.
+    Resync {
+        /// Messages queued.
+        #[serde(rename = "value")]
+        messages: u64,
+    },
 
     // --- a client: content, install, restart ---
-    /// It asks its distribution point for a deployment's content.
+    /// It starts downloading a deployment's content: it asks its management
+    /// point which distribution points hold it.
+    ContentLocationRequest {
+        /// The deployment.
+        deployment: D,
+    },
+    /// The management point turned the content location request down; it
+    /// asks again later.
+    ContentLocationFailed {
+        /// The deployment.
+        deployment: D,
+        /// How long until it asks again, ms.
+        #[serde(rename = "value")]
+        retry_ms: u64,
+    },
+    /// It asks its distribution point for a deployment's content (after the
+    /// management point's answer).
     DownloadStart {
         /// The deployment.
         deployment: D,
@@ -224,6 +262,8 @@ impl<D, U> TraceEvent<D, U> {
             E::SyncStartDelta => E::SyncStartDelta,
             E::SyncPoll => E::SyncPoll,
             E::SyncInserted => E::SyncInserted,
+            E::SyncFailed => E::SyncFailed,
+            E::SyncRetry => E::SyncRetry,
             E::UpdateSynced { update } => E::UpdateSynced { update: u(update) },
             E::ContentReady { deployment } => E::ContentReady {
                 deployment: d(deployment),
@@ -256,6 +296,19 @@ impl<D, U> TraceEvent<D, U> {
             },
             E::BatchSent { messages } => E::BatchSent { messages },
             E::BatchInDatabase { messages } => E::BatchInDatabase { messages },
+            E::BatchLost { messages } => E::BatchLost { messages },
+            E::ResyncRequested => E::ResyncRequested,
+            E::Resync { messages } => E::Resync { messages },
+            E::ContentLocationRequest { deployment } => E::ContentLocationRequest {
+                deployment: d(deployment),
+            },
+            E::ContentLocationFailed {
+                deployment,
+                retry_ms,
+            } => E::ContentLocationFailed {
+                deployment: d(deployment),
+                retry_ms,
+            },
             E::DownloadStart { deployment, bytes } => E::DownloadStart {
                 deployment: d(deployment),
                 bytes,
@@ -302,6 +355,8 @@ impl<D, U> TraceEvent<D, U> {
         match self {
             E::ContentReady { deployment }
             | E::PolicyReceived { deployment }
+            | E::ContentLocationRequest { deployment }
+            | E::ContentLocationFailed { deployment, .. }
             | E::DownloadStart { deployment, .. }
             | E::DownloadDone { deployment }
             | E::InstallStart { deployment, .. }
@@ -322,6 +377,8 @@ impl<D, U> TraceEvent<D, U> {
             E::SyncStartDelta => "sync_start_delta",
             E::SyncPoll => "sync_poll",
             E::SyncInserted => "sync_inserted",
+            E::SyncFailed => "sync_failed",
+            E::SyncRetry => "sync_retry",
             E::UpdateSynced { .. } => "update_synced",
             E::ContentReady { .. } => "content_ready",
             E::FaultDownBegin { .. } => "fault_down_begin",
@@ -340,6 +397,11 @@ impl<D, U> TraceEvent<D, U> {
             E::MessageQueued { .. } => "message_queued",
             E::BatchSent { .. } => "batch_sent",
             E::BatchInDatabase { .. } => "batch_in_database",
+            E::BatchLost { .. } => "batch_lost",
+            E::ResyncRequested => "resync_requested",
+            E::Resync { .. } => "resync",
+            E::ContentLocationRequest { .. } => "content_location_request",
+            E::ContentLocationFailed { .. } => "content_location_failed",
             E::DownloadStart { .. } => "download_start",
             E::DownloadDone { .. } => "download_done",
             E::InstallStart { .. } => "install_start",
@@ -406,6 +468,8 @@ mod tests {
             TraceEvent::SyncStartDelta,
             TraceEvent::SyncPoll,
             TraceEvent::SyncInserted,
+            TraceEvent::SyncFailed,
+            TraceEvent::SyncRetry,
             TraceEvent::UpdateSynced { update: "KB1" },
             TraceEvent::ContentReady { deployment: "cu" },
             TraceEvent::FaultDownBegin { fault: 0 },
@@ -434,6 +498,14 @@ mod tests {
             },
             TraceEvent::BatchSent { messages: 3 },
             TraceEvent::BatchInDatabase { messages: 3 },
+            TraceEvent::BatchLost { messages: 3 },
+            TraceEvent::ResyncRequested,
+            TraceEvent::Resync { messages: 4 },
+            TraceEvent::ContentLocationRequest { deployment: "cu" },
+            TraceEvent::ContentLocationFailed {
+                deployment: "cu",
+                retry_ms: 60_000,
+            },
             TraceEvent::DownloadStart {
                 deployment: "cu",
                 bytes: 7,
@@ -468,12 +540,12 @@ mod tests {
         }
         let names: std::collections::BTreeSet<_> = all.iter().map(|e| e.name()).collect();
         assert_eq!(names.len(), all.len(), "one of each");
-        let failed = serde_json::to_string(&all[17]).expect("serialises");
+        let failed = serde_json::to_string(&all[19]).expect("serialises");
         assert_eq!(
             failed,
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
         );
-        let planned = serde_json::to_string(&all[26]).expect("serialises");
+        let planned = serde_json::to_string(&all[33]).expect("serialises");
         assert_eq!(
             planned,
             r#"{"event":"restart_planned","to":"maintenance_window","value":0}"#

@@ -241,8 +241,11 @@ impl<'e> World<'e> {
             Event::SyncStart(SyncKind::Full) => (None, TraceEvent::SyncStartFull),
             Event::SyncStart(SyncKind::Delta) => (None, TraceEvent::SyncStartDelta),
             Event::SyncPoll => (None, TraceEvent::SyncPoll),
-            Event::SyncInserted => (None, TraceEvent::SyncInserted),
             Event::ContentReady(deployment, _) => (None, TraceEvent::ContentReady { deployment }),
+            // Traced where they take effect: a sync that fails at the insert
+            // is not inserted, and a retry that a running sync makes
+            // pointless does not run.
+            Event::SyncInserted | Event::SyncRetry => return,
             Event::SiteSynced(..)
             | Event::Replicated(_)
             | Event::Sample
@@ -308,6 +311,7 @@ impl Model for World<'_> {
             Event::SyncStart(kind) => self.sync_start(kind, sched),
             Event::SyncPoll => self.sync_poll(sched),
             Event::SyncInserted => self.sync_inserted(sched),
+            Event::SyncRetry => self.sync_retry(sched),
             Event::SiteSynced(site, sync) => {
                 self.site_synced(usize::from(site), sync as usize, sched)
             }

@@ -154,6 +154,16 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         }
     }
     for sync in &s.syncs {
+        if let Some(failed) = sync.failed_h {
+            let _ = writeln!(
+                out,
+                "sync ({:?}) at {}: failed after {} (the top-level SUP was down); retried",
+                sync.kind,
+                format_duration(sync.started_h),
+                format_duration(failed - sync.started_h)
+            );
+            continue;
+        }
         let _ = writeln!(
             out,
             "sync ({:?}) at {}: {} new update{}, in the site database after {}",

@@ -195,6 +195,13 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
                 took(retry_ms)
             ),
             TraceEvent::ScanDone => "finishes the scan".to_string(),
+            TraceEvent::ContentLocationRequest { .. } => {
+                format!("starts downloading {dep}: asks its management point where the content is")
+            }
+            TraceEvent::ContentLocationFailed { retry_ms, .. } => format!(
+                "the management point does not answer where {dep} is; it asks again in {}",
+                took(retry_ms)
+            ),
             TraceEvent::DownloadStart { bytes, .. } => format!(
                 "asks its distribution point for {dep} ({:.1} MB)",
                 bytes as f64 / 1e6
@@ -233,6 +240,15 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
             }
             TraceEvent::BatchInDatabase { messages } => {
                 format!("its batch of {messages} messages reaches the site database")
+            }
+            TraceEvent::BatchLost { messages } => {
+                format!("its batch of {messages} messages is lost on the way to the site database")
+            }
+            TraceEvent::ResyncRequested => {
+                "the site finds a gap in its state messages and asks it to resync".to_string()
+            }
+            TraceEvent::Resync { messages } => {
+                format!("resends its full state: {messages} state messages")
             }
             TraceEvent::TrueState { from, to, .. } => {
                 format!("truly {} → {} for {dep}", from.name(), to.name())

@@ -211,7 +211,8 @@ pub struct ManagementPoint {
     /// Service time of a policy request. Default `LogNormal(median: "100ms", sigma: 0.5)`.
     #[serde(default = "default_policy_time")]
     pub policy_time: Dist,
-    /// Service time of a location ("where is my SUP") request.
+    /// Service time of a location request: "where is my SUP", or "which
+    /// distribution points hold this content" before a download.
     /// Default `LogNormal(median: "30ms", sigma: 0.5)`.
     #[serde(default = "default_location_time")]
     pub location_time: Dist,
@@ -605,6 +606,12 @@ pub struct Cohort {
     /// Default 0.
     #[serde(default)]
     pub fast_startup: f64,
+    /// Share of these clients' state-message batches lost between the
+    /// management point and the site database, 0–1. The site notices the
+    /// gap in the clients' serial numbers when a later batch arrives and
+    /// asks the client to resend its full state. Default 0.
+    #[serde(default)]
+    pub state_message_loss: f64,
     /// Recurring maintenance windows, local time. Default none: installs
     /// may run at any time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -909,6 +916,12 @@ pub struct Sync {
     /// Default `"2s"`.
     #[serde(default = "default_insert")]
     pub insert_per_update: Dur,
+    /// A sync that fails (the top-level SUP is down when it starts or
+    /// while it runs) is retried this long after the failure, and again
+    /// after each failed retry. Default `"60m"`, as WSyncMgr logs it;
+    /// allowed 1m–24h.
+    #[serde(default = "default_sync_retry")]
+    pub retry_interval: Dur,
 }
 
 fn default_sync_interval() -> Dur {
@@ -938,6 +951,9 @@ fn default_pull_delay() -> Dur {
 fn default_insert() -> Dur {
     Dur(SimDuration::from_secs(2))
 }
+fn default_sync_retry() -> Dur {
+    Dur(SimDuration::from_mins(60))
+}
 
 impl Default for Sync {
     fn default() -> Self {
@@ -952,6 +968,7 @@ impl Default for Sync {
             poll_interval: default_sync_poll(),
             pull_delay: default_pull_delay(),
             insert_per_update: default_insert(),
+            retry_interval: default_sync_retry(),
         }
     }
 }
@@ -1045,6 +1062,7 @@ impl Cohort {
             kind: ClientKind::default(),
             gpo_conflict: 0.0,
             fast_startup: 0.0,
+            state_message_loss: 0.0,
             maintenance_windows: Vec::new(),
             failure_probability: 0.0,
             available_install_share: default_available_share(),

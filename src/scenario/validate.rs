@@ -458,6 +458,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         SimDuration::ZERO,
         SimDuration::from_hours(1),
     );
+    ck.duration(
+        "sync.retry_interval",
+        sy.retry_interval.0,
+        SimDuration::from_mins(1),
+        SimDuration::from_hours(24),
+    );
     let sync = SyncSpec {
         initially_synced: sy.initially_synced,
         schedule_interval: sy.schedule_interval.0,
@@ -469,6 +475,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         poll_interval: sy.poll_interval.0,
         pull_delay: sy.pull_delay.0,
         insert_per_update: sy.insert_per_update.0,
+        retry_interval: sy.retry_interval.0,
+        // Set below, once it is known whether the site is a CAS.
+        top_update_point: None,
     };
 
     // Servers.
@@ -894,6 +903,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         };
         ck.probability(&format!("{path}.gpo_conflict"), c.gpo_conflict);
         ck.probability(&format!("{path}.fast_startup"), c.fast_startup);
+        ck.probability(&format!("{path}.state_message_loss"), c.state_message_loss);
         ck.probability(
             &format!("{path}.failure_probability"),
             c.failure_probability,
@@ -1001,6 +1011,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             kind: c.kind.resolve(),
             gpo_conflict: c.gpo_conflict,
             fast_startup: c.fast_startup,
+            state_message_loss: c.state_message_loss,
             windows,
             failure_probability: c.failure_probability,
             available_install_share: c.available_install_share,
@@ -1266,6 +1277,11 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             + u64::from(local.num_seconds_from_midnight()) * 1_000
             + u64::from(local.nanosecond() / 1_000_000),
     );
+    let mut sync = sync;
+    // A standalone site syncs through its first SUP (WSyncMgr syncs the
+    // site's first SUP, the others are its replicas); a CAS's SUP is not
+    // one of the scenario's servers.
+    sync.top_update_point = (!hierarchy && !update_points.is_empty()).then_some(SupId(0));
     Ok(Estate {
         hash,
         seed: raw.seed,

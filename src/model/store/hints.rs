@@ -67,6 +67,7 @@ impl World<'_> {
             Event::SyncStart(_)
             | Event::SyncPoll
             | Event::SyncInserted
+            | Event::SyncRetry
             | Event::SiteSynced(..)
             | Event::ContentReady(..)
             | Event::Sample
@@ -136,6 +137,7 @@ impl World<'_> {
             Event::SyncStart(_)
             | Event::SyncPoll
             | Event::SyncInserted
+            | Event::SyncRetry
             | Event::SiteSynced(..)
             | Event::ContentReady(..)
             | Event::Sample
