@@ -215,14 +215,19 @@ pub fn run(cli: Cli) -> ExitCode {
             let mut worst = ExitCode::SUCCESS;
             for path in &scenarios {
                 match app::load_runnable(Some(path), None, false) {
-                    Ok(estate) => println!(
-                        "{}: ok ({} clients, {} deployments, hash {}, needs about {} of memory)",
-                        path.display(),
-                        estate.client_count(),
-                        estate.deployments.len(),
-                        estate.hash,
-                        app::human_bytes(app::estimate_memory(&estate, false).bytes)
-                    ),
+                    Ok(estate) => {
+                        println!(
+                            "{}: ok ({} clients, {} deployments, hash {}, needs about {} of memory)",
+                            path.display(),
+                            estate.client_count(),
+                            estate.deployments.len(),
+                            estate.hash,
+                            app::human_bytes(app::estimate_memory(&estate, false).bytes)
+                        );
+                        for w in app::warnings(&estate) {
+                            println!("  warning: {w}");
+                        }
+                    }
                     Err(e) => {
                         eprintln!("error: {e}");
                         worst = exit_for(&e);
@@ -260,6 +265,11 @@ fn reproduce(path: Option<&Path>, seed: Option<u64>, v: &crate::check::Violation
 fn run_command(path: Option<&Path>, flags: RunFlags<'_>) -> Result<(), Error> {
     let estate = app::load_runnable(path, flags.seed, flags.check)?;
     output::check_out_dir(flags.out, flags.force)?;
+    if !flags.quiet {
+        for w in app::warnings(&estate) {
+            eprintln!("warning: {w}");
+        }
+    }
     let interrupted = Arc::new(AtomicBool::new(false));
     let handler_flag = interrupted.clone();
     // Only one handler per process; a second `run` in one process (tests)

@@ -26,7 +26,8 @@ struct CohortP {
     off_h: u32,
     link: &'static str,
     gpo: f64,
-    windows: Vec<(Option<&'static str>, u32, u32)>,
+    /// (weekday or daily, start hour, length in hours, for software updates only)
+    windows: Vec<(Option<&'static str>, u32, u32, bool)>,
     failure: f64,
     share: f64,
     server: bool,
@@ -71,6 +72,7 @@ struct Params {
     reevaluation: &'static str,
     randomize: bool,
     countdown: &'static str,
+    all_windows: bool,
     cohorts: Vec<CohortP>,
     updates: Vec<UpdateP>,
     deployments: Vec<DeploymentP>,
@@ -97,6 +99,7 @@ fn cohort() -> impl Strategy<Value = CohortP> {
                     )),
                     0u32..24,
                     1u32..=5,
+                    prop::bool::weighted(0.3),
                 ),
                 0..=2,
             ),
@@ -204,6 +207,7 @@ fn params() -> impl Strategy<Value = Params> {
             select(&["12h", "1d", "7d"][..]),
             any::<bool>(),
             select(&["30m", "90m"][..]),
+            any::<bool>(),
         ),
         proptest::collection::vec(cohort(), 1..=3),
         proptest::collection::vec(update(), 1..=3),
@@ -212,7 +216,7 @@ fn params() -> impl Strategy<Value = Params> {
         .prop_map(
             |(
                 (seed, days, start_day, offset, sample, synced, manual_h),
-                (poll, state, scan, reevaluation, randomize, countdown),
+                (poll, state, scan, reevaluation, randomize, countdown, all_windows),
                 cohorts,
                 updates,
                 deployments,
@@ -230,6 +234,7 @@ fn params() -> impl Strategy<Value = Params> {
                 reevaluation,
                 randomize,
                 countdown,
+                all_windows,
                 cohorts,
                 updates,
                 deployments,
@@ -271,8 +276,8 @@ fn scenario_text(p: &Params) -> String {
     s += "    servers: Servers(management_points: [ManagementPoint(name: \"mp\")], update_points: [UpdatePoint(name: \"sup\")], distribution_points: [DistributionPoint(name: \"dp\")]),\n";
     writeln!(
         s,
-        "    client_settings: ClientSettings(policy_polling_interval: \"{}\", state_message_interval: \"{}\", scan_interval: \"{}\", reevaluation_interval: \"{}\", deadline_randomization: {}, restart_countdown: \"{}\"),",
-        p.poll, p.state, p.scan, p.reevaluation, p.randomize, p.countdown
+        "    client_settings: ClientSettings(policy_polling_interval: \"{}\", state_message_interval: \"{}\", scan_interval: \"{}\", reevaluation_interval: \"{}\", deadline_randomization: {}, restart_countdown: \"{}\", updates_in_all_deployments_windows: {}),",
+        p.poll, p.state, p.scan, p.reevaluation, p.randomize, p.countdown, p.all_windows
     )
     .unwrap();
     s += "    cohorts: [\n";
@@ -293,10 +298,15 @@ fn scenario_text(p: &Params) -> String {
         let windows: Vec<String> = c
             .windows
             .iter()
-            .map(|(day, start, len)| {
+            .map(|(day, start, len, updates_only)| {
                 let recurrence = day.map_or("Daily".to_string(), |d| format!("Weekly({d})"));
+                let kind = if *updates_only {
+                    ", applies_to: SoftwareUpdates"
+                } else {
+                    ""
+                };
                 format!(
-                    "MaintenanceWindow(recurrence: {recurrence}, start: \"{start:02}:00\", length: \"{len}h\")"
+                    "MaintenanceWindow(recurrence: {recurrence}, start: \"{start:02}:00\", length: \"{len}h\"{kind})"
                 )
             })
             .collect();
@@ -425,15 +435,15 @@ proptest! {
     }
 }
 
-/// The generator covers what it should: every power pattern, windows,
-/// Available deployments, releases during the run and GPO conflicts occur
-/// in the first cases.
+/// The generator covers what it should: every power pattern, windows (of
+/// both types), Available deployments, releases during the run and GPO
+/// conflicts occur in the first cases.
 #[test]
 fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 6];
+    let mut seen = [false; 7];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -444,6 +454,7 @@ fn the_generator_covers_the_features() {
             "purpose: Available",
             "release: ",
             "gpo_conflict: 0.5",
+            "applies_to: SoftwareUpdates",
         ]
         .iter()
         .enumerate()
@@ -453,5 +464,5 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 6]);
+    assert_eq!(seen, [true; 7]);
 }

@@ -283,6 +283,9 @@ pub struct Settings {
     pub reevaluation_interval: SimDuration,
     /// Restart reminder (snooze) interval for restarts that are not forced.
     pub restart_reminder_interval: SimDuration,
+    /// Software updates may also install in "All deployments" windows when
+    /// the client has "Software updates" windows.
+    pub updates_in_all_deployments_windows: bool,
     /// First backoff after a management point rejects a request.
     pub mp_retry: SimDuration,
     /// Longest backoff.
@@ -339,6 +342,33 @@ pub struct CohortSpec {
     pub available_install_delay: Dist,
 }
 
+/// What a maintenance window is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    /// Every kind of deployment (the console's default).
+    AllDeployments,
+    /// Software updates only.
+    SoftwareUpdates,
+}
+
+impl CohortSpec {
+    /// The windows its clients install software updates in, with client
+    /// settings `settings`: its `SoftwareUpdates` windows if it has any
+    /// (and then its `AllDeployments` ones only if the settings allow
+    /// them), else all its windows.
+    pub fn update_windows(&self, settings: &Settings) -> Vec<WindowSpec> {
+        let typed = (self.windows.iter()).any(|w| w.kind == WindowKind::SoftwareUpdates);
+        (self.windows.iter())
+            .filter(|w| {
+                !typed
+                    || w.kind == WindowKind::SoftwareUpdates
+                    || settings.updates_in_all_deployments_windows
+            })
+            .copied()
+            .collect()
+    }
+}
+
 /// A recurring maintenance window.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct WindowSpec {
@@ -348,6 +378,8 @@ pub struct WindowSpec {
     pub offset: SimDuration,
     /// How long it is open.
     pub length: SimDuration,
+    /// What it is for.
+    pub kind: WindowKind,
 }
 
 /// When a cohort's clients are on.

@@ -28,7 +28,7 @@ use super::family;
 use super::record::Timing;
 use super::store::{AnswerSettled, ClientTable, Database, NewClient, Outboxes};
 use super::trace::TraceEvent;
-use super::windows::next_fit;
+use super::windows::{Schedule, too_long};
 use super::world::World;
 use crate::engine::{
     CounterRng, CounterSession, PeriodicId, Scheduler, SimDuration, SimTime, Streams, TimerId,
@@ -707,26 +707,28 @@ impl World<'_> {
         }
     }
 
-    /// Whether a deadline install must wait for a maintenance window: `None`
-    /// if it may start now, else when the next window long enough for the
-    /// max run times opens (`SimTime::MAX`: no window ever is).
-    fn window_for_install(&self, c: ClientId, d: DeploymentId, now: SimTime) -> Option<SimTime> {
+    /// The maintenance windows that gate client `c`'s installs of `d`:
+    /// those of its cohort for software updates, if `d` is Required and
+    /// honours windows and the cohort has any.
+    fn install_windows(&self, c: ClientId, d: DeploymentId) -> Option<&Schedule> {
         let spec = &self.estate.deployments[d.index()];
-        let cohort = self.cohort(c);
-        if spec.purpose != Purpose::Required
-            || !spec.honor_maintenance_windows
-            || cohort.windows.is_empty()
-        {
-            return None;
-        }
-        let need = spec
-            .updates
-            .iter()
+        let windows = &self.windows[self.clients.cohort(c).index()];
+        (spec.purpose == Purpose::Required && spec.honor_maintenance_windows && !windows.is_empty())
+            .then_some(windows)
+    }
+
+    /// Whether a deadline install must wait for a maintenance window: `None`
+    /// if it may start now, else when the next window opens with room for
+    /// the shortest max run time of the updates still missing (the first
+    /// the client would install; `SimTime::MAX`: no window ever has).
+    fn window_for_install(&self, c: ClientId, d: DeploymentId, now: SimTime) -> Option<SimTime> {
+        let windows = self.install_windows(c, d)?;
+        let spec = &self.estate.deployments[d.index()];
+        let need = (spec.updates.iter())
             .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
-            .fold(SimDuration::ZERO, |sum, u| {
-                sum + self.estate.updates[u.index()].max_run_time
-            });
-        match next_fit(&cohort.windows, self.estate.week_offset, now, need) {
+            .map(|u| self.estate.updates[u.index()].max_run_time)
+            .min()?;
+        match windows.next_fit(now, need) {
             Some(t) if t <= now => None,
             Some(t) => Some(t),
             None => Some(SimTime::MAX),
@@ -974,18 +976,32 @@ impl World<'_> {
         self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADED, d.0, now);
     }
 
-    /// Installs every missing update of the deployment, one after another;
-    /// each attempt's length and outcome are drawn now.
+    /// Installs the deployment's missing updates one after another, in
+    /// ascending order of max run time, as Configuration Manager does. In a
+    /// maintenance window an update starts only if its max run time fits in
+    /// what is left of the window when it would start; the rest wait for a
+    /// later window. Each attempt's length and outcome are drawn now: an
+    /// attempt longer than its max run time is stopped there and fails.
     fn start_install(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let spec = &self.estate.deployments[d.index()];
+        let estate = self.estate;
+        let spec = &estate.deployments[d.index()];
         let cohort_failure = self.cohort(c).failure_probability;
+        // Time left in the open window (`None`: no window gates it).
+        let left =
+            (self.install_windows(c, d)).map(|w| w.left(now).unwrap_or(SimDuration::ZERO).as_ms());
+        let mut order: Vec<UpdateId> = (spec.updates.iter().copied())
+            .filter(|&u| self.clients.update(c, u).truth == Truth::Missing)
+            .collect();
+        order.sort_by_key(|u| estate.updates[u.index()].max_run_time);
         let mut length = SimDuration::ZERO;
-        for &u in &spec.updates {
-            if self.clients.update(c, u).truth != Truth::Missing {
-                continue;
+        for u in order {
+            let update = &estate.updates[u.index()];
+            if left.is_some_and(|left| {
+                update.max_run_time.as_ms() > left.saturating_sub(length.as_ms())
+            }) {
+                break; // the rest are longer still
             }
-            let update = &self.estate.updates[u.index()];
             let p_fail = 1.0 - (1.0 - update.failure_probability) * (1.0 - cohort_failure);
             let (took, fails) = {
                 let mut rng = self.clients.rng(c);
@@ -996,15 +1012,12 @@ impl World<'_> {
                 )
             };
             length = length + took.min(update.max_run_time);
-            self.clients.set_truth(
-                c,
-                u,
-                if fails {
-                    Truth::InstallingFail
-                } else {
-                    Truth::InstallingOk
-                },
-            );
+            let truth = if fails {
+                Truth::InstallingFail
+            } else {
+                Truth::InstallingOk
+            };
+            self.clients.set_truth(c, u, truth);
             self.recorder.totals.installs += 1;
         }
         self.deployments.assignment_mut(d, c).phase = Phase::Installing;
@@ -1117,6 +1130,31 @@ impl World<'_> {
         client.restart_timer = timer;
         client.restart_cause = cause;
         self.clients.cold_mut(c).restart_at = at;
+    }
+
+    /// Updates still missing on clients where no maintenance window is
+    /// long enough for them (see [`too_long`]), once per client and update:
+    /// they never install there.
+    pub(crate) fn updates_never_fit(&self) -> u64 {
+        let mut by_cohort: Vec<Vec<UpdateId>> = vec![Vec::new(); self.estate.cohorts.len()];
+        for t in too_long(self.estate) {
+            let updates = &mut by_cohort[t.cohort.index()];
+            if !updates.contains(&t.update) {
+                updates.push(t.update);
+            }
+        }
+        let mut n = 0;
+        for (cohort, updates) in self.estate.cohorts.iter().zip(&by_cohort) {
+            if updates.is_empty() {
+                continue;
+            }
+            for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
+                n += (updates.iter())
+                    .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
+                    .count() as u64;
+            }
+        }
+        n
     }
 
     /// The restart is due: restart now, or as soon as the running install

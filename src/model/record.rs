@@ -241,6 +241,10 @@ pub struct Totals {
     pub installs: u64,
     /// Failed install attempts.
     pub install_failures: u64,
+    /// Updates still missing at the end on clients where they never fit a
+    /// maintenance window (their max run time is longer than every window
+    /// of the client), counted once per client and update.
+    pub updates_never_fit: u64,
     /// Restarts the user made before the countdown ran out.
     pub restarts_by_user: u64,
     /// Restarts forced at the end of the countdown.

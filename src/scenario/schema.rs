@@ -459,6 +459,13 @@ pub struct ClientSettings {
     /// Default `Uniform(min: "2m", max: "6m")`.
     #[serde(default = "default_restart_duration")]
     pub restart_duration: Dist,
+    /// "Enable installation of software updates in 'All deployments'
+    /// maintenance window when 'Software update' maintenance window is
+    /// available": when a client has both kinds of window, software updates
+    /// also use its `AllDeployments` windows. Default `false`
+    /// (Configuration Manager's default: only the `SoftwareUpdates` ones).
+    #[serde(default)]
+    pub updates_in_all_deployments_windows: bool,
 }
 
 fn default_poll() -> Dur {
@@ -553,6 +560,7 @@ impl Default for ClientSettings {
             restart_countdown: default_restart_countdown(),
             user_restart_delay: default_user_restart(),
             restart_duration: default_restart_duration(),
+            updates_in_all_deployments_windows: false,
         }
     }
 }
@@ -643,9 +651,24 @@ pub struct MaintenanceWindow {
     /// Local time it opens. Default `"01:00"`.
     #[serde(default = "default_window_start")]
     pub start: ClockTime,
-    /// How long it stays open (1m–24h). Default `"3h"`.
+    /// How long it stays open: at least 5m, less than 24h. Default `"3h"`.
     #[serde(default = "default_window_length")]
     pub length: Dur,
+    /// What it is for. Default `AllDeployments` (the console's default).
+    #[serde(default)]
+    pub applies_to: WindowType,
+}
+
+/// What a maintenance window is for ("Apply this schedule to").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WindowType {
+    /// Every kind of deployment.
+    #[default]
+    AllDeployments,
+    /// Software updates only. A client with windows of this type installs
+    /// software updates only in them (unless
+    /// `updates_in_all_deployments_windows` is on).
+    SoftwareUpdates,
 }
 
 fn default_window_start() -> ClockTime {

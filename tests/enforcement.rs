@@ -1,0 +1,210 @@
+//! Enforcement as Configuration Manager documents it (docs/model.md,
+//! "Maintenance windows", "Installs", "Restarts"): updates fit a window one
+//! by one, window types and merging.
+
+mod common;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use common::estate_of;
+use patchsim::engine::SimTime;
+use patchsim::estate::Estate;
+use patchsim::model::{self, Compliance, Outcome, RunOptions, TraceEvent, TraceRecord, Tracer};
+
+const H: u64 = 3_600_000;
+const M: u64 = 60_000;
+const DAY: u64 = 24 * H;
+
+/// A scenario starting Monday 2026-11-09 00:00 UTC with one MP, SUP and DP,
+/// one cohort and one deployment created at 06:00 (deadline: at once unless
+/// `deployment` says otherwise).
+fn scenario(days: u32, settings: &str, cohort: &str, updates: &str, deployment: &str) -> Estate {
+    estate_of(&format!(
+        r#"Scenario(
+    name: "enforcement",
+    seed: 11,
+    start: "2026-11-09T00:00:00Z",
+    duration: "{days}d",
+    sample_interval: "1h",
+    site: Site(content_ready_delay: Fixed("30m")),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp")],
+    ),
+    client_settings: ClientSettings({settings}),
+    cohorts: [Cohort(name: "c", management_point: "mp", update_point: "sup", distribution_point: "dp", {cohort})],
+    updates: [{updates}],
+    deployments: [Deployment(name: "d", targets: ["c"], created: "2026-11-09T06:00:00Z", {deployment})],
+)"#
+    ))
+}
+
+/// Runs with every client traced and every law checked on the way.
+fn traced(estate: &Estate) -> (Outcome, Vec<TraceRecord>) {
+    let records = Rc::new(RefCell::new(Vec::new()));
+    let sink = records.clone();
+    let options = RunOptions {
+        tracer: Some(Tracer::new(
+            Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
+            None,
+        )),
+        ..Default::default()
+    };
+    let outcome = model::run(estate, options).expect("never stopped");
+    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"));
+    let records = records.borrow().clone();
+    (outcome, records)
+}
+
+fn installed(out: &Outcome) -> u32 {
+    out.deployments[0].final_truth[Compliance::Installed as usize]
+}
+
+/// Installs started, per client: (time, length in ms).
+fn install_starts(records: &[TraceRecord], clients: usize) -> Vec<Vec<(SimTime, u64)>> {
+    let mut starts = vec![Vec::new(); clients];
+    for r in records {
+        if let (Some(c), TraceEvent::InstallStart { length_ms, .. }) = (r.client, r.event) {
+            starts[c.index()].push((r.time, length_ms));
+        }
+    }
+    starts
+}
+
+/// The acceptance case: four 60-minute updates, servers with one daily
+/// 3-hour window. Each update fits on its own, so the client installs as
+/// many as fit one after another (three of 50 minutes: the fourth's hour is
+/// no longer left) and the last the next night. (Requiring the sum, 4 h, to
+/// fit left every server waiting forever.)
+#[test]
+fn updates_fit_a_window_one_by_one() {
+    let updates: String = (1..=4)
+        .map(|i| format!(r#"Update(id: "KB{i}", size: "20MB", install_time: Fixed("50m")),"#))
+        .collect();
+    let estate = scenario(
+        5,
+        "",
+        r#"count: 200, kind: Server, maintenance_windows: [MaintenanceWindow(recurrence: Daily, start: "01:00", length: "3h")]"#,
+        &updates,
+        r#"updates: ["KB1", "KB2", "KB3", "KB4"]"#,
+    );
+    assert!(patchsim::app::warnings(&estate).is_empty());
+    let (out, records) = traced(&estate);
+    assert_eq!(installed(&out), 200, "every server installs all four");
+    assert_eq!(out.totals.installs, 800);
+    assert_eq!(out.totals.install_failures, 0);
+    let done_by = SimTime(2 * DAY + 6 * H);
+    assert!(
+        out.deployments[0]
+            .assignments
+            .iter()
+            .all(|a| a.true_compliant_at <= done_by),
+        "within two nights"
+    );
+    for (c, starts) in install_starts(&records, 200).iter().enumerate() {
+        // Night 1: three updates (2 h 30 min); night 2: the fourth.
+        let got: Vec<(u64, u64)> = starts
+            .iter()
+            .map(|(t, len)| (t.as_ms() / DAY, *len))
+            .collect();
+        assert_eq!(got, [(1, 150 * M), (2, 50 * M)], "client {c}");
+        for (t, _) in starts {
+            let clock = t.as_ms() % DAY;
+            assert!(
+                (H..=3 * H).contains(&clock),
+                "client {c} starts at {t}: no hour left in 01:00–04:00"
+            );
+        }
+    }
+    assert_eq!(out.totals.restarts_in_window, 400, "a restart each night");
+}
+
+/// An update longer than every window never installs; the others do. The
+/// user learns it before the run (a warning) and after it (a total).
+#[test]
+fn an_update_longer_than_every_window_never_installs() {
+    let estate = scenario(
+        4,
+        "",
+        r#"count: 50, kind: Server, maintenance_windows: [MaintenanceWindow(recurrence: Daily, start: "01:00", length: "3h")]"#,
+        r#"Update(id: "KB1", size: "20MB", install_time: Fixed("20m")),
+           Update(id: "FU", size: "20MB", classification: FeatureUpgrade, max_run_time: "4h", install_time: Fixed("20m")),"#,
+        r#"updates: ["FU", "KB1"]"#,
+    );
+    let warnings = patchsim::app::warnings(&estate);
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(
+        warnings[0].contains("update 'FU' of deployment 'd' needs 4h")
+            && warnings[0].contains("cohort 'c' for software updates is 3h"),
+        "{}",
+        warnings[0]
+    );
+    let (out, _) = traced(&estate);
+    assert_eq!(out.totals.installs, 50, "KB1 only");
+    assert_eq!(installed(&out), 0, "FU is still missing");
+    assert_eq!(out.totals.updates_never_fit, 50);
+    let (kb1_truth, _) = (out.update_timeline.iter())
+        .rfind(|r| r.update.index() == 0)
+        .map(|r| (r.truth, r.reported))
+        .unwrap();
+    assert_eq!(kb1_truth[Compliance::Installed as usize], 50);
+}
+
+/// Overlapping windows merge: 06:00–07:00 and 06:30–07:30 make one window
+/// of 90 minutes, where an update of 80 minutes fits.
+#[test]
+fn overlapping_windows_merge_into_one() {
+    let estate = scenario(
+        3,
+        "",
+        r#"count: 40, kind: Server, maintenance_windows: [
+            MaintenanceWindow(recurrence: Daily, start: "06:00", length: "1h"),
+            MaintenanceWindow(recurrence: Daily, start: "06:30", length: "1h")]"#,
+        r#"Update(id: "KB1", size: "20MB", max_run_time: "80m", install_time: Fixed("70m")),"#,
+        r#"updates: ["KB1"]"#,
+    );
+    assert!(patchsim::app::warnings(&estate).is_empty());
+    let (out, records) = traced(&estate);
+    assert_eq!(installed(&out), 40);
+    for starts in install_starts(&records, 40) {
+        assert_eq!(starts.len(), 1);
+        let clock = starts[0].0.as_ms() % DAY;
+        assert!((6 * H..=6 * H + 10 * M).contains(&clock), "{}", starts[0].0);
+    }
+}
+
+/// A client with both types of window installs software updates only in
+/// its "Software updates" windows, unless its client settings allow the
+/// "All deployments" ones too.
+#[test]
+fn software_update_windows_take_priority() {
+    let run = |setting: bool| {
+        let estate = scenario(
+            3,
+            &format!("updates_in_all_deployments_windows: {setting}"),
+            r#"count: 100, kind: Server, maintenance_windows: [
+                MaintenanceWindow(recurrence: Daily, start: "20:00", length: "3h"),
+                MaintenanceWindow(recurrence: Daily, start: "02:00", length: "2h", applies_to: SoftwareUpdates)]"#,
+            r#"Update(id: "KB1", size: "20MB", install_time: Fixed("10m")),"#,
+            r#"updates: ["KB1"], deadline: "2026-11-09T18:00:00Z""#,
+        );
+        let (out, records) = traced(&estate);
+        assert_eq!(installed(&out), 100);
+        install_starts(&records, 100)
+            .into_iter()
+            .map(|s| s[0].0.as_ms() % DAY)
+            .collect::<Vec<u64>>()
+    };
+    let only = run(false);
+    assert!(
+        only.iter().all(|t| (2 * H..=3 * H).contains(t)),
+        "only the software-update window: {only:?}"
+    );
+    let both = run(true);
+    assert!(
+        both.iter().all(|t| (20 * H..=22 * H).contains(t)),
+        "the all-deployments window comes first: {both:?}"
+    );
+}
