@@ -1,6 +1,7 @@
 //! Enforcement as Configuration Manager documents it (docs/model.md,
 //! "Maintenance windows", "Installs", "Restarts"): updates fit a window one
-//! by one, window types and merging.
+//! by one, window types and merging, an install that outruns its max run
+//! time finishing in the background.
 
 mod common;
 
@@ -8,7 +9,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use common::estate_of;
-use patchsim::engine::SimTime;
+use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::Estate;
 use patchsim::model::{self, Compliance, Outcome, RunOptions, TraceEvent, TraceRecord, Tracer};
 
@@ -94,7 +95,7 @@ fn updates_fit_a_window_one_by_one() {
     let (out, records) = traced(&estate);
     assert_eq!(installed(&out), 200, "every server installs all four");
     assert_eq!(out.totals.installs, 800);
-    assert_eq!(out.totals.install_failures, 0);
+    assert_eq!(out.totals.install_failures + out.totals.installs_overran, 0);
     let done_by = SimTime(2 * DAY + 6 * H);
     assert!(
         out.deployments[0]
@@ -207,4 +208,71 @@ fn software_update_windows_take_priority() {
         both.iter().all(|t| (20 * H..=22 * H).contains(t)),
         "the all-deployments window comes first: {both:?}"
     );
+}
+
+/// An install that outruns its max run time: the client stops watching at
+/// the max run time, reports the update failed, and is free; the install
+/// finishes in the background at its drawn length, and the next scan
+/// reports it installed. It is not an install failure.
+#[test]
+fn an_overrunning_install_finishes_in_the_background() {
+    let estate = scenario(
+        3,
+        r#"scan_interval: "1d", restart_duration: Fixed("3m")"#,
+        "count: 100",
+        r#"Update(id: "KB1", size: "20MB", install_time: Fixed("90m"), restart_probability: 0.0),"#,
+        r#"updates: ["KB1"]"#,
+    );
+    let (out, records) = traced(&estate);
+    let t = &out.totals;
+    assert_eq!(
+        (t.installs, t.installs_overran, t.install_failures),
+        (100, 100, 0)
+    );
+    assert_eq!(installed(&out), 100, "truly installed");
+    assert_eq!(
+        out.deployments[0].final_reported[Compliance::Installed as usize],
+        100,
+        "and reported after the next scan"
+    );
+    let dep = &out.deployments[0];
+    for (c, a) in dep.assignments.iter().enumerate() {
+        let start = a.install_started_at;
+        assert_eq!(
+            a.true_compliant_at,
+            start + SimDuration::from_mins(90),
+            "client {c}: installed at the drawn 90 minutes"
+        );
+        let at = |name: &str| {
+            records
+                .iter()
+                .find(|r| r.client.map(|x| x.index()) == Some(c) && r.event.name() == name)
+                .map(|r| r.time)
+        };
+        assert_eq!(
+            at("install_done"),
+            Some(start + SimDuration::from_mins(60)),
+            "the client is free at the max run time"
+        );
+        assert_eq!(
+            at("background_install_done"),
+            Some(start + SimDuration::from_mins(90))
+        );
+        let failed = records.iter().find(|r| {
+            r.client.map(|x| x.index()) == Some(c)
+                && matches!(
+                    r.event,
+                    TraceEvent::MessageQueued {
+                        topic: 402,
+                        state: 11,
+                        ..
+                    }
+                )
+        });
+        assert_eq!(
+            failed.map(|r| r.time),
+            Some(start + SimDuration::from_mins(60)),
+            "402/11 at the max run time"
+        );
+    }
 }

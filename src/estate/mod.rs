@@ -418,7 +418,8 @@ pub struct UpdateSpec {
     pub applicability: f64,
     /// Install duration.
     pub install_time: Dist,
-    /// Longest an install may run before it is stopped as failed.
+    /// Longest the client monitors an install: past it, the client reports
+    /// the install failed (it goes on in the background).
     pub max_run_time: SimDuration,
     /// Probability an install needs a restart.
     pub restart_probability: f64,

@@ -819,6 +819,7 @@ impl World<'_> {
         let spec = &self.estate.deployments[d.index()];
         let (mut missing_bytes, mut missing, mut pending, mut installed) =
             (0u64, false, false, false);
+        let mut background = false;
         for &u in &spec.updates {
             match self.clients.update(c, u).truth {
                 Truth::Missing => {
@@ -827,6 +828,7 @@ impl World<'_> {
                 }
                 Truth::PendingRestart => pending = true,
                 Truth::Installed => installed = true,
+                Truth::Background => background = true,
                 _ => {}
             }
         }
@@ -863,6 +865,10 @@ impl World<'_> {
             }
         } else if pending {
             (Phase::PendingRestart, false)
+        } else if background {
+            // Still installing in the background after it was reported
+            // failed: the next re-evaluation looks again.
+            (Phase::Failed, false)
         } else if installed {
             (Phase::Compliant, true)
         } else {
@@ -877,6 +883,15 @@ impl World<'_> {
         }
         if verifying && phase == Phase::Compliant {
             self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_SUCCESS, d.0, now);
+        }
+        // A restart nothing has planned (an install that finished in the
+        // background needs one): the client plans it now it knows.
+        let client = &self.clients[c];
+        if phase == Phase::PendingRestart
+            && client.restart_timer.is_none()
+            && !client.restart_waiting
+        {
+            self.plan_restart(c, d, sched);
         }
         let state = if compliant { COMPLIANT } else { NON_COMPLIANT };
         self.queue(c, TOPIC_COMPLIANCE, state, d.0, now);
@@ -980,8 +995,10 @@ impl World<'_> {
     /// ascending order of max run time, as Configuration Manager does. In a
     /// maintenance window an update starts only if its max run time fits in
     /// what is left of the window when it would start; the rest wait for a
-    /// later window. Each attempt's length and outcome are drawn now: an
-    /// attempt longer than its max run time is stopped there and fails.
+    /// later window. Each attempt's length and outcome are drawn now. An
+    /// attempt that outruns its max run time ends the client's part there:
+    /// it reports the update failed and is free, while the install goes on
+    /// in the background until its drawn length.
     fn start_install(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let estate = self.estate;
@@ -1006,19 +1023,24 @@ impl World<'_> {
             let (took, fails) = {
                 let mut rng = self.clients.rng(c);
                 let took = update.install_time.sample(&mut rng);
-                (
-                    took,
-                    took > update.max_run_time || rng.random::<f64>() < p_fail,
-                )
+                (took, rng.random::<f64>() < p_fail)
             };
-            length = length + took.min(update.max_run_time);
+            let overruns = took > update.max_run_time;
             let truth = if fails {
                 Truth::InstallingFail
+            } else if overruns {
+                // The install goes on after the client stops watching it.
+                sched.at_fixed(now + length + took, Event::BackgroundInstallDone(c, u));
+                Truth::InstallingOverrun
             } else {
                 Truth::InstallingOk
             };
+            length = length + took.min(update.max_run_time);
             self.clients.set_truth(c, u, truth);
             self.recorder.totals.installs += 1;
+            if overruns {
+                break; // the client reports the deployment failed at this point
+            }
         }
         self.deployments.assignment_mut(d, c).phase = Phase::Installing;
         self.deployments.install_started(d, c, now);
@@ -1051,6 +1073,13 @@ impl World<'_> {
                     failed = true;
                     self.recorder.totals.install_failures += 1;
                     (Truth::Missing, UPDATE_FAILED)
+                }
+                // Past its max run time the client reports it failed; it
+                // goes on in the background.
+                Truth::InstallingOverrun => {
+                    failed = true;
+                    self.recorder.totals.installs_overran += 1;
+                    (Truth::Background, UPDATE_FAILED)
                 }
                 _ => continue,
             };
@@ -1155,6 +1184,27 @@ impl World<'_> {
             }
         }
         n
+    }
+
+    /// An update the client stopped watching at its max run time has
+    /// finished installing in the background: it is installed (or waits for
+    /// a restart, as drawn now). The client learns of it at its next scan.
+    pub(crate) fn background_install_done(
+        &mut self,
+        c: ClientId,
+        u: UpdateId,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        debug_assert_eq!(self.clients.update(c, u).truth, Truth::Background);
+        let p = self.estate.updates[u.index()].restart_probability;
+        let truth = if self.clients.rng(c).random::<f64>() < p {
+            Truth::PendingRestart
+        } else {
+            Truth::Installed
+        };
+        self.clients.set_truth(c, u, truth);
+        self.refresh(c, now);
     }
 
     /// The restart is due: restart now, or as soon as the running install

@@ -241,6 +241,10 @@ pub struct Totals {
     pub installs: u64,
     /// Failed install attempts.
     pub install_failures: u64,
+    /// Install attempts that outran their max run time: the client reported
+    /// them failed, and they finished in the background (not counted in
+    /// `install_failures`).
+    pub installs_overran: u64,
     /// Updates still missing at the end on clients where they never fit a
     /// maintenance window (their max run time is longer than every window
     /// of the client), counted once per client and update.

@@ -274,6 +274,9 @@ impl<'e> World<'e> {
                 None => return,
             },
             Event::RestartDue(c) => (Some(c), TraceEvent::RestartDue),
+            Event::BackgroundInstallDone(c, update) => {
+                (Some(c), TraceEvent::BackgroundInstallDone { update })
+            }
             Event::PowerOn(c) => (Some(c), TraceEvent::PowerOn),
         };
         // Periodic events an offline client ignores are not traced.
@@ -334,6 +337,7 @@ impl Model for World<'_> {
             Event::Wake(c) => self.next_action(c, sched),
             Event::ActionDone(c) => self.action_done(c, sched),
             Event::RestartDue(c) => self.restart_due(c, sched),
+            Event::BackgroundInstallDone(c, u) => self.background_install_done(c, u, sched),
             Event::ReportCycle(c) => self.report_cycle(c, sched),
             Event::BatchForwarded(slot) => self.batch_forwarded(slot, sched),
             Event::Replicated(slot) => self.replicated(slot, sched.now()),

@@ -218,6 +218,9 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
                 format!("starts installing {dep} ({})", took(length_ms))
             }
             TraceEvent::InstallDone => "finishes installing".to_string(),
+            TraceEvent::BackgroundInstallDone { ref update } => {
+                format!("{update} finishes installing in the background")
+            }
             TraceEvent::RestartPlanned { cause, in_ms } => format!(
                 "will restart in {} ({})",
                 took(in_ms),
