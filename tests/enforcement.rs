@@ -1,7 +1,8 @@
 //! Enforcement as Configuration Manager documents it (docs/model.md,
 //! "Maintenance windows", "Installs", "Restarts"): updates fit a window one
 //! by one, window types and merging, an install that outruns its max run
-//! time finishing in the background.
+//! time finishing in the background, restart notifications, suppressed
+//! restarts waiting for a window or the administrator's schedule.
 
 mod common;
 
@@ -11,7 +12,9 @@ use std::rc::Rc;
 use common::estate_of;
 use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::Estate;
-use patchsim::model::{self, Compliance, Outcome, RunOptions, TraceEvent, TraceRecord, Tracer};
+use patchsim::model::{
+    self, Compliance, Outcome, RestartCause, RunOptions, TraceEvent, TraceRecord, Tracer,
+};
 
 const H: u64 = 3_600_000;
 const M: u64 = 60_000;
@@ -275,4 +278,142 @@ fn an_overrunning_install_finishes_in_the_background() {
             "402/11 at the max run time"
         );
     }
+}
+
+/// Every restart planned (after an install): why, and how long after the
+/// install's end.
+fn restarts(records: &[TraceRecord]) -> Vec<(RestartCause, u64)> {
+    planned(records).into_iter().map(|(_, p)| p).collect()
+}
+
+/// As [`restarts`], with when each was planned.
+fn planned(records: &[TraceRecord]) -> Vec<(SimTime, (RestartCause, u64))> {
+    records
+        .iter()
+        .filter_map(|r| match r.event {
+            TraceEvent::RestartPlanned { cause, in_ms } => Some((r.time, (cause, in_ms))),
+            _ => None,
+        })
+        .collect()
+}
+
+fn restart_run(settings: &str, cohort: &str, deployment: &str) -> (Outcome, Vec<TraceRecord>) {
+    traced(&scenario(
+        3,
+        &format!(r#"restart_duration: Fixed("3m"), {settings}"#),
+        cohort,
+        r#"Update(id: "KB1", size: "20MB", install_time: Fixed("10m")),"#,
+        &format!(r#"updates: ["KB1"], {deployment}"#),
+    ))
+}
+
+/// After a deadline install the user is notified at once, reminded every
+/// 4 h while more than the final countdown remains, and shown the final
+/// countdown 15 min before the forced restart at 90 min. A user restarts at
+/// the first notification after they are ready, or during the final
+/// countdown; one not ready by 90 min is forced.
+#[test]
+fn users_restart_at_a_notification_or_are_forced() {
+    let cases = [
+        // (ready after, countdown, reminder) → (cause, restart after)
+        ("30m", "90m", "4h", RestartCause::User, 75 * M),
+        ("80m", "90m", "4h", RestartCause::User, 80 * M),
+        ("5h", "90m", "4h", RestartCause::Forced, 90 * M),
+        ("5h", "10h", "4h", RestartCause::User, 8 * H),
+        ("9h", "10h", "4h", RestartCause::User, 9 * H + 45 * M),
+        ("11h", "10h", "4h", RestartCause::Forced, 10 * H),
+    ];
+    for (ready, countdown, reminder, cause, after) in cases {
+        let (out, records) = restart_run(
+            &format!(
+                r#"user_restart_delay: Fixed("{ready}"), restart_countdown: "{countdown}", restart_reminder_interval: "{reminder}""#
+            ),
+            "count: 20",
+            "",
+        );
+        let planned = restarts(&records);
+        assert_eq!(planned.len(), 20);
+        assert!(
+            planned.iter().all(|&p| p == (cause, after)),
+            "ready {ready}, countdown {countdown}: {:?}",
+            planned[0]
+        );
+        for a in &out.deployments[0].assignments {
+            let done = a.install_started_at + SimDuration::from_mins(10);
+            assert_eq!(
+                a.true_compliant_at,
+                done + SimDuration(after) + SimDuration::from_mins(3)
+            );
+        }
+    }
+}
+
+/// A suppressed restart is never forced. A workstation's user restarts in
+/// their own time; a server restarts when its next maintenance window
+/// opens, or at the administrator's scheduled restart if sooner; with
+/// neither it stays pending restart.
+#[test]
+fn suppressed_restarts_wait_for_a_window_or_the_schedule() {
+    let ready = r#"user_restart_delay: Fixed("5h")"#;
+    let suppress = "suppress_restart: [Workstation, Server]";
+    // Workstations: the user's own time, not a reminder.
+    let (out, records) = restart_run(ready, "count: 20", suppress);
+    assert_eq!(restarts(&records), vec![(RestartCause::User, 5 * H); 20]);
+    assert_eq!(out.totals.restarts_forced, 0);
+    assert_eq!(installed(&out), 20);
+
+    // Servers without a window or a schedule: pending to the end.
+    let (out, records) = restart_run(ready, "count: 20, kind: Server", suppress);
+    assert!(restarts(&records).is_empty());
+    let pending = out.deployments[0].final_truth[Compliance::Required as usize];
+    assert_eq!((installed(&out), pending), (0, 20));
+
+    // Servers whose daily window opens at 01:00 (the deployment ignores
+    // windows, so the install runs at once): restart at the next 01:00.
+    let window = r#"maintenance_windows: [MaintenanceWindow(recurrence: Daily, start: "01:00", length: "3h")]"#;
+    let (out, records) = restart_run(
+        ready,
+        &format!("count: 20, kind: Server, {window}"),
+        &format!("{suppress}, honor_maintenance_windows: false"),
+    );
+    assert_eq!(out.totals.restarts_in_window, 20);
+    assert_eq!(planned(&records).len(), 20);
+    for (at, (cause, after)) in planned(&records) {
+        assert_eq!(cause, RestartCause::InWindow);
+        assert_eq!(at + SimDuration(after), SimTime(DAY + H));
+    }
+
+    // And a scheduled restart every day at 22:00 comes first.
+    let (out, records) = restart_run(
+        ready,
+        &format!(
+            r#"count: 20, kind: Server, {window}, scheduled_restart: ScheduledRestart(recurrence: Daily, start: "22:00")"#
+        ),
+        &format!("{suppress}, honor_maintenance_windows: false"),
+    );
+    assert_eq!(out.totals.restarts_scheduled, 20);
+    assert_eq!(planned(&records).len(), 20);
+    for (at, (cause, after)) in planned(&records) {
+        assert_eq!(cause, RestartCause::Scheduled);
+        assert_eq!(at + SimDuration(after), SimTime(22 * H));
+    }
+    for a in &out.deployments[0].assignments {
+        assert_eq!(a.true_compliant_at, SimTime(22 * H + 3 * M));
+    }
+}
+
+/// An Available install that needs a restart: the user restarts when they
+/// choose, never at a reminder and never forced.
+#[test]
+fn available_restarts_are_the_users_own() {
+    let (out, records) = traced(&scenario(
+        3,
+        r#"user_restart_delay: Fixed("5h"), restart_duration: Fixed("3m")"#,
+        r#"count: 200, available_install_share: 1.0, available_install_delay: Fixed("1h")"#,
+        r#"Update(id: "KB1", size: "20MB", install_time: Fixed("10m")),"#,
+        r#"updates: ["KB1"], purpose: Available"#,
+    ));
+    assert_eq!(installed(&out), 200);
+    assert_eq!(restarts(&records), vec![(RestartCause::User, 5 * H); 200]);
+    assert_eq!(out.totals.restarts_forced, 0);
 }

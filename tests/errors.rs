@@ -206,6 +206,12 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        what: "out-of-range value: a final countdown longer than the countdown",
+        from: "policy_polling_interval: \"60m\"",
+        to: "policy_polling_interval: \"60m\", restart_final_countdown: \"2h\"",
+        expect: &["client_settings.restart_final_countdown: must be between 1m and 90m, got 2h"],
+    },
+    Case {
         what: "reference to an unknown server",
         from: "distribution_point: \"dp\"),\n        Cohort(name: \"desktops\"",
         to: "distribution_point: \"dp2\"),\n        Cohort(name: \"desktops\"",

@@ -32,6 +32,8 @@ struct CohortP {
     share: f64,
     server: bool,
     own_poll: Option<&'static str>,
+    /// The administrator's daily restart, at this hour.
+    restart_h: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -55,6 +57,7 @@ struct DeploymentP {
     deadline_after_h: Option<u32>,
     honor: bool,
     suppress_workstations: bool,
+    suppress_servers: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -107,12 +110,13 @@ fn cohort() -> impl Strategy<Value = CohortP> {
             select(&[0.0, 0.3, 1.0][..]),
             any::<bool>(),
             proptest::option::of(select(&["15m", "30m"][..])),
+            proptest::option::of(0u32..24),
         ),
     )
         .prop_map(
             |(
                 (count, power, start_h, end_h, jitter_m, on_h, off_h),
-                (link, gpo, windows, failure, share, server, own_poll),
+                (link, gpo, windows, failure, share, server, own_poll, restart_h),
             )| CohortP {
                 count,
                 power,
@@ -128,6 +132,7 @@ fn cohort() -> impl Strategy<Value = CohortP> {
                 share,
                 server,
                 own_poll,
+                restart_h,
             },
         )
 }
@@ -165,6 +170,7 @@ fn deployment() -> impl Strategy<Value = DeploymentP> {
         proptest::option::of(0u32..36),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
             |(
@@ -176,6 +182,7 @@ fn deployment() -> impl Strategy<Value = DeploymentP> {
                 deadline_after_h,
                 honor,
                 suppress_workstations,
+                suppress_servers,
             )| DeploymentP {
                 updates,
                 targets,
@@ -185,6 +192,7 @@ fn deployment() -> impl Strategy<Value = DeploymentP> {
                 deadline_after_h,
                 honor,
                 suppress_workstations,
+                suppress_servers,
             },
         )
 }
@@ -310,9 +318,14 @@ fn scenario_text(p: &Params) -> String {
                 )
             })
             .collect();
-        let own = c.own_poll.map_or(String::new(), |poll| {
+        let mut own = c.own_poll.map_or(String::new(), |poll| {
             format!(", client_settings: ClientSettings(policy_polling_interval: \"{poll}\")")
         });
+        if let Some(h) = c.restart_h {
+            own += &format!(
+                ", scheduled_restart: ScheduledRestart(recurrence: Daily, start: \"{h:02}:30\")"
+            );
+        }
         writeln!(
             s,
             "        Cohort(name: \"c{i}\", count: {}, kind: {}, power: {power}, link: \"{}\", management_point: \"mp\", update_point: \"sup\", distribution_point: \"dp\", gpo_conflict: {:?}, maintenance_windows: [{}], failure_probability: {:?}, available_install_share: {:?}{own}),",
@@ -376,10 +389,11 @@ fn scenario_text(p: &Params) -> String {
             at(created),
             at(available),
             d.honor,
-            if d.suppress_workstations {
-                "Workstation"
-            } else {
-                ""
+            match (d.suppress_workstations, d.suppress_servers) {
+                (true, true) => "Workstation, Server",
+                (true, false) => "Workstation",
+                (false, true) => "Server",
+                (false, false) => "",
             },
         );
         if let (false, Some(after)) = (d.available, d.deadline_after_h) {
@@ -436,14 +450,14 @@ proptest! {
 }
 
 /// The generator covers what it should: every power pattern, windows (of
-/// both types), Available deployments, releases during the run and GPO
-/// conflicts occur in the first cases.
+/// both types), Available deployments, releases during the run, GPO
+/// conflicts and scheduled restarts occur in the first cases.
 #[test]
 fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 7];
+    let mut seen = [false; 8];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -455,6 +469,7 @@ fn the_generator_covers_the_features() {
             "release: ",
             "gpo_conflict: 0.5",
             "applies_to: SoftwareUpdates",
+            "scheduled_restart:",
         ]
         .iter()
         .enumerate()
@@ -464,5 +479,5 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 7]);
+    assert_eq!(seen, [true; 8]);
 }

@@ -281,8 +281,12 @@ pub struct Settings {
     pub first_scan_window: SimDuration,
     /// Deployment re-evaluation schedule (failed installs are retried then).
     pub reevaluation_interval: SimDuration,
-    /// Restart reminder (snooze) interval for restarts that are not forced.
+    /// After a deadline install that needs a restart: the user is reminded
+    /// this often while more than the final countdown remains.
     pub restart_reminder_interval: SimDuration,
+    /// The final countdown before the forced restart (the notification the
+    /// user cannot close).
+    pub restart_final_countdown: SimDuration,
     /// Software updates may also install in "All deployments" windows when
     /// the client has "Software updates" windows.
     pub updates_in_all_deployments_windows: bool,
@@ -296,9 +300,10 @@ pub struct Settings {
     pub scan_retries: u32,
     /// Retry after a DP cannot serve a download.
     pub download_retry: SimDuration,
-    /// Install needing restart → forced restart.
+    /// Deadline install needing a restart → forced restart.
     pub restart_countdown: SimDuration,
-    /// Install needing restart → the user's own restart.
+    /// Install needing a restart → when the user is ready to restart (they
+    /// act at the next notification, or at once when not notified).
     pub user_restart_delay: Dist,
     /// Length of a restart.
     pub restart_duration: Dist,
@@ -334,6 +339,8 @@ pub struct CohortSpec {
     pub gpo_conflict: f64,
     /// Maintenance windows (empty: none).
     pub windows: Vec<WindowSpec>,
+    /// The administrator's recurring restart of these clients, if any.
+    pub scheduled_restart: Option<RestartScheduleSpec>,
     /// Extra install failure probability.
     pub failure_probability: f64,
     /// Share of users who ever install an Available update.
@@ -380,6 +387,15 @@ pub struct WindowSpec {
     pub length: SimDuration,
     /// What it is for.
     pub kind: WindowKind,
+}
+
+/// A recurring instant: the administrator's scheduled restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartScheduleSpec {
+    /// One day or one week.
+    pub period: SimDuration,
+    /// When, from local Monday 00:00 (weekly) or midnight (daily).
+    pub offset: SimDuration,
 }
 
 /// When a cohort's clients are on.

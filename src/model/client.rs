@@ -28,7 +28,7 @@ use super::family;
 use super::record::Timing;
 use super::store::{AnswerSettled, ClientTable, Database, NewClient, Outboxes};
 use super::trace::TraceEvent;
-use super::windows::{Schedule, too_long};
+use super::windows::{Schedule, next_restart, too_long};
 use super::world::World;
 use crate::engine::{
     CounterRng, CounterSession, PeriodicId, Scheduler, SimDuration, SimTime, Streams, TimerId,
@@ -49,13 +49,17 @@ pub(crate) enum Action {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RestartCause {
-    /// The user, before any countdown ran out.
+    /// The user: at a restart notification before the countdown ran out,
+    /// or in their own time when not notified.
     User,
     /// The countdown ran out.
     Forced,
-    /// At once, inside the maintenance window the install ran in.
+    /// In a maintenance window: at once after an install in it, or, for a
+    /// suppressed restart, when the client's next window opens.
     #[serde(rename = "maintenance_window")]
     InWindow,
+    /// The administrator's scheduled restart.
+    Scheduled,
 }
 
 /// A client's fields that most of its events read. (Its cohort, what it
@@ -1106,48 +1110,70 @@ impl World<'_> {
         }
     }
 
-    /// Plans the restart an install needs: at once inside the maintenance
-    /// window it installed in; for a deadline install, the user's own time
-    /// or the forced countdown, whichever is first; otherwise (Available, or
-    /// restart suppressed) the user's time, at the next reminder. An earlier
-    /// plan already made wins unless this one is sooner.
+    /// Plans the restart an install of `d` needs ("Device restart
+    /// notifications"), or none: then it stays pending until the client
+    /// restarts or shuts down for another reason.
+    /// - Required, honouring the client's maintenance windows: at once after
+    ///   an install in a window (restarts are allowed in windows; otherwise
+    ///   when the next one opens).
+    /// - Required, otherwise: the countdown (see
+    ///   [`countdown_restart`](Self::countdown_restart)).
+    /// - Required with the restart suppressed on this kind of client: never
+    ///   forced; when the client's next maintenance window opens, or, on a
+    ///   workstation, when the user restarts in their own time.
+    /// - Available: when the user restarts in their own time.
+    ///
+    /// The administrator's scheduled restart, if the cohort has one, comes
+    /// first if it is sooner. An earlier plan already made wins unless this
+    /// one is sooner.
     fn plan_restart(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let spec = &self.estate.deployments[d.index()];
         let cohort = self.cohort(c);
         let settings = self.settings(c);
+        let windows = &self.windows[self.clients.cohort(c).index()];
+        let (has_windows, next_window) = (!windows.is_empty(), windows.next_opening(now));
+        // Now if a window is open (after an install in it, always), else
+        // when the next one opens.
+        let in_window = match windows.left(now) {
+            Some(_) => Some(now),
+            None => next_window,
+        };
         let suppressed = match cohort.kind {
             ClientKind::Workstation => spec.suppress_restart_workstations,
             ClientKind::Server => spec.suppress_restart_servers,
         };
-        let required = spec.purpose == Purpose::Required;
-        let (delay, cause) = if required
-            && !suppressed
-            && spec.honor_maintenance_windows
-            && !cohort.windows.is_empty()
-        {
-            (SimDuration::ZERO, RestartCause::InWindow)
-        } else {
-            let user = settings.user_restart_delay.sample(&mut self.clients.rng(c));
-            if required && !suppressed {
-                if user < settings.restart_countdown {
-                    (user, RestartCause::User)
-                } else {
-                    (settings.restart_countdown, RestartCause::Forced)
-                }
-            } else {
-                let reminder = settings.restart_reminder_interval.as_ms();
-                let k = user.as_ms().div_ceil(reminder).max(1);
-                (SimDuration(k * reminder), RestartCause::User)
-            }
+        let own_time = |w: &mut Self| {
+            let user = settings.user_restart_delay.sample(&mut w.clients.rng(c));
+            (now + user, RestartCause::User)
         };
-        let at = now + delay;
+        let plan = match spec.purpose {
+            Purpose::Available => Some(own_time(self)),
+            Purpose::Required if suppressed => {
+                let window = next_window.map(|t| (t, RestartCause::InWindow));
+                let user = (cohort.kind == ClientKind::Workstation).then(|| own_time(self));
+                earliest(window, user)
+            }
+            Purpose::Required if spec.honor_maintenance_windows && has_windows => {
+                in_window.map(|t| (t, RestartCause::InWindow))
+            }
+            Purpose::Required => Some(self.countdown_restart(c, now)),
+        };
+        let scheduled = (cohort.scheduled_restart.as_ref()).map(|r| {
+            (
+                next_restart(r, self.estate.week_offset, now),
+                RestartCause::Scheduled,
+            )
+        });
         let client = &mut self.clients[c];
         client.restart_pending_since = client.restart_pending_since.min(now);
+        let Some((at, cause)) = earliest(plan, scheduled) else {
+            return; // it stays pending restart
+        };
         self.recorder
             .trace(now, Some(c), || TraceEvent::RestartPlanned {
                 cause,
-                in_ms: delay.as_ms(),
+                in_ms: at.since(now).as_ms(),
             });
         let planned = self.clients.cold(c).restart_at;
         let client = &mut self.clients[c];
@@ -1159,6 +1185,37 @@ impl World<'_> {
         client.restart_timer = timer;
         client.restart_cause = cause;
         self.clients.cold_mut(c).restart_at = at;
+    }
+
+    /// The restart after a deadline install that needs one: the user is
+    /// notified at once, reminded every `restart_reminder_interval` while
+    /// more than the final countdown remains, and shown the final countdown
+    /// (a notification that stays up) `restart_final_countdown` before the
+    /// forced restart at `restart_countdown`. The user restarts at the first
+    /// notification at or after they are ready (`user_restart_delay`, from
+    /// the install), or during the final countdown once ready; a user not
+    /// ready by the end is forced.
+    fn countdown_restart(&mut self, c: ClientId, now: SimTime) -> (SimTime, RestartCause) {
+        let settings = self.settings(c);
+        let ready = settings
+            .user_restart_delay
+            .sample(&mut self.clients.rng(c))
+            .as_ms();
+        let countdown = settings.restart_countdown.as_ms();
+        let final_at = countdown.saturating_sub(settings.restart_final_countdown.as_ms());
+        let reminder = settings.restart_reminder_interval.as_ms();
+        let at = if ready <= final_at {
+            // The next notification: the first, a reminder, or the final one.
+            let k = ready.div_ceil(reminder);
+            (k * reminder).min(final_at)
+        } else {
+            ready
+        };
+        if at < countdown {
+            (now + SimDuration(at), RestartCause::User)
+        } else {
+            (now + SimDuration(countdown), RestartCause::Forced)
+        }
     }
 
     /// Updates still missing on clients where no maintenance window is
@@ -1220,6 +1277,7 @@ impl World<'_> {
             RestartCause::User => self.recorder.totals.restarts_by_user += 1,
             RestartCause::Forced => self.recorder.totals.restarts_forced += 1,
             RestartCause::InWindow => self.recorder.totals.restarts_in_window += 1,
+            RestartCause::Scheduled => self.recorder.totals.restarts_scheduled += 1,
         }
         match client.action {
             Action::Install(_) => client.restart_waiting = true,
@@ -1317,5 +1375,17 @@ impl World<'_> {
             Action::Download(_) => unreachable!("handled above"),
         }
         self.refresh(c, now);
+    }
+}
+
+/// The sooner of two planned restarts (the first on a tie).
+fn earliest(
+    a: Option<(SimTime, RestartCause)>,
+    b: Option<(SimTime, RestartCause)>,
+) -> Option<(SimTime, RestartCause)> {
+    match (a, b) {
+        (Some(a), Some(b)) if b.0 < a.0 => Some(b),
+        (Some(a), _) => Some(a),
+        (None, b) => b,
     }
 }

@@ -255,8 +255,11 @@ pub struct Totals {
     pub restarts_forced: u64,
     /// Pending restarts satisfied by a shutdown.
     pub restarts_by_shutdown: u64,
-    /// Restarts right after an install inside a maintenance window.
+    /// Restarts in a maintenance window: right after an install in it, or
+    /// a suppressed restart when the next window opens.
     pub restarts_in_window: u64,
+    /// Restarts by the administrator's schedule.
+    pub restarts_scheduled: u64,
     /// Scans that failed (conflicting GPO).
     pub scans_failed: u64,
     /// Installs of Available deployments started by users.

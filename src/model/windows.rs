@@ -17,7 +17,8 @@
 
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
-    CohortId, CohortSpec, DeploymentId, Estate, Purpose, Settings, UpdateId, WindowSpec,
+    CohortId, CohortSpec, DeploymentId, Estate, Purpose, RestartScheduleSpec, Settings, UpdateId,
+    WindowSpec,
 };
 
 const WEEK: u64 = 7 * 86_400_000;
@@ -145,6 +146,19 @@ impl Schedule {
         Some(self.at_local(week + WEEK + s.0))
     }
 
+    /// The first opening of a window strictly after `now` (`now` itself if
+    /// a window is always open; `None` if there is none).
+    pub(crate) fn next_opening(&self, now: SimTime) -> Option<SimTime> {
+        if self.always {
+            return Some(now);
+        }
+        let (week, into) = self.local(now);
+        match self.spans.iter().find(|s| s.0 > into) {
+            Some(s) => Some(self.at_local(week + s.0)),
+            None => Some(self.at_local(week + WEEK + self.spans.first()?.0)),
+        }
+    }
+
     /// How long the longest window is open (`None`: there is none).
     pub(crate) fn longest(&self) -> Option<SimDuration> {
         if self.always {
@@ -152,6 +166,18 @@ impl Schedule {
         }
         (self.spans.iter()).map(|s| SimDuration(s.1 - s.0)).max()
     }
+}
+
+/// The first instant at or after `now` of a recurring restart.
+pub(crate) fn next_restart(
+    schedule: &RestartScheduleSpec,
+    week_offset: SimDuration,
+    now: SimTime,
+) -> SimTime {
+    let local = week_offset.as_ms() + now.as_ms();
+    let period = schedule.period.as_ms();
+    let wait = (schedule.offset.as_ms() % period + period - local % period) % period;
+    now + SimDuration(wait)
 }
 
 /// An update of a Required deployment that honours maintenance windows
@@ -259,6 +285,8 @@ mod tests {
         assert_eq!(left(&w, 4 * H), None, "closed at its end");
         assert_eq!(left(&w, 6 * DAY + 3 * H), Some(H), "Sunday too");
         assert_eq!(w.longest(), Some(SimDuration::from_hours(3)));
+        assert_eq!(w.next_opening(SimTime(2 * H)), Some(SimTime(25 * H)));
+        assert_eq!(w.next_opening(SimTime(0)), Some(SimTime(H)));
     }
 
     #[test]
@@ -324,6 +352,10 @@ mod tests {
             w.next_fit(SimTime(2 * DAY), SimDuration::from_hours(4)),
             Some(SimTime(6 * DAY + 23 * H))
         );
+        assert_eq!(
+            w.next_opening(SimTime(30 * M)),
+            Some(SimTime(6 * DAY + 23 * H))
+        );
     }
 
     /// A weekly window over a daily one lengthens that day's window only.
@@ -353,8 +385,10 @@ mod tests {
             w.next_fit(SimTime(5 * H), SimDuration::from_hours(30)),
             Some(SimTime(5 * H))
         );
+        assert_eq!(w.next_opening(SimTime(5 * H)), Some(SimTime(5 * H)));
         assert!(schedule(&[]).is_empty());
         assert_eq!(schedule(&[]).next_fit(SimTime(0), SimDuration(1)), None);
+        assert_eq!(schedule(&[]).next_opening(SimTime(0)), None);
     }
 
     /// With both types, software updates use the software-update windows,
@@ -407,5 +441,22 @@ mod tests {
             "merged 01:00–05:00"
         );
         assert_eq!(of(2).longest(), Some(SimDuration::from_hours(3)));
+    }
+
+    #[test]
+    fn scheduled_restarts_recur() {
+        // Sundays 03:00; simulated zero is Wednesday 12:00 local.
+        let s = RestartScheduleSpec {
+            period: SimDuration::from_days(7),
+            offset: SimDuration::from_hours(6 * 24 + 3),
+        };
+        let offset = SimDuration::from_hours(2 * 24 + 12);
+        let first = SimTime((3 * 24 + 15) * H);
+        assert_eq!(next_restart(&s, offset, SimTime(0)), first);
+        assert_eq!(next_restart(&s, offset, first), first);
+        assert_eq!(
+            next_restart(&s, offset, first + SimDuration(1)),
+            first + SimDuration::from_days(7)
+        );
     }
 }

@@ -228,6 +228,7 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
                     RestartCause::User => "user",
                     RestartCause::Forced => "forced",
                     RestartCause::InWindow => "maintenance_window",
+                    RestartCause::Scheduled => "scheduled",
                 }
             ),
             TraceEvent::RestartDue => "the restart is due".to_string(),

@@ -17,8 +17,8 @@ use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CohortId, CohortSpec, DeploymentSpec, DpId, DpSpec, Estate, FaultSpec, MpId, MpSpec, PowerSpec,
-    PrimarySpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec,
-    SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
+    PrimarySpec, RestartScheduleSpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source,
+    SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -214,11 +214,13 @@ impl Checker {
             SimDuration::ZERO,
             day,
         );
+        // Since version 1906 the restart settings go up to two weeks.
+        let two_weeks = SimDuration::from_days(14);
         self.duration(
             &format!("{path}.restart_reminder_interval"),
             s.restart_reminder_interval.0,
             SimDuration::from_mins(1),
-            day,
+            two_weeks,
         );
         self.duration(
             &format!("{path}.mp_retry"),
@@ -260,7 +262,13 @@ impl Checker {
             &format!("{path}.restart_countdown"),
             s.restart_countdown.0,
             min,
-            day,
+            two_weeks,
+        );
+        self.duration(
+            &format!("{path}.restart_final_countdown"),
+            s.restart_final_countdown.0,
+            min,
+            s.restart_countdown.0.max(min),
         );
         self.dist(
             &format!("{path}.user_restart_delay"),
@@ -288,6 +296,7 @@ impl Checker {
             first_scan_window: s.first_scan_window.0,
             reevaluation_interval: s.reevaluation_interval.0,
             restart_reminder_interval: s.restart_reminder_interval.0,
+            restart_final_countdown: s.restart_final_countdown.0,
             updates_in_all_deployments_windows: s.updates_in_all_deployments_windows,
             mp_retry: s.mp_retry.0,
             mp_retry_max: s.mp_retry_max.0,
@@ -885,6 +894,15 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 },
             });
         }
+        let scheduled_restart = c.scheduled_restart.as_ref().map(|r| {
+            let (period, offset) = recurring(
+                &mut ck,
+                &format!("{path}.scheduled_restart"),
+                r.recurrence,
+                r.start,
+            );
+            RestartScheduleSpec { period, offset }
+        });
         let mp = ck
             .lookup(
                 &format!("{path}.management_point"),
@@ -951,6 +969,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             kind: c.kind.resolve(),
             gpo_conflict: c.gpo_conflict,
             windows,
+            scheduled_restart,
             failure_probability: c.failure_probability,
             available_install_share: c.available_install_share,
             available_install_delay: c.available_install_delay.resolve(),
