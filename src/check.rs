@@ -15,7 +15,7 @@ use std::fmt;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{ClientId, DeploymentId, Estate, PowerSpec, Purpose, UpdateId};
-use crate::model::{Compliance, Outcome, TOPIC_DETECTION, TraceEvent, TraceRecord};
+use crate::model::{Compliance, Outcome, Schedule, TOPIC_DETECTION, TraceEvent, TraceRecord};
 
 /// A law of the model that the checker verifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -122,6 +122,8 @@ pub struct LawChecker<'e> {
     /// Per deployment: the shortest max run time among its updates (the
     /// least room a window must have for a non-empty install to start).
     min_run_time: Vec<SimDuration>,
+    /// Per cohort: the maintenance windows software updates install in.
+    windows: Vec<Schedule>,
     records: u64,
     first: Option<Violation>,
 }
@@ -171,6 +173,12 @@ impl<'e> LawChecker<'e> {
             synced_at,
             first_sync_done: estate.sync.initially_synced,
             min_run_time,
+            windows: (estate.cohorts.iter())
+                .map(|k| {
+                    let settings = &estate.settings[k.settings.index()];
+                    Schedule::for_updates(k, settings, estate.week_offset)
+                })
+                .collect(),
             records: 0,
             first: None,
         }
@@ -497,24 +505,18 @@ impl<'e> LawChecker<'e> {
             );
             return;
         }
-        let cohort = &estate.cohorts[usize::from(self.cohort_of[c.index()])];
-        if !spec.honor_maintenance_windows || cohort.windows.is_empty() {
+        let k = usize::from(self.cohort_of[c.index()]);
+        let (cohort, windows) = (&estate.cohorts[k], &self.windows[k]);
+        // An install with nothing left to do (its updates came by another
+        // deployment) waits for no window.
+        if !spec.honor_maintenance_windows || windows.is_empty() || length_ms == 0 {
             return;
         }
-        // At least one update is missing (the install takes time) and needs
-        // its max run time; an install with nothing left to do needs none.
-        let need = if length_ms == 0 {
-            SimDuration::ZERO
-        } else {
-            self.min_run_time[d.index()]
-        };
-        let local = estate.week_offset.as_ms() + now.as_ms();
-        let fits = cohort.windows.iter().any(|w| {
-            let into =
-                (local + w.period.as_ms() - w.offset.as_ms() % w.period.as_ms()) % w.period.as_ms();
-            into + need.as_ms() <= w.length.as_ms()
-        });
-        if !fits {
+        // At least one update is missing and its max run time must fit in
+        // what is left of the open window (the windows software updates
+        // use, merged); the first to install is the shortest.
+        let need = self.min_run_time[d.index()];
+        if windows.left(now).is_none_or(|left| left < need) {
             let cohort_name = &cohort.name;
             self.fail(
                 Law::Deadlines,

@@ -462,8 +462,10 @@ fn maintenance_windows_gate_installs() {
     );
 }
 
-/// Max run time: 60 min for security updates, 120 for feature updates; an
-/// install over it fails, and is retried at the next re-evaluation.
+/// Max run time: 60 min for security updates, 120 for feature updates. An
+/// install over it is reported failed at the max run time but finishes in
+/// the background (not an install failure); random failures are retried at
+/// the next re-evaluation.
 #[test]
 fn max_run_time_by_classification_and_retry() {
     let run = |class: &str| {
@@ -480,21 +482,18 @@ fn max_run_time_by_classification_and_retry() {
     };
     let security = run("Security");
     let t = &security.totals;
-    assert!(
-        t.installs - t.install_failures <= 100,
-        "every finished attempt failed (some still run at the end)"
-    );
-    assert!(
-        security.totals.installs >= 400,
-        "retried every 12 h: {}",
-        security.totals.installs
+    assert_eq!(
+        (t.installs, t.installs_overran, t.install_failures),
+        (100, 100, 0),
+        "each overran once, and finished in the background"
     );
     assert_eq!(
         security.deployments[0].final_truth[Compliance::Installed as usize],
-        0
+        100
     );
     let feature = run("FeatureUpgrade");
     assert_eq!(feature.totals.install_failures, 0);
+    assert_eq!(feature.totals.installs_overran, 0);
     assert_eq!(
         feature.deployments[0].final_truth[Compliance::Installed as usize],
         100
@@ -514,8 +513,9 @@ fn max_run_time_by_classification_and_retry() {
 }
 
 /// Restarts: the 90-minute countdown forces users who would wait longer;
-/// a suppressed restart waits for the user, who acts at a 4-hour reminder;
-/// pending restart is not compliant.
+/// a suppressed restart on a workstation waits for the user's own time;
+/// pending restart is not compliant. (Notifications, windows and schedules:
+/// `tests/enforcement.rs`.)
 #[test]
 fn restart_countdown_and_suppression() {
     let run = |suppress: &str| {
@@ -545,10 +545,10 @@ fn restart_countdown_and_suppression() {
     assert_eq!(suppressed.totals.restarts_forced, 0);
     for a in &suppressed.deployments[0].assignments {
         let done = a.install_started_at + SimDuration::from_mins(10);
-        // 5 h → the user acts at the second 4-hour reminder, 8 h after install.
+        // The user restarts in their own time, 5 h after the install.
         assert_eq!(
             a.true_compliant_at,
-            done + SimDuration::from_mins(8 * 60 + 3)
+            done + SimDuration::from_mins(5 * 60 + 3)
         );
     }
 }

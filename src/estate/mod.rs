@@ -290,8 +290,15 @@ pub struct Settings {
     pub scan_ttl: SimDuration,
     /// Deployment re-evaluation schedule (failed installs are retried then).
     pub reevaluation_interval: SimDuration,
-    /// Restart reminder (snooze) interval for restarts that are not forced.
+    /// After a deadline install that needs a restart: the user is reminded
+    /// this often while more than the final countdown remains.
     pub restart_reminder_interval: SimDuration,
+    /// The final countdown before the forced restart (the notification the
+    /// user cannot close).
+    pub restart_final_countdown: SimDuration,
+    /// Software updates may also install in "All deployments" windows when
+    /// the client has "Software updates" windows.
+    pub updates_in_all_deployments_windows: bool,
     /// First backoff after a management point rejects a request.
     pub mp_retry: SimDuration,
     /// Longest backoff.
@@ -302,9 +309,10 @@ pub struct Settings {
     pub scan_retries: u32,
     /// Retry after a DP cannot serve a download.
     pub download_retry: SimDuration,
-    /// Install needing restart → forced restart.
+    /// Deadline install needing a restart → forced restart.
     pub restart_countdown: SimDuration,
-    /// Install needing restart → the user's own restart.
+    /// Install needing a restart → when the user is ready to restart (they
+    /// act at the next notification, or at once when not notified).
     pub user_restart_delay: Dist,
     /// Length of a restart.
     pub restart_duration: Dist,
@@ -346,12 +354,41 @@ pub struct CohortSpec {
     pub state_message_loss: f64,
     /// Maintenance windows (empty: none).
     pub windows: Vec<WindowSpec>,
+    /// The administrator's recurring restart of these clients, if any.
+    pub scheduled_restart: Option<RestartScheduleSpec>,
     /// Extra install failure probability.
     pub failure_probability: f64,
     /// Share of users who ever install an Available update.
     pub available_install_share: f64,
     /// Evaluation → such a user's install.
     pub available_install_delay: Dist,
+}
+
+/// What a maintenance window is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    /// Every kind of deployment (the console's default).
+    AllDeployments,
+    /// Software updates only.
+    SoftwareUpdates,
+}
+
+impl CohortSpec {
+    /// The windows its clients install software updates in, with client
+    /// settings `settings`: its `SoftwareUpdates` windows if it has any
+    /// (and then its `AllDeployments` ones only if the settings allow
+    /// them), else all its windows.
+    pub fn update_windows(&self, settings: &Settings) -> Vec<WindowSpec> {
+        let typed = (self.windows.iter()).any(|w| w.kind == WindowKind::SoftwareUpdates);
+        (self.windows.iter())
+            .filter(|w| {
+                !typed
+                    || w.kind == WindowKind::SoftwareUpdates
+                    || settings.updates_in_all_deployments_windows
+            })
+            .copied()
+            .collect()
+    }
 }
 
 /// A recurring maintenance window.
@@ -363,6 +400,17 @@ pub struct WindowSpec {
     pub offset: SimDuration,
     /// How long it is open.
     pub length: SimDuration,
+    /// What it is for.
+    pub kind: WindowKind,
+}
+
+/// A recurring instant: the administrator's scheduled restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartScheduleSpec {
+    /// One day or one week.
+    pub period: SimDuration,
+    /// When, from local Monday 00:00 (weekly) or midnight (daily).
+    pub offset: SimDuration,
 }
 
 /// When a cohort's clients are on.
@@ -401,7 +449,8 @@ pub struct UpdateSpec {
     pub applicability: f64,
     /// Install duration.
     pub install_time: Dist,
-    /// Longest an install may run before it is stopped as failed.
+    /// Longest the client monitors an install: past it, the client reports
+    /// the install failed (it goes on in the background).
     pub max_run_time: SimDuration,
     /// Probability an install needs a restart.
     pub restart_probability: f64,

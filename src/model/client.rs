@@ -30,7 +30,7 @@ use super::record::Timing;
 use super::servers::Request;
 use super::store::{AnswerSettled, ClientTable, Database, NewClient, Offer, Outboxes};
 use super::trace::TraceEvent;
-use super::windows::next_fit;
+use super::windows::{Schedule, next_restart, too_long};
 use super::world::World;
 use crate::engine::{
     CounterRng, CounterSession, PeriodicId, Scheduler, SimDuration, SimTime, Streams, TimerId,
@@ -54,13 +54,17 @@ pub(crate) enum Action {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RestartCause {
-    /// The user, before any countdown ran out.
+    /// The user: at a restart notification before the countdown ran out,
+    /// or in their own time when not notified.
     User,
     /// The countdown ran out.
     Forced,
-    /// At once, inside the maintenance window the install ran in.
+    /// In a maintenance window: at once after an install in it, or, for a
+    /// suppressed restart, when the client's next window opens.
     #[serde(rename = "maintenance_window")]
     InWindow,
+    /// The administrator's scheduled restart.
+    Scheduled,
 }
 
 /// A client's fields that most of its events read. (Its cohort, what it
@@ -889,26 +893,28 @@ impl World<'_> {
         self.refresh(c, now);
     }
 
-    /// Whether a deadline install must wait for a maintenance window: `None`
-    /// if it may start now, else when the next window long enough for the
-    /// max run times opens (`SimTime::MAX`: no window ever is).
-    fn window_for_install(&self, c: ClientId, d: DeploymentId, now: SimTime) -> Option<SimTime> {
+    /// The maintenance windows that gate client `c`'s installs of `d`:
+    /// those of its cohort for software updates, if `d` is Required and
+    /// honours windows and the cohort has any.
+    fn install_windows(&self, c: ClientId, d: DeploymentId) -> Option<&Schedule> {
         let spec = &self.estate.deployments[d.index()];
-        let cohort = self.cohort(c);
-        if spec.purpose != Purpose::Required
-            || !spec.honor_maintenance_windows
-            || cohort.windows.is_empty()
-        {
-            return None;
-        }
-        let need = spec
-            .updates
-            .iter()
+        let windows = &self.windows[self.clients.cohort(c).index()];
+        (spec.purpose == Purpose::Required && spec.honor_maintenance_windows && !windows.is_empty())
+            .then_some(windows)
+    }
+
+    /// Whether a deadline install must wait for a maintenance window: `None`
+    /// if it may start now, else when the next window opens with room for
+    /// the shortest max run time of the updates still missing (the first
+    /// the client would install; `SimTime::MAX`: no window ever has).
+    fn window_for_install(&self, c: ClientId, d: DeploymentId, now: SimTime) -> Option<SimTime> {
+        let windows = self.install_windows(c, d)?;
+        let spec = &self.estate.deployments[d.index()];
+        let need = (spec.updates.iter())
             .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
-            .fold(SimDuration::ZERO, |sum, u| {
-                sum + self.estate.updates[u.index()].max_run_time
-            });
-        match next_fit(&cohort.windows, self.estate.week_offset, now, need) {
+            .map(|u| self.estate.updates[u.index()].max_run_time)
+            .min()?;
+        match windows.next_fit(now, need) {
             Some(t) if t <= now => None,
             Some(t) => Some(t),
             None => Some(SimTime::MAX),
@@ -1015,6 +1021,7 @@ impl World<'_> {
         let (mut missing_bytes, mut missing, mut pending, mut installed) =
             (0u64, false, false, false);
         let mut waiting_content = false;
+        let mut background = false;
         for &u in &spec.updates {
             match self.clients.update(c, u).truth {
                 Truth::Missing => {
@@ -1023,6 +1030,7 @@ impl World<'_> {
                 }
                 Truth::PendingRestart => pending = true,
                 Truth::Installed => installed = true,
+                Truth::Background => background = true,
                 _ => {}
             }
         }
@@ -1060,6 +1068,10 @@ impl World<'_> {
             }
         } else if pending {
             (Phase::PendingRestart, false)
+        } else if background {
+            // Still installing in the background after it was reported
+            // failed: the next re-evaluation looks again.
+            (Phase::Failed, false)
         } else if installed {
             (Phase::Compliant, true)
         } else {
@@ -1077,6 +1089,15 @@ impl World<'_> {
         }
         if waiting_content {
             self.queue_missing(c, d, UPDATE_WAITING_CONTENT, now);
+        }
+        // A restart nothing has planned (an install that finished in the
+        // background needs one): the client plans it now it knows.
+        let client = &self.clients[c];
+        if phase == Phase::PendingRestart
+            && client.restart_timer.is_none()
+            && !client.restart_waiting
+        {
+            self.plan_restart(c, d, sched);
         }
         let state = if compliant { COMPLIANT } else { NON_COMPLIANT };
         self.queue(c, TOPIC_COMPLIANCE, state, d.0, now);
@@ -1202,39 +1223,57 @@ impl World<'_> {
         self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADED, d.0, now);
     }
 
-    /// Installs every missing update of the deployment, one after another;
-    /// each attempt's length and outcome are drawn now.
+    /// Installs the deployment's missing updates one after another, in
+    /// ascending order of max run time, as Configuration Manager does. In a
+    /// maintenance window an update starts only if its max run time fits in
+    /// what is left of the window when it would start; the rest wait for a
+    /// later window. Each attempt's length and outcome are drawn now. An
+    /// attempt that outruns its max run time ends the client's part there:
+    /// it reports the update failed and is free, while the install goes on
+    /// in the background until its drawn length.
     fn start_install(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let spec = &self.estate.deployments[d.index()];
+        let estate = self.estate;
+        let spec = &estate.deployments[d.index()];
         let cohort_failure = self.cohort(c).failure_probability;
+        // Time left in the open window (`None`: no window gates it).
+        let left =
+            (self.install_windows(c, d)).map(|w| w.left(now).unwrap_or(SimDuration::ZERO).as_ms());
+        let mut order: Vec<UpdateId> = (spec.updates.iter().copied())
+            .filter(|&u| self.clients.update(c, u).truth == Truth::Missing)
+            .collect();
+        order.sort_by_key(|u| estate.updates[u.index()].max_run_time);
         let mut length = SimDuration::ZERO;
-        for &u in &spec.updates {
-            if self.clients.update(c, u).truth != Truth::Missing {
-                continue;
+        for u in order {
+            let update = &estate.updates[u.index()];
+            if left.is_some_and(|left| {
+                update.max_run_time.as_ms() > left.saturating_sub(length.as_ms())
+            }) {
+                break; // the rest are longer still
             }
-            let update = &self.estate.updates[u.index()];
             let p_fail = 1.0 - (1.0 - update.failure_probability) * (1.0 - cohort_failure);
             let (took, fails) = {
                 let mut rng = self.clients.rng(c);
                 let took = update.install_time.sample(&mut rng);
-                (
-                    took,
-                    took > update.max_run_time || rng.random::<f64>() < p_fail,
-                )
+                (took, rng.random::<f64>() < p_fail)
+            };
+            let overruns = took > update.max_run_time;
+            let truth = if fails {
+                Truth::InstallingFail
+            } else if overruns {
+                // The install goes on after the client stops watching it.
+                sched.at_fixed(now + length + took, Event::BackgroundInstallDone(c, u));
+                Truth::InstallingOverrun
+            } else {
+                Truth::InstallingOk
             };
             length = length + took.min(update.max_run_time);
-            self.clients.set_truth(
-                c,
-                u,
-                if fails {
-                    Truth::InstallingFail
-                } else {
-                    Truth::InstallingOk
-                },
-            );
+            self.clients.set_truth(c, u, truth);
             self.queue(c, TOPIC_UPDATE_ENFORCEMENT, UPDATE_INSTALLING, u.0, now);
             self.recorder.totals.installs += 1;
+            if overruns {
+                break; // the client reports the deployment failed at this point
+            }
         }
         self.deployments.assignment_mut(d, c).phase = Phase::Installing;
         self.deployments.install_started(d, c, now);
@@ -1268,6 +1307,13 @@ impl World<'_> {
                     self.recorder.totals.install_failures += 1;
                     (Truth::Missing, UPDATE_FAILED)
                 }
+                // Past its max run time the client reports it failed; it
+                // goes on in the background.
+                Truth::InstallingOverrun => {
+                    failed = true;
+                    self.recorder.totals.installs_overran += 1;
+                    (Truth::Background, UPDATE_FAILED)
+                }
                 _ => continue,
             };
             self.clients.set_truth(c, u, next);
@@ -1293,48 +1339,70 @@ impl World<'_> {
         }
     }
 
-    /// Plans the restart an install needs: at once inside the maintenance
-    /// window it installed in; for a deadline install, the user's own time
-    /// or the forced countdown, whichever is first; otherwise (Available, or
-    /// restart suppressed) the user's time, at the next reminder. An earlier
-    /// plan already made wins unless this one is sooner.
+    /// Plans the restart an install of `d` needs ("Device restart
+    /// notifications"), or none: then it stays pending until the client
+    /// restarts or shuts down for another reason.
+    /// - Required, honouring the client's maintenance windows: at once after
+    ///   an install in a window (restarts are allowed in windows; otherwise
+    ///   when the next one opens).
+    /// - Required, otherwise: the countdown (see
+    ///   [`countdown_restart`](Self::countdown_restart)).
+    /// - Required with the restart suppressed on this kind of client: never
+    ///   forced; when the client's next maintenance window opens, or, on a
+    ///   workstation, when the user restarts in their own time.
+    /// - Available: when the user restarts in their own time.
+    ///
+    /// The administrator's scheduled restart, if the cohort has one, comes
+    /// first if it is sooner. An earlier plan already made wins unless this
+    /// one is sooner.
     fn plan_restart(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let spec = &self.estate.deployments[d.index()];
         let cohort = self.cohort(c);
         let settings = self.settings(c);
+        let windows = &self.windows[self.clients.cohort(c).index()];
+        let (has_windows, next_window) = (!windows.is_empty(), windows.next_opening(now));
+        // Now if a window is open (after an install in it, always), else
+        // when the next one opens.
+        let in_window = match windows.left(now) {
+            Some(_) => Some(now),
+            None => next_window,
+        };
         let suppressed = match cohort.kind {
             ClientKind::Workstation => spec.suppress_restart_workstations,
             ClientKind::Server => spec.suppress_restart_servers,
         };
-        let required = spec.purpose == Purpose::Required;
-        let (delay, cause) = if required
-            && !suppressed
-            && spec.honor_maintenance_windows
-            && !cohort.windows.is_empty()
-        {
-            (SimDuration::ZERO, RestartCause::InWindow)
-        } else {
-            let user = settings.user_restart_delay.sample(&mut self.clients.rng(c));
-            if required && !suppressed {
-                if user < settings.restart_countdown {
-                    (user, RestartCause::User)
-                } else {
-                    (settings.restart_countdown, RestartCause::Forced)
-                }
-            } else {
-                let reminder = settings.restart_reminder_interval.as_ms();
-                let k = user.as_ms().div_ceil(reminder).max(1);
-                (SimDuration(k * reminder), RestartCause::User)
-            }
+        let own_time = |w: &mut Self| {
+            let user = settings.user_restart_delay.sample(&mut w.clients.rng(c));
+            (now + user, RestartCause::User)
         };
-        let at = now + delay;
+        let plan = match spec.purpose {
+            Purpose::Available => Some(own_time(self)),
+            Purpose::Required if suppressed => {
+                let window = next_window.map(|t| (t, RestartCause::InWindow));
+                let user = (cohort.kind == ClientKind::Workstation).then(|| own_time(self));
+                earliest(window, user)
+            }
+            Purpose::Required if spec.honor_maintenance_windows && has_windows => {
+                in_window.map(|t| (t, RestartCause::InWindow))
+            }
+            Purpose::Required => Some(self.countdown_restart(c, now)),
+        };
+        let scheduled = (cohort.scheduled_restart.as_ref()).map(|r| {
+            (
+                next_restart(r, self.estate.week_offset, now),
+                RestartCause::Scheduled,
+            )
+        });
         let client = &mut self.clients[c];
         client.restart_pending_since = client.restart_pending_since.min(now);
+        let Some((at, cause)) = earliest(plan, scheduled) else {
+            return; // it stays pending restart
+        };
         self.recorder
             .trace(now, Some(c), || TraceEvent::RestartPlanned {
                 cause,
-                in_ms: delay.as_ms(),
+                in_ms: at.since(now).as_ms(),
             });
         let planned = self.clients.cold(c).restart_at;
         let client = &mut self.clients[c];
@@ -1346,6 +1414,83 @@ impl World<'_> {
         client.restart_timer = timer;
         client.restart_cause = cause;
         self.clients.cold_mut(c).restart_at = at;
+    }
+
+    /// The restart after a deadline install that needs one: the user is
+    /// notified at once, reminded every `restart_reminder_interval` while
+    /// more than the final countdown remains, and shown the final countdown
+    /// (a notification that stays up) `restart_final_countdown` before the
+    /// forced restart at `restart_countdown`. The user restarts at the first
+    /// notification at or after they are ready (`user_restart_delay`, from
+    /// the install), or during the final countdown once ready; a user not
+    /// ready by the end is forced.
+    fn countdown_restart(&mut self, c: ClientId, now: SimTime) -> (SimTime, RestartCause) {
+        let settings = self.settings(c);
+        let ready = settings
+            .user_restart_delay
+            .sample(&mut self.clients.rng(c))
+            .as_ms();
+        let countdown = settings.restart_countdown.as_ms();
+        let final_at = countdown.saturating_sub(settings.restart_final_countdown.as_ms());
+        let reminder = settings.restart_reminder_interval.as_ms();
+        let at = if ready <= final_at {
+            // The next notification: the first, a reminder, or the final one.
+            let k = ready.div_ceil(reminder);
+            (k * reminder).min(final_at)
+        } else {
+            ready
+        };
+        if at < countdown {
+            (now + SimDuration(at), RestartCause::User)
+        } else {
+            (now + SimDuration(countdown), RestartCause::Forced)
+        }
+    }
+
+    /// Updates still missing on clients where no maintenance window is
+    /// long enough for them (see [`too_long`]), once per client and update:
+    /// they never install there.
+    pub(crate) fn updates_never_fit(&self) -> u64 {
+        let mut by_cohort: Vec<Vec<UpdateId>> = vec![Vec::new(); self.estate.cohorts.len()];
+        for t in too_long(self.estate) {
+            let updates = &mut by_cohort[t.cohort.index()];
+            if !updates.contains(&t.update) {
+                updates.push(t.update);
+            }
+        }
+        let mut n = 0;
+        for (cohort, updates) in self.estate.cohorts.iter().zip(&by_cohort) {
+            if updates.is_empty() {
+                continue;
+            }
+            for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
+                n += (updates.iter())
+                    .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
+                    .count() as u64;
+            }
+        }
+        n
+    }
+
+    /// An update the client stopped watching at its max run time has
+    /// finished installing in the background: it is installed (or waits for
+    /// a restart, as drawn now). The client learns of it at its next scan.
+    pub(crate) fn background_install_done(
+        &mut self,
+        c: ClientId,
+        u: UpdateId,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        debug_assert_eq!(self.clients.update(c, u).truth, Truth::Background);
+        let p = self.estate.updates[u.index()].restart_probability;
+        let truth = if self.clients.rng(c).random::<f64>() < p {
+            Truth::PendingRestart
+        } else {
+            Truth::Installed
+        };
+        self.clients.set_truth(c, u, truth);
+        self.refresh(c, now);
     }
 
     /// The restart is due: restart now, or as soon as the running install
@@ -1361,6 +1506,7 @@ impl World<'_> {
             RestartCause::User => self.recorder.totals.restarts_by_user += 1,
             RestartCause::Forced => self.recorder.totals.restarts_forced += 1,
             RestartCause::InWindow => self.recorder.totals.restarts_in_window += 1,
+            RestartCause::Scheduled => self.recorder.totals.restarts_scheduled += 1,
         }
         match client.action {
             Action::Install(_) => client.restart_waiting = true,
@@ -1413,6 +1559,7 @@ impl World<'_> {
         if let Some(timer) = client.restart_timer.take() {
             sched.cancel(timer);
         }
+        self.clients.cold_mut(c).restart_at = SimTime::MAX;
         let delay = self
             .settings(c)
             .power_on_policy_delay
@@ -1464,5 +1611,17 @@ impl World<'_> {
             Action::Download(_) => unreachable!("handled above"),
         }
         self.refresh(c, now);
+    }
+}
+
+/// The sooner of two planned restarts (the first on a tie).
+fn earliest(
+    a: Option<(SimTime, RestartCause)>,
+    b: Option<(SimTime, RestartCause)>,
+) -> Option<(SimTime, RestartCause)> {
+    match (a, b) {
+        (Some(a), Some(b)) if b.0 < a.0 => Some(b),
+        (Some(a), _) => Some(a),
+        (None, b) => b,
     }
 }

@@ -108,6 +108,13 @@ pub(crate) enum Truth {
     InstallingOk,
     /// Being installed; the attempt will fail.
     InstallingFail,
+    /// Being installed; the attempt will outrun its max run time: the client
+    /// stops watching it then and reports it failed, and it goes on in the
+    /// background.
+    InstallingOverrun,
+    /// Still installing in the background after the client reported it
+    /// failed (it outran its max run time); it will succeed.
+    Background,
     /// Installed; takes effect at the next restart.
     PendingRestart,
     /// Installed and in effect.

@@ -47,6 +47,8 @@ pub use record::{
 pub use servers::Request;
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};
 pub use update_point::{ScanFailure, ScanSource};
+pub(crate) use windows::Schedule;
+pub use windows::{TooLong, too_long};
 pub use world::{Progress, RunOptions, Stopped, run};
 
 /// Stream families: one random stream per entity of each.

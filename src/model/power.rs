@@ -166,13 +166,18 @@ impl World<'_> {
 
     /// A client back from a shutdown that kept its pending restart (Fast
     /// Startup): the planned restart happens when it was due, or at once
-    /// if that time passed while the client was off.
+    /// if that time passed while the client was off. (A restart nothing
+    /// plans stays pending.)
     fn resume_restart(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let client = &self.clients[c];
-        if client.restart_pending_since == SimTime::MAX || client.restart_timer.is_some() {
+        let planned = self.clients.cold(c).restart_at;
+        if client.restart_pending_since == SimTime::MAX
+            || client.restart_timer.is_some()
+            || planned == SimTime::MAX
+        {
             return;
         }
-        let at = self.clients.cold(c).restart_at.max(sched.now());
+        let at = planned.max(sched.now());
         self.clients[c].restart_timer = Some(sched.at(at, Event::RestartDue(c)));
     }
 

@@ -245,14 +245,25 @@ pub struct Totals {
     pub installs: u64,
     /// Failed install attempts.
     pub install_failures: u64,
+    /// Install attempts that outran their max run time: the client reported
+    /// them failed, and they finished in the background (not counted in
+    /// `install_failures`).
+    pub installs_overran: u64,
+    /// Updates still missing at the end on clients where they never fit a
+    /// maintenance window (their max run time is longer than every window
+    /// of the client), counted once per client and update.
+    pub updates_never_fit: u64,
     /// Restarts the user made before the countdown ran out.
     pub restarts_by_user: u64,
     /// Restarts forced at the end of the countdown.
     pub restarts_forced: u64,
     /// Pending restarts satisfied by a shutdown.
     pub restarts_by_shutdown: u64,
-    /// Restarts right after an install inside a maintenance window.
+    /// Restarts in a maintenance window: right after an install in it, or
+    /// a suppressed restart when the next window opens.
     pub restarts_in_window: u64,
+    /// Restarts by the administrator's schedule.
+    pub restarts_scheduled: u64,
     /// Scans that failed (conflicting GPO).
     pub scans_failed: u64,
     /// Scans that ran offline, on the metadata the client had (after an

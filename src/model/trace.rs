@@ -211,6 +211,12 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     },
     /// The install ends.
     InstallDone,
+    /// An update the client stopped watching at its max run time (and
+    /// reported failed) finishes installing in the background.
+    BackgroundInstallDone {
+        /// The update.
+        update: U,
+    },
     /// An install needs a restart: when, and why then.
     RestartPlanned {
         /// Who or what restarts it.
@@ -324,6 +330,7 @@ impl<D, U> TraceEvent<D, U> {
                 length_ms,
             },
             E::InstallDone => E::InstallDone,
+            E::BackgroundInstallDone { update } => E::BackgroundInstallDone { update: u(update) },
             E::RestartPlanned { cause, in_ms } => E::RestartPlanned { cause, in_ms },
             E::RestartDue => E::RestartDue,
             E::RestartStart { length_ms } => E::RestartStart { length_ms },
@@ -406,6 +413,7 @@ impl<D, U> TraceEvent<D, U> {
             E::DownloadDone { .. } => "download_done",
             E::InstallStart { .. } => "install_start",
             E::InstallDone => "install_done",
+            E::BackgroundInstallDone { .. } => "background_install_done",
             E::RestartPlanned { .. } => "restart_planned",
             E::RestartDue => "restart_due",
             E::RestartStart { .. } => "restart_start",
@@ -516,6 +524,7 @@ mod tests {
                 length_ms: 9,
             },
             TraceEvent::InstallDone,
+            TraceEvent::BackgroundInstallDone { update: "KB1" },
             TraceEvent::RestartPlanned {
                 cause: RestartCause::InWindow,
                 in_ms: 0,
@@ -545,7 +554,7 @@ mod tests {
             failed,
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
         );
-        let planned = serde_json::to_string(&all[33]).expect("serialises");
+        let planned = serde_json::to_string(&all[34]).expect("serialises");
         assert_eq!(
             planned,
             r#"{"event":"restart_planned","to":"maintenance_window","value":0}"#

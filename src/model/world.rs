@@ -24,6 +24,7 @@ use super::servers::Servers;
 use super::site_server::Site;
 use super::sync::Catalog;
 use super::trace::{TraceEvent, Tracer};
+use super::windows::Schedule;
 use crate::engine::{
     EventKey, Model, RunEnd, RunStats, Scheduler, SimDuration, SimTime, Simulation, Streams,
 };
@@ -43,6 +44,9 @@ pub(crate) struct World<'e> {
     pub(super) explicit: bool,
     /// Clients whose reporting tick may need scheduling after this event.
     pub(super) report_dirty: Vec<ClientId>,
+    /// Per cohort: the maintenance windows its clients install software
+    /// updates in, merged.
+    pub(super) windows: Vec<Schedule>,
 }
 
 impl<'e> World<'e> {
@@ -61,6 +65,12 @@ impl<'e> World<'e> {
             recorder: Recorder::new(estate.cohorts.len(), gpo_conflicts),
             explicit: false,
             report_dirty: Vec::new(),
+            windows: (estate.cohorts.iter())
+                .map(|k| {
+                    let settings = &estate.settings[k.settings.index()];
+                    Schedule::for_updates(k, settings, estate.week_offset)
+                })
+                .collect(),
         };
         world.count_initial_cells();
         for c in 0..world.clients.len() {
@@ -202,6 +212,7 @@ impl<'e> World<'e> {
             seq: u64::MAX,
         });
         let estate = self.estate;
+        self.recorder.totals.updates_never_fit = self.updates_never_fit();
         let servers = self.servers.records(estate, &settled);
         let pending = self.clients.queued_messages() + self.site.batches().messages_in_transit();
         let batches_per_client = self.clients.batches_per_client();
@@ -267,6 +278,9 @@ impl<'e> World<'e> {
                 None => return,
             },
             Event::RestartDue(c) => (Some(c), TraceEvent::RestartDue),
+            Event::BackgroundInstallDone(c, update) => {
+                (Some(c), TraceEvent::BackgroundInstallDone { update })
+            }
             Event::PowerOn(c) => (Some(c), TraceEvent::PowerOn),
         };
         // Periodic events an offline client ignores are not traced.
@@ -328,6 +342,7 @@ impl Model for World<'_> {
             Event::Wake(c) => self.next_action(c, sched),
             Event::ActionDone(c) => self.action_done(c, sched),
             Event::RestartDue(c) => self.restart_due(c, sched),
+            Event::BackgroundInstallDone(c, u) => self.background_install_done(c, u, sched),
             Event::ReportCycle(c) => self.report_cycle(c, sched),
             Event::BatchForwarded(slot) => self.batch_forwarded(slot, sched),
             Event::Replicated(slot) => self.replicated(slot, sched.now()),

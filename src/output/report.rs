@@ -192,6 +192,13 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         );
     }
     let t = &s.totals;
+    if t.installs_overran + t.updates_never_fit > 0 {
+        let _ = writeln!(
+            out,
+            "installs: {} attempts, {} failed, {} outran their max run time (reported failed, finished in the background); {} updates never fit a maintenance window of their client",
+            t.installs, t.install_failures, t.installs_overran, t.updates_never_fit
+        );
+    }
     if t.mp_rejects + t.scan_rejects + t.download_failures > 0 {
         let _ = writeln!(
             out,

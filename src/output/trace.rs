@@ -211,6 +211,9 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
                 format!("starts installing {dep} ({})", took(length_ms))
             }
             TraceEvent::InstallDone => "finishes installing".to_string(),
+            TraceEvent::BackgroundInstallDone { ref update } => {
+                format!("{update} finishes installing in the background")
+            }
             TraceEvent::RestartPlanned { cause, in_ms } => format!(
                 "will restart in {} ({})",
                 took(in_ms),
@@ -218,6 +221,7 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
                     RestartCause::User => "user",
                     RestartCause::Forced => "forced",
                     RestartCause::InWindow => "maintenance_window",
+                    RestartCause::Scheduled => "scheduled",
                 }
             ),
             TraceEvent::RestartDue => "the restart is due".to_string(),

@@ -450,22 +450,37 @@ pub struct ClientSettings {
     /// Default `"10m"`.
     #[serde(default = "default_download_retry")]
     pub download_retry: Dur,
-    /// Restart reminders (snooze) for restarts that are not forced: a user
-    /// acts at the first reminder after their own delay. Default `"4h"`.
+    /// After a deadline install that needs a restart, the user is reminded
+    /// this often while more than the final countdown remains.
+    /// Default `"4h"`; allowed 1m–14d.
     #[serde(default = "default_reminder")]
     pub restart_reminder_interval: Dur,
     /// Forced restart this long after a deadline-driven install that needs
-    /// one. Default `"90m"`.
+    /// one. Default `"90m"`; allowed 1m–14d.
     #[serde(default = "default_restart_countdown")]
     pub restart_countdown: Dur,
-    /// How long after the restart notification the user restarts on their
-    /// own, if before the countdown ends. Default `LogNormal(median: "2h", sigma: 1.0)`.
+    /// The final countdown before the forced restart: a notification the
+    /// user cannot close, shown this long before it. Default `"15m"`;
+    /// allowed 1m to `restart_countdown`.
+    #[serde(default = "default_final_countdown")]
+    pub restart_final_countdown: Dur,
+    /// How long after an install that needs a restart the user is ready to
+    /// restart. After a deadline install they act at the next notification
+    /// (a reminder, or the final countdown) if that comes before the forced
+    /// restart. Default `LogNormal(median: "2h", sigma: 1.0)`.
     #[serde(default = "default_user_restart")]
     pub user_restart_delay: Dist,
     /// How long a restart takes until the client agent runs again.
     /// Default `Uniform(min: "2m", max: "6m")`.
     #[serde(default = "default_restart_duration")]
     pub restart_duration: Dist,
+    /// "Enable installation of software updates in 'All deployments'
+    /// maintenance window when 'Software update' maintenance window is
+    /// available": when a client has both kinds of window, software updates
+    /// also use its `AllDeployments` windows. Default `false`
+    /// (Configuration Manager's default: only the `SoftwareUpdates` ones).
+    #[serde(default)]
+    pub updates_in_all_deployments_windows: bool,
 }
 
 fn default_poll() -> Dur {
@@ -528,6 +543,9 @@ fn default_reevaluation() -> Dur {
 fn default_restart_countdown() -> Dur {
     Dur(SimDuration::from_mins(90))
 }
+fn default_final_countdown() -> Dur {
+    Dur(SimDuration::from_mins(15))
+}
 fn default_user_restart() -> Dist {
     Dist::LogNormal {
         median: Dur(SimDuration::from_hours(2)),
@@ -562,8 +580,10 @@ impl Default for ClientSettings {
             scan_retries: default_sup_retries(),
             download_retry: default_download_retry(),
             restart_countdown: default_restart_countdown(),
+            restart_final_countdown: default_final_countdown(),
             user_restart_delay: default_user_restart(),
             restart_duration: default_restart_duration(),
+            updates_in_all_deployments_windows: false,
         }
     }
 }
@@ -616,6 +636,11 @@ pub struct Cohort {
     /// may run at any time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maintenance_windows: Vec<MaintenanceWindow>,
+    /// The administrator's own recurring restart of these clients (a
+    /// scheduled task or a deployed restart): it completes any pending
+    /// restart, suppressed or not. Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_restart: Option<ScheduledRestart>,
     /// Probability that an install attempt fails on these clients, on top
     /// of the update's own, 0–1. Default 0.
     #[serde(default)]
@@ -665,9 +690,39 @@ pub struct MaintenanceWindow {
     /// Local time it opens. Default `"01:00"`.
     #[serde(default = "default_window_start")]
     pub start: ClockTime,
-    /// How long it stays open (1m–24h). Default `"3h"`.
+    /// How long it stays open: at least 5m, less than 24h. Default `"3h"`.
     #[serde(default = "default_window_length")]
     pub length: Dur,
+    /// What it is for. Default `AllDeployments` (the console's default).
+    #[serde(default)]
+    pub applies_to: WindowType,
+}
+
+/// What a maintenance window is for ("Apply this schedule to").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WindowType {
+    /// Every kind of deployment.
+    #[default]
+    AllDeployments,
+    /// Software updates only. A client with windows of this type installs
+    /// software updates only in them (unless
+    /// `updates_in_all_deployments_windows` is on).
+    SoftwareUpdates,
+}
+
+/// The administrator's recurring restart, in local time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledRestart {
+    /// How often it recurs.
+    pub recurrence: Recurrence,
+    /// Local time of the restart. Default `"03:00"`.
+    #[serde(default = "default_restart_at")]
+    pub start: ClockTime,
+}
+
+fn default_restart_at() -> ClockTime {
+    ClockTime(SimDuration::from_hours(3))
 }
 
 fn default_window_start() -> ClockTime {
@@ -1064,6 +1119,7 @@ impl Cohort {
             fast_startup: 0.0,
             state_message_loss: 0.0,
             maintenance_windows: Vec::new(),
+            scheduled_restart: None,
             failure_probability: 0.0,
             available_install_share: default_available_share(),
             available_install_delay: default_available_delay(),

@@ -11,14 +11,14 @@ use chrono::{Datelike, Timelike};
 use sha2::{Digest, Sha256};
 
 use super::schema::{
-    ClientKind, ClientSettings, Dist, FaultEffect, Power, Purpose, Recurrence, Scenario,
+    ClientKind, ClientSettings, Dist, FaultEffect, Power, Purpose, Recurrence, Scenario, WindowType,
 };
-use super::units::Timestamp;
+use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CohortId, CohortSpec, DeploymentSpec, DpId, DpSpec, Estate, FaultSpec, MpId, MpSpec, PowerSpec,
-    PrimarySpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec,
-    SyncSpec, UpdateId, UpdateSpec, WindowSpec,
+    PrimarySpec, RestartScheduleSpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source,
+    SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -237,6 +237,8 @@ impl Checker {
             SimDuration::ZERO,
             day,
         );
+        // Since version 1906 the restart settings go up to two weeks.
+        let two_weeks = SimDuration::from_days(14);
         self.duration(
             &format!("{path}.scan_ttl"),
             s.scan_ttl.0,
@@ -247,7 +249,7 @@ impl Checker {
             &format!("{path}.restart_reminder_interval"),
             s.restart_reminder_interval.0,
             SimDuration::from_mins(1),
-            day,
+            two_weeks,
         );
         self.duration(
             &format!("{path}.mp_retry"),
@@ -289,7 +291,13 @@ impl Checker {
             &format!("{path}.restart_countdown"),
             s.restart_countdown.0,
             min,
-            day,
+            two_weeks,
+        );
+        self.duration(
+            &format!("{path}.restart_final_countdown"),
+            s.restart_final_countdown.0,
+            min,
+            s.restart_countdown.0.max(min),
         );
         self.dist(
             &format!("{path}.user_restart_delay"),
@@ -318,6 +326,8 @@ impl Checker {
             scan_ttl: s.scan_ttl.0,
             reevaluation_interval: s.reevaluation_interval.0,
             restart_reminder_interval: s.restart_reminder_interval.0,
+            restart_final_countdown: s.restart_final_countdown.0,
+            updates_in_all_deployments_windows: s.updates_in_all_deployments_windows,
             mp_retry: s.mp_retry.0,
             mp_retry_max: s.mp_retry_max.0,
             scan_retry_interval: s.scan_retry_interval.0,
@@ -348,6 +358,31 @@ impl Checker {
             return SimTime::ZERO;
         }
         SimTime(ms as u64)
+    }
+}
+
+/// A recurrence and a local time of day as a period and an offset from
+/// local Monday 00:00 (weekly) or midnight (daily); the time must be before
+/// 24:00.
+fn recurring(
+    ck: &mut Checker,
+    path: &str,
+    recurrence: Recurrence,
+    start: ClockTime,
+) -> (SimDuration, SimDuration) {
+    let day = SimDuration::from_days(1);
+    if start.0 >= day {
+        ck.fail(
+            format!("{path}.start"),
+            format!("must be before 24:00, got {start}"),
+        );
+    }
+    match recurrence {
+        Recurrence::Daily => (day, start.0),
+        Recurrence::Weekly(d) => (
+            SimDuration::from_days(7),
+            SimDuration::from_ms(d.index() * day.as_ms() + start.0.as_ms()),
+        ),
     }
 }
 
@@ -920,31 +955,35 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         let mut windows = Vec::new();
         for (j, w) in c.maintenance_windows.iter().enumerate() {
             let wpath = format!("{path}.maintenance_windows[{j}]");
-            ck.duration(
-                &format!("{wpath}.length"),
-                w.length.0,
-                SimDuration::from_mins(1),
-                day,
-            );
-            if w.start.0 >= day {
+            if w.length.0 < SimDuration::from_mins(5) || w.length.0 >= day {
                 ck.fail(
-                    format!("{wpath}.start"),
-                    format!("must be before 24:00, got {}", w.start),
+                    format!("{wpath}.length"),
+                    format!(
+                        "must be at least 5m and less than 24h (the maintenance window dialog's limits), got {}",
+                        w.length
+                    ),
                 );
             }
-            let (period, offset) = match w.recurrence {
-                Recurrence::Daily => (day, w.start.0),
-                Recurrence::Weekly(d) => (
-                    SimDuration::from_days(7),
-                    SimDuration::from_ms(d.index() * day.as_ms() + w.start.0.as_ms()),
-                ),
-            };
+            let (period, offset) = recurring(&mut ck, &wpath, w.recurrence, w.start);
             windows.push(WindowSpec {
                 period,
                 offset,
                 length: w.length.0,
+                kind: match w.applies_to {
+                    WindowType::AllDeployments => WindowKind::AllDeployments,
+                    WindowType::SoftwareUpdates => WindowKind::SoftwareUpdates,
+                },
             });
         }
+        let scheduled_restart = c.scheduled_restart.as_ref().map(|r| {
+            let (period, offset) = recurring(
+                &mut ck,
+                &format!("{path}.scheduled_restart"),
+                r.recurrence,
+                r.start,
+            );
+            RestartScheduleSpec { period, offset }
+        });
         let mp = ck
             .lookup(
                 &format!("{path}.management_point"),
@@ -1013,6 +1052,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             fast_startup: c.fast_startup,
             state_message_loss: c.state_message_loss,
             windows,
+            scheduled_restart,
             failure_probability: c.failure_probability,
             available_install_share: c.available_install_share,
             available_install_delay: c.available_install_delay.resolve(),
