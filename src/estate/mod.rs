@@ -349,6 +349,12 @@ pub struct CohortSpec {
     /// Share of clients whose shutdown (Fast Startup) keeps a pending
     /// restart pending.
     pub fast_startup: f64,
+    /// Share of clients that never come online.
+    pub dormant: f64,
+    /// Share of clients whose Windows Update agent fails every scan.
+    pub broken_agent: f64,
+    /// Probability that a scan fails with an error the client retries.
+    pub scan_error_probability: f64,
     /// Share of its clients' state-message batches lost on the way to the
     /// site database.
     pub state_message_loss: f64,

@@ -145,6 +145,8 @@ pub(crate) struct ClientCold {
     /// Until when that metadata is inside the scan time to live (zero:
     /// never fetched, or expired before the start).
     pub(crate) ttl_until: SimTime,
+    /// Its Windows Update agent is broken: every scan fails.
+    pub(crate) broken_agent: bool,
     /// Its site found a gap in its serial numbers and asks it to resend
     /// its full state (with its next policy answer).
     pub(crate) resync_requested: bool,
@@ -159,6 +161,7 @@ impl Default for ClientCold {
             restart_at: SimTime::MAX,
             catalog_at: SimTime::ZERO,
             ttl_until: SimTime::ZERO,
+            broken_agent: false,
             resync_requested: false,
             scan_sent: 0,
         }
@@ -303,6 +306,12 @@ impl Clients {
                     },
                     updates,
                 );
+                // Drawn only where the share is set, so that scenarios
+                // without broken agents keep their draws.
+                if cohort.broken_agent > 0.0 {
+                    let broken = draws.random::<f64>() < cohort.broken_agent;
+                    table.cold_mut(ClientId(id as u32)).broken_agent = broken;
+                }
             }
         }
         // The site already holds every managed client's state for updates
@@ -714,7 +723,10 @@ impl World<'_> {
         first_scan: SimTime,
         first_reevaluation: SimTime,
     ) {
-        if !self.clients.has_update_policy(c) || self.clients[c].gpo_conflict {
+        if !self.clients.has_update_policy(c)
+            || self.clients[c].gpo_conflict
+            || self.clients.cold(c).broken_agent
+        {
             return;
         }
         let settings = self.settings(c);
@@ -963,7 +975,7 @@ impl World<'_> {
     /// names another server reaches the wrong WSUS: its scan fails.
     fn scan_done(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
         self.recorder.totals.scans += 1;
-        if self.clients[c].gpo_conflict {
+        if self.clients[c].gpo_conflict || self.clients.cold(c).broken_agent {
             self.recorder.totals.scans_failed += 1;
             self.queue(c, TOPIC_SCAN, SCAN_FAILED, 0, now);
             for a in self.deployments.assignments_of_mut(c) {

@@ -282,6 +282,10 @@ pub struct Totals {
     pub mp_rejects: u64,
     /// Scans a SUP rejected (HTTP 503) or failed.
     pub scan_rejects: u64,
+    /// Scans that failed with an error the client retries.
+    pub scan_errors: u64,
+    /// Clients that never came online (dormant).
+    pub clients_dormant: u64,
     /// Clients that switched to their next SUP after repeated failures.
     pub sup_switches: u64,
     /// Downloads that failed because their DP was down.

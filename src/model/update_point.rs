@@ -9,6 +9,8 @@
 //! there (the scan storm of a SUP failover). The client-side part of the
 //! scan follows the SUP's answer.
 
+use rand::Rng;
+
 use super::client::Action;
 use super::compliance::{Phase, TOPIC_SCAN};
 use super::events::Event;
@@ -31,6 +33,9 @@ pub enum ScanFailure {
     ManagementPoint,
     /// The software update point (503 or down).
     UpdatePoint,
+    /// The scan itself, with an error the client retries (a timeout, a
+    /// dropped connection).
+    Error,
 }
 
 /// Where a scan's software updates metadata comes from.
@@ -180,6 +185,11 @@ impl World<'_> {
         let cohort = self.clients.cohort(c).index();
         let ms = now.since(job.arrived).as_ms();
         self.recorder.timing(cohort, Timing::ScanResponse, ms);
+        let p_error = self.cohort(c).scan_error_probability;
+        if p_error > 0.0 && self.clients.rng(c).random::<f64>() < p_error {
+            self.scan_failed(c, ScanFailure::Error, sched);
+            return;
+        }
         let sup = self.current_sup(c);
         let local = self
             .settings(c)
@@ -211,8 +221,12 @@ impl World<'_> {
                 self.recorder.totals.mp_rejects += 1;
                 now + self.mp_backoff(c)
             }
-            ScanFailure::UpdatePoint => {
-                self.recorder.totals.scan_rejects += 1;
+            ScanFailure::UpdatePoint | ScanFailure::Error => {
+                if by == ScanFailure::Error {
+                    self.recorder.totals.scan_errors += 1;
+                } else {
+                    self.recorder.totals.scan_rejects += 1;
+                }
                 client.sup_failures += 1;
                 if u32::from(client.sup_failures) >= settings.scan_retries {
                     client.sup_failures = 0;

@@ -143,6 +143,13 @@ impl<'e> World<'e> {
             sched.at_fixed(scan, Event::ScanCycle(id));
             sched.at_fixed(reevaluation, Event::ReevaluationCycle(id));
             self.carry_in_scan_results(id, scan, reevaluation);
+            // A dormant client never comes online (drawn only where the
+            // share is set, so that other scenarios keep their draws).
+            let dormant = self.cohort(id).dormant;
+            if dormant > 0.0 && self.clients.rng(id).random::<f64>() < dormant {
+                self.recorder.totals.clients_dormant += 1;
+                continue;
+            }
             match self.cohort(id).power {
                 PowerSpec::AlwaysOn => self.clients.set_online_at_start(id, true),
                 _ => self.schedule_first_power(id, sched),

@@ -199,11 +199,18 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             t.installs, t.install_failures, t.installs_overran, t.updates_never_fit
         );
     }
-    if t.mp_rejects + t.scan_rejects + t.download_failures > 0 {
+    if t.mp_rejects + t.scan_rejects + t.scan_errors + t.download_failures > 0 {
         let _ = writeln!(
             out,
-            "retries: {} management point rejects, {} scan rejects (503 or down), {} SUP switches, {} failed downloads",
-            t.mp_rejects, t.scan_rejects, t.sup_switches, t.download_failures
+            "retries: {} management point rejects, {} scan rejects (503 or down), {} scan errors, {} SUP switches, {} failed downloads",
+            t.mp_rejects, t.scan_rejects, t.scan_errors, t.sup_switches, t.download_failures
+        );
+    }
+    if t.clients_dormant > 0 {
+        let _ = writeln!(
+            out,
+            "dormant: {} clients never came online",
+            t.clients_dormant
         );
     }
     let mut busiest: Vec<&super::json::ServerSummary> =

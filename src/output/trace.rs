@@ -187,10 +187,11 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
                     .to_string()
             }
             TraceEvent::ScanFailed { by, retry_ms } => format!(
-                "the scan fails at the {}; it tries again in {}",
+                "the scan fails {}; it tries again in {}",
                 match by {
-                    ScanFailure::ManagementPoint => "management point",
-                    ScanFailure::UpdatePoint => "update point",
+                    ScanFailure::ManagementPoint => "at the management point",
+                    ScanFailure::UpdatePoint => "at the update point",
+                    ScanFailure::Error => "with an error",
                 },
                 took(retry_ms)
             ),

@@ -626,6 +626,21 @@ pub struct Cohort {
     /// Default 0.
     #[serde(default)]
     pub fast_startup: f64,
+    /// Share of clients that never come online during the run, 0–1: stale
+    /// records of machines retired, lost or kept in a drawer, still in the
+    /// targeted collections. Default 0.
+    #[serde(default)]
+    pub dormant: f64,
+    /// Share of clients whose Windows Update agent is broken, 0–1: every
+    /// scan they run reaches the SUP and then fails (501/5), so they never
+    /// report or install. Default 0.
+    #[serde(default)]
+    pub broken_agent: f64,
+    /// Probability that one scan fails with an error the client retries
+    /// (a timeout, a dropped connection), 0–1: it tries again after
+    /// `scan_retry_interval`, as after an HTTP 503. Default 0.
+    #[serde(default)]
+    pub scan_error_probability: f64,
     /// Share of these clients' state-message batches lost between the
     /// management point and the site database, 0–1. The site notices the
     /// gap in the clients' serial numbers when a later batch arrives and
@@ -1117,6 +1132,9 @@ impl Cohort {
             kind: ClientKind::default(),
             gpo_conflict: 0.0,
             fast_startup: 0.0,
+            dormant: 0.0,
+            broken_agent: 0.0,
+            scan_error_probability: 0.0,
             state_message_loss: 0.0,
             maintenance_windows: Vec::new(),
             scheduled_restart: None,

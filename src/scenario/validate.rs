@@ -938,6 +938,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         };
         ck.probability(&format!("{path}.gpo_conflict"), c.gpo_conflict);
         ck.probability(&format!("{path}.fast_startup"), c.fast_startup);
+        ck.probability(&format!("{path}.dormant"), c.dormant);
+        ck.probability(&format!("{path}.broken_agent"), c.broken_agent);
+        ck.probability(
+            &format!("{path}.scan_error_probability"),
+            c.scan_error_probability,
+        );
         ck.probability(&format!("{path}.state_message_loss"), c.state_message_loss);
         ck.probability(
             &format!("{path}.failure_probability"),
@@ -1050,6 +1056,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             kind: c.kind.resolve(),
             gpo_conflict: c.gpo_conflict,
             fast_startup: c.fast_startup,
+            dormant: c.dormant,
+            broken_agent: c.broken_agent,
+            scan_error_probability: c.scan_error_probability,
             state_message_loss: c.state_message_loss,
             windows,
             scheduled_restart,
