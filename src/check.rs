@@ -30,7 +30,8 @@ pub enum Law {
     /// 6: an offline client does nothing.
     Offline,
     /// 7: Required installs wait for the deadline and for a maintenance
-    /// window when windows are honoured.
+    /// window when windows are honoured, unless their user starts them or
+    /// another deadline brought them forward.
     Deadlines,
     /// 9: no client reports an update before a sync brought it.
     Sync,
@@ -117,6 +118,11 @@ pub struct LawChecker<'e> {
     in_flight: Vec<VecDeque<SimTime>>,
     /// When each (client, deployment) first became truly installed.
     true_installed_at: Vec<SimTime>,
+    /// Per (client, deployment), why a Required install may come before
+    /// the deadline: [`BEFORE_DEADLINE_NO`], [`BEFORE_DEADLINE_USER`] (its
+    /// user starts the next install, which no window gates) or
+    /// [`BEFORE_DEADLINE_FORWARD`] (another deadline brought it forward).
+    before_deadline: Vec<u8>,
     synced_at: Vec<SimTime>,
     first_sync_done: bool,
     /// Per deployment: the shortest max run time among its updates (the
@@ -132,7 +138,11 @@ pub struct LawChecker<'e> {
 /// memory estimate.
 pub const BYTES_PER_CLIENT: u64 = 64;
 /// See [`BYTES_PER_CLIENT`].
-pub const BYTES_PER_CLIENT_DEPLOYMENT: u64 = 8;
+pub const BYTES_PER_CLIENT_DEPLOYMENT: u64 = 9;
+
+const BEFORE_DEADLINE_NO: u8 = 0;
+const BEFORE_DEADLINE_USER: u8 = 1;
+const BEFORE_DEADLINE_FORWARD: u8 = 2;
 
 impl<'e> LawChecker<'e> {
     /// A checker for a run of `estate`, before its first event.
@@ -170,6 +180,7 @@ impl<'e> LawChecker<'e> {
             last_batch: vec![SimTime::MAX; n],
             in_flight: vec![VecDeque::new(); n],
             true_installed_at: vec![SimTime::MAX; n * estate.deployments.len()],
+            before_deadline: vec![BEFORE_DEADLINE_NO; n * estate.deployments.len()],
             synced_at,
             first_sync_done: estate.sync.initially_synced,
             min_run_time,
@@ -339,6 +350,16 @@ impl<'e> LawChecker<'e> {
             {
                 self.reported_installed(c, now, deployment);
             }
+            TraceEvent::UserInstall { deployment } => {
+                let slot = i * self.estate.deployments.len() + deployment.index();
+                if self.before_deadline[slot] == BEFORE_DEADLINE_NO {
+                    self.before_deadline[slot] = BEFORE_DEADLINE_USER;
+                }
+            }
+            TraceEvent::DeadlineBroughtForward { deployment, .. } => {
+                let slot = i * self.estate.deployments.len() + deployment.index();
+                self.before_deadline[slot] = BEFORE_DEADLINE_FORWARD;
+            }
             TraceEvent::InstallStart {
                 deployment,
                 length_ms,
@@ -494,7 +515,15 @@ impl<'e> LawChecker<'e> {
         if spec.purpose != Purpose::Required {
             return;
         }
-        if now < spec.deadline {
+        let slot = c.index() * estate.deployments.len() + d.index();
+        let before = self.before_deadline[slot];
+        if before == BEFORE_DEADLINE_USER {
+            // Its user's install from Software Center: no deadline, no
+            // window; the next install is the deadline's again.
+            self.before_deadline[slot] = BEFORE_DEADLINE_NO;
+            return;
+        }
+        if now < spec.deadline && before != BEFORE_DEADLINE_FORWARD {
             let deadline = spec.deadline;
             self.fail(
                 Law::Deadlines,

@@ -212,6 +212,12 @@ const CASES: &[Case] = &[
         expect: &["client_settings.restart_final_countdown: must be between 1m and 90m, got 2h"],
     },
     Case {
+        what: "out-of-range value: an optional period",
+        from: "policy_polling_interval: \"60m\"",
+        to: "policy_polling_interval: \"60m\", enforce_deadlines_within: Some(\"30m\")",
+        expect: &["client_settings.enforce_deadlines_within: must be between 1h and 365d, got 30m"],
+    },
+    Case {
         what: "reference to an unknown server",
         from: "distribution_point: \"dp\"),\n        Cohort(name: \"desktops\"",
         to: "distribution_point: \"dp2\"),\n        Cohort(name: \"desktops\"",

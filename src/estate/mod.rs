@@ -299,6 +299,10 @@ pub struct Settings {
     /// Software updates may also install in "All deployments" windows when
     /// the client has "Software updates" windows.
     pub updates_in_all_deployments_windows: bool,
+    /// When a Required deployment's deadline comes, also enforce the
+    /// client's other Required deployments whose deadline falls within this
+    /// (`None`: off).
+    pub enforce_deadlines_within: Option<SimDuration>,
     /// First backoff after a management point rejects a request.
     pub mp_retry: SimDuration,
     /// Longest backoff.
@@ -368,6 +372,11 @@ pub struct CohortSpec {
     pub available_install_share: f64,
     /// Evaluation → such a user's install.
     pub available_install_delay: Dist,
+    /// Share of users who install a Required deployment before its
+    /// deadline.
+    pub early_install_share: f64,
+    /// Evaluation → such a user's install.
+    pub early_install_delay: Dist,
 }
 
 /// What a maintenance window is for.

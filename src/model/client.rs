@@ -807,7 +807,8 @@ impl World<'_> {
             self.reuse_scan(c, now, sched);
         }
         // Users who start an Available install from Software Center.
-        for a in self.deployments.assignments_of_mut(c) {
+        for d in self.deployments.ids() {
+            let a = self.deployments.assignment_mut(d, c);
             if a.due_in(Phase::WaitUser, now) {
                 a.deadline_at = now;
                 a.due = now;
@@ -817,6 +818,8 @@ impl World<'_> {
                     Phase::WaitDeadline
                 };
                 self.recorder.totals.available_installs_started += 1;
+                self.recorder
+                    .trace(now, Some(c), || TraceEvent::UserInstall { deployment: d });
             }
         }
         if let Some(d) = (self.deployments).find(c, |a| a.due_in(Phase::NeedDownload, now)) {
@@ -830,9 +833,24 @@ impl World<'_> {
             if !(a.due_in(Phase::WaitDeadline, now) || a.due_in(Phase::WaitWindow, now)) {
                 continue;
             }
-            match self.window_for_install(c, d, now) {
+            // A user's install before the deadline is not gated by windows.
+            let (early, phase) = (a.early(now), a.phase);
+            let wait = if early {
+                None
+            } else {
+                self.window_for_install(c, d, now)
+            };
+            match wait {
                 None => {
+                    if !early && phase == Phase::WaitDeadline {
+                        self.bring_deadlines_forward(c, d, now);
+                    }
                     if !self.check_before_enforcing(c, d, sched) {
+                        if early {
+                            self.recorder.totals.early_installs_started += 1;
+                            self.recorder
+                                .trace(now, Some(c), || TraceEvent::UserInstall { deployment: d });
+                        }
                         self.start_install(c, d, sched);
                     }
                     return;
@@ -851,6 +869,42 @@ impl World<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// Deployment `d`'s deadline came on client `c`: with
+    /// `enforce_deadlines_within` set, every other Required deployment whose
+    /// deadline falls within that period is enforced too, as if its deadline
+    /// had come now (its install follows this one).
+    fn bring_deadlines_forward(&mut self, c: ClientId, d: DeploymentId, now: SimTime) {
+        let Some(within) = self.settings(c).enforce_deadlines_within else {
+            return;
+        };
+        let horizon = now + within;
+        for e in self.deployments.ids() {
+            let a = self.deployments.assignment_mut(e, c);
+            let pending = matches!(
+                a.phase,
+                Phase::EvalDue
+                    | Phase::Evaluating
+                    | Phase::NeedDownload
+                    | Phase::ConfirmDownload
+                    | Phase::Downloading
+                    | Phase::WaitDeadline
+            );
+            if e == d || !pending || a.deadline_at <= now || a.deadline_at > horizon {
+                continue;
+            }
+            a.deadline_at = now;
+            if a.phase == Phase::WaitDeadline {
+                a.due = now;
+            }
+            self.recorder.totals.deadlines_brought_forward += 1;
+            self.recorder
+                .trace(now, Some(c), || TraceEvent::DeadlineBroughtForward {
+                    deployment: e,
+                    by: d,
+                });
         }
     }
 
@@ -1055,14 +1109,26 @@ impl World<'_> {
                 a.remaining = missing_bytes;
             }
             match spec.purpose {
-                Purpose::Required if a.remaining > 0 => {
-                    a.due = now;
-                    waiting_content = true;
-                    (Phase::NeedDownload, false)
-                }
                 Purpose::Required => {
-                    a.due = a.deadline_at;
-                    (Phase::WaitDeadline, false)
+                    // Whether this user installs it from Software Center
+                    // before the deadline is drawn once.
+                    if first && cohort.early_install_share > 0.0 && a.deadline_at > now {
+                        let mut rng = self.clients.rng(c);
+                        if rng.random::<f64>() < cohort.early_install_share {
+                            let at = now + cohort.early_install_delay.sample(&mut rng);
+                            if at < a.deadline_at {
+                                a.early_at = at;
+                            }
+                        }
+                    }
+                    if a.remaining > 0 {
+                        a.due = now;
+                        waiting_content = true;
+                        (Phase::NeedDownload, false)
+                    } else {
+                        a.due = a.install_due();
+                        (Phase::WaitDeadline, false)
+                    }
                 }
                 Purpose::Available => {
                     // Whether this user ever installs it is drawn once.
@@ -1228,7 +1294,7 @@ impl World<'_> {
         self.recorder.totals.bytes_downloaded += a.remaining;
         a.remaining = 0;
         a.phase = Phase::WaitDeadline;
-        a.due = a.deadline_at;
+        a.due = a.install_due();
         if a.due > now {
             sched.at_fixed(a.due, Event::Wake(c));
         }
@@ -1248,9 +1314,11 @@ impl World<'_> {
         let estate = self.estate;
         let spec = &estate.deployments[d.index()];
         let cohort_failure = self.cohort(c).failure_probability;
-        // Time left in the open window (`None`: no window gates it).
-        let left =
-            (self.install_windows(c, d)).map(|w| w.left(now).unwrap_or(SimDuration::ZERO).as_ms());
+        // Time left in the open window (`None`: no window gates it, as
+        // none gates a user's install before the deadline).
+        let early = self.deployments.assignment(d, c).early(now);
+        let left = (self.install_windows(c, d).filter(|_| !early))
+            .map(|w| w.left(now).unwrap_or(SimDuration::ZERO).as_ms());
         let mut order: Vec<UpdateId> = (spec.updates.iter().copied())
             .filter(|&u| self.clients.update(c, u).truth == Truth::Missing)
             .collect();
@@ -1372,6 +1440,7 @@ impl World<'_> {
         let spec = &self.estate.deployments[d.index()];
         let cohort = self.cohort(c);
         let settings = self.settings(c);
+        let deadline = self.deployments.assignment(d, c).deadline_at;
         let windows = &self.windows[self.clients.cohort(c).index()];
         let (has_windows, next_window) = (!windows.is_empty(), windows.next_opening(now));
         // Now if a window is open (after an install in it, always), else
@@ -1397,6 +1466,13 @@ impl World<'_> {
             }
             Purpose::Required if spec.honor_maintenance_windows && has_windows => {
                 in_window.map(|t| (t, RestartCause::InWindow))
+            }
+            // An install before the deadline postpones the restart to the
+            // deadline: the user restarts when ready, at the latest when
+            // the countdown that starts at the deadline ends.
+            Purpose::Required if now < deadline => {
+                let forced = (deadline + settings.restart_countdown, RestartCause::Forced);
+                earliest(Some(own_time(self)), Some(forced))
             }
             Purpose::Required => Some(self.countdown_restart(c, now)),
         };

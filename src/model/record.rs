@@ -274,6 +274,12 @@ pub struct Totals {
     pub scans_reused: u64,
     /// Installs of Available deployments started by users.
     pub available_installs_started: u64,
+    /// Installs of Required deployments users started from Software Center
+    /// before the deadline.
+    pub early_installs_started: u64,
+    /// Required deployments enforced before their deadline because another
+    /// deployment's deadline came (`enforce_deadlines_within`).
+    pub deadlines_brought_forward: u64,
     /// Catalog syncs finished.
     pub syncs: u64,
     /// Catalog syncs that failed (the top-level SUP down).

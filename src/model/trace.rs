@@ -201,6 +201,21 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         /// The deployment.
         deployment: D,
     },
+    /// Its user starts installing a deployment from Software Center: an
+    /// Available one, or a Required one before its deadline.
+    UserInstall {
+        /// The deployment.
+        deployment: D,
+    },
+    /// Another deployment's deadline came and the client enforces this
+    /// one with it (`enforce_deadlines_within`): its deadline is now.
+    DeadlineBroughtForward {
+        /// The deployment enforced early.
+        deployment: D,
+        /// The deployment whose deadline came.
+        #[serde(rename = "to")]
+        by: D,
+    },
     /// It starts installing a deployment's missing updates.
     InstallStart {
         /// The deployment.
@@ -329,6 +344,13 @@ impl<D, U> TraceEvent<D, U> {
                 deployment: d(deployment),
                 length_ms,
             },
+            E::UserInstall { deployment } => E::UserInstall {
+                deployment: d(deployment),
+            },
+            E::DeadlineBroughtForward { deployment, by } => E::DeadlineBroughtForward {
+                deployment: d(deployment),
+                by: d(by),
+            },
             E::InstallDone => E::InstallDone,
             E::BackgroundInstallDone { update } => E::BackgroundInstallDone { update: u(update) },
             E::RestartPlanned { cause, in_ms } => E::RestartPlanned { cause, in_ms },
@@ -367,6 +389,8 @@ impl<D, U> TraceEvent<D, U> {
             | E::DownloadStart { deployment, .. }
             | E::DownloadDone { deployment }
             | E::InstallStart { deployment, .. }
+            | E::DeadlineBroughtForward { deployment, .. }
+            | E::UserInstall { deployment }
             | E::TrueState { deployment, .. }
             | E::ReportedState { deployment, .. } => Some(deployment),
             E::MessageQueued { deployment, .. } => deployment.as_ref(),
@@ -412,6 +436,8 @@ impl<D, U> TraceEvent<D, U> {
             E::DownloadStart { .. } => "download_start",
             E::DownloadDone { .. } => "download_done",
             E::InstallStart { .. } => "install_start",
+            E::UserInstall { .. } => "user_install",
+            E::DeadlineBroughtForward { .. } => "deadline_brought_forward",
             E::InstallDone => "install_done",
             E::BackgroundInstallDone { .. } => "background_install_done",
             E::RestartPlanned { .. } => "restart_planned",
@@ -524,6 +550,11 @@ mod tests {
                 length_ms: 9,
             },
             TraceEvent::InstallDone,
+            TraceEvent::UserInstall { deployment: "cu" },
+            TraceEvent::DeadlineBroughtForward {
+                deployment: "cu",
+                by: "other",
+            },
             TraceEvent::BackgroundInstallDone { update: "KB1" },
             TraceEvent::RestartPlanned {
                 cause: RestartCause::InWindow,
@@ -554,7 +585,7 @@ mod tests {
             failed,
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
         );
-        let planned = serde_json::to_string(&all[34]).expect("serialises");
+        let planned = serde_json::to_string(&all[36]).expect("serialises");
         assert_eq!(
             planned,
             r#"{"event":"restart_planned","to":"maintenance_window","value":0}"#

@@ -211,6 +211,12 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
             TraceEvent::InstallStart { length_ms, .. } => {
                 format!("starts installing {dep} ({})", took(length_ms))
             }
+            TraceEvent::UserInstall { .. } => {
+                format!("its user starts installing {dep} from Software Center")
+            }
+            TraceEvent::DeadlineBroughtForward { ref by, .. } => format!(
+                "the deadline of {by} came: it enforces {dep} with it (its deadline falls within the period set)"
+            ),
             TraceEvent::InstallDone => "finishes installing".to_string(),
             TraceEvent::BackgroundInstallDone { ref update } => {
                 format!("{update} finishes installing in the background")

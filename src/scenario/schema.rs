@@ -481,6 +481,15 @@ pub struct ClientSettings {
     /// (Configuration Manager's default: only the `SoftwareUpdates` ones).
     #[serde(default)]
     pub updates_in_all_deployments_windows: bool,
+    /// "When any software update deployment deadline is reached, install
+    /// all other software update deployments with deadline coming within a
+    /// specified period of time": when one Required deployment's deadline
+    /// comes, the client also enforces every other Required deployment
+    /// whose deadline falls within this period, as if its deadline had
+    /// come. Default none (the setting is off); Configuration Manager's
+    /// default period when it is turned on is `"7d"`; allowed 1h–365d.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce_deadlines_within: Option<Dur>,
 }
 
 fn default_poll() -> Dur {
@@ -584,6 +593,7 @@ impl Default for ClientSettings {
             user_restart_delay: default_user_restart(),
             restart_duration: default_restart_duration(),
             updates_in_all_deployments_windows: false,
+            enforce_deadlines_within: None,
         }
     }
 }
@@ -668,6 +678,17 @@ pub struct Cohort {
     /// user starts the install. Default `LogNormal(median: "1d", sigma: 1.0)`.
     #[serde(default = "default_available_delay")]
     pub available_install_delay: Dist,
+    /// Share of users who install a Required deployment from Software
+    /// Center before its deadline, 0–1. Default 0: every install waits for
+    /// the deadline.
+    #[serde(default)]
+    pub early_install_share: f64,
+    /// How long after the client evaluates a Required deployment such a
+    /// user starts the install (no install starts before the content is
+    /// downloaded; none is early if the deadline comes first).
+    /// Default `LogNormal(median: "1d", sigma: 1.0)`.
+    #[serde(default = "default_available_delay")]
+    pub early_install_delay: Dist,
     /// Client settings for this cohort only (a custom client settings
     /// object). Fields it leaves out take Configuration Manager defaults,
     /// not the scenario-wide `client_settings`. Default: none, i.e. the
@@ -1141,6 +1162,8 @@ impl Cohort {
             failure_probability: 0.0,
             available_install_share: default_available_share(),
             available_install_delay: default_available_delay(),
+            early_install_share: 0.0,
+            early_install_delay: default_available_delay(),
             client_settings: None,
         }
     }

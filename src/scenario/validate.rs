@@ -299,6 +299,14 @@ impl Checker {
             min,
             s.restart_countdown.0.max(min),
         );
+        if let Some(within) = s.enforce_deadlines_within {
+            self.duration(
+                &format!("{path}.enforce_deadlines_within"),
+                within.0,
+                SimDuration::from_hours(1),
+                SimDuration::from_days(365),
+            );
+        }
         self.dist(
             &format!("{path}.user_restart_delay"),
             &s.user_restart_delay,
@@ -328,6 +336,7 @@ impl Checker {
             restart_reminder_interval: s.restart_reminder_interval.0,
             restart_final_countdown: s.restart_final_countdown.0,
             updates_in_all_deployments_windows: s.updates_in_all_deployments_windows,
+            enforce_deadlines_within: s.enforce_deadlines_within.map(|d| d.0),
             mp_retry: s.mp_retry.0,
             mp_retry_max: s.mp_retry_max.0,
             scan_retry_interval: s.scan_retry_interval.0,
@@ -958,6 +967,15 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             &c.available_install_delay,
             SimDuration::from_days(60),
         );
+        ck.probability(
+            &format!("{path}.early_install_share"),
+            c.early_install_share,
+        );
+        ck.dist(
+            &format!("{path}.early_install_delay"),
+            &c.early_install_delay,
+            SimDuration::from_days(60),
+        );
         let mut windows = Vec::new();
         for (j, w) in c.maintenance_windows.iter().enumerate() {
             let wpath = format!("{path}.maintenance_windows[{j}]");
@@ -1065,6 +1083,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             failure_probability: c.failure_probability,
             available_install_share: c.available_install_share,
             available_install_delay: c.available_install_delay.resolve(),
+            early_install_share: c.early_install_share,
+            early_install_delay: c.early_install_delay.resolve(),
         });
         next_client += u64::from(c.count);
     }
