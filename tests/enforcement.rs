@@ -417,3 +417,39 @@ fn available_restarts_are_the_users_own() {
     assert_eq!(restarts(&records), vec![(RestartCause::User, 5 * H); 200]);
     assert_eq!(out.totals.restarts_forced, 0);
 }
+
+/// A timeline row at `t` counts every event at a time up to `t`, those
+/// handled after the row's own sample at `t` included: servers whose
+/// suppressed restart comes at the administrator's 12:00 schedule and
+/// takes no time become truly installed at exactly 12:00:00.000, a sample
+/// time, and the 12:00 row counts them.
+#[test]
+fn a_row_counts_the_events_at_its_own_time() {
+    let (out, records) = traced(&scenario(
+        2,
+        r#"restart_duration: Fixed("0s")"#,
+        r#"count: 20, kind: Server, scheduled_restart: ScheduledRestart(recurrence: Daily, start: "12:00")"#,
+        r#"Update(id: "KB1", size: "20MB", install_time: Fixed("20m"))"#,
+        r#"updates: ["KB1"], suppress_restart: [Server]"#,
+    ));
+    let noon = SimTime(12 * H);
+    let mut installed_at = Vec::new();
+    for r in &records {
+        if let TraceEvent::TrueState { to, .. } = r.event {
+            if to.state() == Compliance::Installed {
+                installed_at.push(r.time);
+            }
+        }
+    }
+    assert_eq!(installed_at, vec![noon; 20], "all at the scheduled restart");
+    for row in &out.timeline {
+        let by_then = installed_at.iter().filter(|&&t| t <= row.time).count();
+        assert_eq!(
+            row.truth[Compliance::Installed as usize] as usize,
+            by_then,
+            "row at {}",
+            row.time
+        );
+    }
+    assert!(out.timeline.iter().any(|row| row.time == noon));
+}
