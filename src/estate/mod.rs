@@ -482,12 +482,20 @@ pub struct DeploymentSpec {
     pub updates: Vec<UpdateId>,
     /// Cohorts targeted, in file order, without repeats.
     pub targets: Vec<CohortId>,
-    /// Creation by the administrator.
+    /// Creation by the administrator (a later phase of a phased
+    /// deployment: `SimTime::MAX`, as its available time and deadline;
+    /// they are known when it begins, see [`DeploymentSpec::phase`]).
     pub created: SimTime,
     /// Available to clients.
     pub available: SimTime,
     /// Installation deadline (Required).
     pub deadline: SimTime,
+    /// For a later phase of a phased deployment: when it begins and what
+    /// its deadline is (`None`: an ordinary deployment, or a first phase).
+    pub phase: Option<PhaseSpec>,
+    /// The phase after this one, if it is a phase of a phased deployment
+    /// with one more.
+    pub next_phase: Option<DeploymentId>,
     /// Required or Available.
     pub purpose: Purpose,
     /// Installs wait for maintenance windows.
@@ -496,6 +504,37 @@ pub struct DeploymentSpec {
     pub suppress_restart_workstations: bool,
     /// Restarts suppressed on servers.
     pub suppress_restart_servers: bool,
+}
+
+/// A later phase of a phased deployment: a deployment created when the
+/// phase before it has succeeded, or by hand.
+#[derive(Clone, Debug)]
+pub struct PhaseSpec {
+    /// Its place in the phased deployment: 2 for the first of the later
+    /// phases.
+    pub number: u32,
+    /// The phase before it.
+    pub previous: DeploymentId,
+    /// The first phase's creation: content distribution for every phase
+    /// starts then.
+    pub content_from: SimTime,
+    /// What makes it begin.
+    pub begin: PhaseStart,
+    /// Share of the previous phase's targeted clients, in percent, whose
+    /// reported state must be compliant for that phase to succeed.
+    pub success_percent: u32,
+    /// Its deadline after its available time (its begin).
+    pub deadline_after: SimDuration,
+}
+
+/// What makes a later phase begin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhaseStart {
+    /// This long after the previous phase met its success criterion.
+    AfterSuccess(SimDuration),
+    /// By hand at this instant (or when the previous phase begins, if
+    /// later).
+    Manual(SimTime),
 }
 
 impl DeploymentSpec {

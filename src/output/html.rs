@@ -91,9 +91,9 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         };
         let mut rows = vec![("targeted clients".to_string(), d.targeted.to_string())];
         for (what, at) in [
-            ("created", Some(d.created_h)),
-            ("available", Some(d.available_h)),
-            ("deadline", Some(d.deadline_h)),
+            ("created", d.created_h),
+            ("available", d.available_h),
+            ("deadline", d.deadline_h),
             ("published (content on the DPs, in policy)", d.published_h),
         ] {
             let v = match at {

@@ -948,6 +948,61 @@ pub struct Deployment {
     /// (install as soon as possible).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Timestamp>,
+    /// A phased deployment: this deployment is its first phase, and each
+    /// entry is one more phase, in order, that deploys the same updates
+    /// to its own cohorts once the phase before it has succeeded (at most
+    /// 10). Default `[]`: not phased.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<Phase>,
+}
+
+/// A later phase of a phased deployment: a deployment of the same updates,
+/// with the same purpose and user experience, to other cohorts, created when
+/// the phase before it has succeeded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    /// The phase's deployment name, unique among all deployments.
+    pub name: String,
+    /// Names of the cohorts it targets (at least one).
+    pub targets: Vec<String>,
+    /// Criterion for success of the previous phase: the percent of that
+    /// phase's targeted clients the site database must show compliant
+    /// (1–100). Default 95.
+    #[serde(default = "default_success_percent")]
+    pub success_percent: u32,
+    /// When the phase begins. Default `AfterSuccess("1d")`.
+    #[serde(default)]
+    pub begin: PhaseBegin,
+    /// The deadline, relative to the phase's available time (its begin):
+    /// `"0s"` is "as soon as possible" (0–365d). Default `"7d"`.
+    #[serde(default = "default_phase_deadline")]
+    pub deadline_after: Dur,
+}
+
+fn default_success_percent() -> u32 {
+    95
+}
+fn default_phase_deadline() -> Dur {
+    Dur(SimDuration::from_days(7))
+}
+
+/// When a later phase begins.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum PhaseBegin {
+    /// Automatically, this long (0–365d) after the previous phase met the
+    /// success criterion.
+    AfterSuccess(Dur),
+    /// By hand, at this instant, whether or not the previous phase
+    /// succeeded (but never before the previous phase began).
+    Manual(Timestamp),
+}
+
+impl Default for PhaseBegin {
+    fn default() -> Self {
+        PhaseBegin::AfterSuccess(Dur(SimDuration::from_days(1)))
+    }
 }
 
 /// Whether a deployment is enforced.
@@ -1202,6 +1257,7 @@ impl Deployment {
             created,
             available: None,
             deadline: None,
+            phases: Vec::new(),
         }
     }
 }
