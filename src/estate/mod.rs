@@ -258,10 +258,46 @@ pub struct SyncSpec {
     pub insert_per_update: SimDuration,
     /// A failed sync → its retry.
     pub retry_interval: SimDuration,
+    /// The WSUS catalog the update points serve, when the scenario gives
+    /// one (their scan times are then scaled by its scan cost).
+    pub catalog: Option<CatalogSpec>,
     /// The SUP the top-level site's syncs go through (the site's first
     /// SUP), whose outage fails them; `None` when it is not one of the
     /// scenario's servers (a hierarchy's CAS).
     pub top_update_point: Option<SupId>,
+}
+
+/// The WSUS catalog that scanning clients evaluate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CatalogSpec {
+    /// Updates not declined, before maintenance.
+    pub updates: u32,
+    /// Share of them superseded.
+    pub superseded_share: f64,
+    /// WSUS maintenance declines the superseded ones.
+    pub decline_superseded: bool,
+    /// The catalog size the update points' scan times are for.
+    pub reference_updates: u32,
+}
+
+impl CatalogSpec {
+    /// The updates a scan evaluates: neither declined nor (when
+    /// maintenance declines them) superseded.
+    pub fn valid_updates(&self) -> u32 {
+        if self.decline_superseded {
+            (f64::from(self.updates) * (1.0 - self.superseded_share)).round() as u32
+        } else {
+            self.updates
+        }
+    }
+
+    /// What a scan costs the update point against what its scan times
+    /// say: the valid updates over the reference size. A full scan sends
+    /// the metadata of every valid update, and a delta scan still has the
+    /// server evaluate the client's updates against all of them.
+    pub fn scan_cost(&self) -> f64 {
+        f64::from(self.valid_updates()) / f64::from(self.reference_updates)
+    }
 }
 
 /// One client settings object, in simulator units.

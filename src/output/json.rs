@@ -46,6 +46,9 @@ pub struct Summary {
     pub primaries: Vec<PrimarySummary>,
     /// Catalog syncs, in start order.
     pub syncs: Vec<SyncSummary>,
+    /// The WSUS catalog scans evaluate, when the scenario gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogSummary>,
     /// State message latency, queued on the client → site database, in seconds.
     pub state_message_latency_s: Percentiles,
     /// State messages queued but not in the site database at the end.
@@ -54,6 +57,23 @@ pub struct Summary {
     pub servers: Vec<ServerSummary>,
     /// Totals.
     pub totals: TotalsSummary,
+}
+
+/// The WSUS catalog and what it makes a scan cost.
+#[derive(Clone, Debug, Serialize)]
+pub struct CatalogSummary {
+    /// Updates not declined, before maintenance.
+    pub updates: u32,
+    /// Share of them superseded.
+    pub superseded_share: f64,
+    /// WSUS maintenance declines superseded updates.
+    pub decline_superseded: bool,
+    /// Updates a scan evaluates: neither declined nor superseded-and-declined.
+    pub valid_updates: u32,
+    /// The catalog size the update points' scan times are for.
+    pub reference_updates: u32,
+    /// A scan's server time over the update point's scan time.
+    pub scan_cost: f64,
 }
 
 /// One deployment's results.
@@ -516,6 +536,14 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
             .collect(),
         primaries: primaries(estate, outcome),
         syncs,
+        catalog: estate.sync.catalog.as_ref().map(|c| CatalogSummary {
+            updates: c.updates,
+            superseded_share: c.superseded_share,
+            decline_superseded: c.decline_superseded,
+            valid_updates: c.valid_updates(),
+            reference_updates: c.reference_updates,
+            scan_cost: round3(c.scan_cost()),
+        }),
         state_message_latency_s: Percentiles::of(&outcome.message_latency, 1_000.0),
         state_messages_pending_at_end: outcome.messages_pending_at_end,
         servers: outcome

@@ -157,6 +157,9 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             );
         }
     }
+    if let Some(c) = &s.catalog {
+        let _ = writeln!(out, "{}", catalog_line(c));
+    }
     for sync in &s.syncs {
         if let Some(failed) = sync.failed_h {
             let _ = writeln!(
@@ -259,6 +262,30 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         }
     }
     out
+}
+
+/// The WSUS catalog scans evaluate and what it makes them cost.
+fn catalog_line(c: &super::json::CatalogSummary) -> String {
+    let guidance = if c.valid_updates >= 7000 {
+        "; above Microsoft's guidance of fewer than 7,000 (best fewer than 5,000)"
+    } else if c.valid_updates >= 5000 {
+        "; within Microsoft's guidance of fewer than 7,000, above the preferred 5,000"
+    } else {
+        ""
+    };
+    format!(
+        "WSUS catalog: {} valid updates of {} not declined ({} superseded{}){guidance}: a scan costs the SUP {}x its scan time (set for {})",
+        c.valid_updates,
+        c.updates,
+        (f64::from(c.updates) * c.superseded_share).round(),
+        if c.decline_superseded {
+            ", declined by WSUS maintenance"
+        } else {
+            ", not declined"
+        },
+        c.scan_cost,
+        c.reference_updates
+    )
 }
 
 /// How a phase of a phased deployment began, or why it has not.

@@ -1068,6 +1068,43 @@ pub struct Sync {
     /// allowed 1m–24h.
     #[serde(default = "default_sync_retry")]
     pub retry_interval: Dur,
+    /// The WSUS catalog the update points serve to scanning clients: with
+    /// it, a scan's server time grows with the updates neither declined nor
+    /// superseded. Default: none (each scan costs the update point's
+    /// `full_scan_time` or `delta_scan_time`, whatever the catalog).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<WsusCatalog>,
+}
+
+/// The updates in the WSUS database (the products, classifications and
+/// languages synced), for what a scan costs the update points.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsusCatalog {
+    /// Updates in the WSUS database that are not declined, before WSUS
+    /// maintenance declines any superseded ones (1–1,000,000).
+    pub updates: u32,
+    /// The share of them that are superseded (0–1). Default 0.5.
+    #[serde(default = "default_superseded_share")]
+    pub superseded_share: f64,
+    /// WSUS maintenance declines superseded updates after every sync
+    /// (the software update point's "Decline expired updates in WSUS
+    /// according to supersedence rules"), removing them from the catalog
+    /// clients scan. Default `false`.
+    #[serde(default)]
+    pub decline_superseded: bool,
+    /// The catalog size, in valid updates, that the update points'
+    /// `full_scan_time` and `delta_scan_time` are for (1–1,000,000).
+    /// Default 5000 (Microsoft's preferred upper size).
+    #[serde(default = "default_reference_updates")]
+    pub reference_updates: u32,
+}
+
+fn default_superseded_share() -> f64 {
+    0.5
+}
+fn default_reference_updates() -> u32 {
+    5000
 }
 
 fn default_sync_interval() -> Dur {
@@ -1115,6 +1152,7 @@ impl Default for Sync {
             pull_delay: default_pull_delay(),
             insert_per_update: default_insert(),
             retry_interval: default_sync_retry(),
+            catalog: None,
         }
     }
 }

@@ -17,10 +17,10 @@ use super::schema::{
 use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
-    CohortId, CohortSpec, DeploymentId, DeploymentSpec, DpId, DpSpec, Estate, FaultSpec, MpId,
-    MpSpec, PhaseSpec, PhaseStart, PowerSpec, PrimarySpec, RestartScheduleSpec, ServerRef,
-    Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec,
-    WindowKind, WindowSpec,
+    CatalogSpec, CohortId, CohortSpec, DeploymentId, DeploymentSpec, DpId, DpSpec, Estate,
+    FaultSpec, MpId, MpSpec, PhaseSpec, PhaseStart, PowerSpec, PrimarySpec, RestartScheduleSpec,
+    ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec, SyncSpec, UpdateId,
+    UpdateSpec, WindowKind, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -372,6 +372,12 @@ impl Checker {
     }
 }
 
+/// Whether a catalog's numbers are in range (its problems are reported
+/// where it is checked): only then is its scan cost computed.
+fn ck_ok(c: &CatalogSpec) -> bool {
+    c.reference_updates > 0 && (0.0..=1.0).contains(&c.superseded_share)
+}
+
 /// A recurrence and a local time of day as a period and an offset from
 /// local Monday 00:00 (weekly) or midnight (daily); the time must be before
 /// 24:00.
@@ -510,6 +516,20 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         SimDuration::from_mins(1),
         SimDuration::from_hours(24),
     );
+    if let Some(c) = &sy.catalog {
+        for (field, v) in [
+            ("updates", c.updates),
+            ("reference_updates", c.reference_updates),
+        ] {
+            if !(1..=1_000_000).contains(&v) {
+                ck.fail(
+                    format!("sync.catalog.{field}"),
+                    format!("must be between 1 and 1000000, got {v}"),
+                );
+            }
+        }
+        ck.probability("sync.catalog.superseded_share", c.superseded_share);
+    }
     let sync = SyncSpec {
         initially_synced: sy.initially_synced,
         schedule_interval: sy.schedule_interval.0,
@@ -522,6 +542,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         pull_delay: sy.pull_delay.0,
         insert_per_update: sy.insert_per_update.0,
         retry_interval: sy.retry_interval.0,
+        catalog: sy.catalog.as_ref().map(|c| CatalogSpec {
+            updates: c.updates,
+            superseded_share: c.superseded_share,
+            decline_superseded: c.decline_superseded,
+            reference_updates: c.reference_updates,
+        }),
         // Set below, once it is known whether the site is a CAS.
         top_update_point: None,
     };
@@ -710,13 +736,19 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         ck.dist(&format!("{path}.full_scan_time"), &u.full_scan_time, day);
         ck.dist(&format!("{path}.delta_scan_time"), &u.delta_scan_time, day);
         let site = site_of(&mut ck, format!("{path}.site"), &u.site);
+        // A catalog scales both scan times (not applied at all without
+        // one, so that such scenarios keep their exact times).
+        let scan_time = |d: &Dist| match &sync.catalog {
+            Some(c) if ck_ok(c) => d.resolve().scaled(c.scan_cost()).sampler(),
+            _ => d.resolve().sampler(),
+        };
         update_points.push(SupSpec {
             site,
             name: u.name.clone(),
             scan_slots: u.scan_slots,
             queue_limit: u.queue_limit,
-            full_scan_time: u.full_scan_time.resolve().sampler(),
-            delta_scan_time: u.delta_scan_time.resolve().sampler(),
+            full_scan_time: scan_time(&u.full_scan_time),
+            delta_scan_time: scan_time(&u.delta_scan_time),
         });
     }
     let mut distribution_points = Vec::new();
