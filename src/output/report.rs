@@ -289,7 +289,7 @@ fn catalog_line(c: &super::json::CatalogSummary) -> String {
 }
 
 /// How a phase of a phased deployment began, or why it has not.
-fn phase_line(p: &super::json::PhaseSummary) -> String {
+pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
     let of = format!("phase {} of '{}'", p.number, p.phased_deployment);
     let criterion = p.success_percent.map_or(String::new(), |pct| {
         format!("{pct}% of the previous phase compliant in the site database")
