@@ -6,6 +6,7 @@ use std::fmt::Write;
 use std::path::PathBuf;
 
 use super::json::{Percentiles, Summary, Thresholds};
+use crate::model::PhaseReason;
 
 /// `2d 04h`, `3h 20m`, `45m`, `12s` from hours.
 pub fn format_duration(hours: f64) -> String {
@@ -144,6 +145,9 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
                 );
             }
         }
+        if let Some(p) = &d.phase {
+            let _ = writeln!(out, "  {}", phase_line(p));
+        }
         let u = &d.unknown_at_end;
         if u.true_gpo_conflict + u.reported_scan_failed + u.reported_not_yet_reported > 0 {
             let _ = writeln!(
@@ -152,6 +156,9 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
                 u.true_gpo_conflict, u.reported_scan_failed, u.reported_not_yet_reported
             );
         }
+    }
+    if let Some(c) = &s.catalog {
+        let _ = writeln!(out, "{}", catalog_line(c));
     }
     for sync in &s.syncs {
         if let Some(failed) = sync.failed_h {
@@ -255,6 +262,63 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         }
     }
     out
+}
+
+/// The WSUS catalog scans evaluate and what it makes them cost.
+fn catalog_line(c: &super::json::CatalogSummary) -> String {
+    let guidance = if c.valid_updates >= 7000 {
+        "; above Microsoft's guidance of fewer than 7,000 (best fewer than 5,000)"
+    } else if c.valid_updates >= 5000 {
+        "; within Microsoft's guidance of fewer than 7,000, above the preferred 5,000"
+    } else {
+        ""
+    };
+    format!(
+        "WSUS catalog: {} valid updates of {} not declined ({} superseded{}){guidance}: a scan costs the SUP {}x its scan time (set for {})",
+        c.valid_updates,
+        c.updates,
+        (f64::from(c.updates) * c.superseded_share).round(),
+        if c.decline_superseded {
+            ", declined by WSUS maintenance"
+        } else {
+            ", not declined"
+        },
+        c.scan_cost,
+        c.reference_updates
+    )
+}
+
+/// How a phase of a phased deployment began, or why it has not.
+pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
+    let of = format!("phase {} of '{}'", p.number, p.phased_deployment);
+    let criterion = p.success_percent.map_or(String::new(), |pct| {
+        format!("{pct}% of the previous phase compliant in the site database")
+    });
+    match (p.reason, p.started_h) {
+        (Some(PhaseReason::Created), Some(t)) => {
+            format!("{of}: began at {} (created)", format_duration(t))
+        }
+        (Some(PhaseReason::PreviousSucceeded), Some(t)) => format!(
+            "{of}: began at {}, {} after the previous phase reached its criterion ({criterion}) at {}",
+            format_duration(t),
+            format_duration(p.wait_h.unwrap_or(0.0)),
+            p.previous_succeeded_h
+                .map_or("—".to_string(), format_duration)
+        ),
+        (Some(PhaseReason::Manual), Some(t)) => {
+            format!("{of}: began at {} by hand", format_duration(t))
+        }
+        _ => match p.previous_succeeded_h {
+            Some(at) => format!(
+                "{of}: not begun; the previous phase reached its criterion ({criterion}) at {}, the wait had not passed",
+                format_duration(at)
+            ),
+            None if p.success_percent.is_some() => format!(
+                "{of}: not begun; the previous phase never reached its criterion ({criterion})"
+            ),
+            None => format!("{of}: not begun by the end"),
+        },
+    }
 }
 
 #[cfg(test)]

@@ -15,8 +15,8 @@ use std::path::Path;
 
 pub use schema::{
     Classification, ClientKind, ClientSettings, Cohort, Deployment, Dist, DistributionPoint, Fault,
-    FaultEffect, MaintenanceWindow, ManagementPoint, Power, Primary, Purpose, Recurrence, Scenario,
-    Servers, Site, Sync, Update, UpdatePoint, Weekday,
+    FaultEffect, MaintenanceWindow, ManagementPoint, Phase, PhaseBegin, Power, Primary, Purpose,
+    Recurrence, Scenario, Servers, Site, Sync, Update, UpdatePoint, Weekday, WsusCatalog,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
 pub use validate::{MAX_CLIENTS, MAX_SERVERS, Problem, resolved_text, validate};
