@@ -136,6 +136,9 @@ fn fast_and_explicit_paths_agree() {
         ("scenarios/hierarchy.ron", 4, 150),
         ("scenarios/plain.ron", 3, 2_000),
         ("scenarios/scan-storm.ron", 3, 200),
+        // Peers that switch off and restart, and downloads from peers and
+        // Microsoft Update, which end at their own events.
+        ("scenarios/peer-cache.ron", 4, 300),
     ] {
         cases.push((file.to_string(), shipped(file, days, clients)));
     }
