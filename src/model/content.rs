@@ -123,7 +123,9 @@ impl Content {
     /// spreads over the sources).
     fn source_for(&self, cohort: usize, d: DeploymentId, c: ClientId) -> Option<ClientId> {
         let set = self.sources.get(self.cell(cohort, d))?;
-        set.range(c..).next().or_else(|| set.first()).copied()
+        (set.range(c..).chain(set.range(..c)))
+            .find(|&&p| p != c)
+            .copied()
     }
 }
 
