@@ -11,7 +11,7 @@ mod common;
 
 use common::estate_of;
 use patchsim::estate::Estate;
-use patchsim::model::{Compliance, Outcome, ServerRole, Totals};
+use patchsim::model::{Compliance, ContentBytes, Outcome, ServerRole, Totals};
 
 const MB: u64 = 1_000_000;
 
@@ -79,6 +79,24 @@ fn conserved(t: &Totals, out: &Outcome, transfers: u64) {
         t.dp_bytes_saved,
         t.bytes_downloaded - t.bytes_from_dp + t.bytes_saved_by_express
     );
+    // Per cohort, the same bytes.
+    let sum = |f: fn(&ContentBytes) -> u64| out.cohort_bytes.iter().map(f).sum::<u64>();
+    assert_eq!(sum(|k| k.bytes_downloaded), t.bytes_downloaded);
+    assert_eq!(sum(|k| k.bytes_from_dp), t.bytes_from_dp);
+    assert_eq!(sum(|k| k.bytes_from_peer_cache), t.bytes_from_peer_cache);
+    assert_eq!(
+        sum(|k| k.bytes_from_branch_cache),
+        t.bytes_from_branch_cache
+    );
+    assert_eq!(
+        sum(|k| k.bytes_from_delivery_optimization),
+        t.bytes_from_delivery_optimization
+    );
+    assert_eq!(
+        sum(|k| k.bytes_from_microsoft_update),
+        t.bytes_from_microsoft_update
+    );
+    assert_eq!(sum(|k| k.bytes_saved_by_express), t.bytes_saved_by_express);
     let served = dp_served(out);
     assert!(
         served.abs_diff(t.bytes_from_dp) <= transfers,
@@ -281,6 +299,7 @@ fn every_source_at_once_is_conserved_and_deterministic() {
     let a = checked(&estate);
     let b = checked(&estate);
     assert_eq!(a.totals, b.totals);
+    assert_eq!(a.cohort_bytes, b.cohort_bytes);
     let t = &a.totals;
     for (what, v) in [
         ("dp", t.bytes_from_dp),
@@ -373,4 +392,42 @@ fn content_settings_are_checked() {
         ),
         ""
     );
+}
+
+/// `scenarios/peer-cache.ron` shows each source against a branch that
+/// has only its DP: peer cache at 50 % about halves the branch DP's bytes,
+/// express and Delivery Optimization cut theirs further, and the DP
+/// outage sends the third branch to Microsoft Update.
+#[test]
+fn the_peer_cache_scenario_shows_each_source() {
+    let text = std::fs::read_to_string("scenarios/peer-cache.ron").expect("shipped");
+    let estate = estate_of(&text);
+    let out = checked(&estate);
+    let t = &out.totals;
+    conserved(t, &out, u64::from(estate.client_count()));
+    let dp = |name: &str| {
+        (out.servers.iter())
+            .find(|s| s.name == name)
+            .map(|s| s.bytes)
+            .expect("a DP of the scenario")
+    };
+    let (only, peers, express) = (
+        dp("dp-branch-dp"),
+        dp("dp-branch-peers"),
+        dp("dp-branch-express"),
+    );
+    // Both branches draw their own 3,000 clients' applicability; half of
+    // one branch's clients (binomial) take it from peers.
+    let ratio = peers as f64 / only as f64;
+    let sd = (0.25f64 / 3000.0).sqrt();
+    assert!(
+        (ratio - 0.5).abs() <= 4.5 * sd + 0.02,
+        "the peer cache branch's DP served {ratio} of the DP-only branch's"
+    );
+    assert!(express < peers / 5, "express, DO and MU: {express}");
+    let k = &out.cohort_bytes;
+    assert_eq!(k[0].bytes_from_dp, k[0].bytes_downloaded);
+    assert!(k[1].bytes_from_peer_cache > 0 && k[1].bytes_from_microsoft_update == 0);
+    assert!(k[2].bytes_from_microsoft_update > 0 && k[2].bytes_saved_by_express > 0);
+    assert!(k[2].bytes_from_delivery_optimization > 0);
 }

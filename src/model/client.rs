@@ -1275,7 +1275,7 @@ impl World<'_> {
         let a = self.deployments.assignment_mut(d, c);
         let got = a.remaining - remaining;
         a.remaining = remaining;
-        self.credit(ContentSource::DistributionPoint, got);
+        self.credit(c, ContentSource::DistributionPoint, got);
         if self.microsoft_update_fallback(c, d, remaining, sched) {
             return;
         }
@@ -1304,7 +1304,7 @@ impl World<'_> {
         let cohort = self.clients.cohort(c).index();
         self.recorder.timing(cohort, Timing::Download, took);
         let remaining = self.deployments.assignment(d, c).remaining;
-        self.credit(ContentSource::DistributionPoint, remaining);
+        self.credit(c, ContentSource::DistributionPoint, remaining);
         self.download_done(c, d, now, sched);
         self.refresh(c, now);
         if self.clients[c].power_off_waiting {
@@ -1321,7 +1321,7 @@ impl World<'_> {
         now: SimTime,
         sched: &mut Scheduler<'_, Event>,
     ) {
-        self.recorder.totals.bytes_saved_by_express += self.express_saved(c, d);
+        self.count_express_saved(c, d);
         self.hold(c, d);
         let a = self.deployments.assignment_mut(d, c);
         a.remaining = 0;
@@ -1717,7 +1717,7 @@ impl World<'_> {
                 let a = self.deployments.assignment_mut(d, c);
                 let got = a.remaining - remaining;
                 a.remaining = remaining;
-                self.credit(ContentSource::DistributionPoint, got);
+                self.credit(c, ContentSource::DistributionPoint, got);
             }
             let a = self.deployments.assignment_mut(d, c);
             a.phase = Phase::NeedDownload;

@@ -135,17 +135,32 @@ impl World<'_> {
         self.clients.cold(c).peer_cache
     }
 
-    /// Counts `bytes` of a download as coming from `source`.
-    pub(crate) fn credit(&mut self, source: ContentSource, bytes: u64) {
+    /// Counts `bytes` of client `c`'s download as coming from `source`.
+    pub(crate) fn credit(&mut self, c: ClientId, source: ContentSource, bytes: u64) {
         let t = &mut self.recorder.totals;
+        let k = &mut self.recorder.cohort_bytes[self.clients.cohort(c).index()];
         t.bytes_downloaded += bytes;
-        *match source {
-            ContentSource::DistributionPoint => &mut t.bytes_from_dp,
-            ContentSource::PeerCache => &mut t.bytes_from_peer_cache,
-            ContentSource::BranchCache => &mut t.bytes_from_branch_cache,
-            ContentSource::DeliveryOptimization => &mut t.bytes_from_delivery_optimization,
-            ContentSource::MicrosoftUpdate => &mut t.bytes_from_microsoft_update,
-        } += bytes;
+        k.bytes_downloaded += bytes;
+        let (total, cohort) = match source {
+            ContentSource::DistributionPoint => (&mut t.bytes_from_dp, &mut k.bytes_from_dp),
+            ContentSource::PeerCache => {
+                (&mut t.bytes_from_peer_cache, &mut k.bytes_from_peer_cache)
+            }
+            ContentSource::BranchCache => (
+                &mut t.bytes_from_branch_cache,
+                &mut k.bytes_from_branch_cache,
+            ),
+            ContentSource::DeliveryOptimization => (
+                &mut t.bytes_from_delivery_optimization,
+                &mut k.bytes_from_delivery_optimization,
+            ),
+            ContentSource::MicrosoftUpdate => (
+                &mut t.bytes_from_microsoft_update,
+                &mut k.bytes_from_microsoft_update,
+            ),
+        };
+        *total += bytes;
+        *cohort += bytes;
     }
 
     /// The client knows where the content is (the MP answered, or its peer
@@ -183,7 +198,7 @@ impl World<'_> {
                                 source,
                                 bytes,
                             });
-                        self.credit(source, bytes);
+                        self.credit(c, source, bytes);
                     }
                 }
                 self.deployments.assignment_mut(d, c).remaining -= from_bc + from_do;
@@ -252,7 +267,7 @@ impl World<'_> {
             }
         }
         let got = t.received(now);
-        self.credit(t.source(), got);
+        self.credit(c, t.source(), got);
         let a = self.deployments.assignment_mut(d, c);
         a.remaining -= got;
         a.remaining
@@ -362,19 +377,22 @@ impl World<'_> {
         }
     }
 
-    /// The bytes the client saved on deployment `d` by downloading express
-    /// content (none unless it can use express).
-    pub(crate) fn express_saved(&self, c: ClientId, d: DeploymentId) -> u64 {
+    /// Counts the bytes the client saved on deployment `d` by downloading
+    /// express content (none unless it can use express).
+    pub(crate) fn count_express_saved(&mut self, c: ClientId, d: DeploymentId) {
         if self.cohort(c).content.express == 0.0 || !self.clients.cold(c).express {
-            return 0;
+            return;
         }
         let estate = self.estate;
-        (estate.deployments[d.index()].updates.iter())
+        let saved = (estate.deployments[d.index()].updates.iter())
             .filter(|&&u| self.clients.update(c, u).truth == super::compliance::Truth::Missing)
             .map(|u| {
                 let spec = &estate.updates[u.index()];
                 spec.size_bytes - spec.express_bytes.unwrap_or(spec.size_bytes)
             })
-            .sum()
+            .sum::<u64>();
+        self.recorder.totals.bytes_saved_by_express += saved;
+        let cohort = self.clients.cohort(c).index();
+        self.recorder.cohort_bytes[cohort].bytes_saved_by_express += saved;
     }
 }

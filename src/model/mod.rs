@@ -44,8 +44,8 @@ pub use content::ContentSource;
 pub use events::Event;
 pub(crate) use record::ms_histogram_bytes;
 pub use record::{
-    Assignment, DeploymentRecord, LoadCounts, LoadRow, Outcome, SampleRow, ServerRecord,
-    ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals, UpdateRow,
+    Assignment, ContentBytes, DeploymentRecord, LoadCounts, LoadRow, Outcome, SampleRow,
+    ServerRecord, ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals, UpdateRow,
 };
 pub use servers::Request;
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};

@@ -337,6 +337,25 @@ pub struct Totals {
     pub resyncs: u64,
 }
 
+/// A cohort's content bytes by source (each counted as in [`Totals`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ContentBytes {
+    /// Bytes its clients downloaded, from every source.
+    pub bytes_downloaded: u64,
+    /// From distribution points.
+    pub bytes_from_dp: u64,
+    /// From peer cache sources.
+    pub bytes_from_peer_cache: u64,
+    /// From BranchCache peers.
+    pub bytes_from_branch_cache: u64,
+    /// From Delivery Optimization peers.
+    pub bytes_from_delivery_optimization: u64,
+    /// From Microsoft Update.
+    pub bytes_from_microsoft_update: u64,
+    /// Saved by express content.
+    pub bytes_saved_by_express: u64,
+}
+
 /// The result of a run.
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -378,6 +397,8 @@ pub struct Outcome {
     pub load: Vec<LoadRow>,
     /// Timings of client work, per cohort (in cohort order).
     pub cohort_timings: Vec<CohortTimings>,
+    /// Content bytes by source, per cohort (in cohort order).
+    pub cohort_bytes: Vec<ContentBytes>,
     /// State messages queued but not yet in the site database at the end
     /// (on clients, at management points, at the state system).
     pub messages_pending_at_end: u64,

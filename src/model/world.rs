@@ -236,6 +236,7 @@ impl<'e> World<'e> {
         let recorded = self.recorder.into_parts();
         Outcome {
             cohort_timings: recorded.cohort_timings,
+            cohort_bytes: recorded.cohort_bytes,
             servers,
             load: recorded.load,
             messages_pending_at_end: pending,

@@ -240,6 +240,22 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             .map(|x| format!("{} {}", x.name, bytes(x.bytes_served)))
             .collect();
         let _ = writeln!(out, "  served by DP: {}", dps.join(", "));
+        for cohort in &s.cohorts {
+            let k = &cohort.content;
+            let mut from = vec![format!("DP {}", bytes(k.bytes_from_dp))];
+            for (name, b) in [
+                ("peer cache", k.bytes_from_peer_cache),
+                ("BranchCache", k.bytes_from_branch_cache),
+                ("Delivery Optimization", k.bytes_from_delivery_optimization),
+                ("Microsoft Update", k.bytes_from_microsoft_update),
+                ("saved by express", k.bytes_saved_by_express),
+            ] {
+                if b > 0 {
+                    from.push(format!("{name} {}", bytes(b)));
+                }
+            }
+            let _ = writeln!(out, "  cohort {}: {}", cohort.name, from.join(", "));
+        }
     }
     if t.clients_dormant > 0 {
         let _ = writeln!(
