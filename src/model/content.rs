@@ -76,11 +76,14 @@ impl Transfer {
 #[derive(Default)]
 pub(crate) struct Content {
     deployments: usize,
-    /// Per cohort and deployment: how many of the cohort's clients that
+    /// Each cohort's row in the tables below (`u32::MAX`: a cohort
+    /// without peers has none).
+    rows: Vec<u32>,
+    /// Per cohort with peers and deployment: how many of the cohort's clients that
     /// hold the content are on (BranchCache and Delivery Optimization need
     /// one).
     holders_on: Vec<u32>,
-    /// Per cohort and deployment: the peer cache sources that hold the
+    /// Per cohort with peers and deployment: the peer cache sources that hold the
     /// content and are on, in client order.
     sources: Vec<BTreeSet<ClientId>>,
     /// What each client of a cohort with peers holds, in the order it got it.
@@ -96,21 +99,32 @@ pub(crate) struct Content {
 impl Content {
     pub(crate) fn new(estate: &Estate) -> Self {
         let deployments = estate.deployments.len();
-        let cells = if estate.cohorts.iter().any(|k| k.content.peers()) {
-            estate.cohorts.len() * deployments
-        } else {
-            0
-        };
+        let mut peer_cohorts = 0;
+        let rows = (estate.cohorts.iter())
+            .map(|k| {
+                if k.content.peers() {
+                    peer_cohorts += 1;
+                    peer_cohorts - 1
+                } else {
+                    u32::MAX
+                }
+            })
+            .collect();
+        let cells = peer_cohorts as usize * deployments;
         Content {
             deployments,
+            rows,
             holders_on: vec![0; cells],
             sources: vec![BTreeSet::new(); cells],
             ..Content::default()
         }
     }
 
+    /// The cell of a cohort with peers and a deployment.
     fn cell(&self, cohort: usize, d: DeploymentId) -> usize {
-        cohort * self.deployments + d.index()
+        let row = self.rows[cohort];
+        debug_assert_ne!(row, u32::MAX, "only cohorts with peers have cells");
+        row as usize * self.deployments + d.index()
     }
 
     /// Whether the client receives from a peer or Microsoft Update now.
@@ -326,7 +340,7 @@ impl World<'_> {
         let cohort = self.clients.cohort(c).index();
         let peer = self.peer_client(c);
         for &d in held {
-            let cell = cohort * self.content.deployments + d.index();
+            let cell = self.content.cell(cohort, d);
             self.content.holders_on[cell] -= 1;
             if peer {
                 self.content.sources[cell].remove(&c);
@@ -369,7 +383,7 @@ impl World<'_> {
             .get(&c)
             .expect("an away client holds content");
         for &d in held {
-            let cell = cohort * self.content.deployments + d.index();
+            let cell = self.content.cell(cohort, d);
             self.content.holders_on[cell] += 1;
             if peer {
                 self.content.sources[cell].insert(c);
