@@ -374,6 +374,11 @@ fn content_settings_are_checked() {
             "updates[0].express_size: must be between 1B and the update's size (100MB)",
         ),
         (
+            r#"content_sources: ContentSources(cache_size: "10KB"),"#,
+            "",
+            "cohorts[0].content_sources.cache_size: must be at least 1MB, got 10KB",
+        ),
+        (
             "content_sources: ContentSources(peer_cash: 0.5),",
             "",
             "unknown field `peer_cash`",
@@ -430,4 +435,53 @@ fn the_peer_cache_scenario_shows_each_source() {
     assert!(k[1].bytes_from_peer_cache > 0 && k[1].bytes_from_microsoft_update == 0);
     assert!(k[2].bytes_from_microsoft_update > 0 && k[2].bytes_saved_by_express > 0);
     assert!(k[2].bytes_from_delivery_optimization > 0);
+}
+
+/// A client cache too small for two months' content: the first month's
+/// leaves when the second comes (it is more than a day old), and the
+/// client downloads it again at its deadline. A big enough cache keeps it.
+#[test]
+fn a_small_cache_makes_clients_download_again() {
+    let n = 300u32;
+    let estate = |cache: &str| {
+        estate_of(&format!(
+            r#"Scenario(
+    name: "cache",
+    seed: 5,
+    start: "2026-11-09T00:00:00Z",
+    duration: "8d",
+    site: Site(content_ready_delay: Fixed("30m")),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp")],
+    ),
+    cohorts: [Cohort(name: "all", count: {n}, management_point: "mp", update_point: "sup", distribution_point: "dp",
+        content_sources: ContentSources(cache_size: "{cache}"))],
+    updates: [
+        Update(id: "KB1", size: "100MB", install_time: Fixed("10m")),
+        Update(id: "KB2", size: "100MB", install_time: Fixed("10m")),
+    ],
+    deployments: [
+        Deployment(name: "first", updates: ["KB1"], targets: ["all"], created: "2026-11-09T10:00:00Z", deadline: "2026-11-14T10:00:00Z"),
+        Deployment(name: "second", updates: ["KB2"], targets: ["all"], created: "2026-11-11T10:00:00Z", deadline: "2026-11-11T12:00:00Z"),
+    ],
+)"#
+        ))
+    };
+    let small = checked(&estate("150MB"));
+    let big = checked(&estate("1GB"));
+    for out in [&small, &big] {
+        for d in &out.deployments {
+            assert_eq!(d.final_truth[Compliance::Installed as usize], n);
+        }
+        conserved(&out.totals, out, 2 * u64::from(n));
+    }
+    assert_eq!(big.totals.cache_evictions, 0);
+    assert_eq!(big.totals.bytes_downloaded, 2 * u64::from(n) * 100 * MB);
+    // The first month's content leaves when the second comes; downloaded
+    // again at its deadline, it pushes out the second's (installed by
+    // then, so nothing downloads it again).
+    assert_eq!(small.totals.cache_evictions, 2 * u64::from(n));
+    assert_eq!(small.totals.bytes_downloaded, 3 * u64::from(n) * 100 * MB);
 }

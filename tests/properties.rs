@@ -517,7 +517,7 @@ fn scenario_text(p: &Params) -> String {
             1 => ", content_sources: ContentSources(peer_cache: 0.5, peer_link: \"10Mbps\")",
             2 => ", content_sources: ContentSources(branch_cache: 0.3, delivery_optimization: 0.2)",
             _ => {
-                ", content_sources: ContentSources(peer_cache: 0.3, delivery_optimization: 0.3, express: 0.5)"
+                ", content_sources: ContentSources(peer_cache: 0.3, delivery_optimization: 0.3, express: 0.5, cache_size: \"300MB\")"
             }
         };
         // The cohort's servers, all in its site.
@@ -708,7 +708,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 18];
+    let mut seen = [false; 19];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -731,6 +731,7 @@ fn the_generator_covers_the_features() {
             "peer_cache: 0.5",
             "express_size",
             "microsoft_update_fallback: true",
+            "cache_size",
         ]
         .iter()
         .enumerate()
@@ -740,7 +741,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 18]);
+    assert_eq!(seen, [true; 19]);
 }
 
 /// Two Required deployments of one update while their distribution point

@@ -395,6 +395,8 @@ pub struct ContentSpec {
     pub delivery_optimization: f64,
     /// Share of clients that download express content.
     pub express: f64,
+    /// The client cache's maximum size in bytes (`None`: no limit).
+    pub cache_bytes: Option<u64>,
 }
 
 impl ContentSpec {

@@ -856,6 +856,17 @@ impl World<'_> {
                 self.window_for_install(c, d, now)
             };
             match wait {
+                None if self.deployments.assignment(d, c).remaining > 0 => {
+                    // Its content left the cache (a cache limit): the
+                    // client downloads it again before it installs.
+                    let a = self.deployments.assignment_mut(d, c);
+                    a.phase = Phase::NeedDownload;
+                    a.due = now;
+                    if !self.check_before_enforcing(c, d, sched) {
+                        self.start_download(c, d, sched);
+                    }
+                    return;
+                }
                 None => {
                     if !early && phase == Phase::WaitDeadline {
                         self.bring_deadlines_forward(c, d, now);
@@ -1323,6 +1334,7 @@ impl World<'_> {
     ) {
         self.count_express_saved(c, d);
         self.hold(c, d);
+        self.cache_add(c, d, now);
         let a = self.deployments.assignment_mut(d, c);
         a.remaining = 0;
         a.phase = Phase::WaitDeadline;
@@ -1343,6 +1355,7 @@ impl World<'_> {
     /// in the background until its drawn length.
     fn start_install(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        self.cache_touch(c, d, now);
         let estate = self.estate;
         let spec = &estate.deployments[d.index()];
         let cohort_failure = self.cohort(c).failure_probability;

@@ -94,7 +94,23 @@ pub(crate) struct Content {
     transfers: BTreeMap<ClientId, Transfer>,
     /// The clients each peer serves.
     serving: BTreeMap<ClientId, Vec<ClientId>>,
+    /// What the cache of each client of a cohort with a cache limit holds,
+    /// in the order it came.
+    caches: BTreeMap<ClientId, Vec<Cached>>,
 }
+
+/// A deployment's content in a client's cache.
+#[derive(Clone, Copy, Debug)]
+struct Cached {
+    deployment: DeploymentId,
+    bytes: u64,
+    /// When it was last used: downloaded, installed, or served to a peer.
+    used: SimTime,
+}
+
+/// Content used more recently than this is never removed from a client's
+/// cache (the client setting's default, 1,440 minutes).
+const CACHE_MIN_AGE: SimDuration = SimDuration::from_ms(24 * 3_600_000);
 
 impl Content {
     pub(crate) fn new(estate: &Estate) -> Self {
@@ -260,6 +276,7 @@ impl World<'_> {
         self.content.transfers.insert(c, t);
         if let Some(p) = peer {
             self.content.serving.entry(p).or_default().push(c);
+            self.cache_touch(p, d, now);
         }
         let client = &mut self.clients[c];
         debug_assert!(client.action_timer.is_none());
@@ -307,7 +324,7 @@ impl World<'_> {
     }
 
     /// The client has all of `d`'s content: in a cohort with peers it now
-    /// holds it (its cache has no limit) and can serve it.
+    /// holds it and can serve it (until its cache, if limited, drops it).
     pub(crate) fn hold(&mut self, c: ClientId, d: DeploymentId) {
         let cohort = self.clients.cohort(c).index();
         if !self.estate.cohorts[cohort].content.peers() {
@@ -388,6 +405,98 @@ impl World<'_> {
             if peer {
                 self.content.sources[cell].insert(c);
             }
+        }
+    }
+
+    /// The bytes of `d`'s content the client needs: its missing updates,
+    /// express where it uses express.
+    fn content_bytes(&self, c: ClientId, d: DeploymentId) -> u64 {
+        let estate = self.estate;
+        let express = self.cohort(c).content.express > 0.0 && self.clients.cold(c).express;
+        (estate.deployments[d.index()].updates.iter())
+            .filter(|&&u| self.clients.update(c, u).truth == super::compliance::Truth::Missing)
+            .map(|u| {
+                let spec = &estate.updates[u.index()];
+                match spec.express_bytes {
+                    Some(b) if express => b,
+                    _ => spec.size_bytes,
+                }
+            })
+            .sum()
+    }
+
+    /// The client has downloaded `d`: where the cache has a limit, the
+    /// content goes in whatever its size, then the least recently used
+    /// content at least a day old leaves until the cache fits. Content a
+    /// deployment still needs must be downloaded again before its install.
+    pub(crate) fn cache_add(&mut self, c: ClientId, d: DeploymentId, now: SimTime) {
+        let Some(limit) = self.cohort(c).content.cache_bytes else {
+            return;
+        };
+        let bytes = self.content_bytes(c, d);
+        let cache = self.content.caches.entry(c).or_default();
+        cache.retain(|e| e.deployment != d);
+        cache.push(Cached {
+            deployment: d,
+            bytes,
+            used: now,
+        });
+        loop {
+            let cache = &self.content.caches[&c];
+            let total: u64 = cache.iter().map(|e| e.bytes).sum();
+            if total <= limit {
+                break;
+            }
+            // The least recently used, old enough and not being served.
+            let serving = self.content.serving.get(&c);
+            let victim = (cache.iter().enumerate())
+                .filter(|(_, e)| e.deployment != d && e.used + CACHE_MIN_AGE <= now)
+                .filter(|(_, e)| {
+                    !serving.is_some_and(|list| {
+                        list.iter().any(|&x| {
+                            self.clients[x].action == super::client::Action::Download(e.deployment)
+                        })
+                    })
+                })
+                .min_by_key(|(i, e)| (e.used, *i))
+                .map(|(i, _)| i);
+            let Some(i) = victim else {
+                break;
+            };
+            let e = (self.content.caches.get_mut(&c).expect("just read")).remove(i);
+            self.evict(c, e);
+        }
+    }
+
+    /// Content leaves client `c`'s cache: it serves it no more, and a
+    /// deployment that still needs it downloads it again.
+    fn evict(&mut self, c: ClientId, e: Cached) {
+        let d = e.deployment;
+        self.recorder.totals.cache_evictions += 1;
+        if let Some(held) = self.content.held.get_mut(&c)
+            && let Some(i) = held.iter().position(|&x| x == d)
+        {
+            held.remove(i);
+            if !self.content.away.contains(&c) {
+                let cell = self.content.cell(self.clients.cohort(c).index(), d);
+                self.content.holders_on[cell] -= 1;
+                self.content.sources[cell].remove(&c);
+            }
+        }
+        let needed = self.content_bytes(c, d);
+        let a = self.deployments.assignment_mut(d, c);
+        if needed > 0 && a.remaining == 0 {
+            a.remaining = needed;
+        }
+    }
+
+    /// The client uses `d`'s content (installs it, or serves it to a peer):
+    /// it becomes the most recently used in its cache.
+    pub(crate) fn cache_touch(&mut self, c: ClientId, d: DeploymentId, now: SimTime) {
+        if let Some(e) = (self.content.caches.get_mut(&c))
+            .and_then(|cache| cache.iter_mut().find(|e| e.deployment == d))
+        {
+            e.used = now;
         }
     }
 

@@ -264,6 +264,9 @@ pub struct Totals {
     pub peer_fallbacks: u64,
     /// Downloads that went to Microsoft Update because the DP was down.
     pub microsoft_update_fallbacks: u64,
+    /// Deployments' content removed from a client's cache to keep it
+    /// within its size limit.
+    pub cache_evictions: u64,
     /// Install attempts of one update.
     pub installs: u64,
     /// Failed install attempts.

@@ -206,7 +206,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             t.mp_rejects, t.scan_rejects, t.scan_errors, t.sup_switches, t.download_failures
         );
     }
-    if t.dp_bytes_saved + t.microsoft_update_fallbacks > 0 {
+    if t.dp_bytes_saved + t.microsoft_update_fallbacks + t.cache_evictions > 0 {
         // Content came from elsewhere than the DPs: say from where.
         let bytes = super::html::decimal_bytes;
         let mut sources = vec![format!("DP {}", bytes(t.bytes_from_dp))];
@@ -227,13 +227,14 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         };
         let _ = writeln!(
             out,
-            "content: {} downloaded: {}; DP bytes saved {} ({saved_pct:.1} %; express {}); {} peer fallbacks, {} Microsoft Update fallbacks",
+            "content: {} downloaded: {}; DP bytes saved {} ({saved_pct:.1} %; express {}); {} peer fallbacks, {} Microsoft Update fallbacks, {} cache evictions",
             bytes(t.bytes_downloaded),
             sources.join(", "),
             bytes(t.dp_bytes_saved),
             bytes(t.bytes_saved_by_express),
             t.peer_fallbacks,
-            t.microsoft_update_fallbacks
+            t.microsoft_update_fallbacks,
+            t.cache_evictions
         );
         let dps: Vec<String> = (s.servers.iter())
             .filter(|x| x.role == "dp")

@@ -734,6 +734,12 @@ pub struct ContentSources {
     /// clients to download delta content when available". Default 0.
     #[serde(default)]
     pub express: f64,
+    /// The client cache's maximum size (the client setting; 5120MB when
+    /// an administrator configures it). A download always goes into the
+    /// cache; then the least recently used content older than a day is
+    /// removed until the cache fits. Default: none (no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_size: Option<Bytes>,
 }
 
 impl ContentSources {

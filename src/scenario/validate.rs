@@ -1430,7 +1430,16 @@ fn content_sources(ck: &mut Checker, path: &str, c: &Cohort) -> ContentSpec {
             format!("must be at least 1kbps, got {peer_link}"),
         );
     }
+    if let Some(size) = k.cache_size
+        && size.0 < 1_000_000
+    {
+        ck.fail(
+            format!("{path}.cache_size"),
+            format!("must be at least 1MB, got {size}"),
+        );
+    }
     ContentSpec {
+        cache_bytes: k.cache_size.map(|b| b.0),
         peer_cache: k.peer_cache,
         peer_link_bps: peer_link.0,
         branch_cache: k.branch_cache,
