@@ -4,8 +4,9 @@
 //!
 //! Owns [`Content`]: which clients of each cohort hold each deployment's
 //! content and are on (the peers that can serve it), the transfers from a
-//! peer or from Microsoft Update under way, and the choice of source after
-//! the management point's content location answer. The DP's own transfers
+//! peer or from Microsoft Update under way, what each client's cache holds
+//! where it has a size limit, and the choice of source after the
+//! management point's content location answer. The DP's own transfers
 //! are `distribution_point.rs`'s; the download's place in the client's
 //! work is `client.rs`'s. Nothing here draws a random number: which
 //! clients use peer cache or express content is drawn once, at the start
@@ -70,21 +71,22 @@ impl Transfer {
     }
 }
 
-/// The peers of each cohort and the transfers from peers and from
-/// Microsoft Update. Empty, and never touched, unless a cohort turns a
-/// peer technology on or a deployment allows Microsoft Update.
+/// The peers of each cohort, the transfers from peers and from Microsoft
+/// Update, and the limited caches. Empty, and never touched, unless a
+/// cohort turns a peer technology or a cache limit on or a deployment
+/// allows Microsoft Update.
 #[derive(Default)]
 pub(crate) struct Content {
     deployments: usize,
     /// Each cohort's row in the tables below (`u32::MAX`: a cohort
     /// without peers has none).
     rows: Vec<u32>,
-    /// Per cohort with peers and deployment: how many of the cohort's clients that
-    /// hold the content are on (BranchCache and Delivery Optimization need
-    /// one).
+    /// Per cohort with peers and deployment: how many of the cohort's
+    /// clients that hold the content are on (BranchCache and Delivery
+    /// Optimization need one).
     holders_on: Vec<u32>,
-    /// Per cohort with peers and deployment: the peer cache sources that hold the
-    /// content and are on, in client order.
+    /// Per cohort with peers and deployment: the peer cache sources that
+    /// hold the content and are on, in client order.
     sources: Vec<BTreeSet<ClientId>>,
     /// What each client of a cohort with peers holds, in the order it got it.
     held: BTreeMap<ClientId, Vec<DeploymentId>>,
