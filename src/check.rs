@@ -332,6 +332,7 @@ impl<'e> LawChecker<'e> {
             | TraceEvent::ScanReused
             | TraceEvent::ContentLocationRequest { .. }
             | TraceEvent::DownloadStart { .. }
+            | TraceEvent::ContentSource { .. }
             | TraceEvent::InstallStart { .. }
             | TraceEvent::RestartStart { .. }
             | TraceEvent::BatchSent { .. }

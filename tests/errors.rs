@@ -304,6 +304,22 @@ const CASES: &[Case] = &[
         expect: &["cohorts[1].link: must be at least 1kbps, got 0bps"],
     },
     Case {
+        what: "content shares of the same bytes over 1",
+        from: "link: \"20Mbps\",",
+        to: "link: \"20Mbps\", content_sources: ContentSources(branch_cache: 0.7, delivery_optimization: 0.5),",
+        expect: &[
+            "cohorts[1].content_sources.delivery_optimization: branch_cache and delivery_optimization are shares of the same bytes and must add up to at most 1, got 0.7 + 0.5",
+        ],
+    },
+    Case {
+        what: "express content bigger than the update",
+        from: "size: \"400MB\"",
+        to: "size: \"400MB\", express_size: \"1GB\"",
+        expect: &[
+            "updates[0].express_size: must be between 1B and the update's size (400MB), got 1GB",
+        ],
+    },
+    Case {
         what: "duplicate names",
         from: "name: \"desktops\"",
         to: "name: \"always-on\"",

@@ -138,6 +138,9 @@ fn fast_and_explicit_paths_agree() {
         ("scenarios/scan-storm.ron", 3, 200),
         // Phases enter policy when they begin, in the middle of the run.
         ("scenarios/rings.ron", 14, 200),
+        // Peers that switch off and restart, and downloads from peers and
+        // Microsoft Update, which end at their own events.
+        ("scenarios/peer-cache.ron", 4, 300),
     ] {
         cases.push((file.to_string(), shipped(file, days, clients)));
     }

@@ -521,6 +521,16 @@ fn scenario_text(p: &Params) -> String {
                 ", scheduled_restart: ScheduledRestart(recurrence: Daily, start: \"{h:02}:30\")"
             );
         }
+        // Content sources, from the seed (no draws of their own, so the
+        // generated cases stay those of before).
+        own += match (p.seed as usize + i) % 4 {
+            0 => "",
+            1 => ", content_sources: ContentSources(peer_cache: 0.5, peer_link: \"10Mbps\")",
+            2 => ", content_sources: ContentSources(branch_cache: 0.3, delivery_optimization: 0.2)",
+            _ => {
+                ", content_sources: ContentSources(peer_cache: 0.3, delivery_optimization: 0.3, express: 0.5, cache_size: \"300MB\")"
+            }
+        };
         // The cohort's servers, all in its site.
         let place = &p.places[i];
         let site = place.site % t.sites.max(1);
@@ -572,6 +582,11 @@ fn scenario_text(p: &Params) -> String {
             u.restart,
             u.failure,
             release(u).map_or(String::new(), |h| format!(", release: {}", at(h)))
+                + &if (p.seed as usize + i) % 2 == 0 {
+                    format!(", express_size: \"{}KB\"", u.size_mb * 250)
+                } else {
+                    String::new()
+                }
         )
         .unwrap();
     }
@@ -645,6 +660,9 @@ fn scenario_text(p: &Params) -> String {
                 d.deadline_after_h.unwrap_or(0),
             );
         }
+        if (p.seed as usize + i) % 3 == 0 {
+            text += ", microsoft_update_fallback: true";
+        }
         s += &text;
         s += "),\n";
     }
@@ -700,6 +718,16 @@ proptest! {
             ))
         })?;
         prop_assert_eq!(outcome.end, estate.end(), "the run reaches its end");
+        // Bytes are conserved across content sources.
+        let t = &outcome.totals;
+        prop_assert_eq!(
+            t.bytes_downloaded,
+            t.bytes_from_dp
+                + t.bytes_from_peer_cache
+                + t.bytes_from_branch_cache
+                + t.bytes_from_delivery_optimization
+                + t.bytes_from_microsoft_update
+        );
         // Law 1: the same seed again (unchecked: tracing changes nothing).
         let again = model::run(&estate, Default::default()).expect("never stopped");
         let (a, b) = (output::run_files(&estate, &outcome), output::run_files(&estate, &again));
@@ -717,7 +745,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 15];
+    let mut seen = [false; 19];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -737,6 +765,10 @@ fn the_generator_covers_the_features() {
             "state_message_loss: 0.3",
             "applies_to: SoftwareUpdates",
             "scheduled_restart:",
+            "peer_cache: 0.5",
+            "express_size",
+            "microsoft_update_fallback: true",
+            "cache_size",
         ]
         .iter()
         .enumerate()
@@ -746,7 +778,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 15]);
+    assert_eq!(seen, [true; 19]);
 }
 
 /// Two Required deployments of one update while their distribution point

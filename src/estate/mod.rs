@@ -413,6 +413,34 @@ pub struct CohortSpec {
     pub early_install_share: f64,
     /// Evaluation → such a user's install.
     pub early_install_delay: Dist,
+    /// Where its clients get content besides their DP.
+    pub content: ContentSpec,
+}
+
+/// A cohort's content sources besides its DP (all off by default).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct ContentSpec {
+    /// Share of clients that get content from peer cache sources (each
+    /// other, among that share).
+    pub peer_cache: f64,
+    /// Speed of a transfer from a peer cache source, bits per second.
+    pub peer_link_bps: u64,
+    /// Share of a DP download's bytes BranchCache peers serve.
+    pub branch_cache: f64,
+    /// Share of a DP download's bytes Delivery Optimization peers serve.
+    pub delivery_optimization: f64,
+    /// Share of clients that download express content.
+    pub express: f64,
+    /// The client cache's maximum size in bytes (`None`: no limit).
+    pub cache_bytes: Option<u64>,
+}
+
+impl ContentSpec {
+    /// Whether any client of the cohort can get content from a peer (and
+    /// so whether the cohort's holders of content are tracked).
+    pub fn peers(&self) -> bool {
+        self.peer_cache > 0.0 || self.branch_cache > 0.0 || self.delivery_optimization > 0.0
+    }
 }
 
 /// What a maintenance window is for.
@@ -507,6 +535,8 @@ pub struct UpdateSpec {
     pub restart_probability: f64,
     /// Probability an install attempt fails.
     pub failure_probability: f64,
+    /// Size of its express content in bytes (`None`: it has none).
+    pub express_bytes: Option<u64>,
 }
 
 /// One deployment.
@@ -540,6 +570,8 @@ pub struct DeploymentSpec {
     pub suppress_restart_workstations: bool,
     /// Restarts suppressed on servers.
     pub suppress_restart_servers: bool,
+    /// A client whose DP is down downloads from Microsoft Update.
+    pub microsoft_update_fallback: bool,
 }
 
 /// A later phase of a phased deployment: a deployment created when the

@@ -24,6 +24,7 @@ use super::compliance::{
     UPDATE_INSTALLED, UPDATE_INSTALLING, UPDATE_PENDING_RESTART, UPDATE_WAITING_CONTENT,
     detection_compliance,
 };
+use super::content::ContentSource;
 use super::events::Event;
 use super::family;
 use super::record::Timing;
@@ -153,6 +154,10 @@ pub(crate) struct ClientCold {
     /// The last scan state (topic 501) it queued, for a resync (kept only
     /// where batches can be lost).
     pub(crate) scan_sent: u8,
+    /// It gets content from peer cache sources of its cohort, and is one.
+    pub(crate) peer_cache: bool,
+    /// It downloads express content where an update has it.
+    pub(crate) express: bool,
 }
 
 impl Default for ClientCold {
@@ -164,6 +169,8 @@ impl Default for ClientCold {
             broken_agent: false,
             resync_requested: false,
             scan_sent: 0,
+            peer_cache: false,
+            express: false,
         }
     }
 }
@@ -311,6 +318,14 @@ impl Clients {
                 if cohort.broken_agent > 0.0 {
                     let broken = draws.random::<f64>() < cohort.broken_agent;
                     table.cold_mut(ClientId(id as u32)).broken_agent = broken;
+                }
+                if cohort.content.peer_cache > 0.0 {
+                    let peer = draws.random::<f64>() < cohort.content.peer_cache;
+                    table.cold_mut(ClientId(id as u32)).peer_cache = peer;
+                }
+                if cohort.content.express > 0.0 {
+                    let express = draws.random::<f64>() < cohort.content.express;
+                    table.cold_mut(ClientId(id as u32)).express = express;
                 }
             }
         }
@@ -841,6 +856,17 @@ impl World<'_> {
                 self.window_for_install(c, d, now)
             };
             match wait {
+                None if self.deployments.assignment(d, c).remaining > 0 => {
+                    // Its content left the cache (a cache limit): the
+                    // client downloads it again before it installs.
+                    let a = self.deployments.assignment_mut(d, c);
+                    a.phase = Phase::NeedDownload;
+                    a.due = now;
+                    if !self.check_before_enforcing(c, d, sched) {
+                        self.start_download(c, d, sched);
+                    }
+                    return;
+                }
                 None => {
                     if !early && phase == Phase::WaitDeadline {
                         self.bring_deadlines_forward(c, d, now);
@@ -994,9 +1020,11 @@ impl World<'_> {
             Action::Scan => Some(TraceEvent::ScanDone),
             Action::Install(_) => Some(TraceEvent::InstallDone),
             Action::Restart => Some(TraceEvent::RestartDone),
-            // A download ends at its DP's tick, traced there; a location
+            // A download from a peer or Microsoft Update ends here (one
+            // from the DP at its DP's tick, traced there); a location
             // request at its MP's answer.
-            Action::Locate(_) | Action::Download(_) | Action::Idle => None,
+            Action::Download(deployment) => Some(TraceEvent::DownloadDone { deployment }),
+            Action::Locate(_) | Action::Idle => None,
         }
     }
 
@@ -1009,8 +1037,15 @@ impl World<'_> {
         match action {
             Action::Idle => unreachable!("an idle client has no action to finish"),
             Action::Scan => self.scan_done(c, now, sched),
-            Action::Locate(_) | Action::Download(_) => {
-                unreachable!("downloads end at their MP's answer or their DP's tick")
+            Action::Locate(_) => unreachable!("a location request ends at its MP's answer"),
+            Action::Download(d) => {
+                // From a peer or Microsoft Update (a DP's ends at its tick).
+                let left = self.end_transfer(c, d, now);
+                debug_assert_eq!(left, 0, "a finished transfer leaves nothing");
+                let took = now.since(self.clients[c].action_started).as_ms();
+                let cohort = self.clients.cohort(c).index();
+                self.recorder.timing(cohort, Timing::Download, took);
+                self.download_done(c, d, now, sched);
             }
             Action::Install(d) => self.install_done(c, d, now, sched),
             Action::Restart => self.complete_restart(c, sched),
@@ -1088,11 +1123,18 @@ impl World<'_> {
             (0u64, false, false, false);
         let mut waiting_content = false;
         let mut background = false;
+        // Read only where the cohort uses express: the cold record is
+        // another cache line.
+        let express = self.cohort(c).content.express > 0.0 && self.clients.cold(c).express;
         for &u in &spec.updates {
             match self.clients.update(c, u).truth {
                 Truth::Missing => {
                     missing = true;
-                    missing_bytes += self.estate.updates[u.index()].size_bytes;
+                    let update = &self.estate.updates[u.index()];
+                    missing_bytes += match update.express_bytes {
+                        Some(bytes) if express => bytes,
+                        _ => update.size_bytes,
+                    };
                 }
                 Truth::PendingRestart => pending = true,
                 Truth::Installed => installed = true,
@@ -1217,27 +1259,20 @@ impl World<'_> {
         }
     }
 
-    /// The MP told the client where the content is: it asks its DP for
-    /// what it lacks, and waits for a connection if the DP has none free.
+    /// The MP told the client where the content is: it gets what it lacks
+    /// from its sources ([`fetch`](Self::fetch)): from its DP, waiting
+    /// for a connection if the DP has none free, unless peers serve it.
     pub(crate) fn download_located(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let now = sched.now();
         let Action::Locate(d) = self.clients[c].action else {
             unreachable!("a located download belongs to a locating client");
         };
-        let remaining = self.deployments.assignment(d, c).remaining;
-        self.recorder
-            .trace(now, Some(c), || TraceEvent::DownloadStart {
-                deployment: d,
-                bytes: remaining,
-            });
         self.clients[c].action = Action::Download(d);
-        if !self.dp_request(c, remaining, sched) {
-            self.download_failed(c, remaining, sched);
-        }
+        self.fetch(c, d, sched);
     }
 
     /// The DP could not serve the download (it is down): the client keeps
-    /// what it has and tries again after `download_retry`.
+    /// what it has and downloads the rest from Microsoft Update if the
+    /// deployment allows, else tries again after `download_retry`.
     pub(crate) fn download_failed(
         &mut self,
         c: ClientId,
@@ -1245,14 +1280,19 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) {
         let now = sched.now();
-        let retry = now + self.settings(c).download_retry;
-        let client = &mut self.clients[c];
-        let Action::Download(d) = std::mem::replace(&mut client.action, Action::Idle) else {
+        let Action::Download(d) = self.clients[c].action else {
             unreachable!("a failed download belongs to a downloading client");
         };
         let a = self.deployments.assignment_mut(d, c);
-        self.recorder.totals.bytes_downloaded += a.remaining - remaining;
+        let got = a.remaining - remaining;
         a.remaining = remaining;
+        self.credit(c, ContentSource::DistributionPoint, got);
+        if self.microsoft_update_fallback(c, d, remaining, sched) {
+            return;
+        }
+        let retry = now + self.settings(c).download_retry;
+        self.clients[c].action = Action::Idle;
+        let a = self.deployments.assignment_mut(d, c);
         a.phase = Phase::NeedDownload;
         a.due = retry;
         self.recorder.totals.download_failures += 1;
@@ -1274,6 +1314,8 @@ impl World<'_> {
         let took = now.since(client.action_started).as_ms();
         let cohort = self.clients.cohort(c).index();
         self.recorder.timing(cohort, Timing::Download, took);
+        let remaining = self.deployments.assignment(d, c).remaining;
+        self.credit(c, ContentSource::DistributionPoint, remaining);
         self.download_done(c, d, now, sched);
         self.refresh(c, now);
         if self.clients[c].power_off_waiting {
@@ -1290,8 +1332,10 @@ impl World<'_> {
         now: SimTime,
         sched: &mut Scheduler<'_, Event>,
     ) {
+        self.count_express_saved(c, d);
+        self.hold(c, d);
+        self.cache_add(c, d, now);
         let a = self.deployments.assignment_mut(d, c);
-        self.recorder.totals.bytes_downloaded += a.remaining;
         a.remaining = 0;
         a.phase = Phase::WaitDeadline;
         a.due = a.install_due();
@@ -1311,6 +1355,7 @@ impl World<'_> {
     /// in the background until its drawn length.
     fn start_install(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        self.cache_touch(c, d, now);
         let estate = self.estate;
         let spec = &estate.deployments[d.index()];
         let cohort_failure = self.cohort(c).failure_probability;
@@ -1614,6 +1659,7 @@ impl World<'_> {
             .sample(&mut self.clients.rng(c));
         self.clients[c].restart_waiting = false;
         self.record_restart_delay(c, sched.now());
+        self.peer_away(c, sched);
         self.begin(c, Action::Restart, length, sched);
     }
 
@@ -1631,6 +1677,7 @@ impl World<'_> {
     /// The client is back from a restart (or a shutdown): installs pending a
     /// restart take effect and are verified by a scan; it asks for policy.
     pub(crate) fn complete_restart(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        self.peer_back(c);
         for u in (0..self.estate.updates.len() as u16).map(UpdateId) {
             if self.clients.update(c, u).truth == Truth::PendingRestart {
                 self.clients.set_truth(c, u, Truth::Installed);
@@ -1674,12 +1721,18 @@ impl World<'_> {
             client.scan_token = client.scan_token.wrapping_add(1);
         }
         if let Action::Download(d) = client.action {
-            let remaining = self
-                .dp_cancel(c, sched)
-                .expect("a downloading client is at its DP");
+            if self.content.direct(c) {
+                self.end_transfer(c, d, now);
+            } else {
+                let remaining = self
+                    .dp_cancel(c, sched)
+                    .expect("a downloading client is at its DP");
+                let a = self.deployments.assignment_mut(d, c);
+                let got = a.remaining - remaining;
+                a.remaining = remaining;
+                self.credit(c, ContentSource::DistributionPoint, got);
+            }
             let a = self.deployments.assignment_mut(d, c);
-            self.recorder.totals.bytes_downloaded += a.remaining - remaining;
-            a.remaining = remaining;
             a.phase = Phase::NeedDownload;
             a.due = now;
             self.clients[c].action = Action::Idle;

@@ -7,7 +7,8 @@
 //! - `client.rs` (scan, download, install, restart), `power.rs`,
 //!   `management_point.rs` (policy, state messages on their way),
 //!   `update_point.rs` (scans at the SUP), `distribution_point.rs`
-//!   (content), `site_server.rs` (publishing, the state system, the site
+//!   (content from the DP), `content.rs` (content sources: peers,
+//!   Microsoft Update), `site_server.rs` (publishing, the state system, the site
 //!   database), `sync.rs` (the catalog), `faults.rs`, `windows.rs`;
 //! - `deployment.rs` (assignments and counts), `compliance.rs` (true and
 //!   reported states, state-message ids), `servers.rs` (requests, service
@@ -18,6 +19,7 @@
 
 mod client;
 mod compliance;
+mod content;
 mod deployment;
 mod distribution_point;
 mod events;
@@ -38,12 +40,13 @@ mod world;
 pub use client::RestartCause;
 pub(crate) use compliance::TOPIC_DETECTION;
 pub use compliance::{Cell, Compliance, RequiredSub, state_message_name};
+pub use content::ContentSource;
 pub use events::Event;
 pub(crate) use record::ms_histogram_bytes;
 pub use record::{
-    Assignment, DeploymentRecord, LoadCounts, LoadRow, Outcome, PhaseReason, PhaseRecord,
-    SampleRow, ServerRecord, ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals,
-    UpdateRow,
+    Assignment, ContentBytes, DeploymentRecord, LoadCounts, LoadRow, Outcome, PhaseReason,
+    PhaseRecord, SampleRow, ServerRecord, ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
+    Totals, UpdateRow,
 };
 pub use servers::Request;
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};

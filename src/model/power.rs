@@ -147,6 +147,7 @@ impl World<'_> {
         });
         sched.at_fixed(off, Event::PowerOff(c));
         self.clients.set_online(c, true, &settled);
+        self.peer_back(c);
         match delay {
             None => {
                 self.recorder.totals.restarts_by_shutdown += 1;
@@ -197,6 +198,7 @@ impl World<'_> {
         let settled = self.settle_own_answer(c, sched.key());
         self.recorder.trace(now, Some(c), || TraceEvent::PowerOff);
         self.interrupt(c, sched);
+        self.peer_away(c, sched);
         let pending = (self.clients.updates(c).iter()).any(|s| s.truth == Truth::PendingRestart);
         let client = &mut self.clients[c];
         client.power_off_waiting = false;

@@ -272,8 +272,34 @@ pub struct Totals {
     pub policy_requests: u64,
     /// Compliance scans finished.
     pub scans: u64,
-    /// Content bytes downloaded by clients.
+    /// Content bytes downloaded by clients, from every source: the sum of
+    /// the `bytes_from_*` below.
     pub bytes_downloaded: u64,
+    /// Of those, from distribution points.
+    pub bytes_from_dp: u64,
+    /// From peer cache sources (other clients of the cohort).
+    pub bytes_from_peer_cache: u64,
+    /// From BranchCache peers.
+    pub bytes_from_branch_cache: u64,
+    /// From Delivery Optimization peers.
+    pub bytes_from_delivery_optimization: u64,
+    /// From Microsoft Update (the deployment's fallback when the DP is down).
+    pub bytes_from_microsoft_update: u64,
+    /// Bytes express content saved: full size minus express size of the
+    /// updates in each finished download of a client that uses express.
+    pub bytes_saved_by_express: u64,
+    /// Bytes the DPs did not serve thanks to the other sources and express
+    /// content: `bytes_downloaded` − `bytes_from_dp` +
+    /// `bytes_saved_by_express`.
+    pub dp_bytes_saved: u64,
+    /// Transfers from a peer cache source that stopped because the peer
+    /// went off or restarted; the client went on from its next source.
+    pub peer_fallbacks: u64,
+    /// Downloads that went to Microsoft Update because the DP was down.
+    pub microsoft_update_fallbacks: u64,
+    /// Deployments' content removed from a client's cache to keep it
+    /// within its size limit.
+    pub cache_evictions: u64,
     /// Install attempts of one update.
     pub installs: u64,
     /// Failed install attempts.
@@ -347,6 +373,25 @@ pub struct Totals {
     pub resyncs: u64,
 }
 
+/// A cohort's content bytes by source (each counted as in [`Totals`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ContentBytes {
+    /// Bytes its clients downloaded, from every source.
+    pub bytes_downloaded: u64,
+    /// From distribution points.
+    pub bytes_from_dp: u64,
+    /// From peer cache sources.
+    pub bytes_from_peer_cache: u64,
+    /// From BranchCache peers.
+    pub bytes_from_branch_cache: u64,
+    /// From Delivery Optimization peers.
+    pub bytes_from_delivery_optimization: u64,
+    /// From Microsoft Update.
+    pub bytes_from_microsoft_update: u64,
+    /// Saved by express content.
+    pub bytes_saved_by_express: u64,
+}
+
 /// The result of a run.
 #[derive(Clone, Debug)]
 pub struct Outcome {
@@ -388,6 +433,8 @@ pub struct Outcome {
     pub load: Vec<LoadRow>,
     /// Timings of client work, per cohort (in cohort order).
     pub cohort_timings: Vec<CohortTimings>,
+    /// Content bytes by source, per cohort (in cohort order).
+    pub cohort_bytes: Vec<ContentBytes>,
     /// State messages queued but not yet in the site database at the end
     /// (on clients, at management points, at the state system).
     pub messages_pending_at_end: u64,

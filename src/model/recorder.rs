@@ -6,7 +6,9 @@
 //! server), the state-message latencies and the per-cohort timings. The
 //! other parts report to it; it never changes what happens next.
 
-use super::record::{CohortTimingLog, HistogramLog, LoadRow, SampleRow, Timing, Totals, UpdateRow};
+use super::record::{
+    CohortTimingLog, ContentBytes, HistogramLog, LoadRow, SampleRow, Timing, Totals, UpdateRow,
+};
 use super::trace::{TraceEvent, TraceRecord, Tracer};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::ClientId;
@@ -27,6 +29,8 @@ pub(crate) struct Recorder<'e> {
     /// Clients with a conflicting GPO, per cohort.
     pub(crate) gpo_conflicts: Vec<u32>,
     cohort_timings: CohortTimingLog,
+    /// Content bytes by source, per cohort.
+    pub(crate) cohort_bytes: Vec<ContentBytes>,
 }
 
 impl<'e> Recorder<'e> {
@@ -43,6 +47,7 @@ impl<'e> Recorder<'e> {
             min_batch_gap: None,
             gpo_conflicts,
             cohort_timings: CohortTimingLog::new(cohorts),
+            cohort_bytes: vec![ContentBytes::default(); cohorts],
         }
     }
 
@@ -106,6 +111,7 @@ impl<'e> Recorder<'e> {
             min_batch_gap: self.min_batch_gap,
             gpo_conflicts: self.gpo_conflicts,
             cohort_timings: self.cohort_timings.into_timings(),
+            cohort_bytes: self.cohort_bytes,
         }
     }
 }
@@ -121,4 +127,5 @@ pub(crate) struct RecordedParts {
     pub(crate) min_batch_gap: Option<SimDuration>,
     pub(crate) gpo_conflicts: Vec<u32>,
     pub(crate) cohort_timings: Vec<super::record::CohortTimings>,
+    pub(crate) cohort_bytes: Vec<ContentBytes>,
 }

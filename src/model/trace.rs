@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::client::RestartCause;
 use super::compliance::Cell;
+use super::content::ContentSource;
 use super::record::PhaseReason;
 use super::update_point::{ScanFailure, ScanSource};
 use crate::engine::SimTime;
@@ -220,6 +221,30 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         /// The deployment.
         deployment: D,
     },
+    /// Bytes of a deployment's content come from a source other than its
+    /// DP: a peer cache source or Microsoft Update (the whole transfer,
+    /// which ends at `download_done`), or BranchCache or Delivery
+    /// Optimization peers (their share of a download from the DP, at its
+    /// start).
+    ContentSource {
+        /// The deployment.
+        deployment: D,
+        /// Where the bytes come from.
+        #[serde(rename = "to")]
+        source: ContentSource,
+        /// Bytes it serves.
+        #[serde(rename = "value")]
+        bytes: u64,
+    },
+    /// The peer cache source serving it went off or restarted: it goes on
+    /// from its next source.
+    PeerGone {
+        /// The deployment.
+        deployment: D,
+        /// Bytes it still lacks.
+        #[serde(rename = "value")]
+        bytes: u64,
+    },
     /// Its user starts installing a deployment from Software Center: an
     /// Available one, or a Required one before its deadline.
     UserInstall {
@@ -367,6 +392,19 @@ impl<D, U> TraceEvent<D, U> {
             E::DownloadDone { deployment } => E::DownloadDone {
                 deployment: d(deployment),
             },
+            E::ContentSource {
+                deployment,
+                source,
+                bytes,
+            } => E::ContentSource {
+                deployment: d(deployment),
+                source,
+                bytes,
+            },
+            E::PeerGone { deployment, bytes } => E::PeerGone {
+                deployment: d(deployment),
+                bytes,
+            },
             E::InstallStart {
                 deployment,
                 length_ms,
@@ -420,6 +458,8 @@ impl<D, U> TraceEvent<D, U> {
             | E::ContentLocationFailed { deployment, .. }
             | E::DownloadStart { deployment, .. }
             | E::DownloadDone { deployment }
+            | E::ContentSource { deployment, .. }
+            | E::PeerGone { deployment, .. }
             | E::InstallStart { deployment, .. }
             | E::DeadlineBroughtForward { deployment, .. }
             | E::UserInstall { deployment }
@@ -469,6 +509,8 @@ impl<D, U> TraceEvent<D, U> {
             E::ContentLocationFailed { .. } => "content_location_failed",
             E::DownloadStart { .. } => "download_start",
             E::DownloadDone { .. } => "download_done",
+            E::ContentSource { .. } => "content_source",
+            E::PeerGone { .. } => "peer_gone",
             E::InstallStart { .. } => "install_start",
             E::UserInstall { .. } => "user_install",
             E::DeadlineBroughtForward { .. } => "deadline_brought_forward",
@@ -579,6 +621,15 @@ mod tests {
                 bytes: 7,
             },
             TraceEvent::DownloadDone { deployment: "cu" },
+            TraceEvent::ContentSource {
+                deployment: "cu",
+                source: ContentSource::PeerCache,
+                bytes: 7,
+            },
+            TraceEvent::PeerGone {
+                deployment: "cu",
+                bytes: 7,
+            },
             TraceEvent::InstallStart {
                 deployment: "cu",
                 length_ms: 9,
@@ -616,6 +667,13 @@ mod tests {
                 compliant: 950,
             },
         ];
+        let source = (all.iter().find(|e| e.name() == "content_source"))
+            .map(|e| serde_json::to_string(e).expect("serialises"))
+            .expect("listed");
+        assert_eq!(
+            source,
+            r#"{"event":"content_source","deployment":"cu","to":"peer_cache","value":7}"#
+        );
         for e in &all {
             let v = serde_json::to_value(e).expect("serialises");
             assert_eq!(v["event"], e.name(), "{e:?}");
@@ -627,12 +685,16 @@ mod tests {
             failed,
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
         );
-        let started = serde_json::to_string(&all[all.len() - 2]).expect("serialises");
+        let started = (all.iter().find(|e| e.name() == "phase_started"))
+            .map(|e| serde_json::to_string(e).expect("serialises"))
+            .expect("listed");
         assert_eq!(
             started,
             r#"{"event":"phase_started","deployment":"ring 2","to":"previous_succeeded"}"#
         );
-        let planned = serde_json::to_string(&all[36]).expect("serialises");
+        let planned = (all.iter().find(|e| e.name() == "restart_planned"))
+            .map(|e| serde_json::to_string(e).expect("serialises"))
+            .expect("listed");
         assert_eq!(
             planned,
             r#"{"event":"restart_planned","to":"maintenance_window","value":0}"#

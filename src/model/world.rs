@@ -4,7 +4,8 @@
 //! that models it. The state is in parts, each owned by the file named
 //! after it: [`Clients`] (`client.rs`), [`Deployments`] (`deployment.rs`),
 //! [`Servers`] (`servers.rs`), [`Site`] (`site_server.rs`), [`Catalog`]
-//! (`sync.rs`) and the [`Recorder`] (`recorder.rs`). Behaviours that span
+//! (`sync.rs`), [`Content`] (`content.rs`) and the [`Recorder`]
+//! (`recorder.rs`). Behaviours that span
 //! parts are `impl World` blocks in the role files (`client.rs`,
 //! `power.rs`, `management_point.rs`, `update_point.rs`,
 //! `distribution_point.rs`, `site_server.rs`, `sync.rs`, `faults.rs`); the
@@ -15,6 +16,7 @@
 use rand::Rng;
 
 use super::client::Clients;
+use super::content::Content;
 use super::deployment::Deployments;
 use super::events::Event;
 use super::family;
@@ -41,6 +43,8 @@ pub(crate) struct World<'e> {
     pub(super) site: Site,
     pub(super) sync: Catalog,
     pub(super) recorder: Recorder<'e>,
+    /// Peers holding content, transfers from peers and Microsoft Update.
+    pub(super) content: Content,
     /// Simulate every poll, reporting tick and answer as an event, even
     /// those that do nothing (for testing the fast path against it).
     pub(super) explicit: bool,
@@ -68,6 +72,7 @@ impl<'e> World<'e> {
             site: Site::new(estate, streams),
             sync: Catalog::new(estate),
             recorder: Recorder::new(estate.cohorts.len(), gpo_conflicts),
+            content: Content::new(estate),
             explicit: false,
             report_dirty: Vec::new(),
             phase_checks: Vec::new(),
@@ -243,6 +248,8 @@ impl<'e> World<'e> {
         });
         let estate = self.estate;
         self.recorder.totals.updates_never_fit = self.updates_never_fit();
+        let t = &mut self.recorder.totals;
+        t.dp_bytes_saved = t.bytes_downloaded - t.bytes_from_dp + t.bytes_saved_by_express;
         let servers = self.servers.records(estate, &settled);
         let pending = self.clients.queued_messages() + self.site.batches().messages_in_transit();
         let batches_per_client = self.clients.batches_per_client();
@@ -252,6 +259,7 @@ impl<'e> World<'e> {
         let recorded = self.recorder.into_parts();
         Outcome {
             cohort_timings: recorded.cohort_timings,
+            cohort_bytes: recorded.cohort_bytes,
             servers,
             load: recorded.load,
             messages_pending_at_end: pending,

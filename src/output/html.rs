@@ -170,7 +170,9 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         .into_iter()
         .map(|(k, v)| {
             let text = match v.as_u64() {
-                Some(b) if k.starts_with("bytes") => format!("{b} ({})", decimal_bytes(b)),
+                Some(b) if k.starts_with("bytes") || k.ends_with("bytes_saved") => {
+                    format!("{b} ({})", decimal_bytes(b))
+                }
                 _ => scalar(&v),
             };
             (k.replace('_', " "), text)
@@ -719,7 +721,7 @@ fn fields<T: Serialize>(value: &T) -> Vec<(String, Value)> {
 }
 
 /// `6.98 TB`: bytes in powers of 1000, as the scenario format writes sizes.
-fn decimal_bytes(b: u64) -> String {
+pub(crate) fn decimal_bytes(b: u64) -> String {
     let units = ["B", "KB", "MB", "GB", "TB", "PB", "EB"];
     let mut v = b as f64;
     let mut i = 0;

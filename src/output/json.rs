@@ -8,7 +8,9 @@ use serde::Serialize;
 
 use crate::engine::SimTime;
 use crate::estate::{DeploymentSpec, Estate, PhaseStart};
-use crate::model::{Compliance, Outcome, PhaseReason, PhaseRecord, THRESHOLDS, Totals};
+use crate::model::{
+    Compliance, ContentBytes, Outcome, PhaseReason, PhaseRecord, THRESHOLDS, Totals,
+};
 use crate::output::start_text;
 
 /// The run summary.
@@ -180,6 +182,9 @@ pub struct CohortSummary {
     pub download_s: Percentiles,
     /// Hours a restart was pending (install → restart or shutdown).
     pub restart_delay_h: Percentiles,
+    /// Its clients' content bytes by source, as in the totals.
+    #[serde(flatten)]
+    pub content: ContentBytes,
 }
 
 /// One server's load over the run.
@@ -525,13 +530,15 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
             .iter()
             .zip(&outcome.cohort_timings)
             .zip(&outcome.gpo_conflicts)
-            .map(|((spec, t), &gpo)| CohortSummary {
+            .zip(&outcome.cohort_bytes)
+            .map(|(((spec, t), &gpo), &content)| CohortSummary {
                 name: spec.name.clone(),
                 clients: spec.count,
                 gpo_conflicts: gpo,
                 scan_response_s: Percentiles::of(&t.scan_response, 1_000.0),
                 download_s: Percentiles::of(&t.download, 1_000.0),
                 restart_delay_h: Percentiles::of(&t.restart_delay, MS_PER_HOUR),
+                content,
             })
             .collect(),
         primaries: primaries(estate, outcome),

@@ -213,6 +213,58 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             t.mp_rejects, t.scan_rejects, t.scan_errors, t.sup_switches, t.download_failures
         );
     }
+    if t.dp_bytes_saved + t.microsoft_update_fallbacks + t.cache_evictions > 0 {
+        // Content came from elsewhere than the DPs: say from where.
+        let bytes = super::html::decimal_bytes;
+        let mut sources = vec![format!("DP {}", bytes(t.bytes_from_dp))];
+        for (name, b) in [
+            ("peer cache", t.bytes_from_peer_cache),
+            ("BranchCache", t.bytes_from_branch_cache),
+            ("Delivery Optimization", t.bytes_from_delivery_optimization),
+            ("Microsoft Update", t.bytes_from_microsoft_update),
+        ] {
+            if b > 0 {
+                sources.push(format!("{name} {}", bytes(b)));
+            }
+        }
+        let saved_pct = if t.bytes_from_dp + t.dp_bytes_saved > 0 {
+            100.0 * t.dp_bytes_saved as f64 / (t.bytes_from_dp + t.dp_bytes_saved) as f64
+        } else {
+            0.0
+        };
+        let _ = writeln!(
+            out,
+            "content: {} downloaded: {}; DP bytes saved {} ({saved_pct:.1} %; express {}); {} peer fallbacks, {} Microsoft Update fallbacks, {} cache evictions",
+            bytes(t.bytes_downloaded),
+            sources.join(", "),
+            bytes(t.dp_bytes_saved),
+            bytes(t.bytes_saved_by_express),
+            t.peer_fallbacks,
+            t.microsoft_update_fallbacks,
+            t.cache_evictions
+        );
+        let dps: Vec<String> = (s.servers.iter())
+            .filter(|x| x.role == "dp")
+            .map(|x| format!("{} {}", x.name, bytes(x.bytes_served)))
+            .collect();
+        let _ = writeln!(out, "  served by DP: {}", dps.join(", "));
+        for cohort in &s.cohorts {
+            let k = &cohort.content;
+            let mut from = vec![format!("DP {}", bytes(k.bytes_from_dp))];
+            for (name, b) in [
+                ("peer cache", k.bytes_from_peer_cache),
+                ("BranchCache", k.bytes_from_branch_cache),
+                ("Delivery Optimization", k.bytes_from_delivery_optimization),
+                ("Microsoft Update", k.bytes_from_microsoft_update),
+                ("saved by express", k.bytes_saved_by_express),
+            ] {
+                if b > 0 {
+                    from.push(format!("{name} {}", bytes(b)));
+                }
+            }
+            let _ = writeln!(out, "  cohort {}: {}", cohort.name, from.join(", "));
+        }
+    }
     if t.clients_dormant > 0 {
         let _ = writeln!(
             out,

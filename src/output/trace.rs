@@ -16,7 +16,8 @@ use serde::Serialize;
 use crate::error::Error;
 use crate::estate::Estate;
 use crate::model::{
-    RestartCause, ScanFailure, ScanSource, TraceEvent, TraceRecord, state_message_name,
+    ContentSource, RestartCause, ScanFailure, ScanSource, TraceEvent, TraceRecord,
+    state_message_name,
 };
 use crate::output::{format_duration, start_text};
 
@@ -208,6 +209,30 @@ pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String 
                 bytes as f64 / 1e6
             ),
             TraceEvent::DownloadDone { .. } => "finishes the download".to_string(),
+            TraceEvent::ContentSource { source, bytes, .. } => {
+                let mb = bytes as f64 / 1e6;
+                match source {
+                    ContentSource::PeerCache => {
+                        format!("downloads {dep} from a peer cache source ({mb:.1} MB)")
+                    }
+                    ContentSource::MicrosoftUpdate => format!(
+                        "its distribution point is down: downloads {dep} from Microsoft Update ({mb:.1} MB)"
+                    ),
+                    ContentSource::BranchCache => {
+                        format!("gets {mb:.1} MB of {dep} from BranchCache peers")
+                    }
+                    ContentSource::DeliveryOptimization => {
+                        format!("gets {mb:.1} MB of {dep} from Delivery Optimization peers")
+                    }
+                    ContentSource::DistributionPoint => {
+                        format!("goes back to its distribution point for {dep} ({mb:.1} MB)")
+                    }
+                }
+            }
+            TraceEvent::PeerGone { bytes, .. } => format!(
+                "its peer cache source went away with {:.1} MB of {dep} still to come",
+                bytes as f64 / 1e6
+            ),
             TraceEvent::InstallStart { length_ms, .. } => {
                 format!("starts installing {dep} ({})", took(length_ms))
             }

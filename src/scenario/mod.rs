@@ -14,9 +14,10 @@ use std::io::Read;
 use std::path::Path;
 
 pub use schema::{
-    Classification, ClientKind, ClientSettings, Cohort, Deployment, Dist, DistributionPoint, Fault,
-    FaultEffect, MaintenanceWindow, ManagementPoint, Phase, PhaseBegin, Power, Primary, Purpose,
-    Recurrence, Scenario, Servers, Site, Sync, Update, UpdatePoint, Weekday, WsusCatalog,
+    Classification, ClientKind, ClientSettings, Cohort, ContentSources, Deployment, Dist,
+    DistributionPoint, Fault, FaultEffect, MaintenanceWindow, ManagementPoint, Phase, PhaseBegin,
+    Power, Primary, Purpose, Recurrence, Scenario, Servers, Site, Sync, Update, UpdatePoint,
+    Weekday, WsusCatalog,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
 pub use validate::{MAX_CLIENTS, MAX_SERVERS, Problem, resolved_text, validate};

@@ -695,6 +695,58 @@ pub struct Cohort {
     /// scenario-wide settings.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub client_settings: Option<ClientSettings>,
+    /// Where these clients get update content besides their distribution
+    /// point: peer cache, BranchCache, Delivery Optimization, and express
+    /// (delta) content. Default: none of them, every byte from the DP.
+    #[serde(default, skip_serializing_if = "ContentSources::is_off")]
+    pub content_sources: ContentSources,
+}
+
+/// A cohort's content sources besides its distribution point. Every share
+/// defaults to 0 (off), as in Configuration Manager, where peer cache,
+/// BranchCache and delta content are client settings an administrator
+/// turns on.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ContentSources {
+    /// Share of the clients, 0–1, that get content from a peer cache
+    /// source in their boundary group: another client of the cohort from
+    /// the same share that holds the content and is on. Default 0.
+    #[serde(default)]
+    pub peer_cache: f64,
+    /// Speed of a transfer from a peer cache source. Default: the cohort's
+    /// `link`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_link: Option<Bandwidth>,
+    /// Share of the bytes of a download from the DP, 0–1, that BranchCache
+    /// peers on the client's subnet serve, once a client of the cohort
+    /// that holds the content is on. Default 0.
+    #[serde(default)]
+    pub branch_cache: f64,
+    /// Share of the bytes of a download from the DP, 0–1, that Delivery
+    /// Optimization peers of the client's group serve, once a client of
+    /// the cohort that holds the content is on. Default 0 (with
+    /// `branch_cache`, at most 1 together).
+    #[serde(default)]
+    pub delivery_optimization: f64,
+    /// Share of the clients, 0–1, that download express (delta) content
+    /// where an update has it (`express_size`): the client setting "Allow
+    /// clients to download delta content when available". Default 0.
+    #[serde(default)]
+    pub express: f64,
+    /// The client cache's maximum size (the client setting; 5120MB when
+    /// an administrator configures it). A download always goes into the
+    /// cache; then the least recently used content older than a day is
+    /// removed until the cache fits. Default: none (no limit).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cache_size: Option<Bytes>,
+}
+
+impl ContentSources {
+    /// Whether every source besides the DP is off (the default).
+    pub fn is_off(&self) -> bool {
+        *self == ContentSources::default()
+    }
 }
 
 fn default_available_share() -> f64 {
@@ -876,6 +928,11 @@ pub struct Update {
     /// Probability that one install attempt fails, 0–1. Default 0.
     #[serde(default)]
     pub failure_probability: f64,
+    /// Size of its express (delta) content, what a client that can use
+    /// express downloads instead of `size`. Default: none (no express
+    /// content).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub express_size: Option<Bytes>,
 }
 
 fn one() -> f64 {
@@ -954,6 +1011,12 @@ pub struct Deployment {
     /// 10). Default `[]`: not phased.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phases: Vec<Phase>,
+    /// The download setting "If software updates are not available on
+    /// distribution point in current, neighbor or site boundary groups,
+    /// download content from Microsoft Updates": a client whose DP is down
+    /// downloads from Microsoft Update instead of retrying. Default `false`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub microsoft_update_fallback: bool,
 }
 
 /// A later phase of a phased deployment: a deployment of the same updates,
@@ -1003,6 +1066,10 @@ impl Default for PhaseBegin {
     fn default() -> Self {
         PhaseBegin::AfterSuccess(Dur(SimDuration::from_days(1)))
     }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }
 
 /// Whether a deployment is enforced.
@@ -1258,6 +1325,7 @@ impl Cohort {
             early_install_share: 0.0,
             early_install_delay: default_available_delay(),
             client_settings: None,
+            content_sources: ContentSources::default(),
         }
     }
 }
@@ -1277,6 +1345,7 @@ impl Update {
             max_run_time: None,
             restart_probability: one(),
             failure_probability: 0.0,
+            express_size: None,
         }
     }
 }
@@ -1296,6 +1365,7 @@ impl Deployment {
             available: None,
             deadline: None,
             phases: Vec::new(),
+            microsoft_update_fallback: false,
         }
     }
 }

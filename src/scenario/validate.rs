@@ -11,16 +11,16 @@ use chrono::{Datelike, Timelike};
 use sha2::{Digest, Sha256};
 
 use super::schema::{
-    ClientKind, ClientSettings, Dist, FaultEffect, PhaseBegin, Power, Purpose, Recurrence,
+    ClientKind, ClientSettings, Cohort, Dist, FaultEffect, PhaseBegin, Power, Purpose, Recurrence,
     Scenario, WindowType,
 };
 use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
-    CatalogSpec, CohortId, CohortSpec, DeploymentId, DeploymentSpec, DpId, DpSpec, Estate,
-    FaultSpec, MpId, MpSpec, PhaseSpec, PhaseStart, PowerSpec, PrimarySpec, RestartScheduleSpec,
-    ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec, SyncSpec, UpdateId,
-    UpdateSpec, WindowKind, WindowSpec,
+    CatalogSpec, CohortId, CohortSpec, ContentSpec, DeploymentId, DeploymentSpec, DpId, DpSpec,
+    Estate, FaultSpec, MpId, MpSpec, PhaseSpec, PhaseStart, PowerSpec, PrimarySpec,
+    RestartScheduleSpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec,
+    SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -1119,6 +1119,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             available_install_delay: c.available_install_delay.resolve(),
             early_install_share: c.early_install_share,
             early_install_delay: c.early_install_delay.resolve(),
+            content: content_sources(&mut ck, &path, c),
         });
         next_client += u64::from(c.count);
     }
@@ -1218,6 +1219,17 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             let ms = t.ms_since(&raw.start);
             (ms > 0).then_some(SimTime(ms as u64))
         });
+        if let Some(express) = u.express_size
+            && (express.0 == 0 || express.0 > u.size.0)
+        {
+            ck.fail(
+                format!("{path}.express_size"),
+                format!(
+                    "must be between 1B and the update's size ({}), got {express}",
+                    u.size
+                ),
+            );
+        }
         updates.push(UpdateSpec {
             id: u.id.clone(),
             size_bytes: u.size.0,
@@ -1227,6 +1239,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             max_run_time,
             restart_probability: u.restart_probability,
             failure_probability: u.failure_probability,
+            express_bytes: u.express_size.map(|b| b.0),
         });
     }
 
@@ -1384,6 +1397,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             honor_maintenance_windows: d.honor_maintenance_windows,
             suppress_restart_workstations: d.suppress_restart.contains(&ClientKind::Workstation),
             suppress_restart_servers: d.suppress_restart.contains(&ClientKind::Server),
+            microsoft_update_fallback: d.microsoft_update_fallback,
             phase: None,
             next_phase: None,
         };
@@ -1523,4 +1537,50 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             name: raw.name,
         },
     })
+}
+
+/// Checks a cohort's `content_sources` and resolves them.
+fn content_sources(ck: &mut Checker, path: &str, c: &Cohort) -> ContentSpec {
+    let k = &c.content_sources;
+    let path = format!("{path}.content_sources");
+    for (field, share) in [
+        ("peer_cache", k.peer_cache),
+        ("branch_cache", k.branch_cache),
+        ("delivery_optimization", k.delivery_optimization),
+        ("express", k.express),
+    ] {
+        ck.probability(&format!("{path}.{field}"), share);
+    }
+    if k.branch_cache + k.delivery_optimization > 1.0 {
+        ck.fail(
+            format!("{path}.delivery_optimization"),
+            format!(
+                "branch_cache and delivery_optimization are shares of the same bytes and must add up to at most 1, got {} + {}",
+                k.branch_cache, k.delivery_optimization
+            ),
+        );
+    }
+    let peer_link = k.peer_link.unwrap_or(c.link);
+    if peer_link.0 < 1_000 {
+        ck.fail(
+            format!("{path}.peer_link"),
+            format!("must be at least 1kbps, got {peer_link}"),
+        );
+    }
+    if let Some(size) = k.cache_size
+        && size.0 < 1_000_000
+    {
+        ck.fail(
+            format!("{path}.cache_size"),
+            format!("must be at least 1MB, got {size}"),
+        );
+    }
+    ContentSpec {
+        cache_bytes: k.cache_size.map(|b| b.0),
+        peer_cache: k.peer_cache,
+        peer_link_bps: peer_link.0,
+        branch_cache: k.branch_cache,
+        delivery_optimization: k.delivery_optimization,
+        express: k.express,
+    }
 }
