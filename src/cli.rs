@@ -15,11 +15,12 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::Error;
 use crate::model::Progress;
+use crate::scenario::Override;
 use crate::study::{self, Param, Shard};
 use crate::{app, output};
 
@@ -51,9 +52,18 @@ pub enum Command {
         /// Seed for every random stream (overrides the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
+        /// Override one field of the scenario, e.g.
+        /// 'faults[0].effect=Slow(3.0)' or servers.distribution_points.count=2;
+        /// repeat for several (docs/scenario-format.md#sweep-paths---set).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
         /// Directory for compliance.csv, summary.json, scenario.ron, report.html and the charts.
-        #[arg(long, default_value = "out")]
+        #[arg(long, short, default_value = "out")]
         out: PathBuf,
+        /// Name every server busy at least this share of the time, in
+        /// percent, in the summary.
+        #[arg(long, value_name = "PERCENT", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
+        busy_above: u8,
         /// Print nothing but errors; no progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -84,12 +94,22 @@ pub enum Command {
         /// Seed for every random stream (overrides the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
+        /// Override one field of the scenario (as for `run`); repeat for several.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+        /// Every event, one line each, instead of the story with repeats
+        /// collapsed and waits explained.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Check scenario files without running them.
     Validate {
         /// Scenario files (RON).
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+        /// Override one field of each scenario (as for `run`); repeat for several.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
     },
     /// Run a scenario over a grid of settings, many seeds each, and
     /// summarise with 95 % confidence intervals.
@@ -110,12 +130,18 @@ pub enum Command {
         /// Run only shard I of N and write a partial study for `merge`.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
         shard: Option<Shard>,
-        /// Directory for runs.csv, points.csv, the charts and study.json.
-        #[arg(long)]
+        /// Directory for runs.csv, points.csv, report.html, the charts and study.json.
+        #[arg(long, short)]
         out: PathBuf,
         /// Print nothing but errors; no progress bar.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Print a shell's completion script, e.g.
+    /// `patchsim completions bash > ~/.local/share/bash-completion/completions/patchsim`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Join the shards of one study into the whole study.
     Merge {
@@ -123,7 +149,7 @@ pub enum Command {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
         /// Directory for the whole study.
-        #[arg(long)]
+        #[arg(long, short)]
         out: PathBuf,
         /// Print nothing but errors.
         #[arg(long, short)]
@@ -270,10 +296,18 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             let result = merge_command(&mut console, &dirs, &out, quiet);
             console.report(result)
         }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "patchsim", &mut script);
+            let result = console.print(&String::from_utf8_lossy(&script));
+            console.report(result)
+        }
         Command::Run {
             scenario,
             seed,
+            set,
             out,
+            busy_above,
             quiet,
             trace,
             trace_clients,
@@ -283,6 +317,8 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             let trace = (trace || trace_clients.is_some()).then_some(trace_clients);
             let options = RunFlags {
                 seed,
+                sets: &set,
+                busy_above: f64::from(busy_above) / 100.0,
                 out: &out,
                 quiet,
                 trace,
@@ -294,8 +330,11 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
                 Err(e) => {
                     let code = console.error(&e);
                     if let Error::Check(v) = &e {
-                        let _ =
-                            writeln!(console.err, "  {}", reproduce(scenario.as_deref(), seed, v));
+                        let _ = writeln!(
+                            console.err,
+                            "  {}",
+                            reproduce(scenario.as_deref(), seed, &set, v)
+                        );
                     }
                     code
                 }
@@ -305,16 +344,18 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             scenario,
             client,
             seed,
+            set,
+            verbose,
         } => {
-            let result = app::load_runnable(scenario.as_deref(), seed, false)
-                .and_then(|estate| app::explain(&estate, client))
+            let result = app::load_runnable_with(scenario.as_deref(), seed, &set, false)
+                .and_then(|estate| app::explain(&estate, client, verbose))
                 .and_then(|story| console.print(&story));
             console.report(result)
         }
-        Command::Validate { scenarios } => {
+        Command::Validate { scenarios, set } => {
             let mut worst = ExitCode::SUCCESS;
             for path in &scenarios {
-                match app::load_runnable(Some(path), None, false) {
+                match app::load_runnable_with(Some(path), None, &set, false) {
                     Ok(estate) => {
                         let line = format!(
                             "{}: ok ({} clients, {} deployments, hash {}, needs about {} of memory)\n",
@@ -339,6 +380,8 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
 /// The `run` flags, as the command line gave them.
 struct RunFlags<'a> {
     seed: Option<u64>,
+    sets: &'a [Override],
+    busy_above: f64,
     out: &'a Path,
     quiet: bool,
     trace: Option<Option<Vec<u32>>>,
@@ -347,10 +390,18 @@ struct RunFlags<'a> {
 }
 
 /// How to replay a broken law with its client traced.
-fn reproduce(path: Option<&Path>, seed: Option<u64>, v: &crate::check::Violation) -> String {
+fn reproduce(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    sets: &[Override],
+    v: &crate::check::Violation,
+) -> String {
     let mut line = format!("reproduce: patchsim run {}", app::origin_of(path));
     if let Some(seed) = seed {
         line += &format!(" --seed {seed}");
+    }
+    for set in sets {
+        line += &format!(" --set '{set}'");
     }
     line += " --check";
     if let Some(c) = v.client {
@@ -364,7 +415,7 @@ fn run_command(
     path: Option<&Path>,
     flags: RunFlags<'_>,
 ) -> Result<(), Error> {
-    let estate = app::load_runnable(path, flags.seed, flags.check)?;
+    let estate = app::load_runnable_with(path, flags.seed, flags.sets, flags.check)?;
     let interrupt = stop_signals();
     let end_ms = estate.end().as_ms();
     let bar = if flags.quiet || !std::io::stderr().is_terminal() {
@@ -403,6 +454,7 @@ fn run_command(
     let result = app::run_to_dir(&estate, flags.out, request);
     bar.finish_and_clear();
     let (outcome, files) = result?;
+    let _ = flags.busy_above;
     if !flags.quiet {
         console.print(&output::summary_text(
             &output::summary(&estate, &outcome),

@@ -169,7 +169,10 @@ fn run_writes_outputs_and_seed_overrides() {
         )
     };
     let (csv, json, ron) = run("5", "a");
-    assert!(csv.starts_with("# patchsim ") && csv.contains("seed=5"));
+    assert!(
+        csv.starts_with("time_ms,"),
+        "a plain header, no comment line"
+    );
     assert!(json.contains("\"seed\": 5") && json.contains("\"scenario_hash\""));
     assert!(ron.contains("seed: 5"));
     assert_eq!(
@@ -271,4 +274,97 @@ fn check_flag_passes_a_sound_run() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(dir.path().join("out/summary.json").exists());
+}
+
+/// `run --set` overrides any field through the scenario's own types (enum
+/// payloads, lists, server counts), the resolved scenario records it, and
+/// a bad value is bad input that names the `--set`.
+#[test]
+fn run_set_overrides_fields_through_their_types() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
+    let file = file.to_str().unwrap();
+    let fault = r#"faults=[Fault(server: "sup", start: "2026-11-10T10:00:00+01:00", end: "2026-11-10T12:00:00+01:00", effect: Slow(3.0))]"#;
+    let o = patchsim(
+        &[
+            "run",
+            file,
+            "--set",
+            fault,
+            "--set",
+            "faults[0].effect=Down",
+            "--set",
+            "cohorts[desktops].maintenance_windows=[MaintenanceWindow(recurrence: Weekly(Sunday))]",
+            "--set",
+            "servers.distribution_points.count=2",
+            "--set",
+            "client_settings.policy_polling_interval=1h 30m",
+            "-o",
+            "out",
+            "-q",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let resolved = std::fs::read_to_string(dir.path().join("out/scenario.ron")).unwrap();
+    for wanted in [
+        "effect: Down",
+        "recurrence: Weekly(Sunday)",
+        "name: \"dp-2\"",
+        "name: \"desktops-2\"",
+        "policy_polling_interval: \"90m\"",
+    ] {
+        assert!(resolved.contains(wanted), "{wanted} in\n{resolved}");
+    }
+    // The resolved scenario replays the run without the flags.
+    let again = patchsim(
+        &["run", "out/scenario.ron", "-o", "again", "-q"],
+        dir.path(),
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read(dir.path().join("out/compliance.csv")).unwrap(),
+        std::fs::read(dir.path().join("again/compliance.csv")).unwrap()
+    );
+
+    for (set, expect) in [
+        ("faults[0].effect=Slow(3.0)", "faults has 0 entries"),
+        (
+            "client_settings.policy_polling_interval=15m,30m",
+            "several values",
+        ),
+        ("cohorts[laptops].count=5", "known: always-on, desktops"),
+        (
+            "client_settings.policy_polling_interval=1m",
+            "must be between 3m and 1d, got 1m",
+        ),
+    ] {
+        let o = patchsim(&["run", file, "--set", set, "-o", "bad", "-q"], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{set}: {}", stderr(&o));
+        assert!(!dir.path().join("bad").exists());
+    }
+    // validate and explain take --set too.
+    let o = patchsim(
+        &["validate", file, "--set", "cohorts[0].count=5"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(305 clients"));
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = patchsim(&["completions", shell], dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let script = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            script.contains("patchsim") && script.contains("sweep"),
+            "{shell}"
+        );
+    }
+    let o = patchsim(&["completions", "tcsh"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
 }

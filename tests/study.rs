@@ -97,7 +97,6 @@ fn runs_follow_the_grid_with_common_random_numbers() {
     );
     let runs = std::fs::read_to_string(out.join("runs.csv")).expect("runs.csv");
     let mut lines = runs.lines();
-    assert!(lines.next().unwrap().starts_with("# patchsim "));
     assert!(lines.next().unwrap().starts_with(
         "point,client_settings.policy_polling_interval,cohorts[desktops].count,replication,seed,hours_to_50_true,"
     ));
@@ -130,7 +129,8 @@ fn runs_follow_the_grid_with_common_random_numbers() {
     // points.csv holds the mean of runs.csv's values.
     let points = std::fs::read_to_string(out.join("points.csv")).expect("points.csv");
     assert!(
-        points.starts_with("# patchsim ") && points.contains("hash=") && points.contains("seed=7")
+        points.starts_with("point,client_settings.policy_polling_interval,"),
+        "no comment line: {points}"
     );
     let manifest = std::fs::read_to_string(out.join("study.json")).expect("study.json");
     assert!(manifest.contains("\"replications\": 2") && manifest.contains("\"shard\": null"));

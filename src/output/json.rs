@@ -256,17 +256,18 @@ impl From<[u32; 4]> for StateCounts {
     }
 }
 
-/// Hours to each threshold, null where not reached.
+/// Hours to each share of the targeted clients compliant, null where not
+/// reached. (`pct_`: a share of clients, not a percentile.)
 #[derive(Clone, Debug, Serialize)]
 pub struct Thresholds {
-    /// 50 %.
-    pub p50: Option<f64>,
+    /// 50 % of the targeted clients.
+    pub pct_50: Option<f64>,
     /// 80 %.
-    pub p80: Option<f64>,
+    pub pct_80: Option<f64>,
     /// 95 %.
-    pub p95: Option<f64>,
+    pub pct_95: Option<f64>,
     /// 99 %.
-    pub p99: Option<f64>,
+    pub pct_99: Option<f64>,
 }
 
 /// Percentiles of a histogram, in the unit named by the field holding it.
@@ -335,10 +336,10 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
             let since =
                 |t: Option<SimTime>| t.map(|t| hours(SimTime(t.since(spec.created).as_ms())));
             let th = |at: &[Option<SimTime>; 4]| Thresholds {
-                p50: since(at[0]),
-                p80: since(at[1]),
-                p95: since(at[2]),
-                p99: since(at[3]),
+                pct_50: since(at[0]),
+                pct_80: since(at[1]),
+                pct_95: since(at[2]),
+                pct_99: since(at[3]),
             };
             let ok = |s: &[u32; 4]| {
                 s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize]

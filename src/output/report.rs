@@ -32,7 +32,12 @@ fn cell(v: Option<f64>) -> String {
 }
 
 fn thresholds(t: &Thresholds) -> [String; 4] {
-    [cell(t.p50), cell(t.p80), cell(t.p95), cell(t.p99)]
+    [
+        cell(t.pct_50),
+        cell(t.pct_80),
+        cell(t.pct_95),
+        cell(t.pct_99),
+    ]
 }
 
 fn percentiles(p: &Percentiles, unit: impl Fn(f64) -> String) -> String {

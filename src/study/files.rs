@@ -6,7 +6,8 @@
 //! runs in memory and a merged study's statistics equal an unsharded one's.
 //! A metric not reached (a threshold never crossed) is an empty cell.
 //! `study.json` is written last; the directory arrives whole anyway (see
-//! [`Staging`]).
+//! [`Staging`]). The CSV files have no comment line: `study.json` carries
+//! the provenance.
 
 use std::path::{Path, PathBuf};
 
@@ -30,10 +31,9 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
         .from_writer(Vec::new())
 }
 
-fn finish(provenance: &str, w: csv::Writer<Vec<u8>>) -> String {
-    let body = String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
-        .expect("csv of strings is UTF-8");
-    format!("# {provenance}\n{body}")
+fn finish(w: csv::Writer<Vec<u8>>) -> String {
+    String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
+        .expect("csv of strings is UTF-8")
 }
 
 fn cell(v: Option<f64>) -> String {
@@ -61,7 +61,7 @@ pub fn runs_csv(study: &Study) -> String {
         row.extend(run.values.iter().map(|&v| cell(v)));
         w.write_record(&row).expect("in memory");
     }
-    finish(&study.provenance(), w)
+    finish(w)
 }
 
 /// `points.csv`: per point and metric, the number of runs that reached it,
@@ -102,7 +102,7 @@ pub fn points_csv(study: &Study, estimates: &[Vec<Estimate>]) -> String {
             w.write_record(&row).expect("in memory");
         }
     }
-    finish(&study.provenance(), w)
+    finish(w)
 }
 
 /// `study.json`.
@@ -173,9 +173,7 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
             "{message}; it was not written by this study's `patchsim sweep`, or was edited"
         ),
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| corrupt(None, e.to_string()))?
@@ -189,7 +187,7 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
     expected.extend(m.metrics.iter().map(|c| c.column.clone()));
     if header != expected {
         return Err(corrupt(
-            Some(2),
+            Some(1),
             format!(
                 "header is `{}`, expected `{}`",
                 header.join(","),
