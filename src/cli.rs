@@ -450,14 +450,14 @@ fn run_command(
         }),
         force: flags.force,
         input: path,
+        busy_above: Some(flags.busy_above),
     };
     let result = app::run_to_dir(&estate, flags.out, request);
     bar.finish_and_clear();
     let (outcome, files) = result?;
-    let _ = flags.busy_above;
     if !flags.quiet {
         console.print(&output::summary_text(
-            &output::summary(&estate, &outcome),
+            &output::summary_with(&estate, &outcome, flags.busy_above),
             &files,
         ))?;
     }

@@ -368,3 +368,72 @@ fn completions_are_printed_for_each_shell() {
     let o = patchsim(&["completions", "tcsh"], dir.path());
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// The printed summary fits a screen: the deadline, milestones from
+/// creation and from the deadline, the bottleneck ranked by harm (a SUP
+/// that rejects scans beats one that only waits), and one line for the
+/// files.
+#[test]
+fn the_summary_reads_at_a_glance() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = patchsim(
+        &[
+            "run",
+            root.join("scenarios/sup-outage.ron").to_str().unwrap(),
+            "--set",
+            "duration=4d",
+            "-o",
+            "out",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() <= 20, "{} lines:\n{text}", lines.len());
+    for wanted in [
+        "deadline Thu 12 Nov 18:00",
+        "95% vs deadline",
+        "bottleneck: sup01 (software update point): rejected ",
+        "wrote 13 files to out: open out/report.html",
+    ] {
+        assert!(text.contains(wanted), "{wanted} in\n{text}");
+    }
+    assert_eq!(text.matches("wrote").count(), 1, "one line for the files");
+
+    // --busy-above sets the threshold of summary.json's hours_busy.
+    let hours = |threshold: &str| {
+        let o = patchsim(
+            &[
+                "run",
+                root.join("scenarios/patch-tuesday.ron").to_str().unwrap(),
+                "--busy-above",
+                threshold,
+                "-o",
+                threshold,
+                "-q",
+            ],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(threshold).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            json["busy_threshold_pct"],
+            threshold.parse::<f64>().unwrap()
+        );
+        json["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["hours_busy"].as_f64().unwrap())
+            .sum::<f64>()
+    };
+    assert!(
+        hours("20") > hours("90"),
+        "a lower threshold counts more hours"
+    );
+}

@@ -136,6 +136,9 @@ pub struct RunRequest<'a> {
     pub force: bool,
     /// The scenario file, which the output must not replace.
     pub input: Option<&'a Path>,
+    /// Utilization (a share) at or above which a server counts as busy in
+    /// the summary; `None`: 80 %.
+    pub busy_above: Option<f64>,
 }
 
 /// How a run ended.
@@ -280,7 +283,13 @@ pub fn run_to_dir(
         file.finish()?;
         files.push(staging.adopt(output::TRACE_FILE));
     }
-    files.extend(output::write_run(&mut staging, estate, &outcome)?);
+    let busy_above = request.busy_above.unwrap_or(output::DEFAULT_BUSY_ABOVE);
+    files.extend(output::write_run(
+        &mut staging,
+        estate,
+        &outcome,
+        busy_above,
+    )?);
     staging.commit(request.interrupt)?;
     Ok((outcome, files))
 }
