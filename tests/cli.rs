@@ -437,3 +437,51 @@ fn the_summary_reads_at_a_glance() {
         "a lower threshold counts more hours"
     );
 }
+
+/// `explain` tells a story: silent polls collapsed, the deadline named as
+/// the reason an install waits, a verdict; `--verbose` keeps every event.
+#[test]
+fn explain_collapses_routine_and_gives_reasons_and_a_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::ron(&common::Knobs {
+        days: 5,
+        ..Default::default()
+    });
+    std::fs::write(dir.path().join("five.ron"), text).unwrap();
+    let file = "five.ron";
+    let story = |client: &str, verbose: bool| {
+        let mut args = vec!["explain", file, "--client", client];
+        if verbose {
+            args.push("--verbose");
+        }
+        let o = patchsim(&args, dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // Client 0 is always on, so its install waits for the deadline.
+    let short = story("0", false);
+    let long = story("0", true);
+    assert!(short.lines().count() * 2 < long.lines().count(), "{short}");
+    assert!(
+        short.contains("polls for policy") && short.contains("nothing new"),
+        "{short}"
+    );
+    assert!(
+        short.contains("waits for the deadline, Thu 2026-11-12 20:00:00"),
+        "{short}"
+    );
+    assert!(
+        short
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("verdict for 'cu': "),
+        "{short}"
+    );
+    assert!(
+        short.contains("the deadline (Thu 2026-11-12 20:00:00) starts it"),
+        "{short}"
+    );
+    assert!(long.matches("asks its management point for policy").count() > 10);
+    assert!(!long.contains("verdict"));
+}

@@ -308,7 +308,7 @@ fn check_clients(estate: &Estate, flag: &'static str, clients: &[u32]) -> Result
 
 /// One client's whole story in plain words (`patchsim explain`): with
 /// `verbose`, every event.
-pub fn explain(estate: &Estate, client: u32, _verbose: bool) -> Result<String, Error> {
+pub fn explain(estate: &Estate, client: u32, verbose: bool) -> Result<String, Error> {
     check_clients(estate, "--client", &[client])?;
     let mut records = Vec::new();
     let tracer = Tracer::new(
@@ -323,6 +323,6 @@ pub fn explain(estate: &Estate, client: u32, _verbose: bool) -> Result<String, E
         tracer: Some(tracer),
         ..RunOptions::default()
     };
-    model::run(estate, options).expect("a run without a stop hook completes");
-    Ok(output::explain(estate, client, &records))
+    let outcome = model::run(estate, options).expect("a run without a stop hook completes");
+    Ok(output::explain(estate, &outcome, client, &records, verbose))
 }
