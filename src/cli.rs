@@ -1,4 +1,5 @@
-//! The command line: `patchsim run`, `explain`, `validate`, `sweep` and `merge`.
+//! The command line: `patchsim run`, `explain`, `validate`, `sweep`, `merge`,
+//! `diff`, `size` and `completions`.
 //!
 //! The only place that parses arguments, draws the progress bar, catches
 //! the signals that stop a command (SIGINT, SIGTERM, SIGHUP) and prints.
@@ -136,6 +137,14 @@ pub enum Command {
         /// Print nothing but errors; no progress bar.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Compare two runs or two studies side by side: milestones,
+    /// bottlenecks, servers and totals, with 95 % intervals for studies.
+    Diff {
+        /// The first output directory (A).
+        a: PathBuf,
+        /// The second (B); differences are B − A.
+        b: PathBuf,
     },
     /// Print a shell's completion script, e.g.
     /// `patchsim completions bash > ~/.local/share/bash-completion/completions/patchsim`.
@@ -294,6 +303,10 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
         }
         Command::Merge { dirs, out, quiet } => {
             let result = merge_command(&mut console, &dirs, &out, quiet);
+            console.report(result)
+        }
+        Command::Diff { a, b } => {
+            let result = crate::diff::diff(&a, &b).and_then(|text| console.print(&text));
             console.report(result)
         }
         Command::Completions { shell } => {

@@ -485,3 +485,66 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
     let o = patchsim(&["merge", "p1", "p2", "--out", "m", "-q"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
+
+/// `patchsim diff` compares two studies point by point, with intervals
+/// paired by replication when the seeds are shared, and two runs by
+/// milestone, bottleneck, server and total; a run and a study do not
+/// compare.
+#[test]
+fn diff_compares_two_studies_or_two_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    sweep(&file, &[POLL], 3, 2, None, &dir.path().join("a"));
+    sweep(
+        &file,
+        &[POLL, "client_settings.state_message_interval=5m"],
+        3,
+        2,
+        None,
+        &dir.path().join("b"),
+    );
+    let o = patchsim(&["diff", "a", "b"], dir.path());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    for wanted in [
+        "paired by replication",
+        "30m | 30m, 5m",
+        "hours_to_95_reported",
+        "B − A (95 % CI)",
+    ] {
+        assert!(text.contains(wanted), "{wanted} in\n{text}");
+    }
+
+    let f = file.to_str().unwrap();
+    for (out, poll) in [("r1", "30m"), ("r2", "120m")] {
+        let set = format!("client_settings.policy_polling_interval={poll}");
+        let o = patchsim(&["run", f, "--set", &set, "-o", out, "-q"], dir.path());
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = patchsim(&["diff", "r1", "r2"], dir.path());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    for wanted in ["95% reported", "bottleneck: A ", "policy_requests", "mp "] {
+        assert!(text.contains(wanted), "{wanted} in\n{text}");
+    }
+    let o = patchsim(&["diff", "r1", "a"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not the same kind of output"));
+    let o = patchsim(&["diff", "r1", "nothing"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+}
