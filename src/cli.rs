@@ -138,6 +138,41 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Find the cheapest configuration of some knobs that meets a goal
+    /// across replications, by a search that assumes more is never worse.
+    Size {
+        /// Scenario file (RON).
+        scenario: PathBuf,
+        /// What every configuration must achieve, e.g. '95% reported
+        /// within 7d of deadline', 'p95 scan wait <= 10m', 'no rejects';
+        /// repeat for several, all of which must be met.
+        #[arg(long = "goal", required = true, value_name = "GOAL", value_parser = parse_goal)]
+        goals: Vec<crate::size::Goal>,
+        /// A field to turn and its values from cheapest to dearest, e.g.
+        /// servers.update_points[0].scan_slots=8,16,32 or
+        /// servers.distribution_points.count=1,2,3; repeat for several.
+        #[arg(long = "knob", required = true, value_name = "PATH=V1,V2,...", value_parser = parse_param)]
+        knobs: Vec<Param>,
+        /// Override one field of the scenario first (as for `run`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+        /// Runs per configuration, each with its own seed (the same seeds
+        /// at every configuration).
+        #[arg(long, short, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        replications: u32,
+        /// Share of a configuration's runs that must meet every goal.
+        #[arg(long, default_value_t = 1.0)]
+        pass_share: f64,
+        /// Worker threads (default: the available cores).
+        #[arg(long, short, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        jobs: Option<u32>,
+        /// Directory for size.csv, size.html and size.json (none: print only).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
     /// Compare two runs or two studies side by side: milestones,
     /// bottlenecks, servers and totals, with 95 % intervals for studies.
     Diff {
@@ -167,6 +202,10 @@ pub enum Command {
 }
 
 fn parse_param(s: &str) -> Result<Param, String> {
+    s.parse()
+}
+
+fn parse_goal(s: &str) -> Result<crate::size::Goal, String> {
     s.parse()
 }
 
@@ -303,6 +342,33 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
         }
         Command::Merge { dirs, out, quiet } => {
             let result = merge_command(&mut console, &dirs, &out, quiet);
+            console.report(result)
+        }
+        Command::Size {
+            scenario,
+            goals,
+            knobs,
+            set,
+            replications,
+            pass_share,
+            jobs,
+            out,
+            quiet,
+        } => {
+            let jobs = jobs.map_or_else(
+                || std::thread::available_parallelism().map_or(1, |n| n.get()),
+                |j| j as usize,
+            );
+            let request = crate::size::Request {
+                scenario: &scenario,
+                sets: &set,
+                goals,
+                knobs,
+                replications,
+                pass_share,
+                jobs,
+            };
+            let result = size_command(&mut console, &request, out.as_deref(), quiet);
             console.report(result)
         }
         Command::Diff { a, b } => {
@@ -540,6 +606,70 @@ fn merge_command(
     staging.commit(Some(interrupt))?;
     if !quiet {
         console.print(&study::table_text(&whole, &files))?;
+    }
+    Ok(())
+}
+
+fn size_command(
+    console: &mut Console<'_>,
+    request: &crate::size::Request<'_>,
+    out: Option<&Path>,
+    quiet: bool,
+) -> Result<(), Error> {
+    let mut staging = match out {
+        Some(dir) => Some(output::Staging::begin(
+            dir,
+            output::Kind::Size,
+            false,
+            &[request.scenario],
+        )?),
+        None => None,
+    };
+    let interrupt = stop_signals();
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} configurations run  {elapsed}  {msg}")
+                .expect("valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    };
+    let result = crate::size::size(request, &|e| {
+        bar.inc(1);
+        bar.set_message(format!("{}: {}/{}", e.values.join(", "), e.met, e.runs));
+    });
+    bar.finish_and_clear();
+    let sizing = result?;
+    if let Some(staging) = &mut staging {
+        let resolved = app::read_with(Some(request.scenario), request.sets)?;
+        let estate = crate::scenario::build(
+            resolved,
+            &app::origin_with(Some(request.scenario), request.sets),
+        )?;
+        for (name, text) in [
+            ("size.csv", crate::size::size_csv(&sizing)),
+            ("size.html", crate::size::size_html(&sizing)),
+            ("scenario.ron", output::scenario_ron(&estate)),
+            ("size.json", crate::size::size_json(&sizing)),
+        ] {
+            staging.write(name, text.as_bytes())?;
+        }
+    }
+    if let Some(staging) = staging {
+        staging.commit(Some(interrupt))?;
+    }
+    if !quiet {
+        let mut text = crate::size::size_text(&sizing);
+        if let Some(dir) = out {
+            text += &format!(
+                "wrote size.csv, size.html and size.json to {}\n",
+                dir.display()
+            );
+        }
+        console.print(&text)?;
     }
     Ok(())
 }

@@ -548,3 +548,87 @@ fn diff_compares_two_studies_or_two_runs() {
     let o = patchsim(&["diff", "r1", "nothing"], dir.path());
     assert_eq!(o.status.code(), Some(2));
 }
+
+/// `patchsim size` binary-searches a knob for the cheapest value that
+/// meets a goal, evaluates fewer configurations than the grid has, gives
+/// the same bytes for any number of workers, and refuses a bad goal.
+#[test]
+fn size_finds_the_cheapest_configuration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let f = file.to_str().unwrap();
+    let size = |jobs: &str, out: &str| {
+        let o = patchsim(
+            &[
+                "size",
+                f,
+                "--goal",
+                "p95 download wait <= 1m",
+                "--goal",
+                "50% true within 3d of creation",
+                "--knob",
+                "servers.distribution_points[dp].max_connections=1,2,4,8,16,32,64,128",
+                "-r",
+                "2",
+                "-j",
+                jobs,
+                "-o",
+                out,
+            ],
+            dir.path(),
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let text = size("1", "a");
+    assert!(
+        text.contains("cheapest: servers.distribution_points[dp].max_connections="),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a/size.json")).unwrap())
+            .unwrap();
+    let evaluated = json["evaluations"].as_array().unwrap();
+    assert!(
+        evaluated.len() <= 4,
+        "a binary search over 8 values: {text}"
+    );
+    let cheapest = &evaluated[json["cheapest"].as_u64().unwrap() as usize];
+    assert_eq!(cheapest["pass"], true);
+    let level = cheapest["levels"][0].as_u64().unwrap();
+    if level > 0 {
+        // The value below it was run and missed, or was settled by one that did.
+        assert!(evaluated.iter().any(|e| e["pass"] == false
+            && e["levels"][0].as_u64().unwrap() >= level - 1
+            && e["levels"][0].as_u64().unwrap() < level));
+    }
+    size("2", "b");
+    for name in ["size.json", "size.csv", "size.html", "scenario.ron"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("a").join(name)).unwrap(),
+            std::fs::read(dir.path().join("b").join(name)).unwrap(),
+            "{name}: the same bytes for any --jobs"
+        );
+    }
+    let html = std::fs::read_to_string(dir.path().join("a/size.html")).unwrap();
+    assert!(html.contains("Cheapest configuration that meets it"));
+
+    let o = patchsim(
+        &[
+            "size",
+            f,
+            "--goal",
+            "90% true within 1d of creation",
+            "--knob",
+            "servers.distribution_points[dp].max_connections=1,2",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("50%, 80%, 95%, 99%"));
+}
