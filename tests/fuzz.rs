@@ -1164,11 +1164,9 @@ fn study_kind(edits: &[StudyEdit]) -> Result<String, String> {
     let edited = tempfile::tempdir_in(dir).expect("scratch shard");
     std::fs::write(edited.path().join("study.json"), &json).unwrap();
     std::fs::write(edited.path().join("runs.csv"), &csv).unwrap();
-    std::fs::copy(
-        dir.join("p1/scenario.ron"),
-        edited.path().join("scenario.ron"),
-    )
-    .unwrap();
+    for name in ["scenario.ron", "curves.csv"] {
+        std::fs::copy(dir.join("p1").join(name), edited.path().join(name)).unwrap();
+    }
     let result = patchsim::study::read(edited.path()).and_then(|part| {
         let other = patchsim::study::read(&dir.join("p2"))?;
         let dirs = [edited.path(), dir.join("p2").as_path()].map(Path::to_path_buf);

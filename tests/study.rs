@@ -134,7 +134,7 @@ fn runs_follow_the_grid_with_common_random_numbers() {
     );
     let manifest = std::fs::read_to_string(out.join("study.json")).expect("study.json");
     assert!(manifest.contains("\"replications\": 2") && manifest.contains("\"shard\": null"));
-    let svg = std::fs::read_to_string(out.join("chart-hours_to_95_true.svg")).expect("a chart");
+    let svg = std::fs::read_to_string(out.join("chart-hours_to_50_true.svg")).expect("a chart");
     assert!(svg.starts_with("<!-- patchsim ") && svg.contains("<svg") && svg.contains("30m"));
 }
 
@@ -463,12 +463,12 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
     edits.push((
         "runs.csv".to_string(),
         runs.replacen(row_of_seed, &nan_row, 1),
-        "p1/runs.csv:3: column ",
+        "p1/runs.csv:2: column ",
     ));
     edits.push((
         "runs.csv".to_string(),
         runs.replacen(row_of_seed, &row_of_seed.replacen("0,", "9,", 1), 1),
-        "p1/runs.csv:3: bad point",
+        "p1/runs.csv:2: bad point",
     ));
     for (file, text, expect) in edits {
         let path = dir.path().join("p1").join(&file);

@@ -85,7 +85,7 @@ impl Kind {
                             | "study.json"
                             | "scenario.ron"
                             | "report.html"
-                    ) || svg(&["chart-"])
+                    ) || svg(&["chart-", "curves-"])
                 }
                 Kind::Size => {
                     matches!(

@@ -24,6 +24,10 @@ const RUNS_FILE: &str = "runs.csv";
 const POINTS_FILE: &str = "points.csv";
 /// The resolved base scenario.
 const SCENARIO_FILE: &str = "scenario.ron";
+/// The compliance curves' sums.
+pub(super) const CURVES_FILE: &str = "curves.csv";
+/// The study's page.
+const REPORT_FILE: &str = "report.html";
 
 fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
@@ -143,14 +147,23 @@ pub fn write(dir: &Path, study: &Study) -> Result<Vec<PathBuf>, Error> {
 pub fn write_into(staging: &mut Staging, study: &Study) -> Result<Vec<PathBuf>, Error> {
     let mut files: Vec<(String, String)> = vec![
         (RUNS_FILE.into(), runs_csv(study)),
+        (CURVES_FILE.into(), super::curves::curves_csv(&study.curves)),
         (SCENARIO_FILE.into(), study.scenario_ron.clone()),
     ];
     if study.is_whole() {
         let estimates = study.estimates();
         files.push((POINTS_FILE.into(), points_csv(study, &estimates)));
-        for (column, svg) in charts(study, &estimates) {
-            files.push((chart_file(&column), svg));
-        }
+        let charts: Vec<(String, String)> = charts(study, &estimates)
+            .into_iter()
+            .map(|(column, svg)| (chart_file(&column), svg))
+            .collect();
+        let curve_charts = super::chart::curve_charts(study);
+        files.push((
+            REPORT_FILE.into(),
+            super::report::report_html(study, &estimates, &charts, &curve_charts),
+        ));
+        files.extend(charts);
+        files.extend(curve_charts);
     }
     let mut manifest = study.manifest.clone();
     manifest.files = files.iter().map(|(name, _)| name.clone()).collect();
