@@ -685,19 +685,26 @@ mod tests {
 
     #[test]
     fn each_kind_owns_its_file_names() {
-        for name in [
-            "compliance.csv",
-            "report.html",
-            "load-0-mp01.svg",
-            "trace.jsonl",
-        ] {
+        for name in ["compliance.csv", "load-0-mp01.svg", "trace.jsonl"] {
             assert!(Kind::Run.owns(name), "{name}");
-            assert!(!Kind::Study.owns(name) || name == "scenario.ron", "{name}");
+            assert!(!Kind::Study.owns(name), "{name}");
         }
-        for name in ["runs.csv", "study.json", "chart-hours_to_95_true.svg"] {
+        for name in [
+            "runs.csv",
+            "study.json",
+            "curves.csv",
+            "chart-hours_to_95_true.svg",
+            "curves-0-true.svg",
+        ] {
             assert!(Kind::Study.owns(name), "{name}");
             assert!(!Kind::Run.owns(name), "{name}");
         }
+        for name in ["size.csv", "size.json", "size.html"] {
+            assert!(Kind::Size.owns(name), "{name}");
+            assert!(!Kind::Run.owns(name) && !Kind::Study.owns(name), "{name}");
+        }
+        // Both pages are report.html, told apart by their marker files.
+        assert!(Kind::Run.owns("report.html") && Kind::Study.owns("report.html"));
         assert!(!Kind::Run.owns("thesis.tex"));
         assert!(Kind::Run.owns(".report.html.tmp"));
     }
