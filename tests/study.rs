@@ -269,7 +269,7 @@ fn cli_rejects_bad_input_before_running_anything() {
         (
             "client_settings.policy_poling_interval=15m",
             &[],
-            "--set client_settings.policy_poling_interval=15m: unknown field `policy_poling_interval`, expected one of",
+            "--set client_settings.policy_poling_interval=15m: unknown field `policy_poling_interval` (did you mean `policy_polling_interval`?); allowed:",
         ),
         (
             "client_settings.policy_polling_interval=1m,30m",
@@ -329,7 +329,7 @@ fn cli_sweeps_shards_and_merges() {
     }
     let merged = run(&["merge", "part2", "part1", "--out", "merged"]);
     assert_eq!(
-        merged.replace("merged/", "whole/"),
+        merged.replace(" merged", " whole"),
         table,
         "merge prints the same table"
     );

@@ -492,6 +492,18 @@ impl de::Error for SetError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
         SetError(msg.to_string())
     }
+
+    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
+        SetError(format!(
+            "unknown field `{field}`{}; allowed: {}",
+            super::syntax::did_you_mean(field, expected),
+            expected
+                .iter()
+                .map(|f| format!("`{f}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+    }
 }
 
 /// A deserializer over the scenario's serialized form in which the value
@@ -1041,8 +1053,9 @@ mod tests {
     fn bad_paths_and_values_say_what_is_allowed() {
         let e = set("client_settings.policy_poling_interval", "15m").unwrap_err();
         assert!(
-            e.contains("unknown field `policy_poling_interval`")
-                && e.contains("policy_polling_interval"),
+            e.contains(
+                "unknown field `policy_poling_interval` (did you mean `policy_polling_interval`?)"
+            ),
             "{e}"
         );
         let e = set("cohorts[laptops].count", "5").unwrap_err();

@@ -91,11 +91,17 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
         }
         let _ = writeln!(out, "{}", line.trim_end());
     }
-    if !files.is_empty() {
+    if let Some(first) = files.first() {
+        let dir = first.parent().unwrap_or(first.as_path());
+        let report = files.iter().find(|f| f.ends_with("report.html"));
         let _ = writeln!(out);
-        for f in files {
-            let _ = writeln!(out, "wrote {}", f.display());
-        }
+        let _ = writeln!(
+            out,
+            "wrote {} files to {}{}",
+            files.len(),
+            dir.display(),
+            report.map_or(String::new(), |r| format!(": open {}", r.display()))
+        );
     }
     out
 }
