@@ -15,7 +15,7 @@ use std::fmt;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{ClientId, DeploymentId, Estate, PowerSpec, Purpose, UpdateId};
-use crate::model::{Compliance, Outcome, TOPIC_DETECTION, TraceEvent, TraceRecord};
+use crate::model::{Compliance, Outcome, Schedule, TOPIC_DETECTION, TraceEvent, TraceRecord};
 
 /// A law of the model that the checker verifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -30,7 +30,8 @@ pub enum Law {
     /// 6: an offline client does nothing.
     Offline,
     /// 7: Required installs wait for the deadline and for a maintenance
-    /// window when windows are honoured.
+    /// window when windows are honoured, unless their user starts them or
+    /// another deadline brought them forward.
     Deadlines,
     /// 9: no client reports an update before a sync brought it.
     Sync,
@@ -117,11 +118,18 @@ pub struct LawChecker<'e> {
     in_flight: Vec<VecDeque<SimTime>>,
     /// When each (client, deployment) first became truly installed.
     true_installed_at: Vec<SimTime>,
+    /// Per (client, deployment), why a Required install may come before
+    /// the deadline: [`BEFORE_DEADLINE_NO`], [`BEFORE_DEADLINE_USER`] (its
+    /// user starts the next install, which no window gates) or
+    /// [`BEFORE_DEADLINE_FORWARD`] (another deadline brought it forward).
+    before_deadline: Vec<u8>,
     synced_at: Vec<SimTime>,
     first_sync_done: bool,
     /// Per deployment: the shortest max run time among its updates (the
     /// least room a window must have for a non-empty install to start).
     min_run_time: Vec<SimDuration>,
+    /// Per cohort: the maintenance windows software updates install in.
+    windows: Vec<Schedule>,
     records: u64,
     first: Option<Violation>,
 }
@@ -130,7 +138,11 @@ pub struct LawChecker<'e> {
 /// memory estimate.
 pub const BYTES_PER_CLIENT: u64 = 64;
 /// See [`BYTES_PER_CLIENT`].
-pub const BYTES_PER_CLIENT_DEPLOYMENT: u64 = 8;
+pub const BYTES_PER_CLIENT_DEPLOYMENT: u64 = 9;
+
+const BEFORE_DEADLINE_NO: u8 = 0;
+const BEFORE_DEADLINE_USER: u8 = 1;
+const BEFORE_DEADLINE_FORWARD: u8 = 2;
 
 impl<'e> LawChecker<'e> {
     /// A checker for a run of `estate`, before its first event.
@@ -168,9 +180,16 @@ impl<'e> LawChecker<'e> {
             last_batch: vec![SimTime::MAX; n],
             in_flight: vec![VecDeque::new(); n],
             true_installed_at: vec![SimTime::MAX; n * estate.deployments.len()],
+            before_deadline: vec![BEFORE_DEADLINE_NO; n * estate.deployments.len()],
             synced_at,
             first_sync_done: estate.sync.initially_synced,
             min_run_time,
+            windows: (estate.cohorts.iter())
+                .map(|k| {
+                    let settings = &estate.settings[k.settings.index()];
+                    Schedule::for_updates(k, settings, estate.week_offset)
+                })
+                .collect(),
             records: 0,
             first: None,
         }
@@ -293,7 +312,9 @@ impl<'e> LawChecker<'e> {
                 return;
             }
             TraceEvent::PolicyRequest
-            | TraceEvent::ScanStart
+            | TraceEvent::ScanStart { .. }
+            | TraceEvent::ScanReused
+            | TraceEvent::ContentLocationRequest { .. }
             | TraceEvent::DownloadStart { .. }
             | TraceEvent::InstallStart { .. }
             | TraceEvent::RestartStart { .. }
@@ -315,6 +336,11 @@ impl<'e> LawChecker<'e> {
         match r.event {
             TraceEvent::BatchSent { messages } => self.batch_sent(c, now, messages),
             TraceEvent::BatchInDatabase { .. } => self.batch_in_database(c, now),
+            // A lost batch never reaches the database: the next one to
+            // arrive is the one sent after it.
+            TraceEvent::BatchLost { .. } => {
+                self.in_flight[i].pop_front();
+            }
             TraceEvent::TrueState { deployment, to, .. } if to.state() == Compliance::Installed => {
                 let slot = i * self.estate.deployments.len() + deployment.index();
                 self.true_installed_at[slot] = self.true_installed_at[slot].min(now);
@@ -324,11 +350,21 @@ impl<'e> LawChecker<'e> {
             {
                 self.reported_installed(c, now, deployment);
             }
+            TraceEvent::UserInstall { deployment } => {
+                let slot = i * self.estate.deployments.len() + deployment.index();
+                if self.before_deadline[slot] == BEFORE_DEADLINE_NO {
+                    self.before_deadline[slot] = BEFORE_DEADLINE_USER;
+                }
+            }
+            TraceEvent::DeadlineBroughtForward { deployment, .. } => {
+                let slot = i * self.estate.deployments.len() + deployment.index();
+                self.before_deadline[slot] = BEFORE_DEADLINE_FORWARD;
+            }
             TraceEvent::InstallStart {
                 deployment,
                 length_ms,
             } => self.install_start(c, now, deployment, length_ms),
-            TraceEvent::ScanStart if !self.first_sync_done => self.fail(
+            TraceEvent::ScanStart { .. } if !self.first_sync_done => self.fail(
                 Law::Sync,
                 now,
                 Some(c),
@@ -479,7 +515,15 @@ impl<'e> LawChecker<'e> {
         if spec.purpose != Purpose::Required {
             return;
         }
-        if now < spec.deadline {
+        let slot = c.index() * estate.deployments.len() + d.index();
+        let before = self.before_deadline[slot];
+        if before == BEFORE_DEADLINE_USER {
+            // Its user's install from Software Center: no deadline, no
+            // window; the next install is the deadline's again.
+            self.before_deadline[slot] = BEFORE_DEADLINE_NO;
+            return;
+        }
+        if now < spec.deadline && before != BEFORE_DEADLINE_FORWARD {
             let deadline = spec.deadline;
             self.fail(
                 Law::Deadlines,
@@ -490,24 +534,18 @@ impl<'e> LawChecker<'e> {
             );
             return;
         }
-        let cohort = &estate.cohorts[usize::from(self.cohort_of[c.index()])];
-        if !spec.honor_maintenance_windows || cohort.windows.is_empty() {
+        let k = usize::from(self.cohort_of[c.index()]);
+        let (cohort, windows) = (&estate.cohorts[k], &self.windows[k]);
+        // An install with nothing left to do (its updates came by another
+        // deployment) waits for no window.
+        if !spec.honor_maintenance_windows || windows.is_empty() || length_ms == 0 {
             return;
         }
-        // At least one update is missing (the install takes time) and needs
-        // its max run time; an install with nothing left to do needs none.
-        let need = if length_ms == 0 {
-            SimDuration::ZERO
-        } else {
-            self.min_run_time[d.index()]
-        };
-        let local = estate.week_offset.as_ms() + now.as_ms();
-        let fits = cohort.windows.iter().any(|w| {
-            let into =
-                (local + w.period.as_ms() - w.offset.as_ms() % w.period.as_ms()) % w.period.as_ms();
-            into + need.as_ms() <= w.length.as_ms()
-        });
-        if !fits {
+        // At least one update is missing and its max run time must fit in
+        // what is left of the open window (the windows software updates
+        // use, merged); the first to install is the shortest.
+        let need = self.min_run_time[d.index()];
+        if windows.left(now).is_none_or(|left| left < need) {
             let cohort_name = &cohort.name;
             self.fail(
                 Law::Deadlines,
@@ -630,6 +668,7 @@ impl<'e> LawChecker<'e> {
 mod tests {
     use super::*;
     use crate::estate::{ClientId, DeploymentId, UpdateId};
+    use crate::model::ScanSource;
 
     /// Monday 2026-11-09 00:00 UTC; client 0 always on, client 1 office
     /// hours with a nightly window; KB1 released at 01:00 and synced by a
@@ -733,7 +772,13 @@ mod tests {
     fn law_6_an_offline_client_does_nothing() {
         let (law, text) = first_broken(&[
             rec(1.0, 1, TraceEvent::PowerOff),
-            rec(2.0, 1, TraceEvent::ScanStart),
+            rec(
+                2.0,
+                1,
+                TraceEvent::ScanStart {
+                    source: ScanSource::UpdatePoint,
+                },
+            ),
         ])
         .unwrap();
         assert_eq!(law, Law::Offline);

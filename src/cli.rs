@@ -436,7 +436,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             for path in &scenarios {
                 match app::load_runnable_with(Some(path), None, &set, false) {
                     Ok(estate) => {
-                        let line = format!(
+                        let mut line = format!(
                             "{}: ok ({} clients, {} deployments, hash {}, needs about {} of memory)\n",
                             path.display(),
                             estate.client_count(),
@@ -444,6 +444,12 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
                             estate.hash,
                             app::human_bytes(app::estimate_memory(&estate, false).bytes)
                         );
+                        for w in app::warnings(&estate) {
+                            line += &format!(
+                                "  warning: {w}
+"
+                            );
+                        }
                         if let Err(e) = console.print(&line) {
                             return console.error(&e);
                         }
@@ -495,6 +501,11 @@ fn run_command(
     flags: RunFlags<'_>,
 ) -> Result<(), Error> {
     let estate = app::load_runnable_with(path, flags.seed, flags.sets, flags.check)?;
+    if !flags.quiet {
+        for w in app::warnings(&estate) {
+            let _ = writeln!(console.err, "warning: {w}");
+        }
+    }
     let interrupt = stop_signals();
     let end_ms = estate.end().as_ms();
     let bar = if flags.quiet || !std::io::stderr().is_terminal() {

@@ -458,9 +458,15 @@ fn explain_collapses_routine_and_gives_reasons_and_a_verdict() {
         assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
-    // Client 0 is always on, so its install waits for the deadline.
-    let short = story("0", false);
-    let long = story("0", true);
+    // An always-on client that the update applies to: its install waits
+    // for the deadline. (The first few of the cohort; which ones the
+    // update applies to is drawn.)
+    let client = (0..20)
+        .map(|c| c.to_string())
+        .find(|c| story(c, false).contains("waits for the deadline"))
+        .expect("an always-on client among the first 20 needs the update");
+    let short = story(&client, false);
+    let long = story(&client, true);
     assert!(short.lines().count() * 2 < long.lines().count(), "{short}");
     assert!(
         short.contains("polls for policy") && short.contains("nothing new"),
@@ -479,7 +485,9 @@ fn explain_collapses_routine_and_gives_reasons_and_a_verdict() {
         "{short}"
     );
     assert!(
-        short.contains("the deadline (Thu 2026-11-12 20:00:00) starts it"),
+        short.contains(
+            "the deadline (Thu 2026-11-12 20:00:00) starts it, after the scan it runs first"
+        ),
         "{short}"
     );
     assert!(long.matches("asks its management point for policy").count() > 10);

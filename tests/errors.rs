@@ -188,6 +188,36 @@ const CASES: &[Case] = &[
         expect: &["cohorts[1].power: start (18:00) must be before end (17:00)"],
     },
     Case {
+        what: "out-of-range value: a maintenance window too short",
+        from: "link: \"20Mbps\",",
+        to: "link: \"20Mbps\", maintenance_windows: [MaintenanceWindow(recurrence: Daily, length: \"2m\")],",
+        expect: &[
+            "cohorts[1].maintenance_windows[0].length: must be at least 5m and less than 24h",
+            "got 2m",
+        ],
+    },
+    Case {
+        what: "unknown choice: a maintenance window's type",
+        from: "link: \"20Mbps\",",
+        to: "link: \"20Mbps\", maintenance_windows: [MaintenanceWindow(recurrence: Daily, applies_to: SoftwareUpdate)],",
+        expect: &[
+            "cohorts[1].maintenance_windows[0].applies_to: unknown choice `SoftwareUpdate` in `WindowType`",
+            "(did you mean `SoftwareUpdates`?)",
+        ],
+    },
+    Case {
+        what: "out-of-range value: a final countdown longer than the countdown",
+        from: "policy_polling_interval: \"60m\"",
+        to: "policy_polling_interval: \"60m\", restart_final_countdown: \"2h\"",
+        expect: &["client_settings.restart_final_countdown: must be between 1m and 90m, got 2h"],
+    },
+    Case {
+        what: "out-of-range value: an optional period",
+        from: "policy_polling_interval: \"60m\"",
+        to: "policy_polling_interval: \"60m\", enforce_deadlines_within: Some(\"30m\")",
+        expect: &["client_settings.enforce_deadlines_within: must be between 1h and 365d, got 30m"],
+    },
+    Case {
         what: "reference to an unknown server",
         from: "distribution_point: \"dp\"),\n        Cohort(name: \"desktops\"",
         to: "distribution_point: \"dp2\"),\n        Cohort(name: \"desktops\"",

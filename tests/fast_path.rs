@@ -105,7 +105,8 @@ fn intermittent_laptops(seed: u64) -> String {
 /// count of events) on every shape of estate the fast path has a shortcut
 /// for: idle servers, a management point that queues, saturates, slows
 /// down and goes down, SUP and DP outages, business hours and intermittent
-/// laptops, a hierarchy, servers far bigger than the load.
+/// laptops, lost state messages and resyncs, a hierarchy, servers far
+/// bigger than the load.
 #[test]
 fn fast_and_explicit_paths_agree() {
     let mut cases: Vec<(String, Estate)> = [
@@ -117,6 +118,12 @@ fn fast_and_explicit_paths_agree() {
         }),
         busy_management_point(5),
         busy_management_point(6),
+        // Lost batches: the site's resync requests turn silent answers
+        // back into events.
+        busy_management_point(9).replace(
+            r#"distribution_point: "dp")"#,
+            r#"distribution_point: "dp", state_message_loss: 0.2)"#,
+        ),
         saturated_management_point(7),
         intermittent_laptops(8),
     ]

@@ -1,13 +1,14 @@
 //! Property tests: small random scenarios (random cohorts with random power
 //! patterns and maintenance windows, settings, syncs, updates released
-//! during the run, Required and Available deployments, GPO conflicts; a
-//! standalone site or a CAS over up to three primaries, one to two
-//! servers of each role per site, fallback SUPs, finite servers with short
-//! queues, outages and slowdowns of any server) run to completion with
-//! every law of the model checked as they go (`patchsim run --check`:
-//! conservation, causality, batching, offline, deadlines, sync), and the
-//! same seed twice gives the same bytes in every output file (law 1). A
-//! failure shrinks to a minimal scenario and prints it as a file to run.
+//! during the run, Required and Available deployments, GPO conflicts, lost
+//! state-message batches; a standalone site or a CAS over up to three
+//! primaries, one to two servers of each role per site, fallback SUPs,
+//! finite servers with short queues, outages and slowdowns of any server)
+//! run to completion with every law of the model checked as they go
+//! (`patchsim run --check`: conservation, causality, batching, offline,
+//! deadlines, sync), and the same seed twice gives the same bytes in every
+//! output file (law 1). A failure shrinks to a minimal scenario and prints
+//! it as a file to run.
 //!
 //! CI runs a fixed-seed share (32 cases). More:
 //! `PROPTEST_CASES=500 cargo test --release --test properties`, or the long
@@ -31,11 +32,15 @@ struct CohortP {
     off_h: u32,
     link: &'static str,
     gpo: f64,
-    windows: Vec<(Option<&'static str>, u32, u32)>,
+    loss: f64,
+    /// (weekday or daily, start hour, length in hours, for software updates only)
+    windows: Vec<(Option<&'static str>, u32, u32, bool)>,
     failure: f64,
     share: f64,
     server: bool,
     own_poll: Option<&'static str>,
+    /// The administrator's daily restart, at this hour.
+    restart_h: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -59,6 +64,7 @@ struct DeploymentP {
     deadline_after_h: Option<u32>,
     honor: bool,
     suppress_workstations: bool,
+    suppress_servers: bool,
 }
 
 /// Sites and servers: the standalone site or a CAS over `sites`
@@ -105,6 +111,7 @@ struct Params {
     reevaluation: &'static str,
     randomize: bool,
     countdown: &'static str,
+    all_windows: bool,
     cohorts: Vec<CohortP>,
     updates: Vec<UpdateP>,
     deployments: Vec<DeploymentP>,
@@ -126,6 +133,7 @@ fn cohort() -> impl Strategy<Value = CohortP> {
         (
             select(&["2Mbps", "20Mbps", "1Gbps"][..]),
             select(&[0.0, 0.0, 0.1, 0.5][..]),
+            select(&[0.0, 0.0, 0.3][..]),
             proptest::collection::vec(
                 (
                     proptest::option::of(select(
@@ -133,6 +141,7 @@ fn cohort() -> impl Strategy<Value = CohortP> {
                     )),
                     0u32..24,
                     1u32..=5,
+                    prop::bool::weighted(0.3),
                 ),
                 0..=2,
             ),
@@ -140,12 +149,13 @@ fn cohort() -> impl Strategy<Value = CohortP> {
             select(&[0.0, 0.3, 1.0][..]),
             any::<bool>(),
             proptest::option::of(select(&["15m", "30m"][..])),
+            proptest::option::of(0u32..24),
         ),
     )
         .prop_map(
             |(
                 (count, power, start_h, end_h, jitter_m, on_h, off_h),
-                (link, gpo, windows, failure, share, server, own_poll),
+                (link, gpo, loss, windows, failure, share, server, own_poll, restart_h),
             )| CohortP {
                 count,
                 power,
@@ -156,11 +166,13 @@ fn cohort() -> impl Strategy<Value = CohortP> {
                 off_h,
                 link,
                 gpo,
+                loss,
                 windows,
                 failure,
                 share,
                 server,
                 own_poll,
+                restart_h,
             },
         )
 }
@@ -198,6 +210,7 @@ fn deployment() -> impl Strategy<Value = DeploymentP> {
         proptest::option::of(0u32..36),
         any::<bool>(),
         any::<bool>(),
+        any::<bool>(),
     )
         .prop_map(
             |(
@@ -209,6 +222,7 @@ fn deployment() -> impl Strategy<Value = DeploymentP> {
                 deadline_after_h,
                 honor,
                 suppress_workstations,
+                suppress_servers,
             )| DeploymentP {
                 updates,
                 targets,
@@ -218,6 +232,7 @@ fn deployment() -> impl Strategy<Value = DeploymentP> {
                 deadline_after_h,
                 honor,
                 suppress_workstations,
+                suppress_servers,
             },
         )
 }
@@ -292,6 +307,7 @@ fn params() -> impl Strategy<Value = Params> {
             select(&["12h", "1d", "7d"][..]),
             any::<bool>(),
             select(&["30m", "90m"][..]),
+            any::<bool>(),
         ),
         proptest::collection::vec(cohort(), 1..=3),
         proptest::collection::vec(update(), 1..=3),
@@ -302,7 +318,7 @@ fn params() -> impl Strategy<Value = Params> {
         .prop_map(
             |(
                 (seed, days, start_day, offset, sample, synced, manual_h),
-                (poll, state, scan, reevaluation, randomize, countdown),
+                (poll, state, scan, reevaluation, randomize, countdown, all_windows),
                 cohorts,
                 updates,
                 deployments,
@@ -322,6 +338,7 @@ fn params() -> impl Strategy<Value = Params> {
                 reevaluation,
                 randomize,
                 countdown,
+                all_windows,
                 cohorts,
                 updates,
                 deployments,
@@ -451,8 +468,8 @@ fn scenario_text(p: &Params) -> String {
     writeln!(s, "    faults: [{}],", faults.join(", ")).unwrap();
     writeln!(
         s,
-        "    client_settings: ClientSettings(policy_polling_interval: \"{}\", state_message_interval: \"{}\", scan_interval: \"{}\", reevaluation_interval: \"{}\", deadline_randomization: {}, restart_countdown: \"{}\"),",
-        p.poll, p.state, p.scan, p.reevaluation, p.randomize, p.countdown
+        "    client_settings: ClientSettings(policy_polling_interval: \"{}\", state_message_interval: \"{}\", scan_interval: \"{}\", reevaluation_interval: \"{}\", deadline_randomization: {}, restart_countdown: \"{}\", updates_in_all_deployments_windows: {}),",
+        p.poll, p.state, p.scan, p.reevaluation, p.randomize, p.countdown, p.all_windows
     )
     .unwrap();
     s += "    cohorts: [\n";
@@ -473,16 +490,26 @@ fn scenario_text(p: &Params) -> String {
         let windows: Vec<String> = c
             .windows
             .iter()
-            .map(|(day, start, len)| {
+            .map(|(day, start, len, updates_only)| {
                 let recurrence = day.map_or("Daily".to_string(), |d| format!("Weekly({d})"));
+                let kind = if *updates_only {
+                    ", applies_to: SoftwareUpdates"
+                } else {
+                    ""
+                };
                 format!(
-                    "MaintenanceWindow(recurrence: {recurrence}, start: \"{start:02}:00\", length: \"{len}h\")"
+                    "MaintenanceWindow(recurrence: {recurrence}, start: \"{start:02}:00\", length: \"{len}h\"{kind})"
                 )
             })
             .collect();
-        let own = c.own_poll.map_or(String::new(), |poll| {
+        let mut own = c.own_poll.map_or(String::new(), |poll| {
             format!(", client_settings: ClientSettings(policy_polling_interval: \"{poll}\")")
         });
+        if let Some(h) = c.restart_h {
+            own += &format!(
+                ", scheduled_restart: ScheduledRestart(recurrence: Daily, start: \"{h:02}:30\")"
+            );
+        }
         // The cohort's servers, all in its site.
         let place = &p.places[i];
         let site = place.site % t.sites.max(1);
@@ -509,11 +536,12 @@ fn scenario_text(p: &Params) -> String {
         };
         writeln!(
             s,
-            "        Cohort(name: \"c{i}\", count: {}, kind: {}, power: {power}, link: \"{}\", management_point: \"{mp}\", update_point: \"{sup}\"{fallback}, distribution_point: \"{dp}\", gpo_conflict: {:?}, maintenance_windows: [{}], failure_probability: {:?}, available_install_share: {:?}{own}),",
+            "        Cohort(name: \"c{i}\", count: {}, kind: {}, power: {power}, link: \"{}\", management_point: \"{mp}\", update_point: \"{sup}\"{fallback}, distribution_point: \"{dp}\", gpo_conflict: {:?}, state_message_loss: {:?}, maintenance_windows: [{}], failure_probability: {:?}, available_install_share: {:?}{own}),",
             c.count,
             if c.server { "Server" } else { "Workstation" },
             c.link,
             c.gpo,
+            c.loss,
             windows.join(", "),
             c.failure,
             c.share
@@ -570,10 +598,11 @@ fn scenario_text(p: &Params) -> String {
             at(created),
             at(available),
             d.honor,
-            if d.suppress_workstations {
-                "Workstation"
-            } else {
-                ""
+            match (d.suppress_workstations, d.suppress_servers) {
+                (true, true) => "Workstation, Server",
+                (true, false) => "Workstation",
+                (false, true) => "Server",
+                (false, false) => "",
             },
         );
         if let (false, Some(after)) = (d.available, d.deadline_after_h) {
@@ -643,15 +672,15 @@ proptest! {
     }
 }
 
-/// The generator covers what it should: every power pattern, windows,
-/// Available deployments, releases during the run and GPO conflicts occur
-/// in the first cases.
+/// The generator covers what it should: every power pattern, windows (of
+/// both types), Available deployments, releases during the run, GPO
+/// conflicts and scheduled restarts occur in the first cases.
 #[test]
 fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 12];
+    let mut seen = [false; 15];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -668,6 +697,9 @@ fn the_generator_covers_the_features() {
             "effect: Slow(",
             "queue_limit: ",
             "update_points: [UpdatePoint(name: \"sup00\"), UpdatePoint(",
+            "state_message_loss: 0.3",
+            "applies_to: SoftwareUpdates",
+            "scheduled_restart:",
         ]
         .iter()
         .enumerate()
@@ -677,7 +709,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 12]);
+    assert_eq!(seen, [true; 15]);
 }
 
 /// Two Required deployments of one update while their distribution point

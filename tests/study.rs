@@ -555,7 +555,16 @@ fn diff_compares_two_studies_or_two_runs() {
 #[test]
 fn size_finds_the_cheapest_configuration() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let file = scenario(dir.path(), "s.ron", 7);
+    // Eight days, so that the desktops that install the morning after the
+    // deadline are in the run.
+    let file = dir.path().join("s.ron");
+    let text = common::ron(&Knobs {
+        always_on: 100,
+        desktops: 100,
+        days: 8,
+        ..Default::default()
+    });
+    std::fs::write(&file, text).expect("write scenario");
     let f = file.to_str().unwrap();
     let size = |jobs: &str, out: &str| {
         let o = patchsim(
@@ -565,7 +574,7 @@ fn size_finds_the_cheapest_configuration() {
                 "--goal",
                 "p95 download wait <= 1m",
                 "--goal",
-                "50% true within 3d of creation",
+                "50% true within 4d of creation",
                 "--knob",
                 "servers.distribution_points[dp].max_connections=1,2,4,8,16,32,64,128",
                 "-r",

@@ -74,7 +74,7 @@ impl<E: Copy> Slab<E> {
             slots: Vec::with_capacity(n),
             free: Vec::new(),
             live: 0,
-            next_seq: 1,
+            next_seq: patchsim::engine::agenda_bench::FIRST_SEQ,
         }
     }
 

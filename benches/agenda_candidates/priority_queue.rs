@@ -69,7 +69,7 @@ impl<E> AgendaQueue<E> for PriorityQueueAgenda<E> {
     fn with_capacity(n: usize) -> Self {
         PriorityQueueAgenda {
             queue: PriorityQueue::with_capacity_and_default_hasher(n),
-            next_seq: 1,
+            next_seq: patchsim::engine::agenda_bench::FIRST_SEQ,
         }
     }
 

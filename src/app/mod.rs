@@ -306,6 +306,25 @@ fn check_clients(estate: &Estate, flag: &'static str, clients: &[u32]) -> Result
     }
 }
 
+/// What a user should know about a valid scenario before running it, one
+/// sentence each: updates that can never install on a targeted cohort
+/// because no maintenance window of it is long enough.
+pub fn warnings(estate: &Estate) -> Vec<String> {
+    model::too_long(estate)
+        .into_iter()
+        .map(|t| {
+            format!(
+                "update '{}' of deployment '{}' needs {} (its max run time) but the longest maintenance window of cohort '{}' for software updates is {}: it never installs there",
+                estate.updates[t.update.index()].id,
+                estate.deployments[t.deployment.index()].name,
+                t.max_run_time,
+                estate.cohorts[t.cohort.index()].name,
+                t.longest_window
+            )
+        })
+        .collect()
+}
+
 /// One client's whole story in plain words (`patchsim explain`): with
 /// `verbose`, every event.
 pub fn explain(estate: &Estate, client: u32, verbose: bool) -> Result<String, Error> {

@@ -32,9 +32,18 @@ use wheel::BucketWheel;
 /// Not part of the engine's API: use [`Agenda`].
 #[doc(hidden)]
 pub mod bench {
-    pub use super::AgendaQueue;
     pub use super::wheel::BucketWheel;
+    pub use super::{AgendaQueue, FIRST_SEQ, RANKED_SEQ};
 }
+
+/// The first sequence number a push or a reservation takes. The numbers
+/// below it order events by what they are, not by when they were
+/// scheduled: the periodic timers' own (see [`Agenda::periodic`]), then,
+/// from [`RANKED_SEQ`], the ranked events' (see [`Agenda::push_ranked`]).
+pub const FIRST_SEQ: u64 = 1 << 40;
+
+/// The sequence number of the ranked event of rank 0.
+pub const RANKED_SEQ: u64 = 1 << 39;
 
 /// Names one scheduled event, so it can be cancelled or rescheduled.
 ///
@@ -65,8 +74,12 @@ impl TimerId {
 
 /// The place of an event in the agenda's order: its time, then its sequence
 /// number. Every push takes the next sequence number, and so does
-/// [`Agenda::reserve_seq`]; numbers start at 1, so `(t, 0)` orders before
-/// every event at `t`. Orders by `(time, seq)`.
+/// [`Agenda::reserve_seq`], from [`FIRST_SEQ`]. A periodic timer's firing
+/// has its timer's own number and a ranked event its rank's, both below
+/// that: at an instant, the periodic firings come first (in the order the
+/// timers were made), then the ranked events (by rank), then the pushed
+/// ones (in the order pushed). `(t, 0)` orders before every event at `t`.
+/// Orders by `(time, seq)`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct EventKey {
     /// When the event happens.
@@ -77,7 +90,7 @@ pub struct EventKey {
 
 /// What every agenda structure provides, with the agenda's exact semantics:
 /// `pop` returns the earliest event by `(time, seq)`, where every push and
-/// every reservation takes the next `seq` (from 1), `cancel` returns the
+/// every reservation takes the next `seq` (from [`FIRST_SEQ`]), `cancel` returns the
 /// event if it is still pending, `reschedule` orders the moved event as if
 /// pushed at the moment of the move.
 #[doc(hidden)]
@@ -176,22 +189,26 @@ impl<E: Copy> Agenda<E> {
 
     /// A periodic timer, not armed: it fires `event` at times congruent
     /// to `phase` modulo `period`, once each time it is armed
-    /// ([`arm_periodic`](Self::arm_periodic), [`resume`](Self::resume)). A
-    /// firing takes its place in the order like an event pushed when the
-    /// timer was armed. Timers of one period must be made in order of
-    /// `phase % period`. Meant for the many timers of a model that repeat
-    /// on a fixed phase (one an hour for each of many entities): they wait
-    /// in rings by period, outside the wheel, and cannot be cancelled.
+    /// ([`arm_periodic`](Self::arm_periodic), [`resume`](Self::resume)).
+    /// A firing's place in the order does not depend on when the timer was
+    /// armed: the firings of an instant come before every pushed event of
+    /// that instant, in the order their timers were made (see
+    /// [`EventKey`]). So a timer that is armed only when its firing can do
+    /// something fires exactly where one armed at every firing would.
+    /// Timers of one period must be made in order of `phase % period`.
+    /// Meant for the many timers of a model that repeat on a fixed phase
+    /// (one an hour for each of many entities): they wait in rings by
+    /// period, outside the wheel, and cannot be cancelled.
     ///
     /// ```
     /// use patchsim::engine::{Agenda, SimDuration, SimTime};
     /// let mut agenda = Agenda::new();
+    /// agenda.push(SimTime(5), "pushed before the tick was armed");
     /// let tick = agenda.periodic(SimTime(5), SimDuration(10), "tick");
     /// agenda.arm_periodic(tick, SimTime(5));
-    /// agenda.push(SimTime(5), "pushed after the tick was armed");
     /// assert_eq!(agenda.pop(), Some((SimTime(5), "tick")));
     /// agenda.resume(tick, SimTime(5));
-    /// assert_eq!(agenda.pop(), Some((SimTime(5), "pushed after the tick was armed")));
+    /// assert_eq!(agenda.pop(), Some((SimTime(5), "pushed before the tick was armed")));
     /// assert_eq!(agenda.pop(), Some((SimTime(15), "tick")));
     /// assert_eq!(agenda.pop(), None, "not armed again: it stops");
     /// ```
@@ -200,19 +217,18 @@ impl<E: Copy> Agenda<E> {
     }
 
     /// Arms periodic timer `id`, which must not be armed, for `time`, one
-    /// of its firing times, taking the next sequence number like a push.
+    /// of its firing times; the firing has the timer's own place among the
+    /// events of its instant (see [`periodic`](Self::periodic)).
     pub fn arm_periodic(&mut self, id: PeriodicId, time: SimTime) {
-        let seq = self.queue.reserve_seq();
-        self.periodic.arm(id, time.0, seq);
+        self.periodic.arm(id, time.0, id.rank());
     }
 
     /// Arms periodic timer `id`, which must not be armed, for its first
-    /// firing time strictly after `now`, taking the next sequence number.
+    /// firing time strictly after `now`.
     #[inline]
     pub fn resume(&mut self, id: PeriodicId, now: SimTime) {
         let time = self.periodic.next_after(id, now.0);
-        let seq = self.queue.reserve_seq();
-        self.periodic.arm(id, time, seq);
+        self.periodic.arm(id, time, id.rank());
     }
 
     /// The periodic timer whose firing has place `key` in the order, if it
@@ -273,6 +289,30 @@ impl<E: Copy> Agenda<E> {
     #[inline]
     pub fn hint_periodic(&mut self, distance: usize, hint: impl FnMut(&E)) {
         self.periodic.hint_ahead(distance, hint);
+    }
+
+    /// Schedules `event` at `time` for good, in the place `rank` gives it
+    /// among the events of that instant: after its periodic firings, before
+    /// every pushed event, before the ranked events of higher rank. So its
+    /// place does not depend on when it was scheduled: a model that
+    /// schedules a recurring event only when it can do something gets the
+    /// order of one that schedules it every time. At most one event of a
+    /// rank per instant; ranks below `2^39`.
+    ///
+    /// ```
+    /// use patchsim::engine::{Agenda, SimTime};
+    /// let mut agenda = Agenda::new();
+    /// agenda.push(SimTime(5), "pushed");
+    /// agenda.push_ranked(SimTime(5), 7, "rank 7");
+    /// agenda.push_ranked(SimTime(5), 2, "rank 2");
+    /// assert_eq!(agenda.pop(), Some((SimTime(5), "rank 2")));
+    /// assert_eq!(agenda.pop(), Some((SimTime(5), "rank 7")));
+    /// assert_eq!(agenda.pop(), Some((SimTime(5), "pushed")));
+    /// ```
+    #[inline]
+    pub fn push_ranked(&mut self, time: SimTime, rank: u64, event: E) {
+        assert!(rank < FIRST_SEQ - RANKED_SEQ, "rank {rank} is 2^39 or more");
+        self.queue.push_ranked(time, RANKED_SEQ + rank, event);
     }
 
     /// Schedules `event` at `time`; later than every event already at `time`.
@@ -452,7 +492,7 @@ mod tests {
         let mut ids: Vec<(Q::Id, (SimTime, u64))> = Vec::new();
         // Reserved sequence numbers not used yet.
         let mut reserved: Vec<u64> = Vec::new();
-        let mut seq = 1u64;
+        let mut seq = FIRST_SEQ;
         let mut last = (SimTime::ZERO, 0u64);
         let check_pop = |q: &mut Q, shadow: &mut BTreeMap<(SimTime, u64), u32>, i: u32| {
             let got = q.pop_keyed().map(|(k, v)| ((k.time, k.seq), v));

@@ -171,7 +171,7 @@ pub struct MpSpec {
     pub queue_limit: u32,
     /// Policy request service time.
     pub policy_time: Sampler,
-    /// Location request service time.
+    /// Location request service time (SUP and content locations).
     pub location_time: Sampler,
     /// State-message batch service time.
     pub batch_time: Sampler,
@@ -256,6 +256,12 @@ pub struct SyncSpec {
     pub pull_delay: SimDuration,
     /// Insert time per new update.
     pub insert_per_update: SimDuration,
+    /// A failed sync → its retry.
+    pub retry_interval: SimDuration,
+    /// The SUP the top-level site's syncs go through (the site's first
+    /// SUP), whose outage fails them; `None` when it is not one of the
+    /// scenario's servers (a hierarchy's CAS).
+    pub top_update_point: Option<SupId>,
 }
 
 /// One client settings object, in simulator units.
@@ -279,10 +285,24 @@ pub struct Settings {
     pub scan_random_delay: SimDuration,
     /// First scan after receiving software update policy, within this.
     pub first_scan_window: SimDuration,
+    /// Scan time to live: results of a scan against the SUP stay current
+    /// this long.
+    pub scan_ttl: SimDuration,
     /// Deployment re-evaluation schedule (failed installs are retried then).
     pub reevaluation_interval: SimDuration,
-    /// Restart reminder (snooze) interval for restarts that are not forced.
+    /// After a deadline install that needs a restart: the user is reminded
+    /// this often while more than the final countdown remains.
     pub restart_reminder_interval: SimDuration,
+    /// The final countdown before the forced restart (the notification the
+    /// user cannot close).
+    pub restart_final_countdown: SimDuration,
+    /// Software updates may also install in "All deployments" windows when
+    /// the client has "Software updates" windows.
+    pub updates_in_all_deployments_windows: bool,
+    /// When a Required deployment's deadline comes, also enforce the
+    /// client's other Required deployments whose deadline falls within this
+    /// (`None`: off).
+    pub enforce_deadlines_within: Option<SimDuration>,
     /// First backoff after a management point rejects a request.
     pub mp_retry: SimDuration,
     /// Longest backoff.
@@ -293,9 +313,10 @@ pub struct Settings {
     pub scan_retries: u32,
     /// Retry after a DP cannot serve a download.
     pub download_retry: SimDuration,
-    /// Install needing restart → forced restart.
+    /// Deadline install needing a restart → forced restart.
     pub restart_countdown: SimDuration,
-    /// Install needing restart → the user's own restart.
+    /// Install needing a restart → when the user is ready to restart (they
+    /// act at the next notification, or at once when not notified).
     pub user_restart_delay: Dist,
     /// Length of a restart.
     pub restart_duration: Dist,
@@ -329,14 +350,60 @@ pub struct CohortSpec {
     pub kind: ClientKind,
     /// Share of clients with a conflicting domain GPO.
     pub gpo_conflict: f64,
+    /// Share of clients whose shutdown (Fast Startup) keeps a pending
+    /// restart pending.
+    pub fast_startup: f64,
+    /// Share of clients that never come online.
+    pub dormant: f64,
+    /// Share of clients whose Windows Update agent fails every scan.
+    pub broken_agent: f64,
+    /// Probability that a scan fails with an error the client retries.
+    pub scan_error_probability: f64,
+    /// Share of its clients' state-message batches lost on the way to the
+    /// site database.
+    pub state_message_loss: f64,
     /// Maintenance windows (empty: none).
     pub windows: Vec<WindowSpec>,
+    /// The administrator's recurring restart of these clients, if any.
+    pub scheduled_restart: Option<RestartScheduleSpec>,
     /// Extra install failure probability.
     pub failure_probability: f64,
     /// Share of users who ever install an Available update.
     pub available_install_share: f64,
     /// Evaluation → such a user's install.
     pub available_install_delay: Dist,
+    /// Share of users who install a Required deployment before its
+    /// deadline.
+    pub early_install_share: f64,
+    /// Evaluation → such a user's install.
+    pub early_install_delay: Dist,
+}
+
+/// What a maintenance window is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowKind {
+    /// Every kind of deployment (the console's default).
+    AllDeployments,
+    /// Software updates only.
+    SoftwareUpdates,
+}
+
+impl CohortSpec {
+    /// The windows its clients install software updates in, with client
+    /// settings `settings`: its `SoftwareUpdates` windows if it has any
+    /// (and then its `AllDeployments` ones only if the settings allow
+    /// them), else all its windows.
+    pub fn update_windows(&self, settings: &Settings) -> Vec<WindowSpec> {
+        let typed = (self.windows.iter()).any(|w| w.kind == WindowKind::SoftwareUpdates);
+        (self.windows.iter())
+            .filter(|w| {
+                !typed
+                    || w.kind == WindowKind::SoftwareUpdates
+                    || settings.updates_in_all_deployments_windows
+            })
+            .copied()
+            .collect()
+    }
 }
 
 /// A recurring maintenance window.
@@ -348,6 +415,17 @@ pub struct WindowSpec {
     pub offset: SimDuration,
     /// How long it is open.
     pub length: SimDuration,
+    /// What it is for.
+    pub kind: WindowKind,
+}
+
+/// A recurring instant: the administrator's scheduled restart.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RestartScheduleSpec {
+    /// One day or one week.
+    pub period: SimDuration,
+    /// When, from local Monday 00:00 (weekly) or midnight (daily).
+    pub offset: SimDuration,
 }
 
 /// When a cohort's clients are on.
@@ -386,7 +464,8 @@ pub struct UpdateSpec {
     pub applicability: f64,
     /// Install duration.
     pub install_time: Dist,
-    /// Longest an install may run before it is stopped as failed.
+    /// Longest the client monitors an install: past it, the client reports
+    /// the install failed (it goes on in the background).
     pub max_run_time: SimDuration,
     /// Probability an install needs a restart.
     pub restart_probability: f64,

@@ -27,9 +27,10 @@ use super::compliance::{
 use super::events::Event;
 use super::family;
 use super::record::Timing;
-use super::store::{AnswerSettled, ClientTable, Database, NewClient, Outboxes};
+use super::servers::Request;
+use super::store::{AnswerSettled, ClientTable, Database, NewClient, Offer, Outboxes};
 use super::trace::TraceEvent;
-use super::windows::next_fit;
+use super::windows::{Schedule, next_restart, too_long};
 use super::world::World;
 use crate::engine::{
     CounterRng, CounterSession, PeriodicId, Scheduler, SimDuration, SimTime, Streams, TimerId,
@@ -41,6 +42,9 @@ use crate::estate::{ClientId, ClientKind, CohortId, DeploymentId, Estate, Purpos
 pub(crate) enum Action {
     Idle,
     Scan,
+    /// Asking its MP which DPs hold a deployment's content, the first step
+    /// of its download.
+    Locate(DeploymentId),
     Download(DeploymentId),
     Install(DeploymentId),
     Restart,
@@ -50,18 +54,22 @@ pub(crate) enum Action {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RestartCause {
-    /// The user, before any countdown ran out.
+    /// The user: at a restart notification before the countdown ran out,
+    /// or in their own time when not notified.
     User,
     /// The countdown ran out.
     Forced,
-    /// At once, inside the maintenance window the install ran in.
+    /// In a maintenance window: at once after an install in it, or, for a
+    /// suppressed restart, when the client's next window opens.
     #[serde(rename = "maintenance_window")]
     InWindow,
+    /// The administrator's scheduled restart.
+    Scheduled,
 }
 
 /// A client's fields that most of its events read. (Its cohort, what it
-/// has learned of its site's policy, its MP failures and its last scan
-/// report are the store's hot bytes; whether it is on, has a policy request
+/// has learned of its site's policy, its MP failures, its last scan report
+/// and its state-message serial numbers are the store's hot bytes; whether it is on, has a policy request
 /// out, polls, and is up to date are its poll word: see [`Clients`].)
 pub(crate) struct Client {
     /// Where it is in its random stream, in 32-bit words (a stored
@@ -80,6 +88,9 @@ pub(crate) struct Client {
     pub(crate) action: Action,
     /// Its domain GPO names another update server.
     pub(crate) gpo_conflict: bool,
+    /// Windows Fast Startup is on: a shutdown does not complete a pending
+    /// restart.
+    pub(crate) fast_startup: bool,
     /// A deployment re-evaluation is due.
     pub(crate) reevaluation_due: bool,
     /// The restart notification ran out while it was busy installing.
@@ -91,8 +102,8 @@ pub(crate) struct Client {
     pub(crate) restarted_by_shutdown: bool,
     /// A power-off came while installing; it happens when the install ends.
     pub(crate) power_off_waiting: bool,
-    /// Which scan attempt is current (server answers to older ones are
-    /// ignored).
+    /// Which scan or content location attempt is current (server answers
+    /// to older ones are ignored).
     pub(crate) scan_token: u32,
     /// The SUP it last scanned against (`u16::MAX`: none): a scan against
     /// any other is a full scan.
@@ -103,6 +114,12 @@ pub(crate) struct Client {
     pub(crate) sup_failures: u8,
     /// It must ask its MP where its SUP is before scanning.
     pub(crate) needs_location: bool,
+    /// The running scan fetches metadata from the SUP (else it is a forced
+    /// offline scan on the metadata it has).
+    pub(crate) scan_online: bool,
+    /// The running scan is also the scheduled scan (which runs again if
+    /// this one does not finish).
+    pub(crate) scan_scheduled: bool,
     /// A batch is with its MP.
     pub(crate) batch_in_flight: bool,
     /// Its reporting cycle's offset, ms: ticks at `phase + k·interval`.
@@ -122,12 +139,31 @@ pub(crate) struct ClientCold {
     /// When its planned restart happens (valid while its `restart_timer`
     /// is set): read only when a restart is planned again.
     pub(crate) restart_at: SimTime,
+    /// When the scan that fetched its software updates metadata began:
+    /// the updates its site had then are the ones its offline scans see.
+    pub(crate) catalog_at: SimTime,
+    /// Until when that metadata is inside the scan time to live (zero:
+    /// never fetched, or expired before the start).
+    pub(crate) ttl_until: SimTime,
+    /// Its Windows Update agent is broken: every scan fails.
+    pub(crate) broken_agent: bool,
+    /// Its site found a gap in its serial numbers and asks it to resend
+    /// its full state (with its next policy answer).
+    pub(crate) resync_requested: bool,
+    /// The last scan state (topic 501) it queued, for a resync (kept only
+    /// where batches can be lost).
+    pub(crate) scan_sent: u8,
 }
 
 impl Default for ClientCold {
     fn default() -> Self {
         ClientCold {
             restart_at: SimTime::MAX,
+            catalog_at: SimTime::ZERO,
+            ttl_until: SimTime::ZERO,
+            broken_agent: false,
+            resync_requested: false,
+            scan_sent: 0,
         }
     }
 }
@@ -211,6 +247,7 @@ impl Clients {
                 let mut draws = streams.stream(family::APPLICABILITY, id);
                 let gpo_conflict = draws.random::<f64>() < cohort.gpo_conflict;
                 gpo_conflicts[k] += u32::from(gpo_conflict);
+                let fast_startup = draws.random::<f64>() < cohort.fast_startup;
                 let updates = estate.updates.iter().map(|u| {
                     let draw: f64 = draws.random();
                     let truth = if gpo_conflict {
@@ -238,6 +275,7 @@ impl Clients {
                     batches: 0,
                     action: Action::Idle,
                     gpo_conflict,
+                    fast_startup,
                     reevaluation_due: false,
                     restart_waiting: false,
                     restart_cause: RestartCause::User,
@@ -252,6 +290,8 @@ impl Clients {
                     sup_index: 0,
                     sup_failures: 0,
                     needs_location: false,
+                    scan_online: false,
+                    scan_scheduled: false,
                     batch_in_flight: false,
                     report_phase: 0,
                     report_armed: false,
@@ -266,6 +306,12 @@ impl Clients {
                     },
                     updates,
                 );
+                // Drawn only where the share is set, so that scenarios
+                // without broken agents keep their draws.
+                if cohort.broken_agent > 0.0 {
+                    let broken = draws.random::<f64>() < cohort.broken_agent;
+                    table.cold_mut(ClientId(id as u32)).broken_agent = broken;
+                }
             }
         }
         // The site already holds every managed client's state for updates
@@ -443,6 +489,42 @@ impl Clients {
         self.table.set_reported_scan(c, db, state);
     }
 
+    /// The serial number of its next state message: every message it hands
+    /// its MP takes the next.
+    #[inline]
+    pub(crate) fn next_serial(&self, c: ClientId) -> u32 {
+        self.table.next_serial(c)
+    }
+
+    /// Sets the serial number of its next state message.
+    #[inline]
+    pub(crate) fn set_next_serial(&mut self, c: ClientId, serial: u32) {
+        self.table.set_next_serial(c, serial);
+    }
+
+    /// The serial number its site's state system expects next from it.
+    #[inline]
+    pub(crate) fn expected_serial(&self, c: ClientId) -> u32 {
+        self.table.expected_serial(c)
+    }
+
+    /// Sets the serial number its site expects next from it.
+    #[inline]
+    pub(crate) fn set_expected_serial(&mut self, c: ClientId, serial: u32) {
+        self.table.set_expected_serial(c, serial);
+    }
+
+    /// Whether the `k`-th batch its MP took (from 0) is lost on the way to
+    /// the site database, with probability `loss`: from its own
+    /// `STATE_LOSS` stream, at a place fixed by `k`, so that it depends on
+    /// nothing else the client draws.
+    pub(crate) fn batch_lost(&self, c: ClientId, k: u32, loss: f64) -> bool {
+        let mut rng = (self.streams)
+            .counter(family::STATE_LOSS, u64::from(c.0))
+            .with_word_pos(2 * u64::from(k));
+        rng.random::<f64>() < loss
+    }
+
     /// Its states of every update, in update order.
     #[inline]
     pub(crate) fn updates(&self, c: ClientId) -> &[UpdateState] {
@@ -562,6 +644,21 @@ impl World<'_> {
             },
         );
         self.recorder.totals.state_messages_queued += 1;
+        if self.site.lossy() {
+            // What a resync would resend.
+            match topic {
+                TOPIC_SCAN => self.clients.cold_mut(c).scan_sent = state,
+                TOPIC_COMPLIANCE => {
+                    (self.deployments.assignment_mut(DeploymentId(subject), c)).sent_compliance =
+                        state
+                }
+                TOPIC_ENFORCEMENT => {
+                    (self.deployments.assignment_mut(DeploymentId(subject), c)).sent_enforcement =
+                        state
+                }
+                _ => {}
+            }
+        }
         if !self.clients[c].report_armed {
             self.report_dirty.push(c);
         }
@@ -583,7 +680,7 @@ impl World<'_> {
             Action::Restart => TraceEvent::RestartStart {
                 length_ms: length.as_ms(),
             },
-            Action::Idle | Action::Scan | Action::Download(_) => {
+            Action::Idle | Action::Scan | Action::Locate(_) | Action::Download(_) => {
                 unreachable!("scans and downloads begin at their servers")
             }
         });
@@ -614,6 +711,35 @@ impl World<'_> {
         sched.at_fixed(due, Event::Wake(c));
     }
 
+    /// Before the start, a client with the software updates policy last
+    /// scanned against its SUP at its previous scheduled scan or its
+    /// previous re-evaluation, whichever was later (one interval before the
+    /// first of each in the run): its results stay current until that
+    /// scan's time to live runs out. A client whose GPO names another
+    /// server never had results from this site.
+    pub(crate) fn carry_in_scan_results(
+        &mut self,
+        c: ClientId,
+        first_scan: SimTime,
+        first_reevaluation: SimTime,
+    ) {
+        if !self.clients.has_update_policy(c)
+            || self.clients[c].gpo_conflict
+            || self.clients.cold(c).broken_agent
+        {
+            return;
+        }
+        let settings = self.settings(c);
+        let before =
+            |first: SimTime, interval: SimDuration| first.as_ms() as i64 - interval.as_ms() as i64;
+        let last = before(first_scan, settings.scan_interval)
+            .max(before(first_reevaluation, settings.reevaluation_interval));
+        let until = last + settings.scan_ttl.as_ms() as i64;
+        if until > 0 {
+            self.clients.cold_mut(c).ttl_until = SimTime(until as u64);
+        }
+    }
+
     /// The deployment re-evaluation schedule fires: failed installs and
     /// failed scans are tried again (now, or when the client is next on).
     pub(crate) fn reevaluation_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
@@ -640,32 +766,49 @@ impl World<'_> {
         }
         let now = sched.now();
         let reevaluate = std::mem::take(&mut client.reevaluation_due);
-        let mut scan = has_update_policy && client.scan_due <= now;
+        // Which scans are due: the schedule, an evaluation and the
+        // re-evaluation are not forced (they reuse current results inside
+        // the time to live); the scans after an install and after a
+        // restart are forced and offline.
+        let scheduled = has_update_policy && client.scan_due <= now;
+        let mut not_forced = scheduled;
+        let mut offline = false;
         for a in self.deployments.assignments_of_mut(c) {
             match a.phase {
-                Phase::Failed | Phase::ScanFailed if reevaluate => {
+                Phase::Failed | Phase::ScanFailed | Phase::Compliant | Phase::NotRequired
+                    if reevaluate =>
+                {
                     a.phase = Phase::Evaluating;
-                    scan = true;
+                    not_forced = true;
                 }
                 Phase::EvalDue if a.due <= now => {
                     a.phase = Phase::Evaluating;
-                    scan = true;
+                    not_forced = true;
                 }
                 Phase::VerifyDue if a.due <= now => {
                     a.phase = Phase::Verifying;
-                    scan = true;
+                    offline = true;
                 }
                 _ => {}
             }
         }
-        if scan {
+        if not_forced || offline {
             self.clients[c].scan_due = SimTime::MAX;
-            self.start_scan(c, sched);
-            self.refresh(c, now);
-            return;
+            if not_forced && !self.scan_current(c, now) {
+                self.start_scan(c, true, scheduled, sched);
+                self.refresh(c, now);
+                return;
+            }
+            if offline {
+                self.start_scan(c, false, scheduled, sched);
+                self.refresh(c, now);
+                return;
+            }
+            self.reuse_scan(c, now, sched);
         }
         // Users who start an Available install from Software Center.
-        for a in self.deployments.assignments_of_mut(c) {
+        for d in self.deployments.ids() {
+            let a = self.deployments.assignment_mut(d, c);
             if a.due_in(Phase::WaitUser, now) {
                 a.deadline_at = now;
                 a.due = now;
@@ -675,10 +818,14 @@ impl World<'_> {
                     Phase::WaitDeadline
                 };
                 self.recorder.totals.available_installs_started += 1;
+                self.recorder
+                    .trace(now, Some(c), || TraceEvent::UserInstall { deployment: d });
             }
         }
         if let Some(d) = (self.deployments).find(c, |a| a.due_in(Phase::NeedDownload, now)) {
-            self.start_download(c, d, sched);
+            if !self.check_before_enforcing(c, d, sched) {
+                self.start_download(c, d, sched);
+            }
             return;
         }
         for d in self.deployments.ids() {
@@ -686,9 +833,26 @@ impl World<'_> {
             if !(a.due_in(Phase::WaitDeadline, now) || a.due_in(Phase::WaitWindow, now)) {
                 continue;
             }
-            match self.window_for_install(c, d, now) {
+            // A user's install before the deadline is not gated by windows.
+            let (early, phase) = (a.early(now), a.phase);
+            let wait = if early {
+                None
+            } else {
+                self.window_for_install(c, d, now)
+            };
+            match wait {
                 None => {
-                    self.start_install(c, d, sched);
+                    if !early && phase == Phase::WaitDeadline {
+                        self.bring_deadlines_forward(c, d, now);
+                    }
+                    if !self.check_before_enforcing(c, d, sched) {
+                        if early {
+                            self.recorder.totals.early_installs_started += 1;
+                            self.recorder
+                                .trace(now, Some(c), || TraceEvent::UserInstall { deployment: d });
+                        }
+                        self.start_install(c, d, sched);
+                    }
                     return;
                 }
                 Some(opens) => {
@@ -708,26 +872,115 @@ impl World<'_> {
         }
     }
 
-    /// Whether a deadline install must wait for a maintenance window: `None`
-    /// if it may start now, else when the next window long enough for the
-    /// max run times opens (`SimTime::MAX`: no window ever is).
-    fn window_for_install(&self, c: ClientId, d: DeploymentId, now: SimTime) -> Option<SimTime> {
-        let spec = &self.estate.deployments[d.index()];
-        let cohort = self.cohort(c);
-        if spec.purpose != Purpose::Required
-            || !spec.honor_maintenance_windows
-            || cohort.windows.is_empty()
-        {
-            return None;
+    /// Deployment `d`'s deadline came on client `c`: with
+    /// `enforce_deadlines_within` set, every other Required deployment whose
+    /// deadline falls within that period is enforced too, as if its deadline
+    /// had come now (its install follows this one).
+    fn bring_deadlines_forward(&mut self, c: ClientId, d: DeploymentId, now: SimTime) {
+        let Some(within) = self.settings(c).enforce_deadlines_within else {
+            return;
+        };
+        let horizon = now + within;
+        for e in self.deployments.ids() {
+            let a = self.deployments.assignment_mut(e, c);
+            let pending = matches!(
+                a.phase,
+                Phase::EvalDue
+                    | Phase::Evaluating
+                    | Phase::NeedDownload
+                    | Phase::ConfirmDownload
+                    | Phase::Downloading
+                    | Phase::WaitDeadline
+            );
+            if e == d || !pending || a.deadline_at <= now || a.deadline_at > horizon {
+                continue;
+            }
+            a.deadline_at = now;
+            if a.phase == Phase::WaitDeadline {
+                a.due = now;
+            }
+            self.recorder.totals.deadlines_brought_forward += 1;
+            self.recorder
+                .trace(now, Some(c), || TraceEvent::DeadlineBroughtForward {
+                    deployment: e,
+                    by: d,
+                });
         }
-        let need = spec
-            .updates
-            .iter()
+    }
+
+    /// Whether the client's last scan results are current: inside the scan
+    /// time to live and fetched after the last new updates reached its
+    /// site's SUPs. A scan that is not forced reuses them.
+    pub(crate) fn scan_current(&self, c: ClientId, now: SimTime) -> bool {
+        let cold = self.clients.cold(c);
+        now < cold.ttl_until
+            && !(self.site).catalog_changed_since(self.cohort(c).site, cold.catalog_at)
+    }
+
+    /// A Required deployment's download or install is about to start:
+    /// the client first confirms that its updates are still required, by
+    /// a scan that is not forced (an online one only when its results are
+    /// not current). Returns whether that scan started (the deployment
+    /// then waits for it).
+    fn check_before_enforcing(
+        &mut self,
+        c: ClientId,
+        d: DeploymentId,
+        sched: &mut Scheduler<'_, Event>,
+    ) -> bool {
+        let now = sched.now();
+        if self.estate.deployments[d.index()].purpose != Purpose::Required
+            || self.scan_current(c, now)
+        {
+            return false;
+        }
+        let a = self.deployments.assignment_mut(d, c);
+        a.phase = if a.phase == Phase::NeedDownload {
+            Phase::ConfirmDownload
+        } else {
+            Phase::ConfirmInstall
+        };
+        self.start_scan(c, true, false, sched);
+        self.refresh(c, now);
+        true
+    }
+
+    /// A scan that is not forced, with current results: no scan runs; the
+    /// client evaluates the deployments waiting for one from the results
+    /// it has.
+    fn reuse_scan(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
+        self.recorder.totals.scans_reused += 1;
+        self.recorder.trace(now, Some(c), || TraceEvent::ScanReused);
+        for d in self.deployments.ids() {
+            if self.deployments.assignment(d, c).phase == Phase::Evaluating {
+                self.evaluate(c, d, false, now, sched);
+            }
+        }
+        self.refresh(c, now);
+    }
+
+    /// The maintenance windows that gate client `c`'s installs of `d`:
+    /// those of its cohort for software updates, if `d` is Required and
+    /// honours windows and the cohort has any.
+    fn install_windows(&self, c: ClientId, d: DeploymentId) -> Option<&Schedule> {
+        let spec = &self.estate.deployments[d.index()];
+        let windows = &self.windows[self.clients.cohort(c).index()];
+        (spec.purpose == Purpose::Required && spec.honor_maintenance_windows && !windows.is_empty())
+            .then_some(windows)
+    }
+
+    /// Whether a deadline install must wait for a maintenance window: `None`
+    /// if it may start now, else when the next window opens with room for
+    /// the shortest max run time of the updates still missing (the first
+    /// the client would install; `SimTime::MAX`: no window ever has).
+    fn window_for_install(&self, c: ClientId, d: DeploymentId, now: SimTime) -> Option<SimTime> {
+        let windows = self.install_windows(c, d)?;
+        let spec = &self.estate.deployments[d.index()];
+        let need = (spec.updates.iter())
             .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
-            .fold(SimDuration::ZERO, |sum, u| {
-                sum + self.estate.updates[u.index()].max_run_time
-            });
-        match next_fit(&cohort.windows, self.estate.week_offset, now, need) {
+            .map(|u| self.estate.updates[u.index()].max_run_time)
+            .min()?;
+        match windows.next_fit(now, need) {
             Some(t) if t <= now => None,
             Some(t) => Some(t),
             None => Some(SimTime::MAX),
@@ -741,8 +994,9 @@ impl World<'_> {
             Action::Scan => Some(TraceEvent::ScanDone),
             Action::Install(_) => Some(TraceEvent::InstallDone),
             Action::Restart => Some(TraceEvent::RestartDone),
-            // A download ends at its DP's tick, traced there.
-            Action::Download(_) | Action::Idle => None,
+            // A download ends at its DP's tick, traced there; a location
+            // request at its MP's answer.
+            Action::Locate(_) | Action::Download(_) | Action::Idle => None,
         }
     }
 
@@ -755,7 +1009,9 @@ impl World<'_> {
         match action {
             Action::Idle => unreachable!("an idle client has no action to finish"),
             Action::Scan => self.scan_done(c, now, sched),
-            Action::Download(_) => unreachable!("downloads end at their DP's tick"),
+            Action::Locate(_) | Action::Download(_) => {
+                unreachable!("downloads end at their MP's answer or their DP's tick")
+            }
             Action::Install(d) => self.install_done(c, d, now, sched),
             Action::Restart => self.complete_restart(c, sched),
         }
@@ -773,20 +1029,32 @@ impl World<'_> {
     /// names another server reaches the wrong WSUS: its scan fails.
     fn scan_done(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
         self.recorder.totals.scans += 1;
-        if self.clients[c].gpo_conflict {
+        if self.clients[c].gpo_conflict || self.clients.cold(c).broken_agent {
             self.recorder.totals.scans_failed += 1;
             self.queue(c, TOPIC_SCAN, SCAN_FAILED, 0, now);
             for a in self.deployments.assignments_of_mut(c) {
-                if matches!(a.phase, Phase::Evaluating | Phase::Verifying) {
+                if a.phase.awaits_scan() {
                     a.phase = Phase::ScanFailed;
                 }
             }
             return;
         }
-        let started = self.clients[c].action_started;
+        let client = &mut self.clients[c];
+        let (started, online) = (client.action_started, client.scan_online);
+        client.scan_scheduled = false;
+        if online {
+            let ttl = self.settings(c).scan_ttl;
+            let cold = self.clients.cold_mut(c);
+            cold.catalog_at = started;
+            cold.ttl_until = now + ttl;
+        } else {
+            self.recorder.totals.scans_offline += 1;
+        }
+        // An offline scan sees the metadata its last online scan fetched.
+        let catalog = self.clients.cold(c).catalog_at;
         let site = self.cohort(c).site;
         for u in (0..self.estate.updates.len() as u16).map(UpdateId) {
-            if !self.site.synced_by(site, u.index(), started) {
+            if !self.site.synced_by(site, u.index(), catalog) {
                 continue; // the sync law: not in the site's catalog when the scan began
             }
             let update = self.clients.update_mut(c, u);
@@ -799,7 +1067,7 @@ impl World<'_> {
         self.queue(c, TOPIC_SCAN, SCAN_COMPLETED, 0, now);
         for d in self.deployments.ids() {
             let phase = self.deployments.assignment(d, c).phase;
-            if matches!(phase, Phase::Evaluating | Phase::Verifying) {
+            if phase.awaits_scan() {
                 self.evaluate(c, d, phase == Phase::Verifying, now, sched);
             }
         }
@@ -819,6 +1087,7 @@ impl World<'_> {
         let (mut missing_bytes, mut missing, mut pending, mut installed) =
             (0u64, false, false, false);
         let mut waiting_content = false;
+        let mut background = false;
         for &u in &spec.updates {
             match self.clients.update(c, u).truth {
                 Truth::Missing => {
@@ -827,6 +1096,7 @@ impl World<'_> {
                 }
                 Truth::PendingRestart => pending = true,
                 Truth::Installed => installed = true,
+                Truth::Background => background = true,
                 _ => {}
             }
         }
@@ -839,14 +1109,26 @@ impl World<'_> {
                 a.remaining = missing_bytes;
             }
             match spec.purpose {
-                Purpose::Required if a.remaining > 0 => {
-                    a.due = now;
-                    waiting_content = true;
-                    (Phase::NeedDownload, false)
-                }
                 Purpose::Required => {
-                    a.due = a.deadline_at;
-                    (Phase::WaitDeadline, false)
+                    // Whether this user installs it from Software Center
+                    // before the deadline is drawn once.
+                    if first && cohort.early_install_share > 0.0 && a.deadline_at > now {
+                        let mut rng = self.clients.rng(c);
+                        if rng.random::<f64>() < cohort.early_install_share {
+                            let at = now + cohort.early_install_delay.sample(&mut rng);
+                            if at < a.deadline_at {
+                                a.early_at = at;
+                            }
+                        }
+                    }
+                    if a.remaining > 0 {
+                        a.due = now;
+                        waiting_content = true;
+                        (Phase::NeedDownload, false)
+                    } else {
+                        a.due = a.install_due();
+                        (Phase::WaitDeadline, false)
+                    }
                 }
                 Purpose::Available => {
                     // Whether this user ever installs it is drawn once.
@@ -864,6 +1146,10 @@ impl World<'_> {
             }
         } else if pending {
             (Phase::PendingRestart, false)
+        } else if background {
+            // Still installing in the background after it was reported
+            // failed: the next re-evaluation looks again.
+            (Phase::Failed, false)
         } else if installed {
             (Phase::Compliant, true)
         } else {
@@ -882,6 +1168,15 @@ impl World<'_> {
         if waiting_content {
             self.queue_missing(c, d, UPDATE_WAITING_CONTENT, now);
         }
+        // A restart nothing has planned (an install that finished in the
+        // background needs one): the client plans it now it knows.
+        let client = &self.clients[c];
+        if phase == Phase::PendingRestart
+            && client.restart_timer.is_none()
+            && !client.restart_waiting
+        {
+            self.plan_restart(c, d, sched);
+        }
         let state = if compliant { COMPLIANT } else { NON_COMPLIANT };
         self.queue(c, TOPIC_COMPLIANCE, state, d.0, now);
     }
@@ -897,27 +1192,48 @@ impl World<'_> {
         }
     }
 
-    /// Asks the client's DP for the content it lacks; it waits for a
-    /// connection if the DP has none free.
+    /// Starts downloading the content the client lacks (301/7): its
+    /// content transfer job first asks its MP which distribution points
+    /// hold the content; the download from its DP follows the answer
+    /// ([`download_located`](Self::download_located)).
     fn start_download(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::ContentLocationRequest {
+                deployment: d,
+            });
+        let client = &mut self.clients[c];
+        client.action = Action::Locate(d);
+        client.action_started = now;
+        // A new attempt: an answer to an older one is ignored.
+        client.scan_token = client.scan_token.wrapping_add(1);
+        self.deployments.assignment_mut(d, c).phase = Phase::Downloading;
+        self.queue_missing(c, d, UPDATE_DOWNLOADING, now);
+        self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, now);
+        self.refresh(c, now);
+        let job = self.job(c, Request::ContentLocation, now);
+        if self.offer(self.mp_station(c), job, sched) == Offer::Rejected {
+            self.content_location_failed(c, sched);
+        }
+    }
+
+    /// The MP told the client where the content is: it asks its DP for
+    /// what it lacks, and waits for a connection if the DP has none free.
+    pub(crate) fn download_located(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let Action::Locate(d) = self.clients[c].action else {
+            unreachable!("a located download belongs to a locating client");
+        };
         let remaining = self.deployments.assignment(d, c).remaining;
         self.recorder
             .trace(now, Some(c), || TraceEvent::DownloadStart {
                 deployment: d,
                 bytes: remaining,
             });
-        let client = &mut self.clients[c];
-        client.action = Action::Download(d);
-        client.action_started = now;
+        self.clients[c].action = Action::Download(d);
         if !self.dp_request(c, remaining, sched) {
             self.download_failed(c, remaining, sched);
-            return;
         }
-        self.deployments.assignment_mut(d, c).phase = Phase::Downloading;
-        self.queue_missing(c, d, UPDATE_DOWNLOADING, now);
-        self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADING, d.0, now);
-        self.refresh(c, now);
     }
 
     /// The DP could not serve the download (it is down): the client keeps
@@ -978,46 +1294,66 @@ impl World<'_> {
         self.recorder.totals.bytes_downloaded += a.remaining;
         a.remaining = 0;
         a.phase = Phase::WaitDeadline;
-        a.due = a.deadline_at;
+        a.due = a.install_due();
         if a.due > now {
             sched.at_fixed(a.due, Event::Wake(c));
         }
         self.queue(c, TOPIC_ENFORCEMENT, ENFORCE_DOWNLOADED, d.0, now);
     }
 
-    /// Installs every missing update of the deployment, one after another;
-    /// each attempt's length and outcome are drawn now.
+    /// Installs the deployment's missing updates one after another, in
+    /// ascending order of max run time, as Configuration Manager does. In a
+    /// maintenance window an update starts only if its max run time fits in
+    /// what is left of the window when it would start; the rest wait for a
+    /// later window. Each attempt's length and outcome are drawn now. An
+    /// attempt that outruns its max run time ends the client's part there:
+    /// it reports the update failed and is free, while the install goes on
+    /// in the background until its drawn length.
     fn start_install(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let spec = &self.estate.deployments[d.index()];
+        let estate = self.estate;
+        let spec = &estate.deployments[d.index()];
         let cohort_failure = self.cohort(c).failure_probability;
+        // Time left in the open window (`None`: no window gates it, as
+        // none gates a user's install before the deadline).
+        let early = self.deployments.assignment(d, c).early(now);
+        let left = (self.install_windows(c, d).filter(|_| !early))
+            .map(|w| w.left(now).unwrap_or(SimDuration::ZERO).as_ms());
+        let mut order: Vec<UpdateId> = (spec.updates.iter().copied())
+            .filter(|&u| self.clients.update(c, u).truth == Truth::Missing)
+            .collect();
+        order.sort_by_key(|u| estate.updates[u.index()].max_run_time);
         let mut length = SimDuration::ZERO;
-        for &u in &spec.updates {
-            if self.clients.update(c, u).truth != Truth::Missing {
-                continue;
+        for u in order {
+            let update = &estate.updates[u.index()];
+            if left.is_some_and(|left| {
+                update.max_run_time.as_ms() > left.saturating_sub(length.as_ms())
+            }) {
+                break; // the rest are longer still
             }
-            let update = &self.estate.updates[u.index()];
             let p_fail = 1.0 - (1.0 - update.failure_probability) * (1.0 - cohort_failure);
             let (took, fails) = {
                 let mut rng = self.clients.rng(c);
                 let took = update.install_time.sample(&mut rng);
-                (
-                    took,
-                    took > update.max_run_time || rng.random::<f64>() < p_fail,
-                )
+                (took, rng.random::<f64>() < p_fail)
+            };
+            let overruns = took > update.max_run_time;
+            let truth = if fails {
+                Truth::InstallingFail
+            } else if overruns {
+                // The install goes on after the client stops watching it.
+                sched.at_fixed(now + length + took, Event::BackgroundInstallDone(c, u));
+                Truth::InstallingOverrun
+            } else {
+                Truth::InstallingOk
             };
             length = length + took.min(update.max_run_time);
-            self.clients.set_truth(
-                c,
-                u,
-                if fails {
-                    Truth::InstallingFail
-                } else {
-                    Truth::InstallingOk
-                },
-            );
+            self.clients.set_truth(c, u, truth);
             self.queue(c, TOPIC_UPDATE_ENFORCEMENT, UPDATE_INSTALLING, u.0, now);
             self.recorder.totals.installs += 1;
+            if overruns {
+                break; // the client reports the deployment failed at this point
+            }
         }
         self.deployments.assignment_mut(d, c).phase = Phase::Installing;
         self.deployments.install_started(d, c, now);
@@ -1051,6 +1387,13 @@ impl World<'_> {
                     self.recorder.totals.install_failures += 1;
                     (Truth::Missing, UPDATE_FAILED)
                 }
+                // Past its max run time the client reports it failed; it
+                // goes on in the background.
+                Truth::InstallingOverrun => {
+                    failed = true;
+                    self.recorder.totals.installs_overran += 1;
+                    (Truth::Background, UPDATE_FAILED)
+                }
                 _ => continue,
             };
             self.clients.set_truth(c, u, next);
@@ -1076,48 +1419,78 @@ impl World<'_> {
         }
     }
 
-    /// Plans the restart an install needs: at once inside the maintenance
-    /// window it installed in; for a deadline install, the user's own time
-    /// or the forced countdown, whichever is first; otherwise (Available, or
-    /// restart suppressed) the user's time, at the next reminder. An earlier
-    /// plan already made wins unless this one is sooner.
+    /// Plans the restart an install of `d` needs ("Device restart
+    /// notifications"), or none: then it stays pending until the client
+    /// restarts or shuts down for another reason.
+    /// - Required, honouring the client's maintenance windows: at once after
+    ///   an install in a window (restarts are allowed in windows; otherwise
+    ///   when the next one opens).
+    /// - Required, otherwise: the countdown (see
+    ///   [`countdown_restart`](Self::countdown_restart)).
+    /// - Required with the restart suppressed on this kind of client: never
+    ///   forced; when the client's next maintenance window opens, or, on a
+    ///   workstation, when the user restarts in their own time.
+    /// - Available: when the user restarts in their own time.
+    ///
+    /// The administrator's scheduled restart, if the cohort has one, comes
+    /// first if it is sooner. An earlier plan already made wins unless this
+    /// one is sooner.
     fn plan_restart(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let spec = &self.estate.deployments[d.index()];
         let cohort = self.cohort(c);
         let settings = self.settings(c);
+        let deadline = self.deployments.assignment(d, c).deadline_at;
+        let windows = &self.windows[self.clients.cohort(c).index()];
+        let (has_windows, next_window) = (!windows.is_empty(), windows.next_opening(now));
+        // Now if a window is open (after an install in it, always), else
+        // when the next one opens.
+        let in_window = match windows.left(now) {
+            Some(_) => Some(now),
+            None => next_window,
+        };
         let suppressed = match cohort.kind {
             ClientKind::Workstation => spec.suppress_restart_workstations,
             ClientKind::Server => spec.suppress_restart_servers,
         };
-        let required = spec.purpose == Purpose::Required;
-        let (delay, cause) = if required
-            && !suppressed
-            && spec.honor_maintenance_windows
-            && !cohort.windows.is_empty()
-        {
-            (SimDuration::ZERO, RestartCause::InWindow)
-        } else {
-            let user = settings.user_restart_delay.sample(&mut self.clients.rng(c));
-            if required && !suppressed {
-                if user < settings.restart_countdown {
-                    (user, RestartCause::User)
-                } else {
-                    (settings.restart_countdown, RestartCause::Forced)
-                }
-            } else {
-                let reminder = settings.restart_reminder_interval.as_ms();
-                let k = user.as_ms().div_ceil(reminder).max(1);
-                (SimDuration(k * reminder), RestartCause::User)
-            }
+        let own_time = |w: &mut Self| {
+            let user = settings.user_restart_delay.sample(&mut w.clients.rng(c));
+            (now + user, RestartCause::User)
         };
-        let at = now + delay;
+        let plan = match spec.purpose {
+            Purpose::Available => Some(own_time(self)),
+            Purpose::Required if suppressed => {
+                let window = next_window.map(|t| (t, RestartCause::InWindow));
+                let user = (cohort.kind == ClientKind::Workstation).then(|| own_time(self));
+                earliest(window, user)
+            }
+            Purpose::Required if spec.honor_maintenance_windows && has_windows => {
+                in_window.map(|t| (t, RestartCause::InWindow))
+            }
+            // An install before the deadline postpones the restart to the
+            // deadline: the user restarts when ready, at the latest when
+            // the countdown that starts at the deadline ends.
+            Purpose::Required if now < deadline => {
+                let forced = (deadline + settings.restart_countdown, RestartCause::Forced);
+                earliest(Some(own_time(self)), Some(forced))
+            }
+            Purpose::Required => Some(self.countdown_restart(c, now)),
+        };
+        let scheduled = (cohort.scheduled_restart.as_ref()).map(|r| {
+            (
+                next_restart(r, self.estate.week_offset, now),
+                RestartCause::Scheduled,
+            )
+        });
         let client = &mut self.clients[c];
         client.restart_pending_since = client.restart_pending_since.min(now);
+        let Some((at, cause)) = earliest(plan, scheduled) else {
+            return; // it stays pending restart
+        };
         self.recorder
             .trace(now, Some(c), || TraceEvent::RestartPlanned {
                 cause,
-                in_ms: delay.as_ms(),
+                in_ms: at.since(now).as_ms(),
             });
         let planned = self.clients.cold(c).restart_at;
         let client = &mut self.clients[c];
@@ -1129,6 +1502,83 @@ impl World<'_> {
         client.restart_timer = timer;
         client.restart_cause = cause;
         self.clients.cold_mut(c).restart_at = at;
+    }
+
+    /// The restart after a deadline install that needs one: the user is
+    /// notified at once, reminded every `restart_reminder_interval` while
+    /// more than the final countdown remains, and shown the final countdown
+    /// (a notification that stays up) `restart_final_countdown` before the
+    /// forced restart at `restart_countdown`. The user restarts at the first
+    /// notification at or after they are ready (`user_restart_delay`, from
+    /// the install), or during the final countdown once ready; a user not
+    /// ready by the end is forced.
+    fn countdown_restart(&mut self, c: ClientId, now: SimTime) -> (SimTime, RestartCause) {
+        let settings = self.settings(c);
+        let ready = settings
+            .user_restart_delay
+            .sample(&mut self.clients.rng(c))
+            .as_ms();
+        let countdown = settings.restart_countdown.as_ms();
+        let final_at = countdown.saturating_sub(settings.restart_final_countdown.as_ms());
+        let reminder = settings.restart_reminder_interval.as_ms();
+        let at = if ready <= final_at {
+            // The next notification: the first, a reminder, or the final one.
+            let k = ready.div_ceil(reminder);
+            (k * reminder).min(final_at)
+        } else {
+            ready
+        };
+        if at < countdown {
+            (now + SimDuration(at), RestartCause::User)
+        } else {
+            (now + SimDuration(countdown), RestartCause::Forced)
+        }
+    }
+
+    /// Updates still missing on clients where no maintenance window is
+    /// long enough for them (see [`too_long`]), once per client and update:
+    /// they never install there.
+    pub(crate) fn updates_never_fit(&self) -> u64 {
+        let mut by_cohort: Vec<Vec<UpdateId>> = vec![Vec::new(); self.estate.cohorts.len()];
+        for t in too_long(self.estate) {
+            let updates = &mut by_cohort[t.cohort.index()];
+            if !updates.contains(&t.update) {
+                updates.push(t.update);
+            }
+        }
+        let mut n = 0;
+        for (cohort, updates) in self.estate.cohorts.iter().zip(&by_cohort) {
+            if updates.is_empty() {
+                continue;
+            }
+            for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
+                n += (updates.iter())
+                    .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
+                    .count() as u64;
+            }
+        }
+        n
+    }
+
+    /// An update the client stopped watching at its max run time has
+    /// finished installing in the background: it is installed (or waits for
+    /// a restart, as drawn now). The client learns of it at its next scan.
+    pub(crate) fn background_install_done(
+        &mut self,
+        c: ClientId,
+        u: UpdateId,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        debug_assert_eq!(self.clients.update(c, u).truth, Truth::Background);
+        let p = self.estate.updates[u.index()].restart_probability;
+        let truth = if self.clients.rng(c).random::<f64>() < p {
+            Truth::PendingRestart
+        } else {
+            Truth::Installed
+        };
+        self.clients.set_truth(c, u, truth);
+        self.refresh(c, now);
     }
 
     /// The restart is due: restart now, or as soon as the running install
@@ -1144,12 +1594,13 @@ impl World<'_> {
             RestartCause::User => self.recorder.totals.restarts_by_user += 1,
             RestartCause::Forced => self.recorder.totals.restarts_forced += 1,
             RestartCause::InWindow => self.recorder.totals.restarts_in_window += 1,
+            RestartCause::Scheduled => self.recorder.totals.restarts_scheduled += 1,
         }
         match client.action {
             Action::Install(_) => client.restart_waiting = true,
             Action::Restart => {}
             Action::Idle => self.start_restart(c, sched),
-            Action::Scan | Action::Download(_) => {
+            Action::Scan | Action::Locate(_) | Action::Download(_) => {
                 self.interrupt(c, sched);
                 self.start_restart(c, sched);
             }
@@ -1196,6 +1647,7 @@ impl World<'_> {
         if let Some(timer) = client.restart_timer.take() {
             sched.cancel(timer);
         }
+        self.clients.cold_mut(c).restart_at = SimTime::MAX;
         let delay = self
             .settings(c)
             .power_on_policy_delay
@@ -1217,7 +1669,7 @@ impl World<'_> {
         if let Some(timer) = client.action_timer.take() {
             sched.cancel(timer);
         }
-        if client.action == Action::Scan {
+        if matches!(client.action, Action::Scan | Action::Locate(_)) {
             // A server's answer to this attempt will be ignored.
             client.scan_token = client.scan_token.wrapping_add(1);
         }
@@ -1238,8 +1690,26 @@ impl World<'_> {
             Action::Install(_) => unreachable!("installs are never interrupted"),
             Action::Restart => client.restarted_by_shutdown = true,
             Action::Scan => self.requeue_scan(c, now),
+            Action::Locate(d) => {
+                // Not at its DP yet: it asks for the location again.
+                let a = self.deployments.assignment_mut(d, c);
+                a.phase = Phase::NeedDownload;
+                a.due = now;
+            }
             Action::Download(_) => unreachable!("handled above"),
         }
         self.refresh(c, now);
+    }
+}
+
+/// The sooner of two planned restarts (the first on a tie).
+fn earliest(
+    a: Option<(SimTime, RestartCause)>,
+    b: Option<(SimTime, RestartCause)>,
+) -> Option<(SimTime, RestartCause)> {
+    match (a, b) {
+        (Some(a), Some(b)) if b.0 < a.0 => Some(b),
+        (Some(a), _) => Some(a),
+        (None, b) => b,
     }
 }

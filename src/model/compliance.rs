@@ -108,6 +108,13 @@ pub(crate) enum Truth {
     InstallingOk,
     /// Being installed; the attempt will fail.
     InstallingFail,
+    /// Being installed; the attempt will outrun its max run time: the client
+    /// stops watching it then and reports it failed, and it goes on in the
+    /// background.
+    InstallingOverrun,
+    /// Still installing in the background after the client reported it
+    /// failed (it outran its max run time); it will succeed.
+    Background,
     /// Installed; takes effect at the next restart.
     PendingRestart,
     /// Installed and in effect.
@@ -316,6 +323,12 @@ pub(crate) enum Phase {
     VerifyDue,
     /// Verification scan running.
     Verifying,
+    /// Required, content to download: the scan that confirms the updates
+    /// are still required before the download is running.
+    ConfirmDownload,
+    /// Required, downloaded, deadline passed: the scan that confirms the
+    /// updates are still required before the install is running.
+    ConfirmInstall,
     /// Install failed; retried at the next deployment re-evaluation.
     Failed,
     /// The scan failed (GPO conflict); retried at the next re-evaluation.
@@ -327,13 +340,21 @@ pub(crate) enum Phase {
 }
 
 impl Phase {
+    /// Whether the deployment waits for the running scan's results.
+    pub(crate) fn awaits_scan(self) -> bool {
+        matches!(
+            self,
+            Phase::Evaluating | Phase::Verifying | Phase::ConfirmDownload | Phase::ConfirmInstall
+        )
+    }
+
     /// The enforcement sub-state shown while the client is truly Required.
     fn required_sub(self) -> RequiredSub {
         match self {
-            Phase::NeedDownload | Phase::WaitUser => RequiredSub::Detected,
+            Phase::NeedDownload | Phase::WaitUser | Phase::ConfirmDownload => RequiredSub::Detected,
             Phase::WaitWindow => RequiredSub::WaitingWindow,
             Phase::Downloading => RequiredSub::Downloading,
-            Phase::WaitDeadline => RequiredSub::Downloaded,
+            Phase::WaitDeadline | Phase::ConfirmInstall => RequiredSub::Downloaded,
             Phase::Installing | Phase::VerifyDue | Phase::Verifying => RequiredSub::Installing,
             Phase::PendingRestart => RequiredSub::PendingRestart,
             Phase::Failed => RequiredSub::Failed,

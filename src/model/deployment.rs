@@ -33,6 +33,9 @@ pub(crate) struct LiveAssignment {
     pub(crate) due: SimTime,
     /// This client's deadline, randomization included.
     pub(crate) deadline_at: SimTime,
+    /// When its user installs a Required deployment from Software Center
+    /// before the deadline (`SimTime::MAX`: never).
+    pub(crate) early_at: SimTime,
     /// Content bytes still to download (`u64::MAX` before the first evaluation).
     pub(crate) remaining: u64,
     /// As in [`Assignment`].
@@ -47,6 +50,11 @@ pub(crate) struct LiveAssignment {
     /// the CAS's (a hierarchy only).
     pub(crate) enforcement: u8,
     pub(crate) cas_enforcement: u8,
+    /// The last compliance (300) and enforcement (301) states the client
+    /// queued, for a resync (kept only where batches can be lost; 0:
+    /// none).
+    pub(crate) sent_compliance: u8,
+    pub(crate) sent_enforcement: u8,
 }
 
 impl LiveAssignment {
@@ -54,6 +62,7 @@ impl LiveAssignment {
         phase: Phase::Untargeted,
         due: SimTime::MAX,
         deadline_at: SimTime::MAX,
+        early_at: SimTime::MAX,
         remaining: u64::MAX,
         true_compliant_at: SimTime::MAX,
         reported_compliant_at: SimTime::MAX,
@@ -62,6 +71,8 @@ impl LiveAssignment {
         site_cell: Cell::UNKNOWN,
         enforcement: 0,
         cas_enforcement: 0,
+        sent_compliance: 0,
+        sent_enforcement: 0,
     };
 
     /// Whether the deployment targets this client.
@@ -72,6 +83,18 @@ impl LiveAssignment {
     /// Whether its current phase is `phase` with its step due by `now`.
     pub(crate) fn due_in(&self, phase: Phase, now: SimTime) -> bool {
         self.phase == phase && self.due <= now
+    }
+
+    /// When its install is due once its content is in: the deadline, or
+    /// its user's install before it.
+    pub(crate) fn install_due(&self) -> SimTime {
+        self.deadline_at.min(self.early_at)
+    }
+
+    /// Whether an install starting at `now` is its user's, before the
+    /// deadline (no maintenance window gates it).
+    pub(crate) fn early(&self, now: SimTime) -> bool {
+        now < self.deadline_at
     }
 
     /// The result, with the two times kept apart:

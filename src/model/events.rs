@@ -8,7 +8,7 @@
 //! compiler names each place.
 
 use super::record::SyncKind;
-use crate::estate::{ClientId, DeploymentId, DpId};
+use crate::estate::{ClientId, DeploymentId, DpId, UpdateId};
 
 /// Something that happens at one instant of simulated time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +20,8 @@ pub enum Event {
     SyncPoll,
     /// The synced metadata is in the top-level site database.
     SyncInserted,
+    /// WSyncMgr retries a failed sync.
+    SyncRetry,
     /// A primary's SUPs have synced from the top-level SUP: (site, sync).
     SiteSynced(u16, u32),
 
@@ -50,8 +52,12 @@ pub enum Event {
     Wake(ClientId),
     /// The client's current action (scan, download, install, restart) ends.
     ActionDone(ClientId),
-    /// The restart notification runs out: the user restarts or it is forced.
+    /// The planned restart is due (the user's, forced, in a maintenance
+    /// window or the administrator's schedule).
     RestartDue(ClientId),
+    /// An install the client stopped watching at its max run time finishes
+    /// in the background: (client, update).
+    BackgroundInstallDone(ClientId, UpdateId),
 
     // --- report ---
     /// The client's state message reporting cycle.

@@ -4,7 +4,8 @@
 //! fails everything waiting or in service back to the clients, who retry
 //! by their own rules; a DP that goes down fails its downloads, which keep
 //! the bytes they have and resume later. A slowdown stretches service times
-//! (a DP's bandwidth shrinks). When the fault ends the backlog drains.
+//! (a DP's bandwidth shrinks). When the fault ends the backlog drains. An
+//! outage of the top-level SUP also fails a catalog sync (`sync.rs`).
 
 use super::events::Event;
 use super::servers::Request;
@@ -15,6 +16,11 @@ use crate::engine::Scheduler;
 use crate::estate::ServerRef;
 
 impl World<'_> {
+    /// Whether `server` is the SUP the top-level site's syncs go through.
+    fn is_top_sup(&self, server: ServerRef) -> bool {
+        matches!(server, ServerRef::Sup(s) if Some(s) == self.estate.sync.top_update_point)
+    }
+
     /// Fault `i` begins.
     pub(crate) fn fault_begin(&mut self, i: usize, sched: &mut Scheduler<'_, Event>) {
         let settled = self.settle_all(sched.key());
@@ -41,6 +47,9 @@ impl World<'_> {
                 self.servers.stations_mut().set_slowdown(at, factor);
             }
             (server, None) => {
+                if self.is_top_sup(server) {
+                    self.sync.top_sup_fault(true);
+                }
                 let at = &settled[self.servers.station_of(server)];
                 let mut failed = std::mem::take(&mut self.servers.scratch_jobs);
                 failed.clear();
@@ -57,6 +66,11 @@ impl World<'_> {
                         }
                         Request::Location if self.scan_is_current(job.client, job.token) => {
                             self.scan_failed(job.client, ScanFailure::ManagementPoint, sched)
+                        }
+                        Request::ContentLocation
+                            if self.content_location_is_current(job.client, job.token) =>
+                        {
+                            self.content_location_failed(job.client, sched)
                         }
                         Request::FullScan | Request::DeltaScan
                             if self.scan_is_current(job.client, job.token) =>
@@ -81,6 +95,9 @@ impl World<'_> {
         match fault.server {
             ServerRef::Dp(dp) => self.dp_restore(dp, sched),
             server => {
+                if self.is_top_sup(server) {
+                    self.sync.top_sup_fault(false);
+                }
                 let at = &settled[self.servers.station_of(server)];
                 self.servers.stations_mut().restore(at);
             }

@@ -11,8 +11,10 @@
 
 use rand::Rng;
 
-use super::client::Clients;
-use super::compliance::Phase;
+use super::client::{Action, Clients};
+use super::compliance::{
+    DETECTION_UNKNOWN, Phase, TOPIC_COMPLIANCE, TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_SCAN,
+};
 use super::events::Event;
 use super::record::Totals;
 use super::servers::Request;
@@ -20,7 +22,7 @@ use super::store::{Job, Offer, Settled};
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::estate::{ClientId, DeploymentId, Purpose};
+use crate::estate::{ClientId, DeploymentId, Purpose, UpdateId};
 
 /// The part of an answer every policy request has, a silent one included:
 /// the request is no longer out and the MP is reachable again. False if the
@@ -147,6 +149,9 @@ impl World<'_> {
             self.learn(c, d, sched);
         }
         self.clients.set_known_deployments(c, published);
+        if self.site.lossy() && std::mem::take(&mut self.clients.cold_mut(c).resync_requested) {
+            self.resync(c, now);
+        }
         self.refresh_current(c);
     }
 
@@ -180,6 +185,52 @@ impl World<'_> {
             .trace(now, Some(c), || TraceEvent::PolicyReceived {
                 deployment: d,
             });
+    }
+
+    /// Whether a served or failed content location request still belongs
+    /// to the client's current download attempt.
+    pub(crate) fn content_location_is_current(&self, c: ClientId, token: u32) -> bool {
+        let client = &self.clients[c];
+        matches!(client.action, Action::Locate(_)) && client.scan_token == token
+    }
+
+    /// The MP answered a content location request with the DPs that hold
+    /// the content: the client downloads from its own.
+    pub(crate) fn content_location_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
+        if !self.content_location_is_current(job.client, job.token) {
+            return;
+        }
+        self.clients.clear_mp_failures(job.client);
+        self.download_located(job.client, sched);
+    }
+
+    /// The MP turned a content location request down (queue full) or lost
+    /// it (down): the client asks again after its MP backoff, as for any
+    /// request to its MP.
+    pub(crate) fn content_location_failed(
+        &mut self,
+        c: ClientId,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        let retry = now + self.mp_backoff(c);
+        self.recorder.totals.mp_rejects += 1;
+        let client = &mut self.clients[c];
+        let Action::Locate(d) = client.action else {
+            unreachable!("a failed location request belongs to a locating client");
+        };
+        client.action = Action::Idle;
+        let a = self.deployments.assignment_mut(d, c);
+        a.phase = Phase::NeedDownload;
+        a.due = retry;
+        sched.at_fixed(retry, Event::Wake(c));
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::ContentLocationFailed {
+                deployment: d,
+                retry_ms: retry.since(now).as_ms(),
+            });
+        self.refresh(c, now);
+        self.next_action(c, sched);
     }
 
     /// The next reporting tick of a client strictly after `t` (its cycle is
@@ -218,7 +269,9 @@ impl World<'_> {
         }
         let tick = self.next_report_tick(c, now);
         self.clients[c].report_armed = true;
-        sched.at_fixed(tick, Event::ReportCycle(c));
+        // Ranked by client: its place among the events of its instant is
+        // the one a tick scheduled at every cycle would have.
+        sched.at_ranked(tick, u64::from(c.0), Event::ReportCycle(c));
     }
 
     /// The client's reporting cycle: send everything queued before this
@@ -229,7 +282,7 @@ impl World<'_> {
         let now = sched.now();
         if self.explicit {
             let interval = self.settings(c).state_message_interval;
-            sched.after_fixed(interval, Event::ReportCycle(c));
+            sched.at_ranked(now + interval, u64::from(c.0), Event::ReportCycle(c));
         } else {
             self.clients[c].report_armed = false;
         }
@@ -266,10 +319,15 @@ impl World<'_> {
             .trace(now, Some(c), || TraceEvent::BatchSent { messages });
     }
 
-    /// Moves the first `n` messages of a client's queue into a new batch.
+    /// Moves the first `n` messages of a client's queue into a new batch,
+    /// numbered from the client's next serial number.
     fn new_batch(&mut self, c: ClientId, n: usize) -> u32 {
         let slot = self.site.batches_mut().open(c);
+        let serial = self.clients.next_serial(c);
+        self.clients
+            .set_next_serial(c, serial.wrapping_add(n as u32));
         let batch = self.site.batches_mut().get_mut(slot);
+        batch.serial = serial as u16;
         self.clients
             .outboxes_mut()
             .take_front(c, n, &mut batch.messages);
@@ -277,24 +335,79 @@ impl World<'_> {
     }
 
     /// A batch the MP did not take goes back, whole and in order, to the
-    /// front of its client's queue.
+    /// front of its client's queue; its messages keep their serial numbers
+    /// (the client's count goes back).
     pub(crate) fn batch_failed(&mut self, slot: u32) {
         let batch = self.site.batches().get(slot);
         let c = batch.client;
+        let n = batch.messages.len() as u32;
         self.clients[c].batch_in_flight = false;
         self.clients.outboxes_mut().put_back(c, &batch.messages);
+        let serial = self.clients.next_serial(c);
+        self.clients.set_next_serial(c, serial.wrapping_sub(n));
         self.site.batches_mut().close(slot);
         self.report_dirty.push(c);
     }
 
-    /// The MP took the batch: it goes on to the site server.
+    /// The MP took the batch: it goes on to the site server, unless it is
+    /// lost on the way (a share `state_message_loss` of the cohort's
+    /// batches). The client has marked its messages sent either way.
     pub(crate) fn batch_served(&mut self, job: Job, sched: &mut Scheduler<'_, Event>) {
-        self.clients[job.client].batch_in_flight = false;
-        self.arm_report(job.client, sched.now(), sched);
+        let c = job.client;
+        self.clients[c].batch_in_flight = false;
+        self.arm_report(c, sched.now(), sched);
+        let loss = self.cohort(c).state_message_loss;
+        if loss > 0.0
+            && self
+                .clients
+                .batch_lost(c, self.clients[c].batches - 1, loss)
+        {
+            let messages = self.site.batches().get(job.token).messages.len() as u64;
+            self.site.batches_mut().close(job.token);
+            self.recorder.totals.batches_lost += 1;
+            self.recorder.totals.state_messages_lost += messages;
+            self.recorder
+                .trace(sched.now(), Some(c), || TraceEvent::BatchLost { messages });
+            return;
+        }
         let site = &self.estate.site;
         sched.after_fixed(
             site.mp_forward_delay + site.state_system_delay,
             Event::BatchForwarded(job.token),
         );
+    }
+
+    /// The client resends its full current state, as
+    /// `RefreshServerComplianceState` makes it: for every update it has
+    /// scanned its detection state (500), its last scan state (501), and
+    /// for every deployment its last compliance (300) and enforcement
+    /// (301) states. They leave with its next batch.
+    fn resync(&mut self, c: ClientId, now: SimTime) {
+        let before = self.recorder.totals.state_messages_queued;
+        let site = self.cohort(c).site;
+        for u in (0..self.estate.updates.len() as u16).map(UpdateId) {
+            let sent = self.clients.update(c, u).sent;
+            if sent != DETECTION_UNKNOWN && self.site.synced_by(site, u.index(), now) {
+                self.queue(c, TOPIC_DETECTION, sent, u.0, now);
+            }
+        }
+        let scan = self.clients.cold(c).scan_sent;
+        if scan != 0 {
+            self.queue(c, TOPIC_SCAN, scan, 0, now);
+        }
+        for d in self.deployments.ids() {
+            let a = self.deployments.assignment(d, c);
+            let (compliance, enforcement) = (a.sent_compliance, a.sent_enforcement);
+            if compliance != 0 {
+                self.queue(c, TOPIC_COMPLIANCE, compliance, d.0, now);
+            }
+            if enforcement != 0 {
+                self.queue(c, TOPIC_ENFORCEMENT, enforcement, d.0, now);
+            }
+        }
+        let messages = self.recorder.totals.state_messages_queued - before;
+        self.recorder.totals.resyncs += 1;
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::Resync { messages });
     }
 }

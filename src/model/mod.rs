@@ -46,7 +46,9 @@ pub use record::{
 };
 pub use servers::Request;
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};
-pub use update_point::ScanFailure;
+pub use update_point::{ScanFailure, ScanSource};
+pub(crate) use windows::Schedule;
+pub use windows::{TooLong, too_long};
 pub use world::{Progress, RunOptions, Stopped, run};
 
 /// Stream families: one random stream per entity of each.
@@ -60,4 +62,9 @@ pub(crate) mod family {
     pub const SITE: u16 = 2;
     /// A server (management point, update point, state system).
     pub const SERVER: u16 = 3;
+    /// Whether a client's state-message batches are lost on the way to the
+    /// site database: one counter-based stream per client, the k-th batch
+    /// its MP takes drawing at a fixed place in it, so that the draws touch
+    /// nothing else of the client and need no stored position.
+    pub const STATE_LOSS: u16 = 4;
 }

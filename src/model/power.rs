@@ -4,7 +4,8 @@
 //! drawn daily with jitter), the intermittent pattern (alternating on and
 //! off periods, for laptops) and the offline law: an offline client does
 //! nothing; its queued state messages wait for it; a shutdown completes a
-//! pending restart; an install in progress finishes before the client goes.
+//! pending restart unless Fast Startup turns it into a hibernation; an
+//! install in progress finishes before the client goes.
 
 use rand::Rng;
 
@@ -155,11 +156,29 @@ impl World<'_> {
             }
             Some(delay) => {
                 sched.after_fixed(delay, Event::PolicyRequest(c));
+                self.resume_restart(c, sched);
             }
         }
         self.next_action(c, sched);
         self.report_dirty.push(c);
         self.resume_polls(c, sched);
+    }
+
+    /// A client back from a shutdown that kept its pending restart (Fast
+    /// Startup): the planned restart happens when it was due, or at once
+    /// if that time passed while the client was off. (A restart nothing
+    /// plans stays pending.)
+    fn resume_restart(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let client = &self.clients[c];
+        let planned = self.clients.cold(c).restart_at;
+        if client.restart_pending_since == SimTime::MAX
+            || client.restart_timer.is_some()
+            || planned == SimTime::MAX
+        {
+            return;
+        }
+        let at = planned.max(sched.now());
+        self.clients[c].restart_timer = Some(sched.at(at, Event::RestartDue(c)));
     }
 
     /// The user shuts down; an install in progress finishes first.
@@ -187,7 +206,9 @@ impl World<'_> {
         if let Some(timer) = client.restart_timer.take() {
             sched.cancel(timer);
         }
-        client.restarted_by_shutdown |= pending;
+        // With Fast Startup a shutdown hibernates the kernel: the pending
+        // restart stays pending, and its countdown goes on while off.
+        client.restarted_by_shutdown |= pending && !client.fast_startup;
         let on = self.with_draws(c, |w, rng| w.next_power_on(c, now, rng));
         sched.at_fixed(on, Event::PowerOn(c));
     }

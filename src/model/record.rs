@@ -6,6 +6,7 @@
 use hdrhistogram::Histogram;
 
 use super::compliance::{Counts, Phase};
+use super::servers::Request;
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{DeploymentId, SiteId, UpdateId};
 
@@ -123,10 +124,13 @@ pub struct SyncRecord {
     pub kind: SyncKind,
     /// When WSyncMgr started it.
     pub started: SimTime,
-    /// When the metadata was in the site database (`None`: still running
-    /// at the end of the run).
+    /// When the metadata was in the site database (`None`: it failed, or
+    /// was still running at the end of the run).
     pub finished: Option<SimTime>,
-    /// Updates it brought into the site database.
+    /// When it failed (status message 6703) because the top-level SUP was
+    /// down when it started or went down while it ran (`None`: it did not).
+    pub failed: Option<SimTime>,
+    /// Updates it brought into the site database (none if it failed).
     pub new_updates: Vec<UpdateId>,
 }
 
@@ -241,24 +245,53 @@ pub struct Totals {
     pub installs: u64,
     /// Failed install attempts.
     pub install_failures: u64,
+    /// Install attempts that outran their max run time: the client reported
+    /// them failed, and they finished in the background (not counted in
+    /// `install_failures`).
+    pub installs_overran: u64,
+    /// Updates still missing at the end on clients where they never fit a
+    /// maintenance window (their max run time is longer than every window
+    /// of the client), counted once per client and update.
+    pub updates_never_fit: u64,
     /// Restarts the user made before the countdown ran out.
     pub restarts_by_user: u64,
     /// Restarts forced at the end of the countdown.
     pub restarts_forced: u64,
     /// Pending restarts satisfied by a shutdown.
     pub restarts_by_shutdown: u64,
-    /// Restarts right after an install inside a maintenance window.
+    /// Restarts in a maintenance window: right after an install in it, or
+    /// a suppressed restart when the next window opens.
     pub restarts_in_window: u64,
+    /// Restarts by the administrator's schedule.
+    pub restarts_scheduled: u64,
     /// Scans that failed (conflicting GPO).
     pub scans_failed: u64,
+    /// Scans that ran offline, on the metadata the client had (after an
+    /// install or a restart); counted in `scans`.
+    pub scans_offline: u64,
+    /// Scans that were not forced and found the last results current
+    /// (inside the scan time to live): no scan ran; not in `scans`.
+    pub scans_reused: u64,
     /// Installs of Available deployments started by users.
     pub available_installs_started: u64,
+    /// Installs of Required deployments users started from Software Center
+    /// before the deadline.
+    pub early_installs_started: u64,
+    /// Required deployments enforced before their deadline because another
+    /// deployment's deadline came (`enforce_deadlines_within`).
+    pub deadlines_brought_forward: u64,
     /// Catalog syncs finished.
     pub syncs: u64,
+    /// Catalog syncs that failed (the top-level SUP down).
+    pub syncs_failed: u64,
     /// Requests a management point rejected or failed.
     pub mp_rejects: u64,
     /// Scans a SUP rejected (HTTP 503) or failed.
     pub scan_rejects: u64,
+    /// Scans that failed with an error the client retries.
+    pub scan_errors: u64,
+    /// Clients that never came online (dormant).
+    pub clients_dormant: u64,
     /// Clients that switched to their next SUP after repeated failures.
     pub sup_switches: u64,
     /// Downloads that failed because their DP was down.
@@ -269,6 +302,16 @@ pub struct Totals {
     pub state_messages_in_database: u64,
     /// Batches sent to management points.
     pub batches: u64,
+    /// Batches (of those the MPs took) lost on the way to the site
+    /// database.
+    pub batches_lost: u64,
+    /// State messages in those batches.
+    pub state_messages_lost: u64,
+    /// Gaps in a client's serial numbers the site found, each a request to
+    /// the client to resync.
+    pub resync_requests: u64,
+    /// Resyncs clients made: each queued its full state again.
+    pub resyncs: u64,
 }
 
 /// The result of a run.
@@ -382,11 +425,11 @@ impl HistogramLog {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct LoadCounts {
     /// Requests that arrived.
-    pub arrived: [u64; 7],
+    pub arrived: [u64; Request::COUNT],
     /// Requests served to the end.
-    pub served: [u64; 7],
+    pub served: [u64; Request::COUNT],
     /// Requests rejected (queue full, 503) or failed (server down).
-    pub rejected: [u64; 7],
+    pub rejected: [u64; Request::COUNT],
 }
 
 impl LoadCounts {

@@ -23,23 +23,30 @@ pub enum Request {
     Policy = 0,
     /// "Where is my SUP" (management point).
     Location = 1,
+    /// "Which distribution points have this content" (management point),
+    /// before each download.
+    ContentLocation = 2,
     /// A batch of state messages (management point).
-    Batch = 2,
+    Batch = 3,
     /// A full scan (software update point).
-    FullScan = 3,
+    FullScan = 4,
     /// A delta scan (software update point).
-    DeltaScan = 4,
+    DeltaScan = 5,
     /// A batch for the site's state system.
-    StateBatch = 5,
+    StateBatch = 6,
     /// A content download (distribution point).
-    Download = 6,
+    Download = 7,
 }
 
 impl Request {
+    /// How many kinds there are.
+    pub const COUNT: usize = 8;
+
     /// All of them, in column order.
-    pub const ALL: [Request; 7] = [
+    pub const ALL: [Request; Request::COUNT] = [
         Request::Policy,
         Request::Location,
+        Request::ContentLocation,
         Request::Batch,
         Request::FullScan,
         Request::DeltaScan,
@@ -52,6 +59,7 @@ impl Request {
         match self {
             Request::Policy => "policy",
             Request::Location => "location",
+            Request::ContentLocation => "content_location",
             Request::Batch => "state_batch",
             Request::FullScan => "full_scan",
             Request::DeltaScan => "delta_scan",
@@ -82,7 +90,8 @@ pub(crate) fn service_sampler(estate: &Estate, station: usize, kind: Request) ->
     let n_mp = estate.management_points.len();
     match (estate.management_points.get(station), kind) {
         (Some(m), Request::Policy) => Some(&m.policy_time),
-        (Some(m), Request::Location) => Some(&m.location_time),
+        // Both location requests go to the MP's location service.
+        (Some(m), Request::Location | Request::ContentLocation) => Some(&m.location_time),
         (Some(m), Request::Batch) => Some(&m.batch_time),
         (Some(_), _) => None,
         (None, Request::FullScan | Request::DeltaScan) => {

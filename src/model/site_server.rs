@@ -7,8 +7,10 @@
 //! content is on the DPs and its updates are synced; forwarded batches
 //! queue at the state system, which processes them at a finite rate with
 //! its threads and commits them to the database in arrival order, so a
-//! backlog delays the reported state but never reorders it. The catalog
-//! sync itself is `sync.rs`'s.
+//! backlog delays the reported state but never reorders it. Each client
+//! numbers its messages; a committed batch that starts past the serial
+//! number the site expects shows a lost batch, and the site asks the
+//! client to resync. The catalog sync itself is `sync.rs`'s.
 
 use std::collections::VecDeque;
 
@@ -27,6 +29,9 @@ struct Primary {
     /// When each update's metadata reached this site's SUPs and database
     /// (`MAX`: not yet).
     synced_at: Vec<SimTime>,
+    /// When the last update reached this site's SUPs (zero: before the
+    /// start): metadata a client fetched before then is out of date.
+    catalog_changed: SimTime,
     /// The software updates policy is published here.
     update_policy_published: bool,
     /// Deployments in the order their policy was published here.
@@ -43,6 +48,9 @@ pub(crate) struct Site {
     /// Batches at each primary's state system, in arrival order.
     state_order: Vec<VecDeque<u32>>,
     rng: StreamRng,
+    /// Some cohort loses state-message batches: only then can a site find
+    /// a gap in a client's serial numbers and ask it to resync.
+    lossy: bool,
 }
 
 impl Site {
@@ -55,6 +63,7 @@ impl Site {
                 .iter()
                 .map(|_| Primary {
                     synced_at: synced_at.clone(),
+                    catalog_changed: SimTime::ZERO,
                     update_policy_published: estate.sync.initially_synced,
                     published: Vec::new(),
                     awaiting_sync: Vec::new(),
@@ -63,7 +72,15 @@ impl Site {
             batches: BatchArena::default(),
             state_order: vec![VecDeque::new(); estate.primaries.len()],
             rng: streams.stream(family::SITE, 0),
+            lossy: estate.cohorts.iter().any(|c| c.state_message_loss > 0.0),
         }
+    }
+
+    /// Whether any state-message batch can be lost (and so any client be
+    /// asked to resync).
+    #[inline]
+    pub(crate) fn lossy(&self) -> bool {
+        self.lossy
     }
 
     /// The site server's random stream (content distribution, syncs).
@@ -75,6 +92,13 @@ impl Site {
     #[inline]
     pub(crate) fn synced_by(&self, site: SiteId, u: usize, t: SimTime) -> bool {
         self.primaries[site.index()].synced_at[u] <= t
+    }
+
+    /// Whether `site`'s SUPs have had new updates since `t`: metadata a
+    /// client fetched at `t` is no longer current.
+    #[inline]
+    pub(crate) fn catalog_changed_since(&self, site: SiteId, t: SimTime) -> bool {
+        self.primaries[site.index()].catalog_changed > t
     }
 
     /// When each update reached each primary's SUPs (`None`: never).
@@ -194,6 +218,9 @@ impl World<'_> {
         for &u in updates {
             primary.synced_at[u.index()] = now;
         }
+        if !updates.is_empty() {
+            primary.catalog_changed = now;
+        }
         primary.update_policy_published = true;
         let waiting = std::mem::take(&mut primary.awaiting_sync);
         for d in waiting {
@@ -236,15 +263,30 @@ impl World<'_> {
     }
 
     /// Writes a batch into its site's database: the reported state of its
-    /// client changes.
+    /// client changes. A batch whose first serial number is past the one
+    /// the site expects shows that a batch before it was lost: the site
+    /// asks the client to resync.
     fn commit(&mut self, slot: u32, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let messages = std::mem::take(&mut self.site.batches.get_mut(slot).messages);
         let c = self.site.batches.get(slot).client;
+        let expected = self.clients.expected_serial(c);
+        let skipped = self
+            .site
+            .batches
+            .get(slot)
+            .serial
+            .wrapping_sub(expected as u16);
+        let first = expected.wrapping_add(u32::from(skipped));
+        (self.clients).set_expected_serial(c, first.wrapping_add(messages.len() as u32));
         self.recorder
             .trace(now, Some(c), || TraceEvent::BatchInDatabase {
                 messages: messages.len() as u64,
             });
+        if skipped > 0 {
+            debug_assert!(self.site.lossy(), "only a lost batch leaves a gap");
+            self.request_resync(c, now, sched);
+        }
         for &m in &messages {
             self.recorder.message_in_database(now.since(m.queued_at));
             match m.topic {
@@ -271,6 +313,23 @@ impl World<'_> {
         self.refresh_reports(c, now);
     }
 
+    /// The site has missed messages of client `c`: it asks the client to
+    /// resend its full state. The request reaches the client with its next
+    /// policy answer, which is then no longer empty (one being prepared
+    /// now ends as an event).
+    fn request_resync(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
+        let cold = self.clients.cold_mut(c);
+        if cold.resync_requested {
+            return;
+        }
+        cold.resync_requested = true;
+        self.recorder.totals.resync_requests += 1;
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::ResyncRequested);
+        self.clients.set_current(c, false);
+        self.wake_silent(self.mp_station(c), sched);
+    }
+
     /// A batch reaches the CAS's database by replication.
     pub(crate) fn replicated(&mut self, slot: u32, now: SimTime) {
         let c: ClientId = self.site.batches.get(slot).client;
@@ -295,12 +354,14 @@ impl World<'_> {
     }
 
     /// Whether client `c` has everything its site has published (the
-    /// software updates policy, if its site has it, and every deployment):
-    /// then an answer to its policy request is empty.
+    /// software updates policy, if its site has it, and every deployment)
+    /// and its site asks no resync of it: then an answer to its policy
+    /// request is empty.
     pub(crate) fn is_current(&self, c: ClientId) -> bool {
         let site = self.cohort(c).site;
         (self.clients.has_update_policy(c) || !self.site.update_policy_published(site))
             && self.clients.known_deployments(c) == self.site.published(site).len()
+            && !(self.site.lossy() && self.clients.cold(c).resync_requested)
     }
 
     /// Brings client `c`'s "up to date" flag right, after it learned

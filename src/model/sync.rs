@@ -4,15 +4,19 @@
 //!
 //! Owns [`Catalog`]: the sync schedule (scheduled = full, manual = delta),
 //! which updates a sync brings (those released before it started), the
-//! record of every sync, and the site-wide software updates policy that the
-//! first sync publishes. The sync law rests here: an update is scannable
-//! only once its site's database has it (see `site_server.rs`).
+//! record of every sync, failed syncs and their retries, and the site-wide
+//! software updates policy that the first sync publishes. The sync law
+//! rests here: an update is scannable only once its site's database has it
+//! (see `site_server.rs`). A sync fails when the top-level SUP is down as
+//! it starts, or goes down before it is done (WSyncMgr notices at its next
+//! poll, or when it pulls the metadata): nothing is inserted and WSyncMgr
+//! tries again `retry_interval` later.
 
 use super::events::Event;
 use super::record::{SyncKind, SyncRecord};
 use super::trace::TraceEvent;
 use super::world::World;
-use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
 use crate::estate::{Estate, UpdateId};
 
 /// The sync in progress.
@@ -21,6 +25,8 @@ struct RunningSync {
     record: usize,
     /// When WSUS's download is done.
     wsus_done: SimTime,
+    /// Outages of the top-level SUP that had begun when it started.
+    outages: u32,
 }
 
 /// The top-level site's catalog and its syncs.
@@ -32,6 +38,14 @@ pub(crate) struct Catalog {
     /// A manual sync was triggered while another ran.
     waiting: bool,
     records: Vec<SyncRecord>,
+    /// The top-level SUP is down (a fault).
+    top_sup_down: bool,
+    /// Outages of the top-level SUP that have begun: a sync during which
+    /// one begins fails, even if the SUP is back by the next poll.
+    top_sup_outages: u32,
+    /// A failed sync's retry is scheduled, to run a sync of this kind (a
+    /// full one if any sync that failed since was full), at this timer.
+    retry: Option<(SyncKind, TimerId)>,
 }
 
 impl Catalog {
@@ -42,7 +56,24 @@ impl Catalog {
             running: None,
             waiting: false,
             records: Vec::new(),
+            top_sup_down: false,
+            top_sup_outages: 0,
+            retry: None,
         }
+    }
+
+    /// A fault takes the top-level SUP down (`true`) or ends (`false`).
+    pub(crate) fn top_sup_fault(&mut self, down: bool) {
+        if down && !self.top_sup_down {
+            self.top_sup_outages += 1;
+        }
+        self.top_sup_down = down;
+    }
+
+    /// Whether the running sync has lost its SUP since it started.
+    fn running_failed(&self) -> bool {
+        let running = self.running.as_ref().expect("a sync is running");
+        self.top_sup_outages != running.outages
     }
 
     /// Every sync, in start order, and when each update reached the
@@ -60,10 +91,9 @@ impl World<'_> {
     /// trigger waits and starts when the running sync finishes; a scheduled
     /// one is skipped (the next interval comes).
     pub(crate) fn sync_start(&mut self, kind: SyncKind, sched: &mut Scheduler<'_, Event>) {
-        let now = sched.now();
-        let spec = &self.estate.sync;
         if kind == SyncKind::Full {
-            sched.after_fixed(spec.schedule_interval, Event::SyncStart(SyncKind::Full));
+            let interval = self.estate.sync.schedule_interval;
+            sched.after_fixed(interval, Event::SyncStart(SyncKind::Full));
         }
         if self.sync.running.is_some() {
             if kind == SyncKind::Delta {
@@ -71,6 +101,25 @@ impl World<'_> {
             }
             return;
         }
+        self.begin_sync(kind, sched);
+    }
+
+    /// The retry of a failed sync is due: it runs, unless a sync is
+    /// running now (which does its work; a success since the failure
+    /// cancelled the retry).
+    pub(crate) fn sync_retry(&mut self, sched: &mut Scheduler<'_, Event>) {
+        let (kind, _) = self.sync.retry.take().expect("a retry is scheduled");
+        if self.sync.running.is_none() {
+            self.recorder
+                .trace(sched.now(), None, || TraceEvent::SyncRetry);
+            self.begin_sync(kind, sched);
+        }
+    }
+
+    /// A sync starts: it fails at once if the top-level SUP is down.
+    fn begin_sync(&mut self, kind: SyncKind, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let spec = &self.estate.sync;
         let new_updates: Vec<UpdateId> = (0..self.estate.updates.len())
             .filter(|&u| {
                 self.sync.synced_at[u] == SimTime::MAX
@@ -88,18 +137,60 @@ impl World<'_> {
             kind,
             started: now,
             finished: None,
+            failed: None,
             new_updates,
         });
         self.sync.running = Some(RunningSync {
             record: self.sync.records.len() - 1,
             wsus_done: now + download,
+            outages: self.sync.top_sup_outages,
         });
+        if self.sync.top_sup_down {
+            self.sync_failed(sched);
+            return;
+        }
         sched.after_fixed(spec.poll_interval, Event::SyncPoll);
+    }
+
+    /// The running sync fails (status message 6703): nothing is inserted,
+    /// and WSyncMgr tries again after `retry_interval` (a manual trigger
+    /// waiting for it is folded into the retry).
+    fn sync_failed(&mut self, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let running = self.sync.running.take().expect("a sync is running");
+        let record = &mut self.sync.records[running.record];
+        record.failed = Some(now);
+        record.new_updates.clear();
+        let kind = record.kind;
+        self.recorder.totals.syncs_failed += 1;
+        self.recorder.trace(now, None, || TraceEvent::SyncFailed);
+        self.sync.waiting = false;
+        self.sync.retry = Some(match self.sync.retry {
+            // A retry is already due: it does this sync's work too (in
+            // full if either was full).
+            Some((pending, timer)) => {
+                let full = pending == SyncKind::Full || kind == SyncKind::Full;
+                let kind = if full {
+                    SyncKind::Full
+                } else {
+                    SyncKind::Delta
+                };
+                (kind, timer)
+            }
+            None => (
+                kind,
+                sched.after(self.estate.sync.retry_interval, Event::SyncRetry),
+            ),
+        });
     }
 
     /// WSyncMgr polls WSUS: once the download is done it waits, pulls the
     /// metadata and inserts each new update.
     pub(crate) fn sync_poll(&mut self, sched: &mut Scheduler<'_, Event>) {
+        if self.sync.running_failed() {
+            self.sync_failed(sched);
+            return;
+        }
         let spec = &self.estate.sync;
         let running = self.sync.running.as_ref().expect("a sync is running");
         if sched.now() < running.wsus_done {
@@ -113,8 +204,18 @@ impl World<'_> {
 
     /// The new metadata is in the site database: the updates can be scanned
     /// and deployed; the first sync publishes the software updates policy.
+    /// (Unless the SUP went down while WSyncMgr pulled it: then it fails.)
     pub(crate) fn sync_inserted(&mut self, sched: &mut Scheduler<'_, Event>) {
+        if self.sync.running_failed() {
+            self.sync_failed(sched);
+            return;
+        }
         let now = sched.now();
+        self.recorder.trace(now, None, || TraceEvent::SyncInserted);
+        // A success makes a pending retry pointless.
+        if let Some((_, timer)) = self.sync.retry.take() {
+            sched.cancel(timer);
+        }
         let running = self.sync.running.take().expect("a sync is running");
         let record = &mut self.sync.records[running.record];
         record.finished = Some(now);

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::client::RestartCause;
 use super::compliance::Cell;
-use super::update_point::ScanFailure;
+use super::update_point::{ScanFailure, ScanSource};
 use crate::engine::SimTime;
 use crate::estate::{ClientId, DeploymentId, UpdateId};
 
@@ -53,6 +53,11 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     SyncPoll,
     /// The synced metadata is in the top-level site database.
     SyncInserted,
+    /// The sync failed (status message 6703): the top-level SUP was down
+    /// when it started or went down while it ran; nothing was inserted.
+    SyncFailed,
+    /// WSyncMgr retries a failed sync.
+    SyncRetry,
     /// An update's metadata reached the top-level site database.
     UpdateSynced {
         /// The update.
@@ -101,7 +106,14 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     /// Its deployment re-evaluation schedule fires.
     ReevaluationCycle,
     /// It starts a compliance scan.
-    ScanStart,
+    ScanStart {
+        /// Where the scan's metadata comes from.
+        #[serde(rename = "to")]
+        source: ScanSource,
+    },
+    /// A scan that is not forced found the last results current: it
+    /// evaluates from them and no scan runs.
+    ScanReused,
     /// The scan attempt failed; it tries again later.
     ScanFailed {
         /// Which server turned it down.
@@ -141,9 +153,42 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         messages: u64,
     },
+    /// Its batch, taken by the management point, is lost on the way to the
+    /// site database.
+    BatchLost {
+        /// Messages in the batch.
+        #[serde(rename = "value")]
+        messages: u64,
+    },
+    /// Its site finds a gap in its serial numbers and asks it to resync
+    /// (the request comes with its next policy answer).
+    ResyncRequested,
+    /// It queues its full state again (a resync), to go with its next
+    /// batch.
+    Resync {
+        /// Messages queued.
+        #[serde(rename = "value")]
+        messages: u64,
+    },
 
     // --- a client: content, install, restart ---
-    /// It asks its distribution point for a deployment's content.
+    /// It starts downloading a deployment's content: it asks its management
+    /// point which distribution points hold it.
+    ContentLocationRequest {
+        /// The deployment.
+        deployment: D,
+    },
+    /// The management point turned the content location request down; it
+    /// asks again later.
+    ContentLocationFailed {
+        /// The deployment.
+        deployment: D,
+        /// How long until it asks again, ms.
+        #[serde(rename = "value")]
+        retry_ms: u64,
+    },
+    /// It asks its distribution point for a deployment's content (after the
+    /// management point's answer).
     DownloadStart {
         /// The deployment.
         deployment: D,
@@ -156,6 +201,21 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         /// The deployment.
         deployment: D,
     },
+    /// Its user starts installing a deployment from Software Center: an
+    /// Available one, or a Required one before its deadline.
+    UserInstall {
+        /// The deployment.
+        deployment: D,
+    },
+    /// Another deployment's deadline came and the client enforces this
+    /// one with it (`enforce_deadlines_within`): its deadline is now.
+    DeadlineBroughtForward {
+        /// The deployment enforced early.
+        deployment: D,
+        /// The deployment whose deadline came.
+        #[serde(rename = "to")]
+        by: D,
+    },
     /// It starts installing a deployment's missing updates.
     InstallStart {
         /// The deployment.
@@ -166,6 +226,12 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     },
     /// The install ends.
     InstallDone,
+    /// An update the client stopped watching at its max run time (and
+    /// reported failed) finishes installing in the background.
+    BackgroundInstallDone {
+        /// The update.
+        update: U,
+    },
     /// An install needs a restart: when, and why then.
     RestartPlanned {
         /// Who or what restarts it.
@@ -217,6 +283,8 @@ impl<D, U> TraceEvent<D, U> {
             E::SyncStartDelta => E::SyncStartDelta,
             E::SyncPoll => E::SyncPoll,
             E::SyncInserted => E::SyncInserted,
+            E::SyncFailed => E::SyncFailed,
+            E::SyncRetry => E::SyncRetry,
             E::UpdateSynced { update } => E::UpdateSynced { update: u(update) },
             E::ContentReady { deployment } => E::ContentReady {
                 deployment: d(deployment),
@@ -232,7 +300,8 @@ impl<D, U> TraceEvent<D, U> {
             },
             E::ScanCycle => E::ScanCycle,
             E::ReevaluationCycle => E::ReevaluationCycle,
-            E::ScanStart => E::ScanStart,
+            E::ScanStart { source } => E::ScanStart { source },
+            E::ScanReused => E::ScanReused,
             E::ScanFailed { by, retry_ms } => E::ScanFailed { by, retry_ms },
             E::ScanDone => E::ScanDone,
             E::MessageQueued {
@@ -248,6 +317,19 @@ impl<D, U> TraceEvent<D, U> {
             },
             E::BatchSent { messages } => E::BatchSent { messages },
             E::BatchInDatabase { messages } => E::BatchInDatabase { messages },
+            E::BatchLost { messages } => E::BatchLost { messages },
+            E::ResyncRequested => E::ResyncRequested,
+            E::Resync { messages } => E::Resync { messages },
+            E::ContentLocationRequest { deployment } => E::ContentLocationRequest {
+                deployment: d(deployment),
+            },
+            E::ContentLocationFailed {
+                deployment,
+                retry_ms,
+            } => E::ContentLocationFailed {
+                deployment: d(deployment),
+                retry_ms,
+            },
             E::DownloadStart { deployment, bytes } => E::DownloadStart {
                 deployment: d(deployment),
                 bytes,
@@ -262,7 +344,15 @@ impl<D, U> TraceEvent<D, U> {
                 deployment: d(deployment),
                 length_ms,
             },
+            E::UserInstall { deployment } => E::UserInstall {
+                deployment: d(deployment),
+            },
+            E::DeadlineBroughtForward { deployment, by } => E::DeadlineBroughtForward {
+                deployment: d(deployment),
+                by: d(by),
+            },
             E::InstallDone => E::InstallDone,
+            E::BackgroundInstallDone { update } => E::BackgroundInstallDone { update: u(update) },
             E::RestartPlanned { cause, in_ms } => E::RestartPlanned { cause, in_ms },
             E::RestartDue => E::RestartDue,
             E::RestartStart { length_ms } => E::RestartStart { length_ms },
@@ -294,9 +384,13 @@ impl<D, U> TraceEvent<D, U> {
         match self {
             E::ContentReady { deployment }
             | E::PolicyReceived { deployment }
+            | E::ContentLocationRequest { deployment }
+            | E::ContentLocationFailed { deployment, .. }
             | E::DownloadStart { deployment, .. }
             | E::DownloadDone { deployment }
             | E::InstallStart { deployment, .. }
+            | E::DeadlineBroughtForward { deployment, .. }
+            | E::UserInstall { deployment }
             | E::TrueState { deployment, .. }
             | E::ReportedState { deployment, .. } => Some(deployment),
             E::MessageQueued { deployment, .. } => deployment.as_ref(),
@@ -314,6 +408,8 @@ impl<D, U> TraceEvent<D, U> {
             E::SyncStartDelta => "sync_start_delta",
             E::SyncPoll => "sync_poll",
             E::SyncInserted => "sync_inserted",
+            E::SyncFailed => "sync_failed",
+            E::SyncRetry => "sync_retry",
             E::UpdateSynced { .. } => "update_synced",
             E::ContentReady { .. } => "content_ready",
             E::FaultDownBegin { .. } => "fault_down_begin",
@@ -325,16 +421,25 @@ impl<D, U> TraceEvent<D, U> {
             E::PolicyReceived { .. } => "policy_received",
             E::ScanCycle => "scan_cycle",
             E::ReevaluationCycle => "reevaluation_cycle",
-            E::ScanStart => "scan_start",
+            E::ScanStart { .. } => "scan_start",
+            E::ScanReused => "scan_reused",
             E::ScanFailed { .. } => "scan_failed",
             E::ScanDone => "scan_done",
             E::MessageQueued { .. } => "message_queued",
             E::BatchSent { .. } => "batch_sent",
             E::BatchInDatabase { .. } => "batch_in_database",
+            E::BatchLost { .. } => "batch_lost",
+            E::ResyncRequested => "resync_requested",
+            E::Resync { .. } => "resync",
+            E::ContentLocationRequest { .. } => "content_location_request",
+            E::ContentLocationFailed { .. } => "content_location_failed",
             E::DownloadStart { .. } => "download_start",
             E::DownloadDone { .. } => "download_done",
             E::InstallStart { .. } => "install_start",
+            E::UserInstall { .. } => "user_install",
+            E::DeadlineBroughtForward { .. } => "deadline_brought_forward",
             E::InstallDone => "install_done",
+            E::BackgroundInstallDone { .. } => "background_install_done",
             E::RestartPlanned { .. } => "restart_planned",
             E::RestartDue => "restart_due",
             E::RestartStart { .. } => "restart_start",
@@ -397,6 +502,8 @@ mod tests {
             TraceEvent::SyncStartDelta,
             TraceEvent::SyncPoll,
             TraceEvent::SyncInserted,
+            TraceEvent::SyncFailed,
+            TraceEvent::SyncRetry,
             TraceEvent::UpdateSynced { update: "KB1" },
             TraceEvent::ContentReady { deployment: "cu" },
             TraceEvent::FaultDownBegin { fault: 0 },
@@ -408,7 +515,10 @@ mod tests {
             TraceEvent::PolicyReceived { deployment: "cu" },
             TraceEvent::ScanCycle,
             TraceEvent::ReevaluationCycle,
-            TraceEvent::ScanStart,
+            TraceEvent::ScanStart {
+                source: ScanSource::LocalMetadata,
+            },
+            TraceEvent::ScanReused,
             TraceEvent::ScanFailed {
                 by: ScanFailure::UpdatePoint,
                 retry_ms: 5,
@@ -422,6 +532,14 @@ mod tests {
             },
             TraceEvent::BatchSent { messages: 3 },
             TraceEvent::BatchInDatabase { messages: 3 },
+            TraceEvent::BatchLost { messages: 3 },
+            TraceEvent::ResyncRequested,
+            TraceEvent::Resync { messages: 4 },
+            TraceEvent::ContentLocationRequest { deployment: "cu" },
+            TraceEvent::ContentLocationFailed {
+                deployment: "cu",
+                retry_ms: 60_000,
+            },
             TraceEvent::DownloadStart {
                 deployment: "cu",
                 bytes: 7,
@@ -432,6 +550,12 @@ mod tests {
                 length_ms: 9,
             },
             TraceEvent::InstallDone,
+            TraceEvent::UserInstall { deployment: "cu" },
+            TraceEvent::DeadlineBroughtForward {
+                deployment: "cu",
+                by: "other",
+            },
+            TraceEvent::BackgroundInstallDone { update: "KB1" },
             TraceEvent::RestartPlanned {
                 cause: RestartCause::InWindow,
                 in_ms: 0,
@@ -456,12 +580,12 @@ mod tests {
         }
         let names: std::collections::BTreeSet<_> = all.iter().map(|e| e.name()).collect();
         assert_eq!(names.len(), all.len(), "one of each");
-        let failed = serde_json::to_string(&all[16]).expect("serialises");
+        let failed = serde_json::to_string(&all[19]).expect("serialises");
         assert_eq!(
             failed,
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
         );
-        let planned = serde_json::to_string(&all[25]).expect("serialises");
+        let planned = serde_json::to_string(&all[36]).expect("serialises");
         assert_eq!(
             planned,
             r#"{"event":"restart_planned","to":"maintenance_window","value":0}"#

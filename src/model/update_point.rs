@@ -9,6 +9,8 @@
 //! there (the scan storm of a SUP failover). The client-side part of the
 //! scan follows the SUP's answer.
 
+use rand::Rng;
+
 use super::client::Action;
 use super::compliance::{Phase, TOPIC_SCAN};
 use super::events::Event;
@@ -31,6 +33,19 @@ pub enum ScanFailure {
     ManagementPoint,
     /// The software update point (503 or down).
     UpdatePoint,
+    /// The scan itself, with an error the client retries (a timeout, a
+    /// dropped connection).
+    Error,
+}
+
+/// Where a scan's software updates metadata comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanSource {
+    /// Its SUP (an online scan).
+    UpdatePoint,
+    /// The metadata the client already has (a forced offline scan).
+    LocalMetadata,
 }
 
 impl World<'_> {
@@ -41,10 +56,13 @@ impl World<'_> {
     }
 
     /// A scan that did not finish runs again at `at`: the deployments it was
-    /// evaluating or verifying wait for it, and so does a scheduled scan.
+    /// evaluating or verifying wait for it, and so does the scheduled scan
+    /// if it was one.
     pub(crate) fn requeue_scan(&mut self, c: ClientId, at: SimTime) {
         let client = &mut self.clients[c];
-        client.scan_due = client.scan_due.min(at);
+        if std::mem::take(&mut client.scan_scheduled) {
+            client.scan_due = client.scan_due.min(at);
+        }
         for a in self.deployments.assignments_of_mut(c) {
             match a.phase {
                 Phase::Evaluating => {
@@ -55,20 +73,52 @@ impl World<'_> {
                     a.phase = Phase::VerifyDue;
                     a.due = at;
                 }
+                Phase::ConfirmDownload => {
+                    a.phase = Phase::NeedDownload;
+                    a.due = at;
+                }
+                Phase::ConfirmInstall => {
+                    a.phase = Phase::WaitDeadline;
+                    a.due = at;
+                }
                 _ => {}
             }
         }
     }
 
-    /// Starts a scan attempt: a location request if the client needs one,
-    /// else the scan request to its SUP.
-    pub(crate) fn start_scan(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+    /// Starts a scan attempt. An online one asks the client's MP for the
+    /// location first if the client needs it, else sends the scan request
+    /// to its SUP; an offline one evaluates the metadata the client has and
+    /// never reaches a server. `scheduled`: it is also the scheduled scan.
+    pub(crate) fn start_scan(
+        &mut self,
+        c: ClientId,
+        online: bool,
+        scheduled: bool,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
         let now = sched.now();
         let client = &mut self.clients[c];
         client.action = Action::Scan;
         client.action_started = now;
         client.scan_token = client.scan_token.wrapping_add(1);
-        self.recorder.trace(now, Some(c), || TraceEvent::ScanStart);
+        client.scan_online = online;
+        client.scan_scheduled = scheduled;
+        self.recorder.trace(now, Some(c), || TraceEvent::ScanStart {
+            source: if online {
+                ScanSource::UpdatePoint
+            } else {
+                ScanSource::LocalMetadata
+            },
+        });
+        if !online {
+            let local = self
+                .settings(c)
+                .scan_duration
+                .sample(&mut self.clients.rng(c));
+            self.clients[c].action_timer = Some(sched.after(local, Event::ActionDone(c)));
+            return;
+        }
         if self.clients[c].needs_location {
             let mp = self.mp_station(c);
             let job = self.job(c, Request::Location, now);
@@ -135,6 +185,11 @@ impl World<'_> {
         let cohort = self.clients.cohort(c).index();
         let ms = now.since(job.arrived).as_ms();
         self.recorder.timing(cohort, Timing::ScanResponse, ms);
+        let p_error = self.cohort(c).scan_error_probability;
+        if p_error > 0.0 && self.clients.rng(c).random::<f64>() < p_error {
+            self.scan_failed(c, ScanFailure::Error, sched);
+            return;
+        }
         let sup = self.current_sup(c);
         let local = self
             .settings(c)
@@ -166,8 +221,12 @@ impl World<'_> {
                 self.recorder.totals.mp_rejects += 1;
                 now + self.mp_backoff(c)
             }
-            ScanFailure::UpdatePoint => {
-                self.recorder.totals.scan_rejects += 1;
+            ScanFailure::UpdatePoint | ScanFailure::Error => {
+                if by == ScanFailure::Error {
+                    self.recorder.totals.scan_errors += 1;
+                } else {
+                    self.recorder.totals.scan_rejects += 1;
+                }
                 client.sup_failures += 1;
                 if u32::from(client.sup_failures) >= settings.scan_retries {
                     client.sup_failures = 0;

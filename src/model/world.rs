@@ -24,6 +24,7 @@ use super::servers::Servers;
 use super::site_server::Site;
 use super::sync::Catalog;
 use super::trace::{TraceEvent, Tracer};
+use super::windows::Schedule;
 use crate::engine::{
     EventKey, Model, RunEnd, RunStats, Scheduler, SimDuration, SimTime, Simulation, Streams,
 };
@@ -43,6 +44,9 @@ pub(crate) struct World<'e> {
     pub(super) explicit: bool,
     /// Clients whose reporting tick may need scheduling after this event.
     pub(super) report_dirty: Vec<ClientId>,
+    /// Per cohort: the maintenance windows its clients install software
+    /// updates in, merged.
+    pub(super) windows: Vec<Schedule>,
 }
 
 impl<'e> World<'e> {
@@ -61,6 +65,12 @@ impl<'e> World<'e> {
             recorder: Recorder::new(estate.cohorts.len(), gpo_conflicts),
             explicit: false,
             report_dirty: Vec::new(),
+            windows: (estate.cohorts.iter())
+                .map(|k| {
+                    let settings = &estate.settings[k.settings.index()];
+                    Schedule::for_updates(k, settings, estate.week_offset)
+                })
+                .collect(),
         };
         world.count_initial_cells();
         for c in 0..world.clients.len() {
@@ -128,10 +138,18 @@ impl<'e> World<'e> {
             sched.arm_periodic(timer, poll);
             self.clients[id].report_phase = report.as_ms() as u32;
             if self.explicit {
-                sched.at_fixed(report, Event::ReportCycle(id));
+                sched.at_ranked(report, u64::from(id.0), Event::ReportCycle(id));
             }
             sched.at_fixed(scan, Event::ScanCycle(id));
             sched.at_fixed(reevaluation, Event::ReevaluationCycle(id));
+            self.carry_in_scan_results(id, scan, reevaluation);
+            // A dormant client never comes online (drawn only where the
+            // share is set, so that other scenarios keep their draws).
+            let dormant = self.cohort(id).dormant;
+            if dormant > 0.0 && self.clients.rng(id).random::<f64>() < dormant {
+                self.recorder.totals.clients_dormant += 1;
+                continue;
+            }
             match self.cohort(id).power {
                 PowerSpec::AlwaysOn => self.clients.set_online_at_start(id, true),
                 _ => self.schedule_first_power(id, sched),
@@ -201,6 +219,7 @@ impl<'e> World<'e> {
             seq: u64::MAX,
         });
         let estate = self.estate;
+        self.recorder.totals.updates_never_fit = self.updates_never_fit();
         let servers = self.servers.records(estate, &settled);
         let pending = self.clients.queued_messages() + self.site.batches().messages_in_transit();
         let batches_per_client = self.clients.batches_per_client();
@@ -240,8 +259,11 @@ impl<'e> World<'e> {
             Event::SyncStart(SyncKind::Full) => (None, TraceEvent::SyncStartFull),
             Event::SyncStart(SyncKind::Delta) => (None, TraceEvent::SyncStartDelta),
             Event::SyncPoll => (None, TraceEvent::SyncPoll),
-            Event::SyncInserted => (None, TraceEvent::SyncInserted),
             Event::ContentReady(deployment, _) => (None, TraceEvent::ContentReady { deployment }),
+            // Traced where they take effect: a sync that fails at the insert
+            // is not inserted, and a retry that a running sync makes
+            // pointless does not run.
+            Event::SyncInserted | Event::SyncRetry => return,
             Event::SiteSynced(..)
             | Event::Replicated(_)
             | Event::Sample
@@ -263,6 +285,9 @@ impl<'e> World<'e> {
                 None => return,
             },
             Event::RestartDue(c) => (Some(c), TraceEvent::RestartDue),
+            Event::BackgroundInstallDone(c, update) => {
+                (Some(c), TraceEvent::BackgroundInstallDone { update })
+            }
             Event::PowerOn(c) => (Some(c), TraceEvent::PowerOn),
         };
         // Periodic events an offline client ignores are not traced.
@@ -307,6 +332,7 @@ impl Model for World<'_> {
             Event::SyncStart(kind) => self.sync_start(kind, sched),
             Event::SyncPoll => self.sync_poll(sched),
             Event::SyncInserted => self.sync_inserted(sched),
+            Event::SyncRetry => self.sync_retry(sched),
             Event::SiteSynced(site, sync) => {
                 self.site_synced(usize::from(site), sync as usize, sched)
             }
@@ -323,6 +349,7 @@ impl Model for World<'_> {
             Event::Wake(c) => self.next_action(c, sched),
             Event::ActionDone(c) => self.action_done(c, sched),
             Event::RestartDue(c) => self.restart_due(c, sched),
+            Event::BackgroundInstallDone(c, u) => self.background_install_done(c, u, sched),
             Event::ReportCycle(c) => self.report_cycle(c, sched),
             Event::BatchForwarded(slot) => self.batch_forwarded(slot, sched),
             Event::Replicated(slot) => self.replicated(slot, sched.now()),

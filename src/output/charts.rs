@@ -19,7 +19,7 @@ use plotters::prelude::*;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use crate::engine::{SimDuration, SimTime};
-use crate::estate::{DeploymentId, Estate, WindowSpec};
+use crate::estate::{DeploymentId, Estate, WindowKind, WindowSpec};
 use crate::model::{Compliance, Outcome, RequiredSub, SampleRow};
 
 /// Chart size in pixels (the SVG's width and height).
@@ -564,7 +564,8 @@ pub(super) fn footer(estate: &Estate, area: &DrawingArea<SVGBackend<'_>, Shift>)
 }
 
 /// The maintenance windows a Required deployment that honours them waits
-/// for: one band per distinct set of windows among its target cohorts
+/// for (those its target cohorts install software updates in; overlapping
+/// bands are one window): one band per distinct set of windows among them
 /// (cohorts with the same windows share it), each opening clipped to the run.
 fn window_bands(estate: &Estate, i: usize, unit: Unit, origin: SimTime) -> Vec<WindowBand> {
     let spec = &estate.deployments[i];
@@ -574,12 +575,13 @@ fn window_bands(estate: &Estate, i: usize, unit: Unit, origin: SimTime) -> Vec<W
     let mut groups: Vec<(Vec<WindowSpec>, Vec<&str>)> = Vec::new();
     for c in &spec.targets {
         let cohort = &estate.cohorts[c.index()];
-        if cohort.windows.is_empty() {
+        let windows = cohort.update_windows(&estate.settings[cohort.settings.index()]);
+        if windows.is_empty() {
             continue;
         }
-        match groups.iter_mut().find(|g| g.0 == cohort.windows) {
+        match groups.iter_mut().find(|g| g.0 == windows) {
             Some(g) => g.1.push(&cohort.name),
-            None => groups.push((cohort.windows.clone(), vec![&cohort.name])),
+            None => groups.push((windows, vec![&cohort.name])),
         }
     }
     groups
@@ -650,8 +652,12 @@ fn window_words(w: &WindowSpec) -> String {
     } else {
         format!("every {}", span_words(w.period.as_ms()))
     };
+    let only = match w.kind {
+        WindowKind::AllDeployments => "",
+        WindowKind::SoftwareUpdates => " (software updates)",
+    };
     format!(
-        "{day} {:02}:{:02}, {}",
+        "{day} {:02}:{:02}, {}{only}",
         clock / 60,
         clock % 60,
         span_words(w.length.as_ms())
@@ -928,14 +934,19 @@ mod tests {
             period: SimDuration::from_days(7),
             offset: SimDuration::from_hours(5 * 24 + 22),
             length: SimDuration::from_hours(4),
+            kind: WindowKind::AllDeployments,
         };
         assert_eq!(window_words(&w), "Sat 22:00, 4h");
         let daily = WindowSpec {
             period: SimDuration::from_days(1),
             offset: SimDuration::from_mins(90),
             length: SimDuration::from_mins(150),
+            kind: WindowKind::SoftwareUpdates,
         };
-        assert_eq!(window_words(&daily), "daily 01:30, 2h30m");
+        assert_eq!(
+            window_words(&daily),
+            "daily 01:30, 2h30m (software updates)"
+        );
         const H: u64 = 3_600_000;
         // Zero is Saturday 23:00 local: the first window is half over.
         let zero = SimDuration::from_hours(5 * 24 + 23);

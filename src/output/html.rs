@@ -145,8 +145,16 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         h,
         "<section id=\"latency\">\n<h2>State message latency</h2>\n<p class=\"note\">Time \
          from a state message being queued on the client to its arrival in the site \
-         database; {} messages were still on their way at the end of the run.</p>",
-        s.state_messages_pending_at_end
+         database; {} messages were still on their way at the end of the run{}.</p>",
+        s.state_messages_pending_at_end,
+        match s.totals.state_messages_lost {
+            0 => String::new(),
+            lost => format!(
+                ", and {lost} were lost on the way ({} resyncs made good what later \
+                 batches showed missing)",
+                s.totals.resyncs
+            ),
+        }
     );
     percentile_table(
         &mut h,
@@ -592,6 +600,7 @@ fn catalog_section(h: &mut String, estate: &Estate, s: &Summary) {
             .unwrap_or_default();
         let took = sync
             .finished_h
+            .or(sync.failed_h)
             .map_or("—".to_string(), |f| format_duration(f - sync.started_h));
         let new = if sync.new_updates.is_empty() {
             "none".to_string()
@@ -602,7 +611,13 @@ fn catalog_section(h: &mut String, estate: &Estate, s: &Summary) {
             h,
             "<tr><td>{kind}</td>{}{}<td class=\"num\">{took}</td><td>{}</td></tr>",
             at(Some(sync.started_h), ""),
-            at(sync.finished_h, "still running at the end"),
+            match sync.failed_h {
+                Some(f) => format!(
+                    "<td title=\"{f} h\">failed at {} (the SUP was down)</td>",
+                    when(f)
+                ),
+                None => at(sync.finished_h, "still running at the end"),
+            },
             escape(&new)
         );
     }

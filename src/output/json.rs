@@ -239,8 +239,11 @@ pub struct SyncSummary {
     /// Hours from the start.
     pub started_h: f64,
     /// Hours from the start until the metadata was in the database (null:
-    /// still running at the end).
+    /// it failed, or was still running at the end).
     pub finished_h: Option<f64>,
+    /// Hours from the start until it failed because the top-level SUP was
+    /// down (null: it did not fail).
+    pub failed_h: Option<f64>,
     /// Updates it brought in.
     pub new_updates: Vec<String>,
 }
@@ -505,6 +508,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
             kind: s.kind,
             started_h: hours(s.started),
             finished_h: s.finished.map(hours),
+            failed_h: s.failed.map(hours),
             new_updates: s
                 .new_updates
                 .iter()

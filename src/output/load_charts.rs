@@ -699,6 +699,7 @@ fn request_color(kind: Request) -> RGBColor {
     match kind {
         Request::Policy => RGBColor(214, 96, 77),
         Request::Location => RGBColor(244, 165, 130),
+        Request::ContentLocation => RGBColor(253, 219, 199),
         Request::Batch => RGBColor(178, 24, 43),
         Request::FullScan => RGBColor(200, 30, 40),
         Request::DeltaScan => RGBColor(240, 140, 60),

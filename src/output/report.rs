@@ -269,14 +269,42 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         );
     }
     let t = &s.totals;
-    if t.mp_rejects + t.scan_rejects + t.download_failures > 0 {
+    if t.installs_overran + t.updates_never_fit > 0 {
         let _ = writeln!(
             out,
-            "retries: {} management point rejects, {} scan rejects (503 or down), {} SUP switches, {} failed downloads",
+            "installs: {} attempts, {} failed, {} outran their max run time (reported failed, finished in the background); {} updates never fit a maintenance window of their client",
+            thousands(t.installs),
+            thousands(t.install_failures),
+            thousands(t.installs_overran),
+            thousands(t.updates_never_fit)
+        );
+    }
+    if t.mp_rejects + t.scan_rejects + t.scan_errors + t.download_failures > 0 {
+        let _ = writeln!(
+            out,
+            "retries: {} management point rejects, {} scan rejects (503 or down), {} scan errors, {} SUP switches, {} failed downloads",
             thousands(t.mp_rejects),
             thousands(t.scan_rejects),
+            thousands(t.scan_errors),
             thousands(t.sup_switches),
             thousands(t.download_failures)
+        );
+    }
+    if t.clients_dormant > 0 {
+        let _ = writeln!(
+            out,
+            "dormant: {} clients never came online",
+            thousands(t.clients_dormant)
+        );
+    }
+    let failed: Vec<&super::json::SyncSummary> =
+        s.syncs.iter().filter(|x| x.failed_h.is_some()).collect();
+    if let Some(first) = failed.first() {
+        let _ = writeln!(
+            out,
+            "catalog syncs: {} failed while the top-level SUP was down (the first {}), each retried",
+            failed.len(),
+            local(s, first.started_h)
         );
     }
     let _ = writeln!(

@@ -20,7 +20,8 @@ use crate::engine::SimTime;
 use crate::error::Error;
 use crate::estate::Estate;
 use crate::model::{
-    Outcome, RestartCause, ScanFailure, ServerRole, TraceEvent, TraceRecord, state_message_name,
+    Outcome, RestartCause, ScanFailure, ScanSource, ServerRole, TraceEvent, TraceRecord,
+    state_message_name,
 };
 use crate::output::{format_duration, start_text};
 
@@ -149,6 +150,11 @@ fn message_words(topic: u16, state: u8) -> String {
     }
 }
 
+/// `1 message`, `7 messages`.
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
 /// The words for one record of a client's story.
 fn words(estate: &Estate, r: &TraceRecord) -> String {
     let named = r.event.map(
@@ -164,16 +170,33 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
         TraceEvent::PolicyReceived { .. } => format!("receives the policy of deployment {dep}"),
         TraceEvent::ScanCycle => "its software update scan schedule fires".to_string(),
         TraceEvent::ReevaluationCycle => "its deployment re-evaluation schedule fires".to_string(),
-        TraceEvent::ScanStart => "starts a compliance scan".to_string(),
+        TraceEvent::ScanStart {
+            source: ScanSource::UpdatePoint,
+        } => "starts a compliance scan against its software update point".to_string(),
+        TraceEvent::ScanStart {
+            source: ScanSource::LocalMetadata,
+        } => "starts an offline compliance scan on the metadata it has".to_string(),
+        TraceEvent::ScanReused => {
+            "its last scan results are current (inside the scan time to live): it evaluates from them"
+                .to_string()
+        }
         TraceEvent::ScanFailed { by, retry_ms } => format!(
-            "the scan fails at the {}; it tries again in {}",
+            "the scan fails {}; it tries again in {}",
             match by {
-                ScanFailure::ManagementPoint => "management point",
-                ScanFailure::UpdatePoint => "update point",
+                ScanFailure::ManagementPoint => "at the management point",
+                ScanFailure::UpdatePoint => "at the update point",
+                ScanFailure::Error => "with an error",
             },
             took(retry_ms)
         ),
         TraceEvent::ScanDone => "finishes the scan".to_string(),
+        TraceEvent::ContentLocationRequest { .. } => {
+            format!("starts downloading {dep}: asks its management point where the content is")
+        }
+        TraceEvent::ContentLocationFailed { retry_ms, .. } => format!(
+            "the management point does not answer where {dep} is; it asks again in {}",
+            took(retry_ms)
+        ),
         TraceEvent::DownloadStart { bytes, .. } => format!(
             "asks its distribution point for {dep} ({:.1} MB)",
             bytes as f64 / 1e6
@@ -182,7 +205,16 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
         TraceEvent::InstallStart { length_ms, .. } => {
             format!("starts installing {dep} ({})", took(length_ms))
         }
+        TraceEvent::UserInstall { .. } => {
+            format!("its user starts installing {dep} from Software Center")
+        }
+        TraceEvent::DeadlineBroughtForward { ref by, .. } => format!(
+            "the deadline of {by} came: it enforces {dep} with it (its deadline falls within the period set)"
+        ),
         TraceEvent::InstallDone => "finishes installing".to_string(),
+        TraceEvent::BackgroundInstallDone { ref update } => {
+            format!("{update} finishes installing in the background")
+        }
         TraceEvent::RestartPlanned { cause, in_ms } => format!(
             "will restart in {} ({})",
             took(in_ms),
@@ -190,6 +222,7 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
                 RestartCause::User => "user",
                 RestartCause::Forced => "forced",
                 RestartCause::InWindow => "maintenance_window",
+                RestartCause::Scheduled => "scheduled",
             }
         ),
         TraceEvent::RestartDue => "the restart is due".to_string(),
@@ -208,11 +241,26 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
                 .to_string()
         }
         TraceEvent::BatchSent { messages } => {
-            format!("sends {messages} state messages to its management point")
+            format!(
+                "sends {} to its management point",
+                plural(messages as usize, "state message")
+            )
         }
-        TraceEvent::BatchInDatabase { messages } => {
-            format!("its batch of {messages} messages reaches the site database")
+        TraceEvent::BatchInDatabase { messages } => format!(
+            "its batch of {} reaches the site database",
+            plural(messages as usize, "message")
+        ),
+        TraceEvent::BatchLost { messages } => format!(
+            "its batch of {} is lost on the way to the site database",
+            plural(messages as usize, "message")
+        ),
+        TraceEvent::ResyncRequested => {
+            "the site finds a gap in its state messages and asks it to resync".to_string()
         }
+        TraceEvent::Resync { messages } => format!(
+            "resends its full state: {}",
+            plural(messages as usize, "state message")
+        ),
         TraceEvent::TrueState { from, to, .. } => {
             format!("truly {} → {} for {dep}", from.name(), to.name())
         }
@@ -308,6 +356,7 @@ fn reason(
     outcome: &Outcome,
     client: u32,
     cohort: &crate::estate::CohortSpec,
+    before: &[TraceRecord],
     r: &TraceRecord,
 ) -> Option<String> {
     let assignment = |d: crate::estate::DeploymentId| {
@@ -352,8 +401,27 @@ fn reason(
                 sup.name, row.queue, sup.queue_limit
             ))
         }
-        TraceEvent::TrueState { deployment, to, .. } => {
+        TraceEvent::TrueState {
+            deployment,
+            from,
+            to,
+            ..
+        } => {
             let spec = &estate.deployments[deployment.index()];
+            if from.name() == "required/pending_restart"
+                && before
+                    .last()
+                    .is_some_and(|b| b.time == r.time && matches!(b.event, TraceEvent::PowerOn))
+            {
+                return Some("switched off and on again, which did the restart".to_string());
+            }
+            if from.name() == "required/downloading"
+                && before
+                    .last()
+                    .is_some_and(|b| b.time == r.time && matches!(b.event, TraceEvent::PowerOff))
+            {
+                return Some("switched off, which cancelled the download".to_string());
+            }
             match to.name() {
                 "required/downloaded" if spec.purpose == crate::estate::Purpose::Required => {
                     let deadline = assignment(deployment).deadline_at();
@@ -384,14 +452,30 @@ fn reason(
                     "the deadline ({}) starts it",
                     stamp(estate, deadline)
                 ))
+            } else if r.time > deadline
+                && before
+                    .iter()
+                    .rev()
+                    .find(|b| matches!(b.event, TraceEvent::ScanStart { .. }))
+                    .is_some_and(|b| b.time == deadline)
+            {
+                // At its deadline the client scans first, then installs.
+                Some(format!(
+                    "the deadline ({}) starts it, after the scan it runs first",
+                    stamp(estate, deadline)
+                ))
             } else if r.time > deadline {
                 Some(format!(
                     "past the deadline ({}){}",
                     stamp(estate, deadline),
-                    if cohort.windows.is_empty() {
-                        ""
-                    } else {
+                    if spec.honor_maintenance_windows
+                        && !cohort
+                            .update_windows(&estate.settings[cohort.settings.index()])
+                            .is_empty()
+                    {
                         ", in a maintenance window"
+                    } else {
+                        ""
                     }
                 ))
             } else {
@@ -471,10 +555,14 @@ fn verdicts(
                     .then_some(a.deadline_at()),
             ),
             (
-                if estate.cohorts.iter().any(|c| {
-                    (c.first_client..c.first_client + c.count).contains(&client)
-                        && !c.windows.is_empty()
-                }) {
+                if spec.honor_maintenance_windows
+                    && estate.cohorts.iter().any(|c| {
+                        (c.first_client..c.first_client + c.count).contains(&client)
+                            && !c
+                                .update_windows(&estate.settings[c.settings.index()])
+                                .is_empty()
+                    })
+                {
                     "waiting for a maintenance window"
                 } else if spec.purpose == crate::estate::Purpose::Available {
                     "waiting for the user"
@@ -483,7 +571,21 @@ fn verdicts(
                 },
                 (a.install_started_at != SimTime::MAX).then_some(a.install_started_at),
             ),
-            ("installing and restarting", Some(a.true_compliant_at)),
+            (
+                "installing",
+                (a.install_started_at != SimTime::MAX)
+                    .then(|| {
+                        records
+                            .iter()
+                            .find(|r| {
+                                r.time >= a.install_started_at
+                                    && matches!(r.event, TraceEvent::InstallDone)
+                            })
+                            .map(|r| r.time)
+                    })
+                    .flatten(),
+            ),
+            ("waiting for the restart", Some(a.true_compliant_at)),
         ];
         let mut longest: Option<(&str, u64)> = None;
         let mut prev = spec.created;
@@ -596,7 +698,7 @@ pub fn explain(
         }
         let mut line = words(estate, r);
         if let Some(c) = cohort
-            && let Some(why) = reason(estate, outcome, client, c, r)
+            && let Some(why) = reason(estate, outcome, client, c, &records[..k - 1], r)
         {
             line = format!("{line}: {why}");
         }

@@ -211,7 +211,8 @@ pub struct ManagementPoint {
     /// Service time of a policy request. Default `LogNormal(median: "100ms", sigma: 0.5)`.
     #[serde(default = "default_policy_time")]
     pub policy_time: Dist,
-    /// Service time of a location ("where is my SUP") request.
+    /// Service time of a location request: "where is my SUP", or "which
+    /// distribution points hold this content" before a download.
     /// Default `LogNormal(median: "30ms", sigma: 0.5)`.
     #[serde(default = "default_location_time")]
     pub location_time: Dist,
@@ -419,6 +420,12 @@ pub struct ClientSettings {
     /// uniform random 0 to this. Default `"2h"`.
     #[serde(default = "default_first_scan_window")]
     pub first_scan_window: Dur,
+    /// How long a client's software updates metadata stays current after
+    /// a scan against its SUP (the scan time to live): a scan that is not
+    /// forced reuses the last results inside it. Default `"24h"` (the
+    /// product's value); allowed 1m–7d.
+    #[serde(default = "default_scan_ttl")]
+    pub scan_ttl: Dur,
     /// Deployment re-evaluation schedule: every client re-evaluates its
     /// deployments this often, at its own phase; failed installs are retried
     /// then. Default `"7d"`; allowed 1h–31d.
@@ -443,22 +450,46 @@ pub struct ClientSettings {
     /// Default `"10m"`.
     #[serde(default = "default_download_retry")]
     pub download_retry: Dur,
-    /// Restart reminders (snooze) for restarts that are not forced: a user
-    /// acts at the first reminder after their own delay. Default `"4h"`.
+    /// After a deadline install that needs a restart, the user is reminded
+    /// this often while more than the final countdown remains.
+    /// Default `"4h"`; allowed 1m–14d.
     #[serde(default = "default_reminder")]
     pub restart_reminder_interval: Dur,
     /// Forced restart this long after a deadline-driven install that needs
-    /// one. Default `"90m"`.
+    /// one. Default `"90m"`; allowed 1m–14d.
     #[serde(default = "default_restart_countdown")]
     pub restart_countdown: Dur,
-    /// How long after the restart notification the user restarts on their
-    /// own, if before the countdown ends. Default `LogNormal(median: "2h", sigma: 1.0)`.
+    /// The final countdown before the forced restart: a notification the
+    /// user cannot close, shown this long before it. Default `"15m"`;
+    /// allowed 1m to `restart_countdown`.
+    #[serde(default = "default_final_countdown")]
+    pub restart_final_countdown: Dur,
+    /// How long after an install that needs a restart the user is ready to
+    /// restart. After a deadline install they act at the next notification
+    /// (a reminder, or the final countdown) if that comes before the forced
+    /// restart. Default `LogNormal(median: "2h", sigma: 1.0)`.
     #[serde(default = "default_user_restart")]
     pub user_restart_delay: Dist,
     /// How long a restart takes until the client agent runs again.
     /// Default `Uniform(min: "2m", max: "6m")`.
     #[serde(default = "default_restart_duration")]
     pub restart_duration: Dist,
+    /// "Enable installation of software updates in 'All deployments'
+    /// maintenance window when 'Software update' maintenance window is
+    /// available": when a client has both kinds of window, software updates
+    /// also use its `AllDeployments` windows. Default `false`
+    /// (Configuration Manager's default: only the `SoftwareUpdates` ones).
+    #[serde(default)]
+    pub updates_in_all_deployments_windows: bool,
+    /// "When any software update deployment deadline is reached, install
+    /// all other software update deployments with deadline coming within a
+    /// specified period of time": when one Required deployment's deadline
+    /// comes, the client also enforces every other Required deployment
+    /// whose deadline falls within this period, as if its deadline had
+    /// come. Default none (the setting is off); Configuration Manager's
+    /// default period when it is turned on is `"7d"`; allowed 1h–365d.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enforce_deadlines_within: Option<Dur>,
 }
 
 fn default_poll() -> Dur {
@@ -509,6 +540,9 @@ fn default_scan_random_delay() -> Dur {
 fn default_first_scan_window() -> Dur {
     Dur(SimDuration::from_hours(2))
 }
+fn default_scan_ttl() -> Dur {
+    Dur(SimDuration::from_hours(24))
+}
 fn default_reminder() -> Dur {
     Dur(SimDuration::from_hours(4))
 }
@@ -517,6 +551,9 @@ fn default_reevaluation() -> Dur {
 }
 fn default_restart_countdown() -> Dur {
     Dur(SimDuration::from_mins(90))
+}
+fn default_final_countdown() -> Dur {
+    Dur(SimDuration::from_mins(15))
 }
 fn default_user_restart() -> Dist {
     Dist::LogNormal {
@@ -543,6 +580,7 @@ impl Default for ClientSettings {
             scan_interval: default_scan_interval(),
             scan_random_delay: default_scan_random_delay(),
             first_scan_window: default_first_scan_window(),
+            scan_ttl: default_scan_ttl(),
             reevaluation_interval: default_reevaluation(),
             restart_reminder_interval: default_reminder(),
             mp_retry: default_mp_retry(),
@@ -551,8 +589,11 @@ impl Default for ClientSettings {
             scan_retries: default_sup_retries(),
             download_retry: default_download_retry(),
             restart_countdown: default_restart_countdown(),
+            restart_final_countdown: default_final_countdown(),
             user_restart_delay: default_user_restart(),
             restart_duration: default_restart_duration(),
+            updates_in_all_deployments_windows: false,
+            enforce_deadlines_within: None,
         }
     }
 }
@@ -590,10 +631,41 @@ pub struct Cohort {
     /// Unknown. Default 0.
     #[serde(default)]
     pub gpo_conflict: f64,
+    /// Share of clients with Windows Fast Startup on, 0–1: their shutdown
+    /// is a hibernation, which does not complete a pending restart.
+    /// Default 0.
+    #[serde(default)]
+    pub fast_startup: f64,
+    /// Share of clients that never come online during the run, 0–1: stale
+    /// records of machines retired, lost or kept in a drawer, still in the
+    /// targeted collections. Default 0.
+    #[serde(default)]
+    pub dormant: f64,
+    /// Share of clients whose Windows Update agent is broken, 0–1: every
+    /// scan they run reaches the SUP and then fails (501/5), so they never
+    /// report or install. Default 0.
+    #[serde(default)]
+    pub broken_agent: f64,
+    /// Probability that one scan fails with an error the client retries
+    /// (a timeout, a dropped connection), 0–1: it tries again after
+    /// `scan_retry_interval`, as after an HTTP 503. Default 0.
+    #[serde(default)]
+    pub scan_error_probability: f64,
+    /// Share of these clients' state-message batches lost between the
+    /// management point and the site database, 0–1. The site notices the
+    /// gap in the clients' serial numbers when a later batch arrives and
+    /// asks the client to resend its full state. Default 0.
+    #[serde(default)]
+    pub state_message_loss: f64,
     /// Recurring maintenance windows, local time. Default none: installs
     /// may run at any time.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub maintenance_windows: Vec<MaintenanceWindow>,
+    /// The administrator's own recurring restart of these clients (a
+    /// scheduled task or a deployed restart): it completes any pending
+    /// restart, suppressed or not. Default none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scheduled_restart: Option<ScheduledRestart>,
     /// Probability that an install attempt fails on these clients, on top
     /// of the update's own, 0–1. Default 0.
     #[serde(default)]
@@ -606,6 +678,17 @@ pub struct Cohort {
     /// user starts the install. Default `LogNormal(median: "1d", sigma: 1.0)`.
     #[serde(default = "default_available_delay")]
     pub available_install_delay: Dist,
+    /// Share of users who install a Required deployment from Software
+    /// Center before its deadline, 0–1. Default 0: every install waits for
+    /// the deadline.
+    #[serde(default)]
+    pub early_install_share: f64,
+    /// How long after the client evaluates a Required deployment such a
+    /// user starts the install (no install starts before the content is
+    /// downloaded; none is early if the deadline comes first).
+    /// Default `LogNormal(median: "1d", sigma: 1.0)`.
+    #[serde(default = "default_available_delay")]
+    pub early_install_delay: Dist,
     /// Client settings for this cohort only (a custom client settings
     /// object). Fields it leaves out take Configuration Manager defaults,
     /// not the scenario-wide `client_settings`. Default: none, i.e. the
@@ -643,9 +726,39 @@ pub struct MaintenanceWindow {
     /// Local time it opens. Default `"01:00"`.
     #[serde(default = "default_window_start")]
     pub start: ClockTime,
-    /// How long it stays open (1m–24h). Default `"3h"`.
+    /// How long it stays open: at least 5m, less than 24h. Default `"3h"`.
     #[serde(default = "default_window_length")]
     pub length: Dur,
+    /// What it is for. Default `AllDeployments` (the console's default).
+    #[serde(default)]
+    pub applies_to: WindowType,
+}
+
+/// What a maintenance window is for ("Apply this schedule to").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WindowType {
+    /// Every kind of deployment.
+    #[default]
+    AllDeployments,
+    /// Software updates only. A client with windows of this type installs
+    /// software updates only in them (unless
+    /// `updates_in_all_deployments_windows` is on).
+    SoftwareUpdates,
+}
+
+/// The administrator's recurring restart, in local time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduledRestart {
+    /// How often it recurs.
+    pub recurrence: Recurrence,
+    /// Local time of the restart. Default `"03:00"`.
+    #[serde(default = "default_restart_at")]
+    pub start: ClockTime,
+}
+
+fn default_restart_at() -> ClockTime {
+    ClockTime(SimDuration::from_hours(3))
 }
 
 fn default_window_start() -> ClockTime {
@@ -894,6 +1007,12 @@ pub struct Sync {
     /// Default `"2s"`.
     #[serde(default = "default_insert")]
     pub insert_per_update: Dur,
+    /// A sync that fails (the top-level SUP is down when it starts or
+    /// while it runs) is retried this long after the failure, and again
+    /// after each failed retry. Default `"60m"`, as WSyncMgr logs it;
+    /// allowed 1m–24h.
+    #[serde(default = "default_sync_retry")]
+    pub retry_interval: Dur,
 }
 
 fn default_sync_interval() -> Dur {
@@ -923,6 +1042,9 @@ fn default_pull_delay() -> Dur {
 fn default_insert() -> Dur {
     Dur(SimDuration::from_secs(2))
 }
+fn default_sync_retry() -> Dur {
+    Dur(SimDuration::from_mins(60))
+}
 
 impl Default for Sync {
     fn default() -> Self {
@@ -937,6 +1059,7 @@ impl Default for Sync {
             poll_interval: default_sync_poll(),
             pull_delay: default_pull_delay(),
             insert_per_update: default_insert(),
+            retry_interval: default_sync_retry(),
         }
     }
 }
@@ -1029,10 +1152,18 @@ impl Cohort {
             distribution_point: distribution_point.into(),
             kind: ClientKind::default(),
             gpo_conflict: 0.0,
+            fast_startup: 0.0,
+            dormant: 0.0,
+            broken_agent: 0.0,
+            scan_error_probability: 0.0,
+            state_message_loss: 0.0,
             maintenance_windows: Vec::new(),
+            scheduled_restart: None,
             failure_probability: 0.0,
             available_install_share: default_available_share(),
             available_install_delay: default_available_delay(),
+            early_install_share: 0.0,
+            early_install_delay: default_available_delay(),
             client_settings: None,
         }
     }

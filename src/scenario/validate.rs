@@ -11,14 +11,14 @@ use chrono::{Datelike, Timelike};
 use sha2::{Digest, Sha256};
 
 use super::schema::{
-    ClientKind, ClientSettings, Dist, FaultEffect, Power, Purpose, Recurrence, Scenario,
+    ClientKind, ClientSettings, Dist, FaultEffect, Power, Purpose, Recurrence, Scenario, WindowType,
 };
-use super::units::Timestamp;
+use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CohortId, CohortSpec, DeploymentSpec, DpId, DpSpec, Estate, FaultSpec, MpId, MpSpec, PowerSpec,
-    PrimarySpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec,
-    SyncSpec, UpdateId, UpdateSpec, WindowSpec,
+    PrimarySpec, RestartScheduleSpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source,
+    SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -237,11 +237,19 @@ impl Checker {
             SimDuration::ZERO,
             day,
         );
+        // Since version 1906 the restart settings go up to two weeks.
+        let two_weeks = SimDuration::from_days(14);
+        self.duration(
+            &format!("{path}.scan_ttl"),
+            s.scan_ttl.0,
+            SimDuration::from_mins(1),
+            SimDuration::from_days(7),
+        );
         self.duration(
             &format!("{path}.restart_reminder_interval"),
             s.restart_reminder_interval.0,
             SimDuration::from_mins(1),
-            day,
+            two_weeks,
         );
         self.duration(
             &format!("{path}.mp_retry"),
@@ -283,8 +291,22 @@ impl Checker {
             &format!("{path}.restart_countdown"),
             s.restart_countdown.0,
             min,
-            day,
+            two_weeks,
         );
+        self.duration(
+            &format!("{path}.restart_final_countdown"),
+            s.restart_final_countdown.0,
+            min,
+            s.restart_countdown.0.max(min),
+        );
+        if let Some(within) = s.enforce_deadlines_within {
+            self.duration(
+                &format!("{path}.enforce_deadlines_within"),
+                within.0,
+                SimDuration::from_hours(1),
+                SimDuration::from_days(365),
+            );
+        }
         self.dist(
             &format!("{path}.user_restart_delay"),
             &s.user_restart_delay,
@@ -309,8 +331,12 @@ impl Checker {
             scan_interval: s.scan_interval.0,
             scan_random_delay: s.scan_random_delay.0,
             first_scan_window: s.first_scan_window.0,
+            scan_ttl: s.scan_ttl.0,
             reevaluation_interval: s.reevaluation_interval.0,
             restart_reminder_interval: s.restart_reminder_interval.0,
+            restart_final_countdown: s.restart_final_countdown.0,
+            updates_in_all_deployments_windows: s.updates_in_all_deployments_windows,
+            enforce_deadlines_within: s.enforce_deadlines_within.map(|d| d.0),
             mp_retry: s.mp_retry.0,
             mp_retry_max: s.mp_retry_max.0,
             scan_retry_interval: s.scan_retry_interval.0,
@@ -341,6 +367,31 @@ impl Checker {
             return SimTime::ZERO;
         }
         SimTime(ms as u64)
+    }
+}
+
+/// A recurrence and a local time of day as a period and an offset from
+/// local Monday 00:00 (weekly) or midnight (daily); the time must be before
+/// 24:00.
+fn recurring(
+    ck: &mut Checker,
+    path: &str,
+    recurrence: Recurrence,
+    start: ClockTime,
+) -> (SimDuration, SimDuration) {
+    let day = SimDuration::from_days(1);
+    if start.0 >= day {
+        ck.fail(
+            format!("{path}.start"),
+            format!("must be before 24:00, got {start}"),
+        );
+    }
+    match recurrence {
+        Recurrence::Daily => (day, start.0),
+        Recurrence::Weekly(d) => (
+            SimDuration::from_days(7),
+            SimDuration::from_ms(d.index() * day.as_ms() + start.0.as_ms()),
+        ),
     }
 }
 
@@ -451,6 +502,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         SimDuration::ZERO,
         SimDuration::from_hours(1),
     );
+    ck.duration(
+        "sync.retry_interval",
+        sy.retry_interval.0,
+        SimDuration::from_mins(1),
+        SimDuration::from_hours(24),
+    );
     let sync = SyncSpec {
         initially_synced: sy.initially_synced,
         schedule_interval: sy.schedule_interval.0,
@@ -462,6 +519,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         poll_interval: sy.poll_interval.0,
         pull_delay: sy.pull_delay.0,
         insert_per_update: sy.insert_per_update.0,
+        retry_interval: sy.retry_interval.0,
+        // Set below, once it is known whether the site is a CAS.
+        top_update_point: None,
     };
 
     // Servers.
@@ -886,6 +946,14 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             }
         };
         ck.probability(&format!("{path}.gpo_conflict"), c.gpo_conflict);
+        ck.probability(&format!("{path}.fast_startup"), c.fast_startup);
+        ck.probability(&format!("{path}.dormant"), c.dormant);
+        ck.probability(&format!("{path}.broken_agent"), c.broken_agent);
+        ck.probability(
+            &format!("{path}.scan_error_probability"),
+            c.scan_error_probability,
+        );
+        ck.probability(&format!("{path}.state_message_loss"), c.state_message_loss);
         ck.probability(
             &format!("{path}.failure_probability"),
             c.failure_probability,
@@ -899,34 +967,47 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             &c.available_install_delay,
             SimDuration::from_days(60),
         );
+        ck.probability(
+            &format!("{path}.early_install_share"),
+            c.early_install_share,
+        );
+        ck.dist(
+            &format!("{path}.early_install_delay"),
+            &c.early_install_delay,
+            SimDuration::from_days(60),
+        );
         let mut windows = Vec::new();
         for (j, w) in c.maintenance_windows.iter().enumerate() {
             let wpath = format!("{path}.maintenance_windows[{j}]");
-            ck.duration(
-                &format!("{wpath}.length"),
-                w.length.0,
-                SimDuration::from_mins(1),
-                day,
-            );
-            if w.start.0 >= day {
+            if w.length.0 < SimDuration::from_mins(5) || w.length.0 >= day {
                 ck.fail(
-                    format!("{wpath}.start"),
-                    format!("must be before 24:00, got {}", w.start),
+                    format!("{wpath}.length"),
+                    format!(
+                        "must be at least 5m and less than 24h (the maintenance window dialog's limits), got {}",
+                        w.length
+                    ),
                 );
             }
-            let (period, offset) = match w.recurrence {
-                Recurrence::Daily => (day, w.start.0),
-                Recurrence::Weekly(d) => (
-                    SimDuration::from_days(7),
-                    SimDuration::from_ms(d.index() * day.as_ms() + w.start.0.as_ms()),
-                ),
-            };
+            let (period, offset) = recurring(&mut ck, &wpath, w.recurrence, w.start);
             windows.push(WindowSpec {
                 period,
                 offset,
                 length: w.length.0,
+                kind: match w.applies_to {
+                    WindowType::AllDeployments => WindowKind::AllDeployments,
+                    WindowType::SoftwareUpdates => WindowKind::SoftwareUpdates,
+                },
             });
         }
+        let scheduled_restart = c.scheduled_restart.as_ref().map(|r| {
+            let (period, offset) = recurring(
+                &mut ck,
+                &format!("{path}.scheduled_restart"),
+                r.recurrence,
+                r.start,
+            );
+            RestartScheduleSpec { period, offset }
+        });
         let mp = ck
             .lookup(
                 &format!("{path}.management_point"),
@@ -992,10 +1073,18 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 .map_or(SiteId(0), |m: &MpSpec| m.site),
             kind: c.kind.resolve(),
             gpo_conflict: c.gpo_conflict,
+            fast_startup: c.fast_startup,
+            dormant: c.dormant,
+            broken_agent: c.broken_agent,
+            scan_error_probability: c.scan_error_probability,
+            state_message_loss: c.state_message_loss,
             windows,
+            scheduled_restart,
             failure_probability: c.failure_probability,
             available_install_share: c.available_install_share,
             available_install_delay: c.available_install_delay.resolve(),
+            early_install_share: c.early_install_share,
+            early_install_delay: c.early_install_delay.resolve(),
         });
         next_client += u64::from(c.count);
     }
@@ -1257,6 +1346,11 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             + u64::from(local.num_seconds_from_midnight()) * 1_000
             + u64::from(local.nanosecond() / 1_000_000),
     );
+    let mut sync = sync;
+    // A standalone site syncs through its first SUP (WSyncMgr syncs the
+    // site's first SUP, the others are its replicas); a CAS's SUP is not
+    // one of the scenario's servers.
+    sync.top_update_point = (!hierarchy && !update_points.is_empty()).then_some(SupId(0));
     Ok(Estate {
         hash,
         seed: raw.seed,

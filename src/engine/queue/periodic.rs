@@ -12,9 +12,10 @@
 //! of sequential reading each per round, instead of a push into a wheel
 //! bucket and a pop out of it.
 //!
-//! Order. A firing has a key `(time, seq)` like any event, `seq` taken from
-//! the agenda's counter when the timer is armed, so firings and wheel events
-//! interleave exactly as if each firing had been pushed when armed. Within a
+//! Order. A firing has a key `(time, seq)` like any event, `seq` the timer's
+//! own rank (ring, then position), below every pushed event's, so the
+//! firings of an instant come before its other events whenever their timers
+//! were armed. Within a
 //! ring, time grows with the cursor's position, round after round; timers
 //! with equal phases sit side by side and leave in `seq` order. Invariant:
 //! every armed timer's firing is at or after the cursor's `(round,
@@ -37,6 +38,14 @@ impl PeriodicId {
     fn new(ring: usize, pos: usize) -> Self {
         let packed = ((ring as u64) << 32) | pos as u64;
         PeriodicId(NonZeroU64::new(packed + 1).expect("below 2^64 - 1"))
+    }
+
+    /// The timer's place among the firings of an instant: its sequence
+    /// number, below [`RANKED_SEQ`](super::RANKED_SEQ), larger for a timer
+    /// made later in its ring or in a later ring.
+    #[inline]
+    pub(crate) fn rank(self) -> u64 {
+        self.0.get()
     }
 
     fn ring(self) -> usize {
@@ -72,6 +81,10 @@ struct Ring<E> {
     event: Vec<E>,
     /// and whether the phase equals the previous position's (one bit each).
     tie: Vec<u64>,
+    /// Which positions are armed (one bit each), so that finding the next
+    /// firing skips a run of disarmed timers a word at a time: a ring of
+    /// timers armed only now and then is mostly disarmed.
+    armed_bits: Vec<u64>,
     /// Start of the round the cursor is in (a multiple of `period`).
     round: u64,
     /// Position of the cursor within its round.
@@ -93,6 +106,7 @@ impl<E> Ring<E> {
             slots: Vec::new(),
             event: Vec::new(),
             tie: Vec::new(),
+            armed_bits: Vec::new(),
             round: 0,
             cursor: 0,
             armed: 0,
@@ -119,8 +133,8 @@ impl<E> Ring<E> {
             return;
         }
         let end = self.round + self.period;
-        match (self.slots[self.cursor..].iter()).position(|s| s.armed() && s.time < end) {
-            Some(i) => self.cursor += i,
+        match self.next_armed_due(self.cursor, end) {
+            Some(p) => self.cursor = p,
             None => self.find_head_in_later_rounds(),
         }
         let first = self.cursor;
@@ -145,8 +159,8 @@ impl<E> Ring<E> {
     fn find_head_in_later_rounds(&mut self) {
         self.round += self.period;
         let end = self.round + self.period;
-        if let Some(i) = (self.slots.iter()).position(|s| s.armed() && s.time < end) {
-            self.cursor = i;
+        if let Some(p) = self.next_armed_due(0, end) {
+            self.cursor = p;
             return;
         }
         let earliest = (self.slots.iter())
@@ -156,9 +170,37 @@ impl<E> Ring<E> {
             .expect("armed");
         self.round = earliest - earliest % self.period;
         let end = self.round + self.period;
-        self.cursor = (self.slots.iter())
-            .position(|s| s.armed() && s.time < end)
+        self.cursor = self
+            .next_armed_due(0, end)
             .expect("the earliest is due in its round");
+    }
+
+    /// The first armed position at or after `from` whose firing is before
+    /// `end`.
+    #[inline]
+    fn next_armed_due(&self, from: usize, end: u64) -> Option<usize> {
+        let mut p = from;
+        loop {
+            p = self.next_armed(p)?;
+            if self.slots[p].time < end {
+                return Some(p);
+            }
+            p += 1;
+        }
+    }
+
+    /// The first armed position at or after `from`.
+    #[inline]
+    fn next_armed(&self, from: usize) -> Option<usize> {
+        let mut w = from / 64;
+        let mut bits = self.armed_bits.get(w)? & (!0u64 << (from % 64));
+        loop {
+            if bits != 0 {
+                return Some(w * 64 + bits.trailing_zeros() as usize);
+            }
+            w += 1;
+            bits = *self.armed_bits.get(w)?;
+        }
     }
 
     /// Whether the timer at `pos` has the same phase as the one before it.
@@ -180,6 +222,7 @@ impl<E> Ring<E> {
             "armed off its phase"
         );
         self.slots[pos] = Slot { time, seq };
+        self.armed_bits[pos / 64] |= 1 << (pos % 64);
         self.armed += 1;
         // Keep the cursor at or before every armed firing: move it back if
         // this one is in an earlier round, or earlier in the cursor's round.
@@ -219,6 +262,7 @@ impl<E> Ring<E> {
         let h = self.head.expect("a ring with an armed timer has a head");
         let key = self.key(h);
         self.slots[h].seq = 0;
+        self.armed_bits[h / 64] &= !(1 << (h % 64));
         self.armed -= 1;
         self.find_head();
         (key, h)
@@ -243,12 +287,11 @@ impl<E> Ring<E> {
             crate::engine::prefetch(e);
             crate::engine::prefetch(s);
         }
-        while self.hinted < end {
-            if self.slots[self.hinted].armed() {
-                hint(&self.event[self.hinted]);
-            }
-            self.hinted += 1;
+        while let Some(p) = self.next_armed(self.hinted).filter(|&p| p < end) {
+            hint(&self.event[p]);
+            self.hinted = p + 1;
         }
+        self.hinted = self.hinted.max(end);
     }
 }
 
@@ -286,6 +329,10 @@ impl<E: Copy> Periodic<E> {
         let ring = match self.rings.iter().position(|r| r.period == period) {
             Some(r) => r,
             None => {
+                assert!(
+                    self.rings.len() < 128,
+                    "periodic timers of at most 128 periods"
+                );
                 self.rings.push(Ring::new(period));
                 self.rings.len() - 1
             }
@@ -309,6 +356,7 @@ impl<E: Copy> Periodic<E> {
         r.event.push(event);
         if pos % 64 == 0 {
             r.tie.push(0);
+            r.armed_bits.push(0);
         }
         if previous == Some(phase) {
             r.tie[pos / 64] |= 1 << (pos % 64);

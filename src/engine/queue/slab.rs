@@ -78,7 +78,7 @@ impl<E: Copy> Slab<E> {
             free: Vec::new(),
             live: 0,
             // 0 is never handed out, so `(t, 0)` orders before every event at `t`.
-            next_seq: 1,
+            next_seq: super::FIRST_SEQ,
         }
     }
 
@@ -140,6 +140,24 @@ impl<E: Copy> Slab<E> {
     #[inline]
     pub(crate) fn insert_fixed(&mut self, time: u64, event: E) -> Entry<E> {
         let seq = self.reserve_seq();
+        self.live += 1;
+        Entry {
+            time,
+            seq,
+            slot: NO_SLOT,
+            generation: 0,
+            event,
+        }
+    }
+
+    /// An entry for `event` under `seq`, a number below the counter's (a
+    /// ranked event's), without a slot: it cannot be cancelled.
+    #[inline]
+    pub(crate) fn insert_fixed_with_seq(&mut self, time: u64, seq: u64, event: E) -> Entry<E> {
+        debug_assert!(
+            seq < super::FIRST_SEQ,
+            "a ranked number is below the counter's"
+        );
         self.live += 1;
         Entry {
             time,

@@ -186,8 +186,9 @@ pub struct BucketWheel<E, const SHIFT: u32 = 10, const BITS: u32 = 13, const CBI
     far: BinaryHeap<Reverse<Entry<E>>>,
     /// Events pushed with a reserved sequence number.
     reserved: BinaryHeap<Reverse<Entry<E>>>,
-    /// Scratch space for sorting a loaded bucket.
-    keys: Vec<u64>,
+    /// Scratch space for sorting a loaded bucket: each entry's time in the
+    /// window and sequence number, packed, and its index.
+    keys: Vec<(u64, u32)>,
     /// Scratch space for counting what a coarse bucket brings to each near
     /// one (all zero between moves).
     fill: Box<[u32]>,
@@ -346,6 +347,16 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
             hint(&self.sorted[i].event);
         }
         self.hinted = i;
+    }
+
+    /// Schedules `event` at `time` for good under `seq`, a ranked number
+    /// below every pushed event's (see [`Agenda::push_ranked`]).
+    ///
+    /// [`Agenda::push_ranked`]: crate::engine::Agenda::push_ranked
+    #[inline]
+    pub(crate) fn push_ranked(&mut self, time: SimTime, seq: u64, event: E) {
+        let entry = self.slab.insert_fixed_with_seq(time.0, seq, event);
+        self.place(entry);
     }
 
     /// Removes the current window's next entry; it must not be empty.
@@ -532,7 +543,7 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
     /// holds its entries in `seq` order among equal times (see the module's
     /// comment on order).
     fn load(&mut self, b: usize) {
-        const POS_BITS: u32 = 40;
+        const SEQ_BITS: u32 = 54;
         debug_assert!(self.current_is_empty());
         let ws = self.window_start;
         let bucket = &mut self.near[b];
@@ -548,15 +559,12 @@ impl<E: Copy, const SHIFT: u32, const BITS: u32, const CBITS: u32>
         self.keys.clear();
         self.keys.extend(bucket.iter().enumerate().map(|(i, e)| {
             debug_assert!(e.time >= ws && e.time - ws < Self::WIDTH);
-            ((e.time - ws) << POS_BITS) | i as u64
+            debug_assert!(e.seq < 1 << SEQ_BITS);
+            (((e.time - ws) << SEQ_BITS) | e.seq, i as u32)
         }));
         self.keys.sort_unstable();
-        self.sorted.extend(
-            self.keys
-                .iter()
-                .rev()
-                .map(|&k| bucket[(k & ((1 << POS_BITS) - 1)) as usize]),
-        );
+        self.sorted
+            .extend(self.keys.iter().rev().map(|&(_, i)| bucket[i as usize]));
         debug_assert!(self.sorted.is_sorted_by(|a, b| a > b));
         self.hinted = self.sorted.len();
         // A small vector stays with its bucket; a large one goes to the
@@ -799,7 +807,7 @@ mod tests {
         const TICK: u32 = u32::MAX;
         let mut w = Tiny::with_capacity(0);
         let mut shadow = BTreeMap::new();
-        let mut seq = 1;
+        let mut seq = crate::engine::queue::FIRST_SEQ;
         let mut push = |w: &mut Tiny, t: u64, v: u32| {
             w.push(SimTime(t), v);
             shadow.insert((t, seq), v);
@@ -885,7 +893,7 @@ mod tests {
         ];
         for (i, &t) in times.iter().enumerate() {
             w.push(SimTime(t), i as u32);
-            shadow.insert((t, i as u64 + 1), i as u32);
+            shadow.insert((t, crate::engine::queue::FIRST_SEQ + i as u64), i as u32);
         }
         // Pop up to the event at 1,000 ms, then push behind the window.
         for _ in 0..5 {

@@ -21,6 +21,9 @@ const INLINE: usize = 3;
 pub(crate) struct Batch {
     /// Whose it is.
     pub(crate) client: ClientId,
+    /// The serial number of its first message, modulo 2^16 (the site
+    /// detects a gap by it; a gap of 65,536 messages would go unseen).
+    pub(crate) serial: u16,
     /// Its messages, oldest first.
     pub(crate) messages: SmallVec<[StateMsg; INLINE]>,
     /// The state system has finished it (it commits in arrival order).

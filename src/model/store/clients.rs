@@ -5,8 +5,9 @@
 //! estate read one client whose record is nowhere near the cache, so:
 //! - each client's record is two aligned cache lines: the few bytes that
 //!   policy answers and committed batches read ([`Hot`]: cohort, what it
-//!   has learned, MP failures, its last scan report) come first, in one
-//!   line, then its [`Client`] fields;
+//!   has learned, MP failures, its last scan report, the state-message
+//!   serial numbers it and its site are at) come first, in one line, then
+//!   its [`Client`] fields;
 //! - what a policy poll reads and writes (on, request out, polling, up to
 //!   date) is a byte of its own per client (its *flags*): a poll touches
 //!   nothing else of the client (its event names its management point's
@@ -40,6 +41,12 @@ struct Hot {
     /// Its last scan state (topic 501) in its site's and in the CAS's
     /// database.
     reported_scan: [u8; 2],
+    /// The serial number of the next state message it hands its MP (the
+    /// client's count of messages sent).
+    next_serial: u32,
+    /// The serial number its site's state system expects next (the
+    /// site's): a batch that starts later shows a gap.
+    expected_serial: u32,
 }
 
 /// One client's record: two aligned cache lines, the hot bytes first.
@@ -118,6 +125,8 @@ impl ClientTable {
                 mp_failures: 0,
                 has_update_policy: new.has_update_policy,
                 reported_scan: [0; 2],
+                next_serial: 0,
+                expected_serial: 0,
             },
             client: new.client,
         });
@@ -201,6 +210,30 @@ impl ClientTable {
     #[inline]
     pub(crate) fn set_reported_scan(&mut self, c: ClientId, db: Database, state: u8) {
         self.slots[c.index()].hot.reported_scan[db as usize] = state;
+    }
+
+    /// The serial number of its next state message.
+    #[inline]
+    pub(crate) fn next_serial(&self, c: ClientId) -> u32 {
+        self.slots[c.index()].hot.next_serial
+    }
+
+    /// Sets the serial number of its next state message.
+    #[inline]
+    pub(crate) fn set_next_serial(&mut self, c: ClientId, serial: u32) {
+        self.slots[c.index()].hot.next_serial = serial;
+    }
+
+    /// The serial number its site expects next from it.
+    #[inline]
+    pub(crate) fn expected_serial(&self, c: ClientId) -> u32 {
+        self.slots[c.index()].hot.expected_serial
+    }
+
+    /// Sets the serial number its site expects next from it.
+    #[inline]
+    pub(crate) fn set_expected_serial(&mut self, c: ClientId, serial: u32) {
+        self.slots[c.index()].hot.expected_serial = serial;
     }
 
     /// Counts one more MP failure in a row; returns how many there were

@@ -67,6 +67,7 @@ impl World<'_> {
             Event::SyncStart(_)
             | Event::SyncPoll
             | Event::SyncInserted
+            | Event::SyncRetry
             | Event::SiteSynced(..)
             | Event::ContentReady(..)
             | Event::Sample
@@ -77,6 +78,7 @@ impl World<'_> {
             | Event::Wake(_)
             | Event::ActionDone(_)
             | Event::RestartDue(_)
+            | Event::BackgroundInstallDone(..)
             | Event::ReportCycle(_)
             | Event::DpTick(_)
             | Event::FaultBegin(_)
@@ -130,12 +132,17 @@ impl World<'_> {
                 outboxes.hint(c);
                 self.hint_client(c);
             }
-            Event::ReevaluationCycle(c) | Event::RestartDue(c) => self.hint_client(c),
+            // A background install's end changes an update state and
+            // brings the client's cells up to date.
+            Event::ReevaluationCycle(c)
+            | Event::RestartDue(c)
+            | Event::BackgroundInstallDone(c, _) => self.hint_client(c),
             // The site's and the servers' own events read little, and
             // often; polls are hinted in `hint`.
             Event::SyncStart(_)
             | Event::SyncPoll
             | Event::SyncInserted
+            | Event::SyncRetry
             | Event::SiteSynced(..)
             | Event::ContentReady(..)
             | Event::Sample

@@ -73,9 +73,10 @@ impl World<'_> {
     #[inline]
     pub(crate) fn job(&self, c: ClientId, kind: Request, now: SimTime) -> Job {
         let token = match kind {
-            Request::Location | Request::FullScan | Request::DeltaScan => {
-                self.clients[c].scan_token
-            }
+            Request::Location
+            | Request::ContentLocation
+            | Request::FullScan
+            | Request::DeltaScan => self.clients[c].scan_token,
             _ => 0,
         };
         Job {
@@ -189,6 +190,7 @@ impl World<'_> {
         match job.kind {
             Request::Policy => self.policy_served(job, sched),
             Request::Location => self.location_served(job, sched),
+            Request::ContentLocation => self.content_location_served(job, sched),
             Request::Batch => self.batch_served(job, sched),
             Request::FullScan | Request::DeltaScan => self.scan_served(job, sched),
             Request::StateBatch => self.state_served(job, sched),

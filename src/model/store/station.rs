@@ -187,7 +187,7 @@ impl Station {
         self.queue.len() as u32
     }
 
-    fn count(&mut self, kind: Request, f: impl Fn(&mut LoadCounts) -> &mut [u64; 7]) {
+    fn count(&mut self, kind: Request, f: impl Fn(&mut LoadCounts) -> &mut [u64; Request::COUNT]) {
         f(&mut self.interval)[kind as usize] += 1;
     }
 
