@@ -386,10 +386,11 @@ fn report_is_self_contained() {
         svgs.len(),
         "every chart inline"
     );
-    assert!(html.contains("cu &lt;b&gt;&amp;amp; &quot;friends&quot;&lt;/b&gt;"));
+    // minijinja escapes the slash too (&#x2f;).
+    assert!(html.contains("cu &lt;b&gt;&amp;amp; &quot;friends&quot;&lt;&#x2f;b&gt;"));
     assert!(!html.contains("<b>&amp;"), "names are escaped");
     // The resolved scenario is there, escaped.
-    assert!(html.contains("<pre>// patchsim "));
+    assert!(html.contains("<pre>&#x2f;&#x2f; patchsim "));
     assert!(html.contains("name: &quot;test&quot;"));
     // The chart file names are safe whatever the deployment is called.
     assert!(

@@ -26,7 +26,7 @@ pub use csv::{
     compliance_columns, compliance_csv, load_columns, load_csv, update_columns, updates_csv,
 };
 pub use dir::{Kind, Staging};
-pub use html::{escape, report_html};
+pub use html::report_html;
 pub use json::{
     DEFAULT_BUSY_ABOVE, DeploymentSummary, ServerSummary, Summary, Thresholds, summary,
     summary_json, summary_with,
