@@ -130,6 +130,10 @@ pub struct LawChecker<'e> {
     min_run_time: Vec<SimDuration>,
     /// Per cohort: the maintenance windows software updates install in.
     windows: Vec<Schedule>,
+    /// Per deployment: its available time and deadline (a later phase of
+    /// a phased deployment: `SimTime::MAX` until the trace shows it begin).
+    available: Vec<SimTime>,
+    deadline: Vec<SimTime>,
     records: u64,
     first: Option<Violation>,
 }
@@ -190,6 +194,8 @@ impl<'e> LawChecker<'e> {
                     Schedule::for_updates(k, settings, estate.week_offset)
                 })
                 .collect(),
+            available: estate.deployments.iter().map(|d| d.available).collect(),
+            deadline: estate.deployments.iter().map(|d| d.deadline).collect(),
             records: 0,
             first: None,
         }
@@ -282,6 +288,16 @@ impl<'e> LawChecker<'e> {
                 self.synced_at[u.index()] = r.time;
             }
             TraceEvent::SyncInserted => self.first_sync_done = true,
+            TraceEvent::PhaseStarted { deployment: d, .. } => {
+                let spec = &self.estate.deployments[d.index()];
+                if let Some(phase) = &spec.phase {
+                    self.available[d.index()] = r.time;
+                    self.deadline[d.index()] = match spec.purpose {
+                        Purpose::Required => r.time + phase.deadline_after,
+                        Purpose::Available => r.time,
+                    };
+                }
+            }
             _ => {}
         }
     }
@@ -501,8 +517,8 @@ impl<'e> LawChecker<'e> {
         let estate = self.estate;
         let spec = &estate.deployments[d.index()];
         let name = &spec.name;
-        if now < spec.available {
-            let available = spec.available;
+        let (available, deadline) = (self.available[d.index()], self.deadline[d.index()]);
+        if now < available {
             self.fail(
                 Law::Deadlines,
                 now,
@@ -523,8 +539,7 @@ impl<'e> LawChecker<'e> {
             self.before_deadline[slot] = BEFORE_DEADLINE_NO;
             return;
         }
-        if now < spec.deadline && before != BEFORE_DEADLINE_FORWARD {
-            let deadline = spec.deadline;
+        if now < deadline && before != BEFORE_DEADLINE_FORWARD {
             self.fail(
                 Law::Deadlines,
                 now,

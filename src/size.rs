@@ -529,7 +529,13 @@ fn meets(
                 let offset = match from {
                     Clock::Creation => 0.0,
                     Clock::Deadline if spec.purpose == Purpose::Required => {
-                        (spec.deadline.as_ms() as f64 - spec.created.as_ms() as f64) / 3.6e6
+                        // A later phase's deadline is a fixed time after it
+                        // begins, whenever that is in a run.
+                        let after = match &spec.phase {
+                            Some(p) => p.deadline_after.as_ms() as f64,
+                            None => spec.deadline.as_ms() as f64 - spec.created.as_ms() as f64,
+                        };
+                        after / 3.6e6
                     }
                     Clock::Deadline => continue,
                 };

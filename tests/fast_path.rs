@@ -136,6 +136,8 @@ fn fast_and_explicit_paths_agree() {
         ("scenarios/hierarchy.ron", 4, 150),
         ("scenarios/plain.ron", 3, 2_000),
         ("scenarios/scan-storm.ron", 3, 200),
+        // Phases enter policy when they begin, in the middle of the run.
+        ("scenarios/rings.ron", 14, 200),
     ] {
         cases.push((file.to_string(), shipped(file, days, clients)));
     }

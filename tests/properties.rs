@@ -1,6 +1,7 @@
 //! Property tests: small random scenarios (random cohorts with random power
 //! patterns and maintenance windows, settings, syncs, updates released
-//! during the run, Required and Available deployments, GPO conflicts, lost
+//! during the run, Required and Available deployments (some phased), WSUS
+//! catalogs that make scans dearer or cheaper, GPO conflicts, lost
 //! state-message batches; a standalone site or a CAS over up to three
 //! primaries, one to two servers of each role per site, fallback SUPs,
 //! finite servers with short queues, outages and slowdowns of any server)
@@ -398,9 +399,19 @@ fn scenario_text(p: &Params) -> String {
         p.sample
     )
     .unwrap();
+    // Half the scenarios scan a WSUS catalog, of a size derived from the
+    // seed (so that the drawn scenarios stay the same).
+    let catalog = match p.seed % 4 {
+        0 => ", catalog: WsusCatalog(updates: 12000)".to_string(),
+        1 => format!(
+            ", catalog: WsusCatalog(updates: {}, superseded_share: 0.6, decline_superseded: true)",
+            1000 + p.seed % 9000
+        ),
+        _ => String::new(),
+    };
     writeln!(
         s,
-        "    sync: Sync(initially_synced: {}, schedule_interval: \"1d\", manual: [{}]),",
+        "    sync: Sync(initially_synced: {}, schedule_interval: \"1d\", manual: [{}]{catalog}),",
         p.synced,
         manual.join(", ")
     )
@@ -607,6 +618,32 @@ fn scenario_text(p: &Params) -> String {
         );
         if let (false, Some(after)) = (d.available, d.deadline_after_h) {
             text += &format!(", deadline: {}", at(available + after));
+        }
+        // A third of the deployments with cohorts left over are phased:
+        // a second phase to those cohorts, after the first's success or
+        // by hand (derived from the drawn values, so that the drawn
+        // scenarios stay the same).
+        let rest: Vec<usize> = (0..p.cohorts.len())
+            .filter(|c| !targets.contains(c))
+            .collect();
+        if !rest.is_empty() && (p.seed + i as u64) % 3 == 0 {
+            let begin = if d.honor {
+                format!("AfterSuccess(\"{}h\")", d.available_after_h)
+            } else {
+                format!(
+                    "Manual({})",
+                    at((created + d.available_after_h).min(hours - 1))
+                )
+            };
+            text += &format!(
+                ", phases: [Phase(name: \"d{i}-phase2\", targets: [{}], success_percent: {}, begin: {begin}, deadline_after: \"{}h\")]",
+                rest.iter()
+                    .map(|c| format!("\"c{c}\""))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                50 + (d.created_frac * 50.0) as u32,
+                d.deadline_after_h.unwrap_or(0),
+            );
         }
         s += &text;
         s += "),\n";

@@ -308,8 +308,26 @@ fn check_clients(estate: &Estate, flag: &'static str, clients: &[u32]) -> Result
 
 /// What a user should know about a valid scenario before running it, one
 /// sentence each: updates that can never install on a targeted cohort
-/// because no maintenance window of it is long enough.
+/// because no maintenance window of it is long enough; a WSUS catalog
+/// above Microsoft's guidance.
 pub fn warnings(estate: &Estate) -> Vec<String> {
+    let catalog = estate
+        .sync
+        .catalog
+        .as_ref()
+        .filter(|c| c.valid_updates() >= 7000);
+    let catalog = catalog.map(|c| {
+        format!(
+            "the WSUS catalog holds {} valid updates, above Microsoft's guidance of fewer than 7,000 (best fewer than 5,000): every scan costs the update points {:.2}x their scan times{}",
+            c.valid_updates(),
+            c.scan_cost(),
+            if c.decline_superseded {
+                ""
+            } else {
+                "; declining superseded updates (sync.catalog.decline_superseded) shrinks it"
+            }
+        )
+    });
     model::too_long(estate)
         .into_iter()
         .map(|t| {
@@ -322,6 +340,7 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
                 t.longest_window
             )
         })
+        .chain(catalog)
         .collect()
 }
 

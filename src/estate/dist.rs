@@ -73,6 +73,29 @@ impl Dist {
         }
     }
 
+    /// The same distribution with every duration `k` times as long
+    /// (rounded to the millisecond; a mean or median at least 1 ms). From
+    /// the same random numbers each draw is `k` times the original's (a
+    /// uniform's rare rejected numbers aside).
+    pub fn scaled(&self, k: f64) -> Dist {
+        let by = |v: SimDuration| SimDuration((v.as_ms() as f64 * k).round().min(CAP_MS) as u64);
+        let at_least_1 = |v: SimDuration| SimDuration(by(v).as_ms().max(1));
+        match *self {
+            Dist::Fixed(v) => Dist::Fixed(by(v)),
+            Dist::Uniform { min, max } => Dist::Uniform {
+                min: by(min),
+                max: by(max),
+            },
+            Dist::Exponential { mean } => Dist::Exponential {
+                mean: at_least_1(mean),
+            },
+            Dist::LogNormal { median, sigma } => Dist::LogNormal {
+                median: at_least_1(median),
+                sigma,
+            },
+        }
+    }
+
     /// The distribution's mean, for documentation and sanity checks.
     pub fn mean_ms(&self) -> f64 {
         match self {
@@ -396,6 +419,44 @@ fn whole_ms(ms: f64) -> SimDuration {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_scaled_distribution_takes_the_same_draws() {
+        use rand::SeedableRng;
+        let ms = SimDuration::from_ms;
+        for (d, k) in [
+            (
+                Dist::LogNormal {
+                    median: ms(60_000),
+                    sigma: 0.5,
+                },
+                2.4,
+            ),
+            (
+                Dist::Uniform {
+                    min: ms(1_000),
+                    max: ms(3_000),
+                },
+                0.8,
+            ),
+            (Dist::Exponential { mean: ms(5_000) }, 3.0),
+            (Dist::Fixed(ms(2_000)), 0.5),
+        ] {
+            let scaled = d.scaled(k);
+            let mut a = rand_chacha::ChaCha12Rng::seed_from_u64(3);
+            let mut b = rand_chacha::ChaCha12Rng::seed_from_u64(3);
+            for _ in 0..1000 {
+                let (x, y) = (
+                    d.sample(&mut a).as_ms() as f64,
+                    scaled.sample(&mut b).as_ms() as f64,
+                );
+                // Each draw is k times as long, to the rounding of both.
+                assert!((y - k * x).abs() <= 1.0 + k, "{d:?} × {k}: {x} → {y}");
+            }
+            assert!((scaled.mean_ms() - k * d.mean_ms()).abs() <= 1.0 + k);
+        }
+        assert_eq!(Dist::Fixed(ms(3)).scaled(1.0), Dist::Fixed(ms(3)));
+    }
+
     use super::*;
 
     /// `"100ms"`, `"3s"`, `"45m"` as a duration.

@@ -258,10 +258,46 @@ pub struct SyncSpec {
     pub insert_per_update: SimDuration,
     /// A failed sync → its retry.
     pub retry_interval: SimDuration,
+    /// The WSUS catalog the update points serve, when the scenario gives
+    /// one (their scan times are then scaled by its scan cost).
+    pub catalog: Option<CatalogSpec>,
     /// The SUP the top-level site's syncs go through (the site's first
     /// SUP), whose outage fails them; `None` when it is not one of the
     /// scenario's servers (a hierarchy's CAS).
     pub top_update_point: Option<SupId>,
+}
+
+/// The WSUS catalog that scanning clients evaluate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CatalogSpec {
+    /// Updates not declined, before maintenance.
+    pub updates: u32,
+    /// Share of them superseded.
+    pub superseded_share: f64,
+    /// WSUS maintenance declines the superseded ones.
+    pub decline_superseded: bool,
+    /// The catalog size the update points' scan times are for.
+    pub reference_updates: u32,
+}
+
+impl CatalogSpec {
+    /// The updates a scan evaluates: neither declined nor (when
+    /// maintenance declines them) superseded.
+    pub fn valid_updates(&self) -> u32 {
+        if self.decline_superseded {
+            (f64::from(self.updates) * (1.0 - self.superseded_share)).round() as u32
+        } else {
+            self.updates
+        }
+    }
+
+    /// What a scan costs the update point against what its scan times
+    /// say: the valid updates over the reference size. A full scan sends
+    /// the metadata of every valid update, and a delta scan still has the
+    /// server evaluate the client's updates against all of them.
+    pub fn scan_cost(&self) -> f64 {
+        f64::from(self.valid_updates()) / f64::from(self.reference_updates)
+    }
 }
 
 /// One client settings object, in simulator units.
@@ -482,12 +518,20 @@ pub struct DeploymentSpec {
     pub updates: Vec<UpdateId>,
     /// Cohorts targeted, in file order, without repeats.
     pub targets: Vec<CohortId>,
-    /// Creation by the administrator.
+    /// Creation by the administrator (a later phase of a phased
+    /// deployment: `SimTime::MAX`, as its available time and deadline;
+    /// they are known when it begins, see [`DeploymentSpec::phase`]).
     pub created: SimTime,
     /// Available to clients.
     pub available: SimTime,
     /// Installation deadline (Required).
     pub deadline: SimTime,
+    /// For a later phase of a phased deployment: when it begins and what
+    /// its deadline is (`None`: an ordinary deployment, or a first phase).
+    pub phase: Option<PhaseSpec>,
+    /// The phase after this one, if it is a phase of a phased deployment
+    /// with one more.
+    pub next_phase: Option<DeploymentId>,
     /// Required or Available.
     pub purpose: Purpose,
     /// Installs wait for maintenance windows.
@@ -496,6 +540,37 @@ pub struct DeploymentSpec {
     pub suppress_restart_workstations: bool,
     /// Restarts suppressed on servers.
     pub suppress_restart_servers: bool,
+}
+
+/// A later phase of a phased deployment: a deployment created when the
+/// phase before it has succeeded, or by hand.
+#[derive(Clone, Debug)]
+pub struct PhaseSpec {
+    /// Its place in the phased deployment: 2 for the first of the later
+    /// phases.
+    pub number: u32,
+    /// The phase before it.
+    pub previous: DeploymentId,
+    /// The first phase's creation: content distribution for every phase
+    /// starts then.
+    pub content_from: SimTime,
+    /// What makes it begin.
+    pub begin: PhaseStart,
+    /// Share of the previous phase's targeted clients, in percent, whose
+    /// reported state must be compliant for that phase to succeed.
+    pub success_percent: u32,
+    /// Its deadline after its available time (its begin).
+    pub deadline_after: SimDuration,
+}
+
+/// What makes a later phase begin.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PhaseStart {
+    /// This long after the previous phase met its success criterion.
+    AfterSuccess(SimDuration),
+    /// By hand at this instant (or when the previous phase begins, if
+    /// later).
+    Manual(SimTime),
 }
 
 impl DeploymentSpec {

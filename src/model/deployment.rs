@@ -13,14 +13,16 @@
 use hdrhistogram::Histogram;
 
 use super::compliance::{self, Cell, Counts, Phase};
+use super::events::Event;
 use super::record::{
-    Assignment, CohortBreakdown, DeploymentRecord, THRESHOLDS, Thresholds, ms_histogram,
+    Assignment, CohortBreakdown, DeploymentRecord, PhaseReason, PhaseRecord, THRESHOLDS,
+    Thresholds, ms_histogram,
 };
 use super::store::{AssignmentTable, Database};
 use super::trace::TraceEvent;
 use super::world::World;
-use crate::engine::SimTime;
-use crate::estate::{ClientId, CohortId, DeploymentId, Estate, SiteId};
+use crate::engine::{Scheduler, SimTime};
+use crate::estate::{ClientId, CohortId, DeploymentId, Estate, PhaseStart, Purpose, SiteId};
 
 /// One client's path through one deployment while the run goes: what
 /// becomes its [`Assignment`], without the two times only the results read
@@ -131,6 +133,24 @@ struct DeploymentState {
     ttc_reported: Histogram<u64>,
     /// Per cohort: time to compliant, true and reported.
     ttc_by_cohort: Vec<(Histogram<u64>, Histogram<u64>)>,
+    /// When it was created, made available, and its deadline: the
+    /// scenario's, or for a later phase of a phased deployment
+    /// `SimTime::MAX` until it begins.
+    created: SimTime,
+    available: SimTime,
+    deadline: SimTime,
+    /// A phase of a phased deployment: how it began, and per primary when
+    /// its content is on the DPs (`None`: it targets no client there).
+    phase: Option<PhaseState>,
+}
+
+/// A phase of a phased deployment while the run goes.
+struct PhaseState {
+    record: PhaseRecord,
+    content_ready: Vec<Option<SimTime>>,
+    /// A manual begin came before the previous phase began: it begins
+    /// with it.
+    manual_pending: bool,
 }
 
 /// Every deployment's live state and every client's assignments.
@@ -182,6 +202,20 @@ impl Deployments {
                         .map(|_| (ms_histogram(), ms_histogram()))
                         .collect(),
                     targeted_cohort,
+                    created: spec.created,
+                    available: spec.available,
+                    deadline: spec.deadline,
+                    phase: (spec.phase.is_some() || spec.next_phase.is_some()).then(|| {
+                        PhaseState {
+                            record: PhaseRecord {
+                                number: spec.phase.as_ref().map_or(1, |p| p.number),
+                                began: None,
+                                previous_succeeded_at: None,
+                            },
+                            content_ready: vec![None; estate.primaries.len()],
+                            manual_pending: false,
+                        }
+                    }),
                 }
             })
             .collect();
@@ -257,6 +291,24 @@ impl Deployments {
         dep.published_at = Some(dep.published_at.map_or(now, |t| t.min(now)));
     }
 
+    /// When `d` was created (`SimTime::MAX`: a phase not yet begun).
+    #[inline]
+    pub(crate) fn created(&self, d: DeploymentId) -> SimTime {
+        self.states[d.index()].created
+    }
+
+    /// When `d` is available to clients.
+    #[inline]
+    pub(crate) fn available(&self, d: DeploymentId) -> SimTime {
+        self.states[d.index()].available
+    }
+
+    /// `d`'s deadline.
+    #[inline]
+    pub(crate) fn deadline(&self, d: DeploymentId) -> SimTime {
+        self.states[d.index()].deadline
+    }
+
     /// `d`'s counts: the top-level view.
     pub(crate) fn counts(&self, d: DeploymentId) -> &Counts {
         &self.states[d.index()].counts
@@ -320,9 +372,14 @@ impl Deployments {
                         }
                     })
                     .collect();
+                let began = dep.created != SimTime::MAX;
                 DeploymentRecord {
                     by_cohort,
                     targeted: dep.targeted,
+                    created: began.then_some(dep.created),
+                    available: began.then_some(dep.available),
+                    deadline: began.then_some(dep.deadline),
+                    phase: dep.phase.as_ref().map(|p| p.record),
                     published_at: dep.published_at,
                     site_published_at: dep.site_published_at,
                     thresholds: dep.thresholds,
@@ -442,7 +499,7 @@ impl World<'_> {
                 continue;
             }
             let (cell, reported, site_view) = self.cells(c, d, truth_changed);
-            let created = self.estate.deployments[d.index()].created;
+            let created = self.deployments.created(d);
             let cohort = self.clients.cohort(c).index();
             let mut crossed = false;
             let old = self.deployments.assignment(d, c).true_cell;
@@ -514,7 +571,124 @@ impl World<'_> {
             }
             if crossed {
                 self.deployments.check_thresholds(d, now);
+                if self.estate.deployments[d.index()].next_phase.is_some() {
+                    self.phase_checks.push(d);
+                }
             }
         }
+    }
+}
+
+impl Deployments {
+    /// A later phase's content reaches `site`'s DPs at `t` (distributed
+    /// from the phased deployment's creation, before the phase begins).
+    pub(crate) fn set_phase_content_ready(&mut self, d: DeploymentId, site: usize, t: SimTime) {
+        let phase = self.states[d.index()].phase.as_mut();
+        phase.expect("a phase of a phased deployment").content_ready[site] = Some(t);
+    }
+
+    fn phase_mut(&mut self, d: DeploymentId) -> &mut PhaseState {
+        (self.states[d.index()].phase.as_mut()).expect("a phase of a phased deployment")
+    }
+}
+
+impl World<'_> {
+    /// A phase of a phased deployment begins now: the first at its
+    /// creation; a later one when the previous phase met its success
+    /// criterion and the wait passed, or by hand. A later phase is a
+    /// deployment created now, available now, with its deadline its
+    /// `deadline_after` later; its content has been on the DPs since it
+    /// was distributed, so it enters policy now (or when the copy ends).
+    /// A manual begin before the previous phase began waits for it.
+    pub(crate) fn phase_begin(&mut self, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let estate = self.estate;
+        let spec = &estate.deployments[d.index()];
+        let reason = match &spec.phase {
+            None => PhaseReason::Created,
+            Some(phase) if self.deployments.created(phase.previous) > now => {
+                self.deployments.phase_mut(d).manual_pending = true;
+                return;
+            }
+            Some(phase) => match phase.begin {
+                PhaseStart::AfterSuccess(_) => PhaseReason::PreviousSucceeded,
+                PhaseStart::Manual(_) => PhaseReason::Manual,
+            },
+        };
+        let dep = &mut self.deployments.states[d.index()];
+        let state = dep.phase.as_mut().expect("a phase of a phased deployment");
+        if state.record.began.is_some() {
+            return;
+        }
+        state.record.began = Some((now, reason));
+        if let Some(phase) = &spec.phase {
+            dep.created = now;
+            dep.available = now;
+            dep.deadline = match spec.purpose {
+                Purpose::Required => now + phase.deadline_after,
+                Purpose::Available => now,
+            };
+            for (site, ready) in state.content_ready.iter().enumerate() {
+                if let Some(ready) = *ready {
+                    sched.at_fixed(ready.max(now), Event::ContentReady(d, site as u16));
+                }
+            }
+        }
+        self.recorder.trace(now, None, || TraceEvent::PhaseStarted {
+            deployment: d,
+            reason,
+        });
+        let Some(next) = spec.next_phase else {
+            return;
+        };
+        let next_spec = estate.deployments[next.index()].phase.as_ref();
+        match next_spec.expect("a later phase").begin {
+            PhaseStart::AfterSuccess(_) => self.check_phase_goal(d, sched),
+            PhaseStart::Manual(_) => {
+                if self.deployments.phase_mut(next).manual_pending {
+                    self.phase_begin(next, sched);
+                }
+            }
+        }
+    }
+
+    /// Whether phase `d`, begun, now meets the success criterion of the
+    /// phase after it: that share of its targeted clients compliant in the
+    /// top-level site database (the deployment's reported success, as the
+    /// console shows it). If so, the next phase begins after its wait.
+    pub(crate) fn check_phase_goal(&mut self, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let estate = self.estate;
+        let Some(next) = estate.deployments[d.index()].next_phase else {
+            return;
+        };
+        let phase = estate.deployments[next.index()].phase.as_ref();
+        let phase = phase.expect("a later phase");
+        let PhaseStart::AfterSuccess(wait) = phase.begin else {
+            return;
+        };
+        if self.deployments.created(d) > now
+            || (self.deployments.phase_mut(next).record)
+                .previous_succeeded_at
+                .is_some()
+        {
+            return;
+        }
+        let dep = &self.deployments.states[d.index()];
+        let compliant = Counts::compliant(&dep.counts.reported.states);
+        let need = (u64::from(dep.targeted) * u64::from(phase.success_percent)).div_ceil(100);
+        if u64::from(compliant) < need {
+            return;
+        }
+        self.deployments
+            .phase_mut(next)
+            .record
+            .previous_succeeded_at = Some(now);
+        self.recorder
+            .trace(now, None, || TraceEvent::PhaseSucceeded {
+                deployment: d,
+                compliant: u64::from(compliant),
+            });
+        sched.at_fixed(now + wait, Event::PhaseBegin(next));
     }
 }

@@ -29,6 +29,9 @@ pub enum Event {
     /// A deployment's content is on a primary's DPs: (deployment, site); it
     /// enters that site's machine policy once its updates are synced there.
     ContentReady(DeploymentId, u16),
+    /// A phase of a phased deployment begins: the first at its creation, a
+    /// later one after the previous phase succeeded, or by hand.
+    PhaseBegin(DeploymentId),
     /// Take one row of the compliance timeline.
     Sample,
 

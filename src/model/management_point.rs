@@ -172,12 +172,13 @@ impl World<'_> {
             0
         };
         self.deployments.learned(d, c, now);
+        let (available, deadline) = (self.deployments.available(d), self.deployments.deadline(d));
         let a = self.deployments.assignment_mut(d, c);
         debug_assert_eq!(a.phase, Phase::Unaware);
         a.phase = Phase::EvalDue;
-        a.due = (now + delay).max(spec.available);
+        a.due = (now + delay).max(available);
         a.deadline_at = match spec.purpose {
-            Purpose::Required => spec.deadline + SimDuration(jitter),
+            Purpose::Required => deadline + SimDuration(jitter),
             Purpose::Available => SimTime::MAX,
         };
         sched.at_fixed(a.due, Event::Wake(c));

@@ -41,8 +41,9 @@ pub use compliance::{Cell, Compliance, RequiredSub, state_message_name};
 pub use events::Event;
 pub(crate) use record::ms_histogram_bytes;
 pub use record::{
-    Assignment, DeploymentRecord, LoadCounts, LoadRow, Outcome, SampleRow, ServerRecord,
-    ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals, UpdateRow,
+    Assignment, DeploymentRecord, LoadCounts, LoadRow, Outcome, PhaseReason, PhaseRecord,
+    SampleRow, ServerRecord, ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals,
+    UpdateRow,
 };
 pub use servers::Request;
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};

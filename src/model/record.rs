@@ -139,6 +139,15 @@ pub struct SyncRecord {
 pub struct DeploymentRecord {
     /// Clients targeted.
     pub targeted: u32,
+    /// When it was created, made available and its deadline (`None`: a
+    /// later phase of a phased deployment that never began).
+    pub created: Option<SimTime>,
+    /// See `created`.
+    pub available: Option<SimTime>,
+    /// See `created`.
+    pub deadline: Option<SimTime>,
+    /// Its place in a phased deployment (`None`: not phased).
+    pub phase: Option<PhaseRecord>,
     /// When its policy was first published (content on the DPs).
     pub published_at: Option<SimTime>,
     /// When it was published at each primary site.
@@ -161,6 +170,30 @@ pub struct DeploymentRecord {
     /// The same, per targeted cohort (in cohort order; untargeted cohorts
     /// have `targeted == 0`).
     pub by_cohort: Vec<CohortBreakdown>,
+}
+
+/// How a phase of a phased deployment began.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseReason {
+    /// The first phase: created by the administrator.
+    Created,
+    /// The previous phase met its success criterion (and the wait passed).
+    PreviousSucceeded,
+    /// By hand, at the instant the scenario gives.
+    Manual,
+}
+
+/// One phase of a phased deployment, as the run left it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PhaseRecord {
+    /// Its place: 1 for the first phase.
+    pub number: u32,
+    /// When it began and why (`None`: it never did).
+    pub began: Option<(SimTime, PhaseReason)>,
+    /// When the previous phase met this phase's success criterion (`None`:
+    /// the first phase, a manual phase, or never).
+    pub previous_succeeded_at: Option<SimTime>,
 }
 
 /// One cohort's part of a deployment.

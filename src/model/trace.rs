@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use super::client::RestartCause;
 use super::compliance::Cell;
+use super::record::PhaseReason;
 use super::update_point::{ScanFailure, ScanSource};
 use crate::engine::SimTime;
 use crate::estate::{ClientId, DeploymentId, UpdateId};
@@ -67,6 +68,24 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     ContentReady {
         /// The deployment.
         deployment: D,
+    },
+    /// A phase of a phased deployment begins: its deployment is created.
+    PhaseStarted {
+        /// The phase's deployment.
+        deployment: D,
+        /// Why: the first phase's creation, the previous phase's success,
+        /// or by hand.
+        #[serde(rename = "to")]
+        reason: PhaseReason,
+    },
+    /// A phase of a phased deployment met the success criterion of the
+    /// phase after it (which begins after its wait).
+    PhaseSucceeded {
+        /// The phase that succeeded.
+        deployment: D,
+        /// Its targeted clients compliant in the site database.
+        #[serde(rename = "value")]
+        compliant: u64,
     },
     /// A fault takes a server down.
     FaultDownBegin {
@@ -289,6 +308,17 @@ impl<D, U> TraceEvent<D, U> {
             E::ContentReady { deployment } => E::ContentReady {
                 deployment: d(deployment),
             },
+            E::PhaseStarted { deployment, reason } => E::PhaseStarted {
+                deployment: d(deployment),
+                reason,
+            },
+            E::PhaseSucceeded {
+                deployment,
+                compliant,
+            } => E::PhaseSucceeded {
+                deployment: d(deployment),
+                compliant,
+            },
             E::FaultDownBegin { fault } => E::FaultDownBegin { fault },
             E::FaultSlowBegin { fault } => E::FaultSlowBegin { fault },
             E::FaultEnd { fault } => E::FaultEnd { fault },
@@ -383,6 +413,8 @@ impl<D, U> TraceEvent<D, U> {
         use TraceEvent as E;
         match self {
             E::ContentReady { deployment }
+            | E::PhaseStarted { deployment, .. }
+            | E::PhaseSucceeded { deployment, .. }
             | E::PolicyReceived { deployment }
             | E::ContentLocationRequest { deployment }
             | E::ContentLocationFailed { deployment, .. }
@@ -412,6 +444,8 @@ impl<D, U> TraceEvent<D, U> {
             E::SyncRetry => "sync_retry",
             E::UpdateSynced { .. } => "update_synced",
             E::ContentReady { .. } => "content_ready",
+            E::PhaseStarted { .. } => "phase_started",
+            E::PhaseSucceeded { .. } => "phase_succeeded",
             E::FaultDownBegin { .. } => "fault_down_begin",
             E::FaultSlowBegin { .. } => "fault_slow_begin",
             E::FaultEnd { .. } => "fault_end",
@@ -573,6 +607,14 @@ mod tests {
                 from: cell,
                 to: cell,
             },
+            TraceEvent::PhaseStarted {
+                deployment: "ring 2",
+                reason: PhaseReason::PreviousSucceeded,
+            },
+            TraceEvent::PhaseSucceeded {
+                deployment: "ring 1",
+                compliant: 950,
+            },
         ];
         for e in &all {
             let v = serde_json::to_value(e).expect("serialises");
@@ -584,6 +626,11 @@ mod tests {
         assert_eq!(
             failed,
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
+        );
+        let started = serde_json::to_string(&all[all.len() - 2]).expect("serialises");
+        assert_eq!(
+            started,
+            r#"{"event":"phase_started","deployment":"ring 2","to":"previous_succeeded"}"#
         );
         let planned = serde_json::to_string(&all[36]).expect("serialises");
         assert_eq!(

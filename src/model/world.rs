@@ -28,7 +28,9 @@ use super::windows::Schedule;
 use crate::engine::{
     EventKey, Model, RunEnd, RunStats, Scheduler, SimDuration, SimTime, Simulation, Streams,
 };
-use crate::estate::{ClientId, CohortSpec, DeploymentId, Estate, PowerSpec, Settings, SiteId};
+use crate::estate::{
+    ClientId, CohortSpec, DeploymentId, Estate, PhaseStart, PowerSpec, Settings, SiteId,
+};
 
 /// The whole simulated estate while it runs.
 pub(crate) struct World<'e> {
@@ -47,6 +49,9 @@ pub(crate) struct World<'e> {
     /// Per cohort: the maintenance windows its clients install software
     /// updates in, merged.
     pub(super) windows: Vec<Schedule>,
+    /// Phases whose reported compliance rose during this event: does the
+    /// next phase's success criterion hold now?
+    pub(super) phase_checks: Vec<DeploymentId>,
 }
 
 impl<'e> World<'e> {
@@ -65,6 +70,7 @@ impl<'e> World<'e> {
             recorder: Recorder::new(estate.cohorts.len(), gpo_conflicts),
             explicit: false,
             report_dirty: Vec::new(),
+            phase_checks: Vec::new(),
             windows: (estate.cohorts.iter())
                 .map(|k| {
                     let settings = &estate.settings[k.settings.index()];
@@ -92,13 +98,30 @@ impl<'e> World<'e> {
             sched.at_fixed(t, Event::SyncStart(SyncKind::Delta));
         }
         for (d, spec) in estate.deployments.iter().enumerate() {
+            let d = DeploymentId(d as u16);
             for site in 0..estate.primaries.len() {
-                if let Some(time) = self.content_time(DeploymentId(d as u16), site) {
-                    sched.at_fixed(
-                        spec.created + time,
-                        Event::ContentReady(DeploymentId(d as u16), site as u16),
-                    );
+                if let Some(time) = self.content_time(d, site) {
+                    match &spec.phase {
+                        // A later phase's content is distributed from the
+                        // phased deployment's creation; it enters policy
+                        // once the phase has begun.
+                        Some(phase) => (self.deployments).set_phase_content_ready(
+                            d,
+                            site,
+                            phase.content_from + time,
+                        ),
+                        None => {
+                            sched.at_fixed(spec.created + time, Event::ContentReady(d, site as u16))
+                        }
+                    }
                 }
+            }
+            match spec.phase.as_ref().map(|p| p.begin) {
+                None if spec.next_phase.is_some() => {
+                    sched.at_fixed(spec.created, Event::PhaseBegin(d))
+                }
+                Some(PhaseStart::Manual(at)) => sched.at_fixed(at, Event::PhaseBegin(d)),
+                _ => {}
             }
         }
         for (i, f) in estate.faults.iter().enumerate() {
@@ -260,6 +283,9 @@ impl<'e> World<'e> {
             Event::SyncStart(SyncKind::Delta) => (None, TraceEvent::SyncStartDelta),
             Event::SyncPoll => (None, TraceEvent::SyncPoll),
             Event::ContentReady(deployment, _) => (None, TraceEvent::ContentReady { deployment }),
+            // Traced where it takes effect: a manual begin may wait for the
+            // previous phase.
+            Event::PhaseBegin(_) => return,
             // Traced where they take effect: a sync that fails at the insert
             // is not inserted, and a retry that a running sync makes
             // pointless does not run.
@@ -340,6 +366,7 @@ impl Model for World<'_> {
                 self.content_ready(d, usize::from(site), sched.now());
                 self.policy_changed(sched);
             }
+            Event::PhaseBegin(d) => self.phase_begin(d, sched),
             // The row is taken once every event at this instant is in.
             Event::Sample => sched.at_end_of_instant(),
             Event::PolicyPoll(c, mp) => self.policy_poll(c, usize::from(mp), sched),
@@ -362,6 +389,9 @@ impl Model for World<'_> {
         }
         while let Some(c) = self.report_dirty.pop() {
             self.arm_report(c, sched.now(), sched);
+        }
+        while let Some(d) = self.phase_checks.pop() {
+            self.check_phase_goal(d, sched);
         }
     }
 }

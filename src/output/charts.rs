@@ -216,16 +216,21 @@ impl Unit {
 impl<'a> Context<'a> {
     fn new(estate: &'a Estate, outcome: &'a Outcome, i: usize, rows: &'a [&'a SampleRow]) -> Self {
         let spec = &estate.deployments[i];
+        let record = &outcome.deployments[i];
         let when = |t: SimTime| {
             let at = estate.source.start + Duration::milliseconds(t.as_ms() as i64);
             at.format("%a %-d %b %H:%M").to_string()
         };
         let mut marks: Vec<(Vec<&str>, SimTime, RGBColor)> = Vec::new();
+        // A phase that never began has none of these instants.
         for (label, t, color) in [
-            ("created", spec.created, RGBColor(110, 110, 110)),
-            ("available", spec.available, RGBColor(40, 150, 70)),
-            ("deadline", spec.deadline, RGBColor(200, 30, 40)),
+            ("created", record.created, RGBColor(110, 110, 110)),
+            ("available", record.available, RGBColor(40, 150, 70)),
+            ("deadline", record.deadline, RGBColor(200, 30, 40)),
         ] {
+            let Some(t) = t else {
+                continue;
+            };
             // The later mark's colour wins: the deadline is what readers look for.
             match marks.iter_mut().find(|m| m.1 == t) {
                 Some(m) => {
@@ -235,7 +240,8 @@ impl<'a> Context<'a> {
                 None => marks.push((vec![label], t, color)),
             }
         }
-        let origin = spec.created.min(estate.end());
+        // A phase that never began is drawn from the end (an empty chart).
+        let origin = record.created.unwrap_or(SimTime::MAX).min(estate.end());
         let span = estate.end().since(origin).as_ms();
         let unit = Unit::for_run(span);
         let th = &outcome.deployments[i].thresholds;

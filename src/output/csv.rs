@@ -162,7 +162,9 @@ pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
         let fixed = [
             ms,
             h,
-            hours_between(spec.created, row.time),
+            // A phase of a phased deployment that has not begun: empty.
+            dep.created
+                .map_or(String::new(), |c| hours_between(c, row.time)),
             stamp,
             match row.site {
                 None => estate.source.site_code.clone(),

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::charts::{Chart, Subject};
 use super::json::{CohortSummary, DeploymentSummary, Percentiles, Summary, Thresholds};
 use super::load_charts::{capacity_words, role_words_by_name};
-use super::report::format_duration;
+use super::report::{format_duration, phase_line};
 use crate::estate::Estate;
 
 /// The page's style sheet: system fonts, readable tables, charts that
@@ -180,9 +180,9 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         let mut sec = Section::new(format!("deployment-{i}"), format!("Deployment: {}", d.name));
         let mut rows = vec![("targeted clients".to_string(), d.targeted.to_string())];
         for (what, at) in [
-            ("created", Some(d.created_h)),
-            ("available", Some(d.available_h)),
-            ("deadline", Some(d.deadline_h)),
+            ("created", d.created_h),
+            ("available", d.available_h),
+            ("deadline", d.deadline_h),
             ("published (content on the DPs, in policy)", d.published_h),
         ] {
             let v = match at {
@@ -190,6 +190,9 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
                 None => "never".to_string(),
             };
             rows.push((what.to_string(), v));
+        }
+        if let Some(p) = &d.phase {
+            rows.push(("phased deployment".to_string(), phase_line(p)));
         }
         sec.table("kv", key_values(&rows));
         sec.heading("State at the end of the run");

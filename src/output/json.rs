@@ -7,8 +7,8 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::engine::SimTime;
-use crate::estate::Estate;
-use crate::model::{Compliance, Outcome, THRESHOLDS, Totals};
+use crate::estate::{DeploymentSpec, Estate, PhaseStart};
+use crate::model::{Compliance, Outcome, PhaseReason, PhaseRecord, THRESHOLDS, Totals};
 use crate::output::start_text;
 
 /// The run summary.
@@ -46,6 +46,9 @@ pub struct Summary {
     pub primaries: Vec<PrimarySummary>,
     /// Catalog syncs, in start order.
     pub syncs: Vec<SyncSummary>,
+    /// The WSUS catalog scans evaluate, when the scenario gives one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<CatalogSummary>,
     /// State message latency, queued on the client → site database, in seconds.
     pub state_message_latency_s: Percentiles,
     /// State messages queued but not in the site database at the end.
@@ -59,6 +62,23 @@ pub struct Summary {
     pub totals: TotalsSummary,
 }
 
+/// The WSUS catalog and what it makes a scan cost.
+#[derive(Clone, Debug, Serialize)]
+pub struct CatalogSummary {
+    /// Updates not declined, before maintenance.
+    pub updates: u32,
+    /// Share of them superseded.
+    pub superseded_share: f64,
+    /// WSUS maintenance declines superseded updates.
+    pub decline_superseded: bool,
+    /// Updates a scan evaluates: neither declined nor superseded-and-declined.
+    pub valid_updates: u32,
+    /// The catalog size the update points' scan times are for.
+    pub reference_updates: u32,
+    /// A scan's server time over the update point's scan time.
+    pub scan_cost: f64,
+}
+
 /// One deployment's results.
 #[derive(Clone, Debug, Serialize)]
 pub struct DeploymentSummary {
@@ -70,12 +90,16 @@ pub struct DeploymentSummary {
     pub targeted: u32,
     /// Why clients are Unknown at the end.
     pub unknown_at_end: UnknownSummary,
-    /// Hours from the start to creation, availability and deadline.
-    pub created_h: f64,
+    /// Hours from the start to creation, availability and deadline
+    /// (`None`: a phase of a phased deployment that never began).
+    pub created_h: Option<f64>,
     /// Available to clients.
-    pub available_h: f64,
+    pub available_h: Option<f64>,
     /// Deadline.
-    pub deadline_h: f64,
+    pub deadline_h: Option<f64>,
+    /// Its place in a phased deployment (absent: not phased).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phase: Option<PhaseSummary>,
     /// When its policy was published (content on the DPs), if it was.
     pub published_h: Option<f64>,
     /// True counts at the end.
@@ -102,6 +126,30 @@ pub struct DeploymentSummary {
     pub client_time_to_compliant_h_reported: Percentiles,
     /// The same, per targeted cohort.
     pub by_cohort: Vec<CohortPart>,
+}
+
+/// A deployment's place in a phased deployment, and how it began.
+#[derive(Clone, Debug, Serialize)]
+pub struct PhaseSummary {
+    /// 1 for the first phase.
+    pub number: u32,
+    /// The phased deployment: its first phase's name.
+    pub phased_deployment: String,
+    /// Hours from the start until it began (`None`: never).
+    pub started_h: Option<f64>,
+    /// Why it began: `created` (the first phase), `previous_succeeded`,
+    /// `manual` (`None`: it never began).
+    pub reason: Option<PhaseReason>,
+    /// The success criterion of the previous phase, percent of its
+    /// targeted clients compliant in the site database (`None`: the first
+    /// phase, or a manual begin).
+    pub success_percent: Option<u32>,
+    /// Hours from the start until the previous phase met it (`None`: the
+    /// first phase, a manual begin, or never).
+    pub previous_succeeded_h: Option<f64>,
+    /// The wait after the previous phase succeeded, hours (`None`: the
+    /// first phase, or a manual begin).
+    pub wait_h: Option<f64>,
 }
 
 /// One cohort's part of a deployment.
@@ -342,6 +390,27 @@ fn pct(part: u32, whole: u32) -> f64 {
     }
 }
 
+/// How a phase of a phased deployment began.
+fn phase_summary(estate: &Estate, spec: &DeploymentSpec, p: &PhaseRecord) -> PhaseSummary {
+    let mut first = spec;
+    while let Some(phase) = &first.phase {
+        first = &estate.deployments[phase.previous.index()];
+    }
+    let after = spec.phase.as_ref().and_then(|phase| match phase.begin {
+        PhaseStart::AfterSuccess(wait) => Some((phase.success_percent, wait)),
+        PhaseStart::Manual(_) => None,
+    });
+    PhaseSummary {
+        number: p.number,
+        phased_deployment: first.name.clone(),
+        started_h: p.began.map(|(t, _)| hours(t)),
+        reason: p.began.map(|(_, why)| why),
+        success_percent: after.map(|(pct, _)| pct),
+        previous_succeeded_h: p.previous_succeeded_at.map(hours),
+        wait_h: after.map(|(_, wait)| wait.as_ms() as f64 / MS_PER_HOUR),
+    }
+}
+
 /// Utilization at or above which a server counts as busy, by default.
 pub const DEFAULT_BUSY_ABOVE: f64 = 0.8;
 
@@ -401,8 +470,8 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
         .iter()
         .zip(&outcome.deployments)
         .map(|(spec, rec)| {
-            let since =
-                |t: Option<SimTime>| t.map(|t| hours(SimTime(t.since(spec.created).as_ms())));
+            let created = rec.created.unwrap_or(SimTime::MAX);
+            let since = |t: Option<SimTime>| t.map(|t| hours(SimTime(t.since(created).as_ms())));
             let th = |at: &[Option<SimTime>; 4]| Thresholds {
                 pct_50: since(at[0]),
                 pct_80: since(at[1]),
@@ -410,8 +479,11 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
                 pct_99: since(at[3]),
             };
             let after_deadline = |at: &[Option<SimTime>; 4]| {
+                // A phase that never began has no deadline (and reached nothing).
                 let from = |t: Option<SimTime>| {
-                    t.map(|t| (t.as_ms() as f64 - spec.deadline.as_ms() as f64) / MS_PER_HOUR)
+                    t.zip(rec.deadline).map(|(t, deadline)| {
+                        (t.as_ms() as f64 - deadline.as_ms() as f64) / MS_PER_HOUR
+                    })
                 };
                 Thresholds {
                     pct_50: from(at[0]),
@@ -437,9 +509,10 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
                     reported_not_yet_reported: rec.final_reported[unknown]
                         - rec.final_reported_unknown_scan_failed,
                 },
-                created_h: hours(spec.created),
-                available_h: hours(spec.available),
-                deadline_h: hours(spec.deadline),
+                created_h: rec.created.map(hours),
+                available_h: rec.available.map(hours),
+                deadline_h: rec.deadline.map(hours),
+                phase: rec.phase.map(|p| phase_summary(estate, spec, &p)),
                 published_h: rec.published_at.map(hours),
                 final_true: rec.final_truth.into(),
                 final_reported: rec.final_reported.into(),
@@ -545,6 +618,14 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
             .collect(),
         primaries: primaries(estate, outcome),
         syncs,
+        catalog: estate.sync.catalog.as_ref().map(|c| CatalogSummary {
+            updates: c.updates,
+            superseded_share: c.superseded_share,
+            decline_superseded: c.decline_superseded,
+            valid_updates: c.valid_updates(),
+            reference_updates: c.reference_updates,
+            scan_cost: round3(c.scan_cost()),
+        }),
         state_message_latency_s: Percentiles::of(&outcome.message_latency, 1_000.0),
         state_messages_pending_at_end: outcome.messages_pending_at_end,
         busy_threshold_pct: round3(busy_above * 100.0),
@@ -621,7 +702,11 @@ fn primaries(estate: &Estate, outcome: &Outcome) -> Vec<PrimarySummary> {
                         hours_to_95_reported: rows
                             .iter()
                             .find(|r| targeted > 0 && u64::from(ok(&r.reported)) >= need)
-                            .map(|r| hours(SimTime(r.time.since(spec.created).as_ms()))),
+                            .map(|r| {
+                                let created = outcome.deployments[d].created;
+                                let created = created.unwrap_or(SimTime::MAX);
+                                hours(SimTime(r.time.since(created).as_ms()))
+                            }),
                     }
                 })
                 .collect(),

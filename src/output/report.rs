@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use comfy_table::{CellAlignment, Table};
 
 use super::json::{Percentiles, ServerSummary, Summary};
+use crate::model::PhaseReason;
 
 /// `2d 04h`, `3h 20m`, `45m`, `12s` from hours.
 pub fn format_duration(hours: f64) -> String {
@@ -133,24 +134,33 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         thousands(s.events)
     );
     for d in s.deployments.iter().take(MAX_DEPLOYMENTS_SHOWN) {
-        let deadline = if d.purpose == "required" {
-            format!(", deadline {}", local(s, d.deadline_h))
-        } else {
-            String::new()
-        };
-        let available = if d.available_h == d.created_h {
-            String::new()
-        } else {
-            format!(", available {}", local(s, d.available_h))
+        // A later phase of a phased deployment that never began has none
+        // of these instants.
+        let when = match d.created_h {
+            None => "not created by the end".to_string(),
+            Some(created) => {
+                let deadline = match d.deadline_h {
+                    Some(t) if d.purpose == "required" => format!(", deadline {}", local(s, t)),
+                    _ => String::new(),
+                };
+                let available = match d.available_h {
+                    Some(t) if t != created => format!(", available {}", local(s, t)),
+                    _ => String::new(),
+                };
+                format!("created {}{available}{deadline}", local(s, created))
+            }
         };
         let _ = writeln!(
             out,
-            "{} ({}, {} clients): created {}{available}{deadline}",
+            "{} ({}, {} clients): {when}",
             d.name,
             d.purpose,
-            thousands(u64::from(d.targeted)),
-            local(s, d.created_h)
+            thousands(u64::from(d.targeted))
         );
+        // How a later phase began (the first begins at its creation).
+        if let Some(p) = d.phase.as_ref().filter(|p| p.number > 1) {
+            let _ = writeln!(out, "  {}", phase_line(p));
+        }
     }
     let mut table = Table::new();
     table
@@ -307,6 +317,9 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             local(s, first.started_h)
         );
     }
+    if let Some(c) = &s.catalog {
+        let _ = writeln!(out, "{}", catalog_line(c));
+    }
     let _ = writeln!(
         out,
         "state messages, client → site database: {}; {} on their way at the end",
@@ -325,6 +338,63 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         );
     }
     out
+}
+
+/// The WSUS catalog scans evaluate and what it makes them cost.
+fn catalog_line(c: &super::json::CatalogSummary) -> String {
+    let guidance = if c.valid_updates >= 7000 {
+        "; above Microsoft's guidance of fewer than 7,000 (best fewer than 5,000)"
+    } else if c.valid_updates >= 5000 {
+        "; within Microsoft's guidance of fewer than 7,000, above the preferred 5,000"
+    } else {
+        ""
+    };
+    format!(
+        "WSUS catalog: {} valid updates of {} not declined ({} superseded{}){guidance}: a scan costs the SUP {}x its scan time (set for {})",
+        c.valid_updates,
+        c.updates,
+        (f64::from(c.updates) * c.superseded_share).round(),
+        if c.decline_superseded {
+            ", declined by WSUS maintenance"
+        } else {
+            ", not declined"
+        },
+        c.scan_cost,
+        c.reference_updates
+    )
+}
+
+/// How a phase of a phased deployment began, or why it has not.
+pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
+    let of = format!("phase {} of '{}'", p.number, p.phased_deployment);
+    let criterion = p.success_percent.map_or(String::new(), |pct| {
+        format!("{pct}% of the previous phase compliant in the site database")
+    });
+    match (p.reason, p.started_h) {
+        (Some(PhaseReason::Created), Some(t)) => {
+            format!("{of}: began at {} (created)", format_duration(t))
+        }
+        (Some(PhaseReason::PreviousSucceeded), Some(t)) => format!(
+            "{of}: began at {}, {} after the previous phase reached its criterion ({criterion}) at {}",
+            format_duration(t),
+            format_duration(p.wait_h.unwrap_or(0.0)),
+            p.previous_succeeded_h
+                .map_or("—".to_string(), format_duration)
+        ),
+        (Some(PhaseReason::Manual), Some(t)) => {
+            format!("{of}: began at {} by hand", format_duration(t))
+        }
+        _ => match p.previous_succeeded_h {
+            Some(at) => format!(
+                "{of}: not begun; the previous phase reached its criterion ({criterion}) at {}, the wait had not passed",
+                format_duration(at)
+            ),
+            None if p.success_percent.is_some() => format!(
+                "{of}: not begun; the previous phase never reached its criterion ({criterion})"
+            ),
+            None => format!("{of}: not begun by the end"),
+        },
+    }
 }
 
 #[cfg(test)]

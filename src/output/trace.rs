@@ -501,6 +501,14 @@ fn verdicts(
         if !a.is_targeted() {
             continue;
         }
+        // A later phase of a phased deployment counts from when it began.
+        let Some(created) = outcome.deployments[d].created else {
+            out.push(format!(
+                "verdict for '{}': the phase never began (the phase before it did not meet its criterion in time)",
+                spec.name
+            ));
+            continue;
+        };
         let mine = |f: &dyn Fn(&TraceEvent) -> bool| {
             records
                 .iter()
@@ -533,7 +541,7 @@ fn verdicts(
         }
         // The milestones of its path, in order, and the waits between them.
         let milestones: Vec<(&str, Option<SimTime>)> = vec![
-            ("created", Some(spec.created)),
+            ("created", Some(created)),
             (
                 "waiting for policy",
                 (a.learned_at != SimTime::MAX).then_some(a.learned_at),
@@ -588,7 +596,7 @@ fn verdicts(
             ("waiting for the restart", Some(a.true_compliant_at)),
         ];
         let mut longest: Option<(&str, u64)> = None;
-        let mut prev = spec.created;
+        let mut prev = created;
         for (label, at) in milestones.into_iter().skip(1) {
             let Some(at) = at.filter(|&t| t >= prev) else {
                 continue;
@@ -604,14 +612,14 @@ fn verdicts(
         } else {
             format!(
                 "reported {} after creation ({} after the truth)",
-                h(a.reported_compliant_at.since(spec.created).as_ms()),
+                h(a.reported_compliant_at.since(created).as_ms()),
                 h(a.reported_compliant_at.since(a.true_compliant_at).as_ms())
             )
         };
         out.push(format!(
             "verdict for '{}': compliant {} after creation, {reported}; the longest wait was {} ({})",
             spec.name,
-            h(a.true_compliant_at.since(spec.created).as_ms()),
+            h(a.true_compliant_at.since(created).as_ms()),
             longest.map_or("none", |l| l.0),
             longest.map_or_else(|| "0s".to_string(), |l| h(l.1)),
         ));

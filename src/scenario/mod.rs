@@ -16,8 +16,8 @@ use std::path::Path;
 
 pub use schema::{
     Classification, ClientKind, ClientSettings, Cohort, Deployment, Dist, DistributionPoint, Fault,
-    FaultEffect, MaintenanceWindow, ManagementPoint, Power, Primary, Purpose, Recurrence, Scenario,
-    Servers, Site, Sync, Update, UpdatePoint, Weekday,
+    FaultEffect, MaintenanceWindow, ManagementPoint, Phase, PhaseBegin, Power, Primary, Purpose,
+    Recurrence, Scenario, Servers, Site, Sync, Update, UpdatePoint, Weekday, WsusCatalog,
 };
 pub use set::{Override, apply as apply_sets, check_path, set_server_count, split_values};
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};

@@ -948,6 +948,61 @@ pub struct Deployment {
     /// (install as soon as possible).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deadline: Option<Timestamp>,
+    /// A phased deployment: this deployment is its first phase, and each
+    /// entry is one more phase, in order, that deploys the same updates
+    /// to its own cohorts once the phase before it has succeeded (at most
+    /// 10). Default `[]`: not phased.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub phases: Vec<Phase>,
+}
+
+/// A later phase of a phased deployment: a deployment of the same updates,
+/// with the same purpose and user experience, to other cohorts, created when
+/// the phase before it has succeeded.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Phase {
+    /// The phase's deployment name, unique among all deployments.
+    pub name: String,
+    /// Names of the cohorts it targets (at least one).
+    pub targets: Vec<String>,
+    /// Criterion for success of the previous phase: the percent of that
+    /// phase's targeted clients the site database must show compliant
+    /// (1–100). Default 95.
+    #[serde(default = "default_success_percent")]
+    pub success_percent: u32,
+    /// When the phase begins. Default `AfterSuccess("1d")`.
+    #[serde(default)]
+    pub begin: PhaseBegin,
+    /// The deadline, relative to the phase's available time (its begin):
+    /// `"0s"` is "as soon as possible" (0–365d). Default `"7d"`.
+    #[serde(default = "default_phase_deadline")]
+    pub deadline_after: Dur,
+}
+
+fn default_success_percent() -> u32 {
+    95
+}
+fn default_phase_deadline() -> Dur {
+    Dur(SimDuration::from_days(7))
+}
+
+/// When a later phase begins.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub enum PhaseBegin {
+    /// Automatically, this long (0–365d) after the previous phase met the
+    /// success criterion.
+    AfterSuccess(Dur),
+    /// By hand, at this instant, whether or not the previous phase
+    /// succeeded (but never before the previous phase began).
+    Manual(Timestamp),
+}
+
+impl Default for PhaseBegin {
+    fn default() -> Self {
+        PhaseBegin::AfterSuccess(Dur(SimDuration::from_days(1)))
+    }
 }
 
 /// Whether a deployment is enforced.
@@ -1013,6 +1068,43 @@ pub struct Sync {
     /// allowed 1m–24h.
     #[serde(default = "default_sync_retry")]
     pub retry_interval: Dur,
+    /// The WSUS catalog the update points serve to scanning clients: with
+    /// it, a scan's server time grows with the updates neither declined nor
+    /// superseded. Default: none (each scan costs the update point's
+    /// `full_scan_time` or `delta_scan_time`, whatever the catalog).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub catalog: Option<WsusCatalog>,
+}
+
+/// The updates in the WSUS database (the products, classifications and
+/// languages synced), for what a scan costs the update points.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsusCatalog {
+    /// Updates in the WSUS database that are not declined, before WSUS
+    /// maintenance declines any superseded ones (1–1,000,000).
+    pub updates: u32,
+    /// The share of them that are superseded (0–1). Default 0.5.
+    #[serde(default = "default_superseded_share")]
+    pub superseded_share: f64,
+    /// WSUS maintenance declines superseded updates after every sync
+    /// (the software update point's "Decline expired updates in WSUS
+    /// according to supersedence rules"), removing them from the catalog
+    /// clients scan. Default `false`.
+    #[serde(default)]
+    pub decline_superseded: bool,
+    /// The catalog size, in valid updates, that the update points'
+    /// `full_scan_time` and `delta_scan_time` are for (1–1,000,000).
+    /// Default 5000 (Microsoft's preferred upper size).
+    #[serde(default = "default_reference_updates")]
+    pub reference_updates: u32,
+}
+
+fn default_superseded_share() -> f64 {
+    0.5
+}
+fn default_reference_updates() -> u32 {
+    5000
 }
 
 fn default_sync_interval() -> Dur {
@@ -1060,6 +1152,7 @@ impl Default for Sync {
             pull_delay: default_pull_delay(),
             insert_per_update: default_insert(),
             retry_interval: default_sync_retry(),
+            catalog: None,
         }
     }
 }
@@ -1202,6 +1295,7 @@ impl Deployment {
             created,
             available: None,
             deadline: None,
+            phases: Vec::new(),
         }
     }
 }

@@ -11,14 +11,16 @@ use chrono::{Datelike, Timelike};
 use sha2::{Digest, Sha256};
 
 use super::schema::{
-    ClientKind, ClientSettings, Dist, FaultEffect, Power, Purpose, Recurrence, Scenario, WindowType,
+    ClientKind, ClientSettings, Dist, FaultEffect, PhaseBegin, Power, Purpose, Recurrence,
+    Scenario, WindowType,
 };
 use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
-    CohortId, CohortSpec, DeploymentSpec, DpId, DpSpec, Estate, FaultSpec, MpId, MpSpec, PowerSpec,
-    PrimarySpec, RestartScheduleSpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source,
-    SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
+    CatalogSpec, CohortId, CohortSpec, DeploymentId, DeploymentSpec, DpId, DpSpec, Estate,
+    FaultSpec, MpId, MpSpec, PhaseSpec, PhaseStart, PowerSpec, PrimarySpec, RestartScheduleSpec,
+    ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec, SyncSpec, UpdateId,
+    UpdateSpec, WindowKind, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -370,6 +372,12 @@ impl Checker {
     }
 }
 
+/// Whether a catalog's numbers are in range (its problems are reported
+/// where it is checked): only then is its scan cost computed.
+fn ck_ok(c: &CatalogSpec) -> bool {
+    c.reference_updates > 0 && (0.0..=1.0).contains(&c.superseded_share)
+}
+
 /// A recurrence and a local time of day as a period and an offset from
 /// local Monday 00:00 (weekly) or midnight (daily); the time must be before
 /// 24:00.
@@ -508,6 +516,20 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         SimDuration::from_mins(1),
         SimDuration::from_hours(24),
     );
+    if let Some(c) = &sy.catalog {
+        for (field, v) in [
+            ("updates", c.updates),
+            ("reference_updates", c.reference_updates),
+        ] {
+            if !(1..=1_000_000).contains(&v) {
+                ck.fail(
+                    format!("sync.catalog.{field}"),
+                    format!("must be between 1 and 1000000, got {v}"),
+                );
+            }
+        }
+        ck.probability("sync.catalog.superseded_share", c.superseded_share);
+    }
     let sync = SyncSpec {
         initially_synced: sy.initially_synced,
         schedule_interval: sy.schedule_interval.0,
@@ -520,6 +542,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         pull_delay: sy.pull_delay.0,
         insert_per_update: sy.insert_per_update.0,
         retry_interval: sy.retry_interval.0,
+        catalog: sy.catalog.as_ref().map(|c| CatalogSpec {
+            updates: c.updates,
+            superseded_share: c.superseded_share,
+            decline_superseded: c.decline_superseded,
+            reference_updates: c.reference_updates,
+        }),
         // Set below, once it is known whether the site is a CAS.
         top_update_point: None,
     };
@@ -708,13 +736,19 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         ck.dist(&format!("{path}.full_scan_time"), &u.full_scan_time, day);
         ck.dist(&format!("{path}.delta_scan_time"), &u.delta_scan_time, day);
         let site = site_of(&mut ck, format!("{path}.site"), &u.site);
+        // A catalog scales both scan times (not applied at all without
+        // one, so that such scenarios keep their exact times).
+        let scan_time = |d: &Dist| match &sync.catalog {
+            Some(c) if ck_ok(c) => d.resolve().scaled(c.scan_cost()).sampler(),
+            _ => d.resolve().sampler(),
+        };
         update_points.push(SupSpec {
             site,
             name: u.name.clone(),
             scan_slots: u.scan_slots,
             queue_limit: u.queue_limit,
-            full_scan_time: u.full_scan_time.resolve().sampler(),
-            delta_scan_time: u.delta_scan_time.resolve().sampler(),
+            full_scan_time: scan_time(&u.full_scan_time),
+            delta_scan_time: scan_time(&u.delta_scan_time),
         });
     }
     let mut distribution_points = Vec::new();
@@ -1197,12 +1231,56 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     }
 
     // Deployments.
-    let _ = ck.unique(
+    let deployment_index = ck.unique(
         "deployments",
         "name",
         raw.deployments.iter().map(|d| d.name.as_str()),
     );
-    let mut deployments = Vec::new();
+    // A phase is a deployment of its own: its name is unique among them all.
+    let mut phase_names: BTreeMap<&str, String> = BTreeMap::new();
+    for (i, d) in raw.deployments.iter().enumerate() {
+        for (j, phase) in d.phases.iter().enumerate() {
+            let path = format!("deployments[{i}].phases[{j}].name");
+            ck.name(&path, &phase.name);
+            let taken = (deployment_index.get(phase.name.as_str()))
+                .map(|k| format!("deployments[{k}]"))
+                .or_else(|| phase_names.get(phase.name.as_str()).cloned());
+            if let Some(first) = taken {
+                ck.fail(
+                    path.clone(),
+                    format!(
+                        "'{}' is already used by {first}; a phase is a deployment of its own and its name must be unique, rename one of them",
+                        phase.name
+                    ),
+                );
+            } else {
+                phase_names.insert(&phase.name, path.trim_end_matches(".name").to_string());
+            }
+        }
+    }
+    let resolve_targets = |ck: &mut Checker, path: &str, names: &[String]| {
+        let mut targets: Vec<CohortId> = Vec::new();
+        for (j, name) in names.iter().enumerate() {
+            let Some(c) = ck.lookup(
+                &format!("{path}.targets[{j}]"),
+                "cohort",
+                name,
+                &cohort_index,
+            ) else {
+                continue;
+            };
+            let c = CohortId(c as u16);
+            if targets.contains(&c) {
+                ck.fail(
+                    format!("{path}.targets[{j}]"),
+                    format!("cohort '{name}' is listed twice"),
+                );
+            }
+            targets.push(c);
+        }
+        targets
+    };
+    let mut deployments: Vec<DeploymentSpec> = Vec::new();
     for (i, d) in raw.deployments.iter().enumerate() {
         let path = format!("deployments[{i}]");
         if d.updates.is_empty() {
@@ -1238,25 +1316,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 format!("must add up to at most 1PB, got {total} bytes"),
             );
         }
-        let mut targets: Vec<CohortId> = Vec::new();
-        for (j, name) in d.targets.iter().enumerate() {
-            let Some(c) = ck.lookup(
-                &format!("{path}.targets[{j}]"),
-                "cohort",
-                name,
-                &cohort_index,
-            ) else {
-                continue;
-            };
-            let c = CohortId(c as u16);
-            if targets.contains(&c) {
-                ck.fail(
-                    format!("{path}.targets[{j}]"),
-                    format!("cohort '{name}' is listed twice"),
-                );
-            }
-            targets.push(c);
-        }
+        let targets = resolve_targets(&mut ck, &path, &d.targets);
         let problems_before = ck.problems.len();
         let created = ck.instant(&format!("{path}.created"), &d.created, &raw.start, end);
         let created_ok = ck.problems.len() == problems_before;
@@ -1313,7 +1373,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         if d.purpose == Purpose::Available && d.deadline.is_some() {
             ck.fail(format!("{path}.deadline"), "an Available deployment has no deadline; remove it or make the deployment Required");
         }
-        deployments.push(DeploymentSpec {
+        let first = DeploymentSpec {
             name: d.name.clone(),
             updates: ups,
             targets,
@@ -1324,13 +1384,91 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             honor_maintenance_windows: d.honor_maintenance_windows,
             suppress_restart_workstations: d.suppress_restart.contains(&ClientKind::Workstation),
             suppress_restart_servers: d.suppress_restart.contains(&ClientKind::Server),
-        });
+            phase: None,
+            next_phase: None,
+        };
+        if d.phases.len() > 10 {
+            ck.fail(
+                format!("{path}.phases"),
+                format!(
+                    "a phased deployment has at most 10 phases after the first, got {}",
+                    d.phases.len()
+                ),
+            );
+        }
+        let mut previous = deployments.len();
+        deployments.push(first.clone());
+        for (j, phase) in d.phases.iter().enumerate() {
+            let path = format!("{path}.phases[{j}]");
+            if phase.targets.is_empty() {
+                ck.fail(format!("{path}.targets"), "must list at least one cohort");
+            }
+            let targets = resolve_targets(&mut ck, &path, &phase.targets);
+            if !(1..=100).contains(&phase.success_percent) {
+                ck.fail(
+                    format!("{path}.success_percent"),
+                    format!(
+                        "must be a whole percent between 1 and 100, got {}",
+                        phase.success_percent
+                    ),
+                );
+            }
+            let year = SimDuration::from_days(365);
+            let begin = match &phase.begin {
+                PhaseBegin::AfterSuccess(wait) => {
+                    ck.duration(&format!("{path}.begin"), wait.0, SimDuration::ZERO, year);
+                    PhaseStart::AfterSuccess(wait.0)
+                }
+                PhaseBegin::Manual(t) => {
+                    let at = ck.instant(&format!("{path}.begin"), t, &raw.start, end);
+                    if at < created {
+                        ck.fail(
+                            format!("{path}.begin"),
+                            format!(
+                                "{t} is before the phased deployment is created ({}); a phase begins at or after it",
+                                d.created
+                            ),
+                        );
+                    }
+                    PhaseStart::Manual(at)
+                }
+            };
+            ck.duration(
+                &format!("{path}.deadline_after"),
+                phase.deadline_after.0,
+                SimDuration::ZERO,
+                year,
+            );
+            let id = DeploymentId(deployments.len() as u16);
+            deployments[previous].next_phase = Some(id);
+            let before = DeploymentId(previous as u16);
+            previous = id.index();
+            deployments.push(DeploymentSpec {
+                name: phase.name.clone(),
+                targets,
+                created: SimTime::MAX,
+                available: SimTime::MAX,
+                deadline: SimTime::MAX,
+                phase: Some(PhaseSpec {
+                    number: j as u32 + 2,
+                    previous: before,
+                    content_from: created,
+                    begin,
+                    success_percent: phase.success_percent,
+                    deadline_after: phase.deadline_after.0,
+                }),
+                ..first.clone()
+            });
+        }
     }
     if raw.updates.len() > 4096 {
         ck.fail("updates", "too many updates (at most 4096)");
     }
-    if raw.deployments.len() > 1024 {
-        ck.fail("deployments", "too many deployments (at most 1024)");
+    if deployments.len() > 1024 {
+        ck.fail(
+            "deployments",
+            "too many deployments (at most 1024, counting each phase of a phased deployment)",
+        );
     }
 
     if !ck.problems.is_empty() {

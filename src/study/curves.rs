@@ -102,7 +102,14 @@ impl Curves {
                     (point, d, view),
                     Curve {
                         targeted: outcome.deployments[d].targeted,
-                        created_ms: spec.created.as_ms(),
+                        // A later phase begins at a different time in
+                        // each run: its curves count from the phased
+                        // deployment's creation, the same in every run.
+                        created_ms: spec
+                            .phase
+                            .as_ref()
+                            .map_or(spec.created, |p| p.content_from)
+                            .as_ms(),
                         samples,
                     },
                 );

@@ -70,6 +70,7 @@ impl World<'_> {
             | Event::SyncRetry
             | Event::SiteSynced(..)
             | Event::ContentReady(..)
+            | Event::PhaseBegin(_)
             | Event::Sample
             | Event::PolicyPoll(..)
             | Event::PolicyRequest(_)
@@ -145,6 +146,7 @@ impl World<'_> {
             | Event::SyncRetry
             | Event::SiteSynced(..)
             | Event::ContentReady(..)
+            | Event::PhaseBegin(_)
             | Event::Sample
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)

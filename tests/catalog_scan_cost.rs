@@ -1,0 +1,215 @@
+//! Scan cost from the WSUS catalog (docs/model.md, "Scan cost and the
+//! WSUS catalog"): with `sync.catalog`, each scan costs the update point
+//! its scan time times the valid updates over the reference size, valid
+//! being not declined (and, with WSUS maintenance declining them, not
+//! superseded). A catalog at the reference size changes nothing; a bigger
+//! one makes the scan storm of a SUP failover longer, by the extra server
+//! work it adds. Every run keeps the laws (`run_checked`).
+
+mod common;
+
+use common::estate_of;
+use patchsim::engine::SimTime;
+use patchsim::estate::Estate;
+use patchsim::model::{Outcome, Request, RequiredSub};
+
+const HOUR: u64 = 3_600_000;
+const CLIENTS: u32 = 2000;
+const SLOTS: u32 = 8;
+/// The full scan's median and σ on sup02.
+const FULL_MEDIAN_S: f64 = 60.0;
+const SIGMA: f64 = 0.5;
+
+/// `CLIENTS` always-on clients scanning sup01, which fails on day 1 at
+/// 10:00 (as their deployment goes out) for two days; they fail over to
+/// sup02 after four retries and scan it in full. sup02's queue has no
+/// practical limit, so the storm is its service alone. `catalog` is the
+/// `sync.catalog` field, or empty.
+fn scenario(catalog: &str) -> Estate {
+    estate_of(&format!(
+        r#"Scenario(
+    name: "catalog",
+    seed: 19,
+    start: "2026-11-09T00:00:00Z",
+    duration: "4d",
+    sample_interval: "5m",
+    site: Site(content_ready_delay: Fixed("30m")),
+    sync: Sync(manual: ["2026-11-10T08:30:00Z"], {catalog}),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [
+            UpdatePoint(name: "sup01"),
+            UpdatePoint(name: "sup02", scan_slots: {SLOTS}, queue_limit: 1000000,
+                        full_scan_time: LogNormal(median: "{FULL_MEDIAN_S}s", sigma: {SIGMA})),
+        ],
+        distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 5000)],
+    ),
+    faults: [Fault(server: "sup01", start: "2026-11-10T10:00:00Z", end: "2026-11-12T10:00:00Z")],
+    cohorts: [Cohort(name: "all", count: {CLIENTS}, management_point: "mp", update_point: "sup01",
+                     fallback_update_points: ["sup02"], distribution_point: "dp")],
+    updates: [Update(id: "KB1", size: "10MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"],
+                             created: "2026-11-10T10:00:00Z", deadline: "2026-11-12T20:00:00Z")],
+)"#
+    ))
+}
+
+fn run(estate: &Estate) -> Outcome {
+    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"))
+}
+
+/// The storm on sup02: from its first full scan to the sample at which
+/// the last client has evaluated the deployment, and the full scans it
+/// served meanwhile.
+fn storm(outcome: &Outcome) -> (SimTime, SimTime, u64) {
+    let sup02 = outcome.servers.iter().position(|s| s.name == "sup02");
+    let sup02 = sup02.expect("sup02");
+    let rows = outcome.load.iter().filter(|r| r.server == sup02);
+    let first = rows
+        .clone()
+        .find(|r| r.counts.arrived[Request::FullScan as usize] > 0)
+        .expect("clients fail over to sup02")
+        .time;
+    let evaluated = (outcome.timeline.iter())
+        .filter(|r| r.time > first)
+        .find(|r| r.required_sub[RequiredSub::NotEvaluated as usize] == 0)
+        .expect("every client evaluates the deployment")
+        .time;
+    let full_scans = rows
+        .filter(|r| r.time <= evaluated)
+        .map(|r| r.counts.served[Request::FullScan as usize])
+        .sum();
+    (first, evaluated, full_scans)
+}
+
+fn hours(a: SimTime, b: SimTime) -> f64 {
+    b.since(a).as_ms() as f64 / HOUR as f64
+}
+
+#[test]
+fn a_catalog_at_its_reference_size_changes_nothing() {
+    let plain = scenario("");
+    let at_reference = scenario("catalog: WsusCatalog(updates: 5000)");
+    let declined = scenario(
+        "catalog: WsusCatalog(updates: 10000, superseded_share: 0.5, decline_superseded: true)",
+    );
+    let a = patchsim::output::summary(&plain, &run(&plain));
+    for estate in [&at_reference, &declined] {
+        let b = patchsim::output::summary(estate, &run(estate));
+        let mut a = serde_json::to_value(&a).expect("serialises");
+        let mut b = serde_json::to_value(&b).expect("serialises");
+        for v in [&mut a, &mut b] {
+            let m = v.as_object_mut().expect("an object");
+            m.remove("scenario_hash");
+            m.remove("catalog");
+        }
+        assert_eq!(a, b, "valid updates 5,000: scans cost what the SUP says");
+    }
+}
+
+#[test]
+fn a_bigger_catalog_makes_the_scan_storm_longer() {
+    let cases = [
+        ("4,000", "catalog: WsusCatalog(updates: 4000)", 0.8),
+        (
+            "12,000, superseded declined",
+            "catalog: WsusCatalog(updates: 12000, superseded_share: 0.5, decline_superseded: true)",
+            1.2,
+        ),
+        ("12,000", "catalog: WsusCatalog(updates: 12000)", 2.4),
+    ];
+    let storms: Vec<(SimTime, SimTime, u64)> = cases
+        .iter()
+        .map(|(_, catalog, _)| storm(&run(&scenario(catalog))))
+        .collect();
+    for ((what, _, _), (first, end, scans)) in cases.iter().zip(&storms) {
+        eprintln!(
+            "{what}: storm {:.2} h, {scans} full scans",
+            hours(*first, *end)
+        );
+    }
+    // Direction: the longer, the bigger the valid catalog.
+    let length = |i: usize| hours(storms[i].0, storms[i].1);
+    assert!(length(0) < length(1) && length(1) < length(2));
+    // Size: the clients arrive at sup02 alike in every run (nothing is
+    // served before they do), and sup02 serves all of them full scans with
+    // every slot busy; so the storm grows by the extra server work:
+    // full scans × (scan cost difference) × the mean full scan (median ×
+    // e^(σ²/2)) ÷ slots. The mean of n log-normal draws is within
+    // 4.5 × √(e^(σ²) − 1) / √n of its expectation (relative); the end is
+    // read at a sample, 5 minutes apart.
+    let mean_h = FULL_MEDIAN_S * (SIGMA * SIGMA / 2.0).exp() / 3600.0;
+    for (i, j) in [(0, 2), (0, 1), (1, 2)] {
+        let n = storms[i].2.min(storms[j].2) as f64;
+        assert!(n >= f64::from(CLIENTS) * 0.9, "most clients fail over: {n}");
+        let extra = (cases[j].2 - cases[i].2) * n * mean_h / f64::from(SLOTS);
+        let rel = 4.5 * ((SIGMA * SIGMA).exp() - 1.0).sqrt() / n.sqrt();
+        // Each run's server work errs by `rel` of itself; the end of each
+        // storm by up to one sample.
+        let work = (cases[j].2 + cases[i].2) * n * mean_h / f64::from(SLOTS);
+        let tolerance = work * rel + 2.0 * 5.0 / 60.0;
+        let grew = length(j) - length(i);
+        assert!(
+            (grew - extra).abs() <= tolerance,
+            "{} → {}: the storm grew {grew:.2} h, expected {extra:.2} ± {tolerance:.2} h",
+            cases[i].0,
+            cases[j].0
+        );
+    }
+}
+
+#[test]
+fn bad_catalogs_name_their_field_and_the_range() {
+    let problems = |catalog: &str| {
+        let text = format!(
+            r#"Scenario(name: "t", start: "2026-11-09T00:00:00Z", sync: Sync({catalog}),
+    servers: Servers(management_points: [ManagementPoint(name: "mp")], update_points: [UpdatePoint(name: "sup")],
+                     distribution_points: [DistributionPoint(name: "dp")]),
+    cohorts: [Cohort(name: "all", count: 1, management_point: "mp", update_point: "sup", distribution_point: "dp")],
+    updates: [Update(id: "KB1", size: "1MB")], deployments: [])"#
+        );
+        match patchsim::scenario::parse(&text, "t.ron") {
+            Err(e) => e.to_string(),
+            Ok(raw) => match patchsim::scenario::build(raw, "t.ron") {
+                Err(e) => e.to_string(),
+                Ok(_) => panic!("accepted: {catalog}"),
+            },
+        }
+    };
+    let e = problems("catalog: WsusCatalog(updates: 0)");
+    assert!(
+        e.contains("sync.catalog.updates: must be between 1 and 1000000, got 0"),
+        "{e}"
+    );
+    let e = problems("catalog: WsusCatalog(updates: 9000, superseded_share: 40)");
+    assert!(
+        e.contains("sync.catalog.superseded_share: must be between 0 and 1, got 40"),
+        "{e}"
+    );
+    let e = problems("catalog: WsusCatalog(updates: 9000, reference_updates: 0)");
+    assert!(e.contains("sync.catalog.reference_updates"), "{e}");
+    let e = problems("catalog: WsusCatalog(updates: 9000, declined: true)");
+    assert!(e.contains("unknown field") && e.contains("declined"), "{e}");
+    let e = problems("catalog: WsusCatalog(superseded_share: 0.5)");
+    assert!(e.contains("updates"), "{e}");
+}
+
+#[test]
+fn maintenance_removes_the_superseded_share() {
+    let estate = scenario(
+        "catalog: WsusCatalog(updates: 12000, superseded_share: 0.6, decline_superseded: true)",
+    );
+    let c = estate.sync.catalog.as_ref().expect("a catalog");
+    assert_eq!(c.valid_updates(), 4800);
+    assert!((c.scan_cost() - 0.96).abs() < 1e-12);
+    let warnings = patchsim::app::warnings(&estate);
+    assert!(warnings.is_empty(), "{warnings:?}");
+    let estate = scenario("catalog: WsusCatalog(updates: 12000, superseded_share: 0.6)");
+    let warnings = patchsim::app::warnings(&estate);
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains("12000 valid updates") && w.contains("fewer than 7,000")),
+        "{warnings:?}"
+    );
+}
