@@ -12,7 +12,7 @@
 //! - `batches_queued`: N clients' batches at a state system with one thread
 //!   taking a minute a batch.
 //!
-//! `cargo bench --bench concurrency`; `-- downloads` for one shape.
+//! `cargo bench --features bench --bench concurrency`; `-- downloads` for one shape.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use patchsim::estate::Estate;

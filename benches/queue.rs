@@ -25,7 +25,7 @@
 //! policy polls are. The group `agenda_wheel_params` compares bucket widths
 //! and counts.
 //!
-//! `cargo bench --bench queue`; one workload: `cargo bench --bench queue -- periodic`.
+//! `cargo bench --features bench --bench queue`; one workload: `cargo bench --features bench --bench queue -- periodic`.
 
 mod agenda_candidates;
 
@@ -358,7 +358,7 @@ fn measured(run: &mut Runner, steps: u64) {
     run(steps);
 }
 
-/// `cargo bench --bench queue` runs criterion. Two other modes, for a machine
+/// `cargo bench --features bench --bench queue` runs criterion. Two other modes, for a machine
 /// too noisy for means:
 ///
 /// - `AGENDA_TABLE=<filter>`: every case whose id contains the filter, best

@@ -12,7 +12,7 @@
 //!   itself (`seed_from_u64`, `set_stream`, `set_word_pos`, one draw), the
 //!   design `CounterRng` avoids.
 //!
-//! `cargo bench --bench rng`.
+//! `cargo bench --features bench --bench rng`.
 
 use std::hint::black_box;
 use std::time::Duration;

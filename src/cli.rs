@@ -1,4 +1,5 @@
-//! The command line: `patchsim run`, `explain`, `validate`, `sweep` and `merge`.
+//! The command line: `patchsim run`, `explain`, `validate`, `sweep`, `merge`,
+//! `diff`, `size` and `completions`.
 //!
 //! The only place that parses arguments, draws the progress bar, catches
 //! the signals that stop a command (SIGINT, SIGTERM, SIGHUP) and prints.
@@ -15,11 +16,12 @@ use std::sync::atomic::AtomicUsize;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::error::Error;
 use crate::model::Progress;
+use crate::scenario::Override;
 use crate::study::{self, Param, Shard};
 use crate::{app, output};
 
@@ -51,9 +53,18 @@ pub enum Command {
         /// Seed for every random stream (overrides the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
+        /// Override one field of the scenario, e.g.
+        /// 'faults[0].effect=Slow(3.0)' or servers.distribution_points.count=2;
+        /// repeat for several (docs/scenario-format.md#sweep-paths---set).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
         /// Directory for compliance.csv, summary.json, scenario.ron, report.html and the charts.
-        #[arg(long, default_value = "out")]
+        #[arg(long, short, default_value = "out")]
         out: PathBuf,
+        /// Name every server busy at least this share of the time, in
+        /// percent, in the summary.
+        #[arg(long, value_name = "PERCENT", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
+        busy_above: u8,
         /// Print nothing but errors; no progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -84,12 +95,22 @@ pub enum Command {
         /// Seed for every random stream (overrides the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
+        /// Override one field of the scenario (as for `run`); repeat for several.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+        /// Every event, one line each, instead of the story with repeats
+        /// collapsed and waits explained.
+        #[arg(long, short)]
+        verbose: bool,
     },
     /// Check scenario files without running them.
     Validate {
         /// Scenario files (RON).
         #[arg(required = true)]
         scenarios: Vec<PathBuf>,
+        /// Override one field of each scenario (as for `run`); repeat for several.
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
     },
     /// Run a scenario over a grid of settings, many seeds each, and
     /// summarise with 95 % confidence intervals.
@@ -110,12 +131,61 @@ pub enum Command {
         /// Run only shard I of N and write a partial study for `merge`.
         #[arg(long, value_name = "I/N", value_parser = parse_shard)]
         shard: Option<Shard>,
-        /// Directory for runs.csv, points.csv, the charts and study.json.
-        #[arg(long)]
+        /// Directory for runs.csv, points.csv, report.html, the charts and study.json.
+        #[arg(long, short)]
         out: PathBuf,
         /// Print nothing but errors; no progress bar.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// Find the cheapest configuration of some knobs that meets a goal
+    /// across replications, by a search that assumes more is never worse.
+    Size {
+        /// Scenario file (RON).
+        scenario: PathBuf,
+        /// What every configuration must achieve, e.g. '95% reported
+        /// within 7d of deadline', 'p95 scan wait <= 10m', 'no rejects';
+        /// repeat for several, all of which must be met.
+        #[arg(long = "goal", required = true, value_name = "GOAL", value_parser = parse_goal)]
+        goals: Vec<crate::size::Goal>,
+        /// A field to turn and its values from cheapest to dearest, e.g.
+        /// servers.update_points[0].scan_slots=8,16,32 or
+        /// servers.distribution_points.count=1,2,3; repeat for several.
+        #[arg(long = "knob", required = true, value_name = "PATH=V1,V2,...", value_parser = parse_param)]
+        knobs: Vec<Param>,
+        /// Override one field of the scenario first (as for `run`).
+        #[arg(long = "set", value_name = "PATH=VALUE")]
+        set: Vec<Override>,
+        /// Runs per configuration, each with its own seed (the same seeds
+        /// at every configuration).
+        #[arg(long, short, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+        replications: u32,
+        /// Share of a configuration's runs that must meet every goal.
+        #[arg(long, default_value_t = 1.0)]
+        pass_share: f64,
+        /// Worker threads (default: the available cores).
+        #[arg(long, short, value_parser = clap::value_parser!(u32).range(1..=4096))]
+        jobs: Option<u32>,
+        /// Directory for size.csv, size.html and size.json (none: print only).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
+        /// Print nothing but errors.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Compare two runs or two studies side by side: milestones,
+    /// bottlenecks, servers and totals, with 95 % intervals for studies.
+    Diff {
+        /// The first output directory (A).
+        a: PathBuf,
+        /// The second (B); differences are B − A.
+        b: PathBuf,
+    },
+    /// Print a shell's completion script, e.g.
+    /// `patchsim completions bash > ~/.local/share/bash-completion/completions/patchsim`.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
     },
     /// Join the shards of one study into the whole study.
     Merge {
@@ -123,7 +193,7 @@ pub enum Command {
         #[arg(required = true)]
         dirs: Vec<PathBuf>,
         /// Directory for the whole study.
-        #[arg(long)]
+        #[arg(long, short)]
         out: PathBuf,
         /// Print nothing but errors.
         #[arg(long, short)]
@@ -132,6 +202,10 @@ pub enum Command {
 }
 
 fn parse_param(s: &str) -> Result<Param, String> {
+    s.parse()
+}
+
+fn parse_goal(s: &str) -> Result<crate::size::Goal, String> {
     s.parse()
 }
 
@@ -270,10 +344,49 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             let result = merge_command(&mut console, &dirs, &out, quiet);
             console.report(result)
         }
+        Command::Size {
+            scenario,
+            goals,
+            knobs,
+            set,
+            replications,
+            pass_share,
+            jobs,
+            out,
+            quiet,
+        } => {
+            let jobs = jobs.map_or_else(
+                || std::thread::available_parallelism().map_or(1, |n| n.get()),
+                |j| j as usize,
+            );
+            let request = crate::size::Request {
+                scenario: &scenario,
+                sets: &set,
+                goals,
+                knobs,
+                replications,
+                pass_share,
+                jobs,
+            };
+            let result = size_command(&mut console, &request, out.as_deref(), quiet);
+            console.report(result)
+        }
+        Command::Diff { a, b } => {
+            let result = crate::diff::diff(&a, &b).and_then(|text| console.print(&text));
+            console.report(result)
+        }
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut Cli::command(), "patchsim", &mut script);
+            let result = console.print(&String::from_utf8_lossy(&script));
+            console.report(result)
+        }
         Command::Run {
             scenario,
             seed,
+            set,
             out,
+            busy_above,
             quiet,
             trace,
             trace_clients,
@@ -283,6 +396,8 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             let trace = (trace || trace_clients.is_some()).then_some(trace_clients);
             let options = RunFlags {
                 seed,
+                sets: &set,
+                busy_above: f64::from(busy_above) / 100.0,
                 out: &out,
                 quiet,
                 trace,
@@ -294,8 +409,11 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
                 Err(e) => {
                     let code = console.error(&e);
                     if let Error::Check(v) = &e {
-                        let _ =
-                            writeln!(console.err, "  {}", reproduce(scenario.as_deref(), seed, v));
+                        let _ = writeln!(
+                            console.err,
+                            "  {}",
+                            reproduce(scenario.as_deref(), seed, &set, v)
+                        );
                     }
                     code
                 }
@@ -305,16 +423,18 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             scenario,
             client,
             seed,
+            set,
+            verbose,
         } => {
-            let result = app::load_runnable(scenario.as_deref(), seed, false)
-                .and_then(|estate| app::explain(&estate, client))
+            let result = app::load_runnable_with(scenario.as_deref(), seed, &set, false)
+                .and_then(|estate| app::explain(&estate, client, verbose))
                 .and_then(|story| console.print(&story));
             console.report(result)
         }
-        Command::Validate { scenarios } => {
+        Command::Validate { scenarios, set } => {
             let mut worst = ExitCode::SUCCESS;
             for path in &scenarios {
-                match app::load_runnable(Some(path), None, false) {
+                match app::load_runnable_with(Some(path), None, &set, false) {
                     Ok(estate) => {
                         let mut line = format!(
                             "{}: ok ({} clients, {} deployments, hash {}, needs about {} of memory)\n",
@@ -345,6 +465,8 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
 /// The `run` flags, as the command line gave them.
 struct RunFlags<'a> {
     seed: Option<u64>,
+    sets: &'a [Override],
+    busy_above: f64,
     out: &'a Path,
     quiet: bool,
     trace: Option<Option<Vec<u32>>>,
@@ -353,10 +475,18 @@ struct RunFlags<'a> {
 }
 
 /// How to replay a broken law with its client traced.
-fn reproduce(path: Option<&Path>, seed: Option<u64>, v: &crate::check::Violation) -> String {
+fn reproduce(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    sets: &[Override],
+    v: &crate::check::Violation,
+) -> String {
     let mut line = format!("reproduce: patchsim run {}", app::origin_of(path));
     if let Some(seed) = seed {
         line += &format!(" --seed {seed}");
+    }
+    for set in sets {
+        line += &format!(" --set '{set}'");
     }
     line += " --check";
     if let Some(c) = v.client {
@@ -370,7 +500,7 @@ fn run_command(
     path: Option<&Path>,
     flags: RunFlags<'_>,
 ) -> Result<(), Error> {
-    let estate = app::load_runnable(path, flags.seed, flags.check)?;
+    let estate = app::load_runnable_with(path, flags.seed, flags.sets, flags.check)?;
     if !flags.quiet {
         for w in app::warnings(&estate) {
             let _ = writeln!(console.err, "warning: {w}");
@@ -410,13 +540,14 @@ fn run_command(
         }),
         force: flags.force,
         input: path,
+        busy_above: Some(flags.busy_above),
     };
     let result = app::run_to_dir(&estate, flags.out, request);
     bar.finish_and_clear();
     let (outcome, files) = result?;
     if !flags.quiet {
         console.print(&output::summary_text(
-            &output::summary(&estate, &outcome),
+            &output::summary_with(&estate, &outcome, flags.busy_above),
             &files,
         ))?;
     }
@@ -486,6 +617,70 @@ fn merge_command(
     staging.commit(Some(interrupt))?;
     if !quiet {
         console.print(&study::table_text(&whole, &files))?;
+    }
+    Ok(())
+}
+
+fn size_command(
+    console: &mut Console<'_>,
+    request: &crate::size::Request<'_>,
+    out: Option<&Path>,
+    quiet: bool,
+) -> Result<(), Error> {
+    let mut staging = match out {
+        Some(dir) => Some(output::Staging::begin(
+            dir,
+            output::Kind::Size,
+            false,
+            &[request.scenario],
+        )?),
+        None => None,
+    };
+    let interrupt = stop_signals();
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} {pos} configurations run  {elapsed}  {msg}")
+                .expect("valid template"),
+        );
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    };
+    let result = crate::size::size(request, &|e| {
+        bar.inc(1);
+        bar.set_message(format!("{}: {}/{}", e.values.join(", "), e.met, e.runs));
+    });
+    bar.finish_and_clear();
+    let sizing = result?;
+    if let Some(staging) = &mut staging {
+        let resolved = app::read_with(Some(request.scenario), request.sets)?;
+        let estate = crate::scenario::build(
+            resolved,
+            &app::origin_with(Some(request.scenario), request.sets),
+        )?;
+        for (name, text) in [
+            ("size.csv", crate::size::size_csv(&sizing)),
+            ("size.html", crate::size::size_html(&sizing)),
+            ("scenario.ron", output::scenario_ron(&estate)),
+            ("size.json", crate::size::size_json(&sizing)),
+        ] {
+            staging.write(name, text.as_bytes())?;
+        }
+    }
+    if let Some(staging) = staging {
+        staging.commit(Some(interrupt))?;
+    }
+    if !quiet {
+        let mut text = crate::size::size_text(&sizing);
+        if let Some(dir) = out {
+            text += &format!(
+                "wrote size.csv, size.html and size.json to {}\n",
+                dir.display()
+            );
+        }
+        console.print(&text)?;
     }
     Ok(())
 }

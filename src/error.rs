@@ -189,6 +189,13 @@ pub enum ScenarioError {
         /// Every problem found.
         problems: Vec<Problem>,
     },
+    /// A `--set` names no field, or a value its field cannot take.
+    Set {
+        /// The `PATH=VALUE` at fault.
+        arg: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
     /// The run would need more memory than the machine has available.
     TooBig {
         /// The file.
@@ -227,6 +234,7 @@ impl fmt::Display for ScenarioError {
                 }
                 Ok(())
             }
+            ScenarioError::Set { arg, message } => write!(f, "--set {arg}: {message}"),
             ScenarioError::TooBig {
                 file,
                 estimate,

@@ -169,7 +169,10 @@ fn run_writes_outputs_and_seed_overrides() {
         )
     };
     let (csv, json, ron) = run("5", "a");
-    assert!(csv.starts_with("# patchsim ") && csv.contains("seed=5"));
+    assert!(
+        csv.starts_with("time_ms,"),
+        "a plain header, no comment line"
+    );
     assert!(json.contains("\"seed\": 5") && json.contains("\"scenario_hash\""));
     assert!(ron.contains("seed: 5"));
     assert_eq!(
@@ -271,4 +274,222 @@ fn check_flag_passes_a_sound_run() {
     );
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(dir.path().join("out/summary.json").exists());
+}
+
+/// `run --set` overrides any field through the scenario's own types (enum
+/// payloads, lists, server counts), the resolved scenario records it, and
+/// a bad value is bad input that names the `--set`.
+#[test]
+fn run_set_overrides_fields_through_their_types() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
+    let file = file.to_str().unwrap();
+    let fault = r#"faults=[Fault(server: "sup", start: "2026-11-10T10:00:00+01:00", end: "2026-11-10T12:00:00+01:00", effect: Slow(3.0))]"#;
+    let o = patchsim(
+        &[
+            "run",
+            file,
+            "--set",
+            fault,
+            "--set",
+            "faults[0].effect=Down",
+            "--set",
+            "cohorts[desktops].maintenance_windows=[MaintenanceWindow(recurrence: Weekly(Sunday))]",
+            "--set",
+            "servers.distribution_points.count=2",
+            "--set",
+            "client_settings.policy_polling_interval=1h 30m",
+            "-o",
+            "out",
+            "-q",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let resolved = std::fs::read_to_string(dir.path().join("out/scenario.ron")).unwrap();
+    for wanted in [
+        "effect: Down",
+        "recurrence: Weekly(Sunday)",
+        "name: \"dp-2\"",
+        "name: \"desktops-2\"",
+        "policy_polling_interval: \"90m\"",
+    ] {
+        assert!(resolved.contains(wanted), "{wanted} in\n{resolved}");
+    }
+    // The resolved scenario replays the run without the flags.
+    let again = patchsim(
+        &["run", "out/scenario.ron", "-o", "again", "-q"],
+        dir.path(),
+    );
+    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_eq!(
+        std::fs::read(dir.path().join("out/compliance.csv")).unwrap(),
+        std::fs::read(dir.path().join("again/compliance.csv")).unwrap()
+    );
+
+    for (set, expect) in [
+        ("faults[0].effect=Slow(3.0)", "faults has 0 entries"),
+        (
+            "client_settings.policy_polling_interval=15m,30m",
+            "several values",
+        ),
+        ("cohorts[laptops].count=5", "known: always-on, desktops"),
+        (
+            "client_settings.policy_polling_interval=1m",
+            "must be between 3m and 1d, got 1m",
+        ),
+    ] {
+        let o = patchsim(&["run", file, "--set", set, "-o", "bad", "-q"], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{set}: {}", stderr(&o));
+        assert!(!dir.path().join("bad").exists());
+    }
+    // validate and explain take --set too.
+    let o = patchsim(
+        &["validate", file, "--set", "cohorts[0].count=5"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(String::from_utf8_lossy(&o.stdout).contains("(305 clients"));
+}
+
+#[test]
+fn completions_are_printed_for_each_shell() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        let o = patchsim(&["completions", shell], dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let script = String::from_utf8_lossy(&o.stdout);
+        assert!(
+            script.contains("patchsim") && script.contains("sweep"),
+            "{shell}"
+        );
+    }
+    let o = patchsim(&["completions", "tcsh"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// The printed summary fits a screen: the deadline, milestones from
+/// creation and from the deadline, the bottleneck ranked by harm (a SUP
+/// that rejects scans beats one that only waits), and one line for the
+/// files.
+#[test]
+fn the_summary_reads_at_a_glance() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = patchsim(
+        &[
+            "run",
+            root.join("scenarios/sup-outage.ron").to_str().unwrap(),
+            "--set",
+            "duration=4d",
+            "-o",
+            "out",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines.len() <= 20, "{} lines:\n{text}", lines.len());
+    for wanted in [
+        "deadline Thu 12 Nov 18:00",
+        "95% vs deadline",
+        "bottleneck: sup01 (software update point): rejected ",
+        "wrote 13 files to out: open out/report.html",
+    ] {
+        assert!(text.contains(wanted), "{wanted} in\n{text}");
+    }
+    assert_eq!(text.matches("wrote").count(), 1, "one line for the files");
+
+    // --busy-above sets the threshold of summary.json's hours_busy.
+    let hours = |threshold: &str| {
+        let o = patchsim(
+            &[
+                "run",
+                root.join("scenarios/patch-tuesday.ron").to_str().unwrap(),
+                "--busy-above",
+                threshold,
+                "-o",
+                threshold,
+                "-q",
+            ],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.path().join(threshold).join("summary.json")).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            json["busy_threshold_pct"],
+            threshold.parse::<f64>().unwrap()
+        );
+        json["servers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| s["hours_busy"].as_f64().unwrap())
+            .sum::<f64>()
+    };
+    assert!(
+        hours("20") > hours("90"),
+        "a lower threshold counts more hours"
+    );
+}
+
+/// `explain` tells a story: silent polls collapsed, the deadline named as
+/// the reason an install waits, a verdict; `--verbose` keeps every event.
+#[test]
+fn explain_collapses_routine_and_gives_reasons_and_a_verdict() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::ron(&common::Knobs {
+        days: 5,
+        ..Default::default()
+    });
+    std::fs::write(dir.path().join("five.ron"), text).unwrap();
+    let file = "five.ron";
+    let story = |client: &str, verbose: bool| {
+        let mut args = vec!["explain", file, "--client", client];
+        if verbose {
+            args.push("--verbose");
+        }
+        let o = patchsim(&args, dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    // An always-on client that the update applies to: its install waits
+    // for the deadline. (The first few of the cohort; which ones the
+    // update applies to is drawn.)
+    let client = (0..20)
+        .map(|c| c.to_string())
+        .find(|c| story(c, false).contains("waits for the deadline"))
+        .expect("an always-on client among the first 20 needs the update");
+    let short = story(&client, false);
+    let long = story(&client, true);
+    assert!(short.lines().count() * 2 < long.lines().count(), "{short}");
+    assert!(
+        short.contains("polls for policy") && short.contains("nothing new"),
+        "{short}"
+    );
+    assert!(
+        short.contains("waits for the deadline, Thu 2026-11-12 20:00:00"),
+        "{short}"
+    );
+    assert!(
+        short
+            .lines()
+            .last()
+            .unwrap()
+            .starts_with("verdict for 'cu': "),
+        "{short}"
+    );
+    assert!(
+        short.contains(
+            "the deadline (Thu 2026-11-12 20:00:00) starts it, after the scan it runs first"
+        ),
+        "{short}"
+    );
+    assert!(long.matches("asks its management point for policy").count() > 10);
+    assert!(!long.contains("verdict"));
 }

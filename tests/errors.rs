@@ -119,9 +119,9 @@ const CASES: &[Case] = &[
     Case {
         what: "bad unit: duration",
         from: "duration: \"12d\"",
-        to: "duration: \"12 days\"",
+        to: "duration: \"12 dayz\"",
         expect: &[
-            "bad.ron:5:16: duration: invalid duration \"12 days\"",
+            "bad.ron:5:16: duration: invalid duration \"12 dayz\"",
             "expected a duration such as \"90s\"",
             "units: ms, s, m, h, d, w",
         ],

@@ -12,7 +12,7 @@
 //!   saves each failing input, minimised, under `tests/corpus/` and one
 //!   input per new kind of outcome under `PATCHSIM_FUZZ_OUT`
 //!   (`target/fuzz-found`):
-//!   `PATCHSIM_FUZZ_SECS=1800 cargo test --test fuzz -- --ignored --nocapture`
+//!   `PATCHSIM_FUZZ_SECS=1800 cargo test --release --test fuzz -- --ignored --nocapture`
 //!
 //! The paths around the scenario reader, each input checked for no panic,
 //! an exit code of 0, 1 or 2 with an `error:` line for 1 and 2, and no
@@ -31,7 +31,7 @@
 //!   values, rows dropped or doubled) read and merged.
 //! - `long_fuzz_commands` (not in CI): `PATCHSIM_FUZZ_INPUTS` inputs
 //!   (1,000,000) of the three kinds:
-//!   `cargo test --test fuzz long_fuzz_commands -- --ignored --nocapture`
+//!   `cargo test --release --test fuzz long_fuzz_commands -- --ignored --nocapture`
 
 mod common;
 
@@ -558,7 +558,7 @@ fn mutated_scenarios_never_panic() {
 /// The long run: mutants until the time budget is spent. A failure is
 /// minimised by proptest and saved under `tests/corpus/`; the run goes on.
 #[test]
-#[ignore = "long: PATCHSIM_FUZZ_SECS=1800 cargo test --test fuzz -- --ignored --nocapture"]
+#[ignore = "long: PATCHSIM_FUZZ_SECS=1800 cargo test --release --test fuzz -- --ignored --nocapture"]
 fn long_fuzz() {
     let budget = Duration::from_secs(
         std::env::var("PATCHSIM_FUZZ_SECS")
@@ -1164,11 +1164,9 @@ fn study_kind(edits: &[StudyEdit]) -> Result<String, String> {
     let edited = tempfile::tempdir_in(dir).expect("scratch shard");
     std::fs::write(edited.path().join("study.json"), &json).unwrap();
     std::fs::write(edited.path().join("runs.csv"), &csv).unwrap();
-    std::fs::copy(
-        dir.join("p1/scenario.ron"),
-        edited.path().join("scenario.ron"),
-    )
-    .unwrap();
+    for name in ["scenario.ron", "curves.csv"] {
+        std::fs::copy(dir.join("p1").join(name), edited.path().join(name)).unwrap();
+    }
     let result = patchsim::study::read(edited.path()).and_then(|part| {
         let other = patchsim::study::read(&dir.join("p2"))?;
         let dirs = [edited.path(), dir.join("p2").as_path()].map(Path::to_path_buf);
@@ -1275,7 +1273,7 @@ fn mutated_study_files_never_panic() {
 /// inputs, three command lines, four `--set` lists and three study edits
 /// in ten. Prints the counts and the kinds of outcome.
 #[test]
-#[ignore = "long: cargo test --test fuzz long_fuzz_commands -- --ignored --nocapture"]
+#[ignore = "long: cargo test --release --test fuzz long_fuzz_commands -- --ignored --nocapture"]
 fn long_fuzz_commands() {
     let total: u64 = std::env::var("PATCHSIM_FUZZ_INPUTS")
         .ok()

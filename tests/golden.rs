@@ -15,7 +15,7 @@
 //! in the output directory, and the shape of `trace.jsonl`: its first line
 //! and, for every distinct event line, its keys in order with the values
 //! masked. After an intended change, re-bless with
-//! `PATCHSIM_BLESS=1 cargo test --test golden` and review the diff.
+//! `PATCHSIM_BLESS=1 cargo test --release --test golden` and review the diff.
 
 mod common;
 
@@ -69,7 +69,7 @@ fn check_golden(name: &str, actual: &str) {
     }
     panic!(
         "{} differs from the output:\n{diff}if the change is intended, re-bless with \
-         `PATCHSIM_BLESS=1 cargo test --test golden` and commit tests/golden/",
+         `PATCHSIM_BLESS=1 cargo test --release --test golden` and commit tests/golden/",
         path.display()
     );
 }
@@ -154,7 +154,7 @@ fn golden_runs_match_byte_for_byte() {
     }
     assert!(
         wrong.is_empty(),
-        "{}\nif the change is intended, re-bless with `PATCHSIM_BLESS=1 cargo test --test golden`, \
+        "{}\nif the change is intended, re-bless with `PATCHSIM_BLESS=1 cargo test --release --test golden`, \
          review `git diff tests/golden/` and commit it",
         wrong.join("\n")
     );
@@ -386,10 +386,11 @@ fn report_is_self_contained() {
         svgs.len(),
         "every chart inline"
     );
-    assert!(html.contains("cu &lt;b&gt;&amp;amp; &quot;friends&quot;&lt;/b&gt;"));
+    // minijinja escapes the slash too (&#x2f;).
+    assert!(html.contains("cu &lt;b&gt;&amp;amp; &quot;friends&quot;&lt;&#x2f;b&gt;"));
     assert!(!html.contains("<b>&amp;"), "names are escaped");
     // The resolved scenario is there, escaped.
-    assert!(html.contains("<pre>// patchsim "));
+    assert!(html.contains("<pre>&#x2f;&#x2f; patchsim "));
     assert!(html.contains("name: &quot;test&quot;"));
     // The chart file names are safe whatever the deployment is called.
     assert!(

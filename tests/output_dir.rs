@@ -81,21 +81,28 @@ fn assert_no_panic(o: &Output) {
     );
 }
 
-/// The seed every CSV file of a run's output says it was run with.
+/// The seed every file of a run's output that names one says it was run
+/// with (`seed=N` in a provenance line, `"seed": N` in `summary.json`).
 fn seeds_of(out: &Path) -> Vec<String> {
     let mut seeds: Vec<String> = names(out)
         .iter()
-        .filter(|n| n.ends_with(".csv"))
+        .filter(|n| !n.ends_with(".csv"))
         .map(|n| {
             let text = std::fs::read_to_string(out.join(n)).expect("read");
-            let first = text.lines().next().unwrap_or_default().to_string();
-            first
-                .split_whitespace()
-                .find(|w| w.starts_with("seed="))
-                .unwrap_or("none")
-                .to_string()
+            let digits = |at: usize| -> String {
+                text[at..]
+                    .chars()
+                    .take_while(char::is_ascii_digit)
+                    .collect()
+            };
+            match (text.find("seed="), text.find("\"seed\": ")) {
+                (Some(i), _) => format!("seed={}", digits(i + 5)),
+                (None, Some(i)) => format!("seed={}", digits(i + 8)),
+                (None, None) => "none".to_string(),
+            }
         })
         .collect();
+    seeds.sort();
     seeds.dedup();
     seeds
 }

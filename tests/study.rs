@@ -97,7 +97,6 @@ fn runs_follow_the_grid_with_common_random_numbers() {
     );
     let runs = std::fs::read_to_string(out.join("runs.csv")).expect("runs.csv");
     let mut lines = runs.lines();
-    assert!(lines.next().unwrap().starts_with("# patchsim "));
     assert!(lines.next().unwrap().starts_with(
         "point,client_settings.policy_polling_interval,cohorts[desktops].count,replication,seed,hours_to_50_true,"
     ));
@@ -130,11 +129,12 @@ fn runs_follow_the_grid_with_common_random_numbers() {
     // points.csv holds the mean of runs.csv's values.
     let points = std::fs::read_to_string(out.join("points.csv")).expect("points.csv");
     assert!(
-        points.starts_with("# patchsim ") && points.contains("hash=") && points.contains("seed=7")
+        points.starts_with("point,client_settings.policy_polling_interval,"),
+        "no comment line: {points}"
     );
     let manifest = std::fs::read_to_string(out.join("study.json")).expect("study.json");
     assert!(manifest.contains("\"replications\": 2") && manifest.contains("\"shard\": null"));
-    let svg = std::fs::read_to_string(out.join("chart-hours_to_95_true.svg")).expect("a chart");
+    let svg = std::fs::read_to_string(out.join("chart-hours_to_50_true.svg")).expect("a chart");
     assert!(svg.starts_with("<!-- patchsim ") && svg.contains("<svg") && svg.contains("30m"));
 }
 
@@ -269,7 +269,7 @@ fn cli_rejects_bad_input_before_running_anything() {
         (
             "client_settings.policy_poling_interval=15m",
             &[],
-            "--set client_settings.policy_poling_interval=15m: unknown field `policy_poling_interval`, expected one of",
+            "--set client_settings.policy_poling_interval=15m: unknown field `policy_poling_interval` (did you mean `policy_polling_interval`?); allowed:",
         ),
         (
             "client_settings.policy_polling_interval=1m,30m",
@@ -329,7 +329,7 @@ fn cli_sweeps_shards_and_merges() {
     }
     let merged = run(&["merge", "part2", "part1", "--out", "merged"]);
     assert_eq!(
-        merged.replace("merged/", "whole/"),
+        merged.replace(" merged", " whole"),
         table,
         "merge prints the same table"
     );
@@ -463,12 +463,12 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
     edits.push((
         "runs.csv".to_string(),
         runs.replacen(row_of_seed, &nan_row, 1),
-        "p1/runs.csv:3: column ",
+        "p1/runs.csv:2: column ",
     ));
     edits.push((
         "runs.csv".to_string(),
         runs.replacen(row_of_seed, &row_of_seed.replacen("0,", "9,", 1), 1),
-        "p1/runs.csv:3: bad point",
+        "p1/runs.csv:2: bad point",
     ));
     for (file, text, expect) in edits {
         let path = dir.path().join("p1").join(&file);
@@ -484,4 +484,160 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
     }
     let o = patchsim(&["merge", "p1", "p2", "--out", "m", "-q"], dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+/// `patchsim diff` compares two studies point by point, with intervals
+/// paired by replication when the seeds are shared, and two runs by
+/// milestone, bottleneck, server and total; a run and a study do not
+/// compare.
+#[test]
+fn diff_compares_two_studies_or_two_runs() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    sweep(&file, &[POLL], 3, 2, None, &dir.path().join("a"));
+    sweep(
+        &file,
+        &[POLL, "client_settings.state_message_interval=5m"],
+        3,
+        2,
+        None,
+        &dir.path().join("b"),
+    );
+    let o = patchsim(&["diff", "a", "b"], dir.path());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    for wanted in [
+        "paired by replication",
+        "30m | 30m, 5m",
+        "hours_to_95_reported",
+        "B − A (95 % CI)",
+    ] {
+        assert!(text.contains(wanted), "{wanted} in\n{text}");
+    }
+
+    let f = file.to_str().unwrap();
+    for (out, poll) in [("r1", "30m"), ("r2", "120m")] {
+        let set = format!("client_settings.policy_polling_interval={poll}");
+        let o = patchsim(&["run", f, "--set", &set, "-o", out, "-q"], dir.path());
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+    }
+    let o = patchsim(&["diff", "r1", "r2"], dir.path());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let text = String::from_utf8_lossy(&o.stdout);
+    for wanted in ["95% reported", "bottleneck: A ", "policy_requests", "mp "] {
+        assert!(text.contains(wanted), "{wanted} in\n{text}");
+    }
+    let o = patchsim(&["diff", "r1", "a"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not the same kind of output"));
+    let o = patchsim(&["diff", "r1", "nothing"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// `patchsim size` binary-searches a knob for the cheapest value that
+/// meets a goal, evaluates fewer configurations than the grid has, gives
+/// the same bytes for any number of workers, and refuses a bad goal.
+#[test]
+fn size_finds_the_cheapest_configuration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // Eight days, so that the desktops that install the morning after the
+    // deadline are in the run.
+    let file = dir.path().join("s.ron");
+    let text = common::ron(&Knobs {
+        always_on: 100,
+        desktops: 100,
+        days: 8,
+        ..Default::default()
+    });
+    std::fs::write(&file, text).expect("write scenario");
+    let f = file.to_str().unwrap();
+    let size = |jobs: &str, out: &str| {
+        let o = patchsim(
+            &[
+                "size",
+                f,
+                "--goal",
+                "p95 download wait <= 1m",
+                "--goal",
+                "50% true within 4d of creation",
+                "--knob",
+                "servers.distribution_points[dp].max_connections=1,2,4,8,16,32,64,128",
+                "-r",
+                "2",
+                "-j",
+                jobs,
+                "-o",
+                out,
+            ],
+            dir.path(),
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&o.stderr)
+        );
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let text = size("1", "a");
+    assert!(
+        text.contains("cheapest: servers.distribution_points[dp].max_connections="),
+        "{text}"
+    );
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("a/size.json")).unwrap())
+            .unwrap();
+    let evaluated = json["evaluations"].as_array().unwrap();
+    assert!(
+        evaluated.len() <= 4,
+        "a binary search over 8 values: {text}"
+    );
+    let cheapest = &evaluated[json["cheapest"].as_u64().unwrap() as usize];
+    assert_eq!(cheapest["pass"], true);
+    let level = cheapest["levels"][0].as_u64().unwrap();
+    if level > 0 {
+        // The value below it was run and missed, or was settled by one that did.
+        assert!(evaluated.iter().any(|e| e["pass"] == false
+            && e["levels"][0].as_u64().unwrap() >= level - 1
+            && e["levels"][0].as_u64().unwrap() < level));
+    }
+    size("2", "b");
+    for name in ["size.json", "size.csv", "size.html", "scenario.ron"] {
+        assert_eq!(
+            std::fs::read(dir.path().join("a").join(name)).unwrap(),
+            std::fs::read(dir.path().join("b").join(name)).unwrap(),
+            "{name}: the same bytes for any --jobs"
+        );
+    }
+    let html = std::fs::read_to_string(dir.path().join("a/size.html")).unwrap();
+    assert!(html.contains("Cheapest configuration that meets it"));
+
+    let o = patchsim(
+        &[
+            "size",
+            f,
+            "--goal",
+            "90% true within 1d of creation",
+            "--knob",
+            "servers.distribution_points[dp].max_connections=1,2",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("50%, 80%, 95%, 99%"));
 }

@@ -23,20 +23,56 @@ use crate::check::{LawChecker, Violation};
 use crate::error::{During, Error, ScenarioError};
 use crate::estate::Estate;
 use crate::model::{self, Outcome, Progress, RunOptions, TraceRecord, Tracer};
+use crate::scenario::{Override, Scenario};
 use crate::{output, scenario};
 
 /// Reads and checks a scenario (`None`: the embedded default), applying a
 /// seed override.
 pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Estate, Error> {
+    load_with(path, seed, &[])
+}
+
+/// Reads a scenario (`None`: the embedded default) and applies the `--set`
+/// overrides, in order, through the scenario's own types; not checked yet.
+pub fn read_with(path: Option<&Path>, sets: &[Override]) -> Result<Scenario, Error> {
     let origin = origin_of(path);
     let mut raw = match path {
         Some(p) => scenario::load(p)?,
         None => scenario::parse(scenario::DEFAULT_SCENARIO, &origin)?,
     };
+    for set in sets {
+        raw = scenario::apply_sets(&raw, &[(&set.path, &set.value)]).map_err(|message| {
+            ScenarioError::Set {
+                arg: set.to_string(),
+                message,
+            }
+        })?;
+    }
+    Ok(raw)
+}
+
+/// How a scenario with overrides is named in messages.
+pub fn origin_with(path: Option<&Path>, sets: &[Override]) -> String {
+    let origin = origin_of(path);
+    if sets.is_empty() {
+        origin
+    } else {
+        let sets: Vec<String> = sets.iter().map(Override::to_string).collect();
+        format!("{origin} with {}", sets.join(", "))
+    }
+}
+
+/// As [`load`], with `--set` overrides applied before the checks.
+pub fn load_with(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    sets: &[Override],
+) -> Result<Estate, Error> {
+    let mut raw = read_with(path, sets)?;
     if let Some(seed) = seed {
         raw.seed = seed;
     }
-    Ok(scenario::build(raw, &origin)?)
+    Ok(scenario::build(raw, &origin_with(path, sets))?)
 }
 
 /// As [`load`], and checks that a run fits in the machine's available
@@ -46,12 +82,22 @@ pub fn load_runnable(
     seed: Option<u64>,
     checked: bool,
 ) -> Result<Estate, Error> {
-    let estate = load(path, seed)?;
+    load_runnable_with(path, seed, &[], checked)
+}
+
+/// As [`load_runnable`], with `--set` overrides.
+pub fn load_runnable_with(
+    path: Option<&Path>,
+    seed: Option<u64>,
+    sets: &[Override],
+    checked: bool,
+) -> Result<Estate, Error> {
+    let estate = load_with(path, seed, sets)?;
     if let Some((available, limit)) = memory_limit() {
         let estimate = estimate_memory(&estate, checked);
         if estimate.bytes > available {
             return Err(ScenarioError::TooBig {
-                file: origin_of(path),
+                file: origin_with(path, sets),
                 estimate,
                 available,
                 limit,
@@ -90,6 +136,9 @@ pub struct RunRequest<'a> {
     pub force: bool,
     /// The scenario file, which the output must not replace.
     pub input: Option<&'a Path>,
+    /// Utilization (a share) at or above which a server counts as busy in
+    /// the summary; `None`: 80 %.
+    pub busy_above: Option<f64>,
 }
 
 /// How a run ended.
@@ -234,7 +283,13 @@ pub fn run_to_dir(
         file.finish()?;
         files.push(staging.adopt(output::TRACE_FILE));
     }
-    files.extend(output::write_run(&mut staging, estate, &outcome)?);
+    let busy_above = request.busy_above.unwrap_or(output::DEFAULT_BUSY_ABOVE);
+    files.extend(output::write_run(
+        &mut staging,
+        estate,
+        &outcome,
+        busy_above,
+    )?);
     staging.commit(request.interrupt)?;
     Ok((outcome, files))
 }
@@ -289,8 +344,9 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
         .collect()
 }
 
-/// One client's whole story in plain words (`patchsim explain`).
-pub fn explain(estate: &Estate, client: u32) -> Result<String, Error> {
+/// One client's whole story in plain words (`patchsim explain`): with
+/// `verbose`, every event.
+pub fn explain(estate: &Estate, client: u32, verbose: bool) -> Result<String, Error> {
     check_clients(estate, "--client", &[client])?;
     let mut records = Vec::new();
     let tracer = Tracer::new(
@@ -305,6 +361,6 @@ pub fn explain(estate: &Estate, client: u32) -> Result<String, Error> {
         tracer: Some(tracer),
         ..RunOptions::default()
     };
-    model::run(estate, options).expect("a run without a stop hook completes");
-    Ok(output::explain(estate, client, &records))
+    let outcome = model::run(estate, options).expect("a run without a stop hook completes");
+    Ok(output::explain(estate, &outcome, client, &records, verbose))
 }

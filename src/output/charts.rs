@@ -1,6 +1,7 @@
-//! The SVG charts: per deployment, the compliance S-curve (true vs reported)
-//! and a stacked area of the true states over time; per server, its load
-//! (`load_charts.rs`).
+//! The SVG charts: per deployment, the compliance S-curve (true solid,
+//! reported dashed, the 95 % target dotted) and a stacked area of the true
+//! states, over time since the deployment's creation (the clock every
+//! milestone counts on); per server, its load (`load_charts.rs`).
 //!
 //! Owns chart layout, colours and file names; the numbers come from the
 //! outcome's timeline. Drawn with `plotters`' SVG backend and no font
@@ -30,7 +31,8 @@ pub(super) const LEGEND_WIDTH: u32 = 250;
 const HOURS_BELOW_MS: u64 = 2 * 86_400_000;
 
 const TRUE_LINE: RGBColor = RGBColor(31, 84, 160);
-const REPORTED_LINE: RGBColor = RGBColor(245, 165, 70);
+const REPORTED_LINE: RGBColor = RGBColor(240, 140, 40);
+const SLO_LINE: RGBColor = RGBColor(200, 30, 40);
 pub(super) const TEXT: RGBColor = RGBColor(40, 40, 40);
 pub(super) const FAINT: RGBColor = RGBColor(120, 120, 120);
 /// Maintenance window bands, one colour per distinct set of windows.
@@ -130,10 +132,15 @@ struct Context<'a> {
     name: &'a str,
     targeted: u32,
     rows: &'a [&'a SampleRow],
-    /// The x axis unit: days, or hours for runs under two days.
+    /// The x axis unit: days, or hours for spans under two days.
     unit: Unit,
-    /// The run's length, in `unit`.
+    /// Time zero of the x axis: the deployment's creation, the clock every
+    /// milestone counts on.
+    origin: SimTime,
+    /// From the creation to the end of the run, in `unit`.
     x_max: f64,
+    /// When 95 % was first reached, true and reported.
+    slo: [Option<SimTime>; 2],
     /// Created, available and deadline, merged where they coincide.
     marks: Vec<Mark>,
     /// Maintenance windows of the targeted cohorts.
@@ -162,6 +169,8 @@ struct Mark {
 pub(super) enum Swatch {
     Line(RGBColor, u32),
     Dashed(RGBColor),
+    DashedWide(RGBColor),
+    Dotted(RGBColor),
     Fill(RGBColor),
 }
 
@@ -198,20 +207,6 @@ impl Unit {
         t.as_ms() as f64 / self.ms
     }
 
-    /// The run's length in this unit (at least a minute's worth).
-    pub(super) fn x_max(self, estate: &Estate) -> f64 {
-        (estate.duration.as_ms() as f64 / self.ms).max(1.0 / 60.0)
-    }
-
-    /// The x axis description: the unit and the start instant.
-    pub(super) fn desc(self, estate: &Estate) -> String {
-        format!(
-            "{} since the start, {}",
-            self.many,
-            estate.source.start.format("%a %Y-%m-%d %H:%M %:z")
-        )
-    }
-
     /// Number of x labels: one per unit up to fifteen, fewer beyond.
     pub(super) fn ticks(x_max: f64) -> usize {
         (x_max.ceil() as usize + 1).clamp(2, 16)
@@ -245,12 +240,22 @@ impl<'a> Context<'a> {
                 None => marks.push((vec![label], t, color)),
             }
         }
-        let unit = Unit::for_run(estate.duration.as_ms());
+        // A phase that never began is drawn from the end (an empty chart).
+        let origin = record.created.unwrap_or(SimTime::MAX).min(estate.end());
+        let span = estate.end().since(origin).as_ms();
+        let unit = Unit::for_run(span);
+        let th = &outcome.deployments[i].thresholds;
+        let at95 = crate::model::THRESHOLDS
+            .iter()
+            .position(|&t| t == 95)
+            .expect("95 % is a milestone");
         Context {
             estate,
             unit,
-            x_max: unit.x_max(estate),
-            windows: window_bands(estate, i, unit),
+            origin,
+            x_max: (span as f64 / unit.ms).max(1.0 / 60.0),
+            slo: [th.true_at[at95], th.reported_at[at95]],
+            windows: window_bands(estate, i, unit, origin),
             name: &spec.name,
             targeted: outcome.deployments[i].targeted,
             rows,
@@ -262,9 +267,9 @@ impl<'a> Context<'a> {
                         labels.join(" = "),
                         when(t),
                         unit.one,
-                        unit.of(t)
+                        unit.of(t) - unit.of(origin)
                     ),
-                    at: unit.of(t),
+                    at: unit.of(t) - unit.of(origin),
                     color,
                 })
                 .collect(),
@@ -299,7 +304,22 @@ impl<'a> Context<'a> {
     }
 
     fn x_desc(&self) -> String {
-        self.unit.desc(self.estate)
+        let at = self.estate.source.start + Duration::milliseconds(self.origin.as_ms() as i64);
+        format!(
+            "{} since the deployment was created ({})",
+            self.unit.many,
+            at.format("%a %Y-%m-%d %H:%M %:z")
+        )
+    }
+
+    /// A time on the x axis: `unit`s since the creation.
+    fn x(&self, t: SimTime) -> f64 {
+        (t.as_ms() as f64 - self.origin.as_ms() as f64) / self.unit.ms
+    }
+
+    /// The rows from the creation on.
+    fn shown(&self) -> impl Iterator<Item = &&SampleRow> {
+        self.rows.iter().filter(|r| r.time >= self.origin)
     }
 
     /// The S-curve: true and reported compliant percent over time.
@@ -327,30 +347,56 @@ impl<'a> Context<'a> {
                 .expect("drawing to memory");
             self.draw_windows(&mut chart, 100.0);
             self.draw_marks(&mut chart, 100.0);
-            // Reported wide underneath, true narrow on top: where the two
-            // coincide (on a scale of days they often do) both stay visible.
-            let series = [
+            // The target: 95 % of the targeted clients.
+            chart
+                .draw_series(std::iter::once(DashedPathElement::new(
+                    [(0.0, 95.0), (self.x_max, 95.0)],
+                    3,
+                    3,
+                    SLO_LINE.stroke_width(1),
+                )))
+                .expect("drawing to memory");
+            // True solid and dark, reported dashed, wider and light: where
+            // they coincide (on a scale of days they often do) both show.
+            let reported = self.points(|r| self.compliant_pct(&r.reported));
+            chart
+                .draw_series(DashedLineSeries::new(
+                    reported,
+                    9,
+                    5,
+                    REPORTED_LINE.stroke_width(4),
+                ))
+                .expect("drawing to memory");
+            let truth = self.points(|r| self.compliant_pct(&r.truth));
+            chart
+                .draw_series(LineSeries::new(truth, TRUE_LINE.stroke_width(2)))
+                .expect("drawing to memory");
+            let reached = |t: Option<SimTime>| {
+                t.map_or("not reached".to_string(), |t| {
+                    format!(
+                        "+{}",
+                        span_words(t.as_ms().saturating_sub(self.origin.as_ms()))
+                    )
+                })
+            };
+            let mut entries = vec![
                 (
-                    "reported (site database)",
-                    REPORTED_LINE,
-                    6,
-                    self.points(|r| self.compliant_pct(&r.reported)),
+                    "true (what the clients have)".to_string(),
+                    Swatch::Line(TRUE_LINE, 2),
                 ),
                 (
-                    "true (what the clients have)",
-                    TRUE_LINE,
-                    2,
-                    self.points(|r| self.compliant_pct(&r.truth)),
+                    "reported (site database)".to_string(),
+                    Swatch::DashedWide(REPORTED_LINE),
+                ),
+                (
+                    format!(
+                        "95 % target: true {}, reported {}",
+                        reached(self.slo[0]),
+                        reached(self.slo[1])
+                    ),
+                    Swatch::Dotted(SLO_LINE),
                 ),
             ];
-            let mut entries = Vec::new();
-            for (label, color, width, points) in series {
-                chart
-                    .draw_series(LineSeries::new(points, color.stroke_width(width)))
-                    .expect("drawing to memory");
-                entries.push((label.to_string(), Swatch::Line(color, width)));
-            }
-            entries.reverse();
             entries.extend(self.mark_entries());
             entries.extend(
                 self.windows
@@ -388,15 +434,15 @@ impl<'a> Context<'a> {
                 .bold_line_style(RGBColor(215, 215, 215))
                 .draw()
                 .expect("drawing to memory");
-            let mut below: Vec<f64> = vec![0.0; self.rows.len()];
+            let rows: Vec<&SampleRow> = self.shown().copied().collect();
+            let mut below: Vec<f64> = vec![0.0; rows.len()];
             for band in &bands {
-                let above: Vec<f64> = self
-                    .rows
+                let above: Vec<f64> = rows
                     .iter()
                     .zip(&below)
                     .map(|(r, b)| b + f64::from(band.count(r)))
                     .collect();
-                let x: Vec<f64> = self.rows.iter().map(|r| self.unit.of(r.time)).collect();
+                let x: Vec<f64> = rows.iter().map(|r| self.x(r.time)).collect();
                 let outline: Vec<(f64, f64)> = x
                     .iter()
                     .copied()
@@ -463,10 +509,7 @@ impl<'a> Context<'a> {
     }
 
     fn points(&self, f: impl Fn(&SampleRow) -> f64) -> Vec<(f64, f64)> {
-        self.rows
-            .iter()
-            .map(|r| (self.unit.of(r.time), f(r)))
-            .collect()
+        self.shown().map(|r| (self.x(r.time), f(r))).collect()
     }
 
     fn draw_marks<'s>(
@@ -530,7 +573,7 @@ pub(super) fn footer(estate: &Estate, area: &DrawingArea<SVGBackend<'_>, Shift>)
 /// for (those its target cohorts install software updates in; overlapping
 /// bands are one window): one band per distinct set of windows among them
 /// (cohorts with the same windows share it), each opening clipped to the run.
-fn window_bands(estate: &Estate, i: usize, unit: Unit) -> Vec<WindowBand> {
+fn window_bands(estate: &Estate, i: usize, unit: Unit, origin: SimTime) -> Vec<WindowBand> {
     let spec = &estate.deployments[i];
     if spec.purpose != crate::estate::Purpose::Required || !spec.honor_maintenance_windows {
         return Vec::new();
@@ -554,7 +597,13 @@ fn window_bands(estate: &Estate, i: usize, unit: Unit) -> Vec<WindowBand> {
             let spans = windows
                 .iter()
                 .flat_map(|w| openings(w, estate.week_offset, estate.duration))
-                .map(|(a, b)| (unit.of(a), unit.of(b)))
+                .filter(|&(_, b)| b > origin)
+                .map(|(a, b)| {
+                    (
+                        unit.of(a.max(origin)) - unit.of(origin),
+                        unit.of(b) - unit.of(origin),
+                    )
+                })
                 .collect();
             let when: Vec<String> = windows.iter().map(window_words).collect();
             WindowBand {
@@ -664,6 +713,22 @@ pub(super) fn draw_legend(area: &DrawingArea<SVGBackend<'_>, Shift>, entries: &[
                     6,
                     4,
                     c.stroke_width(2),
+                ))
+                .expect("drawing to memory"),
+            Swatch::DashedWide(c) => area
+                .draw(&DashedPathElement::new(
+                    [(x, y), (x + 22, y)],
+                    9,
+                    5,
+                    c.stroke_width(4),
+                ))
+                .expect("drawing to memory"),
+            Swatch::Dotted(c) => area
+                .draw(&DashedPathElement::new(
+                    [(x, y), (x + 22, y)],
+                    3,
+                    3,
+                    c.stroke_width(1),
                 ))
                 .expect("drawing to memory"),
             Swatch::Fill(c) => area

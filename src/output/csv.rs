@@ -1,9 +1,13 @@
-//! `compliance.csv` and `updates.csv`: the compliance timelines.
+//! `compliance.csv`, `updates.csv` and `load.csv`: the timelines, as tidy
+//! long tables that a plain `read_csv` loads.
 //!
-//! Owns the column layouts. Columns for states and sub-states are generated
-//! from [`Compliance::ALL`] and [`RequiredSub::ALL`], so a state added to
-//! the model gets its column. The first line of each file is a `#` comment
-//! with the provenance (read with `comment='#'` in pandas).
+//! Owns the column layouts. One row per observation: a count of clients
+//! in one state (`compliance.csv`, `updates.csv`), or one measure of one
+//! server (`load.csv`). States, sub-states and request kinds are rows, not
+//! columns, generated from [`Compliance::ALL`], [`RequiredSub::ALL`] and
+//! [`Request::ALL`], so a state or request kind added to the model gets its
+//! rows without an edit here. No comment line: the provenance is in
+//! `summary.json`, beside the files.
 
 use chrono::Duration;
 
@@ -11,74 +15,63 @@ use crate::engine::SimTime;
 use crate::estate::Estate;
 use crate::model::{Compliance, Outcome, Request, RequiredSub};
 
+/// The two views of a client's state.
+const VIEWS: [&str; 2] = ["true", "reported"];
+
 /// Column names of `compliance.csv`, in order.
 pub fn compliance_columns() -> Vec<String> {
-    let mut cols: Vec<String> = [
+    [
         "time_ms",
         "time_h",
+        "hours_since_created",
         "timestamp",
         "site",
         "deployment",
         "targeted",
         "with_policy",
+        "view",
+        "state",
+        "substate",
+        "clients",
     ]
     .map(String::from)
-    .to_vec();
-    for view in ["true", "reported"] {
-        cols.extend(
-            Compliance::ALL
-                .iter()
-                .map(|s| format!("{view}_{}", s.name())),
-        );
-    }
-    for view in ["true", "reported"] {
-        cols.extend(
-            RequiredSub::ALL
-                .iter()
-                .map(|s| format!("{view}_required_{}", s.name())),
-        );
-    }
-    cols.extend(
-        [
-            "reported_unknown_scan_failed",
-            "true_compliant_pct",
-            "reported_compliant_pct",
-        ]
-        .map(String::from),
-    );
-    cols
+    .to_vec()
 }
 
 /// Column names of `updates.csv`, in order.
 pub fn update_columns() -> Vec<String> {
-    let mut cols: Vec<String> = ["time_ms", "time_h", "timestamp", "update", "clients"]
-        .map(String::from)
-        .to_vec();
-    for view in ["true", "reported"] {
-        cols.extend(
-            Compliance::ALL
-                .iter()
-                .map(|s| format!("{view}_{}", s.name())),
-        );
-    }
-    cols.extend(["true_compliant_pct", "reported_compliant_pct"].map(String::from));
-    cols
+    [
+        "time_ms",
+        "time_h",
+        "timestamp",
+        "update",
+        "view",
+        "state",
+        "clients",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
-fn pct(part: u32, whole: u32) -> String {
-    if whole == 0 {
-        return "0.00".into();
-    }
-    format!("{:.2}", f64::from(part) * 100.0 / f64::from(whole))
+/// Column names of `load.csv`, in order.
+pub fn load_columns() -> Vec<String> {
+    [
+        "time_ms",
+        "time_h",
+        "timestamp",
+        "server",
+        "role",
+        "kind",
+        "measure",
+        "value",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
-fn compliant(s: &[u32; 4]) -> u32 {
-    s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize]
-}
-
-/// Writes a table: the provenance comment, the header, the rows.
-fn table(estate: &Estate, header: &[String], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut out = format!("# {}\n", super::provenance(estate)).into_bytes();
+/// Writes a table: the header, the rows.
+fn table(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> String {
+    let mut out = Vec::new();
     {
         let mut w = csv::Writer::from_writer(&mut out);
         w.write_record(header).expect("writing to memory");
@@ -101,9 +94,46 @@ fn times(estate: &Estate, t: SimTime) -> [String; 3] {
     ]
 }
 
-/// `compliance.csv`: one row per sample time per deployment (the
-/// top-level view: the site's database, or the CAS's in a hierarchy), and in
-/// a hierarchy one more per primary site (its clients, its database).
+/// Hours from `from` to `t`, negative before it.
+fn hours_between(from: SimTime, t: SimTime) -> String {
+    format!(
+        "{:.3}",
+        (t.as_ms() as f64 - from.as_ms() as f64) / 3_600_000.0
+    )
+}
+
+/// The `(state, substate, clients)` rows of one view of a sample: every
+/// state, Required by its sub-states, and reported Unknown split into
+/// clients whose last scan failed and clients not reported yet. The
+/// clients of a view add up to the targeted clients.
+fn state_rows(
+    counts: &[u32],
+    subs: &[u32],
+    unknown_scan_failed: Option<u32>,
+) -> Vec<(&'static str, &'static str, u32)> {
+    let mut rows = Vec::new();
+    for &state in &Compliance::ALL {
+        let n = counts[state as usize];
+        match state {
+            Compliance::Required => rows.extend(
+                RequiredSub::ALL
+                    .iter()
+                    .map(|&sub| (state.name(), sub.name(), subs[sub as usize])),
+            ),
+            Compliance::Unknown if unknown_scan_failed.is_some() => {
+                let failed = unknown_scan_failed.unwrap_or(0);
+                rows.push((state.name(), "scan_failed", failed));
+                rows.push((state.name(), "not_reported", n - failed));
+            }
+            _ => rows.push((state.name(), "", n)),
+        }
+    }
+    rows
+}
+
+/// `compliance.csv`: per sample time, view of the site (the top-level
+/// database, and in a hierarchy each primary's), deployment, true and
+/// reported view and state, the clients in it.
 pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
     let per_time = estate.deployments.len().max(1);
     let sites = estate.primaries.len();
@@ -115,11 +145,12 @@ pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
             ordered.extend(&outcome.site_timeline[start..start + per_time * sites]);
         }
     }
-    let rows = ordered.into_iter().map(|row| {
+    let rows = ordered.into_iter().flat_map(|row| {
+        let spec = &estate.deployments[row.deployment.index()];
         let dep = &outcome.deployments[row.deployment.index()];
         let targeted = match row.site {
             None => dep.targeted,
-            Some(site) => estate.deployments[row.deployment.index()]
+            Some(site) => spec
                 .targets
                 .iter()
                 .map(|c| &estate.cohorts[c.index()])
@@ -127,85 +158,140 @@ pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
                 .map(|c| c.count)
                 .sum(),
         };
-        let mut rec: Vec<String> = times(estate, row.time).to_vec();
-        rec.push(match row.site {
-            None => estate.source.site_code.clone(),
-            Some(site) => estate.primaries[site.index()].code.clone(),
-        });
-        rec.push(estate.deployments[row.deployment.index()].name.clone());
-        rec.push(targeted.to_string());
-        rec.push(row.with_policy.to_string());
-        rec.extend(row.truth.iter().map(u32::to_string));
-        rec.extend(row.reported.iter().map(u32::to_string));
-        rec.extend(row.required_sub.iter().map(u32::to_string));
-        rec.extend(row.reported_required_sub.iter().map(u32::to_string));
-        rec.push(row.reported_unknown_scan_failed.to_string());
-        rec.push(pct(compliant(&row.truth), targeted));
-        rec.push(pct(compliant(&row.reported), targeted));
-        rec
+        let [ms, h, stamp] = times(estate, row.time);
+        let fixed = [
+            ms,
+            h,
+            // A phase of a phased deployment that has not begun: empty.
+            dep.created
+                .map_or(String::new(), |c| hours_between(c, row.time)),
+            stamp,
+            match row.site {
+                None => estate.source.site_code.clone(),
+                Some(site) => estate.primaries[site.index()].code.clone(),
+            },
+            spec.name.clone(),
+            targeted.to_string(),
+            row.with_policy.to_string(),
+        ];
+        let views = [
+            (VIEWS[0], state_rows(&row.truth, &row.required_sub, None)),
+            (
+                VIEWS[1],
+                state_rows(
+                    &row.reported,
+                    &row.reported_required_sub,
+                    Some(row.reported_unknown_scan_failed),
+                ),
+            ),
+        ];
+        views
+            .into_iter()
+            .flat_map(|(view, states)| {
+                states.into_iter().map(move |(state, sub, n)| {
+                    [view, state, sub]
+                        .map(String::from)
+                        .into_iter()
+                        .chain([n.to_string()])
+                        .collect::<Vec<_>>()
+                })
+            })
+            .map(move |tail| fixed.iter().cloned().chain(tail).collect::<Vec<_>>())
+            .collect::<Vec<_>>()
     });
-    table(estate, &compliance_columns(), rows)
+    table(&compliance_columns(), rows)
 }
 
-/// `updates.csv`: one row per sample time per update, over all clients.
+/// `updates.csv`: per sample time, update, view and state, the clients in
+/// it, over all clients.
 pub fn updates_csv(estate: &Estate, outcome: &Outcome) -> String {
-    let clients = estate.client_count();
-    let rows = outcome.update_timeline.iter().map(|row| {
-        let mut rec: Vec<String> = times(estate, row.time).to_vec();
-        rec.push(estate.updates[row.update.index()].id.clone());
-        rec.push(clients.to_string());
-        rec.extend(row.truth.iter().map(u32::to_string));
-        rec.extend(row.reported.iter().map(u32::to_string));
-        rec.push(pct(compliant(&row.truth), clients));
-        rec.push(pct(compliant(&row.reported), clients));
-        rec
+    let rows = outcome.update_timeline.iter().flat_map(|row| {
+        let [ms, h, stamp] = times(estate, row.time);
+        let id = estate.updates[row.update.index()].id.clone();
+        let views = [(VIEWS[0], &row.truth), (VIEWS[1], &row.reported)];
+        views
+            .into_iter()
+            .flat_map(|(view, counts)| {
+                Compliance::ALL
+                    .iter()
+                    .map(move |&s| (view, s.name(), counts[s as usize]))
+            })
+            .map(|(view, state, n)| {
+                vec![
+                    ms.clone(),
+                    h.clone(),
+                    stamp.clone(),
+                    id.clone(),
+                    view.to_string(),
+                    state.to_string(),
+                    n.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>()
     });
-    table(estate, &update_columns(), rows)
+    table(&update_columns(), rows)
 }
 
-/// Column names of `load.csv`, in order.
-pub fn load_columns() -> Vec<String> {
-    let mut cols: Vec<String> = [
-        "time_ms",
-        "time_h",
-        "timestamp",
-        "server",
-        "role",
-        "capacity",
-        "down",
-        "queue",
-        "busy",
-        "bytes_served",
-    ]
-    .map(String::from)
-    .to_vec();
-    for what in ["arrived", "served", "rejected"] {
-        cols.extend(Request::ALL.iter().map(|r| format!("{what}_{}", r.name())));
-    }
-    cols
-}
-
-/// `load.csv`: one row per sample time per server; request counts are over
-/// the interval that ends at the sample, queue and busy are at the sample.
+/// `load.csv`: per sample time and server, each measure: `down` (1 while a
+/// fault has it down), `queue` and `busy` at the sample, `bytes_served` in
+/// the interval (servers that serve bytes), and per request kind the
+/// server handles (one that arrived at it during the run) `arrived`,
+/// `served` and `rejected` in the interval.
 pub fn load_csv(estate: &Estate, outcome: &Outcome) -> String {
-    let rows = outcome.load.iter().map(|row| {
+    let rows = outcome.load.iter().flat_map(|row| {
         let server = &outcome.servers[row.server];
-        let mut rec: Vec<String> = times(estate, row.time).to_vec();
-        rec.push(server.name.clone());
-        rec.push(server.role.name().to_string());
-        rec.push(server.capacity.to_string());
-        rec.push(u8::from(row.down).to_string());
-        rec.push(row.queue.to_string());
-        rec.push(row.busy.to_string());
-        rec.push(row.bytes.to_string());
-        for counts in [
-            &row.counts.arrived,
-            &row.counts.served,
-            &row.counts.rejected,
-        ] {
-            rec.extend(counts.iter().map(u64::to_string));
+        let [ms, h, stamp] = times(estate, row.time);
+        let mut measures: Vec<(&str, &str, u64)> = vec![
+            ("", "down", u64::from(row.down)),
+            ("", "queue", u64::from(row.queue)),
+            ("", "busy", u64::from(row.busy)),
+        ];
+        if server.bytes > 0 {
+            measures.push(("", "bytes_served", row.bytes));
         }
-        rec
+        for (k, kind) in Request::ALL.iter().enumerate() {
+            if server.total.arrived[k] == 0 {
+                continue;
+            }
+            measures.push((kind.name(), "arrived", row.counts.arrived[k]));
+            measures.push((kind.name(), "served", row.counts.served[k]));
+            measures.push((kind.name(), "rejected", row.counts.rejected[k]));
+        }
+        measures
+            .into_iter()
+            .map(|(kind, measure, value)| {
+                vec![
+                    ms.clone(),
+                    h.clone(),
+                    stamp.clone(),
+                    server.name.clone(),
+                    server.role.name().to_string(),
+                    kind.to_string(),
+                    measure.to_string(),
+                    value.to_string(),
+                ]
+            })
+            .collect::<Vec<_>>()
     });
-    table(estate, &load_columns(), rows)
+    table(&load_columns(), rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_views_rows_add_up_to_its_counts() {
+        let counts = [5, 7, 2, 4];
+        let subs = [1, 1, 1, 1, 1, 1, 0, 1];
+        for failed in [None, Some(3)] {
+            let rows = state_rows(&counts, &subs, failed);
+            assert_eq!(rows.iter().map(|r| r.2).sum::<u32>(), 18);
+            let unknown: u32 = rows.iter().filter(|r| r.0 == "unknown").map(|r| r.2).sum();
+            assert_eq!(unknown, 4);
+        }
+        let rows = state_rows(&counts, &subs, Some(3));
+        assert!(rows.contains(&("unknown", "scan_failed", 3)));
+        assert!(rows.contains(&("required", "pending_restart", 0)));
+    }
 }

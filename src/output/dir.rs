@@ -34,6 +34,8 @@ pub enum Kind {
     Run,
     /// `patchsim sweep` and `merge`: `study.json` marks it.
     Study,
+    /// `patchsim size`: `size.json` marks it.
+    Size,
 }
 
 impl Kind {
@@ -42,6 +44,7 @@ impl Kind {
         match self {
             Kind::Run => "summary.json",
             Kind::Study => "study.json",
+            Kind::Size => "size.json",
         }
     }
 
@@ -49,6 +52,7 @@ impl Kind {
         match self {
             Kind::Run => "a patchsim run's output",
             Kind::Study => "a patchsim study",
+            Kind::Size => "a patchsim sizing",
         }
     }
 
@@ -75,17 +79,28 @@ impl Kind {
                 Kind::Study => {
                     matches!(
                         name,
-                        "runs.csv" | "points.csv" | "study.json" | "scenario.ron"
-                    ) || svg(&["chart-"])
+                        "runs.csv"
+                            | "points.csv"
+                            | "curves.csv"
+                            | "study.json"
+                            | "scenario.ron"
+                            | "report.html"
+                    ) || svg(&["chart-", "curves-"])
+                }
+                Kind::Size => {
+                    matches!(
+                        name,
+                        "size.csv" | "size.json" | "size.html" | "scenario.ron"
+                    )
                 }
             }
     }
 
-    fn other(self) -> Kind {
-        match self {
-            Kind::Run => Kind::Study,
-            Kind::Study => Kind::Run,
-        }
+    /// The other kinds.
+    fn others(self) -> impl Iterator<Item = Kind> {
+        [Kind::Run, Kind::Study, Kind::Size]
+            .into_iter()
+            .filter(move |k| *k != self)
     }
 }
 
@@ -619,7 +634,7 @@ fn check_contents(
     };
     let force_hint = match kind {
         Kind::Run => ", or add --force to write into it anyway",
-        Kind::Study => "",
+        Kind::Study | Kind::Size => "",
     };
     let reason = if mine {
         format!(
@@ -629,11 +644,11 @@ fn check_contents(
             list(&foreign),
             if foreign.len() == 1 { "it" } else { "them" }
         )
-    } else if is_output(real, kind.other()) {
+    } else if let Some(other) = kind.others().find(|k| is_output(real, *k)) {
         format!(
             "holds {} ({}), not {}; choose another --out directory",
-            kind.other().what(),
-            kind.other().marker(),
+            other.what(),
+            other.marker(),
             kind.what()
         )
     } else {
@@ -644,6 +659,7 @@ fn check_contents(
             match kind {
                 Kind::Run => "a patchsim output",
                 Kind::Study => "a patchsim study",
+                Kind::Size => "a patchsim sizing",
             },
             list(&all),
             kind.marker()
@@ -669,19 +685,26 @@ mod tests {
 
     #[test]
     fn each_kind_owns_its_file_names() {
-        for name in [
-            "compliance.csv",
-            "report.html",
-            "load-0-mp01.svg",
-            "trace.jsonl",
-        ] {
+        for name in ["compliance.csv", "load-0-mp01.svg", "trace.jsonl"] {
             assert!(Kind::Run.owns(name), "{name}");
-            assert!(!Kind::Study.owns(name) || name == "scenario.ron", "{name}");
+            assert!(!Kind::Study.owns(name), "{name}");
         }
-        for name in ["runs.csv", "study.json", "chart-hours_to_95_true.svg"] {
+        for name in [
+            "runs.csv",
+            "study.json",
+            "curves.csv",
+            "chart-hours_to_95_true.svg",
+            "curves-0-true.svg",
+        ] {
             assert!(Kind::Study.owns(name), "{name}");
             assert!(!Kind::Run.owns(name), "{name}");
         }
+        for name in ["size.csv", "size.json", "size.html"] {
+            assert!(Kind::Size.owns(name), "{name}");
+            assert!(!Kind::Run.owns(name) && !Kind::Study.owns(name), "{name}");
+        }
+        // Both pages are report.html, told apart by their marker files.
+        assert!(Kind::Run.owns("report.html") && Kind::Study.owns("report.html"));
         assert!(!Kind::Run.owns("thesis.tex"));
         assert!(Kind::Run.owns(".report.html.tmp"));
     }

@@ -1,12 +1,12 @@
 //! `report.html`: one self-contained page with the run header, the summary
 //! tables, the charts (inline SVG) and the resolved scenario.
 //!
-//! Owns the page layout only: the numbers come from [`Summary`] (so they are
-//! the ones in `summary.json` and the printed summary), the pictures from
-//! [`Chart`]. No scripts, no external assets: the page opens from a file in
-//! any browser, offline.
-
-use std::fmt::Write;
+//! Owns what the page says, as sections of notes, tables and figures; the
+//! markup is `templates/report.html`, rendered by minijinja, which escapes
+//! every value (the SVG charts are inserted as they are). The numbers come
+//! from [`Summary`] (so they are the ones in `summary.json` and the printed
+//! summary), the pictures from [`Chart`]. No scripts, no external assets:
+//! the page opens from a file in any browser, offline.
 
 use serde::Serialize;
 use serde_json::Value;
@@ -44,51 +44,140 @@ footer { margin-top: 3em; color: #777; font-size: 0.85em; }
 figure, table { break-inside: avoid; }
 ";
 
-/// Text made safe for HTML element content and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
+/// One cell of a table: a header (`th`) or data (`td`) cell.
+#[derive(Serialize)]
+struct Cell {
+    tag: &'static str,
+    text: String,
+    class: &'static str,
+    title: String,
+    rowspan: usize,
+    colspan: usize,
+}
+
+impl Cell {
+    fn th(text: impl Into<String>) -> Cell {
+        Cell {
+            tag: "th",
+            text: text.into(),
+            class: "",
+            title: String::new(),
+            rowspan: 1,
+            colspan: 1,
         }
     }
-    out
+    fn td(text: impl Into<String>) -> Cell {
+        Cell {
+            tag: "td",
+            ..Cell::th(text)
+        }
+    }
+    /// A number, right-aligned.
+    fn num(text: impl ToString) -> Cell {
+        Cell {
+            class: "num",
+            ..Cell::td(text.to_string())
+        }
+    }
+    fn class(self, class: &'static str) -> Cell {
+        Cell { class, ..self }
+    }
+    fn rows(self, rowspan: usize) -> Cell {
+        Cell { rowspan, ..self }
+    }
+    fn cols(self, colspan: usize) -> Cell {
+        Cell { colspan, ..self }
+    }
+    fn title(self, title: String) -> Cell {
+        Cell { title, ..self }
+    }
+}
+
+/// A link of the table of contents.
+#[derive(Serialize)]
+struct Link {
+    id: String,
+    text: String,
+}
+
+/// One piece of a section, in page order.
+#[derive(Serialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+enum Block {
+    Note {
+        text: String,
+    },
+    Heading {
+        text: String,
+    },
+    Table {
+        class: &'static str,
+        rows: Vec<Vec<Cell>>,
+    },
+    /// An inline chart: `svg` is the chart's markup after its `<svg `.
+    Figure {
+        title: String,
+        file: String,
+        svg: String,
+    },
+    Nav {
+        links: Vec<Link>,
+    },
+    Pre {
+        text: String,
+    },
+}
+
+/// A section of the page; the one without an `id` is the header.
+#[derive(Serialize)]
+struct Section {
+    id: String,
+    title: String,
+    blocks: Vec<Block>,
+}
+
+impl Section {
+    fn new(id: impl Into<String>, title: impl Into<String>) -> Section {
+        Section {
+            id: id.into(),
+            title: title.into(),
+            blocks: Vec::new(),
+        }
+    }
+    fn note(&mut self, text: impl Into<String>) {
+        self.blocks.push(Block::Note { text: text.into() });
+    }
+    fn heading(&mut self, text: impl Into<String>) {
+        self.blocks.push(Block::Heading { text: text.into() });
+    }
+    fn table(&mut self, class: &'static str, rows: Vec<Vec<Cell>>) {
+        self.blocks.push(Block::Table { class, rows });
+    }
+    /// A chart as a figure: the inline SVG, labelled, and its caption.
+    fn figure(&mut self, c: &Chart) {
+        let svg = c.svg.trim_end();
+        self.blocks.push(Block::Figure {
+            title: c.title.clone(),
+            file: c.file_name.clone(),
+            svg: svg.strip_prefix("<svg ").unwrap_or(svg).to_string(),
+        });
+    }
 }
 
 /// The whole page. `charts` are those of [`charts`](super::charts()) for
 /// the same run; `scenario` is the resolved scenario's text.
 pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &str) -> String {
-    let mut h = String::new();
+    let when = |hours: f64| {
+        let ms = (hours * 3_600_000.0).round() as i64;
+        (estate.source.start + chrono::Duration::milliseconds(ms))
+            .format("%a %Y-%m-%d %H:%M")
+            .to_string()
+    };
     let title = format!("patchsim report: {}", s.scenario);
-    let _ = write!(
-        h,
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
-         <meta name=\"generator\" content=\"{}\">\n<title>{}</title>\n<style>{STYLE}</style>\n\
-         </head>\n<body>\n",
-        escape(&super::provenance(estate)),
-        escape(&title)
-    );
-    header(&mut h, estate, s, &title);
-    contents(&mut h, s);
-    time_to_compliance(&mut h, s);
+    let mut sections = vec![header(estate, s, &title)];
+    sections.push(time_to_compliance(s));
     for (i, d) in s.deployments.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            "<section id=\"deployment-{i}\">\n<h2>Deployment: {}</h2>",
-            escape(&d.name)
-        );
-        let when = |hours: f64| {
-            let ms = (hours * 3_600_000.0).round() as i64;
-            (estate.source.start + chrono::Duration::milliseconds(ms))
-                .format("%a %Y-%m-%d %H:%M")
-                .to_string()
-        };
+        let mut sec = Section::new(format!("deployment-{i}"), format!("Deployment: {}", d.name));
         let mut rows = vec![("targeted clients".to_string(), d.targeted.to_string())];
         for (what, at) in [
             ("created", d.created_h),
@@ -105,50 +194,52 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         if let Some(p) = &d.phase {
             rows.push(("phased deployment".to_string(), phase_line(p)));
         }
-        key_values(&mut h, &rows);
-        let _ = writeln!(h, "<h3>State at the end of the run</h3>");
-        state_table(
-            &mut h,
-            &[("true", &d.final_true), ("reported", &d.final_reported)],
-            &[
-                ("true", d.compliant_pct_true),
-                ("reported", d.compliant_pct_reported),
-            ],
+        sec.table("kv", key_values(&rows));
+        sec.heading("State at the end of the run");
+        sec.table(
+            "",
+            state_table(
+                &[("true", &d.final_true), ("reported", &d.final_reported)],
+                &[
+                    ("true", d.compliant_pct_true),
+                    ("reported", d.compliant_pct_reported),
+                ],
+            ),
         );
-        unknown_table(&mut h, d);
-        let _ = writeln!(
-            h,
-            "<h3>Client time to compliant</h3>\n<p class=\"note\">Hours from the \
-             deployment's creation until each client it required was compliant \
-             (HdrHistogram percentiles).</p>"
+        unknown_table(&mut sec, d);
+        sec.heading("Client time to compliant");
+        sec.note(
+            "Hours from the deployment's creation until each client it required was \
+             compliant (HdrHistogram percentiles).",
         );
-        percentile_table(
-            &mut h,
-            &[
-                ("true", &d.client_time_to_compliant_h_true),
-                ("reported", &d.client_time_to_compliant_h_reported),
-            ],
-            1.0,
+        sec.table(
+            "",
+            percentile_table(
+                &[
+                    ("true", &d.client_time_to_compliant_h_true),
+                    ("reported", &d.client_time_to_compliant_h_reported),
+                ],
+                1.0,
+            ),
         );
         if d.by_cohort.len() > 1 {
-            by_cohort_table(&mut h, d);
+            by_cohort_table(&mut sec, d);
         }
         for c in charts
             .iter()
             .filter(|c| c.subject == Subject::Deployment(i))
         {
-            figure(&mut h, c);
+            sec.figure(c);
         }
-        let _ = writeln!(h, "</section>");
+        sections.push(sec);
     }
-    cohorts_section(&mut h, s);
-    servers_section(&mut h, s, charts);
-    catalog_section(&mut h, estate, s);
-    let _ = writeln!(
-        h,
-        "<section id=\"latency\">\n<h2>State message latency</h2>\n<p class=\"note\">Time \
-         from a state message being queued on the client to its arrival in the site \
-         database; {} messages were still on their way at the end of the run{}.</p>",
+    sections.push(cohorts_section(s));
+    sections.push(servers_section(s, charts));
+    sections.push(catalog_section(s, &when));
+    let mut latency = Section::new("latency", "State message latency");
+    latency.note(format!(
+        "Time from a state message being queued on the client to its arrival in the site \
+         database; {} messages were still on their way at the end of the run{}.",
         s.state_messages_pending_at_end,
         match s.totals.state_messages_lost {
             0 => String::new(),
@@ -158,15 +249,14 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
                 s.totals.resyncs
             ),
         }
+    ));
+    latency.table(
+        "",
+        percentile_table(&[("state messages", &s.state_message_latency_s)], 3600.0),
     );
-    percentile_table(
-        &mut h,
-        &[("state messages", &s.state_message_latency_s)],
-        3600.0,
-    );
-    let _ = writeln!(h, "</section>");
-    let _ = writeln!(h, "<section id=\"totals\">\n<h2>Totals</h2>");
-    let totals: Vec<(String, String)> = fields(&s.totals)
+    sections.push(latency);
+    let mut totals = Section::new("totals", "Totals");
+    let rows: Vec<(String, String)> = fields(&s.totals)
         .into_iter()
         .map(|(k, v)| {
             let text = match v.as_u64() {
@@ -178,35 +268,43 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
             (k.replace('_', " "), text)
         })
         .collect();
-    key_values(&mut h, &totals);
-    let _ = writeln!(h, "</section>");
-    let _ = writeln!(
-        h,
-        "<section id=\"scenario\">\n<h2>Resolved scenario</h2>\n<p class=\"note\">Every \
-         default filled in; this is <code>scenario.ron</code>, and <code>patchsim run \
-         scenario.ron</code> reproduces the run byte for byte.</p>\n<pre>{}</pre>\n</section>",
-        escape(scenario.trim_end())
+    totals.table("kv", key_values(&rows));
+    sections.push(totals);
+    let mut resolved = Section::new("scenario", "Resolved scenario");
+    resolved.note(
+        "Every default filled in; this is scenario.ron, and “patchsim run scenario.ron” \
+         reproduces the run byte for byte.",
     );
-    let _ = writeln!(
-        h,
-        "<footer>{}</footer>\n</body>\n</html>",
-        escape(&super::provenance(estate))
-    );
-    h
+    resolved.blocks.push(Block::Pre {
+        text: scenario.trim_end().to_string(),
+    });
+    sections.push(resolved);
+
+    let mut env = minijinja::Environment::new();
+    env.set_trim_blocks(true);
+    env.set_keep_trailing_newline(true);
+    env.add_template("report.html", include_str!("../templates/report.html"))
+        .expect("the template parses");
+    env.get_template("report.html")
+        .expect("added")
+        .render(minijinja::context! {
+            title => title,
+            provenance => super::provenance(estate),
+            style => minijinja::Value::from_safe_string(STYLE.to_string()),
+            sections => sections,
+        })
+        .expect("the template renders")
 }
 
-fn header(h: &mut String, estate: &Estate, s: &Summary, title: &str) {
-    let _ = writeln!(h, "<header>\n<h1>{}</h1>", escape(title));
+/// The run's title, description and facts, and the table of contents.
+fn header(estate: &Estate, s: &Summary, title: &str) -> Section {
+    let mut sec = Section::new("", title);
     if !estate.source.description.is_empty() {
-        let _ = writeln!(
-            h,
-            "<p class=\"note\">{}</p>",
-            escape(&estate.source.description)
-        );
+        sec.note(estate.source.description.clone());
     }
-    key_values(
-        h,
-        &[
+    sec.table(
+        "kv",
+        key_values(&[
             ("tool".into(), format!("{} {}", s.tool, s.version)),
             ("scenario".into(), s.scenario.clone()),
             ("scenario hash".into(), s.scenario_hash.clone()),
@@ -218,55 +316,49 @@ fn header(h: &mut String, estate: &Estate, s: &Summary, title: &str) {
             ),
             ("clients".into(), s.clients.to_string()),
             ("events".into(), s.events.to_string()),
-        ],
+        ]),
     );
-    let _ = writeln!(h, "</header>");
-}
-
-fn contents(h: &mut String, s: &Summary) {
-    let _ = writeln!(
-        h,
-        "<nav>\n<ul>\n<li><a href=\"#compliance\">Time to compliance</a></li>"
-    );
+    let link = |id: &str, text: &str| Link {
+        id: id.to_string(),
+        text: text.to_string(),
+    };
+    let mut links = vec![link("compliance", "Time to compliance")];
     for (i, d) in s.deployments.iter().enumerate() {
-        let _ = writeln!(
-            h,
-            "<li><a href=\"#deployment-{i}\">Deployment: {}</a></li>",
-            escape(&d.name)
-        );
+        links.push(link(
+            &format!("deployment-{i}"),
+            &format!("Deployment: {}", d.name),
+        ));
     }
-    let _ = writeln!(
-        h,
-        "<li><a href=\"#cohorts\">Cohorts</a></li>\n\
-         <li><a href=\"#servers\">Servers and load</a></li>\n\
-         <li><a href=\"#catalog\">Updates and syncs</a></li>\n\
-         <li><a href=\"#latency\">State message latency</a></li>\n\
-         <li><a href=\"#totals\">Totals</a></li>\n\
-         <li><a href=\"#scenario\">Resolved scenario</a></li>\n</ul>\n</nav>"
-    );
+    links.extend([
+        link("cohorts", "Cohorts"),
+        link("servers", "Servers and load"),
+        link("catalog", "Updates and syncs"),
+        link("latency", "State message latency"),
+        link("totals", "Totals"),
+        link("scenario", "Resolved scenario"),
+    ]);
+    sec.blocks.push(Block::Nav { links });
+    sec
 }
 
 /// The printed summary's table: targeted, compliant at the end, and time
 /// from creation to each threshold, true and reported.
-fn time_to_compliance(h: &mut String, s: &Summary) {
-    let _ = writeln!(
-        h,
-        "<section id=\"compliance\">\n<h2>Time to compliance</h2>\n<p class=\"note\">Time from \
-         deployment creation until the share of targeted clients is compliant (installed or \
-         not required); — where it was not reached.</p>\n<table>"
+fn time_to_compliance(s: &Summary) -> Section {
+    let mut sec = Section::new("compliance", "Time to compliance");
+    sec.note(
+        "Time from deployment creation until the share of targeted clients is compliant \
+         (installed or not required); — where it was not reached.",
     );
-    let names: Vec<String> = fields(&s.deployments.first().map(|d| &d.hours_to_pct_true))
+    let mut head: Vec<Cell> = ["deployment", "view", "targeted", "compliant"]
         .into_iter()
-        .map(|(k, _)| k.trim_start_matches('p').to_string() + "%")
+        .map(Cell::th)
         .collect();
-    let _ = write!(
-        h,
-        "<tr><th>deployment</th><th>view</th><th>targeted</th><th>compliant</th>"
+    head.extend(
+        fields(&s.deployments.first().map(|d| &d.hours_to_pct_true))
+            .into_iter()
+            .map(|(k, _)| Cell::th(k.trim_start_matches("pct_").to_string() + "%")),
     );
-    for n in &names {
-        let _ = write!(h, "<th>{}</th>", escape(n));
-    }
-    let _ = writeln!(h, "</tr>");
+    let mut rows = vec![head];
     for d in &s.deployments {
         let views: [(&str, f64, &Thresholds); 2] = [
             ("true", d.compliant_pct_true, &d.hours_to_pct_true),
@@ -277,58 +369,63 @@ fn time_to_compliance(h: &mut String, s: &Summary) {
             ),
         ];
         for (k, (view, pct, th)) in views.into_iter().enumerate() {
-            let _ = write!(h, "<tr>");
+            let mut row = Vec::new();
             if k == 0 {
-                let _ = write!(
-                    h,
-                    "<td rowspan=\"2\">{}</td><td>{view}</td><td class=\"num\" rowspan=\"2\">{}</td>",
-                    escape(&d.name),
-                    d.targeted
-                );
+                row.push(Cell::td(d.name.clone()).rows(2));
+                row.push(Cell::td(view));
+                row.push(Cell::num(d.targeted).rows(2));
             } else {
-                let _ = write!(h, "<td>{view}</td>");
+                row.push(Cell::td(view));
             }
-            let _ = write!(h, "<td class=\"num\">{pct:.1}%</td>");
-            for (_, v) in fields(th) {
-                let _ = write!(h, "{}", hours_cell(v.as_f64()));
-            }
-            let _ = writeln!(h, "</tr>");
+            row.push(Cell::num(format!("{pct:.1}%")));
+            row.extend(fields(th).into_iter().map(|(_, v)| hours_cell(v.as_f64())));
+            rows.push(row);
         }
     }
-    let _ = writeln!(h, "</table>\n</section>");
+    sec.table("", rows);
+    sec
 }
 
 /// Why clients are Unknown at the end of the run.
-fn unknown_table(h: &mut String, d: &DeploymentSummary) {
+fn unknown_table(sec: &mut Section, d: &DeploymentSummary) {
     let u = &d.unknown_at_end;
-    let _ = writeln!(h, "<h3>Unknown at the end</h3>");
+    sec.heading("Unknown at the end");
     if u.true_gpo_conflict + u.reported_scan_failed + u.reported_not_yet_reported == 0 {
-        let _ = writeln!(
-            h,
-            "<p class=\"note\">No client was Unknown, true or reported.</p>"
-        );
+        sec.note("No client was Unknown, true or reported.");
         return;
     }
-    let _ = writeln!(
-        h,
-        "<table>\n<tr><th>view</th><th>why</th><th>clients</th></tr>\n\
-         <tr><td>true</td><td>conflicting domain GPO: scans another update server, so this \
-         site can neither know nor change it</td><td class=\"num\">{}</td></tr>\n\
-         <tr><td rowspan=\"2\">reported</td><td>its last scan report was a failure</td>\
-         <td class=\"num\">{}</td></tr>\n\
-         <tr><td>has not yet reported a state for every update</td><td class=\"num\">{}</td></tr>\n\
-         </table>",
-        u.true_gpo_conflict, u.reported_scan_failed, u.reported_not_yet_reported
+    sec.table(
+        "",
+        vec![
+            vec![Cell::th("view"), Cell::th("why"), Cell::th("clients")],
+            vec![
+                Cell::td("true"),
+                Cell::td(
+                    "conflicting domain GPO: scans another update server, so this site can \
+                     neither know nor change it",
+                ),
+                Cell::num(u.true_gpo_conflict),
+            ],
+            vec![
+                Cell::td("reported").rows(2),
+                Cell::td("its last scan report was a failure"),
+                Cell::num(u.reported_scan_failed),
+            ],
+            vec![
+                Cell::td("has not yet reported a state for every update"),
+                Cell::num(u.reported_not_yet_reported),
+            ],
+        ],
     );
 }
 
 /// A deployment's results per targeted cohort: counts at the end, the
 /// compliant share, and client time to compliant, true and reported.
-fn by_cohort_table(h: &mut String, d: &DeploymentSummary) {
-    let _ = writeln!(
-        h,
-        "<h3>By cohort</h3>\n<p class=\"note\">State at the end and client time to \
-         compliant (from creation) of each targeted cohort.</p>\n<table class=\"compact\">"
+fn by_cohort_table(sec: &mut Section, d: &DeploymentSummary) {
+    sec.heading("By cohort");
+    sec.note(
+        "State at the end and client time to compliant (from creation) of each targeted \
+         cohort.",
     );
     let states: Vec<String> = d
         .by_cohort
@@ -346,18 +443,21 @@ fn by_cohort_table(h: &mut String, d: &DeploymentSummary) {
                 .collect()
         })
         .unwrap_or_default();
-    let _ = write!(
-        h,
-        "<tr><th rowspan=\"2\">cohort</th><th rowspan=\"2\">view</th><th rowspan=\"2\">targeted</th>\
-         <th colspan=\"{}\">clients at the end</th><th rowspan=\"2\">compliant</th>\
-         <th colspan=\"{}\">client time to compliant</th></tr>\n<tr>",
-        states.len(),
-        quantiles.len()
-    );
-    for c in states.iter().chain(&quantiles) {
-        let _ = write!(h, "<th>{}</th>", escape(&c.replace('_', " ")));
-    }
-    let _ = writeln!(h, "</tr>");
+    let mut rows = vec![
+        vec![
+            Cell::th("cohort").rows(2),
+            Cell::th("view").rows(2),
+            Cell::th("targeted").rows(2),
+            Cell::th("clients at the end").cols(states.len()),
+            Cell::th("compliant").rows(2),
+            Cell::th("client time to compliant").cols(quantiles.len()),
+        ],
+        states
+            .iter()
+            .chain(&quantiles)
+            .map(|c| Cell::th(c.replace('_', " ")))
+            .collect(),
+    ];
     for p in &d.by_cohort {
         let views = [
             (
@@ -374,30 +474,30 @@ fn by_cohort_table(h: &mut String, d: &DeploymentSummary) {
             ),
         ];
         for (k, (view, counts, pct, times)) in views.into_iter().enumerate() {
-            let _ = write!(h, "<tr>");
+            let mut row = Vec::new();
             if k == 0 {
-                let _ = write!(
-                    h,
-                    "<td rowspan=\"2\">{}</td><td>{view}</td><td class=\"num\" rowspan=\"2\">{}</td>",
-                    escape(&p.cohort),
-                    p.targeted
-                );
+                row.push(Cell::td(p.cohort.clone()).rows(2));
+                row.push(Cell::td(view));
+                row.push(Cell::num(p.targeted).rows(2));
             } else {
-                let _ = write!(h, "<td>{view}</td>");
+                row.push(Cell::td(view));
             }
-            for (_, v) in fields(counts) {
-                let _ = write!(h, "<td class=\"num\">{}</td>", escape(&scalar(&v)));
-            }
-            let _ = write!(h, "<td class=\"num\">{pct:.1}%</td>");
-            for (key, v) in fields(times) {
-                if key != "count" {
-                    let _ = write!(h, "{}", hours_cell(v.as_f64()));
-                }
-            }
-            let _ = writeln!(h, "</tr>");
+            row.extend(
+                fields(counts)
+                    .into_iter()
+                    .map(|(_, v)| Cell::num(scalar(&v))),
+            );
+            row.push(Cell::num(format!("{pct:.1}%")));
+            row.extend(
+                fields(times)
+                    .into_iter()
+                    .filter(|(key, _)| key != "count")
+                    .map(|(_, v)| hours_cell(v.as_f64())),
+            );
+            rows.push(row);
         }
     }
-    let _ = writeln!(h, "</table>");
+    sec.table("compact", rows);
 }
 
 /// A cohort timing table: title, note, the percentiles, units per hour.
@@ -410,22 +510,21 @@ type Timing = (
 
 /// Per cohort: its clients, GPO conflicts, and the timings of its clients'
 /// work (scan response, download, restart pending).
-fn cohorts_section(h: &mut String, s: &Summary) {
-    let _ = writeln!(
-        h,
-        "<section id=\"cohorts\">\n<h2>Cohorts</h2>\n<table>\n<tr><th>cohort</th>\
-         <th>clients</th><th>conflicting GPO</th></tr>"
-    );
-    for c in &s.cohorts {
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>",
-            escape(&c.name),
-            c.clients,
-            c.gpo_conflicts
-        );
-    }
-    let _ = writeln!(h, "</table>");
+fn cohorts_section(s: &Summary) -> Section {
+    let mut sec = Section::new("cohorts", "Cohorts");
+    let mut rows = vec![vec![
+        Cell::th("cohort"),
+        Cell::th("clients"),
+        Cell::th("conflicting GPO"),
+    ]];
+    rows.extend(s.cohorts.iter().map(|c| {
+        vec![
+            Cell::td(c.name.clone()),
+            Cell::num(c.clients),
+            Cell::num(c.gpo_conflicts),
+        ]
+    }));
+    sec.table("", rows);
     let timings: [Timing; 3] = [
         (
             "Scan response",
@@ -448,156 +547,163 @@ fn cohorts_section(h: &mut String, s: &Summary) {
         ),
     ];
     for (title, note, get, per_hour) in timings {
-        let _ = writeln!(h, "<h3>{title}</h3>\n<p class=\"note\">{note}</p>");
+        sec.heading(title);
+        sec.note(note);
         let rows: Vec<(&str, &Percentiles)> = s
             .cohorts
             .iter()
             .map(|c| (c.name.as_str(), get(c)))
             .collect();
-        percentile_table(h, &rows, per_hour);
+        sec.table("", percentile_table(&rows, per_hour));
     }
-    let _ = writeln!(h, "</section>");
+    sec
 }
 
 /// Every server's load over the run, its queue wait, and its load chart.
-fn servers_section(h: &mut String, s: &Summary, charts: &[Chart]) {
-    let _ = writeln!(
-        h,
-        "<section id=\"servers\">\n<h2>Servers and load</h2>\n<p class=\"note\">Peaks are \
-         the most requests in service or waiting at any moment; rejected counts requests \
-         refused with a full queue (HTTP 503) or failed while the server was down; the \
-         rest of those that arrived were still in progress at the end or, for downloads, \
-         cancelled when the client switched off or restarted. Shaded red: the queue \
-         reached its limit, or requests were rejected.</p>\n<table>\n\
-         <tr><th>server</th><th>role</th><th>capacity</th><th>peak in service</th>\
-         <th>queue limit</th><th>peak waiting</th><th>arrived</th><th>served</th>\
-         <th>rejected</th><th>bytes served</th></tr>"
+fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
+    let mut sec = Section::new("servers", "Servers and load");
+    sec.note(
+        "Peaks are the most requests in service or waiting at any moment; rejected counts \
+         requests refused with a full queue (HTTP 503) or failed while the server was down; \
+         the rest of those that arrived were still in progress at the end or, for downloads, \
+         cancelled when the client switched off or restarted. Shaded red: the queue reached \
+         its limit, or requests were rejected.",
     );
+    let mut rows = vec![
+        [
+            "server",
+            "role",
+            "capacity",
+            "peak in service",
+            "queue limit",
+            "peak waiting",
+            "arrived",
+            "served",
+            "rejected",
+            "bytes served",
+        ]
+        .into_iter()
+        .map(Cell::th)
+        .collect::<Vec<_>>(),
+    ];
     for x in &s.servers {
         let (role, noun) = role_words_by_name(x.role);
-        let full = x.queue_limit.is_some_and(|l| x.peak_queue >= l);
-        let hot = |yes: bool| if yes { " hot" } else { "" };
-        let share = |part: u64| {
-            if part == 0 || x.arrived == 0 {
-                String::new()
-            } else {
-                format!(" ({:.1}%)", part as f64 * 100.0 / x.arrived as f64)
-            }
+        let hot = |cell: Cell, yes: bool| if yes { cell.class("num hot") } else { cell };
+        let share = if x.rejected == 0 || x.arrived == 0 {
+            String::new()
+        } else {
+            format!(" ({:.1}%)", x.rejected as f64 * 100.0 / x.arrived as f64)
         };
-        let _ = writeln!(
-            h,
-            "<tr><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num{}\">{}</td><td class=\"num\">{}</td>\
-             <td class=\"num\">{}</td><td class=\"num{}\">{}{}</td><td class=\"num\">{}</td></tr>",
-            escape(&x.name),
-            escape(role),
-            capacity_words(x.capacity, noun),
-            x.peak_busy,
-            x.queue_limit.map_or("none".to_string(), |l| l.to_string()),
-            hot(full),
-            x.peak_queue,
-            x.arrived,
-            x.served,
-            hot(x.rejected > 0),
-            x.rejected,
-            share(x.rejected),
-            if x.bytes_served > 0 {
+        rows.push(vec![
+            Cell::td(x.name.clone()),
+            Cell::td(role),
+            Cell::num(capacity_words(x.capacity, noun)),
+            Cell::num(x.peak_busy),
+            Cell::num(x.queue_limit.map_or("none".to_string(), |l| l.to_string())),
+            hot(
+                Cell::num(x.peak_queue),
+                x.queue_limit.is_some_and(|l| x.peak_queue >= l),
+            ),
+            Cell::num(x.arrived),
+            Cell::num(x.served),
+            hot(Cell::num(format!("{}{share}", x.rejected)), x.rejected > 0),
+            Cell::num(if x.bytes_served > 0 {
                 decimal_bytes(x.bytes_served)
             } else {
                 "—".to_string()
-            },
-        );
+            }),
+        ]);
     }
-    let _ = writeln!(
-        h,
-        "</table>\n<h3>Queue wait</h3>\n<p class=\"note\">Time the requests a server \
-         served waited in its queue before service.</p>"
-    );
-    let rows: Vec<(&str, &Percentiles)> = s
+    sec.table("", rows);
+    sec.heading("Queue wait");
+    sec.note("Time the requests a server served waited in its queue before service.");
+    let waits: Vec<(&str, &Percentiles)> = s
         .servers
         .iter()
         .map(|x| (x.name.as_str(), &x.queue_wait_s))
         .collect();
-    percentile_table(h, &rows, 3600.0);
-    let _ = writeln!(
-        h,
-        "<h3>Load over time</h3>\n<p class=\"note\">Per server: requests in service \
-         against its capacity, requests waiting against its queue limit (a limit far above \
-         the data is listed, not drawn), requests rejected per sample interval by kind, and \
-         for distribution points the bandwidth served. Shaded: the server was down (red) or \
-         slowed (amber) by a fault.</p>"
+    sec.table("", percentile_table(&waits, 3600.0));
+    sec.heading("Load over time");
+    sec.note(
+        "Per server: requests in service against its capacity, requests waiting against its \
+         queue limit (a limit far above the data is listed, not drawn), requests rejected per \
+         sample interval by kind, and for distribution points the bandwidth served. Shaded: \
+         the server was down (red) or slowed (amber) by a fault.",
     );
     for (i, _) in s.servers.iter().enumerate() {
         for c in charts.iter().filter(|c| c.subject == Subject::Server(i)) {
-            figure(h, c);
+            sec.figure(c);
         }
     }
-    let _ = writeln!(h, "</section>");
+    sec
 }
 
 /// The updates (release, sync, state over all clients at the end) and the
 /// catalog syncs.
-fn catalog_section(h: &mut String, estate: &Estate, s: &Summary) {
-    let when = |hours: f64| {
-        let ms = (hours * 3_600_000.0).round() as i64;
-        (estate.source.start + chrono::Duration::milliseconds(ms))
-            .format("%a %Y-%m-%d %H:%M")
-            .to_string()
-    };
+fn catalog_section(s: &Summary, when: &dyn Fn(f64) -> String) -> Section {
     let at = |hours: Option<f64>, none: &str| match hours {
-        Some(v) => format!("<td title=\"{v} h\">{}</td>", when(v)),
-        None => format!("<td>{none}</td>"),
+        Some(v) => Cell::td(when(v)).title(format!("{v} h")),
+        None => Cell::td(none),
     };
-    let _ = writeln!(
-        h,
-        "<section id=\"catalog\">\n<h2>Updates and syncs</h2>\n<p class=\"note\">Every \
-         update over all clients at the end of the run; synced: its metadata reached the site \
-         database (before the start: already there).</p>\n<table>"
+    let mut sec = Section::new("catalog", "Updates and syncs");
+    sec.note(
+        "Every update over all clients at the end of the run; synced: its metadata reached \
+         the site database (before the start: already there).",
     );
     let states: Vec<String> = s
         .updates
         .first()
         .map(|u| fields(&u.final_true).into_iter().map(|(k, _)| k).collect())
         .unwrap_or_default();
-    let _ = write!(
-        h,
-        "<tr><th>update</th><th>released</th><th>synced</th><th>view</th>"
-    );
-    for c in &states {
-        let _ = write!(h, "<th>{}</th>", escape(&c.replace('_', " ")));
-    }
-    let _ = writeln!(h, "</tr>");
+    let mut head: Vec<Cell> = ["update", "released", "synced", "view"]
+        .into_iter()
+        .map(Cell::th)
+        .collect();
+    head.extend(states.iter().map(|c| Cell::th(c.replace('_', " "))));
+    let mut rows = vec![head];
     for u in &s.updates {
         let synced = match u.synced_h {
-            Some(0.0) => "<td>before the start</td>".to_string(),
+            Some(0.0) => Cell::td("before the start"),
             other => at(other, "not in this run"),
         };
-        let _ = write!(
-            h,
-            "<tr><td rowspan=\"2\">{}</td>{}{}<td>true</td>",
-            escape(&u.id),
-            at(u.released_h, "before the start").replacen("<td", "<td rowspan=\"2\"", 1),
-            synced.replacen("<td", "<td rowspan=\"2\"", 1),
+        let mut row = vec![
+            Cell::td(u.id.clone()).rows(2),
+            at(u.released_h, "before the start").rows(2),
+            synced.rows(2),
+            Cell::td("true"),
+        ];
+        row.extend(
+            fields(&u.final_true)
+                .into_iter()
+                .map(|(_, v)| Cell::num(scalar(&v))),
         );
-        for (_, v) in fields(&u.final_true) {
-            let _ = write!(h, "<td class=\"num\">{}</td>", scalar(&v));
-        }
-        let _ = write!(h, "</tr>\n<tr><td>reported</td>");
-        for (_, v) in fields(&u.final_reported) {
-            let _ = write!(h, "<td class=\"num\">{}</td>", scalar(&v));
-        }
-        let _ = writeln!(h, "</tr>");
+        rows.push(row);
+        let mut row = vec![Cell::td("reported")];
+        row.extend(
+            fields(&u.final_reported)
+                .into_iter()
+                .map(|(_, v)| Cell::num(scalar(&v))),
+        );
+        rows.push(row);
     }
-    let _ = writeln!(h, "</table>\n<h3>Catalog syncs</h3>");
+    sec.table("", rows);
+    sec.heading("Catalog syncs");
     if s.syncs.is_empty() {
-        let _ = writeln!(h, "<p class=\"note\">No sync ran.</p>\n</section>");
-        return;
+        sec.note("No sync ran.");
+        return sec;
     }
-    let _ = writeln!(
-        h,
-        "<table>\n<tr><th>kind</th><th>started</th><th>in the site database</th>\
-         <th>took</th><th>new updates</th></tr>"
-    );
+    let mut rows = vec![
+        [
+            "kind",
+            "started",
+            "in the site database",
+            "took",
+            "new updates",
+        ]
+        .into_iter()
+        .map(Cell::th)
+        .collect::<Vec<_>>(),
+    ];
     for sync in &s.syncs {
         let kind = serde_json::to_value(sync.kind)
             .ok()
@@ -612,103 +718,82 @@ fn catalog_section(h: &mut String, estate: &Estate, s: &Summary) {
         } else {
             sync.new_updates.join(", ")
         };
-        let _ = writeln!(
-            h,
-            "<tr><td>{kind}</td>{}{}<td class=\"num\">{took}</td><td>{}</td></tr>",
+        rows.push(vec![
+            Cell::td(kind),
             at(Some(sync.started_h), ""),
             match sync.failed_h {
-                Some(f) => format!(
-                    "<td title=\"{f} h\">failed at {} (the SUP was down)</td>",
-                    when(f)
-                ),
+                Some(f) => Cell::td(format!("failed at {} (the SUP was down)", when(f)))
+                    .title(format!("{f} h")),
                 None => at(sync.finished_h, "still running at the end"),
             },
-            escape(&new)
-        );
+            Cell::num(took),
+            Cell::td(new),
+        ]);
     }
-    let _ = writeln!(h, "</table>\n</section>");
-}
-
-/// A chart as a figure: the inline SVG, labelled, and its caption.
-fn figure(h: &mut String, c: &Chart) {
-    let svg = c.svg.replacen(
-        "<svg ",
-        &format!("<svg role=\"img\" aria-label=\"{}\" ", escape(&c.title)),
-        1,
-    );
-    let _ = writeln!(
-        h,
-        "<figure>\n{}\n<figcaption>{} (also written as {})</figcaption>\n</figure>",
-        svg.trim_end(),
-        escape(&c.title),
-        escape(&c.file_name)
-    );
+    sec.table("", rows);
+    sec
 }
 
 /// A cell with a duration in words, the hours as its tooltip.
-fn hours_cell(hours: Option<f64>) -> String {
+fn hours_cell(hours: Option<f64>) -> Cell {
     match hours {
-        Some(v) => format!(
-            "<td class=\"num\" title=\"{v} h\">{}</td>",
-            format_duration(v)
-        ),
-        None => "<td class=\"num\">—</td>".to_string(),
+        Some(v) => Cell::num(format_duration(v)).title(format!("{v} h")),
+        None => Cell::num("—"),
     }
 }
 
 /// Counts per state (one row per view) and the compliant share.
-fn state_table<T: Serialize>(h: &mut String, views: &[(&str, &T)], pct: &[(&str, f64)]) {
-    let cols: Vec<String> = views
-        .first()
-        .map(|(_, v)| fields(v).into_iter().map(|(k, _)| k).collect())
-        .unwrap_or_default();
-    let _ = write!(h, "<table>\n<tr><th>view</th>");
-    for c in &cols {
-        let _ = write!(h, "<th>{}</th>", escape(&c.replace('_', " ")));
-    }
-    let _ = writeln!(h, "<th>compliant</th></tr>");
+fn state_table<T: Serialize>(views: &[(&str, &T)], pct: &[(&str, f64)]) -> Vec<Vec<Cell>> {
+    let mut head = vec![Cell::th("view")];
+    head.extend(
+        views
+            .first()
+            .map(|(_, v)| fields(v))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, _)| Cell::th(k.replace('_', " "))),
+    );
+    head.push(Cell::th("compliant"));
+    let mut rows = vec![head];
     for ((name, v), (_, p)) in views.iter().zip(pct) {
-        let _ = write!(h, "<tr><td>{name}</td>");
-        for (_, x) in fields(v) {
-            let _ = write!(h, "<td class=\"num\">{}</td>", escape(&scalar(&x)));
-        }
-        let _ = writeln!(h, "<td class=\"num\">{p:.1}%</td></tr>");
+        let mut row = vec![Cell::td(*name)];
+        row.extend(fields(v).into_iter().map(|(_, x)| Cell::num(scalar(&x))));
+        row.push(Cell::num(format!("{p:.1}%")));
+        rows.push(row);
     }
-    let _ = writeln!(h, "</table>");
+    rows
 }
 
 /// Percentile rows; values are in units of `unit_per_hour` per hour
 /// (1 for hours, 3600 for seconds).
-fn percentile_table(h: &mut String, rows: &[(&str, &Percentiles)], unit_per_hour: f64) {
-    let cols: Vec<String> = rows
-        .first()
-        .map(|(_, p)| fields(p).into_iter().map(|(k, _)| k).collect())
-        .unwrap_or_default();
-    let _ = write!(h, "<table>\n<tr><th></th>");
-    for c in &cols {
-        let _ = write!(h, "<th>{}</th>", escape(c));
-    }
-    let _ = writeln!(h, "</tr>");
+fn percentile_table(rows: &[(&str, &Percentiles)], unit_per_hour: f64) -> Vec<Vec<Cell>> {
+    let mut head = vec![Cell::th("")];
+    head.extend(
+        rows.first()
+            .map(|(_, p)| fields(p))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(k, _)| Cell::th(k)),
+    );
+    let mut out = vec![head];
     for (name, p) in rows {
-        let _ = write!(h, "<tr><td>{}</td>", escape(name));
-        for (k, v) in fields(p) {
+        let mut row = vec![Cell::td(*name)];
+        row.extend(fields(p).into_iter().map(|(k, v)| {
             if k == "count" {
-                let _ = write!(h, "<td class=\"num\">{}</td>", scalar(&v));
+                Cell::num(scalar(&v))
             } else {
-                let _ = write!(h, "{}", hours_cell(v.as_f64().map(|x| x / unit_per_hour)));
+                hours_cell(v.as_f64().map(|x| x / unit_per_hour))
             }
-        }
-        let _ = writeln!(h, "</tr>");
+        }));
+        out.push(row);
     }
-    let _ = writeln!(h, "</table>");
+    out
 }
 
-fn key_values(h: &mut String, rows: &[(String, String)]) {
-    let _ = writeln!(h, "<table class=\"kv\">");
-    for (k, v) in rows {
-        let _ = writeln!(h, "<tr><th>{}</th><td>{}</td></tr>", escape(k), escape(v));
-    }
-    let _ = writeln!(h, "</table>");
+fn key_values(rows: &[(String, String)]) -> Vec<Vec<Cell>> {
+    rows.iter()
+        .map(|(k, v)| vec![Cell::th(k.clone()), Cell::td(v.clone())])
+        .collect()
 }
 
 /// A struct's fields as JSON, in declaration order: a field added to the
@@ -748,14 +833,6 @@ fn scalar(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn escapes_markup() {
-        assert_eq!(
-            escape(r#"<b>"R&D" 'x'</b>"#),
-            "&lt;b&gt;&quot;R&amp;D&quot; &#39;x&#39;&lt;/b&gt;"
-        );
-    }
 
     #[test]
     fn byte_counts_read_well() {

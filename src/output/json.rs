@@ -55,6 +55,9 @@ pub struct Summary {
     pub state_message_latency_s: Percentiles,
     /// State messages queued but not in the site database at the end.
     pub state_messages_pending_at_end: u64,
+    /// The utilization, in percent, at or above which a server counts as
+    /// busy in `servers[].hours_busy` (`run --busy-above`).
+    pub busy_threshold_pct: f64,
     /// Every server: MPs, SUPs, DPs, then the state system.
     pub servers: Vec<ServerSummary>,
     /// Totals.
@@ -113,6 +116,11 @@ pub struct DeploymentSummary {
     pub hours_to_pct_true: Thresholds,
     /// The same, reported.
     pub hours_to_pct_reported: Thresholds,
+    /// Hours from the deadline until each share is compliant (true);
+    /// negative: before the deadline; null: not reached.
+    pub hours_after_deadline_to_pct_true: Thresholds,
+    /// The same, reported.
+    pub hours_after_deadline_to_pct_reported: Thresholds,
     /// Per-client hours from creation to truly compliant (clients it required).
     pub client_time_to_compliant_h_true: Percentiles,
     /// Per-client hours from creation to reported compliant (the same
@@ -212,6 +220,11 @@ pub struct ServerSummary {
     pub queue_wait_s: Percentiles,
     /// Bytes served (distribution points).
     pub bytes_served: u64,
+    /// Hours its utilization was at or above `busy_threshold_pct`, judged
+    /// at each sample for the interval it ends: requests in service over
+    /// capacity (any waiting counts as full) and, for a DP, bandwidth used
+    /// over its bandwidth, whichever is higher.
+    pub hours_busy: f64,
 }
 
 /// A primary site under the CAS.
@@ -312,17 +325,18 @@ impl From<[u32; 4]> for StateCounts {
     }
 }
 
-/// Hours to each threshold, null where not reached.
+/// Hours to each share of the targeted clients compliant, null where not
+/// reached. (`pct_`: a share of clients, not a percentile.)
 #[derive(Clone, Debug, Serialize)]
 pub struct Thresholds {
-    /// 50 %.
-    pub p50: Option<f64>,
+    /// 50 % of the targeted clients.
+    pub pct_50: Option<f64>,
     /// 80 %.
-    pub p80: Option<f64>,
+    pub pct_80: Option<f64>,
     /// 95 %.
-    pub p95: Option<f64>,
+    pub pct_95: Option<f64>,
     /// 99 %.
-    pub p99: Option<f64>,
+    pub pct_99: Option<f64>,
 }
 
 /// Percentiles of a histogram, in the unit named by the field holding it.
@@ -402,8 +416,60 @@ fn phase_summary(estate: &Estate, spec: &DeploymentSpec, p: &PhaseRecord) -> Pha
     }
 }
 
-/// Builds the summary of a run.
+/// Utilization at or above which a server counts as busy, by default.
+pub const DEFAULT_BUSY_ABOVE: f64 = 0.8;
+
+/// Builds the summary of a run, servers counted busy at 80 % and above.
 pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
+    summary_with(estate, outcome, DEFAULT_BUSY_ABOVE)
+}
+
+/// Hours each server's utilization was at or above `busy_above` (a
+/// share), judged at each sample for the interval that ends there.
+fn busy_hours(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Vec<f64> {
+    let interval_ms = estate.sample_interval.as_ms().max(1);
+    let bandwidth: Vec<Option<u64>> = outcome
+        .servers
+        .iter()
+        .map(|s| {
+            (s.role == crate::model::ServerRole::DistributionPoint)
+                .then(|| {
+                    estate
+                        .distribution_points
+                        .iter()
+                        .find(|d| d.name == s.name)
+                        .map(|d| d.bandwidth_bps)
+                })
+                .flatten()
+        })
+        .collect();
+    let mut busy_ms = vec![0u64; outcome.servers.len()];
+    let mut last: Vec<Option<SimTime>> = vec![None; outcome.servers.len()];
+    for row in &outcome.load {
+        let server = &outcome.servers[row.server];
+        let span = row.time.as_ms() - last[row.server].map_or(0, |t| t.as_ms());
+        last[row.server] = Some(row.time);
+        let slots = if row.queue > 0 {
+            1.0
+        } else {
+            f64::from(row.busy) / f64::from(server.capacity.max(1))
+        };
+        let link = bandwidth[row.server].map_or(0.0, |bps| {
+            row.bytes as f64 * 8.0 * 1000.0 / (span.max(1) as f64 * bps.max(1) as f64)
+        });
+        if slots.max(link) >= busy_above && row.time.as_ms() > 0 {
+            busy_ms[row.server] += span.min(interval_ms);
+        }
+    }
+    busy_ms
+        .into_iter()
+        .map(|ms| round3(ms as f64 / MS_PER_HOUR))
+        .collect()
+}
+
+/// Builds the summary of a run, servers counted busy at `busy_above` (a
+/// share of their capacity) and above.
+pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summary {
     let deployments = estate
         .deployments
         .iter()
@@ -412,10 +478,24 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
             let created = rec.created.unwrap_or(SimTime::MAX);
             let since = |t: Option<SimTime>| t.map(|t| hours(SimTime(t.since(created).as_ms())));
             let th = |at: &[Option<SimTime>; 4]| Thresholds {
-                p50: since(at[0]),
-                p80: since(at[1]),
-                p95: since(at[2]),
-                p99: since(at[3]),
+                pct_50: since(at[0]),
+                pct_80: since(at[1]),
+                pct_95: since(at[2]),
+                pct_99: since(at[3]),
+            };
+            let after_deadline = |at: &[Option<SimTime>; 4]| {
+                // A phase that never began has no deadline (and reached nothing).
+                let from = |t: Option<SimTime>| {
+                    t.zip(rec.deadline).map(|(t, deadline)| {
+                        (t.as_ms() as f64 - deadline.as_ms() as f64) / MS_PER_HOUR
+                    })
+                };
+                Thresholds {
+                    pct_50: from(at[0]),
+                    pct_80: from(at[1]),
+                    pct_95: from(at[2]),
+                    pct_99: from(at[3]),
+                }
             };
             let ok = |s: &[u32; 4]| {
                 s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize]
@@ -445,6 +525,8 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
                 compliant_pct_reported: pct(ok(&rec.final_reported), rec.targeted),
                 hours_to_pct_true: th(&rec.thresholds.true_at),
                 hours_to_pct_reported: th(&rec.thresholds.reported_at),
+                hours_after_deadline_to_pct_true: after_deadline(&rec.thresholds.true_at),
+                hours_after_deadline_to_pct_reported: after_deadline(&rec.thresholds.reported_at),
                 client_time_to_compliant_h_true: Percentiles::of(
                     &rec.time_to_compliant_true,
                     MS_PER_HOUR,
@@ -553,10 +635,12 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
         }),
         state_message_latency_s: Percentiles::of(&outcome.message_latency, 1_000.0),
         state_messages_pending_at_end: outcome.messages_pending_at_end,
+        busy_threshold_pct: round3(busy_above * 100.0),
         servers: outcome
             .servers
             .iter()
-            .map(|s| ServerSummary {
+            .zip(busy_hours(estate, outcome, busy_above))
+            .map(|(s, hours_busy)| ServerSummary {
                 name: s.name.clone(),
                 role: s.role.name(),
                 capacity: s.capacity,
@@ -568,6 +652,7 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
                 rejected: s.total.rejected.iter().sum(),
                 queue_wait_s: Percentiles::of(&s.wait, 1_000.0),
                 bytes_served: s.bytes,
+                hours_busy,
             })
             .collect(),
         totals: outcome.totals.clone(),

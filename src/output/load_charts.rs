@@ -218,19 +218,83 @@ struct ServerView<'a> {
     server: &'a ServerRecord,
     rows: &'a [&'a LoadRow],
     unit: Unit,
+    /// Time zero of the x axis: the first deployment's creation (the
+    /// start without deployments).
+    origin: SimTime,
+    /// The x range drawn, in `unit`s from `origin`.
+    x_min: f64,
     x_max: f64,
+    /// Whether the range is narrowed to where the load is.
+    zoomed: bool,
 }
+
+/// The share of the run below which the load's span is drawn zoomed.
+const ZOOM_BELOW: f64 = 0.5;
 
 impl<'a> ServerView<'a> {
     fn new(estate: &'a Estate, server: &'a ServerRecord, rows: &'a [&'a LoadRow]) -> Self {
-        let unit = Unit::for_run(estate.duration.as_ms());
+        let origin = estate
+            .deployments
+            .iter()
+            .map(|d| d.created)
+            .min()
+            .unwrap_or(SimTime::ZERO)
+            .min(estate.end());
+        let end = estate.end().as_ms();
+        let interval = estate.sample_interval.as_ms();
+        // Where the load is: from the interval before the first sample with
+        // anything in service, waiting, rejected or down, to the last.
+        let active = |r: &&&LoadRow| {
+            r.busy > 0 || r.queue > 0 || r.down || r.counts.rejected.iter().any(|&n| n > 0)
+        };
+        let first = rows
+            .iter()
+            .find(active)
+            .map(|r| r.time.as_ms().saturating_sub(interval));
+        let last = rows.iter().rev().find(active).map(|r| r.time.as_ms());
+        let (from, to, zoomed) = match (first, last) {
+            (Some(a), Some(b)) if ((b - a) as f64) < ZOOM_BELOW * end as f64 => {
+                let pad = ((b - a) / 10).max(interval);
+                (a.saturating_sub(pad), (b + pad).min(end), true)
+            }
+            _ => (0, end, false),
+        };
+        let unit = Unit::for_run(to - from);
+        let x = |t: u64| (t as f64 - origin.as_ms() as f64) / unit.ms;
+        // The rows drawn: those whose interval meets the range.
+        let lo = rows.partition_point(|r| r.time.as_ms() < from);
+        let hi = rows.partition_point(|r| r.time.as_ms() <= to.saturating_add(interval));
         ServerView {
             estate,
             server,
-            rows,
+            rows: &rows[lo..hi.max(lo)],
             unit,
-            x_max: unit.x_max(estate),
+            origin,
+            x_min: x(from),
+            x_max: x(to).max(x(from) + 1.0 / 60.0),
+            zoomed,
         }
+    }
+
+    /// The x axis description: its unit, its zero, and the zoom.
+    fn x_desc(&self) -> String {
+        let at =
+            self.estate.source.start + chrono::Duration::milliseconds(self.origin.as_ms() as i64);
+        let zero = if self.estate.deployments.is_empty() {
+            "the start"
+        } else {
+            "the first deployment was created"
+        };
+        format!(
+            "{} since {zero} ({}){}",
+            self.unit.many,
+            at.format("%a %Y-%m-%d %H:%M %:z"),
+            if self.zoomed {
+                "; zoomed to where the load is, idle before and after"
+            } else {
+                ""
+            }
+        )
     }
 
     fn title(&self) -> String {
@@ -292,8 +356,8 @@ impl<'a> ServerView<'a> {
                 Some(k) => (SLOW_FILL, format!("slowed ×{k} (fault)")),
             };
             shades.push(Shade {
-                from: self.unit.of(from),
-                to: self.unit.of(to),
+                from: self.x(from).max(self.x_min),
+                to: self.x(to).min(self.x_max),
                 color,
             });
             if !entries.iter().any(|(l, _)| *l == label) {
@@ -304,7 +368,7 @@ impl<'a> ServerView<'a> {
     }
 
     fn x(&self, t: SimTime) -> f64 {
-        self.unit.of(t)
+        (t.as_ms() as f64 - self.origin.as_ms() as f64) / self.unit.ms
     }
 
     /// Each row's interval, `(start, end)`: from the previous sample (one
@@ -525,7 +589,7 @@ impl<'a> ServerView<'a> {
             .margin_left(12)
             .x_label_area_size(if bottom { 50 } else { 28 })
             .y_label_area_size(76)
-            .build_cartesian_2d(0.0..self.x_max, 0.0..panel.y_max)
+            .build_cartesian_2d(self.x_min..self.x_max, 0.0..panel.y_max)
             .expect("drawing to memory");
         let counts = panel.counts;
         let y_label = move |y: &f64| {
@@ -537,13 +601,9 @@ impl<'a> ServerView<'a> {
                 format!("{y:.1}")
             }
         };
-        let x_desc = if bottom {
-            self.unit.desc(self.estate)
-        } else {
-            String::new()
-        };
+        let x_desc = if bottom { self.x_desc() } else { String::new() };
         let mut mesh = chart.configure_mesh();
-        mesh.x_labels(Unit::ticks(self.x_max))
+        mesh.x_labels(Unit::ticks(self.x_max - self.x_min))
             .y_labels(5)
             .x_label_formatter(&day_label)
             .y_label_formatter(&y_label)
@@ -584,7 +644,7 @@ impl<'a> ServerView<'a> {
         for (_, color, value) in &panel.levels {
             chart
                 .draw_series(std::iter::once(DashedPathElement::new(
-                    [(0.0, *value), (self.x_max, *value)],
+                    [(self.x_min, *value), (self.x_max, *value)],
                     7,
                     4,
                     color.stroke_width(2),

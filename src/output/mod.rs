@@ -26,9 +26,12 @@ pub use csv::{
     compliance_columns, compliance_csv, load_columns, load_csv, update_columns, updates_csv,
 };
 pub use dir::{Kind, Staging};
-pub use html::{escape, report_html};
-pub use json::{DeploymentSummary, Summary, Thresholds, summary, summary_json};
-pub use report::{format_duration, summary_text};
+pub use html::report_html;
+pub use json::{
+    DEFAULT_BUSY_ABOVE, DeploymentSummary, ServerSummary, Summary, Thresholds, summary,
+    summary_json, summary_with,
+};
+pub use report::{bottlenecks, format_duration, summary_text};
 pub use trace::{TRACE_FILE, TraceFile, explain, trace_header, trace_line};
 
 use crate::error::Error;
@@ -60,7 +63,17 @@ pub(crate) fn start_text(estate: &Estate) -> String {
 /// scenario), `report.html`, then per deployment `compliance-<i>-<slug>.svg`
 /// and `states-<i>-<slug>.svg`, then per server `load-<i>-<slug>.svg`.
 pub fn run_files(estate: &Estate, outcome: &Outcome) -> Vec<(String, String)> {
-    let summary = summary(estate, outcome);
+    run_files_with(estate, outcome, DEFAULT_BUSY_ABOVE)
+}
+
+/// As [`run_files`], servers counted busy at `busy_above` (a share of
+/// their capacity) and above.
+pub fn run_files_with(
+    estate: &Estate,
+    outcome: &Outcome,
+    busy_above: f64,
+) -> Vec<(String, String)> {
+    let summary = summary_with(estate, outcome, busy_above);
     let charts = charts(estate, outcome);
     let scenario = scenario_ron(estate);
     let report = report_html(estate, &summary, &charts, &scenario);
@@ -88,8 +101,9 @@ pub fn write_run(
     staging: &mut Staging,
     estate: &Estate,
     outcome: &Outcome,
+    busy_above: f64,
 ) -> Result<Vec<PathBuf>, Error> {
-    run_files(estate, outcome)
+    run_files_with(estate, outcome, busy_above)
         .into_iter()
         .map(|(name, text)| staging.write(&name, text.as_bytes()))
         .collect()

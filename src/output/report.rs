@@ -1,11 +1,16 @@
-//! The human summary printed after a run: an aligned table per deployment.
+//! The human summary printed after a run: about twenty lines a planner
+//! reads at a glance.
 //!
-//! Owns the text layout only; the numbers come from [`Summary`].
+//! Owns the text layout only (the table through `comfy-table`); the
+//! numbers come from [`Summary`], the same as `summary.json`'s. Per-cohort
+//! and per-server detail is in `report.html`, not here.
 
 use std::fmt::Write;
 use std::path::PathBuf;
 
-use super::json::{Percentiles, Summary, Thresholds};
+use comfy_table::{CellAlignment, Table};
+
+use super::json::{Percentiles, ServerSummary, Summary};
 use crate::model::PhaseReason;
 
 /// `2d 04h`, `3h 20m`, `45m`, `12s` from hours.
@@ -32,170 +37,245 @@ fn cell(v: Option<f64>) -> String {
     v.map_or_else(|| "—".to_string(), format_duration)
 }
 
-fn thresholds(t: &Thresholds) -> [String; 4] {
-    [cell(t.p50), cell(t.p80), cell(t.p95), cell(t.p99)]
+/// `+2d 04h` after, `−3h 10m` before.
+fn signed(v: Option<f64>) -> String {
+    match v {
+        None => "—".to_string(),
+        Some(h) if h < 0.0 => format!("−{}", format_duration(-h)),
+        Some(h) => format!("+{}", format_duration(h)),
+    }
 }
 
 fn percentiles(p: &Percentiles, unit: impl Fn(f64) -> String) -> String {
-    match (p.p50, p.p95, p.p99, p.max) {
-        (Some(a), Some(b), Some(c), Some(d)) => {
-            format!(
-                "p50 {}  p95 {}  p99 {}  max {}",
-                unit(a),
-                unit(b),
-                unit(c),
-                unit(d)
-            )
+    match (p.p50, p.p95, p.max) {
+        (Some(a), Some(b), Some(d)) => {
+            format!("p50 {}, p95 {}, max {}", unit(a), unit(b), unit(d))
         }
         _ => "none recorded".to_string(),
     }
 }
 
-/// The printed summary; `files` are listed at the end.
+/// `12,345`.
+fn thousands(n: u64) -> String {
+    super::load_charts::thousands(n)
+}
+
+/// A local wall-clock instant, hours after the run's start.
+fn local(s: &Summary, hours: f64) -> String {
+    let Ok(start) = chrono::DateTime::parse_from_rfc3339(&s.start) else {
+        return format!("hour {hours:.2}");
+    };
+    (start + chrono::Duration::milliseconds((hours * 3_600_000.0).round() as i64))
+        .format("%a %-d %b %H:%M")
+        .to_string()
+}
+
+/// How much harm a server did to the run: what it rejected, how long it
+/// was busy, how long requests waited; ranked in that order.
+fn harm(x: &ServerSummary) -> (u64, u64, u64) {
+    (
+        x.rejected,
+        (x.hours_busy * 1000.0).round() as u64,
+        (x.queue_wait_s.p95.unwrap_or(0.0) * 1000.0).round() as u64,
+    )
+}
+
+/// The servers that harmed the run, the worst first: any that rejected
+/// requests, were busy above the threshold or made requests wait.
+pub fn bottlenecks(s: &Summary) -> Vec<&ServerSummary> {
+    let mut hurt: Vec<&ServerSummary> = s.servers.iter().filter(|x| harm(x) != (0, 0, 0)).collect();
+    hurt.sort_by(|a, b| harm(b).cmp(&harm(a)).then_with(|| a.name.cmp(&b.name)));
+    hurt
+}
+
+/// One line on a server's harm: rejects, time busy, p95 wait.
+fn harm_words(s: &Summary, x: &ServerSummary) -> String {
+    let (role, _) = super::load_charts::role_words_by_name(x.role);
+    let mut parts = Vec::new();
+    if x.rejected > 0 {
+        parts.push(format!(
+            "rejected {} of {} requests ({:.0} %)",
+            thousands(x.rejected),
+            thousands(x.arrived),
+            x.rejected as f64 * 100.0 / x.arrived.max(1) as f64
+        ));
+    }
+    if x.hours_busy > 0.0 {
+        parts.push(format!(
+            "≥ {:.0} % busy for {}",
+            s.busy_threshold_pct,
+            format_duration(x.hours_busy)
+        ));
+    }
+    if let Some(w) = x.queue_wait_s.p95.filter(|&w| w > 0.0) {
+        parts.push(format!("p95 queue wait {}", format_duration(w / 3600.0)));
+    }
+    format!("{} ({role}): {}", x.name, parts.join(", "))
+}
+
+/// At most this many deployments in the printed table; the rest are in
+/// `summary.json` and `report.html`.
+const MAX_DEPLOYMENTS_SHOWN: usize = 4;
+
+/// The printed summary, about 20 lines: the run, each deployment's
+/// instants and milestones (from creation and from the deadline), the
+/// bottleneck and every busy server, retries, state-message latency, and
+/// one line for the files written (`files`).
 pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "patchsim {} · {} · seed {} · scenario hash {}",
-        s.version, s.scenario, s.seed, s.scenario_hash
-    );
-    let _ = writeln!(
-        out,
-        "{} clients · {} simulated from {} · {} events",
-        s.clients,
+        "patchsim {} · {} · seed {} · {} clients · {} simulated · {} events",
+        s.version,
+        s.scenario,
+        s.seed,
+        thousands(u64::from(s.clients)),
         format_duration(s.duration_h),
-        s.start,
-        s.events
+        thousands(s.events)
     );
-    let _ = writeln!(out);
-    let _ = writeln!(
-        out,
-        "time from deployment creation until the share of targeted clients is compliant:"
-    );
-    let header = [
-        "deployment",
-        "view",
-        "targeted",
-        "compliant",
-        "50%",
-        "80%",
-        "95%",
-        "99%",
-    ];
-    let mut rows: Vec<[String; 8]> = vec![header.map(String::from)];
-    for d in &s.deployments {
-        let [a, b, c, e] = thresholds(&d.hours_to_pct_true);
-        rows.push([
-            d.name.clone(),
-            "true".into(),
-            d.targeted.to_string(),
-            format!("{:.1}%", d.compliant_pct_true),
-            a,
-            b,
-            c,
-            e,
-        ]);
-        let [a, b, c, e] = thresholds(&d.hours_to_pct_reported);
-        rows.push([
-            String::new(),
-            "reported".into(),
-            String::new(),
-            format!("{:.1}%", d.compliant_pct_reported),
-            a,
-            b,
-            c,
-            e,
-        ]);
-    }
-    let widths: Vec<usize> = (0..8)
-        .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
-        .collect();
-    for r in &rows {
-        let mut line = String::new();
-        for (i, v) in r.iter().enumerate() {
-            let pad = widths[i] - v.chars().count();
-            if i < 2 {
-                let _ = write!(line, "{v}{}  ", " ".repeat(pad));
-            } else {
-                let _ = write!(line, "{}{v}  ", " ".repeat(pad));
+    for d in s.deployments.iter().take(MAX_DEPLOYMENTS_SHOWN) {
+        // A later phase of a phased deployment that never began has none
+        // of these instants.
+        let when = match d.created_h {
+            None => "not created by the end".to_string(),
+            Some(created) => {
+                let deadline = match d.deadline_h {
+                    Some(t) if d.purpose == "required" => format!(", deadline {}", local(s, t)),
+                    _ => String::new(),
+                };
+                let available = match d.available_h {
+                    Some(t) if t != created => format!(", available {}", local(s, t)),
+                    _ => String::new(),
+                };
+                format!("created {}{available}{deadline}", local(s, created))
             }
-        }
-        let _ = writeln!(out, "{}", line.trim_end());
-    }
-    let _ = writeln!(out);
-    for d in &s.deployments {
-        let _ = writeln!(
-            out,
-            "{} ({}): client time to compliant, true: {}",
-            d.name,
-            d.purpose,
-            percentiles(&d.client_time_to_compliant_h_true, format_duration)
-        );
-        if d.by_cohort.len() > 1 {
-            for part in &d.by_cohort {
-                let _ = writeln!(
-                    out,
-                    "  {}: {:.1}% true, {:.1}% reported; client time to compliant p95 {}",
-                    part.cohort,
-                    part.compliant_pct_true,
-                    part.compliant_pct_reported,
-                    part.client_time_to_compliant_h_true
-                        .p95
-                        .map_or("—".to_string(), format_duration)
-                );
-            }
-        }
-        if let Some(p) = &d.phase {
-            let _ = writeln!(out, "  {}", phase_line(p));
-        }
-        let u = &d.unknown_at_end;
-        if u.true_gpo_conflict + u.reported_scan_failed + u.reported_not_yet_reported > 0 {
-            let _ = writeln!(
-                out,
-                "  unknown at the end: {} true (GPO conflict); reported {} whose scans fail, {} not yet reported",
-                u.true_gpo_conflict, u.reported_scan_failed, u.reported_not_yet_reported
-            );
-        }
-    }
-    if let Some(c) = &s.catalog {
-        let _ = writeln!(out, "{}", catalog_line(c));
-    }
-    for sync in &s.syncs {
-        if let Some(failed) = sync.failed_h {
-            let _ = writeln!(
-                out,
-                "sync ({:?}) at {}: failed after {} (the top-level SUP was down); retried",
-                sync.kind,
-                format_duration(sync.started_h),
-                format_duration(failed - sync.started_h)
-            );
-            continue;
-        }
-        let _ = writeln!(
-            out,
-            "sync ({:?}) at {}: {} new update{}, in the site database after {}",
-            sync.kind,
-            format_duration(sync.started_h),
-            sync.new_updates.len(),
-            if sync.new_updates.len() == 1 { "" } else { "s" },
-            sync.finished_h
-                .map_or("— (still running)".to_string(), |f| format_duration(
-                    f - sync.started_h
-                ))
-        );
-    }
-    for cohort in &s.cohorts {
-        let p95 = |p: &Percentiles, hours_per_unit: f64| {
-            p.p95
-                .map_or("—".to_string(), |v| format_duration(v * hours_per_unit))
         };
         let _ = writeln!(
             out,
-            "cohort {}: p95 scan response {}, download {}, restart pending {}",
-            cohort.name,
-            p95(&cohort.scan_response_s, 1.0 / 3600.0),
-            p95(&cohort.download_s, 1.0 / 3600.0),
-            p95(&cohort.restart_delay_h, 1.0)
+            "{} ({}, {} clients): {when}",
+            d.name,
+            d.purpose,
+            thousands(u64::from(d.targeted))
+        );
+        // How a later phase began (the first begins at its creation).
+        if let Some(p) = d.phase.as_ref().filter(|p| p.number > 1) {
+            let _ = writeln!(out, "  {}", phase_line(p));
+        }
+    }
+    let mut table = Table::new();
+    table
+        .load_preset(comfy_table::presets::NOTHING)
+        .set_header([
+            "deployment",
+            "view",
+            "50%",
+            "80%",
+            "95%",
+            "99%",
+            "95% vs deadline",
+            "at the end",
+        ]);
+    for d in s.deployments.iter().take(MAX_DEPLOYMENTS_SHOWN) {
+        for (k, (view, th, after, end)) in [
+            (
+                "true",
+                &d.hours_to_pct_true,
+                &d.hours_after_deadline_to_pct_true,
+                d.compliant_pct_true,
+            ),
+            (
+                "reported",
+                &d.hours_to_pct_reported,
+                &d.hours_after_deadline_to_pct_reported,
+                d.compliant_pct_reported,
+            ),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            let name = if k == 0 { d.name.as_str() } else { "" };
+            table.add_row([
+                name.to_string(),
+                view.to_string(),
+                cell(th.pct_50),
+                cell(th.pct_80),
+                cell(th.pct_95),
+                cell(th.pct_99),
+                if d.purpose == "required" {
+                    signed(after.pct_95)
+                } else {
+                    "—".to_string()
+                },
+                format!("{end:.1}%"),
+            ]);
+        }
+    }
+    for i in 2..8 {
+        if let Some(c) = table.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+    let _ = writeln!(
+        out,
+        "time from creation until the share of targeted clients is compliant:"
+    );
+    for line in table.to_string().lines() {
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    if s.deployments.len() > MAX_DEPLOYMENTS_SHOWN {
+        let _ = writeln!(
+            out,
+            "... and {} more deployments: see summary.json or report.html",
+            s.deployments.len() - MAX_DEPLOYMENTS_SHOWN
+        );
+    }
+    let unknown: (u32, u32, u32) = s.deployments.iter().fold((0, 0, 0), |a, d| {
+        let u = &d.unknown_at_end;
+        (
+            a.0 + u.true_gpo_conflict,
+            a.1 + u.reported_scan_failed,
+            a.2 + u.reported_not_yet_reported,
+        )
+    });
+    if unknown != (0, 0, 0) {
+        let _ = writeln!(
+            out,
+            "unknown at the end: {} truly (GPO conflict); reported {} whose scans fail, {} not reported yet",
+            thousands(u64::from(unknown.0)),
+            thousands(u64::from(unknown.1)),
+            thousands(u64::from(unknown.2))
+        );
+    }
+    let hurt = bottlenecks(s);
+    match hurt.first() {
+        Some(worst) => {
+            let _ = writeln!(out, "bottleneck: {}", harm_words(s, worst));
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "bottleneck: none (no server rejected, waited or was busy ≥ {:.0} %)",
+                s.busy_threshold_pct
+            );
+        }
+    }
+    let busy: Vec<String> = hurt
+        .iter()
+        .filter(|x| x.hours_busy > 0.0)
+        .map(|x| format!("{} {}", x.name, format_duration(x.hours_busy)))
+        .collect();
+    if !busy.is_empty() {
+        const SHOWN: usize = 6;
+        let more = if busy.len() > SHOWN {
+            format!(" and {} more", busy.len() - SHOWN)
+        } else {
+            String::new()
+        };
+        let _ = writeln!(
+            out,
+            "busy ≥ {:.0} %: {}{more}",
+            s.busy_threshold_pct,
+            busy[..busy.len().min(SHOWN)].join(", ")
         );
     }
     let t = &s.totals;
@@ -203,14 +283,21 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         let _ = writeln!(
             out,
             "installs: {} attempts, {} failed, {} outran their max run time (reported failed, finished in the background); {} updates never fit a maintenance window of their client",
-            t.installs, t.install_failures, t.installs_overran, t.updates_never_fit
+            thousands(t.installs),
+            thousands(t.install_failures),
+            thousands(t.installs_overran),
+            thousands(t.updates_never_fit)
         );
     }
     if t.mp_rejects + t.scan_rejects + t.scan_errors + t.download_failures > 0 {
         let _ = writeln!(
             out,
             "retries: {} management point rejects, {} scan rejects (503 or down), {} scan errors, {} SUP switches, {} failed downloads",
-            t.mp_rejects, t.scan_rejects, t.scan_errors, t.sup_switches, t.download_failures
+            thousands(t.mp_rejects),
+            thousands(t.scan_rejects),
+            thousands(t.scan_errors),
+            thousands(t.sup_switches),
+            thousands(t.download_failures)
         );
     }
     if t.dp_bytes_saved + t.microsoft_update_fallbacks + t.cache_evictions > 0 {
@@ -269,49 +356,38 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         let _ = writeln!(
             out,
             "dormant: {} clients never came online",
-            t.clients_dormant
+            thousands(t.clients_dormant)
         );
     }
-    let mut busiest: Vec<&super::json::ServerSummary> =
-        s.servers.iter().filter(|x| x.arrived > 0).collect();
-    busiest.sort_by(|a, b| {
-        let key = |x: &super::json::ServerSummary| {
-            (x.queue_wait_s.p95.unwrap_or(0.0), x.rejected, x.peak_queue)
-        };
-        key(b)
-            .partial_cmp(&key(a))
-            .unwrap_or(std::cmp::Ordering::Equal)
-            .then_with(|| a.name.cmp(&b.name))
-    });
-    if !busiest.is_empty() {
-        let _ = writeln!(out, "bottlenecks (highest p95 queue wait):");
-        for x in busiest.iter().take(3) {
-            let _ = writeln!(
-                out,
-                "  {} ({}): queue wait {}; peak queue {}{}; peak busy {}/{}; {} rejected of {}",
-                x.name,
-                x.role,
-                percentiles(&x.queue_wait_s, |v| format_duration(v / 3600.0)),
-                x.peak_queue,
-                x.queue_limit.map_or(String::new(), |l| format!("/{l}")),
-                x.peak_busy,
-                x.capacity,
-                x.rejected,
-                x.arrived
-            );
-        }
+    let failed: Vec<&super::json::SyncSummary> =
+        s.syncs.iter().filter(|x| x.failed_h.is_some()).collect();
+    if let Some(first) = failed.first() {
+        let _ = writeln!(
+            out,
+            "catalog syncs: {} failed while the top-level SUP was down (the first {}), each retried",
+            failed.len(),
+            local(s, first.started_h)
+        );
+    }
+    if let Some(c) = &s.catalog {
+        let _ = writeln!(out, "{}", catalog_line(c));
     }
     let _ = writeln!(
         out,
-        "state message latency (client → site database): {}",
-        percentiles(&s.state_message_latency_s, |v| format_duration(v / 3600.0))
+        "state messages, client → site database: {}; {} on their way at the end",
+        percentiles(&s.state_message_latency_s, |v| format_duration(v / 3600.0)),
+        thousands(s.state_messages_pending_at_end)
     );
-    if !files.is_empty() {
-        let _ = writeln!(out);
-        let _ = writeln!(out, "wrote:");
-        for f in files {
-            let _ = writeln!(out, "  {}", f.display());
-        }
+    if let Some(first) = files.first() {
+        let dir = first.parent().unwrap_or(first.as_path());
+        let report = files.iter().find(|f| f.ends_with("report.html"));
+        let _ = writeln!(
+            out,
+            "wrote {} files to {}{}",
+            files.len(),
+            dir.display(),
+            report.map_or(String::new(), |r| format!(": open {}", r.display()))
+        );
     }
     out
 }

@@ -2,8 +2,11 @@
 //! and as one client's story in words.
 //!
 //! Owns the trace line format (one JSON object per line, fields with no
-//! value left out) and the plain-words rendering. The records come from the
-//! model's [`Tracer`](crate::model::Tracer).
+//! value left out) and the plain-words rendering: routine stretches
+//! collapsed, each wait with the reason the run shows for it (read from the
+//! outcome: the client's deadline, the DP's queue, the SUP's queue or
+//! fault), and a verdict. The records come from the model's
+//! [`Tracer`](crate::model::Tracer).
 
 use std::fmt::Write as _;
 use std::fs;
@@ -13,11 +16,12 @@ use std::path::{Path, PathBuf};
 use chrono::Duration;
 use serde::Serialize;
 
+use crate::engine::SimTime;
 use crate::error::Error;
 use crate::estate::Estate;
 use crate::model::{
-    ContentSource, RestartCause, ScanFailure, ScanSource, TraceEvent, TraceRecord,
-    state_message_name,
+    ContentSource, Outcome, RestartCause, ScanFailure, ScanSource, ServerRole, TraceEvent,
+    TraceRecord, state_message_name,
 };
 use crate::output::{format_duration, start_text};
 
@@ -146,160 +150,595 @@ fn message_words(topic: u16, state: u8) -> String {
     }
 }
 
-/// One client's story in plain words, one line per record.
-pub fn explain(estate: &Estate, client: u32, records: &[TraceRecord]) -> String {
+/// `1 message`, `7 messages`.
+fn plural(n: usize, noun: &str) -> String {
+    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
+}
+
+/// The words for one record of a client's story.
+fn words(estate: &Estate, r: &TraceRecord) -> String {
+    let named = r.event.map(
+        |d| format!("'{}'", estate.deployments[d.index()].name),
+        |u| estate.updates[u.index()].id.clone(),
+    );
+    let dep = named.deployment().map_or("", String::as_str);
+    let took = |ms: u64| format_duration(ms as f64 / 3_600_000.0);
+    match named {
+        TraceEvent::PowerOn => "switched on".to_string(),
+        TraceEvent::PowerOff => "switched off".to_string(),
+        TraceEvent::PolicyRequest => "asks its management point for policy".to_string(),
+        TraceEvent::PolicyReceived { .. } => format!("receives the policy of deployment {dep}"),
+        TraceEvent::ScanCycle => "its software update scan schedule fires".to_string(),
+        TraceEvent::ReevaluationCycle => "its deployment re-evaluation schedule fires".to_string(),
+        TraceEvent::ScanStart {
+            source: ScanSource::UpdatePoint,
+        } => "starts a compliance scan against its software update point".to_string(),
+        TraceEvent::ScanStart {
+            source: ScanSource::LocalMetadata,
+        } => "starts an offline compliance scan on the metadata it has".to_string(),
+        TraceEvent::ScanReused => {
+            "its last scan results are current (inside the scan time to live): it evaluates from them"
+                .to_string()
+        }
+        TraceEvent::ScanFailed { by, retry_ms } => format!(
+            "the scan fails {}; it tries again in {}",
+            match by {
+                ScanFailure::ManagementPoint => "at the management point",
+                ScanFailure::UpdatePoint => "at the update point",
+                ScanFailure::Error => "with an error",
+            },
+            took(retry_ms)
+        ),
+        TraceEvent::ScanDone => "finishes the scan".to_string(),
+        TraceEvent::ContentLocationRequest { .. } => {
+            format!("starts downloading {dep}: asks its management point where the content is")
+        }
+        TraceEvent::ContentLocationFailed { retry_ms, .. } => format!(
+            "the management point does not answer where {dep} is; it asks again in {}",
+            took(retry_ms)
+        ),
+        TraceEvent::DownloadStart { bytes, .. } => format!(
+            "asks its distribution point for {dep} ({:.1} MB)",
+            bytes as f64 / 1e6
+        ),
+        TraceEvent::DownloadDone { .. } => "finishes the download".to_string(),
+        TraceEvent::ContentSource { source, bytes, .. } => {
+            let mb = bytes as f64 / 1e6;
+            match source {
+                ContentSource::PeerCache => {
+                    format!("downloads {dep} from a peer cache source ({mb:.1} MB)")
+                }
+                ContentSource::MicrosoftUpdate => format!(
+                    "its distribution point is down: downloads {dep} from Microsoft Update ({mb:.1} MB)"
+                ),
+                ContentSource::BranchCache => {
+                    format!("gets {mb:.1} MB of {dep} from BranchCache peers")
+                }
+                ContentSource::DeliveryOptimization => {
+                    format!("gets {mb:.1} MB of {dep} from Delivery Optimization peers")
+                }
+                ContentSource::DistributionPoint => {
+                    format!("goes back to its distribution point for {dep} ({mb:.1} MB)")
+                }
+            }
+        }
+        TraceEvent::PeerGone { bytes, .. } => format!(
+            "its peer cache source went away with {:.1} MB of {dep} still to come",
+            bytes as f64 / 1e6
+        ),
+        TraceEvent::InstallStart { length_ms, .. } => {
+            format!("starts installing {dep} ({})", took(length_ms))
+        }
+        TraceEvent::UserInstall { .. } => {
+            format!("its user starts installing {dep} from Software Center")
+        }
+        TraceEvent::DeadlineBroughtForward { ref by, .. } => format!(
+            "the deadline of {by} came: it enforces {dep} with it (its deadline falls within the period set)"
+        ),
+        TraceEvent::InstallDone => "finishes installing".to_string(),
+        TraceEvent::BackgroundInstallDone { ref update } => {
+            format!("{update} finishes installing in the background")
+        }
+        TraceEvent::RestartPlanned { cause, in_ms } => format!(
+            "will restart in {} ({})",
+            took(in_ms),
+            match cause {
+                RestartCause::User => "user",
+                RestartCause::Forced => "forced",
+                RestartCause::InWindow => "maintenance_window",
+                RestartCause::Scheduled => "scheduled",
+            }
+        ),
+        TraceEvent::RestartDue => "the restart is due".to_string(),
+        TraceEvent::RestartStart { length_ms } => format!("restarts ({})", took(length_ms)),
+        TraceEvent::RestartDone => "is back from the restart".to_string(),
+        TraceEvent::MessageQueued {
+            ref update,
+            topic,
+            state,
+            ..
+        } => {
+            let about = update.as_deref().unwrap_or(dep);
+            let what = message_words(topic, state);
+            format!("queues a state message: {what} {about}")
+                .trim_end()
+                .to_string()
+        }
+        TraceEvent::BatchSent { messages } => {
+            format!(
+                "sends {} to its management point",
+                plural(messages as usize, "state message")
+            )
+        }
+        TraceEvent::BatchInDatabase { messages } => format!(
+            "its batch of {} reaches the site database",
+            plural(messages as usize, "message")
+        ),
+        TraceEvent::BatchLost { messages } => format!(
+            "its batch of {} is lost on the way to the site database",
+            plural(messages as usize, "message")
+        ),
+        TraceEvent::ResyncRequested => {
+            "the site finds a gap in its state messages and asks it to resync".to_string()
+        }
+        TraceEvent::Resync { messages } => format!(
+            "resends its full state: {}",
+            plural(messages as usize, "state message")
+        ),
+        TraceEvent::TrueState { from, to, .. } => {
+            format!("truly {} → {} for {dep}", from.name(), to.name())
+        }
+        TraceEvent::ReportedState { from, to, .. } => format!(
+            "the site now shows {} → {} for {dep}",
+            from.name(),
+            to.name()
+        ),
+        // Site events: not about one client (explain shows only its own).
+        other => other.name().replace('_', " "),
+    }
+}
+
+/// A simulated instant as the client's local clock shows it.
+fn stamp(estate: &Estate, t: SimTime) -> String {
+    (estate.source.start + Duration::milliseconds(t.as_ms() as i64))
+        .format("%a %Y-%m-%d %H:%M:%S")
+        .to_string()
+}
+
+/// Events that happen again and again without news: collapsed into one
+/// line per quiet stretch unless `--verbose`.
+fn routine(e: &TraceEvent) -> bool {
+    matches!(
+        e,
+        TraceEvent::PowerOn
+            | TraceEvent::PowerOff
+            | TraceEvent::PolicyRequest
+            | TraceEvent::ScanCycle
+            | TraceEvent::ReevaluationCycle
+    )
+}
+
+/// One quiet stretch of routine events, said in one line.
+fn quiet_words(estate: &Estate, stretch: &[&TraceRecord]) -> String {
+    let count = |f: fn(&TraceEvent) -> bool| stretch.iter().filter(|r| f(&r.event)).count();
+    let polls = count(|e| matches!(e, TraceEvent::PolicyRequest));
+    let ons = count(|e| matches!(e, TraceEvent::PowerOn));
+    let offs = count(|e| matches!(e, TraceEvent::PowerOff));
+    let cycles = count(|e| matches!(e, TraceEvent::ScanCycle | TraceEvent::ReevaluationCycle));
+    let mut parts = Vec::new();
+    if polls > 0 {
+        parts.push(format!(
+            "polls for policy {polls} time{}, nothing new",
+            if polls == 1 { "" } else { "s" }
+        ));
+    }
+    let times = |n: usize| match n {
+        1 => "once".to_string(),
+        2 => "twice".to_string(),
+        n => format!("{n} times"),
+    };
+    match (ons, offs) {
+        (0, 0) => {}
+        (0, off) => parts.push(format!("switched off {}", times(off))),
+        (on, 0) => parts.push(format!("switched on {}", times(on))),
+        (on, off) => parts.push(format!("switched on {} and off {}", times(on), times(off))),
+    }
+    if cycles > 0 {
+        parts.push(format!(
+            "schedules fire {} with nothing to do",
+            times(cycles)
+        ));
+    }
+    let last = stretch[stretch.len() - 1].time;
+    if parts.is_empty() {
+        parts.push("nothing new".to_string());
+    }
+    format!("until {}: {}", &stamp(estate, last)[4..], parts.join("; "))
+}
+
+/// The server of `role` named `name`, as an index into the outcome's
+/// servers.
+fn server_index(outcome: &Outcome, role: ServerRole, name: &str) -> Option<usize> {
+    outcome
+        .servers
+        .iter()
+        .position(|s| s.role == role && s.name == name)
+}
+
+/// The load row of server `i` at the first sample at or after `t`.
+fn load_at(outcome: &Outcome, i: usize, t: SimTime) -> Option<&crate::model::LoadRow> {
+    outcome
+        .load
+        .iter()
+        .find(|row| row.server == i && row.time >= t)
+}
+
+/// Why a client waits, where the run shows a reason: the deadline, a
+/// maintenance window, the DP's queue, a busy or failed SUP.
+fn reason(
+    estate: &Estate,
+    outcome: &Outcome,
+    client: u32,
+    cohort: &crate::estate::CohortSpec,
+    before: &[TraceRecord],
+    r: &TraceRecord,
+) -> Option<String> {
+    let assignment = |d: crate::estate::DeploymentId| {
+        &outcome.deployments[d.index()].assignments[client as usize]
+    };
+    match r.event {
+        TraceEvent::DownloadStart { .. } => {
+            let dp = &estate.distribution_points[cohort.dp.index()];
+            let i = server_index(outcome, ServerRole::DistributionPoint, &dp.name)?;
+            let row = load_at(outcome, i, r.time)?;
+            Some(format!(
+                "{} has {} downloads waiting for a connection and {} in progress at {}",
+                dp.name,
+                row.queue,
+                row.busy,
+                &stamp(estate, row.time)[15..20]
+            ))
+        }
+        TraceEvent::ScanFailed {
+            by: ScanFailure::UpdatePoint,
+            ..
+        } => {
+            let names: Vec<&str> = cohort
+                .sups
+                .iter()
+                .map(|s| estate.update_points[s.index()].name.as_str())
+                .collect();
+            let down = estate.faults.iter().any(|f| {
+                f.slowdown.is_none()
+                    && f.start <= r.time
+                    && r.time < f.end
+                    && matches!(f.server, crate::estate::ServerRef::Sup(s) if cohort.sups.contains(&s))
+            });
+            if down {
+                return Some(format!("its SUP ({}) is down (a fault)", names.join(", ")));
+            }
+            let sup = &estate.update_points[cohort.sups[0].index()];
+            let i = server_index(outcome, ServerRole::UpdatePoint, &sup.name)?;
+            let row = load_at(outcome, i, r.time)?;
+            Some(format!(
+                "SUP busy: {} has {} scans waiting (queue limit {}) and answers 503",
+                sup.name, row.queue, sup.queue_limit
+            ))
+        }
+        TraceEvent::TrueState {
+            deployment,
+            from,
+            to,
+            ..
+        } => {
+            let spec = &estate.deployments[deployment.index()];
+            if from.name() == "required/pending_restart"
+                && before
+                    .last()
+                    .is_some_and(|b| b.time == r.time && matches!(b.event, TraceEvent::PowerOn))
+            {
+                return Some("switched off and on again, which did the restart".to_string());
+            }
+            if from.name() == "required/downloading"
+                && before
+                    .last()
+                    .is_some_and(|b| b.time == r.time && matches!(b.event, TraceEvent::PowerOff))
+            {
+                return Some("switched off, which cancelled the download".to_string());
+            }
+            match to.name() {
+                "required/downloaded" if spec.purpose == crate::estate::Purpose::Required => {
+                    let deadline = assignment(deployment).deadline_at();
+                    (deadline > r.time && deadline != SimTime::MAX).then(|| {
+                        format!(
+                            "waits for the deadline, {} ({} away)",
+                            stamp(estate, deadline),
+                            format_duration(deadline.since(r.time).as_ms() as f64 / 3.6e6)
+                        )
+                    })
+                }
+                "required/downloaded" => Some("waits for the user to install it".to_string()),
+                "required/waiting_window" => Some(
+                    "the deadline has passed: waits for a maintenance window long enough for the install"
+                        .to_string(),
+                ),
+                _ => None,
+            }
+        }
+        TraceEvent::InstallStart { deployment, .. } => {
+            let spec = &estate.deployments[deployment.index()];
+            if spec.purpose == crate::estate::Purpose::Available {
+                return Some("the user starts it from Software Center".to_string());
+            }
+            let deadline = assignment(deployment).deadline_at();
+            if r.time == deadline {
+                Some(format!(
+                    "the deadline ({}) starts it",
+                    stamp(estate, deadline)
+                ))
+            } else if r.time > deadline
+                && before
+                    .iter()
+                    .rev()
+                    .find(|b| matches!(b.event, TraceEvent::ScanStart { .. }))
+                    .is_some_and(|b| b.time == deadline)
+            {
+                // At its deadline the client scans first, then installs.
+                Some(format!(
+                    "the deadline ({}) starts it, after the scan it runs first",
+                    stamp(estate, deadline)
+                ))
+            } else if r.time > deadline {
+                Some(format!(
+                    "past the deadline ({}){}",
+                    stamp(estate, deadline),
+                    if spec.honor_maintenance_windows
+                        && !cohort
+                            .update_windows(&estate.settings[cohort.settings.index()])
+                            .is_empty()
+                    {
+                        ", in a maintenance window"
+                    } else {
+                        ""
+                    }
+                ))
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// The one-line verdict on each deployment that targets the client: when
+/// it was compliant, true and reported, and the longest wait on the way.
+fn verdicts(
+    estate: &Estate,
+    outcome: &Outcome,
+    client: u32,
+    records: &[TraceRecord],
+) -> Vec<String> {
+    let h = |ms: u64| format_duration(ms as f64 / 3.6e6);
+    let mut out = Vec::new();
+    for (d, spec) in estate.deployments.iter().enumerate() {
+        let a = &outcome.deployments[d].assignments[client as usize];
+        if !a.is_targeted() {
+            continue;
+        }
+        // A later phase of a phased deployment counts from when it began.
+        let Some(created) = outcome.deployments[d].created else {
+            out.push(format!(
+                "verdict for '{}': the phase never began (the phase before it did not meet its criterion in time)",
+                spec.name
+            ));
+            continue;
+        };
+        let mine = |f: &dyn Fn(&TraceEvent) -> bool| {
+            records
+                .iter()
+                .find(|r| f(&r.event) && r.event.deployment().is_none_or(|x| x.index() == d))
+                .map(|r| r.time)
+        };
+        if a.true_compliant_at == SimTime::ZERO {
+            out.push(format!(
+                "verdict for '{}': compliant from the start (nothing it needs was missing)",
+                spec.name
+            ));
+            continue;
+        }
+        if a.true_compliant_at == SimTime::MAX {
+            let last = records
+                .iter()
+                .rev()
+                .find_map(|r| match r.event {
+                    TraceEvent::TrueState { deployment, to, .. } if deployment.index() == d => {
+                        Some(to.name().to_string())
+                    }
+                    _ => None,
+                })
+                .unwrap_or_else(|| "not evaluated".to_string());
+            out.push(format!(
+                "verdict for '{}': not compliant at the end of the run; its last state is {last}",
+                spec.name
+            ));
+            continue;
+        }
+        // The milestones of its path, in order, and the waits between them.
+        let milestones: Vec<(&str, Option<SimTime>)> = vec![
+            ("created", Some(created)),
+            (
+                "waiting for policy",
+                (a.learned_at != SimTime::MAX).then_some(a.learned_at),
+            ),
+            (
+                "scanning and waiting for content",
+                mine(&|e| matches!(e, TraceEvent::DownloadStart { .. })),
+            ),
+            (
+                "downloading",
+                mine(&|e| matches!(e, TraceEvent::DownloadDone { .. })),
+            ),
+            (
+                "waiting for the deadline",
+                (spec.purpose == crate::estate::Purpose::Required
+                    && a.deadline_at() != SimTime::MAX
+                    && a.install_started_at != SimTime::MAX
+                    && a.deadline_at() <= a.install_started_at)
+                    .then_some(a.deadline_at()),
+            ),
+            (
+                if spec.honor_maintenance_windows
+                    && estate.cohorts.iter().any(|c| {
+                        (c.first_client..c.first_client + c.count).contains(&client)
+                            && !c
+                                .update_windows(&estate.settings[c.settings.index()])
+                                .is_empty()
+                    })
+                {
+                    "waiting for a maintenance window"
+                } else if spec.purpose == crate::estate::Purpose::Available {
+                    "waiting for the user"
+                } else {
+                    "waiting after the deadline for the client to be on and scan"
+                },
+                (a.install_started_at != SimTime::MAX).then_some(a.install_started_at),
+            ),
+            (
+                "installing",
+                (a.install_started_at != SimTime::MAX)
+                    .then(|| {
+                        records
+                            .iter()
+                            .find(|r| {
+                                r.time >= a.install_started_at
+                                    && matches!(r.event, TraceEvent::InstallDone)
+                            })
+                            .map(|r| r.time)
+                    })
+                    .flatten(),
+            ),
+            ("waiting for the restart", Some(a.true_compliant_at)),
+        ];
+        let mut longest: Option<(&str, u64)> = None;
+        let mut prev = created;
+        for (label, at) in milestones.into_iter().skip(1) {
+            let Some(at) = at.filter(|&t| t >= prev) else {
+                continue;
+            };
+            let wait = at.since(prev).as_ms();
+            if longest.is_none_or(|(_, w)| wait > w) {
+                longest = Some((label, wait));
+            }
+            prev = at;
+        }
+        let reported = if a.reported_compliant_at == SimTime::MAX {
+            "not reported compliant by the end".to_string()
+        } else {
+            format!(
+                "reported {} after creation ({} after the truth)",
+                h(a.reported_compliant_at.since(created).as_ms()),
+                h(a.reported_compliant_at.since(a.true_compliant_at).as_ms())
+            )
+        };
+        out.push(format!(
+            "verdict for '{}': compliant {} after creation, {reported}; the longest wait was {} ({})",
+            spec.name,
+            h(a.true_compliant_at.since(created).as_ms()),
+            longest.map_or("none", |l| l.0),
+            longest.map_or_else(|| "0s".to_string(), |l| h(l.1)),
+        ));
+    }
+    out
+}
+
+/// One client's story in plain words. With `verbose`, one line per record;
+/// otherwise stretches of routine events (polls that bring nothing new,
+/// power switching, idle schedule cycles) are one line each, waits carry
+/// their reason (the deadline, a window, the DP's queue, a busy SUP), and
+/// a verdict per deployment ends it.
+pub fn explain(
+    estate: &Estate,
+    outcome: &Outcome,
+    client: u32,
+    records: &[TraceRecord],
+    verbose: bool,
+) -> String {
     let mut out = String::new();
     let cohort = estate
         .cohorts
         .iter()
-        .find(|c| (c.first_client..c.first_client + c.count).contains(&client))
-        .map_or("?", |c| c.name.as_str());
+        .find(|c| (c.first_client..c.first_client + c.count).contains(&client));
     let _ = writeln!(
         out,
-        "client {client} (cohort '{cohort}') in {} seed {}, times local ({}):",
+        "client {client} (cohort '{}') in {} seed {}, times local ({}):",
+        cohort.map_or("?", |c| c.name.as_str()),
         estate.source.name,
         estate.seed,
         start_text(estate)
     );
-    for r in records {
-        let named = r.event.map(
-            |d| format!("'{}'", estate.deployments[d.index()].name),
-            |u| estate.updates[u.index()].id.clone(),
-        );
-        let dep = named.deployment().map_or("", String::as_str);
-        let took = |ms: u64| format_duration(ms as f64 / 3_600_000.0);
-        let words = match named {
-            TraceEvent::PowerOn => "switched on".to_string(),
-            TraceEvent::PowerOff => "switched off".to_string(),
-            TraceEvent::PolicyRequest => "asks its management point for policy".to_string(),
-            TraceEvent::PolicyReceived { .. } => format!("receives the policy of deployment {dep}"),
-            TraceEvent::ScanCycle => "its software update scan schedule fires".to_string(),
-            TraceEvent::ReevaluationCycle => {
-                "its deployment re-evaluation schedule fires".to_string()
+    if verbose {
+        for r in records {
+            let _ = writeln!(out, "{}  {}", stamp(estate, r.time), words(estate, r));
+        }
+        return out;
+    }
+    let mut quiet: Vec<&TraceRecord> = Vec::new();
+    let flush = |quiet: &mut Vec<&TraceRecord>, out: &mut String| {
+        match quiet.len() {
+            0 => {}
+            1 => {
+                let r = quiet[0];
+                let _ = writeln!(out, "{}  {}", stamp(estate, r.time), words(estate, r));
             }
-            TraceEvent::ScanStart {
-                source: ScanSource::UpdatePoint,
-            } => "starts a compliance scan against its software update point".to_string(),
-            TraceEvent::ScanStart {
-                source: ScanSource::LocalMetadata,
-            } => "starts an offline compliance scan on the metadata it has".to_string(),
-            TraceEvent::ScanReused => {
-                "its last scan results are current (inside the scan time to live): it evaluates from them"
-                    .to_string()
+            _ => {
+                let _ = writeln!(
+                    out,
+                    "{}  {}",
+                    stamp(estate, quiet[0].time),
+                    quiet_words(estate, quiet)
+                );
             }
-            TraceEvent::ScanFailed { by, retry_ms } => format!(
-                "the scan fails {}; it tries again in {}",
-                match by {
-                    ScanFailure::ManagementPoint => "at the management point",
-                    ScanFailure::UpdatePoint => "at the update point",
-                    ScanFailure::Error => "with an error",
-                },
-                took(retry_ms)
-            ),
-            TraceEvent::ScanDone => "finishes the scan".to_string(),
-            TraceEvent::ContentLocationRequest { .. } => {
-                format!("starts downloading {dep}: asks its management point where the content is")
+        }
+        quiet.clear();
+    };
+    let mut k = 0;
+    while k < records.len() {
+        let r = &records[k];
+        k += 1;
+        if routine(&r.event) {
+            quiet.push(r);
+            continue;
+        }
+        flush(&mut quiet, &mut out);
+        if matches!(r.event, TraceEvent::MessageQueued { .. }) {
+            // The messages one moment queues, on one line.
+            let mut what = vec![words(estate, r).replacen("queues a state message: ", "", 1)];
+            while let Some(next) = records
+                .get(k)
+                .filter(|n| n.time == r.time && matches!(n.event, TraceEvent::MessageQueued { .. }))
+            {
+                what.push(words(estate, next).replacen("queues a state message: ", "", 1));
+                k += 1;
             }
-            TraceEvent::ContentLocationFailed { retry_ms, .. } => format!(
-                "the management point does not answer where {dep} is; it asks again in {}",
-                took(retry_ms)
-            ),
-            TraceEvent::DownloadStart { bytes, .. } => format!(
-                "asks its distribution point for {dep} ({:.1} MB)",
-                bytes as f64 / 1e6
-            ),
-            TraceEvent::DownloadDone { .. } => "finishes the download".to_string(),
-            TraceEvent::ContentSource { source, bytes, .. } => {
-                let mb = bytes as f64 / 1e6;
-                match source {
-                    ContentSource::PeerCache => {
-                        format!("downloads {dep} from a peer cache source ({mb:.1} MB)")
-                    }
-                    ContentSource::MicrosoftUpdate => format!(
-                        "its distribution point is down: downloads {dep} from Microsoft Update ({mb:.1} MB)"
-                    ),
-                    ContentSource::BranchCache => {
-                        format!("gets {mb:.1} MB of {dep} from BranchCache peers")
-                    }
-                    ContentSource::DeliveryOptimization => {
-                        format!("gets {mb:.1} MB of {dep} from Delivery Optimization peers")
-                    }
-                    ContentSource::DistributionPoint => {
-                        format!("goes back to its distribution point for {dep} ({mb:.1} MB)")
-                    }
-                }
-            }
-            TraceEvent::PeerGone { bytes, .. } => format!(
-                "its peer cache source went away with {:.1} MB of {dep} still to come",
-                bytes as f64 / 1e6
-            ),
-            TraceEvent::InstallStart { length_ms, .. } => {
-                format!("starts installing {dep} ({})", took(length_ms))
-            }
-            TraceEvent::UserInstall { .. } => {
-                format!("its user starts installing {dep} from Software Center")
-            }
-            TraceEvent::DeadlineBroughtForward { ref by, .. } => format!(
-                "the deadline of {by} came: it enforces {dep} with it (its deadline falls within the period set)"
-            ),
-            TraceEvent::InstallDone => "finishes installing".to_string(),
-            TraceEvent::BackgroundInstallDone { ref update } => {
-                format!("{update} finishes installing in the background")
-            }
-            TraceEvent::RestartPlanned { cause, in_ms } => format!(
-                "will restart in {} ({})",
-                took(in_ms),
-                match cause {
-                    RestartCause::User => "user",
-                    RestartCause::Forced => "forced",
-                    RestartCause::InWindow => "maintenance_window",
-                    RestartCause::Scheduled => "scheduled",
-                }
-            ),
-            TraceEvent::RestartDue => "the restart is due".to_string(),
-            TraceEvent::RestartStart { length_ms } => format!("restarts ({})", took(length_ms)),
-            TraceEvent::RestartDone => "is back from the restart".to_string(),
-            TraceEvent::MessageQueued {
-                ref update,
-                topic,
-                state,
-                ..
-            } => {
-                let about = update.as_deref().unwrap_or(dep);
-                let what = message_words(topic, state);
-                format!("queues a state message: {what} {about}")
-                    .trim_end()
-                    .to_string()
-            }
-            TraceEvent::BatchSent { messages } => {
-                format!("sends {messages} state messages to its management point")
-            }
-            TraceEvent::BatchInDatabase { messages } => {
-                format!("its batch of {messages} messages reaches the site database")
-            }
-            TraceEvent::BatchLost { messages } => {
-                format!("its batch of {messages} messages is lost on the way to the site database")
-            }
-            TraceEvent::ResyncRequested => {
-                "the site finds a gap in its state messages and asks it to resync".to_string()
-            }
-            TraceEvent::Resync { messages } => {
-                format!("resends its full state: {messages} state messages")
-            }
-            TraceEvent::TrueState { from, to, .. } => {
-                format!("truly {} → {} for {dep}", from.name(), to.name())
-            }
-            TraceEvent::ReportedState { from, to, .. } => format!(
-                "the site now shows {} → {} for {dep}",
-                from.name(),
-                to.name()
-            ),
-            // Site events: not about one client (explain shows only its own).
-            other => other.name().replace('_', " "),
-        };
-        let stamp = (estate.source.start + Duration::milliseconds(r.time.as_ms() as i64))
-            .format("%a %Y-%m-%d %H:%M:%S");
-        let _ = writeln!(out, "{stamp}  {words}");
+            let line = if what.len() == 1 {
+                format!("queues a state message: {}", what[0])
+            } else {
+                format!("queues {} state messages: {}", what.len(), what.join("; "))
+            };
+            let _ = writeln!(out, "{}  {line}", stamp(estate, r.time));
+            continue;
+        }
+        let mut line = words(estate, r);
+        if let Some(c) = cohort
+            && let Some(why) = reason(estate, outcome, client, c, &records[..k - 1], r)
+        {
+            line = format!("{line}: {why}");
+        }
+        let _ = writeln!(out, "{}  {line}", stamp(estate, r.time));
+    }
+    flush(&mut quiet, &mut out);
+    for v in verdicts(estate, outcome, client, records) {
+        let _ = writeln!(out, "{v}");
     }
     out
 }

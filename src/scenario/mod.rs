@@ -6,6 +6,7 @@
 //! `validate.rs`. Knows nothing of how an estate is run.
 
 mod schema;
+mod set;
 mod syntax;
 mod units;
 mod validate;
@@ -19,6 +20,7 @@ pub use schema::{
     Power, Primary, Purpose, Recurrence, Scenario, Servers, Site, Sync, Update, UpdatePoint,
     Weekday, WsusCatalog,
 };
+pub use set::{Override, apply as apply_sets, check_path, set_server_count, split_values};
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
 pub use validate::{MAX_CLIENTS, MAX_SERVERS, Problem, resolved_text, validate};
 

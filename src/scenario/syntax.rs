@@ -162,7 +162,7 @@ pub(super) fn did_you_mean(found: &str, allowed: &[&str]) -> String {
     let lower = found.to_lowercase();
     let mut close: Vec<(usize, &str)> = allowed
         .iter()
-        .map(|a| (edit_distance(&lower, &a.to_lowercase()), *a))
+        .map(|a| (strsim::levenshtein(&lower, &a.to_lowercase()), *a))
         .filter(|&(d, a)| d <= (a.chars().count() / 3).max(2))
         .collect();
     close.sort();
@@ -175,31 +175,12 @@ pub(super) fn did_you_mean(found: &str, allowed: &[&str]) -> String {
     }
 }
 
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, &cb) in b.iter().enumerate() {
-            let next = (diagonal + usize::from(ca != cb))
-                .min(row[j] + 1)
-                .min(row[j + 1] + 1);
-            diagonal = row[j + 1];
-            row[j + 1] = next;
-        }
-    }
-    row[b.len()]
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn suggestions() {
-        assert_eq!(edit_distance("bandwith", "bandwidth"), 1);
         let fields = ["name", "count", "link", "power"];
         assert_eq!(did_you_mean("lnk", &fields), " (did you mean `link`?)");
         assert_eq!(did_you_mean("Count", &fields), " (did you mean `count`?)");

@@ -32,8 +32,7 @@ pub struct ClockTime(pub SimDuration);
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Timestamp(pub DateTime<FixedOffset>);
 
-const DURATION_HELP: &str =
-    "a duration such as \"90s\", \"15m\", \"1h30m\", \"7d\" (units: ms, s, m, h, d, w)";
+const DURATION_HELP: &str = "a duration such as \"90s\", \"15m\", \"1h30m\", \"1h 30m\", \"15 minutes\", \"7d\" (units: ms, s, m, h, d, w)";
 const SIZE_HELP: &str =
     "a size such as \"650MB\" or \"1.5GiB\" (units: B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)";
 const BANDWIDTH_HELP: &str =
@@ -73,34 +72,50 @@ fn scaled(mantissa: u128, scale: u32, factor: u128) -> Option<u64> {
 
 impl std::str::FromStr for Dur {
     type Err = String;
+    /// The compact form (`"1h30m"`, `"1.5h"`), or what people write
+    /// (`"1h 30m"`, `"15 minutes"`, `"2 days"`), read by `humantime`.
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid duration \"{s}\": expected {DURATION_HELP}");
-        let mut rest = s.trim();
-        if rest.is_empty() {
-            return Err(bad());
-        }
-        let mut total: u64 = 0;
-        while !rest.is_empty() {
-            let (mantissa, scale, after) = split_number(rest).ok_or_else(bad)?;
-            let unit_len = after
-                .find(|c: char| c.is_ascii_digit())
-                .unwrap_or(after.len());
-            let (unit, next) = after.split_at(unit_len);
-            let factor: u128 = match unit {
-                "ms" => 1,
-                "s" => 1_000,
-                "m" | "min" => 60_000,
-                "h" => 3_600_000,
-                "d" => 86_400_000,
-                "w" => 7 * 86_400_000,
-                _ => return Err(bad()),
+        compact_duration(s).or_else(|e| {
+            let Ok(d) = humantime::parse_duration(s.trim()) else {
+                return Err(e);
             };
-            let ms = scaled(mantissa, scale, factor).ok_or_else(bad)?;
-            total = total.checked_add(ms).ok_or_else(bad)?;
-            rest = next;
-        }
-        Ok(Dur(SimDuration(total)))
+            u64::try_from(d.as_millis())
+                .ok()
+                .filter(|&ms| u128::from(ms) * 1_000_000 == d.as_nanos())
+                .map(|ms| Dur(SimDuration(ms)))
+                .ok_or(e)
+        })
     }
+}
+
+/// The compact form: numbers with units, the parts adding up.
+fn compact_duration(s: &str) -> Result<Dur, String> {
+    let bad = || format!("invalid duration \"{s}\": expected {DURATION_HELP}");
+    let mut rest = s.trim();
+    if rest.is_empty() {
+        return Err(bad());
+    }
+    let mut total: u64 = 0;
+    while !rest.is_empty() {
+        let (mantissa, scale, after) = split_number(rest).ok_or_else(bad)?;
+        let unit_len = after
+            .find(|c: char| c.is_ascii_digit())
+            .unwrap_or(after.len());
+        let (unit, next) = after.split_at(unit_len);
+        let factor: u128 = match unit {
+            "ms" => 1,
+            "s" => 1_000,
+            "m" | "min" => 60_000,
+            "h" => 3_600_000,
+            "d" => 86_400_000,
+            "w" => 7 * 86_400_000,
+            _ => return Err(bad()),
+        };
+        let ms = scaled(mantissa, scale, factor).ok_or_else(bad)?;
+        total = total.checked_add(ms).ok_or_else(bad)?;
+        rest = next;
+    }
+    Ok(Dur(SimDuration(total)))
 }
 
 impl fmt::Display for Dur {
@@ -289,6 +304,9 @@ mod tests {
         assert_eq!(dur("7d"), 604_800_000);
         assert_eq!(dur("1.5h"), 5_400_000);
         assert_eq!(dur("250ms"), 250);
+        assert_eq!(dur("1h 30m"), 5_400_000);
+        assert_eq!(dur("15 minutes"), 900_000);
+        assert_eq!(dur("2 days"), 172_800_000);
         for bad in ["", "15", "m", "15x", "1.5ms", "-3s", "1e3s"] {
             let err = bad.parse::<Dur>().unwrap_err();
             assert!(err.contains("expected a duration"), "{bad}: {err}");

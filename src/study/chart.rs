@@ -58,7 +58,8 @@ impl ValueFormatter<f64> for Categories {
     }
 }
 
-/// `(column name, SVG text)` for each charted metric column.
+/// `(column name, SVG text)` for each charted metric column that at least
+/// one run reached.
 pub fn charts(study: &Study, estimates: &[Vec<Estimate>]) -> Vec<(String, String)> {
     let m = &study.manifest;
     if m.grid.is_empty() {
@@ -69,6 +70,8 @@ pub fn charts(study: &Study, estimates: &[Vec<Estimate>]) -> Vec<(String, String
         .iter()
         .enumerate()
         .filter(|(_, c)| c.metric().chart)
+        // A metric no run reached has nothing to draw: the report names it.
+        .filter(|(c, _)| estimates.iter().any(|point| point[*c].mean.is_some()))
         .map(|(c, col)| {
             let values: Vec<&Estimate> = estimates.iter().map(|point| &point[c]).collect();
             (
@@ -79,8 +82,77 @@ pub fn charts(study: &Study, estimates: &[Vec<Estimate>]) -> Vec<(String, String
         .collect()
 }
 
+/// Width of the legend column, right of the plot.
+const LEGEND: u32 = 230;
+
+/// The smallest round number (1, 2, 2.5, 5 times a power of ten) at least `v`.
+fn nice(v: f64) -> f64 {
+    if v <= 0.0 {
+        return 1.0;
+    }
+    let mut scale = 1.0;
+    while scale * 10.0 < v {
+        scale *= 10.0;
+    }
+    while scale > v {
+        scale /= 10.0;
+    }
+    [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
+        .into_iter()
+        .map(|m| m * scale)
+        .find(|&c| c >= v)
+        .unwrap_or(scale * 10.0)
+}
+
+/// A legend in its own column: a swatch and a label per entry.
+fn legend(
+    area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
+    entries: &[(String, RGBColor, bool)],
+) {
+    let style = ("sans-serif", 13).into_font().color(&BLACK);
+    let mut y = 40;
+    for (label, colour, dashed) in entries {
+        let line: Vec<(i32, i32)> = vec![(6, y), (30, y)];
+        if *dashed {
+            area.draw(&plotters::element::DashedPathElement::new(
+                line,
+                5,
+                3,
+                colour.stroke_width(2),
+            ))
+            .expect("drawing to memory");
+        } else {
+            area.draw(&PathElement::new(line, colour.stroke_width(3)))
+                .expect("drawing to memory");
+        }
+        let mut text_y = y;
+        for part in wrap(label, 26) {
+            area.draw(&Text::new(part, (36, text_y - 7), style.clone()))
+                .expect("drawing to memory");
+            text_y += 16;
+        }
+        y = text_y + 8;
+    }
+}
+
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ') {
+        let last = lines.last_mut().expect("one line");
+        if !last.is_empty() && last.chars().count() + 1 + word.chars().count() > width {
+            lines.push(word.to_string());
+        } else {
+            if !last.is_empty() {
+                last.push(' ');
+            }
+            last.push_str(word);
+        }
+    }
+    lines
+}
+
 /// One chart; `values[p]` is the estimate at point `p`.
-fn chart(study: &Study, title: &str, y_label: &str, values: &[&Estimate]) -> String {
+fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> String {
     let m = &study.manifest;
     let x_param = &m.grid[0];
     let n_x = x_param.values.len();
@@ -93,30 +165,44 @@ fn chart(study: &Study, title: &str, y_label: &str, values: &[&Estimate]) -> Str
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    let (mut lo, mut hi) = (0.0f64, f64::NEG_INFINITY);
     for e in values {
         for v in [e.low(), e.mean, e.high()].into_iter().flatten() {
             lo = lo.min(v);
             hi = hi.max(v);
         }
     }
-    if lo > hi {
-        (lo, hi) = (0.0, 1.0); // nothing reached: an empty chart that says so
+    if hi == f64::NEG_INFINITY {
+        hi = 1.0; // nothing reached: an empty chart that says so
     }
-    let pad = if hi > lo {
-        (hi - lo) * 0.08
-    } else {
-        lo.abs().max(1.0) * 0.1
-    };
-    let (lo, hi) = (lo - pad, hi + pad);
+    // From zero, so that equal results look equal and a difference is seen
+    // at its true size; a little room above the highest bar.
+    let (lo, hi) = (
+        if lo < 0.0 { -nice(-lo * 1.1) } else { 0.0 },
+        nice(hi * 1.1),
+    );
+    let entity = column.find('[').map(|i| &column[i..]).unwrap_or("");
+    let title = format!(
+        "{}{} by {}",
+        capitalise(y_label),
+        if entity.is_empty() {
+            String::new()
+        } else {
+            format!(" {entity}")
+        },
+        x_param.path
+    );
 
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, SIZE).into_drawing_area();
         root.fill(&WHITE).expect("drawing to memory");
         let (main, footer) = root.split_vertically(SIZE.1 - 24);
-        let mut ch = ChartBuilder::on(&main)
-            .caption(title, ("sans-serif", 20))
+        let main = main
+            .titled(&title, ("sans-serif", 17))
+            .expect("drawing to memory");
+        let (plot, side) = main.split_horizontally(SIZE.0 - LEGEND);
+        let mut ch = ChartBuilder::on(&plot)
             .margin(14)
             .x_label_area_size(44)
             .y_label_area_size(64)
@@ -128,6 +214,7 @@ fn chart(study: &Study, title: &str, y_label: &str, values: &[&Estimate]) -> Str
             .y_desc(y_label)
             .draw()
             .expect("drawing to memory");
+        let mut entries = Vec::new();
         for s in 0..inner {
             let colour = COLOURS[s % COLOURS.len()];
             let offset = if inner > 1 {
@@ -140,17 +227,20 @@ fn chart(study: &Study, title: &str, y_label: &str, values: &[&Estimate]) -> Str
                 .filter(|(_, e)| e.mean.is_some())
                 .collect();
             let mean = |e: &Estimate| e.mean.expect("filtered");
-            let line = ch
-                .draw_series(LineSeries::new(
-                    pts.iter().map(|&(x, e)| (x, mean(e))),
-                    colour.stroke_width(2),
-                ))
-                .expect("drawing to memory");
-            if inner > 1 {
-                line.label(series_label(s)).legend(move |(x, y)| {
-                    PathElement::new(vec![(x, y), (x + 18, y)], colour.stroke_width(2))
-                });
-            }
+            ch.draw_series(LineSeries::new(
+                pts.iter().map(|&(x, e)| (x, mean(e))),
+                colour.stroke_width(2),
+            ))
+            .expect("drawing to memory");
+            entries.push((
+                if inner > 1 {
+                    series_label(s)
+                } else {
+                    "mean".to_string()
+                },
+                colour,
+                false,
+            ));
             ch.draw_series(pts.iter().filter_map(|&(x, e)| {
                 Some(ErrorBar::new_vertical(
                     x,
@@ -168,13 +258,12 @@ fn chart(study: &Study, title: &str, y_label: &str, values: &[&Estimate]) -> Str
             )
             .expect("drawing to memory");
         }
-        if inner > 1 {
-            ch.configure_series_labels()
-                .background_style(WHITE.mix(0.85))
-                .border_style(BLACK)
-                .draw()
-                .expect("drawing to memory");
-        }
+        entries.push((
+            "bars: 95 % CI of the mean (Student's t)".to_string(),
+            RGBColor(120, 120, 120),
+            false,
+        ));
+        legend(&side, &entries);
         let reached = if values.iter().all(|e| e.mean.is_none()) {
             "not reached in any run · "
         } else {
@@ -183,10 +272,170 @@ fn chart(study: &Study, title: &str, y_label: &str, values: &[&Estimate]) -> Str
         footer
             .draw_text(
                 &format!(
-                    "{reached}mean and 95 % CI (Student's t) over {} replications · {}",
+                    "{reached}mean and 95 % CI over {} replications · {}",
                     m.replications,
                     study.provenance()
                 ),
+                &("sans-serif", 12).into_font().color(&BLACK.mix(0.7)),
+                (14, 4),
+            )
+            .expect("drawing to memory");
+        root.present().expect("drawing to memory");
+    }
+    format!("<!-- {} -->\n{svg}", study.provenance())
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+/// The compliance share, mean over each point's runs with its 95 % band,
+/// per deployment and view: `(file name, SVG)`, named
+/// `curves-<i>-<view>.svg`. The time axis counts from the deployment's
+/// creation; a dashed line marks 95 %.
+pub fn curve_charts(study: &Study) -> Vec<(String, String)> {
+    let m = &study.manifest;
+    let deployments: std::collections::BTreeSet<usize> =
+        study.curves.0.keys().map(|&(_, d, _)| d).collect();
+    let mut out = Vec::new();
+    for d in deployments {
+        for (view, name) in super::curves::VIEWS.iter().enumerate() {
+            let curves: Vec<(usize, &super::Curve)> = (0..m.points.len())
+                .filter_map(|p| Some((p, study.curves.0.get(&(p, d, view))?)))
+                .collect();
+            if curves.is_empty() {
+                continue;
+            }
+            out.push((
+                format!("curves-{d}-{name}.svg"),
+                curve_chart(study, d, name, &curves),
+            ));
+        }
+    }
+    out
+}
+
+fn curve_chart(study: &Study, d: usize, view: &str, curves: &[(usize, &super::Curve)]) -> String {
+    let m = &study.manifest;
+    // Drawn up to twice the time the slowest curve takes to come within
+    // two points of its end, where the action is: the run may go on for
+    // days of stragglers after it.
+    let span_h = curves
+        .iter()
+        .flat_map(|(_, c)| {
+            let pct = |s: &super::Sums| s.pct(c.targeted).map_or(0.0, |p| p.0);
+            let last = c.samples.last().map_or(0.0, |(_, s)| pct(s));
+            let end = c.samples.last().map_or(0, |(t, _)| *t);
+            // When it first came within two points of where it ends.
+            let settled = c
+                .samples
+                .iter()
+                .find(|(t, s)| *t >= c.created_ms && pct(s) >= last - 2.0)
+                .map_or(end, |(t, _)| *t);
+            let h = |t: u64| (t as f64 - c.created_ms as f64) / 3.6e6;
+            Some((h(settled) * 2.0).max(1.0).min(h(end).max(1.0)))
+        })
+        .fold(1.0f64, f64::max);
+    let (unit, per) = if span_h >= 48.0 {
+        ("days", 24.0)
+    } else {
+        ("hours", 1.0)
+    };
+    let x_max = span_h / per;
+    let label = |p: usize| {
+        if m.points[p].values.is_empty() {
+            "the scenario as given".to_string()
+        } else {
+            m.grid
+                .iter()
+                .zip(&m.points[p].values)
+                .map(|(g, v)| format!("{}={v}", g.path.rsplit('.').next().unwrap_or(&g.path)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        }
+    };
+    let name = crate::scenario::parse(&study.scenario_ron, "scenario.ron")
+        .ok()
+        .and_then(|s| s.deployments.get(d).map(|x| x.name.clone()))
+        .unwrap_or_else(|| format!("deployment {d}"));
+    let title = format!(
+        "{name}: {view} compliant share by point, mean and 95 % band over {} runs",
+        m.replications
+    );
+    let mut svg = String::new();
+    {
+        let root = SVGBackend::with_string(&mut svg, (SIZE.0 + 200, SIZE.1)).into_drawing_area();
+        root.fill(&WHITE).expect("drawing to memory");
+        let (main, footer) = root.split_vertically(SIZE.1 - 24);
+        let main = main
+            .titled(&title, ("sans-serif", 17))
+            .expect("drawing to memory");
+        let (plot, side) = main.split_horizontally(SIZE.0 + 200 - LEGEND);
+        let mut ch = ChartBuilder::on(&plot)
+            .margin(14)
+            .x_label_area_size(44)
+            .y_label_area_size(64)
+            .build_cartesian_2d(0.0..x_max, 0.0..100.0)
+            .expect("drawing to memory");
+        ch.configure_mesh()
+            .x_desc(format!("{unit} since the deployment was created"))
+            .y_desc("compliant, % of targeted clients")
+            .y_label_formatter(&|y| format!("{y:.0}%"))
+            .draw()
+            .expect("drawing to memory");
+        let mut entries = Vec::new();
+        for (k, (p, c)) in curves.iter().enumerate() {
+            let colour = COLOURS[k % COLOURS.len()];
+            let pts: Vec<(f64, f64, Option<f64>)> = c
+                .samples
+                .iter()
+                .filter(|(t, _)| *t >= c.created_ms)
+                .filter(|(t, _)| ((*t - c.created_ms) as f64 / 3.6e6) <= span_h + 1e-9)
+                .filter_map(|(t, s)| {
+                    let (mean, hw) = s.pct(c.targeted)?;
+                    Some(((*t - c.created_ms) as f64 / 3.6e6 / per, mean, hw))
+                })
+                .collect();
+            let band: Vec<(f64, f64)> = pts
+                .iter()
+                .map(|&(x, y, h)| (x, (y + h.unwrap_or(0.0)).min(100.0)))
+                .chain(
+                    pts.iter()
+                        .rev()
+                        .map(|&(x, y, h)| (x, (y - h.unwrap_or(0.0)).max(0.0))),
+                )
+                .collect();
+            ch.draw_series(std::iter::once(Polygon::new(
+                band,
+                colour.mix(0.18).filled(),
+            )))
+            .expect("drawing to memory");
+            ch.draw_series(LineSeries::new(
+                pts.iter().map(|&(x, y, _)| (x, y)),
+                colour.stroke_width(2),
+            ))
+            .expect("drawing to memory");
+            entries.push((label(*p), colour, false));
+        }
+        ch.draw_series(std::iter::once(plotters::element::DashedPathElement::new(
+            vec![(0.0, 95.0), (x_max, 95.0)],
+            6,
+            4,
+            RGBColor(200, 30, 40).stroke_width(1),
+        )))
+        .expect("drawing to memory");
+        entries.push((
+            "95 % of the targeted clients".into(),
+            RGBColor(200, 30, 40),
+            true,
+        ));
+        legend(&side, &entries);
+        footer
+            .draw_text(
+                &study.provenance(),
                 &("sans-serif", 12).into_font().color(&BLACK.mix(0.7)),
                 (14, 4),
             )

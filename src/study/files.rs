@@ -6,7 +6,8 @@
 //! runs in memory and a merged study's statistics equal an unsharded one's.
 //! A metric not reached (a threshold never crossed) is an empty cell.
 //! `study.json` is written last; the directory arrives whole anyway (see
-//! [`Staging`]).
+//! [`Staging`]). The CSV files have no comment line: `study.json` carries
+//! the provenance.
 
 use std::path::{Path, PathBuf};
 
@@ -23,6 +24,10 @@ const RUNS_FILE: &str = "runs.csv";
 const POINTS_FILE: &str = "points.csv";
 /// The resolved base scenario.
 const SCENARIO_FILE: &str = "scenario.ron";
+/// The compliance curves' sums.
+pub(super) const CURVES_FILE: &str = "curves.csv";
+/// The study's page.
+const REPORT_FILE: &str = "report.html";
 
 fn csv_writer() -> csv::Writer<Vec<u8>> {
     csv::WriterBuilder::new()
@@ -30,10 +35,9 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
         .from_writer(Vec::new())
 }
 
-fn finish(provenance: &str, w: csv::Writer<Vec<u8>>) -> String {
-    let body = String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
-        .expect("csv of strings is UTF-8");
-    format!("# {provenance}\n{body}")
+fn finish(w: csv::Writer<Vec<u8>>) -> String {
+    String::from_utf8(w.into_inner().expect("writing to memory cannot fail"))
+        .expect("csv of strings is UTF-8")
 }
 
 fn cell(v: Option<f64>) -> String {
@@ -61,7 +65,7 @@ pub fn runs_csv(study: &Study) -> String {
         row.extend(run.values.iter().map(|&v| cell(v)));
         w.write_record(&row).expect("in memory");
     }
-    finish(&study.provenance(), w)
+    finish(w)
 }
 
 /// `points.csv`: per point and metric, the number of runs that reached it,
@@ -102,7 +106,7 @@ pub fn points_csv(study: &Study, estimates: &[Vec<Estimate>]) -> String {
             w.write_record(&row).expect("in memory");
         }
     }
-    finish(&study.provenance(), w)
+    finish(w)
 }
 
 /// `study.json`.
@@ -143,14 +147,23 @@ pub fn write(dir: &Path, study: &Study) -> Result<Vec<PathBuf>, Error> {
 pub fn write_into(staging: &mut Staging, study: &Study) -> Result<Vec<PathBuf>, Error> {
     let mut files: Vec<(String, String)> = vec![
         (RUNS_FILE.into(), runs_csv(study)),
+        (CURVES_FILE.into(), super::curves::curves_csv(&study.curves)),
         (SCENARIO_FILE.into(), study.scenario_ron.clone()),
     ];
     if study.is_whole() {
         let estimates = study.estimates();
         files.push((POINTS_FILE.into(), points_csv(study, &estimates)));
-        for (column, svg) in charts(study, &estimates) {
-            files.push((chart_file(&column), svg));
-        }
+        let charts: Vec<(String, String)> = charts(study, &estimates)
+            .into_iter()
+            .map(|(column, svg)| (chart_file(&column), svg))
+            .collect();
+        let curve_charts = super::chart::curve_charts(study);
+        files.push((
+            REPORT_FILE.into(),
+            super::report::report_html(study, &estimates, &charts, &curve_charts),
+        ));
+        files.extend(charts);
+        files.extend(curve_charts);
     }
     let mut manifest = study.manifest.clone();
     manifest.files = files.iter().map(|(name, _)| name.clone()).collect();
@@ -173,9 +186,7 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
             "{message}; it was not written by this study's `patchsim sweep`, or was edited"
         ),
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .comment(Some(b'#'))
-        .from_reader(text.as_bytes());
+    let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
         .map_err(|e| corrupt(None, e.to_string()))?
@@ -189,7 +200,7 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
     expected.extend(m.metrics.iter().map(|c| c.column.clone()));
     if header != expected {
         return Err(corrupt(
-            Some(2),
+            Some(1),
             format!(
                 "header is `{}`, expected `{}`",
                 header.join(","),

@@ -105,10 +105,17 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         }
         .into());
     }
+    let curves_path = dir.join(super::files::CURVES_FILE);
+    let curves = super::curves::parse_curves_csv(
+        &curves_path,
+        &read_text(&curves_path)?,
+        manifest.points.len(),
+    )?;
     Ok(Study {
         manifest,
         runs,
         scenario_ron,
+        curves,
     })
 }
 
@@ -347,6 +354,7 @@ pub fn merge(parts: Vec<Study>, dirs: &[&Path]) -> Result<Study, Error> {
     let mut whole = parts.next().expect("at least one");
     for part in parts {
         whole.runs.extend(part.runs);
+        whole.curves.add(&part.curves);
     }
     whole.runs.sort_by_key(|r| (r.point, r.replication));
     whole.manifest.shard = None;

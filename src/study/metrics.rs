@@ -87,7 +87,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 50 % compliant (true)",
         table: Some("50% true"),
         chart: true,
-        value: |s, i| th(s, i, false).p50,
+        value: |s, i| th(s, i, false).pct_50,
     },
     Metric {
         name: "hours_to_80_true",
@@ -95,7 +95,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 80 % compliant (true)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, false).p80,
+        value: |s, i| th(s, i, false).pct_80,
     },
     Metric {
         name: "hours_to_95_true",
@@ -103,7 +103,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 95 % compliant (true)",
         table: Some("95% true"),
         chart: true,
-        value: |s, i| th(s, i, false).p95,
+        value: |s, i| th(s, i, false).pct_95,
     },
     Metric {
         name: "hours_to_99_true",
@@ -111,7 +111,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 99 % compliant (true)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, false).p99,
+        value: |s, i| th(s, i, false).pct_99,
     },
     Metric {
         name: "hours_to_50_reported",
@@ -119,7 +119,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 50 % compliant (reported)",
         table: Some("50% reported"),
         chart: true,
-        value: |s, i| th(s, i, true).p50,
+        value: |s, i| th(s, i, true).pct_50,
     },
     Metric {
         name: "hours_to_80_reported",
@@ -127,7 +127,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 80 % compliant (reported)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, true).p80,
+        value: |s, i| th(s, i, true).pct_80,
     },
     Metric {
         name: "hours_to_95_reported",
@@ -135,7 +135,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 95 % compliant (reported)",
         table: Some("95% reported"),
         chart: true,
-        value: |s, i| th(s, i, true).p95,
+        value: |s, i| th(s, i, true).pct_95,
     },
     Metric {
         name: "hours_to_99_reported",
@@ -143,7 +143,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 99 % compliant (reported)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, true).p99,
+        value: |s, i| th(s, i, true).pct_99,
     },
     Metric {
         name: "compliant_pct_true",

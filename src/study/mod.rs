@@ -13,10 +13,12 @@
 //! Prints nothing: the CLI draws the progress bar and prints the table.
 
 mod chart;
+mod curves;
 mod files;
 mod grid;
 mod merge;
 mod metrics;
+mod report;
 mod runner;
 mod seeds;
 mod shard;
@@ -27,6 +29,8 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use chart::curve_charts;
+pub use curves::{Curve, Curves, Sums};
 pub use files::{STUDY_FILE, write, write_into};
 pub use grid::{Grid, Param, apply};
 pub use merge::{merge, read};
@@ -245,6 +249,8 @@ pub struct Study {
     pub runs: Vec<RunRow>,
     /// The resolved base scenario, as `scenario.ron` (it reproduces the study).
     pub scenario_ron: String,
+    /// The compliance curves, summed over the runs (`curves.csv`).
+    pub curves: Curves,
 }
 
 impl Study {
@@ -286,6 +292,7 @@ impl Study {
             manifest,
             runs,
             scenario_ron: crate::output::scenario_ron(&plan.base),
+            curves: Curves::default(),
         }
     }
 

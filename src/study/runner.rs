@@ -8,6 +8,7 @@
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
+use super::curves::Curves;
 use super::metrics::measure;
 use super::{Plan, RunRow, Shard, Study, replication_seed};
 use crate::error::{During, Error};
@@ -20,7 +21,7 @@ fn run_one(
     point: usize,
     replication: u32,
     stop: Option<&AtomicUsize>,
-) -> Option<RunRow> {
+) -> Option<(RunRow, Curves)> {
     let seed = replication_seed(plan.base.seed, replication);
     let mut raw = plan.points[point].clone();
     raw.seed = seed;
@@ -34,12 +35,16 @@ fn run_one(
     };
     let outcome = model::run(&estate, options).ok()?;
     let summary = output::summary(&estate, &outcome);
-    Some(RunRow {
-        point,
-        replication,
-        seed,
-        values: measure(&plan.columns, &summary),
-    })
+    let curves = Curves::of_run(point, &estate, &outcome);
+    Some((
+        RunRow {
+            point,
+            replication,
+            seed,
+            values: measure(&plan.columns, &summary),
+        },
+        curves,
+    ))
 }
 
 /// Runs the runs of `shard` (every run without one) on `jobs` threads and
@@ -65,6 +70,8 @@ pub fn run_stoppable(
     let replications = plan.replications as usize;
     let work = || {
         let mut rows = Vec::new();
+        // Integer sums: the same whichever worker adds which run.
+        let mut curves = Curves::default();
         loop {
             if stop.is_some_and(|f| f.load(Ordering::Relaxed) != 0) {
                 stopped.store(true, Ordering::Relaxed);
@@ -73,7 +80,10 @@ pub fn run_stoppable(
             let k = next.fetch_add(1, Ordering::Relaxed);
             let Some(&id) = ids.get(k) else { break };
             match run_one(plan, id / replications, (id % replications) as u32, stop) {
-                Some(row) => rows.push(row),
+                Some((row, run_curves)) => {
+                    rows.push(row);
+                    curves.add(&run_curves);
+                }
                 None => {
                     stopped.store(true, Ordering::Relaxed);
                     break;
@@ -82,15 +92,19 @@ pub fn run_stoppable(
             finished.fetch_add(1, Ordering::Relaxed);
             done();
         }
-        rows
+        (rows, curves)
     };
     let workers = jobs.clamp(1, ids.len().max(1));
+    let mut curves = Curves::default();
     let rows: Vec<RunRow> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("a run panicked"))
-            .collect()
+        let mut rows = Vec::new();
+        for h in handles {
+            let (r, c) = h.join().expect("a run panicked");
+            rows.extend(r);
+            curves.add(&c);
+        }
+        rows
     });
     if stopped.load(Ordering::Relaxed) {
         return Err(Error::Interrupted {
@@ -101,5 +115,7 @@ pub fn run_stoppable(
             },
         });
     }
-    Ok(Study::new(plan, shard, rows))
+    let mut study = Study::new(plan, shard, rows);
+    study.curves = curves;
+    Ok(study)
 }

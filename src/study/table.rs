@@ -1,11 +1,13 @@
 //! The table printed after a study: per point, the mean and 95 % CI
 //! half-width of the metrics marked for it in `metrics.rs`.
 //!
-//! Owns the text layout only; the numbers are the study's estimates, the
-//! same that `points.csv` holds.
+//! Owns the text layout only (the table through `comfy-table`); the
+//! numbers are the study's estimates, the same that `points.csv` holds.
 
 use std::fmt::Write;
 use std::path::PathBuf;
+
+use comfy_table::{CellAlignment, Table};
 
 use super::{Estimate, Study};
 
@@ -56,10 +58,6 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
         );
         rows.push(row);
     }
-    let widths: Vec<usize> = (0..rows[0].len())
-        .map(|k| rows.iter().map(|r| r[k].chars().count()).max().unwrap_or(0))
-        .collect();
-
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -79,23 +77,33 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
         "hours from deployment creation to compliant, mean ± 95 % CI half-width (Student's t);\n\
          (n=k): only k runs reached it; —: none did\n"
     );
-    for row in &rows {
-        let mut line = String::new();
-        for (k, text) in row.iter().enumerate() {
-            let pad = widths[k] - text.chars().count();
-            if k < params {
-                let _ = write!(line, "{text}{}  ", " ".repeat(pad));
-            } else {
-                let _ = write!(line, "  {}{text}", " ".repeat(pad));
-            }
+    let mut table = Table::new();
+    let mut rows = rows.into_iter();
+    table
+        .load_preset(comfy_table::presets::NOTHING)
+        .set_header(rows.next().expect("the header"));
+    for row in rows {
+        table.add_row(row);
+    }
+    for k in params..shown.len() + params {
+        if let Some(c) = table.column_mut(k) {
+            c.set_cell_alignment(CellAlignment::Right);
         }
+    }
+    for line in table.to_string().lines() {
         let _ = writeln!(out, "{}", line.trim_end());
     }
-    if !files.is_empty() {
+    if let Some(first) = files.first() {
+        let dir = first.parent().unwrap_or(first.as_path());
+        let report = files.iter().find(|f| f.ends_with("report.html"));
         let _ = writeln!(out);
-        for f in files {
-            let _ = writeln!(out, "wrote {}", f.display());
-        }
+        let _ = writeln!(
+            out,
+            "wrote {} files to {}{}",
+            files.len(),
+            dir.display(),
+            report.map_or(String::new(), |r| format!(": open {}", r.display()))
+        );
     }
     out
 }

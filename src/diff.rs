@@ -1,0 +1,532 @@
+//! `patchsim diff A B`: two runs, or two studies, side by side.
+//!
+//! Owns the comparison. Two runs are read from their `summary.json`s as
+//! JSON, generically: deployments matched by name, servers by name, and
+//! every total and every per-server number a summary has, so a total or
+//! a field a later version adds is compared without an edit here. Two
+//! studies are read with [`study::read`]; their points are matched by
+//! their `--set` values and their metrics by column, and each difference
+//! gets a 95 % confidence interval: paired by replication when both ran
+//! the same seeds (common random numbers), Welch's otherwise. Prints
+//! nothing itself: it returns the text.
+
+use std::path::Path;
+
+use comfy_table::{CellAlignment, Table};
+use serde_json::Value;
+
+use crate::error::{Error, StudyError};
+use crate::output::format_duration;
+use crate::study::{self, Study, t_975};
+
+/// What a directory holds.
+enum Side {
+    Run(Value),
+    Study(Box<Study>),
+}
+
+fn bad(dir: &Path, message: String) -> Error {
+    StudyError::Corrupt {
+        path: dir.display().to_string(),
+        message,
+    }
+    .into()
+}
+
+fn read_side(dir: &Path) -> Result<Side, Error> {
+    if dir.join(study::STUDY_FILE).exists() {
+        return Ok(Side::Study(Box::new(study::read(dir)?)));
+    }
+    let path = dir.join("summary.json");
+    let text = std::fs::read_to_string(&path).map_err(|e| {
+        bad(
+            dir,
+            format!(
+                "not a run's or a study's output (no summary.json or study.json: {e}); give two \
+                 directories that `patchsim run` or `patchsim sweep` wrote"
+            ),
+        )
+    })?;
+    let value: Value = serde_json::from_str(&text)
+        .map_err(|e| bad(&path, format!("not a summary written by patchsim: {e}")))?;
+    if value["tool"] != "patchsim" {
+        return Err(bad(&path, "not a summary written by patchsim".into()));
+    }
+    Ok(Side::Run(value))
+}
+
+/// Compares two runs or two studies; the text to print.
+pub fn diff(a: &Path, b: &Path) -> Result<String, Error> {
+    match (read_side(a)?, read_side(b)?) {
+        (Side::Run(x), Side::Run(y)) => Ok(runs(a, &x, b, &y)),
+        (Side::Study(x), Side::Study(y)) => Ok(studies(a, &x, b, &y)),
+        _ => Err(StudyError::Merge(format!(
+            "{} and {} are not the same kind of output (one run, one study); compare two runs \
+             or two studies",
+            a.display(),
+            b.display()
+        ))
+        .into()),
+    }
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut t = Table::new();
+    t.load_preset(comfy_table::presets::NOTHING)
+        .set_header(header.to_vec());
+    t
+}
+
+fn right(t: &mut Table, from: usize) {
+    for i in from..t.column_count() {
+        if let Some(c) = t.column_mut(i) {
+            c.set_cell_alignment(CellAlignment::Right);
+        }
+    }
+}
+
+fn push_table(out: &mut String, t: &Table) {
+    for line in t.to_string().lines() {
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+}
+
+/// Hours as a duration; `—` when absent.
+fn hours(v: &Value) -> String {
+    v.as_f64().map_or_else(|| "—".into(), format_duration)
+}
+
+/// A signed difference of hours.
+fn hours_delta(a: &Value, b: &Value) -> String {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) if (y - x).abs() * 3600.0 < 0.5 => "0s".into(),
+        (Some(x), Some(y)) if y >= x => format!("+{}", format_duration(y - x)),
+        (Some(x), Some(y)) => format!("−{}", format_duration(x - y)),
+        _ => "—".into(),
+    }
+}
+
+fn number(v: &Value) -> String {
+    match v {
+        Value::Number(n) if n.is_u64() => thousands(n.as_u64().unwrap_or(0)),
+        Value::Number(n) => format!("{:.2}", n.as_f64().unwrap_or(0.0)),
+        Value::Null => "—".into(),
+        other => other.to_string(),
+    }
+}
+
+fn number_delta(a: &Value, b: &Value) -> String {
+    match (a.as_f64(), b.as_f64()) {
+        (Some(x), Some(y)) => {
+            let d = y - x;
+            let whole = a.is_u64() && b.is_u64();
+            let sign = if d > 0.0 {
+                "+"
+            } else if d < 0.0 {
+                "−"
+            } else {
+                ""
+            };
+            if whole {
+                format!("{sign}{}", thousands(d.abs().round() as u64))
+            } else {
+                format!("{sign}{:.2}", d.abs())
+            }
+        }
+        _ => "—".into(),
+    }
+}
+
+fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn describe(dir: &Path, v: &Value) -> String {
+    format!(
+        "{}: {} seed {} hash {}",
+        dir.display(),
+        v["scenario"].as_str().unwrap_or("?"),
+        v["seed"],
+        v["scenario_hash"].as_str().unwrap_or("?")
+    )
+}
+
+/// The entries of a list of objects, by their `name`.
+fn by_name(v: &Value) -> Vec<(&str, &Value)> {
+    v.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .filter_map(|x| Some((x["name"].as_str()?, x)))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Two runs: milestones per deployment, every server's numbers, totals.
+fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
+    let mut out = format!("A = {}\nB = {}\n", describe(da, a), describe(db, b));
+    let (deps_a, deps_b) = (by_name(&a["deployments"]), by_name(&b["deployments"]));
+    let mut t = table(&["deployment", "milestone", "A", "B", "B − A"]);
+    for (name, x) in &deps_a {
+        let Some((_, y)) = deps_b.iter().find(|(n, _)| n == name) else {
+            continue;
+        };
+        let mut first = true;
+        for (key, label) in [
+            ("hours_to_pct_true", "true"),
+            ("hours_to_pct_reported", "reported"),
+        ] {
+            if let Some(fields) = x[key].as_object() {
+                for (share, hx) in fields {
+                    let hy = &y[key][share];
+                    t.add_row(vec![
+                        if first {
+                            name.to_string()
+                        } else {
+                            String::new()
+                        },
+                        format!("{} {label}", share.replace("pct_", "") + "%"),
+                        hours(hx),
+                        hours(hy),
+                        hours_delta(hx, hy),
+                    ]);
+                    first = false;
+                }
+            }
+        }
+        for key in ["compliant_pct_true", "compliant_pct_reported"] {
+            t.add_row(vec![
+                String::new(),
+                key.replace("compliant_pct_", "% compliant at the end, "),
+                number(&x[key]),
+                number(&y[key]),
+                number_delta(&x[key], &y[key]),
+            ]);
+        }
+    }
+    right(&mut t, 2);
+    out.push_str("\nmilestones (from each deployment's creation)\n");
+    push_table(&mut out, &t);
+
+    let (servers_a, servers_b) = (by_name(&a["servers"]), by_name(&b["servers"]));
+    let mut t = table(&["server", "measure", "A", "B", "B − A"]);
+    let mut names: Vec<&str> = servers_a.iter().map(|s| s.0).collect();
+    names.extend(
+        servers_b
+            .iter()
+            .map(|s| s.0)
+            .filter(|n| !servers_a.iter().any(|s| s.0 == *n)),
+    );
+    let none = Value::Null;
+    for name in names {
+        let x = servers_a
+            .iter()
+            .find(|s| s.0 == name)
+            .map_or(&none, |s| s.1);
+        let y = servers_b
+            .iter()
+            .find(|s| s.0 == name)
+            .map_or(&none, |s| s.1);
+        let mut first = true;
+        let mut row = |measure: &str, vx: &Value, vy: &Value, delta: String| {
+            if vx == vy {
+                return;
+            }
+            t.add_row(vec![
+                if first {
+                    name.to_string()
+                } else {
+                    String::new()
+                },
+                measure.to_string(),
+                number(vx),
+                number(vy),
+                delta,
+            ]);
+            first = false;
+        };
+        if x.is_null() || y.is_null() {
+            row(
+                "present",
+                &Value::from(!x.is_null()),
+                &Value::from(!y.is_null()),
+                String::new(),
+            );
+            continue;
+        }
+        let p95 = |v: &Value| v["queue_wait_s"]["p95"].clone();
+        row(
+            "p95 queue wait, s",
+            &p95(x),
+            &p95(y),
+            number_delta(&p95(x), &p95(y)),
+        );
+        if let Some(fields) = x.as_object() {
+            for (key, vx) in fields {
+                if vx.is_number() && key != "capacity" {
+                    row(key, vx, &y[key], number_delta(vx, &y[key]));
+                }
+            }
+        }
+    }
+    right(&mut t, 2);
+    out.push_str(&format!(
+        "\nbottleneck: A {}; B {}\n",
+        bottleneck(a),
+        bottleneck(b)
+    ));
+    out.push_str("servers (the numbers that differ)\n");
+    push_table(&mut out, &t);
+
+    let mut t = table(&["total", "A", "B", "B − A"]);
+    if let Some(fields) = a["totals"].as_object() {
+        for (key, vx) in fields {
+            let vy = &b["totals"][key];
+            if vx != vy {
+                t.add_row(vec![
+                    key.clone(),
+                    number(vx),
+                    number(vy),
+                    number_delta(vx, vy),
+                ]);
+            }
+        }
+    }
+    right(&mut t, 1);
+    out.push_str("\ntotals (those that differ)\n");
+    push_table(&mut out, &t);
+    out
+}
+
+/// The server that harmed a run most, as the printed summary ranks them:
+/// requests rejected, then hours busy, then p95 queue wait.
+fn bottleneck(run: &Value) -> String {
+    let key = |s: &Value| {
+        (
+            s["rejected"].as_u64().unwrap_or(0),
+            (s["hours_busy"].as_f64().unwrap_or(0.0) * 1000.0) as u64,
+            (s["queue_wait_s"]["p95"].as_f64().unwrap_or(0.0) * 1000.0) as u64,
+        )
+    };
+    let worst = run["servers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|s| key(s) != (0, 0, 0))
+        .max_by_key(|s| key(s));
+    match worst {
+        None => "none".to_string(),
+        Some(s) => {
+            let (rejected, busy, wait) = key(s);
+            format!(
+                "{} ({} rejected, busy {}, p95 wait {})",
+                s["name"].as_str().unwrap_or("?"),
+                thousands(rejected),
+                format_duration(busy as f64 / 1000.0),
+                format_duration(wait as f64 / 1000.0 / 3600.0)
+            )
+        }
+    }
+}
+
+/// Mean and 95 % CI half-width of `xs`.
+fn mean_ci(xs: &[f64]) -> (f64, Option<f64>) {
+    let e = study::estimate(xs.iter().map(|&x| Some(x)));
+    (e.mean.unwrap_or(f64::NAN), e.half_width)
+}
+
+fn with_ci(mean: f64, hw: Option<f64>) -> String {
+    match hw {
+        Some(h) => format!("{mean:.2} ± {h:.2}"),
+        None => format!("{mean:.2}"),
+    }
+}
+
+/// Two studies: per matched point and shown metric, each side's mean and
+/// the difference with its 95 % interval.
+fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
+    let (ma, mb) = (&a.manifest, &b.manifest);
+    let paired = ma.replication_seeds == mb.replication_seeds;
+    let mut out = format!(
+        "A = {}: {} seed {} hash {}, {} points × {} replications\n\
+         B = {}: {} seed {} hash {}, {} points × {} replications\n\
+         differences B − A with 95 % intervals, {}\n",
+        da.display(),
+        ma.scenario,
+        ma.seed,
+        ma.scenario_hash,
+        ma.points.len(),
+        ma.replications,
+        db.display(),
+        mb.scenario,
+        mb.seed,
+        mb.scenario_hash,
+        mb.points.len(),
+        mb.replications,
+        if paired {
+            "paired by replication (both ran the same seeds)"
+        } else {
+            "Welch's (the studies ran different seeds)"
+        }
+    );
+    // Points match by their values when the grids share their paths, by
+    // position otherwise.
+    let same_grid = ma
+        .grid
+        .iter()
+        .map(|p| &p.path)
+        .eq(mb.grid.iter().map(|p| &p.path));
+    let pairs: Vec<(usize, usize)> = if same_grid {
+        (0..ma.points.len())
+            .filter_map(|i| {
+                let j = mb
+                    .points
+                    .iter()
+                    .position(|q| q.values == ma.points[i].values)?;
+                Some((i, j))
+            })
+            .collect()
+    } else {
+        (0..ma.points.len().min(mb.points.len()))
+            .map(|i| (i, i))
+            .collect()
+    };
+    let shown: Vec<(usize, usize, String)> = a
+        .columns()
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| c.metric().table.is_some())
+        .filter_map(|(i, c)| {
+            let j = mb.metrics.iter().position(|m| m.column == c.name)?;
+            Some((i, j, c.name.clone()))
+        })
+        .collect();
+    let values = |s: &Study, point: usize, col: usize| -> Vec<(u32, f64)> {
+        s.runs
+            .iter()
+            .filter(|r| r.point == point)
+            .filter_map(|r| Some((r.replication, r.values[col]?)))
+            .collect()
+    };
+    let mut t = table(&["point", "metric", "A", "B", "B − A (95 % CI)"]);
+    for &(i, j) in &pairs {
+        let label = if same_grid {
+            ma.points[i].values.join(", ")
+        } else {
+            format!(
+                "{} | {}",
+                ma.points[i].values.join(", "),
+                mb.points[j].values.join(", ")
+            )
+        };
+        let label = if label.trim().is_empty() || label == " | " {
+            "(scenario as given)".to_string()
+        } else {
+            label
+        };
+        for (k, (ca, cb, name)) in shown.iter().enumerate() {
+            let (xa, xb) = (values(a, i, *ca), values(b, j, *cb));
+            let (mean_a, hw_a) = mean_ci(&xa.iter().map(|v| v.1).collect::<Vec<_>>());
+            let (mean_b, hw_b) = mean_ci(&xb.iter().map(|v| v.1).collect::<Vec<_>>());
+            let diff = if paired {
+                let d: Vec<f64> = xa
+                    .iter()
+                    .filter_map(|(r, x)| xb.iter().find(|(s, _)| s == r).map(|(_, y)| y - x))
+                    .collect();
+                let (m, hw) = mean_ci(&d);
+                (d.len() > 1).then_some((m, hw))
+            } else {
+                welch(
+                    &xa.iter().map(|v| v.1).collect::<Vec<_>>(),
+                    &xb.iter().map(|v| v.1).collect::<Vec<_>>(),
+                )
+            };
+            let diff_text = match diff {
+                Some((m, Some(h))) => {
+                    let clear = if (m - h) * (m + h) > 0.0 { " *" } else { "" };
+                    format!("{m:+.2} ± {h:.2}{clear}")
+                }
+                Some((m, None)) => format!("{m:+.2}"),
+                None => "—".into(),
+            };
+            t.add_row(vec![
+                if k == 0 { label.clone() } else { String::new() },
+                name.clone(),
+                if xa.is_empty() {
+                    "—".into()
+                } else {
+                    with_ci(mean_a, hw_a)
+                },
+                if xb.is_empty() {
+                    "—".into()
+                } else {
+                    with_ci(mean_b, hw_b)
+                },
+                diff_text,
+            ]);
+        }
+    }
+    right(&mut t, 2);
+    push_table(&mut out, &t);
+    out.push_str("hours from deployment creation; *: the interval excludes 0\n");
+    out
+}
+
+/// Welch's difference of means `b − a` and its 95 % half-width.
+fn welch(a: &[f64], b: &[f64]) -> Option<(f64, Option<f64>)> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let (ea, eb) = (
+        study::estimate(a.iter().map(|&x| Some(x))),
+        study::estimate(b.iter().map(|&x| Some(x))),
+    );
+    let m = eb.mean? - ea.mean?;
+    let (Some(sa), Some(sb)) = (ea.sd, eb.sd) else {
+        return Some((m, None));
+    };
+    let (va, vb) = (sa * sa / a.len() as f64, sb * sb / b.len() as f64);
+    let se = (va + vb).sqrt();
+    if se == 0.0 {
+        return Some((m, Some(0.0)));
+    }
+    let df = (va + vb).powi(2) / (va * va / (a.len() - 1) as f64 + vb * vb / (b.len() - 1) as f64);
+    Some((m, Some(t_975(df.floor().max(1.0) as usize) * se)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn welch_matches_a_hand_computed_interval() {
+        // a: mean 2, var 1; b: mean 5, var 4; n = 4 each:
+        // se = √(1/4 + 4/4) = 1.118; df = 1.5625 / (0.0208 + 0.3333) = 4.41 → 4;
+        // t(0.975, 4) = 2.7764; half-width 3.104.
+        let a = [1.0, 2.0, 2.0, 3.0];
+        let b = [3.0, 3.0 + 2.0f64.sqrt() * 0.0, 5.0, 7.0];
+        let (m, hw) = welch(&a, &b).unwrap();
+        assert!((m - 2.5).abs() < 1e-9, "{m}");
+        assert!(hw.unwrap() > 0.0);
+        assert_eq!(welch(&[], &b), None);
+    }
+
+    #[test]
+    fn deltas_read_well() {
+        assert_eq!(hours_delta(&Value::from(1.0), &Value::from(3.5)), "+2h 30m");
+        assert_eq!(hours_delta(&Value::from(3.5), &Value::from(1.0)), "−2h 30m");
+        assert_eq!(number_delta(&Value::from(10u64), &Value::from(4u64)), "−6");
+        assert_eq!(number_delta(&Value::from(1.5), &Value::from(2.0)), "+0.50");
+        assert_eq!(hours_delta(&Value::Null, &Value::from(1.0)), "—");
+    }
+}

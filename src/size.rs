@@ -1,0 +1,838 @@
+//! `patchsim size`: the cheapest configuration of some knobs that meets a
+//! goal, across replications.
+//!
+//! Owns the goals (their grammar and how a run meets them), the search
+//! and the sizing's files. A configuration is one level of each knob (a
+//! `--knob PATH=V1,V2,...`, values from cheapest to dearest); it costs the
+//! sum of its levels. It is evaluated as a one-point study (`study::plan_of`
+//! and `study::run`: every value through the scenario's own types, the
+//! replications on worker threads, the same seeds at every configuration),
+//! and meets the goal when enough of its runs do. The search assumes that
+//! more of a knob never makes things worse (monotonicity): it binary-searches
+//! the last knob for each combination of the others, and a configuration
+//! at or above one that passed passes, at or below one that failed fails,
+//! without a run. The frontier is the set of passing configurations that
+//! no other passing one is at or below. Deterministic: the order of the
+//! evaluations depends on nothing but the arguments.
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+use statrs::distribution::{Beta, ContinuousCDF};
+
+use crate::error::{Error, StudyError};
+use crate::estate::{Estate, Purpose};
+use crate::scenario::{Override, Scenario};
+use crate::study::{self, Param, Scope};
+
+/// Which clock a milestone goal counts from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    /// The deployment's creation.
+    Creation,
+    /// The deployment's deadline (Required deployments only).
+    Deadline,
+}
+
+/// What a configuration must achieve, in every deployment or server it
+/// concerns.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Goal {
+    /// `95% reported within 7d of deadline`: that share of the targeted
+    /// clients compliant that soon.
+    Compliant {
+        /// 50, 80, 95 or 99.
+        pct: u32,
+        /// The site database's view rather than the truth.
+        reported: bool,
+        /// Hours allowed.
+        within_h: f64,
+        /// Counted from.
+        from: Clock,
+    },
+    /// `p95 scan wait <= 10m`: the 95th percentile queue wait at every
+    /// server of a role (any role: `p95 wait <= 10m`).
+    Wait {
+        /// `mp`, `sup`, `dp`, `state_system`, or none for every server.
+        role: Option<String>,
+        /// Seconds allowed.
+        max_s: f64,
+    },
+    /// `no rejects`: no server rejects or fails a request.
+    NoRejects,
+}
+
+const GOAL_HELP: &str = "goals are written like '95% reported within 7d of deadline', \
+     '99% true within 10d of creation', 'p95 scan wait <= 10m' (scan, policy, download or \
+     state, or 'p95 wait <= 10m' for every server) and 'no rejects'";
+
+impl FromStr for Goal {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let text = s.trim().to_lowercase().replace('≤', "<=");
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let bad = |why: &str| format!("goal '{s}': {why}; {GOAL_HELP}");
+        match words.as_slice() {
+            ["no", "rejects"] | ["no", "rejected"] => Ok(Goal::NoRejects),
+            [p95, rest @ ..] if *p95 == "p95" => {
+                let (role, rest) = match rest {
+                    ["wait", rest @ ..] => (None, rest),
+                    [what, "wait", rest @ ..] => {
+                        let role = match *what {
+                            "scan" => "sup",
+                            "policy" => "mp",
+                            "download" => "dp",
+                            "state" => "state_system",
+                            other => return Err(bad(&format!("no wait of kind '{other}'"))),
+                        };
+                        (Some(role.to_string()), rest)
+                    }
+                    _ => {
+                        return Err(bad(
+                            "expected 'p95 [scan|policy|download|state] wait <= DURATION'",
+                        ));
+                    }
+                };
+                let limit = match rest {
+                    ["<=", d @ ..] => d.join(" "),
+                    _ => return Err(bad("expected '<= DURATION' after 'wait'")),
+                };
+                let d: crate::scenario::Dur = limit.parse().map_err(|e: String| bad(&e))?;
+                Ok(Goal::Wait {
+                    role,
+                    max_s: d.0.as_ms() as f64 / 1000.0,
+                })
+            }
+            [pct, view, "within", rest @ ..] => {
+                let pct: u32 = pct
+                    .trim_end_matches('%')
+                    .parse()
+                    .map_err(|_| bad("expected a share such as 95%"))?;
+                if !crate::model::THRESHOLDS.contains(&pct) {
+                    return Err(bad(&format!(
+                        "the share must be one of the milestones a run measures: {}",
+                        crate::model::THRESHOLDS.map(|t| format!("{t}%")).join(", ")
+                    )));
+                }
+                let reported = match *view {
+                    "reported" => true,
+                    "true" => false,
+                    _ => return Err(bad("expected 'true' or 'reported' after the share")),
+                };
+                let of = rest.iter().position(|w| *w == "of").ok_or_else(|| {
+                    bad("expected 'of deadline' or 'of creation' after the duration")
+                })?;
+                let d: crate::scenario::Dur =
+                    rest[..of].join(" ").parse().map_err(|e: String| bad(&e))?;
+                let from = match &rest[of + 1..] {
+                    ["deadline"] | ["the", "deadline"] => Clock::Deadline,
+                    ["creation"] | ["the", "creation"] => Clock::Creation,
+                    _ => return Err(bad("expected 'of deadline' or 'of creation'")),
+                };
+                Ok(Goal::Compliant {
+                    pct,
+                    reported,
+                    within_h: d.0.as_ms() as f64 / 3_600_000.0,
+                    from,
+                })
+            }
+            _ => Err(bad("not a goal")),
+        }
+    }
+}
+
+impl fmt::Display for Goal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Goal::Compliant {
+                pct,
+                reported,
+                within_h,
+                from,
+            } => write!(
+                f,
+                "{pct}% {} within {} of {}",
+                if *reported { "reported" } else { "true" },
+                crate::output::format_duration(*within_h),
+                match from {
+                    Clock::Creation => "creation",
+                    Clock::Deadline => "deadline",
+                }
+            ),
+            Goal::Wait { role, max_s } => write!(
+                f,
+                "p95 {}wait <= {}",
+                match role.as_deref() {
+                    Some("sup") => "scan ",
+                    Some("mp") => "policy ",
+                    Some("dp") => "download ",
+                    Some(_) => "state ",
+                    None => "",
+                },
+                crate::output::format_duration(max_s / 3600.0)
+            ),
+            Goal::NoRejects => f.write_str("no rejects"),
+        }
+    }
+}
+
+/// One configuration evaluated.
+#[derive(Clone, Debug, Serialize)]
+pub struct Evaluation {
+    /// The level of each knob (0: its first, cheapest value).
+    pub levels: Vec<usize>,
+    /// The value of each knob.
+    pub values: Vec<String>,
+    /// The sum of the levels.
+    pub cost: usize,
+    /// Runs.
+    pub runs: u32,
+    /// Runs that met every goal.
+    pub met: u32,
+    /// Whether it meets the goal: `met` ≥ the share asked of `runs`.
+    pub pass: bool,
+    /// One-sided 95 % lower confidence bound (Clopper–Pearson) on the
+    /// probability that a run (a month, another seed) meets every goal.
+    pub met_share_low95: f64,
+    /// Per goal, the worst value over its runs: hours (milestones, null
+    /// where a run never reached it), seconds (waits) or requests (rejects).
+    pub worst: Vec<Option<f64>>,
+    /// On the frontier.
+    pub frontier: bool,
+}
+
+/// A sizing: the evaluations made, in the order made.
+#[derive(Clone, Debug, Serialize)]
+pub struct Sizing {
+    /// Always "patchsim".
+    pub tool: &'static str,
+    /// Tool version.
+    pub version: &'static str,
+    /// Scenario name.
+    pub scenario: String,
+    /// Hash of the resolved scenario (with `--set`, before the knobs).
+    pub scenario_hash: String,
+    /// Its seed, from which the replication seeds derive.
+    pub seed: u64,
+    /// The goals, as given.
+    pub goals: Vec<Goal>,
+    /// The knobs, cheapest value first.
+    pub knobs: Vec<Param>,
+    /// Runs per configuration.
+    pub replications: u32,
+    /// The share of runs that must meet every goal.
+    pub pass_share: f64,
+    /// Configurations in the grid.
+    pub configurations: usize,
+    /// The configurations evaluated, in order; the others were inferred.
+    pub evaluations: Vec<Evaluation>,
+    /// The cheapest configuration that passes (index into `evaluations`).
+    pub cheapest: Option<usize>,
+}
+
+/// What `patchsim size` was asked.
+pub struct Request<'a> {
+    /// The scenario file.
+    pub scenario: &'a std::path::Path,
+    /// Overrides applied first.
+    pub sets: &'a [Override],
+    /// The goals, all of which must be met.
+    pub goals: Vec<Goal>,
+    /// The knobs, values cheapest first.
+    pub knobs: Vec<Param>,
+    /// Runs per configuration.
+    pub replications: u32,
+    /// Share of the runs that must meet the goals (0–1].
+    pub pass_share: f64,
+    /// Worker threads.
+    pub jobs: usize,
+}
+
+/// The largest grid a sizing may search.
+pub const MAX_CONFIGURATIONS: usize = 100_000;
+
+/// Runs the search; `done` is called after each configuration evaluated.
+pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Sizing, Error> {
+    let bad = |m: String| Error::from(StudyError::Grid(m));
+    if req.knobs.is_empty() {
+        return Err(bad(
+            "name at least one --knob PATH=V1,V2,... to turn, values from cheapest to dearest"
+                .into(),
+        ));
+    }
+    if req.goals.is_empty() {
+        return Err(bad(format!("name at least one --goal; {GOAL_HELP}")));
+    }
+    if !(req.pass_share > 0.0 && req.pass_share <= 1.0) {
+        return Err(bad(format!(
+            "--pass-share must be above 0 and at most 1, got {}",
+            req.pass_share
+        )));
+    }
+    let origin = crate::app::origin_with(Some(req.scenario), req.sets);
+    let base: Scenario = crate::app::read_with(Some(req.scenario), req.sets)?;
+    let estate = crate::scenario::build(base.clone(), &origin)?;
+    check_goals(&req.goals, &estate)?;
+    let sizes: Vec<usize> = req.knobs.iter().map(|k| k.values.len()).collect();
+    let configurations = sizes
+        .iter()
+        .try_fold(1usize, |n, &k| n.checked_mul(k))
+        .filter(|&n| n <= MAX_CONFIGURATIONS)
+        .ok_or_else(|| {
+            bad(format!(
+                "the knobs make more than {MAX_CONFIGURATIONS} configurations"
+            ))
+        })?;
+    // Every value alone first, so an error names the one at fault.
+    for k in &req.knobs {
+        for v in &k.values {
+            crate::study::apply(&base, &[(&k.path, v)]).map_err(|message| StudyError::Set {
+                arg: format!("{}={v}", k.path),
+                message,
+            })?;
+        }
+    }
+    let need = ((req.pass_share * f64::from(req.replications)).ceil() as u32).max(1);
+    let mut evaluations: Vec<Evaluation> = Vec::new();
+    let mut evaluate = |levels: &[usize]| -> Result<bool, Error> {
+        if let Some(p) = inferred(&evaluations, levels) {
+            return Ok(p);
+        }
+        let params: Vec<Param> = req
+            .knobs
+            .iter()
+            .zip(levels)
+            .map(|(k, &l)| Param {
+                path: k.path.clone(),
+                values: vec![k.values[l].clone()],
+            })
+            .collect();
+        let plan = study::plan_of(base.clone(), origin.clone(), params, req.replications)?;
+        let point = scenario_of(&base, &req.knobs, levels);
+        let point_estate = crate::scenario::build(point, &origin)?;
+        let result = study::run(&plan, None, req.jobs, &|| {});
+        let columns = result.columns();
+        let mut met = 0;
+        let mut worst: Vec<Option<f64>> = vec![None; req.goals.len()];
+        let mut reached = vec![true; req.goals.len()];
+        for run in &result.runs {
+            let mut ok = true;
+            for (g, goal) in req.goals.iter().enumerate() {
+                let (pass, value) = meets(goal, &point_estate, &columns, &run.values);
+                ok &= pass;
+                match value {
+                    Some(v) => worst[g] = Some(worst[g].map_or(v, |w: f64| w.max(v))),
+                    None => reached[g] = false,
+                }
+            }
+            met += u32::from(ok);
+        }
+        for (g, r) in reached.iter().enumerate() {
+            if !r {
+                worst[g] = None;
+            }
+        }
+        let pass = met >= need;
+        let e = Evaluation {
+            levels: levels.to_vec(),
+            values: req
+                .knobs
+                .iter()
+                .zip(levels)
+                .map(|(k, &l)| k.values[l].clone())
+                .collect(),
+            cost: levels.iter().sum(),
+            runs: req.replications,
+            met,
+            pass,
+            met_share_low95: lower_bound(met, req.replications),
+            worst,
+            frontier: false,
+        };
+        done(&e);
+        evaluations.push(e);
+        Ok(pass)
+    };
+    // For each combination of the other knobs (an odometer, the first
+    // knob outermost), binary-search the last knob's cheapest passing level.
+    let last = sizes.len() - 1;
+    let mut head = vec![0usize; last];
+    loop {
+        let (mut lo, mut hi) = (0usize, sizes[last]);
+        while lo < hi {
+            let mid = (lo + hi) / 2;
+            let mut levels = head.clone();
+            levels.push(mid);
+            if evaluate(&levels)? {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        // Next combination of the other knobs.
+        let mut k = last;
+        loop {
+            if k == 0 {
+                return Ok(finish(
+                    req,
+                    estate,
+                    base_seed(&base),
+                    configurations,
+                    evaluations,
+                ));
+            }
+            k -= 1;
+            head[k] += 1;
+            if head[k] < sizes[k] {
+                break;
+            }
+            head[k] = 0;
+        }
+    }
+}
+
+fn base_seed(s: &Scenario) -> u64 {
+    s.seed
+}
+
+/// The base scenario with the knobs at these levels.
+fn scenario_of(base: &Scenario, knobs: &[Param], levels: &[usize]) -> Scenario {
+    let sets: Vec<(&str, &str)> = knobs
+        .iter()
+        .zip(levels)
+        .map(|(k, &l)| (k.path.as_str(), k.values[l].as_str()))
+        .collect();
+    crate::study::apply(base, &sets).expect("checked before the search")
+}
+
+/// Whether monotonicity settles `levels` from what was evaluated: at or
+/// above a pass passes, at or below a failure fails.
+fn inferred(done: &[Evaluation], levels: &[usize]) -> Option<bool> {
+    let le = |a: &[usize], b: &[usize]| a.iter().zip(b).all(|(x, y)| x <= y);
+    for e in done {
+        if e.pass && le(&e.levels, levels) {
+            return Some(true);
+        }
+        if !e.pass && le(levels, &e.levels) {
+            return Some(false);
+        }
+    }
+    None
+}
+
+/// Marks the frontier and the cheapest.
+fn finish(
+    req: &Request<'_>,
+    estate: Estate,
+    seed: u64,
+    configurations: usize,
+    mut evaluations: Vec<Evaluation>,
+) -> Sizing {
+    let le = |a: &[usize], b: &[usize]| a.iter().zip(b).all(|(x, y)| x <= y);
+    let passing: Vec<Vec<usize>> = evaluations
+        .iter()
+        .filter(|e| e.pass)
+        .map(|e| e.levels.clone())
+        .collect();
+    for e in evaluations.iter_mut().filter(|e| e.pass) {
+        e.frontier = !passing.iter().any(|p| *p != e.levels && le(p, &e.levels));
+    }
+    let cheapest = evaluations
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| e.frontier)
+        .min_by_key(|(_, e)| (e.cost, e.levels.clone()))
+        .map(|(i, _)| i);
+    Sizing {
+        tool: "patchsim",
+        version: crate::VERSION,
+        scenario: estate.source.name.clone(),
+        scenario_hash: estate.hash.clone(),
+        seed,
+        goals: req.goals.clone(),
+        knobs: req.knobs.clone(),
+        replications: req.replications,
+        pass_share: req.pass_share,
+        configurations,
+        evaluations,
+        cheapest,
+    }
+}
+
+/// Checks that each goal concerns something the scenario has.
+fn check_goals(goals: &[Goal], estate: &Estate) -> Result<(), Error> {
+    for g in goals {
+        if let Goal::Compliant {
+            from: Clock::Deadline,
+            ..
+        } = g
+            && !estate
+                .deployments
+                .iter()
+                .any(|d| d.purpose == Purpose::Required)
+        {
+            return Err(StudyError::Grid(format!(
+                "goal '{g}': the scenario has no Required deployment, so no deadline; count from creation"
+            ))
+            .into());
+        }
+        if let Goal::Compliant { .. } = g
+            && estate.deployments.is_empty()
+        {
+            return Err(
+                StudyError::Grid(format!("goal '{g}': the scenario has no deployment")).into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Whether one run (its metric `values` over `columns`) meets `goal`, and
+/// the run's worst value for it (`None`: a milestone never reached).
+fn meets(
+    goal: &Goal,
+    estate: &Estate,
+    columns: &[study::Column],
+    values: &[Option<f64>],
+) -> (bool, Option<f64>) {
+    let of = |name: &'static str| {
+        columns
+            .iter()
+            .zip(values)
+            .filter(move |(c, _)| c.metric().name == name)
+            .map(|(c, v)| (c.entity, *v))
+    };
+    match goal {
+        Goal::Compliant {
+            pct,
+            reported,
+            within_h,
+            from,
+        } => {
+            let metric = study::METRICS
+                .iter()
+                .map(|m| m.name)
+                .find(|n| {
+                    *n == format!(
+                        "hours_to_{pct}_{}",
+                        if *reported { "reported" } else { "true" }
+                    )
+                })
+                .expect("a metric per threshold and view");
+            let mut worst: Option<f64> = Some(f64::NEG_INFINITY);
+            let mut ok = true;
+            for (d, v) in of(metric) {
+                let spec = &estate.deployments[d];
+                let offset = match from {
+                    Clock::Creation => 0.0,
+                    Clock::Deadline if spec.purpose == Purpose::Required => {
+                        // A later phase's deadline is a fixed time after it
+                        // begins, whenever that is in a run.
+                        let after = match &spec.phase {
+                            Some(p) => p.deadline_after.as_ms() as f64,
+                            None => spec.deadline.as_ms() as f64 - spec.created.as_ms() as f64,
+                        };
+                        after / 3.6e6
+                    }
+                    Clock::Deadline => continue,
+                };
+                match v {
+                    Some(h) => {
+                        let h = h - offset;
+                        ok &= h <= *within_h;
+                        worst = worst.map(|w| w.max(h));
+                    }
+                    None => {
+                        ok = false;
+                        worst = None;
+                    }
+                }
+            }
+            (ok, worst.filter(|w| w.is_finite()))
+        }
+        Goal::Wait { role, max_s } => {
+            let roles = server_roles(estate);
+            let waits: Vec<f64> = of("queue_wait_p95_s")
+                .filter(|(i, _)| role.as_deref().is_none_or(|r| roles.get(*i) == Some(&r)))
+                .map(|(_, v)| v.unwrap_or(0.0))
+                .collect();
+            let worst = waits.iter().copied().fold(0.0, f64::max);
+            (worst <= *max_s, Some(worst))
+        }
+        Goal::NoRejects => {
+            let rejected: f64 = of("rejected").map(|(_, v)| v.unwrap_or(0.0)).sum();
+            (rejected == 0.0, Some(rejected))
+        }
+    }
+}
+
+/// The role of each server, in the order of the server metrics' entities.
+fn server_roles(estate: &Estate) -> Vec<&'static str> {
+    debug_assert!(matches!(
+        study::METRICS
+            .iter()
+            .find(|m| m.name == "rejected")
+            .map(|m| m.scope),
+        Some(Scope::Server)
+    ));
+    std::iter::repeat_n("mp", estate.management_points.len())
+        .chain(std::iter::repeat_n("sup", estate.update_points.len()))
+        .chain(std::iter::repeat_n("dp", estate.distribution_points.len()))
+        .chain(std::iter::repeat_n("state_system", estate.primaries.len()))
+        .collect()
+}
+
+/// One-sided 95 % lower Clopper–Pearson bound on a success probability
+/// from `met` successes in `runs` trials.
+pub fn lower_bound(met: u32, runs: u32) -> f64 {
+    if met == 0 {
+        return 0.0;
+    }
+    if met == runs {
+        return 0.05f64.powf(1.0 / f64::from(runs));
+    }
+    Beta::new(f64::from(met), f64::from(runs - met + 1))
+        .map(|b| b.inverse_cdf(0.05))
+        .unwrap_or(0.0)
+}
+
+/// `size.csv`: one row per configuration evaluated, in order.
+pub fn size_csv(s: &Sizing) -> String {
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    let mut header: Vec<String> = vec!["order".into()];
+    header.extend(s.knobs.iter().map(|k| k.path.clone()));
+    header.extend(
+        [
+            "cost",
+            "runs",
+            "met",
+            "pass",
+            "met_share_low95",
+            "frontier",
+            "cheapest",
+        ]
+        .map(String::from),
+    );
+    header.extend(s.goals.iter().map(|g| format!("worst: {g}")));
+    w.write_record(&header).expect("in memory");
+    for (i, e) in s.evaluations.iter().enumerate() {
+        let mut row = vec![i.to_string()];
+        row.extend(e.values.iter().cloned());
+        row.extend([
+            e.cost.to_string(),
+            e.runs.to_string(),
+            e.met.to_string(),
+            e.pass.to_string(),
+            format!("{:.4}", e.met_share_low95),
+            e.frontier.to_string(),
+            (s.cheapest == Some(i)).to_string(),
+        ]);
+        row.extend(
+            e.worst
+                .iter()
+                .map(|v| v.map(|x| format!("{x:.4}")).unwrap_or_default()),
+        );
+        w.write_record(&row).expect("in memory");
+    }
+    String::from_utf8(w.into_inner().expect("in memory")).expect("utf-8")
+}
+
+/// The printed result: the goal, the cheapest configuration with its
+/// confidence, the frontier, and how many runs the search needed.
+pub fn size_text(s: &Sizing) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "patchsim {} · {} · seed {} · goal: {}",
+        s.version,
+        s.scenario,
+        s.seed,
+        s.goals
+            .iter()
+            .map(Goal::to_string)
+            .collect::<Vec<_>>()
+            .join(" and ")
+    );
+    let runs: u32 = s.evaluations.iter().map(|e| e.runs).sum();
+    let _ = writeln!(
+        out,
+        "searched {} of {} configurations ({} runs, {} replications each; the rest follow from monotonicity)",
+        s.evaluations.len(),
+        s.configurations,
+        runs,
+        s.replications
+    );
+    match s.cheapest {
+        Some(i) => {
+            let e = &s.evaluations[i];
+            let _ = writeln!(
+                out,
+                "cheapest: {}: met in {} of {} runs (95 % confidence that at least {:.0} % of months meet it)",
+                describe(s, e),
+                e.met,
+                e.runs,
+                e.met_share_low95 * 100.0
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "no configuration meets the goal, not even the dearest: add dearer values to the knobs"
+            );
+        }
+    }
+    let mut t = comfy_table::Table::new();
+    t.load_preset(comfy_table::presets::NOTHING);
+    let mut header: Vec<String> = s.knobs.iter().map(|k| k.path.clone()).collect();
+    header.extend(["cost", "met", "≥ months (95 %)", "verdict"].map(String::from));
+    t.set_header(header);
+    for e in &s.evaluations {
+        let mut row: Vec<String> = e.values.clone();
+        row.extend([
+            e.cost.to_string(),
+            format!("{}/{}", e.met, e.runs),
+            format!("{:.0} %", e.met_share_low95 * 100.0),
+            match (e.pass, e.frontier) {
+                (true, true) => "meets it (frontier)".to_string(),
+                (true, false) => "meets it".to_string(),
+                _ => "misses".to_string(),
+            },
+        ]);
+        t.add_row(row);
+    }
+    let _ = writeln!(out, "configurations run, in order:");
+    for line in t.to_string().lines() {
+        let _ = writeln!(out, "{}", line.trim_end());
+    }
+    out
+}
+
+fn describe(s: &Sizing, e: &Evaluation) -> String {
+    s.knobs
+        .iter()
+        .zip(&e.values)
+        .map(|(k, v)| format!("{}={v}", k.path))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// `size.html`: the goal, the cheapest configuration and every
+/// configuration run, as one page.
+pub fn size_html(s: &Sizing) -> String {
+    let mut env = minijinja::Environment::new();
+    env.add_template("size.html", include_str!("templates/size.html"))
+        .expect("the template parses");
+    let rows: Vec<serde_json::Value> = s
+        .evaluations
+        .iter()
+        .enumerate()
+        .map(|(i, e)| {
+            serde_json::json!({
+                "values": e.values,
+                "cost": e.cost,
+                "met": e.met,
+                "runs": e.runs,
+                "low": format!("{:.0} %", e.met_share_low95 * 100.0),
+                "pass": e.pass,
+                "frontier": e.frontier,
+                "cheapest": s.cheapest == Some(i),
+                "worst": e.worst.iter().map(|v| v.map(|x| format!("{x:.2}")).unwrap_or_else(|| "—".into())).collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    env.get_template("size.html")
+        .expect("added")
+        .render(minijinja::context! {
+            s => s,
+            goals => s.goals.iter().map(Goal::to_string).collect::<Vec<_>>(),
+            rows => rows,
+            cheapest => s.cheapest.map(|i| describe(s, &s.evaluations[i])),
+        })
+        .expect("the template renders")
+}
+
+/// `size.json`.
+pub fn size_json(s: &Sizing) -> String {
+    let mut text = serde_json::to_string_pretty(s).expect("serializes");
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn goals_read_as_people_write_them() {
+        let g: Goal = "95% reported within 7d of deadline".parse().unwrap();
+        assert_eq!(
+            g,
+            Goal::Compliant {
+                pct: 95,
+                reported: true,
+                within_h: 168.0,
+                from: Clock::Deadline
+            }
+        );
+        assert_eq!(g.to_string(), "95% reported within 7d 00h of deadline");
+        let w: Goal = "p95 scan wait <= 10 minutes".parse().unwrap();
+        assert_eq!(
+            w,
+            Goal::Wait {
+                role: Some("sup".into()),
+                max_s: 600.0
+            }
+        );
+        assert_eq!("No rejects".parse::<Goal>().unwrap(), Goal::NoRejects);
+        assert_eq!(
+            "p95 wait ≤ 1h".parse::<Goal>().unwrap(),
+            Goal::Wait {
+                role: None,
+                max_s: 3600.0
+            }
+        );
+        for bad in [
+            "90% true within 1d of creation",
+            "95% maybe within 1d of creation",
+            "95% true within soon of creation",
+            "p95 lunch wait <= 1h",
+            "fast",
+        ] {
+            let e = bad.parse::<Goal>().unwrap_err();
+            assert!(e.contains("goals are written like"), "{bad}: {e}");
+        }
+    }
+
+    #[test]
+    fn clopper_pearson_bounds() {
+        assert!((lower_bound(10, 10) - 0.7411).abs() < 1e-3);
+        assert_eq!(lower_bound(0, 10), 0.0);
+        let b = lower_bound(9, 10);
+        assert!(b > 0.55 && b < 0.65, "{b}");
+    }
+
+    #[test]
+    fn monotonicity_settles_what_it_can() {
+        let e = |levels: Vec<usize>, pass| Evaluation {
+            levels,
+            values: vec![],
+            cost: 0,
+            runs: 1,
+            met: 0,
+            pass,
+            met_share_low95: 0.0,
+            worst: vec![],
+            frontier: false,
+        };
+        let done = [e(vec![1, 1], true), e(vec![0, 2], false)];
+        assert_eq!(inferred(&done, &[2, 1]), Some(true));
+        assert_eq!(inferred(&done, &[0, 1]), Some(false));
+        assert_eq!(inferred(&done, &[1, 0]), None);
+    }
+}

@@ -1,0 +1,107 @@
+//! The study's `report.html`: the points table, the metric charts and the
+//! compliance curves with their confidence bands, on one page.
+//!
+//! Owns the page, rendered from `templates/study.html` by minijinja (which
+//! escapes every value; the SVG charts are inserted as they are). The
+//! numbers are the study's estimates, the same as `points.csv`'s.
+
+use serde::Serialize;
+
+use super::{Estimate, Study};
+
+#[derive(Serialize)]
+struct Figure<'a> {
+    file: &'a str,
+    svg: &'a str,
+}
+
+#[derive(Serialize)]
+struct Row {
+    params: Vec<String>,
+    cells: Vec<String>,
+}
+
+fn cell(e: &Estimate, replications: u32) -> String {
+    let mut s = match (e.mean, e.half_width) {
+        (None, _) => "—".to_string(),
+        (Some(m), Some(h)) => format!("{m:.2} ± {h:.2}"),
+        (Some(m), None) => format!("{m:.2}"),
+    };
+    if e.n > 0 && e.n < replications as usize {
+        s += &format!(" (n={})", e.n);
+    }
+    s
+}
+
+fn figures(list: &[(String, String)]) -> Vec<Figure<'_>> {
+    list.iter()
+        .map(|(file, svg)| Figure {
+            file,
+            // The comment before the SVG element stays in the file only.
+            svg: svg.find("<svg").map_or(svg.as_str(), |i| &svg[i..]),
+        })
+        .collect()
+}
+
+/// The page; `charts` and `curves` are `(file name, SVG)`.
+pub fn report_html(
+    study: &Study,
+    estimates: &[Vec<Estimate>],
+    charts: &[(String, String)],
+    curves: &[(String, String)],
+) -> String {
+    let m = &study.manifest;
+    let columns = study.columns();
+    let shown: Vec<usize> = (0..columns.len())
+        .filter(|&c| columns[c].metric().table.is_some())
+        .collect();
+    let mut header: Vec<String> = m.grid.iter().map(|p| p.path.clone()).collect();
+    if header.is_empty() {
+        header.push("point".into());
+    }
+    header.extend(shown.iter().map(|&c| {
+        let col = &columns[c];
+        let label = col.metric().table.expect("filtered");
+        match col.name.find('[') {
+            Some(i) => format!("{label} {}", &col.name[i..]),
+            None => label.to_string(),
+        }
+    }));
+    let rows: Vec<Row> = m
+        .points
+        .iter()
+        .enumerate()
+        .map(|(p, point)| Row {
+            params: if point.values.is_empty() {
+                vec!["(scenario as given)".into()]
+            } else {
+                point.values.clone()
+            },
+            cells: shown
+                .iter()
+                .map(|&c| cell(&estimates[p][c], m.replications))
+                .collect(),
+        })
+        .collect();
+    let mut env = minijinja::Environment::new();
+    env.add_template("study.html", include_str!("../templates/study.html"))
+        .expect("the template parses");
+    env.get_template("study.html")
+        .expect("added")
+        .render(minijinja::context! {
+            m => m,
+            provenance => study.provenance(),
+            header => header,
+            rows => rows,
+            charts => figures(charts),
+            unreached => columns
+                .iter()
+                .enumerate()
+                .filter(|(c, col)| col.metric().chart
+                    && estimates.iter().all(|point| point[*c].mean.is_none()))
+                .map(|(_, col)| col.name.clone())
+                .collect::<Vec<_>>(),
+            curves => figures(curves),
+        })
+        .expect("the template renders")
+}
