@@ -6,14 +6,12 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
-use common::estate_of;
+use common::{estate_of, traced};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
-use patchsim::model::{self, Outcome, Request, RunOptions, TraceEvent, TraceRecord, Tracer};
+use patchsim::model::{Request, TraceEvent, TraceRecord};
 
 /// 300 always-on clients and one deployment of a 200 MB update, created on
 /// Monday at 10:00 and due at once; `mp` and `faults` go into the scenario
@@ -40,22 +38,6 @@ fn estate(mp: &str, faults: &str) -> Estate {
                              created: "2026-11-09T10:00:00Z")],
 )"#
     ))
-}
-
-/// Runs with every client traced.
-fn traced(estate: &Estate) -> (Outcome, Vec<TraceRecord>) {
-    let records = Rc::new(RefCell::new(Vec::new()));
-    let sink = records.clone();
-    let options = RunOptions {
-        tracer: Some(Tracer::new(
-            Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
-            None,
-        )),
-        ..Default::default()
-    };
-    let outcome = model::run(estate, options).expect("never stopped");
-    let records = records.borrow().clone();
-    (outcome, records)
 }
 
 fn count(records: &[TraceRecord], name: &str) -> u64 {

@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::estate_of;
+use common::{estate_of, within};
 use patchsim::estate::Estate;
 use patchsim::model::{Compliance, ContentBytes, Outcome, ServerRole, Totals};
 
@@ -44,15 +44,6 @@ fn scenario(n: u32, extra: &str, update: &str, deployment: &str, more: &str) -> 
 /// Runs with every law checked (`patchsim run --check`).
 fn checked(estate: &Estate) -> Outcome {
     patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("a law broke: {v}"))
-}
-
-fn within(count: f64, n: f64, p: f64, what: &str) {
-    let tol = 4.5 * (n * p * (1.0 - p)).sqrt();
-    assert!(
-        (count - n * p).abs() <= tol,
-        "{what}: {count}, expected {} ± {tol}",
-        n * p
-    );
 }
 
 fn dp_served(out: &Outcome) -> u64 {

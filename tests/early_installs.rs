@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::estate_of;
+use common::{estate_of, within};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
 use patchsim::model::{Compliance, Outcome};
@@ -53,15 +53,6 @@ fn deadline() -> SimTime {
 /// 2026-11-14T10:00Z, the second deployment's deadline.
 fn later_deadline() -> SimTime {
     SimTime(5 * 24 * HOUR + 10 * HOUR)
-}
-
-fn within(count: f64, n: f64, p: f64, what: &str) {
-    let tol = 4.5 * (n * p * (1.0 - p)).sqrt();
-    assert!(
-        (count - n * p).abs() <= tol,
-        "{what}: {count}, expected {} ± {tol}",
-        n * p
-    );
 }
 
 /// Runs with every law checked on the way (law 7 allows the installs a

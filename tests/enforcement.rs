@@ -6,15 +6,10 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use common::estate_of;
+use common::{estate_of, traced};
 use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::Estate;
-use patchsim::model::{
-    self, Compliance, Outcome, RestartCause, RunOptions, TraceEvent, TraceRecord, Tracer,
-};
+use patchsim::model::{Compliance, Outcome, RestartCause, TraceEvent, TraceRecord};
 
 const H: u64 = 3_600_000;
 const M: u64 = 60_000;
@@ -43,23 +38,6 @@ fn scenario(days: u32, settings: &str, cohort: &str, updates: &str, deployment: 
     deployments: [Deployment(name: "d", targets: ["c"], created: "2026-11-09T06:00:00Z", {deployment})],
 )"#
     ))
-}
-
-/// Runs with every client traced and every law checked on the way.
-fn traced(estate: &Estate) -> (Outcome, Vec<TraceRecord>) {
-    let records = Rc::new(RefCell::new(Vec::new()));
-    let sink = records.clone();
-    let options = RunOptions {
-        tracer: Some(Tracer::new(
-            Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
-            None,
-        )),
-        ..Default::default()
-    };
-    let outcome = model::run(estate, options).expect("never stopped");
-    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"));
-    let records = records.borrow().clone();
-    (outcome, records)
 }
 
 fn installed(out: &Outcome) -> u32 {

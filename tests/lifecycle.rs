@@ -6,15 +6,10 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use common::estate_of;
+use common::{estate_of, traced};
 use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::Estate;
-use patchsim::model::{
-    self, Compliance, Outcome, RequiredSub, RunOptions, ServerRole, TraceEvent, TraceRecord, Tracer,
-};
+use patchsim::model::{self, Compliance, RequiredSub, ServerRole, TraceEvent};
 
 const H: u64 = 3_600_000;
 
@@ -53,22 +48,6 @@ fn cohort(name: &str, count: u32, extra: &str) -> String {
     format!(
         r#"Cohort(name: "{name}", count: {count}, management_point: "mp", update_point: "sup", distribution_point: "dp", {extra}),"#
     )
-}
-
-/// Runs with every client traced and returns the outcome and the records.
-fn traced(estate: &Estate) -> (Outcome, Vec<TraceRecord>) {
-    let records = Rc::new(RefCell::new(Vec::new()));
-    let sink = records.clone();
-    let options = RunOptions {
-        tracer: Some(Tracer::new(
-            Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
-            None,
-        )),
-        ..Default::default()
-    };
-    let outcome = model::run(estate, options).expect("never stopped");
-    let records = records.borrow().clone();
-    (outcome, records)
 }
 
 fn at(h: u64, m: u64, s: u64) -> SimTime {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::estate_of;
+use common::{estate_of, within};
 use patchsim::estate::Estate;
 use patchsim::model::{self, Compliance, Outcome, Request, ServerRole};
 
@@ -30,15 +30,6 @@ fn scenario(n: u32, extra: &str) -> Estate {
     deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-10T10:00:00Z")],
 )"#
     ))
-}
-
-fn within(count: f64, n: f64, p: f64, what: &str) {
-    let tol = 4.5 * (n * p * (1.0 - p)).sqrt();
-    assert!(
-        (count - n * p).abs() <= tol,
-        "{what}: {count}, expected {} ± {tol}",
-        n * p
-    );
 }
 
 fn sup_served(out: &Outcome) -> u64 {

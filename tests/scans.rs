@@ -4,15 +4,10 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use common::estate_of;
+use common::{estate_of, traced};
 use patchsim::engine::SimTime;
 use patchsim::estate::{ClientId, Estate};
-use patchsim::model::{
-    self, Outcome, Request, RunOptions, ScanSource, ServerRole, TraceEvent, TraceRecord, Tracer,
-};
+use patchsim::model::{Outcome, Request, ScanSource, ServerRole, TraceEvent, TraceRecord};
 
 const H: u64 = 3_600_000;
 
@@ -38,22 +33,6 @@ fn scenario(days: u32, top: &str, settings: &str, count: u32, rest: &str) -> Est
     {rest}
 )"#
     ))
-}
-
-/// Runs with every client traced.
-fn traced(estate: &Estate) -> (Outcome, Vec<TraceRecord>) {
-    let records = Rc::new(RefCell::new(Vec::new()));
-    let sink = records.clone();
-    let options = RunOptions {
-        tracer: Some(Tracer::new(
-            Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
-            None,
-        )),
-        ..Default::default()
-    };
-    let outcome = model::run(estate, options).expect("never stopped");
-    let records = records.borrow().clone();
-    (outcome, records)
 }
 
 /// Scan requests that reached the SUPs.

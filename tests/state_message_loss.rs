@@ -8,15 +8,11 @@
 
 mod common;
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
-use std::rc::Rc;
 
-use common::estate_of;
+use common::{estate_of, traced};
 use patchsim::estate::Estate;
-use patchsim::model::{
-    self, Compliance, Outcome, Request, RunOptions, TraceEvent, TraceRecord, Tracer,
-};
+use patchsim::model::{self, Compliance, Request, RunOptions, TraceEvent, TraceRecord};
 
 /// `count` always-on clients scanning daily, with `loss` of their batches
 /// lost; KB1 (synced before the start) is deployed on Monday 10:00 with a
@@ -45,22 +41,6 @@ fn estate(count: u32, loss: f64, seed: u64) -> Estate {
                              deadline: "2026-11-09T18:00:00Z")],
 )"#
     ))
-}
-
-/// Runs with every client traced.
-fn traced(estate: &Estate) -> (Outcome, Vec<TraceRecord>) {
-    let records = Rc::new(RefCell::new(Vec::new()));
-    let sink = records.clone();
-    let options = RunOptions {
-        tracer: Some(Tracer::new(
-            Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
-            None,
-        )),
-        ..Default::default()
-    };
-    let outcome = model::run(estate, options).expect("never stopped");
-    let records = records.borrow().clone();
-    (outcome, records)
 }
 
 /// Each client's records, in order.

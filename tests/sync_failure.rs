@@ -5,13 +5,10 @@
 
 mod common;
 
-use std::cell::RefCell;
-use std::rc::Rc;
-
-use common::estate_of;
+use common::{estate_of, traced};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
-use patchsim::model::{self, Outcome, RunOptions, SyncKind, TraceEvent, TraceRecord, Tracer};
+use patchsim::model::{SyncKind, TraceEvent, TraceRecord};
 
 const H: u64 = 3_600_000;
 const M: u64 = 60_000;
@@ -46,22 +43,6 @@ fn patch_tuesday(faults: &str, retry: &str) -> Estate {
                              deadline: "2026-11-11T20:00:00Z")],
 )"#
     ))
-}
-
-/// Runs with every client traced.
-fn traced(estate: &Estate) -> (Outcome, Vec<TraceRecord>) {
-    let records = Rc::new(RefCell::new(Vec::new()));
-    let sink = records.clone();
-    let options = RunOptions {
-        tracer: Some(Tracer::new(
-            Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
-            None,
-        )),
-        ..Default::default()
-    };
-    let outcome = model::run(estate, options).expect("never stopped");
-    let records = records.borrow().clone();
-    (outcome, records)
 }
 
 /// Tuesday at `h:m`.

@@ -1,4 +1,6 @@
-//! Small scenarios for the integration tests, built from one RON template.
+//! Small scenarios for the integration tests, built from one RON template,
+//! and the helpers they share: a traced and law-checked run, a binomial
+//! tolerance.
 #![allow(dead_code)]
 
 use patchsim::estate::Estate;
@@ -157,4 +159,36 @@ pub fn signal_a_run(dir: &std::path::Path, out: &str, signal: &str) -> std::proc
         .expect("kill runs");
     assert!(kill.success());
     child.wait_with_output().expect("patchsim exits")
+}
+
+/// Runs `estate` with every client traced, and again with every law
+/// checked on the way (a violation fails the test): the outcome and the
+/// trace records, in order.
+pub fn traced(estate: &Estate) -> (Outcome, Vec<patchsim::model::TraceRecord>) {
+    use patchsim::model::{RunOptions, TraceRecord, Tracer};
+    let records = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
+    let sink = records.clone();
+    let options = RunOptions {
+        tracer: Some(Tracer::new(
+            Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
+            None,
+        )),
+        ..Default::default()
+    };
+    let outcome = patchsim::model::run(estate, options).expect("never stopped");
+    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"));
+    let records = records.borrow().clone();
+    (outcome, records)
+}
+
+/// Asserts that `count` successes of `n` trials with probability `p` are
+/// within 4.5 standard deviations of the binomial mean (a false alarm
+/// about once in 150,000 runs).
+pub fn within(count: f64, n: f64, p: f64, what: &str) {
+    let tol = 4.5 * (n * p * (1.0 - p)).sqrt();
+    assert!(
+        (count - n * p).abs() <= tol,
+        "{what}: {count}, expected {} ± {tol}",
+        n * p
+    );
 }
