@@ -128,15 +128,12 @@ pub fn staging_dirs(dir: &std::path::Path, out: &str) -> Vec<std::path::PathBuf>
         .unwrap_or_default()
 }
 
-/// Starts `patchsim run` on the embedded month-long scenario with its first
-/// cohort grown to 60,000 clients (several seconds of work, so that the
-/// signal comes while it runs even on a loaded machine), waits until the
-/// run is under way (its trace file exists in the staging directory beside
-/// `out`) and sends it `signal`.
+/// Starts `patchsim run` on the embedded month-long scenario (seconds of
+/// work), waits until the run is under way (its trace file exists in the
+/// staging directory beside `out`) and sends it `signal`.
 pub fn signal_a_run(dir: &std::path::Path, out: &str, signal: &str) -> std::process::Output {
     let child = std::process::Command::new(env!("CARGO_BIN_EXE_patchsim"))
         .args(["run", "--out", out, "--trace-clients", "0"])
-        .args(["--set", "cohorts[0].count=60000"])
         .current_dir(dir)
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())
