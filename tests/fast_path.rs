@@ -141,6 +141,9 @@ fn fast_and_explicit_paths_agree() {
         // Peers that switch off and restart, and downloads from peers and
         // Microsoft Update, which end at their own events.
         ("scenarios/peer-cache.ron", 4, 300),
+        // Co-managed clients: scans without enforcement, answers that stay
+        // empty.
+        ("scenarios/co-managed.ron", 4, 300),
     ] {
         cases.push((file.to_string(), shipped(file, days, clients)));
     }

@@ -531,6 +531,10 @@ fn scenario_text(p: &Params) -> String {
                 ", content_sources: ContentSources(peer_cache: 0.3, delivery_optimization: 0.3, express: 0.5, cache_size: \"300MB\")"
             }
         };
+        // A co-managed share, from the seed likewise.
+        if (p.seed as usize + i) % 5 == 3 {
+            own += ", co_managed: 0.3";
+        }
         // The cohort's servers, all in its site.
         let place = &p.places[i];
         let site = place.site % t.sites.max(1);
@@ -745,7 +749,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 19];
+    let mut seen = [false; 20];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -769,6 +773,7 @@ fn the_generator_covers_the_features() {
             "express_size",
             "microsoft_update_fallback: true",
             "cache_size",
+            "co_managed: 0.3",
         ]
         .iter()
         .enumerate()
@@ -778,7 +783,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 19]);
+    assert_eq!(seen, [true; 20]);
 }
 
 /// Two Required deployments of one update while their distribution point

@@ -393,6 +393,10 @@ pub struct CohortSpec {
     pub dormant: f64,
     /// Share of clients whose Windows Update agent fails every scan.
     pub broken_agent: f64,
+    /// Share of clients co-managed with the Windows Update policies
+    /// workload on Intune: Windows Update for Business patches them, the
+    /// site sees their updates as Unknown.
+    pub co_managed: f64,
     /// Probability that a scan fails with an error the client retries.
     pub scan_error_probability: f64,
     /// Share of its clients' state-message batches lost on the way to the

@@ -158,6 +158,10 @@ pub(crate) struct ClientCold {
     pub(crate) peer_cache: bool,
     /// It downloads express content where an update has it.
     pub(crate) express: bool,
+    /// Co-managed, with the Windows Update policies workload on Intune:
+    /// Windows Update for Business patches it, and the deployments'
+    /// updates stay Unknown to the site.
+    pub(crate) co_managed: bool,
 }
 
 impl Default for ClientCold {
@@ -171,6 +175,7 @@ impl Default for ClientCold {
             scan_sent: 0,
             peer_cache: false,
             express: false,
+            co_managed: false,
         }
     }
 }
@@ -240,14 +245,15 @@ pub(crate) struct Clients {
 impl Clients {
     /// The estate's clients, numbered across cohorts in file order, with
     /// which updates apply to each and whether its GPO conflicts (drawn
-    /// from its own applicability stream). Returns them and the GPO
-    /// conflicts per cohort.
-    pub(crate) fn new(estate: &Estate, streams: Streams) -> (Self, Vec<u32>) {
+    /// from its own applicability stream). Returns them, the GPO
+    /// conflicts per cohort and the co-managed clients per cohort.
+    pub(crate) fn new(estate: &Estate, streams: Streams) -> (Self, Vec<u32>, Vec<u32>) {
         let n_clients = estate.client_count() as usize;
         let n_updates = estate.updates.len();
         let synced_at = estate.initially_synced_at();
         let mut table = ClientTable::with_capacity(n_clients, n_updates);
         let mut gpo_conflicts = vec![0; estate.cohorts.len()];
+        let mut co_managed_counts = vec![0; estate.cohorts.len()];
         for (k, cohort) in estate.cohorts.iter().enumerate() {
             for i in 0..cohort.count {
                 let id = u64::from(cohort.first_client + i);
@@ -255,9 +261,14 @@ impl Clients {
                 let gpo_conflict = draws.random::<f64>() < cohort.gpo_conflict;
                 gpo_conflicts[k] += u32::from(gpo_conflict);
                 let fast_startup = draws.random::<f64>() < cohort.fast_startup;
+                // Drawn only where the share is set, so that scenarios
+                // without co-managed clients keep their draws.
+                let co_managed =
+                    cohort.co_managed > 0.0 && draws.random::<f64>() < cohort.co_managed;
+                co_managed_counts[k] += u32::from(co_managed);
                 let updates = estate.updates.iter().map(|u| {
                     let draw: f64 = draws.random();
-                    let truth = if gpo_conflict {
+                    let truth = if gpo_conflict || co_managed {
                         Truth::Unmanaged
                     } else if draw < u.applicability {
                         Truth::Missing
@@ -323,6 +334,9 @@ impl Clients {
                     let peer = draws.random::<f64>() < cohort.content.peer_cache;
                     table.cold_mut(ClientId(id as u32)).peer_cache = peer;
                 }
+                if co_managed {
+                    table.cold_mut(ClientId(id as u32)).co_managed = true;
+                }
                 if cohort.content.express > 0.0 {
                     let express = draws.random::<f64>() < cohort.content.express;
                     table.cold_mut(ClientId(id as u32)).express = express;
@@ -351,7 +365,7 @@ impl Clients {
             update_reported,
             streams,
         };
-        (clients, gpo_conflicts)
+        (clients, gpo_conflicts, co_managed_counts)
     }
 
     /// How many there are.
@@ -755,6 +769,13 @@ impl World<'_> {
         }
     }
 
+    /// Whether the client is co-managed with its Windows Update policies
+    /// workload on Intune (read only where its cohort has such clients:
+    /// the cold record is another cache line).
+    fn co_managed(&self, c: ClientId) -> bool {
+        self.cohort(c).co_managed > 0.0 && self.clients.cold(c).co_managed
+    }
+
     /// The deployment re-evaluation schedule fires: failed installs and
     /// failed scans are tried again (now, or when the client is next on).
     pub(crate) fn reevaluation_cycle(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
@@ -1118,6 +1139,14 @@ impl World<'_> {
         now: SimTime,
         sched: &mut Scheduler<'_, Event>,
     ) {
+        if self.co_managed(c) {
+            // Windows Update for Business patches it: the site's scan
+            // filters out the Windows updates, so the deployment is never
+            // enforced here and reports nothing (the console shows the
+            // client Unknown). Re-evaluated like a compliant client.
+            self.deployments.assignment_mut(d, c).phase = Phase::NotRequired;
+            return;
+        }
         let spec = &self.estate.deployments[d.index()];
         let (mut missing_bytes, mut missing, mut pending, mut installed) =
             (0u64, false, false, false);

@@ -416,6 +416,9 @@ pub struct Outcome {
     pub synced_at: Vec<Option<SimTime>>,
     /// Clients with a conflicting domain GPO, per cohort.
     pub gpo_conflicts: Vec<u32>,
+    /// Co-managed clients whose Windows Update policies workload is on
+    /// Intune, per cohort.
+    pub co_managed: Vec<u32>,
     /// Per deployment, in file order.
     pub deployments: Vec<DeploymentRecord>,
     /// Totals.

@@ -28,6 +28,8 @@ pub(crate) struct Recorder<'e> {
     min_batch_gap: Option<SimDuration>,
     /// Clients with a conflicting GPO, per cohort.
     pub(crate) gpo_conflicts: Vec<u32>,
+    /// Co-managed clients (Windows Update workload on Intune), per cohort.
+    pub(crate) co_managed: Vec<u32>,
     cohort_timings: CohortTimingLog,
     /// Content bytes by source, per cohort.
     pub(crate) cohort_bytes: Vec<ContentBytes>,
@@ -35,7 +37,7 @@ pub(crate) struct Recorder<'e> {
 
 impl<'e> Recorder<'e> {
     /// A recorder for `cohorts` cohorts, with its GPO conflicts counted.
-    pub(crate) fn new(cohorts: usize, gpo_conflicts: Vec<u32>) -> Self {
+    pub(crate) fn new(cohorts: usize, gpo_conflicts: Vec<u32>, co_managed: Vec<u32>) -> Self {
         Recorder {
             tracer: None,
             totals: Totals::default(),
@@ -46,6 +48,7 @@ impl<'e> Recorder<'e> {
             message_latency: HistogramLog::new(1),
             min_batch_gap: None,
             gpo_conflicts,
+            co_managed,
             cohort_timings: CohortTimingLog::new(cohorts),
             cohort_bytes: vec![ContentBytes::default(); cohorts],
         }
@@ -110,6 +113,7 @@ impl<'e> Recorder<'e> {
                 .expect("one histogram"),
             min_batch_gap: self.min_batch_gap,
             gpo_conflicts: self.gpo_conflicts,
+            co_managed: self.co_managed,
             cohort_timings: self.cohort_timings.into_timings(),
             cohort_bytes: self.cohort_bytes,
         }
@@ -126,6 +130,7 @@ pub(crate) struct RecordedParts {
     pub(crate) message_latency: hdrhistogram::Histogram<u64>,
     pub(crate) min_batch_gap: Option<SimDuration>,
     pub(crate) gpo_conflicts: Vec<u32>,
+    pub(crate) co_managed: Vec<u32>,
     pub(crate) cohort_timings: Vec<super::record::CohortTimings>,
     pub(crate) cohort_bytes: Vec<ContentBytes>,
 }

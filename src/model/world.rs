@@ -63,7 +63,7 @@ impl<'e> World<'e> {
     /// drawn, nothing scheduled yet (see [`World::start`]).
     pub(crate) fn new(estate: &'e Estate) -> Self {
         let streams = Streams::new(estate.seed);
-        let (clients, gpo_conflicts) = Clients::new(estate, streams);
+        let (clients, gpo_conflicts, co_managed) = Clients::new(estate, streams);
         let mut world = World {
             estate,
             clients,
@@ -71,7 +71,7 @@ impl<'e> World<'e> {
             servers: Servers::new(estate, |i| streams.stream(family::SERVER, i as u64)),
             site: Site::new(estate, streams),
             sync: Catalog::new(estate),
-            recorder: Recorder::new(estate.cohorts.len(), gpo_conflicts),
+            recorder: Recorder::new(estate.cohorts.len(), gpo_conflicts, co_managed),
             content: Content::new(estate),
             explicit: false,
             report_dirty: Vec::new(),
@@ -272,6 +272,7 @@ impl<'e> World<'e> {
             syncs,
             synced_at,
             gpo_conflicts: recorded.gpo_conflicts,
+            co_managed: recorded.co_managed,
             deployments,
             totals: recorded.totals,
             message_latency: recorded.message_latency,

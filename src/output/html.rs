@@ -206,7 +206,7 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
                 ],
             ),
         );
-        unknown_table(&mut sec, d);
+        unknown_table(&mut sec, d, s.co_managed_clients > 0);
         sec.heading("Client time to compliant");
         sec.note(
             "Hours from the deployment's creation until each client it required was \
@@ -387,7 +387,7 @@ fn time_to_compliance(s: &Summary) -> Section {
 }
 
 /// Why clients are Unknown at the end of the run.
-fn unknown_table(sec: &mut Section, d: &DeploymentSummary) {
+fn unknown_table(sec: &mut Section, d: &DeploymentSummary, co_managed: bool) {
     let u = &d.unknown_at_end;
     sec.heading("Unknown at the end");
     if u.true_gpo_conflict + u.reported_scan_failed + u.reported_not_yet_reported == 0 {
@@ -400,10 +400,14 @@ fn unknown_table(sec: &mut Section, d: &DeploymentSummary) {
             vec![Cell::th("view"), Cell::th("why"), Cell::th("clients")],
             vec![
                 Cell::td("true"),
-                Cell::td(
+                Cell::td(if co_managed {
+                    "conflicting domain GPO (scans another update server), or co-managed with \
+                     the Windows Update policies workload on Intune (Windows Update for \
+                     Business patches it): this site can neither know nor change it"
+                } else {
                     "conflicting domain GPO: scans another update server, so this site can \
-                     neither know nor change it",
-                ),
+                     neither know nor change it"
+                }),
                 Cell::num(u.true_gpo_conflict),
             ],
             vec![
@@ -517,12 +521,21 @@ fn cohorts_section(s: &Summary) -> Section {
         Cell::th("clients"),
         Cell::th("conflicting GPO"),
     ]];
+    // A column for co-managed clients only where there are some.
+    let co_managed = s.co_managed_clients > 0;
+    if co_managed {
+        rows[0].push(Cell::th("co-managed (Windows Update on Intune)"));
+    }
     rows.extend(s.cohorts.iter().map(|c| {
-        vec![
+        let mut row = vec![
             Cell::td(c.name.clone()),
             Cell::num(c.clients),
             Cell::num(c.gpo_conflicts),
-        ]
+        ];
+        if co_managed {
+            row.push(Cell::num(c.co_managed));
+        }
+        row
     }));
     sec.table("", rows);
     let timings: [Timing; 3] = [

@@ -37,6 +37,11 @@ pub struct Summary {
     /// Clients whose domain GPO names another update server: they stay
     /// Unknown, true and reported.
     pub gpo_conflict_clients: u32,
+    /// Co-managed clients whose Windows Update policies workload is on
+    /// Intune: Windows Update for Business patches them; the site sees
+    /// their updates as Unknown (absent when there are none).
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub co_managed_clients: u32,
     /// One entry per deployment, in file order.
     pub deployments: Vec<DeploymentSummary>,
     /// One entry per update, in file order.
@@ -184,6 +189,9 @@ pub struct CohortSummary {
     pub clients: u32,
     /// Clients with a conflicting domain GPO.
     pub gpo_conflicts: u32,
+    /// Co-managed clients (absent when there are none).
+    #[serde(skip_serializing_if = "is_zero_u32")]
+    pub co_managed: u32,
     /// Seconds from a scan request to the SUP's answer (queue and service).
     pub scan_response_s: Percentiles,
     /// Seconds from a download request to its last byte.
@@ -605,6 +613,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
         clients: estate.client_count(),
         events: outcome.events,
         gpo_conflict_clients: outcome.gpo_conflicts.iter().sum(),
+        co_managed_clients: outcome.co_managed.iter().sum(),
         deployments,
         updates,
         cohorts: estate
@@ -613,15 +622,19 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
             .zip(&outcome.cohort_timings)
             .zip(&outcome.gpo_conflicts)
             .zip(&outcome.cohort_bytes)
-            .map(|(((spec, t), &gpo), &content)| CohortSummary {
-                name: spec.name.clone(),
-                clients: spec.count,
-                gpo_conflicts: gpo,
-                scan_response_s: Percentiles::of(&t.scan_response, 1_000.0),
-                download_s: Percentiles::of(&t.download, 1_000.0),
-                restart_delay_h: Percentiles::of(&t.restart_delay, MS_PER_HOUR),
-                content,
-            })
+            .zip(&outcome.co_managed)
+            .map(
+                |((((spec, t), &gpo), &content), &co_managed)| CohortSummary {
+                    name: spec.name.clone(),
+                    clients: spec.count,
+                    gpo_conflicts: gpo,
+                    co_managed,
+                    scan_response_s: Percentiles::of(&t.scan_response, 1_000.0),
+                    download_s: Percentiles::of(&t.download, 1_000.0),
+                    restart_delay_h: Percentiles::of(&t.restart_delay, MS_PER_HOUR),
+                    content,
+                },
+            )
             .collect(),
         primaries: primaries(estate, outcome),
         syncs,
@@ -719,4 +732,8 @@ fn primaries(estate: &Estate, outcome: &Outcome) -> Vec<PrimarySummary> {
                 .collect(),
         })
         .collect()
+}
+
+fn is_zero_u32(n: &u32) -> bool {
+    *n == 0
 }

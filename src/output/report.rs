@@ -238,9 +238,15 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         )
     });
     if unknown != (0, 0, 0) {
+        // Co-managed clients are truly Unknown too (to the site).
+        let why = if s.co_managed_clients > 0 {
+            "GPO conflict or co-managed"
+        } else {
+            "GPO conflict"
+        };
         let _ = writeln!(
             out,
-            "unknown at the end: {} truly (GPO conflict); reported {} whose scans fail, {} not reported yet",
+            "unknown at the end: {} truly ({why}); reported {} whose scans fail, {} not reported yet",
             thousands(u64::from(unknown.0)),
             thousands(u64::from(unknown.1)),
             thousands(u64::from(unknown.2))

@@ -646,6 +646,16 @@ pub struct Cohort {
     /// report or install. Default 0.
     #[serde(default)]
     pub broken_agent: f64,
+    /// Share of clients, 0–1, that are co-managed with Intune and whose
+    /// Windows Update policies workload is switched to Intune: they get
+    /// Windows updates from Windows Update (Windows Update for Business),
+    /// not from Configuration Manager. Their ConfigMgr client still polls
+    /// policy and scans (for other content) and reports, but the
+    /// deployments' Windows updates show Unknown to the site and are
+    /// never downloaded from a DP or installed by the ConfigMgr client.
+    /// Default 0.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub co_managed: f64,
     /// Probability that one scan fails with an error the client retries
     /// (a timeout, a dropped connection), 0–1: it tries again after
     /// `scan_retry_interval`, as after an HTTP 503. Default 0.
@@ -1072,6 +1082,10 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
 /// Whether a deployment is enforced.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Purpose {
@@ -1315,6 +1329,7 @@ impl Cohort {
             fast_startup: 0.0,
             dormant: 0.0,
             broken_agent: 0.0,
+            co_managed: 0.0,
             scan_error_probability: 0.0,
             state_message_loss: 0.0,
             maintenance_windows: Vec::new(),

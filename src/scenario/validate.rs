@@ -983,6 +983,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         ck.probability(&format!("{path}.fast_startup"), c.fast_startup);
         ck.probability(&format!("{path}.dormant"), c.dormant);
         ck.probability(&format!("{path}.broken_agent"), c.broken_agent);
+        ck.probability(&format!("{path}.co_managed"), c.co_managed);
         ck.probability(
             &format!("{path}.scan_error_probability"),
             c.scan_error_probability,
@@ -1110,6 +1111,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             fast_startup: c.fast_startup,
             dormant: c.dormant,
             broken_agent: c.broken_agent,
+            co_managed: c.co_managed,
             scan_error_probability: c.scan_error_probability,
             state_message_loss: c.state_message_loss,
             windows,
