@@ -537,6 +537,9 @@ pub struct UpdateSpec {
     pub failure_probability: f64,
     /// Size of its express content in bytes (`None`: it has none).
     pub express_bytes: Option<u64>,
+    /// The updates it supersedes: once it takes effect on a client, those
+    /// still missing there are no longer required.
+    pub supersedes: Vec<UpdateId>,
 }
 
 /// One deployment.

@@ -1441,7 +1441,7 @@ impl World<'_> {
                 }
                 _ => continue,
             };
-            self.clients.set_truth(c, u, next);
+            self.set_effective(c, u, next, now);
             self.queue(c, TOPIC_UPDATE_ENFORCEMENT, message, u.0, now);
         }
         let a = self.deployments.assignment_mut(d, c);
@@ -1622,8 +1622,28 @@ impl World<'_> {
         } else {
             Truth::Installed
         };
-        self.clients.set_truth(c, u, truth);
+        self.set_effective(c, u, truth, now);
         self.refresh(c, now);
+    }
+
+    /// Sets update `u`'s true state on client `c`; when that puts it in
+    /// effect (installed, no restart waiting), the updates it supersedes
+    /// that the client still misses are no longer required there. The
+    /// caller refreshes the client's cells.
+    pub(crate) fn set_effective(&mut self, c: ClientId, u: UpdateId, t: Truth, now: SimTime) {
+        self.clients.set_truth(c, u, t);
+        if t != Truth::Installed {
+            return;
+        }
+        let estate = self.estate;
+        for &s in &estate.updates[u.index()].supersedes {
+            if self.clients.update(c, s).truth == Truth::Missing {
+                self.clients.set_truth(c, s, Truth::NotRequired);
+                self.recorder.totals.updates_superseded += 1;
+                self.recorder
+                    .trace(now, Some(c), || TraceEvent::Superseded { update: s });
+            }
+        }
     }
 
     /// The restart is due: restart now, or as soon as the running install
@@ -1677,10 +1697,11 @@ impl World<'_> {
     /// The client is back from a restart (or a shutdown): installs pending a
     /// restart take effect and are verified by a scan; it asks for policy.
     pub(crate) fn complete_restart(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
         self.peer_back(c);
         for u in (0..self.estate.updates.len() as u16).map(UpdateId) {
             if self.clients.update(c, u).truth == Truth::PendingRestart {
-                self.clients.set_truth(c, u, Truth::Installed);
+                self.set_effective(c, u, Truth::Installed, now);
             }
         }
         for a in self.deployments.assignments_of_mut(c) {

@@ -289,6 +289,13 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             thousands(t.updates_never_fit)
         );
     }
+    if t.updates_superseded > 0 {
+        let _ = writeln!(
+            out,
+            "supersedence: {} updates no longer required on their client, superseded by an update that took effect there",
+            thousands(t.updates_superseded)
+        );
+    }
     if t.mp_rejects + t.scan_rejects + t.scan_errors + t.download_failures > 0 {
         let _ = writeln!(
             out,

@@ -933,6 +933,11 @@ pub struct Update {
     /// content).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub express_size: Option<Bytes>,
+    /// Ids of the updates it supersedes, e.g. last month's cumulative
+    /// update: on a client where this one has taken effect they are no
+    /// longer required. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supersedes: Vec<String>,
 }
 
 fn one() -> f64 {
@@ -1346,6 +1351,7 @@ impl Update {
             restart_probability: one(),
             failure_probability: 0.0,
             express_size: None,
+            supersedes: Vec::new(),
         }
     }
 }

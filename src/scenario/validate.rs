@@ -1240,7 +1240,44 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             restart_probability: u.restart_probability,
             failure_probability: u.failure_probability,
             express_bytes: u.express_size.map(|b| b.0),
+            supersedes: Vec::new(),
         });
+    }
+    // Supersedence: a newer update supersedes older ones.
+    for (i, u) in raw.updates.iter().enumerate() {
+        let mut superseded: Vec<UpdateId> = Vec::new();
+        for (j, id) in u.supersedes.iter().enumerate() {
+            let path = format!("updates[{i}].supersedes[{j}]");
+            let Some(k) = ck.lookup(&path, "update", id, &update_index) else {
+                continue;
+            };
+            let s = UpdateId(k as u16);
+            if k == i {
+                ck.fail(path, format!("update '{id}' cannot supersede itself"));
+            } else if superseded.contains(&s) {
+                ck.fail(path, format!("update '{id}' is listed twice"));
+            } else if updates[k].release.unwrap_or(SimTime::ZERO)
+                > updates[i].release.unwrap_or(SimTime::ZERO)
+            {
+                ck.fail(
+                    path,
+                    format!(
+                        "update '{id}' is released after '{}', which cannot supersede it: an update supersedes older ones",
+                        u.id
+                    ),
+                );
+            } else if raw.updates[k].supersedes.contains(&u.id) {
+                ck.fail(
+                    path,
+                    format!("updates '{}' and '{id}' supersede each other", u.id),
+                );
+            } else {
+                superseded.push(s);
+            }
+        }
+        if let Some(spec) = updates.get_mut(i) {
+            spec.supersedes = superseded;
+        }
     }
 
     // Deployments.
