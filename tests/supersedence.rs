@@ -24,6 +24,17 @@ const P_NEW: f64 = 0.9;
 /// ("KB-NOV", released on day 1 and synced) deployed with its deadline on
 /// day 3. `supersedes` is KB-NOV's list.
 fn text(supersedes: &str) -> String {
+    text_expiring(supersedes, "")
+}
+
+/// The same, with `sync.expire_superseded_after` set to `after` (`""`:
+/// left out).
+fn text_expiring(supersedes: &str, after: &str) -> String {
+    let expire = if after.is_empty() {
+        String::new()
+    } else {
+        format!(r#", expire_superseded_after: Some("{after}")"#)
+    };
     format!(
         r#"Scenario(
     name: "supersedence",
@@ -31,7 +42,7 @@ fn text(supersedes: &str) -> String {
     start: "2026-11-09T00:00:00Z",
     duration: "8d",
     site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T19:30:00Z"]),
+    sync: Sync(manual: ["2026-11-10T19:30:00Z"]{expire}),
     servers: Servers(
         management_points: [ManagementPoint(name: "mp")],
         update_points: [UpdatePoint(name: "sup")],
@@ -150,4 +161,63 @@ fn supersedence_errors_name_the_field() {
             .expect_err(want);
         assert!(err.contains(want), "want {want:?} in:\n{err}");
     }
+}
+
+/// With the supersedence rule "immediately expire", KB-OCT expires at the
+/// sync that brings KB-NOV (day 1, before KB-OCT's deadline): it leaves
+/// the October deployment, which then requires nothing of anyone (Not
+/// required for every client, true and reported at once), and no client
+/// installs it. A wait longer than the run expires nothing: the run is
+/// the same as without the rule.
+#[test]
+fn an_expired_update_leaves_its_deployments() {
+    let kept = run(&estate_of(&text(r#""KB-OCT""#)));
+    let expired = run(&estate_of(&text_expiring(r#""KB-OCT""#, "0s")));
+    assert_eq!(expired.totals.updates_expired, 1);
+    let oct = &expired.deployments[0];
+    assert_eq!(
+        count(oct.final_truth, Compliance::NotRequired),
+        f64::from(CLIENTS)
+    );
+    assert_eq!(oct.final_reported, oct.final_truth);
+    // Nothing of KB-OCT is installed: only KB-NOV's installs remain, the
+    // clients it applies to (about 90 %).
+    let n = f64::from(CLIENTS);
+    let sd = (n * P_NEW * (1.0 - P_NEW)).sqrt();
+    let installs = expired.totals.installs as f64;
+    assert!(
+        (installs - n * P_NEW).abs() < 4.0 * sd,
+        "{installs} installs"
+    );
+    assert_eq!(
+        expired.totals.installs,
+        u64::from(kept.deployments[1].final_truth[Compliance::Installed as usize]),
+    );
+    assert_eq!(
+        expired.deployments[1].final_truth,
+        kept.deployments[1].final_truth
+    );
+
+    let later = run(&estate_of(&text_expiring(r#""KB-OCT""#, "30d")));
+    assert_eq!(later.totals.updates_expired, 0);
+    assert_eq!(later.totals.installs, kept.totals.installs);
+    assert_eq!(
+        later.deployments[0].final_truth,
+        kept.deployments[0].final_truth
+    );
+    assert_eq!(
+        later.deployments[0].final_reported,
+        kept.deployments[0].final_reported
+    );
+}
+
+#[test]
+fn an_expiry_wait_out_of_range_is_named() {
+    let text = text_expiring(r#""KB-OCT""#, "4000d");
+    let raw = patchsim::scenario::parse(&text, "test.ron").expect("parses");
+    let err = patchsim::scenario::build(raw, "test.ron").expect_err("out of range");
+    assert!(
+        err.to_string().contains("sync.expire_superseded_after"),
+        "{err}"
+    );
 }

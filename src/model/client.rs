@@ -1003,7 +1003,7 @@ impl World<'_> {
         let windows = self.install_windows(c, d)?;
         let spec = &self.estate.deployments[d.index()];
         let need = (spec.updates.iter())
-            .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
+            .filter(|&&u| self.missing(c, u))
             .map(|u| self.estate.updates[u.index()].max_run_time)
             .min()?;
         match windows.next_fit(now, need) {
@@ -1127,6 +1127,9 @@ impl World<'_> {
         // another cache line.
         let express = self.cohort(c).content.express > 0.0 && self.clients.cold(c).express;
         for &u in &spec.updates {
+            if self.sync.expired(u) {
+                continue; // it left the deployment
+            }
             match self.clients.update(c, u).truth {
                 Truth::Missing => {
                     missing = true;
@@ -1228,7 +1231,7 @@ impl World<'_> {
     fn queue_missing(&mut self, c: ClientId, d: DeploymentId, state: u8, now: SimTime) {
         let estate = self.estate;
         for &u in &estate.deployments[d.index()].updates {
-            if self.clients.update(c, u).truth == Truth::Missing {
+            if self.missing(c, u) {
                 self.queue(c, TOPIC_UPDATE_ENFORCEMENT, state, u.0, now);
             }
         }
@@ -1365,7 +1368,7 @@ impl World<'_> {
         let left = (self.install_windows(c, d).filter(|_| !early))
             .map(|w| w.left(now).unwrap_or(SimDuration::ZERO).as_ms());
         let mut order: Vec<UpdateId> = (spec.updates.iter().copied())
-            .filter(|&u| self.clients.update(c, u).truth == Truth::Missing)
+            .filter(|&u| self.missing(c, u))
             .collect();
         order.sort_by_key(|u| estate.updates[u.index()].max_run_time);
         let mut length = SimDuration::ZERO;
@@ -1597,9 +1600,7 @@ impl World<'_> {
                 continue;
             }
             for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
-                n += (updates.iter())
-                    .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
-                    .count() as u64;
+                n += (updates.iter()).filter(|&&u| self.missing(c, u)).count() as u64;
             }
         }
         n
@@ -1624,6 +1625,13 @@ impl World<'_> {
         };
         self.set_effective(c, u, truth, now);
         self.refresh(c, now);
+    }
+
+    /// Whether client `c` misses update `u` for its deployments: it
+    /// applies, is not installed, and has not expired.
+    #[inline]
+    pub(crate) fn missing(&self, c: ClientId, u: UpdateId) -> bool {
+        self.clients.update(c, u).truth == Truth::Missing && !self.sync.expired(u)
     }
 
     /// Sets update `u`'s true state on client `c`; when that puts it in

@@ -316,6 +316,9 @@ pub struct Totals {
     /// superseding them took effect there, counted once per client and
     /// update.
     pub updates_superseded: u64,
+    /// Superseded updates the supersedence rule expired at a sync: they
+    /// left their deployments.
+    pub updates_expired: u64,
     /// Restarts the user made before the countdown ran out.
     pub restarts_by_user: u64,
     /// Restarts forced at the end of the countdown.

@@ -65,6 +65,12 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         /// The update.
         update: U,
     },
+    /// The supersedence rule expired a superseded update at the WSUS
+    /// cleanup after a sync: it leaves every deployment.
+    UpdateExpired {
+        /// The update.
+        update: U,
+    },
     /// A deployment's content is on a primary's DPs.
     ContentReady {
         /// The deployment.
@@ -428,6 +434,7 @@ impl<D, U> TraceEvent<D, U> {
             E::InstallDone => E::InstallDone,
             E::BackgroundInstallDone { update } => E::BackgroundInstallDone { update: u(update) },
             E::Superseded { update } => E::Superseded { update: u(update) },
+            E::UpdateExpired { update } => E::UpdateExpired { update: u(update) },
             E::RestartPlanned { cause, in_ms } => E::RestartPlanned { cause, in_ms },
             E::RestartDue => E::RestartDue,
             E::RestartStart { length_ms } => E::RestartStart { length_ms },
@@ -524,6 +531,7 @@ impl<D, U> TraceEvent<D, U> {
             E::InstallDone => "install_done",
             E::BackgroundInstallDone { .. } => "background_install_done",
             E::Superseded { .. } => "superseded",
+            E::UpdateExpired { .. } => "update_expired",
             E::RestartPlanned { .. } => "restart_planned",
             E::RestartDue => "restart_due",
             E::RestartStart { .. } => "restart_start",
@@ -650,6 +658,7 @@ mod tests {
             },
             TraceEvent::BackgroundInstallDone { update: "KB1" },
             TraceEvent::Superseded { update: "KB1" },
+            TraceEvent::UpdateExpired { update: "KB1" },
             TraceEvent::RestartPlanned {
                 cause: RestartCause::InWindow,
                 in_ms: 0,

@@ -1146,6 +1146,13 @@ pub struct Sync {
     /// `full_scan_time` or `delta_scan_time`, whatever the catalog).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<WsusCatalog>,
+    /// The supersedence rule: a superseded update expires at the first
+    /// sync this long after the update superseding it was released (and
+    /// synced); `Some("0s")` is "Immediately expire a superseded software
+    /// update". An expired update leaves its deployments. Default `None`:
+    /// superseded updates never expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_superseded_after: Option<Dur>,
 }
 
 /// The updates in the WSUS database (the products, classifications and
@@ -1225,6 +1232,7 @@ impl Default for Sync {
             insert_per_update: default_insert(),
             retry_interval: default_sync_retry(),
             catalog: None,
+            expire_superseded_after: None,
         }
     }
 }

@@ -548,9 +548,18 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             decline_superseded: c.decline_superseded,
             reference_updates: c.reference_updates,
         }),
+        expire_superseded_after: sy.expire_superseded_after.map(|d| d.0),
         // Set below, once it is known whether the site is a CAS.
         top_update_point: None,
     };
+    if let Some(after) = sy.expire_superseded_after {
+        ck.duration(
+            "sync.expire_superseded_after",
+            after.0,
+            SimDuration::ZERO,
+            SimDuration::from_days(3650),
+        );
+    }
 
     // Servers.
     let servers = &raw.servers;
