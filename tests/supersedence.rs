@@ -4,8 +4,10 @@
 //! no longer required there. Last month's cumulative update then turns
 //! Not required for the clients that install this month's first, true
 //! and, after their next scan reaches the database, reported; they never
-//! install it. Without `supersedes` nothing changes. Every run keeps the
-//! laws (`run_checked`).
+//! install it. Without `supersedes` nothing changes. An expired update
+//! (`sync.expire_superseded_after`) leaves its deployments. A software
+//! update group deployed twice is its updates listed twice. Every run
+//! keeps the laws (`run_checked`).
 
 mod common;
 
@@ -220,4 +222,64 @@ fn an_expiry_wait_out_of_range_is_named() {
         err.to_string().contains("sync.expire_superseded_after"),
         "{err}"
     );
+}
+
+/// A software update group deployed by two deployments (the same
+/// collection with two deadlines here) runs exactly as two deployments
+/// that list its updates.
+#[test]
+fn an_update_group_deployed_twice_is_its_updates() {
+    let second = r#"        Deployment(name: "nov-late", updates: ["KB-NOV"], targets: ["clients"],
+                   created: "2026-11-11T08:00:00Z", deadline: "2026-11-14T02:00:00Z"),
+    ],"#;
+    let listed = text(r#""KB-OCT""#).replacen("    ],\n)", &format!("{second}\n)"), 1);
+    assert!(listed.contains("nov-late"), "{listed}");
+    let grouped = listed
+        .replace(r#"updates: ["KB-NOV"]"#, r#"group: "2026-11""#)
+        .replace(
+            "    deployments: [",
+            "    update_groups: [UpdateGroup(name: \"2026-11\", updates: [\"KB-NOV\"])],\n    deployments: [",
+        );
+    assert_eq!(grouped.matches(r#"group: "2026-11""#).count(), 2);
+    let (a, b) = (run(&estate_of(&listed)), run(&estate_of(&grouped)));
+    assert_eq!(a.events, b.events);
+    assert_eq!(a.totals.installs, b.totals.installs);
+    for (x, y) in a.deployments.iter().zip(&b.deployments) {
+        assert_eq!(x.final_truth, y.final_truth);
+        assert_eq!(x.final_reported, y.final_reported);
+    }
+
+    // Errors name the field.
+    for (bad, want) in [
+        (
+            grouped.replace(r#"group: "2026-11""#, r#"group: "2026-12""#),
+            "deployments[1].group: unknown update group '2026-12'",
+        ),
+        (
+            grouped.replacen(
+                r#"group: "2026-11""#,
+                r#"group: "2026-11", updates: ["KB-NOV"]"#,
+                1,
+            ),
+            "deployments[1].group: give either `updates` or `group`, not both",
+        ),
+        (
+            grouped.replace(r#"updates: ["KB-NOV"])"#, "updates: [])"),
+            "update_groups[0].updates: must list at least one update",
+        ),
+        (
+            grouped.replace(
+                r#"release: "2026-11-10T18:00:00Z","#,
+                r#"release: "2026-11-10T18:00:00Z", classification: FeatureUpgrade,"#,
+            ),
+            "update_groups[0].updates[0]: update 'KB-NOV' is a feature update",
+        ),
+    ] {
+        let err = patchsim::scenario::parse(&bad, "test.ron")
+            .map_err(|e| e.to_string())
+            .and_then(|raw| patchsim::scenario::build(raw, "test.ron").map_err(|e| e.to_string()))
+            .map(|_| ())
+            .expect_err(want);
+        assert!(err.contains(want), "want {want:?} in:\n{err}");
+    }
 }

@@ -57,8 +57,23 @@ pub struct Scenario {
     pub cohorts: Vec<Cohort>,
     /// The update catalog.
     pub updates: Vec<Update>,
+    /// Software update groups: named sets of updates that deployments
+    /// deploy by `group`. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub update_groups: Vec<UpdateGroup>,
     /// Deployments of updates to cohorts.
     pub deployments: Vec<Deployment>,
+}
+
+/// A software update group: updates that one or more deployments deploy
+/// together.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGroup {
+    /// Unique name; deployments refer to it.
+    pub name: String,
+    /// Ids of its updates (at least one).
+    pub updates: Vec<String>,
 }
 
 fn default_seed() -> u64 {
@@ -984,8 +999,13 @@ impl Classification {
 pub struct Deployment {
     /// Unique name.
     pub name: String,
-    /// Ids of the updates deployed (at least one).
+    /// Ids of the updates deployed (at least one, unless `group` is
+    /// given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub updates: Vec<String>,
+    /// The software update group it deploys, instead of `updates`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Names of the targeted cohorts (at least one).
     pub targets: Vec<String>,
     /// `Required` (enforced at the deadline) or `Available` (the user
@@ -1371,6 +1391,7 @@ impl Deployment {
         Deployment {
             name: name.into(),
             updates: updates.iter().map(|s| s.to_string()).collect(),
+            group: None,
             targets: targets.iter().map(|s| s.to_string()).collect(),
             purpose: Purpose::Required,
             honor_maintenance_windows: true,

@@ -11,8 +11,8 @@ use chrono::{Datelike, Timelike};
 use sha2::{Digest, Sha256};
 
 use super::schema::{
-    ClientKind, ClientSettings, Cohort, Dist, FaultEffect, PhaseBegin, Power, Purpose, Recurrence,
-    Scenario, WindowType,
+    Classification, ClientKind, ClientSettings, Cohort, Dist, FaultEffect, PhaseBegin, Power,
+    Purpose, Recurrence, Scenario, WindowType,
 };
 use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
@@ -1339,16 +1339,70 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         }
         targets
     };
+    // Software update groups: each deployment of one deploys its updates.
+    let group_index = ck.unique(
+        "update_groups",
+        "name",
+        raw.update_groups.iter().map(|g| g.name.as_str()),
+    );
+    let mut group_updates: Vec<Vec<UpdateId>> = Vec::new();
+    for (k, g) in raw.update_groups.iter().enumerate() {
+        let path = format!("update_groups[{k}]");
+        if g.updates.is_empty() {
+            ck.fail(format!("{path}.updates"), "must list at least one update");
+        }
+        let mut ups: Vec<UpdateId> = Vec::new();
+        for (j, id) in g.updates.iter().enumerate() {
+            let Some(u) = ck.lookup(&format!("{path}.updates[{j}]"), "update", id, &update_index)
+            else {
+                continue;
+            };
+            if raw.updates[u].classification == Classification::FeatureUpgrade {
+                ck.fail(
+                    format!("{path}.updates[{j}]"),
+                    format!(
+                        "update '{id}' is a feature update, which a software update group cannot hold; deploy it with `updates`"
+                    ),
+                );
+            }
+            let u = UpdateId(u as u16);
+            if ups.contains(&u) {
+                ck.fail(
+                    format!("{path}.updates[{j}]"),
+                    format!("update '{id}' is listed twice"),
+                );
+            }
+            ups.push(u);
+        }
+        group_updates.push(ups);
+    }
     let mut deployments: Vec<DeploymentSpec> = Vec::new();
     for (i, d) in raw.deployments.iter().enumerate() {
         let path = format!("deployments[{i}]");
-        if d.updates.is_empty() {
+        if d.group.is_some() {
+            if !d.updates.is_empty() {
+                ck.fail(
+                    format!("{path}.group"),
+                    "give either `updates` or `group`, not both",
+                );
+            }
+        } else if d.updates.is_empty() {
             ck.fail(format!("{path}.updates"), "must list at least one update");
         }
         if d.targets.is_empty() {
             ck.fail(format!("{path}.targets"), "must list at least one cohort");
         }
         let mut ups: Vec<UpdateId> = Vec::new();
+        if let Some(group) = &d.group {
+            if let Some(k) = ck.lookup(
+                &format!("{path}.group"),
+                "update group",
+                group,
+                &group_index,
+            ) {
+                ups = group_updates[k].clone();
+            }
+        }
         for (j, id) in d.updates.iter().enumerate() {
             let Some(u) = ck.lookup(&format!("{path}.updates[{j}]"), "update", id, &update_index)
             else {
