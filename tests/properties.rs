@@ -1,7 +1,8 @@
 //! Property tests: small random scenarios (random cohorts with random power
 //! patterns and maintenance windows, settings, syncs, updates released
 //! during the run, Required and Available deployments (some phased), WSUS
-//! catalogs that make scans dearer or cheaper, GPO conflicts, lost
+//! catalogs that make scans dearer or cheaper, supersedence and expiry,
+//! GPO conflicts, lost
 //! state-message batches; a standalone site or a CAS over up to three
 //! primaries, one to two servers of each role per site, fallback SUPs,
 //! finite servers with short queues, outages and slowdowns of any server)
@@ -401,6 +402,11 @@ fn scenario_text(p: &Params) -> String {
     .unwrap();
     // Half the scenarios scan a WSUS catalog, of a size derived from the
     // seed (so that the drawn scenarios stay the same).
+    // A third of them expire superseded updates, at once or after hours.
+    let expire = match p.seed % 3 {
+        1 => format!(", expire_superseded_after: Some(\"{}h\")", p.seed % 48),
+        _ => String::new(),
+    };
     let catalog = match p.seed % 4 {
         0 => ", catalog: WsusCatalog(updates: 12000)".to_string(),
         1 => format!(
@@ -411,7 +417,7 @@ fn scenario_text(p: &Params) -> String {
     };
     writeln!(
         s,
-        "    sync: Sync(initially_synced: {}, schedule_interval: \"1d\", manual: [{}]{catalog}),",
+        "    sync: Sync(initially_synced: {}, schedule_interval: \"1d\", manual: [{}]{catalog}{expire}),",
         p.synced,
         manual.join(", ")
     )
@@ -591,6 +597,16 @@ fn scenario_text(p: &Params) -> String {
                 } else {
                     String::new()
                 }
+                // A third of the updates supersede the one before them,
+                // when that one is not released later.
+                + &if i > 0
+                    && (p.seed as usize / 2 + i) % 3 == 0
+                    && release(&p.updates[i - 1]).unwrap_or(0) <= release(u).unwrap_or(0)
+                {
+                    format!(", supersedes: [\"U{}\"]", i - 1)
+                } else {
+                    String::new()
+                }
         )
         .unwrap();
     }
@@ -749,7 +765,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 20];
+    let mut seen = [false; 22];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -774,6 +790,8 @@ fn the_generator_covers_the_features() {
             "microsoft_update_fallback: true",
             "cache_size",
             "co_managed: 0.3",
+            "supersedes: [",
+            "expire_superseded_after",
         ]
         .iter()
         .enumerate()
@@ -783,7 +801,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 20]);
+    assert_eq!(seen, [true; 22]);
 }
 
 /// Two Required deployments of one update while their distribution point

@@ -261,6 +261,9 @@ pub struct SyncSpec {
     /// The WSUS catalog the update points serve, when the scenario gives
     /// one (their scan times are then scaled by its scan cost).
     pub catalog: Option<CatalogSpec>,
+    /// A superseded update expires at the first sync this long after the
+    /// update superseding it was released (`None`: never).
+    pub expire_superseded_after: Option<SimDuration>,
     /// The SUP the top-level site's syncs go through (the site's first
     /// SUP), whose outage fails them; `None` when it is not one of the
     /// scenario's servers (a hierarchy's CAS).
@@ -541,6 +544,9 @@ pub struct UpdateSpec {
     pub failure_probability: f64,
     /// Size of its express content in bytes (`None`: it has none).
     pub express_bytes: Option<u64>,
+    /// The updates it supersedes: once it takes effect on a client, those
+    /// still missing there are no longer required.
+    pub supersedes: Vec<UpdateId>,
 }
 
 /// One deployment.

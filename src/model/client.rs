@@ -1024,7 +1024,7 @@ impl World<'_> {
         let windows = self.install_windows(c, d)?;
         let spec = &self.estate.deployments[d.index()];
         let need = (spec.updates.iter())
-            .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
+            .filter(|&&u| self.missing(c, u))
             .map(|u| self.estate.updates[u.index()].max_run_time)
             .min()?;
         match windows.next_fit(now, need) {
@@ -1156,6 +1156,9 @@ impl World<'_> {
         // another cache line.
         let express = self.cohort(c).content.express > 0.0 && self.clients.cold(c).express;
         for &u in &spec.updates {
+            if self.sync.expired(u) {
+                continue; // it left the deployment
+            }
             match self.clients.update(c, u).truth {
                 Truth::Missing => {
                     missing = true;
@@ -1257,7 +1260,7 @@ impl World<'_> {
     fn queue_missing(&mut self, c: ClientId, d: DeploymentId, state: u8, now: SimTime) {
         let estate = self.estate;
         for &u in &estate.deployments[d.index()].updates {
-            if self.clients.update(c, u).truth == Truth::Missing {
+            if self.missing(c, u) {
                 self.queue(c, TOPIC_UPDATE_ENFORCEMENT, state, u.0, now);
             }
         }
@@ -1394,7 +1397,7 @@ impl World<'_> {
         let left = (self.install_windows(c, d).filter(|_| !early))
             .map(|w| w.left(now).unwrap_or(SimDuration::ZERO).as_ms());
         let mut order: Vec<UpdateId> = (spec.updates.iter().copied())
-            .filter(|&u| self.clients.update(c, u).truth == Truth::Missing)
+            .filter(|&u| self.missing(c, u))
             .collect();
         order.sort_by_key(|u| estate.updates[u.index()].max_run_time);
         let mut length = SimDuration::ZERO;
@@ -1470,7 +1473,7 @@ impl World<'_> {
                 }
                 _ => continue,
             };
-            self.clients.set_truth(c, u, next);
+            self.set_effective(c, u, next, now);
             self.queue(c, TOPIC_UPDATE_ENFORCEMENT, message, u.0, now);
         }
         let a = self.deployments.assignment_mut(d, c);
@@ -1626,9 +1629,7 @@ impl World<'_> {
                 continue;
             }
             for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
-                n += (updates.iter())
-                    .filter(|&&u| self.clients.update(c, u).truth == Truth::Missing)
-                    .count() as u64;
+                n += (updates.iter()).filter(|&&u| self.missing(c, u)).count() as u64;
             }
         }
         n
@@ -1651,8 +1652,35 @@ impl World<'_> {
         } else {
             Truth::Installed
         };
-        self.clients.set_truth(c, u, truth);
+        self.set_effective(c, u, truth, now);
         self.refresh(c, now);
+    }
+
+    /// Whether client `c` misses update `u` for its deployments: it
+    /// applies, is not installed, and has not expired.
+    #[inline]
+    pub(crate) fn missing(&self, c: ClientId, u: UpdateId) -> bool {
+        self.clients.update(c, u).truth == Truth::Missing && !self.sync.expired(u)
+    }
+
+    /// Sets update `u`'s true state on client `c`; when that puts it in
+    /// effect (installed, no restart waiting), the updates it supersedes
+    /// that the client still misses are no longer required there. The
+    /// caller refreshes the client's cells.
+    pub(crate) fn set_effective(&mut self, c: ClientId, u: UpdateId, t: Truth, now: SimTime) {
+        self.clients.set_truth(c, u, t);
+        if t != Truth::Installed {
+            return;
+        }
+        let estate = self.estate;
+        for &s in &estate.updates[u.index()].supersedes {
+            if self.clients.update(c, s).truth == Truth::Missing {
+                self.clients.set_truth(c, s, Truth::NotRequired);
+                self.recorder.totals.updates_superseded += 1;
+                self.recorder
+                    .trace(now, Some(c), || TraceEvent::Superseded { update: s });
+            }
+        }
     }
 
     /// The restart is due: restart now, or as soon as the running install
@@ -1706,10 +1734,11 @@ impl World<'_> {
     /// The client is back from a restart (or a shutdown): installs pending a
     /// restart take effect and are verified by a scan; it asks for policy.
     pub(crate) fn complete_restart(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
         self.peer_back(c);
         for u in (0..self.estate.updates.len() as u16).map(UpdateId) {
             if self.clients.update(c, u).truth == Truth::PendingRestart {
-                self.clients.set_truth(c, u, Truth::Installed);
+                self.set_effective(c, u, Truth::Installed, now);
             }
         }
         for a in self.deployments.assignments_of_mut(c) {

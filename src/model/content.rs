@@ -416,7 +416,7 @@ impl World<'_> {
         let estate = self.estate;
         let express = self.cohort(c).content.express > 0.0 && self.clients.cold(c).express;
         (estate.deployments[d.index()].updates.iter())
-            .filter(|&&u| self.clients.update(c, u).truth == super::compliance::Truth::Missing)
+            .filter(|&&u| self.missing(c, u))
             .map(|u| {
                 let spec = &estate.updates[u.index()];
                 match spec.express_bytes {
@@ -510,7 +510,7 @@ impl World<'_> {
         }
         let estate = self.estate;
         let saved = (estate.deployments[d.index()].updates.iter())
-            .filter(|&&u| self.clients.update(c, u).truth == super::compliance::Truth::Missing)
+            .filter(|&&u| self.missing(c, u))
             .map(|u| {
                 let spec = &estate.updates[u.index()];
                 spec.size_bytes - spec.express_bytes.unwrap_or(spec.size_bytes)

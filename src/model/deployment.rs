@@ -413,8 +413,8 @@ impl World<'_> {
         let a = self.deployments.assignment(d, c);
         let true_cell = || {
             compliance::true_cell(
-                spec.updates
-                    .iter()
+                (spec.updates.iter())
+                    .filter(|&&u| !self.sync.expired(u))
                     .map(|&u| self.clients.update(c, u).truth),
                 a.phase,
             )
@@ -427,8 +427,8 @@ impl World<'_> {
             cached
         };
         let site = compliance::reported_cell(
-            spec.updates
-                .iter()
+            (spec.updates.iter())
+                .filter(|&&u| !self.sync.expired(u))
                 .map(|&u| self.clients.update(c, u).reported),
             a.enforcement,
             self.clients.reported_scan(c, Database::Site),
@@ -437,8 +437,8 @@ impl World<'_> {
             return (t, site, None);
         }
         let cas = compliance::reported_cell(
-            spec.updates
-                .iter()
+            (spec.updates.iter())
+                .filter(|&&u| !self.sync.expired(u))
                 .map(|&u| self.clients.update(c, u).cas_reported),
             a.cas_enforcement,
             self.clients.reported_scan(c, Database::Cas),

@@ -312,6 +312,13 @@ pub struct Totals {
     /// maintenance window (their max run time is longer than every window
     /// of the client), counted once per client and update.
     pub updates_never_fit: u64,
+    /// Updates that stopped being required on a client because an update
+    /// superseding them took effect there, counted once per client and
+    /// update.
+    pub updates_superseded: u64,
+    /// Superseded updates the supersedence rule expired at a sync: they
+    /// left their deployments.
+    pub updates_expired: u64,
     /// Restarts the user made before the countdown ran out.
     pub restarts_by_user: u64,
     /// Restarts forced at the end of the countdown.

@@ -17,7 +17,7 @@ use super::record::{SyncKind, SyncRecord};
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
-use crate::estate::{Estate, UpdateId};
+use crate::estate::{ClientId, Estate, UpdateId};
 
 /// The sync in progress.
 struct RunningSync {
@@ -46,6 +46,9 @@ pub(crate) struct Catalog {
     /// A failed sync's retry is scheduled, to run a sync of this kind (a
     /// full one if any sync that failed since was full), at this timer.
     retry: Option<(SyncKind, TimerId)>,
+    /// Per update, whether a supersedence rule expired it: it has left
+    /// its deployments.
+    expired: Vec<bool>,
 }
 
 impl Catalog {
@@ -59,7 +62,15 @@ impl Catalog {
             top_sup_down: false,
             top_sup_outages: 0,
             retry: None,
+            expired: vec![false; estate.updates.len()],
         }
+    }
+
+    /// Whether update `u` has expired (it no longer counts in any
+    /// deployment).
+    #[inline]
+    pub(crate) fn expired(&self, u: UpdateId) -> bool {
+        self.expired[u.index()]
     }
 
     /// A fault takes the top-level SUP down (`true`) or ends (`false`).
@@ -241,8 +252,58 @@ impl World<'_> {
                 self.site_synced(site, sync, sched);
             }
         }
+        self.expire_superseded(now);
         if std::mem::take(&mut self.sync.waiting) {
             self.sync_start(SyncKind::Delta, sched);
+        }
+    }
+
+    /// The WSUS cleanup after a sync applies the supersedence rule: a
+    /// superseded update expires once an update superseding it is synced
+    /// and was released `expire_superseded_after` ago (before the start
+    /// counts as the start). An expired update leaves every deployment:
+    /// each client's cells are counted again without it.
+    fn expire_superseded(&mut self, now: SimTime) {
+        let Some(after) = self.estate.sync.expire_superseded_after else {
+            return;
+        };
+        let estate = self.estate;
+        let mut expired = Vec::new();
+        for (i, u) in estate.updates.iter().enumerate() {
+            let due = u.release.unwrap_or(SimTime::ZERO) + after;
+            if u.supersedes.is_empty() || self.sync.synced_at[i] > now || due > now {
+                continue;
+            }
+            for &s in &u.supersedes {
+                if !self.sync.expired[s.index()] {
+                    self.sync.expired[s.index()] = true;
+                    expired.push(s);
+                }
+            }
+        }
+        if expired.is_empty() {
+            return;
+        }
+        for &s in &expired {
+            self.recorder.totals.updates_expired += 1;
+            self.recorder
+                .trace(now, None, || TraceEvent::UpdateExpired { update: s });
+        }
+        // Every client targeted by a deployment of an expired update.
+        let mut cohorts = vec![false; estate.cohorts.len()];
+        for d in &estate.deployments {
+            if d.updates.iter().any(|u| expired.contains(u)) {
+                for k in &d.targets {
+                    cohorts[k.index()] = true;
+                }
+            }
+        }
+        for (k, cohort) in estate.cohorts.iter().enumerate() {
+            if cohorts[k] {
+                for c in cohort.first_client..cohort.first_client + cohort.count {
+                    self.refresh(ClientId(c), now);
+                }
+            }
         }
     }
 

@@ -65,6 +65,12 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         /// The update.
         update: U,
     },
+    /// The supersedence rule expired a superseded update at the WSUS
+    /// cleanup after a sync: it leaves every deployment.
+    UpdateExpired {
+        /// The update.
+        update: U,
+    },
     /// A deployment's content is on a primary's DPs.
     ContentReady {
         /// The deployment.
@@ -260,6 +266,12 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "to")]
         by: D,
     },
+    /// An update it was missing is no longer required: an update that
+    /// supersedes it has taken effect.
+    Superseded {
+        /// The superseded update.
+        update: U,
+    },
     /// It starts installing a deployment's missing updates.
     InstallStart {
         /// The deployment.
@@ -421,6 +433,8 @@ impl<D, U> TraceEvent<D, U> {
             },
             E::InstallDone => E::InstallDone,
             E::BackgroundInstallDone { update } => E::BackgroundInstallDone { update: u(update) },
+            E::Superseded { update } => E::Superseded { update: u(update) },
+            E::UpdateExpired { update } => E::UpdateExpired { update: u(update) },
             E::RestartPlanned { cause, in_ms } => E::RestartPlanned { cause, in_ms },
             E::RestartDue => E::RestartDue,
             E::RestartStart { length_ms } => E::RestartStart { length_ms },
@@ -516,6 +530,8 @@ impl<D, U> TraceEvent<D, U> {
             E::DeadlineBroughtForward { .. } => "deadline_brought_forward",
             E::InstallDone => "install_done",
             E::BackgroundInstallDone { .. } => "background_install_done",
+            E::Superseded { .. } => "superseded",
+            E::UpdateExpired { .. } => "update_expired",
             E::RestartPlanned { .. } => "restart_planned",
             E::RestartDue => "restart_due",
             E::RestartStart { .. } => "restart_start",
@@ -641,6 +657,8 @@ mod tests {
                 by: "other",
             },
             TraceEvent::BackgroundInstallDone { update: "KB1" },
+            TraceEvent::Superseded { update: "KB1" },
+            TraceEvent::UpdateExpired { update: "KB1" },
             TraceEvent::RestartPlanned {
                 cause: RestartCause::InWindow,
                 in_ms: 0,

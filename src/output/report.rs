@@ -295,6 +295,14 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             thousands(t.updates_never_fit)
         );
     }
+    if t.updates_superseded + t.updates_expired > 0 {
+        let _ = writeln!(
+            out,
+            "supersedence: {} updates no longer required on their client, superseded by an update that took effect there; {} superseded updates expired (left their deployments)",
+            thousands(t.updates_superseded),
+            thousands(t.updates_expired)
+        );
+    }
     if t.mp_rejects + t.scan_rejects + t.scan_errors + t.download_failures > 0 {
         let _ = writeln!(
             out,

@@ -239,6 +239,9 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
         TraceEvent::BackgroundInstallDone { ref update } => {
             format!("{update} finishes installing in the background")
         }
+        TraceEvent::Superseded { ref update } => {
+            format!("{update} is no longer required: an update that supersedes it took effect")
+        }
         TraceEvent::RestartPlanned { cause, in_ms } => format!(
             "will restart in {} ({})",
             took(in_ms),

@@ -57,8 +57,23 @@ pub struct Scenario {
     pub cohorts: Vec<Cohort>,
     /// The update catalog.
     pub updates: Vec<Update>,
+    /// Software update groups: named sets of updates that deployments
+    /// deploy by `group`. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub update_groups: Vec<UpdateGroup>,
     /// Deployments of updates to cohorts.
     pub deployments: Vec<Deployment>,
+}
+
+/// A software update group: updates that one or more deployments deploy
+/// together.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateGroup {
+    /// Unique name; deployments refer to it.
+    pub name: String,
+    /// Ids of its updates (at least one).
+    pub updates: Vec<String>,
 }
 
 fn default_seed() -> u64 {
@@ -943,6 +958,11 @@ pub struct Update {
     /// content).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub express_size: Option<Bytes>,
+    /// Ids of the updates it supersedes, e.g. last month's cumulative
+    /// update: on a client where this one has taken effect they are no
+    /// longer required. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supersedes: Vec<String>,
 }
 
 fn one() -> f64 {
@@ -989,8 +1009,13 @@ impl Classification {
 pub struct Deployment {
     /// Unique name.
     pub name: String,
-    /// Ids of the updates deployed (at least one).
+    /// Ids of the updates deployed (at least one, unless `group` is
+    /// given).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub updates: Vec<String>,
+    /// The software update group it deploys, instead of `updates`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Names of the targeted cohorts (at least one).
     pub targets: Vec<String>,
     /// `Required` (enforced at the deadline) or `Available` (the user
@@ -1155,6 +1180,13 @@ pub struct Sync {
     /// `full_scan_time` or `delta_scan_time`, whatever the catalog).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub catalog: Option<WsusCatalog>,
+    /// The supersedence rule: a superseded update expires at the first
+    /// sync this long after the update superseding it was released (and
+    /// synced); `Some("0s")` is "Immediately expire a superseded software
+    /// update". An expired update leaves its deployments. Default `None`:
+    /// superseded updates never expire.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expire_superseded_after: Option<Dur>,
 }
 
 /// The updates in the WSUS database (the products, classifications and
@@ -1234,6 +1266,7 @@ impl Default for Sync {
             insert_per_update: default_insert(),
             retry_interval: default_sync_retry(),
             catalog: None,
+            expire_superseded_after: None,
         }
     }
 }
@@ -1361,6 +1394,7 @@ impl Update {
             restart_probability: one(),
             failure_probability: 0.0,
             express_size: None,
+            supersedes: Vec::new(),
         }
     }
 }
@@ -1372,6 +1406,7 @@ impl Deployment {
         Deployment {
             name: name.into(),
             updates: updates.iter().map(|s| s.to_string()).collect(),
+            group: None,
             targets: targets.iter().map(|s| s.to_string()).collect(),
             purpose: Purpose::Required,
             honor_maintenance_windows: true,

@@ -11,8 +11,8 @@ use chrono::{Datelike, Timelike};
 use sha2::{Digest, Sha256};
 
 use super::schema::{
-    ClientKind, ClientSettings, Cohort, Dist, FaultEffect, PhaseBegin, Power, Purpose, Recurrence,
-    Scenario, WindowType,
+    Classification, ClientKind, ClientSettings, Cohort, Dist, FaultEffect, PhaseBegin, Power,
+    Purpose, Recurrence, Scenario, WindowType,
 };
 use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
@@ -548,9 +548,18 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             decline_superseded: c.decline_superseded,
             reference_updates: c.reference_updates,
         }),
+        expire_superseded_after: sy.expire_superseded_after.map(|d| d.0),
         // Set below, once it is known whether the site is a CAS.
         top_update_point: None,
     };
+    if let Some(after) = sy.expire_superseded_after {
+        ck.duration(
+            "sync.expire_superseded_after",
+            after.0,
+            SimDuration::ZERO,
+            SimDuration::from_days(3650),
+        );
+    }
 
     // Servers.
     let servers = &raw.servers;
@@ -1242,7 +1251,44 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             restart_probability: u.restart_probability,
             failure_probability: u.failure_probability,
             express_bytes: u.express_size.map(|b| b.0),
+            supersedes: Vec::new(),
         });
+    }
+    // Supersedence: a newer update supersedes older ones.
+    for (i, u) in raw.updates.iter().enumerate() {
+        let mut superseded: Vec<UpdateId> = Vec::new();
+        for (j, id) in u.supersedes.iter().enumerate() {
+            let path = format!("updates[{i}].supersedes[{j}]");
+            let Some(k) = ck.lookup(&path, "update", id, &update_index) else {
+                continue;
+            };
+            let s = UpdateId(k as u16);
+            if k == i {
+                ck.fail(path, format!("update '{id}' cannot supersede itself"));
+            } else if superseded.contains(&s) {
+                ck.fail(path, format!("update '{id}' is listed twice"));
+            } else if updates[k].release.unwrap_or(SimTime::ZERO)
+                > updates[i].release.unwrap_or(SimTime::ZERO)
+            {
+                ck.fail(
+                    path,
+                    format!(
+                        "update '{id}' is released after '{}', which cannot supersede it: an update supersedes older ones",
+                        u.id
+                    ),
+                );
+            } else if raw.updates[k].supersedes.contains(&u.id) {
+                ck.fail(
+                    path,
+                    format!("updates '{}' and '{id}' supersede each other", u.id),
+                );
+            } else {
+                superseded.push(s);
+            }
+        }
+        if let Some(spec) = updates.get_mut(i) {
+            spec.supersedes = superseded;
+        }
     }
 
     // Deployments.
@@ -1295,16 +1341,70 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         }
         targets
     };
+    // Software update groups: each deployment of one deploys its updates.
+    let group_index = ck.unique(
+        "update_groups",
+        "name",
+        raw.update_groups.iter().map(|g| g.name.as_str()),
+    );
+    let mut group_updates: Vec<Vec<UpdateId>> = Vec::new();
+    for (k, g) in raw.update_groups.iter().enumerate() {
+        let path = format!("update_groups[{k}]");
+        if g.updates.is_empty() {
+            ck.fail(format!("{path}.updates"), "must list at least one update");
+        }
+        let mut ups: Vec<UpdateId> = Vec::new();
+        for (j, id) in g.updates.iter().enumerate() {
+            let Some(u) = ck.lookup(&format!("{path}.updates[{j}]"), "update", id, &update_index)
+            else {
+                continue;
+            };
+            if raw.updates[u].classification == Classification::FeatureUpgrade {
+                ck.fail(
+                    format!("{path}.updates[{j}]"),
+                    format!(
+                        "update '{id}' is a feature update, which a software update group cannot hold; deploy it with `updates`"
+                    ),
+                );
+            }
+            let u = UpdateId(u as u16);
+            if ups.contains(&u) {
+                ck.fail(
+                    format!("{path}.updates[{j}]"),
+                    format!("update '{id}' is listed twice"),
+                );
+            }
+            ups.push(u);
+        }
+        group_updates.push(ups);
+    }
     let mut deployments: Vec<DeploymentSpec> = Vec::new();
     for (i, d) in raw.deployments.iter().enumerate() {
         let path = format!("deployments[{i}]");
-        if d.updates.is_empty() {
+        if d.group.is_some() {
+            if !d.updates.is_empty() {
+                ck.fail(
+                    format!("{path}.group"),
+                    "give either `updates` or `group`, not both",
+                );
+            }
+        } else if d.updates.is_empty() {
             ck.fail(format!("{path}.updates"), "must list at least one update");
         }
         if d.targets.is_empty() {
             ck.fail(format!("{path}.targets"), "must list at least one cohort");
         }
         let mut ups: Vec<UpdateId> = Vec::new();
+        if let Some(group) = &d.group {
+            if let Some(k) = ck.lookup(
+                &format!("{path}.group"),
+                "update group",
+                group,
+                &group_index,
+            ) {
+                ups = group_updates[k].clone();
+            }
+        }
         for (j, id) in d.updates.iter().enumerate() {
             let Some(u) = ck.lookup(&format!("{path}.updates[{j}]"), "update", id, &update_index)
             else {

@@ -1,0 +1,285 @@
+//! Supersedence (docs/model.md, "Supersedence"): once an update that
+//! supersedes another takes effect on a client (installed, restarted if
+//! it needed it), the superseded one, if the client still misses it, is
+//! no longer required there. Last month's cumulative update then turns
+//! Not required for the clients that install this month's first, true
+//! and, after their next scan reaches the database, reported; they never
+//! install it. Without `supersedes` nothing changes. An expired update
+//! (`sync.expire_superseded_after`) leaves its deployments. A software
+//! update group deployed twice is its updates listed twice. Every run
+//! keeps the laws (`run_checked`).
+
+mod common;
+
+use common::estate_of;
+use patchsim::estate::Estate;
+use patchsim::model::{Compliance, Outcome};
+
+const CLIENTS: u32 = 2000;
+/// Share of the clients still missing last month's update.
+const P_OLD: f64 = 0.4;
+/// Share this month's update applies to.
+const P_NEW: f64 = 0.9;
+
+/// 2,000 always-on clients; last month's update ("KB-OCT") still missing
+/// on 40 % of them, deployed with a late deadline (day 6); this month's
+/// ("KB-NOV", released on day 1 and synced) deployed with its deadline on
+/// day 3. `supersedes` is KB-NOV's list.
+fn text(supersedes: &str) -> String {
+    text_expiring(supersedes, "")
+}
+
+/// The same, with `sync.expire_superseded_after` set to `after` (`""`:
+/// left out).
+fn text_expiring(supersedes: &str, after: &str) -> String {
+    let expire = if after.is_empty() {
+        String::new()
+    } else {
+        format!(r#", expire_superseded_after: Some("{after}")"#)
+    };
+    format!(
+        r#"Scenario(
+    name: "supersedence",
+    seed: 11,
+    start: "2026-11-09T00:00:00Z",
+    duration: "8d",
+    site: Site(content_ready_delay: Fixed("30m")),
+    sync: Sync(manual: ["2026-11-10T19:30:00Z"]{expire}),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 3000)],
+    ),
+    cohorts: [
+        Cohort(name: "clients", count: {CLIENTS}, management_point: "mp", update_point: "sup", distribution_point: "dp"),
+    ],
+    updates: [
+        Update(id: "KB-OCT", size: "100MB", install_time: Fixed("10m"), applicability: {P_OLD}),
+        Update(id: "KB-NOV", size: "100MB", install_time: Fixed("10m"), applicability: {P_NEW},
+               release: "2026-11-10T18:00:00Z", supersedes: [{supersedes}]),
+    ],
+    deployments: [
+        Deployment(name: "oct", updates: ["KB-OCT"], targets: ["clients"],
+                   created: "2026-11-09T01:00:00Z", deadline: "2026-11-15T02:00:00Z"),
+        Deployment(name: "nov", updates: ["KB-NOV"], targets: ["clients"],
+                   created: "2026-11-11T08:00:00Z", deadline: "2026-11-12T02:00:00Z"),
+    ],
+)"#
+    )
+}
+
+fn run(estate: &Estate) -> Outcome {
+    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"))
+}
+
+fn count(row: [u32; 4], state: Compliance) -> f64 {
+    f64::from(row[state as usize])
+}
+
+#[test]
+fn a_superseding_update_makes_the_old_one_not_required() {
+    let plain = run(&estate_of(&text("")));
+    let superseded = run(&estate_of(&text(r#""KB-OCT""#)));
+
+    // Without supersedence every client missing KB-OCT installs it at its
+    // deadline, and nothing is superseded.
+    assert_eq!(plain.totals.updates_superseded, 0);
+    let n = f64::from(CLIENTS);
+    let (old, old_sup) = (&plain.deployments[0], &superseded.deployments[0]);
+    let sd = (n * P_OLD * (1.0 - P_OLD)).sqrt();
+    assert!(
+        (count(old.final_truth, Compliance::Installed) - n * P_OLD).abs() < 4.0 * sd,
+        "{:?}",
+        old.final_truth
+    );
+
+    // With it, the clients that miss both (40 % × 90 % of them) install
+    // KB-NOV at its deadline on day 3, before KB-OCT's on day 6: KB-OCT is
+    // then not required for them, and they never install it. The applicability
+    // draws are the same in both runs, so the counts move exactly.
+    let expected = n * P_OLD * P_NEW;
+    let sd = (n * P_OLD * P_NEW * (1.0 - P_OLD * P_NEW)).sqrt();
+    let moved = superseded.totals.updates_superseded as f64;
+    assert!(
+        (moved - expected).abs() < 4.0 * sd,
+        "{moved} superseded, expected about {expected} ± {sd}"
+    );
+    assert_eq!(
+        count(old_sup.final_truth, Compliance::Installed),
+        count(old.final_truth, Compliance::Installed) - moved,
+        "the superseded clients never install KB-OCT"
+    );
+    assert_eq!(
+        count(old_sup.final_truth, Compliance::NotRequired),
+        count(old.final_truth, Compliance::NotRequired) + moved,
+    );
+    // The database shows it too, by the end (every client always on).
+    assert_eq!(old_sup.final_reported, old_sup.final_truth);
+    assert_eq!(
+        plain.totals.installs - superseded.totals.installs,
+        superseded.totals.updates_superseded,
+        "one install fewer per superseded update"
+    );
+    // This month's deployment is untouched.
+    assert_eq!(
+        plain.deployments[1].final_truth,
+        superseded.deployments[1].final_truth
+    );
+}
+
+#[test]
+fn supersedence_errors_name_the_field() {
+    let older = text("").replace(
+        "applicability: 0.4)",
+        r#"applicability: 0.4, supersedes: ["KB-NOV"])"#,
+    );
+    let cases = [
+        (
+            text(r#""KB-X""#),
+            "updates[1].supersedes[0]: unknown update 'KB-X'",
+        ),
+        (
+            text(r#""KB-NOV""#),
+            "updates[1].supersedes[0]: update 'KB-NOV' cannot supersede itself",
+        ),
+        (
+            text(r#""KB-OCT", "KB-OCT""#),
+            "updates[1].supersedes[1]: update 'KB-OCT' is listed twice",
+        ),
+        (
+            older,
+            "updates[0].supersedes[0]: update 'KB-NOV' is released after 'KB-OCT'",
+        ),
+        (
+            text(r#""KB-OCT""#).replace("supersedes:", "supersedez:"),
+            "unknown field",
+        ),
+    ];
+    for (scenario, want) in cases {
+        let err = patchsim::scenario::parse(&scenario, "test.ron")
+            .map_err(|e| e.to_string())
+            .and_then(|raw| patchsim::scenario::build(raw, "test.ron").map_err(|e| e.to_string()))
+            .map(|_| ())
+            .expect_err(want);
+        assert!(err.contains(want), "want {want:?} in:\n{err}");
+    }
+}
+
+/// With the supersedence rule "immediately expire", KB-OCT expires at the
+/// sync that brings KB-NOV (day 1, before KB-OCT's deadline): it leaves
+/// the October deployment, which then requires nothing of anyone (Not
+/// required for every client, true and reported at once), and no client
+/// installs it. A wait longer than the run expires nothing: the run is
+/// the same as without the rule.
+#[test]
+fn an_expired_update_leaves_its_deployments() {
+    let kept = run(&estate_of(&text(r#""KB-OCT""#)));
+    let expired = run(&estate_of(&text_expiring(r#""KB-OCT""#, "0s")));
+    assert_eq!(expired.totals.updates_expired, 1);
+    let oct = &expired.deployments[0];
+    assert_eq!(
+        count(oct.final_truth, Compliance::NotRequired),
+        f64::from(CLIENTS)
+    );
+    assert_eq!(oct.final_reported, oct.final_truth);
+    // Nothing of KB-OCT is installed: only KB-NOV's installs remain, the
+    // clients it applies to (about 90 %).
+    let n = f64::from(CLIENTS);
+    let sd = (n * P_NEW * (1.0 - P_NEW)).sqrt();
+    let installs = expired.totals.installs as f64;
+    assert!(
+        (installs - n * P_NEW).abs() < 4.0 * sd,
+        "{installs} installs"
+    );
+    assert_eq!(
+        expired.totals.installs,
+        u64::from(kept.deployments[1].final_truth[Compliance::Installed as usize]),
+    );
+    assert_eq!(
+        expired.deployments[1].final_truth,
+        kept.deployments[1].final_truth
+    );
+
+    let later = run(&estate_of(&text_expiring(r#""KB-OCT""#, "30d")));
+    assert_eq!(later.totals.updates_expired, 0);
+    assert_eq!(later.totals.installs, kept.totals.installs);
+    assert_eq!(
+        later.deployments[0].final_truth,
+        kept.deployments[0].final_truth
+    );
+    assert_eq!(
+        later.deployments[0].final_reported,
+        kept.deployments[0].final_reported
+    );
+}
+
+#[test]
+fn an_expiry_wait_out_of_range_is_named() {
+    let text = text_expiring(r#""KB-OCT""#, "4000d");
+    let raw = patchsim::scenario::parse(&text, "test.ron").expect("parses");
+    let err = patchsim::scenario::build(raw, "test.ron").expect_err("out of range");
+    assert!(
+        err.to_string().contains("sync.expire_superseded_after"),
+        "{err}"
+    );
+}
+
+/// A software update group deployed by two deployments (the same
+/// collection with two deadlines here) runs exactly as two deployments
+/// that list its updates.
+#[test]
+fn an_update_group_deployed_twice_is_its_updates() {
+    let second = r#"        Deployment(name: "nov-late", updates: ["KB-NOV"], targets: ["clients"],
+                   created: "2026-11-11T08:00:00Z", deadline: "2026-11-14T02:00:00Z"),
+    ],"#;
+    let listed = text(r#""KB-OCT""#).replacen("    ],\n)", &format!("{second}\n)"), 1);
+    assert!(listed.contains("nov-late"), "{listed}");
+    let grouped = listed
+        .replace(r#"updates: ["KB-NOV"]"#, r#"group: "2026-11""#)
+        .replace(
+            "    deployments: [",
+            "    update_groups: [UpdateGroup(name: \"2026-11\", updates: [\"KB-NOV\"])],\n    deployments: [",
+        );
+    assert_eq!(grouped.matches(r#"group: "2026-11""#).count(), 2);
+    let (a, b) = (run(&estate_of(&listed)), run(&estate_of(&grouped)));
+    assert_eq!(a.events, b.events);
+    assert_eq!(a.totals.installs, b.totals.installs);
+    for (x, y) in a.deployments.iter().zip(&b.deployments) {
+        assert_eq!(x.final_truth, y.final_truth);
+        assert_eq!(x.final_reported, y.final_reported);
+    }
+
+    // Errors name the field.
+    for (bad, want) in [
+        (
+            grouped.replace(r#"group: "2026-11""#, r#"group: "2026-12""#),
+            "deployments[1].group: unknown update group '2026-12'",
+        ),
+        (
+            grouped.replacen(
+                r#"group: "2026-11""#,
+                r#"group: "2026-11", updates: ["KB-NOV"]"#,
+                1,
+            ),
+            "deployments[1].group: give either `updates` or `group`, not both",
+        ),
+        (
+            grouped.replace(r#"updates: ["KB-NOV"])"#, "updates: [])"),
+            "update_groups[0].updates: must list at least one update",
+        ),
+        (
+            grouped.replace(
+                r#"release: "2026-11-10T18:00:00Z","#,
+                r#"release: "2026-11-10T18:00:00Z", classification: FeatureUpgrade,"#,
+            ),
+            "update_groups[0].updates[0]: update 'KB-NOV' is a feature update",
+        ),
+    ] {
+        let err = patchsim::scenario::parse(&bad, "test.ron")
+            .map_err(|e| e.to_string())
+            .and_then(|raw| patchsim::scenario::build(raw, "test.ron").map_err(|e| e.to_string()))
+            .map(|_| ())
+            .expect_err(want);
+        assert!(err.contains(want), "want {want:?} in:\n{err}");
+    }
+}
