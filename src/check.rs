@@ -188,12 +188,7 @@ impl<'e> LawChecker<'e> {
             synced_at,
             first_sync_done: estate.sync.initially_synced,
             min_run_time,
-            windows: (estate.cohorts.iter())
-                .map(|k| {
-                    let settings = &estate.settings[k.settings.index()];
-                    Schedule::for_updates(k, settings, estate.week_offset)
-                })
-                .collect(),
+            windows: Schedule::per_cohort(estate),
             available: estate.deployments.iter().map(|d| d.available).collect(),
             deadline: estate.deployments.iter().map(|d| d.deadline).collect(),
             records: 0,

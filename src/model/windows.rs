@@ -39,6 +39,16 @@ pub(crate) struct Schedule {
 }
 
 impl Schedule {
+    /// Per cohort of `estate`, in order: the windows its clients install
+    /// software updates in ([`Schedule::for_updates`]).
+    pub(crate) fn per_cohort(estate: &Estate) -> Vec<Schedule> {
+        (estate.cohorts.iter())
+            .map(|k| {
+                Schedule::for_updates(k, &estate.settings[k.settings.index()], estate.week_offset)
+            })
+            .collect()
+    }
+
     /// The windows software updates use on a cohort's clients: its
     /// `SoftwareUpdates` windows if it has any (with its `AllDeployments`
     /// ones too if `settings` allow them), else all of its windows.
@@ -200,9 +210,7 @@ pub struct TooLong {
 /// Every update that can never install on a targeted cohort because no
 /// window of it is long enough, in deployment, update, then cohort order.
 pub fn too_long(estate: &Estate) -> Vec<TooLong> {
-    let schedules: Vec<Schedule> = (estate.cohorts.iter())
-        .map(|k| Schedule::for_updates(k, &estate.settings[k.settings.index()], estate.week_offset))
-        .collect();
+    let schedules = Schedule::per_cohort(estate);
     let mut found = Vec::new();
     for (d, spec) in estate.deployments.iter().enumerate() {
         if spec.purpose != Purpose::Required || !spec.honor_maintenance_windows {

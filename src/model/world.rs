@@ -76,12 +76,7 @@ impl<'e> World<'e> {
             explicit: false,
             report_dirty: Vec::new(),
             phase_checks: Vec::new(),
-            windows: (estate.cohorts.iter())
-                .map(|k| {
-                    let settings = &estate.settings[k.settings.index()];
-                    Schedule::for_updates(k, settings, estate.week_offset)
-                })
-                .collect(),
+            windows: Schedule::per_cohort(estate),
         };
         world.count_initial_cells();
         for c in 0..world.clients.len() {
