@@ -50,6 +50,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             ..Update::new("KB5099999", "700MB".parse()?)
         }],
         update_groups: Vec::new(),
+        automatic_deployment_rules: Vec::new(),
         deployments: vec![Deployment {
             deadline: Some("2026-12-11T12:00:00Z".parse()?),
             ..Deployment::required(

@@ -283,6 +283,18 @@ impl<'e> LawChecker<'e> {
                 self.synced_at[u.index()] = r.time;
             }
             TraceEvent::SyncInserted => self.first_sync_done = true,
+            TraceEvent::RuleDeployed { deployment: d, .. }
+                if self.available[d.index()] == SimTime::MAX =>
+            {
+                let spec = &self.estate.deployments[d.index()];
+                let rule = &self.estate.rules[usize::from(spec.rule.expect("a rule's"))];
+                let available = r.time + rule.available_after;
+                self.available[d.index()] = available;
+                self.deadline[d.index()] = match spec.purpose {
+                    Purpose::Required => available + rule.deadline_after,
+                    Purpose::Available => available,
+                };
+            }
             TraceEvent::PhaseStarted { deployment: d, .. } => {
                 let spec = &self.estate.deployments[d.index()];
                 if let Some(phase) = &spec.phase {

@@ -11,7 +11,7 @@
 
 mod common;
 
-use common::estate_of;
+use common::{build_error, estate_of};
 use patchsim::estate::Estate;
 use patchsim::model::{Compliance, Outcome};
 
@@ -156,11 +156,7 @@ fn supersedence_errors_name_the_field() {
         ),
     ];
     for (scenario, want) in cases {
-        let err = patchsim::scenario::parse(&scenario, "test.ron")
-            .map_err(|e| e.to_string())
-            .and_then(|raw| patchsim::scenario::build(raw, "test.ron").map_err(|e| e.to_string()))
-            .map(|_| ())
-            .expect_err(want);
+        let err = build_error(&scenario);
         assert!(err.contains(want), "want {want:?} in:\n{err}");
     }
 }

@@ -93,6 +93,8 @@ pub struct Estate {
     pub updates: Vec<UpdateSpec>,
     /// Deployments, indexed by [`DeploymentId`](ids::DeploymentId).
     pub deployments: Vec<DeploymentSpec>,
+    /// Automatic deployment rules, in file order.
+    pub rules: Vec<RuleSpec>,
 }
 
 impl Estate {
@@ -572,6 +574,10 @@ pub struct DeploymentSpec {
     /// The phase after this one, if it is a phase of a phased deployment
     /// with one more.
     pub next_phase: Option<DeploymentId>,
+    /// For a deployment an automatic deployment rule makes: the rule's
+    /// index in [`Estate::rules`]. Its `updates` are every update the rule
+    /// could pick; a run picks among them, and sets its times.
+    pub rule: Option<u16>,
     /// Required or Available.
     pub purpose: Purpose,
     /// Installs wait for maintenance windows.
@@ -582,6 +588,34 @@ pub struct DeploymentSpec {
     pub suppress_restart_servers: bool,
     /// A client whose DP is down downloads from Microsoft Update.
     pub microsoft_update_fallback: bool,
+}
+
+/// An automatic deployment rule: when it runs, it picks the updates in the
+/// site database that meet its criteria and deploys them.
+#[derive(Clone, Debug)]
+pub struct RuleSpec {
+    /// Its name.
+    pub name: String,
+    /// Its run times; `None`: at the end of every successful sync.
+    pub schedule: Option<Vec<SimTime>>,
+    /// Only updates released at most this long before the run.
+    pub released_within: Option<SimDuration>,
+    /// Per update it could pick (its deployments' `updates`), its release
+    /// in ms since the start: negative before the start, `i64::MIN` for an
+    /// update the scenario gives no release (long before the start).
+    pub released: Vec<i64>,
+    /// Whether it picks an update that another update in the site database
+    /// supersedes.
+    pub superseded: bool,
+    /// Whether it keeps one group and deployment, whose updates each run
+    /// replaces, instead of a new one each run.
+    pub existing_group: bool,
+    /// Available time after the run.
+    pub available_after: SimDuration,
+    /// Deadline after the available time (Required).
+    pub deadline_after: SimDuration,
+    /// The deployments its runs fill, in order (one for an existing group).
+    pub deployments: Vec<DeploymentId>,
 }
 
 /// A later phase of a phased deployment: a deployment created when the

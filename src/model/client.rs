@@ -1022,8 +1022,7 @@ impl World<'_> {
     /// the client would install; `SimTime::MAX`: no window ever has).
     fn window_for_install(&self, c: ClientId, d: DeploymentId, now: SimTime) -> Option<SimTime> {
         let windows = self.install_windows(c, d)?;
-        let spec = &self.estate.deployments[d.index()];
-        let need = (spec.updates.iter())
+        let need = (self.updates_of(d).iter())
             .filter(|&&u| self.missing(c, u))
             .map(|u| self.estate.updates[u.index()].max_run_time)
             .min()?;
@@ -1155,7 +1154,7 @@ impl World<'_> {
         // Read only where the cohort uses express: the cold record is
         // another cache line.
         let express = self.cohort(c).content.express > 0.0 && self.clients.cold(c).express;
-        for &u in &spec.updates {
+        for &u in self.updates_of(d).iter() {
             if self.sync.expired(u) {
                 continue; // it left the deployment
             }
@@ -1258,8 +1257,7 @@ impl World<'_> {
     /// Queues a per-update enforcement (topic 402) message for each update
     /// of the deployment still missing on the client.
     fn queue_missing(&mut self, c: ClientId, d: DeploymentId, state: u8, now: SimTime) {
-        let estate = self.estate;
-        for &u in &estate.deployments[d.index()].updates {
+        for &u in self.updates_of(d).iter() {
             if self.missing(c, u) {
                 self.queue(c, TOPIC_UPDATE_ENFORCEMENT, state, u.0, now);
             }
@@ -1389,14 +1387,13 @@ impl World<'_> {
         let now = sched.now();
         self.cache_touch(c, d, now);
         let estate = self.estate;
-        let spec = &estate.deployments[d.index()];
         let cohort_failure = self.cohort(c).failure_probability;
         // Time left in the open window (`None`: no window gates it, as
         // none gates a user's install before the deadline).
         let early = self.deployments.assignment(d, c).early(now);
         let left = (self.install_windows(c, d).filter(|_| !early))
             .map(|w| w.left(now).unwrap_or(SimDuration::ZERO).as_ms());
-        let mut order: Vec<UpdateId> = (spec.updates.iter().copied())
+        let mut order: Vec<UpdateId> = (self.updates_of(d).iter().copied())
             .filter(|&u| self.missing(c, u))
             .collect();
         order.sort_by_key(|u| estate.updates[u.index()].max_run_time);
@@ -1446,9 +1443,8 @@ impl World<'_> {
         now: SimTime,
         sched: &mut Scheduler<'_, Event>,
     ) {
-        let spec = &self.estate.deployments[d.index()];
         let (mut failed, mut restart) = (false, false);
-        for &u in &spec.updates {
+        for &u in self.updates_of(d).iter() {
             let (next, message) = match self.clients.update(c, u).truth {
                 Truth::InstallingOk => {
                     let p = self.estate.updates[u.index()].restart_probability;

@@ -415,7 +415,7 @@ impl World<'_> {
     fn content_bytes(&self, c: ClientId, d: DeploymentId) -> u64 {
         let estate = self.estate;
         let express = self.cohort(c).content.express > 0.0 && self.clients.cold(c).express;
-        (estate.deployments[d.index()].updates.iter())
+        (self.updates_of(d).iter())
             .filter(|&&u| self.missing(c, u))
             .map(|u| {
                 let spec = &estate.updates[u.index()];
@@ -509,7 +509,7 @@ impl World<'_> {
             return;
         }
         let estate = self.estate;
-        let saved = (estate.deployments[d.index()].updates.iter())
+        let saved = (self.updates_of(d).iter())
             .filter(|&&u| self.missing(c, u))
             .map(|u| {
                 let spec = &estate.updates[u.index()];

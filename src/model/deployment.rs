@@ -10,6 +10,9 @@
 //! deployment (`compliance.rs`'s rules) and moves the counters, so that a
 //! sample costs nothing per client.
 
+use std::ops::Deref;
+use std::sync::Arc;
+
 use hdrhistogram::Histogram;
 
 use super::compliance::{self, Cell, Counts, Phase};
@@ -22,7 +25,9 @@ use super::store::{AssignmentTable, Database};
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimTime};
-use crate::estate::{ClientId, CohortId, DeploymentId, Estate, PhaseStart, Purpose, SiteId};
+use crate::estate::{
+    ClientId, CohortId, DeploymentId, Estate, PhaseStart, Purpose, SiteId, UpdateId,
+};
 
 /// One client's path through one deployment while the run goes: what
 /// becomes its [`Assignment`], without the two times only the results read
@@ -142,6 +147,29 @@ struct DeploymentState {
     /// A phase of a phased deployment: how it began, and per primary when
     /// its content is on the DPs (`None`: it targets no client there).
     phase: Option<PhaseState>,
+    /// For a deployment an automatic deployment rule made: the updates its
+    /// last run picked (`None`: the scenario's list).
+    picked: Option<Arc<[UpdateId]>>,
+}
+
+/// The updates a deployment deploys now: the scenario's list, or those an
+/// automatic deployment rule picked. Holds no borrow of the world.
+#[derive(Clone)]
+pub(crate) enum Updates<'e> {
+    Listed(&'e [UpdateId]),
+    Picked(Arc<[UpdateId]>),
+}
+
+impl Deref for Updates<'_> {
+    type Target = [UpdateId];
+
+    #[inline]
+    fn deref(&self) -> &[UpdateId] {
+        match self {
+            Updates::Listed(list) => list,
+            Updates::Picked(list) => list,
+        }
+    }
 }
 
 /// A phase of a phased deployment while the run goes.
@@ -216,6 +244,7 @@ impl Deployments {
                             manual_pending: false,
                         }
                     }),
+                    picked: None,
                 }
             })
             .collect();
@@ -287,8 +316,31 @@ impl Deployments {
     /// `d`'s policy is published at `site` now.
     pub(crate) fn published(&mut self, d: DeploymentId, site: SiteId, now: SimTime) {
         let dep = &mut self.states[d.index()];
-        dep.site_published_at[site.index()] = Some(now);
+        // Published again (a rule's group refreshed): the first counts.
+        dep.site_published_at[site.index()].get_or_insert(now);
         dep.published_at = Some(dep.published_at.map_or(now, |t| t.min(now)));
+    }
+
+    /// An automatic deployment rule's run made `d` now, with `updates`
+    /// (or, made before, replaced its updates): created now, available and
+    /// due at the times given (unchanged for a replacement).
+    pub(crate) fn pick(
+        &mut self,
+        d: DeploymentId,
+        updates: Vec<UpdateId>,
+        times: Option<(SimTime, SimTime, SimTime)>,
+    ) {
+        let dep = &mut self.states[d.index()];
+        dep.picked = Some(updates.into());
+        if let Some((created, available, deadline)) = times {
+            (dep.created, dep.available, dep.deadline) = (created, available, deadline);
+        }
+    }
+
+    /// The updates a rule's last run picked for `d` (`None`: the
+    /// scenario's list).
+    pub(crate) fn picked(&self, d: DeploymentId) -> Option<&[UpdateId]> {
+        self.states[d.index()].picked.as_deref()
     }
 
     /// When `d` was created (`SimTime::MAX`: a phase not yet begun).
@@ -380,6 +432,7 @@ impl Deployments {
                     available: began.then_some(dep.available),
                     deadline: began.then_some(dep.deadline),
                     phase: dep.phase.as_ref().map(|p| p.record),
+                    picked: dep.picked.as_deref().map(<[UpdateId]>::to_vec),
                     published_at: dep.published_at,
                     site_published_at: dep.site_published_at,
                     thresholds: dep.thresholds,
@@ -409,11 +462,11 @@ impl World<'_> {
         d: DeploymentId,
         truth_changed: bool,
     ) -> (Cell, Cell, Option<Cell>) {
-        let spec = &self.estate.deployments[d.index()];
+        let updates = self.updates_of(d);
         let a = self.deployments.assignment(d, c);
         let true_cell = || {
             compliance::true_cell(
-                (spec.updates.iter())
+                (updates.iter())
                     .filter(|&&u| !self.sync.expired(u))
                     .map(|&u| self.clients.update(c, u).truth),
                 a.phase,
@@ -427,7 +480,7 @@ impl World<'_> {
             cached
         };
         let site = compliance::reported_cell(
-            (spec.updates.iter())
+            (updates.iter())
                 .filter(|&&u| !self.sync.expired(u))
                 .map(|&u| self.clients.update(c, u).reported),
             a.enforcement,
@@ -437,7 +490,7 @@ impl World<'_> {
             return (t, site, None);
         }
         let cas = compliance::reported_cell(
-            (spec.updates.iter())
+            (updates.iter())
                 .filter(|&&u| !self.sync.expired(u))
                 .map(|&u| self.clients.update(c, u).cas_reported),
             a.cas_enforcement,
@@ -446,29 +499,84 @@ impl World<'_> {
         (t, cas, Some(site))
     }
 
+    /// Traces a change of client `c`'s true and reported cells of `d`,
+    /// each `[from, to]`.
+    #[inline]
+    fn trace_cells(
+        &mut self,
+        c: ClientId,
+        d: DeploymentId,
+        [old, new]: [Cell; 2],
+        [old_reported, reported]: [Cell; 2],
+        now: SimTime,
+    ) {
+        if old != new {
+            self.recorder.trace(now, Some(c), || TraceEvent::TrueState {
+                deployment: d,
+                from: old,
+                to: new,
+            });
+        }
+        if old_reported != reported {
+            self.recorder
+                .trace(now, Some(c), || TraceEvent::ReportedState {
+                    deployment: d,
+                    from: old_reported,
+                    to: reported,
+                });
+        }
+    }
+
     /// Counts every targeted client's cells at the start, before the first
     /// event.
     pub(crate) fn count_initial_cells(&mut self) {
-        let n_clients = self.clients.len();
         for d in self.deployments.ids() {
-            for c in (0..n_clients as u32).map(ClientId) {
-                if !self.deployments.assignment(d, c).is_targeted() {
-                    continue;
-                }
+            self.count_cells(d, SimTime::ZERO);
+        }
+    }
+
+    /// Counts every client `d` targets from scratch at `now`: at the start,
+    /// or when an automatic deployment rule makes it. A client compliant
+    /// then counts as compliant from the start (its time to compliant is
+    /// not recorded); the thresholds it meets then are met at `now`.
+    pub(crate) fn count_cells(&mut self, d: DeploymentId, now: SimTime) {
+        let estate = self.estate;
+        {
+            let dep = &mut self.deployments.states[d.index()];
+            dep.counts = Counts::default();
+            dep.site_counts
+                .iter_mut()
+                .for_each(|k| *k = Counts::default());
+            dep.thresholds = Thresholds::default();
+            dep.ttc_true.reset();
+            dep.ttc_reported.reset();
+            for (t, r) in &mut dep.ttc_by_cohort {
+                t.reset();
+                r.reset();
+            }
+        }
+        for &k in &estate.deployments[d.index()].targets {
+            let cohort = &estate.cohorts[k.index()];
+            for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
                 let (t, r, site_view) = self.cells(c, d, true);
-                let site = self.cohort(c).site.index();
+                let site = cohort.site.index();
                 let a = self.deployments.assignments.get_mut(d, c);
+                let (old, old_reported) = (a.true_cell, a.reported_cell);
                 a.true_cell = t;
                 a.reported_cell = r;
                 if let Some(sv) = site_view {
                     a.site_cell = sv;
                 }
-                if t.state.is_compliant() {
-                    a.true_compliant_at = SimTime::ZERO;
-                }
-                if r.state.is_compliant() {
-                    a.reported_compliant_at = SimTime::ZERO;
-                }
+                a.true_compliant_at = if t.state.is_compliant() {
+                    SimTime::ZERO
+                } else {
+                    SimTime::MAX
+                };
+                a.reported_compliant_at = if r.state.is_compliant() {
+                    SimTime::ZERO
+                } else {
+                    SimTime::MAX
+                };
                 let dep = &mut self.deployments.states[d.index()];
                 dep.counts.truth.add(t);
                 dep.counts.reported.add(r);
@@ -476,9 +584,12 @@ impl World<'_> {
                     dep.site_counts[site].truth.add(t);
                     dep.site_counts[site].reported.add(sv);
                 }
+                if now > SimTime::ZERO {
+                    self.trace_cells(c, d, [old, t], [old_reported, r], now);
+                }
             }
-            self.deployments.check_thresholds(d, SimTime::ZERO);
         }
+        self.deployments.check_thresholds(d, now);
     }
 
     /// Brings one client's cached deployment-level states and the counters
@@ -504,21 +615,7 @@ impl World<'_> {
             let mut crossed = false;
             let old = self.deployments.assignment(d, c).true_cell;
             let old_reported = self.deployments.assignment(d, c).reported_cell;
-            if old != cell {
-                self.recorder.trace(now, Some(c), || TraceEvent::TrueState {
-                    deployment: d,
-                    from: old,
-                    to: cell,
-                });
-            }
-            if old_reported != reported {
-                self.recorder
-                    .trace(now, Some(c), || TraceEvent::ReportedState {
-                        deployment: d,
-                        from: old_reported,
-                        to: reported,
-                    });
-            }
+            self.trace_cells(c, d, [old, cell], [old_reported, reported], now);
             let Deployments {
                 states,
                 assignments,
@@ -589,6 +686,17 @@ impl Deployments {
 
     fn phase_mut(&mut self, d: DeploymentId) -> &mut PhaseState {
         (self.states[d.index()].phase.as_mut()).expect("a phase of a phased deployment")
+    }
+}
+
+impl<'e> World<'e> {
+    /// The updates `d` deploys now.
+    #[inline]
+    pub(crate) fn updates_of(&self, d: DeploymentId) -> Updates<'e> {
+        match &self.deployments.states[d.index()].picked {
+            None => Updates::Listed(&self.estate.deployments[d.index()].updates),
+            Some(list) => Updates::Picked(Arc::clone(list)),
+        }
     }
 }
 

@@ -171,10 +171,29 @@ impl World<'_> {
         } else {
             0
         };
-        self.deployments.learned(d, c, now);
         let (available, deadline) = (self.deployments.available(d), self.deployments.deadline(d));
         let a = self.deployments.assignment_mut(d, c);
-        debug_assert_eq!(a.phase, Phase::Unaware);
+        if a.phase != Phase::Unaware {
+            // A new revision of a deployment it knows: a rule replaced its
+            // group's updates. A client done with it evaluates it again;
+            // one still on its way evaluates the new updates at its next
+            // step.
+            if matches!(
+                a.phase,
+                Phase::Compliant | Phase::NotRequired | Phase::Failed | Phase::ScanFailed
+            ) {
+                a.phase = Phase::EvalDue;
+                a.due = (now + delay).max(available);
+                sched.at_fixed(a.due, Event::Wake(c));
+            }
+            self.recorder
+                .trace(now, Some(c), || TraceEvent::PolicyReceived {
+                    deployment: d,
+                });
+            return;
+        }
+        self.deployments.learned(d, c, now);
+        let a = self.deployments.assignment_mut(d, c);
         a.phase = Phase::EvalDue;
         a.due = (now + delay).max(available);
         a.deadline_at = match spec.purpose {

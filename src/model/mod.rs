@@ -28,6 +28,7 @@ mod management_point;
 mod power;
 mod record;
 mod recorder;
+mod rules;
 mod servers;
 mod site_server;
 mod store;

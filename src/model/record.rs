@@ -148,6 +148,9 @@ pub struct DeploymentRecord {
     pub deadline: Option<SimTime>,
     /// Its place in a phased deployment (`None`: not phased).
     pub phase: Option<PhaseRecord>,
+    /// For a deployment an automatic deployment rule made: the updates its
+    /// last run picked (`None`: the scenario's list).
+    pub picked: Option<Vec<UpdateId>>,
     /// When its policy was first published (content on the DPs).
     pub published_at: Option<SimTime>,
     /// When it was published at each primary site.
@@ -265,6 +268,10 @@ impl CohortTimingLog {
     }
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Counts of what happened in a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
@@ -319,6 +326,15 @@ pub struct Totals {
     /// Superseded updates the supersedence rule expired at a sync: they
     /// left their deployments.
     pub updates_expired: u64,
+    /// Deployments automatic deployment rules made (one per new group).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rule_deployments: u64,
+    /// Runs of a rule with an existing group that changed its updates.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rule_refreshes: u64,
+    /// Runs of a rule that found no update meeting its criteria.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rule_runs_empty: u64,
     /// Restarts the user made before the countdown ran out.
     pub restarts_by_user: u64,
     /// Restarts forced at the end of the countdown.
@@ -448,6 +464,15 @@ pub struct Outcome {
     /// State messages queued but not yet in the site database at the end
     /// (on clients, at management points, at the state system).
     pub messages_pending_at_end: u64,
+}
+
+impl Outcome {
+    /// Whether deployment `d` is shown in the outputs: every deployment of
+    /// the scenario, but of those an automatic deployment rule could make
+    /// only those a run made.
+    pub fn shown(&self, estate: &crate::estate::Estate, d: usize) -> bool {
+        estate.deployments[d].rule.is_none() || self.deployments[d].created.is_some()
+    }
 }
 
 /// A histogram of milliseconds up to a year, three significant digits.

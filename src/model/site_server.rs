@@ -151,9 +151,7 @@ impl World<'_> {
         {
             return None;
         }
-        let bytes: u64 = spec
-            .updates
-            .iter()
+        let bytes: u64 = (self.updates_of(d).iter())
             .map(|u| estate.updates[u.index()].size_bytes)
             .sum();
         let transfer =
@@ -188,13 +186,9 @@ impl World<'_> {
     /// machine policy now, or as soon as the last of its updates is synced
     /// there.
     pub(crate) fn content_ready(&mut self, d: DeploymentId, site: usize, now: SimTime) {
-        let spec = &self.estate.deployments[d.index()];
+        let updates = self.updates_of(d);
         let primary = &mut self.site.primaries[site];
-        if spec
-            .updates
-            .iter()
-            .any(|u| primary.synced_at[u.index()] > now)
-        {
+        if updates.iter().any(|u| primary.synced_at[u.index()] > now) {
             primary.awaiting_sync.push(d);
             return;
         }

@@ -66,6 +66,11 @@ impl Catalog {
         }
     }
 
+    /// Whether update `u` was in the top-level site database at `t`.
+    pub(crate) fn synced_by(&self, u: UpdateId, t: SimTime) -> bool {
+        self.synced_at[u.index()] <= t
+    }
+
     /// Whether update `u` has expired (it no longer counts in any
     /// deployment).
     #[inline]
@@ -253,6 +258,7 @@ impl World<'_> {
             }
         }
         self.expire_superseded(now);
+        self.rules_after_sync(sched);
         if std::mem::take(&mut self.sync.waiting) {
             self.sync_start(SyncKind::Delta, sched);
         }

@@ -94,6 +94,22 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         compliant: u64,
     },
+    /// An automatic deployment rule's run made a deployment (a new group),
+    /// or changed the updates of the one it keeps (an existing group).
+    RuleDeployed {
+        /// The deployment.
+        deployment: D,
+        /// How many updates it now deploys.
+        #[serde(rename = "value")]
+        updates: u64,
+    },
+    /// An automatic deployment rule ran and found no update that meets its
+    /// criteria: it made nothing.
+    RuleFoundNothing {
+        /// The rule's place in the scenario's list.
+        #[serde(rename = "value")]
+        rule: u64,
+    },
     /// A fault takes a server down.
     FaultDownBegin {
         /// The fault's place in the scenario's list.
@@ -356,6 +372,14 @@ impl<D, U> TraceEvent<D, U> {
                 deployment: d(deployment),
                 compliant,
             },
+            E::RuleDeployed {
+                deployment,
+                updates,
+            } => E::RuleDeployed {
+                deployment: d(deployment),
+                updates,
+            },
+            E::RuleFoundNothing { rule } => E::RuleFoundNothing { rule },
             E::FaultDownBegin { fault } => E::FaultDownBegin { fault },
             E::FaultSlowBegin { fault } => E::FaultSlowBegin { fault },
             E::FaultEnd { fault } => E::FaultEnd { fault },
@@ -467,6 +491,7 @@ impl<D, U> TraceEvent<D, U> {
             E::ContentReady { deployment }
             | E::PhaseStarted { deployment, .. }
             | E::PhaseSucceeded { deployment, .. }
+            | E::RuleDeployed { deployment, .. }
             | E::PolicyReceived { deployment }
             | E::ContentLocationRequest { deployment }
             | E::ContentLocationFailed { deployment, .. }
@@ -500,6 +525,8 @@ impl<D, U> TraceEvent<D, U> {
             E::ContentReady { .. } => "content_ready",
             E::PhaseStarted { .. } => "phase_started",
             E::PhaseSucceeded { .. } => "phase_succeeded",
+            E::RuleDeployed { .. } => "rule_deployed",
+            E::RuleFoundNothing { .. } => "rule_found_nothing",
             E::FaultDownBegin { .. } => "fault_down_begin",
             E::FaultSlowBegin { .. } => "fault_slow_begin",
             E::FaultEnd { .. } => "fault_end",
@@ -684,6 +711,11 @@ mod tests {
                 deployment: "ring 1",
                 compliant: 950,
             },
+            TraceEvent::RuleDeployed {
+                deployment: "adr #1",
+                updates: 3,
+            },
+            TraceEvent::RuleFoundNothing { rule: 0 },
         ];
         let source = (all.iter().find(|e| e.name() == "content_source"))
             .map(|e| serde_json::to_string(e).expect("serialises"))
@@ -709,6 +741,13 @@ mod tests {
         assert_eq!(
             started,
             r#"{"event":"phase_started","deployment":"ring 2","to":"previous_succeeded"}"#
+        );
+        let deployed = (all.iter().find(|e| e.name() == "rule_deployed"))
+            .map(|e| serde_json::to_string(e).expect("serialises"))
+            .expect("listed");
+        assert_eq!(
+            deployed,
+            r#"{"event":"rule_deployed","deployment":"adr #1","value":3}"#
         );
         let planned = (all.iter().find(|e| e.name() == "restart_planned"))
             .map(|e| serde_json::to_string(e).expect("serialises"))

@@ -124,6 +124,7 @@ impl<'e> World<'e> {
                 _ => {}
             }
         }
+        self.schedule_rules(sched);
         for (i, f) in estate.faults.iter().enumerate() {
             sched.at_fixed(f.start, Event::FaultBegin(i as u16));
             sched.at_fixed(f.end, Event::FaultEnd(i as u16));
@@ -290,6 +291,8 @@ impl<'e> World<'e> {
             // Traced where it takes effect: a manual begin may wait for the
             // previous phase.
             Event::PhaseBegin(_) => return,
+            // Traced with what it did.
+            Event::RuleRun(_) => return,
             // Traced where they take effect: a sync that fails at the insert
             // is not inserted, and a retry that a running sync makes
             // pointless does not run.
@@ -371,6 +374,7 @@ impl Model for World<'_> {
                 self.policy_changed(sched);
             }
             Event::PhaseBegin(d) => self.phase_begin(d, sched),
+            Event::RuleRun(r) => self.rule_run(usize::from(r), sched),
             // The row is taken once every event at this instant is in.
             Event::Sample => sched.at_end_of_instant(),
             Event::PolicyPoll(c, mp) => self.policy_poll(c, usize::from(mp), sched),

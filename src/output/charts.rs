@@ -103,6 +103,9 @@ pub fn charts(estate: &Estate, outcome: &Outcome) -> Vec<Chart> {
 fn deployment_charts(estate: &Estate, outcome: &Outcome) -> Vec<Chart> {
     let mut out = Vec::new();
     for (i, spec) in estate.deployments.iter().enumerate() {
+        if !outcome.shown(estate, i) {
+            continue;
+        }
         let rows: Vec<&SampleRow> = outcome
             .timeline
             .iter()

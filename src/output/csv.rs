@@ -145,60 +145,62 @@ pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
             ordered.extend(&outcome.site_timeline[start..start + per_time * sites]);
         }
     }
-    let rows = ordered.into_iter().flat_map(|row| {
-        let spec = &estate.deployments[row.deployment.index()];
-        let dep = &outcome.deployments[row.deployment.index()];
-        let targeted = match row.site {
-            None => dep.targeted,
-            Some(site) => spec
-                .targets
-                .iter()
-                .map(|c| &estate.cohorts[c.index()])
-                .filter(|c| c.site == site)
-                .map(|c| c.count)
-                .sum(),
-        };
-        let [ms, h, stamp] = times(estate, row.time);
-        let fixed = [
-            ms,
-            h,
-            // A phase of a phased deployment that has not begun: empty.
-            dep.created
-                .map_or(String::new(), |c| hours_between(c, row.time)),
-            stamp,
-            match row.site {
-                None => estate.source.site_code.clone(),
-                Some(site) => estate.primaries[site.index()].code.clone(),
-            },
-            spec.name.clone(),
-            targeted.to_string(),
-            row.with_policy.to_string(),
-        ];
-        let views = [
-            (VIEWS[0], state_rows(&row.truth, &row.required_sub, None)),
-            (
-                VIEWS[1],
-                state_rows(
-                    &row.reported,
-                    &row.reported_required_sub,
-                    Some(row.reported_unknown_scan_failed),
+    let rows = (ordered.into_iter())
+        .filter(|row| outcome.shown(estate, row.deployment.index()))
+        .flat_map(|row| {
+            let spec = &estate.deployments[row.deployment.index()];
+            let dep = &outcome.deployments[row.deployment.index()];
+            let targeted = match row.site {
+                None => dep.targeted,
+                Some(site) => spec
+                    .targets
+                    .iter()
+                    .map(|c| &estate.cohorts[c.index()])
+                    .filter(|c| c.site == site)
+                    .map(|c| c.count)
+                    .sum(),
+            };
+            let [ms, h, stamp] = times(estate, row.time);
+            let fixed = [
+                ms,
+                h,
+                // A phase of a phased deployment that has not begun: empty.
+                dep.created
+                    .map_or(String::new(), |c| hours_between(c, row.time)),
+                stamp,
+                match row.site {
+                    None => estate.source.site_code.clone(),
+                    Some(site) => estate.primaries[site.index()].code.clone(),
+                },
+                spec.name.clone(),
+                targeted.to_string(),
+                row.with_policy.to_string(),
+            ];
+            let views = [
+                (VIEWS[0], state_rows(&row.truth, &row.required_sub, None)),
+                (
+                    VIEWS[1],
+                    state_rows(
+                        &row.reported,
+                        &row.reported_required_sub,
+                        Some(row.reported_unknown_scan_failed),
+                    ),
                 ),
-            ),
-        ];
-        views
-            .into_iter()
-            .flat_map(|(view, states)| {
-                states.into_iter().map(move |(state, sub, n)| {
-                    [view, state, sub]
-                        .map(String::from)
-                        .into_iter()
-                        .chain([n.to_string()])
-                        .collect::<Vec<_>>()
+            ];
+            views
+                .into_iter()
+                .flat_map(|(view, states)| {
+                    states.into_iter().map(move |(state, sub, n)| {
+                        [view, state, sub]
+                            .map(String::from)
+                            .into_iter()
+                            .chain([n.to_string()])
+                            .collect::<Vec<_>>()
+                    })
                 })
-            })
-            .map(move |tail| fixed.iter().cloned().chain(tail).collect::<Vec<_>>())
-            .collect::<Vec<_>>()
-    });
+                .map(move |tail| fixed.iter().cloned().chain(tail).collect::<Vec<_>>())
+                .collect::<Vec<_>>()
+        });
     table(&compliance_columns(), rows)
 }
 

@@ -176,7 +176,8 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
     let title = format!("patchsim report: {}", s.scenario);
     let mut sections = vec![header(estate, s, &title)];
     sections.push(time_to_compliance(s));
-    for (i, d) in s.deployments.iter().enumerate() {
+    for d in &s.deployments {
+        let i = d.index;
         let mut sec = Section::new(format!("deployment-{i}"), format!("Deployment: {}", d.name));
         let mut rows = vec![("targeted clients".to_string(), d.targeted.to_string())];
         for (what, at) in [
@@ -323,9 +324,9 @@ fn header(estate: &Estate, s: &Summary, title: &str) -> Section {
         text: text.to_string(),
     };
     let mut links = vec![link("compliance", "Time to compliance")];
-    for (i, d) in s.deployments.iter().enumerate() {
+    for d in &s.deployments {
         links.push(link(
-            &format!("deployment-{i}"),
+            &format!("deployment-{}", d.index),
             &format!("Deployment: {}", d.name),
         ));
     }

@@ -89,6 +89,9 @@ pub struct CatalogSummary {
 /// One deployment's results.
 #[derive(Clone, Debug, Serialize)]
 pub struct DeploymentSummary {
+    /// Its place in the scenario's deployments (its charts' subject).
+    #[serde(skip)]
+    pub index: usize,
     /// Name.
     pub name: String,
     /// "required" or "available".
@@ -107,6 +110,10 @@ pub struct DeploymentSummary {
     /// Its place in a phased deployment (absent: not phased).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub phase: Option<PhaseSummary>,
+    /// For a deployment an automatic deployment rule made: the ids of the
+    /// updates its last run picked (absent: the scenario's list).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub picked_updates: Option<Vec<String>>,
     /// When its policy was published (content on the DPs), if it was.
     pub published_h: Option<f64>,
     /// True counts at the end.
@@ -482,7 +489,9 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
         .deployments
         .iter()
         .zip(&outcome.deployments)
-        .map(|(spec, rec)| {
+        .enumerate()
+        .filter(|&(d, _)| outcome.shown(estate, d))
+        .map(|(index, (spec, rec))| {
             let created = rec.created.unwrap_or(SimTime::MAX);
             let since = |t: Option<SimTime>| t.map(|t| hours(SimTime(t.since(created).as_ms())));
             let th = |at: &[Option<SimTime>; 4]| Thresholds {
@@ -510,6 +519,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
             };
             let unknown = Compliance::Unknown as usize;
             DeploymentSummary {
+                index,
                 name: spec.name.clone(),
                 purpose: match spec.purpose {
                     crate::estate::Purpose::Required => "required",
@@ -526,6 +536,11 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
                 available_h: rec.available.map(hours),
                 deadline_h: rec.deadline.map(hours),
                 phase: rec.phase.map(|p| phase_summary(estate, spec, &p)),
+                picked_updates: (rec.picked.as_ref()).map(|list| {
+                    (list.iter())
+                        .map(|u| estate.updates[u.index()].id.clone())
+                        .collect()
+                }),
                 published_h: rec.published_at.map(hours),
                 final_true: rec.final_truth.into(),
                 final_reported: rec.final_reported.into(),
@@ -701,6 +716,7 @@ fn primaries(estate: &Estate, outcome: &Outcome) -> Vec<PrimarySummary> {
                 .deployments
                 .iter()
                 .enumerate()
+                .filter(|&(d, _)| outcome.shown(estate, d))
                 .map(|(d, spec)| {
                     let rows: Vec<_> = outcome
                         .site_timeline

@@ -303,6 +303,15 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             thousands(t.updates_expired)
         );
     }
+    if t.rule_deployments + t.rule_refreshes + t.rule_runs_empty > 0 {
+        let _ = writeln!(
+            out,
+            "automatic deployment rules: {} deployments made, {} groups refreshed with new updates, {} runs found nothing to deploy",
+            thousands(t.rule_deployments),
+            thousands(t.rule_refreshes),
+            thousands(t.rule_runs_empty)
+        );
+    }
     if t.mp_rejects + t.scan_rejects + t.scan_errors + t.download_failures > 0 {
         let _ = writeln!(
             out,

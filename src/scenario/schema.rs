@@ -61,7 +61,14 @@ pub struct Scenario {
     /// deploy by `group`. Default none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub update_groups: Vec<UpdateGroup>,
-    /// Deployments of updates to cohorts.
+    /// Automatic deployment rules: after a sync (or on a schedule) each
+    /// picks the updates that meet its criteria and deploys them. Default
+    /// none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub automatic_deployment_rules: Vec<AutomaticDeploymentRule>,
+    /// Deployments of updates to cohorts (none is allowed when a rule
+    /// makes them).
+    #[serde(default)]
     pub deployments: Vec<Deployment>,
 }
 
@@ -74,6 +81,98 @@ pub struct UpdateGroup {
     pub name: String,
     /// Ids of its updates (at least one).
     pub updates: Vec<String>,
+}
+
+/// An automatic deployment rule (ADR): when it runs, it selects every
+/// update in the site database that meets its criteria and deploys them as
+/// a software update group to its cohorts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AutomaticDeploymentRule {
+    /// Unique name; the deployments it makes are named after it.
+    pub name: String,
+    /// When it runs. Default `AfterSync`.
+    #[serde(default)]
+    pub run: RuleRun,
+    /// Criterion "Update Classification": only updates of these
+    /// classifications. Default `[]`: any classification.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classifications: Vec<Classification>,
+    /// Criterion "Date Released or Revised": only updates released within
+    /// this long before the run (1h–365d; an update with no `release` is
+    /// taken as released long before the start). Default: any release
+    /// date.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub released_within: Option<Dur>,
+    /// Criterion "Superseded": `false` (the usual "Superseded: No") leaves
+    /// out an update that another update in the site database supersedes.
+    /// Default `false`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub superseded: bool,
+    /// A new software update group each run, or one group whose updates
+    /// each run replaces. Default `NewGroup`.
+    #[serde(default)]
+    pub group: RuleGroup,
+    /// Names of the targeted cohorts (at least one).
+    pub targets: Vec<String>,
+    /// `Required` or `Available`. Default `Required`.
+    #[serde(default)]
+    pub purpose: Purpose,
+    /// Software available time after the run (0–365d). Default `"0s"`: as
+    /// soon as possible.
+    #[serde(default = "zero_dur")]
+    pub available_after: Dur,
+    /// Installation deadline after the available time (0–365d; Required
+    /// only). Default `"7d"`.
+    #[serde(default = "default_rule_deadline")]
+    pub deadline_after: Dur,
+    /// As in a deployment. Default `true`.
+    #[serde(default = "yes")]
+    pub honor_maintenance_windows: bool,
+    /// As in a deployment. Default `[]`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suppress_restart: Vec<ClientKind>,
+    /// As in a deployment. Default `false`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub microsoft_update_fallback: bool,
+}
+
+/// When an automatic deployment rule runs.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum RuleRun {
+    /// "Run the rule after any software update point synchronization":
+    /// at the end of every successful sync.
+    #[default]
+    AfterSync,
+    /// "Run the rule on a schedule": at `first`, then every `every`
+    /// (1h–365d).
+    Schedule {
+        /// The first run.
+        first: Timestamp,
+        /// Time between runs.
+        every: Dur,
+    },
+}
+
+/// What a rule's run does with its software update group.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RuleGroup {
+    /// "Create a new Software Update Group": each run that finds updates
+    /// makes a new group and a new deployment of it.
+    #[default]
+    NewGroup,
+    /// "Add to an existing Software Update Group": the first run that finds
+    /// updates makes the group and its deployment; each later run replaces
+    /// the group's updates with those it finds, and the deployment, its
+    /// times unchanged, deploys them.
+    ExistingGroup,
+}
+
+fn zero_dur() -> Dur {
+    Dur(SimDuration::ZERO)
+}
+fn default_rule_deadline() -> Dur {
+    Dur(SimDuration::from_days(7))
 }
 
 fn default_seed() -> u64 {

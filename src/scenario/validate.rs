@@ -12,15 +12,15 @@ use sha2::{Digest, Sha256};
 
 use super::schema::{
     Classification, ClientKind, ClientSettings, Cohort, Dist, FaultEffect, PhaseBegin, Power,
-    Purpose, Recurrence, Scenario, WindowType,
+    Purpose, Recurrence, RuleGroup, RuleRun, Scenario, WindowType,
 };
 use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CatalogSpec, CohortId, CohortSpec, ContentSpec, DeploymentId, DeploymentSpec, DpId, DpSpec,
     Estate, FaultSpec, MpId, MpSpec, PhaseSpec, PhaseStart, PowerSpec, PrimarySpec,
-    RestartScheduleSpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec,
-    SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
+    RestartScheduleSpec, RuleSpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source,
+    SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -30,6 +30,10 @@ pub const MAX_SAMPLES: u64 = 200_000;
 /// The most bytes one deployment's updates may add up to (1 PB): a download
 /// is counted in millibits in 64 bits.
 pub const MAX_DEPLOYMENT_BYTES: u64 = 1_000_000_000_000_000;
+
+/// Most deployments one automatic deployment rule that makes a new group
+/// each run may make in a run (each takes a column of assignments).
+pub const MAX_RULE_GROUPS: usize = 60;
 
 /// The most servers of one role, of faults, and of queueing stations (the
 /// management points, update points and primaries' state systems
@@ -1502,6 +1506,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             microsoft_update_fallback: d.microsoft_update_fallback,
             phase: None,
             next_phase: None,
+            rule: None,
         };
         if d.phases.len() > 10 {
             ck.fail(
@@ -1577,6 +1582,171 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             });
         }
     }
+    // Automatic deployment rules: each run that finds updates fills the
+    // next of its deployments, declared here without updates or times.
+    ck.unique(
+        "automatic_deployment_rules",
+        "name",
+        raw.automatic_deployment_rules
+            .iter()
+            .map(|r| r.name.as_str()),
+    );
+    let mut rules: Vec<RuleSpec> = Vec::new();
+    for (i, r) in raw.automatic_deployment_rules.iter().enumerate() {
+        let path = format!("automatic_deployment_rules[{i}]");
+        let year = SimDuration::from_days(365);
+        if r.targets.is_empty() {
+            ck.fail(format!("{path}.targets"), "must list at least one cohort");
+        }
+        let targets = resolve_targets(&mut ck, &path, &r.targets);
+        for (j, class) in r.classifications.iter().enumerate() {
+            if *class == Classification::FeatureUpgrade {
+                ck.fail(
+                    format!("{path}.classifications[{j}]"),
+                    "a software update group cannot hold a feature update; deploy it with a deployment's `updates`",
+                );
+            }
+        }
+        if let Some(within) = &r.released_within {
+            ck.duration(
+                &format!("{path}.released_within"),
+                within.0,
+                SimDuration::from_hours(1),
+                year,
+            );
+        }
+        ck.duration(
+            &format!("{path}.available_after"),
+            r.available_after.0,
+            SimDuration::ZERO,
+            year,
+        );
+        ck.duration(
+            &format!("{path}.deadline_after"),
+            r.deadline_after.0,
+            SimDuration::ZERO,
+            year,
+        );
+        // Every update it could ever pick: its classifications, never a
+        // feature update.
+        let candidates: Vec<UpdateId> = (raw.updates.iter().enumerate())
+            .filter(|(_, u)| {
+                u.classification != Classification::FeatureUpgrade
+                    && (r.classifications.is_empty()
+                        || r.classifications.contains(&u.classification))
+            })
+            .map(|(k, _)| UpdateId(k as u16))
+            .collect();
+        if candidates.is_empty() {
+            ck.fail(
+                format!("{path}.classifications"),
+                "no update in the catalog has these classifications, so the rule can never deploy anything",
+            );
+        }
+        // Its runs: at the end of each successful sync (at most one per
+        // sync trigger), or on its schedule.
+        let schedule = match &r.run {
+            RuleRun::AfterSync => None,
+            RuleRun::Schedule { first, every } => {
+                let first = ck.instant(&format!("{path}.run.first"), first, &raw.start, end);
+                ck.duration(
+                    &format!("{path}.run.every"),
+                    every.0,
+                    SimDuration::from_hours(1),
+                    year,
+                );
+                let every = every.0.max(SimDuration::from_hours(1));
+                let mut times = Vec::new();
+                let mut t = first;
+                while t < SimTime::ZERO + end {
+                    times.push(t);
+                    t += every;
+                }
+                Some(times)
+            }
+        };
+        let runs = match &schedule {
+            Some(times) => times.len(),
+            None => {
+                let mut scheduled = 0;
+                let mut t = first_scheduled;
+                while t < SimTime::ZERO + end {
+                    scheduled += 1;
+                    t += raw.sync.schedule_interval.0.max(SimDuration::from_mins(1));
+                }
+                scheduled + raw.sync.manual.len()
+            }
+        };
+        let slots = match r.group {
+            RuleGroup::NewGroup => runs,
+            RuleGroup::ExistingGroup => runs.min(1),
+        };
+        if slots > MAX_RULE_GROUPS {
+            ck.fail(
+                format!("{path}.group"),
+                format!(
+                    "a rule that makes a new group each run may run at most {MAX_RULE_GROUPS} times in a run, and this one can run {runs} times; run it less often or use ExistingGroup"
+                ),
+            );
+        }
+        let mut rule = RuleSpec {
+            name: r.name.clone(),
+            schedule,
+            released_within: r.released_within.as_ref().map(|w| w.0),
+            released: candidates
+                .iter()
+                .map(|u| match &raw.updates[u.index()].release {
+                    Some(t) => t.ms_since(&raw.start),
+                    None => i64::MIN,
+                })
+                .collect(),
+            superseded: r.superseded,
+            existing_group: r.group == RuleGroup::ExistingGroup,
+            available_after: r.available_after.0,
+            deadline_after: match r.purpose {
+                Purpose::Required => r.deadline_after.0,
+                Purpose::Available => SimDuration::ZERO,
+            },
+            deployments: Vec::new(),
+        };
+        for k in 0..slots.min(MAX_RULE_GROUPS) {
+            let name = match r.group {
+                RuleGroup::NewGroup => format!("{} #{}", r.name, k + 1),
+                RuleGroup::ExistingGroup => r.name.clone(),
+            };
+            if deployment_index.contains_key(name.as_str())
+                || phase_names.contains_key(name.as_str())
+            {
+                ck.fail(
+                    format!("{path}.name"),
+                    format!(
+                        "its deployment '{name}' would take the name of another deployment; rename the rule"
+                    ),
+                );
+            }
+            rule.deployments
+                .push(DeploymentId(deployments.len() as u16));
+            deployments.push(DeploymentSpec {
+                name,
+                updates: candidates.clone(),
+                targets: targets.clone(),
+                created: SimTime::MAX,
+                available: SimTime::MAX,
+                deadline: SimTime::MAX,
+                phase: None,
+                next_phase: None,
+                rule: Some(rules.len() as u16),
+                purpose: r.purpose.resolve(),
+                honor_maintenance_windows: r.honor_maintenance_windows,
+                suppress_restart_workstations: r
+                    .suppress_restart
+                    .contains(&ClientKind::Workstation),
+                suppress_restart_servers: r.suppress_restart.contains(&ClientKind::Server),
+                microsoft_update_fallback: r.microsoft_update_fallback,
+            });
+        }
+        rules.push(rule);
+    }
     if raw.updates.len() > 4096 {
         ck.fail("updates", "too many updates (at most 4096)");
     }
@@ -1631,6 +1801,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         cohorts,
         updates,
         deployments,
+        rules,
         source: Source {
             description: raw.description.clone(),
             start: raw.start.0,

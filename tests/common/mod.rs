@@ -90,6 +90,16 @@ pub fn estate_of(text: &str) -> Estate {
     scenario::build(raw, "test.ron").unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// The error reading and validating scenario text gives (panics if it is
+/// valid).
+pub fn build_error(text: &str) -> String {
+    scenario::parse(text, "test.ron")
+        .map_err(|e| e.to_string())
+        .and_then(|raw| scenario::build(raw, "test.ron").map_err(|e| e.to_string()))
+        .map(|_| ())
+        .expect_err("an invalid scenario")
+}
+
 /// Runs an estate to its end, nothing watched.
 pub fn simulate(estate: &Estate) -> Outcome {
     patchsim::model::run(estate, Default::default()).expect("a run without a stop hook completes")

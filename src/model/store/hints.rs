@@ -71,6 +71,7 @@ impl World<'_> {
             | Event::SiteSynced(..)
             | Event::ContentReady(..)
             | Event::PhaseBegin(_)
+            | Event::RuleRun(_)
             | Event::Sample
             | Event::PolicyPoll(..)
             | Event::PolicyRequest(_)
@@ -147,6 +148,7 @@ impl World<'_> {
             | Event::SiteSynced(..)
             | Event::ContentReady(..)
             | Event::PhaseBegin(_)
+            | Event::RuleRun(_)
             | Event::Sample
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)

@@ -1,0 +1,277 @@
+//! Automatic deployment rules (docs/model.md, "Automatic deployment
+//! rules"): a rule that runs after each sync deploys the updates the sync
+//! brought that meet its criteria, as a new group each run, created at the
+//! sync's end; a run that finds nothing makes nothing; a rule that keeps
+//! one group replaces its updates, and the clients evaluate the new ones.
+//! Every run is traced and keeps the laws (`traced`).
+
+mod common;
+
+use common::{build_error, estate_of, traced};
+use patchsim::model::{Compliance, Outcome, TraceEvent, TraceRecord};
+
+const CLIENTS: u32 = 1000;
+/// Hour of day 1 at which the manual sync starts.
+const SYNC: &str = "2026-11-10T19:30:00Z";
+
+/// 1,000 always-on clients; October's cumulative update (no release: long
+/// before the start), November's (released on day 1 at 18:00, superseding
+/// October's) and a definition update released with it. A manual sync on
+/// day 1 at 19:30 brings the November ones. `rules` is the rule list.
+fn text(rules: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "adr",
+    seed: 5,
+    start: "2026-11-09T00:00:00Z",
+    duration: "5d",
+    site: Site(content_ready_delay: Fixed("30m")),
+    sync: Sync(first_scheduled: "2026-12-31T00:00:00Z", manual: ["{SYNC}"]),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 3000)],
+    ),
+    cohorts: [
+        Cohort(name: "clients", count: {CLIENTS}, management_point: "mp", update_point: "sup", distribution_point: "dp"),
+    ],
+    updates: [
+        Update(id: "KB-OCT", size: "100MB", install_time: Fixed("10m")),
+        Update(id: "KB-NOV", size: "100MB", install_time: Fixed("10m"),
+               release: "2026-11-10T18:00:00Z", supersedes: ["KB-OCT"]),
+        Update(id: "KB-DEF", size: "5MB", install_time: Fixed("1m"), classification: Definition,
+               restart_probability: 0.0, release: "2026-11-10T18:00:00Z"),
+    ],
+    automatic_deployment_rules: [{rules}],
+)"#
+    )
+}
+
+/// A rule after each sync: security updates of the last day, deadline a
+/// day after it runs.
+const MONTHLY: &str = r#"AutomaticDeploymentRule(name: "monthly", classifications: [Security],
+    released_within: "1d", targets: ["clients"], deadline_after: "1d")"#;
+
+fn time_of(records: &[TraceRecord], name: &str) -> Vec<u64> {
+    (records.iter())
+        .filter(|r| r.event.name() == name)
+        .map(|r| r.time.as_ms())
+        .collect()
+}
+
+/// The number of updates of each group a rule made or changed, in order.
+fn picked_counts(records: &[TraceRecord]) -> Vec<u64> {
+    (records.iter())
+        .filter_map(|r| match r.event {
+            TraceEvent::RuleDeployed { updates, .. } => Some(updates),
+            _ => None,
+        })
+        .collect()
+}
+
+fn installed(o: &Outcome, d: usize) -> u32 {
+    o.deployments[d].final_truth[Compliance::Installed as usize]
+}
+
+#[test]
+fn a_rule_deploys_what_the_sync_brought_when_it_ends() {
+    let estate = estate_of(&text(MONTHLY));
+    let (outcome, records) = traced(&estate);
+    // The sync ends once; the rule runs then and makes its first group.
+    let inserted = time_of(&records, "sync_inserted");
+    assert_eq!(inserted.len(), 1, "one sync");
+    let made: Vec<_> = (records.iter())
+        .filter_map(|r| match r.event {
+            TraceEvent::RuleDeployed {
+                deployment,
+                updates,
+            } => Some((r.time.as_ms(), deployment, updates)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    let (at, d, count) = made[0];
+    assert_eq!(at, inserted[0], "made at the sync's end");
+    assert_eq!(count, 1, "only November's: the definition is not security");
+    let rec = &outcome.deployments[d.index()];
+    assert_eq!(rec.created.map(|t| t.as_ms()), Some(at));
+    assert_eq!(rec.available, rec.created, "available at once");
+    assert_eq!(
+        rec.deadline.map(|t| t.as_ms()),
+        Some(at + 86_400_000),
+        "deadline a day later"
+    );
+    let nov = estate.updates.iter().position(|u| u.id == "KB-NOV");
+    assert_eq!(
+        rec.picked
+            .as_ref()
+            .map(|p| p.iter().map(|u| u.index()).collect()),
+        Some(vec![nov.expect("listed")])
+    );
+    // Every client installs it by the end; nobody installs October's
+    // (it is not deployed) or the definition.
+    assert_eq!(installed(&outcome, d.index()), CLIENTS);
+    assert_eq!(outcome.totals.installs, u64::from(CLIENTS));
+    assert_eq!(outcome.totals.rule_deployments, 1);
+    // Only the deployment the run made is shown; the rule's others are not.
+    let shown = (0..estate.deployments.len())
+        .filter(|&k| outcome.shown(&estate, k))
+        .count();
+    assert_eq!(shown, 1);
+    let summary = patchsim::output::summary(&estate, &outcome);
+    assert_eq!(summary.deployments.len(), 1);
+    assert_eq!(summary.deployments[0].name, "monthly #1");
+    assert_eq!(
+        summary.deployments[0].picked_updates,
+        Some(vec!["KB-NOV".to_string()])
+    );
+}
+
+#[test]
+fn superseded_and_old_updates_are_left_out_unless_asked_for() {
+    // No date criterion, superseded allowed: October's (superseded by
+    // November's, in the database) is picked too.
+    let all = text(
+        r#"AutomaticDeploymentRule(name: "all", classifications: [Security], superseded: true,
+           targets: ["clients"])"#,
+    );
+    let (outcome, records) = traced(&estate_of(&all));
+    let counts = picked_counts(&records);
+    assert_eq!(counts, vec![2], "October's and November's");
+    assert_eq!(outcome.totals.rule_deployments, 1);
+    // Without `superseded`, October's stays out even with no date limit.
+    let current = text(
+        r#"AutomaticDeploymentRule(name: "current", classifications: [Security],
+           targets: ["clients"])"#,
+    );
+    let (_, records) = traced(&estate_of(&current));
+    let counts = picked_counts(&records);
+    assert_eq!(counts, vec![1]);
+}
+
+#[test]
+fn a_run_that_finds_nothing_makes_nothing() {
+    // Released within the hour before the run: the sync ends more than an
+    // hour after the release, so the rule finds nothing.
+    let late = text(
+        r#"AutomaticDeploymentRule(name: "late", classifications: [Security],
+           released_within: "1h", targets: ["clients"])"#,
+    );
+    let estate = estate_of(&late);
+    let (outcome, records) = traced(&estate);
+    assert_eq!(time_of(&records, "rule_found_nothing").len(), 1);
+    assert!(time_of(&records, "rule_deployed").is_empty());
+    assert_eq!(outcome.totals.rule_runs_empty, 1);
+    assert_eq!(outcome.totals.rule_deployments, 0);
+    assert_eq!(outcome.totals.installs, 0);
+    assert!((0..estate.deployments.len()).all(|k| !outcome.shown(&estate, k)));
+}
+
+#[test]
+fn an_existing_group_is_refreshed_and_clients_install_the_new_updates() {
+    // Definitions: the first released at the start, the second on day 2,
+    // superseding it; a sync every day at 02:00; the rule every 12 hours
+    // from 06:00 keeps one group, due at once.
+    let scenario = text("")
+        .replace(
+            r#"sync: Sync(first_scheduled: "2026-12-31T00:00:00Z", manual: ["2026-11-10T19:30:00Z"]),"#,
+            r#"sync: Sync(first_scheduled: "2026-11-09T02:00:00Z", schedule_interval: "1d"),"#,
+        )
+        .replace(
+            r#"Update(id: "KB-DEF", size: "5MB", install_time: Fixed("1m"), classification: Definition,
+               restart_probability: 0.0, release: "2026-11-10T18:00:00Z"),"#,
+            r#"Update(id: "DEF-1", size: "5MB", install_time: Fixed("1m"), classification: Definition,
+               restart_probability: 0.0, release: "2026-11-09T01:00:00Z"),
+        Update(id: "DEF-2", size: "5MB", install_time: Fixed("1m"), classification: Definition,
+               restart_probability: 0.0, release: "2026-11-11T01:00:00Z", supersedes: ["DEF-1"]),"#,
+        )
+        .replace(
+            "automatic_deployment_rules: [],",
+            r#"automatic_deployment_rules: [AutomaticDeploymentRule(name: "defs",
+               run: Schedule(first: "2026-11-09T06:00:00Z", every: "12h"),
+               classifications: [Definition], group: ExistingGroup, targets: ["clients"],
+               deadline_after: "0s", honor_maintenance_windows: false)],"#,
+        );
+    let estate = estate_of(&scenario);
+    let (outcome, records) = traced(&estate);
+    assert_eq!(outcome.totals.rule_deployments, 1, "one group");
+    assert_eq!(
+        outcome.totals.rule_refreshes, 1,
+        "DEF-2 replaced DEF-1 once"
+    );
+    let deployed = time_of(&records, "rule_deployed");
+    let day = 86_400_000;
+    assert_eq!(
+        deployed,
+        vec![6 * 3_600_000, 2 * day + 6 * 3_600_000],
+        "made on day 0 at 06:00, refreshed on day 2 at 06:00 (after DEF-2's sync)"
+    );
+    // Every client installs both definitions, each once, and ends
+    // compliant with the group as it is at the end (DEF-2).
+    let d = estate
+        .deployments
+        .iter()
+        .position(|s| s.name == "defs")
+        .expect("the rule's deployment");
+    assert_eq!(outcome.totals.installs, 2 * u64::from(CLIENTS));
+    assert_eq!(installed(&outcome, d), CLIENTS);
+    let def2 = estate.updates.iter().position(|u| u.id == "DEF-2");
+    assert_eq!(
+        outcome.deployments[d]
+            .picked
+            .as_ref()
+            .map(|p| p.iter().map(|u| u.index()).collect()),
+        Some(vec![def2.expect("listed")])
+    );
+    // Its times are those of its first run.
+    assert_eq!(
+        outcome.deployments[d].created.map(|t| t.as_ms()),
+        Some(6 * 3_600_000)
+    );
+}
+
+#[test]
+fn rule_errors_name_the_field() {
+    let cases = [
+        (
+            text(
+                r#"AutomaticDeploymentRule(name: "r", classifications: [FeatureUpgrade], targets: ["clients"])"#,
+            ),
+            "automatic_deployment_rules[0].classifications[0]: a software update group cannot hold a feature update",
+        ),
+        (
+            text(
+                r#"AutomaticDeploymentRule(name: "r", released_within: "10m", targets: ["clients"])"#,
+            ),
+            "automatic_deployment_rules[0].released_within: must be between 1h",
+        ),
+        (
+            text(
+                r#"AutomaticDeploymentRule(name: "r", run: Schedule(first: "2026-11-09T00:00:00Z", every: "30m"), targets: ["clients"], group: ExistingGroup)"#,
+            ),
+            "automatic_deployment_rules[0].run.every: must be between 1h",
+        ),
+        (
+            text(
+                r#"AutomaticDeploymentRule(name: "r", run: Schedule(first: "2026-11-09T00:00:00Z", every: "1h"), targets: ["clients"])"#,
+            ),
+            "automatic_deployment_rules[0].group: a rule that makes a new group each run may run at most 60 times",
+        ),
+        (
+            text(r#"AutomaticDeploymentRule(name: "r", targets: ["nobody"])"#),
+            "automatic_deployment_rules[0].targets[0]: unknown cohort 'nobody'",
+        ),
+        (
+            text(r#"AutomaticDeploymentRule(name: "r", targets: [])"#),
+            "automatic_deployment_rules[0].targets: must list at least one cohort",
+        ),
+        (
+            text(r#"AutomaticDeploymentRule(name: "r", targets: ["clients"], deadline: "1d")"#),
+            "unknown field",
+        ),
+    ];
+    for (scenario, want) in cases {
+        let err = build_error(&scenario);
+        assert!(err.contains(want), "want {want:?} in:\n{err}");
+    }
+}
