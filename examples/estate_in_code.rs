@@ -22,6 +22,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             management_points: vec![ManagementPoint::named("mp")],
             update_points: vec![UpdatePoint::named("sup")],
             distribution_points: vec![DistributionPoint::named("dp")],
+            cloud_management_gateways: Vec::new(),
         },
         sync: Sync::default(),
         faults: Vec::new(),

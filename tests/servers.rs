@@ -36,7 +36,10 @@ fn scenario(
 /// Law 8 on a run's outputs: never more in service than the capacity,
 /// never more waiting than the queue limit.
 fn assert_capacity(out: &Outcome) {
-    for s in &out.servers {
+    // A CMG's clients may hold more connections than it supports: it
+    // still serves them (docs/model.md, "Clients on the internet").
+    let gateway = |s: &patchsim::model::ServerRecord| s.role == ServerRole::CloudManagementGateway;
+    for s in out.servers.iter().filter(|s| !gateway(s)) {
         assert!(
             s.peak_busy <= s.capacity,
             "{}: {} busy of {}",
@@ -55,7 +58,12 @@ fn assert_capacity(out: &Outcome) {
     }
     for row in &out.load {
         let s = &out.servers[row.server];
-        assert!(row.busy <= s.capacity, "{} at {}", s.name, row.time);
+        assert!(
+            gateway(s) || row.busy <= s.capacity,
+            "{} at {}",
+            s.name,
+            row.time
+        );
     }
 }
 

@@ -83,6 +83,8 @@ pub struct Estate {
     pub update_points: Vec<SupSpec>,
     /// Distribution points, indexed by [`DpId`].
     pub distribution_points: Vec<DpSpec>,
+    /// Cloud management gateways, in file order.
+    pub gateways: Vec<GatewaySpec>,
     /// Outages and slowdowns, in file order.
     pub faults: Vec<FaultSpec>,
     /// Client settings objects, indexed by [`SettingsId`]; 0 is the default.
@@ -194,6 +196,16 @@ pub struct SupSpec {
     pub full_scan_time: Sampler,
     /// Delta scan service time.
     pub delta_scan_time: Sampler,
+}
+
+/// A cloud management gateway.
+#[derive(Clone, Debug)]
+pub struct GatewaySpec {
+    /// Its name.
+    pub name: String,
+    /// Simultaneous client connections it supports: its instances times
+    /// each one's.
+    pub connections: u32,
 }
 
 /// A distribution point.
@@ -383,6 +395,9 @@ pub struct CohortSpec {
     pub sups: Vec<SupId>,
     /// Assigned distribution point.
     pub dp: DpId,
+    /// The cloud management gateway its clients reach the site through
+    /// (`None`: the intranet).
+    pub gateway: Option<u16>,
     /// Its client settings.
     pub settings: SettingsId,
     /// The primary site that manages it (its servers').

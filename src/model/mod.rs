@@ -24,6 +24,7 @@ mod deployment;
 mod distribution_point;
 mod events;
 mod faults;
+mod gateway;
 mod management_point;
 mod power;
 mod record;

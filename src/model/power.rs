@@ -147,6 +147,9 @@ impl World<'_> {
         });
         sched.at_fixed(off, Event::PowerOff(c));
         self.clients.set_online(c, true, &settled);
+        if let Some(g) = self.cohort(c).gateway {
+            self.gateways.connect(g);
+        }
         self.peer_back(c);
         match delay {
             None => {
@@ -204,6 +207,9 @@ impl World<'_> {
         client.power_off_waiting = false;
         client.restart_waiting = false;
         self.clients.set_online(c, false, &settled);
+        if let Some(g) = self.cohort(c).gateway {
+            self.gateways.disconnect(g);
+        }
         let client = &mut self.clients[c];
         if let Some(timer) = client.restart_timer.take() {
             sched.cancel(timer);

@@ -594,6 +594,8 @@ pub enum ServerRole {
     DistributionPoint,
     /// The site server's state system.
     StateSystem,
+    /// Cloud management gateway.
+    CloudManagementGateway,
 }
 
 impl ServerRole {
@@ -604,6 +606,7 @@ impl ServerRole {
             ServerRole::UpdatePoint => "sup",
             ServerRole::DistributionPoint => "dp",
             ServerRole::StateSystem => "state_system",
+            ServerRole::CloudManagementGateway => "cmg",
         }
     }
 }

@@ -20,6 +20,7 @@ use super::content::Content;
 use super::deployment::Deployments;
 use super::events::Event;
 use super::family;
+use super::gateway::Gateways;
 use super::record::{Outcome, SampleRow, SyncKind, UpdateRow};
 use super::recorder::Recorder;
 use super::servers::Servers;
@@ -45,6 +46,8 @@ pub(crate) struct World<'e> {
     pub(super) recorder: Recorder<'e>,
     /// Peers holding content, transfers from peers and Microsoft Update.
     pub(super) content: Content,
+    /// Cloud management gateways: connections and requests.
+    pub(super) gateways: Gateways,
     /// Simulate every poll, reporting tick and answer as an event, even
     /// those that do nothing (for testing the fast path against it).
     pub(super) explicit: bool,
@@ -73,6 +76,7 @@ impl<'e> World<'e> {
             sync: Catalog::new(estate),
             recorder: Recorder::new(estate.cohorts.len(), gpo_conflicts, co_managed),
             content: Content::new(estate),
+            gateways: Gateways::new(estate),
             explicit: false,
             report_dirty: Vec::new(),
             phase_checks: Vec::new(),
@@ -179,6 +183,17 @@ impl<'e> World<'e> {
                 _ => self.schedule_first_power(id, sched),
             }
         }
+        // Clients on the internet online at the start are connected to
+        // their CMG.
+        for cohort in &estate.cohorts {
+            if let Some(g) = cohort.gateway {
+                for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
+                    if self.clients.online(c) {
+                        self.gateways.connect(g);
+                    }
+                }
+            }
+        }
         sched.at_fixed(SimTime::ZERO, Event::Sample);
     }
 
@@ -228,6 +243,11 @@ impl<'e> World<'e> {
             });
         }
         (self.servers).sample_load(now, &settled, &mut recorder.load);
+        if self.gateways.any() {
+            // After every other server (Outcome::servers order).
+            let first = self.servers.station_count() + self.estate.distribution_points.len();
+            (self.gateways).sample(now, first, &mut recorder.load);
+        }
         let next = now + self.estate.sample_interval;
         if next <= self.estate.end() {
             sched.at_fixed(next, Event::Sample);
@@ -246,7 +266,8 @@ impl<'e> World<'e> {
         self.recorder.totals.updates_never_fit = self.updates_never_fit();
         let t = &mut self.recorder.totals;
         t.dp_bytes_saved = t.bytes_downloaded - t.bytes_from_dp + t.bytes_saved_by_express;
-        let servers = self.servers.records(estate, &settled);
+        let mut servers = self.servers.records(estate, &settled);
+        servers.extend(self.gateways.records(&estate.gateways));
         let pending = self.clients.queued_messages() + self.site.batches().messages_in_transit();
         let batches_per_client = self.clients.batches_per_client();
         let site_synced_at = self.site.synced_at();

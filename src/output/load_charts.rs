@@ -73,6 +73,7 @@ pub(super) fn role_words(role: ServerRole) -> (&'static str, &'static str) {
         ServerRole::UpdatePoint => ("software update point", "scan slot"),
         ServerRole::DistributionPoint => ("distribution point", "connection"),
         ServerRole::StateSystem => ("state system", "thread"),
+        ServerRole::CloudManagementGateway => ("cloud management gateway", "connection"),
     }
 }
 
@@ -90,11 +91,12 @@ pub(super) fn capacity_words(n: u32, noun: &str) -> String {
 /// [`role_words`] from a role's short name (`sup`), as the summary has it;
 /// an unknown name is returned as it is.
 pub(super) fn role_words_by_name(name: &str) -> (&str, &'static str) {
-    const ROLES: [ServerRole; 4] = [
+    const ROLES: [ServerRole; 5] = [
         ServerRole::ManagementPoint,
         ServerRole::UpdatePoint,
         ServerRole::DistributionPoint,
         ServerRole::StateSystem,
+        ServerRole::CloudManagementGateway,
     ];
     ROLES
         .into_iter()

@@ -303,6 +303,55 @@ pub struct Servers {
     pub update_points: Vec<UpdatePoint>,
     /// Distribution points: serve update content.
     pub distribution_points: Vec<DistributionPoint>,
+    /// Cloud management gateways: the way in for clients on the
+    /// internet. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cloud_management_gateways: Vec<CloudManagementGateway>,
+}
+
+/// A cloud management gateway (CMG): the Azure service through which
+/// clients on the internet reach the management point and the software
+/// update point. It holds one connection per client online through it.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CloudManagementGateway {
+    /// Unique among all servers; cohorts name it.
+    pub name: String,
+    /// Virtual machine instances, 1–16. Default 1.
+    #[serde(default = "one_instance")]
+    pub vm_instances: u32,
+    /// The size of each instance, which sets its simultaneous client
+    /// connections: `Lab` 10, `Standard` 6,000, `Large` 10,000. Default
+    /// `Standard`.
+    #[serde(default)]
+    pub vm_size: VmSize,
+}
+
+/// A CMG virtual machine size.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum VmSize {
+    /// B2s: 10 connections, for a lab.
+    Lab,
+    /// A2_v2: 6,000 connections.
+    #[default]
+    Standard,
+    /// A4_v2: 10,000 connections.
+    Large,
+}
+
+impl VmSize {
+    /// Simultaneous client connections one instance supports.
+    pub fn connections(self) -> u32 {
+        match self {
+            VmSize::Lab => 10,
+            VmSize::Standard => 6_000,
+            VmSize::Large => 10_000,
+        }
+    }
+}
+
+fn one_instance() -> u32 {
+    1
 }
 
 /// A management point: a pool of workers in front of a request queue.
@@ -736,6 +785,11 @@ pub struct Cohort {
     pub fallback_update_points: Vec<String>,
     /// Name of the distribution point the cohort downloads from.
     pub distribution_point: String,
+    /// Name of the cloud management gateway the cohort's clients, on the
+    /// internet, reach their management point and software update point
+    /// through. Default none: on the intranet (or on a VPN).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cloud_management_gateway: Option<String>,
     /// Workstation or server (restart suppression is set per kind).
     /// Default `Workstation`.
     #[serde(default)]
@@ -1456,6 +1510,7 @@ impl Cohort {
             update_point: update_point.into(),
             fallback_update_points: Vec::new(),
             distribution_point: distribution_point.into(),
+            cloud_management_gateway: None,
             kind: ClientKind::default(),
             gpo_conflict: 0.0,
             fast_startup: 0.0,

@@ -18,7 +18,7 @@ use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CatalogSpec, CohortId, CohortSpec, ContentSpec, DeploymentId, DeploymentSpec, DpId, DpSpec,
-    Estate, FaultSpec, MpId, MpSpec, PhaseSpec, PhaseStart, PowerSpec, PrimarySpec,
+    Estate, FaultSpec, GatewaySpec, MpId, MpSpec, PhaseSpec, PhaseStart, PowerSpec, PrimarySpec,
     RestartScheduleSpec, RuleSpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source,
     SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
 };
@@ -597,6 +597,43 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             ck.fail(section, "needs at least one server");
         }
     }
+    let cmgs = ck.unique(
+        "servers.cloud_management_gateways",
+        "name",
+        servers
+            .cloud_management_gateways
+            .iter()
+            .map(|s| s.name.as_str()),
+    );
+    let mut gateways = Vec::new();
+    for (i, g) in servers.cloud_management_gateways.iter().enumerate() {
+        let path = format!("servers.cloud_management_gateways[{i}]");
+        if !(1..=16).contains(&g.vm_instances) {
+            ck.fail(
+                format!("{path}.vm_instances"),
+                format!(
+                    "must be between 1 and 16 (one CMG has at most 16 instances), got {}",
+                    g.vm_instances
+                ),
+            );
+        }
+        if mps.contains_key(g.name.as_str())
+            || sups.contains_key(g.name.as_str())
+            || dps.contains_key(g.name.as_str())
+        {
+            ck.fail(
+                format!("{path}.name"),
+                format!(
+                    "name '{}' is used by two roles; server names must be unique",
+                    g.name
+                ),
+            );
+        }
+        gateways.push(GatewaySpec {
+            name: g.name.clone(),
+            connections: g.vm_instances.clamp(1, 16) * g.vm_size.connections(),
+        });
+    }
     let mut all_servers: BTreeMap<&str, ServerRef> = BTreeMap::new();
     let roles = servers
         .management_points
@@ -1099,6 +1136,15 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 &dps,
             )
             .unwrap_or(0);
+        let gateway = (c.cloud_management_gateway.as_ref()).and_then(|name| {
+            ck.lookup(
+                &format!("{path}.cloud_management_gateway"),
+                "cloud management gateway",
+                name,
+                &cmgs,
+            )
+            .map(|g| g as u16)
+        });
         let settings_id = match &c.client_settings {
             Some(s) => {
                 settings.push(ck.settings(&format!("{path}.client_settings"), s));
@@ -1115,6 +1161,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             mp: MpId(mp as u16),
             sups: cohort_sups,
             dp: DpId(dp as u16),
+            gateway,
             settings: settings_id,
             site: management_points
                 .get(mp)
@@ -1802,6 +1849,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         updates,
         deployments,
         rules,
+        gateways,
         source: Source {
             description: raw.description.clone(),
             start: raw.start.0,

@@ -106,6 +106,9 @@ impl World<'_> {
         job: Job,
         sched: &mut Scheduler<'_, Event>,
     ) -> Offer {
+        if self.gateways.any() && job.kind != Request::StateBatch {
+            self.through_gateway(job);
+        }
         let offer = self.servers.stations_mut().offer(at, job);
         match offer {
             Offer::Start(slot) => self.start_service(at, slot, job, sched),
@@ -113,6 +116,15 @@ impl World<'_> {
             Offer::Rejected => {}
         }
         offer
+    }
+
+    /// A client's request to a management point or a software update
+    /// point: one from the internet passes through its CMG.
+    #[cold]
+    fn through_gateway(&mut self, job: Job) {
+        if let Some(g) = self.cohort(job.client).gateway {
+            self.gateways.request(g, job.kind);
+        }
     }
 
     /// How long the station takes over a request.

@@ -1,0 +1,115 @@
+//! Cloud management gateways: the way in for clients on the internet.
+//!
+//! Owns [`Gateways`]: per CMG the clients connected through it (one
+//! connection per client online in a cohort that uses it), their peak, and
+//! the management point and software update point requests that passed
+//! through it. A CMG under more connections than it supports still
+//! handles requests (Microsoft documents a possible delay, without a
+//! figure): patchsim counts the load against the capacity and delays
+//! nothing.
+
+use super::record::{LoadCounts, LoadRow, ServerRecord, ServerRole, ms_histogram};
+use super::servers::Request;
+use crate::engine::SimTime;
+use crate::estate::{Estate, GatewaySpec};
+
+/// One CMG while the run goes.
+struct Gateway {
+    capacity: u32,
+    connected: u32,
+    peak: u32,
+    /// Requests since the last sample.
+    interval: LoadCounts,
+    /// Requests up to the last sample.
+    total_sampled: LoadCounts,
+}
+
+/// Every CMG of a run.
+pub(crate) struct Gateways {
+    list: Vec<Gateway>,
+}
+
+impl Gateways {
+    /// The estate's CMGs, nobody connected yet.
+    pub(crate) fn new(estate: &Estate) -> Self {
+        Gateways {
+            list: (estate.gateways.iter())
+                .map(|g| Gateway {
+                    capacity: g.connections,
+                    connected: 0,
+                    peak: 0,
+                    interval: LoadCounts::default(),
+                    total_sampled: LoadCounts::default(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Whether the run has any (else nothing here is ever called).
+    #[inline]
+    pub(crate) fn any(&self) -> bool {
+        !self.list.is_empty()
+    }
+
+    /// A client of CMG `g` comes online: it connects.
+    pub(crate) fn connect(&mut self, g: u16) {
+        let g = &mut self.list[usize::from(g)];
+        g.connected += 1;
+        g.peak = g.peak.max(g.connected);
+    }
+
+    /// A client of CMG `g` goes off: its connection closes.
+    pub(crate) fn disconnect(&mut self, g: u16) {
+        let g = &mut self.list[usize::from(g)];
+        g.connected -= 1;
+    }
+
+    /// A request of `kind` passes through CMG `g` to a management point
+    /// or a software update point.
+    pub(crate) fn request(&mut self, g: u16, kind: Request) {
+        let g = &mut self.list[usize::from(g)];
+        g.interval.arrived[kind as usize] += 1;
+        g.interval.served[kind as usize] += 1;
+    }
+
+    /// One load row per CMG for the interval that ends now, the first
+    /// numbered `first`: the requests that passed, and the clients
+    /// connected now.
+    pub(crate) fn sample(&mut self, now: SimTime, first: usize, rows: &mut Vec<LoadRow>) {
+        for (i, g) in self.list.iter_mut().enumerate() {
+            let counts = std::mem::take(&mut g.interval);
+            g.total_sampled.add(&counts);
+            rows.push(LoadRow {
+                time: now,
+                server: first + i,
+                counts,
+                queue: 0,
+                busy: g.connected,
+                bytes: 0,
+                down: false,
+            });
+        }
+    }
+
+    /// Every CMG's figures over the run.
+    pub(crate) fn records<'a>(
+        &'a self,
+        specs: &'a [GatewaySpec],
+    ) -> impl Iterator<Item = ServerRecord> + 'a {
+        self.list.iter().zip(specs).map(|(g, spec)| {
+            let mut total = g.total_sampled;
+            total.add(&g.interval);
+            ServerRecord {
+                name: spec.name.clone(),
+                role: ServerRole::CloudManagementGateway,
+                capacity: g.capacity,
+                queue_limit: None,
+                total,
+                peak_queue: 0,
+                peak_busy: g.peak,
+                wait: ms_histogram(),
+                bytes: 0,
+            }
+        })
+    }
+}
