@@ -23,6 +23,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             update_points: vec![UpdatePoint::named("sup")],
             distribution_points: vec![DistributionPoint::named("dp")],
         },
+        locations: Vec::new(),
         sync: Sync::default(),
         faults: Vec::new(),
         client_settings: ClientSettings::default(),

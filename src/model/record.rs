@@ -265,6 +265,10 @@ impl CohortTimingLog {
     }
 }
 
+fn is_zero(n: &u64) -> bool {
+    *n == 0
+}
+
 /// Counts of what happened in a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
@@ -362,6 +366,11 @@ pub struct Totals {
     pub sup_switches: u64,
     /// Downloads that failed because their DP was down.
     pub download_failures: u64,
+    /// Content location requests answered with no DP because the content
+    /// was still crossing the WAN link to the client's branch DP; the
+    /// client asked again later (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub content_not_on_dp: u64,
     /// State messages queued by clients.
     pub state_messages_queued: u64,
     /// State messages written to the site database.
@@ -436,8 +445,8 @@ pub struct Outcome {
     pub min_batch_gap: Option<SimDuration>,
     /// Batches each client sent, indexed by client id.
     pub batches_per_client: Vec<u32>,
-    /// Servers: management points, update points, distribution points, then
-    /// the state system.
+    /// Servers: management points, update points, distribution points, the
+    /// state systems, then the locations' WAN links.
     pub servers: Vec<ServerRecord>,
     /// Load rows, in time order, servers in [`Outcome::servers`] order.
     pub load: Vec<LoadRow>,
@@ -569,6 +578,8 @@ pub enum ServerRole {
     DistributionPoint,
     /// The site server's state system.
     StateSystem,
+    /// A branch location's WAN link (named after the location).
+    WanLink,
 }
 
 impl ServerRole {
@@ -579,6 +590,7 @@ impl ServerRole {
             ServerRole::UpdatePoint => "sup",
             ServerRole::DistributionPoint => "dp",
             ServerRole::StateSystem => "state_system",
+            ServerRole::WanLink => "wan_link",
         }
     }
 }

@@ -44,6 +44,12 @@ pub struct Scenario {
     pub primaries: Vec<Primary>,
     /// Named server roles clients are assigned to.
     pub servers: Servers,
+    /// Branch locations (boundary groups away from the site), each joined
+    /// to the site by a WAN link. Cohorts and distribution points name
+    /// their location; those that name none are at the site. Default
+    /// none: every client and server at the site, no link crossed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<Location>,
     /// Catalog synchronization (WSUS Synchronization Manager).
     #[serde(default)]
     pub sync: Sync,
@@ -318,6 +324,39 @@ pub struct DistributionPoint {
     /// Default `"1Gbps"`.
     #[serde(default = "default_dp_bandwidth")]
     pub content_link: Bandwidth,
+    /// The location it is in (a name from `locations`): content copied to
+    /// it from the site crosses that location's WAN link. Default: at the
+    /// site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// A branch location: a boundary group joined to the site by a WAN link.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// Unique; cohorts and distribution points refer to it by this name.
+    pub name: String,
+    /// The link between the location and the site.
+    pub wan_link: WanLink,
+}
+
+/// A WAN link: bandwidth shared by every transfer that crosses it, and a
+/// latency each transfer waits before its first byte.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WanLink {
+    /// Bandwidth available to Configuration Manager content, shared
+    /// max-min fairly by the transfers crossing the link (1kbps–100Gbps).
+    pub bandwidth: Bandwidth,
+    /// Round-trip time (0–10s): a transfer across the link starts this
+    /// long after it is asked for. Default `"0ms"`.
+    #[serde(default = "default_latency")]
+    pub latency: Dur,
+}
+
+fn default_latency() -> Dur {
+    Dur(SimDuration::ZERO)
 }
 
 fn default_dp_bandwidth() -> Bandwidth {
@@ -365,6 +404,7 @@ impl DistributionPoint {
             bandwidth: default_dp_bandwidth(),
             max_connections: default_dp_connections(),
             content_link: default_dp_bandwidth(),
+            location: None,
         }
     }
 }
@@ -637,6 +677,12 @@ pub struct Cohort {
     pub fallback_update_points: Vec<String>,
     /// Name of the distribution point the cohort downloads from.
     pub distribution_point: String,
+    /// The location its clients are in (a name from `locations`). A
+    /// cohort whose distribution point is elsewhere (at the site, or its
+    /// location has none) downloads across its location's WAN link.
+    /// Default: at the site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
     /// Workstation or server (restart suppression is set per kind).
     /// Default `Workstation`.
     #[serde(default)]
@@ -1357,6 +1403,7 @@ impl Cohort {
             update_point: update_point.into(),
             fallback_update_points: Vec::new(),
             distribution_point: distribution_point.into(),
+            location: None,
             kind: ClientKind::default(),
             gpo_conflict: 0.0,
             fast_startup: 0.0,

@@ -82,6 +82,7 @@ impl World<'_> {
             | Event::BackgroundInstallDone(..)
             | Event::ReportCycle(_)
             | Event::DpTick(_)
+            | Event::LinkTick(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
             | Event::PowerOn(_)
@@ -148,6 +149,7 @@ impl World<'_> {
             | Event::ContentReady(..)
             | Event::PhaseBegin(_)
             | Event::Sample
+            | Event::LinkTick(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
             | Event::PolicyPoll(..) => {}
