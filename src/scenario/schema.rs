@@ -350,7 +350,7 @@ pub struct WanLink {
     /// max-min fairly by the transfers crossing the link (1kbps–100Gbps).
     pub bandwidth: Bandwidth,
     /// Round-trip time (0–10s): a transfer across the link starts this
-    /// long after it is asked for. Default `"0ms"`.
+    /// long after it is asked for. Default `"0s"`.
     #[serde(default = "default_latency")]
     pub latency: Dur,
 }
