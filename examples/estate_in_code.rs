@@ -24,6 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             distribution_points: vec![DistributionPoint::named("dp")],
             cloud_management_gateways: Vec::new(),
         },
+        locations: Vec::new(),
         sync: Sync::default(),
         faults: Vec::new(),
         client_settings: ClientSettings::default(),

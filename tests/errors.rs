@@ -358,6 +358,33 @@ const CASES: &[Case] = &[
         expect: &["cohorts[1].name: must be printable text", "found U+0009"],
     },
     Case {
+        what: "a WAN link slower than 1 kbps",
+        from: "    cohorts: [",
+        to: "    locations: [Location(name: \"leeds\", wan_link: WanLink(bandwidth: \"500bps\"))],\n    cohorts: [",
+        expect: &["locations[0].wan_link.bandwidth: must be between 1kbps and 100Gbps, got 500bps"],
+    },
+    Case {
+        what: "a WAN link latency over 10 s",
+        from: "    cohorts: [",
+        to: "    locations: [Location(name: \"leeds\", wan_link: WanLink(bandwidth: \"10Mbps\", latency: \"1m\"))],\n    cohorts: [",
+        expect: &["locations[0].wan_link.latency: must be between 0s and 10s, got 1m"],
+    },
+    Case {
+        what: "a misspelled WAN link field",
+        from: "    cohorts: [",
+        to: "    locations: [Location(name: \"leeds\", wan_link: WanLink(bandwith: \"10Mbps\"))],\n    cohorts: [",
+        expect: &[
+            "locations[0].wan_link.bandwith: unknown field `bandwith` in `WanLink`",
+            "(did you mean `bandwidth`?)",
+        ],
+    },
+    Case {
+        what: "a cohort in an unknown location",
+        from: "distribution_point: \"dp\"),",
+        to: "distribution_point: \"dp\", location: \"leeds\"),",
+        expect: &["cohorts[0].location: unknown location 'leeds'; known: none"],
+    },
+    Case {
         what: "a leap second",
         from: "deadline: \"2026-11-12T20:00:00+01:00\"",
         to: "deadline: \"2026-11-12T23:59:60+01:00\"",

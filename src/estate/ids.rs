@@ -36,4 +36,6 @@ id_type! {
     SettingsId(u16);
     /// A primary site (0 for a standalone primary).
     SiteId(u16);
+    /// A branch location and its WAN link.
+    LocationId(u16);
 }

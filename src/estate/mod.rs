@@ -14,7 +14,9 @@ pub mod ids;
 use chrono::{DateTime, FixedOffset};
 
 pub use dist::{Dist, Normals, Sampler};
-pub use ids::{ClientId, CohortId, DeploymentId, DpId, MpId, SettingsId, SiteId, SupId, UpdateId};
+pub use ids::{
+    ClientId, CohortId, DeploymentId, DpId, LocationId, MpId, SettingsId, SiteId, SupId, UpdateId,
+};
 
 use crate::engine::{SimDuration, SimTime};
 
@@ -85,6 +87,9 @@ pub struct Estate {
     pub distribution_points: Vec<DpSpec>,
     /// Cloud management gateways, in file order.
     pub gateways: Vec<GatewaySpec>,
+    /// Branch locations and their WAN links, indexed by [`LocationId`]
+    /// (none: everything at the site).
+    pub locations: Vec<LocationSpec>,
     /// Outages and slowdowns, in file order.
     pub faults: Vec<FaultSpec>,
     /// Client settings objects, indexed by [`SettingsId`]; 0 is the default.
@@ -221,6 +226,21 @@ pub struct DpSpec {
     pub max_connections: u32,
     /// Site server → DP link, bits per second.
     pub content_link_bps: u64,
+    /// The branch location it is in (`None`: at the site); content copied
+    /// to it crosses that location's WAN link.
+    pub location: Option<LocationId>,
+}
+
+/// A branch location and the WAN link that joins it to the site.
+#[derive(Clone, Debug)]
+pub struct LocationSpec {
+    /// Its name.
+    pub name: String,
+    /// The link's bandwidth, bits per second.
+    pub bandwidth_bps: u64,
+    /// The link's round-trip time: a transfer across it starts this long
+    /// after it is asked for.
+    pub latency: SimDuration,
 }
 
 /// Which server a fault hits.
@@ -398,6 +418,11 @@ pub struct CohortSpec {
     /// The cloud management gateway its clients reach the site through
     /// (`None`: the intranet).
     pub gateway: Option<u16>,
+    /// The branch location its clients are in (`None`: at the site).
+    pub location: Option<LocationId>,
+    /// The WAN link its downloads from its DP cross: its location's when
+    /// the DP is elsewhere (`None`: the DP is where the clients are).
+    pub crosses: Option<LocationId>,
     /// Its client settings.
     pub settings: SettingsId,
     /// The primary site that manages it (its servers').

@@ -1320,12 +1320,49 @@ impl World<'_> {
         if self.microsoft_update_fallback(c, d, remaining, sched) {
             return;
         }
+        self.recorder.totals.download_failures += 1;
+        self.retry_download(c, d, now, sched);
+    }
+
+    /// The content location answer names no DP of the client's: the
+    /// content is still crossing the WAN link to its branch DP. It
+    /// downloads from Microsoft Update if the deployment allows, else asks
+    /// again after `download_retry`.
+    pub(crate) fn content_not_on_dp(
+        &mut self,
+        c: ClientId,
+        d: DeploymentId,
+        remaining: u64,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        let retry_ms = self.settings(c).download_retry.as_ms();
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::ContentNotOnDp {
+                deployment: d,
+                retry_ms,
+            });
+        self.recorder.totals.content_not_on_dp += 1;
+        if self.microsoft_update_fallback(c, d, remaining, sched) {
+            return;
+        }
+        self.retry_download(c, d, now, sched);
+    }
+
+    /// The download stops for now: the client tries again after
+    /// `download_retry`.
+    fn retry_download(
+        &mut self,
+        c: ClientId,
+        d: DeploymentId,
+        now: SimTime,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
         let retry = now + self.settings(c).download_retry;
         self.clients[c].action = Action::Idle;
         let a = self.deployments.assignment_mut(d, c);
         a.phase = Phase::NeedDownload;
         a.due = retry;
-        self.recorder.totals.download_failures += 1;
         sched.at_fixed(retry, Event::Wake(c));
         self.refresh(c, now);
         self.next_action(c, sched);

@@ -237,6 +237,12 @@ impl World<'_> {
             }
         }
         let remaining = self.deployments.assignment(d, c).remaining;
+        if remaining > 0 && !self.content_on_dp(self.cohort(c).dp, d) {
+            // Still crossing the WAN link to the client's branch DP: the
+            // MP's answer names no DP.
+            self.content_not_on_dp(c, d, remaining, sched);
+            return;
+        }
         self.recorder
             .trace(now, Some(c), || TraceEvent::DownloadStart {
                 deployment: d,

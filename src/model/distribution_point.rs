@@ -695,6 +695,69 @@ impl Dp {
     }
 }
 
+/// What a WAN link (`wan_link.rs`) asks of the sharing arithmetic: the
+/// same max-min fair shares over transfers that each carry an id.
+impl Dp {
+    /// A transfer of `millibits` capped at `cap` bps starts now.
+    pub(super) fn start(&mut self, id: ClientId, millibits: u64, cap: u64, now: SimTime) {
+        self.advance(now);
+        self.waiting.push_back((id, now, millibits, cap));
+        self.admit(now);
+        self.peak_queue = self.peak_queue.max(self.waiting.len() as u32);
+    }
+
+    /// Sends up to now and takes off the transfers that have sent
+    /// everything (their ids into `done`, in flow order).
+    pub(super) fn finish(&mut self, now: SimTime, done: &mut Vec<ClientId>) {
+        self.advance_and_take(now, done);
+        self.admit(now);
+    }
+
+    /// Transfer `id` stops now; returns the millibits it still lacked.
+    pub(super) fn stop(&mut self, id: ClientId, now: SimTime) -> Option<u64> {
+        self.advance(now);
+        let left = self.cancel(id, now)?;
+        self.admit(now);
+        Some(left)
+    }
+
+    /// Shares the bandwidth anew; returns when the next transfer ends.
+    pub(super) fn reshare(&mut self) -> Option<SimDuration> {
+        self.share()
+    }
+
+    /// Counts `n` requests of `kind`: arrived, served or rejected.
+    pub(super) fn count(&mut self, kind: Request, arrived: u64, served: u64, rejected: u64) {
+        for counts in [&mut self.interval, &mut self.total] {
+            counts.arrived[kind as usize] += arrived;
+            counts.served[kind as usize] += served;
+            counts.rejected[kind as usize] += rejected;
+        }
+    }
+
+    /// Counts `millibits` sent for it by another pipe (a download that
+    /// crossed a WAN link), in the interval it ends in.
+    pub(super) fn relay(&mut self, millibits: u64) {
+        self.interval_millibits += u128::from(millibits);
+        self.total_millibits += u128::from(millibits);
+    }
+
+    /// Its figures over the run, as server `name` of `role`.
+    pub(super) fn record_as(&self, name: &str, role: ServerRole, capacity: u32) -> ServerRecord {
+        ServerRecord {
+            name: name.to_string(),
+            role,
+            capacity,
+            queue_limit: None,
+            total: self.total,
+            peak_queue: self.peak_queue,
+            peak_busy: self.peak_busy,
+            wait: self.wait.clone(),
+            bytes: (self.total_millibits / 8_000) as u64,
+        }
+    }
+}
+
 impl Dp {
     /// The client whose download its next tick finishes, for a hint.
     #[inline]
@@ -719,17 +782,11 @@ impl Dp {
 
     /// Its figures over the run.
     pub(crate) fn record(&self, spec: &DpSpec) -> ServerRecord {
-        ServerRecord {
-            name: spec.name.clone(),
-            role: ServerRole::DistributionPoint,
-            capacity: spec.max_connections,
-            queue_limit: None,
-            total: self.total,
-            peak_queue: self.peak_queue,
-            peak_busy: self.peak_busy,
-            wait: self.wait.clone(),
-            bytes: (self.total_millibits / 8_000) as u64,
-        }
+        self.record_as(
+            &spec.name,
+            ServerRole::DistributionPoint,
+            spec.max_connections,
+        )
     }
 }
 
@@ -764,11 +821,12 @@ impl World<'_> {
             d.total.rejected[Request::Download as usize] += 1;
             return false;
         }
-        d.advance(now);
-        d.waiting
-            .push_back((c, now, bytes * 8_000, cohort.link_bps));
-        d.admit(now);
-        d.peak_queue = d.peak_queue.max(d.waiting.len() as u32);
+        if let Some(link) = cohort.crosses {
+            // Across a WAN link: the link carries it (`wan_link.rs`).
+            self.link_request(link, c, bytes, sched);
+            return true;
+        }
+        d.start(c, bytes * 8_000, cohort.link_bps, now);
         self.dp_reschedule(dp, sched);
         true
     }
@@ -799,11 +857,12 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) -> Option<u64> {
         let now = sched.now();
-        let dp = self.cohort(c).dp;
-        let d = self.servers.dp_mut(dp);
-        d.advance(now);
-        let remaining = d.cancel(c, now)?;
-        d.admit(now);
+        let cohort = self.cohort(c);
+        if let Some(link) = cohort.crosses {
+            return self.link_cancel(link, c, sched);
+        }
+        let dp = cohort.dp;
+        let remaining = self.servers.dp_mut(dp).stop(c, now)?;
         self.dp_reschedule(dp, sched);
         Some(remaining.div_ceil(8_000))
     }
@@ -826,6 +885,8 @@ impl World<'_> {
         d.interval.rejected[Request::Download as usize] += failed.len() as u64;
         d.total.rejected[Request::Download as usize] += failed.len() as u64;
         self.dp_reschedule(dp, sched);
+        // Its downloads across WAN links fail with it.
+        failed.extend(self.links_fail_dp(dp, sched));
         failed
     }
 

@@ -8,7 +8,7 @@
 //! compiler names each place.
 
 use super::record::SyncKind;
-use crate::estate::{ClientId, DeploymentId, DpId, UpdateId};
+use crate::estate::{ClientId, DeploymentId, DpId, LocationId, UpdateId};
 
 /// Something that happens at one instant of simulated time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,6 +79,9 @@ pub enum Event {
     Served(u16, u16),
     /// A distribution point's next download completes.
     DpTick(DpId),
+    /// A WAN link's next transfer completes or starts (after the link's
+    /// latency).
+    LinkTick(LocationId),
     /// Fault `i` of the scenario begins.
     FaultBegin(u16),
     /// Fault `i` ends.

@@ -9,7 +9,8 @@
 //!   `update_point.rs` (scans at the SUP), `distribution_point.rs`
 //!   (content from the DP), `content.rs` (content sources: peers,
 //!   Microsoft Update), `site_server.rs` (publishing, the state system, the site
-//!   database), `sync.rs` (the catalog), `faults.rs`, `windows.rs`;
+//!   database), `sync.rs` (the catalog), `faults.rs`, `windows.rs`,
+//!   `wan_link.rs` (branch locations' WAN links);
 //! - `deployment.rs` (assignments and counts), `compliance.rs` (true and
 //!   reported states, state-message ids), `servers.rs` (requests, service
 //!   times, load), `recorder.rs` (trace, totals, timelines), `record.rs`
@@ -36,6 +37,7 @@ mod store;
 mod sync;
 mod trace;
 mod update_point;
+mod wan_link;
 mod windows;
 mod world;
 

@@ -378,6 +378,11 @@ pub struct Totals {
     pub sup_switches: u64,
     /// Downloads that failed because their DP was down.
     pub download_failures: u64,
+    /// Content location requests answered with no DP because the content
+    /// was still crossing the WAN link to the client's branch DP; the
+    /// client asked again later (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub content_not_on_dp: u64,
     /// State messages queued by clients.
     pub state_messages_queued: u64,
     /// State messages written to the site database.
@@ -452,8 +457,8 @@ pub struct Outcome {
     pub min_batch_gap: Option<SimDuration>,
     /// Batches each client sent, indexed by client id.
     pub batches_per_client: Vec<u32>,
-    /// Servers: management points, update points, distribution points, then
-    /// the state system.
+    /// Servers: management points, update points, distribution points, the
+    /// state systems, then the locations' WAN links.
     pub servers: Vec<ServerRecord>,
     /// Load rows, in time order, servers in [`Outcome::servers`] order.
     pub load: Vec<LoadRow>,
@@ -596,6 +601,8 @@ pub enum ServerRole {
     StateSystem,
     /// Cloud management gateway.
     CloudManagementGateway,
+    /// A branch location's WAN link (named after the location).
+    WanLink,
 }
 
 impl ServerRole {
@@ -607,6 +614,7 @@ impl ServerRole {
             ServerRole::DistributionPoint => "dp",
             ServerRole::StateSystem => "state_system",
             ServerRole::CloudManagementGateway => "cmg",
+            ServerRole::WanLink => "wan_link",
         }
     }
 }

@@ -80,6 +80,8 @@ impl World<'_> {
                 return; // the group is as it was
             }
             self.deployments.pick(d, picked, None);
+            // The package changed: DPs in branch locations get it again.
+            self.content_changed(d);
             self.recorder.totals.rule_refreshes += 1;
             self.recorder.trace(now, None, || TraceEvent::RuleDeployed {
                 deployment: d,
@@ -97,8 +99,11 @@ impl World<'_> {
         // package gains the new updates), then it enters policy; clients
         // that knew the old group evaluate the new one.
         for site in 0..estate.primaries.len() {
-            if let Some(time) = self.content_time(d, site) {
-                sched.at_fixed(now + time, Event::ContentReady(d, site as u16));
+            if let Some((fetched, copied)) = self.content_time(d, site) {
+                sched.at_fixed(now + fetched + copied, Event::ContentReady(d, site as u16));
+                if !estate.locations.is_empty() {
+                    self.start_copies(d, site, now + fetched, sched);
+                }
             }
         }
     }

@@ -203,6 +203,11 @@ impl Servers {
         self.stations.len()
     }
 
+    /// How many servers there are: the stations and the DPs.
+    pub(crate) fn count(&self) -> usize {
+        self.stations.len() + self.dps.len()
+    }
+
     /// The management points' stations.
     pub(crate) fn management_points(&self) -> std::ops::Range<usize> {
         0..self.n_mp

@@ -137,11 +137,18 @@ impl Site {
 
 impl World<'_> {
     /// Time from a deployment's creation until it can enter policy at
-    /// `site`: the administrator's step, the site server fetching the
-    /// binaries, then the slowest copy to a DP that serves a targeted
-    /// client. `None` if it targets no client of `site`. In a hierarchy
-    /// the deployment first replicates from the CAS to the primary.
-    pub(crate) fn content_time(&mut self, d: DeploymentId, site: usize) -> Option<SimDuration> {
+    /// `site`, in two parts: until the site server has the content (the
+    /// administrator's step, the site server fetching the binaries and, in
+    /// a hierarchy, the replication from the CAS to the primary), then the
+    /// slowest copy to a DP at the site that serves a targeted client.
+    /// Copies to DPs in branch locations cross their WAN links as
+    /// transfers of their own (`wan_link.rs`). `None` if it targets no
+    /// client of `site`.
+    pub(crate) fn content_time(
+        &mut self,
+        d: DeploymentId,
+        site: usize,
+    ) -> Option<(SimDuration, SimDuration)> {
         let estate = self.estate;
         let spec = &estate.deployments[d.index()];
         if !spec
@@ -161,6 +168,7 @@ impl World<'_> {
             .iter()
             .filter(|c| estate.cohorts[c.index()].site.index() == site)
             .map(|c| estate.cohorts[c.index()].dp.index())
+            .filter(|&dp| estate.distribution_points[dp].location.is_none())
             .collect();
         dps.sort_unstable();
         dps.dedup();
@@ -174,12 +182,12 @@ impl World<'_> {
         } else {
             SimDuration::ZERO
         };
-        Some(
+        Some((
             estate.site.content_ready_delay.sample(self.site.rng())
                 + transfer(estate.site.download_bandwidth_bps)
-                + replication
-                + copy,
-        )
+                + replication,
+            copy,
+        ))
     }
 
     /// A deployment's content is on a primary's DPs: it enters that site's

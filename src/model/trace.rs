@@ -76,6 +76,15 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         /// The deployment.
         deployment: D,
     },
+    /// A deployment's content has crossed a WAN link to a distribution
+    /// point in a branch location: the DP can serve it.
+    ContentCopied {
+        /// The deployment.
+        deployment: D,
+        /// The distribution point's place in the scenario's list.
+        #[serde(rename = "value")]
+        dp: u64,
+    },
     /// A phase of a phased deployment begins: its deployment is created.
     PhaseStarted {
         /// The phase's deployment.
@@ -258,6 +267,25 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         bytes: u64,
     },
+    /// Its distribution point is across its location's WAN link: the
+    /// download crosses the link, starting after the link's latency.
+    AcrossWanLink {
+        /// The deployment.
+        deployment: D,
+        /// The link's latency, ms.
+        #[serde(rename = "value")]
+        latency_ms: u64,
+    },
+    /// The management point found the content on no distribution point of
+    /// the client's: it is still crossing the WAN link to its branch DP.
+    /// The client asks again later.
+    ContentNotOnDp {
+        /// The deployment.
+        deployment: D,
+        /// How long until it asks again, ms.
+        #[serde(rename = "value")]
+        retry_ms: u64,
+    },
     /// The peer cache source serving it went off or restarted: it goes on
     /// from its next source.
     PeerGone {
@@ -437,6 +465,24 @@ impl<D, U> TraceEvent<D, U> {
                 source,
                 bytes,
             },
+            E::ContentCopied { deployment, dp } => E::ContentCopied {
+                deployment: d(deployment),
+                dp,
+            },
+            E::AcrossWanLink {
+                deployment,
+                latency_ms,
+            } => E::AcrossWanLink {
+                deployment: d(deployment),
+                latency_ms,
+            },
+            E::ContentNotOnDp {
+                deployment,
+                retry_ms,
+            } => E::ContentNotOnDp {
+                deployment: d(deployment),
+                retry_ms,
+            },
             E::PeerGone { deployment, bytes } => E::PeerGone {
                 deployment: d(deployment),
                 bytes,
@@ -499,6 +545,9 @@ impl<D, U> TraceEvent<D, U> {
             | E::DownloadDone { deployment }
             | E::ContentSource { deployment, .. }
             | E::PeerGone { deployment, .. }
+            | E::ContentCopied { deployment, .. }
+            | E::AcrossWanLink { deployment, .. }
+            | E::ContentNotOnDp { deployment, .. }
             | E::InstallStart { deployment, .. }
             | E::DeadlineBroughtForward { deployment, .. }
             | E::UserInstall { deployment }
@@ -552,6 +601,9 @@ impl<D, U> TraceEvent<D, U> {
             E::DownloadDone { .. } => "download_done",
             E::ContentSource { .. } => "content_source",
             E::PeerGone { .. } => "peer_gone",
+            E::ContentCopied { .. } => "content_copied",
+            E::AcrossWanLink { .. } => "across_wan_link",
+            E::ContentNotOnDp { .. } => "content_not_on_dp",
             E::InstallStart { .. } => "install_start",
             E::UserInstall { .. } => "user_install",
             E::DeadlineBroughtForward { .. } => "deadline_brought_forward",
@@ -672,6 +724,18 @@ mod tests {
             TraceEvent::PeerGone {
                 deployment: "cu",
                 bytes: 7,
+            },
+            TraceEvent::ContentCopied {
+                deployment: "cu",
+                dp: 1,
+            },
+            TraceEvent::AcrossWanLink {
+                deployment: "cu",
+                latency_ms: 40,
+            },
+            TraceEvent::ContentNotOnDp {
+                deployment: "cu",
+                retry_ms: 600_000,
             },
             TraceEvent::InstallStart {
                 deployment: "cu",

@@ -27,6 +27,7 @@ use super::servers::Servers;
 use super::site_server::Site;
 use super::sync::Catalog;
 use super::trace::{TraceEvent, Tracer};
+use super::wan_link::Links;
 use super::windows::Schedule;
 use crate::engine::{
     EventKey, Model, RunEnd, RunStats, Scheduler, SimDuration, SimTime, Simulation, Streams,
@@ -48,6 +49,8 @@ pub(crate) struct World<'e> {
     pub(super) content: Content,
     /// Cloud management gateways: connections and requests.
     pub(super) gateways: Gateways,
+    /// The locations' WAN links and the content copied across them.
+    pub(super) links: Links,
     /// Simulate every poll, reporting tick and answer as an event, even
     /// those that do nothing (for testing the fast path against it).
     pub(super) explicit: bool,
@@ -77,6 +80,7 @@ impl<'e> World<'e> {
             recorder: Recorder::new(estate.cohorts.len(), gpo_conflicts, co_managed),
             content: Content::new(estate),
             gateways: Gateways::new(estate),
+            links: Links::new(estate),
             explicit: false,
             report_dirty: Vec::new(),
             phase_checks: Vec::new(),
@@ -103,20 +107,22 @@ impl<'e> World<'e> {
         }
         for (d, spec) in estate.deployments.iter().enumerate() {
             let d = DeploymentId(d as u16);
+            if spec.rule.is_some() {
+                continue; // made, with its content, when a rule's run fills it
+            }
             for site in 0..estate.primaries.len() {
-                if let Some(time) = self.content_time(d, site) {
+                if let Some((fetched, copied)) = self.content_time(d, site) {
+                    let time = fetched + copied;
+                    // A later phase's content is distributed from the
+                    // phased deployment's creation; it enters policy once
+                    // the phase has begun.
+                    let from = spec.phase.as_ref().map_or(spec.created, |p| p.content_from);
                     match &spec.phase {
-                        // A later phase's content is distributed from the
-                        // phased deployment's creation; it enters policy
-                        // once the phase has begun.
-                        Some(phase) => (self.deployments).set_phase_content_ready(
-                            d,
-                            site,
-                            phase.content_from + time,
-                        ),
-                        None => {
-                            sched.at_fixed(spec.created + time, Event::ContentReady(d, site as u16))
-                        }
+                        Some(_) => (self.deployments).set_phase_content_ready(d, site, from + time),
+                        None => sched.at_fixed(from + time, Event::ContentReady(d, site as u16)),
+                    }
+                    if !estate.locations.is_empty() {
+                        self.start_copies(d, site, from + fetched, sched);
                     }
                 }
             }
@@ -243,9 +249,12 @@ impl<'e> World<'e> {
             });
         }
         (self.servers).sample_load(now, &settled, &mut recorder.load);
+        let first_link = self.servers.count();
+        (self.links).sample_load(now, first_link, &mut recorder.load);
         if self.gateways.any() {
-            // After every other server (Outcome::servers order).
-            let first = self.servers.station_count() + self.estate.distribution_points.len();
+            // After every other server, the WAN links too (Outcome::servers
+            // order).
+            let first = first_link + self.estate.locations.len();
             (self.gateways).sample(now, first, &mut recorder.load);
         }
         let next = now + self.estate.sample_interval;
@@ -267,6 +276,7 @@ impl<'e> World<'e> {
         let t = &mut self.recorder.totals;
         t.dp_bytes_saved = t.bytes_downloaded - t.bytes_from_dp + t.bytes_saved_by_express;
         let mut servers = self.servers.records(estate, &settled);
+        servers.extend(self.links.records(estate));
         servers.extend(self.gateways.records(&estate.gateways));
         let pending = self.clients.queued_messages() + self.site.batches().messages_in_transit();
         let batches_per_client = self.clients.batches_per_client();
@@ -326,6 +336,7 @@ impl<'e> World<'e> {
             | Event::BatchForwarded(_)
             | Event::Served(..)
             | Event::DpTick(_)
+            | Event::LinkTick(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
             | Event::PowerOff(_) => return,
@@ -411,6 +422,7 @@ impl Model for World<'_> {
             Event::Replicated(slot) => self.replicated(slot, sched.now()),
             Event::Served(station, slot) => self.served(usize::from(station), slot, sched),
             Event::DpTick(dp) => self.dp_tick(dp, sched),
+            Event::LinkTick(link) => self.link_tick(link, sched),
             Event::FaultBegin(i) => self.fault_begin(usize::from(i), sched),
             Event::FaultEnd(i) => self.fault_end(usize::from(i), sched),
             Event::PowerOn(c) => self.power_on(c, sched),

@@ -235,6 +235,9 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         sections.push(sec);
     }
     sections.push(cohorts_section(s));
+    if !s.locations.is_empty() {
+        sections.push(locations_section(s, charts));
+    }
     sections.push(servers_section(s, charts));
     sections.push(catalog_section(s, &when));
     let mut latency = Section::new("latency", "State message latency");
@@ -573,6 +576,107 @@ fn cohorts_section(s: &Summary) -> Section {
     sec
 }
 
+/// The site and the branch locations: each WAN link's load against the
+/// busy threshold, each location's time to compliant per deployment, and
+/// the links' load charts.
+fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
+    let mut sec = Section::new("locations", "Locations and WAN links");
+    sec.note(format!(
+        "Each branch location is joined to the site by a WAN link that every download \
+         from a DP on the other side and every copy of content to a DP in the location \
+         share. Busy: hours the link carried at least {:.0} % of its bandwidth over a \
+         sample interval (run --busy-above).",
+        s.busy_threshold_pct
+    ));
+    let mut rows = vec![
+        [
+            "location",
+            "clients",
+            "distribution points",
+            "WAN link",
+            "latency",
+            "bytes carried",
+            "peak utilization",
+            "busy",
+        ]
+        .into_iter()
+        .map(Cell::th)
+        .collect::<Vec<_>>(),
+    ];
+    for l in &s.locations {
+        let dps = if l.distribution_points.is_empty() {
+            "none".to_string()
+        } else {
+            l.distribution_points.join(", ")
+        };
+        let mut row = vec![
+            Cell::td(l.name.clone()),
+            Cell::num(l.clients),
+            Cell::td(dps),
+        ];
+        match &l.wan_link {
+            Some(w) => {
+                let hot = w.hours_busy > 0.0;
+                row.extend([
+                    Cell::num(format!("{} Mbps", w.bandwidth_mbps)),
+                    Cell::num(format!("{} ms", w.latency_ms)),
+                    Cell::num(decimal_bytes(w.bytes_carried)),
+                    Cell::num(format!("{:.0} %", w.peak_utilization_pct)),
+                    if hot {
+                        Cell::num(format_duration(w.hours_busy)).class("num hot")
+                    } else {
+                        Cell::num("never")
+                    },
+                ]);
+            }
+            None => row.push(Cell::td("at the site").cols(5)),
+        }
+        rows.push(row);
+    }
+    sec.table("", rows);
+    for d in &s.deployments {
+        sec.heading(format!("Time to compliant: {}", d.name));
+        sec.note(
+            "Hours from the deployment's creation until each share of a location's targeted \
+             clients was compliant, as the site database reports it (true in brackets).",
+        );
+        let mut rows = vec![
+            ["location", "targeted", "50%", "80%", "95%", "99%"]
+                .into_iter()
+                .map(Cell::th)
+                .collect::<Vec<_>>(),
+        ];
+        for l in &s.locations {
+            let Some(part) = l.deployments.iter().find(|x| x.name == d.name) else {
+                continue;
+            };
+            let (t, r) = (&part.hours_to_pct_true, &part.hours_to_pct_reported);
+            let mut row = vec![Cell::td(l.name.clone()), Cell::num(part.targeted)];
+            for (t, r) in [
+                (t.pct_50, r.pct_50),
+                (t.pct_80, r.pct_80),
+                (t.pct_95, r.pct_95),
+                (t.pct_99, r.pct_99),
+            ] {
+                let h = |v: Option<f64>| v.map_or("never".to_string(), |h| format!("{h:.1} h"));
+                row.push(Cell::num(format!("{} ({})", h(r), h(t))));
+            }
+            rows.push(row);
+        }
+        sec.table("", rows);
+    }
+    sec.heading("WAN link load over time");
+    for (i, x) in s.servers.iter().enumerate() {
+        if x.role != "wan_link" {
+            continue;
+        }
+        for c in charts.iter().filter(|c| c.subject == Subject::Server(i)) {
+            sec.figure(c);
+        }
+    }
+    sec
+}
+
 /// Every server's load over the run, its queue wait, and its load chart.
 fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
     let mut sec = Section::new("servers", "Servers and load");
@@ -611,7 +715,11 @@ fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
         rows.push(vec![
             Cell::td(x.name.clone()),
             Cell::td(role),
-            Cell::num(capacity_words(x.capacity, noun)),
+            Cell::num(if x.role == "wan_link" {
+                "no limit".to_string()
+            } else {
+                capacity_words(x.capacity, noun)
+            }),
             Cell::num(x.peak_busy),
             Cell::num(x.queue_limit.map_or("none".to_string(), |l| l.to_string())),
             hot(
@@ -644,7 +752,8 @@ fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
          sample interval by kind, and for distribution points the bandwidth served. Shaded: \
          the server was down (red) or slowed (amber) by a fault.",
     );
-    for (i, _) in s.servers.iter().enumerate() {
+    // The WAN links' charts are in the locations' section.
+    for (i, _) in (s.servers.iter().enumerate()).filter(|(_, x)| x.role != "wan_link") {
         for c in charts.iter().filter(|c| c.subject == Subject::Server(i)) {
             sec.figure(c);
         }

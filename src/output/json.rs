@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::engine::SimTime;
 use crate::estate::{DeploymentSpec, Estate, PhaseStart};
 use crate::model::{
-    Compliance, ContentBytes, Outcome, PhaseReason, PhaseRecord, THRESHOLDS, Totals,
+    Compliance, ContentBytes, Outcome, PhaseReason, PhaseRecord, ServerRole, THRESHOLDS, Totals,
 };
 use crate::output::start_text;
 
@@ -51,6 +51,11 @@ pub struct Summary {
     /// In a hierarchy, one entry per primary site (empty for a standalone
     /// site, whose numbers are the top-level ones).
     pub primaries: Vec<PrimarySummary>,
+    /// With branch locations: the site, then each location in file order,
+    /// with its WAN link and how soon its clients were compliant (absent
+    /// without locations).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<LocationSummary>,
     /// Catalog syncs, in start order.
     pub syncs: Vec<SyncSummary>,
     /// The WSUS catalog scans evaluate, when the scenario gives one.
@@ -238,8 +243,53 @@ pub struct ServerSummary {
     /// Hours its utilization was at or above `busy_threshold_pct`, judged
     /// at each sample for the interval it ends: requests in service over
     /// capacity (any waiting counts as full) and, for a DP, bandwidth used
-    /// over its bandwidth, whichever is higher.
+    /// over its bandwidth, whichever is higher; for a WAN link, bandwidth
+    /// used over its bandwidth.
     pub hours_busy: f64,
+}
+
+/// The site or a branch location: its clients, its WAN link and its part
+/// of each deployment.
+#[derive(Clone, Debug, Serialize)]
+pub struct LocationSummary {
+    /// The location's name (`(site)` for the clients at the site).
+    pub name: String,
+    /// Its clients.
+    pub clients: u32,
+    /// Its distribution points.
+    pub distribution_points: Vec<String>,
+    /// Its WAN link (null for the site).
+    pub wan_link: Option<WanLinkSummary>,
+    /// Per deployment that targets its clients, in file order.
+    pub deployments: Vec<LocationDeployment>,
+}
+
+/// A WAN link over the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct WanLinkSummary {
+    /// Bandwidth, Mbps.
+    pub bandwidth_mbps: f64,
+    /// Round-trip latency, ms.
+    pub latency_ms: u64,
+    /// Bytes carried: downloads across it and content copied to its DPs.
+    pub bytes_carried: u64,
+    /// Highest utilization over one sample interval, percent.
+    pub peak_utilization_pct: f64,
+    /// Hours at or above `busy_threshold_pct` of its bandwidth.
+    pub hours_busy: f64,
+}
+
+/// One deployment in one location.
+#[derive(Clone, Debug, Serialize)]
+pub struct LocationDeployment {
+    /// Deployment name.
+    pub name: String,
+    /// Its clients the deployment targets.
+    pub targeted: u32,
+    /// Hours from creation until each share of them was compliant (true).
+    pub hours_to_pct_true: Thresholds,
+    /// The same, as the site database reports it.
+    pub hours_to_pct_reported: Thresholds,
 }
 
 /// A primary site under the CAS.
@@ -446,16 +496,14 @@ fn busy_hours(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Vec<f64> {
     let bandwidth: Vec<Option<u64>> = outcome
         .servers
         .iter()
-        .map(|s| {
-            (s.role == crate::model::ServerRole::DistributionPoint)
-                .then(|| {
-                    estate
-                        .distribution_points
-                        .iter()
-                        .find(|d| d.name == s.name)
-                        .map(|d| d.bandwidth_bps)
-                })
-                .flatten()
+        .map(|s| match s.role {
+            ServerRole::DistributionPoint => (estate.distribution_points.iter())
+                .find(|d| d.name == s.name)
+                .map(|d| d.bandwidth_bps),
+            ServerRole::WanLink => (estate.locations.iter())
+                .find(|l| l.name == s.name)
+                .map(|l| l.bandwidth_bps),
+            _ => None,
         })
         .collect();
     let mut busy_ms = vec![0u64; outcome.servers.len()];
@@ -464,7 +512,10 @@ fn busy_hours(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Vec<f64> {
         let server = &outcome.servers[row.server];
         let span = row.time.as_ms() - last[row.server].map_or(0, |t| t.as_ms());
         last[row.server] = Some(row.time);
-        let slots = if row.queue > 0 {
+        let slots = if server.role == ServerRole::WanLink {
+            // Transfers in flight are no measure of a link's load.
+            0.0
+        } else if row.queue > 0 {
             1.0
         } else {
             f64::from(row.busy) / f64::from(server.capacity.max(1))
@@ -617,6 +668,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
                 .collect(),
         })
         .collect();
+    let hours_busy = busy_hours(estate, outcome, busy_above);
     Summary {
         tool: "patchsim",
         version: crate::VERSION,
@@ -652,6 +704,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
             )
             .collect(),
         primaries: primaries(estate, outcome),
+        locations: locations(estate, outcome, &hours_busy),
         syncs,
         catalog: estate.sync.catalog.as_ref().map(|c| CatalogSummary {
             updates: c.updates,
@@ -667,7 +720,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
         servers: outcome
             .servers
             .iter()
-            .zip(busy_hours(estate, outcome, busy_above))
+            .zip(hours_busy)
             .map(|(s, hours_busy)| ServerSummary {
                 name: s.name.clone(),
                 role: s.role.name(),
@@ -697,6 +750,93 @@ pub(crate) fn summary_text_json(summary: &Summary) -> String {
     let mut s = serde_json::to_string_pretty(summary).expect("summary serializes");
     s.push('\n');
     s
+}
+
+/// Per location (the site first), from the clients' assignments and the
+/// links' load rows; empty without locations. `hours_busy` is per server.
+fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<LocationSummary> {
+    if estate.locations.is_empty() {
+        return Vec::new();
+    }
+    let first_link = outcome.servers.len() - estate.locations.len();
+    let interval_ms = estate.sample_interval.as_ms().max(1);
+    let places = std::iter::once(None).chain((0..estate.locations.len()).map(Some));
+    places
+        .map(|place| {
+            let cohorts: Vec<&crate::estate::CohortSpec> = (estate.cohorts.iter())
+                .filter(|k| k.location.map(|l| l.index()) == place)
+                .collect();
+            let wan_link = place.map(|l| {
+                let spec = &estate.locations[l];
+                let server = first_link + l;
+                let mut last = 0;
+                let mut peak = 0.0f64;
+                for row in outcome.load.iter().filter(|r| r.server == server) {
+                    let span = (row.time.as_ms() - last).clamp(1, interval_ms);
+                    last = row.time.as_ms();
+                    let used =
+                        row.bytes as f64 * 8.0 * 1000.0 / (span as f64 * spec.bandwidth_bps as f64);
+                    peak = peak.max(used * 100.0);
+                }
+                WanLinkSummary {
+                    bandwidth_mbps: round3(spec.bandwidth_bps as f64 / 1e6),
+                    latency_ms: spec.latency.as_ms(),
+                    bytes_carried: outcome.servers[server].bytes,
+                    peak_utilization_pct: round3(peak),
+                    hours_busy: hours_busy[server],
+                }
+            });
+            let deployments = (estate.deployments.iter().zip(&outcome.deployments))
+                .filter_map(|(spec, rec)| {
+                    let mut true_at = Vec::new();
+                    let mut reported_at = Vec::new();
+                    for k in &cohorts {
+                        let first = k.first_client as usize;
+                        for a in &rec.assignments[first..first + k.count as usize] {
+                            if a.is_targeted() {
+                                true_at.push(a.true_compliant_at);
+                                reported_at.push(a.reported_compliant_at);
+                            }
+                        }
+                    }
+                    if true_at.is_empty() {
+                        return None;
+                    }
+                    let created = rec.created.unwrap_or(SimTime::MAX);
+                    let th = |mut at: Vec<SimTime>| {
+                        at.sort_unstable();
+                        let when = |pct: u64| {
+                            let need = (at.len() as u64 * pct).div_ceil(100).max(1) as usize;
+                            let t = at[need - 1];
+                            (t != SimTime::MAX).then(|| hours(SimTime(t.since(created).as_ms())))
+                        };
+                        Thresholds {
+                            pct_50: when(50),
+                            pct_80: when(80),
+                            pct_95: when(95),
+                            pct_99: when(99),
+                        }
+                    };
+                    Some(LocationDeployment {
+                        name: spec.name.clone(),
+                        targeted: true_at.len() as u32,
+                        hours_to_pct_true: th(true_at),
+                        hours_to_pct_reported: th(reported_at),
+                    })
+                })
+                .collect();
+            LocationSummary {
+                name: place.map_or("(site)".to_string(), |l| estate.locations[l].name.clone()),
+                clients: cohorts.iter().map(|k| k.count).sum(),
+                distribution_points: (estate.distribution_points.iter())
+                    .filter(|d| d.location.map(|l| l.index()) == place)
+                    .map(|d| d.name.clone())
+                    .collect(),
+                wan_link,
+                deployments,
+            }
+        })
+        .collect()
 }
 
 /// Per-primary results, from the per-site timeline (hierarchy only).

@@ -47,15 +47,17 @@ const SLOW_FILL: RGBColor = RGBColor(250, 234, 196);
 const LIMIT_ON_SCALE: f64 = 0.25;
 
 /// One load chart per server, in [`Outcome::servers`] order, named
-/// `load-<i>-<slug>.svg`.
-pub(super) fn load_charts(estate: &Estate, outcome: &Outcome) -> Vec<Chart> {
+/// `load-<i>-<slug>.svg`; a WAN link's shows its utilization against
+/// `busy_above`.
+pub(super) fn load_charts(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Vec<Chart> {
     outcome
         .servers
         .iter()
         .enumerate()
         .map(|(i, server)| {
             let rows: Vec<&LoadRow> = outcome.load.iter().filter(|r| r.server == i).collect();
-            let view = ServerView::new(estate, server, &rows);
+            let mut view = ServerView::new(estate, server, &rows);
+            view.busy_above = busy_above;
             Chart {
                 subject: Subject::Server(i),
                 file_name: format!("load-{i}-{}.svg", slug_or(&server.name, "server")),
@@ -74,6 +76,7 @@ pub(super) fn role_words(role: ServerRole) -> (&'static str, &'static str) {
         ServerRole::DistributionPoint => ("distribution point", "connection"),
         ServerRole::StateSystem => ("state system", "thread"),
         ServerRole::CloudManagementGateway => ("cloud management gateway", "connection"),
+        ServerRole::WanLink => ("WAN link", "transfer"),
     }
 }
 
@@ -91,12 +94,13 @@ pub(super) fn capacity_words(n: u32, noun: &str) -> String {
 /// [`role_words`] from a role's short name (`sup`), as the summary has it;
 /// an unknown name is returned as it is.
 pub(super) fn role_words_by_name(name: &str) -> (&str, &'static str) {
-    const ROLES: [ServerRole; 5] = [
+    const ROLES: [ServerRole; 6] = [
         ServerRole::ManagementPoint,
         ServerRole::UpdatePoint,
         ServerRole::DistributionPoint,
         ServerRole::StateSystem,
         ServerRole::CloudManagementGateway,
+        ServerRole::WanLink,
     ];
     ROLES
         .into_iter()
@@ -228,6 +232,9 @@ struct ServerView<'a> {
     x_max: f64,
     /// Whether the range is narrowed to where the load is.
     zoomed: bool,
+    /// The utilization, a share, at or above which a WAN link counts as
+    /// busy (`run --busy-above`).
+    busy_above: f64,
 }
 
 /// The share of the run below which the load's span is drawn zoomed.
@@ -275,6 +282,7 @@ impl<'a> ServerView<'a> {
             x_min: x(from),
             x_max: x(to).max(x(from) + 1.0 / 60.0),
             zoomed,
+            busy_above: crate::output::DEFAULT_BUSY_ABOVE,
         }
     }
 
@@ -325,6 +333,55 @@ impl<'a> ServerView<'a> {
                     .map(|d| d.bandwidth_bps)
             })
             .flatten()
+    }
+
+    /// A WAN link's bandwidth, for WAN links.
+    fn link_bandwidth_bps(&self) -> Option<u64> {
+        (self.server.role == ServerRole::WanLink)
+            .then(|| {
+                (self.estate.locations.iter())
+                    .find(|l| l.name == self.server.name)
+                    .map(|l| l.bandwidth_bps)
+            })
+            .flatten()
+    }
+
+    /// A WAN link's utilization per sample interval, in percent of its
+    /// bandwidth, against the busy threshold.
+    fn utilization_panel(&self, bps: u64) -> Panel {
+        let interval = span_words(self.estate.sample_interval.as_ms());
+        let mut panel = Panel::new("utilization, %".into(), false);
+        let steps: Vec<(f64, f64, f64)> = (self.intervals().iter().zip(self.rows))
+            .map(|(&(a, b), r)| {
+                let ms = b.since(a).as_ms().max(1);
+                let pct = r.bytes as f64 * 8.0 * 1000.0 / (ms as f64 * bps as f64) * 100.0;
+                (self.x(a), self.x(b), pct)
+            })
+            .collect();
+        let peak = steps.iter().map(|s| s.2).fold(0.0, f64::max);
+        let above = (steps.iter())
+            .filter(|s| s.2 >= self.busy_above * 100.0)
+            .count();
+        panel.stacked.push(Steps {
+            label: format!(
+                "used, mean over {interval} (peak {peak:.0} %; {above} of {} intervals at or above the threshold)",
+                steps.len()
+            ),
+            color: BANDWIDTH,
+            steps,
+        });
+        panel.levels.push((
+            format!("bandwidth: {}", bandwidth_words(bps)),
+            CAPACITY_LINE,
+            100.0,
+        ));
+        panel.levels.push((
+            format!("threshold: {:.0} % (--busy-above)", self.busy_above * 100.0),
+            LIMIT_LINE,
+            self.busy_above * 100.0,
+        ));
+        panel.y_max = nice_ceiling(peak.max(100.0) * 1.08);
+        panel
     }
 
     /// The faults that hit this server: shaded intervals and their legend
@@ -411,6 +468,12 @@ impl<'a> ServerView<'a> {
         });
         if s.peak_busy == 0 {
             busy.empty = Some("idle: nothing served".into());
+        }
+        if let Some(bps) = self.link_bandwidth_bps() {
+            // A WAN link has no connection limit and no queue: what it
+            // carries against its bandwidth is its load.
+            busy.scale(f64::from(sampled.max(s.peak_busy)), None);
+            return vec![busy, self.utilization_panel(bps)];
         }
         busy.scale(
             f64::from(sampled.max(s.peak_busy)),

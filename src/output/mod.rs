@@ -21,7 +21,7 @@ mod trace;
 
 use std::path::PathBuf;
 
-pub use charts::{Chart, Subject, charts, slug};
+pub use charts::{Chart, Subject, charts, charts_with, slug};
 pub use csv::{
     compliance_columns, compliance_csv, load_columns, load_csv, update_columns, updates_csv,
 };
@@ -74,7 +74,7 @@ pub fn run_files_with(
     busy_above: f64,
 ) -> Vec<(String, String)> {
     let summary = summary_with(estate, outcome, busy_above);
-    let charts = charts(estate, outcome);
+    let charts = charts_with(estate, outcome, busy_above);
     let scenario = scenario_ron(estate);
     let report = report_html(estate, &summary, &charts, &scenario);
     let mut files = vec![

@@ -113,6 +113,68 @@ fn harm_words(s: &Summary, x: &ServerSummary) -> String {
     format!("{} ({role}): {}", x.name, parts.join(", "))
 }
 
+/// With branch locations: each WAN link's load against the busy
+/// threshold, and per deployment how long each location took to be 95 %
+/// compliant as reported (the phased deployments' default success
+/// criterion), the last location's time first.
+fn location_lines(s: &Summary, out: &mut String) {
+    if s.locations.is_empty() {
+        return;
+    }
+    let links: Vec<String> = (s.locations.iter())
+        .filter_map(|l| l.wan_link.as_ref().map(|w| (l, w)))
+        .map(|(l, w)| {
+            let busy = if w.hours_busy > 0.0 {
+                format_duration(w.hours_busy)
+            } else {
+                "never".to_string()
+            };
+            format!(
+                "{} {} Mbps {busy} (peak {:.0} %)",
+                l.name, w.bandwidth_mbps, w.peak_utilization_pct
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        out,
+        "WAN links ≥ {:.0} % busy: {}",
+        s.busy_threshold_pct,
+        links.join(", ")
+    );
+    for d in s.deployments.iter().take(MAX_DEPLOYMENTS_SHOWN) {
+        let times: Vec<(&str, Option<f64>)> = (s.locations.iter())
+            .filter_map(|l| {
+                let part = l.deployments.iter().find(|x| x.name == d.name)?;
+                Some((l.name.as_str(), part.hours_to_pct_reported.pct_95))
+            })
+            .collect();
+        if times.is_empty() {
+            continue;
+        }
+        let every = times
+            .iter()
+            .map(|t| t.1)
+            .try_fold(0.0f64, |a, t| t.map(|h| a.max(h)));
+        let each: Vec<String> = (times.iter())
+            .map(|(name, h)| format!("{name} {}", h.map_or("never".into(), format_duration)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "locations 95 % compliant (reported), {}: every location {}; {}",
+            d.name,
+            every.map_or("never".into(), |h| format!("after {}", format_duration(h))),
+            each.join(", ")
+        );
+    }
+    if s.totals.content_not_on_dp > 0 {
+        let _ = writeln!(
+            out,
+            "content not yet on a branch DP: {} location requests answered with no DP, asked again later",
+            thousands(s.totals.content_not_on_dp)
+        );
+    }
+}
+
 /// At most this many deployments in the printed table; the rest are in
 /// `summary.json` and `report.html`.
 const MAX_DEPLOYMENTS_SHOWN: usize = 4;
@@ -284,6 +346,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             busy[..busy.len().min(SHOWN)].join(", ")
         );
     }
+    location_lines(s, &mut out);
     let t = &s.totals;
     if t.installs_overran + t.updates_never_fit > 0 {
         let _ = writeln!(

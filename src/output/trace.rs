@@ -155,6 +155,16 @@ fn plural(n: usize, noun: &str) -> String {
     format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
+/// The location whose WAN link the record's client downloads across.
+fn link_of<'e>(estate: &'e Estate, r: &TraceRecord) -> Option<&'e str> {
+    let c = r.client?.0;
+    let cohort = (estate.cohorts.iter())
+        .find(|k| (k.first_client..k.first_client + k.count).contains(&c))?;
+    cohort
+        .crosses
+        .map(|l| estate.locations[l.index()].name.as_str())
+}
+
 /// The words for one record of a client's story.
 fn words(estate: &Estate, r: &TraceRecord) -> String {
     let named = r.event.map(
@@ -222,6 +232,21 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
                 }
             }
         }
+        TraceEvent::AcrossWanLink { latency_ms, .. } => format!(
+            "its distribution point is across the WAN link of {}: the download of {dep} crosses it, starting {latency_ms} ms later (the link's latency) and sharing its bandwidth",
+            link_of(estate, r).unwrap_or("its location")
+        ),
+        TraceEvent::ContentNotOnDp { retry_ms, .. } => format!(
+            "the management point finds {dep} on none of its distribution points (still being copied across the WAN link to its branch DP); it asks again in {}",
+            took(retry_ms)
+        ),
+        TraceEvent::ContentCopied { dp, .. } => format!(
+            "{dep} has crossed the WAN link to distribution point {}",
+            estate
+                .distribution_points
+                .get(dp as usize)
+                .map_or("?", |d| d.name.as_str())
+        ),
         TraceEvent::PeerGone { bytes, .. } => format!(
             "its peer cache source went away with {:.1} MB of {dep} still to come",
             bytes as f64 / 1e6
@@ -390,6 +415,25 @@ fn reason(
         &outcome.deployments[d.index()].assignments[client as usize]
     };
     match r.event {
+        TraceEvent::DownloadStart { .. } if cohort.crosses.is_some() => {
+            let link = &estate.locations[cohort.crosses?.index()];
+            let i = server_index(outcome, ServerRole::WanLink, &link.name)?;
+            let row = load_at(outcome, i, r.time)?;
+            let from = row
+                .time
+                .as_ms()
+                .saturating_sub(estate.sample_interval.as_ms());
+            let ms = row.time.as_ms() - from;
+            let used =
+                row.bytes as f64 * 8.0 * 1000.0 / (ms.max(1) as f64 * link.bandwidth_bps as f64);
+            Some(format!(
+                "the WAN link of {} carries {} transfers at {}, {:.0} % of its bandwidth since the sample before",
+                link.name,
+                row.busy,
+                &stamp(estate, row.time)[15..20],
+                used * 100.0
+            ))
+        }
         TraceEvent::DownloadStart { .. } => {
             let dp = &estate.distribution_points[cohort.dp.index()];
             let i = server_index(outcome, ServerRole::DistributionPoint, &dp.name)?;

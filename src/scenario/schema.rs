@@ -44,6 +44,12 @@ pub struct Scenario {
     pub primaries: Vec<Primary>,
     /// Named server roles clients are assigned to.
     pub servers: Servers,
+    /// Branch locations (boundary groups away from the site), each joined
+    /// to the site by a WAN link. Cohorts and distribution points name
+    /// their location; those that name none are at the site. Default
+    /// none: every client and server at the site, no link crossed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub locations: Vec<Location>,
     /// Catalog synchronization (WSUS Synchronization Manager).
     #[serde(default)]
     pub sync: Sync,
@@ -466,6 +472,39 @@ pub struct DistributionPoint {
     /// Default `"1Gbps"`.
     #[serde(default = "default_dp_bandwidth")]
     pub content_link: Bandwidth,
+    /// The location it is in (a name from `locations`): content copied to
+    /// it from the site crosses that location's WAN link. Default: at the
+    /// site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+/// A branch location: a boundary group joined to the site by a WAN link.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Location {
+    /// Unique; cohorts and distribution points refer to it by this name.
+    pub name: String,
+    /// The link between the location and the site.
+    pub wan_link: WanLink,
+}
+
+/// A WAN link: bandwidth shared by every transfer that crosses it, and a
+/// latency each transfer waits before its first byte.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WanLink {
+    /// Bandwidth available to Configuration Manager content, shared
+    /// max-min fairly by the transfers crossing the link (1kbps–100Gbps).
+    pub bandwidth: Bandwidth,
+    /// Round-trip time (0–10s): a transfer across the link starts this
+    /// long after it is asked for. Default `"0s"`.
+    #[serde(default = "default_latency")]
+    pub latency: Dur,
+}
+
+fn default_latency() -> Dur {
+    Dur(SimDuration::ZERO)
 }
 
 fn default_dp_bandwidth() -> Bandwidth {
@@ -513,6 +552,7 @@ impl DistributionPoint {
             bandwidth: default_dp_bandwidth(),
             max_connections: default_dp_connections(),
             content_link: default_dp_bandwidth(),
+            location: None,
         }
     }
 }
@@ -790,6 +830,12 @@ pub struct Cohort {
     /// through. Default none: on the intranet (or on a VPN).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cloud_management_gateway: Option<String>,
+    /// The location its clients are in (a name from `locations`). A
+    /// cohort whose distribution point is elsewhere (at the site, or its
+    /// location has none) downloads across its location's WAN link.
+    /// Default: at the site.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
     /// Workstation or server (restart suppression is set per kind).
     /// Default `Workstation`.
     #[serde(default)]
@@ -1511,6 +1557,7 @@ impl Cohort {
             fallback_update_points: Vec::new(),
             distribution_point: distribution_point.into(),
             cloud_management_gateway: None,
+            location: None,
             kind: ClientKind::default(),
             gpo_conflict: 0.0,
             fast_startup: 0.0,

@@ -18,9 +18,9 @@ use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CatalogSpec, CohortId, CohortSpec, ContentSpec, DeploymentId, DeploymentSpec, DpId, DpSpec,
-    Estate, FaultSpec, GatewaySpec, MpId, MpSpec, PhaseSpec, PhaseStart, PowerSpec, PrimarySpec,
-    RestartScheduleSpec, RuleSpec, ServerRef, Settings, SettingsId, SiteId, SiteSpec, Source,
-    SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
+    Estate, FaultSpec, GatewaySpec, LocationId, LocationSpec, MpId, MpSpec, PhaseSpec, PhaseStart,
+    PowerSpec, PrimarySpec, RestartScheduleSpec, RuleSpec, ServerRef, Settings, SettingsId, SiteId,
+    SiteSpec, Source, SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -801,6 +801,48 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             delta_scan_time: scan_time(&u.delta_scan_time),
         });
     }
+    // Branch locations and their WAN links.
+    let location_names = ck.unique(
+        "locations",
+        "name",
+        raw.locations.iter().map(|l| l.name.as_str()),
+    );
+    let mut locations = Vec::new();
+    for (i, l) in raw.locations.iter().enumerate() {
+        let path = format!("locations[{i}].wan_link");
+        let bps = l.wan_link.bandwidth.0;
+        if !(1_000..=100_000_000_000).contains(&bps) {
+            ck.fail(
+                format!("{path}.bandwidth"),
+                format!(
+                    "must be between 1kbps and 100Gbps, got {}",
+                    l.wan_link.bandwidth
+                ),
+            );
+        }
+        ck.duration(
+            &format!("{path}.latency"),
+            l.wan_link.latency.0,
+            SimDuration::ZERO,
+            SimDuration::from_secs(10),
+        );
+        locations.push(LocationSpec {
+            name: l.name.clone(),
+            bandwidth_bps: bps,
+            latency: l.wan_link.latency.0,
+        });
+    }
+    if raw.locations.len() > MAX_SERVERS {
+        ck.fail(
+            "locations",
+            format!("too many locations; at most {MAX_SERVERS} are allowed"),
+        );
+    }
+    let location_of = |ck: &mut Checker, path: String, name: &Option<String>| {
+        name.as_ref().and_then(|n| {
+            (ck.lookup(&path, "location", n, &location_names)).map(|l| LocationId(l as u16))
+        })
+    };
     let mut distribution_points = Vec::new();
     for (i, d) in servers.distribution_points.iter().enumerate() {
         let path = format!("servers.distribution_points[{i}]");
@@ -820,12 +862,14 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             }
         }
         let site = site_of(&mut ck, format!("{path}.site"), &d.site);
+        let location = location_of(&mut ck, format!("{path}.location"), &d.location);
         distribution_points.push(DpSpec {
             site,
             name: d.name.clone(),
             bandwidth_bps: d.bandwidth.0,
             max_connections: d.max_connections,
             content_link_bps: d.content_link.0,
+            location,
         });
     }
     for (section, what, n) in [
@@ -1145,6 +1189,27 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             )
             .map(|g| g as u16)
         });
+        let location = location_of(&mut ck, format!("{path}.location"), &c.location);
+        let dp_location = distribution_points
+            .get(dp)
+            .and_then(|d: &DpSpec| d.location);
+        let crosses = match (location, dp_location) {
+            (Some(a), Some(b)) if a != b => {
+                ck.fail(
+                    format!("{path}.location"),
+                    format!(
+                        "the cohort is in location '{}' but its distribution point '{}' is in location '{}'; a download crosses at most one WAN link: use a DP at the site or in '{}'",
+                        raw.locations[a.index()].name,
+                        c.distribution_point,
+                        raw.locations[b.index()].name,
+                        raw.locations[a.index()].name,
+                    ),
+                );
+                None
+            }
+            (a, b) if a == b => None,
+            (a, b) => a.or(b),
+        };
         let settings_id = match &c.client_settings {
             Some(s) => {
                 settings.push(ck.settings(&format!("{path}.client_settings"), s));
@@ -1162,6 +1227,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             sups: cohort_sups,
             dp: DpId(dp as u16),
             gateway,
+            location,
+            crosses,
             settings: settings_id,
             site: management_points
                 .get(mp)
@@ -1843,6 +1910,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         management_points,
         update_points,
         distribution_points,
+        locations,
         faults,
         settings,
         cohorts,

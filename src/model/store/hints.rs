@@ -83,6 +83,7 @@ impl World<'_> {
             | Event::BackgroundInstallDone(..)
             | Event::ReportCycle(_)
             | Event::DpTick(_)
+            | Event::LinkTick(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
             | Event::PowerOn(_)
@@ -150,6 +151,7 @@ impl World<'_> {
             | Event::PhaseBegin(_)
             | Event::RuleRun(_)
             | Event::Sample
+            | Event::LinkTick(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
             | Event::PolicyPoll(..) => {}

@@ -1,0 +1,339 @@
+//! WAN links: the bandwidth between a branch location and the site,
+//! shared by every transfer that crosses it.
+//!
+//! Owns [`Links`]: per location, its link's transfers (the max-min fair
+//! sharing of `distribution_point.rs`'s [`Dp`], with no connection
+//! limit), the transfers still waiting out the link's latency, and which
+//! branch DPs hold each deployment's content. Two kinds of transfer cross
+//! a link: a client's download from a DP on the other side (its cohort's
+//! `crosses`), capped by the client's link; and the site server's copy of
+//! a deployment's content to a DP in the location, capped by the DP's
+//! `content_link`. The link is the only pipe such a download takes: it
+//! holds none of its DP's connections or bandwidth, and the DP counts its
+//! bytes when it ends. Nothing here draws a random number, and an estate
+//! without locations has no links: nothing here runs.
+
+use std::collections::BTreeMap;
+
+use super::distribution_point::Dp;
+use super::events::Event;
+use super::record::{LoadRow, ServerRecord, ServerRole};
+use super::servers::Request;
+use super::trace::TraceEvent;
+use super::world::World;
+use crate::engine::{Scheduler, SimTime, TimerId};
+use crate::estate::{ClientId, DeploymentId, DpId, Estate, LocationId};
+
+/// Copies are carried under ids counted down from here; clients (at most
+/// ten million) never reach them.
+const COPY_IDS: u32 = u32::MAX;
+
+/// A copy of a deployment's content to a branch DP.
+#[derive(Clone, Copy, Debug)]
+struct Copy {
+    deployment: DeploymentId,
+    dp: DpId,
+}
+
+/// A transfer asked for, waiting out the link's latency.
+#[derive(Clone, Copy, Debug)]
+struct Pending {
+    id: ClientId,
+    millibits: u64,
+    cap: u64,
+}
+
+/// One location's WAN link.
+struct Link {
+    pipe: Dp,
+    /// Transfers that start at their time (then in the order asked).
+    pending: BTreeMap<(SimTime, u64), Pending>,
+    asked: u64,
+    /// The millibits each client's download had when it was asked for
+    /// (the DP counts what it sent when it ends).
+    asked_millibits: BTreeMap<ClientId, u64>,
+    timer: Option<TimerId>,
+}
+
+/// Every WAN link of a run, and the content copied across them.
+#[derive(Default)]
+pub(crate) struct Links {
+    links: Vec<Link>,
+    copies: Vec<Copy>,
+    deployments: usize,
+    /// Per DP and deployment: its content is on the DP (read only for
+    /// DPs in a location; those at the site have it once it is in policy).
+    on_dp: Vec<bool>,
+}
+
+impl Links {
+    pub(crate) fn new(estate: &Estate) -> Self {
+        if estate.locations.is_empty() {
+            return Links::default();
+        }
+        let deployments = estate.deployments.len();
+        Links {
+            links: (estate.locations.iter())
+                .map(|l| Link {
+                    pipe: Dp::new(l.bandwidth_bps, u32::MAX),
+                    pending: BTreeMap::new(),
+                    asked: 0,
+                    asked_millibits: BTreeMap::new(),
+                    timer: None,
+                })
+                .collect(),
+            copies: Vec::new(),
+            deployments,
+            on_dp: vec![false; estate.distribution_points.len() * deployments],
+        }
+    }
+
+    /// One load row per link for the interval that ends now, as servers
+    /// `first`, `first + 1`, ...
+    pub(crate) fn sample_load(&mut self, now: SimTime, first: usize, rows: &mut Vec<LoadRow>) {
+        for (i, link) in self.links.iter_mut().enumerate() {
+            rows.push(link.pipe.sample(now, first + i));
+        }
+    }
+
+    /// Each link's figures over the run, in location order.
+    pub(crate) fn records(&self, estate: &Estate) -> Vec<ServerRecord> {
+        (self.links.iter().zip(&estate.locations))
+            .map(|(link, l)| link.pipe.record_as(&l.name, ServerRole::WanLink, 0))
+            .collect()
+    }
+
+    /// What a transfer id carries: a client's download, or copy `k`.
+    fn copy_of(id: ClientId) -> Option<usize> {
+        (id.0 > COPY_IDS - 1_000_000_000).then(|| (COPY_IDS - id.0) as usize)
+    }
+}
+
+impl World<'_> {
+    /// Whether deployment `d`'s content is on DP `dp`: a DP at the site
+    /// has it once it is in policy; one in a location once its copy has
+    /// crossed the link.
+    pub(crate) fn content_on_dp(&self, dp: DpId, d: DeploymentId) -> bool {
+        self.estate.distribution_points[dp.index()]
+            .location
+            .is_none()
+            || self.links.on_dp[dp.index() * self.links.deployments + d.index()]
+    }
+
+    /// Deployment `d`'s updates changed (a rule refreshed its group): no
+    /// DP in a location has its content until it is copied again.
+    pub(crate) fn content_changed(&mut self, d: DeploymentId) {
+        if self.estate.locations.is_empty() {
+            return; // every DP is at the site
+        }
+        let n = self.links.deployments;
+        for dp in 0..self.estate.distribution_points.len() {
+            self.links.on_dp[dp * n + d.index()] = false;
+        }
+    }
+
+    /// The site server has deployment `d`'s content at `at`: it copies it
+    /// to every DP in a location that serves a cohort of `site` the
+    /// deployment targets, each copy across the DP's location's link.
+    pub(crate) fn start_copies(
+        &mut self,
+        d: DeploymentId,
+        site: usize,
+        at: SimTime,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let estate = self.estate;
+        let spec = &estate.deployments[d.index()];
+        let mut dps: Vec<DpId> = (spec.targets.iter())
+            .map(|c| &estate.cohorts[c.index()])
+            .filter(|c| c.site.index() == site)
+            .map(|c| c.dp)
+            .filter(|dp| estate.distribution_points[dp.index()].location.is_some())
+            .collect();
+        dps.sort_unstable();
+        dps.dedup();
+        let bytes: u64 = (self.updates_of(d).iter())
+            .map(|u| estate.updates[u.index()].size_bytes)
+            .sum();
+        for dp in dps {
+            let k = self.links.copies.len() as u32;
+            self.links.copies.push(Copy { deployment: d, dp });
+            let dp_spec = &estate.distribution_points[dp.index()];
+            let link = dp_spec.location.expect("a DP in a location");
+            let ready = at + estate.locations[link.index()].latency;
+            self.links.links[link.index()].ask(
+                ready,
+                Pending {
+                    id: ClientId(COPY_IDS - k),
+                    millibits: bytes * 8_000,
+                    cap: dp_spec.content_link_bps,
+                },
+            );
+            self.link_reschedule(link, sched);
+        }
+    }
+
+    /// A client whose DP is across link `link` asks it for `bytes`: the
+    /// transfer starts after the link's latency, at the client's link or
+    /// its share of the WAN link, whichever is less.
+    pub(crate) fn link_request(
+        &mut self,
+        link: LocationId,
+        c: ClientId,
+        bytes: u64,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        let cohort = self.cohort(c);
+        let latency = self.estate.locations[link.index()].latency;
+        let l = &mut self.links.links[link.index()];
+        l.pipe.count(Request::Download, 1, 0, 0);
+        l.asked_millibits.insert(c, bytes * 8_000);
+        l.ask(
+            now + latency,
+            Pending {
+                id: c,
+                millibits: bytes * 8_000,
+                cap: cohort.link_bps,
+            },
+        );
+        self.link_reschedule(link, sched);
+        if let super::client::Action::Download(deployment) = self.clients[c].action {
+            self.recorder
+                .trace(now, Some(c), || TraceEvent::AcrossWanLink {
+                    deployment,
+                    latency_ms: latency.as_ms(),
+                });
+        }
+    }
+
+    /// The client's download across `link` stops (switched off,
+    /// restarting): its DP counts what was sent; returns the bytes it
+    /// still lacks.
+    pub(crate) fn link_cancel(
+        &mut self,
+        link: LocationId,
+        c: ClientId,
+        sched: &mut Scheduler<'_, Event>,
+    ) -> Option<u64> {
+        let left = self.link_stop(link, c, sched.now())?;
+        self.link_reschedule(link, sched);
+        Some(left.div_ceil(8_000))
+    }
+
+    /// Takes client `c`'s transfer off `link` (running or waiting out the
+    /// latency) and credits its DP with what it sent; returns the
+    /// millibits it still lacked.
+    fn link_stop(&mut self, link: LocationId, c: ClientId, now: SimTime) -> Option<u64> {
+        let l = &mut self.links.links[link.index()];
+        let asked = l.asked_millibits.remove(&c)?;
+        let waiting = (l.pending.iter())
+            .find(|(_, p)| p.id == c)
+            .map(|(&key, _)| key);
+        let left = match waiting {
+            Some(key) => l.pending.remove(&key).expect("found").millibits,
+            None => l.pipe.stop(c, now).expect("a download on the link"),
+        };
+        let dp = self.cohort(c).dp;
+        self.servers.dp_mut(dp).relay(asked - left);
+        Some(left)
+    }
+
+    /// DP `dp` went down: the downloads from it across links fail, in link
+    /// order, each with the bytes it still lacks.
+    pub(crate) fn links_fail_dp(
+        &mut self,
+        dp: DpId,
+        sched: &mut Scheduler<'_, Event>,
+    ) -> Vec<(ClientId, u64)> {
+        let now = sched.now();
+        let mut failed = Vec::new();
+        for link in 0..self.links.links.len() {
+            let clients: Vec<ClientId> = (self.links.links[link].asked_millibits.keys())
+                .copied()
+                .filter(|&c| self.cohort(c).dp == dp)
+                .collect();
+            if clients.is_empty() {
+                continue;
+            }
+            let link = LocationId(link as u16);
+            for c in clients {
+                let left = self.link_stop(link, c, now).expect("asked");
+                self.links.links[link.index()]
+                    .pipe
+                    .count(Request::Download, 0, 0, 1);
+                self.servers.dp_mut(dp).count(Request::Download, 0, 0, 1);
+                failed.push((c, left.div_ceil(8_000)));
+            }
+            self.link_reschedule(link, sched);
+        }
+        failed
+    }
+
+    /// The link's next event: transfers that have sent everything end,
+    /// those whose latency has passed start.
+    pub(crate) fn link_tick(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let l = &mut self.links.links[link.index()];
+        l.timer = None;
+        let mut done = Vec::new();
+        l.pipe.finish(now, &mut done);
+        while let Some(entry) = l.pending.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            let p = entry.remove();
+            l.pipe.start(p.id, p.millibits, p.cap, now);
+        }
+        self.link_reschedule(link, sched);
+        for id in done {
+            match Links::copy_of(id) {
+                Some(k) => {
+                    let copy = self.links.copies[k];
+                    let cell = copy.dp.index() * self.links.deployments + copy.deployment.index();
+                    self.links.on_dp[cell] = true;
+                    self.recorder
+                        .trace(now, None, || TraceEvent::ContentCopied {
+                            deployment: copy.deployment,
+                            dp: u64::from(copy.dp.0),
+                        });
+                }
+                None => {
+                    let l = &mut self.links.links[link.index()];
+                    let asked = l.asked_millibits.remove(&id).expect("asked");
+                    l.pipe.count(Request::Download, 0, 1, 0);
+                    let dp = self.servers.dp_mut(self.cohort(id).dp);
+                    dp.relay(asked);
+                    dp.count(Request::Download, 0, 1, 0);
+                    self.download_finished(id, sched);
+                }
+            }
+        }
+    }
+
+    /// Re-shares the link and moves its one timer to its next event.
+    fn link_reschedule(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let l = &mut self.links.links[link.index()];
+        let ends = l.pipe.reshare().map(|after| now + after);
+        let starts = l.pending.keys().next().map(|&(t, _)| t);
+        let next = match (ends, starts) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        if let Some(timer) = l.timer.take() {
+            sched.cancel(timer);
+        }
+        if let Some(at) = next {
+            l.timer = Some(sched.at(at.max(now), Event::LinkTick(link)));
+        }
+    }
+}
+
+impl Link {
+    /// A transfer asked for, to start at `at`.
+    fn ask(&mut self, at: SimTime, p: Pending) {
+        self.pending.insert((at, self.asked), p);
+        self.asked += 1;
+    }
+}

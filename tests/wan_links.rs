@@ -1,0 +1,311 @@
+//! Branch locations joined to the site by WAN links (docs/model.md,
+//! "Locations and WAN links"): downloads from a DP across a link and
+//! copies of content to a branch DP share the link's bandwidth and wait
+//! out its latency. Each test checks the direction and the size of the
+//! effect against the arithmetic of the link (bytes × 8 ÷ bandwidth), the
+//! conservation of bytes (every byte a client got from a DP is one the DP
+//! served, and every byte that crossed a link is one a branch client got
+//! or a copy carried), and runs with every law checked.
+
+mod common;
+
+use common::{estate_of, traced};
+use patchsim::estate::Estate;
+use patchsim::model::{Outcome, ServerRole, TraceEvent, TraceRecord};
+
+const MB: u64 = 1_000_000;
+/// The deployment's creation, 10:00 on day 1, in ms.
+const CREATED_MS: u64 = 34 * 3_600_000;
+
+/// A site cohort of 100 always-on clients on DP `hub`, and a cohort of
+/// `n` always-on clients in location `branch`, whose WAN link is `link`
+/// with `latency`; they use the branch's own DP `branch-dp` if
+/// `branch_dp`, else `hub` across the link. One update of 100 MB, a
+/// Required deployment of it created at 10:00 on day 1. `more` goes at the
+/// top level (faults).
+fn scenario(n: u32, link: &str, latency: &str, branch_dp: bool, more: &str) -> Estate {
+    estate_of(&text(n, link, latency, branch_dp, more))
+}
+
+/// The text of [`scenario`].
+fn text(n: u32, link: &str, latency: &str, branch_dp: bool, more: &str) -> String {
+    let (dps, dp) = if branch_dp {
+        (
+            r#"DistributionPoint(name: "branch-dp", location: "branch"),"#,
+            "branch-dp",
+        )
+    } else {
+        ("", "hub")
+    };
+    format!(
+        r#"Scenario(
+    name: "wan",
+    seed: 27,
+    start: "2026-11-09T00:00:00Z",
+    duration: "6d",
+    sample_interval: "15m",
+    site: Site(content_ready_delay: Fixed("30m")),
+    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "hub"), {dps}],
+    ),
+    locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "{link}", latency: "{latency}"))],
+    {more}
+    cohorts: [
+        Cohort(name: "site", count: 100, management_point: "mp", update_point: "sup", distribution_point: "hub"),
+        Cohort(name: "branch", count: {n}, management_point: "mp", update_point: "sup", distribution_point: "{dp}", location: "branch"),
+    ],
+    updates: [Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["site", "branch"], created: "2026-11-10T10:00:00Z")],
+)"#
+    )
+}
+
+/// The server record of the branch's link.
+fn link(out: &Outcome) -> &patchsim::model::ServerRecord {
+    (out.servers.iter())
+        .find(|s| s.role == ServerRole::WanLink)
+        .expect("the branch's link")
+}
+
+/// Bytes are conserved: what clients got from DPs is what the DPs served
+/// (to a byte per transfer: the DPs count millibits), and each cohort's
+/// bytes add up to the totals.
+fn conserved(out: &Outcome, transfers: u64) {
+    let t = &out.totals;
+    let served: u64 = (out.servers.iter())
+        .filter(|s| s.role == ServerRole::DistributionPoint)
+        .map(|s| s.bytes)
+        .sum();
+    assert!(
+        served.abs_diff(t.bytes_from_dp) <= transfers,
+        "the DPs served {served} bytes, clients got {} from them",
+        t.bytes_from_dp
+    );
+    assert_eq!(t.bytes_downloaded, t.bytes_from_dp);
+    let cohorts: u64 = out.cohort_bytes.iter().map(|k| k.bytes_downloaded).sum();
+    assert_eq!(cohorts, t.bytes_downloaded);
+}
+
+/// The time of the first record of the branch's clients that `pick`s.
+fn times(records: &[TraceRecord], first_branch: u32, pick: fn(&TraceEvent) -> bool) -> Vec<u64> {
+    (records.iter())
+        .filter(|r| r.client.is_some_and(|c| c.0 >= first_branch) && pick(&r.event))
+        .map(|r| r.time.as_ms())
+        .collect()
+}
+
+/// A location without a DP downloads from the site's DP across its link:
+/// every byte of its clients crosses the link and none of the site's
+/// clients', the site's DP serves both, and the link's bandwidth sets the
+/// pace: 200 × 100 MB over 20 Mbps takes at least 8,000 s from the first
+/// request to the last byte, and at most that plus the hour over which the
+/// clients' policy polls spread the requests.
+#[test]
+fn a_branch_without_a_dp_downloads_across_its_link() {
+    let n = 200u64;
+    let (out, records) = traced(&scenario(n as u32, "20Mbps", "0s", false, ""));
+    let branch = &out.cohort_bytes[1];
+    assert_eq!(branch.bytes_downloaded, n * 100 * MB, "every branch client");
+    assert_eq!(
+        link(&out).bytes,
+        branch.bytes_downloaded,
+        "all across the link"
+    );
+    let hub = &out.servers[2];
+    assert_eq!(hub.name, "hub");
+    assert_eq!(hub.bytes, out.totals.bytes_from_dp, "the hub served both");
+    conserved(&out, 300);
+    let starts = times(&records, 100, |e| {
+        matches!(e, TraceEvent::AcrossWanLink { .. })
+    });
+    let done = times(&records, 100, |e| {
+        matches!(e, TraceEvent::DownloadDone { .. })
+    });
+    assert_eq!((starts.len(), done.len()), (n as usize, n as usize));
+    let span = done.iter().max().expect("done") - starts.iter().min().expect("started");
+    let floor = n * 100 * MB * 8 * 1_000 / 20_000_000;
+    assert!(
+        (floor..=floor + 3_600_000 + 600_000).contains(&span),
+        "{span} ms from the first request to the last byte, the link needs {floor}"
+    );
+    // The site's clients never cross it.
+    assert!(
+        times(&records, 0, |e| matches!(
+            e,
+            TraceEvent::AcrossWanLink { .. }
+        ))
+        .len()
+            == n as usize
+    );
+    // Never more than the link's bandwidth in an interval.
+    let server = out
+        .servers
+        .iter()
+        .position(|s| s.role == ServerRole::WanLink);
+    for row in out.load.iter().filter(|r| Some(r.server) == server) {
+        assert!(row.bytes * 8 <= 20_000_000 * 900, "{row:?}");
+    }
+}
+
+/// A slower link holds the branch back: at 20 Mbps the branch is 95 %
+/// compliant about two hours later than at 1 Gbps (where each client's
+/// own 100 Mbps link binds and the link carries the same bytes).
+#[test]
+fn a_slow_link_delays_the_branch() {
+    let p95 = |link: &str| {
+        let estate = scenario(200, link, "0s", false, "");
+        let out = patchsim::app::run_checked(&estate).unwrap_or_else(|v| panic!("{v}"));
+        let s = patchsim::output::summary(&estate, &out);
+        assert_eq!(s.locations.len(), 2, "the site and the branch");
+        let site = s.locations[0].deployments[0].hours_to_pct_true.pct_95;
+        let branch = s.locations[1].deployments[0].hours_to_pct_true.pct_95;
+        (site.expect("site at 95 %"), branch.expect("branch at 95 %"))
+    };
+    let (site_fast, fast) = p95("1Gbps");
+    let (site_slow, slow) = p95("20Mbps");
+    // The site's clients barely notice the branch's link (they share the
+    // management point's queue with the branch's clients, whose requests
+    // come at other times).
+    assert!(
+        (site_fast - site_slow).abs() < 0.05,
+        "{site_fast} vs {site_slow}"
+    );
+    // 95 % of the 8,000 s the link needs, less the spread of the requests.
+    let lag = slow - fast;
+    assert!(
+        (1.1..=2.3).contains(&lag),
+        "the slow link delays 95 % by {lag:.2} h (fast {fast:.2} h, slow {slow:.2} h)"
+    );
+}
+
+/// Content copied to a branch DP crosses the link: it is there the link's
+/// latency plus size × 8 ÷ bandwidth after the site server has it, to the
+/// millisecond. Clients that ask before are told it is on none of their
+/// DPs and ask again; none downloads before it is there; the link carries
+/// the one copy and none of the clients' downloads.
+#[test]
+fn content_reaches_a_branch_dp_across_the_link() {
+    let (out, records) = traced(&scenario(200, "2Mbps", "40ms", true, ""));
+    let copied: Vec<u64> = (records.iter())
+        .filter(|r| matches!(r.event, TraceEvent::ContentCopied { .. }))
+        .map(|r| r.time.as_ms())
+        .collect();
+    // Created, 30 min, 100 MB at the site's 200 Mbps, then the latency and
+    // 100 MB at 2 Mbps.
+    let at_site = CREATED_MS + 1_800_000 + 4_000;
+    assert_eq!(copied, vec![at_site + 40 + 400_000]);
+    let ready: Vec<u64> = (records.iter())
+        .filter(|r| matches!(r.event, TraceEvent::ContentReady { .. }))
+        .map(|r| r.time.as_ms())
+        .collect();
+    assert_eq!(ready, vec![at_site + 800], "the hub's copy, at 1 Gbps");
+    let starts = times(&records, 100, |e| {
+        matches!(e, TraceEvent::DownloadStart { .. })
+    });
+    assert!(
+        starts.iter().all(|&t| t >= copied[0]),
+        "no download before the copy"
+    );
+    let early = times(&records, 100, |e| {
+        matches!(e, TraceEvent::ContentNotOnDp { .. })
+    });
+    assert!(!early.is_empty() && early.iter().all(|&t| t < copied[0]));
+    assert_eq!(out.totals.content_not_on_dp, early.len() as u64);
+    assert_eq!(link(&out).bytes, 100 * MB, "the copy and nothing else");
+    assert_eq!(out.cohort_bytes[1].bytes_downloaded, 200 * 100 * MB);
+    conserved(&out, 300);
+}
+
+/// A transfer across the link starts the link's latency after it is
+/// asked for: one client alone on a 1 Gbps link, its own 100 Mbps binding,
+/// takes 8 s for 100 MB, and 2 s more with a 2 s round trip.
+#[test]
+fn latency_delays_each_transfer() {
+    let took = |latency: &str| {
+        let (_, records) = traced(&scenario(1, "1Gbps", latency, false, ""));
+        let start = times(&records, 100, |e| {
+            matches!(e, TraceEvent::DownloadStart { .. })
+        });
+        let done = times(&records, 100, |e| {
+            matches!(e, TraceEvent::DownloadDone { .. })
+        });
+        assert_eq!((start.len(), done.len()), (1, 1));
+        done[0] - start[0]
+    };
+    assert_eq!(took("0s"), 8_000);
+    assert_eq!(took("2s"), 10_000);
+}
+
+/// The site's DP going down fails the downloads across the link too: the
+/// clients keep what they got and retry; bytes are conserved across the
+/// DP, the link and the clients.
+#[test]
+fn a_dp_outage_fails_downloads_across_the_link() {
+    let fault = r#"faults: [Fault(server: "hub", start: "2026-11-10T11:00:00Z", end: "2026-11-10T11:30:00Z", effect: Down)],"#;
+    let (out, records) = traced(&scenario(200, "20Mbps", "0s", false, fault));
+    assert!(out.totals.download_failures > 0, "{:?}", out.totals);
+    let starts = times(&records, 100, |e| {
+        matches!(e, TraceEvent::DownloadStart { .. })
+    });
+    assert!(
+        starts.len() > 200,
+        "branch downloads failed with the DP and were retried"
+    );
+    let branch = &out.cohort_bytes[1];
+    assert_eq!(branch.bytes_downloaded, 200 * 100 * MB);
+    // What crossed is what the branch got, to a byte per interrupted
+    // transfer.
+    assert!(
+        link(&out).bytes.abs_diff(branch.bytes_downloaded) <= 400,
+        "{} crossed, {} received",
+        link(&out).bytes,
+        branch.bytes_downloaded
+    );
+    conserved(&out, 700);
+}
+
+/// Declaring a location that no cohort or DP uses changes nothing but
+/// adds its idle link: the same draws, the same events, the same results.
+#[test]
+fn an_unused_location_changes_nothing() {
+    let unused = text(50, "10Mbps", "20ms", false, "").replace(r#", location: "branch")"#, ")");
+    let start = unused.find("    locations:").expect("a location");
+    let end = start + unused[start..].find('\n').expect("one line") + 1;
+    let without = format!("{}{}", &unused[..start], &unused[end..]);
+    let (unused, without) = (estate_of(&unused), estate_of(&without));
+    assert_eq!((unused.locations.len(), without.locations.len()), (1, 0));
+    let (a, b) = (common::simulate(&without), common::simulate(&unused));
+    assert_eq!(a.events, b.events);
+    assert_eq!(a.totals, b.totals);
+    assert_eq!(a.timeline, b.timeline);
+    assert_eq!(b.servers.len(), a.servers.len() + 1);
+    for (x, y) in a.servers.iter().zip(&b.servers) {
+        assert_eq!((&x.name, x.bytes, x.total), (&y.name, y.bytes, y.total));
+    }
+    assert_eq!(link(&b).bytes, 0);
+}
+
+/// A download crosses at most one link: a cohort in one location whose DP
+/// is in another is refused, with the fix.
+#[test]
+fn a_cohort_cannot_cross_two_links() {
+    let text = text(10, "10Mbps", "0s", true, "")
+        .replace(
+            r#"distribution_point: "branch-dp", location: "branch")"#,
+            r#"distribution_point: "branch-dp", location: "york")"#,
+        )
+        .replace(
+            "    locations: [",
+            r#"    locations: [Location(name: "york", wan_link: WanLink(bandwidth: "10Mbps")), "#,
+        );
+    let raw = patchsim::scenario::parse(&text, "t.ron").expect("parses");
+    let err = patchsim::scenario::build(raw, "t.ron").expect_err("refused");
+    let msg = err.to_string();
+    assert!(
+        msg.contains("cohorts[1].location: the cohort is in location 'york' but its distribution point 'branch-dp' is in location 'branch'; a download crosses at most one WAN link"),
+        "{msg}"
+    );
+}
