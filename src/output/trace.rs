@@ -569,8 +569,8 @@ fn verdicts(
     let mut out = Vec::new();
     for (d, spec) in estate.deployments.iter().enumerate() {
         let a = &outcome.deployments[d].assignments[client as usize];
-        if !a.is_targeted() {
-            continue;
+        if !a.is_targeted() || !outcome.shown(estate, d) {
+            continue; // not its, or one no rule's run made
         }
         // A later phase of a phased deployment counts from when it began.
         let Some(created) = outcome.deployments[d].created else {
