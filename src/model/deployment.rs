@@ -693,8 +693,13 @@ impl<'e> World<'e> {
     /// The updates `d` deploys now.
     #[inline]
     pub(crate) fn updates_of(&self, d: DeploymentId) -> Updates<'e> {
+        // The scenario's deployments (nearly always) read only their spec.
+        let spec = &self.estate.deployments[d.index()];
+        if spec.rule.is_none() {
+            return Updates::Listed(&spec.updates);
+        }
         match &self.deployments.states[d.index()].picked {
-            None => Updates::Listed(&self.estate.deployments[d.index()].updates),
+            None => Updates::Listed(&spec.updates),
             Some(list) => Updates::Picked(Arc::clone(list)),
         }
     }
