@@ -1,6 +1,6 @@
 //! The model's laws (docs/model.md), checked on the outputs of whole runs.
 
-mod common;
+use crate::common;
 
 use common::{Knobs, run};
 use patchsim::engine::{SimDuration, SimTime};

@@ -5,7 +5,7 @@
 //! drawn per client; tolerances are 4.5 standard deviations of the binomial
 //! count.
 
-mod common;
+use crate::common;
 
 use common::estate_of;
 use patchsim::estate::Estate;

@@ -4,7 +4,7 @@
 //! the MP turns down is retried with the client's MP backoff
 //! (docs/model.md, "Deployment").
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

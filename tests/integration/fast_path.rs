@@ -4,7 +4,7 @@
 //! nothing and the polls of clients that are off, and ends policy answers
 //! that bring nothing new without an event (`World::settle`).
 
-mod common;
+use crate::common;
 
 use patchsim::estate::Estate;
 use patchsim::model::{self, RunOptions};

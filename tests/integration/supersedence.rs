@@ -9,7 +9,7 @@
 //! update group deployed twice is its updates listed twice. Every run
 //! keeps the laws (`run_checked`).
 
-mod common;
+use crate::common;
 
 use common::{build_error, estate_of};
 use patchsim::estate::Estate;

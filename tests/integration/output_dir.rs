@@ -7,7 +7,7 @@
 //! closed or full standard output ends the program without a panic; the
 //! memory check honours `ulimit -v`.
 
-mod common;
+use crate::common;
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};

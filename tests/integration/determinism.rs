@@ -1,6 +1,6 @@
 //! Law 1: the same scenario and seed give the same bytes; another seed does not.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::Command;

@@ -4,7 +4,7 @@
 //! windows (law 7), install failures and restarts, the enforcement
 //! vocabulary of state messages.
 
-mod common;
+use crate::common;
 
 use common::{estate_of, traced};
 use patchsim::engine::{SimDuration, SimTime};
@@ -494,7 +494,7 @@ fn max_run_time_by_classification_and_retry() {
 /// Restarts: the 90-minute countdown forces users who would wait longer;
 /// a suppressed restart on a workstation waits for the user's own time;
 /// pending restart is not compliant. (Notifications, windows and schedules:
-/// `tests/enforcement.rs`.)
+/// `tests/integration/enforcement.rs`.)
 #[test]
 fn restart_countdown_and_suppression() {
     let run = |suppress: &str| {

@@ -2,8 +2,6 @@
 //! database, the CAS's view lagging by the replication delay, child SUPs
 //! syncing after the top-level one.
 
-mod common;
-
 use std::cell::RefCell;
 use std::rc::Rc;
 

@@ -2,7 +2,7 @@
 //! scan"): the scan time to live, offline scans after installs and
 //! restarts, the scan before a deadline install, and the re-evaluation.
 
-mod common;
+use crate::common;
 
 use common::{estate_of, traced};
 use patchsim::engine::SimTime;

@@ -6,7 +6,7 @@
 //! one makes the scan storm of a SUP failover longer, by the extra server
 //! work it adds. Every run keeps the laws (`run_checked`).
 
-mod common;
+use crate::common;
 
 use common::estate_of;
 use patchsim::engine::SimTime;

@@ -4,7 +4,7 @@
 //! time finishing in the background, restart notifications, suppressed
 //! restarts waiting for a window or the administrator's schedule.
 
-mod common;
+use crate::common;
 
 use common::{estate_of, traced};
 use patchsim::engine::{SimDuration, SimTime};

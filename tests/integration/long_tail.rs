@@ -3,7 +3,7 @@
 //! scans that fail with errors the client retries. Each is a per-cohort
 //! share; the tolerances are 4.5 standard deviations of the binomial count.
 
-mod common;
+use crate::common;
 
 use common::{estate_of, within};
 use patchsim::estate::Estate;

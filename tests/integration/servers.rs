@@ -1,7 +1,7 @@
 //! Finite servers under load and faults (the capacity law): what
 //! a planner reads from `load.csv` and the server summary.
 
-mod common;
+use crate::common;
 
 use common::estate_of;
 use patchsim::model::{self, Outcome, Request, ServerRole};

@@ -7,7 +7,7 @@
 //! served, and every byte that crossed a link is one a branch client got
 //! or a copy carried), and runs with every law checked.
 
-mod common;
+use crate::common;
 
 use common::{estate_of, traced};
 use patchsim::estate::Estate;

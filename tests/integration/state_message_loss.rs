@@ -6,7 +6,7 @@
 //! state with its next batch. Until then the reported view lags the truth;
 //! with no later batch, a lost message stays lost.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 

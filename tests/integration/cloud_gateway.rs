@@ -5,7 +5,7 @@
 //! its instances times each one's connections. Every run keeps the laws
 //! (`run_checked`).
 
-mod common;
+use crate::common;
 
 use common::{build_error, estate_of};
 use patchsim::model::{Outcome, ServerRole};

@@ -5,7 +5,7 @@
 //! the background. Tolerances are 4.5 standard deviations of the binomial
 //! count.
 
-mod common;
+use crate::common;
 
 use common::estate_of;
 use patchsim::estate::Estate;

@@ -11,7 +11,7 @@
 //! passes, unless `PATCHSIM_REQUIRE_BROWSER` is set (`.ci/run` sets it
 //! once it has installed Debian's `chromium`).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -3,7 +3,7 @@
 //! WSyncMgr retries `sync.retry_interval` (60 minutes) later, again and
 //! again until a retry succeeds (docs/model.md, "Catalog sync").
 
-mod common;
+use crate::common;
 
 use common::{estate_of, traced};
 use patchsim::engine::SimTime;

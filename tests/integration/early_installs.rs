@@ -5,7 +5,7 @@
 //! deployment whose deadline falls within a period when one deadline comes.
 //! The tolerances are 4.5 standard deviations of the binomial count.
 
-mod common;
+use crate::common;
 
 use common::{estate_of, within};
 use patchsim::engine::SimTime;

@@ -15,9 +15,10 @@
 //! in the output directory, and the shape of `trace.jsonl`: its first line
 //! and, for every distinct event line, its keys in order with the values
 //! masked. After an intended change, re-bless with
-//! `PATCHSIM_BLESS=1 cargo test --release --test golden` and review the diff.
+//! `PATCHSIM_BLESS=1 cargo test --release --test integration golden::`
+//! and review the diff.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -69,7 +70,7 @@ fn check_golden(name: &str, actual: &str) {
     }
     panic!(
         "{} differs from the output:\n{diff}if the change is intended, re-bless with \
-         `PATCHSIM_BLESS=1 cargo test --release --test golden` and commit tests/golden/",
+         `PATCHSIM_BLESS=1 cargo test --release --test integration golden::` and commit tests/golden/",
         path.display()
     );
 }
@@ -154,7 +155,7 @@ fn golden_runs_match_byte_for_byte() {
     }
     assert!(
         wrong.is_empty(),
-        "{}\nif the change is intended, re-bless with `PATCHSIM_BLESS=1 cargo test --release --test golden`, \
+        "{}\nif the change is intended, re-bless with `PATCHSIM_BLESS=1 cargo test --release --test integration golden::`, \
          review `git diff tests/golden/` and commit it",
         wrong.join("\n")
     );

@@ -5,7 +5,7 @@
 //! one group replaces its updates, and the clients evaluate the new ones.
 //! Every run is traced and keeps the laws (`traced`).
 
-mod common;
+use crate::common;
 
 use common::{build_error, estate_of, traced};
 use patchsim::model::{Compliance, Outcome, TraceEvent, TraceRecord};

@@ -2,7 +2,7 @@
 //! any number of workers and shards, merge's refusals, and the CLI's
 //! errors before anything runs.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

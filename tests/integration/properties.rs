@@ -13,9 +13,9 @@
 //! it as a file to run.
 //!
 //! CI runs a fixed-seed share (32 cases). More:
-//! `PROPTEST_CASES=500 cargo test --release --test properties`, or the long
-//! mode, 10,000 fresh scenarios:
-//! `PATCHSIM_LONG=1 cargo test --release --test properties -- --nocapture`.
+//! `PROPTEST_CASES=500 cargo test --release --test integration properties::`,
+//! or the long mode, 10,000 fresh scenarios:
+//! `PATCHSIM_LONG=1 cargo test --release --test integration properties:: -- --nocapture`.
 
 use std::fmt::Write;
 

@@ -7,7 +7,7 @@
 //! begins at the very instant its criterion is met plus the wait, so no
 //! tolerance is needed.
 
-mod common;
+use crate::common;
 
 use common::estate_of;
 use patchsim::engine::{SimDuration, SimTime};

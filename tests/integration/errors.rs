@@ -5,7 +5,7 @@
 //! hand-broken scenarios of `scenarios/invalid/`, each with the message it
 //! must give on its first lines (`// expect: ...`).
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 use std::process::{Command, Output};

@@ -7,7 +7,7 @@
 //! every law checked. Tolerances are 4.5 standard deviations of the
 //! binomial count of clients drawn into a share.
 
-mod common;
+use crate::common;
 
 use common::{estate_of, within};
 use patchsim::estate::Estate;
