@@ -609,6 +609,13 @@ impl World<'_> {
             if !self.deployments.assignment(d, c).is_targeted() {
                 continue;
             }
+            // One a rule's run has not made yet is counted from scratch
+            // when it is made (`count_cells`).
+            if self.estate.deployments[d.index()].rule.is_some()
+                && self.deployments.created(d) == SimTime::MAX
+            {
+                continue;
+            }
             let (cell, reported, site_view) = self.cells(c, d, truth_changed);
             let created = self.deployments.created(d);
             let cohort = self.clients.cohort(c).index();
