@@ -369,10 +369,10 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
     if t.rule_deployments + t.rule_refreshes + t.rule_runs_empty > 0 {
         let _ = writeln!(
             out,
-            "automatic deployment rules: {} deployments made, {} groups refreshed with new updates, {} runs found nothing to deploy",
-            thousands(t.rule_deployments),
-            thousands(t.rule_refreshes),
-            thousands(t.rule_runs_empty)
+            "automatic deployment rules: {} made, {} refreshed with new updates, {} found nothing to deploy",
+            counted(t.rule_deployments, "deployment", "deployments"),
+            counted(t.rule_refreshes, "group", "groups"),
+            counted(t.rule_runs_empty, "run", "runs")
         );
     }
     if t.mp_rejects + t.scan_rejects + t.scan_errors + t.download_failures > 0 {
@@ -533,6 +533,11 @@ pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
             None => format!("{of}: not begun by the end"),
         },
     }
+}
+
+/// `1 run`, `1,234 runs`.
+fn counted(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 
 #[cfg(test)]
