@@ -125,6 +125,11 @@ fn a_rule_deploys_what_the_sync_brought_when_it_ends() {
         summary.deployments[0].picked_updates,
         Some(vec!["KB-NOV".to_string()])
     );
+    let text = patchsim::output::summary_text(&summary, &[]);
+    assert!(
+        text.contains("automatic deployment rules: 1 deployment made, 0 groups refreshed"),
+        "{text}"
+    );
 }
 
 #[test]
