@@ -590,6 +590,9 @@ impl<'e> LawChecker<'e> {
             if self.first.is_some() {
                 return;
             }
+            if !outcome.row_shown(self.estate, row) {
+                continue; // a rule's deployment not yet made: it targets nobody
+            }
             let name = self.deployment_name(row.deployment);
             let targeted = outcome.deployments[row.deployment.index()].targeted;
             let required = Compliance::Required as usize;

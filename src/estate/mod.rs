@@ -690,6 +690,13 @@ pub enum PhaseStart {
 }
 
 impl DeploymentSpec {
+    /// The clients it targets, cohort by cohort in its `targets` order.
+    pub fn clients<'a>(&'a self, estate: &'a Estate) -> impl Iterator<Item = ClientId> + 'a {
+        (self.targets.iter())
+            .map(|k| &estate.cohorts[k.index()])
+            .flat_map(|k| (k.first_client..k.first_client + k.count).map(ClientId))
+    }
+
     /// Number of clients it targets.
     pub fn targeted(&self, estate: &Estate) -> u32 {
         self.targets

@@ -203,11 +203,11 @@ impl Deployments {
                 for c in &spec.targets {
                     targeted_cohort[c.index()] = true;
                 }
-                for cohort in spec.targets.iter().map(|c| &estate.cohorts[c.index()]) {
-                    for c in cohort.first_client..cohort.first_client + cohort.count {
-                        assignments
-                            .get_mut(DeploymentId(d as u16), ClientId(c))
-                            .phase = Phase::Unaware;
+                // One a rule's run may make targets nobody until it is
+                // made ([`Deployments::made`]).
+                if spec.rule.is_none() {
+                    for c in spec.clients(estate) {
+                        assignments.get_mut(DeploymentId(d as u16), c).phase = Phase::Unaware;
                     }
                 }
                 DeploymentState {
@@ -334,6 +334,14 @@ impl Deployments {
         dep.picked = Some(updates.into());
         if let Some((created, available, deadline)) = times {
             (dep.created, dep.available, dep.deadline) = (created, available, deadline);
+        }
+    }
+
+    /// A rule's run made `d`: the clients it targets are now aware of
+    /// nothing yet (until then it targeted nobody).
+    pub(crate) fn made(&mut self, d: DeploymentId, estate: &Estate) {
+        for c in estate.deployments[d.index()].clients(estate) {
+            self.assignments.get_mut(d, c).phase = Phase::Unaware;
         }
     }
 
@@ -531,7 +539,9 @@ impl World<'_> {
     /// event.
     pub(crate) fn count_initial_cells(&mut self) {
         for d in self.deployments.ids() {
-            self.count_cells(d, SimTime::ZERO);
+            if self.estate.deployments[d.index()].rule.is_none() {
+                self.count_cells(d, SimTime::ZERO);
+            }
         }
     }
 
@@ -555,38 +565,35 @@ impl World<'_> {
                 r.reset();
             }
         }
-        for &k in &estate.deployments[d.index()].targets {
-            let cohort = &estate.cohorts[k.index()];
-            for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
-                let (t, r, site_view) = self.cells(c, d, true);
-                let site = cohort.site.index();
-                let a = self.deployments.assignments.get_mut(d, c);
-                let (old, old_reported) = (a.true_cell, a.reported_cell);
-                a.true_cell = t;
-                a.reported_cell = r;
-                if let Some(sv) = site_view {
-                    a.site_cell = sv;
-                }
-                a.true_compliant_at = if t.state.is_compliant() {
-                    SimTime::ZERO
-                } else {
-                    SimTime::MAX
-                };
-                a.reported_compliant_at = if r.state.is_compliant() {
-                    SimTime::ZERO
-                } else {
-                    SimTime::MAX
-                };
-                let dep = &mut self.deployments.states[d.index()];
-                dep.counts.truth.add(t);
-                dep.counts.reported.add(r);
-                if let Some(sv) = site_view {
-                    dep.site_counts[site].truth.add(t);
-                    dep.site_counts[site].reported.add(sv);
-                }
-                if now > SimTime::ZERO {
-                    self.trace_cells(c, d, [old, t], [old_reported, r], now);
-                }
+        for c in estate.deployments[d.index()].clients(estate) {
+            let (t, r, site_view) = self.cells(c, d, true);
+            let site = self.site_of(c);
+            let a = self.deployments.assignments.get_mut(d, c);
+            let (old, old_reported) = (a.true_cell, a.reported_cell);
+            a.true_cell = t;
+            a.reported_cell = r;
+            if let Some(sv) = site_view {
+                a.site_cell = sv;
+            }
+            a.true_compliant_at = if t.state.is_compliant() {
+                SimTime::ZERO
+            } else {
+                SimTime::MAX
+            };
+            a.reported_compliant_at = if r.state.is_compliant() {
+                SimTime::ZERO
+            } else {
+                SimTime::MAX
+            };
+            let dep = &mut self.deployments.states[d.index()];
+            dep.counts.truth.add(t);
+            dep.counts.reported.add(r);
+            if let Some(sv) = site_view {
+                dep.site_counts[site].truth.add(t);
+                dep.site_counts[site].reported.add(sv);
+            }
+            if now > SimTime::ZERO {
+                self.trace_cells(c, d, [old, t], [old_reported, r], now);
             }
         }
         self.deployments.check_thresholds(d, now);
@@ -607,13 +614,6 @@ impl World<'_> {
     fn refresh_cells(&mut self, c: ClientId, now: SimTime, truth_changed: bool) {
         for d in self.deployments.ids() {
             if !self.deployments.assignment(d, c).is_targeted() {
-                continue;
-            }
-            // One a rule's run has not made yet is counted from scratch
-            // when it is made (`count_cells`).
-            if self.estate.deployments[d.index()].rule.is_some()
-                && self.deployments.created(d) == SimTime::MAX
-            {
                 continue;
             }
             let (cell, reported, site_view) = self.cells(c, d, truth_changed);

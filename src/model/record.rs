@@ -478,6 +478,15 @@ impl Outcome {
     pub fn shown(&self, estate: &crate::estate::Estate, d: usize) -> bool {
         estate.deployments[d].rule.is_none() || self.deployments[d].created.is_some()
     }
+
+    /// Whether timeline row `row` is shown: of a deployment of the
+    /// scenario, or of one a rule's run had made by the row's time (before
+    /// that it targeted nobody).
+    pub fn row_shown(&self, estate: &crate::estate::Estate, row: &SampleRow) -> bool {
+        let d = row.deployment.index();
+        estate.deployments[d].rule.is_none()
+            || self.deployments[d].created.is_some_and(|t| t <= row.time)
+    }
 }
 
 /// A histogram of milliseconds up to a year, three significant digits.

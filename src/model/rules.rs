@@ -11,7 +11,7 @@ use super::events::Event;
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimTime};
-use crate::estate::{ClientId, Purpose, UpdateId};
+use crate::estate::{Purpose, UpdateId};
 
 impl World<'_> {
     /// The end of a successful sync: every rule that runs after a sync runs.
@@ -61,38 +61,31 @@ impl World<'_> {
             return;
         };
         let count = picked.len() as u64;
-        if self.deployments.created(d) == SimTime::MAX {
+        let made = self.deployments.created(d) == SimTime::MAX;
+        if !made && self.deployments.picked(d) == Some(&picked[..]) {
+            return; // the group is as it was
+        }
+        self.recorder.trace(now, None, || TraceEvent::RuleDeployed {
+            deployment: d,
+            updates: count,
+        });
+        if made {
             let available = now + rule.available_after;
             let deadline = match estate.deployments[d.index()].purpose {
                 Purpose::Required => available + rule.deadline_after,
                 Purpose::Available => available,
             };
-            self.deployments
-                .pick(d, picked, Some((now, available, deadline)));
+            (self.deployments).pick(d, picked, Some((now, available, deadline)));
+            self.deployments.made(d, estate);
             self.recorder.totals.rule_deployments += 1;
-            self.recorder.trace(now, None, || TraceEvent::RuleDeployed {
-                deployment: d,
-                updates: count,
-            });
             self.count_cells(d, now);
         } else {
-            if self.deployments.picked(d) == Some(&picked[..]) {
-                return; // the group is as it was
-            }
             self.deployments.pick(d, picked, None);
             // The package changed: DPs in branch locations get it again.
             self.content_changed(d);
             self.recorder.totals.rule_refreshes += 1;
-            self.recorder.trace(now, None, || TraceEvent::RuleDeployed {
-                deployment: d,
-                updates: count,
-            });
-            let targets = &estate.deployments[d.index()].targets;
-            for &k in targets {
-                let cohort = &estate.cohorts[k.index()];
-                for c in cohort.first_client..cohort.first_client + cohort.count {
-                    self.refresh(ClientId(c), now);
-                }
+            for c in estate.deployments[d.index()].clients(estate) {
+                self.refresh(c, now);
             }
         }
         // Its content goes to the DPs (again, for a refreshed group: the

@@ -116,7 +116,7 @@ fn deployment_charts(estate: &Estate, outcome: &Outcome) -> Vec<Chart> {
         let rows: Vec<&SampleRow> = outcome
             .timeline
             .iter()
-            .filter(|r| r.deployment == DeploymentId(i as u16))
+            .filter(|r| r.deployment == DeploymentId(i as u16) && outcome.row_shown(estate, r))
             .collect();
         let ctx = Context::new(estate, outcome, i, &rows);
         let slug = slug(&spec.name);

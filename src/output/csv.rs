@@ -146,7 +146,7 @@ pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
         }
     }
     let rows = (ordered.into_iter())
-        .filter(|row| outcome.shown(estate, row.deployment.index()))
+        .filter(|row| outcome.row_shown(estate, row))
         .flat_map(|row| {
             let spec = &estate.deployments[row.deployment.index()];
             let dep = &outcome.deployments[row.deployment.index()];

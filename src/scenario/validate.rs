@@ -1759,6 +1759,11 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         }
         // Its runs: at the end of each successful sync (at most one per
         // sync trigger), or on its schedule.
+        // How many times `every` fits from `first` to the end.
+        let fits = |first: SimTime, every: SimDuration| {
+            let span = end.as_ms().saturating_sub(first.as_ms());
+            span.div_ceil(every.as_ms().max(1)) as usize
+        };
         let schedule = match &r.run {
             RuleRun::AfterSync => None,
             RuleRun::Schedule { first, every } => {
@@ -1770,25 +1775,19 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                     year,
                 );
                 let every = every.0.max(SimDuration::from_hours(1));
-                let mut times = Vec::new();
-                let mut t = first;
-                while t < SimTime::ZERO + end {
-                    times.push(t);
-                    t += every;
-                }
-                Some(times)
+                Some(
+                    (0..fits(first, every) as u64)
+                        .map(|k| first + SimDuration(k * every.as_ms()))
+                        .collect::<Vec<_>>(),
+                )
             }
         };
         let runs = match &schedule {
             Some(times) => times.len(),
+            // At most one a sync trigger.
             None => {
-                let mut scheduled = 0;
-                let mut t = first_scheduled;
-                while t < SimTime::ZERO + end {
-                    scheduled += 1;
-                    t += raw.sync.schedule_interval.0.max(SimDuration::from_mins(1));
-                }
-                scheduled + raw.sync.manual.len()
+                let interval = raw.sync.schedule_interval.0.max(SimDuration::from_mins(1));
+                fits(first_scheduled, interval) + raw.sync.manual.len()
             }
         };
         let slots = match r.group {
