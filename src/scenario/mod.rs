@@ -7,6 +7,7 @@
 
 mod schema;
 mod set;
+mod spans;
 mod syntax;
 mod units;
 mod validate;

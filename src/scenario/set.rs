@@ -2,15 +2,16 @@
 //! with the value read by the field's own type.
 //!
 //! Owns the path language and how a value reaches its field. The path is
-//! followed through the scenario's serialized form (so every field of the
-//! format has a path without a list of them here); the value is then read
-//! by deserializing the whole scenario again, with the field's slot read
-//! from the value's text by the field's own `Deserialize`: an enum with a
-//! payload (`Slow(3.0)`, `Weekly(Sunday)`), a structure, a list, a number
-//! or a unit (`15m`, `650MB`) is taken exactly as the scenario file takes
-//! it. One pseudo-field, `servers.<role>.count`, sets the number of servers
-//! of a role (see [`set_server_count`]). Does not check ranges or
-//! references: the caller validates the result (`scenario::build`).
+//! followed through the scenario's canonical text (the `scenario.ron` a run
+//! writes, so every field of the format has a path without a list of them
+//! here); the value's text is put in the field's place and the whole text
+//! is read again by the scenario reader: an enum with a payload
+//! (`Slow(3.0)`, `Weekly(Sunday)`), a structure, a list, a number or a
+//! unit (`15m`, `650MB`) is taken exactly as the scenario file takes it,
+//! with the file's error messages. One pseudo-field,
+//! `servers.<role>.count`, sets the number of servers of a role (see
+//! [`set_server_count`]). Does not check ranges or references: the caller
+//! validates the result (`scenario::build`).
 //!
 //! Paths are dotted field names as in the scenario file and in validation
 //! messages. A list entry is chosen by 0-based index or by its `name` (`id`
@@ -23,10 +24,10 @@
 
 use std::fmt;
 
-use serde::de::{self, DeserializeSeed, Deserializer, IntoDeserializer, Visitor};
-use serde_json::{Map, Value};
-
 use super::schema::{Cohort, Scenario};
+use super::spans::{self, Span};
+use super::syntax;
+use crate::error::ScenarioError;
 
 /// One step of a path.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -198,66 +199,105 @@ pub fn apply(base: &Scenario, sets: &[(&str, &str)]) -> Result<Scenario, String>
     Ok(scenario)
 }
 
-/// The text in a slot's place while the scenario is read back.
-const SLOT: &str = "\u{0}patchsim --set slot\u{0}";
-
-fn set_field(base: &Scenario, steps: &[Step], path: &str, text: &str) -> Result<Scenario, String> {
-    let mut tree = serde_json::to_value(base).expect("a scenario always serializes");
-    let slot = find(&mut tree, steps)?;
-    let old = std::mem::replace(slot, Value::String(SLOT.to_string()));
-    Scenario::deserialize_patched(&tree, text).map_err(|e| {
-        let mut msg = e.0;
-        if let Some(fields) = fields_of(&old) {
-            msg += &format!(
-                "; {path} is {}: give a whole value as in the scenario file, or set one of \
-                 its fields: {}",
-                compact(&old),
-                fields
-                    .iter()
-                    .map(|f| format!("{path}.{f}"))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            );
+fn set_field(base: &Scenario, steps: &[Step], path: &str, value: &str) -> Result<Scenario, String> {
+    let text = super::resolved_text(base);
+    let slot = find(&text, steps)?;
+    let old = slot.old.as_ref().map(|s| &text[s.clone()]);
+    let with = |value: &str| {
+        let mut patched = String::with_capacity(text.len() + value.len() + slot.before.len());
+        patched.push_str(&text[..slot.span.start]);
+        patched.push_str(&slot.before);
+        patched.push_str(value);
+        patched.push_str(&slot.after);
+        patched.push_str(&text[slot.span.end..]);
+        super::parse(&patched, "--set").map_err(|e| match e {
+            ScenarioError::Syntax { message, .. } => message,
+            other => other.to_string(),
+        })
+    };
+    let first = match with(value) {
+        Ok(s) => return Ok(s),
+        Err(e) => e,
+    };
+    // A text value (a duration, a size, a name) may leave out its quotes.
+    let quoted = unquoted(value).map(|v| with(&v));
+    let message = match quoted {
+        Some(Ok(s)) => return Ok(s),
+        Some(Err(e))
+            if old.is_some_and(|o| o.starts_with('"')) || first == syntax::EXPECTED_STRING =>
+        {
+            e
         }
-        msg
+        _ => first,
+    };
+    // An unknown field is the path's mistake, not the value's.
+    let mut msg = if message.starts_with("unknown field `") {
+        message
+    } else {
+        format!("'{value}': {message}")
+    };
+    if let Some(fields) = slot
+        .old
+        .as_ref()
+        .and_then(|o| spans::fields(&text, o))
+        .filter(|f| !f.fields.is_empty())
+    {
+        let old = slot.old.as_ref().expect("fields of the old value");
+        msg += &format!(
+            "; {path} is {}: give a whole value as in the scenario file, or set one of \
+             its fields: {}",
+            spans::compact(&text, old),
+            fields
+                .fields
+                .iter()
+                .map(|f| format!("{path}.{}", f.name))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    Err(msg)
+}
+
+/// `value` in quotes (inside `Some(...)` if it is written so), if it is a
+/// bare word that could be a text value's.
+fn unquoted(value: &str) -> Option<String> {
+    let (inner, some) = match value
+        .strip_prefix("Some(")
+        .and_then(|v| v.strip_suffix(')'))
+    {
+        Some(inner) => (inner.trim(), true),
+        None => (value, false),
+    };
+    if inner.is_empty() || inner.contains(['"', '(', ')', '[', ']', '{', '}', ',']) {
+        return None;
+    }
+    let quoted = format!("\"{}\"", inner.replace('\\', "\\\\"));
+    Some(if some {
+        format!("Some({quoted})")
+    } else {
+        quoted
     })
 }
 
-impl Scenario {
-    /// The scenario in `tree` (its serialized form), the slot marked
-    /// [`SLOT`] read from `text` by its own type.
-    fn deserialize_patched(tree: &Value, text: &str) -> Result<Scenario, SetError> {
-        serde::Deserialize::deserialize(Tree { value: tree, text })
-    }
+/// Where a path's value goes in the canonical text: `span` is replaced by
+/// `before`, the value, and `after`.
+struct Slot {
+    span: Span,
+    before: String,
+    after: String,
+    /// The value there now, if the field is set.
+    old: Option<Span>,
 }
 
-/// The fields a structure (or an enum variant with fields) has.
-fn fields_of(v: &Value) -> Option<Vec<String>> {
-    let map = match v {
-        Value::Object(m) if is_variant_of_fields(v, "") => m.values().next()?.as_object()?,
-        Value::Object(m) => m,
-        _ => return None,
-    };
-    Some(map.keys().cloned().collect())
-}
-
-/// Whether `node` is an enum variant holding fields, such as
-/// `{"BusinessHours": {...}}`, other than the field `name` itself.
-fn is_variant_of_fields(node: &Value, name: &str) -> bool {
-    match node {
-        Value::Object(m) if m.len() == 1 => m.iter().next().is_some_and(|(k, v)| {
-            k != name && k.starts_with(|c: char| c.is_ascii_uppercase()) && v.is_object()
-        }),
-        _ => false,
-    }
-}
-
-/// The slot a path names, created empty (`Null`) if it is an optional
-/// field that is not set; an unknown field is left for deserialization to
-/// reject with the list of known ones.
-fn find<'a>(mut node: &'a mut Value, steps: &[Step]) -> Result<&'a mut Value, String> {
+/// The slot a path names. A field left out of the text (an optional or
+/// defaulted one, or an unknown one, which the reader then rejects with
+/// the list of known ones) is added at the end of its structure, with the
+/// structures the rest of the path needs; a list left out has no entries.
+fn find(text: &str, steps: &[Step]) -> Result<Slot, String> {
+    let mut node = spans::value_at(text, 0).expect("the canonical text is a value");
     let mut here = String::new();
-    for step in steps {
+    for (k, step) in steps.iter().enumerate() {
+        let unset = &text[node.clone()] == "None";
         match step {
             Step::Field(name) => {
                 if name == "seed" && here.is_empty() {
@@ -268,83 +308,136 @@ fn find<'a>(mut node: &'a mut Value, steps: &[Step]) -> Result<&'a mut Value, St
                             .to_string(),
                     );
                 }
-                if is_variant_of_fields(node, name) {
-                    node = node
-                        .as_object_mut()
-                        .and_then(|m| m.values_mut().next())
-                        .expect("a variant has one value");
+                if unset {
+                    // An optional structure not set: `None` becomes one.
+                    return added(&steps[k..], &here, node, "(".into(), ")".into());
                 }
-                if node.is_null() {
-                    *node = Value::Object(Map::new());
-                }
-                let Value::Object(map) = node else {
+                let Some(fields) = spans::fields(text, &node) else {
                     return Err(format!(
                         "{here} is {}, which has no field `{name}`",
-                        compact(node)
+                        spans::compact(text, &node)
                     ));
                 };
-                node = map.entry(name.clone()).or_insert(Value::Null);
+                match fields.fields.iter().find(|f| f.name == name) {
+                    Some(f) => node = f.value.clone(),
+                    None => {
+                        let comma = if fields.fields.is_empty() || fields.trailing_comma {
+                            ""
+                        } else {
+                            ", "
+                        };
+                        let at = fields.end..fields.end;
+                        let (before, after) = (comma.to_string(), ", ".to_string());
+                        return added(&steps[k..], &here, at, before, after);
+                    }
+                }
                 if !here.is_empty() {
                     here.push('.');
                 }
                 here.push_str(name);
             }
             Step::Index(i) => {
-                if node.is_null() {
-                    // A list left out of the file (it serializes to nothing).
-                    *node = Value::Array(Vec::new());
-                }
-                let Value::Array(list) = node else {
-                    return Err(format!("{here} is not a list; remove [{i}]"));
+                let list = if unset {
+                    Vec::new()
+                } else {
+                    spans::entries(text, &node)
+                        .ok_or_else(|| format!("{here} is not a list; remove [{i}]"))?
                 };
-                let len = list.len();
-                node = list.get_mut(*i).ok_or_else(|| {
-                    format!(
-                        "{here} has {len} entries (0 to {}); there is no [{i}]",
-                        len.saturating_sub(1)
-                    )
-                })?;
+                node = list
+                    .get(*i)
+                    .cloned()
+                    .ok_or_else(|| no_index(&here, list.len(), *i))?;
                 here.push_str(&format!("[{i}]"));
             }
             Step::Named(sel) => {
-                if node.is_null() {
-                    *node = Value::Array(Vec::new());
-                }
-                let Value::Array(list) = node else {
-                    return Err(format!("{here} is not a list; remove [{sel}]"));
+                let list = if unset {
+                    Vec::new()
+                } else {
+                    spans::entries(text, &node)
+                        .ok_or_else(|| format!("{here} is not a list; remove [{sel}]"))?
                 };
-                let key = |v: &Value| {
-                    ["name", "id"]
-                        .iter()
-                        .find_map(|k| v.get(k).and_then(Value::as_str))
-                        .map(str::to_string)
+                let key = |entry: &Span| {
+                    let fields = spans::fields(text, entry)?;
+                    ["name", "id"].iter().find_map(|k| {
+                        let f = fields.fields.iter().find(|f| f.name == *k)?;
+                        spans::string(text, &f.value)
+                    })
                 };
-                let known: Vec<String> = list.iter().filter_map(key).collect();
-                let Some(pos) = known.iter().position(|k| k == sel) else {
-                    let names: Vec<&str> = known.iter().map(String::as_str).collect();
-                    return Err(format!(
-                        "{here} has no entry named '{sel}'{}; known: {}",
-                        super::syntax::did_you_mean(sel, &names).replace('`', "'"),
-                        if known.is_empty() {
-                            "none".to_string()
-                        } else {
-                            known.join(", ")
-                        }
-                    ));
+                let known: Vec<(String, Span)> = list
+                    .iter()
+                    .filter_map(|e| Some((key(e)?, e.clone())))
+                    .collect();
+                let Some((_, entry)) = known.iter().find(|(k, _)| k == sel) else {
+                    return Err(no_name(&here, sel, &known));
                 };
-                node = &mut list[pos];
+                node = entry.clone();
                 here.push_str(&format!("[{sel}]"));
             }
         }
     }
-    Ok(node)
+    Ok(Slot {
+        old: Some(node.clone()),
+        span: node,
+        before: String::new(),
+        after: String::new(),
+    })
 }
 
-fn compact(v: &Value) -> String {
-    match v {
-        Value::Null => "not set".to_string(),
-        other => other.to_string(),
+/// The slot for fields not in the text: `steps` from the first missing
+/// field on, written at `span` (between `before` and `after`) as
+/// `field: (field: (... value))`.
+fn added(
+    steps: &[Step],
+    here: &str,
+    span: Span,
+    mut before: String,
+    mut after: String,
+) -> Result<Slot, String> {
+    let mut here = here.to_string();
+    let last = steps.len() - 1;
+    for (k, step) in steps.iter().enumerate() {
+        match step {
+            Step::Field(name) => {
+                before += &format!("{name}: ");
+                if k < last {
+                    before.push('(');
+                    after.insert(0, ')');
+                }
+                if !here.is_empty() {
+                    here.push('.');
+                }
+                here.push_str(name);
+            }
+            Step::Index(i) => return Err(no_index(&here, 0, *i)),
+            Step::Named(sel) => return Err(no_name(&here, sel, &[])),
+        }
     }
+    Ok(Slot {
+        span,
+        before,
+        after,
+        old: None,
+    })
+}
+
+fn no_index(here: &str, len: usize, i: usize) -> String {
+    format!(
+        "{here} has {len} entries (0 to {}); there is no [{i}]",
+        len.saturating_sub(1)
+    )
+}
+
+fn no_name(here: &str, sel: &str, known: &[(String, Span)]) -> String {
+    let names: Vec<&str> = known.iter().map(|(k, _)| k.as_str()).collect();
+    format!(
+        "{here} has no entry named '{sel}'{}; known: {}",
+        super::syntax::did_you_mean(sel, &names).replace('`', "'"),
+        if names.is_empty() {
+            "none".to_string()
+        } else {
+            names.join(", ")
+        }
+    )
 }
 
 /// Sets the number of servers of one role to `n`: the first `n` of the
@@ -476,442 +569,6 @@ fn resize<T: Clone>(
     list.iter_mut().map(|s| name(s).clone()).collect()
 }
 
-/// An error while the scenario is read back: a message.
-#[derive(Debug)]
-struct SetError(String);
-
-impl fmt::Display for SetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for SetError {}
-
-impl de::Error for SetError {
-    fn custom<T: fmt::Display>(msg: T) -> Self {
-        SetError(msg.to_string())
-    }
-
-    fn unknown_field(field: &str, expected: &'static [&'static str]) -> Self {
-        SetError(format!(
-            "unknown field `{field}`{}; allowed: {}",
-            super::syntax::did_you_mean(field, expected),
-            expected
-                .iter()
-                .map(|f| format!("`{f}`"))
-                .collect::<Vec<_>>()
-                .join(", ")
-        ))
-    }
-}
-
-/// A deserializer over the scenario's serialized form in which the value
-/// [`SLOT`] is read from `text` instead.
-#[derive(Clone, Copy)]
-struct Tree<'a> {
-    value: &'a Value,
-    text: &'a str,
-}
-
-impl<'a> Tree<'a> {
-    fn at(self, value: &'a Value) -> Tree<'a> {
-        Tree { value, ..self }
-    }
-
-    fn slot(self) -> Option<Text<'a>> {
-        (self.value.as_str() == Some(SLOT)).then_some(Text(self.text))
-    }
-}
-
-macro_rules! through_slot {
-    ($($method:ident),*) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SetError> {
-            match self.slot() {
-                Some(text) => text.$method(visitor),
-                None => self.deserialize_any(visitor),
-            }
-        }
-    )*};
-}
-
-impl<'de> Deserializer<'de> for Tree<'de> {
-    type Error = SetError;
-
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SetError> {
-        if let Some(text) = self.slot() {
-            return text.deserialize_any(visitor);
-        }
-        match self.value {
-            Value::Null => visitor.visit_unit(),
-            Value::Bool(b) => visitor.visit_bool(*b),
-            Value::Number(n) => {
-                if let Some(u) = n.as_u64() {
-                    visitor.visit_u64(u)
-                } else if let Some(i) = n.as_i64() {
-                    visitor.visit_i64(i)
-                } else {
-                    visitor.visit_f64(n.as_f64().unwrap_or(f64::NAN))
-                }
-            }
-            Value::String(s) => visitor.visit_str(s),
-            Value::Array(items) => visitor.visit_seq(Items {
-                tree: self,
-                items: items.iter(),
-            }),
-            Value::Object(map) => visitor.visit_map(Fields {
-                tree: self,
-                entries: map.iter(),
-                value: None,
-            }),
-        }
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SetError> {
-        match self.slot() {
-            Some(text) => text.deserialize_option(visitor),
-            None if self.value.is_null() => visitor.visit_none(),
-            None => visitor.visit_some(self),
-        }
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        match self.slot() {
-            Some(text) => text.deserialize_newtype_struct(name, visitor),
-            None => visitor.visit_newtype_struct(self),
-        }
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        if let Some(text) = self.slot() {
-            return text.deserialize_enum(name, variants, visitor);
-        }
-        match self.value {
-            Value::String(s) => visitor.visit_enum(s.as_str().into_deserializer()),
-            Value::Object(m) if m.len() == 1 => {
-                let (variant, content) = m.iter().next().expect("one entry");
-                visitor.visit_enum(Variant {
-                    name: variant,
-                    content: self.at(content),
-                })
-            }
-            other => Err(de::Error::custom(format!(
-                "expected a choice of {name}, found {}",
-                compact(other)
-            ))),
-        }
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        match self.slot() {
-            Some(text) => text.deserialize_struct(name, fields, visitor),
-            None => self.deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        match self.slot() {
-            Some(text) => text.deserialize_tuple_struct(name, len, visitor),
-            None => self.deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        match self.slot() {
-            Some(text) => text.deserialize_tuple(len, visitor),
-            None => self.deserialize_any(visitor),
-        }
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        match self.slot() {
-            Some(text) => text.deserialize_unit_struct(name, visitor),
-            None => self.deserialize_any(visitor),
-        }
-    }
-
-    through_slot!(
-        deserialize_bool,
-        deserialize_i8,
-        deserialize_i16,
-        deserialize_i32,
-        deserialize_i64,
-        deserialize_u8,
-        deserialize_u16,
-        deserialize_u32,
-        deserialize_u64,
-        deserialize_f32,
-        deserialize_f64,
-        deserialize_char,
-        deserialize_str,
-        deserialize_string,
-        deserialize_bytes,
-        deserialize_byte_buf,
-        deserialize_unit,
-        deserialize_seq,
-        deserialize_map,
-        deserialize_identifier,
-        deserialize_ignored_any
-    );
-}
-
-struct Items<'a> {
-    tree: Tree<'a>,
-    items: std::slice::Iter<'a, Value>,
-}
-
-impl<'de> de::SeqAccess<'de> for Items<'de> {
-    type Error = SetError;
-    fn next_element_seed<T: DeserializeSeed<'de>>(
-        &mut self,
-        seed: T,
-    ) -> Result<Option<T::Value>, SetError> {
-        self.items
-            .next()
-            .map(|v| seed.deserialize(self.tree.at(v)))
-            .transpose()
-    }
-}
-
-struct Fields<'a> {
-    tree: Tree<'a>,
-    entries: serde_json::map::Iter<'a>,
-    value: Option<&'a Value>,
-}
-
-impl<'de> de::MapAccess<'de> for Fields<'de> {
-    type Error = SetError;
-    fn next_key_seed<K: DeserializeSeed<'de>>(
-        &mut self,
-        seed: K,
-    ) -> Result<Option<K::Value>, SetError> {
-        match self.entries.next() {
-            Some((k, v)) => {
-                self.value = Some(v);
-                seed.deserialize(k.as_str().into_deserializer()).map(Some)
-            }
-            None => Ok(None),
-        }
-    }
-
-    fn next_value_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<T::Value, SetError> {
-        let v = self.value.take().expect("a key before its value");
-        seed.deserialize(self.tree.at(v))
-    }
-}
-
-struct Variant<'a> {
-    name: &'a str,
-    content: Tree<'a>,
-}
-
-impl<'de> de::EnumAccess<'de> for Variant<'de> {
-    type Error = SetError;
-    type Variant = Tree<'de>;
-    fn variant_seed<T: DeserializeSeed<'de>>(
-        self,
-        seed: T,
-    ) -> Result<(T::Value, Tree<'de>), SetError> {
-        let v = seed.deserialize(self.name.into_deserializer())?;
-        Ok((v, self.content))
-    }
-}
-
-impl<'de> de::VariantAccess<'de> for Tree<'de> {
-    type Error = SetError;
-    fn unit_variant(self) -> Result<(), SetError> {
-        Ok(())
-    }
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, SetError> {
-        seed.deserialize(self)
-    }
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, SetError> {
-        self.deserialize_any(visitor)
-    }
-    fn struct_variant<V: Visitor<'de>>(
-        self,
-        _fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        self.deserialize_any(visitor)
-    }
-}
-
-/// The value's text, read as the scenario file reads a field's value. A
-/// text field (a duration, a size, a name) may leave out its quotes.
-#[derive(Clone, Copy)]
-struct Text<'a>(&'a str);
-
-impl<'a> Text<'a> {
-    /// Reads the text as RON with the scenario file's options, all of it.
-    fn ron<T>(
-        self,
-        read: impl FnOnce(&mut ron::Deserializer<'a>) -> Result<T, ron::Error>,
-    ) -> Result<T, SetError> {
-        let options = ron::Options::default()
-            .with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
-        let text = self.0;
-        let fail = |e: ron::error::SpannedError| {
-            let (line, col) = (e.span.start.line, e.span.start.col);
-            SetError(format!(
-                "'{text}': {}",
-                super::syntax::message(&e.code, text, line, col)
-            ))
-        };
-        let mut de = ron::Deserializer::from_str_with_options(text, &options).map_err(fail)?;
-        let value = read(&mut de).map_err(|e| fail(de.span_error(e)))?;
-        de.end().map_err(|e| fail(de.span_error(e)))?;
-        Ok(value)
-    }
-}
-
-macro_rules! through_ron {
-    ($($method:ident),*) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SetError> {
-            self.ron(|de| de.$method(visitor))
-        }
-    )*};
-}
-
-impl<'de> Deserializer<'de> for Text<'de> {
-    type Error = SetError;
-
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SetError> {
-        if self.0.starts_with('"') {
-            let text: String = self.ron(|de| serde::Deserialize::deserialize(de))?;
-            visitor.visit_string(text)
-        } else {
-            visitor.visit_str(self.0)
-        }
-    }
-
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SetError> {
-        self.deserialize_str(visitor)
-    }
-
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, SetError> {
-        if self.0 == "None" {
-            visitor.visit_none()
-        } else if let Some(inner) = self
-            .0
-            .strip_prefix("Some(")
-            .and_then(|t| t.strip_suffix(')'))
-        {
-            visitor.visit_some(Text(inner.trim()))
-        } else {
-            visitor.visit_some(self)
-        }
-    }
-
-    fn deserialize_newtype_struct<V: Visitor<'de>>(
-        self,
-        _name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        visitor.visit_newtype_struct(self)
-    }
-
-    fn deserialize_enum<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        variants: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        self.ron(|de| de.deserialize_enum(name, variants, visitor))
-            .map_err(|e| {
-                SetError(format!(
-                    "{}; {name} is one of: {}",
-                    e.0,
-                    variants.join(", ")
-                ))
-            })
-    }
-
-    fn deserialize_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        fields: &'static [&'static str],
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        self.ron(|de| de.deserialize_struct(name, fields, visitor))
-    }
-
-    fn deserialize_tuple_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        self.ron(|de| de.deserialize_tuple_struct(name, len, visitor))
-    }
-
-    fn deserialize_tuple<V: Visitor<'de>>(
-        self,
-        len: usize,
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        self.ron(|de| de.deserialize_tuple(len, visitor))
-    }
-
-    fn deserialize_unit_struct<V: Visitor<'de>>(
-        self,
-        name: &'static str,
-        visitor: V,
-    ) -> Result<V::Value, SetError> {
-        self.ron(|de| de.deserialize_unit_struct(name, visitor))
-    }
-
-    through_ron!(
-        deserialize_any,
-        deserialize_bool,
-        deserialize_i8,
-        deserialize_i16,
-        deserialize_i32,
-        deserialize_i64,
-        deserialize_u8,
-        deserialize_u16,
-        deserialize_u32,
-        deserialize_u64,
-        deserialize_f32,
-        deserialize_f64,
-        deserialize_char,
-        deserialize_bytes,
-        deserialize_byte_buf,
-        deserialize_unit,
-        deserialize_seq,
-        deserialize_map,
-        deserialize_identifier,
-        deserialize_ignored_any
-    );
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1010,7 +667,10 @@ mod tests {
         let e = set("faults", "[Fault(server: \"x\")]").unwrap_err();
         assert!(e.contains("missing field `start`"), "{e}");
         let e = apply(&with_fault, &[("faults[0].effect", "Slw(3.0)")]).unwrap_err();
-        assert!(e.contains("Down, Slow"), "{e}");
+        assert!(
+            e.contains("unknown choice `Slw` in `FaultEffect` (did you mean `Slow`?); allowed: `Down`, `Slow`"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -1053,8 +713,9 @@ mod tests {
     fn bad_paths_and_values_say_what_is_allowed() {
         let e = set("client_settings.policy_poling_interval", "15m").unwrap_err();
         assert!(
-            e.contains(
-                "unknown field `policy_poling_interval` (did you mean `policy_polling_interval`?)"
+            e.starts_with(
+                "unknown field `policy_poling_interval` in `ClientSettings` \
+                 (did you mean `policy_polling_interval`?); allowed: `policy_polling_interval`, "
             ),
             "{e}"
         );
@@ -1077,6 +738,56 @@ mod tests {
         assert!(e.contains("--replications"), "{e}");
         let e = set("name.first", "x").unwrap_err();
         assert!(e.contains("has no field `first`"), "{e}");
+    }
+
+    #[test]
+    fn fields_left_out_of_the_text_are_added() {
+        let text = "S(a: None, b: B(c: 1), d: [])";
+        let patch = |steps: &[Step], value: &str| {
+            let slot = find(text, steps).unwrap();
+            format!(
+                "{}{}{value}{}{}",
+                &text[..slot.span.start],
+                slot.before,
+                slot.after,
+                &text[slot.span.end..]
+            )
+        };
+        let f = |n: &str| Step::Field(n.to_string());
+        assert_eq!(
+            patch(&[f("a"), f("x"), f("y")], "2"),
+            "S(a: (x: (y: 2)), b: B(c: 1), d: [])"
+        );
+        assert_eq!(
+            patch(&[f("b"), f("e"), f("g")], "3"),
+            "S(a: None, b: B(c: 1, e: (g: 3), ), d: [])"
+        );
+        assert_eq!(
+            patch(&[f("b"), f("c")], "4"),
+            "S(a: None, b: B(c: 4), d: [])"
+        );
+        assert_eq!(
+            patch(&[f("z")], "5"),
+            "S(a: None, b: B(c: 1), d: [], z: 5, )"
+        );
+        let e = find(text, &[f("d"), Step::Index(0)]).err().unwrap();
+        assert_eq!(e, "d has 0 entries (0 to 0); there is no [0]");
+        let e = find(text, &[f("z"), Step::Named("k".into())])
+            .err()
+            .unwrap();
+        assert_eq!(e, "z has no entry named 'k'; known: none");
+        let e = find(text, &[f("b"), f("c"), f("h")]).err().unwrap();
+        assert_eq!(e, "b.c is 1, which has no field `h`");
+        // Every cohort of the default, whether it sets its own client
+        // settings or not, takes one.
+        for c in ["desktops", "always-on", "servers"] {
+            let s = set(&format!("cohorts[{c}].client_settings.scan_ttl"), "2h").unwrap();
+            let own = s.cohorts.iter().find(|x| x.name == c).unwrap();
+            assert_eq!(
+                own.client_settings.as_ref().unwrap().scan_ttl.to_string(),
+                "2h"
+            );
+        }
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub(super) fn path(p: &serde_path_to_error::Path) -> String {
     out
 }
 
+/// The message for a value that should have been a string.
+pub(super) const EXPECTED_STRING: &str =
+    "expected a string in double quotes (e.g. `\"15m\"`, `\"mp01\"`)";
+
 /// The parser's message with a hint; `text`, `line` and `col` (1-based)
 /// show the context.
 pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize) -> String {
@@ -59,9 +63,7 @@ pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize) -> S
         RonError::ExpectedFloat => {
             "expected a number, written without quotes (e.g. `0.97`)".to_string()
         }
-        RonError::ExpectedString => {
-            "expected a string in double quotes (e.g. `\"15m\"`, `\"mp01\"`)".to_string()
-        }
+        RonError::ExpectedString => EXPECTED_STRING.to_string(),
         RonError::ExpectedBoolean => "expected `true` or `false`".to_string(),
         RonError::IntegerOutOfBounds => {
             "number out of range for this field (negative, or too large)".to_string()

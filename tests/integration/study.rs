@@ -269,7 +269,7 @@ fn cli_rejects_bad_input_before_running_anything() {
         (
             "client_settings.policy_poling_interval=15m",
             &[],
-            "--set client_settings.policy_poling_interval=15m: unknown field `policy_poling_interval` (did you mean `policy_polling_interval`?); allowed:",
+            "--set client_settings.policy_poling_interval=15m: unknown field `policy_poling_interval` in `ClientSettings` (did you mean `policy_polling_interval`?); allowed:",
         ),
         (
             "client_settings.policy_polling_interval=1m,30m",
