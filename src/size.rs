@@ -750,6 +750,8 @@ pub fn size_html(s: &Sizing) -> String {
         .expect("added")
         .render(minijinja::context! {
             s => s,
+            pass_percent => (s.pass_share * 100.0).round() as i64,
+            searched => s.evaluations.len(),
             goals => s.goals.iter().map(Goal::to_string).collect::<Vec<_>>(),
             rows => rows,
             cheapest => s.cheapest.map(|i| describe(s, &s.evaluations[i])),

@@ -90,6 +90,11 @@ pub fn report_html(
         .expect("added")
         .render(minijinja::context! {
             m => m,
+            points => m.points.len(),
+            swept => m.grid.iter().map(|p| minijinja::context! {
+                path => p.path,
+                values => p.values.join(", "),
+            }).collect::<Vec<_>>(),
             provenance => study.provenance(),
             header => header,
             rows => rows,
@@ -100,7 +105,8 @@ pub fn report_html(
                 .filter(|(c, col)| col.metric().chart
                     && estimates.iter().all(|point| point[*c].mean.is_none()))
                 .map(|(_, col)| col.name.clone())
-                .collect::<Vec<_>>(),
+                .collect::<Vec<_>>()
+                .join(", "),
             curves => figures(curves),
         })
         .expect("the template renders")
