@@ -200,22 +200,24 @@ pub fn signal_a_run(
     Some(child.wait_with_output().expect("patchsim exits"))
 }
 
-/// Runs `estate` with every client traced, and again with every law
-/// checked on the way (a violation fails the test): the outcome and the
-/// trace records, in order.
+/// Runs `estate` once with every client traced and every law checked on
+/// the way (a violation fails the test): the outcome and the trace
+/// records, in order.
 pub fn traced(estate: &Estate) -> (Outcome, Vec<patchsim::model::TraceRecord>) {
-    use patchsim::model::{RunOptions, TraceRecord, Tracer};
+    use patchsim::app::Ended;
+    use patchsim::model::{TraceRecord, Tracer};
     let records = std::rc::Rc::new(std::cell::RefCell::new(Vec::new()));
     let sink = records.clone();
-    let options = RunOptions {
-        tracer: Some(Tracer::new(
-            Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
-            None,
-        )),
-        ..Default::default()
+    let tracer = Tracer::new(
+        Box::new(move |r: &TraceRecord| sink.borrow_mut().push(*r)),
+        None,
+    );
+    // One run, traced and checked.
+    let outcome = match patchsim::app::simulate(estate, Some(tracer), true, None, None) {
+        Ended::Completed(outcome) => *outcome,
+        Ended::Broken(v) => panic!("{v}"),
+        Ended::Interrupted(_) => unreachable!("no interrupt flag"),
     };
-    let outcome = patchsim::model::run(estate, options).expect("never stopped");
-    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"));
     let records = records.borrow().clone();
     (outcome, records)
 }
