@@ -252,6 +252,8 @@ pub enum ServerRef {
     Sup(SupId),
     /// A distribution point.
     Dp(DpId),
+    /// A location's WAN link (named as its location).
+    Link(LocationId),
 }
 
 /// An outage or slowdown.

@@ -726,6 +726,25 @@ impl Dp {
         self.share()
     }
 
+    /// Whether it is down.
+    pub(super) fn is_down(&self) -> bool {
+        self.down
+    }
+
+    /// It goes down (`true`) or comes back up: while it is down nothing
+    /// starts; once it is up, what waited starts.
+    pub(super) fn set_down(&mut self, down: bool, now: SimTime) {
+        self.advance(now);
+        self.down = down;
+        self.admit(now);
+    }
+
+    /// Its bandwidth is `factor` times smaller from now (1: full).
+    pub(super) fn set_slowdown(&mut self, factor: f64, now: SimTime) {
+        self.advance(now);
+        self.slowdown = factor;
+    }
+
     /// Counts `n` requests of `kind`: arrived, served or rejected.
     pub(super) fn count(&mut self, kind: Request, arrived: u64, served: u64, rejected: u64) {
         for counts in [&mut self.interval, &mut self.total] {
@@ -823,8 +842,7 @@ impl World<'_> {
         }
         if let Some(link) = cohort.crosses {
             // Across a WAN link: the link carries it (`wan_link.rs`).
-            self.link_request(link, c, bytes, sched);
-            return true;
+            return self.link_request(link, c, bytes, sched);
         }
         d.start(c, bytes * 8_000, cohort.link_bps, now);
         self.dp_reschedule(dp, sched);
@@ -897,9 +915,7 @@ impl World<'_> {
         factor: f64,
         sched: &mut Scheduler<'_, Event>,
     ) {
-        let d = self.servers.dp_mut(dp);
-        d.advance(sched.now());
-        d.slowdown = factor;
+        self.servers.dp_mut(dp).set_slowdown(factor, sched.now());
         self.dp_reschedule(dp, sched);
     }
 

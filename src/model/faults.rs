@@ -1,10 +1,13 @@
-//! Faults: a named server down (or slowed) for an interval.
+//! Faults: a named server (or a location's WAN link) down or slowed for an
+//! interval.
 //!
 //! Owns what an outage does: a management point or SUP that goes down
 //! fails everything waiting or in service back to the clients, who retry
 //! by their own rules; a DP that goes down fails its downloads, which keep
-//! the bytes they have and resume later. A slowdown stretches service times
-//! (a DP's bandwidth shrinks). When the fault ends the backlog drains. An
+//! the bytes they have and resume later; a WAN link that goes down fails
+//! the downloads crossing it the same way, and holds its copies of content
+//! to branch DPs until it is back. A slowdown stretches service times (a
+//! DP's or a link's bandwidth shrinks). When the fault ends the backlog drains. An
 //! outage of the top-level SUP also fails a catalog sync (`sync.rs`).
 
 use super::events::Event;
@@ -39,6 +42,12 @@ impl World<'_> {
             (ServerRef::Dp(dp), Some(factor)) => self.dp_set_slowdown(dp, factor, sched),
             (ServerRef::Dp(dp), None) => {
                 for (c, remaining) in self.dp_fail_all(dp, sched) {
+                    self.download_failed(c, remaining, sched);
+                }
+            }
+            (ServerRef::Link(link), Some(factor)) => self.link_set_slowdown(link, factor, sched),
+            (ServerRef::Link(link), None) => {
+                for (c, remaining) in self.link_fail_all(link, sched) {
                     self.download_failed(c, remaining, sched);
                 }
             }
@@ -94,6 +103,7 @@ impl World<'_> {
             .trace(now, None, || TraceEvent::FaultEnd { fault: i as u64 });
         match fault.server {
             ServerRef::Dp(dp) => self.dp_restore(dp, sched),
+            ServerRef::Link(link) => self.link_restore(link, sched),
             server => {
                 if self.is_top_sup(server) {
                     self.sync.top_sup_fault(false);

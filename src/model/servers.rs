@@ -228,7 +228,9 @@ impl Servers {
         match server {
             ServerRef::Mp(m) => m.index(),
             ServerRef::Sup(s) => self.sup_station(s),
-            ServerRef::Dp(_) => unreachable!("distribution points are not stations"),
+            ServerRef::Dp(_) | ServerRef::Link(_) => {
+                unreachable!("distribution points and WAN links are not stations")
+            }
         }
     }
 

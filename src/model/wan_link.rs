@@ -21,12 +21,16 @@ use super::record::{LoadRow, ServerRecord, ServerRole};
 use super::servers::Request;
 use super::trace::TraceEvent;
 use super::world::World;
-use crate::engine::{Scheduler, SimTime, TimerId};
+use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
 use crate::estate::{ClientId, DeploymentId, DpId, Estate, LocationId};
 
 /// Copies are carried under ids counted down from here; clients (at most
 /// ten million) never reach them.
 const COPY_IDS: u32 = u32::MAX;
+
+/// How long the site's distribution manager waits before it tries a
+/// failed copy to a DP again (its "Delay before retrying" default).
+const COPY_RETRY: SimDuration = SimDuration::from_ms(30 * 60_000);
 
 /// A copy of a deployment's content to a branch DP.
 #[derive(Clone, Copy, Debug)]
@@ -53,6 +57,10 @@ struct Link {
     /// (the DP counts what it sent when it ends).
     asked_millibits: BTreeMap<ClientId, u64>,
     timer: Option<TimerId>,
+    /// Copies the link's outage stopped, each with when it failed and
+    /// what it still lacks: tried again every [`COPY_RETRY`] after it
+    /// failed, the first time the link is up again.
+    stalled: Vec<(SimTime, Pending)>,
 }
 
 /// Every WAN link of a run, and the content copied across them.
@@ -80,6 +88,7 @@ impl Links {
                     asked: 0,
                     asked_millibits: BTreeMap::new(),
                     timer: None,
+                    stalled: Vec::new(),
                 })
                 .collect(),
             copies: Vec::new(),
@@ -175,18 +184,24 @@ impl World<'_> {
 
     /// A client whose DP is across link `link` asks it for `bytes`: the
     /// transfer starts after the link's latency, at the client's link or
-    /// its share of the WAN link, whichever is less.
+    /// its share of the WAN link, whichever is less. False if the link is
+    /// down: the request fails at once, at the link and at the DP.
     pub(crate) fn link_request(
         &mut self,
         link: LocationId,
         c: ClientId,
         bytes: u64,
         sched: &mut Scheduler<'_, Event>,
-    ) {
+    ) -> bool {
         let now = sched.now();
         let cohort = self.cohort(c);
         let latency = self.estate.locations[link.index()].latency;
         let l = &mut self.links.links[link.index()];
+        if l.pipe.is_down() {
+            l.pipe.count(Request::Download, 1, 0, 1);
+            (self.servers.dp_mut(cohort.dp)).count(Request::Download, 0, 0, 1);
+            return false;
+        }
         l.pipe.count(Request::Download, 1, 0, 0);
         l.asked_millibits.insert(c, bytes * 8_000);
         l.ask(
@@ -205,6 +220,7 @@ impl World<'_> {
                     latency_ms: latency.as_ms(),
                 });
         }
+        true
     }
 
     /// The client's download across `link` stops (switched off,
@@ -270,6 +286,85 @@ impl World<'_> {
         failed
     }
 
+    /// Link `link` goes down (a fault): the downloads crossing it fail, in
+    /// the order they were asked for, each with the bytes it still lacks
+    /// (what crossed counts at its DP, which also counts the failure);
+    /// copies to its DPs fail with what they have sent, and the site tries
+    /// each again every [`COPY_RETRY`] until the link is back, sending
+    /// only what is missing. Downloads asked for while it is down fail at
+    /// once ([`link_request`](Self::link_request)); copies fail when their
+    /// latency has passed, and are tried again the same way.
+    pub(crate) fn link_fail_all(
+        &mut self,
+        link: LocationId,
+        sched: &mut Scheduler<'_, Event>,
+    ) -> Vec<(ClientId, u64)> {
+        let now = sched.now();
+        self.links.links[link.index()].pipe.set_down(true, now);
+        let clients: Vec<ClientId> = (self.links.links[link.index()].asked_millibits.keys())
+            .copied()
+            .collect();
+        let mut failed = Vec::with_capacity(clients.len());
+        for c in clients {
+            let left = self.link_stop(link, c, now).expect("asked");
+            self.links.links[link.index()]
+                .pipe
+                .count(Request::Download, 0, 0, 1);
+            (self.servers.dp_mut(self.cohort(c).dp)).count(Request::Download, 0, 0, 1);
+            failed.push((c, left.div_ceil(8_000)));
+        }
+        let estate = self.estate;
+        let links = &mut self.links;
+        let l = &mut links.links[link.index()];
+        for (k, copy) in links.copies.iter().enumerate() {
+            let dp = &estate.distribution_points[copy.dp.index()];
+            if dp.location != Some(link) {
+                continue;
+            }
+            // A copy still to start stays asked for: it fails when it
+            // would start, if the link is still down (`link_tick`).
+            let id = ClientId(COPY_IDS - k as u32);
+            if let Some(millibits) = l.pipe.stop(id, now) {
+                let cap = dp.content_link_bps;
+                l.stalled.push((now, Pending { id, millibits, cap }));
+            }
+        }
+        self.link_reschedule(link, sched);
+        failed
+    }
+
+    /// Link `link` is slower by `factor` from now (1: full speed).
+    pub(crate) fn link_set_slowdown(
+        &mut self,
+        link: LocationId,
+        factor: f64,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        (self.links.links[link.index()].pipe).set_slowdown(factor, now);
+        self.link_reschedule(link, sched);
+    }
+
+    /// Link `link`'s fault ends: it is up at full speed, and each copy it
+    /// stopped is tried again at its next retry (then after the latency).
+    pub(crate) fn link_restore(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let latency = self.estate.locations[link.index()].latency;
+        let l = &mut self.links.links[link.index()];
+        l.pipe.set_slowdown(1.0, now);
+        l.pipe.set_down(false, now);
+        for (failed, p) in std::mem::take(&mut l.stalled) {
+            let retries = now
+                .since(failed)
+                .as_ms()
+                .div_ceil(COPY_RETRY.as_ms())
+                .max(1);
+            let retry = failed + SimDuration::from_ms(retries * COPY_RETRY.as_ms());
+            l.ask(retry + latency, p);
+        }
+        self.link_reschedule(link, sched);
+    }
+
     /// The link's next event: transfers that have sent everything end,
     /// those whose latency has passed start.
     pub(crate) fn link_tick(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
@@ -283,7 +378,12 @@ impl World<'_> {
                 break;
             }
             let p = entry.remove();
-            l.pipe.start(p.id, p.millibits, p.cap, now);
+            if l.pipe.is_down() {
+                // Only a copy can be waiting while the link is down.
+                l.stalled.push((now, p));
+            } else {
+                l.pipe.start(p.id, p.millibits, p.cap, now);
+            }
         }
         self.link_reschedule(link, sched);
         for id in done {

@@ -401,6 +401,10 @@ impl<'a> ServerView<'a> {
                 self.server.role == ServerRole::DistributionPoint
                     && e.distribution_points[id.index()].name == self.server.name
             }
+            ServerRef::Link(id) => {
+                self.server.role == ServerRole::WanLink
+                    && e.locations[id.index()].name == self.server.name
+            }
         };
         let end = e.end();
         let mut shades = Vec::new();

@@ -533,9 +533,10 @@ pub fn set_server_count(mut s: Scenario, role: &str, n: usize) -> Result<Scenari
     Ok(s)
 }
 
-/// Names of the servers of the roles other than `r`.
+/// Names of the servers of the roles other than `r`, and of the WAN links
+/// (a fault names one by its location).
 fn other_roles(s: &Scenario, r: usize) -> Vec<String> {
-    let mut out = Vec::new();
+    let mut out: Vec<String> = s.locations.iter().map(|l| l.name.clone()).collect();
     if r != 0 {
         out.extend(s.servers.management_points.iter().map(|m| m.name.clone()));
     }

@@ -915,10 +915,30 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     let mut faults = Vec::new();
     for (i, f) in raw.faults.iter().enumerate() {
         let path = format!("faults[{i}]");
-        let server = match all_servers.get(f.server.as_str()) {
-            Some(&r) => r,
-            None => {
-                let names: Vec<&str> = all_servers.keys().copied().collect();
+        // A location's name stands for its WAN link, as in the outputs.
+        let link = (raw.locations.iter())
+            .position(|l| l.name == f.server)
+            .map(|l| ServerRef::Link(LocationId(l as u16)));
+        let server = match (all_servers.get(f.server.as_str()), link) {
+            (Some(_), Some(_)) => {
+                ck.fail(
+                    format!("{path}.server"),
+                    format!(
+                        "'{}' names both a server and a location's WAN link; rename one",
+                        f.server
+                    ),
+                );
+                continue;
+            }
+            (Some(&r), None) | (None, Some(r)) => r,
+            (None, None) => {
+                let names: Vec<String> = (all_servers.keys().map(|n| n.to_string()))
+                    .chain(
+                        raw.locations
+                            .iter()
+                            .map(|l| format!("{} (WAN link)", l.name)),
+                    )
+                    .collect();
                 ck.fail(
                     format!("{path}.server"),
                     format!("unknown server '{}'; known: {}", f.server, names.join(", ")),

@@ -309,3 +309,128 @@ fn a_cohort_cannot_cross_two_links() {
         "{msg}"
     );
 }
+
+/// The branch's WAN link going down (a fault on the location's name)
+/// fails the downloads crossing it, which keep what they got and retry,
+/// and refuses the ones asked for while it is down; the link and the hub
+/// each count every failure, and bytes are conserved. Once it is back the
+/// branch finishes.
+#[test]
+fn a_link_outage_fails_the_downloads_across_it() {
+    // 200 × 100 MB over 20 Mbps needs 8,000 s from about 10:30: down from
+    // 11:00 to 12:00, mid-way.
+    let fault = r#"faults: [Fault(server: "branch", start: "2026-11-10T11:00:00Z", end: "2026-11-10T12:00:00Z")],"#;
+    let (out, records) = traced(&scenario(200, "20Mbps", "0s", false, fault));
+    let (down, up) = (CREATED_MS + 3_600_000, CREATED_MS + 7_200_000);
+    let failed = out.totals.download_failures;
+    assert!(failed > 0, "{:?}", out.totals);
+    let link = link(&out);
+    let hub = &out.servers[2];
+    assert_eq!(hub.name, "hub");
+    let download = patchsim::model::Request::Download as usize;
+    assert_eq!(
+        link.total.rejected[download], failed,
+        "the link counts each"
+    );
+    assert_eq!(hub.total.rejected[download], failed, "and so does the hub");
+    // Nothing crosses while it is down: every branch download ends
+    // before the outage or after it, and none starts during it.
+    let done = times(&records, 100, |e| {
+        matches!(e, TraceEvent::DownloadDone { .. })
+    });
+    assert_eq!(done.len(), 200, "every branch client gets it");
+    assert!(done.iter().all(|&t| t <= down || t > up), "{done:?}");
+    let across = times(&records, 100, |e| {
+        matches!(e, TraceEvent::AcrossWanLink { .. })
+    });
+    assert!(across.iter().all(|&t| t < down || t >= up));
+    assert!(across.len() > 200, "failed downloads were asked for again");
+    // The site's clients do not notice: the hub itself stayed up.
+    let site_done = (records.iter())
+        .filter(|r| r.client.is_some_and(|c| c.0 < 100))
+        .filter(|r| matches!(r.event, TraceEvent::DownloadDone { .. }))
+        .count();
+    assert_eq!(site_done, 100);
+    let branch = &out.cohort_bytes[1];
+    assert_eq!(branch.bytes_downloaded, 200 * 100 * MB);
+    assert!(
+        link.bytes.abs_diff(branch.bytes_downloaded) <= 2 * failed + 200,
+        "{} crossed, {} received",
+        link.bytes,
+        branch.bytes_downloaded
+    );
+    conserved(&out, 2 * failed + 300);
+}
+
+/// A copy of content to a branch DP fails when the link goes down; the
+/// site tries it again every 30 minutes after that, and the first try
+/// with the link up sends what was missing (after one more latency). A
+/// slowdown of the link stretches the copy by its factor for as long as
+/// it lasts.
+#[test]
+fn a_link_fault_holds_the_copy_to_the_branch_dp() {
+    let copied = |more: &str| {
+        let (_, records) = traced(&scenario(20, "2Mbps", "40ms", true, more));
+        let at: Vec<u64> = (records.iter())
+            .filter(|r| matches!(r.event, TraceEvent::ContentCopied { .. }))
+            .map(|r| r.time.as_ms())
+            .collect();
+        assert_eq!(at.len(), 1);
+        at[0]
+    };
+    // Without a fault the copy starts at 10:30:04.040 and takes 400 s.
+    let clear = copied("");
+    assert_eq!(clear, CREATED_MS + 1_800_000 + 4_000 + 40 + 400_000);
+    // Down 10:32 to 11:02: tried again at 11:02, as the link is back.
+    let down = r#"faults: [Fault(server: "branch", start: "2026-11-10T10:32:00Z", end: "2026-11-10T11:02:00Z")],"#;
+    assert_eq!(
+        copied(down),
+        clear + 1_800_000 + 40,
+        "30 min and a latency later"
+    );
+    // Down until 11:12: the try at 11:02 fails, the one at 11:32 sends.
+    let longer = down.replace("11:02", "11:12");
+    assert_eq!(copied(&longer), clear + 3_600_000 + 40, "an hour later");
+    // Down from before the copy until 10:45: its first try fails when its
+    // latency has passed, at 10:30:04.040; the next, at 11:00:04.040,
+    // sends it all.
+    let before = down.replace("10:32", "10:00").replace("11:02", "10:45");
+    assert_eq!(copied(&before), clear + 1_800_000 + 40);
+    // Slower by 4 from 10:32 (116 s in, 284 s to go at full speed) to
+    // 10:42: 600 s send 150 s' worth; then 134 s at full speed.
+    let slow = r#"faults: [Fault(server: "branch", start: "2026-11-10T10:32:00Z", end: "2026-11-10T10:42:00Z", effect: Slow(4.0))],"#;
+    assert_eq!(copied(slow), clear + 600_000 - 150_000);
+}
+
+/// A fault names a link by its location; an unknown name lists the links
+/// too, and a name shared by a server and a location is refused.
+#[test]
+fn a_fault_names_a_link_by_its_location() {
+    let e = common::build_error(&text(
+        10,
+        "10Mbps",
+        "0s",
+        false,
+        r#"faults: [Fault(server: "brnch", start: "2026-11-10T11:00:00Z", end: "2026-11-10T12:00:00Z")],"#,
+    ));
+    assert!(
+        e.contains(
+            "faults[0].server: unknown server 'brnch'; known: hub, mp, sup, branch (WAN link)"
+        ),
+        "{e}"
+    );
+    let both = text(
+        10,
+        "10Mbps",
+        "0s",
+        false,
+        r#"faults: [Fault(server: "hub", start: "2026-11-10T11:00:00Z", end: "2026-11-10T12:00:00Z")],"#,
+    )
+    .replace(r#"Location(name: "branch""#, r#"Location(name: "hub""#)
+    .replace(r#"location: "branch")"#, r#"location: "hub")"#);
+    let e = common::build_error(&both);
+    assert!(
+        e.contains("'hub' names both a server and a location's WAN link; rename one"),
+        "{e}"
+    );
+}
