@@ -255,6 +255,16 @@ impl World<'_> {
         Some(left)
     }
 
+    /// Client `c`'s download across `link` fails now: it stops, and the
+    /// link and its DP each count a failure; the client and the bytes it
+    /// still lacks.
+    fn link_fail(&mut self, link: LocationId, c: ClientId, now: SimTime) -> (ClientId, u64) {
+        let left = self.link_stop(link, c, now).expect("asked");
+        (self.links.links[link.index()].pipe).count(Request::Download, 0, 0, 1);
+        (self.servers.dp_mut(self.cohort(c).dp)).count(Request::Download, 0, 0, 1);
+        (c, left.div_ceil(8_000))
+    }
+
     /// DP `dp` went down: the downloads from it across links fail, in link
     /// order, each with the bytes it still lacks.
     pub(crate) fn links_fail_dp(
@@ -274,12 +284,7 @@ impl World<'_> {
             }
             let link = LocationId(link as u16);
             for c in clients {
-                let left = self.link_stop(link, c, now).expect("asked");
-                self.links.links[link.index()]
-                    .pipe
-                    .count(Request::Download, 0, 0, 1);
-                self.servers.dp_mut(dp).count(Request::Download, 0, 0, 1);
-                failed.push((c, left.div_ceil(8_000)));
+                failed.push(self.link_fail(link, c, now));
             }
             self.link_reschedule(link, sched);
         }
@@ -304,15 +309,9 @@ impl World<'_> {
         let clients: Vec<ClientId> = (self.links.links[link.index()].asked_millibits.keys())
             .copied()
             .collect();
-        let mut failed = Vec::with_capacity(clients.len());
-        for c in clients {
-            let left = self.link_stop(link, c, now).expect("asked");
-            self.links.links[link.index()]
-                .pipe
-                .count(Request::Download, 0, 0, 1);
-            (self.servers.dp_mut(self.cohort(c).dp)).count(Request::Download, 0, 0, 1);
-            failed.push((c, left.div_ceil(8_000)));
-        }
+        let failed: Vec<(ClientId, u64)> = (clients.into_iter())
+            .map(|c| self.link_fail(link, c, now))
+            .collect();
         let estate = self.estate;
         let links = &mut self.links;
         let l = &mut links.links[link.index()];
