@@ -7,6 +7,10 @@
 //! - `downloads_linked`: N clients download a 1 GB update over 1 Mbps links
 //!   (2.2 hours each) from a DP far faster than their links put together;
 //! - `downloads_shared`: the same from a 1 Gbps DP, whose bandwidth binds;
+//! - `downloads_queued`: the same from a DP with one connection, so that
+//!   N downloads wait for it, while the clients switch off and on (on for
+//!   20–40 minutes, off for 5): each switch takes a download out of the
+//!   middle of the queue, and puts it back at the end;
 //! - `scans_queued`: N evaluation scans at a SUP with one scan slot busy for
 //!   hours;
 //! - `batches_queued`: N clients' batches at a state system with one thread
@@ -23,6 +27,7 @@ use patchsim::{model, scenario};
 enum Shape {
     DownloadsLinked,
     DownloadsShared,
+    DownloadsQueued,
     ScansQueued,
     BatchesQueued,
 }
@@ -32,6 +37,7 @@ impl Shape {
         match self {
             Shape::DownloadsLinked => "downloads_linked",
             Shape::DownloadsShared => "downloads_shared",
+            Shape::DownloadsQueued => "downloads_queued",
             Shape::ScansQueued => "scans_queued",
             Shape::BatchesQueued => "batches_queued",
         }
@@ -49,6 +55,13 @@ fn estate(shape: Shape, n: u32) -> Estate {
         Shape::ScansQueued => (1, "10h"),
         _ => (10_000, "0s"),
     };
+    let (connections, power) = match shape {
+        Shape::DownloadsQueued => (
+            1,
+            r#"Intermittent(on: Uniform(min: "20m", max: "40m"), off: Fixed("5m"))"#,
+        ),
+        _ => (100_000, "AlwaysOn"),
+    };
     let (threads, per_batch) = match shape {
         Shape::BatchesQueued => (1, "1m"),
         _ => (64, "0s"),
@@ -64,10 +77,10 @@ fn estate(shape: Shape, n: u32) -> Estate {
                                                     location_time: Fixed("0s"), batch_time: Fixed("0s"))],
                 update_points: [UpdatePoint(name: "sup", scan_slots: {scan_slots}, queue_limit: 10000000,
                                             full_scan_time: Fixed("{scan_time}"), delta_scan_time: Fixed("{scan_time}"))],
-                distribution_points: [DistributionPoint(name: "dp", bandwidth: "{dp_bandwidth}", max_connections: 100000)],
+                distribution_points: [DistributionPoint(name: "dp", bandwidth: "{dp_bandwidth}", max_connections: {connections})],
             ),
             client_settings: ClientSettings(evaluation_delay: Fixed("0s"), scan_duration: Fixed("1s")),
-            cohorts: [Cohort(name: "all", count: {n}, link: "1Mbps", management_point: "mp",
+            cohorts: [Cohort(name: "all", count: {n}, power: {power}, link: "1Mbps", management_point: "mp",
                              update_point: "sup", distribution_point: "dp")],
             updates: [Update(id: "KB1", size: "1GB", install_time: Fixed("10m"))],
             deployments: [Deployment(name: "d", updates: ["KB1"], targets: ["all"],
@@ -82,6 +95,7 @@ fn runs(c: &mut Criterion) {
     for shape in [
         Shape::DownloadsLinked,
         Shape::DownloadsShared,
+        Shape::DownloadsQueued,
         Shape::ScansQueued,
         Shape::BatchesQueued,
     ] {

@@ -18,7 +18,7 @@
 
 mod equal;
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use equal::EqualTree;
 
@@ -462,6 +462,69 @@ enum Keeping {
     Shared,
 }
 
+/// A download waiting for a connection: its client (or transfer id),
+/// when it arrived, the millibits it needs and its link, bps.
+type Queued = (ClientId, SimTime, u64, u64);
+
+/// The downloads waiting for a connection, first come first served. Any
+/// one can leave early (its client switched off or restarts): joining,
+/// leaving and being served are O(1) whatever the queue's length. One
+/// that leaves stays in the queue as a gap, skipped when it reaches the
+/// front.
+#[derive(Default)]
+struct Waiting {
+    /// By place in the queue, gaps included: the place of the front entry
+    /// and each entry's place in turn (places are consecutive).
+    queue: VecDeque<(u64, Queued)>,
+    /// Each waiting client's place (looked up, never iterated).
+    place: HashMap<ClientId, u64>,
+    next: u64,
+}
+
+impl Waiting {
+    fn push_back(&mut self, q: Queued) {
+        let old = self.place.insert(q.0, self.next);
+        debug_assert!(old.is_none(), "a client waits once");
+        self.queue.push_back((self.next, q));
+        self.next += 1;
+    }
+
+    fn pop_front(&mut self) -> Option<Queued> {
+        while let Some((place, q)) = self.queue.pop_front() {
+            if self.place.get(&q.0) == Some(&place) {
+                self.place.remove(&q.0);
+                return Some(q);
+            }
+        }
+        None
+    }
+
+    /// Takes client `c`'s download out of the queue, if it waits.
+    fn remove(&mut self, c: ClientId) -> Option<Queued> {
+        let place = self.place.remove(&c)?;
+        let front = self.queue.front().expect("a waiting client is queued").0;
+        Some(self.queue[(place - front) as usize].1)
+    }
+
+    fn len(&self) -> usize {
+        self.place.len()
+    }
+
+    #[cfg(test)]
+    fn is_empty(&self) -> bool {
+        self.place.is_empty()
+    }
+
+    /// Every waiting download, in order; the queue is left empty.
+    fn drain(&mut self) -> Vec<Queued> {
+        let place = std::mem::take(&mut self.place);
+        (self.queue.drain(..))
+            .filter(|(at, q)| place.get(&q.0) == Some(at))
+            .map(|(_, q)| q)
+            .collect()
+    }
+}
+
 /// A distribution point's live state.
 pub(crate) struct Dp {
     bandwidth: u64,
@@ -473,7 +536,7 @@ pub(crate) struct Dp {
     /// The client whose download the next tick finishes (the first, if
     /// several), for a hint.
     next_done: Option<ClientId>,
-    waiting: VecDeque<(ClientId, SimTime, u64, u64)>,
+    waiting: Waiting,
     last: SimTime,
     timer: Option<TimerId>,
     down: bool,
@@ -496,7 +559,7 @@ impl Dp {
             links: 0,
             caps: BTreeMap::new(),
             next_done: None,
-            waiting: VecDeque::new(),
+            waiting: Waiting::default(),
             last: SimTime::ZERO,
             timer: None,
             down: false,
@@ -674,8 +737,7 @@ impl Dp {
             self.remove_link(cap);
             return Some(left);
         }
-        let i = self.waiting.iter().position(|w| w.0 == c)?;
-        Some(self.waiting.remove(i).expect("found").2)
+        self.waiting.remove(c).map(|w| w.2)
     }
 
     /// Every download fails: the running ones in order, then the waiting
@@ -690,7 +752,7 @@ impl Dp {
         self.caps.clear();
         let mut failed: Vec<(ClientId, u64)> =
             flows.into_iter().map(|(c, left, _)| (c, left)).collect();
-        failed.extend(self.waiting.drain(..).map(|w| (w.0, w.2)));
+        failed.extend(self.waiting.drain().into_iter().map(|w| (w.0, w.2)));
         failed
     }
 }
@@ -1187,6 +1249,31 @@ mod tests {
             seen |= check_ops(bandwidth, &ops).unwrap_or_else(|e| panic!("{e}"));
         }
         assert_eq!(seen, 0b111, "linked, equal and shared all ran");
+    }
+
+    /// The waiting queue keeps arrival order through cancels from its
+    /// middle and clients that rejoin; gaps are skipped and not counted.
+    #[test]
+    fn waiting_downloads_leave_and_rejoin_in_order() {
+        let q = |c: u32| (ClientId(c), SimTime(u64::from(c)), u64::from(c) * 10, 1);
+        let mut w = Waiting::default();
+        for c in 0..5 {
+            w.push_back(q(c));
+        }
+        assert_eq!(w.remove(ClientId(2)), Some(q(2)));
+        assert_eq!(w.remove(ClientId(2)), None, "gone");
+        assert_eq!(w.remove(ClientId(9)), None, "never queued");
+        w.push_back(q(2));
+        assert_eq!(w.len(), 5);
+        assert_eq!(w.pop_front(), Some(q(0)));
+        assert_eq!(w.remove(ClientId(1)), Some(q(1)));
+        assert_eq!(w.remove(ClientId(3)), Some(q(3)));
+        assert_eq!(w.len(), 2);
+        assert_eq!(w.pop_front(), Some(q(4)), "the gaps are skipped");
+        w.push_back(q(7));
+        let rest: Vec<u32> = w.drain().iter().map(|x| x.0.0).collect();
+        assert_eq!(rest, [2, 7]);
+        assert!(w.is_empty() && w.pop_front().is_none());
     }
 
     #[test]
