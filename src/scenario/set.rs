@@ -258,8 +258,8 @@ fn set_field(base: &Scenario, steps: &[Step], path: &str, value: &str) -> Result
     Err(msg)
 }
 
-/// `value` in quotes (inside `Some(...)` if it is written so), if it is a
-/// bare word that could be a text value's.
+/// `value` in quotes (inside `Some(...)` if it is written so), unless it is
+/// quoted already: a text value read as written, brackets and all.
 fn unquoted(value: &str) -> Option<String> {
     let (inner, some) = match value
         .strip_prefix("Some(")
@@ -268,10 +268,10 @@ fn unquoted(value: &str) -> Option<String> {
         Some(inner) => (inner.trim(), true),
         None => (value, false),
     };
-    if inner.is_empty() || inner.contains(['"', '(', ')', '[', ']', '{', '}', ',']) {
+    if inner.is_empty() || inner.starts_with('"') {
         return None;
     }
-    let quoted = format!("\"{}\"", inner.replace('\\', "\\\\"));
+    let quoted = format!("\"{}\"", inner.replace('\\', "\\\\").replace('"', "\\\""));
     Some(if some {
         format!("Some({quoted})")
     } else {
@@ -621,6 +621,12 @@ mod tests {
         .unwrap();
         let own = c.cohorts[0].client_settings.as_ref().unwrap();
         assert_eq!(own.policy_polling_interval.to_string(), "20m");
+        // A text value without quotes is read as written, brackets,
+        // commas and quotes included.
+        let n = set("name", r#"nov (pilot), "ring" 1"#).unwrap();
+        assert_eq!(n.name, r#"nov (pilot), "ring" 1"#);
+        let q = set("name", r#""quoted""#).unwrap();
+        assert_eq!(q.name, "quoted");
     }
 
     #[test]
