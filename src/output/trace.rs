@@ -219,7 +219,7 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
                     format!("downloads {dep} from a peer cache source ({mb:.1} MB)")
                 }
                 ContentSource::MicrosoftUpdate => format!(
-                    "its distribution point is down: downloads {dep} from Microsoft Update ({mb:.1} MB)"
+                    "its distribution point cannot serve it (down, across a link that is down, or without the content yet): downloads {dep} from Microsoft Update ({mb:.1} MB)"
                 ),
                 ContentSource::BranchCache => {
                     format!("gets {mb:.1} MB of {dep} from BranchCache peers")
