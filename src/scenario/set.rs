@@ -747,6 +747,61 @@ mod tests {
         assert!(e.contains("has no field `first`"), "{e}");
     }
 
+    /// Every path of a scenario's canonical text, with its value's text:
+    /// each field, each list entry by index, and what they hold.
+    fn paths(text: &str, span: &Span, here: &str, out: &mut Vec<(String, String)>) {
+        if let Some(fields) = spans::fields(text, span) {
+            for f in fields.fields {
+                let path = if here.is_empty() {
+                    f.name.to_string()
+                } else {
+                    format!("{here}.{}", f.name)
+                };
+                out.push((path.clone(), text[f.value.clone()].to_string()));
+                paths(text, &f.value, &path, out);
+            }
+        } else if let Some(entries) = spans::entries(text, span) {
+            for (i, e) in entries.iter().enumerate() {
+                let path = format!("{here}[{i}]");
+                out.push((path.clone(), text[e.clone()].to_string()));
+                paths(text, e, &path, out);
+            }
+        }
+    }
+
+    /// Setting any field, entry or structure of the shipped scenarios to
+    /// its own value, as written in `scenario.ron`, changes nothing.
+    #[test]
+    fn every_path_takes_its_own_value_back() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios");
+        let mut checked = 0;
+        for name in [
+            "patch-tuesday",
+            "branch-offices",
+            "hierarchy",
+            "adr",
+            "peer-cache",
+        ] {
+            let file = format!("{dir}/{name}.ron");
+            let base = scenario::load(std::path::Path::new(&file)).expect("loads");
+            let text = scenario::resolved_text(&base);
+            let mut all = Vec::new();
+            paths(&text, &spans::value_at(&text, 0).unwrap(), "", &mut all);
+            assert!(all.len() > 50, "{name}: {} paths", all.len());
+            for (path, value) in all.iter().filter(|(p, _)| p != "seed") {
+                let again = apply(&base, &[(path, value)])
+                    .unwrap_or_else(|e| panic!("{name}: {path}={value}: {e}"));
+                assert_eq!(
+                    scenario::resolved_text(&again),
+                    text,
+                    "{name}: {path}={value}"
+                );
+                checked += 1;
+            }
+        }
+        assert!(checked > 500, "{checked} paths");
+    }
+
     #[test]
     fn fields_left_out_of_the_text_are_added() {
         let text = "S(a: None, b: B(c: 1), d: [])";
