@@ -7,7 +7,7 @@ use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::engine::SimTime;
-use crate::estate::{DeploymentSpec, Estate, PhaseStart};
+use crate::estate::{DeploymentSpec, Estate, PhaseStart, ServerRef};
 use crate::model::{
     Compliance, ContentBytes, Outcome, PhaseReason, PhaseRecord, ServerRole, THRESHOLDS, Totals,
 };
@@ -56,6 +56,9 @@ pub struct Summary {
     /// without locations).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub locations: Vec<LocationSummary>,
+    /// The scenario's faults, in file order (absent without faults).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub faults: Vec<FaultSummary>,
     /// Catalog syncs, in start order.
     pub syncs: Vec<SyncSummary>,
     /// The WSUS catalog scans evaluate, when the scenario gives one.
@@ -246,6 +249,21 @@ pub struct ServerSummary {
     /// over its bandwidth, whichever is higher; for a WAN link, bandwidth
     /// used over its bandwidth.
     pub hours_busy: f64,
+}
+
+/// A server (or WAN link) down or slowed for an interval.
+#[derive(Clone, Debug, Serialize)]
+pub struct FaultSummary {
+    /// The server's name (a WAN link's is its location's).
+    pub server: String,
+    /// Its role, as in `servers[]`.
+    pub role: &'static str,
+    /// Hours from the start to its beginning and its end.
+    pub start_h: f64,
+    /// Its end.
+    pub end_h: f64,
+    /// `None`: down; else how many times slower.
+    pub slowdown: Option<f64>,
 }
 
 /// The site or a branch location: its clients, its WAN link and its part
@@ -705,6 +723,32 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
             .collect(),
         primaries: primaries(estate, outcome),
         locations: locations(estate, outcome, &hours_busy),
+        faults: (estate.faults.iter())
+            .map(|f| {
+                let (server, role) = match f.server {
+                    ServerRef::Mp(m) => (
+                        &estate.management_points[m.index()].name,
+                        ServerRole::ManagementPoint,
+                    ),
+                    ServerRef::Sup(s) => (
+                        &estate.update_points[s.index()].name,
+                        ServerRole::UpdatePoint,
+                    ),
+                    ServerRef::Dp(d) => (
+                        &estate.distribution_points[d.index()].name,
+                        ServerRole::DistributionPoint,
+                    ),
+                    ServerRef::Link(l) => (&estate.locations[l.index()].name, ServerRole::WanLink),
+                };
+                FaultSummary {
+                    server: server.clone(),
+                    role: role.name(),
+                    start_h: hours(f.start),
+                    end_h: hours(f.end),
+                    slowdown: f.slowdown,
+                }
+            })
+            .collect(),
         syncs,
         catalog: estate.sync.catalog.as_ref().map(|c| CatalogSummary {
             updates: c.updates,

@@ -113,6 +113,35 @@ fn harm_words(s: &Summary, x: &ServerSummary) -> String {
     format!("{} ({role}): {}", x.name, parts.join(", "))
 }
 
+/// The scenario's faults, the first few: which server, down or how much
+/// slower, from when to when (local time; the end's date only if it
+/// differs).
+fn fault_line(s: &Summary, out: &mut String) {
+    const SHOWN: usize = 4;
+    if s.faults.is_empty() {
+        return;
+    }
+    let mut parts: Vec<String> = (s.faults.iter().take(SHOWN))
+        .map(|f| {
+            let (role, _) = super::load_charts::role_words_by_name(f.role);
+            let what = match f.slowdown {
+                None => "down".to_string(),
+                Some(k) => format!("{k}× slower"),
+            };
+            let (from, to) = (local(s, f.start_h), local(s, f.end_h));
+            let to = match (from.rsplit_once(' '), to.rsplit_once(' ')) {
+                (Some((day, _)), Some((end_day, time))) if day == end_day => time.to_string(),
+                _ => to,
+            };
+            format!("{} ({role}) {what} {from} – {to}", f.server)
+        })
+        .collect();
+    if s.faults.len() > SHOWN {
+        parts.push(format!("and {} more", s.faults.len() - SHOWN));
+    }
+    let _ = writeln!(out, "faults: {}", parts.join("; "));
+}
+
 /// With branch locations: each WAN link's load against the busy
 /// threshold, and per deployment how long each location took to be 95 %
 /// compliant as reported (the phased deployments' default success
@@ -314,6 +343,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             thousands(u64::from(unknown.2))
         );
     }
+    fault_line(s, &mut out);
     let hurt = bottlenecks(s);
     match hurt.first() {
         Some(worst) => {

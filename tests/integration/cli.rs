@@ -399,6 +399,7 @@ fn the_summary_reads_at_a_glance() {
     for wanted in [
         "deadline Thu 12 Nov 18:00",
         "95% vs deadline",
+        "\nfaults: sup01 (software update point) down Wed 11 Nov 10:00 – 16:00\n",
         "bottleneck: sup01 (software update point): rejected ",
         "wrote 13 files to out: open out/report.html",
     ] {

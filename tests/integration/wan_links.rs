@@ -320,7 +320,20 @@ fn a_link_outage_fails_the_downloads_across_it() {
     // 200 × 100 MB over 20 Mbps needs 8,000 s from about 10:30: down from
     // 11:00 to 12:00, mid-way.
     let fault = r#"faults: [Fault(server: "branch", start: "2026-11-10T11:00:00Z", end: "2026-11-10T12:00:00Z")],"#;
-    let (out, records) = traced(&scenario(200, "20Mbps", "0s", false, fault));
+    let estate = scenario(200, "20Mbps", "0s", false, fault);
+    let (out, records) = traced(&estate);
+    let summary = patchsim::output::summary(&estate, &out);
+    let f = &summary.faults[0];
+    assert_eq!(
+        (f.server.as_str(), f.role, f.slowdown),
+        ("branch", "wan_link", None)
+    );
+    assert_eq!((f.start_h, f.end_h), (35.0, 36.0), "hours from the start");
+    let text = patchsim::output::summary_text(&summary, &[]);
+    assert!(
+        text.contains("\nfaults: branch (WAN link) down Tue 10 Nov 11:00 – 12:00\n"),
+        "{text}"
+    );
     let (down, up) = (CREATED_MS + 3_600_000, CREATED_MS + 7_200_000);
     let failed = out.totals.download_failures;
     assert!(failed > 0, "{:?}", out.totals);
