@@ -7,6 +7,20 @@ use patchsim::estate::Estate;
 use patchsim::model::Outcome;
 use patchsim::scenario;
 
+/// Runs the patchsim binary with `args` in directory `cwd`.
+pub fn patchsim(args: &[&str], cwd: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .expect("patchsim runs")
+}
+
+/// What a run wrote to its standard error.
+pub fn stderr(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
 /// Knobs the tests turn; everything else is fixed.
 pub struct Knobs {
     pub seed: u64,

@@ -1,21 +1,9 @@
 //! The command line as a user meets it: exit codes, messages, files written.
 
 use crate::common;
+use crate::common::{patchsim, stderr};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn patchsim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patchsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("patchsim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A copy of the small test scenario with one edit, in `dir`.
 fn broken(dir: &Path, name: &str, from: &str, to: &str) -> PathBuf {

@@ -3,7 +3,6 @@
 use crate::common;
 
 use std::path::Path;
-use std::process::Command;
 
 use common::{Knobs, reproduce_hint};
 use patchsim::{model, output};
@@ -136,12 +135,11 @@ fn two_runs_write_byte_identical_directories() {
     };
     std::fs::write(dir.path().join("twice.ron"), common::ron(&knobs)).expect("write");
     let run = |out: &str| {
-        let o = Command::new(env!("CARGO_BIN_EXE_patchsim"))
-            .args(["run", "twice.ron", "--out", out, "--quiet", "--check"])
-            .current_dir(dir.path())
-            .output()
-            .expect("patchsim runs");
-        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let o = common::patchsim(
+            &["run", "twice.ron", "--out", out, "--quiet", "--check"],
+            dir.path(),
+        );
+        assert!(o.status.success(), "{}", common::stderr(&o));
         let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(dir.path().join(out))
             .expect("out dir")
             .map(|e| {

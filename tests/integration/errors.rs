@@ -6,17 +6,9 @@
 //! must give on its first lines (`// expect: ...`).
 
 use crate::common;
+use crate::common::patchsim;
 
 use std::path::Path;
-use std::process::{Command, Output};
-
-fn patchsim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patchsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("patchsim runs")
-}
 
 /// One mistake: an edit of the test template and what the message must say.
 struct Case {

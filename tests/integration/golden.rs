@@ -22,7 +22,6 @@ use crate::common;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use patchsim::{model, output, scenario};
 use serde_json::Value;
@@ -189,16 +188,11 @@ fn run_output_matches_golden_files() {
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = dir.path().join("golden.ron");
     std::fs::write(&scenario, common::ron(&knobs())).expect("write scenario");
-    let run = Command::new(env!("CARGO_BIN_EXE_patchsim"))
-        .args(["run", "golden.ron", "--out", "out", "--quiet", "--check"])
-        .current_dir(dir.path())
-        .output()
-        .expect("patchsim runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = common::patchsim(
+        &["run", "golden.ron", "--out", "out", "--quiet", "--check"],
+        dir.path(),
     );
+    assert!(run.status.success(), "{}", common::stderr(&run));
     let out = dir.path().join("out");
     let read = |f: &str| std::fs::read_to_string(out.join(f)).expect("written");
 
@@ -293,16 +287,11 @@ fn trace_lines_match_golden() {
     let text = faulty_scenario();
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("trace.ron"), text).expect("write scenario");
-    let run = Command::new(env!("CARGO_BIN_EXE_patchsim"))
-        .args(["run", "trace.ron", "--out", "out", "--quiet", "--trace"])
-        .current_dir(dir.path())
-        .output()
-        .expect("patchsim runs");
-    assert!(
-        run.status.success(),
-        "{}",
-        String::from_utf8_lossy(&run.stderr)
+    let run = common::patchsim(
+        &["run", "trace.ron", "--out", "out", "--quiet", "--trace"],
+        dir.path(),
     );
+    assert!(run.status.success(), "{}", common::stderr(&run));
     let trace = std::fs::read_to_string(dir.path().join("out/trace.jsonl")).expect("trace");
     let mut lines = trace.lines();
     let first: Value = serde_json::from_str(lines.next().expect("a first line")).expect("JSON");

@@ -8,23 +8,12 @@
 //! memory check honours `ulimit -v`.
 
 use crate::common;
+use crate::common::{patchsim, stderr};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
-
-fn patchsim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patchsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("patchsim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
 
 /// A small scenario (40 clients, 2 days) as `name` in `dir`.
 fn small(dir: &Path, name: &str, seed: u64) -> PathBuf {

@@ -3,10 +3,10 @@
 //! errors before anything runs.
 
 use crate::common;
+use crate::common::{patchsim, stderr};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 use common::Knobs;
 use patchsim::study::{self, Param, Shard};
@@ -242,18 +242,6 @@ fn merging_shards_of_different_studies_fails_clearly() {
         e.contains("holds 1 run but shard 2/2 of this study has 2"),
         "{e}"
     );
-}
-
-fn patchsim(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_patchsim"))
-        .args(args)
-        .current_dir(cwd)
-        .output()
-        .expect("patchsim runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
 #[test]
