@@ -16,7 +16,7 @@ use comfy_table::{CellAlignment, Table};
 use serde_json::Value;
 
 use crate::error::{Error, StudyError};
-use crate::output::format_duration;
+use crate::output::{format_duration, thousands};
 use crate::study::{self, Study, t_975};
 
 /// What a directory holds.
@@ -136,18 +136,6 @@ fn number_delta(a: &Value, b: &Value) -> String {
         }
         _ => "—".into(),
     }
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 fn describe(dir: &Path, v: &Value) -> String {

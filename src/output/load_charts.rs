@@ -109,7 +109,7 @@ pub(super) fn role_words_by_name(name: &str) -> (&str, &'static str) {
 }
 
 /// `12,345`.
-pub(super) fn thousands(n: u64) -> String {
+pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {

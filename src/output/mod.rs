@@ -31,6 +31,7 @@ pub use json::{
     DEFAULT_BUSY_ABOVE, DeploymentSummary, ServerSummary, Summary, Thresholds, summary,
     summary_json, summary_with,
 };
+pub use load_charts::thousands;
 pub use report::{bottlenecks, format_duration, summary_text};
 pub use trace::{TRACE_FILE, TraceFile, explain, trace_header, trace_line};
 

@@ -13,6 +13,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use patchsim::output::thousands;
 use serde_json::Value;
 
 fn readme() -> String {
@@ -80,18 +81,6 @@ fn column(points: &str, at: &[&str], metric: &str, name: &str) -> f64 {
 
 fn mean(points: &str, at: &[&str], metric: &str) -> f64 {
     column(points, at, metric, "mean")
-}
-
-fn thousands(n: u64) -> String {
-    let digits = n.to_string();
-    let mut out = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
 }
 
 #[test]
