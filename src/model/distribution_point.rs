@@ -895,11 +895,9 @@ impl World<'_> {
         let cohort = self.cohort(c);
         let dp = cohort.dp;
         let d = self.servers.dp_mut(dp);
-        d.interval.arrived[Request::Download as usize] += 1;
-        d.total.arrived[Request::Download as usize] += 1;
+        d.count(Request::Download, 1, 0, 0);
         if d.down {
-            d.interval.rejected[Request::Download as usize] += 1;
-            d.total.rejected[Request::Download as usize] += 1;
+            d.count(Request::Download, 0, 0, 1);
             return false;
         }
         if let Some(link) = cohort.crosses {
@@ -919,8 +917,7 @@ impl World<'_> {
         let d = self.servers.dp_mut(dp);
         d.timer = None;
         d.advance_and_take(now, &mut done);
-        d.interval.served[Request::Download as usize] += done.len() as u64;
-        d.total.served[Request::Download as usize] += done.len() as u64;
+        d.count(Request::Download, 0, done.len() as u64, 0);
         d.admit(now);
         self.dp_reschedule(dp, sched);
         for &c in &done {
@@ -962,8 +959,7 @@ impl World<'_> {
         for f in &mut failed {
             f.1 = f.1.div_ceil(8_000);
         }
-        d.interval.rejected[Request::Download as usize] += failed.len() as u64;
-        d.total.rejected[Request::Download as usize] += failed.len() as u64;
+        d.count(Request::Download, 0, 0, failed.len() as u64);
         self.dp_reschedule(dp, sched);
         // Its downloads across WAN links fail with it.
         failed.extend(self.links_fail_dp(dp, sched));
