@@ -229,6 +229,9 @@ pub struct DpSpec {
     /// The branch location it is in (`None`: at the site); content copied
     /// to it crosses that location's WAN link.
     pub location: Option<LocationId>,
+    /// In its site's default boundary group: clients of a location fall
+    /// back to it after their location's `dp_fallback`.
+    pub default_boundary_group: bool,
 }
 
 /// A branch location and the WAN link that joins it to the site.
@@ -241,6 +244,10 @@ pub struct LocationSpec {
     /// The link's round-trip time: a transfer across it starts this long
     /// after it is asked for.
     pub latency: SimDuration,
+    /// How long its clients look for content on their own DP before they
+    /// also use the DPs of their site's default boundary group (`None`:
+    /// never).
+    pub dp_fallback: Option<SimDuration>,
 }
 
 /// Which server a fault hits.

@@ -1317,6 +1317,7 @@ impl World<'_> {
         let got = a.remaining - remaining;
         a.remaining = remaining;
         self.credit(c, ContentSource::DistributionPoint, got);
+        self.content_missing(c, now);
         if self.microsoft_update_fallback(c, d, remaining, sched) {
             return;
         }
@@ -1343,6 +1344,7 @@ impl World<'_> {
                 retry_ms,
             });
         self.recorder.totals.content_not_on_dp += 1;
+        self.content_missing(c, now);
         if self.microsoft_update_fallback(c, d, remaining, sched) {
             return;
         }
@@ -1383,6 +1385,7 @@ impl World<'_> {
         self.recorder.timing(cohort, Timing::Download, took);
         let remaining = self.deployments.assignment(d, c).remaining;
         self.credit(c, ContentSource::DistributionPoint, remaining);
+        self.content_found(c);
         self.download_done(c, d, now, sched);
         self.refresh(c, now);
         if self.clients[c].power_off_waiting {

@@ -237,6 +237,21 @@ impl World<'_> {
             }
         }
         let remaining = self.deployments.assignment(d, c).remaining;
+        if remaining > 0 {
+            // Its own DP could not give it the content for its location's
+            // fallback time: a DP of the site's default boundary group.
+            if let Some(dp) = self.fallback_dp(c, d, now) {
+                self.recorder
+                    .trace(now, Some(c), || TraceEvent::DownloadStart {
+                        deployment: d,
+                        bytes: remaining,
+                    });
+                if !self.fall_back(c, d, dp, remaining, sched) {
+                    self.download_failed(c, remaining, sched);
+                }
+                return;
+            }
+        }
         if remaining > 0 && !self.content_on_dp(self.cohort(c).dp, d) {
             // Still crossing the WAN link to the client's branch DP: the
             // MP's answer names no DP.
@@ -251,7 +266,9 @@ impl World<'_> {
         if remaining == 0 {
             // Peers served it all.
             self.download_finished(c, sched);
-        } else if !self.dp_request(c, remaining, sched) {
+        } else if self.dp_request(c, remaining, sched) {
+            self.content_found(c);
+        } else {
             self.download_failed(c, remaining, sched);
         }
     }

@@ -934,11 +934,10 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) -> Option<u64> {
         let now = sched.now();
-        let cohort = self.cohort(c);
-        if let Some(link) = cohort.crosses {
+        if let Some(link) = self.download_link(c) {
             return self.link_cancel(link, c, sched);
         }
-        let dp = cohort.dp;
+        let dp = self.cohort(c).dp;
         let remaining = self.servers.dp_mut(dp).stop(c, now)?;
         self.dp_reschedule(dp, sched);
         Some(remaining.div_ceil(8_000))

@@ -18,6 +18,7 @@
 //! - `store/`: memory layout, silent service endings and hints, behind
 //!   typed methods: the speed machinery, which no other file sees.
 
+mod boundary_groups;
 mod client;
 mod compliance;
 mod content;

@@ -304,6 +304,11 @@ pub struct Totals {
     pub peer_fallbacks: u64,
     /// Downloads that went to Microsoft Update because the DP was down.
     pub microsoft_update_fallbacks: u64,
+    /// Downloads from a DP of the site's default boundary group: the
+    /// client's own DP could not give the content for its location's
+    /// fallback time.
+    #[serde(skip_serializing_if = "is_zero")]
+    pub dp_fallbacks: u64,
     /// Deployments' content removed from a client's cache to keep it
     /// within its size limit.
     pub cache_evictions: u64,

@@ -276,6 +276,16 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         latency_ms: u64,
     },
+    /// The client has looked for content on its own distribution point for
+    /// its location's fallback time: it downloads from a DP of its site's
+    /// default boundary group, across its location's WAN link.
+    DpFallback {
+        /// The deployment.
+        deployment: D,
+        /// The distribution point's place in the scenario's list.
+        #[serde(rename = "value")]
+        dp: u64,
+    },
     /// The management point found the content on no distribution point of
     /// the client's: it is still crossing the WAN link to its branch DP.
     /// The client asks again later.
@@ -476,6 +486,10 @@ impl<D, U> TraceEvent<D, U> {
                 deployment: d(deployment),
                 latency_ms,
             },
+            E::DpFallback { deployment, dp } => E::DpFallback {
+                deployment: d(deployment),
+                dp,
+            },
             E::ContentNotOnDp {
                 deployment,
                 retry_ms,
@@ -547,6 +561,7 @@ impl<D, U> TraceEvent<D, U> {
             | E::PeerGone { deployment, .. }
             | E::ContentCopied { deployment, .. }
             | E::AcrossWanLink { deployment, .. }
+            | E::DpFallback { deployment, .. }
             | E::ContentNotOnDp { deployment, .. }
             | E::InstallStart { deployment, .. }
             | E::DeadlineBroughtForward { deployment, .. }
@@ -603,6 +618,7 @@ impl<D, U> TraceEvent<D, U> {
             E::PeerGone { .. } => "peer_gone",
             E::ContentCopied { .. } => "content_copied",
             E::AcrossWanLink { .. } => "across_wan_link",
+            E::DpFallback { .. } => "dp_fallback",
             E::ContentNotOnDp { .. } => "content_not_on_dp",
             E::InstallStart { .. } => "install_start",
             E::UserInstall { .. } => "user_install",
@@ -732,6 +748,10 @@ mod tests {
             TraceEvent::AcrossWanLink {
                 deployment: "cu",
                 latency_ms: 40,
+            },
+            TraceEvent::DpFallback {
+                deployment: "cu",
+                dp: 0,
             },
             TraceEvent::ContentNotOnDp {
                 deployment: "cu",

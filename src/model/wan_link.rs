@@ -15,6 +15,7 @@
 
 use std::collections::BTreeMap;
 
+use super::boundary_groups::Fallbacks;
 use super::distribution_point::Dp;
 use super::events::Event;
 use super::record::{LoadRow, ServerRecord, ServerRole};
@@ -72,6 +73,9 @@ pub(crate) struct Links {
     /// Per DP and deployment: its content is on the DP (read only for
     /// DPs in a location; those at the site have it once it is in policy).
     on_dp: Vec<bool>,
+    /// Clients looking for content, and downloads that fell back to a DP
+    /// of the site's default boundary group.
+    pub(super) fallbacks: Fallbacks,
 }
 
 impl Links {
@@ -94,6 +98,7 @@ impl Links {
             copies: Vec::new(),
             deployments,
             on_dp: vec![false; estate.distribution_points.len() * deployments],
+            fallbacks: Fallbacks::new(estate),
         }
     }
 
@@ -199,7 +204,8 @@ impl World<'_> {
         let l = &mut self.links.links[link.index()];
         if l.pipe.is_down() {
             l.pipe.count(Request::Download, 1, 0, 1);
-            (self.servers.dp_mut(cohort.dp)).count(Request::Download, 0, 0, 1);
+            let dp = self.download_dp(c);
+            self.servers.dp_mut(dp).count(Request::Download, 0, 0, 1);
             return false;
         }
         l.pipe.count(Request::Download, 1, 0, 0);
@@ -232,15 +238,15 @@ impl World<'_> {
         c: ClientId,
         sched: &mut Scheduler<'_, Event>,
     ) -> Option<u64> {
-        let left = self.link_stop(link, c, sched.now())?;
+        let (left, _) = self.link_stop(link, c, sched.now())?;
         self.link_reschedule(link, sched);
         Some(left.div_ceil(8_000))
     }
 
     /// Takes client `c`'s transfer off `link` (running or waiting out the
     /// latency) and credits its DP with what it sent; returns the
-    /// millibits it still lacked.
-    fn link_stop(&mut self, link: LocationId, c: ClientId, now: SimTime) -> Option<u64> {
+    /// millibits it still lacked, and the DP.
+    fn link_stop(&mut self, link: LocationId, c: ClientId, now: SimTime) -> Option<(u64, DpId)> {
         let l = &mut self.links.links[link.index()];
         let asked = l.asked_millibits.remove(&c)?;
         let waiting = (l.pending.iter())
@@ -250,18 +256,18 @@ impl World<'_> {
             Some(key) => l.pending.remove(&key).expect("found").millibits,
             None => l.pipe.stop(c, now).expect("a download on the link"),
         };
-        let dp = self.cohort(c).dp;
+        let dp = self.fallback_ended(c);
         self.servers.dp_mut(dp).relay(asked - left);
-        Some(left)
+        Some((left, dp))
     }
 
     /// Client `c`'s download across `link` fails now: it stops, and the
     /// link and its DP each count a failure; the client and the bytes it
     /// still lacks.
     fn link_fail(&mut self, link: LocationId, c: ClientId, now: SimTime) -> (ClientId, u64) {
-        let left = self.link_stop(link, c, now).expect("asked");
+        let (left, dp) = self.link_stop(link, c, now).expect("asked");
         (self.links.links[link.index()].pipe).count(Request::Download, 0, 0, 1);
-        (self.servers.dp_mut(self.cohort(c).dp)).count(Request::Download, 0, 0, 1);
+        self.servers.dp_mut(dp).count(Request::Download, 0, 0, 1);
         (c, left.div_ceil(8_000))
     }
 
@@ -277,7 +283,7 @@ impl World<'_> {
         for link in 0..self.links.links.len() {
             let clients: Vec<ClientId> = (self.links.links[link].asked_millibits.keys())
                 .copied()
-                .filter(|&c| self.cohort(c).dp == dp)
+                .filter(|&c| self.download_dp(c) == dp)
                 .collect();
             if clients.is_empty() {
                 continue;
@@ -401,7 +407,8 @@ impl World<'_> {
                     let l = &mut self.links.links[link.index()];
                     let asked = l.asked_millibits.remove(&id).expect("asked");
                     l.pipe.count(Request::Download, 0, 1, 0);
-                    let dp = self.servers.dp_mut(self.cohort(id).dp);
+                    let dp = self.fallback_ended(id);
+                    let dp = self.servers.dp_mut(dp);
                     dp.relay(asked);
                     dp.count(Request::Download, 0, 1, 0);
                     self.download_finished(id, sched);

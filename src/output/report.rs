@@ -202,6 +202,13 @@ fn location_lines(s: &Summary, out: &mut String) {
             thousands(s.totals.content_not_on_dp)
         );
     }
+    if s.totals.dp_fallbacks > 0 {
+        let _ = writeln!(
+            out,
+            "boundary group fallback: {} downloads from a DP of the site's default boundary group, across a WAN link",
+            thousands(s.totals.dp_fallbacks)
+        );
+    }
 }
 
 /// At most this many deployments in the printed table; the rest are in

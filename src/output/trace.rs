@@ -240,6 +240,13 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
             "the management point finds {dep} on none of its distribution points (still being copied across the WAN link to its branch DP); it asks again in {}",
             took(retry_ms)
         ),
+        TraceEvent::DpFallback { dp, .. } => format!(
+            "it has looked for {dep} on its own distribution point for its location's fallback time: it downloads it from {}, in the site's default boundary group, across the WAN link",
+            estate
+                .distribution_points
+                .get(dp as usize)
+                .map_or("?", |d| d.name.as_str())
+        ),
         TraceEvent::ContentCopied { dp, .. } => format!(
             "{dep} has crossed the WAN link to distribution point {}",
             estate

@@ -477,6 +477,12 @@ pub struct DistributionPoint {
     /// site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub location: Option<String>,
+    /// In its site's default boundary group: clients of a location that
+    /// find no content on their own DP use it after their location's
+    /// `dp_fallback` time. Only for a DP at the site. Default `false`
+    /// (Configuration Manager puts no DP in that group by itself).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub default_boundary_group: bool,
 }
 
 /// A branch location: a boundary group joined to the site by a WAN link.
@@ -487,6 +493,16 @@ pub struct Location {
     pub name: String,
     /// The link between the location and the site.
     pub wan_link: WanLink,
+    /// How long its clients look for content on their own DP before they
+    /// also use the DPs of the site's default boundary group (the implied
+    /// relationship's fallback time for distribution points); `None`:
+    /// never. Default `Some("2h")`, Configuration Manager's 120 minutes.
+    #[serde(default = "default_dp_fallback")]
+    pub dp_fallback: Option<Dur>,
+}
+
+fn default_dp_fallback() -> Option<Dur> {
+    Some(Dur(SimDuration::from_ms(120 * 60_000)))
 }
 
 /// A WAN link: bandwidth shared by every transfer that crosses it, and a
@@ -553,6 +569,7 @@ impl DistributionPoint {
             max_connections: default_dp_connections(),
             content_link: default_dp_bandwidth(),
             location: None,
+            default_boundary_group: false,
         }
     }
 }

@@ -826,10 +826,19 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             SimDuration::ZERO,
             SimDuration::from_secs(10),
         );
+        if let Some(after) = l.dp_fallback {
+            ck.duration(
+                &format!("locations[{i}].dp_fallback"),
+                after.0,
+                SimDuration::ZERO,
+                SimDuration::from_days(30),
+            );
+        }
         locations.push(LocationSpec {
             name: l.name.clone(),
             bandwidth_bps: bps,
             latency: l.wan_link.latency.0,
+            dp_fallback: l.dp_fallback.map(|d| d.0),
         });
     }
     if raw.locations.len() > MAX_SERVERS {
@@ -863,6 +872,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         }
         let site = site_of(&mut ck, format!("{path}.site"), &d.site);
         let location = location_of(&mut ck, format!("{path}.location"), &d.location);
+        if d.default_boundary_group && location.is_some() {
+            ck.fail(
+                format!("{path}.default_boundary_group"),
+                "only a DP at the site can be in the site's default boundary group; remove its `location` or this setting",
+            );
+        }
         distribution_points.push(DpSpec {
             site,
             name: d.name.clone(),
@@ -870,6 +885,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             max_connections: d.max_connections,
             content_link_bps: d.content_link.0,
             location,
+            default_boundary_group: d.default_boundary_group,
         });
     }
     for (section, what, n) in [

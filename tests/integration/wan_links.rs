@@ -447,3 +447,124 @@ fn a_fault_names_a_link_by_its_location() {
         "{e}"
     );
 }
+
+/// [`text`] with a branch DP that is down for the whole run and the hub
+/// in the site's default boundary group; `fallback` is the location's
+/// `dp_fallback` (`None`: left at its default).
+fn branch_dp_down(n: u32, fallback: Option<&str>) -> String {
+    let fault = r#"faults: [Fault(server: "branch-dp", start: "2026-11-09T00:00:00Z", end: "2026-11-15T00:00:00Z")],"#;
+    let text = text(n, "100Mbps", "0s", true, fault).replace(
+        r#"DistributionPoint(name: "hub")"#,
+        r#"DistributionPoint(name: "hub", default_boundary_group: true)"#,
+    );
+    match fallback {
+        Some(f) => text.replace(
+            r#"latency: "0s"))"#,
+            &format!(r#"latency: "0s"), dp_fallback: {f})"#),
+        ),
+        None => text,
+    }
+}
+
+/// A branch whose DP is down falls back to the DP of the site's default
+/// boundary group once each client has looked for the content for the
+/// location's fallback time (120 minutes by default): every branch client
+/// gets the update from the hub, across the link, no sooner than two
+/// hours after its own DP first failed it and no later than the next
+/// retry after that (`download_retry`, 10 minutes, and the management
+/// point's answer to the location request). Bytes are conserved across
+/// the hub, the link and the clients.
+#[test]
+fn a_branch_falls_back_to_the_default_boundary_group() {
+    let n = 50u64;
+    let (out, records) = traced(&estate_of(&branch_dp_down(n as u32, None)));
+    let branch = &out.cohort_bytes[1];
+    assert_eq!(branch.bytes_downloaded, n * 100 * MB, "every branch client");
+    assert!(
+        link(&out).bytes >= branch.bytes_downloaded,
+        "across the link"
+    );
+    assert_eq!(out.totals.dp_fallbacks, n, "{:?}", out.totals);
+    let hub = &out.servers[2];
+    assert_eq!(hub.name, "hub");
+    assert_eq!(hub.bytes, out.totals.bytes_from_dp, "the hub served all");
+    conserved(&out, 200);
+    for c in 100..100 + n as u32 {
+        let of = |pick: fn(&TraceEvent) -> bool| {
+            (records.iter())
+                .filter(|r| r.client.is_some_and(|x| x.0 == c) && pick(&r.event))
+                .map(|r| r.time.as_ms())
+                .min()
+                .expect("the client's record")
+        };
+        let first_try = of(|e| {
+            matches!(
+                e,
+                TraceEvent::DownloadStart { .. } | TraceEvent::ContentNotOnDp { .. }
+            )
+        });
+        let fell_back = of(|e| matches!(e, TraceEvent::DpFallback { dp: 0, .. }));
+        let waited = fell_back - first_try;
+        assert!(
+            (7_200_000..=7_200_000 + 660_000).contains(&waited),
+            "client {c} fell back {waited} ms after its first try"
+        );
+    }
+}
+
+/// Fallback is the location's to allow: `dp_fallback: None` ("never
+/// fallback") keeps the branch waiting for its own DP, as does a default
+/// boundary group with no DP in it; a shorter fallback time falls back
+/// sooner.
+#[test]
+fn fallback_can_be_blocked_or_shortened() {
+    for text in [
+        branch_dp_down(20, Some("None")),
+        branch_dp_down(20, None).replace(", default_boundary_group: true", ""),
+    ] {
+        let out = common::simulate(&estate_of(&text));
+        assert_eq!(out.totals.dp_fallbacks, 0);
+        assert_eq!(
+            out.cohort_bytes[1].bytes_downloaded, 0,
+            "nothing to the branch"
+        );
+        assert!(out.totals.download_failures > 20 * 100, "{:?}", out.totals);
+    }
+    let fell_back_after = |fallback: Option<&str>| {
+        let (_, records) = traced(&estate_of(&branch_dp_down(20, fallback)));
+        let first = |pick: fn(&TraceEvent) -> bool| {
+            (records.iter())
+                .filter(|r| r.client.is_some_and(|c| c.0 >= 100) && pick(&r.event))
+                .map(|r| r.time.as_ms())
+                .min()
+                .expect("a branch record")
+        };
+        first(|e| matches!(e, TraceEvent::DpFallback { .. }))
+            - first(|e| matches!(e, TraceEvent::DownloadStart { .. }))
+    };
+    let short = fell_back_after(Some(r#"Some("20m")"#));
+    assert!(
+        (1_200_000..=1_200_000 + 660_000).contains(&short),
+        "{short}"
+    );
+    assert!(fell_back_after(None) >= 7_200_000);
+}
+
+/// Only a DP at the site can be in its default boundary group, and a
+/// fallback time is at most 30 days.
+#[test]
+fn fallback_settings_are_checked() {
+    let e = common::build_error(&branch_dp_down(10, None).replace(
+        r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
+        r#"DistributionPoint(name: "branch-dp", location: "branch", default_boundary_group: true)"#,
+    ));
+    assert!(
+        e.contains("servers.distribution_points[1].default_boundary_group: only a DP at the site can be in the site's default boundary group"),
+        "{e}"
+    );
+    let e = common::build_error(&branch_dp_down(10, Some(r#"Some("31d")"#)));
+    assert!(
+        e.contains("locations[0].dp_fallback: must be between 0s and 30d, got 31d"),
+        "{e}"
+    );
+}
