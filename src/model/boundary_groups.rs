@@ -135,7 +135,8 @@ impl World<'_> {
     /// Client `c` asks DP `dp` of its site's default boundary group (its
     /// [`fallback_dp`](Self::fallback_dp)) for the `bytes` of `d` it
     /// lacks, across its location's link; false if the link is down (the
-    /// request failed at once).
+    /// request failed at once). Its trace says so before the download
+    /// starts.
     pub(crate) fn fall_back(
         &mut self,
         c: ClientId,
@@ -153,6 +154,11 @@ impl World<'_> {
             .trace(now, Some(c), || TraceEvent::DpFallback {
                 deployment: d,
                 dp: u64::from(dp.0),
+            });
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::DownloadStart {
+                deployment: d,
+                bytes,
             });
         self.recorder.totals.dp_fallbacks += 1;
         self.servers.dp_mut(dp).count(Request::Download, 1, 0, 0);

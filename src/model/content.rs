@@ -241,11 +241,6 @@ impl World<'_> {
             // Its own DP could not give it the content for its location's
             // fallback time: a DP of the site's default boundary group.
             if let Some(dp) = self.fallback_dp(c, d, now) {
-                self.recorder
-                    .trace(now, Some(c), || TraceEvent::DownloadStart {
-                        deployment: d,
-                        bytes: remaining,
-                    });
                 if !self.fall_back(c, d, dp, remaining, sched) {
                     self.download_failed(c, remaining, sched);
                 }

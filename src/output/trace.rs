@@ -160,9 +160,12 @@ fn link_of<'e>(estate: &'e Estate, r: &TraceRecord) -> Option<&'e str> {
     let c = r.client?.0;
     let cohort = (estate.cohorts.iter())
         .find(|k| (k.first_client..k.first_client + k.count).contains(&c))?;
-    cohort
-        .crosses
-        .map(|l| estate.locations[l.index()].name.as_str())
+    (cohort.crosses.or(cohort.location)).map(|l| estate.locations[l.index()].name.as_str())
+}
+
+/// The name of the DP at place `dp` in the scenario's list.
+fn dp_name(estate: &Estate, dp: u64) -> &str {
+    (estate.distribution_points.get(dp as usize)).map_or("?", |d| d.name.as_str())
 }
 
 /// The words for one record of a client's story.
@@ -242,17 +245,11 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
         ),
         TraceEvent::DpFallback { dp, .. } => format!(
             "it has looked for {dep} on its own distribution point for its location's fallback time: it downloads it from {}, in the site's default boundary group, across the WAN link",
-            estate
-                .distribution_points
-                .get(dp as usize)
-                .map_or("?", |d| d.name.as_str())
+            dp_name(estate, dp)
         ),
         TraceEvent::ContentCopied { dp, .. } => format!(
             "{dep} has crossed the WAN link to distribution point {}",
-            estate
-                .distribution_points
-                .get(dp as usize)
-                .map_or("?", |d| d.name.as_str())
+            dp_name(estate, dp)
         ),
         TraceEvent::PeerGone { bytes, .. } => format!(
             "its peer cache source went away with {:.1} MB of {dep} still to come",
@@ -422,8 +419,14 @@ fn reason(
         &outcome.deployments[d.index()].assignments[client as usize]
     };
     match r.event {
-        TraceEvent::DownloadStart { .. } if cohort.crosses.is_some() => {
-            let link = &estate.locations[cohort.crosses?.index()];
+        TraceEvent::DownloadStart { .. }
+            if cohort.crosses.is_some()
+                || before.last().is_some_and(|b| {
+                    b.time == r.time && matches!(b.event, TraceEvent::DpFallback { .. })
+                }) =>
+        {
+            // Across its location's link: its DP is there, or it fell back.
+            let link = &estate.locations[cohort.crosses.or(cohort.location)?.index()];
             let i = server_index(outcome, ServerRole::WanLink, &link.name)?;
             let row = load_at(outcome, i, r.time)?;
             let from = row

@@ -504,6 +504,17 @@ fn a_branch_falls_back_to_the_default_boundary_group() {
             )
         });
         let fell_back = of(|e| matches!(e, TraceEvent::DpFallback { dp: 0, .. }));
+        // The fallback is said before the download it starts.
+        let mine: Vec<&TraceRecord> = (records.iter())
+            .filter(|r| r.client.is_some_and(|x| x.0 == c) && r.time.as_ms() == fell_back)
+            .collect();
+        let k = (mine.iter())
+            .position(|r| matches!(r.event, TraceEvent::DpFallback { .. }))
+            .expect("the fallback");
+        assert!(
+            matches!(mine[k + 1].event, TraceEvent::DownloadStart { .. }),
+            "{mine:?}"
+        );
         let waited = fell_back - first_try;
         assert!(
             (7_200_000..=7_200_000 + 660_000).contains(&waited),
