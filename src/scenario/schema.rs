@@ -496,7 +496,7 @@ pub struct Location {
     /// How long its clients look for content on their own DP before they
     /// also use the DPs of the site's default boundary group (the implied
     /// relationship's fallback time for distribution points); `None`:
-    /// never. Default `Some("2h")`, Configuration Manager's 120 minutes.
+    /// never. Default `"2h"`, Configuration Manager's 120 minutes.
     #[serde(default = "default_dp_fallback")]
     pub dp_fallback: Option<Dur>,
 }
