@@ -579,3 +579,73 @@ fn fallback_settings_are_checked() {
         "{e}"
     );
 }
+
+/// [`branch_dp_down`] with the branch DP back at `back` and the hub down
+/// 12:36–12:40, on a WAN link of `link`.
+fn fallback_faults(n: u32, link: &str, back: &str) -> String {
+    branch_dp_down(n, None).replace("100Mbps", link).replace(
+        r#"end: "2026-11-15T00:00:00Z")],"#,
+        &format!(
+            r#"end: "{back}"), Fault(server: "hub", start: "2026-11-10T12:36:00Z", end: "2026-11-10T12:40:00Z")],"#
+        ),
+    )
+}
+
+/// A download that fell back fails with its DP: the hub going down fails
+/// the branch's downloads from it, which the hub counts, and the clients,
+/// still looking, fall back again at their next try. Once the branch's
+/// own DP is back it comes first again: no client falls back after that,
+/// and the clients still looking get the update from it. Bytes are
+/// conserved across the two DPs, the link and the clients.
+#[test]
+fn a_fallback_fails_with_its_dp_and_ends_with_the_own_dp() {
+    let n = 50u64;
+    let failed = |s: &patchsim::model::ServerRecord| s.total.rejected[7];
+    // The first clients fall back from about 12:34, two hours after their
+    // first tries; 100 MB over the 1 Mbps link takes each of them more
+    // than 13 minutes, so the hub's outage at 12:36 stops them.
+    let (out, _) = traced(&estate_of(&fallback_faults(
+        n as u32,
+        "1Mbps",
+        "2026-11-15T00:00:00Z",
+    )));
+    let hub = &out.servers[2];
+    assert_eq!(hub.name, "hub");
+    assert!(failed(hub) > 0, "downloads failed with the hub");
+    assert!(
+        out.totals.dp_fallbacks > n,
+        "fell back again: {:?}",
+        out.totals
+    );
+    assert_eq!(out.cohort_bytes[1].bytes_downloaded, n * 100 * MB);
+    conserved(&out, 400);
+    // The branch DP back at 12:45, before most clients have looked for
+    // two hours: they download from it.
+    let (out, records) = traced(&estate_of(&fallback_faults(
+        n as u32,
+        "10Mbps",
+        "2026-11-10T12:45:00Z",
+    )));
+    let (hub, branch_dp) = (&out.servers[2], &out.servers[3]);
+    assert_eq!(branch_dp.name, "branch-dp");
+    assert!(
+        out.totals.dp_fallbacks > 0 && hub.bytes > 0,
+        "some fell back"
+    );
+    let from_hub = hub.bytes - 100 * 100 * MB; // less the site's 100 clients
+    assert!(
+        branch_dp.bytes > from_hub,
+        "most waited for their own DP: {} from it, {from_hub} from the hub",
+        branch_dp.bytes
+    );
+    assert_eq!(out.cohort_bytes[1].bytes_downloaded, n * 100 * MB);
+    conserved(&out, 400);
+    let back = CREATED_MS + 165 * 60_000;
+    let fell_back = times(&records, 100, |e| {
+        matches!(e, TraceEvent::DpFallback { .. })
+    });
+    assert!(
+        fell_back.iter().all(|&t| t < back),
+        "fell back after 12:45: {fell_back:?}"
+    );
+}
