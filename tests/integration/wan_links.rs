@@ -649,3 +649,24 @@ fn a_fallback_fails_with_its_dp_and_ends_with_the_own_dp() {
         "fell back after 12:45: {fell_back:?}"
     );
 }
+
+/// A branch without a DP uses the hub across its link; with the hub down
+/// it falls back to another DP of the default boundary group, across the
+/// same link, while the site's own clients, in no location, wait.
+#[test]
+fn a_branch_without_a_dp_falls_back_to_another_site_dp() {
+    let n = 30u64;
+    let fault = r#"faults: [Fault(server: "hub", start: "2026-11-09T00:00:00Z", end: "2026-11-15T00:00:00Z")],"#;
+    let text = text(n as u32, "100Mbps", "0s", false, fault).replace(
+        r#"DistributionPoint(name: "hub"), "#,
+        r#"DistributionPoint(name: "hub"), DistributionPoint(name: "hub2", default_boundary_group: true),"#,
+    );
+    let out = traced(&estate_of(&text)).0;
+    assert_eq!(out.totals.dp_fallbacks, n, "{:?}", out.totals);
+    assert_eq!(out.cohort_bytes[0].bytes_downloaded, 0, "the site waits");
+    assert_eq!(out.cohort_bytes[1].bytes_downloaded, n * 100 * MB);
+    let hub2 = &out.servers[3];
+    assert_eq!((hub2.name.as_str(), hub2.bytes), ("hub2", n * 100 * MB));
+    assert_eq!(link(&out).bytes, n * 100 * MB, "across the branch's link");
+    conserved(&out, 100);
+}
