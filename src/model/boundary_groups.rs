@@ -8,10 +8,10 @@
 //! its location's link, as a client of a location without a DP does. Its
 //! own DP comes first again as soon as it can serve.
 //!
-//! Owns [`Fallbacks`]: since when each client has been looking, and which
-//! DP each download that fell back is from. Both are empty unless a
-//! scenario puts a DP in a default boundary group; nothing here draws a
-//! random number.
+//! Owns [`Fallbacks`]: since when each client has been looking (empty
+//! unless a scenario puts a DP in a default boundary group). A download
+//! that fell back is the WAN link's, which knows its DP. Nothing here
+//! draws a random number.
 
 use std::collections::BTreeMap;
 
@@ -19,10 +19,10 @@ use super::events::Event;
 use super::servers::Request;
 use super::trace::TraceEvent;
 use super::world::World;
-use crate::engine::{Scheduler, SimTime};
-use crate::estate::{ClientId, DeploymentId, DpId, Estate, LocationId};
+use crate::engine::{Scheduler, SimDuration, SimTime};
+use crate::estate::{ClientId, DeploymentId, DpId, Estate};
 
-/// Who is looking for content, and the downloads that fell back.
+/// Who is looking for content.
 #[derive(Default)]
 pub(crate) struct Fallbacks {
     /// The DPs in a default boundary group, in the scenario's order.
@@ -30,8 +30,6 @@ pub(crate) struct Fallbacks {
     /// Since when each client has looked for content its own DP could
     /// not give.
     searching: BTreeMap<ClientId, SimTime>,
-    /// The default-group DP each download that fell back is from.
-    downloads: BTreeMap<ClientId, DpId>,
 }
 
 impl Fallbacks {
@@ -42,40 +40,12 @@ impl Fallbacks {
             .collect();
         Fallbacks {
             default_dps,
-            ..Fallbacks::default()
+            searching: BTreeMap::new(),
         }
     }
 }
 
 impl World<'_> {
-    /// The DP client `c`'s download is from: a default-group DP if it fell
-    /// back, else its cohort's.
-    pub(crate) fn download_dp(&self, c: ClientId) -> DpId {
-        match self.links.fallbacks.downloads.get(&c) {
-            Some(&dp) => dp,
-            None => self.cohort(c).dp,
-        }
-    }
-
-    /// The WAN link client `c`'s download crosses, if any: its location's
-    /// if it fell back, else its cohort's `crosses`.
-    pub(crate) fn download_link(&self, c: ClientId) -> Option<LocationId> {
-        let cohort = self.cohort(c);
-        if self.links.fallbacks.downloads.contains_key(&c) {
-            cohort.location
-        } else {
-            cohort.crosses
-        }
-    }
-
-    /// The download from a default-group DP ends (done, stopped or
-    /// failed): the DP it was from.
-    pub(crate) fn fallback_ended(&mut self, c: ClientId) -> DpId {
-        let dp = self.download_dp(c);
-        self.links.fallbacks.downloads.remove(&c);
-        dp
-    }
-
     /// Client `c`'s own DP could not give it content now: it has been
     /// looking since now, unless it already was. Kept only for clients
     /// that can fall back.
@@ -95,7 +65,7 @@ impl World<'_> {
     /// How long client `c` looks before it falls back, if it can: it is in
     /// a location whose fallback is not blocked, and its site's default
     /// boundary group has a DP other than its own.
-    fn fallback_after(&self, c: ClientId) -> Option<crate::engine::SimDuration> {
+    fn fallback_after(&self, c: ClientId) -> Option<SimDuration> {
         let f = &self.links.fallbacks;
         if f.default_dps.is_empty() {
             return None;
@@ -162,11 +132,6 @@ impl World<'_> {
             });
         self.recorder.totals.dp_fallbacks += 1;
         self.servers.dp_mut(dp).count(Request::Download, 1, 0, 0);
-        self.links.fallbacks.downloads.insert(c, dp);
-        let asked = self.link_request(link, c, bytes, sched);
-        if !asked {
-            self.links.fallbacks.downloads.remove(&c);
-        }
-        asked
+        self.link_request(link, c, dp, bytes, sched)
     }
 }

@@ -902,7 +902,7 @@ impl World<'_> {
         }
         if let Some(link) = cohort.crosses {
             // Across a WAN link: the link carries it (`wan_link.rs`).
-            return self.link_request(link, c, bytes, sched);
+            return self.link_request(link, c, dp, bytes, sched);
         }
         d.start(c, bytes * 8_000, cohort.link_bps, now);
         self.dp_reschedule(dp, sched);

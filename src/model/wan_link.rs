@@ -48,15 +48,25 @@ struct Pending {
     cap: u64,
 }
 
+/// A client's download across a link.
+#[derive(Clone, Copy, Debug)]
+struct Download {
+    /// The DP on the other side: its cohort's, or one of its site's
+    /// default boundary group it fell back to.
+    dp: DpId,
+    millibits: u64,
+}
+
 /// One location's WAN link.
 struct Link {
     pipe: Dp,
     /// Transfers that start at their time (then in the order asked).
     pending: BTreeMap<(SimTime, u64), Pending>,
     asked: u64,
-    /// The millibits each client's download had when it was asked for
-    /// (the DP counts what it sent when it ends).
-    asked_millibits: BTreeMap<ClientId, u64>,
+    /// Each client's download across the link: the DP it is from and the
+    /// millibits it had when it was asked for (the DP counts what it sent
+    /// when it ends).
+    downloads: BTreeMap<ClientId, Download>,
     timer: Option<TimerId>,
     /// Copies the link's outage stopped, each with when it failed and
     /// what it still lacks: tried again every [`COPY_RETRY`] after it
@@ -90,7 +100,7 @@ impl Links {
                     pipe: Dp::new(l.bandwidth_bps, u32::MAX),
                     pending: BTreeMap::new(),
                     asked: 0,
-                    asked_millibits: BTreeMap::new(),
+                    downloads: BTreeMap::new(),
                     timer: None,
                     stalled: Vec::new(),
                 })
@@ -187,7 +197,7 @@ impl World<'_> {
         }
     }
 
-    /// A client whose DP is across link `link` asks it for `bytes`: the
+    /// A client asks DP `dp`, across link `link`, for `bytes`: the
     /// transfer starts after the link's latency, at the client's link or
     /// its share of the WAN link, whichever is less. False if the link is
     /// down: the request fails at once, at the link and at the DP.
@@ -195,6 +205,7 @@ impl World<'_> {
         &mut self,
         link: LocationId,
         c: ClientId,
+        dp: DpId,
         bytes: u64,
         sched: &mut Scheduler<'_, Event>,
     ) -> bool {
@@ -204,17 +215,17 @@ impl World<'_> {
         let l = &mut self.links.links[link.index()];
         if l.pipe.is_down() {
             l.pipe.count(Request::Download, 1, 0, 1);
-            let dp = self.download_dp(c);
             self.servers.dp_mut(dp).count(Request::Download, 0, 0, 1);
             return false;
         }
         l.pipe.count(Request::Download, 1, 0, 0);
-        l.asked_millibits.insert(c, bytes * 8_000);
+        let millibits = bytes * 8_000;
+        l.downloads.insert(c, Download { dp, millibits });
         l.ask(
             now + latency,
             Pending {
                 id: c,
-                millibits: bytes * 8_000,
+                millibits,
                 cap: cohort.link_bps,
             },
         );
@@ -227,6 +238,16 @@ impl World<'_> {
                 });
         }
         true
+    }
+
+    /// The WAN link client `c`'s download crosses, if any: its cohort's
+    /// `crosses`, or its location's link if it fell back to a DP of the
+    /// site's default boundary group.
+    pub(crate) fn download_link(&self, c: ClientId) -> Option<LocationId> {
+        let cohort = self.cohort(c);
+        cohort.crosses.or_else(|| {
+            (cohort.location).filter(|l| self.links.links[l.index()].downloads.contains_key(&c))
+        })
     }
 
     /// The client's download across `link` stops (switched off,
@@ -248,7 +269,7 @@ impl World<'_> {
     /// millibits it still lacked, and the DP.
     fn link_stop(&mut self, link: LocationId, c: ClientId, now: SimTime) -> Option<(u64, DpId)> {
         let l = &mut self.links.links[link.index()];
-        let asked = l.asked_millibits.remove(&c)?;
+        let asked = l.downloads.remove(&c)?;
         let waiting = (l.pending.iter())
             .find(|(_, p)| p.id == c)
             .map(|(&key, _)| key);
@@ -256,9 +277,8 @@ impl World<'_> {
             Some(key) => l.pending.remove(&key).expect("found").millibits,
             None => l.pipe.stop(c, now).expect("a download on the link"),
         };
-        let dp = self.fallback_ended(c);
-        self.servers.dp_mut(dp).relay(asked - left);
-        Some((left, dp))
+        self.servers.dp_mut(asked.dp).relay(asked.millibits - left);
+        Some((left, asked.dp))
     }
 
     /// Client `c`'s download across `link` fails now: it stops, and the
@@ -281,9 +301,9 @@ impl World<'_> {
         let now = sched.now();
         let mut failed = Vec::new();
         for link in 0..self.links.links.len() {
-            let clients: Vec<ClientId> = (self.links.links[link].asked_millibits.keys())
-                .copied()
-                .filter(|&c| self.download_dp(c) == dp)
+            let clients: Vec<ClientId> = (self.links.links[link].downloads.iter())
+                .filter(|(_, download)| download.dp == dp)
+                .map(|(&c, _)| c)
                 .collect();
             if clients.is_empty() {
                 continue;
@@ -312,7 +332,7 @@ impl World<'_> {
     ) -> Vec<(ClientId, u64)> {
         let now = sched.now();
         self.links.links[link.index()].pipe.set_down(true, now);
-        let clients: Vec<ClientId> = (self.links.links[link.index()].asked_millibits.keys())
+        let clients: Vec<ClientId> = (self.links.links[link.index()].downloads.keys())
             .copied()
             .collect();
         let failed: Vec<(ClientId, u64)> = (clients.into_iter())
@@ -405,11 +425,10 @@ impl World<'_> {
                 }
                 None => {
                     let l = &mut self.links.links[link.index()];
-                    let asked = l.asked_millibits.remove(&id).expect("asked");
+                    let asked = l.downloads.remove(&id).expect("asked");
                     l.pipe.count(Request::Download, 0, 1, 0);
-                    let dp = self.fallback_ended(id);
-                    let dp = self.servers.dp_mut(dp);
-                    dp.relay(asked);
+                    let dp = self.servers.dp_mut(asked.dp);
+                    dp.relay(asked.millibits);
                     dp.count(Request::Download, 0, 1, 0);
                     self.download_finished(id, sched);
                 }
