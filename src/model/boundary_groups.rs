@@ -22,11 +22,15 @@ use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::estate::{ClientId, DeploymentId, DpId, Estate};
 
-/// Who is looking for content.
+/// Who can fall back, and who is looking for content.
 #[derive(Default)]
 pub(crate) struct Fallbacks {
     /// The DPs in a default boundary group, in the scenario's order.
     default_dps: Vec<DpId>,
+    /// Per cohort, how long its clients look before they fall back, if
+    /// they can: it is in a location whose fallback is not blocked, and
+    /// its site's default boundary group has a DP other than its own.
+    after: Vec<Option<SimDuration>>,
     /// Since when each client has looked for content its own DP could
     /// not give.
     searching: BTreeMap<ClientId, SimTime>,
@@ -34,12 +38,22 @@ pub(crate) struct Fallbacks {
 
 impl Fallbacks {
     pub(crate) fn new(estate: &Estate) -> Self {
-        let default_dps = (estate.distribution_points.iter().enumerate())
+        let dps = &estate.distribution_points;
+        let default_dps: Vec<DpId> = (dps.iter().enumerate())
             .filter(|(_, d)| d.default_boundary_group)
             .map(|(i, _)| DpId(i as u16))
             .collect();
+        let after = (estate.cohorts.iter())
+            .map(|cohort| {
+                let after = estate.locations[cohort.location?.index()].dp_fallback?;
+                (default_dps.iter())
+                    .any(|&dp| dp != cohort.dp && dps[dp.index()].site == cohort.site)
+                    .then_some(after)
+            })
+            .collect();
         Fallbacks {
             default_dps,
+            after,
             searching: BTreeMap::new(),
         }
     }
@@ -62,20 +76,11 @@ impl World<'_> {
         }
     }
 
-    /// How long client `c` looks before it falls back, if it can: it is in
-    /// a location whose fallback is not blocked, and its site's default
-    /// boundary group has a DP other than its own.
+    /// How long client `c` looks before it falls back, if it can.
     fn fallback_after(&self, c: ClientId) -> Option<SimDuration> {
-        let f = &self.links.fallbacks;
-        if f.default_dps.is_empty() {
-            return None;
-        }
-        let cohort = self.cohort(c);
-        let after = self.estate.locations[cohort.location?.index()].dp_fallback?;
-        let dps = &self.estate.distribution_points;
-        (f.default_dps.iter())
-            .any(|&dp| dp != cohort.dp && dps[dp.index()].site == cohort.site)
-            .then_some(after)
+        let after = &self.links.fallbacks.after;
+        // Empty without locations.
+        after.get(self.clients.cohort(c).index()).copied().flatten()
     }
 
     /// The default-group DP client `c` downloads `d` from now, if it falls

@@ -238,20 +238,21 @@ impl World<'_> {
         }
         let remaining = self.deployments.assignment(d, c).remaining;
         if remaining > 0 {
-            // Its own DP could not give it the content for its location's
-            // fallback time: a DP of the site's default boundary group.
             if let Some(dp) = self.fallback_dp(c, d, now) {
+                // Its own DP could not give it the content for its
+                // location's fallback time: a DP of the site's default
+                // boundary group.
                 if !self.fall_back(c, d, dp, remaining, sched) {
                     self.download_failed(c, remaining, sched);
                 }
                 return;
             }
-        }
-        if remaining > 0 && !self.content_on_dp(self.cohort(c).dp, d) {
-            // Still crossing the WAN link to the client's branch DP: the
-            // MP's answer names no DP.
-            self.content_not_on_dp(c, d, remaining, sched);
-            return;
+            if !self.content_on_dp(self.cohort(c).dp, d) {
+                // Still crossing the WAN link to the client's branch DP:
+                // the MP's answer names no DP.
+                self.content_not_on_dp(c, d, remaining, sched);
+                return;
+            }
         }
         self.recorder
             .trace(now, Some(c), || TraceEvent::DownloadStart {
