@@ -13,6 +13,8 @@ pub mod ids;
 
 use chrono::{DateTime, FixedOffset};
 
+pub use crate::scenario::DistributionPriority;
+
 pub use dist::{Dist, Normals, Sampler};
 pub use ids::{
     ClientId, CohortId, DeploymentId, DpId, LocationId, MpId, SettingsId, SiteId, SupId, UpdateId,
@@ -232,6 +234,48 @@ pub struct DpSpec {
     /// In its site's default boundary group: clients of a location fall
     /// back to it after their location's `dp_fallback`.
     pub default_boundary_group: bool,
+    /// When and how fast the site server may send it content (`None`:
+    /// always, unlimited). Only for a DP in a location.
+    pub copy_plan: Option<CopyPlan>,
+}
+
+/// A DP's schedule and rate limit for the content the site server sends
+/// it across its location's WAN link.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CopyPlan {
+    /// Per hour of the local week from Monday 00:00: the lowest priority
+    /// that may be sent (`None`: nothing may).
+    pub lowest: [Option<DistributionPriority>; 168],
+    /// Per hour of the local day: the share of the time the site sends,
+    /// percent.
+    pub percent: [u8; 24],
+    /// Pulse mode's rate: a block per delay, bits per second.
+    pub pulse_bps: Option<u64>,
+}
+
+impl CopyPlan {
+    /// How fast a copy of content of `priority` may go in hour `hour` of
+    /// the local week, bits per second, given the DP's `content_link` and
+    /// its WAN link's bandwidth: 0 if the schedule holds it back. A share
+    /// of the time is modelled as that share of what the copy could use.
+    pub fn cap(
+        &self,
+        priority: DistributionPriority,
+        hour: usize,
+        content_link_bps: u64,
+        link_bps: u64,
+    ) -> u64 {
+        if self.lowest[hour].is_none_or(|lowest| priority < lowest) {
+            return 0;
+        }
+        let cap = self
+            .pulse_bps
+            .map_or(content_link_bps, |p| p.min(content_link_bps));
+        match u64::from(self.percent[hour % 24]) {
+            100 => cap,
+            share => (cap.min(link_bps) * share / 100).max(1),
+        }
+    }
 }
 
 /// A branch location and the WAN link that joins it to the site.
@@ -637,6 +681,8 @@ pub struct DeploymentSpec {
     pub suppress_restart_servers: bool,
     /// A client whose DP is down downloads from Microsoft Update.
     pub microsoft_update_fallback: bool,
+    /// Its content's distribution priority, for DPs' schedules.
+    pub distribution_priority: DistributionPriority,
 }
 
 /// An automatic deployment rule: when it runs, it picks the updates in the

@@ -82,6 +82,9 @@ pub enum Event {
     /// A WAN link's next transfer completes or starts (after the link's
     /// latency).
     LinkTick(LocationId),
+    /// The hour changes how fast, or whether, the site may send content
+    /// to a DP in a location (its schedule and rate limit).
+    CopyPace(DpId),
     /// Fault `i` of the scenario begins.
     FaultBegin(u16),
     /// Fault `i` ends.

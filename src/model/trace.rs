@@ -85,6 +85,18 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         dp: u64,
     },
+    /// The site sends a deployment's content to a DP in a branch location
+    /// at the pace the DP's rate limit allows this hour, or (at 0) its
+    /// schedule holds the content back until it lets it go.
+    CopyPaced {
+        /// The deployment.
+        deployment: D,
+        /// The distribution point's place in the scenario's list.
+        #[serde(rename = "value")]
+        dp: u64,
+        /// The most the copy may use, bits per second (0: held back).
+        bps: u64,
+    },
     /// A phase of a phased deployment begins: its deployment is created.
     PhaseStarted {
         /// The phase's deployment.
@@ -479,6 +491,15 @@ impl<D, U> TraceEvent<D, U> {
                 deployment: d(deployment),
                 dp,
             },
+            E::CopyPaced {
+                deployment,
+                dp,
+                bps,
+            } => E::CopyPaced {
+                deployment: d(deployment),
+                dp,
+                bps,
+            },
             E::AcrossWanLink {
                 deployment,
                 latency_ms,
@@ -560,6 +581,7 @@ impl<D, U> TraceEvent<D, U> {
             | E::ContentSource { deployment, .. }
             | E::PeerGone { deployment, .. }
             | E::ContentCopied { deployment, .. }
+            | E::CopyPaced { deployment, .. }
             | E::AcrossWanLink { deployment, .. }
             | E::DpFallback { deployment, .. }
             | E::ContentNotOnDp { deployment, .. }
@@ -617,6 +639,7 @@ impl<D, U> TraceEvent<D, U> {
             E::ContentSource { .. } => "content_source",
             E::PeerGone { .. } => "peer_gone",
             E::ContentCopied { .. } => "content_copied",
+            E::CopyPaced { .. } => "copy_paced",
             E::AcrossWanLink { .. } => "across_wan_link",
             E::DpFallback { .. } => "dp_fallback",
             E::ContentNotOnDp { .. } => "content_not_on_dp",
@@ -744,6 +767,11 @@ mod tests {
             TraceEvent::ContentCopied {
                 deployment: "cu",
                 dp: 1,
+            },
+            TraceEvent::CopyPaced {
+                deployment: "cu",
+                dp: 1,
+                bps: 500_000,
             },
             TraceEvent::AcrossWanLink {
                 deployment: "cu",

@@ -23,7 +23,7 @@ use super::servers::Request;
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
-use crate::estate::{ClientId, DeploymentId, DpId, Estate, LocationId};
+use crate::estate::{ClientId, CopyPlan, DeploymentId, DpId, Estate, LocationId};
 
 /// Copies are carried under ids counted down from here; clients (at most
 /// ten million) never reach them.
@@ -86,6 +86,9 @@ pub(crate) struct Links {
     /// Clients looking for content, and downloads that fell back to a DP
     /// of the site's default boundary group.
     pub(super) fallbacks: Fallbacks,
+    /// Per DP with a `copy_plan`: its timer for the next hour its copies'
+    /// pace changes, while a copy to it is on its link.
+    pace: Vec<Option<TimerId>>,
 }
 
 impl Links {
@@ -109,6 +112,7 @@ impl Links {
             deployments,
             on_dp: vec![false; estate.distribution_points.len() * deployments],
             fallbacks: Fallbacks::new(estate),
+            pace: vec![None; estate.distribution_points.len()],
         }
     }
 
@@ -394,10 +398,13 @@ impl World<'_> {
     /// those whose latency has passed start.
     pub(crate) fn link_tick(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let l = &mut self.links.links[link.index()];
+        let estate = self.estate;
+        let links = &mut self.links;
+        let l = &mut links.links[link.index()];
         l.timer = None;
         let mut done = Vec::new();
         l.pipe.finish(now, &mut done);
+        let mut paced = Vec::new();
         while let Some(entry) = l.pending.first_entry() {
             if entry.key().0 > now {
                 break;
@@ -406,9 +413,14 @@ impl World<'_> {
             if l.pipe.is_down() {
                 // Only a copy can be waiting while the link is down.
                 l.stalled.push((now, p));
+            } else if Links::plan_of(&links.copies, estate, p.id).is_some() {
+                paced.push(p);
             } else {
                 l.pipe.start(p.id, p.millibits, p.cap, now);
             }
+        }
+        for p in paced {
+            self.copy_go(link, p, now, sched);
         }
         self.link_reschedule(link, sched);
         for id in done {
@@ -452,6 +464,140 @@ impl World<'_> {
         if let Some(at) = next {
             l.timer = Some(sched.at(at.max(now), Event::LinkTick(link)));
         }
+    }
+}
+
+/// A week, and an hour, in ms.
+const WEEK_MS: u64 = 7 * 86_400_000;
+const HOUR_MS: u64 = 3_600_000;
+
+impl Links {
+    /// The schedule and rate limit of the DP a transfer is a copy to, if
+    /// it is a copy and its DP has one.
+    fn plan_of<'e>(copies: &[Copy], estate: &'e Estate, id: ClientId) -> Option<&'e CopyPlan> {
+        let copy = copies[Links::copy_of(id)?];
+        estate.distribution_points[copy.dp.index()]
+            .copy_plan
+            .as_ref()
+    }
+}
+
+impl World<'_> {
+    /// The hour of the local week `t` falls in, and when the next one
+    /// begins.
+    fn local_hour(&self, t: SimTime) -> (usize, SimTime) {
+        let local = self.estate.week_offset.as_ms() + t.as_ms();
+        let into_hour = local % HOUR_MS;
+        let hour = (local % WEEK_MS) / HOUR_MS;
+        (hour as usize, t + SimDuration::from_ms(HOUR_MS - into_hour))
+    }
+
+    /// How fast copy `k` may go in hour `hour` of the local week (0: its
+    /// DP's schedule holds it back).
+    fn copy_cap(&self, k: usize, hour: usize) -> u64 {
+        let copy = self.links.copies[k];
+        let dp = &self.estate.distribution_points[copy.dp.index()];
+        let link = dp.location.expect("a DP in a location");
+        let priority = self.estate.deployments[copy.deployment.index()].distribution_priority;
+        match &dp.copy_plan {
+            Some(plan) => plan.cap(
+                priority,
+                hour,
+                dp.content_link_bps,
+                self.estate.locations[link.index()].bandwidth_bps,
+            ),
+            None => dp.content_link_bps,
+        }
+    }
+
+    /// A copy to a DP with a schedule or rate limit may start now: it
+    /// goes at the pace its DP allows in this hour, and the DP's pace
+    /// timer watches for the next change; or, if the schedule holds it
+    /// back, it is asked for again when the schedule next lets it go (one
+    /// round trip later), never if the schedule never does.
+    fn copy_go(
+        &mut self,
+        link: LocationId,
+        p: Pending,
+        now: SimTime,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let k = Links::copy_of(p.id).expect("a copy");
+        let (hour, mut next) = self.local_hour(now);
+        let cap = self.copy_cap(k, hour);
+        let copy = self.links.copies[k];
+        let link_bps = self.estate.locations[link.index()].bandwidth_bps;
+        self.recorder.trace(now, None, || TraceEvent::CopyPaced {
+            deployment: copy.deployment,
+            dp: u64::from(copy.dp.0),
+            bps: cap.min(link_bps),
+        });
+        let l = &mut self.links.links[link.index()];
+        if cap > 0 {
+            l.pipe.start(p.id, p.millibits, cap, now);
+            self.arm_pace(self.links.copies[k].dp, now, sched);
+            return;
+        }
+        for _ in 0..168 {
+            let (hour, after) = self.local_hour(next);
+            if self.copy_cap(k, hour) > 0 {
+                let latency = self.estate.locations[link.index()].latency;
+                self.links.links[link.index()].ask(next + latency, p);
+                return;
+            }
+            next = after;
+        }
+    }
+
+    /// Arms DP `dp`'s pace timer for the next hour whose schedule or rate
+    /// limit differs from this one's, unless it is armed.
+    fn arm_pace(&mut self, dp: DpId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
+        if self.links.pace[dp.index()].is_some() {
+            return;
+        }
+        let plan = (self.estate.distribution_points[dp.index()]
+            .copy_plan
+            .as_ref())
+        .expect("a DP with a copy plan");
+        let (hour, mut next) = self.local_hour(now);
+        let pace = |h: usize| (plan.lowest[h], plan.percent[h % 24]);
+        for _ in 0..168 {
+            let (h, after) = self.local_hour(next);
+            if pace(h) != pace(hour) {
+                self.links.pace[dp.index()] = Some(sched.at(next, Event::CopyPace(dp)));
+                return;
+            }
+            next = after;
+        }
+    }
+
+    /// The hour changes the pace DP `dp`'s schedule and rate limit allow:
+    /// each copy to it on its link goes on at the new pace, or stops with
+    /// what it has sent and is asked for again when the schedule lets it
+    /// go.
+    pub(crate) fn copy_pace(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        self.links.pace[dp.index()] = None;
+        let link =
+            (self.estate.distribution_points[dp.index()].location).expect("a DP in a location");
+        let mut stopped = Vec::new();
+        for k in 0..self.links.copies.len() {
+            if self.links.copies[k].dp != dp {
+                continue;
+            }
+            let id = ClientId(COPY_IDS - k as u32);
+            if let Some(millibits) = self.links.links[link.index()].pipe.stop(id, now) {
+                stopped.push(Pending {
+                    id,
+                    millibits,
+                    cap: 0,
+                });
+            }
+        }
+        for p in stopped {
+            self.copy_go(link, p, now, sched);
+        }
+        self.link_reschedule(link, sched);
     }
 }
 

@@ -337,6 +337,7 @@ impl<'e> World<'e> {
             | Event::Served(..)
             | Event::DpTick(_)
             | Event::LinkTick(_)
+            | Event::CopyPace(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
             | Event::PowerOff(_) => return,
@@ -423,6 +424,7 @@ impl Model for World<'_> {
             Event::Served(station, slot) => self.served(usize::from(station), slot, sched),
             Event::DpTick(dp) => self.dp_tick(dp, sched),
             Event::LinkTick(link) => self.link_tick(link, sched),
+            Event::CopyPace(dp) => self.copy_pace(dp, sched),
             Event::FaultBegin(i) => self.fault_begin(usize::from(i), sched),
             Event::FaultEnd(i) => self.fault_end(usize::from(i), sched),
             Event::PowerOn(c) => self.power_on(c, sched),

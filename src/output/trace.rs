@@ -251,6 +251,15 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
             "{dep} has crossed the WAN link to distribution point {}",
             dp_name(estate, dp)
         ),
+        TraceEvent::CopyPaced { dp, bps: 0, .. } => format!(
+            "the schedule of distribution point {} holds {dep} back: the site sends it when the schedule next lets it",
+            dp_name(estate, dp)
+        ),
+        TraceEvent::CopyPaced { dp, bps, .. } => format!(
+            "the site sends {dep} to distribution point {} at up to {} (its rate limit and schedule for this hour)",
+            dp_name(estate, dp),
+            crate::scenario::Bandwidth(bps)
+        ),
         TraceEvent::PeerGone { bytes, .. } => format!(
             "its peer cache source went away with {:.1} MB of {dep} still to come",
             bytes as f64 / 1e6

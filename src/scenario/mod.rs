@@ -16,11 +16,11 @@ use std::io::Read;
 use std::path::Path;
 
 pub use schema::{
-    AutomaticDeploymentRule, Classification, ClientKind, ClientSettings, CloudManagementGateway,
-    Cohort, ContentSources, Deployment, Dist, DistributionPoint, Fault, FaultEffect,
-    MaintenanceWindow, ManagementPoint, Phase, PhaseBegin, Power, Primary, Purpose, Recurrence,
-    RuleGroup, RuleRun, Scenario, Servers, Site, Sync, Update, UpdatePoint, VmSize, Weekday,
-    WsusCatalog,
+    AutomaticDeploymentRule, Availability, Classification, ClientKind, ClientSettings,
+    CloudManagementGateway, Cohort, ContentSources, CopyHours, Deployment, Dist, DistributionPoint,
+    DistributionPriority, Fault, FaultEffect, HourlyLimit, MaintenanceWindow, ManagementPoint,
+    Phase, PhaseBegin, Power, Primary, Purpose, RateLimit, Recurrence, RuleGroup, RuleRun,
+    Scenario, Servers, Site, Sync, Update, UpdatePoint, VmSize, Weekday, WsusCatalog,
 };
 pub use set::{Override, apply as apply_sets, check_path, set_server_count, split_values};
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};

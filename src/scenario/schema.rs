@@ -141,6 +141,9 @@ pub struct AutomaticDeploymentRule {
     /// As in a deployment. Default `false`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub microsoft_update_fallback: bool,
+    /// As in a deployment. Default `Medium`.
+    #[serde(default, skip_serializing_if = "DistributionPriority::is_medium")]
+    pub distribution_priority: DistributionPriority,
 }
 
 /// When an automatic deployment rule runs.
@@ -483,6 +486,109 @@ pub struct DistributionPoint {
     /// (Configuration Manager puts no DP in that group by itself).
     #[serde(default, skip_serializing_if = "is_false")]
     pub default_boundary_group: bool,
+    /// How fast the site server may send content to it, for a DP in a
+    /// location (the DP's "Rate limits" tab). Default `Unlimited`.
+    #[serde(default, skip_serializing_if = "RateLimit::is_unlimited")]
+    pub rate_limit: RateLimit,
+    /// When the site server may send content to it, for a DP in a
+    /// location (the DP's "Schedule" tab): the hours listed are closed, or
+    /// open to higher priorities only; the others are open for all
+    /// priorities. Default `[]`: always open.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub copy_schedule: Vec<CopyHours>,
+}
+
+/// A DP's rate limit for the content the site server sends it.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub enum RateLimit {
+    /// "Unlimited when sending to this destination".
+    #[default]
+    Unlimited,
+    /// "Pulse mode": a block of `block` bytes (1KB–256KB), then a pause of
+    /// `delay` (1s–30s) before the next.
+    PulseMode {
+        /// Size of each data block.
+        block: Bytes,
+        /// Delay between two blocks.
+        delay: Dur,
+    },
+    /// "Limited to specified maximum transfer rates by hour": in the
+    /// hours listed the site sends for that share of the time only; the
+    /// other hours are unlimited.
+    Hourly(Vec<HourlyLimit>),
+}
+
+impl RateLimit {
+    fn is_unlimited(&self) -> bool {
+        *self == RateLimit::Unlimited
+    }
+}
+
+/// The hours `from`..`to` of every day (local time), sending `percent`
+/// of the time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HourlyLimit {
+    /// First hour (0–23).
+    pub from: u32,
+    /// Hour it ends (1–24, after `from`).
+    pub to: u32,
+    /// Share of the time the site sends, 1–100.
+    pub percent: u32,
+}
+
+/// Hours of a DP's schedule that are not open for all priorities.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyHours {
+    /// The days it applies to. Default: every day.
+    #[serde(default = "every_day")]
+    pub days: Vec<Weekday>,
+    /// First hour (0–23, local time).
+    pub from: u32,
+    /// Hour it ends (1–24, after `from`).
+    pub to: u32,
+    /// What may be sent in those hours. Default `Closed`.
+    #[serde(default)]
+    pub availability: Availability,
+}
+
+fn every_day() -> Vec<Weekday> {
+    use Weekday::*;
+    vec![
+        Monday, Tuesday, Wednesday, Thursday, Friday, Saturday, Sunday,
+    ]
+}
+
+/// What the site sends a DP in some hours of its schedule.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Availability {
+    /// "Allow medium and high priority".
+    MediumAndHigh,
+    /// "Allow high priority only".
+    HighOnly,
+    /// "Closed": nothing.
+    #[default]
+    Closed,
+}
+
+/// The distribution priority of a deployment's content (its deployment
+/// package's "Distribution priority").
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum DistributionPriority {
+    /// Low.
+    Low,
+    /// Medium, Configuration Manager's default.
+    #[default]
+    Medium,
+    /// High.
+    High,
+}
+
+impl DistributionPriority {
+    fn is_medium(&self) -> bool {
+        *self == DistributionPriority::Medium
+    }
 }
 
 /// A branch location: a boundary group joined to the site by a WAN link.
@@ -570,6 +676,8 @@ impl DistributionPoint {
             content_link: default_dp_bandwidth(),
             location: None,
             default_boundary_group: false,
+            rate_limit: RateLimit::Unlimited,
+            copy_schedule: Vec::new(),
         }
     }
 }
@@ -1268,6 +1376,11 @@ pub struct Deployment {
     /// downloads from Microsoft Update instead of retrying. Default `false`.
     #[serde(default, skip_serializing_if = "is_false")]
     pub microsoft_update_fallback: bool,
+    /// Its content's distribution priority: the hours of a DP's
+    /// `copy_schedule` open to higher priorities only hold it back.
+    /// Default `Medium`, the deployment package's default.
+    #[serde(default, skip_serializing_if = "DistributionPriority::is_medium")]
+    pub distribution_priority: DistributionPriority,
 }
 
 /// A later phase of a phased deployment: a deployment of the same updates,
@@ -1634,6 +1747,7 @@ impl Deployment {
             deadline: None,
             phases: Vec::new(),
             microsoft_update_fallback: false,
+            distribution_priority: DistributionPriority::Medium,
         }
     }
 }

@@ -11,16 +11,18 @@ use chrono::{Datelike, Timelike};
 use sha2::{Digest, Sha256};
 
 use super::schema::{
-    Classification, ClientKind, ClientSettings, Cohort, Dist, FaultEffect, PhaseBegin, Power,
-    Purpose, Recurrence, RuleGroup, RuleRun, Scenario, WindowType,
+    Availability, Classification, ClientKind, ClientSettings, Cohort, Dist, DistributionPoint,
+    DistributionPriority, FaultEffect, PhaseBegin, Power, Purpose, RateLimit, Recurrence,
+    RuleGroup, RuleRun, Scenario, WindowType,
 };
 use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
-    CatalogSpec, CohortId, CohortSpec, ContentSpec, DeploymentId, DeploymentSpec, DpId, DpSpec,
-    Estate, FaultSpec, GatewaySpec, LocationId, LocationSpec, MpId, MpSpec, PhaseSpec, PhaseStart,
-    PowerSpec, PrimarySpec, RestartScheduleSpec, RuleSpec, ServerRef, Settings, SettingsId, SiteId,
-    SiteSpec, Source, SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec, WindowKind, WindowSpec,
+    CatalogSpec, CohortId, CohortSpec, ContentSpec, CopyPlan, DeploymentId, DeploymentSpec, DpId,
+    DpSpec, Estate, FaultSpec, GatewaySpec, LocationId, LocationSpec, MpId, MpSpec, PhaseSpec,
+    PhaseStart, PowerSpec, PrimarySpec, RestartScheduleSpec, RuleSpec, ServerRef, Settings,
+    SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec,
+    WindowKind, WindowSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -878,6 +880,13 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 "only a DP at the site can be in the site's default boundary group; remove its `location` or this setting",
             );
         }
+        let copy_plan = copy_plan(&mut ck, &path, d);
+        if copy_plan.is_some() && location.is_none() {
+            ck.fail(
+                format!("{path}.location"),
+                "`rate_limit` and `copy_schedule` are for a DP in a location, across whose WAN link the site sends content; give it a `location` or remove them",
+            );
+        }
         distribution_points.push(DpSpec {
             site,
             name: d.name.clone(),
@@ -886,6 +895,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             content_link_bps: d.content_link.0,
             location,
             default_boundary_group: d.default_boundary_group,
+            copy_plan,
         });
     }
     for (section, what, n) in [
@@ -1654,6 +1664,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             suppress_restart_workstations: d.suppress_restart.contains(&ClientKind::Workstation),
             suppress_restart_servers: d.suppress_restart.contains(&ClientKind::Server),
             microsoft_update_fallback: d.microsoft_update_fallback,
+            distribution_priority: d.distribution_priority,
             phase: None,
             next_phase: None,
             rule: None,
@@ -1892,6 +1903,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                     .contains(&ClientKind::Workstation),
                 suppress_restart_servers: r.suppress_restart.contains(&ClientKind::Server),
                 microsoft_update_fallback: r.microsoft_update_fallback,
+                distribution_priority: r.distribution_priority,
             });
         }
         rules.push(rule);
@@ -2007,4 +2019,82 @@ fn content_sources(ck: &mut Checker, path: &str, c: &Cohort) -> ContentSpec {
         delivery_optimization: k.delivery_optimization,
         express: k.express,
     }
+}
+
+/// A DP's `rate_limit` and `copy_schedule`, checked, as one plan (`None`:
+/// unlimited and always open).
+fn copy_plan(ck: &mut Checker, path: &str, d: &DistributionPoint) -> Option<CopyPlan> {
+    let open = CopyPlan {
+        lowest: [Some(DistributionPriority::Low); 168],
+        percent: [100; 24],
+        pulse_bps: None,
+    };
+    let mut plan = open.clone();
+    let hours = |ck: &mut Checker, path: &str, from: u32, to: u32| {
+        if from > 23 || to > 24 || to <= from {
+            ck.fail(
+                path.to_string(),
+                format!(
+                    "hours must run from `from` (0–23) to a later `to` (1–24), got {from} to {to}"
+                ),
+            );
+            return None;
+        }
+        Some(from as usize..to as usize)
+    };
+    match &d.rate_limit {
+        RateLimit::Unlimited => {}
+        RateLimit::PulseMode { block, delay } => {
+            if !(1_000..=256_000).contains(&block.0) {
+                ck.fail(
+                    format!("{path}.rate_limit.block"),
+                    format!("must be from 1KB to 256KB, got {block}"),
+                );
+            }
+            let ms = delay.0.as_ms();
+            if !(1_000..=30_000).contains(&ms) {
+                ck.fail(
+                    format!("{path}.rate_limit.delay"),
+                    format!("must be from 1s to 30s, got {delay}"),
+                );
+            }
+            plan.pulse_bps = Some((block.0 * 8 * 1_000 / ms.max(1)).max(1));
+        }
+        RateLimit::Hourly(limits) => {
+            for (i, l) in limits.iter().enumerate() {
+                let at = format!("{path}.rate_limit[{i}]");
+                if !(1..=100).contains(&l.percent) {
+                    ck.fail(
+                        format!("{at}.percent"),
+                        format!("must be from 1 to 100, got {}", l.percent),
+                    );
+                }
+                for h in hours(ck, &at, l.from, l.to).into_iter().flatten() {
+                    plan.percent[h] = plan.percent[h].min(l.percent.clamp(1, 100) as u8);
+                }
+            }
+        }
+    }
+    for (i, c) in d.copy_schedule.iter().enumerate() {
+        let at = format!("{path}.copy_schedule[{i}]");
+        if c.days.is_empty() {
+            ck.fail(format!("{at}.days"), "name at least one day");
+        }
+        let lowest = match c.availability {
+            Availability::MediumAndHigh => Some(DistributionPriority::Medium),
+            Availability::HighOnly => Some(DistributionPriority::High),
+            Availability::Closed => None,
+        };
+        for h in hours(ck, &at, c.from, c.to).into_iter().flatten() {
+            for day in &c.days {
+                let cell = &mut plan.lowest[day.index() as usize * 24 + h];
+                // Where two entries overlap, the stricter holds.
+                *cell = match (*cell, lowest) {
+                    (Some(a), Some(b)) => Some(a.max(b)),
+                    _ => None,
+                };
+            }
+        }
+    }
+    (plan != open).then_some(plan)
 }

@@ -670,3 +670,187 @@ fn a_branch_without_a_dp_falls_back_to_another_site_dp() {
     assert_eq!(link(&out).bytes, n * 100 * MB, "across the branch's link");
     conserved(&out, 100);
 }
+
+/// When the copy of [`scenario`]'s content (100 MB, asked for at
+/// 10:30:04 on Tuesday 10 November across a link of `link` with a 40 ms
+/// round trip) reaches the branch DP, whose settings get `dp` added, with
+/// the deployment's settings getting `deployment` added.
+fn copied_with(link: &str, dp: &str, deployment: &str) -> u64 {
+    let text = text(20, link, "40ms", true, "")
+        .replace(
+            r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
+            &format!(r#"DistributionPoint(name: "branch-dp", location: "branch"{dp})"#),
+        )
+        .replace(
+            r#"created: "2026-11-10T10:00:00Z")"#,
+            &format!(r#"created: "2026-11-10T10:00:00Z"{deployment})"#),
+        );
+    let (_, records) = traced(&estate_of(&text));
+    let at: Vec<u64> = (records.iter())
+        .filter(|r| matches!(r.event, TraceEvent::ContentCopied { .. }))
+        .map(|r| r.time.as_ms())
+        .collect();
+    assert_eq!(at.len(), 1, "{dp}");
+    at[0]
+}
+
+/// A DP's schedule holds the copy back in its closed hours (local time,
+/// here UTC): a copy asked for while it is closed starts one round trip
+/// after it opens; one under way when it closes stops with what it has
+/// sent and sends the rest from the opening. Hours on other days, or open
+/// to the deployment's priority, change nothing.
+#[test]
+fn a_dp_schedule_holds_the_copy_back() {
+    const HOUR: u64 = 3_600_000;
+    let asked = CREATED_MS + 1_800_000 + 4_000 + 40;
+    let clear = copied_with("2Mbps", "", "");
+    assert_eq!(clear, asked + 400_000);
+    let closed = |days: &str, from: u32, to: u32, availability: &str| {
+        format!(
+            r#", copy_schedule: [CopyHours(days: [{days}], from: {from}, to: {to}{availability})]"#
+        )
+    };
+    // Closed 10–11 on Tuesday: the copy starts at 11:00 and a round trip.
+    let tuesday = closed("Tuesday", 10, 11, "");
+    assert_eq!(copied_with("2Mbps", &tuesday, ""), 35 * HOUR + 40 + 400_000);
+    assert_eq!(
+        copied_with("2Mbps", &closed("Monday", 10, 11, ""), ""),
+        clear
+    );
+    // At 200 kbps the copy takes 4,000 s: closed 11–12, it has sent until
+    // 11:00 and sends the rest from 12:00 and a round trip.
+    let slow = copied_with("200kbps", "", "");
+    assert_eq!(slow, asked + 4_000_000);
+    let sent_by_eleven = 35 * HOUR - asked;
+    assert_eq!(
+        copied_with("200kbps", &closed("Tuesday", 11, 12, ""), ""),
+        36 * HOUR + 40 + (4_000_000 - sent_by_eleven)
+    );
+    // Hours open to higher priorities hold a Medium deployment back, not a
+    // High one; hours open to Medium let it through.
+    let high_only = closed("Tuesday", 10, 11, ", availability: HighOnly");
+    assert_eq!(
+        copied_with("2Mbps", &high_only, ""),
+        35 * HOUR + 40 + 400_000
+    );
+    let high = ", distribution_priority: High";
+    assert_eq!(copied_with("2Mbps", &high_only, high), clear);
+    let medium = closed("Tuesday", 10, 11, ", availability: MediumAndHigh");
+    assert_eq!(copied_with("2Mbps", &medium, ""), clear);
+    let low = ", distribution_priority: Low";
+    assert_eq!(copied_with("2Mbps", &medium, low), 35 * HOUR + 40 + 400_000);
+    // The trace tells each pace: the link's 200 kbps at the start, held
+    // back at 11:00, 200 kbps again at 12:00 and a round trip.
+    let paused = text(20, "200kbps", "40ms", true, "").replace(
+        r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
+        &format!(
+            r#"DistributionPoint(name: "branch-dp", location: "branch"{})"#,
+            closed("Tuesday", 11, 12, "")
+        ),
+    );
+    let (_, records) = traced(&estate_of(&paused));
+    let paced: Vec<(u64, u64)> = (records.iter())
+        .filter_map(|r| match r.event {
+            TraceEvent::CopyPaced { dp: 1, bps, .. } => Some((r.time.as_ms(), bps)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        paced,
+        vec![(asked, 200_000), (35 * HOUR, 0), (36 * HOUR + 40, 200_000)]
+    );
+    // Every hour closed: the copy never arrives, and no branch client
+    // downloads.
+    let never = closed("", 0, 24, "").replace("days: [], ", "");
+    let text = text(20, "2Mbps", "40ms", true, "").replace(
+        r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
+        &format!(r#"DistributionPoint(name: "branch-dp", location: "branch"{never})"#),
+    );
+    let (out, records) = traced(&estate_of(&text));
+    assert!(
+        !(records.iter()).any(|r| matches!(r.event, TraceEvent::ContentCopied { .. })),
+        "never copied"
+    );
+    assert_eq!(out.cohort_bytes[1].bytes_downloaded, 0);
+    assert_eq!(link(&out).bytes, 0);
+}
+
+/// A rate limit slows the copy: by the hour, to that share of what the
+/// copy could use (25 % of a 2 Mbps link: 1,600 s instead of 400 s, and
+/// back to full speed when the limited hours end); in pulse mode, to a
+/// block per delay (64 KB a second: 512,000 bps).
+#[test]
+fn a_rate_limit_slows_the_copy() {
+    const HOUR: u64 = 3_600_000;
+    let asked = CREATED_MS + 1_800_000 + 4_000 + 40;
+    let hourly = |from: u32, to: u32, percent: u32| {
+        format!(
+            r#", rate_limit: Hourly([HourlyLimit(from: {from}, to: {to}, percent: {percent})])"#
+        )
+    };
+    assert_eq!(
+        copied_with("2Mbps", &hourly(10, 11, 25), ""),
+        asked + 1_600_000
+    );
+    assert_eq!(
+        copied_with("2Mbps", &hourly(11, 12, 25), ""),
+        asked + 400_000
+    );
+    // At 200 kbps, 25 % until 11:00, then full speed for what is left.
+    let quarter = 35 * HOUR - asked;
+    let at = copied_with("200kbps", &hourly(10, 11, 25), "");
+    assert_eq!(at, 35 * HOUR + (4_000_000 - quarter / 4));
+    let pulse = r#", rate_limit: PulseMode(block: "64KB", delay: "1s")"#;
+    let at = copied_with("2Mbps", pulse, "");
+    assert_eq!(at, asked + 800_000_000_000 / 512_000);
+}
+
+/// A schedule or rate limit is for a DP in a location; its hours, share,
+/// block and delay are checked, each error naming the field.
+#[test]
+fn copy_settings_are_checked() {
+    let with = |dp: &str, rest: &str| {
+        text(20, "2Mbps", "40ms", true, "").replace(
+            r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
+            &format!(r#"DistributionPoint(name: "branch-dp"{dp}){rest}"#),
+        )
+    };
+    let cases = [
+        (
+            with(r#", rate_limit: PulseMode(block: "64KB", delay: "1s")"#, ""),
+            "servers.distribution_points[1].location: `rate_limit` and `copy_schedule` are for a DP in a location",
+        ),
+        (
+            with(
+                r#", location: "branch", rate_limit: Hourly([HourlyLimit(from: 18, to: 8, percent: 50)])"#,
+                "",
+            ),
+            "servers.distribution_points[1].rate_limit[0]: hours must run from `from` (0–23) to a later `to` (1–24), got 18 to 8",
+        ),
+        (
+            with(
+                r#", location: "branch", rate_limit: Hourly([HourlyLimit(from: 8, to: 18, percent: 0)])"#,
+                "",
+            ),
+            "servers.distribution_points[1].rate_limit[0].percent: must be from 1 to 100, got 0",
+        ),
+        (
+            with(
+                r#", location: "branch", rate_limit: PulseMode(block: "300KB", delay: "1s")"#,
+                "",
+            ),
+            "servers.distribution_points[1].rate_limit.block: must be from 1KB to 256KB, got 300KB",
+        ),
+        (
+            with(
+                r#", location: "branch", copy_schedule: [CopyHours(days: [], from: 8, to: 25)]"#,
+                "",
+            ),
+            "servers.distribution_points[1].copy_schedule[0].days: name at least one day",
+        ),
+    ];
+    for (text, message) in cases {
+        let e = common::build_error(&text);
+        assert!(e.contains(message), "{e}\nwanted: {message}");
+    }
+}

@@ -84,6 +84,7 @@ impl World<'_> {
             | Event::ReportCycle(_)
             | Event::DpTick(_)
             | Event::LinkTick(_)
+            | Event::CopyPace(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
             | Event::PowerOn(_)
@@ -152,6 +153,7 @@ impl World<'_> {
             | Event::RuleRun(_)
             | Event::Sample
             | Event::LinkTick(_)
+            | Event::CopyPace(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
             | Event::PolicyPoll(..) => {}
