@@ -474,6 +474,10 @@ pub struct Outcome {
     /// State messages queued but not yet in the site database at the end
     /// (on clients, at management points, at the state system).
     pub messages_pending_at_end: u64,
+    /// Per DP in a location, then per deployment: when the deployment's
+    /// content first finished crossing the link to it (`None`: never).
+    /// Empty without locations.
+    pub content_copied_at: Vec<Vec<Option<SimTime>>>,
 }
 
 impl Outcome {

@@ -83,6 +83,9 @@ pub(crate) struct Links {
     /// Per DP and deployment: its content is on the DP (read only for
     /// DPs in a location; those at the site have it once it is in policy).
     on_dp: Vec<bool>,
+    /// Per DP and deployment: when a copy of its content first reached
+    /// the DP (DPs in a location only).
+    copied_at: Vec<Option<SimTime>>,
     /// Clients looking for content, and downloads that fell back to a DP
     /// of the site's default boundary group.
     pub(super) fallbacks: Fallbacks,
@@ -111,6 +114,7 @@ impl Links {
             copies: Vec::new(),
             deployments,
             on_dp: vec![false; estate.distribution_points.len() * deployments],
+            copied_at: vec![None; estate.distribution_points.len() * deployments],
             fallbacks: Fallbacks::new(estate),
             pace: vec![None; estate.distribution_points.len()],
         }
@@ -128,6 +132,17 @@ impl Links {
     pub(crate) fn records(&self, estate: &Estate) -> Vec<ServerRecord> {
         (self.links.iter().zip(&estate.locations))
             .map(|(link, l)| link.pipe.record_as(&l.name, ServerRole::WanLink, 0))
+            .collect()
+    }
+
+    /// Per DP, then per deployment: when a copy of the deployment's
+    /// content first reached it; empty without locations.
+    pub(crate) fn copied_at(&self) -> Vec<Vec<Option<SimTime>>> {
+        if self.deployments == 0 {
+            return Vec::new();
+        }
+        (self.copied_at.chunks(self.deployments))
+            .map(<[Option<SimTime>]>::to_vec)
             .collect()
     }
 
@@ -429,6 +444,7 @@ impl World<'_> {
                     let copy = self.links.copies[k];
                     let cell = copy.dp.index() * self.links.deployments + copy.deployment.index();
                     self.links.on_dp[cell] = true;
+                    self.links.copied_at[cell].get_or_insert(now);
                     self.recorder
                         .trace(now, None, || TraceEvent::ContentCopied {
                             deployment: copy.deployment,

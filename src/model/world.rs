@@ -277,6 +277,7 @@ impl<'e> World<'e> {
         t.dp_bytes_saved = t.bytes_downloaded - t.bytes_from_dp + t.bytes_saved_by_express;
         let mut servers = self.servers.records(estate, &settled);
         servers.extend(self.links.records(estate));
+        let content_copied_at = self.links.copied_at();
         servers.extend(self.gateways.records(&estate.gateways));
         let pending = self.clients.queued_messages() + self.site.batches().messages_in_transit();
         let batches_per_client = self.clients.batches_per_client();
@@ -305,6 +306,7 @@ impl<'e> World<'e> {
             message_latency: recorded.message_latency,
             min_batch_gap: recorded.min_batch_gap,
             batches_per_client,
+            content_copied_at,
         }
     }
 

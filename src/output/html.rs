@@ -637,28 +637,42 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
     for d in &s.deployments {
         sec.heading(format!("Time to compliant: {}", d.name));
         sec.note(
-            "Hours from the deployment's creation until each share of a location's targeted \
+            "Hours from the deployment's creation until its content had crossed the WAN link \
+             to the location's own DPs, and until each share of a location's targeted \
              clients was compliant, as the site database reports it (true in brackets).",
         );
         let mut rows = vec![
-            ["location", "targeted", "50%", "80%", "95%", "99%"]
-                .into_iter()
-                .map(Cell::th)
-                .collect::<Vec<_>>(),
+            [
+                "location",
+                "targeted",
+                "content on its DPs",
+                "50%",
+                "80%",
+                "95%",
+                "99%",
+            ]
+            .into_iter()
+            .map(Cell::th)
+            .collect::<Vec<_>>(),
         ];
         for l in &s.locations {
             let Some(part) = l.deployments.iter().find(|x| x.name == d.name) else {
                 continue;
             };
             let (t, r) = (&part.hours_to_pct_true, &part.hours_to_pct_reported);
-            let mut row = vec![Cell::td(l.name.clone()), Cell::num(part.targeted)];
+            let h = |v: Option<f64>| v.map_or("never".to_string(), |h| format!("{h:.1} h"));
+            let content = part.hours_to_content_on_dps.map_or("—".to_string(), h);
+            let mut row = vec![
+                Cell::td(l.name.clone()),
+                Cell::num(part.targeted),
+                Cell::num(content),
+            ];
             for (t, r) in [
                 (t.pct_50, r.pct_50),
                 (t.pct_80, r.pct_80),
                 (t.pct_95, r.pct_95),
                 (t.pct_99, r.pct_99),
             ] {
-                let h = |v: Option<f64>| v.map_or("never".to_string(), |h| format!("{h:.1} h"));
                 row.push(Cell::num(format!("{} ({})", h(r), h(t))));
             }
             rows.push(row);

@@ -308,6 +308,12 @@ pub struct LocationDeployment {
     pub hours_to_pct_true: Thresholds,
     /// The same, as the site database reports it.
     pub hours_to_pct_reported: Thresholds,
+    /// Hours from creation until its content had crossed the WAN link to
+    /// every DP of the location its clients use (`null`: never); absent
+    /// for the site and for a location whose clients use no DP of its
+    /// own.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hours_to_content_on_dps: Option<Option<f64>>,
 }
 
 /// A primary site under the CAS.
@@ -831,7 +837,8 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
                 }
             });
             let deployments = (estate.deployments.iter().zip(&outcome.deployments))
-                .filter_map(|(spec, rec)| {
+                .enumerate()
+                .filter_map(|(d, (spec, rec))| {
                     let mut true_at = Vec::new();
                     let mut reported_at = Vec::new();
                     for k in &cohorts {
@@ -861,11 +868,28 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
                             pct_99: when(99),
                         }
                     };
+                    let mut dps: Vec<usize> = (spec.targets.iter())
+                        .map(|c| estate.cohorts[c.index()].dp.index())
+                        .filter(|&dp| {
+                            place.is_some()
+                                && estate.distribution_points[dp].location.map(|l| l.index())
+                                    == place
+                        })
+                        .collect();
+                    dps.sort_unstable();
+                    dps.dedup();
+                    let hours_to_content_on_dps = (!dps.is_empty()).then(|| {
+                        (dps.iter())
+                            .map(|&dp| outcome.content_copied_at[dp][d])
+                            .try_fold(created, |last, at| at.map(|t| last.max(t)))
+                            .map(|t| hours(SimTime(t.since(created).as_ms())))
+                    });
                     Some(LocationDeployment {
                         name: spec.name.clone(),
                         targeted: true_at.len() as u32,
                         hours_to_pct_true: th(true_at),
                         hours_to_pct_reported: th(reported_at),
+                        hours_to_content_on_dps,
                     })
                 })
                 .collect();

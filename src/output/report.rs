@@ -194,6 +194,25 @@ fn location_lines(s: &Summary, out: &mut String) {
             every.map_or("never".into(), |h| format!("after {}", format_duration(h))),
             each.join(", ")
         );
+        let copies: Vec<String> = (s.locations.iter())
+            .filter_map(|l| {
+                let part = l.deployments.iter().find(|x| x.name == d.name)?;
+                let at = part.hours_to_content_on_dps?;
+                Some(format!(
+                    "{} {}",
+                    l.name,
+                    at.map_or("never".into(), format_duration)
+                ))
+            })
+            .collect();
+        if !copies.is_empty() {
+            let _ = writeln!(
+                out,
+                "content on the branch DPs, {}: {} after creation",
+                d.name,
+                copies.join(", ")
+            );
+        }
     }
     if s.totals.content_not_on_dp > 0 {
         let _ = writeln!(

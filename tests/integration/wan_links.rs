@@ -10,6 +10,7 @@
 use crate::common;
 
 use common::{estate_of, traced};
+use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
 use patchsim::model::{Outcome, ServerRole, TraceEvent, TraceRecord};
 
@@ -160,6 +161,8 @@ fn a_slow_link_delays_the_branch() {
         let out = patchsim::app::run_checked(&estate).unwrap_or_else(|v| panic!("{v}"));
         let s = patchsim::output::summary(&estate, &out);
         assert_eq!(s.locations.len(), 2, "the site and the branch");
+        let content = s.locations[1].deployments[0].hours_to_content_on_dps;
+        assert_eq!(content, None, "no DP of its own");
         let site = s.locations[0].deployments[0].hours_to_pct_true.pct_95;
         let branch = s.locations[1].deployments[0].hours_to_pct_true.pct_95;
         (site.expect("site at 95 %"), branch.expect("branch at 95 %"))
@@ -188,7 +191,8 @@ fn a_slow_link_delays_the_branch() {
 /// the one copy and none of the clients' downloads.
 #[test]
 fn content_reaches_a_branch_dp_across_the_link() {
-    let (out, records) = traced(&scenario(200, "2Mbps", "40ms", true, ""));
+    let estate = scenario(200, "2Mbps", "40ms", true, "");
+    let (out, records) = traced(&estate);
     let copied: Vec<u64> = (records.iter())
         .filter(|r| matches!(r.event, TraceEvent::ContentCopied { .. }))
         .map(|r| r.time.as_ms())
@@ -217,6 +221,18 @@ fn content_reaches_a_branch_dp_across_the_link() {
     assert_eq!(link(&out).bytes, 100 * MB, "the copy and nothing else");
     assert_eq!(out.cohort_bytes[1].bytes_downloaded, 200 * 100 * MB);
     conserved(&out, 300);
+    // The summary gives the hours from creation until the branch DP had
+    // it; the site has no such figure.
+    assert_eq!(out.content_copied_at[1], vec![Some(SimTime(copied[0]))]);
+    let s = patchsim::output::summary(&estate, &out);
+    let on_dps = |l: usize| s.locations[l].deployments[0].hours_to_content_on_dps;
+    assert_eq!(on_dps(0), None);
+    let hours = (copied[0] - CREATED_MS) as f64 / 3_600_000.0;
+    assert!(
+        on_dps(1)
+            .flatten()
+            .is_some_and(|h| (h - hours).abs() < 1e-9)
+    );
 }
 
 /// A transfer across the link starts the link's latency after it is
@@ -766,10 +782,16 @@ fn a_dp_schedule_holds_the_copy_back() {
         r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
         &format!(r#"DistributionPoint(name: "branch-dp", location: "branch"{never})"#),
     );
-    let (out, records) = traced(&estate_of(&text));
+    let estate = estate_of(&text);
+    let (out, records) = traced(&estate);
     assert!(
         !(records.iter()).any(|r| matches!(r.event, TraceEvent::ContentCopied { .. })),
         "never copied"
+    );
+    let s = patchsim::output::summary(&estate, &out);
+    assert_eq!(
+        s.locations[1].deployments[0].hours_to_content_on_dps,
+        Some(None)
     );
     assert_eq!(out.cohort_bytes[1].bytes_downloaded, 0);
     assert_eq!(link(&out).bytes, 0);
