@@ -508,6 +508,20 @@ impl World<'_> {
         (hour as usize, t + SimDuration::from_ms(HOUR_MS - into_hour))
     }
 
+    /// The start of the first hour of the local week after `now`'s (at
+    /// most a week on) for which `pick` holds.
+    fn next_hour_where(&self, now: SimTime, pick: impl Fn(usize) -> bool) -> Option<SimTime> {
+        let (_, mut next) = self.local_hour(now);
+        for _ in 0..168 {
+            let (hour, after) = self.local_hour(next);
+            if pick(hour) {
+                return Some(next);
+            }
+            next = after;
+        }
+        None
+    }
+
     /// How fast copy `k` may go in hour `hour` of the local week (0: its
     /// DP's schedule holds it back).
     fn copy_cap(&self, k: usize, hour: usize) -> u64 {
@@ -539,8 +553,7 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) {
         let k = Links::copy_of(p.id).expect("a copy");
-        let (hour, mut next) = self.local_hour(now);
-        let cap = self.copy_cap(k, hour);
+        let cap = self.copy_cap(k, self.local_hour(now).0);
         let copy = self.links.copies[k];
         let link_bps = self.estate.locations[link.index()].bandwidth_bps;
         self.recorder.trace(now, None, || TraceEvent::CopyPaced {
@@ -554,14 +567,9 @@ impl World<'_> {
             self.arm_pace(self.links.copies[k].dp, now, sched);
             return;
         }
-        for _ in 0..168 {
-            let (hour, after) = self.local_hour(next);
-            if self.copy_cap(k, hour) > 0 {
-                let latency = self.estate.locations[link.index()].latency;
-                self.links.links[link.index()].ask(next + latency, p);
-                return;
-            }
-            next = after;
+        if let Some(open) = self.next_hour_where(now, |hour| self.copy_cap(k, hour) > 0) {
+            let latency = self.estate.locations[link.index()].latency;
+            self.links.links[link.index()].ask(open + latency, p);
         }
     }
 
@@ -575,15 +583,10 @@ impl World<'_> {
             .copy_plan
             .as_ref())
         .expect("a DP with a copy plan");
-        let (hour, mut next) = self.local_hour(now);
         let pace = |h: usize| (plan.lowest[h], plan.percent[h % 24]);
-        for _ in 0..168 {
-            let (h, after) = self.local_hour(next);
-            if pace(h) != pace(hour) {
-                self.links.pace[dp.index()] = Some(sched.at(next, Event::CopyPace(dp)));
-                return;
-            }
-            next = after;
+        let now_pace = pace(self.local_hour(now).0);
+        if let Some(change) = self.next_hour_where(now, |h| pace(h) != now_pace) {
+            self.links.pace[dp.index()] = Some(sched.at(change, Event::CopyPace(dp)));
         }
     }
 
