@@ -62,7 +62,7 @@ impl fmt::Display for MemoryEstimate {
             if self.checked { " and --check" } else { "" },
             self.samples,
             self.histograms,
-            human_bytes(crate::model::ms_histogram_bytes())
+            human_bytes(crate::model::MsHistogram::bytes())
         )
     }
 }
@@ -90,7 +90,7 @@ pub fn estimate_memory(estate: &Estate, checked: bool) -> MemoryEstimate {
         bytes: BASE_BYTES
             .saturating_add(clients.saturating_mul(per_client))
             .saturating_add(samples.saturating_mul(per_sample))
-            .saturating_add(histograms.saturating_mul(crate::model::ms_histogram_bytes())),
+            .saturating_add(histograms.saturating_mul(crate::model::MsHistogram::bytes())),
         clients,
         per_client,
         samples,
@@ -200,7 +200,7 @@ mod tests {
 
     /// Two hundred cohorts of ten clients: their latency histograms, five
     /// each with one deployment, are most of what the run needs (the
-    /// million's estate at a tenth, 252 cohorts, peaks at 502 MB, of which
+    /// million's estate at a tenth, 252 cohorts, peaks at 348 MB, of which
     /// the clients are about 130 MB).
     #[test]
     fn many_small_cohorts_count_their_histograms() {
@@ -232,11 +232,11 @@ mod tests {
         let estimate = estimate_memory(&estate, false);
         let servers = 3 + estate.primaries.len() as u64;
         assert_eq!(estimate.histograms, 200 * 5 + servers + 2 + 1);
-        let each = crate::model::ms_histogram_bytes();
-        assert!((200_000..250_000).contains(&each), "{each}");
+        let each = crate::model::MsHistogram::bytes();
+        assert!((100_000..125_000).contains(&each), "{each}");
         let clients = 2_000 * estimate.per_client;
         assert!(estimate.bytes >= BASE_BYTES + clients + estimate.histograms * each);
-        assert!(estimate.bytes > 200_000_000, "{estimate}");
+        assert!(estimate.bytes > 100_000_000, "{estimate}");
     }
 
     #[test]

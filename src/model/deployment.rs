@@ -13,13 +13,11 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use hdrhistogram::Histogram;
-
 use super::compliance::{self, Cell, Counts, Phase};
 use super::events::Event;
 use super::record::{
-    Assignment, CohortBreakdown, DeploymentRecord, PhaseReason, PhaseRecord, THRESHOLDS,
-    Thresholds, ms_histogram,
+    Assignment, CohortBreakdown, DeploymentRecord, MsHistogram, PhaseReason, PhaseRecord,
+    THRESHOLDS, Thresholds,
 };
 use super::store::{AssignmentTable, Database};
 use super::trace::TraceEvent;
@@ -134,10 +132,10 @@ struct DeploymentState {
     targeted: u32,
     published_at: Option<SimTime>,
     thresholds: Thresholds,
-    ttc_true: Histogram<u64>,
-    ttc_reported: Histogram<u64>,
+    ttc_true: MsHistogram,
+    ttc_reported: MsHistogram,
     /// Per cohort: time to compliant, true and reported.
-    ttc_by_cohort: Vec<(Histogram<u64>, Histogram<u64>)>,
+    ttc_by_cohort: Vec<(MsHistogram, MsHistogram)>,
     /// When it was created, made available, and its deadline: the
     /// scenario's, or for a later phase of a phased deployment
     /// `SimTime::MAX` until it begins.
@@ -222,12 +220,12 @@ impl Deployments {
                     targeted: spec.targeted(estate),
                     published_at: None,
                     thresholds: Thresholds::default(),
-                    ttc_true: ms_histogram(),
-                    ttc_reported: ms_histogram(),
+                    ttc_true: MsHistogram::new(),
+                    ttc_reported: MsHistogram::new(),
                     ttc_by_cohort: estate
                         .cohorts
                         .iter()
-                        .map(|_| (ms_histogram(), ms_histogram()))
+                        .map(|_| (MsHistogram::new(), MsHistogram::new()))
                         .collect(),
                     targeted_cohort,
                     created: spec.created,

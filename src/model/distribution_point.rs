@@ -22,10 +22,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use equal::EqualTree;
 
-use hdrhistogram::Histogram;
-
 use super::events::Event;
-use super::record::{LoadCounts, LoadRow, ServerRecord, ServerRole, ms_histogram};
+use super::record::{LoadCounts, LoadRow, MsHistogram, ServerRecord, ServerRole};
 use super::servers::Request;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
@@ -545,7 +543,7 @@ pub(crate) struct Dp {
     total: LoadCounts,
     interval_millibits: u128,
     total_millibits: u128,
-    wait: Histogram<u64>,
+    wait: MsHistogram,
     peak_queue: u32,
     peak_busy: u32,
 }
@@ -568,7 +566,7 @@ impl Dp {
             total: LoadCounts::default(),
             interval_millibits: 0,
             total_millibits: 0,
-            wait: ms_histogram(),
+            wait: MsHistogram::new(),
             peak_queue: 0,
             peak_busy: 0,
         }

@@ -8,7 +8,7 @@
 //! figure): patchsim counts the load against the capacity and delays
 //! nothing.
 
-use super::record::{LoadCounts, LoadRow, ServerRecord, ServerRole, ms_histogram};
+use super::record::{LoadCounts, LoadRow, MsHistogram, ServerRecord, ServerRole};
 use super::servers::Request;
 use crate::engine::SimTime;
 use crate::estate::{Estate, GatewaySpec};
@@ -107,7 +107,7 @@ impl Gateways {
                 total,
                 peak_queue: 0,
                 peak_busy: g.peak,
-                wait: ms_histogram(),
+                wait: MsHistogram::new(),
                 bytes: 0,
             }
         })

@@ -47,11 +47,11 @@ pub(crate) use compliance::TOPIC_DETECTION;
 pub use compliance::{Cell, Compliance, RequiredSub, state_message_name};
 pub use content::ContentSource;
 pub use events::Event;
-pub(crate) use record::ms_histogram_bytes;
+
 pub use record::{
-    Assignment, ContentBytes, DeploymentRecord, LoadCounts, LoadRow, Outcome, PhaseReason,
-    PhaseRecord, SampleRow, ServerRecord, ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
-    Totals, UpdateRow,
+    Assignment, ContentBytes, DeploymentRecord, LoadCounts, LoadRow, MsHistogram, Outcome,
+    PhaseReason, PhaseRecord, SampleRow, ServerRecord, ServerRole, SyncKind, SyncRecord,
+    THRESHOLDS, Thresholds, Totals, UpdateRow,
 };
 pub use servers::Request;
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};

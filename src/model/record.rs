@@ -160,10 +160,10 @@ pub struct DeploymentRecord {
     /// Per client (indexed by client id; untargeted clients included).
     pub assignments: Vec<Assignment>,
     /// Client time to truly compliant, from creation, ms: clients it required.
-    pub time_to_compliant_true: Histogram<u64>,
+    pub time_to_compliant_true: MsHistogram,
     /// Client time to reported compliant, from creation, ms (the same
     /// clients: those it required).
-    pub time_to_compliant_reported: Histogram<u64>,
+    pub time_to_compliant_reported: MsHistogram,
     /// Counts at the end of the run.
     pub final_truth: [u32; 4],
     /// Reported counts at the end of the run.
@@ -209,20 +209,20 @@ pub struct CohortBreakdown {
     /// Reported counts at the end.
     pub final_reported: [u32; 4],
     /// Client time to truly compliant, from creation, ms (clients it required).
-    pub time_to_compliant_true: Histogram<u64>,
+    pub time_to_compliant_true: MsHistogram,
     /// Client time to reported compliant, from creation, ms (same clients).
-    pub time_to_compliant_reported: Histogram<u64>,
+    pub time_to_compliant_reported: MsHistogram,
 }
 
 /// Per-cohort timings of client work, ms.
 #[derive(Clone, Debug)]
 pub struct CohortTimings {
     /// Scan request → the SUP's answer (queue and service; retries not included).
-    pub scan_response: Histogram<u64>,
+    pub scan_response: MsHistogram,
     /// Download request → last byte (waiting for a connection included).
-    pub download: Histogram<u64>,
+    pub download: MsHistogram,
     /// Install needing a restart → the restart (or the shutdown that did it).
-    pub restart_delay: Histogram<u64>,
+    pub restart_delay: MsHistogram,
 }
 
 /// Which of a cohort's [`CohortTimings`].
@@ -457,7 +457,7 @@ pub struct Outcome {
     /// Totals.
     pub totals: Totals,
     /// State-message latency, queued on the client → in the site database, ms.
-    pub message_latency: Histogram<u64>,
+    pub message_latency: MsHistogram,
     /// Shortest gap between two batches of one client.
     pub min_batch_gap: Option<SimDuration>,
     /// Batches each client sent, indexed by client id.
@@ -498,19 +498,122 @@ impl Outcome {
     }
 }
 
-/// A histogram of milliseconds up to a year, three significant digits.
-pub(crate) fn ms_histogram() -> Histogram<u64> {
-    Histogram::new_with_bounds(1, 366 * 86_400_000, 3).expect("valid bounds")
+/// A histogram of milliseconds up to a year, to three significant digits
+/// (an HdrHistogram).
+///
+/// Its counters are 32-bit: half the memory of 64-bit ones, and a big
+/// estate holds thousands of these histograms (three per cohort, two per
+/// cohort and deployment, one per server), about 107 KB each. Before a
+/// record could take its total count past `u32::MAX`, and with it any one
+/// counter, it moves to 64-bit counters: no count ever saturates.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MsHistogram(Counters);
+
+#[derive(Clone, Debug, PartialEq)]
+enum Counters {
+    Narrow(Histogram<u32>),
+    Wide(Histogram<u64>),
 }
 
-/// The memory an [`ms_histogram`] holds: its counters, written when it is
-/// made (about 213 KB). Worked out once, from one made for the purpose.
-pub(crate) fn ms_histogram_bytes() -> u64 {
-    static BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-    *BYTES.get_or_init(|| (ms_histogram().distinct_values() * std::mem::size_of::<u64>()) as u64)
+/// The largest value an [`MsHistogram`] tells apart: a year and a day.
+const MS_HISTOGRAM_MAX: u64 = 366 * 86_400_000;
+
+impl MsHistogram {
+    /// An empty histogram.
+    pub fn new() -> Self {
+        let h = Histogram::new_with_bounds(1, MS_HISTOGRAM_MAX, 3).expect("valid bounds");
+        MsHistogram(Counters::Narrow(h))
+    }
+
+    /// Records `value`, or the largest value it tracks if `value` is above.
+    #[inline]
+    pub fn saturating_record(&mut self, value: u64) {
+        self.saturating_record_n(value, 1);
+    }
+
+    /// Records `value` `n` times, as [`saturating_record`](Self::saturating_record).
+    #[inline]
+    pub fn saturating_record_n(&mut self, value: u64, n: u64) {
+        if let Counters::Narrow(h) = &self.0 {
+            if h.len().saturating_add(n) > u64::from(u32::MAX) {
+                self.widen();
+            }
+        }
+        match &mut self.0 {
+            Counters::Narrow(h) => h.saturating_record_n(value, n as u32),
+            Counters::Wide(h) => h.saturating_record_n(value, n),
+        }
+    }
+
+    /// The same counts in 64-bit counters.
+    #[cold]
+    fn widen(&mut self) {
+        let Counters::Narrow(narrow) = &self.0 else {
+            return;
+        };
+        let mut wide = Histogram::<u64>::new_from(narrow);
+        for v in narrow.iter_recorded() {
+            // Any value of a counter's range lands in that counter.
+            wide.saturating_record_n(v.value_iterated_to(), u64::from(v.count_at_value()));
+        }
+        self.0 = Counters::Wide(wide);
+    }
+
+    /// Forgets every record.
+    pub fn reset(&mut self) {
+        match &mut self.0 {
+            Counters::Narrow(h) => h.reset(),
+            Counters::Wide(h) => h.reset(),
+        }
+    }
+
+    /// How many values were recorded.
+    pub fn len(&self) -> u64 {
+        match &self.0 {
+            Counters::Narrow(h) => h.len(),
+            Counters::Wide(h) => h.len(),
+        }
+    }
+
+    /// Whether nothing was recorded.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value at quantile `q` (0 to 1), to the histogram's precision.
+    pub fn value_at_quantile(&self, q: f64) -> u64 {
+        match &self.0 {
+            Counters::Narrow(h) => h.value_at_quantile(q),
+            Counters::Wide(h) => h.value_at_quantile(q),
+        }
+    }
+
+    /// The largest value recorded, to the histogram's precision.
+    pub fn max(&self) -> u64 {
+        match &self.0 {
+            Counters::Narrow(h) => h.max(),
+            Counters::Wide(h) => h.max(),
+        }
+    }
+
+    /// The memory one holds while its counters are 32-bit: written when it
+    /// is made. Worked out once, from one made for the purpose.
+    pub(crate) fn bytes() -> u64 {
+        static BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+        *BYTES.get_or_init(|| match MsHistogram::new().0 {
+            Counters::Narrow(h) => (h.distinct_values() * std::mem::size_of::<u32>()) as u64,
+            Counters::Wide(h) => (h.distinct_values() * std::mem::size_of::<u64>()) as u64,
+        })
+    }
 }
 
-/// [`ms_histogram`]s recorded into tens of millions of times (every state
+impl Default for MsHistogram {
+    fn default() -> Self {
+        MsHistogram::new()
+    }
+}
+
+/// [`MsHistogram`]s recorded into tens of millions of times (every state
 /// message's latency, every scan's response time in its cohort's
 /// histogram) while a million clients' records stream through the cache.
 /// Each record would miss on a random one of the histograms' thousands of
@@ -518,7 +621,7 @@ pub(crate) fn ms_histogram_bytes() -> u64 {
 /// thousand at a time, when the counters they touch stay in cache across
 /// the batch. The counts are the same: they do not depend on order.
 pub(crate) struct HistogramLog {
-    histograms: Vec<Histogram<u64>>,
+    histograms: Vec<MsHistogram>,
     /// Records not counted yet: (histogram, value).
     pending: Vec<(u32, u64)>,
 }
@@ -530,7 +633,7 @@ impl HistogramLog {
     /// `n` empty histograms.
     pub(crate) fn new(n: usize) -> Self {
         HistogramLog {
-            histograms: (0..n).map(|_| ms_histogram()).collect(),
+            histograms: (0..n).map(|_| MsHistogram::new()).collect(),
             pending: Vec::with_capacity(Self::BATCH),
         }
     }
@@ -553,7 +656,7 @@ impl HistogramLog {
     }
 
     /// The histograms, everything recorded counted.
-    pub(crate) fn into_histograms(mut self) -> Vec<Histogram<u64>> {
+    pub(crate) fn into_histograms(mut self) -> Vec<MsHistogram> {
         self.flush();
         self.histograms
     }
@@ -655,7 +758,7 @@ pub struct ServerRecord {
     /// Most requests in service at once.
     pub peak_busy: u32,
     /// Queue wait of the requests it served, ms.
-    pub wait: Histogram<u64>,
+    pub wait: MsHistogram,
     /// Bytes served.
     pub bytes: u64,
 }
@@ -664,12 +767,47 @@ pub struct ServerRecord {
 mod tests {
     use super::*;
 
+    /// 32-bit counters give what 64-bit ones give; a histogram moved to
+    /// 64-bit counters keeps every count, and one that would pass
+    /// `u32::MAX` records moves before it does, so nothing saturates.
+    #[test]
+    fn narrow_counters_widen_before_they_could_saturate() {
+        let mut wide = Histogram::<u64>::new_with_bounds(1, MS_HISTOGRAM_MAX, 3).expect("bounds");
+        let mut h = MsHistogram::new();
+        for i in 0..50_000u64 {
+            let v = (i * 7_919) % 40_000_000 + i % 3;
+            wide.saturating_record(v);
+            h.saturating_record(v);
+        }
+        wide.saturating_record(2 * MS_HISTOGRAM_MAX);
+        h.saturating_record(2 * MS_HISTOGRAM_MAX);
+        let same = |h: &MsHistogram| {
+            for q in [0.0, 0.1, 0.5, 0.9, 0.95, 0.99, 0.999, 1.0] {
+                assert_eq!(h.value_at_quantile(q), wide.value_at_quantile(q), "q {q}");
+            }
+            assert_eq!((h.len(), h.max()), (wide.len(), wide.max()));
+        };
+        same(&h);
+        assert!(matches!(h.0, Counters::Narrow(_)));
+        h.widen();
+        assert!(matches!(h.0, Counters::Wide(_)));
+        same(&h);
+
+        let mut big = MsHistogram::new();
+        big.saturating_record_n(1_000, u64::from(u32::MAX) - 1);
+        assert!(matches!(big.0, Counters::Narrow(_)), "still fits");
+        big.saturating_record_n(1_000, 5);
+        assert!(matches!(big.0, Counters::Wide(_)));
+        assert_eq!(big.len(), u64::from(u32::MAX) + 4);
+        assert_eq!(big.value_at_quantile(0.5), 1_000);
+    }
+
     /// Logged or not, the same values give the same histograms: counts,
     /// extremes and total, across several flushes and a partial one, with
     /// values above the trackable range saturated alike.
     #[test]
     fn a_histogram_log_counts_what_plain_histograms_count() {
-        let mut plain = [ms_histogram(), ms_histogram()];
+        let mut plain = [MsHistogram::new(), MsHistogram::new()];
         let mut log = HistogramLog::new(2);
         let mut x: u64 = 12345;
         for i in 0..(3 * HistogramLog::BATCH + 17) {
@@ -700,9 +838,9 @@ mod tests {
     fn the_timing_log_records_each_value_where_it_belongs() {
         let mut direct: Vec<CohortTimings> = (0..3)
             .map(|_| CohortTimings {
-                scan_response: ms_histogram(),
-                download: ms_histogram(),
-                restart_delay: ms_histogram(),
+                scan_response: MsHistogram::new(),
+                download: MsHistogram::new(),
+                restart_delay: MsHistogram::new(),
             })
             .collect();
         let mut log = CohortTimingLog::new(3);

@@ -127,7 +127,7 @@ pub(crate) struct RecordedParts {
     pub(crate) site_timeline: Vec<SampleRow>,
     pub(crate) update_timeline: Vec<UpdateRow>,
     pub(crate) load: Vec<LoadRow>,
-    pub(crate) message_latency: hdrhistogram::Histogram<u64>,
+    pub(crate) message_latency: super::record::MsHistogram,
     pub(crate) min_batch_gap: Option<SimDuration>,
     pub(crate) gpo_conflicts: Vec<u32>,
     pub(crate) co_managed: Vec<u32>,

@@ -3,7 +3,6 @@
 //! Owns [`Summary`], built once from the outcome and used both for the JSON
 //! file and for the printed table, so the two never disagree.
 
-use hdrhistogram::Histogram;
 use serde::Serialize;
 
 use crate::engine::SimTime;
@@ -447,7 +446,7 @@ pub struct Percentiles {
 
 impl Percentiles {
     /// From a histogram of milliseconds, scaled by `ms_per_unit`.
-    fn of(h: &Histogram<u64>, ms_per_unit: f64) -> Self {
+    fn of(h: &crate::model::MsHistogram, ms_per_unit: f64) -> Self {
         let at =
             |q: f64| (!h.is_empty()).then(|| round3(h.value_at_quantile(q) as f64 / ms_per_unit));
         Percentiles {

@@ -13,11 +13,9 @@
 
 use std::collections::VecDeque;
 
-use hdrhistogram::Histogram;
-
 use crate::engine::{EventKey, SimTime, TimerId};
 use crate::estate::ClientId;
-use crate::model::record::{LoadCounts, ms_histogram};
+use crate::model::record::{LoadCounts, MsHistogram};
 use crate::model::servers::Request;
 
 /// One request at a station.
@@ -119,7 +117,7 @@ struct Station {
     total_sampled: LoadCounts,
     /// Queue wait of every request that started service after waiting, ms;
     /// see [`wait`](Self::wait).
-    waited: Histogram<u64>,
+    waited: MsHistogram,
 }
 
 impl Station {
@@ -136,7 +134,7 @@ impl Station {
             slowdown: 1.0,
             interval: LoadCounts::default(),
             total_sampled: LoadCounts::default(),
-            waited: ms_histogram(),
+            waited: MsHistogram::new(),
             no_wait: 0,
             peak_queue: 0,
             peak_busy: 0,
@@ -144,7 +142,7 @@ impl Station {
     }
 
     /// Queue wait of every request that started service, ms.
-    fn wait(&self) -> Histogram<u64> {
+    fn wait(&self) -> MsHistogram {
         let mut wait = self.waited.clone();
         wait.saturating_record_n(0, self.no_wait);
         wait
@@ -413,7 +411,7 @@ pub(crate) struct StationTotals {
     /// Most requests in service at once.
     pub(crate) peak_busy: u32,
     /// Queue wait of every request that started service, ms.
-    pub(crate) wait: Histogram<u64>,
+    pub(crate) wait: MsHistogram,
 }
 
 /// Every station of a run, by index: management points, then update
