@@ -112,6 +112,30 @@ impl Estate {
         self.cohorts.iter().map(|c| c.count).sum()
     }
 
+    /// The hour of the local week (0: Monday 00:00–01:00) that `t` falls
+    /// in, and when the next hour begins.
+    pub fn local_hour(&self, t: SimTime) -> (usize, SimTime) {
+        const HOUR_MS: u64 = 3_600_000;
+        let local = self.week_offset.as_ms() + t.as_ms();
+        let hour = (local % (168 * HOUR_MS)) / HOUR_MS;
+        (
+            hour as usize,
+            t + SimDuration::from_ms(HOUR_MS - local % HOUR_MS),
+        )
+    }
+
+    /// Whether DP `dp`'s schedule holds back, at `t`, a copy of content of
+    /// `priority`.
+    pub fn copy_held(&self, dp: DpId, priority: DistributionPriority, t: SimTime) -> bool {
+        let spec = &self.distribution_points[dp.index()];
+        let link = spec
+            .location
+            .map_or(u64::MAX, |l| self.locations[l.index()].bandwidth_bps);
+        (spec.copy_plan.as_ref()).is_some_and(|plan| {
+            plan.cap(priority, self.local_hour(t).0, spec.content_link_bps, link) == 0
+        })
+    }
+
     /// When each update's metadata is in the site database at the start:
     /// zero if the site synced before and it was released before, else
     /// `SimTime::MAX` (a sync during the run brings it).

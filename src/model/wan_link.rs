@@ -483,10 +483,6 @@ impl World<'_> {
     }
 }
 
-/// A week, and an hour, in ms.
-const WEEK_MS: u64 = 7 * 86_400_000;
-const HOUR_MS: u64 = 3_600_000;
-
 impl Links {
     /// The schedule and rate limit of the DP a transfer is a copy to, if
     /// it is a copy and its DP has one.
@@ -499,21 +495,12 @@ impl Links {
 }
 
 impl World<'_> {
-    /// The hour of the local week `t` falls in, and when the next one
-    /// begins.
-    fn local_hour(&self, t: SimTime) -> (usize, SimTime) {
-        let local = self.estate.week_offset.as_ms() + t.as_ms();
-        let into_hour = local % HOUR_MS;
-        let hour = (local % WEEK_MS) / HOUR_MS;
-        (hour as usize, t + SimDuration::from_ms(HOUR_MS - into_hour))
-    }
-
     /// The start of the first hour of the local week after `now`'s (at
     /// most a week on) for which `pick` holds.
     fn next_hour_where(&self, now: SimTime, pick: impl Fn(usize) -> bool) -> Option<SimTime> {
-        let (_, mut next) = self.local_hour(now);
+        let (_, mut next) = self.estate.local_hour(now);
         for _ in 0..168 {
-            let (hour, after) = self.local_hour(next);
+            let (hour, after) = self.estate.local_hour(next);
             if pick(hour) {
                 return Some(next);
             }
@@ -553,7 +540,7 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) {
         let k = Links::copy_of(p.id).expect("a copy");
-        let cap = self.copy_cap(k, self.local_hour(now).0);
+        let cap = self.copy_cap(k, self.estate.local_hour(now).0);
         let copy = self.links.copies[k];
         let link_bps = self.estate.locations[link.index()].bandwidth_bps;
         self.recorder.trace(now, None, || TraceEvent::CopyPaced {
@@ -584,7 +571,7 @@ impl World<'_> {
             .as_ref())
         .expect("a DP with a copy plan");
         let pace = |h: usize| (plan.lowest[h], plan.percent[h % 24]);
-        let now_pace = pace(self.local_hour(now).0);
+        let now_pace = pace(self.estate.local_hour(now).0);
         if let Some(change) = self.next_hour_where(now, |h| pace(h) != now_pace) {
             self.links.pace[dp.index()] = Some(sched.at(change, Event::CopyPace(dp)));
         }

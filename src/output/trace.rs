@@ -18,7 +18,7 @@ use serde::Serialize;
 
 use crate::engine::SimTime;
 use crate::error::Error;
-use crate::estate::Estate;
+use crate::estate::{DeploymentId, Estate};
 use crate::model::{
     ContentSource, Outcome, RestartCause, ScanFailure, ScanSource, ServerRole, TraceEvent,
     TraceRecord, state_message_name,
@@ -240,7 +240,7 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
             link_of(estate, r).unwrap_or("its location")
         ),
         TraceEvent::ContentNotOnDp { retry_ms, .. } => format!(
-            "the management point finds {dep} on none of its distribution points (still being copied across the WAN link to its branch DP); it asks again in {}",
+            "the management point finds {dep} on none of its distribution points (not yet copied across the WAN link to its branch DP); it asks again in {}",
             took(retry_ms)
         ),
         TraceEvent::DpFallback { dp, .. } => format!(
@@ -397,6 +397,76 @@ fn quiet_words(estate: &Estate, stretch: &[&TraceRecord]) -> String {
     format!("until {}: {}", &stamp(estate, last)[4..], parts.join("; "))
 }
 
+/// Where a client's fruitless asks for content not yet on its branch DP
+/// end, from `start`: past the last `content_not_on_dp` for deployment `d`
+/// (and the state change back at its instant) in the stretch of records
+/// such asks make (the ask, its messages and state changes, batches sent,
+/// routine events); `start` if there is none.
+fn content_retries_end(records: &[TraceRecord], start: usize, d: DeploymentId) -> usize {
+    let mut end = start;
+    let mut j = start;
+    while let Some(r) = records.get(j) {
+        let noise = routine(&r.event)
+            || match r.event {
+                TraceEvent::ContentLocationRequest { deployment }
+                | TraceEvent::TrueState { deployment, .. }
+                | TraceEvent::ReportedState { deployment, .. }
+                | TraceEvent::ContentNotOnDp { deployment, .. } => deployment == d,
+                TraceEvent::MessageQueued { .. }
+                | TraceEvent::BatchSent { .. }
+                | TraceEvent::BatchInDatabase { .. } => true,
+                _ => false,
+            };
+        if !noise {
+            break;
+        }
+        j += 1;
+        if matches!(r.event, TraceEvent::ContentNotOnDp { .. }) {
+            end = j;
+            if records.get(j).is_some_and(|n| {
+                n.time == r.time && matches!(n.event, TraceEvent::TrueState { deployment, .. } if deployment == d)
+            }) {
+                j += 1;
+                end = j;
+            }
+        }
+    }
+    end
+}
+
+/// A stretch of fruitless asks for content ([`content_retries_end`]), said
+/// in one line.
+fn content_retries_words(estate: &Estate, stretch: &[TraceRecord]) -> String {
+    let asks = (stretch.iter())
+        .filter(|r| matches!(r.event, TraceEvent::ContentNotOnDp { .. }))
+        .count();
+    let batches = (stretch.iter())
+        .filter(|r| matches!(r.event, TraceEvent::BatchSent { .. }))
+        .count();
+    let mut line = format!(
+        "until {}: asks again {}, and the content is on none of its distribution points each time",
+        &stamp(estate, stretch[stretch.len() - 1].time)[4..],
+        match asks {
+            1 => "once".to_string(),
+            2 => "twice".to_string(),
+            n => format!("{n} times"),
+        }
+    );
+    if batches > 0 {
+        let noun = if batches == 1 { "batch" } else { "batches" };
+        line += &format!("; sends {batches} {noun} of state messages");
+    }
+    let quiet: Vec<&TraceRecord> = stretch.iter().filter(|r| routine(&r.event)).collect();
+    if !quiet.is_empty() {
+        let words = quiet_words(estate, &quiet);
+        line += &format!(
+            "; {}",
+            words.split_once(": ").map_or(words.as_str(), |w| w.1)
+        );
+    }
+    line
+}
+
 /// The server of `role` named `name`, as an index into the outcome's
 /// servers.
 fn server_index(outcome: &Outcome, role: ServerRole, name: &str) -> Option<usize> {
@@ -464,6 +534,22 @@ fn reason(
                 row.busy,
                 &stamp(estate, row.time)[15..20]
             ))
+        }
+        TraceEvent::ContentNotOnDp { deployment, .. } => {
+            let dp = cohort.dp;
+            let name = &estate.distribution_points[dp.index()].name;
+            let arrives = (outcome.content_copied_at.get(dp.index()))
+                .and_then(|at| at[deployment.index()])
+                .filter(|&at| at > r.time)
+                .map_or("it never arrives".to_string(), |at| {
+                    format!("it arrives {}", stamp(estate, at))
+                });
+            let priority = estate.deployments[deployment.index()].distribution_priority;
+            Some(if estate.copy_held(dp, priority, r.time) {
+                format!("the schedule of {name} holds the copy back at this hour; {arrives}")
+            } else {
+                format!("the copy to {name} is crossing the WAN link; {arrives}")
+            })
         }
         TraceEvent::ScanFailed {
             by: ScanFailure::UpdatePoint,
@@ -801,6 +887,28 @@ pub fn explain(
             line = format!("{line}: {why}");
         }
         let _ = writeln!(out, "{}  {line}", stamp(estate, r.time));
+        if let TraceEvent::ContentNotOnDp { deployment, .. } = r.event {
+            // The asks that follow, every `download_retry`, until the
+            // content is there: one line.
+            if let Some(back) = records.get(k).filter(|n| {
+                n.time == r.time
+                    && matches!(n.event, TraceEvent::TrueState { deployment: d, .. } if d == deployment)
+            }) {
+                let _ = writeln!(out, "{}  {}", stamp(estate, back.time), words(estate, back));
+                k += 1;
+            }
+            let end = content_retries_end(records, k, deployment);
+            if end > k {
+                let stretch = &records[k..end];
+                let _ = writeln!(
+                    out,
+                    "{}  {}",
+                    stamp(estate, stretch[0].time),
+                    content_retries_words(estate, stretch)
+                );
+                k = end;
+            }
+        }
     }
     flush(&mut quiet, &mut out);
     for v in verdicts(estate, outcome, client, records) {

@@ -876,3 +876,46 @@ fn copy_settings_are_checked() {
         assert!(e.contains(message), "{e}\nwanted: {message}");
     }
 }
+
+/// `explain` tells a branch client's wait for content its DP's schedule
+/// holds back: why, when the copy arrives, and the asks every
+/// `download_retry` until then as one line.
+#[test]
+fn explain_tells_a_wait_for_a_held_copy() {
+    let text = text(20, "2Mbps", "40ms", true, "").replace(
+        r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
+        r#"DistributionPoint(name: "branch-dp", location: "branch", copy_schedule: [CopyHours(days: [Tuesday], from: 10, to: 12)])"#,
+    );
+    let estate = estate_of(&text);
+    let (_, records) = traced(&estate);
+    let client = 100;
+    let asks = (records.iter())
+        .filter(|r| {
+            r.client.map(|c| c.0) == Some(client)
+                && matches!(r.event, TraceEvent::ContentNotOnDp { .. })
+        })
+        .count();
+    assert!(asks > 3, "the client asks every 10 min from 10:3x to 12:06");
+    let story = patchsim::app::explain(&estate, client, false).expect("explains");
+    // 12:00, a round trip, then 400 s at 2 Mbps.
+    assert!(
+        story.contains(
+            "the schedule of branch-dp holds the copy back at this hour; it arrives Tue 2026-11-10 12:06:40"
+        ),
+        "{story}"
+    );
+    assert!(
+        story.contains(&format!(
+            "asks again {} times, and the content is on none of its distribution points each time",
+            asks - 1
+        )),
+        "{story}"
+    );
+    assert_eq!(
+        story
+            .matches("on none of its distribution points (")
+            .count(),
+        1
+    );
+    assert!(story.contains("finishes the download"), "{story}");
+}
