@@ -276,22 +276,103 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
     out.push_str("servers (the numbers that differ)\n");
     push_table(&mut out, &t);
 
+    out.push_str(&locations(a, b));
+
+    // A total absent from one side is 0 there (a run leaves out the
+    // totals of features it did not use).
     let mut t = table(&["total", "A", "B", "B − A"]);
-    if let Some(fields) = a["totals"].as_object() {
-        for (key, vx) in fields {
-            let vy = &b["totals"][key];
-            if vx != vy {
-                t.add_row(vec![
-                    key.clone(),
-                    number(vx),
-                    number(vy),
-                    number_delta(vx, vy),
-                ]);
-            }
+    let mut keys: Vec<&String> = Vec::new();
+    for key in (a["totals"].as_object().into_iter())
+        .chain(b["totals"].as_object())
+        .flat_map(|fields| fields.keys())
+    {
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+    let zero = Value::from(0u64);
+    for key in keys {
+        let side = |v: &Value| {
+            v["totals"]
+                .get(key)
+                .cloned()
+                .unwrap_or_else(|| zero.clone())
+        };
+        let (vx, vy) = (side(a), side(b));
+        if vx != vy {
+            t.add_row(vec![
+                key.clone(),
+                number(&vx),
+                number(&vy),
+                number_delta(&vx, &vy),
+            ]);
         }
     }
     right(&mut t, 1);
     out.push_str("\ntotals (those that differ)\n");
+    push_table(&mut out, &t);
+    out
+}
+
+/// With `locations` on both sides: per location and deployment, the time
+/// to 95 % compliant as reported and, for a location with its own DPs,
+/// until the content was on them; empty otherwise.
+fn locations(a: &Value, b: &Value) -> String {
+    let (places_a, places_b) = (by_name(&a["locations"]), by_name(&b["locations"]));
+    let mut t = table(&["location", "deployment", "measure", "A", "B", "B − A"]);
+    for (place, x) in &places_a {
+        let Some((_, y)) = places_b.iter().find(|(n, _)| n == place) else {
+            continue;
+        };
+        let mut first = true;
+        for (name, dx) in by_name(&x["deployments"]) {
+            let Some((_, dy)) = by_name(&y["deployments"])
+                .into_iter()
+                .find(|(n, _)| *n == name)
+            else {
+                continue;
+            };
+            let mut rows = vec![(
+                "95% reported",
+                &dx["hours_to_pct_reported"]["pct_95"],
+                &dy["hours_to_pct_reported"]["pct_95"],
+            )];
+            if dx.get("hours_to_content_on_dps").is_some() {
+                rows.push((
+                    "content on its DPs",
+                    &dx["hours_to_content_on_dps"],
+                    &dy["hours_to_content_on_dps"],
+                ));
+            }
+            for (k, (measure, vx, vy)) in rows.into_iter().enumerate() {
+                t.add_row(vec![
+                    if first {
+                        place.to_string()
+                    } else {
+                        String::new()
+                    },
+                    if k == 0 {
+                        name.to_string()
+                    } else {
+                        String::new()
+                    },
+                    measure.to_string(),
+                    hours(vx),
+                    hours(vy),
+                    hours_delta(vx, vy),
+                ]);
+                first = false;
+            }
+        }
+    }
+    if places_a.is_empty() || places_b.is_empty() {
+        return String::new();
+    }
+    right(&mut t, 3);
+    let mut out = "
+locations (from each deployment's creation)
+"
+    .to_string();
     push_table(&mut out, &t);
     out
 }

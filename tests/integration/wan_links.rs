@@ -919,3 +919,46 @@ fn explain_tells_a_wait_for_a_held_copy() {
     );
     assert!(story.contains("finishes the download"), "{story}");
 }
+
+/// `diff` of two runs with locations compares each location's time to
+/// 95 % and to its content on its own DPs, and counts a total one run
+/// leaves out (it did not happen there) as 0.
+#[test]
+fn diff_compares_locations_and_totals_one_side_lacks() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("down.ron"), branch_dp_down(30, None)).unwrap();
+    let run = |out: &str, set: &str| {
+        let mut args = vec!["run", "down.ron", "-o", out, "-q"];
+        if !set.is_empty() {
+            args.extend(["--set", set]);
+        }
+        let o = common::patchsim(&args, dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    };
+    run("never", "locations[0].dp_fallback=None");
+    run("after", "");
+    let o = common::patchsim(&["diff", "never", "after"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let line = |start: &str| {
+        let from = text.find("\nlocations (").unwrap_or(0);
+        (text[from..].lines())
+            .find(|l| l.split_whitespace().next() == Some(start))
+            .unwrap_or_else(|| panic!("a line starting {start:?} in\n{text}"))
+            .split_whitespace()
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    };
+    assert!(
+        text.contains("locations (from each deployment's creation)"),
+        "{text}"
+    );
+    assert_eq!(line("branch")[..2], ["branch", "cu"]);
+    assert!(text.contains("content on its DPs"), "{text}");
+    let fallbacks = line("dp_fallbacks");
+    assert_eq!(
+        fallbacks[1], "0",
+        "absent from the run without fallback: {text}"
+    );
+    assert_eq!(fallbacks[2], "30");
+}
