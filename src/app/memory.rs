@@ -45,8 +45,9 @@ pub struct MemoryEstimate {
     pub per_client: u64,
     /// Timeline samples.
     pub samples: u64,
-    /// Latency histograms: three per cohort and two per cohort and
-    /// deployment, one per server, two per deployment, one for messages.
+    /// Latency histograms: three per cohort and two per cohort a
+    /// deployment targets, one per server, two per deployment, one for
+    /// messages.
     pub histograms: u64,
     /// Whether `--check` state is counted.
     pub checked: bool,
@@ -85,7 +86,12 @@ pub fn estimate_memory(estate: &Estate, checked: bool) -> MemoryEstimate {
         + estate.update_points.len()
         + estate.distribution_points.len()
         + estate.primaries.len()) as u64;
-    let histograms = cohorts * (3 + 2 * deployments) + servers + 2 * deployments + 1;
+    // A histogram takes memory once it records: those of a cohort and a
+    // deployment only where the deployment targets the cohort.
+    let targeted: u64 = (estate.deployments.iter())
+        .map(|d| d.targets.len() as u64)
+        .sum();
+    let histograms = 3 * cohorts + 2 * targeted + servers + 2 * deployments + 1;
     MemoryEstimate {
         bytes: BASE_BYTES
             .saturating_add(clients.saturating_mul(per_client))
@@ -237,6 +243,13 @@ mod tests {
         let clients = 2_000 * estimate.per_client;
         assert!(estimate.bytes >= BASE_BYTES + clients + estimate.histograms * each);
         assert!(estimate.bytes > 100_000_000, "{estimate}");
+        // A deployment of half the cohorts: the other half's two
+        // histograms for it stay empty and are not counted.
+        let half = text.replace(&names.join(", "), &names[..100].join(", "));
+        let raw = crate::scenario::parse(&half, "half.ron").expect("parses");
+        let estate = crate::scenario::build(raw, "half.ron").expect("valid");
+        let estimate = estimate_memory(&estate, false);
+        assert_eq!(estimate.histograms, 200 * 3 + 100 * 2 + servers + 2 + 1);
     }
 
     #[test]

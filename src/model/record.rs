@@ -501,16 +501,20 @@ impl Outcome {
 /// A histogram of milliseconds up to a year, to three significant digits
 /// (an HdrHistogram).
 ///
-/// Its counters are 32-bit: half the memory of 64-bit ones, and a big
-/// estate holds thousands of these histograms (three per cohort, two per
-/// cohort and deployment, one per server), about 107 KB each. Before a
-/// record could take its total count past `u32::MAX`, and with it any one
-/// counter, it moves to 64-bit counters: no count ever saturates.
-#[derive(Clone, Debug, PartialEq)]
+/// A big estate holds thousands of these (three per cohort, two per
+/// cohort and deployment, one per server), and many stay empty (a cohort
+/// a deployment does not target, a rule's deployment never made). So one
+/// takes no memory for its counters until its first record, and its
+/// counters are 32-bit, about 107 KB, half the memory of 64-bit ones.
+/// Before a record could take its total count past `u32::MAX`, and with
+/// it any one counter, it moves to 64-bit counters: no count ever
+/// saturates.
+#[derive(Clone, Debug)]
 pub struct MsHistogram(Counters);
 
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug)]
 enum Counters {
+    Empty,
     Narrow(Histogram<u32>),
     Wide(Histogram<u64>),
 }
@@ -519,10 +523,9 @@ enum Counters {
 const MS_HISTOGRAM_MAX: u64 = 366 * 86_400_000;
 
 impl MsHistogram {
-    /// An empty histogram.
+    /// An empty histogram (its counters come with its first record).
     pub fn new() -> Self {
-        let h = Histogram::new_with_bounds(1, MS_HISTOGRAM_MAX, 3).expect("valid bounds");
-        MsHistogram(Counters::Narrow(h))
+        MsHistogram(Counters::Empty)
     }
 
     /// Records `value`, or the largest value it tracks if `value` is above.
@@ -534,12 +537,20 @@ impl MsHistogram {
     /// Records `value` `n` times, as [`saturating_record`](Self::saturating_record).
     #[inline]
     pub fn saturating_record_n(&mut self, value: u64, n: u64) {
-        if let Counters::Narrow(h) = &self.0 {
-            if h.len().saturating_add(n) > u64::from(u32::MAX) {
-                self.widen();
+        match &self.0 {
+            Counters::Empty => {
+                let narrow =
+                    Histogram::new_with_bounds(1, MS_HISTOGRAM_MAX, 3).expect("valid bounds");
+                self.0 = Counters::Narrow(narrow);
+                if n > u64::from(u32::MAX) {
+                    self.widen();
+                }
             }
+            Counters::Narrow(h) if h.len().saturating_add(n) > u64::from(u32::MAX) => self.widen(),
+            _ => {}
         }
         match &mut self.0 {
+            Counters::Empty => unreachable!("made above"),
             Counters::Narrow(h) => h.saturating_record_n(value, n as u32),
             Counters::Wide(h) => h.saturating_record_n(value, n),
         }
@@ -559,9 +570,10 @@ impl MsHistogram {
         self.0 = Counters::Wide(wide);
     }
 
-    /// Forgets every record.
+    /// Forgets every record (keeping its counters' memory).
     pub fn reset(&mut self) {
         match &mut self.0 {
+            Counters::Empty => {}
             Counters::Narrow(h) => h.reset(),
             Counters::Wide(h) => h.reset(),
         }
@@ -570,6 +582,7 @@ impl MsHistogram {
     /// How many values were recorded.
     pub fn len(&self) -> u64 {
         match &self.0 {
+            Counters::Empty => 0,
             Counters::Narrow(h) => h.len(),
             Counters::Wide(h) => h.len(),
         }
@@ -580,30 +593,56 @@ impl MsHistogram {
         self.len() == 0
     }
 
-    /// The value at quantile `q` (0 to 1), to the histogram's precision.
+    /// The value at quantile `q` (0 to 1), to the histogram's precision;
+    /// 0 if nothing was recorded.
     pub fn value_at_quantile(&self, q: f64) -> u64 {
         match &self.0 {
+            Counters::Empty => 0,
             Counters::Narrow(h) => h.value_at_quantile(q),
             Counters::Wide(h) => h.value_at_quantile(q),
         }
     }
 
-    /// The largest value recorded, to the histogram's precision.
+    /// The largest value recorded, to the histogram's precision; 0 if
+    /// nothing was recorded.
     pub fn max(&self) -> u64 {
         match &self.0 {
+            Counters::Empty => 0,
             Counters::Narrow(h) => h.max(),
             Counters::Wide(h) => h.max(),
         }
     }
 
-    /// The memory one holds while its counters are 32-bit: written when it
-    /// is made. Worked out once, from one made for the purpose.
+    /// Each counter that holds anything: the highest value it stands for,
+    /// and its count, in order of value.
+    fn recorded(&self) -> Vec<(u64, u64)> {
+        match &self.0 {
+            Counters::Empty => Vec::new(),
+            Counters::Narrow(h) => (h.iter_recorded())
+                .map(|v| (v.value_iterated_to(), u64::from(v.count_at_value())))
+                .collect(),
+            Counters::Wide(h) => (h.iter_recorded())
+                .map(|v| (v.value_iterated_to(), v.count_at_value()))
+                .collect(),
+        }
+    }
+
+    /// The memory one holds once it has a record, while its counters are
+    /// 32-bit. Worked out once, from counters made for the purpose.
     pub(crate) fn bytes() -> u64 {
         static BYTES: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
-        *BYTES.get_or_init(|| match MsHistogram::new().0 {
-            Counters::Narrow(h) => (h.distinct_values() * std::mem::size_of::<u32>()) as u64,
-            Counters::Wide(h) => (h.distinct_values() * std::mem::size_of::<u64>()) as u64,
+        *BYTES.get_or_init(|| {
+            let h = Histogram::<u32>::new_with_bounds(1, MS_HISTOGRAM_MAX, 3).expect("bounds");
+            (h.distinct_values() * std::mem::size_of::<u32>()) as u64
         })
+    }
+}
+
+/// Two histograms are equal when they hold the same counts, whatever
+/// their counters' width (or none yet, when empty).
+impl PartialEq for MsHistogram {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.recorded() == other.recorded()
     }
 }
 
@@ -789,9 +828,21 @@ mod tests {
         };
         same(&h);
         assert!(matches!(h.0, Counters::Narrow(_)));
+        let narrow = h.clone();
         h.widen();
+        assert_eq!(h, narrow, "equal across widths");
         assert!(matches!(h.0, Counters::Wide(_)));
         same(&h);
+
+        // Empty, it holds no counters, and answers as an empty one does.
+        let empty = MsHistogram::new();
+        assert!(matches!(empty.0, Counters::Empty));
+        let made = Histogram::<u32>::new_with_bounds(1, MS_HISTOGRAM_MAX, 3).expect("bounds");
+        assert_eq!(empty.value_at_quantile(0.5), made.value_at_quantile(0.5));
+        assert_eq!((empty.len(), empty.max()), (made.len(), made.max()));
+        let mut cleared = h.clone();
+        cleared.reset();
+        assert_eq!(cleared, empty);
 
         let mut big = MsHistogram::new();
         big.saturating_record_n(1_000, u64::from(u32::MAX) - 1);
@@ -800,6 +851,10 @@ mod tests {
         assert!(matches!(big.0, Counters::Wide(_)));
         assert_eq!(big.len(), u64::from(u32::MAX) + 4);
         assert_eq!(big.value_at_quantile(0.5), 1_000);
+        let mut first = MsHistogram::new();
+        first.saturating_record_n(7, u64::from(u32::MAX) + 1);
+        assert!(matches!(first.0, Counters::Wide(_)));
+        assert_eq!(first.len(), u64::from(u32::MAX) + 1);
     }
 
     /// Logged or not, the same values give the same histograms: counts,
