@@ -397,74 +397,128 @@ fn quiet_words(estate: &Estate, stretch: &[&TraceRecord]) -> String {
     format!("until {}: {}", &stamp(estate, last)[4..], parts.join("; "))
 }
 
-/// Where a client's fruitless asks for content not yet on its branch DP
-/// end, from `start`: past the last `content_not_on_dp` for deployment `d`
-/// (and the state change back at its instant) in the stretch of records
-/// such asks make (the ask, its messages and state changes, batches sent,
-/// routine events); `start` if there is none.
-fn content_retries_end(records: &[TraceRecord], start: usize, d: DeploymentId) -> usize {
-    let mut end = start;
-    let mut j = start;
-    while let Some(r) = records.get(j) {
-        let noise = routine(&r.event)
-            || match r.event {
-                TraceEvent::ContentLocationRequest { deployment }
-                | TraceEvent::TrueState { deployment, .. }
-                | TraceEvent::ReportedState { deployment, .. }
-                | TraceEvent::ContentNotOnDp { deployment, .. } => deployment == d,
-                TraceEvent::MessageQueued { .. }
-                | TraceEvent::BatchSent { .. }
-                | TraceEvent::BatchInDatabase { .. } => true,
-                _ => false,
-            };
-        if !noise {
-            break;
-        }
-        j += 1;
-        if matches!(r.event, TraceEvent::ContentNotOnDp { .. }) {
-            end = j;
-            if records.get(j).is_some_and(|n| {
-                n.time == r.time && matches!(n.event, TraceEvent::TrueState { deployment, .. } if deployment == d)
-            }) {
-                j += 1;
-                end = j;
-            }
-        }
-    }
-    end
+/// A loop a client retries until it gets through: asking for content not
+/// yet on its branch DP (deployment), or scanning against a SUP that
+/// turns it down.
+#[derive(Clone, Copy)]
+enum Retry {
+    Content(DeploymentId),
+    Scan,
 }
 
-/// A stretch of fruitless asks for content ([`content_retries_end`]), said
-/// in one line.
-fn content_retries_words(estate: &Estate, stretch: &[TraceRecord]) -> String {
-    let asks = (stretch.iter())
-        .filter(|r| matches!(r.event, TraceEvent::ContentNotOnDp { .. }))
-        .count();
-    let batches = (stretch.iter())
-        .filter(|r| matches!(r.event, TraceEvent::BatchSent { .. }))
-        .count();
-    let mut line = format!(
-        "until {}: asks again {}, and the content is on none of its distribution points each time",
-        &stamp(estate, stretch[stretch.len() - 1].time)[4..],
-        match asks {
+impl Retry {
+    /// The failure each round of the loop ends with.
+    fn failure(self, e: &TraceEvent) -> bool {
+        match self {
+            Retry::Content(d) => {
+                matches!(*e, TraceEvent::ContentNotOnDp { deployment, .. } if deployment == d)
+            }
+            Retry::Scan => matches!(e, TraceEvent::ScanFailed { .. }),
+        }
+    }
+
+    /// What a round of the loop does besides (routine events, the
+    /// messages it queues and sends, the state changes it makes).
+    fn noise(self, e: &TraceEvent) -> bool {
+        if routine(e)
+            || matches!(
+                e,
+                TraceEvent::MessageQueued { .. }
+                    | TraceEvent::BatchSent { .. }
+                    | TraceEvent::BatchInDatabase { .. }
+            )
+        {
+            return true;
+        }
+        match self {
+            Retry::Content(d) => match *e {
+                TraceEvent::ContentLocationRequest { deployment }
+                | TraceEvent::TrueState { deployment, .. }
+                | TraceEvent::ReportedState { deployment, .. } => deployment == d,
+                _ => false,
+            },
+            Retry::Scan => matches!(e, TraceEvent::ScanStart { .. }),
+        }
+    }
+
+    /// Where the rounds that follow a first failure end, from `start`:
+    /// past the last failure (and, for content, the state change back at
+    /// its instant) of the stretch of records the loop makes; `start` if
+    /// there is none.
+    fn end(self, records: &[TraceRecord], start: usize) -> usize {
+        let mut end = start;
+        let mut j = start;
+        while let Some(r) = records.get(j) {
+            let failed = self.failure(&r.event);
+            if !failed && !self.noise(&r.event) {
+                break;
+            }
+            j += 1;
+            if failed {
+                end = j;
+                if let Retry::Content(d) = self
+                    && records.get(j).is_some_and(|n| {
+                        n.time == r.time
+                            && matches!(n.event, TraceEvent::TrueState { deployment, .. } if deployment == d)
+                    })
+                {
+                    j += 1;
+                    end = j;
+                }
+            }
+        }
+        end
+    }
+
+    /// A stretch of rounds ([`Retry::end`]), said in one line.
+    fn words(self, estate: &Estate, stretch: &[TraceRecord]) -> String {
+        let count =
+            |f: &dyn Fn(&TraceEvent) -> bool| stretch.iter().filter(|r| f(&r.event)).count();
+        let times = |n: usize| match n {
             1 => "once".to_string(),
             2 => "twice".to_string(),
             n => format!("{n} times"),
-        }
-    );
-    if batches > 0 {
-        let noun = if batches == 1 { "batch" } else { "batches" };
-        line += &format!("; sends {batches} {noun} of state messages");
-    }
-    let quiet: Vec<&TraceRecord> = stretch.iter().filter(|r| routine(&r.event)).collect();
-    if !quiet.is_empty() {
-        let words = quiet_words(estate, &quiet);
-        line += &format!(
-            "; {}",
-            words.split_once(": ").map_or(words.as_str(), |w| w.1)
+        };
+        let rounds = times(count(&|e| self.failure(e)));
+        let what = match self {
+            Retry::Content(_) => format!(
+                "asks again {rounds}, and the content is on none of its distribution points each time"
+            ),
+            Retry::Scan => {
+                let by = |f: ScanFailure| {
+                    count(&|e| matches!(e, TraceEvent::ScanFailed { by, .. } if *by == f))
+                };
+                let parts: Vec<String> = [
+                    (ScanFailure::UpdatePoint, "at the update point"),
+                    (ScanFailure::ManagementPoint, "at the management point"),
+                    (ScanFailure::Error, "with an error"),
+                ]
+                .into_iter()
+                .filter(|&(f, _)| by(f) > 0)
+                .map(|(f, at)| format!("{at} {}", times(by(f))))
+                .collect();
+                format!("scans again {rounds}, and each fails: {}", parts.join(", "))
+            }
+        };
+        let mut line = format!(
+            "until {}: {what}",
+            &stamp(estate, stretch[stretch.len() - 1].time)[4..]
         );
+        let batches = count(&|e| matches!(e, TraceEvent::BatchSent { .. }));
+        if batches > 0 {
+            let noun = if batches == 1 { "batch" } else { "batches" };
+            line += &format!("; sends {batches} {noun} of state messages");
+        }
+        let quiet: Vec<&TraceRecord> = stretch.iter().filter(|r| routine(&r.event)).collect();
+        if !quiet.is_empty() {
+            let words = quiet_words(estate, &quiet);
+            line += &format!(
+                "; {}",
+                words.split_once(": ").map_or(words.as_str(), |w| w.1)
+            );
+        }
+        line
     }
-    line
 }
 
 /// The server of `role` named `name`, as an index into the outcome's
@@ -887,24 +941,31 @@ pub fn explain(
             line = format!("{line}: {why}");
         }
         let _ = writeln!(out, "{}  {line}", stamp(estate, r.time));
-        if let TraceEvent::ContentNotOnDp { deployment, .. } = r.event {
-            // The asks that follow, every `download_retry`, until the
-            // content is there: one line.
-            if let Some(back) = records.get(k).filter(|n| {
-                n.time == r.time
-                    && matches!(n.event, TraceEvent::TrueState { deployment: d, .. } if d == deployment)
-            }) {
+        let retry = match r.event {
+            TraceEvent::ContentNotOnDp { deployment, .. } => Some(Retry::Content(deployment)),
+            TraceEvent::ScanFailed { .. } => Some(Retry::Scan),
+            _ => None,
+        };
+        if let Some(retry) = retry {
+            // The rounds that follow, each a retry after a wait, until
+            // one gets through: one line.
+            if let Retry::Content(deployment) = retry
+                && let Some(back) = records.get(k).filter(|n| {
+                    n.time == r.time
+                        && matches!(n.event, TraceEvent::TrueState { deployment: d, .. } if d == deployment)
+                })
+            {
                 let _ = writeln!(out, "{}  {}", stamp(estate, back.time), words(estate, back));
                 k += 1;
             }
-            let end = content_retries_end(records, k, deployment);
+            let end = retry.end(records, k);
             if end > k {
                 let stretch = &records[k..end];
                 let _ = writeln!(
                     out,
                     "{}  {}",
                     stamp(estate, stretch[0].time),
-                    content_retries_words(estate, stretch)
+                    retry.words(estate, stretch)
                 );
                 k = end;
             }

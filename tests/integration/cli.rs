@@ -486,3 +486,45 @@ fn explain_collapses_routine_and_gives_reasons_and_a_verdict() {
     assert!(long.matches("asks its management point for policy").count() > 10);
     assert!(!long.contains("verdict"));
 }
+
+/// `explain` folds a retry loop into one line: with the SUP down for six
+/// hours after the deployment, the scans that fail every 30 minutes are
+/// the first failure, with its reason, then one line that counts the
+/// rest.
+#[test]
+fn explain_folds_a_retry_loop() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::ron(&common::Knobs {
+        days: 3,
+        ..Default::default()
+    });
+    std::fs::write(dir.path().join("three.ron"), text).unwrap();
+    let fault = r#"faults=[Fault(server: "sup", start: "2026-11-10T10:45:00+01:00", end: "2026-11-10T16:45:00+01:00")]"#;
+    let story = |verbose: bool| {
+        let mut args = vec!["explain", "three.ron", "--client", "0", "--set", fault];
+        if verbose {
+            args.push("--verbose");
+        }
+        let o = patchsim(&args, dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let (short, long) = (story(false), story(true));
+    let failures = long.matches("the scan fails at the update point").count();
+    assert!(failures > 3, "{long}");
+    assert_eq!(
+        short.matches("the scan fails at the update point").count(),
+        1,
+        "{short}"
+    );
+    assert!(short.contains("its SUP (sup) is down (a fault)"), "{short}");
+    assert!(
+        short.contains(&format!(
+            "scans again {} times, and each fails: at the update point {} times",
+            failures - 1,
+            failures - 1
+        )),
+        "{short}"
+    );
+    assert!(short.contains("finishes the scan"), "{short}");
+}
