@@ -844,19 +844,24 @@ impl World<'_> {
         }
         // Users who start an Available install from Software Center.
         for d in self.deployments.ids() {
-            let a = self.deployments.assignment_mut(d, c);
-            if a.due_in(Phase::WaitUser, now) {
-                a.deadline_at = now;
-                a.due = now;
-                a.phase = if a.remaining > 0 {
-                    Phase::NeedDownload
-                } else {
-                    Phase::WaitDeadline
-                };
-                self.recorder.totals.available_installs_started += 1;
-                self.recorder
-                    .trace(now, Some(c), || TraceEvent::UserInstall { deployment: d });
+            if !self
+                .deployments
+                .assignment(d, c)
+                .due_in(Phase::WaitUser, now)
+            {
+                continue;
             }
+            let a = self.deployments.assignment_mut(d, c);
+            a.deadline_at = now;
+            a.due = now;
+            a.phase = if a.remaining > 0 {
+                Phase::NeedDownload
+            } else {
+                Phase::WaitDeadline
+            };
+            self.recorder.totals.available_installs_started += 1;
+            self.recorder
+                .trace(now, Some(c), || TraceEvent::UserInstall { deployment: d });
         }
         if let Some(d) = (self.deployments).find(c, |a| a.due_in(Phase::NeedDownload, now)) {
             if !self.check_before_enforcing(c, d, sched) {
@@ -929,7 +934,7 @@ impl World<'_> {
         };
         let horizon = now + within;
         for e in self.deployments.ids() {
-            let a = self.deployments.assignment_mut(e, c);
+            let a = self.deployments.assignment(e, c);
             let pending = matches!(
                 a.phase,
                 Phase::EvalDue
@@ -942,6 +947,7 @@ impl World<'_> {
             if e == d || !pending || a.deadline_at <= now || a.deadline_at > horizon {
                 continue;
             }
+            let a = self.deployments.assignment_mut(e, c);
             a.deadline_at = now;
             if a.phase == Phase::WaitDeadline {
                 a.due = now;

@@ -121,8 +121,11 @@ struct DeploymentState {
     targeted_cohort: Vec<bool>,
     /// Per client, apart from its assignment (only the results read them):
     /// when it learned the deployment, when its first install began
-    /// (`SimTime::MAX`: never).
+    /// (`SimTime::MAX`: never). Empty, for a deployment a rule's run may
+    /// make, until a client learns it.
     started: Vec<[SimTime; 2]>,
+    /// Clients in the estate.
+    clients: usize,
     /// In a hierarchy: the counts per primary, as its database shows them
     /// (the top-level counts are the CAS's).
     site_counts: Vec<Counts>,
@@ -148,6 +151,17 @@ struct DeploymentState {
     /// For a deployment an automatic deployment rule made: the updates its
     /// last run picked (`None`: the scenario's list).
     picked: Option<Arc<[UpdateId]>>,
+}
+
+impl DeploymentState {
+    /// Client `c`'s `started` times, to change (making the column if it
+    /// has none yet).
+    fn started_mut(&mut self, c: ClientId) -> &mut [SimTime; 2] {
+        if self.started.is_empty() {
+            self.started = crate::engine::arena(self.clients, [SimTime::MAX; 2]);
+        }
+        &mut self.started[c.index()]
+    }
 }
 
 /// The updates a deployment deploys now: the scenario's list, or those an
@@ -190,10 +204,13 @@ impl Deployments {
     /// (the counts are made by [`World::count_initial_cells`]).
     pub(crate) fn new(estate: &Estate) -> Self {
         let n_clients = estate.client_count() as usize;
+        // A deployment a rule's run may make gets its columns when it is
+        // made: until then it targets nobody.
+        let later = |spec: &crate::estate::DeploymentSpec| spec.rule.is_some();
         let mut assignments = AssignmentTable::new(
-            estate.deployments.len(),
             n_clients,
             LiveAssignment::UNTARGETED,
+            estate.deployments.iter().map(later),
         );
         let states = (estate.deployments.iter().enumerate())
             .map(|(d, spec)| {
@@ -209,7 +226,12 @@ impl Deployments {
                     }
                 }
                 DeploymentState {
-                    started: crate::engine::arena(n_clients, [SimTime::MAX; 2]),
+                    started: if later(spec) {
+                        Vec::new()
+                    } else {
+                        crate::engine::arena(n_clients, [SimTime::MAX; 2])
+                    },
+                    clients: n_clients,
                     site_counts: if estate.hierarchy {
                         vec![Counts::default(); estate.primaries.len()]
                     } else {
@@ -300,14 +322,14 @@ impl Deployments {
     /// Client `c` receives `d`'s policy now.
     pub(crate) fn learned(&mut self, d: DeploymentId, c: ClientId, now: SimTime) {
         let dep = &mut self.states[d.index()];
-        dep.started[c.index()][0] = now;
+        dep.started_mut(c)[0] = now;
         dep.counts.with_policy += 1;
     }
 
     /// Client `c` starts installing `d` now (only its first install is
     /// kept).
     pub(crate) fn install_started(&mut self, d: DeploymentId, c: ClientId, now: SimTime) {
-        let started = &mut self.states[d.index()].started[c.index()][1];
+        let started = &mut self.states[d.index()].started_mut(c)[1];
         *started = (*started).min(now);
     }
 
@@ -443,8 +465,10 @@ impl Deployments {
                     site_published_at: dep.site_published_at,
                     thresholds: dep.thresholds,
                     assignments: (assignments.take_deployment(d))
-                        .zip(&dep.started)
-                        .map(|(a, &times)| a.with_times(times))
+                        .enumerate()
+                        .map(|(c, a)| {
+                            a.with_times(dep.started.get(c).copied().unwrap_or([SimTime::MAX; 2]))
+                        })
                         .collect(),
                     time_to_compliant_true: dep.ttc_true,
                     time_to_compliant_reported: dep.ttc_reported,

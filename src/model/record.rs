@@ -157,7 +157,9 @@ pub struct DeploymentRecord {
     pub site_published_at: Vec<Option<SimTime>>,
     /// Threshold crossings.
     pub thresholds: Thresholds,
-    /// Per client (indexed by client id; untargeted clients included).
+    /// Per client (indexed by client id; untargeted clients included);
+    /// empty for a deployment an automatic deployment rule's run could
+    /// make and no run did.
     pub assignments: Vec<Assignment>,
     /// Client time to truly compliant, from creation, ms: clients it required.
     pub time_to_compliant_true: MsHistogram,

@@ -842,7 +842,9 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
                     let mut reported_at = Vec::new();
                     for k in &cohorts {
                         let first = k.first_client as usize;
-                        for a in &rec.assignments[first..first + k.count as usize] {
+                        // None: a deployment no rule's run made.
+                        let clients = rec.assignments.get(first..first + k.count as usize);
+                        for a in clients.into_iter().flatten() {
                             if a.is_targeted() {
                                 true_at.push(a.true_compliant_at);
                                 reported_at.push(a.reported_compliant_at);

@@ -727,7 +727,9 @@ fn verdicts(
     let h = |ms: u64| format_duration(ms as f64 / 3.6e6);
     let mut out = Vec::new();
     for (d, spec) in estate.deployments.iter().enumerate() {
-        let a = &outcome.deployments[d].assignments[client as usize];
+        let Some(a) = outcome.deployments[d].assignments.get(client as usize) else {
+            continue; // one no rule's run made
+        };
         if !a.is_targeted() || !outcome.shown(estate, d) {
             continue; // not its, or one no rule's run made
         }
