@@ -124,16 +124,24 @@ impl Estate {
         )
     }
 
-    /// Whether DP `dp`'s schedule holds back, at `t`, a copy of content of
-    /// `priority`.
-    pub fn copy_held(&self, dp: DpId, priority: DistributionPriority, t: SimTime) -> bool {
+    /// How fast a copy of content of `priority` to DP `dp` may go in hour
+    /// `hour` of the local week, bits per second: the DP's `content_link`,
+    /// capped by its schedule and rate limit (0: the schedule holds it
+    /// back).
+    pub fn copy_cap(&self, dp: DpId, priority: DistributionPriority, hour: usize) -> u64 {
         let spec = &self.distribution_points[dp.index()];
         let link = spec
             .location
             .map_or(u64::MAX, |l| self.locations[l.index()].bandwidth_bps);
-        (spec.copy_plan.as_ref()).is_some_and(|plan| {
-            plan.cap(priority, self.local_hour(t).0, spec.content_link_bps, link) == 0
+        (spec.copy_plan.as_ref()).map_or(spec.content_link_bps, |plan| {
+            plan.cap(priority, hour, spec.content_link_bps, link)
         })
+    }
+
+    /// Whether DP `dp`'s schedule holds back, at `t`, a copy of content of
+    /// `priority`.
+    pub fn copy_held(&self, dp: DpId, priority: DistributionPriority, t: SimTime) -> bool {
+        self.copy_cap(dp, priority, self.local_hour(t).0) == 0
     }
 
     /// When each update's metadata is in the site database at the start:

@@ -513,18 +513,8 @@ impl World<'_> {
     /// DP's schedule holds it back).
     fn copy_cap(&self, k: usize, hour: usize) -> u64 {
         let copy = self.links.copies[k];
-        let dp = &self.estate.distribution_points[copy.dp.index()];
-        let link = dp.location.expect("a DP in a location");
         let priority = self.estate.deployments[copy.deployment.index()].distribution_priority;
-        match &dp.copy_plan {
-            Some(plan) => plan.cap(
-                priority,
-                hour,
-                dp.content_link_bps,
-                self.estate.locations[link.index()].bandwidth_bps,
-            ),
-            None => dp.content_link_bps,
-        }
+        self.estate.copy_cap(copy.dp, priority, hour)
     }
 
     /// A copy to a DP with a schedule or rate limit may start now: it
