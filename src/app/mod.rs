@@ -309,8 +309,28 @@ fn check_clients(estate: &Estate, flag: &'static str, clients: &[u32]) -> Result
 /// What a user should know about a valid scenario before running it, one
 /// sentence each: updates that can never install on a targeted cohort
 /// because no maintenance window of it is long enough; a WSUS catalog
-/// above Microsoft's guidance.
+/// above Microsoft's guidance; a branch DP whose schedule never lets a
+/// deployment's content through.
 pub fn warnings(estate: &Estate) -> Vec<String> {
+    let mut closed = Vec::new();
+    for d in &estate.deployments {
+        let mut dps: Vec<_> = (d.targets.iter())
+            .map(|k| estate.cohorts[k.index()].dp)
+            .filter(|dp| estate.distribution_points[dp.index()].copy_plan.is_some())
+            .collect();
+        dps.sort_unstable();
+        dps.dedup();
+        for dp in dps {
+            if (0..168).all(|hour| estate.copy_cap(dp, d.distribution_priority, hour) == 0) {
+                closed.push(format!(
+                    "the copy_schedule of distribution point '{}' is closed every hour to content of {:?} priority: the content of deployment '{}' never reaches it",
+                    estate.distribution_points[dp.index()].name,
+                    d.distribution_priority,
+                    d.name
+                ));
+            }
+        }
+    }
     let catalog = estate
         .sync
         .catalog
@@ -341,6 +361,7 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
             )
         })
         .chain(catalog)
+        .chain(closed)
         .collect()
 }
 

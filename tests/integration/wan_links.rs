@@ -793,6 +793,20 @@ fn a_dp_schedule_holds_the_copy_back() {
         s.locations[1].deployments[0].hours_to_content_on_dps,
         Some(None)
     );
+    // The run warns of it before it starts; a High deployment gets
+    // through hours closed to Medium, and is not warned of.
+    let warned = "the copy_schedule of distribution point 'branch-dp' is closed every hour to content of Medium priority: the content of deployment 'cu' never reaches it";
+    assert_eq!(patchsim::app::warnings(&estate), vec![warned.to_string()]);
+    let high_only = text.replace(
+        "from: 0, to: 24)",
+        "from: 0, to: 24, availability: HighOnly)",
+    );
+    assert_ne!(high_only, text);
+    let high = estate_of(&high_only.replace(
+        r#"created: "2026-11-10T10:00:00Z")"#,
+        r#"created: "2026-11-10T10:00:00Z", distribution_priority: High)"#,
+    ));
+    assert!(patchsim::app::warnings(&high).is_empty());
     assert_eq!(out.cohort_bytes[1].bytes_downloaded, 0);
     assert_eq!(link(&out).bytes, 0);
 }
