@@ -235,6 +235,9 @@ pub struct SupSpec {
     pub full_scan_time: Sampler,
     /// Delta scan service time.
     pub delta_scan_time: Sampler,
+    /// Its WSUS database: update points with the same one share it (a
+    /// client switching between them keeps its delta scans).
+    pub susdb: u16,
 }
 
 /// A cloud management gateway.
@@ -421,6 +424,9 @@ impl CatalogSpec {
         f64::from(self.valid_updates()) / f64::from(self.reference_updates)
     }
 }
+
+/// No WSUS database: a client that has not scanned against any SUP.
+pub const NO_SUSDB: u16 = u16::MAX;
 
 /// One client settings object, in simulator units.
 #[derive(Clone, Debug)]

@@ -36,7 +36,9 @@ use super::world::World;
 use crate::engine::{
     CounterRng, CounterSession, PeriodicId, Scheduler, SimDuration, SimTime, Streams, TimerId,
 };
-use crate::estate::{ClientId, ClientKind, CohortId, DeploymentId, Estate, Purpose, UpdateId};
+use crate::estate::{
+    ClientId, ClientKind, CohortId, DeploymentId, Estate, NO_SUSDB, Purpose, UpdateId,
+};
 
 /// What a client is doing right now (at most one thing at a time).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,9 +108,9 @@ pub(crate) struct Client {
     /// Which scan or content location attempt is current (server answers
     /// to older ones are ignored).
     pub(crate) scan_token: u32,
-    /// The SUP it last scanned against (`u16::MAX`: none): a scan against
-    /// any other is a full scan.
-    pub(crate) scanned_sup: u16,
+    /// The WSUS database of the SUP it last scanned against (`NO_SUSDB`:
+    /// none): a scan against a SUP with another database is a full scan.
+    pub(crate) scanned_susdb: u16,
     /// Position in its cohort's SUP list.
     pub(crate) sup_index: u8,
     /// Failed scan tries against the current SUP in a row.
@@ -300,10 +302,10 @@ impl Clients {
                     restarted_by_shutdown: false,
                     power_off_waiting: false,
                     scan_token: 0,
-                    scanned_sup: if estate.sync.initially_synced {
-                        cohort.sups[0].0
+                    scanned_susdb: if estate.sync.initially_synced {
+                        estate.update_points[cohort.sups[0].index()].susdb
                     } else {
-                        u16::MAX
+                        NO_SUSDB
                     },
                     sup_index: 0,
                     sup_failures: 0,

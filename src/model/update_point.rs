@@ -145,7 +145,8 @@ impl World<'_> {
             return;
         }
         let sup = self.current_sup(c);
-        let kind = if self.clients[c].scanned_sup == sup.0 {
+        let kind = if self.clients[c].scanned_susdb == self.estate.update_points[sup.index()].susdb
+        {
             Request::DeltaScan
         } else {
             Request::FullScan
@@ -196,7 +197,7 @@ impl World<'_> {
             .scan_duration
             .sample(&mut self.clients.rng(c));
         let client = &mut self.clients[c];
-        client.scanned_sup = sup.0;
+        client.scanned_susdb = self.estate.update_points[sup.index()].susdb;
         client.sup_failures = 0;
         client.action_timer = Some(sched.after(local, Event::ActionDone(c)));
     }

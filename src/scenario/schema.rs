@@ -439,6 +439,12 @@ pub struct UpdatePoint {
     /// Server time of a delta scan. Default `LogNormal(median: "2s", sigma: 0.5)`.
     #[serde(default = "default_delta_scan")]
     pub delta_scan_time: Dist,
+    /// The WSUS database (SUSDB) it uses, by a name of your choosing:
+    /// update points of one site that give the same name share it, and a
+    /// client that switches between them runs a delta scan, not a full
+    /// one. Default: a database of its own.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub susdb: Option<String>,
 }
 
 fn default_scan_slots() -> u32 {
@@ -661,6 +667,7 @@ impl UpdatePoint {
             queue_limit: default_wsus_queue(),
             full_scan_time: default_full_scan(),
             delta_scan_time: default_delta_scan(),
+            susdb: None,
         }
     }
 }

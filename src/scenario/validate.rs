@@ -19,9 +19,9 @@ use super::units::{ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CatalogSpec, CohortId, CohortSpec, ContentSpec, CopyPlan, DeploymentId, DeploymentSpec, DpId,
-    DpSpec, Estate, FaultSpec, GatewaySpec, LocationId, LocationSpec, MpId, MpSpec, PhaseSpec,
-    PhaseStart, PowerSpec, PrimarySpec, RestartScheduleSpec, RuleSpec, ServerRef, Settings,
-    SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec,
+    DpSpec, Estate, FaultSpec, GatewaySpec, LocationId, LocationSpec, MpId, MpSpec, NO_SUSDB,
+    PhaseSpec, PhaseStart, PowerSpec, PrimarySpec, RestartScheduleSpec, RuleSpec, ServerRef,
+    Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec,
     WindowKind, WindowSpec,
 };
 
@@ -768,7 +768,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             batch_time: m.batch_time.resolve().sampler(),
         });
     }
-    let mut update_points = Vec::new();
+    let mut update_points: Vec<SupSpec> = Vec::new();
+    // Each named SUSDB: its name, its site and the first SUP that uses it.
+    let mut databases: Vec<(&str, SiteId, &str)> = Vec::new();
     for (i, u) in servers.update_points.iter().enumerate() {
         let path = format!("servers.update_points[{i}]");
         counts(
@@ -794,6 +796,29 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             Some(c) if ck_ok(c) => d.resolve().scaled(c.scan_cost()).sampler(),
             _ => d.resolve().sampler(),
         };
+        // A database of its own is numbered after the named ones, below.
+        let susdb = match &u.susdb {
+            None => NO_SUSDB,
+            Some(name) => match databases.iter().position(|&(n, _, _)| n == name) {
+                Some(k) => {
+                    let (_, other_site, first) = databases[k];
+                    if other_site != site {
+                        ck.fail(
+                            format!("{path}.susdb"),
+                            format!(
+                                "'{name}' is the WSUS database of '{first}', at another site: \
+                                 only update points of one site share a database"
+                            ),
+                        );
+                    }
+                    k as u16
+                }
+                None => {
+                    databases.push((name, site, &u.name));
+                    (databases.len() - 1) as u16
+                }
+            },
+        };
         update_points.push(SupSpec {
             site,
             name: u.name.clone(),
@@ -801,7 +826,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             queue_limit: u.queue_limit,
             full_scan_time: scan_time(&u.full_scan_time),
             delta_scan_time: scan_time(&u.delta_scan_time),
+            susdb,
         });
+    }
+    let own = update_points.iter_mut().filter(|s| s.susdb == NO_SUSDB);
+    for (susdb, sup) in (databases.len() as u16..).zip(own) {
+        sup.susdb = susdb;
     }
     // Branch locations and their WAN links.
     let location_names = ck.unique(

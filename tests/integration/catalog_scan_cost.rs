@@ -26,6 +26,11 @@ const SIGMA: f64 = 0.5;
 /// practical limit, so the storm is its service alone. `catalog` is the
 /// `sync.catalog` field, or empty.
 fn scenario(catalog: &str) -> Estate {
+    sharing(catalog, "")
+}
+
+/// [`scenario`] with `susdb` among the fields of both update points.
+fn sharing(catalog: &str, susdb: &str) -> Estate {
     estate_of(&format!(
         r#"Scenario(
     name: "catalog",
@@ -38,8 +43,8 @@ fn scenario(catalog: &str) -> Estate {
     servers: Servers(
         management_points: [ManagementPoint(name: "mp")],
         update_points: [
-            UpdatePoint(name: "sup01"),
-            UpdatePoint(name: "sup02", scan_slots: {SLOTS}, queue_limit: 1000000,
+            UpdatePoint(name: "sup01"{susdb}),
+            UpdatePoint(name: "sup02"{susdb}, scan_slots: {SLOTS}, queue_limit: 1000000,
                         full_scan_time: LogNormal(median: "{FULL_MEDIAN_S}s", sigma: {SIGMA})),
         ],
         distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 5000)],
@@ -58,7 +63,7 @@ fn run(estate: &Estate) -> Outcome {
     patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"))
 }
 
-/// The storm on sup02: from its first full scan to the sample at which
+/// The storm on sup02: from its first scan to the sample at which
 /// the last client has evaluated the deployment, and the full scans it
 /// served meanwhile.
 fn storm(outcome: &Outcome) -> (SimTime, SimTime, u64) {
@@ -67,7 +72,10 @@ fn storm(outcome: &Outcome) -> (SimTime, SimTime, u64) {
     let rows = outcome.load.iter().filter(|r| r.server == sup02);
     let first = rows
         .clone()
-        .find(|r| r.counts.arrived[Request::FullScan as usize] > 0)
+        .find(|r| {
+            let arrived = &r.counts.arrived;
+            arrived[Request::FullScan as usize] + arrived[Request::DeltaScan as usize] > 0
+        })
         .expect("clients fail over to sup02")
         .time;
     let evaluated = (outcome.timeline.iter())
@@ -211,5 +219,66 @@ fn maintenance_removes_the_superseded_share() {
             .iter()
             .any(|w| w.contains("12000 valid updates") && w.contains("fewer than 7,000")),
         "{warnings:?}"
+    );
+}
+
+/// Update points that share one WSUS database (`susdb`) spare a client
+/// that switches between them the full scan: it runs a delta scan on the
+/// other, which knows what it last scanned. The same failover then brings
+/// sup02 no full scan at all, and the storm ends sooner.
+#[test]
+fn a_shared_susdb_spares_a_switching_client_the_full_scan() {
+    let catalog = "catalog: WsusCatalog(updates: 12000)";
+    let own = run(&scenario(catalog));
+    let shared = run(&sharing(catalog, r#", susdb: "p01""#));
+    let sup02 = |out: &Outcome| {
+        let s = out
+            .servers
+            .iter()
+            .find(|s| s.name == "sup02")
+            .expect("sup02");
+        (
+            s.total.served[Request::FullScan as usize],
+            s.total.served[Request::DeltaScan as usize],
+        )
+    };
+    let (own_full, _) = sup02(&own);
+    let (shared_full, shared_delta) = sup02(&shared);
+    let most = u64::from(CLIENTS) * 9 / 10;
+    assert!(own.totals.sup_switches >= most && shared.totals.sup_switches >= most);
+    assert!(
+        own_full >= most,
+        "own databases: full scans on sup02: {own_full}"
+    );
+    assert_eq!(
+        shared_full, 0,
+        "one database: no client scans sup02 in full"
+    );
+    assert!(shared_delta >= most, "delta scans instead: {shared_delta}");
+    let ((a0, a1, _), (b0, b1, _)) = (storm(&own), storm(&shared));
+    assert!(
+        hours(b0, b1) < hours(a0, a1) / 2.0,
+        "the storm: {:.2} h shared, {:.2} h not",
+        hours(b0, b1),
+        hours(a0, a1)
+    );
+}
+
+/// Only update points of one site share a WSUS database.
+#[test]
+fn a_susdb_is_shared_within_one_site() {
+    let mut raw =
+        patchsim::scenario::load(std::path::Path::new("scenarios/hierarchy.ron")).expect("loads");
+    for sup in &mut raw.servers.update_points[..2] {
+        sup.susdb = Some("susdb".into());
+    }
+    let err = patchsim::scenario::build(raw, "hierarchy.ron").expect_err("refused");
+    let msg = err.to_string();
+    assert!(
+        msg.contains(
+            "servers.update_points[1].susdb: 'susdb' is the WSUS database of 'sup-eu', at \
+             another site: only update points of one site share a database"
+        ),
+        "{msg}"
     );
 }
