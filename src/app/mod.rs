@@ -310,7 +310,8 @@ fn check_clients(estate: &Estate, flag: &'static str, clients: &[u32]) -> Result
 /// sentence each: updates that can never install on a targeted cohort
 /// because no maintenance window of it is long enough; a WSUS catalog
 /// above Microsoft's guidance; a branch DP whose schedule never lets a
-/// deployment's content through.
+/// deployment's content through; a WsusPool whose cache alone fills its
+/// memory limit.
 pub fn warnings(estate: &Estate) -> Vec<String> {
     let mut closed = Vec::new();
     for d in &estate.deployments {
@@ -362,7 +363,23 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
         })
         .chain(catalog)
         .chain(closed)
+        .chain(full_pools(estate))
         .collect()
+}
+
+/// An update point whose WsusPool's cache alone fills its private memory
+/// limit: every scan recycles it, and no scan is ever answered there.
+fn full_pools(estate: &Estate) -> impl Iterator<Item = String> + '_ {
+    estate.update_points.iter().filter_map(|sup| {
+        let pool = sup.wsus_pool.filter(|p| p.cache_fills_limit())?;
+        let gb = |b: u64| format!("{:.2} GB", b as f64 / 1e9);
+        Some(format!(
+            "the WsusPool of update point '{}' needs {} for its metadata cache alone (with the catalog), at or above its private memory limit of {}: every scan recycles it and none is ever answered; raise the limit or set it to \"0B\" (no limit, Microsoft's advice)",
+            sup.name,
+            gb(pool.cache),
+            gb(pool.limit.unwrap_or(0))
+        ))
+    })
 }
 
 /// One client's whole story in plain words (`patchsim explain`): with

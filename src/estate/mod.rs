@@ -238,6 +238,37 @@ pub struct SupSpec {
     /// Its WSUS database: update points with the same one share it (a
     /// client switching between them keeps its delta scans).
     pub susdb: u16,
+    /// Its WSUS application pool's memory, when simulated.
+    pub wsus_pool: Option<WsusPoolSpec>,
+}
+
+/// A SUP's WSUS application pool: its private memory limit and the memory
+/// of what it holds, in bytes, scaled to the catalog.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WsusPoolSpec {
+    /// It recycles when a scan would take it past this (`None`: no limit).
+    pub limit: Option<u64>,
+    /// The metadata cache.
+    pub cache: u64,
+    /// One full scan being answered.
+    pub full_scan: u64,
+    /// One delta scan being answered.
+    pub delta_scan: u64,
+    /// From a recycle until it serves again.
+    pub restart: SimDuration,
+}
+
+impl WsusPoolSpec {
+    /// Its private memory with `full` full and `delta` delta scans being
+    /// answered.
+    pub fn memory(&self, full: u32, delta: u32) -> u64 {
+        self.cache + u64::from(full) * self.full_scan + u64::from(delta) * self.delta_scan
+    }
+
+    /// Whether its cache alone fills its limit: every scan recycles it.
+    pub fn cache_fills_limit(&self) -> bool {
+        self.limit.is_some_and(|limit| self.cache >= limit)
+    }
 }
 
 /// A cloud management gateway.

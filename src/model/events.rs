@@ -77,6 +77,9 @@ pub enum Event {
     /// A station (MP, SUP, state system) finishes the request in a worker
     /// slot: (station, slot).
     Served(u16, u16),
+    /// A software update point's WSUS application pool is back after a
+    /// recycle: (its station).
+    PoolRestarted(u16),
     /// A distribution point's next download completes.
     DpTick(DpId),
     /// A WAN link's next transfer completes or starts (after the link's

@@ -63,6 +63,7 @@ impl World<'_> {
                 let mut failed = std::mem::take(&mut self.servers.scratch_jobs);
                 failed.clear();
                 self.servers.stations_mut().fail_all(at, &mut failed);
+                self.pools.cleared(at.station());
                 for &(job, timer) in &failed {
                     if let Some(timer) = timer {
                         sched.cancel(timer);

@@ -10,7 +10,8 @@
 //!   (content from the DP), `content.rs` (content sources: peers,
 //!   Microsoft Update), `site_server.rs` (publishing, the state system, the site
 //!   database), `sync.rs` (the catalog), `faults.rs`, `windows.rs`,
-//!   `wan_link.rs` (branch locations' WAN links);
+//!   `wan_link.rs` (branch locations' WAN links), `wsus_pool.rs` (an
+//!   update point's application pool: its memory and recycles);
 //! - `deployment.rs` (assignments and counts), `compliance.rs` (true and
 //!   reported states, state-message ids), `servers.rs` (requests, service
 //!   times, load), `recorder.rs` (trace, totals, timelines), `record.rs`
@@ -41,6 +42,7 @@ mod update_point;
 mod wan_link;
 mod windows;
 mod world;
+mod wsus_pool;
 
 pub use client::RestartCause;
 pub(crate) use compliance::TOPIC_DETECTION;
@@ -50,8 +52,8 @@ pub use events::Event;
 
 pub use record::{
     Assignment, ContentBytes, DeploymentRecord, LoadCounts, LoadRow, MsHistogram, Outcome,
-    PhaseReason, PhaseRecord, SampleRow, ServerRecord, ServerRole, SyncKind, SyncRecord,
-    THRESHOLDS, Thresholds, Totals, UpdateRow,
+    PhaseReason, PhaseRecord, PoolRecord, SampleRow, ServerRecord, ServerRole, SyncKind,
+    SyncRecord, THRESHOLDS, Thresholds, Totals, UpdateRow,
 };
 pub use servers::Request;
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};

@@ -383,6 +383,10 @@ pub struct Totals {
     pub clients_dormant: u64,
     /// Clients that switched to their next SUP after repeated failures.
     pub sup_switches: u64,
+    /// Recycles of update points' WSUS application pools at their private
+    /// memory limit (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub wsus_recycles: u64,
     /// Downloads that failed because their DP was down.
     pub download_failures: u64,
     /// Content location requests answered with no DP because the content
@@ -480,6 +484,8 @@ pub struct Outcome {
     /// content first finished crossing the link to it (`None`: never).
     /// Empty without locations.
     pub content_copied_at: Vec<Vec<Option<SimTime>>>,
+    /// The WSUS application pools simulated, in update point order.
+    pub wsus_pools: Vec<PoolRecord>,
 }
 
 impl Outcome {
@@ -802,6 +808,21 @@ pub struct ServerRecord {
     pub wait: MsHistogram,
     /// Bytes served.
     pub bytes: u64,
+}
+
+/// What a pool did over the run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PoolRecord {
+    /// The update point's place in the scenario's list.
+    pub sup: usize,
+    /// Its private memory limit, bytes (`None`: no limit).
+    pub limit: Option<u64>,
+    /// The most private memory it held, bytes: its cache and the scans it
+    /// answered at once (or, at a recycle, the memory the scan that caused
+    /// it would have taken it to).
+    pub peak: u64,
+    /// How many times it recycled.
+    pub recycles: u64,
 }
 
 #[cfg(test)]

@@ -137,6 +137,15 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         fault: u64,
     },
+    /// A software update point's WSUS application pool recycles: a scan
+    /// would have taken its private memory past its limit.
+    WsusRecycle {
+        /// The update point's place in the scenario's list.
+        #[serde(rename = "value")]
+        sup: u64,
+        /// The private memory the scan would have taken it to.
+        bytes: u64,
+    },
     /// A fault slows a server down.
     FaultSlowBegin {
         /// The fault's place in the scenario's list.
@@ -431,6 +440,7 @@ impl<D, U> TraceEvent<D, U> {
             },
             E::RuleFoundNothing { rule } => E::RuleFoundNothing { rule },
             E::FaultDownBegin { fault } => E::FaultDownBegin { fault },
+            E::WsusRecycle { sup, bytes } => E::WsusRecycle { sup, bytes },
             E::FaultSlowBegin { fault } => E::FaultSlowBegin { fault },
             E::FaultEnd { fault } => E::FaultEnd { fault },
             E::PowerOn => E::PowerOn,
@@ -614,6 +624,7 @@ impl<D, U> TraceEvent<D, U> {
             E::RuleDeployed { .. } => "rule_deployed",
             E::RuleFoundNothing { .. } => "rule_found_nothing",
             E::FaultDownBegin { .. } => "fault_down_begin",
+            E::WsusRecycle { .. } => "wsus_recycle",
             E::FaultSlowBegin { .. } => "fault_slow_begin",
             E::FaultEnd { .. } => "fault_end",
             E::PowerOn => "power_on",
@@ -828,6 +839,10 @@ mod tests {
                 updates: 3,
             },
             TraceEvent::RuleFoundNothing { rule: 0 },
+            TraceEvent::WsusRecycle {
+                sup: 1,
+                bytes: 2_000_000_000,
+            },
         ];
         let source = (all.iter().find(|e| e.name() == "content_source"))
             .map(|e| serde_json::to_string(e).expect("serialises"))

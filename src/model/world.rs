@@ -29,6 +29,7 @@ use super::sync::Catalog;
 use super::trace::{TraceEvent, Tracer};
 use super::wan_link::Links;
 use super::windows::Schedule;
+use super::wsus_pool::WsusPools;
 use crate::engine::{
     EventKey, Model, RunEnd, RunStats, Scheduler, SimDuration, SimTime, Simulation, Streams,
 };
@@ -51,6 +52,8 @@ pub(crate) struct World<'e> {
     pub(super) gateways: Gateways,
     /// The locations' WAN links and the content copied across them.
     pub(super) links: Links,
+    /// The update points' WSUS application pools, where simulated.
+    pub(super) pools: WsusPools,
     /// Simulate every poll, reporting tick and answer as an event, even
     /// those that do nothing (for testing the fast path against it).
     pub(super) explicit: bool,
@@ -81,6 +84,7 @@ impl<'e> World<'e> {
             content: Content::new(estate),
             gateways: Gateways::new(estate),
             links: Links::new(estate),
+            pools: WsusPools::new(estate),
             explicit: false,
             report_dirty: Vec::new(),
             phase_checks: Vec::new(),
@@ -278,6 +282,7 @@ impl<'e> World<'e> {
         let mut servers = self.servers.records(estate, &settled);
         servers.extend(self.links.records(estate));
         let content_copied_at = self.links.copied_at();
+        let wsus_pools = self.pools.records();
         servers.extend(self.gateways.records(&estate.gateways));
         let pending = self.clients.queued_messages() + self.site.batches().messages_in_transit();
         let batches_per_client = self.clients.batches_per_client();
@@ -307,6 +312,7 @@ impl<'e> World<'e> {
             min_batch_gap: recorded.min_batch_gap,
             batches_per_client,
             content_copied_at,
+            wsus_pools,
         }
     }
 
@@ -342,6 +348,7 @@ impl<'e> World<'e> {
             | Event::CopyPace(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
+            | Event::PoolRestarted(_)
             | Event::PowerOff(_) => return,
             Event::PolicyPoll(c, _) | Event::PolicyRequest(c) => {
                 (Some(c), TraceEvent::PolicyRequest)
@@ -424,6 +431,7 @@ impl Model for World<'_> {
             Event::BatchForwarded(slot) => self.batch_forwarded(slot, sched),
             Event::Replicated(slot) => self.replicated(slot, sched.now()),
             Event::Served(station, slot) => self.served(usize::from(station), slot, sched),
+            Event::PoolRestarted(station) => self.pool_restarted(usize::from(station), sched),
             Event::DpTick(dp) => self.dp_tick(dp, sched),
             Event::LinkTick(link) => self.link_tick(link, sched),
             Event::CopyPace(dp) => self.copy_pace(dp, sched),

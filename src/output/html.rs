@@ -751,6 +751,9 @@ fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
         ]);
     }
     sec.table("", rows);
+    for p in &s.wsus_pools {
+        sec.note(super::report::wsus_pool_line(p));
+    }
     sec.heading("Queue wait");
     sec.note("Time the requests a server served waited in its queue before service.");
     let waits: Vec<(&str, &Percentiles)> = s

@@ -63,6 +63,10 @@ pub struct Summary {
     /// The WSUS catalog scans evaluate, when the scenario gives one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub catalog: Option<CatalogSummary>,
+    /// The update points' WSUS application pools, where the scenario
+    /// simulates them (absent otherwise).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub wsus_pools: Vec<WsusPoolSummary>,
     /// State message latency, queued on the client → site database, in seconds.
     pub state_message_latency_s: Percentiles,
     /// State messages queued but not in the site database at the end.
@@ -91,6 +95,21 @@ pub struct CatalogSummary {
     pub reference_updates: u32,
     /// A scan's server time over the update point's scan time.
     pub scan_cost: f64,
+}
+
+/// An update point's WSUS application pool over the run.
+#[derive(Clone, Debug, Serialize)]
+pub struct WsusPoolSummary {
+    /// The update point.
+    pub update_point: String,
+    /// Its private memory limit, MB (null: no limit).
+    pub private_memory_limit_mb: Option<f64>,
+    /// The most private memory it held, MB: its cache and the scans it
+    /// answered at once, or at a recycle what the scan that caused it would
+    /// have taken it to.
+    pub peak_memory_mb: f64,
+    /// Recycles at the limit.
+    pub recycles: u64,
 }
 
 /// One deployment's results.
@@ -763,6 +782,14 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
             reference_updates: c.reference_updates,
             scan_cost: round3(c.scan_cost()),
         }),
+        wsus_pools: (outcome.wsus_pools.iter())
+            .map(|p| WsusPoolSummary {
+                update_point: estate.update_points[p.sup].name.clone(),
+                private_memory_limit_mb: p.limit.map(megabytes),
+                peak_memory_mb: megabytes(p.peak),
+                recycles: p.recycles,
+            })
+            .collect(),
         state_message_latency_s: Percentiles::of(&outcome.message_latency, 1_000.0),
         state_messages_pending_at_end: outcome.messages_pending_at_end,
         busy_threshold_pct: round3(busy_above * 100.0),
@@ -961,4 +988,9 @@ fn primaries(estate: &Estate, outcome: &Outcome) -> Vec<PrimarySummary> {
 
 fn is_zero_u32(n: &u32) -> bool {
     *n == 0
+}
+
+/// Bytes in megabytes (10^6), to the kilobyte.
+fn megabytes(bytes: u64) -> f64 {
+    round3(bytes as f64 / 1e6)
 }

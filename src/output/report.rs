@@ -514,6 +514,9 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
     if let Some(c) = &s.catalog {
         let _ = writeln!(out, "{}", catalog_line(c));
     }
+    for p in &s.wsus_pools {
+        let _ = writeln!(out, "{}", wsus_pool_line(p));
+    }
     let _ = writeln!(
         out,
         "state messages, client → site database: {}; {} on their way at the end",
@@ -556,6 +559,29 @@ fn catalog_line(c: &super::json::CatalogSummary) -> String {
         c.scan_cost,
         c.reference_updates
     )
+}
+
+/// What an update point's WSUS application pool went through.
+pub(super) fn wsus_pool_line(p: &super::json::WsusPoolSummary) -> String {
+    let gb = |mb: f64| format!("{:.2} GB", mb / 1e3);
+    let peak = gb(p.peak_memory_mb);
+    match p.private_memory_limit_mb {
+        None => format!(
+            "WsusPool of {}: at most {peak} of private memory (no limit)",
+            p.update_point
+        ),
+        Some(limit) if p.recycles == 0 => format!(
+            "WsusPool of {}: at most {peak} of private memory, within its limit of {}",
+            p.update_point,
+            gb(limit)
+        ),
+        Some(limit) => format!(
+            "WsusPool of {}: recycled {} at its private memory limit of {} (scans would have taken it to {peak}); each recycle failed the scans in service with HTTP 503",
+            p.update_point,
+            counted(p.recycles, "time", "times"),
+            gb(limit)
+        ),
+    }
 }
 
 /// How a phase of a phased deployment began, or why it has not.

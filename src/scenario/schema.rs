@@ -445,6 +445,44 @@ pub struct UpdatePoint {
     /// one. Default: a database of its own.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub susdb: Option<String>,
+    /// Its WSUS application pool's private memory and what it holds: with
+    /// it, the pool recycles when a scan would take it past its limit.
+    /// Default: none (memory is not simulated and the pool never
+    /// recycles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub wsus_pool: Option<WsusPool>,
+}
+
+/// The IIS application pool that hosts WSUS (`WsusPool`): its private
+/// memory limit, and the memory of what it holds. The memory figures are
+/// those of your own server (read off its w3wp.exe private bytes) for a
+/// catalog of `sync.catalog.reference_updates` valid updates; a catalog
+/// scales them as it scales scan times.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WsusPool {
+    /// The pool recycles when its private memory would pass this
+    /// (`"0B"`: no limit, Microsoft's recommendation). Default
+    /// `"1843200KiB"`, IIS's default of 1,843,200 KB.
+    #[serde(default = "default_private_memory_limit")]
+    pub private_memory_limit: Bytes,
+    /// The metadata cache, once built.
+    pub cache: Bytes,
+    /// What one full scan being answered adds.
+    pub full_scan: Bytes,
+    /// What one delta scan being answered adds. Default `"0B"`.
+    #[serde(default = "zero_bytes")]
+    pub delta_scan: Bytes,
+    /// How long the pool takes to come back after a recycle; requests
+    /// wait in its queue meanwhile.
+    pub restart: Dur,
+}
+
+fn default_private_memory_limit() -> Bytes {
+    Bytes(1_843_200 * 1024)
+}
+fn zero_bytes() -> Bytes {
+    Bytes(0)
 }
 
 fn default_scan_slots() -> u32 {
@@ -668,6 +706,7 @@ impl UpdatePoint {
             full_scan_time: default_full_scan(),
             delta_scan_time: default_delta_scan(),
             susdb: None,
+            wsus_pool: None,
         }
     }
 }

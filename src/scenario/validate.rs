@@ -13,16 +13,16 @@ use sha2::{Digest, Sha256};
 use super::schema::{
     Availability, Classification, ClientKind, ClientSettings, Cohort, Dist, DistributionPoint,
     DistributionPriority, FaultEffect, PhaseBegin, Power, Purpose, RateLimit, Recurrence,
-    RuleGroup, RuleRun, Scenario, WindowType,
+    RuleGroup, RuleRun, Scenario, WindowType, WsusPool,
 };
-use super::units::{ClockTime, Timestamp};
+use super::units::{Bytes, ClockTime, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CatalogSpec, CohortId, CohortSpec, ContentSpec, CopyPlan, DeploymentId, DeploymentSpec, DpId,
     DpSpec, Estate, FaultSpec, GatewaySpec, LocationId, LocationSpec, MpId, MpSpec, NO_SUSDB,
     PhaseSpec, PhaseStart, PowerSpec, PrimarySpec, RestartScheduleSpec, RuleSpec, ServerRef,
     Settings, SettingsId, SiteId, SiteSpec, Source, SupId, SupSpec, SyncSpec, UpdateId, UpdateSpec,
-    WindowKind, WindowSpec,
+    WindowKind, WindowSpec, WsusPoolSpec,
 };
 
 /// The most clients one run may hold (all cohorts together).
@@ -819,6 +819,14 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 }
             },
         };
+        let wsus_pool = u.wsus_pool.as_ref().map(|pool| {
+            wsus_pool(
+                &mut ck,
+                &format!("{path}.wsus_pool"),
+                pool,
+                sync.catalog.as_ref().filter(|c| ck_ok(c)),
+            )
+        });
         update_points.push(SupSpec {
             site,
             name: u.name.clone(),
@@ -827,6 +835,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             full_scan_time: scan_time(&u.full_scan_time),
             delta_scan_time: scan_time(&u.delta_scan_time),
             susdb,
+            wsus_pool,
         });
     }
     let own = update_points.iter_mut().filter(|s| s.susdb == NO_SUSDB);
@@ -2127,4 +2136,43 @@ fn copy_plan(ck: &mut Checker, path: &str, d: &DistributionPoint) -> Option<Copy
         }
     }
     (plan != open).then_some(plan)
+}
+
+/// A SUP's WSUS application pool, checked, its memory scaled to the
+/// catalog (as scan times are).
+fn wsus_pool(
+    ck: &mut Checker,
+    path: &str,
+    pool: &WsusPool,
+    catalog: Option<&CatalogSpec>,
+) -> WsusPoolSpec {
+    const TB: u64 = 1_000_000_000_000;
+    for (field, value) in [
+        ("private_memory_limit", pool.private_memory_limit),
+        ("cache", pool.cache),
+        ("full_scan", pool.full_scan),
+        ("delta_scan", pool.delta_scan),
+    ] {
+        if value.0 > TB {
+            ck.fail(
+                format!("{path}.{field}"),
+                format!("must be from 0B to 1TB, got {value}"),
+            );
+        }
+    }
+    ck.duration(
+        &format!("{path}.restart"),
+        pool.restart.0,
+        SimDuration::from_secs(1),
+        SimDuration::from_hours(1),
+    );
+    let cost = catalog.map_or(1.0, |c| c.scan_cost());
+    let scaled = |b: Bytes| (b.0 as f64 * cost).round() as u64;
+    WsusPoolSpec {
+        limit: (pool.private_memory_limit.0 > 0).then_some(pool.private_memory_limit.0),
+        cache: scaled(pool.cache),
+        full_scan: scaled(pool.full_scan),
+        delta_scan: scaled(pool.delta_scan),
+        restart: pool.restart.0,
+    }
 }

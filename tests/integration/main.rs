@@ -42,3 +42,4 @@ mod study;
 mod supersedence;
 mod sync_failure;
 mod wan_links;
+mod wsus_pool;

@@ -87,6 +87,7 @@ impl World<'_> {
             | Event::CopyPace(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
+            | Event::PoolRestarted(_)
             | Event::PowerOn(_)
             | Event::PowerOff(_) => {}
         }
@@ -156,6 +157,7 @@ impl World<'_> {
             | Event::CopyPace(_)
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
+            | Event::PoolRestarted(_)
             | Event::PolicyPoll(..) => {}
         }
     }

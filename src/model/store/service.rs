@@ -170,7 +170,16 @@ impl World<'_> {
             self.servers.stations_mut().started(at, slot, timer);
             if job.kind == Request::Policy {
                 self.hint_policy_answer(job.client);
+            } else if self.pools.any() {
+                self.pool_scan_started(at, job.kind, sched);
             }
+        }
+    }
+
+    /// While a worker is free, the next request waiting starts.
+    pub(crate) fn start_waiting(&mut self, at: &Settled, sched: &mut Scheduler<'_, Event>) {
+        while let Some((slot, job)) = self.servers.stations_mut().next_waiting(at, sched.now()) {
+            self.start_service(at, slot, job, sched);
         }
     }
 
@@ -196,6 +205,9 @@ impl World<'_> {
     pub(crate) fn served(&mut self, station: usize, slot: u16, sched: &mut Scheduler<'_, Event>) {
         let at = self.settle(station, sched.key());
         let job = self.servers.stations_mut().finish(&at, slot);
+        if self.pools.any() {
+            self.pools.scan_ended(station, job.kind);
+        }
         if let Some((slot, next)) = self.servers.stations_mut().next_waiting(&at, sched.now()) {
             self.start_service(&at, slot, next, sched);
         }

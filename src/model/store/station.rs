@@ -99,6 +99,9 @@ struct Station {
     /// push and pop took unpredictable branches).
     silent: VecDeque<SilentEnd>,
     free: Vec<u16>,
+    /// Free workers set aside while the station takes nothing into service
+    /// (its process restarting): with `free` empty, arrivals wait.
+    parked: Vec<u16>,
     queue: VecDeque<Job>,
     /// Requests that started service on arrival (most of them: counted
     /// here rather than recorded one by one).
@@ -129,6 +132,7 @@ impl Station {
             next_silent: SilentEnd::NONE,
             silent: VecDeque::new(),
             free: (0..workers as u16).rev().collect(),
+            parked: Vec::new(),
             queue: VecDeque::new(),
             down: false,
             slowdown: 1.0,
@@ -177,7 +181,7 @@ impl Station {
 
     /// Requests in service.
     fn busy(&self) -> u32 {
-        self.workers - self.free.len() as u32
+        self.workers - (self.free.len() + self.parked.len()) as u32
     }
 
     /// Requests waiting.
@@ -350,6 +354,16 @@ impl Station {
     /// Returns them with the timers of those in service (to cancel; none
     /// for a silent ending, which the world settles before a fault).
     fn fail_all(&mut self, failed: &mut Vec<(Job, Option<TimerId>)>) {
+        self.fail_in_service(failed);
+        while let Some(job) = self.queue.pop_front() {
+            self.count(job.kind, |c| &mut c.rejected);
+            failed.push((job, None));
+        }
+    }
+
+    /// Every request in service fails, in slot order, with its timer (as
+    /// [`fail_all`](Self::fail_all)); those waiting stay.
+    fn fail_in_service(&mut self, failed: &mut Vec<(Job, Option<TimerId>)>) {
         for slot in 0..self.slots.len() {
             if let Some((job, ending)) = self.slots[slot].take() {
                 self.free.push(slot as u16);
@@ -363,10 +377,6 @@ impl Station {
         }
         self.next_silent = SilentEnd::NONE;
         self.silent.clear();
-        while let Some(job) = self.queue.pop_front() {
-            self.count(job.kind, |c| &mut c.rejected);
-            failed.push((job, None));
-        }
         self.free.sort_unstable_by(|a, b| b.cmp(a));
     }
 }
@@ -516,6 +526,26 @@ impl Stations {
         s.fail_all(failed);
     }
 
+    /// Its process restarts: every request in service fails (`failed`
+    /// gets them with their timers, to cancel), and it takes none into
+    /// service until [`resume`](Self::resume); arrivals wait in its queue
+    /// as far as its limit, and those waiting stay.
+    pub(crate) fn restart(&mut self, at: &Settled, failed: &mut Vec<(Job, Option<TimerId>)>) {
+        let s = self.at(at);
+        s.fail_in_service(failed);
+        let mut free = std::mem::take(&mut s.free);
+        s.parked.append(&mut free);
+        s.free = free;
+    }
+
+    /// Its process is back: its workers take requests again (those
+    /// waiting: [`next_waiting`](Self::next_waiting)).
+    pub(crate) fn resume(&mut self, at: &Settled) {
+        let s = self.at(at);
+        s.free.append(&mut s.parked);
+        s.free.sort_unstable_by(|a, b| b.cmp(a));
+    }
+
     /// Its service times are stretched by `factor` from now.
     pub(crate) fn set_slowdown(&mut self, at: &Settled, factor: f64) {
         self.at(at).slowdown = factor;
@@ -624,6 +654,42 @@ mod tests {
         assert_eq!(failed, vec![(job(0), None)], "no timer to cancel");
         assert!(!s.has_silent());
         assert_eq!(s.busy(), 0);
+    }
+
+    /// A restart fails the requests in service and keeps those waiting;
+    /// until it resumes, arrivals wait (as far as the limit) and nothing
+    /// starts.
+    #[test]
+    fn a_restart_fails_those_in_service_and_holds_the_rest() {
+        let mut st = Stations::new([(2, 3)].into_iter());
+        let at = st.settle(0, key(0, 0), |_| {});
+        assert_eq!(st.offer(&at, job(0)), Offer::Start(0));
+        assert_eq!(st.offer(&at, job(1)), Offer::Start(1));
+        assert_eq!(st.offer(&at, job(2)), Offer::Queued);
+        let mut failed = Vec::new();
+        st.restart(&at, &mut failed);
+        let clients: Vec<u32> = failed.iter().map(|(j, _)| j.client.0).collect();
+        assert_eq!(clients, [0, 1], "in slot order");
+        assert_eq!(st.next_waiting(&at, SimTime(5)), None, "restarting");
+        assert_eq!(st.offer(&at, job(3)), Offer::Queued, "arrivals wait");
+        assert_eq!(st.offer(&at, job(4)), Offer::Queued);
+        assert_eq!(
+            st.offer(&at, job(5)),
+            Offer::Rejected,
+            "as far as the limit"
+        );
+        let sample = st.sample(&at);
+        assert_eq!((sample.busy, sample.queued), (0, 3));
+        st.resume(&at);
+        let started: Vec<(u16, u32)> = std::iter::from_fn(|| st.next_waiting(&at, SimTime(9)))
+            .map(|(slot, j)| (slot, j.client.0))
+            .collect();
+        assert_eq!(
+            started,
+            [(0, 2), (1, 3)],
+            "FIFO, into the lowest free slot first"
+        );
+        assert_eq!(st.sample(&at).queued, 1);
     }
 
     #[test]
