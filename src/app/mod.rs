@@ -22,7 +22,7 @@ pub use memory::{MemoryEstimate, estimate_memory, human_bytes, memory_limit};
 use crate::check::{LawChecker, Violation};
 use crate::error::{During, Error, ScenarioError};
 use crate::estate::Estate;
-use crate::model::{self, Outcome, Progress, RunOptions, TraceRecord, Tracer};
+use crate::model::{self, Outcome, Progress, RunOptions, TraceEvent, TraceRecord, Tracer};
 use crate::scenario::{Override, Scenario};
 use crate::{output, scenario};
 
@@ -387,11 +387,21 @@ fn full_pools(estate: &Estate) -> impl Iterator<Item = String> + '_ {
 pub fn explain(estate: &Estate, client: u32, verbose: bool) -> Result<String, Error> {
     check_clients(estate, "--client", &[client])?;
     let mut records = Vec::new();
+    // A recycle of a WsusPool is the site's, but it is why the client's
+    // scan that fails at its instant fails: kept just before that failure.
+    let mut recycle: Option<TraceRecord> = None;
     let tracer = Tracer::new(
-        Box::new(|r: &TraceRecord| {
-            if r.client.is_some() {
+        Box::new(|r: &TraceRecord| match r.event {
+            TraceEvent::WsusRecycle { .. } => recycle = Some(*r),
+            _ if r.client.is_some() => {
+                if let TraceEvent::ScanFailed { .. } = r.event
+                    && let Some(pool) = recycle.take().filter(|p| p.time == r.time)
+                {
+                    records.push(pool);
+                }
                 records.push(*r);
             }
+            _ => {}
         }),
         Some(vec![client]),
     );

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use chrono::Duration;
 use serde::Serialize;
 
+use super::html::decimal_bytes;
 use crate::engine::SimTime;
 use crate::error::Error;
 use crate::estate::{DeploymentId, Estate};
@@ -290,6 +291,11 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
                 RestartCause::Scheduled => "scheduled",
             }
         ),
+        TraceEvent::WsusRecycle { sup, bytes } => format!(
+            "the WsusPool of {} recycles at its private memory limit (a scan would have taken it to {}): every scan in service there fails with HTTP 503",
+            (estate.update_points.get(sup as usize)).map_or("?", |u| u.name.as_str()),
+            decimal_bytes(bytes)
+        ),
         TraceEvent::RestartDue => "the restart is due".to_string(),
         TraceEvent::RestartStart { length_ms } => format!("restarts ({})", took(length_ms)),
         TraceEvent::RestartDone => "is back from the restart".to_string(),
@@ -437,7 +443,10 @@ impl Retry {
                 | TraceEvent::ReportedState { deployment, .. } => deployment == d,
                 _ => false,
             },
-            Retry::Scan => matches!(e, TraceEvent::ScanStart { .. }),
+            Retry::Scan => matches!(
+                e,
+                TraceEvent::ScanStart { .. } | TraceEvent::WsusRecycle { .. }
+            ),
         }
     }
 
@@ -495,7 +504,19 @@ impl Retry {
                 ]
                 .into_iter()
                 .filter(|&(f, _)| by(f) > 0)
-                .map(|(f, at)| format!("{at} {}", times(by(f))))
+                .map(|(f, at)| {
+                    let recycles = count(&|e| matches!(e, TraceEvent::WsusRecycle { .. }));
+                    if f == ScanFailure::UpdatePoint && recycles > 0 {
+                        // Each recycle kept in the story failed this client's scan.
+                        format!(
+                            "{at} {} ({} as its WsusPool recycled)",
+                            times(by(f)),
+                            times(recycles)
+                        )
+                    } else {
+                        format!("{at} {}", times(by(f)))
+                    }
+                })
                 .collect();
                 format!("scans again {rounds}, and each fails: {}", parts.join(", "))
             }
@@ -604,6 +625,25 @@ fn reason(
             } else {
                 format!("the copy to {name} is crossing the WAN link; {arrives}")
             })
+        }
+        TraceEvent::ScanFailed {
+            by: ScanFailure::UpdatePoint,
+            ..
+        } if before.last().is_some_and(|b| {
+            b.time == r.time && matches!(b.event, TraceEvent::WsusRecycle { .. })
+        }) =>
+        {
+            let b = before.last()?;
+            let TraceEvent::WsusRecycle { sup, bytes } = b.event else {
+                return None;
+            };
+            let sup = estate.update_points.get(sup as usize)?;
+            let limit = (sup.wsus_pool?.limit).map_or("none".to_string(), decimal_bytes);
+            Some(format!(
+                "the WsusPool of {} recycled at its private memory limit of {limit} (a scan would have taken it to {}), failing every scan in service with HTTP 503",
+                sup.name,
+                decimal_bytes(bytes)
+            ))
         }
         TraceEvent::ScanFailed {
             by: ScanFailure::UpdatePoint,
@@ -913,6 +953,9 @@ pub fn explain(
     while k < records.len() {
         let r = &records[k];
         k += 1;
+        if matches!(r.event, TraceEvent::WsusRecycle { .. }) {
+            continue; // the reason of the scan failure that follows
+        }
         if routine(&r.event) {
             quiet.push(r);
             continue;

@@ -223,3 +223,40 @@ fn pool_settings_are_checked() {
         "{warnings:?}"
     );
 }
+
+/// `explain` says when a client's scan failed because the pool recycled,
+/// not that the SUP was busy.
+#[test]
+fn explain_tells_a_scan_lost_to_a_recycle() {
+    let estate = scenario(
+        r#", wsus_pool: WsusPool(private_memory_limit: "450MB", cache: "100MB",
+                         full_scan: "100MB", restart: "30s")"#,
+        "",
+    );
+    let (_, records) = traced(&estate);
+    let at: std::collections::BTreeSet<_> = (records.iter())
+        .filter(|r| matches!(r.event, TraceEvent::WsusRecycle { .. }))
+        .map(|r| r.time)
+        .collect();
+    let client = (records.iter())
+        .find(|r| at.contains(&r.time) && matches!(r.event, TraceEvent::ScanFailed { .. }))
+        .and_then(|r| r.client)
+        .expect("a recycle fails a scan");
+    let verbose = patchsim::app::explain(&estate, client.0, true).expect("explains");
+    assert!(
+        verbose.contains(
+            "the WsusPool of sup02 recycles at its private memory limit (a scan would have taken it to 500.00 MB): every scan in service there fails with HTTP 503"
+        ),
+        "{verbose}"
+    );
+    // The story gives the recycle as the failure's reason, or counts the
+    // recycles among the failures of a retry loop.
+    let story = patchsim::app::explain(&estate, client.0, false).expect("explains");
+    assert!(
+        story.contains(
+            "the scan fails at the update point; it tries again in 30m 00s: the WsusPool of sup02 recycled at its private memory limit of 450.00 MB (a scan would have taken it to 500.00 MB), failing every scan in service with HTTP 503"
+        ) || story.contains("as its WsusPool recycled)"),
+        "{story}"
+    );
+    assert!(!story.contains("SUP busy"), "{story}");
+}
