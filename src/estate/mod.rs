@@ -235,6 +235,10 @@ pub struct SupSpec {
     pub full_scan_time: Sampler,
     /// Delta scan service time.
     pub delta_scan_time: Sampler,
+    /// Metadata bytes a full scan sends, and a delta scan (scaled to the
+    /// catalog).
+    pub full_scan_bytes: u64,
+    pub delta_scan_bytes: u64,
     /// Its WSUS database: update points with the same one share it (a
     /// client switching between them keeps its delta scans).
     pub susdb: u16,

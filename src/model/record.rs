@@ -387,6 +387,10 @@ pub struct Totals {
     /// memory limit (absent when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub wsus_recycles: u64,
+    /// Update metadata the update points' scan answers sent, bytes (absent
+    /// when none: scan sizes are not given).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub scan_bytes: u64,
     /// Downloads that failed because their DP was down.
     pub download_failures: u64,
     /// Content location requests answered with no DP because the content

@@ -279,7 +279,7 @@ impl Servers {
                 counts: s.counts,
                 queue: s.queued,
                 busy: s.busy,
-                bytes: 0,
+                bytes: s.bytes,
                 down: s.down,
             });
         }
@@ -303,7 +303,7 @@ impl Servers {
                 peak_queue: s.peak_queue,
                 peak_busy: s.peak_busy,
                 wait: s.wait,
-                bytes: 0,
+                bytes: s.bytes,
             }
         };
         let mut out: Vec<ServerRecord> = (estate.management_points.iter().enumerate())

@@ -192,6 +192,16 @@ impl World<'_> {
             return;
         }
         let sup = self.current_sup(c);
+        let spec = &self.estate.update_points[sup.index()];
+        let bytes = match job.kind {
+            Request::FullScan => spec.full_scan_bytes,
+            _ => spec.delta_scan_bytes,
+        };
+        if bytes > 0 {
+            let station = self.servers.sup_station(sup);
+            self.servers.stations_mut().sent(station, bytes);
+            self.recorder.totals.scan_bytes += bytes;
+        }
         let local = self
             .settings(c)
             .scan_duration

@@ -573,7 +573,10 @@ impl<'a> ServerView<'a> {
         rejected.scale(peak, None);
 
         let mut panels = vec![busy, queue, rejected];
-        if let Some(bps) = self.dp_bandwidth_bps() {
+        let bandwidth = self.dp_bandwidth_bps();
+        if bandwidth.is_some() || self.server.bytes > 0 {
+            // A DP's downloads against its bandwidth; an update point's scan
+            // answers (the metadata they send) against no line.
             let mut band = Panel::new("Mbps served".into(), false);
             // Bits per millisecond are kilobits per second.
             let mbps = |bytes: u64, ms: u64| {
@@ -599,11 +602,13 @@ impl<'a> ServerView<'a> {
             });
             band.scale(
                 peak,
-                Some((
-                    format!("DP bandwidth: {}", bandwidth_words(bps)),
-                    CAPACITY_LINE,
-                    bps as f64 / 1e6,
-                )),
+                bandwidth.map(|bps| {
+                    (
+                        format!("DP bandwidth: {}", bandwidth_words(bps)),
+                        CAPACITY_LINE,
+                        bps as f64 / 1e6,
+                    )
+                }),
             );
             panels.push(band);
         }

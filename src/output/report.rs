@@ -442,6 +442,19 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             thousands(t.download_failures)
         );
     }
+    if t.scan_bytes > 0 {
+        let bytes = super::html::decimal_bytes;
+        let sups: Vec<String> = (s.servers.iter())
+            .filter(|x| x.role == "sup" && x.bytes_served > 0)
+            .map(|x| format!("{} {}", x.name, bytes(x.bytes_served)))
+            .collect();
+        let _ = writeln!(
+            out,
+            "scan metadata: {} sent to clients: {}",
+            bytes(t.scan_bytes),
+            sups.join(", ")
+        );
+    }
     if t.dp_bytes_saved + t.microsoft_update_fallbacks + t.cache_evictions > 0 {
         // Content came from elsewhere than the DPs: say from where.
         let bytes = super::html::decimal_bytes;

@@ -439,6 +439,13 @@ pub struct UpdatePoint {
     /// Server time of a delta scan. Default `LogNormal(median: "2s", sigma: 0.5)`.
     #[serde(default = "default_delta_scan")]
     pub delta_scan_time: Dist,
+    /// Update metadata a full scan sends the client. Default `"0B"` (not
+    /// counted).
+    #[serde(default = "zero_bytes", skip_serializing_if = "is_zero_bytes")]
+    pub full_scan_size: Bytes,
+    /// Update metadata a delta scan sends the client. Default `"0B"`.
+    #[serde(default = "zero_bytes", skip_serializing_if = "is_zero_bytes")]
+    pub delta_scan_size: Bytes,
     /// The WSUS database (SUSDB) it uses, by a name of your choosing:
     /// update points of one site that give the same name share it, and a
     /// client that switches between them runs a delta scan, not a full
@@ -483,6 +490,9 @@ fn default_private_memory_limit() -> Bytes {
 }
 fn zero_bytes() -> Bytes {
     Bytes(0)
+}
+fn is_zero_bytes(b: &Bytes) -> bool {
+    b.0 == 0
 }
 
 fn default_scan_slots() -> u32 {
@@ -705,6 +715,8 @@ impl UpdatePoint {
             queue_limit: default_wsus_queue(),
             full_scan_time: default_full_scan(),
             delta_scan_time: default_delta_scan(),
+            full_scan_size: zero_bytes(),
+            delta_scan_size: zero_bytes(),
             susdb: None,
             wsus_pool: None,
         }

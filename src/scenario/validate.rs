@@ -827,8 +827,27 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 sync.catalog.as_ref().filter(|c| ck_ok(c)),
             )
         });
+        for (field, size) in [
+            ("full_scan_size", u.full_scan_size),
+            ("delta_scan_size", u.delta_scan_size),
+        ] {
+            if size.0 > 10_000_000_000 {
+                ck.fail(
+                    format!("{path}.{field}"),
+                    format!("must be from 0B to 10GB, got {size}"),
+                );
+            }
+        }
+        // A catalog scales the metadata a scan sends, as it scales the
+        // server's time.
+        let scan_bytes = |b: Bytes| match &sync.catalog {
+            Some(c) if ck_ok(c) => (b.0 as f64 * c.scan_cost()).round() as u64,
+            _ => b.0,
+        };
         update_points.push(SupSpec {
             site,
+            full_scan_bytes: scan_bytes(u.full_scan_size),
+            delta_scan_bytes: scan_bytes(u.delta_scan_size),
             name: u.name.clone(),
             scan_slots: u.scan_slots,
             queue_limit: u.queue_limit,

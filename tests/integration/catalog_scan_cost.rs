@@ -29,8 +29,9 @@ fn scenario(catalog: &str) -> Estate {
     sharing(catalog, "")
 }
 
-/// [`scenario`] with `susdb` among the fields of both update points.
-fn sharing(catalog: &str, susdb: &str) -> Estate {
+/// [`scenario`] with `fields` (such as `, susdb: "p01"`) among the fields
+/// of both update points.
+fn sharing(catalog: &str, fields: &str) -> Estate {
     estate_of(&format!(
         r#"Scenario(
     name: "catalog",
@@ -43,8 +44,8 @@ fn sharing(catalog: &str, susdb: &str) -> Estate {
     servers: Servers(
         management_points: [ManagementPoint(name: "mp")],
         update_points: [
-            UpdatePoint(name: "sup01"{susdb}),
-            UpdatePoint(name: "sup02"{susdb}, scan_slots: {SLOTS}, queue_limit: 1000000,
+            UpdatePoint(name: "sup01"{fields}),
+            UpdatePoint(name: "sup02"{fields}, scan_slots: {SLOTS}, queue_limit: 1000000,
                         full_scan_time: LogNormal(median: "{FULL_MEDIAN_S}s", sigma: {SIGMA})),
         ],
         distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 5000)],
@@ -279,6 +280,59 @@ fn a_susdb_is_shared_within_one_site() {
             "servers.update_points[1].susdb: 'susdb' is the WSUS database of 'sup-eu', at \
              another site: only update points of one site share a database"
         ),
+        "{msg}"
+    );
+}
+
+/// A scan's answer sends the client update metadata: `full_scan_size`
+/// for a full scan, `delta_scan_size` for a delta scan, scaled with the
+/// catalog as scan times are. Each update point's bytes served are
+/// exactly its answers' sizes, its load rows add up to them, and the
+/// totals to the sum; a shared SUSDB turns the failover's full scans into
+/// delta scans and sends a fraction of the bytes.
+#[test]
+fn scan_answers_send_their_metadata() {
+    let catalog = "catalog: WsusCatalog(updates: 12000)";
+    let sizes = r#", full_scan_size: "50MB", delta_scan_size: "1MB""#;
+    let own = run(&sharing(catalog, sizes));
+    let shared = run(&sharing(catalog, &format!(r#"{sizes}, susdb: "p01""#)));
+    // 12,000 valid updates over the reference 5,000: 2.4 times the sizes.
+    let (full, delta) = (120_000_000u64, 2_400_000u64);
+    for out in [&own, &shared] {
+        let mut sum = 0;
+        for (i, s) in out.servers.iter().enumerate() {
+            let expected = match s.role {
+                patchsim::model::ServerRole::UpdatePoint => {
+                    s.total.served[Request::FullScan as usize] * full
+                        + s.total.served[Request::DeltaScan as usize] * delta
+                }
+                patchsim::model::ServerRole::DistributionPoint => continue,
+                _ => 0,
+            };
+            assert_eq!(s.bytes, expected, "{}", s.name);
+            let rows: u64 = (out.load.iter().filter(|r| r.server == i))
+                .map(|r| r.bytes)
+                .sum();
+            assert_eq!(rows, s.bytes, "{}: load rows", s.name);
+            sum += s.bytes;
+        }
+        assert_eq!(out.totals.scan_bytes, sum);
+    }
+    assert!(
+        shared.totals.scan_bytes * 4 < own.totals.scan_bytes,
+        "a shared SUSDB: {} bytes against {}",
+        shared.totals.scan_bytes,
+        own.totals.scan_bytes
+    );
+    // Without sizes nothing is counted.
+    assert_eq!(run(&scenario(catalog)).totals.scan_bytes, 0);
+    let text = common::ron(&common::Knobs::default()).replace(
+        r#"UpdatePoint(name: "sup")"#,
+        r#"UpdatePoint(name: "sup", full_scan_size: "20GB")"#,
+    );
+    let msg = common::build_error(&text);
+    assert!(
+        msg.contains("servers.update_points[0].full_scan_size: must be from 0B to 10GB, got 20GB"),
         "{msg}"
     );
 }

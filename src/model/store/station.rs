@@ -123,6 +123,9 @@ struct Station {
     /// a station seldom restarts, and a worker is only taken while it is
     /// empty.
     parked: Vec<u16>,
+    /// Bytes its answers sent since the last sample, and up to it.
+    bytes_interval: u64,
+    bytes_sampled: u64,
 }
 
 impl Station {
@@ -135,6 +138,8 @@ impl Station {
             silent: VecDeque::new(),
             free: (0..workers as u16).rev().collect(),
             parked: Vec::new(),
+            bytes_interval: 0,
+            bytes_sampled: 0,
             queue: VecDeque::new(),
             down: false,
             slowdown: 1.0,
@@ -410,6 +415,8 @@ pub(crate) struct StationSample {
     pub(crate) busy: u32,
     /// Whether it is down.
     pub(crate) down: bool,
+    /// Bytes its answers sent since the last sample.
+    pub(crate) bytes: u64,
 }
 
 /// A station's figures over the whole run.
@@ -424,6 +431,8 @@ pub(crate) struct StationTotals {
     pub(crate) peak_busy: u32,
     /// Queue wait of every request that started service, ms.
     pub(crate) wait: MsHistogram,
+    /// Bytes its answers sent.
+    pub(crate) bytes: u64,
 }
 
 /// Every station of a run, by index: management points, then update
@@ -528,6 +537,13 @@ impl Stations {
         s.fail_all(failed);
     }
 
+    /// Its answer sent `bytes` to a client. (Only an answer with an event
+    /// of its own sends bytes, never one that ends silently: no settling
+    /// needed.)
+    pub(crate) fn sent(&mut self, station: usize, bytes: u64) {
+        self.list[station].bytes_interval += bytes;
+    }
+
     /// Its process restarts: every request in service fails (`failed`
     /// gets them with their timers, to cancel), and it takes none into
     /// service until [`resume`](Self::resume); arrivals wait in its queue
@@ -571,11 +587,14 @@ impl Stations {
     /// the queue and the busy workers.
     pub(crate) fn sample(&mut self, at: &Settled) -> StationSample {
         let s = self.at(at);
+        let bytes = std::mem::take(&mut s.bytes_interval);
+        s.bytes_sampled += bytes;
         StationSample {
             counts: s.take_interval(),
             queued: s.queued(),
             busy: s.busy(),
             down: s.down,
+            bytes,
         }
     }
 
@@ -588,6 +607,7 @@ impl Stations {
             peak_queue: s.peak_queue,
             peak_busy: s.peak_busy,
             wait: s.wait(),
+            bytes: s.bytes_sampled + s.bytes_interval,
         }
     }
 
