@@ -756,6 +756,10 @@ pub struct DeploymentSpec {
     pub microsoft_update_fallback: bool,
     /// Its content's distribution priority, for DPs' schedules.
     pub distribution_priority: DistributionPriority,
+    /// A phase of a phased deployment made available gradually: each
+    /// client's available time (and its deadline with it) comes up to this
+    /// long after the phase's (zero: all at once).
+    pub gradually_over: SimDuration,
 }
 
 /// An automatic deployment rule: when it runs, it picks the updates in the
@@ -803,6 +807,8 @@ pub struct PhaseSpec {
     /// Share of the previous phase's targeted clients, in percent, whose
     /// reported state must be compliant for that phase to succeed.
     pub success_percent: u32,
+    /// Or their number, which then replaces the percentage.
+    pub success_devices: Option<u32>,
     /// Its deadline after its available time (its begin).
     pub deadline_after: SimDuration,
 }

@@ -818,7 +818,10 @@ impl World<'_> {
         }
         let dep = &self.deployments.states[d.index()];
         let compliant = Counts::compliant(&dep.counts.reported.states);
-        let need = (u64::from(dep.targeted) * u64::from(phase.success_percent)).div_ceil(100);
+        let need = match phase.success_devices {
+            Some(devices) => u64::from(devices),
+            None => (u64::from(dep.targeted) * u64::from(phase.success_percent)).div_ceil(100),
+        };
         if u64::from(compliant) < need {
             return;
         }

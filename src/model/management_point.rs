@@ -192,12 +192,21 @@ impl World<'_> {
                 });
             return;
         }
+        // A phase made available gradually: this client's own available
+        // time, and its deadline as far after the phase's (drawn only
+        // then, so that other deployments keep their draws).
+        let over = spec.gradually_over.as_ms();
+        let offset = if over > 0 {
+            SimDuration(self.clients.rng(c).random_range(0..=over))
+        } else {
+            SimDuration::ZERO
+        };
         self.deployments.learned(d, c, now);
         let a = self.deployments.assignment_mut(d, c);
         a.phase = Phase::EvalDue;
-        a.due = (now + delay).max(available);
+        a.due = (now + delay).max(available + offset);
         a.deadline_at = match spec.purpose {
-            Purpose::Required => deadline + SimDuration(jitter),
+            Purpose::Required => deadline + offset + SimDuration(jitter),
             Purpose::Available => SimTime::MAX,
         };
         sched.at_fixed(a.due, Event::Wake(c));

@@ -184,6 +184,15 @@ pub struct PhaseSummary {
     /// targeted clients compliant in the site database (`None`: the first
     /// phase, or a manual begin).
     pub success_percent: Option<u32>,
+    /// The criterion as a number of the previous phase's targeted clients
+    /// compliant, when it is one (then `success_percent` is absent).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub success_devices: Option<u32>,
+    /// Days over which each client of the phase was made available, one
+    /// after another ("Gradually make this software available"; absent
+    /// when all at once).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gradually_over_days: Option<f64>,
     /// Hours from the start until the previous phase met it (`None`: the
     /// first phase, a manual begin, or never).
     pub previous_succeeded_h: Option<f64>,
@@ -512,12 +521,18 @@ fn phase_summary(estate: &Estate, spec: &DeploymentSpec, p: &PhaseRecord) -> Pha
         PhaseStart::AfterSuccess(wait) => Some((phase.success_percent, wait)),
         PhaseStart::Manual(_) => None,
     });
+    let devices = (spec.phase.as_ref())
+        .filter(|phase| matches!(phase.begin, PhaseStart::AfterSuccess(_)))
+        .and_then(|phase| phase.success_devices);
+    let over = spec.gradually_over.as_ms();
     PhaseSummary {
         number: p.number,
         phased_deployment: first.name.clone(),
         started_h: p.began.map(|(t, _)| hours(t)),
         reason: p.began.map(|(_, why)| why),
-        success_percent: after.map(|(pct, _)| pct),
+        success_percent: after.map(|(pct, _)| pct).filter(|_| devices.is_none()),
+        success_devices: devices,
+        gradually_over_days: (over > 0).then(|| round3(over as f64 / MS_PER_HOUR / 24.0)),
         previous_succeeded_h: p.previous_succeeded_at.map(hours),
         wait_h: after.map(|(_, wait)| wait.as_ms() as f64 / MS_PER_HOUR),
     }

@@ -600,10 +600,21 @@ pub(super) fn wsus_pool_line(p: &super::json::WsusPoolSummary) -> String {
 /// How a phase of a phased deployment began, or why it has not.
 pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
     let of = format!("phase {} of '{}'", p.number, p.phased_deployment);
-    let criterion = p.success_percent.map_or(String::new(), |pct| {
-        format!("{pct}% of the previous phase compliant in the site database")
+    let criterion = match (p.success_devices, p.success_percent) {
+        (Some(n), _) => format!(
+            "{} of the previous phase compliant in the site database",
+            counted(u64::from(n), "client", "clients")
+        ),
+        (None, Some(pct)) => format!("{pct}% of the previous phase compliant in the site database"),
+        (None, None) => String::new(),
+    };
+    let gradual = p.gradually_over_days.map_or(String::new(), |days| {
+        format!(
+            "; its clients made available over {}, each with its deadline as far after",
+            format_duration(days * 24.0)
+        )
     });
-    match (p.reason, p.started_h) {
+    let line = match (p.reason, p.started_h) {
         (Some(PhaseReason::Created), Some(t)) => {
             format!("{of}: began at {} (created)", format_duration(t))
         }
@@ -622,11 +633,16 @@ pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
                 "{of}: not begun; the previous phase reached its criterion ({criterion}) at {}, the wait had not passed",
                 format_duration(at)
             ),
-            None if p.success_percent.is_some() => format!(
+            None if p.success_percent.is_some() || p.success_devices.is_some() => format!(
                 "{of}: not begun; the previous phase never reached its criterion ({criterion})"
             ),
             None => format!("{of}: not begun by the end"),
         },
+    };
+    if p.started_h.is_some() {
+        line + &gradual
+    } else {
+        line
     }
 }
 

@@ -1428,6 +1428,13 @@ pub struct Deployment {
     /// 10). Default `[]`: not phased.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub phases: Vec<Phase>,
+    /// For the first phase of a phased deployment: "Gradually make this
+    /// software available over this period of time" (0–30d): each client
+    /// of the phase is made available at its own instant in this period
+    /// after the phase's available time, its deadline as far after.
+    /// Default `"0s"`: all at once.
+    #[serde(default = "zero_dur", skip_serializing_if = "is_zero_duration")]
+    pub gradually_over: Dur,
     /// The download setting "If software updates are not available on
     /// distribution point in current, neighbor or site boundary groups,
     /// download content from Microsoft Updates": a client whose DP is down
@@ -1463,6 +1470,19 @@ pub struct Phase {
     /// `"0s"` is "as soon as possible" (0–365d). Default `"7d"`.
     #[serde(default = "default_phase_deadline")]
     pub deadline_after: Dur,
+    /// Criterion for success of the previous phase as a number of its
+    /// targeted clients the site database must show compliant, instead of
+    /// `success_percent`. Default: none (the percentage).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub success_devices: Option<u32>,
+    /// "Gradually make this software available over this period of time"
+    /// (0–30d), as the first phase's `gradually_over`. Default `"0s"`.
+    #[serde(default = "zero_dur", skip_serializing_if = "is_zero_duration")]
+    pub gradually_over: Dur,
+}
+
+fn is_zero_duration(d: &Dur) -> bool {
+    d.0 == SimDuration::ZERO
 }
 
 fn default_success_percent() -> u32 {
@@ -1804,6 +1824,7 @@ impl Deployment {
             available: None,
             deadline: None,
             phases: Vec::new(),
+            gradually_over: zero_dur(),
             microsoft_update_fallback: false,
             distribution_priority: DistributionPriority::Medium,
         }

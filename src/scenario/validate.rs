@@ -15,7 +15,7 @@ use super::schema::{
     DistributionPriority, FaultEffect, PhaseBegin, Power, Purpose, RateLimit, Recurrence,
     RuleGroup, RuleRun, Scenario, WindowType, WsusPool,
 };
-use super::units::{Bytes, ClockTime, Timestamp};
+use super::units::{Bytes, ClockTime, Dur, Timestamp};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CatalogSpec, CohortId, CohortSpec, ContentSpec, CopyPlan, DeploymentId, DeploymentSpec, DpId,
@@ -1723,10 +1723,17 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             suppress_restart_servers: d.suppress_restart.contains(&ClientKind::Server),
             microsoft_update_fallback: d.microsoft_update_fallback,
             distribution_priority: d.distribution_priority,
+            gradually_over: gradually(&mut ck, &format!("{path}.gradually_over"), d.gradually_over),
             phase: None,
             next_phase: None,
             rule: None,
         };
+        if d.phases.is_empty() && d.gradually_over.0 > SimDuration::ZERO {
+            ck.fail(
+                format!("{path}.gradually_over"),
+                "only a phased deployment makes its software available gradually; add `phases`, or remove it",
+            );
+        }
         if d.phases.len() > 10 {
             ck.fail(
                 format!("{path}.phases"),
@@ -1779,6 +1786,19 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 SimDuration::ZERO,
                 year,
             );
+            if let Some(n) = phase.success_devices {
+                let clients: u32 = (deployments[previous].targets.iter())
+                    .map(|k| raw.cohorts.get(k.index()).map_or(0, |c| c.count))
+                    .sum();
+                if !(1..=clients.max(1)).contains(&n) {
+                    ck.fail(
+                        format!("{path}.success_devices"),
+                        format!(
+                            "must be from 1 to {clients} (the clients the phase before it targets), got {n}"
+                        ),
+                    );
+                }
+            }
             let id = DeploymentId(deployments.len() as u16);
             deployments[previous].next_phase = Some(id);
             let before = DeploymentId(previous as u16);
@@ -1795,8 +1815,14 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                     content_from: created,
                     begin,
                     success_percent: phase.success_percent,
+                    success_devices: phase.success_devices,
                     deadline_after: phase.deadline_after.0,
                 }),
+                gradually_over: gradually(
+                    &mut ck,
+                    &format!("{path}.gradually_over"),
+                    phase.gradually_over,
+                ),
                 ..first.clone()
             });
         }
@@ -1962,6 +1988,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 suppress_restart_servers: r.suppress_restart.contains(&ClientKind::Server),
                 microsoft_update_fallback: r.microsoft_update_fallback,
                 distribution_priority: r.distribution_priority,
+                gradually_over: SimDuration::ZERO,
             });
         }
         rules.push(rule);
@@ -2194,4 +2221,11 @@ fn wsus_pool(
         delta_scan: scaled(pool.delta_scan),
         restart: pool.restart.0,
     }
+}
+
+/// A phase's "Gradually make this software available over this period of
+/// time", checked: at most 30 days, as Microsoft advises.
+fn gradually(ck: &mut Checker, path: &str, over: Dur) -> SimDuration {
+    ck.duration(path, over.0, SimDuration::ZERO, SimDuration::from_days(30));
+    over.0
 }

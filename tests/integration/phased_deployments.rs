@@ -249,3 +249,120 @@ fn bad_phases_name_their_field_and_the_range() {
     let e = problems(r#"Phase(name: "broad", targets: ["broad"], wait: "1d")"#);
     assert!(e.contains("unknown field") && e.contains("wait"), "{e}");
 }
+
+/// "Gradually make this software available over this period": each
+/// client of the phase gets its own available time within the period
+/// after the phase's, and its deadline as far after the phase's deadline
+/// (the window between them is the same for every client). No client
+/// starts its download before its own available time, and the offsets
+/// spread over the whole period: their mean is half of it, within 4.5
+/// standard errors of a uniform draw over it.
+#[test]
+fn a_phase_made_available_gradually_spreads_its_clients() {
+    let estate = scenario(r#"Phase(name: "broad", targets: ["broad"], gradually_over: "3d")"#);
+    let (outcome, records) = common::traced(&estate);
+    let rec = &outcome.deployments[1];
+    let (available, deadline) = (rec.available.expect("began"), rec.deadline.expect("begun"));
+    let over = 3 * DAY;
+    let offsets: Vec<u64> = (rec.assignments.iter())
+        .filter(|a| a.deadline_at() != SimTime::MAX)
+        .map(|a| a.deadline_at().since(deadline).as_ms())
+        .collect();
+    assert_eq!(offsets.len(), 2000);
+    assert!(offsets.iter().all(|&o| o <= over));
+    let n = offsets.len() as f64;
+    let mean = offsets.iter().sum::<u64>() as f64 / n;
+    let sd = over as f64 / 12f64.sqrt();
+    assert!(
+        (mean - over as f64 / 2.0).abs() <= 4.5 * sd / n.sqrt(),
+        "mean offset {:.3} d",
+        mean / DAY as f64
+    );
+    // Each client's first download of the phase starts at or after its own
+    // available time.
+    let mut seen = std::collections::BTreeSet::new();
+    for r in &records {
+        if let patchsim::model::TraceEvent::DownloadStart { deployment, .. } = r.event
+            && deployment == DeploymentId(1)
+            && let Some(c) = r.client
+            && seen.insert(c)
+        {
+            let a = &rec.assignments[c.0 as usize];
+            let own = available + a.deadline_at().since(deadline);
+            assert!(
+                r.time >= own,
+                "client {c:?} downloads at {} before {own}",
+                r.time
+            );
+        }
+    }
+    assert!(
+        seen.len() > 1500,
+        "most broad clients download: {}",
+        seen.len()
+    );
+    // The same phase all at once: every deadline is the phase's.
+    let at_once = run(&scenario(r#"Phase(name: "broad", targets: ["broad"])"#));
+    let d = at_once.deployments[1].deadline.expect("begun");
+    assert!(
+        (at_once.deployments[1].assignments.iter())
+            .filter(|a| a.deadline_at() != SimTime::MAX)
+            .all(|a| a.deadline_at() == d)
+    );
+}
+
+/// The success criterion as a number of devices: the next phase's wait
+/// starts at the instant the site database first shows that many of the
+/// previous phase's clients compliant.
+#[test]
+fn a_device_count_criterion_sets_when_the_next_phase_begins() {
+    let estate = scenario(
+        r#"Phase(name: "broad", targets: ["broad"], success_devices: 200, begin: AfterSuccess("2h"))"#,
+    );
+    let outcome = run(&estate);
+    let mut reported: Vec<SimTime> = (outcome.deployments[0].assignments.iter())
+        .map(|a| a.reported_compliant_at)
+        .filter(|&t| t != SimTime::MAX)
+        .collect();
+    reported.sort_unstable();
+    let phase = outcome.deployments[1].phase.expect("a phase");
+    assert_eq!(phase.previous_succeeded_at, Some(reported[199]));
+    let (at, why) = phase.began.expect("began");
+    assert_eq!(why, PhaseReason::PreviousSucceeded);
+    assert_eq!(at, reported[199] + SimDuration::from_ms(2 * HOUR));
+    let summary = patchsim::output::summary(&estate, &outcome);
+    let text = patchsim::output::summary_text(&summary, &[]);
+    assert!(
+        text.contains("(200 clients of the previous phase compliant in the site database)"),
+        "{text}"
+    );
+}
+
+/// Bad values of either setting name the field and the allowed range.
+#[test]
+fn gradual_and_device_settings_are_checked() {
+    let cases = [
+        (
+            r#"Phase(name: "broad", targets: ["broad"], gradually_over: "31d")"#,
+            "deployments[0].phases[0].gradually_over: must be between 0s and 30d, got 31d",
+        ),
+        (
+            r#"Phase(name: "broad", targets: ["broad"], success_devices: 401)"#,
+            "deployments[0].phases[0].success_devices: must be from 1 to 400 (the clients the phase before it targets), got 401",
+        ),
+        (
+            r#"Phase(name: "broad", targets: ["broad"], success_devices: 0)"#,
+            "deployments[0].phases[0].success_devices: must be from 1 to 400",
+        ),
+    ];
+    for (phase, expected) in cases {
+        let msg = common::build_error(&text(phase));
+        assert!(msg.contains(expected), "{phase}: {msg}");
+    }
+    let unphased = text("").replace("phases: []),", r#"phases: [], gradually_over: "2d"),"#);
+    let msg = common::build_error(&unphased);
+    assert!(
+        msg.contains("deployments[0].gradually_over: only a phased deployment makes its software available gradually"),
+        "{msg}"
+    );
+}
