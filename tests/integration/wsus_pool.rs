@@ -48,6 +48,11 @@ fn scenario(pool: &str, catalog: &str) -> Estate {
     ))
 }
 
+/// sup02's pool for the storm: a 450 MB limit holds the 100 MB cache and
+/// three 100 MB full scans, not four.
+const RECYCLING: &str = r#", wsus_pool: WsusPool(private_memory_limit: "450MB", cache: "100MB",
+                         full_scan: "100MB", restart: "30s")"#;
+
 /// The recycles in a trace, with the scans each failed at its instant.
 fn recycles(records: &[TraceRecord]) -> Vec<(u64, u64, usize)> {
     let mut out = Vec::new();
@@ -84,11 +89,7 @@ fn pool_summary(estate: &Estate, outcome: &Outcome) -> serde_json::Value {
 /// then the scans waiting start, and the storm keeps recycling it.
 #[test]
 fn a_pool_recycles_at_its_limit_and_fails_the_scans_in_service() {
-    let estate = scenario(
-        r#", wsus_pool: WsusPool(private_memory_limit: "450MB", cache: "100MB",
-                         full_scan: "100MB", restart: "30s")"#,
-        "",
-    );
+    let estate = scenario(RECYCLING, "");
     let (out, records) = traced(&estate);
     let seen = recycles(&records);
     eprintln!("{} recycles, the first at {:?}", seen.len(), seen.first());
@@ -228,11 +229,7 @@ fn pool_settings_are_checked() {
 /// not that the SUP was busy.
 #[test]
 fn explain_tells_a_scan_lost_to_a_recycle() {
-    let estate = scenario(
-        r#", wsus_pool: WsusPool(private_memory_limit: "450MB", cache: "100MB",
-                         full_scan: "100MB", restart: "30s")"#,
-        "",
-    );
+    let estate = scenario(RECYCLING, "");
     let (_, records) = traced(&estate);
     let at: std::collections::BTreeSet<_> = (records.iter())
         .filter(|r| matches!(r.event, TraceEvent::WsusRecycle { .. }))
