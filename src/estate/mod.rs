@@ -307,6 +307,9 @@ pub struct DpSpec {
     /// When and how fast the site server may send it content (`None`:
     /// always, unlimited). Only for a DP in a location.
     pub copy_plan: Option<CopyPlan>,
+    /// A pull-distribution point's source DPs, first choice first (empty:
+    /// the site server sends it content).
+    pub pull_from: Vec<DpId>,
 }
 
 /// A DP's schedule and rate limit for the content the site server sends

@@ -23,7 +23,7 @@ use super::servers::Request;
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
-use crate::estate::{ClientId, CopyPlan, DeploymentId, DpId, Estate, LocationId};
+use crate::estate::{ClientId, CopyPlan, DeploymentId, DpId, Estate, LocationId, ServerRef};
 
 /// Copies are carried under ids counted down from here; clients (at most
 /// ten million) never reach them.
@@ -199,11 +199,19 @@ impl World<'_> {
             .map(|u| estate.updates[u.index()].size_bytes)
             .sum();
         for dp in dps {
+            let dp_spec = &estate.distribution_points[dp.index()];
+            let start = if dp_spec.pull_from.is_empty() {
+                at
+            } else {
+                match pull_start(estate, &dp_spec.pull_from, bytes, at) {
+                    Some(start) => start,
+                    None => continue, // no source has it before the end
+                }
+            };
             let k = self.links.copies.len() as u32;
             self.links.copies.push(Copy { deployment: d, dp });
-            let dp_spec = &estate.distribution_points[dp.index()];
             let link = dp_spec.location.expect("a DP in a location");
-            let ready = at + estate.locations[link.index()].latency;
+            let ready = start + estate.locations[link.index()].latency;
             self.links.links[link.index()].ask(
                 ready,
                 Pending {
@@ -603,4 +611,38 @@ impl Link {
         self.pending.insert((at, self.asked), p);
         self.asked += 1;
     }
+}
+
+/// How often the site's Package Transfer Manager checks whether a pull
+/// DP's content is on one of its sources, until it is.
+const PULL_CHECK: SimDuration = SimDuration::from_mins(20);
+
+/// When a pull-distribution point starts downloading `bytes` of content
+/// the site distributes at `at`: at the first of the Package Transfer
+/// Manager's checks (at `at`, then every 20 minutes) at which a source
+/// DP has the content (the site server sends it to the sources as to
+/// every DP at the site, over each one's `content_link`) and is up; the
+/// pull DP then downloads it from the first such source in its list.
+/// `None` if no check before the end of the run finds one.
+fn pull_start(estate: &Estate, sources: &[DpId], bytes: u64, at: SimTime) -> Option<SimTime> {
+    let usable = |t: SimTime| {
+        sources.iter().any(|&src| {
+            let spec = &estate.distribution_points[src.index()];
+            let sent = SimDuration(
+                (u128::from(bytes) * 8_000).div_ceil(u128::from(spec.content_link_bps)) as u64,
+            );
+            let down = estate.faults.iter().any(|f| {
+                f.server == ServerRef::Dp(src) && f.slowdown.is_none() && f.start <= t && t < f.end
+            });
+            at + sent <= t && !down
+        })
+    };
+    let mut t = at;
+    while t <= estate.end() {
+        if usable(t) {
+            return Some(t);
+        }
+        t += PULL_CHECK;
+    }
+    None
 }

@@ -550,6 +550,11 @@ pub struct DistributionPoint {
     /// priorities. Default `[]`: always open.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub copy_schedule: Vec<CopyHours>,
+    /// A pull-distribution point, for a DP in a location: the DPs at the
+    /// site it downloads content from, first choice first, instead of
+    /// the site server sending it. Default `[]`: a standard DP.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pull_from: Vec<String>,
 }
 
 /// A DP's rate limit for the content the site server sends it.
@@ -736,6 +741,7 @@ impl DistributionPoint {
             default_boundary_group: false,
             rate_limit: RateLimit::Unlimited,
             copy_schedule: Vec::new(),
+            pull_from: Vec::new(),
         }
     }
 }

@@ -954,7 +954,50 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             location,
             default_boundary_group: d.default_boundary_group,
             copy_plan,
+            pull_from: Vec::new(),
         });
+    }
+    // Pull-distribution points and their sources, once every DP is known.
+    for (i, d) in servers.distribution_points.iter().enumerate() {
+        let path = format!("servers.distribution_points[{i}]");
+        if d.pull_from.is_empty() {
+            continue;
+        }
+        if distribution_points[i].location.is_none() {
+            ck.fail(
+                format!("{path}.pull_from"),
+                "only a DP in a location is a pull-distribution point here: a DP at the site gets content with the site's; give it a `location` or remove `pull_from`",
+            );
+        }
+        if !d.copy_schedule.is_empty() || d.rate_limit != RateLimit::Unlimited {
+            ck.fail(
+                format!("{path}.pull_from"),
+                "a pull-distribution point uses no `copy_schedule` or `rate_limit` (they are the site server's, which sends it nothing); remove them or `pull_from`",
+            );
+        }
+        let mut sources = Vec::new();
+        for (j, name) in d.pull_from.iter().enumerate() {
+            let at = format!("{path}.pull_from[{j}]");
+            let Some(k) = ck.lookup(&at, "distribution point", name, &dps) else {
+                continue;
+            };
+            let source = &distribution_points[k];
+            if source.location.is_some() || k == i {
+                ck.fail(
+                    at,
+                    format!(
+                        "'{name}' is not a DP at the site: a source must be one, as a location's WAN link joins it to the site and to no other location"
+                    ),
+                );
+            } else if source.site != distribution_points[i].site {
+                ck.fail(at, format!("'{name}' is a DP of another site"));
+            } else if sources.contains(&DpId(k as u16)) {
+                ck.fail(at, format!("'{name}' is already in the list"));
+            } else {
+                sources.push(DpId(k as u16));
+            }
+        }
+        distribution_points[i].pull_from = sources;
     }
     for (section, what, n) in [
         (

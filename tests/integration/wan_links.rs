@@ -692,15 +692,10 @@ fn a_branch_without_a_dp_falls_back_to_another_site_dp() {
 /// round trip) reaches the branch DP, whose settings get `dp` added, with
 /// the deployment's settings getting `deployment` added.
 fn copied_with(link: &str, dp: &str, deployment: &str) -> u64 {
-    let text = text(20, link, "40ms", true, "")
-        .replace(
-            r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
-            &format!(r#"DistributionPoint(name: "branch-dp", location: "branch"{dp})"#),
-        )
-        .replace(
-            r#"created: "2026-11-10T10:00:00Z")"#,
-            &format!(r#"created: "2026-11-10T10:00:00Z"{deployment})"#),
-        );
+    let text = text_with_dp(link, dp).replace(
+        r#"created: "2026-11-10T10:00:00Z")"#,
+        &format!(r#"created: "2026-11-10T10:00:00Z"{deployment})"#),
+    );
     let (_, records) = traced(&estate_of(&text));
     let at: Vec<u64> = (records.iter())
         .filter(|r| matches!(r.event, TraceEvent::ContentCopied { .. }))
@@ -975,4 +970,81 @@ fn diff_compares_locations_and_totals_one_side_lacks() {
         "absent from the run without fallback: {text}"
     );
     assert_eq!(fallbacks[2], "30");
+}
+
+/// A pull-distribution point downloads its content from a source DP at
+/// the site instead of the site server sending it: at the first of the
+/// Package Transfer Manager's checks (when the content is distributed,
+/// then every 20 minutes) at which a source has it and is up, across the
+/// location's link as a copy, and with no schedule or rate limit.
+#[test]
+fn a_pull_dp_downloads_from_its_source() {
+    const MIN: u64 = 60_000;
+    // The site server has the content at 10:30:04; the copy asks one round
+    // trip later, and takes 400 s at 2 Mbps.
+    let asked = CREATED_MS + 1_800_000 + 4_000 + 40;
+    let pull = r#", pull_from: ["hub"]"#;
+    // The hub has it 0.8 s after 10:30:04 (100 MB at 1 Gbps): the check
+    // then misses it, the one 20 minutes later finds it.
+    assert_eq!(copied_with("2Mbps", pull, ""), asked + 20 * MIN + 400_000);
+    // The hub down until 11:00: the checks at 10:30:04 and 10:50:04 find no
+    // source up; the one at 11:10:04 does.
+    let faulted = text(
+        20,
+        "2Mbps",
+        "40ms",
+        true,
+        r#"faults: [Fault(server: "hub", start: "2026-11-10T10:00:00Z", end: "2026-11-10T11:00:00Z")],"#,
+    )
+    .replace(
+        r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
+        &format!(r#"DistributionPoint(name: "branch-dp", location: "branch"{pull})"#),
+    );
+    let (out, records) = traced(&estate_of(&faulted));
+    let copied: Vec<u64> = (records.iter())
+        .filter(|r| matches!(r.event, TraceEvent::ContentCopied { .. }))
+        .map(|r| r.time.as_ms())
+        .collect();
+    assert_eq!(copied, vec![asked + 40 * MIN + 400_000]);
+    conserved(&out, 20 + 1);
+    // A pull DP's settings are checked.
+    for (dp, expected) in [
+        (
+            r#", pull_from: ["hub"], rate_limit: PulseMode(block: "64KB", delay: "1s")"#,
+            "servers.distribution_points[1].pull_from: a pull-distribution point uses no `copy_schedule` or `rate_limit`",
+        ),
+        (
+            r#", pull_from: ["branch-dp"]"#,
+            "servers.distribution_points[1].pull_from[0]: 'branch-dp' is not a DP at the site",
+        ),
+        (
+            r#", pull_from: ["hub", "hub"]"#,
+            "servers.distribution_points[1].pull_from[1]: 'hub' is already in the list",
+        ),
+        (
+            r#", pull_from: ["nowhere"]"#,
+            "servers.distribution_points[1].pull_from[0]",
+        ),
+    ] {
+        let msg = common::build_error(&text_with_dp("2Mbps", dp));
+        assert!(msg.contains(expected), "{dp}: {msg}");
+    }
+    let at_site = text(20, "2Mbps", "40ms", true, "").replace(
+        r#"DistributionPoint(name: "hub")"#,
+        r#"DistributionPoint(name: "hub", pull_from: ["branch-dp"])"#,
+    );
+    let msg = common::build_error(&at_site);
+    assert!(
+        msg.contains("servers.distribution_points[0].pull_from: only a DP in a location is a pull-distribution point here"),
+        "{msg}"
+    );
+}
+
+/// [`text`] of 20 branch clients behind a link of `link` with a 40 ms
+/// round trip, with `dp` added to the branch DP's settings.
+fn text_with_dp(link: &str, dp: &str) -> String {
+    text(20, link, "40ms", true, "").replace(
+        r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
+        &format!(r#"DistributionPoint(name: "branch-dp", location: "branch"{dp})"#),
+    )
 }
