@@ -186,6 +186,22 @@ pub const METRICS: &[Metric] = &[
         value: |s, i| s.servers[i].queue_wait_s.p95,
     },
     Metric {
+        name: "hours_busy",
+        scope: Scope::Server,
+        label: "hours at or above the busy threshold",
+        table: None,
+        chart: false,
+        value: |s, i| Some(s.servers[i].hours_busy),
+    },
+    Metric {
+        name: "bytes_served",
+        scope: Scope::Server,
+        label: "bytes served (a DP's downloads, an update point's scan metadata)",
+        table: None,
+        chart: false,
+        value: |s, i| Some(s.servers[i].bytes_served as f64),
+    },
+    Metric {
         name: "events",
         scope: Scope::Run,
         label: "events simulated",

@@ -226,6 +226,16 @@ fn readme_commands_run_and_show_what_it_says() {
         0.0,
         "nothing ever waits"
     );
+    // The DP serves the same content whatever the polling interval.
+    let served = |at: &str| mean(&points, &[at], "bytes_served[dp01]");
+    assert!(served("15m") > 0.0);
+    assert!(
+        (served("15m") - served("120m")).abs() <= served("120m") * 0.01,
+        "bytes served: {} vs {}",
+        served("15m"),
+        served("120m")
+    );
+    assert!(mean(&points, &["15m"], "hours_busy[dp01]") >= 0.0);
     assert!(d.join("study/report.html").exists());
     // The load behind it: the clients that download, and the hours their
     // bytes take through one 1 Gbps link.
