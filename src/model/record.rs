@@ -398,6 +398,10 @@ pub struct Totals {
     /// client asked again later (absent when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub content_not_on_dp: u64,
+    /// Copies of content to branch DPs the distribution manager gave up
+    /// on after 100 retries while their link was down (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub copies_abandoned: u64,
     /// State messages queued by clients.
     pub state_messages_queued: u64,
     /// State messages written to the site database.

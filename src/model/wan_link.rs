@@ -33,6 +33,10 @@ const COPY_IDS: u32 = u32::MAX;
 /// failed copy to a DP again (its "Delay before retrying" default).
 const COPY_RETRY: SimDuration = SimDuration::from_ms(30 * 60_000);
 
+/// How many times the distribution manager tries a failed copy again
+/// before it gives up (its "Number of retries" default).
+const COPY_TRIES: u64 = 100;
+
 /// A copy of a deployment's content to a branch DP.
 #[derive(Clone, Copy, Debug)]
 struct Copy {
@@ -398,7 +402,9 @@ impl World<'_> {
     }
 
     /// Link `link`'s fault ends: it is up at full speed, and each copy it
-    /// stopped is tried again at its next retry (then after the latency).
+    /// stopped is tried again at its next retry (then after the latency),
+    /// unless the distribution manager gave up on it before: its 100th
+    /// retry came while the link was down.
     pub(crate) fn link_restore(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let latency = self.estate.locations[link.index()].latency;
@@ -411,6 +417,10 @@ impl World<'_> {
                 .as_ms()
                 .div_ceil(COPY_RETRY.as_ms())
                 .max(1);
+            if retries > COPY_TRIES {
+                self.recorder.totals.copies_abandoned += 1;
+                continue;
+            }
             let retry = failed + SimDuration::from_ms(retries * COPY_RETRY.as_ms());
             l.ask(retry + latency, p);
         }

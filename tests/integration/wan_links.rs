@@ -429,6 +429,23 @@ fn a_link_fault_holds_the_copy_to_the_branch_dp() {
     // 10:42: 600 s send 150 s' worth; then 134 s at full speed.
     let slow = r#"faults: [Fault(server: "branch", start: "2026-11-10T10:32:00Z", end: "2026-11-10T10:42:00Z", effect: Slow(4.0))],"#;
     assert_eq!(copied(slow), clear + 600_000 - 150_000);
+    // The distribution manager tries 100 times, 30 minutes apart: down for
+    // 50 h, the 100th try sends it; a minute longer, it has given up.
+    let fifty = down.replace("2026-11-10T11:02", "2026-11-12T12:32");
+    assert_eq!(copied(&fifty), clear + 50 * 3_600_000 + 40);
+    let (out, records) = traced(&scenario(
+        20,
+        "2Mbps",
+        "40ms",
+        true,
+        &down.replace("2026-11-10T11:02", "2026-11-12T12:33"),
+    ));
+    assert!(
+        !(records.iter()).any(|r| matches!(r.event, TraceEvent::ContentCopied { .. })),
+        "the copy was given up"
+    );
+    assert_eq!(out.totals.copies_abandoned, 1);
+    assert!(out.totals.content_not_on_dp > 0, "the branch keeps asking");
 }
 
 /// A fault names a link by its location; an unknown name lists the links
