@@ -542,6 +542,36 @@ impl Retry {
     }
 }
 
+/// The SUP a client scans against after the records `before`: the first
+/// of its cohort's list, then the next after each switch. A client
+/// switches after `scan_retries` failures at its SUP in a row, and tries
+/// again two minutes later, which no other failure's retry is (`None`
+/// when the scan retry interval is two minutes too, and a switch cannot
+/// be told apart).
+fn current_sup(
+    estate: &Estate,
+    cohort: &crate::estate::CohortSpec,
+    before: &[TraceRecord],
+) -> Option<crate::estate::SupId> {
+    const SWITCH_MS: u64 = 120_000;
+    let settings = &estate.settings[cohort.settings.index()];
+    if settings.scan_retry_interval.as_ms() == SWITCH_MS {
+        return (cohort.sups.len() == 1).then_some(cohort.sups[0]);
+    }
+    let switches = (before.iter())
+        .filter(|b| {
+            matches!(
+                b.event,
+                TraceEvent::ScanFailed {
+                    by: ScanFailure::UpdatePoint | ScanFailure::Error,
+                    retry_ms: SWITCH_MS,
+                }
+            )
+        })
+        .count();
+    Some(cohort.sups[switches % cohort.sups.len()])
+}
+
 /// The server of `role` named `name`, as an index into the outcome's
 /// servers.
 fn server_index(outcome: &Outcome, role: ServerRole, name: &str) -> Option<usize> {
@@ -649,26 +679,23 @@ fn reason(
             by: ScanFailure::UpdatePoint,
             ..
         } => {
-            let names: Vec<&str> = cohort
-                .sups
-                .iter()
-                .map(|s| estate.update_points[s.index()].name.as_str())
-                .collect();
+            let sup = current_sup(estate, cohort, before)?;
+            let name = &estate.update_points[sup.index()].name;
             let down = estate.faults.iter().any(|f| {
                 f.slowdown.is_none()
                     && f.start <= r.time
                     && r.time < f.end
-                    && matches!(f.server, crate::estate::ServerRef::Sup(s) if cohort.sups.contains(&s))
+                    && f.server == crate::estate::ServerRef::Sup(sup)
             });
             if down {
-                return Some(format!("its SUP ({}) is down (a fault)", names.join(", ")));
+                return Some(format!("its SUP {name} is down (a fault)"));
             }
-            let sup = &estate.update_points[cohort.sups[0].index()];
-            let i = server_index(outcome, ServerRole::UpdatePoint, &sup.name)?;
+            let spec = &estate.update_points[sup.index()];
+            let i = server_index(outcome, ServerRole::UpdatePoint, name)?;
             let row = load_at(outcome, i, r.time)?;
             Some(format!(
-                "SUP busy: {} has {} scans waiting (queue limit {}) and answers 503",
-                sup.name, row.queue, sup.queue_limit
+                "SUP busy: {name} has {} scans waiting (queue limit {}) and answers 503",
+                row.queue, spec.queue_limit
             ))
         }
         TraceEvent::TrueState {

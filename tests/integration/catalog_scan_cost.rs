@@ -336,3 +336,16 @@ fn scan_answers_send_their_metadata() {
         "{msg}"
     );
 }
+
+/// `explain` names the SUP a scan failed at: the one the client scanned
+/// against then, the first of its cohort's list until it switched.
+#[test]
+fn explain_names_the_sup_a_scan_failed_at() {
+    let estate = scenario("");
+    let story = patchsim::app::explain(&estate, 0, false).expect("explains");
+    assert!(
+        story.contains("the scan fails at the update point; it tries again in 30m 00s: its SUP sup01 is down (a fault)"),
+        "{story}"
+    );
+    assert!(!story.contains("sup01, sup02"), "{story}");
+}

@@ -517,7 +517,7 @@ fn explain_folds_a_retry_loop() {
         1,
         "{short}"
     );
-    assert!(short.contains("its SUP (sup) is down (a fault)"), "{short}");
+    assert!(short.contains("its SUP sup is down (a fault)"), "{short}");
     assert!(
         short.contains(&format!(
             "scans again {} times, and each fails: at the update point {} times",
