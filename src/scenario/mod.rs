@@ -20,7 +20,7 @@ pub use schema::{
     CloudManagementGateway, Cohort, ContentSources, CopyHours, Deployment, Dist, DistributionPoint,
     DistributionPriority, Fault, FaultEffect, HourlyLimit, MaintenanceWindow, ManagementPoint,
     Phase, PhaseBegin, Power, Primary, Purpose, RateLimit, Recurrence, RuleGroup, RuleRun,
-    Scenario, Servers, Site, Sync, Update, UpdatePoint, VmSize, Weekday, WsusCatalog,
+    Scenario, Servers, Site, Sync, Update, UpdatePoint, VmSize, Weekday, WsusCatalog, WsusPool,
 };
 pub use set::{Override, apply as apply_sets, check_path, set_server_count, split_values};
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};

@@ -65,7 +65,13 @@ fn busy_management_point(seed: u64) -> String {
 /// A shipped scenario cut down to `days` and its cohorts to at most
 /// `clients` each, so that the explicit model runs it quickly.
 fn shipped(file: &str, days: u32, clients: u32) -> Estate {
-    let mut raw = patchsim::scenario::load(std::path::Path::new(file)).expect("a scenario");
+    shipped_with(file, days, clients, &[])
+}
+
+/// [`shipped`] with `sets` applied first, as `--set` does.
+fn shipped_with(file: &str, days: u32, clients: u32, sets: &[(&str, &str)]) -> Estate {
+    let raw = patchsim::scenario::load(std::path::Path::new(file)).expect("a scenario");
+    let mut raw = patchsim::scenario::apply_sets(&raw, sets).expect("valid sets");
     raw.duration = format!("{days}d").parse().expect("a duration");
     for cohort in &mut raw.cohorts {
         cohort.count = cohort.count.min(clients);
@@ -147,6 +153,20 @@ fn fast_and_explicit_paths_agree() {
     ] {
         cases.push((file.to_string(), shipped(file, days, clients)));
     }
+    // A WsusPool that recycles in the failover's storm: scans fail and a
+    // station pauses while policy answers end silently at the MP.
+    cases.push((
+        "catalog-bloat.ron, a recycling WsusPool".to_string(),
+        shipped_with(
+            "scenarios/catalog-bloat.ron",
+            4,
+            600,
+            &[(
+                "servers.update_points[1].wsus_pool",
+                r#"WsusPool(private_memory_limit: "1500MB", cache: "400MB", full_scan: "20MB", restart: "1m")"#,
+            )],
+        ),
+    ));
     for (name, estate) in &cases {
         let (fast_events, fast) = outputs(estate, false);
         let (explicit_events, explicit) = outputs(estate, true);
