@@ -184,6 +184,9 @@ pub struct SiteSpec {
     pub state_system_per_message: SimDuration,
     /// Site server → download source, bits per second.
     pub download_bandwidth_bps: u64,
+    /// Copies to DPs in locations a primary's Package Transfer Manager
+    /// sends at once: its maximum packages times threads per package.
+    pub copy_threads: u32,
 }
 
 /// A primary site.

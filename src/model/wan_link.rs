@@ -50,6 +50,18 @@ struct Pending {
     id: ClientId,
     millibits: u64,
     cap: u64,
+    /// A copy that already holds one of its site's sending slots (it
+    /// waited for one, which was given to it).
+    slot: bool,
+}
+
+/// A primary's Package Transfer Manager: the copies to DPs in locations
+/// it is sending, at most its site's `copy_threads`, and those waiting
+/// for one of them to end, first come first served.
+#[derive(Default)]
+struct Sender {
+    active: u32,
+    waiting: std::collections::VecDeque<(LocationId, Pending)>,
 }
 
 /// A client's download across a link.
@@ -96,6 +108,8 @@ pub(crate) struct Links {
     /// Per DP with a `copy_plan`: its timer for the next hour its copies'
     /// pace changes, while a copy to it is on its link.
     pace: Vec<Option<TimerId>>,
+    /// Per primary: its Package Transfer Manager's sending slots.
+    senders: Vec<Sender>,
 }
 
 impl Links {
@@ -121,6 +135,9 @@ impl Links {
             copied_at: vec![None; estate.distribution_points.len() * deployments],
             fallbacks: Fallbacks::new(estate),
             pace: vec![None; estate.distribution_points.len()],
+            senders: (0..estate.primaries.len())
+                .map(|_| Sender::default())
+                .collect(),
         }
     }
 
@@ -222,6 +239,7 @@ impl World<'_> {
                     id: ClientId(COPY_IDS - k),
                     millibits: bytes * 8_000,
                     cap: dp_spec.content_link_bps,
+                    slot: false,
                 },
             );
             self.link_reschedule(link, sched);
@@ -258,6 +276,7 @@ impl World<'_> {
                 id: c,
                 millibits,
                 cap: cohort.link_bps,
+                slot: false,
             },
         );
         self.link_reschedule(link, sched);
@@ -372,6 +391,7 @@ impl World<'_> {
         let estate = self.estate;
         let links = &mut self.links;
         let l = &mut links.links[link.index()];
+        let mut freed = Vec::new();
         for (k, copy) in links.copies.iter().enumerate() {
             let dp = &estate.distribution_points[copy.dp.index()];
             if dp.location != Some(link) {
@@ -382,10 +402,25 @@ impl World<'_> {
             let id = ClientId(COPY_IDS - k as u32);
             if let Some(millibits) = l.pipe.stop(id, now) {
                 let cap = dp.content_link_bps;
-                l.stalled.push((now, Pending { id, millibits, cap }));
+                let slot = false;
+                l.stalled.push((
+                    now,
+                    Pending {
+                        id,
+                        millibits,
+                        cap,
+                        slot,
+                    },
+                ));
+                if Links::sent(&links.copies, estate, k) {
+                    freed.push(k);
+                }
             }
         }
         self.link_reschedule(link, sched);
+        for k in freed {
+            self.copy_ended(k, sched);
+        }
         failed
     }
 
@@ -438,15 +473,36 @@ impl World<'_> {
         let mut done = Vec::new();
         l.pipe.finish(now, &mut done);
         let mut paced = Vec::new();
+        let mut freed = Vec::new();
         while let Some(entry) = l.pending.first_entry() {
             if entry.key().0 > now {
                 break;
             }
-            let p = entry.remove();
+            let mut p = entry.remove();
+            let sends = Links::copy_of(p.id).filter(|&k| Links::sent(&links.copies, estate, k));
             if l.pipe.is_down() {
-                // Only a copy can be waiting while the link is down.
-                l.stalled.push((now, p));
-            } else if Links::plan_of(&links.copies, estate, p.id).is_some() {
+                // Only a copy can be waiting while the link is down; one
+                // given a slot gives it back.
+                if p.slot {
+                    freed.extend(sends);
+                }
+                l.stalled.push((now, Pending { slot: false, ..p }));
+                continue;
+            }
+            if let Some(k) = sends
+                && !p.slot
+            {
+                // It needs one of its site's sending slots, or waits.
+                let site = estate.distribution_points[links.copies[k].dp.index()].site;
+                let sender = &mut links.senders[site.index()];
+                if sender.active >= estate.site.copy_threads {
+                    sender.waiting.push_back((link, p));
+                    continue;
+                }
+                sender.active += 1;
+                p.slot = true;
+            }
+            if Links::plan_of(&links.copies, estate, p.id).is_some() {
                 paced.push(p);
             } else {
                 l.pipe.start(p.id, p.millibits, p.cap, now);
@@ -456,9 +512,15 @@ impl World<'_> {
             self.copy_go(link, p, now, sched);
         }
         self.link_reschedule(link, sched);
+        for k in freed {
+            self.copy_ended(k, sched);
+        }
         for id in done {
             match Links::copy_of(id) {
                 Some(k) => {
+                    if self.links.sends(estate, k) {
+                        self.copy_ended(k, sched);
+                    }
                     let copy = self.links.copies[k];
                     let cell = copy.dp.index() * self.links.deployments + copy.deployment.index();
                     self.links.on_dp[cell] = true;
@@ -502,6 +564,20 @@ impl World<'_> {
 }
 
 impl Links {
+    /// Whether copy `k` is sent by its site's Package Transfer Manager
+    /// (and so needs one of its sending slots): a copy to a standard DP,
+    /// not one a pull DP downloads itself.
+    fn sends(&self, estate: &Estate, k: usize) -> bool {
+        Links::sent(&self.copies, estate, k)
+    }
+
+    /// [`sends`](Self::sends), from the copies alone.
+    fn sent(copies: &[Copy], estate: &Estate, k: usize) -> bool {
+        estate.distribution_points[copies[k].dp.index()]
+            .pull_from
+            .is_empty()
+    }
+
     /// The schedule and rate limit of the DP a transfer is a copy to, if
     /// it is a copy and its DP has one.
     fn plan_of<'e>(copies: &[Copy], estate: &'e Estate, id: ClientId) -> Option<&'e CopyPlan> {
@@ -564,7 +640,27 @@ impl World<'_> {
         }
         if let Some(open) = self.next_hour_where(now, |hour| self.copy_cap(k, hour) > 0) {
             let latency = self.estate.locations[link.index()].latency;
-            self.links.links[link.index()].ask(open + latency, p);
+            let again = Pending { slot: false, ..p };
+            self.links.links[link.index()].ask(open + latency, again);
+        }
+        // Held back, it sends nothing: its slot goes to the next copy.
+        if p.slot {
+            self.copy_ended(k, sched);
+        }
+    }
+
+    /// Copy `k`, which held one of its site's sending slots, ends or
+    /// stops: the slot goes to the first copy waiting for one, which
+    /// starts now on its link.
+    fn copy_ended(&mut self, k: usize, sched: &mut Scheduler<'_, Event>) {
+        let site = self.estate.distribution_points[self.links.copies[k].dp.index()].site;
+        let sender = &mut self.links.senders[site.index()];
+        sender.active = (sender.active.checked_sub(1)).expect("the copy held a slot");
+        if let Some((link, p)) = sender.waiting.pop_front() {
+            sender.active += 1;
+            let given = Pending { slot: true, ..p };
+            self.links.links[link.index()].ask(sched.now(), given);
+            self.link_reschedule(link, sched);
         }
     }
 
@@ -601,10 +697,12 @@ impl World<'_> {
             }
             let id = ClientId(COPY_IDS - k as u32);
             if let Some(millibits) = self.links.links[link.index()].pipe.stop(id, now) {
+                // It was sending: it held a slot, if it needs one.
                 stopped.push(Pending {
                     id,
                     millibits,
                     cap: 0,
+                    slot: self.links.sends(self.estate, k),
                 });
             }
         }

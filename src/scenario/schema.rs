@@ -229,6 +229,34 @@ pub struct Site {
     /// for update binaries. Default `"200Mbps"`.
     #[serde(default = "default_download_bandwidth")]
     pub download_bandwidth: Bandwidth,
+    /// The Software Distribution component's "Maximum number of packages"
+    /// (1–50): with `max_threads_per_package`, how many copies of content
+    /// to DPs in locations a primary's Package Transfer Manager sends at
+    /// once. Default 3.
+    #[serde(
+        default = "default_max_packages",
+        skip_serializing_if = "is_default_max_packages"
+    )]
+    pub max_packages: u32,
+    /// "Maximum threads per package" (1–999). Default 5.
+    #[serde(
+        default = "default_max_threads",
+        skip_serializing_if = "is_default_max_threads"
+    )]
+    pub max_threads_per_package: u32,
+}
+
+fn default_max_packages() -> u32 {
+    3
+}
+fn is_default_max_packages(n: &u32) -> bool {
+    *n == default_max_packages()
+}
+fn default_max_threads() -> u32 {
+    5
+}
+fn is_default_max_threads(n: &u32) -> bool {
+    *n == default_max_threads()
 }
 
 fn default_state_threads() -> u32 {
@@ -268,6 +296,8 @@ impl Default for Site {
             state_system_per_batch: default_state_per_batch(),
             state_system_per_message: default_state_per_message(),
             download_bandwidth: default_download_bandwidth(),
+            max_packages: default_max_packages(),
+            max_threads_per_package: default_max_threads(),
         }
     }
 }

@@ -1136,6 +1136,14 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             format!("must be at least 1kbps, got {}", st.download_bandwidth),
         );
     }
+    counts(&mut ck, "site.max_packages".into(), st.max_packages, 1, 50);
+    counts(
+        &mut ck,
+        "site.max_threads_per_package".into(),
+        st.max_threads_per_package,
+        1,
+        999,
+    );
 
     // Settings: 0 is the scenario-wide object, then one per cohort that brings its own.
     let mut settings = vec![ck.settings("client_settings", &raw.client_settings)];
@@ -2078,6 +2086,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             state_system_per_batch: raw.site.state_system_per_batch.0,
             state_system_per_message: raw.site.state_system_per_message.0,
             download_bandwidth_bps: raw.site.download_bandwidth.0,
+            copy_threads: raw.site.max_packages * raw.site.max_threads_per_package,
         },
         sync,
         primaries,

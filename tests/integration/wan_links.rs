@@ -1065,3 +1065,130 @@ fn text_with_dp(link: &str, dp: &str) -> String {
         &format!(r#"DistributionPoint(name: "branch-dp", location: "branch"{dp})"#),
     )
 }
+
+/// The site's Package Transfer Manager sends at most `max_packages` ×
+/// `max_threads_per_package` copies at once (3 × 5 by default); the rest
+/// wait, first come first served, and each starts the moment a copy ends.
+/// Three branch DPs behind one 2 Mbps link, 100 MB each: with two slots
+/// the first two share the link (800 s) and the third then has it alone
+/// (400 s more); with the default fifteen, all three share it and end
+/// together at 1,200 s.
+#[test]
+fn the_site_sends_a_limited_number_of_copies_at_once() {
+    // `site` goes into the site's settings, `b1` into branch DP b1's, and
+    // `more` at the top level (faults).
+    let copied = |site: &str, b1: &str, more: &str| {
+        let text = format!(
+            r#"Scenario(
+    name: "threads",
+    seed: 3,
+    start: "2026-11-09T00:00:00Z",
+    duration: "3d",
+    site: Site(content_ready_delay: Fixed("30m"){site}),
+    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [
+            DistributionPoint(name: "hub"),
+            DistributionPoint(name: "b1", location: "branch"{b1}),
+            DistributionPoint(name: "b2", location: "branch"),
+            DistributionPoint(name: "b3", location: "branch"),
+        ],
+    ),
+    locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "2Mbps", latency: "40ms"))],
+    {more}
+    cohorts: [
+        Cohort(name: "site", count: 10, management_point: "mp", update_point: "sup", distribution_point: "hub"),
+        Cohort(name: "c1", count: 5, management_point: "mp", update_point: "sup", distribution_point: "b1", location: "branch"),
+        Cohort(name: "c2", count: 5, management_point: "mp", update_point: "sup", distribution_point: "b2", location: "branch"),
+        Cohort(name: "c3", count: 5, management_point: "mp", update_point: "sup", distribution_point: "b3", location: "branch"),
+    ],
+    updates: [Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["site", "c1", "c2", "c3"], created: "2026-11-10T10:00:00Z")],
+)"#
+        );
+        let (_, records) = traced(&estate_of(&text));
+        let mut at: Vec<(u64, u64)> = (records.iter())
+            .filter_map(|r| match r.event {
+                TraceEvent::ContentCopied { dp, .. } => Some((dp, r.time.as_ms())),
+                _ => None,
+            })
+            .collect();
+        at.sort_unstable();
+        at
+    };
+    let two = ", max_packages: 1, max_threads_per_package: 2";
+    let asked = CREATED_MS + 1_800_000 + 4_000 + 40;
+    assert_eq!(
+        copied(two, "", ""),
+        vec![
+            (1, asked + 800_000),
+            (2, asked + 800_000),
+            (3, asked + 1_200_000)
+        ]
+    );
+    // Three ways, each third of the link's bits rounds: within 1 ms.
+    let all = copied("", "", "");
+    assert_eq!(all.len(), 3);
+    for (i, &(dp, at)) in all.iter().enumerate() {
+        assert_eq!(dp, i as u64 + 1);
+        assert!(at.abs_diff(asked + 1_200_000) <= 1, "{all:?}");
+    }
+    // b1's schedule holds its copy back until 11:00: it gives its slot to
+    // b3's at once, and at 11:00 and a round trip, the others done, it has
+    // the link to itself.
+    let held = copied(
+        two,
+        r#", copy_schedule: [CopyHours(days: [Tuesday], from: 10, to: 11)]"#,
+        "",
+    );
+    assert_eq!(held[1], (2, asked + 800_000));
+    assert_eq!(held[2], (3, asked + 800_000));
+    assert_eq!(held[0], (1, 35 * 3_600_000 + 40 + 400_000));
+    // The link down from 10:45 to 11:05 as well: b1's copy, due at 11:00
+    // and a round trip, fails and is tried again 30 minutes later; every
+    // copy arrives.
+    let down = r#"faults: [Fault(server: "branch", start: "2026-11-10T10:45:00Z", end: "2026-11-10T11:05:00Z")],"#;
+    let tangled = copied(
+        two,
+        r#", copy_schedule: [CopyHours(days: [Tuesday], from: 10, to: 11)]"#,
+        down,
+    );
+    assert_eq!(
+        tangled,
+        vec![
+            (1, 35 * 3_600_000 + 40 + 1_800_000 + 40 + 400_000),
+            (2, asked + 800_000),
+            (3, asked + 800_000)
+        ]
+    );
+    // The link down from 10:35 to 10:40, while b1's and b2's copies run
+    // and b3's waits: the two stopped give their slots back, b3's is
+    // given one and fails at once; all three are tried again 30 minutes
+    // after 10:35 (and a round trip), b1's and b2's with what they lack
+    // (504.04 s' worth each at 1 Mbps), and b3's when one of them ends.
+    let cut = copied(
+        two,
+        "",
+        r#"faults: [Fault(server: "branch", start: "2026-11-10T10:35:00Z", end: "2026-11-10T10:40:00Z")],"#,
+    );
+    let retried = CREATED_MS + 35 * 60_000 + 1_800_000 + 40;
+    let expected = [
+        retried + 504_040,
+        retried + 504_040,
+        retried + 504_040 + 400_000,
+    ];
+    assert_eq!(cut.len(), 3, "{cut:?}");
+    for (&(_, at), want) in cut.iter().zip(expected) {
+        assert!(at.abs_diff(want) <= 2, "{cut:?} vs {expected:?}");
+    }
+    let msg = common::build_error(&text(20, "2Mbps", "40ms", true, "").replace(
+        r#"site: Site(content_ready_delay: Fixed("30m")),"#,
+        r#"site: Site(content_ready_delay: Fixed("30m"), max_packages: 51),"#,
+    ));
+    assert!(
+        msg.contains("site.max_packages: must be between 1 and 50, got 51"),
+        "{msg}"
+    );
+}
