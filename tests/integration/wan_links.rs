@@ -1192,3 +1192,32 @@ fn the_site_sends_a_limited_number_of_copies_at_once() {
         "{msg}"
     );
 }
+
+/// `scenarios/many-branches.ron`: 60 branch DPs get their copies 15 at a
+/// time by default (four waves), all at once with 100 threads per
+/// package.
+#[test]
+fn many_branches_get_their_copies_in_waves() {
+    let waves = |sets: &[(&str, &str)]| {
+        let raw = patchsim::scenario::load(std::path::Path::new("scenarios/many-branches.ron"))
+            .expect("loads");
+        let raw = patchsim::scenario::apply_sets(&raw, sets).expect("sets");
+        let estate = patchsim::scenario::build(raw, "many-branches.ron").expect("valid");
+        let out = patchsim::app::run_checked(&estate).unwrap_or_else(|v| panic!("{v}"));
+        let mut at: Vec<SimTime> = (out.content_copied_at.iter())
+            .filter_map(|per_deployment| per_deployment[0])
+            .collect();
+        assert_eq!(at.len(), 60, "every branch DP gets the content");
+        at.sort_unstable();
+        let mut sizes: Vec<usize> = Vec::new();
+        for (i, t) in at.iter().enumerate() {
+            if i == 0 || at[i - 1] != *t {
+                sizes.push(0);
+            }
+            *sizes.last_mut().expect("a wave") += 1;
+        }
+        sizes
+    };
+    assert_eq!(waves(&[]), vec![15, 15, 15, 15]);
+    assert_eq!(waves(&[("site.max_threads_per_package", "100")]), vec![60]);
+}
