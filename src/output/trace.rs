@@ -653,7 +653,17 @@ fn reason(
             Some(if estate.copy_held(dp, priority, r.time) {
                 format!("the schedule of {name} holds the copy back at this hour; {arrives}")
             } else {
-                format!("the copy to {name} is crossing the WAN link; {arrives}")
+                let spec = &estate.distribution_points[dp.index()];
+                match spec.pull_from.first() {
+                    Some(source) => format!(
+                        "{name} is a pull DP: it downloads the content from {} once the site's check (every 20 minutes) finds it there; {arrives}",
+                        estate.distribution_points[source.index()].name
+                    ),
+                    None => format!(
+                        "the site is sending it to {name} across the WAN link ({} copies at a time); {arrives}",
+                        estate.site.copy_threads
+                    ),
+                }
             })
         }
         TraceEvent::ScanFailed {

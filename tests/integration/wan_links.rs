@@ -1024,6 +1024,13 @@ fn a_pull_dp_downloads_from_its_source() {
         .collect();
     assert_eq!(copied, vec![asked + 40 * MIN + 400_000]);
     conserved(&out, 20 + 1);
+    // `explain` says why a branch client finds no content yet.
+    let story = patchsim::app::explain(&estate_of(&text_with_dp("2Mbps", pull)), 100, false)
+        .expect("explains");
+    assert!(
+        story.contains("branch-dp is a pull DP: it downloads the content from hub once the site's check (every 20 minutes) finds it there; it arrives Tue 2026-11-10 10:56:44"),
+        "{story}"
+    );
     // A pull DP's settings are checked.
     for (dp, expected) in [
         (
