@@ -650,13 +650,25 @@ impl World<'_> {
     }
 
     /// Copy `k`, which held one of its site's sending slots, ends or
-    /// stops: the slot goes to the first copy waiting for one, which
-    /// starts now on its link.
+    /// stops: the slot goes to the copy waiting for one whose deployment
+    /// has the highest distribution priority (the first to wait among
+    /// equals), which starts now on its link.
     fn copy_ended(&mut self, k: usize, sched: &mut Scheduler<'_, Event>) {
-        let site = self.estate.distribution_points[self.links.copies[k].dp.index()].site;
+        let estate = self.estate;
+        let site = estate.distribution_points[self.links.copies[k].dp.index()].site;
+        let copies = &self.links.copies;
         let sender = &mut self.links.senders[site.index()];
         sender.active = (sender.active.checked_sub(1)).expect("the copy held a slot");
-        if let Some((link, p)) = sender.waiting.pop_front() {
+        let priority = |p: &Pending| {
+            let copy = copies[Links::copy_of(p.id).expect("a copy")];
+            estate.deployments[copy.deployment.index()].distribution_priority
+        };
+        // The first of the highest priority: `max_by_key` keeps the last
+        // of equals, so compare the reversed positions too.
+        let next = (sender.waiting.iter().enumerate())
+            .max_by_key(|(i, (_, p))| (priority(p), std::cmp::Reverse(*i)))
+            .map(|(i, _)| i);
+        if let Some((link, p)) = next.and_then(|i| sender.waiting.remove(i)) {
             sender.active += 1;
             let given = Pending { slot: true, ..p };
             self.links.links[link.index()].ask(sched.now(), given);

@@ -1073,20 +1073,20 @@ fn text_with_dp(link: &str, dp: &str) -> String {
     )
 }
 
-/// The site's Package Transfer Manager sends at most `max_packages` ×
-/// `max_threads_per_package` copies at once (3 × 5 by default); the rest
-/// wait, first come first served, and each starts the moment a copy ends.
-/// Three branch DPs behind one 2 Mbps link, 100 MB each: with two slots
-/// the first two share the link (800 s) and the third then has it alone
-/// (400 s more); with the default fifteen, all three share it and end
-/// together at 1,200 s.
-#[test]
-fn the_site_sends_a_limited_number_of_copies_at_once() {
-    // `site` goes into the site's settings, `b1` into branch DP b1's, and
-    // `more` at the top level (faults).
-    let copied = |site: &str, b1: &str, more: &str| {
-        let text = format!(
-            r#"Scenario(
+/// Three branch DPs (b1, b2, b3, places 1–3) behind one 2 Mbps link with
+/// a 40 ms round trip, a cohort on each, and the hub at the site; `site`
+/// goes into the site's settings, `b1` into b1's, `more` at the top level
+/// (faults) and `deployments` replaces the one deployment of 100 MB to
+/// all of them created at 10:00 on day 1. When each deployment's content
+/// reached each branch DP: (deployment, DP, ms), sorted.
+fn three_branches(site: &str, b1: &str, more: &str, deployments: &str) -> Vec<(u16, u64, u64)> {
+    let deployments = if deployments.is_empty() {
+        r#"Deployment(name: "cu", updates: ["KB1"], targets: ["site", "c1", "c2", "c3"], created: "2026-11-10T10:00:00Z")"#
+    } else {
+        deployments
+    };
+    let text = format!(
+        r#"Scenario(
     name: "threads",
     seed: 3,
     start: "2026-11-09T00:00:00Z",
@@ -1111,19 +1111,41 @@ fn the_site_sends_a_limited_number_of_copies_at_once() {
         Cohort(name: "c2", count: 5, management_point: "mp", update_point: "sup", distribution_point: "b2", location: "branch"),
         Cohort(name: "c3", count: 5, management_point: "mp", update_point: "sup", distribution_point: "b3", location: "branch"),
     ],
-    updates: [Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
-    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["site", "c1", "c2", "c3"], created: "2026-11-10T10:00:00Z")],
+    updates: [
+        Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z"),
+        Update(id: "KB2", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z"),
+    ],
+    deployments: [{deployments}],
 )"#
-        );
-        let (_, records) = traced(&estate_of(&text));
-        let mut at: Vec<(u64, u64)> = (records.iter())
-            .filter_map(|r| match r.event {
-                TraceEvent::ContentCopied { dp, .. } => Some((dp, r.time.as_ms())),
-                _ => None,
-            })
-            .collect();
-        at.sort_unstable();
-        at
+    );
+    let (_, records) = traced(&estate_of(&text));
+    let mut at: Vec<(u16, u64, u64)> = (records.iter())
+        .filter_map(|r| match r.event {
+            TraceEvent::ContentCopied { deployment, dp } => {
+                Some((deployment.0, dp, r.time.as_ms()))
+            }
+            _ => None,
+        })
+        .collect();
+    at.sort_unstable();
+    at
+}
+
+/// The site's Package Transfer Manager sends at most `max_packages` ×
+/// `max_threads_per_package` copies at once (3 × 5 by default); the rest
+/// wait, first come first served, and each starts the moment a copy ends.
+/// Three branch DPs behind one 2 Mbps link, 100 MB each: with two slots
+/// the first two share the link (800 s) and the third then has it alone
+/// (400 s more); with the default fifteen, all three share it and end
+/// together at 1,200 s.
+#[test]
+fn the_site_sends_a_limited_number_of_copies_at_once() {
+    // `site` goes into the site's settings, `b1` into branch DP b1's, and
+    // `more` at the top level (faults).
+    let copied = |site: &str, b1: &str, more: &str| -> Vec<(u64, u64)> {
+        (three_branches(site, b1, more, "").into_iter())
+            .map(|(_, dp, at)| (dp, at))
+            .collect()
     };
     let two = ", max_packages: 1, max_threads_per_package: 2";
     let asked = CREATED_MS + 1_800_000 + 4_000 + 40;
@@ -1227,4 +1249,44 @@ fn many_branches_get_their_copies_in_waves() {
     };
     assert_eq!(waves(&[]), vec![15, 15, 15, 15]);
     assert_eq!(waves(&[("site.max_threads_per_package", "100")]), vec![60]);
+}
+
+/// The copies waiting for a sending slot go in their deployments'
+/// distribution priority, High first, and in the order they waited among
+/// equals. One slot: the first copy of a Medium deployment runs from
+/// 10:30:04 to 10:36:44; a High one created five minutes later, asked at
+/// 10:35:04, goes next, before the Medium one's two others.
+#[test]
+fn waiting_copies_go_by_distribution_priority() {
+    let one = ", max_packages: 1, max_threads_per_package: 1";
+    let deployments = |b: &str| {
+        format!(
+            r#"Deployment(name: "medium", updates: ["KB1"], targets: ["site", "c1", "c2", "c3"], created: "2026-11-10T10:00:00Z"),
+               Deployment(name: "second", updates: ["KB2"], targets: ["site", "c1"], created: "2026-11-10T10:05:00Z"{b})"#
+        )
+    };
+    let start = CREATED_MS + 1_800_000 + 4_000 + 40;
+    let copy = 400_000;
+    // High: medium→b1, second→b1, medium→b2, medium→b3.
+    let high = three_branches(one, "", "", &deployments(", distribution_priority: High"));
+    assert_eq!(
+        high,
+        vec![
+            (0, 1, start + copy),
+            (0, 2, start + 3 * copy),
+            (0, 3, start + 4 * copy),
+            (1, 1, start + 2 * copy)
+        ]
+    );
+    // Medium too: in the order they waited.
+    let equal = three_branches(one, "", "", &deployments(""));
+    assert_eq!(
+        equal,
+        vec![
+            (0, 1, start + copy),
+            (0, 2, start + 2 * copy),
+            (0, 3, start + 3 * copy),
+            (1, 1, start + 4 * copy)
+        ]
+    );
 }
