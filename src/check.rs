@@ -125,6 +125,10 @@ pub struct LawChecker<'e> {
     before_deadline: Vec<u8>,
     synced_at: Vec<SimTime>,
     first_sync_done: bool,
+    /// When the supersedence rule last expired updates: they left their
+    /// deployments in the site database at that instant, which may make a
+    /// client compliant in both views at once, with no message.
+    expired_at: SimTime,
     /// Per deployment: the shortest max run time among its updates (the
     /// least room a window must have for a non-empty install to start).
     min_run_time: Vec<SimDuration>,
@@ -187,6 +191,7 @@ impl<'e> LawChecker<'e> {
             before_deadline: vec![BEFORE_DEADLINE_NO; n * estate.deployments.len()],
             synced_at,
             first_sync_done: estate.sync.initially_synced,
+            expired_at: SimTime::MAX,
             min_run_time,
             windows: Schedule::per_cohort(estate),
             available: estate.deployments.iter().map(|d| d.available).collect(),
@@ -283,6 +288,7 @@ impl<'e> LawChecker<'e> {
                 self.synced_at[u.index()] = r.time;
             }
             TraceEvent::SyncInserted => self.first_sync_done = true,
+            TraceEvent::UpdateExpired { .. } => self.expired_at = r.time,
             TraceEvent::RuleDeployed { deployment: d, .. }
                 if self.available[d.index()] == SimTime::MAX =>
             {
@@ -506,7 +512,10 @@ impl<'e> LawChecker<'e> {
                 event,
                 format!("reported installed for deployment '{name}' but never truly installed"),
             );
-        } else if now < truly + self.transit {
+        } else if now < truly + self.transit && !(now == truly && now == self.expired_at) {
+            // (An expiry makes a client compliant in the site database the
+            // instant it is true: the site removes the update from the
+            // deployment itself, with no state message on the way.)
             let transit = self.transit;
             self.fail(
                 Law::Causality,

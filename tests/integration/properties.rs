@@ -445,10 +445,30 @@ fn scenario_text(p: &Params) -> String {
         let finite = match (t.finite, server.role) {
             (false, _) => String::new(),
             (true, 0) => format!(", workers: {}, queue_limit: {}", t.workers, t.mp_queue),
-            (true, 1) => format!(
-                ", scan_slots: {}, queue_limit: {}",
-                t.scan_slots, t.sup_queue
-            ),
+            (true, 1) => {
+                // From the seed, so that the drawn scenarios stay the same:
+                // SUPs of a site sharing a WSUS database, a WsusPool that
+                // may recycle, and scan sizes.
+                let mut extra = String::new();
+                if p.seed % 3 == 2 {
+                    let db = server.site.as_deref().unwrap_or("main");
+                    extra += &format!(", susdb: \"db-{db}\"");
+                }
+                if p.seed % 5 == 1 {
+                    extra += &format!(
+                        ", wsus_pool: WsusPool(private_memory_limit: \"{}MB\", cache: \"100MB\", full_scan: \"40MB\", restart: \"{}m\")",
+                        300 + p.seed % 500,
+                        1 + p.seed % 4
+                    );
+                }
+                if p.seed % 2 == 0 {
+                    extra += ", full_scan_size: \"20MB\", delta_scan_size: \"1MB\"";
+                }
+                format!(
+                    ", scan_slots: {}, queue_limit: {}{extra}",
+                    t.scan_slots, t.sup_queue
+                )
+            }
             (true, _) => format!(
                 ", max_connections: {}, bandwidth: \"{}\"",
                 t.connections, t.dp_bandwidth
@@ -765,7 +785,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 22];
+    let mut seen = [false; 25];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -792,6 +812,9 @@ fn the_generator_covers_the_features() {
             "co_managed: 0.3",
             "supersedes: [",
             "expire_superseded_after",
+            "susdb: ",
+            "wsus_pool: WsusPool(",
+            "full_scan_size",
         ]
         .iter()
         .enumerate()
@@ -801,7 +824,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 22]);
+    assert_eq!(seen, [true; 25]);
 }
 
 /// Two Required deployments of one update while their distribution point

@@ -279,3 +279,55 @@ fn an_update_group_deployed_twice_is_its_updates() {
         assert!(err.contains(want), "want {want:?} in:\n{err}");
     }
 }
+
+/// An expiry removes an update from its deployments in the site
+/// database: a client that has every other update of a deployment is
+/// compliant in both views at that instant, with no state message on the
+/// way, and the causality check allows it. (Deployment d1's U0 expires at
+/// the sync of day 3, before d1 is even created; clients that do not
+/// need U2 then count as compliant for d1 at once.)
+#[test]
+fn an_expiry_makes_clients_compliant_in_both_views_at_once() {
+    let estate = crate::common::estate_of(
+        r#"Scenario(
+    name: "expiry",
+    seed: 12896317093976966782,
+    start: "2026-11-09T00:00:00Z",
+    duration: "3d",
+    sample_interval: "30m",
+    sync: Sync(initially_synced: false, schedule_interval: "1d", expire_superseded_after: Some("46h")),
+    servers: Servers(management_points: [ManagementPoint(name: "mp")], update_points: [UpdatePoint(name: "sup")], distribution_points: [DistributionPoint(name: "dp")]),
+    client_settings: ClientSettings(policy_polling_interval: "15m", state_message_interval: "5m", scan_interval: "6h", reevaluation_interval: "12h"),
+    cohorts: [Cohort(name: "c0", count: 41, power: AlwaysOn, management_point: "mp", update_point: "sup", distribution_point: "dp")],
+    updates: [
+        Update(id: "U0", size: "1MB", applicability: 0.9, install_time: Fixed("1m"), restart_probability: 0.0),
+        Update(id: "U1", size: "1MB", applicability: 0.3, install_time: Fixed("1m"), restart_probability: 0.0, supersedes: ["U0"]),
+        Update(id: "U2", size: "1MB", applicability: 0.3, install_time: Fixed("1m"), restart_probability: 0.0),
+    ],
+    deployments: [
+        Deployment(name: "d0", updates: ["U2"], targets: ["c0"], created: "2026-11-09T00:00:00Z"),
+        Deployment(name: "d1", updates: ["U0", "U2"], targets: ["c0"], created: "2026-11-11T18:00:00Z"),
+    ],
+)"#,
+    );
+    let (out, records) = crate::common::traced(&estate);
+    assert_eq!(out.totals.updates_expired, 1);
+    let expired = (records.iter())
+        .find(|r| matches!(r.event, patchsim::model::TraceEvent::UpdateExpired { .. }))
+        .expect("U0 expires")
+        .time;
+    let at_once = (records.iter())
+        .filter(|r| {
+            r.time == expired
+                && matches!(
+                    r.event,
+                    patchsim::model::TraceEvent::ReportedState { deployment, to, .. }
+                        if deployment.0 == 1 && to.state() == patchsim::model::Compliance::Installed
+                )
+        })
+        .count();
+    assert!(
+        at_once > 0,
+        "some clients are compliant for d1 at the expiry"
+    );
+}
