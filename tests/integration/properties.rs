@@ -424,6 +424,14 @@ fn scenario_text(p: &Params) -> String {
     .unwrap();
     let t = &p.topology;
     let all = servers(t);
+    // A branch location, from the seed (standalone sites with two DPs):
+    // dp01 is in it (a pull DP of dp00 for even seeds, with a schedule
+    // for odd ones), and some cohorts of dp00 are in it too, downloading
+    // across its link. The site sends one copy at a time for odd seeds.
+    let lan = t.sites == 0 && t.per_site[0].2 >= 2 && p.seed % 3 == 1;
+    if lan && p.seed % 2 == 1 {
+        s += "    site: Site(max_packages: 1, max_threads_per_package: 1),\n";
+    }
     if t.sites > 0 {
         let primaries: Vec<String> = (1..=t.sites)
             .map(|i| {
@@ -475,7 +483,19 @@ fn scenario_text(p: &Params) -> String {
             ),
         };
         let kind = ["ManagementPoint", "UpdatePoint", "DistributionPoint"][server.role];
-        roles[server.role].push(format!("{kind}(name: \"{}\"{site}{finite})", server.name));
+        let branch = if lan && server.name == "dp01" {
+            if p.seed % 2 == 0 {
+                ", location: \"lan\", pull_from: [\"dp00\"]"
+            } else {
+                ", location: \"lan\", copy_schedule: [CopyHours(from: 9, to: 17)]"
+            }
+        } else {
+            ""
+        };
+        roles[server.role].push(format!(
+            "{kind}(name: \"{}\"{site}{finite}{branch})",
+            server.name
+        ));
     }
     writeln!(
         s,
@@ -501,6 +521,21 @@ fn scenario_text(p: &Params) -> String {
             at(start_h),
             at(start_h + len_h)
         ));
+    }
+    if lan {
+        let bandwidth = ["2Mbps", "10Mbps", "50Mbps"][(p.seed % 3) as usize];
+        writeln!(
+            s,
+            "    locations: [Location(name: \"lan\", wan_link: WanLink(bandwidth: \"{bandwidth}\", latency: \"30ms\"))],"
+        )
+        .unwrap();
+        if hours > 30 && p.seed % 4 == 1 {
+            faults.push(format!(
+                "Fault(server: \"lan\", start: {}, end: {}, effect: Down)",
+                at(20),
+                at(28)
+            ));
+        }
     }
     writeln!(s, "    faults: [{}],", faults.join(", ")).unwrap();
     writeln!(
@@ -577,6 +612,11 @@ fn scenario_text(p: &Params) -> String {
         let (mp, _) = pick(0, place.mp);
         let (sup, sups) = pick(1, place.sup);
         let (dp, _) = pick(2, place.dp);
+        let location = if lan && (dp == "dp01" || (p.seed as usize + i) % 3 == 0) {
+            ", location: \"lan\""
+        } else {
+            ""
+        };
         let fallback = if place.fallback && sups > 1 {
             format!(
                 ", fallback_update_points: [\"{}\"]",
@@ -587,7 +627,7 @@ fn scenario_text(p: &Params) -> String {
         };
         writeln!(
             s,
-            "        Cohort(name: \"c{i}\", count: {}, kind: {}, power: {power}, link: \"{}\", management_point: \"{mp}\", update_point: \"{sup}\"{fallback}, distribution_point: \"{dp}\", gpo_conflict: {:?}, state_message_loss: {:?}, maintenance_windows: [{}], failure_probability: {:?}, available_install_share: {:?}{own}),",
+            "        Cohort(name: \"c{i}\", count: {}, kind: {}, power: {power}, link: \"{}\", management_point: \"{mp}\", update_point: \"{sup}\"{fallback}, distribution_point: \"{dp}\"{location}, gpo_conflict: {:?}, state_message_loss: {:?}, maintenance_windows: [{}], failure_probability: {:?}, available_install_share: {:?}{own}),",
             c.count,
             if c.server { "Server" } else { "Workstation" },
             c.link,
@@ -785,7 +825,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 25];
+    let mut seen = [false; 28];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -815,6 +855,9 @@ fn the_generator_covers_the_features() {
             "susdb: ",
             "wsus_pool: WsusPool(",
             "full_scan_size",
+            "pull_from: [",
+            "copy_schedule: [",
+            "max_threads_per_package: 1",
         ]
         .iter()
         .enumerate()
@@ -824,7 +867,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 25]);
+    assert_eq!(seen, [true; 28]);
 }
 
 /// Two Required deployments of one update while their distribution point
