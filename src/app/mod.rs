@@ -372,7 +372,7 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
 fn full_pools(estate: &Estate) -> impl Iterator<Item = String> + '_ {
     estate.update_points.iter().filter_map(|sup| {
         let pool = sup.wsus_pool.filter(|p| p.cache_fills_limit())?;
-        let gb = |b: u64| format!("{:.2} GB", b as f64 / 1e9);
+        let gb = crate::output::decimal_bytes;
         Some(format!(
             "the WsusPool of update point '{}' needs {} for its metadata cache alone (with the catalog), at or above its private memory limit of {}: every scan recycles it and none is ever answered; raise the limit or set it to \"0B\" (no limit, Microsoft's advice)",
             sup.name,

@@ -12,10 +12,11 @@
 
 use super::events::Event;
 use super::servers::Request;
+use super::store::Job;
 use super::trace::TraceEvent;
 use super::update_point::ScanFailure;
 use super::world::World;
-use crate::engine::Scheduler;
+use crate::engine::{Scheduler, TimerId};
 use crate::estate::ServerRef;
 
 impl World<'_> {
@@ -64,33 +65,44 @@ impl World<'_> {
                 failed.clear();
                 self.servers.stations_mut().fail_all(at, &mut failed);
                 self.pools.cleared(at.station());
-                for &(job, timer) in &failed {
-                    if let Some(timer) = timer {
-                        sched.cancel(timer);
-                    }
-                    match job.kind {
-                        Request::Policy => self.policy_failed(job.client, sched),
-                        Request::Batch => {
-                            self.batch_failed(job.token);
-                            self.recorder.totals.mp_rejects += 1;
-                        }
-                        Request::Location if self.scan_is_current(job.client, job.token) => {
-                            self.scan_failed(job.client, ScanFailure::ManagementPoint, sched)
-                        }
-                        Request::ContentLocation
-                            if self.content_location_is_current(job.client, job.token) =>
-                        {
-                            self.content_location_failed(job.client, sched)
-                        }
-                        Request::FullScan | Request::DeltaScan
-                            if self.scan_is_current(job.client, job.token) =>
-                        {
-                            self.scan_failed(job.client, ScanFailure::UpdatePoint, sched)
-                        }
-                        _ => {}
-                    }
-                }
+                self.requests_failed(&failed, sched);
                 self.servers.scratch_jobs = failed;
+            }
+        }
+    }
+
+    /// Requests a station failed (it went down, or its process restarted)
+    /// go back to their clients, who retry by their own rules; the timers
+    /// of those that were in service are cancelled.
+    pub(crate) fn requests_failed(
+        &mut self,
+        failed: &[(Job, Option<TimerId>)],
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        for &(job, timer) in failed {
+            if let Some(timer) = timer {
+                sched.cancel(timer);
+            }
+            match job.kind {
+                Request::Policy => self.policy_failed(job.client, sched),
+                Request::Batch => {
+                    self.batch_failed(job.token);
+                    self.recorder.totals.mp_rejects += 1;
+                }
+                Request::Location if self.scan_is_current(job.client, job.token) => {
+                    self.scan_failed(job.client, ScanFailure::ManagementPoint, sched)
+                }
+                Request::ContentLocation
+                    if self.content_location_is_current(job.client, job.token) =>
+                {
+                    self.content_location_failed(job.client, sched)
+                }
+                Request::FullScan | Request::DeltaScan
+                    if self.scan_is_current(job.client, job.token) =>
+                {
+                    self.scan_failed(job.client, ScanFailure::UpdatePoint, sched)
+                }
+                _ => {}
             }
         }
     }

@@ -42,6 +42,10 @@ const COPY_TRIES: u64 = 100;
 struct Copy {
     deployment: DeploymentId,
     dp: DpId,
+    /// Sent by its site's Package Transfer Manager, so it needs one of
+    /// its sending slots: a copy to a standard DP, not one a pull DP
+    /// downloads itself.
+    pushed: bool,
 }
 
 /// A transfer asked for, waiting out the link's latency.
@@ -230,7 +234,11 @@ impl World<'_> {
                 }
             };
             let k = self.links.copies.len() as u32;
-            self.links.copies.push(Copy { deployment: d, dp });
+            self.links.copies.push(Copy {
+                deployment: d,
+                dp,
+                pushed: dp_spec.pull_from.is_empty(),
+            });
             let link = dp_spec.location.expect("a DP in a location");
             let ready = start + estate.locations[link.index()].latency;
             self.links.links[link.index()].ask(
@@ -412,7 +420,7 @@ impl World<'_> {
                         slot,
                     },
                 ));
-                if Links::sent(&links.copies, estate, k) {
+                if copy.pushed {
                     freed.push(k);
                 }
             }
@@ -479,7 +487,7 @@ impl World<'_> {
                 break;
             }
             let mut p = entry.remove();
-            let sends = Links::copy_of(p.id).filter(|&k| Links::sent(&links.copies, estate, k));
+            let sends = Links::copy_of(p.id).filter(|&k| links.copies[k].pushed);
             if l.pipe.is_down() {
                 // Only a copy can be waiting while the link is down; one
                 // given a slot gives it back.
@@ -518,7 +526,7 @@ impl World<'_> {
         for id in done {
             match Links::copy_of(id) {
                 Some(k) => {
-                    if self.links.sends(estate, k) {
+                    if self.links.copies[k].pushed {
                         self.copy_ended(k, sched);
                     }
                     let copy = self.links.copies[k];
@@ -564,20 +572,6 @@ impl World<'_> {
 }
 
 impl Links {
-    /// Whether copy `k` is sent by its site's Package Transfer Manager
-    /// (and so needs one of its sending slots): a copy to a standard DP,
-    /// not one a pull DP downloads itself.
-    fn sends(&self, estate: &Estate, k: usize) -> bool {
-        Links::sent(&self.copies, estate, k)
-    }
-
-    /// [`sends`](Self::sends), from the copies alone.
-    fn sent(copies: &[Copy], estate: &Estate, k: usize) -> bool {
-        estate.distribution_points[copies[k].dp.index()]
-            .pull_from
-            .is_empty()
-    }
-
     /// The schedule and rate limit of the DP a transfer is a copy to, if
     /// it is a copy and its DP has one.
     fn plan_of<'e>(copies: &[Copy], estate: &'e Estate, id: ClientId) -> Option<&'e CopyPlan> {
@@ -714,7 +708,7 @@ impl World<'_> {
                     id,
                     millibits,
                     cap: 0,
-                    slot: self.links.sends(self.estate, k),
+                    slot: self.links.copies[k].pushed,
                 });
             }
         }

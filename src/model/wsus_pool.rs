@@ -18,7 +18,6 @@ use super::record::PoolRecord;
 use super::servers::Request;
 use super::store::Settled;
 use super::trace::TraceEvent;
-use super::update_point::ScanFailure;
 use super::world::World;
 use crate::engine::Scheduler;
 use crate::estate::{Estate, WsusPoolSpec};
@@ -137,14 +136,7 @@ impl World<'_> {
         let mut failed = std::mem::take(&mut self.servers.scratch_jobs);
         failed.clear();
         self.servers.stations_mut().restart(at, &mut failed);
-        for &(job, timer) in &failed {
-            if let Some(timer) = timer {
-                sched.cancel(timer);
-            }
-            if self.scan_is_current(job.client, job.token) {
-                self.scan_failed(job.client, ScanFailure::UpdatePoint, sched);
-            }
-        }
+        self.requests_failed(&failed, sched);
         self.servers.scratch_jobs = failed;
         sched.after_fixed(restart, Event::PoolRestarted(at.station() as u16));
     }

@@ -26,6 +26,7 @@ pub use csv::{
     compliance_columns, compliance_csv, load_columns, load_csv, update_columns, updates_csv,
 };
 pub use dir::{Kind, Staging};
+pub(crate) use html::decimal_bytes;
 pub use html::report_html;
 pub use json::{
     DEFAULT_BUSY_ABOVE, DeploymentSummary, ServerSummary, Summary, Thresholds, summary,

@@ -576,7 +576,7 @@ fn catalog_line(c: &super::json::CatalogSummary) -> String {
 
 /// What an update point's WSUS application pool went through.
 pub(super) fn wsus_pool_line(p: &super::json::WsusPoolSummary) -> String {
-    let gb = |mb: f64| format!("{:.2} GB", mb / 1e3);
+    let gb = |mb: f64| super::html::decimal_bytes((mb * 1e6).round() as u64);
     let peak = gb(p.peak_memory_mb);
     match p.private_memory_limit_mb {
         None => format!(
