@@ -138,6 +138,9 @@ pub struct LawChecker<'e> {
     /// a phased deployment: `SimTime::MAX` until the trace shows it begin).
     available: Vec<SimTime>,
     deadline: Vec<SimTime>,
+    /// (client, deployment) pairs whose client knows the deployment
+    /// disabled (its phased deployment suspended).
+    disabled: std::collections::BTreeSet<(u32, u16)>,
     records: u64,
     first: Option<Violation>,
 }
@@ -196,6 +199,7 @@ impl<'e> LawChecker<'e> {
             windows: Schedule::per_cohort(estate),
             available: estate.deployments.iter().map(|d| d.available).collect(),
             deadline: estate.deployments.iter().map(|d| d.deadline).collect(),
+            disabled: std::collections::BTreeSet::new(),
             records: 0,
             first: None,
         }
@@ -386,6 +390,17 @@ impl<'e> LawChecker<'e> {
                     self.before_deadline[slot] = BEFORE_DEADLINE_USER;
                 }
             }
+            TraceEvent::PolicyDisabled { deployment } => {
+                self.disabled.insert((c.0, deployment.0));
+            }
+            TraceEvent::PolicyEnabled { deployment } => {
+                self.disabled.remove(&(c.0, deployment.0));
+            }
+            TraceEvent::DownloadStart { deployment, .. }
+                if self.disabled.contains(&(c.0, deployment.0)) =>
+            {
+                self.fail_disabled(c, now, event, deployment);
+            }
             TraceEvent::DeadlineBroughtForward { deployment, .. } => {
                 let slot = i * self.estate.deployments.len() + deployment.index();
                 self.before_deadline[slot] = BEFORE_DEADLINE_FORWARD;
@@ -529,8 +544,26 @@ impl<'e> LawChecker<'e> {
         }
     }
 
+    /// A download or install of a deployment its client knows disabled.
+    fn fail_disabled(&mut self, c: ClientId, now: SimTime, event: &'static str, d: DeploymentId) {
+        let name = &self.estate.deployments[d.index()].name;
+        self.fail(
+            Law::Deadlines,
+            now,
+            Some(c),
+            event,
+            format!(
+                "deployment '{name}' started while the client knows its phased deployment suspended"
+            ),
+        );
+    }
+
     fn install_start(&mut self, c: ClientId, now: SimTime, d: DeploymentId, length_ms: u64) {
         let event = "install_start";
+        if self.disabled.contains(&(c.0, d.0)) {
+            self.fail_disabled(c, now, event, d);
+            return;
+        }
         let estate = self.estate;
         let spec = &estate.deployments[d.index()];
         let name = &spec.name;

@@ -766,6 +766,10 @@ pub struct DeploymentSpec {
     /// client's available time (and its deadline with it) comes up to this
     /// long after the phase's (zero: all at once).
     pub gradually_over: SimDuration,
+    /// For the first phase of a phased deployment: when the administrator
+    /// suspends the phased deployment and resumes it (`SimTime::MAX`:
+    /// never), in time order and apart.
+    pub suspensions: Vec<(SimTime, SimTime)>,
 }
 
 /// An automatic deployment rule: when it runs, it picks the updates in the
@@ -805,6 +809,9 @@ pub struct PhaseSpec {
     pub number: u32,
     /// The phase before it.
     pub previous: DeploymentId,
+    /// The first phase: the phased deployment that is suspended and
+    /// resumed.
+    pub first: DeploymentId,
     /// The first phase's creation: content distribution for every phase
     /// starts then.
     pub content_from: SimTime,

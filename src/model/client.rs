@@ -809,9 +809,16 @@ impl World<'_> {
         // the time to live); the scans after an install and after a
         // restart are forced and offline.
         let scheduled = has_update_policy && client.scan_due <= now;
+        // Deployments of a suspended phased deployment: none of their
+        // steps starts (empty unless one was ever suspended).
+        let disabled = self.disabled_for(c);
         let mut not_forced = scheduled;
         let mut offline = false;
-        for a in self.deployments.assignments_of_mut(c) {
+        let ids = self.deployments.ids();
+        for (d, a) in ids.zip(self.deployments.assignments_of_mut(c)) {
+            if disabled.contains(&d) && a.phase != Phase::VerifyDue {
+                continue;
+            }
             match a.phase {
                 Phase::Failed | Phase::ScanFailed | Phase::Compliant | Phase::NotRequired
                     if reevaluate =>
@@ -850,6 +857,7 @@ impl World<'_> {
                 .deployments
                 .assignment(d, c)
                 .due_in(Phase::WaitUser, now)
+                || disabled.contains(&d)
             {
                 continue;
             }
@@ -865,7 +873,11 @@ impl World<'_> {
             self.recorder
                 .trace(now, Some(c), || TraceEvent::UserInstall { deployment: d });
         }
-        if let Some(d) = (self.deployments).find(c, |a| a.due_in(Phase::NeedDownload, now)) {
+        let download = (self.deployments.ids()).find(|&d| {
+            (self.deployments.assignment(d, c)).due_in(Phase::NeedDownload, now)
+                && !disabled.contains(&d)
+        });
+        if let Some(d) = download {
             if !self.check_before_enforcing(c, d, sched) {
                 self.start_download(c, d, sched);
             }
@@ -873,7 +885,9 @@ impl World<'_> {
         }
         for d in self.deployments.ids() {
             let a = self.deployments.assignment(d, c);
-            if !(a.due_in(Phase::WaitDeadline, now) || a.due_in(Phase::WaitWindow, now)) {
+            if !(a.due_in(Phase::WaitDeadline, now) || a.due_in(Phase::WaitWindow, now))
+                || disabled.contains(&d)
+            {
                 continue;
             }
             // A user's install before the deadline is not gated by windows.
@@ -935,7 +949,11 @@ impl World<'_> {
             return;
         };
         let horizon = now + within;
+        let disabled = self.disabled_for(c);
         for e in self.deployments.ids() {
+            if disabled.contains(&e) {
+                continue;
+            }
             let a = self.deployments.assignment(e, c);
             let pending = matches!(
                 a.phase,

@@ -191,6 +191,11 @@ struct PhaseState {
     /// A manual begin came before the previous phase began: it begins
     /// with it.
     manual_pending: bool,
+    /// The first phase: its phased deployment is suspended now.
+    suspended: bool,
+    /// A later phase: its begin came while its phased deployment was
+    /// suspended; it begins when it is resumed.
+    begin_held: bool,
 }
 
 /// Every deployment's live state and every client's assignments.
@@ -259,9 +264,12 @@ impl Deployments {
                                 number: spec.phase.as_ref().map_or(1, |p| p.number),
                                 began: None,
                                 previous_succeeded_at: None,
+                                held: false,
                             },
                             content_ready: vec![None; estate.primaries.len()],
                             manual_pending: false,
+                            suspended: false,
+                            begin_held: false,
                         }
                     }),
                     picked: None,
@@ -300,15 +308,6 @@ impl Deployments {
         self.assignments.of_client_mut(c)
     }
 
-    /// The first deployment of client `c` whose assignment satisfies `f`.
-    pub(crate) fn find(
-        &self,
-        c: ClientId,
-        f: impl Fn(&LiveAssignment) -> bool,
-    ) -> Option<DeploymentId> {
-        self.ids().find(|&d| f(self.assignment(d, c)))
-    }
-
     /// The store's table, for the hints.
     pub(super) fn table(&self) -> &AssignmentTable {
         &self.assignments
@@ -331,6 +330,11 @@ impl Deployments {
     pub(crate) fn install_started(&mut self, d: DeploymentId, c: ClientId, now: SimTime) {
         let started = &mut self.states[d.index()].started_mut(c)[1];
         *started = (*started).min(now);
+    }
+
+    /// Whether `d`'s policy has been published at `site`.
+    pub(crate) fn is_published_at(&self, d: DeploymentId, site: usize) -> bool {
+        self.states[d.index()].site_published_at[site].is_some()
     }
 
     /// `d`'s policy is published at `site` now.
@@ -713,6 +717,18 @@ impl Deployments {
         phase.expect("a phase of a phased deployment").content_ready[site] = Some(t);
     }
 
+    /// Marks the phased deployment whose first phase is `d` suspended or
+    /// resumed.
+    pub(crate) fn set_suspended(&mut self, d: DeploymentId, suspended: bool) {
+        self.phase_mut(d).suspended = suspended;
+    }
+
+    /// Whether phase `d`'s begin came while its phased deployment was
+    /// suspended and is still to be made (clearing it).
+    pub(crate) fn take_held_begin(&mut self, d: DeploymentId) -> bool {
+        std::mem::take(&mut self.phase_mut(d).begin_held)
+    }
+
     fn phase_mut(&mut self, d: DeploymentId) -> &mut PhaseState {
         (self.states[d.index()].phase.as_mut()).expect("a phase of a phased deployment")
     }
@@ -757,11 +773,20 @@ impl World<'_> {
                 PhaseStart::Manual(_) => PhaseReason::Manual,
             },
         };
-        let dep = &mut self.deployments.states[d.index()];
-        let state = dep.phase.as_mut().expect("a phase of a phased deployment");
-        if state.record.began.is_some() {
+        if self.deployments.phase_mut(d).record.began.is_some() {
             return;
         }
+        if let Some(phase) = &spec.phase
+            && self.deployments.phase_mut(phase.first).suspended
+        {
+            // Suspended: it begins when its phased deployment is resumed.
+            let state = self.deployments.phase_mut(d);
+            state.begin_held = true;
+            state.record.held = true;
+            return;
+        }
+        let dep = &mut self.deployments.states[d.index()];
+        let state = dep.phase.as_mut().expect("a phase of a phased deployment");
         state.record.began = Some((now, reason));
         if let Some(phase) = &spec.phase {
             dep.created = now;

@@ -32,6 +32,10 @@ pub enum Event {
     /// A phase of a phased deployment begins: the first at its creation, a
     /// later one after the previous phase succeeded, or by hand.
     PhaseBegin(DeploymentId),
+    /// The administrator suspends a phased deployment (its first phase).
+    Suspend(DeploymentId),
+    /// The administrator resumes a suspended phased deployment.
+    Resume(DeploymentId),
     /// An automatic deployment rule's scheduled run: (rule).
     RuleRun(u16),
     /// Take one row of the compliance timeline.

@@ -144,11 +144,19 @@ impl World<'_> {
         }
         let known = self.clients.known_deployments(c);
         let published = self.site.published(site).len();
-        for i in known..published {
-            let d = self.site.published(site)[i];
-            self.learn(c, d, sched);
-        }
+        let was_disabled = self.disabled_known(c);
         self.clients.set_known_deployments(c, published);
+        for i in known..published {
+            // A deployment published again disabled or enabled is no news
+            // of its own: the client reads the change below.
+            if self.site.republished(site, i).is_none() {
+                let d = self.site.published(site)[i];
+                self.learn(c, d, sched);
+            }
+        }
+        if self.site.toggled() {
+            self.policy_toggled(c, &was_disabled, sched);
+        }
         if self.site.lossy() && std::mem::take(&mut self.clients.cold_mut(c).resync_requested) {
             self.resync(c, now);
         }

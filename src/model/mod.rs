@@ -11,7 +11,8 @@
 //!   Microsoft Update), `site_server.rs` (publishing, the state system, the site
 //!   database), `sync.rs` (the catalog), `faults.rs`, `windows.rs`,
 //!   `wan_link.rs` (branch locations' WAN links), `wsus_pool.rs` (an
-//!   update point's application pool: its memory and recycles);
+//!   update point's application pool: its memory and recycles),
+//!   `suspension.rs` (phased deployments suspended and resumed);
 //! - `deployment.rs` (assignments and counts), `compliance.rs` (true and
 //!   reported states, state-message ids), `servers.rs` (requests, service
 //!   times, load), `recorder.rs` (trace, totals, timelines), `record.rs`
@@ -36,6 +37,7 @@ mod rules;
 mod servers;
 mod site_server;
 mod store;
+mod suspension;
 mod sync;
 mod trace;
 mod update_point;

@@ -199,6 +199,9 @@ pub struct PhaseRecord {
     /// When the previous phase met this phase's success criterion (`None`:
     /// the first phase, a manual phase, or never).
     pub previous_succeeded_at: Option<SimTime>,
+    /// Its begin came while its phased deployment was suspended, and
+    /// waited for the resume.
+    pub held: bool,
 }
 
 /// One cohort's part of a deployment.

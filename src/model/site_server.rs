@@ -39,6 +39,24 @@ struct Primary {
     /// Deployments whose content is ready here but whose updates are not
     /// synced here yet.
     awaiting_sync: Vec<DeploymentId>,
+    /// Deployments of suspended phased deployments disabled, and enabled
+    /// again, in time order.
+    toggles: Vec<Toggle>,
+}
+
+/// A deployment's policy disabled (its phased deployment suspended) or
+/// enabled again (resumed) at a primary. A client knows it once it has
+/// learned more than `at` entries of the primary's published policy.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Toggle {
+    /// Its place in the primary's published policy.
+    pub(crate) at: usize,
+    pub(crate) deployment: DeploymentId,
+    pub(crate) disabled: bool,
+    /// The deployment was already published here, and is published again
+    /// at `at` with the change; otherwise its clients learn the change
+    /// with the deployment.
+    pub(crate) republished: bool,
 }
 
 /// The site: its primaries, the batches in transit, its random stream.
@@ -51,6 +69,9 @@ pub(crate) struct Site {
     /// Some cohort loses state-message batches: only then can a site find
     /// a gap in a client's serial numbers and ask it to resync.
     lossy: bool,
+    /// Some deployment's policy was disabled (a phased deployment
+    /// suspended).
+    toggled: bool,
 }
 
 impl Site {
@@ -67,12 +88,14 @@ impl Site {
                     update_policy_published: estate.sync.initially_synced,
                     published: Vec::new(),
                     awaiting_sync: Vec::new(),
+                    toggles: Vec::new(),
                 })
                 .collect(),
             batches: BatchArena::default(),
             state_order: vec![VecDeque::new(); estate.primaries.len()],
             rng: streams.stream(family::SITE, 0),
             lossy: estate.cohorts.iter().any(|c| c.state_message_loss > 0.0),
+            toggled: false,
         }
     }
 
@@ -110,6 +133,50 @@ impl Site {
                     .collect()
             })
             .collect()
+    }
+
+    /// A deployment's policy is disabled or enabled at `site` now: if it
+    /// was published there, it is published again with the change.
+    pub(crate) fn toggle(&mut self, site: usize, d: DeploymentId, disabled: bool, published: bool) {
+        let primary = &mut self.primaries[site];
+        primary.toggles.push(Toggle {
+            at: primary.published.len(),
+            deployment: d,
+            disabled,
+            republished: published,
+        });
+        if published {
+            primary.published.push(d);
+        }
+        self.toggled = true;
+    }
+
+    /// Whether some deployment's policy was ever disabled.
+    #[inline]
+    pub(crate) fn toggled(&self) -> bool {
+        self.toggled
+    }
+
+    /// The disabling and enabling of deployments at `site`, in time order
+    /// (empty while no phased deployment was ever suspended).
+    #[inline]
+    pub(crate) fn toggles(&self, site: SiteId) -> &[Toggle] {
+        if !self.toggled {
+            return &[];
+        }
+        &self.primaries[site.index()].toggles
+    }
+
+    /// Whether entry `i` of `site`'s published policy is a deployment
+    /// published again as disabled (`Some(true)`) or enabled (`Some(false)`).
+    #[inline]
+    pub(crate) fn republished(&self, site: SiteId, i: usize) -> Option<bool> {
+        let toggles = self.toggles(site);
+        let at = toggles.partition_point(|t| t.at < i);
+        (toggles[at..].iter())
+            .take_while(|t| t.at == i)
+            .find(|t| t.republished)
+            .map(|t| t.disabled)
     }
 
     /// Whether `site` has published the software updates policy.

@@ -115,6 +115,17 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         compliant: u64,
     },
+    /// The administrator suspends a phased deployment: its begun phases'
+    /// policy is disabled, and no phase begins until it is resumed.
+    PhaseSuspended {
+        /// The phased deployment (its first phase).
+        deployment: D,
+    },
+    /// The administrator resumes a suspended phased deployment.
+    PhaseResumed {
+        /// The phased deployment (its first phase).
+        deployment: D,
+    },
     /// An automatic deployment rule's run made a deployment (a new group),
     /// or changed the updates of the one it keeps (an existing group).
     RuleDeployed {
@@ -168,6 +179,18 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     PolicyRequest,
     /// It learns a deployment from its policy.
     PolicyReceived {
+        /// The deployment.
+        deployment: D,
+    },
+    /// It learns from its policy that a deployment is disabled (its phased
+    /// deployment suspended): it starts none of its steps.
+    PolicyDisabled {
+        /// The deployment.
+        deployment: D,
+    },
+    /// It learns from its policy that a disabled deployment is enabled
+    /// again (resumed).
+    PolicyEnabled {
         /// The deployment.
         deployment: D,
     },
@@ -449,6 +472,18 @@ impl<D, U> TraceEvent<D, U> {
             E::PolicyReceived { deployment } => E::PolicyReceived {
                 deployment: d(deployment),
             },
+            E::PolicyDisabled { deployment } => E::PolicyDisabled {
+                deployment: d(deployment),
+            },
+            E::PolicyEnabled { deployment } => E::PolicyEnabled {
+                deployment: d(deployment),
+            },
+            E::PhaseSuspended { deployment } => E::PhaseSuspended {
+                deployment: d(deployment),
+            },
+            E::PhaseResumed { deployment } => E::PhaseResumed {
+                deployment: d(deployment),
+            },
             E::ScanCycle => E::ScanCycle,
             E::ReevaluationCycle => E::ReevaluationCycle,
             E::ScanStart { source } => E::ScanStart { source },
@@ -584,6 +619,10 @@ impl<D, U> TraceEvent<D, U> {
             | E::PhaseSucceeded { deployment, .. }
             | E::RuleDeployed { deployment, .. }
             | E::PolicyReceived { deployment }
+            | E::PolicyDisabled { deployment }
+            | E::PolicyEnabled { deployment }
+            | E::PhaseSuspended { deployment }
+            | E::PhaseResumed { deployment }
             | E::ContentLocationRequest { deployment }
             | E::ContentLocationFailed { deployment, .. }
             | E::DownloadStart { deployment, .. }
@@ -631,6 +670,10 @@ impl<D, U> TraceEvent<D, U> {
             E::PowerOff => "power_off",
             E::PolicyRequest => "policy_request",
             E::PolicyReceived { .. } => "policy_received",
+            E::PolicyDisabled { .. } => "policy_disabled",
+            E::PolicyEnabled { .. } => "policy_enabled",
+            E::PhaseSuspended { .. } => "phase_suspended",
+            E::PhaseResumed { .. } => "phase_resumed",
             E::ScanCycle => "scan_cycle",
             E::ReevaluationCycle => "reevaluation_cycle",
             E::ScanStart { .. } => "scan_start",
@@ -842,6 +885,18 @@ mod tests {
             TraceEvent::WsusRecycle {
                 sup: 1,
                 bytes: 2_000_000_000,
+            },
+            TraceEvent::PhaseSuspended {
+                deployment: "ring 1",
+            },
+            TraceEvent::PhaseResumed {
+                deployment: "ring 1",
+            },
+            TraceEvent::PolicyDisabled {
+                deployment: "ring 1",
+            },
+            TraceEvent::PolicyEnabled {
+                deployment: "ring 1",
             },
         ];
         let source = (all.iter().find(|e| e.name() == "content_source"))

@@ -137,6 +137,12 @@ impl<'e> World<'e> {
                 Some(PhaseStart::Manual(at)) => sched.at_fixed(at, Event::PhaseBegin(d)),
                 _ => {}
             }
+            for &(at, resume) in &spec.suspensions {
+                sched.at_fixed(at, Event::Suspend(d));
+                if resume != SimTime::MAX {
+                    sched.at_fixed(resume, Event::Resume(d));
+                }
+            }
         }
         self.schedule_rules(sched);
         for (i, f) in estate.faults.iter().enumerate() {
@@ -330,6 +336,8 @@ impl<'e> World<'e> {
             // Traced where it takes effect: a manual begin may wait for the
             // previous phase.
             Event::PhaseBegin(_) => return,
+            Event::Suspend(deployment) => (None, TraceEvent::PhaseSuspended { deployment }),
+            Event::Resume(deployment) => (None, TraceEvent::PhaseResumed { deployment }),
             // Traced with what it did.
             Event::RuleRun(_) => return,
             // Traced where they take effect: a sync that fails at the insert
@@ -416,6 +424,8 @@ impl Model for World<'_> {
                 self.policy_changed(sched);
             }
             Event::PhaseBegin(d) => self.phase_begin(d, sched),
+            Event::Suspend(d) => self.suspend(d, sched),
+            Event::Resume(d) => self.resume(d, sched),
             Event::RuleRun(r) => self.rule_run(usize::from(r), sched),
             // The row is taken once every event at this instant is in.
             Event::Sample => sched.at_end_of_instant(),

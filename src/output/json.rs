@@ -199,6 +199,24 @@ pub struct PhaseSummary {
     /// The wait after the previous phase succeeded, hours (`None`: the
     /// first phase, or a manual begin).
     pub wait_h: Option<f64>,
+    /// Its begin came while the phased deployment was suspended, and it
+    /// began at the resume (absent when not).
+    #[serde(skip_serializing_if = "is_false")]
+    pub held_until_resume: bool,
+    /// The first phase: when the administrator suspended the phased
+    /// deployment and resumed it (absent when never suspended).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub suspensions: Vec<SuspensionSummary>,
+}
+
+/// A phased deployment suspended, and resumed or not.
+#[derive(Clone, Debug, Serialize)]
+pub struct SuspensionSummary {
+    /// Hours from the start until it was suspended.
+    pub suspended_h: f64,
+    /// Hours from the start until it was resumed (`None`: never, in the
+    /// run).
+    pub resumed_h: Option<f64>,
 }
 
 /// One cohort's part of a deployment.
@@ -535,6 +553,14 @@ fn phase_summary(estate: &Estate, spec: &DeploymentSpec, p: &PhaseRecord) -> Pha
         gradually_over_days: (over > 0).then(|| round3(over as f64 / MS_PER_HOUR / 24.0)),
         previous_succeeded_h: p.previous_succeeded_at.map(hours),
         wait_h: after.map(|(_, wait)| wait.as_ms() as f64 / MS_PER_HOUR),
+        held_until_resume: p.held,
+        suspensions: (spec.suspensions.iter())
+            .filter(|&&(at, _)| at <= estate.end())
+            .map(|&(at, resume)| SuspensionSummary {
+                suspended_h: hours(at),
+                resumed_h: (resume <= estate.end()).then(|| hours(resume)),
+            })
+            .collect(),
     }
 }
 
@@ -1008,4 +1034,8 @@ fn is_zero_u32(n: &u32) -> bool {
 /// Bytes in megabytes (10^6), to the kilobyte.
 fn megabytes(bytes: u64) -> f64 {
     round3(bytes as f64 / 1e6)
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
 }

@@ -274,8 +274,9 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             d.purpose,
             thousands(u64::from(d.targeted))
         );
-        // How a later phase began (the first begins at its creation).
-        if let Some(p) = d.phase.as_ref().filter(|p| p.number > 1) {
+        // How a later phase began (the first begins at its creation,
+        // and is shown when it was suspended).
+        if let Some(p) = (d.phase.as_ref()).filter(|p| p.number > 1 || !p.suspensions.is_empty()) {
             let _ = writeln!(out, "  {}", phase_line(p));
         }
     }
@@ -618,6 +619,17 @@ pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
         (Some(PhaseReason::Created), Some(t)) => {
             format!("{of}: began at {} (created)", format_duration(t))
         }
+        (Some(PhaseReason::PreviousSucceeded), Some(t)) if p.held_until_resume => format!(
+            "{of}: began at {} when the phased deployment was resumed; the previous phase reached its criterion ({criterion}) at {}, and the wait of {} passed while it was suspended",
+            format_duration(t),
+            p.previous_succeeded_h
+                .map_or("—".to_string(), format_duration),
+            format_duration(p.wait_h.unwrap_or(0.0)),
+        ),
+        (Some(PhaseReason::Manual), Some(t)) if p.held_until_resume => format!(
+            "{of}: began at {} when the phased deployment was resumed (begun by hand while it was suspended)",
+            format_duration(t)
+        ),
         (Some(PhaseReason::PreviousSucceeded), Some(t)) => format!(
             "{of}: began at {}, {} after the previous phase reached its criterion ({criterion}) at {}",
             format_duration(t),
@@ -639,8 +651,28 @@ pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
             None => format!("{of}: not begun by the end"),
         },
     };
+    let suspended = (p.suspensions.iter())
+        .map(|s| match s.resumed_h {
+            Some(resumed) => format!(
+                "; suspended at {}, resumed at {}",
+                format_duration(s.suspended_h),
+                format_duration(resumed)
+            ),
+            None => format!(
+                "; suspended at {}, never resumed",
+                format_duration(s.suspended_h)
+            ),
+        })
+        .collect::<String>();
+    let line = if p.held_until_resume && p.started_h.is_none() {
+        format!(
+            "{of}: not begun; its begin came while the phased deployment was suspended, and it was not resumed"
+        )
+    } else {
+        line
+    };
     if p.started_h.is_some() {
-        line + &gradual
+        line + &gradual + &suspended
     } else {
         line
     }

@@ -182,6 +182,12 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
         TraceEvent::PowerOff => "switched off".to_string(),
         TraceEvent::PolicyRequest => "asks its management point for policy".to_string(),
         TraceEvent::PolicyReceived { .. } => format!("receives the policy of deployment {dep}"),
+        TraceEvent::PolicyDisabled { .. } => format!(
+            "learns from its policy that deployment {dep} is disabled (its phased deployment is suspended): it starts none of its steps"
+        ),
+        TraceEvent::PolicyEnabled { .. } => format!(
+            "learns from its policy that deployment {dep} is enabled again (its phased deployment is resumed)"
+        ),
         TraceEvent::ScanCycle => "its software update scan schedule fires".to_string(),
         TraceEvent::ReevaluationCycle => "its deployment re-evaluation schedule fires".to_string(),
         TraceEvent::ScanStart {

@@ -20,7 +20,8 @@ pub use schema::{
     CloudManagementGateway, Cohort, ContentSources, CopyHours, Deployment, Dist, DistributionPoint,
     DistributionPriority, Fault, FaultEffect, HourlyLimit, MaintenanceWindow, ManagementPoint,
     Phase, PhaseBegin, Power, Primary, Purpose, RateLimit, Recurrence, RuleGroup, RuleRun,
-    Scenario, Servers, Site, Sync, Update, UpdatePoint, VmSize, Weekday, WsusCatalog, WsusPool,
+    Scenario, Servers, Site, Suspension, Sync, Update, UpdatePoint, VmSize, Weekday, WsusCatalog,
+    WsusPool,
 };
 pub use set::{Override, apply as apply_sets, check_path, set_server_count, split_values};
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};

@@ -1471,6 +1471,10 @@ pub struct Deployment {
     /// Default `"0s"`: all at once.
     #[serde(default = "zero_dur", skip_serializing_if = "is_zero_duration")]
     pub gradually_over: Dur,
+    /// For a phased deployment: when the administrator suspends it and
+    /// resumes it, in time order. Default `[]`: never suspended.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub suspensions: Vec<Suspension>,
     /// The download setting "If software updates are not available on
     /// distribution point in current, neighbor or site boundary groups,
     /// download content from Microsoft Updates": a client whose DP is down
@@ -1526,6 +1530,18 @@ fn default_success_percent() -> u32 {
 }
 fn default_phase_deadline() -> Dur {
     Dur(SimDuration::from_days(7))
+}
+
+/// The administrator suspends a phased deployment ("Suspend"), and
+/// resumes it later ("Resume") or never.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Suspension {
+    /// When it is suspended.
+    pub at: Timestamp,
+    /// When it is resumed. Default: never (suspended to the end).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resume: Option<Timestamp>,
 }
 
 /// When a later phase begins.
@@ -1861,6 +1877,7 @@ impl Deployment {
             deadline: None,
             phases: Vec::new(),
             gradually_over: zero_dur(),
+            suspensions: Vec::new(),
             microsoft_update_fallback: false,
             distribution_priority: DistributionPriority::Medium,
         }

@@ -1775,6 +1775,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             microsoft_update_fallback: d.microsoft_update_fallback,
             distribution_priority: d.distribution_priority,
             gradually_over: gradually(&mut ck, &format!("{path}.gradually_over"), d.gradually_over),
+            suspensions: suspensions(&mut ck, &path, d, created, &raw.start),
             phase: None,
             next_phase: None,
             rule: None,
@@ -1795,6 +1796,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             );
         }
         let mut previous = deployments.len();
+        let first_id = DeploymentId(previous as u16);
         deployments.push(first.clone());
         for (j, phase) in d.phases.iter().enumerate() {
             let path = format!("{path}.phases[{j}]");
@@ -1863,6 +1865,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 phase: Some(PhaseSpec {
                     number: j as u32 + 2,
                     previous: before,
+                    first: first_id,
                     content_from: created,
                     begin,
                     success_percent: phase.success_percent,
@@ -1874,6 +1877,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                     &format!("{path}.gradually_over"),
                     phase.gradually_over,
                 ),
+                suspensions: Vec::new(),
                 ..first.clone()
             });
         }
@@ -2040,6 +2044,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 microsoft_update_fallback: r.microsoft_update_fallback,
                 distribution_priority: r.distribution_priority,
                 gradually_over: SimDuration::ZERO,
+                suspensions: Vec::new(),
             });
         }
         rules.push(rule);
@@ -2277,6 +2282,70 @@ fn wsus_pool(
 
 /// A phase's "Gradually make this software available over this period of
 /// time", checked: at most 30 days, as Microsoft advises.
+/// A phased deployment's suspensions: each at or after its creation, each
+/// resume after its suspension, each suspension after the resume before
+/// it, and only the last one left suspended to the end.
+fn suspensions(
+    ck: &mut Checker,
+    path: &str,
+    d: &super::schema::Deployment,
+    created: SimTime,
+    start: &Timestamp,
+) -> Vec<(SimTime, SimTime)> {
+    if d.suspensions.is_empty() {
+        return Vec::new();
+    }
+    if d.phases.is_empty() {
+        ck.fail(
+            format!("{path}.suspensions"),
+            "only a phased deployment is suspended and resumed; add `phases`, or remove it",
+        );
+    }
+    let mut list = Vec::with_capacity(d.suspensions.len());
+    let mut after = created;
+    for (i, s) in d.suspensions.iter().enumerate() {
+        let path = format!("{path}.suspensions[{i}]");
+        let at = ck.instant(&format!("{path}.at"), &s.at, start, SimDuration::ZERO);
+        if at < after {
+            let what = if i == 0 {
+                format!("the phased deployment is created ({})", d.created)
+            } else {
+                "the resume before it".to_string()
+            };
+            ck.fail(
+                format!("{path}.at"),
+                format!("{} is before {what}; a suspension comes after it", s.at),
+            );
+        }
+        let resume = match &s.resume {
+            Some(t) => {
+                let resume = ck.instant(&format!("{path}.resume"), t, start, SimDuration::ZERO);
+                if resume <= at {
+                    ck.fail(
+                        format!("{path}.resume"),
+                        format!(
+                            "{t} is not after the suspension ({}); a resume comes after it",
+                            s.at
+                        ),
+                    );
+                }
+                resume
+            }
+            None if i + 1 < d.suspensions.len() => {
+                ck.fail(
+                    format!("{path}.resume"),
+                    "only the last suspension may last to the end; give this one a resume",
+                );
+                SimTime::MAX
+            }
+            None => SimTime::MAX,
+        };
+        after = resume;
+        list.push((at, resume));
+    }
+    list
+}
+
 fn gradually(ck: &mut Checker, path: &str, over: Dur) -> SimDuration {
     ck.duration(path, over.0, SimDuration::ZERO, SimDuration::from_days(30));
     over.0

@@ -167,6 +167,20 @@ fn fast_and_explicit_paths_agree() {
             )],
         ),
     ));
+    // A phased deployment suspended while the pilot installs and resumed:
+    // its policy is published again twice while answers end silently.
+    cases.push((
+        "rings.ron, suspended and resumed".to_string(),
+        shipped_with(
+            "scenarios/rings.ron",
+            14,
+            200,
+            &[(
+                "deployments[0].suspensions",
+                r#"[Suspension(at: "2026-11-12T12:00:00+01:00", resume: "2026-11-14T12:00:00+01:00")]"#,
+            )],
+        ),
+    ));
     for (name, estate) in &cases {
         let (fast_events, fast) = outputs(estate, false);
         let (explicit_events, explicit) = outputs(estate, true);

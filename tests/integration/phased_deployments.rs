@@ -366,3 +366,228 @@ fn gradual_and_device_settings_are_checked() {
         "{msg}"
     );
 }
+
+/// The test scenario with the pilot's phased deployment suspended and
+/// resumed as `suspensions` says (RON, the list's entries).
+fn suspended(phases: &str, suspensions: &str) -> Estate {
+    estate_of(&text(phases).replace(
+        "phases: [",
+        &format!("suspensions: [{suspensions}], phases: ["),
+    ))
+}
+
+/// `day` days and `hour` hours after the start, as the scenario writes it.
+fn instant(day: u64, hour: u64) -> String {
+    let t = day * 24 + hour;
+    format!("2026-11-{:02}T{:02}:00:00Z", 9 + t / 24, t % 24)
+}
+
+/// Suspending a phased deployment stops further devices from running it:
+/// each client learns the suspension at its next policy poll and starts no
+/// download or install of it until it learns the resume (the law checker
+/// holds every traced client to that); what runs already finishes. The
+/// pilot is suspended two hours after its content is in policy, before
+/// its deadline, and resumed a day after the deadline: no pilot install
+/// starts before the resume, the always-on pilot clients each learn both
+/// within an hour (their polling interval), and they install promptly
+/// after the resume, since their deadline has passed.
+#[test]
+fn a_suspension_holds_the_rollout_until_the_resume() {
+    let (suspend, resume) = (SimTime(DAY + 12 * HOUR), SimTime(3 * DAY + 20 * HOUR));
+    let estate = suspended(
+        r#"Phase(name: "broad", targets: ["broad"])"#,
+        &format!(
+            r#"Suspension(at: "{}", resume: "{}")"#,
+            instant(1, 12),
+            instant(3, 20)
+        ),
+    );
+    let (outcome, trace) = common::traced(&estate);
+    let pilot = DeploymentId(0);
+    let of = |name: &str, c: u32| {
+        trace.iter().find(|r| {
+            r.client.map(|k| k.0) == Some(c)
+                && r.event.name() == name
+                && r.event.deployment() == Some(&pilot)
+        })
+    };
+    // The always-on pilot clients (the first 300) knew the deployment by
+    // then: each learns the suspension and the resume within an hour.
+    for c in 0..300 {
+        let off = of("policy_disabled", c).unwrap_or_else(|| panic!("client {c} learns it"));
+        assert!(off.time >= suspend && off.time < suspend + SimDuration::from_ms(HOUR));
+        let on = of("policy_enabled", c).unwrap_or_else(|| panic!("client {c} learns it"));
+        assert!(on.time >= resume && on.time < resume + SimDuration::from_ms(HOUR));
+    }
+    let trace_names: Vec<&str> = (trace.iter())
+        .filter(|r| r.client.is_none())
+        .map(|r| r.event.name())
+        .collect();
+    assert!(trace_names.contains(&"phase_suspended") && trace_names.contains(&"phase_resumed"));
+    // No pilot install starts before the resume; the always-on clients
+    // the update applies to install within two hours of it.
+    let started: Vec<SimTime> = (outcome.deployments[0].assignments.iter())
+        .map(|a| a.install_started_at)
+        .filter(|&t| t != SimTime::MAX)
+        .collect();
+    assert!(started.len() > 300, "{} installs", started.len());
+    assert!(
+        started.iter().all(|&t| t >= resume),
+        "an install before the resume"
+    );
+    let prompt = (outcome.deployments[0].assignments[..300].iter())
+        .filter(|a| a.install_started_at != SimTime::MAX)
+        .filter(|a| a.install_started_at < resume + SimDuration::from_ms(2 * HOUR))
+        .count();
+    let required = (outcome.deployments[0].assignments[..300].iter())
+        .filter(|a| a.install_started_at != SimTime::MAX)
+        .count();
+    assert_eq!(
+        prompt, required,
+        "always-on clients install promptly after the resume"
+    );
+    // Without the suspension the same clients install at the deadline.
+    let plain = run(&scenario(r#"Phase(name: "broad", targets: ["broad"])"#));
+    let before = (plain.deployments[0].assignments.iter())
+        .filter(|a| a.install_started_at < resume)
+        .count();
+    assert!(
+        before > 250,
+        "{before} installs before the resume without it"
+    );
+}
+
+/// A phase whose begin falls due while its phased deployment is
+/// suspended begins at the resume, with its reason kept and the hold
+/// shown; a phase due after the resume is not moved.
+#[test]
+fn a_phase_due_while_suspended_begins_at_the_resume() {
+    let broad = r#"Phase(name: "broad", targets: ["broad"])"#;
+    let plain = run(&scenario(broad));
+    let (due, _) = plain.deployments[1]
+        .phase
+        .expect("a phase")
+        .began
+        .expect("began");
+    // Suspended from a whole hour before the broad ring was due until 10
+    // hours after.
+    let hour = due.as_ms() / HOUR;
+    let (from, to) = (hour - 1, hour + 10);
+    let estate = suspended(
+        broad,
+        &format!(
+            r#"Suspension(at: "{}", resume: "{}")"#,
+            instant(from / 24, from % 24),
+            instant(to / 24, to % 24)
+        ),
+    );
+    let outcome = run(&estate);
+    let phase = outcome.deployments[1].phase.expect("a phase");
+    assert_eq!(
+        phase.began,
+        Some((SimTime(to * HOUR), PhaseReason::PreviousSucceeded))
+    );
+    assert!(phase.held);
+    assert_eq!(
+        phase.previous_succeeded_at,
+        plain.deployments[1]
+            .phase
+            .expect("a phase")
+            .previous_succeeded_at,
+        "the pilot's success is unchanged: it had installed before"
+    );
+    let summary = patchsim::output::summary(&estate, &outcome);
+    let text = patchsim::output::summary_text(&summary, &[]);
+    assert!(
+        text.contains("when the phased deployment was resumed")
+            && text.contains(&format!("suspended at {}", format_hours(from))),
+        "{text}"
+    );
+    // Resumed before the phase was due: it begins when it would have.
+    let early = suspended(
+        broad,
+        &format!(
+            r#"Suspension(at: "{}", resume: "{}")"#,
+            instant((hour - 3) / 24, (hour - 3) % 24),
+            instant((hour - 2) / 24, (hour - 2) % 24)
+        ),
+    );
+    let phase = run(&early).deployments[1].phase.expect("a phase");
+    assert_eq!(phase.began.map(|(t, _)| t), Some(due));
+    assert!(!phase.held);
+}
+
+fn format_hours(h: u64) -> String {
+    format!("{}d {:02}h", h / 24, h % 24)
+}
+
+/// Suspended before the deadline and never resumed: nothing of the pilot
+/// installs, no later phase begins, and the printed summary says why.
+#[test]
+fn a_suspension_never_resumed_stops_the_rollout() {
+    let estate = suspended(
+        r#"Phase(name: "broad", targets: ["broad"]), Phase(name: "servers", targets: ["servers"], begin: Manual("2026-11-15T00:00:00Z"))"#,
+        &format!(r#"Suspension(at: "{}")"#, instant(1, 12)),
+    );
+    let (outcome, _) = common::traced(&estate);
+    assert!(
+        (outcome.deployments[0].assignments.iter()).all(|a| a.install_started_at == SimTime::MAX)
+    );
+    assert_eq!(
+        outcome.deployments[0].final_truth[0], 0,
+        "nothing installed"
+    );
+    assert!(began(&outcome, 1).is_none() && began(&outcome, 2).is_none());
+    let summary = patchsim::output::summary(&estate, &outcome);
+    let text = patchsim::output::summary_text(&summary, &[]);
+    assert!(
+        text.contains("suspended at 1d 12h, never resumed"),
+        "{text}"
+    );
+}
+
+/// Suspensions are checked: only a phased deployment has them, each after
+/// the creation and the resume before it, each resume after its
+/// suspension, and only the last may last to the end.
+#[test]
+fn suspensions_are_checked() {
+    let broad = r#"Phase(name: "broad", targets: ["broad"])"#;
+    let cases = [
+        (
+            r#"Suspension(at: "2026-11-10T09:00:00Z")"#,
+            "deployments[0].suspensions[0].at: 2026-11-10T09:00:00Z is before the phased deployment is created",
+        ),
+        (
+            r#"Suspension(at: "2026-11-11T09:00:00Z", resume: "2026-11-11T09:00:00Z")"#,
+            "deployments[0].suspensions[0].resume: 2026-11-11T09:00:00Z is not after the suspension",
+        ),
+        (
+            r#"Suspension(at: "2026-11-11T09:00:00Z"), Suspension(at: "2026-11-12T09:00:00Z")"#,
+            "deployments[0].suspensions[0].resume: only the last suspension may last to the end",
+        ),
+        (
+            r#"Suspension(at: "2026-11-11T09:00:00Z", resume: "2026-11-13T09:00:00Z"), Suspension(at: "2026-11-12T09:00:00Z")"#,
+            "deployments[0].suspensions[1].at: 2026-11-12T09:00:00Z is before the resume before it",
+        ),
+        (
+            r#"Suspension(at: "2026-11-11T09:00:00Z", until: "2026-11-13T09:00:00Z")"#,
+            "unknown field",
+        ),
+    ];
+    for (list, expected) in cases {
+        let text = text(broad).replace("phases: [", &format!("suspensions: [{list}], phases: ["));
+        let msg = common::build_error(&text);
+        assert!(msg.contains(expected), "{list}: {msg}");
+    }
+    let unphased = text("").replace(
+        "phases: []),",
+        r#"phases: [], suspensions: [Suspension(at: "2026-11-11T09:00:00Z")]),"#,
+    );
+    let msg = common::build_error(&unphased);
+    assert!(
+        msg.contains(
+            "deployments[0].suspensions: only a phased deployment is suspended and resumed"
+        ),
+        "{msg}"
+    );
+}

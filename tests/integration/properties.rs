@@ -739,6 +739,18 @@ fn scenario_text(p: &Params) -> String {
                 50 + (d.created_frac * 50.0) as u32,
                 d.deadline_after_h.unwrap_or(0),
             );
+            // Half of them suspended for a while (some to the end).
+            let from = (created + 1 + d.available_after_h / 2).min(hours - 1);
+            if (p.seed + i as u64) % 2 == 0 {
+                let resume = match (p.seed + i as u64) % 4 {
+                    0 => String::new(),
+                    _ => format!(
+                        ", resume: {}",
+                        at(from + 1 + d.deadline_after_h.unwrap_or(0))
+                    ),
+                };
+                text += &format!(", suspensions: [Suspension(at: {}{resume})]", at(from));
+            }
         }
         if (p.seed as usize + i) % 3 == 0 {
             text += ", microsoft_update_fallback: true";
@@ -825,7 +837,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 28];
+    let mut seen = [false; 30];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -858,6 +870,8 @@ fn the_generator_covers_the_features() {
             "pull_from: [",
             "copy_schedule: [",
             "max_threads_per_package: 1",
+            "suspensions: [Suspension(",
+            ", resume: ",
         ]
         .iter()
         .enumerate()
@@ -867,7 +881,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 28]);
+    assert_eq!(seen, [true; 30]);
 }
 
 /// Two Required deployments of one update while their distribution point

@@ -71,6 +71,8 @@ impl World<'_> {
             | Event::SiteSynced(..)
             | Event::ContentReady(..)
             | Event::PhaseBegin(_)
+            | Event::Suspend(_)
+            | Event::Resume(_)
             | Event::RuleRun(_)
             | Event::Sample
             | Event::PolicyPoll(..)
@@ -151,6 +153,8 @@ impl World<'_> {
             | Event::SiteSynced(..)
             | Event::ContentReady(..)
             | Event::PhaseBegin(_)
+            | Event::Suspend(_)
+            | Event::Resume(_)
             | Event::RuleRun(_)
             | Event::Sample
             | Event::LinkTick(_)
