@@ -845,6 +845,7 @@ mod tests {
                 1,
                 TraceEvent::ScanStart {
                     source: ScanSource::UpdatePoint,
+                    sup: Some(0),
                 },
             ),
         ])

@@ -205,6 +205,11 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         /// Where the scan's metadata comes from.
         #[serde(rename = "to")]
         source: ScanSource,
+        /// The update point it scans against: its place in the scenario's
+        /// `update_points` (none: an offline scan, or a client whose GPO
+        /// sends it to another WSUS server).
+        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+        sup: Option<u16>,
     },
     /// A scan that is not forced found the last results current: it
     /// evaluates from them and no scan runs.
@@ -486,7 +491,7 @@ impl<D, U> TraceEvent<D, U> {
             },
             E::ScanCycle => E::ScanCycle,
             E::ReevaluationCycle => E::ReevaluationCycle,
-            E::ScanStart { source } => E::ScanStart { source },
+            E::ScanStart { source, sup } => E::ScanStart { source, sup },
             E::ScanReused => E::ScanReused,
             E::ScanFailed { by, retry_ms } => E::ScanFailed { by, retry_ms },
             E::ScanDone => E::ScanDone,
@@ -780,7 +785,8 @@ mod tests {
             TraceEvent::ScanCycle,
             TraceEvent::ReevaluationCycle,
             TraceEvent::ScanStart {
-                source: ScanSource::LocalMetadata,
+                source: ScanSource::UpdatePoint,
+                sup: Some(1),
             },
             TraceEvent::ScanReused,
             TraceEvent::ScanFailed {

@@ -104,13 +104,17 @@ impl World<'_> {
         client.scan_token = client.scan_token.wrapping_add(1);
         client.scan_online = online;
         client.scan_scheduled = scheduled;
-        self.recorder.trace(now, Some(c), || TraceEvent::ScanStart {
-            source: if online {
-                ScanSource::UpdatePoint
-            } else {
-                ScanSource::LocalMetadata
-            },
-        });
+        if self.recorder.tracing() {
+            let sup = (online && !self.clients[c].gpo_conflict).then(|| self.current_sup(c).0);
+            self.recorder.trace(now, Some(c), || TraceEvent::ScanStart {
+                source: if online {
+                    ScanSource::UpdatePoint
+                } else {
+                    ScanSource::LocalMetadata
+                },
+                sup,
+            });
+        }
         if !online {
             let local = self
                 .settings(c)

@@ -192,9 +192,17 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
         TraceEvent::ReevaluationCycle => "its deployment re-evaluation schedule fires".to_string(),
         TraceEvent::ScanStart {
             source: ScanSource::UpdatePoint,
-        } => "starts a compliance scan against its software update point".to_string(),
+            sup,
+        } => match sup.and_then(|i| estate.update_points.get(usize::from(i))) {
+            Some(sup) => format!(
+                "starts a compliance scan against its software update point {}",
+                sup.name
+            ),
+            None => "starts a compliance scan against its software update point".to_string(),
+        },
         TraceEvent::ScanStart {
             source: ScanSource::LocalMetadata,
+            ..
         } => "starts an offline compliance scan on the metadata it has".to_string(),
         TraceEvent::ScanReused => {
             "its last scan results are current (inside the scan time to live): it evaluates from them"
@@ -548,34 +556,13 @@ impl Retry {
     }
 }
 
-/// The SUP a client scans against after the records `before`: the first
-/// of its cohort's list, then the next after each switch. A client
-/// switches after `scan_retries` failures at its SUP in a row, and tries
-/// again two minutes later, which no other failure's retry is (`None`
-/// when the scan retry interval is two minutes too, and a switch cannot
-/// be told apart).
-fn current_sup(
-    estate: &Estate,
-    cohort: &crate::estate::CohortSpec,
-    before: &[TraceRecord],
-) -> Option<crate::estate::SupId> {
-    const SWITCH_MS: u64 = 120_000;
-    let settings = &estate.settings[cohort.settings.index()];
-    if settings.scan_retry_interval.as_ms() == SWITCH_MS {
-        return (cohort.sups.len() == 1).then_some(cohort.sups[0]);
-    }
-    let switches = (before.iter())
-        .filter(|b| {
-            matches!(
-                b.event,
-                TraceEvent::ScanFailed {
-                    by: ScanFailure::UpdatePoint | ScanFailure::Error,
-                    retry_ms: SWITCH_MS,
-                }
-            )
-        })
-        .count();
-    Some(cohort.sups[switches % cohort.sups.len()])
+/// The SUP the client's last scan before the records' end went to, as
+/// its `scan_start` record names it.
+fn current_sup(before: &[TraceRecord]) -> Option<crate::estate::SupId> {
+    before.iter().rev().find_map(|b| match b.event {
+        TraceEvent::ScanStart { sup, .. } => Some(crate::estate::SupId(sup?)),
+        _ => None,
+    })
 }
 
 /// The server of `role` named `name`, as an index into the outcome's
@@ -695,7 +682,7 @@ fn reason(
             by: ScanFailure::UpdatePoint,
             ..
         } => {
-            let sup = current_sup(estate, cohort, before)?;
+            let sup = current_sup(before)?;
             let name = &estate.update_points[sup.index()].name;
             let down = estate.faults.iter().any(|f| {
                 f.slowdown.is_none()

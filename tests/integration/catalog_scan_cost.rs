@@ -338,7 +338,10 @@ fn scan_answers_send_their_metadata() {
 }
 
 /// `explain` names the SUP a scan failed at: the one the client scanned
-/// against then, the first of its cohort's list until it switched.
+/// against then (its `scan_start` record names it), the first of its
+/// cohort's list until it switched. With a scan retry interval of two
+/// minutes, a retry and a switch look alike in time; the record still
+/// tells them apart.
 #[test]
 fn explain_names_the_sup_a_scan_failed_at() {
     let estate = scenario("");
@@ -347,5 +350,26 @@ fn explain_names_the_sup_a_scan_failed_at() {
         story.contains("the scan fails at the update point; it tries again in 30m 00s: its SUP sup01 is down (a fault)"),
         "{story}"
     );
+    assert!(
+        story.contains("starts a compliance scan against its software update point sup02"),
+        "{story}"
+    );
     assert!(!story.contains("sup01, sup02"), "{story}");
+    let mut raw = patchsim::scenario::parse(&text_of(&estate), "t.ron").expect("parses");
+    raw.client_settings.scan_retry_interval = "2m".parse().expect("a duration");
+    let estate = patchsim::scenario::build(raw, "t.ron").expect("valid");
+    let story = patchsim::app::explain(&estate, 0, false).expect("explains");
+    assert!(
+        story.contains("the scan fails at the update point; it tries again in 2m 00s: its SUP sup01 is down (a fault)"),
+        "{story}"
+    );
+    assert!(
+        story.contains("starts a compliance scan against its software update point sup02"),
+        "{story}"
+    );
+}
+
+/// The scenario text an estate was built from.
+fn text_of(estate: &Estate) -> String {
+    estate.source.text.clone()
 }

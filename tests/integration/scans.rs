@@ -48,7 +48,7 @@ fn sup_scans(out: &Outcome) -> u64 {
 
 fn starts(records: &[TraceRecord], source: ScanSource) -> usize {
     (records.iter())
-        .filter(|r| r.event == TraceEvent::ScanStart { source })
+        .filter(|r| matches!(r.event, TraceEvent::ScanStart { source: s, .. } if s == source))
         .count()
 }
 
@@ -95,6 +95,7 @@ fn scans_after_installs_and_restarts_never_reach_the_sup() {
             TraceEvent::InstallDone | TraceEvent::RestartDone => last[c as usize] = Some(r.event),
             TraceEvent::ScanStart {
                 source: ScanSource::LocalMetadata,
+                ..
             } => {
                 assert!(
                     last[c as usize].take().is_some(),
@@ -134,6 +135,7 @@ fn a_deadline_install_follows_a_scan() {
         match r.event {
             TraceEvent::ScanStart {
                 source: ScanSource::UpdatePoint,
+                ..
             } => online_at[c as usize] = Some(r.time),
             TraceEvent::InstallStart { .. } => {
                 assert!(r.time >= deadline, "client {c} installs at the deadline");
@@ -220,13 +222,14 @@ fn a_sync_makes_the_cached_metadata_stale() {
         let c = c as usize;
         match r.event {
             TraceEvent::PolicyReceived { .. } => learned[c] = true,
-            TraceEvent::ScanStart { source } if learned[c] => {
+            TraceEvent::ScanStart { source, .. } if learned[c] => {
                 assert_eq!(source, ScanSource::UpdatePoint, "client {c}");
                 online += 1;
                 learned[c] = false;
             }
             TraceEvent::ScanStart {
                 source: ScanSource::UpdatePoint,
+                ..
             } => online_at[c] = Some(r.time),
             TraceEvent::ScanReused if learned[c] => {
                 let synced = synced.expect("the sync came first");
