@@ -764,6 +764,17 @@ fn reason(
                     "the deadline ({}) starts it, after the scan it runs first",
                     stamp(estate, deadline)
                 ))
+            } else if r.time > deadline
+                && let Some(enabled) = before.iter().rev().find(|b| {
+                    b.event == TraceEvent::PolicyEnabled { deployment } && b.time > deadline
+                })
+            {
+                // Held past its deadline by a suspension.
+                Some(format!(
+                    "past the deadline ({}), held by the suspension of its phased deployment until it learned the resume ({})",
+                    stamp(estate, deadline),
+                    stamp(estate, enabled.time)
+                ))
             } else if r.time > deadline {
                 Some(format!(
                     "past the deadline ({}){}",
@@ -909,6 +920,25 @@ fn verdicts(
             }
             prev = at;
         }
+        // The time it knew the deployment disabled, its phased deployment
+        // suspended, before it was compliant.
+        let mut held = 0;
+        let mut since = None;
+        for r in records.iter().take_while(|r| r.time <= a.true_compliant_at) {
+            match r.event {
+                TraceEvent::PolicyDisabled { deployment } if deployment.index() == d => {
+                    since = Some(r.time);
+                }
+                TraceEvent::PolicyEnabled { deployment } if deployment.index() == d => {
+                    held += since.take().map_or(0, |t| r.time.since(t).as_ms());
+                }
+                _ => {}
+            }
+        }
+        let held = match held {
+            0 => String::new(),
+            ms => format!("; it knew its phased deployment suspended for {}", h(ms)),
+        };
         let reported = if a.reported_compliant_at == SimTime::MAX {
             "not reported compliant by the end".to_string()
         } else {
@@ -919,7 +949,7 @@ fn verdicts(
             )
         };
         out.push(format!(
-            "verdict for '{}': compliant {} after creation, {reported}; the longest wait was {} ({})",
+            "verdict for '{}': compliant {} after creation, {reported}; the longest wait was {} ({}){held}",
             spec.name,
             h(a.true_compliant_at.since(created).as_ms()),
             longest.map_or("none", |l| l.0),

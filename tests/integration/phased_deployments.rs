@@ -446,6 +446,20 @@ fn a_suspension_holds_the_rollout_until_the_resume() {
         prompt, required,
         "always-on clients install promptly after the resume"
     );
+    // explain tells the hold: the client's install waits for the resume,
+    // and its verdict counts the time it knew the deployment suspended.
+    let c = (0..300)
+        .find(|&c| outcome.deployments[0].assignments[c].install_started_at != SimTime::MAX)
+        .expect("an always-on client installs");
+    let story = patchsim::app::explain(&estate, c as u32, false).expect("explains");
+    for words in [
+        "is disabled (its phased deployment is suspended): it starts none of its steps",
+        "is enabled again (its phased deployment is resumed)",
+        "held by the suspension of its phased deployment until it learned the resume",
+        "it knew its phased deployment suspended for 2d",
+    ] {
+        assert!(story.contains(words), "{words}: {story}");
+    }
     // Without the suspension the same clients install at the deadline.
     let plain = run(&scenario(r#"Phase(name: "broad", targets: ["broad"])"#));
     let before = (plain.deployments[0].assignments.iter())
