@@ -1840,7 +1840,12 @@ impl World<'_> {
             // A server's answer to this attempt will be ignored.
             client.scan_token = client.scan_token.wrapping_add(1);
         }
-        if let Action::Download(d) = client.action {
+        let action = client.action;
+        if action == Action::Scan && !self.estate.locations.is_empty() {
+            // Its SUP's answer may be on its way across the WAN link.
+            self.scan_link_cancel(c, sched);
+        }
+        if let Action::Download(d) = action {
             if self.content.direct(c) {
                 self.end_transfer(c, d, now);
             } else {

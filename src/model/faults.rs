@@ -49,7 +49,10 @@ impl World<'_> {
             (ServerRef::Link(link), Some(factor)) => self.link_set_slowdown(link, factor, sched),
             (ServerRef::Link(link), None) => {
                 for (c, remaining) in self.link_fail_all(link, sched) {
-                    self.download_failed(c, remaining, sched);
+                    match remaining {
+                        Some(remaining) => self.download_failed(c, remaining, sched),
+                        None => self.scan_failed(c, ScanFailure::UpdatePoint, sched),
+                    }
                 }
             }
             (server, Some(factor)) => {

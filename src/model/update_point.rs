@@ -206,14 +206,30 @@ impl World<'_> {
             self.servers.stations_mut().sent(station, bytes);
             self.recorder.totals.scan_bytes += bytes;
         }
+        let client = &mut self.clients[c];
+        client.scanned_susdb = self.estate.update_points[sup.index()].susdb;
+        client.sup_failures = 0;
+        // A client in a branch location gets the answer across its WAN
+        // link (the SUP is at the site).
+        if bytes > 0
+            && let Some(link) = self.cohort(c).location
+        {
+            if !self.scan_across_link(link, c, bytes, job.kind, sched) {
+                self.scan_failed(c, ScanFailure::UpdatePoint, sched);
+            }
+            return;
+        }
+        self.scan_answer_arrived(c, sched);
+    }
+
+    /// The SUP's answer is at the client: it evaluates the metadata
+    /// locally, then the scan is done.
+    pub(crate) fn scan_answer_arrived(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let local = self
             .settings(c)
             .scan_duration
             .sample(&mut self.clients.rng(c));
-        let client = &mut self.clients[c];
-        client.scanned_susdb = self.estate.update_points[sup.index()].susdb;
-        client.sup_failures = 0;
-        client.action_timer = Some(sched.after(local, Event::ActionDone(c)));
+        self.clients[c].action_timer = Some(sched.after(local, Event::ActionDone(c)));
     }
 
     /// A scan attempt failed: the client gives up for now and tries again

@@ -68,13 +68,17 @@ struct Sender {
     waiting: std::collections::VecDeque<(LocationId, Pending)>,
 }
 
-/// A client's download across a link.
+/// A client's transfer across a link: a download from a DP, or its
+/// SUP's answer to a scan.
 #[derive(Clone, Copy, Debug)]
 struct Download {
     /// The DP on the other side: its cohort's, or one of its site's
-    /// default boundary group it fell back to.
-    dp: DpId,
+    /// default boundary group it fell back to (`None`: a scan's answer
+    /// from its SUP).
+    dp: Option<DpId>,
     millibits: u64,
+    /// `Download`, or the scan's kind.
+    kind: Request,
 }
 
 /// One location's WAN link.
@@ -85,7 +89,7 @@ struct Link {
     asked: u64,
     /// Each client's download across the link: the DP it is from and the
     /// millibits it had when it was asked for (the DP counts what it sent
-    /// when it ends).
+    /// when it ends); or the scan metadata its SUP sends it.
     downloads: BTreeMap<ClientId, Download>,
     timer: Option<TimerId>,
     /// Copies the link's outage stopped, each with when it failed and
@@ -277,7 +281,15 @@ impl World<'_> {
         }
         l.pipe.count(Request::Download, 1, 0, 0);
         let millibits = bytes * 8_000;
-        l.downloads.insert(c, Download { dp, millibits });
+        let (dp, kind) = (Some(dp), Request::Download);
+        l.downloads.insert(
+            c,
+            Download {
+                dp,
+                millibits,
+                kind,
+            },
+        );
         l.ask(
             now + latency,
             Pending {
@@ -296,6 +308,61 @@ impl World<'_> {
                 });
         }
         true
+    }
+
+    /// Client `c`'s SUP sends it `bytes` of scan metadata across its
+    /// location's link `link` (the SUP is at the site): the transfer starts
+    /// after the link's latency, at the client's link or its share of the
+    /// WAN link. False if the link is down: the scan fails.
+    pub(crate) fn scan_across_link(
+        &mut self,
+        link: LocationId,
+        c: ClientId,
+        bytes: u64,
+        kind: Request,
+        sched: &mut Scheduler<'_, Event>,
+    ) -> bool {
+        let now = sched.now();
+        let latency = self.estate.locations[link.index()].latency;
+        let cap = self.cohort(c).link_bps;
+        let l = &mut self.links.links[link.index()];
+        if l.pipe.is_down() {
+            l.pipe.count(kind, 1, 0, 1);
+            return false;
+        }
+        l.pipe.count(kind, 1, 0, 0);
+        let millibits = bytes * 8_000;
+        l.downloads.insert(
+            c,
+            Download {
+                dp: None,
+                millibits,
+                kind,
+            },
+        );
+        let slot = false;
+        l.ask(
+            now + latency,
+            Pending {
+                id: c,
+                millibits,
+                cap,
+                slot,
+            },
+        );
+        self.link_reschedule(link, sched);
+        true
+    }
+
+    /// The client's scan stops (switched off, restarting): its SUP's
+    /// answer no longer crosses its location's link.
+    pub(crate) fn scan_link_cancel(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let Some(link) = self.cohort(c).location else {
+            return;
+        };
+        if self.link_stop(link, c, sched.now()).is_some() {
+            self.link_reschedule(link, sched);
+        }
     }
 
     /// The WAN link client `c`'s download crosses, if any: its cohort's
@@ -324,8 +391,13 @@ impl World<'_> {
 
     /// Takes client `c`'s transfer off `link` (running or waiting out the
     /// latency) and credits its DP with what it sent; returns the
-    /// millibits it still lacked, and the DP.
-    fn link_stop(&mut self, link: LocationId, c: ClientId, now: SimTime) -> Option<(u64, DpId)> {
+    /// millibits it still lacked, and what it was.
+    fn link_stop(
+        &mut self,
+        link: LocationId,
+        c: ClientId,
+        now: SimTime,
+    ) -> Option<(u64, Download)> {
         let l = &mut self.links.links[link.index()];
         let asked = l.downloads.remove(&c)?;
         let waiting = (l.pending.iter())
@@ -335,18 +407,30 @@ impl World<'_> {
             Some(key) => l.pending.remove(&key).expect("found").millibits,
             None => l.pipe.stop(c, now).expect("a download on the link"),
         };
-        self.servers.dp_mut(asked.dp).relay(asked.millibits - left);
-        Some((left, asked.dp))
+        if let Some(dp) = asked.dp {
+            self.servers.dp_mut(dp).relay(asked.millibits - left);
+        }
+        Some((left, asked))
     }
 
-    /// Client `c`'s download across `link` fails now: it stops, and the
-    /// link and its DP each count a failure; the client and the bytes it
-    /// still lacks.
-    fn link_fail(&mut self, link: LocationId, c: ClientId, now: SimTime) -> (ClientId, u64) {
-        let (left, dp) = self.link_stop(link, c, now).expect("asked");
-        (self.links.links[link.index()].pipe).count(Request::Download, 0, 0, 1);
-        self.servers.dp_mut(dp).count(Request::Download, 0, 0, 1);
-        (c, left.div_ceil(8_000))
+    /// Client `c`'s transfer across `link` fails now: it stops, and the
+    /// link and its DP each count a failure; the client and, for a
+    /// download, the bytes it still lacks (`None`: a scan's answer).
+    fn link_fail(
+        &mut self,
+        link: LocationId,
+        c: ClientId,
+        now: SimTime,
+    ) -> (ClientId, Option<u64>) {
+        let (left, asked) = self.link_stop(link, c, now).expect("asked");
+        (self.links.links[link.index()].pipe).count(asked.kind, 0, 0, 1);
+        match asked.dp {
+            Some(dp) => {
+                self.servers.dp_mut(dp).count(Request::Download, 0, 0, 1);
+                (c, Some(left.div_ceil(8_000)))
+            }
+            None => (c, None),
+        }
     }
 
     /// DP `dp` went down: the downloads from it across links fail, in link
@@ -360,7 +444,7 @@ impl World<'_> {
         let mut failed = Vec::new();
         for link in 0..self.links.links.len() {
             let clients: Vec<ClientId> = (self.links.links[link].downloads.iter())
-                .filter(|(_, download)| download.dp == dp)
+                .filter(|(_, download)| download.dp == Some(dp))
                 .map(|(&c, _)| c)
                 .collect();
             if clients.is_empty() {
@@ -368,16 +452,18 @@ impl World<'_> {
             }
             let link = LocationId(link as u16);
             for c in clients {
-                failed.push(self.link_fail(link, c, now));
+                let (c, left) = self.link_fail(link, c, now);
+                failed.push((c, left.expect("a download from the DP")));
             }
             self.link_reschedule(link, sched);
         }
         failed
     }
 
-    /// Link `link` goes down (a fault): the downloads crossing it fail, in
-    /// the order they were asked for, each with the bytes it still lacks
-    /// (what crossed counts at its DP, which also counts the failure);
+    /// Link `link` goes down (a fault): the downloads and scan answers
+    /// crossing it fail, in client order, each download with the bytes it
+    /// still lacks (what crossed counts at its DP, which also counts the
+    /// failure), each scan answer with `None`;
     /// copies to its DPs fail with what they have sent, and the site tries
     /// each again every [`COPY_RETRY`] until the link is back, sending
     /// only what is missing. Downloads asked for while it is down fail at
@@ -387,13 +473,13 @@ impl World<'_> {
         &mut self,
         link: LocationId,
         sched: &mut Scheduler<'_, Event>,
-    ) -> Vec<(ClientId, u64)> {
+    ) -> Vec<(ClientId, Option<u64>)> {
         let now = sched.now();
         self.links.links[link.index()].pipe.set_down(true, now);
         let clients: Vec<ClientId> = (self.links.links[link.index()].downloads.keys())
             .copied()
             .collect();
-        let failed: Vec<(ClientId, u64)> = (clients.into_iter())
+        let failed: Vec<(ClientId, Option<u64>)> = (clients.into_iter())
             .map(|c| self.link_fail(link, c, now))
             .collect();
         let estate = self.estate;
@@ -542,11 +628,16 @@ impl World<'_> {
                 None => {
                     let l = &mut self.links.links[link.index()];
                     let asked = l.downloads.remove(&id).expect("asked");
-                    l.pipe.count(Request::Download, 0, 1, 0);
-                    let dp = self.servers.dp_mut(asked.dp);
-                    dp.relay(asked.millibits);
-                    dp.count(Request::Download, 0, 1, 0);
-                    self.download_finished(id, sched);
+                    l.pipe.count(asked.kind, 0, 1, 0);
+                    match asked.dp {
+                        Some(dp) => {
+                            let dp = self.servers.dp_mut(dp);
+                            dp.relay(asked.millibits);
+                            dp.count(Request::Download, 0, 1, 0);
+                            self.download_finished(id, sched);
+                        }
+                        None => self.scan_answer_arrived(id, sched),
+                    }
                 }
             }
         }

@@ -167,6 +167,17 @@ fn fast_and_explicit_paths_agree() {
             )],
         ),
     ));
+    // Branch clients' scan answers across their WAN links, with the
+    // downloads and copies that share them.
+    cases.push((
+        "branch-offices.ron, scan answers across the links".to_string(),
+        shipped_with(
+            "scenarios/branch-offices.ron",
+            4,
+            200,
+            &[("servers.update_points[0].delta_scan_size", r#""5MB""#)],
+        ),
+    ));
     // A phased deployment suspended while the pilot installs and resumed:
     // its policy is published again twice while answers end silently.
     cases.push((

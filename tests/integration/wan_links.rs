@@ -1290,3 +1290,103 @@ fn waiting_copies_go_by_distribution_priority() {
         ]
     );
 }
+
+/// [`text`] with a branch DP (so that no download crosses the link) and
+/// every scan answer `size` big.
+fn scans_of(size: &str, link: &str, more: &str) -> Estate {
+    estate_of(&text(20, link, "0s", true, more).replace(
+        r#"UpdatePoint(name: "sup")"#,
+        &format!(
+            r#"UpdatePoint(name: "sup", full_scan_size: "{size}", delta_scan_size: "{size}")"#
+        ),
+    ))
+}
+
+/// Per branch client, the online scans from start to done, in ms.
+fn online_scans(records: &[TraceRecord], first_branch: u32) -> Vec<(u32, u64, u64)> {
+    let mut started = std::collections::BTreeMap::new();
+    let mut scans = Vec::new();
+    for r in records {
+        let Some(c) = r.client.filter(|c| c.0 >= first_branch) else {
+            continue;
+        };
+        match r.event {
+            TraceEvent::ScanStart { source, .. } => {
+                started.insert(
+                    c.0,
+                    (source == patchsim::model::ScanSource::UpdatePoint, r.time),
+                );
+            }
+            TraceEvent::ScanDone => {
+                if let Some((true, at)) = started.remove(&c.0) {
+                    scans.push((c.0, at.as_ms(), r.time.as_ms()));
+                }
+            }
+            _ => {}
+        }
+    }
+    scans
+}
+
+/// A branch client's scan answer comes from the SUP at the site across
+/// its location's link: every byte of it crosses the link (exactly: the
+/// link carries the copy to the branch DP plus 50 MB per online scan of
+/// a branch client, and nothing of the site's clients), and each such
+/// scan lasts at least the 200 s that 50 MB take over a 2 Mbps link. A
+/// link outage fails the answers on their way, and the clients scan
+/// again.
+#[test]
+fn scan_answers_cross_the_branch_link() {
+    let (without, _) = traced(&scans_of("0B", "2Mbps", ""));
+    let (with, records) = traced(&scans_of("50MB", "2Mbps", ""));
+    let scans = online_scans(&records, 100);
+    assert!(scans.len() >= 20, "{} online scans", scans.len());
+    assert_eq!(
+        link(&with).bytes - link(&without).bytes,
+        scans.len() as u64 * 50 * MB,
+        "every answer crosses the link"
+    );
+    for &(c, start, done) in &scans {
+        assert!(done - start >= 200_000, "client {c}: {} ms", done - start);
+    }
+    let site = online_scans(&records, 0).len() - scans.len();
+    assert_eq!(
+        with.totals.scan_bytes,
+        (scans.len() + site) as u64 * 50 * MB,
+        "the site's clients' answers are counted but cross nothing"
+    );
+    // Down while the first answers are on their way: they fail then.
+    let first = scans.iter().map(|s| s.1).min().expect("a scan");
+    let at = |ms: u64| {
+        let s = ms / 1000;
+        format!(
+            "2026-11-{:02}T{:02}:{:02}:{:02}Z",
+            9 + s / 86_400,
+            s / 3600 % 24,
+            s / 60 % 60,
+            s % 60
+        )
+    };
+    let fault = format!(
+        r#"faults: [Fault(server: "branch", start: "{}", end: "{}")],"#,
+        at(first + 100_000),
+        at(first + 3_700_000)
+    );
+    let (out, records) = traced(&scans_of("50MB", "2Mbps", &fault));
+    let failed = (records.iter())
+        .filter(|r| r.client.is_some_and(|c| c.0 >= 100))
+        .filter(|r| matches!(r.event, TraceEvent::ScanFailed { .. }))
+        .filter(|r| r.time.as_ms() == (first + 100_000) / 1000 * 1000)
+        .count();
+    assert!(failed >= 1, "an answer on its way fails with the link");
+    assert!(out.totals.scan_rejects >= failed as u64);
+    assert_eq!(
+        online_scans(&records, 100)
+            .iter()
+            .map(|s| s.0)
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
+        20,
+        "every branch client scans in the end"
+    );
+}
