@@ -193,9 +193,6 @@ struct PhaseState {
     manual_pending: bool,
     /// The first phase: its phased deployment is suspended now.
     suspended: bool,
-    /// A later phase: its begin came while its phased deployment was
-    /// suspended; it begins when it is resumed.
-    begin_held: bool,
 }
 
 /// Every deployment's live state and every client's assignments.
@@ -269,7 +266,6 @@ impl Deployments {
                             content_ready: vec![None; estate.primaries.len()],
                             manual_pending: false,
                             suspended: false,
-                            begin_held: false,
                         }
                     }),
                     picked: None,
@@ -724,9 +720,10 @@ impl Deployments {
     }
 
     /// Whether phase `d`'s begin came while its phased deployment was
-    /// suspended and is still to be made (clearing it).
-    pub(crate) fn take_held_begin(&mut self, d: DeploymentId) -> bool {
-        std::mem::take(&mut self.phase_mut(d).begin_held)
+    /// suspended, and it has not begun since.
+    pub(crate) fn begin_held(&mut self, d: DeploymentId) -> bool {
+        let record = &self.phase_mut(d).record;
+        record.held && record.began.is_none()
     }
 
     fn phase_mut(&mut self, d: DeploymentId) -> &mut PhaseState {
@@ -780,9 +777,7 @@ impl World<'_> {
             && self.deployments.phase_mut(phase.first).suspended
         {
             // Suspended: it begins when its phased deployment is resumed.
-            let state = self.deployments.phase_mut(d);
-            state.begin_held = true;
-            state.record.held = true;
+            self.deployments.phase_mut(d).record.held = true;
             return;
         }
         let dep = &mut self.deployments.states[d.index()];

@@ -32,7 +32,7 @@ impl World<'_> {
         self.toggle_phases(d, false, sched);
         let mut next = self.estate.deployments[d.index()].next_phase;
         while let Some(phase) = next {
-            if self.deployments.take_held_begin(phase) {
+            if self.deployments.begin_held(phase) {
                 self.phase_begin(phase, sched);
             }
             next = self.estate.deployments[phase.index()].next_phase;

@@ -71,7 +71,7 @@ struct Sender {
 /// A client's transfer across a link: a download from a DP, or its
 /// SUP's answer to a scan.
 #[derive(Clone, Copy, Debug)]
-struct Download {
+struct Transfer {
     /// The DP on the other side: its cohort's, or one of its site's
     /// default boundary group it fell back to (`None`: a scan's answer
     /// from its SUP).
@@ -90,7 +90,7 @@ struct Link {
     /// Each client's download across the link: the DP it is from and the
     /// millibits it had when it was asked for (the DP counts what it sent
     /// when it ends); or the scan metadata its SUP sends it.
-    downloads: BTreeMap<ClientId, Download>,
+    transfers: BTreeMap<ClientId, Transfer>,
     timer: Option<TimerId>,
     /// Copies the link's outage stopped, each with when it failed and
     /// what it still lacks: tried again every [`COPY_RETRY`] after it
@@ -132,7 +132,7 @@ impl Links {
                     pipe: Dp::new(l.bandwidth_bps, u32::MAX),
                     pending: BTreeMap::new(),
                     asked: 0,
-                    downloads: BTreeMap::new(),
+                    transfers: BTreeMap::new(),
                     timer: None,
                     stalled: Vec::new(),
                 })
@@ -282,9 +282,9 @@ impl World<'_> {
         l.pipe.count(Request::Download, 1, 0, 0);
         let millibits = bytes * 8_000;
         let (dp, kind) = (Some(dp), Request::Download);
-        l.downloads.insert(
+        l.transfers.insert(
             c,
-            Download {
+            Transfer {
                 dp,
                 millibits,
                 kind,
@@ -332,9 +332,9 @@ impl World<'_> {
         }
         l.pipe.count(kind, 1, 0, 0);
         let millibits = bytes * 8_000;
-        l.downloads.insert(
+        l.transfers.insert(
             c,
-            Download {
+            Transfer {
                 dp: None,
                 millibits,
                 kind,
@@ -371,7 +371,7 @@ impl World<'_> {
     pub(crate) fn download_link(&self, c: ClientId) -> Option<LocationId> {
         let cohort = self.cohort(c);
         cohort.crosses.or_else(|| {
-            (cohort.location).filter(|l| self.links.links[l.index()].downloads.contains_key(&c))
+            (cohort.location).filter(|l| self.links.links[l.index()].transfers.contains_key(&c))
         })
     }
 
@@ -397,9 +397,9 @@ impl World<'_> {
         link: LocationId,
         c: ClientId,
         now: SimTime,
-    ) -> Option<(u64, Download)> {
+    ) -> Option<(u64, Transfer)> {
         let l = &mut self.links.links[link.index()];
-        let asked = l.downloads.remove(&c)?;
+        let asked = l.transfers.remove(&c)?;
         let waiting = (l.pending.iter())
             .find(|(_, p)| p.id == c)
             .map(|(&key, _)| key);
@@ -443,7 +443,7 @@ impl World<'_> {
         let now = sched.now();
         let mut failed = Vec::new();
         for link in 0..self.links.links.len() {
-            let clients: Vec<ClientId> = (self.links.links[link].downloads.iter())
+            let clients: Vec<ClientId> = (self.links.links[link].transfers.iter())
                 .filter(|(_, download)| download.dp == Some(dp))
                 .map(|(&c, _)| c)
                 .collect();
@@ -476,7 +476,7 @@ impl World<'_> {
     ) -> Vec<(ClientId, Option<u64>)> {
         let now = sched.now();
         self.links.links[link.index()].pipe.set_down(true, now);
-        let clients: Vec<ClientId> = (self.links.links[link.index()].downloads.keys())
+        let clients: Vec<ClientId> = (self.links.links[link.index()].transfers.keys())
             .copied()
             .collect();
         let failed: Vec<(ClientId, Option<u64>)> = (clients.into_iter())
@@ -627,7 +627,7 @@ impl World<'_> {
                 }
                 None => {
                     let l = &mut self.links.links[link.index()];
-                    let asked = l.downloads.remove(&id).expect("asked");
+                    let asked = l.transfers.remove(&id).expect("asked");
                     l.pipe.count(asked.kind, 0, 1, 0);
                     match asked.dp {
                         Some(dp) => {
