@@ -45,6 +45,9 @@ impl World<'_> {
                 for (c, remaining) in self.dp_fail_all(dp, sched) {
                     self.download_failed(c, remaining, sched);
                 }
+                if !self.estate.locations.is_empty() {
+                    self.pull_source_down(dp, sched);
+                }
             }
             (ServerRef::Link(link), Some(factor)) => self.link_set_slowdown(link, factor, sched),
             (ServerRef::Link(link), None) => {

@@ -46,6 +46,12 @@ struct Copy {
     /// its sending slots: a copy to a standard DP, not one a pull DP
     /// downloads itself.
     pushed: bool,
+    /// For a pull DP's copy: the source DP it downloads from now.
+    source: Option<DpId>,
+    /// When the site server distributed the content (the sources have
+    /// it from then on, once sent to them), and its size.
+    distributed: SimTime,
+    bytes: u64,
 }
 
 /// A transfer asked for, waiting out the link's latency.
@@ -229,11 +235,12 @@ impl World<'_> {
             .sum();
         for dp in dps {
             let dp_spec = &estate.distribution_points[dp.index()];
-            let start = if dp_spec.pull_from.is_empty() {
-                at
+            let (start, source) = if dp_spec.pull_from.is_empty() {
+                (at, None)
             } else {
-                match pull_start(estate, &dp_spec.pull_from, bytes, at) {
-                    Some(start) => start,
+                let sources = &dp_spec.pull_from;
+                match pull_next(estate, sources, bytes, at, at, PULL_CHECK) {
+                    Some((start, source)) => (start, Some(source)),
                     None => continue, // no source has it before the end
                 }
             };
@@ -242,6 +249,9 @@ impl World<'_> {
                 deployment: d,
                 dp,
                 pushed: dp_spec.pull_from.is_empty(),
+                source,
+                distributed: at,
+                bytes,
             });
             let link = dp_spec.location.expect("a DP in a location");
             let ready = start + estate.locations[link.index()].latency;
@@ -254,6 +264,57 @@ impl World<'_> {
                     slot: false,
                 },
             );
+            self.link_reschedule(link, sched);
+        }
+    }
+
+    /// DP `dp` went down: each pull DP downloading from it (or about to)
+    /// stops, keeps what it has, and downloads the rest from its next
+    /// source that has the content and is up, after the link's latency;
+    /// with none, it looks again every 30 minutes [42].
+    pub(crate) fn pull_source_down(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let estate = self.estate;
+        for k in 0..self.links.copies.len() {
+            let copy = self.links.copies[k];
+            if copy.source != Some(dp) {
+                continue;
+            }
+            let spec = &estate.distribution_points[copy.dp.index()];
+            let link = spec.location.expect("a DP in a location");
+            let id = ClientId(COPY_IDS - k as u32);
+            let latency = estate.locations[link.index()].latency;
+            let l = &mut self.links.links[link.index()];
+            let waiting = (l.pending.iter())
+                .find(|(_, p)| p.id == id)
+                .map(|(&key, _)| key);
+            let left = match waiting {
+                // Started, waiting out the round trip.
+                Some(key) if key.0 <= now + latency => l.pending.remove(&key).map(|p| p.millibits),
+                // Planned for a later check, which found the source up.
+                Some(_) => continue,
+                None => l.pipe.stop(id, now),
+            };
+            let Some(millibits) = left else {
+                continue; // done, or stopped by its link's outage
+            };
+            let sources = &spec.pull_from;
+            let (distributed, bytes) = (copy.distributed, copy.bytes);
+            let next = pull_next(estate, sources, bytes, distributed, now, PULL_RETRY);
+            self.links.copies[k].source = next.map(|(_, source)| source);
+            if let Some((start, _)) = next {
+                let cap = spec.content_link_bps;
+                let slot = false;
+                self.links.links[link.index()].ask(
+                    start + latency,
+                    Pending {
+                        id,
+                        millibits,
+                        cap,
+                        slot,
+                    },
+                );
+            }
             self.link_reschedule(link, sched);
         }
     }
@@ -822,16 +883,29 @@ impl Link {
 /// DP's content is on one of its sources, until it is.
 const PULL_CHECK: SimDuration = SimDuration::from_mins(20);
 
+/// How long a pull DP that found its content on none of its sources
+/// waits before it starts looking again.
+const PULL_RETRY: SimDuration = SimDuration::from_mins(30);
+
 /// When a pull-distribution point starts downloading `bytes` of content
-/// the site distributes at `at`: at the first of the Package Transfer
-/// Manager's checks (at `at`, then every 20 minutes) at which a source
-/// DP has the content (the site server sends it to the sources as to
-/// every DP at the site, over each one's `content_link`) and is up; the
-/// pull DP then downloads it from the first such source in its list.
-/// `None` if no check before the end of the run finds one.
-fn pull_start(estate: &Estate, sources: &[DpId], bytes: u64, at: SimTime) -> Option<SimTime> {
+/// the site distributed at `at`, and from which source: at the first of
+/// the checks at `from`, then every `step`, at which a source DP has the
+/// content (the site server sends it to the sources as to every DP at
+/// the site, over each one's `content_link`) and is up; the pull DP then
+/// downloads it from the first such source in its list. The Package
+/// Transfer Manager checks every 20 minutes before the first download; a
+/// pull DP that lost its source looks again every 30 minutes. `None` if
+/// no check before the end of the run finds one.
+fn pull_next(
+    estate: &Estate,
+    sources: &[DpId],
+    bytes: u64,
+    at: SimTime,
+    from: SimTime,
+    step: SimDuration,
+) -> Option<(SimTime, DpId)> {
     let usable = |t: SimTime| {
-        sources.iter().any(|&src| {
+        sources.iter().copied().find(|&src| {
             let spec = &estate.distribution_points[src.index()];
             let sent = SimDuration(
                 (u128::from(bytes) * 8_000).div_ceil(u128::from(spec.content_link_bps)) as u64,
@@ -842,12 +916,12 @@ fn pull_start(estate: &Estate, sources: &[DpId], bytes: u64, at: SimTime) -> Opt
             at + sent <= t && !down
         })
     };
-    let mut t = at;
+    let mut t = from;
     while t <= estate.end() {
-        if usable(t) {
-            return Some(t);
+        if let Some(source) = usable(t) {
+            return Some((t, source));
         }
-        t += PULL_CHECK;
+        t += step;
     }
     None
 }

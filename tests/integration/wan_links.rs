@@ -1390,3 +1390,41 @@ fn scan_answers_cross_the_branch_link() {
         "every branch client scans in the end"
     );
 }
+
+/// A pull DP whose source goes down while it downloads keeps what it has
+/// and downloads the rest from its next source that has the content and
+/// is up, one round trip later; with none, it looks again every 30
+/// minutes ("waits for 30 minutes, and then starts the process again").
+/// The copy starts at 10:50:04.040 (the second check) and takes 400 s at
+/// 2 Mbps; hub goes down at 10:51:44, 99.96 s in, for an hour.
+#[test]
+fn a_pull_dp_turns_to_its_next_source_when_one_fails() {
+    let fault = r#"faults: [Fault(server: "hub", start: "2026-11-10T10:51:44Z", end: "2026-11-10T11:51:44Z")],"#;
+    let copied = |sources: &str| {
+        let text = text(20, "2Mbps", "40ms", true, fault)
+            .replace(
+                r#"DistributionPoint(name: "hub"), "#,
+                r#"DistributionPoint(name: "hub"), DistributionPoint(name: "hub2"), "#,
+            )
+            .replace(
+                r#"DistributionPoint(name: "branch-dp", location: "branch")"#,
+                &format!(
+                    r#"DistributionPoint(name: "branch-dp", location: "branch", pull_from: [{sources}])"#
+                ),
+            );
+        let (_, records) = traced(&estate_of(&text));
+        let copied: Vec<u64> = (records.iter())
+            .filter(|r| matches!(r.event, TraceEvent::ContentCopied { .. }))
+            .map(|r| r.time.as_ms())
+            .collect();
+        copied
+    };
+    // 99.96 s of 400 s were sent; the rest takes 300.04 s.
+    let down = 34 * 3_600_000 + 51 * 60_000 + 44_000;
+    let rest = 300_040;
+    // hub2 has the content and is up: at once, after the round trip.
+    assert_eq!(copied(r#""hub", "hub2""#), vec![down + 40 + rest]);
+    // hub alone: the looks at 10:51:44 and 11:21:44 find it down, the one
+    // at 11:51:44 finds it back.
+    assert_eq!(copied(r#""hub""#), vec![down + 3_600_000 + 40 + rest]);
+}
