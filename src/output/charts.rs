@@ -42,6 +42,9 @@ const WINDOW_FILLS: [RGBColor; 3] = [
     RGBColor(236, 200, 160),
 ];
 
+/// Where a phased deployment was suspended.
+const SUSPENDED_FILL: RGBColor = RGBColor(205, 205, 205);
+
 /// What a chart shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Subject {
@@ -265,7 +268,9 @@ impl<'a> Context<'a> {
             origin,
             x_max: (span as f64 / unit.ms).max(1.0 / 60.0),
             slo: [th.true_at[at95], th.reported_at[at95]],
-            windows: window_bands(estate, i, unit, origin),
+            windows: (window_bands(estate, i, unit, origin).into_iter())
+                .chain(suspension_band(estate, i, unit, origin, &when))
+                .collect(),
             name: &spec.name,
             targeted: outcome.deployments[i].targeted,
             rows,
@@ -627,6 +632,40 @@ fn window_bands(estate: &Estate, i: usize, unit: Unit, origin: SimTime) -> Vec<W
             }
         })
         .collect()
+}
+
+/// A grey band where the phased deployment that deployment `i` is a
+/// phase of was suspended, clipped to the chart.
+fn suspension_band(
+    estate: &Estate,
+    i: usize,
+    unit: Unit,
+    origin: SimTime,
+    when: &dyn Fn(SimTime) -> String,
+) -> Option<WindowBand> {
+    let spec = &estate.deployments[i];
+    let first = spec.phase.as_ref().map_or(i, |p| p.first.index());
+    let suspensions = &estate.deployments[first].suspensions;
+    if suspensions.is_empty() {
+        return None;
+    }
+    let end = estate.end();
+    let spans: Vec<(f64, f64)> = (suspensions.iter())
+        .map(|&(at, resume)| (at.max(origin), resume.min(end)))
+        .filter(|&(a, b)| a < b)
+        .map(|(a, b)| (unit.of(a) - unit.of(origin), unit.of(b) - unit.of(origin)))
+        .collect();
+    let words: Vec<String> = (suspensions.iter())
+        .map(|&(at, resume)| match resume {
+            SimTime::MAX => format!("from {}", when(at)),
+            resume => format!("{} – {}", when(at), when(resume)),
+        })
+        .collect();
+    (!spans.is_empty()).then(|| WindowBand {
+        label: format!("phased deployment suspended: {}", words.join("; ")),
+        color: SUSPENDED_FILL,
+        spans,
+    })
 }
 
 /// Each time window `w` is open within a run of length `duration`, clipped

@@ -424,16 +424,26 @@ fn a_suspension_holds_the_rollout_until_the_resume() {
         .map(|r| r.event.name())
         .collect();
     assert!(trace_names.contains(&"phase_suspended") && trace_names.contains(&"phase_resumed"));
-    // No pilot install starts before the resume; the always-on clients
-    // the update applies to install within two hours of it.
-    let started: Vec<SimTime> = (outcome.deployments[0].assignments.iter())
-        .map(|a| a.install_started_at)
-        .filter(|&t| t != SimTime::MAX)
+    // An install before the resume is one of a client that had not
+    // learned the suspension yet (here: none); the always-on clients the
+    // update applies to install within two hours of the resume.
+    let started: Vec<(u32, SimTime)> = (outcome.deployments[0].assignments.iter())
+        .enumerate()
+        .map(|(c, a)| (c as u32, a.install_started_at))
+        .filter(|&(_, t)| t != SimTime::MAX)
         .collect();
     assert!(started.len() > 300, "{} installs", started.len());
-    assert!(
-        started.iter().all(|&t| t >= resume),
-        "an install before the resume"
+    for &(c, t) in started.iter().filter(|&&(_, t)| t < resume) {
+        let learned = of("policy_disabled", c);
+        assert!(
+            learned.is_none_or(|r| r.time > t),
+            "client {c} installed at {t} after it learned the suspension"
+        );
+    }
+    let early = started.iter().filter(|&&(_, t)| t < resume).count();
+    assert_eq!(
+        early, 0,
+        "every pilot client learned it before its deadline"
     );
     let prompt = (outcome.deployments[0].assignments[..300].iter())
         .filter(|a| a.install_started_at != SimTime::MAX)
@@ -502,6 +512,18 @@ fn a_phase_due_while_suspended_begins_at_the_resume() {
         Some((SimTime(to * HOUR), PhaseReason::PreviousSucceeded))
     );
     assert!(phase.held);
+    // The pilot's compliance chart shows the suspension as a grey band
+    // whose legend gives its instants; the broad ring's starts at the
+    // resume, after it.
+    let files = patchsim::output::run_files(&estate, &outcome);
+    let svg = |name: &str| {
+        let (_, svg) =
+            (files.iter().find(|(n, _)| n == name)).unwrap_or_else(|| panic!("{name} written"));
+        svg.clone()
+    };
+    let pilot = svg("compliance-0-pilot.svg");
+    assert!(pilot.contains("phased deployment suspended:") && pilot.contains("#CDCDCD"));
+    assert!(!svg("compliance-1-broad.svg").contains("phased deployment suspended:"));
     assert_eq!(
         phase.previous_succeeded_at,
         plain.deployments[1]
