@@ -48,18 +48,21 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) {
         let now = sched.now();
+        let mut republished = vec![false; self.estate.primaries.len()];
         let mut phase = Some(first);
         while let Some(d) = phase {
             if self.deployments.created(d) <= now {
-                for site in 0..self.estate.primaries.len() {
+                for (site, again) in republished.iter_mut().enumerate() {
                     let published = self.deployments.is_published_at(d, site);
                     self.site.toggle(site, d, disabled, published);
-                    if published {
-                        self.refresh_site_current(site);
-                    }
+                    *again |= published;
                 }
             }
             phase = self.estate.deployments[d.index()].next_phase;
+        }
+        // Each client of a site that published anything again is behind.
+        for site in (0..republished.len()).filter(|&site| republished[site]) {
+            self.refresh_site_current(site);
         }
         self.policy_changed(sched);
     }

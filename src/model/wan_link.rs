@@ -285,10 +285,7 @@ impl World<'_> {
             let id = ClientId(COPY_IDS - k as u32);
             let latency = estate.locations[link.index()].latency;
             let l = &mut self.links.links[link.index()];
-            let waiting = (l.pending.iter())
-                .find(|(_, p)| p.id == id)
-                .map(|(&key, _)| key);
-            let left = match waiting {
+            let left = match l.waiting(id) {
                 // Started, waiting out the round trip.
                 Some(key) if key.0 <= now + latency => l.pending.remove(&key).map(|p| p.millibits),
                 // Planned for a later check, which found the source up.
@@ -461,10 +458,7 @@ impl World<'_> {
     ) -> Option<(u64, Transfer)> {
         let l = &mut self.links.links[link.index()];
         let asked = l.transfers.remove(&c)?;
-        let waiting = (l.pending.iter())
-            .find(|(_, p)| p.id == c)
-            .map(|(&key, _)| key);
-        let left = match waiting {
+        let left = match l.waiting(c) {
             Some(key) => l.pending.remove(&key).expect("found").millibits,
             None => l.pipe.stop(c, now).expect("a download on the link"),
         };
@@ -873,6 +867,14 @@ impl World<'_> {
 
 impl Link {
     /// A transfer asked for, to start at `at`.
+    /// The key of transfer `id` if it is asked for and still waiting out
+    /// the latency (its start time first).
+    fn waiting(&self, id: ClientId) -> Option<(SimTime, u64)> {
+        (self.pending.iter())
+            .find(|(_, p)| p.id == id)
+            .map(|(&key, _)| key)
+    }
+
     fn ask(&mut self, at: SimTime, p: Pending) {
         self.pending.insert((at, self.asked), p);
         self.asked += 1;
