@@ -474,6 +474,18 @@ impl Clients {
         self.table.set_current(c, current);
     }
 
+    /// Whether its polls are counted, not simulated.
+    #[inline]
+    pub(crate) fn quiet(&self, c: ClientId) -> bool {
+        self.table.quiet(c)
+    }
+
+    /// Its polls are counted from now, or simulated again.
+    #[inline]
+    pub(crate) fn set_quiet(&mut self, c: ClientId, on: bool) {
+        self.table.set_quiet(c, on);
+    }
+
     /// Whether it has the software updates policy.
     #[inline]
     pub(crate) fn has_update_policy(&self, c: ClientId) -> bool {

@@ -63,8 +63,10 @@ impl World<'_> {
     pub(crate) fn policy_poll(&mut self, c: ClientId, mp: usize, sched: &mut Scheduler<'_, Event>) {
         debug_assert_eq!(mp, self.mp_station(c));
         if self.explicit || self.clients.online(c) {
-            sched.repeat();
             let at = self.settle(mp, sched.key());
+            if !self.poll_turns_quiet(c, &at, sched.now()) {
+                sched.repeat();
+            }
             self.request_policy_at(c, &at, sched);
         } else {
             self.clients.set_polling(c, false);
@@ -124,6 +126,11 @@ impl World<'_> {
         let c = job.client;
         let now = sched.now();
         if !answered(&mut self.clients, &mut self.recorder.totals, c) {
+            return;
+        }
+        if self.clients.current(c) {
+            // An empty answer (what a silent ending does): the client's
+            // record is not read.
             return;
         }
         let site = self.cohort(c).site;
@@ -408,10 +415,12 @@ impl World<'_> {
             return;
         }
         let site = &self.estate.site;
-        sched.after_fixed(
-            site.mp_forward_delay + site.state_system_delay,
-            Event::BatchForwarded(job.token),
-        );
+        let delay = site.mp_forward_delay + site.state_system_delay;
+        if delay == SimDuration::ZERO {
+            self.follow_ups.push_back(Event::BatchForwarded(job.token));
+        } else {
+            sched.after_fixed(delay, Event::BatchForwarded(job.token));
+        }
     }
 
     /// The client resends its full current state, as

@@ -198,6 +198,7 @@ impl World<'_> {
     /// as done at the next start, and it plans its next power-on.
     pub(crate) fn switch_off(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        self.quiet_switched_off(c, sched.key());
         let settled = self.settle_own_answer(c, sched.key());
         self.recorder.trace(now, Some(c), || TraceEvent::PowerOff);
         self.interrupt(c, sched);

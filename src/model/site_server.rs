@@ -397,6 +397,7 @@ impl World<'_> {
             .trace(now, Some(c), || TraceEvent::ResyncRequested);
         self.clients.set_current(c, false);
         self.wake_silent(self.mp_station(c), sched);
+        self.wake_quiet(c, sched);
     }
 
     /// A batch reaches the CAS's database by replication.
@@ -438,6 +439,9 @@ impl World<'_> {
     pub(crate) fn refresh_current(&mut self, c: ClientId) {
         let current = self.is_current(c);
         self.clients.set_current(c, current);
+        if !current && self.clients.quiet(c) {
+            self.unquiet.push(c);
+        }
     }
 
     /// [`refresh_current`](Self::refresh_current) for every client of

@@ -13,6 +13,8 @@
 //! builds the parts, schedules the first events, dispatches, samples the
 //! timeline and hands the outcome over.
 
+use std::collections::VecDeque;
+
 use rand::Rng;
 
 use super::client::Clients;
@@ -25,6 +27,7 @@ use super::record::{Outcome, SampleRow, SyncKind, UpdateRow};
 use super::recorder::Recorder;
 use super::servers::Servers;
 use super::site_server::Site;
+use super::store::QuietPolls;
 use super::sync::Catalog;
 use super::trace::{TraceEvent, Tracer};
 use super::wan_link::Links;
@@ -65,6 +68,15 @@ pub(crate) struct World<'e> {
     /// Phases whose reported compliance rose during this event: does the
     /// next phase's success criterion hold now?
     pub(super) phase_checks: Vec<DeploymentId>,
+    /// What this event set off that takes no time (a service of zero
+    /// length, a forward without delay): handled in order right after it,
+    /// before any other event, without a place on the agenda.
+    pub(super) follow_ups: VecDeque<Event>,
+    /// The clients whose polls are counted rather than simulated.
+    pub(super) quiet: QuietPolls,
+    /// Quiet clients that may have lost what they had during this event
+    /// (see [`World::wake_quiet`]).
+    pub(super) unquiet: Vec<ClientId>,
 }
 
 impl<'e> World<'e> {
@@ -88,6 +100,9 @@ impl<'e> World<'e> {
             explicit: false,
             report_dirty: Vec::new(),
             phase_checks: Vec::new(),
+            follow_ups: VecDeque::new(),
+            quiet: QuietPolls::default(),
+            unquiet: Vec::new(),
             windows: Schedule::per_cohort(estate),
         };
         world.count_initial_cells();
@@ -102,6 +117,7 @@ impl<'e> World<'e> {
     /// state, and the samples.
     pub(crate) fn start(&mut self, sched: &mut Scheduler<'_, Event>) {
         let estate = self.estate;
+        self.plan_quiet_polls();
         sched.at_fixed(
             estate.sync.first_scheduled,
             Event::SyncStart(SyncKind::Full),
@@ -236,6 +252,7 @@ impl<'e> World<'e> {
     fn sample(&mut self, sched: &mut Scheduler<'_, Event>) {
         let settled = self.settle_all(sched.key());
         let now = sched.now();
+        self.sample_quiet(now);
         let recorder = &mut self.recorder;
         for d in self.deployments.ids() {
             (recorder.timeline).push(SampleRow::new(now, d, self.deployments.counts(d)));
@@ -275,12 +292,14 @@ impl<'e> World<'e> {
 
     /// Ends the run and hands over what it recorded.
     fn finish(mut self, stats: RunStats) -> Outcome {
-        // Services that ended silently by the end (the run handles events
-        // up to and including its end time).
-        let settled = self.settle_all(EventKey {
+        // Services that ended silently by the end, and polls counted (the
+        // run handles events up to and including its end time).
+        let end = EventKey {
             time: self.estate.end(),
             seq: u64::MAX,
-        });
+        };
+        self.finish_quiet(end);
+        let settled = self.settle_all(end);
         let estate = self.estate;
         self.recorder.totals.updates_never_fit = self.updates_never_fit();
         let t = &mut self.recorder.totals;
@@ -408,6 +427,26 @@ impl Model for World<'_> {
     }
 
     fn handle(&mut self, event: Event, sched: &mut Scheduler<'_, Event>) {
+        self.dispatch(event, sched);
+        while let Some(next) = self.follow_ups.pop_front() {
+            self.dispatch(next, sched);
+        }
+        while let Some(c) = self.unquiet.pop() {
+            self.wake_quiet(c, sched);
+        }
+        while let Some(c) = self.report_dirty.pop() {
+            self.arm_report(c, sched.now(), sched);
+        }
+        while let Some(d) = self.phase_checks.pop() {
+            self.check_phase_goal(d, sched);
+        }
+    }
+}
+
+impl World<'_> {
+    /// Handles one event, or one of its follow-ups.
+    #[inline]
+    fn dispatch(&mut self, event: Event, sched: &mut Scheduler<'_, Event>) {
         if self.recorder.tracing() {
             self.trace_event(event, sched.now());
         }
@@ -449,12 +488,6 @@ impl Model for World<'_> {
             Event::FaultEnd(i) => self.fault_end(usize::from(i), sched),
             Event::PowerOn(c) => self.power_on(c, sched),
             Event::PowerOff(c) => self.power_off(c, sched),
-        }
-        while let Some(c) = self.report_dirty.pop() {
-            self.arm_report(c, sched.now(), sched);
-        }
-        while let Some(d) = self.phase_checks.pop() {
-            self.check_phase_goal(d, sched);
         }
     }
 }

@@ -241,3 +241,44 @@ fn every_scenario_keeps_capacity_and_messages() {
         assert_messages_conserved(&out);
     }
 }
+
+/// A service that takes no time (the plain estate's servers) holds its
+/// worker only within the event that asked for it: when 60-odd clients
+/// scan at the same millisecond (the deadline, their scan results
+/// expired), a SUP with one scan slot and no queue serves them all one
+/// after another, and so do an MP and a state system of one worker each.
+#[test]
+fn a_service_that_takes_no_time_holds_no_worker() {
+    let raw = patchsim::scenario::load(std::path::Path::new("scenarios/plain.ron")).unwrap();
+    let sets = [
+        ("cohorts[0].count", "300"),
+        ("servers.management_points[0].workers", "1"),
+        ("servers.management_points[0].queue_limit", "0"),
+        ("servers.update_points[0].scan_slots", "1"),
+        ("servers.update_points[0].queue_limit", "0"),
+        ("site.state_system_threads", "1"),
+    ];
+    let raw = patchsim::scenario::apply_sets(&raw, &sets).unwrap();
+    let estate = patchsim::scenario::build(raw, "plain.ron").unwrap();
+    let out = common::simulate(&estate);
+    assert_eq!(out.totals.scan_rejects, 0);
+    assert_eq!(out.totals.mp_rejects, 0);
+    let deadline = estate.deployments[0].deadline;
+    let sup = (out.servers.iter())
+        .position(|s| s.role == ServerRole::UpdatePoint)
+        .unwrap();
+    let burst: u64 = (out.load.iter())
+        .filter(|r| r.server == sup && r.time == deadline)
+        .map(|r| r.counts.served[Request::DeltaScan as usize])
+        .sum();
+    assert!(burst >= 50, "{burst} scans in the hour up to the deadline");
+    for s in out
+        .servers
+        .iter()
+        .filter(|s| s.role != ServerRole::DistributionPoint)
+    {
+        assert_eq!(s.total.rejected.iter().sum::<u64>(), 0, "{}", s.name);
+        assert_eq!(s.peak_busy, 1, "{}", s.name);
+        assert_eq!(s.peak_queue, 0, "{}", s.name);
+    }
+}

@@ -66,6 +66,8 @@ const POLLING: u8 = 4;
 const FAILING: u8 = 8;
 /// It has everything its site has published.
 const CURRENT: u8 = 16;
+/// Its polls are counted, not simulated (see `quiet.rs`).
+const QUIET: u8 = 32;
 
 /// Which database's copy of a client's reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -316,6 +318,18 @@ impl ClientTable {
     #[inline]
     pub(crate) fn current(&self, c: ClientId) -> bool {
         self.flags[c.index()] & CURRENT != 0
+    }
+
+    /// Whether its polls are counted, not simulated.
+    #[inline]
+    pub(crate) fn quiet(&self, c: ClientId) -> bool {
+        self.flags[c.index()] & QUIET != 0
+    }
+
+    /// Its polls are counted from now, or simulated again.
+    #[inline]
+    pub(crate) fn set_quiet(&mut self, c: ClientId, on: bool) {
+        self.set_flag(c, QUIET, on);
     }
 
     /// Records whether it has everything its site has published.

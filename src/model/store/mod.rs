@@ -18,6 +18,8 @@
 //!   endings due before now) hands out;
 //! - [`service`]: offering requests, starting and ending service, waking
 //!   silent endings when a queue forms or policy is published;
+//! - [`quiet`]: the polls of clients that have everything and ask an MP
+//!   that answers at once, counted by arithmetic instead of simulated;
 //! - [`hints`]: for each event, an exhaustive `match` over what its
 //!   handler reads, loaded a few events ahead.
 
@@ -26,6 +28,7 @@ mod batches;
 mod clients;
 mod hints;
 mod outbox;
+mod quiet;
 mod service;
 mod station;
 
@@ -33,6 +36,7 @@ pub(crate) use assignments::AssignmentTable;
 pub(crate) use batches::BatchArena;
 pub(crate) use clients::{AnswerSettled, ClientTable, Database, NewClient};
 pub(crate) use outbox::Outboxes;
+pub(crate) use quiet::QuietPolls;
 #[cfg(test)]
 pub(crate) use station::StationTotals;
 pub(crate) use station::{Job, Offer, Settled, Stations};

@@ -160,7 +160,11 @@ impl World<'_> {
     ) {
         let station = at.station();
         let length = self.service_time(station, &job);
-        if self.may_end_silently(at, &job) {
+        if length == SimDuration::ZERO {
+            // It ends with this event, explicit run or not.
+            self.servers.stations_mut().started_now(at, slot);
+            (self.follow_ups).push_back(Event::Served(station as u16, slot));
+        } else if self.may_end_silently(at, &job) {
             let key = sched.reserve(sched.now() + length);
             self.servers
                 .stations_mut()
@@ -204,6 +208,9 @@ impl World<'_> {
     /// answer goes to whoever asked.
     pub(crate) fn served(&mut self, station: usize, slot: u16, sched: &mut Scheduler<'_, Event>) {
         let at = self.settle(station, sched.key());
+        if !self.servers.stations_mut().in_service(&at, slot) {
+            return;
+        }
         let job = self.servers.stations_mut().finish(&at, slot);
         if self.pools.any() {
             self.pools.scan_ended(station, job.kind);

@@ -36,6 +36,9 @@ pub(crate) enum Ending {
     Starting,
     /// At a scheduled event.
     Timer(TimerId),
+    /// With the event that started it: a service that takes no time (its
+    /// `Served` is a follow-up of that event).
+    Now,
     /// Silently, at this place in the event order, without an event: the
     /// world settles it before anything could observe the difference (see
     /// `World::settle`). The key was reserved on the agenda, so the order of
@@ -256,6 +259,12 @@ impl Station {
         entry.1 = Ending::Timer(timer);
     }
 
+    /// Records that the service that just started in `slot` takes no time.
+    fn started_now(&mut self, slot: u16) {
+        let entry = self.slots[slot as usize].as_mut().expect("slot reserved");
+        entry.1 = Ending::Now;
+    }
+
     /// Records that the service of `job`, which just started in `slot`,
     /// ends silently at `key` (written, not read back: reading the slot
     /// just written waited on the write).
@@ -377,7 +386,7 @@ impl Station {
                 self.count(job.kind, |c| &mut c.rejected);
                 let timer = match ending {
                     Ending::Timer(timer) => Some(timer),
-                    Ending::Silent(_) | Ending::Starting => None,
+                    Ending::Silent(_) | Ending::Starting | Ending::Now => None,
                 };
                 failed.push((job, timer));
             }
@@ -502,6 +511,19 @@ impl Stations {
         self.at(at).started(slot, timer)
     }
 
+    /// Records that the service that just started in `slot` takes no time:
+    /// it ends with the event that started it.
+    pub(crate) fn started_now(&mut self, at: &Settled, slot: u16) {
+        self.at(at).started_now(slot)
+    }
+
+    /// Whether `slot` holds a request in service (a service that takes no
+    /// time may have failed, with its station, in the event that started
+    /// it).
+    pub(crate) fn in_service(&mut self, at: &Settled, slot: u16) -> bool {
+        self.at(at).slots[usize::from(slot)].is_some()
+    }
+
     /// Records that the service of `job`, which just started in `slot`,
     /// ends silently at `key`, a place reserved on the agenda.
     #[inline]
@@ -535,6 +557,20 @@ impl Stations {
         let s = self.at(at);
         s.down = true;
         s.fail_all(failed);
+    }
+
+    /// `n` policy polls counted, not simulated (see `quiet.rs`): each
+    /// arrived, a free worker took it at once, and it ended within its own
+    /// event.
+    pub(crate) fn count_quiet_polls(&mut self, station: usize, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let s = &mut self.list[station];
+        s.interval.arrived[Request::Policy as usize] += n;
+        s.interval.served[Request::Policy as usize] += n;
+        s.no_wait += n;
+        s.peak_busy = s.peak_busy.max(1);
     }
 
     /// Its answer sent `bytes` to a client. (Only an answer with an event
