@@ -792,7 +792,14 @@ impl World<'_> {
             };
             for (site, ready) in state.content_ready.iter().enumerate() {
                 if let Some(ready) = *ready {
-                    sched.at_fixed(ready.max(now), Event::ContentReady(d, site as u16));
+                    // In a hierarchy the phase begins at the CAS, and its
+                    // deployment reaches each primary by replication.
+                    let reached = if self.estate.hierarchy {
+                        now + self.estate.primaries[site].replication_delay
+                    } else {
+                        now
+                    };
+                    sched.at_fixed(ready.max(reached), Event::ContentReady(d, site as u16));
                 }
             }
         }

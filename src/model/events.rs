@@ -36,6 +36,9 @@ pub enum Event {
     Suspend(DeploymentId),
     /// The administrator resumes a suspended phased deployment.
     Resume(DeploymentId),
+    /// In a hierarchy, a suspension or resume reaches a primary by
+    /// replication: (first phase, site, disabled).
+    PolicyToggle(DeploymentId, u16, bool),
     /// An automatic deployment rule's scheduled run: (rule).
     RuleRun(u16),
     /// Take one row of the compliance timeline.

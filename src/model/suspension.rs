@@ -40,28 +40,50 @@ impl World<'_> {
     }
 
     /// Disables (or enables) the policy of each begun phase of the phased
-    /// deployment `first` at every primary.
+    /// deployment `first` at every primary: at once at a standalone site;
+    /// in a hierarchy, where the administrator acts at the CAS, at each
+    /// primary after its replication delay, as a deployment reaches it.
     fn toggle_phases(
         &mut self,
         first: DeploymentId,
         disabled: bool,
         sched: &mut Scheduler<'_, Event>,
     ) {
+        if !self.estate.hierarchy {
+            self.toggle_site(first, 0, disabled, sched);
+            return;
+        }
+        for (site, primary) in self.estate.primaries.iter().enumerate() {
+            sched.at_fixed(
+                sched.now() + primary.replication_delay,
+                Event::PolicyToggle(first, site as u16, disabled),
+            );
+        }
+    }
+
+    /// Disables (or enables) the policy of each begun phase of the phased
+    /// deployment `first` at primary `site`.
+    pub(crate) fn toggle_site(
+        &mut self,
+        first: DeploymentId,
+        site: usize,
+        disabled: bool,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
         let now = sched.now();
-        let mut republished = vec![false; self.estate.primaries.len()];
+        let mut republished = false;
         let mut phase = Some(first);
         while let Some(d) = phase {
             if self.deployments.created(d) <= now {
-                for (site, again) in republished.iter_mut().enumerate() {
-                    let published = self.deployments.is_published_at(d, site);
-                    self.site.toggle(site, d, disabled, published);
-                    *again |= published;
-                }
+                let published = self.deployments.is_published_at(d, site);
+                self.site.toggle(site, d, disabled, published);
+                republished |= published;
             }
             phase = self.estate.deployments[d.index()].next_phase;
         }
-        // Each client of a site that published anything again is behind.
-        for site in (0..republished.len()).filter(|&site| republished[site]) {
+        // Each client of the site, if it published anything again, is
+        // behind.
+        if republished {
             self.refresh_site_current(site);
         }
         self.policy_changed(sched);

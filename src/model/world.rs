@@ -357,6 +357,8 @@ impl<'e> World<'e> {
             Event::PhaseBegin(_) => return,
             Event::Suspend(deployment) => (None, TraceEvent::PhaseSuspended { deployment }),
             Event::Resume(deployment) => (None, TraceEvent::PhaseResumed { deployment }),
+            // Traced where clients learn it.
+            Event::PolicyToggle(..) => return,
             // Traced with what it did.
             Event::RuleRun(_) => return,
             // Traced where they take effect: a sync that fails at the insert
@@ -478,6 +480,9 @@ impl World<'_> {
             Event::PhaseBegin(d) => self.phase_begin(d, sched),
             Event::Suspend(d) => self.suspend(d, sched),
             Event::Resume(d) => self.resume(d, sched),
+            Event::PolicyToggle(d, site, disabled) => {
+                self.toggle_site(d, usize::from(site), disabled, sched)
+            }
             Event::RuleRun(r) => self.rule_run(usize::from(r), sched),
             // The row is taken once every event at this instant is in.
             Event::Sample => sched.at_end_of_instant(),

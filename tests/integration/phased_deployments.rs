@@ -627,3 +627,69 @@ fn suspensions_are_checked() {
         "{msg}"
     );
 }
+
+/// In a hierarchy the administrator acts at the CAS: a suspension, its
+/// resume and a later phase's begin each reach a primary after that
+/// primary's replication delay, as a deployment does. The pilot's
+/// always-on clients are in a primary 3 hours of replication away, the
+/// broad ring in one 2 hours away.
+#[test]
+fn in_a_hierarchy_a_suspension_and_a_phase_reach_each_primary_by_replication() {
+    let text = text(r#"Phase(name: "broad", targets: ["broad"])"#)
+        .replace(
+            "phases: [",
+            &format!(
+                r#"suspensions: [Suspension(at: "{}", resume: "{}")], phases: ["#,
+                instant(1, 12),
+                instant(1, 20)
+            ),
+        )
+        .replace(
+            r#"site: Site(content_ready_delay: Fixed("30m")),"#,
+            r#"site: Site(code: "CAS", content_ready_delay: Fixed("30m")),
+    primaries: [Primary(code: "P01", replication_delay: "2h"), Primary(code: "P02", replication_delay: "3h")],"#,
+        )
+        .replace(
+            r#"management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 3000)],"#,
+            r#"management_points: [ManagementPoint(name: "mp", site: "P01"), ManagementPoint(name: "mp2", site: "P02")],
+        update_points: [UpdatePoint(name: "sup", site: "P01"), UpdatePoint(name: "sup2", site: "P02")],
+        distribution_points: [DistributionPoint(name: "dp", site: "P01", bandwidth: "10Gbps", max_connections: 3000),
+                              DistributionPoint(name: "dp2", site: "P02", bandwidth: "10Gbps", max_connections: 3000)],"#,
+        )
+        .replace(
+            r#"Cohort(name: "pilot", count: 300, management_point: "mp", update_point: "sup", distribution_point: "dp"),"#,
+            r#"Cohort(name: "pilot", count: 300, management_point: "mp2", update_point: "sup2", distribution_point: "dp2"),"#,
+        );
+    let estate = estate_of(&text);
+    let (outcome, trace) = common::traced(&estate);
+    let first = |name: &str, d: u16, clients: std::ops::Range<u32>| {
+        (trace.iter())
+            .filter(|r| r.client.is_some_and(|c| clients.contains(&c.0)))
+            .filter(|r| r.event.name() == name && r.event.deployment() == Some(&DeploymentId(d)))
+            .map(|r| r.time)
+            .min()
+            .unwrap_or_else(|| panic!("{name} of deployment {d}"))
+    };
+    let (suspend, resume) = (SimTime(DAY + 12 * HOUR), SimTime(DAY + 20 * HOUR));
+    let hours = |h: u64| SimDuration::from_ms(h * HOUR);
+    // The pilot (clients 0..300, at P02) learns each change 3 to 4 hours
+    // after the administrator made it: 3 hours of replication, then its
+    // next hourly poll.
+    let off = first("policy_disabled", 0, 0..300);
+    assert!(
+        off >= suspend + hours(3) && off < suspend + hours(4),
+        "{off}"
+    );
+    let on = first("policy_enabled", 0, 0..300);
+    assert!(on >= resume + hours(3) && on < resume + hours(4), "{on}");
+    // The broad ring (clients 400..2,400, at P01) learns its phase 2 to 3
+    // hours after it began.
+    let (began, _) = began(&outcome, 1).expect("the broad ring began");
+    let learned = first("policy_received", 1, 400..2_400);
+    assert!(
+        learned >= began + hours(2) && learned < began + hours(3),
+        "{learned} vs {began}"
+    );
+}

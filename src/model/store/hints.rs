@@ -73,6 +73,7 @@ impl World<'_> {
             | Event::PhaseBegin(_)
             | Event::Suspend(_)
             | Event::Resume(_)
+            | Event::PolicyToggle(..)
             | Event::RuleRun(_)
             | Event::Sample
             | Event::PolicyPoll(..)
@@ -155,6 +156,7 @@ impl World<'_> {
             | Event::PhaseBegin(_)
             | Event::Suspend(_)
             | Event::Resume(_)
+            | Event::PolicyToggle(..)
             | Event::RuleRun(_)
             | Event::Sample
             | Event::LinkTick(_)
