@@ -313,6 +313,8 @@ pub struct DpSpec {
     /// A pull-distribution point's source DPs, first choice first (empty:
     /// the site server sends it content).
     pub pull_from: Vec<DpId>,
+    /// Its content was prestaged: distributing it crosses no WAN link.
+    pub prestaged: bool,
 }
 
 /// A DP's schedule and rate limit for the content the site server sends

@@ -235,6 +235,14 @@ impl World<'_> {
             .sum();
         for dp in dps {
             let dp_spec = &estate.distribution_points[dp.index()];
+            if dp_spec.prestaged {
+                // Extracted there beforehand: the distribution is a
+                // notification, and the DP holds the content at once.
+                let cell = dp.index() * self.links.deployments + d.index();
+                self.links.on_dp[cell] = true;
+                self.links.copied_at[cell].get_or_insert(at);
+                continue;
+            }
             let (start, source) = if dp_spec.pull_from.is_empty() {
                 (at, None)
             } else {

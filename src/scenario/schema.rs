@@ -585,6 +585,13 @@ pub struct DistributionPoint {
     /// the site server sending it. Default `[]`: a standard DP.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pull_from: Vec<String>,
+    /// Enabled for prestaged content, for a DP in a location, with every
+    /// deployment package set to "Manually copy the content in this
+    /// package to the distribution point": the administrator extracted the
+    /// content there beforehand, so distributing it sends no content
+    /// across the WAN link. Default `false`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub prestaged: bool,
 }
 
 /// A DP's rate limit for the content the site server sends it.
@@ -772,6 +779,7 @@ impl DistributionPoint {
             rate_limit: RateLimit::Unlimited,
             copy_schedule: Vec::new(),
             pull_from: Vec::new(),
+            prestaged: false,
         }
     }
 }

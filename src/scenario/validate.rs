@@ -939,6 +939,18 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             );
         }
         let copy_plan = copy_plan(&mut ck, &path, d);
+        if d.prestaged && location.is_none() {
+            ck.fail(
+                format!("{path}.prestaged"),
+                "prestaged content is for a DP in a location, across whose WAN link the site would send it; a DP at the site gets content with the site's; give it a `location` or remove `prestaged`",
+            );
+        }
+        if d.prestaged && (!d.pull_from.is_empty() || copy_plan.is_some()) {
+            ck.fail(
+                format!("{path}.prestaged"),
+                "a DP with prestaged content is sent none, so `pull_from`, `copy_schedule` and `rate_limit` have nothing to act on; remove them or `prestaged`",
+            );
+        }
         if copy_plan.is_some() && location.is_none() {
             ck.fail(
                 format!("{path}.location"),
@@ -955,6 +967,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             default_boundary_group: d.default_boundary_group,
             copy_plan,
             pull_from: Vec::new(),
+            prestaged: d.prestaged,
         });
     }
     // Pull-distribution points and their sources, once every DP is known.

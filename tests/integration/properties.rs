@@ -494,7 +494,9 @@ fn scenario_text(p: &Params) -> String {
         };
         let kind = ["ManagementPoint", "UpdatePoint", "DistributionPoint"][server.role];
         let branch = if lan && server.name == "dp01" {
-            if p.seed % 2 == 0 {
+            if p.seed % 5 == 3 {
+                ", location: \"lan\", prestaged: true"
+            } else if p.seed % 2 == 0 {
                 ", location: \"lan\", pull_from: [\"dp00\"]"
             } else {
                 ", location: \"lan\", copy_schedule: [CopyHours(from: 9, to: 17)]"
@@ -860,7 +862,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 31];
+    let mut seen = [false; 32];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -896,6 +898,7 @@ fn the_generator_covers_the_features() {
             "suspensions: [Suspension(",
             ", resume: ",
             "policy_time: Fixed(\"0s\")",
+            "prestaged: true",
         ]
         .iter()
         .enumerate()
@@ -905,7 +908,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 31]);
+    assert_eq!(seen, [true; 32]);
 }
 
 /// Two Required deployments of one update while their distribution point

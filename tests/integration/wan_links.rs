@@ -1428,3 +1428,72 @@ fn a_pull_dp_turns_to_its_next_source_when_one_fails() {
     // at 11:51:44 finds it back.
     assert_eq!(copied(r#""hub""#), vec![down + 3_600_000 + 40 + rest]);
 }
+
+/// A branch DP enabled for prestaged content, its content extracted there
+/// beforehand, gets none across its link: the distribution only tells it,
+/// so it holds the content from the moment the site distributes it (when
+/// the site's own copy starts), nothing crosses the link, and no client is
+/// told the content is on no DP of its own.
+#[test]
+fn a_prestaged_dp_takes_no_copy_across_the_link() {
+    let sent = scenario(200, "2Mbps", "40ms", true, "");
+    let prestaged =
+        estate_of(&text_with_dp("2Mbps", ", prestaged: true").replace("count: 20,", "count: 200,"));
+    let (out, records) = traced(&prestaged);
+    let (base, _) = traced(&sent);
+    // Created, 30 min at the site, 100 MB at the site's 200 Mbps: then
+    // distributed, and on the branch DP at once.
+    let at_site = CREATED_MS + 1_800_000 + 4_000;
+    assert_eq!(out.content_copied_at[1], vec![Some(SimTime(at_site))]);
+    assert!(
+        !records
+            .iter()
+            .any(|r| matches!(r.event, TraceEvent::ContentCopied { .. })),
+        "no copy crossed the link"
+    );
+    assert_eq!(link(&out).bytes, 0, "nothing crossed the link");
+    assert_eq!(link(&base).bytes, 100 * MB, "sent: the copy");
+    assert_eq!(out.totals.content_not_on_dp, 0);
+    assert!(base.totals.content_not_on_dp > 0);
+    assert_eq!(out.cohort_bytes[1].bytes_downloaded, 200 * 100 * MB);
+    conserved(&out, 300);
+    // The branch's clients start downloading sooner.
+    let first = |records: &[TraceRecord]| {
+        times(records, 100, |e| {
+            matches!(e, TraceEvent::DownloadStart { .. })
+        })
+        .into_iter()
+        .min()
+        .expect("downloads")
+    };
+    let (_, base_records) = traced(&sent);
+    assert!(first(&records) < first(&base_records));
+}
+
+/// `prestaged` is for a DP in a location, and excludes the settings of a
+/// copy it is never sent.
+#[test]
+fn prestaged_settings_are_checked() {
+    let at_site = common::build_error(&text(20, "2Mbps", "40ms", false, "").replace(
+        r#"DistributionPoint(name: "hub")"#,
+        r#"DistributionPoint(name: "hub", prestaged: true)"#,
+    ));
+    assert!(
+        at_site.contains(
+            "servers.distribution_points[0].prestaged: prestaged content is for a DP in a location"
+        ),
+        "{at_site}"
+    );
+    for extra in [
+        r#", prestaged: true, pull_from: ["hub"]"#,
+        r#", prestaged: true, rate_limit: PulseMode(block: "64KB", delay: "1s")"#,
+    ] {
+        let e = common::build_error(&text_with_dp("2Mbps", extra));
+        assert!(
+            e.contains(
+                "servers.distribution_points[1].prestaged: a DP with prestaged content is sent none"
+            ),
+            "{extra}: {e}"
+        );
+    }
+}
