@@ -164,17 +164,16 @@ impl QuietPolls {
     /// The row at `now` is taken: each group's polls since the last row go
     /// into its station's counters. Returns how many polls that is in all.
     pub(crate) fn sample(&mut self, now: SimTime, stations: &mut Stations) -> u64 {
-        let rows = match self.last_sample {
-            Some(last) => {
-                debug_assert_eq!(now.since(last).as_ms(), self.sample_interval);
-                Some(())
-            }
-            None => None,
-        };
+        // The first row, at the start, follows no other: nobody is quiet
+        // before it.
+        let whole_row = self.last_sample.is_some();
+        debug_assert!(
+            (self.last_sample).is_none_or(|last| now.since(last).as_ms() == self.sample_interval)
+        );
         self.last_sample = Some(now);
         let mut all = 0;
         for g in &mut self.groups {
-            let full = if rows.is_some() {
+            let full = if whole_row {
                 g.members * (self.sample_interval / g.interval)
             } else {
                 0
@@ -261,8 +260,9 @@ impl World<'_> {
         true
     }
 
-    /// Client `c`, if quiet, stops being so at `key`: its polls up to then
-    /// are counted, and it returns its group, phase and timer.
+    /// Client `c`, if quiet, stops being so at `key`: its polls ordered
+    /// before `key` are counted. Returns the time of its next poll (`None`
+    /// if it was not quiet).
     fn leave_quiet(&mut self, c: ClientId, key: EventKey) -> Option<SimTime> {
         if !self.clients.quiet(c) {
             return None;
@@ -317,6 +317,7 @@ impl World<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::servers::Request;
 
     #[test]
     fn polls_in_counts_the_half_open_range() {
@@ -327,5 +328,66 @@ mod tests {
         assert_eq!(polls_in(5, 10, SimTime(0), SimTime(100)), 10);
         assert_eq!(polls_in(5, 10, SimTime(30), SimTime(30)), 0);
         assert_eq!(polls_in(0, 10, SimTime(0), SimTime(10)), 1);
+    }
+
+    /// One group polling every 10 ms, rows every 20 ms: a client turns
+    /// quiet at its poll at 5, stops being quiet at 32 (before its poll at
+    /// 35), and its polls at 15 and 25 land in the rows at 20 and 40.
+    #[test]
+    fn a_quiet_client_polls_land_in_their_rows() {
+        let mut stations = Stations::new([(4, 10)].into_iter());
+        let mut quiet = QuietPolls::new(
+            true,
+            SimDuration(20),
+            1,
+            [(Some(0), SimDuration(10))].into_iter(),
+            |_| true,
+        );
+        assert_eq!(quiet.sample(SimTime(0), &mut stations), 0);
+        let g = quiet.group_of(0).expect("a quiet cohort");
+        quiet.enter(g, 5, SimTime(5));
+        assert_eq!(
+            quiet.sample(SimTime(20), &mut stations),
+            1,
+            "the poll at 15"
+        );
+        let key = EventKey {
+            time: SimTime(32),
+            seq: 7,
+        };
+        assert_eq!(quiet.leave(g, 5, 3, key), SimTime(35), "its next poll");
+        assert_eq!(
+            quiet.sample(SimTime(40), &mut stations),
+            1,
+            "the poll at 25"
+        );
+        // Stopping at its own poll's instant: the poll came first if its
+        // rank is below the key's.
+        quiet.enter(g, 5, SimTime(45));
+        let at = |seq| EventKey {
+            time: SimTime(55),
+            seq,
+        };
+        assert_eq!(quiet.leave(g, 5, 3, at(7)), SimTime(65), "made at 55");
+        assert_eq!(
+            quiet.sample(SimTime(60), &mut stations),
+            1,
+            "the poll at 55"
+        );
+        quiet.enter(g, 5, SimTime(65));
+        let before_its_poll = EventKey {
+            time: SimTime(75),
+            seq: 7,
+        };
+        assert_eq!(
+            quiet.leave(g, 5, 9, before_its_poll),
+            SimTime(75),
+            "not made yet"
+        );
+        assert_eq!(quiet.sample(SimTime(80), &mut stations), 0);
+        assert_eq!(quiet.finish(&mut stations), 0);
+        let at = stations.settle(0, key, |_| {});
+        let served = stations.totals(&at).total.served[Request::Policy as usize];
+        assert_eq!(served, 3);
     }
 }
