@@ -107,6 +107,17 @@ pub struct Estate {
 }
 
 impl Estate {
+    /// How long what the administrator does at the CAS (a deployment, a
+    /// phase's begin, a suspension) takes to reach primary `site`: none at
+    /// a standalone site.
+    pub fn replication_delay(&self, site: usize) -> SimDuration {
+        if self.hierarchy {
+            self.primaries[site].replication_delay
+        } else {
+            SimDuration::ZERO
+        }
+    }
+
     /// Total number of clients.
     pub fn client_count(&self) -> u32 {
         self.cohorts.iter().map(|c| c.count).sum()

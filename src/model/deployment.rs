@@ -794,11 +794,7 @@ impl World<'_> {
                 if let Some(ready) = *ready {
                     // In a hierarchy the phase begins at the CAS, and its
                     // deployment reaches each primary by replication.
-                    let reached = if self.estate.hierarchy {
-                        now + self.estate.primaries[site].replication_delay
-                    } else {
-                        now
-                    };
+                    let reached = now + self.estate.replication_delay(site);
                     sched.at_fixed(ready.max(reached), Event::ContentReady(d, site as u16));
                 }
             }

@@ -244,11 +244,7 @@ impl World<'_> {
             .map(|&dp| transfer(estate.distribution_points[dp].content_link_bps))
             .max()
             .unwrap_or(SimDuration::ZERO);
-        let replication = if estate.hierarchy {
-            estate.primaries[site].replication_delay
-        } else {
-            SimDuration::ZERO
-        };
+        let replication = estate.replication_delay(site);
         Some((
             estate.site.content_ready_delay.sample(self.site.rng())
                 + transfer(estate.site.download_bandwidth_bps)

@@ -53,9 +53,9 @@ impl World<'_> {
             self.toggle_site(first, 0, disabled, sched);
             return;
         }
-        for (site, primary) in self.estate.primaries.iter().enumerate() {
+        for site in 0..self.estate.primaries.len() {
             sched.at_fixed(
-                sched.now() + primary.replication_delay,
+                sched.now() + self.estate.replication_delay(site),
                 Event::PolicyToggle(first, site as u16, disabled),
             );
         }

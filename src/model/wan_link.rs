@@ -181,6 +181,18 @@ impl Links {
             .collect()
     }
 
+    /// The index of DP `dp` and deployment `d` in `on_dp` and `copied_at`.
+    fn cell(&self, dp: DpId, d: DeploymentId) -> usize {
+        dp.index() * self.deployments + d.index()
+    }
+
+    /// Deployment `d`'s content is on DP `dp` (in a location) from `at`.
+    fn content_arrived(&mut self, dp: DpId, d: DeploymentId, at: SimTime) {
+        let cell = self.cell(dp, d);
+        self.on_dp[cell] = true;
+        self.copied_at[cell].get_or_insert(at);
+    }
+
     /// What a transfer id carries: a client's download, or copy `k`.
     fn copy_of(id: ClientId) -> Option<usize> {
         (id.0 > COPY_IDS - 1_000_000_000).then(|| (COPY_IDS - id.0) as usize)
@@ -195,7 +207,7 @@ impl World<'_> {
         self.estate.distribution_points[dp.index()]
             .location
             .is_none()
-            || self.links.on_dp[dp.index() * self.links.deployments + d.index()]
+            || self.links.on_dp[self.links.cell(dp, d)]
     }
 
     /// Deployment `d`'s updates changed (a rule refreshed its group): no
@@ -238,9 +250,7 @@ impl World<'_> {
             if dp_spec.prestaged {
                 // Extracted there beforehand: the distribution is a
                 // notification, and the DP holds the content at once.
-                let cell = dp.index() * self.links.deployments + d.index();
-                self.links.on_dp[cell] = true;
-                self.links.copied_at[cell].get_or_insert(at);
+                self.links.content_arrived(dp, d, at);
                 continue;
             }
             let (start, source) = if dp_spec.pull_from.is_empty() {
@@ -679,9 +689,7 @@ impl World<'_> {
                         self.copy_ended(k, sched);
                     }
                     let copy = self.links.copies[k];
-                    let cell = copy.dp.index() * self.links.deployments + copy.deployment.index();
-                    self.links.on_dp[cell] = true;
-                    self.links.copied_at[cell].get_or_insert(now);
+                    self.links.content_arrived(copy.dp, copy.deployment, now);
                     self.recorder
                         .trace(now, None, || TraceEvent::ContentCopied {
                             deployment: copy.deployment,

@@ -208,7 +208,7 @@ impl World<'_> {
     /// answer goes to whoever asked.
     pub(crate) fn served(&mut self, station: usize, slot: u16, sched: &mut Scheduler<'_, Event>) {
         let at = self.settle(station, sched.key());
-        if !self.servers.stations_mut().in_service(&at, slot) {
+        if !self.servers.stations().in_service(&at, slot) {
             return;
         }
         let job = self.servers.stations_mut().finish(&at, slot);

@@ -520,8 +520,8 @@ impl Stations {
     /// Whether `slot` holds a request in service (a service that takes no
     /// time may have failed, with its station, in the event that started
     /// it).
-    pub(crate) fn in_service(&mut self, at: &Settled, slot: u16) -> bool {
-        self.at(at).slots[usize::from(slot)].is_some()
+    pub(crate) fn in_service(&self, at: &Settled, slot: u16) -> bool {
+        self.list[at.station()].slots[usize::from(slot)].is_some()
     }
 
     /// Records that the service of `job`, which just started in `slot`,
