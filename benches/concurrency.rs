@@ -6,7 +6,8 @@
 //!
 //! - `downloads_linked`: N clients download a 1 GB update over 1 Mbps links
 //!   (2.2 hours each) from a DP far faster than their links put together;
-//! - `downloads_shared`: the same from a 1 Gbps DP, whose bandwidth binds;
+//! - `downloads_shared`: the same from a DP of 0.9 Mbps a client, whose
+//!   bandwidth binds once nine in ten clients download at once, at every N;
 //! - `downloads_queued`: the same from a DP with one connection, so that
 //!   N downloads wait for it, while the clients switch off and on (on for
 //!   20–40 minutes, off for 5): each switch takes a download out of the
@@ -48,8 +49,8 @@ impl Shape {
 /// first hour and pile up as `shape` says.
 fn estate(shape: Shape, n: u32) -> Estate {
     let dp_bandwidth = match shape {
-        Shape::DownloadsShared => "1Gbps",
-        _ => "1000Gbps",
+        Shape::DownloadsShared => format!("{}kbps", 900 * u64::from(n)),
+        _ => "1000Gbps".to_string(),
     };
     let (scan_slots, scan_time) = match shape {
         Shape::ScansQueued => (1, "10h"),

@@ -532,7 +532,7 @@ pub(crate) struct Dp {
     links: u128,
     caps: BTreeMap<u64, u32>,
     /// The client whose download the next tick finishes (the first, if
-    /// several), for a hint.
+    /// several), for a hint; the equal keeping finds its own.
     next_done: Option<ClientId>,
     waiting: Waiting,
     last: SimTime,
@@ -689,13 +689,14 @@ impl Dp {
             };
         }
         let next = match &mut self.active {
-            Active::Linked(l) => l.next().map(|(finish, c)| (finish.since(now), c)),
-            Active::Equal(e) => e.share(capacity).map(|(ends, c)| (SimDuration(ends), c)),
+            Active::Linked(l) => l.next().map(|(finish, c)| (finish.since(now), Some(c))),
+            // The tree finds its client only when a hint asks for it.
+            Active::Equal(e) => e.share(capacity).map(|ends| (SimDuration(ends), None)),
             Active::Shared(s) => s
                 .share(capacity)
-                .map(|(ends, i)| (SimDuration(ends), s.flows.client[i])),
+                .map(|(ends, i)| (SimDuration(ends), Some(s.flows.client[i]))),
         };
-        self.next_done = next.map(|(_, c)| c);
+        self.next_done = next.and_then(|(_, c)| c);
         next.map(|(after, _)| after)
     }
 
@@ -841,7 +842,10 @@ impl Dp {
     /// The client whose download its next tick finishes, for a hint.
     #[inline]
     pub(crate) fn next_done(&self) -> Option<ClientId> {
-        self.next_done
+        match &self.active {
+            Active::Equal(e) => e.soonest_client(),
+            _ => self.next_done,
+        }
     }
 
     /// Its load row for the interval that ends now (as server `server`):
@@ -1183,7 +1187,7 @@ mod tests {
             )?;
             // The hint names a client the next tick finishes.
             let flows = d.snapshot();
-            let hinted = d.next_done.map(|c| {
+            let hinted = d.next_done().map(|c| {
                 let f = flows.iter().find(|f| f.0 == c).expect("a flow");
                 f.1.div_ceil(f.3)
             });
