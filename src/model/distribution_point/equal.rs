@@ -159,9 +159,9 @@ impl EqualTree {
         (head, tail.min(self.nodes[v].least), v - self.width)
     }
 
-    /// Sends `x` millibits to every flow with a label in `from..to`.
-    fn add(&mut self, v: usize, span: (usize, usize), from: usize, to: usize, x: u64) {
-        let (lo, hi) = span;
+    /// Sends `x` millibits to every flow labelled `from..to`.
+    fn add(&mut self, v: usize, span: (usize, usize), range: (usize, usize), x: u64) {
+        let ((lo, hi), (from, to)) = (span, range);
         if to <= lo || hi <= from || self.nodes[v].count == 0 {
             return;
         }
@@ -171,8 +171,8 @@ impl EqualTree {
         }
         self.push_down(v);
         let mid = (lo + hi) / 2;
-        self.add(2 * v, (lo, mid), from, to, x);
-        self.add(2 * v + 1, (mid, hi), from, to, x);
+        self.add(2 * v, (lo, mid), range, x);
+        self.add(2 * v + 1, (mid, hi), range, x);
         self.pull_up(v);
     }
 
@@ -331,7 +331,7 @@ impl EqualTree {
         self.exhaust(1, span, (boundary, self.width), high, &mut short);
         // Every flow sends `low`, the flows from the boundary on the rest.
         self.apply(1, low);
-        self.add(1, span, boundary, self.width, high - low);
+        self.add(1, span, (boundary, self.width), high - low);
         u128::from(low) * first as u128 + u128::from(high) * (n - first) as u128 - short
     }
 
