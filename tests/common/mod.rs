@@ -104,6 +104,28 @@ pub fn estate_of(text: &str) -> Estate {
     scenario::build(raw, "test.ron").unwrap_or_else(|e| panic!("{e}"))
 }
 
+/// A small estate from Monday 2026-11-09 00:00 UTC: one MP, SUP and DP
+/// (`mp`, `sup`, `dp`), content ready at the site 30 minutes after a
+/// deployment is created, and `body`: its cohorts, updates and
+/// deployments, and any other top-level fields.
+pub fn small(name: &str, seed: u64, duration: &str, body: &str) -> Estate {
+    estate_of(&format!(
+        r#"Scenario(
+    name: "{name}",
+    seed: {seed},
+    start: "2026-11-09T00:00:00Z",
+    duration: "{duration}",
+    site: Site(content_ready_delay: Fixed("30m")),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp")],
+    ),
+    {body}
+)"#
+    ))
+}
+
 /// The error reading and validating scenario text gives (panics if it is
 /// valid).
 pub fn build_error(text: &str) -> String {
@@ -117,6 +139,12 @@ pub fn build_error(text: &str) -> String {
 /// Runs an estate to its end, nothing watched.
 pub fn simulate(estate: &Estate) -> Outcome {
     patchsim::model::run(estate, Default::default()).expect("a run without a stop hook completes")
+}
+
+/// Runs an estate with every law checked on the way (`patchsim run
+/// --check`); a violation fails the test.
+pub fn checked(estate: &Estate) -> Outcome {
+    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("a law broke: {v}"))
 }
 
 /// Builds and runs the scenario for these knobs, with every law checked

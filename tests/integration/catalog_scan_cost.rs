@@ -8,7 +8,7 @@
 
 use crate::common;
 
-use common::estate_of;
+use common::{checked, estate_of};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
 use patchsim::model::{Outcome, Request, RequiredSub};
@@ -60,10 +60,6 @@ fn sharing(catalog: &str, fields: &str) -> Estate {
     ))
 }
 
-fn run(estate: &Estate) -> Outcome {
-    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"))
-}
-
 /// The storm on sup02: from its first scan to the sample at which
 /// the last client has evaluated the deployment, and the full scans it
 /// served meanwhile.
@@ -102,9 +98,9 @@ fn a_catalog_at_its_reference_size_changes_nothing() {
     let declined = scenario(
         "catalog: WsusCatalog(updates: 10000, superseded_share: 0.5, decline_superseded: true)",
     );
-    let a = patchsim::output::summary(&plain, &run(&plain));
+    let a = patchsim::output::summary(&plain, &checked(&plain));
     for estate in [&at_reference, &declined] {
-        let b = patchsim::output::summary(estate, &run(estate));
+        let b = patchsim::output::summary(estate, &checked(estate));
         let mut a = serde_json::to_value(&a).expect("serialises");
         let mut b = serde_json::to_value(&b).expect("serialises");
         for v in [&mut a, &mut b] {
@@ -129,7 +125,7 @@ fn a_bigger_catalog_makes_the_scan_storm_longer() {
     ];
     let storms: Vec<(SimTime, SimTime, u64)> = cases
         .iter()
-        .map(|(_, catalog, _)| storm(&run(&scenario(catalog))))
+        .map(|(_, catalog, _)| storm(&checked(&scenario(catalog))))
         .collect();
     for ((what, _, _), (first, end, scans)) in cases.iter().zip(&storms) {
         eprintln!(
@@ -230,8 +226,8 @@ fn maintenance_removes_the_superseded_share() {
 #[test]
 fn a_shared_susdb_spares_a_switching_client_the_full_scan() {
     let catalog = "catalog: WsusCatalog(updates: 12000)";
-    let own = run(&scenario(catalog));
-    let shared = run(&sharing(catalog, r#", susdb: "p01""#));
+    let own = checked(&scenario(catalog));
+    let shared = checked(&sharing(catalog, r#", susdb: "p01""#));
     let sup02 = |out: &Outcome| {
         let s = out
             .servers
@@ -294,8 +290,8 @@ fn a_susdb_is_shared_within_one_site() {
 fn scan_answers_send_their_metadata() {
     let catalog = "catalog: WsusCatalog(updates: 12000)";
     let sizes = r#", full_scan_size: "50MB", delta_scan_size: "1MB""#;
-    let own = run(&sharing(catalog, sizes));
-    let shared = run(&sharing(catalog, &format!(r#"{sizes}, susdb: "p01""#)));
+    let own = checked(&sharing(catalog, sizes));
+    let shared = checked(&sharing(catalog, &format!(r#"{sizes}, susdb: "p01""#)));
     // 12,000 valid updates over the reference 5,000: 2.4 times the sizes.
     let (full, delta) = (120_000_000u64, 2_400_000u64);
     for out in [&own, &shared] {
@@ -325,7 +321,7 @@ fn scan_answers_send_their_metadata() {
         own.totals.scan_bytes
     );
     // Without sizes nothing is counted.
-    assert_eq!(run(&scenario(catalog)).totals.scan_bytes, 0);
+    assert_eq!(checked(&scenario(catalog)).totals.scan_bytes, 0);
     let text = common::ron(&common::Knobs::default()).replace(
         r#"UpdatePoint(name: "sup")"#,
         r#"UpdatePoint(name: "sup", full_scan_size: "20GB")"#,

@@ -7,44 +7,24 @@
 
 use crate::common;
 
-use common::estate_of;
+use common::{checked, within};
 use patchsim::estate::Estate;
 use patchsim::model::{Compliance, Outcome, Request, ServerRole};
 
 /// `n` always-on clients of one cohort with `extra` fields, one 100 MB
 /// update released and synced on day 1, a Required deployment of it.
 fn scenario(n: u32, extra: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "co-management",
-    seed: 23,
-    start: "2026-11-09T00:00:00Z",
-    duration: "6d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
+    common::small(
+        "co-management",
+        23,
+        "6d",
+        &format!(
+            r#"sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
     cohorts: [Cohort(name: "all", count: {n}, management_point: "mp", update_point: "sup", distribution_point: "dp", {extra})],
     updates: [Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
-    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-10T10:00:00Z")],
-)"#
-    ))
-}
-
-fn run(estate: &Estate) -> Outcome {
-    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("a law broke: {v}"))
-}
-
-fn within(count: f64, n: f64, p: f64, what: &str) {
-    let tol = 4.5 * (n * p * (1.0 - p)).sqrt();
-    assert!(
-        (count - n * p).abs() <= tol,
-        "{what}: {count}, expected {} ± {tol}",
-        n * p
-    );
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-10T10:00:00Z")],"#
+        ),
+    )
 }
 
 fn served(out: &Outcome, role: ServerRole, kinds: &[Request]) -> u64 {
@@ -67,8 +47,8 @@ fn served(out: &Outcome, role: ServerRole, kinds: &[Request]) -> u64 {
 fn co_managed_clients_leave_configmgr_patching() {
     let n = 3000.0;
     let share = 0.3;
-    let base = run(&scenario(3000, ""));
-    let out = run(&scenario(3000, "co_managed: 0.3,"));
+    let base = checked(&scenario(3000, ""));
+    let out = checked(&scenario(3000, "co_managed: 0.3,"));
     let co = f64::from(out.co_managed[0]);
     within(co, n, share, "co-managed clients");
     assert_eq!(base.co_managed, vec![0]);
@@ -116,12 +96,12 @@ fn co_managed_clients_leave_configmgr_patching() {
 /// before, and a share of 1 takes every client.
 #[test]
 fn co_managed_share_bounds() {
-    let all = run(&scenario(500, "co_managed: 1.0,"));
+    let all = checked(&scenario(500, "co_managed: 1.0,"));
     assert_eq!(all.co_managed, vec![500]);
     assert_eq!(all.totals.installs, 0);
     assert_eq!(all.totals.bytes_downloaded, 0);
-    let zero = run(&scenario(500, "co_managed: 0.0,"));
-    let absent = run(&scenario(500, ""));
+    let zero = checked(&scenario(500, "co_managed: 0.0,"));
+    let absent = checked(&scenario(500, ""));
     assert_eq!(zero.totals.installs, absent.totals.installs);
     assert_eq!(zero.events, absent.events);
     assert_eq!(zero.totals.bytes_from_dp, absent.totals.bytes_from_dp);

@@ -9,7 +9,7 @@
 
 use crate::common;
 
-use common::{estate_of, within};
+use common::{checked, estate_of, within};
 use patchsim::estate::Estate;
 use patchsim::model::{Compliance, ContentBytes, Outcome, ServerRole, Totals};
 
@@ -20,30 +20,18 @@ const MB: u64 = 1_000_000;
 /// Required deployment of it (its `deployment` fields), and `more` at the
 /// top level (faults).
 fn scenario(n: u32, extra: &str, update: &str, deployment: &str, more: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "content",
-    seed: 27,
-    start: "2026-11-09T00:00:00Z",
-    duration: "8d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
+    common::small(
+        "content",
+        27,
+        "8d",
+        &format!(
+            r#"sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
     {more}
     cohorts: [Cohort(name: "all", count: {n}, management_point: "mp", update_point: "sup", distribution_point: "dp", {extra})],
     updates: [Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z", {update})],
-    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-10T10:00:00Z", {deployment})],
-)"#
-    ))
-}
-
-/// Runs with every law checked (`patchsim run --check`).
-fn checked(estate: &Estate) -> Outcome {
-    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("a law broke: {v}"))
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-10T10:00:00Z", {deployment})],"#
+        ),
+    )
 }
 
 fn dp_served(out: &Outcome) -> u64 {

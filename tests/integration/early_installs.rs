@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use common::{estate_of, within};
+use common::{checked, estate_of, within};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
 use patchsim::model::{Compliance, Outcome};
@@ -53,12 +53,6 @@ fn deadline() -> SimTime {
 /// 2026-11-14T10:00Z, the second deployment's deadline.
 fn later_deadline() -> SimTime {
     SimTime(5 * 24 * HOUR + 10 * HOUR)
-}
-
-/// Runs with every law checked on the way (law 7 allows the installs a
-/// user starts and the deadlines another brought forward, nothing else).
-fn checked(estate: &Estate) -> Outcome {
-    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"))
 }
 
 fn installs_before(out: &Outcome, d: usize, t: SimTime) -> usize {

@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{estate_of, traced};
+use common::traced;
 use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::Estate;
 use patchsim::model::{Compliance, Outcome, RestartCause, TraceEvent, TraceRecord};
@@ -19,25 +19,17 @@ const DAY: u64 = 24 * H;
 /// one cohort and one deployment created at 06:00 (deadline: at once unless
 /// `deployment` says otherwise).
 fn scenario(days: u32, settings: &str, cohort: &str, updates: &str, deployment: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "enforcement",
-    seed: 11,
-    start: "2026-11-09T00:00:00Z",
-    duration: "{days}d",
-    sample_interval: "1h",
-    site: Site(content_ready_delay: Fixed("30m")),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    client_settings: ClientSettings({settings}),
+    common::small(
+        "enforcement",
+        11,
+        &format!("{days}d"),
+        &format!(
+            r#"client_settings: ClientSettings({settings}),
     cohorts: [Cohort(name: "c", management_point: "mp", update_point: "sup", distribution_point: "dp", {cohort})],
     updates: [{updates}],
-    deployments: [Deployment(name: "d", targets: ["c"], created: "2026-11-09T06:00:00Z", {deployment})],
-)"#
-    ))
+    deployments: [Deployment(name: "d", targets: ["c"], created: "2026-11-09T06:00:00Z", {deployment})],"#
+        ),
+    )
 }
 
 fn installed(out: &Outcome) -> u32 {

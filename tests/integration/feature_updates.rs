@@ -7,9 +7,9 @@
 
 use crate::common;
 
-use common::estate_of;
+use common::{checked, estate_of};
 use patchsim::estate::Estate;
-use patchsim::model::{Compliance, Outcome};
+use patchsim::model::Compliance;
 
 /// `n` always-on clients on `link`, a 4 GB feature upgrade with install
 /// time `install`, a Required deployment of it.
@@ -34,16 +34,12 @@ fn scenario(n: u32, link: &str, install: &str) -> Estate {
     ))
 }
 
-fn run(estate: &Estate) -> Outcome {
-    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("a law broke: {v}"))
-}
-
 /// Over a 2 Mbps link a 4 GB download takes 4 h 27 min, more than twice
 /// the 120-minute maximum run time, and every client still installs: the
 /// download does not count against it.
 #[test]
 fn a_download_longer_than_the_max_run_time_still_installs() {
-    let out = run(&scenario(200, "2Mbps", r#"Fixed("60m")"#));
+    let out = checked(&scenario(200, "2Mbps", r#"Fixed("60m")"#));
     let link_bound_s = 4e9 * 8.0 / 2e6;
     let p50 = out.cohort_timings[0].download.value_at_quantile(0.5) as f64 / 1000.0;
     assert!(
@@ -62,9 +58,9 @@ fn a_download_longer_than_the_max_run_time_still_installs() {
 /// install time the share past 120 minutes is as drawn.
 #[test]
 fn installs_past_120_minutes_outrun_the_max_run_time() {
-    let short = run(&scenario(300, "1Gbps", r#"Fixed("119m")"#));
+    let short = checked(&scenario(300, "1Gbps", r#"Fixed("119m")"#));
     assert_eq!(short.totals.installs_overran, 0);
-    let long = run(&scenario(300, "1Gbps", r#"Fixed("121m")"#));
+    let long = checked(&scenario(300, "1Gbps", r#"Fixed("121m")"#));
     assert_eq!(long.totals.installs_overran, 300);
     // Finished in the background: installed, or pending the restart it
     // needs when the run ends.
@@ -76,7 +72,7 @@ fn installs_past_120_minutes_outrun_the_max_run_time() {
     );
 
     let n: f64 = 3000.0;
-    let out = run(&scenario(
+    let out = checked(&scenario(
         3000,
         "1Gbps",
         r#"LogNormal(median: "80m", sigma: 0.3)"#,

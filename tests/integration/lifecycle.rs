@@ -22,26 +22,18 @@ fn scenario(
     updates: &str,
     deployments: &str,
 ) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "lifecycle",
-    seed: 5,
-    start: "2026-11-09T00:00:00Z",
-    duration: "{days}d",
-    sample_interval: "1h",
-    site: Site(content_ready_delay: Fixed("30m")),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    {top}
+    common::small(
+        "lifecycle",
+        5,
+        &format!("{days}d"),
+        &format!(
+            r#"{top}
     client_settings: ClientSettings({settings}),
     cohorts: [{cohorts}],
     updates: [{updates}],
-    deployments: [{deployments}],
-)"#
-    ))
+    deployments: [{deployments}],"#
+        ),
+    )
 }
 
 fn cohort(name: &str, count: u32, extra: &str) -> String {

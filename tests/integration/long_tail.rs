@@ -5,31 +5,24 @@
 
 use crate::common;
 
-use common::{estate_of, within};
+use common::within;
 use patchsim::estate::Estate;
 use patchsim::model::{self, Compliance, Outcome, Request, ServerRole};
 
 /// `n` always-on clients of one cohort with `extra` fields, one update
 /// released on day 1 and synced at 09:00, a Required deployment of it.
 fn scenario(n: u32, extra: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "long-tail",
-    seed: 17,
-    start: "2026-11-09T00:00:00Z",
-    duration: "6d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
+    common::small(
+        "long-tail",
+        17,
+        "6d",
+        &format!(
+            r#"sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
     cohorts: [Cohort(name: "all", count: {n}, management_point: "mp", update_point: "sup", distribution_point: "dp", {extra})],
     updates: [Update(id: "KB1", size: "10MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
-    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-10T10:00:00Z")],
-)"#
-    ))
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-10T10:00:00Z")],"#
+        ),
+    )
 }
 
 fn sup_served(out: &Outcome) -> u64 {

@@ -9,7 +9,7 @@
 
 use crate::common;
 
-use common::estate_of;
+use common::{checked, estate_of};
 use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::{DeploymentId, Estate};
 use patchsim::model::{Outcome, PhaseReason};
@@ -58,10 +58,6 @@ fn text(phases: &str) -> String {
     )
 }
 
-fn run(estate: &Estate) -> Outcome {
-    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"))
-}
-
 fn began(outcome: &Outcome, d: u16) -> Option<(SimTime, PhaseReason)> {
     outcome.deployments[usize::from(d)]
         .phase
@@ -81,7 +77,7 @@ fn reported_reached(outcome: &Outcome, d: usize, pct: u32) -> SimTime {
 #[test]
 fn the_next_phase_begins_a_wait_after_the_previous_reaches_its_percentage() {
     let estate = scenario(r#"Phase(name: "broad", targets: ["broad"])"#);
-    let outcome = run(&estate);
+    let outcome = checked(&estate);
     let pilot_95 = reported_reached(&outcome, 0, 95);
     let phase = outcome.deployments[1].phase.expect("a phase");
     assert_eq!(phase.number, 2);
@@ -127,7 +123,7 @@ fn the_success_percentage_sets_when_the_next_phase_begins() {
         let estate = scenario(&format!(
             r#"Phase(name: "broad", targets: ["broad"], success_percent: {pct}, begin: AfterSuccess("{wait}"))"#
         ));
-        let outcome = run(&estate);
+        let outcome = checked(&estate);
         let (t, _) = began(&outcome, 1).expect("began");
         (t, outcome)
     };
@@ -153,7 +149,7 @@ fn a_phase_whose_previous_never_succeeds_never_begins() {
     let text = text(r#"Phase(name: "broad", targets: ["broad"], success_percent: 100)"#);
     let estate =
         estate_of(&text.replace("count: 100, power", "count: 100, gpo_conflict: 0.2, power"));
-    let outcome = run(&estate);
+    let outcome = checked(&estate);
     assert!(outcome.gpo_conflicts.iter().sum::<u32>() > 0);
     let rec = &outcome.deployments[1];
     assert_eq!(rec.phase.expect("a phase").began, None);
@@ -174,7 +170,7 @@ fn a_manual_phase_begins_at_its_instant_but_not_before_the_previous() {
         r#"Phase(name: "broad", targets: ["broad"]),
            Phase(name: "servers", targets: ["servers"], begin: Manual("2026-11-21T12:00:00Z"), deadline_after: "0s")"#,
     );
-    let outcome = run(&estate);
+    let outcome = checked(&estate);
     let noon = SimTime(12 * DAY + 12 * HOUR);
     assert_eq!(began(&outcome, 2), Some((noon, PhaseReason::Manual)));
     assert_eq!(outcome.deployments[2].deadline, Some(noon));
@@ -190,7 +186,7 @@ fn a_manual_phase_begins_at_its_instant_but_not_before_the_previous() {
         r#"Phase(name: "broad", targets: ["broad"]),
            Phase(name: "servers", targets: ["servers"], begin: Manual("2026-11-10T12:00:00Z"))"#,
     );
-    let outcome = run(&estate);
+    let outcome = checked(&estate);
     let (broad, _) = began(&outcome, 1).expect("the broad phase began");
     assert_eq!(began(&outcome, 2), Some((broad, PhaseReason::Manual)));
 }
@@ -302,7 +298,7 @@ fn a_phase_made_available_gradually_spreads_its_clients() {
         seen.len()
     );
     // The same phase all at once: every deadline is the phase's.
-    let at_once = run(&scenario(r#"Phase(name: "broad", targets: ["broad"])"#));
+    let at_once = checked(&scenario(r#"Phase(name: "broad", targets: ["broad"])"#));
     let d = at_once.deployments[1].deadline.expect("begun");
     assert!(
         (at_once.deployments[1].assignments.iter())
@@ -319,7 +315,7 @@ fn a_device_count_criterion_sets_when_the_next_phase_begins() {
     let estate = scenario(
         r#"Phase(name: "broad", targets: ["broad"], success_devices: 200, begin: AfterSuccess("2h"))"#,
     );
-    let outcome = run(&estate);
+    let outcome = checked(&estate);
     let mut reported: Vec<SimTime> = (outcome.deployments[0].assignments.iter())
         .map(|a| a.reported_compliant_at)
         .filter(|&t| t != SimTime::MAX)
@@ -471,7 +467,7 @@ fn a_suspension_holds_the_rollout_until_the_resume() {
         assert!(story.contains(words), "{words}: {story}");
     }
     // Without the suspension the same clients install at the deadline.
-    let plain = run(&scenario(r#"Phase(name: "broad", targets: ["broad"])"#));
+    let plain = checked(&scenario(r#"Phase(name: "broad", targets: ["broad"])"#));
     let before = (plain.deployments[0].assignments.iter())
         .filter(|a| a.install_started_at < resume)
         .count();
@@ -487,7 +483,7 @@ fn a_suspension_holds_the_rollout_until_the_resume() {
 #[test]
 fn a_phase_due_while_suspended_begins_at_the_resume() {
     let broad = r#"Phase(name: "broad", targets: ["broad"])"#;
-    let plain = run(&scenario(broad));
+    let plain = checked(&scenario(broad));
     let (due, _) = plain.deployments[1]
         .phase
         .expect("a phase")
@@ -505,7 +501,7 @@ fn a_phase_due_while_suspended_begins_at_the_resume() {
             instant(to / 24, to % 24)
         ),
     );
-    let outcome = run(&estate);
+    let outcome = checked(&estate);
     let phase = outcome.deployments[1].phase.expect("a phase");
     assert_eq!(
         phase.began,
@@ -548,7 +544,7 @@ fn a_phase_due_while_suspended_begins_at_the_resume() {
             instant((hour - 2) / 24, (hour - 2) % 24)
         ),
     );
-    let phase = run(&early).deployments[1].phase.expect("a phase");
+    let phase = checked(&early).deployments[1].phase.expect("a phase");
     assert_eq!(phase.began.map(|(t, _)| t), Some(due));
     assert!(!phase.held);
 }

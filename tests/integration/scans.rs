@@ -4,7 +4,7 @@
 
 use crate::common;
 
-use common::{estate_of, traced};
+use common::traced;
 use patchsim::engine::SimTime;
 use patchsim::estate::{ClientId, Estate};
 use patchsim::model::{Outcome, Request, ScanSource, ServerRole, TraceEvent, TraceRecord};
@@ -14,25 +14,17 @@ const H: u64 = 3_600_000;
 /// A Monday-midnight scenario with one MP, SUP and DP and one always-on
 /// cohort of `count` clients.
 fn scenario(days: u32, top: &str, settings: &str, count: u32, rest: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "scans",
-    seed: 11,
-    start: "2026-11-09T00:00:00Z",
-    duration: "{days}d",
-    sample_interval: "1h",
-    site: Site(content_ready_delay: Fixed("30m")),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    {top}
+    common::small(
+        "scans",
+        11,
+        &format!("{days}d"),
+        &format!(
+            r#"{top}
     client_settings: ClientSettings({settings}),
     cohorts: [Cohort(name: "all", count: {count}, management_point: "mp", update_point: "sup", distribution_point: "dp")],
-    {rest}
-)"#
-    ))
+    {rest}"#
+        ),
+    )
 }
 
 /// Scan requests that reached the SUPs.

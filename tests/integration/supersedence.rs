@@ -11,9 +11,8 @@
 
 use crate::common;
 
-use common::{build_error, estate_of};
-use patchsim::estate::Estate;
-use patchsim::model::{Compliance, Outcome};
+use common::{build_error, checked, estate_of};
+use patchsim::model::Compliance;
 
 const CLIENTS: u32 = 2000;
 /// Share of the clients still missing last month's update.
@@ -68,18 +67,14 @@ fn text_expiring(supersedes: &str, after: &str) -> String {
     )
 }
 
-fn run(estate: &Estate) -> Outcome {
-    patchsim::app::run_checked(estate).unwrap_or_else(|v| panic!("{v}"))
-}
-
 fn count(row: [u32; 4], state: Compliance) -> f64 {
     f64::from(row[state as usize])
 }
 
 #[test]
 fn a_superseding_update_makes_the_old_one_not_required() {
-    let plain = run(&estate_of(&text("")));
-    let superseded = run(&estate_of(&text(r#""KB-OCT""#)));
+    let plain = checked(&estate_of(&text("")));
+    let superseded = checked(&estate_of(&text(r#""KB-OCT""#)));
 
     // Without supersedence every client missing KB-OCT installs it at its
     // deadline, and nothing is superseded.
@@ -169,8 +164,8 @@ fn supersedence_errors_name_the_field() {
 /// the same as without the rule.
 #[test]
 fn an_expired_update_leaves_its_deployments() {
-    let kept = run(&estate_of(&text(r#""KB-OCT""#)));
-    let expired = run(&estate_of(&text_expiring(r#""KB-OCT""#, "0s")));
+    let kept = checked(&estate_of(&text(r#""KB-OCT""#)));
+    let expired = checked(&estate_of(&text_expiring(r#""KB-OCT""#, "0s")));
     assert_eq!(expired.totals.updates_expired, 1);
     let oct = &expired.deployments[0];
     assert_eq!(
@@ -196,7 +191,7 @@ fn an_expired_update_leaves_its_deployments() {
         kept.deployments[1].final_truth
     );
 
-    let later = run(&estate_of(&text_expiring(r#""KB-OCT""#, "30d")));
+    let later = checked(&estate_of(&text_expiring(r#""KB-OCT""#, "30d")));
     assert_eq!(later.totals.updates_expired, 0);
     assert_eq!(later.totals.installs, kept.totals.installs);
     assert_eq!(
@@ -237,7 +232,7 @@ fn an_update_group_deployed_twice_is_its_updates() {
             "    update_groups: [UpdateGroup(name: \"2026-11\", updates: [\"KB-NOV\"])],\n    deployments: [",
         );
     assert_eq!(grouped.matches(r#"group: "2026-11""#).count(), 2);
-    let (a, b) = (run(&estate_of(&listed)), run(&estate_of(&grouped)));
+    let (a, b) = (checked(&estate_of(&listed)), checked(&estate_of(&grouped)));
     assert_eq!(a.events, b.events);
     assert_eq!(a.totals.installs, b.totals.installs);
     for (x, y) in a.deployments.iter().zip(&b.deployments) {
