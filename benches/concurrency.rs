@@ -8,6 +8,10 @@
 //!   (2.2 hours each) from a DP far faster than their links put together;
 //! - `downloads_shared`: the same from a DP of 0.9 Mbps a client, whose
 //!   bandwidth binds once nine in ten clients download at once, at every N;
+//! - `downloads_mixed`: half the clients on 200 kbps links, half on 1 Mbps,
+//!   from a DP of 0.5 Mbps a client: the slow links are served in full and
+//!   the fast ones share the rest (0.8 Mbps each), so the DP keeps its
+//!   flows by link;
 //! - `downloads_queued`: the same from a DP with one connection, so that
 //!   N downloads wait for it, while the clients switch off and on (on for
 //!   20–40 minutes, off for 5): each switch takes a download out of the
@@ -28,6 +32,7 @@ use patchsim::{model, scenario};
 enum Shape {
     DownloadsLinked,
     DownloadsShared,
+    DownloadsMixed,
     DownloadsQueued,
     ScansQueued,
     BatchesQueued,
@@ -38,6 +43,7 @@ impl Shape {
         match self {
             Shape::DownloadsLinked => "downloads_linked",
             Shape::DownloadsShared => "downloads_shared",
+            Shape::DownloadsMixed => "downloads_mixed",
             Shape::DownloadsQueued => "downloads_queued",
             Shape::ScansQueued => "scans_queued",
             Shape::BatchesQueued => "batches_queued",
@@ -50,6 +56,7 @@ impl Shape {
 fn estate(shape: Shape, n: u32) -> Estate {
     let dp_bandwidth = match shape {
         Shape::DownloadsShared => format!("{}kbps", 900 * u64::from(n)),
+        Shape::DownloadsMixed => format!("{}kbps", 500 * u64::from(n)),
         _ => "1000Gbps".to_string(),
     };
     let (scan_slots, scan_time) = match shape {
@@ -67,6 +74,19 @@ fn estate(shape: Shape, n: u32) -> Estate {
         Shape::BatchesQueued => (1, "1m"),
         _ => (64, "0s"),
     };
+    let cohort = |name: &str, count: u32, link: &str| {
+        format!(
+            r#"Cohort(name: "{name}", count: {count}, power: {power}, link: "{link}",
+                      management_point: "mp", update_point: "sup", distribution_point: "dp"),"#
+        )
+    };
+    let (cohorts, targets) = match shape {
+        Shape::DownloadsMixed => (
+            cohort("slow", n / 2, "200kbps") + &cohort("fast", n - n / 2, "1Mbps"),
+            r#""slow", "fast""#,
+        ),
+        _ => (cohort("all", n, "1Mbps"), r#""all""#),
+    };
     let text = format!(
         r#"Scenario(
             name: "concurrency", start: "2026-11-09T00:00:00Z", duration: "4h",
@@ -81,10 +101,9 @@ fn estate(shape: Shape, n: u32) -> Estate {
                 distribution_points: [DistributionPoint(name: "dp", bandwidth: "{dp_bandwidth}", max_connections: {connections})],
             ),
             client_settings: ClientSettings(evaluation_delay: Fixed("0s"), scan_duration: Fixed("1s")),
-            cohorts: [Cohort(name: "all", count: {n}, power: {power}, link: "1Mbps", management_point: "mp",
-                             update_point: "sup", distribution_point: "dp")],
+            cohorts: [{cohorts}],
             updates: [Update(id: "KB1", size: "1GB", install_time: Fixed("10m"))],
-            deployments: [Deployment(name: "d", updates: ["KB1"], targets: ["all"],
+            deployments: [Deployment(name: "d", updates: ["KB1"], targets: [{targets}],
                                      created: "2026-11-09T00:00:00Z", deadline: "2026-11-10T00:00:00Z")],
         )"#
     );
@@ -96,6 +115,7 @@ fn runs(c: &mut Criterion) {
     for shape in [
         Shape::DownloadsLinked,
         Shape::DownloadsShared,
+        Shape::DownloadsMixed,
         Shape::DownloadsQueued,
         Shape::ScansQueued,
         Shape::BatchesQueued,

@@ -11,16 +11,17 @@
 //! While their links add up to no more than the bandwidth, every flow runs
 //! at its link and its end is known when it starts ([`Linked`]: a start, an
 //! end or a cancel is O(log n), however many flows run). When the DP's
-//! bandwidth binds, the shares are worked out flow by flow ([`Shared`]: a
-//! change is O(n) in the flows running, at most the DP's connections),
-//! because the integer shares hand their leftover bits per second to
-//! particular flows by their place in the order.
+//! bandwidth binds, the integer shares hand their leftover bits per second
+//! to particular flows by their place in the order, and the flows are kept
+//! in segment trees by that order, one for each link speed ([`Shares`]: a
+//! change is O(G log n) for G link speeds).
 
-mod equal;
+mod shares;
+mod tree;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
-use equal::EqualTree;
+use shares::Shares;
 
 use super::events::Event;
 use super::record::{LoadCounts, LoadRow, MsHistogram, ServerRecord, ServerRole};
@@ -28,240 +29,6 @@ use super::servers::Request;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
 use crate::estate::{ClientId, DpId, DpSpec};
-
-/// The active downloads, one array per field, in the order they started: a
-/// pass that sends reads 8 bytes a flow, and one that checks the links
-/// another 8 (at 500 downloads a DP's pass stays in the nearest cache).
-#[derive(Default)]
-pub(crate) struct Flows {
-    client: Vec<ClientId>,
-    /// Millibits still to send (a deployment is at most 1 PB, 8·10^18
-    /// millibits, so this fits; see the scenario's validation).
-    remaining: Vec<u64>,
-    /// The client's link, bps.
-    cap: Vec<u64>,
-    /// Each flow's rate, bps, while [`Rates::PerFlow`] holds.
-    rate: Vec<u64>,
-}
-
-impl Flows {
-    pub(crate) fn len(&self) -> usize {
-        self.client.len()
-    }
-
-    fn push(&mut self, client: ClientId, remaining: u64, cap: u64) {
-        self.client.push(client);
-        self.remaining.push(remaining);
-        self.cap.push(cap);
-    }
-
-    /// Removes flow `i`, the last flow taking its place; returns what it had
-    /// left to send.
-    fn swap_remove(&mut self, i: usize) -> u64 {
-        self.client.swap_remove(i);
-        self.cap.swap_remove(i);
-        self.remaining.swap_remove(i)
-    }
-
-    /// Empties the flows, returning each client with what it had left and
-    /// its link.
-    fn drain(&mut self) -> impl Iterator<Item = (ClientId, u64, u64)> + '_ {
-        self.rate.clear();
-        (self.client.drain(..).zip(self.remaining.drain(..)))
-            .zip(self.cap.drain(..))
-            .map(|((c, left), cap)| (c, left, cap))
-    }
-
-    /// Takes off the flows with nothing left to send (their clients and
-    /// links into `done`, in flow order); the others keep their order.
-    fn take_finished(&mut self, done: &mut Vec<(ClientId, u64)>) {
-        let Some(first) = self.remaining.iter().position(|&r| r == 0) else {
-            return;
-        };
-        let mut kept = first;
-        for i in first..self.remaining.len() {
-            if self.remaining[i] == 0 {
-                done.push((self.client[i], self.cap[i]));
-            } else {
-                self.remaining[kept] = self.remaining[i];
-                self.client[kept] = self.client[i];
-                self.cap[kept] = self.cap[i];
-                kept += 1;
-            }
-        }
-        self.remaining.truncate(kept);
-        self.client.truncate(kept);
-        self.cap.truncate(kept);
-    }
-}
-
-/// The rates the last [`Dp::share`] gave the flows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Rates {
-    /// Every flow an equal share: those before `first` at `low`, the others
-    /// at `high` (one bps more), without a rate stored per flow.
-    Equal { low: u64, high: u64, first: usize },
-    /// Each flow at its own rate, in [`Flows::rate`].
-    PerFlow,
-}
-
-impl Rates {
-    /// The rates of no flows.
-    const IDLE: Rates = Rates::Equal {
-        low: 0,
-        high: 0,
-        first: 0,
-    };
-}
-
-/// Sends `rate · dt` (at most what is left) on each flow of `remaining`;
-/// returns the millibits sent.
-fn send_at(remaining: &mut [u64], rate: u64, dt: u64) -> u128 {
-    let step = rate.saturating_mul(dt);
-    if step <= u64::MAX / (remaining.len() as u64).max(1) {
-        // The sum fits: one 64-bit total, which the compiler vectorises.
-        let mut total = 0u64;
-        for r in remaining.iter_mut() {
-            let sent = step.min(*r);
-            *r -= sent;
-            total += sent;
-        }
-        return u128::from(total);
-    }
-    let mut total = 0u128;
-    for r in remaining.iter_mut() {
-        // A product that saturates is above what is left anyway.
-        let sent = step.min(*r);
-        *r -= sent;
-        total += u128::from(sent);
-    }
-    total
-}
-
-/// The active downloads while the DP's bandwidth binds: one array per
-/// field, in the order they started, with the rates the last share gave
-/// them. A change costs a pass over the flows (and a sort when links differ
-/// and some bind), bounded by the DP's connections.
-#[derive(Default)]
-struct Shared {
-    flows: Flows,
-    rates: Rates,
-    scratch: Vec<(u64, usize)>,
-}
-
-impl Default for Rates {
-    fn default() -> Self {
-        Rates::IDLE
-    }
-}
-
-impl Shared {
-    /// The rate of flow `i`, bps, as the last [`share`](Self::share) set it.
-    fn rate(&self, i: usize) -> u64 {
-        match self.rates {
-            Rates::Equal { low, high, first } => {
-                if i < first {
-                    low
-                } else {
-                    high
-                }
-            }
-            Rates::PerFlow => self.flows.rate[i],
-        }
-    }
-
-    /// Sends `dt` ms of what every flow sends; returns the millibits sent.
-    fn send(&mut self, dt: u64) -> u128 {
-        // The flows are those the last `share` gave rates to: every change
-        // to them is followed by one.
-        let remaining = &mut self.flows.remaining;
-        match self.rates {
-            Rates::Equal { low, high, first } => {
-                debug_assert!(first <= remaining.len(), "rates for other flows");
-                let split = first.min(remaining.len());
-                let (head, tail) = remaining.split_at_mut(split);
-                send_at(head, low, dt) + send_at(tail, high, dt)
-            }
-            Rates::PerFlow => (remaining.iter_mut().zip(&self.flows.rate))
-                .map(|(r, &rate)| send_at(std::slice::from_mut(r), rate, dt))
-                .sum(),
-        }
-    }
-
-    /// Max-min fair rates: the smallest links are served in full while they
-    /// are below an equal share of what is left. Returns when the next flow
-    /// finishes at these rates, in ms from now, and which.
-    fn share(&mut self, capacity: u64) -> Option<(u64, usize)> {
-        let n = self.flows.len() as u64;
-        if n == 0 {
-            self.rates = Rates::IDLE;
-            return None;
-        }
-        // The common case: every link is faster than an equal share (which
-        // is at most one bps above `equal`), so every flow gets an equal
-        // share, handed out in flow order (the general rule below hands the
-        // same shares out smallest link first). O(n), no sort.
-        let equal = (capacity / n).max(1);
-        if self.flows.cap.iter().all(|&cap| cap > equal) {
-            // Handing out `left / (flows left)` in turn, at least 1 bps,
-            // gives the first `n - r` flows `q = capacity / n` and the last
-            // `r` flows `q + 1` (`r = capacity % n`); with q = 0 every flow
-            // gets its minimum of 1. The same shares without a division per
-            // flow, and without writing them down.
-            let (q, r) = (capacity / n, (capacity % n) as usize);
-            let first = self.flows.len() - r;
-            let (low, high) = (q.max(1), q + 1);
-            self.rates = Rates::Equal { low, high, first };
-            // At one rate the flow with the least left finishes first (the
-            // first such flow, for the hint).
-            let (head, tail) = self.flows.remaining.split_at(first);
-            let soonest = |part: &[u64], offset: usize, rate: u64| {
-                (part.iter().enumerate())
-                    .min_by_key(|&(_, &r)| r)
-                    .map(|(i, r)| (r.div_ceil(rate), offset + i))
-            };
-            return [soonest(head, 0, low), soonest(tail, first, high)]
-                .into_iter()
-                .flatten()
-                .min_by_key(|&(ends, _)| ends);
-        }
-        self.scratch.clear();
-        self.scratch
-            .extend(self.flows.cap.iter().enumerate().map(|(i, &cap)| (cap, i)));
-        self.scratch.sort_unstable();
-        self.flows.rate.resize(self.flows.len(), 0);
-        let mut left = capacity;
-        for (k, &(cap, i)) in self.scratch.iter().enumerate() {
-            let share = left / (n - k as u64);
-            let rate = cap.min(share).max(1);
-            self.flows.rate[i] = rate;
-            left = left.saturating_sub(rate);
-        }
-        self.rates = Rates::PerFlow;
-        self.next_completion()
-    }
-
-    /// When the next flow finishes at the current rates, and which (the
-    /// first, if several).
-    fn next_completion(&self) -> Option<(u64, usize)> {
-        // The least `ceil(remaining / rate)`. A flow with
-        // `remaining > best · rate` ends later than `best`: one
-        // multiplication rules it out, and only the few flows that improve
-        // on the running best pay for a division.
-        let mut best: Option<(u64, usize)> = None;
-        for (i, &remaining) in self.flows.remaining.iter().enumerate() {
-            let rate = self.rate(i);
-            if best.is_some_and(|(b, _)| u128::from(remaining) > u128::from(b) * u128::from(rate)) {
-                continue;
-            }
-            let ends = remaining.div_ceil(rate);
-            if best.is_none_or(|(b, _)| ends < b) {
-                best = Some((ends, i));
-            }
-        }
-        best
-    }
-}
 
 /// One download while every link is served in full.
 #[derive(Clone, Copy, Debug)]
@@ -305,9 +72,9 @@ impl LinkedFlow {
 /// up to no more than its bandwidth): every flow runs at its link, so its
 /// last bit's time is known when it starts, and a start, an end or a
 /// cancel costs O(log n) however many run at once. The rates, and so every
-/// flow's progress, are exactly those [`Shared`] would give.
+/// flow's progress, are exactly those the max-min rule gives.
 ///
-/// Flows keep the order [`Shared`] keeps them in, as a label each: a new
+/// Flows keep the order [`Shares`] keeps them in, as a label each: a new
 /// flow goes last; flows that finish leave the others in order; a
 /// cancelled flow's place goes to the last flow (as a swap-remove would).
 /// Flows that finish at the same tick leave in that order.
@@ -444,12 +211,22 @@ impl Linked {
 }
 
 /// How a DP's active downloads are kept: [`Linked`] while the links bind,
-/// [`EqualTree`] while the DP binds and every link beats an equal share,
-/// [`Shared`] otherwise.
+/// [`Shares`] while the DP binds (in one group while every link beats an
+/// equal share, by link otherwise).
 enum Active {
     Linked(Linked),
-    Equal(EqualTree),
-    Shared(Shared),
+    Shares(Shares),
+}
+
+impl Active {
+    /// Every flow in order, with what it still lacks at `now`, and its
+    /// link; none is left.
+    fn drain(&mut self, now: SimTime) -> Vec<(ClientId, u64, u64)> {
+        match self {
+            Active::Linked(l) => l.drain(now),
+            Active::Shares(s) => s.drain(),
+        }
+    }
 }
 
 /// Which keeping the flows need now.
@@ -576,8 +353,7 @@ impl Dp {
     fn active_len(&self) -> usize {
         match &self.active {
             Active::Linked(l) => l.len(),
-            Active::Equal(e) => e.len(),
-            Active::Shared(s) => s.flows.len(),
+            Active::Shares(s) => s.len(),
         }
     }
 
@@ -613,8 +389,7 @@ impl Dp {
         }
         let total = match &mut self.active {
             Active::Linked(l) => l.send(last, now),
-            Active::Equal(e) => e.send(dt),
-            Active::Shared(s) => s.send(dt),
+            Active::Shares(s) => s.send(dt),
         };
         self.interval_millibits += total;
         self.total_millibits += total;
@@ -627,8 +402,7 @@ impl Dp {
         let mut finished = Vec::new();
         match &mut self.active {
             Active::Linked(l) => l.take_finished(now, &mut finished),
-            Active::Equal(e) => e.take_finished(&mut finished),
-            Active::Shared(s) => s.flows.take_finished(&mut finished),
+            Active::Shares(s) => s.take_finished(&mut finished),
         }
         for (c, cap) in finished {
             self.remove_link(cap);
@@ -655,15 +429,11 @@ impl Dp {
         };
         let current = match &self.active {
             Active::Linked(_) => Keeping::Linked,
-            Active::Equal(_) => Keeping::Equal,
-            Active::Shared(_) => Keeping::Shared,
+            Active::Shares(s) if s.by_link() => Keeping::Shared,
+            Active::Shares(_) => Keeping::Equal,
         };
         if keeping != current {
-            let flows = match &mut self.active {
-                Active::Linked(l) => l.drain(now),
-                Active::Equal(e) => e.drain(),
-                Active::Shared(s) => s.flows.drain().collect(),
-            };
+            let flows = self.active.drain(now);
             self.active = match keeping {
                 Keeping::Linked => {
                     let mut l = Linked::default();
@@ -672,29 +442,19 @@ impl Dp {
                     }
                     Active::Linked(l)
                 }
-                Keeping::Equal => {
-                    let mut e = EqualTree::default();
+                Keeping::Equal | Keeping::Shared => {
+                    let mut s = Shares::new(keeping == Keeping::Shared);
                     for (client, left, cap) in flows {
-                        e.push(client, left, cap);
+                        s.push(client, left, cap);
                     }
-                    Active::Equal(e)
-                }
-                Keeping::Shared => {
-                    let mut s = Shared::default();
-                    for (client, left, cap) in flows {
-                        s.flows.push(client, left, cap);
-                    }
-                    Active::Shared(s)
+                    Active::Shares(s)
                 }
             };
         }
         let next = match &mut self.active {
             Active::Linked(l) => l.next().map(|(finish, c)| (finish.since(now), Some(c))),
-            // The tree finds its client only when a hint asks for it.
-            Active::Equal(e) => e.share(capacity).map(|ends| (SimDuration(ends), None)),
-            Active::Shared(s) => s
-                .share(capacity)
-                .map(|(ends, i)| (SimDuration(ends), Some(s.flows.client[i]))),
+            // The trees find its client only when a hint asks for it.
+            Active::Shares(s) => s.share(capacity).map(|ends| (SimDuration(ends), None)),
         };
         self.next_done = next.and_then(|(_, c)| c);
         next.map(|(after, _)| after)
@@ -709,8 +469,7 @@ impl Dp {
             self.add_link(cap);
             match &mut self.active {
                 Active::Linked(l) => l.push(client, remaining, cap, now),
-                Active::Equal(e) => e.push(client, remaining, cap),
-                Active::Shared(s) => s.flows.push(client, remaining, cap),
+                Active::Shares(s) => s.push(client, remaining, cap),
             }
         }
         let n = self.active_len() as u32;
@@ -726,11 +485,7 @@ impl Dp {
     fn cancel(&mut self, c: ClientId, now: SimTime) -> Option<u64> {
         let active = match &mut self.active {
             Active::Linked(l) => l.cancel(c, now),
-            Active::Equal(e) => e.cancel(c),
-            Active::Shared(s) => (s.flows.client.iter().position(|&f| f == c)).map(|i| {
-                let cap = s.flows.cap[i];
-                (s.flows.swap_remove(i), cap)
-            }),
+            Active::Shares(s) => s.cancel(c),
         };
         if let Some((left, cap)) = active {
             self.remove_link(cap);
@@ -742,11 +497,7 @@ impl Dp {
     /// Every download fails: the running ones in order, then the waiting
     /// ones, each with the millibits it still lacked.
     fn fail_all(&mut self, now: SimTime) -> Vec<(ClientId, u64)> {
-        let flows = match &mut self.active {
-            Active::Linked(l) => l.drain(now),
-            Active::Equal(e) => e.drain(),
-            Active::Shared(s) => s.flows.drain().collect(),
-        };
+        let flows = self.active.drain(now);
         self.links = 0;
         self.caps.clear();
         let mut failed: Vec<(ClientId, u64)> =
@@ -843,8 +594,8 @@ impl Dp {
     #[inline]
     pub(crate) fn next_done(&self) -> Option<ClientId> {
         match &self.active {
-            Active::Equal(e) => e.soonest_client(),
-            _ => self.next_done,
+            Active::Shares(s) => s.soonest_client(),
+            Active::Linked(_) => self.next_done,
         }
     }
 
@@ -993,21 +744,11 @@ mod tests {
         /// The flows in their order: (client, millibits left, link, rate).
         fn snapshot(&mut self) -> Vec<(ClientId, u64, u64, u64)> {
             match &mut self.active {
-                Active::Equal(e) => e.snapshot(),
+                Active::Shares(s) => s.snapshot(),
                 Active::Linked(l) => (l.by_label.values())
                     .map(|&slot| {
                         let f = l.slots[slot as usize].expect("a flow");
                         (f.client, f.left_at(self.last), f.cap, f.cap)
-                    })
-                    .collect(),
-                Active::Shared(s) => (0..s.flows.len())
-                    .map(|i| {
-                        (
-                            s.flows.client[i],
-                            s.flows.remaining[i],
-                            s.flows.cap[i],
-                            s.rate(i),
-                        )
                     })
                     .collect(),
             }
@@ -1177,8 +918,8 @@ mod tests {
             let next = d.share().map(|t| t.as_ms());
             keepings |= match d.active {
                 Active::Linked(_) => 1,
-                Active::Equal(_) => 2,
-                Active::Shared(_) => 4,
+                Active::Shares(ref s) if s.by_link() => 4,
+                Active::Shares(_) => 2,
             };
             same(
                 "next",
