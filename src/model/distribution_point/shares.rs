@@ -108,6 +108,8 @@ impl Shares {
     /// half as many again.
     fn repack(&mut self) {
         let flows = self.flows();
+        // The old trees go before the new ones are made.
+        self.groups.clear();
         let width = (flows.len() + flows.len() / 2 + 2)
             .next_power_of_two()
             .max(4);

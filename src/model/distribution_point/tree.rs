@@ -20,7 +20,7 @@ struct Node {
     /// The least millibits a flow below still lacks (`NONE` if none).
     least: u64,
     /// Millibits every flow below has sent and its children not yet been
-    /// told (always zero on a leaf).
+    /// told.
     tag: u64,
     /// Flows below.
     count: u32,
@@ -34,8 +34,11 @@ const EMPTY: Node = Node {
 
 /// The flows by label (see the module).
 pub(super) struct LabelTree {
-    /// Nodes `1..2 * width`; leaf `i` is node `width + i`.
+    /// The inner nodes, `1..width`.
     nodes: Vec<Node>,
+    /// Node `width + i` is leaf `i`: the millibits the flow labelled `i`
+    /// still lacks (`NONE` if there is none); its tag is always zero.
+    leaves: Vec<u64>,
     /// Labels, a power of two.
     width: usize,
 }
@@ -45,7 +48,8 @@ impl LabelTree {
     pub(super) fn new(width: usize) -> Self {
         debug_assert!(width.is_power_of_two());
         LabelTree {
-            nodes: vec![EMPTY; 2 * width],
+            nodes: vec![EMPTY; width],
+            leaves: vec![NONE; width],
             width,
         }
     }
@@ -55,11 +59,7 @@ impl LabelTree {
     pub(super) fn build(width: usize, flows: impl Iterator<Item = (usize, u64)>) -> Self {
         let mut tree = LabelTree::new(width);
         for (label, left) in flows {
-            tree.nodes[width + label] = Node {
-                least: left,
-                tag: 0,
-                count: 1,
-            };
+            tree.leaves[label] = left;
         }
         for v in (1..width).rev() {
             tree.pull_up(v);
@@ -71,14 +71,36 @@ impl LabelTree {
         self.nodes[1].count as usize
     }
 
+    /// Node `v`, an inner node or a leaf.
+    fn node(&self, v: usize) -> Node {
+        if v < self.width {
+            self.nodes[v]
+        } else {
+            let least = self.leaves[v - self.width];
+            Node {
+                least,
+                tag: 0,
+                count: u32::from(least != NONE),
+            }
+        }
+    }
+
     /// Tells every flow below `v` that it sent `x` more millibits.
     fn apply(&mut self, v: usize, x: u64) {
-        let node = &mut self.nodes[v];
-        if node.count > 0 && x > 0 {
-            node.least -= x;
-            if v < self.width {
-                node.tag += x;
+        if x == 0 {
+            return;
+        }
+        if v >= self.width {
+            let leaf = &mut self.leaves[v - self.width];
+            if *leaf != NONE {
+                *leaf -= x;
             }
+            return;
+        }
+        let node = &mut self.nodes[v];
+        if node.count > 0 {
+            node.least -= x;
+            node.tag += x;
         }
     }
 
@@ -91,7 +113,7 @@ impl LabelTree {
     }
 
     fn pull_up(&mut self, v: usize) {
-        let (a, b) = (self.nodes[2 * v], self.nodes[2 * v + 1]);
+        let (a, b) = (self.node(2 * v), self.node(2 * v + 1));
         let node = &mut self.nodes[v];
         node.least = a.least.min(b.least);
         node.count = a.count + b.count;
@@ -106,10 +128,10 @@ impl LabelTree {
         leaf
     }
 
-    /// Puts `node` at `leaf` (its path opened) and mends the path.
-    fn set_leaf(&mut self, leaf: usize, node: Node) {
+    /// Puts `least` at `leaf` (its path opened) and mends the path.
+    fn set_leaf(&mut self, leaf: usize, least: u64) {
         let mut v = leaf;
-        self.nodes[v] = node;
+        self.leaves[v - self.width] = least;
         while v > 1 {
             v /= 2;
             self.pull_up(v);
@@ -119,21 +141,16 @@ impl LabelTree {
     /// The flow labelled `label` (none yet) lacks `left` millibits.
     pub(super) fn insert(&mut self, label: usize, left: u64) {
         let leaf = self.open_path(label);
-        debug_assert_eq!(self.nodes[leaf].count, 0, "one flow a label");
-        let node = Node {
-            least: left,
-            tag: 0,
-            count: 1,
-        };
-        self.set_leaf(leaf, node);
+        debug_assert_eq!(self.node(leaf).count, 0, "one flow a label");
+        self.set_leaf(leaf, left);
     }
 
     /// Takes the flow labelled `label` off; returns what it still lacked.
     pub(super) fn remove(&mut self, label: usize) -> u64 {
         let leaf = self.open_path(label);
-        debug_assert_eq!(self.nodes[leaf].count, 1, "a flow to remove");
-        let left = self.nodes[leaf].least;
-        self.set_leaf(leaf, EMPTY);
+        debug_assert_eq!(self.node(leaf).count, 1, "a flow to remove");
+        let left = self.node(leaf).least;
+        self.set_leaf(leaf, NONE);
         left
     }
 
@@ -141,7 +158,7 @@ impl LabelTree {
     pub(super) fn kth(&self, mut k: usize) -> usize {
         let mut v = 1;
         while v < self.width {
-            let left = self.nodes[2 * v].count as usize;
+            let left = self.node(2 * v).count as usize;
             if k < left {
                 v *= 2;
             } else {
@@ -161,9 +178,9 @@ impl LabelTree {
         let (mut head, mut tail, mut v) = (NONE, NONE, 1);
         while v < self.width {
             self.push_down(v);
-            let left = self.nodes[2 * v];
+            let left = self.node(2 * v);
             if k < left.count as usize {
-                tail = tail.min(self.nodes[2 * v + 1].least);
+                tail = tail.min(self.node(2 * v + 1).least);
                 v *= 2;
             } else {
                 head = head.min(left.least);
@@ -171,7 +188,7 @@ impl LabelTree {
                 v = 2 * v + 1;
             }
         }
-        (head, tail.min(self.nodes[v].least), v - self.width)
+        (head, tail.min(self.node(v).least), v - self.width)
     }
 
     /// Among the flows labelled `from..to`, pins those with at most `x`
@@ -197,7 +214,7 @@ impl LabelTree {
 
     fn add(&mut self, v: usize, span: (usize, usize), range: (usize, usize), x: u64) {
         let ((lo, hi), (from, to)) = (span, range);
-        if to <= lo || hi <= from || self.nodes[v].count == 0 {
+        if to <= lo || hi <= from || self.node(v).count == 0 {
             return;
         }
         if from <= lo && hi <= to {
@@ -220,13 +237,13 @@ impl LabelTree {
         short: &mut u128,
     ) {
         let ((lo, hi), (from, to)) = (span, range);
-        let node = self.nodes[v];
+        let node = self.node(v);
         if to <= lo || hi <= from || node.count == 0 || node.least > x {
             return;
         }
         if v >= self.width {
             *short += u128::from(x - node.least);
-            self.nodes[v].least = x;
+            self.leaves[v - self.width] = x;
             return;
         }
         self.push_down(v);
@@ -251,7 +268,7 @@ impl LabelTree {
         pending: u64,
     ) -> Option<usize> {
         let ((lo, hi), (from, to)) = (span, range);
-        let node = self.nodes[v];
+        let node = self.node(v);
         if to <= lo || hi <= from || node.count == 0 || node.least - pending > least {
             return None;
         }
@@ -272,12 +289,12 @@ impl LabelTree {
     }
 
     fn take_empty(&mut self, v: usize, out: &mut Vec<usize>) {
-        if self.nodes[v].least > 0 {
+        if self.node(v).least > 0 {
             return;
         }
         if v >= self.width {
             out.push(v - self.width);
-            self.nodes[v] = EMPTY;
+            self.leaves[v - self.width] = NONE;
             return;
         }
         self.push_down(v);
@@ -292,8 +309,8 @@ impl LabelTree {
             self.push_down(v);
         }
         (0..self.width)
-            .filter(|&i| self.nodes[self.width + i].count > 0)
-            .map(|i| (i, self.nodes[self.width + i].least))
+            .filter(|&i| self.leaves[i] != NONE)
+            .map(|i| (i, self.leaves[i]))
             .collect()
     }
 }
