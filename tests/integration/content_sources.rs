@@ -423,19 +423,12 @@ fn the_peer_cache_scenario_shows_each_source() {
 fn a_small_cache_makes_clients_download_again() {
     let n = 300u32;
     let estate = |cache: &str| {
-        estate_of(&format!(
-            r#"Scenario(
-    name: "cache",
-    seed: 5,
-    start: "2026-11-09T00:00:00Z",
-    duration: "8d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    cohorts: [Cohort(name: "all", count: {n}, management_point: "mp", update_point: "sup", distribution_point: "dp",
+        common::small(
+            "cache",
+            5,
+            "8d",
+            &format!(
+                r#"cohorts: [Cohort(name: "all", count: {n}, management_point: "mp", update_point: "sup", distribution_point: "dp",
         content_sources: ContentSources(cache_size: "{cache}"))],
     updates: [
         Update(id: "KB1", size: "100MB", install_time: Fixed("10m")),
@@ -444,9 +437,9 @@ fn a_small_cache_makes_clients_download_again() {
     deployments: [
         Deployment(name: "first", updates: ["KB1"], targets: ["all"], created: "2026-11-09T10:00:00Z", deadline: "2026-11-14T10:00:00Z"),
         Deployment(name: "second", updates: ["KB2"], targets: ["all"], created: "2026-11-11T10:00:00Z", deadline: "2026-11-11T12:00:00Z"),
-    ],
-)"#
-        ))
+    ],"#
+            ),
+        )
     };
     let small = checked(&estate("150MB"));
     let big = checked(&estate("1GB"));

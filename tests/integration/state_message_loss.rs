@@ -10,7 +10,7 @@ use crate::common;
 
 use std::collections::BTreeMap;
 
-use common::{estate_of, traced};
+use common::traced;
 use patchsim::estate::Estate;
 use patchsim::model::{self, Compliance, Request, RunOptions, TraceEvent, TraceRecord};
 
@@ -19,28 +19,20 @@ use patchsim::model::{self, Compliance, Request, RunOptions, TraceEvent, TraceRe
 /// deadline that evening, so that every install and restart is over by
 /// Tuesday and the rest of the week is quiet but for the daily scans.
 fn estate(count: u32, loss: f64, seed: u64) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "state-message-loss",
-    seed: {seed},
-    start: "2026-11-09T00:00:00Z",
-    duration: "8d",
-    sample_interval: "1h",
-    site: Site(content_ready_delay: Fixed("30m")),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    client_settings: ClientSettings(scan_interval: "1d"),
+    common::small(
+        "state-message-loss",
+        seed,
+        "8d",
+        &format!(
+            r#"client_settings: ClientSettings(scan_interval: "1d"),
     cohorts: [Cohort(name: "all", count: {count}, management_point: "mp", update_point: "sup",
                      distribution_point: "dp", state_message_loss: {loss})],
     updates: [Update(id: "KB1", size: "50MB", applicability: 0.9)],
     deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"],
                              created: "2026-11-09T10:00:00Z",
-                             deadline: "2026-11-09T18:00:00Z")],
-)"#
-    ))
+                             deadline: "2026-11-09T18:00:00Z")],"#
+        ),
+    )
 }
 
 /// Each client's records, in order.
