@@ -875,7 +875,16 @@ mod tests {
     /// and on the plain rules side by side, comparing after each; returns
     /// which keepings the DP used (a bit each: linked, equal, shared).
     fn check_ops(bandwidth: u64, ops: &[(u8, u64, u64, u64)]) -> Result<u8, String> {
-        let mut d = Dp::new(bandwidth, 30);
+        check_ops_at(bandwidth, 30, ops)
+    }
+
+    /// [`check_ops`] on a DP with `connections` connections.
+    fn check_ops_at(
+        bandwidth: u64,
+        connections: u32,
+        ops: &[(u8, u64, u64, u64)],
+    ) -> Result<u8, String> {
+        let mut d = Dp::new(bandwidth, connections);
         let mut reference = Reference::default();
         let (mut now, mut next_client, mut keepings) = (0u64, 0u32, 0u8);
         let same = |what: &str, a: String, b: String| {
@@ -890,7 +899,7 @@ mod tests {
             d.advance(SimTime(now));
             reference.advance(dt);
             match op {
-                0 if d.active_len() < 30 => {
+                0 if d.active_len() < connections as usize => {
                     let c = ClientId(next_client);
                     next_client += 1;
                     d.waiting.push_back((c, SimTime(now), millibits, cap));
@@ -987,6 +996,38 @@ mod tests {
             seen |= check_ops(bandwidth, &ops).unwrap_or_else(|e| panic!("{e}"));
         }
         assert_eq!(seen, 0b111, "linked, equal and shared all ran");
+    }
+
+    /// Thousands of flows at once, on four link speeds (so the groups are
+    /// big and the trees deep, and they are repacked many times): the
+    /// same flows, bits and completions as the plain rules.
+    #[test]
+    fn many_flows_follow_the_plain_rules() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+        let mut seen = 0;
+        for bandwidth in [50_000, 300_000, 3_000_000] {
+            // Starts outnumber the rest two to one until 1,500 run, then
+            // arrivals, cancels and completions come evenly.
+            let ops: Vec<_> = (0..4_000)
+                .map(|k| {
+                    let op = if k < 2_000 && rng.random_bool(0.67) {
+                        0
+                    } else {
+                        rng.random_range(0..3)
+                    };
+                    let cap = [100, 250, 1_000, 5_000][rng.random_range(0..4)];
+                    (
+                        op,
+                        rng.random_range(0..3),
+                        rng.random_range(1..20_000_000),
+                        cap,
+                    )
+                })
+                .collect();
+            seen |= check_ops_at(bandwidth, 5_000, &ops).unwrap_or_else(|e| panic!("{e}"));
+        }
+        assert_eq!(seen & 0b110, 0b110, "the equal and the shared keeping ran");
     }
 
     /// The waiting queue keeps arrival order through cancels from its
