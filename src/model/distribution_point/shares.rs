@@ -68,7 +68,6 @@ pub(super) struct Shares {
     width: usize,
     /// The next label: every flow's label is below it.
     next: usize,
-    len: usize,
     /// Each flow's label (looked up, never iterated).
     labels: HashMap<ClientId, u32>,
     /// The least left at the last share, the group and labels it is among.
@@ -85,14 +84,13 @@ impl Shares {
             caps: Vec::new(),
             width: 0,
             next: 0,
-            len: 0,
             labels: HashMap::new(),
             soonest: None,
         }
     }
 
     pub(super) fn len(&self) -> usize {
-        self.len
+        self.groups.values().map(|g| g.tree.len()).sum()
     }
 
     /// Whether the flows are grouped by link.
@@ -138,9 +136,13 @@ impl Shares {
         if self.next == self.width {
             self.repack();
         }
-        let label = self.next;
         self.next += 1;
-        self.len += 1;
+        self.put(self.next - 1, client, left, cap);
+    }
+
+    /// Puts client `client`'s flow (`left` millibits, link `cap`) at the
+    /// free label `label`.
+    fn put(&mut self, label: usize, client: ClientId, left: u64, cap: u64) {
         let width = self.width;
         let group =
             (self.groups.entry(self.key(cap))).or_insert_with(|| Group::new(LabelTree::new(width)));
@@ -169,21 +171,12 @@ impl Shares {
     pub(super) fn cancel(&mut self, c: ClientId) -> Option<(u64, u64)> {
         let label = self.labels.remove(&c)? as usize;
         let taken = (self.take(label), self.caps[label]);
-        self.len -= 1;
         let last = (self.groups.values())
             .map(|g| g.tree.kth(g.tree.len() - 1))
             .max();
         if let Some(last) = last.filter(|&last| last > label) {
             let left = self.take(last);
-            let (client, cap) = (self.clients[last], self.caps[last]);
-            self.clients[label] = client;
-            self.caps[label] = cap;
-            self.labels.insert(client, label as u32);
-            let width = self.width;
-            let group = (self.groups.entry(self.key(cap)))
-                .or_insert_with(|| Group::new(LabelTree::new(width)));
-            group.tree.insert(label, left);
-            group.boundary = None;
+            self.put(label, self.clients[last], left, self.caps[last]);
         }
         Some(taken)
     }
@@ -222,11 +215,12 @@ impl Shares {
     /// Max-min fair shares of `capacity` (at least 1 bps a flow, see the
     /// module); returns when the next flow finishes, in ms.
     pub(super) fn share(&mut self, capacity: u64) -> Option<u64> {
-        if self.len == 0 {
+        let n = self.len();
+        if n == 0 {
             self.soonest = None;
             return None;
         }
-        let (mut left, mut m) = (capacity, self.len as u64);
+        let (mut left, mut m) = (capacity, n as u64);
         // The groups served at their link, then the first group that
         // shares.
         let mut sharing = None;
@@ -299,7 +293,6 @@ impl Shares {
         }
         self.groups.retain(|_, g| g.tree.len() > 0);
         labels.sort_unstable();
-        self.len -= labels.len();
         for label in labels {
             self.labels.remove(&self.clients[label]);
             done.push((self.clients[label], self.caps[label]));
