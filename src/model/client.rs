@@ -29,7 +29,7 @@ use super::events::Event;
 use super::family;
 use super::record::Timing;
 use super::servers::Request;
-use super::store::{AnswerSettled, ClientTable, Database, NewClient, Offer, Outboxes};
+use super::store::{AnswerSettled, ClientTable, Database, NewClient, Offer, Outboxes, Touched};
 use super::trace::TraceEvent;
 use super::windows::{Schedule, next_restart, too_long};
 use super::world::World;
@@ -242,7 +242,14 @@ pub(crate) struct Clients {
     update_truth: Vec<[u32; 4]>,
     update_reported: Vec<[u32; 4]>,
     streams: Streams,
+    /// Its updates whose truth or reports changed, and scan reports that
+    /// changed ([`SCAN_TOUCHED`]), since its cells were last refreshed.
+    touched: Touched,
 }
+
+/// A note in [`Clients::take_touched`]: a client's scan report changed,
+/// which every deployment's reported cell reads.
+pub(crate) const SCAN_TOUCHED: u16 = u16::MAX;
 
 impl Clients {
     /// The estate's clients, numbered across cohorts in file order, with
@@ -366,6 +373,7 @@ impl Clients {
             update_truth,
             update_reported,
             streams,
+            touched: Touched::default(),
         };
         (clients, gpo_conflicts, co_managed_counts)
     }
@@ -529,6 +537,9 @@ impl Clients {
     /// A scan report of its reaches `db`.
     #[inline]
     pub(crate) fn set_reported_scan(&mut self, c: ClientId, db: Database, state: u8) {
+        if self.table.reported_scan(c, db) != state {
+            self.touched.note(c, SCAN_TOUCHED);
+        }
         self.table.set_reported_scan(c, db, state);
     }
 
@@ -590,6 +601,7 @@ impl Clients {
     /// Sets its true state of one update, keeping the counts right.
     pub(crate) fn set_truth(&mut self, c: ClientId, u: UpdateId, t: Truth) {
         let old = std::mem::replace(&mut self.table.update_mut(c, u.index()).truth, t);
+        self.touched.note(c, u.0);
         let counts = &mut self.update_truth[u.index()];
         counts[old.compliance() as usize] -= 1;
         counts[t.compliance() as usize] += 1;
@@ -598,9 +610,45 @@ impl Clients {
     /// Sets its site database's detection state of one update.
     pub(crate) fn set_reported(&mut self, c: ClientId, u: UpdateId, state: u8) {
         let old = std::mem::replace(&mut self.table.update_mut(c, u.index()).reported, state);
+        self.touched.note(c, u.0);
         let counts = &mut self.update_reported[u.index()];
         counts[detection_compliance(old) as usize] -= 1;
         counts[detection_compliance(state) as usize] += 1;
+    }
+
+    /// Sets the CAS database's detection state of one update (a
+    /// hierarchy).
+    pub(crate) fn set_cas_reported(&mut self, c: ClientId, u: UpdateId, state: u8) {
+        self.table.update_mut(c, u.index()).cas_reported = state;
+        self.touched.note(c, u.0);
+    }
+
+    /// Moves this event's notes of what changed about client `c` into
+    /// `out` (update ids, and [`SCAN_TOUCHED`]); returns whether changes
+    /// of an earlier event went unrefreshed (then every deployment is to
+    /// be refreshed), and clears that.
+    #[inline]
+    pub(crate) fn take_touched(&mut self, c: ClientId, out: &mut Vec<u16>) -> bool {
+        let lingering = self.table.lingering(c);
+        self.touched.take(c, out);
+        if lingering {
+            self.table.set_lingering(c, false);
+        }
+        lingering
+    }
+
+    /// At the end of an event: clients with changes no refresh took have
+    /// every deployment refreshed at their next refresh.
+    #[inline]
+    pub(crate) fn settle_touched(&mut self) {
+        let table = &mut self.table;
+        self.touched.settle(|c| table.set_lingering(c, true));
+    }
+
+    /// Client `c` has changes in another part that no refresh took.
+    #[inline]
+    pub(crate) fn set_lingering(&mut self, c: ClientId) {
+        self.table.set_lingering(c, true);
     }
 
     /// Update `u`'s counts over all clients: true, then reported.
@@ -826,10 +874,9 @@ impl World<'_> {
         let disabled = self.disabled_for(c);
         let mut not_forced = scheduled;
         let mut offline = false;
-        let ids = self.deployments.ids();
-        for (d, a) in ids.zip(self.deployments.assignments_of_mut(c)) {
+        self.deployments.change_assignments(c, |d, a| {
             if disabled.contains(&d) && a.phase != Phase::VerifyDue {
-                continue;
+                return false;
             }
             match a.phase {
                 Phase::Failed | Phase::ScanFailed | Phase::Compliant | Phase::NotRequired
@@ -846,9 +893,10 @@ impl World<'_> {
                     a.phase = Phase::Verifying;
                     offline = true;
                 }
-                _ => {}
+                _ => return false,
             }
-        }
+            true
+        });
         if not_forced || offline {
             self.clients[c].scan_due = SimTime::MAX;
             if not_forced && !self.scan_current(c, now) {
@@ -1125,11 +1173,13 @@ impl World<'_> {
         if self.clients[c].gpo_conflict || self.clients.cold(c).broken_agent {
             self.recorder.totals.scans_failed += 1;
             self.queue(c, TOPIC_SCAN, SCAN_FAILED, 0, now);
-            for a in self.deployments.assignments_of_mut(c) {
-                if a.phase.awaits_scan() {
+            self.deployments.change_assignments(c, |_, a| {
+                let waits = a.phase.awaits_scan();
+                if waits {
                     a.phase = Phase::ScanFailed;
                 }
-            }
+                waits
+            });
             return;
         }
         let client = &mut self.clients[c];
@@ -1815,12 +1865,14 @@ impl World<'_> {
                 self.set_effective(c, u, Truth::Installed, now);
             }
         }
-        for a in self.deployments.assignments_of_mut(c) {
-            if a.phase == Phase::PendingRestart {
+        self.deployments.change_assignments(c, |_, a| {
+            let pending = a.phase == Phase::PendingRestart;
+            if pending {
                 a.phase = Phase::VerifyDue;
                 a.due = SimTime::ZERO;
             }
-        }
+            pending
+        });
         let client = &mut self.clients[c];
         client.restarted_by_shutdown = false;
         if let Some(timer) = client.restart_timer.take() {

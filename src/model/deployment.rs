@@ -13,13 +13,14 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
+use super::client::SCAN_TOUCHED;
 use super::compliance::{self, Cell, Counts, Phase};
 use super::events::Event;
 use super::record::{
     Assignment, CohortBreakdown, DeploymentRecord, MsHistogram, PhaseReason, PhaseRecord,
     THRESHOLDS, Thresholds,
 };
-use super::store::{AssignmentTable, Database};
+use super::store::{AssignmentTable, Database, Touched};
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimTime};
@@ -199,6 +200,12 @@ struct PhaseState {
 pub(crate) struct Deployments {
     states: Vec<DeploymentState>,
     assignments: AssignmentTable,
+    /// Assignments changed since their client's cells were last
+    /// refreshed.
+    touched: Touched,
+    /// For each update, the deployments that deploy it or ever did (a
+    /// rule's later pick adds to it).
+    by_update: Vec<Vec<DeploymentId>>,
 }
 
 impl Deployments {
@@ -272,9 +279,17 @@ impl Deployments {
                 }
             })
             .collect();
+        let mut by_update = vec![Vec::new(); estate.updates.len()];
+        for (d, spec) in estate.deployments.iter().enumerate() {
+            for u in &spec.updates {
+                by_update[u.index()].push(DeploymentId(d as u16));
+            }
+        }
         Deployments {
             states,
             assignments,
+            touched: Touched::default(),
+            by_update,
         }
     }
 
@@ -289,19 +304,48 @@ impl Deployments {
         self.assignments.get(d, c)
     }
 
-    /// Client `c`'s assignment to `d`, to change.
+    /// Client `c`'s assignment to `d`, to change (its cells are refreshed
+    /// at the client's next refresh).
     #[inline]
     pub(crate) fn assignment_mut(&mut self, d: DeploymentId, c: ClientId) -> &mut LiveAssignment {
+        self.touched.note(c, d.0);
         self.assignments.get_mut(d, c)
     }
 
-    /// Client `c`'s assignments, in deployment order, to change.
+    /// Moves the deployments whose assignment of client `c` changed since
+    /// its last refresh into `out`.
     #[inline]
-    pub(crate) fn assignments_of_mut(
+    pub(crate) fn take_touched(&mut self, c: ClientId, out: &mut Vec<u16>) {
+        self.touched.take(c, out);
+    }
+
+    /// At the end of an event: drops the notes no refresh took, calling
+    /// `linger` with the client of each.
+    #[inline]
+    pub(crate) fn settle_touched(&mut self, linger: impl FnMut(ClientId)) {
+        self.touched.settle(linger);
+    }
+
+    /// The deployments that deploy update `u`, or ever did.
+    #[inline]
+    pub(crate) fn deploying(&self, u: UpdateId) -> &[DeploymentId] {
+        &self.by_update[u.index()]
+    }
+
+    /// Calls `change` on each of client `c`'s assignments, in deployment
+    /// order; those it says it changed are refreshed at the client's next
+    /// refresh.
+    #[inline]
+    pub(crate) fn change_assignments(
         &mut self,
         c: ClientId,
-    ) -> impl Iterator<Item = &mut LiveAssignment> {
-        self.assignments.of_client_mut(c)
+        mut change: impl FnMut(DeploymentId, &mut LiveAssignment) -> bool,
+    ) {
+        for (d, a) in self.assignments.of_client_mut(c) {
+            if change(d, a) {
+                self.touched.note(c, d.0);
+            }
+        }
     }
 
     /// The store's table, for the hints.
@@ -314,11 +358,25 @@ impl Deployments {
         self.states[d.index()].targeted_cohort[cohort.index()]
     }
 
-    /// Client `c` receives `d`'s policy now.
-    pub(crate) fn learned(&mut self, d: DeploymentId, c: ClientId, now: SimTime) {
+    /// Client `c` receives `d`'s policy now, for the first time: its
+    /// evaluation is due at `due`, its deadline is `deadline_at`. Its
+    /// cells stay as they are (neither an unaware client nor one waiting
+    /// to evaluate has evaluated anything), so no refresh is owed.
+    pub(crate) fn learned(
+        &mut self,
+        d: DeploymentId,
+        c: ClientId,
+        now: SimTime,
+        [due, deadline_at]: [SimTime; 2],
+    ) {
         let dep = &mut self.states[d.index()];
         dep.started_mut(c)[0] = now;
         dep.counts.with_policy += 1;
+        let a = self.assignments.get_mut(d, c);
+        debug_assert_eq!(a.phase, Phase::Unaware);
+        a.phase = Phase::EvalDue;
+        a.due = due;
+        a.deadline_at = deadline_at;
     }
 
     /// Client `c` starts installing `d` now (only its first install is
@@ -350,6 +408,11 @@ impl Deployments {
         updates: Vec<UpdateId>,
         times: Option<(SimTime, SimTime, SimTime)>,
     ) {
+        for u in &updates {
+            if !self.by_update[u.index()].contains(&d) {
+                self.by_update[u.index()].push(d);
+            }
+        }
         let dep = &mut self.states[d.index()];
         dep.picked = Some(updates.into());
         if let Some((created, available, deadline)) = times {
@@ -422,6 +485,7 @@ impl Deployments {
         let Deployments {
             states,
             mut assignments,
+            ..
         } = self;
         states
             .into_iter()
@@ -623,18 +687,57 @@ impl World<'_> {
 
     /// Brings one client's cached deployment-level states and the counters
     /// up to date after anything about it changed.
+    /// Only the deployments whose assignment, or one of whose updates'
+    /// states, changed since the last refresh are recomputed (every one in
+    /// an explicit run).
     pub(crate) fn refresh(&mut self, c: ClientId, now: SimTime) {
-        self.refresh_cells(c, now, true);
+        self.refresh_cells(c, now, true, false);
     }
 
     /// The same after only state messages reached a database: its true
     /// states are as last refreshed, and are not read again.
     pub(crate) fn refresh_reports(&mut self, c: ClientId, now: SimTime) {
-        self.refresh_cells(c, now, false);
+        self.refresh_cells(c, now, false, false);
     }
 
-    fn refresh_cells(&mut self, c: ClientId, now: SimTime, truth_changed: bool) {
-        for d in self.deployments.ids() {
+    /// The same for every deployment of the client: after a change that
+    /// reaches every client (an update expired, a rule picked new updates).
+    pub(crate) fn refresh_every(&mut self, c: ClientId, now: SimTime) {
+        self.refresh_cells(c, now, true, true);
+    }
+
+    /// Client `c`'s deployments whose cells may have changed since its
+    /// last refresh, in order, into `out`: those whose assignment changed,
+    /// and those that deploy an update whose truth or reports changed;
+    /// every deployment if its scan report changed, if changes of an
+    /// earlier event went unrefreshed, or with `every`.
+    fn changed_deployments(&mut self, c: ClientId, every: bool, out: &mut Vec<u16>) {
+        out.clear();
+        let lingering = self.clients.take_touched(c, out);
+        let every = every || lingering || self.explicit || out.contains(&SCAN_TOUCHED);
+        let updates = out.len();
+        if !every {
+            for i in 0..updates {
+                let deploying = self.deployments.deploying(UpdateId(out[i]));
+                out.extend(deploying.iter().map(|d| d.0));
+            }
+        }
+        out.drain(..updates);
+        self.deployments.take_touched(c, out);
+        if every {
+            out.clear();
+            out.extend(self.deployments.ids().map(|d| d.0));
+        } else {
+            out.sort_unstable();
+            out.dedup();
+        }
+    }
+
+    fn refresh_cells(&mut self, c: ClientId, now: SimTime, truth_changed: bool, every: bool) {
+        let mut changed = std::mem::take(&mut self.changed);
+        self.changed_deployments(c, every, &mut changed);
+        for &d in &changed {
+            let d = DeploymentId(d);
             if !self.deployments.assignment(d, c).is_targeted() {
                 continue;
             }
@@ -648,6 +751,7 @@ impl World<'_> {
             let Deployments {
                 states,
                 assignments,
+                ..
             } = &mut self.deployments;
             let dep = &mut states[d.index()];
             let a = assignments.get_mut(d, c);
@@ -702,6 +806,7 @@ impl World<'_> {
                 }
             }
         }
+        self.changed = changed;
     }
 }
 

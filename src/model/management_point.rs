@@ -187,16 +187,17 @@ impl World<'_> {
             0
         };
         let (available, deadline) = (self.deployments.available(d), self.deployments.deadline(d));
-        let a = self.deployments.assignment_mut(d, c);
-        if a.phase != Phase::Unaware {
+        let phase = self.deployments.assignment(d, c).phase;
+        if phase != Phase::Unaware {
             // A new revision of a deployment it knows: a rule replaced its
             // group's updates. A client done with it evaluates it again;
             // one still on its way evaluates the new updates at its next
             // step.
             if matches!(
-                a.phase,
+                phase,
                 Phase::Compliant | Phase::NotRequired | Phase::Failed | Phase::ScanFailed
             ) {
+                let a = self.deployments.assignment_mut(d, c);
                 a.phase = Phase::EvalDue;
                 a.due = (now + delay).max(available);
                 sched.at_fixed(a.due, Event::Wake(c));
@@ -216,15 +217,13 @@ impl World<'_> {
         } else {
             SimDuration::ZERO
         };
-        self.deployments.learned(d, c, now);
-        let a = self.deployments.assignment_mut(d, c);
-        a.phase = Phase::EvalDue;
-        a.due = (now + delay).max(available + offset);
-        a.deadline_at = match spec.purpose {
+        let due = (now + delay).max(available + offset);
+        let deadline_at = match spec.purpose {
             Purpose::Required => deadline + offset + SimDuration(jitter),
             Purpose::Available => SimTime::MAX,
         };
-        sched.at_fixed(a.due, Event::Wake(c));
+        self.deployments.learned(d, c, now, [due, deadline_at]);
+        sched.at_fixed(due, Event::Wake(c));
         self.recorder
             .trace(now, Some(c), || TraceEvent::PolicyReceived {
                 deployment: d,

@@ -85,7 +85,7 @@ impl World<'_> {
             self.content_changed(d);
             self.recorder.totals.rule_refreshes += 1;
             for c in estate.deployments[d.index()].clients(estate) {
-                self.refresh(c, now);
+                self.refresh_every(c, now);
             }
         }
         // Its content goes to the DPs (again, for a refreshed group: the

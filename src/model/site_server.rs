@@ -402,9 +402,9 @@ impl World<'_> {
         let mut messages = std::mem::take(&mut self.site.batches.get_mut(slot).messages);
         for m in messages.drain(..) {
             match m.topic {
-                TOPIC_DETECTION => {
-                    self.clients.update_mut(c, UpdateId(m.subject)).cas_reported = m.state
-                }
+                TOPIC_DETECTION => self
+                    .clients
+                    .set_cas_reported(c, UpdateId(m.subject), m.state),
                 TOPIC_SCAN => self.clients.set_reported_scan(c, Database::Cas, m.state),
                 TOPIC_ENFORCEMENT => {
                     self.deployments

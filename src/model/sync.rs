@@ -307,7 +307,7 @@ impl World<'_> {
         for (k, cohort) in estate.cohorts.iter().enumerate() {
             if cohorts[k] {
                 for c in cohort.first_client..cohort.first_client + cohort.count {
-                    self.refresh(ClientId(c), now);
+                    self.refresh_every(ClientId(c), now);
                 }
             }
         }

@@ -63,7 +63,7 @@ impl World<'_> {
         if std::mem::take(&mut client.scan_scheduled) {
             client.scan_due = client.scan_due.min(at);
         }
-        for a in self.deployments.assignments_of_mut(c) {
+        self.deployments.change_assignments(c, |_, a| {
             match a.phase {
                 Phase::Evaluating => {
                     a.phase = Phase::EvalDue;
@@ -81,9 +81,10 @@ impl World<'_> {
                     a.phase = Phase::WaitDeadline;
                     a.due = at;
                 }
-                _ => {}
+                _ => return false,
             }
-        }
+            true
+        });
     }
 
     /// Starts a scan attempt. An online one asks the client's MP for the

@@ -68,6 +68,8 @@ pub(crate) struct World<'e> {
     /// Phases whose reported compliance rose during this event: does the
     /// next phase's success criterion hold now?
     pub(super) phase_checks: Vec<DeploymentId>,
+    /// Room for the deployments a refresh recomputes (`deployment.rs`).
+    pub(super) changed: Vec<u16>,
     /// What this event set off that takes no time (a service of zero
     /// length, a forward without delay): handled in order right after it,
     /// before any other event, without a place on the agenda.
@@ -100,6 +102,7 @@ impl<'e> World<'e> {
             explicit: false,
             report_dirty: Vec::new(),
             phase_checks: Vec::new(),
+            changed: Vec::new(),
             follow_ups: VecDeque::new(),
             quiet: QuietPolls::default(),
             unquiet: Vec::new(),
@@ -439,6 +442,10 @@ impl Model for World<'_> {
         while let Some(d) = self.phase_checks.pop() {
             self.check_phase_goal(d, sched);
         }
+        let clients = &mut self.clients;
+        self.deployments
+            .settle_touched(|c| clients.set_lingering(c));
+        self.clients.settle_touched();
         // A phase's success schedules its begin, whose publication wakes
         // quiet clients at an event of its own.
         debug_assert!(self.unquiet.is_empty() && self.follow_ups.is_empty());

@@ -261,25 +261,88 @@ fn fast_and_explicit_paths_agree() {
         ));
     }
     for (name, estate) in &cases {
-        let (fast_events, fast) = outputs(estate, false);
-        let (explicit_events, explicit) = outputs(estate, true);
-        assert!(
-            fast_events < explicit_events,
-            "{name}: the fast path saves events: {fast_events} vs {explicit_events}"
-        );
-        assert_eq!(fast.len(), explicit.len());
-        for ((file, a), (_, b)) in fast.iter().zip(&explicit) {
-            if a != b {
-                for (x, y) in a.lines().zip(b.lines()).filter(|(x, y)| x != y).take(3) {
-                    eprintln!("fast:     {x}\nexplicit: {y}");
-                }
-            }
-            assert!(
-                a == b,
-                "{name}: {file} differs between the fast and the explicit path"
-            );
-        }
+        assert_paths_agree(name, estate);
     }
+}
+
+/// The fast path gives every output of the explicit model, with fewer
+/// events.
+fn assert_paths_agree(name: &str, estate: &Estate) {
+    let (fast_events, fast) = outputs(estate, false);
+    let (explicit_events, explicit) = outputs(estate, true);
+    assert!(
+        fast_events < explicit_events,
+        "{name}: the fast path saves events: {fast_events} vs {explicit_events}"
+    );
+    assert_eq!(fast.len(), explicit.len());
+    for ((file, a), (_, b)) in fast.iter().zip(&explicit) {
+        if a != b {
+            for (x, y) in a.lines().zip(b.lines()).filter(|(x, y)| x != y).take(3) {
+                eprintln!("fast:     {x}\nexplicit: {y}");
+            }
+        }
+        assert!(
+            a == b,
+            "{name}: {file} differs between the fast and the explicit path"
+        );
+    }
+}
+
+/// The plain estate with `n` updates and as many deployments, each of
+/// two neighbouring updates (so that an update's change reaches two
+/// deployments), every third one Available, their deadlines a day apart,
+/// and batches lost now and then (resyncs).
+fn many_deployments(n: usize) -> String {
+    let plain = std::fs::read_to_string("scenarios/plain.ron").expect("plain.ron");
+    let head = &plain[..plain.find("    updates: [").expect("an update list")];
+    let mut text = head
+        .replace(r#"duration: "3d""#, r#"duration: "6d""#)
+        .replace("count: 100000", "count: 300")
+        .replace(
+            r#"distribution_point: "dp","#,
+            r#"distribution_point: "dp", state_message_loss: 0.1,"#,
+        );
+    text.push_str("    updates: [\n");
+    for u in 0..n {
+        text.push_str(&format!(
+            r#"        Update(id: "KB{u}", title: "update {u}", size: "2MB", install_time: Fixed("2m"), restart_probability: 0.5),
+"#
+        ));
+    }
+    text.push_str("    ],\n    deployments: [\n");
+    for d in 0..n {
+        let purpose = if d % 3 == 2 {
+            "purpose: Available".to_string()
+        } else {
+            format!(r#"deadline: "2026-11-{}T02:00:00Z""#, 11 + d % 4)
+        };
+        text.push_str(&format!(
+            r#"        Deployment(name: "d{d}", updates: ["KB{d}", "KB{}"], targets: ["clients"],
+            created: "2026-11-10T02:00:00Z", {purpose}),
+"#,
+            (d + 1) % n,
+        ));
+    }
+    text.push_str("    ],\n)\n");
+    text
+}
+
+/// A refresh recomputes only the deployments whose assignment or updates
+/// changed; the explicit model recomputes every one. They agree on
+/// estates where clients have many deployments: rules, supersedence, an
+/// enterprise of Required and Available deployments, and sixteen
+/// overlapping deployments.
+#[test]
+fn refreshes_of_what_changed_agree_with_refreshing_everything() {
+    for (file, days) in [
+        ("scenarios/adr.ron", 10),
+        ("scenarios/supersedence.ron", 8),
+        ("scenarios/enterprise.ron", 8),
+    ] {
+        assert_paths_agree(file, &shipped(file, days, 150));
+    }
+    let text = many_deployments(16);
+    assert_paths_agree("sixteen deployments", &common::estate_of(&text));
 }
 
 /// On the plain estate (servers that answer at once), a client's hourly

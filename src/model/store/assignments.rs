@@ -10,6 +10,9 @@ use crate::engine::{self, arena};
 use crate::estate::{ClientId, DeploymentId};
 use crate::model::deployment::LiveAssignment;
 
+/// How many of a client's assignments a hint loads, at most.
+const HINTED: usize = 4;
+
 /// One assignment in a cache line of its own.
 #[derive(Clone, Copy, Debug)]
 #[repr(align(64))]
@@ -73,10 +76,11 @@ impl AssignmentTable {
     pub(crate) fn of_client_mut(
         &mut self,
         c: ClientId,
-    ) -> impl Iterator<Item = &mut LiveAssignment> {
-        self.by_deployment
-            .iter_mut()
-            .filter_map(move |d| d.get_mut(c.index()).map(|line| &mut line.0))
+    ) -> impl Iterator<Item = (DeploymentId, &mut LiveAssignment)> {
+        (self.by_deployment.iter_mut().enumerate()).filter_map(move |(d, column)| {
+            let line = column.get_mut(c.index())?;
+            Some((DeploymentId(d as u16), &mut line.0))
+        })
     }
 
     /// Takes every client's assignment to deployment `d`, in client order,
@@ -97,10 +101,12 @@ impl AssignmentTable {
         !self.by_deployment[d.index()].is_empty()
     }
 
-    /// Starts loading client `c`'s assignments.
+    /// Starts loading client `c`'s assignments: those of the first
+    /// [`HINTED`] deployments (a client of many reads only the few its
+    /// event changes, and loading them all would cost more than it saves).
     #[inline]
     pub(super) fn hint(&self, c: ClientId) {
-        for d in &self.by_deployment {
+        for d in self.by_deployment.iter().take(HINTED) {
             if let Some(line) = d.get(c.index()) {
                 engine::prefetch(line);
             }

@@ -68,6 +68,9 @@ const FAILING: u8 = 8;
 const CURRENT: u8 = 16;
 /// Its polls are counted, not simulated (see `quiet.rs`).
 const QUIET: u8 = 32;
+/// It has notes of changes no refresh has taken since an earlier event
+/// (see `touched.rs`).
+const LINGERING: u8 = 64;
 
 /// Which database's copy of a client's reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -330,6 +333,18 @@ impl ClientTable {
     #[inline]
     pub(crate) fn set_quiet(&mut self, c: ClientId, on: bool) {
         self.set_flag(c, QUIET, on);
+    }
+
+    /// Whether it has notes of changes from an earlier event.
+    #[inline]
+    pub(crate) fn lingering(&self, c: ClientId) -> bool {
+        self.flags[c.index()] & LINGERING != 0
+    }
+
+    /// Records whether it has notes of changes from an earlier event.
+    #[inline]
+    pub(crate) fn set_lingering(&mut self, c: ClientId, on: bool) {
+        self.set_flag(c, LINGERING, on);
     }
 
     /// Records whether it has everything its site has published.

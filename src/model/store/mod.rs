@@ -20,6 +20,8 @@
 //!   silent endings when a queue forms or policy is published;
 //! - [`quiet`]: the polls of clients that have everything and ask an MP
 //!   that answers at once, counted by arithmetic instead of simulated;
+//! - [`touched`]: which deployments and updates of a client changed
+//!   since its cells were last refreshed;
 //! - [`hints`]: for each event, an exhaustive `match` over what its
 //!   handler reads, loaded a few events ahead.
 
@@ -31,6 +33,7 @@ mod outbox;
 mod quiet;
 mod service;
 mod station;
+mod touched;
 
 pub(crate) use assignments::AssignmentTable;
 pub(crate) use batches::BatchArena;
@@ -40,3 +43,4 @@ pub(crate) use quiet::QuietPolls;
 #[cfg(test)]
 pub(crate) use station::StationTotals;
 pub(crate) use station::{Job, Offer, Settled, Stations};
+pub(crate) use touched::Touched;
