@@ -21,6 +21,10 @@
 //! - `batches_queued`: N clients' batches at a state system with one thread
 //!   taking a minute a batch.
 //!
+//! A group `deployments` measures the same against how many deployments
+//! each client has: 1,000 clients, each targeted by D deployments of one
+//! update each (D from 1 to 64), all created at the start, over two days.
+//!
 //! `cargo bench --features bench --bench concurrency`; `-- downloads` for one shape.
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
@@ -136,5 +140,57 @@ fn runs(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, runs);
+/// 1,000 always-on clients, each targeted by `deployments` deployments of
+/// one 10 MB update each, with the same deadline a day after creation.
+fn many_deployments(deployments: usize) -> Estate {
+    let updates: String = (0..deployments)
+        .map(|u| format!(r#"Update(id: "KB{u}", size: "10MB", install_time: Fixed("1m")),"#))
+        .collect();
+    let list: String = (0..deployments)
+        .map(|d| {
+            format!(
+                r#"Deployment(name: "d{d}", updates: ["KB{d}"], targets: ["all"],
+                              created: "2026-11-09T00:00:00Z", deadline: "2026-11-10T00:00:00Z"),"#
+            )
+        })
+        .collect();
+    let text = format!(
+        r#"Scenario(
+            name: "deployments", start: "2026-11-09T00:00:00Z", duration: "2d",
+            site: Site(content_ready_delay: Fixed("0s"), mp_forward_delay: "0s", state_system_delay: "0s",
+                       state_system_per_batch: "0s", state_system_per_message: "0s"),
+            servers: Servers(
+                management_points: [ManagementPoint(name: "mp", workers: 10000, policy_time: Fixed("0s"),
+                                                    location_time: Fixed("0s"), batch_time: Fixed("0s"))],
+                update_points: [UpdatePoint(name: "sup", scan_slots: 10000,
+                                            full_scan_time: Fixed("0s"), delta_scan_time: Fixed("0s"))],
+                distribution_points: [DistributionPoint(name: "dp", bandwidth: "1000Gbps", max_connections: 100000)],
+            ),
+            cohorts: [Cohort(name: "all", count: 1000, power: AlwaysOn, link: "1Mbps",
+                             management_point: "mp", update_point: "sup", distribution_point: "dp")],
+            updates: [{updates}],
+            deployments: [{list}],
+        )"#
+    );
+    let raw = scenario::parse(&text, "deployments.ron").expect("parses");
+    scenario::build(raw, "deployments.ron").expect("valid")
+}
+
+fn deployments(c: &mut Criterion) {
+    let mut group = c.benchmark_group("deployments");
+    group.sample_size(10);
+    for d in [1usize, 4, 16, 64] {
+        let estate = many_deployments(d);
+        let events = model::run(&estate, Default::default())
+            .expect("never stopped")
+            .events;
+        group.throughput(Throughput::Elements(events));
+        group.bench_with_input(BenchmarkId::from_parameter(d), &estate, |b, estate| {
+            b.iter(|| model::run(estate, Default::default()).expect("never stopped"))
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, runs, deployments);
 criterion_main!(benches);
