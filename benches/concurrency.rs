@@ -124,20 +124,31 @@ fn runs(c: &mut Criterion) {
         Shape::ScansQueued,
         Shape::BatchesQueued,
     ] {
-        let mut group = c.benchmark_group(shape.name());
-        group.sample_size(10);
-        for n in [100u32, 1_000, 10_000, 100_000] {
-            let estate = estate(shape, n);
-            let events = model::run(&estate, Default::default())
-                .expect("never stopped")
-                .events;
-            group.throughput(Throughput::Elements(events));
-            group.bench_with_input(BenchmarkId::from_parameter(n), &estate, |b, estate| {
-                b.iter(|| model::run(estate, Default::default()).expect("never stopped"))
-            });
-        }
-        group.finish();
+        let sizes = [100u32, 1_000, 10_000, 100_000];
+        whole_runs(c, shape.name(), sizes.map(|n| (n, estate(shape, n))));
     }
+}
+
+/// One group of whole runs, each measured in events per second.
+fn whole_runs<P: std::fmt::Display>(
+    c: &mut Criterion,
+    name: &str,
+    estates: impl IntoIterator<Item = (P, Estate)>,
+) {
+    let mut group = c.benchmark_group(name);
+    group.sample_size(10);
+    for (parameter, estate) in estates {
+        let events = model::run(&estate, Default::default())
+            .expect("never stopped")
+            .events;
+        group.throughput(Throughput::Elements(events));
+        group.bench_with_input(
+            BenchmarkId::from_parameter(parameter),
+            &estate,
+            |b, estate| b.iter(|| model::run(estate, Default::default()).expect("never stopped")),
+        );
+    }
+    group.finish();
 }
 
 /// 1,000 always-on clients, each targeted by `deployments` deployments of
@@ -177,19 +188,8 @@ fn many_deployments(deployments: usize) -> Estate {
 }
 
 fn deployments(c: &mut Criterion) {
-    let mut group = c.benchmark_group("deployments");
-    group.sample_size(10);
-    for d in [1usize, 4, 16, 64] {
-        let estate = many_deployments(d);
-        let events = model::run(&estate, Default::default())
-            .expect("never stopped")
-            .events;
-        group.throughput(Throughput::Elements(events));
-        group.bench_with_input(BenchmarkId::from_parameter(d), &estate, |b, estate| {
-            b.iter(|| model::run(estate, Default::default()).expect("never stopped"))
-        });
-    }
-    group.finish();
+    let counts = [1usize, 4, 16, 64];
+    whole_runs(c, "deployments", counts.map(|d| (d, many_deployments(d))));
 }
 
 criterion_group!(benches, runs, deployments);
