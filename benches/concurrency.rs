@@ -23,7 +23,10 @@
 //!
 //! A group `deployments` measures the same against how many deployments
 //! each client has: 1,000 clients, each targeted by D deployments of one
-//! update each (D from 1 to 64), all created at the start, over two days.
+//! update each (D from 1 to 64), all created at the start, over two days;
+//! `deployments_at_rest` the same where all but one deployment come to
+//! rest at their first evaluation (their updates apply to no client), as
+//! last months' deployments do.
 //!
 //! `cargo bench --features bench --bench concurrency`; `-- downloads` for one shape.
 
@@ -153,9 +156,17 @@ fn whole_runs<P: std::fmt::Display>(
 
 /// 1,000 always-on clients, each targeted by `deployments` deployments of
 /// one 10 MB update each, with the same deadline a day after creation.
-fn many_deployments(deployments: usize) -> Estate {
+/// With `at_rest`, the updates of all but the last apply to no client (as
+/// last months' updates, installed long ago): those deployments come to
+/// rest at their first evaluation.
+fn many_deployments(deployments: usize, at_rest: bool) -> Estate {
     let updates: String = (0..deployments)
-        .map(|u| format!(r#"Update(id: "KB{u}", size: "10MB", install_time: Fixed("1m")),"#))
+        .map(|u| {
+            let applicability = if at_rest && u + 1 < deployments { 0.0 } else { 1.0 };
+            format!(
+                r#"Update(id: "KB{u}", size: "10MB", install_time: Fixed("1m"), applicability: {applicability:?}),"#
+            )
+        })
         .collect();
     let list: String = (0..deployments)
         .map(|d| {
@@ -189,7 +200,13 @@ fn many_deployments(deployments: usize) -> Estate {
 
 fn deployments(c: &mut Criterion) {
     let counts = [1usize, 4, 16, 64];
-    whole_runs(c, "deployments", counts.map(|d| (d, many_deployments(d))));
+    whole_runs(
+        c,
+        "deployments",
+        counts.map(|d| (d, many_deployments(d, false))),
+    );
+    let at_rest = counts.map(|d| (d, many_deployments(d, true)));
+    whole_runs(c, "deployments_at_rest", at_rest);
 }
 
 criterion_group!(benches, runs, deployments);
