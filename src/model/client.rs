@@ -25,7 +25,6 @@ use super::compliance::{
     detection_compliance,
 };
 use super::content::ContentSource;
-use super::deployment::LiveAssignment;
 use super::events::Event;
 use super::family;
 use super::record::Timing;
@@ -875,7 +874,7 @@ impl World<'_> {
         let disabled = self.disabled_for(c);
         let mut not_forced = scheduled;
         let mut offline = false;
-        let step = |d: DeploymentId, a: &mut LiveAssignment| {
+        self.deployments.change_assignments(c, |d, a| {
             if disabled.contains(&d) && a.phase != Phase::VerifyDue {
                 return false;
             }
@@ -897,13 +896,7 @@ impl World<'_> {
                 _ => return false,
             }
             true
-        };
-        // A re-evaluation takes up the deployments at rest too.
-        if reevaluate {
-            self.deployments.change_assignments(c, step);
-        } else {
-            self.change_pending(c, step);
-        }
+        });
         if not_forced || offline {
             self.clients[c].scan_due = SimTime::MAX;
             if not_forced && !self.scan_current(c, now) {
@@ -919,7 +912,7 @@ impl World<'_> {
             self.reuse_scan(c, now, sched);
         }
         // Users who start an Available install from Software Center.
-        for d in self.pending_deployments(c) {
+        for d in self.deployments.ids() {
             if !self
                 .deployments
                 .assignment(d, c)
@@ -940,7 +933,7 @@ impl World<'_> {
             self.recorder
                 .trace(now, Some(c), || TraceEvent::UserInstall { deployment: d });
         }
-        let download = (self.pending_deployments(c).into_iter()).find(|&d| {
+        let download = (self.deployments.ids()).find(|&d| {
             (self.deployments.assignment(d, c)).due_in(Phase::NeedDownload, now)
                 && !disabled.contains(&d)
         });
@@ -950,7 +943,7 @@ impl World<'_> {
             }
             return;
         }
-        for d in self.pending_deployments(c) {
+        for d in self.deployments.ids() {
             let a = self.deployments.assignment(d, c);
             if !(a.due_in(Phase::WaitDeadline, now) || a.due_in(Phase::WaitWindow, now))
                 || disabled.contains(&d)
@@ -1017,7 +1010,7 @@ impl World<'_> {
         };
         let horizon = now + within;
         let disabled = self.disabled_for(c);
-        for e in self.pending_deployments(c) {
+        for e in self.deployments.ids() {
             if disabled.contains(&e) {
                 continue;
             }
@@ -1091,7 +1084,7 @@ impl World<'_> {
     fn reuse_scan(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
         self.recorder.totals.scans_reused += 1;
         self.recorder.trace(now, Some(c), || TraceEvent::ScanReused);
-        for d in self.pending_deployments(c) {
+        for d in self.deployments.ids() {
             if self.deployments.assignment(d, c).phase == Phase::Evaluating {
                 self.evaluate(c, d, false, now, sched);
             }
@@ -1180,7 +1173,7 @@ impl World<'_> {
         if self.clients[c].gpo_conflict || self.clients.cold(c).broken_agent {
             self.recorder.totals.scans_failed += 1;
             self.queue(c, TOPIC_SCAN, SCAN_FAILED, 0, now);
-            self.change_pending(c, |_, a| {
+            self.deployments.change_assignments(c, |_, a| {
                 let waits = a.phase.awaits_scan();
                 if waits {
                     a.phase = Phase::ScanFailed;
@@ -1215,7 +1208,7 @@ impl World<'_> {
             }
         }
         self.queue(c, TOPIC_SCAN, SCAN_COMPLETED, 0, now);
-        for d in self.pending_deployments(c) {
+        for d in self.deployments.ids() {
             let phase = self.deployments.assignment(d, c).phase;
             if phase.awaits_scan() {
                 self.evaluate(c, d, phase == Phase::Verifying, now, sched);
@@ -1872,7 +1865,7 @@ impl World<'_> {
                 self.set_effective(c, u, Truth::Installed, now);
             }
         }
-        self.change_pending(c, |_, a| {
+        self.deployments.change_assignments(c, |_, a| {
             let pending = a.phase == Phase::PendingRestart;
             if pending {
                 a.phase = Phase::VerifyDue;

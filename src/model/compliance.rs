@@ -340,21 +340,6 @@ pub(crate) enum Phase {
 }
 
 impl Phase {
-    /// Whether the deployment is at rest: no step of it is pending (it
-    /// targets nobody here, its policy has not come, or it is done with
-    /// until the next re-evaluation or revision).
-    pub(crate) fn at_rest(self) -> bool {
-        matches!(
-            self,
-            Phase::Untargeted
-                | Phase::Unaware
-                | Phase::Failed
-                | Phase::ScanFailed
-                | Phase::NotRequired
-                | Phase::Compliant
-        )
-    }
-
     /// Whether the deployment waits for the running scan's results.
     pub(crate) fn awaits_scan(self) -> bool {
         matches!(

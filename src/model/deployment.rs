@@ -13,8 +13,6 @@
 use std::ops::Deref;
 use std::sync::Arc;
 
-use smallvec::SmallVec;
-
 use super::client::SCAN_TOUCHED;
 use super::compliance::{self, Cell, Counts, Phase};
 use super::events::Event;
@@ -208,50 +206,6 @@ pub(crate) struct Deployments {
     /// For each update, the deployments that deploy it or ever did (a
     /// rule's later pick adds to it).
     by_update: Vec<Vec<DeploymentId>>,
-    /// Per client, a bit per deployment (`words` words a client), set for
-    /// every deployment with a step pending, and maybe for some at rest
-    /// (a walk clears those): taking an assignment to change sets it.
-    pending: Vec<u64>,
-    words: usize,
-}
-
-/// A client's deployments that may have a step pending, as bits (a
-/// copy: the caller may change assignments while it goes through them),
-/// in order.
-pub(crate) struct Pending {
-    words: SmallVec<[u64; 2]>,
-    at: usize,
-}
-
-impl Pending {
-    /// The first `n` deployments.
-    fn all(n: usize) -> Pending {
-        let words = (0..n.div_ceil(64)).map(|w| match n - w * 64 {
-            left if left >= 64 => u64::MAX,
-            left => (1 << left) - 1,
-        });
-        Pending {
-            words: words.collect(),
-            at: 0,
-        }
-    }
-}
-
-impl Iterator for Pending {
-    type Item = DeploymentId;
-
-    #[inline]
-    fn next(&mut self) -> Option<DeploymentId> {
-        while let Some(word) = self.words.get_mut(self.at) {
-            if *word != 0 {
-                let bit = word.trailing_zeros() as usize;
-                *word &= *word - 1;
-                return Some(DeploymentId((self.at * 64 + bit) as u16));
-            }
-            self.at += 1;
-        }
-        None
-    }
 }
 
 impl Deployments {
@@ -325,7 +279,6 @@ impl Deployments {
                 }
             })
             .collect();
-        let words = estate.deployments.len().div_ceil(64).max(1);
         let mut by_update = vec![Vec::new(); estate.updates.len()];
         for (d, spec) in estate.deployments.iter().enumerate() {
             for u in &spec.updates {
@@ -337,8 +290,6 @@ impl Deployments {
             assignments,
             touched: Touched::default(),
             by_update,
-            pending: crate::engine::arena(n_clients * words, 0),
-            words,
         }
     }
 
@@ -358,52 +309,7 @@ impl Deployments {
     #[inline]
     pub(crate) fn assignment_mut(&mut self, d: DeploymentId, c: ClientId) -> &mut LiveAssignment {
         self.touched.note(c, d.0);
-        self.mark_pending(d, c);
         self.assignments.get_mut(d, c)
-    }
-
-    /// Sets client `c`'s bit of `d` (it may have a step pending).
-    #[inline]
-    fn mark_pending(&mut self, d: DeploymentId, c: ClientId) {
-        self.pending[c.index() * self.words + d.index() / 64] |= 1 << (d.index() % 64);
-    }
-
-    /// Client `c`'s deployments that may have a step pending, in order:
-    /// every one that has, and those that came to rest since the client's
-    /// last refresh.
-    #[inline]
-    pub(crate) fn pending(&self, c: ClientId) -> Pending {
-        Pending {
-            words: self.pending[c.index() * self.words..][..self.words].into(),
-            at: 0,
-        }
-    }
-
-    /// Client `c`'s assignment to `d` was refreshed: if it is at rest, its
-    /// bit is cleared (a change that takes it up again sets it).
-    #[inline]
-    fn refreshed(&mut self, d: DeploymentId, c: ClientId) {
-        if self.assignments.get(d, c).phase.at_rest() {
-            self.pending[c.index() * self.words + d.index() / 64] &= !(1 << (d.index() % 64));
-        }
-    }
-
-    /// Calls `change` on client `c`'s assignments to `ids`, in order;
-    /// those it says it changed are refreshed at the client's next
-    /// refresh.
-    #[inline]
-    pub(crate) fn change_these(
-        &mut self,
-        c: ClientId,
-        ids: impl Iterator<Item = DeploymentId>,
-        mut change: impl FnMut(DeploymentId, &mut LiveAssignment) -> bool,
-    ) {
-        for d in ids {
-            if change(d, self.assignments.get_mut(d, c)) {
-                self.mark_pending(d, c);
-                self.touched.note(c, d.0);
-            }
-        }
     }
 
     /// Moves the deployments whose assignment of client `c` changed since
@@ -435,10 +341,8 @@ impl Deployments {
         c: ClientId,
         mut change: impl FnMut(DeploymentId, &mut LiveAssignment) -> bool,
     ) {
-        let row = &mut self.pending[c.index() * self.words..][..self.words];
         for (d, a) in self.assignments.of_client_mut(c) {
             if change(d, a) {
-                row[d.index() / 64] |= 1 << (d.index() % 64);
                 self.touched.note(c, d.0);
             }
         }
@@ -473,7 +377,6 @@ impl Deployments {
         a.phase = Phase::EvalDue;
         a.due = due;
         a.deadline_at = deadline_at;
-        self.mark_pending(d, c);
     }
 
     /// Client `c` starts installing `d` now (only its first install is
@@ -838,7 +741,6 @@ impl World<'_> {
             if !self.deployments.assignment(d, c).is_targeted() {
                 continue;
             }
-            self.deployments.refreshed(d, c);
             let (cell, reported, site_view) = self.cells(c, d, truth_changed);
             let created = self.deployments.created(d);
             let cohort = self.clients.cohort(c).index();
@@ -931,34 +833,6 @@ impl Deployments {
 
     fn phase_mut(&mut self, d: DeploymentId) -> &mut PhaseState {
         (self.states[d.index()].phase.as_mut()).expect("a phase of a phased deployment")
-    }
-}
-
-impl World<'_> {
-    /// Client `c`'s deployments that a pass over its pending steps visits,
-    /// in order: those with a step pending (every one in an explicit run).
-    #[inline]
-    pub(crate) fn pending_deployments(&mut self, c: ClientId) -> Pending {
-        if self.explicit {
-            return Pending::all(self.estate.deployments.len());
-        }
-        self.deployments.pending(c)
-    }
-
-    /// Calls `change` on client `c`'s assignments to the deployments with
-    /// a step pending (every one in an explicit run), in order; those it
-    /// says it changed are refreshed at the client's next refresh.
-    #[inline]
-    pub(crate) fn change_pending(
-        &mut self,
-        c: ClientId,
-        change: impl FnMut(DeploymentId, &mut LiveAssignment) -> bool,
-    ) {
-        if self.explicit {
-            return self.deployments.change_assignments(c, change);
-        }
-        let pending = self.deployments.pending(c);
-        self.deployments.change_these(c, pending, change);
     }
 }
 
@@ -1089,26 +963,5 @@ impl World<'_> {
                 compliant: u64::from(compliant),
             });
         sched.at_fixed(now + wait, Event::PhaseBegin(next));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A client's pending bits give their deployments in order, across
-    /// words; `Pending::all` gives every deployment once.
-    #[test]
-    fn pending_bits_give_deployments_in_order() {
-        let pending = Pending {
-            words: [1 << 63 | 1 << 3 | 1, 0, 1 << 5].into_iter().collect(),
-            at: 0,
-        };
-        let ids: Vec<u16> = pending.map(|d| d.0).collect();
-        assert_eq!(ids, [0, 3, 63, 133]);
-        for n in [0, 1, 63, 64, 65, 130] {
-            let ids: Vec<u16> = Pending::all(n).map(|d| d.0).collect();
-            assert_eq!(ids, (0..n as u16).collect::<Vec<_>>(), "{n} deployments");
-        }
     }
 }

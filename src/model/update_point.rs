@@ -63,7 +63,7 @@ impl World<'_> {
         if std::mem::take(&mut client.scan_scheduled) {
             client.scan_due = client.scan_due.min(at);
         }
-        self.change_pending(c, |_, a| {
+        self.deployments.change_assignments(c, |_, a| {
             match a.phase {
                 Phase::Evaluating => {
                     a.phase = Phase::EvalDue;

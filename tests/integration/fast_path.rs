@@ -328,9 +328,7 @@ fn many_deployments(n: usize) -> String {
 }
 
 /// A refresh recomputes only the deployments whose assignment or updates
-/// changed, and a client's passes over its steps visit only the
-/// deployments with a step pending; the explicit model recomputes and
-/// visits every one. They agree on
+/// changed; the explicit model recomputes every one. They agree on
 /// estates where clients have many deployments: rules, supersedence, an
 /// enterprise of Required and Available deployments, and sixteen
 /// overlapping deployments.
