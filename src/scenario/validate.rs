@@ -858,8 +858,9 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         });
     }
     let own = update_points.iter_mut().filter(|s| s.susdb == NO_SUSDB);
-    for (susdb, sup) in (databases.len() as u16..).zip(own) {
-        sup.susdb = susdb;
+    for (susdb, sup) in (databases.len()..).zip(own) {
+        // Past the servers' limit (refused below) the number is moot.
+        sup.susdb = u16::try_from(susdb).unwrap_or(NO_SUSDB);
     }
     // Branch locations and their WAN links.
     let location_names = ck.unique(
