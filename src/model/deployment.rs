@@ -686,8 +686,7 @@ impl World<'_> {
     }
 
     /// Brings one client's cached deployment-level states and the counters
-    /// up to date after anything about it changed.
-    /// Only the deployments whose assignment, or one of whose updates'
+    /// up to date after anything about it changed. Only the deployments whose assignment, or one of whose updates'
     /// states, changed since the last refresh are recomputed (every one in
     /// an explicit run).
     pub(crate) fn refresh(&mut self, c: ClientId, now: SimTime) {
