@@ -1628,6 +1628,10 @@ impl World<'_> {
     ///   when the next one opens).
     /// - Required, otherwise: the countdown (see
     ///   [`countdown_restart`](Self::countdown_restart)).
+    /// - Required, installed before its deadline (the user's own install):
+    ///   when the user restarts in their own time, at the latest at the
+    ///   deadline's restart (the countdown's end, or the first window from
+    ///   the deadline where windows apply).
     /// - Required with the restart suppressed on this kind of client: never
     ///   forced; when the client's next maintenance window opens, or, on a
     ///   workstation, when the user restarts in their own time.
@@ -1665,15 +1669,22 @@ impl World<'_> {
                 let user = (cohort.kind == ClientKind::Workstation).then(|| own_time(self));
                 earliest(window, user)
             }
+            // An install before the deadline (the user's, from Software
+            // Center) postpones the restart to the deadline: the user
+            // restarts when ready, at the latest when the deadline's
+            // restart comes: at the end of the countdown that starts then,
+            // or where windows apply, in the first window from then.
+            Purpose::Required if now < deadline => {
+                let forced = if spec.honor_maintenance_windows && has_windows {
+                    (windows.next_fit(deadline, SimDuration(0)))
+                        .map(|t| (t, RestartCause::InWindow))
+                } else {
+                    Some((deadline + settings.restart_countdown, RestartCause::Forced))
+                };
+                earliest(Some(own_time(self)), forced)
+            }
             Purpose::Required if spec.honor_maintenance_windows && has_windows => {
                 in_window.map(|t| (t, RestartCause::InWindow))
-            }
-            // An install before the deadline postpones the restart to the
-            // deadline: the user restarts when ready, at the latest when
-            // the countdown that starts at the deadline ends.
-            Purpose::Required if now < deadline => {
-                let forced = (deadline + settings.restart_countdown, RestartCause::Forced);
-                earliest(Some(own_time(self)), Some(forced))
             }
             Purpose::Required => Some(self.countdown_restart(c, now)),
         };

@@ -8,7 +8,7 @@
 use crate::common;
 
 use common::{checked, estate_of, within};
-use patchsim::engine::SimTime;
+use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::Estate;
 use patchsim::model::{Compliance, Outcome};
 
@@ -114,6 +114,27 @@ fn early_installs_ignore_maintenance_windows() {
         .count();
     within(started as f64, 2000.0, 0.5, "installs with no window open");
     assert_eq!(started, installs_before(&out, 0, deadline()));
+}
+
+/// Where maintenance windows apply, an early install's restart still
+/// waits for the deadline: the window that opens before it does not take
+/// it; the first window from the deadline does (a daily window at 03:00:
+/// the morning after the deadline).
+#[test]
+fn an_early_install_restarts_in_the_first_window_from_the_deadline() {
+    let window = r#"maintenance_windows: [MaintenanceWindow(start: "03:00", length: "1h", recurrence: Daily)],"#;
+    let cohort = format!(r#"early_install_share: 1.0, early_install_delay: Fixed("1h"), {window}"#);
+    let out = checked(&scenario(300, &cohort, ""));
+    let window_after = SimTime(4 * 24 * HOUR + 3 * HOUR);
+    for a in &out.deployments[0].assignments {
+        assert!(a.install_started_at < deadline(), "{a:?}");
+        assert!(a.true_compliant_at >= window_after, "{a:?}");
+        assert!(
+            a.true_compliant_at < window_after + SimDuration::from_hours(1),
+            "{a:?}"
+        );
+    }
+    assert_eq!(out.totals.restarts_forced, 0);
 }
 
 /// With `enforce_deadlines_within`, the first deadline brings the second
