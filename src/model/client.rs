@@ -31,6 +31,7 @@ use super::record::Timing;
 use super::servers::Request;
 use super::store::{AnswerSettled, ClientTable, Database, NewClient, Offer, Outboxes, Touched};
 use super::trace::TraceEvent;
+use super::update_point::ScanFailure;
 use super::windows::{Schedule, next_restart, too_long};
 use super::world::World;
 use crate::engine::{
@@ -1062,9 +1063,16 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) -> bool {
         let now = sched.now();
-        if self.estate.deployments[d.index()].purpose != Purpose::Required
-            || self.scan_current(c, now)
-        {
+        if self.estate.deployments[d.index()].purpose != Purpose::Required {
+            return false;
+        }
+        if self.scan_current(c, now) {
+            // Unless they are those of the scan that has just ended (the
+            // evaluation that found the download needed).
+            let just_scanned = self.clients.cold(c).ttl_until == now + self.settings(c).scan_ttl;
+            if !just_scanned {
+                self.count_reuse(c, now);
+            }
             return false;
         }
         let a = self.deployments.assignment_mut(d, c);
@@ -1082,14 +1090,19 @@ impl World<'_> {
     /// client evaluates the deployments waiting for one from the results
     /// it has.
     fn reuse_scan(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
-        self.recorder.totals.scans_reused += 1;
-        self.recorder.trace(now, Some(c), || TraceEvent::ScanReused);
+        self.count_reuse(c, now);
         for d in self.deployments.ids() {
             if self.deployments.assignment(d, c).phase == Phase::Evaluating {
                 self.evaluate(c, d, false, now, sched);
             }
         }
         self.refresh(c, now);
+    }
+
+    /// A scan that is not forced found the last results current.
+    fn count_reuse(&mut self, c: ClientId, now: SimTime) {
+        self.recorder.totals.scans_reused += 1;
+        self.recorder.trace(now, Some(c), || TraceEvent::ScanReused);
     }
 
     /// The maintenance windows that gate client `c`'s installs of `d`:
@@ -1123,6 +1136,15 @@ impl World<'_> {
     /// (`None`: it has no action that ends at an `ActionDone`).
     pub(crate) fn action_done_event(&self, c: ClientId) -> Option<TraceEvent> {
         match self.clients[c].action {
+            // A scan that fails for good (see `scan_done`).
+            Action::Scan if self.clients[c].gpo_conflict => Some(TraceEvent::ScanFailed {
+                by: ScanFailure::OtherServer,
+                retry_ms: None,
+            }),
+            Action::Scan if self.clients.cold(c).broken_agent => Some(TraceEvent::ScanFailed {
+                by: ScanFailure::Agent,
+                retry_ms: None,
+            }),
             Action::Scan => Some(TraceEvent::ScanDone),
             Action::Install(_) => Some(TraceEvent::InstallDone),
             Action::Restart => Some(TraceEvent::RestartDone),

@@ -214,14 +214,15 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     /// A scan that is not forced found the last results current: it
     /// evaluates from them and no scan runs.
     ScanReused,
-    /// The scan attempt failed; it tries again later.
+    /// The scan attempt failed; it tries again later, or (a GPO conflict,
+    /// a broken agent) at its next scheduled scan or re-evaluation.
     ScanFailed {
         /// Which server turned it down.
         #[serde(rename = "to")]
         by: ScanFailure,
-        /// How long until it tries again, ms.
-        #[serde(rename = "value")]
-        retry_ms: u64,
+        /// How long until it tries again, ms (none: no retry).
+        #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
+        retry_ms: Option<u64>,
     },
     /// It finishes a scan.
     ScanDone,
@@ -791,7 +792,7 @@ mod tests {
             TraceEvent::ScanReused,
             TraceEvent::ScanFailed {
                 by: ScanFailure::UpdatePoint,
-                retry_ms: 5,
+                retry_ms: Some(5),
             },
             TraceEvent::ScanDone,
             TraceEvent::MessageQueued {

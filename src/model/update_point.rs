@@ -36,6 +36,12 @@ pub enum ScanFailure {
     /// The scan itself, with an error the client retries (a timeout, a
     /// dropped connection).
     Error,
+    /// Another update server, the one a group policy names (a GPO
+    /// conflict): the scan never reaches this site. No retry.
+    OtherServer,
+    /// The client's own Windows Update agent, broken: the scan reached the
+    /// SUP and failed on the client. No retry.
+    Agent,
 }
 
 /// Where a scan's software updates metadata comes from.
@@ -253,6 +259,9 @@ impl World<'_> {
                 self.recorder.totals.mp_rejects += 1;
                 now + self.mp_backoff(c)
             }
+            ScanFailure::OtherServer | ScanFailure::Agent => {
+                unreachable!("a scan that fails for good ends at its own time")
+            }
             ScanFailure::UpdatePoint | ScanFailure::Error => {
                 if by == ScanFailure::Error {
                     self.recorder.totals.scan_errors += 1;
@@ -281,7 +290,7 @@ impl World<'_> {
         self.recorder
             .trace(now, Some(c), || TraceEvent::ScanFailed {
                 by,
-                retry_ms: retry.since(now).as_ms(),
+                retry_ms: Some(retry.since(now).as_ms()),
             });
         self.next_action(c, sched);
     }

@@ -164,9 +164,12 @@ pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
             let fixed = [
                 ms,
                 h,
-                // A phase of a phased deployment that has not begun: empty.
-                dep.created
-                    .map_or(String::new(), |c| hours_between(c, row.time)),
+                // A later phase of a phased deployment, before it began
+                // (or if it never did): empty.
+                match dep.created {
+                    Some(c) if spec.phase.is_none() || c <= row.time => hours_between(c, row.time),
+                    _ => String::new(),
+                },
                 stamp,
                 match row.site {
                     None => estate.source.site_code.clone(),

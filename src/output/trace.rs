@@ -198,7 +198,8 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
                 "starts a compliance scan against its software update point {}",
                 sup.name
             ),
-            None => "starts a compliance scan against its software update point".to_string(),
+            // Only a client whose group policy names another server.
+            None => "starts a compliance scan against the update server its group policy names, not this site's".to_string(),
         },
         TraceEvent::ScanStart {
             source: ScanSource::LocalMetadata,
@@ -208,15 +209,21 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
             "its last scan results are current (inside the scan time to live): it evaluates from them"
                 .to_string()
         }
-        TraceEvent::ScanFailed { by, retry_ms } => format!(
-            "the scan fails {}; it tries again in {}",
-            match by {
+        TraceEvent::ScanFailed { by, retry_ms } => {
+            let how = match by {
                 ScanFailure::ManagementPoint => "at the management point",
                 ScanFailure::UpdatePoint => "at the update point",
                 ScanFailure::Error => "with an error",
-            },
-            took(retry_ms)
-        ),
+                ScanFailure::OtherServer => "at the other server (a GPO conflict)",
+                ScanFailure::Agent => "on its broken Windows Update agent",
+            };
+            match retry_ms {
+                Some(ms) => format!("the scan fails {how}; it tries again in {}", took(ms)),
+                None => format!(
+                    "the scan fails {how}; it tries again at its next scan or re-evaluation"
+                ),
+            }
+        }
         TraceEvent::ScanDone => "finishes the scan".to_string(),
         TraceEvent::ContentLocationRequest { .. } => {
             format!("starts downloading {dep}: asks its management point where the content is")
@@ -433,7 +440,13 @@ impl Retry {
             Retry::Content(d) => {
                 matches!(*e, TraceEvent::ContentNotOnDp { deployment, .. } if deployment == d)
             }
-            Retry::Scan => matches!(e, TraceEvent::ScanFailed { .. }),
+            Retry::Scan => matches!(
+                e,
+                TraceEvent::ScanFailed {
+                    retry_ms: Some(_),
+                    ..
+                }
+            ),
         }
     }
 
@@ -452,6 +465,8 @@ impl Retry {
         }
         match self {
             Retry::Content(d) => match *e {
+                // The check before each try, from current results.
+                TraceEvent::ScanReused => true,
                 TraceEvent::ContentLocationRequest { deployment }
                 | TraceEvent::TrueState { deployment, .. }
                 | TraceEvent::ReportedState { deployment, .. } => deployment == d,
@@ -725,9 +740,17 @@ fn reason(
             match to.name() {
                 "required/downloaded" if spec.purpose == crate::estate::Purpose::Required => {
                     let deadline = assignment(deployment).deadline_at();
+                    // Earlier than the deployment's own deadline: another
+                    // deployment's deadline brought it forward.
+                    let own = outcome.deployments[deployment.index()].deadline;
+                    let whose = if own.is_some_and(|own| deadline < own) {
+                        "another deployment's deadline, which enforces it too"
+                    } else {
+                        "the deadline"
+                    };
                     (deadline > r.time && deadline != SimTime::MAX).then(|| {
                         format!(
-                            "waits for the deadline, {} ({} away)",
+                            "waits for {whose}, {} ({} away)",
                             stamp(estate, deadline),
                             format_duration(deadline.since(r.time).as_ms() as f64 / 3.6e6)
                         )
@@ -836,18 +859,36 @@ fn verdicts(
             continue;
         }
         if a.true_compliant_at == SimTime::MAX {
+            // A client whose scans fail for good never evaluates.
+            let failing = records.iter().rev().find_map(|r| match r.event {
+                TraceEvent::ScanFailed {
+                    by: by @ (ScanFailure::OtherServer | ScanFailure::Agent),
+                    retry_ms: None,
+                } => Some(by),
+                _ => None,
+            });
             let last = records
                 .iter()
                 .rev()
                 .find_map(|r| match r.event {
                     TraceEvent::TrueState { deployment, to, .. } if deployment.index() == d => {
-                        Some(to.name().to_string())
+                        Some(to.name())
                     }
                     _ => None,
                 })
-                .unwrap_or_else(|| "not evaluated".to_string());
+                .unwrap_or(match failing {
+                    Some(ScanFailure::OtherServer) => "unknown",
+                    _ => "not evaluated",
+                });
+            let why = match failing {
+                Some(ScanFailure::OtherServer) => {
+                    "; its scans go to the update server its group policy names (a GPO conflict), so they fail"
+                }
+                Some(_) => "; every scan fails on its broken Windows Update agent",
+                None => "",
+            };
             out.push(format!(
-                "verdict for '{}': not compliant at the end of the run; its last state is {last}",
+                "verdict for '{}': not compliant at the end of the run; its last state is {last}{why}",
                 spec.name
             ));
             continue;
@@ -876,7 +917,13 @@ fn verdicts(
                     .then_some(a.deadline_at()),
             ),
             (
-                if spec.honor_maintenance_windows
+                // An install before the deadline is the user's, from
+                // Software Center, which no window gates.
+                if spec.purpose == crate::estate::Purpose::Available
+                    || a.install_started_at < a.deadline_at()
+                {
+                    "waiting for the user"
+                } else if spec.honor_maintenance_windows
                     && estate.cohorts.iter().any(|c| {
                         (c.first_client..c.first_client + c.count).contains(&client)
                             && !c
@@ -885,8 +932,6 @@ fn verdicts(
                     })
                 {
                     "waiting for a maintenance window"
-                } else if spec.purpose == crate::estate::Purpose::Available {
-                    "waiting for the user"
                 } else {
                     "waiting after the deadline for the client to be on and scan"
                 },
@@ -1048,7 +1093,9 @@ pub fn explain(
         let _ = writeln!(out, "{}  {line}", stamp(estate, r.time));
         let retry = match r.event {
             TraceEvent::ContentNotOnDp { deployment, .. } => Some(Retry::Content(deployment)),
-            TraceEvent::ScanFailed { .. } => Some(Retry::Scan),
+            TraceEvent::ScanFailed {
+                retry_ms: Some(_), ..
+            } => Some(Retry::Scan),
             _ => None,
         };
         if let Some(retry) = retry {

@@ -137,6 +137,28 @@ fn an_early_install_restarts_in_the_first_window_from_the_deadline() {
     assert_eq!(out.totals.restarts_forced, 0);
 }
 
+/// `explain` names an early install's wait as the user's (not one after
+/// the deadline), and a deadline another deployment's brings forward as
+/// that one's.
+#[test]
+fn explain_tells_early_installs_and_deadlines_brought_forward() {
+    let cohort = r#"early_install_share: 1.0, early_install_delay: Fixed("40h"),"#;
+    let estate = scenario(20, cohort, "");
+    let story = patchsim::app::explain(&estate, 0, false).expect("explains");
+    assert!(
+        story.contains("verdict for 'cu': compliant")
+            && story.contains("the longest wait was waiting for the user (1d"),
+        "{story}"
+    );
+    assert!(!story.contains("after the deadline"), "{story}");
+    let estate = scenario(20, "", r#"enforce_deadlines_within: Some("7d")"#);
+    let story = patchsim::app::explain(&estate, 0, false).expect("explains");
+    assert!(
+        story.contains("for 'later': waits for another deployment's deadline, which enforces it too, Thu 2026-11-12 10:00:00"),
+        "{story}"
+    );
+}
+
 /// With `enforce_deadlines_within`, the first deadline brings the second
 /// deployment's (two days later) forward: both install at the first.
 /// Without it, or with a period shorter than the gap, the second waits.

@@ -9,7 +9,7 @@ use crate::common;
 use common::{estate_of, traced};
 use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::Estate;
-use patchsim::model::{self, Compliance, RequiredSub, ServerRole, TraceEvent};
+use patchsim::model::{self, Compliance, RequiredSub, ScanFailure, ServerRole, TraceEvent};
 
 const H: u64 = 3_600_000;
 
@@ -221,7 +221,8 @@ fn gpo_conflict_clients_stay_unknown() {
 }
 
 /// A conflicted client's scans go to the server its GPO names: the site's
-/// SUP never sees them, though the client still scans and fails.
+/// SUP never sees them, though the client still scans and fails (the trace
+/// ends each with a failure that has no retry, not with a finished scan).
 #[test]
 fn gpo_conflict_clients_put_no_load_on_the_sup() {
     let estate = scenario(
@@ -232,7 +233,7 @@ fn gpo_conflict_clients_put_no_load_on_the_sup() {
         r#"Update(id: "KB1", size: "10MB"),"#,
         r#"Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-09T06:00:00Z"),"#,
     );
-    let out = model::run(&estate, Default::default()).expect("never stopped");
+    let (out, records) = traced(&estate);
     let sup_requests: u64 = out
         .servers
         .iter()
@@ -242,6 +243,23 @@ fn gpo_conflict_clients_put_no_load_on_the_sup() {
     assert_eq!(sup_requests, 0, "no scan reached the site's SUP");
     assert!(out.totals.scans >= 200, "{} scans", out.totals.scans);
     assert_eq!(out.totals.scans_failed, out.totals.scans);
+    let ends = |f: &dyn Fn(&TraceEvent) -> bool| records.iter().filter(|r| f(&r.event)).count();
+    let failed = ends(&|e| {
+        matches!(
+            e,
+            TraceEvent::ScanFailed {
+                by: ScanFailure::OtherServer,
+                retry_ms: None
+            }
+        )
+    });
+    assert_eq!(failed as u64, out.totals.scans);
+    assert_eq!(ends(&|e| matches!(e, TraceEvent::ScanDone)), 0);
+    let story = patchsim::app::explain(&estate, 0, false).expect("explains");
+    assert!(
+        story.contains("its last state is unknown; its scans go to the update server its group policy names (a GPO conflict)"),
+        "{story}"
+    );
 }
 
 /// Law 6: an offline client polls, scans, downloads, installs, restarts and

@@ -115,6 +115,37 @@ fn the_next_phase_begins_a_wait_after_the_previous_reaches_its_percentage() {
         began(&outcome, 0),
         Some((SimTime(DAY + 10 * HOUR), PhaseReason::Created))
     );
+    // compliance.csv counts a later phase's hours from its begin, and
+    // leaves them empty until then; the first phase's are negative before
+    // its creation.
+    let csv = patchsim::output::compliance_csv(&estate, &outcome);
+    let (mut before, mut after) = (0, 0);
+    for line in csv.lines().skip(1) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (t, hours, name) = (SimTime(f[0].parse().expect("ms")), f[2], f[5]);
+        match name {
+            "broad" if t < at => {
+                assert_eq!(hours, "", "{line}");
+                before += 1;
+            }
+            "broad" => {
+                let h: f64 = hours.parse().expect("hours");
+                assert!(
+                    (h - t.since(at).as_ms() as f64 / HOUR as f64).abs() < 1e-3,
+                    "{line}"
+                );
+                after += 1;
+            }
+            _ if t < SimTime(DAY + 10 * HOUR) => {
+                assert!(hours.starts_with('-'), "{line}");
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        before > 0 && after > 0,
+        "{before} rows before, {after} after"
+    );
 }
 
 #[test]

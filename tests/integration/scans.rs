@@ -103,7 +103,8 @@ fn scans_after_installs_and_restarts_never_reach_the_sup() {
 /// At the deadline the client confirms the updates are still required
 /// before installing: an online scan when its last results are older than
 /// the time to live (here: evaluated and downloaded three days before), so
-/// every install starts within a day of an online scan.
+/// every install starts within a day of an online scan. A client whose
+/// results are current reuses them, and the trace and the totals say so.
 #[test]
 fn a_deadline_install_follows_a_scan() {
     let estate = scenario(
@@ -119,7 +120,8 @@ fn a_deadline_install_follows_a_scan() {
     assert_eq!(out.totals.installs, 200);
     let deadline = SimTime(3 * 24 * H + 12 * H);
     let mut online_at = vec![None; 200];
-    let (mut checked, mut at_deadline) = (0, 0);
+    let mut reused_at = vec![None; 200];
+    let (mut checked, mut at_deadline, mut reused) = (0, 0, 0);
     for r in &records {
         let Some(ClientId(c)) = r.client else {
             continue;
@@ -129,6 +131,7 @@ fn a_deadline_install_follows_a_scan() {
                 source: ScanSource::UpdatePoint,
                 ..
             } => online_at[c as usize] = Some(r.time),
+            TraceEvent::ScanReused => reused_at[c as usize] = Some(r.time),
             TraceEvent::InstallStart { .. } => {
                 assert!(r.time >= deadline, "client {c} installs at the deadline");
                 let last = online_at[c as usize].expect("scanned online");
@@ -137,7 +140,17 @@ fn a_deadline_install_follows_a_scan() {
                     "client {c}: its last online scan began at {last}, the install at {}",
                     r.time
                 );
-                at_deadline += usize::from(last >= deadline);
+                if last >= deadline {
+                    at_deadline += 1;
+                } else {
+                    assert_eq!(
+                        reused_at[c as usize],
+                        Some(r.time),
+                        "client {c} reused its results for the install at {}",
+                        r.time
+                    );
+                    reused += 1;
+                }
                 checked += 1;
             }
             _ => {}
@@ -145,8 +158,10 @@ fn a_deadline_install_follows_a_scan() {
     }
     assert_eq!(checked, 200);
     // Most clients' scheduled scans (every 7 days) were not in the day
-    // before the deadline: they scanned at it.
+    // before the deadline: they scanned at it; the others reused.
     assert!(at_deadline > 150, "{at_deadline} scanned at the deadline");
+    assert!(reused > 0, "{reused} reused their results");
+    assert!(out.totals.scans_reused >= reused as u64);
 }
 
 /// A scan that is not forced reuses the last results inside the time to
