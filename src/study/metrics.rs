@@ -9,7 +9,7 @@
 //! Reads the run's [`Summary`]; never the live model.
 
 use crate::estate::Estate;
-use crate::output::{Summary, Thresholds};
+use crate::output::{DeploymentSummary, Summary, Thresholds};
 
 /// What a metric is measured on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -70,13 +70,19 @@ pub struct Metric {
     pub value: fn(&Summary, usize) -> Option<f64>,
 }
 
-fn th(s: &Summary, i: usize, reported: bool) -> &Thresholds {
-    let d = &s.deployments[i];
-    if reported {
+/// The scenario's deployment `i` in a run's summary (`None`: one an
+/// automatic deployment rule could make and no run of it did).
+fn deployment(s: &Summary, i: usize) -> Option<&DeploymentSummary> {
+    s.deployments.iter().find(|d| d.index == i)
+}
+
+fn th(s: &Summary, i: usize, reported: bool) -> Option<&Thresholds> {
+    let d = deployment(s, i)?;
+    Some(if reported {
         &d.hours_to_pct_reported
     } else {
         &d.hours_to_pct_true
-    }
+    })
 }
 
 /// Every metric, in column order.
@@ -87,7 +93,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 50 % compliant (true)",
         table: Some("50% true"),
         chart: true,
-        value: |s, i| th(s, i, false).pct_50,
+        value: |s, i| th(s, i, false)?.pct_50,
     },
     Metric {
         name: "hours_to_80_true",
@@ -95,7 +101,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 80 % compliant (true)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, false).pct_80,
+        value: |s, i| th(s, i, false)?.pct_80,
     },
     Metric {
         name: "hours_to_95_true",
@@ -103,7 +109,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 95 % compliant (true)",
         table: Some("95% true"),
         chart: true,
-        value: |s, i| th(s, i, false).pct_95,
+        value: |s, i| th(s, i, false)?.pct_95,
     },
     Metric {
         name: "hours_to_99_true",
@@ -111,7 +117,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 99 % compliant (true)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, false).pct_99,
+        value: |s, i| th(s, i, false)?.pct_99,
     },
     Metric {
         name: "hours_to_50_reported",
@@ -119,7 +125,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 50 % compliant (reported)",
         table: Some("50% reported"),
         chart: true,
-        value: |s, i| th(s, i, true).pct_50,
+        value: |s, i| th(s, i, true)?.pct_50,
     },
     Metric {
         name: "hours_to_80_reported",
@@ -127,7 +133,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 80 % compliant (reported)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, true).pct_80,
+        value: |s, i| th(s, i, true)?.pct_80,
     },
     Metric {
         name: "hours_to_95_reported",
@@ -135,7 +141,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 95 % compliant (reported)",
         table: Some("95% reported"),
         chart: true,
-        value: |s, i| th(s, i, true).pct_95,
+        value: |s, i| th(s, i, true)?.pct_95,
     },
     Metric {
         name: "hours_to_99_reported",
@@ -143,7 +149,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 99 % compliant (reported)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, true).pct_99,
+        value: |s, i| th(s, i, true)?.pct_99,
     },
     Metric {
         name: "compliant_pct_true",
@@ -151,7 +157,7 @@ pub const METRICS: &[Metric] = &[
         label: "compliant at the end, % (true)",
         table: None,
         chart: false,
-        value: |s, i| Some(s.deployments[i].compliant_pct_true),
+        value: |s, i| Some(deployment(s, i)?.compliant_pct_true),
     },
     Metric {
         name: "compliant_pct_reported",
@@ -159,7 +165,7 @@ pub const METRICS: &[Metric] = &[
         label: "compliant at the end, % (reported)",
         table: None,
         chart: false,
-        value: |s, i| Some(s.deployments[i].compliant_pct_reported),
+        value: |s, i| Some(deployment(s, i)?.compliant_pct_reported),
     },
     Metric {
         name: "peak_queue",

@@ -280,3 +280,32 @@ fn rule_errors_name_the_field() {
         assert!(err.contains(want), "want {want:?} in:\n{err}");
     }
 }
+
+/// A study measures the deployments rules make: a column for each one a
+/// rule could make, filled in the runs that made it and empty in the
+/// others (a second sync that brings nothing makes none). A study of such
+/// a scenario used to stop at its first run.
+#[test]
+fn a_study_measures_the_deployments_rules_make() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("adr.ron");
+    let two_syncs = text(MONTHLY).replace(
+        &format!(r#"manual: ["{SYNC}"]"#),
+        &format!(r#"manual: ["{SYNC}", "2026-11-12T19:30:00Z"]"#),
+    );
+    std::fs::write(&file, two_syncs).expect("write scenario");
+    let plan = patchsim::study::plan(&file, Vec::new(), 2).unwrap_or_else(|e| panic!("{e}"));
+    let study = patchsim::study::run(&plan, None, 1, &|| {});
+    let pct: Vec<(usize, &str)> = (plan.columns.iter().enumerate())
+        .filter(|(_, c)| c.name.starts_with("compliant_pct_true"))
+        .map(|(i, c)| (i, c.name.as_str()))
+        .collect();
+    assert!(pct.len() > 1, "{pct:?}");
+    let made = |i: usize| study.runs.iter().filter(|r| r.values[i].is_some()).count();
+    // The first sync's run makes the first group in every replication.
+    let (first, name) = pct[0];
+    assert_eq!(made(first), 2, "{name}");
+    for &(i, name) in &pct[1..] {
+        assert_eq!(made(i), 0, "{name}: the second sync brings nothing");
+    }
+}
