@@ -59,7 +59,21 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
 pub fn diff(a: &Path, b: &Path) -> Result<String, Error> {
     match (read_side(a)?, read_side(b)?) {
         (Side::Run(x), Side::Run(y)) => Ok(runs(a, &x, b, &y)),
-        (Side::Study(x), Side::Study(y)) => Ok(studies(a, &x, b, &y)),
+        (Side::Study(x), Side::Study(y)) => {
+            for (dir, s) in [(a, &x), (b, &y)] {
+                if let Some(shard) = s.manifest.shard {
+                    return Err(bad(
+                        dir,
+                        format!(
+                            "holds shard {}/{} of a study, not the whole study; join its shards \
+                             with `patchsim merge` and compare the merged study",
+                            shard.index, shard.count
+                        ),
+                    ));
+                }
+            }
+            Ok(studies(a, &x, b, &y))
+        }
         _ => Err(StudyError::Merge(format!(
             "{} and {} are not the same kind of output (one run, one study); compare two runs \
              or two studies",
@@ -165,17 +179,28 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
     let mut out = format!("A = {}\nB = {}\n", describe(da, a), describe(db, b));
     let (deps_a, deps_b) = (by_name(&a["deployments"]), by_name(&b["deployments"]));
     let mut t = table(&["deployment", "milestone", "A", "B", "B − A"]);
-    for (name, x) in &deps_a {
-        let Some((_, y)) = deps_b.iter().find(|(n, _)| n == name) else {
-            continue;
+    // Every deployment either run has (a rule's may be in one only).
+    let none = Value::Null;
+    fn find<'a>(entries: &[(&str, &'a Value)], name: &str, none: &'a Value) -> &'a Value {
+        entries.iter().find(|e| e.0 == name).map_or(none, |e| e.1)
+    }
+    let mut names: Vec<&str> = deps_a.iter().map(|d| d.0).collect();
+    names.extend((deps_b.iter().map(|d| d.0)).filter(|n| !deps_a.iter().any(|d| d.0 == *n)));
+    for name in names {
+        let (x, y) = (find(&deps_a, name, &none), find(&deps_b, name, &none));
+        let name = match (x.is_null(), y.is_null()) {
+            (true, _) => format!("{name} (B only)"),
+            (_, true) => format!("{name} (A only)"),
+            _ => name.to_string(),
         };
         let mut first = true;
         for (key, label) in [
             ("hours_to_pct_true", "true"),
             ("hours_to_pct_reported", "reported"),
         ] {
-            if let Some(fields) = x[key].as_object() {
-                for (share, hx) in fields {
+            if let Some(fields) = x[key].as_object().or(y[key].as_object()) {
+                for (share, _) in fields {
+                    let hx = &x[key][share];
                     let hy = &y[key][share];
                     t.add_row(vec![
                         if first {
@@ -215,16 +240,8 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
             .map(|s| s.0)
             .filter(|n| !servers_a.iter().any(|s| s.0 == *n)),
     );
-    let none = Value::Null;
     for name in names {
-        let x = servers_a
-            .iter()
-            .find(|s| s.0 == name)
-            .map_or(&none, |s| s.1);
-        let y = servers_b
-            .iter()
-            .find(|s| s.0 == name)
-            .map_or(&none, |s| s.1);
+        let (x, y) = (find(&servers_a, name, &none), find(&servers_b, name, &none));
         let mut first = true;
         let mut row = |measure: &str, vx: &Value, vy: &Value, delta: String| {
             if vx == vy {

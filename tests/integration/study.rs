@@ -530,11 +530,36 @@ fn diff_compares_two_studies_or_two_runs() {
     for wanted in ["95% reported", "bottleneck: A ", "policy_requests", "mp "] {
         assert!(text.contains(wanted), "{wanted} in\n{text}");
     }
+    // A deployment only one run has (a rule's, made in one run) is listed
+    // as that run's, not dropped.
+    let summary = dir.path().join("r2/summary.json");
+    let mut v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&summary).expect("summary")).expect("json");
+    let old = v["deployments"][0]["name"]
+        .as_str()
+        .expect("a name")
+        .to_string();
+    v["deployments"][0]["name"] = "renamed".into();
+    std::fs::write(&summary, v.to_string()).expect("write summary");
+    let o = patchsim(&["diff", "r1", "r2"], dir.path());
+    let text = String::from_utf8_lossy(&o.stdout);
+    for wanted in [format!("{old} (A only)"), "renamed (B only)".to_string()] {
+        assert!(text.contains(&wanted), "{wanted} in\n{text}");
+    }
     let o = patchsim(&["diff", "r1", "a"], dir.path());
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("not the same kind of output"));
     let o = patchsim(&["diff", "r1", "nothing"], dir.path());
     assert_eq!(o.status.code(), Some(2));
+    // A shard is not a study to compare: merge first.
+    sweep(&file, &[POLL], 3, 2, shard(1, 2), &dir.path().join("half"));
+    let o = patchsim(&["diff", "a", "half"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("holds shard 1/2 of a study") && err.contains("patchsim merge"),
+        "{err}"
+    );
 }
 
 /// `patchsim size` binary-searches a knob for the cheapest value that
