@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use super::chart::charts;
+use super::metrics::{METRICS, metric_index};
 use super::{Estimate, Manifest, RunRow, Study};
 use crate::error::{Error, StudyError};
 use crate::output::{Kind, Staging};
@@ -226,17 +227,24 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
         let values = (0..m.metrics.len())
             .map(|c| match &record[3 + params + c] {
                 "" => Ok(None),
-                v => match v.parse::<f64>() {
-                    Ok(x) if x.is_finite() => Ok(Some(x)),
-                    _ => Err(corrupt(
-                        line,
-                        format!(
-                            "column {}: '{v}' is not a finite number (an empty cell means \
-                             not reached)",
-                            m.metrics[c].column
-                        ),
-                    )),
-                },
+                v => {
+                    let column = &m.metrics[c].column;
+                    let most = metric_index(&m.metrics[c].metric).map_or(0.0, |i| METRICS[i].most);
+                    match v.parse::<f64>() {
+                        Ok(x) if (0.0..=most).contains(&x) => Ok(Some(x)),
+                        Ok(x) if x.is_finite() => Err(corrupt(
+                            line,
+                            format!("column {column}: {v} is not in 0 to {most} (no run gives it)"),
+                        )),
+                        _ => Err(corrupt(
+                            line,
+                            format!(
+                                "column {column}: '{v}' is not a finite number (an empty cell \
+                                 means not reached)"
+                            ),
+                        )),
+                    }
+                }
             })
             .collect::<Result<Vec<_>, _>>()?;
         runs.push(RunRow {

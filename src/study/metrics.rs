@@ -68,7 +68,16 @@ pub struct Metric {
     /// Its value in a run, for entity `i` of its scope; `None` if the run
     /// never reached it (a threshold not reached).
     pub value: fn(&Summary, usize) -> Option<f64>,
+    /// The largest value a run can give (the least is 0): what a study
+    /// file read back is held to.
+    pub most: f64,
 }
+
+/// Hours in the longest run a scenario allows (366 days).
+const HOURS: f64 = 366.0 * 24.0;
+/// A count or a byte total: beyond any run's, far below where a study's
+/// statistics would overflow.
+const COUNT: f64 = 1e18;
 
 /// The scenario's deployment `i` in a run's summary (`None`: one an
 /// automatic deployment rule could make and no run of it did).
@@ -94,6 +103,7 @@ pub const METRICS: &[Metric] = &[
         table: Some("50% true"),
         chart: true,
         value: |s, i| th(s, i, false)?.pct_50,
+        most: HOURS,
     },
     Metric {
         name: "hours_to_80_true",
@@ -102,6 +112,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: true,
         value: |s, i| th(s, i, false)?.pct_80,
+        most: HOURS,
     },
     Metric {
         name: "hours_to_95_true",
@@ -110,6 +121,7 @@ pub const METRICS: &[Metric] = &[
         table: Some("95% true"),
         chart: true,
         value: |s, i| th(s, i, false)?.pct_95,
+        most: HOURS,
     },
     Metric {
         name: "hours_to_99_true",
@@ -118,6 +130,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: true,
         value: |s, i| th(s, i, false)?.pct_99,
+        most: HOURS,
     },
     Metric {
         name: "hours_to_50_reported",
@@ -126,6 +139,7 @@ pub const METRICS: &[Metric] = &[
         table: Some("50% reported"),
         chart: true,
         value: |s, i| th(s, i, true)?.pct_50,
+        most: HOURS,
     },
     Metric {
         name: "hours_to_80_reported",
@@ -134,6 +148,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: true,
         value: |s, i| th(s, i, true)?.pct_80,
+        most: HOURS,
     },
     Metric {
         name: "hours_to_95_reported",
@@ -142,6 +157,7 @@ pub const METRICS: &[Metric] = &[
         table: Some("95% reported"),
         chart: true,
         value: |s, i| th(s, i, true)?.pct_95,
+        most: HOURS,
     },
     Metric {
         name: "hours_to_99_reported",
@@ -150,6 +166,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: true,
         value: |s, i| th(s, i, true)?.pct_99,
+        most: HOURS,
     },
     Metric {
         name: "compliant_pct_true",
@@ -158,6 +175,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: false,
         value: |s, i| Some(deployment(s, i)?.compliant_pct_true),
+        most: 100.0,
     },
     Metric {
         name: "compliant_pct_reported",
@@ -166,6 +184,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: false,
         value: |s, i| Some(deployment(s, i)?.compliant_pct_reported),
+        most: 100.0,
     },
     Metric {
         name: "peak_queue",
@@ -174,6 +193,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: false,
         value: |s, i| Some(f64::from(s.servers[i].peak_queue)),
+        most: COUNT,
     },
     Metric {
         name: "rejected",
@@ -182,6 +202,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: false,
         value: |s, i| Some(s.servers[i].rejected as f64),
+        most: COUNT,
     },
     Metric {
         name: "queue_wait_p95_s",
@@ -190,6 +211,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: false,
         value: |s, i| s.servers[i].queue_wait_s.p95,
+        most: HOURS * 3600.0,
     },
     Metric {
         name: "hours_busy",
@@ -198,6 +220,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: false,
         value: |s, i| Some(s.servers[i].hours_busy),
+        most: HOURS,
     },
     Metric {
         name: "bytes_served",
@@ -206,6 +229,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: false,
         value: |s, i| Some(s.servers[i].bytes_served as f64),
+        most: COUNT,
     },
     Metric {
         name: "events",
@@ -214,6 +238,7 @@ pub const METRICS: &[Metric] = &[
         table: None,
         chart: false,
         value: |s, _| Some(s.events as f64),
+        most: COUNT,
     },
 ];
 

@@ -458,6 +458,22 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
         runs.replacen(row_of_seed, &row_of_seed.replacen("0,", "9,", 1), 1),
         "p1/runs.csv:2: bad point",
     ));
+    // Finite but out of any run's range (a value this large made the
+    // charts' axes loop forever).
+    for (value, expect) in [
+        (
+            "1e160",
+            "column events: 1e160 is not in 0 to 1000000000000000000",
+        ),
+        ("-1", "column events: -1 is not in 0 to"),
+    ] {
+        let row = format!("{},{value}", nan[1]);
+        edits.push((
+            "runs.csv".to_string(),
+            runs.replacen(row_of_seed, &row, 1),
+            expect,
+        ));
+    }
     for (file, text, expect) in edits {
         let path = dir.path().join("p1").join(&file);
         let good = std::fs::read_to_string(&path).unwrap();
