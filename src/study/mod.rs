@@ -41,7 +41,8 @@ pub use shard::Shard;
 pub use stats::{Estimate, estimate, t_975};
 pub use table::{shard_text, table_text};
 
-use crate::error::{Error, StudyError};
+use crate::app::{MemoryEstimate, estimate_memory, memory_limit};
+use crate::error::{Error, ScenarioError, StudyError};
 use crate::estate::Estate;
 use crate::scenario::{self, Scenario};
 
@@ -69,6 +70,9 @@ pub struct Plan {
     pub replications: u32,
     /// The metric columns.
     pub columns: Vec<Column>,
+    /// The memory the largest point's run needs, bytes (the estimate
+    /// `run` checks): how many runs fit side by side.
+    pub run_memory: u64,
 }
 
 impl Plan {
@@ -144,6 +148,7 @@ pub fn plan_of(
         }
     }
     let (mut points, mut point_hashes) = (Vec::new(), Vec::new());
+    let mut largest: Option<(MemoryEstimate, String)> = None;
     for i in 0..grid.point_count() {
         let sets = grid.assignments(i);
         let described: Vec<String> = sets.iter().map(|(p, v)| format!("{p}={v}")).collect();
@@ -157,8 +162,26 @@ pub fn plan_of(
             format!("{origin} with {}", described.join(", "))
         };
         let estate = scenario::build(raw.clone(), &at)?;
+        let memory = estimate_memory(&estate, false);
+        if largest.as_ref().is_none_or(|(m, _)| memory.bytes > m.bytes) {
+            largest = Some((memory, at));
+        }
         point_hashes.push(estate.hash);
         points.push(raw);
+    }
+    // One run at a time must fit, as `run` checks; more side by side only
+    // as many as fit (see `workers`).
+    let (memory, at) = largest.expect("a grid has at least one point");
+    if let Some((available, limit)) = memory_limit()
+        && memory.bytes > available
+    {
+        return Err(ScenarioError::TooBig {
+            file: at,
+            estimate: memory,
+            available,
+            limit,
+        }
+        .into());
     }
     let columns = columns(&base);
     Ok(Plan {
@@ -169,6 +192,7 @@ pub fn plan_of(
         point_hashes,
         replications,
         columns,
+        run_memory: memory.bytes,
     })
 }
 

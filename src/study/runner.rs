@@ -11,6 +11,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use super::curves::Curves;
 use super::metrics::measure;
 use super::{Plan, RunRow, Shard, Study, replication_seed};
+use crate::app::memory_limit;
 use crate::error::{During, Error};
 use crate::{model, output, scenario};
 
@@ -45,6 +46,16 @@ fn run_one(
         },
         curves,
     ))
+}
+
+/// How many runs go side by side: `jobs`, at most one per run, and no
+/// more than fit in the `available` memory (the plan checked that one
+/// does).
+fn workers(jobs: usize, runs: usize, run_memory: u64, available: Option<u64>) -> usize {
+    let fit = available.map_or(usize::MAX, |bytes| {
+        usize::try_from(bytes / run_memory.max(1)).unwrap_or(usize::MAX)
+    });
+    jobs.min(fit).clamp(1, runs.max(1))
 }
 
 /// Runs the runs of `shard` (every run without one) on `jobs` threads and
@@ -94,15 +105,25 @@ pub fn run_stoppable(
         }
         (rows, curves)
     };
-    let workers = jobs.clamp(1, ids.len().max(1));
+    let available = memory_limit().map(|(bytes, _)| bytes);
+    let workers = workers(jobs, ids.len(), plan.run_memory, available);
     let mut curves = Curves::default();
     let rows: Vec<RunRow> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..workers).map(|_| s.spawn(work)).collect();
+        // As many workers as the system lets start (each takes runs until
+        // none are left, so fewer only take longer); none: this thread.
+        let handles: Vec<_> = (0..workers)
+            .map_while(|_| std::thread::Builder::new().spawn_scoped(s, work).ok())
+            .collect();
         let mut rows = Vec::new();
-        for h in handles {
-            let (r, c) = h.join().expect("a run panicked");
+        let mut add = |(r, c): (Vec<RunRow>, Curves)| {
             rows.extend(r);
             curves.add(&c);
+        };
+        if handles.is_empty() {
+            add(work());
+        }
+        for h in handles {
+            add(h.join().expect("a run panicked"));
         }
         rows
     });
@@ -118,4 +139,23 @@ pub fn run_stoppable(
     let mut study = Study::new(plan, shard, rows);
     study.curves = curves;
     Ok(study)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::workers;
+
+    #[test]
+    fn workers_fit_the_runs_and_the_memory() {
+        assert_eq!(workers(8, 100, 100, None), 8);
+        assert_eq!(workers(8, 3, 100, None), 3);
+        assert_eq!(workers(8, 100, 100, Some(350)), 3);
+        assert_eq!(
+            workers(8, 100, 100, Some(99)),
+            1,
+            "the plan checked one fits"
+        );
+        assert_eq!(workers(0, 100, 100, Some(1_000)), 1);
+        assert_eq!(workers(8, 0, 100, None), 1);
+    }
 }

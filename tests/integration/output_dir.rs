@@ -461,6 +461,30 @@ fn the_memory_check_honours_ulimit_v() {
         stderr(&o)
     );
     assert!(names(dir.path()) == ["big.ron"]);
+    // A study checks a run the same way, before it writes anything.
+    for command in [
+        "sweep big.ron -r 2 --out s",
+        "size big.ron --goal 'no rejects' --knob servers.distribution_points.count=1,2 --out z",
+    ] {
+        let o = Command::new("sh")
+            .args([
+                "-c",
+                &format!(
+                    "ulimit -v 150000 && exec '{}' {command}",
+                    env!("CARGO_BIN_EXE_patchsim")
+                ),
+            ])
+            .current_dir(dir.path())
+            .output()
+            .expect("sh runs");
+        assert_eq!(o.status.code(), Some(2), "{command}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains("available (the address-space limit RLIMIT_AS, ulimit -v)"),
+            "{command}: {}",
+            stderr(&o)
+        );
+        assert!(names(dir.path()) == ["big.ron"], "{command}");
+    }
 }
 
 /// `--trace-clients` names clients the scenario has.
