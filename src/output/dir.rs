@@ -460,6 +460,17 @@ impl Staging {
                 }
             }
             Arrival::Files => {
+                // A directory in a file's place would stop the moves half
+                // way: refuse before the first.
+                for name in &self.names {
+                    let target = out.join(name);
+                    if fs::symlink_metadata(&target).is_ok_and(|m| m.is_dir()) {
+                        return Err(io(&self.final_path(name))(std::io::Error::other(
+                            "a directory of that name is in the way (nothing was written); \
+                             move it and run again",
+                        )));
+                    }
+                }
                 for name in &self.names {
                     fs::rename(tmp.path().join(name), out.join(name))
                         .map_err(io(&self.final_path(name)))?;

@@ -570,6 +570,25 @@ fn a_foreign_output_directory_needs_force() {
         "mine"
     );
     assert!(out.join("summary.json").exists());
+    // A directory where a file goes fails --force before any file moves.
+    let blocked = dir.path().join("blocked");
+    std::fs::create_dir_all(blocked.join("summary.json")).expect("mkdir");
+    std::fs::write(blocked.join("thesis.tex"), "mine").expect("write");
+    let o = patchsim(
+        &["run", "ok.ron", "--out", "blocked", "--quiet", "--force"],
+        dir.path(),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("summary.json: a directory of that name is in the way"),
+        "{err}"
+    );
+    let mut left: Vec<_> = (std::fs::read_dir(&blocked).expect("blocked"))
+        .map(|e| e.expect("entry").file_name())
+        .collect();
+    left.sort();
+    assert_eq!(left, ["summary.json", "thesis.tex"], "nothing moved in");
     // An earlier output with someone else's file in it would lose that
     // file if replaced whole: refused, and --force writes beside it again.
     let o = patchsim(&["run", "ok.ron", "--out", "out", "--quiet"], dir.path());
