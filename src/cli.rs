@@ -454,6 +454,15 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
                             return console.error(&e);
                         }
                     }
+                    // With several files, say which one an error that
+                    // does not name its file (a --set one) is about.
+                    Err(e)
+                        if scenarios.len() > 1
+                            && !e.to_string().contains(&*path.to_string_lossy()) =>
+                    {
+                        let _ = writeln!(console.err, "error: {}: {e}", path.display());
+                        worst = exit_for(&e);
+                    }
                     Err(e) => worst = console.error(&e),
                 }
             }

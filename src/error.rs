@@ -134,6 +134,15 @@ pub enum StudyError {
         /// What is wrong and what is allowed.
         message: String,
     },
+    /// A `--knob` of `size` names no field, or a value its field cannot
+    /// take.
+    #[error("--knob {arg}: {message}")]
+    Knob {
+        /// The `PATH=VALUE` at fault.
+        arg: String,
+        /// What is wrong and what is allowed.
+        message: String,
+    },
     /// The `--set` arguments do not make a grid (a path given twice, too
     /// many points).
     #[error("{0}")]

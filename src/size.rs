@@ -286,10 +286,18 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
                 "the knobs make more than {MAX_CONFIGURATIONS} configurations"
             ))
         })?;
+    for (i, k) in req.knobs.iter().enumerate() {
+        if req.knobs[..i].iter().any(|o| o.path == k.path) {
+            return Err(bad(format!(
+                "--knob {} is given twice; list all its values in one --knob",
+                k.path
+            )));
+        }
+    }
     // Every value alone first, so an error names the one at fault.
     for k in &req.knobs {
         for v in &k.values {
-            crate::study::apply(&base, &[(&k.path, v)]).map_err(|message| StudyError::Set {
+            crate::study::apply(&base, &[(&k.path, v)]).map_err(|message| StudyError::Knob {
                 arg: format!("{}={v}", k.path),
                 message,
             })?;

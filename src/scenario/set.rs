@@ -246,7 +246,7 @@ fn set_field(base: &Scenario, steps: &[Step], path: &str, value: &str) -> Result
         msg += &format!(
             "; {path} is {}: give a whole value as in the scenario file, or set one of \
              its fields: {}",
-            spans::compact(&text, old),
+            shortened(&spans::compact(&text, old)),
             fields
                 .fields
                 .iter()
@@ -313,9 +313,16 @@ fn find(text: &str, steps: &[Step]) -> Result<Slot, String> {
                     return added(&steps[k..], &here, node, "(".into(), ")".into());
                 }
                 let Some(fields) = spans::fields(text, &node) else {
+                    if text[node.clone()].trim_start().starts_with('[') {
+                        return Err(format!(
+                            "{here} is a list, which has no field `{name}`; name one of its \
+                             entries: {here}[0].{name}, or {here}[NAME].{name} for a list of \
+                             named entries"
+                        ));
+                    }
                     return Err(format!(
                         "{here} is {}, which has no field `{name}`",
-                        spans::compact(text, &node)
+                        shortened(&spans::compact(text, &node))
                     ));
                 };
                 match fields.fields.iter().find(|f| f.name == name) {
@@ -421,10 +428,20 @@ fn added(
 }
 
 fn no_index(here: &str, len: usize, i: usize) -> String {
-    format!(
-        "{here} has {len} entries (0 to {}); there is no [{i}]",
-        len.saturating_sub(1)
-    )
+    match len {
+        0 => format!("{here} is empty; there is no [{i}]"),
+        1 => format!("{here} has 1 entry, [0]; there is no [{i}]"),
+        n => format!("{here} has {n} entries (0 to {}); there is no [{i}]", n - 1),
+    }
+}
+
+/// A value quoted in a message, cut after about 100 characters (a whole
+/// list of cohorts would bury the message).
+fn shortened(value: &str) -> String {
+    match value.char_indices().nth(100) {
+        Some((at, _)) => format!("{} …", &value[..at]),
+        None => value.to_string(),
+    }
 }
 
 fn no_name(here: &str, sel: &str, known: &[(String, Span)]) -> String {
@@ -833,13 +850,18 @@ mod tests {
             "S(a: None, b: B(c: 1), d: [], z: 5, )"
         );
         let e = find(text, &[f("d"), Step::Index(0)]).err().unwrap();
-        assert_eq!(e, "d has 0 entries (0 to 0); there is no [0]");
+        assert_eq!(e, "d is empty; there is no [0]");
         let e = find(text, &[f("z"), Step::Named("k".into())])
             .err()
             .unwrap();
         assert_eq!(e, "z has no entry named 'k'; known: none");
         let e = find(text, &[f("b"), f("c"), f("h")]).err().unwrap();
         assert_eq!(e, "b.c is 1, which has no field `h`");
+        let e = find(text, &[f("d"), f("h")]).err().unwrap();
+        assert!(
+            e.starts_with("d is a list, which has no field `h`; name one of its entries: d[0].h"),
+            "{e}"
+        );
         // Every cohort of the default, whether it sets its own client
         // settings or not, takes one.
         for c in ["desktops", "always-on", "servers"] {

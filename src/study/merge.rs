@@ -44,17 +44,22 @@ fn read_text(path: &Path) -> Result<String, StudyError> {
 /// and checks every field of its `study.json` and every row of its
 /// `runs.csv` with the rules of the command line: the manifest must be the
 /// one `sweep` writes for its `scenario.ron`, `--set` lists,
-/// `--replications` and `--shard`, and each row one run of it with finite
-/// metrics. A hand-edited file gives an error that names the file and the
+/// `--replications` and `--shard`, and each row one run of it with metrics
+/// a run can give. A hand-edited file gives an error that names the file and the
 /// field (exit code 2).
 pub fn read(dir: &Path) -> Result<Study, Error> {
     let manifest_path = dir.join(STUDY_FILE);
     if !manifest_path.exists() {
         return Err(StudyError::Corrupt {
             path: dir.display().to_string(),
-            message: format!(
-                "no {STUDY_FILE}: not a study directory, or its `patchsim sweep` did not finish"
-            ),
+            message: if dir.is_dir() {
+                format!(
+                    "no {STUDY_FILE}: not a study directory, or its `patchsim sweep` did not \
+                     finish"
+                )
+            } else {
+                "no such directory: give the directories `patchsim sweep` wrote".to_string()
+            },
         }
         .into());
     }

@@ -528,3 +528,61 @@ fn explain_folds_a_retry_loop() {
     );
     assert!(short.contains("finishes the scan"), "{short}");
 }
+
+/// Messages name what the user typed and where: the file of a `--set`
+/// error when several are validated, `--knob` for `size`'s knobs, an empty
+/// list as empty, a list given a field with the way to name an entry, a
+/// missing directory as missing.
+#[test]
+fn messages_name_what_the_user_typed() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let a = broken(dir.path(), "a.ron", "seed: 7,", "seed: 8,");
+    let b = broken(
+        dir.path(),
+        "b.ron",
+        r#"Cohort(name: "desktops""#,
+        r#"Cohort(name: "pcs""#,
+    );
+    let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
+    let cases: [(&[&str], &str); 6] = [
+        (
+            &["validate", a, b, "--set", "cohorts[desktops].count=5"],
+            "b.ron: --set cohorts[desktops].count=5: cohorts has no entry named 'desktops'",
+        ),
+        (
+            &["validate", a, "--set", "faults[0].effect=Down"],
+            "--set faults[0].effect=Down: faults is empty; there is no [0]",
+        ),
+        (
+            &["validate", a, "--set", "cohorts.count=3"],
+            "cohorts is a list, which has no field `count`; name one of its entries: cohorts[0].count",
+        ),
+        (
+            &[
+                "size",
+                a,
+                "--goal",
+                "no rejects",
+                "--knob",
+                "servers.management_points.count=1,2",
+                "--knob",
+                "servers.management_points.count=3",
+            ],
+            "--knob servers.management_points.count is given twice; list all its values in one --knob",
+        ),
+        (
+            &["size", a, "--goal", "no rejects", "--knob", "seed=1,2"],
+            "--knob seed=1: the seed cannot be swept",
+        ),
+        (
+            &["merge", "missing", "--out", "m"],
+            "missing: no such directory",
+        ),
+    ];
+    for (args, wanted) in cases {
+        let o = patchsim(args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(wanted), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).len() < 400, "{args:?}: {}", stderr(&o));
+    }
+}
