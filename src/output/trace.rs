@@ -881,6 +881,9 @@ fn verdicts(
                     _ => "not evaluated",
                 });
             let why = match failing {
+                _ if records.is_empty() => {
+                    "; it never came online during the run (a dormant device, or one off throughout)"
+                }
                 Some(ScanFailure::OtherServer) => {
                     "; its scans go to the update server its group policy names (a GPO conflict), so they fail"
                 }

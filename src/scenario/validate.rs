@@ -424,6 +424,17 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     let day = SimDuration::from_days(1);
 
     ck.name("name", &raw.name);
+    // Every instant of the run is written as RFC 3339, whose years have
+    // four digits: the longest run from the start must end by 9999.
+    if raw.start.0.naive_utc().year() > 9997 {
+        ck.fail(
+            "start",
+            format!(
+                "{} is too late: the run must end before the year 10000; give a start before 9998",
+                raw.start
+            ),
+        );
+    }
     ck.duration(
         "duration",
         raw.duration.0,

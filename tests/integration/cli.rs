@@ -63,6 +63,20 @@ fn out_of_range_value_names_the_field_and_the_range() {
         err.contains("client_settings.policy_polling_interval: must be between 3m and 1d, got 1m"),
         "{err}"
     );
+    // A start so late that the run's instants would need five-digit years.
+    let file = broken(
+        dir.path(),
+        "late.ron",
+        r#"start: "2026-11-09T00:00:00+01:00""#,
+        r#"start: "9999-01-01T00:00:00Z""#,
+    );
+    let out = patchsim(&["validate", file.to_str().unwrap()], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains("start: 9999-01-01T00:00:00Z is too late"),
+        "{err}"
+    );
 }
 
 #[test]

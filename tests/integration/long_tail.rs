@@ -54,6 +54,13 @@ fn dormant_devices_stay_unknown() {
     assert_eq!(out.totals.installs as f64, n - dormant);
     let none = model::run(&scenario(2000, ""), Default::default()).expect("runs");
     assert_eq!(none.totals.clients_dormant, 0);
+    // explain says why a dormant client never got anywhere.
+    let all = scenario(20, "dormant: 1.0,");
+    let story = patchsim::app::explain(&all, 0, false).expect("explains");
+    assert!(
+        story.contains("it never came online during the run"),
+        "{story}"
+    );
 }
 
 /// A broken Windows Update agent scans (loading the SUP) and fails every
