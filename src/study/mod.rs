@@ -162,6 +162,19 @@ pub fn plan_of(
             format!("{origin} with {}", described.join(", "))
         };
         let estate = scenario::build(raw.clone(), &at)?;
+        // Values spelled two ways ("1d" and "24h") make one scenario twice.
+        if let Some(j) = point_hashes.iter().position(|h| *h == estate.hash) {
+            let twin: Vec<String> = (grid.assignments(j).iter())
+                .map(|(p, v)| format!("{p}={v}"))
+                .collect();
+            return Err(StudyError::Grid(format!(
+                "the grid points {} and {} are the same scenario (a value given twice, spelled \
+                 two ways?); list each value once",
+                twin.join(" "),
+                described.join(" ")
+            ))
+            .into());
+        }
         let memory = estimate_memory(&estate, false);
         if largest.as_ref().is_none_or(|(m, _)| memory.bytes > m.bytes) {
             largest = Some((memory, at));

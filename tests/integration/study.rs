@@ -253,7 +253,7 @@ fn cli_rejects_bad_input_before_running_anything() {
         args.extend(extra);
         patchsim(&args, dir.path())
     };
-    let cases: [(&str, &[&str], &str); 5] = [
+    let cases: [(&str, &[&str], &str); 6] = [
         (
             "client_settings.policy_poling_interval=15m",
             &[],
@@ -271,6 +271,11 @@ fn cli_rejects_bad_input_before_running_anything() {
         ),
         ("client_settings.policy_polling_interval", &[], "has no '='"),
         (POLL, &["--shard", "4/3"], "bad shard '4/3': expected I/N"),
+        (
+            "client_settings.policy_polling_interval=1h,60m",
+            &[],
+            "the grid points client_settings.policy_polling_interval=1h and client_settings.policy_polling_interval=60m are the same scenario",
+        ),
     ];
     for (set, extra, message) in cases {
         let out = sweep(set, extra);
