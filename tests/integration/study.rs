@@ -343,7 +343,7 @@ fn cli_sweeps_shards_and_merges() {
     let none = patchsim(&["merge", "nowhere", "--out", "m4"], dir.path());
     assert_eq!(none.status.code(), Some(2));
     assert!(
-        stderr(&none).contains("nowhere: no study.json"),
+        stderr(&none).contains("nowhere: no such directory"),
         "{}",
         stderr(&none)
     );
