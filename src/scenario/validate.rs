@@ -1764,16 +1764,17 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 ),
             );
         }
-        for (j, id) in d.updates.iter().enumerate() {
-            let Some(&u) = update_index.get(id.as_str()) else {
-                continue;
-            };
+        // Its updates, listed or its group's.
+        for (j, u) in ups.iter().map(|u| u.index()).enumerate() {
             if let Some(release) = updates.get(u).and_then(|x| x.release)
                 && created_ok
                 && release > created
             {
                 ck.fail(
-                    format!("{path}.updates[{j}]"),
+                    match &d.group {
+                        Some(_) => format!("{path}.group"),
+                        None => format!("{path}.updates[{j}]"),
+                    },
                     format!(
                         "update '{}' is released at {} after the deployment is created at {}; create the deployment after the release, or release the update earlier",
                         raw.updates[u].id,

@@ -265,6 +265,14 @@ fn an_update_group_deployed_twice_is_its_updates() {
             ),
             "update_groups[0].updates[0]: update 'KB-NOV' is a feature update",
         ),
+        (
+            // A group's updates are held to the release date as listed ones.
+            grouped.replace(
+                r#"release: "2026-11-10T18:00:00Z","#,
+                r#"release: "2026-11-13T18:00:00Z","#,
+            ),
+            "].group: update 'KB-NOV' is released at 2026-11-13T18:00:00Z after the deployment is created",
+        ),
     ] {
         let err = patchsim::scenario::parse(&bad, "test.ron")
             .map_err(|e| e.to_string())
