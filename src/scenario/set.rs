@@ -375,6 +375,13 @@ fn find(text: &str, steps: &[Step]) -> Result<Slot, String> {
                     .filter_map(|e| Some((key(e)?, e.clone())))
                     .collect();
                 let Some((_, entry)) = known.iter().find(|(k, _)| k == sel) else {
+                    if known.is_empty() && !list.is_empty() {
+                        return Err(format!(
+                            "{here} has no entry named '{sel}': its entries have no name or \
+                             id; name one by its index, [0] to [{}]",
+                            list.len() - 1
+                        ));
+                    }
                     return Err(no_name(&here, sel, &known));
                 };
                 node = entry.clone();

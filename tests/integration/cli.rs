@@ -548,8 +548,8 @@ fn explain_folds_a_retry_loop() {
 
 /// Messages name what the user typed and where: the file of a `--set`
 /// error when several are validated, `--knob` for `size`'s knobs, a list
-/// given a field with the way to name an entry, a missing directory as
-/// missing.
+/// given a field with the way to name an entry, an entry of a list of
+/// unnamed ones by its index, a missing directory as missing.
 #[test]
 fn messages_name_what_the_user_typed() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -561,7 +561,7 @@ fn messages_name_what_the_user_typed() {
         r#"Cohort(name: "pcs""#,
     );
     let (a, b) = (a.to_str().unwrap(), b.to_str().unwrap());
-    let cases: [(&[&str], &str); 5] = [
+    let cases: [(&[&str], &str); 6] = [
         (
             &["validate", a, b, "--set", "cohorts[desktops].count=5"],
             "b.ron: --set cohorts[desktops].count=5: cohorts has no entry named 'desktops'",
@@ -590,6 +590,15 @@ fn messages_name_what_the_user_typed() {
         (
             &["merge", "missing", "--out", "m"],
             "missing: no such directory",
+        ),
+        (
+            &[
+                "validate",
+                concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/hierarchy.ron"),
+                "--set",
+                "primaries[P01].replication_delay=1m",
+            ],
+            "primaries has no entry named 'P01': its entries have no name or id; name one by its index, [0] to [2]",
         ),
     ];
     for (args, wanted) in cases {
