@@ -97,7 +97,7 @@ fn seeds_of(out: &Path) -> Vec<String> {
 }
 
 /// `validate` into a pipe whose reader stops after one line, and `explain`
-/// and `run` into a full device: no panic, no exit code 101.
+/// and `run` (and help) into a full device: no panic, no exit code 101.
 #[test]
 fn a_closed_or_full_stdout_ends_without_a_panic() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -128,6 +128,8 @@ fn a_closed_or_full_stdout_ends_without_a_panic() {
     for args in [
         vec!["explain", file.to_str().unwrap(), "--client", "3"],
         vec!["run", file.to_str().unwrap(), "--out", "out"],
+        vec!["--help"],
+        vec!["run", "--help"],
     ] {
         let o = Command::new(env!("CARGO_BIN_EXE_patchsim"))
             .args(&args)
