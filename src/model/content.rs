@@ -24,7 +24,7 @@ use super::events::Event;
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime};
-use crate::estate::{ClientId, DeploymentId, Estate};
+use crate::estate::{ClientId, DeploymentId, Estate, UpdateId};
 
 /// Where bytes of a download come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -432,9 +432,15 @@ impl World<'_> {
     /// The bytes of `d`'s content the client needs: its missing updates,
     /// express where it uses express.
     fn content_bytes(&self, c: ClientId, d: DeploymentId) -> u64 {
+        self.missing_bytes(c, &self.updates_of(d))
+    }
+
+    /// The bytes of `updates` the client is missing, express where it
+    /// uses express.
+    fn missing_bytes(&self, c: ClientId, updates: &[UpdateId]) -> u64 {
         let estate = self.estate;
         let express = self.cohort(c).content.express > 0.0 && self.clients.cold(c).express;
-        (self.updates_of(d).iter())
+        (updates.iter())
             .filter(|&&u| self.missing(c, u))
             .map(|u| {
                 let spec = &estate.updates[u.index()];
@@ -494,6 +500,16 @@ impl World<'_> {
     fn evict(&mut self, c: ClientId, e: Cached) {
         let d = e.deployment;
         self.recorder.totals.cache_evictions += 1;
+        self.stop_holding(c, d);
+        let needed = self.content_bytes(c, d);
+        let a = self.deployments.assignment_mut(d, c);
+        if needed > 0 && a.remaining == 0 {
+            a.remaining = needed;
+        }
+    }
+
+    /// Client `c` holds `d`'s content no more: it serves it to no peer.
+    fn stop_holding(&mut self, c: ClientId, d: DeploymentId) {
         if let Some(held) = self.content.held.get_mut(&c)
             && let Some(i) = held.iter().position(|&x| x == d)
         {
@@ -504,10 +520,21 @@ impl World<'_> {
                 self.content.sources[cell].remove(&c);
             }
         }
-        let needed = self.content_bytes(c, d);
-        let a = self.deployments.assignment_mut(d, c);
-        if needed > 0 && a.remaining == 0 {
-            a.remaining = needed;
+    }
+
+    /// A rule's run added `added` to `d`, a group it keeps: what clients
+    /// hold of `d` is the old content, which no peer serves any more, and
+    /// a client that has evaluated `d` needs the added updates it is
+    /// missing before it installs them (a transfer under way carries on
+    /// with the old content's bytes).
+    pub(crate) fn content_replaced(&mut self, d: DeploymentId, added: &[UpdateId]) {
+        let estate = self.estate;
+        for c in estate.deployments[d.index()].clients(estate) {
+            self.stop_holding(c, d);
+            let bytes = self.missing_bytes(c, added);
+            if bytes > 0 && self.deployments.assignment(d, c).remaining != u64::MAX {
+                self.deployments.assignment_mut(d, c).remaining += bytes;
+            }
         }
     }
 

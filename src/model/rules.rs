@@ -80,9 +80,15 @@ impl World<'_> {
             self.recorder.totals.rule_deployments += 1;
             self.count_cells(d, now);
         } else {
+            let old = self.deployments.picked(d).unwrap_or_default().to_vec();
+            let added: Vec<UpdateId> = (picked.iter().copied())
+                .filter(|u| !old.contains(u))
+                .collect();
             self.deployments.pick(d, picked, None);
-            // The package changed: DPs in branch locations get it again.
+            // The package changed: DPs in branch locations get it again,
+            // and clients the added updates.
             self.content_changed(d);
+            self.content_replaced(d, &added);
             self.recorder.totals.rule_refreshes += 1;
             for c in estate.deployments[d.index()].clients(estate) {
                 self.refresh_every(c, now);

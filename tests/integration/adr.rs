@@ -220,6 +220,18 @@ fn an_existing_group_is_refreshed_and_clients_install_the_new_updates() {
         .expect("the rule's deployment");
     assert_eq!(outcome.totals.installs, 2 * u64::from(CLIENTS));
     assert_eq!(installed(&outcome, d), CLIENTS);
+    // Each downloads each: the refreshed group's content is DEF-2, which
+    // no client held (it used to install it without a download).
+    let downloads: Vec<u64> = (records.iter())
+        .filter_map(|r| match r.event {
+            TraceEvent::DownloadStart { deployment, bytes } if deployment.index() == d => {
+                Some(bytes)
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(downloads.len(), 2 * CLIENTS as usize);
+    assert!(downloads.iter().all(|&b| b == 5_000_000), "{downloads:?}");
     let def2 = estate.updates.iter().position(|u| u.id == "DEF-2");
     assert_eq!(
         outcome.deployments[d]
