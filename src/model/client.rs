@@ -975,6 +975,14 @@ impl World<'_> {
                         self.bring_deadlines_forward(c, d, now);
                     }
                     if !self.check_before_enforcing(c, d, sched) {
+                        // The results it reused may find nothing missing
+                        // any more (an update superseded or expired since):
+                        // the deployment is done, and nothing installs.
+                        if !(self.updates_of(d).iter()).any(|&u| self.missing(c, u)) {
+                            self.evaluate(c, d, false, now, sched);
+                            self.refresh(c, now);
+                            continue;
+                        }
                         if early {
                             self.recorder.totals.early_installs_started += 1;
                             self.recorder

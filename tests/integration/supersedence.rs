@@ -12,7 +12,7 @@
 use crate::common;
 
 use common::{build_error, checked, estate_of};
-use patchsim::model::Compliance;
+use patchsim::model::{Compliance, TraceEvent};
 
 const CLIENTS: u32 = 2000;
 /// Share of the clients still missing last month's update.
@@ -332,5 +332,46 @@ fn an_expiry_makes_clients_compliant_in_both_views_at_once() {
     assert!(
         at_once > 0,
         "some clients are compliant for d1 at the expiry"
+    );
+}
+
+/// A deployment whose update was superseded on the client after it was
+/// evaluated installs nothing at its deadline: the evaluation there, from
+/// results inside the time to live, finds it done. (It used to start an
+/// install of nothing and queue an "installing" message.)
+#[test]
+fn a_superseded_deployment_installs_nothing_at_its_deadline() {
+    let estate = estate_of(
+        r#"Scenario(
+    name: "supersede",
+    seed: 5,
+    start: "2026-11-09T00:00:00Z",
+    duration: "5d",
+    sync: Sync(manual: ["2026-11-10T12:00:00Z"]),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp")],
+    ),
+    cohorts: [Cohort(name: "c", count: 100, management_point: "mp", update_point: "sup", distribution_point: "dp")],
+    updates: [
+        Update(id: "OCT", size: "100MB"),
+        Update(id: "NOV", size: "100MB", release: "2026-11-10T10:00:00Z", supersedes: ["OCT"]),
+    ],
+    deployments: [
+        Deployment(name: "oct", updates: ["OCT"], targets: ["c"], created: "2026-11-09T09:00:00Z", deadline: "2026-11-12T09:00:00Z"),
+        Deployment(name: "nov", updates: ["NOV"], targets: ["c"], created: "2026-11-10T14:00:00Z", deadline: "2026-11-11T09:00:00Z"),
+    ],
+)"#,
+    );
+    let (out, records) = common::traced(&estate);
+    let oct_installs = (records.iter())
+        .filter(|r| matches!(r.event, TraceEvent::InstallStart { deployment, .. } if deployment.index() == 0))
+        .count();
+    assert_eq!(oct_installs, 0, "nothing of oct is left to install");
+    assert_eq!(out.totals.updates_superseded, 100);
+    assert_eq!(
+        count(out.deployments[0].final_truth, Compliance::NotRequired),
+        100.0
     );
 }
