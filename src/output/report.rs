@@ -217,7 +217,7 @@ fn location_lines(s: &Summary, out: &mut String) {
     if s.totals.content_not_on_dp > 0 {
         let _ = writeln!(
             out,
-            "content not yet on a branch DP: {} location requests answered with no DP, asked again later",
+            "content not yet on a branch DP: {} location requests answered with no DP (the client asks again later, or goes to Microsoft Update where the deployment allows it)",
             thousands(s.totals.content_not_on_dp)
         );
     }
