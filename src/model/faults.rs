@@ -47,6 +47,7 @@ impl World<'_> {
                 }
                 if !self.estate.locations.is_empty() {
                     self.pull_source_down(dp, sched);
+                    self.copies_fail_dp(dp, sched);
                 }
             }
             (ServerRef::Link(link), Some(factor)) => self.link_set_slowdown(link, factor, sched),
@@ -121,7 +122,12 @@ impl World<'_> {
         self.recorder
             .trace(now, None, || TraceEvent::FaultEnd { fault: i as u64 });
         match fault.server {
-            ServerRef::Dp(dp) => self.dp_restore(dp, sched),
+            ServerRef::Dp(dp) => {
+                self.dp_restore(dp, sched);
+                if !self.estate.locations.is_empty() {
+                    self.copies_dp_restored(dp, sched);
+                }
+            }
             ServerRef::Link(link) => self.link_restore(link, sched),
             server => {
                 if self.is_top_sup(server) {

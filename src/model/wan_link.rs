@@ -98,9 +98,9 @@ struct Link {
     /// when it ends); or the scan metadata its SUP sends it.
     transfers: BTreeMap<ClientId, Transfer>,
     timer: Option<TimerId>,
-    /// Copies the link's outage stopped, each with when it failed and
-    /// what it still lacks: tried again every [`COPY_RETRY`] after it
-    /// failed, the first time the link is up again.
+    /// Copies the link's outage or their DP's stopped, each with when it
+    /// failed and what it still lacks: tried again every [`COPY_RETRY`]
+    /// after it failed, the first time the link and the DP are up again.
     stalled: Vec<(SimTime, Pending)>,
 }
 
@@ -609,11 +609,31 @@ impl World<'_> {
     /// retry came while the link was down.
     pub(crate) fn link_restore(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let latency = self.estate.locations[link.index()].latency;
         let l = &mut self.links.links[link.index()];
         l.pipe.set_slowdown(1.0, now);
         l.pipe.set_down(false, now);
-        for (failed, p) in std::mem::take(&mut l.stalled) {
+        self.retry_stalled(link, None, now);
+        self.link_reschedule(link, sched);
+    }
+
+    /// The copies stalled on `link` (those to `dp` alone, if given) whose
+    /// DP is up are tried again at their next retry, then after the
+    /// link's latency, unless the distribution manager gave up on one
+    /// before: its 100th retry came while it could not be sent.
+    fn retry_stalled(&mut self, link: LocationId, dp: Option<DpId>, now: SimTime) {
+        let latency = self.estate.locations[link.index()].latency;
+        let (links, servers) = (&mut self.links, &self.servers);
+        let copies = &links.copies;
+        let l = &mut links.links[link.index()];
+        let to = |p: &Pending| Links::copy_of(p.id).map(|k| copies[k].dp);
+        let (go, stay): (Vec<_>, Vec<_>) =
+            std::mem::take(&mut l.stalled)
+                .into_iter()
+                .partition(|(_, p)| {
+                    to(p).is_none_or(|to| dp.is_none_or(|dp| dp == to) && !servers.dp(to).is_down())
+                });
+        l.stalled = stay;
+        for (failed, p) in go {
             let retries = now
                 .since(failed)
                 .as_ms()
@@ -626,6 +646,56 @@ impl World<'_> {
             let retry = failed + SimDuration::from_ms(retries * COPY_RETRY.as_ms());
             l.ask(retry + latency, p);
         }
+    }
+
+    /// Branch DP `dp` goes down: the copies to it under way fail with what
+    /// they have sent, and the site tries each again every [`COPY_RETRY`]
+    /// until it is back, as for a link's outage; copies that would start
+    /// while it is down fail then (`link_tick`).
+    pub(crate) fn copies_fail_dp(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
+        let Some(link) = self.estate.distribution_points[dp.index()].location else {
+            return;
+        };
+        let now = sched.now();
+        let cap = self.estate.distribution_points[dp.index()].content_link_bps;
+        let links = &mut self.links;
+        let l = &mut links.links[link.index()];
+        let mut freed = Vec::new();
+        for (k, copy) in links.copies.iter().enumerate() {
+            if copy.dp != dp {
+                continue;
+            }
+            let id = ClientId(COPY_IDS - k as u32);
+            if let Some(millibits) = l.pipe.stop(id, now) {
+                let slot = false;
+                let p = Pending {
+                    id,
+                    millibits,
+                    cap,
+                    slot,
+                };
+                l.stalled.push((now, p));
+                if copy.pushed {
+                    freed.push(k);
+                }
+            }
+        }
+        self.link_reschedule(link, sched);
+        for k in freed {
+            self.copy_ended(k, sched);
+        }
+    }
+
+    /// Branch DP `dp` is back: the copies to it stalled while it was down
+    /// are tried again (if its link is up).
+    pub(crate) fn copies_dp_restored(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
+        let Some(link) = self.estate.distribution_points[dp.index()].location else {
+            return;
+        };
+        if self.links.links[link.index()].pipe.is_down() {
+            return; // the link's restore tries them
+        }
+        self.retry_stalled(link, Some(dp), sched.now());
         self.link_reschedule(link, sched);
     }
 
@@ -634,6 +704,7 @@ impl World<'_> {
     pub(crate) fn link_tick(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let estate = self.estate;
+        let servers = &self.servers;
         let links = &mut self.links;
         let l = &mut links.links[link.index()];
         l.timer = None;
@@ -647,9 +718,11 @@ impl World<'_> {
             }
             let mut p = entry.remove();
             let sends = Links::copy_of(p.id).filter(|&k| links.copies[k].pushed);
-            if l.pipe.is_down() {
-                // Only a copy can be waiting while the link is down; one
-                // given a slot gives it back.
+            let dp_down =
+                Links::copy_of(p.id).is_some_and(|k| servers.dp(links.copies[k].dp).is_down());
+            if l.pipe.is_down() || dp_down {
+                // Only a copy can be waiting while the link is down, or
+                // its DP; one given a slot gives it back.
                 if p.slot {
                     freed.extend(sends);
                 }
