@@ -52,6 +52,9 @@ pub enum Event {
     PolicyPoll(ClientId, u16),
     /// A one-off policy request, after power-on or a restart.
     PolicyRequest(ClientId),
+    /// The retry of a policy request its MP could not answer: the request
+    /// stays out until then.
+    PolicyRetry(ClientId),
 
     // --- scan ---
     /// The client's software update scan schedule fires.

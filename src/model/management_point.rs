@@ -112,12 +112,19 @@ impl World<'_> {
         }
     }
 
-    /// The MP could not answer: the client asks again after a backoff.
+    /// The MP could not answer: the client asks again after a backoff. The
+    /// request stays out until then, so its polls meanwhile are skipped.
     pub(crate) fn policy_failed(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        self.clients.set_request_out(c, false);
         let delay = self.mp_backoff(c);
         self.recorder.totals.mp_rejects += 1;
-        sched.after_fixed(delay, Event::PolicyRequest(c));
+        sched.after_fixed(delay, Event::PolicyRetry(c));
+    }
+
+    /// The retry of a request the MP could not answer (lost if the client
+    /// is off by then; its next poll asks afresh).
+    pub(crate) fn retry_policy(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        self.clients.set_request_out(c, false);
+        self.request_policy(c, sched);
     }
 
     /// The MP answered with policy: the client learns the software updates
@@ -244,7 +251,23 @@ impl World<'_> {
             return;
         }
         self.clients.clear_mp_failures(job.client);
-        self.download_located(job.client, sched);
+        let c = job.client;
+        if let Action::Locate(d) = self.clients[c].action
+            && self.disabled_for(c).contains(&d)
+        {
+            // A policy answer since it asked says the deployment is
+            // disabled (its phased deployment suspended): the download
+            // does not start; the client takes it up once it is enabled.
+            let now = sched.now();
+            self.clients[c].action = Action::Idle;
+            let a = self.deployments.assignment_mut(d, c);
+            a.phase = Phase::NeedDownload;
+            a.due = now;
+            self.refresh(c, now);
+            self.next_action(c, sched);
+            return;
+        }
+        self.download_located(c, sched);
     }
 
     /// The MP turned a content location request down (queue full) or lost

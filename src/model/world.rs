@@ -382,7 +382,7 @@ impl<'e> World<'e> {
             | Event::FaultEnd(_)
             | Event::PoolRestarted(_)
             | Event::PowerOff(_) => return,
-            Event::PolicyPoll(c, _) | Event::PolicyRequest(c) => {
+            Event::PolicyPoll(c, _) | Event::PolicyRequest(c) | Event::PolicyRetry(c) => {
                 (Some(c), TraceEvent::PolicyRequest)
             }
             Event::ScanCycle(c) => (Some(c), TraceEvent::ScanCycle),
@@ -404,6 +404,7 @@ impl<'e> World<'e> {
                 event,
                 Event::PolicyPoll(..)
                     | Event::PolicyRequest(_)
+                    | Event::PolicyRetry(_)
                     | Event::ScanCycle(_)
                     | Event::ReevaluationCycle(_)
             )
@@ -495,6 +496,7 @@ impl World<'_> {
             Event::Sample => sched.at_end_of_instant(),
             Event::PolicyPoll(c, mp) => self.policy_poll(c, usize::from(mp), sched),
             Event::PolicyRequest(c) => self.request_policy(c, sched),
+            Event::PolicyRetry(c) => self.retry_policy(c, sched),
             Event::ScanCycle(c) => self.scan_cycle(c, sched),
             Event::ReevaluationCycle(c) => self.reevaluation_cycle(c, sched),
             Event::Wake(c) => self.next_action(c, sched),

@@ -720,3 +720,43 @@ fn in_a_hierarchy_a_suspension_and_a_phase_reach_each_primary_by_replication() {
         "{learned} vs {began}"
     );
 }
+
+/// A client that learns its deployment's phased deployment is suspended
+/// while it waits for the MP's answer to where the content is does not
+/// start the download (law 7). Found by the long property test: client 87
+/// powers on, scans, asks where d0's content is, and the policy answer
+/// with the suspension comes 26 ms before the location answer.
+#[test]
+fn a_suspension_learned_while_locating_content_stops_the_download() {
+    let estate = estate_of(
+        r#"Scenario(
+    name: "property",
+    seed: 17494507463535866532,
+    start: "2026-11-09T00:00:00Z",
+    duration: "2d",
+    sample_interval: "30m",
+    sync: Sync(initially_synced: false, schedule_interval: "1d", manual: [], catalog: WsusCatalog(updates: 12000)),
+    site: Site(code: "CAS"),
+    primaries: [Primary(code: "P01", replication_delay: "5m"), Primary(code: "P02", replication_delay: "10m")],
+    servers: Servers(management_points: [ManagementPoint(name: "mp00", site: "P01"), ManagementPoint(name: "mp10", site: "P02")], update_points: [UpdatePoint(name: "sup00", site: "P01"), UpdatePoint(name: "sup10", site: "P02"), UpdatePoint(name: "sup11", site: "P02")], distribution_points: [DistributionPoint(name: "dp00", site: "P01"), DistributionPoint(name: "dp01", site: "P01"), DistributionPoint(name: "dp10", site: "P02")]),
+    faults: [Fault(server: "mp10", start: "2026-11-10T23:00:00Z", end: "2026-11-11T10:00:00Z", effect: Down)],
+    client_settings: ClientSettings(policy_polling_interval: "60m", state_message_interval: "1h", scan_interval: "1d", reevaluation_interval: "12h", deadline_randomization: true, restart_countdown: "30m", updates_in_all_deployments_windows: false),
+    cohorts: [
+        Cohort(name: "c0", count: 7, kind: Workstation, power: AlwaysOn, link: "2Mbps", management_point: "mp10", update_point: "sup11", distribution_point: "dp10", gpo_conflict: 0.0, state_message_loss: 0.0, maintenance_windows: [], failure_probability: 0.0, available_install_share: 0.0),
+        Cohort(name: "c1", count: 61, kind: Server, power: Intermittent(on: Exponential(mean: "2h"), off: Exponential(mean: "3h")), link: "1Gbps", management_point: "mp00", update_point: "sup00", distribution_point: "dp01", gpo_conflict: 0.0, state_message_loss: 0.3, maintenance_windows: [], failure_probability: 0.0, available_install_share: 0.0, content_sources: ContentSources(peer_cache: 0.5, peer_link: "10Mbps"), co_managed: 0.3),
+        Cohort(name: "c2", count: 54, kind: Workstation, power: BusinessHours(start: "06:00", end: "16:00", jitter: "47m"), link: "20Mbps", management_point: "mp00", update_point: "sup00", distribution_point: "dp00", gpo_conflict: 0.5, state_message_loss: 0.0, maintenance_windows: [], failure_probability: 0.0, available_install_share: 0.0, client_settings: ClientSettings(policy_polling_interval: "15m"), content_sources: ContentSources(branch_cache: 0.3, delivery_optimization: 0.2)),
+    ],
+    updates: [
+        Update(id: "U0", size: "1MB", classification: Security, applicability: 1.0, install_time: Fixed("11m"), restart_probability: 0.5, failure_probability: 0.0, express_size: "250KB"),
+        Update(id: "U1", size: "1MB", classification: FeatureUpgrade, applicability: 1.0, install_time: Fixed("76m"), restart_probability: 0.0, failure_probability: 0.2, release: "2026-11-09T06:00:00Z"),
+    ],
+    deployments: [
+        Deployment(name: "d0", updates: ["U0"], targets: ["c2"], purpose: Required, created: "2026-11-09T15:00:00Z", available: "2026-11-09T18:00:00Z", honor_maintenance_windows: false, suppress_restart: [], deadline: "2026-11-09T18:00:00Z", phases: [Phase(name: "d0-phase2", targets: ["c0", "c1"], success_percent: 66, begin: Manual("2026-11-09T18:00:00Z"), deadline_after: "0h")], suspensions: [Suspension(at: "2026-11-09T17:00:00Z")], microsoft_update_fallback: true),
+        Deployment(name: "d1", updates: ["U1"], targets: ["c0", "c1", "c2"], purpose: Required, created: "2026-11-10T11:00:00Z", available: "2026-11-10T14:00:00Z", honor_maintenance_windows: false, suppress_restart: [], deadline: "2026-11-11T11:00:00Z"),
+        Deployment(name: "d2", updates: ["U0"], targets: ["c1"], purpose: Required, created: "2026-11-10T03:00:00Z", available: "2026-11-10T03:00:00Z", honor_maintenance_windows: false, suppress_restart: [Workstation]),
+    ],
+)"#,
+    );
+    let outcome = checked(&estate);
+    assert_eq!(outcome.end, estate.end());
+}

@@ -282,3 +282,38 @@ fn a_service_that_takes_no_time_holds_no_worker() {
         assert_eq!(s.peak_queue, 0, "{}", s.name);
     }
 }
+
+/// A policy request the MP cannot answer is retried with the client's
+/// backoff (1 min, doubling to 30 min), and the request stays out until
+/// then: the hourly polls meanwhile are skipped, so one client down to
+/// its MP for five hours keeps one retry chain, not one more every hour
+/// (which reached four requests at once by the fifth hour).
+#[test]
+fn a_refused_policy_request_keeps_one_retry_chain() {
+    let estate = estate_of(
+        r#"Scenario(
+    name: "mpdown",
+    seed: 3,
+    start: "2026-11-09T00:00:00Z",
+    duration: "12h",
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp")],
+    ),
+    faults: [Fault(server: "mp", start: "2026-11-09T01:00:00Z", end: "2026-11-09T06:00:00Z")],
+    cohorts: [Cohort(name: "on", count: 1, management_point: "mp", update_point: "sup", distribution_point: "dp")],
+    updates: [Update(id: "KB1", size: "100MB")],
+    deployments: [],
+)"#,
+    );
+    let out = model::run(&estate, Default::default()).expect("runs");
+    let mp = (out.servers.iter())
+        .find(|s| s.role == ServerRole::ManagementPoint)
+        .expect("the MP");
+    let refused = mp.total.rejected[Request::Policy as usize];
+    // 1 + 2 + 4 + 8 + 16 minutes, then every 30 minutes to the end of the
+    // five hours: about 13 refusals, whatever the client's phase.
+    assert!((11..=14).contains(&refused), "{refused} refused");
+    assert_eq!(out.totals.mp_rejects, refused);
+}

@@ -78,6 +78,7 @@ impl World<'_> {
             | Event::Sample
             | Event::PolicyPoll(..)
             | Event::PolicyRequest(_)
+            | Event::PolicyRetry(_)
             | Event::ScanCycle(_)
             | Event::ReevaluationCycle(_)
             | Event::Wake(_)
@@ -117,7 +118,7 @@ impl World<'_> {
             }
             // A policy request reads the client's hot bytes (for its MP)
             // and its poll word, nothing else of it: one line of its record.
-            Event::PolicyRequest(c) => {
+            Event::PolicyRequest(c) | Event::PolicyRetry(c) => {
                 table.hint_hot(c);
                 table.hint_flags(c);
             }
