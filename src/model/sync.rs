@@ -135,6 +135,10 @@ impl World<'_> {
     /// A sync starts: it fails at once if the top-level SUP is down.
     fn begin_sync(&mut self, kind: SyncKind, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        self.recorder.trace(now, None, || match kind {
+            SyncKind::Full => TraceEvent::SyncStartFull,
+            SyncKind::Delta => TraceEvent::SyncStartDelta,
+        });
         let spec = &self.estate.sync;
         let new_updates: Vec<UpdateId> = (0..self.estate.updates.len())
             .filter(|&u| {

@@ -351,8 +351,9 @@ impl<'e> World<'e> {
     /// have none.
     fn trace_event(&mut self, event: Event, now: SimTime) {
         let (client, traced) = match event {
-            Event::SyncStart(SyncKind::Full) => (None, TraceEvent::SyncStartFull),
-            Event::SyncStart(SyncKind::Delta) => (None, TraceEvent::SyncStartDelta),
+            // Traced where a sync begins: a trigger while one runs starts
+            // none, or waits for it.
+            Event::SyncStart(_) => return,
             Event::SyncPoll => (None, TraceEvent::SyncPoll),
             Event::ContentReady(deployment, _) => (None, TraceEvent::ContentReady { deployment }),
             // Traced where it takes effect: a manual begin may wait for the

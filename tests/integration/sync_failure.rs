@@ -113,8 +113,10 @@ fn a_sup_outage_over_the_sync_delays_every_first_report_until_the_retry() {
             "sync_start_delta",
             "sync_failed",
             "sync_retry",
+            "sync_start_delta",
             "sync_failed",
             "sync_retry",
+            "sync_start_delta",
             "sync_inserted"
         ]
     );
@@ -149,4 +151,52 @@ fn an_outage_while_the_sync_runs_fails_it_at_the_next_poll() {
     assert_eq!(syncs[1].started, tuesday(19, 53));
     assert!(syncs[1].finished.is_some() && syncs[1].failed.is_none());
     assert_eq!(syncs[1].new_updates.len(), 1);
+}
+
+/// The trace has a sync start for each sync that begins, at its begin:
+/// a scheduled trigger while a sync runs starts none and leaves no record
+/// (it used to be traced as a start), and every start matches a sync of
+/// the summary.
+#[test]
+fn the_trace_starts_only_the_syncs_that_begin() {
+    let estate = estate_of(
+        r#"Scenario(
+    name: "sync2",
+    seed: 4,
+    start: "2026-11-09T00:00:00Z",
+    duration: "2d",
+    sync: Sync(first_scheduled: "2026-11-09T06:00:00Z", schedule_interval: "1d",
+               manual: ["2026-11-09T05:58:00Z", "2026-11-10T06:30:00Z"]),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp")],
+    ),
+    cohorts: [Cohort(name: "on", count: 5, management_point: "mp", update_point: "sup", distribution_point: "dp")],
+    updates: [Update(id: "KB1", size: "100MB", release: "2026-11-09T05:00:00Z")],
+    deployments: [],
+)"#,
+    );
+    let (outcome, records) = traced(&estate);
+    let starts: Vec<(SyncKind, SimTime)> = (records.iter())
+        .filter_map(|r| match r.event {
+            TraceEvent::SyncStartFull => Some((SyncKind::Full, r.time)),
+            TraceEvent::SyncStartDelta => Some((SyncKind::Delta, r.time)),
+            _ => None,
+        })
+        .collect();
+    let syncs: Vec<(SyncKind, SimTime)> = (outcome.syncs.iter())
+        .map(|s| (s.kind, s.started))
+        .collect();
+    assert_eq!(starts, syncs);
+    // The 06:00 full sync of the first day came while the 05:58 delta ran.
+    assert_eq!(
+        syncs[0],
+        (SyncKind::Delta, SimTime(5 * 3_600_000 + 58 * 60_000))
+    );
+    assert!(
+        syncs
+            .iter()
+            .all(|&(k, t)| !(k == SyncKind::Full && t == SimTime(6 * 3_600_000)))
+    );
 }
