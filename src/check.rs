@@ -141,6 +141,9 @@ pub struct LawChecker<'e> {
     /// (client, deployment) pairs whose client knows the deployment
     /// disabled (its phased deployment suspended).
     disabled: std::collections::BTreeSet<(u32, u16)>,
+    /// (client, deployment) whose peer just went away: the download that
+    /// follows at once goes on from the next source, no new step.
+    peer_gone: Option<(u32, u16, SimTime)>,
     records: u64,
     first: Option<Violation>,
 }
@@ -200,6 +203,7 @@ impl<'e> LawChecker<'e> {
             available: estate.deployments.iter().map(|d| d.available).collect(),
             deadline: estate.deployments.iter().map(|d| d.deadline).collect(),
             disabled: std::collections::BTreeSet::new(),
+            peer_gone: None,
             records: 0,
             first: None,
         }
@@ -396,8 +400,12 @@ impl<'e> LawChecker<'e> {
             TraceEvent::PolicyEnabled { deployment } => {
                 self.disabled.remove(&(c.0, deployment.0));
             }
+            TraceEvent::PeerGone { deployment, .. } => {
+                self.peer_gone = Some((c.0, deployment.0, now));
+            }
             TraceEvent::DownloadStart { deployment, .. }
-                if self.disabled.contains(&(c.0, deployment.0)) =>
+                if self.disabled.contains(&(c.0, deployment.0))
+                    && self.peer_gone.take() != Some((c.0, deployment.0, now)) =>
             {
                 self.fail_disabled(c, now, event, deployment);
             }

@@ -760,3 +760,36 @@ fn a_suspension_learned_while_locating_content_stops_the_download() {
     let outcome = checked(&estate);
     assert_eq!(outcome.end, estate.end());
 }
+
+/// A download under way from a peer when the client learns its phased
+/// deployment suspended goes on from the DP when the peer leaves: that is
+/// no new start (law 7). Found by the long property test (client 39).
+#[test]
+fn a_download_under_way_outlives_a_suspension_when_its_peer_leaves() {
+    let estate = estate_of(
+        r#"Scenario(
+    name: "property",
+    seed: 7095640974386908103,
+    start: "2026-11-09T00:00:00Z",
+    duration: "2d",
+    sample_interval: "30m",
+    sync: Sync(initially_synced: true, schedule_interval: "1d", manual: []),
+    servers: Servers(management_points: [ManagementPoint(name: "mp00")], update_points: [UpdatePoint(name: "sup00"), UpdatePoint(name: "sup01")], distribution_points: [DistributionPoint(name: "dp00")]),
+    faults: [Fault(server: "dp00", start: "2026-11-10T07:00:00Z", end: "2026-11-10T16:00:00Z", effect: Down), Fault(server: "sup00", start: "2026-11-09T21:00:00Z", end: "2026-11-10T04:00:00Z", effect: Slow(50.0))],
+    client_settings: ClientSettings(policy_polling_interval: "15m", state_message_interval: "5m", scan_interval: "6h", reevaluation_interval: "12h", deadline_randomization: false, restart_countdown: "30m", updates_in_all_deployments_windows: false),
+    cohorts: [
+        Cohort(name: "c0", count: 82, kind: Workstation, power: Intermittent(on: Exponential(mean: "1h"), off: Exponential(mean: "4h")), link: "2Mbps", management_point: "mp00", update_point: "sup01", fallback_update_points: ["sup00"], distribution_point: "dp00", gpo_conflict: 0.0, state_message_loss: 0.0, maintenance_windows: [], failure_probability: 0.0, available_install_share: 0.0, client_settings: ClientSettings(policy_polling_interval: "15m"), content_sources: ContentSources(peer_cache: 0.3, delivery_optimization: 0.3, express: 0.5, cache_size: "300MB"), co_managed: 0.3),
+        Cohort(name: "c1", count: 1, kind: Workstation, power: AlwaysOn, link: "2Mbps", management_point: "mp00", update_point: "sup00", distribution_point: "dp00", gpo_conflict: 0.0, state_message_loss: 0.0, maintenance_windows: [], failure_probability: 0.0, available_install_share: 0.0),
+    ],
+    updates: [
+        Update(id: "U0", size: "432MB", classification: Security, applicability: 0.3, install_time: Fixed("1m"), restart_probability: 0.0, failure_probability: 0.0, release: "2026-11-09T03:00:00Z"),
+    ],
+    deployments: [
+        Deployment(name: "d0", updates: ["U0"], targets: ["c0"], purpose: Required, created: "2026-11-10T20:00:00Z", available: "2026-11-10T20:00:00Z", honor_maintenance_windows: false, suppress_restart: []),
+        Deployment(name: "d1", updates: ["U0"], targets: ["c0"], purpose: Required, created: "2026-11-10T01:00:00Z", available: "2026-11-10T02:00:00Z", honor_maintenance_windows: false, suppress_restart: [Workstation], phases: [Phase(name: "d1-phase2", targets: ["c1"], success_percent: 75, begin: Manual("2026-11-10T02:00:00Z"), deadline_after: "0h")], suspensions: [Suspension(at: "2026-11-10T02:00:00Z")], microsoft_update_fallback: true),
+    ],
+)"#,
+    );
+    let outcome = checked(&estate);
+    assert!(outcome.totals.peer_fallbacks > 0);
+}
