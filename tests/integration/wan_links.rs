@@ -391,6 +391,18 @@ fn a_link_outage_fails_the_downloads_across_it() {
     conserved(&out, 2 * failed + 300);
 }
 
+/// When the copy to the branch DP of [`scenario`] (20 branch clients, a
+/// 2 Mbps link of 40 ms) with `more` landed, ms (none if it never did),
+/// and how many copies the site gave up.
+fn copies(more: &str) -> (Vec<u64>, u64) {
+    let (out, records) = traced(&scenario(20, "2Mbps", "40ms", true, more));
+    let at: Vec<u64> = (records.iter())
+        .filter(|r| matches!(r.event, TraceEvent::ContentCopied { .. }))
+        .map(|r| r.time.as_ms())
+        .collect();
+    (at, out.totals.copies_abandoned)
+}
+
 /// A copy of content to a branch DP fails when the link goes down; the
 /// site tries it again every 30 minutes after that, and the first try
 /// with the link up sends what was missing (after one more latency). A
@@ -399,11 +411,7 @@ fn a_link_outage_fails_the_downloads_across_it() {
 #[test]
 fn a_link_fault_holds_the_copy_to_the_branch_dp() {
     let copied = |more: &str| {
-        let (_, records) = traced(&scenario(20, "2Mbps", "40ms", true, more));
-        let at: Vec<u64> = (records.iter())
-            .filter(|r| matches!(r.event, TraceEvent::ContentCopied { .. }))
-            .map(|r| r.time.as_ms())
-            .collect();
+        let (at, _) = copies(more);
         assert_eq!(at.len(), 1);
         at[0]
     };
@@ -453,27 +461,19 @@ fn a_link_fault_holds_the_copy_to_the_branch_dp() {
 /// after the DP is back. (It used to land on the down DP.)
 #[test]
 fn a_down_branch_dp_holds_its_copy() {
-    let copied = |more: &str| {
-        let (out, records) = traced(&scenario(20, "2Mbps", "40ms", true, more));
-        let at: Vec<u64> = (records.iter())
-            .filter(|r| matches!(r.event, TraceEvent::ContentCopied { .. }))
-            .map(|r| r.time.as_ms())
-            .collect();
-        (at, out.totals.copies_abandoned)
-    };
-    let (clear, _) = copied("");
+    let (clear, _) = copies("");
     assert_eq!(clear.len(), 1);
     // Down 10:32 to 11:02: the copy under way fails, and the try at 11:02
     // sends it all, as after the link's outage.
     let down = r#"faults: [Fault(server: "branch-dp", start: "2026-11-10T10:32:00Z", end: "2026-11-10T11:02:00Z")],"#;
-    assert_eq!(copied(down), (vec![clear[0] + 1_800_000 + 40], 0));
+    assert_eq!(copies(down), (vec![clear[0] + 1_800_000 + 40], 0));
     // Down from before the copy until 10:45: its first try, at
     // 10:30:04.040, fails; the next sends it.
     let before = down.replace("10:32", "10:00").replace("11:02", "10:45");
-    assert_eq!(copied(&before), (vec![clear[0] + 1_800_000 + 40], 0));
+    assert_eq!(copies(&before), (vec![clear[0] + 1_800_000 + 40], 0));
     // Down past the 100th retry: the distribution manager gave up.
     let fifty = down.replace("2026-11-10T11:02", "2026-11-12T12:33");
-    assert_eq!(copied(&fifty), (vec![], 1));
+    assert_eq!(copies(&fifty), (vec![], 1));
 }
 
 /// A fault names a link by its location; an unknown name lists the links
