@@ -532,8 +532,8 @@ impl World<'_> {
         for c in estate.deployments[d.index()].clients(estate) {
             self.stop_holding(c, d);
             let bytes = self.missing_bytes(c, added);
-            if bytes > 0 && self.deployments.assignment(d, c).remaining != u64::MAX {
-                self.deployments.assignment_mut(d, c).remaining += bytes;
+            if bytes > 0 {
+                self.deployments.need_more(d, c, bytes);
             }
         }
     }

@@ -358,6 +358,18 @@ impl Deployments {
         self.states[d.index()].targeted_cohort[cohort.index()]
     }
 
+    /// Client `c` needs `bytes` more of `d`'s content (updates a rule added
+    /// to its group) if it has evaluated `d`. What remains to download
+    /// moves no cell, so no refresh is owed: a rule refreshes every client
+    /// of its group at once, and a note each would cost each refresh a
+    /// pass over all of them.
+    pub(crate) fn need_more(&mut self, d: DeploymentId, c: ClientId, bytes: u64) {
+        let a = self.assignments.get_mut(d, c);
+        if a.remaining != u64::MAX {
+            a.remaining += bytes;
+        }
+    }
+
     /// Client `c` receives `d`'s policy now, for the first time: its
     /// evaluation is due at `due`, its deadline is `deadline_at`. Its
     /// cells stay as they are (neither an unaware client nor one waiting
