@@ -14,7 +14,7 @@ use super::events::Event;
 use super::servers::Request;
 use super::store::Job;
 use super::trace::TraceEvent;
-use super::update_point::ScanFailure;
+use super::update_point::TransientScanFailure;
 use super::world::World;
 use crate::engine::{Scheduler, TimerId};
 use crate::estate::ServerRef;
@@ -55,7 +55,7 @@ impl World<'_> {
                 for (c, remaining) in self.link_fail_all(link, sched) {
                     match remaining {
                         Some(remaining) => self.download_failed(c, remaining, sched),
-                        None => self.scan_failed(c, ScanFailure::UpdatePoint, sched),
+                        None => self.scan_failed(c, TransientScanFailure::UpdatePoint, sched),
                     }
                 }
             }
@@ -97,7 +97,7 @@ impl World<'_> {
                     self.recorder.totals.mp_rejects += 1;
                 }
                 Request::Location if self.scan_is_current(job.client, job.token) => {
-                    self.scan_failed(job.client, ScanFailure::ManagementPoint, sched)
+                    self.scan_failed(job.client, TransientScanFailure::ManagementPoint, sched)
                 }
                 Request::ContentLocation
                     if self.content_location_is_current(job.client, job.token) =>
@@ -107,7 +107,7 @@ impl World<'_> {
                 Request::FullScan | Request::DeltaScan
                     if self.scan_is_current(job.client, job.token) =>
                 {
-                    self.scan_failed(job.client, ScanFailure::UpdatePoint, sched)
+                    self.scan_failed(job.client, TransientScanFailure::UpdatePoint, sched)
                 }
                 _ => {}
             }

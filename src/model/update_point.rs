@@ -25,7 +25,7 @@ use crate::estate::{ClientId, SupId};
 /// Topic 501 state: pending retry.
 const SCAN_PENDING_RETRY: u8 = 4;
 
-/// Who turned a scan attempt down.
+/// Who turned a scan attempt down, in the trace.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanFailure {
@@ -42,6 +42,29 @@ pub enum ScanFailure {
     /// The client's own Windows Update agent, broken: the scan reached the
     /// SUP and failed on the client. No retry.
     Agent,
+}
+
+/// A scan failure the client retries: who turned the attempt down. (The
+/// failures for good, [`ScanFailure::OtherServer`] and
+/// [`ScanFailure::Agent`], end the scan at its own time instead.)
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TransientScanFailure {
+    /// The management point (location request).
+    ManagementPoint,
+    /// The software update point (503 or down).
+    UpdatePoint,
+    /// The scan itself (a timeout, a dropped connection).
+    Error,
+}
+
+impl From<TransientScanFailure> for ScanFailure {
+    fn from(by: TransientScanFailure) -> ScanFailure {
+        match by {
+            TransientScanFailure::ManagementPoint => ScanFailure::ManagementPoint,
+            TransientScanFailure::UpdatePoint => ScanFailure::UpdatePoint,
+            TransientScanFailure::Error => ScanFailure::Error,
+        }
+    }
 }
 
 /// Where a scan's software updates metadata comes from.
@@ -134,7 +157,9 @@ impl World<'_> {
             let mp = self.mp_station(c);
             let job = self.job(c, Request::Location, now);
             match self.offer(mp, job, sched) {
-                Offer::Rejected => self.scan_failed(c, ScanFailure::ManagementPoint, sched),
+                Offer::Rejected => {
+                    self.scan_failed(c, TransientScanFailure::ManagementPoint, sched)
+                }
                 Offer::Start(_) | Offer::Queued => {}
             }
         } else {
@@ -165,7 +190,7 @@ impl World<'_> {
         let station = self.servers.sup_station(sup);
         let job = self.job(c, kind, now);
         if self.offer(station, job, sched) == Offer::Rejected {
-            self.scan_failed(c, ScanFailure::UpdatePoint, sched);
+            self.scan_failed(c, TransientScanFailure::UpdatePoint, sched);
         }
     }
 
@@ -199,7 +224,7 @@ impl World<'_> {
         self.recorder.timing(cohort, Timing::ScanResponse, ms);
         let p_error = self.cohort(c).scan_error_probability;
         if p_error > 0.0 && self.clients.rng(c).random::<f64>() < p_error {
-            self.scan_failed(c, ScanFailure::Error, sched);
+            self.scan_failed(c, TransientScanFailure::Error, sched);
             return;
         }
         let sup = self.current_sup(c);
@@ -222,7 +247,7 @@ impl World<'_> {
             && let Some(link) = self.cohort(c).location
         {
             if !self.scan_across_link(link, c, bytes, job.kind, sched) {
-                self.scan_failed(c, ScanFailure::UpdatePoint, sched);
+                self.scan_failed(c, TransientScanFailure::UpdatePoint, sched);
             }
             return;
         }
@@ -244,7 +269,7 @@ impl World<'_> {
     pub(crate) fn scan_failed(
         &mut self,
         c: ClientId,
-        by: ScanFailure,
+        by: TransientScanFailure,
         sched: &mut Scheduler<'_, Event>,
     ) {
         let now = sched.now();
@@ -255,15 +280,12 @@ impl World<'_> {
         client.action = Action::Idle;
         client.scan_token = client.scan_token.wrapping_add(1);
         let retry = match by {
-            ScanFailure::ManagementPoint => {
+            TransientScanFailure::ManagementPoint => {
                 self.recorder.totals.mp_rejects += 1;
                 now + self.mp_backoff(c)
             }
-            ScanFailure::OtherServer | ScanFailure::Agent => {
-                unreachable!("a scan that fails for good ends at its own time")
-            }
-            ScanFailure::UpdatePoint | ScanFailure::Error => {
-                if by == ScanFailure::Error {
+            TransientScanFailure::UpdatePoint | TransientScanFailure::Error => {
+                if by == TransientScanFailure::Error {
                     self.recorder.totals.scan_errors += 1;
                 } else {
                     self.recorder.totals.scan_rejects += 1;
@@ -289,7 +311,7 @@ impl World<'_> {
         self.refresh(c, now);
         self.recorder
             .trace(now, Some(c), || TraceEvent::ScanFailed {
-                by,
+                by: by.into(),
                 retry_ms: Some(retry.since(now).as_ms()),
             });
         self.next_action(c, sched);
