@@ -118,6 +118,10 @@ impl World<'_> {
         let delay = self.mp_backoff(c);
         self.recorder.totals.mp_rejects += 1;
         sched.after_fixed(delay, Event::PolicyRetry(c));
+        self.recorder
+            .trace(sched.now(), Some(c), || TraceEvent::PolicyFailed {
+                retry_ms: delay.as_ms(),
+            });
     }
 
     /// The retry of a request the MP could not answer (lost if the client

@@ -177,6 +177,13 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
     PowerOff,
     /// It asks its management point for policy.
     PolicyRequest,
+    /// Its management point turned the policy request down (down, or its
+    /// queue full): it asks again after a backoff.
+    PolicyFailed {
+        /// How long until it asks again, ms.
+        #[serde(rename = "value")]
+        retry_ms: u64,
+    },
     /// It learns a deployment from its policy.
     PolicyReceived {
         /// The deployment.
@@ -475,6 +482,7 @@ impl<D, U> TraceEvent<D, U> {
             E::PowerOn => E::PowerOn,
             E::PowerOff => E::PowerOff,
             E::PolicyRequest => E::PolicyRequest,
+            E::PolicyFailed { retry_ms } => E::PolicyFailed { retry_ms },
             E::PolicyReceived { deployment } => E::PolicyReceived {
                 deployment: d(deployment),
             },
@@ -675,6 +683,7 @@ impl<D, U> TraceEvent<D, U> {
             E::PowerOn => "power_on",
             E::PowerOff => "power_off",
             E::PolicyRequest => "policy_request",
+            E::PolicyFailed { .. } => "policy_failed",
             E::PolicyReceived { .. } => "policy_received",
             E::PolicyDisabled { .. } => "policy_disabled",
             E::PolicyEnabled { .. } => "policy_enabled",
@@ -782,6 +791,7 @@ mod tests {
             TraceEvent::PowerOn,
             TraceEvent::PowerOff,
             TraceEvent::PolicyRequest,
+            TraceEvent::PolicyFailed { retry_ms: 60_000 },
             TraceEvent::PolicyReceived { deployment: "cu" },
             TraceEvent::ScanCycle,
             TraceEvent::ReevaluationCycle,

@@ -181,6 +181,10 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
         TraceEvent::PowerOn => "switched on".to_string(),
         TraceEvent::PowerOff => "switched off".to_string(),
         TraceEvent::PolicyRequest => "asks its management point for policy".to_string(),
+        TraceEvent::PolicyFailed { retry_ms } => format!(
+            "its management point turns the policy request down; it asks again in {}",
+            took(retry_ms)
+        ),
         TraceEvent::PolicyReceived { .. } => format!("receives the policy of deployment {dep}"),
         TraceEvent::PolicyDisabled { .. } => format!(
             "learns from its policy that deployment {dep} is disabled (its phased deployment is suspended): it starts none of its steps"
@@ -431,6 +435,7 @@ fn quiet_words(estate: &Estate, stretch: &[&TraceRecord]) -> String {
 enum Retry {
     Content(DeploymentId),
     Scan,
+    Policy,
 }
 
 impl Retry {
@@ -447,6 +452,7 @@ impl Retry {
                     ..
                 }
             ),
+            Retry::Policy => matches!(e, TraceEvent::PolicyFailed { .. }),
         }
     }
 
@@ -476,6 +482,8 @@ impl Retry {
                 e,
                 TraceEvent::ScanStart { .. } | TraceEvent::WsusRecycle { .. }
             ),
+            // Its asks are routine (policy requests).
+            Retry::Policy => false,
         }
     }
 
@@ -549,6 +557,9 @@ impl Retry {
                 .collect();
                 format!("scans again {rounds}, and each fails: {}", parts.join(", "))
             }
+            Retry::Policy => {
+                format!("asks for policy again {rounds}, and its management point turns each down")
+            }
         };
         let mut line = format!(
             "until {}: {what}",
@@ -559,7 +570,12 @@ impl Retry {
             let noun = if batches == 1 { "batch" } else { "batches" };
             line += &format!("; sends {batches} {noun} of state messages");
         }
-        let quiet: Vec<&TraceRecord> = stretch.iter().filter(|r| routine(&r.event)).collect();
+        // (A policy retry's own asks, and the polls that find a request
+        // still out, are the rounds already told.)
+        let quiet: Vec<&TraceRecord> = (stretch.iter())
+            .filter(|r| routine(&r.event))
+            .filter(|r| !matches!((self, &r.event), (Retry::Policy, TraceEvent::PolicyRequest)))
+            .collect();
         if !quiet.is_empty() {
             let words = quiet_words(estate, &quiet);
             line += &format!(
@@ -673,6 +689,29 @@ fn reason(
                     ),
                 }
             })
+        }
+        TraceEvent::PolicyFailed { .. } => {
+            let mp = cohort.mp;
+            let name = &estate.management_points[mp.index()].name;
+            let fault = estate.faults.iter().find(|f| {
+                f.slowdown.is_none()
+                    && f.start <= r.time
+                    && r.time < f.end
+                    && f.server == crate::estate::ServerRef::Mp(mp)
+            });
+            if let Some(f) = fault {
+                return Some(format!(
+                    "{name} is down (a fault) until {}",
+                    stamp(estate, f.end)
+                ));
+            }
+            let i = server_index(outcome, ServerRole::ManagementPoint, name)?;
+            let row = load_at(outcome, i, r.time)?;
+            Some(format!(
+                "{name} has {} requests waiting (queue limit {}) and turns new ones away",
+                row.queue,
+                estate.management_points[mp.index()].queue_limit
+            ))
         }
         TraceEvent::ScanFailed {
             by: ScanFailure::UpdatePoint,
@@ -1099,6 +1138,7 @@ pub fn explain(
             TraceEvent::ScanFailed {
                 retry_ms: Some(_), ..
             } => Some(Retry::Scan),
+            TraceEvent::PolicyFailed { .. } => Some(Retry::Policy),
             _ => None,
         };
         if let Some(retry) = retry {

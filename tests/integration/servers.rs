@@ -290,8 +290,47 @@ fn a_service_that_takes_no_time_holds_no_worker() {
 /// (which reached four requests at once by the fifth hour).
 #[test]
 fn a_refused_policy_request_keeps_one_retry_chain() {
-    let estate = estate_of(
-        r#"Scenario(
+    let estate = estate_of(MP_DOWN);
+    let out = model::run(&estate, Default::default()).expect("runs");
+    let mp = (out.servers.iter())
+        .find(|s| s.role == ServerRole::ManagementPoint)
+        .expect("the MP");
+    let refused = mp.total.rejected[Request::Policy as usize];
+    // 1 + 2 + 4 + 8 + 16 minutes, then every 30 minutes to the end of the
+    // five hours: about 13 refusals, whatever the client's phase.
+    assert!((11..=14).contains(&refused), "{refused} refused");
+    assert_eq!(out.totals.mp_rejects, refused);
+}
+
+/// Each refused policy request is in the trace, with its wait, and
+/// `explain` tells the refusals and why in one stretch instead of calling
+/// the polls of the outage "nothing new".
+#[test]
+fn explain_tells_refused_policy_requests_and_why() {
+    let estate = estate_of(MP_DOWN);
+    let verbose = patchsim::app::explain(&estate, 0, true).expect("explains");
+    let refusals: Vec<&str> = (verbose.lines())
+        .filter(|l| l.contains("turns the policy request down"))
+        .collect();
+    assert!((11..=14).contains(&refusals.len()), "{verbose}");
+    assert!(refusals[0].contains("it asks again in 1m 00s"), "{verbose}");
+    assert!(refusals[1].contains("it asks again in 2m 00s"), "{verbose}");
+    let story = patchsim::app::explain(&estate, 0, false).expect("explains");
+    assert!(
+        story.contains("mp is down (a fault) until Mon 2026-11-09 06:00:00"),
+        "{story}"
+    );
+    let stretch = (story.lines())
+        .find(|l| l.contains("asks for policy again"))
+        .unwrap_or_else(|| panic!("no stretch of refusals: {story}"));
+    assert!(
+        stretch.contains("its management point turns each down"),
+        "{stretch}"
+    );
+    assert!(!stretch.contains("nothing new"), "{stretch}");
+}
+
+const MP_DOWN: &str = r#"Scenario(
     name: "mpdown",
     seed: 3,
     start: "2026-11-09T00:00:00Z",
@@ -305,15 +344,4 @@ fn a_refused_policy_request_keeps_one_retry_chain() {
     cohorts: [Cohort(name: "on", count: 1, management_point: "mp", update_point: "sup", distribution_point: "dp")],
     updates: [Update(id: "KB1", size: "100MB")],
     deployments: [],
-)"#,
-    );
-    let out = model::run(&estate, Default::default()).expect("runs");
-    let mp = (out.servers.iter())
-        .find(|s| s.role == ServerRole::ManagementPoint)
-        .expect("the MP");
-    let refused = mp.total.rejected[Request::Policy as usize];
-    // 1 + 2 + 4 + 8 + 16 minutes, then every 30 minutes to the end of the
-    // five hours: about 13 refusals, whatever the client's phase.
-    assert!((11..=14).contains(&refused), "{refused} refused");
-    assert_eq!(out.totals.mp_rejects, refused);
-}
+)"#;
