@@ -1176,8 +1176,9 @@ impl World<'_> {
             Action::Locate(_) => unreachable!("a location request ends at its MP's answer"),
             Action::Download(d) => {
                 // From a peer or Microsoft Update (a DP's ends at its tick).
-                let left = self.end_transfer(c, d, now);
-                debug_assert_eq!(left, 0, "a finished transfer leaves nothing");
+                // Nothing left of what it asked for (but what a refresh
+                // added meanwhile).
+                self.end_transfer(c, d, now);
                 let took = now.since(self.clients[c].action_started).as_ms();
                 let cohort = self.clients.cohort(c).index();
                 self.recorder.timing(cohort, Timing::Download, took);
@@ -1435,6 +1436,7 @@ impl World<'_> {
         let got = a.remaining - remaining;
         a.remaining = remaining;
         self.credit(c, ContentSource::DistributionPoint, got);
+        let remaining = remaining + self.transfer_ended(c, d);
         self.content_missing(c, now);
         if self.microsoft_update_fallback(c, d, remaining, sched) {
             return;
@@ -1503,6 +1505,8 @@ impl World<'_> {
         self.recorder.timing(cohort, Timing::Download, took);
         let remaining = self.deployments.assignment(d, c).remaining;
         self.credit(c, ContentSource::DistributionPoint, remaining);
+        self.deployments.assignment_mut(d, c).remaining = 0;
+        self.transfer_ended(c, d);
         self.content_found(c);
         self.download_done(c, d, now, sched);
         self.refresh(c, now);
@@ -1520,11 +1524,14 @@ impl World<'_> {
         now: SimTime,
         sched: &mut Scheduler<'_, Event>,
     ) {
-        self.count_express_saved(c, d);
-        self.hold(c, d);
-        self.cache_add(c, d, now);
+        if self.deployments.assignment(d, c).remaining == 0 {
+            self.count_express_saved(c, d);
+            self.hold(c, d);
+            self.cache_add(c, d, now);
+        }
+        // Else a rule's refresh added updates during the transfer: like a
+        // client that had finished, it downloads them before it installs.
         let a = self.deployments.assignment_mut(d, c);
-        a.remaining = 0;
         a.phase = Phase::WaitDeadline;
         a.due = a.install_due();
         if a.due > now {
@@ -1961,6 +1968,7 @@ impl World<'_> {
                 let got = a.remaining - remaining;
                 a.remaining = remaining;
                 self.credit(c, ContentSource::DistributionPoint, got);
+                self.transfer_ended(c, d);
             }
             let a = self.deployments.assignment_mut(d, c);
             a.phase = Phase::NeedDownload;

@@ -99,6 +99,11 @@ pub(crate) struct Content {
     /// What the cache of each client of a cohort with a cache limit holds,
     /// in the order it came.
     caches: BTreeMap<ClientId, Vec<Cached>>,
+    /// Bytes a rule's refresh added to the deployment a client was
+    /// downloading: its transfer carries on with the bytes it asked for,
+    /// and these join what it still lacks when the transfer ends
+    /// ([`World::transfer_ended`]).
+    added: BTreeMap<ClientId, u64>,
 }
 
 /// A deployment's content in a client's cache.
@@ -307,7 +312,8 @@ impl World<'_> {
 
     /// Ends the client's transfer from a peer or Microsoft Update (done, or
     /// stopped): counts what it received and takes it off the deployment's
-    /// remaining bytes; returns the bytes still missing.
+    /// remaining bytes; returns the bytes still missing (with those a
+    /// rule's refresh added meanwhile).
     pub(crate) fn end_transfer(&mut self, c: ClientId, d: DeploymentId, now: SimTime) -> u64 {
         let t = (self.content.transfers.remove(&c)).expect("a direct download has a transfer");
         if let Some(p) = t.peer
@@ -322,7 +328,8 @@ impl World<'_> {
         self.credit(c, t.source(), got);
         let a = self.deployments.assignment_mut(d, c);
         a.remaining -= got;
-        a.remaining
+        self.transfer_ended(c, d);
+        self.deployments.assignment(d, c).remaining
     }
 
     /// The DP could not serve the client: with the deployment's fallback
@@ -526,16 +533,33 @@ impl World<'_> {
     /// hold of `d` is the old content, which no peer serves any more, and
     /// a client that has evaluated `d` needs the added updates it is
     /// missing before it installs them (a transfer under way carries on
-    /// with the old content's bytes).
+    /// with the old content's bytes, and the client downloads the added
+    /// ones after it).
     pub(crate) fn content_replaced(&mut self, d: DeploymentId, added: &[UpdateId]) {
         let estate = self.estate;
         for c in estate.deployments[d.index()].clients(estate) {
             self.stop_holding(c, d);
             let bytes = self.missing_bytes(c, added);
-            if bytes > 0 {
+            if bytes == 0 {
+                continue;
+            }
+            if self.clients[c].action == super::client::Action::Download(d) {
+                *self.content.added.entry(c).or_default() += bytes;
+            } else {
                 self.deployments.need_more(d, c, bytes);
             }
         }
+    }
+
+    /// The client's transfer of `d`'s content has ended (done, failed or
+    /// stopped), with `d`'s remaining bytes counted for it: what a rule's
+    /// refresh added meanwhile joins them. Returns the bytes added.
+    pub(crate) fn transfer_ended(&mut self, c: ClientId, d: DeploymentId) -> u64 {
+        let Some(bytes) = self.content.added.remove(&c) else {
+            return 0;
+        };
+        self.deployments.need_more(d, c, bytes);
+        bytes
     }
 
     /// The client uses `d`'s content (installs it, or serves it to a peer):

@@ -321,3 +321,66 @@ fn a_study_measures_the_deployments_rules_make() {
         assert_eq!(made(i), 0, "{name}: the second sync brings nothing");
     }
 }
+
+/// A group refreshed while its clients are still downloading the old
+/// content: each transfer under way carries on with the bytes it asked
+/// for, and the client then downloads the added update. The DP serves
+/// exactly the bytes the clients count as received from it.
+#[test]
+fn a_transfer_under_way_at_a_refresh_finishes_then_fetches_the_rest() {
+    // As above, but the DP shares 200 Kbps among all 1,000 clients: the
+    // first definition (5 GB in all) takes about 55 hours, so the refresh
+    // on day 2 at 06:00 finds every client still downloading it.
+    let scenario = text("")
+        .replace(
+            r#"sync: Sync(first_scheduled: "2026-12-31T00:00:00Z", manual: ["2026-11-10T19:30:00Z"]),"#,
+            r#"sync: Sync(first_scheduled: "2026-11-09T02:00:00Z", schedule_interval: "1d"),"#,
+        )
+        .replace(r#"duration: "5d""#, r#"duration: "7d""#)
+        .replace(r#"bandwidth: "10Gbps""#, r#"bandwidth: "200Kbps""#)
+        .replace(
+            r#"Update(id: "KB-DEF", size: "5MB", install_time: Fixed("1m"), classification: Definition,
+               restart_probability: 0.0, release: "2026-11-10T18:00:00Z"),"#,
+            r#"Update(id: "DEF-1", size: "5MB", install_time: Fixed("1m"), classification: Definition,
+               restart_probability: 0.0, release: "2026-11-09T01:00:00Z"),
+        Update(id: "DEF-2", size: "5MB", install_time: Fixed("1m"), classification: Definition,
+               restart_probability: 0.0, release: "2026-11-11T01:00:00Z", supersedes: ["DEF-1"]),"#,
+        )
+        .replace(
+            "automatic_deployment_rules: [],",
+            r#"automatic_deployment_rules: [AutomaticDeploymentRule(name: "defs",
+               run: Schedule(first: "2026-11-09T06:00:00Z", every: "12h"),
+               classifications: [Definition], group: ExistingGroup, targets: ["clients"],
+               deadline_after: "0s", honor_maintenance_windows: false)],"#,
+        );
+    let estate = estate_of(&scenario);
+    let (outcome, records) = traced(&estate);
+    assert_eq!(outcome.totals.rule_refreshes, 1);
+    let refresh = time_of(&records, "rule_deployed")[1];
+    let d = (estate.deployments.iter())
+        .position(|s| s.name == "defs")
+        .expect("the rule's deployment");
+    let under_way = (0..CLIENTS)
+        .filter(|&c| {
+            let mine = |name: &str| {
+                (records.iter())
+                    .filter(|r| r.client.is_some_and(|x| x.0 == c) && r.time.as_ms() <= refresh)
+                    .filter(|r| r.event.name() == name)
+                    .count()
+            };
+            mine("download_start") > mine("download_done")
+        })
+        .count();
+    assert!(under_way > 900, "{under_way} downloading at the refresh");
+    let dp_served: u64 = (outcome.servers.iter())
+        .filter(|s| s.role == patchsim::model::ServerRole::DistributionPoint)
+        .map(|s| s.bytes)
+        .sum();
+    assert_eq!(dp_served, outcome.totals.bytes_from_dp);
+    // Each client downloads DEF-1, then DEF-2: 10 MB each.
+    assert_eq!(
+        outcome.totals.bytes_from_dp,
+        10_000_000 * u64::from(CLIENTS)
+    );
+    assert_eq!(installed(&outcome, d), CLIENTS);
+}
