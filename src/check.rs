@@ -125,10 +125,12 @@ pub struct LawChecker<'e> {
     before_deadline: Vec<u8>,
     synced_at: Vec<SimTime>,
     first_sync_done: bool,
-    /// When the supersedence rule last expired updates: they left their
-    /// deployments in the site database at that instant, which may make a
-    /// client compliant in both views at once, with no message.
-    expired_at: SimTime,
+    /// When the site last changed deployments' updates itself: the
+    /// supersedence rule expired updates (they left their deployments), or
+    /// an automatic deployment rule made or changed a group. Either may
+    /// make a client truly compliant at that instant with updates it had
+    /// before (and reported, or is reporting), with no message.
+    site_changed_at: SimTime,
     /// Per deployment: the shortest max run time among its updates (the
     /// least room a window must have for a non-empty install to start).
     min_run_time: Vec<SimDuration>,
@@ -197,7 +199,7 @@ impl<'e> LawChecker<'e> {
             before_deadline: vec![BEFORE_DEADLINE_NO; n * estate.deployments.len()],
             synced_at,
             first_sync_done: estate.sync.initially_synced,
-            expired_at: SimTime::MAX,
+            site_changed_at: SimTime::MAX,
             min_run_time,
             windows: Schedule::per_cohort(estate),
             available: estate.deployments.iter().map(|d| d.available).collect(),
@@ -296,10 +298,12 @@ impl<'e> LawChecker<'e> {
                 self.synced_at[u.index()] = r.time;
             }
             TraceEvent::SyncInserted => self.first_sync_done = true,
-            TraceEvent::UpdateExpired { .. } => self.expired_at = r.time,
-            TraceEvent::RuleDeployed { deployment: d, .. }
-                if self.available[d.index()] == SimTime::MAX =>
-            {
+            TraceEvent::UpdateExpired { .. } => self.site_changed_at = r.time,
+            TraceEvent::RuleDeployed { deployment: d, .. } => {
+                self.site_changed_at = r.time;
+                if self.available[d.index()] != SimTime::MAX {
+                    return; // a refresh: the group keeps its times
+                }
                 let spec = &self.estate.deployments[d.index()];
                 let rule = &self.estate.rules[usize::from(spec.rule.expect("a rule's"))];
                 let available = r.time + rule.available_after;
@@ -381,7 +385,16 @@ impl<'e> LawChecker<'e> {
             }
             TraceEvent::TrueState { deployment, to, .. } if to.state() == Compliance::Installed => {
                 let slot = i * self.estate.deployments.len() + deployment.index();
-                self.true_installed_at[slot] = self.true_installed_at[slot].min(now);
+                // Installed the instant the site changed the deployment's
+                // updates (an expiry, a rule's run): the client had the
+                // updates it now deploys already, and their reports may
+                // be on their way (their batches are checked on their own).
+                let at = if now == self.site_changed_at {
+                    SimTime::ZERO
+                } else {
+                    now
+                };
+                self.true_installed_at[slot] = self.true_installed_at[slot].min(at);
             }
             TraceEvent::ReportedState { deployment, to, .. }
                 if to.state() == Compliance::Installed =>
@@ -535,10 +548,7 @@ impl<'e> LawChecker<'e> {
                 event,
                 format!("reported installed for deployment '{name}' but never truly installed"),
             );
-        } else if now < truly + self.transit && !(now == truly && now == self.expired_at) {
-            // (An expiry makes a client compliant in the site database the
-            // instant it is true: the site removes the update from the
-            // deployment itself, with no state message on the way.)
+        } else if now < truly + self.transit {
             let transit = self.transit;
             self.fail(
                 Law::Causality,
@@ -922,6 +932,17 @@ mod tests {
             ..reported
         };
         assert_eq!(first_broken(&[truly, later]), None);
+        // A rule's run that makes or changes a group at this instant: the
+        // site database already knows the client has its updates.
+        let rule = TraceRecord::new(
+            SimTime(5 * H),
+            None,
+            TraceEvent::RuleDeployed {
+                deployment: DeploymentId(0),
+                updates: 1,
+            },
+        );
+        assert_eq!(first_broken(&[rule, truly, reported]), None);
     }
 
     #[test]
