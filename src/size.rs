@@ -24,7 +24,7 @@ use statrs::distribution::{Beta, ContinuousCDF};
 use crate::error::{Error, StudyError};
 use crate::estate::{Estate, Purpose};
 use crate::scenario::{Override, Scenario};
-use crate::study::{self, Param, Scope};
+use crate::study::{self, Param};
 
 /// Which clock a milestone goal counts from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -511,7 +511,7 @@ fn meets(
             .iter()
             .zip(values)
             .filter(move |(c, _)| c.metric().name == name)
-            .map(|(c, v)| (c.entity, *v))
+            .map(|(c, v)| (c, *v))
     };
     match goal {
         Goal::Compliant {
@@ -532,8 +532,8 @@ fn meets(
                 .expect("a metric per threshold and view");
             let mut worst: Option<f64> = Some(f64::NEG_INFINITY);
             let mut ok = true;
-            for (d, v) in of(metric) {
-                let spec = &estate.deployments[d];
+            for (c, v) in of(metric) {
+                let spec = &estate.deployments[c.entity];
                 let offset = match from {
                     Clock::Creation => 0.0,
                     Clock::Deadline if spec.purpose == Purpose::Required => {
@@ -562,9 +562,13 @@ fn meets(
             (ok, worst.filter(|w| w.is_finite()))
         }
         Goal::Wait { role, max_s } => {
-            let roles = server_roles(estate);
+            let servers = study::servers(estate);
+            let role_of = |c: &study::Column| {
+                let name = c.entity_name()?;
+                servers.iter().find(|(n, _)| n == name).map(|(_, r)| *r)
+            };
             let waits: Vec<f64> = of("queue_wait_p95_s")
-                .filter(|(i, _)| role.as_deref().is_none_or(|r| roles.get(*i) == Some(&r)))
+                .filter(|(c, _)| role.as_deref().is_none_or(|r| role_of(c) == Some(r)))
                 .map(|(_, v)| v.unwrap_or(0.0))
                 .collect();
             let worst = waits.iter().copied().fold(0.0, f64::max);
@@ -575,22 +579,6 @@ fn meets(
             (rejected == 0.0, Some(rejected))
         }
     }
-}
-
-/// The role of each server, in the order of the server metrics' entities.
-fn server_roles(estate: &Estate) -> Vec<&'static str> {
-    debug_assert!(matches!(
-        study::METRICS
-            .iter()
-            .find(|m| m.name == "rejected")
-            .map(|m| m.scope),
-        Some(Scope::Server)
-    ));
-    std::iter::repeat_n("mp", estate.management_points.len())
-        .chain(std::iter::repeat_n("sup", estate.update_points.len()))
-        .chain(std::iter::repeat_n("dp", estate.distribution_points.len()))
-        .chain(std::iter::repeat_n("state_system", estate.primaries.len()))
-        .collect()
 }
 
 /// One-sided 95 % lower Clopper–Pearson bound on a success probability

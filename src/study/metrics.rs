@@ -24,9 +24,9 @@ pub enum Scope {
 }
 
 impl Scope {
-    /// The names of the entities of this scope in an estate (one unnamed
-    /// entity for [`Scope::Run`]).
-    fn entities(self, estate: &Estate) -> Vec<Option<String>> {
+    /// The names of the entities of this scope (one unnamed entity for
+    /// [`Scope::Run`]): the estate's deployments; for servers, `servers`.
+    fn entities(self, estate: &Estate, servers: &[String]) -> Vec<Option<String>> {
         match self {
             Scope::Run => vec![None],
             Scope::Deployment => estate
@@ -34,22 +34,41 @@ impl Scope {
                 .iter()
                 .map(|d| Some(d.name.clone()))
                 .collect(),
-            Scope::Server => estate
-                .management_points
-                .iter()
-                .map(|m| m.name.clone())
-                .chain(estate.update_points.iter().map(|u| u.name.clone()))
-                .chain(estate.distribution_points.iter().map(|d| d.name.clone()))
-                .chain(
-                    estate
-                        .primaries
-                        .iter()
-                        .map(|p| format!("{} state system", p.code)),
-                )
-                .map(Some)
-                .collect(),
+            Scope::Server => servers.iter().cloned().map(Some).collect(),
         }
     }
+}
+
+/// An estate's servers, named as `summary.json` names them, with their
+/// roles, in the order of its `servers`: management points, update
+/// points, distribution points, then each site's state system.
+pub fn servers(estate: &Estate) -> Vec<(String, &'static str)> {
+    let named = |names: Vec<String>, role| names.into_iter().map(move |n| (n, role));
+    named(
+        (estate.management_points.iter())
+            .map(|m| m.name.clone())
+            .collect(),
+        "mp",
+    )
+    .chain(named(
+        (estate.update_points.iter())
+            .map(|u| u.name.clone())
+            .collect(),
+        "sup",
+    ))
+    .chain(named(
+        (estate.distribution_points.iter())
+            .map(|d| d.name.clone())
+            .collect(),
+        "dp",
+    ))
+    .chain(named(
+        (estate.primaries.iter())
+            .map(|p| format!("{} state system", p.code))
+            .collect(),
+        "state_system",
+    ))
+    .collect()
 }
 
 /// One metric.
@@ -264,14 +283,27 @@ impl Column {
     pub fn metric(&self) -> &'static Metric {
         &METRICS[self.metric]
     }
+
+    /// The name of the entity it measures, from its header (`None` for a
+    /// scope of one entity).
+    pub fn entity_name(&self) -> Option<&str> {
+        (self
+            .name
+            .strip_prefix(self.metric().name)?
+            .strip_prefix('[')?)
+        .strip_suffix(']')
+    }
 }
 
 /// The metric columns for an estate, in [`METRICS`] order, each metric's
-/// entities in scenario order.
-pub fn columns(estate: &Estate) -> Vec<Column> {
+/// entities in scenario order. The server metrics have a column for each
+/// of `servers` (every server of every point of a study, by name: a point
+/// with more distribution points than the scenario has columns for them
+/// too, empty at the points without them).
+pub fn columns(estate: &Estate, servers: &[String]) -> Vec<Column> {
     let mut cols = Vec::new();
     for (m, metric) in METRICS.iter().enumerate() {
-        let entities = metric.scope.entities(estate);
+        let entities = metric.scope.entities(estate, servers);
         let several = entities.len() > 1;
         for (entity, name) in entities.into_iter().enumerate() {
             cols.push(Column {
@@ -287,11 +319,21 @@ pub fn columns(estate: &Estate) -> Vec<Column> {
     cols
 }
 
-/// The value of each column in a run.
+/// The value of each column in a run (a server the run does not have:
+/// `None`).
 pub fn measure(columns: &[Column], summary: &Summary) -> Vec<Option<f64>> {
     columns
         .iter()
-        .map(|c| (c.metric().value)(summary, c.entity))
+        .map(|c| {
+            let metric = c.metric();
+            let entity = match (metric.scope, c.entity_name()) {
+                (Scope::Server, Some(name)) => {
+                    (summary.servers.iter()).position(|s| s.name == name)?
+                }
+                _ => c.entity,
+            };
+            (metric.value)(summary, entity)
+        })
         .collect()
 }
 

@@ -34,7 +34,7 @@ pub use curves::{Curve, Curves, Sums};
 pub use files::{STUDY_FILE, write, write_into};
 pub use grid::{Grid, Param, apply};
 pub use merge::{merge, read};
-pub use metrics::{Column, METRICS, Metric, Scope, columns};
+pub use metrics::{Column, METRICS, Metric, Scope, columns, servers};
 pub use runner::{run, run_stoppable};
 pub use seeds::replication_seed;
 pub use shard::Shard;
@@ -148,6 +148,8 @@ pub fn plan_of(
         }
     }
     let (mut points, mut point_hashes) = (Vec::new(), Vec::new());
+    // Every server of every point, in the order they first appear.
+    let mut servers: Vec<(String, &str)> = Vec::new();
     let mut largest: Option<(MemoryEstimate, String)> = None;
     for i in 0..grid.point_count() {
         let sets = grid.assignments(i);
@@ -179,6 +181,11 @@ pub fn plan_of(
         if largest.as_ref().is_none_or(|(m, _)| memory.bytes > m.bytes) {
             largest = Some((memory, at));
         }
+        for (name, role) in metrics::servers(&estate) {
+            if !servers.iter().any(|(n, _)| *n == name) {
+                servers.push((name, role));
+            }
+        }
         point_hashes.push(estate.hash);
         points.push(raw);
     }
@@ -196,7 +203,16 @@ pub fn plan_of(
         }
         .into());
     }
-    let columns = columns(&base);
+    // By role, as `summary.json` lists them: a point's added DPs beside
+    // the others.
+    let rank = |role: &str| {
+        ["mp", "sup", "dp", "state_system"]
+            .iter()
+            .position(|r| *r == role)
+    };
+    servers.sort_by_key(|(_, role)| rank(role));
+    let servers: Vec<String> = servers.into_iter().map(|(n, _)| n).collect();
+    let columns = columns(&base, &servers);
     Ok(Plan {
         base,
         origin,

@@ -675,3 +675,52 @@ fn size_finds_the_cheapest_configuration() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("50%, 80%, 95%, 99%"));
 }
+
+/// A sweep over the number of DPs measures every DP of every point, by
+/// name: the added DPs have columns of their own (empty where a point
+/// lacks them), and no server's column reads another's numbers.
+#[test]
+fn a_sweep_over_server_counts_measures_each_server_by_name() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let out = dir.path().join("study");
+    sweep(
+        &file,
+        &["servers.distribution_points.count=1,3"],
+        1,
+        1,
+        None,
+        &out,
+    );
+    let text = std::fs::read_to_string(out.join("runs.csv")).expect("runs.csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let rows: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    let cell = |row: usize, column: &str| {
+        let i = (header.iter().position(|h| *h == column))
+            .unwrap_or_else(|| panic!("no column {column} in {header:?}"));
+        rows[row][i]
+    };
+    let served: Vec<&str> = (header.iter().copied())
+        .filter(|h| h.starts_with("bytes_served["))
+        .collect();
+    assert_eq!(
+        served,
+        [
+            "bytes_served[mp]",
+            "bytes_served[sup]",
+            "bytes_served[dp]",
+            "bytes_served[dp-2]",
+            "bytes_served[dp-3]",
+            "bytes_served[PS1 state system]"
+        ],
+        "every server of every point, by role"
+    );
+    // One DP: the added ones' cells are empty; three: all three served.
+    assert_eq!(cell(0, "bytes_served[dp-2]"), "");
+    for dp in ["dp", "dp-2", "dp-3"] {
+        let bytes: u64 = (cell(1, &format!("bytes_served[{dp}]")).parse()).expect("a count");
+        assert!(bytes > 0, "{dp} served nothing");
+    }
+    assert_eq!(cell(1, "bytes_served[PS1 state system]"), "0");
+}
