@@ -321,6 +321,9 @@ pub(crate) struct Dp {
     interval_millibits: u128,
     total_millibits: u128,
     wait: MsHistogram,
+    /// Transfers with ids from this one up are not requests (a WAN link's
+    /// copies to branch DPs): their waits are not counted.
+    untimed_from: u32,
     peak_queue: u32,
     peak_busy: u32,
 }
@@ -344,9 +347,17 @@ impl Dp {
             interval_millibits: 0,
             total_millibits: 0,
             wait: MsHistogram::new(),
+            untimed_from: u32::MAX,
             peak_queue: 0,
             peak_busy: 0,
         }
+    }
+
+    /// This pipe's transfers with ids from `first` up are not requests:
+    /// their waits stay out of its queue-wait percentiles.
+    pub(crate) fn untimed_from(mut self, first: u32) -> Self {
+        self.untimed_from = first;
+        self
     }
 
     /// Downloads running now.
@@ -465,7 +476,9 @@ impl Dp {
             let Some((client, arrived, remaining, cap)) = self.waiting.pop_front() else {
                 break;
             };
-            self.wait.saturating_record(now.since(arrived).as_ms());
+            if client.0 < self.untimed_from {
+                self.wait.saturating_record(now.since(arrived).as_ms());
+            }
             self.add_link(cap);
             match &mut self.active {
                 Active::Linked(l) => l.push(client, remaining, cap, now),

@@ -28,6 +28,8 @@ use crate::estate::{ClientId, CopyPlan, DeploymentId, DpId, Estate, LocationId, 
 /// Copies are carried under ids counted down from here; clients (at most
 /// ten million) never reach them.
 const COPY_IDS: u32 = u32::MAX;
+/// The lowest id a copy can have.
+const FIRST_COPY_ID: u32 = COPY_IDS - 999_999_999;
 
 /// How long the site's distribution manager waits before it tries a
 /// failed copy to a DP again (its "Delay before retrying" default).
@@ -135,7 +137,7 @@ impl Links {
         Links {
             links: (estate.locations.iter())
                 .map(|l| Link {
-                    pipe: Dp::new(l.bandwidth_bps, u32::MAX),
+                    pipe: Dp::new(l.bandwidth_bps, u32::MAX).untimed_from(FIRST_COPY_ID),
                     pending: BTreeMap::new(),
                     asked: 0,
                     transfers: BTreeMap::new(),
@@ -195,7 +197,7 @@ impl Links {
 
     /// What a transfer id carries: a client's download, or copy `k`.
     fn copy_of(id: ClientId) -> Option<usize> {
-        (id.0 > COPY_IDS - 1_000_000_000).then(|| (COPY_IDS - id.0) as usize)
+        (id.0 >= FIRST_COPY_ID).then(|| (COPY_IDS - id.0) as usize)
     }
 }
 

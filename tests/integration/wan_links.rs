@@ -219,6 +219,9 @@ fn content_reaches_a_branch_dp_across_the_link() {
     assert!(!early.is_empty() && early.iter().all(|&t| t < copied[0]));
     assert_eq!(out.totals.content_not_on_dp, early.len() as u64);
     assert_eq!(link(&out).bytes, 100 * MB, "the copy and nothing else");
+    // The copy is no request: the link counts neither it nor its wait.
+    assert_eq!(link(&out).total.arrived.iter().sum::<u64>(), 0);
+    assert_eq!(link(&out).wait.len(), 0, "no request waited at the link");
     assert_eq!(out.cohort_bytes[1].bytes_downloaded, 200 * 100 * MB);
     conserved(&out, 300);
     // The summary gives the hours from creation until the branch DP had
