@@ -132,6 +132,9 @@ struct DeploymentState {
     site_counts: Vec<Counts>,
     /// When its policy was published at each primary.
     site_published_at: Vec<Option<SimTime>>,
+    /// In a hierarchy: when each primary's database first showed 95 % of
+    /// its targeted clients compliant.
+    site_95_reported: Vec<Option<SimTime>>,
     counts: Counts,
     targeted: u32,
     published_at: Option<SimTime>,
@@ -247,6 +250,7 @@ impl Deployments {
                         Vec::new()
                     },
                     site_published_at: vec![None; estate.primaries.len()],
+                    site_95_reported: vec![None; estate.primaries.len()],
                     counts: Counts::default(),
                     targeted: spec.targeted(estate),
                     published_at: None,
@@ -475,6 +479,21 @@ impl Deployments {
     }
 
     /// Records the first time each compliance threshold is reached.
+    /// Marks when primary `site`'s database first shows 95 % of the
+    /// clients `d` targets there compliant.
+    fn check_site_threshold(&mut self, d: DeploymentId, site: usize, now: SimTime) {
+        let dep = &mut self.states[d.index()];
+        if dep.site_95_reported[site].is_some() {
+            return;
+        }
+        let counts = &dep.site_counts[site];
+        let targeted: u64 = counts.truth.states.iter().map(|&n| u64::from(n)).sum();
+        let ok = u64::from(Counts::compliant(&counts.reported.states));
+        if targeted > 0 && ok >= (targeted * 95).div_ceil(100) {
+            dep.site_95_reported[site] = Some(now);
+        }
+    }
+
     fn check_thresholds(&mut self, d: DeploymentId, now: SimTime) {
         let dep = &mut self.states[d.index()];
         let targeted = u64::from(dep.targeted);
@@ -539,6 +558,7 @@ impl Deployments {
                     picked: dep.picked.as_deref().map(<[UpdateId]>::to_vec),
                     published_at: dep.published_at,
                     site_published_at: dep.site_published_at,
+                    site_95_reported: dep.site_95_reported,
                     thresholds: dep.thresholds,
                     assignments: (assignments.take_deployment(d))
                         .enumerate()
@@ -655,6 +675,7 @@ impl World<'_> {
             dep.site_counts
                 .iter_mut()
                 .for_each(|k| *k = Counts::default());
+            dep.site_95_reported.fill(None);
             dep.thresholds = Thresholds::default();
             dep.ttc_true.reset();
             dep.ttc_reported.reset();
@@ -695,6 +716,9 @@ impl World<'_> {
             }
         }
         self.deployments.check_thresholds(d, now);
+        for site in 0..self.deployments.states[d.index()].site_counts.len() {
+            self.deployments.check_site_threshold(d, site, now);
+        }
     }
 
     /// Brings one client's cached deployment-level states and the counters
@@ -756,6 +780,7 @@ impl World<'_> {
             let created = self.deployments.created(d);
             let cohort = self.clients.cohort(c).index();
             let mut crossed = false;
+            let mut site_check = None;
             let old = self.deployments.assignment(d, c).true_cell;
             let old_reported = self.deployments.assignment(d, c).reported_cell;
             self.trace_cells(c, d, [old, cell], [old_reported, reported], now);
@@ -778,6 +803,9 @@ impl World<'_> {
                     a.site_cell = sv;
                     counts.reported.remove(old_site);
                     counts.reported.add(sv);
+                    if sv.state.is_compliant() {
+                        site_check = Some(site);
+                    }
                 }
             }
             if old != cell {
@@ -809,6 +837,9 @@ impl World<'_> {
                     }
                     crossed = true;
                 }
+            }
+            if let Some(site) = site_check {
+                self.deployments.check_site_threshold(d, site, now);
             }
             if crossed {
                 self.deployments.check_thresholds(d, now);

@@ -1004,22 +1004,19 @@ fn primaries(estate: &Estate, outcome: &Outcome) -> Vec<PrimarySummary> {
                         .collect();
                     let targeted: u32 = rows.first().map_or(0, |r| r.truth.iter().sum());
                     let last = rows.last();
-                    let need = (u64::from(targeted) * 95).div_ceil(100);
+                    let record = &outcome.deployments[d];
                     PrimaryDeployment {
                         name: spec.name.clone(),
                         targeted,
-                        published_h: outcome.deployments[d].site_published_at[site].map(hours),
+                        published_h: record.site_published_at[site].map(hours),
                         compliant_pct_true: last.map_or(0.0, |r| pct(ok(&r.truth), targeted)),
                         compliant_pct_reported: last
                             .map_or(0.0, |r| pct(ok(&r.reported), targeted)),
-                        hours_to_95_reported: rows
-                            .iter()
-                            .find(|r| targeted > 0 && u64::from(ok(&r.reported)) >= need)
-                            .map(|r| {
-                                let created = outcome.deployments[d].created;
-                                let created = created.unwrap_or(SimTime::MAX);
-                                hours(SimTime(r.time.since(created).as_ms()))
-                            }),
+                        // To the millisecond, as the site's database
+                        // first showed it.
+                        hours_to_95_reported: record.site_95_reported[site]
+                            .zip(record.created)
+                            .map(|(at, created)| hours(SimTime(at.since(created).as_ms()))),
                     }
                 })
                 .collect(),

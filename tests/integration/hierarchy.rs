@@ -119,6 +119,35 @@ fn cas_view_lags_the_primaries_and_children_sync_later() {
         })
         .count();
     assert!(lagging > 3, "the lag is visible: {lagging} samples");
+
+    // Each primary's 95 % is the instant its database first showed it, to
+    // the millisecond: inside the sample interval where its timeline
+    // first reaches 95 %, not rounded to that interval's end.
+    let mut between = 0;
+    for site in 0..sites {
+        let Some(at) = out.deployments[0].site_95_reported[site] else {
+            continue;
+        };
+        let rows: Vec<_> = (out.site_timeline.iter())
+            .filter(|r| r.deployment.index() == 0 && r.site.map(|s| s.index()) == Some(site))
+            .collect();
+        let targeted: u32 = rows[0].truth.iter().sum();
+        let reached = |r: &&patchsim::model::SampleRow| {
+            u64::from(compliant(&r.reported)) * 100 >= u64::from(targeted) * 95
+        };
+        let first = rows.iter().position(reached).expect("reached by a sample");
+        assert!(
+            rows[first].time >= at,
+            "site {site}: sampled before it happened"
+        );
+        assert!(
+            first == 0 || rows[first - 1].time < at,
+            "site {site}: 95 % at {at}, already at the sample {}",
+            rows[first - 1].time
+        );
+        between += usize::from(rows[first].time > at);
+    }
+    assert!(between > 0, "no primary's 95 % fell between samples");
 }
 
 #[test]
