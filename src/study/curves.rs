@@ -226,6 +226,97 @@ pub fn parse_curves_csv(path: &Path, text: &str, points: usize) -> Result<Curves
     Ok(curves)
 }
 
+impl Curves {
+    /// Where these curves (read from `curves.csv`) contradict the runs of
+    /// `runs.csv` (`runs[point]`: how many runs each point has), or each
+    /// other, what: every point with runs has both views of its
+    /// deployments, each sample counts those runs, all curves of a point
+    /// share its sample times, and no sum exceeds what its clients allow.
+    pub fn contradiction(&self, runs: &[u64]) -> Option<String> {
+        let mut grid: BTreeMap<usize, &[(u64, Sums)]> = BTreeMap::new();
+        let mut deployments: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+        for (&(point, d, view), curve) in &self.0 {
+            let n = runs.get(point).copied().unwrap_or(0);
+            let at = |t: u64| {
+                format!(
+                    "point {point}, deployment {d}, {} view, time_ms {t}",
+                    VIEWS[view]
+                )
+            };
+            if n == 0 {
+                return Some(format!("point {point} has curves but no runs in runs.csv"));
+            }
+            deployments.entry(point).or_default().push((d, view));
+            for pair in curve.samples.windows(2) {
+                if pair[0].0 >= pair[1].0 {
+                    return Some(format!("{}: the samples are out of order", at(pair[1].0)));
+                }
+            }
+            for &(t, s) in &curve.samples {
+                if s.n != n {
+                    return Some(format!(
+                        "{}: runs is {}, but runs.csv has {n} of this point",
+                        at(t),
+                        s.n
+                    ));
+                }
+                let most = u128::from(curve.targeted);
+                let (sum, sum_sq) = (u128::from(s.sum), s.sum_sq);
+                if sum > u128::from(n) * most
+                    || sum_sq > most * sum
+                    || sum * sum > u128::from(n) * sum_sq
+                {
+                    return Some(format!(
+                        "{}: compliant_sum {} and compliant_sum_sq {} cannot come from {n} runs of {} clients",
+                        at(t),
+                        s.sum,
+                        s.sum_sq,
+                        curve.targeted
+                    ));
+                }
+            }
+            let times = grid.entry(point).or_insert(&curve.samples);
+            if times.len() != curve.samples.len()
+                || times.iter().zip(&curve.samples).any(|(a, b)| a.0 != b.0)
+            {
+                return Some(format!(
+                    "point {point}, deployment {d}, {} view: its sample times differ from those of \
+                     the point's other curves",
+                    VIEWS[view]
+                ));
+            }
+        }
+        for (point, &n) in runs.iter().enumerate() {
+            let have = deployments.get(&point);
+            if n > 0 && have.is_none() {
+                return Some(format!("point {point} has runs but no curves"));
+            }
+            let Some(have) = have else { continue };
+            let count = have.len() / VIEWS.len();
+            let whole = (0..count).flat_map(|d| (0..VIEWS.len()).map(move |v| (d, v)));
+            if have.len() % VIEWS.len() != 0 || !whole.eq(have.iter().copied()) {
+                return Some(format!(
+                    "point {point} lacks a curve: each deployment has one per view"
+                ));
+            }
+        }
+        None
+    }
+
+    /// Whether `other`'s curves have the samples, clients and creation of
+    /// these where both have a curve (the same points of one study).
+    pub fn same_grid(&self, other: &Curves) -> bool {
+        other.0.iter().all(|(key, theirs)| {
+            self.0.get(key).is_none_or(|mine| {
+                mine.targeted == theirs.targeted
+                    && mine.created_ms == theirs.created_ms
+                    && mine.samples.len() == theirs.samples.len()
+                    && (mine.samples.iter().zip(&theirs.samples)).all(|(a, b)| a.0 == b.0)
+            })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

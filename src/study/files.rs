@@ -247,6 +247,9 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
                 }
             })
             .collect::<Result<Vec<_>, _>>()?;
+        if let Some(message) = milestones_out_of_order(m, &values) {
+            return Err(corrupt(line, message));
+        }
         runs.push(RunRow {
             point,
             replication,
@@ -255,6 +258,54 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
         });
     }
     Ok(runs)
+}
+
+/// Where a run's milestones contradict each other, how: per deployment
+/// and view, a share is reached no later than a greater one, and reached
+/// whenever a greater one is.
+fn milestones_out_of_order(m: &Manifest, values: &[Option<f64>]) -> Option<String> {
+    // (entity, view) → (percent, column), for the `hours_to_{pct}_{view}` columns.
+    let mut groups: std::collections::BTreeMap<(usize, &str), Vec<(u32, usize)>> =
+        std::collections::BTreeMap::new();
+    for (c, info) in m.metrics.iter().enumerate() {
+        let Some((pct, view)) =
+            (info.metric.strip_prefix("hours_to_")).and_then(|r| r.split_once('_'))
+        else {
+            continue;
+        };
+        if let Ok(pct) = pct.parse::<u32>() {
+            groups
+                .entry((info.entity, view))
+                .or_default()
+                .push((pct, c));
+        }
+    }
+    for mut list in groups.into_values() {
+        list.sort_unstable();
+        for pair in list.windows(2) {
+            let ((_, lower), (_, higher)) = (pair[0], pair[1]);
+            let name = |c: usize| &m.metrics[c].column;
+            match (values[lower], values[higher]) {
+                (None, Some(_)) => {
+                    return Some(format!(
+                        "column {} is empty (not reached) but {} was reached",
+                        name(lower),
+                        name(higher)
+                    ));
+                }
+                (Some(a), Some(b)) if a > b => {
+                    return Some(format!(
+                        "column {} ({a}) is later than {} ({b}); a run reaches the smaller \
+                         share first",
+                        name(lower),
+                        name(higher)
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+    None
 }
 
 #[cfg(test)]

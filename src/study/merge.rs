@@ -116,6 +116,19 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         &read_text(&curves_path)?,
         manifest.points.len(),
     )?;
+    let mut per_point = vec![0u64; manifest.points.len()];
+    for r in &runs {
+        per_point[r.point] += 1;
+    }
+    if let Some(message) = curves.contradiction(&per_point) {
+        return Err(StudyError::Corrupt {
+            path: curves_path.display().to_string(),
+            message: format!(
+                "{message}; it was not written by this study's `patchsim sweep`, or was edited"
+            ),
+        }
+        .into());
+    }
     Ok(Study {
         manifest,
         runs,
@@ -357,7 +370,14 @@ pub fn merge(parts: Vec<Study>, dirs: &[&Path]) -> Result<Study, Error> {
     }
     let mut parts = parts.into_iter();
     let mut whole = parts.next().expect("at least one");
-    for part in parts {
+    for (part, dir) in parts.zip(&dirs[1..]) {
+        if !whole.curves.same_grid(&part.curves) {
+            return Err(merge_err(format!(
+                "{}: its curves.csv samples a point at other times, or for other clients, \
+                 than the shards before it do; one of them was edited: run them again",
+                dir.display()
+            )));
+        }
         whole.runs.extend(part.runs);
         whole.curves.add(&part.curves);
     }

@@ -479,6 +479,92 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
             expect,
         ));
     }
+    // Milestones that contradict each other.
+    let header: Vec<&str> = runs.lines().next().expect("header").split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let cells: Vec<&str> = row_of_seed.split(',').collect();
+    let (h50, h80) = (column("hours_to_50_true"), column("hours_to_80_true"));
+    let reached: f64 = cells[h50].parse().expect("50 % reached in that run");
+    for (at_50, at_80, expect) in [
+        (
+            String::new(),
+            format!("{}", reached + 1.0),
+            "column hours_to_50_true is empty (not reached) but hours_to_80_true was reached",
+        ),
+        (
+            cells[h50].to_string(),
+            format!("{}", reached - 1.0),
+            "column hours_to_50_true (",
+        ),
+    ] {
+        let mut edited: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+        edited[h50] = at_50;
+        edited[h80] = at_80;
+        edits.push((
+            "runs.csv".to_string(),
+            runs.replacen(row_of_seed, &edited.join(","), 1),
+            expect,
+        ));
+    }
+    // curves.csv: a row taken out (first or last), a count of runs or a
+    // sum that no run gives, a sample moved.
+    let curves = std::fs::read_to_string(dir.path().join("p1/curves.csv")).unwrap();
+    let lines: Vec<&str> = curves.lines().collect();
+    let without = |i: usize| {
+        let mut kept = lines.clone();
+        kept.remove(i);
+        kept.join("\n") + "\n"
+    };
+    let with_cell = |i: usize, k: usize, value: &str| {
+        let mut cells: Vec<&str> = lines[i].split(',').collect();
+        cells[k] = value;
+        curves.replacen(lines[i], &cells.join(","), 1)
+    };
+    let n: u64 = lines[2].split(',').nth(7).unwrap().parse().expect("runs");
+    let targeted: u64 = lines[2]
+        .split(',')
+        .nth(6)
+        .unwrap()
+        .parse()
+        .expect("targeted");
+    for (text, expect) in [
+        (
+            without(1),
+            "its sample times differ from those of the point's other curves",
+        ),
+        (
+            without(lines.len() - 1),
+            "its sample times differ from those of the point's other curves",
+        ),
+        (with_cell(2, 7, &(n + 1).to_string()), "but runs.csv has"),
+        (
+            with_cell(2, 8, &(n * targeted + 1).to_string()),
+            "cannot come from",
+        ),
+        (with_cell(2, 3, "1"), "its sample times differ"),
+        (
+            with_cell(1, 3, "999999999999"),
+            "the samples are out of order",
+        ),
+    ] {
+        edits.push(("curves.csv".to_string(), text, expect));
+    }
+    // Consistent in itself, but not with the other shard: every curve
+    // created a millisecond later.
+    let shifted: String = (lines.iter().enumerate())
+        .map(|(i, l)| {
+            let mut cells: Vec<String> = l.split(',').map(String::from).collect();
+            if i > 0 {
+                cells[4] = (cells[4].parse::<u64>().expect("created_ms") + 1).to_string();
+            }
+            cells.join(",") + "\n"
+        })
+        .collect();
+    edits.push((
+        "curves.csv".to_string(),
+        shifted,
+        "p2: its curves.csv samples a point at other times, or for other clients, than the shards before it do",
+    ));
     for (file, text, expect) in edits {
         let path = dir.path().join("p1").join(&file);
         let good = std::fs::read_to_string(&path).unwrap();
