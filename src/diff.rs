@@ -269,17 +269,18 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
             );
             continue;
         }
-        let p95 = |v: &Value| v["queue_wait_s"]["p95"].clone();
-        row(
-            "p95 queue wait, s",
-            &p95(x),
-            &p95(y),
-            number_delta(&p95(x), &p95(y)),
-        );
+        // Every number, those of nested figures (the queue wait's
+        // percentiles) under both names.
         if let Some(fields) = x.as_object() {
             for (key, vx) in fields {
                 if vx.is_number() && key != "capacity" {
                     row(key, vx, &y[key], number_delta(vx, &y[key]));
+                }
+                for (sub, vs) in vx.as_object().into_iter().flatten() {
+                    let ys = &y[key][sub];
+                    if vs.is_number() || ys.is_number() {
+                        row(&format!("{key} {sub}"), vs, ys, number_delta(vs, ys));
+                    }
                 }
             }
         }
@@ -442,7 +443,10 @@ fn with_ci(mean: f64, hw: Option<f64>) -> String {
 /// the difference with its 95 % interval.
 fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
     let (ma, mb) = (&a.manifest, &b.manifest);
-    let paired = ma.replication_seeds == mb.replication_seeds;
+    // Paired when the replications both ran have the same seeds (a study
+    // with more replications than the other shares the other's first).
+    let common = ma.replication_seeds.len().min(mb.replication_seeds.len());
+    let paired = common > 1 && ma.replication_seeds[..common] == mb.replication_seeds[..common];
     let mut out = format!(
         "A = {}: {} seed {} hash {}, {} points × {} replications\n\
          B = {}: {} seed {} hash {}, {} points × {} replications\n\
@@ -459,10 +463,12 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
         mb.scenario_hash,
         mb.points.len(),
         mb.replications,
-        if paired {
-            "paired by replication (both ran the same seeds)"
+        if !paired {
+            "Welch's (the studies ran different seeds)".to_string()
+        } else if ma.replications == mb.replications {
+            "paired by replication (both ran the same seeds)".to_string()
         } else {
-            "Welch's (the studies ran different seeds)"
+            format!("paired by replication (the first {common} of each ran the same seeds)")
         }
     );
     // Points match by their values when the grids share their paths, by
@@ -487,6 +493,51 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
             .map(|i| (i, i))
             .collect()
     };
+    let grid = |m: &study::Manifest| {
+        let paths: Vec<&str> = m.grid.iter().map(|p| p.path.as_str()).collect();
+        if paths.is_empty() {
+            "no --set".to_string()
+        } else {
+            paths.join(", ")
+        }
+    };
+    if !same_grid {
+        out += &format!(
+            "the grids differ (A: {}; B: {}): points are paired by position\n",
+            grid(ma),
+            grid(mb)
+        );
+    }
+    let point_name = |m: &study::Manifest, i: usize| {
+        let v = m.points[i].values.join(", ");
+        if v.is_empty() {
+            "(scenario as given)".to_string()
+        } else {
+            v
+        }
+    };
+    for (side, m, n, taken) in [
+        (
+            "A",
+            ma,
+            ma.points.len(),
+            pairs.iter().map(|p| p.0).collect::<Vec<_>>(),
+        ),
+        (
+            "B",
+            mb,
+            mb.points.len(),
+            pairs.iter().map(|p| p.1).collect(),
+        ),
+    ] {
+        let alone: Vec<String> = (0..n)
+            .filter(|i| !taken.contains(i))
+            .map(|i| point_name(m, i))
+            .collect();
+        if !alone.is_empty() {
+            out += &format!("points only {side} has: {}\n", alone.join("; "));
+        }
+    }
     let shown: Vec<(usize, usize, String)> = a
         .columns()
         .iter()
@@ -503,6 +554,16 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
             .filter(|r| r.point == point)
             .filter_map(|r| Some((r.replication, r.values[col]?)))
             .collect()
+    };
+    let runs_of = |s: &Study, point: usize| s.runs.iter().filter(|r| r.point == point).count();
+    // A mean over only the runs that reached it says so, as the printed
+    // table does.
+    let of_runs = |text: String, n: usize, runs: usize| {
+        if n < runs {
+            format!("{text} (n={n})")
+        } else {
+            text
+        }
     };
     let mut t = table(&["point", "metric", "A", "B", "B − A (95 % CI)"]);
     for &(i, j) in &pairs {
@@ -524,18 +585,21 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
             let (xa, xb) = (values(a, i, *ca), values(b, j, *cb));
             let (mean_a, hw_a) = mean_ci(&xa.iter().map(|v| v.1).collect::<Vec<_>>());
             let (mean_b, hw_b) = mean_ci(&xb.iter().map(|v| v.1).collect::<Vec<_>>());
-            let diff = if paired {
+            let (diff, counted, possible) = if paired {
                 let d: Vec<f64> = xa
                     .iter()
+                    .filter(|(r, _)| (*r as usize) < common)
                     .filter_map(|(r, x)| xb.iter().find(|(s, _)| s == r).map(|(_, y)| y - x))
                     .collect();
                 let (m, hw) = mean_ci(&d);
-                (d.len() > 1).then_some((m, hw))
+                let possible = common.min(runs_of(a, i)).min(runs_of(b, j));
+                ((d.len() > 1).then_some((m, hw)), d.len(), possible)
             } else {
-                welch(
+                let diff = welch(
                     &xa.iter().map(|v| v.1).collect::<Vec<_>>(),
                     &xb.iter().map(|v| v.1).collect::<Vec<_>>(),
-                )
+                );
+                (diff, 0, 0)
             };
             let diff_text = match diff {
                 Some((m, Some(h))) => {
@@ -545,18 +609,23 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
                 Some((m, None)) => format!("{m:+.2}"),
                 None => "—".into(),
             };
+            let diff_text = if counted < possible && diff.is_some() {
+                format!("{diff_text} ({counted} pairs)")
+            } else {
+                diff_text
+            };
             t.add_row(vec![
                 if k == 0 { label.clone() } else { String::new() },
                 name.clone(),
                 if xa.is_empty() {
                     "—".into()
                 } else {
-                    with_ci(mean_a, hw_a)
+                    of_runs(with_ci(mean_a, hw_a), xa.len(), runs_of(a, i))
                 },
                 if xb.is_empty() {
                     "—".into()
                 } else {
-                    with_ci(mean_b, hw_b)
+                    of_runs(with_ci(mean_b, hw_b), xb.len(), runs_of(b, j))
                 },
                 diff_text,
             ]);

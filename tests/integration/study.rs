@@ -611,9 +611,36 @@ fn diff_compares_two_studies_or_two_runs() {
         "30m | 30m, 5m",
         "hours_to_95_reported",
         "B − A (95 % CI)",
+        "the grids differ (A: client_settings.policy_polling_interval; B: \
+         client_settings.policy_polling_interval, client_settings.state_message_interval): \
+         points are paired by position",
     ] {
         assert!(text.contains(wanted), "{wanted} in\n{text}");
     }
+    // One more replication and one more point on one side: the first
+    // replications still pair, and the point only one side has is named.
+    sweep(
+        &file,
+        &["client_settings.policy_polling_interval=30m,120m,240m"],
+        4,
+        2,
+        None,
+        &dir.path().join("c"),
+    );
+    let o = patchsim(&["diff", "a", "c"], dir.path());
+    let text = String::from_utf8_lossy(&o.stdout);
+    for wanted in [
+        "paired by replication (the first 3 of each ran the same seeds)",
+        "points only B has: 240m",
+    ] {
+        assert!(text.contains(wanted), "{wanted} in\n{text}");
+    }
+    // A mean over only the runs that reached its milestone says how many,
+    // and so does a difference over fewer pairs than replications.
+    assert!(
+        text.contains("60.07 ± 0.41 (n=2)") && text.contains("(2 pairs)"),
+        "{text}"
+    );
 
     let f = file.to_str().unwrap();
     for (out, poll) in [("r1", "30m"), ("r2", "120m")] {
@@ -637,6 +664,10 @@ fn diff_compares_two_studies_or_two_runs() {
     for wanted in ["95% reported", "bottleneck: A ", "policy_requests", "mp "] {
         assert!(text.contains(wanted), "{wanted} in\n{text}");
     }
+    // Every number of a server that differs, the queue wait's count and
+    // percentiles too (the MP's waits: one per request, and the polls
+    // differ).
+    assert!(text.contains("queue_wait_s count"), "{text}");
     // A deployment only one run has (a rule's, made in one run) is listed
     // as that run's, not dropped.
     let summary = dir.path().join("r2/summary.json");
