@@ -77,7 +77,12 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         .map_err(|e| {
             let field = e.path().to_string();
             corrupt(
-                if field == "." { "" } else { &field },
+                // ("?": where the text stopped being JSON at all.)
+                if field == "." || field == "?" {
+                    ""
+                } else {
+                    &field
+                },
                 format!("not a study manifest: {}", e.inner()),
             )
         })
@@ -96,9 +101,20 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         .map(|r| r.point * manifest.replications as usize + r.replication as usize)
         .collect();
     ids.sort_unstable();
-    ids.dedup();
-    if ids.len() != runs.len() || runs.len() != expected || ids.iter().any(|&i| !shard.contains(i))
-    {
+    if let Some(twice) = ids.windows(2).find(|w| w[0] == w[1]) {
+        let replications = manifest.replications as usize;
+        return Err(StudyError::Corrupt {
+            path: runs_path.display().to_string(),
+            message: format!(
+                "holds the run of point {}, replication {} twice; it was edited: run the shard \
+                 again",
+                twice[0] / replications,
+                twice[0] % replications
+            ),
+        }
+        .into());
+    }
+    if runs.len() != expected || ids.iter().any(|&i| !shard.contains(i)) {
         return Err(StudyError::Corrupt {
             path: runs_path.display().to_string(),
             message: format!(
@@ -331,6 +347,14 @@ pub fn merge(parts: Vec<Study>, dirs: &[&Path]) -> Result<Study, Error> {
                 dir.display()
             )));
         }
+    }
+    if parts.len() > 1 && parts.iter().all(|p| p.manifest.shard.is_none()) {
+        return Err(merge_err(format!(
+            "{} and {} are whole studies, not shards: there is nothing to merge (`patchsim \
+             diff` compares two studies)",
+            dirs[0].display(),
+            dirs[1].display()
+        )));
     }
     let count = first.manifest.shard.map_or(1, |s| s.count);
     // By index, not a slot per shard: a count is any u32.

@@ -347,6 +347,13 @@ fn cli_sweeps_shards_and_merges() {
         "{}",
         stderr(&none)
     );
+    let wholes = patchsim(&["merge", "whole", "merged", "--out", "m5"], dir.path());
+    assert_eq!(wholes.status.code(), Some(2));
+    assert!(
+        stderr(&wholes).contains("whole and merged are whole studies, not shards"),
+        "{}",
+        stderr(&wholes)
+    );
 }
 
 /// Hand-edited study files: every field of `study.json` and every row of
@@ -479,6 +486,13 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
             expect,
         ));
     }
+    // One run twice (over another).
+    let run_lines: Vec<&str> = runs.lines().collect();
+    edits.push((
+        "runs.csv".to_string(),
+        runs.replacen(run_lines[2], run_lines[1], 1),
+        "twice; it was edited: run the shard again",
+    ));
     // Milestones that contradict each other.
     let header: Vec<&str> = runs.lines().next().expect("header").split(',').collect();
     let column = |name: &str| header.iter().position(|h| *h == name).expect(name);
