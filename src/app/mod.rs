@@ -33,14 +33,19 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Estate, Error> {
 }
 
 /// Reads a scenario (`None`: the embedded default) and applies the `--set`
-/// overrides, in order, through the scenario's own types; not checked yet.
+/// overrides, in order (the numbers of servers last), through the
+/// scenario's own types; not checked yet.
 pub fn read_with(path: Option<&Path>, sets: &[Override]) -> Result<Scenario, Error> {
     let origin = origin_of(path);
     let mut raw = match path {
         Some(p) => scenario::load(p)?,
         None => scenario::parse(scenario::DEFAULT_SCENARIO, &origin)?,
     };
-    for set in sets {
+    // The numbers of servers last, as `apply_sets` sets them.
+    let (counts, fields): (Vec<&Override>, Vec<&Override>) = sets
+        .iter()
+        .partition(|s| scenario::is_server_count(&s.path));
+    for set in fields.into_iter().chain(counts) {
         raw = scenario::apply_sets(&raw, &[(&set.path, &set.value)]).map_err(|message| {
             ScenarioError::Set {
                 arg: set.to_string(),

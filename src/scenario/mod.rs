@@ -23,7 +23,9 @@ pub use schema::{
     Scenario, Servers, Site, Suspension, Sync, Update, UpdatePoint, VmSize, Weekday, WsusCatalog,
     WsusPool,
 };
-pub use set::{Override, apply as apply_sets, check_path, set_server_count, split_values};
+pub use set::{
+    Override, apply as apply_sets, check_path, is_server_count, set_server_count, split_values,
+};
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
 pub use validate::{MAX_CLIENTS, MAX_SERVERS, Problem, resolved_text, validate};
 

@@ -178,23 +178,38 @@ impl std::str::FromStr for Override {
 /// The server lists whose length `servers.<role>.count` sets.
 const SERVER_LISTS: [&str; 3] = ["management_points", "update_points", "distribution_points"];
 
-/// Sets each `(path, value)` in a copy of `base`, in order. An error names
-/// what is wrong and what is allowed; the caller adds which `--set` it was.
+/// Whether `path` sets a number of servers (`servers.<role>.count`),
+/// which [`apply`] sets after every other field.
+pub fn is_server_count(path: &str) -> bool {
+    matches!(parse_path(path).as_deref(),
+        Ok([Step::Field(s), Step::Field(_), Step::Field(count)]) if s == "servers" && count == "count")
+}
+
+/// Sets each `(path, value)` in a copy of `base`, in order, but the
+/// numbers of servers (`servers.<role>.count`) after every other field:
+/// a cohort's fields are those of the cohort as the file has it, before a
+/// count spreads it over the servers, whatever the order of the sets. An
+/// error names what is wrong and what is allowed; the caller adds which
+/// `--set` it was.
 pub fn apply(base: &Scenario, sets: &[(&str, &str)]) -> Result<Scenario, String> {
     let mut scenario = base.clone();
+    let mut counts = Vec::new();
     for &(path, value) in sets {
         let steps = parse_path(path)?;
-        scenario = match steps.as_slice() {
+        match steps.as_slice() {
             [Step::Field(s), Step::Field(role), Step::Field(count)]
                 if s == "servers" && count == "count" =>
             {
                 let n = value.trim().parse::<usize>().map_err(|_| {
                     format!("expected a whole number of servers (1 or more), got '{value}'")
                 })?;
-                set_server_count(scenario, role, n)?
+                counts.push((role.clone(), n));
             }
-            _ => set_field(&scenario, &steps, path, value.trim())?,
-        };
+            _ => scenario = set_field(&scenario, &steps, path, value.trim())?,
+        }
+    }
+    for (role, n) in counts {
+        scenario = set_server_count(scenario, &role, n)?;
     }
     Ok(scenario)
 }
@@ -702,6 +717,27 @@ mod tests {
             e.contains("unknown choice `Slw` in `FaultEffect` (did you mean `Slow`?); allowed: `Down`, `Slow`"),
             "{e}"
         );
+    }
+
+    /// A cohort's field set before or after a number of servers means the
+    /// cohort as the file has it: the count spreads it afterwards.
+    #[test]
+    fn server_counts_come_after_the_other_fields_whatever_their_order() {
+        let name = base().cohorts[0].name.clone();
+        let cohort = format!("cohorts[{name}].count");
+        let count = "servers.distribution_points.count";
+        let a = apply(&base(), &[(count, "2"), (&cohort, "600")]).unwrap();
+        let b = apply(&base(), &[(&cohort, "600"), (count, "2")]).unwrap();
+        assert_eq!(
+            super::super::resolved_text(&a),
+            super::super::resolved_text(&b)
+        );
+        let halves: u32 = (a.cohorts.iter())
+            .filter(|c| c.name == name || c.name == format!("{name}-2"))
+            .map(|c| c.count)
+            .sum();
+        assert_eq!(halves, 600, "the 600 spread over both DPs");
+        assert!(is_server_count(count) && !is_server_count(&cohort));
     }
 
     #[test]
