@@ -929,10 +929,18 @@ mod tests {
         }
         let names: std::collections::BTreeSet<_> = all.iter().map(|e| e.name()).collect();
         assert_eq!(names.len(), all.len(), "one of each");
-        let failed = serde_json::to_string(&all[19]).expect("serialises");
+        let by_name = |name: &str| {
+            (all.iter().find(|e| e.name() == name))
+                .map(|e| serde_json::to_string(e).expect("serialises"))
+                .expect("listed")
+        };
         assert_eq!(
-            failed,
+            by_name("scan_failed"),
             r#"{"event":"scan_failed","to":"update_point","value":5}"#
+        );
+        assert_eq!(
+            by_name("policy_failed"),
+            r#"{"event":"policy_failed","value":60000}"#
         );
         let started = (all.iter().find(|e| e.name() == "phase_started"))
             .map(|e| serde_json::to_string(e).expect("serialises"))
