@@ -354,6 +354,21 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
             }
         )
     });
+    // Timelines sample every interval from 0; the summary is at the end.
+    let (end, every) = (estate.end().as_ms(), estate.sample_interval.as_ms());
+    let hours = |ms: u64| {
+        let text = format!("{:.3}", ms as f64 / 3.6e6);
+        format!("{} h", text.trim_end_matches('0').trim_end_matches('.'))
+    };
+    let ragged = (every > 0 && end % every != 0).then(|| {
+        format!(
+            "the duration ({}) is not a whole number of sample intervals ({}): compliance.csv, load.csv and the charts end at {}, the summary's end-of-run figures at {}",
+            hours(end),
+            crate::engine::SimDuration(every),
+            hours(end - end % every),
+            hours(end)
+        )
+    });
     model::too_long(estate)
         .into_iter()
         .map(|t| {
@@ -368,6 +383,7 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
         })
         .chain(catalog)
         .chain(closed)
+        .chain(ragged)
         .chain(full_pools(estate))
         .collect()
 }

@@ -608,3 +608,24 @@ fn messages_name_what_the_user_typed() {
         assert!(stderr(&o).len() < 400, "{args:?}: {}", stderr(&o));
     }
 }
+
+/// A duration that is not a whole number of sample intervals is run, with
+/// a warning that the timelines stop at the last sample before the end.
+#[test]
+fn a_ragged_duration_is_warned_of() {
+    let text = crate::common::ron(&crate::common::Knobs {
+        days: 2,
+        ..Default::default()
+    });
+    let even = crate::common::estate_of(&text);
+    assert!(patchsim::app::warnings(&even).is_empty());
+    let ragged =
+        crate::common::estate_of(&text.replace(r#"duration: "2d""#, r#"duration: "2d30m""#));
+    assert_eq!(
+        patchsim::app::warnings(&ragged),
+        [
+            "the duration (48.5 h) is not a whole number of sample intervals (1h): compliance.csv, \
+          load.csv and the charts end at 48 h, the summary's end-of-run figures at 48.5 h"
+        ]
+    );
+}
