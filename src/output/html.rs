@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::charts::{Chart, Subject};
 use super::json::{CohortSummary, DeploymentSummary, Percentiles, Summary, Thresholds};
 use super::load_charts::{capacity_words, role_words_by_name};
-use super::report::{format_duration, phase_line};
+use super::report::{format_duration, percent, phase_line};
 use crate::estate::Estate;
 
 /// The page's style sheet: system fonts, readable tables, charts that
@@ -381,7 +381,7 @@ fn time_to_compliance(s: &Summary) -> Section {
             } else {
                 row.push(Cell::td(view));
             }
-            row.push(Cell::num(format!("{pct:.1}%")));
+            row.push(Cell::num(percent(pct)));
             row.extend(fields(th).into_iter().map(|(_, v)| hours_cell(v.as_f64())));
             rows.push(row);
         }
@@ -495,7 +495,7 @@ fn by_cohort_table(sec: &mut Section, d: &DeploymentSummary) {
                     .into_iter()
                     .map(|(_, v)| Cell::num(scalar(&v))),
             );
-            row.push(Cell::num(format!("{pct:.1}%")));
+            row.push(Cell::num(percent(pct)));
             row.extend(
                 fields(times)
                     .into_iter()
@@ -724,7 +724,10 @@ fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
         let share = if x.rejected == 0 || x.arrived == 0 {
             String::new()
         } else {
-            format!(" ({:.1}%)", x.rejected as f64 * 100.0 / x.arrived as f64)
+            format!(
+                " ({})",
+                percent(x.rejected as f64 * 100.0 / x.arrived as f64)
+            )
         };
         rows.push(vec![
             Cell::td(x.name.clone()),
@@ -898,7 +901,7 @@ fn state_table<T: Serialize>(views: &[(&str, &T)], pct: &[(&str, f64)]) -> Vec<V
     for ((name, v), (_, p)) in views.iter().zip(pct) {
         let mut row = vec![Cell::td(*name)];
         row.extend(fields(v).into_iter().map(|(_, x)| Cell::num(scalar(&x))));
-        row.push(Cell::num(format!("{p:.1}%")));
+        row.push(Cell::num(percent(*p)));
         rows.push(row);
     }
     rows

@@ -33,6 +33,20 @@ pub fn format_duration(hours: f64) -> String {
     }
 }
 
+/// A share in percent to one decimal, `99.9%`. Shown as 100.0 % only when
+/// it is all and as 0.0 % only when it is none: 99.95 % (a client of 4,000
+/// still missing) is `99.9%`, 0.02 % is `0.1%`.
+pub(super) fn percent(pct: f64) -> String {
+    let text = format!("{pct:.1}");
+    if text == "100.0" && pct < 100.0 {
+        "99.9%".to_string()
+    } else if text == "0.0" && pct > 0.0 {
+        "0.1%".to_string()
+    } else {
+        text + "%"
+    }
+}
+
 fn cell(v: Option<f64>) -> String {
     v.map_or_else(|| "—".to_string(), format_duration)
 }
@@ -324,7 +338,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
                 } else {
                     "—".to_string()
                 },
-                format!("{end:.1}%"),
+                percent(end),
             ]);
         }
     }
@@ -686,6 +700,17 @@ fn counted(n: u64, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shares_are_whole_only_when_they_are() {
+        assert_eq!(percent(100.0), "100.0%");
+        assert_eq!(percent(99.95), "99.9%");
+        assert_eq!(percent(99.999), "99.9%");
+        assert_eq!(percent(99.94), "99.9%");
+        assert_eq!(percent(57.25), "57.2%");
+        assert_eq!(percent(0.02), "0.1%");
+        assert_eq!(percent(0.0), "0.0%");
+    }
 
     #[test]
     fn durations_read_well() {
