@@ -252,9 +252,20 @@ impl<'a> ServerView<'a> {
         let end = estate.end().as_ms();
         let interval = estate.sample_interval.as_ms();
         // Where the load is: from the interval before the first sample with
-        // anything in service, waiting, rejected or down, to the last.
+        // anything in service, waiting or down, or with any request
+        // arriving, served, rejected or byte sent in its interval, to the
+        // last. Samples alone would miss a server whose requests take
+        // milliseconds: rarely one in service at a sample, yet busy all
+        // run.
         let active = |r: &&&LoadRow| {
-            r.busy > 0 || r.queue > 0 || r.down || r.counts.rejected.iter().any(|&n| n > 0)
+            let c = &r.counts;
+            r.busy > 0
+                || r.queue > 0
+                || r.down
+                || r.bytes > 0
+                || [&c.arrived, &c.served, &c.rejected]
+                    .iter()
+                    .any(|k| k.iter().any(|&n| n > 0))
         };
         let first = rows
             .iter()

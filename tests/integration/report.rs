@@ -54,3 +54,33 @@ fn a_share_short_of_all_is_not_shown_as_all() {
     // The time-to-compliance table, the state table and the cohort table.
     assert_eq!(html.matches(">99.9%<").count(), 3, "{}", page_text(&html));
 }
+
+#[test]
+fn a_load_chart_is_zoomed_only_where_the_server_is_idle_around() {
+    let (estate, mut outcome, _) = small_run();
+    // The management point answers policy polls all run, each in
+    // milliseconds: seen in service at one sample instant only, mid-run.
+    let mp = (outcome.servers.iter())
+        .position(|x| x.name == "mp")
+        .expect("the mp");
+    let mut rows: Vec<_> = (outcome.load.iter_mut())
+        .filter(|r| r.server == mp)
+        .collect();
+    let arriving = (rows.iter())
+        .filter(|r| r.counts.arrived.iter().any(|&n| n > 0))
+        .count();
+    assert!(
+        arriving * 10 > rows.len() * 9,
+        "{arriving} of {}",
+        rows.len()
+    );
+    let middle = rows.len() / 2;
+    for (k, r) in rows.iter_mut().enumerate() {
+        (r.busy, r.queue) = (u32::from(k == middle), 0);
+    }
+    let charts = output::charts(&estate, &outcome);
+    let chart = (charts.iter())
+        .find(|c| c.file_name == format!("load-{mp}-mp.svg"))
+        .expect("the mp's chart");
+    assert!(!chart.svg.contains("zoomed"), "{}", chart.file_name);
+}
