@@ -1539,3 +1539,41 @@ fn prestaged_settings_are_checked() {
         );
     }
 }
+
+/// The words of an SVG chart, its `<text>` elements joined by spaces (a
+/// legend entry may be wrapped over several).
+fn chart_words(svg: &str) -> String {
+    (svg.split("<text").skip(1))
+        .filter_map(|t| t.split_once('>').and_then(|(_, r)| r.split_once("</text>")))
+        .map(|(words, _)| words.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A link's load chart zoomed to its few busy hours still counts, in its
+/// legend, the intervals of the whole run at or above the threshold.
+#[test]
+fn a_zoomed_link_chart_counts_every_interval_of_the_run() {
+    let estate = scenario(200, "20Mbps", "0s", false, "");
+    let out = common::simulate(&estate);
+    let i = (out.servers.iter())
+        .position(|s| s.role == ServerRole::WanLink)
+        .expect("the link");
+    let chart = (patchsim::output::charts(&estate, &out).into_iter())
+        .find(|c| c.file_name == format!("load-{i}-branch.svg"))
+        .expect("the link's chart");
+    let words = chart_words(&chart.svg);
+    assert!(words.contains("zoomed to where the load is"), "{words}");
+    let rows: Vec<_> = out.load.iter().filter(|r| r.server == i).collect();
+    let ms = estate.sample_interval.as_ms();
+    let bps = 20_000_000.0;
+    let busy = (rows.iter())
+        .filter(|r| r.bytes as f64 * 8.0 * 1000.0 / (ms as f64 * bps) >= 0.8)
+        .count();
+    assert!(busy > 0, "the link is busy a while");
+    let said = format!(
+        "{busy} of {} intervals at or above the threshold",
+        rows.len()
+    );
+    assert!(words.contains(&said), "{said}: {words}");
+}
