@@ -52,7 +52,7 @@ fn cell(v: Option<f64>) -> String {
 }
 
 /// `+2d 04h` after, `−3h 10m` before.
-fn signed(v: Option<f64>) -> String {
+pub(super) fn signed(v: Option<f64>) -> String {
     match v {
         None => "—".to_string(),
         Some(h) if h < 0.0 => format!("−{}", format_duration(-h)),

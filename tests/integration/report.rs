@@ -15,6 +15,7 @@ fn small_run() -> (
         always_on: 40,
         desktops: 40,
         days: 5,
+        failure: 0.0,
         ..common::Knobs::default()
     });
     let summary = output::summary(&estate, &outcome);
@@ -83,4 +84,30 @@ fn a_load_chart_is_zoomed_only_where_the_server_is_idle_around() {
         .find(|c| c.file_name == format!("load-{mp}-mp.svg"))
         .expect("the mp's chart");
     assert!(!chart.svg.contains("zoomed"), "{}", chart.file_name);
+}
+
+#[test]
+fn the_report_has_the_printed_summarys_time_to_compliance_table() {
+    let (estate, _, summary) = small_run();
+    let text = output::summary_text(&summary, &[]);
+    let html = output::report_html(&estate, &summary, &[], "");
+    assert!(text.contains("95% vs deadline") && html.contains(">95% vs deadline</th>"));
+    let d = &summary.deployments[0];
+    for (view, after) in [
+        ("true", d.hours_after_deadline_to_pct_true.pct_95),
+        ("reported", d.hours_after_deadline_to_pct_reported.pct_95),
+    ] {
+        let after = after.expect("95 % reached");
+        let sign = if after < 0.0 { "−" } else { "+" };
+        let words = format!("{sign}{}", output::format_duration(after.abs()));
+        let row = (text.lines())
+            .find(|l| l.contains(&format!(" {view} ")))
+            .expect("the row");
+        assert!(row.contains(&format!(" {words} ")), "{row}");
+        assert!(
+            html.contains(&format!(" title=\"{after} h\">{words}</td>")),
+            "{words} for {view} in {}",
+            page_text(&html)
+        );
+    }
 }
