@@ -653,7 +653,7 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
     for d in &s.deployments {
         sec.heading(format!("Time to compliant: {}", d.name));
         sec.note(
-            "Hours from the deployment's creation until its content had crossed the WAN link \
+            "Time from the deployment's creation until its content had crossed the WAN link \
              to the location's own DPs, and until each share of a location's targeted \
              clients was compliant, as the site database reports it (true in brackets).",
         );
@@ -676,20 +676,26 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
                 continue;
             };
             let (t, r) = (&part.hours_to_pct_true, &part.hours_to_pct_reported);
-            let h = |v: Option<f64>| v.map_or("never".to_string(), |h| format!("{h:.1} h"));
-            let content = part.hours_to_content_on_dps.map_or("—".to_string(), h);
-            let mut row = vec![
-                Cell::td(l.name.clone()),
-                Cell::num(part.targeted),
-                Cell::num(content),
-            ];
+            let words = |v: Option<f64>| v.map_or("never".to_string(), format_duration);
+            let hours = |v: Option<f64>| v.map_or("never".to_string(), |h| format!("{h} h"));
+            let content = match part.hours_to_content_on_dps {
+                None => Cell::num("—"),
+                Some(None) => Cell::num("never"),
+                Some(at) => hours_cell(at),
+            };
+            let mut row = vec![Cell::td(l.name.clone()), Cell::num(part.targeted), content];
             for (t, r) in [
                 (t.pct_50, r.pct_50),
                 (t.pct_80, r.pct_80),
                 (t.pct_95, r.pct_95),
                 (t.pct_99, r.pct_99),
             ] {
-                row.push(Cell::num(format!("{} ({})", h(r), h(t))));
+                let cell = Cell::num(format!("{} ({})", words(r), words(t)));
+                row.push(if r.is_some() || t.is_some() {
+                    cell.title(format!("{} ({})", hours(r), hours(t)))
+                } else {
+                    cell
+                });
             }
             rows.push(row);
         }

@@ -1577,3 +1577,25 @@ fn a_zoomed_link_chart_counts_every_interval_of_the_run() {
     );
     assert!(words.contains(&said), "{said}: {words}");
 }
+
+/// report.html writes each location's times to compliant as the printed
+/// summary writes durations, the hours in the cell's tooltip.
+#[test]
+fn the_report_writes_location_times_as_durations() {
+    let estate = scenario(40, "20Mbps", "0s", false, "");
+    let out = common::simulate(&estate);
+    let s = patchsim::output::summary(&estate, &out);
+    let html = patchsim::output::report_html(&estate, &s, &[], "");
+    let part = &s.locations[1].deployments[0];
+    let (r, t) = (
+        part.hours_to_pct_reported.pct_95.expect("reported 95 %"),
+        part.hours_to_pct_true.pct_95.expect("true 95 %"),
+    );
+    let words = patchsim::output::format_duration;
+    let cell = format!(
+        "<td class=\"num\" title=\"{r} h ({t} h)\">{} ({})</td>",
+        words(r),
+        words(t)
+    );
+    assert!(html.contains(&cell), "{cell}");
+}
