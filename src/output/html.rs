@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::charts::{Chart, Subject};
 use super::json::{CohortSummary, DeploymentSummary, Percentiles, Summary, Thresholds};
-use super::load_charts::{capacity_words, role_words_by_name};
+use super::load_charts::{capacity_words, role_words_by_name, thousands};
 use super::report::{format_duration, percent, phase_line, signed};
 use crate::estate::Estate;
 
@@ -78,6 +78,10 @@ impl Cell {
             class: "num",
             ..Cell::td(text.to_string())
         }
+    }
+    /// A count, right-aligned, with thousands separators: `12,345`.
+    fn count(n: impl Into<u64>) -> Cell {
+        Cell::num(thousands(n.into()))
     }
     fn class(self, class: &'static str) -> Cell {
         Cell { class, ..self }
@@ -179,7 +183,10 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
     for d in &s.deployments {
         let i = d.index;
         let mut sec = Section::new(format!("deployment-{i}"), format!("Deployment: {}", d.name));
-        let mut rows = vec![("targeted clients".to_string(), d.targeted.to_string())];
+        let mut rows = vec![vec![
+            Cell::th("targeted clients"),
+            Cell::td(thousands(u64::from(d.targeted))),
+        ]];
         for (what, at) in [
             ("created", d.created_h),
             ("available", d.available_h),
@@ -187,15 +194,20 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
             ("published (content on the DPs, in policy)", d.published_h),
         ] {
             let v = match at {
-                Some(hours) => format!("{} (hour {hours} since the start)", when(hours)),
-                None => "never".to_string(),
+                Some(h) => Cell::td(format!(
+                    "{} (hour {} since the start)",
+                    when(h),
+                    short_hours(h)
+                ))
+                .title(format!("{h} h")),
+                None => Cell::td("never"),
             };
-            rows.push((what.to_string(), v));
+            rows.push(vec![Cell::th(what), v]);
         }
         if let Some(p) = &d.phase {
-            rows.push(("phased deployment".to_string(), phase_line(p)));
+            rows.push(vec![Cell::th("phased deployment"), Cell::td(phase_line(p))]);
         }
-        sec.table("kv", key_values(&rows));
+        sec.table("kv", rows);
         sec.heading("State at the end of the run");
         sec.table(
             "",
@@ -244,13 +256,14 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
     latency.note(format!(
         "Time from a state message being queued on the client to its arrival in the site \
          database; {} messages were still on their way at the end of the run{}.",
-        s.state_messages_pending_at_end,
+        thousands(s.state_messages_pending_at_end),
         match s.totals.state_messages_lost {
             0 => String::new(),
             lost => format!(
-                ", and {lost} were lost on the way ({} resyncs made good what later \
+                ", and {} were lost on the way ({} resyncs made good what later \
                  batches showed missing)",
-                s.totals.resyncs
+                thousands(lost),
+                thousands(s.totals.resyncs)
             ),
         }
     ));
@@ -265,7 +278,7 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         .map(|(k, v)| {
             let text = match v.as_u64() {
                 Some(b) if k.starts_with("bytes") || k.ends_with("bytes_saved") => {
-                    format!("{b} ({})", decimal_bytes(b))
+                    format!("{} ({})", thousands(b), decimal_bytes(b))
                 }
                 _ => scalar(&v),
             };
@@ -316,10 +329,14 @@ fn header(estate: &Estate, s: &Summary, title: &str) -> Section {
             ("start".into(), s.start.clone()),
             (
                 "simulated".into(),
-                format!("{} ({} h)", format_duration(s.duration_h), s.duration_h),
+                format!(
+                    "{} ({} h)",
+                    format_duration(s.duration_h),
+                    short_hours(s.duration_h)
+                ),
             ),
-            ("clients".into(), s.clients.to_string()),
-            ("events".into(), s.events.to_string()),
+            ("clients".into(), thousands(u64::from(s.clients))),
+            ("events".into(), thousands(s.events)),
         ]),
     );
     let link = |id: &str, text: &str| Link {
@@ -387,7 +404,7 @@ fn time_to_compliance(s: &Summary) -> Section {
             if k == 0 {
                 row.push(Cell::td(d.name.clone()).rows(2));
                 row.push(Cell::td(view));
-                row.push(Cell::num(d.targeted).rows(2));
+                row.push(Cell::count(d.targeted).rows(2));
             } else {
                 row.push(Cell::td(view));
             }
@@ -428,16 +445,16 @@ fn unknown_table(sec: &mut Section, d: &DeploymentSummary, co_managed: bool) {
                     "conflicting domain GPO: scans another update server, so this site can \
                      neither know nor change it"
                 }),
-                Cell::num(u.true_gpo_conflict),
+                Cell::count(u.true_gpo_conflict),
             ],
             vec![
                 Cell::td("reported").rows(2),
                 Cell::td("its last scan report was a failure"),
-                Cell::num(u.reported_scan_failed),
+                Cell::count(u.reported_scan_failed),
             ],
             vec![
                 Cell::td("has not yet reported a state for every update"),
-                Cell::num(u.reported_not_yet_reported),
+                Cell::count(u.reported_not_yet_reported),
             ],
         ],
     );
@@ -502,7 +519,7 @@ fn by_cohort_table(sec: &mut Section, d: &DeploymentSummary) {
             if k == 0 {
                 row.push(Cell::td(p.cohort.clone()).rows(2));
                 row.push(Cell::td(view));
-                row.push(Cell::num(p.targeted).rows(2));
+                row.push(Cell::count(p.targeted).rows(2));
             } else {
                 row.push(Cell::td(view));
             }
@@ -549,11 +566,11 @@ fn cohorts_section(s: &Summary) -> Section {
     rows.extend(s.cohorts.iter().map(|c| {
         let mut row = vec![
             Cell::td(c.name.clone()),
-            Cell::num(c.clients),
-            Cell::num(c.gpo_conflicts),
+            Cell::count(c.clients),
+            Cell::count(c.gpo_conflicts),
         ];
         if co_managed {
-            row.push(Cell::num(c.co_managed));
+            row.push(Cell::count(c.co_managed));
         }
         row
     }));
@@ -627,7 +644,7 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
         };
         let mut row = vec![
             Cell::td(l.name.clone()),
-            Cell::num(l.clients),
+            Cell::count(l.clients),
             Cell::td(dps),
         ];
         match &l.wan_link {
@@ -683,7 +700,11 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
                 Some(None) => Cell::num("never"),
                 Some(at) => hours_cell(at),
             };
-            let mut row = vec![Cell::td(l.name.clone()), Cell::num(part.targeted), content];
+            let mut row = vec![
+                Cell::td(l.name.clone()),
+                Cell::count(part.targeted),
+                content,
+            ];
             for (t, r) in [
                 (t.pct_50, r.pct_50),
                 (t.pct_80, r.pct_80),
@@ -759,15 +780,21 @@ fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
             } else {
                 capacity_words(x.capacity, noun)
             }),
-            Cell::num(x.peak_busy),
-            Cell::num(x.queue_limit.map_or("none".to_string(), |l| l.to_string())),
+            Cell::count(x.peak_busy),
+            Cell::num(
+                x.queue_limit
+                    .map_or("none".to_string(), |l| thousands(u64::from(l))),
+            ),
             hot(
-                Cell::num(x.peak_queue),
+                Cell::count(x.peak_queue),
                 x.queue_limit.is_some_and(|l| x.peak_queue >= l),
             ),
-            Cell::num(x.arrived),
-            Cell::num(x.served),
-            hot(Cell::num(format!("{}{share}", x.rejected)), x.rejected > 0),
+            Cell::count(x.arrived),
+            Cell::count(x.served),
+            hot(
+                Cell::num(format!("{}{share}", thousands(x.rejected))),
+                x.rejected > 0,
+            ),
             Cell::num(if x.bytes_served > 0 {
                 decimal_bytes(x.bytes_served)
             } else {
@@ -899,6 +926,13 @@ fn catalog_section(s: &Summary, when: &dyn Fn(f64) -> String) -> Section {
     sec
 }
 
+/// Hours to two decimals at most, `57.51`, `336`: the exact value is in
+/// `summary.json` and the cell's tooltip.
+fn short_hours(hours: f64) -> String {
+    let text = format!("{hours:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// A cell with a duration in words, the hours as its tooltip.
 fn hours_cell(hours: Option<f64>) -> Cell {
     match hours {
@@ -986,10 +1020,12 @@ pub(crate) fn decimal_bytes(b: u64) -> String {
     }
 }
 
-/// A JSON scalar as text: numbers as in `summary.json`, null as "—".
+/// A JSON scalar as text: numbers as in `summary.json`, counts with
+/// thousands separators, null as "—".
 fn scalar(v: &Value) -> String {
     match v {
         Value::Null => "—".to_string(),
+        Value::Number(n) if n.is_u64() => thousands(n.as_u64().unwrap_or_default()),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
@@ -998,6 +1034,14 @@ fn scalar(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_read_well() {
+        assert_eq!(short_hours(165.54363138888888), "165.54");
+        assert_eq!(short_hours(57.0), "57");
+        assert_eq!(short_hours(57.5), "57.5");
+        assert_eq!(short_hours(0.001), "0");
+    }
 
     #[test]
     fn byte_counts_read_well() {

@@ -496,9 +496,9 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             sources.join(", "),
             bytes(t.dp_bytes_saved),
             bytes(t.bytes_saved_by_express),
-            t.peer_fallbacks,
-            t.microsoft_update_fallbacks,
-            t.cache_evictions
+            thousands(t.peer_fallbacks),
+            thousands(t.microsoft_update_fallbacks),
+            thousands(t.cache_evictions)
         );
         let dps: Vec<String> = (s.servers.iter())
             .filter(|x| x.role == "dp")
@@ -535,7 +535,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         let _ = writeln!(
             out,
             "catalog syncs: {} failed while the top-level SUP was down (the first {}), each retried",
-            failed.len(),
+            thousands(failed.len() as u64),
             local(s, first.started_h)
         );
     }
@@ -576,16 +576,16 @@ fn catalog_line(c: &super::json::CatalogSummary) -> String {
     };
     format!(
         "WSUS catalog: {} valid updates of {} not declined ({} superseded{}){guidance}: a scan costs the SUP {}x its scan time (set for {})",
-        c.valid_updates,
-        c.updates,
-        (f64::from(c.updates) * c.superseded_share).round(),
+        thousands(u64::from(c.valid_updates)),
+        thousands(u64::from(c.updates)),
+        thousands((f64::from(c.updates) * c.superseded_share).round() as u64),
         if c.decline_superseded {
             ", declined by WSUS maintenance"
         } else {
             ", not declined"
         },
         c.scan_cost,
-        c.reference_updates
+        thousands(u64::from(c.reference_updates))
     )
 }
 

@@ -111,3 +111,27 @@ fn the_report_has_the_printed_summarys_time_to_compliance_table() {
         );
     }
 }
+
+#[test]
+fn numbers_read_as_numbers_not_as_floats_or_digit_runs() {
+    let (estate, _, mut summary) = small_run();
+    summary.deployments[0].published_h = Some(165.54363138888888);
+    summary.events = 1_400_580;
+    summary.servers[0].peak_busy = 8000;
+    summary.totals.microsoft_update_fallbacks = 2693;
+    let text = output::summary_text(&summary, &[]);
+    assert!(
+        text.contains(" 2,693 Microsoft Update fallbacks,"),
+        "{text}"
+    );
+    let html = output::report_html(&estate, &summary, &[], "");
+    let shown = page_text(&html);
+    assert!(
+        html.contains(" title=\"165.54363138888888 h\">Sun 2026-11-15 21:32 (hour 165.54 since the start)</td>"),
+        "{shown}"
+    );
+    assert!(!shown.contains("165.543"), "{shown}");
+    assert!(html.contains("<td>1,400,580</td>"), "{shown}");
+    // The server table: peak in service next to "6,000 connections".
+    assert!(html.contains("<td class=\"num\">8,000</td>"), "{shown}");
+}
