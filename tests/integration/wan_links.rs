@@ -1599,3 +1599,31 @@ fn the_report_writes_location_times_as_durations() {
     );
     assert!(html.contains(&cell), "{cell}");
 }
+
+/// docs/outputs.md's paragraph on a WAN link's rows of `load.csv` names
+/// every measure a link has there.
+#[test]
+fn the_docs_list_every_measure_of_a_link() {
+    let estate = scenario(20, "20Mbps", "0s", false, "");
+    let out = common::simulate(&estate);
+    let csv = patchsim::output::load_csv(&estate, &out);
+    let header: Vec<&str> = csv.lines().next().expect("a header").split(',').collect();
+    let at = |name: &str| header.iter().position(|&c| c == name).expect(name);
+    let (role, measure) = (at("role"), at("measure"));
+    let measures: std::collections::BTreeSet<String> = (csv.lines().skip(1))
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[role] == "wan_link")
+        .map(|f| f[measure].to_string())
+        .collect();
+    assert!(measures.contains("down"), "{measures:?}");
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/outputs.md"),
+    )
+    .expect("docs/outputs.md");
+    let paragraph = (docs.split("\n\n"))
+        .find(|p| p.starts_with("A WAN link's rows:"))
+        .expect("the WAN link paragraph");
+    for m in &measures {
+        assert!(paragraph.contains(&format!("`{m}`")), "`{m}` missing");
+    }
+}
