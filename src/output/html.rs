@@ -247,6 +247,9 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         sections.push(sec);
     }
     sections.push(cohorts_section(s));
+    if !s.primaries.is_empty() {
+        sections.push(primaries_section(s, &when));
+    }
     if !s.locations.is_empty() {
         sections.push(locations_section(s, charts));
     }
@@ -350,8 +353,11 @@ fn header(estate: &Estate, s: &Summary, title: &str) -> Section {
             &format!("Deployment: {}", d.name),
         ));
     }
+    links.push(link("cohorts", "Cohorts"));
+    if !s.primaries.is_empty() {
+        links.push(link("primaries", "Primary sites"));
+    }
     links.extend([
-        link("cohorts", "Cohorts"),
         link("servers", "Servers and load"),
         link("catalog", "Updates and syncs"),
         link("latency", "State message latency"),
@@ -605,6 +611,56 @@ fn cohorts_section(s: &Summary) -> Section {
             .map(|c| (c.name.as_str(), get(c)))
             .collect();
         sec.table("", percentile_table(&rows, per_hour));
+    }
+    sec
+}
+
+/// In a hierarchy, per deployment, each primary site as its own database
+/// shows it: when the policy was published there, the compliant share at
+/// the end, and the time to 95 % compliant, true and reported.
+fn primaries_section(s: &Summary, when: &dyn Fn(f64) -> String) -> Section {
+    let mut sec = Section::new("primaries", "Primary sites");
+    sec.note(
+        "Each primary site of the hierarchy and its own clients, as its own site database \
+         shows them. Published: when the deployment's policy was published there. \
+         95%: time from the deployment's creation until 95 % of the clients it targets \
+         there were compliant, to the sample; — where it was not reached.",
+    );
+    for d in &s.deployments {
+        sec.heading(format!("Primary sites: {}", d.name));
+        let mut rows = vec![vec![
+            Cell::th("primary").rows(2),
+            Cell::th("clients").rows(2),
+            Cell::th("targeted").rows(2),
+            Cell::th("published").rows(2),
+            Cell::th("compliant at the end").cols(2),
+            Cell::th("95%").cols(2),
+        ]];
+        rows.push(
+            ["true", "reported", "true", "reported"]
+                .into_iter()
+                .map(Cell::th)
+                .collect(),
+        );
+        for p in &s.primaries {
+            let Some(part) = p.deployments.iter().find(|x| x.name == d.name) else {
+                continue;
+            };
+            rows.push(vec![
+                Cell::td(p.code.clone()),
+                Cell::count(p.clients),
+                Cell::count(part.targeted),
+                match part.published_h {
+                    Some(h) => Cell::td(when(h)).title(format!("{h} h")),
+                    None => Cell::td("never"),
+                },
+                Cell::num(percent(part.compliant_pct_true)),
+                Cell::num(percent(part.compliant_pct_reported)),
+                hours_cell(part.hours_to_95_true),
+                hours_cell(part.hours_to_95_reported),
+            ]);
+        }
+        sec.table("", rows);
     }
     sec
 }

@@ -8,7 +8,8 @@ use serde::Serialize;
 use crate::engine::SimTime;
 use crate::estate::{DeploymentSpec, Estate, PhaseStart, ServerRef};
 use crate::model::{
-    Compliance, ContentBytes, Outcome, PhaseReason, PhaseRecord, ServerRole, THRESHOLDS, Totals,
+    Compliance, ContentBytes, Outcome, PhaseReason, PhaseRecord, SampleRow, ServerRole, THRESHOLDS,
+    Totals,
 };
 use crate::output::start_text;
 
@@ -385,6 +386,9 @@ pub struct PrimaryDeployment {
     pub compliant_pct_true: f64,
     /// Compliant share at the end, percent, in the primary's database.
     pub compliant_pct_reported: f64,
+    /// Hours from creation until 95 % of its clients the deployment
+    /// targets were truly compliant, to the sample (null: not reached).
+    pub hours_to_95_true: Option<f64>,
     /// Hours from creation until 95 % compliant in the primary's database,
     /// to the sample (null: not reached).
     pub hours_to_95_reported: Option<f64>,
@@ -1005,6 +1009,16 @@ fn primaries(estate: &Estate, outcome: &Outcome) -> Vec<PrimarySummary> {
                     let targeted: u32 = rows.first().map_or(0, |r| r.truth.iter().sum());
                     let last = rows.last();
                     let need = (u64::from(targeted) * 95).div_ceil(100);
+                    // The first sample with 95 % compliant in `view`.
+                    let at_95 = |view: fn(&SampleRow) -> &[u32; 4]| {
+                        rows.iter()
+                            .find(|r| targeted > 0 && u64::from(ok(view(r))) >= need)
+                            .map(|r| {
+                                let created = outcome.deployments[d].created;
+                                let created = created.unwrap_or(SimTime::MAX);
+                                hours(SimTime(r.time.since(created).as_ms()))
+                            })
+                    };
                     PrimaryDeployment {
                         name: spec.name.clone(),
                         targeted,
@@ -1012,14 +1026,8 @@ fn primaries(estate: &Estate, outcome: &Outcome) -> Vec<PrimarySummary> {
                         compliant_pct_true: last.map_or(0.0, |r| pct(ok(&r.truth), targeted)),
                         compliant_pct_reported: last
                             .map_or(0.0, |r| pct(ok(&r.reported), targeted)),
-                        hours_to_95_reported: rows
-                            .iter()
-                            .find(|r| targeted > 0 && u64::from(ok(&r.reported)) >= need)
-                            .map(|r| {
-                                let created = outcome.deployments[d].created;
-                                let created = created.unwrap_or(SimTime::MAX);
-                                hours(SimTime(r.time.since(created).as_ms()))
-                            }),
+                        hours_to_95_true: at_95(|r| &r.truth),
+                        hours_to_95_reported: at_95(|r| &r.reported),
                     }
                 })
                 .collect(),

@@ -142,3 +142,37 @@ fn a_cohort_lives_in_one_primary_and_primaries_have_a_size_limit() {
         "{err}"
     );
 }
+
+/// report.html has a table per deployment of each primary site as its own
+/// database shows it: the time to 95 % compliant, true and reported, as
+/// summary.json's `primaries[]` has them.
+#[test]
+fn the_report_shows_each_primary() {
+    let mut raw =
+        patchsim::scenario::load(std::path::Path::new("scenarios/hierarchy.ron")).expect("loads");
+    raw.duration = "5d".parse().expect("a duration");
+    let estate = patchsim::scenario::build(raw, "hierarchy.ron").unwrap_or_else(|e| panic!("{e}"));
+    let out = model::run(&estate, RunOptions::default()).expect("never stopped");
+    let s = patchsim::output::summary(&estate, &out);
+    let html = patchsim::output::report_html(&estate, &s, &[], "");
+    assert_eq!(s.primaries.len(), 3);
+    assert!(html.contains("<section id=\"primaries\">"));
+    let cell = |h: Option<f64>| match h {
+        Some(v) => format!(
+            "<td class=\"num\" title=\"{v} h\">{}</td>",
+            patchsim::output::format_duration(v)
+        ),
+        None => "<td class=\"num\">—</td>".to_string(),
+    };
+    for p in &s.primaries {
+        let d = &p.deployments[0];
+        let (t, r) = (d.hours_to_95_true, d.hours_to_95_reported);
+        assert!(t.is_some() && r.is_some(), "{} reached 95 %", p.code);
+        let row = format!("{}{}</tr>", cell(t), cell(r));
+        let at = html
+            .find(&format!("<tr><td>{}</td>", p.code))
+            .unwrap_or_else(|| panic!("a row for {}", p.code));
+        let end = at + html[at..].find("</tr>").expect("the row's end") + 5;
+        assert!(html[at..end].ends_with(&row), "{}", &html[at..end]);
+    }
+}
