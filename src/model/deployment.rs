@@ -132,9 +132,9 @@ struct DeploymentState {
     site_counts: Vec<Counts>,
     /// When its policy was published at each primary.
     site_published_at: Vec<Option<SimTime>>,
-    /// In a hierarchy: when each primary's database first showed 95 % of
-    /// its targeted clients compliant.
-    site_95_reported: Vec<Option<SimTime>>,
+    /// In a hierarchy: when 95 % of each primary's targeted clients were
+    /// first compliant, truly and as its database showed them.
+    site_95: Vec<[Option<SimTime>; 2]>,
     counts: Counts,
     targeted: u32,
     published_at: Option<SimTime>,
@@ -250,7 +250,7 @@ impl Deployments {
                         Vec::new()
                     },
                     site_published_at: vec![None; estate.primaries.len()],
-                    site_95_reported: vec![None; estate.primaries.len()],
+                    site_95: vec![[None; 2]; estate.primaries.len()],
                     counts: Counts::default(),
                     targeted: spec.targeted(estate),
                     published_at: None,
@@ -479,18 +479,21 @@ impl Deployments {
     }
 
     /// Records the first time each compliance threshold is reached.
-    /// Marks when primary `site`'s database first shows 95 % of the
-    /// clients `d` targets there compliant.
+    /// Marks when 95 % of the clients `d` targets at primary `site` are
+    /// first compliant, truly and in its database.
     fn check_site_threshold(&mut self, d: DeploymentId, site: usize, now: SimTime) {
         let dep = &mut self.states[d.index()];
-        if dep.site_95_reported[site].is_some() {
-            return;
-        }
         let counts = &dep.site_counts[site];
         let targeted: u64 = counts.truth.states.iter().map(|&n| u64::from(n)).sum();
-        let ok = u64::from(Counts::compliant(&counts.reported.states));
-        if targeted > 0 && ok >= (targeted * 95).div_ceil(100) {
-            dep.site_95_reported[site] = Some(now);
+        let need = (targeted * 95).div_ceil(100);
+        for (view, states) in [&counts.truth.states, &counts.reported.states]
+            .into_iter()
+            .enumerate()
+        {
+            let at = &mut dep.site_95[site][view];
+            if at.is_none() && targeted > 0 && u64::from(Counts::compliant(states)) >= need {
+                *at = Some(now);
+            }
         }
     }
 
@@ -558,7 +561,7 @@ impl Deployments {
                     picked: dep.picked.as_deref().map(<[UpdateId]>::to_vec),
                     published_at: dep.published_at,
                     site_published_at: dep.site_published_at,
-                    site_95_reported: dep.site_95_reported,
+                    site_95: dep.site_95,
                     thresholds: dep.thresholds,
                     assignments: (assignments.take_deployment(d))
                         .enumerate()
@@ -675,7 +678,7 @@ impl World<'_> {
             dep.site_counts
                 .iter_mut()
                 .for_each(|k| *k = Counts::default());
-            dep.site_95_reported.fill(None);
+            dep.site_95.fill([None; 2]);
             dep.thresholds = Thresholds::default();
             dep.ttc_true.reset();
             dep.ttc_reported.reset();
@@ -797,6 +800,9 @@ impl World<'_> {
                 if old != cell {
                     counts.truth.remove(old);
                     counts.truth.add(cell);
+                    if cell.state.is_compliant() {
+                        site_check = Some(site);
+                    }
                 }
                 let old_site = a.site_cell;
                 if old_site != sv {

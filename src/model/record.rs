@@ -155,9 +155,10 @@ pub struct DeploymentRecord {
     pub published_at: Option<SimTime>,
     /// When it was published at each primary site.
     pub site_published_at: Vec<Option<SimTime>>,
-    /// In a hierarchy: when each primary's database first showed 95 % of
-    /// the clients it targets there compliant.
-    pub site_95_reported: Vec<Option<SimTime>>,
+    /// In a hierarchy, per primary: when 95 % of the clients it targets
+    /// there were first compliant, truly (`[0]`) and as the primary's
+    /// database showed them (`[1]`).
+    pub site_95: Vec<[Option<SimTime>; 2]>,
     /// Threshold crossings.
     pub thresholds: Thresholds,
     /// Per client (indexed by client id; untargeted clients included);

@@ -294,14 +294,16 @@ impl<'a> Context<'a> {
     fn compliance_title(&self) -> String {
         format!(
             "{}: compliant share of {} targeted clients, true vs reported",
-            self.name, self.targeted
+            self.name,
+            super::load_charts::thousands(u64::from(self.targeted))
         )
     }
 
     fn states_title(&self) -> String {
         format!(
             "{}: true state of {} targeted clients",
-            self.name, self.targeted
+            self.name,
+            super::load_charts::thousands(u64::from(self.targeted))
         )
     }
 

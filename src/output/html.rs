@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use super::charts::{Chart, Subject};
 use super::json::{CohortSummary, DeploymentSummary, Percentiles, Summary, Thresholds};
-use super::load_charts::{capacity_words, role_words_by_name};
-use super::report::{format_duration, phase_line};
+use super::load_charts::{capacity_words, role_words_by_name, thousands};
+use super::report::{format_duration, percent, phase_line, signed};
 use crate::estate::Estate;
 
 /// The page's style sheet: system fonts, readable tables, charts that
@@ -78,6 +78,10 @@ impl Cell {
             class: "num",
             ..Cell::td(text.to_string())
         }
+    }
+    /// A count, right-aligned, with thousands separators: `12,345`.
+    fn count(n: impl Into<u64>) -> Cell {
+        Cell::num(thousands(n.into()))
     }
     fn class(self, class: &'static str) -> Cell {
         Cell { class, ..self }
@@ -179,7 +183,10 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
     for d in &s.deployments {
         let i = d.index;
         let mut sec = Section::new(format!("deployment-{i}"), format!("Deployment: {}", d.name));
-        let mut rows = vec![("targeted clients".to_string(), d.targeted.to_string())];
+        let mut rows = vec![vec![
+            Cell::th("targeted clients"),
+            Cell::td(thousands(u64::from(d.targeted))),
+        ]];
         for (what, at) in [
             ("created", d.created_h),
             ("available", d.available_h),
@@ -187,15 +194,20 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
             ("published (content on the DPs, in policy)", d.published_h),
         ] {
             let v = match at {
-                Some(hours) => format!("{} (hour {hours} since the start)", when(hours)),
-                None => "never".to_string(),
+                Some(h) => Cell::td(format!(
+                    "{} (hour {} since the start)",
+                    when(h),
+                    short_hours(h)
+                ))
+                .title(format!("{h} h")),
+                None => Cell::td("never"),
             };
-            rows.push((what.to_string(), v));
+            rows.push(vec![Cell::th(what), v]);
         }
         if let Some(p) = &d.phase {
-            rows.push(("phased deployment".to_string(), phase_line(p)));
+            rows.push(vec![Cell::th("phased deployment"), Cell::td(phase_line(p))]);
         }
-        sec.table("kv", key_values(&rows));
+        sec.table("kv", rows);
         sec.heading("State at the end of the run");
         sec.table(
             "",
@@ -235,6 +247,9 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         sections.push(sec);
     }
     sections.push(cohorts_section(s));
+    if !s.primaries.is_empty() {
+        sections.push(primaries_section(s, &when));
+    }
     if !s.locations.is_empty() {
         sections.push(locations_section(s, charts));
     }
@@ -244,13 +259,14 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
     latency.note(format!(
         "Time from a state message being queued on the client to its arrival in the site \
          database; {} messages were still on their way at the end of the run{}.",
-        s.state_messages_pending_at_end,
+        thousands(s.state_messages_pending_at_end),
         match s.totals.state_messages_lost {
             0 => String::new(),
             lost => format!(
-                ", and {lost} were lost on the way ({} resyncs made good what later \
+                ", and {} were lost on the way ({} resyncs made good what later \
                  batches showed missing)",
-                s.totals.resyncs
+                thousands(lost),
+                thousands(s.totals.resyncs)
             ),
         }
     ));
@@ -265,7 +281,7 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         .map(|(k, v)| {
             let text = match v.as_u64() {
                 Some(b) if k.starts_with("bytes") || k.ends_with("bytes_saved") => {
-                    format!("{b} ({})", decimal_bytes(b))
+                    format!("{} ({})", thousands(b), decimal_bytes(b))
                 }
                 _ => scalar(&v),
             };
@@ -316,10 +332,14 @@ fn header(estate: &Estate, s: &Summary, title: &str) -> Section {
             ("start".into(), s.start.clone()),
             (
                 "simulated".into(),
-                format!("{} ({} h)", format_duration(s.duration_h), s.duration_h),
+                format!(
+                    "{} ({} h)",
+                    format_duration(s.duration_h),
+                    short_hours(s.duration_h)
+                ),
             ),
-            ("clients".into(), s.clients.to_string()),
-            ("events".into(), s.events.to_string()),
+            ("clients".into(), thousands(u64::from(s.clients))),
+            ("events".into(), thousands(s.events)),
         ]),
     );
     let link = |id: &str, text: &str| Link {
@@ -333,8 +353,11 @@ fn header(estate: &Estate, s: &Summary, title: &str) -> Section {
             &format!("Deployment: {}", d.name),
         ));
     }
+    links.push(link("cohorts", "Cohorts"));
+    if !s.primaries.is_empty() {
+        links.push(link("primaries", "Primary sites"));
+    }
     links.extend([
-        link("cohorts", "Cohorts"),
         link("servers", "Servers and load"),
         link("catalog", "Updates and syncs"),
         link("latency", "State message latency"),
@@ -345,13 +368,16 @@ fn header(estate: &Estate, s: &Summary, title: &str) -> Section {
     sec
 }
 
-/// The printed summary's table: targeted, compliant at the end, and time
-/// from creation to each threshold, true and reported.
+/// The printed summary's table: targeted, compliant at the end, time
+/// from creation to each threshold, and the 95 % one from the deadline,
+/// true and reported.
 fn time_to_compliance(s: &Summary) -> Section {
     let mut sec = Section::new("compliance", "Time to compliance");
     sec.note(
         "Time from deployment creation until the share of targeted clients is compliant \
-         (installed or not required); — where it was not reached.",
+         (installed or not required); — where it was not reached. 95% vs deadline: when \
+         95 % was reached, counted from a Required deployment's deadline (+ after it, − \
+         before).",
     );
     let mut head: Vec<Cell> = ["deployment", "view", "targeted", "compliant"]
         .into_iter()
@@ -362,27 +388,40 @@ fn time_to_compliance(s: &Summary) -> Section {
             .into_iter()
             .map(|(k, _)| Cell::th(k.trim_start_matches("pct_").to_string() + "%")),
     );
+    head.push(Cell::th("95% vs deadline"));
     let mut rows = vec![head];
     for d in &s.deployments {
-        let views: [(&str, f64, &Thresholds); 2] = [
-            ("true", d.compliant_pct_true, &d.hours_to_pct_true),
+        let views: [(&str, f64, &Thresholds, &Thresholds); 2] = [
+            (
+                "true",
+                d.compliant_pct_true,
+                &d.hours_to_pct_true,
+                &d.hours_after_deadline_to_pct_true,
+            ),
             (
                 "reported",
                 d.compliant_pct_reported,
                 &d.hours_to_pct_reported,
+                &d.hours_after_deadline_to_pct_reported,
             ),
         ];
-        for (k, (view, pct, th)) in views.into_iter().enumerate() {
+        for (k, (view, pct, th, after)) in views.into_iter().enumerate() {
             let mut row = Vec::new();
             if k == 0 {
                 row.push(Cell::td(d.name.clone()).rows(2));
                 row.push(Cell::td(view));
-                row.push(Cell::num(d.targeted).rows(2));
+                row.push(Cell::count(d.targeted).rows(2));
             } else {
                 row.push(Cell::td(view));
             }
-            row.push(Cell::num(format!("{pct:.1}%")));
+            row.push(Cell::num(percent(pct)));
             row.extend(fields(th).into_iter().map(|(_, v)| hours_cell(v.as_f64())));
+            row.push(match after.pct_95 {
+                Some(v) if d.purpose == "required" => {
+                    Cell::num(signed(Some(v))).title(format!("{v} h"))
+                }
+                _ => Cell::num("—"),
+            });
             rows.push(row);
         }
     }
@@ -412,16 +451,16 @@ fn unknown_table(sec: &mut Section, d: &DeploymentSummary, co_managed: bool) {
                     "conflicting domain GPO: scans another update server, so this site can \
                      neither know nor change it"
                 }),
-                Cell::num(u.true_gpo_conflict),
+                Cell::count(u.true_gpo_conflict),
             ],
             vec![
                 Cell::td("reported").rows(2),
                 Cell::td("its last scan report was a failure"),
-                Cell::num(u.reported_scan_failed),
+                Cell::count(u.reported_scan_failed),
             ],
             vec![
                 Cell::td("has not yet reported a state for every update"),
-                Cell::num(u.reported_not_yet_reported),
+                Cell::count(u.reported_not_yet_reported),
             ],
         ],
     );
@@ -486,7 +525,7 @@ fn by_cohort_table(sec: &mut Section, d: &DeploymentSummary) {
             if k == 0 {
                 row.push(Cell::td(p.cohort.clone()).rows(2));
                 row.push(Cell::td(view));
-                row.push(Cell::num(p.targeted).rows(2));
+                row.push(Cell::count(p.targeted).rows(2));
             } else {
                 row.push(Cell::td(view));
             }
@@ -495,7 +534,7 @@ fn by_cohort_table(sec: &mut Section, d: &DeploymentSummary) {
                     .into_iter()
                     .map(|(_, v)| Cell::num(scalar(&v))),
             );
-            row.push(Cell::num(format!("{pct:.1}%")));
+            row.push(Cell::num(percent(pct)));
             row.extend(
                 fields(times)
                     .into_iter()
@@ -533,11 +572,11 @@ fn cohorts_section(s: &Summary) -> Section {
     rows.extend(s.cohorts.iter().map(|c| {
         let mut row = vec![
             Cell::td(c.name.clone()),
-            Cell::num(c.clients),
-            Cell::num(c.gpo_conflicts),
+            Cell::count(c.clients),
+            Cell::count(c.gpo_conflicts),
         ];
         if co_managed {
-            row.push(Cell::num(c.co_managed));
+            row.push(Cell::count(c.co_managed));
         }
         row
     }));
@@ -572,6 +611,56 @@ fn cohorts_section(s: &Summary) -> Section {
             .map(|c| (c.name.as_str(), get(c)))
             .collect();
         sec.table("", percentile_table(&rows, per_hour));
+    }
+    sec
+}
+
+/// In a hierarchy, per deployment, each primary site as its own database
+/// shows it: when the policy was published there, the compliant share at
+/// the end, and the time to 95 % compliant, true and reported.
+fn primaries_section(s: &Summary, when: &dyn Fn(f64) -> String) -> Section {
+    let mut sec = Section::new("primaries", "Primary sites");
+    sec.note(
+        "Each primary site of the hierarchy and its own clients, as its own site database \
+         shows them. Published: when the deployment's policy was published there. \
+         95%: time from the deployment's creation until 95 % of the clients it targets \
+         there were compliant, to the sample; — where it was not reached.",
+    );
+    for d in &s.deployments {
+        sec.heading(format!("Primary sites: {}", d.name));
+        let mut rows = vec![vec![
+            Cell::th("primary").rows(2),
+            Cell::th("clients").rows(2),
+            Cell::th("targeted").rows(2),
+            Cell::th("published").rows(2),
+            Cell::th("compliant at the end").cols(2),
+            Cell::th("95%").cols(2),
+        ]];
+        rows.push(
+            ["true", "reported", "true", "reported"]
+                .into_iter()
+                .map(Cell::th)
+                .collect(),
+        );
+        for p in &s.primaries {
+            let Some(part) = p.deployments.iter().find(|x| x.name == d.name) else {
+                continue;
+            };
+            rows.push(vec![
+                Cell::td(p.code.clone()),
+                Cell::count(p.clients),
+                Cell::count(part.targeted),
+                match part.published_h {
+                    Some(h) => Cell::td(when(h)).title(format!("{h} h")),
+                    None => Cell::td("never"),
+                },
+                Cell::num(percent(part.compliant_pct_true)),
+                Cell::num(percent(part.compliant_pct_reported)),
+                hours_cell(part.hours_to_95_true),
+                hours_cell(part.hours_to_95_reported),
+            ]);
+        }
+        sec.table("", rows);
     }
     sec
 }
@@ -611,7 +700,7 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
         };
         let mut row = vec![
             Cell::td(l.name.clone()),
-            Cell::num(l.clients),
+            Cell::count(l.clients),
             Cell::td(dps),
         ];
         match &l.wan_link {
@@ -637,7 +726,7 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
     for d in &s.deployments {
         sec.heading(format!("Time to compliant: {}", d.name));
         sec.note(
-            "Hours from the deployment's creation until its content had crossed the WAN link \
+            "Time from the deployment's creation until its content had crossed the WAN link \
              to the location's own DPs, and until each share of a location's targeted \
              clients was compliant, as the site database reports it (true in brackets).",
         );
@@ -660,12 +749,17 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
                 continue;
             };
             let (t, r) = (&part.hours_to_pct_true, &part.hours_to_pct_reported);
-            let h = |v: Option<f64>| v.map_or("never".to_string(), |h| format!("{h:.1} h"));
-            let content = part.hours_to_content_on_dps.map_or("—".to_string(), h);
+            let words = |v: Option<f64>| v.map_or("never".to_string(), format_duration);
+            let hours = |v: Option<f64>| v.map_or("never".to_string(), |h| format!("{h} h"));
+            let content = match part.hours_to_content_on_dps {
+                None => Cell::num("—"),
+                Some(None) => Cell::num("never"),
+                Some(at) => hours_cell(at),
+            };
             let mut row = vec![
                 Cell::td(l.name.clone()),
-                Cell::num(part.targeted),
-                Cell::num(content),
+                Cell::count(part.targeted),
+                content,
             ];
             for (t, r) in [
                 (t.pct_50, r.pct_50),
@@ -673,7 +767,12 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
                 (t.pct_95, r.pct_95),
                 (t.pct_99, r.pct_99),
             ] {
-                row.push(Cell::num(format!("{} ({})", h(r), h(t))));
+                let cell = Cell::num(format!("{} ({})", words(r), words(t)));
+                row.push(if r.is_some() || t.is_some() {
+                    cell.title(format!("{} ({})", hours(r), hours(t)))
+                } else {
+                    cell
+                });
             }
             rows.push(row);
         }
@@ -724,7 +823,10 @@ fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
         let share = if x.rejected == 0 || x.arrived == 0 {
             String::new()
         } else {
-            format!(" ({:.1}%)", x.rejected as f64 * 100.0 / x.arrived as f64)
+            format!(
+                " ({})",
+                percent(x.rejected as f64 * 100.0 / x.arrived as f64)
+            )
         };
         rows.push(vec![
             Cell::td(x.name.clone()),
@@ -734,15 +836,21 @@ fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
             } else {
                 capacity_words(x.capacity, noun)
             }),
-            Cell::num(x.peak_busy),
-            Cell::num(x.queue_limit.map_or("none".to_string(), |l| l.to_string())),
+            Cell::count(x.peak_busy),
+            Cell::num(
+                x.queue_limit
+                    .map_or("none".to_string(), |l| thousands(u64::from(l))),
+            ),
             hot(
-                Cell::num(x.peak_queue),
+                Cell::count(x.peak_queue),
                 x.queue_limit.is_some_and(|l| x.peak_queue >= l),
             ),
-            Cell::num(x.arrived),
-            Cell::num(x.served),
-            hot(Cell::num(format!("{}{share}", x.rejected)), x.rejected > 0),
+            Cell::count(x.arrived),
+            Cell::count(x.served),
+            hot(
+                Cell::num(format!("{}{share}", thousands(x.rejected))),
+                x.rejected > 0,
+            ),
             Cell::num(if x.bytes_served > 0 {
                 decimal_bytes(x.bytes_served)
             } else {
@@ -874,6 +982,13 @@ fn catalog_section(s: &Summary, when: &dyn Fn(f64) -> String) -> Section {
     sec
 }
 
+/// Hours to two decimals at most, `57.51`, `336`: the exact value is in
+/// `summary.json` and the cell's tooltip.
+fn short_hours(hours: f64) -> String {
+    let text = format!("{hours:.2}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// A cell with a duration in words, the hours as its tooltip.
 fn hours_cell(hours: Option<f64>) -> Cell {
     match hours {
@@ -898,7 +1013,7 @@ fn state_table<T: Serialize>(views: &[(&str, &T)], pct: &[(&str, f64)]) -> Vec<V
     for ((name, v), (_, p)) in views.iter().zip(pct) {
         let mut row = vec![Cell::td(*name)];
         row.extend(fields(v).into_iter().map(|(_, x)| Cell::num(scalar(&x))));
-        row.push(Cell::num(format!("{p:.1}%")));
+        row.push(Cell::num(percent(*p)));
         rows.push(row);
     }
     rows
@@ -961,10 +1076,12 @@ pub(crate) fn decimal_bytes(b: u64) -> String {
     }
 }
 
-/// A JSON scalar as text: numbers as in `summary.json`, null as "—".
+/// A JSON scalar as text: numbers as in `summary.json`, counts with
+/// thousands separators, null as "—".
 fn scalar(v: &Value) -> String {
     match v {
         Value::Null => "—".to_string(),
+        Value::Number(n) if n.is_u64() => thousands(n.as_u64().unwrap_or_default()),
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
@@ -973,6 +1090,14 @@ fn scalar(v: &Value) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hours_read_well() {
+        assert_eq!(short_hours(165.54363138888888), "165.54");
+        assert_eq!(short_hours(57.0), "57");
+        assert_eq!(short_hours(57.5), "57.5");
+        assert_eq!(short_hours(0.001), "0");
+    }
 
     #[test]
     fn byte_counts_read_well() {

@@ -223,6 +223,8 @@ struct ServerView<'a> {
     estate: &'a Estate,
     server: &'a ServerRecord,
     rows: &'a [&'a LoadRow],
+    /// Every row of the run, drawn or not: what the legends count.
+    all_rows: &'a [&'a LoadRow],
     unit: Unit,
     /// Time zero of the x axis: the first deployment's creation (the
     /// start without deployments).
@@ -252,9 +254,20 @@ impl<'a> ServerView<'a> {
         let end = estate.end().as_ms();
         let interval = estate.sample_interval.as_ms();
         // Where the load is: from the interval before the first sample with
-        // anything in service, waiting, rejected or down, to the last.
+        // anything in service, waiting or down, or with any request
+        // arriving, served, rejected or byte sent in its interval, to the
+        // last. Samples alone would miss a server whose requests take
+        // milliseconds: rarely one in service at a sample, yet busy all
+        // run.
         let active = |r: &&&LoadRow| {
-            r.busy > 0 || r.queue > 0 || r.down || r.counts.rejected.iter().any(|&n| n > 0)
+            let c = &r.counts;
+            r.busy > 0
+                || r.queue > 0
+                || r.down
+                || r.bytes > 0
+                || [&c.arrived, &c.served, &c.rejected]
+                    .iter()
+                    .any(|k| k.iter().any(|&n| n > 0))
         };
         let first = rows
             .iter()
@@ -277,6 +290,7 @@ impl<'a> ServerView<'a> {
             estate,
             server,
             rows: &rows[lo..hi.max(lo)],
+            all_rows: rows,
             unit,
             origin,
             x_min: x(from),
@@ -351,21 +365,27 @@ impl<'a> ServerView<'a> {
     fn utilization_panel(&self, bps: u64) -> Panel {
         let interval = span_words(self.estate.sample_interval.as_ms());
         let mut panel = Panel::new("utilization, %".into(), false);
+        let pct = |&(a, b): &(SimTime, SimTime), r: &&LoadRow| {
+            let ms = b.since(a).as_ms().max(1);
+            r.bytes as f64 * 8.0 * 1000.0 / (ms as f64 * bps as f64) * 100.0
+        };
         let steps: Vec<(f64, f64, f64)> = (self.intervals().iter().zip(self.rows))
-            .map(|(&(a, b), r)| {
-                let ms = b.since(a).as_ms().max(1);
-                let pct = r.bytes as f64 * 8.0 * 1000.0 / (ms as f64 * bps as f64) * 100.0;
-                (self.x(a), self.x(b), pct)
-            })
+            .map(|(ab, r)| (self.x(ab.0), self.x(ab.1), pct(ab, r)))
             .collect();
-        let peak = steps.iter().map(|s| s.2).fold(0.0, f64::max);
-        let above = (steps.iter())
-            .filter(|s| s.2 >= self.busy_above * 100.0)
+        // The legend counts the whole run, zoomed or not.
+        let run: Vec<f64> = (self.intervals_of(self.all_rows).iter())
+            .zip(self.all_rows)
+            .map(|(ab, r)| pct(ab, r))
+            .collect();
+        let peak = run.iter().copied().fold(0.0, f64::max);
+        let above = (run.iter())
+            .filter(|&&p| p >= self.busy_above * 100.0)
             .count();
         panel.stacked.push(Steps {
             label: format!(
-                "used, mean over {interval} (peak {peak:.0} %; {above} of {} intervals at or above the threshold)",
-                steps.len()
+                "used, mean over {interval} (peak {peak:.0} %; {} of {} intervals at or above the threshold)",
+                thousands(above as u64),
+                thousands(run.len() as u64)
             ),
             color: BANDWIDTH,
             steps,
@@ -438,9 +458,13 @@ impl<'a> ServerView<'a> {
     /// sample interval back, but not before zero, for the first) to the
     /// row's.
     fn intervals(&self) -> Vec<(SimTime, SimTime)> {
+        self.intervals_of(self.rows)
+    }
+
+    /// [`Self::intervals`] of `rows`, consecutive rows of this server.
+    fn intervals_of(&self, rows: &[&LoadRow]) -> Vec<(SimTime, SimTime)> {
         let mut prev: Option<SimTime> = None;
-        self.rows
-            .iter()
+        rows.iter()
             .map(|r| {
                 let back = r
                     .time
@@ -591,7 +615,11 @@ impl<'a> ServerView<'a> {
                 .zip(self.rows)
                 .map(|(&(a, b), r)| (self.x(a), self.x(b), mbps(r.bytes, b.since(a).as_ms())))
                 .collect();
-            let peak = steps.iter().map(|s| s.2).fold(0.0, f64::max);
+            // The legend's peak is the whole run's, zoomed or not.
+            let peak = (self.intervals_of(self.all_rows).iter())
+                .zip(self.all_rows)
+                .map(|(&(a, b), r)| mbps(r.bytes, b.since(a).as_ms()))
+                .fold(0.0, f64::max);
             band.stacked.push(Steps {
                 label: format!(
                     "served, mean over {interval} (peak {} Mbps)",

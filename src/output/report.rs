@@ -33,12 +33,26 @@ pub fn format_duration(hours: f64) -> String {
     }
 }
 
+/// A share in percent to one decimal, `99.9%`. Shown as 100.0 % only when
+/// it is all and as 0.0 % only when it is none: 99.95 % (a client of 4,000
+/// still missing) is `99.9%`, 0.02 % is `0.1%`.
+pub(super) fn percent(pct: f64) -> String {
+    let text = format!("{pct:.1}");
+    if text == "100.0" && pct < 100.0 {
+        "99.9%".to_string()
+    } else if text == "0.0" && pct > 0.0 {
+        "0.1%".to_string()
+    } else {
+        text + "%"
+    }
+}
+
 fn cell(v: Option<f64>) -> String {
     v.map_or_else(|| "—".to_string(), format_duration)
 }
 
 /// `+2d 04h` after, `−3h 10m` before.
-fn signed(v: Option<f64>) -> String {
+pub(super) fn signed(v: Option<f64>) -> String {
     match v {
         None => "—".to_string(),
         Some(h) if h < 0.0 => format!("−{}", format_duration(-h)),
@@ -324,7 +338,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
                 } else {
                     "—".to_string()
                 },
-                format!("{end:.1}%"),
+                percent(end),
             ]);
         }
     }
@@ -482,9 +496,9 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             sources.join(", "),
             bytes(t.dp_bytes_saved),
             bytes(t.bytes_saved_by_express),
-            t.peer_fallbacks,
-            t.microsoft_update_fallbacks,
-            t.cache_evictions
+            thousands(t.peer_fallbacks),
+            thousands(t.microsoft_update_fallbacks),
+            thousands(t.cache_evictions)
         );
         let dps: Vec<String> = (s.servers.iter())
             .filter(|x| x.role == "dp")
@@ -521,7 +535,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         let _ = writeln!(
             out,
             "catalog syncs: {} failed while the top-level SUP was down (the first {}), each retried",
-            failed.len(),
+            thousands(failed.len() as u64),
             local(s, first.started_h)
         );
     }
@@ -562,16 +576,16 @@ fn catalog_line(c: &super::json::CatalogSummary) -> String {
     };
     format!(
         "WSUS catalog: {} valid updates of {} not declined ({} superseded{}){guidance}: a scan costs the SUP {}x its scan time (set for {})",
-        c.valid_updates,
-        c.updates,
-        (f64::from(c.updates) * c.superseded_share).round(),
+        thousands(u64::from(c.valid_updates)),
+        thousands(u64::from(c.updates)),
+        thousands((f64::from(c.updates) * c.superseded_share).round() as u64),
         if c.decline_superseded {
             ", declined by WSUS maintenance"
         } else {
             ", not declined"
         },
         c.scan_cost,
-        c.reference_updates
+        thousands(u64::from(c.reference_updates))
     )
 }
 
@@ -686,6 +700,17 @@ fn counted(n: u64, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shares_are_whole_only_when_they_are() {
+        assert_eq!(percent(100.0), "100.0%");
+        assert_eq!(percent(99.95), "99.9%");
+        assert_eq!(percent(99.999), "99.9%");
+        assert_eq!(percent(99.94), "99.9%");
+        assert_eq!(percent(57.25), "57.2%");
+        assert_eq!(percent(0.02), "0.1%");
+        assert_eq!(percent(0.0), "0.0%");
+    }
 
     #[test]
     fn durations_read_well() {

@@ -120,12 +120,12 @@ fn cas_view_lags_the_primaries_and_children_sync_later() {
         .count();
     assert!(lagging > 3, "the lag is visible: {lagging} samples");
 
-    // Each primary's 95 % is the instant its database first showed it, to
-    // the millisecond: inside the sample interval where its timeline
-    // first reaches 95 %, not rounded to that interval's end.
+    // Each primary's 95 %, true and as its database showed it, is the
+    // instant it happened, to the millisecond: inside the sample interval
+    // where its timeline first reaches 95 %, not rounded to its end.
     let mut between = 0;
-    for site in 0..sites {
-        let Some(at) = out.deployments[0].site_95_reported[site] else {
+    for (site, view) in (0..sites).flat_map(|s| [(s, 0), (s, 1)]) {
+        let Some(at) = out.deployments[0].site_95[site][view] else {
             continue;
         };
         let rows: Vec<_> = (out.site_timeline.iter())
@@ -133,16 +133,17 @@ fn cas_view_lags_the_primaries_and_children_sync_later() {
             .collect();
         let targeted: u32 = rows[0].truth.iter().sum();
         let reached = |r: &&patchsim::model::SampleRow| {
-            u64::from(compliant(&r.reported)) * 100 >= u64::from(targeted) * 95
+            let counts = if view == 0 { &r.truth } else { &r.reported };
+            u64::from(compliant(counts)) * 100 >= u64::from(targeted) * 95
         };
         let first = rows.iter().position(reached).expect("reached by a sample");
         assert!(
             rows[first].time >= at,
-            "site {site}: sampled before it happened"
+            "site {site}, view {view}: sampled before it happened"
         );
         assert!(
             first == 0 || rows[first - 1].time < at,
-            "site {site}: 95 % at {at}, already at the sample {}",
+            "site {site}, view {view}: 95 % at {at}, already at the sample {}",
             rows[first - 1].time
         );
         between += usize::from(rows[first].time > at);
@@ -170,4 +171,38 @@ fn a_cohort_lives_in_one_primary_and_primaries_have_a_size_limit() {
             .contains("site P01 manages 160000 clients; a primary site supports at most 150000"),
         "{err}"
     );
+}
+
+/// report.html has a table per deployment of each primary site as its own
+/// database shows it: the time to 95 % compliant, true and reported, as
+/// summary.json's `primaries[]` has them.
+#[test]
+fn the_report_shows_each_primary() {
+    let mut raw =
+        patchsim::scenario::load(std::path::Path::new("scenarios/hierarchy.ron")).expect("loads");
+    raw.duration = "5d".parse().expect("a duration");
+    let estate = patchsim::scenario::build(raw, "hierarchy.ron").unwrap_or_else(|e| panic!("{e}"));
+    let out = model::run(&estate, RunOptions::default()).expect("never stopped");
+    let s = patchsim::output::summary(&estate, &out);
+    let html = patchsim::output::report_html(&estate, &s, &[], "");
+    assert_eq!(s.primaries.len(), 3);
+    assert!(html.contains("<section id=\"primaries\">"));
+    let cell = |h: Option<f64>| match h {
+        Some(v) => format!(
+            "<td class=\"num\" title=\"{v} h\">{}</td>",
+            patchsim::output::format_duration(v)
+        ),
+        None => "<td class=\"num\">—</td>".to_string(),
+    };
+    for p in &s.primaries {
+        let d = &p.deployments[0];
+        let (t, r) = (d.hours_to_95_true, d.hours_to_95_reported);
+        assert!(t.is_some() && r.is_some(), "{} reached 95 %", p.code);
+        let row = format!("{}{}</tr>", cell(t), cell(r));
+        let at = html
+            .find(&format!("<tr><td>{}</td>", p.code))
+            .unwrap_or_else(|| panic!("a row for {}", p.code));
+        let end = at + html[at..].find("</tr>").expect("the row's end") + 5;
+        assert!(html[at..end].ends_with(&row), "{}", &html[at..end]);
+    }
 }

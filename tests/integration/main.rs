@@ -34,6 +34,7 @@ mod output_dir;
 mod phased_deployments;
 mod properties;
 mod readme;
+mod report;
 mod scale;
 mod scans;
 mod servers;

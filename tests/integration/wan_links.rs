@@ -1542,3 +1542,91 @@ fn prestaged_settings_are_checked() {
         );
     }
 }
+
+/// The words of an SVG chart, its `<text>` elements joined by spaces (a
+/// legend entry may be wrapped over several).
+fn chart_words(svg: &str) -> String {
+    (svg.split("<text").skip(1))
+        .filter_map(|t| t.split_once('>').and_then(|(_, r)| r.split_once("</text>")))
+        .map(|(words, _)| words.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A link's load chart zoomed to its few busy hours still counts, in its
+/// legend, the intervals of the whole run at or above the threshold.
+#[test]
+fn a_zoomed_link_chart_counts_every_interval_of_the_run() {
+    let estate = scenario(200, "20Mbps", "0s", false, "");
+    let out = common::simulate(&estate);
+    let i = (out.servers.iter())
+        .position(|s| s.role == ServerRole::WanLink)
+        .expect("the link");
+    let chart = (patchsim::output::charts(&estate, &out).into_iter())
+        .find(|c| c.file_name == format!("load-{i}-branch.svg"))
+        .expect("the link's chart");
+    let words = chart_words(&chart.svg);
+    assert!(words.contains("zoomed to where the load is"), "{words}");
+    let rows: Vec<_> = out.load.iter().filter(|r| r.server == i).collect();
+    let ms = estate.sample_interval.as_ms();
+    let bps = 20_000_000.0;
+    let busy = (rows.iter())
+        .filter(|r| r.bytes as f64 * 8.0 * 1000.0 / (ms as f64 * bps) >= 0.8)
+        .count();
+    assert!(busy > 0, "the link is busy a while");
+    let said = format!(
+        "{busy} of {} intervals at or above the threshold",
+        rows.len()
+    );
+    assert!(words.contains(&said), "{said}: {words}");
+}
+
+/// report.html writes each location's times to compliant as the printed
+/// summary writes durations, the hours in the cell's tooltip.
+#[test]
+fn the_report_writes_location_times_as_durations() {
+    let estate = scenario(40, "20Mbps", "0s", false, "");
+    let out = common::simulate(&estate);
+    let s = patchsim::output::summary(&estate, &out);
+    let html = patchsim::output::report_html(&estate, &s, &[], "");
+    let part = &s.locations[1].deployments[0];
+    let (r, t) = (
+        part.hours_to_pct_reported.pct_95.expect("reported 95 %"),
+        part.hours_to_pct_true.pct_95.expect("true 95 %"),
+    );
+    let words = patchsim::output::format_duration;
+    let cell = format!(
+        "<td class=\"num\" title=\"{r} h ({t} h)\">{} ({})</td>",
+        words(r),
+        words(t)
+    );
+    assert!(html.contains(&cell), "{cell}");
+}
+
+/// docs/outputs.md's paragraph on a WAN link's rows of `load.csv` names
+/// every measure a link has there.
+#[test]
+fn the_docs_list_every_measure_of_a_link() {
+    let estate = scenario(20, "20Mbps", "0s", false, "");
+    let out = common::simulate(&estate);
+    let csv = patchsim::output::load_csv(&estate, &out);
+    let header: Vec<&str> = csv.lines().next().expect("a header").split(',').collect();
+    let at = |name: &str| header.iter().position(|&c| c == name).expect(name);
+    let (role, measure) = (at("role"), at("measure"));
+    let measures: std::collections::BTreeSet<String> = (csv.lines().skip(1))
+        .map(|l| l.split(',').collect::<Vec<_>>())
+        .filter(|f| f[role] == "wan_link")
+        .map(|f| f[measure].to_string())
+        .collect();
+    assert!(measures.contains("down"), "{measures:?}");
+    let docs = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/outputs.md"),
+    )
+    .expect("docs/outputs.md");
+    let paragraph = (docs.split("\n\n"))
+        .find(|p| p.starts_with("A WAN link's rows:"))
+        .expect("the WAN link paragraph");
+    for m in &measures {
+        assert!(paragraph.contains(&format!("`{m}`")), "`{m}` missing");
+    }
+}

@@ -1,0 +1,137 @@
+//! What `report.html` and the printed summary say: their numbers read as
+//! `summary.json` has them, without rounding a fact away.
+
+use crate::common;
+
+use patchsim::output;
+
+/// A small run of the common test scenario, and its summary.
+fn small_run() -> (
+    patchsim::estate::Estate,
+    patchsim::model::Outcome,
+    output::Summary,
+) {
+    let (estate, outcome) = common::run(&common::Knobs {
+        always_on: 40,
+        desktops: 40,
+        days: 5,
+        failure: 0.0,
+        ..common::Knobs::default()
+    });
+    let summary = output::summary(&estate, &outcome);
+    (estate, outcome, summary)
+}
+
+/// The page's visible text: tags dropped, tooltips and charts left out.
+fn page_text(html: &str) -> String {
+    let mut out = String::new();
+    let mut in_tag = false;
+    for c in html.split("<svg").next().unwrap_or(html).chars() {
+        match c {
+            '<' => in_tag = true,
+            '>' => {
+                in_tag = false;
+                out.push(' ');
+            }
+            c if !in_tag => out.push(c),
+            _ => {}
+        }
+    }
+    out
+}
+
+#[test]
+fn a_share_short_of_all_is_not_shown_as_all() {
+    let (estate, _, mut summary) = small_run();
+    // Two clients of 4,000 still missing in the site database.
+    summary.deployments[0].compliant_pct_reported = 99.95;
+    summary.deployments[0].by_cohort[0].compliant_pct_reported = 99.95;
+    let text = output::summary_text(&summary, &[]);
+    let reported = (text.lines())
+        .find(|l| l.contains(" reported "))
+        .expect("a reported row");
+    assert!(reported.ends_with(" 99.9%"), "{text}");
+    let html = output::report_html(&estate, &summary, &[], "");
+    // The time-to-compliance table, the state table and the cohort table.
+    assert_eq!(html.matches(">99.9%<").count(), 3, "{}", page_text(&html));
+}
+
+#[test]
+fn a_load_chart_is_zoomed_only_where_the_server_is_idle_around() {
+    let (estate, mut outcome, _) = small_run();
+    // The management point answers policy polls all run, each in
+    // milliseconds: seen in service at one sample instant only, mid-run.
+    let mp = (outcome.servers.iter())
+        .position(|x| x.name == "mp")
+        .expect("the mp");
+    let mut rows: Vec<_> = (outcome.load.iter_mut())
+        .filter(|r| r.server == mp)
+        .collect();
+    let arriving = (rows.iter())
+        .filter(|r| r.counts.arrived.iter().any(|&n| n > 0))
+        .count();
+    assert!(
+        arriving * 10 > rows.len() * 9,
+        "{arriving} of {}",
+        rows.len()
+    );
+    let middle = rows.len() / 2;
+    for (k, r) in rows.iter_mut().enumerate() {
+        (r.busy, r.queue) = (u32::from(k == middle), 0);
+    }
+    let charts = output::charts(&estate, &outcome);
+    let chart = (charts.iter())
+        .find(|c| c.file_name == format!("load-{mp}-mp.svg"))
+        .expect("the mp's chart");
+    assert!(!chart.svg.contains("zoomed"), "{}", chart.file_name);
+}
+
+#[test]
+fn the_report_has_the_printed_summarys_time_to_compliance_table() {
+    let (estate, _, summary) = small_run();
+    let text = output::summary_text(&summary, &[]);
+    let html = output::report_html(&estate, &summary, &[], "");
+    assert!(text.contains("95% vs deadline") && html.contains(">95% vs deadline</th>"));
+    let d = &summary.deployments[0];
+    for (view, after) in [
+        ("true", d.hours_after_deadline_to_pct_true.pct_95),
+        ("reported", d.hours_after_deadline_to_pct_reported.pct_95),
+    ] {
+        let after = after.expect("95 % reached");
+        let sign = if after < 0.0 { "−" } else { "+" };
+        let words = format!("{sign}{}", output::format_duration(after.abs()));
+        let row = (text.lines())
+            .find(|l| l.contains(&format!(" {view} ")))
+            .expect("the row");
+        assert!(row.contains(&format!(" {words} ")), "{row}");
+        assert!(
+            html.contains(&format!(" title=\"{after} h\">{words}</td>")),
+            "{words} for {view} in {}",
+            page_text(&html)
+        );
+    }
+}
+
+#[test]
+fn numbers_read_as_numbers_not_as_floats_or_digit_runs() {
+    let (estate, _, mut summary) = small_run();
+    summary.deployments[0].published_h = Some(165.54363138888888);
+    summary.events = 1_400_580;
+    summary.servers[0].peak_busy = 8000;
+    summary.totals.microsoft_update_fallbacks = 2693;
+    let text = output::summary_text(&summary, &[]);
+    assert!(
+        text.contains(" 2,693 Microsoft Update fallbacks,"),
+        "{text}"
+    );
+    let html = output::report_html(&estate, &summary, &[], "");
+    let shown = page_text(&html);
+    assert!(
+        html.contains(" title=\"165.54363138888888 h\">Sun 2026-11-15 21:32 (hour 165.54 since the start)</td>"),
+        "{shown}"
+    );
+    assert!(!shown.contains("165.543"), "{shown}");
+    assert!(html.contains("<td>1,400,580</td>"), "{shown}");
+    // The server table: peak in service next to "6,000 connections".
+    assert!(html.contains("<td class=\"num\">8,000</td>"), "{shown}");
+}
