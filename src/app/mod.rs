@@ -345,7 +345,7 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
     let catalog = catalog.map(|c| {
         format!(
             "the WSUS catalog holds {} valid updates, above Microsoft's guidance of fewer than 7,000 (best fewer than 5,000): every scan costs the update points {:.2}x their scan times{}",
-            c.valid_updates(),
+            crate::output::thousands(u64::from(c.valid_updates())),
             c.scan_cost(),
             if c.decline_superseded {
                 ""

@@ -24,7 +24,7 @@ use crate::model::{
     ContentSource, Outcome, RestartCause, ScanFailure, ScanSource, ServerRole, TraceEvent,
     TraceRecord, state_message_name,
 };
-use crate::output::{format_duration, start_text};
+use crate::output::{format_duration, start_text, thousands};
 
 /// One trace line: the record's time and client, then its event's name
 /// and fields, with deployments and updates by name.
@@ -647,7 +647,7 @@ fn reason(
             Some(format!(
                 "the WAN link of {} carries {} transfers at {}, {:.0} % of its bandwidth since the sample before",
                 link.name,
-                row.busy,
+                thousands(u64::from(row.busy)),
                 &stamp(estate, row.time)[15..20],
                 used * 100.0
             ))
@@ -659,8 +659,8 @@ fn reason(
             Some(format!(
                 "{} has {} downloads waiting for a connection and {} in progress at {}",
                 dp.name,
-                row.queue,
-                row.busy,
+                thousands(u64::from(row.queue)),
+                thousands(u64::from(row.busy)),
                 &stamp(estate, row.time)[15..20]
             ))
         }
@@ -709,8 +709,8 @@ fn reason(
             let row = load_at(outcome, i, r.time)?;
             Some(format!(
                 "{name} has {} requests waiting (queue limit {}) and turns new ones away",
-                row.queue,
-                estate.management_points[mp.index()].queue_limit
+                thousands(u64::from(row.queue)),
+                thousands(u64::from(estate.management_points[mp.index()].queue_limit))
             ))
         }
         TraceEvent::ScanFailed {
@@ -752,7 +752,8 @@ fn reason(
             let row = load_at(outcome, i, r.time)?;
             Some(format!(
                 "SUP busy: {name} has {} scans waiting (queue limit {}) and answers 503",
-                row.queue, spec.queue_limit
+                thousands(u64::from(row.queue)),
+                thousands(u64::from(spec.queue_limit))
             ))
         }
         TraceEvent::TrueState {

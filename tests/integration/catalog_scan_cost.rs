@@ -214,7 +214,7 @@ fn maintenance_removes_the_superseded_share() {
     assert!(
         warnings
             .iter()
-            .any(|w| w.contains("12000 valid updates") && w.contains("fewer than 7,000")),
+            .any(|w| w.contains("12,000 valid updates") && w.contains("fewer than 7,000")),
         "{warnings:?}"
     );
 }
