@@ -172,12 +172,11 @@ fn a_run_that_finds_nothing_makes_nothing() {
     assert!((0..estate.deployments.len()).all(|k| !outcome.shown(&estate, k)));
 }
 
-#[test]
-fn an_existing_group_is_refreshed_and_clients_install_the_new_updates() {
-    // Definitions: the first released at the start, the second on day 2,
-    // superseding it; a sync every day at 02:00; the rule every 12 hours
-    // from 06:00 keeps one group, due at once.
-    let scenario = text("")
+/// Definitions: the first released at the start, the second on day 2,
+/// superseding it; a sync every day at 02:00; a rule every 12 hours from
+/// 06:00 keeps one group of them, due at once.
+fn refreshed_definitions() -> String {
+    text("")
         .replace(
             r#"sync: Sync(first_scheduled: "2026-12-31T00:00:00Z", manual: ["2026-11-10T19:30:00Z"]),"#,
             r#"sync: Sync(first_scheduled: "2026-11-09T02:00:00Z", schedule_interval: "1d"),"#,
@@ -196,7 +195,12 @@ fn an_existing_group_is_refreshed_and_clients_install_the_new_updates() {
                run: Schedule(first: "2026-11-09T06:00:00Z", every: "12h"),
                classifications: [Definition], group: ExistingGroup, targets: ["clients"],
                deadline_after: "0s", honor_maintenance_windows: false)],"#,
-        );
+        )
+}
+
+#[test]
+fn an_existing_group_is_refreshed_and_clients_install_the_new_updates() {
+    let scenario = refreshed_definitions();
     let estate = estate_of(&scenario);
     let (outcome, records) = traced(&estate);
     assert_eq!(outcome.totals.rule_deployments, 1, "one group");
@@ -331,28 +335,9 @@ fn a_transfer_under_way_at_a_refresh_finishes_then_fetches_the_rest() {
     // As above, but the DP shares 200 Kbps among all 1,000 clients: the
     // first definition (5 GB in all) takes about 55 hours, so the refresh
     // on day 2 at 06:00 finds every client still downloading it.
-    let scenario = text("")
-        .replace(
-            r#"sync: Sync(first_scheduled: "2026-12-31T00:00:00Z", manual: ["2026-11-10T19:30:00Z"]),"#,
-            r#"sync: Sync(first_scheduled: "2026-11-09T02:00:00Z", schedule_interval: "1d"),"#,
-        )
+    let scenario = refreshed_definitions()
         .replace(r#"duration: "5d""#, r#"duration: "7d""#)
-        .replace(r#"bandwidth: "10Gbps""#, r#"bandwidth: "200Kbps""#)
-        .replace(
-            r#"Update(id: "KB-DEF", size: "5MB", install_time: Fixed("1m"), classification: Definition,
-               restart_probability: 0.0, release: "2026-11-10T18:00:00Z"),"#,
-            r#"Update(id: "DEF-1", size: "5MB", install_time: Fixed("1m"), classification: Definition,
-               restart_probability: 0.0, release: "2026-11-09T01:00:00Z"),
-        Update(id: "DEF-2", size: "5MB", install_time: Fixed("1m"), classification: Definition,
-               restart_probability: 0.0, release: "2026-11-11T01:00:00Z", supersedes: ["DEF-1"]),"#,
-        )
-        .replace(
-            "automatic_deployment_rules: [],",
-            r#"automatic_deployment_rules: [AutomaticDeploymentRule(name: "defs",
-               run: Schedule(first: "2026-11-09T06:00:00Z", every: "12h"),
-               classifications: [Definition], group: ExistingGroup, targets: ["clients"],
-               deadline_after: "0s", honor_maintenance_windows: false)],"#,
-        );
+        .replace(r#"bandwidth: "10Gbps""#, r#"bandwidth: "200Kbps""#);
     let estate = estate_of(&scenario);
     let (outcome, records) = traced(&estate);
     assert_eq!(outcome.totals.rule_refreshes, 1);
