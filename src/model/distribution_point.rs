@@ -326,6 +326,9 @@ pub(crate) struct Dp {
     untimed_from: u32,
     peak_queue: u32,
     peak_busy: u32,
+    /// The most waiting and active since the last sample.
+    most_queue: u32,
+    most_busy: u32,
 }
 
 impl Dp {
@@ -350,6 +353,8 @@ impl Dp {
             untimed_from: u32::MAX,
             peak_queue: 0,
             peak_busy: 0,
+            most_queue: 0,
+            most_busy: 0,
         }
     }
 
@@ -487,6 +492,7 @@ impl Dp {
         }
         let n = self.active_len() as u32;
         self.peak_busy = self.peak_busy.max(n);
+        self.most_busy = self.most_busy.max(n);
         assert!(
             n <= self.max_connections,
             "law 8: more downloads than connections"
@@ -529,6 +535,7 @@ impl Dp {
         self.waiting.push_back((id, now, millibits, cap));
         self.admit(now);
         self.peak_queue = self.peak_queue.max(self.waiting.len() as u32);
+        self.most_queue = self.most_queue.max(self.waiting.len() as u32);
     }
 
     /// Sends up to now and takes off the transfers that have sent
@@ -616,12 +623,15 @@ impl Dp {
     /// the bytes sent up to now belong to this interval.
     pub(crate) fn sample(&mut self, now: SimTime, server: usize) -> LoadRow {
         self.advance(now);
+        let (queue, busy) = (self.waiting.len() as u32, self.active_len() as u32);
         LoadRow {
             time: now,
             server,
             counts: std::mem::take(&mut self.interval),
-            queue: self.waiting.len() as u32,
-            busy: self.active_len() as u32,
+            queue,
+            busy,
+            most_queue: std::mem::replace(&mut self.most_queue, queue).max(queue),
+            most_busy: std::mem::replace(&mut self.most_busy, busy).max(busy),
             bytes: (std::mem::take(&mut self.interval_millibits) / 8_000) as u64,
             down: self.down,
         }

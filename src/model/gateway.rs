@@ -18,6 +18,8 @@ struct Gateway {
     capacity: u32,
     connected: u32,
     peak: u32,
+    /// The most connected since the last sample.
+    most: u32,
     /// Requests since the last sample.
     interval: LoadCounts,
     /// Requests up to the last sample.
@@ -38,6 +40,7 @@ impl Gateways {
                     capacity: g.connections,
                     connected: 0,
                     peak: 0,
+                    most: 0,
                     interval: LoadCounts::default(),
                     total_sampled: LoadCounts::default(),
                 })
@@ -56,6 +59,7 @@ impl Gateways {
         let g = &mut self.list[usize::from(g)];
         g.connected += 1;
         g.peak = g.peak.max(g.connected);
+        g.most = g.most.max(g.connected);
     }
 
     /// A client of CMG `g` goes off: its connection closes.
@@ -85,6 +89,8 @@ impl Gateways {
                 counts,
                 queue: 0,
                 busy: g.connected,
+                most_queue: 0,
+                most_busy: std::mem::replace(&mut g.most, g.connected).max(g.connected),
                 bytes: 0,
                 down: false,
             });

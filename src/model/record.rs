@@ -764,6 +764,11 @@ pub struct LoadRow {
     pub queue: u32,
     /// In service (downloads active) at the sample time.
     pub busy: u32,
+    /// The most waiting at any moment of the interval, its end included.
+    pub most_queue: u32,
+    /// The most in service at any moment of the interval, its end
+    /// included (for a CMG, clients connected).
+    pub most_busy: u32,
     /// Bytes served in the interval (distribution points).
     pub bytes: u64,
     /// Whether it was down at the sample time.

@@ -279,6 +279,8 @@ impl Servers {
                 counts: s.counts,
                 queue: s.queued,
                 busy: s.busy,
+                most_queue: s.most_queued,
+                most_busy: s.most_busy,
                 bytes: s.bytes,
                 down: s.down,
             });

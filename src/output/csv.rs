@@ -238,7 +238,8 @@ pub fn updates_csv(estate: &Estate, outcome: &Outcome) -> String {
 }
 
 /// `load.csv`: per sample time and server, each measure: `down` (1 while a
-/// fault has it down), `queue` and `busy` at the sample, `bytes_served` in
+/// fault has it down), `queue` and `busy` at the sample, `most_queue` and
+/// `most_busy` at any moment of the interval, `bytes_served` in
 /// the interval (servers that serve bytes), and per request kind the
 /// server handles (one that arrived at it during the run) `arrived`,
 /// `served` and `rejected` in the interval.
@@ -250,6 +251,8 @@ pub fn load_csv(estate: &Estate, outcome: &Outcome) -> String {
             ("", "down", u64::from(row.down)),
             ("", "queue", u64::from(row.queue)),
             ("", "busy", u64::from(row.busy)),
+            ("", "most_queue", u64::from(row.most_queue)),
+            ("", "most_busy", u64::from(row.most_busy)),
         ];
         if server.bytes > 0 {
             measures.push(("", "bytes_served", row.bytes));

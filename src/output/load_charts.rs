@@ -33,7 +33,9 @@ const TITLE_HEIGHT: u32 = 44;
 const FOOTER_HEIGHT: u32 = 26;
 
 const BUSY_LINE: RGBColor = RGBColor(31, 84, 160);
+const BUSY_BAND: RGBColor = RGBColor(196, 214, 240);
 const QUEUE_LINE: RGBColor = RGBColor(130, 60, 160);
+const QUEUE_BAND: RGBColor = RGBColor(226, 208, 236);
 const BANDWIDTH: RGBColor = RGBColor(40, 130, 150);
 const LIMIT_LINE: RGBColor = RGBColor(200, 30, 40);
 const CAPACITY_LINE: RGBColor = RGBColor(60, 60, 60);
@@ -454,6 +456,14 @@ impl<'a> ServerView<'a> {
         (t.as_ms() as f64 - self.origin.as_ms() as f64) / self.unit.ms
     }
 
+    /// Each drawn interval's `(start, end, most)`, on the x axis: the most
+    /// at any moment of it, as `most` reads it from its row.
+    fn most_steps(&self, most: fn(&LoadRow) -> u32) -> Vec<(f64, f64, f64)> {
+        (self.intervals().iter().zip(self.rows))
+            .map(|(&(a, b), r)| (self.x(a), self.x(b), f64::from(most(r))))
+            .collect()
+    }
+
     /// Each row's interval, `(start, end)`: from the previous sample (one
     /// sample interval back, but not before zero, for the first) to the
     /// row's.
@@ -483,7 +493,14 @@ impl<'a> ServerView<'a> {
         let interval = span_words(self.estate.sample_interval.as_ms());
 
         let mut busy = Panel::new("in service".into(), true);
-        let sampled = self.rows.iter().map(|r| r.busy).max().unwrap_or(0);
+        let sampled = self.rows.iter().map(|r| r.most_busy).max().unwrap_or(0);
+        // The most at any moment of each interval, under the line of the
+        // samples: short services between two samples show.
+        busy.stacked.push(Steps {
+            label: format!("most in service in each {interval}"),
+            color: BUSY_BAND,
+            steps: self.most_steps(|r| r.most_busy),
+        });
         busy.lines.push(Line {
             label: format!("in service (peak {})", thousands(u64::from(s.peak_busy))),
             color: BUSY_LINE,
@@ -518,7 +535,12 @@ impl<'a> ServerView<'a> {
             "waiting"
         };
         let mut queue = Panel::new("waiting".into(), true);
-        let sampled = self.rows.iter().map(|r| r.queue).max().unwrap_or(0);
+        let sampled = self.rows.iter().map(|r| r.most_queue).max().unwrap_or(0);
+        queue.stacked.push(Steps {
+            label: format!("most {waiting_what} in each {interval}"),
+            color: QUEUE_BAND,
+            steps: self.most_steps(|r| r.most_queue),
+        });
         queue.lines.push(Line {
             label: format!(
                 "{waiting_what} (peak {})",

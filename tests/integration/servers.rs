@@ -68,6 +68,17 @@ fn assert_capacity(out: &Outcome) {
         if limited(&s) {
             assert!(row.busy <= s.capacity, "{} at {}", s.name, row.time);
         }
+        // The most of an interval is at least what its end shows.
+        assert!(row.most_busy >= row.busy && row.most_queue >= row.queue);
+    }
+    // Each interval's most, over the run, is the run's peak (a CMG's
+    // clients connect and disconnect; its peak is that of connections).
+    for (i, s) in out.servers.iter().enumerate() {
+        let rows = out.load.iter().filter(|r| r.server == i);
+        let (busy, queue) = rows.fold((0, 0), |(b, q), r| {
+            (r.most_busy.max(b), r.most_queue.max(q))
+        });
+        assert_eq!((busy, queue), (s.peak_busy, s.peak_queue), "{}", s.name);
     }
 }
 
@@ -345,3 +356,24 @@ const MP_DOWN: &str = r#"Scenario(
     updates: [Update(id: "KB1", size: "100MB")],
     deployments: [],
 )"#;
+
+/// A server whose requests end within milliseconds is rarely busy at a
+/// sample: each interval's most in service shows its work (hierarchy.ron's
+/// P01 state system handles thousands of batches, one at a time).
+#[test]
+fn the_most_of_each_interval_shows_short_services() {
+    let raw =
+        patchsim::scenario::load(std::path::Path::new("scenarios/hierarchy.ron")).expect("loads");
+    let estate = patchsim::scenario::build(raw, "hierarchy.ron").unwrap_or_else(|e| panic!("{e}"));
+    let out = model::run(&estate, Default::default()).expect("runs");
+    let i = (out.servers.iter())
+        .position(|s| s.name == "P01 state system")
+        .expect("the state system");
+    let rows: Vec<_> = out.load.iter().filter(|r| r.server == i).collect();
+    let at_samples = rows.iter().filter(|r| r.busy > 0).count();
+    let in_intervals = rows.iter().filter(|r| r.most_busy > 0).count();
+    assert!(
+        in_intervals > 10 * at_samples.max(1),
+        "busy at {at_samples} samples, in {in_intervals} intervals"
+    );
+}

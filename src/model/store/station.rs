@@ -111,6 +111,9 @@ struct Station {
     queue_limit: u32,
     peak_busy: u32,
     peak_queue: u32,
+    /// The most in service and waiting since the last sample.
+    most_busy: u32,
+    most_queued: u32,
     slowdown: f64,
     down: bool,
     /// Counters since the last sample.
@@ -152,6 +155,8 @@ impl Station {
             no_wait: 0,
             peak_queue: 0,
             peak_busy: 0,
+            most_busy: 0,
+            most_queued: 0,
         }
     }
 
@@ -236,6 +241,7 @@ impl Station {
         }
         self.queue.push_back(job);
         self.peak_queue = self.peak_queue.max(self.queued());
+        self.most_queued = self.most_queued.max(self.queued());
         Offer::Queued
     }
 
@@ -250,6 +256,7 @@ impl Station {
         debug_assert!(self.parked.is_empty());
         let busy = self.workers - self.free.len() as u32;
         self.peak_busy = self.peak_busy.max(busy);
+        self.most_busy = self.most_busy.max(busy);
         assert!(busy <= self.workers, "law 8: more in service than workers");
     }
 
@@ -422,6 +429,10 @@ pub(crate) struct StationSample {
     pub(crate) queued: u32,
     /// Requests in service.
     pub(crate) busy: u32,
+    /// The most waiting at any moment since the last sample.
+    pub(crate) most_queued: u32,
+    /// The most in service at any moment since the last sample.
+    pub(crate) most_busy: u32,
     /// Whether it is down.
     pub(crate) down: bool,
     /// Bytes its answers sent since the last sample.
@@ -571,6 +582,7 @@ impl Stations {
         s.interval.served[Request::Policy as usize] += n;
         s.no_wait += n;
         s.peak_busy = s.peak_busy.max(1);
+        s.most_busy = s.most_busy.max(1);
     }
 
     /// Its answer sent `bytes` to a client. (Only an answer with an event
@@ -625,10 +637,17 @@ impl Stations {
         let s = self.at(at);
         let bytes = std::mem::take(&mut s.bytes_interval);
         s.bytes_sampled += bytes;
+        let (queued, busy) = (s.queued(), s.busy());
+        // What is in service and waiting now is where the next interval
+        // starts.
+        let most_queued = std::mem::replace(&mut s.most_queued, queued).max(queued);
+        let most_busy = std::mem::replace(&mut s.most_busy, busy).max(busy);
         StationSample {
             counts: s.take_interval(),
-            queued: s.queued(),
-            busy: s.busy(),
+            queued,
+            busy,
+            most_queued,
+            most_busy,
             down: s.down,
             bytes,
         }
