@@ -605,6 +605,16 @@ fn server_index(outcome: &Outcome, role: ServerRole, name: &str) -> Option<usize
         .position(|s| s.role == role && s.name == name)
 }
 
+/// The fault that has `server` down at `t`, if any.
+fn outage(
+    estate: &Estate,
+    server: crate::estate::ServerRef,
+    t: SimTime,
+) -> Option<&crate::estate::FaultSpec> {
+    (estate.faults.iter())
+        .find(|f| f.slowdown.is_none() && f.start <= t && t < f.end && f.server == server)
+}
+
 /// The load row of server `i` at the first sample at or after `t`.
 fn load_at(outcome: &Outcome, i: usize, t: SimTime) -> Option<&crate::model::LoadRow> {
     outcome
@@ -693,13 +703,7 @@ fn reason(
         TraceEvent::PolicyFailed { .. } => {
             let mp = cohort.mp;
             let name = &estate.management_points[mp.index()].name;
-            let fault = estate.faults.iter().find(|f| {
-                f.slowdown.is_none()
-                    && f.start <= r.time
-                    && r.time < f.end
-                    && f.server == crate::estate::ServerRef::Mp(mp)
-            });
-            if let Some(f) = fault {
+            if let Some(f) = outage(estate, crate::estate::ServerRef::Mp(mp), r.time) {
                 return Some(format!(
                     "{name} is down (a fault) until {}",
                     stamp(estate, f.end)
@@ -738,13 +742,7 @@ fn reason(
         } => {
             let sup = current_sup(before)?;
             let name = &estate.update_points[sup.index()].name;
-            let down = estate.faults.iter().any(|f| {
-                f.slowdown.is_none()
-                    && f.start <= r.time
-                    && r.time < f.end
-                    && f.server == crate::estate::ServerRef::Sup(sup)
-            });
-            if down {
+            if outage(estate, crate::estate::ServerRef::Sup(sup), r.time).is_some() {
                 return Some(format!("its SUP {name} is down (a fault)"));
             }
             let spec = &estate.update_points[sup.index()];

@@ -12,12 +12,17 @@ fn compliant(s: &[u32; 4]) -> u32 {
     s[Compliance::Installed as usize] + s[Compliance::NotRequired as usize]
 }
 
-#[test]
-fn cas_view_lags_the_primaries_and_children_sync_later() {
+/// `scenarios/hierarchy.ron`, its first five days.
+fn five_days() -> patchsim::estate::Estate {
     let mut raw =
         patchsim::scenario::load(std::path::Path::new("scenarios/hierarchy.ron")).expect("loads");
     raw.duration = "5d".parse().expect("a duration");
-    let estate = patchsim::scenario::build(raw, "hierarchy.ron").unwrap_or_else(|e| panic!("{e}"));
+    patchsim::scenario::build(raw, "hierarchy.ron").unwrap_or_else(|e| panic!("{e}"))
+}
+
+#[test]
+fn cas_view_lags_the_primaries_and_children_sync_later() {
+    let estate = five_days();
     assert!(estate.hierarchy);
     let records = Rc::new(RefCell::new(Vec::new()));
     let sink = records.clone();
@@ -178,10 +183,7 @@ fn a_cohort_lives_in_one_primary_and_primaries_have_a_size_limit() {
 /// summary.json's `primaries[]` has them.
 #[test]
 fn the_report_shows_each_primary() {
-    let mut raw =
-        patchsim::scenario::load(std::path::Path::new("scenarios/hierarchy.ron")).expect("loads");
-    raw.duration = "5d".parse().expect("a duration");
-    let estate = patchsim::scenario::build(raw, "hierarchy.ron").unwrap_or_else(|e| panic!("{e}"));
+    let estate = five_days();
     let out = model::run(&estate, RunOptions::default()).expect("never stopped");
     let s = patchsim::output::summary(&estate, &out);
     let html = patchsim::output::report_html(&estate, &s, &[], "");
