@@ -215,6 +215,7 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
             .draw()
             .expect("drawing to memory");
         let mut entries = Vec::new();
+        let mut fewer = false;
         for s in 0..inner {
             let colour = COLOURS[s % COLOURS.len()];
             let offset = if inner > 1 {
@@ -252,11 +253,27 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
                 ))
             }))
             .expect("drawing to memory");
-            ch.draw_series(
-                pts.iter()
-                    .map(|&(x, e)| Circle::new((x, mean(e)), 4, colour.filled())),
-            )
+            // A mean over every run is a filled dot; one over the runs
+            // that reached it, fewer than all, is hollow: it leaves out
+            // the runs that did not, so it reads sooner than the truth.
+            let every = |e: &Estimate| e.n >= m.replications as usize;
+            ch.draw_series(pts.iter().map(|&(x, e)| {
+                let style = if every(e) {
+                    colour.filled()
+                } else {
+                    colour.stroke_width(2)
+                };
+                Circle::new((x, mean(e)), 4, style)
+            }))
             .expect("drawing to memory");
+            fewer |= pts.iter().any(|&(_, e)| !every(e));
+        }
+        if fewer {
+            entries.push((
+                "hollow: mean of the runs that reached it, not all (table: n=k)".to_string(),
+                RGBColor(120, 120, 120),
+                false,
+            ));
         }
         entries.push((
             "bars: 95 % CI of the mean (Student's t)".to_string(),

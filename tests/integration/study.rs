@@ -655,6 +655,36 @@ fn diff_compares_two_studies_or_two_runs() {
         text.contains("60.07 ± 0.41 (n=2)") && text.contains("(2 pairs)"),
         "{text}"
     );
+    // Its chart draws such a mean hollow, and says so; a chart whose
+    // every mean is over all the runs does not.
+    let charts: BTreeMap<String, String> = files(&dir.path().join("c"))
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".svg") && !name.starts_with("curves"))
+        .map(|(name, bytes)| (name, String::from_utf8(bytes).expect("SVG text")))
+        .collect();
+    let hollow: Vec<&String> = charts
+        .iter()
+        .filter(|(_, svg)| svg.contains("hollow: mean of the runs"))
+        .map(|(name, _)| name)
+        .collect();
+    assert_eq!(
+        hollow,
+        [
+            "chart-hours_to_50_reported.svg",
+            "chart-hours_to_50_true.svg"
+        ],
+        "the means over 3 of 4 runs"
+    );
+    let svg = &charts["chart-hours_to_50_true.svg"];
+    // The dots (radius 4; an error bar draws its own circle, radius 6):
+    // one open per point, none filled.
+    let circles = |filled: bool| {
+        svg.lines()
+            .filter(|l| l.contains(r#"<circle"#) && l.contains(r#"r="4""#))
+            .filter(|l| l.contains(r#"fill="none""#) != filled)
+            .count()
+    };
+    assert_eq!((circles(false), circles(true)), (3, 0), "{svg}");
 
     let f = file.to_str().unwrap();
     for (out, poll) in [("r1", "30m"), ("r2", "120m")] {
