@@ -487,6 +487,8 @@ fn no_name(here: &str, sel: &str, known: &[(String, Span)]) -> String {
 /// deployments that target it target them all), part `k` on server `k`.
 /// `n` equal to today's count on a role whose cohorts are not spread
 /// already changes only that: the clients are spread the same way.
+/// For distribution points the count is of those at the site: DPs in
+/// locations stay, and so do the cohorts they serve.
 pub fn set_server_count(mut s: Scenario, role: &str, n: usize) -> Result<Scenario, String> {
     let Some(r) = SERVER_LISTS.iter().position(|l| *l == role) else {
         return Err(format!(
@@ -510,14 +512,60 @@ pub fn set_server_count(mut s: Scenario, role: &str, n: usize) -> Result<Scenari
              set servers.{role} itself (a list) or each cohort's server"
         ));
     }
+    // DPs in locations serve their branches: the count is of the DPs at
+    // the site, and only the cohorts those serve are spread.
+    let in_branch: Vec<String> = (s.servers.distribution_points.iter())
+        .filter(|d| r == 2 && d.location.is_some())
+        .map(|d| d.name.clone())
+        .collect();
     let names: Vec<String> = match r {
         0 => resize(&mut s.servers.management_points, n, |m| &mut m.name),
         1 => resize(&mut s.servers.update_points, n, |u| &mut u.name),
-        _ => resize(&mut s.servers.distribution_points, n, |d| &mut d.name),
+        _ => {
+            let dps = &mut s.servers.distribution_points;
+            let Some(last) = dps.iter().rposition(|d| d.location.is_none()) else {
+                return Err(format!(
+                    "servers.{role}.count sets the number of DPs at the site, and every DP of \
+                     this scenario is in a location; set each DP (servers.{role}) instead"
+                ));
+            };
+            // Resized where they are in the list, the branch DPs around them
+            // left in their places.
+            let mut site: Vec<_> = dps[..=last]
+                .iter()
+                .filter(|d| d.location.is_none())
+                .cloned()
+                .collect();
+            let names = resize(&mut site, n, |d| &mut d.name);
+            let mut site = site.into_iter();
+            let mut kept = Vec::new();
+            for (i, d) in std::mem::take(dps).into_iter().enumerate() {
+                if d.location.is_some() {
+                    kept.push(d);
+                } else if i < last {
+                    kept.extend(site.next());
+                } else {
+                    kept.extend(site.by_ref());
+                }
+            }
+            *dps = kept;
+            names
+        }
     };
+    if let Some((d, source)) = (s.servers.distribution_points.iter())
+        .flat_map(|d| d.pull_from.iter().map(move |p| (d, p)))
+        .find(|(_, p)| r == 2 && !names.contains(p))
+    {
+        return Err(format!(
+            "servers.distribution_points[{}].pull_from: '{source}' is not among the {n} DPs \
+             at the site servers.{role}.count={n} leaves; keep that DP or change the pull \
+             DP's sources",
+            d.name
+        ));
+    }
     if let Some((i, f)) = s.faults.iter().enumerate().find(|(_, f)| {
         let of_role = |list: &[String]| list.contains(&f.server);
-        !of_role(&names) && !other_roles(&s, r).contains(&f.server)
+        !of_role(&names) && !of_role(&in_branch) && !other_roles(&s, r).contains(&f.server)
     }) {
         return Err(format!(
             "faults[{i}].server: '{}' is not among the {n} servers servers.{role}.count={n} \
@@ -529,6 +577,11 @@ pub fn set_server_count(mut s: Scenario, role: &str, n: usize) -> Result<Scenari
     let mut parts_of: Vec<(String, Vec<String>)> = Vec::new();
     let mut taken: Vec<String> = s.cohorts.iter().map(|c| c.name.clone()).collect();
     for cohort in std::mem::take(&mut s.cohorts) {
+        if in_branch.contains(&cohort.distribution_point) {
+            // Served in its branch: its DP stays.
+            cohorts.push(cohort);
+            continue;
+        }
         let parts = n.min(cohort.count.max(1) as usize);
         let (base, extra) = (cohort.count / parts as u32, cohort.count % parts as u32);
         let mut part_names = Vec::new();
@@ -774,6 +827,73 @@ mod tests {
         assert!(e.contains("servers.update_points.count"), "{e}");
         let e = set("servers.update_points.count", "0").unwrap_err();
         assert!(e.contains("between 1 and"), "{e}");
+    }
+
+    #[test]
+    fn a_dp_count_sizes_the_dps_at_the_site_and_leaves_the_branches() {
+        let text = include_str!("../../scenarios/branch-offices.ron");
+        let branches = scenario::parse(text, "branch-offices.ron").expect("it parses");
+        let dps = |s: &Scenario| -> Vec<(String, Option<String>)> {
+            (s.servers.distribution_points.iter())
+                .map(|d| (d.name.clone(), d.location.clone()))
+                .collect()
+        };
+        let three = apply(&branches, &[("servers.distribution_points.count", "3")]).unwrap();
+        let (head, leeds, york) = ("dp-head-office", "dp-leeds", "dp-york");
+        let at =
+            |name: &str, location: Option<&str>| (name.to_string(), location.map(String::from));
+        assert_eq!(
+            dps(&three),
+            [
+                at(head, None),
+                at("dp-head-office-2", None),
+                at("dp-head-office-3", None),
+                at(leeds, Some("leeds")),
+                at(york, Some("york")),
+            ]
+        );
+        // A branch's cohort keeps its DP; one at the site is spread.
+        for c in &branches.cohorts {
+            let parts: Vec<&str> = (three.cohorts.iter())
+                .filter(|p| p.name == c.name || p.name.starts_with(&format!("{}-", c.name)))
+                .map(|p| p.distribution_point.as_str())
+                .collect();
+            if c.distribution_point == head {
+                assert_eq!(parts, [head, "dp-head-office-2", "dp-head-office-3"]);
+            } else {
+                assert_eq!(parts, [c.distribution_point.as_str()], "{}", c.name);
+            }
+        }
+        scenario::build(three, "three").expect("valid");
+        let one = apply(&branches, &[("servers.distribution_points.count", "1")]).unwrap();
+        assert_eq!(dps(&one), dps(&branches));
+        scenario::build(one, "one").expect("valid");
+
+        let pulled = apply(
+            &branches,
+            &[(
+                "servers.distribution_points[2].pull_from",
+                r#"["dp-head-office"]"#,
+            )],
+        )
+        .unwrap();
+        let mut two = pulled.clone();
+        two.servers
+            .distribution_points
+            .insert(0, two.servers.distribution_points[0].clone());
+        two.servers.distribution_points[0].name = "dp-first".into();
+        let e = apply(&two, &[("servers.distribution_points.count", "1")]).unwrap_err();
+        assert!(
+            e.contains("servers.distribution_points[dp-york].pull_from: 'dp-head-office' is not"),
+            "{e}"
+        );
+        let mut branch_only = branches.clone();
+        branch_only.servers.distribution_points.remove(0);
+        let e = apply(&branch_only, &[("servers.distribution_points.count", "2")]).unwrap_err();
+        assert!(
+            e.contains("every DP of this scenario is in a location"),
+            "{e}"
+        );
     }
 
     #[test]
