@@ -12,6 +12,7 @@
 //! points.csv, study.json), `chart.rs` (SVG), `table.rs` (printed table).
 //! Prints nothing: the CLI draws the progress bar and prints the table.
 
+mod busiest;
 mod chart;
 mod curves;
 mod files;
@@ -29,6 +30,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+pub use busiest::{RoleLoad, role_loads};
 pub use chart::curve_charts;
 pub use curves::{Curve, Curves, Sums};
 pub use files::{STUDY_FILE, write, write_into};

@@ -7,6 +7,8 @@
 
 use serde::Serialize;
 
+use super::busiest::role_loads;
+use super::table::cell;
 use super::{Estimate, Study};
 
 #[derive(Serialize)]
@@ -19,18 +21,6 @@ struct Figure<'a> {
 struct Row {
     params: Vec<String>,
     cells: Vec<String>,
-}
-
-fn cell(e: &Estimate, replications: u32) -> String {
-    let mut s = match (e.mean, e.half_width) {
-        (None, _) => "—".to_string(),
-        (Some(m), Some(h)) => format!("{m:.2} ± {h:.2}"),
-        (Some(m), None) => format!("{m:.2}"),
-    };
-    if e.n > 0 && e.n < replications as usize {
-        s += &format!(" (n={})", e.n);
-    }
-    s
 }
 
 fn figures(list: &[(String, String)]) -> Vec<Figure<'_>> {
@@ -83,6 +73,22 @@ pub fn report_html(
                 .collect(),
         })
         .collect();
+    // The busiest server of each role, by point.
+    let loads = role_loads(study);
+    let mut load_header: Vec<String> = header[..m.grid.len().max(1)].to_vec();
+    for l in &loads {
+        load_header.push(format!("{}: hours busy", l.label));
+        load_header.push(format!("{}: p95 wait, min", l.label));
+    }
+    let load_rows: Vec<Row> = (rows.iter().enumerate())
+        .map(|(p, row)| Row {
+            params: row.params.clone(),
+            cells: (loads.iter())
+                .flat_map(|l| [&l.hours_busy[p], &l.wait_p95_min[p]])
+                .map(|e| cell(e, m.replications))
+                .collect(),
+        })
+        .collect();
     let mut env = minijinja::Environment::new();
     env.add_template("study.html", include_str!("../templates/study.html"))
         .expect("the template parses");
@@ -98,6 +104,8 @@ pub fn report_html(
             provenance => study.provenance(),
             header => header,
             rows => rows,
+            load_header => load_header,
+            load_rows => if loads.is_empty() { Vec::new() } else { load_rows },
             charts => figures(charts),
             unreached => columns
                 .iter()

@@ -11,7 +11,9 @@ use comfy_table::{CellAlignment, Table};
 
 use super::{Estimate, Study};
 
-fn cell(e: &Estimate, replications: u32) -> String {
+/// A table's cell: mean ± 95 % half-width, `(n=k)` when only k of the
+/// replications have a value, `—` when none has.
+pub(super) fn cell(e: &Estimate, replications: u32) -> String {
     let mut s = match (e.mean, e.half_width) {
         (None, _) => "—".to_string(),
         (Some(m), Some(h)) => format!("{m:.2} ± {h:.2}"),
@@ -44,6 +46,15 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
             None => label,
         }
     }));
+    // A sweep of a role's servers shows its busiest one's load.
+    let swept = super::busiest::swept_roles(study);
+    let loads: Vec<_> = (super::busiest::role_loads(study).into_iter())
+        .filter(|l| swept.contains(&l.role))
+        .collect();
+    for l in &loads {
+        header.push(format!("{} h busy", l.label));
+        header.push(format!("{} p95 wait min", l.label));
+    }
     let mut rows = vec![header];
     for (p, point) in m.points.iter().enumerate() {
         let mut row: Vec<String> = if point.values.is_empty() {
@@ -55,6 +66,11 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
             shown
                 .iter()
                 .map(|&c| cell(&estimates[p][c], m.replications)),
+        );
+        row.extend(
+            (loads.iter())
+                .flat_map(|l| [&l.hours_busy[p], &l.wait_p95_min[p]])
+                .map(|e| cell(e, m.replications)),
         );
         rows.push(row);
     }
@@ -75,7 +91,14 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
     let _ = writeln!(
         out,
         "hours from deployment creation to compliant, mean ± 95 % CI half-width (Student's t);\n\
-         (n=k): only k runs reached it; —: none did\n"
+         (n=k): only k runs reached it; —: none did{}\n",
+        match loads.iter().map(|l| l.label).collect::<Vec<_>>().join(", ") {
+            roles if roles.is_empty() => String::new(),
+            roles => format!(
+                "\n{roles}: the run's busiest server's hours at or above the busy threshold, \
+                 and the longest p95 queue wait among them, in minutes"
+            ),
+        }
     );
     let mut table = Table::new();
     let mut rows = rows.into_iter();
@@ -85,7 +108,7 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
     for row in rows {
         table.add_row(row);
     }
-    for k in params..shown.len() + params {
+    for k in params..shown.len() + 2 * loads.len() + params {
         if let Some(c) = table.column_mut(k) {
             c.set_cell_alignment(CellAlignment::Right);
         }

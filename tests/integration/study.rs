@@ -885,3 +885,74 @@ fn a_sweep_over_server_counts_measures_each_server_by_name() {
     }
     assert_eq!(cell(1, "bytes_served[PS1 state system]"), "0");
 }
+
+/// A sweep of a server count shows the busiest server of the role at
+/// each point, in the printed table and the report: per run the most over
+/// the servers that point has, then the mean over its runs.
+#[test]
+fn a_server_count_sweep_shows_the_busiest_server_of_the_role() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let out = dir.path().join("study");
+    let sets = [
+        "servers.distribution_points.count=1,3",
+        "servers.distribution_points[0].bandwidth=20Mbps",
+    ];
+    sweep(&file, &sets, 2, 1, None, &out);
+    let study = study::read(&out).expect("the study reads back");
+    let loads = study::role_loads(&study);
+    let roles: Vec<&str> = loads.iter().map(|l| l.label).collect();
+    assert_eq!(roles, ["MP", "SUP", "DP", "state system"]);
+    let dp = &loads[2];
+    // By hand from runs.csv: the most over the DPs each point has.
+    let text = std::fs::read_to_string(out.join("runs.csv")).expect("runs.csv");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("header").split(',').collect();
+    let col = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let mut busiest = [Vec::new(), Vec::new()];
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        let point: usize = cells[col("point")].parse().expect("point");
+        let dps: &[&str] = if point == 0 {
+            &["dp"]
+        } else {
+            &["dp", "dp-2", "dp-3"]
+        };
+        let most = (dps.iter())
+            .map(|d| {
+                cells[col(&format!("hours_busy[{d}]"))]
+                    .parse::<f64>()
+                    .expect("hours")
+            })
+            .fold(0.0, f64::max);
+        busiest[point].push(most);
+    }
+    for (p, runs) in busiest.iter().enumerate() {
+        let mean = runs.iter().sum::<f64>() / runs.len() as f64;
+        assert_eq!(dp.hours_busy[p].n, 2);
+        assert!(
+            (dp.hours_busy[p].mean.expect("a mean") - mean).abs() < 1e-9,
+            "point {p}"
+        );
+    }
+    // Three DPs share what one carried alone.
+    assert!(busiest[0][0] > 2.0 * busiest[1][0], "{busiest:?}");
+
+    let printed = study::table_text(&study, &[]);
+    assert!(
+        printed.contains("DP h busy") && printed.contains("DP p95 wait min"),
+        "{printed}"
+    );
+    assert!(
+        !printed.contains("MP h busy"),
+        "only the swept role: {printed}"
+    );
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(report.contains(r#"<h2 id="servers">Busiest servers</h2>"#));
+    assert!(report.contains("<th>DP: hours busy</th>"));
+    // A sweep of no server field prints no server columns.
+    let other = dir.path().join("other");
+    sweep(&file, &[POLL], 1, 1, None, &other);
+    let printed = study::table_text(&study::read(&other).expect("reads"), &[]);
+    assert!(!printed.contains("h busy"), "{printed}");
+}
