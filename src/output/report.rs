@@ -361,28 +361,51 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             s.deployments.len() - MAX_DEPLOYMENTS_SHOWN
         );
     }
-    let unknown: (u32, u32, u32) = s.deployments.iter().fold((0, 0, 0), |a, d| {
-        let u = &d.unknown_at_end;
-        (
-            a.0 + u.true_gpo_conflict,
-            a.1 + u.reported_scan_failed,
-            a.2 + u.reported_not_yet_reported,
-        )
-    });
-    if unknown != (0, 0, 0) {
+    // Per deployment: a client targeted by two is counted in each.
+    let unknown: Vec<(&str, [u32; 3])> = (s.deployments.iter())
+        .map(|d| {
+            let u = &d.unknown_at_end;
+            let counts = [
+                u.true_gpo_conflict,
+                u.reported_scan_failed,
+                u.reported_not_yet_reported,
+            ];
+            (d.name.as_str(), counts)
+        })
+        .filter(|(_, counts)| *counts != [0, 0, 0])
+        .collect();
+    if !unknown.is_empty() {
         // Co-managed clients are truly Unknown too (to the site).
         let why = if s.co_managed_clients > 0 {
             "GPO conflict or co-managed"
         } else {
             "GPO conflict"
         };
-        let _ = writeln!(
-            out,
-            "unknown at the end: {} truly ({why}); reported {} whose scans fail, {} not reported yet",
-            thousands(u64::from(unknown.0)),
-            thousands(u64::from(unknown.1)),
-            thousands(u64::from(unknown.2))
-        );
+        let words = |[truly, failing, late]: [u32; 3]| {
+            format!(
+                "{} truly ({why}); reported {} whose scans fail, {} not reported yet",
+                thousands(u64::from(truly)),
+                thousands(u64::from(failing)),
+                thousands(u64::from(late))
+            )
+        };
+        if let [(_, counts)] = unknown[..]
+            && s.deployments.len() == 1
+        {
+            let _ = writeln!(out, "unknown at the end: {}", words(counts));
+        } else {
+            let _ = writeln!(out, "unknown at the end, by deployment:");
+            for (name, counts) in unknown.iter().take(MAX_DEPLOYMENTS_SHOWN) {
+                let _ = writeln!(out, "  {name}: {}", words(*counts));
+            }
+            if unknown.len() > MAX_DEPLOYMENTS_SHOWN {
+                let _ = writeln!(
+                    out,
+                    "  ... and {} more deployments: see summary.json",
+                    unknown.len() - MAX_DEPLOYMENTS_SHOWN
+                );
+            }
+        }
     }
     fault_line(s, &mut out);
     let hurt = bottlenecks(s);

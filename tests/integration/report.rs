@@ -135,3 +135,32 @@ fn numbers_read_as_numbers_not_as_floats_or_digit_runs() {
     // The server table: peak in service next to "6,000 connections".
     assert!(html.contains("<td class=\"num\">8,000</td>"), "{shown}");
 }
+
+#[test]
+fn clients_unknown_at_the_end_are_counted_per_deployment() {
+    let (_, _, mut summary) = small_run();
+    summary.deployments[0].unknown_at_end.true_gpo_conflict = 281;
+    summary.deployments[0].unknown_at_end.reported_scan_failed = 402;
+    let text = output::summary_text(&summary, &[]);
+    assert!(
+        text.contains("\nunknown at the end: 281 truly (GPO conflict); reported 402 whose scans fail, 0 not reported yet\n"),
+        "{text}"
+    );
+    // The same clients targeted by a second deployment are not counted
+    // twice: each deployment has its own line.
+    let mut second = summary.deployments[0].clone();
+    second.name = "feature update".into();
+    second.unknown_at_end.reported_scan_failed = 249;
+    summary.deployments.push(second);
+    let text = output::summary_text(&summary, &[]);
+    let first = &summary.deployments[0].name;
+    assert!(
+        text.contains(&format!(
+            "\nunknown at the end, by deployment:\n  {first}: 281 truly (GPO conflict); reported \
+             402 whose scans fail, 0 not reported yet\n  feature update: 281 truly (GPO \
+             conflict); reported 249 whose scans fail, 0 not reported yet\n"
+        )),
+        "{text}"
+    );
+    assert!(!text.contains("562"), "{text}");
+}
