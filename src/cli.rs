@@ -61,8 +61,10 @@ pub enum Command {
         /// Directory for compliance.csv, summary.json, scenario.ron, report.html and the charts.
         #[arg(long, short, default_value = "out")]
         out: PathBuf,
-        /// Name every server busy at least this share of the time, in
-        /// percent, in the summary.
+        /// The busy threshold, in percent of a server's capacity (its
+        /// workers or bandwidth in use): the summary names every server
+        /// at or above it, with how long it stayed there; drawn on WAN
+        /// links' load charts.
         #[arg(long, value_name = "PERCENT", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
         busy_above: u8,
         /// Print nothing but errors; no progress bar.

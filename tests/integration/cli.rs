@@ -629,3 +629,18 @@ fn a_ragged_duration_is_warned_of() {
         ]
     );
 }
+
+/// The line `docs/cli.md` shows for `validate` is the one it prints
+/// today (the scenario's hash and memory move with the model).
+#[test]
+fn the_documented_validate_line_is_current() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let out = patchsim(&["validate", "scenarios/patch-tuesday.ron"], root);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let line = String::from_utf8(out.stdout).expect("UTF-8");
+    let docs = std::fs::read_to_string(root.join("docs/cli.md")).expect("docs/cli.md");
+    assert!(
+        docs.contains(&format!("\n{line}")),
+        "docs/cli.md should show `validate`'s line as it is now:\n{line}"
+    );
+}
