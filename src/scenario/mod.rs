@@ -52,8 +52,8 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
             file: origin.to_string(),
             line,
             col,
+            message: syntax::message(&e.code, text, line, col, &path),
             path,
-            message: syntax::message(&e.code, text, line, col),
         }
     };
     let mut de = ron::Deserializer::from_str_with_options(text, &options)

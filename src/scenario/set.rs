@@ -239,7 +239,8 @@ fn set_field(base: &Scenario, steps: &[Step], path: &str, value: &str) -> Result
     let message = match quoted {
         Some(Ok(s)) => return Ok(s),
         Some(Err(e))
-            if old.is_some_and(|o| o.starts_with('"')) || first == syntax::EXPECTED_STRING =>
+            if old.is_some_and(|o| o.starts_with('"'))
+                || first.starts_with(syntax::EXPECTED_STRING) =>
         {
             e
         }

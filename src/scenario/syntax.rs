@@ -25,23 +25,113 @@ pub(super) fn path(p: &serde_path_to_error::Path) -> String {
     out
 }
 
-/// The message for a value that should have been a string.
-pub(super) const EXPECTED_STRING: &str =
-    "expected a string in double quotes (e.g. `\"15m\"`, `\"mp01\"`)";
+/// How the message for a value that should have been a string begins.
+pub(super) const EXPECTED_STRING: &str = "expected a string in double quotes";
+
+/// The message for a value that should have been a string, with examples
+/// of what the field at `path` takes.
+fn expected_string(path: &str) -> String {
+    let last = path.rsplit('.').next().unwrap_or(path);
+    let field = last.split('[').next().unwrap_or(last);
+    let local_time = path.contains("maintenance_windows") || path.contains("power");
+    let examples = match field {
+        _ if field.ends_with("size") => "`\"650MB\"`, `\"1.5GiB\"`",
+        _ if field == "link" || field.ends_with("bandwidth") || field.ends_with("_link") => {
+            "`\"100Mbps\"`, `\"1Gbps\"`"
+        }
+        "start" | "end" if local_time => "`\"08:30\"`, `\"17:00\"`",
+        "start" | "created" | "available" | "deadline" | "release" | "manual" => {
+            "`\"2026-11-10T19:00:00+01:00\"`"
+        }
+        "name"
+        | "management_point"
+        | "update_point"
+        | "distribution_point"
+        | "location"
+        | "cloud_management_gateway"
+        | "server"
+        | "site"
+        | "targets"
+        | "updates" => "`\"mp01\"`, `\"desktops\"`",
+        _ => "`\"15m\"`, `\"mp01\"`",
+    };
+    format!("{EXPECTED_STRING} (e.g. {examples})")
+}
+
+/// The identifier that ends just before byte `at` of `text`, if any.
+fn identifier_before(text: &str, at: usize) -> Option<&str> {
+    let before = text.get(..at)?;
+    let start = before
+        .rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .map_or(0, |i| i + 1);
+    let ident = &before[start..];
+    ident
+        .starts_with(|c: char| c.is_ascii_alphabetic())
+        .then_some(ident)
+}
+
+/// The byte offset of 1-based `line` and `col` (in characters) in `text`.
+fn offset(text: &str, line: usize, col: usize) -> Option<usize> {
+    let start: usize = (text.split_inclusive('\n'))
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    let l = text.get(start..)?.lines().next()?;
+    let within = l
+        .char_indices()
+        .nth(col.saturating_sub(1))
+        .map_or(l.len(), |(i, _)| i);
+    Some(start + within)
+}
+
+/// Whether the string that ends at the `"` just before byte `at` began on
+/// an earlier line: a closing quote was missing there.
+fn string_ran_on(text: &str, at: usize) -> bool {
+    let Some(before) = text.get(..at) else {
+        return false;
+    };
+    let Some(body) = before.trim_end().strip_suffix('"') else {
+        return false;
+    };
+    body.rfind('"')
+        .is_some_and(|open| body[open..].contains('\n'))
+}
 
 /// The parser's message with a hint; `text`, `line` and `col` (1-based)
-/// show the context.
-pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize) -> String {
+/// show the context, `path` the field being read (may be empty).
+pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize, path: &str) -> String {
     let within = |outer: &Option<String>| match outer {
         Some(o) => format!(" in `{o}`"),
         None => String::new(),
     };
+    let at = offset(text, line, col);
     match code {
         RonError::ExpectedComma => {
             let here = text
                 .lines()
                 .nth(line.saturating_sub(1))
                 .and_then(|l| l.chars().nth(col.saturating_sub(1)));
+            let before = at.and_then(|at| identifier_before(text, at));
+            if here == Some('(')
+                && let Some(choice) = before
+            {
+                return format!(
+                    "expected a `,`: `{choice}` takes nothing in parentheses; write `{choice}` alone"
+                );
+            }
+            if at.is_some_and(|at| string_ran_on(text, at)) {
+                return "expected a `,`: the string before this one runs over a line end; \
+                        is its closing `\"` missing?"
+                    .to_string();
+            }
+            if here == Some('%') {
+                return "expected a `,`: `%` is not part of a number here (a share is a \
+                        fraction: 0.05 for 5 %)"
+                    .to_string();
+            }
+            if here == Some(')') {
+                return "expected a `,`: is this `)` one too many?".to_string();
+            }
             let hint = if here == Some('.') {
                 ": this field takes a whole number, without a fractional part"
             } else if previous_line(text, line).is_some_and(|l| {
@@ -63,10 +153,19 @@ pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize) -> S
         RonError::ExpectedFloat => {
             "expected a number, written without quotes (e.g. `0.97`)".to_string()
         }
-        RonError::ExpectedString => EXPECTED_STRING.to_string(),
+        RonError::ExpectedString => expected_string(path),
         RonError::ExpectedBoolean => "expected `true` or `false`".to_string(),
         RonError::IntegerOutOfBounds => {
             "number out of range for this field (negative, or too large)".to_string()
+        }
+        RonError::NoSuchStructField { found, outer, .. }
+            if found.starts_with(|c: char| c.is_ascii_uppercase()) =>
+        {
+            format!(
+                "unknown field `{found}`{}: `{found}(` starts a new entry here, so is the `)` \
+                 closing the entry before it missing?",
+                within(outer)
+            )
         }
         RonError::NoSuchStructField {
             expected,
@@ -125,6 +224,17 @@ pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize) -> S
              or a `,` or `)` after the field before?"
         ),
         RonError::ExpectedIdentifier => "expected a field name (e.g. `count:`)".to_string(),
+        RonError::ExpectedAttribute => "`#` does not start a comment in RON: write `//` \
+                                        (or `/* ... */`)"
+            .to_string(),
+        RonError::ExpectedStructLike => match at.and_then(|at| identifier_before(text, at)) {
+            Some(choice) => format!(
+                "expected `(` after `{choice}`: write `{choice}()` for its defaults, or give \
+                 its fields in the parentheses"
+            ),
+            None => "expected opening `(`".to_string(),
+        },
+        RonError::InvalidIntegerDigit { .. } => "expected a whole number (e.g. `6000`)".to_string(),
         RonError::TrailingCharacters => "unexpected text after the end of the scenario: \
                                          everything must be inside `Scenario(...)`"
             .to_string(),

@@ -129,7 +129,8 @@ impl std::str::FromStr for Bytes {
     fn from_str(s: &str) -> Result<Self, String> {
         let bad = || format!("invalid size \"{s}\": expected {SIZE_HELP}");
         let (mantissa, scale, unit) = split_number(s.trim()).ok_or_else(bad)?;
-        let factor: u128 = match unit {
+        // "700 MB" as well as "700MB".
+        let factor: u128 = match unit.trim_start() {
             "B" => 1,
             "KB" | "kB" => 1_000,
             "MB" => 1_000_000,
@@ -173,7 +174,7 @@ impl std::str::FromStr for Bandwidth {
             format!("invalid bandwidth \"{s}\": expected {BANDWIDTH_HELP}{bytes}")
         };
         let (mantissa, scale, unit) = split_number(s.trim()).ok_or_else(bad)?;
-        let factor: u128 = match unit {
+        let factor: u128 = match unit.trim_start() {
             "bps" => 1,
             "kbps" | "Kbps" => 1_000,
             "Mbps" => 1_000_000,
@@ -321,6 +322,10 @@ mod tests {
         assert_eq!("1.5Gbps".parse::<Bandwidth>().unwrap().0, 1_500_000_000);
         assert!("100MBps".parse::<Bandwidth>().is_err());
         assert!("0.5B".parse::<Bytes>().is_err());
+        // With a space between the number and the unit, as people write it.
+        assert_eq!("700 MB".parse::<Bytes>().unwrap().0, 700_000_000);
+        assert_eq!("100 Mbps".parse::<Bandwidth>().unwrap().0, 100_000_000);
+        assert!("700 M B".parse::<Bytes>().is_err());
     }
 
     #[test]

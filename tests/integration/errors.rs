@@ -384,6 +384,62 @@ const CASES: &[Case] = &[
             "deployments[0].deadline: invalid timestamp \"2026-11-12T23:59:60+01:00\" (a leap second): seconds go from 00 to 59",
         ],
     },
+    Case {
+        what: "RON syntax: a choice without a payload given parentheses",
+        from: "Cohort(name: \"always-on\", count: 300,",
+        to: "Cohort(name: \"always-on\", count: 300, power: AlwaysOn(),",
+        expect: &[
+            "bad.ron:19:",
+            "`AlwaysOn` takes nothing in parentheses; write `AlwaysOn` alone",
+        ],
+    },
+    Case {
+        what: "RON syntax: a choice with fields given none",
+        from: "power: BusinessHours(start: \"08:00\", end: \"17:00\", jitter: \"1h\")",
+        to: "power: BusinessHours",
+        expect: &[
+            "cohorts[1].power: expected `(` after `BusinessHours`",
+            "write `BusinessHours()` for its defaults",
+        ],
+    },
+    Case {
+        what: "RON syntax: a `#` comment",
+        from: "Scenario(\n",
+        to: "# my estate\nScenario(\n",
+        expect: &["bad.ron:1:2: `#` does not start a comment in RON: write `//`"],
+    },
+    Case {
+        what: "RON syntax: a string left open",
+        from: "name: \"test\",",
+        to: "name: \"test,",
+        expect: &["the string before this one runs over a line end; is its closing `\"` missing?"],
+    },
+    Case {
+        what: "RON syntax: a `)` missing before the next entry",
+        from: "distribution_point: \"dp\"),\n        Cohort(name: \"desktops\"",
+        to: "distribution_point: \"dp\",\n        Cohort(name: \"desktops\"",
+        expect: &[
+            "`Cohort(` starts a new entry here, so is the `)` closing the entry before it missing?",
+        ],
+    },
+    Case {
+        what: "RON syntax: a `)` too many",
+        from: "restart_probability: 0.2),",
+        to: "restart_probability: 0.2)),",
+        expect: &["updates: expected a `,`: is this `)` one too many?"],
+    },
+    Case {
+        what: "wrong type: a size without quotes",
+        from: "size: \"400MB\"",
+        to: "size: 400",
+        expect: &["updates[0].size: expected a string in double quotes (e.g. `\"650MB\"`"],
+    },
+    Case {
+        what: "wrong type: a share in percent",
+        from: "applicability: 0.9,",
+        to: "applicability: 90%,",
+        expect: &["`%` is not part of a number here (a share is a fraction: 0.05 for 5 %)"],
+    },
 ];
 
 /// Writes `text` as `bad.ron` in a fresh directory and checks it as
