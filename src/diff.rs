@@ -177,6 +177,7 @@ fn by_name(v: &Value) -> Vec<(&str, &Value)> {
 /// Two runs: milestones per deployment, every server's numbers, totals.
 fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
     let mut out = format!("A = {}\nB = {}\n", describe(da, a), describe(db, b));
+    out.push_str(&settings(da, db));
     let (deps_a, deps_b) = (by_name(&a["deployments"]), by_name(&b["deployments"]));
     let mut t = table(&["deployment", "milestone", "A", "B", "B − A"]);
     // Every deployment either run has (a rule's may be in one only).
@@ -291,8 +292,7 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
         bottleneck(a),
         bottleneck(b)
     ));
-    out.push_str("servers (the numbers that differ)\n");
-    push_table(&mut out, &t);
+    push_section(&mut out, "servers (the numbers that differ)", &t);
 
     out.push_str(&locations(a, b));
 
@@ -327,9 +327,127 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
         }
     }
     right(&mut t, 1);
-    out.push_str("\ntotals (those that differ)\n");
-    push_table(&mut out, &t);
+    out.push('\n');
+    push_section(&mut out, "totals (those that differ)", &t);
     out
+}
+
+/// A titled table, or the title and "none" when it has no rows.
+fn push_section(out: &mut String, title: &str, t: &Table) {
+    if t.row_count() == 0 {
+        out.push_str(&format!("{title}: none\n"));
+    } else {
+        out.push_str(title);
+        out.push('\n');
+        push_table(out, t);
+    }
+}
+
+/// The most settings listed before the rest are counted.
+const MAX_SETTINGS: usize = 40;
+
+/// The settings the two runs' `scenario.ron`s differ in, as `--set`
+/// paths (an entry of a named list by its name), with both values.
+fn settings(da: &Path, db: &Path) -> String {
+    let read = |dir: &Path| -> Result<Value, String> {
+        let path = dir.join("scenario.ron");
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let parsed = crate::scenario::parse(&text, &path.display().to_string())
+            .map_err(|e| e.to_string())?;
+        serde_json::to_value(parsed).map_err(|e| e.to_string())
+    };
+    let (x, y) = match (read(da), read(db)) {
+        (Ok(x), Ok(y)) => (x, y),
+        (Err(e), _) | (_, Err(e)) => return format!("\nsettings: not compared ({e})\n"),
+    };
+    let mut found = Vec::new();
+    differences("", Some(&x), Some(&y), &mut found);
+    // The name and description say which run is which; they are in the
+    // header already.
+    found.retain(|(path, _, _)| path != "name" && path != "description");
+    let mut t = table(&["setting", "A", "B"]);
+    for (path, va, vb) in found.iter().take(MAX_SETTINGS) {
+        t.add_row(vec![path.clone(), va.clone(), vb.clone()]);
+    }
+    let mut out = String::from("\n");
+    push_section(&mut out, "settings (scenario.ron, those that differ)", &t);
+    if found.len() > MAX_SETTINGS {
+        out.push_str(&format!(
+            "... and {} more: compare the two scenario.ron files\n",
+            found.len() - MAX_SETTINGS
+        ));
+    }
+    out.push('\n');
+    out
+}
+
+/// Collects `(path, A, B)` for every leaf that differs under `path`; a
+/// side without the value shows `—`.
+fn differences(
+    path: &str,
+    a: Option<&Value>,
+    b: Option<&Value>,
+    out: &mut Vec<(String, String, String)>,
+) {
+    if a == b {
+        return;
+    }
+    let field = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match (a, b) {
+        (Some(Value::Object(x)), Some(Value::Object(y))) => {
+            let mut keys: Vec<&String> = x.keys().collect();
+            keys.extend(y.keys().filter(|k| !x.contains_key(*k)));
+            for k in keys {
+                differences(&field(k), x.get(k), y.get(k), out);
+            }
+        }
+        (Some(Value::Array(x)), Some(Value::Array(y))) => {
+            // Entries of a named list by their names, as `--set` writes them.
+            let name = |v: &Value| v.get("name").and_then(Value::as_str).map(String::from);
+            let named = |list: &[Value]| list.iter().all(|v| name(v).is_some());
+            if named(x) && named(y) {
+                let mut names: Vec<String> = x.iter().filter_map(name).collect();
+                names.extend(
+                    y.iter()
+                        .filter_map(name)
+                        .filter(|n| !x.iter().any(|v| name(v).as_ref() == Some(n))),
+                );
+                for n in names {
+                    let find = |list: &'_ [Value]| {
+                        list.iter().find(|v| name(v).as_ref() == Some(&n)).cloned()
+                    };
+                    let (vx, vy) = (find(x), find(y));
+                    differences(&format!("{path}[{n}]"), vx.as_ref(), vy.as_ref(), out);
+                }
+            } else {
+                for i in 0..x.len().max(y.len()) {
+                    differences(&format!("{path}[{i}]"), x.get(i), y.get(i), out);
+                }
+            }
+        }
+        _ => {
+            // A value on one side only is shown whole, cut to a line.
+            let show = |v: Option<&Value>| {
+                let text = match v {
+                    None => "—".to_string(),
+                    Some(Value::String(s)) => s.clone(),
+                    Some(v) => v.to_string(),
+                };
+                match text.char_indices().nth(60) {
+                    Some((at, _)) => format!("{} …", &text[..at]),
+                    None => text,
+                }
+            };
+            out.push((path.to_string(), show(a), show(b)));
+        }
+    }
 }
 
 /// With `locations` on both sides: per location and deployment, the time

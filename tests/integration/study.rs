@@ -712,6 +712,27 @@ fn diff_compares_two_studies_or_two_runs() {
     // percentiles too (the MP's waits: one per request, and the polls
     // differ).
     assert!(text.contains("queue_wait_s count"), "{text}");
+    // What the two runs were told to do differently, as a --set path.
+    let setting = (text.lines())
+        .skip_while(|l| !l.starts_with("settings (scenario.ron, those that differ)"))
+        .find(|l| l.contains("client_settings.policy_polling_interval"))
+        .unwrap_or_else(|| panic!("the polling interval in the settings:\n{text}"));
+    let words: Vec<&str> = setting.split_whitespace().collect();
+    assert_eq!(
+        words,
+        ["client_settings.policy_polling_interval", "30m", "2h"],
+        "{setting}"
+    );
+    // A run against itself: every section says none differ.
+    let o = patchsim(&["diff", "r1", "r1"], dir.path());
+    let same = String::from_utf8_lossy(&o.stdout);
+    for none in [
+        "settings (scenario.ron, those that differ): none",
+        "servers (the numbers that differ): none",
+        "totals (those that differ): none",
+    ] {
+        assert!(same.contains(none), "{none} in\n{same}");
+    }
     // A deployment only one run has (a rule's, made in one run) is listed
     // as that run's, not dropped.
     let summary = dir.path().join("r2/summary.json");
