@@ -4,10 +4,11 @@
 //! Owns [`LawChecker`], an independent oracle fed every trace record in time
 //! order. It keeps just enough per client to catch the first record that
 //! breaks law 3 (causality), 5 (batching), 6 (offline), 7 (deadlines) or 9
-//! (sync), and at the end checks the outcome's timelines for law 2
-//! (conservation) and law 3 (nothing reported ahead of the truth). It reads
-//! records and the outcome and never changes the run. Law 1 (determinism)
-//! needs two runs and law 4 (polling) is statistical: the tests check those.
+//! (sync), and at the end checks the outcome's timelines and the DPs' bytes
+//! for law 2 (conservation) and law 3 (nothing reported ahead of the
+//! truth). It reads records and the outcome and never changes the run. Law
+//! 1 (determinism) needs two runs and law 4 (polling) is statistical: the
+//! tests check those.
 //! Law 8 (capacity) is asserted where it is kept, at every station and DP.
 
 use std::collections::VecDeque;
@@ -15,7 +16,9 @@ use std::fmt;
 
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{ClientId, DeploymentId, Estate, PowerSpec, Purpose, UpdateId};
-use crate::model::{Compliance, Outcome, Schedule, TOPIC_DETECTION, TraceEvent, TraceRecord};
+use crate::model::{
+    Compliance, Outcome, Schedule, ServerRole, TOPIC_DETECTION, TraceEvent, TraceRecord,
+};
 
 /// A law of the model that the checker verifies.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -643,8 +646,8 @@ impl<'e> LawChecker<'e> {
     }
 
     /// Checks the outcome at the end of the run: law 2 on every timeline
-    /// row, law 3 on the counts, and that the trace saw the syncs the
-    /// outcome records.
+    /// row and on the DPs' bytes, law 3 on the counts, and that the trace
+    /// saw the syncs the outcome records.
     pub fn finish(&mut self, outcome: &Outcome) {
         for row in &outcome.timeline {
             if self.first.is_some() {
@@ -747,6 +750,32 @@ impl<'e> LawChecker<'e> {
                 );
             }
         }
+        self.dp_bytes_conserved(outcome);
+    }
+
+    /// Law 2 for content: the bytes the DPs served are the bytes clients
+    /// received from them, once no download from a DP is under way (until
+    /// then the DPs have counted bytes their clients have not: never
+    /// fewer).
+    fn dp_bytes_conserved(&mut self, outcome: &Outcome) {
+        let served: u64 = (outcome.servers.iter())
+            .filter(|s| s.role == ServerRole::DistributionPoint)
+            .map(|s| s.bytes)
+            .sum();
+        let received = outcome.totals.bytes_from_dp;
+        let under_way = outcome.dp_downloads_at_end;
+        if served == received || (under_way > 0 && served > received) {
+            return;
+        }
+        self.fail(
+            Law::Conservation,
+            outcome.end,
+            None,
+            "end",
+            format!(
+                "the distribution points served {served} bytes, clients received {received} from them ({under_way} downloads under way)"
+            ),
+        );
     }
 }
 
@@ -1007,6 +1036,40 @@ mod tests {
                 .contains("deployment 'cu': true states add up to 3, not 2"),
             "{v}"
         );
+    }
+
+    #[test]
+    fn law_2_the_dps_served_what_clients_received_from_them() {
+        let estate = estate();
+        let mut outcome = crate::model::run(&estate, Default::default()).expect("never stopped");
+        let broken = |outcome: &Outcome| {
+            let mut checker = LawChecker::new(&estate);
+            checker.dp_bytes_conserved(outcome);
+            checker.into_violation()
+        };
+        assert_eq!(outcome.dp_downloads_at_end, 0);
+        assert_eq!(outcome.totals.bytes_from_dp, 2 * 10_000_000);
+        assert_eq!(broken(&outcome), None);
+        let dp = (outcome.servers.iter())
+            .position(|s| s.role == ServerRole::DistributionPoint)
+            .expect("a DP");
+        // A byte served that no client received: broken, unless a download
+        // is under way (its DP counts what it sent so far, its client not).
+        outcome.servers[dp].bytes += 1;
+        let v = broken(&outcome).expect("broken");
+        assert_eq!(v.law, Law::Conservation);
+        assert_eq!(v.time, outcome.end);
+        assert!(
+            v.message.contains(
+                "the distribution points served 20000001 bytes, clients received 20000000 from them (0 downloads under way)"
+            ),
+            "{v}"
+        );
+        outcome.dp_downloads_at_end = 1;
+        assert_eq!(broken(&outcome), None);
+        // A byte received that no DP served: broken, whatever is under way.
+        outcome.servers[dp].bytes -= 2;
+        assert!(broken(&outcome).is_some());
     }
 
     #[test]

@@ -320,6 +320,10 @@ pub(crate) struct Dp {
     total: LoadCounts,
     interval_millibits: u128,
     total_millibits: u128,
+    /// Millibits taken back (see [`keep_whole_bytes`](Self::keep_whole_bytes))
+    /// that were sent before the last sample: the next samples' bytes pay
+    /// them off.
+    owed_millibits: u128,
     wait: MsHistogram,
     /// Transfers with ids from this one up are not requests (a WAN link's
     /// copies to branch DPs): their waits are not counted.
@@ -349,6 +353,7 @@ impl Dp {
             total: LoadCounts::default(),
             interval_millibits: 0,
             total_millibits: 0,
+            owed_millibits: 0,
             wait: MsHistogram::new(),
             untimed_from: u32::MAX,
             peak_queue: 0,
@@ -363,6 +368,11 @@ impl Dp {
     pub(crate) fn untimed_from(mut self, first: u32) -> Self {
         self.untimed_from = first;
         self
+    }
+
+    /// Downloads running or waiting for a connection now.
+    pub(crate) fn downloads_under_way(&self) -> u64 {
+        (self.active_len() + self.waiting.len()) as u64
     }
 
     /// Downloads running now.
@@ -513,6 +523,23 @@ impl Dp {
         self.waiting.remove(c).map(|w| w.2)
     }
 
+    /// A download of its own stopped with `left` millibits unsent: returns
+    /// the bytes its client still lacks. The client keeps whole bytes only
+    /// and asks for the rest again, the byte it was receiving included, so
+    /// the bits of that byte sent so far are not served: they come off the
+    /// DP's count, so that its bytes served stay the bytes its clients
+    /// received from it (docs/outputs.md, `totals`).
+    fn keep_whole_bytes(&mut self, left: u64) -> u64 {
+        let lacks = left.div_ceil(8_000);
+        let unfinished = u128::from(lacks * 8_000 - left);
+        self.total_millibits -= unfinished;
+        // Sent in this interval, or (rarely) partly before its sample.
+        let now = unfinished.min(self.interval_millibits);
+        self.interval_millibits -= now;
+        self.owed_millibits += unfinished - now;
+        lacks
+    }
+
     /// Every download fails: the running ones in order, then the waiting
     /// ones, each with the millibits it still lacked.
     fn fail_all(&mut self, now: SimTime) -> Vec<(ClientId, u64)> {
@@ -632,7 +659,13 @@ impl Dp {
             busy,
             most_queue: std::mem::replace(&mut self.most_queue, queue).max(queue),
             most_busy: std::mem::replace(&mut self.most_busy, busy).max(busy),
-            bytes: (std::mem::take(&mut self.interval_millibits) / 8_000) as u64,
+            bytes: {
+                let mut sent = std::mem::take(&mut self.interval_millibits);
+                let paid = sent.min(self.owed_millibits);
+                self.owed_millibits -= paid;
+                sent -= paid;
+                (sent / 8_000) as u64
+            },
             down: self.down,
         }
     }
@@ -714,9 +747,11 @@ impl World<'_> {
             return self.link_cancel(link, c, sched);
         }
         let dp = self.cohort(c).dp;
-        let remaining = self.servers.dp_mut(dp).stop(c, now)?;
+        let d = self.servers.dp_mut(dp);
+        let left = d.stop(c, now)?;
+        let lacks = d.keep_whole_bytes(left);
         self.dp_reschedule(dp, sched);
-        Some(remaining.div_ceil(8_000))
+        Some(lacks)
     }
 
     /// The DP goes down: every download on it fails; returns the clients and
@@ -732,7 +767,7 @@ impl World<'_> {
         d.advance(now);
         let mut failed = d.fail_all(now);
         for f in &mut failed {
-            f.1 = f.1.div_ceil(8_000);
+            f.1 = d.keep_whole_bytes(f.1);
         }
         d.count(Request::Download, 0, 0, failed.len() as u64);
         self.dp_reschedule(dp, sched);
@@ -817,6 +852,43 @@ mod tests {
             assert_eq!(dp.total_millibits, u128::from(k) * 100_000_000 * 8_000);
             assert!(dp.peak_busy <= connections);
         }
+    }
+
+    /// A download stopped in the middle of a byte: its client lacks that
+    /// byte, and the DP counts as served only the bytes before it, taking
+    /// the bits of that byte back from the interval they were sent in,
+    /// or from the next when a sample came in between; the load rows never
+    /// add up to more than the run's bytes.
+    #[test]
+    fn a_stopped_download_counts_only_the_whole_bytes_sent() {
+        // 1,001 bps (1,001 millibits a ms) for a 10-byte download.
+        let mut d = Dp::new(1_001, 10);
+        d.start(ClientId(0), 80_000, 1_000_000, SimTime(0));
+        d.reshare();
+        // 10,010 millibits by 10 ms: one whole byte in that interval.
+        assert_eq!(d.sample(SimTime(10), 0).bytes, 1);
+        // 12,012 by 12 ms: a byte and half of the next.
+        let left = d.stop(ClientId(0), SimTime(12)).expect("running");
+        assert_eq!(left, 80_000 - 12_012);
+        assert_eq!(d.keep_whole_bytes(left), 9, "it lacks 9 bytes");
+        assert_eq!(d.total_millibits, 8_000, "one byte served");
+        // Of the 4,012 taken back, 2,002 were sent since the sample.
+        assert_eq!((d.interval_millibits, d.owed_millibits), (0, 2_010));
+        // The client asks for its 9 bytes again: they all count.
+        d.start(ClientId(0), 9 * 8_000, 1_000_000, SimTime(12));
+        let ends = d.reshare().expect("a download");
+        let mut done = Vec::new();
+        d.finish(SimTime(12) + ends, &mut done);
+        assert_eq!(done, [ClientId(0)]);
+        assert_eq!(
+            d.record_as("dp", ServerRole::DistributionPoint, 10).bytes,
+            10
+        );
+        // 72,000 in this interval, less the 2,010 owed: the rows add up to
+        // 9 bytes, the 10th's bits being spread over both intervals (each
+        // row counts whole bytes).
+        assert_eq!(d.sample(SimTime(100), 0).bytes, 8);
+        assert_eq!(d.owed_millibits, 0);
     }
 
     /// The equal shares come out as handing out `left / (flows left)` in

@@ -495,6 +495,10 @@ pub struct Outcome {
     /// State messages queued but not yet in the site database at the end
     /// (on clients, at management points, at the state system).
     pub messages_pending_at_end: u64,
+    /// Downloads from distribution points still under way at the end
+    /// (running, waiting for a connection, or on a WAN link): their DPs
+    /// have counted the bytes sent so far, their clients not yet.
+    pub dp_downloads_at_end: u64,
     /// Per DP in a location, then per deployment: when the deployment's
     /// content first finished crossing the link to it (`None`: never).
     /// Empty without locations.

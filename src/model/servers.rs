@@ -253,6 +253,12 @@ impl Servers {
         &mut self.dps[dp.index()]
     }
 
+    /// Downloads the DPs are serving or that wait for one of their
+    /// connections (not those across WAN links).
+    pub(crate) fn downloads_under_way(&self) -> u64 {
+        self.dps.iter().map(Dp::downloads_under_way).sum()
+    }
+
     /// One load row per server for the interval that ends now, in
     /// [`Outcome::servers`](super::Outcome::servers) order; `settled[i]`
     /// is station `i`'s handle.

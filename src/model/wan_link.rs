@@ -165,6 +165,14 @@ impl Links {
         }
     }
 
+    /// Downloads from DPs across the links now, running or waiting out
+    /// the latency (not scan answers nor copies).
+    pub(crate) fn downloads_under_way(&self) -> u64 {
+        (self.links.iter())
+            .map(|l| l.transfers.values().filter(|t| t.dp.is_some()).count() as u64)
+            .sum()
+    }
+
     /// Each link's figures over the run, in location order.
     pub(crate) fn records(&self, estate: &Estate) -> Vec<ServerRecord> {
         (self.links.iter().zip(&estate.locations))
@@ -483,7 +491,11 @@ impl World<'_> {
             None => l.pipe.stop(c, now).expect("a download on the link"),
         };
         if let Some(dp) = asked.dp {
-            self.servers.dp_mut(dp).relay(asked.millibits - left);
+            // The client keeps whole bytes only and asks for the rest
+            // again, the byte it was receiving included: its DP counts the
+            // bytes it kept (the link, what crossed it).
+            let kept = asked.millibits - left.next_multiple_of(8_000);
+            self.servers.dp_mut(dp).relay(kept);
         }
         Some((left, asked))
     }

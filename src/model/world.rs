@@ -313,6 +313,8 @@ impl<'e> World<'e> {
         let wsus_pools = self.pools.records();
         servers.extend(self.gateways.records(&estate.gateways));
         let pending = self.clients.queued_messages() + self.site.batches().messages_in_transit();
+        let dp_downloads_at_end =
+            self.servers.downloads_under_way() + self.links.downloads_under_way();
         let batches_per_client = self.clients.batches_per_client();
         let site_synced_at = self.site.synced_at();
         let (syncs, synced_at) = self.sync.into_records();
@@ -324,6 +326,7 @@ impl<'e> World<'e> {
             servers,
             load: recorded.load,
             messages_pending_at_end: pending,
+            dp_downloads_at_end,
             events: stats.events,
             end: stats.now,
             timeline: recorded.timeline,

@@ -136,6 +136,29 @@ pub fn build_error(text: &str) -> String {
         .expect_err("an invalid scenario")
 }
 
+/// The bytes the DPs served are those clients received from DPs, to the
+/// byte, once no download from a DP is under way (until then the DPs have
+/// counted bytes their clients have not: never fewer).
+pub fn assert_dp_bytes_conserved(out: &Outcome) {
+    let served: u64 = (out.servers.iter())
+        .filter(|s| s.role == patchsim::model::ServerRole::DistributionPoint)
+        .map(|s| s.bytes)
+        .sum();
+    let received = out.totals.bytes_from_dp;
+    if out.dp_downloads_at_end == 0 {
+        assert_eq!(
+            served, received,
+            "the DPs served {served} bytes, clients received {received} from them"
+        );
+    } else {
+        assert!(
+            served >= received,
+            "the DPs served {served} bytes, clients received {received} from them ({} downloads under way)",
+            out.dp_downloads_at_end
+        );
+    }
+}
+
 /// Runs an estate to its end, nothing watched.
 pub fn simulate(estate: &Estate) -> Outcome {
     patchsim::model::run(estate, Default::default()).expect("a run without a stop hook completes")
