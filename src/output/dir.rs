@@ -22,7 +22,7 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use rustix::fs::{CWD, FlockOperation, RenameFlags};
+use rustix::fs::{Access, CWD, FlockOperation, RenameFlags};
 use rustix::io::Errno;
 
 use crate::error::{During, Error};
@@ -367,6 +367,21 @@ impl Staging {
                 own => (Arrival::Files, own),
             },
         };
+        // The earlier output's files go when the new output is in place:
+        // that takes a directory this process may change.
+        if arrival != Arrival::Create
+            && let Err(e) = rustix::fs::access(&real, Access::WRITE_OK | Access::EXEC_OK)
+        {
+            return Err(refuse(
+                out,
+                format!(
+                    "holds an earlier output that cannot be replaced: the directory is not \
+                     writable ({}); make it writable (chmod u+w) or choose another --out \
+                     directory",
+                    std::io::Error::from(e)
+                ),
+            ));
+        }
         let tmp = tempfile::Builder::new()
             .prefix(&prefix)
             .rand_bytes(6)

@@ -492,3 +492,62 @@ fn trace_clients_out_of_range_are_refused() {
     );
     assert_eq!(names(dir.path()), ["s.ron"]);
 }
+
+/// An earlier output in a directory this user may not change cannot be
+/// replaced (its files could not be removed): the run is refused before
+/// anything is written, and the earlier output and its parent are left
+/// as they were, with nothing beside them. Root may change any
+/// directory, so as root the run is made as `nobody`.
+#[test]
+fn an_earlier_output_that_cannot_be_removed_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let open = |p: &Path, mode: u32| {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    };
+    open(dir.path(), 0o777);
+    let file = small(dir.path(), "s.ron", 7);
+    open(&file, 0o644);
+    let binary = dir.path().join("patchsim");
+    std::fs::copy(env!("CARGO_BIN_EXE_patchsim"), &binary).expect("copy the binary");
+    open(&binary, 0o755);
+    let root = rustix::process::getuid().is_root();
+    if root && Command::new("setpriv").arg("--version").output().is_err() {
+        println!("skipped: running as root, and no setpriv to run as another user");
+        return;
+    }
+    let run = |seed: &str| {
+        let mut c = if root {
+            let mut c = Command::new("setpriv");
+            c.args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+                .arg(&binary);
+            c
+        } else {
+            Command::new(&binary)
+        };
+        c.args(["run", "s.ron", "--out", "out", "--quiet", "--seed", seed])
+            .current_dir(dir.path())
+            .output()
+            .expect("patchsim runs")
+    };
+    assert_ok(&run("7"));
+    let out = dir.path().join("out");
+    open(&out, 0o555);
+    let before = (names(dir.path()), tree(&out));
+    let o = run("9");
+    open(&out, 0o755);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "holds an earlier output that cannot be replaced: the directory is not writable"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(
+        (names(dir.path()), tree(&out)),
+        before,
+        "nothing changed, nothing left beside"
+    );
+    assert_eq!(seeds_of(&out), ["seed=7"]);
+}
