@@ -106,6 +106,8 @@ impl World<'_> {
             return;
         }
         self.clients.set_request_out(c, true);
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::PolicyRequest);
         let job = self.job(c, Request::Policy, now);
         if self.offer_settled(at, job, sched) == Offer::Rejected {
             self.policy_failed(c, sched);

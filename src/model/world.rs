@@ -386,9 +386,9 @@ impl<'e> World<'e> {
             | Event::FaultEnd(_)
             | Event::PoolRestarted(_)
             | Event::PowerOff(_) => return,
-            Event::PolicyPoll(c, _) | Event::PolicyRequest(c) | Event::PolicyRetry(c) => {
-                (Some(c), TraceEvent::PolicyRequest)
-            }
+            // Traced where a request is made: a poll while one is out, or
+            // during a backoff, asks nothing.
+            Event::PolicyPoll(..) | Event::PolicyRequest(_) | Event::PolicyRetry(_) => return,
             Event::ScanCycle(c) => (Some(c), TraceEvent::ScanCycle),
             Event::ReevaluationCycle(c) => (Some(c), TraceEvent::ReevaluationCycle),
             Event::ActionDone(c) => match self.action_done_event(c) {
@@ -404,14 +404,7 @@ impl<'e> World<'e> {
         // Periodic events an offline client ignores are not traced.
         if let Some(c) = client
             && !self.clients.online(c)
-            && matches!(
-                event,
-                Event::PolicyPoll(..)
-                    | Event::PolicyRequest(_)
-                    | Event::PolicyRetry(_)
-                    | Event::ScanCycle(_)
-                    | Event::ReevaluationCycle(_)
-            )
+            && matches!(event, Event::ScanCycle(_) | Event::ReevaluationCycle(_))
         {
             return;
         }

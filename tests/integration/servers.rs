@@ -311,6 +311,16 @@ fn a_refused_policy_request_keeps_one_retry_chain() {
     // five hours: about 13 refusals, whatever the client's phase.
     assert!((11..=14).contains(&refused), "{refused} refused");
     assert_eq!(out.totals.mp_rejects, refused);
+    // The trace's requests are the MP's arrivals: the hourly polls during
+    // a backoff ask nothing and are not traced as requests.
+    let (traced, records) = common::traced(&estate);
+    let mp = (traced.servers.iter())
+        .find(|s| s.role == ServerRole::ManagementPoint)
+        .expect("the MP");
+    let requests = (records.iter())
+        .filter(|r| r.event == patchsim::model::TraceEvent::PolicyRequest)
+        .count() as u64;
+    assert_eq!(requests, mp.total.arrived[Request::Policy as usize]);
 }
 
 /// Each refused policy request is in the trace, with its wait, and
