@@ -94,6 +94,10 @@ fn harm(x: &ServerSummary) -> (u64, u64, u64) {
     )
 }
 
+/// A p95 queue wait from which a server other than the bottleneck is
+/// named too, in seconds.
+const LONG_WAIT_S: f64 = 3600.0;
+
 /// The servers that harmed the run, the worst first: any that rejected
 /// requests, were busy above the threshold or made requests wait.
 pub fn bottlenecks(s: &Summary) -> Vec<&ServerSummary> {
@@ -412,6 +416,16 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
     match hurt.first() {
         Some(worst) => {
             let _ = writeln!(out, "bottleneck: {}", harm_words(s, worst));
+            // Rejects rank first; a server that never rejects (a state
+            // system has no queue limit) can still hold requests for
+            // hours, which the ranking would hide.
+            let wait = |x: &ServerSummary| x.queue_wait_s.p95.unwrap_or(0.0);
+            let longest = (hurt.iter().skip(1))
+                .filter(|x| wait(x) >= LONG_WAIT_S && wait(x) > wait(worst))
+                .max_by(|a, b| wait(a).total_cmp(&wait(b)));
+            if let Some(x) = longest {
+                let _ = writeln!(out, "longest queue wait: {}", harm_words(s, x));
+            }
         }
         None => {
             let _ = writeln!(

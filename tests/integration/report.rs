@@ -164,3 +164,40 @@ fn clients_unknown_at_the_end_are_counted_per_deployment() {
     );
     assert!(!text.contains("562"), "{text}");
 }
+
+#[test]
+fn a_long_queue_behind_the_bottleneck_is_named_too() {
+    let (_, _, mut summary) = small_run();
+    let position = |role: &str| {
+        (summary.servers.iter())
+            .position(|x| x.role == role)
+            .unwrap_or_else(|| panic!("a {role} in the summary"))
+    };
+    let (sup, state) = (position("sup"), position("state_system"));
+    summary.servers[sup].rejected = 100;
+    summary.servers[sup].arrived = summary.servers[sup].arrived.max(200);
+    summary.servers[sup].queue_wait_s.p95 = Some(57.0);
+    summary.servers[state].rejected = 0;
+    summary.servers[state].hours_busy = 309.0;
+    summary.servers[state].queue_wait_s.p95 = Some(10.0 * 86_400.0);
+    let text = output::summary_text(&summary, &[]);
+    let line = |start: &str| {
+        (text.lines().find(|l| l.starts_with(start)))
+            .unwrap_or_else(|| panic!("a line {start}: {text}"))
+            .to_string()
+    };
+    assert!(
+        line("bottleneck: ").contains(&summary.servers[sup].name),
+        "{text}"
+    );
+    let longest = line("longest queue wait: ");
+    assert!(
+        longest.contains(&summary.servers[state].name)
+            && longest.contains("p95 queue wait 10d 00h"),
+        "{text}"
+    );
+    // A wait under an hour behind the bottleneck is not worth a line.
+    summary.servers[state].queue_wait_s.p95 = Some(1800.0);
+    let text = output::summary_text(&summary, &[]);
+    assert!(!text.contains("longest queue wait"), "{text}");
+}
