@@ -995,6 +995,9 @@ fn verdicts(
             ("waiting for the restart", Some(a.true_compliant_at)),
         ];
         let mut longest: Option<(&str, u64)> = None;
+        // Every client of a Required deployment waits for its deadline:
+        // what set this one apart is what came after.
+        let mut after_deadline: Option<(SimTime, Option<(&str, u64)>)> = None;
         let mut prev = created;
         for (label, at) in milestones.into_iter().skip(1) {
             let Some(at) = at.filter(|&t| t >= prev) else {
@@ -1004,8 +1007,29 @@ fn verdicts(
             if longest.is_none_or(|(_, w)| wait > w) {
                 longest = Some((label, wait));
             }
+            if let Some((_, worst)) = &mut after_deadline
+                && wait > 0
+                && worst.is_none_or(|(_, w)| wait > w)
+            {
+                *worst = Some((label, wait));
+            }
+            if label == "waiting for the deadline" {
+                after_deadline = Some((at, None));
+            }
             prev = at;
         }
+        let after = match after_deadline {
+            Some((deadline, Some((label, wait))))
+                if longest.is_some_and(|(l, _)| l == "waiting for the deadline") =>
+            {
+                format!(
+                    "; from the deadline, compliant in {}, most of it {label} ({})",
+                    h(a.true_compliant_at.since(deadline).as_ms()),
+                    h(wait)
+                )
+            }
+            _ => String::new(),
+        };
         // The time it knew the deployment disabled, its phased deployment
         // suspended, before it was compliant.
         let mut held = 0;
@@ -1035,7 +1059,7 @@ fn verdicts(
             )
         };
         out.push(format!(
-            "verdict for '{}': compliant {} after creation, {reported}; the longest wait was {} ({}){held}",
+            "verdict for '{}': compliant {} after creation, {reported}; the longest wait was {} ({}){after}{held}",
             spec.name,
             h(a.true_compliant_at.since(created).as_ms()),
             longest.map_or("none", |l| l.0),

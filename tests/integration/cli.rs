@@ -500,6 +500,15 @@ fn explain_collapses_routine_and_gives_reasons_and_a_verdict() {
         ),
         "{short}"
     );
+    // Its longest wait is the deadline, which every client has: the
+    // verdict also says what took the time from the deadline on.
+    let verdict = short.lines().last().unwrap();
+    assert!(
+        verdict.contains("the longest wait was waiting for the deadline (")
+            && verdict.contains("; from the deadline, compliant in ")
+            && verdict.contains(", most of it "),
+        "{verdict}"
+    );
     assert!(long.matches("asks its management point for policy").count() > 10);
     assert!(!long.contains("verdict"));
 }
