@@ -681,12 +681,36 @@ pub fn size_text(s: &Sizing) -> String {
                 out,
                 "no configuration meets the goal, not even the dearest: add dearer values to the knobs"
             );
+            // What the dearest reached, and what often bounds a time to
+            // compliance whatever the servers: the deadline.
+            if let Some(dearest) = s.evaluations.iter().max_by_key(|e| e.cost) {
+                for (g, goal) in s.goals.iter().enumerate() {
+                    let deadline = match goal {
+                        Goal::Compliant {
+                            from: Clock::Creation,
+                            ..
+                        } => {
+                            "; the clients of a Required deployment install at its deadline, \
+                             so a goal counted from creation that falls before the deadline \
+                             is met by no configuration: count from it ('of deadline')"
+                        }
+                        _ => "",
+                    };
+                    let _ = writeln!(
+                        out,
+                        "the dearest, {}, reached '{goal}' in {} at worst{deadline}",
+                        describe(s, dearest),
+                        worst_words(goal, dearest.worst[g])
+                    );
+                }
+            }
         }
     }
     let mut t = comfy_table::Table::new();
     t.load_preset(comfy_table::presets::NOTHING);
     let mut header: Vec<String> = s.knobs.iter().map(|k| k.path.clone()).collect();
     header.extend(["cost", "met", "≥ months (95 %)", "verdict"].map(String::from));
+    header.extend(s.goals.iter().map(|g| format!("worst: {g}")));
     t.set_header(header);
     for e in &s.evaluations {
         let mut row: Vec<String> = e.values.clone();
@@ -700,6 +724,7 @@ pub fn size_text(s: &Sizing) -> String {
                 _ => "misses".to_string(),
             },
         ]);
+        row.extend((s.goals.iter().zip(&e.worst)).map(|(g, w)| worst_words(g, *w)));
         t.add_row(row);
     }
     let _ = writeln!(out, "configurations run, in order:");
@@ -707,6 +732,22 @@ pub fn size_text(s: &Sizing) -> String {
         let _ = writeln!(out, "{}", line.trim_end());
     }
     out
+}
+
+/// A goal's worst value over a configuration's runs, in its own unit:
+/// a time to compliance (`never` when a run did not get there), a queue
+/// wait, or a count of rejects.
+fn worst_words(goal: &Goal, worst: Option<f64>) -> String {
+    match (goal, worst) {
+        (Goal::Compliant { .. }, None) => "never".to_string(),
+        (Goal::Compliant { .. }, Some(h)) if h < 0.0 => {
+            format!("{} before", crate::output::format_duration(-h))
+        }
+        (Goal::Compliant { .. }, Some(h)) => crate::output::format_duration(h),
+        (Goal::Wait { .. }, Some(s)) => crate::output::format_duration(s / 3600.0),
+        (Goal::NoRejects, Some(n)) => crate::output::thousands(n as u64),
+        (_, None) => "—".to_string(),
+    }
 }
 
 fn describe(s: &Sizing, e: &Evaluation) -> String {

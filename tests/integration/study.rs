@@ -842,6 +842,38 @@ fn size_finds_the_cheapest_configuration() {
     }
     let html = std::fs::read_to_string(dir.path().join("a/size.html")).unwrap();
     assert!(html.contains("Cheapest configuration that meets it"));
+    // The table gives each configuration's worst value of each goal.
+    assert!(text.contains("worst: p95 download wait <= 1m"), "{text}");
+
+    // A goal before the deadline (58 h after creation): no DP count
+    // meets it, and the output says what the dearest reached and why,
+    // instead of asking for dearer values alone.
+    let o = patchsim(
+        &[
+            "size",
+            f,
+            "--goal",
+            "95% true within 1d of creation",
+            "--knob",
+            "servers.distribution_points[dp].max_connections=4,64",
+            "-r",
+            "1",
+            "-o",
+            "early",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("no configuration meets the goal"), "{text}");
+    assert!(
+        text.contains(
+            "the dearest, servers.distribution_points[dp].max_connections=64, reached '95% \
+             true within 1d 00h of creation' in 3d 00h at worst; the clients of a Required \
+             deployment install at its deadline"
+        ),
+        "{text}"
+    );
 
     let o = patchsim(
         &[
