@@ -21,7 +21,7 @@ pub enum Error {
     #[error(transparent)]
     Study(#[from] StudyError),
     /// Writing an output failed (exit code 1).
-    #[error("cannot write {path}: {source}")]
+    #[error("cannot write {path}: {source}{}", output_hint(source))]
     Output {
         /// The file or directory.
         path: String,
@@ -95,6 +95,21 @@ impl fmt::Display for During {
             During::Study { done, runs } => write!(f, "after {done} of {runs} runs"),
             During::Writing => f.write_str("while the outputs were written"),
         }
+    }
+}
+
+/// What to do about a failed write, for the errors a user can act on.
+fn output_hint(e: &std::io::Error) -> &'static str {
+    match e.raw_os_error() {
+        Some(libc::EROFS) => "; choose an --out on a writable file system",
+        Some(libc::EACCES | libc::EPERM) => {
+            "; choose an --out this user may write, or make it writable"
+        }
+        Some(libc::ENOSPC | libc::EDQUOT) => {
+            "; free some space (the earlier output stays until the new one is complete, so both \
+             must fit) or choose an --out on another file system"
+        }
+        _ => "",
     }
 }
 

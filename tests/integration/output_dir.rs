@@ -217,7 +217,8 @@ fn a_full_disk_leaves_the_earlier_output_whole() {
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
         let expect = format!("error: cannot write disk/out/{file}");
         assert!(
-            stderr(&o).contains(&expect) && stderr(&o).contains("No space left on device"),
+            stderr(&o).contains(&expect)
+                && stderr(&o).contains("No space left on device (os error 28); free some space"),
             "{}",
             stderr(&o)
         );
