@@ -97,17 +97,28 @@ impl World<'_> {
         self.request_policy_at(c, &at, sched);
     }
 
+    /// Traces a policy request sent: out of line, so that the hot path of
+    /// a poll stays small when nothing is traced.
+    #[cold]
+    #[inline(never)]
+    fn trace_policy_request(&mut self, c: ClientId, now: SimTime) {
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::PolicyRequest);
+    }
+
     /// [`request_policy`](Self::request_policy) to the client's MP, settled
     /// up to now (an answer that ended silently before now is no longer
     /// out).
+    #[inline]
     fn request_policy_at(&mut self, c: ClientId, at: &Settled, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         if !self.clients.online(c) || self.clients.request_out(c, &at.answers()) {
             return;
         }
         self.clients.set_request_out(c, true);
-        self.recorder
-            .trace(now, Some(c), || TraceEvent::PolicyRequest);
+        if self.recorder.tracing() {
+            self.trace_policy_request(c, now);
+        }
         let job = self.job(c, Request::Policy, now);
         if self.offer_settled(at, job, sched) == Offer::Rejected {
             self.policy_failed(c, sched);
