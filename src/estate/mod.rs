@@ -198,6 +198,11 @@ pub struct SiteSpec {
     /// Copies to DPs in locations a primary's Package Transfer Manager
     /// sends at once: its maximum packages times threads per package.
     pub copy_threads: u32,
+    /// How long a gap in a client's messages must be seen before its site
+    /// asks it to resync.
+    pub resync_min_missing_age: SimDuration,
+    /// How often the state system looks for gaps old enough.
+    pub resync_check_interval: SimDuration,
 }
 
 /// A primary site.

@@ -154,6 +154,9 @@ pub(crate) struct ClientCold {
     /// Its site found a gap in its serial numbers and asks it to resend
     /// its full state (with its next policy answer).
     pub(crate) resync_requested: bool,
+    /// A gap in its messages waits for the state system's resync check
+    /// (its [`Event::ResyncDue`] is scheduled).
+    pub(crate) gap_waiting: bool,
     /// The last scan state (topic 501) it queued, for a resync (kept only
     /// where batches can be lost).
     pub(crate) scan_sent: u8,
@@ -175,6 +178,7 @@ impl Default for ClientCold {
             ttl_until: SimTime::ZERO,
             broken_agent: false,
             resync_requested: false,
+            gap_waiting: false,
             scan_sent: 0,
             peer_cache: false,
             express: false,

@@ -82,6 +82,9 @@ pub enum Event {
     BatchForwarded(u32),
     /// A committed batch reaches the CAS's database by replication (slot).
     Replicated(u32),
+    /// The state system's resync check at which a gap in the client's
+    /// messages is old enough: the site asks it to resync.
+    ResyncDue(ClientId),
 
     // --- servers ---
     /// A station (MP, SUP, state system) finishes the request in a worker

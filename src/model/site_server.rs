@@ -350,7 +350,7 @@ impl World<'_> {
             });
         if skipped > 0 {
             debug_assert!(self.site.lossy(), "only a lost batch leaves a gap");
-            self.request_resync(c, now, sched);
+            self.gap_seen(c, now, sched);
         }
         for &m in &messages {
             self.recorder.message_in_database(now.since(m.queued_at));
@@ -376,6 +376,31 @@ impl World<'_> {
             self.site.batches.close(slot);
         }
         self.refresh_reports(c, now);
+    }
+
+    /// A batch shows that messages of client `c` are missing: once they
+    /// have been missing for the state system's minimum age, its next
+    /// resync check asks the client to resync (checks run every resync
+    /// check interval from the start). A gap seen while one is already
+    /// waiting, or a resync already asked, adds nothing: the resync sends
+    /// the client's whole state.
+    fn gap_seen(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
+        let cold = self.clients.cold_mut(c);
+        if cold.resync_requested || cold.gap_waiting {
+            return;
+        }
+        cold.gap_waiting = true;
+        let site = &self.estate.site;
+        let old_enough = (now + site.resync_min_missing_age).as_ms();
+        let every = site.resync_check_interval.as_ms();
+        let check = SimTime(old_enough.div_ceil(every) * every);
+        sched.at_fixed(check, Event::ResyncDue(c));
+    }
+
+    /// The resync check finds client `c`'s missing messages old enough.
+    pub(crate) fn resync_due(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        self.clients.cold_mut(c).gap_waiting = false;
+        self.request_resync(c, sched.now(), sched);
     }
 
     /// The site has missed messages of client `c`: it asks the client to

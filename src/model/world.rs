@@ -378,6 +378,8 @@ impl<'e> World<'e> {
             | Event::Wake(_)
             | Event::ReportCycle(_)
             | Event::BatchForwarded(_)
+            // Traced as the request it makes.
+            | Event::ResyncDue(_)
             | Event::Served(..)
             | Event::DpTick(_)
             | Event::LinkTick(_)
@@ -502,6 +504,7 @@ impl World<'_> {
             Event::BackgroundInstallDone(c, u) => self.background_install_done(c, u, sched),
             Event::ReportCycle(c) => self.report_cycle(c, sched),
             Event::BatchForwarded(slot) => self.batch_forwarded(slot, sched),
+            Event::ResyncDue(c) => self.resync_due(c, sched),
             Event::Replicated(slot) => self.replicated(slot, sched.now()),
             Event::Served(station, slot) => self.served(usize::from(station), slot, sched),
             Event::PoolRestarted(station) => self.pool_restarted(usize::from(station), sched),

@@ -216,7 +216,8 @@ pub struct Site {
     /// pauses 10 s after an inbox notification). Default `"10s"`.
     #[serde(default = "default_state_system")]
     pub state_system_delay: Dur,
-    /// State system processing threads (1–64). Default 1.
+    /// State system processing threads (1–64): its "Loader Threads".
+    /// Default 4.
     #[serde(default = "default_state_threads")]
     pub state_system_threads: u32,
     /// State system time per batch, on top of its messages. Default `"20ms"`.
@@ -244,6 +245,36 @@ pub struct Site {
         skip_serializing_if = "is_default_max_threads"
     )]
     pub max_threads_per_package: u32,
+    /// The state system's "Min Missing Message Age": how long a client's
+    /// messages must be missing (from when a later batch shows the gap)
+    /// before the site asks it to resync (0–30 days). Default `"48h"`
+    /// (2,880 minutes).
+    #[serde(
+        default = "default_resync_age",
+        skip_serializing_if = "is_default_resync_age"
+    )]
+    pub resync_min_missing_age: Dur,
+    /// The state system's "Resync Check Interval": how often it looks for
+    /// clients whose missing messages are old enough (1 minute – 1 day).
+    /// Default `"60m"`.
+    #[serde(
+        default = "default_resync_check",
+        skip_serializing_if = "is_default_resync_check"
+    )]
+    pub resync_check_interval: Dur,
+}
+
+fn default_resync_age() -> Dur {
+    Dur(SimDuration::from_hours(48))
+}
+fn is_default_resync_age(d: &Dur) -> bool {
+    *d == default_resync_age()
+}
+fn default_resync_check() -> Dur {
+    Dur(SimDuration::from_mins(60))
+}
+fn is_default_resync_check(d: &Dur) -> bool {
+    *d == default_resync_check()
 }
 
 fn default_max_packages() -> u32 {
@@ -260,7 +291,7 @@ fn is_default_max_threads(n: &u32) -> bool {
 }
 
 fn default_state_threads() -> u32 {
-    1
+    4
 }
 fn default_state_per_batch() -> Dur {
     Dur(SimDuration::from_ms(20))
@@ -298,6 +329,8 @@ impl Default for Site {
             download_bandwidth: default_download_bandwidth(),
             max_packages: default_max_packages(),
             max_threads_per_package: default_max_threads(),
+            resync_min_missing_age: default_resync_age(),
+            resync_check_interval: default_resync_check(),
         }
     }
 }
@@ -316,7 +349,7 @@ pub struct Primary {
     /// (deployments). Default `"5m"`.
     #[serde(default = "default_replication")]
     pub replication_delay: Dur,
-    /// Its state system's threads (1–64). Default 1.
+    /// Its state system's threads (1–64): its "Loader Threads". Default 4.
     #[serde(default = "default_state_threads")]
     pub state_system_threads: u32,
 }

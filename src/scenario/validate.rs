@@ -483,6 +483,18 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         SimDuration::ZERO,
         day,
     );
+    ck.duration(
+        "site.resync_min_missing_age",
+        raw.site.resync_min_missing_age.0,
+        SimDuration::ZERO,
+        SimDuration::from_days(30),
+    );
+    ck.duration(
+        "site.resync_check_interval",
+        raw.site.resync_check_interval.0,
+        SimDuration::from_mins(1),
+        day,
+    );
 
     // Sync.
     let sy = &raw.sync;
@@ -2118,6 +2130,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             state_system_per_message: raw.site.state_system_per_message.0,
             download_bandwidth_bps: raw.site.download_bandwidth.0,
             copy_threads: raw.site.max_packages * raw.site.max_threads_per_package,
+            resync_min_missing_age: raw.site.resync_min_missing_age.0,
+            resync_check_interval: raw.site.resync_check_interval.0,
         },
         sync,
         primaries,

@@ -86,6 +86,7 @@ impl World<'_> {
             | Event::RestartDue(_)
             | Event::BackgroundInstallDone(..)
             | Event::ReportCycle(_)
+            | Event::ResyncDue(_)
             | Event::DpTick(_)
             | Event::LinkTick(_)
             | Event::CopyPace(_)
@@ -165,6 +166,8 @@ impl World<'_> {
             | Event::FaultBegin(_)
             | Event::FaultEnd(_)
             | Event::PoolRestarted(_)
+            // Rare: a resync check reads two flags of the client.
+            | Event::ResyncDue(_)
             | Event::PolicyPoll(..) => {}
         }
     }
