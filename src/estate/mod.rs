@@ -178,6 +178,10 @@ impl Estate {
     }
 }
 
+/// How far after a deployment's deadline a client may draw its own, with
+/// deadline randomization: "a random amount of time up to two hours".
+pub const DEADLINE_RANDOMIZATION: SimDuration = SimDuration::from_hours(2);
+
 /// Site-server timings.
 #[derive(Clone, Debug)]
 pub struct SiteSpec {

@@ -204,7 +204,12 @@ impl World<'_> {
         let spec = &self.estate.deployments[d.index()];
         let settings = self.settings(c);
         let delay = settings.evaluation_delay.sample(&mut self.clients.rng(c));
-        let spread = settings.deadline_randomization.as_ms();
+        // The client setting that turns randomization off applies only to
+        // deployments made by hand: a rule's are always randomized.
+        let spread = match spec.rule {
+            Some(_) => crate::estate::DEADLINE_RANDOMIZATION.as_ms(),
+            None => settings.deadline_randomization.as_ms(),
+        };
         let jitter = if spread > 0 {
             self.clients.rng(c).random_range(0..=spread)
         } else {

@@ -332,7 +332,7 @@ impl Checker {
             evaluation_delay: s.evaluation_delay.resolve(),
             scan_duration: s.scan_duration.resolve(),
             deadline_randomization: if s.deadline_randomization {
-                SimDuration::from_hours(2)
+                crate::estate::DEADLINE_RANDOMIZATION
             } else {
                 SimDuration::ZERO
             },

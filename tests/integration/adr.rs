@@ -369,3 +369,40 @@ fn a_transfer_under_way_at_a_refresh_finishes_then_fetches_the_rest() {
     );
     assert_eq!(installed(&outcome, d), CLIENTS);
 }
+
+/// A rule's deployment has its deadline randomized whatever the client
+/// setting: turning randomization off "only applies to manual software
+/// update deployments" (Microsoft Learn, "About client settings"). The
+/// always-on clients, their content downloaded long before, start their
+/// installs over the two hours after the deadline, not all at it.
+#[test]
+fn a_rules_deadline_is_randomized_whatever_the_client_setting() {
+    let estate = estate_of(&text(MONTHLY));
+    let (_, records) = traced(&estate);
+    let created = time_of(&records, "rule_deployed")[0];
+    let deadline = created + 24 * 3_600_000;
+    let mut first = std::collections::BTreeMap::new();
+    for r in records.iter().filter(|r| r.event.name() == "install_start") {
+        first.entry(r.client).or_insert(r.time.as_ms());
+    }
+    let starts: Vec<u64> = first.into_values().collect();
+    assert!(starts.len() > 900, "{} installs", starts.len());
+    let hour = 3_600_000;
+    assert!(
+        starts
+            .iter()
+            .all(|&t| t >= deadline && t <= deadline + 2 * hour + hour / 2),
+        "every install within the two hours after the deadline (and its scan)"
+    );
+    let early = starts.iter().filter(|&&t| t < deadline + hour).count() as f64;
+    let n = starts.len() as f64;
+    // A uniform spread puts half in the first hour: within four standard
+    // errors of a binomial share, and the few minutes of the scan each
+    // client runs at its deadline (2 min median: under 5 % of an hour)
+    // that move some into the second.
+    let tolerance = 4.0 * (0.25 / n).sqrt();
+    assert!(
+        (early / n - 0.5).abs() < tolerance + 0.05,
+        "{early} of {n} in the first hour"
+    );
+}
