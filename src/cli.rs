@@ -91,9 +91,15 @@ pub enum Command {
     Explain {
         /// Scenario file (RON). Default: the embedded scenarios/patch-tuesday.ron.
         scenario: Option<PathBuf>,
-        /// The client's id (clients are numbered from 0 across cohorts in file order).
-        #[arg(long)]
-        client: u32,
+        /// The client's id (clients are numbered from 0 across cohorts in
+        /// file order), or `slowest`: the client that became compliant last
+        /// (the run is made twice: once to find it, once to tell it).
+        #[arg(long, value_parser = parse_client)]
+        client: Client,
+        /// With `--client slowest`: the deployment to rank by (its name).
+        /// Default: the scenario's first.
+        #[arg(long, value_name = "NAME")]
+        deployment: Option<String>,
         /// Seed for every random stream (overrides the scenario's `seed`).
         #[arg(long)]
         seed: Option<u64>,
@@ -424,12 +430,23 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
         Command::Explain {
             scenario,
             client,
+            deployment,
             seed,
             set,
             verbose,
         } => {
             let result = app::load_runnable_with(scenario.as_deref(), seed, &set, false)
-                .and_then(|estate| app::explain(&estate, client, verbose))
+                .and_then(|estate| match client {
+                    Client::Id(_) if deployment.is_some() => Err(Error::NoSlowest(
+                        "--deployment ranks the clients for --client slowest; with a client's \
+                         id, leave it out"
+                            .into(),
+                    )),
+                    Client::Id(c) => app::explain(&estate, c, verbose),
+                    Client::Slowest => {
+                        app::explain_slowest(&estate, deployment.as_deref(), verbose)
+                    }
+                })
                 .and_then(|story| console.print(&story));
             console.report(result)
         }
@@ -694,4 +711,22 @@ fn size_command(
         console.print(&text)?;
     }
     Ok(())
+}
+
+/// Which client `explain` tells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Client {
+    /// This one.
+    Id(u32),
+    /// The one that became compliant last.
+    Slowest,
+}
+
+fn parse_client(s: &str) -> Result<Client, String> {
+    match s {
+        "slowest" => Ok(Client::Slowest),
+        _ => s.parse().map(Client::Id).map_err(|_| {
+            format!("'{s}': expected a client's id (a whole number from 0) or 'slowest'")
+        }),
+    }
 }

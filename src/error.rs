@@ -48,6 +48,11 @@ pub enum Error {
         /// Clients in the scenario.
         clients: u32,
     },
+    /// `explain --client slowest` ranks by a deployment the scenario does
+    /// not have, or by one no client of which became compliant, or
+    /// `--deployment` comes with a client id (exit code 2).
+    #[error("{0}")]
+    NoSlowest(String),
     /// A signal (Ctrl-C's SIGINT, SIGTERM, SIGHUP) stopped the command
     /// before its output was in place (exit code 128 + the signal's
     /// number); nothing was written.
@@ -133,6 +138,7 @@ impl Error {
                 | Error::Study(_)
                 | Error::NotAnOutputDir { .. }
                 | Error::NoSuchClient { .. }
+                | Error::NoSlowest(_)
         )
     }
 }

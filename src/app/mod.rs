@@ -20,9 +20,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub use memory::{MemoryEstimate, estimate_memory, human_bytes, memory_limit};
 
 use crate::check::{LawChecker, Violation};
+use crate::engine::SimTime;
 use crate::error::{During, Error, ScenarioError};
 use crate::estate::Estate;
-use crate::model::{self, Outcome, Progress, RunOptions, TraceEvent, TraceRecord, Tracer};
+use crate::model::{
+    self, Compliance, Outcome, Progress, RunOptions, TraceEvent, TraceRecord, Tracer,
+};
 use crate::scenario::{Override, Scenario};
 use crate::{output, scenario};
 
@@ -401,6 +404,99 @@ fn full_pools(estate: &Estate) -> impl Iterator<Item = String> + '_ {
             gb(pool.limit.unwrap_or(0))
         ))
     })
+}
+
+/// The client that became truly compliant with deployment `deployment`
+/// (by name; the scenario's first without one) last: its id, the name of
+/// the deployment, when (hours after the deployment's creation) and how
+/// many of its clients became compliant. Runs the scenario once, every
+/// client traced; a client "not required" counts as done at once and
+/// is not ranked.
+pub fn slowest(estate: &Estate, deployment: Option<&str>) -> Result<Slowest, Error> {
+    let d = match deployment {
+        None if estate.deployments.is_empty() => {
+            return Err(Error::NoSlowest(
+                "--client slowest: the scenario has no deployment".into(),
+            ));
+        }
+        None => 0,
+        Some(name) => {
+            (estate.deployments.iter().position(|x| x.name == name)).ok_or_else(|| {
+                let names: Vec<&str> = estate.deployments.iter().map(|x| x.name.as_str()).collect();
+                Error::NoSlowest(format!(
+                    "--deployment '{name}': no such deployment; the scenario has: {}",
+                    names.join(", ")
+                ))
+            })?
+        }
+    };
+    // Each client's first truly installed instant.
+    let mut installed: Vec<Option<SimTime>> = vec![None; estate.client_count() as usize];
+    let tracer = Tracer::new(
+        Box::new(|r: &TraceRecord| {
+            if let (Some(c), TraceEvent::TrueState { deployment, to, .. }) = (r.client, r.event)
+                && deployment.index() == d
+                && to.state == Compliance::Installed
+            {
+                installed[c.index()].get_or_insert(r.time);
+            }
+        }),
+        None,
+    );
+    let options = RunOptions {
+        tracer: Some(tracer),
+        ..RunOptions::default()
+    };
+    let outcome = model::run(estate, options).expect("a run without a stop hook completes");
+    let name = estate.deployments[d].name.clone();
+    let done = installed.iter().flatten().count() as u64;
+    let (client, at) = (installed.iter().enumerate())
+        .filter_map(|(c, t)| Some((c as u32, (*t)?)))
+        // The latest; among equals the first client.
+        .max_by_key(|&(c, t)| (t, std::cmp::Reverse(c)))
+        .ok_or_else(|| {
+            Error::NoSlowest(format!(
+                "--client slowest: no client of '{name}' became compliant by installing it \
+                 during the run"
+            ))
+        })?;
+    let created = outcome.deployments[d].created.unwrap_or(SimTime::ZERO);
+    Ok(Slowest {
+        client,
+        deployment: name,
+        hours: at.since(created).as_ms() as f64 / 3.6e6,
+        compliant: done,
+    })
+}
+
+/// [`explain`] of the [`slowest`] client, after a line saying which it is.
+pub fn explain_slowest(
+    estate: &Estate,
+    deployment: Option<&str>,
+    verbose: bool,
+) -> Result<String, Error> {
+    let s = slowest(estate, deployment)?;
+    let found = format!(
+        "slowest of the {} clients that installed '{}': client {}, compliant {} after its creation\n",
+        output::thousands(s.compliant),
+        s.deployment,
+        s.client,
+        output::format_duration(s.hours)
+    );
+    Ok(found + &explain(estate, s.client, verbose)?)
+}
+
+/// What [`slowest`] found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slowest {
+    /// The client.
+    pub client: u32,
+    /// The deployment it was ranked by.
+    pub deployment: String,
+    /// Hours from the deployment's creation to its compliance.
+    pub hours: f64,
+    /// Clients that became compliant by installing.
+    pub compliant: u64,
 }
 
 /// One client's whole story in plain words (`patchsim explain`): with

@@ -653,3 +653,71 @@ fn the_documented_validate_line_is_current() {
         "docs/cli.md should show `validate`'s line as it is now:\n{line}"
     );
 }
+
+/// `explain --client slowest` tells the client that became compliant
+/// last (by its first installed instant, the deployment's truth), with a
+/// line naming it; a deployment it does not have, or `--deployment` with
+/// a client's id, is bad input.
+#[test]
+fn explain_finds_the_slowest_client() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::ron(&common::Knobs {
+        days: 5,
+        ..Default::default()
+    });
+    std::fs::write(dir.path().join("five.ron"), &text).unwrap();
+    // By hand, from a traced run: each client's first installed instant.
+    let (_, records) = common::traced(&common::estate_of(&text));
+    let mut first = std::collections::BTreeMap::new();
+    for r in &records {
+        if let (Some(c), patchsim::model::TraceEvent::TrueState { to, .. }) = (r.client, r.event)
+            && format!("{to:?}").contains("Installed")
+        {
+            first.entry(c.0).or_insert(r.time);
+        }
+    }
+    let latest = first.values().max().expect("some client installed");
+    let slowest = first
+        .iter()
+        .find(|(_, t)| *t == latest)
+        .map(|(c, _)| *c)
+        .unwrap();
+    let o = patchsim(&["explain", "five.ron", "--client", "slowest"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let story = String::from_utf8_lossy(&o.stdout);
+    let first_line = story.lines().next().unwrap();
+    assert!(
+        first_line.starts_with(&format!(
+            "slowest of the {} clients that installed 'cu': client {slowest}, compliant ",
+            first.len()
+        )),
+        "{first_line}"
+    );
+    assert!(
+        story
+            .lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("client {slowest} "))
+    );
+    for (args, expect) in [
+        (
+            vec!["--client", "slowest", "--deployment", "nope"],
+            "--deployment 'nope': no such deployment; the scenario has: cu",
+        ),
+        (
+            vec!["--client", "3", "--deployment", "cu"],
+            "--deployment ranks the clients for --client slowest",
+        ),
+        (
+            vec!["--client", "last"],
+            "expected a client's id (a whole number from 0) or 'slowest'",
+        ),
+    ] {
+        let mut all = vec!["explain", "five.ron"];
+        all.extend(args);
+        let o = patchsim(&all, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{}", stderr(&o));
+    }
+}
