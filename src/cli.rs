@@ -437,7 +437,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
         } => {
             let result = app::load_runnable_with(scenario.as_deref(), seed, &set, false)
                 .and_then(|estate| match client {
-                    Client::Id(_) if deployment.is_some() => Err(Error::NoSlowest(
+                    Client::Id(_) if deployment.is_some() => Err(Error::BadExplainChoice(
                         "--deployment ranks the clients for --client slowest; with a client's \
                          id, leave it out"
                             .into(),

@@ -52,7 +52,7 @@ pub enum Error {
     /// not have, or by one no client of which became compliant, or
     /// `--deployment` comes with a client id (exit code 2).
     #[error("{0}")]
-    NoSlowest(String),
+    BadExplainChoice(String),
     /// A signal (Ctrl-C's SIGINT, SIGTERM, SIGHUP) stopped the command
     /// before its output was in place (exit code 128 + the signal's
     /// number); nothing was written.
@@ -138,7 +138,7 @@ impl Error {
                 | Error::Study(_)
                 | Error::NotAnOutputDir { .. }
                 | Error::NoSuchClient { .. }
-                | Error::NoSlowest(_)
+                | Error::BadExplainChoice(_)
         )
     }
 }

@@ -415,7 +415,7 @@ fn full_pools(estate: &Estate) -> impl Iterator<Item = String> + '_ {
 pub fn slowest(estate: &Estate, deployment: Option<&str>) -> Result<Slowest, Error> {
     let d = match deployment {
         None if estate.deployments.is_empty() => {
-            return Err(Error::NoSlowest(
+            return Err(Error::BadExplainChoice(
                 "--client slowest: the scenario has no deployment".into(),
             ));
         }
@@ -423,7 +423,7 @@ pub fn slowest(estate: &Estate, deployment: Option<&str>) -> Result<Slowest, Err
         Some(name) => {
             (estate.deployments.iter().position(|x| x.name == name)).ok_or_else(|| {
                 let names: Vec<&str> = estate.deployments.iter().map(|x| x.name.as_str()).collect();
-                Error::NoSlowest(format!(
+                Error::BadExplainChoice(format!(
                     "--deployment '{name}': no such deployment; the scenario has: {}",
                     names.join(", ")
                 ))
@@ -455,7 +455,7 @@ pub fn slowest(estate: &Estate, deployment: Option<&str>) -> Result<Slowest, Err
         // The latest; among equals the first client.
         .max_by_key(|&(c, t)| (t, std::cmp::Reverse(c)))
         .ok_or_else(|| {
-            Error::NoSlowest(format!(
+            Error::BadExplainChoice(format!(
                 "--client slowest: no client of '{name}' became compliant by installing it \
                  during the run"
             ))

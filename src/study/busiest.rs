@@ -12,7 +12,7 @@ use super::{Estimate, Study, estimate, metrics};
 use crate::scenario;
 
 /// The roles in `summary.json`'s order, with how a table names them.
-const ROLES: [(&str, &str); 4] = [
+pub(super) const ROLES: [(&str, &str); 4] = [
     ("mp", "MP"),
     ("sup", "SUP"),
     ("dp", "DP"),

@@ -207,11 +207,7 @@ pub fn plan_of(
     }
     // By role, as `summary.json` lists them: a point's added DPs beside
     // the others.
-    let rank = |role: &str| {
-        ["mp", "sup", "dp", "state_system"]
-            .iter()
-            .position(|r| *r == role)
-    };
+    let rank = |role: &str| busiest::ROLES.iter().position(|(r, _)| *r == role);
     servers.sort_by_key(|(_, role)| rank(role));
     let servers: Vec<String> = servers.into_iter().map(|(n, _)| n).collect();
     let columns = columns(&base, &servers);
