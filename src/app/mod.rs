@@ -324,7 +324,7 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
     let mut closed = Vec::new();
     for d in &estate.deployments {
         let mut dps: Vec<_> = (d.targets.iter())
-            .map(|k| estate.cohorts[k.index()].dp)
+            .filter_map(|k| estate.cohorts[k.index()].dp)
             .filter(|dp| estate.distribution_points[dp.index()].copy_plan.is_some())
             .collect();
         dps.sort_unstable();

@@ -567,8 +567,9 @@ pub struct CohortSpec {
     /// Software update points in the order clients try them (the assigned
     /// one first, then the fallbacks).
     pub sups: Vec<SupId>,
-    /// Assigned distribution point.
-    pub dp: DpId,
+    /// Assigned distribution point (`None`: on the internet, behind a
+    /// cloud management gateway, downloading from Microsoft Update).
+    pub dp: Option<DpId>,
     /// The cloud management gateway its clients reach the site through
     /// (`None`: the intranet).
     pub gateway: Option<u16>,

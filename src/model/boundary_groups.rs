@@ -47,7 +47,7 @@ impl Fallbacks {
             .map(|cohort| {
                 let after = estate.locations[cohort.location?.index()].dp_fallback?;
                 (default_dps.iter())
-                    .any(|&dp| dp != cohort.dp && dps[dp.index()].site == cohort.site)
+                    .any(|&dp| Some(dp) != cohort.dp && dps[dp.index()].site == cohort.site)
                     .then_some(after)
             })
             .collect();
@@ -92,7 +92,7 @@ impl World<'_> {
         let since = *self.links.fallbacks.searching.get(&c)?;
         let after = self.fallback_after(c)?;
         let cohort = self.cohort(c);
-        let own = cohort.dp;
+        let own = self.own_dp(c);
         if now < since + after || (!self.servers.dp(own).is_down() && self.content_on_dp(own, d)) {
             return None;
         }

@@ -206,7 +206,9 @@ impl World<'_> {
     /// from its DP, BranchCache and Delivery Optimization peers serving
     /// their shares of the bytes when a client of the cohort holds the
     /// content and is on. A DP that is down sends it to Microsoft Update
-    /// if the deployment allows, else to retry later.
+    /// if the deployment allows, else to retry later. A client on the
+    /// internet has no DP: what peers do not serve comes from Microsoft
+    /// Update.
     pub(crate) fn fetch(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let cohort = self.clients.cohort(c).index();
@@ -242,6 +244,12 @@ impl World<'_> {
             }
         }
         let remaining = self.deployments.assignment(d, c).remaining;
+        if remaining > 0 && self.cohort(c).dp.is_none() {
+            // On the internet: software updates come from Microsoft Update.
+            let bps = self.cohort(c).link_bps;
+            self.start_transfer(c, d, None, remaining, bps, sched);
+            return;
+        }
         if remaining > 0 {
             if let Some(dp) = self.fallback_dp(c, d, now) {
                 // Its own DP could not give it the content for its
@@ -252,7 +260,7 @@ impl World<'_> {
                 }
                 return;
             }
-            if !self.content_on_dp(self.cohort(c).dp, d) {
+            if !self.content_on_dp(self.own_dp(c), d) {
                 // Still crossing the WAN link to the client's branch DP:
                 // the MP's answer names no DP.
                 self.content_not_on_dp(c, d, remaining, sched);

@@ -702,7 +702,7 @@ impl World<'_> {
     ) -> bool {
         let now = sched.now();
         let cohort = self.cohort(c);
-        let dp = cohort.dp;
+        let dp = self.own_dp(c);
         let d = self.servers.dp_mut(dp);
         d.count(Request::Download, 1, 0, 0);
         if d.down {
@@ -746,7 +746,7 @@ impl World<'_> {
         if let Some(link) = self.download_link(c) {
             return self.link_cancel(link, c, sched);
         }
-        let dp = self.cohort(c).dp;
+        let dp = self.own_dp(c);
         let d = self.servers.dp_mut(dp);
         let left = d.stop(c, now)?;
         let lacks = d.keep_whole_bytes(left);

@@ -234,7 +234,8 @@ impl World<'_> {
             .targets
             .iter()
             .filter(|c| estate.cohorts[c.index()].site.index() == site)
-            .map(|c| estate.cohorts[c.index()].dp.index())
+            .filter_map(|c| estate.cohorts[c.index()].dp)
+            .map(|dp| dp.index())
             .filter(|&dp| estate.distribution_points[dp].location.is_none())
             .collect();
         dps.sort_unstable();

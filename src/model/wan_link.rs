@@ -247,7 +247,7 @@ impl World<'_> {
         let mut dps: Vec<DpId> = (spec.targets.iter())
             .map(|c| &estate.cohorts[c.index()])
             .filter(|c| c.site.index() == site)
-            .map(|c| c.dp)
+            .filter_map(|c| c.dp)
             .filter(|dp| estate.distribution_points[dp.index()].location.is_some())
             .collect();
         dps.sort_unstable();

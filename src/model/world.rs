@@ -36,6 +36,7 @@ use super::wsus_pool::WsusPools;
 use crate::engine::{
     EventKey, Model, RunEnd, RunStats, Scheduler, SimDuration, SimTime, Simulation, Streams,
 };
+use crate::estate::DpId;
 use crate::estate::{
     ClientId, CohortSpec, DeploymentId, Estate, PhaseStart, PowerSpec, Settings, SiteId,
 };
@@ -236,6 +237,16 @@ impl<'e> World<'e> {
     #[inline]
     pub(crate) fn cohort(&self, c: ClientId) -> &'e CohortSpec {
         &self.estate.cohorts[self.clients.cohort(c).index()]
+    }
+
+    /// The distribution point a client downloads from. Only an intranet
+    /// client asks one: a client on the internet downloads from Microsoft
+    /// Update ([`World::fetch`]).
+    #[inline]
+    pub(crate) fn own_dp(&self, c: ClientId) -> DpId {
+        self.cohort(c)
+            .dp
+            .expect("only a client on the intranet downloads from a distribution point")
     }
 
     /// The client settings that apply to a client.

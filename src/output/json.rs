@@ -941,7 +941,8 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
                         }
                     };
                     let mut dps: Vec<usize> = (spec.targets.iter())
-                        .map(|c| estate.cohorts[c.index()].dp.index())
+                        .filter_map(|c| estate.cohorts[c.index()].dp)
+                        .map(|dp| dp.index())
                         .filter(|&dp| {
                             place.is_some()
                                 && estate.distribution_points[dp].location.map(|l| l.index())

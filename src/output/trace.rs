@@ -663,7 +663,7 @@ fn reason(
             ))
         }
         TraceEvent::DownloadStart { .. } => {
-            let dp = &estate.distribution_points[cohort.dp.index()];
+            let dp = &estate.distribution_points[cohort.dp?.index()];
             let i = server_index(outcome, ServerRole::DistributionPoint, &dp.name)?;
             let row = load_at(outcome, i, r.time)?;
             Some(format!(
@@ -675,7 +675,7 @@ fn reason(
             ))
         }
         TraceEvent::ContentNotOnDp { deployment, .. } => {
-            let dp = cohort.dp;
+            let dp = cohort.dp?;
             let name = &estate.distribution_points[dp.index()].name;
             let arrives = (outcome.content_copied_at.get(dp.index()))
                 .and_then(|at| at[deployment.index()])

@@ -1083,8 +1083,11 @@ pub struct Cohort {
     /// switches to the next (and runs a full scan there). Default none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallback_update_points: Vec<String>,
-    /// Name of the distribution point the cohort downloads from.
-    pub distribution_point: String,
+    /// Name of the distribution point the cohort downloads from. Required
+    /// on the intranet; none behind a cloud management gateway, whose
+    /// clients download software updates from Microsoft Update.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub distribution_point: Option<String>,
     /// Name of the cloud management gateway the cohort's clients, on the
     /// internet, reach their management point and software update point
     /// through. Default none: on the intranet (or on a VPN).
@@ -1856,7 +1859,7 @@ impl Cohort {
             management_point: management_point.into(),
             update_point: update_point.into(),
             fallback_update_points: Vec::new(),
-            distribution_point: distribution_point.into(),
+            distribution_point: Some(distribution_point.into()),
             cloud_management_gateway: None,
             location: None,
             kind: ClientKind::default(),

@@ -578,8 +578,9 @@ pub fn set_server_count(mut s: Scenario, role: &str, n: usize) -> Result<Scenari
     let mut parts_of: Vec<(String, Vec<String>)> = Vec::new();
     let mut taken: Vec<String> = s.cohorts.iter().map(|c| c.name.clone()).collect();
     for cohort in std::mem::take(&mut s.cohorts) {
-        if in_branch.contains(&cohort.distribution_point) {
-            // Served in its branch: its DP stays.
+        let branch = (cohort.distribution_point.as_ref()).is_some_and(|d| in_branch.contains(d));
+        if branch || (r == 2 && cohort.distribution_point.is_none()) {
+            // Served in its branch (its DP stays), or on the internet.
             cohorts.push(cohort);
             continue;
         }
@@ -605,7 +606,7 @@ pub fn set_server_count(mut s: Scenario, role: &str, n: usize) -> Result<Scenari
                         .retain(|f| *f != server && names.contains(f));
                     part.update_point = server;
                 }
-                _ => part.distribution_point = server,
+                _ => part.distribution_point = Some(server),
             }
             part_names.push(part.name.clone());
             cohorts.push(part);
@@ -799,7 +800,11 @@ mod tests {
         let one = set("servers.distribution_points.count", "1").unwrap();
         assert_eq!(one.servers.distribution_points.len(), 1);
         let first = &one.servers.distribution_points[0].name;
-        assert!(one.cohorts.iter().all(|c| c.distribution_point == *first));
+        assert!(
+            one.cohorts
+                .iter()
+                .all(|c| c.distribution_point.as_ref() == Some(first))
+        );
         let three = set("servers.distribution_points.count", "1")
             .and_then(|s| apply(&s, &[("servers.distribution_points.count", "3")]))
             .unwrap();
@@ -821,13 +826,38 @@ mod tests {
             three.cohorts[1].name,
             format!("{}-2", base().cohorts[0].name)
         );
-        assert_eq!(three.cohorts[1].distribution_point, names[1]);
+        assert_eq!(
+            three.cohorts[1].distribution_point.as_ref(),
+            Some(&names[1])
+        );
         assert!(three.deployments[0].targets.len() > base().deployments[0].targets.len());
         scenario::build(three, "three").expect("valid");
         let e = set("servers.gateways.count", "2").unwrap_err();
         assert!(e.contains("servers.update_points.count"), "{e}");
         let e = set("servers.update_points.count", "0").unwrap_err();
         assert!(e.contains("between 1 and"), "{e}");
+    }
+
+    #[test]
+    fn a_dp_count_leaves_the_internet_cohorts_whole() {
+        let text = include_str!("../../scenarios/internet.ron");
+        let internet = scenario::parse(text, "internet.ron").expect("it parses");
+        let two = apply(&internet, &[("servers.distribution_points.count", "2")]).unwrap();
+        let names = |s: &Scenario| -> Vec<(String, Option<String>)> {
+            (s.cohorts.iter())
+                .map(|c| (c.name.clone(), c.distribution_point.clone()))
+                .collect()
+        };
+        let on = |name: &str, dp: Option<&str>| (name.to_string(), dp.map(String::from));
+        assert_eq!(
+            names(&two),
+            [
+                on("office", Some("dp-office")),
+                on("office-2", Some("dp-office-2")),
+                on("remote", None),
+            ]
+        );
+        scenario::build(two, "two").expect("valid");
     }
 
     #[test]
@@ -857,12 +887,13 @@ mod tests {
         for c in &branches.cohorts {
             let parts: Vec<&str> = (three.cohorts.iter())
                 .filter(|p| p.name == c.name || p.name.starts_with(&format!("{}-", c.name)))
-                .map(|p| p.distribution_point.as_str())
+                .map(|p| p.distribution_point.as_deref().unwrap_or_default())
                 .collect();
-            if c.distribution_point == head {
+            let own = c.distribution_point.as_deref().unwrap_or_default();
+            if own == head {
                 assert_eq!(parts, [head, "dp-head-office-2", "dp-head-office-3"]);
             } else {
-                assert_eq!(parts, [c.distribution_point.as_str()], "{}", c.name);
+                assert_eq!(parts, [own], "{}", c.name);
             }
         }
         scenario::build(three, "three").expect("valid");

@@ -1364,14 +1364,28 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             }
             cohort_sups.push(s);
         }
-        let dp = ck
-            .lookup(
-                &format!("{path}.distribution_point"),
-                "distribution point",
-                &c.distribution_point,
-                &dps,
-            )
-            .unwrap_or(0);
+        let dp_path = format!("{path}.distribution_point");
+        let dp = match (&c.distribution_point, &c.cloud_management_gateway) {
+            (Some(name), None) => Some(
+                ck.lookup(&dp_path, "distribution point", name, &dps)
+                    .unwrap_or(0),
+            ),
+            (None, None) => {
+                ck.fail(
+                    dp_path,
+                    "needed on the intranet: the name of the distribution point the cohort downloads from",
+                );
+                Some(0)
+            }
+            (Some(_), Some(_)) => {
+                ck.fail(
+                    dp_path,
+                    "a cohort behind a cloud management gateway downloads software updates from Microsoft Update, never from a distribution point (\"Internet-based clients always download content from the Microsoft Update cloud service\"); remove the field",
+                );
+                None
+            }
+            (None, Some(_)) => None,
+        };
         let gateway = (c.cloud_management_gateway.as_ref()).and_then(|name| {
             ck.lookup(
                 &format!("{path}.cloud_management_gateway"),
@@ -1382,8 +1396,14 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             .map(|g| g as u16)
         });
         let location = location_of(&mut ck, format!("{path}.location"), &c.location);
-        let dp_location = distribution_points
-            .get(dp)
+        if location.is_some() && c.cloud_management_gateway.is_some() {
+            ck.fail(
+                format!("{path}.location"),
+                "a cohort behind a cloud management gateway is on the internet, in no location; remove one of the two fields",
+            );
+        }
+        let dp_location = dp
+            .and_then(|dp| distribution_points.get(dp))
             .and_then(|d: &DpSpec| d.location);
         let crosses = match (location, dp_location) {
             (Some(a), Some(b)) if a != b => {
@@ -1392,7 +1412,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                     format!(
                         "the cohort is in location '{}' but its distribution point '{}' is in location '{}'; a download crosses at most one WAN link: use a DP at the site or in '{}'",
                         raw.locations[a.index()].name,
-                        c.distribution_point,
+                        c.distribution_point.as_deref().unwrap_or_default(),
                         raw.locations[b.index()].name,
                         raw.locations[a.index()].name,
                     ),
@@ -1417,7 +1437,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             link_bps: c.link.0,
             mp: MpId(mp as u16),
             sups: cohort_sups,
-            dp: DpId(dp as u16),
+            dp: dp.map(|dp| DpId(dp as u16)),
             gateway,
             location,
             crosses,
@@ -1465,7 +1485,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 check("update point", &u.name, u.site);
             }
         }
-        if let Some(d) = distribution_points.get(c.dp.index()) {
+        if let Some(d) = c.dp.and_then(|dp| distribution_points.get(dp.index())) {
             check("distribution point", &d.name, d.site);
         }
         primaries[site.index()].clients = primaries[site.index()].clients.saturating_add(c.count);

@@ -2,8 +2,9 @@
 //! a cohort that names a cloud management gateway holds one connection to
 //! it per client online, and every management point and software update
 //! point request of its clients passes through it. The CMG's capacity is
-//! its instances times each one's connections. Every run keeps the laws
-//! (`run_checked`).
+//! its instances times each one's connections. Its clients download
+//! software updates from Microsoft Update, never from a distribution
+//! point. Every run keeps the laws (`run_checked`).
 
 use crate::common;
 
@@ -39,7 +40,7 @@ fn text(internet: u32, office: u32, power: &str, vms: u32) -> String {
     cohorts: [
         {office}
         Cohort(name: "remote", count: {internet}, power: {power}, management_point: "mp",
-               update_point: "sup", distribution_point: "dp", cloud_management_gateway: "cmg"),
+               update_point: "sup", cloud_management_gateway: "cmg"),
     ],
     updates: [
         Update(id: "KB-NOV", size: "100MB", install_time: Fixed("10m"), release: "2026-11-09T05:00:00Z"),
@@ -143,6 +144,32 @@ fn connections_follow_power_and_can_exceed_the_capacity() {
 }
 
 #[test]
+fn internet_clients_download_software_updates_from_microsoft_update() {
+    // 300 internet clients and 200 office clients, both targeted: every
+    // byte the internet clients receive comes from Microsoft Update, and
+    // the DP serves exactly the office clients' bytes.
+    let both = text(300, 200, "AlwaysOn", 1)
+        .replace(r#"targets: ["remote"]"#, r#"targets: ["office", "remote"]"#);
+    let o = run(&both);
+    let remote = o.cohort_bytes[1];
+    let office = o.cohort_bytes[0];
+    assert!(
+        remote.bytes_downloaded > 0,
+        "the internet clients downloaded"
+    );
+    assert_eq!(remote.bytes_from_microsoft_update, remote.bytes_downloaded);
+    assert_eq!(remote.bytes_from_dp, 0);
+    assert_eq!(office.bytes_from_microsoft_update, 0);
+    assert_eq!(office.bytes_from_dp, office.bytes_downloaded);
+    let dp = server(&o, ServerRole::DistributionPoint);
+    assert_eq!(o.servers[dp].bytes, office.bytes_from_dp);
+    assert_eq!(
+        o.totals.microsoft_update_fallbacks, 0,
+        "Microsoft Update is where they download, not a fallback"
+    );
+}
+
+#[test]
 fn gateway_errors_name_the_field() {
     let base = text(10, 0, "AlwaysOn", 1);
     let cases = [
@@ -175,6 +202,17 @@ fn gateway_errors_name_the_field() {
         (
             base.replace("vm_instances: 1)", "vm_instances: 1, vm_size: Huge)"),
             "Huge",
+        ),
+        (
+            base.replace(
+                r#"cloud_management_gateway: "cmg""#,
+                r#"cloud_management_gateway: "cmg", distribution_point: "dp""#,
+            ),
+            "cohorts[0].distribution_point: a cohort behind a cloud management gateway downloads software updates from Microsoft Update",
+        ),
+        (
+            base.replace(r#", cloud_management_gateway: "cmg""#, ""),
+            "cohorts[0].distribution_point: needed on the intranet",
         ),
         (
             base.replace("vm_instances: 1)", "vm_instances: 1, connections: 5)"),

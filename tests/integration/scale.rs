@@ -38,8 +38,8 @@ fn the_100k_estate_is_the_million_at_a_tenth() {
             tenth.management_points[b.mp.index()].name
         );
         assert_eq!(
-            full.distribution_points[a.dp.index()].site,
-            tenth.distribution_points[b.dp.index()].site,
+            full.distribution_points[a.dp.expect("on the intranet").index()].site,
+            tenth.distribution_points[b.dp.expect("on the intranet").index()].site,
             "{}: a distribution point of its own primary",
             b.name
         );
