@@ -4,9 +4,10 @@
 //! Owns the scan's server side: a client without a SUP location asks its
 //! MP first; its first scan against a SUP is a full scan, later ones are
 //! delta scans; a SUP over its WsusPool queue answers 503 and the client
-//! retries after `scan_retry_interval`; after `scan_retries` failed tries it
-//! switches to its cohort's next SUP (two minutes later) and scans in full
-//! there (the scan storm of a SUP failover). The client-side part of the
+//! retries after `scan_retry_interval`; when `scan_retries` retries have
+//! failed too it switches to another SUP of its cohort, at random (two
+//! minutes later), and scans in full there (the scan storm of a SUP
+//! failover). The client-side part of the
 //! scan follows the SUP's answer.
 
 use rand::Rng;
@@ -291,10 +292,15 @@ impl World<'_> {
                     self.recorder.totals.scan_rejects += 1;
                 }
                 client.sup_failures += 1;
-                if u32::from(client.sup_failures) >= settings.scan_retries {
+                // The first try and `scan_retries` retries failed: the
+                // client moves on two minutes after the last.
+                if u32::from(client.sup_failures) > settings.scan_retries {
                     client.sup_failures = 0;
                     if n_sups > 1 {
-                        client.sup_index = (client.sup_index + 1) % n_sups;
+                        // One of the cohort's other SUPs, at random.
+                        let step = self.clients.rng(c).random_range(1..n_sups);
+                        let client = &mut self.clients[c];
+                        client.sup_index = (client.sup_index + step) % n_sups;
                         client.needs_location = true;
                         self.recorder.totals.sup_switches += 1;
                     }

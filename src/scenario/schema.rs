@@ -905,8 +905,9 @@ pub struct ClientSettings {
     /// A scan a SUP rejects (HTTP 503) is retried after this. Default `"30m"`.
     #[serde(default = "default_sup_retry")]
     pub scan_retry_interval: Dur,
-    /// Failed scan tries before the client switches to the next SUP of its
-    /// cohort (where it runs a full scan) (1–100). Default 4.
+    /// Retries of a failed scan, `scan_retry_interval` apart, before the
+    /// client switches to another SUP of its cohort, drawn at random
+    /// (where it runs a full scan) (1–100). Default 4.
     #[serde(default = "default_sup_retries")]
     pub scan_retries: u32,
     /// A download a DP cannot serve (it is down) is retried after this.
@@ -1079,8 +1080,9 @@ pub struct Cohort {
     pub management_point: String,
     /// Name of the software update point the cohort scans against.
     pub update_point: String,
-    /// Further SUPs, in order: after `scan_retries` failed tries a client
-    /// switches to the next (and runs a full scan there). Default none.
+    /// Further SUPs: when `scan_retries` retries of a scan have failed, a
+    /// client switches to one of the cohort's other SUPs at random (and
+    /// runs a full scan there). Default none.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub fallback_update_points: Vec<String>,
     /// Name of the distribution point the cohort downloads from. Required

@@ -387,3 +387,70 @@ fn the_most_of_each_interval_shows_short_services() {
         "busy at {at_samples} samples, in {in_intervals} intervals"
     );
 }
+
+/// A SUP that is down: each client tries it, retries it `scan_retries`
+/// (4) times 30 minutes apart, so for 2 hours, and two minutes after the
+/// fourth retry fails switches to one of its cohort's other SUPs drawn at
+/// random, so that the failover spreads over them (Microsoft's "Plan for
+/// software updates": the client "randomly selects a software update
+/// point from the list").
+#[test]
+fn a_failover_waits_two_hours_and_spreads_over_the_other_sups() {
+    use patchsim::model::TraceEvent;
+    let servers = r#"
+    management_points: [ManagementPoint(name: "mp")],
+    update_points: [UpdatePoint(name: "sup1"), UpdatePoint(name: "sup2"), UpdatePoint(name: "sup3")],
+    distribution_points: [DistributionPoint(name: "dp")],"#;
+    // sup1 syncs the catalog; the cohort scans against sup2, which is down.
+    let text = scenario(
+        1,
+        r#"sync: Sync(manual: ["2026-11-09T00:20:00Z"]),
+    faults: [Fault(server: "sup2", start: "2026-11-09T00:00:00Z", end: "2026-11-09T12:00:00Z", effect: Down)],"#,
+        servers,
+        r#"fallback_update_points: ["sup1", "sup3"],"#,
+        "",
+        600,
+    )
+    .replace(r#"update_point: "sup1""#, r#"update_point: "sup2""#);
+    let (out, trace) = common::traced(&estate_of(&text));
+    let mut failures: std::collections::BTreeMap<u32, Vec<(u64, u64)>> = Default::default();
+    let mut moved_to: std::collections::BTreeMap<u32, u16> = Default::default();
+    for r in &trace {
+        let Some(c) = r.client else { continue };
+        match r.event {
+            TraceEvent::ScanFailed {
+                retry_ms: Some(retry),
+                ..
+            } => failures
+                .entry(c.0)
+                .or_default()
+                .push((r.time.as_ms(), retry)),
+            TraceEvent::ScanStart { sup: Some(s), .. } if s != 1 => {
+                moved_to.entry(c.0).or_insert(s);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(failures.len(), 600, "every client met the outage");
+    for (c, list) in &failures {
+        let retries: Vec<u64> = list.iter().map(|&(_, r)| r).collect();
+        assert_eq!(
+            retries,
+            [1_800_000, 1_800_000, 1_800_000, 1_800_000, 120_000],
+            "client {c}: four retries 30 minutes apart, then a switch 2 minutes on"
+        );
+        // Retries 30 minutes apart (a scan asked for meanwhile, by a new
+        // deployment's policy, may come sooner than a retry).
+        let at: Vec<u64> = list.iter().map(|&(t, _)| t).collect();
+        assert!(
+            at.windows(2)
+                .all(|w| w[1] > w[0] && w[1] - w[0] <= 1_800_000),
+            "client {c}: {at:?}"
+        );
+    }
+    assert_eq!(out.totals.sup_switches, 600);
+    assert_eq!(moved_to.len(), 600, "every client scanned at another SUP");
+    let to_sup1 = moved_to.values().filter(|&&s| s == 0).count();
+    common::within(to_sup1 as f64, 600.0, 0.5, "clients that moved to sup1");
+    assert!(moved_to.values().all(|&s| s == 0 || s == 2));
+}
