@@ -775,8 +775,10 @@ pub struct DeploymentSpec {
     pub rule: Option<u16>,
     /// Required or Available.
     pub purpose: Purpose,
-    /// Installs wait for maintenance windows.
+    /// Deadline installs wait for maintenance windows.
     pub honor_maintenance_windows: bool,
+    /// Deadline restarts may happen outside maintenance windows.
+    pub restart_outside_windows: bool,
     /// Restarts suppressed on workstations.
     pub suppress_restart_workstations: bool,
     /// Restarts suppressed on servers.

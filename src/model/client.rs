@@ -1716,7 +1716,7 @@ impl World<'_> {
             // restart comes: at the end of the countdown that starts then,
             // or where windows apply, in the first window from then.
             Purpose::Required if now < deadline => {
-                let forced = if spec.honor_maintenance_windows && has_windows {
+                let forced = if !spec.restart_outside_windows && has_windows {
                     (windows.next_fit(deadline, SimDuration(0)))
                         .map(|t| (t, RestartCause::InWindow))
                 } else {
@@ -1724,7 +1724,7 @@ impl World<'_> {
                 };
                 earliest(Some(own_time(self)), forced)
             }
-            Purpose::Required if spec.honor_maintenance_windows && has_windows => {
+            Purpose::Required if !spec.restart_outside_windows && has_windows => {
                 in_window.map(|t| (t, RestartCause::InWindow))
             }
             Purpose::Required => Some(self.countdown_restart(c, now)),

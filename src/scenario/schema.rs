@@ -135,6 +135,9 @@ pub struct AutomaticDeploymentRule {
     /// As in a deployment. Default `true`.
     #[serde(default = "yes")]
     pub honor_maintenance_windows: bool,
+    /// As in a deployment. Default `false`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub restart_outside_windows: bool,
     /// As in a deployment. Default `[]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub suppress_restart: Vec<ClientKind>,
@@ -1486,11 +1489,18 @@ pub struct Deployment {
     /// installs it from Software Center, or never). Default `Required`.
     #[serde(default)]
     pub purpose: Purpose,
-    /// Installs (and their restarts) start only inside a maintenance window
-    /// long enough for the max run time, on clients that have windows.
-    /// Default `true`.
+    /// Deadline installs start only inside a maintenance window long
+    /// enough for the max run time, on clients that have windows (the
+    /// product's deadline behaviour "Software updates installation"
+    /// unchecked). Default `true`.
     #[serde(default = "yes")]
     pub honor_maintenance_windows: bool,
+    /// The restart a deadline install needs may happen outside the
+    /// maintenance windows (the deadline behaviour "System restart (if
+    /// necessary)" checked); otherwise, on clients that have windows, it
+    /// waits for one. Default `false`.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub restart_outside_windows: bool,
     /// Restarts after install are suppressed on these kinds of client: they
     /// stay pending restart until someone restarts them. Default `[]`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -1917,6 +1927,7 @@ impl Deployment {
             targets: targets.iter().map(|s| s.to_string()).collect(),
             purpose: Purpose::Required,
             honor_maintenance_windows: true,
+            restart_outside_windows: false,
             suppress_restart: Vec::new(),
             created,
             available: None,

@@ -1828,6 +1828,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             deadline,
             purpose: d.purpose.resolve(),
             honor_maintenance_windows: d.honor_maintenance_windows,
+            restart_outside_windows: d.restart_outside_windows,
             suppress_restart_workstations: d.suppress_restart.contains(&ClientKind::Workstation),
             suppress_restart_servers: d.suppress_restart.contains(&ClientKind::Server),
             microsoft_update_fallback: d.microsoft_update_fallback,
@@ -2095,6 +2096,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 rule: Some(rules.len() as u16),
                 purpose: r.purpose.resolve(),
                 honor_maintenance_windows: r.honor_maintenance_windows,
+                restart_outside_windows: r.restart_outside_windows,
                 suppress_restart_workstations: r
                     .suppress_restart
                     .contains(&ClientKind::Workstation),

@@ -372,6 +372,42 @@ fn suppressed_restarts_wait_for_a_window_or_the_schedule() {
     }
 }
 
+/// A deployment's deadline behaviour sets the install and the restart
+/// apart (Microsoft: "whether to install the software updates, and
+/// whether to perform a system restart after installation" outside the
+/// maintenance windows). Installing outside the windows at the deadline
+/// still restarts in the next window, unless restarts may also come
+/// outside them, after the countdown.
+#[test]
+fn a_deadline_install_outside_the_windows_restarts_in_one_by_default() {
+    let ready = r#"user_restart_delay: Fixed("5h")"#;
+    let window = r#"maintenance_windows: [MaintenanceWindow(recurrence: Daily, start: "01:00", length: "3h")]"#;
+    let cohort = format!("count: 20, kind: Server, {window}");
+    let (out, records) = restart_run(ready, &cohort, "honor_maintenance_windows: false");
+    assert_eq!(out.totals.restarts_in_window, 20);
+    assert_eq!(out.totals.restarts_forced, 0);
+    assert_eq!(planned(&records).len(), 20);
+    for (at, (cause, after)) in planned(&records) {
+        assert!(
+            at < SimTime(DAY),
+            "installed outside the window, the first day"
+        );
+        assert_eq!(cause, RestartCause::InWindow);
+        assert_eq!(at + SimDuration(after), SimTime(DAY + H));
+    }
+    let (out, records) = restart_run(
+        ready,
+        &cohort,
+        "honor_maintenance_windows: false, restart_outside_windows: true",
+    );
+    assert_eq!(out.totals.restarts_in_window, 0);
+    assert_eq!(planned(&records).len(), 20);
+    for (at, (cause, _)) in planned(&records) {
+        assert!(at < SimTime(DAY));
+        assert_eq!(cause, RestartCause::Forced, "the countdown, not the window");
+    }
+}
+
 /// An Available install that needs a restart: the user restarts when they
 /// choose, never at a reminder and never forced.
 #[test]
