@@ -564,6 +564,9 @@ pub struct CohortSpec {
     pub link_bps: u64,
     /// Assigned management point.
     pub mp: MpId,
+    /// The cohort's other management points, which a client switches to
+    /// at random when its own fails it.
+    pub mp_fallbacks: Vec<MpId>,
     /// Software update points in the order clients try them (the assigned
     /// one first, then the fallbacks).
     pub sups: Vec<SupId>,

@@ -168,6 +168,10 @@ pub(crate) struct ClientCold {
     /// Windows Update for Business patches it, and the deployments'
     /// updates stay Unknown to the site.
     pub(crate) co_managed: bool,
+    /// The management point it uses: 0 its cohort's own, `k` the `k`-th
+    /// of the cohort's fallbacks (read only while its `ELSEWHERE` flag is
+    /// set).
+    pub(crate) mp_at: u8,
 }
 
 impl Default for ClientCold {
@@ -183,6 +187,7 @@ impl Default for ClientCold {
             peer_cache: false,
             express: false,
             co_managed: false,
+            mp_at: 0,
         }
     }
 }
@@ -466,6 +471,18 @@ impl Clients {
     #[inline]
     pub(crate) fn polling(&self, c: ClientId) -> bool {
         self.table.polling(c)
+    }
+
+    /// Whether it uses another management point than its cohort's own.
+    #[inline]
+    pub(crate) fn elsewhere(&self, c: ClientId) -> bool {
+        self.table.elsewhere(c)
+    }
+
+    /// It moves to another management point (`true`) or back to its own.
+    #[inline]
+    pub(crate) fn set_elsewhere(&mut self, c: ClientId, on: bool) {
+        self.table.set_elsewhere(c, on);
     }
 
     /// Its poll chain stops (it is off) or runs again.

@@ -24,6 +24,10 @@ use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::estate::{ClientId, DeploymentId, Purpose, UpdateId};
 
+/// Failed requests in a row after which a client moves to another of its
+/// cohort's management points (Microsoft: "five errors in 10 minutes").
+const MP_FAILURES_BEFORE_SWITCH: u8 = 5;
+
 /// The part of an answer every policy request has, a silent one included:
 /// the request is no longer out and the MP is reachable again. False if the
 /// client was switched off while waiting (the answer is lost).
@@ -39,18 +43,55 @@ pub(crate) fn answered(clients: &mut Clients, totals: &mut Totals, c: ClientId) 
 
 impl World<'_> {
     /// The backoff after client `c`'s next MP failure in a row, which it
-    /// counts.
-    pub(crate) fn mp_backoff(&mut self, c: ClientId) -> SimDuration {
+    /// counts. At the fifth in a row, a client whose cohort has other MPs
+    /// switches to one of them, drawn at random, and asks it after the
+    /// first backoff.
+    pub(crate) fn mp_backoff(&mut self, c: ClientId, now: SimTime) -> SimDuration {
         let settings = self.settings(c);
         let failures = self.clients.count_mp_failure(c);
+        if failures + 1 >= MP_FAILURES_BEFORE_SWITCH && !self.cohort(c).mp_fallbacks.is_empty() {
+            self.switch_mp(c, now);
+            return settings.mp_retry;
+        }
         let doubling = 1u64 << failures.min(20);
         SimDuration((settings.mp_retry.as_ms() * doubling).min(settings.mp_retry_max.as_ms()))
     }
 
-    /// The station of a client's management point.
+    /// Client `c` moves to another MP of its cohort, at random, its
+    /// failures in a row starting again.
+    #[cold]
+    #[inline(never)]
+    fn switch_mp(&mut self, c: ClientId, now: SimTime) {
+        let n = 1 + self.cohort(c).mp_fallbacks.len() as u8;
+        let at = if self.clients.elsewhere(c) {
+            self.clients.cold(c).mp_at
+        } else {
+            0
+        };
+        let step = self.clients.rng(c).random_range(1..n);
+        let to = (at + step) % n;
+        self.clients.cold_mut(c).mp_at = to;
+        self.clients.set_elsewhere(c, to != 0);
+        self.clients.clear_mp_failures(c);
+        self.recorder.totals.mp_switches += 1;
+        let mp = self.mp_station(c) as u16;
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::MpSwitch { mp });
+    }
+
+    /// The station of a client's management point: its cohort's, unless
+    /// that one failed it.
     #[inline]
     pub(crate) fn mp_station(&self, c: ClientId) -> usize {
-        self.cohort(c).mp.index()
+        let cohort = self.cohort(c);
+        if self.clients.elsewhere(c) {
+            match self.clients.cold(c).mp_at {
+                0 => cohort.mp.index(),
+                k => cohort.mp_fallbacks[usize::from(k) - 1].index(),
+            }
+        } else {
+            cohort.mp.index()
+        }
     }
 
     /// The client's periodic poll to `mp`, its management point's station.
@@ -61,6 +102,13 @@ impl World<'_> {
     /// [`resume_polls`]: Self::resume_polls
     #[inline]
     pub(crate) fn policy_poll(&mut self, c: ClientId, mp: usize, sched: &mut Scheduler<'_, Event>) {
+        // The chain names the cohort's own MP; a client that moved to
+        // another asks that one.
+        let mp = if self.clients.elsewhere(c) {
+            self.mp_station(c)
+        } else {
+            mp
+        };
         debug_assert_eq!(mp, self.mp_station(c));
         if self.explicit || self.clients.online(c) {
             let at = self.settle(mp, sched.key());
@@ -128,7 +176,7 @@ impl World<'_> {
     /// The MP could not answer: the client asks again after a backoff. The
     /// request stays out until then, so its polls meanwhile are skipped.
     pub(crate) fn policy_failed(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
-        let delay = self.mp_backoff(c);
+        let delay = self.mp_backoff(c, sched.now());
         self.recorder.totals.mp_rejects += 1;
         sched.after_fixed(delay, Event::PolicyRetry(c));
         self.recorder
@@ -301,7 +349,7 @@ impl World<'_> {
         sched: &mut Scheduler<'_, Event>,
     ) {
         let now = sched.now();
-        let retry = now + self.mp_backoff(c);
+        let retry = now + self.mp_backoff(c, sched.now());
         self.recorder.totals.mp_rejects += 1;
         let client = &mut self.clients[c];
         let Action::Locate(d) = client.action else {

@@ -390,6 +390,10 @@ pub struct Totals {
     pub clients_dormant: u64,
     /// Clients that switched to their next SUP after repeated failures.
     pub sup_switches: u64,
+    /// Clients that moved to another of their cohort's management points
+    /// after five failures in a row (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub mp_switches: u64,
     /// Recycles of update points' WSUS application pools at their private
     /// memory limit (absent when none).
     #[serde(skip_serializing_if = "is_zero")]

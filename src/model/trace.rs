@@ -184,6 +184,14 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         retry_ms: u64,
     },
+    /// Its management point failed it five times in a row: it moves to
+    /// another of its cohort's.
+    MpSwitch {
+        /// The management point it uses from now: its place in the
+        /// scenario's `management_points`.
+        #[serde(rename = "value")]
+        mp: u16,
+    },
     /// It learns a deployment from its policy.
     PolicyReceived {
         /// The deployment.
@@ -483,6 +491,7 @@ impl<D, U> TraceEvent<D, U> {
             E::PowerOff => E::PowerOff,
             E::PolicyRequest => E::PolicyRequest,
             E::PolicyFailed { retry_ms } => E::PolicyFailed { retry_ms },
+            E::MpSwitch { mp } => E::MpSwitch { mp },
             E::PolicyReceived { deployment } => E::PolicyReceived {
                 deployment: d(deployment),
             },
@@ -684,6 +693,7 @@ impl<D, U> TraceEvent<D, U> {
             E::PowerOff => "power_off",
             E::PolicyRequest => "policy_request",
             E::PolicyFailed { .. } => "policy_failed",
+            E::MpSwitch { .. } => "mp_switch",
             E::PolicyReceived { .. } => "policy_received",
             E::PolicyDisabled { .. } => "policy_disabled",
             E::PolicyEnabled { .. } => "policy_enabled",
@@ -792,6 +802,7 @@ mod tests {
             TraceEvent::PowerOff,
             TraceEvent::PolicyRequest,
             TraceEvent::PolicyFailed { retry_ms: 60_000 },
+            TraceEvent::MpSwitch { mp: 1 },
             TraceEvent::PolicyReceived { deployment: "cu" },
             TraceEvent::ScanCycle,
             TraceEvent::ReevaluationCycle,

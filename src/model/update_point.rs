@@ -283,7 +283,7 @@ impl World<'_> {
         let retry = match by {
             TransientScanFailure::ManagementPoint => {
                 self.recorder.totals.mp_rejects += 1;
-                now + self.mp_backoff(c)
+                now + self.mp_backoff(c, now)
             }
             TransientScanFailure::UpdatePoint | TransientScanFailure::Error => {
                 if by == TransientScanFailure::Error {

@@ -486,8 +486,13 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
     if t.mp_rejects + t.scan_rejects + t.scan_errors + t.download_failures > 0 {
         let _ = writeln!(
             out,
-            "retries: {} management point rejects, {} scan rejects (503 or down), {} scan errors, {} SUP switches, {} failed downloads",
+            "retries: {} management point rejects{}, {} scan rejects (503 or down), {} scan errors, {} SUP switches, {} failed downloads",
             thousands(t.mp_rejects),
+            if t.mp_switches > 0 {
+                format!(" ({} moves to another MP)", thousands(t.mp_switches))
+            } else {
+                String::new()
+            },
             thousands(t.scan_rejects),
             thousands(t.scan_errors),
             thousands(t.sup_switches),

@@ -185,6 +185,13 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
             "its management point turns the policy request down; it asks again in {}",
             took(retry_ms)
         ),
+        TraceEvent::MpSwitch { mp } => format!(
+            "after five failures in a row it moves to management point {}",
+            estate
+                .management_points
+                .get(usize::from(mp))
+                .map_or("?", |m| m.name.as_str())
+        ),
         TraceEvent::PolicyReceived { .. } => format!("receives the policy of deployment {dep}"),
         TraceEvent::PolicyDisabled { .. } => format!(
             "learns from its policy that deployment {dep} is disabled (its phased deployment is suspended): it starts none of its steps"
@@ -701,7 +708,13 @@ fn reason(
             })
         }
         TraceEvent::PolicyFailed { .. } => {
-            let mp = cohort.mp;
+            // Its cohort's MP, unless it moved to another.
+            let mp = (before.iter().rev())
+                .find_map(|b| match b.event {
+                    TraceEvent::MpSwitch { mp } => Some(crate::estate::MpId(mp)),
+                    _ => None,
+                })
+                .unwrap_or(cohort.mp);
             let name = &estate.management_points[mp.index()].name;
             if let Some(f) = outage(estate, crate::estate::ServerRef::Mp(mp), r.time) {
                 return Some(format!(

@@ -1081,6 +1081,11 @@ pub struct Cohort {
     pub link: Bandwidth,
     /// Name of the management point the cohort uses.
     pub management_point: String,
+    /// Further MPs: after five failed requests in a row to its MP, a client
+    /// switches to one of the cohort's other MPs at random, and stays there
+    /// until that one fails it. Default none.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fallback_management_points: Vec<String>,
     /// Name of the software update point the cohort scans against.
     pub update_point: String,
     /// Further SUPs: when `scan_retries` retries of a scan have failed, a
@@ -1870,6 +1875,7 @@ impl Cohort {
             link: default_link(),
             management_point: management_point.into(),
             update_point: update_point.into(),
+            fallback_management_points: Vec::new(),
             fallback_update_points: Vec::new(),
             distribution_point: Some(distribution_point.into()),
             cloud_management_gateway: None,

@@ -1337,6 +1337,21 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 &mps,
             )
             .unwrap_or(0);
+        let mut cohort_mps = vec![MpId(mp as u16)];
+        for (j, name) in c.fallback_management_points.iter().enumerate() {
+            let path = format!("{path}.fallback_management_points[{j}]");
+            let Some(m) = ck.lookup(&path, "management point", name, &mps) else {
+                continue;
+            };
+            let m = MpId(m as u16);
+            if cohort_mps.contains(&m) {
+                ck.fail(
+                    path,
+                    format!("management point '{name}' is already in the list"),
+                );
+            }
+            cohort_mps.push(m);
+        }
         let mut cohort_sups = vec![SupId(
             ck.lookup(
                 &format!("{path}.update_point"),
@@ -1436,6 +1451,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             power,
             link_bps: c.link.0,
             mp: MpId(mp as u16),
+            mp_fallbacks: cohort_mps.split_off(1),
             sups: cohort_sups,
             dp: dp.map(|dp| DpId(dp as u16)),
             gateway,
@@ -1483,6 +1499,11 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         for sup in &c.sups {
             if let Some(u) = update_points.get(sup.index()) {
                 check("update point", &u.name, u.site);
+            }
+        }
+        for mp in &c.mp_fallbacks {
+            if let Some(m) = management_points.get(mp.index()) {
+                check("management point", &m.name, m.site);
             }
         }
         if let Some(d) = c.dp.and_then(|dp| distribution_points.get(dp.index())) {

@@ -155,6 +155,18 @@ fn fast_and_explicit_paths_agree() {
             r#"distribution_point: "dp")"#,
             r#"distribution_point: "dp", state_message_loss: 0.2)"#,
         ),
+        // Clients that move to another MP during the outage: their poll
+        // chains name the MP they started with.
+        busy_management_point(14)
+            .replace(
+                r#"policy_time: LogNormal(median: "1500ms", sigma: 1.0))],"#,
+                r#"policy_time: LogNormal(median: "1500ms", sigma: 1.0)),
+                                   ManagementPoint(name: "mp2", workers: 2, queue_limit: 40)],"#,
+            )
+            .replace(
+                r#"distribution_point: "dp")"#,
+                r#"distribution_point: "dp", fallback_management_points: ["mp2"])"#,
+            ),
         saturated_management_point(7),
         intermittent_laptops(8),
         // Quiet polls: desktops that switch off and on, a sync and a

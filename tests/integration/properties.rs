@@ -621,7 +621,7 @@ fn scenario_text(p: &Params) -> String {
                 .collect();
             (here[k % here.len()].name.clone(), here.len())
         };
-        let (mp, _) = pick(0, place.mp);
+        let (mp, mps) = pick(0, place.mp);
         let (sup, sups) = pick(1, place.sup);
         let (dp, _) = pick(2, place.dp);
         let location = if lan && (dp == "dp01" || (p.seed as usize + i) % 3 == 0) {
@@ -629,7 +629,7 @@ fn scenario_text(p: &Params) -> String {
         } else {
             ""
         };
-        let fallback = if place.fallback && sups > 1 {
+        let mut fallback = if place.fallback && sups > 1 {
             format!(
                 ", fallback_update_points: [\"{}\"]",
                 pick(1, place.sup + 1).0
@@ -637,6 +637,13 @@ fn scenario_text(p: &Params) -> String {
         } else {
             String::new()
         };
+        // Another MP to move to, where the site has one, on some seeds.
+        if mps > 1 && (p.seed as usize + i) % 2 == 0 {
+            fallback += &format!(
+                ", fallback_management_points: [\"{}\"]",
+                pick(0, place.mp + 1).0
+            );
+        }
         writeln!(
             s,
             "        Cohort(name: \"c{i}\", count: {}, kind: {}, power: {power}, link: \"{}\", management_point: \"{mp}\", update_point: \"{sup}\"{fallback}, distribution_point: \"{dp}\"{location}, gpo_conflict: {:?}, state_message_loss: {:?}, maintenance_windows: [{}], failure_probability: {:?}, available_install_share: {:?}{own}),",
@@ -900,7 +907,7 @@ fn the_generator_covers_the_features() {
     use proptest::strategy::ValueTree;
     use proptest::test_runner::TestRunner;
     let mut runner = TestRunner::deterministic();
-    let mut seen = [false; 34];
+    let mut seen = [false; 35];
     for _ in 0..64 {
         let p = params().new_tree(&mut runner).unwrap().current();
         let text = scenario_text(&p);
@@ -913,6 +920,7 @@ fn the_generator_covers_the_features() {
             "gpo_conflict: 0.5",
             "primaries: [",
             "fallback_update_points",
+            "fallback_management_points",
             "effect: Down",
             "effect: Slow(",
             "queue_limit: ",
@@ -948,7 +956,7 @@ fn the_generator_covers_the_features() {
         let estate = scenario::parse(&text, "p.ron").and_then(|r| scenario::build(r, "p.ron"));
         assert!(estate.is_ok(), "{}\n{text}", estate.err().unwrap());
     }
-    assert_eq!(seen, [true; 34]);
+    assert_eq!(seen, [true; 35]);
 }
 
 /// Two Required deployments of one update while their distribution point

@@ -454,3 +454,100 @@ fn a_failover_waits_two_hours_and_spreads_over_the_other_sups() {
     common::within(to_sup1 as f64, 600.0, 0.5, "clients that moved to sup1");
     assert!(moved_to.values().all(|&s| s == 0 || s == 2));
 }
+
+/// A management point that is down: a client whose requests to it fail
+/// five times in a row moves to one of its cohort's other MPs, drawn at
+/// random (Microsoft: "When a client receives five errors in 10 minutes
+/// and fails to communicate with a management point in its current
+/// boundary group, it tries to contact a management point" elsewhere),
+/// and gets its policy there. Without other MPs it waits out the outage.
+#[test]
+fn clients_move_to_another_management_point_when_theirs_is_down() {
+    use patchsim::model::TraceEvent;
+    let servers = r#"
+    management_points: [ManagementPoint(name: "mp1"), ManagementPoint(name: "mp2"), ManagementPoint(name: "mp3")],
+    update_points: [UpdatePoint(name: "sup1")],
+    distribution_points: [DistributionPoint(name: "dp")],"#;
+    // mp1 is down from 01:00 to 23:00; the deployment comes at 02:00.
+    let text = |fallbacks: &str| {
+        scenario(
+            2,
+            r#"sync: Sync(manual: ["2026-11-09T00:20:00Z"]),
+    faults: [Fault(server: "mp1", start: "2026-11-09T01:00:00Z", end: "2026-11-09T23:00:00Z", effect: Down)],"#,
+            servers,
+            fallbacks,
+            "",
+            600,
+        )
+        .replace(r#"management_point: "mp""#, r#"management_point: "mp1""#)
+    };
+    let (out, trace) = common::traced(&estate_of(&text(
+        r#"fallback_management_points: ["mp2", "mp3"],"#,
+    )));
+    let mut failed_before: std::collections::BTreeMap<u32, usize> = Default::default();
+    let mut moved_to: std::collections::BTreeMap<u32, u16> = Default::default();
+    for r in &trace {
+        let Some(c) = r.client else { continue };
+        match r.event {
+            TraceEvent::PolicyFailed { .. } if !moved_to.contains_key(&c.0) => {
+                *failed_before.entry(c.0).or_default() += 1;
+            }
+            TraceEvent::MpSwitch { mp } => {
+                assert!(moved_to.insert(c.0, mp).is_none(), "one move each");
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(moved_to.len(), 600, "every client moved");
+    assert_eq!(out.totals.mp_switches, 600);
+    assert!(moved_to.values().all(|&mp| mp == 1 || mp == 2));
+    let to_mp2 = moved_to.values().filter(|&&mp| mp == 1).count();
+    common::within(to_mp2 as f64, 600.0, 0.5, "clients that moved to mp2");
+    assert!(
+        failed_before.values().all(|&n| n <= 5),
+        "five failures at most (location requests count too)"
+    );
+    let served = |o: &patchsim::model::Outcome, name: &str| -> u64 {
+        let s = o.servers.iter().find(|s| s.name == name).expect("listed");
+        s.total.served.iter().sum()
+    };
+    assert!(served(&out, "mp2") > 600 && served(&out, "mp3") > 600);
+    // With other MPs everyone is compliant long before mp1 is back;
+    // without, nobody is.
+    let before_back = patchsim::engine::SimTime(23 * 3_600_000);
+    let installed_by = |o: &patchsim::model::Outcome| {
+        (o.deployments[0].assignments.iter())
+            .filter(|a| a.true_compliant_at < before_back)
+            .count()
+    };
+    assert_eq!(installed_by(&out), 600);
+    let alone = common::checked(&estate_of(&text("")));
+    assert_eq!(alone.totals.mp_switches, 0);
+    assert_eq!(installed_by(&alone), 0);
+}
+
+#[test]
+fn fallback_management_point_errors_name_the_field() {
+    let servers = r#"
+    management_points: [ManagementPoint(name: "mp"), ManagementPoint(name: "mp2")],
+    update_points: [UpdatePoint(name: "sup1")],
+    distribution_points: [DistributionPoint(name: "dp")],"#;
+    let text = |fallbacks: &str| scenario(1, "", servers, fallbacks, "", 10);
+    for (fallbacks, want) in [
+        (
+            r#"fallback_management_points: ["mp3"],"#,
+            "cohorts[0].fallback_management_points[0]: unknown management point 'mp3'",
+        ),
+        (
+            r#"fallback_management_points: ["mp2", "mp2"],"#,
+            "cohorts[0].fallback_management_points[1]: management point 'mp2' is already in the list",
+        ),
+        (
+            r#"fallback_management_points: ["mp"],"#,
+            "cohorts[0].fallback_management_points[0]: management point 'mp' is already in the list",
+        ),
+    ] {
+        let err = common::build_error(&text(fallbacks));
+        assert!(err.contains(want), "want {want:?} in:\n{err}");
+    }
+}

@@ -71,6 +71,9 @@ const QUIET: u8 = 32;
 /// It has notes of changes no refresh has taken since an earlier event
 /// (see `touched.rs`).
 const LINGERING: u8 = 64;
+/// It uses one of its cohort's other management points, its own having
+/// failed it.
+const ELSEWHERE: u8 = 128;
 
 /// Which database's copy of a client's reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -302,6 +305,18 @@ impl ClientTable {
     #[inline]
     pub(crate) fn set_request_out(&mut self, c: ClientId, out: bool) {
         self.set_flag(c, PENDING, out);
+    }
+
+    /// Whether it uses another management point than its cohort's own.
+    #[inline]
+    pub(crate) fn elsewhere(&self, c: ClientId) -> bool {
+        self.flags[c.index()] & ELSEWHERE != 0
+    }
+
+    /// It moves to another management point (`true`) or back to its own.
+    #[inline]
+    pub(crate) fn set_elsewhere(&mut self, c: ClientId, on: bool) {
+        self.set_flag(c, ELSEWHERE, on);
     }
 
     /// Whether its periodic poll chain is running.

@@ -224,7 +224,9 @@ impl World<'_> {
         let estate = self.estate;
         let enabled = !self.explicit && !self.recorder.tracing();
         let cohorts = estate.cohorts.iter().map(|cohort| {
-            let station = cohort.gateway.is_none().then(|| cohort.mp.index());
+            // A cohort with other MPs may move: its polls are simulated.
+            let station = (cohort.gateway.is_none() && cohort.mp_fallbacks.is_empty())
+                .then(|| cohort.mp.index());
             let interval = estate.settings[cohort.settings.index()].policy_polling_interval;
             (station, interval)
         });
