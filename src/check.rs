@@ -381,10 +381,12 @@ impl<'e> LawChecker<'e> {
         match r.event {
             TraceEvent::BatchSent { messages } => self.batch_sent(c, now, messages),
             TraceEvent::BatchInDatabase { .. } => self.batch_in_database(c, now),
-            // A lost batch never reaches the database: the next one to
-            // arrive is the one sent after it.
+            // A lost batch never reaches the database. It is lost as its
+            // MP takes it, and a client sends no batch while one is with
+            // its MP: the lost batch is the last one sent, and those sent
+            // before it are still on their way.
             TraceEvent::BatchLost { .. } => {
-                self.in_flight[i].pop_front();
+                self.in_flight[i].pop_back();
             }
             TraceEvent::TrueState { deployment, to, .. } if to.state() == Compliance::Installed => {
                 let slot = i * self.estate.deployments.len() + deployment.index();
@@ -972,6 +974,24 @@ mod tests {
             },
         );
         assert_eq!(first_broken(&[rule, truly, reported]), None);
+    }
+
+    /// A batch lost while earlier ones are still on their way: the lost
+    /// one is the last sent, and the next to arrive is the earliest sent.
+    #[test]
+    fn law_3_a_lost_batch_is_the_last_one_sent() {
+        let lost = rec(1.5, 0, TraceEvent::BatchLost { messages: 1 });
+        // The 1.0 batch arrives 1.5 h + 3.6 s: 30 minutes after it was
+        // sent, only 3.6 s after the lost one.
+        let in_database = rec(1.501, 0, TraceEvent::BatchInDatabase { messages: 1 });
+        let records = [batch(1.0, 1), batch(1.5, 1), lost, in_database];
+        assert_eq!(first_broken(&records), None);
+        // Nothing else is on its way: a second arrival was never sent.
+        let again = rec(2.0, 0, TraceEvent::BatchInDatabase { messages: 1 });
+        let (law, text) = first_broken(&[batch(1.0, 1), batch(1.5, 1), lost, in_database, again])
+            .expect("broken");
+        assert_eq!(law, Law::Causality);
+        assert!(text.contains("never sent"), "{text}");
     }
 
     #[test]
