@@ -301,9 +301,18 @@ impl<'e> LawChecker<'e> {
                 self.synced_at[u.index()] = r.time;
             }
             TraceEvent::SyncInserted => self.first_sync_done = true,
-            TraceEvent::UpdateExpired { .. } => self.site_changed_at = r.time,
+            TraceEvent::UpdateExpired { update: u } => {
+                self.site_changed_at = r.time;
+                let estate = self.estate;
+                for (d, spec) in estate.deployments.iter().enumerate() {
+                    if spec.updates.contains(&u) {
+                        self.deployment_changed(DeploymentId(d as u16));
+                    }
+                }
+            }
             TraceEvent::RuleDeployed { deployment: d, .. } => {
                 self.site_changed_at = r.time;
+                self.deployment_changed(d);
                 if self.available[d.index()] != SimTime::MAX {
                     return; // a refresh: the group keeps its times
                 }
@@ -327,6 +336,20 @@ impl<'e> LawChecker<'e> {
                 }
             }
             _ => {}
+        }
+    }
+
+    /// The site changed deployment `d`'s updates itself (an expiry, a
+    /// rule's run). A client truly installed before may have had the
+    /// updates `d` now lists for longer than `d` as a whole, and the
+    /// messages that say so may be in or on their way: its report of `d`
+    /// installed can come at once (those batches are checked on their own).
+    fn deployment_changed(&mut self, d: DeploymentId) {
+        let deployments = self.estate.deployments.len();
+        for slot in (d.index()..self.true_installed_at.len()).step_by(deployments) {
+            if self.true_installed_at[slot] != SimTime::MAX {
+                self.true_installed_at[slot] = SimTime::ZERO;
+            }
         }
     }
 
@@ -381,10 +404,12 @@ impl<'e> LawChecker<'e> {
         match r.event {
             TraceEvent::BatchSent { messages } => self.batch_sent(c, now, messages),
             TraceEvent::BatchInDatabase { .. } => self.batch_in_database(c, now),
-            // A lost batch never reaches the database: the next one to
-            // arrive is the one sent after it.
+            // A lost batch never reaches the database. It is lost as its
+            // MP takes it, and a client sends no batch while one is with
+            // its MP: the lost batch is the last one sent, and those sent
+            // before it are still on their way.
             TraceEvent::BatchLost { .. } => {
-                self.in_flight[i].pop_front();
+                self.in_flight[i].pop_back();
             }
             TraceEvent::TrueState { deployment, to, .. } if to.state() == Compliance::Installed => {
                 let slot = i * self.estate.deployments.len() + deployment.index();
@@ -972,6 +997,69 @@ mod tests {
             },
         );
         assert_eq!(first_broken(&[rule, truly, reported]), None);
+    }
+
+    /// A batch lost while earlier ones are still on their way: the lost
+    /// one is the last sent, and the next to arrive is the earliest sent.
+    /// A client truly installed before an expiry: the expiry leaves the
+    /// deployment with updates the client may have reported installed
+    /// well before the whole deployment was, so the report may follow at
+    /// once (here 7.2 s after the truth, less than the 15 s transit).
+    #[test]
+    fn law_3_an_expiry_after_the_truth() {
+        let truly = rec(
+            5.0,
+            0,
+            TraceEvent::TrueState {
+                deployment: DeploymentId(0),
+                from: crate::model::Cell::UNKNOWN,
+                to: INSTALLED,
+            },
+        );
+        let expired = TraceRecord::new(
+            SimTime(5 * H + 3_600),
+            None,
+            TraceEvent::UpdateExpired {
+                update: UpdateId(0),
+            },
+        );
+        let reported = rec(
+            5.002,
+            0,
+            TraceEvent::ReportedState {
+                deployment: DeploymentId(0),
+                from: crate::model::Cell::UNKNOWN,
+                to: INSTALLED,
+            },
+        );
+        assert_eq!(first_broken(&[truly, expired, reported]), None);
+        // Without the expiry, the report needs the transit time.
+        assert_eq!(first_broken(&[truly, reported]).unwrap().0, Law::Causality);
+        // A client not truly installed at the expiry gains nothing.
+        let other = TraceRecord {
+            client: Some(ClientId(1)),
+            ..reported
+        };
+        assert_eq!(
+            first_broken(&[truly, expired, other]).unwrap().0,
+            Law::Causality
+        );
+    }
+
+    #[test]
+    fn law_3_a_lost_batch_is_the_last_one_sent() {
+        let lost = rec(1.5, 0, TraceEvent::BatchLost { messages: 1 });
+        // The 1.0 batch arrives 1.5 h + 3.6 s: 30 minutes after it was
+        // sent, only 3.6 s after the lost one.
+        let in_database = rec(1.501, 0, TraceEvent::BatchInDatabase { messages: 1 });
+        let records = [batch(1.0, 1), batch(1.5, 1), lost, in_database];
+        assert_eq!(first_broken(&records), None);
+        // Nothing else is on its way: a second arrival was never sent.
+        let again = rec(2.0, 0, TraceEvent::BatchInDatabase { messages: 1 });
+        let (law, text) = first_broken(&[batch(1.0, 1), batch(1.5, 1), lost, in_database, again])
+            .expect("broken");
+        assert_eq!(law, Law::Causality);
+        assert!(text.contains("never sent"), "{text}");
     }
 
     #[test]

@@ -878,7 +878,6 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
     if estate.locations.is_empty() {
         return Vec::new();
     }
-    let first_link = outcome.servers.len() - estate.locations.len();
     let interval_ms = estate.sample_interval.as_ms().max(1);
     let places = std::iter::once(None).chain((0..estate.locations.len()).map(Some));
     places
@@ -888,7 +887,11 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
                 .collect();
             let wan_link = place.map(|l| {
                 let spec = &estate.locations[l];
-                let server = first_link + l;
+                // Its record, by role and name: other roles (the cloud
+                // management gateways) may come after the links.
+                let server = (outcome.servers.iter())
+                    .position(|s| s.role == ServerRole::WanLink && s.name == spec.name)
+                    .expect("every location's link has its record");
                 let mut last = 0;
                 let mut peak = 0.0f64;
                 for row in outcome.load.iter().filter(|r| r.server == server) {

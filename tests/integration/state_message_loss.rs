@@ -71,6 +71,60 @@ fn the_cohort_loses_its_share_of_batches() {
     );
 }
 
+/// With an MP that forwards after an hour, a client sends several batches
+/// before the first reaches the database, and a batch lost at its MP is
+/// the last one sent, not the oldest one on its way: the law checker
+/// pairs each arrival with its own batch and finds every law kept.
+#[test]
+fn a_batch_lost_while_earlier_ones_are_on_their_way() {
+    let estate = common::estate_of(
+        r#"Scenario(
+    name: "loss-in-transit",
+    seed: 1,
+    start: "2026-11-09T00:00:00Z",
+    duration: "3d",
+    site: Site(content_ready_delay: Fixed("30m"), mp_forward_delay: "1h"),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp")],
+    ),
+    client_settings: ClientSettings(scan_interval: "1d"),
+    cohorts: [Cohort(name: "all", count: 40, management_point: "mp", update_point: "sup",
+                     distribution_point: "dp", state_message_loss: 0.5)],
+    updates: [Update(id: "KB1", size: "50MB", applicability: 0.9)],
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"],
+                             created: "2026-11-09T10:00:00Z",
+                             deadline: "2026-11-09T18:00:00Z")],
+)"#,
+    );
+    let (_, records) = traced(&estate);
+    let mut on_their_way: BTreeMap<u32, u32> = BTreeMap::new();
+    let mut lost_behind_others = 0;
+    for r in &records {
+        let Some(c) = r.client else { continue };
+        let n = on_their_way.entry(c.0).or_default();
+        match r.event {
+            TraceEvent::BatchSent { .. } => *n += 1,
+            TraceEvent::BatchInDatabase { .. } => *n -= 1,
+            TraceEvent::BatchLost { .. } => {
+                *n -= 1;
+                if *n > 0 {
+                    lost_behind_others += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(
+        lost_behind_others > 0,
+        "no batch was lost while an earlier one was on its way"
+    );
+    if let Err(v) = patchsim::app::run_checked(&estate) {
+        panic!("{v}");
+    }
+}
+
 /// The site sees a gap when a batch arrives after a lost one, and asks
 /// for the resync at its first resync check (hourly from the start) once
 /// the messages have been missing for the minimum age, 48 hours; a gap

@@ -335,6 +335,86 @@ fn an_expiry_makes_clients_compliant_in_both_views_at_once() {
     );
 }
 
+/// A client truly compliant with a deployment before one of its updates
+/// expires may have reported its other updates installed long before
+/// the whole deployment was: once the expiry leaves only those, its
+/// report of the deployment installed follows from messages already in
+/// or on their way, sooner than the state-system delay after the
+/// deployment's own truth. Here NET installs without a restart, a scan
+/// for the feature update's policy reports it, and OCT (restart pending)
+/// expires at the sync; the report of 'old' arrives with that scan's
+/// batch, a day later. The checker allows it, for every seed.
+#[test]
+fn an_expiry_after_the_truth_lets_earlier_reports_count() {
+    let text = |seed: u64| {
+        format!(
+            r#"Scenario(
+    name: "expiry-after-truth",
+    seed: {seed},
+    start: "2026-11-09T00:00:00+01:00",
+    duration: "14d",
+    site: Site(state_system_delay: "1d"),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp1")],
+        update_points: [UpdatePoint(name: "sup1")],
+        distribution_points: [DistributionPoint(name: "dp1")],
+    ),
+    sync: Sync(manual: ["2026-11-10T19:30:00+01:00"], expire_superseded_after: Some("0s")),
+    cohorts: [
+        Cohort(name: "a", count: 60, power: BusinessHours(), available_install_share: 1.0,
+               early_install_share: 0.5, gpo_conflict: 0.05, management_point: "mp1",
+               update_point: "sup1", distribution_point: "dp1"),
+    ],
+    updates: [
+        Update(id: "OCT", size: "600MB", release: "2026-10-14T19:00:00+02:00", applicability: 0.5),
+        Update(id: "NOV", size: "650MB", release: "2026-11-10T19:00:00+01:00", supersedes: ["OCT"]),
+        Update(id: "NET", size: "80MB", restart_probability: 0.3),
+        Update(id: "FU", size: "3GB", classification: FeatureUpgrade,
+               install_time: LogNormal(median: "100m", sigma: 0.3)),
+    ],
+    deployments: [
+        Deployment(name: "old", updates: ["OCT", "NET"], targets: ["a"],
+                   created: "2026-11-09T09:00:00+01:00", deadline: "2026-11-16T09:00:00+01:00"),
+        Deployment(name: "pilot", updates: ["NOV"], targets: ["a"],
+                   created: "2026-11-11T09:00:00+01:00", deadline: "2026-11-12T19:00:00+01:00"),
+        Deployment(name: "fu", updates: ["FU"], targets: ["a"], purpose: Available,
+                   created: "2026-11-10T10:00:00+01:00"),
+    ],
+)"#
+        )
+    };
+    let day = 86_400_000;
+    // Seed 1: client 24's report of 'old' comes 22 h 47 min after its
+    // truth, from a batch sent before that truth.
+    let (_, records) = crate::common::traced(&estate_of(&text(1)));
+    let mut truly = std::collections::BTreeMap::new();
+    let mut sooner = 0;
+    for r in &records {
+        match r.event {
+            TraceEvent::TrueState { deployment, to, .. }
+                if deployment.0 == 0 && to.state() == Compliance::Installed =>
+            {
+                truly.entry(r.client).or_insert(r.time);
+            }
+            TraceEvent::ReportedState { deployment, to, .. }
+                if deployment.0 == 0 && to.state() == Compliance::Installed =>
+            {
+                if truly
+                    .get(&r.client)
+                    .is_some_and(|t| r.time.since(*t).as_ms() < day)
+                {
+                    sooner += 1;
+                }
+            }
+            _ => {}
+        }
+    }
+    assert!(sooner > 0, "no report of 'old' sooner than the delay");
+    for seed in 4..=8 {
+        checked(&estate_of(&text(seed)));
+    }
+}
+
 /// A deployment whose update was superseded on the client after it was
 /// evaluated installs nothing at its deadline: the evaluation there, from
 /// results inside the time to live, finds it done. (It used to start an

@@ -299,6 +299,33 @@ fn an_unused_location_changes_nothing() {
     assert_eq!(link(&b).bytes, 0);
 }
 
+/// A cloud management gateway no client uses changes no location's
+/// figures: each WAN link's bytes, peak and busy hours in the summary are
+/// its own, whatever other servers the run has (its record is found by
+/// role and name, not by place in the list of servers).
+#[test]
+fn an_unused_gateway_leaves_the_locations_as_they_are() {
+    let without = text(50, "2Mbps", "20ms", false, "");
+    let with = without.replace(
+        r#"distribution_points: [DistributionPoint(name: "hub"), ],"#,
+        r#"distribution_points: [DistributionPoint(name: "hub"), ],
+        cloud_management_gateways: [CloudManagementGateway(name: "cmg")],"#,
+    );
+    assert_ne!(with, without);
+    let (a, b) = (estate_of(&without), estate_of(&with));
+    let (x, y) = (common::simulate(&a), common::simulate(&b));
+    let (x, y) = (
+        patchsim::output::summary(&a, &x),
+        patchsim::output::summary(&b, &y),
+    );
+    let locations = |s: &patchsim::output::Summary| {
+        serde_json::to_string_pretty(&s.locations).expect("serializes")
+    };
+    assert_eq!(locations(&x), locations(&y));
+    let link = x.locations[1].wan_link.as_ref().expect("the branch's link");
+    assert!(link.bytes_carried > 0 && link.peak_utilization_pct > 0.0);
+}
+
 /// A download crosses at most one link: a cohort in one location whose DP
 /// is in another is refused, with the fix.
 #[test]
