@@ -890,6 +890,45 @@ fn size_finds_the_cheapest_configuration() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("50%, 80%, 95%, 99%"));
 }
 
+/// SIGINT and SIGTERM stop `patchsim size` while it searches, as they
+/// stop a sweep: exit code 128 + n, nothing written, and a message that
+/// says the search was stopped (not the writing).
+#[test]
+fn size_stops_at_a_signal_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/polling-study.ron");
+    // About a hundred runs of 1,500 clients: far longer than a signal
+    // takes to arrive.
+    let args = [
+        "size",
+        scenario,
+        "--goal",
+        "no rejects",
+        "--knob",
+        "cohorts[desktops].count=100,200,300,400,500,600,700,800,900,1000,1100",
+        "-r",
+        "30",
+        "-q",
+        "-o",
+        "sizing",
+    ];
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let Some(o) = common::signal_a_command(dir.path(), &args, "sizing", signal) else {
+            continue;
+        };
+        assert_eq!(o.status.code(), Some(code), "SIG{signal}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!(
+                "error: interrupted by SIG{signal} while searching, after "
+            )) && err.contains("; nothing was written (no partial outputs)"),
+            "{err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "nothing written: {left:?}");
+    }
+}
+
 /// A sweep over the number of DPs measures every DP of every point, by
 /// name: the added DPs have columns of their own (empty where a point
 /// lacks them), and no server's column reads another's numbers.
