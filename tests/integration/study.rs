@@ -520,6 +520,57 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
             expect,
         ));
     }
+    // A file cut short, by one byte (its last line break) to seven (into
+    // the last number): the writer ends every row with a line break.
+    for cut in [1, 3, 7] {
+        edits.push((
+            "runs.csv".to_string(),
+            runs[..runs.len() - cut].to_string(),
+            "the file ends inside its last row, without the line break that ends every row",
+        ));
+    }
+    // Empty cells where every run gives a value, fractional counts, and a
+    // milestone missing though the share at the end reaches it.
+    let with = |edits: &[(&str, &str)]| {
+        let mut edited: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+        for (name, value) in edits {
+            edited[column(name)] = value.to_string();
+        }
+        runs.replacen(row_of_seed, &edited.join(","), 1)
+    };
+    for (cells_edited, expect) in [
+        (
+            vec![("events", "")],
+            "p1/runs.csv:2: column events: is empty, but every run gives it",
+        ),
+        (
+            vec![("compliant_pct_true", "")],
+            "p1/runs.csv:2: column compliant_pct_true: is empty, but every run gives it",
+        ),
+        (
+            vec![("peak_queue[dp]", "922.5")],
+            "column peak_queue[dp]: 922.5 is not a whole number",
+        ),
+        (
+            vec![("events", "1260058.5")],
+            "column events: 1260058.5 is not a whole number",
+        ),
+        (
+            vec![("compliant_pct_true", "100"), ("hours_to_99_true", "")],
+            "is empty (not reached) but compliant_pct_true is 100, which reaches it",
+        ),
+    ] {
+        edits.push(("runs.csv".to_string(), with(&cells_edited), expect));
+    }
+    // study.json's list of files, other than sweep writes.
+    let files_listed = "\"runs.csv\",\n    \"curves.csv\",";
+    assert!(json.contains(files_listed), "{json}");
+    edits.push((
+        "study.json".to_string(),
+        json.replacen(files_listed, "\"runs.csv\",", 1),
+        "p1/study.json: files: lists [runs.csv, scenario.ron], but `sweep` writes [runs.csv, \
+         curves.csv, scenario.ron] for this shard",
+    ));
     // curves.csv: a row taken out (first or last), a count of runs or a
     // sum that no run gives, a sample moved.
     let curves = std::fs::read_to_string(dir.path().join("p1/curves.csv")).unwrap();
@@ -578,6 +629,15 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
         "curves.csv".to_string(),
         shifted,
         "p2: its curves.csv samples a point at other times, or for other clients, than the shards before it do",
+    ));
+    let curves_cut = format!(
+        "p1/curves.csv:{}: the file ends inside its last row",
+        lines.len()
+    );
+    edits.push((
+        "curves.csv".to_string(),
+        curves[..curves.len() - 2].to_string(),
+        &curves_cut,
     ));
     for (file, text, expect) in edits {
         let path = dir.path().join("p1").join(&file);
