@@ -172,10 +172,9 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (mut lo, mut hi) = (0.0f64, f64::NEG_INFINITY);
+    let mut hi = f64::NEG_INFINITY;
     for e in values {
-        for v in [e.low(), e.mean, e.high()].into_iter().flatten() {
-            lo = lo.min(v);
+        for v in [e.mean, e.high()].into_iter().flatten() {
             hi = hi.max(v);
         }
     }
@@ -183,11 +182,9 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
         hi = 1.0; // nothing reached: an empty chart that says so
     }
     // From zero, so that equal results look equal and a difference is seen
-    // at its true size; a little room above the highest bar.
-    let (lo, hi) = (
-        if lo < 0.0 { -nice(-lo * 1.1) } else { 0.0 },
-        nice(hi * 1.1),
-    );
+    // at its true size: no metric is below it, and an interval is cut
+    // there (`Estimate::low`). A little room above the highest bar.
+    let (lo, hi) = (0.0, nice(hi * 1.1));
     let entity = column.find('[').map(|i| &column[i..]).unwrap_or("");
     let title = format!(
         "{}{} by {}",
@@ -283,7 +280,7 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
             ));
         }
         entries.push((
-            "bars: 95 % CI of the mean (Student's t)".to_string(),
+            "bars: 95 % CI of the mean (Student's t, cut at 0)".to_string(),
             RGBColor(120, 120, 120),
             false,
         ));

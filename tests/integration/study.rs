@@ -950,6 +950,58 @@ fn size_finds_the_cheapest_configuration() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("50%, 80%, 95%, 99%"));
 }
 
+/// No metric is below zero, so neither is an interval: one that the
+/// t quantile of two runs would stretch below zero is cut there in
+/// points.csv, the printed table, the report and the chart, whose y axis
+/// starts at zero.
+#[test]
+fn intervals_of_metrics_are_cut_at_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let plan = study::plan(&file, params(&[POLL]), 2).unwrap_or_else(|e| panic!("{e}"));
+    let column = (plan.columns.iter())
+        .position(|c| c.name == "hours_to_50_true")
+        .expect("a column");
+    // Two runs 35.82 hours apart: mean 76.59, half-width 227.57.
+    let width = plan.columns.len();
+    let runs = (0..2)
+        .flat_map(|point| {
+            [58.68, 94.5].into_iter().enumerate().map(move |(r, h)| {
+                let mut values = vec![None; width];
+                values[column] = Some(h);
+                study::RunRow {
+                    point,
+                    replication: r as u32,
+                    seed: study::replication_seed(7, r as u32),
+                    values,
+                }
+            })
+        })
+        .collect();
+    let result = study::Study::new(&plan, None, runs);
+    let out = dir.path().join("study");
+    study::write(&out, &result).unwrap_or_else(|e| panic!("{e}"));
+    let points = std::fs::read_to_string(out.join("points.csv")).expect("points.csv");
+    let row = (points.lines())
+        .find(|l| l.contains(",hours_to_50_true,"))
+        .expect("a row");
+    assert!(
+        row.ends_with(",2,76.5900,25.3286,0.0000,304.1581,227.5681"),
+        "{row}"
+    );
+    let table = study::table_text(&result, &[]);
+    assert!(table.contains("76.59 (0–304.16)"), "{table}");
+    assert!(!table.contains("± 227.57"), "{table}");
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(report.contains("76.59 (0–304.16)"), "{report}");
+    let svg = std::fs::read_to_string(out.join("chart-hours_to_50_true.svg")).expect("chart");
+    let negative: Vec<&str> = (svg.lines())
+        .filter(|l| l.starts_with('-') && l[1..].starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert!(negative.is_empty(), "y axis below zero: {negative:?}");
+    assert!(svg.contains("cut at 0"), "the legend says so");
+}
+
 /// SIGINT and SIGTERM stop `patchsim size` while it searches, as they
 /// stop a sweep: exit code 128 + n, nothing written, and a message that
 /// says the search was stopped (not the writing).
