@@ -375,8 +375,9 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
                 replications,
                 pass_share,
                 jobs,
+                stop: None,
             };
-            let result = size_command(&mut console, &request, out.as_deref(), quiet);
+            let result = size_command(&mut console, request, out.as_deref(), quiet);
             console.report(result)
         }
         Command::Diff { a, b } => {
@@ -651,10 +652,18 @@ fn merge_command(
 
 fn size_command(
     console: &mut Console<'_>,
-    request: &crate::size::Request<'_>,
+    request: crate::size::Request<'_>,
     out: Option<&Path>,
     quiet: bool,
 ) -> Result<(), Error> {
+    // Caught before the staging directory is made, so that a signal from
+    // then on stops the search (as it stops a sweep) and is never the
+    // default action.
+    let interrupt = stop_signals();
+    let request = &crate::size::Request {
+        stop: Some(interrupt),
+        ..request
+    };
     let mut staging = match out {
         Some(dir) => Some(output::Staging::begin(
             dir,
@@ -664,7 +673,6 @@ fn size_command(
         )?),
         None => None,
     };
-    let interrupt = stop_signals();
     let bar = if quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {

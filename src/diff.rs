@@ -550,13 +550,6 @@ fn mean_ci(xs: &[f64]) -> (f64, Option<f64>) {
     (e.mean.unwrap_or(f64::NAN), e.half_width)
 }
 
-fn with_ci(mean: f64, hw: Option<f64>) -> String {
-    match hw {
-        Some(h) => format!("{mean:.2} ± {h:.2}"),
-        None => format!("{mean:.2}"),
-    }
-}
-
 /// Two studies: per matched point and shown metric, each side's mean and
 /// the difference with its 95 % interval.
 fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
@@ -701,8 +694,7 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
         };
         for (k, (ca, cb, name)) in shown.iter().enumerate() {
             let (xa, xb) = (values(a, i, *ca), values(b, j, *cb));
-            let (mean_a, hw_a) = mean_ci(&xa.iter().map(|v| v.1).collect::<Vec<_>>());
-            let (mean_b, hw_b) = mean_ci(&xb.iter().map(|v| v.1).collect::<Vec<_>>());
+            let side = |x: &[(u32, f64)]| study::estimate(x.iter().map(|v| Some(v.1))).text();
             let (diff, counted, possible) = if paired {
                 let d: Vec<f64> = xa
                     .iter()
@@ -738,12 +730,12 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
                 if xa.is_empty() {
                     "—".into()
                 } else {
-                    of_runs(with_ci(mean_a, hw_a), xa.len(), runs_of(a, i))
+                    of_runs(side(&xa), xa.len(), runs_of(a, i))
                 },
                 if xb.is_empty() {
                     "—".into()
                 } else {
-                    of_runs(with_ci(mean_b, hw_b), xb.len(), runs_of(b, j))
+                    of_runs(side(&xb), xb.len(), runs_of(b, j))
                 },
                 diff_text,
             ]);

@@ -89,6 +89,14 @@ pub enum During {
         /// Runs of the study (or shard).
         runs: usize,
     },
+    /// Searching for the cheapest configuration (`patchsim size`):
+    /// configurations and runs finished.
+    Sizing {
+        /// Configurations evaluated whole.
+        configurations: usize,
+        /// Runs finished, over every configuration.
+        runs: usize,
+    },
     /// Writing the files, before they were put in place.
     Writing,
 }
@@ -98,6 +106,15 @@ impl fmt::Display for During {
         match self {
             During::Run { at, end } => write!(f, "at simulated time {at} of {end}"),
             During::Study { done, runs } => write!(f, "after {done} of {runs} runs"),
+            During::Sizing {
+                configurations,
+                runs,
+            } => write!(
+                f,
+                "while searching, after {configurations} configuration{} and {runs} run{}",
+                if *configurations == 1 { "" } else { "s" },
+                if *runs == 1 { "" } else { "s" }
+            ),
             During::Writing => f.write_str("while the outputs were written"),
         }
     }

@@ -5,9 +5,10 @@
 //! and the sizing's files. A configuration is one level of each knob (a
 //! `--knob PATH=V1,V2,...`, values from cheapest to dearest); it costs the
 //! sum of its levels. It is evaluated as a one-point study (`study::plan_of`
-//! and `study::run`: every value through the scenario's own types, the
-//! replications on worker threads, the same seeds at every configuration),
-//! and meets the goal when enough of its runs do. The search assumes that
+//! and `study::run_stoppable`: every value through the scenario's own
+//! types, the replications on worker threads, the same seeds at every
+//! configuration, stopped by the signal that stops a sweep), and meets the
+//! goal when enough of its runs do. The search assumes that
 //! more of a knob never makes things worse (monotonicity): it binary-searches
 //! the last knob for each combination of the others, and a configuration
 //! at or above one that passed passes, at or below one that failed fails,
@@ -17,11 +18,12 @@
 
 use std::fmt;
 use std::str::FromStr;
+use std::sync::atomic::AtomicUsize;
 
 use serde::Serialize;
 use statrs::distribution::{Beta, ContinuousCDF};
 
-use crate::error::{Error, StudyError};
+use crate::error::{During, Error, StudyError};
 use crate::estate::{Estate, Purpose};
 use crate::scenario::{Override, Scenario};
 use crate::study::{self, Param};
@@ -249,6 +251,9 @@ pub struct Request<'a> {
     pub pass_share: f64,
     /// Worker threads.
     pub jobs: usize,
+    /// Set to a signal's number to stop the search between two events of
+    /// its runs (as `sweep` stops); `None`: nothing stops it.
+    pub stop: Option<&'a AtomicUsize>,
 }
 
 /// The largest grid a sizing may search.
@@ -321,7 +326,21 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
         let plan = study::plan_of(base.clone(), origin.clone(), params, req.replications)?;
         let point = scenario_of(&base, &req.knobs, levels);
         let point_estate = crate::scenario::build(point, &origin)?;
-        let result = study::run(&plan, None, req.jobs, &|| {});
+        let result =
+            study::run_stoppable(&plan, None, req.jobs, &|| {}, req.stop).map_err(|e| match e {
+                // Said of the whole search, not of this configuration alone.
+                Error::Interrupted {
+                    signal,
+                    during: During::Study { done, .. },
+                } => Error::Interrupted {
+                    signal,
+                    during: During::Sizing {
+                        configurations: evaluations.len(),
+                        runs: evaluations.len() * req.replications as usize + done,
+                    },
+                },
+                other => other,
+            })?;
         let columns = result.columns();
         let mut met = 0;
         let mut worst: Vec<Option<f64>> = vec![None; req.goals.len()];

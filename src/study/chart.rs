@@ -61,24 +61,31 @@ impl ValueFormatter<f64> for Categories {
 /// `(column name, SVG text)` for each charted metric column that at least
 /// one run reached.
 pub fn charts(study: &Study, estimates: &[Vec<Estimate>]) -> Vec<(String, String)> {
-    let m = &study.manifest;
-    if m.grid.is_empty() {
-        return Vec::new();
-    }
-    study
-        .columns()
-        .iter()
-        .enumerate()
-        .filter(|(_, c)| c.metric().chart)
-        // A metric no run reached has nothing to draw: the report names it.
-        .filter(|(c, _)| estimates.iter().any(|point| point[*c].mean.is_some()))
-        .map(|(c, col)| {
+    let columns = study.columns();
+    charted(study, estimates)
+        .into_iter()
+        .map(|c| {
+            let col = &columns[c];
             let values: Vec<&Estimate> = estimates.iter().map(|point| &point[c]).collect();
             (
                 col.name.clone(),
                 chart(study, &col.name, col.metric().label, &values),
             )
         })
+        .collect()
+}
+
+/// The columns [`charts`] draws: each charted metric's that some run
+/// reached (none without `--set`: there is no axis).
+pub fn charted(study: &Study, estimates: &[Vec<Estimate>]) -> Vec<usize> {
+    if study.manifest.grid.is_empty() {
+        return Vec::new();
+    }
+    (study.columns().iter().enumerate())
+        .filter(|(_, c)| c.metric().chart)
+        // A metric no run reached has nothing to draw: the report names it.
+        .filter(|(c, _)| estimates.iter().any(|point| point[*c].mean.is_some()))
+        .map(|(c, _)| c)
         .collect()
 }
 
@@ -165,10 +172,9 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
             .collect::<Vec<_>>()
             .join(", ")
     };
-    let (mut lo, mut hi) = (0.0f64, f64::NEG_INFINITY);
+    let mut hi = f64::NEG_INFINITY;
     for e in values {
-        for v in [e.low(), e.mean, e.high()].into_iter().flatten() {
-            lo = lo.min(v);
+        for v in [e.mean, e.high()].into_iter().flatten() {
             hi = hi.max(v);
         }
     }
@@ -176,11 +182,9 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
         hi = 1.0; // nothing reached: an empty chart that says so
     }
     // From zero, so that equal results look equal and a difference is seen
-    // at its true size; a little room above the highest bar.
-    let (lo, hi) = (
-        if lo < 0.0 { -nice(-lo * 1.1) } else { 0.0 },
-        nice(hi * 1.1),
-    );
+    // at its true size: no metric is below it, and an interval is cut
+    // there (`Estimate::low`). A little room above the highest bar.
+    let (lo, hi) = (0.0, nice(hi * 1.1));
     let entity = column.find('[').map(|i| &column[i..]).unwrap_or("");
     let title = format!(
         "{}{} by {}",
@@ -276,7 +280,7 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
             ));
         }
         entries.push((
-            "bars: 95 % CI of the mean (Student's t)".to_string(),
+            "bars: 95 % CI of the mean (Student's t, cut at 0)".to_string(),
             RGBColor(120, 120, 120),
             false,
         ));
@@ -314,22 +318,30 @@ fn capitalise(s: &str) -> String {
 /// `curves-<i>-<view>.svg`. The time axis counts from the deployment's
 /// creation; a dashed line marks 95 %.
 pub fn curve_charts(study: &Study) -> Vec<(String, String)> {
+    (curve_chart_names(study).into_iter())
+        .map(|(file, d, view)| {
+            let name = super::curves::VIEWS[view];
+            let curves: Vec<(usize, &super::Curve)> = (0..study.manifest.points.len())
+                .filter_map(|p| Some((p, study.curves.0.get(&(p, d, view))?)))
+                .collect();
+            let svg = curve_chart(study, d, name, &curves);
+            (file, svg)
+        })
+        .collect()
+}
+
+/// The compliance charts [`curve_charts`] draws: `(file name, deployment,
+/// view)` for each deployment and view some point has a curve of.
+pub fn curve_chart_names(study: &Study) -> Vec<(String, usize, usize)> {
     let m = &study.manifest;
     let deployments: std::collections::BTreeSet<usize> =
         study.curves.0.keys().map(|&(_, d, _)| d).collect();
     let mut out = Vec::new();
     for d in deployments {
         for (view, name) in super::curves::VIEWS.iter().enumerate() {
-            let curves: Vec<(usize, &super::Curve)> = (0..m.points.len())
-                .filter_map(|p| Some((p, study.curves.0.get(&(p, d, view))?)))
-                .collect();
-            if curves.is_empty() {
-                continue;
+            if (0..m.points.len()).any(|p| study.curves.0.contains_key(&(p, d, view))) {
+                out.push((format!("curves-{d}-{name}.svg"), d, view));
             }
-            out.push((
-                format!("curves-{d}-{name}.svg"),
-                curve_chart(study, d, name, &curves),
-            ));
         }
     }
     out

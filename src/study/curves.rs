@@ -183,6 +183,9 @@ pub fn parse_curves_csv(path: &Path, text: &str, points: usize) -> Result<Curves
         },
         message: format!("{message}; it was not written by `patchsim sweep`, or was edited"),
     };
+    if let Some((line, message)) = super::files::cut_short(text) {
+        return Err(corrupt(Some(line), message));
+    }
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let mut curves = Curves::default();
     for record in reader.records() {

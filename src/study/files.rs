@@ -12,8 +12,8 @@
 use std::path::{Path, PathBuf};
 
 use super::chart::charts;
-use super::metrics::{METRICS, metric_index};
-use super::{Estimate, Manifest, RunRow, Study};
+use super::metrics::{Column, Scope, metric_index};
+use super::{Estimate, Manifest, PointShape, RunRow, Study};
 use crate::error::{Error, StudyError};
 use crate::output::{Kind, Staging};
 
@@ -168,6 +168,7 @@ pub fn write_into(staging: &mut Staging, study: &Study) -> Result<Vec<PathBuf>, 
     }
     let mut manifest = study.manifest.clone();
     manifest.files = files.iter().map(|(name, _)| name.clone()).collect();
+    debug_assert_eq!(manifest.files, file_names(study), "what `read` expects");
     files.push((STUDY_FILE.into(), manifest_json(&manifest)));
     files
         .into_iter()
@@ -175,9 +176,53 @@ pub fn write_into(staging: &mut Staging, study: &Study) -> Result<Vec<PathBuf>, 
         .collect()
 }
 
+/// Where and how a CSV file the study wrote was cut short: the writer
+/// ends every row with a line break, so a file that does not end with one
+/// ends inside a row, perhaps inside a number ("686486" read as "68").
+pub(super) fn cut_short(text: &str) -> Option<(u64, String)> {
+    (!text.is_empty() && !text.ends_with('\n')).then(|| {
+        (
+            text.lines().count() as u64,
+            "the file ends inside its last row, without the line break that ends every row: it \
+             was cut short"
+                .to_string(),
+        )
+    })
+}
+
+/// The files [`write_into`] writes beside `study.json`, in its order:
+/// what the manifest's `files` lists.
+pub fn file_names(study: &Study) -> Vec<String> {
+    let mut names: Vec<String> = [RUNS_FILE, CURVES_FILE, SCENARIO_FILE]
+        .map(String::from)
+        .to_vec();
+    if study.is_whole() {
+        let estimates = study.estimates();
+        names.extend([POINTS_FILE, REPORT_FILE].map(String::from));
+        let columns = study.columns();
+        names.extend(
+            (super::chart::charted(study, &estimates).into_iter())
+                .map(|c| chart_file(&columns[c].name)),
+        );
+        names.extend((super::chart::curve_chart_names(study).into_iter()).map(|(file, _, _)| file));
+    }
+    names
+}
+
 /// Reads the runs of `runs.csv` (at `path`, for messages) back, checking
-/// the header and every row against the manifest.
-pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRow>, StudyError> {
+/// the header and every row against the manifest and the points' `shapes`
+/// (which cells a run of each point fills): the file must end as the
+/// writer ends it, with a line break; a count must be a whole number; a
+/// cell may be empty only where a run gives no value (a milestone not
+/// reached, a percentile of no requests, a server the point does not
+/// have, a deployment a rule never made); and a run's milestones must
+/// agree with each other and with its compliant share at the end.
+pub fn parse_runs_csv(
+    path: &Path,
+    text: &str,
+    m: &Manifest,
+    shapes: &[PointShape],
+) -> Result<Vec<RunRow>, StudyError> {
     let corrupt = |line: Option<u64>, message: String| StudyError::Corrupt {
         path: match line {
             Some(l) => format!("{}:{l}", path.display()),
@@ -187,6 +232,15 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
             "{message}; it was not written by this study's `patchsim sweep`, or was edited"
         ),
     };
+    if text.is_empty() {
+        return Err(corrupt(
+            None,
+            "is empty: it has no header and no runs".to_string(),
+        ));
+    }
+    if let Some((line, message)) = cut_short(text) {
+        return Err(corrupt(Some(line), message));
+    }
     let mut reader = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let header: Vec<String> = reader
         .headers()
@@ -209,6 +263,13 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
             ),
         ));
     }
+    let columns: Vec<Column> = (m.metrics.iter())
+        .map(|c| Column {
+            name: c.column.clone(),
+            metric: metric_index(&c.metric).expect("checked when the manifest was read"),
+            entity: c.entity,
+        })
+        .collect();
     let mut runs = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| corrupt(None, e.to_string()))?;
@@ -216,6 +277,7 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
         let bad = |what: &str| corrupt(line, format!("bad {what}"));
         let point: usize = record[0].parse().map_err(|_| bad("point"))?;
         let info = m.points.get(point).ok_or_else(|| bad("point"))?;
+        let shape = shapes.get(point).ok_or_else(|| bad("point"))?;
         if (0..params).any(|k| record[1 + k] != info.values[k]) {
             return Err(bad("parameter values for its point"));
         }
@@ -224,30 +286,13 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
         if m.replication_seeds.get(replication as usize) != Some(&seed) {
             return Err(bad("replication or seed"));
         }
-        let values = (0..m.metrics.len())
-            .map(|c| match &record[3 + params + c] {
-                "" => Ok(None),
-                v => {
-                    let column = &m.metrics[c].column;
-                    let most = metric_index(&m.metrics[c].metric).map_or(0.0, |i| METRICS[i].most);
-                    match v.parse::<f64>() {
-                        Ok(x) if (0.0..=most).contains(&x) => Ok(Some(x)),
-                        Ok(x) if x.is_finite() => Err(corrupt(
-                            line,
-                            format!("column {column}: {v} is not in 0 to {most} (no run gives it)"),
-                        )),
-                        _ => Err(corrupt(
-                            line,
-                            format!(
-                                "column {column}: '{v}' is not a finite number (an empty cell \
-                                 means not reached)"
-                            ),
-                        )),
-                    }
-                }
+        let values = (columns.iter().enumerate())
+            .map(|(c, column)| {
+                cell_value(column, &record[3 + params + c], point, shape)
+                    .map_err(|message| corrupt(line, format!("column {}: {message}", column.name)))
             })
             .collect::<Result<Vec<_>, _>>()?;
-        if let Some(message) = milestones_out_of_order(m, &values) {
+        if let Some(message) = contradiction(m, &values) {
             return Err(corrupt(line, message));
         }
         runs.push(RunRow {
@@ -260,14 +305,91 @@ pub fn parse_runs_csv(path: &Path, text: &str, m: &Manifest) -> Result<Vec<RunRo
     Ok(runs)
 }
 
-/// Where a run's milestones contradict each other, how: per deployment
-/// and view, a share is reached no later than a greater one, and reached
-/// whenever a greater one is.
-fn milestones_out_of_order(m: &Manifest, values: &[Option<f64>]) -> Option<String> {
-    // (entity, view) → (percent, column), for the `hours_to_{pct}_{view}` columns.
-    let mut groups: std::collections::BTreeMap<(usize, &str), Vec<(u32, usize)>> =
+/// Whether a run of a point of this shape has a value in `column`: always
+/// (`Some(true)`), never (`Some(false)`), or maybe (`None`: a deployment
+/// a rule makes, which a run may not).
+fn has_value(column: &Column, shape: &PointShape) -> Option<bool> {
+    match column.metric().scope {
+        Scope::Run => Some(true),
+        Scope::Deployment => match shape.deployments.get(column.entity) {
+            Some(true) => Some(true),
+            Some(false) => None,
+            None => Some(false),
+        },
+        // Without a name in the header, the study's only server, which
+        // every point has.
+        Scope::Server => Some(
+            column
+                .entity_name()
+                .is_none_or(|name| shape.servers.iter().any(|s| s == name)),
+        ),
+    }
+}
+
+/// One cell of `runs.csv` read back: the number a run of `point` can have
+/// given there, or why it cannot be.
+fn cell_value(
+    column: &Column,
+    text: &str,
+    point: usize,
+    shape: &PointShape,
+) -> Result<Option<f64>, String> {
+    let metric = column.metric();
+    let has = has_value(column, shape);
+    if text.is_empty() {
+        return if has == Some(true) && !metric.optional {
+            Err(format!(
+                "is empty, but every run gives it (an empty cell means a milestone not \
+                 reached{})",
+                if column.metric().scope == Scope::Server {
+                    " or a server the point does not have"
+                } else {
+                    ""
+                }
+            ))
+        } else {
+            Ok(None)
+        };
+    }
+    if has == Some(false) {
+        return Err(format!(
+            "'{text}' for a {} point {point} does not have; the cell must be empty",
+            match metric.scope {
+                Scope::Server => "server",
+                _ => "deployment",
+            }
+        ));
+    }
+    let most = metric.most;
+    match text.parse::<f64>() {
+        Ok(x) if (0.0..=most).contains(&x) && metric.whole && x.fract() != 0.0 => Err(format!(
+            "{text} is not a whole number (it counts {})",
+            metric.label
+        )),
+        Ok(x) if (0.0..=most).contains(&x) => Ok(Some(x)),
+        Ok(x) if x.is_finite() => Err(format!("{text} is not in 0 to {most} (no run gives it)")),
+        _ => Err(format!(
+            "'{text}' is not a finite number (an empty cell means not reached)"
+        )),
+    }
+}
+
+/// Where a run's milestones contradict each other or its compliant share,
+/// how: per deployment and view, a share is reached no later than a
+/// greater one, and reached whenever a greater one is; a share below the
+/// compliant share at the end was reached; and a deployment no run made
+/// (empty compliant share) reached nothing.
+fn contradiction(m: &Manifest, values: &[Option<f64>]) -> Option<String> {
+    type Milestones = Vec<(u32, usize)>;
+    // (entity, view) → (percent, column) for the `hours_to_{pct}_{view}`
+    // columns, and the `compliant_pct_{view}` column.
+    let mut groups: std::collections::BTreeMap<(usize, &str), (Milestones, Option<usize>)> =
         std::collections::BTreeMap::new();
     for (c, info) in m.metrics.iter().enumerate() {
+        if let Some(view) = info.metric.strip_prefix("compliant_pct_") {
+            groups.entry((info.entity, view)).or_default().1 = Some(c);
+            continue;
+        }
         let Some((pct, view)) =
             (info.metric.strip_prefix("hours_to_")).and_then(|r| r.split_once('_'))
         else {
@@ -277,14 +399,15 @@ fn milestones_out_of_order(m: &Manifest, values: &[Option<f64>]) -> Option<Strin
             groups
                 .entry((info.entity, view))
                 .or_default()
+                .0
                 .push((pct, c));
         }
     }
-    for mut list in groups.into_values() {
+    let name = |c: usize| &m.metrics[c].column;
+    for (mut list, compliant) in groups.into_values() {
         list.sort_unstable();
         for pair in list.windows(2) {
             let ((_, lower), (_, higher)) = (pair[0], pair[1]);
-            let name = |c: usize| &m.metrics[c].column;
             match (values[lower], values[higher]) {
                 (None, Some(_)) => {
                     return Some(format!(
@@ -299,6 +422,31 @@ fn milestones_out_of_order(m: &Manifest, values: &[Option<f64>]) -> Option<Strin
                          share first",
                         name(lower),
                         name(higher)
+                    ));
+                }
+                _ => {}
+            }
+        }
+        let Some(compliant) = compliant else {
+            continue;
+        };
+        for &(pct, c) in &list {
+            match (values[compliant], values[c]) {
+                // The share at the end, above the milestone, was reached
+                // on the way (the share is rounded to three decimals: at
+                // exactly the milestone it may fall just short).
+                (Some(share), None) if share > f64::from(pct) => {
+                    return Some(format!(
+                        "column {} is empty (not reached) but {} is {share}, which reaches it",
+                        name(c),
+                        name(compliant)
+                    ));
+                }
+                (None, Some(_)) => {
+                    return Some(format!(
+                        "column {} was reached but {} is empty (a deployment no run made)",
+                        name(c),
+                        name(compliant)
                     ));
                 }
                 _ => {}
@@ -319,6 +467,50 @@ mod tests {
             chart_file("hours_to_95_true[nov cu]"),
             "chart-hours_to_95_true-nov-cu.svg"
         );
+    }
+
+    #[test]
+    fn cells_are_empty_exactly_where_a_run_gives_no_value() {
+        let shape = PointShape {
+            servers: vec!["dp".into()],
+            deployments: vec![true, false],
+        };
+        let col = |metric: &str, name: &str, entity| Column {
+            name: name.into(),
+            metric: metric_index(metric).expect("a metric"),
+            entity,
+        };
+        let read = |c: &Column, text: &str| cell_value(c, text, 0, &shape);
+        // A server the point does not have: empty, and only empty.
+        let other = col("peak_queue", "peak_queue[dp-2]", 1);
+        assert_eq!(read(&other, ""), Ok(None));
+        assert!(
+            read(&other, "3")
+                .unwrap_err()
+                .contains("point 0 does not have")
+        );
+        // One it has: a whole count, always there; a percentile of no
+        // requests may be missing.
+        let dp = col("peak_queue", "peak_queue[dp]", 0);
+        assert_eq!(read(&dp, "3"), Ok(Some(3.0)));
+        assert!(read(&dp, "").unwrap_err().contains("every run gives it"));
+        assert!(read(&dp, "2.5").unwrap_err().contains("not a whole number"));
+        let wait = col("queue_wait_p95_s", "queue_wait_p95_s[dp]", 0);
+        assert_eq!(read(&wait, ""), Ok(None));
+        // The scenario's deployment is in every run; a rule's may not be.
+        let ours = col("compliant_pct_true", "compliant_pct_true[d]", 0);
+        assert!(read(&ours, "").is_err());
+        let rules = col("compliant_pct_true", "compliant_pct_true[r]", 1);
+        assert_eq!(read(&rules, ""), Ok(None));
+        assert_eq!(read(&col("hours_to_95_true", "x", 0), ""), Ok(None));
+        assert!(read(&col("events", "events", 0), "").is_err());
+    }
+
+    #[test]
+    fn a_file_cut_short_is_found() {
+        assert_eq!(cut_short("a,b\n1,2\n"), None);
+        assert_eq!(cut_short(""), None);
+        assert_eq!(cut_short("a,b\n1,2").map(|c| c.0), Some(2));
     }
 
     #[test]

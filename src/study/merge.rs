@@ -90,10 +90,10 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
     check_fields(&manifest).map_err(|(field, message)| corrupt(&field, message))?;
     let scenario_path = dir.join("scenario.ron");
     let scenario_ron = read_text(&scenario_path)?;
-    check_against_plan(&manifest, &scenario_ron, &scenario_path)
+    let plan = check_against_plan(&manifest, &scenario_ron, &scenario_path)
         .map_err(|(field, message)| corrupt(&field, message))?;
     let runs_path = dir.join("runs.csv");
-    let runs = parse_runs_csv(&runs_path, &read_text(&runs_path)?, &manifest)?;
+    let runs = parse_runs_csv(&runs_path, &read_text(&runs_path)?, &manifest, &plan.shapes)?;
     let shard = manifest.shard.unwrap_or(Shard { index: 1, count: 1 });
     let expected = shard.runs_of(manifest.runs);
     let mut ids: Vec<usize> = runs
@@ -145,12 +145,38 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         }
         .into());
     }
-    Ok(Study {
+    let study = Study {
         manifest,
         runs,
         scenario_ron,
         curves,
-    })
+    };
+    let files = super::files::file_names(&study);
+    if study.manifest.files != files {
+        return Err(corrupt(
+            "files",
+            format!(
+                "lists {}, but `sweep` writes {} for this {}; the study was edited",
+                quoted(&study.manifest.files),
+                quoted(&files),
+                if study.is_whole() { "study" } else { "shard" }
+            ),
+        )
+        .into());
+    }
+    Ok(study)
+}
+
+/// File names for a message: `[a, b]`, the first few.
+fn quoted(names: &[String]) -> String {
+    const SHOWN: usize = 6;
+    let mut list: Vec<&str> = names.iter().take(SHOWN).map(String::as_str).collect();
+    let more = names.len().saturating_sub(SHOWN);
+    let more = format!("{more} more");
+    if names.len() > SHOWN {
+        list.push(&more);
+    }
+    format!("[{}]", list.join(", "))
 }
 
 /// The checks of a manifest that need nothing else, with the field at
@@ -249,8 +275,13 @@ fn check_fields(m: &Manifest) -> Result<(), (String, String)> {
 
 /// Rebuilds the study's plan from its `scenario.ron` (`path`, `text`), its
 /// grid and replications, as `sweep` does, and checks that the manifest is
-/// the one `sweep` would write: the first field that differs.
-fn check_against_plan(m: &Manifest, text: &str, path: &Path) -> Result<(), (String, String)> {
+/// the one `sweep` would write: the first field that differs. Returns the
+/// plan.
+fn check_against_plan(
+    m: &Manifest,
+    text: &str,
+    path: &Path,
+) -> Result<super::Plan, (String, String)> {
     let origin = path.display().to_string();
     let not_this = |what: &str| format!("does not match {what} in {origin}; the study was edited");
     let raw = scenario::parse(text.strip_prefix('\u{feff}').unwrap_or(text), &origin)
@@ -281,7 +312,7 @@ fn check_against_plan(m: &Manifest, text: &str, path: &Path) -> Result<(), (Stri
             not_this("the metrics of the scenario"),
         ));
     } else {
-        return Ok(());
+        return Ok(plan);
     };
     Err((field.to_string(), not_this("the scenario")))
 }

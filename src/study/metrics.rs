@@ -90,6 +90,11 @@ pub struct Metric {
     /// The largest value a run can give (the least is 0): what a study
     /// file read back is held to.
     pub most: f64,
+    /// Whether it is a count (requests, bytes, events): a whole number.
+    pub whole: bool,
+    /// Whether a run of an entity that has it may still give no value: a
+    /// milestone not reached, a percentile of no requests.
+    pub optional: bool,
 }
 
 /// Hours in the longest run a scenario allows (366 days).
@@ -123,6 +128,8 @@ pub const METRICS: &[Metric] = &[
         chart: true,
         value: |s, i| th(s, i, false)?.pct_50,
         most: HOURS,
+        whole: false,
+        optional: true,
     },
     Metric {
         name: "hours_to_80_true",
@@ -132,6 +139,8 @@ pub const METRICS: &[Metric] = &[
         chart: true,
         value: |s, i| th(s, i, false)?.pct_80,
         most: HOURS,
+        whole: false,
+        optional: true,
     },
     Metric {
         name: "hours_to_95_true",
@@ -141,6 +150,8 @@ pub const METRICS: &[Metric] = &[
         chart: true,
         value: |s, i| th(s, i, false)?.pct_95,
         most: HOURS,
+        whole: false,
+        optional: true,
     },
     Metric {
         name: "hours_to_99_true",
@@ -150,6 +161,8 @@ pub const METRICS: &[Metric] = &[
         chart: true,
         value: |s, i| th(s, i, false)?.pct_99,
         most: HOURS,
+        whole: false,
+        optional: true,
     },
     Metric {
         name: "hours_to_50_reported",
@@ -159,6 +172,8 @@ pub const METRICS: &[Metric] = &[
         chart: true,
         value: |s, i| th(s, i, true)?.pct_50,
         most: HOURS,
+        whole: false,
+        optional: true,
     },
     Metric {
         name: "hours_to_80_reported",
@@ -168,6 +183,8 @@ pub const METRICS: &[Metric] = &[
         chart: true,
         value: |s, i| th(s, i, true)?.pct_80,
         most: HOURS,
+        whole: false,
+        optional: true,
     },
     Metric {
         name: "hours_to_95_reported",
@@ -177,6 +194,8 @@ pub const METRICS: &[Metric] = &[
         chart: true,
         value: |s, i| th(s, i, true)?.pct_95,
         most: HOURS,
+        whole: false,
+        optional: true,
     },
     Metric {
         name: "hours_to_99_reported",
@@ -186,6 +205,8 @@ pub const METRICS: &[Metric] = &[
         chart: true,
         value: |s, i| th(s, i, true)?.pct_99,
         most: HOURS,
+        whole: false,
+        optional: true,
     },
     Metric {
         name: "compliant_pct_true",
@@ -195,6 +216,8 @@ pub const METRICS: &[Metric] = &[
         chart: false,
         value: |s, i| Some(deployment(s, i)?.compliant_pct_true),
         most: 100.0,
+        whole: false,
+        optional: false,
     },
     Metric {
         name: "compliant_pct_reported",
@@ -204,6 +227,8 @@ pub const METRICS: &[Metric] = &[
         chart: false,
         value: |s, i| Some(deployment(s, i)?.compliant_pct_reported),
         most: 100.0,
+        whole: false,
+        optional: false,
     },
     Metric {
         name: "peak_queue",
@@ -213,6 +238,8 @@ pub const METRICS: &[Metric] = &[
         chart: false,
         value: |s, i| Some(f64::from(s.servers[i].peak_queue)),
         most: COUNT,
+        whole: true,
+        optional: false,
     },
     Metric {
         name: "rejected",
@@ -222,6 +249,8 @@ pub const METRICS: &[Metric] = &[
         chart: false,
         value: |s, i| Some(s.servers[i].rejected as f64),
         most: COUNT,
+        whole: true,
+        optional: false,
     },
     Metric {
         name: "queue_wait_p95_s",
@@ -231,6 +260,8 @@ pub const METRICS: &[Metric] = &[
         chart: false,
         value: |s, i| s.servers[i].queue_wait_s.p95,
         most: HOURS * 3600.0,
+        whole: false,
+        optional: true,
     },
     Metric {
         name: "hours_busy",
@@ -240,6 +271,8 @@ pub const METRICS: &[Metric] = &[
         chart: false,
         value: |s, i| Some(s.servers[i].hours_busy),
         most: HOURS,
+        whole: false,
+        optional: false,
     },
     Metric {
         name: "bytes_served",
@@ -249,6 +282,8 @@ pub const METRICS: &[Metric] = &[
         chart: false,
         value: |s, i| Some(s.servers[i].bytes_served as f64),
         most: COUNT,
+        whole: true,
+        optional: false,
     },
     Metric {
         name: "events",
@@ -258,6 +293,8 @@ pub const METRICS: &[Metric] = &[
         chart: false,
         value: |s, _| Some(s.events as f64),
         most: COUNT,
+        whole: true,
+        optional: false,
     },
 ];
 

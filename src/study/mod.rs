@@ -75,6 +75,22 @@ pub struct Plan {
     /// The memory the largest point's run needs, bytes (the estimate
     /// `run` checks): how many runs fit side by side.
     pub run_memory: u64,
+    /// What each point's runs measure: which cells of `runs.csv` a run of
+    /// it fills.
+    pub shapes: Vec<PointShape>,
+}
+
+/// What a point's runs measure, for reading `runs.csv` back: a server
+/// column is empty at a point without that server, and a deployment's
+/// columns are empty in a run that never made it (a rule's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PointShape {
+    /// The point's servers, by name.
+    pub servers: Vec<String>,
+    /// Per deployment of the point, in scenario order: whether every run
+    /// has it (`false`: one an automatic deployment rule makes, which a
+    /// run may not).
+    pub deployments: Vec<bool>,
 }
 
 impl Plan {
@@ -153,6 +169,7 @@ pub fn plan_of(
     // Every server of every point, in the order they first appear.
     let mut servers: Vec<(String, &str)> = Vec::new();
     let mut largest: Option<(MemoryEstimate, String)> = None;
+    let mut shapes = Vec::new();
     for i in 0..grid.point_count() {
         let sets = grid.assignments(i);
         let described: Vec<String> = sets.iter().map(|(p, v)| format!("{p}={v}")).collect();
@@ -183,7 +200,14 @@ pub fn plan_of(
         if largest.as_ref().is_none_or(|(m, _)| memory.bytes > m.bytes) {
             largest = Some((memory, at));
         }
-        for (name, role) in metrics::servers(&estate) {
+        let point_servers = metrics::servers(&estate);
+        shapes.push(PointShape {
+            servers: point_servers.iter().map(|(n, _)| n.clone()).collect(),
+            deployments: (estate.deployments.iter())
+                .map(|d| d.rule.is_none())
+                .collect(),
+        });
+        for (name, role) in point_servers {
             if !servers.iter().any(|(n, _)| *n == name) {
                 servers.push((name, role));
             }
@@ -220,6 +244,7 @@ pub fn plan_of(
         replications,
         columns,
         run_memory: memory.bytes,
+        shapes,
     })
 }
 

@@ -23,9 +23,32 @@ pub struct Estimate {
 }
 
 impl Estimate {
-    /// Lower end of the 95 % confidence interval.
+    /// Lower end of the 95 % confidence interval, cut at 0: every metric
+    /// a study measures (a time, a count, a share, bytes) is at least 0,
+    /// and so is its mean, though the symmetric interval of a few spread
+    /// values may reach below it.
     pub fn low(&self) -> Option<f64> {
-        Some(self.mean? - self.half_width?)
+        Some((self.mean? - self.half_width?).max(0.0))
+    }
+
+    /// Whether [`low`](Self::low) was cut at 0: the symmetric interval,
+    /// mean ± half-width, reaches below it.
+    pub fn cut_at_zero(&self) -> bool {
+        self.mean
+            .zip(self.half_width)
+            .is_some_and(|(m, h)| m - h < 0.0)
+    }
+
+    /// The mean and its interval as the tables print them: `mean ±
+    /// half-width`, or `mean (0–high)` when the interval is cut at 0;
+    /// the mean alone with one value; `—` with none.
+    pub fn text(&self) -> String {
+        match (self.mean, self.high()) {
+            (None, _) => "—".to_string(),
+            (Some(m), Some(high)) if self.cut_at_zero() => format!("{m:.2} (0–{high:.2})"),
+            (Some(m), Some(_)) => format!("{m:.2} ± {:.2}", self.half_width.unwrap_or(0.0)),
+            (Some(m), None) => format!("{m:.2}"),
+        }
     }
 
     /// Upper end of the 95 % confidence interval.
@@ -94,6 +117,26 @@ mod tests {
         assert!(close(e.half_width.unwrap(), 1.9632, 1e-4), "{e:?}");
         assert!(close(e.low().unwrap(), 1.0368, 1e-4));
         assert!(close(e.high().unwrap(), 4.9632, 1e-4));
+        assert!(!e.cut_at_zero());
+        assert_eq!(e.text(), "3.00 ± 1.96");
+    }
+
+    #[test]
+    fn an_interval_below_zero_is_cut_there() {
+        // Two runs of a 99 % milestone 35.82 hours apart: mean 76.59, half-
+        // width t(0.975, 1) × 25.33 / √2 = 227.57, so the symmetric
+        // interval starts at -150.98 hours.
+        let e = estimate([Some(58.68), Some(94.5)]);
+        assert!(e.cut_at_zero());
+        assert_eq!(e.low(), Some(0.0));
+        assert!(close(e.high().unwrap(), 304.16, 0.01), "{e:?}");
+        assert_eq!(e.text(), "76.59 (0–304.16)");
+        assert!(
+            close(e.half_width.unwrap(), 227.57, 0.01),
+            "the half-width is kept"
+        );
+        assert_eq!(estimate([Some(2.0)]).text(), "2.00");
+        assert_eq!(estimate([None]).text(), "—");
     }
 
     #[test]

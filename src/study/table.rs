@@ -11,14 +11,11 @@ use comfy_table::{CellAlignment, Table};
 
 use super::{Estimate, Study};
 
-/// A table's cell: mean ± 95 % half-width, `(n=k)` when only k of the
-/// replications have a value, `—` when none has.
+/// A table's cell: mean ± 95 % half-width (`mean (0–high)` for an
+/// interval cut at 0), `(n=k)` when only k of the replications have a
+/// value, `—` when none has.
 pub(super) fn cell(e: &Estimate, replications: u32) -> String {
-    let mut s = match (e.mean, e.half_width) {
-        (None, _) => "—".to_string(),
-        (Some(m), Some(h)) => format!("{m:.2} ± {h:.2}"),
-        (Some(m), None) => format!("{m:.2}"),
-    };
+    let mut s = e.text();
     if e.n > 0 && e.n < replications as usize {
         let _ = write!(s, " (n={})", e.n);
     }
@@ -90,8 +87,9 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
     );
     let _ = writeln!(
         out,
-        "hours from deployment creation to compliant, mean ± 95 % CI half-width (Student's t);\n\
-         (n=k): only k runs reached it; —: none did{}\n",
+        "hours from deployment creation to compliant, mean ± 95 % CI half-width (Student's t),\n\
+         or mean (0–high) where the interval is cut at 0; (n=k): the mean of only the k runs\n\
+         that reached it, which reads sooner than the truth; —: no run did{}\n",
         match loads.iter().map(|l| l.label).collect::<Vec<_>>().join(", ") {
             roles if roles.is_empty() => String::new(),
             roles => format!(

@@ -265,6 +265,46 @@ pub fn signal_a_run(
     Some(child.wait_with_output().expect("patchsim exits"))
 }
 
+/// Starts the patchsim binary with `args` (a command that writes `--out
+/// out` and catches the stop signals before it makes its staging
+/// directory, as `size` does), waits until that directory exists beside
+/// `out` and sends it `signal`. `None`, with a note, when this process
+/// ignores the signal ([`ignored_here`]).
+pub fn signal_a_command(
+    dir: &std::path::Path,
+    args: &[&str],
+    out: &str,
+    signal: &str,
+) -> Option<std::process::Output> {
+    if ignored_here(signal) {
+        eprintln!(
+            "SIG{signal} is ignored in this process (started in the background or under nohup) and so in patchsim: not sent"
+        );
+        return None;
+    }
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_patchsim"))
+        .args(args)
+        .current_dir(dir)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("patchsim starts");
+    let started = std::time::Instant::now();
+    while staging_dirs(dir, out).is_empty() {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "the command never started writing"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+    let kill = std::process::Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(kill.success());
+    Some(child.wait_with_output().expect("patchsim exits"))
+}
+
 /// Runs `estate` once with every client traced and every law checked on
 /// the way (a violation fails the test): the outcome and the trace
 /// records, in order.

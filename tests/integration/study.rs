@@ -520,6 +520,57 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
             expect,
         ));
     }
+    // A file cut short, by one byte (its last line break) to seven (into
+    // the last number): the writer ends every row with a line break.
+    for cut in [1, 3, 7] {
+        edits.push((
+            "runs.csv".to_string(),
+            runs[..runs.len() - cut].to_string(),
+            "the file ends inside its last row, without the line break that ends every row",
+        ));
+    }
+    // Empty cells where every run gives a value, fractional counts, and a
+    // milestone missing though the share at the end reaches it.
+    let with = |edits: &[(&str, &str)]| {
+        let mut edited: Vec<String> = cells.iter().map(|c| c.to_string()).collect();
+        for (name, value) in edits {
+            edited[column(name)] = value.to_string();
+        }
+        runs.replacen(row_of_seed, &edited.join(","), 1)
+    };
+    for (cells_edited, expect) in [
+        (
+            vec![("events", "")],
+            "p1/runs.csv:2: column events: is empty, but every run gives it",
+        ),
+        (
+            vec![("compliant_pct_true", "")],
+            "p1/runs.csv:2: column compliant_pct_true: is empty, but every run gives it",
+        ),
+        (
+            vec![("peak_queue[dp]", "922.5")],
+            "column peak_queue[dp]: 922.5 is not a whole number",
+        ),
+        (
+            vec![("events", "1260058.5")],
+            "column events: 1260058.5 is not a whole number",
+        ),
+        (
+            vec![("compliant_pct_true", "100"), ("hours_to_99_true", "")],
+            "is empty (not reached) but compliant_pct_true is 100, which reaches it",
+        ),
+    ] {
+        edits.push(("runs.csv".to_string(), with(&cells_edited), expect));
+    }
+    // study.json's list of files, other than sweep writes.
+    let files_listed = "\"runs.csv\",\n    \"curves.csv\",";
+    assert!(json.contains(files_listed), "{json}");
+    edits.push((
+        "study.json".to_string(),
+        json.replacen(files_listed, "\"runs.csv\",", 1),
+        "p1/study.json: files: lists [runs.csv, scenario.ron], but `sweep` writes [runs.csv, \
+         curves.csv, scenario.ron] for this shard",
+    ));
     // curves.csv: a row taken out (first or last), a count of runs or a
     // sum that no run gives, a sample moved.
     let curves = std::fs::read_to_string(dir.path().join("p1/curves.csv")).unwrap();
@@ -578,6 +629,15 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
         "curves.csv".to_string(),
         shifted,
         "p2: its curves.csv samples a point at other times, or for other clients, than the shards before it do",
+    ));
+    let curves_cut = format!(
+        "p1/curves.csv:{}: the file ends inside its last row",
+        lines.len()
+    );
+    edits.push((
+        "curves.csv".to_string(),
+        curves[..curves.len() - 2].to_string(),
+        &curves_cut,
     ));
     for (file, text, expect) in edits {
         let path = dir.path().join("p1").join(&file);
@@ -888,6 +948,97 @@ fn size_finds_the_cheapest_configuration() {
     );
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("50%, 80%, 95%, 99%"));
+}
+
+/// No metric is below zero, so neither is an interval: one that the
+/// t quantile of two runs would stretch below zero is cut there in
+/// points.csv, the printed table, the report and the chart, whose y axis
+/// starts at zero.
+#[test]
+fn intervals_of_metrics_are_cut_at_zero() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let plan = study::plan(&file, params(&[POLL]), 2).unwrap_or_else(|e| panic!("{e}"));
+    let column = (plan.columns.iter())
+        .position(|c| c.name == "hours_to_50_true")
+        .expect("a column");
+    // Two runs 35.82 hours apart: mean 76.59, half-width 227.57.
+    let width = plan.columns.len();
+    let runs = (0..2)
+        .flat_map(|point| {
+            [58.68, 94.5].into_iter().enumerate().map(move |(r, h)| {
+                let mut values = vec![None; width];
+                values[column] = Some(h);
+                study::RunRow {
+                    point,
+                    replication: r as u32,
+                    seed: study::replication_seed(7, r as u32),
+                    values,
+                }
+            })
+        })
+        .collect();
+    let result = study::Study::new(&plan, None, runs);
+    let out = dir.path().join("study");
+    study::write(&out, &result).unwrap_or_else(|e| panic!("{e}"));
+    let points = std::fs::read_to_string(out.join("points.csv")).expect("points.csv");
+    let row = (points.lines())
+        .find(|l| l.contains(",hours_to_50_true,"))
+        .expect("a row");
+    assert!(
+        row.ends_with(",2,76.5900,25.3286,0.0000,304.1581,227.5681"),
+        "{row}"
+    );
+    let table = study::table_text(&result, &[]);
+    assert!(table.contains("76.59 (0–304.16)"), "{table}");
+    assert!(!table.contains("± 227.57"), "{table}");
+    let report = std::fs::read_to_string(out.join("report.html")).expect("report.html");
+    assert!(report.contains("76.59 (0–304.16)"), "{report}");
+    let svg = std::fs::read_to_string(out.join("chart-hours_to_50_true.svg")).expect("chart");
+    let negative: Vec<&str> = (svg.lines())
+        .filter(|l| l.starts_with('-') && l[1..].starts_with(|c: char| c.is_ascii_digit()))
+        .collect();
+    assert!(negative.is_empty(), "y axis below zero: {negative:?}");
+    assert!(svg.contains("cut at 0"), "the legend says so");
+}
+
+/// SIGINT and SIGTERM stop `patchsim size` while it searches, as they
+/// stop a sweep: exit code 128 + n, nothing written, and a message that
+/// says the search was stopped (not the writing).
+#[test]
+fn size_stops_at_a_signal_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/polling-study.ron");
+    // About a hundred runs of 1,500 clients: far longer than a signal
+    // takes to arrive.
+    let args = [
+        "size",
+        scenario,
+        "--goal",
+        "no rejects",
+        "--knob",
+        "cohorts[desktops].count=100,200,300,400,500,600,700,800,900,1000,1100",
+        "-r",
+        "30",
+        "-q",
+        "-o",
+        "sizing",
+    ];
+    for (signal, code) in [("TERM", 143), ("INT", 130)] {
+        let Some(o) = common::signal_a_command(dir.path(), &args, "sizing", signal) else {
+            continue;
+        };
+        assert_eq!(o.status.code(), Some(code), "SIG{signal}: {}", stderr(&o));
+        let err = stderr(&o);
+        assert!(
+            err.contains(&format!(
+                "error: interrupted by SIG{signal} while searching, after "
+            )) && err.contains("; nothing was written (no partial outputs)"),
+            "{err}"
+        );
+        let left: Vec<_> = std::fs::read_dir(dir.path()).unwrap().collect();
+        assert!(left.is_empty(), "nothing written: {left:?}");
+    }
 }
 
 /// A sweep over the number of DPs measures every DP of every point, by
