@@ -999,8 +999,6 @@ mod tests {
         assert_eq!(first_broken(&[rule, truly, reported]), None);
     }
 
-    /// A batch lost while earlier ones are still on their way: the lost
-    /// one is the last sent, and the next to arrive is the earliest sent.
     /// A client truly installed before an expiry: the expiry leaves the
     /// deployment with updates the client may have reported installed
     /// well before the whole deployment was, so the report may follow at
@@ -1046,6 +1044,8 @@ mod tests {
         );
     }
 
+    /// A batch lost while earlier ones are still on their way: the lost
+    /// one is the last sent, and the next to arrive is the earliest sent.
     #[test]
     fn law_3_a_lost_batch_is_the_last_one_sent() {
         let lost = rec(1.5, 0, TraceEvent::BatchLost { messages: 1 });
