@@ -1205,10 +1205,32 @@ fn size_finds_the_cheapest_configuration() {
         text.contains(
             "the dearest, servers.distribution_points[dp].max_connections=64, reached '95% \
              true within 1d 00h of creation' in 3d 00h at worst; the clients of a Required \
-             deployment install at its deadline"
+             deployment install at its deadline, and 'cu' has its deadline 2d 10h after its \
+             creation"
         ),
         "{text}"
     );
+
+    // polling-study's deadline is its creation: the deadline bounds
+    // nothing there, and the output does not say it does.
+    let polling = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/polling-study.ron");
+    let o = patchsim(
+        &[
+            "size",
+            polling,
+            "--goal",
+            "95% reported within 1h of creation",
+            "--knob",
+            "servers.distribution_points.count=1,2",
+            "-r",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("no configuration meets the goal"), "{text}");
+    assert!(!text.contains("deadline"), "{text}");
 
     let o = patchsim(
         &[
