@@ -4,11 +4,14 @@
 //! JSON, generically: deployments matched by name, servers by name, and
 //! every total and every per-server number a summary has, so a total or
 //! a field a later version adds is compared without an edit here. Two
-//! studies are read with [`study::read`]; their points are matched by
-//! their `--set` values and their metrics by column, and each difference
-//! gets a 95 % confidence interval: paired by replication when both ran
-//! the same seeds (common random numbers), Welch's otherwise. Prints
-//! nothing itself: it returns the text.
+//! studies are read with [`study::read`]; the settings they hold fixed
+//! at different values are named, their points are matched by the values
+//! of the swept paths as the scenario reads them (`60m` is `1h`), their
+//! metrics by column, and each difference gets a 95 % confidence
+//! interval: paired by replication when both ran the same seeds (common
+//! random numbers; A and B then over the pairs, so that B − A is their
+//! difference), Welch's otherwise. A milestone reached in more runs on
+//! one side is flagged. Prints nothing itself: it returns the text.
 
 use std::path::Path;
 
@@ -177,6 +180,10 @@ fn by_name(v: &Value) -> Vec<(&str, &Value)> {
 /// Two runs: milestones per deployment, every server's numbers, totals.
 fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
     let mut out = format!("A = {}\nB = {}\n", describe(da, a), describe(db, b));
+    out += &format!(
+        "one run each: {ONE_SEED}; to tell a change from noise, sweep both with \
+         --replications and diff the studies\n"
+    );
     out.push_str(&settings(da, db));
     let (deps_a, deps_b) = (by_name(&a["deployments"]), by_name(&b["deployments"]));
     let mut t = table(&["deployment", "milestone", "A", "B", "B − A"]);
@@ -357,21 +364,41 @@ fn settings(da: &Path, db: &Path) -> String {
             .map_err(|e| e.to_string())?;
         serde_json::to_value(parsed).map_err(|e| e.to_string())
     };
-    let (x, y) = match (read(da), read(db)) {
-        (Ok(x), Ok(y)) => (x, y),
-        (Err(e), _) | (_, Err(e)) => return format!("\nsettings: not compared ({e})\n"),
-    };
-    let mut found = Vec::new();
-    differences("", Some(&x), Some(&y), &mut found);
-    // The name and description say which run is which; they are in the
+    match (read(da), read(db)) {
+        (Ok(x), Ok(y)) => settings_table(
+            "settings (scenario.ron, those that differ)",
+            Vec::new(),
+            &x,
+            &y,
+            &|_| false,
+        ),
+        (Err(e), _) | (_, Err(e)) => format!("\nsettings: not compared ({e})\n"),
+    }
+}
+
+/// The titled table of the settings two scenarios (as JSON) differ in,
+/// after the rows `first`, but those `skip` names, each as a `--set`
+/// path with both values.
+fn settings_table(
+    title: &str,
+    first: Vec<(String, String, String)>,
+    x: &Value,
+    y: &Value,
+    skip: &dyn Fn(&str) -> bool,
+) -> String {
+    let mut found = first;
+    let mut more = Vec::new();
+    differences("", Some(x), Some(y), &mut more);
+    // The name and description say which is which; they are in the
     // header already.
-    found.retain(|(path, _, _)| path != "name" && path != "description");
+    more.retain(|(path, _, _)| path != "name" && path != "description" && !skip(path));
+    found.extend(more);
     let mut t = table(&["setting", "A", "B"]);
     for (path, va, vb) in found.iter().take(MAX_SETTINGS) {
         t.add_row(vec![path.clone(), va.clone(), vb.clone()]);
     }
     let mut out = String::from("\n");
-    push_section(&mut out, "settings (scenario.ron, those that differ)", &t);
+    push_section(&mut out, title, &t);
     if found.len() > MAX_SETTINGS {
         out.push_str(&format!(
             "... and {} more: compare the two scenario.ron files\n",
@@ -544,65 +571,214 @@ fn bottleneck(run: &Value) -> String {
     }
 }
 
-/// Mean and 95 % CI half-width of `xs`.
-fn mean_ci(xs: &[f64]) -> (f64, Option<f64>) {
-    let e = study::estimate(xs.iter().map(|&x| Some(x)));
-    (e.mean.unwrap_or(f64::NAN), e.half_width)
+/// `n word`, with an `s` unless `n` is 1.
+fn count(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-/// Two studies: per matched point and shown metric, each side's mean and
-/// the difference with its 95 % interval.
+/// What one pass over seeds cannot tell apart from a change.
+const ONE_SEED: &str = "two seeds of the same setting differ by about as much as some setting \
+                        changes, so a difference of one seed may be noise";
+
+/// One study of a comparison, with its base scenario read back (`None`
+/// if it does not read: values are then compared as written).
+struct Compared<'a> {
+    study: &'a Study,
+    base: Option<crate::scenario::Scenario>,
+}
+
+impl<'a> Compared<'a> {
+    fn new(study: &'a Study) -> Self {
+        Compared {
+            study,
+            base: crate::scenario::parse(&study.scenario_ron, "scenario.ron").ok(),
+        }
+    }
+
+    fn manifest(&self) -> &'a study::Manifest {
+        &self.study.manifest
+    }
+
+    /// Point `i`'s value of each of `axes`, as this study writes it
+    /// (`None`: a path it does not sweep).
+    fn written(&self, axes: &[&str], i: usize) -> Vec<Option<&'a str>> {
+        let m = self.manifest();
+        (axes.iter())
+            .map(|p| Some(m.points[i].values[self.param(p)?].as_str()))
+            .collect()
+    }
+
+    /// The grid index of `path`, if this study swept it.
+    fn param(&self, path: &str) -> Option<usize> {
+        self.manifest().grid.iter().position(|p| p.path == path)
+    }
+
+    /// `value` of `path` as the scenario's canonical text writes it
+    /// (`None`: the base's own value).
+    fn canonical(&self, path: &str, value: Option<&str>) -> String {
+        (self.base.as_ref())
+            .and_then(|b| crate::scenario::canonical_value(b, path, value).ok())
+            .unwrap_or_else(|| value.unwrap_or("(the scenario's)").to_string())
+    }
+
+    /// The base scenario, as JSON.
+    fn base_json(&self) -> Option<Value> {
+        serde_json::to_value(self.base.as_ref()?).ok()
+    }
+
+    /// The one value this study gives `path` (its one-valued `--set`), if
+    /// any.
+    fn fixed(&self, path: &str) -> Option<&'a str> {
+        let p = &self.manifest().grid[self.param(path)?];
+        (p.values.len() == 1).then(|| p.values[0].as_str())
+    }
+}
+
+/// The one-valued `--set` paths of either study but `axes`, in order.
+fn fixed_paths<'a>(a: &Compared<'a>, b: &Compared<'a>, axes: &[&str]) -> Vec<&'a str> {
+    let mut paths: Vec<&str> = Vec::new();
+    for p in a.manifest().grid.iter().chain(&b.manifest().grid) {
+        if p.values.len() == 1
+            && !axes.contains(&p.path.as_str())
+            && !paths.contains(&p.path.as_str())
+        {
+            paths.push(&p.path);
+        }
+    }
+    paths
+}
+
+/// The settings two studies hold fixed at different values: each
+/// one-valued `--set` whose values differ (a side without it has its
+/// scenario's), then the rest of their `scenario.ron`s, swept paths and
+/// those `--set`s aside.
+fn fixed_settings(a: &Compared<'_>, b: &Compared<'_>, axes: &[&str]) -> String {
+    let paths = fixed_paths(a, b, axes);
+    let shown = |s: &Compared, p: &str| match s.fixed(p) {
+        Some(v) => v.to_string(),
+        None => unquoted(&s.canonical(p, None)),
+    };
+    let rows: Vec<(String, String, String)> = (paths.iter())
+        .filter(|p| a.canonical(p, a.fixed(p)) != b.canonical(p, b.fixed(p)))
+        .map(|p| (p.to_string(), shown(a, p), shown(b, p)))
+        .collect();
+    let (x, y) = (a.base_json(), b.base_json());
+    settings_table(
+        "settings held fixed (the one-valued --set and scenario.ron; those that differ)",
+        rows,
+        &x.unwrap_or(Value::Null),
+        &y.unwrap_or(Value::Null),
+        &|path| (axes.iter().chain(&paths)).any(|set| under(path, set)),
+    )
+}
+
+/// A canonical text value without its quotes, as `--set` takes it.
+fn unquoted(value: &str) -> String {
+    (value.strip_prefix('"'))
+        .and_then(|t| t.strip_suffix('"'))
+        .filter(|t| !t.contains('"'))
+        .map_or_else(|| value.to_string(), String::from)
+}
+
+/// Whether a `--set` path `path` is `axis` or a field under it.
+fn under(path: &str, axis: &str) -> bool {
+    path.strip_prefix(axis)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with(['.', '[']))
+}
+
+/// Two studies: the settings they hold fixed differently, then per
+/// matched point and shown metric each side's mean and the difference
+/// with its 95 % interval.
 fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
+    let (sa, sb) = (Compared::new(a), Compared::new(b));
     let (ma, mb) = (&a.manifest, &b.manifest);
     // Paired when the replications both ran have the same seeds (a study
     // with more replications than the other shares the other's first).
     let common = ma.replication_seeds.len().min(mb.replication_seeds.len());
-    let paired = common > 1 && ma.replication_seeds[..common] == mb.replication_seeds[..common];
-    let mut out = format!(
-        "A = {}: {} seed {} hash {}, {} points × {} replications\n\
-         B = {}: {} seed {} hash {}, {} points × {} replications\n\
-         differences B − A with 95 % intervals, {}\n",
-        da.display(),
-        ma.scenario,
-        ma.seed,
-        ma.scenario_hash,
-        ma.points.len(),
-        ma.replications,
-        db.display(),
-        mb.scenario,
-        mb.seed,
-        mb.scenario_hash,
-        mb.points.len(),
-        mb.replications,
-        if !paired {
-            "Welch's (the studies ran different seeds)".to_string()
-        } else if ma.replications == mb.replications {
-            "paired by replication (both ran the same seeds)".to_string()
+    let paired = common >= 1 && ma.replication_seeds[..common] == mb.replication_seeds[..common];
+    let mut out = String::new();
+    for (name, dir, m) in [("A", da, ma), ("B", db, mb)] {
+        out += &format!(
+            "{name} = {}: {} seed {} hash {}, {} × {}\n",
+            dir.display(),
+            m.scenario,
+            m.seed,
+            m.scenario_hash,
+            count(m.points.len(), "point"),
+            count(m.replications as usize, "replication")
+        );
+    }
+    // With more replications on one side, those beyond the other's.
+    let left_out = if ma.replications == mb.replications {
+        String::new()
+    } else {
+        let (more, extra) = if ma.replications > mb.replications {
+            ("A", ma.replications as usize - common)
         } else {
-            format!("paired by replication (the first {common} of each ran the same seeds)")
+            ("B", mb.replications as usize - common)
+        };
+        format!(
+            "; {more}'s other {} {} left out",
+            count(extra, "replication"),
+            if extra == 1 { "is" } else { "are" }
+        )
+    };
+    let how = if !paired {
+        "Welch's t (the studies ran different seeds); A and B are each study's mean over its \
+         runs"
+            .to_string()
+    } else if common == 1 {
+        format!("paired by replication 0 (both ran its seed): one pair, so no interval{left_out}")
+    } else if left_out.is_empty() {
+        "paired by replication (both ran the same seeds)".to_string()
+    } else {
+        format!("paired by replication (the first {common} of each ran the same seeds){left_out}")
+    };
+    out += &format!("differences B − A with 95 % intervals, {how}\n");
+    if paired {
+        out += "A and B are means over the replications that pair (both ran the seed and both \
+                reached the milestone), so that B − A is their difference\n";
+    }
+    // The swept paths (more than one value on either side) are the axes;
+    // a path with one value is a setting the study holds fixed.
+    let mut axes: Vec<&str> = Vec::new();
+    for p in ma.grid.iter().chain(&mb.grid) {
+        if p.values.len() > 1 && !axes.contains(&p.path.as_str()) {
+            axes.push(&p.path);
         }
-    );
-    // Points match by their values when the grids share their paths, by
-    // position otherwise.
-    let same_grid = ma
-        .grid
-        .iter()
-        .map(|p| &p.path)
-        .eq(mb.grid.iter().map(|p| &p.path));
-    let pairs: Vec<(usize, usize)> = if same_grid {
-        (0..ma.points.len())
-            .filter_map(|i| {
-                let j = mb
-                    .points
-                    .iter()
-                    .position(|q| q.values == ma.points[i].values)?;
-                Some((i, j))
+    }
+    out += &fixed_settings(&sa, &sb, &axes);
+    // Points match by their values of the axes, read as the scenario
+    // reads them (`60m` and `1h` are one value); an axis a study does not
+    // sweep has its scenario's value there.
+    let mut canonical: std::collections::BTreeMap<(bool, String, Option<String>), String> =
+        std::collections::BTreeMap::new();
+    let mut key = |s: &Compared<'_>, is_a: bool, i: usize| -> Vec<String> {
+        (axes.iter())
+            .zip(s.written(&axes, i))
+            .map(|(&p, v)| {
+                canonical
+                    .entry((is_a, p.to_string(), v.map(String::from)))
+                    .or_insert_with(|| s.canonical(p, v))
+                    .clone()
             })
             .collect()
-    } else {
-        (0..ma.points.len().min(mb.points.len()))
+    };
+    let keys_b: std::collections::BTreeMap<Vec<String>, usize> = (0..mb.points.len())
+        .map(|j| (key(&sb, false, j), j))
+        .collect();
+    let by_value: Vec<(usize, usize)> = (0..ma.points.len())
+        .filter_map(|i| Some((i, *keys_b.get(&key(&sa, true, i))?)))
+        .collect();
+    let both_sweep = |p: &&str| sa.param(p).is_some() && sb.param(p).is_some();
+    // By position only when the studies sweep different paths and no
+    // point of one is a point of the other.
+    let by_value = (axes.iter().all(both_sweep) || !by_value.is_empty()).then_some(by_value);
+    let pairs: Vec<(usize, usize)> = match &by_value {
+        Some(pairs) => pairs.clone(),
+        None => (0..ma.points.len().min(mb.points.len()))
             .map(|i| (i, i))
-            .collect()
+            .collect(),
     };
     let grid = |m: &study::Manifest| {
         let paths: Vec<&str> = m.grid.iter().map(|p| p.path.as_str()).collect();
@@ -612,41 +788,84 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
             paths.join(", ")
         }
     };
-    if !same_grid {
+    if by_value.is_none() {
         out += &format!(
-            "the grids differ (A: {}; B: {}): points are paired by position\n",
+            "the grids differ (A: {}; B: {}) and share no point: points are paired by \
+             position\n",
             grid(ma),
             grid(mb)
         );
+    } else {
+        for p in axes.iter().filter(|p| !both_sweep(p)) {
+            let (name, s) = if sa.param(p).is_none() {
+                ("A", &sa)
+            } else {
+                ("B", &sb)
+            };
+            out += &format!(
+                "{name} does not sweep {p}: its points have its scenario's value, {}\n",
+                unquoted(&s.canonical(p, None))
+            );
+        }
+        // A value spelled two ways, matched as one.
+        let mut spelled: Vec<String> = Vec::new();
+        for &(i, j) in &pairs {
+            for (x, y) in sa.written(&axes, i).into_iter().zip(sb.written(&axes, j)) {
+                if let (Some(x), Some(y)) = (x, y) {
+                    let note = format!("{x} (A) is {y} (B)");
+                    if x != y && !spelled.contains(&note) {
+                        spelled.push(note);
+                    }
+                }
+            }
+        }
+        if !spelled.is_empty() {
+            out += &format!(
+                "points matched by value, spelled differently: {}\n",
+                spelled.join("; ")
+            );
+        }
     }
-    let point_name = |m: &study::Manifest, i: usize| {
-        let v = m.points[i].values.join(", ");
-        if v.is_empty() {
+    let named = |values: Vec<&str>| {
+        if !values.is_empty() {
+            values.join(", ")
+        } else if ma.grid.is_empty() && mb.grid.is_empty() {
             "(scenario as given)".to_string()
         } else {
-            v
+            "(the one point)".to_string()
         }
     };
-    for (side, m, n, taken) in [
-        (
-            "A",
-            ma,
-            ma.points.len(),
-            pairs.iter().map(|p| p.0).collect::<Vec<_>>(),
-        ),
-        (
-            "B",
-            mb,
-            mb.points.len(),
-            pairs.iter().map(|p| p.1).collect(),
-        ),
+    let point_name = |s: &Compared<'_>, i: usize| {
+        named(if by_value.is_some() {
+            s.written(&axes, i).into_iter().flatten().collect()
+        } else {
+            s.manifest().points[i]
+                .values
+                .iter()
+                .map(String::as_str)
+                .collect()
+        })
+    };
+    // A matched pair by its values, as A writes them (B where A does not
+    // sweep the path).
+    let pair_name = |i: usize, j: usize| {
+        named(
+            (sa.written(&axes, i).into_iter())
+                .zip(sb.written(&axes, j))
+                .filter_map(|(x, y)| x.or(y))
+                .collect(),
+        )
+    };
+    for (name, s, taken) in [
+        ("A", &sa, pairs.iter().map(|p| p.0).collect::<Vec<_>>()),
+        ("B", &sb, pairs.iter().map(|p| p.1).collect()),
     ] {
-        let alone: Vec<String> = (0..n)
+        let alone: Vec<String> = (0..s.manifest().points.len())
             .filter(|i| !taken.contains(i))
-            .map(|i| point_name(m, i))
+            .map(|i| point_name(s, i))
             .collect();
         if !alone.is_empty() {
-            out += &format!("points only {side} has: {}\n", alone.join("; "));
+            out += &format!("points only {name} has: {}\n", alone.join("; "));
         }
     }
     let shown: Vec<(usize, usize, String)> = a
@@ -659,91 +878,148 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
             Some((i, j, c.name.clone()))
         })
         .collect();
-    let values = |s: &Study, point: usize, col: usize| -> Vec<(u32, f64)> {
-        s.runs
-            .iter()
-            .filter(|r| r.point == point)
-            .filter_map(|r| Some((r.replication, r.values[col]?)))
+    // The runs compared: with paired seeds those of the replications both
+    // ran, otherwise all. `(replication, value)`, `None` where the run
+    // did not reach it.
+    let compared = |s: &Study, point: usize, col: usize| -> Vec<(u32, Option<f64>)> {
+        (s.runs.iter())
+            .filter(|r| r.point == point && (!paired || (r.replication as usize) < common))
+            .map(|r| (r.replication, r.values[col]))
             .collect()
     };
-    let runs_of = |s: &Study, point: usize| s.runs.iter().filter(|r| r.point == point).count();
-    // A mean over only the runs that reached it says so, as the printed
-    // table does.
-    let of_runs = |text: String, n: usize, runs: usize| {
-        if n < runs {
-            format!("{text} (n={n})")
-        } else {
-            text
-        }
-    };
-    let mut t = table(&["point", "metric", "A", "B", "B − A (95 % CI)"]);
+    let estimate = |xs: &[f64]| study::estimate(xs.iter().map(|&x| Some(x)));
+    let mut rows: Vec<[String; 6]> = Vec::new();
+    let mut one_pair = false;
     for &(i, j) in &pairs {
-        let label = if same_grid {
-            ma.points[i].values.join(", ")
+        let label = if by_value.is_some() {
+            pair_name(i, j)
         } else {
-            format!(
-                "{} | {}",
-                ma.points[i].values.join(", "),
-                mb.points[j].values.join(", ")
-            )
-        };
-        let label = if label.trim().is_empty() || label == " | " {
-            "(scenario as given)".to_string()
-        } else {
-            label
+            let (x, y) = (point_name(&sa, i), point_name(&sb, j));
+            if x == y { x } else { format!("{x} | {y}") }
         };
         for (k, (ca, cb, name)) in shown.iter().enumerate() {
-            let (xa, xb) = (values(a, i, *ca), values(b, j, *cb));
-            let side = |x: &[(u32, f64)]| study::estimate(x.iter().map(|v| Some(v.1))).text();
-            let (diff, counted, possible) = if paired {
-                let d: Vec<f64> = xa
-                    .iter()
-                    .filter(|(r, _)| (*r as usize) < common)
-                    .filter_map(|(r, x)| xb.iter().find(|(s, _)| s == r).map(|(_, y)| y - x))
+            let (ra, rb) = (compared(a, i, *ca), compared(b, j, *cb));
+            let reached =
+                |runs: &[(u32, Option<f64>)]| runs.iter().filter(|r| r.1.is_some()).count();
+            let (na, nb) = (reached(&ra), reached(&rb));
+            let (cells_a, cells_b, diff_text) = if paired {
+                // Over the replications where both reached it.
+                let both: Vec<(f64, f64)> = (ra.iter())
+                    .filter_map(|&(r, x)| {
+                        let y = rb.iter().find(|s| s.0 == r)?.1?;
+                        Some((x?, y))
+                    })
                     .collect();
-                let (m, hw) = mean_ci(&d);
-                let possible = common.min(runs_of(a, i)).min(runs_of(b, j));
-                ((d.len() > 1).then_some((m, hw)), d.len(), possible)
-            } else {
-                let diff = welch(
-                    &xa.iter().map(|v| v.1).collect::<Vec<_>>(),
-                    &xb.iter().map(|v| v.1).collect::<Vec<_>>(),
-                );
-                (diff, 0, 0)
-            };
-            let diff_text = match diff {
-                Some((m, Some(h))) => {
-                    let clear = if (m - h) * (m + h) > 0.0 { " *" } else { "" };
-                    format!("{m:+.2} ± {h:.2}{clear}")
+                let xs: Vec<f64> = both.iter().map(|p| p.0).collect();
+                let ys: Vec<f64> = both.iter().map(|p| p.1).collect();
+                let d: Vec<f64> = both.iter().map(|(x, y)| y - x).collect();
+                let e = estimate(&d);
+                let diff = match (e.mean, e.half_width) {
+                    (None, _) => "—".to_string(),
+                    (Some(m), Some(h)) => {
+                        let clear = if (m - h) * (m + h) > 0.0 { " *" } else { "" };
+                        format!("{m:+.2} ± {h:.2}{clear}")
+                    }
+                    (Some(m), None) => format!("{m:+.2}"),
+                };
+                one_pair |= d.len() == 1;
+                let possible = ra.len().min(rb.len());
+                let diff = if !d.is_empty() && d.len() < possible {
+                    format!("{diff} ({})", count(d.len(), "pair"))
+                } else {
+                    diff
+                };
+                if both.is_empty() {
+                    // No pair to compare: each side's own runs that
+                    // reached it, if any did.
+                    let own = |runs: &[(u32, Option<f64>)], n: usize| {
+                        let values: Vec<f64> = runs.iter().filter_map(|r| r.1).collect();
+                        match estimate(&values).text() {
+                            text if n > 0 && n < runs.len() => format!("{text} (n={n})"),
+                            text => text,
+                        }
+                    };
+                    (own(&ra, na), own(&rb, nb), diff)
+                } else {
+                    (estimate(&xs).text(), estimate(&ys).text(), diff)
                 }
-                Some((m, None)) => format!("{m:+.2}"),
-                None => "—".into(),
-            };
-            let diff_text = if counted < possible && diff.is_some() {
-                format!("{diff_text} ({counted} pairs)")
             } else {
-                diff_text
+                let values = |runs: &[(u32, Option<f64>)]| -> Vec<f64> {
+                    runs.iter().filter_map(|r| r.1).collect()
+                };
+                let (xs, ys) = (values(&ra), values(&rb));
+                let of_runs = |text: String, n: usize, runs: usize| {
+                    if n > 0 && n < runs {
+                        format!("{text} (n={n})")
+                    } else {
+                        text
+                    }
+                };
+                let diff = match welch(&xs, &ys) {
+                    Some((m, Some(h))) => {
+                        let clear = if (m - h) * (m + h) > 0.0 { " *" } else { "" };
+                        format!("{m:+.2} ± {h:.2}{clear}")
+                    }
+                    Some((m, None)) => format!("{m:+.2}"),
+                    None => "—".into(),
+                };
+                (
+                    of_runs(estimate(&xs).text(), na, ra.len()),
+                    of_runs(estimate(&ys).text(), nb, rb.len()),
+                    diff,
+                )
             };
-            t.add_row(vec![
+            // Reached in more runs on one side: the means, over the runs
+            // that reached it, cannot show it.
+            let reach = if na * rb.len() != nb * ra.len() {
+                if ra.len() == rb.len() {
+                    format!("{na} vs {nb} of {}", ra.len())
+                } else {
+                    format!("{na} of {} vs {nb} of {}", ra.len(), rb.len())
+                }
+            } else {
+                String::new()
+            };
+            rows.push([
                 if k == 0 { label.clone() } else { String::new() },
                 name.clone(),
-                if xa.is_empty() {
-                    "—".into()
-                } else {
-                    of_runs(side(&xa), xa.len(), runs_of(a, i))
-                },
-                if xb.is_empty() {
-                    "—".into()
-                } else {
-                    of_runs(side(&xb), xb.len(), runs_of(b, j))
-                },
+                cells_a,
+                cells_b,
                 diff_text,
+                reach,
             ]);
         }
+    }
+    let differ = rows.iter().any(|r| !r[5].is_empty());
+    let mut header = vec!["point", "metric", "A", "B", "B − A (95 % CI)"];
+    if differ {
+        header.push("runs reached");
+    }
+    let mut t = table(&header);
+    for row in rows {
+        let mut row = row.to_vec();
+        row.truncate(header.len());
+        t.add_row(row);
     }
     right(&mut t, 2);
     push_table(&mut out, &t);
     out.push_str("hours from deployment creation; *: the interval excludes 0\n");
+    if differ {
+        out.push_str(if paired {
+            "runs reached: how many of the runs compared reached the milestone, A vs B, \
+                 where they differ: B − A, over the runs where both did, does not show that \
+                 one side reached it more often\n"
+        } else {
+            "runs reached: how many runs reached the milestone, A vs B, where the shares \
+                 differ: B − A, between the means of the runs that did, does not show that \
+                 one side reached it more often\n"
+        });
+    }
+    if common == 1 || one_pair || ma.replications == 1 || mb.replications == 1 {
+        out += &format!(
+            "one replication (or pair) gives no interval: {ONE_SEED}; run more replications\n"
+        );
+    }
     out
 }
 

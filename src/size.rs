@@ -233,6 +233,11 @@ pub struct Sizing {
     pub evaluations: Vec<Evaluation>,
     /// The cheapest configuration that passes (index into `evaluations`).
     pub cheapest: Option<usize>,
+    /// The scenario's Required deployments, by name, with the hours from
+    /// each one's creation to its deadline: what bounds a goal counted
+    /// from creation.
+    #[serde(skip)]
+    pub deadlines_h: Vec<(String, f64)>,
 }
 
 /// What `patchsim size` was asked.
@@ -486,6 +491,9 @@ fn finish(
         configurations,
         evaluations,
         cheapest,
+        deadlines_h: (estate.deployments.iter())
+            .filter_map(|d| Some((d.name.clone(), deadline_after_h(d)?)))
+            .collect(),
     }
 }
 
@@ -553,18 +561,10 @@ fn meets(
             let mut ok = true;
             for (c, v) in of(metric) {
                 let spec = &estate.deployments[c.entity];
-                let offset = match from {
-                    Clock::Creation => 0.0,
-                    Clock::Deadline if spec.purpose == Purpose::Required => {
-                        // A later phase's deadline is a fixed time after it
-                        // begins, whenever that is in a run.
-                        let after = match &spec.phase {
-                            Some(p) => p.deadline_after.as_ms() as f64,
-                            None => spec.deadline.as_ms() as f64 - spec.created.as_ms() as f64,
-                        };
-                        after / 3.6e6
-                    }
-                    Clock::Deadline => continue,
+                let offset = match (from, deadline_after_h(spec)) {
+                    (Clock::Creation, _) => 0.0,
+                    (Clock::Deadline, Some(after)) => after,
+                    (Clock::Deadline, None) => continue,
                 };
                 match v {
                     Some(h) => {
@@ -598,6 +598,20 @@ fn meets(
             (rejected == 0.0, Some(rejected))
         }
     }
+}
+
+/// Hours from a Required deployment's creation to its deadline (`None`
+/// for an Available one). A later phase's deadline is a fixed time after
+/// it begins, whenever that is in a run.
+fn deadline_after_h(spec: &crate::estate::DeploymentSpec) -> Option<f64> {
+    if spec.purpose != Purpose::Required {
+        return None;
+    }
+    let after_ms = match &spec.phase {
+        Some(p) => p.deadline_after.as_ms() as f64,
+        None => spec.deadline.as_ms() as f64 - spec.created.as_ms() as f64,
+    };
+    Some(after_ms / 3.6e6)
 }
 
 /// One-sided 95 % lower Clopper–Pearson bound on a success probability
@@ -704,17 +718,25 @@ pub fn size_text(s: &Sizing) -> String {
             // compliance whatever the servers: the deadline.
             if let Some(dearest) = s.evaluations.iter().max_by_key(|e| e.cost) {
                 for (g, goal) in s.goals.iter().enumerate() {
-                    let deadline = match goal {
+                    // Only where a deadline falls after the time the goal
+                    // allows: a deadline at creation bounds nothing.
+                    let late = match goal {
                         Goal::Compliant {
                             from: Clock::Creation,
+                            within_h,
                             ..
-                        } => {
-                            "; the clients of a Required deployment install at its deadline, \
-                             so a goal counted from creation that falls before the deadline \
-                             is met by no configuration: count from it ('of deadline')"
-                        }
-                        _ => "",
+                        } => s.deadlines_h.iter().find(|(_, h)| h > within_h),
+                        _ => None,
                     };
+                    let deadline = late.map_or(String::new(), |(name, h)| {
+                        format!(
+                            "; the clients of a Required deployment install at its deadline, \
+                             and '{name}' has its deadline {} after its creation, so a goal \
+                             counted from creation that falls before it is met by no \
+                             configuration: count from the deadline ('of deadline')",
+                            crate::output::format_duration(*h)
+                        )
+                    });
                     let _ = writeln!(
                         out,
                         "the dearest, {}, reached '{goal}' in {} at worst{deadline}",

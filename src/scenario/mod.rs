@@ -24,7 +24,8 @@ pub use schema::{
     WsusPool,
 };
 pub use set::{
-    Override, apply as apply_sets, check_path, is_server_count, set_server_count, split_values,
+    Override, apply as apply_sets, canonical_value, check_path, is_server_count, set_server_count,
+    split_values,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
 pub use validate::{MAX_CLIENTS, MAX_SERVERS, Problem, resolved_text, validate};

@@ -214,6 +214,46 @@ pub fn apply(base: &Scenario, sets: &[(&str, &str)]) -> Result<Scenario, String>
     Ok(scenario)
 }
 
+/// The value `path` has in `base` with `value` set there (`None`: as
+/// `base` has it), as the scenario's canonical text writes it, so that
+/// two spellings of one value compare equal: `60m` and `1h` are both
+/// `"1h"`. A number of servers (`servers.<role>.count`) is that number;
+/// without a value, the number of the role's servers (for DPs, those at
+/// the site).
+pub fn canonical_value(base: &Scenario, path: &str, value: Option<&str>) -> Result<String, String> {
+    let steps = parse_path(path)?;
+    if let [Step::Field(s), Step::Field(role), Step::Field(count)] = steps.as_slice()
+        && s == "servers"
+        && count == "count"
+    {
+        let n = match value {
+            Some(v) => v.trim().parse::<usize>().map_err(|_| {
+                format!("expected a whole number of servers (1 or more), got '{v}'")
+            })?,
+            None => match role.as_str() {
+                "management_points" => base.servers.management_points.len(),
+                "update_points" => base.servers.update_points.len(),
+                "distribution_points" => (base.servers.distribution_points.iter())
+                    .filter(|d| d.location.is_none())
+                    .count(),
+                _ => return Err(format!("servers.{role}.count: no such server role")),
+            },
+        };
+        return Ok(n.to_string());
+    }
+    let scenario = match value {
+        Some(v) => apply(base, &[(path, v)])?,
+        None => base.clone(),
+    };
+    let text = super::resolved_text(&scenario);
+    let slot = find(&text, &steps)?;
+    // A field the text leaves out has its default.
+    Ok(slot.old.map_or_else(
+        || "(default)".to_string(),
+        |span| spans::compact(&text, &span),
+    ))
+}
+
 fn set_field(base: &Scenario, steps: &[Step], path: &str, value: &str) -> Result<Scenario, String> {
     let text = super::resolved_text(base);
     let slot = find(&text, steps)?;
@@ -675,6 +715,28 @@ mod tests {
 
     fn set(path: &str, value: &str) -> Result<Scenario, String> {
         apply(&base(), &[(path, value)])
+    }
+
+    #[test]
+    fn canonical_values_make_two_spellings_one() {
+        let b = base();
+        let poll = "client_settings.policy_polling_interval";
+        let of = |v| canonical_value(&b, poll, Some(v)).unwrap();
+        assert_eq!(of("60m"), of("1h"));
+        assert_eq!(of("1h 30m"), of("90 minutes"));
+        assert_ne!(of("60m"), of("2h"));
+        let duration = |v| canonical_value(&b, "duration", Some(v)).unwrap();
+        assert_ne!(duration("1d 13h 30m"), duration("1d 13h 35m"));
+        // Without a value: the base's own.
+        let now = b.client_settings.policy_polling_interval.to_string();
+        assert_eq!(canonical_value(&b, poll, None).unwrap(), of(&now));
+        let dps = "servers.distribution_points.count";
+        assert_eq!(canonical_value(&b, dps, Some(" 2")).unwrap(), "2");
+        assert_eq!(
+            canonical_value(&b, dps, None).unwrap(),
+            b.servers.distribution_points.len().to_string()
+        );
+        assert!(canonical_value(&b, "client_settings.nope", Some("1")).is_err());
     }
 
     #[test]

@@ -682,15 +682,23 @@ fn diff_compares_two_studies_or_two_runs() {
     let text = String::from_utf8_lossy(&o.stdout);
     for wanted in [
         "paired by replication",
-        "30m | 30m, 5m",
         "hours_to_95_reported",
         "B − A (95 % CI)",
-        "the grids differ (A: client_settings.policy_polling_interval; B: \
-         client_settings.policy_polling_interval, client_settings.state_message_interval): \
-         points are paired by position",
+        // B holds one more setting fixed: the points still pair by the
+        // swept value, and the setting is named.
+        "settings held fixed (the one-valued --set and scenario.ron; those that differ)",
+        "\n 30m    hours_to_50_true",
     ] {
         assert!(text.contains(wanted), "{wanted} in\n{text}");
     }
+    let fixed = (text.lines())
+        .find(|l| {
+            l.trim_start()
+                .starts_with("client_settings.state_message_interval")
+        })
+        .unwrap_or_else(|| panic!("the setting B fixed:\n{text}"));
+    assert!(fixed.trim_end().ends_with(" 5m"), "{fixed}");
+    assert!(!text.contains("paired by position"), "{text}");
     // One more replication and one more point on one side: the first
     // replications still pair, and the point only one side has is named.
     sweep(
@@ -709,10 +717,10 @@ fn diff_compares_two_studies_or_two_runs() {
     ] {
         assert!(text.contains(wanted), "{wanted} in\n{text}");
     }
-    // A mean over only the runs that reached its milestone says how many,
-    // and so does a difference over fewer pairs than replications.
+    // A difference over fewer pairs than replications says how many, and
+    // A and B are over those pairs.
     assert!(
-        text.contains("60.07 ± 0.41 (n=2)") && text.contains("(2 pairs)"),
+        text.contains("60.07 ± 0.41  60.07 ± 0.41  +0.00 ± 0.00 (2 pairs)"),
         "{text}"
     );
     // Its chart draws such a mean hollow, and says so; a chart whose
@@ -765,7 +773,14 @@ fn diff_compares_two_studies_or_two_runs() {
         String::from_utf8_lossy(&o.stderr)
     );
     let text = String::from_utf8_lossy(&o.stdout);
-    for wanted in ["95% reported", "bottleneck: A ", "policy_requests", "mp "] {
+    for wanted in [
+        "95% reported",
+        "bottleneck: A ",
+        "policy_requests",
+        "mp ",
+        "one run each: two seeds of the same setting differ by about as much as some setting \
+         changes, so a difference of one seed may be noise",
+    ] {
         assert!(text.contains(wanted), "{wanted} in\n{text}");
     }
     // Every number of a server that differs, the queue wait's count and
@@ -823,6 +838,266 @@ fn diff_compares_two_studies_or_two_runs() {
         err.contains("holds shard 1/2 of a study") && err.contains("patchsim merge"),
         "{err}"
     );
+}
+
+/// The text `patchsim diff a b` prints (in `dir`), which must succeed.
+fn diff_text(dir: &Path, a: &str, b: &str) -> String {
+    let o = patchsim(&["diff", a, b], dir);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The table row of `diff` for `metric` at the point labelled `point`:
+/// its cells after the metric's name.
+fn diff_row(text: &str, point: &str, metric: &str) -> Vec<String> {
+    let mut lines = text.lines().skip_while(|l| !l.contains(" B − A (95 % CI)"));
+    let mut here = false;
+    lines
+        .find(|l| {
+            let cells: Vec<&str> = l.split_whitespace().collect();
+            // (Also with the values of fixed settings after it.)
+            if l.starts_with(&format!(" {point} ")) || l.starts_with(&format!(" {point}, ")) {
+                here = true;
+            } else if !l.starts_with("  ") {
+                here = false;
+            }
+            here && cells.contains(&metric)
+        })
+        .unwrap_or_else(|| panic!("no row {point} {metric} in\n{text}"))
+        .split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .skip_while(|c| *c != metric)
+        .skip(1)
+        .map(String::from)
+        .collect()
+}
+
+/// `diff` of two studies pairs their runs by seed whenever both ran the
+/// same ones, one replication included, and matches their points by
+/// value, not by how the value is written; a setting both hold fixed at
+/// different values is what they are compared on.
+#[test]
+fn diff_pairs_runs_by_seed_and_points_by_value() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let study = |sets: &[&str], replications: u32, out: &str| {
+        sweep(&file, sets, replications, 2, None, &dir.path().join(out));
+    };
+    // One replication each: the one pair, without an interval, and a
+    // word on what one seed can tell.
+    study(&[POLL], 1, "one");
+    study(&[POLL], 2, "two");
+    let text = diff_text(dir.path(), "one", "one");
+    assert!(
+        text.contains("paired by replication 0 (both ran its seed): one pair, so no interval\n")
+            && !text.contains("Welch"),
+        "{text}"
+    );
+    assert!(text.contains("2 points × 1 replication\n"), "{text}");
+    assert_eq!(
+        diff_row(&text, "30m", "hours_to_50_true")[2],
+        "+0.00",
+        "{text}"
+    );
+    assert!(
+        text.contains("so a difference of one seed may be noise"),
+        "{text}"
+    );
+    let text = diff_text(dir.path(), "one", "two");
+    assert!(
+        text.contains("paired by replication 0 (both ran its seed): one pair, so no interval; B's other 1 replication is left out"),
+        "{text}"
+    );
+    // 60m and 1h are one value, as sweep itself has it.
+    study(
+        &[
+            "client_settings.policy_polling_interval=60m,120m",
+            "duration=5d",
+        ],
+        2,
+        "minutes",
+    );
+    study(
+        &[
+            "client_settings.policy_polling_interval=1h,2h",
+            "duration=5d",
+        ],
+        2,
+        "hours",
+    );
+    let text = diff_text(dir.path(), "minutes", "hours");
+    assert!(
+        text.contains(
+            "points matched by value, spelled differently: 60m (A) is 1h (B); 120m (A) is 2h (B)"
+        ) && !text.contains("points only"),
+        "{text}"
+    );
+    assert_eq!(
+        diff_row(&text, "120m", "hours_to_50_true")[2],
+        "+0.00 ± 0.00",
+        "{text}"
+    );
+    // A study that does not sweep a path has its scenario's value there
+    // (60m); with no point in common, points pair by position.
+    study(&[], 2, "plain");
+    let text = diff_text(dir.path(), "plain", "minutes");
+    for wanted in [
+        "A does not sweep client_settings.policy_polling_interval: its points have its \
+         scenario's value, 1h\n",
+        "points only B has: 120m\n",
+        "\n duration  4d  5d\n",
+    ] {
+        assert!(text.contains(wanted), "{wanted} in\n{text}");
+    }
+    // The 60m point of B pairs with A's one point.
+    assert!(
+        diff_row(&text, "60m", "hours_to_50_true").len() >= 3,
+        "{text}"
+    );
+    let text = diff_text(dir.path(), "plain", "two");
+    assert!(
+        text.contains("and share no point: points are paired by position"),
+        "{text}"
+    );
+    // Two studies that differ only in a setting each holds fixed: their
+    // one points pair, and the setting is named.
+    study(&["duration=3d 12h"], 2, "short");
+    study(&["duration=3d 13h"], 2, "longer");
+    let text = diff_text(dir.path(), "short", "longer");
+    assert!(!text.contains("points only"), "{text}");
+    let setting = (text.lines())
+        .find(|l| l.starts_with(" duration "))
+        .unwrap_or_else(|| panic!("the duration among the settings:\n{text}"));
+    assert_eq!(
+        setting.split_whitespace().collect::<Vec<_>>(),
+        ["duration", "3d", "12h", "3d", "13h"]
+    );
+    assert_eq!(
+        diff_row(&text, "(the one point)", "hours_to_95_reported").len(),
+        3,
+        "{text}"
+    );
+}
+
+/// Sets `values` of the run of `point` and `replication` in a study
+/// read back (by column name).
+fn set_values(
+    s: &mut study::Study,
+    point: usize,
+    replication: u32,
+    values: &[(&str, Option<f64>)],
+) {
+    let columns = s.columns();
+    let run = (s.runs.iter_mut())
+        .find(|r| r.point == point && r.replication == replication)
+        .expect("a run");
+    for (name, value) in values {
+        let c = columns.iter().position(|c| c.name == *name).expect(name);
+        run.values[c] = *value;
+    }
+}
+
+/// `diff`'s A, B and B − A agree with each other: with more replications
+/// on one side, A and B are over those that pair; a milestone reached in
+/// more runs on one side is flagged, and so is one reached only there.
+#[test]
+fn diff_shows_a_and_b_over_the_runs_it_compares() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let sets = [POLL, "duration=5d"];
+    sweep(&file, &sets, 6, 2, None, &dir.path().join("a"));
+    let mut a = study::read(&dir.path().join("a")).expect("reads");
+    let mut b = a.clone();
+    let of = |s: &study::Study, name: &str, point: usize, r: u32| {
+        let c = (s.columns().iter())
+            .position(|c| c.name == name)
+            .expect(name);
+        (s.runs.iter())
+            .find(|run| run.point == point && run.replication == r)
+            .and_then(|run| run.values[c])
+    };
+    for r in 0..6 {
+        assert!(
+            of(&a, "hours_to_95_true", 0, r).is_some(),
+            "every run of five days reaches 95 %: the test needs it"
+        );
+    }
+    let unreached = [
+        ("hours_to_50_true", None),
+        ("hours_to_80_true", None),
+        ("hours_to_95_true", None),
+        ("hours_to_99_true", None),
+        ("compliant_pct_true", Some(40.0)),
+    ];
+    for point in 0..2 {
+        for r in 0..6 {
+            // A: the sixth run never reaches 50 %; none reaches 95 %.
+            let no_95 = [
+                ("hours_to_95_true", None),
+                ("hours_to_99_true", None),
+                ("compliant_pct_true", Some(94.0)),
+            ];
+            set_values(&mut a, point, r, if r == 5 { &unreached } else { &no_95 });
+            // B: an hour sooner to 50 %; 95 % in two runs only.
+            let h50 = of(&b, "hours_to_50_true", point, r).expect("reached") - 1.0;
+            set_values(&mut b, point, r, &[("hours_to_50_true", Some(h50))]);
+            if r >= 2 {
+                set_values(&mut b, point, r, &no_95);
+            }
+        }
+    }
+    study::write(&dir.path().join("a"), &a).expect("writes");
+    study::write(&dir.path().join("b"), &b).expect("writes");
+    let text = diff_text(dir.path(), "a", "b");
+    let row = diff_row(&text, "30m", "hours_to_50_true");
+    let mean = |s: &study::Study, shift: f64| {
+        (0..5)
+            .map(|r| of(s, "hours_to_50_true", 0, r).unwrap())
+            .sum::<f64>()
+            / 5.0
+            + shift
+    };
+    // Over the five runs both reached it, and B reached it in one more.
+    assert!(
+        row[0].starts_with(&format!("{:.2} ± ", mean(&a, 0.0))),
+        "{row:?}"
+    );
+    assert!(
+        row[1].starts_with(&format!("{:.2} ± ", mean(&a, -1.0))),
+        "{row:?}"
+    );
+    assert_eq!(
+        row[2..],
+        ["-1.00 ± 0.00 * (5 pairs)", "5 vs 6 of 6"],
+        "{text}"
+    );
+    // Reached only by B: its own mean, and the flag.
+    let row = diff_row(&text, "30m", "hours_to_95_true");
+    assert_eq!(row[0], "—", "{row:?}");
+    assert!(row[1].ends_with("(n=2)"), "{row:?}");
+    assert_eq!(row[2..], ["—", "0 vs 2 of 6"], "{text}");
+    assert!(
+        text.contains("runs reached: how many of the runs compared reached the milestone"),
+        "{text}"
+    );
+
+    // More replications on one side: its others are left out of A and B
+    // too, however they differ.
+    sweep(&file, &sets, 3, 2, None, &dir.path().join("three"));
+    sweep(&file, &sets, 4, 2, None, &dir.path().join("four"));
+    let mut four = study::read(&dir.path().join("four")).expect("reads");
+    let h50 = of(&four, "hours_to_50_true", 0, 3).expect("reached");
+    set_values(&mut four, 0, 3, &[("hours_to_50_true", Some(h50 - 30.0))]);
+    study::write(&dir.path().join("four"), &four).expect("writes");
+    let text = diff_text(dir.path(), "three", "four");
+    assert!(
+        text.contains("B's other 1 replication is left out"),
+        "{text}"
+    );
+    let row = diff_row(&text, "30m", "hours_to_50_true");
+    assert_eq!(row[0], row[1], "the same three runs: {text}");
+    assert_eq!(row[2], "+0.00 ± 0.00", "{text}");
 }
 
 /// `patchsim size` binary-searches a knob for the cheapest value that
@@ -930,10 +1205,32 @@ fn size_finds_the_cheapest_configuration() {
         text.contains(
             "the dearest, servers.distribution_points[dp].max_connections=64, reached '95% \
              true within 1d 00h of creation' in 3d 00h at worst; the clients of a Required \
-             deployment install at its deadline"
+             deployment install at its deadline, and 'cu' has its deadline 2d 10h after its \
+             creation"
         ),
         "{text}"
     );
+
+    // polling-study's deadline is its creation: the deadline bounds
+    // nothing there, and the output does not say it does.
+    let polling = concat!(env!("CARGO_MANIFEST_DIR"), "/scenarios/polling-study.ron");
+    let o = patchsim(
+        &[
+            "size",
+            polling,
+            "--goal",
+            "95% reported within 1h of creation",
+            "--knob",
+            "servers.distribution_points.count=1,2",
+            "-r",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("no configuration meets the goal"), "{text}");
+    assert!(!text.contains("deadline"), "{text}");
 
     let o = patchsim(
         &[
