@@ -397,14 +397,13 @@ fn an_expiry_after_the_truth_lets_earlier_reports_count() {
                 truly.entry(r.client).or_insert(r.time);
             }
             TraceEvent::ReportedState { deployment, to, .. }
-                if deployment.0 == 0 && to.state() == Compliance::Installed =>
+                if deployment.0 == 0
+                    && to.state() == Compliance::Installed
+                    && (truly.get(&r.client)).is_some_and(|t: &patchsim::engine::SimTime| {
+                        r.time.since(*t).as_ms() < day
+                    }) =>
             {
-                if truly
-                    .get(&r.client)
-                    .is_some_and(|t| r.time.since(*t).as_ms() < day)
-                {
-                    sooner += 1;
-                }
+                sooner += 1;
             }
             _ => {}
         }
