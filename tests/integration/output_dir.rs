@@ -474,6 +474,57 @@ fn the_memory_check_honours_ulimit_v() {
     }
 }
 
+/// A run sampled every minute for a month makes hundreds of megabytes of
+/// CSV tables: they are written row by row, and the estimate counts the
+/// timelines and charts that stay in memory. Under an address-space limit
+/// a little above the estimate (what the program maps before it starts,
+/// about 11 MB, and a margin) the run completes; a little below, it is
+/// refused up front with exit 2 and leaves nothing behind.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_run_sampled_every_minute_fits_its_estimate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::ron(&common::Knobs {
+        always_on: 20,
+        desktops: 20,
+        days: 30,
+        sample: "1m",
+        ..Default::default()
+    });
+    std::fs::write(dir.path().join("minutes.ron"), &text).unwrap();
+    let estimate = patchsim::app::estimate_memory(&common::estate_of(&text), false).bytes;
+    let run = |limit_kib: u64| {
+        Command::new("sh")
+            .args([
+                "-c",
+                &format!(
+                    "ulimit -v {limit_kib} && exec '{}' run minutes.ron -q --out out",
+                    env!("CARGO_BIN_EXE_patchsim")
+                ),
+            ])
+            .current_dir(dir.path())
+            .output()
+            .expect("sh runs")
+    };
+    let o = run(estimate / 1024 + 24 * 1024);
+    assert_ok(&o);
+    let csv = std::fs::metadata(dir.path().join("out/load.csv")).expect("load.csv");
+    assert!(
+        csv.len() > estimate,
+        "load.csv alone ({} bytes) outweighs the estimate ({estimate})",
+        csv.len()
+    );
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    let o = run(estimate / 1024);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("samples × "),
+        "the per-sample cost is named: {}",
+        stderr(&o)
+    );
+    assert_eq!(names(dir.path()), ["minutes.ron"]);
+}
+
 /// `--trace-clients` names clients the scenario has.
 #[test]
 fn trace_clients_out_of_range_are_refused() {
