@@ -96,8 +96,10 @@ fn seeds_of(out: &Path) -> Vec<String> {
     seeds
 }
 
-/// `validate` into a pipe whose reader stops after one line, and `explain`
-/// and `run` (and help) into a full device: no panic, no exit code 101.
+/// `validate` into a pipe whose reader stops after one line, and every
+/// command that prints (and help) into a full device: no panic, no exit
+/// code 101, an error about standard output; a run that cannot print its
+/// summary leaves the earlier output in place.
 #[test]
 fn a_closed_or_full_stdout_ends_without_a_panic() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -125,26 +127,55 @@ fn a_closed_or_full_stdout_ends_without_a_panic() {
         println!("skipped the /dev/full half: no /dev/full");
         return;
     }
-    for args in [
-        vec!["explain", file.to_str().unwrap(), "--client", "3"],
-        vec!["run", file.to_str().unwrap(), "--out", "out"],
-        vec!["--help"],
-        vec!["run", "--help"],
-    ] {
-        let o = Command::new(env!("CARGO_BIN_EXE_patchsim"))
-            .args(&args)
+    // The earlier output of seed 7, which a run of seed 8 that cannot
+    // print its summary must leave as it was.
+    assert_ok(&patchsim(
+        &["run", file.to_str().unwrap(), "--out", "out", "-q"],
+        dir.path(),
+    ));
+    let out = dir.path().join("out");
+    assert_eq!(seeds_of(&out), ["seed=7"]);
+    let before = tree(&out);
+    let full = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_patchsim"))
+            .args(args)
             .current_dir(dir.path())
             .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
             .output()
-            .expect("patchsim runs");
+            .expect("patchsim runs")
+    };
+    for args in [
+        vec!["explain", file.to_str().unwrap(), "--client", "3"],
+        vec!["run", file.to_str().unwrap(), "--out", "out", "--seed", "8"],
+        vec!["validate", file.to_str().unwrap()],
+        vec!["diff", "out", "out"],
+        vec!["completions", "bash"],
+        vec!["--help"],
+        vec!["run", "--help"],
+    ] {
+        let o = full(&args);
         assert_no_panic(&o);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let text = stderr(&o);
         assert!(
-            stderr(&o).contains("error: cannot write standard output: No space left on device"),
-            "{}",
-            stderr(&o)
+            text.contains("error: cannot write standard output: No space left on device"),
+            "{args:?}: {text}"
+        );
+        // About standard output, not about a directory.
+        assert!(
+            !text.contains("free some space") && !text.contains("--out on"),
+            "{args:?}: {text}"
         );
     }
+    // The run printed nothing, so it put nothing in place, and says so.
+    let o = full(&["run", file.to_str().unwrap(), "--out", "out", "--seed", "8"]);
+    assert!(
+        stderr(&o).contains("; nothing was written, out is as it was"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(tree(&out) == before, "the earlier output is as it was");
+    assert_eq!(names(dir.path()), ["out", "s.ron"]);
 }
 
 /// Mounts a tmpfs of `bytes` at `at` (root only); false if it cannot.
