@@ -255,11 +255,20 @@ impl Console<'_> {
                 self.closed = true;
                 Ok(())
             }
-            Err(source) => Err(Error::Output {
-                path: "standard output".to_string(),
-                source,
-            }),
+            Err(source) => Err(Error::Stdout { source, out: None }),
         }
+    }
+
+    /// As [`print`](Console::print), for a command about to put its
+    /// output in `out`: a failure says `out` is as it was.
+    fn print_before(&mut self, text: &str, out: &Path) -> Result<(), Error> {
+        self.print(text).map_err(|e| match e {
+            Error::Stdout { source, .. } => Error::Stdout {
+                source,
+                out: Some(out.display().to_string()),
+            },
+            e => e,
+        })
     }
 
     fn error(&mut self, e: &Error) -> ExitCode {
@@ -570,17 +579,20 @@ fn run_command(
         force: flags.force,
         input: path,
         busy_above: Some(flags.busy_above),
+        // The summary is printed before the output is put in place: if it
+        // cannot be, the earlier output stays.
+        before_commit: (!flags.quiet).then(|| {
+            let (estate, bar, out) = (&estate, &bar, flags.out);
+            Box::new(move |outcome: &crate::model::Outcome, files: &[PathBuf]| {
+                bar.finish_and_clear();
+                let summary = output::summary_with(estate, outcome, flags.busy_above);
+                console.print_before(&output::summary_text(&summary, files), out)
+            }) as app::BeforeCommit<'_>
+        }),
     };
     let result = app::run_to_dir(&estate, flags.out, request);
     bar.finish_and_clear();
-    let (outcome, files) = result?;
-    if !flags.quiet {
-        console.print(&output::summary_text(
-            &output::summary_with(&estate, &outcome, flags.busy_above),
-            &files,
-        ))?;
-    }
-    Ok(())
+    result.map(|_| ())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -617,15 +629,15 @@ fn sweep_command(
     bar.finish_and_clear();
     let result = result?;
     let files = study::write_into(&mut staging, &result)?;
-    staging.commit(Some(interrupt))?;
     if !quiet {
-        console.print(&if result.is_whole() {
+        let text = if result.is_whole() {
             study::table_text(&result, &files)
         } else {
             study::shard_text(&result, &files)
-        })?;
+        };
+        console.print_before(&text, out)?;
     }
-    Ok(())
+    staging.commit(Some(interrupt))
 }
 
 fn merge_command(
@@ -643,11 +655,10 @@ fn merge_command(
         .collect::<Result<Vec<_>, _>>()?;
     let whole = study::merge(parts, &names)?;
     let files = study::write_into(&mut staging, &whole)?;
-    staging.commit(Some(interrupt))?;
     if !quiet {
-        console.print(&study::table_text(&whole, &files))?;
+        console.print_before(&study::table_text(&whole, &files), out)?;
     }
-    Ok(())
+    staging.commit(Some(interrupt))
 }
 
 fn size_command(
@@ -705,20 +716,23 @@ fn size_command(
             staging.write(name, text.as_bytes())?;
         }
     }
-    if let Some(staging) = staging {
-        staging.commit(Some(interrupt))?;
-    }
     if !quiet {
         let mut text = crate::size::size_text(&sizing);
-        if let Some(dir) = out {
-            text += &format!(
-                "wrote size.csv, size.html and size.json to {}\n",
-                dir.display()
-            );
+        match out {
+            Some(dir) => {
+                text += &format!(
+                    "wrote size.csv, size.html and size.json to {}\n",
+                    dir.display()
+                );
+                console.print_before(&text, dir)?;
+            }
+            None => console.print(&text)?,
         }
-        console.print(&text)?;
     }
-    Ok(())
+    match staging {
+        Some(staging) => staging.commit(Some(interrupt)),
+        None => Ok(()),
+    }
 }
 
 /// Which client `explain` tells.

@@ -28,6 +28,16 @@ pub enum Error {
         /// Why.
         source: std::io::Error,
     },
+    /// Standard output could not be written (exit code 1). A command
+    /// that writes an output directory prints before it puts its output
+    /// in place, so that directory (`out`) is as it was.
+    #[error("cannot write standard output: {source}{}", unchanged_note(out.as_deref()))]
+    Stdout {
+        /// Why.
+        source: std::io::Error,
+        /// The output directory left as it was, if the command has one.
+        out: Option<String>,
+    },
     /// The output directory cannot take patchsim's files without losing
     /// someone else's (exit code 2): nothing is overwritten without `--force`.
     #[error("{path}: {reason}")]
@@ -132,6 +142,16 @@ fn output_hint(e: &std::io::Error) -> &'static str {
              must fit) or choose an --out on another file system"
         }
         _ => "",
+    }
+}
+
+/// What a failure to print left of the command's output directory.
+fn unchanged_note(out: Option<&str>) -> String {
+    match out {
+        Some(dir) => format!(
+            "; nothing was written, {dir} is as it was (--quiet prints nothing to standard output)"
+        ),
+        None => String::new(),
     }
 }
 

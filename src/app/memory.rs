@@ -6,9 +6,17 @@
 //! read by the simulation. The figures are peak resident sizes measured
 //! with `/usr/bin/time -v` on release builds, each rounded up: 100,000 and 400,000 clients (2 updates, 1 deployment) give
 //! the per-client cost, 40 updates and 20 deployments the per-update and
-//! per-deployment ones, 144,000 samples the cost of a timeline row. The
-//! latency histograms (per cohort, per server, per deployment) are counted
-//! apart, at their exact size: a cohort's can outweigh its clients.
+//! per-deployment ones. The per-sample costs are the rows a run records
+//! and the charts and report made from them (the CSV tables are written
+//! to disk row by row and cost nothing): 43,201 and 172,801 samples (30
+//! and 120 days at one minute) with 1 and 8 deployments, updates and
+//! management points measured about 460 bytes a sample per deployment,
+//! 50 per update and 410 per server; 200 deployments, 2,000 updates and
+//! 100 servers at 8 samples their fixed costs (charts and report
+//! sections: about 230 KB a deployment, 9 KB an update, 75 KB a
+//! server). The latency histograms (per
+//! cohort, per server, per deployment) are counted apart, at their exact
+//! size: a cohort's can outweigh its clients.
 //!
 //! What a run may use is the smallest of the machine's available memory,
 //! the memory limit of the process's control group (a container's, a
@@ -22,17 +30,30 @@ use crate::check;
 use crate::estate::Estate;
 
 /// Fixed cost: the program, the scenario, the output writers.
-pub const BASE_BYTES: u64 = 8 << 20;
+pub const BASE_BYTES: u64 = 12 << 20;
 /// Per client: its state, its random stream, its pending events.
 pub const BYTES_PER_CLIENT: u64 = 850;
 /// Per client and update: true, reported and sent state.
 pub const BYTES_PER_CLIENT_UPDATE: u64 = 4;
 /// Per client and deployment: its assignment and cached states.
 pub const BYTES_PER_CLIENT_DEPLOYMENT: u64 = 240;
-/// Per sample and deployment: the timeline row, its CSV line, its charts.
+/// Per deployment, whatever the samples: its two charts' axes and
+/// legends, its section of the report and of the summary.
+pub const BYTES_PER_DEPLOYMENT: u64 = 256 << 10;
+/// Per update, whatever the clients: its record and its lines in the
+/// resolved scenario, the summary and the report.
+pub const BYTES_PER_UPDATE: u64 = 10 << 10;
+/// Per server (state systems, WAN links and gateways included), whatever
+/// the samples: its load chart's axes and legend, its part of the report.
+pub const BYTES_PER_SERVER: u64 = 96 << 10;
+/// Per sample and deployment: the
+/// timeline row, its two charts, their copies in the report.
 pub const BYTES_PER_DEPLOYMENT_ROW: u64 = 512;
-/// Per sample and update: the per-update timeline row and its CSV line.
-pub const BYTES_PER_UPDATE_ROW: u64 = 128;
+/// Per sample and update: the per-update timeline row.
+pub const BYTES_PER_UPDATE_ROW: u64 = 64;
+/// Per sample and server (state systems, WAN links and cloud management
+/// gateways included): the load row, its chart, its copy in the report.
+pub const BYTES_PER_SERVER_ROW: u64 = 448;
 
 /// What a run needs, and why.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +66,8 @@ pub struct MemoryEstimate {
     pub per_client: u64,
     /// Timeline samples.
     pub samples: u64,
+    /// Bytes per sample: the rows of every timeline, and the charts.
+    pub per_sample: u64,
     /// Latency histograms: three per cohort and two per cohort a
     /// deployment targets, one per server, two per deployment, one for
     /// messages.
@@ -57,11 +80,12 @@ impl fmt::Display for MemoryEstimate {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "estimate: {} clients × {} (with their updates and deployments{}) + {} samples + {} latency histograms × {}",
+            "estimate: {} clients × {} (with their updates and deployments{}) + {} samples × {} (timelines and charts) + {} latency histograms × {}",
             self.clients,
             human_bytes(self.per_client),
             if self.checked { " and --check" } else { "" },
             self.samples,
+            human_bytes(self.per_sample),
             self.histograms,
             human_bytes(crate::model::MsHistogram::bytes())
         )
@@ -80,26 +104,43 @@ pub fn estimate_memory(estate: &Estate, checked: bool) -> MemoryEstimate {
         per_client += check::BYTES_PER_CLIENT + check::BYTES_PER_CLIENT_DEPLOYMENT * deployments;
     }
     let samples = estate.duration.as_ms() / estate.sample_interval.as_ms().max(1) + 1;
-    let per_sample = BYTES_PER_DEPLOYMENT_ROW * deployments + BYTES_PER_UPDATE_ROW * updates;
     let cohorts = estate.cohorts.len() as u64;
     let servers = (estate.management_points.len()
         + estate.update_points.len()
         + estate.distribution_points.len()
         + estate.primaries.len()) as u64;
+    // Every server has a load row a sample, the WAN links and gateways too;
+    // in a hierarchy each primary has a row per deployment as well (no
+    // chart).
+    let loaded = servers + (estate.locations.len() + estate.gateways.len()) as u64;
+    let site_rows = if estate.hierarchy {
+        deployments * estate.primaries.len() as u64
+    } else {
+        0
+    };
+    let per_sample = BYTES_PER_DEPLOYMENT_ROW * deployments
+        + std::mem::size_of::<crate::model::SampleRow>() as u64 * site_rows
+        + BYTES_PER_UPDATE_ROW * updates
+        + BYTES_PER_SERVER_ROW * loaded;
     // A histogram takes memory once it records: those of a cohort and a
     // deployment only where the deployment targets the cohort.
     let targeted: u64 = (estate.deployments.iter())
         .map(|d| d.targets.len() as u64)
         .sum();
     let histograms = 3 * cohorts + 2 * targeted + servers + 2 * deployments + 1;
+    let fixed = BASE_BYTES
+        + BYTES_PER_DEPLOYMENT * deployments
+        + BYTES_PER_UPDATE * updates
+        + BYTES_PER_SERVER * loaded;
     MemoryEstimate {
-        bytes: BASE_BYTES
+        bytes: fixed
             .saturating_add(clients.saturating_mul(per_client))
             .saturating_add(samples.saturating_mul(per_sample))
             .saturating_add(histograms.saturating_mul(crate::model::MsHistogram::bytes())),
         clients,
         per_client,
         samples,
+        per_sample,
         histograms,
         checked,
     }
@@ -250,6 +291,46 @@ mod tests {
         let estate = crate::scenario::build(raw, "half.ron").expect("valid");
         let estimate = estimate_memory(&estate, false);
         assert_eq!(estimate.histograms, 200 * 3 + 100 * 2 + servers + 2 + 1);
+    }
+
+    /// Every server's load row and chart count per sample, a gateway's
+    /// too; a timeline row of a primary is a plain row, without a chart.
+    #[test]
+    fn every_server_counts_per_sample() {
+        let text = |gateways: &str| {
+            format!(
+                r#"Scenario(
+                name: "servers", start: "2026-11-09T00:00:00Z", duration: "30d", sample_interval: "1m",
+                servers: Servers(management_points: [ManagementPoint(name: "mp")],
+                                 update_points: [UpdatePoint(name: "sup")],
+                                 distribution_points: [DistributionPoint(name: "dp")]{gateways}),
+                cohorts: [Cohort(name: "c", count: 10, management_point: "mp",
+                                 update_point: "sup", distribution_point: "dp")],
+                updates: [Update(id: "KB1", size: "10MB", release: "2026-11-09T01:00:00Z")],
+                deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["c"],
+                                         created: "2026-11-09T02:00:00Z")],
+            )"#
+            )
+        };
+        let estimate = |text: &str| {
+            let raw = crate::scenario::parse(text, "s.ron").expect("parses");
+            estimate_memory(&crate::scenario::build(raw, "s.ron").expect("valid"), false)
+        };
+        let plain = estimate(&text(""));
+        assert_eq!(plain.samples, 30 * 1440 + 1);
+        // MP, SUP, DP and the state system.
+        assert_eq!(
+            plain.per_sample,
+            BYTES_PER_DEPLOYMENT_ROW + BYTES_PER_UPDATE_ROW + 4 * BYTES_PER_SERVER_ROW
+        );
+        let gateway = estimate(&text(
+            r#", cloud_management_gateways: [CloudManagementGateway(name: "cmg")]"#,
+        ));
+        assert_eq!(
+            gateway.bytes - plain.bytes,
+            BYTES_PER_SERVER + plain.samples * BYTES_PER_SERVER_ROW
+        );
+        assert!(std::mem::size_of::<crate::model::SampleRow>() <= 128);
     }
 
     #[test]

@@ -147,7 +147,14 @@ pub struct RunRequest<'a> {
     /// Utilization (a share) at or above which a server counts as busy in
     /// the summary; `None`: 80 %.
     pub busy_above: Option<f64>,
+    /// Called with the outcome and the files once every file is written,
+    /// before the output is put in place (to print the summary): its
+    /// error leaves the output directory as it was.
+    pub before_commit: Option<BeforeCommit<'a>>,
 }
+
+/// See [`RunRequest::before_commit`].
+pub type BeforeCommit<'a> = Box<dyn FnOnce(&Outcome, &[PathBuf]) -> Result<(), Error> + 'a>;
 
 /// How a run ended.
 #[derive(Debug)]
@@ -298,6 +305,9 @@ pub fn run_to_dir(
         &outcome,
         busy_above,
     )?);
+    if let Some(before) = request.before_commit {
+        before(&outcome, &files)?;
+    }
     staging.commit(request.interrupt)?;
     Ok((outcome, files))
 }

@@ -54,6 +54,26 @@ impl<'e> Recorder<'e> {
         }
     }
 
+    /// Makes room for every row of a run's timelines at once: `samples`
+    /// samples of `deployments` rows (and `site_rows` in a hierarchy),
+    /// `updates` and `servers` rows each. A timeline grown by doubling
+    /// would hold up to twice its size in address space, which a limit on
+    /// it (`ulimit -v`) counts; where that much cannot be had at once, the
+    /// timelines grow as they go.
+    pub(crate) fn reserve_timelines(
+        &mut self,
+        samples: usize,
+        deployments: usize,
+        site_rows: usize,
+        updates: usize,
+        servers: usize,
+    ) {
+        let _ = (self.timeline).try_reserve_exact(samples.saturating_mul(deployments));
+        let _ = (self.site_timeline).try_reserve_exact(samples.saturating_mul(site_rows));
+        let _ = (self.update_timeline).try_reserve_exact(samples.saturating_mul(updates));
+        let _ = (self.load).try_reserve_exact(samples.saturating_mul(servers));
+    }
+
     /// Sends trace records to `tracer` from now on.
     pub(crate) fn set_tracer(&mut self, tracer: Tracer<'e>) {
         self.tracer = Some(tracer);

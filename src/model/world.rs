@@ -109,6 +109,21 @@ impl<'e> World<'e> {
             unquiet: Vec::new(),
             windows: Schedule::per_cohort(estate),
         };
+        let samples = estate.end().as_ms() / estate.sample_interval.as_ms().max(1) + 1;
+        let deployments = estate.deployments.len();
+        let site_rows = if estate.hierarchy {
+            deployments * estate.primaries.len()
+        } else {
+            0
+        };
+        let servers = world.servers.count() + estate.locations.len() + estate.gateways.len();
+        (world.recorder).reserve_timelines(
+            usize::try_from(samples).unwrap_or(usize::MAX),
+            deployments,
+            site_rows,
+            estate.updates.len(),
+            servers,
+        );
         world.count_initial_cells();
         for c in 0..world.clients.len() {
             world.refresh_current(ClientId(c as u32));

@@ -9,6 +9,8 @@
 //! rows without an edit here. No comment line: the provenance is in
 //! `summary.json`, beside the files.
 
+use std::io::{self, Write};
+
 use chrono::Duration;
 
 use crate::engine::SimTime;
@@ -69,18 +71,31 @@ pub fn load_columns() -> Vec<String> {
     .to_vec()
 }
 
-/// Writes a table: the header, the rows.
-fn table(header: &[String], rows: impl Iterator<Item = Vec<String>>) -> String {
-    let mut out = Vec::new();
-    {
-        let mut w = csv::Writer::from_writer(&mut out);
-        w.write_record(header).expect("writing to memory");
-        for rec in rows {
-            debug_assert_eq!(rec.len(), header.len());
-            w.write_record(&rec).expect("writing to memory");
-        }
-        w.flush().expect("writing to memory");
+/// Writes a table, the header then the rows, to `out` as it goes: a
+/// table can be far bigger than the timeline it is read from, so it is
+/// never held whole in memory.
+fn table(
+    out: &mut dyn Write,
+    header: &[String],
+    rows: impl Iterator<Item = Vec<String>>,
+) -> io::Result<()> {
+    let io = |e: csv::Error| match e.into_kind() {
+        csv::ErrorKind::Io(e) => e,
+        other => io::Error::other(format!("{other:?}")),
+    };
+    let mut w = csv::Writer::from_writer(out);
+    w.write_record(header).map_err(io)?;
+    for rec in rows {
+        debug_assert_eq!(rec.len(), header.len());
+        w.write_record(&rec).map_err(io)?;
     }
+    w.flush()
+}
+
+/// A table written into memory, as text.
+fn in_memory(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> String {
+    let mut out = Vec::new();
+    write(&mut out).expect("writing to memory");
     String::from_utf8(out).expect("csv is utf-8")
 }
 
@@ -135,6 +150,15 @@ fn state_rows(
 /// database, and in a hierarchy each primary's), deployment, true and
 /// reported view and state, the clients in it.
 pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
+    in_memory(|out| write_compliance_csv(out, estate, outcome))
+}
+
+/// [`compliance_csv`], written to `out` row by row.
+pub fn write_compliance_csv(
+    out: &mut dyn Write,
+    estate: &Estate,
+    outcome: &Outcome,
+) -> io::Result<()> {
     let per_time = estate.deployments.len().max(1);
     let sites = estate.primaries.len();
     let mut ordered = Vec::with_capacity(outcome.timeline.len() + outcome.site_timeline.len());
@@ -204,12 +228,21 @@ pub fn compliance_csv(estate: &Estate, outcome: &Outcome) -> String {
                 .map(move |tail| fixed.iter().cloned().chain(tail).collect::<Vec<_>>())
                 .collect::<Vec<_>>()
         });
-    table(&compliance_columns(), rows)
+    table(out, &compliance_columns(), rows)
 }
 
 /// `updates.csv`: per sample time, update, view and state, the clients in
 /// it, over all clients.
 pub fn updates_csv(estate: &Estate, outcome: &Outcome) -> String {
+    in_memory(|out| write_updates_csv(out, estate, outcome))
+}
+
+/// [`updates_csv`], written to `out` row by row.
+pub fn write_updates_csv(
+    out: &mut dyn Write,
+    estate: &Estate,
+    outcome: &Outcome,
+) -> io::Result<()> {
     let rows = outcome.update_timeline.iter().flat_map(|row| {
         let [ms, h, stamp] = times(estate, row.time);
         let id = estate.updates[row.update.index()].id.clone();
@@ -234,7 +267,7 @@ pub fn updates_csv(estate: &Estate, outcome: &Outcome) -> String {
             })
             .collect::<Vec<_>>()
     });
-    table(&update_columns(), rows)
+    table(out, &update_columns(), rows)
 }
 
 /// `load.csv`: per sample time and server, each measure: `down` (1 while a
@@ -244,6 +277,11 @@ pub fn updates_csv(estate: &Estate, outcome: &Outcome) -> String {
 /// server handles (one that arrived at it during the run) `arrived`,
 /// `served` and `rejected` in the interval.
 pub fn load_csv(estate: &Estate, outcome: &Outcome) -> String {
+    in_memory(|out| write_load_csv(out, estate, outcome))
+}
+
+/// [`load_csv`], written to `out` row by row.
+pub fn write_load_csv(out: &mut dyn Write, estate: &Estate, outcome: &Outcome) -> io::Result<()> {
     let rows = outcome.load.iter().flat_map(|row| {
         let server = &outcome.servers[row.server];
         let [ms, h, stamp] = times(estate, row.time);
@@ -281,7 +319,7 @@ pub fn load_csv(estate: &Estate, outcome: &Outcome) -> String {
             })
             .collect::<Vec<_>>()
     });
-    table(&load_columns(), rows)
+    table(out, &load_columns(), rows)
 }
 
 #[cfg(test)]

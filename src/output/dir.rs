@@ -429,6 +429,31 @@ impl Staging {
         Ok(shown)
     }
 
+    /// Writes one file with `write`, through a buffer, and syncs it;
+    /// returns where it will be.
+    pub fn write_with(
+        &mut self,
+        name: &str,
+        write: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>,
+    ) -> Result<PathBuf, Error> {
+        let shown = self.final_path(name);
+        let io = |source| Error::Output {
+            path: shown.display().to_string(),
+            source,
+        };
+        let file = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(self.path().join(name))
+            .map_err(io)?;
+        let mut buffered = std::io::BufWriter::with_capacity(1 << 16, file);
+        write(&mut buffered).map_err(io)?;
+        let file = buffered.into_inner().map_err(|e| io(e.into_error()))?;
+        file.sync_all().map_err(io)?;
+        self.names.push(name.to_string());
+        Ok(shown)
+    }
+
     /// Counts a file that another writer wrote (and synced) into
     /// [`path`](Staging::path); returns where it will be.
     pub fn adopt(&mut self, name: &str) -> PathBuf {

@@ -19,6 +19,7 @@ mod load_charts;
 mod report;
 mod trace;
 
+use std::io::{self, Write};
 use std::path::PathBuf;
 
 pub use charts::{Chart, Subject, charts, charts_with, slug};
@@ -75,40 +76,108 @@ pub fn run_files_with(
     outcome: &Outcome,
     busy_above: f64,
 ) -> Vec<(String, String)> {
-    let summary = summary_with(estate, outcome, busy_above);
-    let charts = charts_with(estate, outcome, busy_above);
-    let scenario = scenario_ron(estate);
-    let report = report_html(estate, &summary, &charts, &scenario);
-    let mut files = vec![
-        (
-            "compliance.csv".to_string(),
-            compliance_csv(estate, outcome),
-        ),
-        ("updates.csv".to_string(), updates_csv(estate, outcome)),
-        ("load.csv".to_string(), load_csv(estate, outcome)),
-        (
-            "summary.json".to_string(),
-            json::summary_text_json(&summary),
-        ),
-        ("scenario.ron".to_string(), scenario),
-        ("report.html".to_string(), report),
-    ];
-    files.extend(charts.into_iter().map(|c| (c.file_name, c.svg)));
-    files
+    let mut files = InMemory(Vec::new());
+    emit_run(&mut files, estate, outcome, busy_above).expect("writing to memory");
+    files.0
 }
 
 /// Writes a run's files ([`run_files`]) into a staging directory and
-/// returns where they will be once it is committed.
+/// returns where they will be once it is committed. Each file is written
+/// as it is made, the CSV tables row by row: only the charts and the
+/// report are ever whole in memory.
 pub fn write_run(
     staging: &mut Staging,
     estate: &Estate,
     outcome: &Outcome,
     busy_above: f64,
 ) -> Result<Vec<PathBuf>, Error> {
-    run_files_with(estate, outcome, busy_above)
-        .into_iter()
-        .map(|(name, text)| staging.write(&name, text.as_bytes()))
-        .collect()
+    let mut files = Staged {
+        staging,
+        paths: Vec::new(),
+    };
+    emit_run(&mut files, estate, outcome, busy_above)?;
+    Ok(files.paths)
+}
+
+/// Writes `t` whole.
+fn text(t: &str) -> impl FnMut(&mut dyn Write) -> io::Result<()> + '_ {
+    move |w| w.write_all(t.as_bytes())
+}
+
+/// Where a run's files go, one at a time and in order.
+trait Sink {
+    /// Puts the file `name`, whose content `write` writes.
+    fn put(
+        &mut self,
+        name: &str,
+        write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), Error>;
+}
+
+/// Files as text, in memory.
+struct InMemory(Vec<(String, String)>);
+
+impl Sink for InMemory {
+    fn put(
+        &mut self,
+        name: &str,
+        write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), Error> {
+        let mut bytes = Vec::new();
+        write(&mut bytes).expect("writing to memory");
+        let text = String::from_utf8(bytes).expect("outputs are utf-8");
+        self.0.push((name.to_string(), text));
+        Ok(())
+    }
+}
+
+/// Files written into a staging directory.
+struct Staged<'s> {
+    staging: &'s mut Staging,
+    paths: Vec<PathBuf>,
+}
+
+impl Sink for Staged<'_> {
+    fn put(
+        &mut self,
+        name: &str,
+        write: &mut dyn FnMut(&mut dyn Write) -> io::Result<()>,
+    ) -> Result<(), Error> {
+        self.paths.push(self.staging.write_with(name, write)?);
+        Ok(())
+    }
+}
+
+/// Makes a run's files, in [`run_files`]' order, and puts each in `sink`
+/// as soon as it is made.
+fn emit_run(
+    sink: &mut dyn Sink,
+    estate: &Estate,
+    outcome: &Outcome,
+    busy_above: f64,
+) -> Result<(), Error> {
+    sink.put("compliance.csv", &mut |w| {
+        csv::write_compliance_csv(w, estate, outcome)
+    })?;
+    sink.put("updates.csv", &mut |w| {
+        csv::write_updates_csv(w, estate, outcome)
+    })?;
+    sink.put("load.csv", &mut |w| csv::write_load_csv(w, estate, outcome))?;
+    let summary = summary_with(estate, outcome, busy_above);
+    sink.put(
+        "summary.json",
+        &mut text(&json::summary_text_json(&summary)),
+    )?;
+    let scenario = scenario_ron(estate);
+    sink.put("scenario.ron", &mut text(&scenario))?;
+    let charts = charts_with(estate, outcome, busy_above);
+    let report = report_html(estate, &summary, &charts, &scenario);
+    sink.put("report.html", &mut text(&report))?;
+    drop(report);
+    for chart in charts {
+        sink.put(&chart.file_name, &mut text(&chart.svg))?;
+    }
+    Ok(())
 }
 
 /// The resolved scenario, with the provenance as a comment: running it
@@ -119,4 +188,44 @@ pub fn scenario_ron(estate: &Estate) -> String {
         provenance(estate),
         estate.source.text
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The files `run` writes, streamed one by one into the staging
+    /// directory, are byte for byte those `run_files` makes in memory.
+    #[test]
+    fn written_files_are_the_files_in_memory() {
+        let text = r#"Scenario(
+            name: "files", start: "2026-11-09T00:00:00Z", duration: "2d",
+            sync: Sync(manual: ["2026-11-09T01:30:00Z"]),
+            servers: Servers(management_points: [ManagementPoint(name: "mp")], update_points: [UpdatePoint(name: "sup")],
+                             distribution_points: [DistributionPoint(name: "dp")]),
+            cohorts: [Cohort(name: "c", count: 20, management_point: "mp", update_point: "sup", distribution_point: "dp")],
+            updates: [Update(id: "KB1", size: "10MB", release: "2026-11-09T01:00:00Z")],
+            deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["c"],
+                                     created: "2026-11-09T02:00:00Z", deadline: "2026-11-09T10:00:00Z")],
+        )"#;
+        let raw = crate::scenario::parse(text, "files.ron").expect("parses");
+        let estate = crate::scenario::build(raw, "files.ron").expect("valid");
+        let outcome = crate::model::run(&estate, Default::default()).expect("never stopped");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let out = dir.path().join("out");
+        let mut staging = Staging::begin(&out, Kind::Run, false, &[]).expect("begins");
+        let written =
+            write_run(&mut staging, &estate, &outcome, DEFAULT_BUSY_ABOVE).expect("writes");
+        staging.commit(None).expect("commits");
+        let in_memory = run_files(&estate, &outcome);
+        assert_eq!(written.len(), in_memory.len());
+        for (path, (name, text)) in written.iter().zip(&in_memory) {
+            assert_eq!(path, &out.join(name));
+            assert_eq!(
+                &std::fs::read_to_string(path).expect("reads"),
+                text,
+                "{name}"
+            );
+        }
+    }
 }

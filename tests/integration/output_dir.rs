@@ -96,8 +96,10 @@ fn seeds_of(out: &Path) -> Vec<String> {
     seeds
 }
 
-/// `validate` into a pipe whose reader stops after one line, and `explain`
-/// and `run` (and help) into a full device: no panic, no exit code 101.
+/// `validate` into a pipe whose reader stops after one line, and every
+/// command that prints (and help) into a full device: no panic, no exit
+/// code 101, an error about standard output; a run that cannot print its
+/// summary leaves the earlier output in place.
 #[test]
 fn a_closed_or_full_stdout_ends_without_a_panic() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -125,26 +127,55 @@ fn a_closed_or_full_stdout_ends_without_a_panic() {
         println!("skipped the /dev/full half: no /dev/full");
         return;
     }
-    for args in [
-        vec!["explain", file.to_str().unwrap(), "--client", "3"],
-        vec!["run", file.to_str().unwrap(), "--out", "out"],
-        vec!["--help"],
-        vec!["run", "--help"],
-    ] {
-        let o = Command::new(env!("CARGO_BIN_EXE_patchsim"))
-            .args(&args)
+    // The earlier output of seed 7, which a run of seed 8 that cannot
+    // print its summary must leave as it was.
+    assert_ok(&patchsim(
+        &["run", file.to_str().unwrap(), "--out", "out", "-q"],
+        dir.path(),
+    ));
+    let out = dir.path().join("out");
+    assert_eq!(seeds_of(&out), ["seed=7"]);
+    let before = tree(&out);
+    let full = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_patchsim"))
+            .args(args)
             .current_dir(dir.path())
             .stdout(std::fs::File::create("/dev/full").expect("/dev/full"))
             .output()
-            .expect("patchsim runs");
+            .expect("patchsim runs")
+    };
+    for args in [
+        vec!["explain", file.to_str().unwrap(), "--client", "3"],
+        vec!["run", file.to_str().unwrap(), "--out", "out", "--seed", "8"],
+        vec!["validate", file.to_str().unwrap()],
+        vec!["diff", "out", "out"],
+        vec!["completions", "bash"],
+        vec!["--help"],
+        vec!["run", "--help"],
+    ] {
+        let o = full(&args);
         assert_no_panic(&o);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        let text = stderr(&o);
         assert!(
-            stderr(&o).contains("error: cannot write standard output: No space left on device"),
-            "{}",
-            stderr(&o)
+            text.contains("error: cannot write standard output: No space left on device"),
+            "{args:?}: {text}"
+        );
+        // About standard output, not about a directory.
+        assert!(
+            !text.contains("free some space") && !text.contains("--out on"),
+            "{args:?}: {text}"
         );
     }
+    // The run printed nothing, so it put nothing in place, and says so.
+    let o = full(&["run", file.to_str().unwrap(), "--out", "out", "--seed", "8"]);
+    assert!(
+        stderr(&o).contains("; nothing was written, out is as it was"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(tree(&out) == before, "the earlier output is as it was");
+    assert_eq!(names(dir.path()), ["out", "s.ron"]);
 }
 
 /// Mounts a tmpfs of `bytes` at `at` (root only); false if it cannot.
@@ -472,6 +503,57 @@ fn the_memory_check_honours_ulimit_v() {
         );
         assert!(names(dir.path()) == ["big.ron"], "{command}");
     }
+}
+
+/// A run sampled every minute for a month makes hundreds of megabytes of
+/// CSV tables: they are written row by row, and the estimate counts the
+/// timelines and charts that stay in memory. Under an address-space limit
+/// a little above the estimate (what the program maps before it starts,
+/// about 11 MB, and a margin) the run completes; a little below, it is
+/// refused up front with exit 2 and leaves nothing behind.
+#[test]
+#[cfg(target_os = "linux")]
+fn a_run_sampled_every_minute_fits_its_estimate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::ron(&common::Knobs {
+        always_on: 20,
+        desktops: 20,
+        days: 30,
+        sample: "1m",
+        ..Default::default()
+    });
+    std::fs::write(dir.path().join("minutes.ron"), &text).unwrap();
+    let estimate = patchsim::app::estimate_memory(&common::estate_of(&text), false).bytes;
+    let run = |limit_kib: u64| {
+        Command::new("sh")
+            .args([
+                "-c",
+                &format!(
+                    "ulimit -v {limit_kib} && exec '{}' run minutes.ron -q --out out",
+                    env!("CARGO_BIN_EXE_patchsim")
+                ),
+            ])
+            .current_dir(dir.path())
+            .output()
+            .expect("sh runs")
+    };
+    let o = run(estimate / 1024 + 24 * 1024);
+    assert_ok(&o);
+    let csv = std::fs::metadata(dir.path().join("out/load.csv")).expect("load.csv");
+    assert!(
+        csv.len() > estimate,
+        "load.csv alone ({} bytes) outweighs the estimate ({estimate})",
+        csv.len()
+    );
+    std::fs::remove_dir_all(dir.path().join("out")).unwrap();
+    let o = run(estimate / 1024);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("samples × "),
+        "the per-sample cost is named: {}",
+        stderr(&o)
+    );
+    assert_eq!(names(dir.path()), ["minutes.ron"]);
 }
 
 /// `--trace-clients` names clients the scenario has.
