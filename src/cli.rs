@@ -168,7 +168,8 @@ pub enum Command {
         /// at every configuration).
         #[arg(long, short, default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=10_000))]
         replications: u32,
-        /// Share of a configuration's runs that must meet every goal.
+        /// Share of a configuration's runs that must meet every goal: above
+        /// 0 and at most 1.
         #[arg(long, default_value_t = 1.0)]
         pass_share: f64,
         /// Worker threads (default: the available cores).

@@ -19,7 +19,7 @@ use comfy_table::{CellAlignment, Table};
 use serde_json::Value;
 
 use crate::error::{Error, StudyError};
-use crate::output::{format_duration, thousands};
+use crate::output::{format_duration, plural as count, thousands};
 use crate::study::{self, Study, t_975};
 
 /// What a directory holds.
@@ -569,11 +569,6 @@ fn bottleneck(run: &Value) -> String {
             )
         }
     }
-}
-
-/// `n word`, with an `s` unless `n` is 1.
-fn count(n: usize, word: &str) -> String {
-    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
 /// What one pass over seeds cannot tell apart from a change.

@@ -691,11 +691,16 @@ pub fn size_text(s: &Sizing) -> String {
     let runs: u32 = s.evaluations.iter().map(|e| e.runs).sum();
     let _ = writeln!(
         out,
-        "searched {} of {} configurations ({} runs, {} replications each; the rest follow from monotonicity)",
+        "searched {} of {} ({}, {} each{})",
         s.evaluations.len(),
-        s.configurations,
-        runs,
-        s.replications
+        crate::output::plural(s.configurations, "configuration"),
+        crate::output::plural(runs as usize, "run"),
+        crate::output::plural(s.replications as usize, "replication"),
+        if s.evaluations.len() < s.configurations {
+            "; the rest follow from monotonicity"
+        } else {
+            ""
+        }
     );
     match s.cheapest {
         Some(i) => {

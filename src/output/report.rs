@@ -13,6 +13,12 @@ use comfy_table::{CellAlignment, Table};
 use super::json::{Percentiles, ServerSummary, Summary};
 use crate::model::PhaseReason;
 
+/// `1 replication`, `2 replications`: `n` and `word`, with an `s` unless
+/// `n` is 1.
+pub fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
 /// `2d 04h`, `3h 20m`, `45m`, `12s` from hours.
 pub fn format_duration(hours: f64) -> String {
     let secs = (hours * 3600.0).round() as u64;

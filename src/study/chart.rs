@@ -220,6 +220,7 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
             .expect("drawing to memory");
         let mut entries = Vec::new();
         let mut fewer = false;
+        let mut never = false;
         for s in 0..inner {
             let colour = COLOURS[s % COLOURS.len()];
             let offset = if inner > 1 {
@@ -271,10 +272,28 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
             }))
             .expect("drawing to memory");
             fewer |= pts.iter().any(|&(_, e)| !every(e));
+            // A point no run reached has no mean to draw: a cross on the
+            // axis marks it, so that it is not read as left out.
+            let unreached: Vec<f64> = (0..n_x)
+                .filter(|&x| values[x * inner + s].mean.is_none())
+                .map(|x| x as f64 + offset)
+                .collect();
+            ch.draw_series(
+                (unreached.iter()).map(|&x| Cross::new((x, 0.0), 6, colour.stroke_width(2))),
+            )
+            .expect("drawing to memory");
+            never |= !unreached.is_empty();
         }
         if fewer {
             entries.push((
                 "hollow: mean of the runs that reached it, not all (table: n=k)".to_string(),
+                RGBColor(120, 120, 120),
+                false,
+            ));
+        }
+        if never {
+            entries.push((
+                "× on the axis: no run reached it at that point".to_string(),
                 RGBColor(120, 120, 120),
                 false,
             ));
@@ -293,8 +312,8 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
         footer
             .draw_text(
                 &format!(
-                    "{reached}mean and 95 % CI over {} replications · {}",
-                    m.replications,
+                    "{reached}mean and 95 % CI over {} · {}",
+                    crate::output::plural(m.replications as usize, "replication"),
                     study.provenance()
                 ),
                 &("sans-serif", 12).into_font().color(&BLACK.mix(0.7)),
@@ -391,8 +410,8 @@ fn curve_chart(study: &Study, d: usize, view: &str, curves: &[(usize, &super::Cu
         .and_then(|s| s.deployments.get(d).map(|x| x.name.clone()))
         .unwrap_or_else(|| format!("deployment {d}"));
     let title = format!(
-        "{name}: {view} compliant share by point, mean and 95 % band over {} runs",
-        m.replications
+        "{name}: {view} compliant share by point, mean and 95 % band over {}",
+        crate::output::plural(m.replications as usize, "run")
     );
     let mut svg = String::new();
     {

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use comfy_table::{CellAlignment, Table};
 
 use super::{Estimate, Study};
+use crate::output::plural;
 
 /// A table's cell: mean ± 95 % half-width (`mean (0–high)` for an
 /// interval cut at 0), `(n=k)` when only k of the replications have a
@@ -79,11 +80,10 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
     );
     let _ = writeln!(
         out,
-        "{} point{} × {} replications = {} runs (common random numbers: replication r has the same seed at every point)",
-        m.points.len(),
-        if m.points.len() == 1 { "" } else { "s" },
-        m.replications,
-        m.runs
+        "{} × {} = {} (common random numbers: replication r has the same seed at every point)",
+        plural(m.points.len(), "point"),
+        plural(m.replications as usize, "replication"),
+        plural(m.runs, "run")
     );
     let _ = writeln!(
         out,

@@ -1231,6 +1231,61 @@ fn size_finds_the_cheapest_configuration() {
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("no configuration meets the goal"), "{text}");
     assert!(!text.contains("deadline"), "{text}");
+    assert!(
+        text.contains(
+            "searched 1 of 2 configurations (1 run, 1 replication each; the rest follow from \
+             monotonicity)"
+        ),
+        "{text}"
+    );
+    // Every configuration run: no rest to follow.
+    let o = patchsim(
+        &[
+            "size",
+            f,
+            "--goal",
+            "no rejects",
+            "--knob",
+            "servers.distribution_points[dp].max_connections=64",
+            "-r",
+            "2",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("searched 1 of 1 configuration (2 runs, 2 replications each)\n"),
+        "{text}"
+    );
+    // --pass-share is above 0 and at most 1, as docs/cli.md says.
+    for share in ["0", "1.5"] {
+        let o = patchsim(
+            &[
+                "size",
+                f,
+                "--goal",
+                "no rejects",
+                "--knob",
+                "servers.distribution_points[dp].max_connections=64",
+                "--pass-share",
+                share,
+            ],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("--pass-share must be above 0 and at most 1"),
+            "{}",
+            stderr(&o)
+        );
+    }
+    let docs = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/cli.md"))
+        .expect("docs/cli.md");
+    let row = (docs.lines())
+        .find(|l| l.starts_with("| `--pass-share S` |"))
+        .expect("the --pass-share row");
+    assert!(row.contains("above 0 and at most 1"), "{row}");
 
     let o = patchsim(
         &[
@@ -1297,6 +1352,64 @@ fn intervals_of_metrics_are_cut_at_zero() {
         .collect();
     assert!(negative.is_empty(), "y axis below zero: {negative:?}");
     assert!(svg.contains("cut at 0"), "the legend says so");
+}
+
+/// A chart marks a point where no run reached its milestone, instead of
+/// leaving it out as if it had not been run; the printed table says "1
+/// replication", not "1 replications".
+#[test]
+fn charts_mark_the_points_no_run_reached() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    let plan = study::plan(&file, params(&[POLL]), 1).unwrap_or_else(|e| panic!("{e}"));
+    let column = (plan.columns.iter())
+        .position(|c| c.name == "hours_to_50_true")
+        .expect("a column");
+    let width = plan.columns.len();
+    // Reached at the first point (30m), not at the second (120m).
+    let runs = (0..2)
+        .map(|point| {
+            let mut values = vec![None; width];
+            values[column] = (point == 0).then_some(60.0);
+            study::RunRow {
+                point,
+                replication: 0,
+                seed: study::replication_seed(7, 0),
+                values,
+            }
+        })
+        .collect();
+    let result = study::Study::new(&plan, None, runs);
+    let out = dir.path().join("study");
+    study::write(&out, &result).unwrap_or_else(|e| panic!("{e}"));
+    let svg = std::fs::read_to_string(out.join("chart-hours_to_50_true.svg")).expect("chart");
+    // (The legend wraps its lines.)
+    assert!(
+        svg.contains("× on the axis: no run\n") && svg.contains("reached it at that point\n"),
+        "{svg}"
+    );
+    // The cross: two diagonal strokes of the series' colour (error bars
+    // and grid lines are level or upright).
+    let attr = |l: &str, name: &str| -> i64 {
+        let at = l.find(&format!(" {name}=\"")).expect(name) + name.len() + 3;
+        l[at..]
+            .split('"')
+            .next()
+            .unwrap()
+            .parse()
+            .expect("a number")
+    };
+    let diagonal = (svg.lines())
+        .filter(|l| l.starts_with("<line") && l.contains(r##"stroke="#1F77B4""##))
+        .filter(|l| attr(l, "x1") != attr(l, "x2") && attr(l, "y1") != attr(l, "y2"))
+        .count();
+    assert_eq!(diagonal, 2, "{svg}");
+    assert!(svg.contains("over 1 replication ·"), "{svg}");
+    let table = study::table_text(&result, &[]);
+    assert!(
+        table.contains("2 points × 1 replication = 2 runs (common"),
+        "{table}"
+    );
 }
 
 /// SIGINT and SIGTERM stop `patchsim size` while it searches, as they
