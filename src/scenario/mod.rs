@@ -27,6 +27,7 @@ pub use set::{
     Override, apply as apply_sets, check_path, is_server_count, set_server_count, split_values,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
+pub(crate) use validate::unprintable;
 pub use validate::{MAX_CLIENTS, MAX_SERVERS, Problem, resolved_text, validate};
 
 use crate::error::ScenarioError;

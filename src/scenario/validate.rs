@@ -2415,7 +2415,7 @@ fn gradually(ck: &mut Checker, path: &str, over: Dur) -> SimDuration {
 /// A control character (`Cc`), a line or paragraph separator, or an
 /// invisible format character (`Cf`: zero-width spaces and joiners, marks
 /// and overrides of text direction, the byte-order mark, ...).
-fn unprintable(c: char) -> bool {
+pub(crate) fn unprintable(c: char) -> bool {
     c.is_control()
         || matches!(
             c,
