@@ -55,7 +55,100 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
     if value["tool"] != "patchsim" {
         return Err(bad(&path, "not a summary written by patchsim".into()));
     }
+    check_summary(&value).map_err(|why| {
+        bad(
+            &path,
+            format!("not a summary written by patchsim: {why}; compare the summaries runs wrote"),
+        )
+    })?;
     Ok(Side::Run(value))
+}
+
+/// Whether `v` has what every run's summary has, counts that are counts:
+/// the fields the comparison reads, each of its type; the totals, the
+/// servers' numbers and the deployments' counts not negative. `Err` names
+/// the first field that is not so.
+fn check_summary(v: &Value) -> Result<(), String> {
+    for key in ["version", "scenario", "scenario_hash"] {
+        if !v[key].is_string() {
+            return Err(format!("it has no `{key}` text"));
+        }
+    }
+    if !v["seed"].is_u64() {
+        return Err("it has no `seed` (a whole number)".into());
+    }
+    let Some(totals) = v["totals"].as_object() else {
+        return Err("it has no `totals`".into());
+    };
+    if let Some((key, n)) = totals.iter().find(|(_, n)| !n.is_u64()) {
+        return Err(format!("`totals.{key}` is {n}, not a count"));
+    }
+    for list in ["deployments", "servers"] {
+        let Some(entries) = v[list].as_array() else {
+            return Err(format!("it has no `{list}` list"));
+        };
+        for (i, entry) in entries.iter().enumerate() {
+            if !entry["name"].is_string() {
+                return Err(format!("`{list}[{i}]` has no `name`"));
+            }
+            let counts: Vec<(String, &Value)> = match list {
+                // Its numbers, nested ones too (the queue waits'
+                // percentiles): none is below 0.
+                "servers" => numbers(entry, ""),
+                // Hours may be negative (compliant before its creation);
+                // clients are counted.
+                _ => (["targeted", "unknown_at_end", "final_true", "final_reported"].iter())
+                    .flat_map(|key| numbers(&entry[*key], key))
+                    .collect(),
+            };
+            if let Some((key, n)) = counts
+                .iter()
+                .find(|(_, n)| n.as_f64().is_none_or(|x| x < 0.0))
+            {
+                return Err(format!("`{list}[{i}].{key}` is {n}, not a count"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The numbers in `v` (itself, or the values of an object, nested), each
+/// with its path under `path`.
+fn numbers<'v>(v: &'v Value, path: &str) -> Vec<(String, &'v Value)> {
+    match v {
+        Value::Number(_) => vec![(path.to_string(), v)],
+        Value::Object(fields) => fields
+            .iter()
+            .flat_map(|(k, x)| {
+                let here = if path.is_empty() {
+                    k.clone()
+                } else {
+                    format!("{path}.{k}")
+                };
+                numbers(x, &here)
+            })
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// `text` with its control and invisible characters escaped (`\u{1b}`):
+/// names come from files, and a terminal would act on them.
+fn printable(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if crate::scenario::unprintable(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// Adds a row, every cell printable.
+fn add(t: &mut Table, cells: Vec<String>) {
+    t.add_row(cells.iter().map(|c| printable(c)).collect::<Vec<_>>());
 }
 
 /// Compares two runs or two studies; the text to print.
@@ -156,13 +249,13 @@ fn number_delta(a: &Value, b: &Value) -> String {
 }
 
 fn describe(dir: &Path, v: &Value) -> String {
-    format!(
+    printable(&format!(
         "{}: {} seed {} hash {}",
         dir.display(),
         v["scenario"].as_str().unwrap_or("?"),
         v["seed"],
         v["scenario_hash"].as_str().unwrap_or("?")
-    )
+    ))
 }
 
 /// The entries of a list of objects, by their `name`.
@@ -210,29 +303,35 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
                 for (share, _) in fields {
                     let hx = &x[key][share];
                     let hy = &y[key][share];
-                    t.add_row(vec![
-                        if first {
-                            name.to_string()
-                        } else {
-                            String::new()
-                        },
-                        format!("{} {label}", share.replace("pct_", "") + "%"),
-                        hours(hx),
-                        hours(hy),
-                        hours_delta(hx, hy),
-                    ]);
+                    add(
+                        &mut t,
+                        vec![
+                            if first {
+                                name.to_string()
+                            } else {
+                                String::new()
+                            },
+                            format!("{} {label}", share.replace("pct_", "") + "%"),
+                            hours(hx),
+                            hours(hy),
+                            hours_delta(hx, hy),
+                        ],
+                    );
                     first = false;
                 }
             }
         }
         for key in ["compliant_pct_true", "compliant_pct_reported"] {
-            t.add_row(vec![
-                String::new(),
-                key.replace("compliant_pct_", "% compliant at the end, "),
-                number(&x[key]),
-                number(&y[key]),
-                number_delta(&x[key], &y[key]),
-            ]);
+            add(
+                &mut t,
+                vec![
+                    String::new(),
+                    key.replace("compliant_pct_", "% compliant at the end, "),
+                    number(&x[key]),
+                    number(&y[key]),
+                    number_delta(&x[key], &y[key]),
+                ],
+            );
         }
     }
     right(&mut t, 2);
@@ -255,17 +354,20 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
             if vx == vy {
                 return;
             }
-            t.add_row(vec![
-                if first {
-                    name.to_string()
-                } else {
-                    String::new()
-                },
-                measure.to_string(),
-                number(vx),
-                number(vy),
-                delta,
-            ]);
+            add(
+                &mut t,
+                vec![
+                    if first {
+                        name.to_string()
+                    } else {
+                        String::new()
+                    },
+                    measure.to_string(),
+                    number(vx),
+                    number(vy),
+                    delta,
+                ],
+            );
             first = false;
         };
         if x.is_null() || y.is_null() {
@@ -296,8 +398,8 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
     right(&mut t, 2);
     out.push_str(&format!(
         "\nbottleneck: A {}; B {}\n",
-        bottleneck(a),
-        bottleneck(b)
+        printable(&bottleneck(a)),
+        printable(&bottleneck(b))
     ));
     push_section(&mut out, "servers (the numbers that differ)", &t);
 
@@ -325,12 +427,15 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
         };
         let (vx, vy) = (side(a), side(b));
         if vx != vy {
-            t.add_row(vec![
-                key.clone(),
-                number(&vx),
-                number(&vy),
-                number_delta(&vx, &vy),
-            ]);
+            add(
+                &mut t,
+                vec![
+                    key.clone(),
+                    number(&vx),
+                    number(&vy),
+                    number_delta(&vx, &vy),
+                ],
+            );
         }
     }
     right(&mut t, 1);
@@ -395,7 +500,7 @@ fn settings_table(
     found.extend(more);
     let mut t = table(&["setting", "A", "B"]);
     for (path, va, vb) in found.iter().take(MAX_SETTINGS) {
-        t.add_row(vec![path.clone(), va.clone(), vb.clone()]);
+        add(&mut t, vec![path.clone(), va.clone(), vb.clone()]);
     }
     let mut out = String::from("\n");
     push_section(&mut out, title, &t);
@@ -508,22 +613,25 @@ fn locations(a: &Value, b: &Value) -> String {
                 ));
             }
             for (k, (measure, vx, vy)) in rows.into_iter().enumerate() {
-                t.add_row(vec![
-                    if first {
-                        place.to_string()
-                    } else {
-                        String::new()
-                    },
-                    if k == 0 {
-                        name.to_string()
-                    } else {
-                        String::new()
-                    },
-                    measure.to_string(),
-                    hours(vx),
-                    hours(vy),
-                    hours_delta(vx, vy),
-                ]);
+                add(
+                    &mut t,
+                    vec![
+                        if first {
+                            place.to_string()
+                        } else {
+                            String::new()
+                        },
+                        if k == 0 {
+                            name.to_string()
+                        } else {
+                            String::new()
+                        },
+                        measure.to_string(),
+                        hours(vx),
+                        hours(vy),
+                        hours_delta(vx, vy),
+                    ],
+                );
                 first = false;
             }
         }
@@ -695,10 +803,10 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
     for (name, dir, m) in [("A", da, ma), ("B", db, mb)] {
         out += &format!(
             "{name} = {}: {} seed {} hash {}, {} × {}\n",
-            dir.display(),
-            m.scenario,
+            printable(&dir.display().to_string()),
+            printable(&m.scenario),
             m.seed,
-            m.scenario_hash,
+            printable(&m.scenario_hash),
             count(m.points.len(), "point"),
             count(m.replications as usize, "replication")
         );
@@ -787,8 +895,8 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
         out += &format!(
             "the grids differ (A: {}; B: {}) and share no point: points are paired by \
              position\n",
-            grid(ma),
-            grid(mb)
+            printable(&grid(ma)),
+            printable(&grid(mb))
         );
     } else {
         for p in axes.iter().filter(|p| !both_sweep(p)) {
@@ -860,7 +968,7 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
             .map(|i| point_name(s, i))
             .collect();
         if !alone.is_empty() {
-            out += &format!("points only {name} has: {}\n", alone.join("; "));
+            out += &format!("points only {name} has: {}\n", printable(&alone.join("; ")));
         }
     }
     let shown: Vec<(usize, usize, String)> = a
@@ -976,8 +1084,12 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
                 String::new()
             };
             rows.push([
-                if k == 0 { label.clone() } else { String::new() },
-                name.clone(),
+                if k == 0 {
+                    printable(&label)
+                } else {
+                    String::new()
+                },
+                printable(name),
                 cells_a,
                 cells_b,
                 diff_text,

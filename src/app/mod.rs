@@ -459,6 +459,9 @@ pub fn slowest(estate: &Estate, deployment: Option<&str>) -> Result<Slowest, Err
     };
     let outcome = model::run(estate, options).expect("a run without a stop hook completes");
     let name = estate.deployments[d].name.clone();
+    if outcome.deployments[d].created.is_none() {
+        return Err(never_created(estate, &outcome, d));
+    }
     let done = installed.iter().flatten().count() as u64;
     let (client, at) = (installed.iter().enumerate())
         .filter_map(|(c, t)| Some((c as u32, (*t)?)))
@@ -477,6 +480,50 @@ pub fn slowest(estate: &Estate, deployment: Option<&str>) -> Result<Slowest, Err
         hours: at.since(created).as_ms() as f64 / 3.6e6,
         compliant: done,
     })
+}
+
+/// Why `--client slowest --deployment` cannot rank by deployment `d`: the
+/// run never created it (its rule never made it, or its phase never
+/// began); which deployments of its rule or phased deployment were.
+fn never_created(estate: &Estate, outcome: &Outcome, d: usize) -> Error {
+    let spec = &estate.deployments[d];
+    let (why, kin): (String, Vec<usize>) = match (spec.rule, &spec.phase) {
+        (_, Some(phase)) => (
+            format!("its phase {} never began", phase.number),
+            std::iter::once(phase.first.index())
+                .chain((0..estate.deployments.len()).filter(|&k| {
+                    estate.deployments[k]
+                        .phase
+                        .as_ref()
+                        .is_some_and(|p| p.first == phase.first)
+                }))
+                .collect(),
+        ),
+        (Some(rule), None) => (
+            format!(
+                "its automatic deployment rule '{}' did not make it",
+                estate.rules[usize::from(rule)].name
+            ),
+            (0..estate.deployments.len())
+                .filter(|&k| estate.deployments[k].rule == Some(rule))
+                .collect(),
+        ),
+        (None, None) => unreachable!("a deployment of the scenario's own is created"),
+    };
+    let made: Vec<&str> = (kin.into_iter())
+        .filter(|&k| outcome.deployments[k].created.is_some())
+        .map(|k| estate.deployments[k].name.as_str())
+        .collect();
+    let made = if made.is_empty() {
+        "none of its kind was".to_string()
+    } else {
+        format!("created were: {}", made.join(", "))
+    };
+    Error::BadExplainChoice(format!(
+        "--deployment '{}': the deployment was never created in this run ({why} before the \
+         end); {made}",
+        spec.name
+    ))
 }
 
 /// [`explain`] of the [`slowest`] client, after a line saying which it is.

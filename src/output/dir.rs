@@ -12,7 +12,9 @@
 //! [`Staging::commit`] removes what it wrote. Knows nothing of formats.
 //!
 //! Files beside `--out` (for `--out DIR`): `.DIR.patchsim-lock` while a
-//! command holds the directory, `.DIR.patchsim-new-XXXXXX` while it writes.
+//! command holds the directory, `.DIR.patchsim-new-XXXXXX` while it writes
+//! (`DIR` shortened and hashed if it is too long for these; see
+//! [`side_name`]).
 //! A process killed outright (`kill -9`, a power cut) can leave the
 //! staging directory behind; the next command into `DIR` removes it.
 
@@ -343,14 +345,15 @@ impl Staging {
                 ".patchsim-new-".to_string(),
             )
         } else {
+            let side = side_name(&name);
             (
-                parent.join(format!(".{name}.patchsim-lock")),
+                parent.join(format!(".{side}.patchsim-lock")),
                 parent.clone(),
-                format!(".{name}.patchsim-new-"),
+                format!(".{side}.patchsim-new-"),
             )
         };
         let lock = Lock::take(&lock_path, out)?;
-        remove_stale(&stage_in, &prefix);
+        remove_stale(&stage_in, &prefix, (!mount).then_some(real.as_path()));
         // Looked at again under the lock: another command may have put its
         // output in place since.
         let meta = fs::metadata(&real).ok();
@@ -601,22 +604,39 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     fs::File::open(dir)?.sync_all()
 }
 
+/// The longest name of a file or directory (`NAME_MAX` on Linux's file
+/// systems).
+const NAME_MAX: usize = 255;
+
+/// The part of `--out`'s name that the names beside it carry
+/// (`.NAME.patchsim-lock`, `.NAME.patchsim-new-XXXXXX`): the name itself,
+/// or, where that would make them longer than a file name may be, its
+/// first bytes, `~` and 16 hex digits of a hash of the whole name, so that
+/// every command into the same `--out` uses the same names.
+fn side_name(name: &str) -> String {
+    const ROOM: usize = NAME_MAX - ".".len() - ".patchsim-new-XXXXXX".len();
+    if name.len() <= ROOM {
+        return name.to_string();
+    }
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    let hash: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+    let mut keep = ROOM - "~".len() - hash.len();
+    while !name.is_char_boundary(keep) {
+        keep -= 1;
+    }
+    format!("{}~{hash}", &name[..keep])
+}
+
 /// Removes staging directories (`PREFIX` and six letters or digits) that a
-/// killed command left in `dir`, and puts back an earlier output that a
-/// crash left aside. Called with the lock held, so none is in use.
-fn remove_stale(dir: &Path, prefix: &str) {
+/// killed command left in `dir`, and puts back at `out` (`None`: for a
+/// mount point, staged inside it) an earlier output that a crash left
+/// aside. Called with the lock held, so none is in use.
+fn remove_stale(dir: &Path, prefix: &str, out: Option<&Path>) {
     let Ok(entries) = fs::read_dir(dir) else {
         return;
     };
     let old_prefix = prefix.replacen(".patchsim-new-", ".patchsim-old-", 1);
-    let out = if prefix == ".patchsim-new-" {
-        None
-    } else {
-        prefix
-            .strip_prefix('.')
-            .and_then(|p| p.strip_suffix(".patchsim-new-"))
-            .map(|name| dir.join(name))
-    };
     let is_suffix = |s: &str| s.len() == 6 && s.bytes().all(|b| b.is_ascii_alphanumeric());
     for entry in entries.filter_map(Result::ok) {
         let name = entry.file_name().to_string_lossy().into_owned();
@@ -627,7 +647,7 @@ fn remove_stale(dir: &Path, prefix: &str) {
         if name.strip_prefix(prefix).is_some_and(is_suffix) {
             let _ = fs::remove_dir_all(entry.path());
         } else if name.strip_prefix(&old_prefix).is_some_and(is_suffix) {
-            match &out {
+            match out {
                 Some(out) if fs::symlink_metadata(out).is_err() => {
                     let _ = fs::rename(entry.path(), out);
                 }
@@ -733,6 +753,23 @@ fn is_output(dir: &Path, kind: Kind) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A name that leaves room for the suffixes is kept; a longer one is
+    /// cut at a character and told apart by its hash, the same every time.
+    #[test]
+    fn side_names_fit_a_file_name() {
+        assert_eq!(side_name("out"), "out");
+        let room = "c".repeat(234);
+        assert_eq!(side_name(&room), room);
+        for name in ["c".repeat(235), "c".repeat(255), "é".repeat(127)] {
+            let side = side_name(&name);
+            assert_eq!(side, side_name(&name));
+            assert!((233..=234).contains(&side.len()), "{side}");
+            assert!(format!(".{side}.patchsim-new-XXXXXX").len() <= NAME_MAX);
+            assert!(name.starts_with(side.split('~').next().unwrap()));
+        }
+        assert_ne!(side_name(&"c".repeat(240)), side_name(&"c".repeat(241)));
+    }
 
     #[test]
     fn each_kind_owns_its_file_names() {

@@ -28,6 +28,7 @@ pub use set::{
     split_values,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
+pub(crate) use validate::unprintable;
 pub use validate::{MAX_CLIENTS, MAX_SERVERS, Problem, resolved_text, validate};
 
 use crate::error::ScenarioError;

@@ -270,9 +270,18 @@ fn set_field(base: &Scenario, steps: &[Step], path: &str, value: &str) -> Result
             other => other.to_string(),
         })
     };
-    let first = match with(value) {
-        Ok(s) => return Ok(s),
-        Err(e) => e,
+    // The value's text goes in the field's place only if it is one value
+    // and nothing more: text that closes the field or hides a comma in a
+    // comment would change other fields.
+    let first = match spans::one_value(value) {
+        Ok(()) => match with(value) {
+            Ok(s) => return Ok(s),
+            Err(e) => e,
+        },
+        Err(why) => format!(
+            "not one value of the field ({why}); write the value alone, as in the scenario \
+             file"
+        ),
     };
     // A text value (a duration, a size, a name) may leave out its quotes.
     let quoted = unquoted(value).map(|v| with(&v));

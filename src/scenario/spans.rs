@@ -42,6 +42,59 @@ pub(super) fn value_at(text: &str, at: usize) -> Option<Span> {
     Some(i..value_end(b, i)?)
 }
 
+/// Checks that `text` (without surrounding whitespace) is exactly one
+/// value: its strings closed, each bracket closed by its own kind, no
+/// comment (which could hide a bracket or a comma from a reader that
+/// skips it) and nothing after it. Put in a field's place, such a value
+/// cannot reach past its field. `Err` says what is wrong.
+pub(super) fn one_value(text: &str) -> Result<(), String> {
+    let b = text.as_bytes();
+    let mut open = Vec::new();
+    let mut i = 0;
+    while i < b.len() {
+        let starts_word = i == 0 || !(b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'_');
+        match b[i] {
+            b'"' | b'\'' => {
+                i = quoted_end(b, i).ok_or("a quote is not closed")?;
+                continue;
+            }
+            b'r' if starts_word && matches!(b.get(i + 1), Some(b'"' | b'#')) => {
+                i = raw_end(b, i).ok_or("a raw string is not closed")?;
+                continue;
+            }
+            b'/' if matches!(b.get(i + 1), Some(b'/' | b'*')) => {
+                return Err("a comment is not allowed in a value".to_string());
+            }
+            c @ (b'(' | b'[' | b'{') => open.push(c),
+            c @ (b')' | b']' | b'}') => {
+                let opener = match c {
+                    b')' => b'(',
+                    b']' => b'[',
+                    _ => b'{',
+                };
+                if open.pop() != Some(opener) {
+                    return Err(format!(
+                        "'{}' closes no bracket opened before it",
+                        char::from(c)
+                    ));
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    if let Some(&c) = open.last() {
+        return Err(format!("'{}' is not closed", char::from(c)));
+    }
+    match value_at(text, 0) {
+        Some(span) if span.start == 0 && span.end == text.len() => Ok(()),
+        Some(span) if span.start == 0 => {
+            Err(format!("'{}' follows the value", text[span.end..].trim()))
+        }
+        _ => Err("it is not a value".to_string()),
+    }
+}
+
 /// The fields of the structure `span` holds (`Name(a: 1, b: 2)`,
 /// `(a: 1)`, `Name()`), or `None` if it is not a structure: a string, a
 /// number, a list, a name alone (`AlwaysOn`) or a tuple (`Fixed("3m")`).
@@ -319,6 +372,39 @@ Scenario(
             compact(TEXT, &field(TEXT, &top, "list")),
             r#"[Cohort(name: "x", count: 5), (name: "y", /* ) */ count: -1.5e3)]"#
         );
+    }
+
+    #[test]
+    fn one_value_and_nothing_more() {
+        for ok in [
+            "5",
+            "-1.5e3",
+            "\"a ) /* b\"",
+            "Fixed(\"3m\")",
+            "[\"KB1\", \"KB2\"]",
+            "ScheduledRestart(recurrence: Daily, start: \"10:00\")",
+            "Some(\"1h\")",
+            "r#\"a \" ) b\"#",
+            "AlwaysOn",
+        ] {
+            assert_eq!(one_value(ok), Ok(()), "{ok}");
+        }
+        for (bad, why) in [
+            ("5)", "')' closes no bracket opened before it"),
+            ("(5]", "']' closes no bracket opened before it"),
+            ("[5", "'[' is not closed"),
+            ("\"5", "a quote is not closed"),
+            (
+                "5 /* \" */, x: 1 /* \" */",
+                "a comment is not allowed in a value",
+            ),
+            ("5 // x", "a comment is not allowed in a value"),
+            ("5 6", "'6' follows the value"),
+            ("5, x: 1", "', x: 1' follows the value"),
+            (": 1", "it is not a value"),
+        ] {
+            assert_eq!(one_value(bad), Err(why.to_string()), "{bad}");
+        }
     }
 
     #[test]

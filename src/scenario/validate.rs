@@ -131,14 +131,13 @@ impl Checker {
     /// file, chart titles, file names of charts. A control character (a
     /// line break, a tab, an escape) would split or garble those lines, so
     /// names are printable text.
+    /// Invisible characters (a zero-width space, a byte-order mark, a
+    /// right-to-left override) are refused too: they would make two names
+    /// look alike, or a name look like another text.
     fn name(&mut self, path: &str, name: &str) {
-        if name.trim().is_empty() {
-            self.fail(path, "must not be empty");
-        } else if let Some((at, c)) = name
-            .chars()
-            .enumerate()
-            .find(|&(_, c)| c.is_control() || c == '\u{2028}' || c == '\u{2029}')
-        {
+        // Looked for before the emptiness: U+0085 and U+2028 are white
+        // space to `trim`.
+        if let Some((at, c)) = name.chars().enumerate().find(|&(_, c)| unprintable(c)) {
             self.fail(
                 path,
                 format!(
@@ -148,6 +147,8 @@ impl Checker {
                     at + 1
                 ),
             );
+        } else if name.trim().is_empty() {
+            self.fail(path, "must not be empty");
         }
     }
 
@@ -2432,4 +2433,35 @@ fn suspensions(
 fn gradually(ck: &mut Checker, path: &str, over: Dur) -> SimDuration {
     ck.duration(path, over.0, SimDuration::ZERO, SimDuration::from_days(30));
     over.0
+}
+
+/// A control character (`Cc`), a line or paragraph separator, or an
+/// invisible format character (`Cf`: zero-width spaces and joiners, marks
+/// and overrides of text direction, the byte-order mark, ...).
+pub(crate) fn unprintable(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{00AD}'
+                | '\u{0600}'..='\u{0605}'
+                | '\u{061C}'
+                | '\u{06DD}'
+                | '\u{070F}'
+                | '\u{0890}'..='\u{0891}'
+                | '\u{08E2}'
+                | '\u{180E}'
+                | '\u{200B}'..='\u{200F}'
+                | '\u{2028}'..='\u{202E}'
+                | '\u{2060}'..='\u{2064}'
+                | '\u{2066}'..='\u{206F}'
+                | '\u{FEFF}'
+                | '\u{FFF9}'..='\u{FFFB}'
+                | '\u{110BD}'
+                | '\u{110CD}'
+                | '\u{13430}'..='\u{1343F}'
+                | '\u{1BCA0}'..='\u{1BCA3}'
+                | '\u{1D173}'..='\u{1D17A}'
+                | '\u{E0001}'
+                | '\u{E0020}'..='\u{E007F}'
+        )
 }

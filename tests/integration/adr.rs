@@ -132,6 +132,32 @@ fn a_rule_deploys_what_the_sync_brought_when_it_ends() {
     );
 }
 
+/// `explain --client slowest` by a deployment the rule could make but did
+/// not says so, and names the ones it made, rather than that no client
+/// became compliant with it (`scenarios/adr.ron` with `--deployment
+/// 'Monthly security #2'` did).
+#[test]
+fn the_slowest_client_of_a_deployment_never_made_is_refused() {
+    // A second sync after the end: the rule could make a second group
+    // then, but that sync never comes.
+    let estate = estate_of(&text(MONTHLY).replace(
+        &format!(r#"manual: ["{SYNC}"]"#),
+        &format!(r#"manual: ["{SYNC}", "2026-12-20T19:30:00Z"]"#),
+    ));
+    assert_eq!(estate.deployments.len(), 2);
+    let err = patchsim::app::slowest(&estate, Some("monthly #2"))
+        .expect_err("never made")
+        .to_string();
+    assert_eq!(
+        err,
+        "--deployment 'monthly #2': the deployment was never created in this run (its \
+         automatic deployment rule 'monthly' did not make it before the end); created were: \
+         monthly #1"
+    );
+    let made = patchsim::app::slowest(&estate, Some("monthly #1")).expect("made");
+    assert_eq!(made.compliant, u64::from(CLIENTS));
+}
+
 #[test]
 fn superseded_and_old_updates_are_left_out_unless_asked_for() {
     // No date criterion, superseded allowed: October's (superseded by

@@ -282,6 +282,50 @@ fn check_flag_passes_a_sound_run() {
     assert!(dir.path().join("out/summary.json").exists());
 }
 
+/// A `--set` value is one value of its field: text that would close the
+/// field, or hide a comma in a comment, cannot reach another field, and
+/// the error names the `--set`. A text value without quotes is still read
+/// as text, whatever it holds.
+#[test]
+fn a_set_value_stays_in_its_field() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
+    let file = file.to_str().unwrap();
+    let escape = r#"cohorts[0].count=5 /* " */, scheduled_restart: ScheduledRestart(recurrence: Daily, start: "10:00") /* " */"#;
+    for (set, expect) in [
+        (
+            "cohorts[0].count=5)",
+            "--set cohorts[0].count=5): '5)': not one value of the field (')' closes no bracket opened before it)",
+        ),
+        (escape, "(a comment is not allowed in a value)"),
+        (
+            "cohorts[0].count=5 6",
+            "not one value of the field ('6' follows the value)",
+        ),
+        ("cohorts[0].count=[5", "('[' is not closed)"),
+    ] {
+        let o = patchsim(&["validate", file, "--set", set], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{set}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{set}: {}", stderr(&o));
+    }
+    let o = patchsim(
+        &[
+            "run",
+            file,
+            "--set",
+            "deployments[0].name=Monthly security (#2) /* x */",
+            "-o",
+            "out",
+            "-q",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let resolved = std::fs::read_to_string(dir.path().join("out/scenario.ron")).unwrap();
+    assert!(resolved.contains(r#"name: "Monthly security (#2) /* x */""#));
+    assert!(!resolved.contains("scheduled_restart: ScheduledRestart("));
+}
+
 /// `run --set` overrides any field through the scenario's own types (enum
 /// payloads, lists, server counts), the resolved scenario records it, and
 /// a bad value is bad input that names the `--set`.

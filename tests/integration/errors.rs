@@ -350,6 +350,45 @@ const CASES: &[Case] = &[
         expect: &["cohorts[1].name: must be printable text", "found U+0009"],
     },
     Case {
+        what: "a name that is only a next-line character",
+        from: "name: \"desktops\"",
+        to: "name: \"\\u{85}\"",
+        expect: &[
+            "cohorts[1].name: must be printable text",
+            "found U+0085 at character 1",
+        ],
+    },
+    Case {
+        what: "a name that is only a line separator",
+        from: "name: \"test\",",
+        to: "name: \"\\u{2028}\",",
+        expect: &[
+            "name: must be printable text",
+            "found U+2028 at character 1",
+        ],
+    },
+    Case {
+        what: "an invisible name",
+        from: "name: \"desktops\"",
+        to: "name: \"\\u{200b}\"",
+        expect: &["cohorts[1].name: must be printable text", "found U+200B"],
+    },
+    Case {
+        what: "a byte-order mark in a deployment's name",
+        from: "name: \"cu\"",
+        to: "name: \"\\u{feff}cu\"",
+        expect: &[
+            "deployments[0].name: must be printable text",
+            "found U+FEFF at character 1",
+        ],
+    },
+    Case {
+        what: "a right-to-left override in a name",
+        from: "name: \"desktops\"",
+        to: "name: \"\\u{202e}evil\"",
+        expect: &["cohorts[1].name: must be printable text", "found U+202E"],
+    },
+    Case {
         what: "a WAN link slower than 1 kbps",
         from: "    cohorts: [",
         to: "    locations: [Location(name: \"leeds\", wan_link: WanLink(bandwidth: \"500bps\"))],\n    cohorts: [",

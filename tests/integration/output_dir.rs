@@ -556,6 +556,36 @@ fn a_run_sampled_every_minute_fits_its_estimate() {
     assert_eq!(names(dir.path()), ["minutes.ron"]);
 }
 
+/// An --out name as long as a file name may be (up to 255 bytes) takes
+/// a run, again and again: the lock and staging names beside it are cut
+/// to fit, and nothing is left beside it afterwards.
+#[test]
+fn a_long_out_name_fits_its_lock_and_staging() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = small(dir.path(), "s.ron", 7);
+    for len in [234, 240, 255] {
+        let out = "c".repeat(len);
+        for seed in ["1", "2"] {
+            let o = patchsim(
+                &[
+                    "run",
+                    file.to_str().unwrap(),
+                    "-q",
+                    "--out",
+                    &out,
+                    "--seed",
+                    seed,
+                ],
+                dir.path(),
+            );
+            assert_ok(&o);
+            assert_eq!(seeds_of(&dir.path().join(&out)), [format!("seed={seed}")]);
+        }
+        assert_eq!(names(dir.path()), [out.as_str(), "s.ron"]);
+        std::fs::remove_dir_all(dir.path().join(&out)).unwrap();
+    }
+}
+
 /// `--trace-clients` names clients the scenario has.
 #[test]
 fn trace_clients_out_of_range_are_refused() {

@@ -1100,6 +1100,60 @@ fn diff_shows_a_and_b_over_the_runs_it_compares() {
     assert_eq!(row[2], "+0.00 ± 0.00", "{text}");
 }
 
+/// `diff` compares only summaries a run wrote: one that lacks their
+/// fields (`{"tool": "patchsim"}` alone) or has a negative count is
+/// refused, naming the field; names read from the files are printed with
+/// their control and invisible characters escaped.
+#[test]
+fn diff_refuses_forged_summaries_and_escapes_names() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 5);
+    let o = patchsim(
+        &["run", file.to_str().unwrap(), "-o", "r", "-q"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let read = || -> serde_json::Value {
+        let text = std::fs::read_to_string(dir.path().join("r/summary.json")).expect("summary");
+        serde_json::from_str(&text).expect("json")
+    };
+    let forge = |name: &str, v: &serde_json::Value| {
+        let d = dir.path().join(name);
+        std::fs::create_dir_all(&d).expect("mkdir");
+        std::fs::write(d.join("summary.json"), v.to_string()).expect("write");
+    };
+    forge("bare", &serde_json::json!({"tool": "patchsim"}));
+    let mut negative = read();
+    negative["totals"]["installs"] = (-3).into();
+    forge("negative", &negative);
+    let mut server = read();
+    server["servers"][0]["served"] = (-1).into();
+    forge("server", &server);
+    for (other, wanted) in [
+        (
+            "bare",
+            "bare/summary.json: not a summary written by patchsim: it has no `version` text",
+        ),
+        ("negative", "`totals.installs` is -3, not a count"),
+        ("server", "`servers[0].served` is -1, not a count"),
+    ] {
+        let o = patchsim(&["diff", "r", other], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{other}: {}", stderr(&o));
+        assert!(stderr(&o).contains(wanted), "{other}: {}", stderr(&o));
+        assert!(o.stdout.is_empty());
+    }
+    let mut named = read();
+    named["deployments"][0]["name"] = "cu\u{1b}[31m\u{202e}".into();
+    named["scenario"] = "te\nst".into();
+    forge("named", &named);
+    let o = patchsim(&["diff", "r", "named"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains(r"cu\u{1b}[31m\u{202e} (B only)"), "{text}");
+    assert!(text.contains(r"named: te\u{a}st seed"), "{text}");
+    assert!(!text.contains(['\u{1b}', '\u{202e}']), "{text}");
+}
+
 /// `patchsim size` binary-searches a knob for the cheapest value that
 /// meets a goal, evaluates fewer configurations than the grid has, gives
 /// the same bytes for any number of workers, and refuses a bad goal.
