@@ -46,6 +46,27 @@ pub const DEFAULT_SCENARIO_NAME: &str = "scenarios/patch-tuesday.ron";
 /// the line, the column, the field path (`cohorts[0].count`) where known,
 /// and a hint for the common mistakes.
 pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
+    // Nothing but white space: said at the end of the file, where the
+    // reader ran out (it would say 1:1, however long the file).
+    if text.trim().is_empty() {
+        let line = 1 + text.matches('\n').count();
+        let col = 1 + text.rsplit('\n').next().map_or(0, |l| l.chars().count());
+        return Err(ScenarioError::Syntax {
+            file: origin.to_string(),
+            line,
+            col,
+            message: format!(
+                "unexpected end of the file: {}; write `Scenario(...)` \
+                 (docs/scenario-format.md)",
+                if text.is_empty() {
+                    "it is empty"
+                } else {
+                    "it holds no scenario, only white space"
+                }
+            ),
+            path: String::new(),
+        });
+    }
     let options =
         ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     let syntax = |e: ron::error::SpannedError, path: String| {

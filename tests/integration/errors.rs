@@ -549,6 +549,7 @@ fn every_bad_input_names_its_place_and_the_fix() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
 
+/// A file that cannot be read, is not UTF-8, or holds no scenario at all.
 #[test]
 fn unreadable_files_are_bad_input() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -568,6 +569,23 @@ fn unreadable_files_are_bad_input() {
         "latin1.ron",
         "a file that is not UTF-8",
         &["latin1.ron:2:13: the file is not UTF-8 text (byte 0xe9); save it as UTF-8"],
+    ));
+    // A file of white space only (1 MB of it) is read to its end, and
+    // said so there; an empty file too.
+    let blank = format!("\n  \n{}", " ".repeat(1_000_000));
+    std::fs::write(dir.path().join("blank.ron"), blank).expect("write");
+    wrong.extend(check_file(
+        dir.path(),
+        "blank.ron",
+        "a file of white space",
+        &["blank.ron:3:1000001: unexpected end of the file: it holds no scenario, only white space"],
+    ));
+    std::fs::write(dir.path().join("empty.ron"), "").expect("write");
+    wrong.extend(check_file(
+        dir.path(),
+        "empty.ron",
+        "an empty file",
+        &["empty.ron:1:1: unexpected end of the file: it is empty"],
     ));
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
 }
