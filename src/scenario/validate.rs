@@ -2222,13 +2222,16 @@ fn content_sources(ck: &mut Checker, path: &str, c: &Cohort) -> ContentSpec {
             ),
         );
     }
-    let peer_link = k.peer_link.unwrap_or(c.link);
-    if peer_link.0 < 1_000 {
+    // Left out, it is the cohort's link, which is checked as `link`.
+    if let Some(peer_link) = k.peer_link
+        && peer_link.0 < 1_000
+    {
         ck.fail(
             format!("{path}.peer_link"),
             format!("must be at least 1kbps, got {peer_link}"),
         );
     }
+    let peer_link = k.peer_link.unwrap_or(c.link);
     if let Some(size) = k.cache_size
         && size.0 < 1_000_000
     {

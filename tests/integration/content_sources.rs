@@ -433,6 +433,15 @@ fn content_settings_are_checked() {
         ),
         ""
     );
+    // A link too slow is the link's problem only: `peer_link`, left out,
+    // takes its value, but the user did not write it.
+    assert_eq!(
+        build(
+            r#"link: "1bps", content_sources: ContentSources(peer_cache: 0.5),"#,
+            ""
+        ),
+        "bad.ron: 1 problem\n  cohorts[0].link: must be at least 1kbps, got 1bps"
+    );
 }
 
 /// `scenarios/peer-cache.ron` shows each source against a branch that
