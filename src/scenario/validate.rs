@@ -175,6 +175,31 @@ impl Checker {
     }
 
     /// Resolves a reference by name, listing the known names when it fails.
+    /// A server and the further ones a list names (`path[j]`), known by
+    /// name in `known`: their indices, the first one first; an unknown
+    /// name is reported and left out, a repeated one reported.
+    fn fallbacks(
+        &mut self,
+        path: &str,
+        what: &str,
+        first: usize,
+        names: &[String],
+        known: &BTreeMap<&str, usize>,
+    ) -> Vec<usize> {
+        let mut list = vec![first];
+        for (j, name) in names.iter().enumerate() {
+            let at = format!("{path}[{j}]");
+            let Some(k) = self.lookup(&at, what, name, known) else {
+                continue;
+            };
+            if list.contains(&k) {
+                self.fail(at, format!("{what} '{name}' is already in the list"));
+            }
+            list.push(k);
+        }
+        list
+    }
+
     fn lookup(
         &mut self,
         path: &str,
@@ -1338,48 +1363,32 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                 &mps,
             )
             .unwrap_or(0);
-        let mut cohort_mps = vec![MpId(mp as u16)];
-        for (j, name) in c.fallback_management_points.iter().enumerate() {
-            let path = format!("{path}.fallback_management_points[{j}]");
-            let Some(m) = ck.lookup(&path, "management point", name, &mps) else {
-                continue;
-            };
-            let m = MpId(m as u16);
-            if cohort_mps.contains(&m) {
-                ck.fail(
-                    path,
-                    format!("management point '{name}' is already in the list"),
-                );
-            }
-            cohort_mps.push(m);
-        }
-        let mut cohort_sups = vec![SupId(
-            ck.lookup(
+        let cohort_mps = ck.fallbacks(
+            &format!("{path}.fallback_management_points"),
+            "management point",
+            mp,
+            &c.fallback_management_points,
+            &mps,
+        );
+        let sup = ck
+            .lookup(
                 &format!("{path}.update_point"),
                 "update point",
                 &c.update_point,
                 &sups,
             )
-            .unwrap_or(0) as u16,
-        )];
-        for (j, name) in c.fallback_update_points.iter().enumerate() {
-            let Some(s) = ck.lookup(
-                &format!("{path}.fallback_update_points[{j}]"),
+            .unwrap_or(0);
+        let cohort_sups: Vec<SupId> = ck
+            .fallbacks(
+                &format!("{path}.fallback_update_points"),
                 "update point",
-                name,
+                sup,
+                &c.fallback_update_points,
                 &sups,
-            ) else {
-                continue;
-            };
-            let s = SupId(s as u16);
-            if cohort_sups.contains(&s) {
-                ck.fail(
-                    format!("{path}.fallback_update_points[{j}]"),
-                    format!("update point '{name}' is already in the list"),
-                );
-            }
-            cohort_sups.push(s);
-        }
+            )
+            .into_iter()
+            .map(|s| SupId(s as u16))
+            .collect();
         let dp_path = format!("{path}.distribution_point");
         let dp = match (&c.distribution_point, &c.cloud_management_gateway) {
             (Some(name), None) => Some(
@@ -1452,7 +1461,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             power,
             link_bps: c.link.0,
             mp: MpId(mp as u16),
-            mp_fallbacks: cohort_mps.split_off(1),
+            mp_fallbacks: cohort_mps[1..].iter().map(|&m| MpId(m as u16)).collect(),
             sups: cohort_sups,
             dp: dp.map(|dp| DpId(dp as u16)),
             gateway,

@@ -233,36 +233,16 @@ pub fn signal_a_run(
     out: &str,
     signal: &str,
 ) -> Option<std::process::Output> {
-    if ignored_here(signal) {
-        eprintln!(
-            "SIG{signal} is ignored in this process (started in the background or under nohup) and so in patchsim: not sent"
-        );
-        return None;
-    }
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_patchsim"))
-        .args(["run", "--out", out, "--trace-clients", "0"])
-        .current_dir(dir)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("patchsim starts");
-    let started = std::time::Instant::now();
-    while staging_dirs(dir, out)
-        .iter()
-        .all(|d| !d.join("trace.jsonl").exists())
-    {
-        assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
-            "the run never started"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(5));
-    }
-    let kill = std::process::Command::new("kill")
-        .args([&format!("-{signal}"), &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(kill.success());
-    Some(child.wait_with_output().expect("patchsim exits"))
+    signal_when(
+        dir,
+        &["run", "--out", out, "--trace-clients", "0"],
+        || {
+            staging_dirs(dir, out)
+                .iter()
+                .any(|d| d.join("trace.jsonl").exists())
+        },
+        signal,
+    )
 }
 
 /// Starts the patchsim binary with `args` (a command that writes `--out
@@ -274,6 +254,18 @@ pub fn signal_a_command(
     dir: &std::path::Path,
     args: &[&str],
     out: &str,
+    signal: &str,
+) -> Option<std::process::Output> {
+    signal_when(dir, args, || !staging_dirs(dir, out).is_empty(), signal)
+}
+
+/// Starts the patchsim binary with `args` in `dir`, waits (up to a
+/// minute) until `started` says it is under way, sends it `signal` and
+/// returns what it printed and how it ended.
+fn signal_when(
+    dir: &std::path::Path,
+    args: &[&str],
+    started: impl Fn() -> bool,
     signal: &str,
 ) -> Option<std::process::Output> {
     if ignored_here(signal) {
@@ -289,11 +281,11 @@ pub fn signal_a_command(
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("patchsim starts");
-    let started = std::time::Instant::now();
-    while staging_dirs(dir, out).is_empty() {
+    let since = std::time::Instant::now();
+    while !started() {
         assert!(
-            started.elapsed() < std::time::Duration::from_secs(60),
-            "the command never started writing"
+            since.elapsed() < std::time::Duration::from_secs(60),
+            "the command never got under way"
         );
         std::thread::sleep(std::time::Duration::from_millis(5));
     }
