@@ -408,7 +408,9 @@ impl<'e> LawChecker<'e> {
             // MP takes it, and a client sends no batch while one is with
             // its MP: the lost batch is the last one sent, and those sent
             // before it are still on their way.
-            TraceEvent::BatchLost { .. } => {
+            // A returned batch was with its MP when the MP went down: it
+            // too is the last one sent.
+            TraceEvent::BatchLost { .. } | TraceEvent::BatchReturned { .. } => {
                 self.in_flight[i].pop_back();
             }
             TraceEvent::TrueState { deployment, to, .. } if to.state() == Compliance::Installed => {
@@ -1058,6 +1060,23 @@ mod tests {
         let again = rec(2.0, 0, TraceEvent::BatchInDatabase { messages: 1 });
         let (law, text) = first_broken(&[batch(1.0, 1), batch(1.5, 1), lost, in_database, again])
             .expect("broken");
+        assert_eq!(law, Law::Causality);
+        assert!(text.contains("never sent"), "{text}");
+    }
+
+    /// A batch its MP returned when it went down is no longer on its
+    /// way: the next arrival belongs to the batch sent after it.
+    #[test]
+    fn law_3_a_returned_batch_is_not_on_its_way() {
+        let returned = rec(1.1, 0, TraceEvent::BatchReturned { messages: 1 });
+        // Sent again at 1.5 h, in the database 3.6 s later: sooner than
+        // the MP and state-system time allow.
+        let early = rec(1.501, 0, TraceEvent::BatchInDatabase { messages: 1 });
+        let (law, text) =
+            first_broken(&[batch(1.0, 1), returned, batch(1.5, 1), early]).expect("broken");
+        assert_eq!(law, Law::Causality);
+        assert!(text.contains("batch sent at"), "{text}");
+        let (law, text) = first_broken(&[batch(1.0, 1), returned, early]).expect("broken");
         assert_eq!(law, Law::Causality);
         assert!(text.contains("never sent"), "{text}");
     }

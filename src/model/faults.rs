@@ -93,6 +93,10 @@ impl World<'_> {
             match job.kind {
                 Request::Policy => self.policy_failed(job.client, sched),
                 Request::Batch => {
+                    let messages = self.site.batches().get(job.token).messages.len() as u64;
+                    self.recorder.trace(sched.now(), Some(job.client), || {
+                        TraceEvent::BatchReturned { messages }
+                    });
                     self.batch_failed(job.token);
                     self.recorder.totals.mp_rejects += 1;
                 }

@@ -276,6 +276,14 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         messages: u64,
     },
+    /// Its batch, taken by the management point, comes back to it unsent:
+    /// the MP went down while serving it. Its messages go back to the
+    /// front of its queue for the next reporting cycle.
+    BatchReturned {
+        /// Messages in the batch.
+        #[serde(rename = "value")]
+        messages: u64,
+    },
     /// Its site finds a gap in its serial numbers and asks it to resync
     /// (the request comes with its next policy answer).
     ResyncRequested,
@@ -527,6 +535,7 @@ impl<D, U> TraceEvent<D, U> {
             E::BatchSent { messages } => E::BatchSent { messages },
             E::BatchInDatabase { messages } => E::BatchInDatabase { messages },
             E::BatchLost { messages } => E::BatchLost { messages },
+            E::BatchReturned { messages } => E::BatchReturned { messages },
             E::ResyncRequested => E::ResyncRequested,
             E::Resync { messages } => E::Resync { messages },
             E::ContentLocationRequest { deployment } => E::ContentLocationRequest {
@@ -709,6 +718,7 @@ impl<D, U> TraceEvent<D, U> {
             E::BatchSent { .. } => "batch_sent",
             E::BatchInDatabase { .. } => "batch_in_database",
             E::BatchLost { .. } => "batch_lost",
+            E::BatchReturned { .. } => "batch_returned",
             E::ResyncRequested => "resync_requested",
             E::Resync { .. } => "resync",
             E::ContentLocationRequest { .. } => "content_location_request",
@@ -825,6 +835,7 @@ mod tests {
             TraceEvent::BatchSent { messages: 3 },
             TraceEvent::BatchInDatabase { messages: 3 },
             TraceEvent::BatchLost { messages: 3 },
+            TraceEvent::BatchReturned { messages: 3 },
             TraceEvent::ResyncRequested,
             TraceEvent::Resync { messages: 4 },
             TraceEvent::ContentLocationRequest { deployment: "cu" },

@@ -357,6 +357,10 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
             "its batch of {} is lost on the way to the site database",
             plural(messages as usize, "message")
         ),
+        TraceEvent::BatchReturned { messages } => format!(
+            "its management point goes down while serving its batch: the {} go back to its queue",
+            plural(messages as usize, "message")
+        ),
         TraceEvent::ResyncRequested => {
             "the site finds a gap in its state messages and asks it to resync".to_string()
         }

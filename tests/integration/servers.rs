@@ -551,3 +551,51 @@ fn fallback_management_point_errors_name_the_field() {
         assert!(err.contains(want), "want {want:?} in:\n{err}");
     }
 }
+
+/// Batches an MP was serving when it went down go back to their clients,
+/// who send them again: every message sent reaches the database once.
+#[test]
+fn batches_with_a_failing_mp_go_back_to_their_clients() {
+    use patchsim::model::TraceEvent;
+    let servers = r#"
+    management_points: [ManagementPoint(name: "mp", workers: 8, batch_time: Fixed("20s"))],
+    update_points: [UpdatePoint(name: "sup1")],
+    distribution_points: [DistributionPoint(name: "dp")],"#;
+    // The MP goes down while the deployment's first messages are on
+    // their way (created 02:00, polled within the hour).
+    let text = scenario(
+        2,
+        r#"sync: Sync(manual: ["2026-11-09T00:20:00Z"]),
+    faults: [Fault(server: "mp", start: "2026-11-09T02:30:00Z", end: "2026-11-09T03:00:00Z", effect: Down)],"#,
+        servers,
+        "",
+        "",
+        600,
+    );
+    let (out, trace) = common::traced(&estate_of(&text));
+    let mut balance: std::collections::BTreeMap<u32, i64> = Default::default();
+    let mut returned = 0;
+    // Batches sent in the last hour may still be on their way at the end;
+    // the MP is back long before, and every other batch arrives in minutes.
+    let settled = patchsim::engine::SimTime::ZERO + patchsim::engine::SimDuration::from_hours(47);
+    for r in trace.iter().filter(|r| r.time < settled) {
+        let Some(c) = r.client else { continue };
+        let entry = balance.entry(c.0).or_default();
+        match r.event {
+            TraceEvent::BatchSent { messages } => *entry += messages as i64,
+            TraceEvent::BatchInDatabase { messages } => *entry -= messages as i64,
+            TraceEvent::BatchReturned { messages } => {
+                returned += 1;
+                *entry -= messages as i64;
+            }
+            _ => {}
+        }
+    }
+    assert!(returned > 0, "the MP was serving batches when it went down");
+    assert!(out.totals.mp_rejects >= returned);
+    let unbalanced: Vec<_> = balance.iter().filter(|&(_, &n)| n != 0).collect();
+    assert!(
+        unbalanced.is_empty(),
+        "messages sent but neither in the database nor returned: {unbalanced:?}"
+    );
+}
