@@ -83,10 +83,10 @@ impl Checker {
     fn probability(&mut self, path: &str, value: f64) {
         if !(0.0..=1.0).contains(&value) {
             let hint = if value > 1.0 && value <= 100.0 {
-                format!(
-                    " (a share, not a percentage: write {} for {value} %)",
-                    value / 100.0
-                )
+                // Ten places, trimmed: 1.1 % is 0.011, not 0.011000000000000001.
+                let share = format!("{:.10}", value / 100.0);
+                let share = share.trim_end_matches('0').trim_end_matches('.');
+                format!(" (a share, not a percentage: write {share} for {value} %)")
             } else {
                 String::new()
             };

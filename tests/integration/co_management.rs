@@ -141,6 +141,9 @@ fn bad_co_managed_share_names_the_field() {
     let e = error("co_managed: 40.0,");
     assert!(e.contains("cohorts[0].co_managed"), "{e}");
     assert!(e.contains("0.4"), "a share, not a percentage: {e}");
+    // The share as written, not a float's binary expansion.
+    let e = error("co_managed: 1.1,");
+    assert!(e.contains("write 0.011 for 1.1 %)"), "{e}");
     let e = error("co_manged: 0.4,");
     assert!(e.contains("co_manged"), "{e}");
 }
