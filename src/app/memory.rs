@@ -35,7 +35,8 @@ pub const BASE_BYTES: u64 = 12 << 20;
 pub const BYTES_PER_CLIENT: u64 = 850;
 /// Per client and update: true, reported and sent state.
 pub const BYTES_PER_CLIENT_UPDATE: u64 = 4;
-/// Per client and deployment: its assignment and cached states.
+/// Per client and deployment that targets it: its assignment and cached
+/// states.
 pub const BYTES_PER_CLIENT_DEPLOYMENT: u64 = 240;
 /// Per deployment, whatever the samples: its two charts' axes and
 /// legends, its section of the report and of the summary.
@@ -97,9 +98,13 @@ pub fn estimate_memory(estate: &Estate, checked: bool) -> MemoryEstimate {
     let clients = u64::from(estate.client_count());
     let updates = estate.updates.len() as u64;
     let deployments = estate.deployments.len() as u64;
+    // A deployment holds its targeted clients' assignments only.
+    let assigned: u64 = (estate.deployments.iter())
+        .map(|d| u64::from(d.targeted(estate)))
+        .sum();
     let mut per_client = BYTES_PER_CLIENT
         + BYTES_PER_CLIENT_UPDATE * updates
-        + BYTES_PER_CLIENT_DEPLOYMENT * deployments;
+        + (BYTES_PER_CLIENT_DEPLOYMENT * assigned).div_ceil(clients.max(1));
     if checked {
         per_client += check::BYTES_PER_CLIENT + check::BYTES_PER_CLIENT_DEPLOYMENT * deployments;
     }
@@ -291,6 +296,11 @@ mod tests {
         let estate = crate::scenario::build(raw, "half.ron").expect("valid");
         let estimate = estimate_memory(&estate, false);
         assert_eq!(estimate.histograms, 200 * 3 + 100 * 2 + servers + 2 + 1);
+        // It holds the assignments of the clients it targets only.
+        assert_eq!(
+            estimate.per_client,
+            BYTES_PER_CLIENT + BYTES_PER_CLIENT_UPDATE + BYTES_PER_CLIENT_DEPLOYMENT / 2
+        );
     }
 
     /// Every server's load row and chart count per sample, a gateway's

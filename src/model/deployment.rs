@@ -17,10 +17,10 @@ use super::client::SCAN_TOUCHED;
 use super::compliance::{self, Cell, Counts, Phase};
 use super::events::Event;
 use super::record::{
-    Assignment, CohortBreakdown, DeploymentRecord, MsHistogram, PhaseReason, PhaseRecord,
-    THRESHOLDS, Thresholds,
+    Assignment, ClientAssignments, CohortBreakdown, DeploymentRecord, MsHistogram, PhaseReason,
+    PhaseRecord, THRESHOLDS, Thresholds,
 };
-use super::store::{AssignmentTable, Database, Touched};
+use super::store::{AssignmentTable, Database, Targets, Touched};
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimTime};
@@ -119,13 +119,16 @@ impl LiveAssignment {
 
 /// One deployment's live counts and records.
 struct DeploymentState {
-    targeted_cohort: Vec<bool>,
-    /// Per client, apart from its assignment (only the results read them):
-    /// when it learned the deployment, when its first install began
-    /// (`SimTime::MAX`: never). Empty, for a deployment a rule's run may
-    /// make, until a client learns it.
+    /// Per cohort, its place among the cohorts it targets
+    /// ([`UNTARGETED_COHORT`]: none).
+    cohort_slot: Vec<u32>,
+    /// Per targeted client (in the order of its assignments), apart from
+    /// its assignment (only the results read them): when it learned the
+    /// deployment, when its first install began (`SimTime::MAX`: never).
+    /// Empty, for a deployment a rule's run may make, until a client
+    /// learns it.
     started: Vec<[SimTime; 2]>,
-    /// Clients in the estate.
+    /// Clients it targets.
     clients: usize,
     /// In a hierarchy: the counts per primary, as its database shows them
     /// (the top-level counts are the CAS's).
@@ -141,7 +144,8 @@ struct DeploymentState {
     thresholds: Thresholds,
     ttc_true: MsHistogram,
     ttc_reported: MsHistogram,
-    /// Per cohort: time to compliant, true and reported.
+    /// Per cohort it targets, in cohort order: time to compliant, true
+    /// and reported.
     ttc_by_cohort: Vec<(MsHistogram, MsHistogram)>,
     /// When it was created, made available, and its deadline: the
     /// scenario's, or for a later phase of a phased deployment
@@ -157,14 +161,17 @@ struct DeploymentState {
     picked: Option<Arc<[UpdateId]>>,
 }
 
+/// A cohort the deployment does not target, in [`DeploymentState::cohort_slot`].
+const UNTARGETED_COHORT: u32 = u32::MAX;
+
 impl DeploymentState {
-    /// Client `c`'s `started` times, to change (making the column if it
-    /// has none yet).
-    fn started_mut(&mut self, c: ClientId) -> &mut [SimTime; 2] {
+    /// The `started` times of the targeted client in `slot`, to change
+    /// (making the column if it has none yet).
+    fn started_mut(&mut self, slot: usize) -> &mut [SimTime; 2] {
         if self.started.is_empty() {
             self.started = crate::engine::arena(self.clients, [SimTime::MAX; 2]);
         }
-        &mut self.started[c.index()]
+        &mut self.started[slot]
     }
 }
 
@@ -215,21 +222,30 @@ impl Deployments {
     /// The deployments of `estate`, every targeted client not yet aware
     /// (the counts are made by [`World::count_initial_cells`]).
     pub(crate) fn new(estate: &Estate) -> Self {
-        let n_clients = estate.client_count() as usize;
         // A deployment a rule's run may make gets its columns when it is
         // made: until then it targets nobody.
         let later = |spec: &crate::estate::DeploymentSpec| spec.rule.is_some();
         let mut assignments = AssignmentTable::new(
-            n_clients,
             LiveAssignment::UNTARGETED,
-            estate.deployments.iter().map(later),
+            (estate.deployments.iter()).map(|spec| {
+                let ranges = (spec.targets.iter())
+                    .map(|k| &estate.cohorts[k.index()])
+                    .map(|k| (k.first_client, k.first_client + k.count));
+                (Targets::new(ranges), later(spec))
+            }),
         );
         let states = (estate.deployments.iter().enumerate())
             .map(|(d, spec)| {
-                let mut targeted_cohort = vec![false; estate.cohorts.len()];
+                let mut cohort_slot = vec![UNTARGETED_COHORT; estate.cohorts.len()];
                 for c in &spec.targets {
-                    targeted_cohort[c.index()] = true;
+                    cohort_slot[c.index()] = 0;
                 }
+                let mut targeted_cohorts = 0;
+                for slot in cohort_slot.iter_mut().filter(|s| **s == 0) {
+                    *slot = targeted_cohorts;
+                    targeted_cohorts += 1;
+                }
+                let clients = assignments.targets(DeploymentId(d as u16)).len();
                 // One a rule's run may make targets nobody until it is
                 // made ([`Deployments::made`]).
                 if spec.rule.is_none() {
@@ -241,9 +257,9 @@ impl Deployments {
                     started: if later(spec) {
                         Vec::new()
                     } else {
-                        crate::engine::arena(n_clients, [SimTime::MAX; 2])
+                        crate::engine::arena(clients, [SimTime::MAX; 2])
                     },
-                    clients: n_clients,
+                    clients,
                     site_counts: if estate.hierarchy {
                         vec![Counts::default(); estate.primaries.len()]
                     } else {
@@ -257,12 +273,10 @@ impl Deployments {
                     thresholds: Thresholds::default(),
                     ttc_true: MsHistogram::new(),
                     ttc_reported: MsHistogram::new(),
-                    ttc_by_cohort: estate
-                        .cohorts
-                        .iter()
+                    ttc_by_cohort: (0..targeted_cohorts)
                         .map(|_| (MsHistogram::new(), MsHistogram::new()))
                         .collect(),
-                    targeted_cohort,
+                    cohort_slot,
                     created: spec.created,
                     available: spec.available,
                     deadline: spec.deadline,
@@ -359,7 +373,7 @@ impl Deployments {
 
     /// Whether `d` targets the clients of `cohort`.
     pub(crate) fn targets(&self, d: DeploymentId, cohort: CohortId) -> bool {
-        self.states[d.index()].targeted_cohort[cohort.index()]
+        self.states[d.index()].cohort_slot[cohort.index()] != UNTARGETED_COHORT
     }
 
     /// Client `c` needs `bytes` more of `d`'s content (updates a rule added
@@ -385,8 +399,9 @@ impl Deployments {
         now: SimTime,
         [due, deadline_at]: [SimTime; 2],
     ) {
+        let slot = self.assignments.slot(d, c).expect("targeted");
         let dep = &mut self.states[d.index()];
-        dep.started_mut(c)[0] = now;
+        dep.started_mut(slot)[0] = now;
         dep.counts.with_policy += 1;
         let a = self.assignments.get_mut(d, c);
         debug_assert_eq!(a.phase, Phase::Unaware);
@@ -398,7 +413,8 @@ impl Deployments {
     /// Client `c` starts installing `d` now (only its first install is
     /// kept).
     pub(crate) fn install_started(&mut self, d: DeploymentId, c: ClientId, now: SimTime) {
-        let started = &mut self.states[d.index()].started_mut(c)[1];
+        let slot = self.assignments.slot(d, c).expect("targeted");
+        let started = &mut self.states[d.index()].started_mut(slot)[1];
         *started = (*started).min(now);
     }
 
@@ -526,23 +542,20 @@ impl Deployments {
             .enumerate()
             .map(|(d, mut dep)| {
                 let d = DeploymentId(d as u16);
-                let by_cohort = estate
-                    .cohorts
-                    .iter()
+                let targeted_cohorts = (estate.cohorts.iter().enumerate())
+                    .filter(|&(k, _)| dep.cohort_slot[k] != UNTARGETED_COHORT);
+                let by_cohort = targeted_cohorts
                     .zip(std::mem::take(&mut dep.ttc_by_cohort))
-                    .enumerate()
-                    .map(|(k, (spec, (ttc_true, ttc_reported)))| {
+                    .map(|((k, spec), (ttc_true, ttc_reported))| {
                         let (mut final_truth, mut final_reported) = ([0u32; 4], [0u32; 4]);
-                        let targeted = dep.targeted_cohort[k];
-                        if targeted {
-                            for c in spec.first_client..spec.first_client + spec.count {
-                                let a = assignments.get(d, ClientId(c));
-                                final_truth[a.true_cell.state as usize] += 1;
-                                final_reported[a.reported_cell.state as usize] += 1;
-                            }
+                        for c in spec.first_client..spec.first_client + spec.count {
+                            let a = assignments.get(d, ClientId(c));
+                            final_truth[a.true_cell.state as usize] += 1;
+                            final_reported[a.reported_cell.state as usize] += 1;
                         }
                         CohortBreakdown {
-                            targeted: if targeted { spec.count } else { 0 },
+                            cohort: CohortId(k as u16),
+                            targeted: spec.count,
                             final_truth,
                             final_reported,
                             time_to_compliant_true: ttc_true,
@@ -563,12 +576,14 @@ impl Deployments {
                     site_published_at: dep.site_published_at,
                     site_95: dep.site_95,
                     thresholds: dep.thresholds,
-                    assignments: (assignments.take_deployment(d))
-                        .enumerate()
-                        .map(|(c, a)| {
-                            a.with_times(dep.started.get(c).copied().unwrap_or([SimTime::MAX; 2]))
-                        })
-                        .collect(),
+                    assignments: {
+                        let (targets, lines) = assignments.take_deployment(d);
+                        let items = lines.enumerate().map(|(slot, a)| {
+                            let started = dep.started.get(slot).copied();
+                            a.with_times(started.unwrap_or([SimTime::MAX; 2]))
+                        });
+                        ClientAssignments::new(estate.client_count(), targets, items.collect())
+                    },
                     time_to_compliant_true: dep.ttc_true,
                     time_to_compliant_reported: dep.ttc_reported,
                     final_truth: dep.counts.truth.states,
@@ -821,7 +836,7 @@ impl World<'_> {
                 if cell.state.is_compliant() && a.true_compliant_at == SimTime::MAX {
                     a.true_compliant_at = now;
                     dep.ttc_true.saturating_record(now.since(created).as_ms());
-                    dep.ttc_by_cohort[cohort]
+                    dep.ttc_by_cohort[dep.cohort_slot[cohort] as usize]
                         .0
                         .saturating_record(now.since(created).as_ms());
                     crossed = true;
@@ -837,7 +852,7 @@ impl World<'_> {
                     if a.true_compliant_at != SimTime::ZERO {
                         dep.ttc_reported
                             .saturating_record(now.since(created).as_ms());
-                        dep.ttc_by_cohort[cohort]
+                        dep.ttc_by_cohort[dep.cohort_slot[cohort] as usize]
                             .1
                             .saturating_record(now.since(created).as_ms());
                     }

@@ -8,7 +8,8 @@ use hdrhistogram::Histogram;
 use super::compliance::{Counts, Phase};
 use super::servers::Request;
 use crate::engine::{SimDuration, SimTime};
-use crate::estate::{DeploymentId, SiteId, UpdateId};
+use crate::estate::{CohortId, DeploymentId, SiteId, UpdateId};
+use crate::model::store::Targets;
 
 /// Compliance thresholds reported in the summary, in percent.
 pub const THRESHOLDS: [u32; 4] = [50, 80, 95, 99];
@@ -31,6 +32,16 @@ pub struct Assignment {
 }
 
 impl Assignment {
+    /// A client the deployment does not target.
+    pub const UNTARGETED: Assignment = Assignment {
+        phase: Phase::Untargeted,
+        deadline_at: SimTime::MAX,
+        learned_at: SimTime::MAX,
+        install_started_at: SimTime::MAX,
+        true_compliant_at: SimTime::MAX,
+        reported_compliant_at: SimTime::MAX,
+    };
+
     /// Whether the deployment targets this client.
     pub fn is_targeted(&self) -> bool {
         self.phase != Phase::Untargeted
@@ -40,6 +51,115 @@ impl Assignment {
     /// before it received the policy).
     pub fn deadline_at(&self) -> SimTime {
         self.deadline_at
+    }
+}
+
+/// One deployment's [`Assignment`] of every client, indexed by client id:
+/// only those of the clients it targets are held, and the others read
+/// [`Assignment::UNTARGETED`]. Empty for a deployment an automatic
+/// deployment rule's run could make and no run did.
+#[derive(Clone, Debug, Default)]
+pub struct ClientAssignments {
+    clients: u32,
+    targets: Targets,
+    items: Vec<Assignment>,
+}
+
+impl ClientAssignments {
+    /// `clients` clients, of which those `targets` names hold `items`, in
+    /// order (none: the deployment was never made).
+    pub(crate) fn new(clients: u32, targets: Targets, items: Vec<Assignment>) -> Self {
+        debug_assert!(items.is_empty() || items.len() == targets.len());
+        ClientAssignments {
+            clients,
+            targets,
+            items,
+        }
+    }
+
+    /// Client `c`'s assignment (`None`: past the last client, or the
+    /// deployment was never made).
+    pub fn get(&self, c: usize) -> Option<&Assignment> {
+        if self.items.is_empty() || c >= self.clients as usize {
+            return None;
+        }
+        let slot = self.targets.slot(crate::estate::ClientId(c as u32));
+        Some(slot.map_or(&Assignment::UNTARGETED, |i| &self.items[i]))
+    }
+
+    /// Every client's assignment, in client order (none if the deployment
+    /// was never made).
+    pub fn iter(&self) -> AssignmentIter<'_> {
+        self.range(0..self.len())
+    }
+
+    /// The assignments of clients `range`, in client order (none if the
+    /// deployment was never made).
+    pub fn range(&self, range: std::ops::Range<usize>) -> AssignmentIter<'_> {
+        AssignmentIter {
+            of: self,
+            next: range.start,
+            end: range.end.min(self.len()),
+        }
+    }
+
+    /// Number of clients (0 if the deployment was never made).
+    pub fn len(&self) -> usize {
+        if self.items.is_empty() {
+            0
+        } else {
+            self.clients as usize
+        }
+    }
+
+    /// Whether the deployment was never made.
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+}
+
+/// The assignments of a range of clients, in client order:
+/// [`ClientAssignments::range`].
+#[derive(Clone, Debug)]
+pub struct AssignmentIter<'a> {
+    of: &'a ClientAssignments,
+    next: usize,
+    end: usize,
+}
+
+impl<'a> Iterator for AssignmentIter<'a> {
+    type Item = &'a Assignment;
+
+    fn next(&mut self) -> Option<&'a Assignment> {
+        if self.next >= self.end {
+            return None;
+        }
+        self.next += 1;
+        self.of.get(self.next - 1)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.end.saturating_sub(self.next);
+        (n, Some(n))
+    }
+}
+
+impl ExactSizeIterator for AssignmentIter<'_> {}
+
+impl<'a> IntoIterator for &'a ClientAssignments {
+    type Item = &'a Assignment;
+    type IntoIter = AssignmentIter<'a>;
+
+    fn into_iter(self) -> AssignmentIter<'a> {
+        self.iter()
+    }
+}
+
+impl std::ops::Index<usize> for ClientAssignments {
+    type Output = Assignment;
+
+    fn index(&self, c: usize) -> &Assignment {
+        self.get(c).expect("a client of a made deployment")
     }
 }
 
@@ -161,10 +281,10 @@ pub struct DeploymentRecord {
     pub site_95: Vec<[Option<SimTime>; 2]>,
     /// Threshold crossings.
     pub thresholds: Thresholds,
-    /// Per client (indexed by client id; untargeted clients included);
-    /// empty for a deployment an automatic deployment rule's run could
-    /// make and no run did.
-    pub assignments: Vec<Assignment>,
+    /// Per client (indexed by client id; untargeted clients read
+    /// [`Assignment::UNTARGETED`]); empty for a deployment an automatic
+    /// deployment rule's run could make and no run did.
+    pub assignments: ClientAssignments,
     /// Client time to truly compliant, from creation, ms: clients it required.
     pub time_to_compliant_true: MsHistogram,
     /// Client time to reported compliant, from creation, ms (the same
@@ -176,8 +296,7 @@ pub struct DeploymentRecord {
     pub final_reported: [u32; 4],
     /// Reported Unknown at the end whose last scan report was a failure.
     pub final_reported_unknown_scan_failed: u32,
-    /// The same, per targeted cohort (in cohort order; untargeted cohorts
-    /// have `targeted == 0`).
+    /// The same, per cohort it targets, in cohort order.
     pub by_cohort: Vec<CohortBreakdown>,
 }
 
@@ -211,7 +330,9 @@ pub struct PhaseRecord {
 /// One cohort's part of a deployment.
 #[derive(Clone, Debug)]
 pub struct CohortBreakdown {
-    /// Clients of the cohort the deployment targets (all or none).
+    /// The cohort.
+    pub cohort: CohortId,
+    /// Its clients (the deployment targets them all).
     pub targeted: u32,
     /// True counts at the end.
     pub final_truth: [u32; 4],

@@ -695,13 +695,9 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
                     &rec.time_to_compliant_reported,
                     MS_PER_HOUR,
                 ),
-                by_cohort: estate
-                    .cohorts
-                    .iter()
-                    .zip(&rec.by_cohort)
-                    .filter(|(_, part)| part.targeted > 0)
-                    .map(|(spec, part)| CohortPart {
-                        cohort: spec.name.clone(),
+                by_cohort: (rec.by_cohort.iter())
+                    .map(|part| CohortPart {
+                        cohort: estate.cohorts[part.cohort.index()].name.clone(),
                         targeted: part.targeted,
                         final_true: part.final_truth.into(),
                         final_reported: part.final_reported.into(),
@@ -916,9 +912,8 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
                     let mut reported_at = Vec::new();
                     for k in &cohorts {
                         let first = k.first_client as usize;
-                        // None: a deployment no rule's run made.
-                        let clients = rec.assignments.get(first..first + k.count as usize);
-                        for a in clients.into_iter().flatten() {
+                        // Nothing for a deployment no rule's run made.
+                        for a in rec.assignments.range(first..first + k.count as usize) {
                             if a.is_targeted() {
                                 true_at.push(a.true_compliant_at);
                                 reported_at.push(a.reported_compliant_at);

@@ -596,17 +596,22 @@ fn unreadable_files_are_bad_input() {
 #[cfg(target_os = "linux")]
 fn a_scenario_too_big_for_memory_fails_up_front() {
     // A million clients (a hierarchy: a primary holds 150,000) and a
-    // thousand deployments: each client's assignments alone need 64 GB.
+    // thousand deployments of every one: their assignments alone need
+    // 64 GB.
+    let million = std::fs::read_to_string("scenarios/million.ron").expect("reads");
+    let every: Vec<&str> = (million.split("Cohort(name: ").skip(1))
+        .filter_map(|rest| rest.split(',').next())
+        .collect();
+    assert_eq!(every.len(), 252);
+    let every = every.join(", ");
     let deployments: String = (0..1000)
         .map(|i| {
             format!(
-                "Deployment(name: \"d{i}\", updates: [\"KB5046617\"], targets: [\"p1-workstations-1\"], created: \"2026-11-11T09:00:00+01:00\"),\n"
+                "Deployment(name: \"d{i}\", updates: [\"KB5046617\"], targets: [{every}], created: \"2026-11-11T09:00:00+01:00\"),\n"
             )
         })
         .collect();
-    let text = std::fs::read_to_string("scenarios/million.ron")
-        .expect("reads")
-        .replacen("deployments: [", &format!("deployments: [{deployments}"), 1);
+    let text = million.replacen("deployments: [", &format!("deployments: [{deployments}"), 1);
     check_text(
         &text,
         "too big for memory",

@@ -472,11 +472,11 @@ fn a_suspension_holds_the_rollout_until_the_resume() {
         early, 0,
         "every pilot client learned it before its deadline"
     );
-    let prompt = (outcome.deployments[0].assignments[..300].iter())
+    let prompt = (outcome.deployments[0].assignments.range(0..300))
         .filter(|a| a.install_started_at != SimTime::MAX)
         .filter(|a| a.install_started_at < resume + SimDuration::from_ms(2 * HOUR))
         .count();
-    let required = (outcome.deployments[0].assignments[..300].iter())
+    let required = (outcome.deployments[0].assignments.range(0..300))
         .filter(|a| a.install_started_at != SimTime::MAX)
         .count();
     assert_eq!(

@@ -35,7 +35,7 @@ mod service;
 mod station;
 mod touched;
 
-pub(crate) use assignments::AssignmentTable;
+pub(crate) use assignments::{AssignmentTable, Targets};
 pub(crate) use batches::BatchArena;
 pub(crate) use clients::{AnswerSettled, ClientTable, Database, NewClient};
 pub(crate) use outbox::Outboxes;
