@@ -3,7 +3,8 @@
 //! Optimization peers, or Microsoft Update.
 //!
 //! Owns [`Content`]: which clients of each cohort hold each deployment's
-//! content and are on (the peers that can serve it), the transfers from a
+//! content and are on (the peers that can serve it; deployments of the
+//! same updates share their content), the transfers from a
 //! peer or from Microsoft Update under way, what each client's cache holds
 //! where it has a size limit, and the choice of source after the
 //! management point's content location answer. The DP's own transfers
@@ -78,6 +79,11 @@ impl Transfer {
 #[derive(Default)]
 pub(crate) struct Content {
     deployments: usize,
+    /// Per deployment: the first deployment of the same updates, whose
+    /// cells and holders it shares (peers hold content, not
+    /// deployments); a rule's deployment, whose updates change, has its
+    /// own.
+    class: Vec<DeploymentId>,
     /// Each cohort's row in the tables below (`u32::MAX`: a cohort
     /// without peers has none).
     rows: Vec<u32>,
@@ -134,8 +140,24 @@ impl Content {
             })
             .collect();
         let cells = peer_cohorts as usize * deployments;
+        let sorted: Vec<Vec<UpdateId>> = (estate.deployments.iter())
+            .map(|spec| {
+                let mut list = spec.updates.clone();
+                list.sort_unstable();
+                list.dedup();
+                list
+            })
+            .collect();
+        let own = |d: usize| estate.deployments[d].rule.is_none();
+        let class = (0..deployments)
+            .map(|d| {
+                let same = (0..d).find(|&e| own(d) && own(e) && sorted[e] == sorted[d]);
+                DeploymentId(same.unwrap_or(d) as u16)
+            })
+            .collect();
         Content {
             deployments,
+            class,
             rows,
             holders_on: vec![0; cells],
             sources: vec![BTreeSet::new(); cells],
@@ -143,11 +165,16 @@ impl Content {
         }
     }
 
-    /// The cell of a cohort with peers and a deployment.
+    /// The cell of a cohort with peers and a deployment's content.
     fn cell(&self, cohort: usize, d: DeploymentId) -> usize {
         let row = self.rows[cohort];
         debug_assert_ne!(row, u32::MAX, "only cohorts with peers have cells");
-        row as usize * self.deployments + d.index()
+        row as usize * self.deployments + self.class[d.index()].index()
+    }
+
+    /// Whether `d` and `e` deploy the same content.
+    fn same(&self, d: DeploymentId, e: DeploymentId) -> bool {
+        self.class[d.index()] == self.class[e.index()]
     }
 
     /// Whether the client receives from a peer or Microsoft Update now.
@@ -366,6 +393,8 @@ impl World<'_> {
         if !self.estate.cohorts[cohort].content.peers() {
             return;
         }
+        // Held as its content: the first deployment of the same updates.
+        let d = self.content.class[d.index()];
         let held = self.content.held.entry(c).or_default();
         if held.contains(&d) {
             return;
@@ -496,7 +525,8 @@ impl World<'_> {
                 .filter(|(_, e)| {
                     !serving.is_some_and(|list| {
                         list.iter().any(|&x| {
-                            self.clients[x].action == super::client::Action::Download(e.deployment)
+                            matches!(self.clients[x].action,
+                                super::client::Action::Download(y) if self.content.same(y, e.deployment))
                         })
                     })
                 })
@@ -525,6 +555,7 @@ impl World<'_> {
 
     /// Client `c` holds `d`'s content no more: it serves it to no peer.
     fn stop_holding(&mut self, c: ClientId, d: DeploymentId) {
+        let d = self.content.class[d.index()];
         if let Some(held) = self.content.held.get_mut(&c)
             && let Some(i) = held.iter().position(|&x| x == d)
         {
@@ -573,9 +604,10 @@ impl World<'_> {
     /// The client uses `d`'s content (installs it, or serves it to a peer):
     /// it becomes the most recently used in its cache.
     pub(crate) fn cache_touch(&mut self, c: ClientId, d: DeploymentId, now: SimTime) {
-        if let Some(e) = (self.content.caches.get_mut(&c))
-            .and_then(|cache| cache.iter_mut().find(|e| e.deployment == d))
-        {
+        let class = &self.content.class;
+        if let Some(e) = (self.content.caches.get_mut(&c)).and_then(|cache| {
+            (cache.iter_mut()).find(|e| class[e.deployment.index()] == class[d.index()])
+        }) {
             e.used = now;
         }
     }

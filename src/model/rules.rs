@@ -85,8 +85,8 @@ impl World<'_> {
                 .filter(|u| !old.contains(u))
                 .collect();
             self.deployments.pick(d, picked, None);
-            // The package changed: DPs in branch locations get it again,
-            // and clients the added updates.
+            // The package changed: DPs in branch locations get the added
+            // updates, and so do clients.
             self.content_changed(d);
             self.content_replaced(d, &added);
             self.recorder.totals.rule_refreshes += 1;
@@ -94,14 +94,15 @@ impl World<'_> {
                 self.refresh_every(c, now);
             }
         }
-        // Its content goes to the DPs (again, for a refreshed group: the
-        // package gains the new updates), then it enters policy; clients
+        // Its content goes to the DPs (for a refreshed group, the updates
+        // the package gains: the others are there), then it enters policy; clients
         // that knew the old group evaluate the new one.
         for site in 0..estate.primaries.len() {
-            if let Some((fetched, copied)) = self.content_time(d, site) {
-                sched.at_fixed(now + fetched + copied, Event::ContentReady(d, site as u16));
+            if let Some(delay) = self.content_delay(d, site) {
+                let (have, ready) = self.content_plan(d, site, now, delay);
+                sched.at_fixed(ready, Event::ContentReady(d, site as u16));
                 if !estate.locations.is_empty() {
-                    self.start_copies(d, site, now + fetched, sched);
+                    self.start_copies(d, site, have, sched);
                 }
             }
         }

@@ -2,17 +2,20 @@
 //! and the site database that state messages end up in.
 //!
 //! Owns [`Site`]: each primary site's catalog and policy, the batches in
-//! transit and the order they reached each state system, and the site
-//! server's random stream. A deployment enters machine policy when its
-//! content is on the DPs and its updates are synced; forwarded batches
-//! queue at the state system, which processes them at a finite rate with
-//! its threads and commits them to the database in arrival order, so a
-//! backlog delays the reported state but never reorders it. Each client
-//! numbers its messages; a committed batch that starts past the serial
-//! number the site expects shows a lost batch, and the site asks the
-//! client to resync. The catalog sync itself is `sync.rs`'s.
+//! transit and the order they reached each state system, the site
+//! server's random stream, and when the site server and its DPs have
+//! each update's content (kept per update: a deployment of updates
+//! another one brought fetches and copies nothing). A deployment enters
+//! machine policy when its content is on the DPs and its updates are
+//! synced; forwarded batches queue at the state system, which processes
+//! them at a finite rate with its threads and commits them to the
+//! database in arrival order, so a backlog delays the reported state but
+//! never reorders it. Each client numbers its messages; a committed batch
+//! that starts past the serial number the site expects shows a lost
+//! batch, and the site asks the client to resync. The catalog sync
+//! itself is `sync.rs`'s.
 
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
 
 use super::compliance::{TOPIC_DETECTION, TOPIC_ENFORCEMENT, TOPIC_SCAN};
 use super::events::Event;
@@ -22,7 +25,7 @@ use super::store::{BatchArena, Database, Job, Offer};
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, StreamRng, Streams};
-use crate::estate::{ClientId, DeploymentId, Estate, SiteId, UpdateId};
+use crate::estate::{ClientId, DeploymentId, DpId, Estate, SiteId, UpdateId};
 
 /// A primary site's live state: its catalog, its policy.
 struct Primary {
@@ -72,6 +75,12 @@ pub(crate) struct Site {
     /// Some deployment's policy was disabled (a phased deployment
     /// suspended).
     toggled: bool,
+    /// Per primary and update: since when a deployment distributed it, and
+    /// when the site server has its content (empty until one does).
+    fetched: BTreeMap<(u16, u16), (SimTime, SimTime)>,
+    /// Per DP at the site and update: since when a deployment distributed
+    /// it there, and when its copy reaches the DP.
+    on_dp: BTreeMap<(u16, u16), (SimTime, SimTime)>,
 }
 
 impl Site {
@@ -96,6 +105,8 @@ impl Site {
             rng: streams.stream(family::SITE, 0),
             lossy: estate.cohorts.iter().any(|c| c.state_message_loss > 0.0),
             toggled: false,
+            fetched: BTreeMap::new(),
+            on_dp: BTreeMap::new(),
         }
     }
 
@@ -203,19 +214,11 @@ impl Site {
 }
 
 impl World<'_> {
-    /// Time from a deployment's creation until it can enter policy at
-    /// `site`, in two parts: until the site server has the content (the
-    /// administrator's step, the site server fetching the binaries and, in
-    /// a hierarchy, the replication from the CAS to the primary), then the
-    /// slowest copy to a DP at the site that serves a targeted client.
-    /// Copies to DPs in branch locations cross their WAN links as
-    /// transfers of their own (`wan_link.rs`). `None` if it targets no
-    /// client of `site`.
-    pub(crate) fn content_time(
-        &mut self,
-        d: DeploymentId,
-        site: usize,
-    ) -> Option<(SimDuration, SimDuration)> {
+    /// The site server's wait before it starts on deployment `d`'s
+    /// content at `site` (`content_ready_delay`, drawn now); `None` if `d`
+    /// targets no client of `site`. Drawn for every deployment, whatever
+    /// content it shares with others, so the site's stream stays the same.
+    pub(crate) fn content_delay(&mut self, d: DeploymentId, site: usize) -> Option<SimDuration> {
         let estate = self.estate;
         let spec = &estate.deployments[d.index()];
         if !spec
@@ -225,33 +228,96 @@ impl World<'_> {
         {
             return None;
         }
-        let bytes: u64 = (self.updates_of(d).iter())
-            .map(|u| estate.updates[u.index()].size_bytes)
-            .sum();
-        let transfer =
-            |bps: u64| SimDuration((u128::from(bytes) * 8_000).div_ceil(u128::from(bps)) as u64);
-        let mut dps: Vec<usize> = spec
+        Some(estate.site.content_ready_delay.sample(self.site.rng()))
+    }
+
+    /// When deployment `d`, distributed at `site` from `from`, has its
+    /// content: first at the site server (the administrator's step and
+    /// the fetch from the download source, `delay` and the download, then
+    /// in a hierarchy the replication from the CAS), then on every DP at
+    /// the site that serves a targeted client (the slowest copy decides).
+    /// Content is kept per update, as the content library keeps each file
+    /// once [51] [52]: only the updates new to the site are fetched (and
+    /// only they wait for `delay`), and a DP is sent only the updates it
+    /// lacks; an update another deployment already brought, or is still
+    /// bringing, is ready when it is. Returns when the site server has all
+    /// of `d`'s content (the copies to DPs in branch locations start then,
+    /// `wan_link.rs`) and when it can enter policy.
+    pub(crate) fn content_plan(
+        &mut self,
+        d: DeploymentId,
+        site: usize,
+        from: SimTime,
+        delay: SimDuration,
+    ) -> (SimTime, SimTime) {
+        let estate = self.estate;
+        let spec = &estate.deployments[d.index()];
+        let updates = self.updates_of(d);
+        let size = |u: &UpdateId| estate.updates[u.index()].size_bytes;
+        let transfer = |bytes: u64, bps: u64| {
+            SimDuration((u128::from(bytes) * 8_000).div_ceil(u128::from(bps)) as u64)
+        };
+        // What another deployment distributed from a later instant (only
+        // a rule's run, during the run, can find one) is not there yet.
+        let held = |map: &BTreeMap<(u16, u16), (SimTime, SimTime)>, at: u16, u: UpdateId| {
+            map.get(&(at, u.0))
+                .filter(|(since, _)| *since <= from)
+                .map(|&(_, t)| t)
+        };
+        let key = site as u16;
+        let new: Vec<UpdateId> = (updates.iter().copied())
+            .filter(|&u| held(&self.site.fetched, key, u).is_none())
+            .collect();
+        if !new.is_empty() {
+            let bytes = new.iter().map(size).sum();
+            let at = from
+                + delay
+                + transfer(bytes, estate.site.download_bandwidth_bps)
+                + estate.replication_delay(site);
+            for &u in &new {
+                let e = self.site.fetched.entry((key, u.0)).or_insert((from, at));
+                *e = (e.0.min(from), e.1.min(at));
+            }
+        }
+        let fetched = |u: UpdateId| held(&self.site.fetched, key, u).expect("fetched");
+        // In a hierarchy the deployment itself reaches the primary by
+        // replication, even when its content is there already.
+        let have = (updates.iter().copied())
+            .map(fetched)
+            .fold(from + estate.replication_delay(site), SimTime::max);
+        let mut dps: Vec<DpId> = spec
             .targets
             .iter()
             .filter(|c| estate.cohorts[c.index()].site.index() == site)
             .filter_map(|c| estate.cohorts[c.index()].dp)
-            .map(|dp| dp.index())
-            .filter(|&dp| estate.distribution_points[dp].location.is_none())
+            .filter(|&dp| estate.distribution_points[dp.index()].location.is_none())
             .collect();
         dps.sort_unstable();
         dps.dedup();
-        let copy = dps
-            .iter()
-            .map(|&dp| transfer(estate.distribution_points[dp].content_link_bps))
-            .max()
-            .unwrap_or(SimDuration::ZERO);
-        let replication = estate.replication_delay(site);
-        Some((
-            estate.site.content_ready_delay.sample(self.site.rng())
-                + transfer(estate.site.download_bandwidth_bps)
-                + replication,
-            copy,
-        ))
+        let mut ready = have;
+        for dp in dps {
+            let new: Vec<UpdateId> = (updates.iter().copied())
+                .filter(|&u| held(&self.site.on_dp, dp.0, u).is_none())
+                .collect();
+            if !new.is_empty() {
+                // Sent once the site server has them all.
+                let start = new.iter().map(|&u| fetched(u)).fold(from, SimTime::max);
+                let bytes = new.iter().map(size).sum();
+                let at = start
+                    + transfer(
+                        bytes,
+                        estate.distribution_points[dp.index()].content_link_bps,
+                    );
+                for &u in &new {
+                    let e = self.site.on_dp.entry((dp.0, u.0)).or_insert((from, at));
+                    *e = (e.0.min(from), e.1.min(at));
+                }
+            }
+            for &u in updates.iter() {
+                ready = ready.max(held(&self.site.on_dp, dp.0, u).expect("sent"));
+            }
+        }
+        (have, ready)
     }
 
     /// A deployment's content is on a primary's DPs: it enters that site's

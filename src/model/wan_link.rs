@@ -4,14 +4,16 @@
 //! Owns [`Links`]: per location, its link's transfers (the max-min fair
 //! sharing of `distribution_point.rs`'s [`Dp`], with no connection
 //! limit), the transfers still waiting out the link's latency, and which
-//! branch DPs hold each deployment's content. Two kinds of transfer cross
-//! a link: a client's download from a DP on the other side (its cohort's
-//! `crosses`), capped by the client's link; and the site server's copy of
-//! a deployment's content to a DP in the location, capped by the DP's
-//! `content_link`. The link is the only pipe such a download takes: it
-//! holds none of its DP's connections or bandwidth, and the DP counts its
-//! bytes when it ends. Nothing here draws a random number, and an estate
-//! without locations has no links: nothing here runs.
+//! updates each branch DP holds or has been sent (content is kept per
+//! update, so a deployment's content is on a DP once all its updates
+//! are). Two kinds of transfer cross a link: a client's download from a
+//! DP on the other side (its cohort's `crosses`), capped by the client's
+//! link; and the site server's copy of the updates of a deployment a DP
+//! in the location lacks, capped by the DP's `content_link`. The link is
+//! the only pipe such a download takes: it holds none of its DP's
+//! connections or bandwidth, and the DP counts its bytes when it ends.
+//! Nothing here draws a random number, and an estate without locations
+//! has no links: nothing here runs.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +25,9 @@ use super::servers::Request;
 use super::trace::TraceEvent;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
-use crate::estate::{ClientId, CopyPlan, DeploymentId, DpId, Estate, LocationId, ServerRef};
+use crate::estate::{
+    ClientId, CopyPlan, DeploymentId, DpId, Estate, LocationId, ServerRef, UpdateId,
+};
 
 /// Copies are carried under ids counted down from here; clients (at most
 /// ten million) never reach them.
@@ -39,9 +43,11 @@ const COPY_RETRY: SimDuration = SimDuration::from_ms(30 * 60_000);
 /// before it gives up (its "Number of retries" default).
 const COPY_TRIES: u64 = 100;
 
-/// A copy of a deployment's content to a branch DP.
+/// A copy of content to a branch DP: the updates of a deployment the DP
+/// has not had nor been sent yet (`Links::carried`).
 #[derive(Clone, Copy, Debug)]
 struct Copy {
+    /// The deployment whose distribution sent it (its package's priority).
     deployment: DeploymentId,
     dp: DpId,
     /// Sent by its site's Package Transfer Manager, so it needs one of
@@ -115,6 +121,16 @@ pub(crate) struct Links {
     /// Per DP and deployment: its content is on the DP (read only for
     /// DPs in a location; those at the site have it once it is in policy).
     on_dp: Vec<bool>,
+    /// Per DP and deployment: when the site distributed the deployment's
+    /// content to the DP (DPs in a location only; `None`: never).
+    wanted: Vec<Option<SimTime>>,
+    /// Per DP in a location and update: since when a copy carries it there
+    /// (when the site distributed it), and whether it has arrived. Content
+    /// is kept per update: a copy carries only the updates its DP has not
+    /// had nor been sent yet.
+    claims: BTreeMap<(u16, u16), (SimTime, bool)>,
+    /// Per copy: the updates it carries.
+    carried: Vec<Vec<UpdateId>>,
     /// Per DP and deployment: when a copy of its content first reached
     /// the DP (DPs in a location only).
     copied_at: Vec<Option<SimTime>>,
@@ -148,6 +164,9 @@ impl Links {
             copies: Vec::new(),
             deployments,
             on_dp: vec![false; estate.distribution_points.len() * deployments],
+            wanted: vec![None; estate.distribution_points.len() * deployments],
+            claims: BTreeMap::new(),
+            carried: Vec::new(),
             copied_at: vec![None; estate.distribution_points.len() * deployments],
             fallbacks: Fallbacks::new(estate),
             pace: vec![None; estate.distribution_points.len()],
@@ -221,7 +240,7 @@ impl World<'_> {
     }
 
     /// Deployment `d`'s updates changed (a rule refreshed its group): no
-    /// DP in a location has its content until it is copied again.
+    /// DP in a location has its content until the added updates are there.
     pub(crate) fn content_changed(&mut self, d: DeploymentId) {
         if self.estate.locations.is_empty() {
             return; // every DP is at the site
@@ -232,9 +251,49 @@ impl World<'_> {
         }
     }
 
+    /// Whether every update of `d` has arrived on DP `dp` (in a location).
+    fn all_arrived(&self, dp: DpId, d: DeploymentId) -> bool {
+        (self.updates_of(d).iter())
+            .all(|u| (self.links.claims.get(&(dp.0, u.0))).is_some_and(|&(_, arrived)| arrived))
+    }
+
+    /// Copy `k` has reached its DP: its updates are there, and so is the
+    /// content of every deployment distributed to the DP that has all its
+    /// updates there now (one distributed later has it from then on).
+    fn copy_arrived(&mut self, k: usize, now: SimTime) {
+        let dp = self.links.copies[k].dp;
+        for &u in &self.links.carried[k] {
+            if let Some(claim) = self.links.claims.get_mut(&(dp.0, u.0)) {
+                claim.1 = true;
+            }
+        }
+        for d in 0..self.links.deployments {
+            let d = DeploymentId(d as u16);
+            let cell = self.links.cell(dp, d);
+            let Some(wanted) = self.links.wanted[cell] else {
+                continue;
+            };
+            if self.links.on_dp[cell] || !self.all_arrived(dp, d) {
+                continue;
+            }
+            self.links.content_arrived(dp, d, wanted.max(now));
+            if wanted <= now {
+                self.recorder
+                    .trace(now, None, || TraceEvent::ContentCopied {
+                        deployment: d,
+                        dp: u64::from(dp.0),
+                    });
+            }
+        }
+    }
+
     /// The site server has deployment `d`'s content at `at`: it copies it
     /// to every DP in a location that serves a cohort of `site` the
-    /// deployment targets, each copy across the DP's location's link.
+    /// deployment targets, each copy across the DP's location's link. A
+    /// DP is sent only the updates it has not had nor been sent yet, as
+    /// the content library keeps each file once [51] [52]: a deployment
+    /// of updates already there (or on their way) needs no copy, and has
+    /// its content on the DP when they are.
     pub(crate) fn start_copies(
         &mut self,
         d: DeploymentId,
@@ -252,17 +311,37 @@ impl World<'_> {
             .collect();
         dps.sort_unstable();
         dps.dedup();
-        let bytes: u64 = (self.updates_of(d).iter())
-            .map(|u| estate.updates[u.index()].size_bytes)
-            .sum();
+        let updates = self.updates_of(d);
         for dp in dps {
             let dp_spec = &estate.distribution_points[dp.index()];
-            if dp_spec.prestaged {
-                // Extracted there beforehand: the distribution is a
-                // notification, and the DP holds the content at once.
-                self.links.content_arrived(dp, d, at);
+            let cell = self.links.cell(dp, d);
+            self.links.wanted[cell].get_or_insert(at);
+            // A copy the site sent from a later instant (only a rule's
+            // run, during the run, can find one) does not count.
+            let new: Vec<UpdateId> = (updates.iter().copied())
+                .filter(|u| {
+                    (self.links.claims.get(&(dp.0, u.0))).is_none_or(|&(since, _)| since > at)
+                })
+                .collect();
+            let claim = |links: &mut Links, new: &[UpdateId], arrived: bool| {
+                for &u in new {
+                    let c = links.claims.entry((dp.0, u.0)).or_insert((at, arrived));
+                    *c = (c.0.min(at), c.1 || arrived);
+                }
+            };
+            if dp_spec.prestaged || new.is_empty() {
+                claim(&mut self.links, &new, true);
+                // Extracted there beforehand (the distribution is a
+                // notification), or sent before: the DP holds the content
+                // once every update has arrived.
+                if !self.links.on_dp[cell] && self.all_arrived(dp, d) {
+                    self.links.content_arrived(dp, d, at);
+                }
                 continue;
             }
+            let bytes: u64 = (new.iter())
+                .map(|u| estate.updates[u.index()].size_bytes)
+                .sum();
             let (start, source) = if dp_spec.pull_from.is_empty() {
                 (at, None)
             } else {
@@ -272,6 +351,7 @@ impl World<'_> {
                     None => continue, // no source has it before the end
                 }
             };
+            claim(&mut self.links, &new, false);
             let k = self.links.copies.len() as u32;
             self.links.copies.push(Copy {
                 deployment: d,
@@ -281,6 +361,7 @@ impl World<'_> {
                 distributed: at,
                 bytes,
             });
+            self.links.carried.push(new);
             let link = dp_spec.location.expect("a DP in a location");
             let ready = start + estate.locations[link.index()].latency;
             self.links.links[link.index()].ask(
@@ -775,13 +856,7 @@ impl World<'_> {
                     if self.links.copies[k].pushed {
                         self.copy_ended(k, sched);
                     }
-                    let copy = self.links.copies[k];
-                    self.links.content_arrived(copy.dp, copy.deployment, now);
-                    self.recorder
-                        .trace(now, None, || TraceEvent::ContentCopied {
-                            deployment: copy.deployment,
-                            dp: u64::from(copy.dp.0),
-                        });
+                    self.copy_arrived(k, now);
                 }
                 None => {
                     let l = &mut self.links.links[link.index()];

@@ -144,25 +144,46 @@ impl<'e> World<'e> {
         for &t in &estate.sync.manual {
             sched.at_fixed(t, Event::SyncStart(SyncKind::Delta));
         }
+        // Content is kept per update, so who distributes an update first
+        // matters: the waits are drawn in deployment order (the site's
+        // stream), the content laid out in the order it is distributed.
+        let from = |spec: &crate::estate::DeploymentSpec| {
+            // A later phase's content is distributed from the phased
+            // deployment's creation; it enters policy once the phase has
+            // begun.
+            spec.phase.as_ref().map_or(spec.created, |p| p.content_from)
+        };
+        let mut plans = Vec::new();
         for (d, spec) in estate.deployments.iter().enumerate() {
             let d = DeploymentId(d as u16);
             if spec.rule.is_some() {
                 continue; // made, with its content, when a rule's run fills it
             }
             for site in 0..estate.primaries.len() {
-                if let Some((fetched, copied)) = self.content_time(d, site) {
-                    let time = fetched + copied;
-                    // A later phase's content is distributed from the
-                    // phased deployment's creation; it enters policy once
-                    // the phase has begun.
-                    let from = spec.phase.as_ref().map_or(spec.created, |p| p.content_from);
-                    match &spec.phase {
-                        Some(_) => (self.deployments).set_phase_content_ready(d, site, from + time),
-                        None => sched.at_fixed(from + time, Event::ContentReady(d, site as u16)),
-                    }
-                    if !estate.locations.is_empty() {
-                        self.start_copies(d, site, from + fetched, sched);
-                    }
+                if let Some(delay) = self.content_delay(d, site) {
+                    plans.push((from(spec), d, site, delay));
+                }
+            }
+        }
+        plans.sort_by_key(|&(from, d, site, _)| (from, d, site));
+        let mut ready = Vec::with_capacity(plans.len());
+        let mut copies = Vec::new();
+        for (from, d, site, delay) in plans {
+            let (have, at) = self.content_plan(d, site, from, delay);
+            ready.push((d, site, at));
+            copies.push((have, from, d, site));
+        }
+        ready.sort_by_key(|&(d, site, _)| (d, site));
+        let mut ready = ready.into_iter().peekable();
+        for (d, spec) in estate.deployments.iter().enumerate() {
+            let d = DeploymentId(d as u16);
+            if spec.rule.is_some() {
+                continue;
+            }
+            while let Some((_, site, at)) = ready.next_if(|r| r.0 == d) {
+                match &spec.phase {
+                    Some(_) => (self.deployments).set_phase_content_ready(d, site, at),
+                    None => sched.at_fixed(at, Event::ContentReady(d, site as u16)),
                 }
             }
             match spec.phase.as_ref().map(|p| p.begin) {
@@ -177,6 +198,12 @@ impl<'e> World<'e> {
                 if resume != SimTime::MAX {
                     sched.at_fixed(resume, Event::Resume(d));
                 }
+            }
+        }
+        if !estate.locations.is_empty() {
+            copies.sort_unstable();
+            for (have, _, d, site) in copies {
+                self.start_copies(d, site, have, sched);
             }
         }
         self.schedule_rules(sched);

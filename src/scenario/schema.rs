@@ -208,7 +208,9 @@ pub struct Site {
     /// its content (the wizard, package creation). The content then takes
     /// its size over `download_bandwidth`, then over each DP's
     /// `content_link`, before the deployment enters machine policy
-    /// (the deployment flow in docs/model.md). Default `Fixed("30m")`.
+    /// (the deployment flow in docs/model.md). Content is kept per
+    /// update: only updates no deployment brought before wait for it and
+    /// are fetched and copied. Default `Fixed("30m")`.
     #[serde(default = "default_content_ready")]
     pub content_ready_delay: Dist,
     /// From a batch reaching the management point until it is in the site

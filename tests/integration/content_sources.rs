@@ -11,7 +11,9 @@ use crate::common;
 
 use common::{checked, estate_of, within};
 use patchsim::estate::Estate;
-use patchsim::model::{Compliance, ContentBytes, Outcome, Request, ServerRole, Totals};
+use patchsim::model::{
+    Compliance, ContentBytes, ContentSource, Outcome, Request, ServerRole, Totals, TraceEvent,
+};
 
 const MB: u64 = 1_000_000;
 
@@ -522,4 +524,46 @@ fn a_small_cache_makes_clients_download_again() {
     // then, so nothing downloads it again).
     assert_eq!(small.totals.cache_evictions, 2 * u64::from(n));
     assert_eq!(small.totals.bytes_downloaded, 3 * u64::from(n) * 100 * MB);
+}
+
+/// A peer cache source holds content, not deployments: clients that
+/// downloaded and installed an Available deployment of `KB1` serve it to
+/// the rest of their cohort when a Required deployment of the same update
+/// comes two days later. Every download for the second deployment comes
+/// from a peer, and the DP serves it nothing (where each deployment's
+/// content was its own, the first of its downloads had no source but the
+/// DP).
+#[test]
+fn peers_serve_the_same_updates_to_a_later_deployment() {
+    let estate = common::small(
+        "content",
+        27,
+        "6d",
+        r#"sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
+    cohorts: [Cohort(name: "all", count: 40, power: AlwaysOn, management_point: "mp", update_point: "sup", distribution_point: "dp",
+                     available_install_share: 0.5, available_install_delay: Fixed("1h"),
+                     content_sources: ContentSources(peer_cache: 1.0))],
+    updates: [Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
+    deployments: [
+        Deployment(name: "available", updates: ["KB1"], targets: ["all"], purpose: Available, created: "2026-11-10T10:00:00Z"),
+        Deployment(name: "required", updates: ["KB1"], targets: ["all"], created: "2026-11-12T10:00:00Z"),
+    ],"#,
+    );
+    let (out, records) = common::traced(&estate);
+    let second =
+        |pick: fn(&TraceEvent) -> bool| (records.iter()).filter(|r| pick(&r.event)).count();
+    let from_dp =
+        second(|e| matches!(e, TraceEvent::DownloadStart { deployment, .. } if deployment.0 == 1));
+    let from_peers = second(
+        |e| matches!(e, TraceEvent::ContentSource { deployment, source: ContentSource::PeerCache, .. } if deployment.0 == 1),
+    );
+    assert_eq!(
+        from_dp, 0,
+        "no download of the second deployment from the DP"
+    );
+    assert!(from_peers > 0, "the others download it from peers");
+    let t = &out.totals;
+    assert_eq!(t.bytes_from_peer_cache % (100 * MB), 0);
+    conserved(t, &out);
+    all_installed(&out, 40);
 }

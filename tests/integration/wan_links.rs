@@ -1649,3 +1649,169 @@ fn the_docs_list_every_measure_of_a_link() {
         assert!(paragraph.contains(&format!("`{m}`")), "`{m}` missing");
     }
 }
+
+/// The deployment's creation a day after [`CREATED_MS`], 10:00 on day 2.
+const SECOND_MS: u64 = CREATED_MS + 24 * 3_600_000;
+
+/// Two rings behind one 2 Mbps link, both on the branch's own DP: a
+/// pilot of 5 clients and 100 users, with 100 MB of `KB1` (and `KB2`,
+/// 50 MB, where a deployment lists it). `deployments` are the
+/// scenario's.
+fn rings(deployments: &str) -> Estate {
+    estate_of(&format!(
+        r#"Scenario(
+    name: "rings",
+    seed: 3,
+    start: "2026-11-09T00:00:00Z",
+    duration: "4d",
+    site: Site(content_ready_delay: Fixed("30m")),
+    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "hub"), DistributionPoint(name: "branch-dp", location: "branch")],
+    ),
+    locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "2Mbps", latency: "40ms"))],
+    cohorts: [
+        Cohort(name: "site", count: 10, management_point: "mp", update_point: "sup", distribution_point: "hub"),
+        Cohort(name: "pilot", count: 5, management_point: "mp", update_point: "sup", distribution_point: "branch-dp", location: "branch"),
+        Cohort(name: "users", count: 100, management_point: "mp", update_point: "sup", distribution_point: "branch-dp", location: "branch"),
+    ],
+    updates: [
+        Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z"),
+        Update(id: "KB2", size: "50MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z"),
+    ],
+    deployments: [{deployments}],
+)"#
+    ))
+}
+
+/// The first of the users (after 10 site and 5 pilot clients).
+const FIRST_USER: u32 = 15;
+
+/// The times of the copies that reached a DP, by deployment.
+fn copied(records: &[TraceRecord]) -> Vec<(u16, u64)> {
+    (records.iter())
+        .filter_map(|r| match r.event {
+            TraceEvent::ContentCopied { deployment, .. } => Some((deployment.0, r.time.as_ms())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// When each deployment entered the site's policy.
+fn ready(records: &[TraceRecord]) -> Vec<(u16, u64)> {
+    (records.iter())
+        .filter_map(|r| match r.event {
+            TraceEvent::ContentReady { deployment } => Some((deployment.0, r.time.as_ms())),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The same update deployed twice, to a pilot and a day later to the
+/// users of the same branch DP: content lives on a DP per update, not per
+/// deployment, so the second deployment needs no copy. The link carries
+/// 100 MB once, not twice; the second deployment's content is on the DP
+/// (and in policy) at its creation, not 30 min, the fetch and the 400 s
+/// copy later; and no user is told the content is not on its DP.
+#[test]
+fn a_second_deployment_of_the_same_update_takes_no_copy() {
+    let estate = rings(
+        r#"Deployment(name: "pilot", updates: ["KB1"], targets: ["pilot"], created: "2026-11-10T10:00:00Z"),
+           Deployment(name: "broad", updates: ["KB1"], targets: ["users"], created: "2026-11-11T10:00:00Z")"#,
+    );
+    let (out, records) = traced(&estate);
+    let at_site = CREATED_MS + 1_800_000 + 4_000;
+    let arrived = at_site + 40 + 400_000;
+    assert_eq!(
+        copied(&records),
+        vec![(0, arrived)],
+        "one copy, the pilot's"
+    );
+    assert_eq!(link(&out).bytes, 100 * MB, "the link carries it once");
+    assert_eq!(ready(&records), vec![(0, at_site), (1, SECOND_MS)]);
+    assert_eq!(
+        out.content_copied_at[1],
+        vec![Some(SimTime(arrived)), Some(SimTime(SECOND_MS))]
+    );
+    let not_on_dp = times(&records, FIRST_USER, |e| {
+        matches!(e, TraceEvent::ContentNotOnDp { .. })
+    });
+    assert_eq!(
+        not_on_dp,
+        Vec::<u64>::new(),
+        "the users find it on their DP"
+    );
+    let starts = times(&records, FIRST_USER, |e| {
+        matches!(e, TraceEvent::DownloadStart { .. })
+    });
+    assert_eq!(starts.len(), 100);
+    assert!(starts.iter().all(|&t| t >= SECOND_MS));
+    assert_eq!(out.cohort_bytes[2].bytes_downloaded, 100 * 100 * MB);
+    conserved(&out);
+}
+
+/// A deployment that adds an update to one already on the DP copies the
+/// new update's bytes only: 50 MB (200 s at 2 Mbps) after the site
+/// fetched it (30 min and 2 s at 200 Mbps), and the link carries 150 MB
+/// in all, not 250.
+#[test]
+fn a_deployment_copies_only_the_updates_its_dp_lacks() {
+    let estate = rings(
+        r#"Deployment(name: "pilot", updates: ["KB1"], targets: ["pilot"], created: "2026-11-10T10:00:00Z"),
+           Deployment(name: "broad", updates: ["KB1", "KB2"], targets: ["users"], created: "2026-11-11T10:00:00Z")"#,
+    );
+    let (out, records) = traced(&estate);
+    let at_site = CREATED_MS + 1_800_000 + 4_000;
+    let second_at_site = SECOND_MS + 1_800_000 + 2_000;
+    assert_eq!(
+        copied(&records),
+        vec![
+            (0, at_site + 40 + 400_000),
+            (1, second_at_site + 40 + 200_000)
+        ]
+    );
+    assert_eq!(ready(&records), vec![(0, at_site), (1, second_at_site)]);
+    assert_eq!(link(&out).bytes, 150 * MB);
+    conserved(&out);
+}
+
+/// A phased deployment's phases deploy the same updates, distributed
+/// from the first phase's creation: one copy crosses the link, not one
+/// per phase, so the pilot's content arrives after its own 400 s copy
+/// (not 800 s, sharing the link with the next phase's), and the next
+/// phase's users find the content on their DP when it begins.
+#[test]
+fn phases_share_one_copy() {
+    let estate = rings(
+        r#"Deployment(name: "pilot", updates: ["KB1"], targets: ["pilot"], created: "2026-11-10T10:00:00Z",
+               phases: [Phase(name: "broad", targets: ["users"], begin: Manual("2026-11-11T10:00:00Z"))])"#,
+    );
+    let (out, records) = traced(&estate);
+    let arrived = CREATED_MS + 1_800_000 + 4_000 + 40 + 400_000;
+    assert_eq!(copied(&records), vec![(0, arrived), (1, arrived)]);
+    assert_eq!(link(&out).bytes, 100 * MB, "one copy for both phases");
+    let not_on_dp = times(&records, FIRST_USER, |e| {
+        matches!(e, TraceEvent::ContentNotOnDp { .. })
+    });
+    assert_eq!(not_on_dp, Vec::<u64>::new());
+    conserved(&out);
+}
+
+/// At the site too, content is kept per update: a second deployment of
+/// an update the site server fetched and copied to its DP the day before
+/// enters policy at its creation, not after the site's 30 min, the fetch
+/// (4 s at 200 Mbps) and the copy to the DP (0.8 s at 1 Gbps).
+#[test]
+fn a_second_deployment_of_fetched_updates_enters_policy_at_once() {
+    let estate = rings(
+        r#"Deployment(name: "first", updates: ["KB1"], targets: ["site"], created: "2026-11-10T10:00:00Z"),
+           Deployment(name: "second", updates: ["KB1"], targets: ["site"], created: "2026-11-11T10:00:00Z")"#,
+    );
+    let (out, records) = traced(&estate);
+    let first = CREATED_MS + 1_800_000 + 4_000 + 800;
+    assert_eq!(ready(&records), vec![(0, first), (1, SECOND_MS)]);
+    assert_eq!(link(&out).bytes, 0, "no branch DP is targeted");
+    conserved(&out);
+}
