@@ -28,7 +28,8 @@ pub enum Law {
     /// 3: nothing is reported before it is true, nor before its batch
     /// could reach the site.
     Causality,
-    /// 5: at most one batch per reporting cycle, never an empty one.
+    /// 5: at most one batch per reporting cycle (besides one within two
+    /// minutes of each install), never an empty one.
     Batching,
     /// 6: an offline client does nothing.
     Offline,
@@ -149,6 +150,9 @@ pub struct LawChecker<'e> {
     /// (client, deployment) whose peer just went away: the download that
     /// follows at once goes on from the next source, no new step.
     peer_gone: Option<(u32, u16, SimTime)>,
+    /// (client, instant) of the install report just traced: the batch that
+    /// follows at once leaves outside the client's reporting cycle.
+    install_report: Option<(u32, SimTime)>,
     records: u64,
     first: Option<Violation>,
 }
@@ -209,6 +213,7 @@ impl<'e> LawChecker<'e> {
             deadline: estate.deployments.iter().map(|d| d.deadline).collect(),
             disabled: std::collections::BTreeSet::new(),
             peer_gone: None,
+            install_report: None,
             records: 0,
             first: None,
         }
@@ -386,6 +391,7 @@ impl<'e> LawChecker<'e> {
             | TraceEvent::ContentSource { .. }
             | TraceEvent::InstallStart { .. }
             | TraceEvent::RestartStart { .. }
+            | TraceEvent::InstallReport
             | TraceEvent::BatchSent { .. }
             | TraceEvent::MessageQueued { .. } => {
                 if let Power::Off(since) = self.power[i] {
@@ -402,6 +408,7 @@ impl<'e> LawChecker<'e> {
             _ => {}
         }
         match r.event {
+            TraceEvent::InstallReport => self.install_report = Some((c.0, now)),
             TraceEvent::BatchSent { messages } => self.batch_sent(c, now, messages),
             TraceEvent::BatchInDatabase { .. } => self.batch_in_database(c, now),
             // A lost batch never reaches the database. It is lost as its
@@ -515,6 +522,11 @@ impl<'e> LawChecker<'e> {
                 event,
                 "an empty batch: a client sends nothing when its queue is empty".to_string(),
             );
+            return;
+        }
+        if self.install_report.take() == Some((c.0, now)) {
+            // Sent after an install, outside its reporting cycle.
+            self.in_flight[i].push_back(now);
             return;
         }
         let estate = self.estate;
@@ -943,6 +955,13 @@ mod tests {
         assert_eq!(law, Law::Batching);
         assert!(text.contains("the reporting cycle is 15m"), "{text}");
         assert_eq!(first_broken(&[batch(1.0, 3), batch(1.25, 2)]), None);
+        // A batch right after an install report leaves outside the cycle,
+        // and the next tick's batch is measured from the tick before.
+        let report = |h| rec(h, 0, TraceEvent::InstallReport);
+        let (one, two, three) = (batch(1.0, 3), batch(1.1, 2), batch(1.25, 1));
+        assert_eq!(first_broken(&[one, report(1.1), two, three]), None);
+        let (law, _) = first_broken(&[batch(1.0, 3), report(1.1), batch(1.2, 2)]).unwrap();
+        assert_eq!(law, Law::Batching);
     }
 
     #[test]

@@ -83,6 +83,7 @@ pub(crate) struct Client {
     pub(crate) action_timer: Option<TimerId>,
     pub(crate) restart_timer: Option<TimerId>,
     pub(crate) action_started: SimTime,
+    /// When it last sent a batch at a reporting tick (`MAX`: never).
     pub(crate) last_batch: SimTime,
     /// When the next scheduled or first scan is due (`MAX`: none).
     pub(crate) scan_due: SimTime,
@@ -172,6 +173,17 @@ pub(crate) struct ClientCold {
     /// of the cohort's fallbacks (read only while its `ELSEWHERE` flag is
     /// set).
     pub(crate) mp_at: u8,
+    /// Since when it has been enforcing the deadline of deployment
+    /// `enforcing` (`MAX`: none): the moment it first went to install it
+    /// after its deadline, from which the restart countdown counts. An
+    /// install's end, or a switch-off, ends it. (Two fields rather than an
+    /// `Option` of a pair: 16 bytes a client less.)
+    pub(crate) enforcing_since: SimTime,
+    pub(crate) enforcing: DeploymentId,
+    /// Its last install left nothing pending: the state the verification
+    /// scan that follows finds goes out within two minutes of it
+    /// ([`World::plan_install_report`]).
+    pub(crate) report_after_scan: bool,
 }
 
 impl Default for ClientCold {
@@ -188,6 +200,9 @@ impl Default for ClientCold {
             express: false,
             co_managed: false,
             mp_at: 0,
+            enforcing_since: SimTime::MAX,
+            enforcing: DeploymentId(0),
+            report_after_scan: false,
         }
     }
 }
@@ -306,7 +321,7 @@ impl Clients {
                     action_timer: None,
                     restart_timer: None,
                     action_started: SimTime::ZERO,
-                    last_batch: SimTime::ZERO,
+                    last_batch: SimTime::MAX,
                     scan_due: SimTime::MAX,
                     restart_pending_since: SimTime::MAX,
                     batches: 0,
@@ -979,6 +994,9 @@ impl World<'_> {
             } else {
                 self.window_for_install(c, d, now)
             };
+            if wait.is_none() && !early {
+                self.enforcement_began(c, d, now);
+            }
             match wait {
                 None if self.deployments.assignment(d, c).remaining > 0 => {
                     // Its content left the cache (a cache limit): the
@@ -1027,6 +1045,20 @@ impl World<'_> {
                     }
                 }
             }
+        }
+    }
+
+    /// Client `c` goes to install `d` after its deadline (or first checks
+    /// that its updates are still required, or downloads its content
+    /// again): unless it already began enforcing `d`, it begins now. Its
+    /// restart countdown counts from this moment: the deadline itself for
+    /// a client on and free then, later for one that was off or busy, or
+    /// that waited for a maintenance window.
+    fn enforcement_began(&mut self, c: ClientId, d: DeploymentId, now: SimTime) {
+        let cold = self.clients.cold_mut(c);
+        if cold.enforcing_since == SimTime::MAX || cold.enforcing != d {
+            cold.enforcing_since = now;
+            cold.enforcing = d;
         }
     }
 
@@ -1266,6 +1298,9 @@ impl World<'_> {
                 self.evaluate(c, d, phase == Phase::Verifying, now, sched);
             }
         }
+        if std::mem::take(&mut self.clients.cold_mut(c).report_after_scan) {
+            self.plan_install_report(c, sched);
+        }
     }
 
     /// Sorts one deployment into its next phase from what the scan found,
@@ -1388,7 +1423,8 @@ impl World<'_> {
             && client.restart_timer.is_none()
             && !client.restart_waiting
         {
-            self.plan_restart(c, d, sched);
+            // Its countdown counts from now, when the client learns of it.
+            self.plan_restart(c, d, now, sched);
         }
         let state = if compliant { COMPLIANT } else { NON_COMPLIANT };
         self.queue(c, TOPIC_COMPLIANCE, state, d.0, now);
@@ -1629,10 +1665,11 @@ impl World<'_> {
         now: SimTime,
         sched: &mut Scheduler<'_, Event>,
     ) {
-        let (mut failed, mut restart) = (false, false);
+        let (mut failed, mut restart, mut installed) = (false, false, false);
         for &u in self.updates_of(d).iter() {
             let (next, message) = match self.clients.update(c, u).truth {
                 Truth::InstallingOk => {
+                    installed = true;
                     let p = self.estate.updates[u.index()].restart_probability;
                     if self.clients.rng(c).random::<f64>() < p {
                         restart = true;
@@ -1673,8 +1710,29 @@ impl World<'_> {
         if let Some(state) = state {
             self.queue(c, TOPIC_ENFORCEMENT, state, d.0, now);
         }
+        // The state of what it installed goes out within two minutes of
+        // the scan that follows the install: the verification scan, when
+        // nothing is left pending; else (a restart or a failure waits)
+        // patchsim runs no scan, and the state is known now.
+        let verifying = state.is_none();
+        if verifying {
+            self.clients.cold_mut(c).report_after_scan = true;
+        } else if installed {
+            self.plan_install_report(c, sched);
+        }
+        // The restart countdown counts from the moment the client began
+        // enforcing the deadline (for an install that began before it, the
+        // user's, from the deadline).
+        let cold = self.clients.cold_mut(c);
+        let since = std::mem::replace(&mut cold.enforcing_since, SimTime::MAX);
+        let began = if since != SimTime::MAX && cold.enforcing == d {
+            since
+        } else {
+            let deadline = self.deployments.assignment(d, c).deadline_at;
+            self.clients[c].action_started.max(deadline)
+        };
         if restart {
-            self.plan_restart(c, d, sched);
+            self.plan_restart(c, d, began, sched);
         }
     }
 
@@ -1698,7 +1756,13 @@ impl World<'_> {
     /// The administrator's scheduled restart, if the cohort has one, comes
     /// first if it is sooner. An earlier plan already made wins unless this
     /// one is sooner.
-    fn plan_restart(&mut self, c: ClientId, d: DeploymentId, sched: &mut Scheduler<'_, Event>) {
+    fn plan_restart(
+        &mut self,
+        c: ClientId,
+        d: DeploymentId,
+        began: SimTime,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
         let now = sched.now();
         let spec = &self.estate.deployments[d.index()];
         let cohort = self.cohort(c);
@@ -1744,7 +1808,7 @@ impl World<'_> {
             Purpose::Required if !spec.restart_outside_windows && has_windows => {
                 in_window.map(|t| (t, RestartCause::InWindow))
             }
-            Purpose::Required => Some(self.countdown_restart(c, now)),
+            Purpose::Required => Some(self.countdown_restart(c, began, now)),
         };
         let scheduled = (cohort.scheduled_restart.as_ref()).map(|r| {
             (
@@ -1774,34 +1838,49 @@ impl World<'_> {
         self.clients.cold_mut(c).restart_at = at;
     }
 
-    /// The restart after a deadline install that needs one: the user is
-    /// notified at once, reminded every `restart_reminder_interval` while
-    /// more than the final countdown remains, and shown the final countdown
-    /// (a notification that stays up) `restart_final_countdown` before the
-    /// forced restart at `restart_countdown`. The user restarts at the first
-    /// notification at or after they are ready (`user_restart_delay`, from
-    /// the install), or during the final countdown once ready; a user not
-    /// ready by the end is forced.
-    fn countdown_restart(&mut self, c: ClientId, now: SimTime) -> (SimTime, RestartCause) {
+    /// The restart after a deadline install that needs one, its countdown
+    /// counted from `began`, when the client began enforcing the deadline
+    /// (the deadline itself for a client on and free then): the user is
+    /// notified at the install's end (`now`), reminded every
+    /// `restart_reminder_interval` after `began` while more than the final
+    /// countdown remains, and shown the final countdown (a notification
+    /// that stays up) `restart_final_countdown` before the forced restart
+    /// at `began + restart_countdown`. An install that ends too late for
+    /// the whole final countdown shows it at once, and the restart is
+    /// forced at its end. The user restarts at the first notification at
+    /// or after they are ready (`user_restart_delay`, from the install's
+    /// end), or during the final countdown once ready; a user not ready by
+    /// the end is forced.
+    fn countdown_restart(
+        &mut self,
+        c: ClientId,
+        began: SimTime,
+        now: SimTime,
+    ) -> (SimTime, RestartCause) {
         let settings = self.settings(c);
-        let ready = settings
-            .user_restart_delay
-            .sample(&mut self.clients.rng(c))
-            .as_ms();
-        let countdown = settings.restart_countdown.as_ms();
-        let final_at = countdown.saturating_sub(settings.restart_final_countdown.as_ms());
+        let ready = now + settings.user_restart_delay.sample(&mut self.clients.rng(c));
+        let final_countdown = settings.restart_final_countdown;
+        let final_at = SimTime(
+            (began + settings.restart_countdown)
+                .as_ms()
+                .saturating_sub(final_countdown.as_ms()),
+        )
+        .max(now);
+        let forced = final_at + final_countdown;
         let reminder = settings.restart_reminder_interval.as_ms();
-        let at = if ready <= final_at {
-            // The next notification: the first, a reminder, or the final one.
-            let k = ready.div_ceil(reminder);
-            (k * reminder).min(final_at)
+        let at = if ready <= now {
+            now // ready at the first notification
+        } else if ready <= final_at {
+            // The next notification: a reminder, or the final one.
+            let k = ready.since(began).as_ms().div_ceil(reminder);
+            (began + SimDuration(k * reminder)).min(final_at)
         } else {
             ready
         };
-        if at < countdown {
-            (now + SimDuration(at), RestartCause::User)
+        if at < forced {
+            (at, RestartCause::User)
         } else {
-            (now + SimDuration(countdown), RestartCause::Forced)
+            (forced, RestartCause::Forced)
         }
     }
 

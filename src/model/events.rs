@@ -77,6 +77,10 @@ pub enum Event {
     // --- report ---
     /// The client's state message reporting cycle.
     ReportCycle(ClientId),
+    /// Up to two minutes after an install (after the verification scan
+    /// that follows it, when nothing waits), the client sends the
+    /// install's state, before its reporting tick.
+    InstallReport(ClientId),
     /// A batch the MP took reaches the state system's inbox (the payload is
     /// its slot in the batch store).
     BatchForwarded(u32),

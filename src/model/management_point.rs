@@ -5,7 +5,8 @@
 //! own phase, and after each power-on or restart); a policy request hands a
 //! client the software updates policy and the deployments published since
 //! its last request; the reporting cycle sends a client's queued state
-//! messages as one batch. A request the MP rejects (queue full) or fails
+//! messages as one batch, and so does the client within two minutes of an
+//! install. A request the MP rejects (queue full) or fails
 //! (down) is retried with a doubling backoff; a rejected batch stays on the
 //! client, whole, for the next cycle, so no message is lost or sent twice.
 
@@ -27,6 +28,11 @@ use crate::estate::{ClientId, DeploymentId, Purpose, UpdateId};
 /// Failed requests in a row after which a client moves to another of its
 /// cohort's management points (Microsoft: "five errors in 10 minutes").
 const MP_FAILURES_BEFORE_SWITCH: u8 = 5;
+
+/// The longest a client waits after the scan that follows an install
+/// before it sends the state that scan found ("Introduction to software
+/// updates": "a delay of up to two minutes").
+const INSTALL_REPORT_WITHIN: SimDuration = SimDuration(120_000);
 
 /// The part of an answer every policy request has, a silent one included:
 /// the request is no longer out and the MP is reachable again. False if the
@@ -422,14 +428,69 @@ impl World<'_> {
         } else {
             self.clients[c].report_armed = false;
         }
-        let ready = self
-            .clients
-            .outbox(c)
-            .partition_point(|m| m.queued_at < now);
-        if !self.clients.online(c) || ready == 0 || self.clients[c].batch_in_flight {
+        let ready = self.ready_to_send(c, now);
+        if ready == 0 {
             self.arm_report(c, now, sched);
             return;
         }
+        let last = self.clients[c].last_batch;
+        if self.send_batch(c, ready, sched) {
+            if last != SimTime::MAX {
+                self.recorder.batch_gap(now.since(last));
+            }
+            self.clients[c].last_batch = now;
+        }
+    }
+
+    /// After an install the client rescans, and "there might be a delay of
+    /// up to two minutes before the client sends the updated state to the
+    /// management point" ("Introduction to software updates"): it sends
+    /// what the rescan found at an instant drawn uniformly over the next
+    /// two minutes, from its own stream, unless its reporting tick has
+    /// sent it by then.
+    pub(crate) fn plan_install_report(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let delay = self
+            .clients
+            .rng(c)
+            .random_range(1..=INSTALL_REPORT_WITHIN.as_ms());
+        sched.after_fixed(SimDuration(delay), Event::InstallReport(c));
+    }
+
+    /// The moment [`plan_install_report`](Self::plan_install_report)
+    /// drew: the client sends everything queued before it as one batch,
+    /// as at a reporting tick, if it is on and no batch of its is with the
+    /// MP (else the messages wait for its next tick). The batch does not
+    /// move its reporting cycle.
+    pub(crate) fn install_report(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let ready = self.ready_to_send(c, now);
+        if ready == 0 {
+            return;
+        }
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::InstallReport);
+        if self.send_batch(c, ready, sched) {
+            self.recorder.totals.batches_after_install += 1;
+        }
+    }
+
+    /// How many of the client's queued messages a batch sent now would
+    /// carry: those queued before this instant, or none while it is off or
+    /// has a batch with its MP.
+    fn ready_to_send(&self, c: ClientId, now: SimTime) -> usize {
+        if !self.clients.online(c) || self.clients[c].batch_in_flight {
+            return 0;
+        }
+        self.clients
+            .outbox(c)
+            .partition_point(|m| m.queued_at < now)
+    }
+
+    /// Sends the client's first `ready` queued messages to its MP as one
+    /// batch; returns whether the MP took it (a batch it turns down goes
+    /// back to the queue, for the next tick).
+    fn send_batch(&mut self, c: ClientId, ready: usize, sched: &mut Scheduler<'_, Event>) -> bool {
+        let now = sched.now();
         let slot = self.new_batch(c, ready);
         let job = Job {
             token: slot,
@@ -439,20 +500,16 @@ impl World<'_> {
             self.batch_failed(slot);
             self.recorder.totals.mp_rejects += 1;
             self.arm_report(c, now, sched);
-            return;
+            return false;
         }
         let client = &mut self.clients[c];
-        if client.batches > 0 {
-            let gap = now.since(client.last_batch);
-            self.recorder.batch_gap(gap);
-        }
         client.batches += 1;
-        client.last_batch = now;
         client.batch_in_flight = true;
         self.recorder.totals.batches += 1;
         let messages = self.site.batches().get(slot).messages.len() as u64;
         self.recorder
             .trace(now, Some(c), || TraceEvent::BatchSent { messages });
+        true
     }
 
     /// Moves the first `n` messages of a client's queue into a new batch,

@@ -207,6 +207,9 @@ impl World<'_> {
         let client = &mut self.clients[c];
         client.power_off_waiting = false;
         client.restart_waiting = false;
+        // The enforcement it had begun stops: it begins anew when the
+        // client is back.
+        self.clients.cold_mut(c).enforcing_since = SimTime::MAX;
         self.clients.set_online(c, false, &settled);
         if let Some(g) = self.cohort(c).gateway {
             self.gateways.disconnect(g);

@@ -540,6 +540,9 @@ pub struct Totals {
     pub state_messages_in_database: u64,
     /// Batches sent to management points.
     pub batches: u64,
+    /// Of those, batches a client sent within two minutes of the scan
+    /// after an install, before its reporting tick.
+    pub batches_after_install: u64,
     /// Batches (of those the MPs took) lost on the way to the site
     /// database.
     pub batches_lost: u64,
@@ -604,7 +607,8 @@ pub struct Outcome {
     pub totals: Totals,
     /// State-message latency, queued on the client → in the site database, ms.
     pub message_latency: MsHistogram,
-    /// Shortest gap between two batches of one client.
+    /// Shortest gap between two batches of one client at its reporting
+    /// ticks (a batch after an install is not counted).
     pub min_batch_gap: Option<SimDuration>,
     /// Batches each client sent, indexed by client id.
     pub batches_per_client: Vec<u32>,

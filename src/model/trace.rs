@@ -257,6 +257,11 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         /// State id.
         state: u8,
     },
+    /// Within two minutes of an install (of the verification scan after
+    /// it, when nothing waits), before its reporting tick, it sends the
+    /// install's state: a `BatchSent` follows, unless its MP turns the
+    /// batch down.
+    InstallReport,
     /// It sends its queued messages to its management point as one batch.
     BatchSent {
         /// Messages in the batch.
@@ -532,6 +537,7 @@ impl<D, U> TraceEvent<D, U> {
                 topic,
                 state,
             },
+            E::InstallReport => E::InstallReport,
             E::BatchSent { messages } => E::BatchSent { messages },
             E::BatchInDatabase { messages } => E::BatchInDatabase { messages },
             E::BatchLost { messages } => E::BatchLost { messages },
@@ -715,6 +721,7 @@ impl<D, U> TraceEvent<D, U> {
             E::ScanFailed { .. } => "scan_failed",
             E::ScanDone => "scan_done",
             E::MessageQueued { .. } => "message_queued",
+            E::InstallReport => "install_report",
             E::BatchSent { .. } => "batch_sent",
             E::BatchInDatabase { .. } => "batch_in_database",
             E::BatchLost { .. } => "batch_lost",
@@ -832,6 +839,7 @@ mod tests {
                 topic: 500,
                 state: 2,
             },
+            TraceEvent::InstallReport,
             TraceEvent::BatchSent { messages: 3 },
             TraceEvent::BatchInDatabase { messages: 3 },
             TraceEvent::BatchLost { messages: 3 },

@@ -431,6 +431,9 @@ impl<'e> World<'e> {
             | Event::Wake(_)
             | Event::ReportCycle(_)
             | Event::BatchForwarded(_)
+            // Traced where it sends a batch: one its reporting tick has
+            // sent already, or that waits for the client, sends none.
+            | Event::InstallReport(_)
             // Traced as the request it makes.
             | Event::ResyncDue(_)
             | Event::Served(..)
@@ -556,6 +559,7 @@ impl World<'_> {
             Event::RestartDue(c) => self.restart_due(c, sched),
             Event::BackgroundInstallDone(c, u) => self.background_install_done(c, u, sched),
             Event::ReportCycle(c) => self.report_cycle(c, sched),
+            Event::InstallReport(c) => self.install_report(c, sched),
             Event::BatchForwarded(slot) => self.batch_forwarded(slot, sched),
             Event::ResyncDue(c) => self.resync_due(c, sched),
             Event::Replicated(slot) => self.replicated(slot, sched.now()),

@@ -343,6 +343,11 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
                 .trim_end()
                 .to_string()
         }
+        TraceEvent::InstallReport => {
+            "sends the state of its last install, within two minutes rather than at its \
+             reporting tick"
+                .to_string()
+        }
         TraceEvent::BatchSent { messages } => {
             format!(
                 "sends {} to its management point",
@@ -474,6 +479,7 @@ impl Retry {
             || matches!(
                 e,
                 TraceEvent::MessageQueued { .. }
+                    | TraceEvent::InstallReport
                     | TraceEvent::BatchSent { .. }
                     | TraceEvent::BatchInDatabase { .. }
             )

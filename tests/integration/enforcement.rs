@@ -279,15 +279,20 @@ fn restart_run(settings: &str, cohort: &str, deployment: &str) -> (Outcome, Vec<
 
 /// After a deadline install the user is notified at once, reminded every
 /// 4 h while more than the final countdown remains, and shown the final
-/// countdown 15 min before the forced restart at 90 min. A user restarts at
-/// the first notification after they are ready, or during the final
-/// countdown; one not ready by 90 min is forced.
+/// countdown 15 min before the forced restart at 90 min. All three count
+/// from the moment the client began enforcing the deadline: here (the
+/// deadline had passed when the content arrived) the start of its 10-minute
+/// install. A user restarts at the first notification after they are
+/// ready (counted from the install's end), or during the final countdown;
+/// one not ready by 90 min is forced.
 #[test]
 fn users_restart_at_a_notification_or_are_forced() {
     let cases = [
-        // (ready after, countdown, reminder) → (cause, restart after)
+        // (ready after the install, countdown, reminder)
+        //   → (cause, restart after the install's start)
         ("30m", "90m", "4h", RestartCause::User, 75 * M),
-        ("80m", "90m", "4h", RestartCause::User, 80 * M),
+        ("70m", "90m", "4h", RestartCause::User, 80 * M),
+        ("80m", "90m", "4h", RestartCause::Forced, 90 * M),
         ("5h", "90m", "4h", RestartCause::Forced, 90 * M),
         ("5h", "10h", "4h", RestartCause::User, 8 * H),
         ("9h", "10h", "4h", RestartCause::User, 9 * H + 45 * M),
@@ -304,17 +309,100 @@ fn users_restart_at_a_notification_or_are_forced() {
         let planned = restarts(&records);
         assert_eq!(planned.len(), 20);
         assert!(
-            planned.iter().all(|&p| p == (cause, after)),
+            planned.iter().all(|&p| p == (cause, after - 10 * M)),
             "ready {ready}, countdown {countdown}: {:?}",
             planned[0]
         );
         for a in &out.deployments[0].assignments {
-            let done = a.install_started_at + SimDuration::from_mins(10);
             assert_eq!(
                 a.true_compliant_at,
-                done + SimDuration(after) + SimDuration::from_mins(3)
+                a.install_started_at + SimDuration(after) + SimDuration::from_mins(3)
             );
         }
+    }
+}
+
+/// The restart countdown counts "after the deadline" ("Device restart
+/// notifications"), not from the install's end: clients on and free at
+/// the deadline install then, and whatever the install takes they are
+/// forced 90 minutes after the deadline. An install that ends later than
+/// the final countdown's start (here 80 minutes, past 75) shows the final
+/// countdown at once and is forced at its end, 15 minutes on.
+#[test]
+fn the_restart_countdown_counts_from_the_deadline() {
+    let deadline = SimTime(12 * H);
+    for (install, forced) in [(10, 90), (30, 90), (80, 95)] {
+        let (out, records) = traced(&scenario(
+            2,
+            r#"user_restart_delay: Fixed("5h"), restart_duration: Fixed("3m")"#,
+            "count: 20",
+            &format!(
+                r#"Update(id: "KB1", size: "20MB", install_time: Fixed("{install}m"), max_run_time: "2h"),"#
+            ),
+            r#"updates: ["KB1"], deadline: "2026-11-09T12:00:00Z""#,
+        ));
+        for (c, starts) in install_starts(&records, 20).iter().enumerate() {
+            assert_eq!(
+                starts,
+                &[(deadline, install * M)],
+                "client {c} installs at the deadline"
+            );
+        }
+        assert_eq!(out.totals.restarts_forced, 20);
+        for (at, p) in planned(&records) {
+            assert_eq!(at, deadline + SimDuration(install * M));
+            assert_eq!(p, (RestartCause::Forced, (forced - install) * M));
+        }
+        for a in &out.deployments[0].assignments {
+            assert_eq!(
+                a.true_compliant_at,
+                deadline + SimDuration::from_mins(forced + 3),
+                "a {install}-minute install: forced {forced} minutes after the deadline"
+            );
+        }
+    }
+}
+
+/// A client that is off at the deadline enforces it when it is back
+/// (Microsoft says nothing of its countdown then): patchsim counts the
+/// countdown from the moment the client began to enforce the deadline,
+/// here as it comes on the next morning (with a scan to confirm the update
+/// is still required, or at once with its install, or after a scheduled
+/// scan due then), not from the deadline
+/// (long past) nor from the install's end.
+#[test]
+fn a_client_off_at_the_deadline_counts_from_its_enforcement() {
+    let (out, records) = traced(&scenario(
+        3,
+        r#"user_restart_delay: Fixed("5h"), restart_duration: Fixed("3m")"#,
+        r#"count: 20, power: BusinessHours(start: "08:00", end: "17:00", jitter: "30m")"#,
+        r#"Update(id: "KB1", size: "20MB", install_time: Fixed("10m")),"#,
+        r#"updates: ["KB1"], deadline: "2026-11-10T02:00:00Z""#,
+    ));
+    assert_eq!(out.totals.restarts_forced, 20);
+    let starts = install_starts(&records, 20);
+    for (c, starts) in starts.iter().enumerate() {
+        let &[(start, _)] = starts.as_slice() else {
+            panic!("client {c}: one install, got {starts:?}");
+        };
+        let mine = |e: TraceEvent| {
+            (records.iter())
+                .filter(move |r| r.client == Some(patchsim::estate::ClientId(c as u32)))
+                .filter(move |r| r.time > SimTime(DAY) && r.event == e)
+                .map(|r| r.time)
+        };
+        let on = mine(TraceEvent::PowerOn)
+            .next()
+            .expect("on the next morning");
+        assert!(on <= start && start < on + SimDuration::from_mins(10));
+        // It began as it came on, or after a scheduled scan that was due
+        // then: 90 minutes before the restart.
+        let due: Vec<SimTime> = mine(TraceEvent::RestartDue).collect();
+        let began = SimTime(due[0].as_ms() - 90 * M);
+        assert!(
+            due.len() == 1 && on <= began && began <= start,
+            "client {c}: on at {on}, installed at {start}, restarted at {due:?}"
+        );
     }
 }
 

@@ -523,10 +523,11 @@ fn restart_countdown_and_suppression() {
     let forced = run("");
     assert_eq!(forced.totals.restarts_forced, 200);
     for a in &forced.deployments[0].assignments {
-        let done = a.install_started_at + SimDuration::from_mins(10);
+        // The deadline had passed: the countdown counts from the install's
+        // start, when the client began enforcing it.
         assert_eq!(
             a.true_compliant_at,
-            done + SimDuration::from_mins(90 + 3),
+            a.install_started_at + SimDuration::from_mins(90 + 3),
             "forced at 90 min, 3 min restart"
         );
     }
@@ -600,6 +601,64 @@ fn per_update_enforcement_messages_follow_the_install() {
             assert_eq!(states, [2, 12, 8, last], "client {c} update {u}");
         }
     }
+}
+
+/// After an install the client rescans and sends the state it found
+/// within two minutes ("Introduction to software updates"), not at its
+/// next reporting tick (hourly here): the verification scan's "installed"
+/// when nothing waits, the install's "pending restart" when a restart
+/// does. The scan after a restart, of which Microsoft says nothing of the
+/// kind, reports at the tick.
+#[test]
+fn the_state_after_an_install_leaves_within_two_minutes() {
+    let estate = scenario(
+        2,
+        "",
+        r#"state_message_interval: "1h", user_restart_delay: Fixed("5h"), restart_duration: Fixed("3m")"#,
+        &(cohort("quiet", 30, "") + &cohort("restart", 30, "")),
+        r#"Update(id: "A", size: "10MB", restart_probability: 0.0),
+           Update(id: "B", size: "10MB", restart_probability: 1.0),"#,
+        r#"Deployment(name: "a", updates: ["A"], targets: ["quiet"], created: "2026-11-09T06:00:00Z"),
+           Deployment(name: "b", updates: ["B"], targets: ["restart"], created: "2026-11-09T06:00:00Z"),"#,
+    );
+    let (out, records) = traced(&estate);
+    let within = SimDuration::from_mins(2);
+    for c in 0..60u32 {
+        let mine: Vec<_> = (records.iter())
+            .filter(|r| r.client == Some(patchsim::estate::ClientId(c)))
+            .collect();
+        let first = |after: SimTime, e: &dyn Fn(&TraceEvent) -> bool| {
+            (mine.iter())
+                .find(|r| r.time >= after && e(&r.event))
+                .map(|r| r.time)
+                .unwrap_or_else(|| panic!("client {c}: nothing after {after}"))
+        };
+        let done = first(SimTime::ZERO, &|e| *e == TraceEvent::InstallDone);
+        // The scan that found the state: the verification scan, or (a
+        // restart pending) none: the install's end.
+        let found = if c < 30 {
+            first(done, &|e| *e == TraceEvent::ScanDone)
+        } else {
+            done
+        };
+        let sent = first(found, &|e| matches!(e, TraceEvent::BatchSent { .. }));
+        assert!(
+            sent > found && sent <= found + within,
+            "client {c}: state found at {found}, sent at {sent}"
+        );
+        if c >= 30 {
+            // After the restart, the verification scan's state waits for
+            // the client's tick.
+            let back = first(done, &|e| *e == TraceEvent::RestartDone);
+            let scanned = first(back, &|e| *e == TraceEvent::ScanDone);
+            assert!(
+                !(mine.iter()).any(|r| r.time > back && r.event == TraceEvent::InstallReport),
+                "client {c}: no early report after its restart's scan at {scanned}"
+            );
+        }
+    }
+    assert!(out.totals.batches_after_install > 0);
+    assert!(out.totals.batches_after_install <= 60);
 }
 
 /// Fast Startup turns a shutdown into a hibernation: the pending restart

@@ -202,12 +202,15 @@ fn readme_commands_run_and_show_what_it_says() {
         assert!(prose.contains(&stated), "README says {stated} for {at}");
     }
     let intervals = ["15m", "30m", "60m", "120m"];
-    let p95 = format!("{:.1}", mean(&points, &["15m"], "hours_to_95_true"));
+    let p95 = mean(&points, &["15m"], "hours_to_95_true");
     for at in intervals {
         let v = mean(&points, &[at], "hours_to_95_true");
-        assert_eq!(format!("{v:.1}"), p95, "95 % at {at}: {v} h");
+        assert!(
+            (v - p95).abs() < 0.05,
+            "95 % at {at}: {v} h, at 15m {p95} h"
+        );
     }
-    assert!(prose.contains(&format!("95 % takes about {p95} h at every interval")));
+    assert!(prose.contains(&format!("95 % takes about {p95:.1} h at every interval")));
     let queue = mean(&points, &["15m"], "peak_queue[dp01]");
     let wait = mean(&points, &["15m"], "queue_wait_p95_s[dp01]");
     assert!(

@@ -86,6 +86,7 @@ impl World<'_> {
             | Event::RestartDue(_)
             | Event::BackgroundInstallDone(..)
             | Event::ReportCycle(_)
+            | Event::InstallReport(_)
             | Event::ResyncDue(_)
             | Event::DpTick(_)
             | Event::LinkTick(_)
@@ -138,6 +139,7 @@ impl World<'_> {
             | Event::Wake(c)
             | Event::ActionDone(c)
             | Event::ReportCycle(c)
+            | Event::InstallReport(c)
             | Event::PowerOn(c) => {
                 outboxes.hint(c);
                 self.hint_client(c);
