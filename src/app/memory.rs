@@ -35,6 +35,14 @@ pub const BASE_BYTES: u64 = 12 << 20;
 pub const BYTES_PER_CLIENT: u64 = 850;
 /// Per client and update: true, reported and sent state.
 pub const BYTES_PER_CLIENT_UPDATE: u64 = 4;
+/// State messages per client and update held at once, at worst: a scan
+/// queues a detection message for every update whose state changed and an
+/// install one for every update it starts, and while the state system
+/// falls behind, both wait in the client's queue or in batches in transit.
+pub const MESSAGES_PER_CLIENT_UPDATE: u64 = 2;
+/// Per client and update: its state messages held at once.
+pub const BYTES_PER_CLIENT_UPDATE_MESSAGES: u64 =
+    MESSAGES_PER_CLIENT_UPDATE * std::mem::size_of::<crate::model::StateMsg>() as u64;
 /// Per client and deployment: its assignment and cached states.
 pub const BYTES_PER_CLIENT_DEPLOYMENT: u64 = 240;
 /// Per deployment, whatever the samples: its two charts' axes and
@@ -98,7 +106,7 @@ pub fn estimate_memory(estate: &Estate, checked: bool) -> MemoryEstimate {
     let updates = estate.updates.len() as u64;
     let deployments = estate.deployments.len() as u64;
     let mut per_client = BYTES_PER_CLIENT
-        + BYTES_PER_CLIENT_UPDATE * updates
+        + (BYTES_PER_CLIENT_UPDATE + BYTES_PER_CLIENT_UPDATE_MESSAGES) * updates
         + BYTES_PER_CLIENT_DEPLOYMENT * deployments;
     if checked {
         per_client += check::BYTES_PER_CLIENT + check::BYTES_PER_CLIENT_DEPLOYMENT * deployments;
