@@ -185,7 +185,7 @@ impl Error {
 #[derive(Debug, thiserror::Error)]
 pub enum StudyError {
     /// A `--set` argument names no field, or a value its field cannot take.
-    #[error("--set {arg}: {message}")]
+    #[error("--set {}: {message}", crate::scenario::clipped_arg(arg))]
     Set {
         /// The `PATH=VALUE` at fault.
         arg: String,
@@ -194,7 +194,7 @@ pub enum StudyError {
     },
     /// A `--knob` of `size` names no field, or a value its field cannot
     /// take.
-    #[error("--knob {arg}: {message}")]
+    #[error("--knob {}: {message}", crate::scenario::clipped_arg(arg))]
     Knob {
         /// The `PATH=VALUE` at fault.
         arg: String,
@@ -301,7 +301,9 @@ impl fmt::Display for ScenarioError {
                 }
                 Ok(())
             }
-            ScenarioError::Set { arg, message } => write!(f, "--set {arg}: {message}"),
+            ScenarioError::Set { arg, message } => {
+                write!(f, "--set {}: {message}", crate::scenario::clipped_arg(arg))
+            }
             ScenarioError::TooBig {
                 file,
                 estimate,

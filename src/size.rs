@@ -12,7 +12,8 @@
 //! more of a knob never makes things worse (monotonicity): it binary-searches
 //! the last knob for each combination of the others, and a configuration
 //! at or above one that passed passes, at or below one that failed fails,
-//! without a run. The frontier is the set of passing configurations that
+//! without a run. Once a row passes nowhere, the dearest configuration
+//! is run: if it fails, nothing can pass, and the search stops there. The frontier is the set of passing configurations that
 //! no other passing one is at or below. Deterministic: the order of the
 //! evaluations depends on nothing but the arguments.
 
@@ -392,6 +393,8 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
     // knob outermost), binary-search the last knob's cheapest passing level.
     let last = sizes.len() - 1;
     let mut head = vec![0usize; last];
+    let dearest: Vec<usize> = sizes.iter().map(|&n| n.saturating_sub(1)).collect();
+    let mut dearest_known = false;
     loop {
         let (mut lo, mut hi) = (0usize, sizes[last]);
         while lo < hi {
@@ -402,6 +405,23 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
                 hi = mid;
             } else {
                 lo = mid + 1;
+            }
+        }
+        // A row that nothing passes: the dearest configuration next (with
+        // one knob, the search has just run it). Under monotonicity its
+        // failure settles every configuration, so a goal nothing meets
+        // costs a row's search and one run more, not a search of every
+        // row; a goal the first row meets costs nothing more.
+        if lo == sizes[last] && !dearest_known {
+            dearest_known = true;
+            if !evaluate(&dearest)? {
+                return Ok(finish(
+                    req,
+                    estate,
+                    base_seed(&base),
+                    configurations,
+                    evaluations,
+                ));
             }
         }
         // Next combination of the other knobs.

@@ -35,6 +35,14 @@ pub const BASE_BYTES: u64 = 12 << 20;
 pub const BYTES_PER_CLIENT: u64 = 850;
 /// Per client and update: true, reported and sent state.
 pub const BYTES_PER_CLIENT_UPDATE: u64 = 4;
+/// State messages per client and update held at once, at worst: a scan
+/// queues a detection message for every update whose state changed and an
+/// install one for every update it starts, and while the state system
+/// falls behind, both wait in the client's queue or in batches in transit.
+pub const MESSAGES_PER_CLIENT_UPDATE: u64 = 2;
+/// Per client and update: its state messages held at once.
+pub const BYTES_PER_CLIENT_UPDATE_MESSAGES: u64 =
+    MESSAGES_PER_CLIENT_UPDATE * std::mem::size_of::<crate::model::StateMsg>() as u64;
 /// Per client and deployment that targets it: its assignment and cached
 /// states.
 pub const BYTES_PER_CLIENT_DEPLOYMENT: u64 = 240;
@@ -103,7 +111,7 @@ pub fn estimate_memory(estate: &Estate, checked: bool) -> MemoryEstimate {
         .map(|d| u64::from(d.targeted(estate)))
         .sum();
     let mut per_client = BYTES_PER_CLIENT
-        + BYTES_PER_CLIENT_UPDATE * updates
+        + (BYTES_PER_CLIENT_UPDATE + BYTES_PER_CLIENT_UPDATE_MESSAGES) * updates
         + (BYTES_PER_CLIENT_DEPLOYMENT * assigned).div_ceil(clients.max(1));
     if checked {
         per_client += check::BYTES_PER_CLIENT + check::BYTES_PER_CLIENT_DEPLOYMENT * deployments;
@@ -299,7 +307,10 @@ mod tests {
         // It holds the assignments of the clients it targets only.
         assert_eq!(
             estimate.per_client,
-            BYTES_PER_CLIENT + BYTES_PER_CLIENT_UPDATE + BYTES_PER_CLIENT_DEPLOYMENT / 2
+            BYTES_PER_CLIENT
+                + BYTES_PER_CLIENT_UPDATE
+                + BYTES_PER_CLIENT_UPDATE_MESSAGES
+                + BYTES_PER_CLIENT_DEPLOYMENT / 2
         );
     }
 

@@ -521,6 +521,9 @@ impl World<'_> {
             .set_next_serial(c, serial.wrapping_add(n as u32));
         let batch = self.site.batches_mut().get_mut(slot);
         batch.serial = serial as u16;
+        // Exactly `n`: growing by doubling would leave up to half of a long
+        // batch empty while it is in transit.
+        batch.messages.reserve_exact(n);
         self.clients
             .outboxes_mut()
             .take_front(c, n, &mut batch.messages);

@@ -47,6 +47,7 @@ mod world;
 mod wsus_pool;
 
 pub use client::RestartCause;
+pub(crate) use compliance::StateMsg;
 pub(crate) use compliance::TOPIC_DETECTION;
 pub use compliance::{Cell, Compliance, RequiredSub, state_message_name};
 pub use content::ContentSource;

@@ -579,19 +579,8 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
 /// share), judged at each sample for the interval that ends there.
 fn busy_hours(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Vec<f64> {
     let interval_ms = estate.sample_interval.as_ms().max(1);
-    let bandwidth: Vec<Option<u64>> = outcome
-        .servers
-        .iter()
-        .map(|s| match s.role {
-            ServerRole::DistributionPoint => (estate.distribution_points.iter())
-                .find(|d| d.name == s.name)
-                .map(|d| d.bandwidth_bps),
-            ServerRole::WanLink => (estate.locations.iter())
-                .find(|l| l.name == s.name)
-                .map(|l| l.bandwidth_bps),
-            _ => None,
-        })
-        .collect();
+    let bandwidths = super::Bandwidths::new(estate);
+    let bandwidth: Vec<Option<u64>> = outcome.servers.iter().map(|s| bandwidths.of(s)).collect();
     let mut busy_ms = vec![0u64; outcome.servers.len()];
     let mut last: Vec<Option<SimTime>> = vec![None; outcome.servers.len()];
     for row in &outcome.load {
@@ -875,22 +864,34 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
         return Vec::new();
     }
     let interval_ms = estate.sample_interval.as_ms().max(1);
+    // Cohorts, link records and load rows grouped in one pass each: a
+    // search per location would make a thousand locations cost a million.
+    let mut cohorts_at: Vec<Vec<&crate::estate::CohortSpec>> =
+        vec![Vec::new(); estate.locations.len() + 1];
+    for k in &estate.cohorts {
+        cohorts_at[k.location.map_or(0, |l| l.index() + 1)].push(k);
+    }
+    // A link's record, by role and name: other roles (the cloud management
+    // gateways) may come after the links.
+    let mut link_records = std::collections::BTreeMap::new();
+    for (i, s) in outcome.servers.iter().enumerate() {
+        if s.role == ServerRole::WanLink {
+            link_records.entry(s.name.as_str()).or_insert(i);
+        }
+    }
+    let by_server = super::load_by_server(outcome);
     let places = std::iter::once(None).chain((0..estate.locations.len()).map(Some));
     places
         .map(|place| {
-            let cohorts: Vec<&crate::estate::CohortSpec> = (estate.cohorts.iter())
-                .filter(|k| k.location.map(|l| l.index()) == place)
-                .collect();
+            let cohorts = &cohorts_at[place.map_or(0, |l| l + 1)];
             let wan_link = place.map(|l| {
                 let spec = &estate.locations[l];
-                // Its record, by role and name: other roles (the cloud
-                // management gateways) may come after the links.
-                let server = (outcome.servers.iter())
-                    .position(|s| s.role == ServerRole::WanLink && s.name == spec.name)
+                let server = *link_records
+                    .get(spec.name.as_str())
                     .expect("every location's link has its record");
                 let mut last = 0;
                 let mut peak = 0.0f64;
-                for row in outcome.load.iter().filter(|r| r.server == server) {
+                for row in &by_server[server] {
                     let span = (row.time.as_ms() - last).clamp(1, interval_ms);
                     last = row.time.as_ms();
                     let used =
@@ -910,7 +911,7 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
                 .filter_map(|(d, (spec, rec))| {
                     let mut true_at = Vec::new();
                     let mut reported_at = Vec::new();
-                    for k in &cohorts {
+                    for k in cohorts {
                         let first = k.first_client as usize;
                         // Nothing for a deployment no rule's run made.
                         for a in rec.assignments.range(first..first + k.count as usize) {

@@ -52,14 +52,17 @@ const LIMIT_ON_SCALE: f64 = 0.25;
 /// `load-<i>-<slug>.svg`; a WAN link's shows its utilization against
 /// `busy_above`.
 pub(super) fn load_charts(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Vec<Chart> {
-    outcome
-        .servers
-        .iter()
+    // Each server's rows and bandwidth found in one pass, not searched for
+    // per server: an estate of thousands of DPs would pay for the search
+    // once per server, quadratically.
+    let by_server = super::load_by_server(outcome);
+    let bandwidths = super::Bandwidths::new(estate);
+    (outcome.servers.iter().zip(&by_server))
         .enumerate()
-        .map(|(i, server)| {
-            let rows: Vec<&LoadRow> = outcome.load.iter().filter(|r| r.server == i).collect();
-            let mut view = ServerView::new(estate, server, &rows);
+        .map(|(i, (server, rows))| {
+            let mut view = ServerView::new(estate, server, rows);
             view.busy_above = busy_above;
+            view.bandwidth_bps = bandwidths.of(server);
             Chart {
                 subject: Subject::Server(i),
                 file_name: format!("load-{i}-{}.svg", slug_or(&server.name, "server")),
@@ -239,6 +242,8 @@ struct ServerView<'a> {
     /// The utilization, a share, at or above which a WAN link counts as
     /// busy (`run --busy-above`).
     busy_above: f64,
+    /// A distribution point's outbound bandwidth, or a WAN link's.
+    bandwidth_bps: Option<u64>,
 }
 
 /// The share of the run below which the load's span is drawn zoomed.
@@ -299,6 +304,7 @@ impl<'a> ServerView<'a> {
             x_max: x(to).max(x(from) + 1.0 / 60.0),
             zoomed,
             busy_above: crate::output::DEFAULT_BUSY_ABOVE,
+            bandwidth_bps: None,
         }
     }
 
@@ -341,24 +347,14 @@ impl<'a> ServerView<'a> {
     /// The DP's outbound bandwidth, for distribution points.
     fn dp_bandwidth_bps(&self) -> Option<u64> {
         (self.server.role == ServerRole::DistributionPoint)
-            .then(|| {
-                self.estate
-                    .distribution_points
-                    .iter()
-                    .find(|d| d.name == self.server.name)
-                    .map(|d| d.bandwidth_bps)
-            })
+            .then_some(self.bandwidth_bps)
             .flatten()
     }
 
     /// A WAN link's bandwidth, for WAN links.
     fn link_bandwidth_bps(&self) -> Option<u64> {
         (self.server.role == ServerRole::WanLink)
-            .then(|| {
-                (self.estate.locations.iter())
-                    .find(|l| l.name == self.server.name)
-                    .map(|l| l.bandwidth_bps)
-            })
+            .then_some(self.bandwidth_bps)
             .flatten()
     }
 

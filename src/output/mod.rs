@@ -52,6 +52,49 @@ pub fn provenance(estate: &Estate) -> String {
     )
 }
 
+/// Each server's load rows, in [`Outcome::servers`] order, each in time
+/// order: one pass over the rows, where a filter per server would pass over
+/// every server's rows once per server.
+pub(crate) fn load_by_server(outcome: &Outcome) -> Vec<Vec<&crate::model::LoadRow>> {
+    let mut by_server = vec![Vec::new(); outcome.servers.len()];
+    for row in &outcome.load {
+        by_server[row.server].push(row);
+    }
+    by_server
+}
+
+/// The bandwidth of each distribution point and WAN link by name, as a
+/// server's record names it (the first of a name, as a search would find).
+pub(crate) struct Bandwidths<'a> {
+    dps: std::collections::BTreeMap<&'a str, u64>,
+    links: std::collections::BTreeMap<&'a str, u64>,
+}
+
+impl<'a> Bandwidths<'a> {
+    pub(crate) fn new(estate: &'a Estate) -> Self {
+        let mut dps = std::collections::BTreeMap::new();
+        for d in &estate.distribution_points {
+            dps.entry(d.name.as_str()).or_insert(d.bandwidth_bps);
+        }
+        let mut links = std::collections::BTreeMap::new();
+        for l in &estate.locations {
+            links.entry(l.name.as_str()).or_insert(l.bandwidth_bps);
+        }
+        Bandwidths { dps, links }
+    }
+
+    /// A distribution point's outbound bandwidth or a WAN link's; `None`
+    /// for other roles.
+    pub(crate) fn of(&self, server: &crate::model::ServerRecord) -> Option<u64> {
+        let by_name = match server.role {
+            crate::model::ServerRole::DistributionPoint => &self.dps,
+            crate::model::ServerRole::WanLink => &self.links,
+            _ => return None,
+        };
+        by_name.get(server.name.as_str()).copied()
+    }
+}
+
 /// The scenario's start as RFC 3339 text, as every output header gives it.
 pub(crate) fn start_text(estate: &Estate) -> String {
     estate

@@ -23,6 +23,7 @@ pub use schema::{
     Scenario, Servers, Site, Suspension, Sync, Update, UpdatePoint, VmSize, Weekday, WsusCatalog,
     WsusPool,
 };
+pub(crate) use set::clipped_arg;
 pub use set::{
     Override, apply as apply_sets, canonical_value, check_path, is_server_count, set_server_count,
     split_values,

@@ -27,6 +27,7 @@ use std::fmt;
 use super::schema::{Cohort, Scenario};
 use super::spans::{self, Span};
 use super::syntax;
+use super::units::clipped;
 use crate::error::ScenarioError;
 
 /// One step of a path.
@@ -149,6 +150,15 @@ impl fmt::Display for Override {
     }
 }
 
+/// A `PATH=VALUE` as a message quotes it: the value cut after 60
+/// characters, the path whole.
+pub(crate) fn clipped_arg(arg: &str) -> String {
+    match arg.split_once('=') {
+        Some((path, value)) => format!("{path}={}", clipped(value)),
+        None => clipped(arg),
+    }
+}
+
 impl std::str::FromStr for Override {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
@@ -196,16 +206,27 @@ pub fn apply(base: &Scenario, sets: &[(&str, &str)]) -> Result<Scenario, String>
     let mut counts = Vec::new();
     for &(path, value) in sets {
         let steps = parse_path(path)?;
+        // A long value is quoted cut, however often the message quotes it.
+        let clip = |message: String| {
+            let value = value.trim();
+            if clipped(value).len() < value.len() {
+                message.replace(value, &clipped(value))
+            } else {
+                message
+            }
+        };
         match steps.as_slice() {
             [Step::Field(s), Step::Field(role), Step::Field(count)]
                 if s == "servers" && count == "count" =>
             {
                 let n = value.trim().parse::<usize>().map_err(|_| {
-                    format!("expected a whole number of servers (1 or more), got '{value}'")
+                    clip(format!(
+                        "expected a whole number of servers (1 or more), got '{value}'"
+                    ))
                 })?;
                 counts.push((role.clone(), n));
             }
-            _ => scenario = set_field(&scenario, &steps, path, value.trim())?,
+            _ => scenario = set_field(&scenario, &steps, path, value.trim()).map_err(clip)?,
         }
     }
     for (role, n) in counts {

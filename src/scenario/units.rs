@@ -40,9 +40,18 @@ const BANDWIDTH_HELP: &str =
 const CLOCK_HELP: &str = "a time of day \"HH:MM\" between 00:00 and 24:00";
 const TIMESTAMP_HELP: &str = "an RFC 3339 timestamp with its UTC offset, such as \"2026-11-10T18:00:00Z\" or \"2026-11-10T19:00:00+01:00\"";
 
+/// Why a number with its unit is not a value of its type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Unfit {
+    /// Not a number and a unit, or not a whole number of the smallest unit.
+    Malformed,
+    /// More than the type holds (2^64 - 1 of its smallest unit).
+    TooLarge,
+}
+
 /// Splits a leading decimal number from its unit: `"1.5GB"` → (15, 1, "GB"),
 /// i.e. mantissa, digits after the point, and the rest.
-fn split_number(s: &str) -> Option<(u128, u32, &str)> {
+fn split_number(s: &str) -> Result<(u128, u32, &str), Unfit> {
     let end = s
         .find(|c: char| !(c.is_ascii_digit() || c == '.'))
         .unwrap_or(s.len());
@@ -51,23 +60,48 @@ fn split_number(s: &str) -> Option<(u128, u32, &str)> {
         Some((i, f)) => (i, f),
         None => (num, ""),
     };
-    if int.is_empty() || int.len() + frac.len() > 30 || frac.len() > 9 {
-        return None;
+    if int.is_empty() || frac.len() > 9 {
+        return Err(Unfit::Malformed);
     }
     let mut mantissa: u128 = 0;
     for c in int.chars().chain(frac.chars()) {
-        mantissa = mantissa * 10 + u128::from(c.to_digit(10)?);
+        let digit = c.to_digit(10).ok_or(Unfit::Malformed)?;
+        mantissa = (mantissa.checked_mul(10))
+            .and_then(|m| m.checked_add(u128::from(digit)))
+            .ok_or(Unfit::TooLarge)?;
     }
-    Some((mantissa, frac.len() as u32, unit))
+    Ok((mantissa, frac.len() as u32, unit))
 }
 
 /// `mantissa / 10^scale * factor`, if it is a whole number that fits in u64.
-fn scaled(mantissa: u128, scale: u32, factor: u128) -> Option<u64> {
+fn scaled(mantissa: u128, scale: u32, factor: u128) -> Result<u64, Unfit> {
     let div = 10u128.pow(scale);
-    let total = mantissa.checked_mul(factor)?;
-    (total % div == 0)
-        .then(|| total / div)
-        .and_then(|v| u64::try_from(v).ok())
+    let total = mantissa.checked_mul(factor).ok_or(Unfit::TooLarge)?;
+    if total % div != 0 {
+        return Err(Unfit::Malformed);
+    }
+    u64::try_from(total / div).map_err(|_| Unfit::TooLarge)
+}
+
+/// A value quoted in a message, cut after 60 characters: a value of
+/// kilobytes would bury the message.
+pub(crate) fn clipped(value: &str) -> String {
+    match value.char_indices().nth(60) {
+        Some((at, _)) => format!("{}…", &value[..at]),
+        None => value.to_string(),
+    }
+}
+
+/// The message for `s`, read as a `what` and unfit for it; `help` says
+/// what is expected, `most` the largest value in words.
+fn unfit(what: &str, s: &str, why: Unfit, help: &str, most: &str) -> String {
+    let s = clipped(s);
+    match why {
+        Unfit::Malformed => format!("invalid {what} \"{s}\": expected {help}"),
+        Unfit::TooLarge => {
+            format!("{what} \"{s}\" is out of range: a {what} is at most {most}")
+        }
+    }
 }
 
 impl std::str::FromStr for Dur {
@@ -90,14 +124,15 @@ impl std::str::FromStr for Dur {
 
 /// The compact form: numbers with units, the parts adding up.
 fn compact_duration(s: &str) -> Result<Dur, String> {
-    let bad = || format!("invalid duration \"{s}\": expected {DURATION_HELP}");
+    let most = format!("{}d (2^64 - 1 ms)", u64::MAX / 86_400_000);
+    let bad = |why| unfit("duration", s, why, DURATION_HELP, &most);
     let mut rest = s.trim();
     if rest.is_empty() {
-        return Err(bad());
+        return Err(bad(Unfit::Malformed));
     }
     let mut total: u64 = 0;
     while !rest.is_empty() {
-        let (mantissa, scale, after) = split_number(rest).ok_or_else(bad)?;
+        let (mantissa, scale, after) = split_number(rest).map_err(bad)?;
         let unit_len = after
             .find(|c: char| c.is_ascii_digit())
             .unwrap_or(after.len());
@@ -109,10 +144,10 @@ fn compact_duration(s: &str) -> Result<Dur, String> {
             "h" => 3_600_000,
             "d" => 86_400_000,
             "w" => 7 * 86_400_000,
-            _ => return Err(bad()),
+            _ => return Err(bad(Unfit::Malformed)),
         };
-        let ms = scaled(mantissa, scale, factor).ok_or_else(bad)?;
-        total = total.checked_add(ms).ok_or_else(bad)?;
+        let ms = scaled(mantissa, scale, factor).map_err(bad)?;
+        total = total.checked_add(ms).ok_or_else(|| bad(Unfit::TooLarge))?;
         rest = next;
     }
     Ok(Dur(SimDuration(total)))
@@ -127,8 +162,9 @@ impl fmt::Display for Dur {
 impl std::str::FromStr for Bytes {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || format!("invalid size \"{s}\": expected {SIZE_HELP}");
-        let (mantissa, scale, unit) = split_number(s.trim()).ok_or_else(bad)?;
+        let most = format!("{}TB (2^64 - 1 bytes)", u64::MAX / 1_000_000_000_000);
+        let bad = |why| unfit("size", s, why, SIZE_HELP, &most);
+        let (mantissa, scale, unit) = split_number(s.trim()).map_err(bad)?;
         // "700 MB" as well as "700MB".
         let factor: u128 = match unit.trim_start() {
             "B" => 1,
@@ -140,9 +176,9 @@ impl std::str::FromStr for Bytes {
             "MiB" => 1 << 20,
             "GiB" => 1 << 30,
             "TiB" => 1 << 40,
-            _ => return Err(bad()),
+            _ => return Err(bad(Unfit::Malformed)),
         };
-        scaled(mantissa, scale, factor).map(Bytes).ok_or_else(bad)
+        scaled(mantissa, scale, factor).map(Bytes).map_err(bad)
     }
 }
 
@@ -165,25 +201,25 @@ impl fmt::Display for Bytes {
 impl std::str::FromStr for Bandwidth {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let bad = || {
+        let most = format!("{}Gbps (2^64 - 1 bps)", u64::MAX / 1_000_000_000);
+        let bad = |why| {
             let bytes = if s.contains('B') {
                 "; bandwidths are in bits per second (1 MB/s is 8Mbps)"
             } else {
                 ""
             };
-            format!("invalid bandwidth \"{s}\": expected {BANDWIDTH_HELP}{bytes}")
+            let help = format!("{BANDWIDTH_HELP}{bytes}");
+            unfit("bandwidth", s, why, &help, &most)
         };
-        let (mantissa, scale, unit) = split_number(s.trim()).ok_or_else(bad)?;
+        let (mantissa, scale, unit) = split_number(s.trim()).map_err(bad)?;
         let factor: u128 = match unit.trim_start() {
             "bps" => 1,
             "kbps" | "Kbps" => 1_000,
             "Mbps" => 1_000_000,
             "Gbps" => 1_000_000_000,
-            _ => return Err(bad()),
+            _ => return Err(bad(Unfit::Malformed)),
         };
-        scaled(mantissa, scale, factor)
-            .map(Bandwidth)
-            .ok_or_else(bad)
+        scaled(mantissa, scale, factor).map(Bandwidth).map_err(bad)
     }
 }
 
@@ -326,6 +362,55 @@ mod tests {
         assert_eq!("700 MB".parse::<Bytes>().unwrap().0, 700_000_000);
         assert_eq!("100 Mbps".parse::<Bandwidth>().unwrap().0, 100_000_000);
         assert!("700 M B".parse::<Bytes>().is_err());
+    }
+
+    /// A value too large for its type says so and gives the largest,
+    /// rather than asking for the form it already has; the largest reads.
+    #[test]
+    fn out_of_range_values_say_so() {
+        let e = "18446744073709551615Gbps".parse::<Bandwidth>().unwrap_err();
+        assert_eq!(
+            e,
+            "bandwidth \"18446744073709551615Gbps\" is out of range: a bandwidth is at most \
+             18446744073Gbps (2^64 - 1 bps)"
+        );
+        assert_eq!(
+            "18446744073Gbps".parse::<Bandwidth>().unwrap().0,
+            18_446_744_073_000_000_000
+        );
+        let e = "99999999999999999999999999999999999999999999TB"
+            .parse::<Bytes>()
+            .unwrap_err();
+        assert!(
+            e.contains("is out of range: a size is at most 18446744TB"),
+            "{e}"
+        );
+        assert!("18446744TB".parse::<Bytes>().is_ok());
+        let e = "213503982335d".parse::<Dur>().unwrap_err();
+        assert!(
+            e.contains("is out of range: a duration is at most 213503982334d"),
+            "{e}"
+        );
+        assert!("213503982334d".parse::<Dur>().is_ok());
+        // Parts that add up past the range, too.
+        let e = "213503982334d213503982334d".parse::<Dur>().unwrap_err();
+        assert!(e.contains("out of range"), "{e}");
+        // A fraction of the smallest unit is malformed, not out of range.
+        let e = "1.5bps".parse::<Bandwidth>().unwrap_err();
+        assert!(
+            e.starts_with("invalid bandwidth \"1.5bps\": expected"),
+            "{e}"
+        );
+    }
+
+    /// A value of kilobytes is quoted cut, in every message about it.
+    #[test]
+    fn long_values_are_quoted_cut() {
+        let long = "9".repeat(40_000) + "x";
+        let e = long.parse::<Bandwidth>().unwrap_err();
+        assert!(e.len() < 300, "{} bytes", e.len());
+        assert!(e.contains(&format!("\"{}…\"", "9".repeat(60))), "{e}");
+        assert_eq!(clipped("short"), "short");
     }
 
     #[test]

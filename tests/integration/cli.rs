@@ -326,6 +326,64 @@ fn a_set_value_stays_in_its_field() {
     assert!(!resolved.contains("scheduled_restart: ScheduledRestart("));
 }
 
+/// A `--set` value too large for its field says it is out of range and
+/// what the most is; a value of kilobytes is quoted cut in the message,
+/// not echoed whole (for `validate` and for `sweep`'s one-value check).
+#[test]
+fn a_set_value_out_of_range_or_long_is_reported_briefly() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
+    let file = file.to_str().unwrap();
+    let o = patchsim(
+        &[
+            "validate",
+            file,
+            "--set",
+            "servers.distribution_points[0].bandwidth=18446744073709551615Gbps",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "bandwidth \"18446744073709551615Gbps\" is out of range: a bandwidth is at most \
+             18446744073Gbps (2^64 - 1 bps)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        !stderr(&o).contains("expected a bandwidth"),
+        "{}",
+        stderr(&o)
+    );
+    let long = format!(
+        "servers.distribution_points[0].bandwidth=1{}",
+        "0".repeat(40_000)
+    );
+    let o = patchsim(&["validate", file, "--set", &long], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.len() < 1_000, "{} bytes: {err}", err.len());
+    assert!(
+        err.contains(&format!(
+            "--set servers.distribution_points[0].bandwidth=1{}…:",
+            "0".repeat(59)
+        )),
+        "{err}"
+    );
+    assert!(err.contains("out of range"), "{err}");
+    let count = format!("cohorts[0].count=5,{}", "x".repeat(40_000));
+    let o = patchsim(
+        &["sweep", file, "--set", &count, "-r", "1", "-o", "s"],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.len() < 1_000, "{} bytes: {err}", err.len());
+    assert!(err.contains(&format!("{}…", "x".repeat(60))), "{err}");
+}
+
 /// `run --set` overrides any field through the scenario's own types (enum
 /// payloads, lists, server counts), the resolved scenario records it, and
 /// a bad value is bad input that names the `--set`.

@@ -128,6 +128,15 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        what: "a bandwidth too large for its field",
+        from: "link: \"20Mbps\"",
+        to: "link: \"18446744073709551615Gbps\"",
+        expect: &[
+            "bad.ron:21:23: cohorts[1].link: bandwidth \"18446744073709551615Gbps\" is out of range",
+            "a bandwidth is at most 18446744073Gbps (2^64 - 1 bps)",
+        ],
+    },
+    Case {
         what: "bad unit: bandwidth (bytes, not bits)",
         from: "link: \"20Mbps\"",
         to: "link: \"20MBps\"",

@@ -556,6 +556,75 @@ fn a_run_sampled_every_minute_fits_its_estimate() {
     assert_eq!(names(dir.path()), ["minutes.ron"]);
 }
 
+/// 2,000 clients, 2,000 updates in one deployment and a state system of
+/// one thread: every client queues a message per update at its scan and
+/// more at its installs, and they wait, in its queue or in batches in
+/// transit, while the state system falls behind. The estimate counts
+/// them: the run fits under an address-space limit a little above it (it
+/// once counted a third of the peak, and the run failed there), and its
+/// peak resident size is at least two thirds of it, so it counts not much
+/// more than what grows.
+#[test]
+#[cfg(target_os = "linux")]
+// `wait4` reaps the child, and gives its resource usage, which
+// `Child::wait` does not.
+#[allow(clippy::zombie_processes)]
+fn many_updates_a_deployment_fit_their_estimate() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let updates: String = (0..2000)
+        .map(|i| format!("Update(id: \"U{i}\", size: \"1MB\", install_time: Fixed(\"10m\")),\n"))
+        .collect();
+    let ids: Vec<String> = (0..2000).map(|i| format!("\"U{i}\"")).collect();
+    let text = format!(
+        r#"Scenario(
+    name: "updates", seed: 3, start: "2026-11-09T00:00:00Z", duration: "2d",
+    site: Site(state_system_threads: 1),
+    servers: Servers(management_points: [ManagementPoint(name: "mp")],
+                     update_points: [UpdatePoint(name: "sup")],
+                     distribution_points: [DistributionPoint(name: "dp")]),
+    cohorts: [Cohort(name: "c", count: 2000, power: AlwaysOn, management_point: "mp",
+                     update_point: "sup", distribution_point: "dp")],
+    updates: [{updates}],
+    deployments: [Deployment(name: "d", updates: [{}], targets: ["c"],
+                             created: "2026-11-09T02:00:00Z", deadline: "2026-11-10T02:00:00Z")],
+)"#,
+        ids.join(", ")
+    );
+    std::fs::write(dir.path().join("updates.ron"), &text).unwrap();
+    let estimate = patchsim::app::estimate_memory(&common::estate_of(&text), false).bytes;
+    let limit_kib = estimate / 1024 + 24 * 1024;
+    let mut child = Command::new("sh")
+        .args([
+            "-c",
+            &format!(
+                "ulimit -v {limit_kib} && exec '{}' run updates.ron -q --out out",
+                env!("CARGO_BIN_EXE_patchsim")
+            ),
+        ])
+        .current_dir(dir.path())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("sh runs");
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut err).unwrap();
+    // Its peak resident size, from the kernel's account of the child.
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid value for wait4 to fill.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, with pointers to live locals.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as libc::pid_t, "waited for the run");
+    assert!(
+        libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0,
+        "the run fits under the estimate ({estimate} bytes) and a margin: status {status}\n{err}"
+    );
+    let peak = usage.ru_maxrss as u64 * 1024;
+    assert!(
+        peak * 3 >= estimate * 2,
+        "the estimate ({estimate} bytes) is within 1.5x of the peak ({peak} bytes)"
+    );
+}
+
 /// An --out name as long as a file name may be (up to 255 bytes) takes
 /// a run, again and again: the lock and staging names beside it are cut
 /// to fit, and nothing is left beside it afterwards.

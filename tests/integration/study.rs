@@ -1356,6 +1356,76 @@ fn size_finds_the_cheapest_configuration() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("50%, 80%, 95%, 99%"));
 }
 
+/// A goal no configuration meets, over a grid of two knobs of 40 values:
+/// once the first row passes nowhere, the dearest configuration is run,
+/// fails, and by monotonicity so does every other, so the search runs
+/// that row's binary search and the dearest alone (a search of every row
+/// ran 200 of them) and says what the dearest reached.
+#[test]
+fn size_stops_at_a_failing_dearest_configuration() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("s.ron");
+    let text = common::ron(&Knobs {
+        always_on: 20,
+        desktops: 20,
+        days: 3,
+        ..Default::default()
+    });
+    std::fs::write(&file, text).expect("write scenario");
+    let values = |from: u32| {
+        (from..from + 40)
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let o = patchsim(
+        &[
+            "size",
+            file.to_str().unwrap(),
+            "--goal",
+            "95% true within 1d of creation",
+            "--knob",
+            &format!(
+                "servers.distribution_points[dp].max_connections={}",
+                values(1)
+            ),
+            "--knob",
+            &format!("servers.management_points[mp].workers={}", values(1)),
+            "-r",
+            "1",
+            "-j",
+            "1",
+            "-o",
+            "out",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("no configuration meets the goal"), "{text}");
+    assert!(
+        text.contains(
+            "searched 6 of 1600 configurations (6 runs, 1 replication each; the rest follow \
+             from monotonicity)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "the dearest, servers.distribution_points[dp].max_connections=40, \
+             servers.management_points[mp].workers=40, reached"
+        ),
+        "{text}"
+    );
+    let csv = std::fs::read_to_string(dir.path().join("out/size.csv")).expect("size.csv");
+    let rows: Vec<&str> = (csv.lines())
+        .filter(|l| !l.starts_with('#'))
+        .skip(1)
+        .collect();
+    assert_eq!(rows.len(), 6, "a row's search and the dearest:\n{csv}");
+    assert!(rows[5].starts_with("5,40,40,78,1,0,false,"), "{csv}");
+}
+
 /// No metric is below zero, so neither is an interval: one that the
 /// t quantile of two runs would stretch below zero is cut there in
 /// points.csv, the printed table, the report and the chart, whose y axis

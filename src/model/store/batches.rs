@@ -70,8 +70,17 @@ impl BatchArena {
 
     /// The batch in `slot` is gone (in every database, or back on its
     /// client): its slot is free again.
+    /// A batch that spilled gives its storage back: a slot keeping a long
+    /// batch's capacity would hold it for the rest of the run, and a few
+    /// thousand slots that once held a scan's thousands of messages each
+    /// would outweigh every client's queue.
     pub(crate) fn close(&mut self, slot: u32) {
-        self.slots[slot as usize].messages.clear();
+        let messages = &mut self.slots[slot as usize].messages;
+        if messages.spilled() {
+            *messages = SmallVec::new();
+        } else {
+            messages.clear();
+        }
         self.free.push(slot);
     }
 

@@ -124,6 +124,10 @@ impl Outboxes {
                 b.msgs[..v.len()].copy_from_slice(v);
                 b.len = v.len() as u32;
                 self.spilled.remove(&c.0);
+            } else if v.capacity() > 4 * v.len() {
+                // A scan's thousands of messages gone, a few left: the
+                // room they took is not kept while the rest wait.
+                v.shrink_to(2 * v.len());
             }
         } else {
             let len = b.len as usize;
