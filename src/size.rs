@@ -395,7 +395,7 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
     let mut head = vec![0usize; last];
     let dearest: Vec<usize> = sizes.iter().map(|&n| n.saturating_sub(1)).collect();
     let mut dearest_known = false;
-    loop {
+    'search: loop {
         let (mut lo, mut hi) = (0usize, sizes[last]);
         while lo < hi {
             let mid = (lo + hi) / 2;
@@ -415,26 +415,14 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
         if lo == sizes[last] && !dearest_known {
             dearest_known = true;
             if !evaluate(&dearest)? {
-                return Ok(finish(
-                    req,
-                    estate,
-                    base_seed(&base),
-                    configurations,
-                    evaluations,
-                ));
+                break 'search;
             }
         }
         // Next combination of the other knobs.
         let mut k = last;
         loop {
             if k == 0 {
-                return Ok(finish(
-                    req,
-                    estate,
-                    base_seed(&base),
-                    configurations,
-                    evaluations,
-                ));
+                break 'search;
             }
             k -= 1;
             head[k] += 1;
@@ -444,6 +432,13 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
             head[k] = 0;
         }
     }
+    Ok(finish(
+        req,
+        estate,
+        base_seed(&base),
+        configurations,
+        evaluations,
+    ))
 }
 
 fn base_seed(s: &Scenario) -> u64 {
