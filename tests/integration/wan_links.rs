@@ -1815,3 +1815,75 @@ fn a_second_deployment_of_fetched_updates_enters_policy_at_once() {
     assert_eq!(link(&out).bytes, 0, "no branch DP is targeted");
     conserved(&out);
 }
+
+/// Peer cache sources serve their boundary group, and a location is one:
+/// a pilot cohort of 5 always-on peer cache clients in the branch gets
+/// the update two days before the 60 users of another cohort of the same
+/// branch, and every user downloads it from a pilot client (or a user
+/// that got it from one), none from the site's DP across the link. The
+/// link carries the pilot's downloads from the DP and nothing else (the
+/// first pilot client's 100 MB, and those of any other that found no
+/// source yet); where peer cache
+/// stopped at the cohort, the users' first download had no source but
+/// the DP.
+#[test]
+fn a_pilot_cohort_seeds_peer_cache_for_its_location() {
+    let estate = estate_of(
+        r#"Scenario(
+    name: "peerpilot",
+    seed: 3,
+    start: "2026-11-09T00:00:00Z",
+    duration: "8d",
+    sample_interval: "15m",
+    site: Site(content_ready_delay: Fixed("30m")),
+    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "hub")],
+    ),
+    locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "10Mbps", latency: "100ms"))],
+    cohorts: [
+        Cohort(name: "pilot", count: 5, power: AlwaysOn, management_point: "mp", update_point: "sup", distribution_point: "hub",
+               location: "branch", content_sources: ContentSources(peer_cache: 1.0)),
+        Cohort(name: "users", count: 60, power: BusinessHours(start: "08:00", end: "17:30", jitter: "45m"),
+               management_point: "mp", update_point: "sup", distribution_point: "hub",
+               location: "branch", content_sources: ContentSources(peer_cache: 1.0)),
+    ],
+    updates: [Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
+    deployments: [
+        Deployment(name: "pilot", updates: ["KB1"], targets: ["pilot"], created: "2026-11-10T10:00:00Z", deadline: "2026-11-10T10:00:00Z"),
+        Deployment(name: "broad", updates: ["KB1"], targets: ["users"], created: "2026-11-12T10:00:00Z", deadline: "2026-11-14T10:00:00Z"),
+    ],
+)"#,
+    );
+    let out = common::checked(&estate);
+    let (pilot, users) = (&out.cohort_bytes[0], &out.cohort_bytes[1]);
+    assert_eq!(
+        pilot.bytes_downloaded,
+        5 * 100 * MB,
+        "the pilot seeds the branch"
+    );
+    // The first pilot client's download crosses the link; the others may
+    // find it as a source.
+    assert!((100 * MB..=5 * 100 * MB).contains(&pilot.bytes_from_dp));
+    assert_eq!(users.bytes_downloaded, 60 * 100 * MB, "every user");
+    assert_eq!(
+        (users.bytes_from_peer_cache, users.bytes_from_dp),
+        (60 * 100 * MB, 0),
+        "the users' bytes all come from peers of their location"
+    );
+    assert_eq!(
+        link(&out).bytes,
+        pilot.bytes_from_dp,
+        "only the pilot's DP bytes cross the link"
+    );
+    assert_eq!(out.totals.bytes_from_dp, pilot.bytes_from_dp);
+    common::assert_dp_bytes_conserved(&out);
+    let cohorts: u64 = out.cohort_bytes.iter().map(|k| k.bytes_downloaded).sum();
+    assert_eq!(cohorts, out.totals.bytes_downloaded);
+    assert_eq!(
+        out.totals.bytes_downloaded,
+        out.totals.bytes_from_dp + out.totals.bytes_from_peer_cache
+    );
+}
