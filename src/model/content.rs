@@ -1,5 +1,5 @@
 //! Where a client's update content comes from: its distribution point,
-//! a peer cache source of its cohort, BranchCache and Delivery
+//! a peer cache source of its boundary group, BranchCache and Delivery
 //! Optimization peers, or Microsoft Update.
 //!
 //! Owns [`Content`]: which clients of each cohort hold each deployment's
@@ -34,7 +34,7 @@ pub enum ContentSource {
     /// The client's distribution point.
     #[serde(rename = "dp")]
     DistributionPoint,
-    /// A peer cache source: another client of the cohort.
+    /// A peer cache source: another client of the boundary group.
     PeerCache,
     /// BranchCache peers on the client's subnet (a share of a DP download).
     BranchCache,
@@ -72,10 +72,15 @@ impl Transfer {
     }
 }
 
-/// The peers of each cohort, the transfers from peers and from Microsoft
-/// Update, and the limited caches. Empty, and never touched, unless a
-/// cohort turns a peer technology or a cache limit on or a deployment
-/// allows Microsoft Update.
+/// The peers of each cohort and boundary group, the transfers from peers
+/// and from Microsoft Update, and the limited caches. Empty, and never
+/// touched, unless a cohort turns a peer technology or a cache limit on
+/// or a deployment allows Microsoft Update.
+///
+/// A peer group is a boundary group's cohorts with peers: those of one
+/// location share one, a cohort at the site (no location) has its own.
+/// Peer cache sources and Delivery Optimization peers are the group's;
+/// BranchCache peers (a subnet's) are the cohort's.
 #[derive(Default)]
 pub(crate) struct Content {
     deployments: usize,
@@ -87,12 +92,17 @@ pub(crate) struct Content {
     /// Each cohort's row in the tables below (`u32::MAX`: a cohort
     /// without peers has none).
     rows: Vec<u32>,
+    /// Each cohort's peer group (`u32::MAX`: a cohort without peers has
+    /// none): its location's, else its own.
+    groups: Vec<u32>,
+    /// Per peer group: its cohorts, in cohort order.
+    members: Vec<Vec<usize>>,
     /// Per cohort with peers and deployment: how many of the cohort's
-    /// clients that hold the content are on (BranchCache and Delivery
-    /// Optimization need one).
+    /// clients that hold the content are on (BranchCache needs one, and
+    /// Delivery Optimization one in the cohort's peer group).
     holders_on: Vec<u32>,
-    /// Per cohort with peers and deployment: the peer cache sources that
-    /// hold the content and are on, in client order.
+    /// Per peer group and deployment: the peer cache sources that hold
+    /// the content and are on, in client order.
     sources: Vec<BTreeSet<ClientId>>,
     /// What each client of a cohort with peers holds, in the order it got it.
     held: BTreeMap<ClientId, Vec<DeploymentId>>,
@@ -140,6 +150,28 @@ impl Content {
             })
             .collect();
         let cells = peer_cohorts as usize * deployments;
+        // Peer groups: one per location with cohorts with peers, one per
+        // such cohort at the site, numbered in cohort order.
+        let mut members: Vec<Vec<usize>> = Vec::new();
+        let mut by_location = BTreeMap::new();
+        let groups = (estate.cohorts.iter().enumerate())
+            .map(|(i, k)| {
+                if !k.content.peers() {
+                    return u32::MAX;
+                }
+                let fresh = members.len();
+                let g = match k.location {
+                    Some(l) => *by_location.entry(l.index()).or_insert(fresh),
+                    None => fresh,
+                };
+                if g == fresh {
+                    members.push(Vec::new());
+                }
+                members[g].push(i);
+                g as u32
+            })
+            .collect();
+        let group_cells = members.len() * deployments;
         let sorted: Vec<Vec<UpdateId>> = (estate.deployments.iter())
             .map(|spec| {
                 let mut list = spec.updates.clone();
@@ -159,8 +191,10 @@ impl Content {
             deployments,
             class,
             rows,
+            groups,
+            members,
             holders_on: vec![0; cells],
-            sources: vec![BTreeSet::new(); cells],
+            sources: vec![BTreeSet::new(); group_cells],
             ..Content::default()
         }
     }
@@ -170,6 +204,20 @@ impl Content {
         let row = self.rows[cohort];
         debug_assert_ne!(row, u32::MAX, "only cohorts with peers have cells");
         row as usize * self.deployments + self.class[d.index()].index()
+    }
+
+    /// The cell of a cohort's peer group and a deployment's content.
+    fn group_cell(&self, cohort: usize, d: DeploymentId) -> usize {
+        let group = self.groups[cohort];
+        debug_assert_ne!(group, u32::MAX, "only cohorts with peers have groups");
+        group as usize * self.deployments + self.class[d.index()].index()
+    }
+
+    /// Whether a client of the cohort's peer group holds `d`'s content
+    /// and is on.
+    fn group_holds(&self, cohort: usize, d: DeploymentId) -> bool {
+        (self.members[self.groups[cohort] as usize].iter())
+            .any(|&k| self.holders_on[self.cell(k, d)] > 0)
     }
 
     /// Whether `d` and `e` deploy the same content.
@@ -182,11 +230,11 @@ impl Content {
         self.transfers.contains_key(&c)
     }
 
-    /// A peer cache source of the cohort that holds `d` and is on: the
-    /// first after `c` in client order, else the first (so that the load
-    /// spreads over the sources).
+    /// A peer cache source of the cohort's peer group (its boundary
+    /// group) that holds `d` and is on: the first after `c` in client
+    /// order, else the first (so that the load spreads over the sources).
     fn source_for(&self, cohort: usize, d: DeploymentId, c: ClientId) -> Option<ClientId> {
-        let set = self.sources.get(self.cell(cohort, d))?;
+        let set = self.sources.get(self.group_cell(cohort, d))?;
         (set.range(c..).chain(set.range(..c)))
             .find(|&&p| p != c)
             .copied()
@@ -229,10 +277,11 @@ impl World<'_> {
 
     /// The client knows where the content is (the MP answered, or its peer
     /// went away): it gets what it lacks from a peer cache source of its
-    /// cohort that holds it and is on, if it is a peer cache client, else
-    /// from its DP, BranchCache and Delivery Optimization peers serving
-    /// their shares of the bytes when a client of the cohort holds the
-    /// content and is on. A DP that is down sends it to Microsoft Update
+    /// boundary group (its location's cohorts, else its cohort) that
+    /// holds it and is on, if it is a peer cache client, else from its
+    /// DP, BranchCache peers serving their share of the bytes when a
+    /// client of the cohort holds the content and is on, Delivery
+    /// Optimization peers theirs when a client of the boundary group does. A DP that is down sends it to Microsoft Update
     /// if the deployment allows, else to retry later. A client on the
     /// internet has no DP: what peers do not serve comes from Microsoft
     /// Update.
@@ -249,10 +298,12 @@ impl World<'_> {
                 return;
             }
             let cell = self.content.cell(cohort, d);
-            if self.content.holders_on[cell] > 0 {
-                let share = |s: f64| (remaining as f64 * s) as u64;
-                let from_bc = share(spec.branch_cache);
-                let from_do = share(spec.delivery_optimization).min(remaining - from_bc);
+            let bc_peers = self.content.holders_on[cell] > 0;
+            let do_peers = bc_peers || self.content.group_holds(cohort, d);
+            if do_peers {
+                let share = |s: f64, on: bool| if on { (remaining as f64 * s) as u64 } else { 0 };
+                let from_bc = share(spec.branch_cache, bc_peers);
+                let from_do = share(spec.delivery_optimization, true).min(remaining - from_bc);
                 for (source, bytes) in [
                     (ContentSource::BranchCache, from_bc),
                     (ContentSource::DeliveryOptimization, from_do),
@@ -404,7 +455,8 @@ impl World<'_> {
             let cell = self.content.cell(cohort, d);
             self.content.holders_on[cell] += 1;
             if self.peer_client(c) {
-                self.content.sources[cell].insert(c);
+                let group = self.content.group_cell(cohort, d);
+                self.content.sources[group].insert(c);
             }
         }
     }
@@ -425,7 +477,8 @@ impl World<'_> {
             let cell = self.content.cell(cohort, d);
             self.content.holders_on[cell] -= 1;
             if peer {
-                self.content.sources[cell].remove(&c);
+                let group = self.content.group_cell(cohort, d);
+                self.content.sources[group].remove(&c);
             }
         }
         let now = sched.now();
@@ -468,7 +521,8 @@ impl World<'_> {
             let cell = self.content.cell(cohort, d);
             self.content.holders_on[cell] += 1;
             if peer {
-                self.content.sources[cell].insert(c);
+                let group = self.content.group_cell(cohort, d);
+                self.content.sources[group].insert(c);
             }
         }
     }
@@ -561,9 +615,11 @@ impl World<'_> {
         {
             held.remove(i);
             if !self.content.away.contains(&c) {
-                let cell = self.content.cell(self.clients.cohort(c).index(), d);
+                let cohort = self.clients.cohort(c).index();
+                let cell = self.content.cell(cohort, d);
                 self.content.holders_on[cell] -= 1;
-                self.content.sources[cell].remove(&c);
+                let group = self.content.group_cell(cohort, d);
+                self.content.sources[group].remove(&c);
             }
         }
     }

@@ -1209,8 +1209,9 @@ pub struct Cohort {
 #[serde(deny_unknown_fields)]
 pub struct ContentSources {
     /// Share of the clients, 0–1, that get content from a peer cache
-    /// source in their boundary group: another client of the cohort from
-    /// the same share that holds the content and is on. Default 0.
+    /// source in their boundary group: another client from the same share
+    /// (of any cohort of the location, else of the cohort) that holds the
+    /// content and is on. Default 0.
     #[serde(default)]
     pub peer_cache: f64,
     /// Speed of a transfer from a peer cache source. Default: the cohort's
@@ -1224,7 +1225,8 @@ pub struct ContentSources {
     pub branch_cache: f64,
     /// Share of the bytes of a download from the DP, 0–1, that Delivery
     /// Optimization peers of the client's group serve, once a client of
-    /// the cohort that holds the content is on. Default 0 (with
+    /// the group (the cohorts of the location that turn a peer technology
+    /// on, else the cohort) that holds the content is on. Default 0 (with
     /// `branch_cache`, at most 1 together).
     #[serde(default)]
     pub delivery_optimization: f64,

@@ -1,5 +1,5 @@
 //! Where clients get update content (docs/model.md, "Content sources"):
-//! peer cache sources of their cohort, BranchCache and Delivery
+//! peer cache sources of their boundary group, BranchCache and Delivery
 //! Optimization peers, Microsoft Update when the DP is down, and express
 //! content. Each test checks the direction and size of the effect, the
 //! conservation of bytes across sources (`bytes_downloaded` is the sum of

@@ -1815,3 +1815,108 @@ fn a_second_deployment_of_fetched_updates_enters_policy_at_once() {
     assert_eq!(link(&out).bytes, 0, "no branch DP is targeted");
     conserved(&out);
 }
+
+/// A branch without a DP behind a 10 Mbps link: a pilot cohort of 5
+/// always-on peer cache clients with a Required deployment of one 100 MB
+/// update at 10:00 on day 1, and 60 business-hours users, whose
+/// `content_sources` are `users`, with one of the same update two days
+/// later.
+fn pilot_and_users(users: &str) -> Outcome {
+    common::checked(&estate_of(&format!(
+        r#"Scenario(
+    name: "peerpilot",
+    seed: 3,
+    start: "2026-11-09T00:00:00Z",
+    duration: "8d",
+    sample_interval: "15m",
+    site: Site(content_ready_delay: Fixed("30m")),
+    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "hub")],
+    ),
+    locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "10Mbps", latency: "100ms"))],
+    cohorts: [
+        Cohort(name: "pilot", count: 5, power: AlwaysOn, management_point: "mp", update_point: "sup", distribution_point: "hub",
+               location: "branch", content_sources: ContentSources(peer_cache: 1.0)),
+        Cohort(name: "users", count: 60, power: BusinessHours(start: "08:00", end: "17:30", jitter: "45m"),
+               management_point: "mp", update_point: "sup", distribution_point: "hub",
+               location: "branch", content_sources: ContentSources({users})),
+    ],
+    updates: [Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
+    deployments: [
+        Deployment(name: "pilot", updates: ["KB1"], targets: ["pilot"], created: "2026-11-10T10:00:00Z", deadline: "2026-11-10T10:00:00Z"),
+        Deployment(name: "broad", updates: ["KB1"], targets: ["users"], created: "2026-11-12T10:00:00Z", deadline: "2026-11-14T10:00:00Z"),
+    ],
+)"#
+    )))
+}
+
+/// Bytes by source add up, per cohort and in all, and the DP served the
+/// DP's.
+fn sources_conserved(out: &Outcome) {
+    let t = &out.totals;
+    common::assert_dp_bytes_conserved(out);
+    let cohorts: u64 = out.cohort_bytes.iter().map(|k| k.bytes_downloaded).sum();
+    assert_eq!(cohorts, t.bytes_downloaded);
+    assert_eq!(
+        t.bytes_downloaded,
+        t.bytes_from_dp + t.bytes_from_peer_cache + t.bytes_from_delivery_optimization
+    );
+}
+
+/// Peer cache sources serve their boundary group, and a location is one:
+/// a pilot cohort of 5 always-on peer cache clients in the branch gets
+/// the update two days before the 60 users of another cohort of the same
+/// branch, and every user downloads it from a pilot client (or a user
+/// that got it from one), none from the site's DP across the link. The
+/// link carries the pilot's downloads from the DP and nothing else (the
+/// first pilot client's 100 MB, and those of any other that found no
+/// source yet); where peer cache stopped at the cohort, the users' first
+/// download had no source but the DP.
+#[test]
+fn a_pilot_cohort_seeds_peer_cache_for_its_location() {
+    let out = pilot_and_users("peer_cache: 1.0");
+    let (pilot, users) = (&out.cohort_bytes[0], &out.cohort_bytes[1]);
+    assert_eq!(
+        pilot.bytes_downloaded,
+        5 * 100 * MB,
+        "the pilot seeds the branch"
+    );
+    // The first pilot client's download crosses the link; the others may
+    // find it as a source.
+    assert!((100 * MB..=5 * 100 * MB).contains(&pilot.bytes_from_dp));
+    assert_eq!(users.bytes_downloaded, 60 * 100 * MB, "every user");
+    assert_eq!(
+        (users.bytes_from_peer_cache, users.bytes_from_dp),
+        (60 * 100 * MB, 0),
+        "the users' bytes all come from peers of their location"
+    );
+    assert_eq!(
+        link(&out).bytes,
+        pilot.bytes_from_dp,
+        "only the pilot's DP bytes cross the link"
+    );
+    assert_eq!(out.totals.bytes_from_dp, pilot.bytes_from_dp);
+    sources_conserved(&out);
+}
+
+/// The Delivery Optimization group is the boundary group too: users with
+/// `delivery_optimization: 0.5` get half of every download from peers
+/// once the pilot of their location holds the content, their very first
+/// download included (where the group stopped at the cohort, it came all
+/// from the DP), and the link carries the other half.
+#[test]
+fn a_pilot_cohort_seeds_delivery_optimization_for_its_location() {
+    let out = pilot_and_users("delivery_optimization: 0.5");
+    let (pilot, users) = (&out.cohort_bytes[0], &out.cohort_bytes[1]);
+    assert_eq!(users.bytes_downloaded, 60 * 100 * MB, "every user");
+    assert_eq!(
+        (users.bytes_from_delivery_optimization, users.bytes_from_dp),
+        (60 * 50 * MB, 60 * 50 * MB),
+        "half of each user's download from peers of the location"
+    );
+    assert_eq!(link(&out).bytes, pilot.bytes_from_dp + 60 * 50 * MB);
+    sources_conserved(&out);
+}
