@@ -24,7 +24,9 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use shares::Shares;
 
 use super::events::Event;
-use super::record::{LoadCounts, LoadRow, MsHistogram, ServerRecord, ServerRole};
+use super::record::{
+    BUSY_LEVELS, BusyClock, BusyTime, LoadCounts, LoadRow, MsHistogram, ServerRecord, ServerRole,
+};
 use super::servers::Request;
 use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime, TimerId};
@@ -285,7 +287,6 @@ impl Waiting {
         self.place.len()
     }
 
-    #[cfg(test)]
     fn is_empty(&self) -> bool {
         self.place.is_empty()
     }
@@ -333,6 +334,13 @@ pub(crate) struct Dp {
     /// The most waiting and active since the last sample.
     most_queue: u32,
     most_busy: u32,
+    /// Its time by level of utilization, counted up to `last`.
+    clock: BusyClock,
+    /// The most bandwidth in use between two changes, bps.
+    peak_bps: u64,
+    /// Its utilization is its bandwidth's alone (a WAN link's): its
+    /// connections and queue do not count.
+    bandwidth_only: bool,
 }
 
 impl Dp {
@@ -360,7 +368,17 @@ impl Dp {
             peak_busy: 0,
             most_queue: 0,
             most_busy: 0,
+            clock: BusyClock::default(),
+            peak_bps: 0,
+            bandwidth_only: false,
         }
+    }
+
+    /// Its utilization is its bandwidth in use alone, not its connections
+    /// nor its queue (a WAN link's, which waits only while it is down).
+    pub(crate) fn bandwidth_only(mut self) -> Self {
+        self.bandwidth_only = true;
+        self
     }
 
     /// This pipe's transfers with ids from `first` up are not requests:
@@ -413,12 +431,31 @@ impl Dp {
         if dt == 0 {
             return;
         }
+        // What it had in service and waiting held since `last`.
+        let slots = if self.bandwidth_only {
+            0
+        } else if !self.waiting.is_empty() {
+            BUSY_LEVELS - 1
+        } else {
+            BusyTime::level(self.active_len() as u128, u128::from(self.max_connections))
+        };
         let total = match &mut self.active {
             Active::Linked(l) => l.send(last, now),
             Active::Shares(s) => s.send(dt),
         };
         self.interval_millibits += total;
         self.total_millibits += total;
+        // Millibits per ms are bits per second: the bandwidth in use, which
+        // held since `last` (the rates change only where it is advanced).
+        let bps = total / u128::from(dt);
+        self.peak_bps = self.peak_bps.max(bps as u64);
+        let link = BusyTime::level(bps, u128::from(self.bandwidth));
+        self.clock.tick(now, slots.max(link));
+    }
+
+    /// Counts its time up to `now` (the end of the run).
+    pub(crate) fn close(&mut self, now: SimTime) {
+        self.advance(now);
     }
 
     /// [`advance`](Self::advance), then takes the flows that have sent
@@ -632,6 +669,8 @@ impl Dp {
             peak_busy: self.peak_busy,
             wait: self.wait.clone(),
             bytes: (self.total_millibits / 8_000) as u64,
+            busy: self.clock.time.clone(),
+            peak_bps: self.peak_bps,
         }
     }
 }

@@ -8,7 +8,9 @@
 //! figure): patchsim counts the load against the capacity and delays
 //! nothing.
 
-use super::record::{LoadCounts, LoadRow, MsHistogram, ServerRecord, ServerRole};
+use super::record::{
+    BusyClock, BusyTime, LoadCounts, LoadRow, MsHistogram, ServerRecord, ServerRole,
+};
 use super::servers::Request;
 use crate::engine::SimTime;
 use crate::estate::{Estate, GatewaySpec};
@@ -24,6 +26,17 @@ struct Gateway {
     interval: LoadCounts,
     /// Requests up to the last sample.
     total_sampled: LoadCounts,
+    /// Its time by level of utilization (connected over capacity).
+    clock: BusyClock,
+}
+
+impl Gateway {
+    /// Counts the time up to `now` at the clients connected since the
+    /// last change.
+    fn tick(&mut self, now: SimTime) {
+        let level = BusyTime::level(u128::from(self.connected), u128::from(self.capacity));
+        self.clock.tick(now, level);
+    }
 }
 
 /// Every CMG of a run.
@@ -43,6 +56,7 @@ impl Gateways {
                     most: 0,
                     interval: LoadCounts::default(),
                     total_sampled: LoadCounts::default(),
+                    clock: BusyClock::default(),
                 })
                 .collect(),
         }
@@ -54,17 +68,19 @@ impl Gateways {
         !self.list.is_empty()
     }
 
-    /// A client of CMG `g` comes online: it connects.
-    pub(crate) fn connect(&mut self, g: u16) {
+    /// A client of CMG `g` comes online at `now`: it connects.
+    pub(crate) fn connect(&mut self, g: u16, now: SimTime) {
         let g = &mut self.list[usize::from(g)];
+        g.tick(now);
         g.connected += 1;
         g.peak = g.peak.max(g.connected);
         g.most = g.most.max(g.connected);
     }
 
-    /// A client of CMG `g` goes off: its connection closes.
-    pub(crate) fn disconnect(&mut self, g: u16) {
+    /// A client of CMG `g` goes off at `now`: its connection closes.
+    pub(crate) fn disconnect(&mut self, g: u16, now: SimTime) {
         let g = &mut self.list[usize::from(g)];
+        g.tick(now);
         g.connected -= 1;
     }
 
@@ -97,6 +113,13 @@ impl Gateways {
         }
     }
 
+    /// Counts every CMG's time up to `now` (the end of the run).
+    pub(crate) fn close(&mut self, now: SimTime) {
+        for g in &mut self.list {
+            g.tick(now);
+        }
+    }
+
     /// Every CMG's figures over the run.
     pub(crate) fn records<'a>(
         &'a self,
@@ -118,6 +141,8 @@ impl Gateways {
                 peak_busy: g.peak,
                 wait,
                 bytes: 0,
+                busy: g.clock.time.clone(),
+                peak_bps: 0,
             }
         })
     }

@@ -54,9 +54,10 @@ pub use content::ContentSource;
 pub use events::Event;
 
 pub use record::{
-    Assignment, AssignmentIter, ClientAssignments, ContentBytes, DeploymentRecord, LoadCounts,
-    LoadRow, MsHistogram, Outcome, PhaseReason, PhaseRecord, PoolRecord, SampleRow, ServerRecord,
-    ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds, Totals, UpdateRow,
+    Assignment, AssignmentIter, BUSY_LEVELS, BusyTime, ClientAssignments, ContentBytes,
+    DeploymentRecord, LoadCounts, LoadRow, MsHistogram, Outcome, PhaseReason, PhaseRecord,
+    PoolRecord, SampleRow, ServerRecord, ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
+    Totals, UpdateRow,
 };
 pub use servers::Request;
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};

@@ -148,7 +148,7 @@ impl World<'_> {
         sched.at_fixed(off, Event::PowerOff(c));
         self.clients.set_online(c, true, &settled);
         if let Some(g) = self.cohort(c).gateway {
-            self.gateways.connect(g);
+            self.gateways.connect(g, sched.now());
         }
         self.peer_back(c);
         match delay {
@@ -212,7 +212,7 @@ impl World<'_> {
         self.clients.cold_mut(c).enforcing_since = SimTime::MAX;
         self.clients.set_online(c, false, &settled);
         if let Some(g) = self.cohort(c).gateway {
-            self.gateways.disconnect(g);
+            self.gateways.disconnect(g, sched.now());
         }
         let client = &mut self.clients[c];
         if let Some(timer) = client.restart_timer.take() {

@@ -961,6 +961,89 @@ pub struct ServerRecord {
     pub wait: MsHistogram,
     /// Bytes served.
     pub bytes: u64,
+    /// Its time at each level of utilization over the whole run, exact.
+    pub busy: BusyTime,
+    /// A distribution point's or WAN link's highest bandwidth in use over
+    /// any stretch of the run, bps (0 for other roles).
+    pub peak_bps: u64,
+}
+
+/// The levels of utilization a server's time is counted by: whole
+/// percents, 0 to 100.
+pub const BUSY_LEVELS: usize = 101;
+
+/// A server's time at each level of utilization, ms: level `p` holds the
+/// time its utilization was at least `p` % and below `p + 1` % (100: full).
+/// What a server has in use (workers in service, connections, bandwidth)
+/// only changes at events, so the time is counted exactly between them,
+/// and the time at or above any whole percent is exact.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BusyTime {
+    ms: Box<[u64; BUSY_LEVELS]>,
+}
+
+impl Default for BusyTime {
+    fn default() -> Self {
+        BusyTime {
+            ms: Box::new([0; BUSY_LEVELS]),
+        }
+    }
+}
+
+impl BusyTime {
+    /// The level of `used` out of `capacity`: its percent rounded down, at
+    /// most 100 (any use of no capacity is full).
+    pub fn level(used: u128, capacity: u128) -> usize {
+        if capacity == 0 {
+            return if used > 0 { BUSY_LEVELS - 1 } else { 0 };
+        }
+        (used * 100 / capacity).min(BUSY_LEVELS as u128 - 1) as usize
+    }
+
+    /// Counts `ms` at `level`.
+    #[inline]
+    pub fn add(&mut self, level: usize, ms: u64) {
+        self.ms[level.min(BUSY_LEVELS - 1)] += ms;
+    }
+
+    /// Time at or above `share` of capacity, ms. Exact for a share that
+    /// is a whole percent (as `--busy-above` is); otherwise the percent is
+    /// rounded up.
+    pub fn at_or_above(&self, share: f64) -> u64 {
+        // A whole percent given as a share (0.07 × 100 is 7.000000000000001).
+        let from = ((share * 100.0 - 1e-9).ceil().max(0.0) as usize).min(BUSY_LEVELS);
+        self.ms[from..].iter().sum()
+    }
+
+    /// All the time counted, ms.
+    pub fn total(&self) -> u64 {
+        self.ms.iter().sum()
+    }
+
+    /// The highest level held for any time.
+    pub fn peak(&self) -> usize {
+        (self.ms.iter()).rposition(|&ms| ms > 0).unwrap_or(0)
+    }
+}
+
+/// A server's time at each level of utilization, as the run goes: the
+/// level since the last change is counted up to the next.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BusyClock {
+    since: SimTime,
+    pub(crate) time: BusyTime,
+}
+
+impl BusyClock {
+    /// The server was at `level` from the last tick until `now`.
+    #[inline]
+    pub(crate) fn tick(&mut self, now: SimTime, level: usize) {
+        let dt = now.as_ms().saturating_sub(self.since.as_ms());
+        if dt > 0 {
+            self.time.add(level, dt);
+            self.since = now;
+        }
+    }
 }
 
 /// What a pool did over the run.

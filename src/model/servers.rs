@@ -297,6 +297,13 @@ impl Servers {
         rows[start..].sort_unstable_by_key(|r| (r.time, r.server));
     }
 
+    /// Counts every DP's time up to `now` (the end of the run).
+    pub(crate) fn close_dps(&mut self, now: SimTime) {
+        for d in &mut self.dps {
+            d.close(now);
+        }
+    }
+
     /// Every server's figures over the run, in
     /// [`Outcome::servers`](super::Outcome::servers) order.
     pub(crate) fn records(&self, estate: &Estate, settled: &[Settled]) -> Vec<ServerRecord> {
@@ -312,6 +319,8 @@ impl Servers {
                 peak_busy: s.peak_busy,
                 wait: s.wait,
                 bytes: s.bytes,
+                busy: s.busy,
+                peak_bps: 0,
             }
         };
         let mut out: Vec<ServerRecord> = (estate.management_points.iter().enumerate())

@@ -153,7 +153,9 @@ impl Links {
         Links {
             links: (estate.locations.iter())
                 .map(|l| Link {
-                    pipe: Dp::new(l.bandwidth_bps, u32::MAX).untimed_from(FIRST_COPY_ID),
+                    pipe: Dp::new(l.bandwidth_bps, u32::MAX)
+                        .untimed_from(FIRST_COPY_ID)
+                        .bandwidth_only(),
                     pending: BTreeMap::new(),
                     asked: 0,
                     transfers: BTreeMap::new(),
@@ -190,6 +192,13 @@ impl Links {
         (self.links.iter())
             .map(|l| l.transfers.values().filter(|t| t.dp.is_some()).count() as u64)
             .sum()
+    }
+
+    /// Counts every link's time up to `now` (the end of the run).
+    pub(crate) fn close(&mut self, now: SimTime) {
+        for link in &mut self.links {
+            link.pipe.close(now);
+        }
     }
 
     /// Each link's figures over the run, in location order.

@@ -267,7 +267,7 @@ impl<'e> World<'e> {
             if let Some(g) = cohort.gateway {
                 for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
                     if self.clients.online(c) {
-                        self.gateways.connect(g);
+                        self.gateways.connect(g, SimTime::ZERO);
                     }
                 }
             }
@@ -360,6 +360,9 @@ impl<'e> World<'e> {
         self.recorder.totals.updates_never_fit = self.updates_never_fit();
         let t = &mut self.recorder.totals;
         t.dp_bytes_saved = t.bytes_downloaded - t.bytes_from_dp + t.bytes_saved_by_express;
+        self.servers.close_dps(estate.end());
+        self.links.close(estate.end());
+        self.gateways.close(estate.end());
         let mut servers = self.servers.records(estate, &settled);
         servers.extend(self.links.records(estate));
         let content_copied_at = self.links.copied_at();

@@ -673,8 +673,9 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
     sec.note(format!(
         "Each branch location is joined to the site by a WAN link that every download \
          from a DP on the other side and every copy of content to a DP in the location \
-         share. Busy: hours the link carried at least {:.0} % of its bandwidth over a \
-         sample interval (run --busy-above).",
+         share. Busy: the time the link carried at least {:.0} % of its bandwidth \
+         (run --busy-above), exact rather than per sample interval; peak utilization: \
+         the most bandwidth in use at any moment.",
         s.busy_threshold_pct
     ));
     let mut rows = vec![

@@ -288,11 +288,11 @@ pub struct ServerSummary {
     pub queue_wait_s: Percentiles,
     /// Bytes served (distribution points).
     pub bytes_served: u64,
-    /// Hours its utilization was at or above `busy_threshold_pct`, judged
-    /// at each sample for the interval it ends: requests in service over
-    /// capacity (any waiting counts as full) and, for a DP, bandwidth used
-    /// over its bandwidth, whichever is higher; for a WAN link, bandwidth
-    /// used over its bandwidth.
+    /// Hours its utilization was at or above `busy_threshold_pct`, exact
+    /// (not sampled): requests in service over capacity (any waiting counts
+    /// as full) and, for a DP, bandwidth in use over its bandwidth,
+    /// whichever is higher; for a WAN link, bandwidth in use over its
+    /// bandwidth.
     pub hours_busy: f64,
 }
 
@@ -336,9 +336,10 @@ pub struct WanLinkSummary {
     pub latency_ms: u64,
     /// Bytes carried: downloads across it and content copied to its DPs.
     pub bytes_carried: u64,
-    /// Highest utilization over one sample interval, percent.
+    /// Highest bandwidth in use at any moment over its bandwidth, percent
+    /// (exact, not sampled).
     pub peak_utilization_pct: f64,
-    /// Hours at or above `busy_threshold_pct` of its bandwidth.
+    /// Hours at or above `busy_threshold_pct` of its bandwidth (exact).
     pub hours_busy: f64,
 }
 
@@ -576,35 +577,11 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
 }
 
 /// Hours each server's utilization was at or above `busy_above` (a
-/// share), judged at each sample for the interval that ends there.
-fn busy_hours(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Vec<f64> {
-    let interval_ms = estate.sample_interval.as_ms().max(1);
-    let bandwidths = super::Bandwidths::new(estate);
-    let bandwidth: Vec<Option<u64>> = outcome.servers.iter().map(|s| bandwidths.of(s)).collect();
-    let mut busy_ms = vec![0u64; outcome.servers.len()];
-    let mut last: Vec<Option<SimTime>> = vec![None; outcome.servers.len()];
-    for row in &outcome.load {
-        let server = &outcome.servers[row.server];
-        let span = row.time.as_ms() - last[row.server].map_or(0, |t| t.as_ms());
-        last[row.server] = Some(row.time);
-        let slots = if server.role == ServerRole::WanLink {
-            // Transfers in flight are no measure of a link's load.
-            0.0
-        } else if row.queue > 0 {
-            1.0
-        } else {
-            f64::from(row.busy) / f64::from(server.capacity.max(1))
-        };
-        let link = bandwidth[row.server].map_or(0.0, |bps| {
-            row.bytes as f64 * 8.0 * 1000.0 / (span.max(1) as f64 * bps.max(1) as f64)
-        });
-        if slots.max(link) >= busy_above && row.time.as_ms() > 0 {
-            busy_ms[row.server] += span.min(interval_ms);
-        }
-    }
-    busy_ms
-        .into_iter()
-        .map(|ms| round3(ms as f64 / MS_PER_HOUR))
+/// share), exact: the time the run counted at each level of it, to the
+/// millisecond (not rounded, as [`hours`]).
+fn busy_hours(outcome: &Outcome, busy_above: f64) -> Vec<f64> {
+    (outcome.servers.iter())
+        .map(|s| s.busy.at_or_above(busy_above) as f64 / MS_PER_HOUR)
         .collect()
 }
 
@@ -739,7 +716,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
                 .collect(),
         })
         .collect();
-    let hours_busy = busy_hours(estate, outcome, busy_above);
+    let hours_busy = busy_hours(outcome, busy_above);
     Summary {
         tool: "patchsim",
         version: crate::VERSION,
@@ -858,13 +835,12 @@ pub(crate) fn summary_text_json(summary: &Summary) -> String {
 }
 
 /// Per location (the site first), from the clients' assignments and the
-/// links' load rows; empty without locations. `hours_busy` is per server.
+/// links' records; empty without locations. `hours_busy` is per server.
 fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<LocationSummary> {
     if estate.locations.is_empty() {
         return Vec::new();
     }
-    let interval_ms = estate.sample_interval.as_ms().max(1);
-    // Cohorts, link records and load rows grouped in one pass each: a
+    // Cohorts and link records grouped in one pass each: a
     // search per location would make a thousand locations cost a million.
     let mut cohorts_at: Vec<Vec<&crate::estate::CohortSpec>> =
         vec![Vec::new(); estate.locations.len() + 1];
@@ -879,7 +855,6 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
             link_records.entry(s.name.as_str()).or_insert(i);
         }
     }
-    let by_server = super::load_by_server(outcome);
     let places = std::iter::once(None).chain((0..estate.locations.len()).map(Some));
     places
         .map(|place| {
@@ -889,15 +864,8 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
                 let server = *link_records
                     .get(spec.name.as_str())
                     .expect("every location's link has its record");
-                let mut last = 0;
-                let mut peak = 0.0f64;
-                for row in &by_server[server] {
-                    let span = (row.time.as_ms() - last).clamp(1, interval_ms);
-                    last = row.time.as_ms();
-                    let used =
-                        row.bytes as f64 * 8.0 * 1000.0 / (span as f64 * spec.bandwidth_bps as f64);
-                    peak = peak.max(used * 100.0);
-                }
+                let peak = outcome.servers[server].peak_bps as f64 * 100.0
+                    / spec.bandwidth_bps.max(1) as f64;
                 WanLinkSummary {
                     bandwidth_mbps: round3(spec.bandwidth_bps as f64 / 1e6),
                     latency_ms: spec.latency.as_ms(),

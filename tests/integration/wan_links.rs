@@ -1920,3 +1920,40 @@ fn a_pilot_cohort_seeds_delivery_optimization_for_its_location() {
     assert_eq!(link(&out).bytes, pilot.bytes_from_dp + 60 * 50 * MB);
     sources_conserved(&out);
 }
+
+/// The time a link is busy is the time its bandwidth in use was at or
+/// above the threshold, to the millisecond, whatever the sample interval:
+/// the one 700 MB copy to the branch DP fills the 2 Mbps link for
+/// 700 MB × 8 ÷ 2 Mbps = 2,800 s (46m 40s) and nothing else crosses it.
+/// Averaged over hour-long samples it never reached 80 %; over 5-minute
+/// ones, 45 minutes did.
+#[test]
+fn a_link_is_busy_for_exactly_the_time_it_is_full() {
+    for interval in ["1h", "5m"] {
+        let text = text(20, "2Mbps", "40ms", true, "")
+            .replace(
+                r#"sample_interval: "15m""#,
+                &format!(r#"sample_interval: "{interval}""#),
+            )
+            .replace(r#"size: "100MB""#, r#"size: "700MB""#);
+        let estate = estate_of(&text);
+        let out = common::checked(&estate);
+        assert_eq!(link(&out).bytes, 700 * MB, "the copy and nothing else");
+        assert_eq!(link(&out).busy.at_or_above(0.8), 2_800_000, "{interval}");
+        assert_eq!(link(&out).busy.at_or_above(1.0), 2_800_000, "{interval}");
+        assert_eq!(link(&out).busy.total(), 6 * 24 * 3_600_000, "{interval}");
+        let s = patchsim::output::summary(&estate, &out);
+        let w = s.locations[1].wan_link.as_ref().expect("the branch's link");
+        assert_eq!(
+            (w.hours_busy * 3_600_000.0).round(),
+            2_800_000.0,
+            "{interval}"
+        );
+        assert_eq!(w.peak_utilization_pct, 100.0, "{interval}");
+        let report = patchsim::output::summary_text(&s, &[]);
+        assert!(
+            report.contains("WAN links ≥ 80 % busy: branch 2 Mbps 46m 40s (peak 100 %)"),
+            "{interval}: {report}"
+        );
+    }
+}

@@ -15,7 +15,7 @@ use std::collections::VecDeque;
 
 use crate::engine::{EventKey, SimTime, TimerId};
 use crate::estate::ClientId;
-use crate::model::record::{LoadCounts, MsHistogram};
+use crate::model::record::{BUSY_LEVELS, BusyClock, BusyTime, LoadCounts, MsHistogram};
 use crate::model::servers::Request;
 
 /// One request at a station.
@@ -132,6 +132,8 @@ struct Station {
     /// Bytes its answers sent since the last sample, and up to it.
     bytes_interval: u64,
     bytes_sampled: u64,
+    /// Its time by level of utilization, counted up to the last settling.
+    clock: BusyClock,
 }
 
 impl Station {
@@ -146,6 +148,7 @@ impl Station {
             parked: Vec::new(),
             bytes_interval: 0,
             bytes_sampled: 0,
+            clock: BusyClock::default(),
             queue: VecDeque::new(),
             down: false,
             slowdown: 1.0,
@@ -202,6 +205,18 @@ impl Station {
     /// Requests waiting.
     fn queued(&self) -> u32 {
         self.queue.len() as u32
+    }
+
+    /// Counts the time since the last tick at the level it has held since:
+    /// what is in service over its workers, full while any request waits.
+    #[inline]
+    fn tick(&mut self, now: SimTime) {
+        let level = if self.queue.is_empty() {
+            BusyTime::level(u128::from(self.busy()), u128::from(self.workers))
+        } else {
+            BUSY_LEVELS - 1
+        };
+        self.clock.tick(now, level);
     }
 
     fn count(&mut self, kind: Request, f: impl Fn(&mut LoadCounts) -> &mut [u64; Request::COUNT]) {
@@ -453,6 +468,8 @@ pub(crate) struct StationTotals {
     pub(crate) wait: MsHistogram,
     /// Bytes its answers sent.
     pub(crate) bytes: u64,
+    /// Its time by level of utilization, up to its last settling.
+    pub(crate) busy: BusyTime,
 }
 
 /// Every station of a run, by index: management points, then update
@@ -487,6 +504,7 @@ impl Stations {
     ) -> Settled {
         let s = &mut self.list[station];
         while let Some(end) = s.pop_silent_before(upto) {
+            s.tick(end.key.time);
             let client = s.finish_silent(end);
             debug_assert_eq!(
                 s.queued(),
@@ -495,6 +513,8 @@ impl Stations {
             );
             answered(client);
         }
+        // Nothing changed it since it was last settled but these endings.
+        s.tick(upto.time);
         Settled {
             station: station as u16,
         }
@@ -663,6 +683,7 @@ impl Stations {
             peak_busy: s.peak_busy,
             wait: s.wait(),
             bytes: s.bytes_sampled + s.bytes_interval,
+            busy: s.clock.time.clone(),
         }
     }
 
