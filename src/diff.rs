@@ -147,6 +147,15 @@ fn printable(text: &str) -> String {
 }
 
 /// Adds a row, every cell printable.
+/// `name` for a group's first row, empty for the rows after it.
+fn once(first: &mut bool, name: &str) -> String {
+    if std::mem::replace(first, false) {
+        name.to_string()
+    } else {
+        String::new()
+    }
+}
+
 fn add(t: &mut Table, cells: Vec<String>) {
     t.add_row(cells.iter().map(|c| printable(c)).collect::<Vec<_>>());
 }
@@ -306,18 +315,13 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
                     add(
                         &mut t,
                         vec![
-                            if first {
-                                name.to_string()
-                            } else {
-                                String::new()
-                            },
+                            once(&mut first, &name),
                             format!("{} {label}", share.replace("pct_", "") + "%"),
                             hours(hx),
                             hours(hy),
                             hours_delta(hx, hy),
                         ],
                     );
-                    first = false;
                 }
             }
         }
@@ -357,18 +361,13 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
             add(
                 &mut t,
                 vec![
-                    if first {
-                        name.to_string()
-                    } else {
-                        String::new()
-                    },
+                    once(&mut first, name),
                     measure.to_string(),
                     number(vx),
                     number(vy),
                     delta,
                 ],
             );
-            first = false;
         };
         if x.is_null() || y.is_null() {
             row(
@@ -616,11 +615,7 @@ fn locations(a: &Value, b: &Value) -> String {
                 add(
                     &mut t,
                     vec![
-                        if first {
-                            place.to_string()
-                        } else {
-                            String::new()
-                        },
+                        once(&mut first, place),
                         if k == 0 {
                             name.to_string()
                         } else {
@@ -632,7 +627,6 @@ fn locations(a: &Value, b: &Value) -> String {
                         hours_delta(vx, vy),
                     ],
                 );
-                first = false;
             }
         }
     }
