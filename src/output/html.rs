@@ -471,9 +471,20 @@ fn unknown_table(sec: &mut Section, d: &DeploymentSummary, co_managed: bool) {
 fn by_cohort_table(sec: &mut Section, d: &DeploymentSummary) {
     sec.heading("By cohort");
     sec.note(
-        "State at the end and client time to compliant (from creation) of each targeted \
-         cohort.",
+        "State at the end, time from creation until each share of the cohort's targeted \
+         clients had been compliant, and client time to compliant (from creation) of each \
+         targeted cohort.",
     );
+    let shares: Vec<String> = d
+        .by_cohort
+        .first()
+        .map(|p| {
+            fields(&p.hours_to_pct_true)
+                .into_iter()
+                .map(|(k, _)| k.trim_start_matches("pct_").to_string() + "%")
+                .collect()
+        })
+        .unwrap_or_default();
     let states: Vec<String> = d
         .by_cohort
         .first()
@@ -497,10 +508,12 @@ fn by_cohort_table(sec: &mut Section, d: &DeploymentSummary) {
             Cell::th("targeted").rows(2),
             Cell::th("clients at the end").cols(states.len()),
             Cell::th("compliant").rows(2),
+            Cell::th("time to").cols(shares.len()),
             Cell::th("client time to compliant").cols(quantiles.len()),
         ],
         states
             .iter()
+            .chain(&shares)
             .chain(&quantiles)
             .map(|c| Cell::th(c.replace('_', " ")))
             .collect(),
@@ -511,16 +524,18 @@ fn by_cohort_table(sec: &mut Section, d: &DeploymentSummary) {
                 "true",
                 &p.final_true,
                 p.compliant_pct_true,
+                &p.hours_to_pct_true,
                 &p.client_time_to_compliant_h_true,
             ),
             (
                 "reported",
                 &p.final_reported,
                 p.compliant_pct_reported,
+                &p.hours_to_pct_reported,
                 &p.client_time_to_compliant_h_reported,
             ),
         ];
-        for (k, (view, counts, pct, times)) in views.into_iter().enumerate() {
+        for (k, (view, counts, pct, th, times)) in views.into_iter().enumerate() {
             let mut row = Vec::new();
             if k == 0 {
                 row.push(Cell::td(p.cohort.clone()).rows(2));
@@ -535,6 +550,7 @@ fn by_cohort_table(sec: &mut Section, d: &DeploymentSummary) {
                     .map(|(_, v)| Cell::num(scalar(&v))),
             );
             row.push(Cell::num(percent(pct)));
+            row.extend(fields(th).into_iter().map(|(_, v)| hours_cell(v.as_f64())));
             row.extend(
                 fields(times)
                     .into_iter()

@@ -234,6 +234,12 @@ pub struct CohortPart {
     pub compliant_pct_true: f64,
     /// Compliant share at the end, percent, reported.
     pub compliant_pct_reported: f64,
+    /// Hours from creation until 50/80/95/99 % of the cohort's targeted
+    /// clients had been compliant (true), from each client's first
+    /// compliant instant; null: not reached.
+    pub hours_to_pct_true: Thresholds,
+    /// The same, reported.
+    pub hours_to_pct_reported: Thresholds,
     /// Per-client hours from creation to truly compliant.
     pub client_time_to_compliant_h_true: Percentiles,
     /// Per-client hours from creation to reported compliant.
@@ -662,21 +668,33 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
                     MS_PER_HOUR,
                 ),
                 by_cohort: (rec.by_cohort.iter())
-                    .map(|part| CohortPart {
-                        cohort: estate.cohorts[part.cohort.index()].name.clone(),
-                        targeted: part.targeted,
-                        final_true: part.final_truth.into(),
-                        final_reported: part.final_reported.into(),
-                        compliant_pct_true: pct(ok(&part.final_truth), part.targeted),
-                        compliant_pct_reported: pct(ok(&part.final_reported), part.targeted),
-                        client_time_to_compliant_h_true: Percentiles::of(
-                            &part.time_to_compliant_true,
-                            MS_PER_HOUR,
-                        ),
-                        client_time_to_compliant_h_reported: Percentiles::of(
-                            &part.time_to_compliant_reported,
-                            MS_PER_HOUR,
-                        ),
+                    .map(|part| {
+                        let k = &estate.cohorts[part.cohort.index()];
+                        let first = k.first_client as usize;
+                        let (true_at, reported_at): (Vec<_>, Vec<_>) =
+                            (rec.assignments.range(first..first + k.count as usize))
+                                .filter(|a| a.is_targeted())
+                                .map(|a| (a.true_compliant_at, a.reported_compliant_at))
+                                .unzip();
+                        let created = rec.created.unwrap_or(SimTime::MAX);
+                        CohortPart {
+                            cohort: k.name.clone(),
+                            targeted: part.targeted,
+                            hours_to_pct_true: first_compliant_milestones(true_at, created),
+                            hours_to_pct_reported: first_compliant_milestones(reported_at, created),
+                            final_true: part.final_truth.into(),
+                            final_reported: part.final_reported.into(),
+                            compliant_pct_true: pct(ok(&part.final_truth), part.targeted),
+                            compliant_pct_reported: pct(ok(&part.final_reported), part.targeted),
+                            client_time_to_compliant_h_true: Percentiles::of(
+                                &part.time_to_compliant_true,
+                                MS_PER_HOUR,
+                            ),
+                            client_time_to_compliant_h_reported: Percentiles::of(
+                                &part.time_to_compliant_reported,
+                                MS_PER_HOUR,
+                            ),
+                        }
                     })
                     .collect(),
             }
@@ -834,6 +852,25 @@ pub(crate) fn summary_text_json(summary: &Summary) -> String {
     s
 }
 
+/// Hours from `created` until 50/80/95/99 % of a group of targeted
+/// clients had been compliant, from each client's first compliant instant
+/// (`at`, one per client; `SimTime::MAX`: never); `None` where too few
+/// ever were.
+fn first_compliant_milestones(mut at: Vec<SimTime>, created: SimTime) -> Thresholds {
+    at.sort_unstable();
+    let when = |pct: u64| {
+        let need = (at.len() as u64 * pct).div_ceil(100).max(1) as usize;
+        let t = *at.get(need - 1)?;
+        (t != SimTime::MAX).then(|| hours(SimTime(t.since(created).as_ms())))
+    };
+    Thresholds {
+        pct_50: when(50),
+        pct_80: when(80),
+        pct_95: when(95),
+        pct_99: when(99),
+    }
+}
+
 /// Per location (the site first), from the clients' assignments and the
 /// links' records; empty without locations. `hours_busy` is per server.
 fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<LocationSummary> {
@@ -893,20 +930,7 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
                         return None;
                     }
                     let created = rec.created.unwrap_or(SimTime::MAX);
-                    let th = |mut at: Vec<SimTime>| {
-                        at.sort_unstable();
-                        let when = |pct: u64| {
-                            let need = (at.len() as u64 * pct).div_ceil(100).max(1) as usize;
-                            let t = at[need - 1];
-                            (t != SimTime::MAX).then(|| hours(SimTime(t.since(created).as_ms())))
-                        };
-                        Thresholds {
-                            pct_50: when(50),
-                            pct_80: when(80),
-                            pct_95: when(95),
-                            pct_99: when(99),
-                        }
-                    };
+                    let th = |at| first_compliant_milestones(at, created);
                     let mut dps: Vec<usize> = (spec.targets.iter())
                         .filter_map(|c| estate.cohorts[c.index()].dp)
                         .map(|dp| dp.index())

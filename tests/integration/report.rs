@@ -201,3 +201,40 @@ fn a_long_queue_behind_the_bottleneck_is_named_too() {
     let text = output::summary_text(&summary, &[]);
     assert!(!text.contains("longest queue wait"), "{text}");
 }
+
+#[test]
+fn each_cohort_has_its_own_milestones_and_the_whole_lies_between_them() {
+    let (estate, outcome) = common::run(&common::Knobs {
+        always_on: 300,
+        desktops: 300,
+        failure: 0.0,
+        ..common::Knobs::default()
+    });
+    let summary = output::summary(&estate, &outcome);
+    let d = &summary.deployments[0];
+    assert_eq!(d.by_cohort.len(), 2);
+    let pick = |t: &output::Thresholds| [t.pct_50, t.pct_80, t.pct_95];
+    let whole = pick(&d.hours_to_pct_true);
+    let [on, desk] = [0, 1].map(|k| pick(&d.by_cohort[k].hours_to_pct_true));
+    for i in 0..3 {
+        let (w, a, b) = (whole[i].unwrap(), on[i].unwrap(), desk[i].unwrap());
+        // Always-on clients install at the deadline's evening; desktops,
+        // switched off by then, the next morning.
+        assert!(a < b, "milestone {i}: always-on {a} h, desktops {b} h");
+        assert!(a <= w && w <= b, "milestone {i}: {a} <= {w} <= {b}");
+    }
+    for part in &d.by_cohort {
+        let (t, r) = (
+            pick(&part.hours_to_pct_true),
+            pick(&part.hours_to_pct_reported),
+        );
+        for i in 0..3 {
+            assert!(t[i] <= r[i], "{}: reported before true", part.cohort);
+        }
+    }
+    let html = output::report_html(&estate, &summary, &[], "");
+    assert!(
+        page_text(&html).contains("time to"),
+        "the cohort table's milestones"
+    );
+}
