@@ -19,9 +19,19 @@ pub fn plural(n: usize, word: &str) -> String {
     format!("{n} {word}{}", if n == 1 { "" } else { "s" })
 }
 
-/// `2d 04h`, `3h 20m`, `45m`, `12s` from hours.
+/// `2d 04h`, `3h 20m`, `45m`, `12s`, `0.4s` from hours (tenths of a second
+/// under ten seconds, so that a short wait never reads as none).
 pub fn format_duration(hours: f64) -> String {
-    let secs = (hours * 3600.0).round() as u64;
+    let exact = hours * 3600.0;
+    // Under ten seconds, tenths: a p95 wait of 0.357 s is not "0s".
+    if exact > 0.0 && exact < 9.95 {
+        return if exact < 0.05 {
+            "<0.1s".to_string()
+        } else {
+            format!("{exact:.1}s")
+        };
+    }
+    let secs = exact.round() as u64;
     let (d, h, m, s) = (
         secs / 86_400,
         secs % 86_400 / 3600,
@@ -766,5 +776,11 @@ mod tests {
         assert_eq!(format_duration(3.0 + 20.0 / 60.0), "3h 20m");
         assert_eq!(format_duration(0.75), "45m 00s");
         assert_eq!(format_duration(12.0 / 3600.0), "12s");
+        // A short wait never reads as none.
+        assert_eq!(format_duration(0.357 / 3600.0), "0.4s");
+        assert_eq!(format_duration(0.01 / 3600.0), "<0.1s");
+        assert_eq!(format_duration(9.94 / 3600.0), "9.9s");
+        assert_eq!(format_duration(9.96 / 3600.0), "10s");
+        assert_eq!(format_duration(0.0), "0s");
     }
 }
