@@ -618,8 +618,11 @@ impl Dp {
     }
 
     /// Shares the bandwidth anew; returns when the next transfer ends.
-    pub(super) fn reshare(&mut self) -> Option<SimDuration> {
-        self.share()
+    /// (The pipe may not have been advanced to the caller's instant: the
+    /// end counts from its own last update, not from the caller's now.)
+    pub(super) fn reshare(&mut self) -> Option<SimTime> {
+        let after = self.share()?;
+        Some(self.last + after)
     }
 
     /// Whether it is down.
@@ -917,7 +920,7 @@ mod tests {
         d.start(ClientId(0), 9 * 8_000, 1_000_000, SimTime(12));
         let ends = d.reshare().expect("a download");
         let mut done = Vec::new();
-        d.finish(SimTime(12) + ends, &mut done);
+        d.finish(ends, &mut done);
         assert_eq!(done, [ClientId(0)]);
         assert_eq!(
             d.record_as("dp", ServerRole::DistributionPoint, 10).bytes,

@@ -889,7 +889,7 @@ impl World<'_> {
     fn link_reschedule(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
         let l = &mut self.links.links[link.index()];
-        let ends = l.pipe.reshare().map(|after| now + after);
+        let ends = l.pipe.reshare();
         let starts = l.pending.keys().next().map(|&(t, _)| t);
         let next = match (ends, starts) {
             (Some(a), Some(b)) => Some(a.min(b)),
