@@ -1,6 +1,9 @@
 //! Studies of locations and WAN links: the per-link and per-location
-//! columns of a sweep, the swept location in the printed table, and the
-//! same bytes for any number of workers and shards.
+//! columns of a sweep, the swept location in the printed table, the same
+//! bytes for any number of workers and shards, and `size` goals on a
+//! location or a link.
+
+use crate::common::patchsim;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -302,5 +305,89 @@ fn location_columns_name_each_deployment_when_there_are_several() {
             .iter()
             .any(|c| c.name.contains("location") || c.name.starts_with("link_")),
         "no location columns without locations"
+    );
+}
+
+fn size(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let mut all = vec!["size", "branches.ron"];
+    all.extend(args);
+    let o = patchsim(&all, dir);
+    (
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    )
+}
+
+/// `size` turns a link's bandwidth until a location, or every location,
+/// is compliant in time and the link is busy no longer than asked.
+#[test]
+fn size_finds_the_smallest_link_for_a_location_goal() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    branches(dir.path(), ONE);
+    let knob = "locations[hull].wan_link.bandwidth=1Mbps,2Mbps,4Mbps,8Mbps,16Mbps,32Mbps";
+    // Hull at 95 % within 6 hours needs 8 Mbps (4 Mbps: 8 hours).
+    let (code, text, err) = size(
+        dir.path(),
+        &[
+            "--goal",
+            "95% true within 6h of creation at hull",
+            "--knob",
+            knob,
+            "-r",
+            "2",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        text.contains("cheapest: locations[hull].wan_link.bandwidth=8Mbps"),
+        "{text}"
+    );
+    // Every location likewise; with the link busy at most 2 hours too,
+    // 16 Mbps (8 Mbps: 3 hours).
+    let (code, text, err) = size(
+        dir.path(),
+        &[
+            "--goal",
+            "95% true within 6h of creation at every location",
+            "--goal",
+            "link busy <= 2h at hull",
+            "--knob",
+            knob,
+            "-r",
+            "2",
+            "-o",
+            "sized",
+        ],
+    );
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        text.contains("cheapest: locations[hull].wan_link.bandwidth=16Mbps"),
+        "{text}"
+    );
+    assert!(
+        text.contains("worst: link busy <= 2h 00m at hull"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("sized/size.json")).expect("size.json"),
+    )
+    .expect("json");
+    assert_eq!(json["goals"][0]["compliant"]["at"], "every_location");
+    assert_eq!(json["goals"][1]["link_busy"]["location"], "hull");
+    // A location the scenario does not have is refused before any run.
+    let (code, _, err) = size(
+        dir.path(),
+        &[
+            "--goal",
+            "95% true within 6h of creation at hul",
+            "--knob",
+            knob,
+        ],
+    );
+    assert_eq!(code, Some(2));
+    assert!(
+        err.contains("no location named 'hul'; known: (site), york, hull"),
+        "{err}"
     );
 }
