@@ -39,6 +39,27 @@ pub enum Clock {
     Deadline,
 }
 
+/// Where a compliance goal is measured: over each deployment's clients
+/// (no `At`), in every location, or in one.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum At {
+    /// `at every location`: each location's clients, the site's included,
+    /// on their own (the slowest location's time).
+    EveryLocation,
+    /// `at york`: that location's clients (`(site)`: the site's).
+    Location(String),
+}
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            At::EveryLocation => f.write_str("every location"),
+            At::Location(name) => f.write_str(name),
+        }
+    }
+}
+
 /// What a configuration must achieve, in every deployment or server it
 /// concerns.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -55,6 +76,10 @@ pub enum Goal {
         within_h: f64,
         /// Counted from.
         from: Clock,
+        /// In every location or one, rather than over each deployment's
+        /// clients.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        at: Option<At>,
     },
     /// `p95 scan wait <= 10m`: the 95th percentile queue wait at every
     /// server of a role (any role: `p95 wait <= 10m`).
@@ -66,20 +91,72 @@ pub enum Goal {
     },
     /// `no rejects`: no server rejects or fails a request.
     NoRejects,
+    /// `link busy <= 8h`: every WAN link (or the one of `location`) at or
+    /// above the busy threshold for at most that long.
+    LinkBusy {
+        /// The location whose link; none for every link.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        location: Option<String>,
+        /// Hours allowed.
+        max_h: f64,
+    },
 }
 
 const GOAL_HELP: &str = "goals are written like '95% reported within 7d of deadline', \
-     '99% true within 10d of creation', 'p95 scan wait <= 10m' (scan, policy, download or \
-     state, or 'p95 wait <= 10m' for every server) and 'no rejects'";
+     '99% true within 10d of creation' (either with 'at every location' or 'at LOCATION' \
+     after it), 'p95 scan wait <= 10m' (scan, policy, download or state, or 'p95 wait <= 10m' \
+     for every server), 'no rejects' and 'link busy <= 8h' (every WAN link, or 'at LOCATION' \
+     after it)";
+
+/// Splits `at LOCATION` (or `in ...`) off the end of a goal's words: the
+/// words before it, and the location as written (`original`, the goal's
+/// words before lowercasing).
+fn split_at<'a>(
+    words: &'a [&'a str],
+    original: &[&str],
+) -> Result<(&'a [&'a str], Option<At>), String> {
+    let Some(i) = words.iter().position(|w| *w == "at" || *w == "in") else {
+        return Ok((words, None));
+    };
+    let place = &words[i + 1..];
+    let at = match place {
+        [] => return Err("expected a location's name or 'every location' after 'at'".into()),
+        ["every", "location"] | ["every", "locations"] | ["all", "locations"] => At::EveryLocation,
+        _ => At::Location(original[i + 1..].join(" ")),
+    };
+    Ok((&words[..i], Some(at)))
+}
 
 impl FromStr for Goal {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let text = s.trim().to_lowercase().replace('≤', "<=");
+        let original = s.trim().replace('≤', "<=");
+        let text = original.to_lowercase();
         let words: Vec<&str> = text.split_whitespace().collect();
+        let original: Vec<&str> = original.split_whitespace().collect();
         let bad = |why: &str| format!("goal '{s}': {why}; {GOAL_HELP}");
+        if words.len() != original.len() {
+            return Err(bad("not a goal"));
+        }
         match words.as_slice() {
             ["no", "rejects"] | ["no", "rejected"] => Ok(Goal::NoRejects),
+            ["link", "busy", rest @ ..] => {
+                let (rest, at) = split_at(rest, &original[2..]).map_err(|e| bad(&e))?;
+                let location = match at {
+                    None => None,
+                    Some(At::Location(name)) => Some(name),
+                    Some(At::EveryLocation) => None,
+                };
+                let limit = match rest {
+                    ["<=", d @ ..] => d.join(" "),
+                    _ => return Err(bad("expected 'link busy <= DURATION [at LOCATION]'")),
+                };
+                let d: crate::scenario::Dur = limit.parse().map_err(|e: String| bad(&e))?;
+                Ok(Goal::LinkBusy {
+                    location,
+                    max_h: d.0.as_ms() as f64 / 3_600_000.0,
+                })
+            }
             [p95, rest @ ..] if *p95 == "p95" => {
                 let (role, rest) = match rest {
                     ["wait", rest @ ..] => (None, rest),
@@ -130,7 +207,10 @@ impl FromStr for Goal {
                 })?;
                 let d: crate::scenario::Dur =
                     rest[..of].join(" ").parse().map_err(|e: String| bad(&e))?;
-                let from = match &rest[of + 1..] {
+                // `rest` starts at the fourth word.
+                let (clock, at) =
+                    split_at(&rest[of + 1..], &original[3 + of + 1..]).map_err(|e| bad(&e))?;
+                let from = match clock {
                     ["deadline"] | ["the", "deadline"] => Clock::Deadline,
                     ["creation"] | ["the", "creation"] => Clock::Creation,
                     _ => return Err(bad("expected 'of deadline' or 'of creation'")),
@@ -140,6 +220,7 @@ impl FromStr for Goal {
                     reported,
                     within_h: d.0.as_ms() as f64 / 3_600_000.0,
                     from,
+                    at,
                 })
             }
             _ => Err(bad("not a goal")),
@@ -155,15 +236,17 @@ impl fmt::Display for Goal {
                 reported,
                 within_h,
                 from,
+                at,
             } => write!(
                 f,
-                "{pct}% {} within {} of {}",
+                "{pct}% {} within {} of {}{}",
                 if *reported { "reported" } else { "true" },
                 crate::output::format_duration(*within_h),
                 match from {
                     Clock::Creation => "creation",
                     Clock::Deadline => "deadline",
-                }
+                },
+                at.as_ref().map_or(String::new(), |a| format!(" at {a}"))
             ),
             Goal::Wait { role, max_s } => write!(
                 f,
@@ -178,6 +261,14 @@ impl fmt::Display for Goal {
                 crate::output::format_duration(max_s / 3600.0)
             ),
             Goal::NoRejects => f.write_str("no rejects"),
+            Goal::LinkBusy { location, max_h } => write!(
+                f,
+                "link busy <= {}{}",
+                crate::output::format_duration(*max_h),
+                location
+                    .as_ref()
+                    .map_or(String::new(), |l| format!(" at {l}"))
+            ),
         }
     }
 }
@@ -201,7 +292,8 @@ pub struct Evaluation {
     /// probability that a run (a month, another seed) meets every goal.
     pub met_share_low95: f64,
     /// Per goal, the worst value over its runs: hours (milestones, null
-    /// where a run never reached it), seconds (waits) or requests (rejects).
+    /// where a run never reached it; a link's busy hours), seconds (waits)
+    /// or requests (rejects).
     pub worst: Vec<Option<f64>>,
     /// On the frontier.
     pub frontier: bool,
@@ -536,8 +628,59 @@ fn check_goals(goals: &[Goal], estate: &Estate) -> Result<(), Error> {
                 StudyError::Grid(format!("goal '{g}': the scenario has no deployment")).into(),
             );
         }
+        let named = match g {
+            Goal::Compliant { at: Some(_), .. } | Goal::LinkBusy { .. }
+                if estate.locations.is_empty() =>
+            {
+                return Err(StudyError::Grid(format!(
+                    "goal '{g}': the scenario has no locations (and so no WAN links)"
+                ))
+                .into());
+            }
+            Goal::Compliant {
+                at: Some(At::Location(name)),
+                ..
+            } => Some((name, true)),
+            Goal::LinkBusy {
+                location: Some(name),
+                ..
+            } => Some((name, false)),
+            _ => None,
+        };
+        if let Some((name, site)) = named {
+            let known: Vec<&str> = (site.then_some(study::SITE).into_iter())
+                .chain(estate.locations.iter().map(|l| l.name.as_str()))
+                .collect();
+            if !known.contains(&name.as_str()) {
+                return Err(StudyError::Grid(format!(
+                    "goal '{g}': no location named '{name}'; known: {}",
+                    known.join(", ")
+                ))
+                .into());
+            }
+            if site
+                && !estate
+                    .deployments
+                    .iter()
+                    .any(|d| targets_at(estate, d, name))
+            {
+                return Err(StudyError::Grid(format!(
+                    "goal '{g}': no deployment targets a client at '{name}'"
+                ))
+                .into());
+            }
+        }
     }
     Ok(())
+}
+
+/// Whether deployment `spec` targets a cohort at location `name` (`(site)`:
+/// at the site).
+fn targets_at(estate: &Estate, spec: &crate::estate::DeploymentSpec, name: &str) -> bool {
+    (spec.targets.iter()).any(|c| {
+        let place = estate.cohorts[c.index()].location;
+        place.map_or(study::SITE, |l| estate.locations[l.index()].name.as_str()) == name
+    })
 }
 
 /// Whether one run (its metric `values` over `columns`) meets `goal`, and
@@ -561,13 +704,19 @@ fn meets(
             reported,
             within_h,
             from,
+            at,
         } => {
+            let prefix = match at {
+                None => "",
+                Some(At::EveryLocation) => "slowest_location_",
+                Some(At::Location(_)) => "location_",
+            };
             let metric = study::METRICS
                 .iter()
                 .map(|m| m.name)
                 .find(|n| {
                     *n == format!(
-                        "hours_to_{pct}_{}",
+                        "{prefix}hours_to_{pct}_{}",
                         if *reported { "reported" } else { "true" }
                     )
                 })
@@ -576,6 +725,13 @@ fn meets(
             let mut ok = true;
             for (c, v) in of(metric) {
                 let spec = &estate.deployments[c.entity];
+                // One location's: its column, of the deployments that
+                // target its clients.
+                if let Some(At::Location(name)) = at
+                    && (c.location.as_ref() != Some(name) || !targets_at(estate, spec, name))
+                {
+                    continue;
+                }
                 let offset = match (from, deadline_after_h(spec)) {
                     (Clock::Creation, _) => 0.0,
                     (Clock::Deadline, Some(after)) => after,
@@ -611,6 +767,13 @@ fn meets(
         Goal::NoRejects => {
             let rejected: f64 = of("rejected").map(|(_, v)| v.unwrap_or(0.0)).sum();
             (rejected == 0.0, Some(rejected))
+        }
+        Goal::LinkBusy { location, max_h } => {
+            let worst = of("link_hours_busy")
+                .filter(|(c, _)| location.is_none() || c.location == *location)
+                .map(|(_, v)| v.unwrap_or(0.0))
+                .fold(0.0, f64::max);
+            (worst <= *max_h, Some(worst))
         }
     }
 }
@@ -807,6 +970,7 @@ fn worst_words(goal: &Goal, worst: Option<f64>) -> String {
         (Goal::Compliant { .. }, Some(h)) => crate::output::format_duration(h),
         (Goal::Wait { .. }, Some(s)) => crate::output::format_duration(s / 3600.0),
         (Goal::NoRejects, Some(n)) => crate::output::thousands(n as u64),
+        (Goal::LinkBusy { .. }, Some(h)) => crate::output::format_duration(h),
         (_, None) => "—".to_string(),
     }
 }
@@ -877,7 +1041,42 @@ mod tests {
                 pct: 95,
                 reported: true,
                 within_h: 168.0,
-                from: Clock::Deadline
+                from: Clock::Deadline,
+                at: None,
+            }
+        );
+        let every: Goal = "95% true within 2d of deadline at every location"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            every.to_string(),
+            "95% true within 2d 00h of deadline at every location"
+        );
+        let one: Goal = "99% Reported within 1d of creation in Hull Docks"
+            .parse()
+            .unwrap();
+        assert_eq!(
+            one,
+            Goal::Compliant {
+                pct: 99,
+                reported: true,
+                within_h: 24.0,
+                from: Clock::Creation,
+                at: Some(At::Location("Hull Docks".into())),
+            }
+        );
+        assert_eq!(
+            "link busy <= 8h at York".parse::<Goal>().unwrap(),
+            Goal::LinkBusy {
+                location: Some("York".into()),
+                max_h: 8.0
+            }
+        );
+        assert_eq!(
+            "Link busy ≤ 90 minutes".parse::<Goal>().unwrap(),
+            Goal::LinkBusy {
+                location: None,
+                max_h: 1.5
             }
         );
         assert_eq!(g.to_string(), "95% reported within 7d 00h of deadline");
@@ -902,6 +1101,8 @@ mod tests {
             "95% maybe within 1d of creation",
             "95% true within soon of creation",
             "p95 lunch wait <= 1h",
+            "95% true within 1d of creation at",
+            "link busy for 1h",
             "fast",
         ] {
             let e = bad.parse::<Goal>().unwrap_err();

@@ -352,6 +352,9 @@ pub struct WanLinkSummary {
 /// One deployment in one location.
 #[derive(Clone, Debug, Serialize)]
 pub struct LocationDeployment {
+    /// Its place in the scenario's deployments.
+    #[serde(skip)]
+    pub index: usize,
     /// Deployment name.
     pub name: String,
     /// Its clients the deployment targets.
@@ -949,6 +952,7 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
                             .map(|t| hours(SimTime(t.since(created).as_ms())))
                     });
                     Some(LocationDeployment {
+                        index: d,
                         name: spec.name.clone(),
                         targeted: true_at.len() as u32,
                         hours_to_pct_true: th(true_at),

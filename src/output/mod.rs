@@ -30,8 +30,8 @@ pub use dir::{Kind, Staging};
 pub(crate) use html::decimal_bytes;
 pub use html::report_html;
 pub use json::{
-    DEFAULT_BUSY_ABOVE, DeploymentSummary, ServerSummary, Summary, Thresholds, summary,
-    summary_json, summary_with,
+    DEFAULT_BUSY_ABOVE, DeploymentSummary, LocationDeployment, LocationSummary, ServerSummary,
+    Summary, Thresholds, WanLinkSummary, summary, summary_json, summary_with,
 };
 pub use load_charts::thousands;
 pub use report::{bottlenecks, format_duration, plural, summary_text};

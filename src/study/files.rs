@@ -12,7 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use super::chart::charts;
-use super::metrics::{Column, Scope, metric_index};
+use super::metrics::{Column, Scope};
 use super::{Estimate, Manifest, PointShape, RunRow, Study};
 use crate::error::{Error, StudyError};
 use crate::output::{Kind, Staging};
@@ -263,13 +263,7 @@ pub fn parse_runs_csv(
             ),
         ));
     }
-    let columns: Vec<Column> = (m.metrics.iter())
-        .map(|c| Column {
-            name: c.column.clone(),
-            metric: metric_index(&c.metric).expect("checked when the manifest was read"),
-            entity: c.entity,
-        })
-        .collect();
+    let columns: Vec<Column> = m.metrics.iter().map(super::ColumnInfo::column).collect();
     let mut runs = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| corrupt(None, e.to_string()))?;
@@ -323,6 +317,20 @@ fn has_value(column: &Column, shape: &PointShape) -> Option<bool> {
                 .entity_name()
                 .is_none_or(|name| shape.servers.iter().any(|s| s == name)),
         ),
+        Scope::Link => {
+            Some((column.location.as_ref()).is_some_and(|name| shape.locations.contains(name)))
+        }
+        // A deployment may target none of a location's clients.
+        Scope::Location { .. } => {
+            let here = column.location.as_ref().is_some_and(|name| {
+                shape.locations.contains(name)
+                    || (name == super::SITE && !shape.locations.is_empty())
+            });
+            (!here || column.entity >= shape.deployments.len()).then_some(false)
+        }
+        Scope::Locations => (shape.locations.is_empty()
+            || column.entity >= shape.deployments.len())
+        .then_some(false),
     }
 }
 
@@ -341,10 +349,10 @@ fn cell_value(
             Err(format!(
                 "is empty, but every run gives it (an empty cell means a milestone not \
                  reached{})",
-                if column.metric().scope == Scope::Server {
-                    " or a server the point does not have"
-                } else {
-                    ""
+                match column.metric().scope {
+                    Scope::Server => " or a server the point does not have",
+                    Scope::Link => " or a WAN link the point does not have",
+                    _ => "",
                 }
             ))
         } else {
@@ -356,6 +364,8 @@ fn cell_value(
             "'{text}' for a {} point {point} does not have; the cell must be empty",
             match metric.scope {
                 Scope::Server => "server",
+                Scope::Link => "WAN link",
+                Scope::Location { .. } | Scope::Locations => "location",
                 _ => "deployment",
             }
         ));
@@ -458,6 +468,7 @@ fn contradiction(m: &Manifest, values: &[Option<f64>]) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::metrics::metric_index;
     use super::*;
 
     #[test]
@@ -474,11 +485,13 @@ mod tests {
         let shape = PointShape {
             servers: vec!["dp".into()],
             deployments: vec![true, false],
+            locations: vec!["york".into()],
         };
         let col = |metric: &str, name: &str, entity| Column {
             name: name.into(),
             metric: metric_index(metric).expect("a metric"),
             entity,
+            location: None,
         };
         let read = |c: &Column, text: &str| cell_value(c, text, 0, &shape);
         // A server the point does not have: empty, and only empty.
@@ -504,6 +517,25 @@ mod tests {
         assert_eq!(read(&rules, ""), Ok(None));
         assert_eq!(read(&col("hours_to_95_true", "x", 0), ""), Ok(None));
         assert!(read(&col("events", "events", 0), "").is_err());
+        // A link's and a location's: by the location's name.
+        let at = |metric: &str, place: &str, entity| Column {
+            name: format!("{metric}[{place}]"),
+            location: Some(place.into()),
+            ..col(metric, "", entity)
+        };
+        let york = at("link_hours_busy", "york", 0);
+        assert_eq!(read(&york, "1.5"), Ok(Some(1.5)));
+        assert!(read(&york, "").unwrap_err().contains("WAN link the point"));
+        let hull = at("link_bytes_carried", "hull", 1);
+        assert_eq!(read(&hull, ""), Ok(None));
+        assert!(read(&hull, "3").unwrap_err().contains("WAN link point 0"));
+        // The site's clients are a location once there are locations; a
+        // milestone may be missing (not reached, or not targeted there).
+        let site = at("location_hours_to_95_true", "(site)", 0);
+        assert_eq!(read(&site, "3"), Ok(Some(3.0)));
+        assert_eq!(read(&site, ""), Ok(None));
+        let gone = at("location_hours_to_95_true", "hull", 0);
+        assert!(read(&gone, "3").unwrap_err().contains("location point 0"));
     }
 
     #[test]

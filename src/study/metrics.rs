@@ -9,7 +9,7 @@
 //! Reads the run's [`Summary`]; never the live model.
 
 use crate::estate::Estate;
-use crate::output::{DeploymentSummary, Summary, Thresholds};
+use crate::output::{DeploymentSummary, LocationDeployment, Summary, Thresholds, WanLinkSummary};
 
 /// What a metric is measured on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,22 +21,34 @@ pub enum Scope {
     /// Each server: management points, update points, distribution points,
     /// then each site's state system (the order of `summary.json`'s `servers`).
     Server,
+    /// Each WAN link, named by its location (as `summary.json`'s
+    /// `locations` and a fault name it).
+    Link,
+    /// Each location's part of each deployment: the clients at the site
+    /// (`(site)`, when `site`), then each branch location, by name; a
+    /// column per location and deployment.
+    Location {
+        /// Whether the site's clients have a column too.
+        site: bool,
+    },
+    /// Each deployment over every location, the site's clients included:
+    /// the slowest of them. Only in a study with locations.
+    Locations,
 }
 
-impl Scope {
-    /// The names of the entities of this scope (one unnamed entity for
-    /// [`Scope::Run`]): the estate's deployments; for servers, `servers`.
-    fn entities(self, estate: &Estate, servers: &[String]) -> Vec<Option<String>> {
-        match self {
-            Scope::Run => vec![None],
-            Scope::Deployment => estate
-                .deployments
-                .iter()
-                .map(|d| Some(d.name.clone()))
-                .collect(),
-            Scope::Server => servers.iter().cloned().map(Some).collect(),
-        }
-    }
+/// The name `summary.json` gives the clients at the site among the
+/// locations.
+pub const SITE: &str = "(site)";
+
+/// Which entity a metric's value is read for in a run's summary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Entity {
+    /// The deployment, the server (its place in `summary.json`'s
+    /// `servers`), or 0.
+    pub index: usize,
+    /// For a location's or a link's metric, the location's place in
+    /// `summary.json`'s `locations` (the site first); else 0.
+    pub place: usize,
 }
 
 /// An estate's servers, named as `summary.json` names them, with their
@@ -71,6 +83,12 @@ pub fn servers(estate: &Estate) -> Vec<(String, &'static str)> {
     .collect()
 }
 
+/// An estate's locations (each with its WAN link), by name, in file
+/// order.
+pub fn locations(estate: &Estate) -> Vec<String> {
+    estate.locations.iter().map(|l| l.name.clone()).collect()
+}
+
 /// One metric.
 #[derive(Debug)]
 pub struct Metric {
@@ -84,9 +102,9 @@ pub struct Metric {
     pub table: Option<&'static str>,
     /// Whether it gets a chart.
     pub chart: bool,
-    /// Its value in a run, for entity `i` of its scope; `None` if the run
+    /// Its value in a run, for an entity of its scope; `None` if the run
     /// never reached it (a threshold not reached).
-    pub value: fn(&Summary, usize) -> Option<f64>,
+    pub value: fn(&Summary, Entity) -> Option<f64>,
     /// The largest value a run can give (the least is 0): what a study
     /// file read back is held to.
     pub most: f64,
@@ -118,6 +136,79 @@ fn th(s: &Summary, i: usize, reported: bool) -> Option<&Thresholds> {
     })
 }
 
+/// Deployment `e.index`'s part in location `e.place` (`None`: it
+/// targets none of the location's clients, or no run made it).
+fn location_deployment(s: &Summary, e: Entity) -> Option<&LocationDeployment> {
+    (s.locations.get(e.place)?.deployments.iter()).find(|d| d.index == e.index)
+}
+
+fn location_th(s: &Summary, e: Entity, reported: bool) -> Option<&Thresholds> {
+    let d = location_deployment(s, e)?;
+    Some(if reported {
+        &d.hours_to_pct_reported
+    } else {
+        &d.hours_to_pct_true
+    })
+}
+
+/// The slowest location's hours to a milestone of deployment `d`: the
+/// most over the locations it targets, the site's clients included;
+/// `None` if one of them never reached it.
+fn slowest(
+    s: &Summary,
+    d: usize,
+    reported: bool,
+    pct: fn(&Thresholds) -> Option<f64>,
+) -> Option<f64> {
+    let mut most: Option<f64> = None;
+    for place in 0..s.locations.len() {
+        if let Some(t) = location_th(s, Entity { index: d, place }, reported) {
+            let h = pct(t)?;
+            most = Some(most.map_or(h, |m| m.max(h)));
+        }
+    }
+    most
+}
+
+/// The WAN link of location `e.place` (none for the site).
+fn link(s: &Summary, e: Entity) -> Option<&WanLinkSummary> {
+    s.locations.get(e.place)?.wan_link.as_ref()
+}
+
+/// A location's hours to a milestone: per location and deployment.
+macro_rules! location_milestone {
+    ($name:literal, $label:literal, $pct:ident, $reported:literal) => {
+        Metric {
+            name: $name,
+            scope: Scope::Location { site: true },
+            label: $label,
+            table: None,
+            chart: false,
+            value: |s, e| location_th(s, e, $reported)?.$pct,
+            most: HOURS,
+            whole: false,
+            optional: true,
+        }
+    };
+}
+
+/// The slowest location's hours to a milestone: per deployment.
+macro_rules! slowest_milestone {
+    ($name:literal, $label:literal, $table:expr, $pct:ident, $reported:literal) => {
+        Metric {
+            name: $name,
+            scope: Scope::Locations,
+            label: $label,
+            table: $table,
+            chart: true,
+            value: |s, e| slowest(s, e.index, $reported, |t| t.$pct),
+            most: HOURS,
+            whole: false,
+            optional: true,
+        }
+    };
+}
+
 /// Every metric, in column order.
 pub const METRICS: &[Metric] = &[
     Metric {
@@ -126,7 +217,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 50 % compliant (true)",
         table: Some("50% true"),
         chart: true,
-        value: |s, i| th(s, i, false)?.pct_50,
+        value: |s, Entity { index: i, .. }| th(s, i, false)?.pct_50,
         most: HOURS,
         whole: false,
         optional: true,
@@ -137,7 +228,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 80 % compliant (true)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, false)?.pct_80,
+        value: |s, Entity { index: i, .. }| th(s, i, false)?.pct_80,
         most: HOURS,
         whole: false,
         optional: true,
@@ -148,7 +239,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 95 % compliant (true)",
         table: Some("95% true"),
         chart: true,
-        value: |s, i| th(s, i, false)?.pct_95,
+        value: |s, Entity { index: i, .. }| th(s, i, false)?.pct_95,
         most: HOURS,
         whole: false,
         optional: true,
@@ -159,7 +250,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 99 % compliant (true)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, false)?.pct_99,
+        value: |s, Entity { index: i, .. }| th(s, i, false)?.pct_99,
         most: HOURS,
         whole: false,
         optional: true,
@@ -170,7 +261,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 50 % compliant (reported)",
         table: Some("50% reported"),
         chart: true,
-        value: |s, i| th(s, i, true)?.pct_50,
+        value: |s, Entity { index: i, .. }| th(s, i, true)?.pct_50,
         most: HOURS,
         whole: false,
         optional: true,
@@ -181,7 +272,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 80 % compliant (reported)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, true)?.pct_80,
+        value: |s, Entity { index: i, .. }| th(s, i, true)?.pct_80,
         most: HOURS,
         whole: false,
         optional: true,
@@ -192,7 +283,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 95 % compliant (reported)",
         table: Some("95% reported"),
         chart: true,
-        value: |s, i| th(s, i, true)?.pct_95,
+        value: |s, Entity { index: i, .. }| th(s, i, true)?.pct_95,
         most: HOURS,
         whole: false,
         optional: true,
@@ -203,7 +294,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours from creation to 99 % compliant (reported)",
         table: None,
         chart: true,
-        value: |s, i| th(s, i, true)?.pct_99,
+        value: |s, Entity { index: i, .. }| th(s, i, true)?.pct_99,
         most: HOURS,
         whole: false,
         optional: true,
@@ -214,7 +305,7 @@ pub const METRICS: &[Metric] = &[
         label: "compliant at the end, % (true)",
         table: None,
         chart: false,
-        value: |s, i| Some(deployment(s, i)?.compliant_pct_true),
+        value: |s, Entity { index: i, .. }| Some(deployment(s, i)?.compliant_pct_true),
         most: 100.0,
         whole: false,
         optional: false,
@@ -225,18 +316,74 @@ pub const METRICS: &[Metric] = &[
         label: "compliant at the end, % (reported)",
         table: None,
         chart: false,
-        value: |s, i| Some(deployment(s, i)?.compliant_pct_reported),
+        value: |s, Entity { index: i, .. }| Some(deployment(s, i)?.compliant_pct_reported),
         most: 100.0,
         whole: false,
         optional: false,
     },
+    slowest_milestone!(
+        "slowest_location_hours_to_50_true",
+        "hours from creation until every location is 50 % compliant (true)",
+        None,
+        pct_50,
+        false
+    ),
+    slowest_milestone!(
+        "slowest_location_hours_to_80_true",
+        "hours from creation until every location is 80 % compliant (true)",
+        None,
+        pct_80,
+        false
+    ),
+    slowest_milestone!(
+        "slowest_location_hours_to_95_true",
+        "hours from creation until every location is 95 % compliant (true)",
+        Some("slowest location 95% true"),
+        pct_95,
+        false
+    ),
+    slowest_milestone!(
+        "slowest_location_hours_to_99_true",
+        "hours from creation until every location is 99 % compliant (true)",
+        None,
+        pct_99,
+        false
+    ),
+    slowest_milestone!(
+        "slowest_location_hours_to_50_reported",
+        "hours from creation until every location is 50 % compliant (reported)",
+        None,
+        pct_50,
+        true
+    ),
+    slowest_milestone!(
+        "slowest_location_hours_to_80_reported",
+        "hours from creation until every location is 80 % compliant (reported)",
+        None,
+        pct_80,
+        true
+    ),
+    slowest_milestone!(
+        "slowest_location_hours_to_95_reported",
+        "hours from creation until every location is 95 % compliant (reported)",
+        Some("slowest location 95% reported"),
+        pct_95,
+        true
+    ),
+    slowest_milestone!(
+        "slowest_location_hours_to_99_reported",
+        "hours from creation until every location is 99 % compliant (reported)",
+        None,
+        pct_99,
+        true
+    ),
     Metric {
         name: "peak_queue",
         scope: Scope::Server,
         label: "most requests waiting at once",
         table: None,
         chart: false,
-        value: |s, i| Some(f64::from(s.servers[i].peak_queue)),
+        value: |s, Entity { index: i, .. }| Some(f64::from(s.servers[i].peak_queue)),
         most: COUNT,
         whole: true,
         optional: false,
@@ -247,7 +394,7 @@ pub const METRICS: &[Metric] = &[
         label: "requests rejected (queue full, 503) or failed (down)",
         table: None,
         chart: false,
-        value: |s, i| Some(s.servers[i].rejected as f64),
+        value: |s, Entity { index: i, .. }| Some(s.servers[i].rejected as f64),
         most: COUNT,
         whole: true,
         optional: false,
@@ -258,7 +405,7 @@ pub const METRICS: &[Metric] = &[
         label: "p95 queue wait, seconds",
         table: None,
         chart: false,
-        value: |s, i| s.servers[i].queue_wait_s.p95,
+        value: |s, Entity { index: i, .. }| s.servers[i].queue_wait_s.p95,
         most: HOURS * 3600.0,
         whole: false,
         optional: true,
@@ -269,7 +416,7 @@ pub const METRICS: &[Metric] = &[
         label: "hours at or above the busy threshold",
         table: None,
         chart: false,
-        value: |s, i| Some(s.servers[i].hours_busy),
+        value: |s, Entity { index: i, .. }| Some(s.servers[i].hours_busy),
         most: HOURS,
         whole: false,
         optional: false,
@@ -280,10 +427,102 @@ pub const METRICS: &[Metric] = &[
         label: "bytes served (a DP's downloads, an update point's scan metadata)",
         table: None,
         chart: false,
-        value: |s, i| Some(s.servers[i].bytes_served as f64),
+        value: |s, Entity { index: i, .. }| Some(s.servers[i].bytes_served as f64),
         most: COUNT,
         whole: true,
         optional: false,
+    },
+    Metric {
+        name: "link_peak_utilization_pct",
+        scope: Scope::Link,
+        label: "WAN link's peak utilization, % of its bandwidth",
+        table: None,
+        chart: false,
+        value: |s, e| Some(link(s, e)?.peak_utilization_pct),
+        most: 100.0,
+        whole: false,
+        optional: false,
+    },
+    Metric {
+        name: "link_hours_busy",
+        scope: Scope::Link,
+        label: "hours the WAN link is at or above the busy threshold",
+        table: None,
+        chart: false,
+        value: |s, e| Some(link(s, e)?.hours_busy),
+        most: HOURS,
+        whole: false,
+        optional: false,
+    },
+    Metric {
+        name: "link_bytes_carried",
+        scope: Scope::Link,
+        label: "bytes across the WAN link (downloads, content copied to its DPs)",
+        table: None,
+        chart: false,
+        value: |s, e| Some(link(s, e)?.bytes_carried as f64),
+        most: COUNT,
+        whole: true,
+        optional: false,
+    },
+    location_milestone!(
+        "location_hours_to_50_true",
+        "hours from creation to 50 % of the location compliant (true)",
+        pct_50,
+        false
+    ),
+    location_milestone!(
+        "location_hours_to_80_true",
+        "hours from creation to 80 % of the location compliant (true)",
+        pct_80,
+        false
+    ),
+    location_milestone!(
+        "location_hours_to_95_true",
+        "hours from creation to 95 % of the location compliant (true)",
+        pct_95,
+        false
+    ),
+    location_milestone!(
+        "location_hours_to_99_true",
+        "hours from creation to 99 % of the location compliant (true)",
+        pct_99,
+        false
+    ),
+    location_milestone!(
+        "location_hours_to_50_reported",
+        "hours from creation to 50 % of the location compliant (reported)",
+        pct_50,
+        true
+    ),
+    location_milestone!(
+        "location_hours_to_80_reported",
+        "hours from creation to 80 % of the location compliant (reported)",
+        pct_80,
+        true
+    ),
+    location_milestone!(
+        "location_hours_to_95_reported",
+        "hours from creation to 95 % of the location compliant (reported)",
+        pct_95,
+        true
+    ),
+    location_milestone!(
+        "location_hours_to_99_reported",
+        "hours from creation to 99 % of the location compliant (reported)",
+        pct_99,
+        true
+    ),
+    Metric {
+        name: "location_hours_to_content_on_dps",
+        scope: Scope::Location { site: false },
+        label: "hours from creation until the content is on every DP of the location its clients use",
+        table: None,
+        chart: false,
+        value: |s, e| location_deployment(s, e)?.hours_to_content_on_dps?,
+        most: HOURS,
+        whole: false,
+        optional: true,
     },
     Metric {
         name: "events",
@@ -307,12 +546,19 @@ pub fn metric_index(name: &str) -> Option<usize> {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Column {
     /// Header: the metric's name, with `[entity]` appended when the scope
-    /// has more than one entity, e.g. `hours_to_95_true[pilot]`.
+    /// has more than one entity, e.g. `hours_to_95_true[pilot]`; a link's
+    /// and a location's always carry their location's name, and a
+    /// location's its deployment's too when there are several:
+    /// `location_hours_to_95_true[york][pilot]`.
     pub name: String,
     /// Index into [`METRICS`].
     pub metric: usize,
-    /// Index of the entity in its scope.
+    /// Index of the entity in its scope (for a location's metric, the
+    /// deployment).
     pub entity: usize,
+    /// For a link's or a location's metric, the location's name (`(site)`
+    /// for the clients at the site).
+    pub location: Option<String>,
 }
 
 impl Column {
@@ -336,38 +582,88 @@ impl Column {
 /// entities in scenario order. The server metrics have a column for each
 /// of `servers` (every server of every point of a study, by name: a point
 /// with more distribution points than the scenario has columns for them
-/// too, empty at the points without them).
-pub fn columns(estate: &Estate, servers: &[String]) -> Vec<Column> {
+/// too, empty at the points without them); the link and location metrics
+/// one for each of `locations` (likewise every location of every point),
+/// the site's clients first where the metric has them. Without locations
+/// there are no link or location columns.
+pub fn columns(estate: &Estate, servers: &[String], locations: &[String]) -> Vec<Column> {
+    let deployments: Vec<&str> = estate.deployments.iter().map(|d| d.name.as_str()).collect();
+    let several = deployments.len() > 1;
+    // `[deployment]` when there are several.
+    let of_deployment = |d: usize| {
+        if several {
+            format!("[{}]", deployments[d])
+        } else {
+            String::new()
+        }
+    };
     let mut cols = Vec::new();
     for (m, metric) in METRICS.iter().enumerate() {
-        let entities = metric.scope.entities(estate, servers);
-        let several = entities.len() > 1;
-        for (entity, name) in entities.into_iter().enumerate() {
+        let mut push = |suffix: String, entity: usize, location: Option<&str>| {
             cols.push(Column {
-                name: match name {
-                    Some(n) if several => format!("{}[{n}]", metric.name),
-                    _ => metric.name.to_string(),
-                },
+                name: format!("{}{suffix}", metric.name),
                 metric: m,
                 entity,
-            });
+                location: location.map(String::from),
+            })
+        };
+        match metric.scope {
+            Scope::Run => push(String::new(), 0, None),
+            Scope::Deployment => {
+                (0..deployments.len()).for_each(|d| push(of_deployment(d), d, None))
+            }
+            Scope::Server => {
+                for (i, name) in servers.iter().enumerate() {
+                    let suffix = if servers.len() > 1 {
+                        format!("[{name}]")
+                    } else {
+                        String::new()
+                    };
+                    push(suffix, i, None);
+                }
+            }
+            Scope::Link => {
+                for (i, name) in locations.iter().enumerate() {
+                    push(format!("[{name}]"), i, Some(name));
+                }
+            }
+            Scope::Location { site } => {
+                let site = (site && !locations.is_empty()).then_some(SITE);
+                for place in site.into_iter().chain(locations.iter().map(String::as_str)) {
+                    for d in 0..deployments.len() {
+                        push(format!("[{place}]{}", of_deployment(d)), d, Some(place));
+                    }
+                }
+            }
+            Scope::Locations if !locations.is_empty() => {
+                (0..deployments.len()).for_each(|d| push(of_deployment(d), d, None))
+            }
+            Scope::Locations => {}
         }
     }
     cols
 }
 
-/// The value of each column in a run (a server the run does not have:
-/// `None`).
+/// The value of each column in a run (a server, link or location the run
+/// does not have: `None`).
 pub fn measure(columns: &[Column], summary: &Summary) -> Vec<Option<f64>> {
     columns
         .iter()
         .map(|c| {
             let metric = c.metric();
-            let entity = match (metric.scope, c.entity_name()) {
-                (Scope::Server, Some(name)) => {
-                    (summary.servers.iter()).position(|s| s.name == name)?
-                }
-                _ => c.entity,
+            let entity = match (metric.scope, c.entity_name(), &c.location) {
+                (Scope::Server, Some(name), _) => Entity {
+                    index: (summary.servers.iter()).position(|s| s.name == name)?,
+                    place: 0,
+                },
+                (Scope::Link | Scope::Location { .. }, _, Some(name)) => Entity {
+                    index: c.entity,
+                    place: (summary.locations.iter()).position(|l| l.name == *name)?,
+                },
+                _ => Entity {
+                    index: c.entity,
+                    place: 0,
+                },
             };
             (metric.value)(summary, entity)
         })

@@ -36,7 +36,7 @@ pub use curves::{Curve, Curves, Sums};
 pub use files::{STUDY_FILE, write, write_into};
 pub use grid::{Grid, Param, apply};
 pub use merge::{merge, read};
-pub use metrics::{Column, METRICS, Metric, Scope, columns, servers};
+pub use metrics::{Column, Entity, METRICS, Metric, SITE, Scope, columns, locations, servers};
 pub use runner::{run, run_stoppable};
 pub use seeds::replication_seed;
 pub use shard::Shard;
@@ -91,6 +91,8 @@ pub struct PointShape {
     /// has it (`false`: one an automatic deployment rule makes, which a
     /// run may not).
     pub deployments: Vec<bool>,
+    /// The point's locations (each with its WAN link), by name.
+    pub locations: Vec<String>,
 }
 
 impl Plan {
@@ -166,8 +168,10 @@ pub fn plan_of(
         }
     }
     let (mut points, mut point_hashes) = (Vec::new(), Vec::new());
-    // Every server of every point, in the order they first appear.
+    // Every server and location of every point, in the order they first
+    // appear.
     let mut servers: Vec<(String, &str)> = Vec::new();
+    let mut locations: Vec<String> = Vec::new();
     let mut largest: Option<(MemoryEstimate, String)> = None;
     let mut shapes = Vec::new();
     for i in 0..grid.point_count() {
@@ -206,7 +210,13 @@ pub fn plan_of(
             deployments: (estate.deployments.iter())
                 .map(|d| d.rule.is_none())
                 .collect(),
+            locations: metrics::locations(&estate),
         });
+        for name in metrics::locations(&estate) {
+            if !locations.contains(&name) {
+                locations.push(name);
+            }
+        }
         for (name, role) in point_servers {
             if !servers.iter().any(|(n, _)| *n == name) {
                 servers.push((name, role));
@@ -234,7 +244,7 @@ pub fn plan_of(
     let rank = |role: &str| busiest::ROLES.iter().position(|(r, _)| *r == role);
     servers.sort_by_key(|(_, role)| rank(role));
     let servers: Vec<String> = servers.into_iter().map(|(n, _)| n).collect();
-    let columns = columns(&base, &servers);
+    let columns = columns(&base, &servers, &locations);
     Ok(Plan {
         base,
         origin,
@@ -279,6 +289,24 @@ pub struct ColumnInfo {
     pub metric: String,
     /// Entity of the metric's scope (e.g. deployment), 0-based.
     pub entity: usize,
+    /// For a WAN link's or a location's metric, the location's name
+    /// (`(site)` for the clients at the site); absent for the others.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+impl ColumnInfo {
+    /// The column it describes (its metric checked when the manifest was
+    /// read).
+    pub fn column(&self) -> Column {
+        Column {
+            name: self.column.clone(),
+            metric: metrics::metric_index(&self.metric)
+                .expect("checked when the manifest was read"),
+            entity: self.entity,
+            location: self.location.clone(),
+        }
+    }
 }
 
 /// `study.json`: what the study is, enough to merge its shards and to check
@@ -359,6 +387,7 @@ impl Study {
                     column: c.name.clone(),
                     metric: c.metric().name.to_string(),
                     entity: c.entity,
+                    location: c.location.clone(),
                 })
                 .collect(),
             shard,
@@ -382,12 +411,7 @@ impl Study {
         self.manifest
             .metrics
             .iter()
-            .map(|c| Column {
-                name: c.column.clone(),
-                metric: metrics::metric_index(&c.metric)
-                    .expect("checked when the manifest was read"),
-                entity: c.entity,
-            })
+            .map(ColumnInfo::column)
             .collect()
     }
 

@@ -42,21 +42,13 @@ pub fn report_html(
 ) -> String {
     let m = &study.manifest;
     let columns = study.columns();
-    let shown: Vec<usize> = (0..columns.len())
-        .filter(|&c| columns[c].metric().table.is_some())
-        .collect();
+    let (shown, labels): (Vec<usize>, Vec<String>) =
+        super::table::shown_columns(study).into_iter().unzip();
     let mut header: Vec<String> = m.grid.iter().map(|p| p.path.clone()).collect();
     if header.is_empty() {
         header.push("point".into());
     }
-    header.extend(shown.iter().map(|&c| {
-        let col = &columns[c];
-        let label = col.metric().table.expect("filtered");
-        match col.name.find('[') {
-            Some(i) => format!("{label} {}", &col.name[i..]),
-            None => label.to_string(),
-        }
-    }));
+    header.extend(labels);
     let rows: Vec<Row> = m
         .points
         .iter()

@@ -23,27 +23,83 @@ pub(super) fn cell(e: &Estimate, replications: u32) -> String {
     s
 }
 
+/// What the tables show of a swept location: its link's peak and busy
+/// hours, and its hours to 95 % (true).
+const SWEPT_LOCATION: [(&str, &str); 3] = [
+    ("link_peak_utilization_pct", "link peak %"),
+    ("link_hours_busy", "link h busy"),
+    ("location_hours_to_95_true", "95% true"),
+];
+
+/// The locations the grid sweeps a field of (`locations[york]....` or
+/// `locations[1]....`), by name.
+fn swept_locations(study: &Study) -> Vec<String> {
+    let columns = study.columns();
+    // The base scenario's locations come first among the links, in order.
+    let links: Vec<&str> = (columns.iter())
+        .filter(|c| c.metric().name == SWEPT_LOCATION[0].0)
+        .filter_map(|c| c.location.as_deref())
+        .collect();
+    let mut out: Vec<String> = Vec::new();
+    for p in &study.manifest.grid {
+        let Some(rest) = p.path.strip_prefix("locations[") else {
+            continue;
+        };
+        let Some(end) = rest.find("].") else {
+            continue;
+        };
+        let key = &rest[..end];
+        let name = match key.parse::<usize>() {
+            Ok(i) => links.get(i).map(|n| n.to_string()),
+            Err(_) => links.contains(&key).then(|| key.to_string()),
+        };
+        if let Some(name) = name.filter(|n| !out.contains(n)) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// The columns the points table shows, with their headers: the metrics
+/// marked for it in `metrics.rs`, then each swept location's link and
+/// hours to 95 %.
+pub(super) fn shown_columns(study: &Study) -> Vec<(usize, String)> {
+    let columns = study.columns();
+    let bracket = |name: &str| {
+        name.find('[')
+            .map_or(String::new(), |i| format!(" {}", &name[i..]))
+    };
+    let mut shown: Vec<(usize, String)> = (columns.iter().enumerate())
+        .filter_map(|(c, col)| {
+            let label = col.metric().table?;
+            Some((c, format!("{label}{}", bracket(&col.name))))
+        })
+        .collect();
+    for location in swept_locations(study) {
+        for (metric, label) in SWEPT_LOCATION {
+            shown.extend(
+                (columns.iter().enumerate())
+                    .filter(|(_, col)| {
+                        col.metric().name == metric && col.location.as_ref() == Some(&location)
+                    })
+                    .map(|(c, col)| (c, format!("{label}{}", bracket(&col.name)))),
+            );
+        }
+    }
+    shown
+}
+
 /// The printed table of a whole study; `files` are listed at the end.
 pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
     let m = &study.manifest;
     let estimates = study.estimates();
-    let columns = study.columns();
-    let shown: Vec<usize> = (0..columns.len())
-        .filter(|&c| columns[c].metric().table.is_some())
-        .collect();
+    let (shown, labels): (Vec<usize>, Vec<String>) = shown_columns(study).into_iter().unzip();
     let mut header: Vec<String> = m.grid.iter().map(|p| p.path.clone()).collect();
     if header.is_empty() {
         header.push("point".into());
     }
     let params = header.len();
-    header.extend(shown.iter().map(|&c| {
-        let col = &columns[c];
-        let label = col.metric().table.expect("filtered").to_string();
-        match col.name.find('[') {
-            Some(i) => format!("{label} {}", &col.name[i..]),
-            None => label,
-        }
-    }));
+    header.extend(labels);
     // A sweep of a role's servers shows its busiest one's load.
     let swept = super::busiest::swept_roles(study);
     let loads: Vec<_> = (super::busiest::role_loads(study).into_iter())

@@ -40,6 +40,7 @@ mod scans;
 mod servers;
 mod state_message_loss;
 mod study;
+mod study_locations;
 mod supersedence;
 mod sync_failure;
 mod wan_links;
