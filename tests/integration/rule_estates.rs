@@ -1,0 +1,117 @@
+//! An estate with an automatic deployment rule under what looks past one
+//! run's deployments: a server count that splits the cohorts keeps every
+//! client targeted by the rule; a sizing's goal, a sweep's tables, files
+//! and charts count only the deployments a run made; `validate` and the
+//! warnings speak of the rule once, not of every deployment it could make.
+
+use crate::common;
+
+use common::{estate_of, patchsim, simulate, stderr};
+use patchsim::scenario::{self, apply_sets};
+
+/// 200 + 100 always-on clients. A deployment of October's update to `a`,
+/// with a later phase to `b`. A rule runs every day at midnight, five
+/// times in the run, and deploys November's update, released on day 1 at
+/// 18:00 and synced at 19:30, to both cohorts: its run on day 2 makes
+/// one deployment, the other four find nothing. `b_extra` is appended to
+/// cohort `b`.
+fn text(b_extra: &str) -> String {
+    format!(
+        r#"Scenario(
+    name: "rules",
+    seed: 3,
+    start: "2026-11-09T00:00:00Z",
+    duration: "5d",
+    site: Site(content_ready_delay: Fixed("30m")),
+    sync: Sync(first_scheduled: "2026-12-31T00:00:00Z", manual: ["2026-11-10T19:30:00Z"]),
+    servers: Servers(
+        management_points: [ManagementPoint(name: "mp")],
+        update_points: [UpdatePoint(name: "sup")],
+        distribution_points: [DistributionPoint(name: "dp")],
+    ),
+    cohorts: [
+        Cohort(name: "a", count: 200, management_point: "mp", update_point: "sup", distribution_point: "dp"),
+        Cohort(name: "b", count: 100, management_point: "mp", update_point: "sup", distribution_point: "dp"{b_extra}),
+    ],
+    updates: [
+        Update(id: "KB-OCT", size: "100MB", install_time: Fixed("10m")),
+        Update(id: "KB-NOV", size: "100MB", install_time: Fixed("10m"), max_run_time: "2h",
+               release: "2026-11-10T18:00:00Z", supersedes: ["KB-OCT"]),
+    ],
+    deployments: [
+        Deployment(name: "oct", updates: ["KB-OCT"], targets: ["a"], created: "2026-11-09T01:00:00Z",
+                   phases: [Phase(name: "oct-2", targets: ["b"], begin: AfterSuccess("0s"), deadline_after: "0s")]),
+    ],
+    automatic_deployment_rules: [
+        AutomaticDeploymentRule(name: "monthly", run: Schedule(first: "2026-11-09T00:00:00Z", every: "1d"),
+            released_within: "1d", targets: ["a", "b"], deadline_after: "1d"),
+    ],
+)"#
+    )
+}
+
+/// The rule's deployment the run made, by index.
+fn made(estate: &patchsim::estate::Estate, out: &patchsim::model::Outcome) -> Vec<usize> {
+    (0..estate.deployments.len())
+        .filter(|&d| estate.deployments[d].rule.is_some() && out.deployments[d].created.is_some())
+        .collect()
+}
+
+/// Splitting the cohorts over two DPs (or SUPs, or MPs) keeps every
+/// client targeted: the deployment's, its phase's and the rule's targets
+/// name both parts of each cohort, and the rule's deployment reaches all
+/// 300 clients, half of them through the second server.
+#[test]
+fn a_server_count_keeps_every_client_a_rule_targets() {
+    let raw = scenario::parse(&text(""), "rules.ron").unwrap();
+    for role in ["distribution_points", "update_points", "management_points"] {
+        let path = format!("servers.{role}.count");
+        let split = apply_sets(&raw, &[(path.as_str(), "2")]).unwrap();
+        let both = |t: &[String]| t.to_vec();
+        assert_eq!(both(&split.deployments[0].targets), ["a", "a-2"], "{role}");
+        assert_eq!(
+            both(&split.deployments[0].phases[0].targets),
+            ["b", "b-2"],
+            "{role}"
+        );
+        assert_eq!(
+            both(&split.automatic_deployment_rules[0].targets),
+            ["a", "a-2", "b", "b-2"],
+            "{role}"
+        );
+        let estate = scenario::build(split, "rules.ron").unwrap();
+        let out = simulate(&estate);
+        let rule = made(&estate, &out);
+        assert_eq!(rule.len(), 1, "{role}: one deployment made");
+        assert_eq!(out.deployments[rule[0]].targeted, 300, "{role}");
+    }
+    // The second DP serves its half.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.ron"), text("")).unwrap();
+    let o = patchsim(
+        &[
+            "run",
+            "rules.ron",
+            "-q",
+            "--set",
+            "servers.distribution_points.count=2",
+            "--out",
+            "out",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let served = |name: &str| {
+        (summary["servers"].as_array().unwrap().iter())
+            .find(|s| s["name"] == name)
+            .and_then(|s| s["bytes_served"].as_u64())
+            .unwrap()
+    };
+    // 150 clients of each DP need November's 100 MB.
+    assert!(served("dp-2") >= 150 * 100_000_000, "{}", served("dp-2"));
+    assert!(served("dp") >= 150 * 100_000_000, "{}", served("dp"));
+}
