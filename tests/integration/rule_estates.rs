@@ -115,3 +115,41 @@ fn a_server_count_keeps_every_client_a_rule_targets() {
     assert!(served("dp-2") >= 150 * 100_000_000, "{}", served("dp-2"));
     assert!(served("dp") >= 150 * 100_000_000, "{}", served("dp"));
 }
+
+/// A compliance goal holds the deployments a run made to it and leaves
+/// out those the rule could have made and did not: the rule's one
+/// deployment reaches 95 % within a few days, so the goal is met (it was
+/// "never", for the four deployments no run made).
+#[test]
+fn a_sizing_goal_leaves_out_the_deployments_no_run_made() {
+    let estate = estate_of(&text(""));
+    let out = simulate(&estate);
+    assert_eq!(made(&estate, &out).len(), 1);
+    assert_eq!(estate.rules[0].deployments.len(), 5);
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("rules.ron"), text("")).unwrap();
+    let o = patchsim(
+        &[
+            "size",
+            "rules.ron",
+            "--goal",
+            "95% true within 3d of creation",
+            "--knob",
+            "client_settings.policy_polling_interval=60m,30m",
+            "-r",
+            "1",
+            "-o",
+            "size",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("cheapest: client_settings.policy_polling_interval=60m"),
+        "{text}"
+    );
+    assert!(!text.contains("never"), "{text}");
+    let json = std::fs::read_to_string(dir.path().join("size/size.json")).unwrap();
+    assert!(!json.contains("null"), "{json}");
+}
