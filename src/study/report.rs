@@ -42,8 +42,9 @@ pub fn report_html(
 ) -> String {
     let m = &study.manifest;
     let columns = study.columns();
+    let made = study.shown();
     let shown: Vec<usize> = (0..columns.len())
-        .filter(|&c| columns[c].metric().table.is_some())
+        .filter(|&c| columns[c].metric().table.is_some() && made[c])
         .collect();
     let mut header: Vec<String> = m.grid.iter().map(|p| p.path.clone()).collect();
     if header.is_empty() {
@@ -111,6 +112,7 @@ pub fn report_html(
                 .iter()
                 .enumerate()
                 .filter(|(c, col)| col.metric().chart
+                    && made[*c]
                     && estimates.iter().all(|point| point[*c].mean.is_none()))
                 .map(|(_, col)| col.name.clone())
                 .collect::<Vec<_>>()

@@ -28,8 +28,9 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
     let m = &study.manifest;
     let estimates = study.estimates();
     let columns = study.columns();
+    let made = study.shown();
     let shown: Vec<usize> = (0..columns.len())
-        .filter(|&c| columns[c].metric().table.is_some())
+        .filter(|&c| columns[c].metric().table.is_some() && made[c])
         .collect();
     let mut header: Vec<String> = m.grid.iter().map(|p| p.path.clone()).collect();
     if header.is_empty() {

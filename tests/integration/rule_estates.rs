@@ -153,3 +153,85 @@ fn a_sizing_goal_leaves_out_the_deployments_no_run_made() {
     let json = std::fs::read_to_string(dir.path().join("size/size.json")).unwrap();
     assert!(!json.contains("null"), "{json}");
 }
+
+/// `validate` counts the deployments the file lays out (two: a phase is
+/// one) and says what the rule may add; the warning that an update never
+/// fits a cohort's maintenance windows is said once for the rule, not once
+/// for each of the five deployments it could make; a sweep's table,
+/// `points.csv`, charts and page leave out the four deployments no run
+/// made (`runs.csv` keeps their empty columns).
+#[test]
+fn the_deployments_a_rule_never_made_are_not_shown() {
+    let dir = tempfile::tempdir().unwrap();
+    let window = r#", maintenance_windows: [MaintenanceWindow(recurrence: Daily, start: "01:00", length: "1h")]"#;
+    std::fs::write(dir.path().join("windows.ron"), text(window)).unwrap();
+    std::fs::write(dir.path().join("rules.ron"), text("")).unwrap();
+    let o = patchsim(&["validate", "windows.ron"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    let first = said.lines().next().unwrap();
+    assert!(
+        first.contains(
+            "(300 clients, 2 deployments and 1 automatic deployment rule that may make up to 5 more, hash"
+        ),
+        "{said}"
+    );
+    let warned: Vec<&str> = said.lines().filter(|l| l.contains("warning:")).collect();
+    assert_eq!(
+        warned,
+        [
+            "  warning: update 'KB-NOV' of the deployments of automatic deployment rule 'monthly' \
+          needs 2h (its max run time) but the longest maintenance window of cohort 'b' for \
+          software updates is 1h: it never installs there"
+        ],
+        "{said}"
+    );
+    let o = patchsim(
+        &[
+            "sweep",
+            "rules.ron",
+            "--set",
+            "client_settings.policy_polling_interval=60m,30m",
+            "-r",
+            "2",
+            "-o",
+            "study",
+        ],
+        dir.path(),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(table.contains("50% true [oct-2]"), "{table}");
+    assert!(table.contains("50% true [monthly #1]"), "{table}");
+    for phantom in ["monthly #2", "monthly #3", "monthly #4", "monthly #5"] {
+        assert!(!table.contains(phantom), "{phantom}: {table}");
+        let points = std::fs::read_to_string(dir.path().join("study/points.csv")).unwrap();
+        assert!(!points.contains(phantom), "{phantom}: {points}");
+        let page = std::fs::read_to_string(dir.path().join("study/report.html")).unwrap();
+        assert!(!page.contains(phantom), "{phantom}");
+        let runs = std::fs::read_to_string(dir.path().join("study/runs.csv")).unwrap();
+        assert!(runs.contains(phantom), "runs.csv keeps every column");
+    }
+    // Curves of the three deployments made: `oct`, `oct-2`, `monthly #1`.
+    let mut curves: Vec<String> = (std::fs::read_dir(dir.path().join("study")).unwrap())
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with("curves-") && n.ends_with(".svg"))
+        .collect();
+    curves.sort();
+    assert_eq!(
+        curves,
+        [
+            "curves-0-reported.svg",
+            "curves-0-true.svg",
+            "curves-1-reported.svg",
+            "curves-1-true.svg",
+            "curves-2-reported.svg",
+            "curves-2-true.svg"
+        ]
+    );
+    let title = std::fs::read_to_string(dir.path().join("study/curves-2-true.svg")).unwrap();
+    assert!(
+        title.contains("monthly #1: true compliant share"),
+        "{title}"
+    );
+}
