@@ -466,11 +466,29 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             for path in &scenarios {
                 match app::load_runnable_with(Some(path), None, &set, false) {
                     Ok(estate) => {
+                        // The deployments the file lays out (each phase
+                        // one), then what its rules may add: a run makes
+                        // only those its rules' runs find updates for.
+                        let laid_out = (estate.deployments.iter())
+                            .filter(|d| d.rule.is_none())
+                            .count();
+                        let rules = if estate.rules.is_empty() {
+                            String::new()
+                        } else {
+                            format!(
+                                " and {} that may make up to {} more",
+                                crate::output::plural(
+                                    estate.rules.len(),
+                                    "automatic deployment rule"
+                                ),
+                                estate.deployments.len() - laid_out
+                            )
+                        };
                         let mut line = format!(
-                            "{}: ok ({} clients, {} deployments, hash {}, needs about {} of memory)\n",
+                            "{}: ok ({} clients, {} deployments{rules}, hash {}, needs about {} of memory)\n",
                             path.display(),
                             estate.client_count(),
-                            estate.deployments.len(),
+                            laid_out,
                             estate.hash,
                             app::human_bytes(app::estimate_memory(&estate, false).bytes)
                         );

@@ -965,6 +965,9 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
             out += &format!("points only {name} has: {}\n", printable(&alone.join("; ")));
         }
     }
+    // Not the columns of a deployment neither study's runs made (one an
+    // automatic deployment rule could have made).
+    let (made_a, made_b) = (a.shown(), b.shown());
     let shown: Vec<(usize, usize, String)> = a
         .columns()
         .iter()
@@ -974,6 +977,7 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
             let j = mb.metrics.iter().position(|m| m.column == c.name)?;
             Some((i, j, c.name.clone()))
         })
+        .filter(|&(i, j, _)| made_a[i] || made_b[j])
         .collect();
     // The runs compared: with paired seeds those of the replications both
     // ran, otherwise all. `(replication, value)`, `None` where the run

@@ -326,7 +326,8 @@ pub struct Sizing {
     pub evaluations: Vec<Evaluation>,
     /// The cheapest configuration that passes (index into `evaluations`).
     pub cheapest: Option<usize>,
-    /// The scenario's Required deployments, by name, with the hours from
+    /// The scenario's Required deployments, by name (quoted; a rule's as
+    /// "each deployment of the rule '...'"), with the hours from
     /// each one's creation to its deadline: what bounds a goal counted
     /// from creation.
     #[serde(skip)]
@@ -598,8 +599,19 @@ fn finish(
         configurations,
         evaluations,
         cheapest,
+        // A rule's deployments by the rule: which of them a run makes is
+        // the run's, and they all have the same deadline.
         deadlines_h: (estate.deployments.iter())
-            .filter_map(|d| Some((d.name.clone(), deadline_after_h(d)?)))
+            .filter_map(|d| {
+                let name = match d.rule {
+                    Some(r) => format!(
+                        "each deployment of the rule '{}'",
+                        estate.rules[usize::from(r)].name
+                    ),
+                    None => format!("'{}'", d.name),
+                };
+                Some((name, deadline_after_h(d)?))
+            })
             .collect(),
     }
 }
@@ -721,9 +733,18 @@ fn meets(
                     )
                 })
                 .expect("a metric per threshold and view");
+            // A deployment the run did not make (one a rule could have
+            // made) has no share compliant at the end: it is left out. A
+            // run that made none of those the goal concerns has nothing
+            // that met it, and misses it.
+            let made: Vec<usize> = (of("compliant_pct_true"))
+                .filter(|(_, v)| v.is_some())
+                .map(|(c, _)| c.entity)
+                .collect();
             let mut worst: Option<f64> = Some(f64::NEG_INFINITY);
             let mut ok = true;
-            for (c, v) in of(metric) {
+            let mut concerned = false;
+            for (c, v) in of(metric).filter(|(c, _)| made.contains(&c.entity)) {
                 let spec = &estate.deployments[c.entity];
                 // One location's: its column, of the deployments that
                 // target its clients.
@@ -737,6 +758,7 @@ fn meets(
                     (Clock::Deadline, Some(after)) => after,
                     (Clock::Deadline, None) => continue,
                 };
+                concerned = true;
                 match v {
                     Some(h) => {
                         let h = h - offset;
@@ -749,7 +771,7 @@ fn meets(
                     }
                 }
             }
-            (ok, worst.filter(|w| w.is_finite()))
+            (ok && concerned, worst.filter(|w| w.is_finite()))
         }
         Goal::Wait { role, max_s } => {
             let servers = study::servers(estate);
@@ -914,7 +936,7 @@ pub fn size_text(s: &Sizing) -> String {
                     let deadline = late.map_or(String::new(), |(name, h)| {
                         format!(
                             "; the clients of a Required deployment install at its deadline, \
-                             and '{name}' has its deadline {} after its creation, so a goal \
+                             and {name} has its deadline {} after its creation, so a goal \
                              counted from creation that falls before it is met by no \
                              configuration: count from the deadline ('of deadline')",
                             crate::output::format_duration(*h)

@@ -22,7 +22,7 @@ pub use memory::{MemoryEstimate, estimate_memory, human_bytes, memory_limit};
 use crate::check::{LawChecker, Violation};
 use crate::engine::SimTime;
 use crate::error::{During, Error, ScenarioError};
-use crate::estate::Estate;
+use crate::estate::{DeploymentId, Estate};
 use crate::model::{
     self, Compliance, Outcome, Progress, RunOptions, TraceEvent, TraceRecord, Tracer,
 };
@@ -331,8 +331,27 @@ fn check_clients(estate: &Estate, flag: &'static str, clients: &[u32]) -> Result
 /// deployment's content through; a WsusPool whose cache alone fills its
 /// memory limit.
 pub fn warnings(estate: &Estate) -> Vec<String> {
+    // A rule's deployments share its updates, targets and settings, and a
+    // run makes only some of them: one warning for the rule, not one per
+    // deployment it could make.
+    let first_of_rule = |d: usize| match estate.deployments[d].rule {
+        Some(r) => {
+            estate.rules[usize::from(r)].deployments.first() == Some(&DeploymentId(d as u16))
+        }
+        None => true,
+    };
+    let named = |d: usize| match estate.deployments[d].rule {
+        Some(r) => format!(
+            "the deployments of automatic deployment rule '{}'",
+            estate.rules[usize::from(r)].name
+        ),
+        None => format!("deployment '{}'", estate.deployments[d].name),
+    };
     let mut closed = Vec::new();
-    for d in &estate.deployments {
+    for (i, d) in estate.deployments.iter().enumerate() {
+        if !first_of_rule(i) {
+            continue;
+        }
         let mut dps: Vec<_> = (d.targets.iter())
             .filter_map(|k| estate.cohorts[k.index()].dp)
             .filter(|dp| estate.distribution_points[dp.index()].copy_plan.is_some())
@@ -342,10 +361,10 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
         for dp in dps {
             if (0..168).all(|hour| estate.copy_cap(dp, d.distribution_priority, hour) == 0) {
                 closed.push(format!(
-                    "the copy_schedule of distribution point '{}' is closed every hour to content of {:?} priority: the content of deployment '{}' never reaches it",
+                    "the copy_schedule of distribution point '{}' is closed every hour to content of {:?} priority: the content of {} never reaches it",
                     estate.distribution_points[dp.index()].name,
                     d.distribution_priority,
-                    d.name
+                    named(i)
                 ));
             }
         }
@@ -384,11 +403,12 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
     });
     model::too_long(estate)
         .into_iter()
+        .filter(|t| first_of_rule(t.deployment.index()))
         .map(|t| {
             format!(
-                "update '{}' of deployment '{}' needs {} (its max run time) but the longest maintenance window of cohort '{}' for software updates is {}: it never installs there",
+                "update '{}' of {} needs {} (its max run time) but the longest maintenance window of cohort '{}' for software updates is {}: it never installs there",
                 estate.updates[t.update.index()].id,
-                estate.deployments[t.deployment.index()].name,
+                named(t.deployment.index()),
                 t.max_run_time,
                 estate.cohorts[t.cohort.index()].name,
                 t.longest_window

@@ -555,7 +555,8 @@ fn no_name(here: &str, sel: &str, known: &[(String, Span)]) -> String {
 /// `<last>-2`, `<last>-3`, ...), and every cohort's clients are spread
 /// evenly over all `n`: a cohort becomes up to `n` cohorts of consecutive
 /// clients (the first keeps its name, the others are `<name>-2`, ...;
-/// deployments that target it target them all), part `k` on server `k`.
+/// deployments, their phases and rules that target it target them all),
+/// part `k` on server `k`.
 /// `n` equal to today's count on a role whose cohorts are not spread
 /// already changes only that: the clients are spread the same way.
 /// For distribution points the count is of those at the site: DPs in
@@ -684,15 +685,24 @@ pub fn set_server_count(mut s: Scenario, role: &str, n: usize) -> Result<Scenari
         parts_of.push((cohort.name, part_names));
     }
     s.cohorts = cohorts;
-    for d in &mut s.deployments {
-        d.targets = d
-            .targets
-            .iter()
+    // Every list that names cohorts names all the parts of a split one:
+    // a deployment's targets, its later phases' and a rule's.
+    let spread = |targets: &mut Vec<String>| {
+        *targets = (targets.iter())
             .flat_map(|t| match parts_of.iter().find(|(name, _)| name == t) {
                 Some((_, parts)) => parts.clone(),
                 None => vec![t.clone()],
             })
             .collect();
+    };
+    for d in &mut s.deployments {
+        spread(&mut d.targets);
+        for phase in &mut d.phases {
+            spread(&mut phase.targets);
+        }
+    }
+    for rule in &mut s.automatic_deployment_rules {
+        spread(&mut rule.targets);
     }
     Ok(s)
 }

@@ -353,8 +353,12 @@ pub fn curve_charts(study: &Study) -> Vec<(String, String)> {
 /// view)` for each deployment and view some point has a curve of.
 pub fn curve_chart_names(study: &Study) -> Vec<(String, usize, usize)> {
     let m = &study.manifest;
-    let deployments: std::collections::BTreeSet<usize> =
-        study.curves.0.keys().map(|&(_, d, _)| d).collect();
+    // Not those of a deployment no run made (a rule's).
+    let made = study.made();
+    let deployments: std::collections::BTreeSet<usize> = (study.curves.0.keys())
+        .map(|&(_, d, _)| d)
+        .filter(|d| made.contains(d))
+        .collect();
     let mut out = Vec::new();
     for d in deployments {
         for (view, name) in super::curves::VIEWS.iter().enumerate() {
@@ -405,9 +409,15 @@ fn curve_chart(study: &Study, d: usize, view: &str, curves: &[(usize, &super::Cu
                 .join(", ")
         }
     };
-    let name = crate::scenario::parse(&study.scenario_ron, "scenario.ron")
-        .ok()
-        .and_then(|s| s.deployments.get(d).map(|x| x.name.clone()))
+    // Named as its columns name it: a phase and a rule's deployment too.
+    let name = (study.columns().iter())
+        .find(|c| c.metric().scope == super::Scope::Deployment && c.entity == d)
+        .and_then(|c| c.entity_name().map(String::from))
+        .or_else(|| {
+            crate::scenario::parse(&study.scenario_ron, "scenario.ron")
+                .ok()
+                .and_then(|s| s.deployments.get(d).map(|x| x.name.clone()))
+        })
         .unwrap_or_else(|| format!("deployment {d}"));
     let title = format!(
         "{name}: {view} compliant share by point, mean and 95 % band over {}",

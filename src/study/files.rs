@@ -90,8 +90,12 @@ pub fn points_csv(study: &Study, estimates: &[Vec<Estimate>]) -> String {
         .map(String::from),
     );
     w.write_record(&header).expect("in memory");
+    let shown = study.shown();
     for (p, point) in m.points.iter().enumerate() {
         for (c, col) in m.metrics.iter().enumerate() {
+            if !shown[c] {
+                continue;
+            }
             let e = &estimates[p][c];
             let mut row = vec![p.to_string()];
             row.extend(point.values.iter().cloned());

@@ -415,6 +415,33 @@ impl Study {
             .collect()
     }
 
+    /// The deployments, by index in scenario order, that some run of the
+    /// study made: every one of the scenario's, and those of an automatic
+    /// deployment rule that a run made (a run that did not make one leaves
+    /// every cell of it empty, its share compliant at the end included).
+    pub fn made(&self) -> Vec<usize> {
+        let columns = self.columns();
+        let mut made: Vec<usize> = (columns.iter().enumerate())
+            .filter(|(_, c)| c.metric().scope == Scope::Deployment)
+            .filter(|(i, _)| self.runs.iter().any(|r| r.values[*i].is_some()))
+            .map(|(_, c)| c.entity)
+            .collect();
+        made.sort_unstable();
+        made.dedup();
+        made
+    }
+
+    /// Per column: whether the printed table, `points.csv`, the report
+    /// and the charts show it: not a column of a deployment no run of the
+    /// study made (`runs.csv` keeps every column, as the manifest lists
+    /// them).
+    pub fn shown(&self) -> Vec<bool> {
+        let made = self.made();
+        (self.columns().iter())
+            .map(|c| c.metric().scope != Scope::Deployment || made.contains(&c.entity))
+            .collect()
+    }
+
     /// The estimate of every column at every point: `[point][column]`.
     pub fn estimates(&self) -> Vec<Vec<Estimate>> {
         let columns = self.manifest.metrics.len();

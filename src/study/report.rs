@@ -42,6 +42,7 @@ pub fn report_html(
 ) -> String {
     let m = &study.manifest;
     let columns = study.columns();
+    let made = study.shown();
     let (shown, labels): (Vec<usize>, Vec<String>) =
         super::table::shown_columns(study).into_iter().unzip();
     let mut header: Vec<String> = m.grid.iter().map(|p| p.path.clone()).collect();
@@ -103,6 +104,7 @@ pub fn report_html(
                 .iter()
                 .enumerate()
                 .filter(|(c, col)| col.metric().chart
+                    && made[*c]
                     && estimates.iter().all(|point| point[*c].mean.is_none()))
                 .map(|(_, col)| col.name.clone())
                 .collect::<Vec<_>>()

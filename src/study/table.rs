@@ -65,11 +65,14 @@ fn swept_locations(study: &Study) -> Vec<String> {
 /// hours to 95 %.
 pub(super) fn shown_columns(study: &Study) -> Vec<(usize, String)> {
     let columns = study.columns();
+    // Not the deployments no run of the study made.
+    let made = study.shown();
     let bracket = |name: &str| {
         name.find('[')
             .map_or(String::new(), |i| format!(" {}", &name[i..]))
     };
     let mut shown: Vec<(usize, String)> = (columns.iter().enumerate())
+        .filter(|&(c, _)| made[c])
         .filter_map(|(c, col)| {
             let label = col.metric().table?;
             Some((c, format!("{label}{}", bracket(&col.name))))
@@ -79,8 +82,10 @@ pub(super) fn shown_columns(study: &Study) -> Vec<(usize, String)> {
         for (metric, label) in SWEPT_LOCATION {
             shown.extend(
                 (columns.iter().enumerate())
-                    .filter(|(_, col)| {
-                        col.metric().name == metric && col.location.as_ref() == Some(&location)
+                    .filter(|&(c, col)| {
+                        made[c]
+                            && col.metric().name == metric
+                            && col.location.as_ref() == Some(&location)
                     })
                     .map(|(c, col)| (c, format!("{label}{}", bracket(&col.name)))),
             );

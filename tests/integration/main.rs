@@ -35,6 +35,7 @@ mod phased_deployments;
 mod properties;
 mod readme;
 mod report;
+mod rule_estates;
 mod scale;
 mod scans;
 mod servers;
