@@ -296,6 +296,7 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
     }
     let mut names: Vec<&str> = deps_a.iter().map(|d| d.0).collect();
     names.extend((deps_b.iter().map(|d| d.0)).filter(|n| !deps_a.iter().any(|d| d.0 == *n)));
+    let mut moved_names = Vec::new();
     for name in names {
         let (x, y) = (find(&deps_a, name, &none), find(&deps_b, name, &none));
         let name = match (x.is_null(), y.is_null()) {
@@ -304,22 +305,58 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
             _ => name.to_string(),
         };
         let mut first = true;
+        // When the deployment was made, opened and due, where A and B
+        // differ: a rule's deployment made later after a failed sync.
+        for (key, label) in [
+            ("created_h", "created"),
+            ("available_h", "available"),
+            ("deadline_h", "deadline"),
+        ] {
+            if hours_delta(&x[key], &y[key]) != "0s" && !(x[key].is_null() && y[key].is_null()) {
+                add(
+                    &mut t,
+                    vec![
+                        once(&mut first, &name),
+                        format!("{label} (from the start)"),
+                        hours(&x[key]),
+                        hours(&y[key]),
+                        hours_delta(&x[key], &y[key]),
+                    ],
+                );
+            }
+        }
+        // Made at another time in B: milestones from creation would
+        // count from different instants, and a later creation would look
+        // like faster compliance. They are instants then, from the start.
+        let (cx, cy) = (&x["created_h"], &y["created_h"]);
+        let moved = cx.is_number() && cy.is_number() && hours_delta(cx, cy) != "0s";
+        if moved {
+            moved_names.push(name.clone());
+        }
+        let from_start = |created: &Value, h: &Value| match (created.as_f64(), h.as_f64()) {
+            (Some(c), Some(h)) => Value::from(c + h),
+            _ => Value::Null,
+        };
         for (key, label) in [
             ("hours_to_pct_true", "true"),
             ("hours_to_pct_reported", "reported"),
         ] {
             if let Some(fields) = x[key].as_object().or(y[key].as_object()) {
                 for (share, _) in fields {
-                    let hx = &x[key][share];
-                    let hy = &y[key][share];
+                    let (mut hx, mut hy) = (x[key][share].clone(), y[key][share].clone());
+                    let mut milestone = format!("{} {label}", share.replace("pct_", "") + "%");
+                    if moved {
+                        (hx, hy) = (from_start(cx, &hx), from_start(cy, &hy));
+                        milestone += " (from the start)";
+                    }
                     add(
                         &mut t,
                         vec![
                             once(&mut first, &name),
-                            format!("{} {label}", share.replace("pct_", "") + "%"),
-                            hours(hx),
-                            hours(hy),
-                            hours_delta(hx, hy),
+                            milestone,
+                            hours(&hx),
+                            hours(&hy),
+                            hours_delta(&hx, &hy),
                         ],
                     );
                 }
@@ -341,6 +378,18 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
     right(&mut t, 2);
     out.push_str("\nmilestones (from each deployment's creation)\n");
     push_table(&mut out, &t);
+    if !moved_names.is_empty() {
+        let names: Vec<String> = moved_names.iter().map(|n| format!("'{n}'")).collect();
+        out.push_str(&printable(&format!(
+            "{} {} created at different times in A and B: {} milestones are hours from \
+             the run's start, so that B − A is the change in when the clients became \
+             compliant, not in how long after creation",
+            names.join(", "),
+            if names.len() == 1 { "was" } else { "were" },
+            if names.len() == 1 { "its" } else { "their" },
+        )));
+        out.push('\n');
+    }
 
     let (servers_a, servers_b) = (by_name(&a["servers"]), by_name(&b["servers"]));
     let mut t = table(&["server", "measure", "A", "B", "B − A"]);

@@ -640,6 +640,17 @@ fn load_at(outcome: &Outcome, i: usize, t: SimTime) -> Option<&crate::model::Loa
         .find(|row| row.server == i && row.time >= t)
 }
 
+/// Which sample a figure quoted for an event at `now` is from: the load
+/// timeline's first sample at or after it, which may be a later hour.
+fn sample_when(estate: &Estate, sample: SimTime, now: SimTime) -> String {
+    let at = &stamp(estate, sample)[15..20];
+    if sample == now {
+        format!("at this sample ({at})")
+    } else {
+        format!("at the next sample ({at})")
+    }
+}
+
 /// Why a client waits, where the run shows a reason: the deadline, a
 /// maintenance window, the DP's queue, a busy or failed SUP.
 fn reason(
@@ -672,11 +683,14 @@ fn reason(
             let used =
                 row.bytes as f64 * 8.0 * 1000.0 / (ms.max(1) as f64 * link.bandwidth_bps as f64);
             Some(format!(
-                "the WAN link of {} carries {} transfers at {}, {:.0} % of its bandwidth since the sample before",
+                "{}, the WAN link of {} carries {} transfers; from {} to {} it used {:.0} % \
+                 of its bandwidth",
+                sample_when(estate, row.time, r.time),
                 link.name,
                 thousands(u64::from(row.busy)),
+                &stamp(estate, SimTime(from))[15..20],
                 &stamp(estate, row.time)[15..20],
-                used * 100.0
+                used * 100.0,
             ))
         }
         TraceEvent::DownloadStart { .. } => {
@@ -684,11 +698,11 @@ fn reason(
             let i = server_index(outcome, ServerRole::DistributionPoint, &dp.name)?;
             let row = load_at(outcome, i, r.time)?;
             Some(format!(
-                "{} has {} downloads waiting for a connection and {} in progress at {}",
+                "{}, {} has {} downloads waiting for a connection and {} in progress",
+                sample_when(estate, row.time, r.time),
                 dp.name,
                 thousands(u64::from(row.queue)),
                 thousands(u64::from(row.busy)),
-                &stamp(estate, row.time)[15..20]
             ))
         }
         TraceEvent::ContentNotOnDp { deployment, .. } => {

@@ -87,12 +87,43 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
         Err(e) => {
             let path = syntax::path(e.path());
             let code = e.into_inner();
-            return Err(syntax(de.span_error(code), path));
+            let mut error = syntax(de.span_error(code.clone()), path);
+            // A choice (`Server`, `AlwaysOn`) written as a string: the
+            // reader wanted a name and says only that; name the choices.
+            if code == ron::Error::ExpectedIdentifier
+                && let ScenarioError::Syntax {
+                    line, col, message, ..
+                } = &mut error
+                && let Some(hint) = quoted_choice(text, *line, *col, &options)
+            {
+                *message = hint;
+            }
+            return Err(error);
         }
     };
     de.end()
         .map_err(|code| syntax(de.span_error(code), String::new()))?;
     Ok(scenario)
+}
+
+/// For a string at `line`:`col` where the reader wanted a choice's name:
+/// the message naming the field's choices. They are found by reading the
+/// text again with an unknown name in the string's place, which the
+/// reader answers with the list.
+fn quoted_choice(text: &str, line: usize, col: usize, options: &ron::Options) -> Option<String> {
+    let (quoted, span) = syntax::string_at(text, line, col)?;
+    let unknown = "PatchsimNoSuchChoice";
+    let probe = format!("{}{unknown}{}", &text[..span.start], &text[span.end..]);
+    let mut de = ron::Deserializer::from_str_with_options(&probe, options).ok()?;
+    let Err(e) = serde_path_to_error::deserialize::<_, Scenario>(&mut de) else {
+        return None;
+    };
+    match e.into_inner() {
+        ron::Error::NoSuchEnumVariant {
+            expected, found, ..
+        } if found == unknown => Some(syntax::quoted_choice(&quoted, expected)),
+        _ => None,
+    }
 }
 
 /// Reads and parses a scenario file (UTF-8, a leading byte order mark

@@ -4,6 +4,8 @@
 //!
 //! Owns the wording only; `mod.rs` parses and places the error.
 
+use std::ops::Range;
+
 use ron::error::Error as RonError;
 
 /// A field path as the rest of patchsim writes it: `cohorts[0].power.start`.
@@ -240,6 +242,49 @@ pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize, path
             .to_string(),
         other => other.to_string(),
     }
+}
+
+/// The string in double quotes that starts at 1-based `line` and `col`
+/// of `text`: its contents (escapes as written) and its span with the
+/// quotes.
+pub(super) fn string_at(text: &str, line: usize, col: usize) -> Option<(String, Range<usize>)> {
+    let start = offset(text, line, col)?;
+    let rest = text.get(start..)?.strip_prefix('"')?;
+    let mut escaped = false;
+    for (i, c) in rest.char_indices() {
+        match c {
+            '\\' if !escaped => escaped = true,
+            '"' if !escaped => return Some((rest[..i].to_string(), start..start + i + 2)),
+            '\n' => return None,
+            _ => escaped = false,
+        }
+    }
+    None
+}
+
+/// The message for a choice written in quotes (`kind: "Server"`), with
+/// the field's choices.
+pub(super) fn quoted_choice(quoted: &str, choices: &[&str]) -> String {
+    let mut shown = String::new();
+    for c in quoted.chars().take(40) {
+        if super::unprintable(c) {
+            shown.extend(c.escape_unicode());
+        } else {
+            shown.push(c);
+        }
+    }
+    let shown = if quoted.chars().count() > 40 {
+        format!("{shown}...")
+    } else {
+        shown
+    };
+    let names = choices.join(", ");
+    let hint = if choices.contains(&quoted) {
+        String::new()
+    } else {
+        did_you_mean(quoted, choices)
+    };
+    format!("\"{shown}\" is quoted: write one of {names} without quotes{hint}")
 }
 
 fn lowercase(s: &str) -> String {

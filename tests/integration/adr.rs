@@ -432,3 +432,59 @@ fn a_rules_deadline_is_randomized_whatever_the_client_setting() {
         "{early} of {n} in the first hour"
     );
 }
+
+/// A SUP outage over the sync makes it fail and retry, so the rule makes
+/// its deployment hours later. `diff` must show that move, and give the
+/// milestones from the run's start: counted from each run's own creation
+/// they would come hours sooner, a fault looking like an improvement.
+#[test]
+fn diff_shows_a_rule_deployment_made_later_and_its_milestones_as_instants() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("adr.ron"), text(MONTHLY)).expect("write");
+    let outage = r#"faults=[Fault(server: "sup", start: "2026-11-10T19:00:00Z", end: "2026-11-10T23:00:00Z", effect: Down)]"#;
+    for (out, sets) in [("base", vec![]), ("outage", vec!["--set", outage])] {
+        let mut args = vec!["run", "adr.ron", "-o", out, "-q"];
+        args.extend(sets);
+        let o = common::patchsim(&args, dir.path());
+        assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    }
+    let o = common::patchsim(&["diff", "base", "outage"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    let text = String::from_utf8_lossy(&o.stdout);
+    let rows: Vec<&str> = (text.lines())
+        .skip_while(|l| !l.starts_with("milestones"))
+        .take_while(|l| !l.starts_with("bottleneck"))
+        .collect();
+    let row = |label: &str| {
+        (rows.iter())
+            .find(|l| l.contains(label))
+            .unwrap_or_else(|| panic!("a row {label} in\n{text}"))
+            .split("  ")
+            .filter(|c| !c.trim().is_empty())
+            .last()
+            .expect("cells")
+            .trim()
+            .to_string()
+    };
+    // Made hours later: the delta of its creation and deadline.
+    for label in ["created (from the start)", "deadline (from the start)"] {
+        let delta = row(label);
+        assert!(
+            delta.starts_with("+") && delta.contains('h'),
+            "{label}: {delta}\n{text}"
+        );
+    }
+    // Its milestones as instants: not hours sooner.
+    for label in ["50% true (from the start)", "95% reported (from the start)"] {
+        let delta = row(label);
+        assert!(!delta.starts_with('−'), "{label}: {delta}\n{text}");
+    }
+    assert!(
+        text.contains("was created at different times in A and B: its milestones are hours from the run's start"),
+        "{text}"
+    );
+    // The same runs diffed with themselves: nothing moved, no such rows.
+    let o = common::patchsim(&["diff", "base", "base"], dir.path());
+    let same = String::from_utf8_lossy(&o.stdout);
+    assert!(!same.contains("(from the start)"), "{same}");
+}

@@ -488,6 +488,30 @@ const CASES: &[Case] = &[
         to: "applicability: 90%,",
         expect: &["`%` is not part of a number here (a share is a fraction: 0.05 for 5 %)"],
     },
+    Case {
+        what: "a choice in quotes",
+        from: "name: \"always-on\", count: 300,",
+        to: "name: \"always-on\", count: 300, kind: \"Server\",",
+        expect: &[
+            "bad.ron:19:53: cohorts[0].kind: \"Server\" is quoted: write one of Workstation, Server \
+             without quotes",
+        ],
+    },
+    Case {
+        what: "a choice with fields in quotes",
+        from: "name: \"always-on\", count: 300,",
+        to: "name: \"always-on\", count: 300, power: \"alwayson\",",
+        expect: &[
+            "cohorts[0].power: \"alwayson\" is quoted: write one of AlwaysOn, BusinessHours, \
+             Intermittent without quotes (did you mean `AlwaysOn`?)",
+        ],
+    },
+    Case {
+        what: "a choice in quotes in a list",
+        from: "Update(id: \"KB2\",",
+        to: "Update(id: \"KB2\", classification: \"Security\",",
+        expect: &["updates[1].classification: \"Security\" is quoted: write one of Security,"],
+    },
 ];
 
 /// Writes `text` as `bad.ron` in a fresh directory and checks it as

@@ -2032,3 +2032,38 @@ fn transfers_end_when_fair_sharing_says_whatever_the_latency() {
         );
     }
 }
+
+/// `explain` quotes the load timeline at a download's start: the link's
+/// transfers and the DP's queue are those of a sample, which may be the
+/// next one, after the event. The story names which sample the figure is
+/// for, and the interval the bandwidth share covers, so that a line at
+/// 10:07 does not read as if the link carried that many at 10:07.
+#[test]
+fn explain_says_which_sample_a_load_figure_is_for() {
+    let stories = |dp_in_branch: bool| {
+        let estate = scenario(50, "20Mbps", "0s", dp_in_branch, "");
+        let (site, branch) = (0, 100);
+        [site, branch].map(|c| patchsim::app::explain(&estate, c, false).expect("explains"))
+    };
+    let [site, branch] = stories(false);
+    let line = (branch.lines())
+        .find(|l| l.contains("the WAN link of branch carries"))
+        .unwrap_or_else(|| panic!("a download across the link in\n{branch}"));
+    assert!(
+        line.contains(": at the next sample (") || line.contains(": at this sample ("),
+        "{line}"
+    );
+    assert!(!line.contains("transfers at "), "{line}");
+    assert!(
+        line.contains(" it used ") && line.contains("% of its bandwidth"),
+        "{line}"
+    );
+    let line = (site.lines())
+        .find(|l| l.contains("downloads waiting for a connection"))
+        .unwrap_or_else(|| panic!("a download from the hub in\n{site}"));
+    assert!(
+        line.contains(": at the next sample (") || line.contains(": at this sample ("),
+        "{line}"
+    );
+    assert!(!line.contains(" in progress at "), "{line}");
+}
