@@ -715,35 +715,36 @@ mod tests {
     fn residual_draws_follow_the_equilibrium_distribution() {
         use statrs::distribution::{ContinuousCDF, LogNormal};
         let h = 3_600_000.0;
-        let cases: [(Dist, Box<dyn Fn(f64) -> f64>); 5] = [
+        type Cdf = Box<dyn Fn(f64) -> f64>;
+        let cases: [(Dist, Cdf); 5] = [
             (
                 Dist::Fixed(m("120m")),
-                Box::new(|x: f64| f64::from(x > 2.0 * h)),
+                Box::new(move |x: f64| f64::from(x > 2.0 * h)),
             ),
             (
                 Dist::Uniform {
                     min: m("60m"),
                     max: m("300m"),
                 },
-                Box::new(|x: f64| ((x - h) / (4.0 * h)).clamp(0.0, 1.0)),
+                Box::new(move |x: f64| ((x - h) / (4.0 * h)).clamp(0.0, 1.0)),
             ),
             (
                 Dist::Exponential { mean: m("120m") },
-                Box::new(|x: f64| 1.0 - (-x / (2.0 * h)).exp()),
+                Box::new(move |x: f64| 1.0 - (-x / (2.0 * h)).exp()),
             ),
             (
                 Dist::LogNormal {
                     median: m("300m"),
                     sigma: 0.8,
                 },
-                Box::new(|x: f64| LogNormal::new((5.0 * h).ln(), 0.8).unwrap().cdf(x)),
+                Box::new(move |x: f64| LogNormal::new((5.0 * h).ln(), 0.8).unwrap().cdf(x)),
             ),
             (
                 Dist::LogNormal {
                     median: m("840m"),
                     sigma: 1.0,
                 },
-                Box::new(|x: f64| LogNormal::new((14.0 * h).ln(), 1.0).unwrap().cdf(x)),
+                Box::new(move |x: f64| LogNormal::new((14.0 * h).ln(), 1.0).unwrap().cdf(x)),
             ),
         ];
         let mut rng = ChaCha8Rng::seed_from_u64(21);
