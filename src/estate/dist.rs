@@ -62,6 +62,59 @@ impl Dist {
         whole_ms(ms)
     }
 
+    /// One draw of the time left of a period drawn from this distribution
+    /// when the period is caught at a random moment of a long run of such
+    /// periods (the *residual* period of a renewal process in equilibrium),
+    /// rounded to the millisecond and at least 1 ms.
+    ///
+    /// A random moment falls in a period of length `x` in proportion to
+    /// `x`: the period caught is *length-biased* (density `x·f(x)/μ`, `μ`
+    /// the mean), and the moment is uniform within it. The time left then
+    /// has density `(1 − F(x))/μ` and distribution `F_e(x) = (1/μ)·∫₀ˣ
+    /// (1 − F(t)) dt`, with mean `E[X²]/(2μ)`, which is not a uniform
+    /// fraction of a fresh draw (mean `μ/2`) unless every period is alike:
+    ///
+    /// - `Fixed(v)`: every period is `v`; the time left is uniform in
+    ///   `1..=v` ms (one draw).
+    /// - `Exponential`: memoryless, the time left is the same exponential
+    ///   (one draw, as [`sample`](Self::sample) makes).
+    /// - `LogNormal(median e^m, σ)`: `x·f(x)` is the log-normal density of
+    ///   `m + σ²` and `σ` times a constant (complete the square in
+    ///   `ln x`), so the period caught is log-normal with median
+    ///   `e^(m + σ²)`, and the time left a uniform fraction of it (a normal
+    ///   and a uniform).
+    /// - `Uniform(a, b)`, `μ = (a + b)/2`: `1 − F` is 1 below `a` and
+    ///   `(b − x)/(b − a)` between, so `F_e(x) = x/μ` up to `a`, and
+    ///   `(a + ((b − a)² − (b − x)²)/(2(b − a)))/μ` from `a` to `b`.
+    ///   Inverted at a uniform `v`: `x = vμ` when `vμ ≤ a`, else
+    ///   `x = b − √((b − a)(a + b)(1 − v))` (one uniform).
+    pub fn sample_residual<R: Rng + ?Sized>(&self, rng: &mut R) -> SimDuration {
+        let ms = match *self {
+            Dist::Fixed(v) => return SimDuration(rng.random_range(1..=v.as_ms().max(1))),
+            Dist::Uniform { min, max } if min == max => {
+                return SimDuration(rng.random_range(1..=min.as_ms().max(1)));
+            }
+            Dist::Uniform { min, max } => {
+                let (a, b) = (min.as_ms() as f64, max.as_ms() as f64);
+                let v: f64 = rng.random();
+                let at = v * (a + b) / 2.0;
+                if at <= a {
+                    at
+                } else {
+                    b - ((b - a) * (a + b) * (1.0 - v)).sqrt()
+                }
+            }
+            Dist::Exponential { .. } => return self.sample(rng).max(SimDuration(1)),
+            Dist::LogNormal { median, sigma } => {
+                let mu = (median.as_ms() as f64).ln() + sigma * sigma;
+                let z: f64 = rng.sample(StandardNormal);
+                let caught = (mu + sigma * z).exp().min(CAP_MS);
+                rng.random::<f64>() * caught
+            }
+        };
+        whole_ms(ms).max(SimDuration(1))
+    }
+
     /// The same distribution, ready to be drawn from many times.
     pub fn sampler(&self) -> Sampler {
         Sampler {
@@ -652,6 +705,96 @@ mod tests {
             min: m("1s"),
             max: m("2s")
         }));
+    }
+
+    /// Residual draws follow the equilibrium distribution `F_e(x) =
+    /// (1/μ)·∫₀ˣ (1 − F(t)) dt`, worked out here by numerical integration
+    /// of each distribution's own CDF: at points across its range, the
+    /// share of draws at most `x` is `F_e(x)` within binomial tolerance.
+    #[test]
+    fn residual_draws_follow_the_equilibrium_distribution() {
+        use statrs::distribution::{ContinuousCDF, LogNormal};
+        let h = 3_600_000.0;
+        type Cdf = Box<dyn Fn(f64) -> f64>;
+        let cases: [(Dist, Cdf); 5] = [
+            (
+                Dist::Fixed(m("120m")),
+                Box::new(move |x: f64| f64::from(x > 2.0 * h)),
+            ),
+            (
+                Dist::Uniform {
+                    min: m("60m"),
+                    max: m("300m"),
+                },
+                Box::new(move |x: f64| ((x - h) / (4.0 * h)).clamp(0.0, 1.0)),
+            ),
+            (
+                Dist::Exponential { mean: m("120m") },
+                Box::new(move |x: f64| 1.0 - (-x / (2.0 * h)).exp()),
+            ),
+            (
+                Dist::LogNormal {
+                    median: m("300m"),
+                    sigma: 0.8,
+                },
+                Box::new(move |x: f64| LogNormal::new((5.0 * h).ln(), 0.8).unwrap().cdf(x)),
+            ),
+            (
+                Dist::LogNormal {
+                    median: m("840m"),
+                    sigma: 1.0,
+                },
+                Box::new(move |x: f64| LogNormal::new((14.0 * h).ln(), 1.0).unwrap().cdf(x)),
+            ),
+        ];
+        let mut rng = ChaCha8Rng::seed_from_u64(21);
+        let n = 100_000;
+        for (d, cdf) in cases {
+            let mu = d.mean_ms();
+            let draws: Vec<f64> = (0..n)
+                .map(|_| d.sample_residual(&mut rng).as_ms() as f64)
+                .collect();
+            assert!(draws.iter().all(|&x| x >= 1.0));
+            // F_e on a grid of a minute, by the trapezoid rule.
+            let step = 60_000.0;
+            let (mut t, mut integral, mut last) = (0.0, 0.0, 1.0 - cdf(0.0));
+            for x in [0.25, 0.5, 1.0, 2.0, 3.0, 5.0, 8.0, 13.0, 21.0, 34.0].map(|k| k * h) {
+                while t < x {
+                    let next = 1.0 - cdf(t + step);
+                    integral += (last + next) / 2.0 * step;
+                    last = next;
+                    t += step;
+                }
+                let p = (integral / mu).min(1.0);
+                let count = draws.iter().filter(|&&v| v <= x).count() as f64;
+                let tol = 4.5 * (n as f64 * p * (1.0 - p)).sqrt() + 0.002 * n as f64;
+                assert!(
+                    (count - n as f64 * p).abs() <= tol,
+                    "{d:?} at {} h: {count} of {n} at most, expected {} ± {tol}",
+                    x / h,
+                    n as f64 * p
+                );
+            }
+            // And the mean is E[X²]/(2μ), not μ/2 (but for a fixed value).
+            let mean = draws.iter().sum::<f64>() / n as f64;
+            let want = match d {
+                Dist::Fixed(v) => v.as_ms() as f64 / 2.0,
+                Dist::Uniform { min, max } => {
+                    let (a, b) = (min.as_ms() as f64, max.as_ms() as f64);
+                    (a * a + a * b + b * b) / 3.0 / (a + b)
+                }
+                Dist::Exponential { mean } => mean.as_ms() as f64,
+                Dist::LogNormal { median, sigma } => {
+                    median.as_ms() as f64 * (1.5 * sigma * sigma).exp() / 2.0
+                }
+            };
+            assert!(
+                (mean / want - 1.0).abs() < 0.03,
+                "{d:?}: mean residual {} h, expected {} h",
+                mean / h,
+                want / h
+            );
+        }
     }
 
     /// Sample means land within 5 standard errors of the true mean.

@@ -91,15 +91,19 @@ impl World<'_> {
     pub(crate) fn schedule_first_power(&mut self, c: ClientId, sched: &mut Scheduler<'_, Event>) {
         let (online, event) = self.with_draws(c, |w, rng| {
             let Some((start, end, jitter)) = w.business_hours(c) else {
-                // Intermittent: on with the long-run share of time on, then
-                // a uniform part of a fresh period remains.
+                // Intermittent: the run starts in the middle of the
+                // alternation, as if it had gone on for ever: on with the
+                // long-run share of time on, and the period under way has
+                // the time left that a period caught at a random moment
+                // has (not a uniform part of a fresh period: a random
+                // moment falls more often in a long period).
                 let PowerSpec::Intermittent { on, off } = &w.cohort(c).power else {
                     unreachable!("only business-hours and intermittent clients switch");
                 };
                 let share_on = on.mean_ms() / (on.mean_ms() + off.mean_ms());
                 let online = rng.random::<f64>() < share_on;
-                let period = w.intermittent(c, online, rng);
-                let left = SimTime(rng.random_range(1..=period.as_ms().max(1)));
+                let period = if online { on } else { off };
+                let left = SimTime(period.sample_residual(rng).as_ms());
                 return if online {
                     (true, (left, Event::PowerOff(c)))
                 } else {

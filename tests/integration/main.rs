@@ -32,6 +32,7 @@ mod lifecycle;
 mod long_tail;
 mod output_dir;
 mod phased_deployments;
+mod power;
 mod properties;
 mod readme;
 mod report;
