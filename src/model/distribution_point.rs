@@ -15,6 +15,11 @@
 //! to particular flows by their place in the order, and the flows are kept
 //! in segment trees by that order, one for each link speed ([`Shares`]: a
 //! change is O(G log n) for G link speeds).
+//!
+//! Downloads from a DP across a WAN link wait in its queue and hold its
+//! connections like its own, but run on their link's side (`wan_link.rs`):
+//! the bandwidth they take there is `reserved`, and its own downloads
+//! share the rest.
 
 mod shares;
 mod tree;

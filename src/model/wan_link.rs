@@ -6,14 +6,25 @@
 //! limit), the transfers still waiting out the link's latency, and which
 //! updates each branch DP holds or has been sent (content is kept per
 //! update, so a deployment's content is on a DP once all its updates
-//! are). Two kinds of transfer cross a link: a client's download from a
-//! DP on the other side (its cohort's `crosses`), capped by the client's
-//! link; and the site server's copy of the updates of a deployment a DP
-//! in the location lacks, capped by the DP's `content_link`. The link is
-//! the only pipe such a download takes: it holds none of its DP's
-//! connections or bandwidth, and the DP counts its bytes when it ends.
-//! Nothing here draws a random number, and an estate without locations
-//! has no links: nothing here runs.
+//! are). Three kinds of transfer cross a link: a client's download from
+//! a DP on the other side (its cohort's `crosses`), capped by the
+//! client's link; its SUP's answer to a scan; and the site server's copy
+//! of the updates of a deployment a DP in the location lacks, capped by
+//! the DP's `content_link`.
+//!
+//! A download takes its DP as well as its link. Once the latency has
+//! passed it waits for one of the DP's connections in turn with the DP's
+//! own downloads; then it runs in its [`Group`], the downloads from that
+//! DP across that link, a pipe of its own whose bandwidth is the group's
+//! max-min fair share of the DP and the link. [`fill`] finds the shares
+//! by progressive filling over every DP and link that groups take, by
+//! class of flows (a link speed through one DP, or one DP and one link),
+//! and each DP and link leaves its own flows what its groups do not
+//! take: a change costs O(classes × (classes + resources)) plus O(log n)
+//! per pipe whose share moved, whatever the number of downloads. The
+//! group's bits count at its DP and link as they are sent. Nothing here
+//! draws a random number, and an estate without locations has no links:
+//! nothing here runs.
 
 use std::collections::BTreeMap;
 

@@ -1987,6 +1987,16 @@ fn a_slow_dp_binds_the_downloads_across_a_link() {
     for row in rows {
         assert!(row.bytes * 8 <= 20_000_000 * 900, "{row:?}");
     }
+    let branch = out
+        .servers
+        .iter()
+        .position(|s| s.role == ServerRole::WanLink);
+    for row in out.load.iter().filter(|r| Some(r.server) == branch) {
+        assert!(
+            row.bytes * 8 <= 20_000_000 * 900,
+            "a fifth of the link: {row:?}"
+        );
+    }
     let hub = &out.servers[hub.expect("the hub")];
     assert!(hub.peak_bps <= 20_000_000, "{} bps", hub.peak_bps);
     assert_eq!(hub.bytes, 300 * 100 * MB, "the hub served both cohorts");
