@@ -15,6 +15,11 @@
 //! to particular flows by their place in the order, and the flows are kept
 //! in segment trees by that order, one for each link speed ([`Shares`]: a
 //! change is O(G log n) for G link speeds).
+//!
+//! Downloads from a DP across a WAN link wait in its queue and hold its
+//! connections like its own, but run on their link's side (`wan_link.rs`):
+//! the bandwidth they take there is `reserved`, and its own downloads
+//! share the rest.
 
 mod shares;
 mod tree;
@@ -341,6 +346,21 @@ pub(crate) struct Dp {
     /// Its utilization is its bandwidth's alone (a WAN link's): its
     /// connections and queue do not count.
     bandwidth_only: bool,
+    /// The bandwidth, bps, given to downloads across WAN links (served by
+    /// their links' pipes, `wan_link.rs`): its own flows share the rest.
+    reserved: u64,
+    /// The downloads across a WAN link waiting for one of its
+    /// connections, each with its link (looked up, never iterated).
+    remote: HashMap<ClientId, u16>,
+    /// Downloads across WAN links in progress: on a DP, those holding one
+    /// of its connections; on a link, those crossing it.
+    remote_active: u32,
+    /// Downloads across WAN links given a connection since the world last
+    /// looked: client, link, millibits and the client's link, bps.
+    joined: Vec<(ClientId, u16, u64, u64)>,
+    /// Millibits sent that were handed on (a download group's, to its DP
+    /// and link).
+    handed_on: u128,
 }
 
 impl Dp {
@@ -371,6 +391,11 @@ impl Dp {
             clock: BusyClock::default(),
             peak_bps: 0,
             bandwidth_only: false,
+            reserved: 0,
+            remote: HashMap::new(),
+            remote_active: 0,
+            joined: Vec::new(),
+            handed_on: 0,
         }
     }
 
@@ -388,9 +413,16 @@ impl Dp {
         self
     }
 
-    /// Downloads running or waiting for a connection now.
+    /// Its own downloads running or waiting for a connection now (not
+    /// those across WAN links, which their links count).
     pub(crate) fn downloads_under_way(&self) -> u64 {
-        (self.active_len() + self.waiting.len()) as u64
+        (self.active_len() + self.waiting.len() - self.remote.len()) as u64
+    }
+
+    /// Downloads in progress: its own, and those across WAN links it
+    /// serves (a DP) or carries (a link).
+    fn in_service(&self) -> usize {
+        self.active_len() + self.remote_active as usize
     }
 
     /// Downloads running now.
@@ -419,8 +451,17 @@ impl Dp {
         }
     }
 
-    /// Its bandwidth now, bps.
+    /// Its bandwidth now for its own flows, bps: what downloads across
+    /// WAN links leave of it.
     fn capacity(&self) -> u64 {
+        self.full_capacity().saturating_sub(self.reserved)
+    }
+
+    /// Its whole bandwidth now, bps (0 while down).
+    pub(super) fn full_capacity(&self) -> u64 {
+        if self.down {
+            return 0;
+        }
         (self.bandwidth as f64 / self.slowdown) as u64
     }
 
@@ -437,7 +478,7 @@ impl Dp {
         } else if !self.waiting.is_empty() {
             BUSY_LEVELS - 1
         } else {
-            BusyTime::level(self.active_len() as u128, u128::from(self.max_connections))
+            BusyTime::level(self.in_service() as u128, u128::from(self.max_connections))
         };
         let total = match &mut self.active {
             Active::Linked(l) => l.send(last, now),
@@ -447,7 +488,7 @@ impl Dp {
         self.total_millibits += total;
         // Millibits per ms are bits per second: the bandwidth in use, which
         // held since `last` (the rates change only where it is advanced).
-        let bps = total / u128::from(dt);
+        let bps = total / u128::from(dt) + u128::from(self.reserved);
         self.peak_bps = self.peak_bps.max(bps as u64);
         let link = BusyTime::level(bps, u128::from(self.bandwidth));
         self.clock.tick(now, slots.max(link));
@@ -524,12 +565,18 @@ impl Dp {
     }
 
     fn admit(&mut self, now: SimTime) {
-        while !self.down && (self.active_len() as u32) < self.max_connections {
+        while !self.down && (self.in_service() as u32) < self.max_connections {
             let Some((client, arrived, remaining, cap)) = self.waiting.pop_front() else {
                 break;
             };
             if client.0 < self.untimed_from {
                 self.wait.saturating_record(now.since(arrived).as_ms());
+            }
+            if let Some(link) = self.remote.remove(&client) {
+                // Across a WAN link: its link's pipe carries it.
+                self.remote_active += 1;
+                self.joined.push((client, link, remaining, cap));
+                continue;
             }
             self.add_link(cap);
             match &mut self.active {
@@ -537,7 +584,7 @@ impl Dp {
                 Active::Shares(s) => s.push(client, remaining, cap),
             }
         }
-        let n = self.active_len() as u32;
+        let n = self.in_service() as u32;
         self.peak_busy = self.peak_busy.max(n);
         self.most_busy = self.most_busy.max(n);
         assert!(
@@ -557,7 +604,9 @@ impl Dp {
             self.remove_link(cap);
             return Some(left);
         }
-        self.waiting.remove(c).map(|w| w.2)
+        let waited = self.waiting.remove(c)?;
+        self.remote.remove(&c);
+        Some(waited.2)
     }
 
     /// A download of its own stopped with `left` millibits unsent: returns
@@ -566,7 +615,7 @@ impl Dp {
     /// the bits of that byte sent so far are not served: they come off the
     /// DP's count, so that its bytes served stay the bytes its clients
     /// received from it (docs/outputs.md, `totals`).
-    fn keep_whole_bytes(&mut self, left: u64) -> u64 {
+    pub(super) fn keep_whole_bytes(&mut self, left: u64) -> u64 {
         let lacks = left.div_ceil(8_000);
         let unfinished = u128::from(lacks * 8_000 - left);
         self.total_millibits -= unfinished;
@@ -585,7 +634,13 @@ impl Dp {
         self.caps.clear();
         let mut failed: Vec<(ClientId, u64)> =
             flows.into_iter().map(|(c, left, _)| (c, left)).collect();
-        failed.extend(self.waiting.drain().into_iter().map(|w| (w.0, w.2)));
+        // Those across WAN links fail at their links (`links_fail_dp`).
+        let remote = std::mem::take(&mut self.remote);
+        (failed.extend(
+            (self.waiting.drain().into_iter())
+                .filter(|w| !remote.contains_key(&w.0))
+                .map(|w| (w.0, w.2)),
+        ));
         failed
     }
 }
@@ -653,11 +708,92 @@ impl Dp {
         }
     }
 
-    /// Counts `millibits` sent for it by another pipe (a download that
-    /// crossed a WAN link), in the interval it ends in.
-    pub(super) fn relay(&mut self, millibits: u64) {
-        self.interval_millibits += u128::from(millibits);
-        self.total_millibits += u128::from(millibits);
+    /// Counts `millibits` sent for it by another pipe (downloads across a
+    /// WAN link, carried by their link's pipe), in this interval.
+    pub(super) fn relay(&mut self, millibits: u128) {
+        self.interval_millibits += millibits;
+        self.total_millibits += millibits;
+    }
+
+    /// The millibits sent since the last call (a download group's, for
+    /// its DP and link).
+    pub(super) fn take_sent(&mut self, now: SimTime) -> u128 {
+        self.advance(now);
+        let sent = self.total_millibits - self.handed_on;
+        self.handed_on = self.total_millibits;
+        sent
+    }
+
+    /// The links of its own active flows, bps, and how many have each.
+    pub(super) fn caps(&self) -> &BTreeMap<u64, u32> {
+        &self.caps
+    }
+
+    /// Its own active flows.
+    pub(super) fn flows(&self) -> usize {
+        self.active_len()
+    }
+
+    /// The bandwidth given to downloads across WAN links, bps.
+    pub(super) fn reserved(&self) -> u64 {
+        self.reserved
+    }
+
+    /// Downloads across WAN links in progress on it.
+    pub(super) fn remote_active(&self) -> u32 {
+        self.remote_active
+    }
+
+    /// Gives `bps` of its bandwidth to downloads across WAN links from now.
+    pub(super) fn set_reserved(&mut self, bps: u64, now: SimTime) {
+        self.advance(now);
+        self.reserved = bps;
+    }
+
+    /// Its bandwidth is `bps` from now (a download group's share).
+    pub(super) fn set_bandwidth(&mut self, bps: u64, now: SimTime) {
+        self.advance(now);
+        self.bandwidth = bps;
+    }
+
+    /// A download across WAN link `link` asks for one of its connections
+    /// now (once the link's latency has passed): it waits in turn with its
+    /// own downloads, and once given one it is in
+    /// [`take_joined`](Self::take_joined).
+    pub(super) fn start_remote(
+        &mut self,
+        id: ClientId,
+        link: u16,
+        millibits: u64,
+        cap: u64,
+        now: SimTime,
+    ) {
+        self.remote.insert(id, link);
+        self.start(id, millibits, cap, now);
+    }
+
+    /// The downloads across WAN links given a connection since the last
+    /// call: client, link, millibits and the client's link, bps.
+    pub(super) fn take_joined(&mut self) -> Vec<(ClientId, u16, u64, u64)> {
+        std::mem::take(&mut self.joined)
+    }
+
+    /// A download across a WAN link starts crossing this link now.
+    pub(super) fn join_remote(&mut self, now: SimTime) {
+        self.advance(now);
+        self.remote_active += 1;
+        self.wait.saturating_record(0);
+        let n = self.in_service() as u32;
+        self.peak_busy = self.peak_busy.max(n);
+        self.most_busy = self.most_busy.max(n);
+    }
+
+    /// A download across a WAN link ends or stops now: its connection (a
+    /// DP's) goes to the next download waiting.
+    pub(super) fn leave_remote(&mut self, now: SimTime) {
+        self.advance(now);
+        self.remote_active = (self.remote_active.checked_sub(1)).expect("a download across");
+        self.admit(now);
     }
 
     /// Its figures over the run, as server `name` of `role`.
@@ -692,7 +828,7 @@ impl Dp {
     /// the bytes sent up to now belong to this interval.
     pub(crate) fn sample(&mut self, now: SimTime, server: usize) -> LoadRow {
         self.advance(now);
-        let (queue, busy) = (self.waiting.len() as u32, self.active_len() as u32);
+        let (queue, busy) = (self.waiting.len() as u32, self.in_service() as u32);
         LoadRow {
             time: now,
             server,
@@ -723,15 +859,28 @@ impl Dp {
 }
 
 impl World<'_> {
-    /// Re-shares the bandwidth and moves the DP's one timer.
-    fn dp_reschedule(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
+    /// Starts the downloads across WAN links the DP gave a connection,
+    /// shares its bandwidth and its links' anew if downloads across them
+    /// are in progress or were, and moves the DP's one timer.
+    pub(super) fn dp_reschedule(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
         let d = self.servers.dp_mut(dp);
-        let next = d.share();
+        if d.remote_active > 0 || d.reserved > 0 {
+            let joined = d.take_joined();
+            self.downloads_cross(dp, joined, sched);
+        }
+        self.dp_timer(dp, sched);
+    }
+
+    /// Re-shares the bandwidth and moves the DP's one timer.
+    pub(super) fn dp_timer(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
+        let d = self.servers.dp_mut(dp);
+        // From the DP's own last update, which may be before now.
+        let next = d.reshare();
         if let Some(timer) = d.timer.take() {
             sched.cancel(timer);
         }
-        if let Some(next) = next {
-            d.timer = Some(sched.after(next, Event::DpTick(dp)));
+        if let Some(at) = next {
+            d.timer = Some(sched.at(at.max(sched.now()), Event::DpTick(dp)));
         }
     }
 
@@ -831,7 +980,8 @@ impl World<'_> {
 
     /// A fault ends: the DP is up again at full bandwidth.
     pub(crate) fn dp_restore(&mut self, dp: DpId, sched: &mut Scheduler<'_, Event>) {
-        self.servers.dp_mut(dp).down = false;
+        // Downloads across WAN links that asked while it was down start.
+        self.servers.dp_mut(dp).set_down(false, sched.now());
         self.dp_set_slowdown(dp, 1.0, sched);
     }
 }

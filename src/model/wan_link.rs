@@ -6,14 +6,25 @@
 //! limit), the transfers still waiting out the link's latency, and which
 //! updates each branch DP holds or has been sent (content is kept per
 //! update, so a deployment's content is on a DP once all its updates
-//! are). Two kinds of transfer cross a link: a client's download from a
-//! DP on the other side (its cohort's `crosses`), capped by the client's
-//! link; and the site server's copy of the updates of a deployment a DP
-//! in the location lacks, capped by the DP's `content_link`. The link is
-//! the only pipe such a download takes: it holds none of its DP's
-//! connections or bandwidth, and the DP counts its bytes when it ends.
-//! Nothing here draws a random number, and an estate without locations
-//! has no links: nothing here runs.
+//! are). Three kinds of transfer cross a link: a client's download from
+//! a DP on the other side (its cohort's `crosses`), capped by the
+//! client's link; its SUP's answer to a scan; and the site server's copy
+//! of the updates of a deployment a DP in the location lacks, capped by
+//! the DP's `content_link`.
+//!
+//! A download takes its DP as well as its link. Once the latency has
+//! passed it waits for one of the DP's connections in turn with the DP's
+//! own downloads; then it runs in its [`Group`], the downloads from that
+//! DP across that link, a pipe of its own whose bandwidth is the group's
+//! max-min fair share of the DP and the link. [`fill`] finds the shares
+//! by progressive filling over every DP and link that groups take, by
+//! class of flows (a link speed through one DP, or one DP and one link),
+//! and each DP and link leaves its own flows what its groups do not
+//! take: a change costs O(classes × (classes + resources)) plus O(log n)
+//! per pipe whose share moved, whatever the number of downloads. The
+//! group's bits count at its DP and link as they are sent. Nothing here
+//! draws a random number, and an estate without locations has no links:
+//! nothing here runs.
 
 use std::collections::BTreeMap;
 
@@ -112,10 +123,23 @@ struct Link {
     stalled: Vec<(SimTime, Pending)>,
 }
 
+/// The downloads across one link from one DP that hold one of its
+/// connections: a pipe whose bandwidth is the share the two-resource
+/// sharing gives them ([`World::reshare_across`]).
+struct Group {
+    pipe: Dp,
+    /// Its share of the link and of the DP, bps.
+    rate: u64,
+}
+
 /// Every WAN link of a run, and the content copied across them.
 #[derive(Default)]
 pub(crate) struct Links {
     links: Vec<Link>,
+    /// Per link and DP: the downloads from the DP across the link in
+    /// progress (while any are, and until the sharing has let their share
+    /// go).
+    groups: BTreeMap<(u16, u16), Group>,
     copies: Vec<Copy>,
     deployments: usize,
     /// Per DP and deployment: its content is on the DP (read only for
@@ -163,6 +187,7 @@ impl Links {
                     stalled: Vec::new(),
                 })
                 .collect(),
+            groups: BTreeMap::new(),
             copies: Vec::new(),
             deployments,
             on_dp: vec![false; estate.distribution_points.len() * deployments],
@@ -536,7 +561,7 @@ impl World<'_> {
         let Some(link) = self.cohort(c).location else {
             return;
         };
-        if self.link_stop(link, c, sched.now()).is_some() {
+        if self.link_stop(link, c, sched).is_some() {
             self.link_reschedule(link, sched);
         }
     }
@@ -560,33 +585,54 @@ impl World<'_> {
         c: ClientId,
         sched: &mut Scheduler<'_, Event>,
     ) -> Option<u64> {
-        let (left, _) = self.link_stop(link, c, sched.now())?;
+        let (left, _) = self.link_stop(link, c, sched)?;
         self.link_reschedule(link, sched);
         Some(left.div_ceil(8_000))
     }
 
-    /// Takes client `c`'s transfer off `link` (running or waiting out the
-    /// latency) and credits its DP with what it sent; returns the
-    /// millibits it still lacked, and what it was.
+    /// Takes client `c`'s transfer off `link` (running, waiting for its
+    /// DP's connection or waiting out the latency); returns the millibits
+    /// it still lacked, and what it was. Its DP and link have counted
+    /// the bits it sent as they went; the DP's next download waiting
+    /// for a connection takes its connection.
     fn link_stop(
         &mut self,
         link: LocationId,
         c: ClientId,
-        now: SimTime,
+        sched: &mut Scheduler<'_, Event>,
     ) -> Option<(u64, Transfer)> {
-        let l = &mut self.links.links[link.index()];
+        let now = sched.now();
+        let links = &mut self.links;
+        let l = &mut links.links[link.index()];
         let asked = l.transfers.remove(&c)?;
-        let left = match l.waiting(c) {
-            Some(key) => l.pending.remove(&key).expect("found").millibits,
-            None => l.pipe.stop(c, now).expect("a download on the link"),
-        };
-        if let Some(dp) = asked.dp {
-            // The client keeps whole bytes only and asks for the rest
-            // again, the byte it was receiving included: its DP counts the
-            // bytes it kept (the link, what crossed it).
-            let kept = asked.millibits - left.next_multiple_of(8_000);
-            self.servers.dp_mut(dp).relay(kept);
+        if let Some(key) = l.waiting(c) {
+            return Some((l.pending.remove(&key).expect("found").millibits, asked));
         }
+        let Some(dp) = asked.dp else {
+            return Some((l.pipe.stop(c, now).expect("a scan answer"), asked));
+        };
+        let group = links.groups.get_mut(&(link.0, dp.0));
+        let running = group.and_then(|g| {
+            let left = g.pipe.stop(c, now)?;
+            Some((left, g.pipe.take_sent(now)))
+        });
+        let d = self.servers.dp_mut(dp);
+        let left = match running {
+            Some((left, sent)) => {
+                // The client keeps whole bytes only and asks for the rest
+                // again, the byte it was receiving included: its DP counts
+                // the bytes it kept (the link, what crossed it).
+                l.pipe.relay(sent);
+                l.pipe.leave_remote(now);
+                d.relay(sent);
+                d.keep_whole_bytes(left);
+                d.leave_remote(now);
+                left
+            }
+            // Waiting for a connection, or failed with its DP.
+            None => d.stop(c, now).unwrap_or(asked.millibits),
+        };
+        self.dp_reschedule(dp, sched);
         Some((left, asked))
     }
 
@@ -597,9 +643,9 @@ impl World<'_> {
         &mut self,
         link: LocationId,
         c: ClientId,
-        now: SimTime,
+        sched: &mut Scheduler<'_, Event>,
     ) -> (ClientId, Option<u64>) {
-        let (left, asked) = self.link_stop(link, c, now).expect("asked");
+        let (left, asked) = self.link_stop(link, c, sched).expect("asked");
         (self.links.links[link.index()].pipe).count(asked.kind, 0, 0, 1);
         match asked.dp {
             Some(dp) => {
@@ -617,7 +663,6 @@ impl World<'_> {
         dp: DpId,
         sched: &mut Scheduler<'_, Event>,
     ) -> Vec<(ClientId, u64)> {
-        let now = sched.now();
         let mut failed = Vec::new();
         for link in 0..self.links.links.len() {
             let clients: Vec<ClientId> = (self.links.links[link].transfers.iter())
@@ -629,7 +674,7 @@ impl World<'_> {
             }
             let link = LocationId(link as u16);
             for c in clients {
-                let (c, left) = self.link_fail(link, c, now);
+                let (c, left) = self.link_fail(link, c, sched);
                 failed.push((c, left.expect("a download from the DP")));
             }
             self.link_reschedule(link, sched);
@@ -657,7 +702,7 @@ impl World<'_> {
             .copied()
             .collect();
         let failed: Vec<(ClientId, Option<u64>)> = (clients.into_iter())
-            .map(|c| self.link_fail(link, c, now))
+            .map(|c| self.link_fail(link, c, sched))
             .collect();
         let estate = self.estate;
         let links = &mut self.links;
@@ -814,13 +859,29 @@ impl World<'_> {
         l.timer = None;
         let mut done = Vec::new();
         l.pipe.finish(now, &mut done);
+        // Downloads across it that have everything, by DP.
+        let mut arrived = Vec::new();
+        let range = (link.0, 0)..=(link.0, u16::MAX);
+        for (&(_, dp), g) in links.groups.range_mut(range) {
+            let mut ended = Vec::new();
+            g.pipe.finish(now, &mut ended);
+            let sent = g.pipe.take_sent(now);
+            l.pipe.relay(sent);
+            arrived.push((DpId(dp), sent, ended));
+        }
         let mut paced = Vec::new();
         let mut freed = Vec::new();
+        let mut to_dps = Vec::new();
         while let Some(entry) = l.pending.first_entry() {
             if entry.key().0 > now {
                 break;
             }
             let mut p = entry.remove();
+            if let Some(dp) = l.transfers.get(&p.id).and_then(|t| t.dp) {
+                // A download: it asks its DP for a connection.
+                to_dps.push((dp, p));
+                continue;
+            }
             let sends = Links::copy_of(p.id).filter(|&k| links.copies[k].pushed);
             let dp_down =
                 Links::copy_of(p.id).is_some_and(|k| servers.dp(links.copies[k].dp).is_down());
@@ -855,9 +916,31 @@ impl World<'_> {
         for p in paced {
             self.copy_go(link, p, now, sched);
         }
+        for &(dp, sent, _) in &arrived {
+            self.servers.dp_mut(dp).relay(sent);
+        }
+        for (dp, p) in to_dps {
+            let d = self.servers.dp_mut(dp);
+            d.start_remote(p.id, link.0, p.millibits, p.cap, now);
+            self.dp_reschedule(dp, sched);
+        }
         self.link_reschedule(link, sched);
         for k in freed {
             self.copy_ended(k, sched);
+        }
+        for (dp, _, ended) in arrived {
+            for id in ended {
+                let l = &mut self.links.links[link.index()];
+                l.transfers.remove(&id).expect("asked");
+                l.pipe.count(Request::Download, 0, 1, 0);
+                l.pipe.leave_remote(now);
+                let d = self.servers.dp_mut(dp);
+                d.count(Request::Download, 0, 1, 0);
+                d.leave_remote(now);
+                self.dp_reschedule(dp, sched);
+                self.download_finished(id, sched);
+            }
+            self.link_reschedule(link, sched);
         }
         for id in done {
             match Links::copy_of(id) {
@@ -871,25 +954,39 @@ impl World<'_> {
                     let l = &mut self.links.links[link.index()];
                     let asked = l.transfers.remove(&id).expect("asked");
                     l.pipe.count(asked.kind, 0, 1, 0);
-                    match asked.dp {
-                        Some(dp) => {
-                            let dp = self.servers.dp_mut(dp);
-                            dp.relay(asked.millibits);
-                            dp.count(Request::Download, 0, 1, 0);
-                            self.download_finished(id, sched);
-                        }
-                        None => self.scan_answer_arrived(id, sched),
-                    }
+                    assert!(asked.dp.is_none(), "a download crosses in its group");
+                    self.scan_answer_arrived(id, sched);
                 }
             }
         }
     }
 
-    /// Re-shares the link and moves its one timer to its next event.
+    /// Shares the link anew, and its DPs too if downloads across it are in
+    /// progress or were; moves its one timer to its next event.
     fn link_reschedule(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
+        let l = &self.links.links[link.index()].pipe;
+        if l.remote_active() > 0 || l.reserved() > 0 {
+            self.reshare_across(&[link], sched);
+        } else {
+            self.link_timer(link, sched);
+        }
+    }
+
+    /// Re-shares the link and its download groups, and moves its one
+    /// timer to the next of their ends and of its transfers' starts.
+    fn link_timer(&mut self, link: LocationId, sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
+        let range = (link.0, 0)..=(link.0, u16::MAX);
+        let mut ends = None;
+        for g in self.links.groups.range_mut(range).map(|(_, g)| g) {
+            if let Some(at) = g.pipe.reshare() {
+                ends = Some(ends.map_or(at, |e: SimTime| e.min(at)));
+            }
+        }
         let l = &mut self.links.links[link.index()];
-        let ends = l.pipe.reshare();
+        if let Some(at) = l.pipe.reshare() {
+            ends = Some(ends.map_or(at, |e: SimTime| e.min(at)));
+        }
         let starts = l.pending.keys().next().map(|&(t, _)| t);
         let next = match (ends, starts) {
             (Some(a), Some(b)) => Some(a.min(b)),
@@ -1113,4 +1210,254 @@ fn pull_next(
         t += step;
     }
     None
+}
+
+/// One class of the two-resource sharing: `count` flows with link `cap`,
+/// through resource `a` (and `b`), of download group `group` if any.
+struct Class {
+    cap: u64,
+    count: u64,
+    a: usize,
+    b: Option<usize>,
+    group: Option<usize>,
+    rate: Option<u64>,
+}
+
+/// Max-min fair rates by progressive filling: every class's rate rises
+/// together; a class stops at its link, and every class through a
+/// resource stops when the resource is full (whole bits per second,
+/// rounded down). `capacity` is per resource; the classes' rates are
+/// filled in.
+fn fill(capacity: &[u64], classes: &mut [Class]) {
+    let mut used = vec![0u128; capacity.len()];
+    let mut flows = vec![0u64; capacity.len()];
+    for c in classes.iter() {
+        flows[c.a] += c.count;
+        if let Some(b) = c.b {
+            flows[b] += c.count;
+        }
+    }
+    let freeze = |c: &mut Class, rate: u64, used: &mut [u128], flows: &mut [u64]| {
+        c.rate = Some(rate);
+        for r in std::iter::once(c.a).chain(c.b) {
+            used[r] += u128::from(c.count) * u128::from(rate);
+            flows[r] -= c.count;
+        }
+    };
+    loop {
+        let Some(least) = (classes.iter())
+            .filter(|c| c.rate.is_none())
+            .map(|c| c.cap)
+            .min()
+        else {
+            return;
+        };
+        // The resource that fills first, and the level it fills at.
+        let (level, full) = (0..capacity.len())
+            .filter(|&r| flows[r] > 0)
+            .map(|r| {
+                let left = u128::from(capacity[r]).saturating_sub(used[r]);
+                ((left / u128::from(flows[r])) as u64, r)
+            })
+            .min()
+            .expect("a class is on a resource");
+        for c in classes.iter_mut().filter(|c| c.rate.is_none()) {
+            if least <= level {
+                if c.cap == least {
+                    freeze(c, least, &mut used, &mut flows);
+                }
+            } else if c.a == full || c.b == Some(full) {
+                freeze(c, level, &mut used, &mut flows);
+            }
+        }
+    }
+}
+
+impl World<'_> {
+    /// DP `dp` gave downloads across WAN links (`joined`: client, link,
+    /// millibits, its link) a connection each: they start on their links,
+    /// and the links and DPs are shared anew.
+    pub(super) fn downloads_cross(
+        &mut self,
+        dp: DpId,
+        joined: Vec<(ClientId, u16, u64, u64)>,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
+        let now = sched.now();
+        let mut started = Vec::new();
+        for (c, link, millibits, cap) in joined {
+            let g = (self.links.groups.entry((link, dp.0))).or_insert_with(|| Group {
+                pipe: Dp::new(0, u32::MAX),
+                rate: 0,
+            });
+            g.pipe.start(c, millibits, cap, now);
+            self.links.links[usize::from(link)].pipe.join_remote(now);
+            started.push(LocationId(link));
+        }
+        started.dedup();
+        self.reshare_across(&started, sched);
+    }
+
+    /// Shares every DP and link that downloads across links take (or took
+    /// until now) anew, by progressive filling over both resources: each
+    /// download group's share becomes its pipe's bandwidth, and its DP and
+    /// link leave their own flows the rest. The pipes whose shares moved,
+    /// and the links in `touched`, are re-shared and their timers moved.
+    fn reshare_across(&mut self, touched: &[LocationId], sched: &mut Scheduler<'_, Event>) {
+        let now = sched.now();
+        let mut dps: BTreeMap<u16, usize> = BTreeMap::new();
+        let mut links: BTreeMap<u16, usize> = BTreeMap::new();
+        let mut capacity = Vec::new();
+        let mut classes = Vec::new();
+        let keys: Vec<(u16, u16)> = self.links.groups.keys().copied().collect();
+        for (i, &(link, dp)) in keys.iter().enumerate() {
+            let pipe = &self.links.groups[&(link, dp)].pipe;
+            let mut resource = |ids: &mut BTreeMap<u16, usize>, id: u16, cap: u64| {
+                *ids.entry(id).or_insert_with(|| {
+                    capacity.push(cap);
+                    capacity.len() - 1
+                })
+            };
+            let a = resource(&mut dps, dp, self.servers.dp(DpId(dp)).full_capacity());
+            let l = &self.links.links[usize::from(link)].pipe;
+            let b = resource(&mut links, link, l.full_capacity());
+            for (&cap, &count) in pipe.caps() {
+                let (b, group, rate) = (Some(b), Some(i), None);
+                let count = u64::from(count);
+                (classes).push(Class {
+                    cap,
+                    count,
+                    a,
+                    b,
+                    group,
+                    rate,
+                });
+            }
+        }
+        let own = (dps.iter().map(|(&dp, &r)| (self.servers.dp(DpId(dp)), r))).chain(
+            links
+                .iter()
+                .map(|(&l, &r)| (&self.links.links[usize::from(l)].pipe, r)),
+        );
+        for (pipe, a) in own {
+            for (&cap, &count) in pipe.caps() {
+                let count = u64::from(count);
+                let (b, group, rate) = (None, None, None);
+                (classes).push(Class {
+                    cap,
+                    count,
+                    a,
+                    b,
+                    group,
+                    rate,
+                });
+            }
+        }
+        fill(&capacity, &mut classes);
+        let mut rates = vec![0u64; keys.len()];
+        for c in &classes {
+            if let Some(g) = c.group {
+                rates[g] += c.count * c.rate.expect("filled");
+            }
+        }
+        let mut reserved = vec![0u64; capacity.len()];
+        let mut moved_links: Vec<LocationId> = touched.to_vec();
+        for (&(link, dp), &rate) in keys.iter().zip(&rates) {
+            reserved[dps[&dp]] += rate;
+            reserved[links[&link]] += rate;
+            let g = self.links.groups.get_mut(&(link, dp)).expect("a group");
+            if g.rate != rate {
+                g.pipe.set_bandwidth(rate, now);
+                g.rate = rate;
+                moved_links.push(LocationId(link));
+            }
+        }
+        let mut moved_dps = Vec::new();
+        for (&dp, &r) in &dps {
+            let d = self.servers.dp_mut(DpId(dp));
+            if d.reserved() != reserved[r] {
+                d.set_reserved(reserved[r], now);
+                moved_dps.push(DpId(dp));
+            }
+        }
+        for (&link, &r) in &links {
+            let l = &mut self.links.links[usize::from(link)].pipe;
+            if l.reserved() != reserved[r] {
+                l.set_reserved(reserved[r], now);
+                moved_links.push(LocationId(link));
+            }
+        }
+        // Groups with nothing left in them go, their share let go above,
+        // once their DPs and links have counted what they sent.
+        for (link, dp) in keys {
+            let g = &self.links.groups[&(link, dp)];
+            if g.pipe.flows() > 0 || g.rate > 0 {
+                continue;
+            }
+            let mut g = self.links.groups.remove(&(link, dp)).expect("a group");
+            let sent = g.pipe.take_sent(now);
+            self.servers.dp_mut(DpId(dp)).relay(sent);
+            self.links.links[usize::from(link)].pipe.relay(sent);
+        }
+        moved_links.sort_unstable();
+        moved_links.dedup();
+        for dp in moved_dps {
+            self.dp_timer(dp, sched);
+        }
+        for link in moved_links {
+            self.link_timer(link, sched);
+        }
+    }
+
+    /// Hands the bits the downloads across links sent up to `now` on to
+    /// their DPs and links (before their load is sampled).
+    pub(crate) fn settle_links(&mut self, now: SimTime) {
+        let (groups, links) = (&mut self.links.groups, &mut self.links.links);
+        for (&(link, dp), g) in groups.iter_mut() {
+            let sent = g.pipe.take_sent(now);
+            self.servers.dp_mut(DpId(dp)).relay(sent);
+            links[usize::from(link)].pipe.relay(sent);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Class, fill};
+
+    fn class(cap: u64, count: u64, a: usize, b: Option<usize>) -> Class {
+        let (group, rate) = (None, None);
+        Class {
+            cap,
+            count,
+            a,
+            b,
+            group,
+            rate,
+        }
+    }
+
+    /// Progressive filling over a DP (0) and a link (1): three downloads
+    /// across the 30 bps link get 10 each there, and the DP's two own
+    /// downloads share the 70 left of its 100; with a 45 bps DP, the five
+    /// share it equally (9 each), the link having room; a download capped
+    /// at its client's 4 bps keeps to it, the others share the rest.
+    #[test]
+    fn fill_is_max_min_over_both_resources() {
+        let rates = |capacity: &[u64], mut classes: Vec<Class>| {
+            fill(capacity, &mut classes);
+            (classes.iter())
+                .map(|c| c.rate.expect("filled"))
+                .collect::<Vec<_>>()
+        };
+        let mix = || vec![class(1_000, 2, 0, None), class(1_000, 3, 0, Some(1))];
+        assert_eq!(rates(&[100, 30], mix()), [35, 10]);
+        assert_eq!(rates(&[45, 30], mix()), [9, 9]);
+        let capped = vec![
+            class(4, 1, 0, Some(1)),
+            class(1_000, 2, 0, Some(1)),
+            class(1_000, 1, 0, None),
+        ];
+        assert_eq!(rates(&[100, 30], capped), [4, 13, 70]);
+    }
 }

@@ -331,6 +331,9 @@ impl<'e> World<'e> {
                 reported,
             });
         }
+        // Downloads across WAN links count at their DPs and links as sent.
+        self.settle_links(now);
+        let recorder = &mut self.recorder;
         (self.servers).sample_load(now, &settled, &mut recorder.load);
         let first_link = self.servers.count();
         (self.links).sample_load(now, first_link, &mut recorder.load);
@@ -360,6 +363,7 @@ impl<'e> World<'e> {
         self.recorder.totals.updates_never_fit = self.updates_never_fit();
         let t = &mut self.recorder.totals;
         t.dp_bytes_saved = t.bytes_downloaded - t.bytes_from_dp + t.bytes_saved_by_express;
+        self.settle_links(estate.end());
         self.servers.close_dps(estate.end());
         self.links.close(estate.end());
         self.gateways.close(estate.end());

@@ -2067,3 +2067,78 @@ fn explain_says_which_sample_a_load_figure_is_for() {
     );
     assert!(!line.contains(" in progress at "), "{line}");
 }
+
+/// [`text`] with the hub's `bandwidth` and `max_connections` given.
+fn with_hub(n: u32, link: &str, hub: &str, connections: u32) -> Estate {
+    let text = text(n, link, "0s", false, "").replace(
+        r#"DistributionPoint(name: "hub")"#,
+        &format!(
+            r#"DistributionPoint(name: "hub", bandwidth: "{hub}", max_connections: {connections})"#
+        ),
+    );
+    estate_of(&text)
+}
+
+/// A DP slower than the WAN link its branch downloads cross binds them:
+/// a download across a link takes a share of its DP's bandwidth as its
+/// bytes go, so no 15-minute row of the 20 Mbps hub carries more than
+/// 20 Mbps × 900 s, though the branch's link is 100 Mbps; the branch's
+/// 200 × 100 MB and the site's 100 × 100 MB all come from the hub, so
+/// they take at least 300 × 100 MB × 8 ÷ 20 Mbps = 12,000 s from the
+/// first request to the last byte.
+#[test]
+fn a_slow_dp_binds_the_downloads_across_a_link() {
+    let (out, records) = traced(&with_hub(200, "100Mbps", "20Mbps", 500));
+    let hub = out.servers.iter().position(|s| s.name == "hub");
+    let rows: Vec<_> = (out.load.iter())
+        .filter(|r| Some(r.server) == hub)
+        .collect();
+    assert!(rows.iter().any(|r| r.bytes > 0));
+    for row in rows {
+        assert!(row.bytes * 8 <= 20_000_000 * 900, "{row:?}");
+    }
+    let branch = out
+        .servers
+        .iter()
+        .position(|s| s.role == ServerRole::WanLink);
+    for row in out.load.iter().filter(|r| Some(r.server) == branch) {
+        assert!(
+            row.bytes * 8 <= 20_000_000 * 900,
+            "a fifth of the link: {row:?}"
+        );
+    }
+    let hub = &out.servers[hub.expect("the hub")];
+    assert!(hub.peak_bps <= 20_000_000, "{} bps", hub.peak_bps);
+    assert_eq!(hub.bytes, 300 * 100 * MB, "the hub served both cohorts");
+    conserved(&out);
+    let requests = times(&records, 0, |e| {
+        matches!(e, TraceEvent::DownloadStart { .. })
+    });
+    let done = times(&records, 0, |e| {
+        matches!(e, TraceEvent::DownloadDone { .. })
+    });
+    assert_eq!((requests.len(), done.len()), (300, 300));
+    let span = done.iter().max().expect("done") - requests.iter().min().expect("asked");
+    let floor = 300 * 100 * MB * 8 * 1_000 / 20_000_000;
+    assert!(span >= floor, "{span} ms, the hub needs {floor}");
+    assert!(span <= floor + 3_600_000 + 600_000, "{span} ms");
+}
+
+/// A download across a link takes one of its DP's connections: with 10
+/// on a 20 Mbps hub, the hub never has more than 10 downloads in
+/// progress, its own and the branch's together, so the branch's link
+/// never carries more than 10; the others wait for one in turn.
+#[test]
+fn a_download_across_a_link_holds_a_connection_of_its_dp() {
+    let out = common::checked(&with_hub(200, "100Mbps", "20Mbps", 10));
+    let hub = out.servers.iter().position(|s| s.name == "hub");
+    let record = &out.servers[hub.expect("the hub")];
+    assert_eq!(record.peak_busy, 10);
+    assert!(record.peak_queue > 0, "downloads waited for a connection");
+    assert_eq!(record.bytes, 300 * 100 * MB);
+    for row in out.load.iter().filter(|r| Some(r.server) == hub) {
+        assert!(row.busy <= 10 && row.most_busy <= 10, "{row:?}");
+    }
+    assert!(link(&out).peak_busy <= 10, "the branch's share of them");
+    conserved(&out);
+}
