@@ -435,6 +435,41 @@ fn recurring(
     }
 }
 
+/// `path` (`cohorts[16].kind`) with each entry of a list that has a
+/// `name` (or an update's `id`) named after its index: `cohorts[16]
+/// (servers).kind`. `tree` is the scenario as JSON; what it does not hold
+/// is left as it is.
+fn named_path(path: &str, tree: &serde_json::Value) -> String {
+    let mut out = String::new();
+    let mut here = Some(tree);
+    let mut rest = path;
+    while !rest.is_empty() {
+        if let Some(after) = rest.strip_prefix('[') {
+            let Some((index, after)) = after.split_once(']') else {
+                out.push_str(rest);
+                break;
+            };
+            out.push_str(&rest[..index.len() + 2]);
+            here = index.parse::<usize>().ok().and_then(|i| here?.get(i));
+            let name = here.and_then(|v| v.get("name").or_else(|| v.get("id")));
+            if let Some(name) = name.and_then(serde_json::Value::as_str)
+                && !name.is_empty()
+                && !name.chars().any(unprintable)
+            {
+                out.push_str(&format!(" ({name})"));
+            }
+            rest = after;
+        } else {
+            let field = rest.strip_prefix('.').unwrap_or(rest);
+            let end = field.find(['.', '[']).unwrap_or(field.len());
+            out.push_str(&rest[..rest.len() - field.len() + end]);
+            here = here.and_then(|v| v.get(&field[..end]));
+            rest = &field[end..];
+        }
+    }
+    out
+}
+
 /// The resolved scenario's canonical text: what is hashed and written back.
 pub fn resolved_text(scenario: &Scenario) -> String {
     let config = ron::ser::PrettyConfig::new()
@@ -2151,6 +2186,12 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
     }
 
     if !ck.problems.is_empty() {
+        // Name the entries of named lists (`cohorts[16] (servers).kind`).
+        if let Ok(tree) = serde_json::to_value(&raw) {
+            for p in &mut ck.problems {
+                p.path = named_path(&p.path, &tree);
+            }
+        }
         return Err(ck.problems);
     }
 
@@ -2476,4 +2517,43 @@ pub(crate) fn unprintable(c: char) -> bool {
                 | '\u{E0001}'
                 | '\u{E0020}'..='\u{E007F}'
         )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::named_path;
+
+    #[test]
+    fn named_lists_give_their_entries_names() {
+        let tree = serde_json::json!({
+            "cohorts": [{"name": "desktops"}, {"name": "servers", "kind": "Server"}],
+            "servers": {"update_points": [{"name": "sup01"}]},
+            "updates": [{"id": "KB1"}],
+            "deployments": [{"name": "d", "updates": ["KB1"],
+                             "phases": [{"name": "pilot"}]}],
+            "sync": {"manual": ["2026-11-10T19:00:00+01:00"]},
+        });
+        let cases = [
+            ("cohorts[1].kind", "cohorts[1] (servers).kind"),
+            ("cohorts[1]", "cohorts[1] (servers)"),
+            (
+                "servers.update_points[0].scan_slots",
+                "servers.update_points[0] (sup01).scan_slots",
+            ),
+            ("updates[0].size", "updates[0] (KB1).size"),
+            ("deployments[0].updates[0]", "deployments[0] (d).updates[0]"),
+            (
+                "deployments[0].phases[0].name",
+                "deployments[0] (d).phases[0] (pilot).name",
+            ),
+            ("sync.manual[0]", "sync.manual[0]"),
+            ("cohorts[7].count", "cohorts[7].count"),
+            ("servers.management_points", "servers.management_points"),
+            ("name", "name"),
+            ("cohorts[].count", "cohorts[].count"),
+        ];
+        for (path, want) in cases {
+            assert_eq!(named_path(path, &tree), want, "{path}");
+        }
+    }
 }

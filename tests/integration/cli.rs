@@ -103,12 +103,12 @@ fn validate_reports_every_file() {
     let err = stderr(&out);
     assert!(err.contains("a.ron:4:5"), "{err}");
     assert!(
-        err.contains("cohorts[0].count: must be between 1 and 10000000, got 0"),
+        err.contains("cohorts[0] (always-on).count: must be between 1 and 10000000, got 0"),
         "{err}"
     );
     assert!(
         err.contains(
-            "deployments[0].targets[0]: unknown cohort 'laptops'; known: always-on, desktops"
+            "deployments[0] (cu).targets[0]: unknown cohort 'laptops'; known: always-on, desktops"
         ),
         "{err}"
     );

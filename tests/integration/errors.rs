@@ -178,7 +178,7 @@ const CASES: &[Case] = &[
         from: "applicability: 0.9,",
         to: "applicability: 90,",
         expect: &[
-            "updates[0].applicability: must be between 0 and 1, got 90",
+            "updates[0] (KB1).applicability: must be between 0 and 1, got 90",
             "write 0.9 for 90 %",
         ],
     },
@@ -186,14 +186,14 @@ const CASES: &[Case] = &[
         what: "out-of-range value: business hours backwards",
         from: "start: \"08:00\", end: \"17:00\"",
         to: "start: \"18:00\", end: \"17:00\"",
-        expect: &["cohorts[1].power: start (18:00) must be before end (17:00)"],
+        expect: &["cohorts[1] (desktops).power: start (18:00) must be before end (17:00)"],
     },
     Case {
         what: "out-of-range value: a maintenance window too short",
         from: "link: \"20Mbps\",",
         to: "link: \"20Mbps\", maintenance_windows: [MaintenanceWindow(recurrence: Daily, length: \"2m\")],",
         expect: &[
-            "cohorts[1].maintenance_windows[0].length: must be at least 5m and less than 24h",
+            "cohorts[1] (desktops).maintenance_windows[0].length: must be at least 5m and less than 24h",
             "got 2m",
         ],
     },
@@ -223,7 +223,7 @@ const CASES: &[Case] = &[
         from: "distribution_point: \"dp\"),\n        Cohort(name: \"desktops\"",
         to: "distribution_point: \"dp2\"),\n        Cohort(name: \"desktops\"",
         expect: &[
-            "cohorts[0].distribution_point: unknown distribution point 'dp2' (did you mean 'dp'?); known: dp",
+            "cohorts[0] (always-on).distribution_point: unknown distribution point 'dp2' (did you mean 'dp'?); known: dp",
         ],
     },
     Case {
@@ -237,7 +237,7 @@ const CASES: &[Case] = &[
         from: "targets: [\"always-on\",",
         to: "targets: [\"laptops\",",
         expect: &[
-            "deployments[0].targets[0]: unknown cohort 'laptops'; known: always-on, desktops",
+            "deployments[0] (cu).targets[0]: unknown cohort 'laptops'; known: always-on, desktops",
         ],
     },
     Case {
@@ -254,20 +254,20 @@ const CASES: &[Case] = &[
         what: "reference to an unknown update",
         from: "updates: [\"KB1\",",
         to: "updates: [\"KB3\",",
-        expect: &["deployments[0].updates[0]: unknown update 'KB3'; known: KB1, KB2"],
+        expect: &["deployments[0] (cu).updates[0]: unknown update 'KB3'; known: KB1, KB2"],
     },
     Case {
         what: "a deployment with nothing to target",
         from: "targets: [\"always-on\", \"desktops\"]",
         to: "targets: []",
-        expect: &["deployments[0].targets: must list at least one cohort"],
+        expect: &["deployments[0] (cu).targets: must list at least one cohort"],
     },
     Case {
         what: "deadline before the available time",
         from: "deadline: \"2026-11-12T20:00:00+01:00\"",
         to: "deadline: \"2026-11-10T09:00:00+01:00\"",
         expect: &[
-            "deployments[0].deadline: 2026-11-10T09:00:00+01:00 is before the available time 2026-11-10T10:00:00+01:00",
+            "deployments[0] (cu).deadline: 2026-11-10T09:00:00+01:00 is before the available time 2026-11-10T10:00:00+01:00",
             "a deadline must be at or after it",
         ],
     },
@@ -276,7 +276,7 @@ const CASES: &[Case] = &[
         from: "created: \"2026-11-10T10:00:00+01:00\",",
         to: "purpose: Available, created: \"2026-11-10T10:00:00+01:00\",",
         expect: &[
-            "deployments[0].deadline: an Available deployment has no deadline",
+            "deployments[0] (cu).deadline: an Available deployment has no deadline",
             "remove it or make the deployment Required",
         ],
     },
@@ -285,7 +285,7 @@ const CASES: &[Case] = &[
         from: "created: \"2026-11-10T10:00:00+01:00\"",
         to: "created: \"2026-10-10T10:00:00+01:00\"",
         expect: &[
-            "deployments[0].created: 2026-10-10T10:00:00+01:00 is before the start (2026-11-09T00:00:00+01:00)",
+            "deployments[0] (cu).created: 2026-10-10T10:00:00+01:00 is before the start (2026-11-09T00:00:00+01:00)",
             "it must be at or after it",
         ],
     },
@@ -294,7 +294,7 @@ const CASES: &[Case] = &[
         from: "count: 300, management_point",
         to: "count: 0, management_point",
         expect: &[
-            "cohorts[0].count: must be between 1 and 10000000, got 0",
+            "cohorts[0] (always-on).count: must be between 1 and 10000000, got 0",
             "remove the cohort if it has no clients",
         ],
     },
@@ -302,14 +302,14 @@ const CASES: &[Case] = &[
         what: "zero bandwidth",
         from: "link: \"20Mbps\"",
         to: "link: \"0Mbps\"",
-        expect: &["cohorts[1].link: must be at least 1kbps, got 0bps"],
+        expect: &["cohorts[1] (desktops).link: must be at least 1kbps, got 0bps"],
     },
     Case {
         what: "content shares of the same bytes over 1",
         from: "link: \"20Mbps\",",
         to: "link: \"20Mbps\", content_sources: ContentSources(branch_cache: 0.7, delivery_optimization: 0.5),",
         expect: &[
-            "cohorts[1].content_sources.delivery_optimization: branch_cache and delivery_optimization are shares of the same bytes and must add up to at most 1, got 0.7 + 0.5",
+            "cohorts[1] (desktops).content_sources.delivery_optimization: branch_cache and delivery_optimization are shares of the same bytes and must add up to at most 1, got 0.7 + 0.5",
         ],
     },
     Case {
@@ -317,7 +317,7 @@ const CASES: &[Case] = &[
         from: "size: \"400MB\"",
         to: "size: \"400MB\", express_size: \"1GB\"",
         expect: &[
-            "updates[0].express_size: must be between 1B and the update's size (400MB), got 1GB",
+            "updates[0] (KB1).express_size: must be between 1B and the update's size (400MB), got 1GB",
         ],
     },
     Case {
@@ -325,7 +325,7 @@ const CASES: &[Case] = &[
         from: "name: \"desktops\"",
         to: "name: \"always-on\"",
         expect: &[
-            "cohorts[1].name: 'always-on' is already used by cohorts[0]",
+            "cohorts[1] (always-on).name: 'always-on' is already used by cohorts[0]",
             "names must be unique, rename one of them",
         ],
     },
@@ -333,14 +333,14 @@ const CASES: &[Case] = &[
         what: "duplicate update ids",
         from: "id: \"KB2\"",
         to: "id: \"KB1\"",
-        expect: &["updates[1].id: 'KB1' is already used by updates[0]"],
+        expect: &["updates[1] (KB1).id: 'KB1' is already used by updates[0]"],
     },
     Case {
         what: "an update released after the deployment that uses it",
         from: "release: \"2026-11-10T08:00:00+01:00\"",
         to: "release: \"2026-11-11T08:00:00+01:00\"",
         expect: &[
-            "deployments[0].updates[0]: update 'KB1' is released at 2026-11-11T08:00:00+01:00 after the deployment is created at 2026-11-10T10:00:00+01:00",
+            "deployments[0] (cu).updates[0]: update 'KB1' is released at 2026-11-11T08:00:00+01:00 after the deployment is created at 2026-11-10T10:00:00+01:00",
             "create the deployment after the release, or release the update earlier",
         ],
     },
@@ -401,13 +401,15 @@ const CASES: &[Case] = &[
         what: "a WAN link slower than 1 kbps",
         from: "    cohorts: [",
         to: "    locations: [Location(name: \"leeds\", wan_link: WanLink(bandwidth: \"500bps\"))],\n    cohorts: [",
-        expect: &["locations[0].wan_link.bandwidth: must be between 1kbps and 100Gbps, got 500bps"],
+        expect: &[
+            "locations[0] (leeds).wan_link.bandwidth: must be between 1kbps and 100Gbps, got 500bps",
+        ],
     },
     Case {
         what: "a WAN link latency over 10 s",
         from: "    cohorts: [",
         to: "    locations: [Location(name: \"leeds\", wan_link: WanLink(bandwidth: \"10Mbps\", latency: \"1m\"))],\n    cohorts: [",
-        expect: &["locations[0].wan_link.latency: must be between 0s and 10s, got 1m"],
+        expect: &["locations[0] (leeds).wan_link.latency: must be between 0s and 10s, got 1m"],
     },
     Case {
         what: "a misspelled WAN link field",
@@ -422,7 +424,7 @@ const CASES: &[Case] = &[
         what: "a cohort in an unknown location",
         from: "distribution_point: \"dp\"),",
         to: "distribution_point: \"dp\", location: \"leeds\"),",
-        expect: &["cohorts[0].location: unknown location 'leeds'; known: none"],
+        expect: &["cohorts[0] (always-on).location: unknown location 'leeds'; known: none"],
     },
     Case {
         what: "a leap second",
@@ -673,7 +675,7 @@ fn a_deployment_over_a_petabyte_is_refused() {
     check_text(
         &text,
         "a deployment over 1 PB",
-        &["deployments[0].updates: must add up to at most 1PB, got 1001000450000000 bytes"],
+        &["deployments[0] (cu).updates: must add up to at most 1PB, got 1001000450000000 bytes"],
     );
 }
 
