@@ -284,33 +284,33 @@ fn rule_errors_name_the_field() {
             text(
                 r#"AutomaticDeploymentRule(name: "r", classifications: [FeatureUpgrade], targets: ["clients"])"#,
             ),
-            "automatic_deployment_rules[0].classifications[0]: a software update group cannot hold a feature update",
+            "automatic_deployment_rules[0] (r).classifications[0]: a software update group cannot hold a feature update",
         ),
         (
             text(
                 r#"AutomaticDeploymentRule(name: "r", released_within: "10m", targets: ["clients"])"#,
             ),
-            "automatic_deployment_rules[0].released_within: must be between 1h",
+            "automatic_deployment_rules[0] (r).released_within: must be between 1h",
         ),
         (
             text(
                 r#"AutomaticDeploymentRule(name: "r", run: Schedule(first: "2026-11-09T00:00:00Z", every: "30m"), targets: ["clients"], group: ExistingGroup)"#,
             ),
-            "automatic_deployment_rules[0].run.every: must be between 1h",
+            "automatic_deployment_rules[0] (r).run.every: must be between 1h",
         ),
         (
             text(
                 r#"AutomaticDeploymentRule(name: "r", run: Schedule(first: "2026-11-09T00:00:00Z", every: "1h"), targets: ["clients"])"#,
             ),
-            "automatic_deployment_rules[0].group: a rule that makes a new group each run may run at most 60 times",
+            "automatic_deployment_rules[0] (r).group: a rule that makes a new group each run may run at most 60 times",
         ),
         (
             text(r#"AutomaticDeploymentRule(name: "r", targets: ["nobody"])"#),
-            "automatic_deployment_rules[0].targets[0]: unknown cohort 'nobody'",
+            "automatic_deployment_rules[0] (r).targets[0]: unknown cohort 'nobody'",
         ),
         (
             text(r#"AutomaticDeploymentRule(name: "r", targets: [])"#),
-            "automatic_deployment_rules[0].targets: must list at least one cohort",
+            "automatic_deployment_rules[0] (r).targets: must list at least one cohort",
         ),
         (
             text(r#"AutomaticDeploymentRule(name: "r", targets: ["clients"], deadline: "1d")"#),

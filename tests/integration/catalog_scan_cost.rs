@@ -273,7 +273,7 @@ fn a_susdb_is_shared_within_one_site() {
     let msg = err.to_string();
     assert!(
         msg.contains(
-            "servers.update_points[1].susdb: 'susdb' is the WSUS database of 'sup-eu', at \
+            "servers.update_points[1] (sup-us).susdb: 'susdb' is the WSUS database of 'sup-eu', at \
              another site: only update points of one site share a database"
         ),
         "{msg}"
@@ -328,7 +328,9 @@ fn scan_answers_send_their_metadata() {
     );
     let msg = common::build_error(&text);
     assert!(
-        msg.contains("servers.update_points[0].full_scan_size: must be from 0B to 10GB, got 20GB"),
+        msg.contains(
+            "servers.update_points[0] (sup).full_scan_size: must be from 0B to 10GB, got 20GB"
+        ),
         "{msg}"
     );
 }

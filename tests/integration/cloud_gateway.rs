@@ -175,18 +175,18 @@ fn gateway_errors_name_the_field() {
     let cases = [
         (
             text(10, 0, "AlwaysOn", 0),
-            "servers.cloud_management_gateways[0].vm_instances: must be between 1 and 16",
+            "servers.cloud_management_gateways[0] (cmg).vm_instances: must be between 1 and 16",
         ),
         (
             text(10, 0, "AlwaysOn", 17),
-            "servers.cloud_management_gateways[0].vm_instances: must be between 1 and 16",
+            "servers.cloud_management_gateways[0] (cmg).vm_instances: must be between 1 and 16",
         ),
         (
             base.replace(
                 r#"cloud_management_gateway: "cmg""#,
                 r#"cloud_management_gateway: "cgm""#,
             ),
-            "cohorts[0].cloud_management_gateway: unknown cloud management gateway 'cgm'",
+            "cohorts[0] (remote).cloud_management_gateway: unknown cloud management gateway 'cgm'",
         ),
         (
             base.replace(
@@ -197,7 +197,7 @@ fn gateway_errors_name_the_field() {
                 r#"cloud_management_gateway: "cmg""#,
                 r#"cloud_management_gateway: "mp""#,
             ),
-            "servers.cloud_management_gateways[0].name: name 'mp' is used by two roles",
+            "servers.cloud_management_gateways[0] (mp).name: name 'mp' is used by two roles",
         ),
         (
             base.replace("vm_instances: 1)", "vm_instances: 1, vm_size: Huge)"),
@@ -208,11 +208,11 @@ fn gateway_errors_name_the_field() {
                 r#"cloud_management_gateway: "cmg""#,
                 r#"cloud_management_gateway: "cmg", distribution_point: "dp""#,
             ),
-            "cohorts[0].distribution_point: a cohort behind a cloud management gateway downloads software updates from Microsoft Update",
+            "cohorts[0] (remote).distribution_point: a cohort behind a cloud management gateway downloads software updates from Microsoft Update",
         ),
         (
             base.replace(r#", cloud_management_gateway: "cmg""#, ""),
-            "cohorts[0].distribution_point: needed on the intranet",
+            "cohorts[0] (remote).distribution_point: needed on the intranet",
         ),
         (
             base.replace("vm_instances: 1)", "vm_instances: 1, connections: 5)"),

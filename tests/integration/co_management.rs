@@ -139,7 +139,7 @@ fn bad_co_managed_share_names_the_field() {
         }
     };
     let e = error("co_managed: 40.0,");
-    assert!(e.contains("cohorts[0].co_managed"), "{e}");
+    assert!(e.contains("cohorts[0] (all).co_managed"), "{e}");
     assert!(e.contains("0.4"), "a share, not a percentage: {e}");
     // The share as written, not a float's binary expansion.
     let e = error("co_managed: 1.1,");

@@ -389,32 +389,32 @@ fn content_settings_are_checked() {
         (
             "content_sources: ContentSources(peer_cache: 1.5),",
             "",
-            "cohorts[0].content_sources.peer_cache: must be between 0 and 1, got 1.5",
+            "cohorts[0] (all).content_sources.peer_cache: must be between 0 and 1, got 1.5",
         ),
         (
             "content_sources: ContentSources(express: 50),",
             "",
-            "cohorts[0].content_sources.express: must be between 0 and 1",
+            "cohorts[0] (all).content_sources.express: must be between 0 and 1",
         ),
         (
             "content_sources: ContentSources(branch_cache: 0.6, delivery_optimization: 0.6),",
             "",
-            "cohorts[0].content_sources.delivery_optimization: branch_cache and delivery_optimization",
+            "cohorts[0] (all).content_sources.delivery_optimization: branch_cache and delivery_optimization",
         ),
         (
             r#"content_sources: ContentSources(peer_link: "10bps"),"#,
             "",
-            "cohorts[0].content_sources.peer_link: must be at least 1kbps",
+            "cohorts[0] (all).content_sources.peer_link: must be at least 1kbps",
         ),
         (
             "",
             r#"express_size: "200MB","#,
-            "updates[0].express_size: must be between 1B and the update's size (100MB)",
+            "updates[0] (KB1).express_size: must be between 1B and the update's size (100MB)",
         ),
         (
             r#"content_sources: ContentSources(cache_size: "10KB"),"#,
             "",
-            "cohorts[0].content_sources.cache_size: must be at least 1MB, got 10KB",
+            "cohorts[0] (all).content_sources.cache_size: must be at least 1MB, got 10KB",
         ),
         (
             "content_sources: ContentSources(peer_cash: 0.5),",
@@ -442,7 +442,7 @@ fn content_settings_are_checked() {
             r#"link: "1bps", content_sources: ContentSources(peer_cache: 0.5),"#,
             ""
         ),
-        "bad.ron: 1 problem\n  cohorts[0].link: must be at least 1kbps, got 1bps"
+        "bad.ron: 1 problem\n  cohorts[0] (all).link: must be at least 1kbps, got 1bps"
     );
 }
 

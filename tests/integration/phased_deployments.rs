@@ -250,18 +250,19 @@ fn bad_phases_name_their_field_and_the_range() {
     };
     let e = problems(r#"Phase(name: "broad", targets: ["broad"], success_percent: 0)"#);
     assert!(
-        e.contains("deployments[0].phases[0].success_percent")
+        e.contains("deployments[0] (pilot).phases[0] (broad).success_percent")
             && e.contains("between 1 and 100, got 0"),
         "{e}"
     );
     let e = problems(r#"Phase(name: "pilot", targets: ["broad"])"#);
     assert!(
-        e.contains("deployments[0].phases[0].name") && e.contains("already used by deployments[0]"),
+        e.contains("deployments[0] (pilot).phases[0] (pilot).name")
+            && e.contains("already used by deployments[0]"),
         "{e}"
     );
     let e = problems(r#"Phase(name: "broad", targets: ["broad"], begin: AfterSuccess("400d"))"#);
     assert!(
-        e.contains("deployments[0].phases[0].begin") && e.contains("between"),
+        e.contains("deployments[0] (pilot).phases[0] (broad).begin") && e.contains("between"),
         "{e}"
     );
     let e = problems(
@@ -270,7 +271,7 @@ fn bad_phases_name_their_field_and_the_range() {
     assert!(e.contains("before the phased deployment is created"), "{e}");
     let e = problems(r#"Phase(name: "broad", targets: ["brod"])"#);
     assert!(
-        e.contains("phases[0].targets[0]") && e.contains("unknown cohort 'brod'"),
+        e.contains("phases[0] (broad).targets[0]") && e.contains("unknown cohort 'brod'"),
         "{e}"
     );
     let e = problems(r#"Phase(name: "broad", targets: ["broad"], wait: "1d")"#);
@@ -371,15 +372,15 @@ fn gradual_and_device_settings_are_checked() {
     let cases = [
         (
             r#"Phase(name: "broad", targets: ["broad"], gradually_over: "31d")"#,
-            "deployments[0].phases[0].gradually_over: must be between 0s and 30d, got 31d",
+            "deployments[0] (pilot).phases[0] (broad).gradually_over: must be between 0s and 30d, got 31d",
         ),
         (
             r#"Phase(name: "broad", targets: ["broad"], success_devices: 401)"#,
-            "deployments[0].phases[0].success_devices: must be from 1 to 400 (the clients the phase before it targets), got 401",
+            "deployments[0] (pilot).phases[0] (broad).success_devices: must be from 1 to 400 (the clients the phase before it targets), got 401",
         ),
         (
             r#"Phase(name: "broad", targets: ["broad"], success_devices: 0)"#,
-            "deployments[0].phases[0].success_devices: must be from 1 to 400",
+            "deployments[0] (pilot).phases[0] (broad).success_devices: must be from 1 to 400",
         ),
     ];
     for (phase, expected) in cases {
@@ -389,7 +390,7 @@ fn gradual_and_device_settings_are_checked() {
     let unphased = text("").replace("phases: []),", r#"phases: [], gradually_over: "2d"),"#);
     let msg = common::build_error(&unphased);
     assert!(
-        msg.contains("deployments[0].gradually_over: only a phased deployment makes its software available gradually"),
+        msg.contains("deployments[0] (pilot).gradually_over: only a phased deployment makes its software available gradually"),
         "{msg}"
     );
 }
@@ -618,19 +619,19 @@ fn suspensions_are_checked() {
     let cases = [
         (
             r#"Suspension(at: "2026-11-10T09:00:00Z")"#,
-            "deployments[0].suspensions[0].at: 2026-11-10T09:00:00Z is before the phased deployment is created",
+            "deployments[0] (pilot).suspensions[0].at: 2026-11-10T09:00:00Z is before the phased deployment is created",
         ),
         (
             r#"Suspension(at: "2026-11-11T09:00:00Z", resume: "2026-11-11T09:00:00Z")"#,
-            "deployments[0].suspensions[0].resume: 2026-11-11T09:00:00Z is not after the suspension",
+            "deployments[0] (pilot).suspensions[0].resume: 2026-11-11T09:00:00Z is not after the suspension",
         ),
         (
             r#"Suspension(at: "2026-11-11T09:00:00Z"), Suspension(at: "2026-11-12T09:00:00Z")"#,
-            "deployments[0].suspensions[0].resume: only the last suspension may last to the end",
+            "deployments[0] (pilot).suspensions[0].resume: only the last suspension may last to the end",
         ),
         (
             r#"Suspension(at: "2026-11-11T09:00:00Z", resume: "2026-11-13T09:00:00Z"), Suspension(at: "2026-11-12T09:00:00Z")"#,
-            "deployments[0].suspensions[1].at: 2026-11-12T09:00:00Z is before the resume before it",
+            "deployments[0] (pilot).suspensions[1].at: 2026-11-12T09:00:00Z is before the resume before it",
         ),
         (
             r#"Suspension(at: "2026-11-11T09:00:00Z", until: "2026-11-13T09:00:00Z")"#,
@@ -649,7 +650,7 @@ fn suspensions_are_checked() {
     let msg = common::build_error(&unphased);
     assert!(
         msg.contains(
-            "deployments[0].suspensions: only a phased deployment is suspended and resumed"
+            "deployments[0] (pilot).suspensions: only a phased deployment is suspended and resumed"
         ),
         "{msg}"
     );

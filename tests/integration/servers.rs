@@ -536,15 +536,15 @@ fn fallback_management_point_errors_name_the_field() {
     for (fallbacks, want) in [
         (
             r#"fallback_management_points: ["mp3"],"#,
-            "cohorts[0].fallback_management_points[0]: unknown management point 'mp3'",
+            "cohorts[0] (all).fallback_management_points[0]: unknown management point 'mp3'",
         ),
         (
             r#"fallback_management_points: ["mp2", "mp2"],"#,
-            "cohorts[0].fallback_management_points[1]: management point 'mp2' is already in the list",
+            "cohorts[0] (all).fallback_management_points[1]: management point 'mp2' is already in the list",
         ),
         (
             r#"fallback_management_points: ["mp"],"#,
-            "cohorts[0].fallback_management_points[0]: management point 'mp' is already in the list",
+            "cohorts[0] (all).fallback_management_points[0]: management point 'mp' is already in the list",
         ),
     ] {
         let err = common::build_error(&text(fallbacks));

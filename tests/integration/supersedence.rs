@@ -131,19 +131,19 @@ fn supersedence_errors_name_the_field() {
     let cases = [
         (
             text(r#""KB-X""#),
-            "updates[1].supersedes[0]: unknown update 'KB-X'",
+            "updates[1] (KB-NOV).supersedes[0]: unknown update 'KB-X'",
         ),
         (
             text(r#""KB-NOV""#),
-            "updates[1].supersedes[0]: update 'KB-NOV' cannot supersede itself",
+            "updates[1] (KB-NOV).supersedes[0]: update 'KB-NOV' cannot supersede itself",
         ),
         (
             text(r#""KB-OCT", "KB-OCT""#),
-            "updates[1].supersedes[1]: update 'KB-OCT' is listed twice",
+            "updates[1] (KB-NOV).supersedes[1]: update 'KB-OCT' is listed twice",
         ),
         (
             older,
-            "updates[0].supersedes[0]: update 'KB-NOV' is released after 'KB-OCT'",
+            "updates[0] (KB-OCT).supersedes[0]: update 'KB-NOV' is released after 'KB-OCT'",
         ),
         (
             text(r#""KB-OCT""#).replace("supersedes:", "supersedez:"),
@@ -244,7 +244,7 @@ fn an_update_group_deployed_twice_is_its_updates() {
     for (bad, want) in [
         (
             grouped.replace(r#"group: "2026-11""#, r#"group: "2026-12""#),
-            "deployments[1].group: unknown update group '2026-12'",
+            "deployments[1] (nov).group: unknown update group '2026-12'",
         ),
         (
             grouped.replacen(
@@ -252,18 +252,18 @@ fn an_update_group_deployed_twice_is_its_updates() {
                 r#"group: "2026-11", updates: ["KB-NOV"]"#,
                 1,
             ),
-            "deployments[1].group: give either `updates` or `group`, not both",
+            "deployments[1] (nov).group: give either `updates` or `group`, not both",
         ),
         (
             grouped.replace(r#"updates: ["KB-NOV"])"#, "updates: [])"),
-            "update_groups[0].updates: must list at least one update",
+            "update_groups[0] (2026-11).updates: must list at least one update",
         ),
         (
             grouped.replace(
                 r#"release: "2026-11-10T18:00:00Z","#,
                 r#"release: "2026-11-10T18:00:00Z", classification: FeatureUpgrade,"#,
             ),
-            "update_groups[0].updates[0]: update 'KB-NOV' is a feature update",
+            "update_groups[0] (2026-11).updates[0]: update 'KB-NOV' is a feature update",
         ),
         (
             // A group's updates are held to the release date as listed ones.
@@ -271,7 +271,7 @@ fn an_update_group_deployed_twice_is_its_updates() {
                 r#"release: "2026-11-10T18:00:00Z","#,
                 r#"release: "2026-11-13T18:00:00Z","#,
             ),
-            "].group: update 'KB-NOV' is released at 2026-11-13T18:00:00Z after the deployment is created",
+            ").group: update 'KB-NOV' is released at 2026-11-13T18:00:00Z after the deployment is created",
         ),
     ] {
         let err = patchsim::scenario::parse(&bad, "test.ron")

@@ -343,7 +343,7 @@ fn a_cohort_cannot_cross_two_links() {
     let err = patchsim::scenario::build(raw, "t.ron").expect_err("refused");
     let msg = err.to_string();
     assert!(
-        msg.contains("cohorts[1].location: the cohort is in location 'york' but its distribution point 'branch-dp' is in location 'branch'; a download crosses at most one WAN link"),
+        msg.contains("cohorts[1] (branch).location: the cohort is in location 'york' but its distribution point 'branch-dp' is in location 'branch'; a download crosses at most one WAN link"),
         "{msg}"
     );
 }
@@ -656,12 +656,12 @@ fn fallback_settings_are_checked() {
         r#"DistributionPoint(name: "branch-dp", location: "branch", default_boundary_group: true)"#,
     ));
     assert!(
-        e.contains("servers.distribution_points[1].default_boundary_group: only a DP at the site can be in the site's default boundary group"),
+        e.contains("servers.distribution_points[1] (branch-dp).default_boundary_group: only a DP at the site can be in the site's default boundary group"),
         "{e}"
     );
     let e = common::build_error(&branch_dp_down(10, Some(r#"Some("31d")"#)));
     assert!(
-        e.contains("locations[0].dp_fallback: must be between 0s and 30d, got 31d"),
+        e.contains("locations[0] (branch).dp_fallback: must be between 0s and 30d, got 31d"),
         "{e}"
     );
 }
@@ -930,35 +930,35 @@ fn copy_settings_are_checked() {
     let cases = [
         (
             with(r#", rate_limit: PulseMode(block: "64KB", delay: "1s")"#, ""),
-            "servers.distribution_points[1].location: `rate_limit` and `copy_schedule` are for a DP in a location",
+            "servers.distribution_points[1] (branch-dp).location: `rate_limit` and `copy_schedule` are for a DP in a location",
         ),
         (
             with(
                 r#", location: "branch", rate_limit: Hourly([HourlyLimit(from: 18, to: 8, percent: 50)])"#,
                 "",
             ),
-            "servers.distribution_points[1].rate_limit[0]: hours must run from `from` (0–23) to a later `to` (1–24), got 18 to 8",
+            "servers.distribution_points[1] (branch-dp).rate_limit[0]: hours must run from `from` (0–23) to a later `to` (1–24), got 18 to 8",
         ),
         (
             with(
                 r#", location: "branch", rate_limit: Hourly([HourlyLimit(from: 8, to: 18, percent: 0)])"#,
                 "",
             ),
-            "servers.distribution_points[1].rate_limit[0].percent: must be from 1 to 100, got 0",
+            "servers.distribution_points[1] (branch-dp).rate_limit[0].percent: must be from 1 to 100, got 0",
         ),
         (
             with(
                 r#", location: "branch", rate_limit: PulseMode(block: "300KB", delay: "1s")"#,
                 "",
             ),
-            "servers.distribution_points[1].rate_limit.block: must be from 1KB to 256KB, got 300KB",
+            "servers.distribution_points[1] (branch-dp).rate_limit.block: must be from 1KB to 256KB, got 300KB",
         ),
         (
             with(
                 r#", location: "branch", copy_schedule: [CopyHours(days: [], from: 8, to: 25)]"#,
                 "",
             ),
-            "servers.distribution_points[1].copy_schedule[0].days: name at least one day",
+            "servers.distribution_points[1] (branch-dp).copy_schedule[0].days: name at least one day",
         ),
     ];
     for (text, message) in cases {
@@ -1099,19 +1099,19 @@ fn a_pull_dp_downloads_from_its_source() {
     for (dp, expected) in [
         (
             r#", pull_from: ["hub"], rate_limit: PulseMode(block: "64KB", delay: "1s")"#,
-            "servers.distribution_points[1].pull_from: a pull-distribution point uses no `copy_schedule` or `rate_limit`",
+            "servers.distribution_points[1] (branch-dp).pull_from: a pull-distribution point uses no `copy_schedule` or `rate_limit`",
         ),
         (
             r#", pull_from: ["branch-dp"]"#,
-            "servers.distribution_points[1].pull_from[0]: 'branch-dp' is not a DP at the site",
+            "servers.distribution_points[1] (branch-dp).pull_from[0]: 'branch-dp' is not a DP at the site",
         ),
         (
             r#", pull_from: ["hub", "hub"]"#,
-            "servers.distribution_points[1].pull_from[1]: 'hub' is already in the list",
+            "servers.distribution_points[1] (branch-dp).pull_from[1]: 'hub' is already in the list",
         ),
         (
             r#", pull_from: ["nowhere"]"#,
-            "servers.distribution_points[1].pull_from[0]",
+            "servers.distribution_points[1] (branch-dp).pull_from[0]",
         ),
     ] {
         let msg = common::build_error(&text_with_dp("2Mbps", dp));
@@ -1123,7 +1123,7 @@ fn a_pull_dp_downloads_from_its_source() {
     );
     let msg = common::build_error(&at_site);
     assert!(
-        msg.contains("servers.distribution_points[0].pull_from: only a DP in a location is a pull-distribution point here"),
+        msg.contains("servers.distribution_points[0] (hub).pull_from: only a DP in a location is a pull-distribution point here"),
         "{msg}"
     );
 }
@@ -1544,7 +1544,7 @@ fn prestaged_settings_are_checked() {
     ));
     assert!(
         at_site.contains(
-            "servers.distribution_points[0].prestaged: prestaged content is for a DP in a location"
+            "servers.distribution_points[0] (hub).prestaged: prestaged content is for a DP in a location"
         ),
         "{at_site}"
     );
@@ -1555,7 +1555,7 @@ fn prestaged_settings_are_checked() {
         let e = common::build_error(&text_with_dp("2Mbps", extra));
         assert!(
             e.contains(
-                "servers.distribution_points[1].prestaged: a DP with prestaged content is sent none"
+                "servers.distribution_points[1] (branch-dp).prestaged: a DP with prestaged content is sent none"
             ),
             "{extra}: {e}"
         );

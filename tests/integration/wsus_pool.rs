@@ -194,11 +194,11 @@ fn pool_settings_are_checked() {
     let cases = [
         (
             r#"WsusPool(cache: "1GB", full_scan: "10MB", restart: "0s")"#,
-            "servers.update_points[0].wsus_pool.restart: must be between 1s and 1h, got 0s",
+            "servers.update_points[0] (sup).wsus_pool.restart: must be between 1s and 1h, got 0s",
         ),
         (
             r#"WsusPool(cache: "2TB", full_scan: "10MB", restart: "1m")"#,
-            "servers.update_points[0].wsus_pool.cache: must be from 0B to 1TB, got 2TB",
+            "servers.update_points[0] (sup).wsus_pool.cache: must be from 0B to 1TB, got 2TB",
         ),
         (
             r#"WsusPool(full_scan: "10MB", restart: "1m")"#,
