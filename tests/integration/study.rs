@@ -34,7 +34,7 @@ fn params(sets: &[&str]) -> Vec<Param> {
 const POLL: &str = "client_settings.policy_polling_interval=30m,120m";
 
 /// Runs a study (or one shard) through the library, as `patchsim sweep` does.
-fn sweep(
+pub(super) fn sweep(
     file: &Path,
     sets: &[&str],
     replications: u32,

@@ -8,7 +8,8 @@ use crate::common::patchsim;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use patchsim::study::{self, Param, Shard};
+use super::study::sweep;
+use patchsim::study::{self, Shard};
 
 /// 220 always-on clients over four days: 100 at the site, 60 in york
 /// behind a 10 Mbps link with a DP of their own, 60 in hull downloading
@@ -58,22 +59,6 @@ const ONE: &str = r#"
                    created: "2026-11-10T10:00:00+01:00", deadline: "2026-11-10T12:00:00+01:00"),"#;
 
 const HULL: &str = "locations[hull].wan_link.bandwidth=2Mbps,32Mbps";
-
-fn sweep(
-    file: &Path,
-    sets: &[&str],
-    replications: u32,
-    jobs: usize,
-    shard: Option<Shard>,
-    out: &Path,
-) {
-    let params: Vec<Param> = (sets.iter())
-        .map(|s| s.parse().expect("valid --set"))
-        .collect();
-    let plan = study::plan(file, params, replications).unwrap_or_else(|e| panic!("{e}"));
-    let result = study::run(&plan, shard, jobs, &|| {});
-    study::write(out, &result).unwrap_or_else(|e| panic!("{e}"));
-}
 
 /// `runs.csv` as rows of named cells.
 fn runs(dir: &Path) -> (Vec<String>, Vec<BTreeMap<String, String>>) {
