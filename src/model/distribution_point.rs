@@ -729,9 +729,10 @@ impl Dp {
         &self.caps
     }
 
-    /// Its own active flows.
-    pub(super) fn flows(&self) -> usize {
-        self.active_len()
+    /// Whether it has active flows of its own.
+    pub(super) fn has_flows(&self) -> bool {
+        debug_assert_eq!(self.caps.is_empty(), self.active_len() == 0);
+        !self.caps.is_empty()
     }
 
     /// The bandwidth given to downloads across WAN links, bps.

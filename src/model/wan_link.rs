@@ -26,7 +26,8 @@
 //! draws a random number, and an estate without locations has no links:
 //! nothing here runs.
 
-use std::collections::BTreeMap;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
 
 use super::boundary_groups::Fallbacks;
 use super::distribution_point::Dp;
@@ -140,6 +141,8 @@ pub(crate) struct Links {
     /// progress (while any are, and until the sharing has let their share
     /// go).
     groups: BTreeMap<(u16, u16), Group>,
+    /// The buffers of the sharing across links.
+    sharing: Sharing,
     copies: Vec<Copy>,
     deployments: usize,
     /// Per DP and deployment: its content is on the DP (read only for
@@ -188,6 +191,7 @@ impl Links {
                 })
                 .collect(),
             groups: BTreeMap::new(),
+            sharing: Sharing::default(),
             copies: Vec::new(),
             deployments,
             on_dp: vec![false; estate.distribution_points.len() * deployments],
@@ -1228,48 +1232,191 @@ struct Class {
 /// resource stops when the resource is full (whole bits per second,
 /// rounded down). `capacity` is per resource; the classes' rates are
 /// filled in.
-fn fill(capacity: &[u64], classes: &mut [Class]) {
-    let mut used = vec![0u128; capacity.len()];
-    let mut flows = vec![0u64; capacity.len()];
-    for c in classes.iter() {
-        flows[c.a] += c.count;
-        if let Some(b) = c.b {
-            flows[b] += c.count;
-        }
-    }
-    let freeze = |c: &mut Class, rate: u64, used: &mut [u128], flows: &mut [u64]| {
-        c.rate = Some(rate);
-        for r in std::iter::once(c.a).chain(c.b) {
-            used[r] += u128::from(c.count) * u128::from(rate);
-            flows[r] -= c.count;
-        }
-    };
+///
+/// Each step either stops the classes of the least link cap still rising
+/// or fills the resource whose level is lowest (the lowest-numbered one
+/// among equals). The classes are visited in order of cap and the
+/// resources' levels kept in a heap, each pushed anew when a class on it
+/// stops, so a sharing costs O(c log c) for c classes, not O(c²).
+fn fill(capacity: &[u64], classes: &mut [Class], water: &mut Water) {
+    water.reset(capacity, classes);
+    let mut next = 0;
     loop {
-        let Some(least) = (classes.iter())
-            .filter(|c| c.rate.is_none())
-            .map(|c| c.cap)
-            .min()
-        else {
+        let by_cap = &water.by_cap;
+        while next < by_cap.len() && classes[by_cap[next]].rate.is_some() {
+            next += 1;
+        }
+        let Some(&first) = by_cap.get(next) else {
             return;
         };
-        // The resource that fills first, and the level it fills at.
-        let (level, full) = (0..capacity.len())
-            .filter(|&r| flows[r] > 0)
-            .map(|r| {
-                let left = u128::from(capacity[r]).saturating_sub(used[r]);
-                ((left / u128::from(flows[r])) as u64, r)
-            })
-            .min()
-            .expect("a class is on a resource");
-        for c in classes.iter_mut().filter(|c| c.rate.is_none()) {
-            if least <= level {
-                if c.cap == least {
-                    freeze(c, least, &mut used, &mut flows);
+        let least = classes[first].cap;
+        let (lowest, full) = water.lowest(capacity);
+        if least <= lowest {
+            while let Some(&i) = (water.by_cap.get(next)).filter(|&&i| classes[i].cap == least) {
+                if classes[i].rate.is_none() {
+                    water.freeze(capacity, &mut classes[i], least);
                 }
-            } else if c.a == full || c.b == Some(full) {
-                freeze(c, level, &mut used, &mut flows);
+                next += 1;
+            }
+        } else {
+            let on = water.on_start[full]..water.on_start[full + 1];
+            for k in on {
+                let i = water.on[k];
+                if classes[i].rate.is_none() {
+                    water.freeze(capacity, &mut classes[i], lowest);
+                }
             }
         }
+    }
+}
+
+/// The resources of one [`fill`], in buffers kept from one filling to
+/// the next: what the stopped classes use of each, how many flows through
+/// each still rise, the classes through each, and a heap of their levels
+/// (stale entries are dropped when they surface).
+#[derive(Default)]
+struct Water {
+    used: Vec<u128>,
+    flows: Vec<u64>,
+    /// The classes through resource `r` are `on[on_start[r]..on_start[r + 1]]`.
+    on: Vec<usize>,
+    on_start: Vec<usize>,
+    /// The classes in order of cap.
+    by_cap: Vec<usize>,
+    levels: BinaryHeap<Reverse<(u64, usize)>>,
+}
+
+impl Water {
+    /// Ready for `classes` over resources of `capacity`.
+    fn reset(&mut self, capacity: &[u64], classes: &[Class]) {
+        let n = capacity.len();
+        self.used.clear();
+        self.used.resize(n, 0);
+        self.flows.clear();
+        self.flows.resize(n, 0);
+        self.on_start.clear();
+        self.on_start.resize(n + 1, 0);
+        for c in classes {
+            for r in std::iter::once(c.a).chain(c.b) {
+                self.flows[r] += c.count;
+                self.on_start[r + 1] += 1;
+            }
+        }
+        for r in 0..n {
+            self.on_start[r + 1] += self.on_start[r];
+        }
+        self.on.clear();
+        self.on.resize(self.on_start[n], 0);
+        let mut at = self.on_start.clone();
+        for (i, c) in classes.iter().enumerate() {
+            for r in std::iter::once(c.a).chain(c.b) {
+                self.on[at[r]] = i;
+                at[r] += 1;
+            }
+        }
+        self.by_cap.clear();
+        self.by_cap.extend(0..classes.len());
+        self.by_cap.sort_by_key(|&i| classes[i].cap);
+        self.levels.clear();
+        for r in 0..n {
+            self.push_level(capacity, r);
+        }
+    }
+
+    /// The level at which resource `r` fills if every flow still rising
+    /// through it rises to it.
+    fn level(&self, capacity: &[u64], r: usize) -> u64 {
+        let left = u128::from(capacity[r]).saturating_sub(self.used[r]);
+        (left / u128::from(self.flows[r])) as u64
+    }
+
+    fn push_level(&mut self, capacity: &[u64], r: usize) {
+        if self.flows[r] > 0 {
+            self.levels.push(Reverse((self.level(capacity, r), r)));
+        }
+    }
+
+    /// The resource that fills first, and the level it fills at (the
+    /// lowest-numbered among equals).
+    fn lowest(&mut self, capacity: &[u64]) -> (u64, usize) {
+        loop {
+            let Reverse((l, r)) = *self.levels.peek().expect("a class is on a resource");
+            if self.flows[r] > 0 && self.level(capacity, r) == l {
+                return (l, r);
+            }
+            self.levels.pop();
+        }
+    }
+
+    /// Class `c` stops rising at `rate`.
+    fn freeze(&mut self, capacity: &[u64], c: &mut Class, rate: u64) {
+        c.rate = Some(rate);
+        for r in std::iter::once(c.a).chain(c.b) {
+            self.used[r] += u128::from(c.count) * u128::from(rate);
+            self.flows[r] -= c.count;
+            self.push_level(capacity, r);
+        }
+    }
+}
+
+/// The buffers of [`World::reshare_across`], kept from one sharing to the
+/// next: the resources (DPs and links) and classes of the sharing.
+#[derive(Default)]
+struct Sharing {
+    /// Per DP and per link: its resource, or [`NO_RESOURCE`].
+    dp_res: Vec<u32>,
+    link_res: Vec<u32>,
+    /// The DPs and links that are resources, as first named.
+    dps: Vec<u16>,
+    links: Vec<u16>,
+    capacity: Vec<u64>,
+    classes: Vec<Class>,
+    /// Per group (in order): its rate.
+    rates: Vec<u64>,
+    /// Per resource: what the groups take of it.
+    reserved: Vec<u64>,
+    water: Water,
+}
+
+const NO_RESOURCE: u32 = u32::MAX;
+
+impl Sharing {
+    /// Empty, for `dps` DPs and `links` links.
+    fn clear(&mut self, dps: usize, links: usize) {
+        for &dp in &self.dps {
+            self.dp_res[usize::from(dp)] = NO_RESOURCE;
+        }
+        for &l in &self.links {
+            self.link_res[usize::from(l)] = NO_RESOURCE;
+        }
+        self.dp_res.resize(dps, NO_RESOURCE);
+        self.link_res.resize(links, NO_RESOURCE);
+        self.dps.clear();
+        self.links.clear();
+        self.capacity.clear();
+        self.classes.clear();
+        self.rates.clear();
+        self.reserved.clear();
+    }
+
+    fn resource_of_dp(&mut self, dp: u16, capacity: impl FnOnce() -> u64) -> usize {
+        let r = &mut self.dp_res[usize::from(dp)];
+        if *r == NO_RESOURCE {
+            *r = self.capacity.len() as u32;
+            self.capacity.push(capacity());
+            self.dps.push(dp);
+        }
+        *r as usize
+    }
+
+    fn resource_of_link(&mut self, link: u16, capacity: impl FnOnce() -> u64) -> usize {
+        let r = &mut self.link_res[usize::from(link)];
+        if *r == NO_RESOURCE {
+            *r = self.capacity.len() as u32;
+            self.capacity.push(capacity());
+            self.links.push(link);
+        }
+        *r as usize
     }
 }
 
@@ -1303,69 +1450,72 @@ impl World<'_> {
     /// download group's share becomes its pipe's bandwidth, and its DP and
     /// link leave their own flows the rest. The pipes whose shares moved,
     /// and the links in `touched`, are re-shared and their timers moved.
+    /// Its cost grows with the groups (pairs of a link and a DP with
+    /// downloads across it), not with the downloads; its buffers are kept.
     fn reshare_across(&mut self, touched: &[LocationId], sched: &mut Scheduler<'_, Event>) {
         let now = sched.now();
-        let mut dps: BTreeMap<u16, usize> = BTreeMap::new();
-        let mut links: BTreeMap<u16, usize> = BTreeMap::new();
-        let mut capacity = Vec::new();
-        let mut classes = Vec::new();
-        let keys: Vec<(u16, u16)> = self.links.groups.keys().copied().collect();
-        for (i, &(link, dp)) in keys.iter().enumerate() {
-            let pipe = &self.links.groups[&(link, dp)].pipe;
-            let mut resource = |ids: &mut BTreeMap<u16, usize>, id: u16, cap: u64| {
-                *ids.entry(id).or_insert_with(|| {
-                    capacity.push(cap);
-                    capacity.len() - 1
-                })
-            };
-            let a = resource(&mut dps, dp, self.servers.dp(DpId(dp)).full_capacity());
-            let l = &self.links.links[usize::from(link)].pipe;
-            let b = resource(&mut links, link, l.full_capacity());
-            for (&cap, &count) in pipe.caps() {
-                let (b, group, rate) = (Some(b), Some(i), None);
+        let links = &mut self.links;
+        let b = &mut links.sharing;
+        b.clear(self.estate.distribution_points.len(), links.links.len());
+        // Resources are numbered as the groups first name them (a group's
+        // DP, then its link); `fill` breaks ties by that number.
+        for (&(link, dp), g) in &links.groups {
+            let a = b.resource_of_dp(dp, || self.servers.dp(DpId(dp)).full_capacity());
+            let l =
+                b.resource_of_link(link, || links.links[usize::from(link)].pipe.full_capacity());
+            let group = Some(b.rates.len());
+            b.rates.push(0);
+            for (&cap, &count) in g.pipe.caps() {
                 let count = u64::from(count);
-                (classes).push(Class {
+                let (b_, rate) = (Some(l), None);
+                b.classes.push(Class {
                     cap,
                     count,
                     a,
-                    b,
+                    b: b_,
                     group,
                     rate,
                 });
             }
         }
-        let own = (dps.iter().map(|(&dp, &r)| (self.servers.dp(DpId(dp)), r))).chain(
-            links
-                .iter()
-                .map(|(&l, &r)| (&self.links.links[usize::from(l)].pipe, r)),
-        );
+        // Then each DP's and link's own flows, DPs first, each in order.
+        b.dps.sort_unstable();
+        b.links.sort_unstable();
+        let own = (b
+            .dps
+            .iter()
+            .map(|&dp| (self.servers.dp(DpId(dp)), b.dp_res[usize::from(dp)])))
+        .chain((b.links.iter()).map(|&l| {
+            (
+                &links.links[usize::from(l)].pipe,
+                b.link_res[usize::from(l)],
+            )
+        }));
         for (pipe, a) in own {
             for (&cap, &count) in pipe.caps() {
                 let count = u64::from(count);
-                let (b, group, rate) = (None, None, None);
-                (classes).push(Class {
+                let (b_, group, rate) = (None, None, None);
+                b.classes.push(Class {
                     cap,
                     count,
-                    a,
-                    b,
+                    a: a as usize,
+                    b: b_,
                     group,
                     rate,
                 });
             }
         }
-        fill(&capacity, &mut classes);
-        let mut rates = vec![0u64; keys.len()];
-        for c in &classes {
+        fill(&b.capacity, &mut b.classes, &mut b.water);
+        for c in &b.classes {
             if let Some(g) = c.group {
-                rates[g] += c.count * c.rate.expect("filled");
+                b.rates[g] += c.count * c.rate.expect("filled");
             }
         }
-        let mut reserved = vec![0u64; capacity.len()];
+        b.reserved.resize(b.capacity.len(), 0);
         let mut moved_links: Vec<LocationId> = touched.to_vec();
-        for (&(link, dp), &rate) in keys.iter().zip(&rates) {
-            reserved[dps[&dp]] += rate;
-            reserved[links[&link]] += rate;
-            let g = self.links.groups.get_mut(&(link, dp)).expect("a group");
+        for ((&(link, dp), g), &rate) in links.groups.iter_mut().zip(&b.rates) {
+            b.reserved[b.dp_res[usize::from(dp)] as usize] += rate;
+            b.reserved[b.link_res[usize::from(link)] as usize] += rate;
             if g.rate != rate {
                 g.pipe.set_bandwidth(rate, now);
                 g.rate = rate;
@@ -1373,32 +1523,34 @@ impl World<'_> {
             }
         }
         let mut moved_dps = Vec::new();
-        for (&dp, &r) in &dps {
+        for &dp in &b.dps {
             let d = self.servers.dp_mut(DpId(dp));
-            if d.reserved() != reserved[r] {
-                d.set_reserved(reserved[r], now);
+            let reserved = b.reserved[b.dp_res[usize::from(dp)] as usize];
+            if d.reserved() != reserved {
+                d.set_reserved(reserved, now);
                 moved_dps.push(DpId(dp));
             }
         }
-        for (&link, &r) in &links {
-            let l = &mut self.links.links[usize::from(link)].pipe;
-            if l.reserved() != reserved[r] {
-                l.set_reserved(reserved[r], now);
+        for &link in &b.links {
+            let l = &mut links.links[usize::from(link)].pipe;
+            let reserved = b.reserved[b.link_res[usize::from(link)] as usize];
+            if l.reserved() != reserved {
+                l.set_reserved(reserved, now);
                 moved_links.push(LocationId(link));
             }
         }
         // Groups with nothing left in them go, their share let go above,
         // once their DPs and links have counted what they sent.
-        for (link, dp) in keys {
-            let g = &self.links.groups[&(link, dp)];
-            if g.pipe.flows() > 0 || g.rate > 0 {
-                continue;
+        let servers = &mut self.servers;
+        links.groups.retain(|&(link, dp), g| {
+            if g.pipe.has_flows() || g.rate > 0 {
+                return true;
             }
-            let mut g = self.links.groups.remove(&(link, dp)).expect("a group");
             let sent = g.pipe.take_sent(now);
-            self.servers.dp_mut(DpId(dp)).relay(sent);
-            self.links.links[usize::from(link)].pipe.relay(sent);
-        }
+            servers.dp_mut(DpId(dp)).relay(sent);
+            links.links[usize::from(link)].pipe.relay(sent);
+            false
+        });
         moved_links.sort_unstable();
         moved_links.dedup();
         for dp in moved_dps {
@@ -1423,7 +1575,7 @@ impl World<'_> {
 
 #[cfg(test)]
 mod tests {
-    use super::{Class, fill};
+    use super::{Class, Water, fill};
 
     fn class(cap: u64, count: u64, a: usize, b: Option<usize>) -> Class {
         let (group, rate) = (None, None);
@@ -1445,7 +1597,7 @@ mod tests {
     #[test]
     fn fill_is_max_min_over_both_resources() {
         let rates = |capacity: &[u64], mut classes: Vec<Class>| {
-            fill(capacity, &mut classes);
+            fill(capacity, &mut classes, &mut Water::default());
             (classes.iter())
                 .map(|c| c.rate.expect("filled"))
                 .collect::<Vec<_>>()
@@ -1459,5 +1611,92 @@ mod tests {
             class(1_000, 1, 0, None),
         ];
         assert_eq!(rates(&[100, 30], capped), [4, 13, 70]);
+    }
+
+    /// Progressive filling as its definition reads, one step at a time
+    /// over every class and resource (O(c²)): what [`fill`] must match.
+    fn fill_by_definition(capacity: &[u64], classes: &mut [Class]) {
+        let mut used = vec![0u128; capacity.len()];
+        let mut flows = vec![0u64; capacity.len()];
+        for c in classes.iter() {
+            for r in std::iter::once(c.a).chain(c.b) {
+                flows[r] += c.count;
+            }
+        }
+        let freeze = |c: &mut Class, rate: u64, used: &mut [u128], flows: &mut [u64]| {
+            c.rate = Some(rate);
+            for r in std::iter::once(c.a).chain(c.b) {
+                used[r] += u128::from(c.count) * u128::from(rate);
+                flows[r] -= c.count;
+            }
+        };
+        loop {
+            let rising = classes.iter().filter(|c| c.rate.is_none());
+            let Some(least) = rising.map(|c| c.cap).min() else {
+                return;
+            };
+            let (level, full) = (0..capacity.len())
+                .filter(|&r| flows[r] > 0)
+                .map(|r| {
+                    let left = u128::from(capacity[r]).saturating_sub(used[r]);
+                    ((left / u128::from(flows[r])) as u64, r)
+                })
+                .min()
+                .expect("a class is on a resource");
+            for c in classes.iter_mut().filter(|c| c.rate.is_none()) {
+                if least <= level {
+                    if c.cap == least {
+                        freeze(c, least, &mut used, &mut flows);
+                    }
+                } else if c.a == full || c.b == Some(full) {
+                    freeze(c, level, &mut used, &mut flows);
+                }
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// On any classes over up to six resources (repeated caps, equal
+        /// levels, resources too small for their flows), the heap-driven
+        /// filling gives every class the rate the step-by-step definition
+        /// does, and no resource carries more than its capacity; one set of
+        /// buffers serves one filling after another.
+        #[test]
+        fn fill_matches_the_definition(
+            capacity in proptest::collection::vec(0u64..3_000, 1..7),
+            raw in proptest::collection::vec(
+                (proptest::sample::select(vec![1u64, 7, 50, 100, 333, 1_000, 5_000]),
+                 1u64..6, 0usize..6, proptest::option::of(0usize..6)),
+                1..30,
+            ),
+        ) {
+            let n = capacity.len();
+            let classes = || -> Vec<Class> {
+                raw.iter()
+                    .map(|&(cap, count, a, b)| {
+                        let b = b.map(|b| b % n).filter(|&b| b != a % n);
+                        class(cap, count, a % n, b)
+                    })
+                    .collect()
+            };
+            let mut water = Water::default();
+            let mut before: Vec<Class> = classes().into_iter().rev().collect();
+            fill(&capacity, &mut before, &mut water);
+            let mut fast = classes();
+            fill(&capacity, &mut fast, &mut water);
+            let mut slow = classes();
+            fill_by_definition(&capacity, &mut slow);
+            let rates = |cs: &[Class]| cs.iter().map(|c| c.rate).collect::<Vec<_>>();
+            proptest::prop_assert_eq!(rates(&fast), rates(&slow));
+            let mut load = vec![0u128; n];
+            for c in &fast {
+                for r in std::iter::once(c.a).chain(c.b) {
+                    load[r] += u128::from(c.count) * u128::from(c.rate.expect("filled"));
+                }
+            }
+            for r in 0..n {
+                proptest::prop_assert!(load[r] <= u128::from(capacity[r]));
+            }
+        }
     }
 }
