@@ -175,7 +175,7 @@ pub enum Command {
         /// Worker threads (default: the available cores).
         #[arg(long, short, value_parser = clap::value_parser!(u32).range(1..=4096))]
         jobs: Option<u32>,
-        /// Directory for size.csv, size.html and size.json (none: print only).
+        /// Directory for size.csv, size.html, size.json and scenario.ron (none: print only).
         #[arg(long, short)]
         out: Option<PathBuf>,
         /// Print nothing but errors.
@@ -740,7 +740,7 @@ fn size_command(
         match out {
             Some(dir) => {
                 text += &format!(
-                    "wrote size.csv, size.html and size.json to {}\n",
+                    "wrote size.csv, size.html, size.json and scenario.ron to {}\n",
                     dir.display()
                 );
                 console.print_before(&text, dir)?;

@@ -241,7 +241,7 @@ impl fmt::Display for Goal {
                 f,
                 "{pct}% {} within {} of {}{}",
                 if *reported { "reported" } else { "true" },
-                crate::output::format_duration(*within_h),
+                crate::output::format_duration_exact(*within_h),
                 match from {
                     Clock::Creation => "creation",
                     Clock::Deadline => "deadline",
@@ -258,13 +258,13 @@ impl fmt::Display for Goal {
                     Some(_) => "state ",
                     None => "",
                 },
-                crate::output::format_duration(max_s / 3600.0)
+                crate::output::format_duration_exact(max_s / 3600.0)
             ),
             Goal::NoRejects => f.write_str("no rejects"),
             Goal::LinkBusy { location, max_h } => write!(
                 f,
                 "link busy <= {}{}",
-                crate::output::format_duration(*max_h),
+                crate::output::format_duration_exact(*max_h),
                 location
                     .as_ref()
                     .map_or(String::new(), |l| format!(" at {l}"))
@@ -987,12 +987,12 @@ fn worst_words(goal: &Goal, worst: Option<f64>) -> String {
     match (goal, worst) {
         (Goal::Compliant { .. }, None) => "never".to_string(),
         (Goal::Compliant { .. }, Some(h)) if h < 0.0 => {
-            format!("{} before", crate::output::format_duration(-h))
+            format!("{} before", crate::output::format_duration_exact(-h))
         }
-        (Goal::Compliant { .. }, Some(h)) => crate::output::format_duration(h),
-        (Goal::Wait { .. }, Some(s)) => crate::output::format_duration(s / 3600.0),
+        (Goal::Compliant { .. }, Some(h)) => crate::output::format_duration_exact(h),
+        (Goal::Wait { .. }, Some(s)) => crate::output::format_duration_exact(s / 3600.0),
         (Goal::NoRejects, Some(n)) => crate::output::thousands(n as u64),
-        (Goal::LinkBusy { .. }, Some(h)) => crate::output::format_duration(h),
+        (Goal::LinkBusy { .. }, Some(h)) => crate::output::format_duration_exact(h),
         (_, None) => "—".to_string(),
     }
 }
@@ -1053,6 +1053,20 @@ pub fn size_json(s: &Sizing) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A worst value that misses its bound by seconds never reads as the
+    /// bound: the goal and its worst are shown to the second.
+    #[test]
+    fn a_worst_value_shows_what_the_cut_form_hides() {
+        let g: Goal = "50% true within 3h 39m of creation".parse().unwrap();
+        assert_eq!(g.to_string(), "50% true within 3h 39m of creation");
+        assert_eq!(worst_words(&g, Some(3.66)), "3h 39m 36s");
+        assert_eq!(worst_words(&g, Some(-3.66)), "3h 39m 36s before");
+        let g: Goal = "50% true within 3h 39m 30s of creation".parse().unwrap();
+        assert_eq!(g.to_string(), "50% true within 3h 39m 30s of creation");
+        let w: Goal = "p95 wait <= 1h".parse().unwrap();
+        assert_eq!(worst_words(&w, Some(4_534.0)), "1h 15m 34s");
+    }
 
     #[test]
     fn goals_read_as_people_write_them() {

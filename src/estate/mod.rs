@@ -51,7 +51,7 @@ pub struct Source {
     pub start: DateTime<FixedOffset>,
     /// The top-level site's code.
     pub site_code: String,
-    /// The scenario with every default filled in, as text: running it
+    /// The scenario as run, defaults written out, as text: running it
     /// again reproduces the run.
     pub text: String,
 }

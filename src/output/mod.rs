@@ -34,7 +34,7 @@ pub use json::{
     Summary, Thresholds, WanLinkSummary, summary, summary_json, summary_with,
 };
 pub use load_charts::thousands;
-pub use report::{bottlenecks, format_duration, plural, summary_text};
+pub use report::{bottlenecks, format_duration, format_duration_exact, plural, summary_text};
 pub use trace::{TRACE_FILE, TraceFile, explain, trace_header, trace_line};
 
 use crate::error::Error;
@@ -227,7 +227,7 @@ fn emit_run(
 /// reproduces the run.
 pub fn scenario_ron(estate: &Estate) -> String {
     format!(
-        "// {}\n// every default filled in: `patchsim run` on this file reproduces the run\n{}\n",
+        "// {}\n// the scenario as run, defaults written out: `patchsim run` on this file reproduces the run\n{}\n",
         provenance(estate),
         estate.source.text
     )

@@ -49,6 +49,34 @@ pub fn format_duration(hours: f64) -> String {
     }
 }
 
+/// [`format_duration`], but to the second wherever that cuts something
+/// off: `3h 39m 36s`, `2d 15h 04m 12s`; `3d 00h` and `4h 00m` stay. For
+/// a value read against a bound (a sizing goal's worst), where the cut
+/// form could equal the bound it misses.
+pub fn format_duration_exact(hours: f64) -> String {
+    let exact = hours * 3600.0;
+    let secs = exact.round() as u64;
+    let cut = if secs >= 86_400 {
+        secs % 3600
+    } else {
+        secs % 60
+    };
+    if exact < 3600.0 || cut == 0 {
+        return format_duration(hours);
+    }
+    let (d, h, m, s) = (
+        secs / 86_400,
+        secs % 86_400 / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+    );
+    if d > 0 {
+        format!("{d}d {h:02}h {m:02}m {s:02}s")
+    } else {
+        format!("{h}h {m:02}m {s:02}s")
+    }
+}
+
 /// A share in percent to one decimal, `99.9%`. Shown as 100.0 % only when
 /// it is all and as 0.0 % only when it is none: 99.95 % (a client of 4,000
 /// still missing) is `99.9%`, 0.02 % is `0.1%`.
@@ -781,6 +809,13 @@ mod tests {
         assert_eq!(format_duration(0.01 / 3600.0), "<0.1s");
         assert_eq!(format_duration(9.94 / 3600.0), "9.9s");
         assert_eq!(format_duration(9.96 / 3600.0), "10s");
+        // The exact form adds the seconds the short one cuts off.
+        assert_eq!(format_duration(3.66), "3h 39m");
+        assert_eq!(format_duration_exact(3.66), "3h 39m 36s");
+        assert_eq!(format_duration_exact(63.0 + 4.2 / 60.0), "2d 15h 04m 12s");
+        assert_eq!(format_duration_exact(72.0), "3d 00h");
+        assert_eq!(format_duration_exact(4.0), "4h 00m");
+        assert_eq!(format_duration_exact(0.75), "45m 00s");
         assert_eq!(format_duration(0.0), "0s");
     }
 }

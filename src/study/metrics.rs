@@ -389,6 +389,17 @@ pub const METRICS: &[Metric] = &[
         optional: false,
     },
     Metric {
+        name: "arrived",
+        scope: Scope::Server,
+        label: "requests that arrived (served, rejected or failed)",
+        table: None,
+        chart: false,
+        value: |s, Entity { index: i, .. }| Some(s.servers[i].arrived as f64),
+        most: COUNT,
+        whole: true,
+        optional: false,
+    },
+    Metric {
         name: "rejected",
         scope: Scope::Server,
         label: "requests rejected (queue full, 503) or failed (down)",

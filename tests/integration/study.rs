@@ -134,6 +134,24 @@ fn runs_follow_the_grid_with_common_random_numbers() {
     );
     let manifest = std::fs::read_to_string(out.join("study.json")).expect("study.json");
     assert!(manifest.contains("\"replications\": 2") && manifest.contains("\"shard\": null"));
+
+    // The MP's requests show the load of polling four times as often,
+    // though no queue forms.
+    let arrived = |point: &str| -> f64 {
+        let row = (points.lines())
+            .find(|l| l.starts_with(&format!("{point},")) && l.contains(",arrived[mp],"))
+            .unwrap_or_else(|| panic!("no arrived[mp] at point {point}: {points}"));
+        row.split(',')
+            .nth(5)
+            .expect("a mean")
+            .parse()
+            .expect("a number")
+    };
+    let (often, seldom) = (arrived("0"), arrived("2"));
+    assert!(
+        often > 2.5 * seldom && seldom > 0.0,
+        "30m polling {often} requests, 120m {seldom}"
+    );
     let svg = std::fs::read_to_string(out.join("chart-hours_to_50_true.svg")).expect("a chart");
     assert!(svg.starts_with("<!-- patchsim ") && svg.contains("<svg") && svg.contains("30m"));
 }
@@ -1258,7 +1276,7 @@ fn size_finds_the_cheapest_configuration() {
     assert!(
         text.contains(
             "the dearest, servers.distribution_points[dp].max_connections=64, reached '95% \
-             true within 1d 00h of creation' in 3d 00h at worst; the clients of a Required \
+             true within 1d 00h of creation' in 3d 00h 26m 05s at worst; the clients of a Required \
              deployment install at its deadline, and 'cu' has its deadline 2d 10h after its \
              creation"
         ),
