@@ -917,7 +917,9 @@ pub fn size_text(s: &Sizing) -> String {
         None => {
             let _ = writeln!(
                 out,
-                "no configuration meets the goal, not even the dearest: add dearer values to the knobs"
+                "no configuration meets the goal, not even the dearest: add dearer values to the knobs \
+                 (or, if a knob's values are not in order from worst to best, run them all with \
+                 `patchsim sweep`)"
             );
             // What the dearest reached, and what often bounds a time to
             // compliance whatever the servers: the deadline.
