@@ -297,7 +297,10 @@ impl fmt::Display for ScenarioError {
                 let n = problems.len();
                 write!(f, "{file}: {n} problem{}", if n == 1 { "" } else { "s" })?;
                 for p in problems {
-                    write!(f, "\n  {p}")?;
+                    match p.at {
+                        Some((line, col)) => write!(f, "\n  {file}:{line}:{col}: {p}")?,
+                        None => write!(f, "\n  {p}")?,
+                    }
                 }
                 Ok(())
             }

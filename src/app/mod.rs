@@ -80,7 +80,18 @@ pub fn load_with(
     if let Some(seed) = seed {
         raw.seed = seed;
     }
-    Ok(scenario::build(raw, &origin_with(path, sets))?)
+    match scenario::build(raw, &origin_with(path, sets)) {
+        Err(ScenarioError::Invalid { file, mut problems }) => {
+            // Point into the file, as it was written: not after `--set`.
+            if let Some(p) = path.filter(|_| sets.is_empty())
+                && let Ok(text) = std::fs::read_to_string(p)
+            {
+                scenario::locate(&text, &mut problems);
+            }
+            Err(ScenarioError::Invalid { file, problems }.into())
+        }
+        built => Ok(built?),
+    }
 }
 
 /// As [`load`], and checks that a run fits in the machine's available

@@ -172,6 +172,23 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     parse(text.strip_prefix('\u{feff}').unwrap_or(&text), &file)
 }
 
+/// Finds where in `text`, the scenario file they were found in, each of
+/// `problems` sits: the line and column of its value, or of the entry or
+/// structure that lacks it (see [`Problem::at`]). For problems of the
+/// file as written: after `--set`, a path may name a value the file does
+/// not hold.
+pub fn locate(text: &str, problems: &mut [Problem]) {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    for p in problems {
+        p.at = spans::locate(text, &p.raw_path).map(|span| {
+            let before = &text[..span.start];
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            (line, col)
+        });
+    }
+}
+
 /// Checks a parsed scenario; `origin` names it in error messages.
 pub fn build(scenario: Scenario, origin: &str) -> Result<Estate, ScenarioError> {
     validate(scenario).map_err(|problems| ScenarioError::Invalid {

@@ -95,6 +95,43 @@ pub(super) fn one_value(text: &str) -> Result<(), String> {
     }
 }
 
+/// Where the value a field path (`cohorts[1].count`, `sync.manual[0]`)
+/// names sits in a scenario's text as its author wrote it: the span of
+/// the value, or of the deepest structure or entry on the way that the
+/// text holds (a field left at its default is not in the text); `None`
+/// if not even the first step is there.
+pub(super) fn locate(text: &str, path: &str) -> Option<Span> {
+    let mut span = value_at(text, 0)?;
+    let mut found = None;
+    let mut rest = path;
+    while !rest.is_empty() {
+        let next = if let Some(after) = rest.strip_prefix('[') {
+            let (index, after) = after.split_once(']')?;
+            rest = after;
+            let i = index.parse::<usize>().ok();
+            i.and_then(|i| entries(text, &span)?.get(i).cloned())
+        } else {
+            let field = rest.strip_prefix('.').unwrap_or(rest);
+            let end = field.find(['.', '[']).unwrap_or(field.len());
+            rest = &field[end..];
+            let name = &field[..end];
+            fields(text, &span).and_then(|f| {
+                (f.fields.iter())
+                    .find(|f| f.name == name)
+                    .map(|f| f.value.clone())
+            })
+        };
+        match next {
+            Some(next) => {
+                span = next;
+                found = Some(span.clone());
+            }
+            None => break,
+        }
+    }
+    found
+}
+
 /// The fields of the structure `span` holds (`Name(a: 1, b: 2)`,
 /// `(a: 1)`, `Name()`), or `None` if it is not a structure: a string, a
 /// number, a list, a name alone (`AlwaysOn`) or a tuple (`Fixed("3m")`).

@@ -45,10 +45,17 @@ pub const MAX_SERVERS: usize = u16::MAX as usize;
 /// One thing wrong with a scenario.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Problem {
-    /// Where: a field path such as `cohorts[1].count`.
+    /// Where: a field path such as `cohorts[1] (servers).count`.
     pub path: String,
     /// What is wrong and what is allowed.
     pub message: String,
+    /// The path as the checks name it, without entry names
+    /// (`cohorts[1].count`): what [`locate`](super::locate) follows.
+    pub(crate) raw_path: String,
+    /// Where in the scenario's file the value (or the entry or structure
+    /// that lacks it) is: line and column, from 1; `None` when not known
+    /// (an embedded or overridden scenario).
+    pub at: Option<(usize, usize)>,
 }
 
 impl fmt::Display for Problem {
@@ -65,9 +72,12 @@ struct Checker {
 
 impl Checker {
     fn fail(&mut self, path: impl Into<String>, message: impl Into<String>) {
+        let path = path.into();
         self.problems.push(Problem {
-            path: path.into(),
+            raw_path: path.clone(),
+            path,
             message: message.into(),
+            at: None,
         });
     }
 

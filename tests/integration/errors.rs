@@ -832,3 +832,46 @@ fn a_byte_order_mark_is_skipped() {
     assert_eq!(o.status.code(), Some(2), "{err}");
     assert!(err.contains("bom.ron:1:9:"), "{err}");
 }
+
+/// Validation problems point into the file as written: the line and
+/// column of the bad value, or of the entry that lacks a value; none with
+/// `--set`, whose values the file does not hold.
+#[test]
+fn validation_problems_give_their_line_and_column() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = "\u{feff}// a comment, then the scenario\n\
+        Scenario(name: \"lines\", seed: 5, start: \"2026-11-10T00:00:00+01:00\", duration: \"1d\",\n\
+        \x20 servers: Servers(management_points: [ManagementPoint(name: \"mp01\")],\n\
+        \x20   update_points: [UpdatePoint(name: \"sup01\")],\n\
+        \x20   distribution_points: [DistributionPoint(name: \"dp01\")]),\n\
+        \x20 client_settings: ClientSettings(policy_polling_interval: \"1m\"),\n\
+        \x20 cohorts: [Cohort(name: \"pcs\", count: 10, power: AlwaysOn,\n\
+        \x20   management_point: \"mp01\", update_point: \"sup01\", distribution_point: \"dp01\")],\n\
+        \x20 updates: [Update(id: \"KB1\", size: \"650MB\"),\n\
+        \x20   Update(id: \"KB2\", size: \"80MB\", applicability: 97)],\n\
+        \x20 deployments: [Deployment(name: \"cu\", updates: [\"KB1\", \"KB9\"], targets: [\"pcs\"],\n\
+        \x20   created: \"2026-11-10T09:00:00+01:00\", deadline: \"2026-11-10T08:00:00+01:00\")])\n";
+    std::fs::write(dir.path().join("lines.ron"), text).expect("write");
+    let o = patchsim(&["validate", "lines.ron"], dir.path());
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    for expect in [
+        "lines.ron:6:60: client_settings.policy_polling_interval: must be between 3m and 1d",
+        "lines.ron:10:52: updates[1] (KB2).applicability: must be between 0 and 1, got 97",
+        "lines.ron:11:57: deployments[0] (cu).updates[1]: unknown update 'KB9'",
+        "lines.ron:12:53: deployments[0] (cu).deadline:",
+    ] {
+        assert!(err.contains(expect), "lacks {expect:?}:\n{err}");
+    }
+    // With --set, no place: the value may not be the file's.
+    let o = patchsim(
+        &["validate", "lines.ron", "--set", "duration=2d"],
+        dir.path(),
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains("\n  client_settings.policy_polling_interval: must be between 3m and 1d"),
+        "{err}"
+    );
+    assert!(!err.contains("lines.ron:6:"), "{err}");
+}
