@@ -2017,6 +2017,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             .map(|r| r.name.as_str()),
     );
     let mut rules: Vec<RuleSpec> = Vec::new();
+    // Every name a rule may give a deployment, and the first rule to give it.
+    let mut rule_names: BTreeMap<String, usize> = BTreeMap::new();
     for (i, r) in raw.automatic_deployment_rules.iter().enumerate() {
         let path = format!("automatic_deployment_rules[{i}]");
         let year = SimDuration::from_days(365);
@@ -2133,21 +2135,39 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             },
             deployments: Vec::new(),
         };
+        let mut collided = false;
         for k in 0..slots.min(MAX_RULE_GROUPS) {
             let name = match r.group {
                 RuleGroup::NewGroup => format!("{} #{}", r.name, k + 1),
                 RuleGroup::ExistingGroup => r.name.clone(),
             };
-            if deployment_index.contains_key(name.as_str())
-                || phase_names.contains_key(name.as_str())
-            {
-                ck.fail(
-                    format!("{path}.name"),
-                    format!(
-                        "its deployment '{name}' would take the name of another deployment; rename the rule"
-                    ),
-                );
+            if !collided {
+                let other = if deployment_index.contains_key(name.as_str())
+                    || phase_names.contains_key(name.as_str())
+                {
+                    Some("another deployment".to_string())
+                } else {
+                    // Two rules of the same name are reported once, above.
+                    (rule_names.get(&name))
+                        .filter(|&&j| j != i && raw.automatic_deployment_rules[j].name != r.name)
+                        .map(|j| {
+                            format!(
+                                "a deployment of automatic_deployment_rules[{j}] ('{}')",
+                                raw.automatic_deployment_rules[*j].name
+                            )
+                        })
+                };
+                if let Some(other) = other {
+                    collided = true;
+                    ck.fail(
+                        format!("{path}.name"),
+                        format!(
+                            "its deployment '{name}' would take the name of {other}; rename the rule"
+                        ),
+                    );
+                }
             }
+            rule_names.entry(name.clone()).or_insert(i);
             rule.deployments
                 .push(DeploymentId(deployments.len() as u16));
             deployments.push(DeploymentSpec {
