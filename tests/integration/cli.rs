@@ -823,3 +823,55 @@ fn explain_finds_the_slowest_client() {
         assert!(stderr(&o).contains(expect), "{}", stderr(&o));
     }
 }
+
+/// A `--set` path with a mistake in a field's name says so, with the
+/// fields allowed there, however the name is written: with a capital (read
+/// as the start of an entry by the parser) or before a list index (a list
+/// left out of the text has no entries, but an unknown field is no list);
+/// in `sweep` too.
+#[test]
+fn a_set_path_with_an_unknown_field_lists_the_allowed_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
+    let file = file.to_str().unwrap();
+    let validate = |set: &str| patchsim(&["validate", file, "--set", set], dir.path());
+    let sweep = |set: &str| {
+        patchsim(
+            &["sweep", file, "--set", set, "-r", "1", "-o", "s"],
+            dir.path(),
+        )
+    };
+    for (o, expect) in [
+        (
+            validate("cohorts[0].Count=5"),
+            "--set cohorts[0].Count=5: unknown field `Count` in `Cohort` (did you mean `count`?); allowed: `name`, `count`,",
+        ),
+        (
+            validate("Foo=5"),
+            "--set Foo=5: unknown field `Foo` in `Scenario`; allowed: `name`,",
+        ),
+        (
+            validate("cohortz[0].count=3"),
+            "--set cohortz[0].count=3: unknown field `cohortz` in `Scenario` (did you mean `cohorts`?); allowed: `name`,",
+        ),
+        (
+            validate("cohorts[0].windows[0].duration=1h"),
+            "unknown field `windows` in `Cohort`; allowed: `name`,",
+        ),
+        (
+            sweep("Cohorts[0].count=3,4"),
+            "unknown field `Cohorts` in `Scenario` (did you mean `cohorts`?); allowed: `name`,",
+        ),
+        // A known list left out of the text is empty.
+        (
+            validate("faults[0].effect=Down"),
+            "faults is empty; there is no [0]",
+        ),
+    ] {
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(expect), "want {expect:?} in:\n{err}");
+        assert!(!err.contains("starts a new entry"), "{err}");
+    }
+    assert!(!dir.path().join("s").exists());
+}
