@@ -15,7 +15,7 @@ use super::schema::{
     DistributionPriority, FaultEffect, PhaseBegin, Power, Purpose, RateLimit, Recurrence,
     RuleGroup, RuleRun, Scenario, WindowType, WsusPool,
 };
-use super::units::{Bytes, ClockTime, Dur, Timestamp};
+use super::units::{Bytes, ClockTime, Dur, Timestamp, clipped};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CatalogSpec, CohortId, CohortSpec, ContentSpec, CopyPlan, DeploymentId, DeploymentSpec, DpId,
@@ -149,6 +149,24 @@ impl Checker {
             );
         } else if name.trim().is_empty() {
             self.fail(path, "must not be empty");
+        } else if name.trim() != name {
+            // References are compared exactly: ` mp01` is not `mp01`.
+            self.fail(
+                path,
+                format!(
+                    "\"{}\" has white space at its {}; remove it (names are compared exactly, \
+                     so every reference would have to repeat it)",
+                    clipped(name),
+                    match (
+                        name.starts_with(char::is_whitespace),
+                        name.ends_with(char::is_whitespace)
+                    ) {
+                        (true, true) => "start and end",
+                        (true, false) => "start",
+                        _ => "end",
+                    }
+                ),
+            );
         }
     }
 
@@ -166,7 +184,8 @@ impl Checker {
                 self.fail(
                     format!("{section}[{i}].{field}"),
                     format!(
-                        "'{name}' is already used by {section}[{first}]; names must be unique, rename one of them"
+                        "'{}' is already used by {section}[{first}]; names must be unique, rename one of them",
+                        clipped(name)
                     ),
                 );
             }
@@ -193,7 +212,10 @@ impl Checker {
                 continue;
             };
             if list.contains(&k) {
-                self.fail(at, format!("{what} '{name}' is already in the list"));
+                self.fail(
+                    at,
+                    format!("{what} '{}' is already in the list", clipped(name)),
+                );
             }
             list.push(k);
         }
@@ -209,11 +231,14 @@ impl Checker {
     ) -> Option<usize> {
         let found = known.get(name).copied();
         if found.is_none() {
-            let names: Vec<&str> = known.keys().copied().collect();
+            // Names quoted cut: a name of kilobytes would bury the message.
+            let names: Vec<String> = known.keys().map(|k| clipped(k)).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
             self.fail(
                 path,
                 format!(
-                    "unknown {what} '{name}'{}; known: {}",
+                    "unknown {what} '{}'{}; known: {}",
+                    clipped(name),
                     super::syntax::did_you_mean(name, &names).replace('`', "'"),
                     if names.is_empty() {
                         "none".to_string()
@@ -456,7 +481,7 @@ fn named_path(path: &str, tree: &serde_json::Value) -> String {
                 && !name.is_empty()
                 && !name.chars().any(unprintable)
             {
-                out.push_str(&format!(" ({name})"));
+                out.push_str(&format!(" ({})", clipped(name)));
             }
             rest = after;
         } else {
@@ -1707,7 +1732,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                     path.clone(),
                     format!(
                         "'{}' is already used by {first}; a phase is a deployment of its own and its name must be unique, rename one of them",
-                        phase.name
+                        clipped(&phase.name)
                     ),
                 );
             } else {

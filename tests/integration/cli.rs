@@ -815,6 +815,15 @@ fn explain_finds_the_slowest_client() {
             vec!["--client", "last"],
             "expected a client's id (a whole number from 0) or 'slowest'",
         ),
+        // Too large for any scenario, told as any id out of range is.
+        (
+            vec!["--client", "4294967296"],
+            "--client 4294967296: no such client; the scenario has clients 0 to ",
+        ),
+        (
+            vec!["--client", "123456789012345678901234567890"],
+            "--client 123456789012345678901234567890: no such client; the scenario has clients 0 to ",
+        ),
     ] {
         let mut all = vec!["explain", "five.ron"];
         all.extend(args);
@@ -874,4 +883,26 @@ fn a_set_path_with_an_unknown_field_lists_the_allowed_ones() {
         assert!(!err.contains("starts a new entry"), "{err}");
     }
     assert!(!dir.path().join("s").exists());
+}
+
+/// A long `--set` value is cut at 60 characters wherever a message quotes
+/// it: in a value's own error (once its quotes are added, inside
+/// `Some(...)`), and in the header of validation problems, which quote
+/// the names it set cut too.
+#[test]
+fn a_long_set_value_is_cut_in_every_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
+    let file = file.to_str().unwrap();
+    let xs = "x".repeat(500);
+    let deadline = format!("deployments[0].deadline=Some(Some(\"{xs}\"))");
+    let name = format!("cohorts[0].name=\"{}\"", "y".repeat(5_000));
+    for set in [deadline, name] {
+        let o = patchsim(&["validate", file, "--set", &set], dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.len() < 1_000, "{} bytes: {err}", err.len());
+        assert!(!err.contains(&"x".repeat(61)), "{err}");
+        assert!(!err.contains(&"y".repeat(61)), "{err}");
+    }
 }
