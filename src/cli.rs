@@ -448,12 +448,19 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
         } => {
             let result = app::load_runnable_with(scenario.as_deref(), seed, &set, false)
                 .and_then(|estate| match client {
-                    Client::Id(_) if deployment.is_some() => Err(Error::BadExplainChoice(
-                        "--deployment ranks the clients for --client slowest; with a client's \
+                    Client::Id(_) | Client::Beyond(_) if deployment.is_some() => {
+                        Err(Error::BadExplainChoice(
+                            "--deployment ranks the clients for --client slowest; with a client's \
                          id, leave it out"
-                            .into(),
-                    )),
+                                .into(),
+                        ))
+                    }
                     Client::Id(c) => app::explain(&estate, c, verbose),
+                    Client::Beyond(client) => Err(Error::NoSuchClient {
+                        flag: "--client",
+                        client,
+                        clients: estate.client_count(),
+                    }),
                     Client::Slowest => {
                         app::explain_slowest(&estate, deployment.as_deref(), verbose)
                     }
@@ -755,19 +762,24 @@ fn size_command(
 }
 
 /// Which client `explain` tells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Client {
     /// This one.
     Id(u32),
     /// The one that became compliant last.
     Slowest,
+    /// A whole number too large to be any scenario's client, as written.
+    Beyond(String),
 }
 
 fn parse_client(s: &str) -> Result<Client, String> {
     match s {
         "slowest" => Ok(Client::Slowest),
-        _ => s.parse().map(Client::Id).map_err(|_| {
-            format!("'{s}': expected a client's id (a whole number from 0) or 'slowest'")
-        }),
+        _ if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => Ok(s
+            .parse()
+            .map_or_else(|_| Client::Beyond(s.to_string()), Client::Id)),
+        _ => Err(format!(
+            "'{s}': expected a client's id (a whole number from 0) or 'slowest'"
+        )),
     }
 }

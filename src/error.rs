@@ -53,8 +53,8 @@ pub enum Error {
     NoSuchClient {
         /// The flag that named it.
         flag: &'static str,
-        /// The id asked for.
-        client: u32,
+        /// The id asked for, as written.
+        client: String,
         /// Clients in the scenario.
         clients: u32,
     },

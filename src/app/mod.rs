@@ -59,13 +59,16 @@ pub fn read_with(path: Option<&Path>, sets: &[Override]) -> Result<Scenario, Err
     Ok(raw)
 }
 
-/// How a scenario with overrides is named in messages.
+/// How a scenario with overrides is named in messages: each value cut
+/// after 60 characters, as every message quotes a `--set`.
 pub fn origin_with(path: Option<&Path>, sets: &[Override]) -> String {
     let origin = origin_of(path);
     if sets.is_empty() {
         origin
     } else {
-        let sets: Vec<String> = sets.iter().map(Override::to_string).collect();
+        let sets: Vec<String> = (sets.iter())
+            .map(|s| scenario::clipped_arg(&s.to_string()))
+            .collect();
         format!("{origin} with {}", sets.join(", "))
     }
 }
@@ -328,7 +331,7 @@ fn check_clients(estate: &Estate, flag: &'static str, clients: &[u32]) -> Result
     match clients.iter().find(|&&c| c >= estate.client_count()) {
         Some(&client) => Err(Error::NoSuchClient {
             flag,
-            client,
+            client: client.to_string(),
             clients: estate.client_count(),
         }),
         None => Ok(()),

@@ -155,7 +155,10 @@ pub struct DeploymentSummary {
     /// The same, reported.
     pub hours_to_pct_reported: Thresholds,
     /// Hours from the deadline until each share is compliant (true);
-    /// negative: before the deadline; null: not reached.
+    /// negative: before the deadline; null: not reached. A share reached
+    /// before creation counts as reached at creation, as in
+    /// `hours_to_pct_true`, so this is that figure minus (deadline −
+    /// creation).
     pub hours_after_deadline_to_pct_true: Thresholds,
     /// The same, reported.
     pub hours_after_deadline_to_pct_reported: Thresholds,
@@ -614,8 +617,13 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
             };
             let after_deadline = |at: &[Option<SimTime>; 4]| {
                 // A phase that never began has no deadline (and reached nothing).
+                // Both clocks count a share reached before the deployment
+                // existed (nothing was required) as reached at its creation,
+                // so this is always the figure from creation minus
+                // (deadline − creation).
                 let from = |t: Option<SimTime>| {
                     t.zip(rec.deadline).map(|(t, deadline)| {
+                        let t = t.max(rec.created.unwrap_or(t));
                         (t.as_ms() as f64 - deadline.as_ms() as f64) / MS_PER_HOUR
                     })
                 };

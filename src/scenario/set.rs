@@ -396,7 +396,7 @@ fn find(text: &str, steps: &[Step]) -> Result<Slot, String> {
                 }
                 if unset {
                     // An optional structure not set: `None` becomes one.
-                    return added(&steps[k..], &here, node, "(".into(), ")".into());
+                    return added(text, &steps[k..], &here, node, "(".into(), ")".into());
                 }
                 let Some(fields) = spans::fields(text, &node) else {
                     if text[node.clone()].trim_start().starts_with('[') {
@@ -421,7 +421,7 @@ fn find(text: &str, steps: &[Step]) -> Result<Slot, String> {
                         };
                         let at = fields.end..fields.end;
                         let (before, after) = (comma.to_string(), ", ".to_string());
-                        return added(&steps[k..], &here, at, before, after);
+                        return added(text, &steps[k..], &here, at, before, after);
                     }
                 }
                 if !here.is_empty() {
@@ -485,8 +485,11 @@ fn find(text: &str, steps: &[Step]) -> Result<Slot, String> {
 
 /// The slot for fields not in the text: `steps` from the first missing
 /// field on, written at `span` (between `before` and `after`) as
-/// `field: (field: (... value))`.
+/// `field: (field: (... value))`. A list left out of `text` has no
+/// entries to name, unless the reader does not know its field at all: then
+/// that is the mistake.
 fn added(
+    text: &str,
     steps: &[Step],
     here: &str,
     span: Span,
@@ -498,6 +501,19 @@ fn added(
     for (k, step) in steps.iter().enumerate() {
         match step {
             Step::Field(name) => {
+                if matches!(steps.get(k + 1), Some(Step::Index(_) | Step::Named(_))) {
+                    let probe = format!(
+                        "{}{before}{name}: []{after}{}",
+                        &text[..span.start],
+                        &text[span.end..]
+                    );
+                    if let Err(ScenarioError::Syntax { message, .. }) =
+                        super::parse(&probe, "--set")
+                        && message.starts_with("unknown field `")
+                    {
+                        return Err(message);
+                    }
+                }
                 before += &format!("{name}: ");
                 if k < last {
                     before.push('(');

@@ -72,6 +72,19 @@ fn identifier_before(text: &str, at: usize) -> Option<&str> {
         .then_some(ident)
 }
 
+/// Whether the identifier `found`, which starts or ends at byte `at` of
+/// `text`, is followed by `(`: the name of an entry (`Cohort(`) read as a
+/// field, not a field name written with a capital (`Count: 5`).
+fn opens_entry(text: &str, at: usize, found: &str) -> bool {
+    let after = match (text.get(at..), text.get(..at)) {
+        (Some(rest), _) if rest.starts_with(found) => at + found.len(),
+        (_, Some(before)) if before.ends_with(found) => at,
+        _ => return false,
+    };
+    text.get(after..)
+        .is_some_and(|rest| rest.trim_start().starts_with('('))
+}
+
 /// The byte offset of 1-based `line` and `col` (in characters) in `text`.
 fn offset(text: &str, line: usize, col: usize) -> Option<usize> {
     let start: usize = (text.split_inclusive('\n'))
@@ -161,7 +174,8 @@ pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize, path
             "number out of range for this field (negative, or too large)".to_string()
         }
         RonError::NoSuchStructField { found, outer, .. }
-            if found.starts_with(|c: char| c.is_ascii_uppercase()) =>
+            if found.starts_with(|c: char| c.is_ascii_uppercase())
+                && at.is_some_and(|at| opens_entry(text, at, found)) =>
         {
             format!(
                 "unknown field `{found}`{}: `{found}(` starts a new entry here, so is the `)` \

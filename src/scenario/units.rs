@@ -280,14 +280,30 @@ impl fmt::Display for ClockTime {
 impl std::str::FromStr for Timestamp {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
-        let t = DateTime::parse_from_rfc3339(s.trim())
-            .map_err(|e| format!("invalid timestamp \"{s}\" ({e}): expected {TIMESTAMP_HELP}"))?;
+        let t = DateTime::parse_from_rfc3339(s.trim()).map_err(|e| {
+            format!(
+                "invalid timestamp \"{}\" ({e}): expected {TIMESTAMP_HELP}",
+                clipped(s)
+            )
+        })?;
         // chrono reads second 60 as a leap second, an instant the simulated
         // clock (plain milliseconds) cannot hold apart from the next one.
         if t.nanosecond() >= 1_000_000_000 {
             return Err(format!(
-                "invalid timestamp \"{s}\" (a leap second): seconds go from 00 to 59; \
-                 write the next second, or one before it"
+                "invalid timestamp \"{}\" (a leap second): seconds go from 00 to 59; \
+                 write the next second, or one before it",
+                clipped(s)
+            ));
+        }
+        // The simulated clock counts whole milliseconds: a finer instant
+        // would be cut silently, and could then compare wrongly with
+        // another (a deadline 0.8 ms before its creation, equal once cut).
+        if t.nanosecond() % 1_000_000 != 0 {
+            return Err(format!(
+                "invalid timestamp \"{}\": finer than a millisecond; patchsim's clock counts \
+                 whole milliseconds, so give at most three digits after the seconds' point \
+                 (e.g. \"2026-11-10T09:00:00.125+01:00\")",
+                clipped(s)
             ));
         }
         Ok(Timestamp(t))
@@ -433,5 +449,22 @@ mod tests {
             assert!(e.contains("leap second"), "{leap}: {e}");
         }
         assert!("2026-12-31T23:59:59.999Z".parse::<Timestamp>().is_ok());
+    }
+
+    #[test]
+    fn instants_finer_than_a_millisecond_are_refused() {
+        for fine in [
+            "2026-11-10T09:00:00.0009+01:00",
+            "2026-11-10T09:00:00.1234Z",
+        ] {
+            let e = fine.parse::<Timestamp>().unwrap_err();
+            assert!(e.contains("finer than a millisecond"), "{fine}: {e}");
+        }
+        // Trailing zeros are the same millisecond.
+        assert!(
+            "2026-11-10T09:00:00.125000+01:00"
+                .parse::<Timestamp>()
+                .is_ok()
+        );
     }
 }

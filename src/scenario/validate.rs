@@ -15,7 +15,7 @@ use super::schema::{
     DistributionPriority, FaultEffect, PhaseBegin, Power, Purpose, RateLimit, Recurrence,
     RuleGroup, RuleRun, Scenario, WindowType, WsusPool,
 };
-use super::units::{Bytes, ClockTime, Dur, Timestamp};
+use super::units::{Bytes, ClockTime, Dur, Timestamp, clipped};
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{
     CatalogSpec, CohortId, CohortSpec, ContentSpec, CopyPlan, DeploymentId, DeploymentSpec, DpId,
@@ -159,6 +159,24 @@ impl Checker {
             );
         } else if name.trim().is_empty() {
             self.fail(path, "must not be empty");
+        } else if name.trim() != name {
+            // References are compared exactly: ` mp01` is not `mp01`.
+            self.fail(
+                path,
+                format!(
+                    "\"{}\" has white space at its {}; remove it (names are compared exactly, \
+                     so every reference would have to repeat it)",
+                    clipped(name),
+                    match (
+                        name.starts_with(char::is_whitespace),
+                        name.ends_with(char::is_whitespace)
+                    ) {
+                        (true, true) => "start and end",
+                        (true, false) => "start",
+                        _ => "end",
+                    }
+                ),
+            );
         }
     }
 
@@ -176,7 +194,8 @@ impl Checker {
                 self.fail(
                     format!("{section}[{i}].{field}"),
                     format!(
-                        "'{name}' is already used by {section}[{first}]; names must be unique, rename one of them"
+                        "'{}' is already used by {section}[{first}]; names must be unique, rename one of them",
+                        clipped(name)
                     ),
                 );
             }
@@ -203,7 +222,10 @@ impl Checker {
                 continue;
             };
             if list.contains(&k) {
-                self.fail(at, format!("{what} '{name}' is already in the list"));
+                self.fail(
+                    at,
+                    format!("{what} '{}' is already in the list", clipped(name)),
+                );
             }
             list.push(k);
         }
@@ -219,11 +241,14 @@ impl Checker {
     ) -> Option<usize> {
         let found = known.get(name).copied();
         if found.is_none() {
-            let names: Vec<&str> = known.keys().copied().collect();
+            // Names quoted cut: a name of kilobytes would bury the message.
+            let names: Vec<String> = known.keys().map(|k| clipped(k)).collect();
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
             self.fail(
                 path,
                 format!(
-                    "unknown {what} '{name}'{}; known: {}",
+                    "unknown {what} '{}'{}; known: {}",
+                    clipped(name),
                     super::syntax::did_you_mean(name, &names).replace('`', "'"),
                     if names.is_empty() {
                         "none".to_string()
@@ -466,7 +491,7 @@ fn named_path(path: &str, tree: &serde_json::Value) -> String {
                 && !name.is_empty()
                 && !name.chars().any(unprintable)
             {
-                out.push_str(&format!(" ({name})"));
+                out.push_str(&format!(" ({})", clipped(name)));
             }
             rest = after;
         } else {
@@ -1717,7 +1742,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                     path.clone(),
                     format!(
                         "'{}' is already used by {first}; a phase is a deployment of its own and its name must be unique, rename one of them",
-                        phase.name
+                        clipped(&phase.name)
                     ),
                 );
             } else {
@@ -2027,6 +2052,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             .map(|r| r.name.as_str()),
     );
     let mut rules: Vec<RuleSpec> = Vec::new();
+    // Every name a rule may give a deployment, and the first rule to give it.
+    let mut rule_names: BTreeMap<String, usize> = BTreeMap::new();
     for (i, r) in raw.automatic_deployment_rules.iter().enumerate() {
         let path = format!("automatic_deployment_rules[{i}]");
         let year = SimDuration::from_days(365);
@@ -2143,21 +2170,39 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             },
             deployments: Vec::new(),
         };
+        let mut collided = false;
         for k in 0..slots.min(MAX_RULE_GROUPS) {
             let name = match r.group {
                 RuleGroup::NewGroup => format!("{} #{}", r.name, k + 1),
                 RuleGroup::ExistingGroup => r.name.clone(),
             };
-            if deployment_index.contains_key(name.as_str())
-                || phase_names.contains_key(name.as_str())
-            {
-                ck.fail(
-                    format!("{path}.name"),
-                    format!(
-                        "its deployment '{name}' would take the name of another deployment; rename the rule"
-                    ),
-                );
+            if !collided {
+                let other = if deployment_index.contains_key(name.as_str())
+                    || phase_names.contains_key(name.as_str())
+                {
+                    Some("another deployment".to_string())
+                } else {
+                    // Two rules of the same name are reported once, above.
+                    (rule_names.get(&name))
+                        .filter(|&&j| j != i && raw.automatic_deployment_rules[j].name != r.name)
+                        .map(|j| {
+                            format!(
+                                "a deployment of automatic_deployment_rules[{j}] ('{}')",
+                                raw.automatic_deployment_rules[*j].name
+                            )
+                        })
+                };
+                if let Some(other) = other {
+                    collided = true;
+                    ck.fail(
+                        format!("{path}.name"),
+                        format!(
+                            "its deployment '{name}' would take the name of {other}; rename the rule"
+                        ),
+                    );
+                }
             }
+            rule_names.entry(name.clone()).or_insert(i);
             rule.deployments
                 .push(DeploymentId(deployments.len() as u16));
             deployments.push(DeploymentSpec {

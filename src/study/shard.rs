@@ -52,8 +52,21 @@ impl FromStr for Shard {
             )
         };
         let (i, n) = s.trim().split_once('/').ok_or_else(bad)?;
-        let index: u32 = i.trim().parse().map_err(|_| bad())?;
-        let count: u32 = n.trim().parse().map_err(|_| bad())?;
+        let (i, n) = (i.trim(), n.trim());
+        // A whole number too large for a shard is told as such, not as
+        // a shape the argument has.
+        let number = |t: &str| -> Result<u32, String> {
+            if t.is_empty() || !t.bytes().all(|b| b.is_ascii_digit()) {
+                return Err(bad());
+            }
+            t.parse().map_err(|_| {
+                format!(
+                    "bad shard '{s}': {t} is too large; a study splits into at most {} shards",
+                    u32::MAX
+                )
+            })
+        };
+        let (index, count) = (number(i)?, number(n)?);
         if index == 0 || count == 0 || index > count {
             return Err(bad());
         }
@@ -73,6 +86,16 @@ mod tests {
             let e = bad.parse::<Shard>().unwrap_err();
             assert!(e.contains("expected I/N"), "{bad}: {e}");
         }
+        let e = "18446744073709551615/18446744073709551615"
+            .parse::<Shard>()
+            .unwrap_err();
+        assert!(
+            e.contains(
+                "18446744073709551615 is too large; a study splits into at most 4294967295 shards"
+            ),
+            "{e}"
+        );
+        assert!(!e.contains("1 ≤ I ≤ N"), "{e}");
     }
 
     #[test]

@@ -316,6 +316,23 @@ fn rule_errors_name_the_field() {
             text(r#"AutomaticDeploymentRule(name: "r", targets: ["clients"], deadline: "1d")"#),
             "unknown field",
         ),
+        // Two rules whose deployments would share a name: "D" makes "D #1",
+        // the one group "D #1" keeps is named "D #1" too.
+        (
+            text(&format!(
+                r#"{}, AutomaticDeploymentRule(name: "D #1", targets: ["clients"], group: ExistingGroup)"#,
+                MONTHLY.replace(r#"name: "monthly""#, r#"name: "D""#)
+            )),
+            "automatic_deployment_rules[1] (D #1).name: its deployment 'D #1' would take the name of a deployment of automatic_deployment_rules[0] ('D'); rename the rule",
+        ),
+        // A later group of a rule that may run several times.
+        (
+            text(&format!(
+                r#"{MONTHLY}, AutomaticDeploymentRule(name: "monthly #1", classifications: [Definition], targets: ["clients"], run: Schedule(first: "2026-11-09T00:00:00Z", every: "1d")),
+                   AutomaticDeploymentRule(name: "monthly #1 #2", classifications: [Definition], targets: ["clients"], group: ExistingGroup)"#
+            )),
+            "automatic_deployment_rules[2] (monthly #1 #2).name: its deployment 'monthly #1 #2' would take the name of a deployment of automatic_deployment_rules[1] ('monthly #1')",
+        ),
     ];
     for (scenario, want) in cases {
         let err = build_error(&scenario);

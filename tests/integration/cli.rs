@@ -815,11 +815,94 @@ fn explain_finds_the_slowest_client() {
             vec!["--client", "last"],
             "expected a client's id (a whole number from 0) or 'slowest'",
         ),
+        // Too large for any scenario, told as any id out of range is.
+        (
+            vec!["--client", "4294967296"],
+            "--client 4294967296: no such client; the scenario has clients 0 to ",
+        ),
+        (
+            vec!["--client", "123456789012345678901234567890"],
+            "--client 123456789012345678901234567890: no such client; the scenario has clients 0 to ",
+        ),
     ] {
         let mut all = vec!["explain", "five.ron"];
         all.extend(args);
         let o = patchsim(&all, dir.path());
         assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
         assert!(stderr(&o).contains(expect), "{}", stderr(&o));
+    }
+}
+
+/// A `--set` path with a mistake in a field's name says so, with the
+/// fields allowed there, however the name is written: with a capital (read
+/// as the start of an entry by the parser) or before a list index (a list
+/// left out of the text has no entries, but an unknown field is no list);
+/// in `sweep` too.
+#[test]
+fn a_set_path_with_an_unknown_field_lists_the_allowed_ones() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
+    let file = file.to_str().unwrap();
+    let validate = |set: &str| patchsim(&["validate", file, "--set", set], dir.path());
+    let sweep = |set: &str| {
+        patchsim(
+            &["sweep", file, "--set", set, "-r", "1", "-o", "s"],
+            dir.path(),
+        )
+    };
+    for (o, expect) in [
+        (
+            validate("cohorts[0].Count=5"),
+            "--set cohorts[0].Count=5: unknown field `Count` in `Cohort` (did you mean `count`?); allowed: `name`, `count`,",
+        ),
+        (
+            validate("Foo=5"),
+            "--set Foo=5: unknown field `Foo` in `Scenario`; allowed: `name`,",
+        ),
+        (
+            validate("cohortz[0].count=3"),
+            "--set cohortz[0].count=3: unknown field `cohortz` in `Scenario` (did you mean `cohorts`?); allowed: `name`,",
+        ),
+        (
+            validate("cohorts[0].windows[0].duration=1h"),
+            "unknown field `windows` in `Cohort`; allowed: `name`,",
+        ),
+        (
+            sweep("Cohorts[0].count=3,4"),
+            "unknown field `Cohorts` in `Scenario` (did you mean `cohorts`?); allowed: `name`,",
+        ),
+        // A known list left out of the text is empty.
+        (
+            validate("faults[0].effect=Down"),
+            "faults is empty; there is no [0]",
+        ),
+    ] {
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.contains(expect), "want {expect:?} in:\n{err}");
+        assert!(!err.contains("starts a new entry"), "{err}");
+    }
+    assert!(!dir.path().join("s").exists());
+}
+
+/// A long `--set` value is cut at 60 characters wherever a message quotes
+/// it: in a value's own error (once its quotes are added, inside
+/// `Some(...)`), and in the header of validation problems, which quote
+/// the names it set cut too.
+#[test]
+fn a_long_set_value_is_cut_in_every_message() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = broken(dir.path(), "ok.ron", "seed: 7,", "seed: 7,");
+    let file = file.to_str().unwrap();
+    let xs = "x".repeat(500);
+    let deadline = format!("deployments[0].deadline=Some(Some(\"{xs}\"))");
+    let name = format!("cohorts[0].name=\"{}\"", "y".repeat(5_000));
+    for set in [deadline, name] {
+        let o = patchsim(&["validate", file, "--set", &set], dir.path());
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{err}");
+        assert!(err.len() < 1_000, "{} bytes: {err}", err.len());
+        assert!(!err.contains(&"x".repeat(61)), "{err}");
+        assert!(!err.contains(&"y".repeat(61)), "{err}");
     }
 }

@@ -473,6 +473,36 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        what: "a field name with a capital",
+        from: "name: \"always-on\", count: 300,",
+        to: "name: \"always-on\", Count: 300,",
+        expect: &[
+            "cohorts[0].Count: unknown field `Count` in `Cohort` (did you mean `count`?); allowed: `name`,",
+        ],
+    },
+    Case {
+        what: "an instant finer than a millisecond",
+        from: "created: \"2026-11-10T10:00:00+01:00\"",
+        to: "created: \"2026-11-12T20:00:00.0009+01:00\"",
+        expect: &[
+            "deployments[0].created: invalid timestamp \"2026-11-12T20:00:00.0009+01:00\": finer than a millisecond",
+        ],
+    },
+    Case {
+        what: "a name with a space at its end",
+        from: "name: \"always-on\", count: 300,",
+        to: "name: \"always-on \", count: 300,",
+        expect: &[
+            "cohorts[0] (always-on ).name: \"always-on \" has white space at its end; remove it",
+        ],
+    },
+    Case {
+        what: "an id with a space at its start",
+        from: "Update(id: \"KB2\",",
+        to: "Update(id: \" KB2\",",
+        expect: &["updates[1] ( KB2).id: \" KB2\" has white space at its start; remove it"],
+    },
+    Case {
         what: "RON syntax: a `)` too many",
         from: "restart_probability: 0.2),",
         to: "restart_probability: 0.2)),",

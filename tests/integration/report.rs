@@ -238,3 +238,51 @@ fn each_cohort_has_its_own_milestones_and_the_whole_lies_between_them() {
         "the cohort table's milestones"
     );
 }
+
+/// Milestones from the deadline are those from creation moved by the time
+/// from creation to the deadline, on both views, even for a share reached
+/// before the deployment existed (clients the update does not apply to are
+/// compliant from the start): both clocks count it from creation, and
+/// `pct_50` is 24 h before the deadline, not 33 h (the run's start).
+#[test]
+fn milestones_from_the_deadline_are_those_from_creation_moved() {
+    let estate = common::small(
+        "before-creation",
+        5,
+        "3d",
+        r#"cohorts: [Cohort(name: "c", count: 60, management_point: "mp", update_point: "sup",
+                           distribution_point: "dp")],
+    updates: [Update(id: "KB1", size: "50MB", applicability: 0.3)],
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["c"],
+                  created: "2026-11-09T09:00:00Z", deadline: "2026-11-10T09:00:00Z")]"#,
+    );
+    let outcome = common::simulate(&estate);
+    let summary = output::summary(&estate, &outcome);
+    let d = &summary.deployments[0];
+    let lead = d.deadline_h.unwrap() - d.created_h.unwrap();
+    assert_eq!(lead, 24.0);
+    for (from_creation, from_deadline) in [
+        (&d.hours_to_pct_true, &d.hours_after_deadline_to_pct_true),
+        (
+            &d.hours_to_pct_reported,
+            &d.hours_after_deadline_to_pct_reported,
+        ),
+    ] {
+        for (c, dl) in [
+            (from_creation.pct_50, from_deadline.pct_50),
+            (from_creation.pct_80, from_deadline.pct_80),
+            (from_creation.pct_95, from_deadline.pct_95),
+            (from_creation.pct_99, from_deadline.pct_99),
+        ] {
+            assert_eq!(c.is_some(), dl.is_some());
+            if let (Some(c), Some(dl)) = (c, dl) {
+                assert!(
+                    (dl - (c - lead)).abs() < 1e-9,
+                    "{c} from creation, {dl} from the deadline"
+                );
+            }
+        }
+    }
+    assert_eq!(d.hours_to_pct_true.pct_50, Some(0.0));
+    assert_eq!(d.hours_after_deadline_to_pct_true.pct_50, Some(-24.0));
+}
