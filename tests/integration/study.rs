@@ -1694,3 +1694,80 @@ fn a_server_count_sweep_shows_the_busiest_server_of_the_role() {
     let printed = study::table_text(&study::read(&other).expect("reads"), &[]);
     assert!(!printed.contains("h busy"), "{printed}");
 }
+
+/// A point without a deployment (the grid empties the scenario's list, or
+/// a rule makes none in the run's time) has runs but no curves: the study
+/// `sweep` writes reads back for `diff` and `merge`, whole and in shards,
+/// while a curve taken out of a point with a deployment, or added to one
+/// without, is still refused.
+#[test]
+fn a_point_without_a_deployment_reads_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 5);
+    let f = file.to_str().unwrap();
+    let one = r#"deployments=[],[Deployment(name: "cu", updates: ["KB1"], targets: ["always-on"], created: "2026-11-10T10:00:00+01:00", deadline: "2026-11-12T20:00:00+01:00")]"#;
+    let ok = |args: &[&str]| {
+        let o = patchsim(args, dir.path());
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    };
+    ok(&[
+        "sweep",
+        f,
+        "-r",
+        "2",
+        "--set",
+        "deployments=[]",
+        "-q",
+        "-o",
+        "none",
+    ]);
+    ok(&["diff", "none", "none"]);
+    ok(&["sweep", f, "-r", "2", "--set", one, "-q", "-o", "whole"]);
+    ok(&["diff", "whole", "whole"]);
+    for (i, out) in [(1, "s1"), (2, "s2")] {
+        let shard = format!("{i}/2");
+        ok(&[
+            "sweep", f, "-r", "2", "--set", one, "--shard", &shard, "-q", "-o", out,
+        ]);
+    }
+    ok(&["merge", "s2", "s1", "-q", "-o", "merged"]);
+    assert_same_study(&dir.path().join("whole"), &dir.path().join("merged"));
+    // A rule that makes no deployment in the run's hour.
+    let adr = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adr.ron");
+    let adr = adr.to_str().unwrap();
+    ok(&[
+        "sweep",
+        adr,
+        "-r",
+        "1",
+        "--set",
+        "duration=1h",
+        "-q",
+        "-o",
+        "adr",
+    ]);
+    ok(&["diff", "adr", "adr"]);
+
+    // Point 1's curves taken out; point 0's made up from point 1's.
+    let curves = std::fs::read_to_string(dir.path().join("s1/curves.csv")).unwrap();
+    let mut lines = curves.lines();
+    let header = lines.next().unwrap().to_string();
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.iter().all(|r| r.starts_with("1,")), "{curves}");
+    let moved: String = rows.iter().map(|r| format!("0{}\n", &r[1..])).collect();
+    for (text, expect) in [
+        (
+            format!("{header}\n"),
+            "s1/curves.csv: point 1 has runs but no curves; each of its 1 deployment has one per view",
+        ),
+        (
+            format!("{header}\n{moved}{}\n", rows.join("\n")),
+            "s1/curves.csv: point 0 has curves of 1 deployment, but its scenario lays out 0",
+        ),
+    ] {
+        std::fs::write(dir.path().join("s1/curves.csv"), &text).unwrap();
+        let o = patchsim(&["merge", "s1", "s2", "-q", "-o", "m"], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{expect}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{expect}: {}", stderr(&o));
+    }
+}
