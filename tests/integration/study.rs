@@ -1771,3 +1771,35 @@ fn a_point_without_a_deployment_reads_back() {
         assert!(stderr(&o).contains(expect), "{expect}: {}", stderr(&o));
     }
 }
+
+/// `runs.csv` holds a run's compliant share exactly, the quotient of its
+/// compliant and targeted clients, not rounded to three decimals.
+#[test]
+fn runs_csv_holds_exact_compliant_shares() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("s.ron");
+    let text = common::ron(&Knobs {
+        always_on: 100,
+        desktops: 200,
+        days: 4,
+        failure: 0.3,
+        ..Default::default()
+    });
+    std::fs::write(&file, text).expect("write scenario");
+    sweep(&file, &[], 4, 2, None, &dir.path().join("out"));
+    let read = study::read(&dir.path().join("out")).expect("reads");
+    let columns = &read.manifest.metrics;
+    let mut thirds = 0;
+    for view in ["true", "reported"] {
+        let c = (columns.iter())
+            .position(|m| m.column == format!("compliant_pct_{view}"))
+            .expect("the column");
+        for run in &read.runs {
+            let share = run.values[c].expect("a share");
+            let clients = (share * 3.0).round();
+            assert_eq!(share, clients * 100.0 / 300.0, "{view}: {share}");
+            thirds += usize::from(clients % 3.0 != 0.0);
+        }
+    }
+    assert!(thirds > 0, "a share that three decimals cannot hold");
+}
