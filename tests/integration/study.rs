@@ -1101,9 +1101,11 @@ fn diff_shows_a_and_b_over_the_runs_it_compares() {
 }
 
 /// `diff` compares only summaries a run wrote: one that lacks their
-/// fields (`{"tool": "patchsim"}` alone) or has a negative count is
-/// refused, naming the field; names read from the files are printed with
-/// their control and invisible characters escaped.
+/// fields (`{"tool": "patchsim"}` alone) or has a value no run gives (a
+/// negative count, a share above 100, a milestone below 0 or not a
+/// number, a deployment twice) is refused, naming the file and the field;
+/// names read from the files are printed with their control and
+/// invisible characters escaped.
 #[test]
 fn diff_refuses_forged_summaries_and_escapes_names() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1129,17 +1131,64 @@ fn diff_refuses_forged_summaries_and_escapes_names() {
     let mut server = read();
     server["servers"][0]["served"] = (-1).into();
     forge("server", &server);
+    let edited = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = read();
+        edit(&mut v);
+        forge(name, &v);
+    };
+    fn first(v: &mut serde_json::Value) -> &mut serde_json::Value {
+        &mut v["deployments"][0]
+    }
+    edited("share", &|v| first(v)["compliant_pct_true"] = 150.0.into());
+    edited("early", &|v| {
+        first(v)["hours_to_pct_true"]["pct_50"] = (-5).into()
+    });
+    edited("text", &|v| {
+        first(v)["hours_to_pct_true"]["pct_50"] = "abc".into()
+    });
+    edited("created", &|v| first(v)["created_h"] = "9".into());
+    edited("clients", &|v| v["clients"] = (-1).into());
+    edited("events", &|v| v["events"] = (-1).into());
+    edited("twice", &|v| {
+        let d = v["deployments"][0].clone();
+        v["deployments"].as_array_mut().unwrap().push(d);
+    });
+    let edited_note = "; it was not written by `patchsim run`, or was edited";
     for (other, wanted) in [
-        (
-            "bare",
-            "bare/summary.json: not a summary written by patchsim: it has no `version` text",
-        ),
+        ("bare", "bare/summary.json: it has no `version` text"),
         ("negative", "`totals.installs` is -3, not a count"),
         ("server", "`servers[0].served` is -1, not a count"),
+        (
+            "share",
+            "share/summary.json: `deployments[0].compliant_pct_true` is 150.0, not a share in 0 \
+             to 100 (no run gives it)",
+        ),
+        (
+            "early",
+            "`deployments[0].hours_to_pct_true.pct_50` is -5, not in 0 to 8784 hours",
+        ),
+        (
+            "text",
+            "`deployments[0].hours_to_pct_true.pct_50` is \"abc\", not a number of hours",
+        ),
+        (
+            "created",
+            "`deployments[0].created_h` is \"9\", not a number of hours",
+        ),
+        (
+            "clients",
+            "clients/summary.json: `clients` is -1, not a count",
+        ),
+        ("events", "`events` is -1, not a count"),
+        (
+            "twice",
+            "`deployments[1]` is named 'cu' like `deployments[0]`; a run names each once",
+        ),
     ] {
         let o = patchsim(&["diff", "r", other], dir.path());
         assert_eq!(o.status.code(), Some(2), "{other}: {}", stderr(&o));
         assert!(stderr(&o).contains(wanted), "{other}: {}", stderr(&o));
+        assert!(stderr(&o).contains(edited_note), "{other}: {}", stderr(&o));
         assert!(o.stdout.is_empty());
     }
     let mut named = read();
