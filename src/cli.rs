@@ -606,19 +606,24 @@ fn run_command(
         input: path,
         busy_above: Some(flags.busy_above),
         // The summary is printed before the output is put in place: if it
-        // cannot be, the earlier output stays.
+        // cannot be, the earlier output stays. The files are named once
+        // they are in place.
         before_commit: (!flags.quiet).then(|| {
-            let (estate, bar, out) = (&estate, &bar, flags.out);
-            Box::new(move |outcome: &crate::model::Outcome, files: &[PathBuf]| {
+            let (estate, bar, out, console) = (&estate, &bar, flags.out, &mut *console);
+            Box::new(move |outcome: &crate::model::Outcome, _: &[PathBuf]| {
                 bar.finish_and_clear();
                 let summary = output::summary_with(estate, outcome, flags.busy_above);
-                console.print_before(&output::summary_text(&summary, files), out)
+                console.print_before(&output::summary_text(&summary, &[]), out)
             }) as app::BeforeCommit<'_>
         }),
     };
     let result = app::run_to_dir(&estate, flags.out, request);
     bar.finish_and_clear();
-    result.map(|_| ())
+    let (_, files) = result?;
+    if !flags.quiet {
+        console.print(&output::written_text(&files))?;
+    }
+    Ok(())
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -655,15 +660,25 @@ fn sweep_command(
     bar.finish_and_clear();
     let result = result?;
     let files = study::write_into(&mut staging, &result)?;
+    // The table before the output is put in place (a failure to print it
+    // leaves `out` as it was), the files once they are there.
     if !quiet {
         let text = if result.is_whole() {
-            study::table_text(&result, &files)
+            study::table_text(&result, &[])
         } else {
-            study::shard_text(&result, &files)
+            study::shard_text(&result)
         };
         console.print_before(&text, out)?;
     }
-    staging.commit(Some(interrupt))
+    staging.commit(Some(interrupt))?;
+    if !quiet {
+        console.print(&if result.is_whole() {
+            format!("\n{}", output::written_text(&files))
+        } else {
+            study::shard_written_text(&result, &files)
+        })?;
+    }
+    Ok(())
 }
 
 fn merge_command(
@@ -682,9 +697,13 @@ fn merge_command(
     let whole = study::merge(parts, &names)?;
     let files = study::write_into(&mut staging, &whole)?;
     if !quiet {
-        console.print_before(&study::table_text(&whole, &files), out)?;
+        console.print_before(&study::table_text(&whole, &[]), out)?;
     }
-    staging.commit(Some(interrupt))
+    staging.commit(Some(interrupt))?;
+    if !quiet {
+        console.print(&format!("\n{}", output::written_text(&files)))?;
+    }
+    Ok(())
 }
 
 fn size_command(
@@ -743,22 +762,22 @@ fn size_command(
         }
     }
     if !quiet {
-        let mut text = crate::size::size_text(&sizing);
+        let text = crate::size::size_text(&sizing);
         match out {
-            Some(dir) => {
-                text += &format!(
-                    "wrote size.csv, size.html, size.json and scenario.ron to {}\n",
-                    dir.display()
-                );
-                console.print_before(&text, dir)?;
-            }
+            Some(dir) => console.print_before(&text, dir)?,
             None => console.print(&text)?,
         }
     }
-    match staging {
-        Some(staging) => staging.commit(Some(interrupt)),
-        None => Ok(()),
+    if let (Some(staging), Some(dir)) = (staging, out) {
+        staging.commit(Some(interrupt))?;
+        if !quiet {
+            console.print(&format!(
+                "wrote size.csv, size.html, size.json and scenario.ron to {}\n",
+                dir.display()
+            ))?;
+        }
     }
+    Ok(())
 }
 
 /// Which client `explain` tells.

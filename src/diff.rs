@@ -58,16 +58,24 @@ fn read_side(dir: &Path) -> Result<Side, Error> {
     check_summary(&value).map_err(|why| {
         bad(
             &path,
-            format!("not a summary written by patchsim: {why}; compare the summaries runs wrote"),
+            format!("{why}; it was not written by `patchsim run`, or was edited"),
         )
     })?;
     Ok(Side::Run(value))
 }
 
-/// Whether `v` has what every run's summary has, counts that are counts:
-/// the fields the comparison reads, each of its type; the totals, the
-/// servers' numbers and the deployments' counts not negative. `Err` names
-/// the first field that is not so.
+/// Hours in the longest run a scenario allows (366 days): no milestone
+/// of a run comes later.
+const MAX_HOURS: f64 = 366.0 * 24.0;
+
+/// Whether `v` has what every run's summary has, each value one a run
+/// can give: the fields the comparison reads, each of its type; the
+/// client and event counts, the totals, the servers' numbers and the
+/// deployments' counts not negative; the compliant shares from 0 to 100;
+/// the milestones (hours from creation) and instants (hours from the
+/// start) from 0 to the longest run's hours, or `null` (not reached, or
+/// not made); each deployment, server and location named once. `Err`
+/// names the first field that is not so.
 fn check_summary(v: &Value) -> Result<(), String> {
     for key in ["version", "scenario", "scenario_hash"] {
         if !v[key].is_string() {
@@ -76,6 +84,11 @@ fn check_summary(v: &Value) -> Result<(), String> {
     }
     if !v["seed"].is_u64() {
         return Err("it has no `seed` (a whole number)".into());
+    }
+    for key in ["clients", "events"] {
+        if !v[key].is_u64() {
+            return Err(format!("`{key}` is {}, not a count", v[key]));
+        }
     }
     let Some(totals) = v["totals"].as_object() else {
         return Err("it has no `totals`".into());
@@ -87,16 +100,13 @@ fn check_summary(v: &Value) -> Result<(), String> {
         let Some(entries) = v[list].as_array() else {
             return Err(format!("it has no `{list}` list"));
         };
+        named_once(list, entries)?;
         for (i, entry) in entries.iter().enumerate() {
-            if !entry["name"].is_string() {
-                return Err(format!("`{list}[{i}]` has no `name`"));
-            }
             let counts: Vec<(String, &Value)> = match list {
                 // Its numbers, nested ones too (the queue waits'
                 // percentiles): none is below 0.
                 "servers" => numbers(entry, ""),
-                // Hours may be negative (compliant before its creation);
-                // clients are counted.
+                // Clients are counted.
                 _ => (["targeted", "unknown_at_end", "final_true", "final_reported"].iter())
                     .flat_map(|key| numbers(&entry[*key], key))
                     .collect(),
@@ -107,9 +117,103 @@ fn check_summary(v: &Value) -> Result<(), String> {
             {
                 return Err(format!("`{list}[{i}].{key}` is {n}, not a count"));
             }
+            if list == "deployments" {
+                check_deployment(&format!("deployments[{i}]"), entry)?;
+            }
+        }
+    }
+    // Only an estate with locations has them.
+    if let Some(places) = v.get("locations").filter(|l| !l.is_null()) {
+        let Some(places) = places.as_array() else {
+            return Err(format!("`locations` is {places}, not a list"));
+        };
+        named_once("locations", places)?;
+        for (i, place) in places.iter().enumerate() {
+            let Some(entries) = place["deployments"].as_array() else {
+                return Err(format!("`locations[{i}]` has no `deployments` list"));
+            };
+            let list = format!("locations[{i}].deployments");
+            named_once(&list, entries)?;
+            for (k, entry) in entries.iter().enumerate() {
+                let at = format!("{list}[{k}]");
+                for key in ["hours_to_pct_true", "hours_to_pct_reported"] {
+                    milestones(&at, key, &entry[key])?;
+                }
+                hours_or_null(
+                    &format!("{at}.hours_to_content_on_dps"),
+                    &entry["hours_to_content_on_dps"],
+                )?;
+            }
         }
     }
     Ok(())
+}
+
+/// Whether every entry of the list at `list` has a `name`, each a
+/// different one: the comparison matches entries by name.
+fn named_once(list: &str, entries: &[Value]) -> Result<(), String> {
+    let mut seen: Vec<&str> = Vec::new();
+    for (i, entry) in entries.iter().enumerate() {
+        let Some(name) = entry["name"].as_str() else {
+            return Err(format!("`{list}[{i}]` has no `name`"));
+        };
+        if let Some(j) = seen.iter().position(|n| *n == name) {
+            return Err(format!(
+                "`{list}[{i}]` is named '{}' like `{list}[{j}]`; a run names each once",
+                printable(name)
+            ));
+        }
+        seen.push(name);
+    }
+    Ok(())
+}
+
+/// The fields of deployment entry `at` that the comparison reads besides
+/// its counts: when it was made, opened and due, its milestones and its
+/// compliant shares at the end.
+fn check_deployment(at: &str, d: &Value) -> Result<(), String> {
+    for key in ["created_h", "available_h", "deadline_h"] {
+        hours_or_null(&format!("{at}.{key}"), &d[key])?;
+    }
+    for key in ["hours_to_pct_true", "hours_to_pct_reported"] {
+        milestones(at, key, &d[key])?;
+    }
+    for key in ["compliant_pct_true", "compliant_pct_reported"] {
+        let share = &d[key];
+        if !share.as_f64().is_some_and(|x| (0.0..=100.0).contains(&x)) {
+            return Err(format!(
+                "`{at}.{key}` is {share}, not a share in 0 to 100 (no run gives it)"
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The milestones `at.key` (`pct_50` ... `pct_99`), if it has them: each
+/// hours or `null`.
+fn milestones(at: &str, key: &str, v: &Value) -> Result<(), String> {
+    match v {
+        Value::Null => Ok(()),
+        Value::Object(fields) => fields
+            .iter()
+            .try_for_each(|(share, h)| hours_or_null(&format!("{at}.{key}.{share}"), h)),
+        other => Err(format!("`{at}.{key}` is {other}, not the milestones")),
+    }
+}
+
+/// Whether `v` (the field `path`) is hours a run can give, from 0 to the
+/// longest run's, or `null` (not reached).
+fn hours_or_null(path: &str, v: &Value) -> Result<(), String> {
+    match v {
+        Value::Null => Ok(()),
+        Value::Number(n) if n.as_f64().is_some_and(|h| (0.0..=MAX_HOURS).contains(&h)) => Ok(()),
+        Value::Number(n) => Err(format!(
+            "`{path}` is {n}, not in 0 to {MAX_HOURS} hours (no run gives it)"
+        )),
+        other => Err(format!(
+            "`{path}` is {other}, not a number of hours (null means not reached)"
+        )),
+    }
 }
 
 /// The numbers in `v` (itself, or the values of an object, nested), each

@@ -256,7 +256,8 @@ impl Staging {
     /// Checks that `kind`'s output may go to `out` and starts writing it:
     /// refuses (exit code 2) a directory that holds anything but an
     /// earlier output of this kind (unless `force`: then the files are
-    /// written beside what is there), a directory another command holds,
+    /// written beside what is there, but never beside an output of
+    /// another kind), a directory another command holds,
     /// and a directory that is, holds or lies inside one of `inputs`.
     /// Creates `out`'s missing parent directories.
     pub fn begin(out: &Path, kind: Kind, force: bool, inputs: &[&Path]) -> Result<Staging, Error> {
@@ -662,7 +663,8 @@ fn remove_stale(dir: &Path, prefix: &str, out: Option<&Path>) {
 /// Whether `out` (an existing directory, `real` its canonical path) may
 /// take `kind`'s output: `Ok(true)` if it is empty or holds an earlier
 /// output of this kind and nothing else, `Ok(false)` if it holds other
-/// files and `force` allows writing beside them; otherwise the refusal.
+/// files (but no output of another kind) and `force` allows writing
+/// beside them; otherwise the refusal.
 fn check_contents(
     out: &Path,
     real: &Path,
@@ -687,6 +689,26 @@ fn check_contents(
     let foreign: Vec<&String> = names.iter().filter(|n| !kind.owns(n)).collect();
     if mine && foreign.is_empty() {
         return Ok(true);
+    }
+    // Another kind's output is refused even with `--force`: moving files
+    // in beside it would replace its `report.html` and `scenario.ron`
+    // and leave neither output whole.
+    if let Some(other) = kind.others().find(|k| is_output(real, *k)) {
+        return Err(refuse(
+            out,
+            format!(
+                "holds {} ({}), not {}; {}choose another --out directory",
+                other.what(),
+                other.marker(),
+                kind.what(),
+                if force {
+                    "--force does not write into another kind of output, whose files it would \
+                     replace; "
+                } else {
+                    ""
+                }
+            ),
+        ));
     }
     if force {
         return Ok(false);
@@ -714,13 +736,6 @@ fn check_contents(
             kind.what(),
             list(&foreign),
             if foreign.len() == 1 { "it" } else { "them" }
-        )
-    } else if let Some(other) = kind.others().find(|k| is_output(real, *k)) {
-        format!(
-            "holds {} ({}), not {}; choose another --out directory",
-            other.what(),
-            other.marker(),
-            kind.what()
         )
     } else {
         let all: Vec<&String> = names.iter().collect();

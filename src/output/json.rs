@@ -537,11 +537,14 @@ fn hours(t: SimTime) -> f64 {
     t.as_ms() as f64 / MS_PER_HOUR
 }
 
+/// A compliant share in percent, not rounded: `runs.csv` and the
+/// statistics of a study read it, and the printed summary and report
+/// round it themselves.
 fn pct(part: u32, whole: u32) -> f64 {
     if whole == 0 {
         0.0
     } else {
-        round3(f64::from(part) * 100.0 / f64::from(whole))
+        f64::from(part) * 100.0 / f64::from(whole)
     }
 }
 

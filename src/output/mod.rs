@@ -34,7 +34,9 @@ pub use json::{
     Summary, Thresholds, WanLinkSummary, summary, summary_json, summary_with,
 };
 pub use load_charts::thousands;
-pub use report::{bottlenecks, format_duration, format_duration_exact, plural, summary_text};
+pub use report::{
+    bottlenecks, format_duration, format_duration_exact, plural, summary_text, written_text,
+};
 pub use trace::{TRACE_FILE, TraceFile, explain, trace_header, trace_line};
 
 use crate::error::Error;

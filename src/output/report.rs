@@ -637,18 +637,25 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         percentiles(&s.state_message_latency_s, |v| format_duration(v / 3600.0)),
         thousands(s.state_messages_pending_at_end)
     );
-    if let Some(first) = files.first() {
-        let dir = first.parent().unwrap_or(first.as_path());
-        let report = files.iter().find(|f| f.ends_with("report.html"));
-        let _ = writeln!(
-            out,
-            "wrote {} files to {}{}",
-            files.len(),
-            dir.display(),
-            report.map_or(String::new(), |r| format!(": open {}", r.display()))
-        );
-    }
+    out += &written_text(files);
     out
+}
+
+/// The line naming the files a command wrote (`files`, all in one
+/// directory) and its report to open; empty without files. Printed once
+/// they are in place.
+pub fn written_text(files: &[PathBuf]) -> String {
+    let Some(first) = files.first() else {
+        return String::new();
+    };
+    let dir = first.parent().unwrap_or(first.as_path());
+    let report = files.iter().find(|f| f.ends_with("report.html"));
+    format!(
+        "wrote {} files to {}{}\n",
+        files.len(),
+        dir.display(),
+        report.map_or(String::new(), |r| format!(": open {}", r.display()))
+    )
 }
 
 /// The WSUS catalog scans evaluate and what it makes them cost.

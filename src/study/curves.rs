@@ -231,13 +231,16 @@ pub fn parse_curves_csv(path: &Path, text: &str, points: usize) -> Result<Curves
 
 impl Curves {
     /// Where these curves (read from `curves.csv`) contradict the runs of
-    /// `runs.csv` (`runs[point]`: how many runs each point has), or each
-    /// other, what: every point with runs has both views of its
-    /// deployments, each sample counts those runs, all curves of a point
-    /// share its sample times, and no sum exceeds what its clients allow.
-    pub fn contradiction(&self, runs: &[u64]) -> Option<String> {
+    /// `runs.csv` (`runs[point]`: how many runs each point has), the
+    /// points' deployments (`deployments[point]`: how many its scenario
+    /// lays out, a rule's included), or each other, what: every point
+    /// with runs has both views of each of its deployments and no other
+    /// (a point without a deployment has no curve), each sample counts
+    /// those runs, all curves of a point share its sample times, and no
+    /// sum exceeds what its clients allow.
+    pub fn contradiction(&self, runs: &[u64], deployments: &[usize]) -> Option<String> {
         let mut grid: BTreeMap<usize, &[(u64, Sums)]> = BTreeMap::new();
-        let mut deployments: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
+        let mut curves: BTreeMap<usize, Vec<(usize, usize)>> = BTreeMap::new();
         for (&(point, d, view), curve) in &self.0 {
             let n = runs.get(point).copied().unwrap_or(0);
             let at = |t: u64| {
@@ -249,7 +252,7 @@ impl Curves {
             if n == 0 {
                 return Some(format!("point {point} has curves but no runs in runs.csv"));
             }
-            deployments.entry(point).or_default().push((d, view));
+            curves.entry(point).or_default().push((d, view));
             for pair in curve.samples.windows(2) {
                 if pair[0].0 >= pair[1].0 {
                     return Some(format!("{}: the samples are out of order", at(pair[1].0)));
@@ -290,17 +293,27 @@ impl Curves {
             }
         }
         for (point, &n) in runs.iter().enumerate() {
-            let have = deployments.get(&point);
-            if n > 0 && have.is_none() {
-                return Some(format!("point {point} has runs but no curves"));
+            if n == 0 {
+                continue;
             }
-            let Some(have) = have else { continue };
-            let count = have.len() / VIEWS.len();
+            let count = deployments.get(point).copied().unwrap_or(0);
+            let have = curves.get(&point).map_or(&[][..], Vec::as_slice);
             let whole = (0..count).flat_map(|d| (0..VIEWS.len()).map(move |v| (d, v)));
-            if have.len() % VIEWS.len() != 0 || !whole.eq(have.iter().copied()) {
-                return Some(format!(
-                    "point {point} lacks a curve: each deployment has one per view"
-                ));
+            if !whole.eq(have.iter().copied()) {
+                return Some(if have.is_empty() {
+                    format!(
+                        "point {point} has runs but no curves; each of its {count} deployment{} \
+                         has one per view",
+                        if count == 1 { "" } else { "s" }
+                    )
+                } else {
+                    format!(
+                        "point {point} has curves of {} deployment{}, but its scenario lays out \
+                         {count}; each deployment has one curve per view",
+                        have.len().div_ceil(VIEWS.len()),
+                        if have.len() <= VIEWS.len() { "" } else { "s" }
+                    )
+                });
             }
         }
         None

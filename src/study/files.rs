@@ -447,8 +447,7 @@ fn contradiction(m: &Manifest, values: &[Option<f64>]) -> Option<String> {
         for &(pct, c) in &list {
             match (values[compliant], values[c]) {
                 // The share at the end, above the milestone, was reached
-                // on the way (the share is rounded to three decimals: at
-                // exactly the milestone it may fall just short).
+                // on the way.
                 (Some(share), None) if share > f64::from(pct) => {
                     return Some(format!(
                         "column {} is empty (not reached) but {} is {share}, which reaches it",

@@ -136,7 +136,10 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
     for r in &runs {
         per_point[r.point] += 1;
     }
-    if let Some(message) = curves.contradiction(&per_point) {
+    let deployments: Vec<usize> = (plan.shapes.iter())
+        .map(|shape| shape.deployments.len())
+        .collect();
+    if let Some(message) = curves.contradiction(&per_point, &deployments) {
         return Err(StudyError::Corrupt {
             path: curves_path.display().to_string(),
             message: format!(

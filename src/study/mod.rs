@@ -41,7 +41,7 @@ pub use runner::{run, run_stoppable};
 pub use seeds::replication_seed;
 pub use shard::Shard;
 pub use stats::{Estimate, estimate, t_975};
-pub use table::{shard_text, table_text};
+pub use table::{shard_text, shard_written_text, table_text};
 
 use crate::app::{MemoryEstimate, estimate_memory, memory_limit};
 use crate::error::{Error, ScenarioError, StudyError};

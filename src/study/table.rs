@@ -175,33 +175,33 @@ pub fn table_text(study: &Study, files: &[PathBuf]) -> String {
     for line in table.to_string().lines() {
         let _ = writeln!(out, "{}", line.trim_end());
     }
-    if let Some(first) = files.first() {
-        let dir = first.parent().unwrap_or(first.as_path());
-        let report = files.iter().find(|f| f.ends_with("report.html"));
+    if !files.is_empty() {
         let _ = writeln!(out);
-        let _ = writeln!(
-            out,
-            "wrote {} files to {}{}",
-            files.len(),
-            dir.display(),
-            report.map_or(String::new(), |r| format!(": open {}", r.display()))
-        );
+        out += &crate::output::written_text(files);
     }
     out
 }
 
-/// What is printed after running one shard.
-pub fn shard_text(study: &Study, files: &[PathBuf]) -> String {
+/// What is printed after running one shard, before its files are in
+/// place: which shard, how many runs.
+pub fn shard_text(study: &Study) -> String {
     let m = &study.manifest;
     let shard = m.shard.expect("a shard");
-    let mut out = format!(
+    format!(
         "patchsim {} · {} · scenario hash {} · shard {shard}: {} of {} runs\n",
         m.version,
         m.scenario,
         m.scenario_hash,
         study.runs.len(),
         m.runs
-    );
+    )
+}
+
+/// What is printed once a shard's `files` are in place: each of them,
+/// and what to do when every shard is done.
+pub fn shard_written_text(study: &Study, files: &[PathBuf]) -> String {
+    let shard = study.manifest.shard.expect("a shard");
+    let mut out = String::new();
     for f in files {
         let _ = writeln!(out, "wrote {}", f.display());
     }

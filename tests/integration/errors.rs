@@ -753,12 +753,27 @@ fn a_foreign_output_directory_needs_force() {
         "mine"
     );
     assert!(out.join("summary.json").exists());
+    // Once the files are in place, the last line says so.
+    let o = patchsim(&["run", "ok.ron", "--out", "out", "--force"], dir.path());
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let printed = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        (printed.lines().last())
+            .is_some_and(|l| l.starts_with("wrote ") && l.ends_with("out/report.html")),
+        "{printed}"
+    );
     // A directory where a file goes fails --force before any file moves.
     let blocked = dir.path().join("blocked");
     std::fs::create_dir_all(blocked.join("summary.json")).expect("mkdir");
     std::fs::write(blocked.join("thesis.tex"), "mine").expect("write");
+    // The summary is printed first, but not that the files were written.
     let o = patchsim(
-        &["run", "ok.ron", "--out", "blocked", "--quiet", "--force"],
+        &["run", "ok.ron", "--out", "blocked", "--force"],
         dir.path(),
     );
     let err = String::from_utf8_lossy(&o.stderr);
@@ -767,6 +782,9 @@ fn a_foreign_output_directory_needs_force() {
         err.contains("summary.json: a directory of that name is in the way"),
         "{err}"
     );
+    let printed = String::from_utf8_lossy(&o.stdout);
+    assert!(printed.contains("state messages"), "{printed}");
+    assert!(!printed.contains("wrote"), "{printed}");
     let mut left: Vec<_> = (std::fs::read_dir(&blocked).expect("blocked"))
         .map(|e| e.expect("entry").file_name())
         .collect();

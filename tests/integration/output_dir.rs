@@ -733,3 +733,98 @@ fn an_earlier_output_that_cannot_be_removed_is_refused() {
     );
     assert_eq!(seeds_of(&out), ["seed=7"]);
 }
+
+/// Another kind of output is refused even with `--force`: `run --force`
+/// into a study would replace its `report.html` and `scenario.ron` and
+/// leave it broken. Without `--force` the refusal does not offer it; the
+/// same holds for `run` into a sizing and for `size` into a run or a
+/// study (neither `sweep` nor `size` has `--force`).
+#[test]
+fn another_kind_of_output_is_refused_even_with_force() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = small(dir.path(), "s.ron", 7);
+    let f = file.to_str().unwrap();
+    assert_ok(&patchsim(
+        &["sweep", f, "-r", "1", "-q", "-o", "study"],
+        dir.path(),
+    ));
+    assert_ok(&patchsim(&["run", f, "-q", "-o", "run"], dir.path()));
+    let knob = "servers.update_points[0].scan_slots=8,16";
+    let size = |out: &'static str| -> Vec<&'static str> {
+        vec![
+            "size",
+            "s.ron",
+            "--goal",
+            "no rejects",
+            "--knob",
+            knob,
+            "-r",
+            "1",
+            "-q",
+            "-o",
+            out,
+        ]
+    };
+    assert_ok(&patchsim(&size("sizing"), dir.path()));
+    let before: Vec<_> = ["study", "run", "sizing"]
+        .map(|d| tree(&dir.path().join(d)))
+        .into();
+    let study = "holds a patchsim study (study.json), not a patchsim run's output";
+    let cases: Vec<(Vec<&str>, &str)> = vec![
+        (vec!["run", f, "-q", "-o", "study"], study),
+        (vec!["run", f, "-q", "--force", "-o", "study"], study),
+        (
+            vec!["run", f, "--force", "-o", "sizing"],
+            "holds a patchsim sizing (size.json)",
+        ),
+        (
+            size("run"),
+            "holds a patchsim run's output (summary.json), not a patchsim sizing",
+        ),
+        (
+            size("study"),
+            "holds a patchsim study (study.json), not a patchsim sizing",
+        ),
+    ];
+    for (args, expect) in cases {
+        let o = patchsim(&args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+        let force = args.contains(&"--force");
+        assert_eq!(
+            stderr(&o).contains("--force does not write into another kind of output"),
+            force,
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(
+            !stderr(&o).contains("add --force"),
+            "{args:?}: {}",
+            stderr(&o)
+        );
+        assert!(o.stdout.is_empty(), "{args:?}");
+    }
+    let after: Vec<_> = ["study", "run", "sizing"]
+        .map(|d| tree(&dir.path().join(d)))
+        .into();
+    assert!(before == after, "every output as it was");
+    assert_ok(&patchsim(&["diff", "study", "study"], dir.path()));
+    // A directory that already holds both (as the refused command used to
+    // leave it) is refused too, with --force or without.
+    for name in ["study.json", "runs.csv", "curves.csv"] {
+        std::fs::copy(
+            dir.path().join("study").join(name),
+            dir.path().join("run").join(name),
+        )
+        .unwrap();
+    }
+    for force in [false, true] {
+        let mut args = vec!["run", f, "-q", "-o", "run"];
+        if force {
+            args.push("--force");
+        }
+        let o = patchsim(&args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(study), "{args:?}: {}", stderr(&o));
+    }
+}

@@ -1119,9 +1119,11 @@ fn diff_shows_a_and_b_over_the_runs_it_compares() {
 }
 
 /// `diff` compares only summaries a run wrote: one that lacks their
-/// fields (`{"tool": "patchsim"}` alone) or has a negative count is
-/// refused, naming the field; names read from the files are printed with
-/// their control and invisible characters escaped.
+/// fields (`{"tool": "patchsim"}` alone) or has a value no run gives (a
+/// negative count, a share above 100, a milestone below 0 or not a
+/// number, a deployment twice) is refused, naming the file and the field;
+/// names read from the files are printed with their control and
+/// invisible characters escaped.
 #[test]
 fn diff_refuses_forged_summaries_and_escapes_names() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -1147,17 +1149,64 @@ fn diff_refuses_forged_summaries_and_escapes_names() {
     let mut server = read();
     server["servers"][0]["served"] = (-1).into();
     forge("server", &server);
+    let edited = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = read();
+        edit(&mut v);
+        forge(name, &v);
+    };
+    fn first(v: &mut serde_json::Value) -> &mut serde_json::Value {
+        &mut v["deployments"][0]
+    }
+    edited("share", &|v| first(v)["compliant_pct_true"] = 150.0.into());
+    edited("early", &|v| {
+        first(v)["hours_to_pct_true"]["pct_50"] = (-5).into()
+    });
+    edited("text", &|v| {
+        first(v)["hours_to_pct_true"]["pct_50"] = "abc".into()
+    });
+    edited("created", &|v| first(v)["created_h"] = "9".into());
+    edited("clients", &|v| v["clients"] = (-1).into());
+    edited("events", &|v| v["events"] = (-1).into());
+    edited("twice", &|v| {
+        let d = v["deployments"][0].clone();
+        v["deployments"].as_array_mut().unwrap().push(d);
+    });
+    let edited_note = "; it was not written by `patchsim run`, or was edited";
     for (other, wanted) in [
-        (
-            "bare",
-            "bare/summary.json: not a summary written by patchsim: it has no `version` text",
-        ),
+        ("bare", "bare/summary.json: it has no `version` text"),
         ("negative", "`totals.installs` is -3, not a count"),
         ("server", "`servers[0].served` is -1, not a count"),
+        (
+            "share",
+            "share/summary.json: `deployments[0].compliant_pct_true` is 150.0, not a share in 0 \
+             to 100 (no run gives it)",
+        ),
+        (
+            "early",
+            "`deployments[0].hours_to_pct_true.pct_50` is -5, not in 0 to 8784 hours",
+        ),
+        (
+            "text",
+            "`deployments[0].hours_to_pct_true.pct_50` is \"abc\", not a number of hours",
+        ),
+        (
+            "created",
+            "`deployments[0].created_h` is \"9\", not a number of hours",
+        ),
+        (
+            "clients",
+            "clients/summary.json: `clients` is -1, not a count",
+        ),
+        ("events", "`events` is -1, not a count"),
+        (
+            "twice",
+            "`deployments[1]` is named 'cu' like `deployments[0]`; a run names each once",
+        ),
     ] {
         let o = patchsim(&["diff", "r", other], dir.path());
         assert_eq!(o.status.code(), Some(2), "{other}: {}", stderr(&o));
         assert!(stderr(&o).contains(wanted), "{other}: {}", stderr(&o));
+        assert!(stderr(&o).contains(edited_note), "{other}: {}", stderr(&o));
         assert!(o.stdout.is_empty());
     }
     let mut named = read();
@@ -1711,4 +1760,113 @@ fn a_server_count_sweep_shows_the_busiest_server_of_the_role() {
     sweep(&file, &[POLL], 1, 1, None, &other);
     let printed = study::table_text(&study::read(&other).expect("reads"), &[]);
     assert!(!printed.contains("h busy"), "{printed}");
+}
+
+/// A point without a deployment (the grid empties the scenario's list, or
+/// a rule makes none in the run's time) has runs but no curves: the study
+/// `sweep` writes reads back for `diff` and `merge`, whole and in shards,
+/// while a curve taken out of a point with a deployment, or added to one
+/// without, is still refused.
+#[test]
+fn a_point_without_a_deployment_reads_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 5);
+    let f = file.to_str().unwrap();
+    let one = r#"deployments=[],[Deployment(name: "cu", updates: ["KB1"], targets: ["always-on"], created: "2026-11-10T10:00:00+01:00", deadline: "2026-11-12T20:00:00+01:00")]"#;
+    let ok = |args: &[&str]| {
+        let o = patchsim(args, dir.path());
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", stderr(&o));
+    };
+    ok(&[
+        "sweep",
+        f,
+        "-r",
+        "2",
+        "--set",
+        "deployments=[]",
+        "-q",
+        "-o",
+        "none",
+    ]);
+    ok(&["diff", "none", "none"]);
+    ok(&["sweep", f, "-r", "2", "--set", one, "-q", "-o", "whole"]);
+    ok(&["diff", "whole", "whole"]);
+    for (i, out) in [(1, "s1"), (2, "s2")] {
+        let shard = format!("{i}/2");
+        ok(&[
+            "sweep", f, "-r", "2", "--set", one, "--shard", &shard, "-q", "-o", out,
+        ]);
+    }
+    ok(&["merge", "s2", "s1", "-q", "-o", "merged"]);
+    assert_same_study(&dir.path().join("whole"), &dir.path().join("merged"));
+    // A rule that makes no deployment in the run's hour.
+    let adr = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/adr.ron");
+    let adr = adr.to_str().unwrap();
+    ok(&[
+        "sweep",
+        adr,
+        "-r",
+        "1",
+        "--set",
+        "duration=1h",
+        "-q",
+        "-o",
+        "adr",
+    ]);
+    ok(&["diff", "adr", "adr"]);
+
+    // Point 1's curves taken out; point 0's made up from point 1's.
+    let curves = std::fs::read_to_string(dir.path().join("s1/curves.csv")).unwrap();
+    let mut lines = curves.lines();
+    let header = lines.next().unwrap().to_string();
+    let rows: Vec<&str> = lines.collect();
+    assert!(rows.iter().all(|r| r.starts_with("1,")), "{curves}");
+    let moved: String = rows.iter().map(|r| format!("0{}\n", &r[1..])).collect();
+    for (text, expect) in [
+        (
+            format!("{header}\n"),
+            "s1/curves.csv: point 1 has runs but no curves; each of its 1 deployment has one per view",
+        ),
+        (
+            format!("{header}\n{moved}{}\n", rows.join("\n")),
+            "s1/curves.csv: point 0 has curves of 1 deployment, but its scenario lays out 0",
+        ),
+    ] {
+        std::fs::write(dir.path().join("s1/curves.csv"), &text).unwrap();
+        let o = patchsim(&["merge", "s1", "s2", "-q", "-o", "m"], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{expect}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{expect}: {}", stderr(&o));
+    }
+}
+
+/// `runs.csv` holds a run's compliant share exactly, the quotient of its
+/// compliant and targeted clients, not rounded to three decimals.
+#[test]
+fn runs_csv_holds_exact_compliant_shares() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = dir.path().join("s.ron");
+    let text = common::ron(&Knobs {
+        always_on: 100,
+        desktops: 200,
+        days: 4,
+        failure: 0.3,
+        ..Default::default()
+    });
+    std::fs::write(&file, text).expect("write scenario");
+    sweep(&file, &[], 4, 2, None, &dir.path().join("out"));
+    let read = study::read(&dir.path().join("out")).expect("reads");
+    let columns = &read.manifest.metrics;
+    let mut thirds = 0;
+    for view in ["true", "reported"] {
+        let c = (columns.iter())
+            .position(|m| m.column == format!("compliant_pct_{view}"))
+            .expect("the column");
+        for run in &read.runs {
+            let share = run.values[c].expect("a share");
+            let clients = (share * 3.0).round();
+            assert_eq!(share, clients * 100.0 / 300.0, "{view}: {share}");
+            thirds += usize::from(clients % 3.0 != 0.0);
+        }
+    }
+    assert!(thirds > 0, "a share that three decimals cannot hold");
 }
