@@ -386,6 +386,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
                 pass_share,
                 jobs,
                 stop: None,
+                note: None,
             };
             let result = size_command(&mut console, request, out.as_deref(), quiet);
             console.report(result)
@@ -645,6 +646,9 @@ fn sweep_command(
         |j| j as usize,
     );
     let runs = plan.run_ids(shard).len() as u64;
+    if let (false, (_, Some(note))) = (quiet, plan.workers(jobs, runs as usize)) {
+        let _ = writeln!(console.err, "{note}");
+    }
     let bar = if quiet || !std::io::stderr().is_terminal() {
         ProgressBar::hidden()
     } else {
@@ -716,16 +720,13 @@ fn size_command(
     // then on stops the search (as it stops a sweep) and is never the
     // default action.
     let interrupt = stop_signals();
-    let request = &crate::size::Request {
-        stop: Some(interrupt),
-        ..request
-    };
+    let (scenario, sets) = (request.scenario, request.sets);
     let mut staging = match out {
         Some(dir) => Some(output::Staging::begin(
             dir,
             output::Kind::Size,
             false,
-            &[request.scenario],
+            &[scenario],
         )?),
         None => None,
     };
@@ -740,18 +741,27 @@ fn size_command(
         bar.enable_steady_tick(Duration::from_millis(200));
         bar
     };
-    let result = crate::size::size(request, &|e| {
+    let err = std::cell::RefCell::new(&mut *console.err);
+    let note = |text: &str| {
+        bar.suspend(|| {
+            let _ = writeln!(err.borrow_mut(), "{text}");
+        })
+    };
+    let request = crate::size::Request {
+        stop: Some(interrupt),
+        note: (!quiet).then_some(&note as &dyn Fn(&str)),
+        ..request
+    };
+    let result = crate::size::size(&request, &|e| {
         bar.inc(1);
         bar.set_message(format!("{}: {}/{}", e.values.join(", "), e.met, e.runs));
     });
+    drop(request);
     bar.finish_and_clear();
     let sizing = result?;
     if let Some(staging) = &mut staging {
-        let resolved = app::read_with(Some(request.scenario), request.sets)?;
-        let estate = crate::scenario::build(
-            resolved,
-            &app::origin_with(Some(request.scenario), request.sets),
-        )?;
+        let resolved = app::read_with(Some(scenario), sets)?;
+        let estate = crate::scenario::build(resolved, &app::origin_with(Some(scenario), sets))?;
         for (name, text) in [
             ("size.csv", crate::size::size_csv(&sizing)),
             ("size.html", crate::size::size_html(&sizing)),

@@ -353,6 +353,9 @@ pub struct Request<'a> {
     /// Set to a signal's number to stop the search between two events of
     /// its runs (as `sweep` stops); `None`: nothing stops it.
     pub stop: Option<&'a AtomicUsize>,
+    /// Told, before anything runs, why fewer runs than `jobs` will go
+    /// side by side, if it is for lack of memory.
+    pub note: Option<&'a dyn Fn(&str)>,
 }
 
 /// The largest grid a sizing may search.
@@ -360,6 +363,9 @@ pub const MAX_CONFIGURATIONS: usize = 100_000;
 
 /// Runs the search; `done` is called after each configuration evaluated.
 pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Sizing, Error> {
+    // Measured before anything runs: the worker threads of one
+    // configuration leave their allocator arenas mapped for the next.
+    let limits = crate::app::memory_limits();
     let bad = |m: String| Error::from(StudyError::Grid(m));
     if req.knobs.is_empty() {
         return Err(bad(
@@ -407,6 +413,7 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
             })?;
         }
     }
+    let jobs = fit_jobs(req, &base, &origin, &sizes, &limits)?;
     let need = ((req.pass_share * f64::from(req.replications)).ceil() as u32).max(1);
     let mut evaluations: Vec<Evaluation> = Vec::new();
     let mut evaluate = |levels: &[usize]| -> Result<bool, Error> {
@@ -422,11 +429,17 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
                 values: vec![k.values[l].clone()],
             })
             .collect();
-        let plan = study::plan_of(base.clone(), origin.clone(), params, req.replications)?;
+        let plan = study::plan_within(
+            base.clone(),
+            origin.clone(),
+            params,
+            req.replications,
+            limits.clone(),
+        )?;
         let point = scenario_of(&base, &req.knobs, levels);
         let point_estate = crate::scenario::build(point, &origin)?;
         let result =
-            study::run_stoppable(&plan, None, req.jobs, &|| {}, req.stop).map_err(|e| match e {
+            study::run_stoppable(&plan, None, jobs, &|| {}, req.stop).map_err(|e| match e {
                 // Said of the whole search, not of this configuration alone.
                 Error::Interrupted {
                     signal,
@@ -532,6 +545,74 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
         configurations,
         evaluations,
     ))
+}
+
+/// Checks, before anything runs, that a run of every configuration fits
+/// in the memory `limits` leave, as `run` checks one (a configuration the
+/// scenario's checks reject is left for the search to report, should it
+/// get there); returns how many runs of the largest fit side by side, at
+/// most `req.jobs`, and tells `req.note` if that is fewer.
+fn fit_jobs(
+    req: &Request<'_>,
+    base: &Scenario,
+    origin: &str,
+    sizes: &[usize],
+    limits: &[crate::app::Limit],
+) -> Result<usize, Error> {
+    let mut largest: Option<(crate::app::MemoryEstimate, Vec<usize>)> = None;
+    let mut levels = vec![0usize; sizes.len()];
+    'configurations: loop {
+        let sets: Vec<(&str, &str)> = (req.knobs.iter().zip(&levels))
+            .map(|(k, &l)| (k.path.as_str(), k.values[l].as_str()))
+            .collect();
+        if let Ok(raw) = study::apply(base, &sets)
+            && let Ok(estate) = crate::scenario::build(raw, origin)
+        {
+            let memory = crate::app::estimate_memory(&estate, false);
+            if largest.as_ref().is_none_or(|(m, _)| memory.bytes > m.bytes) {
+                largest = Some((memory, levels.clone()));
+            }
+        }
+        // The next configuration, the last knob fastest.
+        let mut k = sizes.len();
+        loop {
+            if k == 0 {
+                break 'configurations;
+            }
+            k -= 1;
+            levels[k] += 1;
+            if levels[k] < sizes[k] {
+                break;
+            }
+            levels[k] = 0;
+        }
+    }
+    let Some((memory, levels)) = largest else {
+        return Ok(req.jobs);
+    };
+    if let Some(limit) = limits.iter().min_by_key(|l| l.bytes)
+        && memory.bytes > limit.bytes
+    {
+        let described: Vec<String> = (req.knobs.iter().zip(&levels))
+            .map(|(k, &l)| format!("{}={}", k.path, k.values[l]))
+            .collect();
+        return Err(crate::error::ScenarioError::TooBig {
+            file: format!("{origin} with {}", described.join(", ")),
+            estimate: memory,
+            available: limit.bytes,
+            limit: limit.name,
+        }
+        .into());
+    }
+    let runs = req.replications as usize;
+    let asked = req.jobs.clamp(1, runs.max(1));
+    let (fit, limit) = crate::app::runs_side_by_side(limits, memory.bytes, asked);
+    if let (Some(limit), Some(note)) = (limit, req.note)
+        && fit < asked
+    {
+        note(&study::fewer_jobs_note(req.jobs, fit, memory.bytes, &limit));
+    }
+    Ok(fit)
 }
 
 fn base_seed(s: &Scenario) -> u64 {

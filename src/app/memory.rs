@@ -160,23 +160,136 @@ pub fn estimate_memory(estate: &Estate, checked: bool) -> MemoryEstimate {
 }
 
 /// The memory a new run may use and which limit that is: the smallest of
+/// [`memory_limits`]. `None` when none of them can be read (not Linux).
+pub fn memory_limit() -> Option<(u64, &'static str)> {
+    (memory_limits().into_iter())
+        .min_by_key(|l| l.bytes)
+        .map(|l| (l.bytes, l.name))
+}
+
+/// One limit on the memory a process may use from now on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    /// Bytes left under it.
+    pub bytes: u64,
+    /// Which limit it is, in words.
+    pub name: &'static str,
+    /// Whether it limits address space (`RLIMIT_AS`) rather than memory
+    /// in use: then what a thread reserves counts, touched or not.
+    pub address_space: bool,
+}
+
+/// Every limit on the memory a new run may use, as it stands now:
 /// `MemAvailable` in `/proc/meminfo`, the control group's `memory.max`
 /// (cgroup v2) or `memory.limit_in_bytes` (v1), on the process's group and
-/// every group above it, and what `RLIMIT_AS` leaves of the address space.
-/// `None` when none of them can be read (not Linux).
-pub fn memory_limit() -> Option<(u64, &'static str)> {
+/// every group above it, and what `RLIMIT_AS` leaves of the address space
+/// beyond what the process maps already. Empty when none can be read (not
+/// Linux).
+pub fn memory_limits() -> Vec<Limit> {
     let read = |p: &str| std::fs::read_to_string(p).ok();
+    let memory = |(bytes, name)| Limit {
+        bytes,
+        name,
+        address_space: false,
+    };
     let mut limits = Vec::new();
     if let Some(b) = read("/proc/meminfo").and_then(|t| kib_field(&t, "MemAvailable:")) {
-        limits.push((b, "MemAvailable in /proc/meminfo"));
+        limits.push(memory((b, "MemAvailable in /proc/meminfo")));
     }
     if let Some(groups) = read("/proc/self/cgroup") {
-        limits.extend(cgroup_limits(&groups, Path::new("/sys/fs/cgroup")));
+        limits.extend(
+            cgroup_limits(&groups, Path::new("/sys/fs/cgroup"))
+                .into_iter()
+                .map(memory),
+        );
     }
-    if let Some(b) = address_space_left(read("/proc/self/status").as_deref()) {
-        limits.push((b, "the address-space limit RLIMIT_AS, ulimit -v"));
+    if let Some(bytes) = address_space_left(read("/proc/self/status").as_deref()) {
+        limits.push(Limit {
+            bytes,
+            name: ADDRESS_SPACE_LIMIT,
+            address_space: true,
+        });
     }
-    limits.into_iter().min_by_key(|&(bytes, _)| bytes)
+    limits
+}
+
+/// How the address-space limit is named in messages.
+pub const ADDRESS_SPACE_LIMIT: &str = "the address-space limit RLIMIT_AS, ulimit -v";
+
+/// The stack of each worker thread of a study, set when it is spawned (so
+/// that `RUST_MIN_STACK` cannot change what is counted): what Rust gives a
+/// thread by default, which every run has been measured in.
+pub const WORKER_STACK_BYTES: u64 = 2 << 20;
+
+/// The address space glibc's `malloc` reserves for a thread that
+/// allocates, beyond its stack: its own arena, one heap of
+/// `HEAP_MAX_SIZE` (64 MiB on 64-bit targets), mapped without access and
+/// committed only as it fills. It holds memory the run would need anyway,
+/// but is counted whole: a run also maps its large blocks apart, and a
+/// full heap is followed by another. Only an address-space limit sees it.
+/// An arena outlives its thread and is handed to the next one, so the
+/// threads of successive studies in one process share them. To make one,
+/// `malloc` maps twice that for a moment (to align it) and gives back the
+/// rest; failing that, the thread gets no arena and maps every block
+/// apart, a page or more each, which a run's many small blocks soon
+/// exhaust. So the threads are started one at a time, each once it has
+/// its arena, and a study with worker threads keeps one arena's worth
+/// free beyond them.
+pub const THREAD_ARENA_BYTES: u64 = 64 << 20;
+
+/// The guard page, the signal stack and the thread-local storage of a
+/// worker thread, rounded up.
+pub const THREAD_EXTRA_BYTES: u64 = 256 << 10;
+
+/// What each worker thread costs under `limit` beyond its run's memory.
+pub fn thread_bytes(limit: &Limit) -> u64 {
+    if limit.address_space {
+        WORKER_STACK_BYTES + THREAD_ARENA_BYTES + THREAD_EXTRA_BYTES
+    } else {
+        WORKER_STACK_BYTES
+    }
+}
+
+/// What `runs` runs of `run` bytes each side by side take under `limit`:
+/// see [`runs_side_by_side`].
+pub fn side_by_side_bytes(limit: &Limit, run: u64, runs: usize) -> u64 {
+    let threads = runs.saturating_sub(1) as u64;
+    let room = if threads > 0 && limit.address_space {
+        THREAD_ARENA_BYTES
+    } else {
+        0
+    };
+    (run.saturating_add(thread_bytes(limit)))
+        .saturating_mul(threads)
+        .saturating_add(run + room)
+}
+
+/// How many runs of `run` bytes each fit side by side under every one of
+/// `limits`, at most `jobs` (at least 1): the first on the calling thread,
+/// in the memory `run` would check, each further one on a worker thread
+/// of its own, with its [`thread_bytes`] (and under an address-space
+/// limit, the room to make one more arena: see [`THREAD_ARENA_BYTES`]).
+/// Also the limit that allows fewer than `jobs`, if one does. The caller
+/// checks that one run fits.
+pub fn runs_side_by_side(limits: &[Limit], run: u64, jobs: usize) -> (usize, Option<Limit>) {
+    let mut fit = jobs.max(1);
+    let mut binding = None;
+    for limit in limits {
+        let room = if limit.address_space {
+            THREAD_ARENA_BYTES
+        } else {
+            0
+        };
+        let more = limit.bytes.saturating_sub(run + room) / (run + thread_bytes(limit)).max(1);
+        let here = usize::try_from(more)
+            .unwrap_or(usize::MAX)
+            .saturating_add(1);
+        if here < fit {
+            fit = here;
+            binding = Some(*limit);
+        }
+    }
+    (fit, binding)
 }
 
 /// A `Name:   1234 kB` field of a `/proc` file, in bytes.
@@ -373,6 +486,50 @@ mod tests {
             kib_field("MemTotal: 10 kB\nMemAvailable:  2 kB\n", "MemAvailable:"),
             Some(2048)
         );
+    }
+
+    /// Under an address-space limit each worker thread beyond the first
+    /// counts its stack and its allocator arena, and room to make one;
+    /// under the others only its stack. The count is the most whose
+    /// `side_by_side_bytes` fit, and names the limit that binds.
+    #[test]
+    fn runs_fit_side_by_side_with_their_threads() {
+        const MB: u64 = 1 << 20;
+        let limit = |bytes, address_space| Limit {
+            bytes,
+            name: if address_space { "as" } else { "memory" },
+            address_space,
+        };
+        let run = 16 * MB;
+        let thread = WORKER_STACK_BYTES + THREAD_ARENA_BYTES + THREAD_EXTRA_BYTES;
+        let two = run + THREAD_ARENA_BYTES + run + thread;
+        assert_eq!(side_by_side_bytes(&limit(0, true), run, 1), run);
+        assert_eq!(side_by_side_bytes(&limit(0, true), run, 2), two);
+        assert_eq!(
+            side_by_side_bytes(&limit(0, false), run, 3),
+            3 * run + 2 * WORKER_STACK_BYTES
+        );
+        for bytes in [run, two - 1, two, two + run + thread, 10_000 * MB] {
+            for address_space in [true, false] {
+                let l = limit(bytes, address_space);
+                let (fit, binding) = runs_side_by_side(&[l], run, 8);
+                assert!(fit == 1 || side_by_side_bytes(&l, run, fit) <= bytes);
+                if fit < 8 {
+                    assert!(side_by_side_bytes(&l, run, fit + 1) > bytes);
+                    assert_eq!(binding, Some(l));
+                } else {
+                    assert_eq!(binding, None);
+                }
+            }
+        }
+        assert_eq!(runs_side_by_side(&[limit(two - 1, true)], run, 8).0, 1);
+        assert_eq!(runs_side_by_side(&[limit(two, true)], run, 8).0, 2);
+        assert_eq!(runs_side_by_side(&[limit(two, false)], run, 8).0, 8);
+        // The smallest fit of all the limits; never below one.
+        let (fit, binding) = runs_side_by_side(&[limit(two, false), limit(two, true)], run, 8);
+        assert_eq!((fit, binding), (2, Some(limit(two, true))));
+        assert_eq!(runs_side_by_side(&[limit(0, true)], run, 8).0, 1);
+        assert_eq!(runs_side_by_side(&[], run, 0), (1, None));
     }
 
     #[test]

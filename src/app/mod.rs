@@ -17,7 +17,10 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-pub use memory::{MemoryEstimate, estimate_memory, human_bytes, memory_limit};
+pub use memory::{
+    Limit, MemoryEstimate, WORKER_STACK_BYTES, estimate_memory, human_bytes, memory_limit,
+    memory_limits, runs_side_by_side, side_by_side_bytes, thread_bytes,
+};
 
 use crate::check::{LawChecker, Violation};
 use crate::engine::SimTime;

@@ -43,7 +43,7 @@ pub use shard::Shard;
 pub use stats::{Estimate, estimate, t_975};
 pub use table::{shard_text, shard_written_text, table_text};
 
-use crate::app::{MemoryEstimate, estimate_memory, memory_limit};
+use crate::app::{Limit, MemoryEstimate, estimate_memory, memory_limits, runs_side_by_side};
 use crate::error::{Error, ScenarioError, StudyError};
 use crate::estate::Estate;
 use crate::scenario::{self, Scenario};
@@ -75,6 +75,9 @@ pub struct Plan {
     /// The memory the largest point's run needs, bytes (the estimate
     /// `run` checks): how many runs fit side by side.
     pub run_memory: u64,
+    /// The memory limits as they stood before anything ran, which the
+    /// largest run was checked against (see [`Plan::workers`]).
+    pub limits: Vec<Limit>,
     /// What each point's runs measure: which cells of `runs.csv` a run of
     /// it fills.
     pub shapes: Vec<PointShape>,
@@ -101,6 +104,20 @@ impl Plan {
         self.points.len() * self.replications as usize
     }
 
+    /// How many of `runs` runs go side by side when `jobs` are asked: at
+    /// most one per run, and no more than fit in the memory limits the
+    /// plan was checked against, each run but the first on a worker thread
+    /// of its own (see [`runs_side_by_side`]). With the count, a note
+    /// saying why it is fewer than `jobs`, if it is for lack of memory.
+    pub fn workers(&self, jobs: usize, runs: usize) -> (usize, Option<String>) {
+        let asked = jobs.clamp(1, runs.max(1));
+        let (fit, limit) = runs_side_by_side(&self.limits, self.run_memory, asked);
+        let note = limit
+            .filter(|_| fit < asked)
+            .map(|limit| fewer_jobs_note(jobs, fit, self.run_memory, &limit));
+        (fit, note)
+    }
+
     /// Numbers of the runs of `shard` (all runs without one), ascending.
     /// Run `point × replications + replication`.
     pub fn run_ids(&self, shard: Option<Shard>) -> Vec<usize> {
@@ -123,12 +140,53 @@ pub fn plan(scenario_file: &Path, params: Vec<Param>, replications: u32) -> Resu
     plan_of(scenario::load(scenario_file)?, origin, params, replications)
 }
 
+/// Why a study runs fewer runs side by side than the `jobs` asked: only
+/// `fit` of `run` bytes each fit under `limit`.
+pub fn fewer_jobs_note(jobs: usize, fit: usize, run: u64, limit: &Limit) -> String {
+    use crate::app::{human_bytes, side_by_side_bytes, thread_bytes};
+    let runs = if fit == 1 {
+        "1 run at a time".to_string()
+    } else {
+        format!("{fit} runs side by side")
+    };
+    let thread = if limit.address_space {
+        "of address space, with its stack and allocator arena"
+    } else {
+        "for its stack"
+    };
+    format!(
+        "note: running {runs}, not {jobs} (--jobs): {} side by side would need about {}, more \
+         than the {} available ({}); each run needs about {}, and each beyond the first a \
+         worker thread, {} more {thread}",
+        fit + 1,
+        human_bytes(side_by_side_bytes(limit, run, fit + 1)),
+        human_bytes(limit.bytes),
+        limit.name,
+        human_bytes(run),
+        human_bytes(thread_bytes(limit)),
+    )
+}
+
 /// As [`plan`], for a parsed scenario named `origin` in messages.
 pub fn plan_of(
     base_scenario: Scenario,
     origin: String,
     params: Vec<Param>,
     replications: u32,
+) -> Result<Plan, Error> {
+    plan_within(base_scenario, origin, params, replications, memory_limits())
+}
+
+/// As [`plan_of`], checked against `limits`, the memory limits as they
+/// stood before anything ran ([`memory_limits`]): a process that runs
+/// several studies in turn measures them once, since what its earlier
+/// worker threads left mapped is reused by the next ones.
+pub fn plan_within(
+    base_scenario: Scenario,
+    origin: String,
+    params: Vec<Param>,
+    replications: u32,
+    limits: Vec<Limit>,
 ) -> Result<Plan, Error> {
     assert!(replications >= 1, "a study needs at least one replication");
     let base = scenario::build(base_scenario.clone(), &origin)?;
@@ -228,14 +286,14 @@ pub fn plan_of(
     // One run at a time must fit, as `run` checks; more side by side only
     // as many as fit (see `workers`).
     let (memory, at) = largest.expect("a grid has at least one point");
-    if let Some((available, limit)) = memory_limit()
-        && memory.bytes > available
+    if let Some(limit) = limits.iter().min_by_key(|l| l.bytes)
+        && memory.bytes > limit.bytes
     {
         return Err(ScenarioError::TooBig {
             file: at,
             estimate: memory,
-            available,
-            limit,
+            available: limit.bytes,
+            limit: limit.name,
         }
         .into());
     }
@@ -254,6 +312,7 @@ pub fn plan_of(
         replications,
         columns,
         run_memory: memory.bytes,
+        limits,
         shapes,
     })
 }

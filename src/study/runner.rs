@@ -1,9 +1,11 @@
 //! Running a study's runs on worker threads.
 //!
 //! Owns the parallelism: each run is single-threaded and independent, so
-//! runs are handed to `jobs` workers one at a time and the results sorted by
-//! (point, replication) afterwards; the output cannot depend on `jobs` or
-//! on which worker finished first. Does not own what a run measures
+//! runs are handed to the workers one at a time (the calling thread, and
+//! as many more threads as `jobs` asks and the memory allows: see
+//! `Plan::workers`) and the results sorted by (point, replication)
+//! afterwards; the output cannot depend on `jobs` or on which worker
+//! finished first. Does not own what a run measures
 //! (`metrics.rs`) or the files (`files.rs`).
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -11,7 +13,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use super::curves::Curves;
 use super::metrics::measure;
 use super::{Plan, RunRow, Shard, Study, replication_seed};
-use crate::app::memory_limit;
+use crate::app::WORKER_STACK_BYTES;
 use crate::error::{During, Error};
 use crate::{model, output, scenario};
 
@@ -46,16 +48,6 @@ fn run_one(
         },
         curves,
     ))
-}
-
-/// How many runs go side by side: `jobs`, at most one per run, and no
-/// more than fit in the `available` memory (the plan checked that one
-/// does).
-fn workers(jobs: usize, runs: usize, run_memory: u64, available: Option<u64>) -> usize {
-    let fit = available.map_or(usize::MAX, |bytes| {
-        usize::try_from(bytes / run_memory.max(1)).unwrap_or(usize::MAX)
-    });
-    jobs.min(fit).clamp(1, runs.max(1))
 }
 
 /// Runs the runs of `shard` (every run without one) on `jobs` threads and
@@ -105,23 +97,37 @@ pub fn run_stoppable(
         }
         (rows, curves)
     };
-    let available = memory_limit().map(|(bytes, _)| bytes);
-    let workers = workers(jobs, ids.len(), plan.run_memory, available);
+    let (workers, _) = plan.workers(jobs, ids.len());
     let mut curves = Curves::default();
     let rows: Vec<RunRow> = std::thread::scope(|s| {
-        // As many workers as the system lets start (each takes runs until
-        // none are left, so fewer only take longer); none: this thread.
-        let handles: Vec<_> = (0..workers)
-            .map_while(|_| std::thread::Builder::new().spawn_scoped(s, work).ok())
+        // This thread is the first worker: one run at a time takes no
+        // more than `run` would, and no thread's stack or arena. The others
+        // get threads of their own, as many as the system lets start (each
+        // takes runs until none are left, so fewer only take longer).
+        // One at a time, each once its first allocation has made its
+        // allocator arena (see `app::memory::THREAD_ARENA_BYTES`).
+        let stack = usize::try_from(WORKER_STACK_BYTES).expect("a few MiB");
+        let work = &work;
+        let handles: Vec<_> = (1..workers)
+            .map_while(|_| {
+                let (started, wait) = std::sync::mpsc::sync_channel(1);
+                let handle = (std::thread::Builder::new().stack_size(stack))
+                    .spawn_scoped(s, move || {
+                        drop(std::hint::black_box(Box::new(0u8)));
+                        let _ = started.send(());
+                        work()
+                    })
+                    .ok()?;
+                let _ = wait.recv();
+                Some(handle)
+            })
             .collect();
         let mut rows = Vec::new();
         let mut add = |(r, c): (Vec<RunRow>, Curves)| {
             rows.extend(r);
             curves.add(&c);
         };
-        if handles.is_empty() {
-            add(work());
-        }
+        add(work());
         for h in handles {
             add(h.join().expect("a run panicked"));
         }
@@ -139,23 +145,4 @@ pub fn run_stoppable(
     let mut study = Study::new(plan, shard, rows);
     study.curves = curves;
     Ok(study)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::workers;
-
-    #[test]
-    fn workers_fit_the_runs_and_the_memory() {
-        assert_eq!(workers(8, 100, 100, None), 8);
-        assert_eq!(workers(8, 3, 100, None), 3);
-        assert_eq!(workers(8, 100, 100, Some(350)), 3);
-        assert_eq!(
-            workers(8, 100, 100, Some(99)),
-            1,
-            "the plan checked one fits"
-        );
-        assert_eq!(workers(0, 100, 100, Some(1_000)), 1);
-        assert_eq!(workers(8, 0, 100, None), 1);
-    }
 }

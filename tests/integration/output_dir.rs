@@ -505,6 +505,105 @@ fn the_memory_check_honours_ulimit_v() {
     }
 }
 
+/// Runs `sh -c "ulimit -v LIMIT_KIB; exec patchsim ARGS"` in `dir`; `None`
+/// when the shell may not set that limit or the program cannot even
+/// start under it (`patchsim --version` fails).
+#[cfg(target_os = "linux")]
+fn under_ulimit_v(dir: &Path, limit_kib: u64, args: &str) -> Option<Output> {
+    let sh = |args: &str| {
+        Command::new("sh")
+            .args([
+                "-c",
+                &format!(
+                    "ulimit -v {limit_kib} || exit 99; exec '{}' {args}",
+                    env!("CARGO_BIN_EXE_patchsim")
+                ),
+            ])
+            .current_dir(dir)
+            .output()
+            .expect("sh runs")
+    };
+    if !sh("--version").status.success() {
+        return None;
+    }
+    Some(sh(args))
+}
+
+/// Under any `ulimit -v`, `sweep` and `size` either run (fewer runs side
+/// by side than `--jobs` if that is what fits, and say so) or refuse up
+/// front with exit code 2 and the memory message; never abort on a failed
+/// allocation, and never leave a staging directory or a lock behind. The
+/// limits go from below what one run needs to room for several worker
+/// threads, each of which reserves an allocator arena of address space.
+#[test]
+#[cfg(target_os = "linux")]
+fn sweep_and_size_fit_their_threads_in_ulimit_v() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let text = common::ron(&common::Knobs {
+        always_on: 100,
+        desktops: 200,
+        days: 3,
+        ..Default::default()
+    });
+    // One run, and with room to spare: what the program maps before it
+    // starts, and what it keeps beside the run.
+    let run = patchsim::app::estimate_memory(&common::estate_of(&text), false).bytes;
+    let ample = 2 * run + (64 << 20);
+    std::fs::write(dir.path().join("s.ron"), text).unwrap();
+    if under_ulimit_v(dir.path(), 400_000, "--version").is_none() {
+        eprintln!("ulimit -v is not permitted here: nothing to check");
+        return;
+    }
+    let (mut refused, mut ran, mut noted) = (0, 0, 0);
+    for limit_kib in (20_000..=200_000).step_by(10_000).chain([300_000, 400_000]) {
+        for (command, out, file) in [
+            ("sweep s.ron -r 4 -j 1", "one", "study.json"),
+            ("sweep s.ron -r 4 -j 2", "sw", "study.json"),
+            (
+                "size s.ron --goal 'no rejects' --knob servers.distribution_points.count=1,2 \
+                 -r 2 -j 2",
+                "sz",
+                "size.json",
+            ),
+        ] {
+            let out = format!("{out}{limit_kib}");
+            let Some(o) = under_ulimit_v(dir.path(), limit_kib, &format!("{command} -o {out}"))
+            else {
+                continue;
+            };
+            let what = format!("ulimit -v {limit_kib}; {command}: {}", stderr(&o));
+            assert!(!stderr(&o).contains("memory allocation"), "{what}");
+            match o.status.code() {
+                Some(0) => {
+                    assert!(dir.path().join(&out).join(file).exists(), "{what}");
+                    ran += 1;
+                    noted += usize::from(stderr(&o).contains("note: running 1 run at a time"));
+                }
+                Some(2) => {
+                    assert!(limit_kib * 1024 < ample, "refused with room: {what}");
+                    assert!(
+                        stderr(&o)
+                            .contains("available (the address-space limit RLIMIT_AS, ulimit -v)"),
+                        "{what}"
+                    );
+                    assert!(!dir.path().join(&out).exists(), "{what}");
+                    refused += 1;
+                }
+                _ => panic!("neither ran nor refused: {:?}, {what}", o.status),
+            }
+            let left: Vec<String> = (names(dir.path()).into_iter())
+                .filter(|n| n.starts_with('.'))
+                .collect();
+            assert!(left.is_empty(), "{left:?} left behind: {what}");
+        }
+    }
+    assert!(refused > 0 && ran > 0, "{refused} refused, {ran} ran");
+    assert!(
+        noted > 0,
+        "no limit made a study run fewer runs than --jobs"
+    );
+}
+
 /// A run sampled every minute for a month makes hundreds of megabytes of
 /// CSV tables: they are written row by row, and the estimate counts the
 /// timelines and charts that stay in memory. Under an address-space limit
