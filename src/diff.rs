@@ -172,8 +172,10 @@ fn named_once(list: &str, entries: &[Value]) -> Result<(), String> {
 /// its counts: when it was made, opened and due, its milestones and its
 /// compliant shares at the end.
 fn check_deployment(at: &str, d: &Value) -> Result<(), String> {
+    // Instants, not milestones: a deployment may be created or due after
+    // the run's end, so any hours from its start.
     for key in ["created_h", "available_h", "deadline_h"] {
-        hours_or_null(&format!("{at}.{key}"), &d[key])?;
+        instant_or_null(&format!("{at}.{key}"), &d[key])?;
     }
     for key in ["hours_to_pct_true", "hours_to_pct_reported"] {
         milestones(at, key, &d[key])?;
@@ -212,6 +214,21 @@ fn hours_or_null(path: &str, v: &Value) -> Result<(), String> {
         )),
         other => Err(format!(
             "`{path}` is {other}, not a number of hours (null means not reached)"
+        )),
+    }
+}
+
+/// Whether `v` (the field `path`) is an instant a run can give, hours
+/// from its start (0 or more, finite), or `null` (none).
+fn instant_or_null(path: &str, v: &Value) -> Result<(), String> {
+    match v {
+        Value::Null => Ok(()),
+        Value::Number(n) if n.as_f64().is_some_and(|h| h >= 0.0 && h.is_finite()) => Ok(()),
+        Value::Number(n) => Err(format!(
+            "`{path}` is {n}, not hours from the run's start (no run gives it)"
+        )),
+        other => Err(format!(
+            "`{path}` is {other}, not a number of hours (null means none)"
         )),
     }
 }

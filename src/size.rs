@@ -438,8 +438,10 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
         )?;
         let point = scenario_of(&base, &req.knobs, levels);
         let point_estate = crate::scenario::build(point, &origin)?;
+        // No more side by side than fit for this configuration's runs.
+        let (fit, _) = plan.workers(jobs, req.replications as usize);
         let result =
-            study::run_stoppable(&plan, None, jobs, &|| {}, req.stop).map_err(|e| match e {
+            study::run_stoppable(&plan, None, fit, &|| {}, req.stop).map_err(|e| match e {
                 // Said of the whole search, not of this configuration alone.
                 Error::Interrupted {
                     signal,
@@ -547,11 +549,16 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
     ))
 }
 
-/// Checks, before anything runs, that a run of every configuration fits
-/// in the memory `limits` leave, as `run` checks one (a configuration the
-/// scenario's checks reject is left for the search to report, should it
-/// get there); returns how many runs of the largest fit side by side, at
-/// most `req.jobs`, and tells `req.note` if that is fewer.
+/// Checks, before anything runs, that a run of the cheapest and of the
+/// dearest configuration (every knob at its first, then at its last
+/// value) fits in the memory `limits` leave, as `run` checks one (a
+/// configuration the scenario's checks reject is left for the search to
+/// report, should it get there); returns how many runs of the larger fit
+/// side by side, at most `req.jobs`, and tells `req.note` if that is
+/// fewer. Two configurations, not the grid's every one: a grid may hold
+/// 100,000 and the search runs a few. Each configuration the search runs
+/// is checked again before it runs, and runs with no more side by side
+/// than fit.
 fn fit_jobs(
     req: &Request<'_>,
     base: &Scenario,
@@ -560,8 +567,11 @@ fn fit_jobs(
     limits: &[crate::app::Limit],
 ) -> Result<usize, Error> {
     let mut largest: Option<(crate::app::MemoryEstimate, Vec<usize>)> = None;
-    let mut levels = vec![0usize; sizes.len()];
-    'configurations: loop {
+    let corners = [
+        vec![0usize; sizes.len()],
+        sizes.iter().map(|&n| n.saturating_sub(1)).collect(),
+    ];
+    for levels in corners {
         let sets: Vec<(&str, &str)> = (req.knobs.iter().zip(&levels))
             .map(|(k, &l)| (k.path.as_str(), k.values[l].as_str()))
             .collect();
@@ -570,21 +580,8 @@ fn fit_jobs(
         {
             let memory = crate::app::estimate_memory(&estate, false);
             if largest.as_ref().is_none_or(|(m, _)| memory.bytes > m.bytes) {
-                largest = Some((memory, levels.clone()));
+                largest = Some((memory, levels));
             }
-        }
-        // The next configuration, the last knob fastest.
-        let mut k = sizes.len();
-        loop {
-            if k == 0 {
-                break 'configurations;
-            }
-            k -= 1;
-            levels[k] += 1;
-            if levels[k] < sizes[k] {
-                break;
-            }
-            levels[k] = 0;
         }
     }
     let Some((memory, levels)) = largest else {
@@ -597,7 +594,16 @@ fn fit_jobs(
             .map(|(k, &l)| format!("{}={}", k.path, k.values[l]))
             .collect();
         return Err(crate::error::ScenarioError::TooBig {
-            file: format!("{origin} with {}", described.join(", ")),
+            // `origin` names the `--set`s already, if any.
+            file: format!(
+                "{origin}{}{}",
+                if origin.contains(" with ") {
+                    ", "
+                } else {
+                    " with "
+                },
+                described.join(", ")
+            ),
             estimate: memory,
             available: limit.bytes,
             limit: limit.name,

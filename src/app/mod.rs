@@ -42,10 +42,21 @@ pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Estate, Error> {
 /// overrides, in order (the numbers of servers last), through the
 /// scenario's own types; not checked yet.
 pub fn read_with(path: Option<&Path>, sets: &[Override]) -> Result<Scenario, Error> {
+    read_with_text(path, sets).map(|(raw, _)| raw)
+}
+
+/// [`read_with`], with the file's text (none for the embedded default).
+fn read_with_text(
+    path: Option<&Path>,
+    sets: &[Override],
+) -> Result<(Scenario, Option<String>), Error> {
     let origin = origin_of(path);
-    let mut raw = match path {
-        Some(p) => scenario::load(p)?,
-        None => scenario::parse(scenario::DEFAULT_SCENARIO, &origin)?,
+    let (mut raw, text) = match path {
+        Some(p) => {
+            let (raw, text) = scenario::load_text(p)?;
+            (raw, Some(text))
+        }
+        None => (scenario::parse(scenario::DEFAULT_SCENARIO, &origin)?, None),
     };
     // The numbers of servers last, as `apply_sets` sets them.
     let (counts, fields): (Vec<&Override>, Vec<&Override>) = sets
@@ -59,7 +70,7 @@ pub fn read_with(path: Option<&Path>, sets: &[Override]) -> Result<Scenario, Err
             }
         })?;
     }
-    Ok(raw)
+    Ok((raw, text))
 }
 
 /// How a scenario with overrides is named in messages: each value cut
@@ -82,16 +93,14 @@ pub fn load_with(
     seed: Option<u64>,
     sets: &[Override],
 ) -> Result<Estate, Error> {
-    let mut raw = read_with(path, sets)?;
+    let (mut raw, text) = read_with_text(path, sets)?;
     if let Some(seed) = seed {
         raw.seed = seed;
     }
     match scenario::build(raw, &origin_with(path, sets)) {
         Err(ScenarioError::Invalid { file, mut problems }) => {
             // Point into the file, as it was written: not after `--set`.
-            if let Some(p) = path.filter(|_| sets.is_empty())
-                && let Ok(text) = std::fs::read_to_string(p)
-            {
+            if let Some(text) = text.filter(|_| sets.is_empty()) {
                 scenario::locate(&text, &mut problems);
             }
             Err(ScenarioError::Invalid { file, problems }.into())

@@ -292,7 +292,7 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
     sections.push(totals);
     let mut resolved = Section::new("scenario", "Resolved scenario");
     resolved.note(
-        "Every default filled in; this is scenario.ron, and “patchsim run scenario.ron” \
+        "The scenario as run, defaults written out; this is scenario.ron, and “patchsim run scenario.ron” \
          reproduces the run byte for byte.",
     );
     resolved.blocks.push(Block::Pre {

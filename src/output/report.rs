@@ -49,20 +49,26 @@ pub fn format_duration(hours: f64) -> String {
     }
 }
 
-/// [`format_duration`], but to the second wherever that cuts something
-/// off: `3h 39m 36s`, `2d 15h 04m 12s`; `3d 00h` and `4h 00m` stay. For
-/// a value read against a bound (a sizing goal's worst), where the cut
-/// form could equal the bound it misses.
+/// [`format_duration`], but to the second, rounded up, wherever that cuts
+/// something off: `3h 39m 36s`, `2d 15h 04m 12s`, 4 h and 0.4 s
+/// `4h 00m 01s`; `3d 00h` and `4h 00m` stay. For a value read against an
+/// upper bound (a sizing goal's worst), which it must not seem to meet
+/// when it misses it, by however little.
 pub fn format_duration_exact(hours: f64) -> String {
     let exact = hours * 3600.0;
-    let secs = exact.round() as u64;
+    let ms = (hours * 3_600_000.0).round() as u64;
+    let secs = ms.div_ceil(1000);
     let cut = if secs >= 86_400 {
         secs % 3600
     } else {
         secs % 60
     };
-    if exact < 3600.0 || cut == 0 {
+    if exact < 10.0 || (secs >= 3600 && cut == 0) {
         return format_duration(hours);
+    }
+    if secs < 3600 {
+        // Under an hour the short form shows seconds too: only round up.
+        return format_duration(secs as f64 / 3600.0);
     }
     let (d, h, m, s) = (
         secs / 86_400,
@@ -823,6 +829,11 @@ mod tests {
         assert_eq!(format_duration_exact(72.0), "3d 00h");
         assert_eq!(format_duration_exact(4.0), "4h 00m");
         assert_eq!(format_duration_exact(0.75), "45m 00s");
+        // Up, never down: a bound missed by 0.4 s does not read as met.
+        assert_eq!(format_duration_exact(4.0 + 0.4 / 3600.0), "4h 00m 01s");
+        assert_eq!(format_duration_exact(72.0 + 0.3 / 3600.0), "3d 00h 00m 01s");
+        assert_eq!(format_duration_exact((600.0 + 0.3) / 3600.0), "10m 01s");
+        assert_eq!(format_duration_exact(12.0 / 3600.0), "12s");
         assert_eq!(format_duration(0.0), "0s");
     }
 }

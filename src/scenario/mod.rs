@@ -129,6 +129,12 @@ fn quoted_choice(text: &str, line: usize, col: usize, options: &ron::Options) ->
 /// Reads and parses a scenario file (UTF-8, a leading byte order mark
 /// skipped).
 pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
+    load_text(path).map(|(scenario, _)| scenario)
+}
+
+/// [`load`], with the text read (for [`locate`]): a file is read once,
+/// as a pipe can be.
+pub fn load_text(path: &Path) -> Result<(Scenario, String), ScenarioError> {
     let file = path.display().to_string();
     let read = |source| ScenarioError::Read {
         file: file.clone(),
@@ -169,7 +175,8 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
     // Windows editors may start a UTF-8 file with a byte order mark; it is
     // not part of the scenario, and editors hide it, so columns count
     // without it.
-    parse(text.strip_prefix('\u{feff}').unwrap_or(&text), &file)
+    let scenario = parse(text.strip_prefix('\u{feff}').unwrap_or(&text), &file)?;
+    Ok((scenario, text))
 }
 
 /// Finds where in `text`, the scenario file they were found in, each of
@@ -179,13 +186,9 @@ pub fn load(path: &Path) -> Result<Scenario, ScenarioError> {
 /// not hold.
 pub fn locate(text: &str, problems: &mut [Problem]) {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    let mut locator = spans::Locator::new(text);
     for p in problems {
-        p.at = spans::locate(text, &p.raw_path).map(|span| {
-            let before = &text[..span.start];
-            let line = before.matches('\n').count() + 1;
-            let col = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-            (line, col)
-        });
+        p.at = locator.locate(&p.raw_path);
     }
 }
 

@@ -10,6 +10,7 @@
 //! as `[...]`, strings in double quotes; comments, raw strings and maps are
 //! skipped correctly as well, though that text has none.
 
+use std::collections::BTreeMap;
 use std::ops::Range;
 
 /// A span of the text: byte offsets.
@@ -95,41 +96,81 @@ pub(super) fn one_value(text: &str) -> Result<(), String> {
     }
 }
 
-/// Where the value a field path (`cohorts[1].count`, `sync.manual[0]`)
-/// names sits in a scenario's text as its author wrote it: the span of
-/// the value, or of the deepest structure or entry on the way that the
-/// text holds (a field left at its default is not in the text); `None`
-/// if not even the first step is there.
-pub(super) fn locate(text: &str, path: &str) -> Option<Span> {
-    let mut span = value_at(text, 0)?;
-    let mut found = None;
-    let mut rest = path;
-    while !rest.is_empty() {
-        let next = if let Some(after) = rest.strip_prefix('[') {
-            let (index, after) = after.split_once(']')?;
-            rest = after;
-            let i = index.parse::<usize>().ok();
-            i.and_then(|i| entries(text, &span)?.get(i).cloned())
-        } else {
-            let field = rest.strip_prefix('.').unwrap_or(rest);
-            let end = field.find(['.', '[']).unwrap_or(field.len());
-            rest = &field[end..];
-            let name = &field[..end];
-            fields(text, &span).and_then(|f| {
-                (f.fields.iter())
-                    .find(|f| f.name == name)
-                    .map(|f| f.value.clone())
-            })
-        };
-        match next {
-            Some(next) => {
-                span = next;
-                found = Some(span.clone());
-            }
-            None => break,
+/// Finds where the values field paths (`cohorts[1].count`,
+/// `sync.manual[0]`) name sit in a scenario's text as its author wrote
+/// it. Each structure's fields and each list's entries are read once, and
+/// the lines found by a binary search, so locating every problem of a
+/// file costs about one reading of it, however many there are.
+pub(super) struct Locator<'a> {
+    text: &'a str,
+    /// By the start of a structure's span: its fields' names and spans.
+    fields: BTreeMap<usize, Option<Vec<(&'a str, Span)>>>,
+    /// By the start of a list's span: its entries' spans.
+    entries: BTreeMap<usize, Option<Vec<Span>>>,
+    /// Where each line starts.
+    lines: Vec<usize>,
+    /// The whole scenario's span.
+    root: Option<Span>,
+}
+
+impl<'a> Locator<'a> {
+    pub(super) fn new(text: &'a str) -> Self {
+        let lines = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Locator {
+            text,
+            fields: BTreeMap::new(),
+            entries: BTreeMap::new(),
+            lines,
+            root: value_at(text, 0),
         }
     }
-    found
+
+    /// The line and column (from 1, columns in characters) of the value
+    /// `path` names, or of the deepest structure or entry on the way that
+    /// the text holds (a field left at its default is not in the text);
+    /// `None` if not even the first step is there.
+    pub(super) fn locate(&mut self, path: &str) -> Option<(usize, usize)> {
+        let text = self.text;
+        let mut span = self.root.clone()?;
+        let mut found = None;
+        let mut rest = path;
+        while !rest.is_empty() {
+            let next = if let Some(after) = rest.strip_prefix('[') {
+                let (index, after) = after.split_once(']')?;
+                rest = after;
+                let list = (self.entries)
+                    .entry(span.start)
+                    .or_insert_with(|| entries(text, &span));
+                let i = index.parse::<usize>().ok();
+                i.and_then(|i| list.as_ref()?.get(i).cloned())
+            } else {
+                let field = rest.strip_prefix('.').unwrap_or(rest);
+                let end = field.find(['.', '[']).unwrap_or(field.len());
+                rest = &field[end..];
+                let name = &field[..end];
+                let structure = (self.fields).entry(span.start).or_insert_with(|| {
+                    fields(text, &span)
+                        .map(|f| f.fields.into_iter().map(|f| (f.name, f.value)).collect())
+                });
+                (structure.as_ref())
+                    .and_then(|f| f.iter().find(|(n, _)| *n == name))
+                    .map(|(_, s)| s.clone())
+            };
+            match next {
+                Some(next) => {
+                    span = next;
+                    found = Some(span.clone());
+                }
+                None => break,
+            }
+        }
+        let at = found?.start;
+        let line = self.lines.partition_point(|&start| start <= at);
+        let col = text[self.lines[line - 1]..at].chars().count() + 1;
+        Some((line, col))
+    }
 }
 
 /// The fields of the structure `span` holds (`Name(a: 1, b: 2)`,

@@ -2188,7 +2188,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                         .map(|j| {
                             format!(
                                 "a deployment of automatic_deployment_rules[{j}] ('{}')",
-                                raw.automatic_deployment_rules[*j].name
+                                clipped(&raw.automatic_deployment_rules[*j].name)
                             )
                         })
                 };
@@ -2197,7 +2197,8 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
                     ck.fail(
                         format!("{path}.name"),
                         format!(
-                            "its deployment '{name}' would take the name of {other}; rename the rule"
+                            "its deployment '{}' would take the name of {other}; rename the rule",
+                            clipped(&name)
                         ),
                     );
                 }

@@ -1118,6 +1118,33 @@ fn diff_shows_a_and_b_over_the_runs_it_compares() {
     assert_eq!(row[2], "+0.00 ± 0.00", "{text}");
 }
 
+/// A deployment created or due long after the run's end (two years on)
+/// is a run's own summary all the same: `diff` compares it.
+#[test]
+fn diff_takes_deployments_due_after_the_run() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 5);
+    for (out, seed) in [("a", "5"), ("b", "6")] {
+        let o = patchsim(
+            &[
+                "run",
+                file.to_str().unwrap(),
+                "--seed",
+                seed,
+                "--set",
+                "deployments[0].deadline=\"2028-11-12T20:00:00+01:00\"",
+                "-o",
+                out,
+                "-q",
+            ],
+            dir.path(),
+        );
+        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    }
+    let o = patchsim(&["diff", "a", "b"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
 /// `diff` compares only summaries a run wrote: one that lacks their
 /// fields (`{"tool": "patchsim"}` alone) or has a value no run gives (a
 /// negative count, a share above 100, a milestone below 0 or not a
