@@ -31,13 +31,7 @@ pub fn format_duration(hours: f64) -> String {
             format!("{exact:.1}s")
         };
     }
-    let secs = exact.round() as u64;
-    let (d, h, m, s) = (
-        secs / 86_400,
-        secs % 86_400 / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-    );
+    let (d, h, m, s) = days_hours_minutes_seconds(exact.round() as u64);
     if d > 0 {
         format!("{d}d {h:02}h")
     } else if h > 0 {
@@ -47,6 +41,16 @@ pub fn format_duration(hours: f64) -> String {
     } else {
         format!("{s}s")
     }
+}
+
+/// Whole seconds as days, hours, minutes and seconds.
+fn days_hours_minutes_seconds(secs: u64) -> (u64, u64, u64, u64) {
+    (
+        secs / 86_400,
+        secs % 86_400 / 3600,
+        secs % 3600 / 60,
+        secs % 60,
+    )
 }
 
 /// [`format_duration`], but to the second, rounded up, wherever that cuts
@@ -70,12 +74,7 @@ pub fn format_duration_exact(hours: f64) -> String {
         // Under an hour the short form shows seconds too: only round up.
         return format_duration(secs as f64 / 3600.0);
     }
-    let (d, h, m, s) = (
-        secs / 86_400,
-        secs % 86_400 / 3600,
-        secs % 3600 / 60,
-        secs % 60,
-    );
+    let (d, h, m, s) = days_hours_minutes_seconds(secs);
     if d > 0 {
         format!("{d}d {h:02}h {m:02}m {s:02}s")
     } else {
