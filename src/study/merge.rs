@@ -159,7 +159,7 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         return Err(corrupt(
             "files",
             format!(
-                "lists {}, but `sweep` writes {} for this {}; the study was edited",
+                "lists {}, but `sweep` writes {} for this {}; the study was edited, or written by another build of patchsim (sweep it again with this one)",
                 quoted(&study.manifest.files),
                 quoted(&files),
                 if study.is_whole() { "study" } else { "shard" }
@@ -286,7 +286,11 @@ fn check_against_plan(
     path: &Path,
 ) -> Result<super::Plan, (String, String)> {
     let origin = path.display().to_string();
-    let not_this = |what: &str| format!("does not match {what} in {origin}; the study was edited");
+    let not_this = |what: &str| {
+        format!(
+            "does not match {what} in {origin}; the study was edited, or written by another build of patchsim (sweep it again with this one)"
+        )
+    };
     let raw = scenario::parse(text.strip_prefix('\u{feff}').unwrap_or(text), &origin)
         .map_err(|e| (String::new(), format!("its scenario does not read: {e}")))?;
     let plan = super::plan_of(raw, origin.clone(), m.grid.clone(), m.replications)
