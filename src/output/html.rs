@@ -848,11 +848,10 @@ fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
         rows.push(vec![
             Cell::td(x.name.clone()),
             Cell::td(role),
-            Cell::num(if x.role == "wan_link" {
-                "no limit".to_string()
-            } else {
-                capacity_words(x.capacity, noun)
-            }),
+            Cell::num(
+                x.capacity
+                    .map_or("no limit".to_string(), |n| capacity_words(n, noun)),
+            ),
             Cell::count(x.peak_busy),
             Cell::num(
                 x.queue_limit

@@ -279,8 +279,9 @@ pub struct ServerSummary {
     pub name: String,
     /// mp, sup, dp or state_system.
     pub role: &'static str,
-    /// Workers, scan slots or connections.
-    pub capacity: u32,
+    /// Workers, scan slots or connections (null: a WAN link, which has no
+    /// connection limit).
+    pub capacity: Option<u32>,
     /// Queue limit (null: unlimited).
     pub queue_limit: Option<u32>,
     /// Most requests waiting at once.
@@ -838,7 +839,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
             .map(|(s, hours_busy)| ServerSummary {
                 name: s.name.clone(),
                 role: s.role.name(),
-                capacity: s.capacity,
+                capacity: (s.role != ServerRole::WanLink).then_some(s.capacity),
                 queue_limit: s.queue_limit,
                 peak_queue: s.peak_queue,
                 peak_busy: s.peak_busy,

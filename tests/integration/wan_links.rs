@@ -1650,6 +1650,27 @@ fn the_docs_list_every_measure_of_a_link() {
     }
 }
 
+/// A WAN link has no connection limit: `summary.json` gives its
+/// `capacity` as null, not as a limit of 0, and the report as "no limit".
+#[test]
+fn a_link_has_no_capacity_in_the_summary() {
+    let estate = scenario(20, "20Mbps", "0s", false, "");
+    let out = common::simulate(&estate);
+    let summary = patchsim::output::summary(&estate, &out);
+    for s in &summary.servers {
+        if s.role == "wan_link" {
+            assert_eq!(s.capacity, None, "{}", s.name);
+        } else {
+            assert!(s.capacity.is_some_and(|n| n > 0), "{}", s.name);
+        }
+    }
+    let json = patchsim::output::summary_json(&estate, &out);
+    assert!(
+        json.contains("\"role\": \"wan_link\",\n      \"capacity\": null"),
+        "{json}"
+    );
+}
+
 /// The deployment's creation a day after [`CREATED_MS`], 10:00 on day 2.
 const SECOND_MS: u64 = CREATED_MS + 24 * 3_600_000;
 
