@@ -21,6 +21,13 @@ pub fn stderr(o: &std::process::Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+/// Asserts that a run of the binary exited 0, showing its standard error
+/// if not.
+#[track_caller]
+pub fn assert_ok(o: &std::process::Output) {
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
+}
+
 /// Knobs the tests turn; everything else is fixed.
 pub struct Knobs {
     pub seed: u64,
@@ -53,21 +60,14 @@ impl Default for Knobs {
 /// released before the start. The deployment is created on day 1 at 10:00
 /// with a deadline on day 3 at 20:00.
 pub fn ron(k: &Knobs) -> String {
-    format!(
-        r#"Scenario(
-    name: "test",
-    seed: {seed},
-    start: "2026-11-09T00:00:00+01:00",
-    duration: "{days}d",
-    sample_interval: "{sample}",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00+01:00"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    client_settings: ClientSettings(
+    Scenario::new("test")
+        .seed(k.seed)
+        .start("2026-11-09T00:00:00+01:00")
+        .duration(&format!("{}d", k.days))
+        .sample_interval(k.sample)
+        .sync(r#"manual: ["2026-11-10T09:00:00+01:00"]"#)
+        .body(&format!(
+            r#"client_settings: ClientSettings(
         policy_polling_interval: "{poll}",
         deadline_randomization: {rand},
     ),
@@ -84,18 +84,15 @@ pub fn ron(k: &Knobs) -> String {
     deployments: [
         Deployment(name: "cu", updates: ["KB1", "KB2"], targets: ["always-on", "desktops"],
                    created: "2026-11-10T10:00:00+01:00", deadline: "2026-11-12T20:00:00+01:00"),
-    ],
-)"#,
-        seed = k.seed,
-        days = k.days,
-        sample = k.sample,
-        poll = k.poll,
+    ],"#,
+            poll = k.poll,
         rand = k.randomize_deadline,
         always_on = k.always_on,
         desktops = k.desktops,
         failure = k.failure,
-    )
-    .replace("count: 0,", "count: 1,")
+        ))
+        .text()
+        .replace("count: 0,", "count: 1,")
 }
 
 /// Parses and validates scenario text.
@@ -109,21 +106,169 @@ pub fn estate_of(text: &str) -> Estate {
 /// deployment is created, and `body`: its cohorts, updates and
 /// deployments, and any other top-level fields.
 pub fn small(name: &str, seed: u64, duration: &str, body: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "{name}",
-    seed: {seed},
-    start: "2026-11-09T00:00:00Z",
-    duration: "{duration}",
-    site: Site(content_ready_delay: Fixed("30m")),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    {body}
-)"#
-    ))
+    Scenario::new(name)
+        .seed(seed)
+        .duration(duration)
+        .body(body)
+        .estate()
+}
+
+/// The fields of a distribution point with room for a whole estate's
+/// downloads at once.
+pub const FAST_DP: &str = r#"bandwidth: "10Gbps", max_connections: 3000"#;
+
+/// Scenario text, built from the header most tests share: a scenario
+/// starting Monday 2026-11-09 00:00 UTC, content ready at the site 30
+/// minutes after a deployment is created, and one MP, SUP and DP (`mp`,
+/// `sup`, `dp`). Each method replaces one part; [`Scenario::body`] takes
+/// the rest (cohorts, updates, deployments and any other top-level
+/// field: RON does not care about their order).
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    name: String,
+    seed: Option<u64>,
+    start: String,
+    duration: Option<String>,
+    sample_interval: Option<String>,
+    site: Option<String>,
+    sync: Option<String>,
+    mps: String,
+    sups: String,
+    dps: String,
+    servers: String,
+    body: String,
+}
+
+impl Scenario {
+    /// The shared header, named `name`, with no seed, duration, sample
+    /// interval or sync (the defaults) and an empty body.
+    pub fn new(name: &str) -> Self {
+        Scenario {
+            name: name.to_string(),
+            seed: None,
+            start: "2026-11-09T00:00:00Z".to_string(),
+            duration: None,
+            sample_interval: None,
+            site: Some(r#"content_ready_delay: Fixed("30m")"#.to_string()),
+            sync: None,
+            mps: r#"ManagementPoint(name: "mp")"#.to_string(),
+            sups: r#"UpdatePoint(name: "sup")"#.to_string(),
+            dps: r#"DistributionPoint(name: "dp")"#.to_string(),
+            servers: String::new(),
+            body: String::new(),
+        }
+    }
+
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Time zero, as a timestamp.
+    pub fn start(mut self, start: &str) -> Self {
+        self.start = start.to_string();
+        self
+    }
+
+    pub fn duration(mut self, duration: &str) -> Self {
+        self.duration = Some(duration.to_string());
+        self
+    }
+
+    pub fn sample_interval(mut self, interval: &str) -> Self {
+        self.sample_interval = Some(interval.to_string());
+        self
+    }
+
+    /// The fields of `Site(..)`, in place of the 30-minute content delay.
+    pub fn site(mut self, fields: &str) -> Self {
+        self.site = Some(fields.to_string());
+        self
+    }
+
+    /// No `site` field: the site's defaults.
+    pub fn no_site(mut self) -> Self {
+        self.site = None;
+        self
+    }
+
+    /// The fields of `Sync(..)`.
+    pub fn sync(mut self, fields: &str) -> Self {
+        self.sync = Some(fields.to_string());
+        self
+    }
+
+    /// More fields of the management point `mp`.
+    pub fn mp(mut self, fields: &str) -> Self {
+        self.mps = format!(r#"ManagementPoint(name: "mp", {fields})"#);
+        self
+    }
+
+    /// The update points, in place of `sup`.
+    pub fn sups(mut self, list: &str) -> Self {
+        self.sups = list.to_string();
+        self
+    }
+
+    /// More fields of the distribution point `dp` (such as [`FAST_DP`]).
+    pub fn dp(mut self, fields: &str) -> Self {
+        self.dps = format!(r#"DistributionPoint(name: "dp", {fields})"#);
+        self
+    }
+
+    /// The distribution points, in place of `dp`.
+    pub fn dps(mut self, list: &str) -> Self {
+        self.dps = list.to_string();
+        self
+    }
+
+    /// More fields of `Servers(..)` after the three lists, each ending
+    /// with a comma.
+    pub fn servers(mut self, fields: &str) -> Self {
+        self.servers = fields.to_string();
+        self
+    }
+
+    /// The other top-level fields.
+    pub fn body(mut self, body: &str) -> Self {
+        self.body = body.to_string();
+        self
+    }
+
+    /// The scenario text.
+    pub fn text(&self) -> String {
+        let mut t = format!("Scenario(\n    name: {:?},\n", self.name);
+        if let Some(seed) = self.seed {
+            t += &format!("    seed: {seed},\n");
+        }
+        t += &format!("    start: {:?},\n", self.start);
+        if let Some(duration) = &self.duration {
+            t += &format!("    duration: {duration:?},\n");
+        }
+        if let Some(interval) = &self.sample_interval {
+            t += &format!("    sample_interval: {interval:?},\n");
+        }
+        if let Some(site) = &self.site {
+            t += &format!("    site: Site({site}),\n");
+        }
+        if let Some(sync) = &self.sync {
+            t += &format!("    sync: Sync({sync}),\n");
+        }
+        t += &format!(
+            "    servers: Servers(\n        management_points: [{}],\n        update_points: [{}],\n        distribution_points: [{}],\n",
+            self.mps, self.sups, self.dps
+        );
+        if !self.servers.is_empty() {
+            t += &format!("        {}\n", self.servers);
+        }
+        t += &format!("    ),\n    {}\n)", self.body);
+        t
+    }
+
+    /// The estate the text describes (panics if it is invalid).
+    pub fn estate(&self) -> Estate {
+        estate_of(&self.text())
+    }
 }
 
 /// The error reading and validating scenario text gives (panics if it is

@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use common::{build_error, estate_of, traced};
+use common::{FAST_DP, Scenario, build_error, estate_of, traced};
 use patchsim::model::{Compliance, Outcome, TraceEvent, TraceRecord};
 
 const CLIENTS: u32 = 1000;
@@ -19,20 +19,15 @@ const SYNC: &str = "2026-11-10T19:30:00Z";
 /// October's) and a definition update released with it. A manual sync on
 /// day 1 at 19:30 brings the November ones. `rules` is the rule list.
 fn text(rules: &str) -> String {
-    format!(
-        r#"Scenario(
-    name: "adr",
-    seed: 5,
-    start: "2026-11-09T00:00:00Z",
-    duration: "5d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(first_scheduled: "2026-12-31T00:00:00Z", manual: ["{SYNC}"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 3000)],
-    ),
-    cohorts: [
+    Scenario::new("adr")
+        .seed(5)
+        .duration("5d")
+        .sync(&format!(
+            r#"first_scheduled: "2026-12-31T00:00:00Z", manual: ["{SYNC}"]"#
+        ))
+        .dp(FAST_DP)
+        .body(&format!(
+            r#"cohorts: [
         Cohort(name: "clients", count: {CLIENTS}, management_point: "mp", update_point: "sup", distribution_point: "dp"),
     ],
     updates: [
@@ -42,9 +37,9 @@ fn text(rules: &str) -> String {
         Update(id: "KB-DEF", size: "5MB", install_time: Fixed("1m"), classification: Definition,
                restart_probability: 0.0, release: "2026-11-10T18:00:00Z"),
     ],
-    automatic_deployment_rules: [{rules}],
-)"#
-    )
+    automatic_deployment_rules: [{rules}],"#
+        ))
+        .text()
 }
 
 /// A rule after each sync: security updates of the last day, deadline a
@@ -463,10 +458,10 @@ fn diff_shows_a_rule_deployment_made_later_and_its_milestones_as_instants() {
         let mut args = vec!["run", "adr.ron", "-o", out, "-q"];
         args.extend(sets);
         let o = common::patchsim(&args, dir.path());
-        assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+        common::assert_ok(&o);
     }
     let o = common::patchsim(&["diff", "base", "outage"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    common::assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
     let rows: Vec<&str> = (text.lines())
         .skip_while(|l| !l.starts_with("milestones"))

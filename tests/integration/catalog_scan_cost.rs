@@ -8,7 +8,7 @@
 
 use crate::common;
 
-use common::{checked, estate_of};
+use common::{Scenario, checked};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
 use patchsim::model::{Outcome, Request, RequiredSub};
@@ -32,32 +32,26 @@ fn scenario(catalog: &str) -> Estate {
 /// [`scenario`] with `fields` (such as `, susdb: "p01"`) among the fields
 /// of both update points.
 fn sharing(catalog: &str, fields: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "catalog",
-    seed: 19,
-    start: "2026-11-09T00:00:00Z",
-    duration: "4d",
-    sample_interval: "5m",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T08:30:00Z"], {catalog}),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [
-            UpdatePoint(name: "sup01"{fields}),
+    Scenario::new("catalog")
+        .seed(19)
+        .duration("4d")
+        .sample_interval("5m")
+        .sync(&format!(r#"manual: ["2026-11-10T08:30:00Z"], {catalog}"#))
+        .sups(&format!(
+            r#"UpdatePoint(name: "sup01"{fields}),
             UpdatePoint(name: "sup02"{fields}, scan_slots: {SLOTS}, queue_limit: 1000000,
-                        full_scan_time: LogNormal(median: "{FULL_MEDIAN_S}s", sigma: {SIGMA})),
-        ],
-        distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 5000)],
-    ),
-    faults: [Fault(server: "sup01", start: "2026-11-10T10:00:00Z", end: "2026-11-12T10:00:00Z")],
+                        full_scan_time: LogNormal(median: "{FULL_MEDIAN_S}s", sigma: {SIGMA}))"#
+        ))
+        .dp(r#"bandwidth: "10Gbps", max_connections: 5000"#)
+        .body(&format!(
+            r#"faults: [Fault(server: "sup01", start: "2026-11-10T10:00:00Z", end: "2026-11-12T10:00:00Z")],
     cohorts: [Cohort(name: "all", count: {CLIENTS}, management_point: "mp", update_point: "sup01",
                      fallback_update_points: ["sup02"], distribution_point: "dp")],
     updates: [Update(id: "KB1", size: "10MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
     deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"],
-                             created: "2026-11-10T10:00:00Z", deadline: "2026-11-12T20:00:00Z")],
-)"#
-    ))
+                             created: "2026-11-10T10:00:00Z", deadline: "2026-11-12T20:00:00Z")],"#
+        ))
+        .estate()
 }
 
 /// The storm on sup02: from its first scan to the sample at which
@@ -166,13 +160,10 @@ fn a_bigger_catalog_makes_the_scan_storm_longer() {
 #[test]
 fn bad_catalogs_name_their_field_and_the_range() {
     let problems = |catalog: &str| {
-        let text = format!(
-            r#"Scenario(name: "t", start: "2026-11-09T00:00:00Z", sync: Sync({catalog}),
-    servers: Servers(management_points: [ManagementPoint(name: "mp")], update_points: [UpdatePoint(name: "sup")],
-                     distribution_points: [DistributionPoint(name: "dp")]),
-    cohorts: [Cohort(name: "all", count: 1, management_point: "mp", update_point: "sup", distribution_point: "dp")],
-    updates: [Update(id: "KB1", size: "1MB")], deployments: [])"#
-        );
+        let text = Scenario::new("t").no_site().sync(catalog).body(
+            r#"cohorts: [Cohort(name: "all", count: 1, management_point: "mp", update_point: "sup", distribution_point: "dp")],
+    updates: [Update(id: "KB1", size: "1MB")], deployments: [],"#,
+        ).text();
         match patchsim::scenario::parse(&text, "t.ron") {
             Err(e) => e.to_string(),
             Ok(raw) => match patchsim::scenario::build(raw, "t.ron") {

@@ -1,7 +1,7 @@
 //! The command line as a user meets it: exit codes, messages, files written.
 
 use crate::common;
-use crate::common::{patchsim, stderr};
+use crate::common::{assert_ok, patchsim, stderr};
 
 use std::path::{Path, PathBuf};
 
@@ -156,7 +156,7 @@ fn run_writes_outputs_and_seed_overrides() {
             ],
             dir.path(),
         );
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_ok(&o);
         let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
         assert!(
             stdout.contains("compliant") && stdout.contains("99%"),
@@ -189,7 +189,7 @@ fn run_writes_outputs_and_seed_overrides() {
         &["run", "a/scenario.ron", "--out", "d", "--quiet", "--check"],
         dir.path(),
     );
-    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_ok(&again);
     assert!(again.stdout.is_empty(), "--quiet prints nothing");
     assert_eq!(
         std::fs::read_to_string(dir.path().join("d/compliance.csv")).unwrap(),
@@ -247,7 +247,7 @@ fn ctrl_c_stops_the_run_cleanly_and_writes_nothing() {
         &["run", file.to_str().unwrap(), "--out", "kept", "--quiet"],
         dir.path(),
     );
-    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_ok(&first);
     let before = contents(&dir.path().join("kept"));
     let Some(o) = common::signal_a_run(dir.path(), "kept", "INT") else {
         return;
@@ -278,7 +278,7 @@ fn check_flag_passes_a_sound_run() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     assert!(dir.path().join("out/summary.json").exists());
 }
 
@@ -320,7 +320,7 @@ fn a_set_value_stays_in_its_field() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let resolved = std::fs::read_to_string(dir.path().join("out/scenario.ron")).unwrap();
     assert!(resolved.contains(r#"name: "Monthly security (#2) /* x */""#));
     assert!(!resolved.contains("scheduled_restart: ScheduledRestart("));
@@ -413,7 +413,7 @@ fn run_set_overrides_fields_through_their_types() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let resolved = std::fs::read_to_string(dir.path().join("out/scenario.ron")).unwrap();
     for wanted in [
         "effect: Down",
@@ -429,7 +429,7 @@ fn run_set_overrides_fields_through_their_types() {
         &["run", "out/scenario.ron", "-o", "again", "-q"],
         dir.path(),
     );
-    assert_eq!(again.status.code(), Some(0), "{}", stderr(&again));
+    assert_ok(&again);
     assert_eq!(
         std::fs::read(dir.path().join("out/compliance.csv")).unwrap(),
         std::fs::read(dir.path().join("again/compliance.csv")).unwrap()
@@ -460,7 +460,7 @@ fn run_set_overrides_fields_through_their_types() {
         &["validate", file, "--set", "cohorts[0].count=5"],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     assert!(String::from_utf8_lossy(&o.stdout).contains("(305 clients"));
 }
 
@@ -469,7 +469,7 @@ fn completions_are_printed_for_each_shell() {
     let dir = tempfile::tempdir().expect("tempdir");
     for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
         let o = patchsim(&["completions", shell], dir.path());
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_ok(&o);
         let script = String::from_utf8_lossy(&o.stdout);
         assert!(
             script.contains("patchsim") && script.contains("sweep"),
@@ -499,7 +499,7 @@ fn the_summary_reads_at_a_glance() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines.len() <= 20, "{} lines:\n{text}", lines.len());
@@ -528,7 +528,7 @@ fn the_summary_reads_at_a_glance() {
             ],
             dir.path(),
         );
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_ok(&o);
         let json: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(dir.path().join(threshold).join("summary.json")).unwrap(),
         )
@@ -567,7 +567,7 @@ fn explain_collapses_routine_and_gives_reasons_and_a_verdict() {
             args.push("--verbose");
         }
         let o = patchsim(&args, dir.path());
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_ok(&o);
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     // An always-on client that the update applies to: its install waits
@@ -634,7 +634,7 @@ fn explain_folds_a_retry_loop() {
             args.push("--verbose");
         }
         let o = patchsim(&args, dir.path());
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_ok(&o);
         String::from_utf8_lossy(&o.stdout).into_owned()
     };
     let (short, long) = (story(false), story(true));
@@ -747,7 +747,7 @@ fn a_ragged_duration_is_warned_of() {
 fn the_documented_validate_line_is_current() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let out = patchsim(&["validate", "scenarios/patch-tuesday.ron"], root);
-    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_ok(&out);
     let line = String::from_utf8(out.stdout).expect("UTF-8");
     let docs = std::fs::read_to_string(root.join("docs/cli.md")).expect("docs/cli.md");
     assert!(
@@ -785,7 +785,7 @@ fn explain_finds_the_slowest_client() {
         .map(|(c, _)| *c)
         .unwrap();
     let o = patchsim(&["explain", "five.ron", "--client", "slowest"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let story = String::from_utf8_lossy(&o.stdout);
     let first_line = story.lines().next().unwrap();
     assert!(

@@ -8,7 +8,7 @@
 
 use crate::common;
 
-use common::{build_error, estate_of};
+use common::{FAST_DP, Scenario, build_error, estate_of};
 use patchsim::model::{Outcome, ServerRole};
 use patchsim::scenario::VmSize;
 
@@ -24,20 +24,17 @@ fn text(internet: u32, office: u32, power: &str, vms: u32) -> String {
                    distribution_point: "dp"),"#
         )
     };
-    format!(
-        r#"Scenario(
-    name: "internet",
-    seed: 3,
-    start: "2026-11-09T00:00:00Z",
-    duration: "3d",
-    sync: Sync(manual: ["2026-11-09T06:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 3000)],
-        cloud_management_gateways: [CloudManagementGateway(name: "cmg", vm_instances: {vms})],
-    ),
-    cohorts: [
+    Scenario::new("internet")
+        .seed(3)
+        .duration("3d")
+        .no_site()
+        .sync(r#"manual: ["2026-11-09T06:00:00Z"]"#)
+        .dp(FAST_DP)
+        .servers(&format!(
+            r#"cloud_management_gateways: [CloudManagementGateway(name: "cmg", vm_instances: {vms})],"#
+        ))
+        .body(&format!(
+            r#"cohorts: [
         {office}
         Cohort(name: "remote", count: {internet}, power: {power}, management_point: "mp",
                update_point: "sup", cloud_management_gateway: "cmg"),
@@ -48,9 +45,9 @@ fn text(internet: u32, office: u32, power: &str, vms: u32) -> String {
     deployments: [
         Deployment(name: "nov", updates: ["KB-NOV"], targets: ["remote"],
                    created: "2026-11-09T08:00:00Z", deadline: "2026-11-10T02:00:00Z"),
-    ],
-)"#
-    )
+    ],"#
+        ))
+        .text()
 }
 
 fn run(text: &str) -> Outcome {

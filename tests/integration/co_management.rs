@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use common::{checked, within};
+use common::{Scenario, checked, within};
 use patchsim::estate::Estate;
 use patchsim::model::{Compliance, Outcome, Request, ServerRole};
 
@@ -112,21 +112,15 @@ fn co_managed_share_bounds() {
 #[test]
 fn bad_co_managed_share_names_the_field() {
     let text = |extra: &str| {
-        format!(
-            r#"Scenario(
-    name: "bad",
-    start: "2026-11-09T00:00:00Z",
-    duration: "1d",
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    cohorts: [Cohort(name: "all", count: 10, management_point: "mp", update_point: "sup", distribution_point: "dp", {extra})],
+        Scenario::new("bad")
+            .duration("1d")
+            .no_site()
+            .body(&format!(
+                r#"cohorts: [Cohort(name: "all", count: 10, management_point: "mp", update_point: "sup", distribution_point: "dp", {extra})],
     updates: [Update(id: "KB1", size: "10MB")],
-    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-09T06:00:00Z")],
-)"#
-        )
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-09T06:00:00Z")],"#
+            ))
+            .text()
     };
     let error = |extra: &str| -> String {
         let raw = match patchsim::scenario::parse(&text(extra), "bad.ron") {

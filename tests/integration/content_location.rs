@@ -8,7 +8,7 @@ use crate::common;
 
 use std::collections::BTreeMap;
 
-use common::{estate_of, traced};
+use common::{Scenario, traced};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
 use patchsim::model::{Request, TraceEvent, TraceRecord};
@@ -17,27 +17,20 @@ use patchsim::model::{Request, TraceEvent, TraceRecord};
 /// Monday at 10:00 and due at once; `mp` and `faults` go into the scenario
 /// as they are.
 fn estate(mp: &str, faults: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "content-location",
-    seed: 3,
-    start: "2026-11-09T00:00:00Z",
-    duration: "2d",
-    sample_interval: "1h",
-    site: Site(content_ready_delay: Fixed("30m")),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp", {mp})],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    faults: [{faults}],
+    Scenario::new("content-location")
+        .seed(3)
+        .duration("2d")
+        .sample_interval("1h")
+        .mp(mp)
+        .body(&format!(
+            r#"faults: [{faults}],
     cohorts: [Cohort(name: "all", count: 300, management_point: "mp", update_point: "sup",
                      distribution_point: "dp")],
     updates: [Update(id: "KB1", size: "200MB", applicability: 0.8)],
     deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"],
-                             created: "2026-11-09T10:00:00Z")],
-)"#
-    ))
+                             created: "2026-11-09T10:00:00Z")],"#
+        ))
+        .estate()
 }
 
 fn count(records: &[TraceRecord], name: &str) -> u64 {

@@ -9,7 +9,7 @@
 
 use crate::common;
 
-use common::{checked, estate_of, within};
+use common::{Scenario, checked, estate_of, within};
 use patchsim::estate::Estate;
 use patchsim::model::{
     Compliance, ContentBytes, ContentSource, Outcome, Request, ServerRole, Totals, TraceEvent,
@@ -116,20 +116,13 @@ fn cancelled_downloads_leave_the_dp_bytes_equal_to_the_bytes_from_dps() {
     // branch's 30 Mbps link as long: the downloads that start at 14:30 are
     // under way when the desktops switch off from 16:00 on, and the
     // bandwidth split among them sends parts of bytes.
-    let estate = estate_of(&format!(
-        r#"Scenario(
-    name: "cancelled-downloads",
-    seed: 3,
-    start: "2026-11-09T00:00:00Z",
-    duration: "5d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp", bandwidth: "100Mbps")],
-    ),
-    locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "30Mbps", latency: "30ms"))],
+    let estate = Scenario::new("cancelled-downloads")
+        .seed(3)
+        .duration("5d")
+        .sync(r#"manual: ["2026-11-10T09:00:00Z"]"#)
+        .dp(r#"bandwidth: "100Mbps""#)
+        .body(&format!(
+            r#"locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "30Mbps", latency: "30ms"))],
     cohorts: [
         Cohort(name: "desktops", count: {n}, power: BusinessHours(start: "08:00", end: "17:00", jitter: "1h"),
                management_point: "mp", update_point: "sup", distribution_point: "dp"),
@@ -138,9 +131,9 @@ fn cancelled_downloads_leave_the_dp_bytes_equal_to_the_bytes_from_dps() {
     ],
     updates: [Update(id: "KB1", size: "700MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
     deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["desktops", "branch"],
-                             created: "2026-11-10T14:00:00Z", deadline: "2026-11-12T12:00:00Z")],
-)"#
-    ));
+                             created: "2026-11-10T14:00:00Z", deadline: "2026-11-12T12:00:00Z")],"#
+        ))
+        .estate();
     let out = checked(&estate);
     all_installed(&out, n + branch);
     let dp = (out.servers.iter())
@@ -363,20 +356,12 @@ fn every_source_at_once_is_conserved_and_deterministic() {
 #[test]
 fn content_settings_are_checked() {
     let build = |extra: &str, update: &str| {
-        let text = format!(
-            r#"Scenario(
-    name: "bad",
-    start: "2026-11-09T00:00:00Z",
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    cohorts: [Cohort(name: "all", count: 10, management_point: "mp", update_point: "sup", distribution_point: "dp", {extra})],
+        let text = Scenario::new("bad").no_site().body(&format!(
+            r#"cohorts: [Cohort(name: "all", count: 10, management_point: "mp", update_point: "sup", distribution_point: "dp", {extra})],
     updates: [Update(id: "KB1", size: "100MB", {update})],
-    deployments: [],
-)"#
-        );
+    deployments: [],"#
+        ))
+        .text();
         match patchsim::scenario::parse(&text, "bad.ron") {
             Err(e) => e.to_string(),
             Ok(raw) => match patchsim::scenario::build(raw, "bad.ron") {

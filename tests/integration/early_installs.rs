@@ -7,7 +7,7 @@
 
 use crate::common;
 
-use common::{checked, estate_of, within};
+use common::{Scenario, checked, within};
 use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::Estate;
 use patchsim::model::{Compliance, Outcome};
@@ -18,20 +18,12 @@ const HOUR: u64 = 3_600_000;
 /// settings `settings`, one update synced on day 2 at 09:00 and a Required
 /// deployment of it created at 10:00 with its deadline two days later.
 fn scenario(n: u32, cohort: &str, settings: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "early",
-    seed: 23,
-    start: "2026-11-09T00:00:00Z",
-    duration: "6d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    client_settings: ClientSettings(user_restart_delay: Fixed("10d"), {settings}),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
+    Scenario::new("early")
+        .seed(23)
+        .duration("6d")
+        .sync(r#"manual: ["2026-11-10T09:00:00Z"]"#)
+        .body(&format!(
+            r#"client_settings: ClientSettings(user_restart_delay: Fixed("10d"), {settings}),
     cohorts: [Cohort(name: "all", count: {n}, management_point: "mp", update_point: "sup", distribution_point: "dp", {cohort})],
     updates: [
         Update(id: "KB1", size: "10MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z"),
@@ -40,9 +32,9 @@ fn scenario(n: u32, cohort: &str, settings: &str) -> Estate {
     deployments: [
         Deployment(name: "cu", updates: ["KB1"], targets: ["all"], created: "2026-11-10T10:00:00Z", deadline: "2026-11-12T10:00:00Z"),
         Deployment(name: "later", updates: ["KB2"], targets: ["all"], created: "2026-11-10T10:00:00Z", deadline: "2026-11-14T10:00:00Z"),
-    ],
-)"#
-    ))
+    ],"#
+        ))
+        .estate()
 }
 
 /// 2026-11-12T10:00Z, the first deployment's deadline.

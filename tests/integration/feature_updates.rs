@@ -7,31 +7,24 @@
 
 use crate::common;
 
-use common::{checked, estate_of};
+use common::{Scenario, checked};
 use patchsim::estate::Estate;
 use patchsim::model::Compliance;
 
 /// `n` always-on clients on `link`, a 4 GB feature upgrade with install
 /// time `install`, a Required deployment of it.
 fn scenario(n: u32, link: &str, install: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "feature-update",
-    seed: 31,
-    start: "2026-11-09T00:00:00Z",
-    duration: "8d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp", bandwidth: "100Gbps", max_connections: 100000)],
-    ),
-    cohorts: [Cohort(name: "all", count: {n}, link: "{link}", management_point: "mp", update_point: "sup", distribution_point: "dp")],
+    Scenario::new("feature-update")
+        .seed(31)
+        .duration("8d")
+        .sync(r#"manual: ["2026-11-10T09:00:00Z"]"#)
+        .dp(r#"bandwidth: "100Gbps", max_connections: 100000"#)
+        .body(&format!(
+            r#"cohorts: [Cohort(name: "all", count: {n}, link: "{link}", management_point: "mp", update_point: "sup", distribution_point: "dp")],
     updates: [Update(id: "FU", size: "4GB", classification: FeatureUpgrade, install_time: {install}, release: "2026-11-10T08:00:00Z")],
-    deployments: [Deployment(name: "fu", updates: ["FU"], targets: ["all"], created: "2026-11-10T10:00:00Z", deadline: "2026-11-10T10:00:00Z")],
-)"#
-    ))
+    deployments: [Deployment(name: "fu", updates: ["FU"], targets: ["all"], created: "2026-11-10T10:00:00Z", deadline: "2026-11-10T10:00:00Z")],"#
+        ))
+        .estate()
 }
 
 /// Over a 2 Mbps link a 4 GB download takes 4 h 27 min, more than twice

@@ -8,7 +8,7 @@
 //! memory check honours `ulimit -v`.
 
 use crate::common;
-use crate::common::{patchsim, stderr};
+use crate::common::{assert_ok, patchsim, stderr};
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -56,10 +56,6 @@ fn names(dir: &Path) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-fn assert_ok(o: &Output) {
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(o));
 }
 
 fn assert_no_panic(o: &Output) {
@@ -120,7 +116,7 @@ fn a_closed_or_full_stdout_ends_without_a_panic() {
     assert!(first.contains("s.ron: ok ("), "{first}");
     let o = child.wait_with_output().expect("exits");
     assert_no_panic(&o);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     assert!(stderr(&o).is_empty(), "quietly: {}", stderr(&o));
 
     if !Path::new("/dev/full").exists() {

@@ -9,7 +9,7 @@
 
 use crate::common;
 
-use common::{checked, estate_of};
+use common::{FAST_DP, Scenario, checked, estate_of};
 use patchsim::engine::{SimDuration, SimTime};
 use patchsim::estate::{DeploymentId, Estate};
 use patchsim::model::{Outcome, PhaseReason};
@@ -25,20 +25,13 @@ fn scenario(phases: &str) -> Estate {
 }
 
 fn text(phases: &str) -> String {
-    format!(
-        r#"Scenario(
-    name: "phased",
-    seed: 31,
-    start: "2026-11-09T00:00:00Z",
-    duration: "16d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 3000)],
-    ),
-    cohorts: [
+    Scenario::new("phased")
+        .seed(31)
+        .duration("16d")
+        .sync(r#"manual: ["2026-11-10T09:00:00Z"]"#)
+        .dp(FAST_DP)
+        .body(&format!(
+            r#"cohorts: [
         Cohort(name: "pilot", count: 300, management_point: "mp", update_point: "sup", distribution_point: "dp"),
         Cohort(name: "pilot-laptops", count: 100, power: Intermittent(on: Exponential(mean: "8h"), off: Exponential(mean: "16h")),
                management_point: "mp", update_point: "sup", distribution_point: "dp"),
@@ -53,9 +46,9 @@ fn text(phases: &str) -> String {
         Deployment(name: "pilot", updates: ["KB1"], targets: ["pilot", "pilot-laptops"],
                    created: "2026-11-10T10:00:00Z", deadline: "2026-11-11T20:00:00Z",
                    phases: [{phases}]),
-    ],
-)"#
-    )
+    ],"#
+        ))
+        .text()
 }
 
 fn began(outcome: &Outcome, d: u16) -> Option<(SimTime, PhaseReason)> {

@@ -965,20 +965,20 @@ fn the_generator_covers_the_features() {
 /// waiting to download and retried the other without end).
 #[test]
 fn a_dp_outage_under_two_deployments_of_one_update() {
-    let text = r#"Scenario(
-    name: "dp-down",
-    start: "2026-11-09T00:00:00Z",
-    duration: "2d",
-    servers: Servers(management_points: [ManagementPoint(name: "mp")], update_points: [UpdatePoint(name: "sup")], distribution_points: [DistributionPoint(name: "dp")]),
-    faults: [Fault(server: "dp", start: "2026-11-09T02:00:00Z", end: "2026-11-09T06:00:00Z", effect: Down)],
+    let text = crate::common::Scenario::new("dp-down")
+        .duration("2d")
+        .no_site()
+        .body(
+            r#"faults: [Fault(server: "dp", start: "2026-11-09T02:00:00Z", end: "2026-11-09T06:00:00Z", effect: Down)],
     cohorts: [Cohort(name: "c", count: 20, management_point: "mp", update_point: "sup", distribution_point: "dp")],
     updates: [Update(id: "KB1", size: "500MB")],
     deployments: [
         Deployment(name: "a", updates: ["KB1"], targets: ["c"], created: "2026-11-09T01:00:00Z"),
         Deployment(name: "b", updates: ["KB1"], targets: ["c"], created: "2026-11-09T01:00:00Z"),
-    ],
-)"#;
-    let estate = scenario::parse(text, "dp-down.ron")
+    ],"#,
+        )
+        .text();
+    let estate = scenario::parse(&text, "dp-down.ron")
         .and_then(|raw| scenario::build(raw, "dp-down.ron"))
         .expect("valid");
     patchsim::app::run_checked(&estate).unwrap_or_else(|v| panic!("{v}"));

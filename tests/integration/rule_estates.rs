@@ -6,7 +6,7 @@
 
 use crate::common;
 
-use common::{estate_of, patchsim, simulate, stderr};
+use common::{Scenario, assert_ok, estate_of, patchsim, simulate};
 use patchsim::scenario::{self, apply_sets};
 
 /// 200 + 100 always-on clients. A deployment of October's update to `a`,
@@ -16,20 +16,12 @@ use patchsim::scenario::{self, apply_sets};
 /// one deployment, the other four find nothing. `b_extra` is appended to
 /// cohort `b`.
 fn text(b_extra: &str) -> String {
-    format!(
-        r#"Scenario(
-    name: "rules",
-    seed: 3,
-    start: "2026-11-09T00:00:00Z",
-    duration: "5d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(first_scheduled: "2026-12-31T00:00:00Z", manual: ["2026-11-10T19:30:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    cohorts: [
+    Scenario::new("rules")
+        .seed(3)
+        .duration("5d")
+        .sync(r#"first_scheduled: "2026-12-31T00:00:00Z", manual: ["2026-11-10T19:30:00Z"]"#)
+        .body(&format!(
+            r#"cohorts: [
         Cohort(name: "a", count: 200, management_point: "mp", update_point: "sup", distribution_point: "dp"),
         Cohort(name: "b", count: 100, management_point: "mp", update_point: "sup", distribution_point: "dp"{b_extra}),
     ],
@@ -45,9 +37,9 @@ fn text(b_extra: &str) -> String {
     automatic_deployment_rules: [
         AutomaticDeploymentRule(name: "monthly", run: Schedule(first: "2026-11-09T00:00:00Z", every: "1d"),
             released_within: "1d", targets: ["a", "b"], deadline_after: "1d"),
-    ],
-)"#
-    )
+    ],"#
+        ))
+        .text()
 }
 
 /// The rule's deployment the run made, by index.
@@ -100,7 +92,7 @@ fn a_server_count_keeps_every_client_a_rule_targets() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let summary: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(dir.path().join("out/summary.json")).unwrap(),
     )
@@ -143,7 +135,7 @@ fn a_sizing_goal_leaves_out_the_deployments_no_run_made() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
         text.contains("cheapest: client_settings.policy_polling_interval=60m"),
@@ -167,7 +159,7 @@ fn the_deployments_a_rule_never_made_are_not_shown() {
     std::fs::write(dir.path().join("windows.ron"), text(window)).unwrap();
     std::fs::write(dir.path().join("rules.ron"), text("")).unwrap();
     let o = patchsim(&["validate", "windows.ron"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let said = String::from_utf8_lossy(&o.stdout);
     let first = said.lines().next().unwrap();
     assert!(
@@ -199,7 +191,7 @@ fn the_deployments_a_rule_never_made_are_not_shown() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let table = String::from_utf8_lossy(&o.stdout);
     assert!(table.contains("50% true [oct-2]"), "{table}");
     assert!(table.contains("50% true [monthly #1]"), "{table}");

@@ -4,6 +4,7 @@
 use crate::common;
 
 use common::estate_of;
+use patchsim::estate::Estate;
 use patchsim::model::{self, Outcome, Request, ServerRole};
 
 /// A scenario of `clients` always-on clients with the given servers and
@@ -301,7 +302,7 @@ fn a_service_that_takes_no_time_holds_no_worker() {
 /// (which reached four requests at once by the fifth hour).
 #[test]
 fn a_refused_policy_request_keeps_one_retry_chain() {
-    let estate = estate_of(MP_DOWN);
+    let estate = mp_down();
     let out = model::run(&estate, Default::default()).expect("runs");
     let mp = (out.servers.iter())
         .find(|s| s.role == ServerRole::ManagementPoint)
@@ -328,7 +329,7 @@ fn a_refused_policy_request_keeps_one_retry_chain() {
 /// the polls of the outage "nothing new".
 #[test]
 fn explain_tells_refused_policy_requests_and_why() {
-    let estate = estate_of(MP_DOWN);
+    let estate = mp_down();
     let verbose = patchsim::app::explain(&estate, 0, true).expect("explains");
     let refusals: Vec<&str> = (verbose.lines())
         .filter(|l| l.contains("turns the policy request down"))
@@ -351,21 +352,19 @@ fn explain_tells_refused_policy_requests_and_why() {
     assert!(!stretch.contains("nothing new"), "{stretch}");
 }
 
-const MP_DOWN: &str = r#"Scenario(
-    name: "mpdown",
-    seed: 3,
-    start: "2026-11-09T00:00:00Z",
-    duration: "12h",
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    faults: [Fault(server: "mp", start: "2026-11-09T01:00:00Z", end: "2026-11-09T06:00:00Z")],
+fn mp_down() -> Estate {
+    common::Scenario::new("mpdown")
+        .seed(3)
+        .duration("12h")
+        .no_site()
+        .body(
+            r#"faults: [Fault(server: "mp", start: "2026-11-09T01:00:00Z", end: "2026-11-09T06:00:00Z")],
     cohorts: [Cohort(name: "on", count: 1, management_point: "mp", update_point: "sup", distribution_point: "dp")],
     updates: [Update(id: "KB1", size: "100MB")],
-    deployments: [],
-)"#;
+    deployments: [],"#,
+        )
+        .estate()
+}
 
 /// A server whose requests end within milliseconds is rarely busy at a
 /// sample: each interval's most in service shows its work (hierarchy.ron's

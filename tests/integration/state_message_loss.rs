@@ -77,27 +77,20 @@ fn the_cohort_loses_its_share_of_batches() {
 /// pairs each arrival with its own batch and finds every law kept.
 #[test]
 fn a_batch_lost_while_earlier_ones_are_on_their_way() {
-    let estate = common::estate_of(
-        r#"Scenario(
-    name: "loss-in-transit",
-    seed: 1,
-    start: "2026-11-09T00:00:00Z",
-    duration: "3d",
-    site: Site(content_ready_delay: Fixed("30m"), mp_forward_delay: "1h"),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    client_settings: ClientSettings(scan_interval: "1d"),
+    let estate = common::Scenario::new("loss-in-transit")
+        .seed(1)
+        .duration("3d")
+        .site(r#"content_ready_delay: Fixed("30m"), mp_forward_delay: "1h""#)
+        .body(
+            r#"client_settings: ClientSettings(scan_interval: "1d"),
     cohorts: [Cohort(name: "all", count: 40, management_point: "mp", update_point: "sup",
                      distribution_point: "dp", state_message_loss: 0.5)],
     updates: [Update(id: "KB1", size: "50MB", applicability: 0.9)],
     deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"],
                              created: "2026-11-09T10:00:00Z",
-                             deadline: "2026-11-09T18:00:00Z")],
-)"#,
-    );
+                             deadline: "2026-11-09T18:00:00Z")],"#,
+        )
+        .estate();
     let (_, records) = traced(&estate);
     let mut on_their_way: BTreeMap<u32, u32> = BTreeMap::new();
     let mut lost_behind_others = 0;

@@ -3,7 +3,7 @@
 //! errors before anything runs.
 
 use crate::common;
-use crate::common::{patchsim, stderr};
+use crate::common::{assert_ok, patchsim, stderr};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -398,7 +398,7 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
             ],
             dir.path(),
         );
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_ok(&o);
     }
     let json = std::fs::read_to_string(dir.path().join("p1/study.json")).unwrap();
     let runs = std::fs::read_to_string(dir.path().join("p1/runs.csv")).unwrap();
@@ -670,7 +670,7 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
         assert!(!dir.path().join("m").exists(), "{expect}: nothing written");
     }
     let o = patchsim(&["merge", "p1", "p2", "--out", "m", "-q"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
 }
 
 /// `patchsim diff` compares two studies point by point, with intervals
@@ -861,7 +861,7 @@ fn diff_compares_two_studies_or_two_runs() {
 /// The text `patchsim diff a b` prints (in `dir`), which must succeed.
 fn diff_text(dir: &Path, a: &str, b: &str) -> String {
     let o = patchsim(&["diff", a, b], dir);
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
@@ -1139,10 +1139,10 @@ fn diff_takes_deployments_due_after_the_run() {
             ],
             dir.path(),
         );
-        assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+        assert_ok(&o);
     }
     let o = patchsim(&["diff", "a", "b"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
 }
 
 /// `diff` compares only summaries a run wrote: one that lacks their
@@ -1159,7 +1159,7 @@ fn diff_refuses_forged_summaries_and_escapes_names() {
         &["run", file.to_str().unwrap(), "-o", "r", "-q"],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let read = || -> serde_json::Value {
         let text = std::fs::read_to_string(dir.path().join("r/summary.json")).expect("summary");
         serde_json::from_str(&text).expect("json")
@@ -1241,7 +1241,7 @@ fn diff_refuses_forged_summaries_and_escapes_names() {
     named["scenario"] = "te\nst".into();
     forge("named", &named);
     let o = patchsim(&["diff", "r", "named"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains(r"cu\u{1b}[31m\u{202e} (B only)"), "{text}");
     assert!(text.contains(r"named: te\u{a}st seed"), "{text}");
@@ -1346,7 +1346,7 @@ fn size_finds_the_cheapest_configuration() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("no configuration meets the goal"), "{text}");
     assert!(
@@ -1375,7 +1375,7 @@ fn size_finds_the_cheapest_configuration() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("no configuration meets the goal"), "{text}");
     assert!(!text.contains("deadline"), "{text}");
@@ -1400,7 +1400,7 @@ fn size_finds_the_cheapest_configuration() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(
         text.contains("searched 1 of 1 configuration (2 runs, 2 replications each)\n"),
@@ -1494,7 +1494,7 @@ fn size_stops_at_a_failing_dearest_configuration() {
         ],
         dir.path(),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
     assert!(text.contains("no configuration meets the goal"), "{text}");
     assert!(

@@ -18,24 +18,20 @@ use patchsim::study::{self, Shard};
 /// downloads at once.
 fn branches(dir: &Path, deployments: &str) -> PathBuf {
     let path = dir.join("branches.ron");
-    let text = format!(
-        r#"Scenario(
-    name: "branches",
-    seed: 5,
-    start: "2026-11-09T00:00:00+01:00",
-    duration: "4d",
-    sample_interval: "1h",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00+01:00"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [
+    let text = crate::common::Scenario::new("branches")
+        .seed(5)
+        .start("2026-11-09T00:00:00+01:00")
+        .duration("4d")
+        .sample_interval("1h")
+        .sync(r#"manual: ["2026-11-10T09:00:00+01:00"]"#)
+        .dps(
+            r#"
             DistributionPoint(name: "dp"),
             DistributionPoint(name: "dp-york", location: "york"),
-        ],
-    ),
-    locations: [
+        "#,
+        )
+        .body(&format!(
+            r#"locations: [
         Location(name: "york", wan_link: WanLink(bandwidth: "10Mbps", latency: "20ms")),
         Location(name: "hull", wan_link: WanLink(bandwidth: "8Mbps", latency: "30ms")),
     ],
@@ -47,9 +43,9 @@ fn branches(dir: &Path, deployments: &str) -> PathBuf {
     updates: [
         Update(id: "KB1", size: "200MB", applicability: 0.9, release: "2026-11-10T08:00:00+01:00"),
     ],
-    deployments: [{deployments}],
-)"#
-    );
+    deployments: [{deployments}],"#
+        ))
+        .text();
     std::fs::write(&path, text).expect("write scenario");
     path
 }

@@ -11,7 +11,7 @@
 
 use crate::common;
 
-use common::{build_error, checked, estate_of};
+use common::{FAST_DP, Scenario, build_error, checked, estate_of};
 use patchsim::model::{Compliance, TraceEvent};
 
 const CLIENTS: u32 = 2000;
@@ -36,20 +36,13 @@ fn text_expiring(supersedes: &str, after: &str) -> String {
     } else {
         format!(r#", expire_superseded_after: Some("{after}")"#)
     };
-    format!(
-        r#"Scenario(
-    name: "supersedence",
-    seed: 11,
-    start: "2026-11-09T00:00:00Z",
-    duration: "8d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T19:30:00Z"]{expire}),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 3000)],
-    ),
-    cohorts: [
+    Scenario::new("supersedence")
+        .seed(11)
+        .duration("8d")
+        .sync(&format!(r#"manual: ["2026-11-10T19:30:00Z"]{expire}"#))
+        .dp(FAST_DP)
+        .body(&format!(
+            r#"cohorts: [
         Cohort(name: "clients", count: {CLIENTS}, management_point: "mp", update_point: "sup", distribution_point: "dp"),
     ],
     updates: [
@@ -62,9 +55,9 @@ fn text_expiring(supersedes: &str, after: &str) -> String {
                    created: "2026-11-09T01:00:00Z", deadline: "2026-11-15T02:00:00Z"),
         Deployment(name: "nov", updates: ["KB-NOV"], targets: ["clients"],
                    created: "2026-11-11T08:00:00Z", deadline: "2026-11-12T02:00:00Z"),
-    ],
-)"#
-    )
+    ],"#
+        ))
+        .text()
 }
 
 fn count(row: [u32; 4], state: Compliance) -> f64 {
@@ -420,19 +413,13 @@ fn an_expiry_after_the_truth_lets_earlier_reports_count() {
 /// install of nothing and queue an "installing" message.)
 #[test]
 fn a_superseded_deployment_installs_nothing_at_its_deadline() {
-    let estate = estate_of(
-        r#"Scenario(
-    name: "supersede",
-    seed: 5,
-    start: "2026-11-09T00:00:00Z",
-    duration: "5d",
-    sync: Sync(manual: ["2026-11-10T12:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    cohorts: [Cohort(name: "c", count: 100, management_point: "mp", update_point: "sup", distribution_point: "dp")],
+    let estate = Scenario::new("supersede")
+        .seed(5)
+        .duration("5d")
+        .no_site()
+        .sync(r#"manual: ["2026-11-10T12:00:00Z"]"#)
+        .body(
+            r#"cohorts: [Cohort(name: "c", count: 100, management_point: "mp", update_point: "sup", distribution_point: "dp")],
     updates: [
         Update(id: "OCT", size: "100MB"),
         Update(id: "NOV", size: "100MB", release: "2026-11-10T10:00:00Z", supersedes: ["OCT"]),
@@ -440,9 +427,9 @@ fn a_superseded_deployment_installs_nothing_at_its_deadline() {
     deployments: [
         Deployment(name: "oct", updates: ["OCT"], targets: ["c"], created: "2026-11-09T09:00:00Z", deadline: "2026-11-12T09:00:00Z"),
         Deployment(name: "nov", updates: ["NOV"], targets: ["c"], created: "2026-11-10T14:00:00Z", deadline: "2026-11-11T09:00:00Z"),
-    ],
-)"#,
-    );
+    ],"#,
+        )
+        .estate();
     let (out, records) = common::traced(&estate);
     let oct_installs = (records.iter())
         .filter(|r| matches!(r.event, TraceEvent::InstallStart { deployment, .. } if deployment.index() == 0))

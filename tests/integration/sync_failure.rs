@@ -5,7 +5,7 @@
 
 use crate::common;
 
-use common::{estate_of, traced};
+use common::{Scenario, traced};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
 use patchsim::model::{SyncKind, TraceEvent, TraceRecord};
@@ -18,31 +18,25 @@ const M: u64 = 60_000;
 /// 19:30; the deployment is created at 20:00. `faults` goes into the
 /// scenario as it is.
 fn patch_tuesday(faults: &str, retry: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "sync-failure",
-    seed: 11,
-    start: "2026-11-09T00:00:00Z",
-    duration: "3d",
-    sample_interval: "1h",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T19:30:00Z"], delta_duration: Fixed("5m"),
+    Scenario::new("sync-failure")
+        .seed(11)
+        .duration("3d")
+        .sample_interval("1h")
+        .sync(&format!(
+            r#"manual: ["2026-11-10T19:30:00Z"], delta_duration: Fixed("5m"),
                per_new_update: "5s", poll_interval: "1m", pull_delay: "2m",
-               insert_per_update: "2s" {retry}),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    faults: [{faults}],
+               insert_per_update: "2s" {retry}"#
+        ))
+        .body(&format!(
+            r#"faults: [{faults}],
     cohorts: [Cohort(name: "all", count: 200, management_point: "mp", update_point: "sup",
                      distribution_point: "dp")],
     updates: [Update(id: "KB1", size: "100MB", release: "2026-11-10T18:00:00Z")],
     deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"],
                              created: "2026-11-10T20:00:00Z",
-                             deadline: "2026-11-11T20:00:00Z")],
-)"#
-    ))
+                             deadline: "2026-11-11T20:00:00Z")],"#
+        ))
+        .estate()
 }
 
 /// Tuesday at `h:m`.
@@ -159,24 +153,20 @@ fn an_outage_while_the_sync_runs_fails_it_at_the_next_poll() {
 /// the summary.
 #[test]
 fn the_trace_starts_only_the_syncs_that_begin() {
-    let estate = estate_of(
-        r#"Scenario(
-    name: "sync2",
-    seed: 4,
-    start: "2026-11-09T00:00:00Z",
-    duration: "2d",
-    sync: Sync(first_scheduled: "2026-11-09T06:00:00Z", schedule_interval: "1d",
-               manual: ["2026-11-09T05:58:00Z", "2026-11-10T06:30:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "dp")],
-    ),
-    cohorts: [Cohort(name: "on", count: 5, management_point: "mp", update_point: "sup", distribution_point: "dp")],
+    let estate = Scenario::new("sync2")
+        .seed(4)
+        .duration("2d")
+        .no_site()
+        .sync(
+            r#"first_scheduled: "2026-11-09T06:00:00Z", schedule_interval: "1d",
+               manual: ["2026-11-09T05:58:00Z", "2026-11-10T06:30:00Z"]"#,
+        )
+        .body(
+            r#"cohorts: [Cohort(name: "on", count: 5, management_point: "mp", update_point: "sup", distribution_point: "dp")],
     updates: [Update(id: "KB1", size: "100MB", release: "2026-11-09T05:00:00Z")],
-    deployments: [],
-)"#,
-    );
+    deployments: [],"#,
+        )
+        .estate();
     let (outcome, records) = traced(&estate);
     let starts: Vec<(SyncKind, SimTime)> = (records.iter())
         .filter_map(|r| match r.event {

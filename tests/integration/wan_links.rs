@@ -9,7 +9,7 @@
 
 use crate::common;
 
-use common::{estate_of, traced};
+use common::{Scenario, estate_of, traced};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
 use patchsim::model::{Outcome, ServerRole, TraceEvent, TraceRecord};
@@ -38,30 +38,23 @@ fn text(n: u32, link: &str, latency: &str, branch_dp: bool, more: &str) -> Strin
     } else {
         ("", "hub")
     };
-    format!(
-        r#"Scenario(
-    name: "wan",
-    seed: 27,
-    start: "2026-11-09T00:00:00Z",
-    duration: "6d",
-    sample_interval: "15m",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "hub"), {dps}],
-    ),
-    locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "{link}", latency: "{latency}"))],
+    Scenario::new("wan")
+        .seed(27)
+        .duration("6d")
+        .sample_interval("15m")
+        .sync(r#"manual: ["2026-11-10T09:00:00Z"]"#)
+        .dps(&format!(r#"DistributionPoint(name: "hub"), {dps}"#))
+        .body(&format!(
+            r#"locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "{link}", latency: "{latency}"))],
     {more}
     cohorts: [
         Cohort(name: "site", count: 100, management_point: "mp", update_point: "sup", distribution_point: "hub"),
         Cohort(name: "branch", count: {n}, management_point: "mp", update_point: "sup", distribution_point: "{dp}", location: "branch"),
     ],
     updates: [Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
-    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["site", "branch"], created: "2026-11-10T10:00:00Z")],
-)"#
-    )
+    deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["site", "branch"], created: "2026-11-10T10:00:00Z")],"#
+        ))
+        .text()
 }
 
 /// The server record of the branch's link.
@@ -1023,12 +1016,12 @@ fn diff_compares_locations_and_totals_one_side_lacks() {
             args.extend(["--set", set]);
         }
         let o = common::patchsim(&args, dir.path());
-        assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+        common::assert_ok(&o);
     };
     run("never", "locations[0].dp_fallback=None");
     run("after", "");
     let o = common::patchsim(&["diff", "never", "after"], dir.path());
-    assert_eq!(o.status.code(), Some(0), "{}", common::stderr(&o));
+    common::assert_ok(&o);
     let text = String::from_utf8_lossy(&o.stdout);
     let line = |start: &str| {
         let from = text.find("\nlocations (").unwrap_or(0);
@@ -1149,25 +1142,21 @@ fn three_branches(site: &str, b1: &str, more: &str, deployments: &str) -> Vec<(u
     } else {
         deployments
     };
-    let text = format!(
-        r#"Scenario(
-    name: "threads",
-    seed: 3,
-    start: "2026-11-09T00:00:00Z",
-    duration: "3d",
-    site: Site(content_ready_delay: Fixed("30m"){site}),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [
+    let text = Scenario::new("threads")
+        .seed(3)
+        .duration("3d")
+        .site(&format!(r#"content_ready_delay: Fixed("30m"){site}"#))
+        .sync(r#"manual: ["2026-11-10T09:00:00Z"]"#)
+        .dps(&format!(
+            r#"
             DistributionPoint(name: "hub"),
             DistributionPoint(name: "b1", location: "branch"{b1}),
             DistributionPoint(name: "b2", location: "branch"),
             DistributionPoint(name: "b3", location: "branch"),
-        ],
-    ),
-    locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "2Mbps", latency: "40ms"))],
+        "#
+        ))
+        .body(&format!(
+            r#"locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "2Mbps", latency: "40ms"))],
     {more}
     cohorts: [
         Cohort(name: "site", count: 10, management_point: "mp", update_point: "sup", distribution_point: "hub"),
@@ -1179,9 +1168,9 @@ fn three_branches(site: &str, b1: &str, more: &str, deployments: &str) -> Vec<(u
         Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z"),
         Update(id: "KB2", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z"),
     ],
-    deployments: [{deployments}],
-)"#
-    );
+    deployments: [{deployments}],"#
+        ))
+        .text();
     let (_, records) = traced(&estate_of(&text));
     let mut at: Vec<(u16, u64, u64)> = (records.iter())
         .filter_map(|r| match r.event {
@@ -1679,20 +1668,13 @@ const SECOND_MS: u64 = CREATED_MS + 24 * 3_600_000;
 /// 50 MB, where a deployment lists it). `deployments` are the
 /// scenario's.
 fn rings(deployments: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "rings",
-    seed: 3,
-    start: "2026-11-09T00:00:00Z",
-    duration: "4d",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "hub"), DistributionPoint(name: "branch-dp", location: "branch")],
-    ),
-    locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "2Mbps", latency: "40ms"))],
+    Scenario::new("rings")
+        .seed(3)
+        .duration("4d")
+        .sync(r#"manual: ["2026-11-10T09:00:00Z"]"#)
+        .dps(r#"DistributionPoint(name: "hub"), DistributionPoint(name: "branch-dp", location: "branch")"#)
+        .body(&format!(
+            r#"locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "2Mbps", latency: "40ms"))],
     cohorts: [
         Cohort(name: "site", count: 10, management_point: "mp", update_point: "sup", distribution_point: "hub"),
         Cohort(name: "pilot", count: 5, management_point: "mp", update_point: "sup", distribution_point: "branch-dp", location: "branch"),
@@ -1702,9 +1684,9 @@ fn rings(deployments: &str) -> Estate {
         Update(id: "KB1", size: "100MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z"),
         Update(id: "KB2", size: "50MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z"),
     ],
-    deployments: [{deployments}],
-)"#
-    ))
+    deployments: [{deployments}],"#
+        ))
+        .estate()
 }
 
 /// The first of the users (after 10 site and 5 pilot clients).
@@ -1843,21 +1825,14 @@ fn a_second_deployment_of_fetched_updates_enters_policy_at_once() {
 /// `content_sources` are `users`, with one of the same update two days
 /// later.
 fn pilot_and_users(users: &str) -> Outcome {
-    common::checked(&estate_of(&format!(
-        r#"Scenario(
-    name: "peerpilot",
-    seed: 3,
-    start: "2026-11-09T00:00:00Z",
-    duration: "8d",
-    sample_interval: "15m",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T09:00:00Z"]),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [UpdatePoint(name: "sup")],
-        distribution_points: [DistributionPoint(name: "hub")],
-    ),
-    locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "10Mbps", latency: "100ms"))],
+    let estate = Scenario::new("peerpilot")
+        .seed(3)
+        .duration("8d")
+        .sample_interval("15m")
+        .sync(r#"manual: ["2026-11-10T09:00:00Z"]"#)
+        .dps(r#"DistributionPoint(name: "hub")"#)
+        .body(&format!(
+            r#"locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "10Mbps", latency: "100ms"))],
     cohorts: [
         Cohort(name: "pilot", count: 5, power: AlwaysOn, management_point: "mp", update_point: "sup", distribution_point: "hub",
                location: "branch", content_sources: ContentSources(peer_cache: 1.0)),
@@ -1869,9 +1844,10 @@ fn pilot_and_users(users: &str) -> Outcome {
     deployments: [
         Deployment(name: "pilot", updates: ["KB1"], targets: ["pilot"], created: "2026-11-10T10:00:00Z", deadline: "2026-11-10T10:00:00Z"),
         Deployment(name: "broad", updates: ["KB1"], targets: ["users"], created: "2026-11-12T10:00:00Z", deadline: "2026-11-14T10:00:00Z"),
-    ],
-)"#
-    )))
+    ],"#
+        ))
+        .estate();
+    common::checked(&estate)
 }
 
 /// Bytes by source add up, per cohort and in all, and the DP served the

@@ -8,7 +8,7 @@
 
 use crate::common;
 
-use common::{build_error, estate_of, traced};
+use common::{Scenario, build_error, estate_of, traced};
 use patchsim::engine::SimDuration;
 use patchsim::estate::Estate;
 use patchsim::model::{Outcome, ScanFailure, TraceEvent, TraceRecord};
@@ -20,32 +20,24 @@ const MB: u64 = 1_000_000;
 /// at once), the scan storm of a failover. `pool` is sup02's `wsus_pool`
 /// field, or empty; `catalog` the `sync.catalog` field, or empty.
 fn scenario(pool: &str, catalog: &str) -> Estate {
-    estate_of(&format!(
-        r#"Scenario(
-    name: "pool",
-    seed: 5,
-    start: "2026-11-09T00:00:00Z",
-    duration: "3d",
-    sample_interval: "15m",
-    site: Site(content_ready_delay: Fixed("30m")),
-    sync: Sync(manual: ["2026-11-10T08:30:00Z"], {catalog}),
-    servers: Servers(
-        management_points: [ManagementPoint(name: "mp")],
-        update_points: [
-            UpdatePoint(name: "sup01"),
+    Scenario::new("pool")
+        .seed(5)
+        .duration("3d")
+        .sample_interval("15m")
+        .sync(&format!(r#"manual: ["2026-11-10T08:30:00Z"], {catalog}"#))
+        .sups(&format!(
+            r#"UpdatePoint(name: "sup01"),
             UpdatePoint(name: "sup02", scan_slots: 8, queue_limit: 100000,
-                        full_scan_time: Fixed("60s"), delta_scan_time: Fixed("2s"){pool}),
-        ],
-        distribution_points: [DistributionPoint(name: "dp", bandwidth: "10Gbps", max_connections: 5000)],
-    ),
-    faults: [Fault(server: "sup01", start: "2026-11-10T10:00:00Z", end: "2026-11-11T10:00:00Z")],
+                        full_scan_time: Fixed("60s"), delta_scan_time: Fixed("2s"){pool})"#
+        ))
+        .dp(r#"bandwidth: "10Gbps", max_connections: 5000"#)
+        .body(r#"faults: [Fault(server: "sup01", start: "2026-11-10T10:00:00Z", end: "2026-11-11T10:00:00Z")],
     cohorts: [Cohort(name: "all", count: 600, management_point: "mp", update_point: "sup01",
                      fallback_update_points: ["sup02"], distribution_point: "dp")],
     updates: [Update(id: "KB1", size: "10MB", install_time: Fixed("10m"), release: "2026-11-10T08:00:00Z")],
     deployments: [Deployment(name: "cu", updates: ["KB1"], targets: ["all"],
-                             created: "2026-11-10T10:00:00Z", deadline: "2026-11-11T20:00:00Z")],
-)"#
-    ))
+                             created: "2026-11-10T10:00:00Z", deadline: "2026-11-11T20:00:00Z")],"#)
+        .estate()
 }
 
 /// sup02's pool for the storm: a 450 MB limit holds the 100 MB cache and
