@@ -249,30 +249,8 @@ impl World<'_> {
 
     /// Counts `bytes` of client `c`'s download as coming from `source`.
     pub(crate) fn credit(&mut self, c: ClientId, source: ContentSource, bytes: u64) {
-        let t = &mut self.recorder.totals;
-        let k = &mut self.recorder.cohort_bytes[self.clients.cohort(c).index()];
-        t.bytes_downloaded += bytes;
-        k.bytes_downloaded += bytes;
-        let (total, cohort) = match source {
-            ContentSource::DistributionPoint => (&mut t.bytes_from_dp, &mut k.bytes_from_dp),
-            ContentSource::PeerCache => {
-                (&mut t.bytes_from_peer_cache, &mut k.bytes_from_peer_cache)
-            }
-            ContentSource::BranchCache => (
-                &mut t.bytes_from_branch_cache,
-                &mut k.bytes_from_branch_cache,
-            ),
-            ContentSource::DeliveryOptimization => (
-                &mut t.bytes_from_delivery_optimization,
-                &mut k.bytes_from_delivery_optimization,
-            ),
-            ContentSource::MicrosoftUpdate => (
-                &mut t.bytes_from_microsoft_update,
-                &mut k.bytes_from_microsoft_update,
-            ),
-        };
-        *total += bytes;
-        *cohort += bytes;
+        let cohort = self.clients.cohort(c).index();
+        self.recorder.cohort_bytes[cohort].add(source, bytes);
     }
 
     /// The client knows where the content is (the MP answered, or its peer
@@ -682,7 +660,6 @@ impl World<'_> {
                 spec.size_bytes - spec.express_bytes.unwrap_or(spec.size_bytes)
             })
             .sum::<u64>();
-        self.recorder.totals.bytes_saved_by_express += saved;
         let cohort = self.clients.cohort(c).index();
         self.recorder.cohort_bytes[cohort].bytes_saved_by_express += saved;
     }
