@@ -396,6 +396,19 @@ impl World<'_> {
         self.deployments.assignment(d, c).remaining
     }
 
+    /// The client's download from its DP has ended (done, failed or
+    /// stopped) with `remaining` bytes still to send: counts what it
+    /// received from the DP and leaves `remaining` on the deployment;
+    /// returns the bytes still missing (with those a rule's refresh added
+    /// meanwhile).
+    pub(crate) fn dp_received(&mut self, c: ClientId, d: DeploymentId, remaining: u64) -> u64 {
+        let a = self.deployments.assignment_mut(d, c);
+        let got = a.remaining - remaining;
+        a.remaining = remaining;
+        self.credit(c, ContentSource::DistributionPoint, got);
+        remaining + self.transfer_ended(c, d)
+    }
+
     /// The DP could not serve the client: with the deployment's fallback
     /// to Microsoft Update it downloads the rest from there, at its link.
     /// Returns false if the deployment does not allow it.
