@@ -1897,7 +1897,7 @@ impl World<'_> {
             if updates.is_empty() {
                 continue;
             }
-            for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
+            for c in cohort.clients().map(ClientId) {
                 n += (updates.iter()).filter(|&&u| self.missing(c, u)).count() as u64;
             }
         }

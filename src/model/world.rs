@@ -265,7 +265,7 @@ impl<'e> World<'e> {
         // their CMG.
         for cohort in &estate.cohorts {
             if let Some(g) = cohort.gateway {
-                for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
+                for c in cohort.clients().map(ClientId) {
                     if self.clients.online(c) {
                         self.gateways.connect(g, SimTime::ZERO);
                     }
