@@ -123,6 +123,14 @@ impl Estate {
         self.cohorts.iter().map(|c| c.count).sum()
     }
 
+    /// The cohort client `c` belongs to (`None`: not a client of the
+    /// estate). A binary search: the cohorts hold consecutive ids in file
+    /// order.
+    pub fn cohort_of(&self, c: ClientId) -> Option<&CohortSpec> {
+        let k = (self.cohorts).partition_point(|k| k.clients().end <= c.0);
+        (self.cohorts.get(k)).filter(|k| k.clients().contains(&c.0))
+    }
+
     /// The hour of the local week (0: Monday 00:00–01:00) that `t` falls
     /// in, and when the next hour begins.
     pub fn local_hour(&self, t: SimTime) -> (usize, SimTime) {
@@ -660,6 +668,11 @@ pub enum WindowKind {
 }
 
 impl CohortSpec {
+    /// Its clients' ids (the numbers of their `ClientId`s), first to last.
+    pub fn clients(&self) -> std::ops::Range<u32> {
+        self.first_client..self.first_client + self.count
+    }
+
     /// The windows its clients install software updates in, with client
     /// settings `settings`: its `SoftwareUpdates` windows if it has any
     /// (and then its `AllDeployments` ones only if the settings allow
@@ -869,7 +882,7 @@ impl DeploymentSpec {
     pub fn clients<'a>(&'a self, estate: &'a Estate) -> impl Iterator<Item = ClientId> + 'a {
         (self.targets.iter())
             .map(|k| &estate.cohorts[k.index()])
-            .flat_map(|k| (k.first_client..k.first_client + k.count).map(ClientId))
+            .flat_map(|k| k.clients().map(ClientId))
     }
 
     /// Number of clients it targets.

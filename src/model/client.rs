@@ -24,7 +24,6 @@ use super::compliance::{
     UPDATE_INSTALLED, UPDATE_INSTALLING, UPDATE_PENDING_RESTART, UPDATE_WAITING_CONTENT,
     detection_compliance,
 };
-use super::content::ContentSource;
 use super::events::Event;
 use super::family;
 use super::record::Timing;
@@ -1489,17 +1488,14 @@ impl World<'_> {
         let Action::Download(d) = self.clients[c].action else {
             unreachable!("a failed download belongs to a downloading client");
         };
-        let a = self.deployments.assignment_mut(d, c);
-        let got = a.remaining - remaining;
-        a.remaining = remaining;
-        self.credit(c, ContentSource::DistributionPoint, got);
-        let remaining = remaining + self.transfer_ended(c, d);
+        let remaining = self.dp_received(c, d, remaining);
         self.content_missing(c, now);
         if self.microsoft_update_fallback(c, d, remaining, sched) {
             return;
         }
         self.recorder.totals.download_failures += 1;
-        self.retry_download(c, d, now, sched);
+        let retry = now + self.settings(c).download_retry;
+        self.download_later(c, d, Some(retry), sched);
     }
 
     /// The content location answer names no DP of the client's: the
@@ -1525,24 +1521,28 @@ impl World<'_> {
         if self.microsoft_update_fallback(c, d, remaining, sched) {
             return;
         }
-        self.retry_download(c, d, now, sched);
+        let retry = now + self.settings(c).download_retry;
+        self.download_later(c, d, Some(retry), sched);
     }
 
-    /// The download stops for now: the client tries again after
-    /// `download_retry`.
-    fn retry_download(
+    /// The client puts deployment `d`'s download (or content location
+    /// request) off: it goes idle and takes the download up again at
+    /// `retry`, woken then, or with `None` as soon as it may (no wake).
+    pub(crate) fn download_later(
         &mut self,
         c: ClientId,
         d: DeploymentId,
-        now: SimTime,
+        retry: Option<SimTime>,
         sched: &mut Scheduler<'_, Event>,
     ) {
-        let retry = now + self.settings(c).download_retry;
+        let now = sched.now();
         self.clients[c].action = Action::Idle;
         let a = self.deployments.assignment_mut(d, c);
         a.phase = Phase::NeedDownload;
-        a.due = retry;
-        sched.at_fixed(retry, Event::Wake(c));
+        a.due = retry.unwrap_or(now);
+        if let Some(retry) = retry {
+            sched.at_fixed(retry, Event::Wake(c));
+        }
         self.refresh(c, now);
         self.next_action(c, sched);
     }
@@ -1560,10 +1560,7 @@ impl World<'_> {
         let took = now.since(client.action_started).as_ms();
         let cohort = self.clients.cohort(c).index();
         self.recorder.timing(cohort, Timing::Download, took);
-        let remaining = self.deployments.assignment(d, c).remaining;
-        self.credit(c, ContentSource::DistributionPoint, remaining);
-        self.deployments.assignment_mut(d, c).remaining = 0;
-        self.transfer_ended(c, d);
+        self.dp_received(c, d, 0);
         self.content_found(c);
         self.download_done(c, d, now, sched);
         self.refresh(c, now);
@@ -1900,7 +1897,7 @@ impl World<'_> {
             if updates.is_empty() {
                 continue;
             }
-            for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
+            for c in cohort.clients().map(ClientId) {
                 n += (updates.iter()).filter(|&&u| self.missing(c, u)).count() as u64;
             }
         }
@@ -2064,11 +2061,7 @@ impl World<'_> {
                 let remaining = self
                     .dp_cancel(c, sched)
                     .expect("a downloading client is at its DP");
-                let a = self.deployments.assignment_mut(d, c);
-                let got = a.remaining - remaining;
-                a.remaining = remaining;
-                self.credit(c, ContentSource::DistributionPoint, got);
-                self.transfer_ended(c, d);
+                self.dp_received(c, d, remaining);
             }
             let a = self.deployments.assignment_mut(d, c);
             a.phase = Phase::NeedDownload;

@@ -249,30 +249,8 @@ impl World<'_> {
 
     /// Counts `bytes` of client `c`'s download as coming from `source`.
     pub(crate) fn credit(&mut self, c: ClientId, source: ContentSource, bytes: u64) {
-        let t = &mut self.recorder.totals;
-        let k = &mut self.recorder.cohort_bytes[self.clients.cohort(c).index()];
-        t.bytes_downloaded += bytes;
-        k.bytes_downloaded += bytes;
-        let (total, cohort) = match source {
-            ContentSource::DistributionPoint => (&mut t.bytes_from_dp, &mut k.bytes_from_dp),
-            ContentSource::PeerCache => {
-                (&mut t.bytes_from_peer_cache, &mut k.bytes_from_peer_cache)
-            }
-            ContentSource::BranchCache => (
-                &mut t.bytes_from_branch_cache,
-                &mut k.bytes_from_branch_cache,
-            ),
-            ContentSource::DeliveryOptimization => (
-                &mut t.bytes_from_delivery_optimization,
-                &mut k.bytes_from_delivery_optimization,
-            ),
-            ContentSource::MicrosoftUpdate => (
-                &mut t.bytes_from_microsoft_update,
-                &mut k.bytes_from_microsoft_update,
-            ),
-        };
-        *total += bytes;
-        *cohort += bytes;
+        let cohort = self.clients.cohort(c).index();
+        self.recorder.cohort_bytes[cohort].add(source, bytes);
     }
 
     /// The client knows where the content is (the MP answered, or its peer
@@ -416,6 +394,19 @@ impl World<'_> {
         a.remaining -= got;
         self.transfer_ended(c, d);
         self.deployments.assignment(d, c).remaining
+    }
+
+    /// The client's download from its DP has ended (done, failed or
+    /// stopped) with `remaining` bytes still to send: counts what it
+    /// received from the DP and leaves `remaining` on the deployment;
+    /// returns the bytes still missing (with those a rule's refresh added
+    /// meanwhile).
+    pub(crate) fn dp_received(&mut self, c: ClientId, d: DeploymentId, remaining: u64) -> u64 {
+        let a = self.deployments.assignment_mut(d, c);
+        let got = a.remaining - remaining;
+        a.remaining = remaining;
+        self.credit(c, ContentSource::DistributionPoint, got);
+        remaining + self.transfer_ended(c, d)
     }
 
     /// The DP could not serve the client: with the deployment's fallback
@@ -682,7 +673,6 @@ impl World<'_> {
                 spec.size_bytes - spec.express_bytes.unwrap_or(spec.size_bytes)
             })
             .sum::<u64>();
-        self.recorder.totals.bytes_saved_by_express += saved;
         let cohort = self.clients.cohort(c).index();
         self.recorder.cohort_bytes[cohort].bytes_saved_by_express += saved;
     }

@@ -229,8 +229,8 @@ impl Deployments {
             LiveAssignment::UNTARGETED,
             (estate.deployments.iter()).map(|spec| {
                 let ranges = (spec.targets.iter())
-                    .map(|k| &estate.cohorts[k.index()])
-                    .map(|k| (k.first_client, k.first_client + k.count));
+                    .map(|k| estate.cohorts[k.index()].clients())
+                    .map(|r| (r.start, r.end));
                 (Targets::new(ranges), later(spec))
             }),
         );
@@ -548,8 +548,8 @@ impl Deployments {
                     .zip(std::mem::take(&mut dep.ttc_by_cohort))
                     .map(|((k, spec), (ttc_true, ttc_reported))| {
                         let (mut final_truth, mut final_reported) = ([0u32; 4], [0u32; 4]);
-                        for c in spec.first_client..spec.first_client + spec.count {
-                            let a = assignments.get(d, ClientId(c));
+                        for c in spec.clients().map(ClientId) {
+                            let a = assignments.get(d, c);
                             final_truth[a.true_cell.state as usize] += 1;
                             final_reported[a.reported_cell.state as usize] += 1;
                         }

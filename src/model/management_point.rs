@@ -334,13 +334,7 @@ impl World<'_> {
             // A policy answer since it asked says the deployment is
             // disabled (its phased deployment suspended): the download
             // does not start; the client takes it up once it is enabled.
-            let now = sched.now();
-            self.clients[c].action = Action::Idle;
-            let a = self.deployments.assignment_mut(d, c);
-            a.phase = Phase::NeedDownload;
-            a.due = now;
-            self.refresh(c, now);
-            self.next_action(c, sched);
+            self.download_later(c, d, None, sched);
             return;
         }
         self.download_located(c, sched);
@@ -357,22 +351,15 @@ impl World<'_> {
         let now = sched.now();
         let retry = now + self.mp_backoff(c, sched.now());
         self.recorder.totals.mp_rejects += 1;
-        let client = &mut self.clients[c];
-        let Action::Locate(d) = client.action else {
+        let Action::Locate(d) = self.clients[c].action else {
             unreachable!("a failed location request belongs to a locating client");
         };
-        client.action = Action::Idle;
-        let a = self.deployments.assignment_mut(d, c);
-        a.phase = Phase::NeedDownload;
-        a.due = retry;
-        sched.at_fixed(retry, Event::Wake(c));
         self.recorder
             .trace(now, Some(c), || TraceEvent::ContentLocationFailed {
                 deployment: d,
                 retry_ms: retry.since(now).as_ms(),
             });
-        self.refresh(c, now);
-        self.next_action(c, sched);
+        self.download_later(c, d, Some(retry), sched);
     }
 
     /// The next reporting tick of a client strictly after `t` (its cycle is

@@ -6,6 +6,7 @@
 use hdrhistogram::Histogram;
 
 use super::compliance::{Counts, Phase};
+use super::content::ContentSource;
 use super::servers::Request;
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{CohortId, DeploymentId, SiteId, UpdateId};
@@ -555,7 +556,24 @@ pub struct Totals {
     pub resyncs: u64,
 }
 
-/// A cohort's content bytes by source (each counted as in [`Totals`]).
+impl Totals {
+    /// Fills in the content bytes, `bytes` (the sum over the cohorts), and
+    /// what they saved the DPs.
+    pub(crate) fn set_content(&mut self, bytes: &ContentBytes) {
+        self.bytes_downloaded = bytes.bytes_downloaded;
+        self.bytes_from_dp = bytes.bytes_from_dp;
+        self.bytes_from_peer_cache = bytes.bytes_from_peer_cache;
+        self.bytes_from_branch_cache = bytes.bytes_from_branch_cache;
+        self.bytes_from_delivery_optimization = bytes.bytes_from_delivery_optimization;
+        self.bytes_from_microsoft_update = bytes.bytes_from_microsoft_update;
+        self.bytes_saved_by_express = bytes.bytes_saved_by_express;
+        self.dp_bytes_saved =
+            self.bytes_downloaded - self.bytes_from_dp + self.bytes_saved_by_express;
+    }
+}
+
+/// A cohort's content bytes by source (each counted as in [`Totals`],
+/// whose byte counts are the sums of these over the cohorts).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ContentBytes {
     /// Bytes its clients downloaded, from every source.
@@ -572,6 +590,32 @@ pub struct ContentBytes {
     pub bytes_from_microsoft_update: u64,
     /// Saved by express content.
     pub bytes_saved_by_express: u64,
+}
+
+impl ContentBytes {
+    /// Counts `bytes` downloaded from `source`.
+    pub(crate) fn add(&mut self, source: ContentSource, bytes: u64) {
+        self.bytes_downloaded += bytes;
+        *match source {
+            ContentSource::DistributionPoint => &mut self.bytes_from_dp,
+            ContentSource::PeerCache => &mut self.bytes_from_peer_cache,
+            ContentSource::BranchCache => &mut self.bytes_from_branch_cache,
+            ContentSource::DeliveryOptimization => &mut self.bytes_from_delivery_optimization,
+            ContentSource::MicrosoftUpdate => &mut self.bytes_from_microsoft_update,
+        } += bytes;
+    }
+}
+
+impl std::ops::AddAssign<&ContentBytes> for ContentBytes {
+    fn add_assign(&mut self, other: &ContentBytes) {
+        self.bytes_downloaded += other.bytes_downloaded;
+        self.bytes_from_dp += other.bytes_from_dp;
+        self.bytes_from_peer_cache += other.bytes_from_peer_cache;
+        self.bytes_from_branch_cache += other.bytes_from_branch_cache;
+        self.bytes_from_delivery_optimization += other.bytes_from_delivery_optimization;
+        self.bytes_from_microsoft_update += other.bytes_from_microsoft_update;
+        self.bytes_saved_by_express += other.bytes_saved_by_express;
+    }
 }
 
 /// The result of a run.
@@ -1064,6 +1108,46 @@ pub struct PoolRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Each source's bytes land in its own field and in the total; the
+    /// totals are the cohorts' sums, and the DPs saved what did not come
+    /// from them plus what express content saved.
+    #[test]
+    fn content_bytes_add_up_over_cohorts_into_the_totals() {
+        let mut a = ContentBytes::default();
+        a.add(ContentSource::DistributionPoint, 100);
+        a.add(ContentSource::PeerCache, 20);
+        a.bytes_saved_by_express = 5;
+        let mut b = ContentBytes::default();
+        b.add(ContentSource::BranchCache, 3);
+        b.add(ContentSource::DeliveryOptimization, 4);
+        b.add(ContentSource::MicrosoftUpdate, 7);
+        b.add(ContentSource::DistributionPoint, 1);
+        let mut sum = ContentBytes::default();
+        for k in [&a, &b] {
+            sum += k;
+        }
+        let want = ContentBytes {
+            bytes_downloaded: 135,
+            bytes_from_dp: 101,
+            bytes_from_peer_cache: 20,
+            bytes_from_branch_cache: 3,
+            bytes_from_delivery_optimization: 4,
+            bytes_from_microsoft_update: 7,
+            bytes_saved_by_express: 5,
+        };
+        assert_eq!(sum, want);
+        let mut t = Totals::default();
+        t.set_content(&sum);
+        assert_eq!(t.bytes_downloaded, 135);
+        assert_eq!(t.bytes_from_dp, 101);
+        assert_eq!(t.bytes_from_peer_cache, 20);
+        assert_eq!(t.bytes_from_branch_cache, 3);
+        assert_eq!(t.bytes_from_delivery_optimization, 4);
+        assert_eq!(t.bytes_from_microsoft_update, 7);
+        assert_eq!(t.bytes_saved_by_express, 5);
+        assert_eq!(t.dp_bytes_saved, 135 - 101 + 5);
+    }
 
     /// 32-bit counters give what 64-bit ones give; a histogram moved to
     /// 64-bit counters keeps every count, and one that would pass

@@ -537,8 +537,8 @@ impl World<'_> {
     pub(crate) fn refresh_site_current(&mut self, site: usize) {
         for cohort in self.estate.cohorts.iter() {
             if cohort.site.index() == site {
-                for c in cohort.first_client..cohort.first_client + cohort.count {
-                    self.refresh_current(ClientId(c));
+                for c in cohort.clients().map(ClientId) {
+                    self.refresh_current(c);
                 }
             }
         }

@@ -310,8 +310,8 @@ impl World<'_> {
         }
         for (k, cohort) in estate.cohorts.iter().enumerate() {
             if cohorts[k] {
-                for c in cohort.first_client..cohort.first_client + cohort.count {
-                    self.refresh_every(ClientId(c), now);
+                for c in cohort.clients().map(ClientId) {
+                    self.refresh_every(c, now);
                 }
             }
         }

@@ -264,6 +264,12 @@ impl Links {
     fn copy_of(id: ClientId) -> Option<usize> {
         (id.0 >= FIRST_COPY_ID).then(|| (COPY_IDS - id.0) as usize)
     }
+
+    /// The transfer id copy `k` is carried under (the inverse of
+    /// [`copy_of`](Self::copy_of)).
+    fn copy_id(k: usize) -> ClientId {
+        ClientId(COPY_IDS - k as u32)
+    }
 }
 
 impl World<'_> {
@@ -390,7 +396,7 @@ impl World<'_> {
                 }
             };
             claim(&mut self.links, &new, false);
-            let k = self.links.copies.len() as u32;
+            let k = self.links.copies.len();
             self.links.copies.push(Copy {
                 deployment: d,
                 dp,
@@ -405,7 +411,7 @@ impl World<'_> {
             self.links.links[link.index()].ask(
                 ready,
                 Pending {
-                    id: ClientId(COPY_IDS - k),
+                    id: Links::copy_id(k),
                     millibits: bytes * 8_000,
                     cap: dp_spec.content_link_bps,
                     slot: false,
@@ -429,7 +435,7 @@ impl World<'_> {
             }
             let spec = &estate.distribution_points[copy.dp.index()];
             let link = spec.location.expect("a DP in a location");
-            let id = ClientId(COPY_IDS - k as u32);
+            let id = Links::copy_id(k);
             let latency = estate.locations[link.index()].latency;
             let l = &mut self.links.links[link.index()];
             let left = match l.waiting(id) {
@@ -475,39 +481,14 @@ impl World<'_> {
         bytes: u64,
         sched: &mut Scheduler<'_, Event>,
     ) -> bool {
-        let now = sched.now();
-        let cohort = self.cohort(c);
-        let latency = self.estate.locations[link.index()].latency;
-        let l = &mut self.links.links[link.index()];
-        if l.pipe.is_down() {
-            l.pipe.count(Request::Download, 1, 0, 1);
+        if !self.link_send(link, c, Some(dp), bytes, Request::Download, sched) {
             self.servers.dp_mut(dp).count(Request::Download, 0, 0, 1);
             return false;
         }
-        l.pipe.count(Request::Download, 1, 0, 0);
-        let millibits = bytes * 8_000;
-        let (dp, kind) = (Some(dp), Request::Download);
-        l.transfers.insert(
-            c,
-            Transfer {
-                dp,
-                millibits,
-                kind,
-            },
-        );
-        l.ask(
-            now + latency,
-            Pending {
-                id: c,
-                millibits,
-                cap: cohort.link_bps,
-                slot: false,
-            },
-        );
-        self.link_reschedule(link, sched);
         if let super::client::Action::Download(deployment) = self.clients[c].action {
+            let latency = self.estate.locations[link.index()].latency;
             self.recorder
-                .trace(now, Some(c), || TraceEvent::AcrossWanLink {
+                .trace(sched.now(), Some(c), || TraceEvent::AcrossWanLink {
                     deployment,
                     latency_ms: latency.as_ms(),
                 });
@@ -527,6 +508,23 @@ impl World<'_> {
         kind: Request,
         sched: &mut Scheduler<'_, Event>,
     ) -> bool {
+        self.link_send(link, c, None, bytes, kind, sched)
+    }
+
+    /// Client `c` gets `bytes` across link `link` for a request of `kind`
+    /// (from DP `dp`, for a download): counted at the link, the transfer
+    /// starts after the link's latency, at the client's link or its share
+    /// of the WAN link, whichever is less. False if the link is down: the
+    /// request fails at once at the link.
+    fn link_send(
+        &mut self,
+        link: LocationId,
+        c: ClientId,
+        dp: Option<DpId>,
+        bytes: u64,
+        kind: Request,
+        sched: &mut Scheduler<'_, Event>,
+    ) -> bool {
         let now = sched.now();
         let latency = self.estate.locations[link.index()].latency;
         let cap = self.cohort(c).link_bps;
@@ -540,7 +538,7 @@ impl World<'_> {
         l.transfers.insert(
             c,
             Transfer {
-                dp: None,
+                dp,
                 millibits,
                 kind,
             },
@@ -708,39 +706,12 @@ impl World<'_> {
         let failed: Vec<(ClientId, Option<u64>)> = (clients.into_iter())
             .map(|c| self.link_fail(link, c, sched))
             .collect();
+        // A copy still to start stays asked for: it fails when it would
+        // start, if the link is still down (`link_tick`).
         let estate = self.estate;
-        let links = &mut self.links;
-        let l = &mut links.links[link.index()];
-        let mut freed = Vec::new();
-        for (k, copy) in links.copies.iter().enumerate() {
-            let dp = &estate.distribution_points[copy.dp.index()];
-            if dp.location != Some(link) {
-                continue;
-            }
-            // A copy still to start stays asked for: it fails when it
-            // would start, if the link is still down (`link_tick`).
-            let id = ClientId(COPY_IDS - k as u32);
-            if let Some(millibits) = l.pipe.stop(id, now) {
-                let cap = dp.content_link_bps;
-                let slot = false;
-                l.stalled.push((
-                    now,
-                    Pending {
-                        id,
-                        millibits,
-                        cap,
-                        slot,
-                    },
-                ));
-                if copy.pushed {
-                    freed.push(k);
-                }
-            }
-        }
-        self.link_reschedule(link, sched);
-        for k in freed {
-            self.copy_ended(k, sched);
-        }
+        let on_link =
+            |copy: &Copy| estate.distribution_points[copy.dp.index()].location == Some(link);
+        self.stall_copies(link, on_link, sched);
         failed
     }
 
@@ -809,17 +780,30 @@ impl World<'_> {
         let Some(link) = self.estate.distribution_points[dp.index()].location else {
             return;
         };
+        self.stall_copies(link, |copy| copy.dp == dp, sched);
+    }
+
+    /// The copies on link `link` that `pick` picks stop, if sending, with
+    /// what they have sent, and stall until they are tried again
+    /// (`retry_stalled`); pushed ones free their place at the site.
+    fn stall_copies(
+        &mut self,
+        link: LocationId,
+        pick: impl Fn(&Copy) -> bool,
+        sched: &mut Scheduler<'_, Event>,
+    ) {
         let now = sched.now();
-        let cap = self.estate.distribution_points[dp.index()].content_link_bps;
+        let estate = self.estate;
         let links = &mut self.links;
         let l = &mut links.links[link.index()];
         let mut freed = Vec::new();
         for (k, copy) in links.copies.iter().enumerate() {
-            if copy.dp != dp {
+            if !pick(copy) {
                 continue;
             }
-            let id = ClientId(COPY_IDS - k as u32);
+            let id = Links::copy_id(k);
             if let Some(millibits) = l.pipe.stop(id, now) {
+                let cap = estate.distribution_points[copy.dp.index()].content_link_bps;
                 let slot = false;
                 let p = Pending {
                     id,
@@ -1135,7 +1119,7 @@ impl World<'_> {
             if self.links.copies[k].dp != dp {
                 continue;
             }
-            let id = ClientId(COPY_IDS - k as u32);
+            let id = Links::copy_id(k);
             if let Some(millibits) = self.links.links[link.index()].pipe.stop(id, now) {
                 // It was sending: it held a slot, if it needs one.
                 stopped.push(Pending {

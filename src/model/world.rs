@@ -23,7 +23,7 @@ use super::deployment::Deployments;
 use super::events::Event;
 use super::family;
 use super::gateway::Gateways;
-use super::record::{Outcome, SampleRow, SyncKind, UpdateRow};
+use super::record::{ContentBytes, Outcome, SampleRow, SyncKind, UpdateRow};
 use super::recorder::Recorder;
 use super::servers::Servers;
 use super::site_server::Site;
@@ -265,7 +265,7 @@ impl<'e> World<'e> {
         // their CMG.
         for cohort in &estate.cohorts {
             if let Some(g) = cohort.gateway {
-                for c in (cohort.first_client..cohort.first_client + cohort.count).map(ClientId) {
+                for c in cohort.clients().map(ClientId) {
                     if self.clients.online(c) {
                         self.gateways.connect(g, SimTime::ZERO);
                     }
@@ -361,8 +361,11 @@ impl<'e> World<'e> {
         let settled = self.settle_all(end);
         let estate = self.estate;
         self.recorder.totals.updates_never_fit = self.updates_never_fit();
-        let t = &mut self.recorder.totals;
-        t.dp_bytes_saved = t.bytes_downloaded - t.bytes_from_dp + t.bytes_saved_by_express;
+        let mut bytes = ContentBytes::default();
+        for cohort in &self.recorder.cohort_bytes {
+            bytes += cohort;
+        }
+        self.recorder.totals.set_content(&bytes);
         self.settle_links(estate.end());
         self.servers.close_dps(estate.end());
         self.links.close(estate.end());

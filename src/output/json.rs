@@ -6,9 +6,10 @@
 use serde::Serialize;
 
 use crate::engine::SimTime;
-use crate::estate::{DeploymentSpec, Estate, PhaseStart, ServerRef};
+use crate::estate::{CohortSpec, DeploymentSpec, Estate, PhaseStart, ServerRef};
 use crate::model::{
-    Compliance, ContentBytes, Outcome, PhaseReason, PhaseRecord, ServerRole, THRESHOLDS, Totals,
+    ClientAssignments, Compliance, ContentBytes, Outcome, PhaseReason, PhaseRecord, ServerRole,
+    THRESHOLDS, Totals,
 };
 use crate::output::start_text;
 
@@ -685,12 +686,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
                 by_cohort: (rec.by_cohort.iter())
                     .map(|part| {
                         let k = &estate.cohorts[part.cohort.index()];
-                        let first = k.first_client as usize;
-                        let (true_at, reported_at): (Vec<_>, Vec<_>) =
-                            (rec.assignments.range(first..first + k.count as usize))
-                                .filter(|a| a.is_targeted())
-                                .map(|a| (a.true_compliant_at, a.reported_compliant_at))
-                                .unzip();
+                        let (true_at, reported_at) = compliant_instants(&rec.assignments, [k]);
                         let created = rec.created.unwrap_or(SimTime::MAX);
                         CohortPart {
                             cohort: k.name.clone(),
@@ -867,6 +863,20 @@ pub(crate) fn summary_text_json(summary: &Summary) -> String {
     s
 }
 
+/// The first compliant instants, true and reported, of the clients of
+/// `cohorts` the deployment targets (`assignments`), cohort by cohort in
+/// client order.
+fn compliant_instants<'e>(
+    assignments: &ClientAssignments,
+    cohorts: impl IntoIterator<Item = &'e CohortSpec>,
+) -> (Vec<SimTime>, Vec<SimTime>) {
+    (cohorts.into_iter())
+        .flat_map(|k| assignments.range(k.clients().start as usize..k.clients().end as usize))
+        .filter(|a| a.is_targeted())
+        .map(|a| (a.true_compliant_at, a.reported_compliant_at))
+        .unzip()
+}
+
 /// Hours from `created` until 50/80/95/99 % of a group of targeted
 /// clients had been compliant, from each client's first compliant instant
 /// (`at`, one per client; `SimTime::MAX`: never); `None` where too few
@@ -929,18 +939,9 @@ fn locations(estate: &Estate, outcome: &Outcome, hours_busy: &[f64]) -> Vec<Loca
             let deployments = (estate.deployments.iter().zip(&outcome.deployments))
                 .enumerate()
                 .filter_map(|(d, (spec, rec))| {
-                    let mut true_at = Vec::new();
-                    let mut reported_at = Vec::new();
-                    for k in cohorts {
-                        let first = k.first_client as usize;
-                        // Nothing for a deployment no rule's run made.
-                        for a in rec.assignments.range(first..first + k.count as usize) {
-                            if a.is_targeted() {
-                                true_at.push(a.true_compliant_at);
-                                reported_at.push(a.reported_compliant_at);
-                            }
-                        }
-                    }
+                    // Nothing for a deployment no rule's run made.
+                    let (true_at, reported_at) =
+                        compliant_instants(&rec.assignments, cohorts.iter().copied());
                     if true_at.is_empty() {
                         return None;
                     }

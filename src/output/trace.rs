@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::html::decimal_bytes;
 use crate::engine::SimTime;
 use crate::error::Error;
-use crate::estate::{DeploymentId, Estate};
+use crate::estate::{ClientId, DeploymentId, Estate};
 use crate::model::{
     ContentSource, Outcome, RestartCause, ScanFailure, ScanSource, ServerRole, TraceEvent,
     TraceRecord, state_message_name,
@@ -158,9 +158,7 @@ fn plural(n: usize, noun: &str) -> String {
 
 /// The location whose WAN link the record's client downloads across.
 fn link_of<'e>(estate: &'e Estate, r: &TraceRecord) -> Option<&'e str> {
-    let c = r.client?.0;
-    let cohort = (estate.cohorts.iter())
-        .find(|k| (k.first_client..k.first_client + k.count).contains(&c))?;
+    let cohort = estate.cohort_of(r.client?)?;
     (cohort.crosses.or(cohort.location)).map(|l| estate.locations[l.index()].name.as_str())
 }
 
@@ -1002,11 +1000,8 @@ fn verdicts(
                 {
                     "waiting for the user"
                 } else if spec.honor_maintenance_windows
-                    && estate.cohorts.iter().any(|c| {
-                        (c.first_client..c.first_client + c.count).contains(&client)
-                            && !c
-                                .update_windows(&estate.settings[c.settings.index()])
-                                .is_empty()
+                    && estate.cohort_of(ClientId(client)).is_some_and(|c| {
+                        !(c.update_windows(&estate.settings[c.settings.index()])).is_empty()
                     })
                 {
                     "waiting for a maintenance window"
@@ -1119,10 +1114,7 @@ pub fn explain(
     verbose: bool,
 ) -> String {
     let mut out = String::new();
-    let cohort = estate
-        .cohorts
-        .iter()
-        .find(|c| (c.first_client..c.first_client + c.count).contains(&client));
+    let cohort = estate.cohort_of(ClientId(client));
     let _ = writeln!(
         out,
         "client {client} (cohort '{}') in {} seed {}, times local ({}):",
