@@ -1489,6 +1489,11 @@ impl World<'_> {
             unreachable!("a failed download belongs to a downloading client");
         };
         let remaining = self.dp_received(c, d, remaining);
+        self.recorder
+            .trace(now, Some(c), || TraceEvent::DownloadFailed {
+                deployment: d,
+                bytes: remaining,
+            });
         self.content_missing(c, now);
         if self.microsoft_update_fallback(c, d, remaining, sched) {
             return;

@@ -374,6 +374,16 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         retry_ms: u64,
     },
+    /// Its DP failed (went down) mid-download: it keeps what it has and
+    /// downloads the rest from Microsoft Update where the deployment
+    /// allows, else tries again after `download_retry`.
+    DownloadFailed {
+        /// The deployment.
+        deployment: D,
+        /// Bytes it still lacks.
+        #[serde(rename = "value")]
+        bytes: u64,
+    },
     /// The peer cache source serving it went off or restarted: it goes on
     /// from its next source.
     PeerGone {
@@ -601,6 +611,10 @@ impl<D, U> TraceEvent<D, U> {
                 deployment: d(deployment),
                 retry_ms,
             },
+            E::DownloadFailed { deployment, bytes } => E::DownloadFailed {
+                deployment: d(deployment),
+                bytes,
+            },
             E::PeerGone { deployment, bytes } => E::PeerGone {
                 deployment: d(deployment),
                 bytes,
@@ -666,6 +680,7 @@ impl<D, U> TraceEvent<D, U> {
             | E::DownloadStart { deployment, .. }
             | E::DownloadDone { deployment }
             | E::ContentSource { deployment, .. }
+            | E::DownloadFailed { deployment, .. }
             | E::PeerGone { deployment, .. }
             | E::ContentCopied { deployment, .. }
             | E::CopyPaced { deployment, .. }
@@ -733,6 +748,7 @@ impl<D, U> TraceEvent<D, U> {
             E::DownloadStart { .. } => "download_start",
             E::DownloadDone { .. } => "download_done",
             E::ContentSource { .. } => "content_source",
+            E::DownloadFailed { .. } => "download_failed",
             E::PeerGone { .. } => "peer_gone",
             E::ContentCopied { .. } => "content_copied",
             E::CopyPaced { .. } => "copy_paced",
@@ -859,6 +875,10 @@ mod tests {
             TraceEvent::ContentSource {
                 deployment: "cu",
                 source: ContentSource::PeerCache,
+                bytes: 7,
+            },
+            TraceEvent::DownloadFailed {
+                deployment: "cu",
                 bytes: 7,
             },
             TraceEvent::PeerGone {

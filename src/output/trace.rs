@@ -291,6 +291,10 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
             dp_name(estate, dp),
             crate::scenario::Bandwidth(bps)
         ),
+        TraceEvent::DownloadFailed { bytes, .. } => format!(
+            "its DP failed with {:.1} MB of {dep} still to come",
+            bytes as f64 / 1e6
+        ),
         TraceEvent::PeerGone { bytes, .. } => format!(
             "its peer cache source went away with {:.1} MB of {dep} still to come",
             bytes as f64 / 1e6

@@ -231,6 +231,43 @@ fn dp_slowdown_and_outage() {
     );
 }
 
+/// A DP that goes down mid-download says so in the trace: one
+/// `download_failed` a failure counted, with the bytes the client still
+/// lacks, and the client asks for the content again
+/// (a later `content_location_request` of the same deployment).
+#[test]
+fn a_failed_download_is_traced() {
+    use patchsim::model::TraceEvent;
+    let faulted = scenario(
+        1,
+        r#"sync: Sync(manual: ["2026-11-09T00:20:00Z"]),
+           faults: [Fault(server: "dp", start: "2026-11-09T02:30:00Z", end: "2026-11-09T03:00:00Z")],"#,
+        SERVERS,
+        r#"link: "1Gbps","#,
+        "",
+        400,
+    );
+    let (out, records) = common::traced(&estate_of(&faulted));
+    let failed: Vec<_> = (records.iter().enumerate())
+        .filter_map(|(i, r)| match r.event {
+            TraceEvent::DownloadFailed { deployment, bytes } => {
+                Some((i, r.client, deployment, bytes))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(!failed.is_empty());
+    assert_eq!(failed.len() as u64, out.totals.download_failures);
+    for &(i, client, deployment, bytes) in &failed {
+        assert!(bytes > 0, "the client still lacks something");
+        assert!(
+            (records[i + 1..].iter()).any(|r| r.client == client
+                && matches!(r.event, TraceEvent::ContentLocationRequest { deployment: d } if d == deployment)),
+            "client {client:?} asks again"
+        );
+    }
+}
+
 /// Law 8 and message conservation in every shipped scenario.
 #[test]
 fn every_scenario_keeps_capacity_and_messages() {
