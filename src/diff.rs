@@ -19,7 +19,7 @@ use comfy_table::{CellAlignment, Table};
 use serde_json::Value;
 
 use crate::error::{Error, StudyError};
-use crate::output::{format_duration, plural as count, thousands};
+use crate::output::{self, format_duration, plural as count, thousands};
 use crate::study::{self, Study, t_975};
 
 /// What a directory holds.
@@ -812,26 +812,22 @@ locations (from each deployment's creation)
     out
 }
 
-/// The server that harmed a run most, as the printed summary ranks them:
-/// requests rejected, then hours busy, then p95 queue wait.
+/// The server that harmed a run most, ranked as the printed summary
+/// ranks them ([`output::bottlenecks`]).
 fn bottleneck(run: &Value) -> String {
-    let key = |s: &Value| {
-        (
+    let harm = |s: &Value| {
+        output::harm(
             s["rejected"].as_u64().unwrap_or(0),
-            (s["hours_busy"].as_f64().unwrap_or(0.0) * 1000.0) as u64,
-            (s["queue_wait_s"]["p95"].as_f64().unwrap_or(0.0) * 1000.0) as u64,
+            s["hours_busy"].as_f64().unwrap_or(0.0),
+            s["queue_wait_s"]["p95"].as_f64().unwrap_or(0.0),
         )
     };
-    let worst = run["servers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| key(s) != (0, 0, 0))
-        .max_by_key(|s| key(s));
-    match worst {
+    let servers = run["servers"].as_array().into_iter().flatten();
+    let ranked = output::worst_first(servers, |s| (s["name"].as_str().unwrap_or("?"), harm(s)));
+    match ranked.first() {
         None => "none".to_string(),
         Some(s) => {
-            let (rejected, busy, wait) = key(s);
+            let (rejected, busy, wait) = harm(s);
             format!(
                 "{} ({} rejected, busy {}, p95 wait {})",
                 s["name"].as_str().unwrap_or("?"),
@@ -1335,6 +1331,29 @@ mod tests {
         assert!((m - 2.5).abs() < 1e-9, "{m}");
         assert!(hw.unwrap() > 0.0);
         assert_eq!(welch(&[], &b), None);
+    }
+
+    /// `diff` names the bottleneck `run` printed: among equals the first
+    /// by name, and hours busy rounded, not cut, to the thousandth.
+    #[test]
+    fn bottleneck_is_ranked_as_the_summary_ranks_it() {
+        let server = |name: &str, rejected: u64, hours_busy: f64| {
+            serde_json::json!({"name": name, "rejected": rejected, "hours_busy": hours_busy,
+                               "queue_wait_s": {"p95": 0.0}})
+        };
+        let tie = serde_json::json!({"servers": [server("mp-a", 5, 2.0), server("mp-b", 5, 2.0)]});
+        assert!(
+            bottleneck(&tie).starts_with("mp-a "),
+            "{}",
+            bottleneck(&tie)
+        );
+        // 0.0006 h is 0.6 thousandths: some harm, not none.
+        let brief = serde_json::json!({"servers": [server("dp", 0, 0.0006)]});
+        assert!(
+            bottleneck(&brief).starts_with("dp "),
+            "{}",
+            bottleneck(&brief)
+        );
     }
 
     #[test]

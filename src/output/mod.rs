@@ -35,7 +35,8 @@ pub use json::{
 };
 pub use load_charts::thousands;
 pub use report::{
-    bottlenecks, format_duration, format_duration_exact, plural, summary_text, written_text,
+    bottlenecks, format_duration, format_duration_exact, harm, plural, summary_text,
+    worst_first, written_text,
 };
 pub use trace::{TRACE_FILE, TraceFile, explain, trace_header, trace_line};
 
