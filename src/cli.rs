@@ -610,11 +610,10 @@ fn run_command(
         // cannot be, the earlier output stays. The files are named once
         // they are in place.
         before_commit: (!flags.quiet).then(|| {
-            let (estate, bar, out, console) = (&estate, &bar, flags.out, &mut *console);
-            Box::new(move |outcome: &crate::model::Outcome, _: &[PathBuf]| {
+            let (bar, out, console) = (&bar, flags.out, &mut *console);
+            Box::new(move |summary: &output::Summary, _: &[PathBuf]| {
                 bar.finish_and_clear();
-                let summary = output::summary_with(estate, outcome, flags.busy_above);
-                console.print_before(&output::summary_text(&summary, &[]), out)
+                console.print_before(&output::summary_text(summary, &[]), out)
             }) as app::BeforeCommit<'_>
         }),
     };

@@ -173,14 +173,15 @@ pub struct RunRequest<'a> {
     /// Utilization (a share) at or above which a server counts as busy in
     /// the summary; `None`: 80 %.
     pub busy_above: Option<f64>,
-    /// Called with the outcome and the files once every file is written,
-    /// before the output is put in place (to print the summary): its
-    /// error leaves the output directory as it was.
+    /// Called with the run's summary (as `summary.json` holds it) and the
+    /// files once every file is written, before the output is put in place
+    /// (to print the summary): its error leaves the output directory as it
+    /// was.
     pub before_commit: Option<BeforeCommit<'a>>,
 }
 
 /// See [`RunRequest::before_commit`].
-pub type BeforeCommit<'a> = Box<dyn FnOnce(&Outcome, &[PathBuf]) -> Result<(), Error> + 'a>;
+pub type BeforeCommit<'a> = Box<dyn FnOnce(&output::Summary, &[PathBuf]) -> Result<(), Error> + 'a>;
 
 /// How a run ended.
 #[derive(Debug)]
@@ -325,14 +326,10 @@ pub fn run_to_dir(
         files.push(staging.adopt(output::TRACE_FILE));
     }
     let busy_above = request.busy_above.unwrap_or(output::DEFAULT_BUSY_ABOVE);
-    files.extend(output::write_run(
-        &mut staging,
-        estate,
-        &outcome,
-        busy_above,
-    )?);
+    let (written, summary) = output::write_run(&mut staging, estate, &outcome, busy_above)?;
+    files.extend(written);
     if let Some(before) = request.before_commit {
-        before(&outcome, &files)?;
+        before(&summary, &files)?;
     }
     staging.commit(request.interrupt)?;
     Ok((outcome, files))
