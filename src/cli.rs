@@ -447,7 +447,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             set,
             verbose,
         } => {
-            let result = app::load_runnable_with(scenario.as_deref(), seed, &set, false)
+            let result = app::load_runnable(scenario.as_deref(), seed, &set, false)
                 .and_then(|estate| match client {
                     Client::Id(_) | Client::Beyond(_) if deployment.is_some() => {
                         Err(Error::BadExplainChoice(
@@ -472,7 +472,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
         Command::Validate { scenarios, set } => {
             let mut worst = ExitCode::SUCCESS;
             for path in &scenarios {
-                match app::load_runnable_with(Some(path), None, &set, false) {
+                match app::load_runnable(Some(path), None, &set, false) {
                     Ok(estate) => {
                         // The deployments the file lays out (each phase
                         // one), then what its rules may add: a run makes
@@ -546,7 +546,7 @@ fn reproduce(
     sets: &[Override],
     v: &crate::check::Violation,
 ) -> String {
-    let mut line = format!("reproduce: patchsim run {}", app::origin_of(path));
+    let mut line = format!("reproduce: patchsim run {}", app::origin(path, &[]));
     if let Some(seed) = seed {
         line += &format!(" --seed {seed}");
     }
@@ -565,7 +565,7 @@ fn run_command(
     path: Option<&Path>,
     flags: RunFlags<'_>,
 ) -> Result<(), Error> {
-    let estate = app::load_runnable_with(path, flags.seed, flags.sets, flags.check)?;
+    let estate = app::load_runnable(path, flags.seed, flags.sets, flags.check)?;
     if !flags.quiet {
         for w in app::warnings(&estate) {
             let _ = writeln!(console.err, "warning: {w}");
@@ -759,8 +759,8 @@ fn size_command(
     bar.finish_and_clear();
     let sizing = result?;
     if let Some(staging) = &mut staging {
-        let resolved = app::read_with(Some(scenario), sets)?;
-        let estate = crate::scenario::build(resolved, &app::origin_with(Some(scenario), sets))?;
+        let resolved = app::read(Some(scenario), sets)?;
+        let estate = crate::scenario::build(resolved, &app::origin(Some(scenario), sets))?;
         for (name, text) in [
             ("size.csv", crate::size::size_csv(&sizing)),
             ("size.html", crate::size::size_html(&sizing)),

@@ -382,8 +382,8 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
             req.pass_share
         )));
     }
-    let origin = crate::app::origin_with(Some(req.scenario), req.sets);
-    let base: Scenario = crate::app::read_with(Some(req.scenario), req.sets)?;
+    let origin = crate::app::origin(Some(req.scenario), req.sets);
+    let base: Scenario = crate::app::read(Some(req.scenario), req.sets)?;
     let estate = crate::scenario::build(base.clone(), &origin)?;
     check_goals(&req.goals, &estate)?;
     let sizes: Vec<usize> = req.knobs.iter().map(|k| k.values.len()).collect();
