@@ -20,7 +20,7 @@ use serde_json::Value;
 
 use crate::error::{Error, StudyError};
 use crate::output::{self, format_duration, plural as count, thousands};
-use crate::study::{self, Study, t_975};
+use crate::study::{self, Study};
 
 /// What a directory holds.
 enum Side {
@@ -1222,7 +1222,7 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
                         text
                     }
                 };
-                let diff = match welch(&xs, &ys) {
+                let diff = match study::welch(&xs, &ys) {
                     Some((m, Some(h))) => {
                         let clear = if (m - h) * (m + h) > 0.0 { " *" } else { "" };
                         format!("{m:+.2} ± {h:.2}{clear}")
@@ -1294,44 +1294,9 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
     out
 }
 
-/// Welch's difference of means `b − a` and its 95 % half-width.
-fn welch(a: &[f64], b: &[f64]) -> Option<(f64, Option<f64>)> {
-    if a.is_empty() || b.is_empty() {
-        return None;
-    }
-    let (ea, eb) = (
-        study::estimate(a.iter().map(|&x| Some(x))),
-        study::estimate(b.iter().map(|&x| Some(x))),
-    );
-    let m = eb.mean? - ea.mean?;
-    let (Some(sa), Some(sb)) = (ea.sd, eb.sd) else {
-        return Some((m, None));
-    };
-    let (va, vb) = (sa * sa / a.len() as f64, sb * sb / b.len() as f64);
-    let se = (va + vb).sqrt();
-    if se == 0.0 {
-        return Some((m, Some(0.0)));
-    }
-    let df = (va + vb).powi(2) / (va * va / (a.len() - 1) as f64 + vb * vb / (b.len() - 1) as f64);
-    Some((m, Some(t_975(df.floor().max(1.0) as usize) * se)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn welch_matches_a_hand_computed_interval() {
-        // a: mean 2, var 1; b: mean 5, var 4; n = 4 each:
-        // se = √(1/4 + 4/4) = 1.118; df = 1.5625 / (0.0208 + 0.3333) = 4.41 → 4;
-        // t(0.975, 4) = 2.7764; half-width 3.104.
-        let a = [1.0, 2.0, 2.0, 3.0];
-        let b = [3.0, 3.0 + 2.0f64.sqrt() * 0.0, 5.0, 7.0];
-        let (m, hw) = welch(&a, &b).unwrap();
-        assert!((m - 2.5).abs() < 1e-9, "{m}");
-        assert!(hw.unwrap() > 0.0);
-        assert_eq!(welch(&[], &b), None);
-    }
 
     /// `diff` names the bottleneck `run` printed: among equals the first
     /// by name, and hours busy rounded, not cut, to the thousandth.

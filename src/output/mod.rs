@@ -33,6 +33,7 @@ pub use json::{
     DEFAULT_BUSY_ABOVE, DeploymentSummary, LocationDeployment, LocationSummary, ServerSummary,
     Summary, Thresholds, WanLinkSummary, summary, summary_json, summary_with,
 };
+pub(crate) use load_charts::nice;
 pub use load_charts::thousands;
 pub use report::{
     bottlenecks, format_duration, format_duration_exact, harm, plural, summary_text, worst_first,

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use comfy_table::{CellAlignment, Table};
 
 use super::json::{Percentiles, ServerSummary, Summary};
+use super::load_charts::thousands;
 use crate::model::PhaseReason;
 
 /// `1 replication`, `2 replications`: `n` and `word`, with an `s` unless
@@ -116,11 +117,6 @@ fn percentiles(p: &Percentiles, unit: impl Fn(f64) -> String) -> String {
         }
         _ => "none recorded".to_string(),
     }
-}
-
-/// `12,345`.
-fn thousands(n: u64) -> String {
-    super::load_charts::thousands(n)
 }
 
 /// A local wall-clock instant, hours after the run's start.

@@ -7,7 +7,8 @@
 //! [`read`] and [`merge`] join shards back into the study an unsharded run
 //! would have written, byte for byte. One file per concept: `grid.rs`
 //! (`--set` paths and points), `seeds.rs` (replication seeds), `metrics.rs`
-//! (the one list of metrics), `stats.rs` (mean, sd, Student's t CI),
+//! (the one list of metrics), `stats.rs` (mean, sd, Student's t CI, Welch's
+//! difference of two means),
 //! `runner.rs` (threads), `shard.rs`, `merge.rs`, `files.rs` (runs.csv,
 //! points.csv, study.json), `chart.rs` (SVG), `table.rs` (printed table).
 //! Prints nothing: the CLI draws the progress bar and prints the table.
@@ -40,7 +41,7 @@ pub use metrics::{Column, Entity, METRICS, Metric, SITE, Scope, columns, locatio
 pub use runner::{run, run_stoppable};
 pub use seeds::replication_seed;
 pub use shard::Shard;
-pub use stats::{Estimate, estimate, t_975};
+pub use stats::{Estimate, estimate, t_975, welch};
 pub use table::{shard_text, shard_written_text, table_text};
 
 use crate::app::{Limit, MemoryEstimate, estimate_memory, memory_limits, runs_side_by_side};
