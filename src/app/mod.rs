@@ -11,6 +11,7 @@
 //! on a user's behalf.
 
 mod memory;
+mod studies;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ pub use memory::{
     Limit, MemoryEstimate, WORKER_STACK_BYTES, estimate_memory, human_bytes, memory_limit,
     memory_limits, runs_side_by_side, side_by_side_bytes, thread_bytes,
 };
+pub use studies::{BeforeCommitOf, SweepRequest, merge_to_dir, size_to_dir, sweep_to_dir};
 
 use crate::check::{LawChecker, Violation};
 use crate::engine::SimTime;

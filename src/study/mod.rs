@@ -34,7 +34,7 @@ use serde::{Deserialize, Serialize};
 pub use busiest::{RoleLoad, role_loads};
 pub use chart::curve_charts;
 pub use curves::{Curve, Curves, Sums};
-pub use files::{STUDY_FILE, write, write_into};
+pub use files::{STUDY_FILE, write_into};
 pub use grid::{Grid, Param, apply};
 pub use merge::{merge, read};
 pub use metrics::{Column, Entity, METRICS, Metric, SITE, Scope, columns, locations, servers};
