@@ -373,10 +373,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             out,
             quiet,
         } => {
-            let jobs = jobs.map_or_else(
-                || std::thread::available_parallelism().map_or(1, |n| n.get()),
-                |j| j as usize,
-            );
+            let jobs = jobs_or_processors(jobs);
             let request = crate::size::Request {
                 scenario: &scenario,
                 sets: &set,
@@ -447,7 +444,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             set,
             verbose,
         } => {
-            let result = app::load_runnable_with(scenario.as_deref(), seed, &set, false)
+            let result = app::load_runnable(scenario.as_deref(), seed, &set, false)
                 .and_then(|estate| match client {
                     Client::Id(_) | Client::Beyond(_) if deployment.is_some() => {
                         Err(Error::BadExplainChoice(
@@ -472,7 +469,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
         Command::Validate { scenarios, set } => {
             let mut worst = ExitCode::SUCCESS;
             for path in &scenarios {
-                match app::load_runnable_with(Some(path), None, &set, false) {
+                match app::load_runnable(Some(path), None, &set, false) {
                     Ok(estate) => {
                         // The deployments the file lays out (each phase
                         // one), then what its rules may add: a run makes
@@ -546,7 +543,7 @@ fn reproduce(
     sets: &[Override],
     v: &crate::check::Violation,
 ) -> String {
-    let mut line = format!("reproduce: patchsim run {}", app::origin_of(path));
+    let mut line = format!("reproduce: patchsim run {}", app::origin(path, &[]));
     if let Some(seed) = seed {
         line += &format!(" --seed {seed}");
     }
@@ -565,7 +562,7 @@ fn run_command(
     path: Option<&Path>,
     flags: RunFlags<'_>,
 ) -> Result<(), Error> {
-    let estate = app::load_runnable_with(path, flags.seed, flags.sets, flags.check)?;
+    let estate = app::load_runnable(path, flags.seed, flags.sets, flags.check)?;
     if !flags.quiet {
         for w in app::warnings(&estate) {
             let _ = writeln!(console.err, "warning: {w}");
@@ -573,18 +570,11 @@ fn run_command(
     }
     let interrupt = stop_signals();
     let end_ms = estate.end().as_ms();
-    let bar = if flags.quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let bar =
-            ProgressBar::with_draw_target(Some(end_ms / 60_000), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} simulated {msg}  eta {eta}")
-                .expect("valid template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
-    };
+    let bar = progress_bar(
+        flags.quiet,
+        Some(end_ms / 60_000),
+        "{bar:40} simulated {msg}  eta {eta}",
+    );
     let wall = Instant::now();
     let progress = |stats: crate::engine::RunStats| {
         let secs = wall.elapsed().as_secs_f64().max(1e-9);
@@ -610,11 +600,10 @@ fn run_command(
         // cannot be, the earlier output stays. The files are named once
         // they are in place.
         before_commit: (!flags.quiet).then(|| {
-            let (estate, bar, out, console) = (&estate, &bar, flags.out, &mut *console);
-            Box::new(move |outcome: &crate::model::Outcome, _: &[PathBuf]| {
+            let (bar, out, console) = (&bar, flags.out, &mut *console);
+            Box::new(move |summary: &output::Summary, _: &[PathBuf]| {
                 bar.finish_and_clear();
-                let summary = output::summary_with(estate, outcome, flags.busy_above);
-                console.print_before(&output::summary_text(&summary, &[]), out)
+                console.print_before(&output::summary_text(summary, &[]), out)
             }) as app::BeforeCommit<'_>
         }),
     };
@@ -625,6 +614,27 @@ fn run_command(
         console.print(&output::written_text(&files))?;
     }
     Ok(())
+}
+
+/// A progress bar on standard error, drawn with `template`: of `len`
+/// steps (`None`: a count without an end), hidden when `quiet` or when
+/// standard error is not a terminal.
+fn progress_bar(quiet: bool, len: Option<u64>, template: &str) -> ProgressBar {
+    if quiet || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+    bar.set_style(ProgressStyle::with_template(template).expect("valid template"));
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Worker threads: as asked, or one per processor.
+fn jobs_or_processors(jobs: Option<u32>) -> usize {
+    jobs.map_or_else(
+        || std::thread::available_parallelism().map_or(1, |n| n.get()),
+        |j| j as usize,
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -639,44 +649,45 @@ fn sweep_command(
     quiet: bool,
 ) -> Result<(), Error> {
     let plan = study::plan(path, set, replications)?;
-    let mut staging = output::Staging::begin(out, output::Kind::Study, false, &[path])?;
     let interrupt = stop_signals();
-    let jobs = jobs.map_or_else(
-        || std::thread::available_parallelism().map_or(1, |n| n.get()),
-        |j| j as usize,
-    );
     let runs = plan.run_ids(shard).len() as u64;
-    if let (false, (_, Some(note))) = (quiet, plan.workers(jobs, runs as usize)) {
-        let _ = writeln!(console.err, "{note}");
-    }
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::with_draw_target(Some(runs), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{bar:40} {pos}/{len} runs  {elapsed} elapsed  eta {eta}")
-                .expect("valid template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
+    let bar = progress_bar(
+        quiet,
+        Some(runs),
+        "{bar:40} {pos}/{len} runs  {elapsed} elapsed  eta {eta}",
+    );
+    let console = std::cell::RefCell::new(console);
+    let note = |text: &str| {
+        bar.suspend(|| {
+            let _ = writeln!(console.borrow_mut().err, "{text}");
+        })
     };
-    let result = study::run_stoppable(&plan, shard, jobs, &|| bar.inc(1), Some(interrupt));
+    let request = app::SweepRequest {
+        shard,
+        jobs: jobs_or_processors(jobs),
+        interrupt: Some(interrupt),
+        done: &|| bar.inc(1),
+        note: (!quiet).then_some(&note as &dyn Fn(&str)),
+        // The table before the output is put in place (a failure to print
+        // it leaves `out` as it was), the files once they are there.
+        before_commit: (!quiet).then(|| {
+            let (bar, console) = (&bar, &console);
+            Box::new(move |result: &study::Study, _: &[PathBuf]| {
+                bar.finish_and_clear();
+                let text = if result.is_whole() {
+                    study::table_text(result, &[])
+                } else {
+                    study::shard_text(result)
+                };
+                console.borrow_mut().print_before(&text, out)
+            }) as app::BeforeCommitOf<'_, study::Study>
+        }),
+    };
+    let result = app::sweep_to_dir(&plan, path, out, request);
     bar.finish_and_clear();
-    let result = result?;
-    let files = study::write_into(&mut staging, &result)?;
-    // The table before the output is put in place (a failure to print it
-    // leaves `out` as it was), the files once they are there.
+    let (result, files) = result?;
     if !quiet {
-        let text = if result.is_whole() {
-            study::table_text(&result, &[])
-        } else {
-            study::shard_text(&result)
-        };
-        console.print_before(&text, out)?;
-    }
-    staging.commit(Some(interrupt))?;
-    if !quiet {
-        console.print(&if result.is_whole() {
+        console.borrow_mut().print(&if result.is_whole() {
             format!("\n{}", output::written_text(&files))
         } else {
             study::shard_written_text(&result, &files)
@@ -691,19 +702,14 @@ fn merge_command(
     out: &Path,
     quiet: bool,
 ) -> Result<(), Error> {
-    let names: Vec<&Path> = dirs.iter().map(PathBuf::as_path).collect();
-    let mut staging = output::Staging::begin(out, output::Kind::Study, false, &names)?;
     let interrupt = stop_signals();
-    let parts = dirs
-        .iter()
-        .map(|d| study::read(d))
-        .collect::<Result<Vec<_>, _>>()?;
-    let whole = study::merge(parts, &names)?;
-    let files = study::write_into(&mut staging, &whole)?;
-    if !quiet {
-        console.print_before(&study::table_text(&whole, &[]), out)?;
-    }
-    staging.commit(Some(interrupt))?;
+    let before_commit = (!quiet).then(|| {
+        let console = &mut *console;
+        Box::new(move |whole: &study::Study, _: &[PathBuf]| {
+            console.print_before(&study::table_text(whole, &[]), out)
+        }) as app::BeforeCommitOf<'_, study::Study>
+    });
+    let (_, files) = app::merge_to_dir(dirs, out, Some(interrupt), before_commit)?;
     if !quiet {
         console.print(&format!("\n{}", output::written_text(&files)))?;
     }
@@ -720,31 +726,15 @@ fn size_command(
     // then on stops the search (as it stops a sweep) and is never the
     // default action.
     let interrupt = stop_signals();
-    let (scenario, sets) = (request.scenario, request.sets);
-    let mut staging = match out {
-        Some(dir) => Some(output::Staging::begin(
-            dir,
-            output::Kind::Size,
-            false,
-            &[scenario],
-        )?),
-        None => None,
-    };
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} {pos} configurations run  {elapsed}  {msg}")
-                .expect("valid template"),
-        );
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
-    };
-    let err = std::cell::RefCell::new(&mut *console.err);
+    let bar = progress_bar(
+        quiet,
+        None,
+        "{spinner} {pos} configurations run  {elapsed}  {msg}",
+    );
+    let console = std::cell::RefCell::new(console);
     let note = |text: &str| {
         bar.suspend(|| {
-            let _ = writeln!(err.borrow_mut(), "{text}");
+            let _ = writeln!(console.borrow_mut().err, "{text}");
         })
     };
     let request = crate::size::Request {
@@ -752,40 +742,29 @@ fn size_command(
         note: (!quiet).then_some(&note as &dyn Fn(&str)),
         ..request
     };
-    let result = crate::size::size(&request, &|e| {
+    let before_commit = (!quiet).then(|| {
+        let (bar, console) = (&bar, &console);
+        Box::new(move |sizing: &crate::size::Sizing, _: &[PathBuf]| {
+            bar.finish_and_clear();
+            let text = crate::size::size_text(sizing);
+            let mut console = console.borrow_mut();
+            match out {
+                Some(dir) => console.print_before(&text, dir),
+                None => console.print(&text),
+            }
+        }) as app::BeforeCommitOf<'_, crate::size::Sizing>
+    });
+    let done = |e: &crate::size::Evaluation| {
         bar.inc(1);
         bar.set_message(format!("{}: {}/{}", e.values.join(", "), e.met, e.runs));
-    });
-    drop(request);
+    };
+    let result = app::size_to_dir(&request, out, &done, before_commit);
     bar.finish_and_clear();
-    let sizing = result?;
-    if let Some(staging) = &mut staging {
-        let resolved = app::read_with(Some(scenario), sets)?;
-        let estate = crate::scenario::build(resolved, &app::origin_with(Some(scenario), sets))?;
-        for (name, text) in [
-            ("size.csv", crate::size::size_csv(&sizing)),
-            ("size.html", crate::size::size_html(&sizing)),
-            ("scenario.ron", output::scenario_ron(&estate)),
-            ("size.json", crate::size::size_json(&sizing)),
-        ] {
-            staging.write(name, text.as_bytes())?;
-        }
-    }
-    if !quiet {
-        let text = crate::size::size_text(&sizing);
-        match out {
-            Some(dir) => console.print_before(&text, dir)?,
-            None => console.print(&text)?,
-        }
-    }
-    if let (Some(staging), Some(dir)) = (staging, out) {
-        staging.commit(Some(interrupt))?;
-        if !quiet {
-            console.print(&format!(
-                "wrote size.csv, size.html, size.json and scenario.ron to {}\n",
-                dir.display()
-            ))?;
-        }
+    let (_, files) = result?;
+    if !quiet && out.is_some() {
+        console
+            .borrow_mut()
+            .print(&crate::size::size_written_text(&files))?;
     }
     Ok(())
 }

@@ -19,8 +19,8 @@ use comfy_table::{CellAlignment, Table};
 use serde_json::Value;
 
 use crate::error::{Error, StudyError};
-use crate::output::{format_duration, plural as count, thousands};
-use crate::study::{self, Study, t_975};
+use crate::output::{self, format_duration, plural as count, thousands};
+use crate::study::{self, Study};
 
 /// What a directory holds.
 enum Side {
@@ -812,26 +812,22 @@ locations (from each deployment's creation)
     out
 }
 
-/// The server that harmed a run most, as the printed summary ranks them:
-/// requests rejected, then hours busy, then p95 queue wait.
+/// The server that harmed a run most, ranked as the printed summary
+/// ranks them ([`output::bottlenecks`]).
 fn bottleneck(run: &Value) -> String {
-    let key = |s: &Value| {
-        (
+    let harm = |s: &Value| {
+        output::harm(
             s["rejected"].as_u64().unwrap_or(0),
-            (s["hours_busy"].as_f64().unwrap_or(0.0) * 1000.0) as u64,
-            (s["queue_wait_s"]["p95"].as_f64().unwrap_or(0.0) * 1000.0) as u64,
+            s["hours_busy"].as_f64().unwrap_or(0.0),
+            s["queue_wait_s"]["p95"].as_f64().unwrap_or(0.0),
         )
     };
-    let worst = run["servers"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter(|s| key(s) != (0, 0, 0))
-        .max_by_key(|s| key(s));
-    match worst {
+    let servers = run["servers"].as_array().into_iter().flatten();
+    let ranked = output::worst_first(servers, |s| (s["name"].as_str().unwrap_or("?"), harm(s)));
+    match ranked.first() {
         None => "none".to_string(),
         Some(s) => {
-            let (rejected, busy, wait) = key(s);
+            let (rejected, busy, wait) = harm(s);
             format!(
                 "{} ({} rejected, busy {}, p95 wait {})",
                 s["name"].as_str().unwrap_or("?"),
@@ -1226,7 +1222,7 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
                         text
                     }
                 };
-                let diff = match welch(&xs, &ys) {
+                let diff = match study::welch(&xs, &ys) {
                     Some((m, Some(h))) => {
                         let clear = if (m - h) * (m + h) > 0.0 { " *" } else { "" };
                         format!("{m:+.2} ± {h:.2}{clear}")
@@ -1298,43 +1294,31 @@ fn studies(da: &Path, a: &Study, db: &Path, b: &Study) -> String {
     out
 }
 
-/// Welch's difference of means `b − a` and its 95 % half-width.
-fn welch(a: &[f64], b: &[f64]) -> Option<(f64, Option<f64>)> {
-    if a.is_empty() || b.is_empty() {
-        return None;
-    }
-    let (ea, eb) = (
-        study::estimate(a.iter().map(|&x| Some(x))),
-        study::estimate(b.iter().map(|&x| Some(x))),
-    );
-    let m = eb.mean? - ea.mean?;
-    let (Some(sa), Some(sb)) = (ea.sd, eb.sd) else {
-        return Some((m, None));
-    };
-    let (va, vb) = (sa * sa / a.len() as f64, sb * sb / b.len() as f64);
-    let se = (va + vb).sqrt();
-    if se == 0.0 {
-        return Some((m, Some(0.0)));
-    }
-    let df = (va + vb).powi(2) / (va * va / (a.len() - 1) as f64 + vb * vb / (b.len() - 1) as f64);
-    Some((m, Some(t_975(df.floor().max(1.0) as usize) * se)))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    /// `diff` names the bottleneck `run` printed: among equals the first
+    /// by name, and hours busy rounded, not cut, to the thousandth.
     #[test]
-    fn welch_matches_a_hand_computed_interval() {
-        // a: mean 2, var 1; b: mean 5, var 4; n = 4 each:
-        // se = √(1/4 + 4/4) = 1.118; df = 1.5625 / (0.0208 + 0.3333) = 4.41 → 4;
-        // t(0.975, 4) = 2.7764; half-width 3.104.
-        let a = [1.0, 2.0, 2.0, 3.0];
-        let b = [3.0, 3.0 + 2.0f64.sqrt() * 0.0, 5.0, 7.0];
-        let (m, hw) = welch(&a, &b).unwrap();
-        assert!((m - 2.5).abs() < 1e-9, "{m}");
-        assert!(hw.unwrap() > 0.0);
-        assert_eq!(welch(&[], &b), None);
+    fn bottleneck_is_ranked_as_the_summary_ranks_it() {
+        let server = |name: &str, rejected: u64, hours_busy: f64| {
+            serde_json::json!({"name": name, "rejected": rejected, "hours_busy": hours_busy,
+                               "queue_wait_s": {"p95": 0.0}})
+        };
+        let tie = serde_json::json!({"servers": [server("mp-a", 5, 2.0), server("mp-b", 5, 2.0)]});
+        assert!(
+            bottleneck(&tie).starts_with("mp-a "),
+            "{}",
+            bottleneck(&tie)
+        );
+        // 0.0006 h is 0.6 thousandths: some harm, not none.
+        let brief = serde_json::json!({"servers": [server("dp", 0, 0.0006)]});
+        assert!(
+            bottleneck(&brief).starts_with("dp "),
+            "{}",
+            bottleneck(&brief)
+        );
     }
 
     #[test]

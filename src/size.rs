@@ -382,8 +382,8 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
             req.pass_share
         )));
     }
-    let origin = crate::app::origin_with(Some(req.scenario), req.sets);
-    let base: Scenario = crate::app::read_with(Some(req.scenario), req.sets)?;
+    let origin = crate::app::origin(Some(req.scenario), req.sets);
+    let base: Scenario = crate::app::read(Some(req.scenario), req.sets)?;
     let estate = crate::scenario::build(base.clone(), &origin)?;
     check_goals(&req.goals, &estate)?;
     let sizes: Vec<usize> = req.knobs.iter().map(|k| k.values.len()).collect();
@@ -1139,9 +1139,65 @@ pub fn size_json(s: &Sizing) -> String {
     text
 }
 
+/// Writes a sizing's files into a staging directory, in the order
+/// [`size_written_text`] names them: `size.csv`, `size.html`, `size.json`
+/// and `scenario.ron` (the scenario sized, with its overrides, as `estate`
+/// resolves it). Returns where they will be once it is committed.
+pub fn write_into(
+    staging: &mut crate::output::Staging,
+    s: &Sizing,
+    estate: &Estate,
+) -> Result<Vec<std::path::PathBuf>, Error> {
+    [
+        ("size.csv", size_csv(s)),
+        ("size.html", size_html(s)),
+        ("size.json", size_json(s)),
+        ("scenario.ron", crate::output::scenario_ron(estate)),
+    ]
+    .into_iter()
+    .map(|(name, text)| staging.write(name, text.as_bytes()))
+    .collect()
+}
+
+/// The line naming a sizing's `files` (all in one directory) once they
+/// are in place: `wrote a, b, c and d to DIR`.
+pub fn size_written_text(files: &[std::path::PathBuf]) -> String {
+    let Some(first) = files.first() else {
+        return String::new();
+    };
+    let names: Vec<String> = (files.iter())
+        .map(|f| {
+            f.file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned()
+        })
+        .collect();
+    let listed = match names.split_last() {
+        Some((last, rest)) if !rest.is_empty() => format!("{} and {last}", rest.join(", ")),
+        _ => names.join(""),
+    };
+    format!(
+        "wrote {listed} to {}\n",
+        first.parent().unwrap_or(first.as_path()).display()
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_written_line_names_every_file_as_before() {
+        let files: Vec<std::path::PathBuf> = ["size.csv", "size.html", "size.json", "scenario.ron"]
+            .map(|n| std::path::Path::new("out").join(n))
+            .into();
+        assert_eq!(
+            size_written_text(&files),
+            "wrote size.csv, size.html, size.json and scenario.ron to out\n"
+        );
+        assert_eq!(size_written_text(&[]), "");
+    }
 
     /// A worst value that misses its bound by seconds never reads as the
     /// bound: the goal and its worst are shown to the second.

@@ -685,8 +685,21 @@ fn scratch() -> &'static Scratch {
         let plan = patchsim::study::plan(&dir.join("s.ron"), params, 2).expect("plan");
         for i in 1..=2 {
             let shard = Some(patchsim::study::Shard { index: i, count: 2 });
-            let study = patchsim::study::run(&plan, shard, 1, &|| {});
-            patchsim::study::write(&dir.join(format!("p{i}")), &study).expect("write shard");
+            let request = patchsim::app::SweepRequest {
+                shard,
+                jobs: 1,
+                interrupt: None,
+                done: &|| {},
+                note: None,
+                before_commit: None,
+            };
+            patchsim::app::sweep_to_dir(
+                &plan,
+                &dir.join("s.ron"),
+                &dir.join(format!("p{i}")),
+                request,
+            )
+            .expect("write shard");
         }
         std::env::set_current_dir(&dir).expect("cd scratch");
         Scratch { dir }

@@ -11,6 +11,7 @@
 //! on a user's behalf.
 
 mod memory;
+mod studies;
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
@@ -21,6 +22,7 @@ pub use memory::{
     Limit, MemoryEstimate, WORKER_STACK_BYTES, estimate_memory, human_bytes, memory_limit,
     memory_limits, runs_side_by_side, side_by_side_bytes, thread_bytes,
 };
+pub use studies::{BeforeCommitOf, SweepRequest, merge_to_dir, size_to_dir, sweep_to_dir};
 
 use crate::check::{LawChecker, Violation};
 use crate::engine::SimTime;
@@ -32,31 +34,27 @@ use crate::model::{
 use crate::scenario::{Override, Scenario};
 use crate::{output, scenario};
 
-/// Reads and checks a scenario (`None`: the embedded default), applying a
-/// seed override.
-pub fn load(path: Option<&Path>, seed: Option<u64>) -> Result<Estate, Error> {
-    load_with(path, seed, &[])
-}
-
 /// Reads a scenario (`None`: the embedded default) and applies the `--set`
 /// overrides, in order (the numbers of servers last), through the
 /// scenario's own types; not checked yet.
-pub fn read_with(path: Option<&Path>, sets: &[Override]) -> Result<Scenario, Error> {
+pub fn read(path: Option<&Path>, sets: &[Override]) -> Result<Scenario, Error> {
     read_with_text(path, sets).map(|(raw, _)| raw)
 }
 
-/// [`read_with`], with the file's text (none for the embedded default).
+/// [`read`], with the file's text (none for the embedded default).
 fn read_with_text(
     path: Option<&Path>,
     sets: &[Override],
 ) -> Result<(Scenario, Option<String>), Error> {
-    let origin = origin_of(path);
     let (mut raw, text) = match path {
         Some(p) => {
             let (raw, text) = scenario::load_text(p)?;
             (raw, Some(text))
         }
-        None => (scenario::parse(scenario::DEFAULT_SCENARIO, &origin)?, None),
+        None => (
+            scenario::parse(scenario::DEFAULT_SCENARIO, &origin(None, &[]))?,
+            None,
+        ),
     };
     // The numbers of servers last, as `apply_sets` sets them.
     let (counts, fields): (Vec<&Override>, Vec<&Override>) = sets
@@ -73,10 +71,14 @@ fn read_with_text(
     Ok((raw, text))
 }
 
-/// How a scenario with overrides is named in messages: each value cut
-/// after 60 characters, as every message quotes a `--set`.
-pub fn origin_with(path: Option<&Path>, sets: &[Override]) -> String {
-    let origin = origin_of(path);
+/// How a scenario is named in messages: its path, or the embedded
+/// default's name; with overrides, each value cut after 60 characters, as
+/// every message quotes a `--set`.
+pub fn origin(path: Option<&Path>, sets: &[Override]) -> String {
+    let origin = match path {
+        Some(p) => p.display().to_string(),
+        None => scenario::DEFAULT_SCENARIO_NAME.to_string(),
+    };
     if sets.is_empty() {
         origin
     } else {
@@ -87,17 +89,15 @@ pub fn origin_with(path: Option<&Path>, sets: &[Override]) -> String {
     }
 }
 
-/// As [`load`], with `--set` overrides applied before the checks.
-pub fn load_with(
-    path: Option<&Path>,
-    seed: Option<u64>,
-    sets: &[Override],
-) -> Result<Estate, Error> {
+/// Reads and checks a scenario (`None`: the embedded default), with the
+/// `--set` overrides applied before the checks and a seed override. A
+/// problem of a file read without overrides names its line and column.
+pub fn load(path: Option<&Path>, seed: Option<u64>, sets: &[Override]) -> Result<Estate, Error> {
     let (mut raw, text) = read_with_text(path, sets)?;
     if let Some(seed) = seed {
         raw.seed = seed;
     }
-    match scenario::build(raw, &origin_with(path, sets)) {
+    match scenario::build(raw, &origin(path, sets)) {
         Err(ScenarioError::Invalid { file, mut problems }) => {
             // Point into the file, as it was written: not after `--set`.
             if let Some(text) = text.filter(|_| sets.is_empty()) {
@@ -114,24 +114,15 @@ pub fn load_with(
 pub fn load_runnable(
     path: Option<&Path>,
     seed: Option<u64>,
-    checked: bool,
-) -> Result<Estate, Error> {
-    load_runnable_with(path, seed, &[], checked)
-}
-
-/// As [`load_runnable`], with `--set` overrides.
-pub fn load_runnable_with(
-    path: Option<&Path>,
-    seed: Option<u64>,
     sets: &[Override],
     checked: bool,
 ) -> Result<Estate, Error> {
-    let estate = load_with(path, seed, sets)?;
+    let estate = load(path, seed, sets)?;
     if let Some((available, limit)) = memory_limit() {
         let estimate = estimate_memory(&estate, checked);
         if estimate.bytes > available {
             return Err(ScenarioError::TooBig {
-                file: origin_with(path, sets),
+                file: origin(path, sets),
                 estimate,
                 available,
                 limit,
@@ -140,15 +131,6 @@ pub fn load_runnable_with(
         }
     }
     Ok(estate)
-}
-
-/// How a scenario is named in messages: its path, or the embedded
-/// default's name.
-pub fn origin_of(path: Option<&Path>) -> String {
-    match path {
-        Some(p) => p.display().to_string(),
-        None => scenario::DEFAULT_SCENARIO_NAME.to_string(),
-    }
 }
 
 /// What a user asked of one run besides its outputs.
@@ -173,14 +155,15 @@ pub struct RunRequest<'a> {
     /// Utilization (a share) at or above which a server counts as busy in
     /// the summary; `None`: 80 %.
     pub busy_above: Option<f64>,
-    /// Called with the outcome and the files once every file is written,
-    /// before the output is put in place (to print the summary): its
-    /// error leaves the output directory as it was.
+    /// Called with the run's summary (as `summary.json` holds it) and the
+    /// files once every file is written, before the output is put in place
+    /// (to print the summary): its error leaves the output directory as it
+    /// was.
     pub before_commit: Option<BeforeCommit<'a>>,
 }
 
 /// See [`RunRequest::before_commit`].
-pub type BeforeCommit<'a> = Box<dyn FnOnce(&Outcome, &[PathBuf]) -> Result<(), Error> + 'a>;
+pub type BeforeCommit<'a> = Box<dyn FnOnce(&output::Summary, &[PathBuf]) -> Result<(), Error> + 'a>;
 
 /// How a run ended.
 #[derive(Debug)]
@@ -325,14 +308,10 @@ pub fn run_to_dir(
         files.push(staging.adopt(output::TRACE_FILE));
     }
     let busy_above = request.busy_above.unwrap_or(output::DEFAULT_BUSY_ABOVE);
-    files.extend(output::write_run(
-        &mut staging,
-        estate,
-        &outcome,
-        busy_above,
-    )?);
+    let (written, summary) = output::write_run(&mut staging, estate, &outcome, busy_above)?;
+    files.extend(written);
     if let Some(before) = request.before_commit {
-        before(&outcome, &files)?;
+        before(&summary, &files)?;
     }
     staging.commit(request.interrupt)?;
     Ok((outcome, files))

@@ -365,7 +365,8 @@ impl<M: Model> Simulation<M> {
         &self.model
     }
 
-    /// The model, mutably (between steps only).
+    /// The model, mutably (between steps only; tests).
+    #[cfg(test)]
     pub fn model_mut(&mut self) -> &mut M {
         &mut self.model
     }

@@ -204,17 +204,24 @@ impl Panel {
                     .push((format!("{label}\n(above the scale)"), Swatch::Dashed(color)));
             }
         }
-        self.y_max = nice_ceiling(top * 1.08);
+        self.y_max = nice(top * 1.08).max(1.0);
     }
 }
 
 /// The smallest round number (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a
-/// power of ten) that is at least `v`, and at least 1. Plain
-/// multiplication, so the same on every machine.
-fn nice_ceiling(v: f64) -> f64 {
+/// power of ten) that is at least `v`; 1 for nothing above zero. Plain
+/// multiplication and division by ten, so the same on every machine. The
+/// top of every chart's y axis (the study charts' too).
+pub(crate) fn nice(v: f64) -> f64 {
+    if v <= 0.0 {
+        return 1.0;
+    }
     let mut scale = 1.0;
     while scale * 10.0 < v {
         scale *= 10.0;
+    }
+    while scale > v {
+        scale /= 10.0;
     }
     [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
         .into_iter()
@@ -398,7 +405,7 @@ impl<'a> ServerView<'a> {
             LIMIT_LINE,
             self.busy_above * 100.0,
         ));
-        panel.y_max = nice_ceiling(peak.max(100.0) * 1.08);
+        panel.y_max = nice(peak.max(100.0) * 1.08);
         panel
     }
 
@@ -845,14 +852,17 @@ mod tests {
 
     #[test]
     fn nice_ceilings() {
-        assert_eq!(nice_ceiling(0.0), 1.0);
-        assert_eq!(nice_ceiling(0.5), 1.0);
-        assert_eq!(nice_ceiling(3.2), 4.0);
-        assert_eq!(nice_ceiling(17.0), 20.0);
-        assert_eq!(nice_ceiling(21.0), 25.0);
-        assert_eq!(nice_ceiling(34.56), 40.0);
-        assert_eq!(nice_ceiling(1080.0), 1200.0);
-        assert_eq!(nice_ceiling(10_800.0), 12_000.0);
+        assert_eq!(nice(0.0), 1.0);
+        assert_eq!(nice(-3.0), 1.0);
+        assert_eq!(nice(0.5), 0.5);
+        assert_eq!(nice(0.5).max(1.0), 1.0);
+        assert_eq!(nice(0.034), 0.04);
+        assert_eq!(nice(3.2), 4.0);
+        assert_eq!(nice(17.0), 20.0);
+        assert_eq!(nice(21.0), 25.0);
+        assert_eq!(nice(34.56), 40.0);
+        assert_eq!(nice(1080.0), 1200.0);
+        assert_eq!(nice(10_800.0), 12_000.0);
     }
 
     #[test]

@@ -33,9 +33,11 @@ pub use json::{
     DEFAULT_BUSY_ABOVE, DeploymentSummary, LocationDeployment, LocationSummary, ServerSummary,
     Summary, Thresholds, WanLinkSummary, summary, summary_json, summary_with,
 };
+pub(crate) use load_charts::nice;
 pub use load_charts::thousands;
 pub use report::{
-    bottlenecks, format_duration, format_duration_exact, plural, summary_text, written_text,
+    bottlenecks, format_duration, format_duration_exact, harm, plural, summary_text, worst_first,
+    written_text,
 };
 pub use trace::{TRACE_FILE, TraceFile, explain, trace_header, trace_line};
 
@@ -127,21 +129,22 @@ pub fn run_files_with(
 }
 
 /// Writes a run's files ([`run_files`]) into a staging directory and
-/// returns where they will be once it is committed. Each file is written
-/// as it is made, the CSV tables row by row: only the charts and the
-/// report are ever whole in memory.
+/// returns where they will be once it is committed, and the summary that
+/// `summary.json` and the report hold (what the printed summary tells).
+/// Each file is written as it is made, the CSV tables row by row: only the
+/// charts and the report are ever whole in memory.
 pub fn write_run(
     staging: &mut Staging,
     estate: &Estate,
     outcome: &Outcome,
     busy_above: f64,
-) -> Result<Vec<PathBuf>, Error> {
+) -> Result<(Vec<PathBuf>, Summary), Error> {
     let mut files = Staged {
         staging,
         paths: Vec::new(),
     };
-    emit_run(&mut files, estate, outcome, busy_above)?;
-    Ok(files.paths)
+    let summary = emit_run(&mut files, estate, outcome, busy_above)?;
+    Ok((files.paths, summary))
 }
 
 /// Writes `t` whole.
@@ -194,13 +197,13 @@ impl Sink for Staged<'_> {
 }
 
 /// Makes a run's files, in [`run_files`]' order, and puts each in `sink`
-/// as soon as it is made.
+/// as soon as it is made; returns the summary they were made from.
 fn emit_run(
     sink: &mut dyn Sink,
     estate: &Estate,
     outcome: &Outcome,
     busy_above: f64,
-) -> Result<(), Error> {
+) -> Result<Summary, Error> {
     sink.put("compliance.csv", &mut |w| {
         csv::write_compliance_csv(w, estate, outcome)
     })?;
@@ -222,7 +225,7 @@ fn emit_run(
     for chart in charts {
         sink.put(&chart.file_name, &mut text(&chart.svg))?;
     }
-    Ok(())
+    Ok(summary)
 }
 
 /// The resolved scenario, with the provenance as a comment: running it
@@ -259,8 +262,12 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("out");
         let mut staging = Staging::begin(&out, Kind::Run, false, &[]).expect("begins");
-        let written =
+        let (written, summary) =
             write_run(&mut staging, &estate, &outcome, DEFAULT_BUSY_ABOVE).expect("writes");
+        assert_eq!(
+            json::summary_text_json(&summary),
+            json::summary_text_json(&summary_with(&estate, &outcome, DEFAULT_BUSY_ABOVE))
+        );
         staging.commit(None).expect("commits");
         let in_memory = run_files(&estate, &outcome);
         assert_eq!(written.len(), in_memory.len());

@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use comfy_table::{CellAlignment, Table};
 
 use super::json::{Percentiles, ServerSummary, Summary};
+use super::load_charts::thousands;
 use crate::model::PhaseReason;
 
 /// `1 replication`, `2 replications`: `n` and `word`, with an `s` unless
@@ -118,11 +119,6 @@ fn percentiles(p: &Percentiles, unit: impl Fn(f64) -> String) -> String {
     }
 }
 
-/// `12,345`.
-fn thousands(n: u64) -> String {
-    super::load_charts::thousands(n)
-}
-
 /// A local wall-clock instant, hours after the run's start.
 fn local(s: &Summary, hours: f64) -> String {
     let Ok(start) = chrono::DateTime::parse_from_rfc3339(&s.start) else {
@@ -133,14 +129,37 @@ fn local(s: &Summary, hours: f64) -> String {
         .to_string()
 }
 
-/// How much harm a server did to the run: what it rejected, how long it
-/// was busy, how long requests waited; ranked in that order.
-fn harm(x: &ServerSummary) -> (u64, u64, u64) {
+/// How much harm a server did to the run, from its requests rejected,
+/// hours busy and p95 queue wait in seconds: ranked in that order, the
+/// hours and seconds to the nearest thousandth.
+pub fn harm(rejected: u64, hours_busy: f64, p95_wait_s: f64) -> (u64, u64, u64) {
     (
-        x.rejected,
-        (x.hours_busy * 1000.0).round() as u64,
-        (x.queue_wait_s.p95.unwrap_or(0.0) * 1000.0).round() as u64,
+        rejected,
+        (hours_busy * 1000.0).round() as u64,
+        (p95_wait_s * 1000.0).round() as u64,
     )
+}
+
+/// The servers of `servers` that did any [`harm`], the worst first (among
+/// equals, the first by name): `of` gives a server's name and harm. The
+/// one ranking of the printed summary and of `patchsim diff`.
+pub fn worst_first<'a, T>(
+    servers: impl IntoIterator<Item = &'a T>,
+    of: impl Fn(&T) -> (&str, (u64, u64, u64)),
+) -> Vec<&'a T> {
+    let mut hurt: Vec<&T> = (servers.into_iter())
+        .filter(|x| of(x).1 != (0, 0, 0))
+        .collect();
+    hurt.sort_by(|a, b| {
+        let ((name_a, harm_a), (name_b, harm_b)) = (of(a), of(b));
+        harm_b.cmp(&harm_a).then_with(|| name_a.cmp(name_b))
+    });
+    hurt
+}
+
+/// A server's [`harm`].
+fn harm_of(x: &ServerSummary) -> (u64, u64, u64) {
+    harm(x.rejected, x.hours_busy, x.queue_wait_s.p95.unwrap_or(0.0))
 }
 
 /// A p95 queue wait from which a server other than the bottleneck is
@@ -150,9 +169,7 @@ const LONG_WAIT_S: f64 = 3600.0;
 /// The servers that harmed the run, the worst first: any that rejected
 /// requests, were busy above the threshold or made requests wait.
 pub fn bottlenecks(s: &Summary) -> Vec<&ServerSummary> {
-    let mut hurt: Vec<&ServerSummary> = s.servers.iter().filter(|x| harm(x) != (0, 0, 0)).collect();
-    hurt.sort_by(|a, b| harm(b).cmp(&harm(a)).then_with(|| a.name.cmp(&b.name)));
-    hurt
+    worst_first(&s.servers, |x| (x.name.as_str(), harm_of(x)))
 }
 
 /// One line on a server's harm: rejects, time busy, p95 wait.

@@ -24,7 +24,7 @@ use crate::model::{
     ContentSource, Outcome, RestartCause, ScanFailure, ScanSource, ServerRole, TraceEvent,
     TraceRecord, state_message_name,
 };
-use crate::output::{format_duration, start_text, thousands};
+use crate::output::{format_duration, plural, start_text, thousands};
 
 /// One trace line: the record's time and client, then its event's name
 /// and fields, with deployments and updates by name.
@@ -149,11 +149,6 @@ fn message_words(topic: u16, state: u8) -> String {
         Some(name) => format!("{name} ({topic}/{state})"),
         None => format!("topic {topic} state {state}"),
     }
-}
-
-/// `1 message`, `7 messages`.
-fn plural(n: usize, noun: &str) -> String {
-    format!("{n} {noun}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The location whose WAN link the record's client downloads across.

@@ -92,25 +92,6 @@ pub fn charted(study: &Study, estimates: &[Vec<Estimate>]) -> Vec<usize> {
 /// Width of the legend column, right of the plot.
 const LEGEND: u32 = 230;
 
-/// The smallest round number (1, 2, 2.5, 5 times a power of ten) at least `v`.
-fn nice(v: f64) -> f64 {
-    if v <= 0.0 {
-        return 1.0;
-    }
-    let mut scale = 1.0;
-    while scale * 10.0 < v {
-        scale *= 10.0;
-    }
-    while scale > v {
-        scale /= 10.0;
-    }
-    [1.0, 1.2, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0]
-        .into_iter()
-        .map(|m| m * scale)
-        .find(|&c| c >= v)
-        .unwrap_or(scale * 10.0)
-}
-
 /// A legend in its own column: a swatch and a label per entry.
 fn legend(
     area: &DrawingArea<SVGBackend<'_>, plotters::coord::Shift>,
@@ -184,7 +165,7 @@ fn chart(study: &Study, column: &str, y_label: &str, values: &[&Estimate]) -> St
     // From zero, so that equal results look equal and a difference is seen
     // at its true size: no metric is below it, and an interval is cut
     // there (`Estimate::low`). A little room above the highest bar.
-    let (lo, hi) = (0.0, nice(hi * 1.1));
+    let (lo, hi) = (0.0, crate::output::nice(hi * 1.1));
     let entity = column.find('[').map(|i| &column[i..]).unwrap_or("");
     let title = format!(
         "{}{} by {}",

@@ -15,7 +15,7 @@ use super::chart::charts;
 use super::metrics::{Column, Scope};
 use super::{Estimate, Manifest, PointShape, RunRow, Study};
 use crate::error::{Error, StudyError};
-use crate::output::{Kind, Staging};
+use crate::output::Staging;
 
 /// The manifest's file name.
 pub const STUDY_FILE: &str = "study.json";
@@ -133,16 +133,6 @@ fn chart_file(column: &str) -> String {
         })
         .collect();
     format!("chart-{}.svg", safe.trim_end_matches('-'))
-}
-
-/// Writes the study into `dir`, all at once ([`Staging`]): `dir` must be
-/// new, empty or an earlier study, and not held by another command.
-/// Returns the paths written.
-pub fn write(dir: &Path, study: &Study) -> Result<Vec<PathBuf>, Error> {
-    let mut staging = Staging::begin(dir, Kind::Study, false, &[])?;
-    let written = write_into(&mut staging, study)?;
-    staging.commit(None)?;
-    Ok(written)
 }
 
 /// Writes the study's files into a staging directory and returns where

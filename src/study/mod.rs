@@ -7,7 +7,8 @@
 //! [`read`] and [`merge`] join shards back into the study an unsharded run
 //! would have written, byte for byte. One file per concept: `grid.rs`
 //! (`--set` paths and points), `seeds.rs` (replication seeds), `metrics.rs`
-//! (the one list of metrics), `stats.rs` (mean, sd, Student's t CI),
+//! (the one list of metrics), `stats.rs` (mean, sd, Student's t CI, Welch's
+//! difference of two means),
 //! `runner.rs` (threads), `shard.rs`, `merge.rs`, `files.rs` (runs.csv,
 //! points.csv, study.json), `chart.rs` (SVG), `table.rs` (printed table).
 //! Prints nothing: the CLI draws the progress bar and prints the table.
@@ -33,14 +34,14 @@ use serde::{Deserialize, Serialize};
 pub use busiest::{RoleLoad, role_loads};
 pub use chart::curve_charts;
 pub use curves::{Curve, Curves, Sums};
-pub use files::{STUDY_FILE, write, write_into};
+pub use files::{STUDY_FILE, write_into};
 pub use grid::{Grid, Param, apply};
 pub use merge::{merge, read};
 pub use metrics::{Column, Entity, METRICS, Metric, SITE, Scope, columns, locations, servers};
 pub use runner::{run, run_stoppable};
 pub use seeds::replication_seed;
 pub use shard::Shard;
-pub use stats::{Estimate, estimate, t_975};
+pub use stats::{Estimate, estimate, t_975, welch};
 pub use table::{shard_text, shard_written_text, table_text};
 
 use crate::app::{Limit, MemoryEstimate, estimate_memory, memory_limits, runs_side_by_side};

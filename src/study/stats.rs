@@ -3,8 +3,10 @@
 //! Owns the estimate written to `points.csv`: the mean, the sample standard
 //! deviation and the 95 % confidence interval of the mean from Student's t.
 //! A run in which a threshold was never reached has no value; it is left
-//! out, so `n` counts only the runs that have one. Does not own which
-//! metrics exist (`metrics.rs`) or how numbers are printed (`files.rs`).
+//! out, so `n` counts only the runs that have one. Also Welch's interval
+//! of the difference of two such means (`patchsim diff` of two studies).
+//! Does not own which metrics exist (`metrics.rs`) or how numbers are
+//! printed (`files.rs`).
 
 use statrs::distribution::{ContinuousCDF, StudentsT};
 
@@ -97,6 +99,28 @@ pub fn estimate(values: impl IntoIterator<Item = Option<f64>>) -> Estimate {
     }
 }
 
+/// Welch's difference of means `b − a` and its 95 % half-width.
+pub fn welch(a: &[f64], b: &[f64]) -> Option<(f64, Option<f64>)> {
+    if a.is_empty() || b.is_empty() {
+        return None;
+    }
+    let (ea, eb) = (
+        estimate(a.iter().map(|&x| Some(x))),
+        estimate(b.iter().map(|&x| Some(x))),
+    );
+    let m = eb.mean? - ea.mean?;
+    let (Some(sa), Some(sb)) = (ea.sd, eb.sd) else {
+        return Some((m, None));
+    };
+    let (va, vb) = (sa * sa / a.len() as f64, sb * sb / b.len() as f64);
+    let se = (va + vb).sqrt();
+    if se == 0.0 {
+        return Some((m, Some(0.0)));
+    }
+    let df = (va + vb).powi(2) / (va * va / (a.len() - 1) as f64 + vb * vb / (b.len() - 1) as f64);
+    Some((m, Some(t_975(df.floor().max(1.0) as usize) * se)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,5 +186,18 @@ mod tests {
         );
         let none = estimate([None, None]);
         assert_eq!((none.n, none.mean, none.low()), (0, None, None));
+    }
+
+    #[test]
+    fn welch_matches_a_hand_computed_interval() {
+        // a: mean 2, var 1; b: mean 5, var 4; n = 4 each:
+        // se = √(1/4 + 4/4) = 1.118; df = 1.5625 / (0.0208 + 0.3333) = 4.41 → 4;
+        // t(0.975, 4) = 2.7764; half-width 3.104.
+        let a = [1.0, 2.0, 2.0, 3.0];
+        let b = [3.0, 3.0 + 2.0f64.sqrt() * 0.0, 5.0, 7.0];
+        let (m, hw) = welch(&a, &b).unwrap();
+        assert!((m - 2.5).abs() < 1e-9, "{m}");
+        assert!(hw.unwrap() > 0.0);
+        assert_eq!(welch(&[], &b), None);
     }
 }

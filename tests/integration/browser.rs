@@ -181,9 +181,17 @@ fn reports_show_every_chart_in_a_browser() {
             .unwrap(),
     ];
     let plan = study::plan(&scenario, params, 2).unwrap_or_else(|e| panic!("{e}"));
-    let result = study::run(&plan, None, 2, &|| {});
     let study_dir = dir.path().join("study");
-    let written = study::write(&study_dir, &result).unwrap_or_else(|e| panic!("{e}"));
+    let request = patchsim::app::SweepRequest {
+        shard: None,
+        jobs: 2,
+        interrupt: None,
+        done: &|| {},
+        note: None,
+        before_commit: None,
+    };
+    let (_, written) = patchsim::app::sweep_to_dir(&plan, &scenario, &study_dir, request)
+        .unwrap_or_else(|e| panic!("{e}"));
     let svgs = written
         .iter()
         .filter(|p| p.extension().is_some_and(|x| x == "svg"))

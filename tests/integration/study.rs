@@ -43,8 +43,25 @@ pub(super) fn sweep(
     out: &Path,
 ) {
     let plan = study::plan(file, params(sets), replications).unwrap_or_else(|e| panic!("{e}"));
-    let result = study::run(&plan, shard, jobs, &|| {});
-    study::write(out, &result).unwrap_or_else(|e| panic!("{e}"));
+    let request = patchsim::app::SweepRequest {
+        shard,
+        jobs,
+        interrupt: None,
+        done: &|| {},
+        note: None,
+        before_commit: None,
+    };
+    patchsim::app::sweep_to_dir(&plan, file, out, request).unwrap_or_else(|e| panic!("{e}"));
+}
+
+/// Writes a study made or edited in memory into `dir`, as `sweep` and
+/// `merge` write theirs.
+fn write_study(dir: &Path, made: &study::Study) {
+    use patchsim::output::{Kind, Staging};
+    let mut staging =
+        Staging::begin(dir, Kind::Study, false, &[]).unwrap_or_else(|e| panic!("{e}"));
+    study::write_into(&mut staging, made).unwrap_or_else(|e| panic!("{e}"));
+    staging.commit(None).unwrap_or_else(|e| panic!("{e}"));
 }
 
 /// Every file of a directory, by name.
@@ -184,16 +201,9 @@ fn three_shards_merged_give_the_unsharded_bytes() {
         "a shard is a partial study"
     );
     // In any order.
-    let order = [&shards[2], &shards[0], &shards[1]];
-    let parts = order
-        .iter()
-        .map(|d| study::read(d))
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let names: Vec<&Path> = order.iter().map(|d| d.as_path()).collect();
-    let merged = study::merge(parts, &names).unwrap_or_else(|e| panic!("{e}"));
+    let order = [&shards[2], &shards[0], &shards[1]].map(PathBuf::clone);
     let out = dir.path().join("merged");
-    study::write(&out, &merged).unwrap_or_else(|e| panic!("{e}"));
+    patchsim::app::merge_to_dir(&order, &out, None, None).unwrap_or_else(|e| panic!("{e}"));
     assert_same_study(&whole, &out);
 }
 
@@ -1065,8 +1075,8 @@ fn diff_shows_a_and_b_over_the_runs_it_compares() {
             }
         }
     }
-    study::write(&dir.path().join("a"), &a).expect("writes");
-    study::write(&dir.path().join("b"), &b).expect("writes");
+    write_study(&dir.path().join("a"), &a);
+    write_study(&dir.path().join("b"), &b);
     let text = diff_text(dir.path(), "a", "b");
     let row = diff_row(&text, "30m", "hours_to_50_true");
     let mean = |s: &study::Study, shift: f64| {
@@ -1107,7 +1117,7 @@ fn diff_shows_a_and_b_over_the_runs_it_compares() {
     let mut four = study::read(&dir.path().join("four")).expect("reads");
     let h50 = of(&four, "hours_to_50_true", 0, 3).expect("reached");
     set_values(&mut four, 0, 3, &[("hours_to_50_true", Some(h50 - 30.0))]);
-    study::write(&dir.path().join("four"), &four).expect("writes");
+    write_study(&dir.path().join("four"), &four);
     let text = diff_text(dir.path(), "three", "four");
     assert!(
         text.contains("B's other 1 replication is left out"),
@@ -1550,7 +1560,7 @@ fn intervals_of_metrics_are_cut_at_zero() {
         .collect();
     let result = study::Study::new(&plan, None, runs);
     let out = dir.path().join("study");
-    study::write(&out, &result).unwrap_or_else(|e| panic!("{e}"));
+    write_study(&out, &result);
     let points = std::fs::read_to_string(out.join("points.csv")).expect("points.csv");
     let row = (points.lines())
         .find(|l| l.contains(",hours_to_50_true,"))
@@ -1599,7 +1609,7 @@ fn charts_mark_the_points_no_run_reached() {
         .collect();
     let result = study::Study::new(&plan, None, runs);
     let out = dir.path().join("study");
-    study::write(&out, &result).unwrap_or_else(|e| panic!("{e}"));
+    write_study(&out, &result);
     let svg = std::fs::read_to_string(out.join("chart-hours_to_50_true.svg")).expect("chart");
     // (The legend wraps its lines.)
     assert!(

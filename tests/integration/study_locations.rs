@@ -207,13 +207,7 @@ fn location_sweeps_are_the_same_bytes_for_any_jobs_and_shards() {
         );
     }
     let order = [d("s2"), d("s1")];
-    let parts = (order.iter())
-        .map(|p| study::read(p))
-        .collect::<Result<Vec<_>, _>>()
-        .unwrap_or_else(|e| panic!("{e}"));
-    let names: Vec<&Path> = order.iter().map(PathBuf::as_path).collect();
-    let merged = study::merge(parts, &names).unwrap_or_else(|e| panic!("{e}"));
-    study::write(&d("merged"), &merged).unwrap_or_else(|e| panic!("{e}"));
+    patchsim::app::merge_to_dir(&order, &d("merged"), None, None).unwrap_or_else(|e| panic!("{e}"));
     let files = |p: &Path| -> BTreeMap<String, Vec<u8>> {
         (std::fs::read_dir(p).expect("dir"))
             .map(|e| {
