@@ -24,6 +24,7 @@ use super::compliance::{
     UPDATE_INSTALLED, UPDATE_INSTALLING, UPDATE_PENDING_RESTART, UPDATE_WAITING_CONTENT,
     detection_compliance,
 };
+use super::content::DownloadFailure;
 use super::events::Event;
 use super::family;
 use super::record::Timing;
@@ -1475,13 +1476,15 @@ impl World<'_> {
         self.fetch(c, d, sched);
     }
 
-    /// The DP could not serve the download (it is down): the client keeps
-    /// what it has and downloads the rest from Microsoft Update if the
-    /// deployment allows, else tries again after `download_retry`.
+    /// The download failed (`by` its DP or the WAN link to it, down when
+    /// it was asked for or while it ran): the client keeps what it has and
+    /// downloads the rest from Microsoft Update if the deployment allows,
+    /// else tries again after `download_retry`.
     pub(crate) fn download_failed(
         &mut self,
         c: ClientId,
         remaining: u64,
+        by: DownloadFailure,
         sched: &mut Scheduler<'_, Event>,
     ) {
         let now = sched.now();
@@ -1492,6 +1495,7 @@ impl World<'_> {
         self.recorder
             .trace(now, Some(c), || TraceEvent::DownloadFailed {
                 deployment: d,
+                by,
                 bytes: remaining,
             });
         self.content_missing(c, now);

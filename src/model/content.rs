@@ -27,6 +27,16 @@ use super::world::World;
 use crate::engine::{Scheduler, SimDuration, SimTime};
 use crate::estate::{ClientId, DeploymentId, Estate, UpdateId};
 
+/// What failed a download from a DP, in the trace.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DownloadFailure {
+    /// The DP was down.
+    DistributionPoint,
+    /// The WAN link between the client's location and the DP was down.
+    WanLink,
+}
+
 /// Where bytes of a download come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -312,7 +322,7 @@ impl World<'_> {
                 // location's fallback time: a DP of the site's default
                 // boundary group.
                 if !self.fall_back(c, d, dp, remaining, sched) {
-                    self.download_failed(c, remaining, sched);
+                    self.download_failed(c, remaining, DownloadFailure::WanLink, sched);
                 }
                 return;
             }
@@ -331,10 +341,11 @@ impl World<'_> {
         if remaining == 0 {
             // Peers served it all.
             self.download_finished(c, sched);
-        } else if self.dp_request(c, remaining, sched) {
-            self.content_found(c);
         } else {
-            self.download_failed(c, remaining, sched);
+            match self.dp_request(c, remaining, sched) {
+                Ok(()) => self.content_found(c),
+                Err(by) => self.download_failed(c, remaining, by, sched),
+            }
         }
     }
 

@@ -28,6 +28,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 
 use shares::Shares;
 
+use super::content::DownloadFailure;
 use super::events::Event;
 use super::record::{
     BUSY_LEVELS, BusyClock, BusyTime, LoadCounts, LoadRow, MsHistogram, ServerRecord, ServerRole,
@@ -885,13 +886,14 @@ impl World<'_> {
         }
     }
 
-    /// A client asks its DP for `bytes`; false if the DP is down.
+    /// A client asks its DP for `bytes`; an error if the DP, or the WAN
+    /// link the download would cross, is down.
     pub(crate) fn dp_request(
         &mut self,
         c: ClientId,
         bytes: u64,
         sched: &mut Scheduler<'_, Event>,
-    ) -> bool {
+    ) -> Result<(), DownloadFailure> {
         let now = sched.now();
         let cohort = self.cohort(c);
         let dp = self.own_dp(c);
@@ -899,15 +901,17 @@ impl World<'_> {
         d.count(Request::Download, 1, 0, 0);
         if d.down {
             d.count(Request::Download, 0, 0, 1);
-            return false;
+            return Err(DownloadFailure::DistributionPoint);
         }
         if let Some(link) = cohort.crosses {
             // Across a WAN link: the link carries it (`wan_link.rs`).
-            return self.link_request(link, c, dp, bytes, sched);
+            return (self.link_request(link, c, dp, bytes, sched))
+                .then_some(())
+                .ok_or(DownloadFailure::WanLink);
         }
         d.start(c, bytes * 8_000, cohort.link_bps, now);
         self.dp_reschedule(dp, sched);
-        true
+        Ok(())
     }
 
     /// The DP's next completion: finished downloads end, waiting ones start.

@@ -10,6 +10,7 @@
 //! DP's or a link's bandwidth shrinks). When the fault ends the backlog drains. An
 //! outage of the top-level SUP also fails a catalog sync (`sync.rs`).
 
+use super::content::DownloadFailure;
 use super::events::Event;
 use super::servers::Request;
 use super::store::Job;
@@ -43,7 +44,7 @@ impl World<'_> {
             (ServerRef::Dp(dp), Some(factor)) => self.dp_set_slowdown(dp, factor, sched),
             (ServerRef::Dp(dp), None) => {
                 for (c, remaining) in self.dp_fail_all(dp, sched) {
-                    self.download_failed(c, remaining, sched);
+                    self.download_failed(c, remaining, DownloadFailure::DistributionPoint, sched);
                 }
                 if !self.estate.locations.is_empty() {
                     self.pull_source_down(dp, sched);
@@ -54,7 +55,9 @@ impl World<'_> {
             (ServerRef::Link(link), None) => {
                 for (c, remaining) in self.link_fail_all(link, sched) {
                     match remaining {
-                        Some(remaining) => self.download_failed(c, remaining, sched),
+                        Some(remaining) => {
+                            self.download_failed(c, remaining, DownloadFailure::WanLink, sched)
+                        }
                         None => self.scan_failed(c, TransientScanFailure::UpdatePoint, sched),
                     }
                 }

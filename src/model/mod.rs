@@ -50,7 +50,7 @@ pub use client::RestartCause;
 pub(crate) use compliance::StateMsg;
 pub(crate) use compliance::TOPIC_DETECTION;
 pub use compliance::{Cell, Compliance, RequiredSub, state_message_name};
-pub use content::ContentSource;
+pub use content::{ContentSource, DownloadFailure};
 pub use events::Event;
 
 pub use record::{

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::client::RestartCause;
 use super::compliance::Cell;
-use super::content::ContentSource;
+use super::content::{ContentSource, DownloadFailure};
 use super::record::PhaseReason;
 use super::update_point::{ScanFailure, ScanSource};
 use crate::engine::SimTime;
@@ -374,12 +374,16 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         #[serde(rename = "value")]
         retry_ms: u64,
     },
-    /// Its DP failed (went down) mid-download: it keeps what it has and
-    /// downloads the rest from Microsoft Update where the deployment
-    /// allows, else tries again after `download_retry`.
+    /// Its download failed: its DP, or the WAN link to it, was down when
+    /// the download was asked for or went down while it ran. It keeps what
+    /// it has and downloads the rest from Microsoft Update where the
+    /// deployment allows, else tries again after `download_retry`.
     DownloadFailed {
         /// The deployment.
         deployment: D,
+        /// What was down.
+        #[serde(rename = "to")]
+        by: DownloadFailure,
         /// Bytes it still lacks.
         #[serde(rename = "value")]
         bytes: u64,
@@ -611,8 +615,13 @@ impl<D, U> TraceEvent<D, U> {
                 deployment: d(deployment),
                 retry_ms,
             },
-            E::DownloadFailed { deployment, bytes } => E::DownloadFailed {
+            E::DownloadFailed {
+                deployment,
+                by,
+                bytes,
+            } => E::DownloadFailed {
                 deployment: d(deployment),
+                by,
                 bytes,
             },
             E::PeerGone { deployment, bytes } => E::PeerGone {
@@ -879,6 +888,7 @@ mod tests {
             },
             TraceEvent::DownloadFailed {
                 deployment: "cu",
+                by: DownloadFailure::WanLink,
                 bytes: 7,
             },
             TraceEvent::PeerGone {

@@ -21,8 +21,8 @@ use crate::engine::SimTime;
 use crate::error::Error;
 use crate::estate::{ClientId, DeploymentId, Estate};
 use crate::model::{
-    ContentSource, Outcome, RestartCause, ScanFailure, ScanSource, ServerRole, TraceEvent,
-    TraceRecord, state_message_name,
+    ContentSource, DownloadFailure, Outcome, RestartCause, ScanFailure, ScanSource, ServerRole,
+    TraceEvent, TraceRecord, state_message_name,
 };
 use crate::output::{format_duration, plural, start_text, thousands};
 
@@ -286,8 +286,12 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
             dp_name(estate, dp),
             crate::scenario::Bandwidth(bps)
         ),
-        TraceEvent::DownloadFailed { bytes, .. } => format!(
-            "its DP failed with {:.1} MB of {dep} still to come",
+        TraceEvent::DownloadFailed { by, bytes, .. } => format!(
+            "{} with {:.1} MB of {dep} still to come",
+            match by {
+                DownloadFailure::DistributionPoint => "its download fails: its DP is down",
+                DownloadFailure::WanLink => "its download fails: the WAN link to its DP is down",
+            },
             bytes as f64 / 1e6
         ),
         TraceEvent::PeerGone { bytes, .. } => format!(

@@ -232,12 +232,13 @@ fn dp_slowdown_and_outage() {
 }
 
 /// A DP that goes down mid-download says so in the trace: one
-/// `download_failed` a failure counted, with the bytes the client still
+/// `download_failed` (blaming the DP) a failure counted (no deployment
+/// here falls back to Microsoft Update), with the bytes the client still
 /// lacks, and the client asks for the content again
 /// (a later `content_location_request` of the same deployment).
 #[test]
 fn a_failed_download_is_traced() {
-    use patchsim::model::TraceEvent;
+    use patchsim::model::{DownloadFailure, TraceEvent};
     let faulted = scenario(
         1,
         r#"sync: Sync(manual: ["2026-11-09T00:20:00Z"]),
@@ -250,7 +251,12 @@ fn a_failed_download_is_traced() {
     let (out, records) = common::traced(&estate_of(&faulted));
     let failed: Vec<_> = (records.iter().enumerate())
         .filter_map(|(i, r)| match r.event {
-            TraceEvent::DownloadFailed { deployment, bytes } => {
+            TraceEvent::DownloadFailed {
+                deployment,
+                by,
+                bytes,
+            } => {
+                assert_eq!(by, DownloadFailure::DistributionPoint);
                 Some((i, r.client, deployment, bytes))
             }
             _ => None,

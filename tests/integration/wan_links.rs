@@ -12,7 +12,7 @@ use crate::common;
 use common::{Scenario, estate_of, traced};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
-use patchsim::model::{Outcome, ServerRole, TraceEvent, TraceRecord};
+use patchsim::model::{DownloadFailure, Outcome, ServerRole, TraceEvent, TraceRecord};
 
 const MB: u64 = 1_000_000;
 /// The deployment's creation, 10:00 on day 1, in ms.
@@ -389,6 +389,15 @@ fn a_link_outage_fails_the_downloads_across_it() {
     });
     assert!(across.iter().all(|&t| t < down || t >= up));
     assert!(across.len() > 200, "failed downloads were asked for again");
+    // The trace blames the link, once a counted failure: the hub was up.
+    let blamed: Vec<_> = (records.iter())
+        .filter_map(|r| match r.event {
+            TraceEvent::DownloadFailed { by, .. } => Some(by),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(blamed.len() as u64, failed);
+    assert!(blamed.iter().all(|&by| by == DownloadFailure::WanLink));
     // The site's clients do not notice: the hub itself stayed up.
     let site_done = (records.iter())
         .filter(|r| r.client.is_some_and(|c| c.0 < 100))
