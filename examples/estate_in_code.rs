@@ -16,6 +16,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         start: "2026-12-07T00:00:00Z".parse()?,
         duration: "10d".parse()?,
         sample_interval: "1h".parse()?,
+        busy_threshold_pct: scenario::DEFAULT_BUSY_THRESHOLD_PCT,
         site: Site::default(),
         primaries: Vec::new(),
         servers: Servers {

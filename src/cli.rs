@@ -64,9 +64,10 @@ pub enum Command {
         /// The busy threshold, in percent of a server's capacity (its
         /// workers or bandwidth in use): the summary names every server
         /// at or above it, with how long it stayed there; drawn on WAN
-        /// links' load charts.
-        #[arg(long, value_name = "PERCENT", default_value_t = 80, value_parser = clap::value_parser!(u8).range(1..=100))]
-        busy_above: u8,
+        /// links' load charts. Overrides the scenario's
+        /// `busy_threshold_pct` (default 80).
+        #[arg(long, value_name = "PERCENT", value_parser = clap::value_parser!(u8).range(1..=100))]
+        busy_above: Option<u8>,
         /// Print nothing but errors; no progress bar.
         #[arg(long, short)]
         quiet: bool,
@@ -414,7 +415,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             let options = RunFlags {
                 seed,
                 sets: &set,
-                busy_above: f64::from(busy_above) / 100.0,
+                busy_above: busy_above.map(u32::from),
                 out: &out,
                 quiet,
                 trace,
@@ -444,7 +445,8 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
             set,
             verbose,
         } => {
-            let result = app::load_runnable(scenario.as_deref(), seed, &set, false)
+            let flags = app::FieldFlags::seed(seed);
+            let result = app::load_runnable(scenario.as_deref(), flags, &set, false)
                 .and_then(|estate| match client {
                     Client::Id(_) | Client::Beyond(_) if deployment.is_some() => {
                         Err(Error::BadExplainChoice(
@@ -469,7 +471,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
         Command::Validate { scenarios, set } => {
             let mut worst = ExitCode::SUCCESS;
             for path in &scenarios {
-                match app::load_runnable(Some(path), None, &set, false) {
+                match app::load_runnable(Some(path), app::FieldFlags::default(), &set, false) {
                     Ok(estate) => {
                         // The deployments the file lays out (each phase
                         // one), then what its rules may add: a run makes
@@ -528,7 +530,7 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
 struct RunFlags<'a> {
     seed: Option<u64>,
     sets: &'a [Override],
-    busy_above: f64,
+    busy_above: Option<u32>,
     out: &'a Path,
     quiet: bool,
     trace: Option<Option<Vec<u32>>>,
@@ -562,7 +564,11 @@ fn run_command(
     path: Option<&Path>,
     flags: RunFlags<'_>,
 ) -> Result<(), Error> {
-    let estate = app::load_runnable(path, flags.seed, flags.sets, flags.check)?;
+    let fields = app::FieldFlags {
+        seed: flags.seed,
+        busy_threshold_pct: flags.busy_above,
+    };
+    let estate = app::load_runnable(path, fields, flags.sets, flags.check)?;
     if !flags.quiet {
         for w in app::warnings(&estate) {
             let _ = writeln!(console.err, "warning: {w}");
@@ -595,7 +601,6 @@ fn run_command(
         }),
         force: flags.force,
         input: path,
-        busy_above: Some(flags.busy_above),
         // The summary is printed before the output is put in place: if it
         // cannot be, the earlier output stays. The files are named once
         // they are in place.

@@ -89,13 +89,39 @@ pub fn origin(path: Option<&Path>, sets: &[Override]) -> String {
     }
 }
 
+/// The flags that each override one field of the scenario: `--seed`
+/// (`seed`) and `run --busy-above` (`busy_threshold_pct`). They are set in
+/// the scenario before its checks, as a `--set` is, so the resolved
+/// scenario (`scenario.ron`, the hash) records them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct FieldFlags {
+    /// `--seed`: the scenario's `seed`.
+    pub seed: Option<u64>,
+    /// `--busy-above`: the scenario's `busy_threshold_pct`.
+    pub busy_threshold_pct: Option<u32>,
+}
+
+impl FieldFlags {
+    /// Only a seed.
+    pub fn seed(seed: Option<u64>) -> Self {
+        FieldFlags {
+            seed,
+            ..FieldFlags::default()
+        }
+    }
+}
+
 /// Reads and checks a scenario (`None`: the embedded default), with the
-/// `--set` overrides applied before the checks and a seed override. A
-/// problem of a file read without overrides names its line and column.
-pub fn load(path: Option<&Path>, seed: Option<u64>, sets: &[Override]) -> Result<Estate, Error> {
+/// `--set` overrides applied before the checks, then the fields `flags`
+/// set. A problem of a file read without overrides names its line and
+/// column.
+pub fn load(path: Option<&Path>, flags: FieldFlags, sets: &[Override]) -> Result<Estate, Error> {
     let (mut raw, text) = read_with_text(path, sets)?;
-    if let Some(seed) = seed {
+    if let Some(seed) = flags.seed {
         raw.seed = seed;
+    }
+    if let Some(pct) = flags.busy_threshold_pct {
+        raw.busy_threshold_pct = pct;
     }
     match scenario::build(raw, &origin(path, sets)) {
         Err(ScenarioError::Invalid { file, mut problems }) => {
@@ -113,11 +139,11 @@ pub fn load(path: Option<&Path>, seed: Option<u64>, sets: &[Override]) -> Result
 /// memory (`checked`: with the law checker's state too).
 pub fn load_runnable(
     path: Option<&Path>,
-    seed: Option<u64>,
+    flags: FieldFlags,
     sets: &[Override],
     checked: bool,
 ) -> Result<Estate, Error> {
-    let estate = load(path, seed, sets)?;
+    let estate = load(path, flags, sets)?;
     if let Some((available, limit)) = memory_limit() {
         let estimate = estimate_memory(&estate, checked);
         if estimate.bytes > available {
@@ -152,9 +178,6 @@ pub struct RunRequest<'a> {
     pub force: bool,
     /// The scenario file, which the output must not replace.
     pub input: Option<&'a Path>,
-    /// Utilization (a share) at or above which a server counts as busy in
-    /// the summary; `None`: 80 %.
-    pub busy_above: Option<f64>,
     /// Called with the run's summary (as `summary.json` holds it) and the
     /// files once every file is written, before the output is put in place
     /// (to print the summary): its error leaves the output directory as it
@@ -307,8 +330,7 @@ pub fn run_to_dir(
         file.finish()?;
         files.push(staging.adopt(output::TRACE_FILE));
     }
-    let busy_above = request.busy_above.unwrap_or(output::DEFAULT_BUSY_ABOVE);
-    let (written, summary) = output::write_run(&mut staging, estate, &outcome, busy_above)?;
+    let (written, summary) = output::write_run(&mut staging, estate, &outcome)?;
     files.extend(written);
     if let Some(before) = request.before_commit {
         before(&summary, &files)?;

@@ -107,7 +107,11 @@ pub fn size_to_dir(
     let sizing = size::size(request, done)?;
     let mut files = Vec::new();
     if let Some(staging) = &mut staging {
-        let estate = super::load(Some(request.scenario), None, request.sets)?;
+        let estate = super::load(
+            Some(request.scenario),
+            super::FieldFlags::default(),
+            request.sets,
+        )?;
         files = size::write_into(staging, &sizing, &estate)?;
     }
     match staging {

@@ -69,6 +69,10 @@ pub struct Estate {
     pub duration: SimDuration,
     /// Spacing of timeline samples.
     pub sample_interval: SimDuration,
+    /// The busy threshold, in whole percent of a server's capacity (1–100):
+    /// the outputs count a server busy while its utilization is at or
+    /// above it.
+    pub busy_threshold_pct: u32,
     /// Milliseconds from local Monday 00:00 (in the start's UTC offset) to
     /// simulated time zero.
     pub week_offset: SimDuration,
@@ -116,6 +120,11 @@ impl Estate {
         } else {
             SimDuration::ZERO
         }
+    }
+
+    /// The busy threshold as a share of capacity (0.8 for 80 %).
+    pub fn busy_above(&self) -> f64 {
+        f64::from(self.busy_threshold_pct) / 100.0
     }
 
     /// Total number of clients.

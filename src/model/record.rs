@@ -1051,7 +1051,7 @@ impl BusyTime {
     }
 
     /// Time at or above `share` of capacity, ms. Exact for a share that
-    /// is a whole percent (as `--busy-above` is); otherwise the percent is
+    /// is a whole percent (as `busy_threshold_pct` is); otherwise the percent is
     /// rounded up.
     pub fn at_or_above(&self, share: f64) -> u64 {
         // A whole percent given as a share (0.07 × 100 is 7.000000000000001).

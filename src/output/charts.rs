@@ -96,16 +96,10 @@ pub(super) fn slug_or(name: &str, fallback: &str) -> String {
 
 /// Every chart of a run: for each deployment its compliance S-curve, then
 /// its stacked states; then one load chart per server (a WAN link's
-/// against the default busy threshold).
+/// against the estate's busy threshold).
 pub fn charts(estate: &Estate, outcome: &Outcome) -> Vec<Chart> {
-    charts_with(estate, outcome, super::DEFAULT_BUSY_ABOVE)
-}
-
-/// As [`charts`], WAN links drawn against `busy_above`, a share of their
-/// bandwidth.
-pub fn charts_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Vec<Chart> {
     let mut out = deployment_charts(estate, outcome);
-    out.extend(super::load_charts::load_charts(estate, outcome, busy_above));
+    out.extend(super::load_charts::load_charts(estate, outcome));
     out
 }
 

@@ -73,7 +73,8 @@ pub struct Summary {
     /// State messages queued but not in the site database at the end.
     pub state_messages_pending_at_end: u64,
     /// The utilization, in percent, at or above which a server counts as
-    /// busy in `servers[].hours_busy` (`run --busy-above`).
+    /// busy in `servers[].hours_busy`: the scenario's `busy_threshold_pct`
+    /// (`run --busy-above` overrides it).
     pub busy_threshold_pct: f64,
     /// Every server: MPs, SUPs, DPs, then the state system.
     pub servers: Vec<ServerSummary>,
@@ -585,14 +586,6 @@ fn phase_summary(estate: &Estate, spec: &DeploymentSpec, p: &PhaseRecord) -> Pha
     }
 }
 
-/// Utilization at or above which a server counts as busy, by default.
-pub const DEFAULT_BUSY_ABOVE: f64 = 0.8;
-
-/// Builds the summary of a run, servers counted busy at 80 % and above.
-pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
-    summary_with(estate, outcome, DEFAULT_BUSY_ABOVE)
-}
-
 /// Hours each server's utilization was at or above `busy_above` (a
 /// share), exact: the time the run counted at each level of it, to the
 /// millisecond (not rounded, as [`hours`]).
@@ -602,9 +595,9 @@ fn busy_hours(outcome: &Outcome, busy_above: f64) -> Vec<f64> {
         .collect()
 }
 
-/// Builds the summary of a run, servers counted busy at `busy_above` (a
-/// share of their capacity) and above.
-pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summary {
+/// Builds the summary of a run, servers counted busy at the estate's busy
+/// threshold (`busy_threshold_pct`) and above.
+pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
     let deployments = estate
         .deployments
         .iter()
@@ -745,7 +738,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
                 .collect(),
         })
         .collect();
-    let hours_busy = busy_hours(outcome, busy_above);
+    let hours_busy = busy_hours(outcome, estate.busy_above());
     Summary {
         tool: "patchsim",
         version: crate::VERSION,
@@ -827,7 +820,7 @@ pub fn summary_with(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Summ
             .collect(),
         state_message_latency_s: Percentiles::of(&outcome.message_latency, 1_000.0),
         state_messages_pending_at_end: outcome.messages_pending_at_end,
-        busy_threshold_pct: round3(busy_above * 100.0),
+        busy_threshold_pct: f64::from(estate.busy_threshold_pct),
         servers: outcome
             .servers
             .iter()

@@ -49,9 +49,9 @@ const SLOW_FILL: RGBColor = RGBColor(250, 234, 196);
 const LIMIT_ON_SCALE: f64 = 0.25;
 
 /// One load chart per server, in [`Outcome::servers`] order, named
-/// `load-<i>-<slug>.svg`; a WAN link's shows its utilization against
-/// `busy_above`.
-pub(super) fn load_charts(estate: &Estate, outcome: &Outcome, busy_above: f64) -> Vec<Chart> {
+/// `load-<i>-<slug>.svg`; a WAN link's shows its utilization against the
+/// estate's busy threshold.
+pub(super) fn load_charts(estate: &Estate, outcome: &Outcome) -> Vec<Chart> {
     // Each server's rows and bandwidth found in one pass, not searched for
     // per server: an estate of thousands of DPs would pay for the search
     // once per server, quadratically.
@@ -61,7 +61,6 @@ pub(super) fn load_charts(estate: &Estate, outcome: &Outcome, busy_above: f64) -
         .enumerate()
         .map(|(i, (server, rows))| {
             let mut view = ServerView::new(estate, server, rows);
-            view.busy_above = busy_above;
             view.bandwidth_bps = bandwidths.of(server);
             Chart {
                 subject: Subject::Server(i),
@@ -247,7 +246,7 @@ struct ServerView<'a> {
     /// Whether the range is narrowed to where the load is.
     zoomed: bool,
     /// The utilization, a share, at or above which a WAN link counts as
-    /// busy (`run --busy-above`).
+    /// busy (the estate's `busy_threshold_pct`).
     busy_above: f64,
     /// A distribution point's outbound bandwidth, or a WAN link's.
     bandwidth_bps: Option<u64>,
@@ -310,7 +309,7 @@ impl<'a> ServerView<'a> {
             x_min: x(from),
             x_max: x(to).max(x(from) + 1.0 / 60.0),
             zoomed,
-            busy_above: crate::output::DEFAULT_BUSY_ABOVE,
+            busy_above: estate.busy_above(),
             bandwidth_bps: None,
         }
     }

@@ -22,7 +22,7 @@ mod trace;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
-pub use charts::{Chart, Subject, charts, charts_with, slug};
+pub use charts::{Chart, Subject, charts, slug};
 pub use csv::{
     compliance_columns, compliance_csv, load_columns, load_csv, update_columns, updates_csv,
 };
@@ -30,8 +30,8 @@ pub use dir::{Kind, Staging};
 pub(crate) use html::decimal_bytes;
 pub use html::report_html;
 pub use json::{
-    DEFAULT_BUSY_ABOVE, DeploymentSummary, LocationDeployment, LocationSummary, ServerSummary,
-    Summary, Thresholds, WanLinkSummary, summary, summary_json, summary_with,
+    DeploymentSummary, LocationDeployment, LocationSummary, ServerSummary, Summary, Thresholds,
+    WanLinkSummary, summary, summary_json,
 };
 pub(crate) use load_charts::nice;
 pub use load_charts::thousands;
@@ -113,18 +113,8 @@ pub(crate) fn start_text(estate: &Estate) -> String {
 /// scenario), `report.html`, then per deployment `compliance-<i>-<slug>.svg`
 /// and `states-<i>-<slug>.svg`, then per server `load-<i>-<slug>.svg`.
 pub fn run_files(estate: &Estate, outcome: &Outcome) -> Vec<(String, String)> {
-    run_files_with(estate, outcome, DEFAULT_BUSY_ABOVE)
-}
-
-/// As [`run_files`], servers counted busy at `busy_above` (a share of
-/// their capacity) and above.
-pub fn run_files_with(
-    estate: &Estate,
-    outcome: &Outcome,
-    busy_above: f64,
-) -> Vec<(String, String)> {
     let mut files = InMemory(Vec::new());
-    emit_run(&mut files, estate, outcome, busy_above).expect("writing to memory");
+    emit_run(&mut files, estate, outcome).expect("writing to memory");
     files.0
 }
 
@@ -137,13 +127,12 @@ pub fn write_run(
     staging: &mut Staging,
     estate: &Estate,
     outcome: &Outcome,
-    busy_above: f64,
 ) -> Result<(Vec<PathBuf>, Summary), Error> {
     let mut files = Staged {
         staging,
         paths: Vec::new(),
     };
-    let summary = emit_run(&mut files, estate, outcome, busy_above)?;
+    let summary = emit_run(&mut files, estate, outcome)?;
     Ok((files.paths, summary))
 }
 
@@ -198,12 +187,7 @@ impl Sink for Staged<'_> {
 
 /// Makes a run's files, in [`run_files`]' order, and puts each in `sink`
 /// as soon as it is made; returns the summary they were made from.
-fn emit_run(
-    sink: &mut dyn Sink,
-    estate: &Estate,
-    outcome: &Outcome,
-    busy_above: f64,
-) -> Result<Summary, Error> {
+fn emit_run(sink: &mut dyn Sink, estate: &Estate, outcome: &Outcome) -> Result<Summary, Error> {
     sink.put("compliance.csv", &mut |w| {
         csv::write_compliance_csv(w, estate, outcome)
     })?;
@@ -211,14 +195,14 @@ fn emit_run(
         csv::write_updates_csv(w, estate, outcome)
     })?;
     sink.put("load.csv", &mut |w| csv::write_load_csv(w, estate, outcome))?;
-    let summary = summary_with(estate, outcome, busy_above);
+    let summary = summary(estate, outcome);
     sink.put(
         "summary.json",
         &mut text(&json::summary_text_json(&summary)),
     )?;
     let scenario = scenario_ron(estate);
     sink.put("scenario.ron", &mut text(&scenario))?;
-    let charts = charts_with(estate, outcome, busy_above);
+    let charts = charts(estate, outcome);
     let report = report_html(estate, &summary, &charts, &scenario);
     sink.put("report.html", &mut text(&report))?;
     drop(report);
@@ -262,11 +246,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = dir.path().join("out");
         let mut staging = Staging::begin(&out, Kind::Run, false, &[]).expect("begins");
-        let (written, summary) =
-            write_run(&mut staging, &estate, &outcome, DEFAULT_BUSY_ABOVE).expect("writes");
+        let (written, summary) = write_run(&mut staging, &estate, &outcome).expect("writes");
         assert_eq!(
             json::summary_text_json(&summary),
-            json::summary_text_json(&summary_with(&estate, &outcome, DEFAULT_BUSY_ABOVE))
+            json::summary_text_json(&super::summary(&estate, &outcome))
         );
         staging.commit(None).expect("commits");
         let in_memory = run_files(&estate, &outcome);

@@ -17,11 +17,11 @@ use std::path::Path;
 
 pub use schema::{
     AutomaticDeploymentRule, Availability, Classification, ClientKind, ClientSettings,
-    CloudManagementGateway, Cohort, ContentSources, CopyHours, Deployment, Dist, DistributionPoint,
-    DistributionPriority, Fault, FaultEffect, HourlyLimit, MaintenanceWindow, ManagementPoint,
-    Phase, PhaseBegin, Power, Primary, Purpose, RateLimit, Recurrence, RuleGroup, RuleRun,
-    Scenario, Servers, Site, Suspension, Sync, Update, UpdatePoint, VmSize, Weekday, WsusCatalog,
-    WsusPool,
+    CloudManagementGateway, Cohort, ContentSources, CopyHours, DEFAULT_BUSY_THRESHOLD_PCT,
+    Deployment, Dist, DistributionPoint, DistributionPriority, Fault, FaultEffect, HourlyLimit,
+    MaintenanceWindow, ManagementPoint, Phase, PhaseBegin, Power, Primary, Purpose, RateLimit,
+    Recurrence, RuleGroup, RuleRun, Scenario, Servers, Site, Suspension, Sync, Update, UpdatePoint,
+    VmSize, Weekday, WsusCatalog, WsusPool,
 };
 pub(crate) use set::clipped_arg;
 pub use set::{

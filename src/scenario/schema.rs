@@ -32,6 +32,16 @@ pub struct Scenario {
     /// Spacing of the rows of the compliance timeline. Default `"1h"`.
     #[serde(default = "default_sample_interval")]
     pub sample_interval: Dur,
+    /// The busy threshold, in percent of a server's capacity (its workers
+    /// or bandwidth in use), 1–100: the summary names every server at or
+    /// above it, with how long it stayed there; drawn on WAN links' load
+    /// charts. `run --busy-above` overrides it. Default 80, which the
+    /// canonical text leaves out.
+    #[serde(
+        default = "default_busy_threshold_pct",
+        skip_serializing_if = "is_default_busy_threshold_pct"
+    )]
+    pub busy_threshold_pct: u32,
     /// The site server and its timings: a standalone primary site, or the
     /// central administration site when `primaries` is given.
     #[serde(default)]
@@ -192,6 +202,14 @@ fn default_seed() -> u64 {
 }
 fn default_duration() -> Dur {
     Dur(SimDuration::from_days(30))
+}
+/// The busy threshold a scenario that names none has, in percent.
+pub const DEFAULT_BUSY_THRESHOLD_PCT: u32 = 80;
+fn default_busy_threshold_pct() -> u32 {
+    DEFAULT_BUSY_THRESHOLD_PCT
+}
+fn is_default_busy_threshold_pct(pct: &u32) -> bool {
+    *pct == DEFAULT_BUSY_THRESHOLD_PCT
 }
 fn default_sample_interval() -> Dur {
     Dur(SimDuration::from_hours(1))

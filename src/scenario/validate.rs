@@ -553,6 +553,15 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
             ),
         );
     }
+    if !(1..=100).contains(&raw.busy_threshold_pct) {
+        ck.fail(
+            "busy_threshold_pct",
+            format!(
+                "must be between 1 and 100 (a whole percent), got {}",
+                raw.busy_threshold_pct
+            ),
+        );
+    }
     let end = raw.duration.0;
 
     // Site.
@@ -2270,6 +2279,7 @@ pub fn validate(raw: Scenario) -> Result<Estate, Vec<Problem>> {
         seed: raw.seed,
         duration: raw.duration.0,
         sample_interval: raw.sample_interval.0,
+        busy_threshold_pct: raw.busy_threshold_pct,
         week_offset,
         site: SiteSpec {
             content_ready_delay: raw.site.content_ready_delay.resolve(),

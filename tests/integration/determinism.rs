@@ -37,7 +37,7 @@ fn every_scenario_twice_gives_the_same_bytes() {
     files.sort();
     assert!(!files.is_empty());
     for file in files {
-        let estate = patchsim::app::load(Some(&file), None, &[]).expect("valid");
+        let estate = patchsim::app::load(Some(&file), Default::default(), &[]).expect("valid");
         if estate.client_count() > 20_000 {
             continue; // the scale scenarios are covered by benchmarks
         }

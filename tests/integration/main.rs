@@ -13,6 +13,7 @@ mod common;
 
 mod adr;
 mod browser;
+mod busy_threshold;
 mod catalog_scan_cost;
 mod cli;
 mod cloud_gateway;

@@ -9,7 +9,7 @@ use std::path::Path;
 use patchsim::estate::Estate;
 
 fn load(file: &str) -> Estate {
-    patchsim::app::load(Some(Path::new(file)), None, &[]).expect("valid")
+    patchsim::app::load(Some(Path::new(file)), Default::default(), &[]).expect("valid")
 }
 
 #[test]
