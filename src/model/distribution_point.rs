@@ -1031,7 +1031,7 @@ mod tests {
                     let c = ClientId(i);
                     w.clients[c].action = Action::Download(DeploymentId(0));
                     w.deployments.assignment_mut(DeploymentId(0), c).remaining = 100_000_000;
-                    assert!(w.dp_request(c, 100_000_000, sched));
+                    assert_eq!(w.dp_request(c, 100_000_000, sched), Ok(()));
                 }
             });
             // k × 100 MB × 8 bits / 1 Gbps = k × 0.8 s, however many connections.
