@@ -225,7 +225,6 @@ impl<'e> LawChecker<'e> {
     }
 
     /// Takes the first violation seen, if any.
-    #[cfg(test)]
     pub fn into_violation(self) -> Option<Violation> {
         self.first
     }

@@ -186,7 +186,7 @@ pub struct RunRequest<'a> {
 }
 
 /// See [`RunRequest::before_commit`].
-pub type BeforeCommit<'a> = Box<dyn FnOnce(&output::Summary, &[PathBuf]) -> Result<(), Error> + 'a>;
+pub type BeforeCommit<'a> = BeforeCommitOf<'a, output::Summary>;
 
 /// How a run ended.
 #[derive(Debug)]

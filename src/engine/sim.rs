@@ -365,8 +365,7 @@ impl<M: Model> Simulation<M> {
         &self.model
     }
 
-    /// The model, mutably (between steps only; tests).
-    #[cfg(test)]
+    /// The model, mutably (between steps only).
     pub fn model_mut(&mut self) -> &mut M {
         &mut self.model
     }

@@ -902,3 +902,55 @@ impl DeploymentSpec {
             .sum()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The cohorts' client ranges tile the clients in file order, and
+    /// `cohort_of` finds each client's cohort (the one whose range holds
+    /// it), none past the last client.
+    #[test]
+    fn cohort_of_finds_the_cohort_whose_range_holds_the_client() {
+        let cohort = |name: &str, count: u32| {
+            format!(
+                r#"Cohort(name: "{name}", count: {count}, management_point: "mp", update_point: "sup", distribution_point: "dp")"#
+            )
+        };
+        let cohorts = [("a", 3), ("b", 1), ("c", 5), ("d", 2)];
+        let text = format!(
+            r#"Scenario(
+            name: "ranges", start: "2026-11-09T00:00:00Z", duration: "1d",
+            servers: Servers(management_points: [ManagementPoint(name: "mp")], update_points: [UpdatePoint(name: "sup")],
+                             distribution_points: [DistributionPoint(name: "dp")]),
+            cohorts: [{}],
+            updates: [Update(id: "KB1", size: "10MB")],
+            deployments: [],
+        )"#,
+            (cohorts.iter().map(|&(n, k)| cohort(n, k)))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+        let raw = crate::scenario::parse(&text, "ranges.ron").expect("parses");
+        let estate = crate::scenario::build(raw, "ranges.ron").expect("builds");
+        let mut next = 0;
+        for (k, &(name, count)) in estate.cohorts.iter().zip(&cohorts) {
+            assert_eq!(k.name, name);
+            assert_eq!(k.clients(), next..next + count);
+            next = k.clients().end;
+        }
+        assert_eq!(next, estate.client_count());
+        for c in 0..next {
+            let linear = (estate.cohorts.iter()).find(|k| k.clients().contains(&c));
+            let found = estate.cohort_of(ClientId(c));
+            assert_eq!(
+                found.map(|k| &k.name),
+                linear.map(|k| &k.name),
+                "client {c}"
+            );
+            assert!(found.is_some(), "client {c}");
+        }
+        assert!(estate.cohort_of(ClientId(next)).is_none());
+        assert!(estate.cohort_of(ClientId(u32::MAX)).is_none());
+    }
+}

@@ -690,7 +690,7 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
         "Each branch location is joined to the site by a WAN link that every download \
          from a DP on the other side and every copy of content to a DP in the location \
          share. Busy: the time the link carried at least {:.0} % of its bandwidth \
-         (run --busy-above), exact rather than per sample interval; peak utilization: \
+         (busy_threshold_pct), exact rather than per sample interval; peak utilization: \
          the most bandwidth in use at any moment.",
         s.busy_threshold_pct
     ));

@@ -400,7 +400,10 @@ impl<'a> ServerView<'a> {
             100.0,
         ));
         panel.levels.push((
-            format!("threshold: {:.0} % (--busy-above)", self.busy_above * 100.0),
+            format!(
+                "threshold: {:.0} % (busy_threshold_pct)",
+                self.busy_above * 100.0
+            ),
             LIMIT_LINE,
             self.busy_above * 100.0,
         ));

@@ -190,14 +190,16 @@ mod tests {
 
     #[test]
     fn welch_matches_a_hand_computed_interval() {
-        // a: mean 2, var 1; b: mean 5, var 4; n = 4 each:
-        // se = √(1/4 + 4/4) = 1.118; df = 1.5625 / (0.0208 + 0.3333) = 4.41 → 4;
-        // t(0.975, 4) = 2.7764; half-width 3.104.
+        // a: mean 2, variance 2/3; b: mean 4.5, variance 11/3; n = 4 each:
+        // se = √(2/3/4 + 11/3/4) = √1.0833 = 1.0408;
+        // df = 1.0833² / ((1/6)²/3 + (11/12)²/3) = 4.06 → 4;
+        // t(0.975, 4) = 2.7764; half-width 2.8898.
         let a = [1.0, 2.0, 2.0, 3.0];
-        let b = [3.0, 3.0 + 2.0f64.sqrt() * 0.0, 5.0, 7.0];
+        let b = [3.0, 3.0, 5.0, 7.0];
         let (m, hw) = welch(&a, &b).unwrap();
         assert!((m - 2.5).abs() < 1e-9, "{m}");
-        assert!(hw.unwrap() > 0.0);
+        let hw = hw.expect("a half-width");
+        assert!((hw - 2.8898).abs() < 1e-3, "{hw}");
         assert_eq!(welch(&[], &b), None);
     }
 }

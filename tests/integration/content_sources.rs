@@ -45,7 +45,11 @@ fn dp_served(out: &Outcome) -> u64 {
 
 /// Bytes are conserved: every byte downloaded came from one source, and
 /// the DPs served the DP's share, to the byte (more, by what they sent for
-/// downloads under way at the end).
+/// downloads under way at the end). The totals are the sums of the
+/// cohorts' tallies and each tally adds its sources up by construction,
+/// so the first checks guard that bookkeeping; the DPs' own count of
+/// what they served is the independent ledger, and the tests that know
+/// how much each client needed check `bytes_downloaded` against it.
 fn conserved(t: &Totals, out: &Outcome) {
     assert_eq!(
         t.bytes_downloaded,

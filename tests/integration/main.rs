@@ -24,7 +24,6 @@ mod determinism;
 mod early_installs;
 mod enforcement;
 mod errors;
-mod estate;
 mod fast_path;
 mod feature_updates;
 mod golden;

@@ -1649,7 +1649,7 @@ fn the_docs_list_every_measure_of_a_link() {
 }
 
 /// A WAN link has no connection limit: `summary.json` gives its
-/// `capacity` as null, not as a limit of 0, and the report as "no limit".
+/// `capacity` as null, not as a limit of 0 (the report says "no limit").
 #[test]
 fn a_link_has_no_capacity_in_the_summary() {
     let estate = scenario(20, "20Mbps", "0s", false, "");
