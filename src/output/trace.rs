@@ -287,12 +287,12 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
             crate::scenario::Bandwidth(bps)
         ),
         TraceEvent::DownloadFailed { by, bytes, .. } => format!(
-            "{} with {:.1} MB of {dep} still to come",
+            "its download fails with {:.1} MB of {dep} still to come: {}",
+            bytes as f64 / 1e6,
             match by {
-                DownloadFailure::DistributionPoint => "its download fails: its DP is down",
-                DownloadFailure::WanLink => "its download fails: the WAN link to its DP is down",
-            },
-            bytes as f64 / 1e6
+                DownloadFailure::DistributionPoint => "its DP is down",
+                DownloadFailure::WanLink => "the WAN link to its DP is down",
+            }
         ),
         TraceEvent::PeerGone { bytes, .. } => format!(
             "its peer cache source went away with {:.1} MB of {dep} still to come",
@@ -446,21 +446,34 @@ fn quiet_words(estate: &Estate, stretch: &[&TraceRecord]) -> String {
 }
 
 /// A loop a client retries until it gets through: asking for content not
-/// yet on its branch DP (deployment), or scanning against a SUP that
-/// turns it down.
+/// yet on its branch DP (deployment), downloading from a DP that is down
+/// or across a WAN link that is down (deployment), or scanning against a
+/// SUP that turns it down.
 #[derive(Clone, Copy)]
 enum Retry {
     Content(DeploymentId),
+    Download(DeploymentId),
     Scan,
     Policy,
 }
 
 impl Retry {
+    /// The deployment whose content the loop is after.
+    fn deployment(self) -> Option<DeploymentId> {
+        match self {
+            Retry::Content(d) | Retry::Download(d) => Some(d),
+            Retry::Scan | Retry::Policy => None,
+        }
+    }
+
     /// The failure each round of the loop ends with.
     fn failure(self, e: &TraceEvent) -> bool {
         match self {
             Retry::Content(d) => {
                 matches!(*e, TraceEvent::ContentNotOnDp { deployment, .. } if deployment == d)
+            }
+            Retry::Download(d) => {
+                matches!(*e, TraceEvent::DownloadFailed { deployment, .. } if deployment == d)
             }
             Retry::Scan => matches!(
                 e,
@@ -496,6 +509,15 @@ impl Retry {
                 | TraceEvent::ReportedState { deployment, .. } => deployment == d,
                 _ => false,
             },
+            Retry::Download(d) => match *e {
+                TraceEvent::ScanReused => true,
+                TraceEvent::ContentLocationRequest { deployment }
+                | TraceEvent::DownloadStart { deployment, .. }
+                | TraceEvent::DpFallback { deployment, .. }
+                | TraceEvent::TrueState { deployment, .. }
+                | TraceEvent::ReportedState { deployment, .. } => deployment == d,
+                _ => false,
+            },
             Retry::Scan => matches!(
                 e,
                 TraceEvent::ScanStart { .. } | TraceEvent::WsusRecycle { .. }
@@ -520,7 +542,7 @@ impl Retry {
             j += 1;
             if failed {
                 end = j;
-                if let Retry::Content(d) = self
+                if let Some(d) = self.deployment()
                     && records.get(j).is_some_and(|n| {
                         n.time == r.time
                             && matches!(n.event, TraceEvent::TrueState { deployment, .. } if deployment == d)
@@ -548,6 +570,23 @@ impl Retry {
             Retry::Content(_) => format!(
                 "asks again {rounds}, and the content is on none of its distribution points each time"
             ),
+            Retry::Download(_) => {
+                let by = |f: DownloadFailure| {
+                    count(&|e| matches!(e, TraceEvent::DownloadFailed { by, .. } if *by == f))
+                };
+                let parts: Vec<String> = [
+                    (DownloadFailure::DistributionPoint, "its DP is down"),
+                    (DownloadFailure::WanLink, "the WAN link to its DP is down"),
+                ]
+                .into_iter()
+                .filter(|&(f, _)| by(f) > 0)
+                .map(|(f, what)| format!("{what} {}", times(by(f))))
+                .collect();
+                format!(
+                    "asks for the content again {rounds}, and each download fails: {}",
+                    parts.join(", ")
+                )
+            }
             Retry::Scan => {
                 let by = |f: ScanFailure| {
                     count(&|e| matches!(e, TraceEvent::ScanFailed { by, .. } if *by == f))
@@ -1190,6 +1229,7 @@ pub fn explain(
         let _ = writeln!(out, "{}  {line}", stamp(estate, r.time));
         let retry = match r.event {
             TraceEvent::ContentNotOnDp { deployment, .. } => Some(Retry::Content(deployment)),
+            TraceEvent::DownloadFailed { deployment, .. } => Some(Retry::Download(deployment)),
             TraceEvent::ScanFailed {
                 retry_ms: Some(_), ..
             } => Some(Retry::Scan),
@@ -1199,7 +1239,7 @@ pub fn explain(
         if let Some(retry) = retry {
             // The rounds that follow, each a retry after a wait, until
             // one gets through: one line.
-            if let Retry::Content(deployment) = retry
+            if let Some(deployment) = retry.deployment()
                 && let Some(back) = records.get(k).filter(|n| {
                     n.time == r.time
                         && matches!(n.event, TraceEvent::TrueState { deployment: d, .. } if d == deployment)

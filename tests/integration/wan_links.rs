@@ -398,6 +398,36 @@ fn a_link_outage_fails_the_downloads_across_it() {
         .collect();
     assert_eq!(blamed.len() as u64, failed);
     assert!(blamed.iter().all(|&by| by == DownloadFailure::WanLink));
+    // explain tells the first failure, then the rounds until the link is
+    // back as one line.
+    let (client, first) = (records.iter())
+        .find_map(|r| match r.event {
+            TraceEvent::DownloadFailed { .. } => Some((r.client.expect("a client"), r.time)),
+            _ => None,
+        })
+        .expect("a failure");
+    let rounds = (records.iter())
+        .filter(|r| r.client == Some(client) && r.time > first)
+        .filter(|r| matches!(r.event, TraceEvent::DownloadFailed { .. }))
+        .count();
+    let story = patchsim::app::explain(&estate, client.0, false).expect("explains");
+    assert_eq!(
+        story.matches("its download fails with").count(),
+        1,
+        "{story}"
+    );
+    assert!(
+        story.contains("still to come: the WAN link to its DP is down"),
+        "{story}"
+    );
+    assert!(rounds >= 2, "an hour down, a retry every 10 minutes");
+    assert!(
+        story.contains(&format!(
+            "asks for the content again {rounds} times, and each download fails: \
+             the WAN link to its DP is down {rounds} times"
+        )),
+        "{story}"
+    );
     // The site's clients do not notice: the hub itself stayed up.
     let site_done = (records.iter())
         .filter(|r| r.client.is_some_and(|c| c.0 < 100))
