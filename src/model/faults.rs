@@ -58,7 +58,7 @@ impl World<'_> {
                         Some(remaining) => {
                             self.download_failed(c, remaining, DownloadFailure::WanLink, sched)
                         }
-                        None => self.scan_failed(c, TransientScanFailure::UpdatePoint, sched),
+                        None => self.scan_failed(c, TransientScanFailure::WanLink, sched),
                     }
                 }
             }

@@ -37,6 +37,9 @@ pub enum ScanFailure {
     /// The scan itself, with an error the client retries (a timeout, a
     /// dropped connection).
     Error,
+    /// The WAN link between the client's location and the site, down: the
+    /// SUP's answer cannot reach it (a dropped connection, to the client).
+    WanLink,
     /// Another update server, the one a group policy names (a GPO
     /// conflict): the scan never reaches this site. No retry.
     OtherServer,
@@ -56,6 +59,8 @@ pub(crate) enum TransientScanFailure {
     UpdatePoint,
     /// The scan itself (a timeout, a dropped connection).
     Error,
+    /// The WAN link to the site, down.
+    WanLink,
 }
 
 impl From<TransientScanFailure> for ScanFailure {
@@ -64,6 +69,7 @@ impl From<TransientScanFailure> for ScanFailure {
             TransientScanFailure::ManagementPoint => ScanFailure::ManagementPoint,
             TransientScanFailure::UpdatePoint => ScanFailure::UpdatePoint,
             TransientScanFailure::Error => ScanFailure::Error,
+            TransientScanFailure::WanLink => ScanFailure::WanLink,
         }
     }
 }
@@ -248,7 +254,7 @@ impl World<'_> {
             && let Some(link) = self.cohort(c).location
         {
             if !self.scan_across_link(link, c, bytes, job.kind, sched) {
-                self.scan_failed(c, TransientScanFailure::UpdatePoint, sched);
+                self.scan_failed(c, TransientScanFailure::WanLink, sched);
             }
             return;
         }
@@ -285,11 +291,15 @@ impl World<'_> {
                 self.recorder.totals.mp_rejects += 1;
                 now + self.mp_backoff(c, now)
             }
-            TransientScanFailure::UpdatePoint | TransientScanFailure::Error => {
-                if by == TransientScanFailure::Error {
-                    self.recorder.totals.scan_errors += 1;
-                } else {
+            TransientScanFailure::UpdatePoint
+            | TransientScanFailure::Error
+            | TransientScanFailure::WanLink => {
+                // To the client, a link that is down is a dropped
+                // connection: an error, retried as a SUP's 503 is.
+                if by == TransientScanFailure::UpdatePoint {
                     self.recorder.totals.scan_rejects += 1;
+                } else {
+                    self.recorder.totals.scan_errors += 1;
                 }
                 client.sup_failures += 1;
                 // The first try and `scan_retries` retries failed: the

@@ -218,6 +218,7 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
                 ScanFailure::ManagementPoint => "at the management point",
                 ScanFailure::UpdatePoint => "at the update point",
                 ScanFailure::Error => "with an error",
+                ScanFailure::WanLink => "at the WAN link to the site, which is down",
                 ScanFailure::OtherServer => "at the other server (a GPO conflict)",
                 ScanFailure::Agent => "on its broken Windows Update agent",
             };
@@ -595,6 +596,7 @@ impl Retry {
                     (ScanFailure::UpdatePoint, "at the update point"),
                     (ScanFailure::ManagementPoint, "at the management point"),
                     (ScanFailure::Error, "with an error"),
+                    (ScanFailure::WanLink, "at the WAN link, which is down"),
                 ]
                 .into_iter()
                 .filter(|&(f, _)| by(f) > 0)

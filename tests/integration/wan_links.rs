@@ -12,7 +12,7 @@ use crate::common;
 use common::{Scenario, estate_of, traced};
 use patchsim::engine::SimTime;
 use patchsim::estate::Estate;
-use patchsim::model::{DownloadFailure, Outcome, ServerRole, TraceEvent, TraceRecord};
+use patchsim::model::{DownloadFailure, Outcome, ScanFailure, ServerRole, TraceEvent, TraceRecord};
 
 const MB: u64 = 1_000_000;
 /// The deployment's creation, 10:00 on day 1, in ms.
@@ -1471,7 +1471,30 @@ fn scan_answers_cross_the_branch_link() {
         .filter(|r| r.time.as_ms() == (first + 100_000) / 1000 * 1000)
         .count();
     assert!(failed >= 1, "an answer on its way fails with the link");
-    assert!(out.totals.scan_rejects >= failed as u64);
+    // The link failed them, not the SUP (which stayed up): the trace says
+    // so, and they count as errors (a dropped connection), not as the
+    // SUP's rejects.
+    let by_link = (records.iter())
+        .filter(|r| {
+            matches!(
+                r.event,
+                TraceEvent::ScanFailed {
+                    by: ScanFailure::WanLink,
+                    ..
+                }
+            )
+        })
+        .count();
+    assert!(by_link >= failed);
+    assert!(!(records.iter()).any(|r| matches!(
+        r.event,
+        TraceEvent::ScanFailed {
+            by: ScanFailure::UpdatePoint,
+            ..
+        }
+    )));
+    assert_eq!(out.totals.scan_rejects, 0);
+    assert_eq!(out.totals.scan_errors, by_link as u64);
     assert_eq!(
         online_scans(&records, 100)
             .iter()
