@@ -26,6 +26,7 @@ use statrs::distribution::{Beta, ContinuousCDF};
 
 use crate::error::{During, Error, StudyError};
 use crate::estate::{Estate, Purpose};
+use crate::model::ServerRole;
 use crate::scenario::{Override, Scenario};
 use crate::study::{self, Param};
 
@@ -84,8 +85,9 @@ pub enum Goal {
     /// `p95 scan wait <= 10m`: the 95th percentile queue wait at every
     /// server of a role (any role: `p95 wait <= 10m`).
     Wait {
-        /// `mp`, `sup`, `dp`, `state_system`, or none for every server.
-        role: Option<String>,
+        /// The servers' role (serialised `mp`, `sup`, `dp` or
+        /// `state_system`), or none for every server.
+        role: Option<ServerRole>,
         /// Seconds allowed.
         max_s: f64,
     },
@@ -162,13 +164,13 @@ impl FromStr for Goal {
                     ["wait", rest @ ..] => (None, rest),
                     [what, "wait", rest @ ..] => {
                         let role = match *what {
-                            "scan" => "sup",
-                            "policy" => "mp",
-                            "download" => "dp",
-                            "state" => "state_system",
+                            "scan" => ServerRole::UpdatePoint,
+                            "policy" => ServerRole::ManagementPoint,
+                            "download" => ServerRole::DistributionPoint,
+                            "state" => ServerRole::StateSystem,
                             other => return Err(bad(&format!("no wait of kind '{other}'"))),
                         };
-                        (Some(role.to_string()), rest)
+                        (Some(role), rest)
                     }
                     _ => {
                         return Err(bad(
@@ -251,10 +253,10 @@ impl fmt::Display for Goal {
             Goal::Wait { role, max_s } => write!(
                 f,
                 "p95 {}wait <= {}",
-                match role.as_deref() {
-                    Some("sup") => "scan ",
-                    Some("mp") => "policy ",
-                    Some("dp") => "download ",
+                match role {
+                    Some(ServerRole::UpdatePoint) => "scan ",
+                    Some(ServerRole::ManagementPoint) => "policy ",
+                    Some(ServerRole::DistributionPoint) => "download ",
                     Some(_) => "state ",
                     None => "",
                 },
@@ -867,7 +869,7 @@ fn meets(
                 servers.iter().find(|(n, _)| n == name).map(|(_, r)| *r)
             };
             let waits: Vec<f64> = of("queue_wait_p95_s")
-                .filter(|(c, _)| role.as_deref().is_none_or(|r| role_of(c) == Some(r)))
+                .filter(|(c, _)| role.is_none_or(|r| role_of(c) == Some(r)))
                 .map(|(_, v)| v.unwrap_or(0.0))
                 .collect();
             let worst = waits.iter().copied().fold(0.0, f64::max);
@@ -1265,7 +1267,7 @@ mod tests {
         assert_eq!(
             w,
             Goal::Wait {
-                role: Some("sup".into()),
+                role: Some(ServerRole::UpdatePoint),
                 max_s: 600.0
             }
         );

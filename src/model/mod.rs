@@ -59,7 +59,7 @@ pub use record::{
     PoolRecord, SampleRow, ServerRecord, ServerRole, SyncKind, SyncRecord, THRESHOLDS, Thresholds,
     Totals, UpdateRow,
 };
-pub use servers::Request;
+pub use servers::{ListedServer, Request, listed_servers};
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};
 pub use update_point::{ScanFailure, ScanSource};
 pub(crate) use windows::Schedule;

@@ -952,26 +952,43 @@ pub struct LoadRow {
     pub down: bool,
 }
 
-/// A server's role.
+/// A server's role. It serialises as its short [`name`](Self::name), as
+/// `summary.json`, `servers.csv` and `sizing.json` spell it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "snake_case")]
 pub enum ServerRole {
     /// Management point.
+    #[serde(rename = "mp")]
     ManagementPoint,
     /// Software update point.
+    #[serde(rename = "sup")]
     UpdatePoint,
     /// Distribution point.
+    #[serde(rename = "dp")]
     DistributionPoint,
     /// The site server's state system.
+    #[serde(rename = "state_system")]
     StateSystem,
     /// Cloud management gateway.
+    #[serde(rename = "cmg")]
     CloudManagementGateway,
     /// A branch location's WAN link (named after the location).
+    #[serde(rename = "wan_link")]
     WanLink,
 }
 
 impl ServerRole {
-    /// Short name for tables.
+    /// Every role.
+    pub const ALL: [ServerRole; 6] = [
+        ServerRole::ManagementPoint,
+        ServerRole::UpdatePoint,
+        ServerRole::DistributionPoint,
+        ServerRole::StateSystem,
+        ServerRole::CloudManagementGateway,
+        ServerRole::WanLink,
+    ];
+
+    /// Short name for tables and files: `mp`, `sup`, `dp`, `state_system`,
+    /// `cmg`, `wan_link`.
     pub fn name(self) -> &'static str {
         match self {
             ServerRole::ManagementPoint => "mp",
@@ -1108,6 +1125,32 @@ pub struct PoolRecord {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A role serialises as its short name, the strings the output files
+    /// have always had.
+    #[test]
+    fn a_role_serialises_as_its_short_name() {
+        let json: Vec<String> = (ServerRole::ALL.iter())
+            .map(|r| serde_json::to_string(r).unwrap())
+            .collect();
+        assert_eq!(
+            json,
+            [
+                "\"mp\"",
+                "\"sup\"",
+                "\"dp\"",
+                "\"state_system\"",
+                "\"cmg\"",
+                "\"wan_link\""
+            ]
+        );
+        for r in ServerRole::ALL {
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.name())
+            );
+        }
+    }
 
     /// Each source's bytes land in its own field and in the total; the
     /// totals are the cohorts' sums, and the DPs saved what did not come

@@ -82,6 +82,55 @@ pub(crate) struct ServiceDraws {
     favourite: Request,
 }
 
+/// A server of an estate that clients queue at, as a run's records and
+/// `summary.json`'s `servers` name it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedServer {
+    /// Its name (a state system's is `{code} state system`).
+    pub name: String,
+    /// Its role.
+    pub role: ServerRole,
+    /// Its place among the estate's servers of its role (a state system's:
+    /// its site's).
+    pub index: usize,
+}
+
+/// An estate's servers in the order of
+/// [`Outcome::servers`](super::Outcome::servers) and `summary.json`'s
+/// `servers`: management points, update points, distribution points, then
+/// each site's state system. The WAN links and cloud management gateways
+/// the run records after them are not in it.
+pub fn listed_servers(estate: &Estate) -> Vec<ListedServer> {
+    let role = |role: ServerRole, names: Vec<String>| {
+        (names.into_iter().enumerate()).map(move |(index, name)| ListedServer { name, role, index })
+    };
+    role(
+        ServerRole::ManagementPoint,
+        (estate.management_points.iter())
+            .map(|m| m.name.clone())
+            .collect(),
+    )
+    .chain(role(
+        ServerRole::UpdatePoint,
+        (estate.update_points.iter())
+            .map(|u| u.name.clone())
+            .collect(),
+    ))
+    .chain(role(
+        ServerRole::DistributionPoint,
+        (estate.distribution_points.iter())
+            .map(|d| d.name.clone())
+            .collect(),
+    ))
+    .chain(role(
+        ServerRole::StateSystem,
+        (estate.primaries.iter())
+            .map(|p| format!("{} state system", p.code))
+            .collect(),
+    ))
+    .collect()
+}
+
 /// The service-time distribution of requests of `kind` at station
 /// `station` (management points, then update points, then the state
 /// systems); `None` for a kind the station does not draw for (a state
@@ -323,30 +372,27 @@ impl Servers {
                 peak_bps: 0,
             }
         };
-        let mut out: Vec<ServerRecord> = (estate.management_points.iter().enumerate())
-            .map(|(i, m)| station(i, &m.name, ServerRole::ManagementPoint, Some(m.queue_limit)))
-            .chain(estate.update_points.iter().enumerate().map(|(i, u)| {
-                station(
-                    self.n_mp + i,
-                    &u.name,
-                    ServerRole::UpdatePoint,
-                    Some(u.queue_limit),
-                )
-            }))
-            .collect();
-        for (d, spec) in self.dps.iter().zip(&estate.distribution_points) {
-            out.push(d.record(spec));
-        }
-        for (site, p) in estate.primaries.iter().enumerate() {
-            let name = format!("{} state system", p.code);
-            out.push(station(
-                self.state_station(site),
-                &name,
-                ServerRole::StateSystem,
-                None,
-            ));
-        }
-        out
+        (listed_servers(estate).into_iter())
+            .map(|s| match s.role {
+                ServerRole::ManagementPoint => {
+                    let limit = estate.management_points[s.index].queue_limit;
+                    station(s.index, &s.name, s.role, Some(limit))
+                }
+                ServerRole::UpdatePoint => {
+                    let limit = estate.update_points[s.index].queue_limit;
+                    station(self.n_mp + s.index, &s.name, s.role, Some(limit))
+                }
+                ServerRole::DistributionPoint => {
+                    self.dps[s.index].record(&estate.distribution_points[s.index])
+                }
+                ServerRole::StateSystem => {
+                    station(self.state_station(s.index), &s.name, s.role, None)
+                }
+                ServerRole::CloudManagementGateway | ServerRole::WanLink => {
+                    unreachable!("listed_servers lists no {}", s.role.name())
+                }
+            })
+            .collect()
     }
 }
 

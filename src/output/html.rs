@@ -13,9 +13,10 @@ use serde_json::Value;
 
 use super::charts::{Chart, Subject};
 use super::json::{CohortSummary, DeploymentSummary, Percentiles, Summary, Thresholds};
-use super::load_charts::{capacity_words, role_words_by_name, thousands};
+use super::load_charts::{capacity_words, role_words, thousands};
 use super::report::{format_duration, percent, phase_line, signed};
 use crate::estate::Estate;
+use crate::model::ServerRole;
 
 /// The page's style sheet: system fonts, readable tables, charts that
 /// shrink with the window.
@@ -797,7 +798,7 @@ fn locations_section(s: &Summary, charts: &[Chart]) -> Section {
     }
     sec.heading("WAN link load over time");
     for (i, x) in s.servers.iter().enumerate() {
-        if x.role != "wan_link" {
+        if x.role != ServerRole::WanLink {
             continue;
         }
         for c in charts.iter().filter(|c| c.subject == Subject::Server(i)) {
@@ -835,7 +836,7 @@ fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
         .collect::<Vec<_>>(),
     ];
     for x in &s.servers {
-        let (role, noun) = role_words_by_name(x.role);
+        let (role, noun) = role_words(x.role);
         let hot = |cell: Cell, yes: bool| if yes { cell.class("num hot") } else { cell };
         let share = if x.rejected == 0 || x.arrived == 0 {
             String::new()
@@ -894,7 +895,7 @@ fn servers_section(s: &Summary, charts: &[Chart]) -> Section {
          the server was down (red) or slowed (amber) by a fault.",
     );
     // The WAN links' charts are in the locations' section.
-    for (i, _) in (s.servers.iter().enumerate()).filter(|(_, x)| x.role != "wan_link") {
+    for (i, _) in (s.servers.iter().enumerate()).filter(|(_, x)| x.role != ServerRole::WanLink) {
         for c in charts.iter().filter(|c| c.subject == Subject::Server(i)) {
             sec.figure(c);
         }

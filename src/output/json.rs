@@ -279,8 +279,8 @@ pub struct CohortSummary {
 pub struct ServerSummary {
     /// Its name.
     pub name: String,
-    /// mp, sup, dp or state_system.
-    pub role: &'static str,
+    /// Its role: `mp`, `sup`, `dp`, `state_system`, `wan_link` or `cmg`.
+    pub role: ServerRole,
     /// Workers, scan slots or connections (null: a WAN link, which has no
     /// connection limit).
     pub capacity: Option<u32>,
@@ -314,7 +314,7 @@ pub struct FaultSummary {
     /// The server's name (a WAN link's is its location's).
     pub server: String,
     /// Its role, as in `servers[]`.
-    pub role: &'static str,
+    pub role: ServerRole,
     /// Hours from the start to its beginning and its end.
     pub start_h: f64,
     /// Its end.
@@ -794,7 +794,7 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
                 };
                 FaultSummary {
                     server: server.clone(),
-                    role: role.name(),
+                    role,
                     start_h: hours(f.start),
                     end_h: hours(f.end),
                     slowdown: f.slowdown,
@@ -827,7 +827,7 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
             .zip(hours_busy)
             .map(|(s, hours_busy)| ServerSummary {
                 name: s.name.clone(),
-                role: s.role.name(),
+                role: s.role,
                 capacity: (s.role != ServerRole::WanLink).then_some(s.capacity),
                 queue_limit: s.queue_limit,
                 peak_queue: s.peak_queue,

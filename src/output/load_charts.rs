@@ -95,23 +95,6 @@ pub(super) fn capacity_words(n: u32, noun: &str) -> String {
     }
 }
 
-/// [`role_words`] from a role's short name (`sup`), as the summary has it;
-/// an unknown name is returned as it is.
-pub(super) fn role_words_by_name(name: &str) -> (&str, &'static str) {
-    const ROLES: [ServerRole; 6] = [
-        ServerRole::ManagementPoint,
-        ServerRole::UpdatePoint,
-        ServerRole::DistributionPoint,
-        ServerRole::StateSystem,
-        ServerRole::CloudManagementGateway,
-        ServerRole::WanLink,
-    ];
-    ROLES
-        .into_iter()
-        .find(|r| r.name() == name)
-        .map_or((name, ""), |r| role_words(r))
-}
-
 /// `12,345`.
 pub fn thousands(n: u64) -> String {
     let digits = n.to_string();

@@ -12,7 +12,7 @@ use comfy_table::{CellAlignment, Table};
 
 use super::json::{Percentiles, ServerSummary, Summary};
 use super::load_charts::thousands;
-use crate::model::PhaseReason;
+use crate::model::{PhaseReason, ServerRole};
 
 /// `1 replication`, `2 replications`: `n` and `word`, with an `s` unless
 /// `n` is 1.
@@ -174,7 +174,7 @@ pub fn bottlenecks(s: &Summary) -> Vec<&ServerSummary> {
 
 /// One line on a server's harm: rejects, time busy, p95 wait.
 fn harm_words(s: &Summary, x: &ServerSummary) -> String {
-    let (role, _) = super::load_charts::role_words_by_name(x.role);
+    let (role, _) = super::load_charts::role_words(x.role);
     let mut parts = Vec::new();
     if x.rejected > 0 {
         parts.push(format!(
@@ -207,7 +207,7 @@ fn fault_line(s: &Summary, out: &mut String) {
     }
     let mut parts: Vec<String> = (s.faults.iter().take(SHOWN))
         .map(|f| {
-            let (role, _) = super::load_charts::role_words_by_name(f.role);
+            let (role, _) = super::load_charts::role_words(f.role);
             let what = match f.slowdown {
                 None => "down".to_string(),
                 Some(k) => format!("{k}× slower"),
@@ -568,7 +568,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
     if t.scan_bytes > 0 {
         let bytes = super::html::decimal_bytes;
         let sups: Vec<String> = (s.servers.iter())
-            .filter(|x| x.role == "sup" && x.bytes_served > 0)
+            .filter(|x| x.role == ServerRole::UpdatePoint && x.bytes_served > 0)
             .map(|x| format!("{} {}", x.name, bytes(x.bytes_served)))
             .collect();
         let _ = writeln!(
@@ -609,7 +609,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             thousands(t.cache_evictions)
         );
         let dps: Vec<String> = (s.servers.iter())
-            .filter(|x| x.role == "dp")
+            .filter(|x| x.role == ServerRole::DistributionPoint)
             .map(|x| format!("{} {}", x.name, bytes(x.bytes_served)))
             .collect();
         let _ = writeln!(out, "  served by DP: {}", dps.join(", "));

@@ -9,14 +9,15 @@
 //! columns, and the roles from rebuilding each point's scenario.
 
 use super::{Estimate, Study, estimate, metrics};
+use crate::model::ServerRole;
 use crate::scenario;
 
 /// The roles in `summary.json`'s order, with how a table names them.
-pub(super) const ROLES: [(&str, &str); 4] = [
-    ("mp", "MP"),
-    ("sup", "SUP"),
-    ("dp", "DP"),
-    ("state_system", "state system"),
+pub(super) const ROLES: [(ServerRole, &str); 4] = [
+    (ServerRole::ManagementPoint, "MP"),
+    (ServerRole::UpdatePoint, "SUP"),
+    (ServerRole::DistributionPoint, "DP"),
+    (ServerRole::StateSystem, "state system"),
 ];
 
 /// One role's busiest server, by point.
@@ -24,8 +25,8 @@ pub(super) const ROLES: [(&str, &str); 4] = [
 pub struct RoleLoad {
     /// The role as tables name it: "MP", "SUP", "DP", "state system".
     pub label: &'static str,
-    /// The role as `summary.json` names it: "mp", "sup", "dp", "state_system".
-    pub role: &'static str,
+    /// The role.
+    pub role: ServerRole,
     /// Per point: hours at or above the busy threshold of the run's
     /// busiest server of the role.
     pub hours_busy: Vec<Estimate>,
@@ -82,12 +83,12 @@ pub fn role_loads(study: &Study) -> Vec<RoleLoad> {
 
 /// The roles the grid sweeps a field of (`servers.distribution_points.count`
 /// sweeps the DPs): the ones the printed table shows.
-pub fn swept_roles(study: &Study) -> Vec<&'static str> {
+pub fn swept_roles(study: &Study) -> Vec<ServerRole> {
     let lists = [
-        ("servers.management_points", "mp"),
-        ("servers.update_points", "sup"),
-        ("servers.distribution_points", "dp"),
-        ("site.state_system", "state_system"),
+        ("servers.management_points", ServerRole::ManagementPoint),
+        ("servers.update_points", ServerRole::UpdatePoint),
+        ("servers.distribution_points", ServerRole::DistributionPoint),
+        ("site.state_system", ServerRole::StateSystem),
     ];
     (lists.iter())
         .filter(|(prefix, _)| {
@@ -102,7 +103,7 @@ pub fn swept_roles(study: &Study) -> Vec<&'static str> {
 }
 
 /// Each point's servers with their roles, from its rebuilt scenario.
-fn point_servers(study: &Study) -> Option<Vec<Vec<(String, &'static str)>>> {
+fn point_servers(study: &Study) -> Option<Vec<Vec<(String, ServerRole)>>> {
     let base = scenario::parse(&study.scenario_ron, "scenario.ron").ok()?;
     let m = &study.manifest;
     (m.points.iter())

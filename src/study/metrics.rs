@@ -9,6 +9,7 @@
 //! Reads the run's [`Summary`]; never the live model.
 
 use crate::estate::Estate;
+use crate::model::{ServerRole, listed_servers};
 use crate::output::{DeploymentSummary, LocationDeployment, Summary, Thresholds, WanLinkSummary};
 
 /// What a metric is measured on.
@@ -54,33 +55,10 @@ pub struct Entity {
 /// An estate's servers, named as `summary.json` names them, with their
 /// roles, in the order of its `servers`: management points, update
 /// points, distribution points, then each site's state system.
-pub fn servers(estate: &Estate) -> Vec<(String, &'static str)> {
-    let named = |names: Vec<String>, role| names.into_iter().map(move |n| (n, role));
-    named(
-        (estate.management_points.iter())
-            .map(|m| m.name.clone())
-            .collect(),
-        "mp",
-    )
-    .chain(named(
-        (estate.update_points.iter())
-            .map(|u| u.name.clone())
-            .collect(),
-        "sup",
-    ))
-    .chain(named(
-        (estate.distribution_points.iter())
-            .map(|d| d.name.clone())
-            .collect(),
-        "dp",
-    ))
-    .chain(named(
-        (estate.primaries.iter())
-            .map(|p| format!("{} state system", p.code))
-            .collect(),
-        "state_system",
-    ))
-    .collect()
+pub fn servers(estate: &Estate) -> Vec<(String, ServerRole)> {
+    (listed_servers(estate).into_iter())
+        .map(|s| (s.name, s.role))
+        .collect()
 }
 
 /// An estate's locations (each with its WAN link), by name, in file

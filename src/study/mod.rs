@@ -229,7 +229,7 @@ pub fn plan_within(
     let (mut points, mut point_hashes) = (Vec::new(), Vec::new());
     // Every server and location of every point, in the order they first
     // appear.
-    let mut servers: Vec<(String, &str)> = Vec::new();
+    let mut servers: Vec<(String, crate::model::ServerRole)> = Vec::new();
     let mut locations: Vec<String> = Vec::new();
     let mut largest: Option<(MemoryEstimate, String)> = None;
     let mut shapes = Vec::new();
@@ -300,8 +300,8 @@ pub fn plan_within(
     }
     // By role, as `summary.json` lists them: a point's added DPs beside
     // the others.
-    let rank = |role: &str| busiest::ROLES.iter().position(|(r, _)| *r == role);
-    servers.sort_by_key(|(_, role)| rank(role));
+    let rank = |role: crate::model::ServerRole| busiest::ROLES.iter().position(|(r, _)| *r == role);
+    servers.sort_by_key(|(_, role)| rank(*role));
     let servers: Vec<String> = servers.into_iter().map(|(n, _)| n).collect();
     let columns = columns(&base, &servers, &locations);
     Ok(Plan {

@@ -3,6 +3,7 @@
 
 use crate::common;
 
+use patchsim::model::ServerRole;
 use patchsim::output;
 
 /// A small run of the common test scenario, and its summary.
@@ -168,12 +169,15 @@ fn clients_unknown_at_the_end_are_counted_per_deployment() {
 #[test]
 fn a_long_queue_behind_the_bottleneck_is_named_too() {
     let (_, _, mut summary) = small_run();
-    let position = |role: &str| {
+    let position = |role: ServerRole| {
         (summary.servers.iter())
             .position(|x| x.role == role)
-            .unwrap_or_else(|| panic!("a {role} in the summary"))
+            .unwrap_or_else(|| panic!("a {} in the summary", role.name()))
     };
-    let (sup, state) = (position("sup"), position("state_system"));
+    let (sup, state) = (
+        position(ServerRole::UpdatePoint),
+        position(ServerRole::StateSystem),
+    );
     summary.servers[sup].rejected = 100;
     summary.servers[sup].arrived = summary.servers[sup].arrived.max(200);
     summary.servers[sup].queue_wait_s.p95 = Some(57.0);

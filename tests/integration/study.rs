@@ -1907,3 +1907,34 @@ fn runs_csv_holds_exact_compliant_shares() {
     }
     assert!(thirds > 0, "a share that three decimals cannot hold");
 }
+
+/// A study's per-server columns name the servers `summary.json` lists, in
+/// its order and with its roles: management points, update points,
+/// distribution points, then each primary's state system (the WAN links
+/// and gateways after them have no server columns).
+#[test]
+fn a_study_lists_the_servers_as_the_summary_does() {
+    use patchsim::model::ServerRole;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios");
+    for file in ["hierarchy.ron", "branch-offices.ron", "internet.ron"] {
+        let text = std::fs::read_to_string(root.join(file)).expect("read scenario");
+        let estate = common::estate_of(&text);
+        let summary = patchsim::output::summary(&estate, &common::simulate(&estate));
+        let listed: Vec<(String, ServerRole)> = (summary.servers.iter())
+            .filter(|s| {
+                !matches!(
+                    s.role,
+                    ServerRole::WanLink | ServerRole::CloudManagementGateway
+                )
+            })
+            .map(|s| (s.name.clone(), s.role))
+            .collect();
+        assert_eq!(study::servers(&estate), listed, "{file}");
+        assert!(
+            listed
+                .iter()
+                .any(|(n, r)| *r == ServerRole::StateSystem && n.ends_with(" state system")),
+            "{file}"
+        );
+    }
+}

@@ -357,7 +357,7 @@ fn a_link_outage_fails_the_downloads_across_it() {
     let f = &summary.faults[0];
     assert_eq!(
         (f.server.as_str(), f.role, f.slowdown),
-        ("branch", "wan_link", None)
+        ("branch", ServerRole::WanLink, None)
     );
     assert_eq!((f.start_h, f.end_h), (35.0, 36.0), "hours from the start");
     let text = patchsim::output::summary_text(&summary, &[]);
@@ -1709,7 +1709,7 @@ fn a_link_has_no_capacity_in_the_summary() {
     let out = common::simulate(&estate);
     let summary = patchsim::output::summary(&estate, &out);
     for s in &summary.servers {
-        if s.role == "wan_link" {
+        if s.role == ServerRole::WanLink {
             assert_eq!(s.capacity, None, "{}", s.name);
         } else {
             assert!(s.capacity.is_some_and(|n| n > 0), "{}", s.name);
