@@ -101,34 +101,34 @@ pub struct ListedServer {
 /// each site's state system. The WAN links and cloud management gateways
 /// the run records after them are not in it.
 pub fn listed_servers(estate: &Estate) -> Vec<ListedServer> {
-    let role = |role: ServerRole, names: Vec<String>| {
-        (names.into_iter().enumerate()).map(move |(index, name)| ListedServer { name, role, index })
+    let mut list = Vec::new();
+    let mut add = |role: ServerRole, names: &mut dyn Iterator<Item = String>| {
+        list.extend(
+            names
+                .enumerate()
+                .map(|(index, name)| ListedServer { name, role, index }),
+        );
     };
-    role(
+    let (mps, sups) = (&estate.management_points, &estate.update_points);
+    add(
         ServerRole::ManagementPoint,
-        (estate.management_points.iter())
-            .map(|m| m.name.clone())
-            .collect(),
-    )
-    .chain(role(
+        &mut mps.iter().map(|m| m.name.clone()),
+    );
+    add(
         ServerRole::UpdatePoint,
-        (estate.update_points.iter())
-            .map(|u| u.name.clone())
-            .collect(),
-    ))
-    .chain(role(
+        &mut sups.iter().map(|u| u.name.clone()),
+    );
+    let dps = &estate.distribution_points;
+    add(
         ServerRole::DistributionPoint,
-        (estate.distribution_points.iter())
-            .map(|d| d.name.clone())
-            .collect(),
-    ))
-    .chain(role(
+        &mut dps.iter().map(|d| d.name.clone()),
+    );
+    let primaries = estate.primaries.iter();
+    add(
         ServerRole::StateSystem,
-        (estate.primaries.iter())
-            .map(|p| format!("{} state system", p.code))
-            .collect(),
-    ))
-    .collect()
+        &mut primaries.map(|p| format!("{} state system", p.code)),
+    );
+    list
 }
 
 /// The service-time distribution of requests of `kind` at station
