@@ -822,7 +822,7 @@ impl<'e> LawChecker<'e> {
 mod tests {
     use super::*;
     use crate::estate::{ClientId, DeploymentId, UpdateId};
-    use crate::model::ScanSource;
+    use crate::model::{ScanCause, ScanSource};
 
     /// Monday 2026-11-09 00:00 UTC; client 0 always on, client 1 office
     /// hours with a nightly window; KB1 released at 01:00 and synced by a
@@ -932,6 +932,7 @@ mod tests {
                 TraceEvent::ScanStart {
                     source: ScanSource::UpdatePoint,
                     sup: Some(0),
+                    cause: ScanCause::Schedule,
                 },
             ),
         ])

@@ -90,10 +90,10 @@ fn check_summary(v: &Value) -> Result<(), String> {
             return Err(format!("`{key}` is {}, not a count", v[key]));
         }
     }
-    let Some(totals) = v["totals"].as_object() else {
+    if !v["totals"].is_object() {
         return Err("it has no `totals`".into());
-    };
-    if let Some((key, n)) = totals.iter().find(|(_, n)| !n.is_u64()) {
+    }
+    if let Some((key, n)) = (leaves(&v["totals"], "").into_iter()).find(|(_, n)| !n.is_u64()) {
         return Err(format!("`totals.{key}` is {n}, not a count"));
     }
     for list in ["deployments", "servers"] {
@@ -236,8 +236,15 @@ fn instant_or_null(path: &str, v: &Value) -> Result<(), String> {
 /// The numbers in `v` (itself, or the values of an object, nested), each
 /// with its path under `path`.
 fn numbers<'v>(v: &'v Value, path: &str) -> Vec<(String, &'v Value)> {
+    (leaves(v, path).into_iter())
+        .filter(|(_, n)| n.is_number())
+        .collect()
+}
+
+/// Every value under `v` that is not an object, with its dotted path
+/// (`scans_by_cause.schedule`): the totals, nested ones as their parts.
+fn leaves<'v>(v: &'v Value, path: &str) -> Vec<(String, &'v Value)> {
     match v {
-        Value::Number(_) => vec![(path.to_string(), v)],
         Value::Object(fields) => fields
             .iter()
             .flat_map(|(k, x)| {
@@ -246,10 +253,10 @@ fn numbers<'v>(v: &'v Value, path: &str) -> Vec<(String, &'v Value)> {
                 } else {
                     format!("{path}.{k}")
                 };
-                numbers(x, &here)
+                leaves(x, &here)
             })
             .collect(),
-        _ => Vec::new(),
+        _ => vec![(path.to_string(), v)],
     }
 }
 
@@ -576,25 +583,23 @@ fn runs(da: &Path, a: &Value, db: &Path, b: &Value) -> String {
 
     // A total absent from one side is 0 there (a run leaves out the
     // totals of features it did not use).
+    // A breakdown (`scans_by_cause`) is a total per part.
     let mut t = table(&["total", "A", "B", "B − A"]);
+    let (ta, tb) = (leaves(&a["totals"], ""), leaves(&b["totals"], ""));
     let mut keys: Vec<&String> = Vec::new();
-    for key in (a["totals"].as_object().into_iter())
-        .chain(b["totals"].as_object())
-        .flat_map(|fields| fields.keys())
-    {
+    for (key, _) in ta.iter().chain(&tb) {
         if !keys.contains(&key) {
             keys.push(key);
         }
     }
     let zero = Value::from(0u64);
     for key in keys {
-        let side = |v: &Value| {
-            v["totals"]
-                .get(key)
-                .cloned()
-                .unwrap_or_else(|| zero.clone())
+        let side = |totals: &[(String, &Value)]| {
+            (totals.iter())
+                .find(|(k, _)| k == key)
+                .map_or_else(|| zero.clone(), |(_, v)| (*v).clone())
         };
-        let (vx, vy) = (side(a), side(b));
+        let (vx, vy) = (side(&ta), side(&tb));
         if vx != vy {
             add(
                 &mut t,

@@ -31,6 +31,7 @@ use super::record::Timing;
 use super::servers::Request;
 use super::store::{AnswerSettled, ClientTable, Database, NewClient, Offer, Outboxes, Touched};
 use super::trace::TraceEvent;
+use super::update_point::ScanCause;
 use super::update_point::ScanFailure;
 use super::windows::{Schedule, next_restart, too_long};
 use super::world::World;
@@ -119,9 +120,9 @@ pub(crate) struct Client {
     pub(crate) sup_failures: u8,
     /// It must ask its MP where its SUP is before scanning.
     pub(crate) needs_location: bool,
-    /// The running scan fetches metadata from the SUP (else it is a forced
-    /// offline scan on the metadata it has).
-    pub(crate) scan_online: bool,
+    /// Why the running scan runs (all but a verification fetch metadata
+    /// from the SUP).
+    pub(crate) scan_cause: ScanCause,
     /// The running scan is also the scheduled scan (which runs again if
     /// this one does not finish).
     pub(crate) scan_scheduled: bool,
@@ -342,7 +343,7 @@ impl Clients {
                     sup_index: 0,
                     sup_failures: 0,
                     needs_location: false,
-                    scan_online: false,
+                    scan_cause: ScanCause::Schedule,
                     scan_scheduled: false,
                     batch_in_flight: false,
                     report_phase: 0,
@@ -909,7 +910,7 @@ impl World<'_> {
         // Deployments of a suspended phased deployment: none of their
         // steps starts (empty unless one was ever suspended).
         let disabled = self.disabled_for(c);
-        let mut not_forced = scheduled;
+        let (mut evaluation, mut reevaluation) = (false, false);
         let mut offline = false;
         self.deployments.change_assignments(c, |d, a| {
             if disabled.contains(&d) && a.phase != Phase::VerifyDue {
@@ -920,11 +921,11 @@ impl World<'_> {
                     if reevaluate =>
                 {
                     a.phase = Phase::Evaluating;
-                    not_forced = true;
+                    reevaluation = true;
                 }
                 Phase::EvalDue if a.due <= now => {
                     a.phase = Phase::Evaluating;
-                    not_forced = true;
+                    evaluation = true;
                 }
                 Phase::VerifyDue if a.due <= now => {
                     a.phase = Phase::Verifying;
@@ -934,15 +935,23 @@ impl World<'_> {
             }
             true
         });
+        let not_forced = evaluation || reevaluation || scheduled;
         if not_forced || offline {
             self.clients[c].scan_due = SimTime::MAX;
             if not_forced && !self.scan_current(c, now) {
-                self.start_scan(c, true, scheduled, sched);
+                let cause = if evaluation {
+                    ScanCause::Evaluation
+                } else if reevaluation {
+                    ScanCause::Reevaluation
+                } else {
+                    ScanCause::Schedule
+                };
+                self.start_scan(c, cause, scheduled, sched);
                 self.refresh(c, now);
                 return;
             }
             if offline {
-                self.start_scan(c, false, scheduled, sched);
+                self.start_scan(c, ScanCause::Verification, scheduled, sched);
                 self.refresh(c, now);
                 return;
             }
@@ -1142,7 +1151,7 @@ impl World<'_> {
         } else {
             Phase::ConfirmInstall
         };
-        self.start_scan(c, true, false, sched);
+        self.start_scan(c, ScanCause::Deadline, false, sched);
         self.refresh(c, now);
         true
     }
@@ -1254,6 +1263,10 @@ impl World<'_> {
     /// names another server reaches the wrong WSUS: its scan fails.
     fn scan_done(&mut self, c: ClientId, now: SimTime, sched: &mut Scheduler<'_, Event>) {
         self.recorder.totals.scans += 1;
+        self.recorder
+            .totals
+            .scans_by_cause
+            .count(self.clients[c].scan_cause);
         if self.clients[c].gpo_conflict || self.clients.cold(c).broken_agent {
             self.recorder.totals.scans_failed += 1;
             self.queue(c, TOPIC_SCAN, SCAN_FAILED, 0, now);
@@ -1267,7 +1280,7 @@ impl World<'_> {
             return;
         }
         let client = &mut self.clients[c];
-        let (started, online) = (client.action_started, client.scan_online);
+        let (started, online) = (client.action_started, client.scan_cause.online());
         client.scan_scheduled = false;
         if online {
             let ttl = self.settings(c).scan_ttl;

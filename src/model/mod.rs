@@ -61,7 +61,7 @@ pub use record::{
 };
 pub use servers::{ListedServer, Request, listed_servers};
 pub use trace::{TraceEvent, TraceRecord, TraceSink, Tracer};
-pub use update_point::{ScanFailure, ScanSource};
+pub use update_point::{ScanCause, ScanFailure, ScanSource};
 pub(crate) use windows::Schedule;
 pub use windows::{TooLong, too_long};
 pub use world::{Progress, RunOptions, Stopped, run};

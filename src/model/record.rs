@@ -8,6 +8,7 @@ use hdrhistogram::Histogram;
 use super::compliance::{Counts, Phase};
 use super::content::ContentSource;
 use super::servers::Request;
+use super::update_point::ScanCause;
 use crate::engine::{SimDuration, SimTime};
 use crate::estate::{CohortId, DeploymentId, SiteId, UpdateId};
 use crate::model::store::Targets;
@@ -403,6 +404,51 @@ fn is_zero(n: &u64) -> bool {
     *n == 0
 }
 
+/// Scans finished, by [`ScanCause`]: what drives a SUP's scan load.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ScansByCause {
+    /// A deployment's evaluation (a new one or a new revision, or the
+    /// retry of a scan deployments waited for).
+    pub evaluation: u64,
+    /// Before enforcing a deadline, the last results past their time to
+    /// live.
+    pub deadline: u64,
+    /// The deployment re-evaluation schedule.
+    pub reevaluation: u64,
+    /// The scan schedule.
+    pub schedule: u64,
+    /// After an install or a restart (offline).
+    pub verification: u64,
+}
+
+impl ScansByCause {
+    /// Counts one scan.
+    pub(crate) fn count(&mut self, cause: ScanCause) {
+        *self.of_mut(cause) += 1;
+    }
+
+    /// The scans of one cause.
+    pub fn of(&self, cause: ScanCause) -> u64 {
+        match cause {
+            ScanCause::Evaluation => self.evaluation,
+            ScanCause::Deadline => self.deadline,
+            ScanCause::Reevaluation => self.reevaluation,
+            ScanCause::Schedule => self.schedule,
+            ScanCause::Verification => self.verification,
+        }
+    }
+
+    fn of_mut(&mut self, cause: ScanCause) -> &mut u64 {
+        match cause {
+            ScanCause::Evaluation => &mut self.evaluation,
+            ScanCause::Deadline => &mut self.deadline,
+            ScanCause::Reevaluation => &mut self.reevaluation,
+            ScanCause::Schedule => &mut self.schedule,
+            ScanCause::Verification => &mut self.verification,
+        }
+    }
+}
+
 /// Counts of what happened in a run.
 #[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize)]
 pub struct Totals {
@@ -490,6 +536,8 @@ pub struct Totals {
     /// Scans that were not forced and found the last results current
     /// (inside the scan time to live): no scan ran; not in `scans`.
     pub scans_reused: u64,
+    /// Scans finished, by why they ran: they add up to `scans`.
+    pub scans_by_cause: ScansByCause,
     /// Installs of Available deployments started by users.
     pub available_installs_started: u64,
     /// Installs of Required deployments users started from Software Center

@@ -13,7 +13,7 @@ use super::client::RestartCause;
 use super::compliance::Cell;
 use super::content::{ContentSource, DownloadFailure};
 use super::record::PhaseReason;
-use super::update_point::{ScanFailure, ScanSource};
+use super::update_point::{ScanCause, ScanFailure, ScanSource};
 use crate::engine::SimTime;
 use crate::estate::{ClientId, DeploymentId, UpdateId};
 
@@ -225,6 +225,8 @@ pub enum TraceEvent<D = DeploymentId, U = UpdateId> {
         /// sends it to another WSUS server).
         #[serde(rename = "value", skip_serializing_if = "Option::is_none")]
         sup: Option<u16>,
+        /// Why it runs.
+        cause: ScanCause,
     },
     /// A scan that is not forced found the last results current: it
     /// evaluates from them and no scan runs.
@@ -536,7 +538,7 @@ impl<D, U> TraceEvent<D, U> {
             },
             E::ScanCycle => E::ScanCycle,
             E::ReevaluationCycle => E::ReevaluationCycle,
-            E::ScanStart { source, sup } => E::ScanStart { source, sup },
+            E::ScanStart { source, sup, cause } => E::ScanStart { source, sup, cause },
             E::ScanReused => E::ScanReused,
             E::ScanFailed { by, retry_ms } => E::ScanFailed { by, retry_ms },
             E::ScanDone => E::ScanDone,
@@ -851,6 +853,7 @@ mod tests {
             TraceEvent::ScanStart {
                 source: ScanSource::UpdatePoint,
                 sup: Some(1),
+                cause: ScanCause::Schedule,
             },
             TraceEvent::ScanReused,
             TraceEvent::ScanFailed {

@@ -84,6 +84,47 @@ pub enum ScanSource {
     LocalMetadata,
 }
 
+/// Why a scan runs: the first of these that holds when it starts (a scan
+/// may serve several at once: an evaluation that falls due when the
+/// schedule fires is one scan).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ScanCause {
+    /// A deployment's evaluation: a deployment, or a new revision of one,
+    /// the client has just learned of, or the retry of a scan that
+    /// deployments waited for.
+    Evaluation,
+    /// A Required deployment's download or install is due, and the last
+    /// results are past their time to live: the client scans before it
+    /// enforces.
+    Deadline,
+    /// The deployment re-evaluation schedule.
+    Reevaluation,
+    /// The software update scan schedule (run when the client is next on
+    /// and free, if it was off or busy when it fired).
+    Schedule,
+    /// After an install or a restart: a forced scan, offline, on the
+    /// metadata the client has.
+    Verification,
+}
+
+impl ScanCause {
+    /// Every cause, in the order the summary lists them.
+    pub const ALL: [ScanCause; 5] = [
+        ScanCause::Evaluation,
+        ScanCause::Deadline,
+        ScanCause::Reevaluation,
+        ScanCause::Schedule,
+        ScanCause::Verification,
+    ];
+
+    /// Whether the scan fetches metadata from a SUP: every scan but a
+    /// verification.
+    pub fn online(self) -> bool {
+        self != ScanCause::Verification
+    }
+}
+
 impl World<'_> {
     /// The SUP a client currently scans against.
     pub(crate) fn current_sup(&self, c: ClientId) -> SupId {
@@ -130,16 +171,17 @@ impl World<'_> {
     pub(crate) fn start_scan(
         &mut self,
         c: ClientId,
-        online: bool,
+        cause: ScanCause,
         scheduled: bool,
         sched: &mut Scheduler<'_, Event>,
     ) {
         let now = sched.now();
+        let online = cause.online();
         let client = &mut self.clients[c];
         client.action = Action::Scan;
         client.action_started = now;
         client.scan_token = client.scan_token.wrapping_add(1);
-        client.scan_online = online;
+        client.scan_cause = cause;
         client.scan_scheduled = scheduled;
         if self.recorder.tracing() {
             let sup = (online && !self.clients[c].gpo_conflict).then(|| self.current_sup(c).0);
@@ -150,6 +192,7 @@ impl World<'_> {
                     ScanSource::LocalMetadata
                 },
                 sup,
+                cause,
             });
         }
         if !online {

@@ -1100,6 +1100,11 @@ fn scalar(v: &Value) -> String {
         Value::Null => "—".to_string(),
         Value::Number(n) if n.is_u64() => thousands(n.as_u64().unwrap_or_default()),
         Value::String(s) => s.clone(),
+        // A breakdown (`scans_by_cause`): each part and its value.
+        Value::Object(parts) => (parts.iter())
+            .map(|(k, v)| format!("{} {}", k.replace('_', " "), scalar(v)))
+            .collect::<Vec<_>>()
+            .join(" · "),
         other => other.to_string(),
     }
 }

@@ -12,7 +12,23 @@ use comfy_table::{CellAlignment, Table};
 
 use super::json::{Percentiles, ServerSummary, Summary};
 use super::load_charts::thousands;
-use crate::model::{PhaseReason, ServerRole};
+use crate::model::{PhaseReason, ServerRole, Totals};
+
+/// What the scans were for: the line that says what drives the SUPs'
+/// scan load.
+fn scans_line(t: &Totals) -> String {
+    let c = &t.scans_by_cause;
+    format!(
+        "scans: {} finished (evaluation {}, deadline {}, re-evaluation {}, schedule {}; offline after installs and restarts {}); {} answered from current results",
+        thousands(t.scans),
+        thousands(c.evaluation),
+        thousands(c.deadline),
+        thousands(c.reevaluation),
+        thousands(c.schedule),
+        thousands(c.verification),
+        thousands(t.scans_reused)
+    )
+}
 
 /// `1 replication`, `2 replications`: `n` and `word`, with an `s` unless
 /// `n` is 1.
@@ -549,6 +565,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
             counted(t.rule_runs_empty, "run", "runs")
         );
     }
+    let _ = writeln!(out, "{}", scans_line(t));
     if t.mp_rejects + t.scan_rejects + t.scan_errors + t.download_failures > 0 {
         let _ = writeln!(
             out,

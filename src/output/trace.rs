@@ -21,8 +21,8 @@ use crate::engine::SimTime;
 use crate::error::Error;
 use crate::estate::{ClientId, DeploymentId, Estate};
 use crate::model::{
-    ContentSource, DownloadFailure, Outcome, RestartCause, ScanFailure, ScanSource, ServerRole,
-    TraceEvent, TraceRecord, state_message_name,
+    ContentSource, DownloadFailure, Outcome, RestartCause, ScanCause, ScanFailure, ScanSource,
+    ServerRole, TraceEvent, TraceRecord, state_message_name,
 };
 use crate::output::{format_duration, plural, start_text, thousands};
 
@@ -151,6 +151,18 @@ fn message_words(topic: u16, state: u8) -> String {
     }
 }
 
+/// Why an online scan runs, in words.
+fn scan_cause_text(cause: ScanCause) -> &'static str {
+    match cause {
+        ScanCause::Evaluation => "to evaluate its deployments",
+        ScanCause::Deadline => "a deadline is due and its last results are past their time to live",
+        ScanCause::Reevaluation => "its deployment re-evaluation schedule",
+        ScanCause::Schedule => "its scan schedule",
+        // Offline: its own line says so.
+        ScanCause::Verification => "to verify its install or restart",
+    }
+}
+
 /// The location whose WAN link the record's client downloads across.
 fn link_of<'e>(estate: &'e Estate, r: &TraceRecord) -> Option<&'e str> {
     let cohort = estate.cohort_of(r.client?)?;
@@ -197,18 +209,20 @@ fn words(estate: &Estate, r: &TraceRecord) -> String {
         TraceEvent::ScanStart {
             source: ScanSource::UpdatePoint,
             sup,
+            cause,
         } => match sup.and_then(|i| estate.update_points.get(usize::from(i))) {
             Some(sup) => format!(
-                "starts a compliance scan against its software update point {}",
-                sup.name
+                "starts a compliance scan against its software update point {}: {}",
+                sup.name,
+                scan_cause_text(cause)
             ),
             // Only a client whose group policy names another server.
-            None => "starts a compliance scan against the update server its group policy names, not this site's".to_string(),
+            None => format!("starts a compliance scan against the update server its group policy names, not this site's: {}", scan_cause_text(cause)),
         },
         TraceEvent::ScanStart {
             source: ScanSource::LocalMetadata,
             ..
-        } => "starts an offline compliance scan on the metadata it has".to_string(),
+        } => "starts an offline compliance scan on the metadata it has, to verify its install or restart".to_string(),
         TraceEvent::ScanReused => {
             "its last scan results are current (inside the scan time to live): it evaluates from them"
                 .to_string()

@@ -7,7 +7,9 @@ use crate::common;
 use common::traced;
 use patchsim::engine::SimTime;
 use patchsim::estate::{ClientId, Estate};
-use patchsim::model::{Outcome, Request, ScanSource, ServerRole, TraceEvent, TraceRecord};
+use patchsim::model::{
+    Outcome, Request, ScanCause, ScanSource, ServerRole, TraceEvent, TraceRecord,
+};
 
 const H: u64 = 3_600_000;
 
@@ -309,4 +311,98 @@ fn a_reevaluation_scans_and_reevaluates_every_deployment() {
 
 fn model_hour(h: u64) -> patchsim::engine::SimDuration {
     patchsim::engine::SimDuration::from_hours(h)
+}
+
+/// Each scan says why it ran, and the summary counts finished scans by
+/// that cause: the evaluation of a new deployment, the check before a
+/// deadline install (the results past their time to live), the
+/// re-evaluation and scan schedules, and the offline verification after
+/// an install or a restart. Here every scan finishes, so the trace's
+/// starts by cause are the summary's counts, and they add up to `scans`.
+#[test]
+fn every_scan_says_why_it_ran() {
+    let estate = scenario(
+        8,
+        "",
+        r#"reevaluation_interval: "2d""#,
+        200,
+        r#"updates: [Update(id: "U", size: "10MB", install_time: Fixed("10m"))],
+           deployments: [Deployment(name: "d", updates: ["U"], targets: ["all"],
+                                    created: "2026-11-09T06:00:00Z", deadline: "2026-11-12T12:00:00Z")],"#,
+    );
+    let (out, records) = traced(&estate);
+    let deadline = SimTime(3 * 24 * H + 12 * H);
+    let mut started = [0u64; ScanCause::ALL.len()];
+    // What each client's next scan may be for, from what happened since
+    // its last scan began.
+    let mut since = vec![Vec::new(); 200];
+    for r in &records {
+        let Some(ClientId(c)) = r.client else {
+            continue;
+        };
+        let seen = &mut since[c as usize];
+        match r.event {
+            TraceEvent::PolicyReceived { .. } => seen.push(ScanCause::Evaluation),
+            TraceEvent::ReevaluationCycle => seen.push(ScanCause::Reevaluation),
+            TraceEvent::ScanCycle => seen.push(ScanCause::Schedule),
+            TraceEvent::InstallDone | TraceEvent::RestartDone => seen.push(ScanCause::Verification),
+            TraceEvent::ScanStart { cause, source, .. } => {
+                assert_eq!(
+                    source == ScanSource::UpdatePoint,
+                    cause != ScanCause::Verification,
+                    "client {c} at {}: only verifications are offline",
+                    r.time
+                );
+                let first = !records.iter().any(|b| {
+                    b.time < r.time
+                        && b.client == r.client
+                        && matches!(b.event, TraceEvent::ScanStart { .. })
+                });
+                let explained = match cause {
+                    ScanCause::Deadline => r.time >= deadline,
+                    // A client's first scan is its schedule's first.
+                    ScanCause::Schedule => first || seen.contains(&cause),
+                    _ => seen.contains(&cause),
+                };
+                assert!(
+                    explained,
+                    "client {c}: a scan at {} for {cause:?} after {seen:?}",
+                    r.time
+                );
+                started[ScanCause::ALL.iter().position(|&k| k == cause).unwrap()] += 1;
+                seen.clear();
+            }
+            _ => {}
+        }
+    }
+    let counted = ScanCause::ALL.map(|k| out.totals.scans_by_cause.of(k));
+    assert_eq!(counted, started, "the summary counts the trace's scans");
+    assert_eq!(counted.iter().sum::<u64>(), out.totals.scans);
+    assert_eq!(
+        out.totals.scans_by_cause.verification,
+        out.totals.scans_offline
+    );
+    let [
+        evaluation,
+        deadline_scans,
+        reevaluation,
+        schedule,
+        verification,
+    ] = counted;
+    // A client whose first scheduled scan is under a day old when the
+    // deployment arrives evaluates it from those results.
+    assert!(
+        evaluation > 0 && evaluation + out.totals.scans_reused >= 200,
+        "{evaluation} evaluation scans, {} reused",
+        out.totals.scans_reused
+    );
+    assert!(
+        deadline_scans > 150,
+        "{deadline_scans}: most evaluated three days before the deadline"
+    );
+    assert!(reevaluation > 200, "{reevaluation} re-evaluation scans");
+    // Each client's first scan is its schedule's, unless the deployment's
+    // evaluation fell due by then (the evaluation is the cause).
+    assert!(schedule > 100, "{schedule} scheduled scans");
+    assert!(verification >= 200, "{verification} offline scans");
 }

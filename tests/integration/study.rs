@@ -1202,6 +1202,9 @@ fn diff_refuses_forged_summaries_and_escapes_names() {
         first(v)["hours_to_pct_true"]["pct_50"] = "abc".into()
     });
     edited("created", &|v| first(v)["created_h"] = "9".into());
+    edited("cause", &|v| {
+        v["totals"]["scans_by_cause"]["schedule"] = "7".into()
+    });
     edited("clients", &|v| v["clients"] = (-1).into());
     edited("events", &|v| v["events"] = (-1).into());
     edited("twice", &|v| {
@@ -1212,6 +1215,10 @@ fn diff_refuses_forged_summaries_and_escapes_names() {
     for (other, wanted) in [
         ("bare", "bare/summary.json: it has no `version` text"),
         ("negative", "`totals.installs` is -3, not a count"),
+        (
+            "cause",
+            "`totals.scans_by_cause.schedule` is \"7\", not a count",
+        ),
         ("server", "`servers[0].served` is -1, not a count"),
         (
             "share",
