@@ -492,10 +492,14 @@ pub fn run_with(cli: Cli, out: &mut dyn Write, err: &mut dyn Write) -> ExitCode 
                             )
                         };
                         let mut line = format!(
-                            "{}: ok ({} clients, {} deployments{rules}, hash {}, needs about {} of memory)\n",
+                            "{}: ok ({}, {}{rules}, hash {}, needs about {} of memory)\n",
                             path.display(),
-                            estate.client_count(),
-                            laid_out,
+                            crate::output::counted(
+                                u64::from(estate.client_count()),
+                                "client",
+                                "clients"
+                            ),
+                            crate::output::counted(laid_out as u64, "deployment", "deployments"),
                             estate.hash,
                             app::human_bytes(app::estimate_memory(&estate, false).bytes)
                         );

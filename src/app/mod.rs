@@ -356,7 +356,7 @@ fn check_clients(estate: &Estate, flag: &'static str, clients: &[u32]) -> Result
 /// because no maintenance window of it is long enough; a WSUS catalog
 /// above Microsoft's guidance; a branch DP whose schedule never lets a
 /// deployment's content through; a WsusPool whose cache alone fills its
-/// memory limit.
+/// memory limit; a deployment created when the run is over.
 pub fn warnings(estate: &Estate) -> Vec<String> {
     // A rule's deployments share its updates, targets and settings, and a
     // run makes only some of them: one warning for the rule, not one per
@@ -428,6 +428,19 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
             hours(end)
         )
     });
+    // A deployment created when the run is over never starts: its
+    // timelines are empty and a study's milestones for it all "—".
+    let after_end = (estate.deployments.iter())
+        .filter(|d| d.rule.is_none() && d.phase.is_none() && d.created.as_ms() >= end)
+        .map(|d| {
+            format!(
+                "deployment '{}' is created {} after the start, but the run ends at {}: it never starts; create it earlier or lengthen `duration`",
+                d.name,
+                hours(d.created.as_ms()),
+                hours(end)
+            )
+        })
+        .collect::<Vec<_>>();
     model::too_long(estate)
         .into_iter()
         .filter(|t| first_of_rule(t.deployment.index()))
@@ -441,6 +454,7 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
                 t.longest_window
             )
         })
+        .chain(after_end)
         .chain(catalog)
         .chain(closed)
         .chain(ragged)

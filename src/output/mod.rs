@@ -36,8 +36,8 @@ pub use json::{
 pub(crate) use load_charts::nice;
 pub use load_charts::thousands;
 pub use report::{
-    bottlenecks, format_duration, format_duration_exact, harm, plural, summary_text, worst_first,
-    written_text,
+    bottlenecks, counted, format_duration, format_duration_exact, harm, plural, summary_text,
+    worst_first, written_text,
 };
 pub use trace::{TRACE_FILE, TraceFile, explain, trace_header, trace_line};
 

@@ -825,7 +825,7 @@ pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
 }
 
 /// `1 run`, `1,234 runs`.
-fn counted(n: u64, one: &str, many: &str) -> String {
+pub fn counted(n: u64, one: &str, many: &str) -> String {
     format!("{} {}", thousands(n), if n == 1 { one } else { many })
 }
 

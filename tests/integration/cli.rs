@@ -741,6 +741,33 @@ fn a_ragged_duration_is_warned_of() {
     );
 }
 
+/// A deployment created when the run is over is warned of: it never
+/// starts, and its timelines and a study's milestones would be empty.
+#[test]
+fn a_deployment_after_the_end_is_warned_of() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let o = patchsim(
+        &[
+            "validate",
+            "scenarios/polling-study.ron",
+            "--set",
+            "duration=1d",
+        ],
+        root,
+    );
+    assert_ok(&o);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains(
+            "  warning: deployment '2026-11 cumulative update' is created 33 h after the start, \
+             but the run ends at 24 h: it never starts; create it earlier or lengthen `duration`"
+        ),
+        "{said}"
+    );
+    let o = patchsim(&["validate", "scenarios/polling-study.ron"], root);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("warning"));
+}
+
 /// The line `docs/cli.md` shows for `validate` is the one it prints
 /// today (the scenario's hash and memory move with the model).
 #[test]
