@@ -658,6 +658,11 @@ fn sweep_command(
     quiet: bool,
 ) -> Result<(), Error> {
     let plan = study::plan(path, set, replications)?;
+    if !quiet {
+        for w in &plan.warnings {
+            let _ = writeln!(console.err, "{}", w.line(plan.grid.point_count()));
+        }
+    }
     let interrupt = stop_signals();
     let runs = plan.run_ids(shard).len() as u64;
     let bar = progress_bar(

@@ -82,6 +82,35 @@ pub struct Plan {
     /// What each point's runs measure: which cells of `runs.csv` a run of
     /// it fills.
     pub shapes: Vec<PointShape>,
+    /// The warnings `validate` gives the points' scenarios, each once, in
+    /// the order they first come up.
+    pub warnings: Vec<PointWarning>,
+}
+
+/// A warning about some of a study's points.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PointWarning {
+    /// What `validate` says.
+    pub text: String,
+    /// At how many points it holds.
+    pub points: usize,
+    /// The first of them, as its `--set`s (empty for a study of one point).
+    pub first: String,
+}
+
+impl PointWarning {
+    /// The line a sweep prints: the warning, and where it holds when that
+    /// is not every point.
+    pub fn line(&self, all: usize) -> String {
+        if self.points == all {
+            format!("warning: {}", self.text)
+        } else {
+            format!(
+                "warning (at {} of {all} points, first at {}): {}",
+                self.points, self.first, self.text
+            )
+        }
+    }
 }
 
 /// What a point's runs measure, for reading `runs.csv` back: a server
@@ -233,6 +262,7 @@ pub fn plan_within(
     let mut locations: Vec<String> = Vec::new();
     let mut largest: Option<(MemoryEstimate, String)> = None;
     let mut shapes = Vec::new();
+    let mut warnings: Vec<PointWarning> = Vec::new();
     for i in 0..grid.point_count() {
         let sets = grid.assignments(i);
         let described: Vec<String> = sets.iter().map(|(p, v)| format!("{p}={v}")).collect();
@@ -258,6 +288,16 @@ pub fn plan_within(
                 described.join(" ")
             ))
             .into());
+        }
+        for text in crate::app::warnings(&estate) {
+            match warnings.iter_mut().find(|w| w.text == text) {
+                Some(w) => w.points += 1,
+                None => warnings.push(PointWarning {
+                    text,
+                    points: 1,
+                    first: described.join(" "),
+                }),
+            }
         }
         let memory = estimate_memory(&estate, false);
         if largest.as_ref().is_none_or(|(m, _)| memory.bytes > m.bytes) {
@@ -315,6 +355,7 @@ pub fn plan_within(
         run_memory: memory.bytes,
         limits,
         shapes,
+        warnings,
     })
 }
 

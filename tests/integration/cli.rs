@@ -766,6 +766,39 @@ fn a_deployment_after_the_end_is_warned_of() {
     );
     let o = patchsim(&["validate", "scenarios/polling-study.ron"], root);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("warning"));
+    // A sweep says it once, at the points where it holds.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = root.join("scenarios/polling-study.ron");
+    let o = patchsim(
+        &[
+            "sweep",
+            scenario.to_str().unwrap(),
+            "--set",
+            "duration=1d,3d",
+            "--set",
+            "client_settings.policy_polling_interval=60m,30m",
+            "-r",
+            "1",
+            "-o",
+            "study",
+        ],
+        dir.path(),
+    );
+    assert_ok(&o);
+    let warned: Vec<String> = (stderr(&o).lines())
+        .filter(|l| l.contains("warning"))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "warning (at 2 of 4 points, first at duration=1d client_settings.policy_polling_interval=60m): deployment '2026-11 \
+          cumulative update' is created 33 h after the start, but the run ends at 24 h: it \
+          never starts; create it earlier or lengthen `duration`"
+        ],
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// The line `docs/cli.md` shows for `validate` is the one it prints
