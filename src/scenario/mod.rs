@@ -3,7 +3,7 @@
 //! Owns reading and parsing (with file:line:column on syntax errors) and the
 //! embedded default scenario. The format is in `schema.rs`, the units in
 //! `units.rs`, the checks and the resolution into an estate in
-//! `validate.rs`. Knows nothing of how an estate is run.
+//! `validate/`. Knows nothing of how an estate is run.
 
 mod schema;
 mod set;

@@ -3,7 +3,7 @@
 //! Owns the file format. Every field's default is documented here and is the
 //! Configuration Manager default where one exists (docs/model.md lists
 //! them with their sources).
-//! Nothing here is checked beyond its type: `validate.rs` turns these into a
+//! Nothing here is checked beyond its type: `validate/` turns these into a
 //! typed [`Estate`](crate::estate::Estate) or a list of problems.
 
 use serde::{Deserialize, Serialize};

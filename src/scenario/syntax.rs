@@ -328,7 +328,7 @@ fn list(names: &[&str]) -> String {
 }
 
 /// ` (did you mean `link`?)` for the closest allowed name, if one is close.
-/// Also used for references by name (`validate.rs`).
+/// Also used for references by name (`validate/checker.rs`).
 pub(super) fn did_you_mean(found: &str, allowed: &[&str]) -> String {
     let lower = found.to_lowercase();
     let mut close: Vec<(usize, &str)> = allowed
