@@ -10,7 +10,8 @@
 //! followed), synced, and the whole directory is swapped in with one
 //! rename. Until that rename `--out` holds the earlier output, untouched;
 //! after it, the whole new one. A [`Staging`] dropped without
-//! [`Staging::commit`] removes what it wrote. Knows nothing of formats.
+//! [`Staging::commit`] removes what it wrote, and the parent directories
+//! it made for it. Knows nothing of formats.
 //!
 //! Files beside `--out` (for `--out DIR`): `.DIR.patchsim-lock` while a
 //! command holds the directory, `.DIR.patchsim-new-XXXXXX` while it writes
@@ -225,6 +226,9 @@ pub struct Staging {
     earlier_is_own: bool,
     names: Vec<String>,
     lock: Option<Lock>,
+    /// The parent directories `begin` made, removed again if the output
+    /// never arrives.
+    created: CreatedParents,
 }
 
 /// The canonical form of a path that may not exist yet (nor its parents):
@@ -261,7 +265,8 @@ impl Staging {
     /// another kind), a directory another command holds,
     /// a directory that is, holds or lies inside one of `inputs`, and one
     /// that lies inside another patchsim output or inside a directory
-    /// another command holds. Creates `out`'s missing parent directories.
+    /// another command holds. Creates `out`'s missing parent directories
+    /// (removed again if the output never arrives).
     pub fn begin(out: &Path, kind: Kind, force: bool, inputs: &[&Path]) -> Result<Staging, Error> {
         let io = |path: &Path| {
             let path = path.display().to_string();
@@ -323,7 +328,7 @@ impl Staging {
             .parent()
             .expect("a canonical path with a name")
             .to_path_buf();
-        fs::create_dir_all(&parent).map_err(io(&parent))?;
+        let created = CreatedParents::create(&parent).map_err(io(&parent))?;
         let name = real
             .file_name()
             .expect("a canonical path with a name")
@@ -404,6 +409,7 @@ impl Staging {
             earlier_is_own,
             names: Vec::new(),
             lock: Some(lock),
+            created,
         })
     }
 
@@ -472,6 +478,14 @@ impl Staging {
     /// number (then nothing is written and the error says so). `--out`
     /// holds the earlier output until one rename swaps the new one in.
     pub fn commit(mut self, interrupt: Option<&AtomicUsize>) -> Result<(), Error> {
+        let placed = self.put_in_place(interrupt);
+        if placed.is_ok() {
+            self.created.keep();
+        }
+        placed
+    }
+
+    fn put_in_place(&mut self, interrupt: Option<&AtomicUsize>) -> Result<(), Error> {
         let signal = interrupt.map_or(0, |f| f.load(Ordering::Relaxed));
         if signal != 0 {
             return Err(Error::Interrupted {
@@ -581,9 +595,46 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         // The staging directory goes first (its `TempDir` removes it), then
-        // the lock.
+        // the lock, then the parents made for them (the `CreatedParents`
+        // field, dropped after this).
         self.tmp.take();
         self.lock.take();
+    }
+}
+
+/// The parent directories of `--out` that a command made: removed when it
+/// is dropped (a command that failed or was interrupted), each only if it
+/// is still empty, deepest first, unless [`keep`](CreatedParents::keep)
+/// was called once the output arrived.
+#[derive(Debug, Default)]
+struct CreatedParents(Vec<PathBuf>);
+
+impl CreatedParents {
+    /// Creates `dir` and its missing parents, and remembers which it made.
+    fn create(dir: &Path) -> std::io::Result<CreatedParents> {
+        let missing: Vec<PathBuf> = (dir.ancestors())
+            .take_while(|d| fs::symlink_metadata(d).is_err())
+            .map(Path::to_path_buf)
+            .collect();
+        let created = CreatedParents(missing);
+        fs::create_dir_all(dir)?;
+        Ok(created)
+    }
+
+    fn keep(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl Drop for CreatedParents {
+    fn drop(&mut self) {
+        // Deepest first; `remove_dir` leaves a directory that anything
+        // (another command's lock, a user's file) has entered since.
+        for dir in &self.0 {
+            if fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
     }
 }
 
@@ -921,6 +972,23 @@ mod tests {
         staging.write("summary.json", b"{}").unwrap();
         drop(staging);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    /// The parents a staging made go with it, those that were there stay;
+    /// once committed, all stay.
+    #[test]
+    fn a_staging_dropped_removes_the_parents_it_made() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("np")).unwrap();
+        let out = dir.path().join("np/a/b/out");
+        let mut staging = Staging::begin(&out, Kind::Run, false, &[]).unwrap();
+        staging.write("summary.json", b"{}").unwrap();
+        assert!(dir.path().join("np/a/b").is_dir());
+        drop(staging);
+        assert_eq!(names(&dir.path().join("np")), Vec::<String>::new());
+        let staging = Staging::begin(&out, Kind::Run, false, &[]).unwrap();
+        staging.commit(None).unwrap();
+        assert!(out.is_dir());
     }
 
     fn names(dir: &Path) -> Vec<String> {

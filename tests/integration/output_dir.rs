@@ -1019,3 +1019,25 @@ fn an_output_inside_or_around_one_being_written_is_refused() {
     }
     assert_eq!(names(dir.path()), ["s.ron"]);
 }
+
+/// A run stopped by a signal removes the parent directories of `--out`
+/// it made (and only those).
+#[test]
+fn an_interrupted_run_removes_the_parents_it_made() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("keep")).unwrap();
+    for (out, signal, code) in [("np/a/b", "INT", 130), ("keep/a/b", "TERM", 143)] {
+        let within = dir.path().join(Path::new(out).parent().unwrap());
+        let Some(o) = common::signal_when(
+            dir.path(),
+            &["run", "--out", out, "--trace-clients", "0"],
+            || !common::staging_dirs(&within, "b").is_empty(),
+            signal,
+        ) else {
+            continue;
+        };
+        assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        assert_eq!(names(dir.path()), ["keep"], "{out}");
+        assert!(names(&dir.path().join("keep")).is_empty(), "{out}");
+    }
+}
