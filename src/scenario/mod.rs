@@ -71,12 +71,19 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let options =
         ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     let syntax = |e: ron::error::SpannedError, path: String| {
-        let (line, col) = (e.span.start.line, e.span.start.col);
+        let (mut line, mut col) = (e.span.start.line, e.span.start.col);
+        let mut code = e.code;
+        // Out of text where a `,` or `)` was wanted (`Scenario(name: "x"`,
+        // the last field without its comma): said at the end, as a
+        // missing `)`, not a missing `,`.
+        if syntax::ran_out(&code, text, e.span.end.line, e.span.end.col) {
+            (line, col, code) = (e.span.end.line, e.span.end.col, ron::Error::Eof);
+        }
         ScenarioError::Syntax {
             file: origin.to_string(),
             line,
             col,
-            message: syntax::message(&e.code, text, line, col, &path),
+            message: syntax::message(&code, text, line, col, &path),
             path,
         }
     };

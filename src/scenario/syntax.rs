@@ -91,7 +91,8 @@ fn offset(text: &str, line: usize, col: usize) -> Option<usize> {
         .take(line.saturating_sub(1))
         .map(str::len)
         .sum();
-    let l = text.get(start..)?.lines().next()?;
+    // (At the very end of a file that ends with a line break: no line.)
+    let l = text.get(start..)?.lines().next().unwrap_or("");
     let within = l
         .char_indices()
         .nth(col.saturating_sub(1))
@@ -110,6 +111,23 @@ fn string_ran_on(text: &str, at: usize) -> bool {
     };
     body.rfind('"')
         .is_some_and(|open| body[open..].contains('\n'))
+}
+
+/// Whether the reader, stopped by `code` with the text read up to
+/// 1-based `line` and `col` (the end of its error's span), ran out of
+/// text: nothing but white space and comments follows, and it wanted a
+/// `,` or a closing bracket. Then what is missing is the closing bracket
+/// of what is still open, whatever came before, and it is said as
+/// [`RonError::Eof`] is.
+pub(super) fn ran_out(code: &RonError, text: &str, line: usize, col: usize) -> bool {
+    matches!(
+        code,
+        RonError::ExpectedComma
+            | RonError::ExpectedStructLikeEnd
+            | RonError::ExpectedArrayEnd
+            | RonError::ExpectedMapEnd
+            | RonError::ExpectedOptionEnd
+    ) && offset(text, line, col).is_some_and(|at| super::spans::blank_to_end(text, at))
 }
 
 /// The parser's message with a hint; `text`, `line` and `col` (1-based)

@@ -109,6 +109,21 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        what: "RON syntax: the closing `)` missing after a last field without a comma",
+        from: "    ],\n)",
+        to: "    ]\n",
+        expect: &[
+            "unexpected end of the file",
+            "a closing `)` or `]` is missing",
+        ],
+    },
+    Case {
+        what: "RON syntax: the closing `)` missing after a last field and a comment",
+        from: "    ],\n)",
+        to: "    ] // the deployments\n\n",
+        expect: &["unexpected end of the file: a closing `)` or `]` is missing"],
+    },
+    Case {
         what: "bad unit: duration",
         from: "duration: \"12d\"",
         to: "duration: \"12 dayz\"",
