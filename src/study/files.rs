@@ -9,11 +9,12 @@
 //! [`Staging`]). The CSV files have no comment line: `study.json` carries
 //! the provenance.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::chart::charts;
 use super::metrics::{Column, Scope};
-use super::{Estimate, Manifest, PointShape, RunRow, Study};
+use super::{Estimate, Manifest, PointShape, RunRow, Shard, Study};
 use crate::error::{Error, StudyError};
 use crate::output::Staging;
 
@@ -258,6 +259,9 @@ pub fn parse_runs_csv(
         ));
     }
     let columns: Vec<Column> = m.metrics.iter().map(super::ColumnInfo::column).collect();
+    let shard = m.shard.unwrap_or(Shard { index: 1, count: 1 });
+    // Each run's number, with the line that gives it.
+    let mut lines_of: BTreeMap<usize, u64> = BTreeMap::new();
     let mut runs = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| corrupt(None, e.to_string()))?;
@@ -274,6 +278,28 @@ pub fn parse_runs_csv(
         if m.replication_seeds.get(replication as usize) != Some(&seed) {
             return Err(bad("replication or seed"));
         }
+        let run = point * m.replications as usize + replication as usize;
+        if !shard.contains(run) {
+            return Err(corrupt(
+                line,
+                format!(
+                    "the run of point {point}, replication {replication} belongs to shard {}/{}, \
+                     not to this one ({shard})",
+                    run % shard.count as usize + 1,
+                    shard.count
+                ),
+            ));
+        }
+        if let (Some(here), Some(&before)) = (line, lines_of.get(&run)) {
+            return Err(corrupt(
+                Some(here),
+                format!(
+                    "the run of point {point}, replication {replication} is given twice, on \
+                     lines {before} and {here}"
+                ),
+            ));
+        }
+        lines_of.insert(run, line.unwrap_or_default());
         let values = (columns.iter().enumerate())
             .map(|(c, column)| {
                 cell_value(column, &record[3 + params + c], point, shape)
