@@ -23,7 +23,7 @@ pub const STUDY_FILE: &str = "study.json";
 /// One row per run.
 const RUNS_FILE: &str = "runs.csv";
 /// One row per point and metric.
-const POINTS_FILE: &str = "points.csv";
+pub(super) const POINTS_FILE: &str = "points.csv";
 /// The resolved base scenario.
 const SCENARIO_FILE: &str = "scenario.ron";
 /// The compliance curves' sums.
@@ -169,6 +169,90 @@ pub fn write_into(staging: &mut Staging, study: &Study) -> Result<Vec<PathBuf>, 
         .into_iter()
         .map(|(name, text)| staging.write(&name, text.as_bytes()))
         .collect()
+}
+
+/// Checks `points.csv` (at `path`, for messages; `text` `None` if it is
+/// missing) of a whole study: it must be the file `sweep` writes for the
+/// study's runs, byte for byte, since it is what people read and `diff`
+/// recomputes its numbers from `runs.csv`. The report and the charts are
+/// views drawn from the same numbers and are not read back.
+pub(super) fn check_points_csv(
+    path: &Path,
+    text: Option<&str>,
+    study: &Study,
+) -> Result<(), StudyError> {
+    let corrupt = |line: Option<usize>, message: String| StudyError::Corrupt {
+        path: match line {
+            Some(l) => format!("{}:{l}", path.display()),
+            None => path.display().to_string(),
+        },
+        message: format!("{message}: run the sweep again"),
+    };
+    let Some(text) = text else {
+        return Err(corrupt(
+            None,
+            "is missing (`sweep` writes it with every whole study)".to_string(),
+        ));
+    };
+    let expected = points_csv(study, &study.estimates());
+    if text == expected {
+        return Ok(());
+    }
+    if text.is_empty() {
+        return Err(corrupt(
+            None,
+            "is empty, but the runs in runs.csv give points; it was edited".to_string(),
+        ));
+    }
+    let (mut found, mut wanted) = (text.lines(), expected.lines());
+    let mut line = 1;
+    loop {
+        match (found.next(), wanted.next()) {
+            (Some(f), Some(w)) if f == w => line += 1,
+            (None, None) => {
+                return Err(corrupt(
+                    None,
+                    "holds the rows the runs in runs.csv give, but its line ends are not those \
+                     `sweep` writes (a line break after every row, no carriage return); it was \
+                     edited"
+                        .to_string(),
+                ));
+            }
+            (f, w) => {
+                let shown = |l: Option<&str>| match l {
+                    Some(l) => format!("`{}`", clip(l)),
+                    None => "nothing".to_string(),
+                };
+                return Err(corrupt(
+                    Some(line),
+                    format!(
+                        "is {}, but the runs in runs.csv give {}; it was edited, or runs.csv was",
+                        shown(f),
+                        shown(w)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// A line of a file for a message: at most 100 characters, control and
+/// invisible ones escaped (`\u{1b}`), so that an edited file cannot act
+/// on the terminal.
+fn clip(line: &str) -> String {
+    const SHOWN: usize = 100;
+    let mut out = String::new();
+    for c in line.chars().take(SHOWN) {
+        if crate::scenario::unprintable(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    if line.chars().nth(SHOWN).is_some() {
+        out.push('…');
+    }
+    out
 }
 
 /// Where and how a CSV file the study wrote was cut short: the writer

@@ -8,7 +8,7 @@
 //! by the same code, so its files are the same bytes.
 
 use std::fs;
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::path::Path;
 
 use super::files::{STUDY_FILE, parse_runs_csv};
@@ -159,6 +159,15 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         curves,
     };
     let files = super::files::file_names(&study);
+    if study.is_whole() {
+        let points_path = dir.join(super::files::POINTS_FILE);
+        let text = match read_text(&points_path) {
+            Ok(text) => Some(text),
+            Err(StudyError::Read { source, .. }) if source.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        super::files::check_points_csv(&points_path, text.as_deref(), &study)?;
+    }
     if study.manifest.files != files {
         return Err(corrupt(
             "files",

@@ -872,6 +872,72 @@ fn diff_compares_two_studies_or_two_runs() {
     );
 }
 
+/// `diff` reads `points.csv` of a whole study and refuses one that is
+/// missing, emptied or edited (it is what people read, and `diff`
+/// recomputes its numbers from `runs.csv`), but not a study whose report
+/// and charts are gone: those are views of the same numbers.
+#[test]
+fn diff_checks_points_csv_against_runs_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    sweep(&file, &[POLL], 2, 2, None, &dir.path().join("a"));
+    let copy = |name: &str| {
+        let to = dir.path().join(name);
+        std::fs::create_dir(&to).unwrap();
+        for (file, bytes) in files(&dir.path().join("a")) {
+            std::fs::write(to.join(file), bytes).unwrap();
+        }
+        to
+    };
+    let no_views = copy("no-views");
+    for (name, _) in files(&no_views) {
+        if name == "report.html" || name.ends_with(".svg") {
+            std::fs::remove_file(no_views.join(name)).unwrap();
+        }
+    }
+    diff_text(dir.path(), "a", "no-views");
+
+    let points = std::fs::read_to_string(dir.path().join("a/points.csv")).unwrap();
+    let third = points.lines().nth(2).expect("a third line");
+    let edited = format!("{third}9");
+    let cases: [(&str, Option<String>, String); 3] = [
+        (
+            "missing",
+            None,
+            "missing/points.csv: is missing (`sweep` writes it with every whole study): run \
+             the sweep again"
+                .to_string(),
+        ),
+        (
+            "emptied",
+            Some(String::new()),
+            "emptied/points.csv: is empty, but the runs in runs.csv give points".to_string(),
+        ),
+        (
+            "edited",
+            Some(points.replacen(third, &edited, 1)),
+            format!(
+                "edited/points.csv:3: is `{edited}`, but the runs in runs.csv give `{third}`; \
+                 it was edited, or runs.csv was: run the sweep again"
+            ),
+        ),
+    ];
+    for (name, text, expect) in cases {
+        let study = copy(name);
+        match text {
+            Some(text) => std::fs::write(study.join("points.csv"), text).unwrap(),
+            None => std::fs::remove_file(study.join("points.csv")).unwrap(),
+        }
+        let o = patchsim(&["diff", "a", name], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&expect),
+            "{name}: {expect}\n{}",
+            stderr(&o)
+        );
+    }
+}
+
 /// A `runs.csv` edited by hand is refused with what is wrong with it: a
 /// run that belongs to another shard (named with its line), a run given
 /// twice, a run left out; for a whole study, without talk of shards.
