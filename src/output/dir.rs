@@ -3,13 +3,15 @@
 //! second command out, and how the files arrive there all at once.
 //!
 //! Owns the guard (a new or empty directory, or an earlier output of the
-//! same kind that holds only its own files; never an input of the command),
-//! the lock, and the staging: every file is written into a fresh directory
+//! same kind that holds only its own files; never an input of the command,
+//! nor inside another output or a directory another command holds), the
+//! lock, and the staging: every file is written into a fresh directory
 //! beside `--out` (created by `mkdir`, so a name planted there is never
 //! followed), synced, and the whole directory is swapped in with one
 //! rename. Until that rename `--out` holds the earlier output, untouched;
 //! after it, the whole new one. A [`Staging`] dropped without
-//! [`Staging::commit`] removes what it wrote. Knows nothing of formats.
+//! [`Staging::commit`] removes what it wrote, and the parent directories
+//! it made for it. Knows nothing of formats.
 //!
 //! Files beside `--out` (for `--out DIR`): `.DIR.patchsim-lock` while a
 //! command holds the directory, `.DIR.patchsim-new-XXXXXX` while it writes
@@ -224,6 +226,9 @@ pub struct Staging {
     earlier_is_own: bool,
     names: Vec<String>,
     lock: Option<Lock>,
+    /// The parent directories `begin` made, removed again if the output
+    /// never arrives.
+    created: CreatedParents,
 }
 
 /// The canonical form of a path that may not exist yet (nor its parents):
@@ -258,8 +263,10 @@ impl Staging {
     /// earlier output of this kind (unless `force`: then the files are
     /// written beside what is there, but never beside an output of
     /// another kind), a directory another command holds,
-    /// and a directory that is, holds or lies inside one of `inputs`.
-    /// Creates `out`'s missing parent directories.
+    /// a directory that is, holds or lies inside one of `inputs`, and one
+    /// that lies inside another patchsim output or inside a directory
+    /// another command holds. Creates `out`'s missing parent directories
+    /// (removed again if the output never arrives).
     pub fn begin(out: &Path, kind: Kind, force: bool, inputs: &[&Path]) -> Result<Staging, Error> {
         let io = |path: &Path| {
             let path = path.display().to_string();
@@ -316,11 +323,12 @@ impl Staging {
                 ),
             ));
         }
+        check_enclosing(out, &real)?;
         let parent = real
             .parent()
             .expect("a canonical path with a name")
             .to_path_buf();
-        fs::create_dir_all(&parent).map_err(io(&parent))?;
+        let created = CreatedParents::create(&parent).map_err(io(&parent))?;
         let name = real
             .file_name()
             .expect("a canonical path with a name")
@@ -401,6 +409,7 @@ impl Staging {
             earlier_is_own,
             names: Vec::new(),
             lock: Some(lock),
+            created,
         })
     }
 
@@ -469,6 +478,14 @@ impl Staging {
     /// number (then nothing is written and the error says so). `--out`
     /// holds the earlier output until one rename swaps the new one in.
     pub fn commit(mut self, interrupt: Option<&AtomicUsize>) -> Result<(), Error> {
+        let placed = self.put_in_place(interrupt);
+        if placed.is_ok() {
+            self.created.keep();
+        }
+        placed
+    }
+
+    fn put_in_place(&mut self, interrupt: Option<&AtomicUsize>) -> Result<(), Error> {
         let signal = interrupt.map_or(0, |f| f.load(Ordering::Relaxed));
         if signal != 0 {
             return Err(Error::Interrupted {
@@ -578,10 +595,128 @@ impl Staging {
 impl Drop for Staging {
     fn drop(&mut self) {
         // The staging directory goes first (its `TempDir` removes it), then
-        // the lock.
+        // the lock, then the parents made for them (the `CreatedParents`
+        // field, dropped after this).
         self.tmp.take();
         self.lock.take();
     }
+}
+
+/// The parent directories of `--out` that a command made: removed when it
+/// is dropped (a command that failed or was interrupted), each only if it
+/// is still empty, deepest first, unless [`keep`](CreatedParents::keep)
+/// was called once the output arrived.
+#[derive(Debug, Default)]
+struct CreatedParents(Vec<PathBuf>);
+
+impl CreatedParents {
+    /// Creates `dir` and its missing parents, and remembers which it made.
+    fn create(dir: &Path) -> std::io::Result<CreatedParents> {
+        let missing: Vec<PathBuf> = (dir.ancestors())
+            .take_while(|d| fs::symlink_metadata(d).is_err())
+            .map(Path::to_path_buf)
+            .collect();
+        let created = CreatedParents(missing);
+        fs::create_dir_all(dir)?;
+        Ok(created)
+    }
+
+    fn keep(&mut self) {
+        self.0.clear();
+    }
+}
+
+impl Drop for CreatedParents {
+    fn drop(&mut self) {
+        // Deepest first; `remove_dir` leaves a directory that anything
+        // (another command's lock, a user's file) has entered since.
+        for dir in &self.0 {
+            if fs::remove_dir(dir).is_err() {
+                break;
+            }
+        }
+    }
+}
+
+/// Refuses an `--out` (`real` its canonical path) that lies inside a
+/// patchsim output (a run's, a study's, a sizing's) or inside a directory
+/// another patchsim command holds the lock of: the command that owns that
+/// directory replaces it whole, so the new output would vanish with it,
+/// or, left there, would be a file patchsim did not write in that output
+/// and make the next command into it refuse it. Checked once, before
+/// anything is made; a command that takes an enclosing directory's lock
+/// after this check fails at its own rename instead of removing this
+/// output.
+fn check_enclosing(out: &Path, real: &Path) -> Result<(), Error> {
+    for dir in real.ancestors().skip(1) {
+        let (Some(name), Some(parent)) = (dir.file_name(), dir.parent()) else {
+            break;
+        };
+        let shown = || shown_ancestor(out, dir);
+        if let Some(kind) = [Kind::Run, Kind::Study, Kind::Size]
+            .into_iter()
+            .find(|k| is_output(dir, *k))
+        {
+            return Err(refuse(
+                out,
+                format!(
+                    "lies inside {}, which holds {} ({}); patchsim replaces an output directory \
+                     whole, so an output inside another would vanish with it: choose an --out \
+                     directory outside {}",
+                    shown(),
+                    kind.what(),
+                    kind.marker(),
+                    shown()
+                ),
+            ));
+        }
+        let side = side_name(&name.to_string_lossy());
+        let locks = [
+            parent.join(format!(".{side}.patchsim-lock")),
+            dir.join(".patchsim-lock"),
+        ];
+        if let Some(lock) = locks.iter().find(|l| is_held(l)) {
+            return Err(refuse(
+                out,
+                format!(
+                    "lies inside {}, which another patchsim command is writing (it holds the \
+                     lock {}) and will replace whole; wait for it to finish, or choose an --out \
+                     directory outside {}",
+                    shown(),
+                    lock.display(),
+                    shown()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Whether another process holds the lock file at `path`. Tested with a
+/// shared lock taken and dropped at once: a command that tries to take
+/// the lock in that instant is refused as if a command held it.
+fn is_held(path: &Path) -> bool {
+    let Ok(file) = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+    else {
+        return false;
+    };
+    file.metadata().is_ok_and(|m| m.is_file())
+        && rustix::fs::flock(&file, FlockOperation::NonBlockingLockShared) == Err(Errno::WOULDBLOCK)
+}
+
+/// `dir`, an ancestor of `out`'s canonical path, as the user would name
+/// it: the ancestor of `out` as given that is `dir` (`st` for `--out
+/// st/inner`), or else `dir` itself.
+fn shown_ancestor(out: &Path, dir: &Path) -> String {
+    (out.ancestors().skip(1))
+        .filter(|a| !a.as_os_str().is_empty())
+        .find(|a| canonical(a).ok().flatten().as_deref() == Some(dir))
+        .unwrap_or(dir)
+        .display()
+        .to_string()
 }
 
 fn unsupported(e: &std::io::Error) -> bool {
@@ -684,6 +819,23 @@ fn check_contents(
     names.sort();
     if names.is_empty() {
         return Ok(true);
+    }
+    // Refused below anyway (the lock is not a file of an output), but
+    // said plainly: another command is writing an output inside this one.
+    if let Some(inner) = names.iter().find_map(|n| {
+        let inner = n.strip_prefix('.')?.strip_suffix(".patchsim-lock")?;
+        (!inner.is_empty() && is_held(&real.join(n))).then_some(inner)
+    }) {
+        return Err(refuse(
+            out,
+            format!(
+                "another patchsim command is writing into {}, inside this directory (it holds \
+                 the lock {}); the new output would replace the directory whole, so wait for it \
+                 to finish, or choose another --out directory",
+                out.join(inner).display(),
+                out.join(format!(".{inner}.patchsim-lock")).display()
+            ),
+        ));
     }
     let mine = is_output(real, kind);
     let foreign: Vec<&String> = names.iter().filter(|n| !kind.owns(n)).collect();
@@ -820,6 +972,53 @@ mod tests {
         staging.write("summary.json", b"{}").unwrap();
         drop(staging);
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    /// The parents a staging made go with it, those that were there stay;
+    /// once committed, all stay.
+    #[test]
+    fn a_staging_dropped_removes_the_parents_it_made() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("np")).unwrap();
+        let out = dir.path().join("np/a/b/out");
+        let mut staging = Staging::begin(&out, Kind::Run, false, &[]).unwrap();
+        staging.write("summary.json", b"{}").unwrap();
+        assert!(dir.path().join("np/a/b").is_dir());
+        drop(staging);
+        assert_eq!(names(&dir.path().join("np")), Vec::<String>::new());
+        let staging = Staging::begin(&out, Kind::Run, false, &[]).unwrap();
+        staging.commit(None).unwrap();
+        assert!(out.is_dir());
+    }
+
+    fn names(dir: &Path) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    /// An output inside another patchsim output is refused, naming it.
+    #[test]
+    fn an_output_inside_another_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let good = dir.path().join("good");
+        let mut first = Staging::begin(&good, Kind::Run, false, &[]).unwrap();
+        first
+            .write("summary.json", br#"{"tool": "patchsim"}"#)
+            .unwrap();
+        first.commit(None).unwrap();
+        let e = Staging::begin(&good.join("sub/deeper"), Kind::Study, false, &[]).unwrap_err();
+        assert!(
+            e.to_string().contains(&format!(
+                "lies inside {}, which holds a patchsim run's output",
+                good.display()
+            )),
+            "{e}"
+        );
+        assert_eq!(names(&good), ["summary.json"]);
     }
 
     #[test]

@@ -25,8 +25,8 @@ pub use schema::{
 };
 pub(crate) use set::clipped_arg;
 pub use set::{
-    Override, apply as apply_sets, canonical_value, check_path, is_server_count, set_server_count,
-    split_values,
+    Override, apply as apply_sets, canonical_value, check_path, is_server_count,
+    parse_busy_threshold_pct, parse_seed, set_server_count, split_values,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
 pub(crate) use validate::unprintable;
@@ -71,12 +71,19 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
     let options =
         ron::Options::default().with_default_extension(ron::extensions::Extensions::IMPLICIT_SOME);
     let syntax = |e: ron::error::SpannedError, path: String| {
-        let (line, col) = (e.span.start.line, e.span.start.col);
+        let (mut line, mut col) = (e.span.start.line, e.span.start.col);
+        let mut code = e.code;
+        // Out of text where a `,` or `)` was wanted (`Scenario(name: "x"`,
+        // the last field without its comma): said at the end, as a
+        // missing `)`, not a missing `,`.
+        if syntax::ran_out(&code, text, e.span.end.line, e.span.end.col) {
+            (line, col, code) = (e.span.end.line, e.span.end.col, ron::Error::Eof);
+        }
         ScenarioError::Syntax {
             file: origin.to_string(),
             line,
             col,
-            message: syntax::message(&e.code, text, line, col, &path),
+            message: syntax::message(&code, text, line, col, &path),
             path,
         }
     };
@@ -97,6 +104,20 @@ pub fn parse(text: &str, origin: &str) -> Result<Scenario, ScenarioError> {
                 && let Some(hint) = quoted_choice(text, *line, *col, &options)
             {
                 *message = hint;
+            }
+            // A number outside its field's type: say which numbers the
+            // field takes.
+            if code == ron::Error::IntegerOutOfBounds
+                && let ScenarioError::Syntax {
+                    line,
+                    col,
+                    message,
+                    path,
+                    ..
+                } = &mut error
+                && let Some(range) = out_of_range(text, *line, *col, path, &options)
+            {
+                *message = range;
             }
             return Err(error);
         }
@@ -124,6 +145,46 @@ fn quoted_choice(text: &str, line: usize, col: usize, options: &ron::Options) ->
         } if found == unknown => Some(syntax::quoted_choice(&quoted, expected)),
         _ => None,
     }
+}
+
+/// For a whole number at `line`:`col` outside the range of its field's
+/// type (a negative count, a number past 2^32 - 1): the message naming the
+/// numbers the field at `path` takes. The text is read again with the
+/// type's largest value in the number's place (found by trying the
+/// largest `u64`, then `u32`, ...), and the scenario so read checked:
+/// the range the checks give that field, or else its type's.
+fn out_of_range(
+    text: &str,
+    line: usize,
+    col: usize,
+    path: &str,
+    options: &ron::Options,
+) -> Option<String> {
+    let (written, span) = syntax::number_at(text, line, col)?;
+    for max in [u64::MAX, u32::MAX.into(), u16::MAX.into(), u8::MAX.into()] {
+        let probe = format!("{}{max}{}", &text[..span.start], &text[span.end..]);
+        let mut de = ron::Deserializer::from_str_with_options(&probe, options).ok()?;
+        let scenario = match serde_path_to_error::deserialize::<_, Scenario>(&mut de) {
+            Ok(scenario) => scenario,
+            Err(e)
+                if syntax::path(e.path()) == path
+                    && *e.inner() == ron::Error::IntegerOutOfBounds =>
+            {
+                continue;
+            }
+            // Read past the field: it took `max`; something later is wrong.
+            Err(_) => return Some(syntax::out_of_range(None, max, &written)),
+        };
+        let checked = validate(scenario).err().unwrap_or_default();
+        let allowed = (checked.iter())
+            .filter(|p| p.raw_path == path)
+            .find_map(|p| {
+                let (allowed, _) = p.message.split_once(", got ")?;
+                allowed.contains("between").then(|| allowed.to_string())
+            });
+        return Some(syntax::out_of_range(allowed.as_deref(), max, &written));
+    }
+    None
 }
 
 /// Reads and parses a scenario file (UTF-8, a leading byte order mark

@@ -195,6 +195,29 @@ pub fn is_server_count(path: &str) -> bool {
         Ok([Step::Field(s), Step::Field(_), Step::Field(count)]) if s == "servers" && count == "count")
 }
 
+/// The value of `--seed`, which overrides the scenario's `seed`: a whole
+/// number from 0 to 2^64 - 1, or an error that says so (the caller names
+/// the value).
+pub fn parse_seed(s: &str) -> Result<u64, String> {
+    s.trim().parse().map_err(|_| {
+        format!(
+            "the seed is a whole number from 0 to {} (2^64 - 1)",
+            u64::MAX
+        )
+    })
+}
+
+/// The value of `--busy-above`, which overrides the scenario's
+/// `busy_threshold_pct`: a whole percent from 1 to 100, or an error that
+/// says so.
+pub fn parse_busy_threshold_pct(s: &str) -> Result<u8, String> {
+    s.trim()
+        .parse()
+        .ok()
+        .filter(|pct| (1..=100).contains(pct))
+        .ok_or_else(|| "the busy threshold is a whole percent from 1 to 100 (e.g. 80)".to_string())
+}
+
 /// Sets each `(path, value)` in a copy of `base`, in order, but the
 /// numbers of servers (`servers.<role>.count`) after every other field:
 /// a cohort's fields are those of the cohort as the file has it, before a

@@ -279,6 +279,11 @@ pub(super) fn compact(text: &str, span: &Span) -> String {
     out
 }
 
+/// Whether nothing but whitespace and comments follows byte `at`.
+pub(super) fn blank_to_end(text: &str, at: usize) -> bool {
+    skip_blank(text.as_bytes(), at) >= text.len()
+}
+
 /// Past whitespace and comments.
 fn skip_blank(b: &[u8], mut i: usize) -> usize {
     loop {

@@ -91,7 +91,8 @@ fn offset(text: &str, line: usize, col: usize) -> Option<usize> {
         .take(line.saturating_sub(1))
         .map(str::len)
         .sum();
-    let l = text.get(start..)?.lines().next()?;
+    // (At the very end of a file that ends with a line break: no line.)
+    let l = text.get(start..)?.lines().next().unwrap_or("");
     let within = l
         .char_indices()
         .nth(col.saturating_sub(1))
@@ -110,6 +111,54 @@ fn string_ran_on(text: &str, at: usize) -> bool {
     };
     body.rfind('"')
         .is_some_and(|open| body[open..].contains('\n'))
+}
+
+/// Whether the reader, stopped by `code` with the text read up to
+/// 1-based `line` and `col` (the end of its error's span), ran out of
+/// text: nothing but white space and comments follows, and it wanted a
+/// `,` or a closing bracket. Then what is missing is the closing bracket
+/// of what is still open, whatever came before, and it is said as
+/// [`RonError::Eof`] is.
+pub(super) fn ran_out(code: &RonError, text: &str, line: usize, col: usize) -> bool {
+    matches!(
+        code,
+        RonError::ExpectedComma
+            | RonError::ExpectedStructLikeEnd
+            | RonError::ExpectedArrayEnd
+            | RonError::ExpectedMapEnd
+            | RonError::ExpectedOptionEnd
+    ) && offset(text, line, col).is_some_and(|at| super::spans::blank_to_end(text, at))
+}
+
+/// The number written around 1-based `line` and `col` of `text` (where
+/// the reader says one is out of range: at its sign or its first digit),
+/// and its span.
+pub(super) fn number_at(text: &str, line: usize, col: usize) -> Option<(String, Range<usize>)> {
+    let at = offset(text, line, col)?;
+    let b = text.as_bytes();
+    let part = |c: u8| c.is_ascii_alphanumeric() || matches!(c, b'_' | b'-' | b'+');
+    let start = (0..at)
+        .rev()
+        .take_while(|&i| part(b[i]))
+        .last()
+        .unwrap_or(at);
+    let end = (at..b.len()).find(|&i| !part(b[i])).unwrap_or(b.len());
+    let written = &text[start..end];
+    written
+        .trim_start_matches(['-', '+'])
+        .starts_with(|c: char| c.is_ascii_digit())
+        .then(|| (written.to_string(), start..end))
+}
+
+/// The message for a whole number out of its field's range: `allowed`
+/// as the checks say it (`must be between 1 and 100`), or else the
+/// field type's range, 0 to `max`.
+pub(super) fn out_of_range(allowed: Option<&str>, max: u64, written: &str) -> String {
+    let allowed = match allowed {
+        Some(allowed) => allowed.to_string(),
+        None => format!("it takes a whole number from 0 to {max}"),
+    };
+    format!("number out of range for this field: {allowed}, got {written}")
 }
 
 /// The parser's message with a hint; `text`, `line` and `col` (1-based)
@@ -254,7 +303,8 @@ pub(super) fn message(code: &RonError, text: &str, line: usize, col: usize, path
         RonError::TrailingCharacters => "unexpected text after the end of the scenario: \
                                          everything must be inside `Scenario(...)`"
             .to_string(),
-        other => other.to_string(),
+        RonError::ExpectedNamedStructLike(name) => format!("expected `{name}(...)` here"),
+        other => lowercase(&other.to_string()),
     }
 }
 

@@ -9,11 +9,12 @@
 //! [`Staging`]). The CSV files have no comment line: `study.json` carries
 //! the provenance.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::chart::charts;
 use super::metrics::{Column, Scope};
-use super::{Estimate, Manifest, PointShape, RunRow, Study};
+use super::{Estimate, Manifest, PointShape, RunRow, Shard, Study};
 use crate::error::{Error, StudyError};
 use crate::output::Staging;
 
@@ -22,7 +23,7 @@ pub const STUDY_FILE: &str = "study.json";
 /// One row per run.
 const RUNS_FILE: &str = "runs.csv";
 /// One row per point and metric.
-const POINTS_FILE: &str = "points.csv";
+pub(super) const POINTS_FILE: &str = "points.csv";
 /// The resolved base scenario.
 const SCENARIO_FILE: &str = "scenario.ron";
 /// The compliance curves' sums.
@@ -170,6 +171,90 @@ pub fn write_into(staging: &mut Staging, study: &Study) -> Result<Vec<PathBuf>, 
         .collect()
 }
 
+/// Checks `points.csv` (at `path`, for messages; `text` `None` if it is
+/// missing) of a whole study: it must be the file `sweep` writes for the
+/// study's runs, byte for byte, since it is what people read and `diff`
+/// recomputes its numbers from `runs.csv`. The report and the charts are
+/// views drawn from the same numbers and are not read back.
+pub(super) fn check_points_csv(
+    path: &Path,
+    text: Option<&str>,
+    study: &Study,
+) -> Result<(), StudyError> {
+    let corrupt = |line: Option<usize>, message: String| StudyError::Corrupt {
+        path: match line {
+            Some(l) => format!("{}:{l}", path.display()),
+            None => path.display().to_string(),
+        },
+        message: format!("{message}: run the sweep again"),
+    };
+    let Some(text) = text else {
+        return Err(corrupt(
+            None,
+            "is missing (`sweep` writes it with every whole study)".to_string(),
+        ));
+    };
+    let expected = points_csv(study, &study.estimates());
+    if text == expected {
+        return Ok(());
+    }
+    if text.is_empty() {
+        return Err(corrupt(
+            None,
+            "is empty, but the runs in runs.csv give points; it was edited".to_string(),
+        ));
+    }
+    let (mut found, mut wanted) = (text.lines(), expected.lines());
+    let mut line = 1;
+    loop {
+        match (found.next(), wanted.next()) {
+            (Some(f), Some(w)) if f == w => line += 1,
+            (None, None) => {
+                return Err(corrupt(
+                    None,
+                    "holds the rows the runs in runs.csv give, but its line ends are not those \
+                     `sweep` writes (a line break after every row, no carriage return); it was \
+                     edited"
+                        .to_string(),
+                ));
+            }
+            (f, w) => {
+                let shown = |l: Option<&str>| match l {
+                    Some(l) => format!("`{}`", clip(l)),
+                    None => "nothing".to_string(),
+                };
+                return Err(corrupt(
+                    Some(line),
+                    format!(
+                        "is {}, but the runs in runs.csv give {}; it was edited, or runs.csv was",
+                        shown(f),
+                        shown(w)
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+/// A line of a file for a message: at most 100 characters, control and
+/// invisible ones escaped (`\u{1b}`), so that an edited file cannot act
+/// on the terminal.
+fn clip(line: &str) -> String {
+    const SHOWN: usize = 100;
+    let mut out = String::new();
+    for c in line.chars().take(SHOWN) {
+        if crate::scenario::unprintable(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    if line.chars().nth(SHOWN).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// Where and how a CSV file the study wrote was cut short: the writer
 /// ends every row with a line break, so a file that does not end with one
 /// ends inside a row, perhaps inside a number ("686486" read as "68").
@@ -258,6 +343,9 @@ pub fn parse_runs_csv(
         ));
     }
     let columns: Vec<Column> = m.metrics.iter().map(super::ColumnInfo::column).collect();
+    let shard = m.shard.unwrap_or(Shard { index: 1, count: 1 });
+    // Each run's number, with the line that gives it.
+    let mut lines_of: BTreeMap<usize, u64> = BTreeMap::new();
     let mut runs = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| corrupt(None, e.to_string()))?;
@@ -274,6 +362,28 @@ pub fn parse_runs_csv(
         if m.replication_seeds.get(replication as usize) != Some(&seed) {
             return Err(bad("replication or seed"));
         }
+        let run = point * m.replications as usize + replication as usize;
+        if !shard.contains(run) {
+            return Err(corrupt(
+                line,
+                format!(
+                    "the run of point {point}, replication {replication} belongs to shard {}/{}, \
+                     not to this one ({shard})",
+                    run % shard.count as usize + 1,
+                    shard.count
+                ),
+            ));
+        }
+        if let (Some(here), Some(&before)) = (line, lines_of.get(&run)) {
+            return Err(corrupt(
+                Some(here),
+                format!(
+                    "the run of point {point}, replication {replication} is given twice, on \
+                     lines {before} and {here}"
+                ),
+            ));
+        }
+        lines_of.insert(run, line.unwrap_or_default());
         let values = (columns.iter().enumerate())
             .map(|(c, column)| {
                 cell_value(column, &record[3 + params + c], point, shape)

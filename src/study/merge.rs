@@ -8,7 +8,7 @@
 //! by the same code, so its files are the same bytes.
 
 use std::fs;
-use std::io::Read;
+use std::io::{ErrorKind, Read};
 use std::path::Path;
 
 use super::files::{STUDY_FILE, parse_runs_csv};
@@ -93,39 +93,43 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
     let plan = check_against_plan(&manifest, &scenario_ron, &scenario_path)
         .map_err(|(field, message)| corrupt(&field, message))?;
     let runs_path = dir.join("runs.csv");
-    let runs = parse_runs_csv(&runs_path, &read_text(&runs_path)?, &manifest, &plan.shapes)?;
+    let mut runs = parse_runs_csv(&runs_path, &read_text(&runs_path)?, &manifest, &plan.shapes)?;
+    // Each row is one run of this shard, given once (`parse_runs_csv`):
+    // what else differs is a run left out.
     let shard = manifest.shard.unwrap_or(Shard { index: 1, count: 1 });
     let expected = shard.runs_of(manifest.runs);
-    let mut ids: Vec<usize> = runs
-        .iter()
-        .map(|r| r.point * manifest.replications as usize + r.replication as usize)
-        .collect();
-    ids.sort_unstable();
-    if let Some(twice) = ids.windows(2).find(|w| w[0] == w[1]) {
+    if runs.len() != expected {
         let replications = manifest.replications as usize;
+        let mut given: Vec<usize> = (runs.iter())
+            .map(|r| r.point * replications + r.replication as usize)
+            .collect();
+        given.sort_unstable();
+        let first = match (0..manifest.runs)
+            .find(|&i| shard.contains(i) && given.binary_search(&i).is_err())
+        {
+            Some(i) => format!(
+                " (the first missing: point {}, replication {})",
+                i / replications,
+                i % replications
+            ),
+            None => String::new(),
+        };
+        let whose = match manifest.shard {
+            Some(shard) => format!("shard {shard} of this study has"),
+            None => "this study has".to_string(),
+        };
         return Err(StudyError::Corrupt {
             path: runs_path.display().to_string(),
             message: format!(
-                "holds the run of point {}, replication {} twice; it was edited: run the shard \
-                 again",
-                twice[0] / replications,
-                twice[0] % replications
+                "lacks {} of the {expected} run{} {whose}{first}; it was edited: {}",
+                expected.saturating_sub(runs.len()),
+                if expected == 1 { "" } else { "s" },
+                again(&manifest)
             ),
         }
         .into());
     }
-    if runs.len() != expected || ids.iter().any(|&i| !shard.contains(i)) {
-        return Err(StudyError::Corrupt {
-            path: runs_path.display().to_string(),
-            message: format!(
-                "holds {} run{} but shard {shard} of this study has {expected}, each once; \
-                 run the shard again",
-                runs.len(),
-                if runs.len() == 1 { "" } else { "s" }
-            ),
-        }
-        .into());
-    }
+    runs.sort_by_key(|r| (r.point, r.replication));
     let curves_path = dir.join(super::files::CURVES_FILE);
     let curves = super::curves::parse_curves_csv(
         &curves_path,
@@ -155,6 +159,15 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         curves,
     };
     let files = super::files::file_names(&study);
+    if study.is_whole() {
+        let points_path = dir.join(super::files::POINTS_FILE);
+        let text = match read_text(&points_path) {
+            Ok(text) => Some(text),
+            Err(StudyError::Read { source, .. }) if source.kind() == ErrorKind::NotFound => None,
+            Err(e) => return Err(e.into()),
+        };
+        super::files::check_points_csv(&points_path, text.as_deref(), &study)?;
+    }
     if study.manifest.files != files {
         return Err(corrupt(
             "files",
@@ -168,6 +181,15 @@ pub fn read(dir: &Path) -> Result<Study, Error> {
         .into());
     }
     Ok(study)
+}
+
+/// What makes the files of a study (`m` its manifest) again: its shard,
+/// or the sweep.
+fn again(m: &Manifest) -> &'static str {
+    match m.shard {
+        Some(_) => "run the shard again",
+        None => "run the sweep again",
+    }
 }
 
 /// File names for a message: `[a, b]`, the first few.

@@ -407,7 +407,7 @@ pub fn signal_a_command(
 /// Starts the patchsim binary with `args` in `dir`, waits (up to a
 /// minute) until `started` says it is under way, sends it `signal` and
 /// returns what it printed and how it ended.
-fn signal_when(
+pub fn signal_when(
     dir: &std::path::Path,
     args: &[&str],
     started: impl Fn() -> bool,

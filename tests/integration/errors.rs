@@ -104,9 +104,42 @@ const CASES: &[Case] = &[
         from: "count: 300, management_point",
         to: "count: -3, management_point",
         expect: &[
-            "bad.ron:19:43: cohorts[0].count: number out of range for this field",
-            "negative, or too large",
+            "bad.ron:19:43: cohorts[0].count: number out of range for this field: must be \
+             between 1 and 10000000, got -3",
         ],
+    },
+    Case {
+        what: "wrong type: a count past its type",
+        from: "count: 300, management_point",
+        to: "count: 18446744073709551616, management_point",
+        expect: &[
+            "cohorts[0].count: number out of range for this field: must be between 1 and \
+             10000000, got 18446744073709551616",
+        ],
+    },
+    Case {
+        what: "wrong type: a negative seed",
+        from: "seed: 7,",
+        to: "seed: -7,",
+        expect: &[
+            "bad.ron:3:12: seed: number out of range for this field: it takes a whole number \
+             from 0 to 18446744073709551615, got -7",
+        ],
+    },
+    Case {
+        what: "RON syntax: the closing `)` missing after a last field without a comma",
+        from: "    ],\n)",
+        to: "    ]\n",
+        expect: &[
+            "unexpected end of the file",
+            "a closing `)` or `]` is missing",
+        ],
+    },
+    Case {
+        what: "RON syntax: the closing `)` missing after a last field and a comment",
+        from: "    ],\n)",
+        to: "    ] // the deployments\n\n",
+        expect: &["unexpected end of the file: a closing `)` or `]` is missing"],
     },
     Case {
         what: "bad unit: duration",
@@ -612,6 +645,82 @@ fn every_bad_input_names_its_place_and_the_fix() {
         wrong.extend(check_file(dir.path(), "bad.ron", case.what, case.expect));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+/// A number out of range, given by a flag or a `--set`, says which
+/// numbers are allowed; every message is in lower case.
+#[test]
+fn numbers_out_of_range_name_the_range() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        dir.path().join("s.ron"),
+        common::ron(&common::Knobs::default()),
+    )
+    .expect("write");
+    let cases: [(&[&str], &str); 7] = [
+        (
+            &["validate", "s.ron", "--set", "busy_threshold_pct=-1"],
+            "error: --set busy_threshold_pct=-1: '-1': number out of range for this field: must \
+             be between 1 and 100 (a whole percent), got -1",
+        ),
+        (
+            &[
+                "validate",
+                "s.ron",
+                "--set",
+                "cohorts[0].count=18446744073709551616",
+            ],
+            "number out of range for this field: must be between 1 and 10000000, got \
+             18446744073709551616",
+        ),
+        (
+            &[
+                "validate",
+                "s.ron",
+                "--set",
+                "sync.catalog=Some(WsusCatalog(updates: -5))",
+            ],
+            "must be between 1 and 1000000, got -5",
+        ),
+        (
+            &["validate", "s.ron", "--set", "cohorts[0]=5"],
+            "error: --set cohorts[0]=5: '5': expected `Cohort(...)` here",
+        ),
+        (
+            &["run", "s.ron", "--busy-above", "50.5"],
+            "error: invalid value '50.5' for '--busy-above <PERCENT>': the busy threshold is a \
+             whole percent from 1 to 100",
+        ),
+        (
+            &["run", "s.ron", "--seed", "-1"],
+            "error: invalid value '-1' for '--seed <SEED>': the seed is a whole number from 0 to \
+             18446744073709551615 (2^64 - 1)",
+        ),
+        (
+            &[
+                "explain",
+                "s.ron",
+                "--client",
+                "0",
+                "--seed",
+                "18446744073709551616",
+            ],
+            "the seed is a whole number from 0 to 18446744073709551615",
+        ),
+    ];
+    for (args, expect) in cases {
+        let o = patchsim(args, dir.path());
+        let err = common::stderr(&o);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(expect), "{args:?}: {expect}\n{err}");
+        assert!(!err.contains("-- -1"), "{args:?}: {err}");
+        let message = err.trim_start_matches("error: ");
+        assert!(
+            !message.starts_with(|c: char| c.is_ascii_uppercase()) && !err.contains(": Expected"),
+            "{args:?}: lower case\n{err}"
+        );
+    }
+    assert!(!dir.path().join("out").exists());
 }
 
 /// A file that cannot be read, is not UTF-8, or holds no scenario at all.

@@ -923,3 +923,121 @@ fn another_kind_of_output_is_refused_even_with_force() {
         assert!(stderr(&o).contains(study), "{args:?}: {}", stderr(&o));
     }
 }
+
+/// An `--out` inside another patchsim output (a run's, a study's, a
+/// sizing's), which its command replaces whole, is refused, naming it;
+/// the output is left as it was, and later runs into it still succeed.
+#[test]
+fn an_output_inside_another_output_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = small(dir.path(), "s.ron", 7);
+    let f = file.to_str().unwrap();
+    assert_ok(&patchsim(&["run", f, "-q", "-o", "good"], dir.path()));
+    assert_ok(&patchsim(
+        &["sweep", f, "-r", "1", "-q", "-o", "st"],
+        dir.path(),
+    ));
+    let before: Vec<_> = ["good", "st"].map(|d| tree(&dir.path().join(d))).into();
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["run", f, "-q", "-o", "good/sub"],
+            "error: good/sub: lies inside good, which holds a patchsim run's output \
+             (summary.json); patchsim replaces an output directory whole",
+        ),
+        (
+            &["run", f, "-q", "--force", "-o", "good/sub/deeper"],
+            "error: good/sub/deeper: lies inside good, which holds a patchsim run's output",
+        ),
+        (
+            &["sweep", f, "-r", "1", "-q", "-o", "st/inner"],
+            "error: st/inner: lies inside st, which holds a patchsim study (study.json)",
+        ),
+    ];
+    for (args, expect) in cases {
+        let o = patchsim(args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+    }
+    let after: Vec<_> = ["good", "st"].map(|d| tree(&dir.path().join(d))).into();
+    assert!(before == after, "the outputs are as they were");
+    assert_ok(&patchsim(&["run", f, "-q", "-o", "good"], dir.path()));
+}
+
+/// While a command writes a directory (its lock held, the directory
+/// perhaps not there yet), an `--out` inside it is refused, and so is an
+/// `--out` that holds it, even with `--force`.
+#[test]
+fn an_output_inside_or_around_one_being_written_is_refused() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = small(dir.path(), "s.ron", 7);
+    let f = file.to_str().unwrap();
+    let start = |out: &str, within: &Path| {
+        let name = Path::new(out).file_name().unwrap().to_str().unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_patchsim"))
+            .args(["run", "--out", out, "--trace-clients", "0", "--quiet"])
+            .current_dir(dir.path())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("patchsim starts");
+        let started = Instant::now();
+        while common::staging_dirs(within, name).is_empty() {
+            assert!(started.elapsed() < Duration::from_secs(60), "never started");
+            std::thread::sleep(Duration::from_millis(5));
+        }
+        child
+    };
+    let outer = start("st", dir.path());
+    let inner = start("around/inner", &dir.path().join("around"));
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["run", f, "-q", "-o", "st/inner"],
+            "error: st/inner: lies inside st, which another patchsim command is writing (it \
+             holds the lock ",
+        ),
+        (
+            &["run", f, "-q", "-o", "around"],
+            "error: around: another patchsim command is writing into around/inner, inside this \
+             directory (it holds the lock around/.inner.patchsim-lock)",
+        ),
+        (
+            &["run", f, "-q", "--force", "-o", "around"],
+            "another patchsim command is writing into around/inner",
+        ),
+    ];
+    for (args, expect) in cases {
+        let o = patchsim(args, dir.path());
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(expect), "{args:?}: {}", stderr(&o));
+    }
+    assert!(!dir.path().join("st").exists(), "nothing made inside st");
+    for child in [outer, inner] {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        let o = child.wait_with_output().expect("exits");
+        assert_eq!(o.status.code(), Some(143), "{}", stderr(&o));
+    }
+    assert_eq!(names(dir.path()), ["s.ron"]);
+}
+
+/// A run stopped by a signal removes the parent directories of `--out`
+/// it made (and only those).
+#[test]
+fn an_interrupted_run_removes_the_parents_it_made() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("keep")).unwrap();
+    for (out, signal, code) in [("np/a/b", "INT", 130), ("keep/a/b", "TERM", 143)] {
+        let within = dir.path().join(Path::new(out).parent().unwrap());
+        let Some(o) = common::signal_when(
+            dir.path(),
+            &["run", "--out", out, "--trace-clients", "0"],
+            || !common::staging_dirs(&within, "b").is_empty(),
+            signal,
+        ) else {
+            continue;
+        };
+        assert_eq!(o.status.code(), Some(code), "{}", stderr(&o));
+        assert_eq!(names(dir.path()), ["keep"], "{out}");
+        assert!(names(&dir.path().join("keep")).is_empty(), "{out}");
+    }
+}

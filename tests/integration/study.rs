@@ -267,7 +267,10 @@ fn merging_shards_of_different_studies_fails_clearly() {
         .expect_err("incomplete shard")
         .to_string();
     assert!(
-        e.contains("holds 1 run but shard 2/2 of this study has 2"),
+        e.contains(
+            "lacks 1 of the 2 runs shard 2/2 of this study has (the first missing: point 1, \
+             replication 1); it was edited: run the shard again"
+        ),
         "{e}"
     );
 }
@@ -432,7 +435,8 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
         (
             "\"count\": 2",
             "\"count\": 4294967295",
-            "p1/runs.csv: holds 2 runs but shard 1/4294967295 of this study has 1",
+            "p1/runs.csv:3: the run of point 1, replication 0 belongs to shard 3/4294967295, \
+             not to this one (1/4294967295)",
         ),
         (
             "\"runs\": 4",
@@ -519,7 +523,7 @@ fn merge_checks_every_field_of_hand_edited_study_files() {
     edits.push((
         "runs.csv".to_string(),
         runs.replacen(run_lines[2], run_lines[1], 1),
-        "twice; it was edited: run the shard again",
+        "p1/runs.csv:3: the run of point 0, replication 0 is given twice, on lines 2 and 3",
     ));
     // Milestones that contradict each other.
     let header: Vec<&str> = runs.lines().next().expect("header").split(',').collect();
@@ -866,6 +870,147 @@ fn diff_compares_two_studies_or_two_runs() {
         err.contains("holds shard 1/2 of a study") && err.contains("patchsim merge"),
         "{err}"
     );
+}
+
+/// `diff` reads `points.csv` of a whole study and refuses one that is
+/// missing, emptied or edited (it is what people read, and `diff`
+/// recomputes its numbers from `runs.csv`), but not a study whose report
+/// and charts are gone: those are views of the same numbers.
+#[test]
+fn diff_checks_points_csv_against_runs_csv() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    sweep(&file, &[POLL], 2, 2, None, &dir.path().join("a"));
+    let copy = |name: &str| {
+        let to = dir.path().join(name);
+        std::fs::create_dir(&to).unwrap();
+        for (file, bytes) in files(&dir.path().join("a")) {
+            std::fs::write(to.join(file), bytes).unwrap();
+        }
+        to
+    };
+    let no_views = copy("no-views");
+    for (name, _) in files(&no_views) {
+        if name == "report.html" || name.ends_with(".svg") {
+            std::fs::remove_file(no_views.join(name)).unwrap();
+        }
+    }
+    diff_text(dir.path(), "a", "no-views");
+
+    let points = std::fs::read_to_string(dir.path().join("a/points.csv")).unwrap();
+    let third = points.lines().nth(2).expect("a third line");
+    let edited = format!("{third}9");
+    let cases: [(&str, Option<String>, String); 3] = [
+        (
+            "missing",
+            None,
+            "missing/points.csv: is missing (`sweep` writes it with every whole study): run \
+             the sweep again"
+                .to_string(),
+        ),
+        (
+            "emptied",
+            Some(String::new()),
+            "emptied/points.csv: is empty, but the runs in runs.csv give points".to_string(),
+        ),
+        (
+            "edited",
+            Some(points.replacen(third, &edited, 1)),
+            format!(
+                "edited/points.csv:3: is `{edited}`, but the runs in runs.csv give `{third}`; \
+                 it was edited, or runs.csv was: run the sweep again"
+            ),
+        ),
+    ];
+    for (name, text, expect) in cases {
+        let study = copy(name);
+        match text {
+            Some(text) => std::fs::write(study.join("points.csv"), text).unwrap(),
+            None => std::fs::remove_file(study.join("points.csv")).unwrap(),
+        }
+        let o = patchsim(&["diff", "a", name], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(&expect),
+            "{name}: {expect}\n{}",
+            stderr(&o)
+        );
+    }
+}
+
+/// A `runs.csv` edited by hand is refused with what is wrong with it: a
+/// run that belongs to another shard (named with its line), a run given
+/// twice, a run left out; for a whole study, without talk of shards.
+#[test]
+fn edited_runs_csv_names_the_run_at_fault() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let file = scenario(dir.path(), "s.ron", 7);
+    sweep(&file, &[POLL], 2, 2, None, &dir.path().join("whole"));
+    for i in 1..=2 {
+        sweep(
+            &file,
+            &[POLL],
+            2,
+            1,
+            shard(i, 2),
+            &dir.path().join(format!("p{i}")),
+        );
+    }
+    let lines = |path: &str| -> Vec<String> {
+        let text = std::fs::read_to_string(dir.path().join(path)).unwrap();
+        text.lines().map(|l| format!("{l}\n")).collect()
+    };
+    // Shard 1 of 2 holds runs 0 and 2 (point 0 and point 1, replication
+    // 0); shard 2 runs 1 and 3. The second row of shard 2 put in place of
+    // shard 1's second row.
+    let mut p1 = lines("p1/runs.csv");
+    p1[2] = lines("p2/runs.csv")[2].clone();
+    std::fs::write(dir.path().join("p1/runs.csv"), p1.concat()).unwrap();
+    let o = patchsim(&["merge", "p1", "p2", "--out", "m"], dir.path());
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains(
+            "p1/runs.csv:3: the run of point 1, replication 1 belongs to shard 2/2, not to this \
+             one (1/2)"
+        ),
+        "{}",
+        stderr(&o)
+    );
+
+    let whole = lines("whole/runs.csv");
+    let edits = [
+        (
+            "twice",
+            {
+                let mut w = whole.clone();
+                w[2] = w[1].clone();
+                w
+            },
+            "twice/runs.csv:3: the run of point 0, replication 0 is given twice, on lines 2 and 3",
+        ),
+        (
+            "short",
+            whole[..whole.len() - 1].to_vec(),
+            "short/runs.csv: lacks 1 of the 4 runs this study has (the first missing: point 1, \
+          replication 1); it was edited: run the sweep again",
+        ),
+    ];
+    for (name, rows, expect) in edits {
+        let to = dir.path().join(name);
+        std::fs::create_dir(&to).unwrap();
+        for (file, bytes) in files(&dir.path().join("whole")) {
+            std::fs::write(to.join(file), bytes).unwrap();
+        }
+        std::fs::write(to.join("runs.csv"), rows.concat()).unwrap();
+        let o = patchsim(&["diff", "whole", name], dir.path());
+        assert_eq!(o.status.code(), Some(2), "{name}: {}", stderr(&o));
+        assert!(
+            stderr(&o).contains(expect),
+            "{name}: {expect}\n{}",
+            stderr(&o)
+        );
+        assert!(!stderr(&o).contains("shard"), "{name}: {}", stderr(&o));
+    }
 }
 
 /// The text `patchsim diff a b` prints (in `dir`), which must succeed.
