@@ -363,6 +363,28 @@ const CASES: &[Case] = &[
         ],
     },
     Case {
+        what: "a name listed twice",
+        from: "targets: [\"always-on\",",
+        to: "targets: [\"desktops\",",
+        expect: &["deployments[0] (cu).targets[1]: cohort 'desktops' is listed twice; remove one"],
+    },
+    Case {
+        what: "two primaries of one code",
+        from: "seed: 7,",
+        to: "seed: 7, primaries: [Primary(code: \"P02\"), Primary(code: \"P02\")],",
+        expect: &[
+            "primaries[1].code: primaries[0] and primaries[1] share the code 'P02'; give each primary site its own code",
+        ],
+    },
+    Case {
+        what: "a fault on an unknown server",
+        from: "seed: 7,",
+        to: "seed: 7, faults: [Fault(server: \"dp2\", start: \"2026-11-10T11:00:00+01:00\", end: \"2026-11-10T12:00:00+01:00\")],",
+        expect: &[
+            "faults[0].server: unknown server 'dp2' (did you mean 'dp'?); known: dp, mp, sup",
+        ],
+    },
+    Case {
         what: "duplicate update ids",
         from: "id: \"KB2\"",
         to: "id: \"KB1\"",
@@ -947,6 +969,28 @@ fn hand_broken_scenarios_say_what_and_where() {
         wrong.extend(check_file(dir.path(), &name, &name, &expect));
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n\n"));
+}
+
+/// A long name listed twice is quoted cut, as in every other message that
+/// quotes a name.
+#[test]
+fn a_long_name_listed_twice_is_cut() {
+    let long = "d".repeat(100);
+    let text = common::ron(&common::Knobs::default())
+        .replace("\"desktops\"", &format!("\"{long}\""))
+        .replacen(
+            "targets: [\"always-on\",",
+            &format!("targets: [\"{long}\","),
+            1,
+        );
+    let cut = format!("{}…", "d".repeat(60));
+    check_text(
+        &text,
+        "a long name listed twice",
+        &[&format!(
+            "deployments[0] (cu).targets[1]: cohort '{cut}' is listed twice; remove one"
+        )],
+    );
 }
 
 /// More servers of one role than the model's 16-bit ids number are refused

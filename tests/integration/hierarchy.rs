@@ -178,6 +178,38 @@ fn a_cohort_lives_in_one_primary_and_primaries_have_a_size_limit() {
     );
 }
 
+/// Two primaries of one code are one problem, naming both and the code;
+/// a server that names no site (so is in the first primary) is not also
+/// said to be in another site than its cohort's MP "in site P01 but ...
+/// in P01".
+#[test]
+fn two_primaries_of_one_code_are_named_with_the_code() {
+    let text = std::fs::read_to_string("scenarios/hierarchy.ron").expect("reads");
+    let shared = text
+        .replacen(r#"Primary(code: "P02""#, r#"Primary(code: "P01""#, 1)
+        .replace(r#"site: "P02""#, r#"site: "P01""#)
+        .replacen(
+            r#"UpdatePoint(name: "sup-eu", site: "P01")"#,
+            r#"UpdatePoint(name: "sup-eu")"#,
+            1,
+        );
+    assert_ne!(shared, text);
+    let err = patchsim::scenario::build(
+        patchsim::scenario::parse(&shared, "h.ron").unwrap(),
+        "h.ron",
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        err.contains(
+            "primaries[1].code: primaries[0] and primaries[1] share the code 'P01'; \
+             give each primary site its own code"
+        ),
+        "{err}"
+    );
+    assert!(err.contains("1 problem"), "{err}");
+}
+
 /// report.html has a table per deployment of each primary site as its own
 /// database shows it: the time to 95 % compliant, true and reported, as
 /// summary.json's `primaries[]` has them.

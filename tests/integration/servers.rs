@@ -582,11 +582,11 @@ fn fallback_management_point_errors_name_the_field() {
         ),
         (
             r#"fallback_management_points: ["mp2", "mp2"],"#,
-            "cohorts[0] (all).fallback_management_points[1]: management point 'mp2' is already in the list",
+            "cohorts[0] (all).fallback_management_points[1]: management point 'mp2' is listed twice; remove one",
         ),
         (
             r#"fallback_management_points: ["mp"],"#,
-            "cohorts[0] (all).fallback_management_points[0]: management point 'mp' is already in the list",
+            "cohorts[0] (all).fallback_management_points[0]: management point 'mp' is listed twice; remove one",
         ),
     ] {
         let err = common::build_error(&text(fallbacks));

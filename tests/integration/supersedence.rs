@@ -132,7 +132,7 @@ fn supersedence_errors_name_the_field() {
         ),
         (
             text(r#""KB-OCT", "KB-OCT""#),
-            "updates[1] (KB-NOV).supersedes[1]: update 'KB-OCT' is listed twice",
+            "updates[1] (KB-NOV).supersedes[1]: update 'KB-OCT' is listed twice; remove one",
         ),
         (
             older,

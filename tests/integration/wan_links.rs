@@ -543,7 +543,8 @@ fn a_fault_names_a_link_by_its_location() {
     ));
     assert!(
         e.contains(
-            "faults[0].server: unknown server 'brnch'; known: hub, mp, sup, branch (WAN link)"
+            "faults[0].server: unknown server 'brnch' (did you mean 'branch'?); \
+             known: branch (WAN link), hub, mp, sup"
         ),
         "{e}"
     );
@@ -559,6 +560,52 @@ fn a_fault_names_a_link_by_its_location() {
     let e = common::build_error(&both);
     assert!(
         e.contains("'hub' names both a server and a location's WAN link; rename one"),
+        "{e}"
+    );
+}
+
+/// An unknown name in a fault gets the message every unknown name gets:
+/// long names cut, each known one listed once (two locations of one name,
+/// itself a problem, are one link), the closest suggested.
+#[test]
+fn an_unknown_fault_target_reads_as_every_unknown_name() {
+    let fault = |server: &str| {
+        format!(
+            r#"faults: [Fault(server: "{server}", start: "2026-11-10T11:00:00Z", end: "2026-11-10T12:00:00Z")],"#
+        )
+    };
+    let twice = text(10, "10Mbps", "0s", false, &fault("brnch")).replace(
+        "locations: [Location(",
+        r#"locations: [Location(name: "branch", wan_link: WanLink(bandwidth: "1Mbps")), Location("#,
+    );
+    let e = common::build_error(&twice);
+    assert!(
+        e.contains("locations[1] (branch).name: 'branch' is already used by locations[0]"),
+        "{e}"
+    );
+    // The whole line: the link listed once, nothing after it.
+    assert!(
+        e.lines().any(|l| l.trim()
+            == "faults[0].server: unknown server 'brnch' (did you mean 'branch'?); \
+                known: branch (WAN link), hub, mp, sup"),
+        "{e}"
+    );
+    let long = "b".repeat(100);
+    let e = common::build_error(
+        &text(10, "10Mbps", "0s", false, &fault(&"c".repeat(100)))
+            .replace(
+                r#"Location(name: "branch""#,
+                &format!(r#"Location(name: "{long}""#),
+            )
+            .replace(r#"location: "branch")"#, &format!(r#"location: "{long}")"#)),
+    );
+    let cut = |c: &str| format!("{}…", c.repeat(60));
+    assert!(
+        e.contains(&format!(
+            "faults[0].server: unknown server '{}'; known: {} (WAN link), hub, mp, sup",
+            cut("c"),
+            cut("b")
+        )),
         "{e}"
     );
 }
@@ -1139,7 +1186,7 @@ fn a_pull_dp_downloads_from_its_source() {
         ),
         (
             r#", pull_from: ["hub", "hub"]"#,
-            "servers.distribution_points[1] (branch-dp).pull_from[1]: 'hub' is already in the list",
+            "servers.distribution_points[1] (branch-dp).pull_from[1]: distribution point 'hub' is listed twice; remove one",
         ),
         (
             r#", pull_from: ["nowhere"]"#,

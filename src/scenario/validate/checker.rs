@@ -4,7 +4,7 @@
 //! Owns the wording of the common messages (ranges, names, unknown
 //! references); what a section allows is the section's.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::Problem;
 use crate::engine::{SimDuration, SimTime};
@@ -179,10 +179,7 @@ impl Checker {
                 continue;
             };
             if list.contains(&k) {
-                self.fail(
-                    at,
-                    format!("{what} '{}' is already in the list", clipped(name)),
-                );
+                self.repeated(at, what, name);
             }
             list.push(k);
         }
@@ -210,10 +207,20 @@ impl Checker {
             };
             let id = entry(self, &at, name, k);
             if list.contains(&id) {
-                self.fail(at, format!("{what} '{name}' is listed twice"));
+                self.repeated(at, what, name);
             }
             list.push(id);
         }
+    }
+
+    /// Reports `name`, a `what` at `path`, as named again in a list that
+    /// holds it already: the one message for every repeat, whatever the
+    /// list.
+    pub(super) fn repeated(&mut self, path: impl Into<String>, what: &str, name: &str) {
+        self.fail(
+            path,
+            format!("{what} '{}' is listed twice; remove one", clipped(name)),
+        );
     }
 
     /// Resolves a reference by name, listing the known names when it fails.
@@ -226,24 +233,43 @@ impl Checker {
     ) -> Option<usize> {
         let found = known.get(name).copied();
         if found.is_none() {
-            // Names quoted cut: a name of kilobytes would bury the message.
-            let names: Vec<String> = known.keys().map(|k| clipped(k)).collect();
-            let names: Vec<&str> = names.iter().map(String::as_str).collect();
-            self.fail(
-                path,
-                format!(
-                    "unknown {what} '{}'{}; known: {}",
-                    clipped(name),
-                    crate::scenario::syntax::did_you_mean(name, &names).replace('`', "'"),
-                    if names.is_empty() {
-                        "none".to_string()
-                    } else {
-                        names.join(", ")
-                    }
-                ),
-            );
+            self.unknown(path, what, name, known.keys().map(|k| (*k, "")));
         }
         found
+    }
+
+    /// Reports `name` as an unknown `what`: the message every reference
+    /// that resolves to nothing gives. `known` holds what it could have
+    /// named, each a name and a note written after it (` (WAN link)`, or
+    /// nothing); they are listed sorted, each once, and the closest name,
+    /// if one is clearly closest, suggested.
+    pub(super) fn unknown<'a>(
+        &mut self,
+        path: &str,
+        what: &str,
+        name: &str,
+        known: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) {
+        let known: BTreeSet<(&str, &str)> = known.into_iter().collect();
+        // Names quoted cut: a name of kilobytes would bury the message.
+        let names: BTreeSet<String> = known.iter().map(|(k, _)| clipped(k)).collect();
+        let names: Vec<&str> = names.iter().map(String::as_str).collect();
+        let listed: Vec<String> = (known.iter())
+            .map(|(k, note)| format!("{}{note}", clipped(k)))
+            .collect();
+        self.fail(
+            path,
+            format!(
+                "unknown {what} '{}'{}; known: {}",
+                clipped(name),
+                crate::scenario::syntax::did_you_mean(name, &names).replace('`', "'"),
+                if listed.is_empty() {
+                    "none".to_string()
+                } else {
+                    listed.join(", ")
+                }
+            ),
+        );
     }
 
     /// A whole number that must lie in `min..=max`.

@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use super::checker::Checker;
 use crate::estate::{FaultSpec, LocationId, ServerRef};
 use crate::scenario::schema::{FaultEffect, Scenario};
+use crate::scenario::units::clipped;
 
 /// The faults, each on a server or a WAN link that exists, for a span
 /// that does not overlap another on the same one.
@@ -27,23 +28,19 @@ pub(super) fn faults(
                     format!("{path}.server"),
                     format!(
                         "'{}' names both a server and a location's WAN link; rename one",
-                        f.server
+                        clipped(&f.server)
                     ),
                 );
                 continue;
             }
             (Some(&r), None) | (None, Some(r)) => r,
             (None, None) => {
-                let names: Vec<String> = (all_servers.keys().map(|n| n.to_string()))
-                    .chain(
-                        raw.locations
-                            .iter()
-                            .map(|l| format!("{} (WAN link)", l.name)),
-                    )
-                    .collect();
-                ck.fail(
-                    format!("{path}.server"),
-                    format!("unknown server '{}'; known: {}", f.server, names.join(", ")),
+                let links = (raw.locations.iter()).map(|l| (l.name.as_str(), " (WAN link)"));
+                ck.unknown(
+                    &format!("{path}.server"),
+                    "server",
+                    &f.server,
+                    all_servers.keys().map(|&n| (n, "")).chain(links),
                 );
                 continue;
             }

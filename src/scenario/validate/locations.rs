@@ -191,7 +191,7 @@ fn pull_sources(
             } else if source.site != distribution_points[i].site {
                 ck.fail(at, format!("'{name}' is a DP of another site"));
             } else if sources.contains(&DpId(k as u16)) {
-                ck.fail(at, format!("'{name}' is already in the list"));
+                ck.repeated(at, "distribution point", name);
             } else {
                 sources.push(DpId(k as u16));
             }

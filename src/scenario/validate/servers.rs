@@ -16,7 +16,7 @@ use crate::estate::{
     SupSpec, WsusPoolSpec,
 };
 use crate::scenario::schema::{Dist, Scenario, Servers, UpdatePoint, WsusPool};
-use crate::scenario::units::Bytes;
+use crate::scenario::units::{Bytes, clipped};
 
 /// The servers' names, per role, each with its index: what cohorts and
 /// pull-distribution points refer to.
@@ -164,11 +164,7 @@ pub(super) fn primaries(ck: &mut Checker, raw: &Scenario) -> (bool, Vec<PrimaryS
     let hierarchy = !raw.primaries.is_empty();
     let mut primaries = Vec::new();
     if hierarchy {
-        let _ = ck.unique(
-            "primaries",
-            "code",
-            raw.primaries.iter().map(|p| p.code.as_str()),
-        );
+        primary_codes(ck, raw);
         for (i, p) in raw.primaries.iter().enumerate() {
             let path = format!("primaries[{i}]");
             site::code(ck, format!("{path}.code"), &p.code);
@@ -211,19 +207,45 @@ pub(super) fn primaries(ck: &mut Checker, raw: &Scenario) -> (bool, Vec<PrimaryS
     (hierarchy, primaries)
 }
 
+/// The primaries' codes: printable, and no two alike. A server names its
+/// primary by code, so two primaries of one code are refused, with the
+/// code and both primaries named.
+fn primary_codes(ck: &mut Checker, raw: &Scenario) {
+    let mut codes: Index = BTreeMap::new();
+    for (i, p) in raw.primaries.iter().enumerate() {
+        let path = format!("primaries[{i}].code");
+        ck.name(&path, &p.code);
+        match codes.get(p.code.as_str()) {
+            Some(first) => ck.fail(
+                path,
+                format!(
+                    "primaries[{first}] and primaries[{i}] share the code '{}'; \
+                     give each primary site its own code",
+                    clipped(&p.code)
+                ),
+            ),
+            None => {
+                codes.insert(&p.code, i);
+            }
+        }
+    }
+}
+
 /// The primary sites' codes, each with its index: what a server's `site`
 /// names.
 pub(super) struct Sites<'p>(Index<'p>);
 
 impl<'p> Sites<'p> {
+    /// A code two primaries share (refused) stands for the first of them,
+    /// which is the one a server naming no site is in when the code is the
+    /// first primary's: two servers are never put in two sites of one code,
+    /// which `placement` would report as in different sites.
     pub(super) fn new(primaries: &'p [PrimarySpec]) -> Self {
-        Sites(
-            primaries
-                .iter()
-                .enumerate()
-                .map(|(i, p)| (p.code.as_str(), i))
-                .collect(),
-        )
+        let mut codes = BTreeMap::new();
+        for (i, p) in primaries.iter().enumerate() {
+            codes.entry(p.code.as_str()).or_insert(i);
+        }
+        Sites(codes)
     }
 
     /// The site a server names: the first when it names none (or one

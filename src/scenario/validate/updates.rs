@@ -87,7 +87,7 @@ pub(super) fn supersedence(
             if k == i {
                 ck.fail(path, format!("update '{id}' cannot supersede itself"));
             } else if superseded.contains(&s) {
-                ck.fail(path, format!("update '{id}' is listed twice"));
+                ck.repeated(path, "update", id);
             } else if updates[k].release.unwrap_or(SimTime::ZERO)
                 > updates[i].release.unwrap_or(SimTime::ZERO)
             {
