@@ -434,10 +434,9 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
         .filter(|d| d.rule.is_none() && d.phase.is_none() && d.created.as_ms() >= end)
         .map(|d| {
             format!(
-                "deployment '{}' is created {} after the start, but the run ends at {}: it never starts; create it earlier or lengthen `duration`",
+                "deployment '{}' is created {} after the start, at or after the end of the run: it never starts; create it earlier or lengthen `duration`",
                 d.name,
                 hours(d.created.as_ms()),
-                hours(end)
             )
         })
         .collect::<Vec<_>>();

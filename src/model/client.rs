@@ -1151,7 +1151,7 @@ impl World<'_> {
         } else {
             Phase::ConfirmInstall
         };
-        self.start_scan(c, ScanCause::Deadline, false, sched);
+        self.start_scan(c, ScanCause::Enforcement, false, sched);
         self.refresh(c, now);
         true
     }

@@ -410,13 +410,13 @@ pub struct ScansByCause {
     /// A deployment's evaluation (a new one or a new revision, or the
     /// retry of a scan deployments waited for).
     pub evaluation: u64,
-    /// Before enforcing a deadline, the last results past their time to
-    /// live.
-    pub deadline: u64,
     /// The deployment re-evaluation schedule.
     pub reevaluation: u64,
     /// The scan schedule.
     pub schedule: u64,
+    /// Before enforcing a Required deployment (its download or install
+    /// due, the results not current), when no other scan was due.
+    pub enforcement: u64,
     /// After an install or a restart (offline).
     pub verification: u64,
 }
@@ -431,7 +431,7 @@ impl ScansByCause {
     pub fn of(&self, cause: ScanCause) -> u64 {
         match cause {
             ScanCause::Evaluation => self.evaluation,
-            ScanCause::Deadline => self.deadline,
+            ScanCause::Enforcement => self.enforcement,
             ScanCause::Reevaluation => self.reevaluation,
             ScanCause::Schedule => self.schedule,
             ScanCause::Verification => self.verification,
@@ -441,7 +441,7 @@ impl ScansByCause {
     fn of_mut(&mut self, cause: ScanCause) -> &mut u64 {
         match cause {
             ScanCause::Evaluation => &mut self.evaluation,
-            ScanCause::Deadline => &mut self.deadline,
+            ScanCause::Enforcement => &mut self.enforcement,
             ScanCause::Reevaluation => &mut self.reevaluation,
             ScanCause::Schedule => &mut self.schedule,
             ScanCause::Verification => &mut self.verification,

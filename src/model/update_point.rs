@@ -86,7 +86,9 @@ pub enum ScanSource {
 
 /// Why a scan runs: the first of these that holds when it starts (a scan
 /// may serve several at once: an evaluation that falls due when the
-/// schedule fires is one scan).
+/// schedule fires is one scan). A scan that a Required deployment's
+/// download or install would have needed, but that one of the first
+/// three started anyway, counts under that one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ScanCause {
@@ -94,15 +96,17 @@ pub enum ScanCause {
     /// the client has just learned of, or the retry of a scan that
     /// deployments waited for.
     Evaluation,
-    /// A Required deployment's download or install is due, and the last
-    /// results are past their time to live: the client scans before it
-    /// enforces.
-    Deadline,
     /// The deployment re-evaluation schedule.
     Reevaluation,
     /// The software update scan schedule (run when the client is next on
     /// and free, if it was off or busy when it fired).
     Schedule,
+    /// A Required deployment's download or install is due (at its
+    /// deadline, a download resumed, a user's early install), no other
+    /// scan is, and the last results are not current (past their time to
+    /// live, or fetched before the site's last sync): the client scans
+    /// before it enforces.
+    Enforcement,
     /// After an install or a restart: a forced scan, offline, on the
     /// metadata the client has.
     Verification,
@@ -112,9 +116,9 @@ impl ScanCause {
     /// Every cause, in the order the summary lists them.
     pub const ALL: [ScanCause; 5] = [
         ScanCause::Evaluation,
-        ScanCause::Deadline,
         ScanCause::Reevaluation,
         ScanCause::Schedule,
+        ScanCause::Enforcement,
         ScanCause::Verification,
     ];
 

@@ -19,12 +19,12 @@ use crate::model::{PhaseReason, ServerRole, Totals};
 fn scans_line(t: &Totals) -> String {
     let c = &t.scans_by_cause;
     format!(
-        "scans: {} finished (evaluation {}, deadline {}, re-evaluation {}, schedule {}; offline after installs and restarts {}); {} answered from current results",
+        "scans: {} finished (evaluation {}, re-evaluation {}, schedule {}, before enforcing {}; offline after installs and restarts {}); {} answered from current results",
         thousands(t.scans),
         thousands(c.evaluation),
-        thousands(c.deadline),
         thousands(c.reevaluation),
         thousands(c.schedule),
+        thousands(c.enforcement),
         thousands(c.verification),
         thousands(t.scans_reused)
     )

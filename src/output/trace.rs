@@ -155,7 +155,9 @@ fn message_words(topic: u16, state: u8) -> String {
 fn scan_cause_text(cause: ScanCause) -> &'static str {
     match cause {
         ScanCause::Evaluation => "to evaluate its deployments",
-        ScanCause::Deadline => "a deadline is due and its last results are past their time to live",
+        ScanCause::Enforcement => {
+            "a Required deployment's download or install is due and its last results are not current"
+        }
         ScanCause::Reevaluation => "its deployment re-evaluation schedule",
         ScanCause::Schedule => "its scan schedule",
         // Offline: its own line says so.

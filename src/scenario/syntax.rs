@@ -156,7 +156,8 @@ pub(super) fn number_at(text: &str, line: usize, col: usize) -> Option<(String, 
 pub(super) fn out_of_range(allowed: Option<&str>, max: u64, written: &str) -> String {
     let allowed = match allowed {
         Some(allowed) => allowed.to_string(),
-        None => format!("it takes a whole number from 0 to {max}"),
+        // The type's bounds only: the field's own checks may take fewer.
+        None => format!("it must be a whole number, not negative and at most {max}"),
     };
     format!("number out of range for this field: {allowed}, got {written}")
 }

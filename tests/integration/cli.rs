@@ -760,13 +760,15 @@ fn a_deployment_after_the_end_is_warned_of() {
     assert!(
         said.contains(
             "  warning: deployment '2026-11 cumulative update' is created 33 h after the start, \
-             but the run ends at 24 h: it never starts; create it earlier or lengthen `duration`"
+             at or after the end of the run: it never starts; create it earlier or lengthen \
+             `duration`"
         ),
         "{said}"
     );
     let o = patchsim(&["validate", "scenarios/polling-study.ron"], root);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("warning"));
-    // A sweep says it once, at the points where it holds.
+    // A sweep says it once, at the points where it holds (two durations
+    // that cut it off, one that does not).
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = root.join("scenarios/polling-study.ron");
     let o = patchsim(
@@ -774,7 +776,7 @@ fn a_deployment_after_the_end_is_warned_of() {
             "sweep",
             scenario.to_str().unwrap(),
             "--set",
-            "duration=1d,3d",
+            "duration=1d,30h,3d",
             "--set",
             "client_settings.policy_polling_interval=60m,30m",
             "-r",
@@ -792,9 +794,9 @@ fn a_deployment_after_the_end_is_warned_of() {
     assert_eq!(
         warned,
         [
-            "warning (at 2 of 4 points, first at duration=1d client_settings.policy_polling_interval=60m): deployment '2026-11 \
-          cumulative update' is created 33 h after the start, but the run ends at 24 h: it \
-          never starts; create it earlier or lengthen `duration`"
+            "warning (at 4 of 6 points, first at duration=1d client_settings.policy_polling_interval=60m): deployment '2026-11 \
+          cumulative update' is created 33 h after the start, at or after the end of the run: \
+          it never starts; create it earlier or lengthen `duration`"
         ],
         "{}",
         stderr(&o)

@@ -122,8 +122,8 @@ const CASES: &[Case] = &[
         from: "seed: 7,",
         to: "seed: -7,",
         expect: &[
-            "bad.ron:3:12: seed: number out of range for this field: it takes a whole number \
-             from 0 to 18446744073709551615, got -7",
+            "bad.ron:3:12: seed: number out of range for this field: it must be a whole \
+             number, not negative and at most 18446744073709551615, got -7",
         ],
     },
     Case {

@@ -898,6 +898,13 @@ fn diff_checks_points_csv_against_runs_csv() {
     diff_text(dir.path(), "a", "no-views");
 
     let points = std::fs::read_to_string(dir.path().join("a/points.csv")).unwrap();
+    // Its line ends turned into CRLF, behind a byte order mark (as a
+    // checkout may leave it): the same rows, accepted as the other files.
+    let crlf = copy("crlf");
+    let windows = format!("\u{feff}{}", points.replace('\n', "\r\n"));
+    std::fs::write(crlf.join("points.csv"), windows).unwrap();
+    diff_text(dir.path(), "a", "crlf");
+
     let third = points.lines().nth(2).expect("a third line");
     let edited = format!("{third}9");
     let cases: [(&str, Option<String>, String); 3] = [
