@@ -51,7 +51,7 @@ pub enum Command {
         /// Scenario file (RON). Default: the embedded scenarios/patch-tuesday.ron.
         scenario: Option<PathBuf>,
         /// Seed for every random stream (overrides the scenario's `seed`).
-        #[arg(long, allow_negative_numbers = true, value_parser = parse_seed)]
+        #[arg(long, allow_negative_numbers = true, value_parser = crate::scenario::parse_seed)]
         seed: Option<u64>,
         /// Override one field of the scenario, e.g.
         /// 'faults[0].effect=Slow(3.0)' or servers.distribution_points.count=2;
@@ -66,7 +66,7 @@ pub enum Command {
         /// at or above it, with how long it stayed there; drawn on WAN
         /// links' load charts. Overrides the scenario's
         /// `busy_threshold_pct` (default 80).
-        #[arg(long, value_name = "PERCENT", allow_negative_numbers = true, value_parser = parse_busy_above)]
+        #[arg(long, value_name = "PERCENT", allow_negative_numbers = true, value_parser = crate::scenario::parse_busy_threshold_pct)]
         busy_above: Option<u8>,
         /// Print nothing but errors; no progress bar.
         #[arg(long, short)]
@@ -102,7 +102,7 @@ pub enum Command {
         #[arg(long, value_name = "NAME")]
         deployment: Option<String>,
         /// Seed for every random stream (overrides the scenario's `seed`).
-        #[arg(long, allow_negative_numbers = true, value_parser = parse_seed)]
+        #[arg(long, allow_negative_numbers = true, value_parser = crate::scenario::parse_seed)]
         seed: Option<u64>,
         /// Override one field of the scenario (as for `run`); repeat for several.
         #[arg(long = "set", value_name = "PATH=VALUE")]
@@ -221,14 +221,6 @@ fn parse_goal(s: &str) -> Result<crate::size::Goal, String> {
 
 fn parse_shard(s: &str) -> Result<Shard, String> {
     s.parse()
-}
-
-fn parse_seed(s: &str) -> Result<u64, String> {
-    crate::scenario::parse_seed(s)
-}
-
-fn parse_busy_above(s: &str) -> Result<u8, String> {
-    crate::scenario::parse_busy_threshold_pct(s)
 }
 
 fn exit_for(e: &Error) -> ExitCode {

@@ -263,15 +263,7 @@ fn leaves<'v>(v: &'v Value, path: &str) -> Vec<(String, &'v Value)> {
 /// `text` with its control and invisible characters escaped (`\u{1b}`):
 /// names come from files, and a terminal would act on them.
 fn printable(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        if crate::scenario::unprintable(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    out
+    crate::scenario::shown(text, usize::MAX)
 }
 
 /// Adds a row, every cell printable.

@@ -29,7 +29,11 @@ pub use set::{
     parse_busy_threshold_pct, parse_seed, set_server_count, split_values,
 };
 pub use units::{Bandwidth, Bytes, ClockTime, Dur, Timestamp};
-pub(crate) use validate::unprintable;
+pub(crate) use validate::shown;
+
+/// The busy thresholds a scenario (`busy_threshold_pct`) and
+/// `--busy-above` take: whole percents.
+pub const BUSY_THRESHOLD_PCT: std::ops::RangeInclusive<u8> = 1..=100;
 pub use validate::{MAX_CLIENTS, MAX_SERVERS, Problem, resolved_text, validate};
 
 use crate::error::ScenarioError;

@@ -214,7 +214,7 @@ pub fn parse_busy_threshold_pct(s: &str) -> Result<u8, String> {
     s.trim()
         .parse()
         .ok()
-        .filter(|pct| (1..=100).contains(pct))
+        .filter(|pct| super::BUSY_THRESHOLD_PCT.contains(pct))
         .ok_or_else(|| "the busy threshold is a whole percent from 1 to 100 (e.g. 80)".to_string())
 }
 

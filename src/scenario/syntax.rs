@@ -330,19 +330,7 @@ pub(super) fn string_at(text: &str, line: usize, col: usize) -> Option<(String, 
 /// The message for a choice written in quotes (`kind: "Server"`), with
 /// the field's choices.
 pub(super) fn quoted_choice(quoted: &str, choices: &[&str]) -> String {
-    let mut shown = String::new();
-    for c in quoted.chars().take(40) {
-        if super::unprintable(c) {
-            shown.extend(c.escape_unicode());
-        } else {
-            shown.push(c);
-        }
-    }
-    let shown = if quoted.chars().count() > 40 {
-        format!("{shown}...")
-    } else {
-        shown
-    };
+    let shown = super::shown(quoted, 40);
     let names = choices.join(", ");
     let hint = if choices.contains(&quoted) {
         String::new()

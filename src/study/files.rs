@@ -236,19 +236,7 @@ pub(super) fn check_points_csv(
 /// invisible ones escaped (`\u{1b}`), so that an edited file cannot act
 /// on the terminal.
 fn clip(line: &str) -> String {
-    const SHOWN: usize = 100;
-    let mut out = String::new();
-    for c in line.chars().take(SHOWN) {
-        if crate::scenario::unprintable(c) {
-            out.extend(c.escape_unicode());
-        } else {
-            out.push(c);
-        }
-    }
-    if line.chars().nth(SHOWN).is_some() {
-        out.push('…');
-    }
-    out
+    crate::scenario::shown(line, 100)
 }
 
 /// Where and how a CSV file the study wrote was cut short: the writer

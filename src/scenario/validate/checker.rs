@@ -295,6 +295,24 @@ impl Checker {
     }
 }
 
+/// `text` for a message: its first `at_most` characters, the unprintable
+/// ones escaped (`\u{1b}`) so that text from a file cannot act on the
+/// terminal, and `…` after them if there were more.
+pub(crate) fn shown(text: &str, at_most: usize) -> String {
+    let mut out = String::with_capacity(text.len().min(at_most));
+    for c in text.chars().take(at_most) {
+        if unprintable(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    if text.chars().nth(at_most).is_some() {
+        out.push('…');
+    }
+    out
+}
+
 /// A control character (`Cc`), a line or paragraph separator, or an
 /// invisible format character (`Cf`: zero-width spaces and joiners, marks
 /// and overrides of text direction, the byte-order mark, ...).

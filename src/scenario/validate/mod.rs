@@ -31,8 +31,8 @@ use crate::estate::{
     CatalogSpec, DpSpec, Estate, FaultSpec, GatewaySpec, LocationSpec, MpSpec, PrimarySpec, Source,
     SupId, SupSpec, SyncSpec,
 };
-pub(crate) use checker::unprintable;
 use checker::{Checker, Index};
+pub(crate) use checker::{shown, unprintable};
 use servers::ServerNames;
 
 /// The most clients one run may hold (all cohorts together).
@@ -240,7 +240,8 @@ fn run(ck: &mut Checker, raw: &Scenario) {
             ),
         );
     }
-    if !(1..=100).contains(&raw.busy_threshold_pct) {
+    let busy = u8::try_from(raw.busy_threshold_pct);
+    if !busy.is_ok_and(|pct| crate::scenario::BUSY_THRESHOLD_PCT.contains(&pct)) {
         ck.fail(
             "busy_threshold_pct",
             format!(
