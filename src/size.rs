@@ -356,7 +356,9 @@ pub struct Request<'a> {
     /// its runs (as `sweep` stops); `None`: nothing stops it.
     pub stop: Option<&'a AtomicUsize>,
     /// Told, before anything runs, why fewer runs than `jobs` will go
-    /// side by side, if it is for lack of memory.
+    /// side by side, if it is for lack of memory; and each warning
+    /// `validate` gives a configuration, once, at the first configuration
+    /// run that has it.
     pub note: Option<&'a dyn Fn(&str)>,
 }
 
@@ -418,6 +420,7 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
     let jobs = fit_jobs(req, &base, &origin, &sizes, &limits)?;
     let need = ((req.pass_share * f64::from(req.replications)).ceil() as u32).max(1);
     let mut evaluations: Vec<Evaluation> = Vec::new();
+    let mut warned: Vec<String> = Vec::new();
     let mut evaluate = |levels: &[usize]| -> Result<bool, Error> {
         if let Some(p) = inferred(&evaluations, levels) {
             return Ok(p);
@@ -438,6 +441,14 @@ pub fn size(req: &Request<'_>, done: &(dyn Fn(&Evaluation) + Sync)) -> Result<Si
             req.replications,
             limits.clone(),
         )?;
+        for w in &plan.warnings {
+            if let Some(note) = req.note
+                && !warned.contains(&w.text)
+            {
+                note(&format!("warning (first at {}): {}", w.first, w.text));
+                warned.push(w.text.clone());
+            }
+        }
         let point = scenario_of(&base, &req.knobs, levels);
         let point_estate = crate::scenario::build(point, &origin)?;
         // No more side by side than fit for this configuration's runs.

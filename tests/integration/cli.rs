@@ -801,6 +801,35 @@ fn a_deployment_after_the_end_is_warned_of() {
         "{}",
         stderr(&o)
     );
+    // A sizing says it once, at the first configuration run that has it.
+    let o = patchsim(
+        &[
+            "size",
+            scenario.to_str().unwrap(),
+            "--goal",
+            "95% reported within 4h of creation",
+            "--knob",
+            "duration=1d,30h,3d",
+            "-r",
+            "1",
+        ],
+        dir.path(),
+    );
+    assert_ok(&o);
+    let warned: Vec<String> = (stderr(&o).lines())
+        .filter(|l| l.contains("warning"))
+        .map(String::from)
+        .collect();
+    assert_eq!(
+        warned,
+        [
+            "warning (first at duration=30h): deployment '2026-11 cumulative update' is created \
+             33 h after the start, at or after the end of the run: it never starts; create it \
+             earlier or lengthen `duration`"
+        ],
+        "{}",
+        stderr(&o)
+    );
 }
 
 /// The line `docs/cli.md` shows for `validate` is the one it prints
