@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::charts::{Chart, Subject};
 use super::json::{CohortSummary, DeploymentSummary, Percentiles, Summary, Thresholds};
 use super::load_charts::{capacity_words, role_words, thousands};
-use super::report::{format_duration, percent, phase_line, signed};
+use super::report::{format_duration, percent, phase_line, previous_began, signed};
 use crate::estate::Estate;
 use crate::model::ServerRole;
 
@@ -196,9 +196,14 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
         ] {
             let v = match at {
                 Some(h) => Cell::td(format!(
-                    "{} (hour {} since the start)",
+                    "{} (hour {} since the start{})",
                     when(h),
-                    short_hours(h)
+                    short_hours(h),
+                    if h >= s.duration_h {
+                        ", after the end of the run"
+                    } else {
+                        ""
+                    }
                 ))
                 .title(format!("{h} h")),
                 None => Cell::td("never"),
@@ -206,7 +211,8 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
             rows.push(vec![Cell::th(what), v]);
         }
         if let Some(p) = &d.phase {
-            rows.push(vec![Cell::th("phased deployment"), Cell::td(phase_line(p))]);
+            let line = phase_line(p, previous_began(s, p));
+            rows.push(vec![Cell::th("phased deployment"), Cell::td(line)]);
         }
         sec.table("kv", rows);
         sec.heading("State at the end of the run");

@@ -355,6 +355,9 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         // of these instants.
         let when = match d.created_h {
             None => "not created by the end".to_string(),
+            Some(created) if created >= s.duration_h => {
+                format!("not created by the end (due {})", local(s, created))
+            }
             Some(created) => {
                 let deadline = match d.deadline_h {
                     Some(t) if d.purpose == "required" => format!(", deadline {}", local(s, t)),
@@ -377,7 +380,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         // How a later phase began (the first begins at its creation,
         // and is shown when it was suspended).
         if let Some(p) = (d.phase.as_ref()).filter(|p| p.number > 1 || !p.suspensions.is_empty()) {
-            let _ = writeln!(out, "  {}", phase_line(p));
+            let _ = writeln!(out, "  {}", phase_line(p, previous_began(s, p)));
         }
     }
     let mut table = Table::new();
@@ -744,8 +747,19 @@ pub(super) fn wsus_pool_line(p: &super::json::WsusPoolSummary) -> String {
     }
 }
 
-/// How a phase of a phased deployment began, or why it has not.
-pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
+/// Whether the phase before `p` (of the same phased deployment) began
+/// within the run; `true` for a first phase.
+pub(super) fn previous_began(s: &Summary, p: &super::json::PhaseSummary) -> bool {
+    let previous = (s.deployments.iter())
+        .filter_map(|d| d.phase.as_ref())
+        .find(|q| q.phased_deployment == p.phased_deployment && q.number + 1 == p.number);
+    previous.is_none_or(|q| q.started_h.is_some())
+}
+
+/// How a phase of a phased deployment began, or why it has not
+/// (`previous_began`: whether the phase before it began, see
+/// [`previous_began`]).
+pub(super) fn phase_line(p: &super::json::PhaseSummary, previous_began: bool) -> String {
     let of = format!("phase {} of '{}'", p.number, p.phased_deployment);
     let criterion = match (p.success_devices, p.success_percent) {
         (Some(n), _) => format!(
@@ -791,6 +805,7 @@ pub(super) fn phase_line(p: &super::json::PhaseSummary) -> String {
                 "{of}: not begun; the previous phase reached its criterion ({criterion}) at {}, the wait had not passed",
                 format_duration(at)
             ),
+            None if !previous_began => format!("{of}: not begun; the previous phase never began"),
             None if p.success_percent.is_some() || p.success_devices.is_some() => format!(
                 "{of}: not begun; the previous phase never reached its criterion ({criterion})"
             ),

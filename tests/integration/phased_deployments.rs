@@ -787,3 +787,56 @@ fn a_download_under_way_outlives_a_suspension_when_its_peer_leaves() {
     let outcome = checked(&estate);
     assert!(outcome.totals.peer_fallbacks > 0);
 }
+
+/// A phased deployment created after the run ends: the summary says it
+/// was never created (when it was due), its later phases that the first
+/// never began, and the report marks the instants past the end.
+#[test]
+fn a_rollout_due_after_the_end_says_so() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = root.join("scenarios/rings.ron");
+    let o = common::patchsim(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--set",
+            "duration=2d",
+            "-o",
+            "out",
+        ],
+        dir.path(),
+    );
+    common::assert_ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains(
+            "2026-11 CU pilot (required, 400 clients): not created by the end (due Wed 11 Nov 09:00)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("phase 2 of '2026-11 CU pilot': not begun; the previous phase never began"),
+        "{text}"
+    );
+    assert!(
+        text.contains("phase 3 of '2026-11 CU pilot': not begun; the previous phase never began"),
+        "{text}"
+    );
+    let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
+    assert!(
+        html.contains("(hour 57 since the start, after the end of the run)"),
+        "the report marks the creation past the end"
+    );
+    // Run for long enough, neither is said.
+    let o = common::patchsim(
+        &["run", scenario.to_str().unwrap(), "-o", "whole"],
+        dir.path(),
+    );
+    common::assert_ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        !text.contains("not created by the end (due") && !text.contains("never began"),
+        "{text}"
+    );
+}
