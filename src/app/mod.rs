@@ -440,6 +440,17 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
             )
         })
         .collect::<Vec<_>>();
+    // Nor does a fault that begins when it is over.
+    let faults_after_end = (estate.faults.iter())
+        .filter(|f| f.start.as_ms() >= end)
+        .map(|f| {
+            format!(
+                "the fault of '{}' begins {} after the start, at or after the end of the run: it never happens; move it earlier or lengthen `duration`",
+                estate.server_name(f.server),
+                hours(f.start.as_ms()),
+            )
+        })
+        .collect::<Vec<_>>();
     model::too_long(estate)
         .into_iter()
         .filter(|t| first_of_rule(t.deployment.index()))
@@ -454,6 +465,7 @@ pub fn warnings(estate: &Estate) -> Vec<String> {
             )
         })
         .chain(after_end)
+        .chain(faults_after_end)
         .chain(catalog)
         .chain(closed)
         .chain(ragged)

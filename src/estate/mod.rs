@@ -111,6 +111,17 @@ pub struct Estate {
 }
 
 impl Estate {
+    /// The name of the server a fault hits, as the scenario names it (a
+    /// WAN link by its location's name).
+    pub fn server_name(&self, server: ServerRef) -> &str {
+        match server {
+            ServerRef::Mp(m) => &self.management_points[m.index()].name,
+            ServerRef::Sup(s) => &self.update_points[s.index()].name,
+            ServerRef::Dp(d) => &self.distribution_points[d.index()].name,
+            ServerRef::Link(l) => &self.locations[l.index()].name,
+        }
+    }
+
     /// How long what the administrator does at the CAS (a deployment, a
     /// phase's begin, a suspension) takes to reach primary `site`: none at
     /// a standalone site.

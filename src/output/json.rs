@@ -777,23 +777,14 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
         locations: locations(estate, outcome, &hours_busy),
         faults: (estate.faults.iter())
             .map(|f| {
-                let (server, role) = match f.server {
-                    ServerRef::Mp(m) => (
-                        &estate.management_points[m.index()].name,
-                        ServerRole::ManagementPoint,
-                    ),
-                    ServerRef::Sup(s) => (
-                        &estate.update_points[s.index()].name,
-                        ServerRole::UpdatePoint,
-                    ),
-                    ServerRef::Dp(d) => (
-                        &estate.distribution_points[d.index()].name,
-                        ServerRole::DistributionPoint,
-                    ),
-                    ServerRef::Link(l) => (&estate.locations[l.index()].name, ServerRole::WanLink),
+                let role = match f.server {
+                    ServerRef::Mp(_) => ServerRole::ManagementPoint,
+                    ServerRef::Sup(_) => ServerRole::UpdatePoint,
+                    ServerRef::Dp(_) => ServerRole::DistributionPoint,
+                    ServerRef::Link(_) => ServerRole::WanLink,
                 };
                 FaultSummary {
-                    server: server.clone(),
+                    server: estate.server_name(f.server).to_string(),
                     role,
                     start_h: hours(f.start),
                     end_h: hours(f.end),

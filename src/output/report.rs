@@ -233,7 +233,12 @@ fn fault_line(s: &Summary, out: &mut String) {
                 (Some((day, _)), Some((end_day, time))) if day == end_day => time.to_string(),
                 _ => to,
             };
-            format!("{} ({role}) {what} {from} – {to}", f.server)
+            let after_end = if f.start_h >= s.duration_h {
+                " (after the end of the run)"
+            } else {
+                ""
+            };
+            format!("{} ({role}) {what} {from} – {to}{after_end}", f.server)
         })
         .collect();
     if s.faults.len() > SHOWN {

@@ -997,3 +997,49 @@ fn a_long_set_value_is_cut_in_every_message() {
         assert!(!err.contains(&"y".repeat(61)), "{err}");
     }
 }
+
+/// A fault that begins after a shortened run's end is warned of, and the
+/// printed summary says it is past the end, not that it happened.
+#[test]
+fn a_fault_after_the_end_is_warned_of() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = root.join("scenarios/sup-outage.ron");
+    let warning = "warning: the fault of 'sup01' begins 58 h after the start, at or after the \
+                   end of the run: it never happens; move it earlier or lengthen `duration`";
+    let o = patchsim(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--set",
+            "duration=6h",
+            "-o",
+            "short",
+        ],
+        dir.path(),
+    );
+    assert_ok(&o);
+    assert!(stderr(&o).contains(warning), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains(
+            "faults: sup01 (software update point) down Wed 11 Nov 10:00 – 16:00 (after the end \
+             of the run)"
+        ),
+        "{said}"
+    );
+    let o = patchsim(&["validate", scenario.to_str().unwrap()], root);
+    assert_ok(&o);
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("warning"));
+    let o = patchsim(
+        &["run", scenario.to_str().unwrap(), "-o", "whole"],
+        dir.path(),
+    );
+    assert_ok(&o);
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains("faults: sup01 (software update point) down Wed 11 Nov 10:00 – 16:00\n"),
+        "{said}"
+    );
+}
