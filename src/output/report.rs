@@ -247,15 +247,42 @@ fn fault_line(s: &Summary, out: &mut String) {
     let _ = writeln!(out, "faults: {}", parts.join("; "));
 }
 
+/// Locations and links a line of the printed summary names at most; an
+/// estate of more shows its worst, and the rest are in `summary.json`
+/// and `report.html`.
+const LOCATIONS_SHOWN: usize = 6;
+
+/// A list for one line of the printed summary: every part in the
+/// scenario's order when all fit; or else the `LOCATIONS_SHOWN` with the
+/// largest keys, largest first, and a note saying so (`worst`:
+/// "busiest", "slowest").
+fn worst_parts(mut parts: Vec<((f64, f64), String)>, worst: &str) -> (Option<String>, String) {
+    let all = parts.len();
+    let note = (all > LOCATIONS_SHOWN).then(|| {
+        parts.sort_by(|(a, _), (b, _)| b.0.total_cmp(&a.0).then(b.1.total_cmp(&a.1)));
+        parts.truncate(LOCATIONS_SHOWN);
+        format!("the {LOCATIONS_SHOWN} {worst} of {all}")
+    });
+    let list = parts.into_iter().map(|(_, text)| text).collect::<Vec<_>>();
+    (note, list.join(", "))
+}
+
+/// A note from [`worst_parts`] in parentheses, after a space.
+fn in_parentheses(note: Option<String>) -> String {
+    note.map_or(String::new(), |n| format!(" ({n})"))
+}
+
 /// With branch locations: each WAN link's load against the busy
 /// threshold, and per deployment how long each location took to be 95 %
 /// compliant as reported (the phased deployments' default success
-/// criterion), the last location's time first.
+/// criterion), the last location's time first; of many, the worst.
 fn location_lines(s: &Summary, out: &mut String) {
     if s.locations.is_empty() {
         return;
     }
-    let links: Vec<String> = (s.locations.iter())
+    // "Never" ranks as the slowest.
+    let late = |h: Option<f64>| h.unwrap_or(f64::INFINITY);
+    let links = (s.locations.iter())
         .filter_map(|l| l.wan_link.as_ref().map(|w| (l, w)))
         .map(|(l, w)| {
             let busy = if w.hours_busy > 0.0 {
@@ -263,19 +290,30 @@ fn location_lines(s: &Summary, out: &mut String) {
             } else {
                 "never".to_string()
             };
-            format!(
+            let text = format!(
                 "{} {} Mbps {busy} (peak {:.0} %)",
                 l.name, w.bandwidth_mbps, w.peak_utilization_pct
-            )
+            );
+            ((w.hours_busy, w.peak_utilization_pct), text)
         })
         .collect();
+    let (note, links) = worst_parts(links, "busiest");
     let _ = writeln!(
         out,
-        "WAN links ≥ {:.0} % busy: {}",
+        "WAN links ≥ {:.0} % busy{}: {links}",
         s.busy_threshold_pct,
-        links.join(", ")
+        in_parentheses(note)
     );
-    for d in s.deployments.iter().take(MAX_DEPLOYMENTS_SHOWN) {
+    // A deployment not created in the run has nothing to say per
+    // location (its own line says so).
+    let created =
+        |d: &&super::json::DeploymentSummary| d.created_h.is_some_and(|h| h < s.duration_h);
+    for d in s
+        .deployments
+        .iter()
+        .take(MAX_DEPLOYMENTS_SHOWN)
+        .filter(created)
+    {
         let times: Vec<(&str, Option<f64>)> = (s.locations.iter())
             .filter_map(|l| {
                 let part = l.deployments.iter().find(|x| x.name == d.name)?;
@@ -289,33 +327,35 @@ fn location_lines(s: &Summary, out: &mut String) {
             .iter()
             .map(|t| t.1)
             .try_fold(0.0f64, |a, t| t.map(|h| a.max(h)));
-        let each: Vec<String> = (times.iter())
-            .map(|(name, h)| format!("{name} {}", h.map_or("never".into(), format_duration)))
+        let each = (times.iter())
+            .map(|&(name, h)| {
+                let text = format!("{name} {}", h.map_or("never".into(), format_duration));
+                ((late(h), 0.0), text)
+            })
             .collect();
+        let (note, each) = worst_parts(each, "slowest");
         let _ = writeln!(
             out,
-            "locations 95 % compliant (reported), {}: every location {}; {}",
+            "locations 95 % compliant (reported), {}: every location {}; {}{each}",
             d.name,
             every.map_or("never".into(), |h| format!("after {}", format_duration(h))),
-            each.join(", ")
+            note.map_or(String::new(), |n| format!("{n}: "))
         );
-        let copies: Vec<String> = (s.locations.iter())
+        let copies: Vec<_> = (s.locations.iter())
             .filter_map(|l| {
                 let part = l.deployments.iter().find(|x| x.name == d.name)?;
                 let at = part.hours_to_content_on_dps?;
-                Some(format!(
-                    "{} {}",
-                    l.name,
-                    at.map_or("never".into(), format_duration)
-                ))
+                let text = format!("{} {}", l.name, at.map_or("never".into(), format_duration));
+                Some(((late(at), 0.0), text))
             })
             .collect();
         if !copies.is_empty() {
+            let (note, copies) = worst_parts(copies, "latest");
             let _ = writeln!(
                 out,
-                "content on the branch DPs, {}: {} after creation",
+                "content on the branch DPs, {}, after creation{}: {copies}",
                 d.name,
-                copies.join(", ")
+                in_parentheses(note)
             );
         }
     }

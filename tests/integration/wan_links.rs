@@ -2250,3 +2250,56 @@ fn a_download_across_a_link_holds_a_connection_of_its_dp() {
     assert!(link(&out).peak_busy <= 10, "the branch's share of them");
     conserved(&out);
 }
+
+/// The printed summary gives each location's 95 % and each branch DP's
+/// copy for a deployment the run made, and nothing per location for one
+/// it did not (a shortened run; its own line says it was not created).
+#[test]
+fn the_summary_gives_locations_only_for_deployments_made() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = root.join("scenarios/branch-offices.ron");
+    let run = |set: &[&str], out: &str| {
+        let mut args = vec!["run", scenario.to_str().unwrap(), "-o", out];
+        args.extend_from_slice(set);
+        let o = common::patchsim(&args, dir.path());
+        common::assert_ok(&o);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let whole = run(&[], "whole");
+    assert!(
+        whole.contains(
+            "content on the branch DPs, 2026-11 patch tuesday, after creation: leeds 32m 26s, york 1h 19m\n"
+        ),
+        "{whole}"
+    );
+    assert!(
+        whole.contains(
+            "locations 95 % compliant (reported), 2026-11 patch tuesday: every location after"
+        ),
+        "{whole}"
+    );
+    // Of 60 branches, the worst few, and every line short enough to read.
+    let many = root.join("scenarios/many-branches.ron");
+    let o = common::patchsim(&["run", many.to_str().unwrap(), "-o", "many"], dir.path());
+    common::assert_ok(&o);
+    let many = String::from_utf8_lossy(&o.stdout);
+    for expected in [
+        "WAN links ≥ 80 % busy (the 6 busiest of 60): branch-01 5 Mbps 17m 20s (peak 100 %), ",
+        "every location after 1d 07h; the 6 slowest of 61: ",
+        "content on the branch DPs, 2026-11 patch tuesday, after creation (the 6 latest of 60): \
+         branch-46 1h 39m, ",
+    ] {
+        assert!(many.contains(expected), "{expected}\n{many}");
+    }
+    assert!(many.lines().all(|l| l.chars().count() <= 300), "{many}");
+    let short = run(&["--set", "duration=1d"], "short");
+    assert!(
+        short.contains("2026-11 patch tuesday (required, 5,100 clients): not created by the end"),
+        "{short}"
+    );
+    assert!(
+        !short.contains("content on the branch DPs") && !short.contains("locations 95 %"),
+        "{short}"
+    );
+}
