@@ -404,12 +404,21 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
                 format!("not created by the end (due {})", local(s, created))
             }
             Some(created) => {
+                let past = |t: f64| {
+                    if t >= s.duration_h {
+                        " (after the end of the run)"
+                    } else {
+                        ""
+                    }
+                };
                 let deadline = match d.deadline_h {
-                    Some(t) if d.purpose == "required" => format!(", deadline {}", local(s, t)),
+                    Some(t) if d.purpose == "required" => {
+                        format!(", deadline {}{}", local(s, t), past(t))
+                    }
                     _ => String::new(),
                 };
                 let available = match d.available_h {
-                    Some(t) if t != created => format!(", available {}", local(s, t)),
+                    Some(t) if t != created => format!(", available {}{}", local(s, t), past(t)),
                     _ => String::new(),
                 };
                 format!("created {}{available}{deadline}", local(s, created))

@@ -1028,6 +1028,28 @@ fn a_fault_after_the_end_is_warned_of() {
         ),
         "{said}"
     );
+    // Cut between the creation and the deadline: the deadline is past the
+    // end, and the summary says so.
+    let o = patchsim(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--set",
+            "duration=2d12h",
+            "-o",
+            "cut",
+        ],
+        dir.path(),
+    );
+    assert_ok(&o);
+    let said = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        said.contains(
+            "2026-11 cumulative update (required, 6,000 clients): created Wed 11 Nov 09:00, \
+             deadline Thu 12 Nov 18:00 (after the end of the run)\n"
+        ),
+        "{said}"
+    );
     let o = patchsim(&["validate", scenario.to_str().unwrap()], root);
     assert_ok(&o);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("warning"));
