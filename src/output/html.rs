@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::charts::{Chart, Subject};
 use super::json::{CohortSummary, DeploymentSummary, Percentiles, Summary, Thresholds};
 use super::load_charts::{capacity_words, role_words, thousands};
-use super::report::{format_duration, percent, phase_line, previous_began, signed};
+use super::report::{after_the_end, format_duration, percent, phase_line, previous_began, signed};
 use crate::estate::Estate;
 use crate::model::ServerRole;
 
@@ -188,22 +188,24 @@ pub fn report_html(estate: &Estate, s: &Summary, charts: &[Chart], scenario: &st
             Cell::th("targeted clients"),
             Cell::td(thousands(u64::from(d.targeted))),
         ]];
-        for (what, at) in [
-            ("created", d.created_h),
-            ("available", d.available_h),
-            ("deadline", d.deadline_h),
-            ("published (content on the DPs, in policy)", d.published_h),
+        // The first three are the scenario's, and may lie past the end;
+        // a publication is something the run saw.
+        for (what, at, set) in [
+            ("created", d.created_h, true),
+            ("available", d.available_h, true),
+            ("deadline", d.deadline_h, true),
+            (
+                "published (content on the DPs, in policy)",
+                d.published_h,
+                false,
+            ),
         ] {
             let v = match at {
                 Some(h) => Cell::td(format!(
-                    "{} (hour {} since the start{})",
+                    "{} (hour {} since the start){}",
                     when(h),
                     short_hours(h),
-                    if h >= s.duration_h {
-                        ", after the end of the run"
-                    } else {
-                        ""
-                    }
+                    if set { after_the_end(s, h) } else { "" }
                 ))
                 .title(format!("{h} h")),
                 None => Cell::td("never"),

@@ -233,18 +233,24 @@ fn fault_line(s: &Summary, out: &mut String) {
                 (Some((day, _)), Some((end_day, time))) if day == end_day => time.to_string(),
                 _ => to,
             };
-            let after_end = if f.start_h >= s.duration_h {
-                " (after the end of the run)"
-            } else {
-                ""
-            };
-            format!("{} ({role}) {what} {from} – {to}{after_end}", f.server)
+            let past = after_the_end(s, f.start_h);
+            format!("{} ({role}) {what} {from} – {to}{past}", f.server)
         })
         .collect();
     if s.faults.len() > SHOWN {
         parts.push(format!("and {} more", s.faults.len() - SHOWN));
     }
     let _ = writeln!(out, "faults: {}", parts.join("; "));
+}
+
+/// What follows an instant (hours from the start) that comes at or
+/// after the end of the run: the scenario set it, the run never got there.
+pub(super) fn after_the_end(s: &Summary, h: f64) -> &'static str {
+    if h >= s.duration_h {
+        " (after the end of the run)"
+    } else {
+        ""
+    }
 }
 
 /// Locations and links a line of the printed summary names at most; an
@@ -404,13 +410,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
                 format!("not created by the end (due {})", local(s, created))
             }
             Some(created) => {
-                let past = |t: f64| {
-                    if t >= s.duration_h {
-                        " (after the end of the run)"
-                    } else {
-                        ""
-                    }
-                };
+                let past = |t: f64| after_the_end(s, t);
                 let deadline = match d.deadline_h {
                     Some(t) if d.purpose == "required" => {
                         format!(", deadline {}{}", local(s, t), past(t))

@@ -825,7 +825,7 @@ fn a_rollout_due_after_the_end_says_so() {
     );
     let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
     assert!(
-        html.contains("(hour 57 since the start, after the end of the run)"),
+        html.contains("(hour 57 since the start) (after the end of the run)"),
         "the report marks the creation past the end"
     );
     // Run for long enough, neither is said.
