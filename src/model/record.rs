@@ -1025,6 +1025,17 @@ pub enum ServerRole {
 }
 
 impl ServerRole {
+    /// The role of the server a fault hits.
+    pub fn of(server: crate::estate::ServerRef) -> Self {
+        use crate::estate::ServerRef;
+        match server {
+            ServerRef::Mp(_) => ServerRole::ManagementPoint,
+            ServerRef::Sup(_) => ServerRole::UpdatePoint,
+            ServerRef::Dp(_) => ServerRole::DistributionPoint,
+            ServerRef::Link(_) => ServerRole::WanLink,
+        }
+    }
+
     /// Every role.
     pub const ALL: [ServerRole; 6] = [
         ServerRole::ManagementPoint,

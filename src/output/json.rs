@@ -6,7 +6,7 @@
 use serde::Serialize;
 
 use crate::engine::SimTime;
-use crate::estate::{CohortSpec, DeploymentSpec, Estate, PhaseStart, ServerRef};
+use crate::estate::{CohortSpec, DeploymentSpec, Estate, PhaseStart};
 use crate::model::{
     ClientAssignments, Compliance, ContentBytes, Outcome, PhaseReason, PhaseRecord, ServerRole,
     THRESHOLDS, Totals,
@@ -776,20 +776,12 @@ pub fn summary(estate: &Estate, outcome: &Outcome) -> Summary {
         primaries: primaries(estate, outcome),
         locations: locations(estate, outcome, &hours_busy),
         faults: (estate.faults.iter())
-            .map(|f| {
-                let role = match f.server {
-                    ServerRef::Mp(_) => ServerRole::ManagementPoint,
-                    ServerRef::Sup(_) => ServerRole::UpdatePoint,
-                    ServerRef::Dp(_) => ServerRole::DistributionPoint,
-                    ServerRef::Link(_) => ServerRole::WanLink,
-                };
-                FaultSummary {
-                    server: estate.server_name(f.server).to_string(),
-                    role,
-                    start_h: hours(f.start),
-                    end_h: hours(f.end),
-                    slowdown: f.slowdown,
-                }
+            .map(|f| FaultSummary {
+                server: estate.server_name(f.server).to_string(),
+                role: ServerRole::of(f.server),
+                start_h: hours(f.start),
+                end_h: hours(f.end),
+                slowdown: f.slowdown,
             })
             .collect(),
         syncs,

@@ -398,23 +398,8 @@ impl<'a> ServerView<'a> {
     /// entries (one per kind of fault).
     fn shades(&self) -> (Vec<Shade>, Vec<(String, Swatch)>) {
         let e = self.estate;
-        let mine = |r: ServerRef| match r {
-            ServerRef::Mp(id) => {
-                self.server.role == ServerRole::ManagementPoint
-                    && e.management_points[id.index()].name == self.server.name
-            }
-            ServerRef::Sup(id) => {
-                self.server.role == ServerRole::UpdatePoint
-                    && e.update_points[id.index()].name == self.server.name
-            }
-            ServerRef::Dp(id) => {
-                self.server.role == ServerRole::DistributionPoint
-                    && e.distribution_points[id.index()].name == self.server.name
-            }
-            ServerRef::Link(id) => {
-                self.server.role == ServerRole::WanLink
-                    && e.locations[id.index()].name == self.server.name
-            }
+        let mine = |r: ServerRef| {
+            ServerRole::of(r) == self.server.role && e.server_name(r) == self.server.name
         };
         let end = e.end();
         let mut shades = Vec::new();

@@ -243,10 +243,16 @@ fn fault_line(s: &Summary, out: &mut String) {
     let _ = writeln!(out, "faults: {}", parts.join("; "));
 }
 
-/// What follows an instant (hours from the start) that comes at or
-/// after the end of the run: the scenario set it, the run never got there.
+/// Whether an instant the scenario sets (hours from the start) lies past
+/// the end of the run. An instant at the very end still happens: the run
+/// handles the events at its last instant.
+pub(super) fn past_the_end(s: &Summary, h: f64) -> bool {
+    h > s.duration_h
+}
+
+/// What follows such an instant when it is [`past_the_end`].
 pub(super) fn after_the_end(s: &Summary, h: f64) -> &'static str {
-    if h >= s.duration_h {
+    if past_the_end(s, h) {
         " (after the end of the run)"
     } else {
         ""
@@ -312,14 +318,8 @@ fn location_lines(s: &Summary, out: &mut String) {
     );
     // A deployment not created in the run has nothing to say per
     // location (its own line says so).
-    let created =
-        |d: &&super::json::DeploymentSummary| d.created_h.is_some_and(|h| h < s.duration_h);
-    for d in s
-        .deployments
-        .iter()
-        .take(MAX_DEPLOYMENTS_SHOWN)
-        .filter(created)
-    {
+    let shown = s.deployments.iter().take(MAX_DEPLOYMENTS_SHOWN);
+    for d in shown.filter(|d| d.created_h.is_some_and(|h| !past_the_end(s, h))) {
         let times: Vec<(&str, Option<f64>)> = (s.locations.iter())
             .filter_map(|l| {
                 let part = l.deployments.iter().find(|x| x.name == d.name)?;
@@ -406,7 +406,7 @@ pub fn summary_text(s: &Summary, files: &[PathBuf]) -> String {
         // of these instants.
         let when = match d.created_h {
             None => "not created by the end".to_string(),
-            Some(created) if created >= s.duration_h => {
+            Some(created) if past_the_end(s, created) => {
                 format!("not created by the end (due {})", local(s, created))
             }
             Some(created) => {

@@ -741,6 +741,14 @@ fn a_ragged_duration_is_warned_of() {
     );
 }
 
+/// The warning lines a command printed on stderr.
+fn warnings(o: &std::process::Output) -> Vec<String> {
+    (stderr(o).lines())
+        .filter(|l| l.contains("warning"))
+        .map(String::from)
+        .collect()
+}
+
 /// A deployment created when the run is over is warned of: it never
 /// starts, and its timelines and a study's milestones would be empty.
 #[test]
@@ -787,12 +795,8 @@ fn a_deployment_after_the_end_is_warned_of() {
         dir.path(),
     );
     assert_ok(&o);
-    let warned: Vec<String> = (stderr(&o).lines())
-        .filter(|l| l.contains("warning"))
-        .map(String::from)
-        .collect();
     assert_eq!(
-        warned,
+        warnings(&o),
         [
             "warning (at 4 of 6 points, first at duration=1d client_settings.policy_polling_interval=60m): deployment '2026-11 \
           cumulative update' is created 33 h after the start, at or after the end of the run: \
@@ -816,12 +820,8 @@ fn a_deployment_after_the_end_is_warned_of() {
         dir.path(),
     );
     assert_ok(&o);
-    let warned: Vec<String> = (stderr(&o).lines())
-        .filter(|l| l.contains("warning"))
-        .map(String::from)
-        .collect();
     assert_eq!(
-        warned,
+        warnings(&o),
         [
             "warning (first at duration=30h): deployment '2026-11 cumulative update' is created \
              33 h after the start, at or after the end of the run: it never starts; create it \

@@ -828,6 +828,29 @@ fn a_rollout_due_after_the_end_says_so() {
         html.contains("(hour 57 since the start) (after the end of the run)"),
         "the report marks the creation past the end"
     );
+    // Cut at the very instant of the creation, the run creates the pilot
+    // (its last events are handled) and says so.
+    let o = common::patchsim(
+        &[
+            "run",
+            scenario.to_str().unwrap(),
+            "--set",
+            "duration=57h",
+            "-o",
+            "at-the-end",
+        ],
+        dir.path(),
+    );
+    common::assert_ok(&o);
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("2026-11 CU pilot (required, 400 clients): created Wed 11 Nov 09:00,"),
+        "{text}"
+    );
+    assert!(
+        text.contains("phase 2 of '2026-11 CU pilot': not begun; the previous phase never reached"),
+        "{text}"
+    );
     // Run for long enough, neither is said.
     let o = common::patchsim(
         &["run", scenario.to_str().unwrap(), "-o", "whole"],

@@ -2293,6 +2293,34 @@ fn the_summary_gives_locations_only_for_deployments_made() {
         assert!(many.contains(expected), "{expected}\n{many}");
     }
     assert!(many.lines().all(|l| l.chars().count() <= 300), "{many}");
+    // The slowest six are those of summary.json, slowest first ("never"
+    // the slowest of all), ties in the scenario's order.
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(dir.path().join("many/summary.json")).unwrap(),
+    )
+    .unwrap();
+    let mut times: Vec<(String, Option<f64>)> = (summary["locations"].as_array().unwrap())
+        .iter()
+        .map(|l| {
+            let h = l["deployments"][0]["hours_to_pct_reported"]["pct_95"].as_f64();
+            (l["name"].as_str().unwrap().to_string(), h)
+        })
+        .collect();
+    assert!(
+        times.iter().any(|t| t.1 != times[0].1),
+        "distinct times to rank"
+    );
+    times.sort_by(|a, b| {
+        let late = |h: Option<f64>| h.unwrap_or(f64::INFINITY);
+        late(b.1).total_cmp(&late(a.1))
+    });
+    let slowest: Vec<String> = (times.iter().take(6))
+        .map(|(name, h)| format!("{name} {}", patchsim::output::format_duration(h.unwrap())))
+        .collect();
+    assert!(
+        many.contains(&format!("the 6 slowest of 61: {}\n", slowest.join(", "))),
+        "{slowest:?}\n{many}"
+    );
     let short = run(&["--set", "duration=1d"], "short");
     assert!(
         short.contains("2026-11 patch tuesday (required, 5,100 clients): not created by the end"),

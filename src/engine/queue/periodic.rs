@@ -215,7 +215,7 @@ impl<E> Ring<E> {
     /// wait for it.
     #[inline]
     fn arm(&mut self, pos: usize, time: u64, seq: u64) {
-        debug_assert!(!self.slots[pos].armed(), "periodic timer armed twice");
+        assert!(!self.slots[pos].armed(), "periodic timer armed twice");
         debug_assert_eq!(
             time % self.period,
             self.slots[pos].time % self.period,
@@ -535,7 +535,6 @@ mod tests {
     }
 
     #[test]
-    #[cfg(debug_assertions)]
     #[should_panic(expected = "armed twice")]
     fn arming_an_armed_timer_panics() {
         let mut p = Periodic::new();
