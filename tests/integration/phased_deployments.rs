@@ -796,33 +796,25 @@ fn a_rollout_due_after_the_end_says_so() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = root.join("scenarios/rings.ron");
-    let o = common::patchsim(
-        &[
-            "run",
-            scenario.to_str().unwrap(),
-            "--set",
-            "duration=2d",
-            "-o",
-            "out",
-        ],
-        dir.path(),
-    );
-    common::assert_ok(&o);
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        text.contains(
-            "2026-11 CU pilot (required, 400 clients): not created by the end (due Wed 11 Nov 09:00)"
-        ),
-        "{text}"
-    );
-    assert!(
-        text.contains("phase 2 of '2026-11 CU pilot': not begun; the previous phase never began"),
-        "{text}"
-    );
-    assert!(
-        text.contains("phase 3 of '2026-11 CU pilot': not begun; the previous phase never began"),
-        "{text}"
-    );
+    // rings.ron run for `duration` (`None`: its own), into `out`: what it printed.
+    let run = |duration: Option<&str>, out: &str| {
+        let set = duration.map(|d| format!("duration={d}"));
+        let mut args = vec!["run", scenario.to_str().unwrap(), "-o", out];
+        if let Some(set) = &set {
+            args.extend(["--set", set.as_str()]);
+        }
+        let o = common::patchsim(&args, dir.path());
+        common::assert_ok(&o);
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let text = run(Some("2d"), "out");
+    for expected in [
+        "2026-11 CU pilot (required, 400 clients): not created by the end (due Wed 11 Nov 09:00)",
+        "phase 2 of '2026-11 CU pilot': not begun; the previous phase never began",
+        "phase 3 of '2026-11 CU pilot': not begun; the previous phase never began",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
     let html = std::fs::read_to_string(dir.path().join("out/report.html")).unwrap();
     assert!(
         html.contains("(hour 57 since the start) (after the end of the run)"),
@@ -830,34 +822,15 @@ fn a_rollout_due_after_the_end_says_so() {
     );
     // Cut at the very instant of the creation, the run creates the pilot
     // (its last events are handled) and says so.
-    let o = common::patchsim(
-        &[
-            "run",
-            scenario.to_str().unwrap(),
-            "--set",
-            "duration=57h",
-            "-o",
-            "at-the-end",
-        ],
-        dir.path(),
-    );
-    common::assert_ok(&o);
-    let text = String::from_utf8_lossy(&o.stdout);
-    assert!(
-        text.contains("2026-11 CU pilot (required, 400 clients): created Wed 11 Nov 09:00,"),
-        "{text}"
-    );
-    assert!(
-        text.contains("phase 2 of '2026-11 CU pilot': not begun; the previous phase never reached"),
-        "{text}"
-    );
+    let text = run(Some("57h"), "at-the-end");
+    for expected in [
+        "2026-11 CU pilot (required, 400 clients): created Wed 11 Nov 09:00,",
+        "phase 2 of '2026-11 CU pilot': not begun; the previous phase never reached",
+    ] {
+        assert!(text.contains(expected), "{expected}\n{text}");
+    }
     // Run for long enough, neither is said.
-    let o = common::patchsim(
-        &["run", scenario.to_str().unwrap(), "-o", "whole"],
-        dir.path(),
-    );
-    common::assert_ok(&o);
-    let text = String::from_utf8_lossy(&o.stdout);
+    let text = run(None, "whole");
     assert!(
         !text.contains("not created by the end (due") && !text.contains("never began"),
         "{text}"
