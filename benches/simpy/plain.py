@@ -151,8 +151,8 @@ class Client:
         # scan or re-evaluation, one interval before the first in the run.
         self.results_until = max(scan_phase - SCAN_INTERVAL,
                                  reevaluation_phase - REEVALUATION_INTERVAL) + SCAN_TTL
-        env.process(self.poll_cycle(poll_phase))
-        env.process(self.report_cycle(report_phase))
+        env.process(self.every(poll_phase, POLICY_INTERVAL, self.poll))
+        env.process(self.every(report_phase, STATE_MESSAGE_INTERVAL, self.send_batch))
         env.process(self.scan_schedule(scan_phase))
         env.process(self.reevaluation_cycle(reevaluation_phase))
         env.process(self.lifecycle())
@@ -212,21 +212,14 @@ class Client:
 
     # -- periodic processes ----------------------------------------------
 
-    def poll_cycle(self, phase):
+    def every(self, phase, interval, action):
+        """Runs `action` at `phase`, then every `interval` after it."""
         env = self.env
-        next_poll = phase
+        at = phase
         while True:
-            yield env.timeout(next_poll - env.now)
-            yield from self.poll()
-            next_poll += POLICY_INTERVAL
-
-    def report_cycle(self, phase):
-        env = self.env
-        next_tick = phase
-        while True:
-            yield env.timeout(next_tick - env.now)
-            yield from self.send_batch()
-            next_tick += STATE_MESSAGE_INTERVAL
+            yield env.timeout(at - env.now)
+            yield from action()
+            at += interval
 
     def scan_schedule(self, phase):
         env = self.env

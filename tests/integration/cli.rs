@@ -1005,22 +1005,22 @@ fn a_fault_after_the_end_is_warned_of() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let dir = tempfile::tempdir().expect("tempdir");
     let scenario = root.join("scenarios/sup-outage.ron");
+    // sup-outage.ron run for `duration` (`None`: its own) into `out`:
+    // (stdout, stderr).
+    let run = |duration: Option<&str>, out: &str| {
+        let set = duration.map(|d| format!("duration={d}"));
+        let mut args = vec!["run", scenario.to_str().unwrap(), "-o", out];
+        if let Some(set) = &set {
+            args.extend(["--set", set.as_str()]);
+        }
+        let o = patchsim(&args, dir.path());
+        assert_ok(&o);
+        (String::from_utf8_lossy(&o.stdout).into_owned(), stderr(&o))
+    };
     let warning = "warning: the fault of 'sup01' begins 58 h after the start, at or after the \
                    end of the run: it never happens; move it earlier or lengthen `duration`";
-    let o = patchsim(
-        &[
-            "run",
-            scenario.to_str().unwrap(),
-            "--set",
-            "duration=6h",
-            "-o",
-            "short",
-        ],
-        dir.path(),
-    );
-    assert_ok(&o);
-    assert!(stderr(&o).contains(warning), "{}", stderr(&o));
-    let said = String::from_utf8_lossy(&o.stdout);
+    let (said, err) = run(Some("6h"), "short");
+    assert!(err.contains(warning), "{err}");
     assert!(
         said.contains(
             "faults: sup01 (software update point) down Wed 11 Nov 10:00 – 16:00 (after the end \
@@ -1030,19 +1030,7 @@ fn a_fault_after_the_end_is_warned_of() {
     );
     // Cut between the creation and the deadline: the deadline is past the
     // end, and the summary says so.
-    let o = patchsim(
-        &[
-            "run",
-            scenario.to_str().unwrap(),
-            "--set",
-            "duration=2d12h",
-            "-o",
-            "cut",
-        ],
-        dir.path(),
-    );
-    assert_ok(&o);
-    let said = String::from_utf8_lossy(&o.stdout);
+    let (said, _) = run(Some("2d12h"), "cut");
     assert!(
         said.contains(
             "2026-11 cumulative update (required, 6,000 clients): created Wed 11 Nov 09:00, \
@@ -1053,13 +1041,8 @@ fn a_fault_after_the_end_is_warned_of() {
     let o = patchsim(&["validate", scenario.to_str().unwrap()], root);
     assert_ok(&o);
     assert!(!String::from_utf8_lossy(&o.stdout).contains("warning"));
-    let o = patchsim(
-        &["run", scenario.to_str().unwrap(), "-o", "whole"],
-        dir.path(),
-    );
-    assert_ok(&o);
-    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
-    let said = String::from_utf8_lossy(&o.stdout);
+    let (said, err) = run(None, "whole");
+    assert!(!err.contains("warning"), "{err}");
     assert!(
         said.contains("faults: sup01 (software update point) down Wed 11 Nov 10:00 – 16:00\n"),
         "{said}"
